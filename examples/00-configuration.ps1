@@ -1,0 +1,20 @@
+#Requires -Version 7.4
+# A tour of the configuration cmdlets: validate the file, look at it, then start pipelines from services.
+param([string] $ConfigPath = (Join-Path $PSScriptRoot 'incidentops.yml'))
+
+Import-Module (Join-Path $PSScriptRoot '../out/IncidentOps') -ErrorAction Stop
+
+# 1. Is the file sound? Every finding names file:line:column.
+Test-IncidentOpsConfig -Path $ConfigPath -SkipReferences
+
+# 2. The effective configuration, secrets masked.
+$config = Get-IncidentOpsConfig -Path $ConfigPath
+$config
+$config.Severities        # the severity matrix in force
+$config.Channels          # notification channels; webhook URLs and keys never shown
+
+# 3. Services as objects: filter, then pipe into the other cmdlets.
+Get-IncidentOpsService -Path $ConfigPath -Environment production
+Get-IncidentOpsService -Path $ConfigPath -Name 'production/*' |
+    Where-Object Platform -eq 'Kubernetes' |
+    ForEach-Object { "$($_.FullName) -> $($_.Context)/$($_.Namespace)/deployment/$($_.Deployment)" }

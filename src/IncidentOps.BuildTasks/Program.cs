@@ -1,0 +1,204 @@
+using System.Management.Automation;
+using System.Reflection;
+using System.Runtime.Loader;
+using System.Text;
+using System.Text.RegularExpressions;
+using System.Xml;
+using System.Xml.Linq;
+
+// Usage: --version V --manifest SRC.psd1 --module IncidentOps.dll --docs A.xml [--docs B.xml] --out DIR
+var opts = new Dictionary<string, List<string>>();
+for (var i = 0; i + 1 < args.Length; i += 2)
+{
+    if (!opts.TryGetValue(args[i], out var l)) opts[args[i]] = l = [];
+    l.Add(args[i + 1]);
+}
+string One(string k) => opts.TryGetValue(k, out var v) ? v[0] : throw new ArgumentException($"missing {k}");
+var version = One("--version");
+var outDir = One("--out");
+var modulePath = Path.GetFullPath(One("--module"));
+var moduleDir = Path.GetDirectoryName(modulePath)!;
+
+// 1. Manifest, stamped with the single version.
+var manifest = File.ReadAllText(One("--manifest"));
+manifest = Regex.Replace(manifest, @"ModuleVersion\s*=\s*'[^']*'", $"ModuleVersion = '{version}'");
+var manifestOut = Path.Combine(outDir, "IncidentOps.psd1");
+if (!File.Exists(manifestOut) || File.ReadAllText(manifestOut) != manifest) File.WriteAllText(manifestOut, manifest);
+
+// 2. Help from the doc comments of the cmdlet classes.
+AssemblyLoadContext.Default.Resolving += (ctx, name) =>
+{
+    foreach (var dir in new[] { moduleDir, Path.Combine(outDir, "Dependencies") })
+    {
+        var p = Path.Combine(dir, name.Name + ".dll");
+        if (File.Exists(p)) return ctx.LoadFromAssemblyPath(p);
+    }
+    return null;
+};
+var assembly = AssemblyLoadContext.Default.LoadFromAssemblyPath(modulePath);
+var docs = new Dictionary<string, XElement>();
+foreach (var docFile in opts["--docs"])
+    if (File.Exists(docFile))
+        foreach (var m in XDocument.Load(docFile).Descendants("member"))
+            docs[m.Attribute("name")!.Value] = m;
+
+XNamespace msh = "http://msh", maml = "http://schemas.microsoft.com/maml/2004/10",
+    command = "http://schemas.microsoft.com/maml/dev/command/2004/10", dev = "http://schemas.microsoft.com/maml/dev/2004/10";
+
+var cmdlets = assembly.GetTypes()
+    .Where(t => !t.IsAbstract && t.GetCustomAttribute<CmdletAttribute>() is not null)
+    .OrderBy(t => t.GetCustomAttribute<CmdletAttribute>()!.NounName).ThenBy(t => t.GetCustomAttribute<CmdletAttribute>()!.VerbName)
+    .ToList();
+var problems = new List<string>();
+var root = new XElement(msh + "helpItems", new XAttribute("schema", "maml"),
+    new XAttribute(XNamespace.Xmlns + "maml", maml), new XAttribute(XNamespace.Xmlns + "command", command), new XAttribute(XNamespace.Xmlns + "dev", dev));
+
+foreach (var type in cmdlets)
+{
+    var ca = type.GetCustomAttribute<CmdletAttribute>()!;
+    var name = $"{ca.VerbName}-{ca.NounName}";
+    docs.TryGetValue("T:" + type.FullName, out var typeDoc);
+    var synopsis = Text(typeDoc?.Element("summary"));
+    var description = Paras(typeDoc?.Element("remarks"));
+    if (string.IsNullOrWhiteSpace(synopsis)) problems.Add($"{name}: no <summary> (synopsis)");
+    if (description.Count == 0) problems.Add($"{name}: no <remarks> (description)");
+    var examples = typeDoc?.Elements("example").ToList() ?? [];
+    if (examples.Count == 0) problems.Add($"{name}: no <example>");
+
+    var parameters = new List<(PropertyInfo Prop, ParameterAttribute[] Attrs, string Description)>();
+    foreach (var prop in type.GetProperties(BindingFlags.Public | BindingFlags.Instance))
+    {
+        var attrs = prop.GetCustomAttributes<ParameterAttribute>().ToArray();
+        if (attrs.Length == 0) continue;
+        docs.TryGetValue($"P:{prop.DeclaringType!.FullName}.{prop.Name}", out var pdoc);
+        var pdesc = Text(pdoc?.Element("summary"));
+        if (string.IsNullOrWhiteSpace(pdesc)) problems.Add($"{name} -{prop.Name}: no <summary>");
+        parameters.Add((prop, attrs, pdesc));
+    }
+
+    XElement ParamElement((PropertyInfo Prop, ParameterAttribute[] Attrs, string Description) p, ParameterAttribute attr)
+    {
+        var aliases = p.Prop.GetCustomAttribute<AliasAttribute>()?.AliasNames ?? [];
+        var pipeline = attr.ValueFromPipeline || attr.ValueFromPipelineByPropertyName
+            ? $"True ({string.Join(", ", new[] { attr.ValueFromPipeline ? "ByValue" : null, attr.ValueFromPipelineByPropertyName ? "ByPropertyName" : null }.Where(x => x is not null))})"
+            : "False";
+        var isSwitch = p.Prop.PropertyType == typeof(SwitchParameter);
+        var e = new XElement(command + "parameter",
+            new XAttribute("required", attr.Mandatory ? "true" : "false"),
+            new XAttribute("variableLength", p.Prop.PropertyType.IsArray ? "true" : "false"),
+            new XAttribute("globbing", p.Prop.GetCustomAttribute<SupportsWildcardsAttribute>() is not null ? "true" : "false"),
+            new XAttribute("pipelineInput", pipeline),
+            new XAttribute("position", attr.Position == int.MinValue ? "named" : attr.Position.ToString()),
+            new XAttribute("aliases", aliases.Count == 0 ? "none" : string.Join(", ", aliases)),
+            new XElement(maml + "name", p.Prop.Name),
+            new XElement(maml + "description", new XElement(maml + "para", p.Description)));
+        if (!isSwitch) e.Add(new XElement(command + "parameterValue", new XAttribute("required", "true"), new XAttribute("variableLength", "false"), TypeName(p.Prop.PropertyType)));
+        e.Add(new XElement(dev + "type", new XElement(maml + "name", p.Prop.PropertyType.FullName), new XElement(maml + "uri")));
+        e.Add(new XElement(dev + "defaultValue", isSwitch ? "False" : "None"));
+        return e;
+    }
+
+    var shouldProcess = ca.SupportsShouldProcess;
+    XElement[] ShouldProcessParams() => !shouldProcess ? [] :
+    [
+        new XElement(command + "parameter", new XAttribute("required", "false"), new XAttribute("variableLength", "false"), new XAttribute("globbing", "false"),
+            new XAttribute("pipelineInput", "False"), new XAttribute("position", "named"), new XAttribute("aliases", "wi"),
+            new XElement(maml + "name", "WhatIf"),
+            new XElement(maml + "description", new XElement(maml + "para", "Shows exactly what would happen (the SQL, command line or request, secrets masked) without changing anything. While an incident is active, the would-be action is recorded on its timeline as what-if.")),
+            new XElement(dev + "type", new XElement(maml + "name", "System.Management.Automation.SwitchParameter")), new XElement(dev + "defaultValue", "False")),
+        new XElement(command + "parameter", new XAttribute("required", "false"), new XAttribute("variableLength", "false"), new XAttribute("globbing", "false"),
+            new XAttribute("pipelineInput", "False"), new XAttribute("position", "named"), new XAttribute("aliases", "cf"),
+            new XElement(maml + "name", "Confirm"),
+            new XElement(maml + "description", new XElement(maml + "para", $"Prompts for confirmation before the change. This cmdlet's ConfirmImpact is {ca.ConfirmImpact}; -Confirm:$false or -Force (where offered) skips the prompt.")),
+            new XElement(dev + "type", new XElement(maml + "name", "System.Management.Automation.SwitchParameter")), new XElement(dev + "defaultValue", "False")),
+    ];
+
+    var setNames = parameters.SelectMany(p => p.Attrs.Select(a => a.ParameterSetName)).Where(s => s != ParameterAttribute.AllParameterSets).Distinct().ToList();
+    if (setNames.Count == 0) setNames.Add(ParameterAttribute.AllParameterSets);
+    var syntax = new XElement(command + "syntax");
+    foreach (var set in setNames)
+    {
+        var item = new XElement(command + "syntaxItem", new XElement(maml + "name", name));
+        foreach (var p in parameters)
+        {
+            var attr = p.Attrs.FirstOrDefault(a => a.ParameterSetName == set) ?? p.Attrs.FirstOrDefault(a => a.ParameterSetName == ParameterAttribute.AllParameterSets);
+            if (attr is not null) item.Add(ParamElement(p, attr));
+        }
+        item.Add(ShouldProcessParams());
+        syntax.Add(item);
+    }
+
+    var inputTypes = parameters.Where(p => p.Attrs.Any(a => a.ValueFromPipeline)).Select(p => p.Prop.PropertyType.IsArray ? p.Prop.PropertyType.GetElementType()! : p.Prop.PropertyType).Distinct().ToList();
+    var outputTypes = type.GetCustomAttributes<OutputTypeAttribute>().SelectMany(o => o.Type).Select(t => t.Name).Distinct().ToList();
+
+    var cmd = new XElement(command + "command",
+        new XElement(command + "details",
+            new XElement(command + "name", name),
+            new XElement(command + "verb", ca.VerbName),
+            new XElement(command + "noun", ca.NounName),
+            new XElement(maml + "description", new XElement(maml + "para", synopsis))),
+        new XElement(maml + "description", description.Select(d => new XElement(maml + "para", d))),
+        syntax,
+        new XElement(command + "parameters", parameters.Select(p => ParamElement(p, p.Attrs[0])), ShouldProcessParams()),
+        new XElement(command + "inputTypes", inputTypes.Count == 0
+            ? new XElement(command + "inputType", new XElement(dev + "type", new XElement(maml + "name", "None")), new XElement(maml + "description", new XElement(maml + "para", "This cmdlet takes no pipeline input.")))
+            : inputTypes.Select(t => new XElement(command + "inputType", new XElement(dev + "type", new XElement(maml + "name", t.FullName)), new XElement(maml + "description", new XElement(maml + "para", ""))))),
+        new XElement(command + "returnValues", outputTypes.Select(t => new XElement(command + "returnValue", new XElement(dev + "type", new XElement(maml + "name", t)), new XElement(maml + "description", new XElement(maml + "para", ""))))),
+        new XElement(command + "examples", examples.Select((ex, i) => new XElement(command + "example",
+            new XElement(maml + "title", $"-------------------------- Example {i + 1} --------------------------"),
+            new XElement(dev + "code", Code(ex.Element("code"))),
+            new XElement(dev + "remarks", Paras(ex).Select(d => new XElement(maml + "para", d)))))),
+        new XElement(command + "relatedLinks"));
+    root.Add(cmd);
+}
+
+var helpDir = Path.Combine(outDir, "en-US");
+Directory.CreateDirectory(helpDir);
+var settings = new XmlWriterSettings { Indent = true, Encoding = new UTF8Encoding(false) };
+using (var w = XmlWriter.Create(Path.Combine(helpDir, "IncidentOps.dll-Help.xml"), settings))
+    new XDocument(new XDeclaration("1.0", "utf-8", null), root).Save(w);
+
+foreach (var p in problems) Console.WriteLine($"IncidentOps.BuildTasks : warning IO0001: help incomplete: {p}");
+Console.WriteLine($"IncidentOps.BuildTasks: manifest {version}, help for {cmdlets.Count} cmdlet(s), {problems.Count} gap(s).");
+return 0;
+
+static XElement TypeName(Type t) => new(XNamespace.Get("http://schemas.microsoft.com/maml/2004/10") + "name", t.IsArray ? t.GetElementType()!.Name + "[]" : t.Name);
+
+static string Text(XElement? e)
+{
+    if (e is null) return string.Empty;
+    var sb = new StringBuilder();
+    foreach (var node in e.Nodes())
+    {
+        switch (node)
+        {
+            case XText t: sb.Append(t.Value); break;
+            case XElement el when el.Name == "see" || el.Name == "seealso":
+                var cref = el.Attribute("cref")?.Value ?? el.Attribute("langword")?.Value ?? "";
+                sb.Append(el.Value.Length > 0 ? el.Value : cref[(cref.LastIndexOf('.') + 1)..]);
+                break;
+            case XElement el when el.Name == "paramref" || el.Name == "typeparamref": sb.Append(el.Attribute("name")?.Value); break;
+            case XElement el: sb.Append(' ').Append(Text(el)).Append(' '); break;
+        }
+    }
+    return Regex.Replace(sb.ToString(), @"\s+", " ").Trim();
+}
+
+static List<string> Paras(XElement? e)
+{
+    if (e is null) return [];
+    var paras = e.Elements("para").Select(Text).Where(s => s.Length > 0).ToList();
+    if (paras.Count > 0) return paras;
+    var t = Text(new XElement("x", e.Nodes().Where(n => n is not XElement { Name.LocalName: "code" })));
+    return t.Length > 0 ? [t] : [];
+}
+
+static string Code(XElement? e)
+{
+    if (e is null) return string.Empty;
+    var lines = e.Value.Replace("\r", "").Split('\n').ToList();
+    while (lines.Count > 0 && string.IsNullOrWhiteSpace(lines[0])) lines.RemoveAt(0);
+    while (lines.Count > 0 && string.IsNullOrWhiteSpace(lines[^1])) lines.RemoveAt(lines.Count - 1);
+    var indent = lines.Where(l => l.Trim().Length > 0).Select(l => l.Length - l.TrimStart().Length).DefaultIfEmpty(0).Min();
+    return string.Join("\n", lines.Select(l => l.Length >= indent ? l[indent..] : l.TrimStart()));
+}

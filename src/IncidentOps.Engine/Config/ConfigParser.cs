@@ -1,0 +1,494 @@
+using System.Globalization;
+using IncidentOps.Config;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace IncidentOps.Engine.Config;
+
+/// <summary>
+/// Turns incidentops.yml text into <see cref="IncidentOpsConfig"/>. It walks the YAML node tree itself
+/// (rather than deserialising) so that every finding names the file, line and column, unknown keys get
+/// the closest valid key, and secret-bearing values never leave as plain text.
+/// </summary>
+public static class ConfigParser
+{
+    private static readonly string[] RootKeys = ["version", "severities", "environments", "channels", "routing", "store", "tools"];
+    private static readonly string[] SeverityKeys = ["name", "definition", "responseTarget", "updateEvery", "escalation", "pagerDutySeverity", "statuspageImpact"];
+    private static readonly string[] EnvironmentKeys = ["services"];
+    private static readonly string[] ServiceKeys = ["platform", "app", "appId", "components", "context", "namespace", "deployment", "unit", "host", "releases", "health", "postgres", "redis"];
+    private static readonly string[] HealthKeys = ["url", "expectStatus", "method", "conditions", "timeout"];
+    private static readonly string[] PostgresKeys = ["connectionString", "fly", "digitalOcean"];
+    private static readonly string[] RedisKeys = ["url"];
+    private static readonly string[] ChannelKeys = ["type", "url", "routingKey", "pageId", "apiKey", "components", "templates"];
+    private static readonly string[] StoreKeys = ["kind", "path", "connectionString"];
+    private static readonly string[] ToolKeys = ["flyctl", "doctl", "kubectl", "systemctl", "journalctl", "ssh"];
+
+    private static readonly Dictionary<string, PlatformKind> Platforms = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["fly"] = PlatformKind.Fly, ["flyio"] = PlatformKind.Fly, ["fly.io"] = PlatformKind.Fly,
+        ["digitalocean"] = PlatformKind.DigitalOcean, ["do"] = PlatformKind.DigitalOcean, ["app-platform"] = PlatformKind.DigitalOcean,
+        ["kubernetes"] = PlatformKind.Kubernetes, ["k8s"] = PlatformKind.Kubernetes,
+        ["systemd"] = PlatformKind.Systemd,
+        ["none"] = PlatformKind.None,
+    };
+
+    private static readonly Dictionary<string, ChannelType> ChannelTypes = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["slack"] = ChannelType.Slack, ["teams"] = ChannelType.Teams, ["discord"] = ChannelType.Discord,
+        ["pagerduty"] = ChannelType.PagerDuty, ["statuspage"] = ChannelType.Statuspage, ["webhook"] = ChannelType.Webhook,
+    };
+
+    public static IncidentOpsConfig Defaults() => new() { Severities = DefaultSeverities.Levels };
+
+    public static ConfigLoadResult Parse(string text, string file)
+    {
+        var ctx = new Ctx(file);
+        var stream = new YamlStream();
+        try
+        {
+            stream.Load(new StringReader(text));
+        }
+        catch (YamlException ex)
+        {
+            var reason = ex.InnerException?.Message ?? ex.Message;
+            // YamlDotNet prefixes its messages with the position; keep only the reason.
+            var paren = reason.IndexOf("): ", StringComparison.Ordinal);
+            if (reason.StartsWith("(Line", StringComparison.Ordinal) && paren > 0) reason = reason[(paren + 3)..];
+            ctx.Error("ConfigSyntaxError", $"The YAML is malformed: {reason}", (int)ex.Start.Line, (int)ex.Start.Column);
+            return new ConfigLoadResult(null, ctx.Findings);
+        }
+        if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is YamlScalarNode { Value: null or "" })
+            return new ConfigLoadResult(new IncidentOpsConfig { Path = file, Severities = DefaultSeverities.Levels }, ctx.Findings);
+        if (stream.Documents[0].RootNode is not YamlMappingNode root)
+        {
+            ctx.Error("ConfigInvalidShape", "The file must be a mapping of keys (version, severities, environments, channels, routing, store).", stream.Documents[0].RootNode);
+            return new ConfigLoadResult(null, ctx.Findings);
+        }
+
+        var version = 1;
+        IReadOnlyList<SeverityLevel> severities = DefaultSeverities.Levels;
+        var environments = new List<EnvironmentConfig>();
+        var channels = new List<ChannelConfig>();
+        var routing = new Dictionary<string, string[]>(StringComparer.OrdinalIgnoreCase);
+        YamlMappingNode? routingNode = null;
+        var store = new StoreConfig();
+        var tools = new ToolPaths();
+
+        foreach (var (key, value) in ctx.Entries(root, RootKeys, "the top level"))
+        {
+            switch (key)
+            {
+                case "version":
+                    var v = ctx.Scalar(value, "version");
+                    if (v is not null && (!int.TryParse(v, out version) || version != 1))
+                        ctx.Error("ConfigUnsupportedVersion", $"version '{v}' is not supported; this module reads version 1.", value);
+                    break;
+                case "severities": severities = ParseSeverities(ctx, value); break;
+                case "environments": environments = ParseEnvironments(ctx, value); break;
+                case "channels": channels = ParseChannels(ctx, value); break;
+                case "routing": routingNode = value as YamlMappingNode; if (routingNode is null) ctx.Error("ConfigInvalidShape", "routing must map severities to lists of channel names.", value); break;
+                case "store": store = ParseStore(ctx, value); break;
+                case "tools": tools = ParseTools(ctx, value); break;
+            }
+        }
+
+        if (routingNode is not null)
+        {
+            foreach (var (sev, list) in ctx.Entries(routingNode, null, "routing"))
+            {
+                if (!severities.Any(s => s.Id.Equals(sev, StringComparison.OrdinalIgnoreCase)))
+                    ctx.Error("ConfigUnknownSeverity", $"routing names severity '{sev}', which is not defined.{Suggest(sev, severities.Select(s => s.Id))} Defined: {string.Join(", ", severities.Select(s => s.Id))}.", KeyNode(routingNode, sev));
+                var names = ctx.StringList(list, $"routing.{sev}");
+                foreach (var n in names)
+                    if (!channels.Any(c => c.Name.Equals(n, StringComparison.OrdinalIgnoreCase)))
+                        ctx.Error("ConfigUnknownChannel", $"routing.{sev} names channel '{n}', which is not defined under channels.{Suggest(n, channels.Select(c => c.Name))}", list);
+                routing[sev] = names;
+            }
+        }
+
+        var config = new IncidentOpsConfig
+        {
+            Path = file, Version = version, Severities = severities, Environments = environments,
+            Channels = channels, Routing = routing, Store = store, Tools = tools,
+        };
+        return new ConfigLoadResult(config, ctx.Findings);
+    }
+
+    private static List<SeverityLevel> ParseSeverities(Ctx ctx, YamlNode node)
+    {
+        var list = new List<SeverityLevel>();
+        if (node is not YamlMappingNode map) { ctx.Error("ConfigInvalidShape", "severities must map ids (P0, P1, ...) to their definitions.", node); return [.. DefaultSeverities.Levels]; }
+        var rank = 0;
+        foreach (var (id, value) in ctx.Entries(map, null, "severities"))
+        {
+            if (value is not YamlMappingNode s) { ctx.Error("ConfigInvalidShape", $"severities.{id} must be a mapping with name and responseTarget.", value); continue; }
+            string? name = null, definition = null, pd = null, sp = null;
+            TimeSpan? response = null, update = null;
+            string[] escalation = [];
+            foreach (var (k, v) in ctx.Entries(s, SeverityKeys, $"severities.{id}"))
+            {
+                switch (k)
+                {
+                    case "name": name = ctx.Scalar(v, k); break;
+                    case "definition": definition = ctx.Scalar(v, k); break;
+                    case "responseTarget": response = ctx.Duration(v, $"severities.{id}.responseTarget"); break;
+                    case "updateEvery": update = ctx.Duration(v, $"severities.{id}.updateEvery"); break;
+                    case "escalation": escalation = ctx.StringList(v, k); break;
+                    case "pagerDutySeverity":
+                        pd = ctx.Scalar(v, k);
+                        if (pd is not null && pd is not ("critical" or "error" or "warning" or "info"))
+                            ctx.Error("ConfigInvalidValue", $"severities.{id}.pagerDutySeverity is '{pd}'; expected critical, error, warning or info.", v);
+                        break;
+                    case "statuspageImpact":
+                        sp = ctx.Scalar(v, k);
+                        if (sp is not null && sp is not ("none" or "minor" or "major" or "critical" or "maintenance"))
+                            ctx.Error("ConfigInvalidValue", $"severities.{id}.statuspageImpact is '{sp}'; expected none, minor, major or critical.", v);
+                        break;
+                }
+            }
+            if (name is null) ctx.Error("ConfigMissingField", $"severities.{id} needs a name (for example: name: Critical).", s);
+            if (response is null) ctx.Error("ConfigMissingField", $"severities.{id} needs a responseTarget (for example: responseTarget: 15m).", s);
+            list.Add(new SeverityLevel
+            {
+                Id = id, Name = name ?? id, Definition = definition, ResponseTarget = response ?? TimeSpan.Zero, UpdateEvery = update,
+                Escalation = escalation, PagerDutySeverity = pd, StatuspageImpact = sp, Rank = rank++,
+            });
+        }
+        if (list.Count == 0) ctx.Error("ConfigMissingField", "severities is empty; define at least one level or remove the key to use P0–P3.", node);
+        return list;
+    }
+
+    private static List<EnvironmentConfig> ParseEnvironments(Ctx ctx, YamlNode node)
+    {
+        var list = new List<EnvironmentConfig>();
+        if (node is not YamlMappingNode map) { ctx.Error("ConfigInvalidShape", "environments must map environment names to their services.", node); return list; }
+        foreach (var (envName, value) in ctx.Entries(map, null, "environments"))
+        {
+            var services = new List<ServiceTarget>();
+            if (value is not YamlMappingNode env) { ctx.Error("ConfigInvalidShape", $"environments.{envName} must be a mapping with a services key.", value); continue; }
+            foreach (var (k, v) in ctx.Entries(env, EnvironmentKeys, $"environments.{envName}"))
+            {
+                if (v is not YamlMappingNode svcMap) { ctx.Error("ConfigInvalidShape", $"environments.{envName}.services must map service names to their settings.", v); continue; }
+                foreach (var (svcName, svcNode) in ctx.Entries(svcMap, null, $"environments.{envName}.services"))
+                {
+                    var svc = ParseService(ctx, envName, svcName, svcNode);
+                    if (svc is not null) services.Add(svc);
+                }
+            }
+            list.Add(new EnvironmentConfig { Name = envName, Services = services });
+        }
+        return list;
+    }
+
+    private static ServiceTarget? ParseService(Ctx ctx, string env, string name, YamlNode node)
+    {
+        var where = $"environments.{env}.services.{name}";
+        if (node is not YamlMappingNode map) { ctx.Error("ConfigInvalidShape", $"{where} must be a mapping (platform, health, postgres, redis, ...).", node); return null; }
+        var platform = PlatformKind.None;
+        YamlNode? platformNode = null;
+        string? app = null, context = null, ns = null, deployment = null, unit = null, host = null, releases = null;
+        ConfigValue? appId = null, redis = null;
+        string[] components = [];
+        var health = new List<HealthEndpoint>();
+        PostgresTarget? pg = null;
+        foreach (var (k, v) in ctx.Entries(map, ServiceKeys, where))
+        {
+            switch (k)
+            {
+                case "platform":
+                    platformNode = v;
+                    var p = ctx.Scalar(v, k);
+                    if (p is not null && !Platforms.TryGetValue(p, out platform))
+                        ctx.Error("ConfigUnknownPlatform", $"{where}.platform is '{p}', which is not a platform.{Suggest(p, ["fly", "digitalocean", "kubernetes", "systemd"])} Expected fly, digitalocean, kubernetes or systemd.", v);
+                    break;
+                case "app": app = ctx.Scalar(v, k); break;
+                case "appId": appId = ctx.Value(v, k, isSecret: false); break;
+                case "components": components = ctx.StringList(v, k); break;
+                case "context": context = ctx.Scalar(v, k); break;
+                case "namespace": ns = ctx.Scalar(v, k); break;
+                case "deployment": deployment = ctx.Scalar(v, k); break;
+                case "unit": unit = ctx.Scalar(v, k); break;
+                case "host": host = ctx.Scalar(v, k); break;
+                case "releases": releases = ctx.Scalar(v, k); break;
+                case "health": health = ParseHealth(ctx, v, where + ".health"); break;
+                case "postgres": pg = ParsePostgres(ctx, v, where + ".postgres"); break;
+                case "redis":
+                    if (v is YamlMappingNode rm)
+                    {
+                        foreach (var (rk, rv) in ctx.Entries(rm, RedisKeys, where + ".redis"))
+                            redis = ctx.Value(rv, rk, isSecret: true);
+                    }
+                    else redis = ctx.Value(v, k, isSecret: true);
+                    break;
+            }
+        }
+        void Require(bool ok, string field, string example)
+        {
+            if (!ok) ctx.Error("ConfigMissingField", $"{where} runs on {platform} and needs '{field}' (for example: {field}: {example}).", platformNode ?? map);
+        }
+        switch (platform)
+        {
+            case PlatformKind.Fly: Require(app is not null, "app", "my-fly-app"); break;
+            case PlatformKind.DigitalOcean: Require(appId is not null, "appId", "env:DO_APP_ID"); break;
+            case PlatformKind.Kubernetes: Require(deployment is not null, "deployment", name); break;
+            case PlatformKind.Systemd: Require(unit is not null, "unit", name); break;
+        }
+        return new ServiceTarget
+        {
+            Environment = env, Service = name, Platform = platform, App = app, AppId = appId, Components = components,
+            Context = context, Namespace = platform == PlatformKind.Kubernetes ? ns ?? "default" : ns, Deployment = deployment,
+            Unit = unit, ComputerName = host, ReleasesPath = releases, Health = health, Postgres = pg, Redis = redis,
+            Location = ctx.Loc(map),
+        };
+    }
+
+    private static List<HealthEndpoint> ParseHealth(Ctx ctx, YamlNode node, string where)
+    {
+        var list = new List<HealthEndpoint>();
+        var items = node is YamlSequenceNode seq ? seq.Children : (IList<YamlNode>)[node];
+        foreach (var item in items)
+        {
+            if (item is YamlScalarNode s)
+            {
+                if (CheckUrl(ctx, s.Value, item, where)) list.Add(new HealthEndpoint { Url = s.Value! });
+                continue;
+            }
+            if (item is not YamlMappingNode m) { ctx.Error("ConfigInvalidShape", $"{where} entries are URLs or mappings with url.", item); continue; }
+            string? url = null, method = null;
+            int[]? expect = null;
+            string[] conditions = [];
+            TimeSpan? timeout = null;
+            foreach (var (k, v) in ctx.Entries(m, HealthKeys, where))
+            {
+                switch (k)
+                {
+                    case "url": url = ctx.Scalar(v, k); break;
+                    case "method": method = ctx.Scalar(v, k); break;
+                    case "conditions": conditions = ctx.StringList(v, k); break;
+                    case "timeout": timeout = ctx.Duration(v, where + ".timeout"); break;
+                    case "expectStatus":
+                        var codes = ctx.StringList(v, k);
+                        var parsed = new List<int>();
+                        foreach (var c in codes)
+                            if (int.TryParse(c, out var code) && code is >= 100 and <= 599) parsed.Add(code);
+                            else ctx.Error("ConfigInvalidValue", $"{where}.expectStatus '{c}' is not an HTTP status code (100-599).", v);
+                        expect = parsed.ToArray();
+                        break;
+                }
+            }
+            if (url is null) { ctx.Error("ConfigMissingField", $"{where} entry needs a url.", m); continue; }
+            if (CheckUrl(ctx, url, m, where))
+                list.Add(new HealthEndpoint { Url = url, Method = method, ExpectStatus = expect, Conditions = conditions, Timeout = timeout });
+        }
+        return list;
+    }
+
+    private static bool CheckUrl(Ctx ctx, string? url, YamlNode node, string where)
+    {
+        if (Uri.TryCreate(url, UriKind.Absolute, out var u) && (u.Scheme == Uri.UriSchemeHttp || u.Scheme == Uri.UriSchemeHttps)) return true;
+        ctx.Error("ConfigInvalidValue", $"{where}: '{url}' is not an absolute http:// or https:// URL.", node);
+        return false;
+    }
+
+    private static PostgresTarget ParsePostgres(Ctx ctx, YamlNode node, string where)
+    {
+        if (node is YamlScalarNode) return new PostgresTarget { ConnectionString = ctx.Value(node, "postgres", isSecret: true) };
+        ConfigValue? cs = null, doCluster = null;
+        string? fly = null;
+        if (node is YamlMappingNode m)
+            foreach (var (k, v) in ctx.Entries(m, PostgresKeys, where))
+                switch (k)
+                {
+                    case "connectionString": cs = ctx.Value(v, k, isSecret: true); break;
+                    case "fly": fly = ctx.Scalar(v, k); break;
+                    case "digitalOcean": doCluster = ctx.Value(v, k, isSecret: false); break;
+                }
+        else ctx.Error("ConfigInvalidShape", $"{where} must be a connection string or a mapping with connectionString.", node);
+        return new PostgresTarget { ConnectionString = cs, FlyApp = fly, DigitalOceanCluster = doCluster };
+    }
+
+    private static List<ChannelConfig> ParseChannels(Ctx ctx, YamlNode node)
+    {
+        var list = new List<ChannelConfig>();
+        if (node is not YamlMappingNode map) { ctx.Error("ConfigInvalidShape", "channels must map channel names to their settings.", node); return list; }
+        foreach (var (name, value) in ctx.Entries(map, null, "channels"))
+        {
+            var where = $"channels.{name}";
+            if (value is not YamlMappingNode m) { ctx.Error("ConfigInvalidShape", $"{where} must be a mapping with a type.", value); continue; }
+            ChannelType? type = null;
+            ConfigValue? url = null, routingKey = null, pageId = null, apiKey = null;
+            var components = new Dictionary<string, ConfigValue>(StringComparer.OrdinalIgnoreCase);
+            var templates = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+            foreach (var (k, v) in ctx.Entries(m, ChannelKeys, where))
+            {
+                switch (k)
+                {
+                    case "type":
+                        var t = ctx.Scalar(v, k);
+                        if (t is not null && ChannelTypes.TryGetValue(t, out var ct)) type = ct;
+                        else ctx.Error("ConfigUnknownChannelType", $"{where}.type is '{t}'.{Suggest(t ?? "", ChannelTypes.Keys)} Expected slack, teams, discord, pagerduty, statuspage or webhook.", v);
+                        break;
+                    case "url": url = ctx.Value(v, k, isSecret: true); break;
+                    case "routingKey": routingKey = ctx.Value(v, k, isSecret: true); break;
+                    case "pageId": pageId = ctx.Value(v, k, isSecret: false); break;
+                    case "apiKey": apiKey = ctx.Value(v, k, isSecret: true); break;
+                    case "components":
+                        if (v is YamlMappingNode cm) foreach (var (ck, cv) in ctx.Entries(cm, null, where + ".components")) { var val = ctx.Value(cv, ck, false); if (val is not null) components[ck] = val; }
+                        else ctx.Error("ConfigInvalidShape", $"{where}.components must map service names to Statuspage component ids.", v);
+                        break;
+                    case "templates":
+                        if (v is YamlMappingNode tm) foreach (var (tk, tv) in ctx.Entries(tm, ["initial", "update", "resolved"], where + ".templates")) { var val = ctx.Scalar(tv, tk); if (val is not null) templates[tk] = val; }
+                        else ctx.Error("ConfigInvalidShape", $"{where}.templates must map initial, update and resolved to template files or text.", v);
+                        break;
+                }
+            }
+            if (type is null && !m.Children.Keys.OfType<YamlScalarNode>().Any(x => x.Value == "type"))
+                ctx.Error("ConfigMissingField", $"{where} needs a type (slack, teams, discord, pagerduty, statuspage or webhook).", m);
+            switch (type)
+            {
+                case ChannelType.Slack or ChannelType.Teams or ChannelType.Discord or ChannelType.Webhook when url is null:
+                    ctx.Error("ConfigMissingField", $"{where} ({type}) needs a url (for example: url: env:WEBHOOK_URL).", m); break;
+                case ChannelType.PagerDuty when routingKey is null:
+                    ctx.Error("ConfigMissingField", $"{where} (pagerduty) needs a routingKey (for example: routingKey: env:PD_ROUTING_KEY).", m); break;
+                case ChannelType.Statuspage when pageId is null || apiKey is null:
+                    ctx.Error("ConfigMissingField", $"{where} (statuspage) needs pageId and apiKey.", m); break;
+            }
+            list.Add(new ChannelConfig
+            {
+                Name = name, Type = type ?? ChannelType.Webhook, Url = url, RoutingKey = routingKey, PageId = pageId, ApiKey = apiKey,
+                Components = components, Templates = templates, Location = ctx.Loc(m),
+            });
+        }
+        return list;
+    }
+
+    private static StoreConfig ParseStore(Ctx ctx, YamlNode node)
+    {
+        if (node is not YamlMappingNode m) { ctx.Error("ConfigInvalidShape", "store must be a mapping with kind (file or postgres).", node); return new StoreConfig(); }
+        var kind = StoreKind.File;
+        string? path = null;
+        ConfigValue? cs = null;
+        foreach (var (k, v) in ctx.Entries(m, StoreKeys, "store"))
+            switch (k)
+            {
+                case "kind":
+                    var s = ctx.Scalar(v, k);
+                    if (!Enum.TryParse(s, true, out kind)) ctx.Error("ConfigInvalidValue", $"store.kind is '{s}'; expected file or postgres.", v);
+                    break;
+                case "path": path = ctx.Scalar(v, k); if (path is not null) path = ExpandHome(path); break;
+                case "connectionString": cs = ctx.Value(v, k, isSecret: true); break;
+            }
+        if (kind == StoreKind.Postgres && cs is null) ctx.Error("ConfigMissingField", "store.kind is postgres, so store needs a connectionString (for example: connectionString: env:INCIDENTOPS_STORE).", m);
+        if (path is not null && !Path.IsPathRooted(path)) path = Path.GetFullPath(path, Path.GetDirectoryName(ctx.File) ?? ".");
+        return new StoreConfig { Kind = kind, Path = path, ConnectionString = cs };
+    }
+
+    private static ToolPaths ParseTools(Ctx ctx, YamlNode node)
+    {
+        var d = new Dictionary<string, string?>();
+        if (node is YamlMappingNode m)
+            foreach (var (k, v) in ctx.Entries(m, ToolKeys, "tools")) d[k] = ctx.Scalar(v, k) is { } s ? ExpandHome(s) : null;
+        else ctx.Error("ConfigInvalidShape", "tools must map CLI names (flyctl, doctl, kubectl, systemctl, journalctl, ssh) to paths.", node);
+        return new ToolPaths
+        {
+            Flyctl = d.GetValueOrDefault("flyctl"), Doctl = d.GetValueOrDefault("doctl"), Kubectl = d.GetValueOrDefault("kubectl"),
+            Systemctl = d.GetValueOrDefault("systemctl"), Journalctl = d.GetValueOrDefault("journalctl"), Ssh = d.GetValueOrDefault("ssh"),
+        };
+    }
+
+    private static string ExpandHome(string p) =>
+        p.StartsWith("~/", StringComparison.Ordinal) ? Path.Combine(System.Environment.GetFolderPath(System.Environment.SpecialFolder.UserProfile), p[2..]) : p;
+
+    private static YamlNode KeyNode(YamlMappingNode map, string key) =>
+        map.Children.Keys.FirstOrDefault(k => k is YamlScalarNode s && s.Value == key) ?? map;
+
+    /// <summary>" Did you mean 'x'?" for the closest candidate within a small edit distance.</summary>
+    public static string Suggest(string value, IEnumerable<string> candidates)
+    {
+        string? best = null;
+        var bestDistance = int.MaxValue;
+        foreach (var c in candidates)
+        {
+            var d = Levenshtein(value.ToLowerInvariant(), c.ToLowerInvariant());
+            if (d < bestDistance) { bestDistance = d; best = c; }
+        }
+        return best is not null && bestDistance <= Math.Max(2, value.Length / 3) ? $" Did you mean '{best}'?" : string.Empty;
+    }
+
+    public static int Levenshtein(string a, string b)
+    {
+        var prev = new int[b.Length + 1];
+        var cur = new int[b.Length + 1];
+        for (var j = 0; j <= b.Length; j++) prev[j] = j;
+        for (var i = 1; i <= a.Length; i++)
+        {
+            cur[0] = i;
+            for (var j = 1; j <= b.Length; j++)
+                cur[j] = Math.Min(Math.Min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
+            (prev, cur) = (cur, prev);
+        }
+        return prev[b.Length];
+    }
+
+    private sealed class Ctx(string file)
+    {
+        public string File { get; } = file;
+        public List<ConfigFinding> Findings { get; } = [];
+
+        public ConfigLocation Loc(YamlNode n) => new(File, (int)n.Start.Line, (int)n.Start.Column);
+
+        public void Error(string code, string message, YamlNode node) => Error(code, message, (int)node.Start.Line, (int)node.Start.Column);
+
+        public void Error(string code, string message, int line, int column) =>
+            Findings.Add(new ConfigFinding { Severity = FindingSeverity.Error, Code = code, Message = message, File = File, Line = line, Column = column });
+
+        /// <summary>Entries of a mapping; with <paramref name="allowed"/>, unknown keys are reported with a suggestion.</summary>
+        public IEnumerable<(string Key, YamlNode Value)> Entries(YamlMappingNode map, string[]? allowed, string where)
+        {
+            foreach (var (k, v) in map.Children)
+            {
+                if (k is not YamlScalarNode ks || string.IsNullOrEmpty(ks.Value)) { Error("ConfigInvalidShape", $"Keys under {where} must be plain names.", k); continue; }
+                if (allowed is not null && !allowed.Contains(ks.Value, StringComparer.Ordinal))
+                {
+                    Error("ConfigUnknownKey", $"Unknown key '{ks.Value}' under {where}.{Suggest(ks.Value, allowed)} Valid keys: {string.Join(", ", allowed)}.", k);
+                    continue;
+                }
+                yield return (ks.Value, v);
+            }
+        }
+
+        public string? Scalar(YamlNode node, string key)
+        {
+            if (node is YamlScalarNode s) return string.IsNullOrEmpty(s.Value) && s.Style == ScalarStyle.Plain ? null : s.Value;
+            Error("ConfigInvalidShape", $"'{key}' must be a single value, not a {(node is YamlSequenceNode ? "list" : "mapping")}.", node);
+            return null;
+        }
+
+        public ConfigValue? Value(YamlNode node, string key, bool isSecret)
+        {
+            var s = Scalar(node, key);
+            if (s is null) return null;
+            var v = new ConfigValue(s, isSecret, Loc(node));
+            if (v.IsReference && string.IsNullOrWhiteSpace(v.Reference))
+                Error("ConfigInvalidReference", $"'{key}' is a reference with no name ('{s}'). Write env:NAME, file:PATH or secret:NAME.", node);
+            return v;
+        }
+
+        public string[] StringList(YamlNode node, string key)
+        {
+            if (node is YamlSequenceNode seq)
+                return seq.Children.Select(c => Scalar(c, key)).Where(c => c is not null).Select(c => c!).ToArray();
+            var one = Scalar(node, key);
+            return one is null ? [] : [one];
+        }
+
+        public TimeSpan? Duration(YamlNode node, string where)
+        {
+            var s = Scalar(node, where);
+            if (s is null) return null;
+            if (IncidentOps.Duration.TryParse(s, out var d)) return d;
+            Error("ConfigInvalidDuration", $"{where} is '{s}', which is not a duration. Use 90s, 5m, 1h or hh:mm:ss.", node);
+            return null;
+        }
+    }
+}

@@ -1,0 +1,206 @@
+using System.Collections.Concurrent;
+using IncidentOps.Config;
+
+namespace IncidentOps.Engine.Config;
+
+/// <summary>Finds, loads and caches incidentops.yml.</summary>
+public sealed class ConfigService
+{
+    private static readonly ConcurrentDictionary<string, (DateTime Stamp, long Length, ConfigLoadResult Result)> Cache = new();
+
+    public const string EnvironmentVariable = "INCIDENTOPS_CONFIG";
+
+    /// <summary>
+    /// The configuration file to use, in order: the explicit path, $env:INCIDENTOPS_CONFIG,
+    /// ./incidentops.yml in <paramref name="currentDirectory"/>, then the user's config directory.
+    /// Returns null when none exists (defaults apply). An explicit path that does not exist is an error.
+    /// </summary>
+    public static string? FindConfigPath(string? explicitPath, string? currentDirectory)
+    {
+        if (!string.IsNullOrWhiteSpace(explicitPath))
+        {
+            var full = Path.GetFullPath(explicitPath, currentDirectory ?? Directory.GetCurrentDirectory());
+            if (!File.Exists(full))
+                throw new IncidentOpsException("ConfigNotFound", IncidentOpsErrorCategory.ObjectNotFound,
+                    $"The configuration file '{full}' does not exist. Check the path, or omit -Path to use $env:{EnvironmentVariable}, ./incidentops.yml or {UserConfigPath()}.")
+                { TargetObject = full };
+            return full;
+        }
+        var fromEnv = System.Environment.GetEnvironmentVariable(EnvironmentVariable);
+        if (!string.IsNullOrWhiteSpace(fromEnv))
+        {
+            var full = Path.GetFullPath(fromEnv, currentDirectory ?? Directory.GetCurrentDirectory());
+            if (!File.Exists(full))
+                throw new IncidentOpsException("ConfigNotFound", IncidentOpsErrorCategory.ObjectNotFound,
+                    $"$env:{EnvironmentVariable} points to '{full}', which does not exist. Fix or clear the variable.")
+                { TargetObject = full };
+            return full;
+        }
+        var local = Path.Combine(currentDirectory ?? Directory.GetCurrentDirectory(), "incidentops.yml");
+        if (File.Exists(local)) return local;
+        var user = UserConfigPath();
+        return File.Exists(user) ? user : null;
+    }
+
+    /// <summary>~/.config/incidentops/config.yml on Linux and macOS ($XDG_CONFIG_HOME honoured), %APPDATA%\incidentops\config.yml on Windows.</summary>
+    public static string UserConfigPath()
+    {
+        string root;
+        if (OperatingSystem.IsWindows()) root = System.Environment.GetFolderPath(System.Environment.SpecialFolder.ApplicationData);
+        else
+        {
+            root = System.Environment.GetEnvironmentVariable("XDG_CONFIG_HOME") ?? "";
+            if (string.IsNullOrEmpty(root)) root = Path.Combine(System.Environment.GetFolderPath(System.Environment.SpecialFolder.UserProfile), ".config");
+        }
+        return Path.Combine(root, "incidentops", "config.yml");
+    }
+
+    /// <summary>Loads (with caching by timestamp) and validates; returns findings rather than throwing.</summary>
+    public ConfigLoadResult Load(string? path)
+    {
+        if (path is null) return new ConfigLoadResult(ConfigParser.Defaults(), []);
+        var info = new FileInfo(path);
+        if (Cache.TryGetValue(path, out var hit) && hit.Stamp == info.LastWriteTimeUtc && hit.Length == info.Length)
+            return hit.Result;
+        string text;
+        try { text = File.ReadAllText(path); }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new IncidentOpsException("ConfigUnreadable", IncidentOpsErrorCategory.ReadError,
+                $"The configuration file '{path}' cannot be read: {ex.Message}", ex) { TargetObject = path };
+        }
+        var result = ConfigParser.Parse(text, path);
+        Cache[path] = (info.LastWriteTimeUtc, info.Length, result);
+        return result;
+    }
+
+    /// <summary>Loads the configuration, throwing ConfigInvalid (with every error's file, line and column) when it has errors.</summary>
+    public IncidentOpsConfig LoadOrThrow(string? explicitPath, string? currentDirectory)
+    {
+        var path = FindConfigPath(explicitPath, currentDirectory);
+        var result = Load(path);
+        var errors = result.Findings.Where(f => f.Severity == FindingSeverity.Error).ToList();
+        if (errors.Count > 0 || result.Config is null)
+        {
+            var lines = string.Join(System.Environment.NewLine, errors.Select(e => "  " + e));
+            throw new IncidentOpsException("ConfigInvalid", IncidentOpsErrorCategory.InvalidData,
+                $"The configuration file has {errors.Count} error(s):{System.Environment.NewLine}{lines}{System.Environment.NewLine}Fix them, then run Test-IncidentOpsConfig to check.")
+            { TargetObject = path, RecommendedAction = "Run Test-IncidentOpsConfig -Path " + path };
+        }
+        return result.Config;
+    }
+
+    /// <summary>
+    /// Finds services by "environment/service", or by service name alone when that is unambiguous.
+    /// Wildcards are allowed in both parts.
+    /// </summary>
+    public static IReadOnlyList<ServiceTarget> FindServices(IncidentOpsConfig config, string? environment, string? name)
+    {
+        string? envPattern = environment;
+        string? namePattern = name;
+        if (name is not null && name.Contains('/'))
+        {
+            var parts = name.Split('/', 2);
+            envPattern = parts[0];
+            namePattern = parts[1];
+        }
+        return config.Services
+            .Where(s => envPattern is null || Wildcard.IsMatch(s.Environment, envPattern))
+            .Where(s => namePattern is null || Wildcard.IsMatch(s.Service, namePattern))
+            .ToList();
+    }
+
+    /// <summary>Resolves exactly one service, with errors that say what exists.</summary>
+    public static ServiceTarget ResolveService(IncidentOpsConfig config, string? environment, string name)
+    {
+        var matches = FindServices(config, environment, name);
+        if (matches.Count == 1) return matches[0];
+        var known = string.Join(", ", config.Services.Select(s => s.FullName));
+        if (matches.Count == 0)
+            throw new IncidentOpsException("ServiceNotFound", IncidentOpsErrorCategory.ObjectNotFound,
+                $"No service '{(environment is null ? name : environment + "/" + name)}' in {config.Path ?? "the configuration"}. Known services: {(known.Length == 0 ? "(none)" : known)}.")
+            { TargetObject = name };
+        throw new IncidentOpsException("ServiceAmbiguous", IncidentOpsErrorCategory.InvalidArgument,
+            $"'{name}' matches {matches.Count} services ({string.Join(", ", matches.Select(m => m.FullName))}). Name it as environment/service or add -Environment.")
+        { TargetObject = name };
+    }
+}
+
+public sealed record ConfigLoadResult(IncidentOpsConfig? Config, IReadOnlyList<ConfigFinding> Findings);
+
+/// <summary>PowerShell-style wildcard matching (*, ?, [abc]), case-insensitive.</summary>
+public static class Wildcard
+{
+    private static readonly ConcurrentDictionary<string, System.Text.RegularExpressions.Regex> Patterns = new();
+
+    public static bool IsMatch(string? value, string? pattern)
+    {
+        if (pattern is null) return true;
+        value ??= string.Empty;
+        if (pattern.IndexOfAny(['*', '?', '[']) < 0) return string.Equals(value, pattern, StringComparison.OrdinalIgnoreCase);
+        var rx = Patterns.GetOrAdd(pattern, p =>
+        {
+            var sb = new System.Text.StringBuilder("^");
+            for (var i = 0; i < p.Length; i++)
+            {
+                var c = p[i];
+                switch (c)
+                {
+                    case '*': sb.Append(".*"); break;
+                    case '?': sb.Append('.'); break;
+                    case '[':
+                        var end = p.IndexOf(']', i + 1);
+                        if (end > i) { sb.Append('[').Append(p.AsSpan(i + 1, end - i - 1).ToString().Replace("\\", "\\\\")).Append(']'); i = end; }
+                        else sb.Append("\\[");
+                        break;
+                    case '`' when i + 1 < p.Length: sb.Append(System.Text.RegularExpressions.Regex.Escape(p[++i].ToString())); break;
+                    default: sb.Append(System.Text.RegularExpressions.Regex.Escape(c.ToString())); break;
+                }
+            }
+            return new System.Text.RegularExpressions.Regex(sb.Append('$').ToString(), System.Text.RegularExpressions.RegexOptions.IgnoreCase | System.Text.RegularExpressions.RegexOptions.CultureInvariant);
+        });
+        return rx.IsMatch(value);
+    }
+}
+
+/// <summary>Validation used by Test-IncidentOpsConfig: parse findings plus references that do not resolve here.</summary>
+public static class ConfigValidator
+{
+    public static async Task<IReadOnlyList<ConfigFinding>> ValidateAsync(ConfigService service, string path, ReferenceResolver resolver, bool checkReferences, CancellationToken cancellationToken)
+    {
+        var result = service.Load(path);
+        var findings = result.Findings.ToList();
+        if (!checkReferences || result.Config is null) return findings;
+        foreach (var value in EnumerateValues(result.Config))
+        {
+            if (!value.IsReference) continue;
+            var problem = await resolver.CheckAsync(value, cancellationToken).ConfigureAwait(false);
+            if (problem is null) continue;
+            findings.Add(new ConfigFinding
+            {
+                Severity = value.Kind == ConfigValueKind.Secret && problem.Contains("SecretManagement", StringComparison.Ordinal) ? FindingSeverity.Warning : FindingSeverity.Error,
+                Code = "ConfigReferenceUnresolved",
+                Message = problem[(problem.IndexOf(": ", StringComparison.Ordinal) + 2)..],
+                File = value.Location?.File, Line = value.Location?.Line ?? 0, Column = value.Location?.Column ?? 0,
+            });
+        }
+        return findings;
+    }
+
+    public static IEnumerable<ConfigValue> EnumerateValues(IncidentOpsConfig config)
+    {
+        foreach (var s in config.Services)
+        {
+            if (s.AppId is not null) yield return s.AppId;
+            if (s.Redis is not null) yield return s.Redis;
+            if (s.Postgres?.ConnectionString is not null) yield return s.Postgres.ConnectionString;
+            if (s.Postgres?.DigitalOceanCluster is not null) yield return s.Postgres.DigitalOceanCluster;
+        }
+        foreach (var c in config.Channels)
+        {
+            foreach (var v in new[] { c.Url, c.RoutingKey, c.PageId, c.ApiKey }) if (v is not null) yield return v;
+            foreach (var v in c.Components.Values) yield return v;
+        }
+        if (config.Store.ConnectionString is not null) yield return config.Store.ConnectionString;
+    }
+}

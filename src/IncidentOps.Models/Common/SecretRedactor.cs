@@ -1,0 +1,58 @@
+using System.Collections.Concurrent;
+using System.Text.RegularExpressions;
+
+namespace IncidentOps;
+
+/// <summary>
+/// Process-wide set of secret values that must never be shown. Every value the engine resolves from a
+/// secret-bearing reference (passwords, tokens, webhook URLs, routing keys) is registered here, and every
+/// text that leaves the module (verbose, warnings, errors, timeline, reports) passes through <see cref="Redact"/>.
+/// </summary>
+public static class SecretRedactor
+{
+    public const string Mask = "********";
+    private static readonly ConcurrentDictionary<string, byte> Secrets = new(StringComparer.Ordinal);
+    private static volatile string[] _ordered = [];
+
+    // Credentials embedded in URLs or connection strings are masked even when never registered.
+    private static readonly Regex UrlUserInfo = new(@"(?<scheme>[a-z][a-z0-9+.-]*://)(?<user>[^:@/\s]*):(?<pw>[^@/\s]+)@", RegexOptions.IgnoreCase | RegexOptions.Compiled);
+    private static readonly Regex KeyValueSecret = new(@"(?<key>\b(?:password|pwd|pass|token|apikey|api_key|secret|routing_key|routingKey)\s*[=:]\s*)(?<value>""[^""]*""|'[^']*'|[^;,\s&""']+)", RegexOptions.IgnoreCase | RegexOptions.Compiled);
+    private static readonly Regex BearerHeader = new(@"(?<key>\b(?:Authorization:\s*(?:Bearer|OAuth|Basic|Token)\s+))(?<value>\S+)", RegexOptions.IgnoreCase | RegexOptions.Compiled);
+
+    /// <summary>Registers a secret value; values shorter than 4 characters are not registered (too many false hits).</summary>
+    public static void Register(string? secret)
+    {
+        if (string.IsNullOrEmpty(secret) || secret.Length < 4) return;
+        if (Secrets.TryAdd(secret, 0))
+            _ordered = Secrets.Keys.OrderByDescending(s => s.Length).ToArray();
+        // A URL-encoded form can leak through query strings and connection URLs.
+        var encoded = Uri.EscapeDataString(secret);
+        if (encoded != secret && Secrets.TryAdd(encoded, 0))
+            _ordered = Secrets.Keys.OrderByDescending(s => s.Length).ToArray();
+    }
+
+    public static bool IsRegistered(string value) => Secrets.ContainsKey(value);
+
+    /// <summary>Returns the text with every registered secret and every credential-looking fragment masked.</summary>
+    public static string Redact(string? text)
+    {
+        if (string.IsNullOrEmpty(text)) return text ?? string.Empty;
+        var result = text;
+        foreach (var s in _ordered)
+            if (result.Contains(s, StringComparison.Ordinal))
+                result = result.Replace(s, Mask, StringComparison.Ordinal);
+        result = UrlUserInfo.Replace(result, m => m.Groups["scheme"].Value + m.Groups["user"].Value + ":" + Mask + "@");
+        result = KeyValueSecret.Replace(result, m => m.Groups["key"].Value + Mask);
+        result = BearerHeader.Replace(result, m => m.Groups["key"].Value + Mask);
+        return result;
+    }
+
+    /// <summary>Masks a whole secret for display, keeping only what identifies it (a URL's host).</summary>
+    public static string MaskValue(string? value)
+    {
+        if (string.IsNullOrEmpty(value)) return string.Empty;
+        if (Uri.TryCreate(value, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps))
+            return $"{uri.Scheme}://{uri.Host}{(uri.IsDefaultPort ? "" : ":" + uri.Port)}/{Mask}";
+        return Mask;
+    }
+}

@@ -1,0 +1,28 @@
+namespace IncidentOps.Incidents;
+
+/// <summary>Outcome of a recorded action.</summary>
+public enum TimelineOutcome { Succeeded, Failed, WhatIf, Info }
+
+/// <summary>
+/// One line of an incident's timeline. Written automatically by every state-changing cmdlet while an
+/// incident is active. Parameters and texts are redacted of secrets before they are stored.
+/// </summary>
+public sealed class TimelineEntry
+{
+    public DateTimeOffset Timestamp { get; init; } = DateTimeOffset.UtcNow;
+    public string? IncidentId { get; set; }
+    /// <summary>user@host of whoever ran it.</summary>
+    public string Actor { get; init; } = DefaultActor();
+    /// <summary>Kind of entry: action, note, status, severity, update, evidence, declared, resolved.</summary>
+    public string Kind { get; init; } = "action";
+    public string? Cmdlet { get; init; }
+    public string? Action { get; init; }
+    public string? Target { get; init; }
+    public IReadOnlyDictionary<string, string> Parameters { get; init; } = new Dictionary<string, string>();
+    public TimelineOutcome Outcome { get; init; } = TimelineOutcome.Info;
+    public string? Result { get; init; }
+
+    public static string DefaultActor() => $"{System.Environment.UserName}@{System.Environment.MachineName}";
+
+    public override string ToString() => $"{Timestamp:u} {Actor} {Cmdlet ?? Kind} {Action} {Target} [{Outcome}] {Result}".Trim();
+}

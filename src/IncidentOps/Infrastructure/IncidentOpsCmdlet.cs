@@ -1,0 +1,455 @@
+using System.Collections;
+using System.Collections.Concurrent;
+using System.Management.Automation;
+using System.Runtime.CompilerServices;
+using System.Runtime.ExceptionServices;
+using IncidentOps.Config;
+using IncidentOps.Engine;
+using IncidentOps.Engine.Config;
+using IncidentOps.Incidents;
+
+namespace IncidentOps.Commands;
+
+/// <summary>
+/// Base of every IncidentOps cmdlet. It owns the cancellation token (cancelled by Ctrl+C through
+/// StopProcessing), runs engine calls while pumping the engine's verbose/warning/progress reports onto
+/// the pipeline thread, maps engine exceptions to ErrorRecords with stable ids, gives access to the
+/// configuration, and writes the incident timeline entry for every state change.
+/// </summary>
+public abstract class IncidentOpsCmdlet : PSCmdlet, IDisposable
+{
+    private readonly BlockingCollection<Action> _queue = new();
+    private CancellationTokenSource? _cts;
+    private IncidentOpsEngine? _engine;
+    private IncidentOpsConfig? _config;
+    private int _pipelineThreadId = -1;
+
+    /// <summary>Cancelled when the user presses Ctrl+C (StopProcessing) or the pipeline is stopped.</summary>
+    protected CancellationToken Token => (_cts ??= new CancellationTokenSource()).Token;
+
+    protected override void StopProcessing()
+    {
+        (_cts ??= new CancellationTokenSource()).Cancel();
+        base.StopProcessing();
+    }
+
+    protected override void EndProcessing()
+    {
+        Drain();
+        base.EndProcessing();
+    }
+
+    public void Dispose()
+    {
+        _cts?.Dispose();
+        _queue.Dispose();
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>The engine, created on first use (after the module initializer has hooked dependency loading).</summary>
+    protected IncidentOpsEngine Engine => _engine ??= CreateEngine();
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private IncidentOpsEngine CreateEngine()
+    {
+        var sink = new CmdletSink(this);
+        return new IncidentOpsEngine(sink, sink);
+    }
+
+    /// <summary>Explicit configuration path, when the cmdlet has one.</summary>
+    protected virtual string? ConfigPathValue => null;
+
+    /// <summary>The current PowerShell location as a file-system path (for ./incidentops.yml and relative paths).</summary>
+    protected string CurrentDirectory
+    {
+        get
+        {
+            try { return SessionState.Path.CurrentFileSystemLocation.ProviderPath; }
+            catch (Exception ex) when (ex is PSInvalidOperationException or NullReferenceException) { return Directory.GetCurrentDirectory(); }
+        }
+    }
+
+    /// <summary>Resolves a user-supplied path against the current PowerShell location.</summary>
+    protected string ResolvePath(string path) => GetUnresolvedProviderPathFromPSPath(path);
+
+    /// <summary>The loaded configuration; a configuration with errors stops the cmdlet with ConfigInvalid.</summary>
+    protected IncidentOpsConfig Config => _config ??= LoadConfigCore();
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private IncidentOpsConfig LoadConfigCore()
+    {
+        try
+        {
+            return Engine.Config.LoadOrThrow(ConfigPathValue is null ? null : ResolvePath(ConfigPathValue), CurrentDirectory);
+        }
+        catch (IncidentOpsException ex)
+        {
+            ThrowTerminatingError(ToErrorRecord(ex, ConfigPathValue));
+            throw; // unreachable
+        }
+    }
+
+    /// <summary>Resolves service names ("env/name", or name alone when unambiguous; wildcards allowed) through the configuration.</summary>
+    protected IReadOnlyList<ServiceTarget> ResolveServices(string? environment, IEnumerable<string> names)
+    {
+        var result = new List<ServiceTarget>();
+        foreach (var name in names)
+        {
+            if (WildcardPattern.ContainsWildcardCharacters(name))
+            {
+                var found = ConfigService.FindServices(Config, environment, name);
+                if (found.Count == 0)
+                    WriteError(ToErrorRecord(new IncidentOpsException("ServiceNotFound", IncidentOpsErrorCategory.ObjectNotFound,
+                        $"No service matches '{name}' in {Config.Path ?? "the configuration"}.") { TargetObject = name }, name));
+                result.AddRange(found);
+                continue;
+            }
+            try { result.Add(ConfigService.ResolveService(Config, environment, name)); }
+            catch (IncidentOpsException ex) { WriteError(ToErrorRecord(ex, name)); }
+        }
+        return result;
+    }
+
+    // ---------------------------------------------------------------- running engine calls
+
+    /// <summary>
+    /// Runs an engine call to completion while writing its verbose/warning/progress reports from this
+    /// (the pipeline) thread. Ctrl+C returns at once with PipelineStoppedException. Engine failures
+    /// surface as <see cref="IncidentOpsException"/>; use <see cref="TryInvoke{T}"/> or
+    /// <see cref="InvokeOrTerminate{T}"/> to turn them into ErrorRecords.
+    /// </summary>
+    protected T Invoke<T>(Func<CancellationToken, Task<T>> work)
+    {
+        var token = Token;
+        _pipelineThreadId = Environment.CurrentManagedThreadId;
+        Task<T> task;
+        try { task = Task.Run(() => work(token), token); }
+        catch (OperationCanceledException) { throw new PipelineStoppedException(); }
+        Pump(task, token);
+        return Unwrap(task, token);
+    }
+
+    /// <summary>Runs an engine call that produces items as they arrive; each is written to the pipeline at once.</summary>
+    protected void InvokeStreaming<T>(Func<Action<T>, CancellationToken, Task> work)
+    {
+        Invoke<bool>(async ct =>
+        {
+            await work(item => Post(() => WriteObject(item)), ct).ConfigureAwait(false);
+            return true;
+        });
+    }
+
+    /// <summary>Invoke; on an engine error writes a non-terminating ErrorRecord and returns false.</summary>
+    protected bool TryInvoke<T>(Func<CancellationToken, Task<T>> work, out T result, object? target = null)
+    {
+        try
+        {
+            result = Invoke(work);
+            return true;
+        }
+        catch (IncidentOpsException ex)
+        {
+            WriteError(ToErrorRecord(ex, target));
+            result = default!;
+            return false;
+        }
+    }
+
+    /// <summary>Invoke; on an engine error stops the cmdlet with a terminating ErrorRecord.</summary>
+    protected T InvokeOrTerminate<T>(Func<CancellationToken, Task<T>> work, object? target = null)
+    {
+        try { return Invoke(work); }
+        catch (IncidentOpsException ex)
+        {
+            ThrowTerminatingError(ToErrorRecord(ex, target));
+            throw; // unreachable
+        }
+    }
+
+    private void Pump(Task task, CancellationToken token)
+    {
+        if (task.IsCompleted) { Drain(); return; }
+        Action wake = static () => { };
+        task.ContinueWith(_ => { try { _queue.Add(wake); } catch (ObjectDisposedException) { } catch (InvalidOperationException) { } }, TaskContinuationOptions.ExecuteSynchronously);
+        try
+        {
+            while (true)
+            {
+                var action = _queue.Take(token);
+                if (ReferenceEquals(action, wake)) break;
+                action();
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Ctrl+C: the engine call is cancelled through the token; do not wait for it.
+            throw new PipelineStoppedException();
+        }
+        Drain();
+    }
+
+    private void Drain()
+    {
+        while (_queue.TryTake(out var action)) action();
+    }
+
+    /// <summary>Queues work for the pipeline thread (or runs it now when already on it and not pumping).</summary>
+    internal void Post(Action action)
+    {
+        try { _queue.Add(action); }
+        catch (ObjectDisposedException) { }
+        catch (InvalidOperationException) { }
+    }
+
+    private static T Unwrap<T>(Task<T> task, CancellationToken token)
+    {
+        if (task.IsCompletedSuccessfully) return task.Result;
+        var ex = task.Exception?.InnerExceptions.Count == 1 ? task.Exception.InnerException! : (Exception?)task.Exception ?? new OperationCanceledException();
+        switch (ex)
+        {
+            case IncidentOpsException:
+            case PipelineStoppedException:
+                ExceptionDispatchInfo.Capture(ex).Throw();
+                break;
+            case OperationCanceledException when token.IsCancellationRequested:
+                throw new PipelineStoppedException();
+            case OperationCanceledException or TimeoutException:
+                throw new IncidentOpsException("OperationTimedOut", IncidentOpsErrorCategory.OperationTimeout,
+                    $"The operation did not finish in time ({ex.Message}). Raise -TimeoutSec if the target is known to be slow.", ex);
+        }
+        throw new IncidentOpsException("UnexpectedError", IncidentOpsErrorCategory.NotSpecified,
+            $"Unexpected {ex.GetType().Name}: {ex.Message}", ex);
+    }
+
+    // ---------------------------------------------------------------- errors
+
+    /// <summary>Turns an engine exception into an ErrorRecord whose id is the exception's ErrorId.</summary>
+    protected ErrorRecord ToErrorRecord(IncidentOpsException ex, object? target = null)
+    {
+        var category = Enum.TryParse<ErrorCategory>(ex.Category.ToString(), out var c) ? c : ErrorCategory.NotSpecified;
+        var record = new ErrorRecord(ex, ex.ErrorId, category, Redacted(target ?? ex.TargetObject));
+        record.ErrorDetails = new ErrorDetails(SecretRedactor.Redact(ex.Message));
+        if (ex.RecommendedAction is not null) record.ErrorDetails.RecommendedAction = SecretRedactor.Redact(ex.RecommendedAction);
+        return record;
+    }
+
+    private static object? Redacted(object? target) => target is string s ? SecretRedactor.Redact(s) : target;
+
+    /// <summary>A bad-input error (non-terminating): says what was wrong, with what value, and what to do.</summary>
+    protected void WriteInputError(string errorId, string message, object? target, IncidentOpsErrorCategory category = IncidentOpsErrorCategory.InvalidArgument) =>
+        WriteError(ToErrorRecord(new IncidentOpsException(errorId, category, message), target));
+
+    /// <summary>A bad-input error that stops the cmdlet.</summary>
+    protected void ThrowInputError(string errorId, string message, object? target, IncidentOpsErrorCategory category = IncidentOpsErrorCategory.InvalidArgument) =>
+        ThrowTerminatingError(ToErrorRecord(new IncidentOpsException(errorId, category, message), target));
+
+    // ---------------------------------------------------------------- state changes and the timeline
+
+    /// <summary>True when -WhatIf is in force for this call.</summary>
+    protected bool IsWhatIf =>
+        (MyInvocation.BoundParameters.TryGetValue("WhatIf", out var w) && w is SwitchParameter { IsPresent: true })
+        || (!MyInvocation.BoundParameters.ContainsKey("WhatIf") && LanguagePrimitives.IsTrue(SessionState.PSVariable.GetValue("WhatIfPreference")));
+
+    private bool IsForced => MyInvocation.BoundParameters.TryGetValue("Force", out var f) && f is SwitchParameter { IsPresent: true };
+
+    /// <summary>The incident a state change is recorded against: null means the active incident.</summary>
+    protected virtual string? TimelineIncidentId => null;
+
+    /// <summary>
+    /// ShouldProcess for a state change. <paramref name="detail"/> is the exact SQL, command line or
+    /// request (secrets masked) and is what -WhatIf prints. -Force skips the confirmation prompt (never
+    /// -WhatIf). Under -WhatIf the would-be action is recorded on the active incident's timeline.
+    /// </summary>
+    protected bool ShouldChange(string target, string action, string? detail = null)
+    {
+        target = SecretRedactor.Redact(target);
+        detail = detail is null ? null : SecretRedactor.Redact(detail);
+        var description = detail is null ? $"{action} {target}" : $"{action} {target}: {detail}";
+        bool ok;
+        if (IsForced && !IsWhatIf)
+        {
+            WriteVerbose($"-Force: {description}");
+            ok = true;
+        }
+        else ok = ShouldProcess(description, $"{action} {target}?{(detail is null ? "" : Environment.NewLine + detail)}", "Confirm");
+        if (!ok && IsWhatIf) RecordChange(target, action, TimelineOutcome.WhatIf, detail ?? description);
+        return ok;
+    }
+
+    /// <summary>
+    /// Runs a state change: ShouldChange, the engine call, then the timeline entry with its outcome.
+    /// Returns false when declined, under -WhatIf, or on failure (already written as an ErrorRecord).
+    /// </summary>
+    protected bool TryChange<T>(string target, string action, string? detail, Func<CancellationToken, Task<T>> work,
+        Func<T, string> summarize, out T result, Func<T, bool>? succeeded = null)
+    {
+        result = default!;
+        if (!ShouldChange(target, action, detail)) return false;
+        try
+        {
+            result = Invoke(work);
+        }
+        catch (IncidentOpsException ex)
+        {
+            RecordChange(target, action, TimelineOutcome.Failed, ex.Message);
+            WriteError(ToErrorRecord(ex, target));
+            return false;
+        }
+        catch (PipelineStoppedException)
+        {
+            RecordChange(target, action, TimelineOutcome.Failed, "Stopped by the user (Ctrl+C) before it finished.");
+            throw;
+        }
+        var ok = succeeded?.Invoke(result) ?? true;
+        RecordChange(target, action, ok ? TimelineOutcome.Succeeded : TimelineOutcome.Failed, summarize(result));
+        return true;
+    }
+
+    /// <summary>Appends a timeline entry for this cmdlet to the incident in force (if any). Never fails the cmdlet.</summary>
+    protected void RecordChange(string target, string action, TimelineOutcome outcome, string? result, string kind = "action")
+    {
+        var entry = new TimelineEntry
+        {
+            Kind = kind,
+            Cmdlet = MyInvocation.MyCommand?.Name,
+            Action = action,
+            Target = SecretRedactor.Redact(target),
+            Parameters = SafeParameters(),
+            Outcome = outcome,
+            Result = result is null ? null : SecretRedactor.Redact(result),
+        };
+        RecordEntry(entry);
+    }
+
+    /// <summary>Writes an entry through the engine's timeline recorder; returns the incident id written to.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    protected string? RecordEntry(TimelineEntry entry)
+    {
+        try
+        {
+            IncidentOpsConfig? config = null;
+            try { config = Engine.Config.LoadOrThrow(ConfigPathValue is null ? null : ResolvePath(ConfigPathValue), CurrentDirectory); }
+            catch (IncidentOpsException) { }
+            var incidentId = TimelineIncidentId;
+            var written = Invoke(ct => Engine.Timeline.RecordAsync(entry, incidentId, config, ct));
+            if (written is not null) WriteVerbose($"Recorded on {written}'s timeline: {entry.Action} {entry.Target} ({entry.Outcome}).");
+            return written;
+        }
+        catch (IncidentOpsException ex)
+        {
+            WriteWarning($"The timeline entry for '{entry.Action} {entry.Target}' could not be written: {ex.Message}");
+            return null;
+        }
+    }
+
+    private static readonly HashSet<string> CommonParameters = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "Verbose", "Debug", "ErrorAction", "WarningAction", "InformationAction", "ProgressAction", "ErrorVariable", "WarningVariable",
+        "InformationVariable", "OutVariable", "OutBuffer", "PipelineVariable", "WhatIf", "Confirm", "InputObject", "ConfigPath",
+    };
+
+    /// <summary>Bound parameters fit for a timeline: no credentials, secure strings, or secret-looking names; values redacted.</summary>
+    protected IReadOnlyDictionary<string, string> SafeParameters()
+    {
+        var result = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var (name, value) in MyInvocation.BoundParameters)
+        {
+            if (CommonParameters.Contains(name)) continue;
+            if (value is PSCredential or System.Security.SecureString) continue;
+            if (name.Contains("Password", StringComparison.OrdinalIgnoreCase) || name.Contains("Token", StringComparison.OrdinalIgnoreCase)
+                || name.Contains("Secret", StringComparison.OrdinalIgnoreCase) || name.Contains("Key", StringComparison.OrdinalIgnoreCase)
+                || name.Contains("Credential", StringComparison.OrdinalIgnoreCase) || name.Equals("ConnectionString", StringComparison.OrdinalIgnoreCase)
+                || name.Contains("Url", StringComparison.OrdinalIgnoreCase) || name.Contains("Webhook", StringComparison.OrdinalIgnoreCase))
+            {
+                result[name] = SecretRedactor.Mask;
+                continue;
+            }
+            result[name] = SecretRedactor.Redact(FormatValue(value));
+        }
+        return result;
+    }
+
+    private static string FormatValue(object? value) => value switch
+    {
+        null => "",
+        SwitchParameter s => s.IsPresent ? "True" : "False",
+        string s => s,
+        PSObject p => FormatValue(p.BaseObject),
+        IEnumerable e => string.Join(",", e.Cast<object?>().Take(50).Select(FormatValue)),
+        _ => Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture) ?? "",
+    };
+
+    // ---------------------------------------------------------------- engine sink
+
+    /// <summary>
+    /// Carries engine reports to the pipeline thread, and resolves secret: references through Get-Secret
+    /// (which must run on the pipeline thread too).
+    /// </summary>
+    private sealed class CmdletSink(IncidentOpsCmdlet cmdlet) : IOperationSink, ISecretProvider
+    {
+        public void Verbose(string message) => cmdlet.Post(() => cmdlet.WriteVerbose(SecretRedactor.Redact(message)));
+        public void Warning(string message) => cmdlet.Post(() => cmdlet.WriteWarning(SecretRedactor.Redact(message)));
+        public void Debug(string message) => cmdlet.Post(() => cmdlet.WriteDebug(SecretRedactor.Redact(message)));
+
+        public void Progress(OperationProgress p) => cmdlet.Post(() =>
+        {
+            var record = new ProgressRecord(p.ActivityId, p.Activity, string.IsNullOrEmpty(p.Status) ? "..." : p.Status)
+            {
+                PercentComplete = Math.Clamp(p.PercentComplete, -1, 100),
+                SecondsRemaining = p.SecondsRemaining,
+                RecordType = p.Completed ? ProgressRecordType.Completed : ProgressRecordType.Processing,
+            };
+            cmdlet.WriteProgress(record);
+        });
+
+        public Task<string?> GetSecretAsync(string name, CancellationToken cancellationToken)
+        {
+            var tcs = new TaskCompletionSource<string?>(TaskCreationOptions.RunContinuationsAsynchronously);
+            var registration = cancellationToken.Register(() => tcs.TrySetCanceled(cancellationToken));
+            tcs.Task.ContinueWith(_ => registration.Dispose(), TaskScheduler.Default);
+            cmdlet.Post(() =>
+            {
+                try
+                {
+                    var available = cmdlet.InvokeCommand.GetCommand("Get-Secret", CommandTypes.Cmdlet | CommandTypes.Function);
+                    if (available is null)
+                    {
+                        tcs.TrySetException(new IncidentOpsException("SecretManagementNotAvailable", IncidentOpsErrorCategory.NotInstalled,
+                            $"The secret '{name}' cannot be read: Get-Secret is not available. Install Microsoft.PowerShell.SecretManagement (Install-PSResource Microsoft.PowerShell.SecretManagement) and register a vault, or use an env: or file: reference."));
+                        return;
+                    }
+                    var output = cmdlet.InvokeCommand.InvokeScript("param($n) Get-Secret -Name $n -AsPlainText -ErrorAction Stop", false,
+                        System.Management.Automation.Runspaces.PipelineResultTypes.None, null, name);
+                    var value = output.Count > 0 ? output[0]?.BaseObject?.ToString() : null;
+                    tcs.TrySetResult(value);
+                }
+                catch (Exception ex) when (ex is RuntimeException or CmdletInvocationException)
+                {
+                    tcs.TrySetException(new IncidentOpsException("SecretNotFound", IncidentOpsErrorCategory.ObjectNotFound,
+                        $"Get-Secret could not read '{name}': {ex.Message}"));
+                }
+            });
+            return tcs.Task;
+        }
+    }
+}
+
+/// <summary>A cmdlet that reads incidentops.yml (-ConfigPath).</summary>
+public abstract class ConfiguredCmdlet : IncidentOpsCmdlet
+{
+    /// <summary>Path of the incidentops.yml to use. When omitted: $env:INCIDENTOPS_CONFIG, ./incidentops.yml, then ~/.config/incidentops/config.yml.</summary>
+    [Parameter]
+    public string? ConfigPath { get; set; }
+
+    protected override string? ConfigPathValue => ConfigPath;
+}
+
+/// <summary>A cmdlet whose actions are recorded on an incident's timeline (-Incident).</summary>
+public abstract class IncidentActionCmdlet : ConfiguredCmdlet
+{
+    /// <summary>Incident id (INC-20261122-001) to record this action on. Defaults to the active incident; when no incident is active nothing is recorded.</summary>
+    [Parameter]
+    public string? Incident { get; set; }
+
+    protected override string? TimelineIncidentId => Incident;
+}
