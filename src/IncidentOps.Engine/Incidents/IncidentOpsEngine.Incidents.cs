@@ -1,0 +1,34 @@
+using IncidentOps.Config;
+using IncidentOps.Engine.Incidents;
+using IncidentOps.Incidents;
+
+namespace IncidentOps.Engine;
+
+public sealed partial class IncidentOpsEngine
+{
+    /// <summary>Opens the incident store the configuration names (the file store by default).</summary>
+    public IIncidentStore OpenStore(IncidentOpsConfig? config)
+    {
+        var store = config?.Store ?? new StoreConfig();
+        if (store.Kind == StoreKind.Postgres)
+            throw new IncidentOpsException("StoreKindNotImplemented", IncidentOpsErrorCategory.NotImplemented,
+                "store.kind 'postgres' (the team store) is not available in this version. Use 'kind: file' for now.");
+        return new FileIncidentStore(store.Path ?? FileIncidentStore.DefaultRoot());
+    }
+
+    partial void CreateTimelineRecorderCore(ref ITimelineRecorder? recorder) => recorder = new StoreTimelineRecorder(this);
+
+    /// <summary>Writes state changes to the named incident, or to the active one; nothing when none is active.</summary>
+    private sealed class StoreTimelineRecorder(IncidentOpsEngine engine) : ITimelineRecorder
+    {
+        public async Task<string?> RecordAsync(TimelineEntry entry, string? incidentId, IncidentOpsConfig? config, CancellationToken cancellationToken)
+        {
+            var store = engine.OpenStore(config);
+            var id = incidentId ?? await store.GetActiveIdAsync(cancellationToken).ConfigureAwait(false);
+            if (id is null) return null;
+            if (await store.GetAsync(id, cancellationToken).ConfigureAwait(false) is null) throw FileIncidentStore.NotFound(id);
+            await store.AppendTimelineAsync(id, entry, cancellationToken).ConfigureAwait(false);
+            return id;
+        }
+    }
+}
