@@ -87,6 +87,22 @@ public class IncidentCmdletTests(ModuleFixture fx) : IClassFixture<ModuleFixture
     }
 
     [Fact]
+    public void Any_pipeline_object_with_a_Service_property_feeds_New_Incident()
+    {
+        var (cfg, _) = TempConfig();
+        var r = fx.Run($$"""
+            @([pscustomobject]@{ Service = 'api'; Environment = 'production'; Healthy = $false },
+              [pscustomobject]@{ Service = 'marketing'; Healthy = $true },
+              [pscustomobject]@{ Service = 'production/fastapi'; Healthy = $false }) |
+                Where-Object { -not $_.Healthy } | New-Incident -Title 'Health checks failing' -Severity P1 -ConfigPath '{{cfg}}'
+            """).AssertNoErrors();
+        var incident = r.Single<Incident>();
+        Assert.Equal(["production/api", "production/fastapi"], incident.Services);
+        var bad = fx.Run($"[pscustomobject]@{{ Name = 'x' }} | New-Incident -Title t -Severity P2 -ConfigPath '{cfg}'");
+        Assert.Equal("IncidentServiceMissing,IncidentOps.Commands.NewIncidentCommand", Assert.Single(bad.Errors).FullyQualifiedErrorId);
+    }
+
+    [Fact]
     public void Unknown_severity_is_rejected_with_the_valid_list()
     {
         var (cfg, _) = TempConfig();
