@@ -12,12 +12,26 @@
     RequiredAssemblies   = @('IncidentOps.Models.dll')
     FormatsToProcess     = @(
         'IncidentOps.Config.format.ps1xml'
+        'IncidentOps.Incidents.format.ps1xml'
     )
     CmdletsToExport      = @(
         # Config
         'Get-IncidentOpsConfig'
         'Get-IncidentOpsService'
         'Test-IncidentOpsConfig'
+        # Incidents
+        'New-Incident'
+        'Get-Incident'
+        'Set-Incident'
+        'Close-Incident'
+        'Add-IncidentNote'
+        'Add-IncidentActionItem'
+        'Get-IncidentActionItem'
+        'Set-IncidentActionItem'
+        'Get-IncidentTimeline'
+        'Get-IncidentSeverity'
+        'Save-IncidentEvidence'
+        'New-IncidentReport'
     )
     AliasesToExport      = @()
     FunctionsToExport    = @()

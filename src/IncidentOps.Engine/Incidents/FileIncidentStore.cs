@@ -94,7 +94,15 @@ public sealed class FileIncidentStore : IIncidentStore
         {
             var file = Path.Combine(dir, "incident.json");
             if (!File.Exists(file)) continue;
-            list.Add(await ReadIncidentAsync(file, cancellationToken).ConfigureAwait(false));
+            try
+            {
+                list.Add(await ReadIncidentAsync(file, cancellationToken).ConfigureAwait(false));
+            }
+            catch (IncidentOpsException ex) when (ex.ErrorId == "IncidentRecordCorrupt")
+            {
+                // One damaged record must never hide the other incidents: report it and go on.
+                CorruptLines.Add(ex.Message);
+            }
         }
         return list;
     }
@@ -193,7 +201,7 @@ public sealed class FileIncidentStore : IIncidentStore
         }
     }
 
-    internal static IncidentOpsException NotFound(string id) =>
+    public static IncidentOpsException NotFound(string id) =>
         new("IncidentNotFound", IncidentOpsErrorCategory.ObjectNotFound, $"No incident '{id}' in the incident store. List incidents with Get-Incident.") { TargetObject = id };
 }
 

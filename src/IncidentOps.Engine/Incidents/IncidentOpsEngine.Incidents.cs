@@ -32,3 +32,18 @@ public sealed partial class IncidentOpsEngine
         }
     }
 }
+
+public sealed partial class IncidentOpsEngine
+{
+    /// <summary>Incident records, notes, action items and the severity policy.</summary>
+    public IncidentService Incidents => _incidents ??= new IncidentService(this);
+    private IncidentService? _incidents;
+
+    /// <summary>Save-IncidentEvidence: runs the registered evidence sources.</summary>
+    public EvidenceService Evidence => _evidence ??= new EvidenceService(this);
+    private EvidenceService? _evidence;
+
+    /// <summary>New-IncidentReport: post-mortems and customer communication drafts.</summary>
+    public IncidentReportService Reports => _reports ??= new IncidentReportService(this);
+    private IncidentReportService? _reports;
+}

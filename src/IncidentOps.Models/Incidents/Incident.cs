@@ -43,6 +43,12 @@ public sealed class Incident
     /// <summary>Severity changes: when each severity took effect.</summary>
     public List<SeverityChange> SeverityHistory { get; set; } = [];
     public string? ConfigPath { get; set; }
+    /// <summary>Post-mortem material: what went well.</summary>
+    public string[] WentWell { get; set; } = [];
+    /// <summary>Post-mortem material: what went wrong.</summary>
+    public string[] WentWrong { get; set; } = [];
+    public string[] LessonsLearned { get; set; } = [];
+    public string[] Prevention { get; set; } = [];
 
     public TimeSpan Duration => (ResolvedAt ?? DateTimeOffset.UtcNow) - StartedAt;
 

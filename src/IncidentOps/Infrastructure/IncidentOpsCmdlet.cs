@@ -321,6 +321,18 @@ public abstract class IncidentOpsCmdlet : PSCmdlet, IDisposable
         RecordEntry(entry);
     }
 
+    /// <summary>True when the cmdlet declares a -Record switch and the caller set it.</summary>
+    protected bool RecordRequested => MyInvocation.BoundParameters.TryGetValue("Record", out var r) && r is SwitchParameter { IsPresent: true };
+
+    /// <summary>
+    /// For read-only cmdlets: records what was read on the incident's timeline (kind "read"), only when
+    /// the caller asked with -Record (see <see cref="IncidentReadCmdlet"/>). Never fails the cmdlet.
+    /// </summary>
+    protected void RecordRead(string target, string action, string? result)
+    {
+        if (RecordRequested) RecordChange(target, action, TimelineOutcome.Info, result, "read");
+    }
+
     /// <summary>Writes an entry through the engine's timeline recorder; returns the incident id written to.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     protected string? RecordEntry(TimelineEntry entry)
@@ -452,4 +464,12 @@ public abstract class IncidentActionCmdlet : ConfiguredCmdlet
     public string? Incident { get; set; }
 
     protected override string? TimelineIncidentId => Incident;
+}
+
+/// <summary>A read-only cmdlet that records what it read on the incident's timeline when asked with -Record.</summary>
+public abstract class IncidentReadCmdlet : IncidentActionCmdlet
+{
+    /// <summary>Also record what this cmdlet read (target and a short result) on the incident's timeline (the active incident, or -Incident). Without it, reads are not recorded.</summary>
+    [Parameter]
+    public SwitchParameter Record { get; set; }
 }

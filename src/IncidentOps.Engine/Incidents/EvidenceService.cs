@@ -1,0 +1,174 @@
+using System.Reflection;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using IncidentOps.Config;
+using IncidentOps.Engine.Config;
+using IncidentOps.Incidents;
+
+namespace IncidentOps.Engine.Incidents;
+
+/// <summary>What an evidence source is asked to capture.</summary>
+public sealed record EvidenceContext(IncidentOpsEngine Engine, IncidentOpsConfig Config, Incident Incident, IReadOnlyList<ServiceTarget> Services, TimeSpan Timeout);
+
+/// <summary>One capture produced by a source: a file name (within evidence/) and its text.</summary>
+public sealed record EvidenceContent(string Name, string Content, string? Service = null);
+
+/// <summary>
+/// A capture source for Save-IncidentEvidence. Areas add theirs (platform status, deployments, logs, pg
+/// activity, Redis info) by writing a public class with a parameterless constructor that implements this
+/// interface anywhere in the engine assembly: <see cref="EvidenceSources"/> discovers it. A source returns
+/// nothing for services it does not apply to, and throws IncidentOpsException when a capture fails (the
+/// failure is recorded, the other sources still run).
+/// </summary>
+public interface IEvidenceSource
+{
+    /// <summary>Short name, used in file names and in -Source (config, timeline, pg-activity ...).</summary>
+    string Name { get; }
+    Task<IReadOnlyList<EvidenceContent>> CaptureAsync(EvidenceContext context, CancellationToken cancellationToken);
+}
+
+/// <summary>The registry of evidence sources: every IEvidenceSource in the engine assembly, plus any registered at run time.</summary>
+public static class EvidenceSources
+{
+    private static readonly List<IEvidenceSource> Registered = [];
+    private static readonly Lazy<IReadOnlyList<IEvidenceSource>> Discovered = new(() =>
+        typeof(IEvidenceSource).Assembly.GetTypes()
+            .Where(t => t is { IsClass: true, IsAbstract: false } && typeof(IEvidenceSource).IsAssignableFrom(t) && t.GetConstructor(Type.EmptyTypes) is not null)
+            .OrderBy(t => t.FullName, StringComparer.Ordinal)
+            .Select(t => (IEvidenceSource)Activator.CreateInstance(t)!)
+            .ToList());
+
+    public static void Register(IEvidenceSource source)
+    {
+        lock (Registered) { if (!Registered.Any(s => s.Name == source.Name)) Registered.Add(source); }
+    }
+
+    public static IReadOnlyList<IEvidenceSource> All
+    {
+        get { lock (Registered) return [.. Discovered.Value, .. Registered.Where(r => Discovered.Value.All(d => d.Name != r.Name))]; }
+    }
+}
+
+/// <summary>The incident's services as configured (connection details as references, never resolved secrets).</summary>
+public sealed class ServiceConfigEvidenceSource : IEvidenceSource
+{
+    public string Name => "config";
+
+    public Task<IReadOnlyList<EvidenceContent>> CaptureAsync(EvidenceContext context, CancellationToken cancellationToken)
+    {
+        var list = new List<EvidenceContent>();
+        foreach (var s in context.Services)
+        {
+            var doc = new
+            {
+                s.Environment, s.Service, Platform = s.Platform.ToString(), s.App, AppId = s.AppId?.ToString(), s.Components, s.Context, s.Namespace, s.Deployment,
+                s.Unit, s.ComputerName, s.ReleasesPath, Health = s.Health.Select(h => new { Url = SecretRedactor.Redact(h.Url), h.ExpectStatus, h.Method, h.Conditions }),
+                Postgres = s.Postgres?.ToString(), Redis = s.Redis?.ToString(), ConfigFile = context.Config.Path,
+            };
+            list.Add(new EvidenceContent($"{s.Environment}-{s.Service}.json", SecretRedactor.Redact(JsonSerializer.Serialize(doc, new JsonSerializerOptions { WriteIndented = true })), s.FullName));
+        }
+        return Task.FromResult<IReadOnlyList<EvidenceContent>>(list);
+    }
+}
+
+/// <summary>A snapshot of the incident record and its timeline as they stand at capture time.</summary>
+public sealed class TimelineSnapshotEvidenceSource : IEvidenceSource
+{
+    public string Name => "timeline";
+
+    public async Task<IReadOnlyList<EvidenceContent>> CaptureAsync(EvidenceContext context, CancellationToken cancellationToken)
+    {
+        var entries = await context.Engine.Incidents.GetTimelineAsync(context.Config, context.Incident.Id, cancellationToken).ConfigureAwait(false);
+        var sb = new StringBuilder();
+        sb.AppendLine(JsonSerializer.Serialize(context.Incident, FileIncidentStore.Json));
+        foreach (var e in entries) sb.AppendLine(JsonSerializer.Serialize(e, FileIncidentStore.Json));
+        return [new EvidenceContent("incident-and-timeline.jsonl", SecretRedactor.Redact(sb.ToString()))];
+    }
+}
+
+/// <summary>Save-IncidentEvidence: runs the sources, writes evidence/ files with a SHA-256, references each from the timeline.</summary>
+public sealed class EvidenceService(IncidentOpsEngine engine)
+{
+    public async Task<IReadOnlyList<EvidenceCapture>> SaveAsync(IncidentOpsConfig config, string incidentId, IReadOnlyList<ServiceTarget>? services,
+        string[]? sourceNames, TimeSpan timeout, ChangeContext context, CancellationToken cancellationToken)
+    {
+        var incident = await engine.Incidents.GetAsync(config, incidentId, cancellationToken).ConfigureAwait(false);
+        var targets = services ?? incident.Services
+            .SelectMany(name => name.Contains('*') ? ConfigService.FindServices(config, null, name) : TryResolve(config, name))
+            .DistinctBy(s => s.FullName).ToList();
+        var sources = EvidenceSources.All.Where(s => sourceNames is not { Length: > 0 } || sourceNames.Contains(s.Name, StringComparer.OrdinalIgnoreCase)).ToList();
+        if (sourceNames is { Length: > 0 })
+        {
+            var unknown = sourceNames.Where(n => sources.All(s => !string.Equals(s.Name, n, StringComparison.OrdinalIgnoreCase))).ToList();
+            if (unknown.Count > 0)
+                throw new IncidentOpsException("EvidenceSourceUnknown", IncidentOpsErrorCategory.InvalidArgument,
+                    $"Unknown evidence source(s): {string.Join(", ", unknown)}. Available: {string.Join(", ", EvidenceSources.All.Select(s => s.Name))}.") { TargetObject = string.Join(",", unknown) };
+        }
+        var store = engine.OpenStore(config);
+        var dir = Path.Combine(store.GetIncidentDirectory(incident.Id), "evidence");
+        Directory.CreateDirectory(dir);
+        var results = new List<EvidenceCapture>();
+        var stamp = DateTimeOffset.UtcNow.ToString("yyyyMMdd'T'HHmmss'Z'");
+        var n = 0;
+        foreach (var source in sources)
+        {
+            engine.Sink.Progress(new OperationProgress(7, "Saving evidence", $"{source.Name} ({++n}/{sources.Count})", n * 100 / Math.Max(1, sources.Count)));
+            IReadOnlyList<EvidenceContent> captured;
+            using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            cts.CancelAfter(timeout);
+            try
+            {
+                captured = await source.CaptureAsync(new EvidenceContext(engine, config, incident, targets, timeout), cts.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is IncidentOpsException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+            {
+                var message = ex is OperationCanceledException ? $"did not finish within {timeout.TotalSeconds:0} s" : ex.Message;
+                engine.Sink.Warning($"Evidence source '{source.Name}' failed: {message}");
+                var failed = new EvidenceCapture { IncidentId = incident.Id, Source = source.Name, CapturedAt = DateTimeOffset.UtcNow, Succeeded = false, Error = SecretRedactor.Redact(message) };
+                results.Add(failed);
+                await engine.Incidents.AppendEntryAsync(config, incident.Id, new TimelineEntry
+                {
+                    Kind = "evidence", Cmdlet = context.Cmdlet, Action = "Capture evidence", Target = source.Name, Parameters = context.Parameters ?? new Dictionary<string, string>(),
+                    Outcome = TimelineOutcome.Failed, Result = failed.Error,
+                }, cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+            foreach (var item in captured)
+            {
+                var content = SecretRedactor.Redact(item.Content);
+                var bytes = Encoding.UTF8.GetBytes(content);
+                var name = $"{stamp}-{source.Name}-{Sanitize(item.Name)}";
+                var path = Path.Combine(dir, name);
+                await FileIncidentStore.WriteAtomicAsync(path, content, cancellationToken).ConfigureAwait(false);
+                var capture = new EvidenceCapture
+                {
+                    IncidentId = incident.Id, Source = source.Name, Service = item.Service, Path = path, CapturedAt = DateTimeOffset.UtcNow,
+                    Sha256 = Convert.ToHexString(SHA256.HashData(bytes)).ToLowerInvariant(), Bytes = bytes.Length, Succeeded = true,
+                };
+                await File.WriteAllTextAsync(path + ".sha256", $"{capture.Sha256}  {name}\n{capture.CapturedAt:O}\n", cancellationToken).ConfigureAwait(false);
+                results.Add(capture);
+                await engine.Incidents.AppendEntryAsync(config, incident.Id, new TimelineEntry
+                {
+                    Kind = "evidence", Cmdlet = context.Cmdlet, Action = "Capture evidence", Target = item.Service ?? source.Name,
+                    Parameters = context.Parameters ?? new Dictionary<string, string>(), Outcome = TimelineOutcome.Succeeded,
+                    Result = $"evidence/{name} sha256:{capture.Sha256} ({capture.Bytes} bytes)",
+                }, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        engine.Sink.Progress(new OperationProgress(7, "Saving evidence", "done", 100, Completed: true));
+        return results;
+    }
+
+    private IEnumerable<ServiceTarget> TryResolve(IncidentOpsConfig config, string name)
+    {
+        try { return [ConfigService.ResolveService(config, null, name)]; }
+        catch (IncidentOpsException ex)
+        {
+            engine.Sink.Warning($"Service '{name}' of the incident is not in {config.Path ?? "the configuration"}; its evidence is skipped: {ex.Message}");
+            return [];
+        }
+    }
+
+    private static string Sanitize(string name) => string.Concat(name.Select(c => Path.GetInvalidFileNameChars().Contains(c) || c == ' ' ? '_' : c));
+}

@@ -1,0 +1,153 @@
+using System.Globalization;
+using IncidentOps.Config;
+using IncidentOps.Incidents;
+using Scriban;
+using Scriban.Runtime;
+
+namespace IncidentOps.Engine.Incidents;
+
+/// <summary>
+/// Post-mortems and customer communication drafts rendered with Scriban from the incident record, its
+/// timeline and its action items. Built-in styles: seed (the runbooks' template), google-sre, pagerduty;
+/// or a user's template file (same variables).
+/// </summary>
+public sealed class IncidentReportService(IncidentOpsEngine engine)
+{
+    public static readonly string[] BuiltInTemplates = ["seed", "google-sre", "pagerduty"];
+
+    public async Task<IncidentReport> RenderAsync(IncidentOpsConfig? config, string incidentId, IncidentReportKind kind, IncidentReportFormat format,
+        string? template, string? templateFile, CancellationToken cancellationToken)
+    {
+        var incident = await engine.Incidents.GetAsync(config, incidentId, cancellationToken).ConfigureAwait(false);
+        var timeline = await engine.Incidents.GetTimelineAsync(config, incident.Id, cancellationToken).ConfigureAwait(false);
+        var actions = await engine.Incidents.ListActionItemsAsync(config, incident.Id, cancellationToken).ConfigureAwait(false);
+        string source;
+        string templateName;
+        if (templateFile is not null)
+        {
+            if (!File.Exists(templateFile))
+                throw new IncidentOpsException("ReportTemplateNotFound", IncidentOpsErrorCategory.ObjectNotFound,
+                    $"Template file '{templateFile}' does not exist. Give a Scriban template file, or one of: {string.Join(", ", BuiltInTemplates)}.") { TargetObject = templateFile };
+            source = await File.ReadAllTextAsync(templateFile, cancellationToken).ConfigureAwait(false);
+            templateName = templateFile;
+        }
+        else
+        {
+            templateName = (template ?? "seed").ToLowerInvariant();
+            if (!BuiltInTemplates.Contains(templateName))
+                throw new IncidentOpsException("ReportTemplateUnknown", IncidentOpsErrorCategory.InvalidArgument,
+                    $"Unknown report template '{template}'. Built-in templates: {string.Join(", ", BuiltInTemplates)}; or give the path of a Scriban template file.") { TargetObject = template };
+            source = kind == IncidentReportKind.CustomerCommunication
+                ? (format == IncidentReportFormat.Html ? ReportTemplates.CustomerHtml : ReportTemplates.Customer)
+                : format == IncidentReportFormat.Html ? ReportTemplates.Html(templateName) : ReportTemplates.Markdown(templateName);
+        }
+        var parsed = Template.Parse(source, templateFile);
+        if (parsed.HasErrors)
+            throw new IncidentOpsException("ReportTemplateInvalid", IncidentOpsErrorCategory.InvalidData,
+                $"The report template '{templateName}' has errors: {string.Join("; ", parsed.Messages.Select(m => m.ToString()))}.") { TargetObject = templateName };
+        var model = BuildModel(config, incident, timeline, actions, format);
+        var context = new TemplateContext { StrictVariables = false, LoopLimit = 100_000, MemberRenamer = m => m.Name };
+        context.PushGlobal(model);
+        string content;
+        try
+        {
+            content = await parsed.RenderAsync(context).ConfigureAwait(false);
+        }
+        catch (Scriban.Syntax.ScriptRuntimeException ex)
+        {
+            throw new IncidentOpsException("ReportTemplateFailed", IncidentOpsErrorCategory.InvalidData,
+                $"Rendering the report template '{templateName}' failed: {ex.Message}.", ex) { TargetObject = templateName };
+        }
+        return new IncidentReport { IncidentId = incident.Id, Kind = kind, Format = format, Template = templateName, Content = SecretRedactor.Redact(content) };
+    }
+
+    /// <summary>The variables a template sees (snake_case, all strings or arrays of objects).</summary>
+    internal static ScriptObject BuildModel(IncidentOpsConfig? config, Incident i, IReadOnlyList<TimelineEntry> timeline, IReadOnlyList<ActionItem> actions, IncidentReportFormat format)
+    {
+        string? S(string? v) => string.IsNullOrWhiteSpace(v) ? null : SecretRedactor.Redact(v);
+        string T(DateTimeOffset? d) => d is { } x ? x.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss 'UTC'", CultureInfo.InvariantCulture) : "";
+        string D(TimeSpan? t) => t is { } x ? IncidentService.FormatDuration(x) : "n/a";
+        var end = i.ResolvedAt ?? DateTimeOffset.UtcNow;
+        var so = new ScriptObject
+        {
+            ["id"] = i.Id,
+            ["title"] = S(i.Title),
+            ["date"] = i.StartedAt.ToUniversalTime().ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+            ["started_at"] = T(i.StartedAt),
+            ["declared_at"] = T(i.DeclaredAt),
+            ["detected_at"] = T(i.DetectedAt),
+            ["acknowledged_at"] = T(i.AcknowledgedAt),
+            ["mitigated_at"] = T(i.MitigatedAt),
+            ["resolved_at"] = T(i.ResolvedAt),
+            ["start_time"] = i.StartedAt.ToUniversalTime().ToString("HH:mm", CultureInfo.InvariantCulture),
+            ["end_time"] = i.ResolvedAt?.ToUniversalTime().ToString("HH:mm", CultureInfo.InvariantCulture) ?? "ongoing",
+            ["resolved"] = i.Status == IncidentStatus.Resolved,
+            ["duration"] = D(end - i.StartedAt),
+            ["severity"] = i.Severity,
+            ["severity_name"] = i.SeverityName ?? i.Severity,
+            ["status"] = i.Status.ToString(),
+            ["impact"] = S(i.Impact),
+            ["users_affected"] = S(i.UsersAffected),
+            ["revenue"] = S(i.RevenueImpact),
+            ["data_loss"] = i.DataLoss switch { true => "Yes", false => "No", _ => "Not recorded" },
+            ["services"] = i.Services.ToList(),
+            ["commander"] = S(i.Commander),
+            ["scribe"] = S(i.Scribe),
+            ["liaison"] = S(i.Liaison),
+            ["summary"] = S(i.Summary) ?? $"{i.Title}. {i.Severity} ({i.SeverityName}) incident affecting {(i.Services.Length == 0 ? "the service" : string.Join(", ", i.Services))}, started {T(i.StartedAt)}{(i.ResolvedAt is null ? ", still open" : $", resolved {T(i.ResolvedAt)}")}.",
+            ["root_cause"] = S(i.RootCause),
+            ["contributing_factors"] = i.ContributingFactors.Select(SecretRedactor.Redact).ToList(),
+            ["resolution"] = S(i.Resolution),
+            ["went_well"] = i.WentWell.Select(SecretRedactor.Redact).ToList(),
+            ["went_wrong"] = i.WentWrong.Select(SecretRedactor.Redact).ToList(),
+            ["lessons"] = i.LessonsLearned.Select(SecretRedactor.Redact).ToList(),
+            ["prevention"] = i.Prevention.Select(SecretRedactor.Redact).ToList(),
+            ["time_to_detect"] = D(i.DetectedAt - i.StartedAt),
+            ["time_to_acknowledge"] = D(i.AcknowledgedAt - i.StartedAt),
+            ["time_to_mitigate"] = D((i.MitigatedAt ?? i.ResolvedAt) - i.StartedAt),
+            ["time_to_resolve"] = D(i.ResolvedAt - i.StartedAt),
+            ["generated_at"] = T(DateTimeOffset.UtcNow),
+        };
+        var roles = new List<string>();
+        if (i.Commander is not null) roles.Add($"{i.Commander} (commander)");
+        if (i.Scribe is not null) roles.Add($"{i.Scribe} (scribe)");
+        if (i.Liaison is not null) roles.Add($"{i.Liaison} (liaison)");
+        foreach (var actor in timeline.Select(e => e.Actor).Distinct(StringComparer.OrdinalIgnoreCase))
+            if (!roles.Any(r => r.StartsWith(actor + " ", StringComparison.OrdinalIgnoreCase))) roles.Add(actor);
+        so["responders"] = roles;
+
+        var history = i.SeverityHistory.Count > 0 ? i.SeverityHistory.OrderBy(h => h.At).ToList() : [new SeverityChange { Severity = i.Severity, At = i.StartedAt }];
+        var perSeverity = new List<ScriptObject>();
+        foreach (var group in history.Select((h, n) => (h.Severity, Span: (n + 1 < history.Count ? history[n + 1].At : end) - (n == 0 ? i.StartedAt : h.At)))
+                     .GroupBy(x => x.Severity, StringComparer.OrdinalIgnoreCase))
+        {
+            var level = IncidentService.Severities(config).FirstOrDefault(l => string.Equals(l.Id, group.Key, StringComparison.OrdinalIgnoreCase));
+            perSeverity.Add(new ScriptObject { ["severity"] = group.Key, ["name"] = level?.Name ?? group.Key, ["duration"] = D(TimeSpan.FromTicks(group.Sum(g => Math.Max(0, g.Span.Ticks)))) });
+        }
+        so["severity_times"] = perSeverity;
+
+        string Cell(string? v) => format == IncidentReportFormat.Html ? SecretRedactor.Redact(v ?? "") : SecretRedactor.Redact(v ?? "").Replace("|", "\\|").Replace("\r", " ").Replace("\n", " ");
+        so["timeline"] = timeline.Select(e => new ScriptObject
+        {
+            ["time"] = e.Timestamp.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture),
+            ["clock"] = e.Timestamp.ToUniversalTime().ToString("HH:mm", CultureInfo.InvariantCulture),
+            ["actor"] = Cell(e.Actor),
+            ["kind"] = e.Kind,
+            ["cmdlet"] = Cell(e.Cmdlet ?? ""),
+            ["action"] = Cell(e.Action ?? e.Kind),
+            ["target"] = Cell(e.Target ?? ""),
+            ["outcome"] = e.Outcome.ToString(),
+            ["result"] = Cell(e.Result ?? ""),
+        }).ToList();
+        so["action_items"] = actions.Select(a => new ScriptObject
+        {
+            ["id"] = a.Id,
+            ["action"] = Cell(a.Action),
+            ["owner"] = Cell(a.Owner ?? "unassigned"),
+            ["due"] = a.Due?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) ?? "",
+            ["priority"] = a.Priority,
+            ["status"] = a.Status,
+        }).ToList();
+        return so;
+    }
+}

@@ -1,0 +1,397 @@
+using System.Text.Json;
+using IncidentOps.Config;
+using IncidentOps.Incidents;
+
+namespace IncidentOps.Engine.Incidents;
+
+/// <summary>Who is making a change, for the timeline entries the service writes.</summary>
+public sealed record ChangeContext(string? Cmdlet, IReadOnlyDictionary<string, string>? Parameters = null)
+{
+    public static readonly ChangeContext Engine = new((string?)null);
+}
+
+/// <summary>Filters for listing incidents.</summary>
+public sealed class IncidentQuery
+{
+    public string[]? Ids { get; init; }
+    public bool ActiveOnly { get; init; }
+    public IncidentStatus[]? Status { get; init; }
+    public string[]? Severity { get; init; }
+    public DateTimeOffset? Since { get; init; }
+}
+
+/// <summary>Request to declare an incident.</summary>
+public sealed class NewIncidentRequest
+{
+    public required string Title { get; init; }
+    public required string Severity { get; init; }
+    public string[] Services { get; init; } = [];
+    public string? Impact { get; init; }
+    public string? Commander { get; init; }
+    public DateTimeOffset? StartedAt { get; init; }
+    /// <summary>Make the new incident the active one (default).</summary>
+    public bool Activate { get; init; } = true;
+}
+
+/// <summary>
+/// Incident records: declare, read, change, close; notes and action items; the severity policy from the
+/// configuration. Every change is written to the incident's timeline by this service.
+/// </summary>
+public sealed class IncidentService(IncidentOpsEngine engine)
+{
+    private static readonly TimeSpan LockTimeout = TimeSpan.FromSeconds(30);
+
+    // ------------------------------------------------------------ severity policy
+
+    /// <summary>The configured severity matrix (P0–P3 by default).</summary>
+    public static IReadOnlyList<SeverityLevel> Severities(IncidentOpsConfig? config) =>
+        config?.Severities is { Count: > 0 } s ? s : IncidentOps.Engine.Config.DefaultSeverities.Levels;
+
+    /// <summary>The severity with this id; unknown ids fail with SeverityUnknown listing the valid ones.</summary>
+    public static SeverityLevel ResolveSeverity(IncidentOpsConfig? config, string id)
+    {
+        var levels = Severities(config);
+        return levels.FirstOrDefault(l => string.Equals(l.Id, id?.Trim(), StringComparison.OrdinalIgnoreCase))
+            ?? throw new IncidentOpsException("SeverityUnknown", IncidentOpsErrorCategory.InvalidArgument,
+                $"Severity '{id}' is not defined{(config?.Path is { } p ? $" in {p}" : "")}. Valid severities: {string.Join(", ", levels.Select(l => $"{l.Id} ({l.Name})"))}.") { TargetObject = id };
+    }
+
+    // ------------------------------------------------------------ records
+
+    public async Task<Incident> CreateAsync(IncidentOpsConfig? config, NewIncidentRequest request, ChangeContext context, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(request.Title))
+            throw new IncidentOpsException("IncidentTitleMissing", IncidentOpsErrorCategory.InvalidArgument, "An incident needs a -Title that says what is broken.");
+        var severity = ResolveSeverity(config, request.Severity);
+        var now = DateTimeOffset.UtcNow;
+        var started = (request.StartedAt ?? now).ToUniversalTime();
+        if (started > now.AddMinutes(1))
+            throw new IncidentOpsException("IncidentStartInFuture", IncidentOpsErrorCategory.InvalidArgument,
+                $"-StartedAt {started:u} is in the future. Give the time the incident began (now or earlier).") { TargetObject = started };
+        var store = engine.OpenStore(config);
+        var incident = await store.CreateAsync(id => new Incident
+        {
+            Id = id,
+            Title = request.Title.Trim(),
+            Severity = severity.Id,
+            SeverityName = severity.Name,
+            StartedAt = started,
+            DeclaredAt = now,
+            DetectedAt = now,
+            Commander = request.Commander,
+            Services = request.Services.Where(s => !string.IsNullOrWhiteSpace(s)).Distinct(StringComparer.OrdinalIgnoreCase).ToArray(),
+            Impact = request.Impact,
+            ResponseDue = now + severity.ResponseTarget,
+            NextUpdateDue = severity.UpdateEvery is { } every ? now + every : null,
+            AcknowledgedAt = request.Commander is null ? null : now,
+            SeverityHistory = [new SeverityChange { Severity = severity.Id, At = started }],
+            ConfigPath = config?.Path,
+        }, cancellationToken).ConfigureAwait(false);
+        await AppendAsync(store, incident.Id, context, "declared", "Declare incident", incident.Id,
+            $"{severity.Id} ({severity.Name}): {incident.Title}; response due {incident.ResponseDue:u}" +
+            (incident.Services.Length > 0 ? $"; services {string.Join(", ", incident.Services)}" : "") +
+            (incident.Commander is null ? "" : $"; commander {incident.Commander}"), cancellationToken).ConfigureAwait(false);
+        if (request.Activate) await store.SetActiveIdAsync(incident.Id, cancellationToken).ConfigureAwait(false);
+        engine.Sink.Verbose($"Declared {incident.Id} ({severity.Id} {severity.Name}) in {StoreRoot(store)}.");
+        return incident;
+    }
+
+    public async Task<Incident> GetAsync(IncidentOpsConfig? config, string id, CancellationToken cancellationToken)
+    {
+        var store = engine.OpenStore(config);
+        return await store.GetAsync(id.Trim(), cancellationToken).ConfigureAwait(false) ?? throw FileIncidentStore.NotFound(id);
+    }
+
+    /// <summary>The active incident's id, or null.</summary>
+    public Task<string?> GetActiveIdAsync(IncidentOpsConfig? config, CancellationToken cancellationToken) =>
+        engine.OpenStore(config).GetActiveIdAsync(cancellationToken);
+
+    public async Task<IReadOnlyList<Incident>> ListAsync(IncidentOpsConfig? config, IncidentQuery query, CancellationToken cancellationToken)
+    {
+        var store = engine.OpenStore(config);
+        IEnumerable<Incident> result;
+        if (query.ActiveOnly)
+        {
+            var active = await store.GetActiveIdAsync(cancellationToken).ConfigureAwait(false);
+            var one = active is null ? null : await store.GetAsync(active, cancellationToken).ConfigureAwait(false);
+            result = one is null ? [] : [one];
+        }
+        else result = await store.ListAsync(cancellationToken).ConfigureAwait(false);
+        ReportCorruption(store);
+        if (query.Ids is { Length: > 0 } ids)
+        {
+            var patterns = ids.Select(i => new System.Text.RegularExpressions.Regex("^" + System.Text.RegularExpressions.Regex.Escape(i.Trim()).Replace(@"\*", ".*").Replace(@"\?", ".") + "$",
+                System.Text.RegularExpressions.RegexOptions.IgnoreCase)).ToList();
+            result = result.Where(i => patterns.Any(p => p.IsMatch(i.Id)));
+        }
+        if (query.Status is { Length: > 0 } st) result = result.Where(i => st.Contains(i.Status));
+        if (query.Severity is { Length: > 0 } sev)
+        {
+            foreach (var s in sev) ResolveSeverity(config, s);
+            result = result.Where(i => sev.Contains(i.Severity, StringComparer.OrdinalIgnoreCase));
+        }
+        if (query.Since is { } since) result = result.Where(i => i.StartedAt >= since || i.ResolvedAt is null || i.ResolvedAt >= since);
+        return result.OrderBy(i => i.Id, StringComparer.Ordinal).ToList();
+    }
+
+    /// <summary>Applies the changes and writes one timeline entry per changed field.</summary>
+    public async Task<Incident> UpdateAsync(IncidentOpsConfig? config, string id, IncidentChanges changes, ChangeContext context, CancellationToken cancellationToken)
+    {
+        var store = engine.OpenStore(config);
+        SeverityLevel? severity = changes.Severity is null ? null : ResolveSeverity(config, changes.Severity);
+        var entries = new List<(string Kind, string Action, string Result)>();
+        var incident = await store.UpdateAsync(id.Trim(), i =>
+        {
+            var now = DateTimeOffset.UtcNow;
+            void Set<T>(string field, T? value, Func<T?> get, Action<T> set, string kind = "change")
+            {
+                if (value is null || EqualityComparer<T?>.Default.Equals(get(), value)) return;
+                var before = get();
+                set(value);
+                entries.Add((kind, $"Set {field}", $"{field}: {Show(before)} -> {Show(value)}"));
+            }
+            Set("Title", changes.Title, () => i.Title, v => i.Title = v);
+            if (changes.Status is { } status && status != i.Status)
+            {
+                if (status == IncidentStatus.Resolved)
+                    throw new IncidentOpsException("IncidentUseClose", IncidentOpsErrorCategory.InvalidOperation,
+                        $"Resolve {i.Id} with Close-Incident -Resolution '<what fixed it>', so the record has a resolution summary.") { TargetObject = i.Id };
+                entries.Add(("status", "Set Status", $"Status: {i.Status} -> {status}"));
+                i.Status = status;
+                if (status >= IncidentStatus.Identified) i.AcknowledgedAt ??= now;
+                if (status == IncidentStatus.Monitoring) i.MitigatedAt ??= now;
+            }
+            if (severity is not null && !string.Equals(severity.Id, i.Severity, StringComparison.OrdinalIgnoreCase))
+            {
+                entries.Add(("severity", "Set Severity", $"Severity: {i.Severity} ({i.SeverityName}) -> {severity.Id} ({severity.Name}); response due {now + severity.ResponseTarget:u}"));
+                i.Severity = severity.Id;
+                i.SeverityName = severity.Name;
+                i.SeverityHistory.Add(new SeverityChange { Severity = severity.Id, At = now });
+                if (i.AcknowledgedAt is null) i.ResponseDue = now + severity.ResponseTarget;
+                i.NextUpdateDue = severity.UpdateEvery is { } every ? (i.LastUpdateAt ?? now) + every : null;
+            }
+            Set("Commander", changes.Commander, () => i.Commander, v => { i.Commander = v; i.AcknowledgedAt ??= now; }, "role");
+            Set("Scribe", changes.Scribe, () => i.Scribe, v => i.Scribe = v, "role");
+            Set("Liaison", changes.Liaison, () => i.Liaison, v => i.Liaison = v, "role");
+            Set("Impact", changes.Impact, () => i.Impact, v => i.Impact = v);
+            Set("UsersAffected", changes.UsersAffected, () => i.UsersAffected, v => i.UsersAffected = v);
+            Set("RevenueImpact", changes.RevenueImpact, () => i.RevenueImpact, v => i.RevenueImpact = v);
+            if (changes.DataLoss is { } dl && dl != i.DataLoss) { entries.Add(("change", "Set DataLoss", $"DataLoss: {Show(i.DataLoss)} -> {dl}")); i.DataLoss = dl; }
+            Set("RootCause", changes.RootCause, () => i.RootCause, v => i.RootCause = v);
+            Set("Resolution", changes.Resolution, () => i.Resolution, v => i.Resolution = v);
+            Set("Summary", changes.Summary, () => i.Summary, v => i.Summary = v);
+            SetList("Services", changes.Services, () => i.Services, v => i.Services = v);
+            SetList("ContributingFactors", changes.ContributingFactors, () => i.ContributingFactors, v => i.ContributingFactors = v);
+            SetList("WentWell", changes.WentWell, () => i.WentWell, v => i.WentWell = v);
+            SetList("WentWrong", changes.WentWrong, () => i.WentWrong, v => i.WentWrong = v);
+            SetList("LessonsLearned", changes.LessonsLearned, () => i.LessonsLearned, v => i.LessonsLearned = v);
+            SetList("Prevention", changes.Prevention, () => i.Prevention, v => i.Prevention = v);
+            if (changes.DetectedAt is { } d && d != i.DetectedAt) { entries.Add(("change", "Set DetectedAt", $"DetectedAt: {Show(i.DetectedAt)} -> {d.ToUniversalTime():u}")); i.DetectedAt = d.ToUniversalTime(); }
+            if (changes.MitigatedAt is { } m && m != i.MitigatedAt) { entries.Add(("change", "Set MitigatedAt", $"MitigatedAt: {Show(i.MitigatedAt)} -> {m.ToUniversalTime():u}")); i.MitigatedAt = m.ToUniversalTime(); }
+
+            void SetList(string field, string[]? value, Func<string[]> get, Action<string[]> set)
+            {
+                if (value is null || get().SequenceEqual(value)) return;
+                entries.Add(("change", $"Set {field}", $"{field}: {string.Join("; ", value)}"));
+                set(value);
+            }
+        }, cancellationToken).ConfigureAwait(false);
+        foreach (var (kind, action, result) in entries)
+            await AppendAsync(store, incident.Id, context, kind, action, incident.Id, result, cancellationToken).ConfigureAwait(false);
+        if (entries.Count == 0) engine.Sink.Verbose($"{incident.Id}: nothing to change.");
+        return incident;
+    }
+
+    /// <summary>Resolves the incident; a resolution summary is required. Clears the active incident when it was this one.</summary>
+    public async Task<Incident> CloseAsync(IncidentOpsConfig? config, string id, string resolution, string? rootCause, DateTimeOffset? resolvedAt, ChangeContext context, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(resolution))
+            throw new IncidentOpsException("IncidentResolutionMissing", IncidentOpsErrorCategory.InvalidArgument,
+                $"Closing {id} needs a resolution summary: Close-Incident -Resolution '<what fixed it>'.") { TargetObject = id };
+        var store = engine.OpenStore(config);
+        var incident = await store.UpdateAsync(id.Trim(), i =>
+        {
+            if (i.Status == IncidentStatus.Resolved)
+                throw new IncidentOpsException("IncidentAlreadyResolved", IncidentOpsErrorCategory.InvalidOperation,
+                    $"{i.Id} was already resolved at {i.ResolvedAt:u}. Use Set-Incident -Resolution to amend the summary.") { TargetObject = i.Id };
+            var at = (resolvedAt ?? DateTimeOffset.UtcNow).ToUniversalTime();
+            if (at < i.StartedAt)
+                throw new IncidentOpsException("IncidentResolvedBeforeStart", IncidentOpsErrorCategory.InvalidArgument,
+                    $"-ResolvedAt {at:u} is before {i.Id} started ({i.StartedAt:u}).") { TargetObject = at };
+            i.Status = IncidentStatus.Resolved;
+            i.ResolvedAt = at;
+            i.MitigatedAt ??= at;
+            i.AcknowledgedAt ??= at;
+            i.Resolution = resolution.Trim();
+            if (rootCause is not null) i.RootCause = rootCause;
+            i.NextUpdateDue = null;
+        }, cancellationToken).ConfigureAwait(false);
+        await AppendAsync(store, incident.Id, context, "resolved", "Close incident", incident.Id,
+            $"Resolved after {FormatDuration(incident.Duration)}: {incident.Resolution}", cancellationToken).ConfigureAwait(false);
+        if (string.Equals(await store.GetActiveIdAsync(cancellationToken).ConfigureAwait(false), incident.Id, StringComparison.OrdinalIgnoreCase))
+            await store.SetActiveIdAsync(null, cancellationToken).ConfigureAwait(false);
+        return incident;
+    }
+
+    /// <summary>Makes an incident the active one (or clears it with null).</summary>
+    public async Task SetActiveAsync(IncidentOpsConfig? config, string? id, CancellationToken cancellationToken)
+    {
+        var store = engine.OpenStore(config);
+        if (id is not null && await store.GetAsync(id, cancellationToken).ConfigureAwait(false) is null) throw FileIncidentStore.NotFound(id);
+        await store.SetActiveIdAsync(id, cancellationToken).ConfigureAwait(false);
+    }
+
+    // ------------------------------------------------------------ timeline and notes
+
+    public async Task<TimelineEntry> AddNoteAsync(IncidentOpsConfig? config, string id, string text, ChangeContext context, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(text))
+            throw new IncidentOpsException("IncidentNoteEmpty", IncidentOpsErrorCategory.InvalidArgument, "The note is empty. Say what you did or saw.");
+        var store = engine.OpenStore(config);
+        if (await store.GetAsync(id, cancellationToken).ConfigureAwait(false) is null) throw FileIncidentStore.NotFound(id);
+        return await AppendAsync(store, id, context, "note", "Note", null, text.Trim(), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Entries in order; corrupt lines are skipped with a warning naming file and line.</summary>
+    public async Task<IReadOnlyList<TimelineEntry>> GetTimelineAsync(IncidentOpsConfig? config, string id, CancellationToken cancellationToken)
+    {
+        var store = engine.OpenStore(config);
+        if (await store.GetAsync(id, cancellationToken).ConfigureAwait(false) is null) throw FileIncidentStore.NotFound(id);
+        var entries = await store.ReadTimelineAsync(id, cancellationToken).ConfigureAwait(false);
+        ReportCorruption(store);
+        return entries;
+    }
+
+    /// <summary>Appends an entry (redacting texts) to the incident's timeline.</summary>
+    public async Task<TimelineEntry> AppendEntryAsync(IncidentOpsConfig? config, string id, TimelineEntry entry, CancellationToken cancellationToken)
+    {
+        var store = engine.OpenStore(config);
+        if (await store.GetAsync(id, cancellationToken).ConfigureAwait(false) is null) throw FileIncidentStore.NotFound(id);
+        await store.AppendTimelineAsync(id, entry, cancellationToken).ConfigureAwait(false);
+        return entry;
+    }
+
+    private static async Task<TimelineEntry> AppendAsync(IIncidentStore store, string id, ChangeContext context, string kind, string action, string? target, string result, CancellationToken cancellationToken)
+    {
+        var entry = new TimelineEntry
+        {
+            Kind = kind,
+            Cmdlet = context.Cmdlet,
+            Action = action,
+            Target = target,
+            Parameters = context.Parameters ?? new Dictionary<string, string>(),
+            Outcome = kind == "note" ? TimelineOutcome.Info : TimelineOutcome.Succeeded,
+            Result = SecretRedactor.Redact(result),
+        };
+        await store.AppendTimelineAsync(id, entry, cancellationToken).ConfigureAwait(false);
+        return entry;
+    }
+
+    // ------------------------------------------------------------ action items
+
+    private static string ActionsFile(IIncidentStore store, string id) => Path.Combine(store.GetIncidentDirectory(id), "actions.json");
+
+    public async Task<IReadOnlyList<ActionItem>> ListActionItemsAsync(IncidentOpsConfig? config, string id, CancellationToken cancellationToken)
+    {
+        var store = engine.OpenStore(config);
+        if (await store.GetAsync(id, cancellationToken).ConfigureAwait(false) is null) throw FileIncidentStore.NotFound(id);
+        return await ReadActionsAsync(ActionsFile(store, id), cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<ActionItem> AddActionItemAsync(IncidentOpsConfig? config, string id, string action, string? owner, DateTimeOffset? due, string? priority, ChangeContext context, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(action))
+            throw new IncidentOpsException("ActionItemEmpty", IncidentOpsErrorCategory.InvalidArgument, "An action item needs -Action: what will be done.");
+        var store = engine.OpenStore(config);
+        var incident = await store.GetAsync(id, cancellationToken).ConfigureAwait(false) ?? throw FileIncidentStore.NotFound(id);
+        var prio = NormalizePriority(config, priority);
+        ActionItem? item = null;
+        await ChangeActionsAsync(store, incident.Id, list =>
+        {
+            var next = list.Select(a => int.TryParse(a.Id.AsSpan(a.Id.LastIndexOf("-A", StringComparison.Ordinal) + 2), out var n) ? n : 0).DefaultIfEmpty(0).Max() + 1;
+            item = new ActionItem { Id = $"{incident.Id}-A{next:00}", IncidentId = incident.Id, Action = action.Trim(), Owner = owner, Due = due?.ToUniversalTime(), Priority = prio };
+            list.Add(item);
+        }, cancellationToken).ConfigureAwait(false);
+        await AppendAsync(store, incident.Id, context, "action-item", "Add action item", item!.Id,
+            $"{item.Action} (owner {owner ?? "unassigned"}, priority {prio}{(due is null ? "" : $", due {due:yyyy-MM-dd}")})", cancellationToken).ConfigureAwait(false);
+        return item;
+    }
+
+    public async Task<ActionItem> UpdateActionItemAsync(IncidentOpsConfig? config, string id, string itemId, ActionItemChanges changes, ChangeContext context, CancellationToken cancellationToken)
+    {
+        var store = engine.OpenStore(config);
+        if (await store.GetAsync(id, cancellationToken).ConfigureAwait(false) is null) throw FileIncidentStore.NotFound(id);
+        var prio = changes.Priority is null ? null : NormalizePriority(config, changes.Priority);
+        ActionItem? item = null;
+        var described = new List<string>();
+        await ChangeActionsAsync(store, id, list =>
+        {
+            item = list.FirstOrDefault(a => string.Equals(a.Id, itemId, StringComparison.OrdinalIgnoreCase))
+                ?? throw new IncidentOpsException("ActionItemNotFound", IncidentOpsErrorCategory.ObjectNotFound,
+                    $"No action item '{itemId}' on {id}. Known: {(list.Count == 0 ? "(none)" : string.Join(", ", list.Select(a => a.Id)))}.") { TargetObject = itemId };
+            if (changes.Action is { } a && a != item.Action) { described.Add($"Action: {a}"); item.Action = a; }
+            if (changes.Owner is { } o && o != item.Owner) { described.Add($"Owner: {item.Owner} -> {o}"); item.Owner = o; }
+            if (changes.Due is { } d) { described.Add($"Due: {d:yyyy-MM-dd}"); item.Due = d.ToUniversalTime(); }
+            if (prio is not null && prio != item.Priority) { described.Add($"Priority: {item.Priority} -> {prio}"); item.Priority = prio; }
+            if (changes.Status is { } s && s != item.Status) { described.Add($"Status: {item.Status} -> {s}"); item.Status = s; }
+        }, cancellationToken).ConfigureAwait(false);
+        if (described.Count > 0)
+            await AppendAsync(store, id, context, "action-item", "Update action item", item!.Id, string.Join("; ", described), cancellationToken).ConfigureAwait(false);
+        return item!;
+    }
+
+    private static string NormalizePriority(IncidentOpsConfig? config, string? priority)
+    {
+        if (string.IsNullOrWhiteSpace(priority)) return "P2";
+        return ResolveSeverity(config, priority).Id;
+    }
+
+    private static async Task ChangeActionsAsync(IIncidentStore store, string id, Action<List<ActionItem>> change, CancellationToken cancellationToken)
+    {
+        var dir = store.GetIncidentDirectory(id);
+        await using var _ = await FileLock.AcquireAsync(Path.Combine(dir, ".actions.lock"), LockTimeout, cancellationToken).ConfigureAwait(false);
+        var file = Path.Combine(dir, "actions.json");
+        var list = await ReadActionsAsync(file, cancellationToken).ConfigureAwait(false);
+        change(list);
+        await FileIncidentStore.WriteAtomicAsync(file, JsonSerializer.Serialize(list, FileIncidentStore.Json), cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task<List<ActionItem>> ReadActionsAsync(string file, CancellationToken cancellationToken)
+    {
+        if (!File.Exists(file)) return [];
+        var text = await File.ReadAllTextAsync(file, cancellationToken).ConfigureAwait(false);
+        try { return JsonSerializer.Deserialize<List<ActionItem>>(text, FileIncidentStore.Json) ?? []; }
+        catch (JsonException ex)
+        {
+            throw new IncidentOpsException("ActionItemsCorrupt", IncidentOpsErrorCategory.InvalidData,
+                $"The action items file '{file}' is not valid JSON (line {ex.LineNumber + 1}): {ex.Message}. Restore it from backup or fix it by hand.") { TargetObject = file };
+        }
+    }
+
+    // ------------------------------------------------------------ helpers
+
+    private void ReportCorruption(IIncidentStore store)
+    {
+        if (store is not FileIncidentStore fs) return;
+        foreach (var line in fs.CorruptLines) engine.Sink.Warning($"Skipped corrupt data: {line}");
+        fs.CorruptLines.Clear();
+    }
+
+    private static string StoreRoot(IIncidentStore store) => store is FileIncidentStore f ? f.Root : store.GetType().Name;
+
+    private static string Show(object? value) => value switch
+    {
+        null => "(none)",
+        DateTimeOffset d => d.ToString("u"),
+        _ => value.ToString() ?? "",
+    };
+
+    /// <summary>"1h 05m", "12m 30s", "2d 3h".</summary>
+    public static string FormatDuration(TimeSpan span)
+    {
+        if (span < TimeSpan.Zero) span = TimeSpan.Zero;
+        if (span.TotalDays >= 1) return $"{(int)span.TotalDays}d {span.Hours}h {span.Minutes:00}m";
+        if (span.TotalHours >= 1) return $"{(int)span.TotalHours}h {span.Minutes:00}m";
+        return $"{span.Minutes}m {span.Seconds:00}s";
+    }
+}

@@ -1,0 +1,54 @@
+using System.Management.Automation;
+using IncidentOps.Incidents;
+
+namespace IncidentOps.Commands;
+
+/// <summary>Resolves an incident with a resolution summary.</summary>
+/// <remarks>
+/// Sets the status to Resolved, records the resolution time and summary (required) and writes the
+/// "resolved" timeline entry. When the incident was the active one, no incident is active afterwards.
+/// Follow with New-IncidentReport for the post-mortem.
+/// </remarks>
+/// <example>
+/// <code>Get-Incident -Active | Close-Incident -Resolution 'Rolled back release v142; error rate back to normal'</code>
+/// <para>Resolves the active incident.</para>
+/// </example>
+/// <example>
+/// <code>Close-Incident -Id INC-20261122-001 -Resolution 'Restarted Redis' -RootCause 'Memory fragmentation' -ResolvedAt '2026-11-22T10:45Z'</code>
+/// <para>Resolves a named incident after the fact, with the time it was really resolved.</para>
+/// </example>
+[Cmdlet(VerbsCommon.Close, "Incident", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[OutputType(typeof(Incident))]
+public sealed class CloseIncidentCommand : IncidentRecordCmdlet
+{
+    /// <summary>Incident id; defaults to the active incident.</summary>
+    [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
+    [Alias("IncidentId")]
+    public string? Id { get; set; }
+
+    /// <summary>What fixed it (required).</summary>
+    [Parameter(Mandatory = true)]
+    public string Resolution { get; set; } = "";
+
+    /// <summary>Root cause, if known now.</summary>
+    [Parameter]
+    public string? RootCause { get; set; }
+
+    /// <summary>When it was resolved, if not now.</summary>
+    [Parameter]
+    public DateTime? ResolvedAt { get; set; }
+
+    /// <summary>Skip the confirmation prompt.</summary>
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
+    protected override string? IdValue => Id;
+
+    protected override void ProcessRecord()
+    {
+        var id = ResolveIncidentId();
+        if (!(Force.IsPresent && !IsWhatIf) && !ShouldProcess(id, $"Resolve: {Resolution}")) return;
+        if (TryInvoke(ct => Engine.Incidents.CloseAsync(Config, id, Resolution, RootCause, SetIncidentCommand.ToUtc(ResolvedAt), Context, ct), out var incident, id))
+            WriteObject(incident);
+    }
+}

@@ -1,0 +1,66 @@
+using System.Management.Automation;
+using IncidentOps.Engine.Incidents;
+using IncidentOps.Incidents;
+
+namespace IncidentOps.Commands;
+
+/// <summary>Gets incident records from the incident store.</summary>
+/// <remarks>
+/// Returns incidents with their severity and its name, status, start and resolution times, duration,
+/// roles (commander, scribe, liaison), services, impact, response and next-update deadlines, and an
+/// Overdue flag. Filters: -Id (wildcards allowed), -Active, -Status, -Severity, -Since. Incidents bind by
+/// property name (Id, IncidentId) into Set-Incident, Close-Incident, Add-IncidentNote and the others. A
+/// damaged record is reported as a warning naming its file; the other incidents are still returned.
+/// </remarks>
+/// <example>
+/// <code>Get-Incident -Active</code>
+/// <para>Shows the active incident.</para>
+/// </example>
+/// <example>
+/// <code>Get-Incident -Status Investigating,Identified -Severity P0,P1</code>
+/// <para>Lists open high-severity incidents.</para>
+/// </example>
+/// <example>
+/// <code>Get-Incident -Since (Get-Date).AddDays(-30) | Where-Object Overdue</code>
+/// <para>Finds incidents of the last 30 days whose response or status update is overdue.</para>
+/// </example>
+[Cmdlet(VerbsCommon.Get, "Incident", DefaultParameterSetName = "List")]
+[OutputType(typeof(Incident))]
+public sealed class GetIncidentCommand : ConfiguredCmdlet
+{
+    /// <summary>Incident ids (wildcards allowed).</summary>
+    [Parameter(Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = "List")]
+    [Alias("IncidentId")]
+    [SupportsWildcards]
+    public string[]? Id { get; set; }
+
+    /// <summary>Only the active incident (the one state changes are recorded on).</summary>
+    [Parameter(Mandatory = true, ParameterSetName = "Active")]
+    public SwitchParameter Active { get; set; }
+
+    /// <summary>Only incidents with these statuses.</summary>
+    [Parameter]
+    public IncidentStatus[]? Status { get; set; }
+
+    /// <summary>Only incidents with these severities (P0, P1 ...).</summary>
+    [Parameter]
+    public string[]? Severity { get; set; }
+
+    /// <summary>Only incidents open at or after this time.</summary>
+    [Parameter]
+    public DateTime? Since { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        var query = new IncidentQuery
+        {
+            Ids = Id, ActiveOnly = Active.IsPresent, Status = Status, Severity = Severity,
+            Since = Since is { } s ? new DateTimeOffset(s.Kind == DateTimeKind.Unspecified ? DateTime.SpecifyKind(s, DateTimeKind.Local) : s) : null,
+        };
+        if (!TryInvoke(ct => Engine.Incidents.ListAsync(Config, query, ct), out var list, Id is null ? null : string.Join(",", Id))) return;
+        if (Id is { Length: > 0 })
+            foreach (var id in Id.Where(i => !WildcardPattern.ContainsWildcardCharacters(i) && !list.Any(x => string.Equals(x.Id, i, StringComparison.OrdinalIgnoreCase))))
+                WriteError(ToErrorRecord(FileIncidentStore.NotFound(id), id));
+        foreach (var incident in list) WriteObject(incident);
+    }
+}

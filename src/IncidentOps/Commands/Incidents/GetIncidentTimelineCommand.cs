@@ -1,0 +1,52 @@
+using System.Management.Automation;
+using IncidentOps.Incidents;
+
+namespace IncidentOps.Commands;
+
+/// <summary>Gets the timeline entries of an incident.</summary>
+/// <remarks>
+/// Returns the entries in the order they were written: declaration, every state change made by an
+/// IncidentOps cmdlet while the incident was active (with actor, cmdlet, target, non-secret parameters
+/// and outcome), notes, evidence captures, status and severity changes, and the resolution. A corrupt or
+/// truncated line is skipped with a warning naming the file and line.
+/// </remarks>
+/// <example>
+/// <code>Get-IncidentTimeline</code>
+/// <para>Shows the active incident's timeline.</para>
+/// </example>
+/// <example>
+/// <code>Get-IncidentTimeline -Id INC-20261122-001 -Kind action | Where-Object Outcome -eq Failed</code>
+/// <para>Lists the actions that failed during an incident.</para>
+/// </example>
+[Cmdlet(VerbsCommon.Get, "IncidentTimeline")]
+[OutputType(typeof(TimelineEntry))]
+public sealed class GetIncidentTimelineCommand : IncidentRecordCmdlet
+{
+    /// <summary>Incident id; defaults to the active incident.</summary>
+    [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
+    [Alias("IncidentId")]
+    public string? Id { get; set; }
+
+    /// <summary>Only entries of these kinds (action, note, status, severity, role, evidence, declared, resolved, update, read).</summary>
+    [Parameter]
+    public string[]? Kind { get; set; }
+
+    /// <summary>Only entries at or after this time.</summary>
+    [Parameter]
+    public DateTime? Since { get; set; }
+
+    protected override string? IdValue => Id;
+
+    protected override void ProcessRecord()
+    {
+        var id = ResolveIncidentId();
+        if (!TryInvoke(ct => Engine.Incidents.GetTimelineAsync(Config, id, ct), out var entries, id)) return;
+        var since = SetIncidentCommand.ToUtc(Since);
+        foreach (var e in entries)
+        {
+            if (Kind is { Length: > 0 } && !Kind.Contains(e.Kind, StringComparer.OrdinalIgnoreCase)) continue;
+            if (since is { } s && e.Timestamp < s) continue;
+            WriteObject(e);
+        }
+    }
+}

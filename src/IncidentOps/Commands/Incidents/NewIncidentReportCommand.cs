@@ -1,0 +1,88 @@
+using System.Management.Automation;
+using IncidentOps.Engine.Incidents;
+using IncidentOps.Incidents;
+
+namespace IncidentOps.Commands;
+
+/// <summary>Writes an incident's post-mortem (or customer communication draft) from its record and timeline.</summary>
+/// <remarks>
+/// Renders, with the Scriban template engine, the union of the seeds' post-mortem templates: header (date,
+/// duration, severity, impact, responders), summary, impact (duration, users affected, services, revenue,
+/// data loss), key figures (time to detect, acknowledge, mitigate, resolve; time in each severity), the
+/// timeline table from the recorded entries, root cause and contributing factors, resolution, what went
+/// well and wrong, the action items table, lessons learned and prevention. -Template picks a style (seed,
+/// google-sre, pagerduty) or a Scriban template file of your own (same variables: id, title, severity,
+/// timeline, action_items ...). -Kind CustomerCommunication renders seed 003's customer email instead.
+/// Markdown by default, -Format Html for a web page. -Path writes the file. Secrets never appear.
+/// </remarks>
+/// <example>
+/// <code>New-IncidentReport -Id INC-20261122-001 -Path ./postmortem.md</code>
+/// <para>Writes the post-mortem in the seed runbooks' style.</para>
+/// </example>
+/// <example>
+/// <code>Get-Incident -Status Resolved | New-IncidentReport -Template google-sre -Format Html -Path ./reports</code>
+/// <para>Writes one HTML post-mortem per resolved incident into ./reports.</para>
+/// </example>
+/// <example>
+/// <code>New-IncidentReport -Kind CustomerCommunication</code>
+/// <para>Drafts the customer email for the active (or last) incident.</para>
+/// </example>
+[Cmdlet(VerbsCommon.New, "IncidentReport", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
+[OutputType(typeof(IncidentReport))]
+public sealed class NewIncidentReportCommand : IncidentRecordCmdlet
+{
+    /// <summary>Incident id; defaults to the active incident.</summary>
+    [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
+    [Alias("IncidentId")]
+    public string? Id { get; set; }
+
+    /// <summary>Markdown (default) or Html.</summary>
+    [Parameter]
+    public IncidentReportFormat Format { get; set; } = IncidentReportFormat.Markdown;
+
+    /// <summary>Built-in style (seed, google-sre, pagerduty) or the path of a Scriban template file.</summary>
+    [Parameter]
+    public string Template { get; set; } = "seed";
+
+    /// <summary>PostMortem (default) or CustomerCommunication (seed 003's customer email).</summary>
+    [Parameter]
+    public IncidentReportKind Kind { get; set; } = IncidentReportKind.PostMortem;
+
+    /// <summary>File to write, or an existing folder (the file is then named after the incident).</summary>
+    [Parameter]
+    public string? Path { get; set; }
+
+    /// <summary>Overwrite an existing file.</summary>
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
+    protected override string? IdValue => Id;
+
+    protected override void ProcessRecord()
+    {
+        var id = ResolveIncidentId();
+        string? templateFile = null;
+        string? style = Template;
+        if (!IncidentReportService.BuiltInTemplates.Contains(Template, StringComparer.OrdinalIgnoreCase))
+        {
+            templateFile = ResolvePath(Template);
+            style = null;
+        }
+        if (!TryInvoke(ct => Engine.Reports.RenderAsync(Config, id, Kind, Format, style, templateFile, ct), out var report, id)) return;
+        if (Path is not null)
+        {
+            var target = ResolvePath(Path);
+            if (Directory.Exists(target))
+                target = System.IO.Path.Combine(target, $"{id}-{(Kind == IncidentReportKind.CustomerCommunication ? "customer" : "postmortem")}.{(Format == IncidentReportFormat.Html ? "html" : "md")}");
+            if (File.Exists(target) && !Force)
+            {
+                WriteInputError("ReportFileExists", $"'{target}' already exists. Use -Force to overwrite it, or another -Path.", target, IncidentOpsErrorCategory.ResourceExists);
+                return;
+            }
+            if (!ShouldProcess(target, "Write incident report")) return;
+            File.WriteAllText(target, report.Content);
+            report.Path = target;
+        }
+        WriteObject(report);
+    }
+}
