@@ -12,12 +12,15 @@
     RequiredAssemblies   = @('IncidentOps.Models.dll')
     FormatsToProcess     = @(
         'IncidentOps.Config.format.ps1xml'
+        'IncidentOps.Health.format.ps1xml'
     )
     CmdletsToExport      = @(
         # Config
         'Get-IncidentOpsConfig'
         'Get-IncidentOpsService'
         'Test-IncidentOpsConfig'
+        # Health
+        'Test-ServiceHealth'
     )
     AliasesToExport      = @()
     FunctionsToExport    = @()

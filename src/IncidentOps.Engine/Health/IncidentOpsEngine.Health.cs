@@ -1,0 +1,10 @@
+using IncidentOps.Engine.Health;
+
+namespace IncidentOps.Engine;
+
+public sealed partial class IncidentOpsEngine
+{
+    /// <summary>HTTP health probes with phase timings, conditions and certificate facts.</summary>
+    public HealthService Health => _health ??= new HealthService(Sink);
+    private HealthService? _health;
+}
