@@ -255,7 +255,8 @@ public sealed class HealthService(IOperationSink sink)
             var port = context.DnsEndPoint.Port;
             IPAddress[] addresses;
             var t0 = Stopwatch.GetTimestamp();
-            if (IPAddress.TryParse(host.Trim('[', ']'), out var literal)) addresses = [literal];
+            var literalHost = IPAddress.TryParse(host.Trim('[', ']'), out var literal);
+            if (literalHost) addresses = [literal!];
             else
             {
                 state.Phase = "dns";
@@ -268,7 +269,7 @@ public sealed class HealthService(IOperationSink sink)
                     throw new ProbePhaseException(HealthFailureKind.DnsFailure, $"DNS lookup of '{host}' returned no addresses.", null);
             }
             var t1 = Stopwatch.GetTimestamp();
-            state.DnsMs += Ms(t0, t1);
+            if (!literalHost) state.DnsMs += Ms(t0, t1);
             state.Phase = "connect";
             var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
             try
