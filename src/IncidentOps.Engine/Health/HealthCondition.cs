@@ -17,7 +17,7 @@ internal sealed record ConditionContext(int Status, double ResponseTimeMs, strin
 /// </summary>
 public sealed partial class HealthCondition
 {
-    [GeneratedRegex(@"^\s*(?<len>len\()?\[(?<ph>STATUS|RESPONSE_TIME|BODY|HEADER|CERTIFICATE_EXPIRATION|CONNECTED)\](?<path>[^\s)]*)(?(len)\))\s*(?<op>==|!=|<=|>=|<|>)\s*(?<value>.*?)\s*$", RegexOptions.IgnoreCase)]
+    [GeneratedRegex(@"^\s*(?<len>len\()?\[(?<ph>STATUS|RESPONSE_TIME|BODY|HEADER|CERTIFICATE_EXPIRATION|CONNECTED)\](?<path>[^\s)]*)(?(len)\))\s*(?<op>==|!=|<=|>=|<|>)\s*(?<value>(?![=<>!]).*?)\s*$", RegexOptions.IgnoreCase)]
     private static partial Regex Grammar();
 
     private HealthCondition(string text, string placeholder, string path, bool length, string op, string value)
