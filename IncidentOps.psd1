@@ -21,6 +21,7 @@
         'Test-IncidentOpsConfig'
         # Health
         'Test-ServiceHealth'
+        'Watch-ServiceHealth'
     )
     AliasesToExport      = @()
     FunctionsToExport    = @()

@@ -84,6 +84,79 @@ public sealed class HealthService(IOperationSink sink)
         }
     }
 
+    /// <summary>
+    /// Probes every target each interval (the seeds' `watch -n 5 curl` and "monitor for 30 minutes"), handing
+    /// each result over as it arrives, until the duration ends or the Until state holds for Consecutive rounds.
+    /// </summary>
+    public async Task<HealthWatchSummary> WatchAsync(IReadOnlyList<ProbeRequest> requests, WatchOptions options, Action<HealthResult> onResult, CancellationToken cancellationToken)
+    {
+        var started = DateTimeOffset.UtcNow;
+        var clock = Stopwatch.StartNew();
+        int rounds = 0, samples = 0, failures = 0, streak = 0;
+        DateTimeOffset? firstFailure = null, lastFailure = null, outageStart = null;
+        var longest = TimeSpan.Zero;
+        var lastHealthy = false;
+        string stop = "Duration";
+        var consecutive = Math.Max(1, options.Consecutive);
+        while (true)
+        {
+            var roundStart = clock.Elapsed;
+            var roundAt = DateTimeOffset.UtcNow;
+            var roundHealthy = true;
+            await ProbeManyAsync(requests, options.ThrottleLimit, r =>
+            {
+                lock (requests)
+                {
+                    samples++;
+                    if (!r.Healthy)
+                    {
+                        failures++;
+                        roundHealthy = false;
+                        firstFailure ??= r.Timestamp;
+                        if (lastFailure is null || r.Timestamp > lastFailure) lastFailure = r.Timestamp;
+                    }
+                }
+                onResult(r);
+            }, cancellationToken).ConfigureAwait(false);
+            rounds++;
+            lastHealthy = roundHealthy;
+            if (!roundHealthy) outageStart ??= roundAt;
+            else if (outageStart is { } began)
+            {
+                longest = Max(longest, roundAt - began);
+                outageStart = null;
+            }
+            var wanted = options.Until == WatchUntil.Healthy ? roundHealthy : !roundHealthy;
+            streak = options.Until != WatchUntil.None && wanted ? streak + 1 : 0;
+
+            var elapsed = clock.Elapsed;
+            var remaining = options.Duration > TimeSpan.Zero ? options.Duration - elapsed : (TimeSpan?)null;
+            sink.Progress(new OperationProgress(3002, "Watching service health",
+                $"round {rounds}, {Clock(elapsed)} elapsed{(remaining is { } left && left > TimeSpan.Zero ? $", {Clock(left)} left" : "")}, last: {(roundHealthy ? "healthy" : "UNHEALTHY")}, {failures}/{samples} failed" +
+                (options.Until != WatchUntil.None ? $", {streak}/{consecutive} {(options.Until == WatchUntil.Healthy ? "healthy" : "unhealthy")} in a row" : ""),
+                options.Duration > TimeSpan.Zero ? (int)Math.Clamp(elapsed / options.Duration * 100, 0, 100) : -1,
+                remaining is { } r2 ? (int)Math.Max(0, r2.TotalSeconds) : -1));
+
+            if (options.Until != WatchUntil.None && streak >= consecutive) { stop = options.Until == WatchUntil.Healthy ? "UntilHealthy" : "UntilUnhealthy"; break; }
+            var next = roundStart + options.Interval;
+            if (options.Duration > TimeSpan.Zero && next >= options.Duration) { stop = "Duration"; break; }
+            var wait = next - clock.Elapsed;
+            if (wait > TimeSpan.Zero) await Task.Delay(wait, cancellationToken).ConfigureAwait(false);
+        }
+        if (outageStart is { } open) longest = Max(longest, DateTimeOffset.UtcNow - open);
+        sink.Progress(new OperationProgress(3002, "Watching service health", "done", 100, Completed: true));
+        return new HealthWatchSummary
+        {
+            Uri = requests.Select(r => r.Uri.ToString()).Distinct().ToArray(), Rounds = rounds, Samples = samples, Failures = failures,
+            FirstFailure = firstFailure, LastFailure = lastFailure, LongestOutage = longest, Healthy = lastHealthy, StopReason = stop,
+            Started = started, Elapsed = clock.Elapsed,
+        };
+    }
+
+    private static string Clock(TimeSpan t) => $"{(int)t.TotalHours:00}:{t.Minutes:00}:{t.Seconds:00}";
+
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
+
     /// <summary>Probes one target (Count times when asked) and aggregates. Never throws for an unhealthy target.</summary>
     public async Task<HealthResult> ProbeAsync(ProbeRequest request, CancellationToken cancellationToken)
     {

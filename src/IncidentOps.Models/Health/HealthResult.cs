@@ -127,3 +127,33 @@ public sealed class ChainCertificate
     public string? Thumbprint { get; init; }
     public override string ToString() => $"{Subject} (expires {NotAfter:yyyy-MM-dd})";
 }
+
+/// <summary>What ends a watch besides its duration.</summary>
+public enum WatchUntil
+{
+    None,
+    Healthy,
+    Unhealthy,
+}
+
+/// <summary>The end of Watch-ServiceHealth: how many samples, how many failed, and the longest outage.</summary>
+public sealed class HealthWatchSummary
+{
+    /// <summary>The targets watched.</summary>
+    public string[] Uri { get; init; } = [];
+    public int Rounds { get; init; }
+    public int Samples { get; init; }
+    public int Failures { get; init; }
+    public double SuccessRatio => Samples == 0 ? 0 : (double)(Samples - Failures) / Samples;
+    public DateTimeOffset? FirstFailure { get; init; }
+    public DateTimeOffset? LastFailure { get; init; }
+    /// <summary>Longest run of rounds with any unhealthy target, from its first failed round to the next healthy one (or the end).</summary>
+    public TimeSpan LongestOutage { get; init; }
+    /// <summary>Whether every target was healthy in the last round.</summary>
+    public bool Healthy { get; init; }
+    /// <summary>Why the watch ended: Duration, UntilHealthy, UntilUnhealthy.</summary>
+    public string? StopReason { get; init; }
+    public DateTimeOffset Started { get; init; }
+    public TimeSpan Elapsed { get; init; }
+    public override string ToString() => $"{Samples} samples, {Failures} failed, longest outage {LongestOutage}, ended by {StopReason}";
+}

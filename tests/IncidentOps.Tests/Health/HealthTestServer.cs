@@ -31,6 +31,7 @@ public sealed class HealthTestServer : IDisposable
     public string Url(string path) => $"{Scheme}://127.0.0.1:{Port}{path}";
     public int Requests => _requests;
     private int _requests;
+    private int _flaky;
 
     private async Task AcceptLoop()
     {
@@ -120,6 +121,10 @@ public sealed class HealthTestServer : IDisposable
                 text = """{"status":"degraded","services":{"database":{"status":"up","latencyMs":3},"redis":{"status":"down","error":"timeout"},"queue":"ok"}}""";
                 break;
             case "/503": status = 503; text = "maintenance"; break;
+            case "/flaky":
+                // The first N requests fail, then the service "recovers".
+                if (Interlocked.Increment(ref _flaky) <= int.Parse(query.Split('=')[1])) { status = 503; text = "starting"; }
+                break;
             case "/slow":
                 var ms = int.Parse(query.Split('=')[1]);
                 await Task.Delay(ms, _cts.Token);
