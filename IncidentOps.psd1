@@ -22,6 +22,7 @@
         # Health
         'Test-ServiceHealth'
         'Watch-ServiceHealth'
+        'Resolve-ServiceDns'
     )
     AliasesToExport      = @()
     FunctionsToExport    = @()

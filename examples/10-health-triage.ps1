@@ -28,3 +28,7 @@ if (-not (Test-ServiceHealth -Service production/fastapi -ConfigPath $ConfigPath
 # 7. watch -n 5 curl ... while the fix rolls out, then "monitor for 30 minutes".
 Watch-ServiceHealth -Service production/api -ConfigPath $ConfigPath -IntervalSec 5 -UntilHealthy -Consecutive 3 -DurationSec 600
 Watch-ServiceHealth -Service production/api -ConfigPath $ConfigPath -IntervalSec 30 -DurationSec 1800 | Select-Object -Last 1
+
+# 8. dig / nslookup: answers with TTLs, from the system resolver and from a public one.
+Resolve-ServiceDns ai-affiliate-empire.fly.dev -Type A, AAAA, CNAME
+Resolve-ServiceDns frankpalmisano.com -Type MX, TXT, NS -Server 1.1.1.1
