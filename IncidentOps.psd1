@@ -23,6 +23,7 @@
         'Test-ServiceHealth'
         'Watch-ServiceHealth'
         'Resolve-ServiceDns'
+        'Get-ServiceCertificate'
     )
     AliasesToExport      = @()
     FunctionsToExport    = @()

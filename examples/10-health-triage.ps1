@@ -32,3 +32,6 @@ Watch-ServiceHealth -Service production/api -ConfigPath $ConfigPath -IntervalSec
 # 8. dig / nslookup: answers with TTLs, from the system resolver and from a public one.
 Resolve-ServiceDns ai-affiliate-empire.fly.dev -Type A, AAAA, CNAME
 Resolve-ServiceDns frankpalmisano.com -Type MX, TXT, NS -Server 1.1.1.1
+
+# 9. curl -vI ... | grep certificate: the whole chain, its earliest expiry, and whether it names the host.
+Get-ServiceCertificate ai-affiliate-empire.fly.dev:443 | Format-List Subject, Issuer, NotAfter, DaysRemaining, ChainNotAfter, ChainExpiresFirst, HostnameMatches, ValidationErrors

@@ -7,7 +7,7 @@ namespace IncidentOps.Engine.Health;
 /// <summary>Turns a presented certificate and chain into plain facts (copied: the chain is disposed after the callback).</summary>
 internal static class CertificateInspector
 {
-    public static CertificateFacts Describe(X509Certificate2 leaf, X509Chain? chain, SslPolicyErrors errors, string host, string? protocol)
+    public static CertificateFacts Describe(X509Certificate2 leaf, X509Chain? chain, SslPolicyErrors errors, string host, string? protocol, int? port = null)
     {
         var now = DateTimeOffset.UtcNow;
         var chainCerts = new List<X509Certificate2>();
@@ -31,6 +31,8 @@ internal static class CertificateInspector
         var sans = SubjectAlternativeNames(leaf);
         return new CertificateFacts
         {
+            Host = port is null ? null : host,
+            Port = port,
             Subject = leaf.Subject,
             Issuer = leaf.Issuer,
             SubjectAlternativeNames = sans,

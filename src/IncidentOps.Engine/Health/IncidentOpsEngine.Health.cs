@@ -11,4 +11,8 @@ public sealed partial class IncidentOpsEngine
     /// <summary>DNS lookups with TTLs and timing.</summary>
     public DnsService Dns => _dns ??= new DnsService(Sink);
     private DnsService? _dns;
+
+    /// <summary>TLS certificate chains of host:port endpoints.</summary>
+    public CertificateService Certificates => _certificates ??= new CertificateService(Sink);
+    private CertificateService? _certificates;
 }

@@ -97,6 +97,9 @@ public sealed class ConditionResult
 /// <summary>What a TLS endpoint presented.</summary>
 public sealed class CertificateFacts
 {
+    /// <summary>The host (SNI name) and port asked, when fetched by Get-ServiceCertificate.</summary>
+    public string? Host { get; init; }
+    public int? Port { get; init; }
     public required string Subject { get; init; }
     public required string Issuer { get; init; }
     public string[] SubjectAlternativeNames { get; init; } = [];
