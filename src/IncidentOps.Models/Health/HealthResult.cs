@@ -1,5 +1,3 @@
-using System.Collections;
-
 namespace IncidentOps.Health;
 
 /// <summary>Why a probe was unhealthy, as a value a script can switch on.</summary>

@@ -230,7 +230,7 @@ public static class TestCertificates
         // The signature generator path skips .NET's "notAfter within the issuer's validity" check: real CAs have shipped exactly this.
         using var leafPublic = leafReq.Create(inter.SubjectName, X509SignatureGenerator.CreateForECDsa(interKey), now.AddDays(-1), now.AddDays(60), [5, 6, 7, 8]);
         using var leaf = leafPublic.CopyWithPrivateKey(leafKey);
-        return (Reload(leaf), new X509Certificate2(inter.RawData), new X509Certificate2(root.RawData));
+        return (Reload(leaf), X509CertificateLoader.LoadCertificate(inter.RawData), X509CertificateLoader.LoadCertificate(root.RawData));
     }
 
     private static X509Extension San(string dns)
@@ -241,5 +241,5 @@ public static class TestCertificates
         return b.Build();
     }
 
-    private static X509Certificate2 Reload(X509Certificate2 cert) => new(cert.Export(X509ContentType.Pkcs12), (string?)null, X509KeyStorageFlags.Exportable);
+    private static X509Certificate2 Reload(X509Certificate2 cert) => X509CertificateLoader.LoadPkcs12(cert.Export(X509ContentType.Pkcs12), null, X509KeyStorageFlags.Exportable);
 }
