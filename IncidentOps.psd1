@@ -13,6 +13,7 @@
     FormatsToProcess     = @(
         'IncidentOps.Config.format.ps1xml'
         'IncidentOps.Incidents.format.ps1xml'
+        'IncidentOps.Health.format.ps1xml'
     )
     CmdletsToExport      = @(
         # Config
@@ -32,6 +33,11 @@
         'Get-IncidentSeverity'
         'Save-IncidentEvidence'
         'New-IncidentReport'
+        # Health
+        'Test-ServiceHealth'
+        'Watch-ServiceHealth'
+        'Resolve-ServiceDns'
+        'Get-ServiceCertificate'
     )
     AliasesToExport      = @()
     FunctionsToExport    = @()

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Health benchmarks: Test-ServiceHealth (through a warm hosted runspace) against curl, on loopback only.
+# Builds nothing: needs out/IncidentOps (dotnet build IncidentOps.sln) and the host
+# (dotnet build bench/health/BenchHost -c Release). Bounded: about 30 s in all.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+module="$root/out/IncidentOps"
+host="$here/BenchHost/bin/Release/net10.0/BenchHost"
+[[ -x "$host" ]] || { echo "Build the host first: dotnet build $here/BenchHost -c Release" >&2; exit 2; }
+[[ -d "$module" ]] || { echo "Build the module first: dotnet build $root/IncidentOps.sln" >&2; exit 2; }
+
+tmp="$(mktemp -d)"; server_pid=""
+cleanup() { [[ -n "$server_pid" ]] && kill "$server_pid" 2>/dev/null; rm -rf "$tmp"; }
+trap cleanup EXIT
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 3 -subj /CN=localhost \
+  -addext subjectAltName=IP:127.0.0.1,DNS:localhost -keyout "$tmp/key.pem" -out "$tmp/cert.pem" 2>/dev/null
+hp=$(free_port); sp=$(free_port)
+python3 "$here/server.py" "$hp" "$sp" "$tmp/cert.pem" "$tmp/key.pem" & server_pid=$!
+for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$hp/ok" && break; sleep 0.1; done
+
+N=${N:-30}
+curl_phases() { # mean dns connect tls ttfb total (ms) over N fresh curl processes
+  for _ in $(seq "$N"); do curl -sk -o /dev/null -w '%{time_namelookup} %{time_connect} %{time_appconnect} %{time_starttransfer} %{time_total}\n' "$1"; done |
+  awk '{ d+=$1; c+=$2-$1; a=($3>0?$3:$2); t+=($3>0?$3-$2:0); f+=$4-a; tot+=$5 } END { printf "%.3f %.3f %.3f %.3f %.3f\n", d/NR*1000, c/NR*1000, t/NR*1000, f/NR*1000, tot/NR*1000 }'
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a/b; else printf "n/a" }'; }
+
+echo "== Phase fidelity: Test-ServiceHealth vs curl -w (means over $N fresh connections, ms)"
+for scheme in http https; do
+  port=$([[ $scheme == http ]] && echo "$hp" || echo "$sp")
+  uri="$scheme://127.0.0.1:$port/ok"
+  read -r cd cc ct cf ctot < <(curl_phases "$uri")
+  read -r td tc tt tf ttot < <("$host" "$module" "$here/phases.ps1" "uri=$uri" "n=$N")
+  printf '%-5s %-8s %9s %9s %7s\n' "$scheme" phase curl cmdlet ratio
+  for p in dns:$cd:$td connect:$cc:$tc tls:$ct:$tt ttfb:$cf:$tf total:$ctot:$ttot; do
+    IFS=: read -r name c t <<<"$p"; printf '%-5s %-8s %9.3f %9.3f %7s\n' "" "$name" "$c" "$t" "$(ratio "$t" "$c")"
+  done
+done
+
+echo "== Fan-out: 200 endpoints x 200 ms"
+read -r fan healthy < <("$host" "$module" "$here/fanout.ps1" "uri=http://127.0.0.1:$hp/delay" "n=200")
+one=$(curl -s -o /dev/null -w '%{time_total}' "http://127.0.0.1:$hp/delay" | awk '{ printf "%.1f", $1*1000 }')
+start=$(date +%s%N); for i in $(seq 20); do curl -s -o /dev/null "http://127.0.0.1:$hp/delay?i=$i"; done; end=$(date +%s%N)
+seq20=$(( (end - start) / 1000000 )); seq200=$(( seq20 * 10 ))
+echo "Test-ServiceHealth -ThrottleLimit 200: ${fan} ms wall ($healthy/200 healthy); one probe (curl): ${one} ms; ratio to one probe: $(ratio "$fan" "$one")"
+echo "sequential curl loop: ${seq20} ms for 20, ~${seq200} ms for 200 (extrapolated); speed-up: $(ratio "$seq200" "$fan")x"
+echo "ForEach-Object -Parallel with Invoke-WebRequest: not measured (no pwsh on this machine)"
+
+echo "== Overhead per probe (http /ok, sequential, 50 each)"
+warm=$("$host" "$module" "$here/overhead.ps1" "uri=http://127.0.0.1:$hp/ok" "n=50")
+start=$(date +%s%N); for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$hp/ok"; done; end=$(date +%s%N)
+curlper=$(awk -v ns=$((end - start)) 'BEGIN { printf "%.3f", ns/50/1e6 }')
+echo "warm Test-ServiceHealth: ${warm} ms/probe; curl process: ${curlper} ms/probe; ratio: $(ratio "$warm" "$curlper")"

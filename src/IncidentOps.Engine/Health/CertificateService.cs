@@ -1,0 +1,76 @@
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
+using IncidentOps.Health;
+
+namespace IncidentOps.Engine.Health;
+
+/// <summary>Fetches the certificate chain a TLS endpoint presents (the seeds' `curl -vI ... | grep certificate`).</summary>
+public sealed class CertificateService(IOperationSink sink)
+{
+    /// <summary>Parses "host", "host:port" or an https:// URI into host and port (443 by default).</summary>
+    public static (string Host, int Port) ParseTarget(string target)
+    {
+        if (Uri.TryCreate(target, UriKind.Absolute, out var uri) && !string.IsNullOrEmpty(uri.Host) && uri.Scheme is "https" or "http")
+            return (uri.IdnHost, uri.Scheme == "http" && uri.IsDefaultPort ? 443 : uri.Port);
+        var host = target.Trim();
+        var port = 443;
+        var colon = host.LastIndexOf(':');
+        if (colon > 0 && host.IndexOf(':') == colon)
+        {
+            if (!int.TryParse(host[(colon + 1)..], out port) || port is < 1 or > 65535) throw Bad(target);
+            host = host[..colon];
+        }
+        if (Uri.CheckHostName(host.Trim('[', ']')) == UriHostNameType.Unknown) throw Bad(target);
+        return (host.Trim('[', ']'), port);
+    }
+
+    private static IncidentOpsException Bad(string target) =>
+        new("CertificateTargetInvalid", IncidentOpsErrorCategory.InvalidArgument, $"'{target}' is not host, host:port or an https:// URI. Example: api.example.com:443.") { TargetObject = target };
+
+    /// <summary>Connects, completes a TLS handshake with SNI <paramref name="serverName"/> (default: the host) and describes what was presented; invalid chains are reported, not refused.</summary>
+    public async Task<CertificateFacts> GetAsync(string host, int port, string? serverName, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(timeout);
+        var sni = serverName ?? host;
+        CertificateFacts? facts = null;
+        try
+        {
+            using var tcp = new TcpClient(AddressFamily.InterNetworkV6) { Client = { DualMode = true }, NoDelay = true };
+            sink.Verbose($"Connecting to {host}:{port} (SNI {sni})");
+            await tcp.ConnectAsync(host, port, deadline.Token).ConfigureAwait(false);
+            await using var ssl = new SslStream(tcp.GetStream(), false, (_, certificate, chain, errors) =>
+            {
+                if (certificate is not null) facts = CertificateInspector.Describe(new X509Certificate2(certificate), chain, errors, sni, null, port);
+                return true; // report, do not refuse: validation errors are part of the answer
+            });
+            await ssl.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = sni }, deadline.Token).ConfigureAwait(false);
+            if (facts is null)
+                throw new IncidentOpsException("CertificateNotPresented", IncidentOpsErrorCategory.InvalidResult, $"{host}:{port} completed a TLS handshake without presenting a certificate.") { TargetObject = $"{host}:{port}" };
+            return new CertificateFacts
+            {
+                Host = sni, Port = port, Subject = facts.Subject, Issuer = facts.Issuer, SubjectAlternativeNames = facts.SubjectAlternativeNames,
+                NotBefore = facts.NotBefore, NotAfter = facts.NotAfter, DaysRemaining = facts.DaysRemaining, Thumbprint = facts.Thumbprint,
+                ChainNotAfter = facts.ChainNotAfter, ChainDaysRemaining = facts.ChainDaysRemaining, ChainExpiresFirst = facts.ChainExpiresFirst,
+                Chain = facts.Chain, ValidationErrors = facts.ValidationErrors, HostnameMatches = facts.HostnameMatches, Protocol = ssl.SslProtocol.ToString(),
+            };
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw Failed(host, port, $"no TLS handshake within {timeout.TotalSeconds:0.###}s", null, IncidentOpsErrorCategory.OperationTimeout);
+        }
+        catch (SocketException ex)
+        {
+            throw Failed(host, port, ex.SocketErrorCode == SocketError.ConnectionRefused ? "the connection was refused" : ex.Message, ex, IncidentOpsErrorCategory.ConnectionError);
+        }
+        catch (Exception ex) when (ex is AuthenticationException or IOException)
+        {
+            throw Failed(host, port, $"the TLS handshake failed ({ex.Message}); is this a TLS port?", ex, IncidentOpsErrorCategory.ProtocolError);
+        }
+    }
+
+    private static IncidentOpsException Failed(string host, int port, string why, Exception? inner, IncidentOpsErrorCategory category) =>
+        new("CertificateFetchFailed", category, $"Could not read the certificate of {host}:{port}: {why}. Check the host and port, or raise -TimeoutSec.", inner) { TargetObject = $"{host}:{port}" };
+}

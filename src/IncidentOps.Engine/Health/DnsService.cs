@@ -1,0 +1,111 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using DnsClient;
+using DnsClient.Protocol;
+using IncidentOps.Health;
+
+namespace IncidentOps.Engine.Health;
+
+/// <summary>DNS lookups (the seeds' dig/nslookup) through DnsClient, against the system resolver or a named server.</summary>
+public sealed class DnsService(IOperationSink sink)
+{
+    /// <summary>Parses -Server "host", "host:port", "[v6]:port" into endpoints (a host name is resolved first).</summary>
+    public static async Task<IPEndPoint> ParseServerAsync(string server, CancellationToken cancellationToken)
+    {
+        var host = server.Trim();
+        var port = 53;
+        if (host.StartsWith('[') && host.IndexOf(']') is var close and > 0)
+        {
+            if (close + 1 < host.Length && host[close + 1] == ':' && !int.TryParse(host[(close + 2)..], out port)) throw BadServer(server);
+            host = host[1..close];
+        }
+        else if (host.Count(c => c == ':') == 1)
+        {
+            var parts = host.Split(':');
+            if (!int.TryParse(parts[1], out port) || port is < 1 or > 65535) throw BadServer(server);
+            host = parts[0];
+        }
+        if (IPAddress.TryParse(host, out var ip)) return new IPEndPoint(ip, port);
+        try
+        {
+            var addresses = await Dns.GetHostAddressesAsync(host, cancellationToken).ConfigureAwait(false);
+            if (addresses.Length > 0) return new IPEndPoint(addresses[0], port);
+        }
+        catch (SocketException) { }
+        throw new IncidentOpsException("DnsServerNotFound", IncidentOpsErrorCategory.ObjectNotFound,
+            $"The DNS server '{server}' could not be resolved to an address. Pass an IP address, e.g. -Server 1.1.1.1 or -Server 127.0.0.1:5353.") { TargetObject = server };
+    }
+
+    private static IncidentOpsException BadServer(string server) =>
+        new("DnsServerInvalid", IncidentOpsErrorCategory.InvalidArgument, $"'{server}' is not host, host:port or [ipv6]:port. Example: -Server 127.0.0.1:5353.") { TargetObject = server };
+
+    /// <summary>Looks up one name for one type. NXDOMAIN and empty answers are results; an unreachable server is DnsQueryFailed.</summary>
+    public async Task<DnsLookupResult> LookupAsync(string name, DnsRecordType type, IPEndPoint? server, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var options = server is null ? new LookupClientOptions() : new LookupClientOptions(new NameServer(server));
+        options.Timeout = timeout;
+        options.Retries = 0;
+        options.UseCache = false;
+        options.ThrowDnsErrors = false;
+        options.ContinueOnDnsError = false;
+        options.ContinueOnEmptyResponse = false;
+        var client = new LookupClient(options);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(timeout + TimeSpan.FromSeconds(1));
+        var clock = Stopwatch.StartNew();
+        IDnsQueryResponse response;
+        try
+        {
+            sink.Verbose($"DNS {type} {name} via {(server?.ToString() ?? "the system resolver")}");
+            response = await client.QueryAsync(name, ToQueryType(type), QueryClass.IN, deadline.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw Failed(name, type, server, $"no answer within {timeout.TotalSeconds:0.###}s");
+        }
+        catch (DnsResponseException ex)
+        {
+            throw Failed(name, type, server, ex.Message);
+        }
+        clock.Stop();
+        return new DnsLookupResult
+        {
+            Name = name,
+            Type = type,
+            Status = response.Header.ResponseCode.ToString(),
+            Answers = response.Answers.Select(ToAnswer).Where(a => a is not null).Select(a => a!).ToList(),
+            Server = response.NameServer?.ToString(),
+            ElapsedMs = Math.Round(clock.Elapsed.TotalMilliseconds, 3),
+        };
+    }
+
+    private static IncidentOpsException Failed(string name, DnsRecordType type, IPEndPoint? server, string why) =>
+        new("DnsQueryFailed", IncidentOpsErrorCategory.ConnectionError,
+            $"The {type} lookup of '{name}' via {(server?.ToString() ?? "the system resolver")} failed: {why}. Check that the server is reachable, or raise -TimeoutSec.") { TargetObject = name };
+
+    private static QueryType ToQueryType(DnsRecordType type) => type switch
+    {
+        DnsRecordType.A => QueryType.A,
+        DnsRecordType.AAAA => QueryType.AAAA,
+        DnsRecordType.CNAME => QueryType.CNAME,
+        DnsRecordType.NS => QueryType.NS,
+        DnsRecordType.MX => QueryType.MX,
+        _ => QueryType.TXT,
+    };
+
+    private static DnsAnswer? ToAnswer(DnsResourceRecord record)
+    {
+        var name = record.DomainName.Value.TrimEnd('.');
+        return record switch
+        {
+            ARecord a => new DnsAnswer { Name = name, Type = "A", Ttl = a.TimeToLive, Value = a.Address.ToString() },
+            AaaaRecord a => new DnsAnswer { Name = name, Type = "AAAA", Ttl = a.TimeToLive, Value = a.Address.ToString() },
+            CNameRecord c => new DnsAnswer { Name = name, Type = "CNAME", Ttl = c.TimeToLive, Value = c.CanonicalName.Value.TrimEnd('.') },
+            NsRecord n => new DnsAnswer { Name = name, Type = "NS", Ttl = n.TimeToLive, Value = n.NSDName.Value.TrimEnd('.') },
+            MxRecord m => new DnsAnswer { Name = name, Type = "MX", Ttl = m.TimeToLive, Value = m.Exchange.Value.TrimEnd('.'), Preference = m.Preference },
+            TxtRecord t => new DnsAnswer { Name = name, Type = "TXT", Ttl = t.TimeToLive, Value = string.Concat(t.Text) },
+            _ => null,
+        };
+    }
+}

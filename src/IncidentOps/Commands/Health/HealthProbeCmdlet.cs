@@ -1,0 +1,164 @@
+using System.Collections;
+using System.Management.Automation;
+using IncidentOps.Config;
+using IncidentOps.Engine.Health;
+using IncidentOps.Health;
+
+namespace IncidentOps.Commands;
+
+/// <summary>
+/// What Test-ServiceHealth and Watch-ServiceHealth share: targets (URIs, service targets from the pipeline,
+/// or service names through the configuration) and the request, check and connection options.
+/// </summary>
+public abstract class HealthProbeCmdlet : ConfiguredCmdlet
+{
+    protected const string UriSet = "Uri";
+    protected const string ServiceSet = "Service";
+    protected const string TargetSet = "InputObject";
+
+    /// <summary>The probes collected from every input, run in EndProcessing so pipeline input fans out too.</summary>
+    protected List<ProbeRequest> Requests { get; } = [];
+    private IReadOnlyList<HealthCondition>? _conditions;
+
+    /// <summary>URIs to probe (absolute http:// or https://). Accepts strings from the pipeline.</summary>
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = UriSet)]
+    [ValidateNotNullOrEmpty]
+    public string[] Uri { get; set; } = [];
+
+    /// <summary>Service targets from Get-IncidentOpsService; each configured health endpoint is probed with its expectStatus, method, conditions and timeout.</summary>
+    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = TargetSet)]
+    public ServiceTarget[] InputObject { get; set; } = [];
+
+    /// <summary>Service names ("environment/service", or the name alone when unambiguous; wildcards allowed) whose configured health endpoints are probed. With -Environment alone, every service of that environment.</summary>
+    [Parameter(ParameterSetName = ServiceSet)]
+    [SupportsWildcards]
+    [ArgumentCompleter(typeof(ServiceNameCompleter))]
+    public string[]? Service { get; set; }
+
+    /// <summary>Environment the -Service names are looked up in.</summary>
+    [Parameter(ParameterSetName = ServiceSet)]
+    public string? Environment { get; set; }
+
+    /// <summary>HTTP method (GET by default, or the endpoint's configured method).</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? Method { get; set; }
+
+    /// <summary>Request headers, e.g. @{ Authorization = 'Bearer ...'; Accept = 'application/json' }. Values are never written to output.</summary>
+    [Parameter]
+    public IDictionary? Header { get; set; }
+
+    /// <summary>Request body (sent with methods other than GET and HEAD); JSON bodies get Content-Type application/json unless -Header sets one.</summary>
+    [Parameter]
+    public string? Body { get; set; }
+
+    /// <summary>Status codes that count as healthy. Defaults to any 2xx (or the endpoint's configured expectStatus).</summary>
+    [Parameter]
+    [ValidateRange(100, 599)]
+    public int[]? ExpectStatus { get; set; }
+
+    /// <summary>Gatus-style conditions that must all hold: '[STATUS] == 200', '[BODY].status == ok', '[RESPONSE_TIME] &lt; 300', '[HEADER].X == y', '[CERTIFICATE_EXPIRATION] &gt; 48h'. Added to configured conditions.</summary>
+    [Parameter]
+    public string[]? Condition { get; set; }
+
+    /// <summary>Seconds one probe may take, connection, TLS, redirects and body included (default 10, or the endpoint's configured timeout).</summary>
+    [Parameter]
+    [ValidateRange(0.001, 3600)]
+    public double TimeoutSec { get; set; } = 10;
+
+    /// <summary>Accepts any certificate (self-signed, expired, wrong host). Certificate facts and validation errors are still reported.</summary>
+    [Parameter]
+    public SwitchParameter SkipCertificateCheck { get; set; }
+
+    /// <summary>Reports a 3xx response as it is instead of following it.</summary>
+    [Parameter]
+    public SwitchParameter NoFollowRedirect { get; set; }
+
+    /// <summary>How many targets are probed at once (default 32).</summary>
+    [Parameter]
+    [ValidateRange(1, 10000)]
+    public int ThrottleLimit { get; set; } = 32;
+
+    /// <summary>Probes per target per request (Test-ServiceHealth -Count).</summary>
+    protected virtual int RepeatCount => 1;
+
+    /// <summary>Pause between repeated probes of one target.</summary>
+    protected virtual TimeSpan RepeatInterval => TimeSpan.Zero;
+
+    protected override void BeginProcessing()
+    {
+        try { _conditions = HealthService.ParseConditions(Condition); }
+        catch (IncidentOpsException ex) { ThrowTerminatingError(ToErrorRecord(ex, ex.TargetObject)); }
+        // Credentials in headers must never reach verbose text, errors or the timeline.
+        if (Header is not null)
+            foreach (DictionaryEntry h in Header)
+                if (IsSecretHeader(h.Key.ToString()) && h.Value?.ToString() is { Length: > 0 } v) SecretRedactor.Register(v);
+        base.BeginProcessing();
+    }
+
+    protected override void ProcessRecord()
+    {
+        switch (ParameterSetName)
+        {
+            case UriSet:
+                foreach (var u in Uri) AddUri(u, null, null);
+                break;
+            case TargetSet:
+                foreach (var target in InputObject) AddService(target);
+                break;
+            default:
+                foreach (var target in ResolveServices(Environment, Service is { Length: > 0 } ? Service : ["*"])) AddService(target);
+                break;
+        }
+    }
+
+    private void AddService(ServiceTarget target)
+    {
+        if (target.Health.Count == 0)
+        {
+            WriteInputError("HealthEndpointNotConfigured", $"The service '{target.FullName}' has no health endpoints in the configuration. Add 'health: [https://.../health]' under it, or pass -Uri.", target.FullName, IncidentOpsErrorCategory.ObjectNotFound);
+            return;
+        }
+        foreach (var endpoint in target.Health) AddUri(endpoint.Url, target.FullName, endpoint);
+    }
+
+    private void AddUri(string value, string? service, HealthEndpoint? endpoint)
+    {
+        Uri uri;
+        try { uri = HealthService.ParseUri(value); }
+        catch (IncidentOpsException ex) { WriteError(ToErrorRecord(ex, value)); return; }
+        IReadOnlyList<HealthCondition> configured;
+        try { configured = HealthService.ParseConditions(endpoint?.Conditions); }
+        catch (IncidentOpsException ex) { WriteError(ToErrorRecord(ex, service ?? value)); return; }
+        var bound = MyInvocation.BoundParameters;
+        Requests.Add(new ProbeRequest
+        {
+            Uri = uri,
+            Service = service,
+            Method = Method ?? endpoint?.Method ?? "GET",
+            Headers = Headers(),
+            Body = Body,
+            ExpectStatus = ExpectStatus ?? endpoint?.ExpectStatus,
+            Conditions = [.. configured, .. _conditions ?? []],
+            Timeout = !bound.ContainsKey(nameof(TimeoutSec)) && endpoint?.Timeout is { } t ? t : TimeSpan.FromSeconds(TimeoutSec),
+            SkipCertificateCheck = SkipCertificateCheck,
+            FollowRedirects = !NoFollowRedirect,
+            Count = RepeatCount,
+            Interval = RepeatInterval,
+        });
+    }
+
+    private static bool IsSecretHeader(string? name) => name is not null &&
+        (name.Equals("Authorization", StringComparison.OrdinalIgnoreCase) || name.Equals("Cookie", StringComparison.OrdinalIgnoreCase)
+         || name.Contains("Token", StringComparison.OrdinalIgnoreCase) || name.Contains("Key", StringComparison.OrdinalIgnoreCase)
+         || name.Contains("Secret", StringComparison.OrdinalIgnoreCase) || name.Contains("Auth", StringComparison.OrdinalIgnoreCase));
+
+    private Dictionary<string, string> Headers()
+    {
+        var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        if (Header is null) return headers;
+        foreach (DictionaryEntry h in Header) headers[h.Key.ToString()!] = h.Value?.ToString() ?? "";
+        return headers;
+    }
+
+}

@@ -1,0 +1,78 @@
+using System.Management.Automation;
+using System.Net;
+using IncidentOps.Engine.Health;
+using IncidentOps.Health;
+
+namespace IncidentOps.Commands;
+
+/// <summary>Looks up A, AAAA, CNAME, NS, MX and TXT records with their TTLs and the time the lookup took.</summary>
+/// <remarks>
+/// Replaces the seeds' `dig`/`nslookup` steps. Each name and type gives one DnsLookupResult: the response
+/// code (NoError, NXDomain, ...), every answer with its TTL (an MX answer with its preference), the server
+/// that answered and the elapsed time. A name that does not exist is a result with Status NXDomain, not an
+/// error; a server that does not answer within -TimeoutSec is a DnsQueryFailed error.
+///
+/// Names may be given as URIs (the host is taken), so health results pipe in by their Uri property. The
+/// system resolver is used unless -Server names one (host, host:port or [ipv6]:port). The name is not
+/// Resolve-DnsName, which is a built-in on Windows.
+/// </remarks>
+/// <example>
+/// <code>Resolve-ServiceDns ai-affiliate-empire.fly.dev -Type A, AAAA, CNAME</code>
+/// <para>What the name resolves to right now, with TTLs: how long a DNS change takes to reach clients.</para>
+/// </example>
+/// <example>
+/// <code>Resolve-ServiceDns frankpalmisano.com -Type MX, TXT -Server 1.1.1.1</code>
+/// <para>Asks a public resolver directly, bypassing a possibly stale local cache.</para>
+/// </example>
+/// <example>
+/// <code>Test-ServiceHealth https://www.akaind.ca/health | Where-Object FailureKind -eq DnsFailure | Resolve-ServiceDns</code>
+/// <para>Looks up the hosts whose health probe failed on DNS.</para>
+/// </example>
+[Cmdlet(VerbsDiagnostic.Resolve, "ServiceDns")]
+[OutputType(typeof(DnsLookupResult))]
+public sealed class ResolveServiceDnsCommand : IncidentOpsCmdlet
+{
+    /// <summary>Host names to look up; URIs are accepted and their host is used. Binds from the Uri property of piped objects.</summary>
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [Alias("Uri", "HostName")]
+    [ValidateNotNullOrEmpty]
+    public string[] Name { get; set; } = [];
+
+    /// <summary>Record types to ask for (default A and AAAA): A, AAAA, CNAME, NS, MX, TXT.</summary>
+    [Parameter(Position = 1)]
+    public DnsRecordType[] Type { get; set; } = [DnsRecordType.A, DnsRecordType.AAAA];
+
+    /// <summary>DNS server to ask instead of the system resolver: host, host:port or [ipv6]:port.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? Server { get; set; }
+
+    /// <summary>Seconds to wait for each answer (default 5).</summary>
+    [Parameter]
+    [ValidateRange(0.001, 600)]
+    public double TimeoutSec { get; set; } = 5;
+
+    private IPEndPoint? _server;
+
+    protected override void BeginProcessing()
+    {
+        if (Server is not null) _server = InvokeOrTerminate(ct => DnsService.ParseServerAsync(Server, ct), Server);
+        base.BeginProcessing();
+    }
+
+    protected override void ProcessRecord()
+    {
+        foreach (var raw in Name)
+        {
+            var name = Uri.TryCreate(raw, UriKind.Absolute, out var uri) && !string.IsNullOrEmpty(uri.Host) ? uri.IdnHost : raw.Trim().TrimEnd('.');
+            if (Uri.CheckHostName(name) == UriHostNameType.Unknown)
+            {
+                WriteInputError("DnsNameInvalid", $"'{raw}' is not a host name or URI. Pass a name such as api.example.com.", raw);
+                continue;
+            }
+            foreach (var type in Type)
+                if (TryInvoke(ct => Engine.Dns.LookupAsync(name, type, _server, TimeSpan.FromSeconds(TimeoutSec), ct), out var result, name))
+                    WriteObject(result);
+        }
+    }
+}

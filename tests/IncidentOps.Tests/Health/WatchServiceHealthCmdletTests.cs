@@ -1,0 +1,68 @@
+using IncidentOps.Health;
+using Xunit;
+
+namespace IncidentOps.Tests.Health;
+
+public sealed class WatchServiceHealthCmdletTests(ModuleFixture fx) : IClassFixture<ModuleFixture>, IDisposable
+{
+    private readonly HealthTestServer _http = new();
+
+    public void Dispose() => _http.Dispose();
+
+    [Fact]
+    public void UntilHealthy_with_Consecutive_waits_out_a_recovery_and_summarises_the_outage()
+    {
+        var r = fx.Run($"Watch-ServiceHealth '{_http.Url("/flaky?fail=2")}' -IntervalSec 0.05 -UntilHealthy -Consecutive 2").AssertNoErrors();
+        var results = r.Objects<HealthResult>().ToList();
+        Assert.Equal([503, 503, 200, 200], results.Select(x => x.StatusCode ?? 0));
+        var summary = r.Single<HealthWatchSummary>();
+        Assert.Equal("UntilHealthy", summary.StopReason);
+        Assert.Equal(4, summary.Rounds);
+        Assert.Equal(4, summary.Samples);
+        Assert.Equal(2, summary.Failures);
+        Assert.True(summary.Healthy);
+        Assert.NotNull(summary.FirstFailure);
+        Assert.True(summary.LastFailure >= summary.FirstFailure);
+        Assert.True(summary.LongestOutage > TimeSpan.Zero);
+        Assert.IsType<HealthWatchSummary>(r.Output[^1].BaseObject);
+        Assert.Contains(r.Progress, p => p.Activity == "Watching service health" && p.StatusDescription.Contains("last: UNHEALTHY"));
+    }
+
+    [Fact]
+    public void UntilUnhealthy_stops_at_the_first_failing_round()
+    {
+        var r = fx.Run($"Watch-ServiceHealth '{_http.Url("/ok")}', '{_http.Url("/503")}' -IntervalSec 0.05 -UntilUnhealthy").AssertNoErrors();
+        var summary = r.Single<HealthWatchSummary>();
+        Assert.Equal("UntilUnhealthy", summary.StopReason);
+        Assert.Equal(1, summary.Rounds);
+        Assert.Equal(2, r.Objects<HealthResult>().Count());
+        Assert.False(summary.Healthy);
+    }
+
+    [Fact]
+    public void DurationSec_bounds_the_watch()
+    {
+        var r = fx.Run($"Watch-ServiceHealth '{_http.Url("/ok")}' -IntervalSec 0.1 -DurationSec 0.35").AssertNoErrors();
+        var summary = r.Single<HealthWatchSummary>();
+        Assert.Equal("Duration", summary.StopReason);
+        Assert.InRange(summary.Rounds, 1, 4);
+        Assert.Equal(0, summary.Failures);
+        Assert.Equal(TimeSpan.Zero, summary.LongestOutage);
+    }
+
+    [Fact]
+    public void Conflicting_until_switches_are_HealthWatchConflictingStop()
+    {
+        var r = fx.Run($"Watch-ServiceHealth '{_http.Url("/ok")}' -UntilHealthy -UntilUnhealthy");
+        Assert.Equal("HealthWatchConflictingStop,IncidentOps.Commands.WatchServiceHealthCommand", Assert.Single(r.Errors).FullyQualifiedErrorId);
+        Assert.Equal(0, _http.Requests);
+    }
+
+    [Fact]
+    public void Ctrl_C_stops_an_open_ended_watch()
+    {
+        using var session = new PwshSession();
+        var (_, result) = session.RunAndStop($"Watch-ServiceHealth '{_http.Url("/ok")}' -IntervalSec 60", TimeSpan.FromMilliseconds(700));
+        Assert.True(result.Stopped);
+    }
+}
