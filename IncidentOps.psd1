@@ -12,14 +12,22 @@
     RequiredAssemblies   = @('IncidentOps.Models.dll')
     FormatsToProcess     = @(
         'IncidentOps.Config.format.ps1xml'
+        'IncidentOps.Postgres.format.ps1xml'
     )
     CmdletsToExport      = @(
         # Config
         'Get-IncidentOpsConfig'
         'Get-IncidentOpsService'
         'Test-IncidentOpsConfig'
+        # Postgres
+        'Get-PgActivity'
+        'Stop-PgBackend'
+        'Stop-IdleConnection'
     )
-    AliasesToExport      = @()
+    AliasesToExport      = @(
+        # Postgres
+        'Stop-IdleConnections'
+    )
     FunctionsToExport    = @()
     VariablesToExport    = @()
     PrivateData          = @{

@@ -1,0 +1,113 @@
+namespace IncidentOps.Postgres;
+
+/// <summary>One PostgreSQL backend, as pg_stat_activity reports it.</summary>
+public sealed class PgActivity
+{
+    /// <summary>Backend process id; binds to Stop-PgBackend -Pid.</summary>
+    public int Pid { get; init; }
+    public string? Database { get; init; }
+    public string? User { get; init; }
+    public string? ApplicationName { get; init; }
+    public string? ClientAddress { get; init; }
+    public string? BackendType { get; init; }
+    public string? State { get; init; }
+    public string? WaitEventType { get; init; }
+    public string? WaitEvent { get; init; }
+    public DateTime? BackendStart { get; init; }
+    public DateTime? TransactionStart { get; init; }
+    public DateTime? QueryStart { get; init; }
+    public DateTime? StateChange { get; init; }
+    /// <summary>How long the backend has been in its current state.</summary>
+    public TimeSpan? Duration { get; init; }
+    public string? Query { get; init; }
+    /// <summary>Pids that block this backend (pg_blocking_pids).</summary>
+    public int[] BlockedBy { get; init; } = [];
+    /// <summary>True for the session IncidentOps itself used to read the list.</summary>
+    public bool IsOwnSession { get; init; }
+    /// <summary>True when the session's role is a superuser.</summary>
+    public bool IsSuperuser { get; init; }
+    /// <summary>True when the connecting role may signal (cancel/terminate) this backend.</summary>
+    public bool CanSignal { get; init; }
+
+    public override string ToString() => $"{Pid} {User}@{Database} {State}";
+}
+
+/// <summary>How Stop-PgBackend stops a backend.</summary>
+public enum PgStopMode
+{
+    /// <summary>pg_cancel_backend: cancel the running query, keep the session.</summary>
+    Cancel,
+    /// <summary>pg_terminate_backend: end the session.</summary>
+    Terminate,
+}
+
+/// <summary>The outcome of stopping one backend.</summary>
+public sealed class PgTerminationResult
+{
+    public int Pid { get; init; }
+    /// <summary>Cancel, Terminate, Cancel+Terminate (escalated), or None when spared.</summary>
+    public string Action { get; init; } = "None";
+    public bool Succeeded { get; init; }
+    public string? Reason { get; init; }
+    public string? Query { get; init; }
+    public string? User { get; init; }
+    public string? Database { get; init; }
+    public string? State { get; init; }
+
+    public override string ToString() => $"{Pid} {Action} {(Succeeded ? "succeeded" : "failed")}: {Reason}";
+}
+
+/// <summary>A session a stop cmdlet left alone, and why.</summary>
+public sealed class PgSparedSession
+{
+    public int Pid { get; init; }
+    public string? User { get; init; }
+    public string? BackendType { get; init; }
+    public string Reason { get; init; } = "";
+    public override string ToString() => $"{Pid}: {Reason}";
+}
+
+/// <summary>Filters shared by Get-PgActivity and Stop-IdleConnection.</summary>
+public sealed class PgActivityFilter
+{
+    public string[]? State { get; init; }
+    public TimeSpan? MinDuration { get; init; }
+    public string[]? Database { get; init; }
+    public string[]? User { get; init; }
+    public string[]? ApplicationName { get; init; }
+    public bool BlockedOnly { get; init; }
+    public bool Blocking { get; init; }
+}
+
+/// <summary>What Stop-IdleConnection matched, terminated and spared.</summary>
+public sealed class PgIdleConnectionReport
+{
+    /// <summary>Sessions that matched the filters (state, idle time, database, user, application).</summary>
+    public int Matched { get; init; }
+    public int Terminated { get; set; }
+    public int Spared => SparedSessions.Length;
+    /// <summary>Pids the safety policy allowed and that were (or, under -WhatIf, would be) terminated.</summary>
+    public int[] Pids { get; init; } = [];
+    public int[] TerminatedPids { get; set; } = [];
+    public PgSparedSession[] SparedSessions { get; init; } = [];
+    /// <summary>The single statement that terminates the sessions.</summary>
+    public string Sql { get; init; } = "";
+    public bool WhatIf { get; set; }
+
+    public override string ToString() => $"matched {Matched}, terminated {Terminated}, spared {Spared}";
+}
+
+/// <summary>How to reach a PostgreSQL server: a connection string/URL, a service's configured database, or the libpq environment.</summary>
+public sealed class PgConnectionSpec
+{
+    /// <summary>An Npgsql connection string or a postgres:// URL.</summary>
+    public string? ConnectionString { get; init; }
+    /// <summary>A configured service whose postgres connection to use.</summary>
+    public IncidentOps.Config.ServiceTarget? Service { get; init; }
+    public string? UserName { get; init; }
+    /// <summary>Password from -Credential; never printed.</summary>
+    public string? Password { get; init; }
+    public int TimeoutSec { get; init; } = 30;
+
+    public override string ToString() => Service?.FullName ?? (ConnectionString is null ? "libpq environment" : SecretRedactor.Redact(ConnectionString));
+}
