@@ -112,10 +112,10 @@ public sealed class PostgresService
     public static string? SpareReason(PgActivity a, bool includeSuperuser)
     {
         if (a.IsOwnSession) return "this is IncidentOps' own session";
-        if (!string.Equals(a.BackendType, "client backend", StringComparison.Ordinal))
+        if (a.BackendType is not null && !string.Equals(a.BackendType, "client backend", StringComparison.Ordinal))
             return $"backend type '{a.BackendType}' is not a client backend (autovacuum, walsenders and background workers are never stopped)";
         if (a.IsSuperuser && !includeSuperuser) return $"owned by superuser '{a.User}'; pass -IncludeSuperuser to stop it";
-        if (!a.CanSignal) return $"the connecting role may not signal sessions of '{a.User}' (needs the same role, pg_signal_backend or superuser)";
+        if (!a.CanSignal || a.BackendType is null) return $"the connecting role may not signal sessions of '{a.User}' (needs the same role, pg_signal_backend or superuser)";
         return null;
     }
 
