@@ -206,13 +206,13 @@ public sealed class PostgresEngineTests(PgTestDatabase db) : IClassFixture<PgTes
         Assert.Contains("a.backend_type = 'client backend'", plan.Sql);
         Assert.Contains("NOT coalesce(r.rolsuper, false)", plan.Sql);
         Assert.Contains("a.state IN ('idle')", plan.Sql);
-        var before = db.Scalar("SELECT coalesce(sum(calls), 0) FROM pg_stat_statements WHERE query LIKE 'SELECT a.pid, pg_terminate_backend%'");
+        var before = db.Scalar($"SELECT coalesce(sum(calls), 0) FROM pg_stat_statements WHERE query LIKE 'SELECT a.pid, pg_terminate_backend%' AND dbid = (SELECT oid FROM pg_database WHERE datname = '{db.Database}')");
         var done = await svc.ExecuteIdleTerminationAsync(Spec(), plan, CancellationToken.None);
         Assert.Equal(5, done.Terminated);
         foreach (var pid in sessions) Assert.False(db.Exists(pid));
         Assert.True(db.Exists(inTx.ProcessID));
         Assert.True(db.Exists(su.ProcessID));
-        var after = db.Scalar("SELECT coalesce(sum(calls), 0) FROM pg_stat_statements WHERE query LIKE 'SELECT a.pid, pg_terminate_backend%'");
+        var after = db.Scalar($"SELECT coalesce(sum(calls), 0) FROM pg_stat_statements WHERE query LIKE 'SELECT a.pid, pg_terminate_backend%' AND dbid = (SELECT oid FROM pg_database WHERE datname = '{db.Database}')");
         Assert.Equal(1, after - before);
     }
 

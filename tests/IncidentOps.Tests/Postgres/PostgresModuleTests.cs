@@ -1,0 +1,145 @@
+using System.Management.Automation;
+using IncidentOps.Engine.Incidents;
+using IncidentOps.Incidents;
+using IncidentOps.Postgres;
+using Xunit;
+
+namespace IncidentOps.Tests.Postgres;
+
+/// <summary>The Pg* cmdlets through the built module, as a user types them.</summary>
+public sealed class PostgresModuleTests(ModuleFixture fx, PgTestDatabase db) : IClassFixture<ModuleFixture>, IClassFixture<PgTestDatabase>
+{
+    private static string App() => "io-mod-" + Guid.NewGuid().ToString("N")[..6];
+    private string Cs => db.ConnectionString("postgres");
+
+    private PwshResult Run(string script, Dictionary<string, object?>? vars = null)
+    {
+        vars ??= [];
+        vars["cs"] = Cs;
+        return fx.Session.Run(script, vars);
+    }
+
+    [Fact]
+    public async Task GetPgActivity_returns_one_object_per_backend_and_filters_by_state_and_application()
+    {
+        var app = App();
+        var idle = await db.OpenAsync(db.AppRole, app);
+        await db.OpenIdleInTransactionAsync(db.AppRole, app);
+        var r = Run($"Get-PgActivity -ConnectionString $cs -ApplicationName '{app}' -State idle").AssertNoErrors();
+        var a = Assert.Single(r.Objects<PgActivity>());
+        Assert.Equal(idle.ProcessID, a.Pid);
+        r = Run($"@(Get-PgActivity -ConnectionString $cs -ApplicationName 'io-mod-*' -MinDuration 0s -User '{db.AppRole}' | Where-Object State -eq 'idle in transaction').Count").AssertNoErrors();
+        Assert.True((int)r.Output.Single().BaseObject >= 1);
+        r = Run("Get-PgActivity -ConnectionString $cs | Where-Object IsOwnSession | ForEach-Object { $_.ApplicationName }").AssertNoErrors();
+        Assert.Equal("IncidentOps", r.Output.Single().ToString());
+    }
+
+    [Fact]
+    public void Connection_errors_have_stable_ids_and_never_show_the_password()
+    {
+        const string canary = "Canary-Pg-Password-7731";
+        var secure = new System.Security.SecureString();
+        foreach (var ch in canary) secure.AppendChar(ch);
+        var cred = new PSCredential("no_such_role_q", secure);
+        var r = Run($"Get-PgActivity -ConnectionString 'Host={db.Host};Port={db.Port};Database={db.Database}' -Credential $cred -Verbose", new() { ["cred"] = cred });
+        var e = Assert.Single(r.Errors);
+        Assert.Equal("PgAuthenticationFailed,IncidentOps.Commands.GetPgActivityCommand", e.FullyQualifiedErrorId);
+        Assert.Contains($"{db.Host}:{db.Port}", e.ToString());
+        Assert.DoesNotContain(canary, r.AllText());
+
+        r = Run($"Get-PgActivity -ConnectionString 'postgres://{db.AppRole}:{canary}@{db.Host}:{db.Port}/no_such_database_z'");
+        Assert.Equal("PgDatabaseNotFound,IncidentOps.Commands.GetPgActivityCommand", Assert.Single(r.Errors).FullyQualifiedErrorId);
+        Assert.DoesNotContain(canary, r.AllText());
+    }
+
+    [Fact]
+    public async Task StopPgBackend_WhatIf_shows_the_exact_sql_and_changes_nothing()
+    {
+        var s = await db.OpenAsync(db.AppRole, App());
+        var r = Run($"Stop-PgBackend -ConnectionString $cs -Pid {s.ProcessID} -WhatIf").AssertNoErrors();
+        Assert.Empty(r.Output);
+        Assert.Contains("What if:", r.HostText);
+        Assert.Contains($"pg_terminate_backend(a.pid) FROM pg_stat_activity a LEFT JOIN pg_roles r ON r.oid = a.usesysid WHERE a.pid = ANY(ARRAY[{s.ProcessID}]::int[])", r.HostText);
+        Assert.True(db.Exists(s.ProcessID));
+    }
+
+    [Fact]
+    public async Task StopIdleConnections_alias_WhatIf_lists_the_pids_and_sql_and_changes_nothing()
+    {
+        var app = App();
+        var a = await db.OpenAsync(db.AppRole, app);
+        var b = await db.OpenAsync(db.AppRole, app);
+        var r = Run($"Stop-IdleConnections -ConnectionString $cs -ApplicationName '{app}' -IdleFor 0s -WhatIf").AssertNoErrors();
+        Assert.Contains("What if:", r.HostText);
+        Assert.Contains($"pids {Math.Min(a.ProcessID, b.ProcessID)},{Math.Max(a.ProcessID, b.ProcessID)}", r.HostText);
+        Assert.Contains("a.state IN ('idle')", r.HostText);
+        Assert.True(db.Exists(a.ProcessID));
+        Assert.True(db.Exists(b.ProcessID));
+    }
+
+    [Fact]
+    public async Task StopIdleConnections_terminates_matching_sessions_and_reports_what_it_spared()
+    {
+        var app = App();
+        var a = await db.OpenAsync(db.AppRole, app);
+        var su = await db.OpenAsync(db.SuperRole, app);
+        var tx = await db.OpenIdleInTransactionAsync(db.AppRole, app);
+        var r = Run($"Stop-IdleConnections -ConnectionString $cs -Database '{db.Database}' -ApplicationName '{app}' -IdleFor 0s -Force").AssertNoErrors();
+        var report = r.Single<PgIdleConnectionReport>();
+        Assert.Equal(2, report.Matched);
+        Assert.Equal(1, report.Terminated);
+        Assert.Equal([a.ProcessID], report.TerminatedPids);
+        var spared = Assert.Single(report.SparedSessions);
+        Assert.Equal(su.ProcessID, spared.Pid);
+        Assert.Contains("superuser", spared.Reason);
+        Assert.False(db.Exists(a.ProcessID));
+        Assert.True(db.Exists(su.ProcessID));
+        Assert.True(db.Exists(tx.ProcessID));
+    }
+
+    [Fact]
+    public async Task GetPgActivity_idle_piped_to_StopPgBackend_Force_terminates_them()
+    {
+        var app = App();
+        var a = await db.OpenAsync(db.AppRole, app);
+        var b = await db.OpenAsync(db.AppRole, app);
+        var r = Run($"Get-PgActivity -ConnectionString $cs -State idle -ApplicationName '{app}' | Stop-PgBackend -ConnectionString $cs -Force").AssertNoErrors();
+        var results = r.Objects<PgTerminationResult>().ToList();
+        Assert.Equal(2, results.Count);
+        Assert.All(results, x => { Assert.True(x.Succeeded, x.Reason); Assert.Equal("Terminate", x.Action); });
+        Assert.False(db.Exists(a.ProcessID));
+        Assert.False(db.Exists(b.ProcessID));
+    }
+
+    [Fact]
+    public async Task Ctrl_C_while_waiting_for_a_cancel_to_take_returns_at_once()
+    {
+        var (pid, _) = await db.StartAsync(db.AppRole, App(), PgTestDatabase.IgnoresCancel);
+        fx.Session.Runspace.SessionStateProxy.SetVariable("cs", Cs);
+        var (latency, result) = fx.Session.RunAndStop($"Stop-PgBackend -ConnectionString $cs -Pid {pid} -Mode Cancel -EscalateAfter 10m -Force", TimeSpan.FromSeconds(2));
+        Assert.True(result.Stopped);
+        Assert.True(latency < TimeSpan.FromSeconds(5), $"Stop took {latency}");
+        Assert.True(db.Exists(pid));
+    }
+
+    [Fact]
+    public async Task A_stop_is_written_to_the_active_incident_timeline()
+    {
+        var dir = Paths.TempDir();
+        var storeDir = Path.Combine(dir, "store");
+        var config = Path.Combine(dir, "incidentops.yml");
+        File.WriteAllText(config, $"version: 1\nstore:\n  path: {storeDir}\n");
+        var store = new FileIncidentStore(storeDir);
+        var incident = await store.CreateAsync(id => new Incident { Id = id, Title = "connections exhausted", Severity = "SEV2" }, CancellationToken.None);
+        await store.SetActiveIdAsync(incident.Id, CancellationToken.None);
+        var s = await db.OpenAsync(db.AppRole, App());
+
+        Run($"Stop-PgBackend -ConnectionString $cs -Pid {s.ProcessID} -Force -ConfigPath '{config}'").AssertNoErrors();
+
+        var entry = Assert.Single(await store.ReadTimelineAsync(incident.Id, CancellationToken.None), e => e.Cmdlet == "Stop-PgBackend");
+        Assert.Equal(TimelineOutcome.Succeeded, entry.Outcome);
+        Assert.Contains($"backend {s.ProcessID}", entry.Target);
+        Assert.Equal(SecretRedactor.Mask, entry.Parameters["ConnectionString"]);
+        Assert.False(db.Exists(s.ProcessID));
+    }
+}
