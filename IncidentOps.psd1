@@ -21,6 +21,7 @@
         'Test-IncidentOpsConfig'
         # Postgres
         'Get-PgActivity'
+        'Get-PgConnectionSummary'
         'Stop-PgBackend'
         'Stop-IdleConnection'
     )

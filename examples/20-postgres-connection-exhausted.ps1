@@ -8,6 +8,9 @@ Import-Module (Join-Path $PSScriptRoot '../out/IncidentOps') -ErrorAction Stop
 $pg = if ($ConnectionString) { @{ ConnectionString = $ConnectionString } } else { @{} }
 
 # 1. Quick diagnosis: who holds the connections? (seed: SELECT count(*) FROM pg_stat_activity)
+$summary = Get-PgConnectionSummary @pg       # total against max_connections, headroom, by state/db/user/app/client
+$summary
+$summary.ByApplication
 $sessions = Get-PgActivity @pg
 "{0} backends" -f @($sessions).Count
 Get-PgActivity @pg -State idle -MinDuration 10m

@@ -134,6 +134,42 @@ public sealed class PostgresService
         return sb.ToString();
     }
 
+    // ---------------------------------------------------------------- Get-PgConnectionSummary
+
+    /// <summary>Client connections against max_connections and headroom, grouped by state, database, user, application and client address.</summary>
+    public async Task<PgConnectionSummary> GetConnectionSummaryAsync(PgConnectionSpec spec, CancellationToken cancellationToken)
+    {
+        await using var conn = await Connections.OpenAsync(spec, cancellationToken).ConfigureAwait(false);
+        int max, reserved;
+        await using (var cmd = new NpgsqlCommand("SELECT current_setting('max_connections')::int, current_setting('superuser_reserved_connections')::int", conn))
+        await using (var reader = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            max = reader.GetInt32(0);
+            reserved = reader.GetInt32(1);
+        }
+        var all = await ReadActivityAsync(conn, cancellationToken).ConfigureAwait(false);
+        var clients = all.Where(a => a.BackendType is null or "client backend").ToList();
+        static PgConnectionGroup[] By(IEnumerable<PgActivity> list, Func<PgActivity, string?> key) =>
+            list.GroupBy(a => key(a) ?? "(unknown)").Select(g => new PgConnectionGroup { Name = g.Key, Count = g.Count() })
+                .OrderByDescending(g => g.Count).ThenBy(g => g.Name, StringComparer.Ordinal).ToArray();
+        return new PgConnectionSummary
+        {
+            Server = $"{conn.Host}:{conn.Port}/{conn.Database}",
+            Total = clients.Count,
+            AllBackends = all.Count,
+            MaxConnections = max,
+            ReservedConnections = reserved,
+            Headroom = Math.Max(0, max - reserved - clients.Count),
+            UsedPercent = max == 0 ? 0 : Math.Round(100.0 * clients.Count / max, 1),
+            ByState = By(clients, a => a.State),
+            ByDatabase = By(clients, a => a.Database),
+            ByUser = By(clients, a => a.User),
+            ByApplication = By(clients, a => string.IsNullOrEmpty(a.ApplicationName) ? "(none)" : a.ApplicationName),
+            ByClientAddress = By(clients, a => a.ClientAddress ?? "(local socket)"),
+        };
+    }
+
     // ---------------------------------------------------------------- Stop-IdleConnection
 
     /// <summary>Lists what Stop-IdleConnection would terminate and what it spares (read-only).</summary>

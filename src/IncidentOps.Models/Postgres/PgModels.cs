@@ -111,3 +111,35 @@ public sealed class PgConnectionSpec
 
     public override string ToString() => Service?.FullName ?? (ConnectionString is null ? "libpq environment" : SecretRedactor.Redact(ConnectionString));
 }
+
+/// <summary>A count of client sessions sharing one value (a state, database, user, application or client address).</summary>
+public sealed class PgConnectionGroup
+{
+    public string Name { get; init; } = "";
+    public int Count { get; init; }
+    public override string ToString() => $"{Name}: {Count}";
+}
+
+/// <summary>Client connections against max_connections, broken down the ways an on-call engineer asks.</summary>
+public sealed class PgConnectionSummary
+{
+    /// <summary>host:port/database the summary was read from.</summary>
+    public string Server { get; init; } = "";
+    /// <summary>Client backends (the sessions that count against max_connections).</summary>
+    public int Total { get; init; }
+    /// <summary>Every backend, system processes included.</summary>
+    public int AllBackends { get; init; }
+    public int MaxConnections { get; init; }
+    /// <summary>superuser_reserved_connections: slots only superusers may take.</summary>
+    public int ReservedConnections { get; init; }
+    /// <summary>Connections ordinary roles can still open: max_connections - reserved - total.</summary>
+    public int Headroom { get; init; }
+    public double UsedPercent { get; init; }
+    public PgConnectionGroup[] ByState { get; init; } = [];
+    public PgConnectionGroup[] ByDatabase { get; init; } = [];
+    public PgConnectionGroup[] ByUser { get; init; } = [];
+    public PgConnectionGroup[] ByApplication { get; init; } = [];
+    public PgConnectionGroup[] ByClientAddress { get; init; } = [];
+
+    public override string ToString() => $"{Server}: {Total}/{MaxConnections} ({UsedPercent:0.#}%), headroom {Headroom}";
+}

@@ -143,3 +143,25 @@ public sealed class PostgresModuleTests(ModuleFixture fx, PgTestDatabase db) : I
         Assert.False(db.Exists(s.ProcessID));
     }
 }
+
+public sealed class PostgresSummaryTests(ModuleFixture fx, PgTestDatabase db) : IClassFixture<ModuleFixture>, IClassFixture<PgTestDatabase>
+{
+    [Fact]
+    public async Task GetPgConnectionSummary_counts_against_max_connections_and_groups_sessions()
+    {
+        var app = "io-sum-" + Guid.NewGuid().ToString("N")[..6];
+        await db.OpenAsync(db.AppRole, app);
+        await db.OpenAsync(db.AppRole, app);
+        await db.OpenIdleInTransactionAsync(db.OtherRole, app);
+        var r = fx.Session.Run("Get-PgConnectionSummary -ConnectionString $cs", new Dictionary<string, object?> { ["cs"] = db.ConnectionString("postgres") }).AssertNoErrors();
+        var s = r.Single<PgConnectionSummary>();
+        Assert.Equal(db.Scalar("SELECT current_setting('max_connections')::int"), s.MaxConnections);
+        Assert.True(s.Total >= 4);
+        Assert.Equal(s.MaxConnections - s.ReservedConnections - s.Total, s.Headroom);
+        Assert.Equal(3, s.ByApplication.Single(g => g.Name == app).Count);
+        Assert.Equal(2, s.ByUser.Single(g => g.Name == db.AppRole).Count);
+        Assert.True(s.ByDatabase.Single(g => g.Name == db.Database).Count >= 4);
+        Assert.Contains(s.ByState, g => g.Name == "idle in transaction");
+        Assert.Contains(s.ByClientAddress, g => g.Name == "127.0.0.1");
+    }
+}
