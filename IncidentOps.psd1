@@ -22,6 +22,7 @@
         # Postgres
         'Get-PgActivity'
         'Get-PgConnectionSummary'
+        'Get-PgSlowQuery'
         'Stop-PgBackend'
         'Stop-IdleConnection'
     )

@@ -14,6 +14,7 @@ $summary.ByApplication
 $sessions = Get-PgActivity @pg
 "{0} backends" -f @($sessions).Count
 Get-PgActivity @pg -State idle -MinDuration 10m
+Get-PgSlowQuery @pg -Top 5                # what keeps connections busy (pg_stat_statements)
 Get-PgActivity @pg -BlockedOnly          # waiting on locks; BlockedBy names the blockers
 
 # 2. Preview the fix: which idle sessions would go, which are spared and why, and the exact SQL.

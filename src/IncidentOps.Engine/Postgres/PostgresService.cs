@@ -170,6 +170,61 @@ public sealed class PostgresService
         };
     }
 
+    // ---------------------------------------------------------------- Get-PgSlowQuery
+
+    /// <summary>
+    /// Top statements of the connected database from pg_stat_statements. Column names are read from the
+    /// catalog, so PostgreSQL 12 (total_time, mean_time) and 13+ (total_exec_time, mean_exec_time) both work.
+    /// </summary>
+    public async Task<IReadOnlyList<PgSlowQuery>> GetSlowQueriesAsync(PgConnectionSpec spec, PgSlowQuerySort sort, int top, CancellationToken cancellationToken)
+    {
+        await using var conn = await Connections.OpenAsync(spec, cancellationToken).ConfigureAwait(false);
+        var columns = new HashSet<string>(StringComparer.Ordinal);
+        await using (var cmd = new NpgsqlCommand("""
+            SELECT a.attname FROM pg_extension e JOIN pg_depend d ON d.refobjid = e.oid AND d.deptype = 'e'
+            JOIN pg_class c ON c.oid = d.objid AND c.relname = 'pg_stat_statements' JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0
+            WHERE e.extname = 'pg_stat_statements'
+            """, conn))
+        await using (var reader = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) columns.Add(reader.GetString(0));
+        if (columns.Count == 0)
+            throw new IncidentOpsException("PgStatStatementsMissing", IncidentOpsErrorCategory.NotEnabled,
+                $"pg_stat_statements is not installed in database '{conn.Database}' on {conn.Host}:{conn.Port}. Enable it: add pg_stat_statements to shared_preload_libraries in postgresql.conf, restart PostgreSQL, then run CREATE EXTENSION pg_stat_statements; in this database (managed services: enable the extension in the provider's console).")
+            { TargetObject = $"{conn.Host}:{conn.Port}/{conn.Database}" };
+        var total = columns.Contains("total_exec_time") ? "total_exec_time" : "total_time";
+        var mean = columns.Contains("mean_exec_time") ? "mean_exec_time" : "mean_time";
+        var order = sort switch { PgSlowQuerySort.TotalTime => total, PgSlowQuerySort.Calls => "calls", _ => mean };
+        var sql = $"""
+            SELECT s.queryid, d.datname, r.rolname, s.calls, s.{total}, s.{mean}, s.rows, s.query,
+                   100.0 * s.{total} / nullif(sum(s.{total}) OVER (), 0)
+            FROM pg_stat_statements s
+            LEFT JOIN pg_database d ON d.oid = s.dbid LEFT JOIN pg_roles r ON r.oid = s.userid
+            WHERE s.dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+            ORDER BY s.{order} DESC NULLS LAST LIMIT @top
+            """;
+        var list = new List<PgSlowQuery>();
+        try
+        {
+            await using var cmd = new NpgsqlCommand(sql, conn);
+            cmd.Parameters.AddWithValue("top", Math.Max(1, top));
+            await using var reader = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                list.Add(new PgSlowQuery
+                {
+                    QueryId = reader.IsDBNull(0) ? 0 : reader.GetInt64(0),
+                    Database = Str(reader, 1), User = Str(reader, 2), Calls = reader.GetInt64(3),
+                    TotalMs = reader.GetDouble(4), MeanMs = reader.GetDouble(5), Rows = reader.GetInt64(6), Query = Str(reader, 7),
+                    PercentOfTotal = reader.IsDBNull(8) ? 0 : Math.Round(Convert.ToDouble(reader.GetValue(8), CultureInfo.InvariantCulture), 2),
+                });
+        }
+        catch (PostgresException ex) when (ex.SqlState == "55000")
+        {
+            throw new IncidentOpsException("PgStatStatementsMissing", IncidentOpsErrorCategory.NotEnabled,
+                $"pg_stat_statements is installed but not loaded on {conn.Host}:{conn.Port} ({ex.MessageText}). Add pg_stat_statements to shared_preload_libraries in postgresql.conf and restart PostgreSQL.", ex);
+        }
+        return list;
+    }
+
     // ---------------------------------------------------------------- Stop-IdleConnection
 
     /// <summary>Lists what Stop-IdleConnection would terminate and what it spares (read-only).</summary>

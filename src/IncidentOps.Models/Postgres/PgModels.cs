@@ -143,3 +143,24 @@ public sealed class PgConnectionSummary
 
     public override string ToString() => $"{Server}: {Total}/{MaxConnections} ({UsedPercent:0.#}%), headroom {Headroom}";
 }
+
+/// <summary>How Get-PgSlowQuery ranks pg_stat_statements.</summary>
+public enum PgSlowQuerySort { MeanTime, TotalTime, Calls }
+
+/// <summary>One normalised statement from pg_stat_statements.</summary>
+public sealed class PgSlowQuery
+{
+    public long QueryId { get; init; }
+    public string? Database { get; init; }
+    public string? User { get; init; }
+    public long Calls { get; init; }
+    /// <summary>Total execution time in milliseconds (total_exec_time; total_time before PostgreSQL 13).</summary>
+    public double TotalMs { get; init; }
+    /// <summary>Mean execution time in milliseconds (mean_exec_time; mean_time before PostgreSQL 13).</summary>
+    public double MeanMs { get; init; }
+    public long Rows { get; init; }
+    /// <summary>Share of the total execution time of all statements shown.</summary>
+    public double PercentOfTotal { get; init; }
+    public string? Query { get; init; }
+    public override string ToString() => $"{MeanMs:0.##} ms x {Calls}: {Query}";
+}

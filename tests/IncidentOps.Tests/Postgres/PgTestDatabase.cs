@@ -114,6 +114,9 @@ public sealed class PgTestDatabase : IDisposable
         public Task<string?> GetSecretAsync(string name, CancellationToken cancellationToken) => Task.FromResult<string?>(null);
     }
 
+    /// <summary>Runs SQL on the class database as the given role.</summary>
+    public void ExecAs(string role, string sql) => Exec(ConnectionString(role), sql);
+
     private void Admin(string sql) => Exec(_admin.ConnectionString, sql);
 
     private static void Exec(string cs, string sql)

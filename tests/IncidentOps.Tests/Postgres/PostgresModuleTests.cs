@@ -165,3 +165,31 @@ public sealed class PostgresSummaryTests(ModuleFixture fx, PgTestDatabase db) : 
         Assert.Contains(s.ByClientAddress, g => g.Name == "127.0.0.1");
     }
 }
+
+public sealed class PostgresSlowQueryTests(ModuleFixture fx, PgTestDatabase db) : IClassFixture<ModuleFixture>, IClassFixture<PgTestDatabase>
+{
+    [Fact]
+    public void GetPgSlowQuery_says_how_to_enable_the_extension_then_ranks_statements()
+    {
+        var vars = new Dictionary<string, object?> { ["cs"] = db.ConnectionString("postgres") };
+        var r = fx.Session.Run("Get-PgSlowQuery -ConnectionString $cs", vars);
+        var e = Assert.Single(r.Errors);
+        Assert.Equal("PgStatStatementsMissing,IncidentOps.Commands.GetPgSlowQueryCommand", e.FullyQualifiedErrorId);
+        Assert.Contains("CREATE EXTENSION pg_stat_statements", e.ToString());
+        Assert.Contains("shared_preload_libraries", e.ToString());
+
+        db.ExecAs(db.SuperRole, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
+        for (var i = 0; i < 3; i++) db.ExecAs(db.AppRole, "SELECT pg_sleep(0.05)");
+        r = fx.Session.Run("Get-PgSlowQuery -ConnectionString $cs -Top 100", vars).AssertNoErrors();
+        var all = r.Objects<PgSlowQuery>().ToList();
+        var sleep = Assert.Single(all, q => q.Query!.Contains("pg_sleep") && q.User == db.AppRole);
+        Assert.Equal(3, sleep.Calls);
+        Assert.True(sleep.MeanMs >= 40);
+        Assert.All(all, q => Assert.Equal(db.Database, q.Database));
+        Assert.Equal(all.Select(q => q.MeanMs).OrderDescending(), all.Select(q => q.MeanMs));
+        r = fx.Session.Run("Get-PgSlowQuery -ConnectionString $cs -SortBy Calls -Top 2", vars).AssertNoErrors();
+        var byCalls = r.Objects<PgSlowQuery>().ToList();
+        Assert.Equal(2, byCalls.Count);
+        Assert.True(byCalls[0].Calls >= byCalls[1].Calls);
+    }
+}
