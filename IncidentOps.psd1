@@ -23,6 +23,7 @@
         'Get-PgActivity'
         'Get-PgConnectionSummary'
         'Get-PgSlowQuery'
+        'Invoke-PgMaintenance'
         'Stop-PgBackend'
         'Stop-IdleConnection'
     )

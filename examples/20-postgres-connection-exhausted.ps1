@@ -28,3 +28,6 @@ $report.SparedSessions
 # 4. Queries stuck for more than five minutes: cancel, and terminate those that ignore the cancel.
 Get-PgActivity @pg -State active -MinDuration 5m |
     Stop-PgBackend @pg -Mode Cancel -EscalateAfter 10s -Force
+
+# 5. After the incident: the seed's VACUUM ANALYZE (preview first).
+Invoke-PgMaintenance @pg -Operation VacuumAnalyze -WhatIf

@@ -225,6 +225,41 @@ public sealed class PostgresService
         return list;
     }
 
+    // ---------------------------------------------------------------- Invoke-PgMaintenance
+
+    /// <summary>The statement for one maintenance run; table names are quoted as identifiers (schema.table allowed).</summary>
+    public static string MaintenanceSql(PgMaintenanceOperation operation, string? table)
+    {
+        var verb = operation switch { PgMaintenanceOperation.Vacuum => "VACUUM", PgMaintenanceOperation.Analyze => "ANALYZE", _ => "VACUUM (ANALYZE)" };
+        if (string.IsNullOrEmpty(table)) return verb;
+        var quoted = string.Join(".", table.Split('.').Select(p => "\"" + p.Replace("\"", "\"\"", StringComparison.Ordinal) + "\""));
+        return $"{verb} {quoted}";
+    }
+
+    /// <summary>Runs VACUUM/ANALYZE outside a transaction (autocommit), reporting progress.</summary>
+    public async Task<PgMaintenanceResult> RunMaintenanceAsync(PgConnectionSpec spec, PgMaintenanceOperation operation, string? table, CancellationToken cancellationToken)
+    {
+        var sql = MaintenanceSql(operation, table);
+        await using var conn = await Connections.OpenAsync(spec, cancellationToken).ConfigureAwait(false);
+        _sink.Progress(new OperationProgress(4, "PostgreSQL maintenance", sql));
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        try
+        {
+            await using var cmd = new NpgsqlCommand(sql, conn) { CommandTimeout = 0 };
+            await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (PostgresException ex) when (ex.SqlState is "42P01" or "3F000")
+        {
+            throw new IncidentOpsException("PgTableNotFound", IncidentOpsErrorCategory.ObjectNotFound,
+                $"The table '{table}' does not exist in database '{conn.Database}' on {conn.Host}:{conn.Port} ({ex.MessageText}). Use schema.table, as \\dt lists it.", ex) { TargetObject = table };
+        }
+        finally
+        {
+            _sink.Progress(new OperationProgress(4, "PostgreSQL maintenance", sql, Completed: true));
+        }
+        return new PgMaintenanceResult { Table = table ?? "(database)", Operation = operation, Sql = sql, Duration = sw.Elapsed };
+    }
+
     // ---------------------------------------------------------------- Stop-IdleConnection
 
     /// <summary>Lists what Stop-IdleConnection would terminate and what it spares (read-only).</summary>

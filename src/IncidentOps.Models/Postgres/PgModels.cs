@@ -164,3 +164,17 @@ public sealed class PgSlowQuery
     public string? Query { get; init; }
     public override string ToString() => $"{MeanMs:0.##} ms x {Calls}: {Query}";
 }
+
+/// <summary>The maintenance Invoke-PgMaintenance runs.</summary>
+public enum PgMaintenanceOperation { VacuumAnalyze, Vacuum, Analyze }
+
+/// <summary>One maintenance statement and how it went.</summary>
+public sealed class PgMaintenanceResult
+{
+    /// <summary>The table, or "(database)" for the whole database.</summary>
+    public string Table { get; init; } = "";
+    public PgMaintenanceOperation Operation { get; init; }
+    public string Sql { get; init; } = "";
+    public TimeSpan Duration { get; init; }
+    public override string ToString() => $"{Sql} ({Duration.TotalSeconds:0.0}s)";
+}

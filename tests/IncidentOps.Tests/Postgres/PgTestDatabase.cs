@@ -114,6 +114,15 @@ public sealed class PgTestDatabase : IDisposable
         public Task<string?> GetSecretAsync(string name, CancellationToken cancellationToken) => Task.FromResult<string?>(null);
     }
 
+    /// <summary>A scalar read on the class database as the superuser role.</summary>
+    public string ExecScalarText(string sql)
+    {
+        using var c = new NpgsqlConnection(ConnectionString(SuperRole));
+        c.Open();
+        using var cmd = new NpgsqlCommand(sql, c);
+        return Convert.ToString(cmd.ExecuteScalar()) ?? "";
+    }
+
     /// <summary>Runs SQL on the class database as the given role.</summary>
     public void ExecAs(string role, string sql) => Exec(ConnectionString(role), sql);
 

@@ -193,3 +193,22 @@ public sealed class PostgresSlowQueryTests(ModuleFixture fx, PgTestDatabase db) 
         Assert.True(byCalls[0].Calls >= byCalls[1].Calls);
     }
 }
+
+public sealed class PostgresMaintenanceTests(ModuleFixture fx, PgTestDatabase db) : IClassFixture<ModuleFixture>, IClassFixture<PgTestDatabase>
+{
+    [Fact]
+    public void InvokePgMaintenance_WhatIf_changes_nothing_then_vacuums_the_table_outside_a_transaction()
+    {
+        var vars = new Dictionary<string, object?> { ["cs"] = db.ConnectionString("postgres") };
+        string LastVacuum() => db.ExecScalarText($"SELECT coalesce(last_vacuum::text, 'never') FROM pg_stat_user_tables WHERE relname = 'locked_t'");
+        var r = fx.Session.Run("Invoke-PgMaintenance -ConnectionString $cs -Table public.locked_t -Operation Vacuum -WhatIf", vars).AssertNoErrors();
+        Assert.Contains("What if:", r.HostText);
+        Assert.Contains("VACUUM \"public\".\"locked_t\"", r.HostText);
+        Assert.Equal("never", LastVacuum());
+        r = fx.Session.Run("Invoke-PgMaintenance -ConnectionString $cs -Table public.locked_t -Operation Vacuum -Force", vars).AssertNoErrors();
+        Assert.Equal("VACUUM \"public\".\"locked_t\"", r.Single<PgMaintenanceResult>().Sql);
+        Assert.NotEqual("never", LastVacuum());
+        r = fx.Session.Run("Invoke-PgMaintenance -ConnectionString $cs -Table no_such_table -Force", vars);
+        Assert.Equal("PgTableNotFound,IncidentOps.Commands.InvokePgMaintenanceCommand", Assert.Single(r.Errors).FullyQualifiedErrorId);
+    }
+}
