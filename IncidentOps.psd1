@@ -23,6 +23,7 @@
         'Get-PgActivity'
         'Get-PgConnectionSummary'
         'Get-PgSlowQuery'
+        'Get-PgIndex'
         'Invoke-PgMaintenance'
         'Stop-PgBackend'
         'Stop-IdleConnection'

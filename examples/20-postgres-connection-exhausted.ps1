@@ -31,3 +31,4 @@ Get-PgActivity @pg -State active -MinDuration 5m |
 
 # 5. After the incident: the seed's VACUUM ANALYZE (preview first).
 Invoke-PgMaintenance @pg -Operation VacuumAnalyze -WhatIf
+Get-PgIndex @pg -Unused                   # the seed's index listing, with PgHero's health flags

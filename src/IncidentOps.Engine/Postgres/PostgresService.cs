@@ -260,6 +260,41 @@ public sealed class PostgresService
         return new PgMaintenanceResult { Table = table ?? "(database)", Operation = operation, Sql = sql, Duration = sw.Elapsed };
     }
 
+    // ---------------------------------------------------------------- Get-PgIndex
+
+    /// <summary>User indexes with size, scans and the unused/invalid/duplicate flags, largest first.</summary>
+    public async Task<IReadOnlyList<PgIndex>> GetIndexesAsync(PgConnectionSpec spec, CancellationToken cancellationToken)
+    {
+        const string sql = """
+            SELECT n.nspname, t.relname, i.relname, pg_relation_size(i.oid), coalesce(s.idx_scan, 0), x.indisunique, x.indisprimary, x.indisvalid,
+                   pg_get_indexdef(i.oid),
+                   EXISTS (SELECT 1 FROM pg_index y WHERE y.indrelid = x.indrelid AND y.indexrelid <> x.indexrelid
+                           AND y.indkey::text = x.indkey::text AND y.indclass::text = x.indclass::text
+                           AND coalesce(pg_get_expr(y.indexprs, y.indrelid), '') = coalesce(pg_get_expr(x.indexprs, x.indrelid), '')
+                           AND coalesce(pg_get_expr(y.indpred, y.indrelid), '') = coalesce(pg_get_expr(x.indpred, x.indrelid), ''))
+            FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid
+            JOIN pg_namespace n ON n.oid = t.relnamespace LEFT JOIN pg_stat_user_indexes s ON s.indexrelid = x.indexrelid
+            WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'
+            ORDER BY pg_relation_size(i.oid) DESC, n.nspname, i.relname
+            """;
+        await using var conn = await Connections.OpenAsync(spec, cancellationToken).ConfigureAwait(false);
+        await using var cmd = new NpgsqlCommand(sql, conn);
+        await using var reader = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var list = new List<PgIndex>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            var unique = reader.GetBoolean(5);
+            var scans = reader.GetInt64(4);
+            list.Add(new PgIndex
+            {
+                Schema = reader.GetString(0), Table = reader.GetString(1), Name = reader.GetString(2), SizeBytes = reader.GetInt64(3), Scans = scans,
+                IsUnique = unique, IsPrimary = reader.GetBoolean(6), Invalid = !reader.GetBoolean(7), Definition = Str(reader, 8),
+                Duplicate = reader.GetBoolean(9), Unused = scans == 0 && !unique,
+            });
+        }
+        return list;
+    }
+
     // ---------------------------------------------------------------- Stop-IdleConnection
 
     /// <summary>Lists what Stop-IdleConnection would terminate and what it spares (read-only).</summary>

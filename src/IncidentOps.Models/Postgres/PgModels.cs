@@ -178,3 +178,23 @@ public sealed class PgMaintenanceResult
     public TimeSpan Duration { get; init; }
     public override string ToString() => $"{Sql} ({Duration.TotalSeconds:0.0}s)";
 }
+
+/// <summary>One index with PgHero-style health flags.</summary>
+public sealed class PgIndex
+{
+    public string Schema { get; init; } = "";
+    public string Table { get; init; } = "";
+    public string Name { get; init; } = "";
+    public long SizeBytes { get; init; }
+    public long Scans { get; init; }
+    public bool IsUnique { get; init; }
+    public bool IsPrimary { get; init; }
+    /// <summary>Never scanned since statistics were reset, and not backing a unique or primary key constraint.</summary>
+    public bool Unused { get; init; }
+    /// <summary>Left invalid by a failed CREATE INDEX CONCURRENTLY: maintained on writes, never used.</summary>
+    public bool Invalid { get; init; }
+    /// <summary>Another index on the same table has the same columns, operator classes, expressions and predicate.</summary>
+    public bool Duplicate { get; init; }
+    public string? Definition { get; init; }
+    public override string ToString() => $"{Schema}.{Name}";
+}

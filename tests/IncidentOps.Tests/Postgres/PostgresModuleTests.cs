@@ -212,3 +212,24 @@ public sealed class PostgresMaintenanceTests(ModuleFixture fx, PgTestDatabase db
         Assert.Equal("PgTableNotFound,IncidentOps.Commands.InvokePgMaintenanceCommand", Assert.Single(r.Errors).FullyQualifiedErrorId);
     }
 }
+
+public sealed class PostgresIndexTests(ModuleFixture fx, PgTestDatabase db) : IClassFixture<ModuleFixture>, IClassFixture<PgTestDatabase>
+{
+    [Fact]
+    public void GetPgIndex_flags_duplicate_and_unused_indexes()
+    {
+        db.ExecAs(db.SuperRole, "CREATE TABLE idx_t (id int PRIMARY KEY, v int); CREATE INDEX idx_t_v1 ON idx_t (v); CREATE INDEX idx_t_v2 ON idx_t (v);");
+        var vars = new Dictionary<string, object?> { ["cs"] = db.ConnectionString("postgres") };
+        var all = fx.Session.Run("Get-PgIndex -ConnectionString $cs -Table 'idx_*'", vars).AssertNoErrors().Objects<PgIndex>().ToList();
+        Assert.Equal(["idx_t_pkey", "idx_t_v1", "idx_t_v2"], all.Select(i => i.Name).Order());
+        var pkey = all.Single(i => i.Name == "idx_t_pkey");
+        Assert.True(pkey.IsPrimary);
+        Assert.False(pkey.Unused);
+        Assert.False(pkey.Duplicate);
+        Assert.True(pkey.SizeBytes > 0);
+        var dups = fx.Session.Run("Get-PgIndex -ConnectionString $cs -Duplicate -Unused", vars).AssertNoErrors().Objects<PgIndex>().ToList();
+        Assert.Equal(["idx_t_v1", "idx_t_v2"], dups.Select(i => i.Name).Order());
+        Assert.All(dups, i => Assert.False(i.Invalid));
+        Assert.Empty(fx.Session.Run("Get-PgIndex -ConnectionString $cs -Invalid", vars).AssertNoErrors().Output);
+    }
+}
