@@ -14,6 +14,7 @@
         'IncidentOps.Config.format.ps1xml'
         'IncidentOps.Incidents.format.ps1xml'
         'IncidentOps.Health.format.ps1xml'
+        'IncidentOps.Postgres.format.ps1xml'
     )
     CmdletsToExport      = @(
         # Config
@@ -38,8 +39,19 @@
         'Watch-ServiceHealth'
         'Resolve-ServiceDns'
         'Get-ServiceCertificate'
+        # Postgres
+        'Get-PgActivity'
+        'Get-PgConnectionSummary'
+        'Get-PgSlowQuery'
+        'Get-PgIndex'
+        'Invoke-PgMaintenance'
+        'Stop-PgBackend'
+        'Stop-IdleConnection'
     )
-    AliasesToExport      = @()
+    AliasesToExport      = @(
+        # Postgres
+        'Stop-IdleConnections'
+    )
     FunctionsToExport    = @()
     VariablesToExport    = @()
     PrivateData          = @{

@@ -1,0 +1,203 @@
+using System.Net.Sockets;
+using IncidentOps.Engine.Config;
+using IncidentOps.Postgres;
+using Npgsql;
+
+namespace IncidentOps.Engine.Postgres;
+
+/// <summary>
+/// Turns a <see cref="PgConnectionSpec"/> into an open NpgsqlConnection: -ConnectionString (Npgsql form or
+/// postgres:// URL), a service's configured database, or the libpq environment (PGHOST, PGPORT, PGDATABASE,
+/// PGUSER, PGPASSWORD, PGSSLMODE, ~/.pgpass), which Npgsql reads only in part. Every session gets
+/// application_name IncidentOps, a statement_timeout and a connect timeout. Failures become distinct
+/// error ids naming host, port and database, never the password.
+/// </summary>
+public sealed class PgConnectionFactory(ReferenceResolver references, Func<string, string?>? environment = null)
+{
+    public const string ApplicationName = "IncidentOps";
+    private readonly Func<string, string?> _env = environment ?? System.Environment.GetEnvironmentVariable;
+
+    /// <summary>Builds the Npgsql connection string for a spec (resolving config references).</summary>
+    public async Task<NpgsqlConnectionStringBuilder> BuildAsync(PgConnectionSpec spec, CancellationToken cancellationToken)
+    {
+        NpgsqlConnectionStringBuilder b;
+        if (!string.IsNullOrWhiteSpace(spec.ConnectionString))
+            b = Parse(spec.ConnectionString!, "-ConnectionString");
+        else if (spec.Service is not null)
+        {
+            var value = spec.Service.Postgres?.ConnectionString ?? throw new IncidentOpsException("PgNotConfigured", IncidentOpsErrorCategory.ObjectNotFound,
+                $"The service '{spec.Service.FullName}' has no postgres.connectionString in the configuration. Add one, or pass -ConnectionString.") { TargetObject = spec.Service.FullName };
+            var resolved = await references.ResolveAsync(value, cancellationToken).ConfigureAwait(false);
+            SecretRedactor.Register(resolved);
+            b = Parse(resolved, $"the postgres connection of {spec.Service.FullName}");
+        }
+        else b = FromEnvironment();
+
+        if (!string.IsNullOrEmpty(spec.UserName)) b.Username = spec.UserName;
+        if (!string.IsNullOrEmpty(spec.Password)) b.Password = spec.Password;
+        if (string.IsNullOrEmpty(b.Host)) b.Host = "localhost";
+        if (string.IsNullOrEmpty(b.Username)) b.Username = _env("PGUSER") ?? _env("USER") ?? "postgres";
+        if (string.IsNullOrEmpty(b.Database)) b.Database = b.Username;
+        if (string.IsNullOrEmpty(b.Password))
+        {
+            var pgpass = _env("PGPASSWORD");
+            if (!string.IsNullOrEmpty(pgpass)) b.Password = pgpass;
+            else if (string.IsNullOrEmpty(b.Passfile))
+            {
+                var passfile = _env("PGPASSFILE") ?? Path.Combine(System.Environment.GetFolderPath(System.Environment.SpecialFolder.UserProfile), ".pgpass");
+                if (File.Exists(passfile)) b.Passfile = passfile;
+            }
+        }
+        SecretRedactor.Register(b.Password);
+
+        var timeout = Math.Max(1, spec.TimeoutSec);
+        b.ApplicationName = ApplicationName;
+        b.Timeout = Math.Min(timeout, 1024);
+        b.CommandTimeout = timeout + 5;
+        b.Options = $"-c statement_timeout={timeout * 1000}";
+        // A pooled connection that a stop cmdlet terminated would surface on the next cmdlet; incident work opens few sessions.
+        b.Pooling = false;
+        return b;
+    }
+
+    /// <summary>Opens a connection; connection failures become PgAuthenticationFailed, PgHostUnreachable, PgDatabaseNotFound, PgTlsRequired or PgConnectionFailed.</summary>
+    public async Task<NpgsqlConnection> OpenAsync(PgConnectionSpec spec, CancellationToken cancellationToken)
+    {
+        var b = await BuildAsync(spec, cancellationToken).ConfigureAwait(false);
+        var conn = new NpgsqlConnection(b.ConnectionString);
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(TimeSpan.FromSeconds(b.Timeout + 2));
+            await conn.OpenAsync(timeout.Token).ConfigureAwait(false);
+            return conn;
+        }
+        catch (Exception ex) when (ex is NpgsqlException or TimeoutException or SocketException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            await conn.DisposeAsync().ConfigureAwait(false);
+            throw MapConnectError(ex, b);
+        }
+        catch
+        {
+            await conn.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>Where a connection goes, for messages: host:port, database, user (never the password).</summary>
+    public static string Describe(NpgsqlConnectionStringBuilder b) => $"{b.Host}:{b.Port}, database '{b.Database}', user '{b.Username}'";
+
+    internal static IncidentOpsException MapConnectError(Exception ex, NpgsqlConnectionStringBuilder b)
+    {
+        var where = $"PostgreSQL at {b.Host}:{b.Port} (database '{b.Database}', user '{b.Username}')";
+        var target = $"{b.Host}:{b.Port}/{b.Database}";
+        if (ex is PostgresException pg)
+        {
+            var text = pg.MessageText ?? "";
+            if (pg.SqlState == "3D000")
+                return new IncidentOpsException("PgDatabaseNotFound", IncidentOpsErrorCategory.ObjectNotFound,
+                    $"Cannot connect to {where}: the database '{b.Database}' does not exist. Check the database name (\\l in psql lists them).", ex) { TargetObject = target };
+            if (pg.SqlState == "28000" && (text.Contains("no encryption", StringComparison.OrdinalIgnoreCase) || text.Contains("SSL off", StringComparison.OrdinalIgnoreCase)))
+                return new IncidentOpsException("PgTlsRequired", IncidentOpsErrorCategory.SecurityError,
+                    $"Cannot connect to {where}: the server only accepts TLS connections from this host ({text}). Add 'SSL Mode=Require' (or sslmode=require in the URL, PGSSLMODE=require).", ex) { TargetObject = target };
+            if (pg.SqlState is "28P01" or "28000")
+                return new IncidentOpsException("PgAuthenticationFailed", IncidentOpsErrorCategory.AuthenticationError,
+                    $"Cannot connect to {where}: authentication failed ({text}). Check the user name and password (-Credential, PGPASSWORD, ~/.pgpass).", ex) { TargetObject = target };
+            return new IncidentOpsException("PgConnectionFailed", IncidentOpsErrorCategory.ConnectionError,
+                $"Cannot connect to {where}: {pg.SqlState} {text}", ex) { TargetObject = target };
+        }
+        if (ex.Message.Contains("SSL", StringComparison.OrdinalIgnoreCase) || ex.InnerException is System.Security.Authentication.AuthenticationException)
+            return new IncidentOpsException("PgTlsRequired", IncidentOpsErrorCategory.SecurityError,
+                $"Cannot connect to {where}: TLS negotiation failed ({ex.Message}). Check the SSL mode (SSL Mode / sslmode / PGSSLMODE) against what the server offers.", ex) { TargetObject = target };
+        var socket = ex as SocketException ?? ex.InnerException as SocketException ?? ex.InnerException?.InnerException as SocketException;
+        if (socket is not null || ex is TimeoutException || ex is OperationCanceledException || ex.InnerException is TimeoutException)
+            return new IncidentOpsException("PgHostUnreachable", IncidentOpsErrorCategory.ConnectionError,
+                $"Cannot connect to {where}: the host did not answer ({socket?.SocketErrorCode.ToString() ?? "timed out"}). Check host and port, that the server is running, and raise -TimeoutSec if the network is slow.", ex) { TargetObject = target };
+        return new IncidentOpsException("PgConnectionFailed", IncidentOpsErrorCategory.ConnectionError,
+            $"Cannot connect to {where}: {ex.Message}", ex) { TargetObject = target };
+    }
+
+    /// <summary>Parses an Npgsql connection string or a postgres:// / postgresql:// URL.</summary>
+    public static NpgsqlConnectionStringBuilder Parse(string value, string source)
+    {
+        value = value.Trim();
+        if (value.StartsWith("postgres://", StringComparison.OrdinalIgnoreCase) || value.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase))
+            return ParseUrl(value, source);
+        try { return new NpgsqlConnectionStringBuilder(value); }
+        catch (ArgumentException ex)
+        {
+            throw new IncidentOpsException("PgConnectionStringInvalid", IncidentOpsErrorCategory.InvalidArgument,
+                $"{source} is not a valid connection string ({ex.Message}). Use 'Host=...;Port=5432;Database=...;Username=...' or postgres://user@host:5432/db.", ex);
+        }
+    }
+
+    private static NpgsqlConnectionStringBuilder ParseUrl(string url, string source)
+    {
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri))
+            throw new IncidentOpsException("PgConnectionStringInvalid", IncidentOpsErrorCategory.InvalidArgument,
+                $"{source} is not a valid postgres:// URL. Use postgres://user:password@host:5432/database?sslmode=require.");
+        var b = new NpgsqlConnectionStringBuilder();
+        if (!string.IsNullOrEmpty(uri.Host)) b.Host = uri.Host.Trim('[', ']');
+        if (uri.Port > 0) b.Port = uri.Port;
+        var db = Uri.UnescapeDataString(uri.AbsolutePath.TrimStart('/'));
+        if (db.Length > 0) b.Database = db;
+        if (!string.IsNullOrEmpty(uri.UserInfo))
+        {
+            var parts = uri.UserInfo.Split(':', 2);
+            b.Username = Uri.UnescapeDataString(parts[0]);
+            if (parts.Length == 2)
+            {
+                b.Password = Uri.UnescapeDataString(parts[1]);
+                SecretRedactor.Register(b.Password);
+                SecretRedactor.Register(parts[1]);
+            }
+        }
+        foreach (var pair in uri.Query.TrimStart('?').Split('&', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var kv = pair.Split('=', 2);
+            var key = Uri.UnescapeDataString(kv[0]).ToLowerInvariant();
+            var val = kv.Length == 2 ? Uri.UnescapeDataString(kv[1]) : "";
+            switch (key)
+            {
+                case "sslmode": b.SslMode = ParseSslMode(val); break;
+                case "application_name": break;
+                case "connect_timeout": if (int.TryParse(val, out var t)) b.Timeout = t; break;
+                case "host": b.Host = val; break;
+                case "port": if (int.TryParse(val, out var p)) b.Port = p; break;
+                case "user": b.Username = val; break;
+                case "password": b.Password = val; SecretRedactor.Register(val); break;
+                case "dbname": b.Database = val; break;
+            }
+        }
+        return b;
+    }
+
+    private NpgsqlConnectionStringBuilder FromEnvironment()
+    {
+        var b = new NpgsqlConnectionStringBuilder();
+        var host = _env("PGHOST");
+        if (!string.IsNullOrEmpty(host)) b.Host = host;
+        if (int.TryParse(_env("PGPORT"), out var port)) b.Port = port;
+        var db = _env("PGDATABASE");
+        if (!string.IsNullOrEmpty(db)) b.Database = db;
+        var user = _env("PGUSER");
+        if (!string.IsNullOrEmpty(user)) b.Username = user;
+        var ssl = _env("PGSSLMODE");
+        if (!string.IsNullOrEmpty(ssl)) b.SslMode = ParseSslMode(ssl);
+        var passfile = _env("PGPASSFILE");
+        if (!string.IsNullOrEmpty(passfile)) b.Passfile = passfile;
+        return b;
+    }
+
+    private static SslMode ParseSslMode(string value) => value.ToLowerInvariant() switch
+    {
+        "disable" => SslMode.Disable,
+        "allow" => SslMode.Allow,
+        "prefer" => SslMode.Prefer,
+        "require" => SslMode.Require,
+        "verify-ca" => SslMode.VerifyCA,
+        "verify-full" => SslMode.VerifyFull,
+        _ => throw new IncidentOpsException("PgConnectionStringInvalid", IncidentOpsErrorCategory.InvalidArgument,
+            $"sslmode '{value}' is not one of disable, allow, prefer, require, verify-ca, verify-full."),
+    };
+}

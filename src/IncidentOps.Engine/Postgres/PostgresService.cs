@@ -1,0 +1,442 @@
+using System.Globalization;
+using System.Text;
+using IncidentOps.Engine.Config;
+using IncidentOps.Postgres;
+using Npgsql;
+
+namespace IncidentOps.Engine.Postgres;
+
+/// <summary>
+/// PostgreSQL triage: lists backends (pg_stat_activity) and stops them under a safety policy that is
+/// enforced here, not in the cmdlets: never this tool's own session, only client backends (never
+/// autovacuum, walsenders, background workers), superuser sessions only when asked, and only backends the
+/// connecting role may signal. The policy is applied twice: to explain what is spared, and again inside
+/// the terminating statement's WHERE clause so a session that changed in between is not hit.
+/// </summary>
+public sealed class PostgresService
+{
+    private readonly IOperationSink _sink;
+
+    public PostgresService(ReferenceResolver references, IOperationSink sink, Func<string, string?>? environment = null)
+    {
+        _sink = sink;
+        Connections = new PgConnectionFactory(references, environment);
+    }
+
+    public PgConnectionFactory Connections { get; }
+
+    /// <summary>host:port/database a spec points at (no password), without connecting.</summary>
+    public async Task<string> DescribeTargetAsync(PgConnectionSpec spec, CancellationToken cancellationToken)
+    {
+        var b = await Connections.BuildAsync(spec, cancellationToken).ConfigureAwait(false);
+        return $"{b.Host}:{b.Port}/{b.Database}";
+    }
+
+    internal const string ActivitySql = """
+        SELECT a.pid, a.datname, a.usename, a.application_name, host(a.client_addr), a.backend_type, a.state,
+               a.wait_event_type, a.wait_event, a.backend_start, a.xact_start, a.query_start, a.state_change,
+               clock_timestamp() - a.state_change, a.query, pg_blocking_pids(a.pid), a.pid = pg_backend_pid(),
+               coalesce(r.rolsuper, false),
+               CASE WHEN a.usesysid IS NULL THEN false
+                    WHEN coalesce(r.rolsuper, false) THEN me.rolsuper
+                    ELSE me.rolsuper OR pg_has_role(a.usesysid, 'MEMBER') OR pg_has_role('pg_signal_backend', 'MEMBER') END
+        FROM pg_stat_activity a
+        LEFT JOIN pg_roles r ON r.oid = a.usesysid
+        CROSS JOIN (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) me
+        ORDER BY a.pid
+        """;
+
+    /// <summary>Every backend, filtered.</summary>
+    public async Task<IReadOnlyList<PgActivity>> GetActivityAsync(PgConnectionSpec spec, PgActivityFilter? filter, CancellationToken cancellationToken)
+    {
+        await using var conn = await Connections.OpenAsync(spec, cancellationToken).ConfigureAwait(false);
+        var all = await ReadActivityAsync(conn, cancellationToken).ConfigureAwait(false);
+        _sink.Verbose($"pg_stat_activity on {conn.Host}:{conn.Port}/{conn.Database}: {all.Count} backends.");
+        return Filter(all, filter);
+    }
+
+    internal static async Task<List<PgActivity>> ReadActivityAsync(NpgsqlConnection conn, CancellationToken cancellationToken)
+    {
+        await using var cmd = new NpgsqlCommand(ActivitySql, conn);
+        await using var reader = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var list = new List<PgActivity>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            list.Add(new PgActivity
+            {
+                Pid = reader.GetInt32(0),
+                Database = Str(reader, 1),
+                User = Str(reader, 2),
+                ApplicationName = Str(reader, 3),
+                ClientAddress = Str(reader, 4),
+                BackendType = Str(reader, 5),
+                State = Str(reader, 6),
+                WaitEventType = Str(reader, 7),
+                WaitEvent = Str(reader, 8),
+                BackendStart = Time(reader, 9),
+                TransactionStart = Time(reader, 10),
+                QueryStart = Time(reader, 11),
+                StateChange = Time(reader, 12),
+                Duration = reader.IsDBNull(13) ? null : reader.GetFieldValue<TimeSpan>(13),
+                Query = Str(reader, 14),
+                BlockedBy = reader.IsDBNull(15) ? [] : reader.GetFieldValue<int[]>(15),
+                IsOwnSession = reader.GetBoolean(16),
+                IsSuperuser = reader.GetBoolean(17),
+                CanSignal = !reader.IsDBNull(18) && reader.GetBoolean(18),
+            });
+        }
+        return list;
+    }
+
+    private static string? Str(NpgsqlDataReader r, int i) => r.IsDBNull(i) ? null : r.GetString(i);
+    private static DateTime? Time(NpgsqlDataReader r, int i) => r.IsDBNull(i) ? null : r.GetFieldValue<DateTime>(i);
+
+    /// <summary>Applies Get-PgActivity's filters (wildcards for names; -Blocking keeps backends others wait on).</summary>
+    public static IReadOnlyList<PgActivity> Filter(IReadOnlyList<PgActivity> all, PgActivityFilter? f)
+    {
+        if (f is null) return all;
+        var blockers = all.SelectMany(a => a.BlockedBy).ToHashSet();
+        return all.Where(a =>
+                (f.State is not { Length: > 0 } || f.State.Any(s => string.Equals(s, a.State, StringComparison.OrdinalIgnoreCase)))
+                && (f.MinDuration is null || (a.Duration ?? TimeSpan.Zero) >= f.MinDuration)
+                && Like(f.Database, a.Database) && Like(f.User, a.User) && Like(f.ApplicationName, a.ApplicationName)
+                && (!f.BlockedOnly || a.BlockedBy.Length > 0)
+                && (!f.Blocking || blockers.Contains(a.Pid)))
+            .ToList();
+    }
+
+    private static bool Like(string[]? patterns, string? value) =>
+        patterns is not { Length: > 0 } || patterns.Any(p => Wildcard.IsMatch(value ?? "", p));
+
+    /// <summary>The safety policy: why a backend must be spared, or null when it may be stopped.</summary>
+    public static string? SpareReason(PgActivity a, bool includeSuperuser)
+    {
+        if (a.IsOwnSession) return "this is IncidentOps' own session";
+        if (a.BackendType is not null && !string.Equals(a.BackendType, "client backend", StringComparison.Ordinal))
+            return $"backend type '{a.BackendType}' is not a client backend (autovacuum, walsenders and background workers are never stopped)";
+        if (a.IsSuperuser && !includeSuperuser) return $"owned by superuser '{a.User}'; pass -IncludeSuperuser to stop it";
+        if (!a.CanSignal || a.BackendType is null) return $"the connecting role may not signal sessions of '{a.User}' (needs the same role, pg_signal_backend or superuser)";
+        return null;
+    }
+
+    /// <summary>The single statement that signals the pids, with the policy repeated in its WHERE clause.</summary>
+    public static string SignalSql(string function, IReadOnlyCollection<int> pids, bool includeSuperuser, string[]? states = null, TimeSpan? idleFor = null)
+    {
+        var sb = new StringBuilder();
+        sb.Append("SELECT a.pid, ").Append(function).Append("(a.pid) FROM pg_stat_activity a LEFT JOIN pg_roles r ON r.oid = a.usesysid WHERE a.pid = ANY(ARRAY[")
+          .Append(string.Join(",", pids.Select(p => p.ToString(CultureInfo.InvariantCulture))))
+          .Append("]::int[]) AND a.pid <> pg_backend_pid() AND a.backend_type = 'client backend'");
+        if (!includeSuperuser) sb.Append(" AND NOT coalesce(r.rolsuper, false)");
+        if (states is { Length: > 0 })
+            sb.Append(" AND a.state IN (").Append(string.Join(", ", states.Select(s => "'" + s.Replace("'", "''", StringComparison.Ordinal) + "'"))).Append(')');
+        if (idleFor is { } idle)
+            sb.Append(" AND a.state_change < clock_timestamp() - interval '").Append(((long)idle.TotalSeconds).ToString(CultureInfo.InvariantCulture)).Append(" seconds'");
+        return sb.ToString();
+    }
+
+    // ---------------------------------------------------------------- Get-PgConnectionSummary
+
+    /// <summary>Client connections against max_connections and headroom, grouped by state, database, user, application and client address.</summary>
+    public async Task<PgConnectionSummary> GetConnectionSummaryAsync(PgConnectionSpec spec, CancellationToken cancellationToken)
+    {
+        await using var conn = await Connections.OpenAsync(spec, cancellationToken).ConfigureAwait(false);
+        int max, reserved;
+        await using (var cmd = new NpgsqlCommand("SELECT current_setting('max_connections')::int, current_setting('superuser_reserved_connections')::int", conn))
+        await using (var reader = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            max = reader.GetInt32(0);
+            reserved = reader.GetInt32(1);
+        }
+        var all = await ReadActivityAsync(conn, cancellationToken).ConfigureAwait(false);
+        var clients = all.Where(a => a.BackendType is null or "client backend").ToList();
+        static PgConnectionGroup[] By(IEnumerable<PgActivity> list, Func<PgActivity, string?> key) =>
+            list.GroupBy(a => key(a) ?? "(unknown)").Select(g => new PgConnectionGroup { Name = g.Key, Count = g.Count() })
+                .OrderByDescending(g => g.Count).ThenBy(g => g.Name, StringComparer.Ordinal).ToArray();
+        return new PgConnectionSummary
+        {
+            Server = $"{conn.Host}:{conn.Port}/{conn.Database}",
+            Total = clients.Count,
+            AllBackends = all.Count,
+            MaxConnections = max,
+            ReservedConnections = reserved,
+            Headroom = Math.Max(0, max - reserved - clients.Count),
+            UsedPercent = max == 0 ? 0 : Math.Round(100.0 * clients.Count / max, 1),
+            ByState = By(clients, a => a.State),
+            ByDatabase = By(clients, a => a.Database),
+            ByUser = By(clients, a => a.User),
+            ByApplication = By(clients, a => string.IsNullOrEmpty(a.ApplicationName) ? "(none)" : a.ApplicationName),
+            ByClientAddress = By(clients, a => a.ClientAddress ?? "(local socket)"),
+        };
+    }
+
+    // ---------------------------------------------------------------- Get-PgSlowQuery
+
+    /// <summary>
+    /// Top statements of the connected database from pg_stat_statements. Column names are read from the
+    /// catalog, so PostgreSQL 12 (total_time, mean_time) and 13+ (total_exec_time, mean_exec_time) both work.
+    /// </summary>
+    public async Task<IReadOnlyList<PgSlowQuery>> GetSlowQueriesAsync(PgConnectionSpec spec, PgSlowQuerySort sort, int top, CancellationToken cancellationToken)
+    {
+        await using var conn = await Connections.OpenAsync(spec, cancellationToken).ConfigureAwait(false);
+        var columns = new HashSet<string>(StringComparer.Ordinal);
+        await using (var cmd = new NpgsqlCommand("""
+            SELECT a.attname FROM pg_extension e JOIN pg_depend d ON d.refobjid = e.oid AND d.deptype = 'e'
+            JOIN pg_class c ON c.oid = d.objid AND c.relname = 'pg_stat_statements' JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0
+            WHERE e.extname = 'pg_stat_statements'
+            """, conn))
+        await using (var reader = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) columns.Add(reader.GetString(0));
+        if (columns.Count == 0)
+            throw new IncidentOpsException("PgStatStatementsMissing", IncidentOpsErrorCategory.NotEnabled,
+                $"pg_stat_statements is not installed in database '{conn.Database}' on {conn.Host}:{conn.Port}. Enable it: add pg_stat_statements to shared_preload_libraries in postgresql.conf, restart PostgreSQL, then run CREATE EXTENSION pg_stat_statements; in this database (managed services: enable the extension in the provider's console).")
+            { TargetObject = $"{conn.Host}:{conn.Port}/{conn.Database}" };
+        var total = columns.Contains("total_exec_time") ? "total_exec_time" : "total_time";
+        var mean = columns.Contains("mean_exec_time") ? "mean_exec_time" : "mean_time";
+        var order = sort switch { PgSlowQuerySort.TotalTime => total, PgSlowQuerySort.Calls => "calls", _ => mean };
+        var sql = $"""
+            SELECT s.queryid, d.datname, r.rolname, s.calls, s.{total}, s.{mean}, s.rows, s.query,
+                   100.0 * s.{total} / nullif(sum(s.{total}) OVER (), 0)
+            FROM pg_stat_statements s
+            LEFT JOIN pg_database d ON d.oid = s.dbid LEFT JOIN pg_roles r ON r.oid = s.userid
+            WHERE s.dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+            ORDER BY s.{order} DESC NULLS LAST LIMIT @top
+            """;
+        var list = new List<PgSlowQuery>();
+        try
+        {
+            await using var cmd = new NpgsqlCommand(sql, conn);
+            cmd.Parameters.AddWithValue("top", Math.Max(1, top));
+            await using var reader = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                list.Add(new PgSlowQuery
+                {
+                    QueryId = reader.IsDBNull(0) ? 0 : reader.GetInt64(0),
+                    Database = Str(reader, 1), User = Str(reader, 2), Calls = reader.GetInt64(3),
+                    TotalMs = reader.GetDouble(4), MeanMs = reader.GetDouble(5), Rows = reader.GetInt64(6), Query = Str(reader, 7),
+                    PercentOfTotal = reader.IsDBNull(8) ? 0 : Math.Round(Convert.ToDouble(reader.GetValue(8), CultureInfo.InvariantCulture), 2),
+                });
+        }
+        catch (PostgresException ex) when (ex.SqlState == "55000")
+        {
+            throw new IncidentOpsException("PgStatStatementsMissing", IncidentOpsErrorCategory.NotEnabled,
+                $"pg_stat_statements is installed but not loaded on {conn.Host}:{conn.Port} ({ex.MessageText}). Add pg_stat_statements to shared_preload_libraries in postgresql.conf and restart PostgreSQL.", ex);
+        }
+        return list;
+    }
+
+    // ---------------------------------------------------------------- Invoke-PgMaintenance
+
+    /// <summary>The statement for one maintenance run; table names are quoted as identifiers (schema.table allowed).</summary>
+    public static string MaintenanceSql(PgMaintenanceOperation operation, string? table)
+    {
+        var verb = operation switch { PgMaintenanceOperation.Vacuum => "VACUUM", PgMaintenanceOperation.Analyze => "ANALYZE", _ => "VACUUM (ANALYZE)" };
+        if (string.IsNullOrEmpty(table)) return verb;
+        var quoted = string.Join(".", table.Split('.').Select(p => "\"" + p.Replace("\"", "\"\"", StringComparison.Ordinal) + "\""));
+        return $"{verb} {quoted}";
+    }
+
+    /// <summary>Runs VACUUM/ANALYZE outside a transaction (autocommit), reporting progress.</summary>
+    public async Task<PgMaintenanceResult> RunMaintenanceAsync(PgConnectionSpec spec, PgMaintenanceOperation operation, string? table, CancellationToken cancellationToken)
+    {
+        var sql = MaintenanceSql(operation, table);
+        await using var conn = await Connections.OpenAsync(spec, cancellationToken).ConfigureAwait(false);
+        _sink.Progress(new OperationProgress(4, "PostgreSQL maintenance", sql));
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        try
+        {
+            await using var cmd = new NpgsqlCommand(sql, conn) { CommandTimeout = 0 };
+            await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (PostgresException ex) when (ex.SqlState is "42P01" or "3F000")
+        {
+            throw new IncidentOpsException("PgTableNotFound", IncidentOpsErrorCategory.ObjectNotFound,
+                $"The table '{table}' does not exist in database '{conn.Database}' on {conn.Host}:{conn.Port} ({ex.MessageText}). Use schema.table, as \\dt lists it.", ex) { TargetObject = table };
+        }
+        finally
+        {
+            _sink.Progress(new OperationProgress(4, "PostgreSQL maintenance", sql, Completed: true));
+        }
+        return new PgMaintenanceResult { Table = table ?? "(database)", Operation = operation, Sql = sql, Duration = sw.Elapsed };
+    }
+
+    // ---------------------------------------------------------------- Get-PgIndex
+
+    /// <summary>User indexes with size, scans and the unused/invalid/duplicate flags, largest first.</summary>
+    public async Task<IReadOnlyList<PgIndex>> GetIndexesAsync(PgConnectionSpec spec, CancellationToken cancellationToken)
+    {
+        const string sql = """
+            SELECT n.nspname, t.relname, i.relname, pg_relation_size(i.oid), coalesce(s.idx_scan, 0), x.indisunique, x.indisprimary, x.indisvalid,
+                   pg_get_indexdef(i.oid),
+                   EXISTS (SELECT 1 FROM pg_index y WHERE y.indrelid = x.indrelid AND y.indexrelid <> x.indexrelid
+                           AND y.indkey::text = x.indkey::text AND y.indclass::text = x.indclass::text
+                           AND coalesce(pg_get_expr(y.indexprs, y.indrelid), '') = coalesce(pg_get_expr(x.indexprs, x.indrelid), '')
+                           AND coalesce(pg_get_expr(y.indpred, y.indrelid), '') = coalesce(pg_get_expr(x.indpred, x.indrelid), ''))
+            FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid
+            JOIN pg_namespace n ON n.oid = t.relnamespace LEFT JOIN pg_stat_user_indexes s ON s.indexrelid = x.indexrelid
+            WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'
+            ORDER BY pg_relation_size(i.oid) DESC, n.nspname, i.relname
+            """;
+        await using var conn = await Connections.OpenAsync(spec, cancellationToken).ConfigureAwait(false);
+        await using var cmd = new NpgsqlCommand(sql, conn);
+        await using var reader = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var list = new List<PgIndex>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            var unique = reader.GetBoolean(5);
+            var scans = reader.GetInt64(4);
+            list.Add(new PgIndex
+            {
+                Schema = reader.GetString(0), Table = reader.GetString(1), Name = reader.GetString(2), SizeBytes = reader.GetInt64(3), Scans = scans,
+                IsUnique = unique, IsPrimary = reader.GetBoolean(6), Invalid = !reader.GetBoolean(7), Definition = Str(reader, 8),
+                Duplicate = reader.GetBoolean(9), Unused = scans == 0 && !unique,
+            });
+        }
+        return list;
+    }
+
+    // ---------------------------------------------------------------- Stop-IdleConnection
+
+    /// <summary>Lists what Stop-IdleConnection would terminate and what it spares (read-only).</summary>
+    public async Task<PgIdleConnectionReport> PlanIdleTerminationAsync(PgConnectionSpec spec, PgActivityFilter filter, TimeSpan idleFor, bool includeSuperuser, CancellationToken cancellationToken)
+    {
+        var states = filter.State is { Length: > 0 } ? filter.State : ["idle"];
+        var f = new PgActivityFilter
+        {
+            State = states, MinDuration = idleFor > (filter.MinDuration ?? TimeSpan.Zero) ? idleFor : filter.MinDuration,
+            Database = filter.Database, User = filter.User, ApplicationName = filter.ApplicationName, BlockedOnly = filter.BlockedOnly, Blocking = filter.Blocking,
+        };
+        var matched = await GetActivityAsync(spec, f, cancellationToken).ConfigureAwait(false);
+        var spared = new List<PgSparedSession>();
+        var pids = new List<int>();
+        foreach (var a in matched)
+        {
+            var reason = SpareReason(a, includeSuperuser);
+            if (reason is null) pids.Add(a.Pid);
+            else spared.Add(new PgSparedSession { Pid = a.Pid, User = a.User, BackendType = a.BackendType, Reason = reason });
+        }
+        return new PgIdleConnectionReport
+        {
+            Matched = matched.Count,
+            Pids = pids.ToArray(),
+            SparedSessions = spared.ToArray(),
+            Sql = pids.Count == 0 ? "" : SignalSql("pg_terminate_backend", pids, includeSuperuser, states, f.MinDuration),
+        };
+    }
+
+    /// <summary>Runs the plan's single statement, then waits (bounded) until the terminated backends are gone.</summary>
+    public async Task<PgIdleConnectionReport> ExecuteIdleTerminationAsync(PgConnectionSpec spec, PgIdleConnectionReport plan, CancellationToken cancellationToken)
+    {
+        if (plan.Pids.Length == 0) return plan;
+        await using var conn = await Connections.OpenAsync(spec, cancellationToken).ConfigureAwait(false);
+        var terminated = new List<int>();
+        await using (var cmd = new NpgsqlCommand(plan.Sql, conn))
+        await using (var reader = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                if (reader.GetBoolean(1)) terminated.Add(reader.GetInt32(0));
+        }
+        _sink.Verbose($"Terminated {terminated.Count} of {plan.Pids.Length} sessions in one statement.");
+        var remaining = await WaitGoneAsync(conn, terminated, TimeSpan.FromSeconds(spec.TimeoutSec), cancellationToken).ConfigureAwait(false);
+        if (remaining.Count > 0) _sink.Warning($"Backends still present after terminate: {string.Join(", ", remaining)}.");
+        plan.TerminatedPids = terminated.Except(remaining).ToArray();
+        plan.Terminated = plan.TerminatedPids.Length;
+        return plan;
+    }
+
+    private static async Task<List<int>> WaitGoneAsync(NpgsqlConnection conn, IReadOnlyCollection<int> pids, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var remaining = pids.ToList();
+        var deadline = DateTime.UtcNow + timeout;
+        var delay = 10;
+        while (remaining.Count > 0)
+        {
+            await using (var cmd = new NpgsqlCommand("SELECT pid FROM pg_stat_activity WHERE pid = ANY(@p)", conn))
+            {
+                cmd.Parameters.AddWithValue("p", remaining.ToArray());
+                remaining.Clear();
+                await using var reader = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) remaining.Add(reader.GetInt32(0));
+            }
+            if (remaining.Count == 0 || DateTime.UtcNow > deadline) break;
+            await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
+            delay = Math.Min(delay * 2, 200);
+        }
+        return remaining;
+    }
+
+    // ---------------------------------------------------------------- Stop-PgBackend
+
+    /// <summary>The statement Stop-PgBackend sends for one pid (what -WhatIf shows).</summary>
+    public static string StopSql(int pid, PgStopMode mode, bool includeSuperuser) =>
+        SignalSql(mode == PgStopMode.Cancel ? "pg_cancel_backend" : "pg_terminate_backend", [pid], includeSuperuser);
+
+    /// <summary>
+    /// Cancels or terminates one backend under the safety policy and waits until it has stopped: for
+    /// Terminate until the backend is gone; for Cancel until it no longer runs the query. With
+    /// <paramref name="escalateAfter"/>, a cancel that did not take within that time becomes a terminate.
+    /// </summary>
+    public async Task<PgTerminationResult> StopBackendAsync(PgConnectionSpec spec, int pid, PgStopMode mode, TimeSpan? escalateAfter, bool includeSuperuser, CancellationToken cancellationToken)
+    {
+        await using var conn = await Connections.OpenAsync(spec, cancellationToken).ConfigureAwait(false);
+        var before = (await ReadActivityAsync(conn, cancellationToken).ConfigureAwait(false)).FirstOrDefault(a => a.Pid == pid);
+        if (before is null)
+            return new PgTerminationResult { Pid = pid, Action = "None", Succeeded = false, Reason = $"no backend with pid {pid} on {conn.Host}:{conn.Port}" };
+        PgTerminationResult Result(string action, bool ok, string reason) => new()
+        {
+            Pid = pid, Action = action, Succeeded = ok, Reason = reason, Query = before.Query, User = before.User, Database = before.Database, State = before.State,
+        };
+        var spare = SpareReason(before, includeSuperuser);
+        if (spare is not null) return Result("None", false, "spared: " + spare);
+
+        var timeout = TimeSpan.FromSeconds(spec.TimeoutSec);
+        if (mode == PgStopMode.Cancel)
+        {
+            if (!await SignalAsync(conn, StopSql(pid, PgStopMode.Cancel, includeSuperuser), cancellationToken).ConfigureAwait(false))
+                return Result("Cancel", false, "pg_cancel_backend returned false (the backend ended or could not be signalled)");
+            var wait = escalateAfter ?? timeout;
+            if (await WaitCancelledAsync(conn, before, wait, cancellationToken).ConfigureAwait(false))
+                return Result("Cancel", true, "query cancelled");
+            if (escalateAfter is null) return Result("Cancel", false, $"the query was still running {wait.TotalSeconds:0.#}s after pg_cancel_backend; use -EscalateAfter or -Mode Terminate");
+            _sink.Verbose($"Backend {pid} still running after {escalateAfter.Value.TotalSeconds:0.#}s; escalating to terminate.");
+            if (!await SignalAsync(conn, StopSql(pid, PgStopMode.Terminate, includeSuperuser), cancellationToken).ConfigureAwait(false))
+                return Result("Cancel+Terminate", false, "pg_terminate_backend returned false");
+            var leftEsc = await WaitGoneAsync(conn, [pid], timeout, cancellationToken).ConfigureAwait(false);
+            return leftEsc.Count == 0 ? Result("Cancel+Terminate", true, $"not cancelled within {escalateAfter.Value.TotalSeconds:0.#}s; terminated")
+                                      : Result("Cancel+Terminate", false, "terminated but the backend was still present at the timeout");
+        }
+        if (!await SignalAsync(conn, StopSql(pid, PgStopMode.Terminate, includeSuperuser), cancellationToken).ConfigureAwait(false))
+            return Result("Terminate", false, "pg_terminate_backend returned false (the backend ended or could not be signalled)");
+        var left = await WaitGoneAsync(conn, [pid], timeout, cancellationToken).ConfigureAwait(false);
+        return left.Count == 0 ? Result("Terminate", true, "terminated") : Result("Terminate", false, $"still present {timeout.TotalSeconds:0}s after pg_terminate_backend");
+    }
+
+    private static async Task<bool> SignalAsync(NpgsqlConnection conn, string sql, CancellationToken cancellationToken)
+    {
+        await using var cmd = new NpgsqlCommand(sql, conn);
+        await using var reader = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) && reader.GetBoolean(1);
+    }
+
+    /// <summary>True once the backend left the query it was running (gone, no longer active, or a new query).</summary>
+    private static async Task<bool> WaitCancelledAsync(NpgsqlConnection conn, PgActivity before, TimeSpan wait, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow + wait;
+        var delay = 10;
+        while (true)
+        {
+            await using (var cmd = new NpgsqlCommand("SELECT state, query_start FROM pg_stat_activity WHERE pid = @p", conn))
+            {
+                cmd.Parameters.AddWithValue("p", before.Pid);
+                await using var reader = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) return true;
+                var state = reader.IsDBNull(0) ? null : reader.GetString(0);
+                var start = reader.IsDBNull(1) ? (DateTime?)null : reader.GetFieldValue<DateTime>(1);
+                if (state != "active" || start != before.QueryStart) return true;
+            }
+            if (DateTime.UtcNow > deadline) return false;
+            await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
+            delay = Math.Min(delay * 2, 200);
+        }
+    }
+}

@@ -1,0 +1,74 @@
+using System.Management.Automation;
+using System.Runtime.CompilerServices;
+using IncidentOps.Postgres;
+
+namespace IncidentOps.Commands;
+
+/// <summary>Lists PostgreSQL backends (pg_stat_activity), one object per backend.</summary>
+/// <remarks>
+/// Replaces the seed's "SELECT count(*) FROM pg_stat_activity" and "list active queries" SQL. Each
+/// PgActivity carries the pid, database, user, application, client address, backend type, state, wait
+/// event, timestamps, Duration (time in the current state), the query, BlockedBy (pg_blocking_pids) and
+/// IsOwnSession. Filters narrow the list: -State, -MinDuration, -Database, -User, -ApplicationName
+/// (wildcards), -BlockedOnly and -Blocking. The objects pipe into Stop-PgBackend by Pid. Every session
+/// IncidentOps opens sets application_name IncidentOps, a statement_timeout and a connect timeout.
+/// </remarks>
+/// <example>
+/// <code>Get-PgActivity -State active -MinDuration 5m</code>
+/// <para>Queries running for more than five minutes.</para>
+/// </example>
+/// <example>
+/// <code>Get-PgActivity -ConnectionString postgres://ops@db.internal/app -BlockedOnly</code>
+/// <para>Backends waiting on a lock, with the pids that block them in BlockedBy.</para>
+/// </example>
+[Cmdlet(VerbsCommon.Get, "PgActivity")]
+[OutputType(typeof(PgActivity))]
+public sealed class GetPgActivityCommand : PgCmdlet
+{
+    /// <summary>Keep backends in these states (active, idle, 'idle in transaction', 'idle in transaction (aborted)', fastpath function call, disabled).</summary>
+    [Parameter]
+    public string[]? State { get; set; }
+
+    /// <summary>Keep backends that have been in their current state at least this long (90s, 5m, 1h or hh:mm:ss).</summary>
+    [Parameter]
+    [DurationTransformation]
+    public TimeSpan? MinDuration { get; set; }
+
+    /// <summary>Keep backends connected to these databases (wildcards allowed).</summary>
+    [Parameter]
+    [SupportsWildcards]
+    public string[]? Database { get; set; }
+
+    /// <summary>Keep backends of these roles (wildcards allowed).</summary>
+    [Parameter]
+    [SupportsWildcards]
+    public string[]? User { get; set; }
+
+    /// <summary>Keep backends whose application_name matches (wildcards allowed).</summary>
+    [Parameter]
+    [SupportsWildcards]
+    public string[]? ApplicationName { get; set; }
+
+    /// <summary>Keep only backends waiting on another backend's lock.</summary>
+    [Parameter]
+    public SwitchParameter BlockedOnly { get; set; }
+
+    /// <summary>Keep only backends that block at least one other backend.</summary>
+    [Parameter]
+    public SwitchParameter Blocking { get; set; }
+
+    protected override void ProcessRecord() => Run();
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void Run()
+    {
+        var spec = Spec;
+        var filter = new PgActivityFilter
+        {
+            State = State, MinDuration = MinDuration, Database = Database, User = User, ApplicationName = ApplicationName,
+            BlockedOnly = BlockedOnly.IsPresent, Blocking = Blocking.IsPresent,
+        };
+        var list = InvokeOrTerminate(ct => Engine.Postgres.GetActivityAsync(spec, filter, ct), spec.ToString());
+        foreach (var a in list) WriteObject(a);
+    }
+}

@@ -1,0 +1,74 @@
+using System.Management.Automation;
+using System.Runtime.CompilerServices;
+using IncidentOps.Postgres;
+
+namespace IncidentOps.Commands;
+
+/// <summary>
+/// Base of the Pg* cmdlets: how to name the database (-ConnectionString, -Service from the configuration
+/// or the pipeline, or the libpq environment), -Credential and -TimeoutSec.
+/// </summary>
+public abstract class PgCmdlet : IncidentActionCmdlet
+{
+    /// <summary>Npgsql connection string (Host=...;Database=...) or postgres:// URL. When omitted, -Service or the libpq environment (PGHOST, PGPORT, PGDATABASE, PGUSER, PGPASSWORD, ~/.pgpass, PGSSLMODE) is used.</summary>
+    [Parameter]
+    public string? ConnectionString { get; set; }
+
+    /// <summary>Configured service whose postgres connection to use ("environment/service", or the name alone when unambiguous). Binds from Get-IncidentOpsService output.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(ServiceNameCompleter))]
+    public string? Service { get; set; }
+
+    /// <summary>Environment of -Service. Binds from Get-IncidentOpsService output.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public string? Environment { get; set; }
+
+    /// <summary>User name and password to connect with; overrides those of the connection string or environment. The password is never shown.</summary>
+    [Parameter]
+    [Credential]
+    public PSCredential? Credential { get; set; }
+
+    /// <summary>Seconds allowed to connect and for each statement (statement_timeout). Default 30.</summary>
+    [Parameter]
+    [ValidateRange(1, 3600)]
+    public int TimeoutSec { get; set; } = 30;
+
+    private PgConnectionSpec? _spec;
+    private string? _specKey;
+
+    /// <summary>The connection this record uses (re-resolved when -Service changes between pipeline records).</summary>
+    protected PgConnectionSpec Spec
+    {
+        get
+        {
+            var key = $"{Environment}/{Service}";
+            if (_spec is not null && key == _specKey) return _spec;
+            IncidentOps.Config.ServiceTarget? target = null;
+            if (string.IsNullOrEmpty(ConnectionString) && !string.IsNullOrEmpty(Service))
+            {
+                var found = ResolveServices(Environment, [Service!]);
+                if (found.Count != 1)
+                    ThrowInputError("ServiceNotFound", $"-Service '{Service}' must name exactly one configured service (found {found.Count}). Use environment/service.", Service, IncidentOpsErrorCategory.ObjectNotFound);
+                target = found[0];
+            }
+            string? user = null, password = null;
+            if (Credential is not null)
+            {
+                var nc = Credential.GetNetworkCredential();
+                user = Credential.UserName;
+                password = nc.Password;
+                SecretRedactor.Register(password);
+            }
+            _specKey = key;
+            return _spec = new PgConnectionSpec { ConnectionString = ConnectionString, Service = target, UserName = user, Password = password, TimeoutSec = TimeoutSec };
+        }
+    }
+
+    /// <summary>host:port/database of the connection, for confirmation prompts and the timeline (no password).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    protected string DescribeTarget()
+    {
+        var spec = Spec;
+        return InvokeOrTerminate(ct => Engine.Postgres.DescribeTargetAsync(spec, ct));
+    }
+}
