@@ -12,12 +12,19 @@
     RequiredAssemblies   = @('IncidentOps.Models.dll')
     FormatsToProcess     = @(
         'IncidentOps.Config.format.ps1xml'
+        'IncidentOps.Redis.format.ps1xml'
     )
     CmdletsToExport      = @(
         # Config
         'Get-IncidentOpsConfig'
         'Get-IncidentOpsService'
         'Test-IncidentOpsConfig'
+        # Redis
+        'Clear-RedisDatabase'
+        'Get-RedisClient'
+        'Get-RedisInfo'
+        'Get-RedisSlowLog'
+        'Test-RedisConnection'
     )
     AliasesToExport      = @()
     FunctionsToExport    = @()

@@ -183,6 +183,13 @@ public sealed class RedisConnectionSettings
         return o;
     }
 
+    /// <summary>The client options that matter for safety, without exposing the client library's types (tests, verbose).</summary>
+    internal (bool Ssl, string? SslHost, bool AllowAdmin, bool AbortOnConnectFail, int ConnectTimeoutMs, int SyncTimeoutMs, int? Database) DescribeOptions(string host, int port, TimeSpan timeout, bool allowAdmin)
+    {
+        var o = ToOptions(host, port, timeout, allowAdmin);
+        return (o.Ssl, o.SslHost, o.AllowAdmin, o.AbortOnConnectFail, o.ConnectTimeout, o.SyncTimeout, o.DefaultDatabase);
+    }
+
     private static int ParsePort(string text)
     {
         if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port is < 1 or > 65535)

@@ -30,9 +30,16 @@ public sealed class RedisService(IncidentOpsEngine engine)
             text = await engine.References.ResolveAsync(service.Redis, cancellationToken).ConfigureAwait(false);
             SecretRedactor.Register(text);
         }
+        else if (System.Environment.GetEnvironmentVariable("REDIS_URL") is { Length: > 0 } fromEnv)
+        {
+            // The seeds export REDIS_URL; honour it like redis-cli -u "$REDIS_URL" would.
+            SecretRedactor.Register(fromEnv);
+            Sink.Verbose("Using the Redis named by $env:REDIS_URL.");
+            text = fromEnv;
+        }
         else
             throw new IncidentOpsException("RedisTargetMissing", IncidentOpsErrorCategory.InvalidArgument,
-                "No Redis was named. Pass -ConnectionString (host:port or redis://user:password@host:port/db), -Service, or pipe a service from Get-IncidentOpsService.");
+                "No Redis was named. Pass -ConnectionString (host:port or redis://user:password@host:port/db), -Service, pipe a service from Get-IncidentOpsService, or set $env:REDIS_URL.");
         var settings = RedisConnectionSettings.Parse(text);
         if (request.Credential is { } c) settings = settings.WithCredential(c.UserName, c.Password);
         return settings;
