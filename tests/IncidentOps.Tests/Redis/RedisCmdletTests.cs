@@ -147,6 +147,22 @@ public class RedisCmdletTests(ModuleFixture fx, PasswordRedisFixture pw) : IClas
     }
 
     [Fact]
+    public void Configured_services_pipe_into_the_redis_cmdlets()
+    {
+        var dir = Paths.TempDir("io-redis-cfg");
+        var urlFile = Path.Combine(dir, "redis-url");
+        File.WriteAllText(urlFile, $"redis://{Endpoint}/4\n");
+        var config = Path.Combine(dir, "incidentops.yml");
+        File.WriteAllText(config, $"version: 1\nenvironments:\n  production:\n    services:\n      cache:\n        platform: systemd\n        unit: redis\n        redis: file:{urlFile}\n      web:\n        platform: systemd\n        unit: web\nstore:\n  path: {dir}\n");
+        var r = fx.Run($"Get-IncidentOpsService -Path '{config}' -Name cache | Test-RedisConnection -ConfigPath '{config}' -Count 2").AssertNoErrors();
+        var t = r.Single<RedisConnectionTest>();
+        Assert.True(t.Reachable, t.Reason);
+        Assert.Equal("production/cache", t.Service);
+        var missing = fx.Run($"Get-RedisInfo Server -Service production/web -ConfigPath '{config}'");
+        Assert.Equal("RedisNotConfigured,IncidentOps.Commands.GetRedisInfoCommand", Assert.Single(missing.Errors).FullyQualifiedErrorId);
+    }
+
+    [Fact]
     public void A_canary_password_never_appears_in_any_stream()
     {
         var url = pw.Url;

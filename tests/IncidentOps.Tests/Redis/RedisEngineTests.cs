@@ -275,6 +275,20 @@ public class RedisEngineTests : IClassFixture<PasswordRedisFixture>
     }
 
     [Fact]
+    public async Task AllDatabases_flushes_every_database_of_a_private_server()
+    {
+        // FLUSHALL only ever runs against this class's own server, never the shared one.
+        RedisCli.Run("127.0.0.1", _pw.Port, PasswordRedisFixture.Password, "-n", "0", "MSET", "a", "1", "b", "2");
+        RedisCli.Run("127.0.0.1", _pw.Port, PasswordRedisFixture.Password, "-n", "5", "SET", "c", "3");
+        var request = new RedisConnectionRequest { ConnectionString = _pw.Url };
+        var plan = await _engine.Redis.PlanFlushAsync(request, null, allDatabases: true, async: false, CancellationToken.None);
+        Assert.Equal((3L, "FLUSHALL", (int?)null), (plan.Keys, plan.Command, plan.Database));
+        var r = await _engine.Redis.FlushAsync(request, null, allDatabases: true, async: true, CancellationToken.None);
+        Assert.Equal((3L, "FLUSHALL ASYNC", true), (r.KeysBefore, r.Command, r.AllDatabases));
+        Assert.Equal("0", RedisCli.Run("127.0.0.1", _pw.Port, PasswordRedisFixture.Password, "-n", "5", "DBSIZE"));
+    }
+
+    [Fact]
     public async Task Missing_target_and_service_without_redis_are_clear_errors()
     {
         var svc = new IncidentOps.Config.ServiceTarget { Environment = "production", Service = "api" };

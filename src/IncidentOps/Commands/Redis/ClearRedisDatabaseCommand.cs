@@ -63,8 +63,7 @@ public sealed class ClearRedisDatabaseCommand : RedisCmdlet
             var detail = $"{plan.Command} ({plan.Describe()})";
             if (TryChange(target, plan.AllDatabases ? "Flush all databases" : "Flush database", detail,
                     ct => Engine.Redis.FlushAsync(request, plan.Database, plan.AllDatabases, Async, ct),
-                    r => $"{r.Command}: {r.KeysBefore} keys before, {r.KeysAfter} after", out var result,
-                    r => r.KeysAfter == 0 || r.Async))
+                    r => $"{r.Command}: {r.KeysBefore} keys before, {r.KeysAfter} after", out var result))
                 WriteObject(result);
         }
     }
