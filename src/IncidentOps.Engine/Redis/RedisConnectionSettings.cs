@@ -178,6 +178,8 @@ public sealed class RedisConnectionSettings
         o.AsyncTimeout = ms;
         o.ConnectRetry = 1;
         o.AbortOnConnectFail = false;
+        // Commands must not wait in a backlog for a connection that is not there: fail at once with the reason.
+        o.BacklogPolicy = BacklogPolicy.FailFast;
         o.AllowAdmin = allowAdmin;
         o.ClientName ??= "IncidentOps";
         return o;

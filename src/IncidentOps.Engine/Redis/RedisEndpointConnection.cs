@@ -60,7 +60,12 @@ internal sealed class RedisEndpointConnection : IAsyncDisposable
             try { await mux.GetDatabase().PingAsync().WaitAsync(timeout, cancellationToken).ConfigureAwait(false); }
             catch (RedisConnectionException ex) { failureType = ex.FailureType; failure = Describe(ex); }
             catch (Exception ex) when (ex is TimeoutException or RedisTimeoutException) { failureType = ConnectionFailureType.UnableToConnect; failure = $"no answer within {timeout.TotalSeconds:0.#} s"; }
-            catch (RedisServerException ex) { failureType = ConnectionFailureType.AuthenticationFailure; failure = ex.Message; }
+            catch (RedisServerException ex)
+            {
+                failure = ex.Message;
+                if (ex.Message.Contains("NOAUTH", StringComparison.Ordinal) || ex.Message.Contains("WRONGPASS", StringComparison.Ordinal))
+                    failureType = ConnectionFailureType.AuthenticationFailure;
+            }
             var logText = log.ToString();
             if (logText.Contains("WRONGPASS", StringComparison.Ordinal) || logText.Contains("NOAUTH", StringComparison.Ordinal) || logText.Contains("AuthenticationFailure", StringComparison.Ordinal))
                 failureType = ConnectionFailureType.AuthenticationFailure;

@@ -148,6 +148,15 @@ public class RedisEngineTests : IClassFixture<PasswordRedisFixture>
     }
 
     [Fact]
+    public async Task Rediss_against_a_plain_server_fails_the_tls_handshake_as_a_result()
+    {
+        var r = Assert.Single(await _engine.Redis.TestAsync(new RedisConnectionRequest { ConnectionString = $"rediss://{TestServers.Redis}", Timeout = TimeSpan.FromSeconds(2) }, 1, CancellationToken.None));
+        Assert.False(r.Reachable);
+        Assert.True(r.Tls);
+        Assert.False(string.IsNullOrEmpty(r.Reason));
+    }
+
+    [Fact]
     public async Task A_refused_port_is_a_RedisConnectionFailed_error_for_info()
     {
         var port = RedisCli.ClosedPort();
