@@ -15,6 +15,7 @@
         'IncidentOps.Incidents.format.ps1xml'
         'IncidentOps.Health.format.ps1xml'
         'IncidentOps.Postgres.format.ps1xml'
+        'IncidentOps.Redis.format.ps1xml'
     )
     CmdletsToExport      = @(
         # Config
@@ -51,6 +52,12 @@
     AliasesToExport      = @(
         # Postgres
         'Stop-IdleConnections'
+        # Redis
+        'Clear-RedisDatabase'
+        'Get-RedisClient'
+        'Get-RedisInfo'
+        'Get-RedisSlowLog'
+        'Test-RedisConnection'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -1,0 +1,151 @@
+using System.Diagnostics;
+using StackExchange.Redis;
+
+namespace IncidentOps.Engine.Redis;
+
+/// <summary>
+/// The adapter: one StackExchange.Redis connection to one endpoint. Every call is bounded by the
+/// timeout and the caller's token; a Redis that is down or refusing fails fast with a clear reason.
+/// </summary>
+internal sealed class RedisEndpointConnection : IAsyncDisposable
+{
+    private readonly ConnectionMultiplexer _mux;
+    private readonly TimeSpan _timeout;
+
+    private RedisEndpointConnection(ConnectionMultiplexer mux, string endpoint, TimeSpan timeout, IServer server)
+    {
+        _mux = mux;
+        Endpoint = endpoint;
+        _timeout = timeout;
+        Server = server;
+    }
+
+    public string Endpoint { get; }
+    public IServer Server { get; }
+
+    /// <summary>
+    /// Connects with AbortOnConnectFail=false (so one bad attempt does not throw away the reason) and
+    /// then checks the connection, so a refused port, a timeout or a wrong password each come back as
+    /// <see cref="RedisUnavailableException"/> with the reason, within the timeout.
+    /// </summary>
+    public static async Task<RedisEndpointConnection> OpenAsync(RedisConnectionSettings settings, string host, int port, TimeSpan timeout,
+        bool allowAdmin, CancellationToken cancellationToken)
+    {
+        var endpoint = RedisConnectionSettings.FormatEndpoint(host, port);
+        var options = settings.ToOptions(host, port, timeout, allowAdmin);
+        var log = new StringWriter();
+        string? failure = null;
+        ConnectionFailureType failureType = ConnectionFailureType.None;
+        Task<ConnectionMultiplexer> connect;
+        try { connect = ConnectionMultiplexer.ConnectAsync(options, log); }
+        catch (RedisConnectionException ex) { throw Unavailable(endpoint, ex.FailureType, ex.Message, ex); }
+        ConnectionMultiplexer mux;
+        try
+        {
+            // ConnectAsync takes no token: bound it ourselves, and dispose a late multiplexer when it arrives.
+            mux = await connect.WaitAsync(timeout + TimeSpan.FromMilliseconds(500), cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)
+        {
+            _ = connect.ContinueWith(t => { if (t.IsCompletedSuccessfully) t.Result.Dispose(); }, TaskScheduler.Default);
+            cancellationToken.ThrowIfCancellationRequested();
+            throw Unavailable(endpoint, ConnectionFailureType.UnableToConnect, $"no answer within {timeout.TotalSeconds:0.#} s", ex);
+        }
+        catch (RedisConnectionException ex) { throw Unavailable(endpoint, ex.FailureType, ex.Message, ex); }
+
+        var server = mux.GetServer(host, port);
+        if (!mux.IsConnected || !server.IsConnected)
+        {
+            // Ask once so the multiplexer tells us why (it throws with the failure type of the last attempt).
+            try { await mux.GetDatabase().PingAsync().WaitAsync(timeout, cancellationToken).ConfigureAwait(false); }
+            catch (RedisConnectionException ex) { failureType = ex.FailureType; failure = Describe(ex); }
+            catch (Exception ex) when (ex is TimeoutException or RedisTimeoutException) { failureType = ConnectionFailureType.UnableToConnect; failure = $"no answer within {timeout.TotalSeconds:0.#} s"; }
+            catch (RedisServerException ex)
+            {
+                failure = ex.Message;
+                if (ex.Message.Contains("NOAUTH", StringComparison.Ordinal) || ex.Message.Contains("WRONGPASS", StringComparison.Ordinal))
+                    failureType = ConnectionFailureType.AuthenticationFailure;
+            }
+            var logText = log.ToString();
+            if (logText.Contains("WRONGPASS", StringComparison.Ordinal) || logText.Contains("NOAUTH", StringComparison.Ordinal) || logText.Contains("AuthenticationFailure", StringComparison.Ordinal))
+                failureType = ConnectionFailureType.AuthenticationFailure;
+            mux.Dispose();
+            cancellationToken.ThrowIfCancellationRequested();
+            throw Unavailable(endpoint, failureType, failure ?? "the connection could not be established", null);
+        }
+        return new RedisEndpointConnection(mux, endpoint, timeout, server);
+    }
+
+    private static string Describe(RedisConnectionException ex)
+    {
+        var inner = ex.InnerException;
+        while (inner?.InnerException is not null) inner = inner.InnerException;
+        return inner is null ? ex.Message : $"{ex.FailureType}: {inner.Message}";
+    }
+
+    private static RedisUnavailableException Unavailable(string endpoint, ConnectionFailureType type, string detail, Exception? inner)
+    {
+        var reason = type switch
+        {
+            ConnectionFailureType.AuthenticationFailure => $"authentication failed ({detail})",
+            ConnectionFailureType.UnableToResolvePhysicalConnection or ConnectionFailureType.UnableToConnect or ConnectionFailureType.SocketFailure
+                => $"cannot connect ({detail})",
+            _ => detail,
+        };
+        return new RedisUnavailableException(endpoint, type == ConnectionFailureType.AuthenticationFailure, SecretRedactor.Redact(reason), inner);
+    }
+
+    /// <summary>Runs one command, bounded by the timeout and the token, mapping client exceptions to engine errors.</summary>
+    public async Task<T> RunAsync<T>(string what, Func<IServer, Task<T>> call, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await call(Server).WaitAsync(_timeout + TimeSpan.FromMilliseconds(250), cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is TimeoutException or RedisTimeoutException)
+        {
+            throw new IncidentOpsException("RedisTimeout", IncidentOpsErrorCategory.OperationTimeout,
+                $"{what} on {Endpoint} did not answer within {_timeout.TotalSeconds:0.#} s. Raise -TimeoutSec if the server is known to be busy.", ex);
+        }
+        catch (RedisConnectionException ex)
+        {
+            throw new IncidentOpsException("RedisConnectionFailed", IncidentOpsErrorCategory.ConnectionError,
+                $"{what} on {Endpoint} failed: the connection was lost ({SecretRedactor.Redact(ex.Message)}).", ex);
+        }
+        catch (RedisServerException ex)
+        {
+            throw new IncidentOpsException("RedisCommandFailed", IncidentOpsErrorCategory.InvalidOperation,
+                $"{what} on {Endpoint} was refused by the server: {SecretRedactor.Redact(ex.Message)}", ex);
+        }
+        catch (RedisCommandException ex)
+        {
+            throw new IncidentOpsException("RedisCommandFailed", IncidentOpsErrorCategory.InvalidOperation,
+                $"{what} on {Endpoint} could not be sent: {SecretRedactor.Redact(ex.Message)}", ex);
+        }
+    }
+
+    /// <summary>One PING round trip, measured on a monotonic clock.</summary>
+    public async Task<TimeSpan> PingAsync(CancellationToken cancellationToken)
+    {
+        var start = Stopwatch.GetTimestamp();
+        await RunAsync("PING", s => s.PingAsync(), cancellationToken).ConfigureAwait(false);
+        return Stopwatch.GetElapsedTime(start);
+    }
+
+    public Task<string> InfoRawAsync(string section, CancellationToken cancellationToken) =>
+        RunAsync($"INFO {section}", async s => await s.InfoRawAsync(section).ConfigureAwait(false) ?? "", cancellationToken);
+
+    public ValueTask DisposeAsync() => _mux.DisposeAsync();
+}
+
+/// <summary>The endpoint could not be reached (refused, timed out, TLS or authentication failure).</summary>
+public sealed class RedisUnavailableException(string endpoint, bool authentication, string reason, Exception? inner)
+    : IncidentOpsException(authentication ? "RedisAuthenticationFailed" : "RedisConnectionFailed",
+        authentication ? IncidentOpsErrorCategory.AuthenticationError : IncidentOpsErrorCategory.ConnectionError,
+        $"Redis at {endpoint} is unreachable: {reason}. " + (authentication
+            ? "Check the password (-Credential, or the user:password part of the URL)."
+            : "Check that the server runs and the host, port and TLS setting (rediss://) are right; raise -TimeoutSec for a slow link."), inner)
+{
+    public string Endpoint { get; } = endpoint;
+    public string Reason { get; } = reason;
+}

@@ -1,0 +1,349 @@
+using System.Globalization;
+using IncidentOps.Redis;
+using StackExchange.Redis;
+
+namespace IncidentOps.Engine.Redis;
+
+/// <summary>
+/// The Redis runbook steps of seeds 002/003 (redis-cli ping, info memory, info keyspace, FLUSHDB) and the
+/// questions that follow them (clients, evictions, slow log, replication). One short-lived connection per
+/// endpoint and call: a triage tool must not keep sockets to a struggling server.
+/// </summary>
+public sealed class RedisService(IncidentOpsEngine engine)
+{
+    /// <summary>Share of maxmemory above which Get-RedisInfo warns.</summary>
+    public const double MemoryWarningPercent = 85.0;
+
+    private IOperationSink Sink => engine.Sink;
+
+    /// <summary>Turns a request (connection string, configured service, credential) into connection settings.</summary>
+    public async Task<RedisConnectionSettings> ResolveAsync(RedisConnectionRequest request, CancellationToken cancellationToken)
+    {
+        string text;
+        if (!string.IsNullOrWhiteSpace(request.ConnectionString)) text = request.ConnectionString;
+        else if (request.Service is { } service)
+        {
+            if (service.Redis is null)
+                throw new IncidentOpsException("RedisNotConfigured", IncidentOpsErrorCategory.ObjectNotFound,
+                    $"The service {service.FullName} has no redis setting in {service.Location?.File ?? "the configuration"}. Add 'redis: env:REDIS_URL' to it, or pass -ConnectionString.")
+                { TargetObject = service.FullName };
+            text = await engine.References.ResolveAsync(service.Redis, cancellationToken).ConfigureAwait(false);
+            SecretRedactor.Register(text);
+        }
+        else if (System.Environment.GetEnvironmentVariable("REDIS_URL") is { Length: > 0 } fromEnv)
+        {
+            // The seeds export REDIS_URL; honour it like redis-cli -u "$REDIS_URL" would.
+            SecretRedactor.Register(fromEnv);
+            Sink.Verbose("Using the Redis named by $env:REDIS_URL.");
+            text = fromEnv;
+        }
+        else
+            throw new IncidentOpsException("RedisTargetMissing", IncidentOpsErrorCategory.InvalidArgument,
+                "No Redis was named. Pass -ConnectionString (host:port or redis://user:password@host:port/db), -Service, pipe a service from Get-IncidentOpsService, or set $env:REDIS_URL.");
+        var settings = RedisConnectionSettings.Parse(text);
+        if (request.Credential is { } c) settings = settings.WithCredential(c.UserName, c.Password);
+        return settings;
+    }
+
+    private async Task<RedisEndpointConnection> OpenAsync(RedisConnectionSettings s, (string Host, int Port) ep, RedisConnectionRequest request, bool admin, CancellationToken ct)
+    {
+        Sink.Verbose($"Connecting to {RedisConnectionSettings.FormatEndpoint(ep.Host, ep.Port)}{(s.Ssl ? " over TLS" : "")} (timeout {request.Timeout.TotalSeconds:0.#} s{(admin ? ", admin commands allowed" : "")}).");
+        return await RedisEndpointConnection.OpenAsync(s, ep.Host, ep.Port, request.Timeout, admin, ct).ConfigureAwait(false);
+    }
+
+    // ------------------------------------------------------------------ Test-RedisConnection
+
+    /// <summary>PINGs every endpoint <paramref name="count"/> times. An unreachable endpoint is a result with a Reason.</summary>
+    public async Task<IReadOnlyList<RedisConnectionTest>> TestAsync(RedisConnectionRequest request, int count, CancellationToken cancellationToken)
+    {
+        if (count < 1) throw new IncidentOpsException("RedisCountInvalid", IncidentOpsErrorCategory.InvalidArgument, $"-Count {count} is not valid: send at least one PING.");
+        var settings = await ResolveAsync(request, cancellationToken).ConfigureAwait(false);
+        var results = new List<RedisConnectionTest>();
+        foreach (var ep in settings.Endpoints)
+            results.Add(await TestEndpointAsync(settings, ep, request, count, cancellationToken).ConfigureAwait(false));
+        return results;
+    }
+
+    private async Task<RedisConnectionTest> TestEndpointAsync(RedisConnectionSettings s, (string Host, int Port) ep, RedisConnectionRequest request, int count, CancellationToken ct)
+    {
+        var endpoint = RedisConnectionSettings.FormatEndpoint(ep.Host, ep.Port);
+        var service = request.Service?.FullName;
+        RedisEndpointConnection conn;
+        try { conn = await OpenAsync(s, ep, request, admin: false, ct).ConfigureAwait(false); }
+        catch (RedisUnavailableException ex)
+        {
+            Sink.Verbose($"{endpoint}: {ex.Reason}");
+            return new RedisConnectionTest { Endpoint = endpoint, Service = service, Tls = s.Ssl, Count = count, Reachable = false, Reason = ex.Reason };
+        }
+        await using (conn.ConfigureAwait(false))
+        {
+            var samples = new List<double>(count);
+            string? reason = null;
+            for (var i = 0; i < count; i++)
+            {
+                try { samples.Add((await conn.PingAsync(ct).ConfigureAwait(false)).TotalMilliseconds); }
+                catch (IncidentOpsException ex) { reason = ex.Message; }
+            }
+            var stats = LatencyStats(samples);
+            var role = conn.Server.ServerType == ServerType.Sentinel ? "sentinel" : conn.Server.IsReplica ? "replica" : "master";
+            return new RedisConnectionTest
+            {
+                Endpoint = endpoint, Service = service, Tls = s.Ssl, Count = count, Answered = samples.Count,
+                Reachable = samples.Count > 0, Reason = samples.Count == count ? null : reason,
+                LatencyMinMs = stats?.Min, LatencyP50Ms = stats?.P50, LatencyMaxMs = stats?.Max,
+                Role = role, Version = conn.Server.Version?.ToString(),
+            };
+        }
+    }
+
+    /// <summary>Min, median and max of the samples (milliseconds, rounded to microseconds); null when there are none.</summary>
+    public static (double Min, double P50, double Max)? LatencyStats(IReadOnlyList<double> samples)
+    {
+        if (samples.Count == 0) return null;
+        var sorted = samples.Order().ToArray();
+        var mid = sorted.Length / 2;
+        var p50 = sorted.Length % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+        return (Math.Round(sorted[0], 3), Math.Round(p50, 3), Math.Round(sorted[^1], 3));
+    }
+
+    // ------------------------------------------------------------------ Get-RedisInfo
+
+    /// <summary>Reads INFO and returns one typed object per section (one per database for keyspace).</summary>
+    public async Task<IReadOnlyList<RedisInfo>> GetInfoAsync(RedisConnectionRequest request, IReadOnlyCollection<RedisInfoSection> sections, CancellationToken cancellationToken)
+    {
+        var settings = await ResolveAsync(request, cancellationToken).ConfigureAwait(false);
+        var wanted = sections.Count == 0 || sections.Contains(RedisInfoSection.All)
+            ? [RedisInfoSection.Server, RedisInfoSection.Clients, RedisInfoSection.Memory, RedisInfoSection.Persistence, RedisInfoSection.Stats, RedisInfoSection.Replication, RedisInfoSection.Keyspace]
+            : sections.Distinct().ToArray();
+        var results = new List<RedisInfo>();
+        foreach (var ep in settings.Endpoints)
+        {
+            var conn = await OpenAsync(settings, ep, request, admin: true, cancellationToken).ConfigureAwait(false);
+            await using (conn.ConfigureAwait(false))
+            {
+                // One round trip: a single section by name, otherwise "all" (memory also needs evicted_keys from stats).
+                var raw = wanted.Length == 1 && wanted[0] != RedisInfoSection.Memory
+                    ? await conn.InfoRawAsync(wanted[0].ToString().ToLowerInvariant(), cancellationToken).ConfigureAwait(false)
+                    : await conn.InfoRawAsync("all", cancellationToken).ConfigureAwait(false);
+                var parsed = ParseInfo(raw);
+                foreach (var section in wanted)
+                    results.AddRange(BuildSection(conn.Endpoint, section, parsed));
+            }
+        }
+        foreach (var m in results.OfType<RedisMemoryInfo>())
+            if (m.UsedPercentOfMax is > MemoryWarningPercent)
+                Sink.Warning($"Redis {m.Endpoint} uses {m.UsedPercentOfMax:0.#}% of maxmemory ({m.UsedMemoryHuman} of {m.MaxMemoryHuman}, policy {m.EvictionPolicy}, {m.EvictedKeys} keys evicted so far).");
+        return results;
+    }
+
+    /// <summary>Parses INFO text ("# Section" headers, then name:value lines) into section → fields.</summary>
+    public static Dictionary<string, Dictionary<string, string>> ParseInfo(string raw)
+    {
+        var result = new Dictionary<string, Dictionary<string, string>>(StringComparer.OrdinalIgnoreCase);
+        var current = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        result[""] = current;
+        foreach (var line in raw.Split('\n'))
+        {
+            var l = line.TrimEnd('\r');
+            if (l.Length == 0) continue;
+            if (l.StartsWith('#'))
+            {
+                current = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+                result[l.TrimStart('#').Trim()] = current;
+                continue;
+            }
+            var colon = l.IndexOf(':');
+            if (colon > 0) current[l[..colon]] = l[(colon + 1)..];
+        }
+        return result;
+    }
+
+    private static IEnumerable<RedisInfo> BuildSection(string endpoint, RedisInfoSection section, Dictionary<string, Dictionary<string, string>> info)
+    {
+        var f = info.TryGetValue(section.ToString(), out var d) ? d : new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        var stats = info.TryGetValue("Stats", out var st) ? st : null;
+        string? S(string k) => f.TryGetValue(k, out var v) ? v : null;
+        long? L(string k) => f.TryGetValue(k, out var v) && long.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) ? n : null;
+        double? D(string k) => f.TryGetValue(k, out var v) && double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var n) ? n : null;
+        bool? B(string k) => L(k) is { } n ? n != 0 : null;
+        switch (section)
+        {
+            case RedisInfoSection.Server:
+                yield return new RedisServerInfo
+                {
+                    Endpoint = endpoint, Fields = f, Version = S("redis_version"), Mode = S("redis_mode"), OS = S("os"), ProcessId = L("process_id"),
+                    TcpPort = (int?)L("tcp_port"), UptimeSeconds = L("uptime_in_seconds"), ConfigFile = S("config_file"),
+                };
+                break;
+            case RedisInfoSection.Clients:
+                yield return new RedisClientsInfo
+                {
+                    Endpoint = endpoint, Fields = f, ConnectedClients = L("connected_clients"), BlockedClients = L("blocked_clients"), MaxClients = L("maxclients"),
+                    TrackingClients = L("tracking_clients"), ClientRecentMaxInputBuffer = L("client_recent_max_input_buffer"), ClientRecentMaxOutputBuffer = L("client_recent_max_output_buffer"),
+                };
+                break;
+            case RedisInfoSection.Memory:
+                var max = L("maxmemory");
+                long? evicted = stats is not null && stats.TryGetValue("evicted_keys", out var ev) && long.TryParse(ev, CultureInfo.InvariantCulture, out var evn) ? evn : null;
+                yield return new RedisMemoryInfo
+                {
+                    Endpoint = endpoint, Fields = f, UsedMemory = L("used_memory"), UsedMemoryHuman = S("used_memory_human"), UsedMemoryRss = L("used_memory_rss"),
+                    UsedMemoryRssHuman = S("used_memory_rss_human") ?? (L("used_memory_rss") is { } rss ? RedisInfo.FormatBytes(rss) : null),
+                    UsedMemoryPeak = L("used_memory_peak"), UsedMemoryPeakHuman = S("used_memory_peak_human"),
+                    MaxMemory = max, MaxMemoryHuman = S("maxmemory_human") ?? (max is { } m ? RedisInfo.FormatBytes(m) : null),
+                    EvictionPolicy = S("maxmemory_policy"), FragmentationRatio = D("mem_fragmentation_ratio"), EvictedKeys = evicted,
+                };
+                break;
+            case RedisInfoSection.Persistence:
+                yield return new RedisPersistenceInfo
+                {
+                    Endpoint = endpoint, Fields = f, Loading = B("loading"), ChangesSinceLastSave = L("rdb_changes_since_last_save"), BgSaveInProgress = B("rdb_bgsave_in_progress"),
+                    LastSaveTime = L("rdb_last_save_time") is { } t ? DateTimeOffset.FromUnixTimeSeconds(t) : null, LastBgSaveStatus = S("rdb_last_bgsave_status"),
+                    AofEnabled = B("aof_enabled"), AofRewriteInProgress = B("aof_rewrite_in_progress"), LastAofWriteStatus = S("aof_last_write_status"),
+                };
+                break;
+            case RedisInfoSection.Stats:
+                yield return new RedisStatsInfo
+                {
+                    Endpoint = endpoint, Fields = f, TotalConnectionsReceived = L("total_connections_received"), TotalCommandsProcessed = L("total_commands_processed"),
+                    InstantaneousOpsPerSec = D("instantaneous_ops_per_sec"), RejectedConnections = L("rejected_connections"), ExpiredKeys = L("expired_keys"),
+                    EvictedKeys = L("evicted_keys"), KeyspaceHits = L("keyspace_hits"), KeyspaceMisses = L("keyspace_misses"),
+                };
+                break;
+            case RedisInfoSection.Replication:
+                yield return new RedisReplicationInfo
+                {
+                    Endpoint = endpoint, Fields = f, Role = S("role"), ConnectedReplicas = L("connected_slaves"),
+                    Replicas = f.Where(kv => kv.Key.StartsWith("slave", StringComparison.Ordinal) && int.TryParse(kv.Key[5..], out _)).OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => kv.Value).ToArray(),
+                    MasterHost = S("master_host"), MasterPort = (int?)L("master_port"), MasterLinkStatus = S("master_link_status"),
+                    MasterLastIoSecondsAgo = L("master_last_io_seconds_ago"), MasterReplOffset = L("master_repl_offset"),
+                };
+                break;
+            case RedisInfoSection.Keyspace:
+                foreach (var (key, value) in f.OrderBy(kv => ParseDb(kv.Key) ?? int.MaxValue))
+                {
+                    if (ParseDb(key) is not { } db) continue;
+                    var parts = value.Split(',').Select(p => p.Split('=', 2)).Where(p => p.Length == 2)
+                        .ToDictionary(p => p[0], p => long.TryParse(p[1], CultureInfo.InvariantCulture, out var n) ? n : 0);
+                    yield return new RedisKeyspaceInfo
+                    {
+                        Endpoint = endpoint, Fields = new Dictionary<string, string> { [key] = value }, Database = db,
+                        Keys = parts.GetValueOrDefault("keys"), Expires = parts.GetValueOrDefault("expires"), AvgTtlMs = parts.GetValueOrDefault("avg_ttl"),
+                    };
+                }
+                break;
+        }
+    }
+
+    private static int? ParseDb(string key) =>
+        key.StartsWith("db", StringComparison.Ordinal) && int.TryParse(key.AsSpan(2), NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : null;
+
+    // ------------------------------------------------------------------ slow log and clients
+
+    /// <summary>SLOWLOG GET count on every endpoint, newest first.</summary>
+    public async Task<IReadOnlyList<RedisSlowLogEntry>> GetSlowLogAsync(RedisConnectionRequest request, int count, CancellationToken cancellationToken)
+    {
+        var settings = await ResolveAsync(request, cancellationToken).ConfigureAwait(false);
+        var results = new List<RedisSlowLogEntry>();
+        foreach (var ep in settings.Endpoints)
+        {
+            var conn = await OpenAsync(settings, ep, request, admin: true, cancellationToken).ConfigureAwait(false);
+            await using (conn.ConfigureAwait(false))
+            {
+                var entries = await conn.RunAsync($"SLOWLOG GET {count}", s => s.SlowlogGetAsync(count), cancellationToken).ConfigureAwait(false);
+                results.AddRange(entries.Select(e => new RedisSlowLogEntry
+                {
+                    Endpoint = conn.Endpoint, Id = e.UniqueId, Time = new DateTimeOffset(DateTime.SpecifyKind(e.Time, DateTimeKind.Utc)),
+                    Duration = e.Duration, Arguments = e.Arguments.Select(a => SecretRedactor.Redact(a.ToString())).ToArray(),
+                }));
+            }
+        }
+        return results;
+    }
+
+    /// <summary>CLIENT LIST on every endpoint.</summary>
+    public async Task<IReadOnlyList<RedisClient>> GetClientsAsync(RedisConnectionRequest request, CancellationToken cancellationToken)
+    {
+        var settings = await ResolveAsync(request, cancellationToken).ConfigureAwait(false);
+        var results = new List<RedisClient>();
+        foreach (var ep in settings.Endpoints)
+        {
+            var conn = await OpenAsync(settings, ep, request, admin: true, cancellationToken).ConfigureAwait(false);
+            await using (conn.ConfigureAwait(false))
+            {
+                var clients = await conn.RunAsync("CLIENT LIST", s => s.ClientListAsync(), cancellationToken).ConfigureAwait(false);
+                results.AddRange(clients.Select(c => new RedisClient
+                {
+                    Endpoint = conn.Endpoint, Id = c.Id, Address = c.Address?.ToString(), Name = string.IsNullOrEmpty(c.Name) ? null : c.Name, Database = c.Database,
+                    Age = TimeSpan.FromSeconds(c.AgeSeconds), Idle = TimeSpan.FromSeconds(c.IdleSeconds), LastCommand = c.LastCommand,
+                    Flags = c.FlagsRaw, LibraryName = c.LibraryName,
+                }));
+            }
+        }
+        return results;
+    }
+
+    // ------------------------------------------------------------------ Clear-RedisDatabase
+
+    /// <summary>What a flush would do: the endpoint, the database and how many keys it holds now (for -WhatIf and the prompt).</summary>
+    public sealed record FlushPlan(string Endpoint, int? Database, bool AllDatabases, bool Async, string Command, long Keys)
+    {
+        public string Describe() => $"{Command} on {Endpoint}{(AllDatabases ? " (every database)" : $" db {Database}")} would remove {Keys} key{(Keys == 1 ? "" : "s")}";
+    }
+
+    /// <summary>Counts the keys a flush would remove; changes nothing.</summary>
+    public async Task<FlushPlan> PlanFlushAsync(RedisConnectionRequest request, int? database, bool allDatabases, bool async, CancellationToken cancellationToken)
+    {
+        var settings = await ResolveAsync(request, cancellationToken).ConfigureAwait(false);
+        var ep = PrimaryEndpoint(settings);
+        var db = allDatabases ? (int?)null : database ?? settings.Database ?? 0;
+        var conn = await OpenAsync(settings, ep, request, admin: true, cancellationToken).ConfigureAwait(false);
+        await using (conn.ConfigureAwait(false))
+        {
+            var keys = await CountKeysAsync(conn, db, cancellationToken).ConfigureAwait(false);
+            return new FlushPlan(conn.Endpoint, db, allDatabases, async, FlushCommand(allDatabases, async), keys);
+        }
+    }
+
+    /// <summary>Runs FLUSHDB (or FLUSHALL with allDatabases) and reports the key count before and after.</summary>
+    public async Task<RedisFlushResult> FlushAsync(RedisConnectionRequest request, int? database, bool allDatabases, bool async, CancellationToken cancellationToken)
+    {
+        var settings = await ResolveAsync(request, cancellationToken).ConfigureAwait(false);
+        var ep = PrimaryEndpoint(settings);
+        var db = allDatabases ? (int?)null : database ?? settings.Database ?? 0;
+        var conn = await OpenAsync(settings, ep, request, admin: true, cancellationToken).ConfigureAwait(false);
+        await using (conn.ConfigureAwait(false))
+        {
+            if (conn.Server.IsReplica)
+                throw new IncidentOpsException("RedisIsReplica", IncidentOpsErrorCategory.InvalidOperation,
+                    $"{conn.Endpoint} is a read-only replica: flush its master instead.") { TargetObject = conn.Endpoint };
+            var before = await CountKeysAsync(conn, db, cancellationToken).ConfigureAwait(false);
+            var command = FlushCommand(allDatabases, async);
+            object[] args = async ? ["ASYNC"] : [];
+            Sink.Verbose($"Sending {command}{(db is { } n ? $" to db {n}" : "")} on {conn.Endpoint} ({before} keys).");
+            if (allDatabases)
+                await conn.RunAsync(command, s => s.ExecuteAsync("FLUSHALL", args), cancellationToken).ConfigureAwait(false);
+            else
+                await conn.RunAsync(command, s => s.ExecuteAsync(db, "FLUSHDB", args, CommandFlags.None), cancellationToken).ConfigureAwait(false);
+            var after = await CountKeysAsync(conn, db, cancellationToken).ConfigureAwait(false);
+            return new RedisFlushResult { Endpoint = conn.Endpoint, Database = db, AllDatabases = allDatabases, Async = async, Command = command, KeysBefore = before, KeysAfter = after };
+        }
+    }
+
+    private static string FlushCommand(bool all, bool async) => (all ? "FLUSHALL" : "FLUSHDB") + (async ? " ASYNC" : "");
+
+    private static (string Host, int Port) PrimaryEndpoint(RedisConnectionSettings settings)
+    {
+        if (settings.Endpoints.Count != 1)
+            throw new IncidentOpsException("RedisEndpointAmbiguous", IncidentOpsErrorCategory.InvalidArgument,
+                $"The connection string names {settings.Endpoints.Count} endpoints; a flush goes to exactly one. Pass -ConnectionString with the master's host:port only.");
+        return settings.Endpoints[0];
+    }
+
+    private static async Task<long> CountKeysAsync(RedisEndpointConnection conn, int? db, CancellationToken ct)
+    {
+        if (db is { } n) return await conn.RunAsync($"DBSIZE (db {n})", s => s.DatabaseSizeAsync(n), ct).ConfigureAwait(false);
+        var info = ParseInfo(await conn.InfoRawAsync("keyspace", ct).ConfigureAwait(false));
+        return BuildSection(conn.Endpoint, RedisInfoSection.Keyspace, info).OfType<RedisKeyspaceInfo>().Sum(k => k.Keys);
+    }
+}

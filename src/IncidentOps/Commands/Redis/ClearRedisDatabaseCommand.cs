@@ -1,0 +1,70 @@
+using System.Management.Automation;
+using IncidentOps.Redis;
+
+namespace IncidentOps.Commands;
+
+/// <summary>Removes every key of a Redis database (FLUSHDB), after confirmation.</summary>
+/// <remarks>
+/// The "FLUSHDB if corrupted" step of the runbooks, guarded. It first counts the keys that would go
+/// (DBSIZE), then asks for confirmation (ConfirmImpact High) showing the exact command, the endpoint,
+/// the database and the key count; -WhatIf shows the same and changes nothing. -Async sends FLUSHDB
+/// ASYNC. FLUSHALL (every database) is sent only with an explicit -AllDatabases. The result carries the
+/// key count before and after. When an incident is active (or -Incident is given) the flush, its
+/// outcome and the command are recorded on the incident's timeline. -Force skips the prompt for scripts.
+/// </remarks>
+/// <example>
+/// <code>Clear-RedisDatabase -ConnectionString $env:REDIS_URL -Database 2 -WhatIf</code>
+/// <para>Shows how many keys FLUSHDB would remove from database 2, without removing anything.</para>
+/// </example>
+/// <example>
+/// <code>Clear-RedisDatabase -Service production/portfolio -Database 0 -Async -Force</code>
+/// <para>Flushes database 0 of the service's Redis in the background, without a prompt, and records it on the active incident.</para>
+/// </example>
+[Cmdlet(VerbsCommon.Clear, "RedisDatabase", DefaultParameterSetName = ConnectionSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
+[OutputType(typeof(RedisFlushResult))]
+public sealed class ClearRedisDatabaseCommand : RedisCmdlet
+{
+    /// <summary>Database number to flush. Defaults to the connection string's database, else 0.</summary>
+    [Parameter(Position = 0)]
+    [ValidateRange(0, 100000)]
+    public int? Database { get; set; }
+
+    /// <summary>Flush in the background on the server (FLUSHDB ASYNC / FLUSHALL ASYNC).</summary>
+    [Parameter]
+    public SwitchParameter Async { get; set; }
+
+    /// <summary>Flush every database (FLUSHALL). Never implied: it must be given explicitly.</summary>
+    [Parameter]
+    public SwitchParameter AllDatabases { get; set; }
+
+    /// <summary>Skip the confirmation prompt (for scripts). -WhatIf still wins.</summary>
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
+    /// <summary>Incident id (INC-20261122-001) to record the flush on. Defaults to the active incident; when no incident is active nothing is recorded.</summary>
+    [Parameter]
+    public string? Incident { get; set; }
+
+    protected override string? TimelineIncidentId => Incident;
+
+    protected override void BeginProcessing()
+    {
+        if (AllDatabases && Database is not null)
+            ThrowInputError("RedisFlushScopeConflict", $"-Database {Database} and -AllDatabases contradict each other. Pass -Database N to flush one database, or -AllDatabases alone for FLUSHALL.", Database);
+        base.BeginProcessing();
+    }
+
+    protected override void ProcessRecord()
+    {
+        foreach (var request in Requests())
+        {
+            if (!TryInvoke(ct => Engine.Redis.PlanFlushAsync(request, Database, AllDatabases, Async, ct), out var plan, request.ToString())) continue;
+            var target = plan.AllDatabases ? $"Redis {plan.Endpoint} (all databases)" : $"Redis {plan.Endpoint} db {plan.Database}";
+            var detail = $"{plan.Command} ({plan.Describe()})";
+            if (TryChange(target, plan.AllDatabases ? "Flush all databases" : "Flush database", detail,
+                    ct => Engine.Redis.FlushAsync(request, plan.Database, plan.AllDatabases, Async, ct),
+                    r => $"{r.Command}: {r.KeysBefore} keys before, {r.KeysAfter} after", out var result))
+                WriteObject(result);
+        }
+    }
+}

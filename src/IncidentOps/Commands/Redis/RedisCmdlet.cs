@@ -1,0 +1,54 @@
+using System.Management.Automation;
+using IncidentOps.Redis;
+
+namespace IncidentOps.Commands;
+
+/// <summary>
+/// Shared connection parameters of the Redis cmdlets: -ConnectionString (StackExchange.Redis form or a
+/// redis:// / rediss:// URL), or -Service / a piped service from the configuration, plus -Credential and
+/// -TimeoutSec. With none of them, $env:REDIS_URL is used, as in the seeds.
+/// </summary>
+public abstract class RedisCmdlet : ConfiguredCmdlet
+{
+    protected const string ConnectionSet = "ConnectionString";
+    protected const string ServiceSet = "Service";
+
+    /// <summary>The Redis to use: host:port[,password=...][,ssl=true] (StackExchange.Redis form) or redis://user:password@host:port/db (rediss:// for TLS). Percent-encode special characters of a password in a URL. Defaults to $env:REDIS_URL.</summary>
+    [Parameter(ParameterSetName = ConnectionSet)]
+    [Alias("Url")]
+    public string? ConnectionString { get; set; }
+
+    /// <summary>Configured service(s) whose redis setting to use ("environment/service" or the name alone). Binds from Get-IncidentOpsService output.</summary>
+    [Parameter(ParameterSetName = ServiceSet, Mandatory = true, ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(ServiceNameCompleter))]
+    public string[] Service { get; set; } = [];
+
+    /// <summary>Environment of the services named by -Service. Binds from Get-IncidentOpsService output.</summary>
+    [Parameter(ParameterSetName = ServiceSet, ValueFromPipelineByPropertyName = true)]
+    public string? Environment { get; set; }
+
+    /// <summary>User name (ACL user; leave empty for the default user) and password. Overrides the credentials in the connection string.</summary>
+    [Parameter]
+    [Credential]
+    public PSCredential? Credential { get; set; }
+
+    /// <summary>Seconds to wait for the connection and for each command before giving up. Default 5.</summary>
+    [Parameter]
+    [ValidateRange(1, 3600)]
+    public int TimeoutSec { get; set; } = 5;
+
+    /// <summary>One request per target: the connection string, or each resolved service.</summary>
+    protected IEnumerable<RedisConnectionRequest> Requests()
+    {
+        var credential = Credential is null || ReferenceEquals(Credential, PSCredential.Empty) ? null : Credential.GetNetworkCredential();
+        if (credential is not null) SecretRedactor.Register(credential.Password);
+        var timeout = TimeSpan.FromSeconds(TimeoutSec);
+        if (ParameterSetName == ServiceSet)
+        {
+            foreach (var target in ResolveServices(Environment, Service))
+                yield return new RedisConnectionRequest { Service = target, Credential = credential, Timeout = timeout };
+            yield break;
+        }
+        yield return new RedisConnectionRequest { ConnectionString = ConnectionString, Credential = credential, Timeout = timeout };
+    }
+}
