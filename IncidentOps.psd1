@@ -12,12 +12,22 @@
     RequiredAssemblies   = @('IncidentOps.Models.dll')
     FormatsToProcess     = @(
         'IncidentOps.Config.format.ps1xml'
+        'IncidentOps.Platforms.format.ps1xml'
     )
     CmdletsToExport      = @(
         # Config
         'Get-IncidentOpsConfig'
         'Get-IncidentOpsService'
         'Test-IncidentOpsConfig'
+        # Platforms
+        'Get-AppStatus'
+        'Get-AppDeployment'
+        'Get-AppLog'
+        'Restart-App'
+        'Set-AppScale'
+        'Get-AppSetting'
+        'Set-AppSetting'
+        'Invoke-Rollback'
     )
     AliasesToExport      = @()
     FunctionsToExport    = @()
