@@ -201,7 +201,9 @@ public sealed partial class SystemdAdapter(AppTarget target, ProcessRunner runne
     private static string Bytes(JsonElement array)
     {
         var bytes = array.EnumerateArray().Select(x => x.TryGetByte(out var b) ? b : (byte)'?').ToArray();
-        return new UTF8Encoding(false, false).GetString(bytes);
+        // journald sends a byte array exactly when the value is not valid UTF-8; Latin-1 shows every byte.
+        try { return new UTF8Encoding(false, true).GetString(bytes); }
+        catch (DecoderFallbackException) { return Encoding.Latin1.GetString(bytes); }
     }
 
     // ---------------------------------------------------------------- changes

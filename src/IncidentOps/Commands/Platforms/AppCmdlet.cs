@@ -99,7 +99,7 @@ public abstract class AppCmdlet : IncidentActionCmdlet
         if (Platform != PlatformKind.None)
             targets.Add(new AppTarget
             {
-                Platform = Platform, Service = Service?.FirstOrDefault(), Environment = Environment, App = App, AppId = ResolveRef(AppId),
+                Platform = Platform, Service = Label(Service?.FirstOrDefault()), Environment = Environment, App = App, AppId = ResolveRef(AppId),
                 Component = Component, Deployment = Deployment, Namespace = Namespace, Context = Context, Unit = Unit,
                 ComputerName = ComputerName, ReleasesPath = ReleasesPath is null ? null : ResolvePath(ReleasesPath),
             });
@@ -137,6 +137,9 @@ public abstract class AppCmdlet : IncidentActionCmdlet
         };
         return Engine.Platforms.Open(t, paths, Config.Tools, Timeout);
     }
+
+    private string? Label(string? service) =>
+        service is null || service.Contains('/') || Environment is null ? service : $"{Environment}/{service}";
 
     private string? Resolve(string? path) => path is null ? null : ResolvePath(path);
 
