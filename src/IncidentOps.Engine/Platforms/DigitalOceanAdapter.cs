@@ -12,7 +12,7 @@ namespace IncidentOps.Engine.Platforms;
 /// DigitalOcean App Platform through doctl -o json (phases ACTIVE, SUPERSEDED, ERROR, CANCELED ...). doctl has
 /// no rollback command, so rollback uses the API: POST /v2/apps/{id}/rollback/validate, then /rollback.
 /// </summary>
-public sealed class DigitalOceanAdapter(AppTarget target, ProcessRunner runner, TimeSpan timeout, IOperationSink sink, Uri api)
+public sealed class DigitalOceanAdapter(AppTarget target, ProcessRunner runner, TimeSpan timeout, IOperationSink sink, Uri api, string? token = null)
     : PlatformAdapterBase(target, runner, timeout, sink), IPlatformAdapter
 {
     private string Id => Target.AppId!;
@@ -179,7 +179,7 @@ public sealed class DigitalOceanAdapter(AppTarget target, ProcessRunner runner, 
         return Rollback(plan, async c =>
         {
             using var http = new HttpClient { BaseAddress = api, Timeout = Timeout };
-            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", await TokenAsync(c).ConfigureAwait(false));
+            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token ?? await TokenAsync(c).ConfigureAwait(false));
             var v = await PostAsync(http, $"v2/apps/{Id}/rollback/validate", body, c).ConfigureAwait(false);
             if (Path(v, "valid") is not { ValueKind: JsonValueKind.True })
                 throw new IncidentOpsException("RollbackInvalid", IncidentOpsErrorCategory.InvalidOperation,

@@ -172,3 +172,17 @@ public class FlyCmdletTests(ModuleFixture fx) : IClassFixture<ModuleFixture>
         Assert.Equal("staging/api", s.Service);
     }
 }
+
+public class PlatformStopTests(ModuleFixture fx) : IClassFixture<ModuleFixture>
+{
+    [Fact]
+    public void CtrlC_stops_at_once_and_kills_the_cli()
+    {
+        var cli = new FakeCli();
+        var path = cli.Tool("kubectl", new FakeCli.Reply("get", Sleep: true));
+        var (_, result) = fx.Session.RunAndStop($"Get-AppStatus -Platform Kubernetes -Deployment api -KubectlPath '{path}' -TimeoutSec 300", TimeSpan.FromSeconds(2));
+        Assert.True(result.Stopped || result.Errors.Count == 0);
+        Assert.True(ProcessRunnerTests.Gone(cli.Pid("kubectl.pid")), "kubectl still running after Ctrl+C");
+        Assert.True(ProcessRunnerTests.Gone(cli.Pid("kubectl.child")), "kubectl's child still running after Ctrl+C");
+    }
+}
