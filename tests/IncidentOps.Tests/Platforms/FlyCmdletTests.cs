@@ -186,3 +186,31 @@ public class PlatformStopTests(ModuleFixture fx) : IClassFixture<ModuleFixture>
         Assert.True(ProcessRunnerTests.Gone(cli.Pid("kubectl.child")), "kubectl's child still running after Ctrl+C");
     }
 }
+
+public class PlatformTimelineTests(ModuleFixture fx) : IClassFixture<ModuleFixture>
+{
+    [Fact]
+    public async Task State_changes_are_recorded_on_the_active_incident_with_the_command_line_and_no_secret()
+    {
+        var dir = Paths.TempDir();
+        var store = new IncidentOps.Engine.Incidents.FileIncidentStore(dir);
+        var incident = await store.CreateAsync(id => new IncidentOps.Incidents.Incident { Id = id, Title = "bad deploy", Severity = "P0" }, CancellationToken.None);
+        await store.SetActiveIdAsync(incident.Id, CancellationToken.None);
+        var config = Path.Combine(dir, "incidentops.yml");
+        File.WriteAllText(config, $"store: {{ path: {dir} }}\n");
+        var cli = new FakeCli();
+        var path = cli.Tool("flyctl", new FakeCli.Reply("apps restart", Text: "ok\n"), new FakeCli.Reply("secrets import", Text: "ok\n"));
+        const string canary = "canary-timeline-8812";
+        fx.Run($"Restart-App -Platform Fly -App api1 -FlyctlPath '{path}' -ConfigPath '{config}' -Force").AssertNoErrors();
+        fx.Run($"Set-AppSetting -Platform Fly -App api1 -FlyctlPath '{path}' -ConfigPath '{config}' -Setting @{{ TOKEN_X = '{canary}' }} -Force").AssertNoErrors();
+        var timeline = await store.ReadTimelineAsync(incident.Id, CancellationToken.None);
+        var restart = Assert.Single(timeline, e => e.Action == "Restart");
+        Assert.Equal(IncidentOps.Incidents.TimelineOutcome.Succeeded, restart.Outcome);
+        Assert.Contains("flyctl apps restart api1", restart.Result);
+        var set = Assert.Single(timeline, e => e.Action == "Set setting");
+        Assert.Contains("flyctl secrets import -a api1", set.Result);
+        var stored = string.Concat(Directory.GetFiles(dir, "*", SearchOption.AllDirectories).Where(f => !f.EndsWith(".yml", StringComparison.Ordinal)).Select(File.ReadAllText));
+        Assert.Contains("flyctl apps restart api1", stored);
+        Assert.DoesNotContain(canary, stored);
+    }
+}

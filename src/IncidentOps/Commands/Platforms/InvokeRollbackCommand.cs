@@ -48,7 +48,7 @@ public sealed class InvokeRollbackCommand : AppCmdlet
             if (IsWhatIf) foreach (var w in plan.Warnings) WriteWarning(w);
             if (TryChange(target.ToString(), "Rollback", detail,
                     ct => Engine.Platforms.RollbackAsync(adapter, prepared, VerifyHealth, Timeout, ct),
-                    r => $"{r.From} -> {r.To} {(r.Succeeded ? "succeeded" : "failed")}{(r.HealthyAfter is null ? "" : r.HealthyAfter.Value ? ", healthy" : ", NOT healthy")} in {r.Duration.TotalSeconds:0.#} s",
+                    r => $"{r.From} -> {r.To} {(r.Succeeded ? "succeeded" : "failed")}{(r.HealthyAfter is null ? "" : r.HealthyAfter.Value ? ", healthy" : ", NOT healthy")} in {r.Duration.TotalSeconds:0.#} s: {string.Join("; ", r.Steps)}",
                     out var result, r => r.Succeeded))
                 WriteObject(result);
         }

@@ -41,7 +41,7 @@ public sealed class SetAppScaleCommand : AppCmdlet
             catch (IncidentOpsException ex) { WriteError(ToErrorRecord(ex, target.ToString())); continue; }
             if (TryChange(target.ToString(), "Scale", string.Join("; ", change.Commands),
                     ct => Engine.Platforms.RunChangeAsync(adapter, "Scale", change, false, Timeout, ct),
-                    _ => $"scaled{(Count is null ? "" : " to " + Count)}{(Size is null ? "" : " size " + Size)}", out var result))
+                    r => $"scaled{(Count is null ? "" : " to " + Count)}{(Size is null ? "" : " size " + Size)}: {string.Join("; ", r.Commands)}", out var result))
                 WriteObject(result);
         }
     }

@@ -55,7 +55,7 @@ public sealed class SetAppSettingCommand : AppCmdlet
             catch (IncidentOpsException ex) { WriteError(ToErrorRecord(ex, target.ToString())); continue; }
             if (TryChange(target.ToString(), "Set setting", string.Join("; ", change.Commands),
                     ct => Engine.Platforms.RunChangeAsync(adapter, "Set setting", change, false, Timeout, ct),
-                    _ => $"set {string.Join(", ", values.Keys)}", out var result))
+                    r => $"set {string.Join(", ", values.Keys)}: {string.Join("; ", r.Commands)}", out var result))
                 WriteObject(result);
         }
     }
