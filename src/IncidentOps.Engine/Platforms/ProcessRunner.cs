@@ -78,7 +78,7 @@ public sealed class ProcessRunner(IOperationSink sink, ToolResolver? resolver = 
         }
         catch (OperationCanceledException)
         {
-            Kill(process);
+            await KillAsync(process).ConfigureAwait(false);
             if (cancellationToken.IsCancellationRequested) throw new OperationCanceledException("Stopped by the user; the process tree was killed.", cancellationToken);
             throw new IncidentOpsException("PlatformCommandTimedOut", IncidentOpsErrorCategory.OperationTimeout,
                 $"{command.Tool} did not finish within {timeout.TotalSeconds:0.#} s and was killed (with its child processes): {command.CommandLine}. Raise -TimeoutSec if the platform is known to be slow.")
@@ -101,13 +101,16 @@ public sealed class ProcessRunner(IOperationSink sink, ToolResolver? resolver = 
         return text.Length > 4000 ? text[..4000] + " ..." : text;
     }
 
-    private static void Kill(Process process)
+    private static async Task KillAsync(Process process)
     {
         try { process.Kill(entireProcessTree: true); }
         catch (InvalidOperationException) { /* already exited */ }
         catch (Win32Exception) { /* exited while we were killing it */ }
         // Reap it so no zombie is left; the kill makes this quick, the bound keeps us from hanging.
-        try { process.WaitForExit(5000); } catch (InvalidOperationException) { /* never started */ }
+        using var reap = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        try { await process.WaitForExitAsync(reap.Token).ConfigureAwait(false); }
+        catch (OperationCanceledException) { /* it did not die in 5 s; the error below still reports the kill */ }
+        catch (InvalidOperationException) { /* never started */ }
     }
 
     internal static IncidentOpsException NotFound(string tool, string fileName, Exception? inner)

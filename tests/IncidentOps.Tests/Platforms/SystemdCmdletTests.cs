@@ -97,3 +97,22 @@ public class SystemdCmdletTests(ModuleFixture fx) : IClassFixture<ModuleFixture>
         Assert.Equal(["systemctl restart fastapi"], cli.Calls);
     }
 }
+
+public class SystemdVerifyHealthTests(ModuleFixture fx) : IClassFixture<ModuleFixture>
+{
+    [Fact]
+    public void InvokeRollback_VerifyHealth_polls_the_unit_until_it_is_healthy()
+    {
+        var root = Paths.TempDir("releases");
+        Directory.CreateDirectory(Path.Combine(root, "r1"));
+        Directory.CreateDirectory(Path.Combine(root, "r2"));
+        File.CreateSymbolicLink(Path.Combine(root, "current"), Path.Combine(root, "r2"));
+        var cli = new FakeCli();
+        var path = cli.Tool("systemctl", new FakeCli.Reply("restart fastapi", Text: ""),
+            new FakeCli.Reply("show fastapi --timestamp=unix", Text: "ActiveState=active\nSubState=running\nMainPID=4242\nNRestarts=0\nActiveEnterTimestamp=@1795424400\n"));
+        var r = fx.Run($"Invoke-Rollback -Platform Systemd -Unit fastapi -ReleasesPath '{root}' -SystemctlPath '{path}' -VerifyHealth -Force").AssertNoErrors().Single<RollbackResult>();
+        Assert.Equal(("r2", "r1", true, true), (r.From, r.To, r.HealthyAfter, r.Succeeded));
+        Assert.Equal(["systemctl restart fastapi", "systemctl show fastapi --timestamp=unix --no-pager"], cli.Calls);
+        Assert.Equal("verified: healthy", r.Steps[^1]);
+    }
+}
