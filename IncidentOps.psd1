@@ -16,6 +16,7 @@
         'IncidentOps.Health.format.ps1xml'
         'IncidentOps.Postgres.format.ps1xml'
         'IncidentOps.Redis.format.ps1xml'
+        'IncidentOps.Platforms.format.ps1xml'
     )
     CmdletsToExport      = @(
         # Config
@@ -58,6 +59,15 @@
         'Get-RedisInfo'
         'Get-RedisSlowLog'
         'Test-RedisConnection'
+        # Platforms
+        'Get-AppStatus'
+        'Get-AppDeployment'
+        'Get-AppLog'
+        'Restart-App'
+        'Set-AppScale'
+        'Get-AppSetting'
+        'Set-AppSetting'
+        'Invoke-Rollback'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -1,0 +1,23 @@
+#Requires -Version 7.4
+# Seed 002 P0 "recent deployment failure" on DigitalOcean App Platform: status, deployments, logs, roll back, verify.
+param([string] $AppId = $env:DO_PRODUCTION_APP_ID, [switch] $Execute)
+
+Import-Module (Join-Path $PSScriptRoot '../out/IncidentOps') -ErrorAction Stop
+$target = @{ Platform = 'DigitalOcean'; AppId = $AppId }
+
+# 1. doctl apps get
+Get-AppStatus @target
+
+# 2. doctl apps list-deployments: ERROR deployments never become current; the last good one is marked.
+Get-AppDeployment @target -First 5
+
+# 3. doctl apps logs --type build / run
+Get-AppLog @target -Type build -Component portfolio-web -Tail 100
+Get-AppLog @target -Type run -Tail 200 -Pattern 'error|redis'
+
+# 4. Roll back through the App Platform rollback API (validated first), or rebuild.
+if ($Execute) { Invoke-Rollback @target -VerifyHealth -Force } else { Invoke-Rollback @target -WhatIf }
+Restart-App @target -WhatIf       # doctl apps create-deployment --force-rebuild
+
+# 5. Verify.
+Get-AppStatus @target

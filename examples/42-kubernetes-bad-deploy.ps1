@@ -1,0 +1,28 @@
+#Requires -Version 7.4
+# Seed 003 P0 "recent deployment failure" on Kubernetes: status, rollout history, logs, undo, verify.
+param([string] $Context = 'production', [string] $Namespace = 'akaind-platform', [string] $Deployment = 'marketing', [switch] $Execute)
+
+Import-Module (Join-Path $PSScriptRoot '../out/IncidentOps') -ErrorAction Stop
+$target = @{ Platform = 'Kubernetes'; Context = $Context; Namespace = $Namespace; Deployment = $Deployment }
+
+# 1. kubectl get deployment / get pods: CrashLoopBackOff and OOMKilled show on the instances.
+$status = Get-AppStatus @target
+$status
+$status.Instances | Where-Object { -not $_.Ready }
+
+# 2. kubectl rollout history
+Get-AppDeployment @target
+
+# 3. kubectl logs deployment/marketing --tail=200 | grep -i error
+Get-AppLog @target -Tail 200 -Pattern 'error'
+
+# 4. kubectl rollout undo + rollout status
+if ($Execute) { Invoke-Rollback @target -VerifyHealth -TimeoutSec 300 -Force } else { Invoke-Rollback @target -WhatIf }
+
+# Mitigations from the seed.
+Set-AppSetting @target -Setting @{ PAYMENT_PROVIDER = 'backup' } -WhatIf
+Set-AppScale @target -Count 5 -WhatIf
+Restart-App @target -WhatIf
+
+# 5. Verify.
+Get-AppStatus @target

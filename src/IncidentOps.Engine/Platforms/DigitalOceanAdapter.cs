@@ -1,0 +1,228 @@
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using IncidentOps.Config;
+using IncidentOps.Platforms;
+
+namespace IncidentOps.Engine.Platforms;
+
+/// <summary>
+/// DigitalOcean App Platform through doctl -o json (phases ACTIVE, SUPERSEDED, ERROR, CANCELED ...). doctl has
+/// no rollback command, so rollback uses the API: POST /v2/apps/{id}/rollback/validate, then /rollback.
+/// </summary>
+public sealed class DigitalOceanAdapter(AppTarget target, ProcessRunner runner, TimeSpan timeout, IOperationSink sink, Uri api, string? token = null)
+    : PlatformAdapterBase(target, runner, timeout, sink), IPlatformAdapter
+{
+    private string Id => Target.AppId!;
+    private static CliCommand Doctl(params string[] args) => new("doctl", "doctl", args);
+    private static readonly string[] GoodPhases = ["ACTIVE", "SUPERSEDED"];
+
+    private async Task<JsonElement> GetAppAsync(CancellationToken ct)
+    {
+        var cmd = Doctl("apps", "get", Id, "-o", "json");
+        var root = await RunJsonAsync(cmd, ct).ConfigureAwait(false);
+        if (root.ValueKind == JsonValueKind.Array) root = root.EnumerateArray().FirstOrDefault();
+        if (root.ValueKind != JsonValueKind.Object) throw Invalid(cmd, "[0]", "is missing");
+        return root;
+    }
+
+    private static IEnumerable<JsonElement> Components(JsonElement spec) =>
+        new[] { "services", "workers", "jobs", "static_sites" }.SelectMany(k => Arr(spec, k));
+
+    public async Task<AppStatus> GetStatusAsync(CancellationToken ct)
+    {
+        var app = await GetAppAsync(ct).ConfigureAwait(false);
+        var activePhase = Str(app, "active_deployment", "phase");
+        var pendingPhase = Str(app, "in_progress_deployment", "phase");
+        var components = Components(Path(app, "spec") ?? app).Where(c => Target.Component is null || Str(c, "name") == Target.Component).ToList();
+        var desired = components.Sum(c => Path(c, "instance_count") is null ? 1 : Int(c, "instance_count"));
+        AppState state; string? why = null;
+        if (activePhase is null) { state = AppState.Down; why = "no active deployment"; }
+        else if (activePhase != "ACTIVE") { state = AppState.Degraded; why = $"active deployment is {activePhase}"; }
+        else if (pendingPhase is "ERROR" or "CANCELED") { state = AppState.Degraded; why = $"latest deployment {pendingPhase}"; }
+        else state = AppState.Healthy;
+        if (pendingPhase is not null && why is null && state == AppState.Healthy) why = $"deployment in progress ({pendingPhase})";
+        return new AppStatus
+        {
+            Platform = PlatformKind.DigitalOcean, Name = Str(app, "spec", "name") ?? Id, Service = Target.Service, AppId = Id,
+            State = state, Reason = why, DesiredInstances = desired, ReadyInstances = state == AppState.Down ? 0 : desired,
+            Version = Str(app, "active_deployment", "id"),
+            Image = Arr(app, "active_deployment", "services").Select(s => Str(s, "source_commit_hash")).FirstOrDefault(h => h is not null),
+            LastDeployedAt = Time(app, "last_deployment_active_at") ?? Time(app, "active_deployment", "updated_at"),
+            Instances = components.Select(c => new AppInstance
+            {
+                Id = Str(c, "name") ?? "?", State = activePhase, Region = Str(app, "region", "slug"), Ready = state != AppState.Down,
+                Version = Str(c, "instance_size_slug"),
+            }).ToList(),
+        };
+    }
+
+    public async Task<IReadOnlyList<AppDeployment>> GetDeploymentsAsync(CancellationToken ct)
+    {
+        var cmd = Doctl("apps", "list-deployments", Id, "-o", "json");
+        var root = RequireArray(cmd, await RunJsonAsync(cmd, ct).ConfigureAwait(false), "(document)");
+        var list = root.EnumerateArray().Select(d =>
+        {
+            var phase = RequireStr(cmd, d, "[].phase", "phase");
+            return new AppDeployment
+            {
+                Platform = PlatformKind.DigitalOcean, Name = Id, Version = RequireStr(cmd, d, "[].id", "id"), Status = phase,
+                Succeeded = GoodPhases.Contains(phase), CreatedAt = Time(d, "created_at"),
+                Image = Arr(d, "services").Select(s => Str(s, "source_commit_hash")).FirstOrDefault(h => h is not null),
+                Cause = Str(d, "cause"), IsCurrent = phase == "ACTIVE",
+            };
+        }).OrderByDescending(d => d.CreatedAt).ToList();
+        return MarkLastGood(list);
+    }
+
+    public async Task<IReadOnlyList<AppLogEntry>> GetLogsAsync(LogQuery q, CancellationToken ct)
+    {
+        var args = new List<string> { "apps", "logs", Id };
+        var component = q.Component ?? Target.Component;
+        if (component is not null) args.Add(component);
+        args.AddRange(["--type", (q.Type ?? "run").ToLowerInvariant(), "--tail", q.Tail.ToString(CultureInfo.InvariantCulture)]);
+        var text = await RunTextAsync(Doctl([.. args]), ct).ConfigureAwait(false);
+        var entries = new List<AppLogEntry>();
+        foreach (var raw in text.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            // "<component> <RFC3339 timestamp> <message>"
+            var line = raw.TrimEnd('\r');
+            var parts = line.Split(' ', 3);
+            if (parts.Length >= 2 && DateTimeOffset.TryParse(parts[1], CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var ts))
+                entries.Add(new AppLogEntry { Platform = PlatformKind.DigitalOcean, Name = Id, Instance = parts[0], Timestamp = ts, Message = parts.Length > 2 ? parts[2] : "", Level = LogLevels.Guess(line) });
+            else
+                entries.Add(new AppLogEntry { Platform = PlatformKind.DigitalOcean, Name = Id, Instance = component, Message = line, Level = LogLevels.Guess(line) });
+        }
+        return Filter(entries, q);
+    }
+
+    public async Task<IReadOnlyList<AppSetting>> GetSettingsAsync(CancellationToken ct)
+    {
+        var app = await GetAppAsync(ct).ConfigureAwait(false);
+        var spec = Path(app, "spec") ?? app;
+        var result = new List<AppSetting>();
+        void Add(IEnumerable<JsonElement> envs, string? component)
+        {
+            foreach (var e in envs)
+            {
+                var secret = Str(e, "type") == "SECRET";
+                result.Add(new AppSetting { Platform = PlatformKind.DigitalOcean, Name = component is null ? Id : $"{Id}/{component}", Key = Str(e, "key") ?? "?", IsSecret = secret, Value = secret ? null : Str(e, "value") });
+            }
+        }
+        Add(Arr(spec, "envs"), null);
+        foreach (var c in Components(spec).Where(c => Target.Component is null || Str(c, "name") == Target.Component)) Add(Arr(c, "envs"), Str(c, "name"));
+        return result;
+    }
+
+    public PlannedChange PlanRestart(string? instance, bool wait) =>
+        Change(wait ? Doctl("apps", "create-deployment", Id, "--force-rebuild", "--wait", "-o", "json") : Doctl("apps", "create-deployment", Id, "--force-rebuild", "-o", "json"));
+
+    /// <summary>instance_count and instance_size_slug live in the app spec: read it, change it, send it back (doctl apps update --spec -).</summary>
+    public PlannedChange PlanScale(int? count, string? size)
+    {
+        var get = Doctl("apps", "spec", "get", Id, "--format", "json");
+        var edit = string.Join(", ", new[] { count is null ? null : $"instance_count={count}", size is null ? null : $"instance_size_slug={size}" }.Where(x => x is not null));
+        var update = new CliCommand("doctl", "doctl", ["apps", "update", Id, "--spec", "-", "-o", "json"], "", $"spec with {edit} on {Target.Component ?? "every service"}");
+        return new PlannedChange([get.CommandLine, update.CommandLine], async ct =>
+        {
+            var spec = JsonNode.Parse(await RunTextAsync(get, ct).ConfigureAwait(false)) as JsonObject ?? throw Invalid(get, "(document)", "is not an object");
+            var touched = 0;
+            foreach (var key in new[] { "services", "workers" })
+                if (spec[key] is JsonArray arr)
+                    foreach (var c in arr.OfType<JsonObject>().Where(c => Target.Component is null || (string?)c["name"] == Target.Component))
+                    {
+                        if (count is not null) c["instance_count"] = count;
+                        if (size is not null) c["instance_size_slug"] = size;
+                        touched++;
+                    }
+            if (touched == 0) throw new IncidentOpsException("ComponentNotFound", IncidentOpsErrorCategory.ObjectNotFound, $"App {Id} has no service or worker '{Target.Component}'.");
+            var result = await RunAsync(update with { StandardInput = spec.ToJsonString() }, ct).ConfigureAwait(false);
+            return $"updated {touched} component(s): {edit}";
+        });
+    }
+
+    public PlannedChange PlanSetSettings(IReadOnlyDictionary<string, string> values, bool secret)
+    {
+        foreach (var v in values.Values) if (secret) SecretRedactor.Register(v);
+        var get = Doctl("apps", "spec", "get", Id, "--format", "json");
+        var shown = string.Join(" ", values.Select(kv => $"{kv.Key}={(secret ? SecretRedactor.Mask : kv.Value)}"));
+        var update = new CliCommand("doctl", "doctl", ["apps", "update", Id, "--spec", "-", "-o", "json"], "", $"spec with envs {shown}");
+        return new PlannedChange([get.CommandLine, update.CommandLine], async ct =>
+        {
+            var spec = JsonNode.Parse(await RunTextAsync(get, ct).ConfigureAwait(false)) as JsonObject ?? throw Invalid(get, "(document)", "is not an object");
+            var envs = spec["envs"] as JsonArray ?? [];
+            spec["envs"] = envs;
+            foreach (var (k, v) in values)
+            {
+                var existing = envs.OfType<JsonObject>().FirstOrDefault(e => (string?)e["key"] == k);
+                if (existing is null) envs.Add(existing = new JsonObject { ["key"] = k });
+                existing["value"] = v;
+                existing["type"] = secret ? "SECRET" : "GENERAL";
+                existing["scope"] ??= "RUN_AND_BUILD_TIME";
+            }
+            await RunAsync(update with { StandardInput = spec.ToJsonString() }, ct).ConfigureAwait(false);
+            return $"set {string.Join(", ", values.Keys)}";
+        });
+    }
+
+    public async Task<PreparedRollback> PrepareRollbackAsync(string? toVersion, CancellationToken ct)
+    {
+        var history = await GetDeploymentsAsync(ct).ConfigureAwait(false);
+        var to = ChooseTarget(history, toVersion, out var from);
+        var body = $"{{\"deployment_id\":\"{to.Version}\",\"skip_pin\":false}}";
+        var validate = $"POST {new Uri(api, $"v2/apps/{Id}/rollback/validate")} {body}";
+        var rollback = $"POST {new Uri(api, $"v2/apps/{Id}/rollback")} {body}";
+        const string warning = "DigitalOcean pins the app to the rolled-back deployment: commit it (POST /v2/apps/{id}/rollback/commit) to keep it, or revert (POST /v2/apps/{id}/rollback/revert). Database changes are not undone.";
+        var plan = new RollbackPlan { Target = Target, From = from?.Version, To = to.Version, ToImage = to.Image, Commands = [validate, rollback], Warnings = [warning] };
+        return Rollback(plan, async c =>
+        {
+            using var http = new HttpClient { BaseAddress = api, Timeout = Timeout };
+            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token ?? await TokenAsync(c).ConfigureAwait(false));
+            var v = await PostAsync(http, $"v2/apps/{Id}/rollback/validate", body, c).ConfigureAwait(false);
+            if (Path(v, "valid") is not { ValueKind: JsonValueKind.True })
+                throw new IncidentOpsException("RollbackInvalid", IncidentOpsErrorCategory.InvalidOperation,
+                    $"DigitalOcean refused a rollback of app {Id} to deployment {to.Version}: {Str(v, "error", "message") ?? v.GetRawText()}");
+            foreach (var w in Arr(v, "warnings")) Sink.Warning($"DigitalOcean: {Str(w, "message") ?? w.GetRawText()}");
+            var r = await PostAsync(http, $"v2/apps/{Id}/rollback", body, c).ConfigureAwait(false);
+            Sink.Warning(warning);
+            return [validate, rollback + $" -> deployment {Str(r, "deployment", "id")} {Str(r, "deployment", "phase")}"];
+        });
+    }
+
+    private static async Task<JsonElement> PostAsync(HttpClient http, string path, string body, CancellationToken ct)
+    {
+        using var content = new StringContent(body, Encoding.UTF8, "application/json");
+        using var response = await http.PostAsync(path, content, ct).ConfigureAwait(false);
+        var text = await response.Content.ReadAsStringAsync(ct).ConfigureAwait(false);
+        if (!response.IsSuccessStatusCode)
+            throw new IncidentOpsException("PlatformRequestFailed", IncidentOpsErrorCategory.InvalidResult,
+                $"POST {path} returned {(int)response.StatusCode} {response.ReasonPhrase}: {(text.Length > 2000 ? text[..2000] : text)}");
+        try { using var doc = JsonDocument.Parse(text); return doc.RootElement.Clone(); }
+        catch (JsonException) { throw new IncidentOpsException("PlatformOutputInvalid", IncidentOpsErrorCategory.InvalidResult, $"POST {path} did not return JSON."); }
+    }
+
+    /// <summary>DIGITALOCEAN_ACCESS_TOKEN, else doctl's own config file (access-token:).</summary>
+    private static async Task<string> TokenAsync(CancellationToken ct)
+    {
+        var token = System.Environment.GetEnvironmentVariable("DIGITALOCEAN_ACCESS_TOKEN");
+        if (string.IsNullOrEmpty(token))
+        {
+            var home = System.Environment.GetFolderPath(System.Environment.SpecialFolder.UserProfile);
+            var xdg = System.Environment.GetEnvironmentVariable("XDG_CONFIG_HOME") ?? System.IO.Path.Combine(home, ".config");
+            foreach (var file in new[] { System.IO.Path.Combine(xdg, "doctl", "config.yaml"), System.IO.Path.Combine(home, "Library", "Application Support", "doctl", "config.yaml") })
+            {
+                if (!File.Exists(file)) continue;
+                foreach (var line in await File.ReadAllLinesAsync(file, ct).ConfigureAwait(false))
+                    if (line.StartsWith("access-token:", StringComparison.Ordinal)) { token = line["access-token:".Length..].Trim().Trim('"', '\''); break; }
+                if (!string.IsNullOrEmpty(token)) break;
+            }
+        }
+        if (string.IsNullOrEmpty(token))
+            throw new IncidentOpsException("PlatformAuthMissing", IncidentOpsErrorCategory.AuthenticationError,
+                "No DigitalOcean token: set DIGITALOCEAN_ACCESS_TOKEN or log in with 'doctl auth init'.");
+        SecretRedactor.Register(token);
+        return token;
+    }
+}

@@ -1,0 +1,142 @@
+using System.Text.Json;
+using IncidentOps.Config;
+using IncidentOps.Platforms;
+
+namespace IncidentOps.Engine.Platforms;
+
+/// <summary>
+/// Fly.io through flyctl. status --json is PascalCase at the top with snake_case machines; releases --json
+/// carries ImageRef, which is how a rollback redeploys the previous successful image (Fly has no rollback command).
+/// </summary>
+public sealed class FlyAdapter(AppTarget target, ProcessRunner runner, TimeSpan timeout, IOperationSink sink)
+    : PlatformAdapterBase(target, runner, timeout, sink), IPlatformAdapter
+{
+    private string App => Target.App!;
+    private static CliCommand Fly(params string[] args) => new("flyctl", "flyctl", args);
+
+    public async Task<AppStatus> GetStatusAsync(CancellationToken ct)
+    {
+        var cmd = Fly("status", "-a", App, "--json");
+        var s = await RunJsonAsync(cmd, ct).ConfigureAwait(false);
+        if (s.ValueKind != JsonValueKind.Object) throw Invalid(cmd, "(document)", "is not an object");
+        var machines = Arr(s, "Machines").Where(m => Str(m, "state") is not "destroyed").ToList();
+        var instances = machines.Select(m =>
+        {
+            var exits = Arr(m, "events").Where(e => Str(e, "type") == "exit").ToList();
+            var lastExit = exits.OrderByDescending(e => Path(e, "timestamp")?.ValueKind == JsonValueKind.Number ? Path(e, "timestamp")!.Value.GetInt64() : 0).FirstOrDefault();
+            string? reason = null;
+            if (lastExit.ValueKind == JsonValueKind.Object)
+                reason = Bool(lastExit, "request", "exit_event", "oom_killed") ? "OOMKilled" : $"exit code {Int(lastExit, "request", "exit_event", "exit_code")}";
+            var checks = Arr(m, "checks").Select(c => $"{Str(c, "name")}: {Str(c, "status")}").ToArray();
+            return new AppInstance
+            {
+                Id = Str(m, "id") ?? throw Invalid(cmd, "Machines[].id", "is missing"),
+                State = Str(m, "state"), Region = Str(m, "region"), Restarts = exits.Count, LastExitReason = reason, Checks = checks,
+                Ready = Str(m, "state") == "started" && Arr(m, "checks").All(c => Str(c, "status") == "passing"),
+                Version = Str(m, "image_ref", "tag"),
+            };
+        }).ToList();
+        var ready = instances.Count(i => i.Ready);
+        var started = instances.Count(i => i.State == "started");
+        AppState state; string? why = null;
+        if (instances.Count == 0) { state = AppState.Down; why = "no machines"; }
+        else if (started == 0) { state = AppState.Down; why = instances.Select(i => i.LastExitReason).FirstOrDefault(r => r is not null) ?? "no machine started"; }
+        else if (ready < instances.Count) { state = AppState.Degraded; why = $"{ready}/{instances.Count} machines started with passing checks" + (instances.Any(i => i.LastExitReason == "OOMKilled") ? "; OOMKilled" : ""); }
+        else state = AppState.Healthy;
+        var first = machines.FirstOrDefault();
+        string? image = first.ValueKind == JsonValueKind.Object
+            ? Str(first, "config", "image") ?? $"{Str(first, "image_ref", "registry")}/{Str(first, "image_ref", "repository")}:{Str(first, "image_ref", "tag")}"
+            : null;
+        return new AppStatus
+        {
+            Platform = PlatformKind.Fly, Name = Str(s, "Name") ?? App, Service = Target.Service, App = App, State = state, Reason = why,
+            DesiredInstances = instances.Count, ReadyInstances = ready, Version = Str(s, "Version") is { } v ? "v" + v : null, Image = image,
+            LastDeployedAt = machines.Select(m => Time(m, "updated_at")).Max(), Instances = instances,
+        };
+    }
+
+    public async Task<IReadOnlyList<AppDeployment>> GetDeploymentsAsync(CancellationToken ct)
+    {
+        var cmd = Fly("releases", "-a", App, "--json", "--image");
+        var root = RequireArray(cmd, await RunJsonAsync(cmd, ct).ConfigureAwait(false), "(document)");
+        var list = root.EnumerateArray().Select(r => new AppDeployment
+        {
+            Platform = PlatformKind.Fly, Name = App,
+            Version = "v" + RequireStr(cmd, r, "[].Version", "Version"),
+            Status = Str(r, "Status"),
+            Succeeded = Str(r, "Status") is "complete" or "succeeded" or "successful",
+            CreatedAt = Time(r, "CreatedAt"),
+            Image = Str(r, "ImageRef"),
+            Cause = Str(r, "Description") ?? Str(r, "Reason"),
+        }).OrderByDescending(d => int.TryParse(d.Version[1..], out var n) ? n : 0).ToList();
+        // The current release is the newest complete one: a failed deploy leaves the previous release serving.
+        var current = list.FirstOrDefault(d => d.Succeeded) ?? list.FirstOrDefault();
+        if (current is not null) current.IsCurrent = true;
+        return MarkLastGood(list);
+    }
+
+    public async Task<IReadOnlyList<AppLogEntry>> GetLogsAsync(LogQuery q, CancellationToken ct)
+    {
+        var args = new List<string> { "logs", "-a", App, "--no-tail", "--json" };
+        if (q.Component is not null) args.AddRange(["--machine", q.Component]);
+        var cmd = Fly([.. args]);
+        var text = await RunTextAsync(cmd, ct).ConfigureAwait(false);
+        var entries = new List<AppLogEntry>();
+        foreach (var line in text.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var e = ParseJson(cmd, line);
+            entries.Add(new AppLogEntry
+            {
+                Platform = PlatformKind.Fly, Name = App, Timestamp = Time(e, "timestamp"),
+                Instance = Str(e, "instance") ?? Str(e, "meta", "instance"), Level = Str(e, "level"),
+                Message = Str(e, "message") ?? throw Invalid(cmd, "message", "is missing"),
+            });
+        }
+        return Filter(entries, q);
+    }
+
+    public async Task<IReadOnlyList<AppSetting>> GetSettingsAsync(CancellationToken ct)
+    {
+        var cmd = Fly("secrets", "list", "-a", App, "--json");
+        var root = RequireArray(cmd, await RunJsonAsync(cmd, ct).ConfigureAwait(false), "(document)");
+        return root.EnumerateArray().Select(s => new AppSetting { Platform = PlatformKind.Fly, Name = App, Key = RequireStr(cmd, s, "[].Name", "Name"), IsSecret = true }).ToList();
+    }
+
+    public PlannedChange PlanRestart(string? instance, bool wait) =>
+        instance is null ? Change(Fly("apps", "restart", App)) : Change(Fly("machine", "restart", instance, "-a", App));
+
+    public PlannedChange PlanScale(int? count, string? size)
+    {
+        var commands = new List<CliCommand>();
+        if (size is not null) commands.Add(Fly("scale", "vm", size, "-a", App));
+        if (count is not null) commands.Add(Fly("scale", "count", count.Value.ToString(System.Globalization.CultureInfo.InvariantCulture), "-a", App, "--yes"));
+        return Change([.. commands]);
+    }
+
+    /// <summary>Values go through stdin (secrets import), so they never appear in a process list.</summary>
+    public PlannedChange PlanSetSettings(IReadOnlyDictionary<string, string> values, bool secret)
+    {
+        foreach (var v in values.Values) SecretRedactor.Register(v);
+        var stdin = string.Concat(values.Select(kv => $"{kv.Key}={kv.Value}\n"));
+        var display = string.Join(" ", values.Keys.Select(k => $"{k}={SecretRedactor.Mask}"));
+        return Change(new CliCommand("flyctl", "flyctl", ["secrets", "import", "-a", App], stdin, display));
+    }
+
+    public async Task<PreparedRollback> PrepareRollbackAsync(string? toVersion, CancellationToken ct)
+    {
+        var history = await GetDeploymentsAsync(ct).ConfigureAwait(false);
+        var to = ChooseTarget(history, toVersion, out var from);
+        if (string.IsNullOrEmpty(to.Image))
+            throw new IncidentOpsException("RollbackTargetNotFound", IncidentOpsErrorCategory.ObjectNotFound,
+                $"Release {to.Version} of {App} has no ImageRef in 'flyctl releases --json --image'; pass -ToVersion with a release that has one.");
+        var deploy = Fly("deploy", "-a", App, "--image", to.Image, "--yes");
+        const string warning = "Fly has no rollback command: this redeploys the previous image. Database migrations run by the bad release are NOT undone.";
+        var plan = new RollbackPlan { Target = Target, From = from?.Version, To = to.Version, ToImage = to.Image, Commands = [deploy.CommandLine], Warnings = [warning] };
+        return Rollback(plan, async c =>
+        {
+            Sink.Warning(warning);
+            await RunAsync(deploy, c).ConfigureAwait(false);
+            return [deploy.CommandLine];
+        });
+    }
+}

@@ -1,0 +1,177 @@
+using System.Globalization;
+using System.Text.Json;
+using IncidentOps.Platforms;
+
+namespace IncidentOps.Engine.Platforms;
+
+/// <summary>Filters of Get-AppLog.</summary>
+public sealed record LogQuery(int Tail = 100, TimeSpan? Since = null, string? Pattern = null, string? Type = null, string? Component = null);
+
+/// <summary>A state change described before it runs: the exact commands (what -WhatIf prints) and how to run them.</summary>
+public sealed record PlannedChange(IReadOnlyList<string> Commands, Func<CancellationToken, Task<string>> Execute);
+
+/// <summary>A rollback whose target is chosen; Execute performs it and returns the steps taken.</summary>
+public sealed record PreparedRollback(RollbackPlan Plan, Func<CancellationToken, Task<IReadOnlyList<string>>> Execute);
+
+/// <summary>One platform behind the common vocabulary. Reads run at once; changes are planned first (for -WhatIf).</summary>
+public interface IPlatformAdapter
+{
+    AppTarget Target { get; }
+    Task<AppStatus> GetStatusAsync(CancellationToken cancellationToken);
+    Task<IReadOnlyList<AppDeployment>> GetDeploymentsAsync(CancellationToken cancellationToken);
+    Task<IReadOnlyList<AppLogEntry>> GetLogsAsync(LogQuery query, CancellationToken cancellationToken);
+    Task<IReadOnlyList<AppSetting>> GetSettingsAsync(CancellationToken cancellationToken);
+    PlannedChange PlanRestart(string? instance, bool wait);
+    PlannedChange PlanScale(int? count, string? size);
+    PlannedChange PlanSetSettings(IReadOnlyDictionary<string, string> values, bool secret);
+    Task<PreparedRollback> PrepareRollbackAsync(string? toVersion, CancellationToken cancellationToken);
+}
+
+/// <summary>What every adapter shares: the runner, the timeout, JSON parsing that names the command and field.</summary>
+public abstract class PlatformAdapterBase(AppTarget target, ProcessRunner runner, TimeSpan timeout, IOperationSink sink)
+{
+    public AppTarget Target { get; } = target;
+    protected ProcessRunner Runner { get; } = runner;
+    protected TimeSpan Timeout { get; } = timeout;
+    protected IOperationSink Sink { get; } = sink;
+
+    protected Task<ProcessResult> RunAsync(CliCommand command, CancellationToken ct) => Runner.RunAsync(command, Timeout, ct);
+
+    protected async Task<string> RunTextAsync(CliCommand command, CancellationToken ct) => (await RunAsync(command, ct).ConfigureAwait(false)).StandardOutput;
+
+    protected async Task<JsonElement> RunJsonAsync(CliCommand command, CancellationToken ct)
+    {
+        var text = await RunTextAsync(command, ct).ConfigureAwait(false);
+        return ParseJson(command, text);
+    }
+
+    protected static JsonElement ParseJson(CliCommand command, string text)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(text);
+            return doc.RootElement.Clone();
+        }
+        catch (JsonException ex)
+        {
+            throw Invalid(command, "(document)", $"not JSON ({ex.Message})");
+        }
+    }
+
+    protected static IncidentOpsException Invalid(CliCommand command, string field, string problem) =>
+        new("PlatformOutputInvalid", IncidentOpsErrorCategory.InvalidResult,
+            $"The output of '{command.CommandLine}' could not be read: field '{field}' {problem}. Check the {command.Tool} version (its JSON output may have changed).")
+        { TargetObject = command.CommandLine };
+
+    protected static PlannedChange NotSupported(string what) => throw new IncidentOpsException("PlatformOperationNotSupported", IncidentOpsErrorCategory.NotImplemented, what);
+
+    protected PlannedChange Change(params CliCommand[] commands) => new(commands.Select(c => c.CommandLine).ToList(), async ct =>
+    {
+        var output = new List<string>();
+        foreach (var c in commands) output.Add((await RunAsync(c, ct).ConfigureAwait(false)).StandardOutput.Trim());
+        return string.Join(Environment.NewLine, output.Where(o => o.Length > 0));
+    });
+
+    protected static PreparedRollback Rollback(RollbackPlan plan, Func<CancellationToken, Task<IReadOnlyList<string>>> execute) => new(plan, execute);
+
+    /// <summary>Marks the current and the last good release; the list must be newest first.</summary>
+    protected static IReadOnlyList<AppDeployment> MarkLastGood(List<AppDeployment> list)
+    {
+        var current = list.FindIndex(d => d.IsCurrent);
+        var good = list.Skip(current < 0 ? 0 : current + 1).FirstOrDefault(d => d.Succeeded);
+        if (good is not null) good.IsLastGood = true;
+        return list;
+    }
+
+    /// <summary>The release to roll back to: -ToVersion, or the newest successful one older than the current.</summary>
+    protected AppDeployment ChooseTarget(IReadOnlyList<AppDeployment> history, string? toVersion, out AppDeployment? current)
+    {
+        current = history.FirstOrDefault(d => d.IsCurrent) ?? history.FirstOrDefault();
+        if (toVersion is not null)
+        {
+            var wanted = history.FirstOrDefault(d => string.Equals(d.Version, toVersion, StringComparison.OrdinalIgnoreCase) || string.Equals(d.Version, "v" + toVersion, StringComparison.OrdinalIgnoreCase));
+            return wanted ?? throw new IncidentOpsException("RollbackTargetNotFound", IncidentOpsErrorCategory.ObjectNotFound,
+                $"{Target} has no release '{toVersion}'. Known: {string.Join(", ", history.Select(h => h.Version))}. Run Get-AppDeployment to see them.") { TargetObject = toVersion };
+        }
+        var c = current;
+        var index = c is null ? -1 : history.ToList().IndexOf(c);
+        foreach (var d in history.Skip(index + 1))
+        {
+            if (d.Succeeded) return d;
+            Sink.Verbose($"Skipping release {d.Version} ({d.Status}): it never succeeded.");
+        }
+        throw new IncidentOpsException("RollbackTargetNotFound", IncidentOpsErrorCategory.ObjectNotFound,
+            $"{Target} has no successful release older than the current one ({current?.Version ?? "none"}). Pass -ToVersion to pick one.");
+    }
+
+    // ---------------------------------------------------------------- JSON helpers (case-insensitive, tolerant)
+
+    protected static JsonElement? Prop(JsonElement e, string name)
+    {
+        if (e.ValueKind != JsonValueKind.Object) return null;
+        if (e.TryGetProperty(name, out var v)) return v;
+        foreach (var p in e.EnumerateObject())
+            if (string.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase)) return p.Value;
+        return null;
+    }
+
+    protected static JsonElement? Path(JsonElement e, params string[] names)
+    {
+        JsonElement? cur = e;
+        foreach (var n in names)
+        {
+            if (cur is null) return null;
+            cur = Prop(cur.Value, n);
+        }
+        return cur is { ValueKind: JsonValueKind.Null or JsonValueKind.Undefined } ? null : cur;
+    }
+
+    protected static string? Str(JsonElement e, params string[] path)
+    {
+        var v = Path(e, path);
+        return v?.ValueKind switch
+        {
+            JsonValueKind.String => v.Value.GetString(),
+            JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False => v.Value.GetRawText(),
+            _ => null,
+        };
+    }
+
+    protected static int Int(JsonElement e, params string[] path)
+    {
+        var v = Path(e, path);
+        if (v is { ValueKind: JsonValueKind.Number } && v.Value.TryGetInt32(out var i)) return i;
+        return v is { ValueKind: JsonValueKind.String } && int.TryParse(v.Value.GetString(), out i) ? i : 0;
+    }
+
+    protected static bool Bool(JsonElement e, params string[] path) => Path(e, path) is { ValueKind: JsonValueKind.True };
+
+    protected static IEnumerable<JsonElement> Arr(JsonElement e, params string[] path)
+    {
+        var v = path.Length == 0 ? e : Path(e, path);
+        return v is { ValueKind: JsonValueKind.Array } ? v.Value.EnumerateArray().ToList() : [];
+    }
+
+    protected static DateTimeOffset? Time(JsonElement e, params string[] path)
+    {
+        var s = Str(e, path);
+        return s is not null && DateTimeOffset.TryParse(s, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t) && t.Year > 1 ? t : null;
+    }
+
+    protected static JsonElement RequireArray(CliCommand command, JsonElement root, string field)
+    {
+        if (root.ValueKind != JsonValueKind.Array) throw Invalid(command, field, $"is {root.ValueKind}, expected an array");
+        return root;
+    }
+
+    protected static string RequireStr(CliCommand command, JsonElement e, string field, params string[] path) =>
+        Str(e, path) ?? throw Invalid(command, field, "is missing");
+
+    protected static IReadOnlyList<AppLogEntry> Filter(IEnumerable<AppLogEntry> entries, LogQuery q)
+    {
+        var list = entries.ToList();
+        if (q.Since is { } since) { var from = DateTimeOffset.UtcNow - since; list = list.Where(e => e.Timestamp is null || e.Timestamp >= from).ToList(); }
+        if (q.Tail > 0 && list.Count > q.Tail) list = list.Skip(list.Count - q.Tail).ToList();
+        return list;
+    }
+}

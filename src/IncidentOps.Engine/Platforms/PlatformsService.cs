@@ -1,0 +1,94 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+using IncidentOps.Config;
+using IncidentOps.Platforms;
+
+namespace IncidentOps.Engine.Platforms;
+
+/// <summary>The Platforms area: opens the adapter for a target and runs the runbook steps common to all platforms.</summary>
+public sealed class PlatformsService(IOperationSink sink)
+{
+    /// <summary>DigitalOcean API base address (tests point it at a loopback server).</summary>
+    public Uri DigitalOceanApi { get; set; } = new(System.Environment.GetEnvironmentVariable("DIGITALOCEAN_API_URL") ?? "https://api.digitalocean.com/");
+
+    public IPlatformAdapter Open(AppTarget target, CliPaths? paths, ToolPaths? configured, TimeSpan timeout)
+    {
+        var runner = new ProcessRunner(sink, new ToolResolver(paths, configured));
+        static IncidentOpsException Missing(AppTarget t, string what) => new("AppTargetIncomplete", IncidentOpsErrorCategory.InvalidArgument,
+            $"A {t.Platform} target needs {what}. Pass it, or use -Service with a configured service.") { TargetObject = t.ToString() };
+        return target.Platform switch
+        {
+            PlatformKind.Fly => target.App is null ? throw Missing(target, "-App") : new FlyAdapter(target, runner, timeout, sink),
+            PlatformKind.Kubernetes => target.Deployment is null ? throw Missing(target, "-Deployment") : new KubernetesAdapter(target, runner, timeout, sink),
+            PlatformKind.Systemd => target.Unit is null ? throw Missing(target, "-Unit") : new SystemdAdapter(target, runner, timeout, sink),
+            PlatformKind.DigitalOcean => target.AppId is null ? throw Missing(target, "-AppId") : new DigitalOceanAdapter(target, runner, timeout, sink, DigitalOceanApi),
+            _ => throw new IncidentOpsException("AppTargetIncomplete", IncidentOpsErrorCategory.InvalidArgument,
+                "No platform given. Pass -Platform Fly|DigitalOcean|Kubernetes|Systemd with its target parameters, or -Service NAME of a configured service."),
+        };
+    }
+
+    /// <summary>Logs with the -Pattern filter applied (case-insensitive regex, like the seeds' grep -i).</summary>
+    public async Task<IReadOnlyList<AppLogEntry>> GetLogsAsync(IPlatformAdapter adapter, LogQuery query, CancellationToken ct)
+    {
+        var entries = await adapter.GetLogsAsync(query, ct).ConfigureAwait(false);
+        if (query.Pattern is null) return entries;
+        Regex regex;
+        try { regex = new Regex(query.Pattern, RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1)); }
+        catch (ArgumentException ex)
+        {
+            throw new IncidentOpsException("InvalidPattern", IncidentOpsErrorCategory.InvalidArgument, $"-Pattern '{query.Pattern}' is not a valid regular expression: {ex.Message}");
+        }
+        return entries.Where(e => regex.IsMatch(e.Message)).ToList();
+    }
+
+    /// <summary>Runs a planned change; with wait, polls the app until it is healthy again or the timeout passes.</summary>
+    public async Task<AppActionResult> RunChangeAsync(IPlatformAdapter adapter, string action, PlannedChange change, bool wait, TimeSpan timeout, CancellationToken ct)
+    {
+        var output = await change.Execute(ct).ConfigureAwait(false);
+        AppState? after = null;
+        if (wait) after = await WaitHealthyAsync(adapter, timeout, ct).ConfigureAwait(false) ? AppState.Healthy : (await adapter.GetStatusAsync(ct).ConfigureAwait(false)).State;
+        return new AppActionResult
+        {
+            Platform = adapter.Target.Platform, Name = adapter.Target.Name, Action = action, Commands = change.Commands,
+            Succeeded = !wait || after == AppState.Healthy, StateAfter = after, Output = SecretRedactor.Redact(output),
+        };
+    }
+
+    /// <summary>Polls Get-AppStatus until Healthy; false when the timeout passes first.</summary>
+    public async Task<bool> WaitHealthyAsync(IPlatformAdapter adapter, TimeSpan timeout, CancellationToken ct)
+    {
+        var sw = Stopwatch.StartNew();
+        var attempt = 0;
+        while (true)
+        {
+            ct.ThrowIfCancellationRequested();
+            var status = await adapter.GetStatusAsync(ct).ConfigureAwait(false);
+            sink.Progress(new OperationProgress(61, $"Waiting for {adapter.Target.Name}", $"{status.State} {status.ReadyInstances}/{status.DesiredInstances} ready"));
+            if (status.State == AppState.Healthy) { sink.Progress(new OperationProgress(61, $"Waiting for {adapter.Target.Name}", "healthy", Completed: true)); return true; }
+            if (sw.Elapsed >= timeout) return false;
+            var delay = TimeSpan.FromSeconds(Math.Min(10, 1 << Math.Min(attempt++, 3)));
+            if (delay > timeout - sw.Elapsed) delay = timeout - sw.Elapsed;
+            if (delay > TimeSpan.Zero) await Task.Delay(delay, ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Performs a prepared rollback and, when asked, verifies the app is healthy afterwards.</summary>
+    public async Task<RollbackResult> RollbackAsync(IPlatformAdapter adapter, PreparedRollback prepared, bool verifyHealth, TimeSpan timeout, CancellationToken ct)
+    {
+        var sw = Stopwatch.StartNew();
+        var plan = prepared.Plan;
+        sink.Verbose($"Rolling back {adapter.Target}: {plan.From} -> {plan.To}");
+        var steps = (await prepared.Execute(ct).ConfigureAwait(false)).ToList();
+        bool? healthy = null;
+        if (verifyHealth)
+        {
+            healthy = await WaitHealthyAsync(adapter, timeout, ct).ConfigureAwait(false);
+            steps.Add(healthy.Value ? "verified: healthy" : $"verified: not healthy within {timeout.TotalSeconds:0} s");
+        }
+        return new RollbackResult
+        {
+            Platform = adapter.Target.Platform, Name = adapter.Target.Name, From = plan.From, To = plan.To, ToImage = plan.ToImage,
+            Succeeded = healthy ?? true, HealthyAfter = healthy, Duration = sw.Elapsed, Steps = steps.Select(SecretRedactor.Redact).ToList(), Warnings = plan.Warnings,
+        };
+    }
+}

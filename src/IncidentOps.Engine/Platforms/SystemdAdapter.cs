@@ -1,0 +1,230 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.Json;
+using IncidentOps.Config;
+using IncidentOps.Platforms;
+
+namespace IncidentOps.Engine.Platforms;
+
+/// <summary>
+/// systemd through systemctl show --timestamp=unix (values like @1700000000) and journalctl -o json, locally
+/// or over ssh -o BatchMode=yes. Releases are directories under a root with a 'current' symlink.
+/// </summary>
+public sealed partial class SystemdAdapter(AppTarget target, ProcessRunner runner, TimeSpan timeout, IOperationSink sink)
+    : PlatformAdapterBase(target, runner, timeout, sink), IPlatformAdapter
+{
+    private string Unit => Target.Unit!;
+
+    private CliCommand Cmd(string tool, params string[] args) => Target.ComputerName is null
+        ? new CliCommand(tool, tool, args)
+        : new CliCommand("ssh", "ssh", ["-o", "BatchMode=yes", Target.ComputerName, string.Join(" ", new[] { tool }.Concat(args.Select(CliCommand.Quote)))]);
+
+    public static Dictionary<string, string> ParseShow(string text)
+    {
+        var d = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var line in text.Split('\n'))
+        {
+            var eq = line.IndexOf('=');
+            if (eq > 0) d[line[..eq]] = line[(eq + 1)..].TrimEnd('\r');
+        }
+        return d;
+    }
+
+    /// <summary>Parses '@1700000000' (systemctl show --timestamp=unix); empty or 'n/a' is null.</summary>
+    public static DateTimeOffset? ParseUnixTimestamp(string? value) =>
+        value is { Length: > 1 } && value[0] == '@' && long.TryParse(value.AsSpan(1), NumberStyles.Integer, CultureInfo.InvariantCulture, out var s) && s > 0
+            ? DateTimeOffset.FromUnixTimeSeconds(s) : null;
+
+    public async Task<AppStatus> GetStatusAsync(CancellationToken ct)
+    {
+        var cmd = Cmd("systemctl", "show", Unit, "--timestamp=unix", "--no-pager");
+        var p = ParseShow(await RunTextAsync(cmd, ct).ConfigureAwait(false));
+        if (!p.TryGetValue("ActiveState", out var active)) throw Invalid(cmd, "ActiveState", "is missing");
+        p.TryGetValue("SubState", out var sub);
+        p.TryGetValue("Result", out var result);
+        if (p.TryGetValue("LoadState", out var load) && load == "not-found")
+            throw new IncidentOpsException("AppNotFound", IncidentOpsErrorCategory.ObjectNotFound, $"The unit '{Unit}' does not exist{(Target.ComputerName is null ? "" : " on " + Target.ComputerName)} (LoadState=not-found).") { TargetObject = Unit };
+        var restarts = p.TryGetValue("NRestarts", out var nr) && int.TryParse(nr, out var n) ? n : 0;
+        var state = active switch
+        {
+            "active" when sub is "running" or "exited" => AppState.Healthy,
+            "active" or "activating" or "reloading" or "deactivating" => AppState.Degraded,
+            "failed" or "inactive" => AppState.Down,
+            _ => AppState.Unknown,
+        };
+        var exitReason = result is null or "success" ? null : result == "oom-kill" ? "OOMKilled" : result;
+        var version = CurrentRelease();
+        return new AppStatus
+        {
+            Platform = PlatformKind.Systemd, Name = Unit, Service = Target.Service, Unit = Unit, ComputerName = Target.ComputerName,
+            State = state, Reason = state == AppState.Healthy ? null : $"{active}/{sub}" + (exitReason is null ? "" : $" ({exitReason})"),
+            DesiredInstances = 1, ReadyInstances = state == AppState.Healthy ? 1 : 0, Version = version,
+            LastDeployedAt = ParseUnixTimestamp(p.GetValueOrDefault("ActiveEnterTimestamp")) ?? ParseUnixTimestamp(p.GetValueOrDefault("ExecMainStartTimestamp")),
+            Instances =
+            [
+                new AppInstance
+                {
+                    Id = p.GetValueOrDefault("MainPID") ?? "0", State = sub ?? active, Region = Target.ComputerName ?? System.Environment.MachineName,
+                    Restarts = restarts, LastExitReason = exitReason, Ready = state == AppState.Healthy, Version = version,
+                },
+            ],
+        };
+    }
+
+    // ---------------------------------------------------------------- releases
+
+    private string Releases => Target.ReleasesPath ?? throw new IncidentOpsException("ReleasesPathMissing", IncidentOpsErrorCategory.InvalidArgument,
+        $"No releases directory for unit '{Unit}': set 'releases:' on the service in incidentops.yml or pass -ReleasesPath.");
+
+    private void RequireLocal()
+    {
+        if (Target.ComputerName is not null)
+            throw new IncidentOpsException("PlatformOperationNotSupported", IncidentOpsErrorCategory.NotImplemented,
+                $"Release directories on a remote host ({Target.ComputerName}) are not supported yet; run this on the host itself.");
+    }
+
+    private string? CurrentRelease()
+    {
+        if (Target.ReleasesPath is null || Target.ComputerName is not null) return null;
+        var link = new FileInfo(System.IO.Path.Combine(Target.ReleasesPath, "current"));
+        return link.LinkTarget is { } t ? System.IO.Path.GetFileName(t.TrimEnd('/')) : null;
+    }
+
+    public Task<IReadOnlyList<AppDeployment>> GetDeploymentsAsync(CancellationToken ct)
+    {
+        RequireLocal();
+        if (!Directory.Exists(Releases))
+            throw new IncidentOpsException("ReleasesPathMissing", IncidentOpsErrorCategory.ObjectNotFound, $"The releases directory '{Releases}' does not exist.") { TargetObject = Releases };
+        var current = CurrentRelease();
+        var list = new DirectoryInfo(Releases).GetDirectories()
+            .Where(d => d.Name != "current" && d.LinkTarget is null)
+            .OrderByDescending(d => d.Name, StringComparer.Ordinal)
+            .Select(d =>
+            {
+                // A deploy script marks a release that failed its checks with a FAILED file; such a release is never a rollback target.
+                var failed = File.Exists(System.IO.Path.Combine(d.FullName, "FAILED")) || File.Exists(System.IO.Path.Combine(d.FullName, ".failed"));
+                var revision = System.IO.Path.Combine(d.FullName, "REVISION");
+                return new AppDeployment
+                {
+                    Platform = PlatformKind.Systemd, Name = Unit, Version = d.Name, Status = failed ? "failed" : d.Name == current ? "current" : "available",
+                    Succeeded = !failed, CreatedAt = d.CreationTimeUtc, Image = File.Exists(revision) ? File.ReadAllText(revision).Trim() : null,
+                    Cause = d.FullName, IsCurrent = d.Name == current,
+                };
+            }).ToList();
+        return Task.FromResult(MarkLastGood(list));
+    }
+
+    public async Task<PreparedRollback> PrepareRollbackAsync(string? toVersion, CancellationToken ct)
+    {
+        var history = await GetDeploymentsAsync(ct).ConfigureAwait(false);
+        var to = ChooseTarget(history, toVersion, out var from);
+        var link = System.IO.Path.Combine(Releases, "current");
+        var targetDir = System.IO.Path.Combine(Releases, to.Version);
+        var restart = Cmd("systemctl", "restart", Unit);
+        var repoint = $"ln -s {CliCommand.Quote(targetDir)} {CliCommand.Quote(link + ".tmp")} && mv -T {CliCommand.Quote(link + ".tmp")} {CliCommand.Quote(link)}";
+        var plan = new RollbackPlan { Target = Target, From = from?.Version, To = to.Version, ToImage = to.Image, Commands = [repoint, restart.CommandLine] };
+        return Rollback(plan, async c =>
+        {
+            SwapSymlink(link, targetDir);
+            await RunAsync(restart, c).ConfigureAwait(false);
+            return [repoint, restart.CommandLine];
+        });
+    }
+
+    /// <summary>Points 'current' at the release atomically: a new symlink renamed over the old one (rename(2) replaces it in one step).</summary>
+    public static void SwapSymlink(string link, string targetDir)
+    {
+        var tmp = link + ".tmp-" + System.Environment.ProcessId;
+        if (File.Exists(tmp) || new FileInfo(tmp).LinkTarget is not null) File.Delete(tmp);
+        File.CreateSymbolicLink(tmp, targetDir);
+        if (rename(tmp, link) != 0)
+        {
+            var errno = Marshal.GetLastPInvokeError();
+            File.Delete(tmp);
+            throw new IncidentOpsException("RollbackFailed", IncidentOpsErrorCategory.WriteError, $"Could not repoint '{link}' to '{targetDir}' (rename failed, errno {errno}). Check permissions on the releases directory.");
+        }
+    }
+
+#pragma warning disable SYSLIB1054 // LibraryImport needs unsafe code enabled in this assembly; one call does not justify that.
+    [DllImport("libc", EntryPoint = "rename", SetLastError = true)]
+    private static extern int rename([MarshalAs(UnmanagedType.LPUTF8Str)] string oldPath, [MarshalAs(UnmanagedType.LPUTF8Str)] string newPath);
+#pragma warning restore SYSLIB1054
+
+    // ---------------------------------------------------------------- logs
+
+    public async Task<IReadOnlyList<AppLogEntry>> GetLogsAsync(LogQuery q, CancellationToken ct)
+    {
+        var args = new List<string> { "-u", Unit, "-o", "json", "--no-pager", "-n", q.Tail.ToString(CultureInfo.InvariantCulture) };
+        if (q.Since is { } s) args.AddRange(["--since", "@" + (DateTimeOffset.UtcNow - s).ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture)]);
+        var cmd = Cmd("journalctl", [.. args]);
+        var text = await RunTextAsync(cmd, ct).ConfigureAwait(false);
+        var list = new List<AppLogEntry>();
+        foreach (var line in text.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var e = ParseJson(cmd, line);
+            list.Add(ParseJournalEntry(cmd, Unit, e));
+        }
+        return list;
+    }
+
+    private static readonly string[] Priorities = ["emerg", "alert", "crit", "error", "warning", "notice", "info", "debug"];
+
+    /// <summary>One journalctl -o json record: values are strings, null (over 4 KiB), arrays (repeated fields) or byte arrays (non-UTF-8).</summary>
+    public static AppLogEntry ParseJournalEntry(CliCommand cmd, string unit, JsonElement e)
+    {
+        var message = JournalValue(e, "MESSAGE");
+        var ts = JournalValue(e, "__REALTIME_TIMESTAMP") is { } us && long.TryParse(us, out var micro) ? DateTimeOffset.FromUnixTimeMilliseconds(micro / 1000) : (DateTimeOffset?)null;
+        var prio = JournalValue(e, "PRIORITY") is { } pr && int.TryParse(pr, out var pi) && pi is >= 0 and < 8 ? Priorities[pi] : null;
+        if (e.ValueKind != JsonValueKind.Object) throw Invalid(cmd, "(record)", "is not an object");
+        return new AppLogEntry
+        {
+            Platform = PlatformKind.Systemd, Name = unit, Timestamp = ts, Level = prio,
+            Instance = JournalValue(e, "_PID") is { } pid ? $"{JournalValue(e, "_HOSTNAME")}[{pid}]" : JournalValue(e, "_HOSTNAME"),
+            Message = message ?? (Prop(e, "MESSAGE") is { ValueKind: JsonValueKind.Null } ? "(message over 4 KiB not shown; run journalctl --all)" : ""),
+        };
+    }
+
+    private static string? JournalValue(JsonElement e, string field)
+    {
+        if (e.ValueKind != JsonValueKind.Object || !e.TryGetProperty(field, out var v)) return null;
+        return v.ValueKind switch
+        {
+            JsonValueKind.String => v.GetString(),
+            JsonValueKind.Array when v.EnumerateArray().All(x => x.ValueKind == JsonValueKind.Number) => Bytes(v),
+            // A field repeated in one record: its values, one per line.
+            JsonValueKind.Array => string.Join("\n", v.EnumerateArray().Select(x => x.ValueKind == JsonValueKind.String ? x.GetString() : x.ValueKind == JsonValueKind.Array ? Bytes(x) : null).Where(x => x is not null)),
+            _ => null,
+        };
+    }
+
+    private static string Bytes(JsonElement array)
+    {
+        var bytes = array.EnumerateArray().Select(x => x.TryGetByte(out var b) ? b : (byte)'?').ToArray();
+        // journald sends a byte array exactly when the value is not valid UTF-8; Latin-1 shows every byte.
+        try { return new UTF8Encoding(false, true).GetString(bytes); }
+        catch (DecoderFallbackException) { return Encoding.Latin1.GetString(bytes); }
+    }
+
+    // ---------------------------------------------------------------- changes
+
+    public async Task<IReadOnlyList<AppSetting>> GetSettingsAsync(CancellationToken ct)
+    {
+        var cmd = Cmd("systemctl", "show", Unit, "-p", "Environment", "--no-pager");
+        var p = ParseShow(await RunTextAsync(cmd, ct).ConfigureAwait(false));
+        var env = p.GetValueOrDefault("Environment") ?? "";
+        return env.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(kv =>
+        {
+            var eq = kv.IndexOf('=');
+            return new AppSetting { Platform = PlatformKind.Systemd, Name = Unit, Key = eq > 0 ? kv[..eq] : kv, Value = eq > 0 ? kv[(eq + 1)..] : "" };
+        }).ToList();
+    }
+
+    public PlannedChange PlanRestart(string? instance, bool wait) => Change(Cmd("systemctl", "restart", Unit));
+
+    public PlannedChange PlanScale(int? count, string? size) =>
+        NotSupported($"Set-AppScale is not supported for systemd unit '{Unit}': a unit runs one main process. Add hosts or units instead.");
+
+    public PlannedChange PlanSetSettings(IReadOnlyDictionary<string, string> values, bool secret) =>
+        NotSupported($"Set-AppSetting is not supported for systemd unit '{Unit}': edit its EnvironmentFile or drop-in (systemctl edit {Unit}) and restart it.");
+}

@@ -1,0 +1,176 @@
+using IncidentOps.Config;
+
+namespace IncidentOps.Platforms;
+
+/// <summary>Overall state of an app on its platform.</summary>
+public enum AppState { Unknown, Healthy, Degraded, Down }
+
+/// <summary>
+/// What a platform cmdlet acts on. Built from a configured service, a piped ServiceTarget or direct
+/// parameters (-Platform Fly -App, -Platform DigitalOcean -AppId, -Platform Kubernetes -Deployment, -Platform Systemd -Unit).
+/// </summary>
+public sealed class AppTarget
+{
+    public PlatformKind Platform { get; init; }
+    public string? Service { get; init; }
+    public string? Environment { get; init; }
+    public string? App { get; init; }
+    public string? AppId { get; init; }
+    public string? Component { get; init; }
+    public string? Deployment { get; init; }
+    public string? Namespace { get; init; }
+    public string? Context { get; init; }
+    public string? Unit { get; init; }
+    public string? ComputerName { get; init; }
+    public string? ReleasesPath { get; init; }
+
+    /// <summary>The name shown for the app: Fly app, DigitalOcean app id, deployment or unit.</summary>
+    public string Name => Platform switch
+    {
+        PlatformKind.Fly => App ?? "",
+        PlatformKind.DigitalOcean => AppId ?? App ?? "",
+        PlatformKind.Kubernetes => Deployment ?? "",
+        PlatformKind.Systemd => Unit ?? "",
+        _ => App ?? "",
+    };
+
+    public override string ToString() => Platform switch
+    {
+        PlatformKind.Kubernetes => $"Kubernetes deployment/{Deployment}{(Namespace is null ? "" : " in " + Namespace)}{(Context is null ? "" : " (" + Context + ")")}",
+        PlatformKind.Systemd => $"systemd unit {Unit}{(ComputerName is null ? "" : " on " + ComputerName)}",
+        PlatformKind.DigitalOcean => $"DigitalOcean app {AppId}{(Component is null ? "" : "/" + Component)}",
+        _ => $"{Platform} app {Name}",
+    };
+}
+
+/// <summary>One instance of an app: a Fly machine, a pod, a DigitalOcean component or the systemd main process.</summary>
+public sealed class AppInstance
+{
+    public required string Id { get; init; }
+    public string? State { get; init; }
+    public string? Region { get; init; }
+    public int Restarts { get; init; }
+    public string? LastExitReason { get; init; }
+    public bool Ready { get; init; }
+    public string[] Checks { get; init; } = [];
+    public string? Version { get; init; }
+    public override string ToString() => $"{Id} {State}";
+}
+
+/// <summary>Status of one app (Get-AppStatus). Identity properties bind into the other App cmdlets.</summary>
+public sealed class AppStatus
+{
+    public PlatformKind Platform { get; init; }
+    public required string Name { get; init; }
+    public string? Service { get; init; }
+    public string? App { get; init; }
+    public string? AppId { get; init; }
+    public string? Deployment { get; init; }
+    public string? Namespace { get; init; }
+    public string? Context { get; init; }
+    public string? Unit { get; init; }
+    public string? ComputerName { get; init; }
+    public AppState State { get; init; }
+    public string? Reason { get; init; }
+    public int DesiredInstances { get; init; }
+    public int ReadyInstances { get; init; }
+    public string? Version { get; init; }
+    public string? Image { get; init; }
+    public DateTimeOffset? LastDeployedAt { get; init; }
+    public IReadOnlyList<AppInstance> Instances { get; init; } = [];
+    public override string ToString() => $"{Platform} {Name}: {State}{(Reason is null ? "" : " (" + Reason + ")")}";
+}
+
+/// <summary>One release or deployment, newest first (Get-AppDeployment).</summary>
+public sealed class AppDeployment
+{
+    public PlatformKind Platform { get; init; }
+    public required string Name { get; init; }
+    public required string Version { get; init; }
+    public string? Status { get; init; }
+    /// <summary>True when the release reached a good state (complete, ACTIVE/SUPERSEDED, a healthy revision).</summary>
+    public bool Succeeded { get; init; }
+    public DateTimeOffset? CreatedAt { get; init; }
+    public string? Image { get; init; }
+    public string? Cause { get; init; }
+    public bool IsCurrent { get; set; }
+    public bool IsLastGood { get; set; }
+    public override string ToString() => $"{Name} {Version} {Status}{(IsCurrent ? " (current)" : "")}";
+}
+
+/// <summary>One log line (Get-AppLog).</summary>
+public sealed class AppLogEntry
+{
+    public PlatformKind Platform { get; init; }
+    public required string Name { get; init; }
+    public DateTimeOffset? Timestamp { get; init; }
+    public string? Instance { get; init; }
+    public string? Level { get; init; }
+    public required string Message { get; init; }
+    public override string ToString() => $"{Timestamp:u} {Instance} {Message}";
+}
+
+/// <summary>An environment value or secret of an app (Get-AppSetting). Secret values are never carried.</summary>
+public sealed class AppSetting
+{
+    public PlatformKind Platform { get; init; }
+    public required string Name { get; init; }
+    public required string Key { get; init; }
+    /// <summary>The value for plain settings; null for secrets.</summary>
+    public string? Value { get; init; }
+    public bool IsSecret { get; init; }
+    public override string ToString() => IsSecret ? $"{Key}=********" : $"{Key}={Value}";
+}
+
+/// <summary>Result of a restart, scale or settings change.</summary>
+public sealed class AppActionResult
+{
+    public PlatformKind Platform { get; init; }
+    public required string Name { get; init; }
+    public required string Action { get; init; }
+    public IReadOnlyList<string> Commands { get; init; } = [];
+    public bool Succeeded { get; init; }
+    public AppState? StateAfter { get; init; }
+    public string? Output { get; init; }
+    public override string ToString() => $"{Action} {Name}: {(Succeeded ? "done" : "failed")}";
+}
+
+/// <summary>The outcome of Invoke-Rollback.</summary>
+public sealed class RollbackResult
+{
+    public PlatformKind Platform { get; init; }
+    public required string Name { get; init; }
+    public string? From { get; init; }
+    public string? To { get; init; }
+    public string? ToImage { get; init; }
+    public bool Succeeded { get; init; }
+    /// <summary>Null when health was not verified.</summary>
+    public bool? HealthyAfter { get; init; }
+    public TimeSpan Duration { get; init; }
+    public IReadOnlyList<string> Steps { get; init; } = [];
+    public IReadOnlyList<string> Warnings { get; init; } = [];
+    public override string ToString() => $"{Name}: {From} -> {To} {(Succeeded ? "succeeded" : "failed")}";
+}
+
+/// <summary>What a rollback would do: from, to and the exact commands or requests (-WhatIf).</summary>
+public sealed class RollbackPlan
+{
+    public required AppTarget Target { get; init; }
+    public string? From { get; init; }
+    public required string To { get; init; }
+    public string? ToImage { get; init; }
+    public IReadOnlyList<string> Commands { get; init; } = [];
+    public IReadOnlyList<string> Warnings { get; init; } = [];
+    public override string ToString() => $"{Target.Name}: {From} -> {To}";
+}
+
+/// <summary>Explicit CLI paths (-FlyctlPath and friends); they win over the configuration's tools: keys.</summary>
+public sealed class CliPaths
+{
+    public string? Flyctl { get; init; }
+    public string? Doctl { get; init; }
+    public string? Kubectl { get; init; }
+    public string? Systemctl { get; init; }
+    public string? Journalctl { get; init; }
+    public string? Ssh { get; init; }
+}

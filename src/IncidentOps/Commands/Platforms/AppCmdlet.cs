@@ -1,0 +1,148 @@
+using System.Management.Automation;
+using System.Runtime.CompilerServices;
+using IncidentOps.Config;
+using IncidentOps.Engine.Platforms;
+using IncidentOps.Platforms;
+
+namespace IncidentOps.Commands;
+
+/// <summary>
+/// Base of the App cmdlets: binds a target from a configured service (-Service/-Environment), from a piped
+/// ServiceTarget or AppStatus (by property name), or directly (-Platform with -App, -AppId, -Deployment or -Unit).
+/// </summary>
+public abstract class AppCmdlet : IncidentActionCmdlet
+{
+    /// <summary>Configured service name(s) ("environment/service" or the name alone); binds from Get-IncidentOpsService output.</summary>
+    [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(ServiceNameCompleter))]
+    public string[]? Service { get; set; }
+
+    /// <summary>Environment of the configured service (production, staging).</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public string? Environment { get; set; }
+
+    /// <summary>Platform of a direct target: Fly, DigitalOcean, Kubernetes or Systemd.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public PlatformKind Platform { get; set; }
+
+    /// <summary>Fly.io app name (with -Platform Fly).</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public string? App { get; set; }
+
+    /// <summary>DigitalOcean App Platform app id (with -Platform DigitalOcean); env:NAME reads it from an environment variable.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public string? AppId { get; set; }
+
+    /// <summary>DigitalOcean component (service or worker) to act on, or the container for Kubernetes logs.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public string? Component { get; set; }
+
+    /// <summary>Kubernetes deployment name (with -Platform Kubernetes).</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public string? Deployment { get; set; }
+
+    /// <summary>Kubernetes namespace; defaults to the context's namespace.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public string? Namespace { get; set; }
+
+    /// <summary>kubectl context; defaults to the current context.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public string? Context { get; set; }
+
+    /// <summary>systemd unit name (with -Platform Systemd).</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public string? Unit { get; set; }
+
+    /// <summary>Host to run systemctl/journalctl on, through ssh -o BatchMode=yes (user@host). Omit for this machine.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public string? ComputerName { get; set; }
+
+    /// <summary>systemd releases directory holding one directory per release and a 'current' symlink.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public string? ReleasesPath { get; set; }
+
+    /// <summary>Path of flyctl when it is not on PATH (overrides tools.flyctl in incidentops.yml).</summary>
+    [Parameter]
+    public string? FlyctlPath { get; set; }
+
+    /// <summary>Path of doctl when it is not on PATH (overrides tools.doctl).</summary>
+    [Parameter]
+    public string? DoctlPath { get; set; }
+
+    /// <summary>Path of kubectl when it is not on PATH (overrides tools.kubectl).</summary>
+    [Parameter]
+    public string? KubectlPath { get; set; }
+
+    /// <summary>Path of systemctl (overrides tools.systemctl).</summary>
+    [Parameter]
+    public string? SystemctlPath { get; set; }
+
+    /// <summary>Path of journalctl (overrides tools.journalctl).</summary>
+    [Parameter]
+    public string? JournalctlPath { get; set; }
+
+    /// <summary>Path of ssh, used with -ComputerName (overrides tools.ssh).</summary>
+    [Parameter]
+    public string? SshPath { get; set; }
+
+    /// <summary>Seconds each CLI call (and any wait for the app to come back) may take before it is stopped and its process tree killed.</summary>
+    [Parameter]
+    [ValidateRange(1, 86400)]
+    public int TimeoutSec { get; set; } = 60;
+
+    protected TimeSpan Timeout => TimeSpan.FromSeconds(TimeoutSec);
+
+    /// <summary>The targets of this pipeline input: direct parameters, or configured services.</summary>
+    protected IEnumerable<(AppTarget Target, IPlatformAdapter Adapter)> Targets()
+    {
+        var targets = new List<AppTarget>();
+        if (Platform != PlatformKind.None)
+            targets.Add(new AppTarget
+            {
+                Platform = Platform, Service = Label(Service?.FirstOrDefault()), Environment = Environment, App = App, AppId = ResolveRef(AppId),
+                Component = Component, Deployment = Deployment, Namespace = Namespace, Context = Context, Unit = Unit,
+                ComputerName = ComputerName, ReleasesPath = ReleasesPath is null ? null : ResolvePath(ReleasesPath),
+            });
+        else if (Service is { Length: > 0 })
+            foreach (var s in ResolveServices(Environment, Service))
+            {
+                string? appId = null;
+                if (s.AppId is not null && !TryInvoke(ct => Engine.References.ResolveAsync(s.AppId, ct), out appId, s.FullName)) continue;
+                targets.Add(new AppTarget
+                {
+                    Platform = s.Platform, Service = s.FullName, Environment = s.Environment, App = s.App, AppId = appId,
+                    Component = Component, Deployment = s.Deployment, Namespace = Namespace ?? s.Namespace, Context = Context ?? s.Context,
+                    Unit = s.Unit, ComputerName = ComputerName ?? s.ComputerName, ReleasesPath = ReleasesPath is null ? s.ReleasesPath : ResolvePath(ReleasesPath),
+                });
+            }
+        else
+            ThrowInputError("AppTargetMissing", "No app given. Pass -Service NAME (a configured service), pipe Get-IncidentOpsService, or give -Platform with -App, -AppId, -Deployment or -Unit.", null);
+
+        foreach (var t in targets)
+        {
+            IPlatformAdapter? adapter = null;
+            try { adapter = OpenAdapter(t); }
+            catch (IncidentOpsException ex) { WriteError(ToErrorRecord(ex, t.ToString())); }
+            if (adapter is not null) yield return (t, adapter);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private IPlatformAdapter OpenAdapter(AppTarget t)
+    {
+        var paths = new CliPaths
+        {
+            Flyctl = Resolve(FlyctlPath), Doctl = Resolve(DoctlPath), Kubectl = Resolve(KubectlPath),
+            Systemctl = Resolve(SystemctlPath), Journalctl = Resolve(JournalctlPath), Ssh = Resolve(SshPath),
+        };
+        return Engine.Platforms.Open(t, paths, Config.Tools, Timeout);
+    }
+
+    private string? Label(string? service) =>
+        service is null || service.Contains('/') || Environment is null ? service : $"{Environment}/{service}";
+
+    private string? Resolve(string? path) => path is null ? null : ResolvePath(path);
+
+    private static string? ResolveRef(string? value) =>
+        value is not null && value.StartsWith("env:", StringComparison.Ordinal) ? System.Environment.GetEnvironmentVariable(value[4..]) ?? value : value;
+}

@@ -1,0 +1,32 @@
+using System.Management.Automation;
+using IncidentOps.Platforms;
+
+namespace IncidentOps.Commands;
+
+/// <summary>Gets the release or deployment history of an app, newest first.</summary>
+/// <remarks>
+/// Replaces 'flyctl releases', 'doctl apps list-deployments', 'kubectl rollout history' (ReplicaSet revisions)
+/// and, for systemd, the release directories under the configured releases path. Each AppDeployment has its
+/// version, status, created time, image or commit, cause, and whether it is the current or the last good one
+/// (the release Invoke-Rollback would go back to).
+/// </remarks>
+/// <example>
+/// <code>Get-AppDeployment -Platform Kubernetes -Deployment marketing -Namespace akaind-platform -First 5</code>
+/// <para>Shows the last five revisions of the deployment.</para>
+/// </example>
+[Cmdlet(VerbsCommon.Get, "AppDeployment")]
+[OutputType(typeof(AppDeployment))]
+public sealed class GetAppDeploymentCommand : AppCmdlet
+{
+    /// <summary>Return only the newest N releases.</summary>
+    [Parameter]
+    [ValidateRange(1, int.MaxValue)]
+    public int First { get; set; } = int.MaxValue;
+
+    protected override void ProcessRecord()
+    {
+        foreach (var (target, adapter) in Targets())
+            if (TryInvoke(ct => adapter.GetDeploymentsAsync(ct), out var list, target.ToString()))
+                foreach (var d in list.Take(First)) WriteObject(d);
+    }
+}

@@ -1,0 +1,31 @@
+using System.Management.Automation;
+using IncidentOps.Platforms;
+
+namespace IncidentOps.Commands;
+
+/// <summary>Gets an app's environment values and secrets (secret values are never shown).</summary>
+/// <remarks>
+/// Fly: flyctl secrets list (names only). Kubernetes: the deployment's container env (secretKeyRef values are
+/// secrets). DigitalOcean: the app spec's envs (type SECRET values are secrets). systemd: the unit's Environment=.
+/// </remarks>
+/// <example>
+/// <code>Get-AppSetting -Platform Kubernetes -Deployment marketing -Namespace akaind-platform -Key PAYMENT_*</code>
+/// <para>Shows the payment settings of the deployment.</para>
+/// </example>
+[Cmdlet(VerbsCommon.Get, "AppSetting")]
+[OutputType(typeof(AppSetting))]
+public sealed class GetAppSettingCommand : AppCmdlet
+{
+    /// <summary>Setting names to return (wildcards allowed). Defaults to all.</summary>
+    [Parameter]
+    [SupportsWildcards]
+    public string[]? Key { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        var patterns = (Key ?? ["*"]).Select(k => new WildcardPattern(k, WildcardOptions.IgnoreCase)).ToList();
+        foreach (var (target, adapter) in Targets())
+            if (TryInvoke(ct => adapter.GetSettingsAsync(ct), out var settings, target.ToString()))
+                foreach (var s in settings.Where(s => patterns.Any(p => p.IsMatch(s.Key)))) WriteObject(s);
+    }
+}

@@ -1,0 +1,62 @@
+using System.Collections;
+using System.Management.Automation;
+using System.Net;
+using System.Security;
+using IncidentOps.Engine.Platforms;
+using IncidentOps.Platforms;
+
+namespace IncidentOps.Commands;
+
+/// <summary>Sets environment values or secrets of an app.</summary>
+/// <remarks>
+/// Fly: flyctl secrets import (values go through stdin, never the command line). Kubernetes: kubectl set env.
+/// DigitalOcean: envs through an app spec update (type SECRET with -Secret). Values of secrets are masked in
+/// -WhatIf text, verbose output, errors and the incident timeline. Most platforms restart the app to apply them.
+/// </remarks>
+/// <example>
+/// <code>Set-AppSetting -Platform Fly -App ai-affiliate-empire -Setting @{ ENABLE_MOCK_MODE = 'true' }</code>
+/// <para>The seed's 'flyctl secrets set ENABLE_MOCK_MODE=true'.</para>
+/// </example>
+/// <example>
+/// <code>Set-AppSetting -Platform Kubernetes -Deployment marketing -Namespace akaind-platform -Setting @{ PAYMENT_PROVIDER = 'backup' }</code>
+/// <para>The seed's 'kubectl set env deployment/marketing PAYMENT_PROVIDER=backup'.</para>
+/// </example>
+[Cmdlet(VerbsCommon.Set, "AppSetting", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[OutputType(typeof(AppActionResult))]
+public sealed class SetAppSettingCommand : AppCmdlet
+{
+    /// <summary>Names and values to set; values may be strings or SecureStrings.</summary>
+    [Parameter(Mandatory = true)]
+    public Hashtable Setting { get; set; } = [];
+
+    /// <summary>Treat the values as secrets (always the case on Fly.io): masked everywhere, stored encrypted where the platform can.</summary>
+    [Parameter]
+    public SwitchParameter Secret { get; set; }
+
+    /// <summary>Change without asking for confirmation.</summary>
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (DictionaryEntry e in Setting)
+        {
+            var raw = e.Value is PSObject p ? p.BaseObject : e.Value;
+            var value = raw is SecureString ss ? new NetworkCredential("", ss).Password : Convert.ToString(raw, System.Globalization.CultureInfo.InvariantCulture) ?? "";
+            if (Secret || raw is SecureString) SecretRedactor.Register(value);
+            values[e.Key.ToString()!] = value;
+        }
+        var secret = Secret || Setting.Values.OfType<object>().Any(v => (v is PSObject p ? p.BaseObject : v) is SecureString);
+        foreach (var (target, adapter) in Targets())
+        {
+            PlannedChange change;
+            try { change = adapter.PlanSetSettings(values, secret); }
+            catch (IncidentOpsException ex) { WriteError(ToErrorRecord(ex, target.ToString())); continue; }
+            if (TryChange(target.ToString(), "Set setting", string.Join("; ", change.Commands),
+                    ct => Engine.Platforms.RunChangeAsync(adapter, "Set setting", change, false, Timeout, ct),
+                    r => $"set {string.Join(", ", values.Keys)}: {string.Join("; ", r.Commands)}", out var result))
+                WriteObject(result);
+        }
+    }
+}

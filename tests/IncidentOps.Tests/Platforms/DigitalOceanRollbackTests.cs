@@ -1,0 +1,90 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using IncidentOps.Engine;
+using IncidentOps.Engine.Platforms;
+using IncidentOps.Platforms;
+using Xunit;
+using static IncidentOps.Tests.Platforms.FakeCli;
+
+namespace IncidentOps.Tests.Platforms;
+
+/// <summary>The App Platform rollback API on a loopback server: validate first, then roll back to the last good deployment.</summary>
+public class DigitalOceanRollbackTests
+{
+    private const string Id = "f1e2d3c4-0000-4000-8000-00000000a001";
+
+    private static int FreePort()
+    {
+        using var l = new TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        return ((IPEndPoint)l.LocalEndpoint).Port;
+    }
+
+    private static async Task<List<string>> ServeAsync(HttpListener listener, bool valid, CancellationToken ct)
+    {
+        var seen = new List<string>();
+        while (!ct.IsCancellationRequested)
+        {
+            var ctx = await listener.GetContextAsync().WaitAsync(ct);
+            using var reader = new StreamReader(ctx.Request.InputStream);
+            var body = await reader.ReadToEndAsync(ct);
+            seen.Add($"{ctx.Request.HttpMethod} {ctx.Request.Url!.AbsolutePath} {ctx.Request.Headers["Authorization"]} {body}");
+            var reply = ctx.Request.Url.AbsolutePath.EndsWith("/validate", StringComparison.Ordinal)
+                ? (valid ? "{\"valid\":true,\"warnings\":[]}" : "{\"valid\":false,\"error\":{\"message\":\"deployment is too old\"}}")
+                : "{\"deployment\":{\"id\":\"d7\",\"phase\":\"PENDING_DEPLOY\"}}";
+            var bytes = Encoding.UTF8.GetBytes(reply);
+            ctx.Response.ContentType = "application/json";
+            await ctx.Response.OutputStream.WriteAsync(bytes, ct);
+            ctx.Response.Close();
+            if (!reply.Contains("valid") || !valid) break;
+        }
+        return seen;
+    }
+
+    private static (DigitalOceanAdapter Adapter, HttpListener Listener) Setup(string token)
+    {
+        var port = FreePort();
+        var listener = new HttpListener();
+        listener.Prefixes.Add($"http://127.0.0.1:{port}/");
+        listener.Start();
+        var cli = new FakeCli();
+        var path = cli.Tool("doctl", new Reply($"apps list-deployments {Id} -o json", "do-deployments.json"));
+        var runner = new ProcessRunner(NullSink.Instance, new ToolResolver(new CliPaths { Doctl = path }, null));
+        var adapter = new DigitalOceanAdapter(new AppTarget { Platform = IncidentOps.Config.PlatformKind.DigitalOcean, AppId = Id }, runner, TimeSpan.FromSeconds(30),
+            NullSink.Instance, new Uri($"http://127.0.0.1:{port}/"), token);
+        return (adapter, listener);
+    }
+
+    [Fact]
+    public async Task Rollback_validates_then_posts_the_last_good_deployment()
+    {
+        var (adapter, listener) = Setup("canary-do-token-5521");
+        using var _ = listener;
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var server = ServeAsync(listener, valid: true, cts.Token);
+        var prepared = await adapter.PrepareRollbackAsync(null, cts.Token);
+        Assert.Equal(("d4d4d4d4-0000-4000-8000-000000000004", "d2d2d2d2-0000-4000-8000-000000000002"), (prepared.Plan.From, prepared.Plan.To));
+        var result = await new PlatformsService(NullSink.Instance).RollbackAsync(adapter, prepared, false, TimeSpan.FromSeconds(30), cts.Token);
+        var seen = await server;
+        Assert.True(result.Succeeded);
+        Assert.Equal(2, seen.Count);
+        Assert.Equal($"POST /v2/apps/{Id}/rollback/validate Bearer canary-do-token-5521 {{\"deployment_id\":\"d2d2d2d2-0000-4000-8000-000000000002\",\"skip_pin\":false}}", seen[0]);
+        Assert.StartsWith($"POST /v2/apps/{Id}/rollback Bearer", seen[1]);
+        Assert.DoesNotContain("canary-do-token-5521", string.Join("\n", result.Steps));
+    }
+
+    [Fact]
+    public async Task A_rollback_the_api_refuses_is_RollbackInvalid_and_nothing_is_rolled_back()
+    {
+        var (adapter, listener) = Setup("canary-do-token-5522");
+        using var _ = listener;
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var server = ServeAsync(listener, valid: false, cts.Token);
+        var prepared = await adapter.PrepareRollbackAsync(null, cts.Token);
+        var ex = await Assert.ThrowsAsync<IncidentOpsException>(() => prepared.Execute(cts.Token));
+        Assert.Equal("RollbackInvalid", ex.ErrorId);
+        Assert.Contains("too old", ex.Message);
+        Assert.Single(await server);
+    }
+}

@@ -1,0 +1,51 @@
+using System.Text;
+
+namespace IncidentOps.Tests.Platforms;
+
+/// <summary>
+/// Test executables standing in for flyctl, doctl, kubectl, systemctl, journalctl and ssh: bash scripts in a
+/// temp folder that replay recorded output for argument prefixes and append their argv to a log. Tests pass
+/// their paths through -FlyctlPath and friends, so the process-wide PATH is never touched.
+/// </summary>
+public sealed class FakeCli
+{
+    public string Dir { get; } = Paths.TempDir("fakecli");
+    public string Log => Path.Combine(Dir, "argv.log");
+    private int _n;
+
+    public static string Fixture(string name) => Path.Combine(Paths.RepoRoot, "tests", "IncidentOps.Tests", "Platforms", "Fixtures", name);
+
+    /// <summary>A reply for argument lists starting with Prefix.</summary>
+    public sealed record Reply(string Prefix, string? FixtureName = null, string? Text = null, int Exit = 0, string? Stderr = null, bool Sleep = false, bool CaptureStdin = false);
+
+    public string Tool(string name, params Reply[] replies)
+    {
+        var sb = new StringBuilder("#!/bin/bash\n");
+        sb.Append($"printf '%s\\n' \"{name} $*\" >> '{Log}'\n");
+        sb.Append("case \"$*\" in\n");
+        foreach (var r in replies)
+        {
+            sb.Append($"  '{r.Prefix.Replace("'", "'\\''")}'*)\n");
+            if (r.CaptureStdin) sb.Append($"    cat > '{Path.Combine(Dir, name + ".stdin")}'\n");
+            if (r.Sleep) sb.Append($"    echo $$ > '{Path.Combine(Dir, name + ".pid")}'; sleep 60 & echo $! > '{Path.Combine(Dir, name + ".child")}'; wait\n");
+            if (r.FixtureName is not null) sb.Append($"    cat '{Fixture(r.FixtureName)}'\n");
+            if (r.Text is not null)
+            {
+                var file = Path.Combine(Dir, $"reply{++_n}.txt");
+                File.WriteAllText(file, r.Text);
+                sb.Append($"    cat '{file}'\n");
+            }
+            if (r.Stderr is not null) sb.Append($"    echo '{r.Stderr.Replace("'", "'\\''")}' >&2\n");
+            sb.Append($"    exit {r.Exit};;\n");
+        }
+        sb.Append("  *) echo \"fake " + name + ": unexpected arguments: $*\" >&2; exit 97;;\nesac\n");
+        var path = Path.Combine(Dir, name);
+        File.WriteAllText(path, sb.ToString());
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        return path;
+    }
+
+    public string[] Calls => File.Exists(Log) ? File.ReadAllLines(Log) : [];
+
+    public int? Pid(string file) => File.Exists(Path.Combine(Dir, file)) && int.TryParse(File.ReadAllText(Path.Combine(Dir, file)).Trim(), out var p) ? p : null;
+}

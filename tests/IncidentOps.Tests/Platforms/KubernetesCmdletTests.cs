@@ -1,0 +1,105 @@
+using IncidentOps.Platforms;
+using Xunit;
+using static IncidentOps.Tests.Platforms.FakeCli;
+
+namespace IncidentOps.Tests.Platforms;
+
+public class KubernetesCmdletTests(ModuleFixture fx) : IClassFixture<ModuleFixture>
+{
+    private const string K = "kubectl --context production -n akaind-platform";
+
+    private static (FakeCli Cli, string Target) Kube(params Reply[] replies)
+    {
+        var cli = new FakeCli();
+        var all = new[]
+        {
+            new Reply("--context production -n akaind-platform get deployment marketing -o json", "k8s-deployment.json"),
+            new Reply("--context production -n akaind-platform get pods -l app=marketing -o json", "k8s-pods.json"),
+            new Reply("--context production -n akaind-platform get replicasets -l app=marketing -o json", "k8s-replicasets.json"),
+        }.Concat(replies).ToArray();
+        var path = cli.Tool("kubectl", all);
+        return (cli, $"-Platform Kubernetes -Context production -Namespace akaind-platform -Deployment marketing -KubectlPath '{path}'");
+    }
+
+    [Fact]
+    public void GetAppStatus_reads_the_deployment_and_its_pods()
+    {
+        var (cli, t) = Kube();
+        var s = fx.Run($"Get-AppStatus {t}").AssertNoErrors().Single<AppStatus>();
+        Assert.Equal([$"{K} get deployment marketing -o json", $"{K} get pods -l app=marketing -o json"], cli.Calls);
+        Assert.Equal((AppState.Degraded, "ProgressDeadlineExceeded", 3, 2, "4"), (s.State, s.Reason, s.DesiredInstances, s.ReadyInstances, s.Version));
+        var bad = Assert.Single(s.Instances, i => !i.Ready);
+        Assert.Equal(("CrashLoopBackOff", 7, "CrashLoopBackOff", "pool-a-2"), (bad.State, bad.Restarts, bad.LastExitReason, bad.Region));
+    }
+
+    [Fact]
+    public void GetAppDeployment_reads_replicaset_revisions_newest_first()
+    {
+        var (cli, t) = Kube();
+        var list = fx.Run($"Get-AppDeployment {t}").AssertNoErrors().Objects<AppDeployment>().ToList();
+        Assert.Equal(["4", "3", "2"], list.Select(d => d.Version));
+        Assert.Equal(("Failed", true), (list[0].Status, list[0].IsCurrent));
+        Assert.True(list[1].IsLastGood);
+        Assert.Equal("registry.example.com/marketing:1.3.2", list[1].Image);
+        Assert.Equal($"{K} get replicasets -l app=marketing -o json", cli.Calls.Last());
+    }
+
+    [Fact]
+    public void InvokeRollback_undoes_to_the_last_good_revision_then_waits_for_the_rollout()
+    {
+        var (cli, t) = Kube(new Reply("--context production -n akaind-platform rollout undo", Text: "deployment.apps/marketing rolled back\n"),
+            new Reply("--context production -n akaind-platform rollout status", Text: "deployment \"marketing\" successfully rolled out\n"));
+        var r = fx.Run($"Invoke-Rollback {t} -Force -TimeoutSec 120").AssertNoErrors().Single<RollbackResult>();
+        Assert.Equal(("4", "3", true), (r.From, r.To, r.Succeeded));
+        Assert.Equal([$"{K} rollout undo deployment/marketing --to-revision=3", $"{K} rollout status deployment/marketing --timeout=120s"], cli.Calls.TakeLast(2));
+    }
+
+    [Fact]
+    public void InvokeRollback_ToVersion_picks_that_revision_and_WhatIf_runs_nothing()
+    {
+        var (cli, t) = Kube(new Reply("--context production -n akaind-platform rollout", Text: "SHOULD NOT RUN"));
+        var r = fx.Run($"Invoke-Rollback {t} -ToVersion 2 -WhatIf").AssertNoErrors();
+        Assert.Contains("4 -> 2", r.HostText);
+        Assert.Contains($"{K} rollout undo deployment/marketing --to-revision=2", r.HostText);
+        Assert.DoesNotContain(cli.Calls, c => c.Contains("rollout", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void RestartApp_rolls_out_or_deletes_one_pod()
+    {
+        var (cli, t) = Kube(new Reply("--context production -n akaind-platform rollout restart", Text: "restarted\n"),
+            new Reply("--context production -n akaind-platform delete pod", Text: "deleted\n"));
+        fx.Run($"Restart-App {t} -Pod marketing-7d9f8b6c5d-xyz12 -WhatIf").AssertNoErrors();
+        Assert.Empty(cli.Calls);
+        fx.Run($"Restart-App {t} -Force").AssertNoErrors();
+        fx.Run($"Restart-App {t} -Pod marketing-7d9f8b6c5d-xyz12 -Force").AssertNoErrors();
+        Assert.Equal([$"{K} rollout restart deployment/marketing", $"{K} delete pod marketing-7d9f8b6c5d-xyz12"], cli.Calls);
+    }
+
+    [Fact]
+    public void SetAppScale_and_SetAppSetting_send_the_seed_commands()
+    {
+        var (cli, t) = Kube(new Reply("--context production -n akaind-platform scale", Text: "scaled\n"),
+            new Reply("--context production -n akaind-platform set env", Text: "updated\n"));
+        fx.Run($"Set-AppScale {t} -Count 5 -Force").AssertNoErrors();
+        fx.Run($"Set-AppSetting {t} -Setting @{{ PAYMENT_PROVIDER = 'backup' }} -Force").AssertNoErrors();
+        Assert.Equal([$"{K} scale deployment/marketing --replicas=5", $"{K} set env deployment/marketing PAYMENT_PROVIDER=backup"], cli.Calls);
+        var e = Assert.Single(fx.Run($"Set-AppScale {t} -Size large -Force").Errors);
+        Assert.Equal("PlatformOperationNotSupported,IncidentOps.Commands.SetAppScaleCommand", e.FullyQualifiedErrorId);
+    }
+
+    [Fact]
+    public void GetAppLog_parses_prefixed_timestamped_lines_and_GetAppSetting_hides_secret_refs()
+    {
+        var (cli, t) = Kube(new Reply("--context production -n akaind-platform logs", "k8s-logs.txt"));
+        var logs = fx.Run($"Get-AppLog {t} -Tail 50 -Pattern error").AssertNoErrors().Objects<AppLogEntry>().ToList();
+        Assert.Equal($"{K} logs deployment/marketing --timestamps=true --prefix=true --tail=50 --all-containers=true", cli.Calls.Single());
+        var l = Assert.Single(logs);
+        Assert.Equal("pod/marketing-7d9f8b6c5d-xyz12/web", l.Instance);
+        Assert.Equal(new DateTimeOffset(2026, 11, 23, 9, 5, 29, TimeSpan.Zero), l.Timestamp!.Value.AddTicks(-(l.Timestamp.Value.Ticks % TimeSpan.TicksPerSecond)));
+        var settings = fx.Run($"Get-AppSetting {t}").AssertNoErrors().Objects<AppSetting>().ToList();
+        Assert.Equal(("PAYMENT_PROVIDER", "primary"), (settings[0].Key, settings[0].Value));
+        Assert.True(settings[1].IsSecret);
+        Assert.Null(settings[1].Value);
+    }
+}
