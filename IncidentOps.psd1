@@ -12,12 +12,17 @@
     RequiredAssemblies   = @('IncidentOps.Models.dll')
     FormatsToProcess     = @(
         'IncidentOps.Config.format.ps1xml'
+        'IncidentOps.Notifications.format.ps1xml'
     )
     CmdletsToExport      = @(
         # Config
         'Get-IncidentOpsConfig'
         'Get-IncidentOpsService'
         'Test-IncidentOpsConfig'
+        # Notifications
+        'Send-IncidentUpdate'
+        'Get-IncidentUpdate'
+        'Get-IncidentUpdateDue'
     )
     AliasesToExport      = @()
     FunctionsToExport    = @()
