@@ -60,6 +60,9 @@ public sealed class NotificationSender(HttpClient http, IOperationSink sink, Not
                     Content = new StringContent(request.Body, Encoding.UTF8, "application/json"),
                 };
                 foreach (var (k, v) in request.Headers) message.Headers.TryAddWithoutValidation(k, v);
+                // A fresh connection per request: HttpClient silently re-sends a request whose pooled connection
+                // was reset, which would post a non-idempotent update twice and hide the attempt from our count.
+                message.Headers.ConnectionClose = true;
                 sink.Verbose($"{channel}: {request.Method} {request.Url} (attempt {attempt})");
                 using var response = await http.SendAsync(message, HttpCompletionOption.ResponseContentRead, timeout.Token).ConfigureAwait(false);
                 var body = await response.Content.ReadAsStringAsync(timeout.Token).ConfigureAwait(false);
