@@ -357,4 +357,36 @@ public class NotificationEngineTests
         Assert.Contains("incidents", ex.Message);
         Assert.Empty(s.OutboxFiles(inc.Id));
     }
+
+    [Fact]
+    public async Task Statuspage_5xx_is_not_retried_because_a_second_POST_would_open_a_second_incident()
+    {
+        using var s = new NotificationScenario();
+        s.Statuspage.Then(502, "bad gateway");
+        var inc = await s.CreateIncidentAsync("P1");
+        var r = Assert.Single(await s.SendAsync(new IncidentUpdateRequest { IncidentId = inc.Id, Message = "m", Channels = ["status"] }));
+        Assert.False(r.Delivered);
+        Assert.True(r.Pending);
+        Assert.Equal(502, r.StatusCode);
+        Assert.Equal(1, r.Attempts);
+        Assert.Single(s.Statuspage.Requests);
+        Assert.False((await s.Store.GetAsync(inc.Id, CancellationToken.None))!.ExternalIds.ContainsKey("statuspage:status"));
+    }
+
+    [Fact]
+    public async Task A_provider_that_never_answers_times_out_and_the_update_stays_pending()
+    {
+        using var s = new NotificationScenario();
+        s.Webhook.ThenHang();
+        var inc = await s.CreateIncidentAsync("P3");
+        var (engine, _, config) = s.NewEngine();
+        engine.Notifications.Options = new NotificationOptions { RequestTimeout = TimeSpan.FromSeconds(1) };
+        var prepared = await engine.Notifications.PrepareAsync(config, new IncidentUpdateRequest { IncidentId = inc.Id, Message = "m" }, CancellationToken.None);
+        var r = Assert.Single(await engine.Notifications.SendAsync(prepared, null, CancellationToken.None));
+        Assert.False(r.Delivered);
+        Assert.True(r.Pending);
+        Assert.Equal(1, r.Attempts);
+        Assert.Contains("no answer within 1s", r.Error);
+        foreach (var canary in NotificationScenario.Canaries) Assert.DoesNotContain(canary, r.Error);
+    }
 }
