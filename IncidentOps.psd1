@@ -21,6 +21,7 @@
         'Test-IncidentOpsConfig'
         # Notifications
         'Send-IncidentUpdate'
+        'Send-IncidentChangeEvent'
         'Get-IncidentUpdate'
         'Get-IncidentUpdateDue'
     )

@@ -33,6 +33,9 @@ Send-IncidentUpdate @common -Status Monitoring -Message 'Fix deployed; error rat
 Get-IncidentUpdate @common -Pending
 Send-IncidentUpdate -ConfigPath $ConfigPath -Pending
 
+# A rollback, shown to PagerDuty responders as a Change event next to the alert.
+Send-IncidentChangeEvent -ConfigPath $ConfigPath -Summary 'Rolled back api from v42 to v41' -Source api -Detail @{ from = 'v42'; to = 'v41' }
+
 # 5. The resolution (Kind is inferred from the status).
 Send-IncidentUpdate @common -Status Resolved -Message 'Resolved. Post-mortem to follow.'
 Get-IncidentUpdate @common | Format-Table

@@ -148,4 +148,22 @@ public class SendIncidentUpdateCommandTests(ModuleFixture fx) : IClassFixture<Mo
         var r = fx.Run($"Get-IncidentUpdate -ConfigPath '{s.ConfigPath}' -Incident {inc.Id} -Pending").AssertNoErrors();
         Assert.Equal(DeliveryState.Pending, Assert.Single(r.Objects<IncidentUpdate>()).Deliveries.Single().State);
     }
+
+    [Fact]
+    public async Task SendIncidentChangeEvent_posts_a_change_event_and_WhatIf_sends_nothing()
+    {
+        using var s = new NotificationScenario();
+        var inc = await s.CreateIncidentAsync("P1");
+        var w = fx.Run($"Send-IncidentChangeEvent -ConfigPath '{s.ConfigPath}' -Summary 'Rolled back api' -WhatIf").AssertNoErrors();
+        Assert.Contains("What if:", w.HostText);
+        Assert.Empty(s.PagerDuty.Requests);
+        var r = fx.Run($"Send-IncidentChangeEvent -ConfigPath '{s.ConfigPath}' -Summary 'Rolled back api' -Source api -Detail @{{ to = 'v41' }}").AssertNoErrors();
+        Assert.True(Assert.Single(r.Objects<NotificationResult>()).Delivered);
+        var req = Assert.Single(s.PagerDuty.Requests);
+        Assert.Equal("/v2/change/enqueue", req.Path);
+        Assert.Contains("\"to\":\"v41\"", req.Body);
+        AssertNoCanary(r.AllText());
+        Assert.Contains(await s.Store.ReadTimelineAsync(inc.Id, CancellationToken.None), e => e.Action == "Send change event" && e.Outcome == TimelineOutcome.Succeeded);
+        AssertNoCanary(s.StoreText());
+    }
 }
