@@ -17,6 +17,7 @@
         'IncidentOps.Postgres.format.ps1xml'
         'IncidentOps.Redis.format.ps1xml'
         'IncidentOps.Platforms.format.ps1xml'
+        'IncidentOps.Notifications.format.ps1xml'
     )
     CmdletsToExport      = @(
         # Config
@@ -68,6 +69,11 @@
         'Get-AppSetting'
         'Set-AppSetting'
         'Invoke-Rollback'
+        # Notifications
+        'Send-IncidentUpdate'
+        'Send-IncidentChangeEvent'
+        'Get-IncidentUpdate'
+        'Get-IncidentUpdateDue'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -1,0 +1,46 @@
+#Requires -Version 7.4
+# Incident communication from pwsh (seeds 000-004's templates): the initial alert, progress updates
+# through Investigating -> Identified -> Monitoring, the resolution, and the safety nets (outbox, -Pending,
+# overdue-update nagging). Channels and routing come from incidentops.yml (see examples/incidentops.yml).
+param(
+    [string] $ConfigPath = (Join-Path $PSScriptRoot 'incidentops.yml'),
+    [string] $Incident   # defaults to the active incident
+)
+
+Import-Module (Join-Path $PSScriptRoot '../out/IncidentOps') -ErrorAction Stop
+$common = @{ ConfigPath = $ConfigPath }
+if ($Incident) { $common.Incident = $Incident }
+
+# 1. Preview: every channel's rendered request (Slack Block Kit, Teams Adaptive Card, PagerDuty event,
+#    Statuspage incident...), secrets masked. Nothing is sent.
+Send-IncidentUpdate @common -Message 'Checkout returns 502 for all users.' -WhatIf
+
+# 2. The initial alert to every channel routed for the incident's severity; next update in 15 minutes.
+Send-IncidentUpdate @common -Message 'Checkout returns 502 for all users. Investigating.' -NextUpdateIn 15m |
+    Where-Object { -not $_.Delivered } |
+    ForEach-Object { Write-Warning "$($_.Channel): $($_.Error)" }
+
+# 3. Progress updates. With the incidents cmdlets, pipe the active incident in.
+if (Get-Command Get-Incident -ErrorAction Ignore) {
+    Get-Incident -Active | Send-IncidentUpdate -ConfigPath $ConfigPath -Status Identified -Message 'Connection pool exhausted.' `
+        -ActionsTaken 'Restarted api', 'Raised pool size to 50' -CurrentFocus 'Watching error rate' -Eta '20 minutes'
+} else {
+    Send-IncidentUpdate @common -Status Identified -Message 'Connection pool exhausted.' -ActionsTaken 'Restarted api' -CurrentFocus 'Watching error rate'
+}
+Send-IncidentUpdate @common -Status Monitoring -Message 'Fix deployed; error rate back to normal.' -Channel incidents, status
+
+# 4. Nothing is lost: list what some channel has not received yet, and re-send it.
+Get-IncidentUpdate @common -Pending
+Send-IncidentUpdate -ConfigPath $ConfigPath -Pending
+
+# A rollback, shown to PagerDuty responders as a Change event next to the alert.
+Send-IncidentChangeEvent -ConfigPath $ConfigPath -Summary 'Rolled back api from v42 to v41' -Source api -Detail @{ from = 'v42'; to = 'v41' }
+
+# 5. The resolution (Kind is inferred from the status).
+Send-IncidentUpdate @common -Status Resolved -Message 'Resolved. Post-mortem to follow.'
+Get-IncidentUpdate @common | Format-Table
+
+# 6. For a scheduled task: nag about overdue updates.
+Get-IncidentUpdateDue -ConfigPath $ConfigPath | ForEach-Object {
+    Write-Warning "$($_.IncidentId) [$($_.Severity)] status update overdue by $($_.OverdueBy.ToString('hh\:mm\:ss')): $($_.Title)"
+}

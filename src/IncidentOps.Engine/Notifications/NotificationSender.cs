@@ -1,0 +1,156 @@
+using System.Globalization;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using IncidentOps.Config;
+
+namespace IncidentOps.Engine.Notifications;
+
+/// <summary>Retry and timeout limits for deliveries.</summary>
+public sealed class NotificationOptions
+{
+    /// <summary>Timeout of each HTTP request (-TimeoutSec).</summary>
+    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(30);
+    public int MaxAttempts { get; init; } = 4;
+    /// <summary>The longest single wait; a provider asking for more leaves the update pending instead.</summary>
+    public TimeSpan MaxRetryWait { get; init; } = TimeSpan.FromSeconds(30);
+    /// <summary>The most time spent waiting between attempts for one delivery.</summary>
+    public TimeSpan MaxTotalWait { get; init; } = TimeSpan.FromSeconds(60);
+    /// <summary>First back-off after a 5xx or network error (doubled each time) when the provider sent no Retry-After.</summary>
+    public TimeSpan BackoffBase { get; init; } = TimeSpan.FromSeconds(1);
+}
+
+/// <summary>The outcome of one delivery (all attempts).</summary>
+public sealed record DeliveryOutcome(bool Delivered, bool Permanent, int? StatusCode, int Attempts, TimeSpan Waited, string? ResponseBody, string? Error);
+
+/// <summary>
+/// Sends provider requests over HTTP with a timeout per request and the providers' retry rules: wait and
+/// retry on 429 (and Statuspage's 420) honouring Retry-After or Discord's retry_after; retry 5xx and
+/// network errors only when the request is idempotent; never retry other 4xx.
+/// </summary>
+public sealed class NotificationSender(HttpClient http, IOperationSink sink, NotificationOptions options)
+{
+    private static readonly Lazy<HttpClient> Shared = new(() => new HttpClient(new SocketsHttpHandler
+    {
+        PooledConnectionLifetime = TimeSpan.FromMinutes(2),
+        ConnectTimeout = TimeSpan.FromSeconds(10),
+        AllowAutoRedirect = false,
+    }) { Timeout = Timeout.InfiniteTimeSpan });
+
+    public static HttpClient SharedClient => Shared.Value;
+
+    public NotificationOptions Options => options;
+
+    public async Task<DeliveryOutcome> SendAsync(string channel, ChannelType type, ProviderRequest request, CancellationToken cancellationToken)
+    {
+        var waited = TimeSpan.Zero;
+        int? lastStatus = null;
+        string? lastBody = null;
+        for (var attempt = 1; ; attempt++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            TimeSpan? wait = null;
+            string why;
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(options.RequestTimeout);
+            try
+            {
+                using var message = new HttpRequestMessage(request.Method, request.Url)
+                {
+                    Content = new StringContent(request.Body, Encoding.UTF8, "application/json"),
+                };
+                foreach (var (k, v) in request.Headers) message.Headers.TryAddWithoutValidation(k, v);
+                // A fresh connection per request: HttpClient silently re-sends a request whose pooled connection
+                // was reset, which would post a non-idempotent update twice and hide the attempt from our count.
+                message.Headers.ConnectionClose = true;
+                sink.Verbose($"{channel}: {request.Method} {request.Url} (attempt {attempt})");
+                using var response = await http.SendAsync(message, HttpCompletionOption.ResponseContentRead, timeout.Token).ConfigureAwait(false);
+                var body = await response.Content.ReadAsStringAsync(timeout.Token).ConfigureAwait(false);
+                var code = (int)response.StatusCode;
+                lastStatus = code;
+                lastBody = body;
+                if (IsSuccess(type, response.StatusCode, body))
+                    return new DeliveryOutcome(true, false, code, attempt, waited, body, null);
+                if (code >= 200 && code < 300)
+                    return new DeliveryOutcome(false, true, code, attempt, waited, body, $"{type} answered {code} with an error: {Short(body)}");
+                if (request.RateLimitCodes.Contains(code))
+                {
+                    wait = RetryAfter(response, body) ?? Backoff(attempt);
+                    why = $"rate limited ({code}), Retry-After {wait.Value.TotalSeconds:0.###}s";
+                    if (wait > options.MaxRetryWait)
+                        return new DeliveryOutcome(false, false, code, attempt, waited, body,
+                            $"{type} rate limited the update ({code}) for {wait.Value.TotalSeconds:0}s, longer than the {options.MaxRetryWait.TotalSeconds:0}s cap; it stays pending: re-send with Send-IncidentUpdate -Pending.");
+                }
+                else if (code >= 500 && request.RetryServerErrors)
+                {
+                    wait = Backoff(attempt);
+                    why = $"server error {code}";
+                }
+                else
+                {
+                    var permanent = code < 500;
+                    return new DeliveryOutcome(false, permanent, code, attempt, waited, body,
+                        permanent
+                            ? $"{type} refused the update with {code} {response.ReasonPhrase}: {Short(body)}. Not retried; fix the channel '{channel}' and re-send with -Pending."
+                            : $"{type} failed with {code} {response.ReasonPhrase}: {Short(body)}. Not retried automatically because a retry could post the update twice; it stays pending: re-send with -Pending.");
+                }
+            }
+            catch (Exception ex) when (ex is HttpRequestException or IOException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+            {
+                var what = ex is OperationCanceledException ? $"no answer within {options.RequestTimeout.TotalSeconds:0}s" : $"network error ({ex.Message})";
+                lastStatus = null;
+                if (!request.RetryServerErrors)
+                    return new DeliveryOutcome(false, false, null, attempt, waited, null,
+                        $"{type}: {what}. Not retried automatically because the provider could have received it; it stays pending: re-send with -Pending.");
+                wait = Backoff(attempt);
+                why = what;
+            }
+            if (attempt >= options.MaxAttempts || waited + wait!.Value > options.MaxTotalWait)
+                return new DeliveryOutcome(false, false, lastStatus, attempt, waited, lastBody,
+                    $"{type}: gave up after {attempt} attempt(s) ({why}); it stays pending: re-send with Send-IncidentUpdate -Pending.");
+            sink.Verbose($"{channel}: {why}; waiting {wait.Value.TotalSeconds:0.###}s before attempt {attempt + 1}.");
+            waited += wait.Value;
+            await Task.Delay(wait.Value, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private TimeSpan Backoff(int attempt) => TimeSpan.FromTicks(options.BackoffBase.Ticks * (1L << Math.Min(attempt - 1, 10)));
+
+    /// <summary>Teams Workflows answers 202; a 200 whose body reports an error is a failure.</summary>
+    internal static bool IsSuccess(ChannelType type, HttpStatusCode status, string body)
+    {
+        var code = (int)status;
+        if (code < 200 || code >= 300) return false;
+        if (type == ChannelType.Teams && code != 202)
+            return string.IsNullOrWhiteSpace(body) || body.Trim() == "1" ||
+                   !(body.Contains("error", StringComparison.OrdinalIgnoreCase) || body.Contains("fail", StringComparison.OrdinalIgnoreCase));
+        if (type == ChannelType.PagerDuty && body.Contains("\"status\"", StringComparison.Ordinal) && !body.Contains("success", StringComparison.OrdinalIgnoreCase))
+            return false;
+        return true;
+    }
+
+    /// <summary>Retry-After (seconds or HTTP date), or Discord's JSON retry_after (seconds, fractional).</summary>
+    internal static TimeSpan? RetryAfter(HttpResponseMessage response, string body)
+    {
+        if (response.Headers.RetryAfter is { } ra)
+        {
+            if (ra.Delta is { } d) return d;
+            if (ra.Date is { } date) return date - DateTimeOffset.UtcNow is var left && left > TimeSpan.Zero ? left : TimeSpan.Zero;
+        }
+        if (response.Headers.TryGetValues("Retry-After", out var values) &&
+            double.TryParse(values.FirstOrDefault(), NumberStyles.Float, CultureInfo.InvariantCulture, out var secs))
+            return TimeSpan.FromSeconds(secs);
+        if (body.Contains("retry_after", StringComparison.Ordinal))
+        {
+            try
+            {
+                using var doc = JsonDocument.Parse(body);
+                if (doc.RootElement.TryGetProperty("retry_after", out var r) && r.TryGetDouble(out var s)) return TimeSpan.FromSeconds(s);
+            }
+            catch (JsonException) { return null; }
+        }
+        return null;
+    }
+
+    private static string Short(string? body) => string.IsNullOrWhiteSpace(body) ? "(empty body)" : SecretRedactor.Redact(body.Length > 300 ? body[..300] + "…" : body.Trim());
+}

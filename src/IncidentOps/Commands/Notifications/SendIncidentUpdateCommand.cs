@@ -1,0 +1,126 @@
+using System.Management.Automation;
+using System.Runtime.CompilerServices;
+using IncidentOps.Engine.Notifications;
+using IncidentOps.Incidents;
+using IncidentOps.Notifications;
+
+namespace IncidentOps.Commands;
+
+/// <summary>Sends an incident status update to Slack, Microsoft Teams, Discord, PagerDuty, Statuspage and webhooks.</summary>
+/// <remarks>
+/// Renders the update from the seeds' communication templates (initial alert, progress update, resolution;
+/// Scriban templates that channels can override per kind) into each channel's native format: Slack Block
+/// Kit with a text fallback, a Teams Workflows Adaptive Card 1.4, a Discord embed within Discord's size
+/// limits, a PagerDuty Events API v2 event (trigger, acknowledge or resolve, with a dedup_key derived from
+/// the incident id), a Statuspage incident (created on the first update, then updated) or a generic JSON
+/// webhook. Channels default to the configuration's routing for the incident's severity.
+///
+/// The update is written to the incident's outbox before anything is sent. Rate limits (429, and
+/// Statuspage's 420) are retried after the provider's Retry-After; server and network errors are retried
+/// only for PagerDuty, whose dedup_key makes a retry harmless; other 4xx are never retried. Whatever was
+/// not delivered stays pending: list it with Get-IncidentUpdate -Pending and re-send it with
+/// Send-IncidentUpdate -Pending. A channel that received an update never receives it again.
+///
+/// Each update and its delivery outcome are recorded on the incident's timeline, and the incident's
+/// status, LastUpdateAt and NextUpdateDue (from -NextUpdateIn or the severity's update cadence) are set.
+/// -WhatIf prints each channel's rendered request with secrets masked and sends nothing.
+/// </remarks>
+/// <example>
+/// <code>Send-IncidentUpdate -Message 'Checkout returns 502 for all users. Investigating.' -NextUpdateIn 15m</code>
+/// <para>Sends the initial alert of the active incident to every channel routed for its severity.</para>
+/// </example>
+/// <example>
+/// <code>Get-Incident -Active | Send-IncidentUpdate -Status Identified -Message 'Connection pool exhausted' -CurrentFocus 'Raising pool size' -Channel incidents,status</code>
+/// <para>Sends a progress update to two named channels.</para>
+/// </example>
+/// <example>
+/// <code>Send-IncidentUpdate -Pending</code>
+/// <para>Re-sends every update some channel has not received yet.</para>
+/// </example>
+[Cmdlet(VerbsCommunications.Send, "IncidentUpdate", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = SendSet)]
+[OutputType(typeof(NotificationResult))]
+public sealed class SendIncidentUpdateCommand : ConfiguredCmdlet
+{
+    private const string SendSet = "Send";
+    private const string PendingSet = "Pending";
+    private string? _incidentId;
+
+    /// <summary>Incident id (INC-20261122-001). Defaults to the active incident. Binds from Get-Incident output (IncidentId or Id).</summary>
+    [Parameter(Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = SendSet)]
+    [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = PendingSet)]
+    [Alias("IncidentId", "Id")]
+    public string? Incident { get; set; }
+
+    /// <summary>The incident's new status: Investigating, Identified, Monitoring or Resolved. Defaults to its current status.</summary>
+    [Parameter(ParameterSetName = SendSet)]
+    public IncidentStatus? Status { get; set; }
+
+    /// <summary>The update text: what is happening now.</summary>
+    [Parameter(ParameterSetName = SendSet)]
+    public string? Message { get; set; }
+
+    /// <summary>Template to use: Initial, Update or Resolved. Inferred when omitted (Initial for the first update, Resolved when the status is Resolved).</summary>
+    [Parameter(ParameterSetName = SendSet)]
+    public NotificationKind? Kind { get; set; }
+
+    /// <summary>When the next update is due (15m, 1h, 00:30:00). Defaults to the severity's update cadence.</summary>
+    [Parameter(ParameterSetName = SendSet)]
+    [DurationTransformation]
+    public TimeSpan? NextUpdateIn { get; set; }
+
+    /// <summary>Channel names from the configuration. Defaults to the routing for the incident's severity. With -Pending, re-sends only to these channels.</summary>
+    [Parameter]
+    public string[]? Channel { get; set; }
+
+    /// <summary>Actions taken so far, listed in the update.</summary>
+    [Parameter(ParameterSetName = SendSet)]
+    public string[] ActionsTaken { get; set; } = [];
+
+    /// <summary>What the responders are working on now.</summary>
+    [Parameter(ParameterSetName = SendSet)]
+    public string? CurrentFocus { get; set; }
+
+    /// <summary>Expected time to resolution, as text (for example "30 minutes" or "unknown").</summary>
+    [Parameter(ParameterSetName = SendSet)]
+    public string? Eta { get; set; }
+
+    /// <summary>Re-send the updates that some channel has not received (of -Incident, or of every incident).</summary>
+    [Parameter(Mandatory = true, ParameterSetName = PendingSet)]
+    public SwitchParameter Pending { get; set; }
+
+    /// <summary>Timeout of each HTTP request, in seconds.</summary>
+    [Parameter]
+    [ValidateRange(1, 600)]
+    public int TimeoutSec { get; set; } = 30;
+
+    protected override string? TimelineIncidentId => _incidentId ?? Incident;
+
+    protected override void ProcessRecord() => Run();
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void Run()
+    {
+        Engine.Notifications.Options = new NotificationOptions { RequestTimeout = TimeSpan.FromSeconds(TimeoutSec) };
+        if (Pending)
+        {
+            if (!ShouldChange(Incident ?? "every incident", "Re-send pending updates", Channel is { Length: > 0 } ? "channels " + string.Join(",", Channel) : null)) return;
+            if (TryInvoke(ct => Engine.Notifications.SendPendingAsync(Config, Incident, Channel, ct), out var resent, Incident))
+                foreach (var r in resent) WriteObject(r);
+            return;
+        }
+        var request = new IncidentUpdateRequest
+        {
+            IncidentId = Incident, Status = Status, Message = Message, Kind = Kind, NextUpdateIn = NextUpdateIn, Channels = Channel,
+            ActionsTaken = ActionsTaken, CurrentFocus = CurrentFocus, Eta = Eta,
+        };
+        if (!TryInvoke(ct => Engine.Notifications.PrepareAsync(Config, request, ct), out var prepared, Incident)) return;
+        _incidentId = prepared.Incident.Id;
+        var approved = new List<string>();
+        foreach (var r in prepared.Rendered)
+            if (ShouldChange($"{r.Channel} ({r.ChannelType}) for {prepared.Incident.Id}", $"Send {prepared.Update.Kind} update", r.ToString()))
+                approved.Add(r.Channel);
+        if (approved.Count == 0) return;
+        if (TryInvoke(ct => Engine.Notifications.SendAsync(prepared, approved, ct), out var results, prepared.Incident.Id))
+            foreach (var r in results) WriteObject(r);
+    }
+}

@@ -1,0 +1,108 @@
+using IncidentOps.Config;
+using IncidentOps.Engine;
+using IncidentOps.Engine.Incidents;
+using IncidentOps.Engine.Notifications;
+using IncidentOps.Incidents;
+using IncidentOps.Notifications;
+
+namespace IncidentOps.Tests.Notifications;
+
+/// <summary>
+/// A temp store and an incidentops.yml whose six channels point at provider stubs on 127.0.0.1. Every
+/// secret (webhook path tokens, the routing key, the API key) is a canary read through a file: reference.
+/// </summary>
+public sealed class NotificationScenario : IDisposable
+{
+    public const string SlackCanary = "CANARYslackT0k3nQ81";
+    public const string TeamsCanary = "CANARYteamsS1gZ92";
+    public const string DiscordCanary = "CANARYdiscordW3bh00k";
+    public const string WebhookCanary = "CANARYhookT0k3nX5";
+    public const string RoutingKeyCanary = "CANARYr0ut1ngK3y0pd77";
+    public const string ApiKeyCanary = "CANARYstatuspageAp1K3y";
+    public static readonly string[] Canaries = [SlackCanary, TeamsCanary, DiscordCanary, WebhookCanary, RoutingKeyCanary, ApiKeyCanary];
+
+    public ProviderStub Slack { get; } = new(200, "ok");
+    public ProviderStub Teams { get; } = new(202, "");
+    public ProviderStub Discord { get; } = new(200, "{\"id\":\"1122334455\"}");
+    public ProviderStub PagerDuty { get; } = new(202, "{\"status\":\"success\",\"message\":\"Event processed\",\"dedup_key\":\"from-pd\"}");
+    public ProviderStub Statuspage { get; } = new(200, "{\"id\":\"sp-default\"}");
+    public ProviderStub Webhook { get; } = new(200, "");
+
+    public string Dir { get; } = Paths.TempDir("io-notify");
+    public string StorePath => Path.Combine(Dir, "store");
+    public string ConfigPath => Path.Combine(Dir, "incidentops.yml");
+    public FileIncidentStore Store { get; }
+
+    public NotificationScenario(string extraChannelYaml = "")
+    {
+        File.WriteAllText(Path.Combine(Dir, "slack.url"), $"{Slack.BaseUrl}/services/T0001/B0001/{SlackCanary}");
+        File.WriteAllText(Path.Combine(Dir, "teams.url"), $"{Teams.BaseUrl}/workflows/abc/triggers/manual/paths/invoke?sig={TeamsCanary}");
+        File.WriteAllText(Path.Combine(Dir, "discord.url"), $"{Discord.BaseUrl}/api/webhooks/1234/{DiscordCanary}");
+        File.WriteAllText(Path.Combine(Dir, "hook.url"), $"{Webhook.BaseUrl}/hooks/{WebhookCanary}");
+        File.WriteAllText(Path.Combine(Dir, "pd.key"), RoutingKeyCanary);
+        File.WriteAllText(Path.Combine(Dir, "sp.key"), ApiKeyCanary);
+        File.WriteAllText(ConfigPath, $"""
+            store: {"{"} path: '{StorePath}' {"}"}
+            channels:
+              incidents: {"{"} type: slack, url: file:slack.url {"}"}
+              teams: {"{"} type: teams, url: file:teams.url {"}"}
+              ops: {"{"} type: discord, url: file:discord.url {"}"}
+              pager: {"{"} type: pagerduty, routingKey: file:pd.key, url: '{PagerDuty.BaseUrl}' {"}"}
+              status:
+                type: statuspage
+                pageId: pg7x9q2kzz
+                apiKey: file:sp.key
+                url: '{Statuspage.BaseUrl}'
+                components: {"{"} api: cmpapi111, web: cmpweb222 {"}"}
+              audit: {"{"} type: webhook, url: file:hook.url {"}"}
+            {extraChannelYaml}
+            routing:
+              P0: [incidents, teams, ops, pager, status, audit]
+              P1: [incidents, pager]
+              P2: [ops]
+              P3: [audit]
+            """);
+        Store = new FileIncidentStore(StorePath);
+    }
+
+    public async Task<Incident> CreateIncidentAsync(string severity = "P1", bool active = true, string title = "Checkout returns 502", string[]? services = null)
+    {
+        var incident = await Store.CreateAsync(id => new Incident
+        {
+            Id = id, Title = title, Severity = severity, Services = services ?? ["api"], Impact = "All checkouts fail",
+            StartedAt = DateTimeOffset.UtcNow.AddMinutes(-12),
+        }, CancellationToken.None);
+        if (active) await Store.SetActiveIdAsync(incident.Id, CancellationToken.None);
+        return incident;
+    }
+
+    public (IncidentOpsEngine Engine, CollectingSink Sink, IncidentOpsConfig Config) NewEngine()
+    {
+        var sink = new CollectingSink();
+        var engine = new IncidentOpsEngine(sink, NoSecretProvider.Instance);
+        engine.Notifications.Options = new NotificationOptions { BackoffBase = TimeSpan.FromMilliseconds(20), RequestTimeout = TimeSpan.FromSeconds(10) };
+        return (engine, sink, engine.Config.LoadOrThrow(ConfigPath, Dir));
+    }
+
+    public async Task<IReadOnlyList<NotificationResult>> SendAsync(IncidentUpdateRequest request)
+    {
+        var (engine, _, config) = NewEngine();
+        var prepared = await engine.Notifications.PrepareAsync(config, request, CancellationToken.None);
+        return await engine.Notifications.SendAsync(prepared, null, CancellationToken.None);
+    }
+
+    /// <summary>Every file of the store (incident.json, timeline.jsonl, outbox entries), concatenated.</summary>
+    public string StoreText() => string.Join("\n", Directory.GetFiles(StorePath, "*", SearchOption.AllDirectories)
+        .Where(f => !f.EndsWith(".lock", StringComparison.Ordinal)).Select(File.ReadAllText));
+
+    public string[] OutboxFiles(string incidentId)
+    {
+        var dir = Path.Combine(Store.GetIncidentDirectory(incidentId), "outbox");
+        return Directory.Exists(dir) ? Directory.GetFiles(dir, "UPD-*.json") : [];
+    }
+
+    public void Dispose()
+    {
+        Slack.Dispose(); Teams.Dispose(); Discord.Dispose(); PagerDuty.Dispose(); Statuspage.Dispose(); Webhook.Dispose();
+    }
+}

@@ -1,0 +1,139 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace IncidentOps.Tests.Notifications;
+
+/// <summary>A request the stub received.</summary>
+public sealed record CapturedRequest(string Method, string Path, string Query, IReadOnlyDictionary<string, string> Headers, string Body);
+
+/// <summary>
+/// A provider stand-in on 127.0.0.1: a minimal HTTP/1.1 server over TcpListener (one request per
+/// connection), so it can also drop a connection with a real TCP reset. It captures every request and
+/// answers from a scripted queue; once the script is used up it answers the default.
+/// </summary>
+public sealed class ProviderStub : IDisposable
+{
+    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+    private readonly ConcurrentQueue<Func<Socket, Task>> _script = new();
+    private readonly List<CapturedRequest> _requests = [];
+    private readonly CancellationTokenSource _stop = new();
+
+    public ProviderStub(int defaultStatus = 200, string defaultBody = "ok")
+    {
+        DefaultStatus = defaultStatus;
+        DefaultBody = defaultBody;
+        _listener.Start();
+        BaseUrl = $"http://127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}";
+        _ = Task.Run(LoopAsync);
+    }
+
+    public string BaseUrl { get; }
+    public int DefaultStatus { get; set; }
+    public string DefaultBody { get; set; }
+
+    public IReadOnlyList<CapturedRequest> Requests { get { lock (_requests) return _requests.ToList(); } }
+
+    public ProviderStub Then(int status, string body = "", params (string Name, string Value)[] headers)
+    {
+        _script.Enqueue(socket => AnswerAsync(socket, status, body, headers));
+        return this;
+    }
+
+    /// <summary>Drops the connection with a TCP reset instead of answering.</summary>
+    public ProviderStub ThenReset()
+    {
+        _script.Enqueue(socket => { socket.LingerState = new LingerOption(true, 0); socket.Close(); return Task.CompletedTask; });
+        return this;
+    }
+
+    /// <summary>Never answers (until disposed), to test timeouts and Ctrl+C.</summary>
+    public ProviderStub ThenHang()
+    {
+        _script.Enqueue(async socket =>
+        {
+            try { await Task.Delay(Timeout.Infinite, _stop.Token); }
+            catch (OperationCanceledException) { socket.Close(); }
+        });
+        return this;
+    }
+
+    private async Task AnswerAsync(Socket socket, int status, string body, (string Name, string Value)[] headers)
+    {
+        var bytes = Encoding.UTF8.GetBytes(body);
+        var sb = new StringBuilder($"HTTP/1.1 {status} {(status == 420 ? "Enhance Your Calm" : ((HttpStatusCode)status).ToString())}\r\n");
+        foreach (var (n, v) in headers) sb.Append($"{n}: {v}\r\n");
+        if (!headers.Any(h => h.Name.Equals("Content-Type", StringComparison.OrdinalIgnoreCase))) sb.Append("Content-Type: text/plain\r\n");
+        sb.Append($"Content-Length: {bytes.Length}\r\nConnection: close\r\n\r\n");
+        await socket.SendAsync(Encoding.ASCII.GetBytes(sb.ToString()).Concat(bytes).ToArray(), SocketFlags.None);
+        socket.Shutdown(SocketShutdown.Both);
+        socket.Close();
+    }
+
+    private async Task LoopAsync()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            Socket socket;
+            try { socket = await _listener.AcceptSocketAsync(_stop.Token); }
+            catch (Exception ex) when (ex is SocketException or ObjectDisposedException or OperationCanceledException) { return; }
+            _ = Task.Run(() => HandleAsync(socket));
+        }
+    }
+
+    private async Task HandleAsync(Socket socket)
+    {
+        try
+        {
+            var buffer = new List<byte>();
+            var chunk = new byte[8192];
+            int headerEnd;
+            while ((headerEnd = IndexOf(buffer, "\r\n\r\n"u8.ToArray())) < 0)
+            {
+                var n = await socket.ReceiveAsync(chunk, SocketFlags.None);
+                if (n == 0) { socket.Close(); return; }
+                buffer.AddRange(chunk.Take(n));
+            }
+            var head = Encoding.ASCII.GetString(buffer.Take(headerEnd).ToArray()).Split("\r\n");
+            var parts = head[0].Split(' ');
+            var headers = head.Skip(1).Select(l => l.Split(':', 2)).Where(p => p.Length == 2)
+                .GroupBy(p => p[0].Trim(), StringComparer.OrdinalIgnoreCase).ToDictionary(g => g.Key, g => g.First()[1].Trim(), StringComparer.OrdinalIgnoreCase);
+            var length = headers.TryGetValue("Content-Length", out var cl) ? int.Parse(cl) : 0;
+            while (buffer.Count < headerEnd + 4 + length)
+            {
+                var n = await socket.ReceiveAsync(chunk, SocketFlags.None);
+                if (n == 0) break;
+                buffer.AddRange(chunk.Take(n));
+            }
+            var body = Encoding.UTF8.GetString(buffer.Skip(headerEnd + 4).Take(length).ToArray());
+            var target = parts[1];
+            var q = target.IndexOf('?');
+            lock (_requests) _requests.Add(new CapturedRequest(parts[0], q < 0 ? target : target[..q], q < 0 ? "" : target[q..], headers, body));
+            if (_script.TryDequeue(out var step)) await step(socket);
+            else await AnswerAsync(socket, DefaultStatus, DefaultBody, []);
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException or IOException)
+        {
+            // The client went away (a timeout or Ctrl+C under test): nothing to answer.
+            socket.Dispose();
+        }
+    }
+
+    private static int IndexOf(List<byte> data, byte[] pattern)
+    {
+        for (var i = 0; i + pattern.Length <= data.Count; i++)
+        {
+            var match = true;
+            for (var j = 0; j < pattern.Length && match; j++) match = data[i + j] == pattern[j];
+            if (match) return i;
+        }
+        return -1;
+    }
+
+    public void Dispose()
+    {
+        _stop.Cancel();
+        _listener.Stop();
+    }
+}
