@@ -50,10 +50,6 @@
         'Invoke-PgMaintenance'
         'Stop-PgBackend'
         'Stop-IdleConnection'
-    )
-    AliasesToExport      = @(
-        # Postgres
-        'Stop-IdleConnections'
         # Redis
         'Clear-RedisDatabase'
         'Get-RedisClient'
@@ -74,6 +70,10 @@
         'Send-IncidentChangeEvent'
         'Get-IncidentUpdate'
         'Get-IncidentUpdateDue'
+    )
+    AliasesToExport      = @(
+        # Postgres: the user's name for Stop-IdleConnection
+        'Stop-IdleConnections'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()
