@@ -27,14 +27,16 @@ public sealed class DnsService(IOperationSink sink)
             host = parts[0];
         }
         if (IPAddress.TryParse(host, out var ip)) return new IPEndPoint(ip, port);
+        string reason;
         try
         {
             var addresses = await Dns.GetHostAddressesAsync(host, cancellationToken).ConfigureAwait(false);
             if (addresses.Length > 0) return new IPEndPoint(addresses[0], port);
+            reason = "no addresses";
         }
-        catch (SocketException) { }
+        catch (SocketException ex) { reason = ex.SocketErrorCode.ToString(); }
         throw new IncidentOpsException("DnsServerNotFound", IncidentOpsErrorCategory.ObjectNotFound,
-            $"The DNS server '{server}' could not be resolved to an address. Pass an IP address, e.g. -Server 1.1.1.1 or -Server 127.0.0.1:5353.") { TargetObject = server };
+            $"The DNS server '{server}' could not be resolved to an address ({reason}). Pass an IP address, e.g. -Server 1.1.1.1 or -Server 127.0.0.1:5353.") { TargetObject = server };
     }
 
     private static IncidentOpsException BadServer(string server) =>

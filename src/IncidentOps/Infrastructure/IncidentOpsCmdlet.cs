@@ -341,7 +341,11 @@ public abstract class IncidentOpsCmdlet : PSCmdlet, IDisposable
         {
             IncidentOpsConfig? config = null;
             try { config = Engine.Config.LoadOrThrow(ConfigPathValue is null ? null : ResolvePath(ConfigPathValue), CurrentDirectory); }
-            catch (IncidentOpsException) { }
+            catch (IncidentOpsException ex)
+            {
+                // An invalid config must not stop the record; say which store is used instead.
+                WriteWarning($"The configuration could not be loaded ({ex.ErrorId}); the timeline entry goes to the default incident store.");
+            }
             var incidentId = TimelineIncidentId;
             var written = Invoke(ct => Engine.Timeline.RecordAsync(entry, incidentId, config, ct));
             if (written is not null) WriteVerbose($"Recorded on {written}'s timeline: {entry.Action} {entry.Target} ({entry.Outcome}).");
