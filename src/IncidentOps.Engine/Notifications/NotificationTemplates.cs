@@ -16,44 +16,23 @@ namespace IncidentOps.Engine.Notifications;
 /// </summary>
 public static partial class NotificationTemplates
 {
-    public const string Initial = """
-        {{ severity }} ({{ severity_name }}) incident declared: {{ title }}
-        Status: {{ status }}
-        {{ if impact }}Impact: {{ impact }}
-        {{ end }}Started: {{ started }}
-        {{ if message }}{{ message }}
-        {{ end }}{{ if actions.size > 0 }}Actions taken:
-        {{ for a in actions }}- {{ a }}
-        {{ end }}{{ end }}{{ if focus }}Current focus: {{ focus }}
-        {{ end }}{{ if eta }}ETA: {{ eta }}
-        {{ end }}{{ if next_update }}Next update: {{ next_update }}
-        {{ end }}
-        """;
+    // Blocks the built-in templates share (each ends with its own line break).
+    private const string MessageBlock = "{{ if message }}{{ message }}\n{{ end }}";
+    private const string ActionsBlock = "{{ if actions.size > 0 }}Actions taken:\n{{ for a in actions }}- {{ a }}\n{{ end }}{{ end }}";
+    private const string OutlookBlock = "{{ if focus }}Current focus: {{ focus }}\n{{ end }}{{ if eta }}ETA: {{ eta }}\n{{ end }}{{ if next_update }}Next update: {{ next_update }}\n{{ end }}";
+    private const string ImpactLine = "{{ if impact }}Impact: {{ impact }}\n{{ end }}";
 
-    public const string Update = """
-        Update on {{ severity }} incident: {{ title }}
-        Status: {{ status }} (for {{ duration }})
-        {{ if impact }}Impact: {{ impact }}
-        {{ end }}{{ if message }}{{ message }}
-        {{ end }}{{ if actions.size > 0 }}Actions taken:
-        {{ for a in actions }}- {{ a }}
-        {{ end }}{{ end }}{{ if focus }}Current focus: {{ focus }}
-        {{ end }}{{ if eta }}ETA: {{ eta }}
-        {{ end }}{{ if next_update }}Next update: {{ next_update }}
-        {{ end }}
-        """;
+    public const string Initial =
+        "{{ severity }} ({{ severity_name }}) incident declared: {{ title }}\nStatus: {{ status }}\n" + ImpactLine
+        + "Started: {{ started }}\n" + MessageBlock + ActionsBlock + OutlookBlock;
 
-    public const string Resolved = """
-        Resolved: {{ title }} ({{ severity }})
-        Duration: {{ duration }} (started {{ started }})
-        {{ if impact }}Impact: {{ impact }}
-        {{ end }}{{ if message }}{{ message }}
-        {{ end }}{{ if root_cause }}Root cause: {{ root_cause }}
-        {{ end }}{{ if resolution }}Resolution: {{ resolution }}
-        {{ end }}{{ if actions.size > 0 }}Actions taken:
-        {{ for a in actions }}- {{ a }}
-        {{ end }}{{ end }}
-        """;
+    public const string Update =
+        "Update on {{ severity }} incident: {{ title }}\nStatus: {{ status }} (for {{ duration }})\n" + ImpactLine
+        + MessageBlock + ActionsBlock + OutlookBlock;
+
+    public const string Resolved =
+        "Resolved: {{ title }} ({{ severity }})\nDuration: {{ duration }} (started {{ started }})\n" + ImpactLine + MessageBlock
+        + "{{ if root_cause }}Root cause: {{ root_cause }}\n{{ end }}{{ if resolution }}Resolution: {{ resolution }}\n{{ end }}" + ActionsBlock;
 
     public static string BuiltIn(NotificationKind kind) => kind switch
     {
