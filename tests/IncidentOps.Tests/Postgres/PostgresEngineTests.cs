@@ -110,6 +110,12 @@ public sealed class PostgresEngineTests(PgTestDatabase db) : IClassFixture<PgTes
         var down = await Fail($"Host=127.0.0.1;Port={port};Database=x;Username=y");
         Assert.Equal("PgHostUnreachable", down.ErrorId);
         Assert.Contains($"127.0.0.1:{port}", down.Message);
+        // The test server offers no TLS: demanding it must say so, not look like a generic failure.
+        var tls = await Fail($"Host={db.Host};Port={db.Port};Database={db.Database};Username={db.AppRole};Password=tls-canary;SSL Mode=Require");
+        Assert.Equal("PgTlsRequired", tls.ErrorId);
+        Assert.Equal(IncidentOpsErrorCategory.SecurityError, tls.Category);
+        Assert.Contains("SSL Mode", tls.Message);
+        Assert.DoesNotContain("tls-canary", tls.Message);
     }
 
     [Fact]
