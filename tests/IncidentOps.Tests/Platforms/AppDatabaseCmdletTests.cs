@@ -183,7 +183,7 @@ public class FlyDatabaseCmdletTests(ModuleFixture fx) : IClassFixture<ModuleFixt
         var r = fx.Run($"Restore-AppDatabaseBackup {t} -Force");
         var e = Assert.Single(r.Errors);
         Assert.Contains("BackupId", e.ToString());
-        Assert.Contains("Restore-AppDatabaseBackup", e.FullyQualifiedErrorId + e.InvocationInfo?.MyCommand?.Name);
+        Assert.Equal("MissingMandatoryParameter,IncidentOps.Commands.RestoreAppDatabaseBackupCommand", e.FullyQualifiedErrorId);
         Assert.Empty(r.Output);
         Assert.Empty(cli.Calls);
         var empty = Assert.Single(fx.Run($"Restore-AppDatabaseBackup {t} -BackupId '' -Force").Errors);
