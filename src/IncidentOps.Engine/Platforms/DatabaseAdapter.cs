@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using IncidentOps.Platforms;
@@ -37,12 +36,12 @@ public abstract class DatabaseAdapterBase(AppDatabaseTarget database, ProcessRun
     protected static IncidentOpsException NotSupportedError(string message) =>
         new("PlatformOperationNotSupported", IncidentOpsErrorCategory.NotImplemented, message);
 
-    /// <summary>Fly app names and DigitalOcean cluster names share one rule: lowercase letters, digits and dashes.</summary>
-    protected static string CheckNewName(string name)
+    /// <summary>Fly app names, DigitalOcean cluster names and backup aliases share one rule: lowercase letters, digits and dashes.</summary>
+    protected static string CheckNewName(string name, string what = "the restored database", string parameter = "-NewName orders-restore-1123")
     {
         if (!NameRule.IsMatch(name))
             throw new IncidentOpsException("DatabaseNameInvalid", IncidentOpsErrorCategory.InvalidArgument,
-                $"'{name}' cannot name the restored database: use 3 to 63 lowercase letters, digits and dashes, not starting or ending with a dash (-NewName orders-restore-1123).") { TargetObject = name };
+                $"'{name}' cannot name {what}: use 3 to 63 lowercase letters, digits and dashes, not starting or ending with a dash ({parameter}).") { TargetObject = name };
         return name;
     }
 
@@ -80,11 +79,9 @@ public abstract class DatabaseAdapterBase(AppDatabaseTarget database, ProcessRun
         return v is { ValueKind: JsonValueKind.String } && double.TryParse(v.Value.GetString(), NumberStyles.Float, CultureInfo.InvariantCulture, out d) ? d : null;
     }
 
-    protected static string Join(IEnumerable<string> lines) => string.Join(Environment.NewLine, lines);
-
     protected static string Trimmed(string text)
     {
-        var sb = new StringBuilder(text.Trim());
-        return sb.Length > 2000 ? sb.ToString(0, 2000) + " ..." : sb.ToString();
+        text = text.Trim();
+        return text.Length > 2000 ? text[..2000] + " ..." : text;
     }
 }

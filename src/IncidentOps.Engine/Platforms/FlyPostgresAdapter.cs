@@ -144,7 +144,7 @@ public sealed class FlyPostgresAdapter(AppDatabaseTarget database, ProcessRunner
 
     public PlannedDatabaseChange<AppDatabaseBackup> PlanCreateBackup(string? name)
     {
-        if (name is not null) CheckNewName(name);
+        if (name is not null) CheckNewName(name, "a backup", "-Name before-rollback");
         var args = new List<string> { "postgres", "backup", "create", "-a", App };
         if (name is not null) args.AddRange(["--name", name]);
         var cmd = Fly([.. args]);
