@@ -391,3 +391,17 @@ public class AppDatabaseTimelineTests(ModuleFixture fx) : IClassFixture<ModuleFi
         Assert.Contains("flyctl postgres backup restore pg1-restore-20261122t020009 -a pg1 --restore-target-name 20261122T020009 --detach", restore.Result);
     }
 }
+
+public class AppDatabaseStopTests(ModuleFixture fx) : IClassFixture<ModuleFixture>
+{
+    [Fact]
+    public void CtrlC_stops_a_database_call_at_once_and_kills_flyctl()
+    {
+        var cli = new FakeCli();
+        var path = cli.Tool("flyctl", new Reply("postgres backup list", Sleep: true));
+        var (_, result) = fx.Session.RunAndStop($"Get-AppDatabaseBackup -Platform Fly -DatabaseApp pg1 -FlyctlPath '{path}' -TimeoutSec 300", TimeSpan.FromSeconds(2));
+        Assert.Empty(result.Output);
+        Assert.True(ProcessRunnerTests.Gone(cli.Pid("flyctl.pid")), "flyctl still running after Ctrl+C");
+        Assert.True(ProcessRunnerTests.Gone(cli.Pid("flyctl.child")), "flyctl's child still running after Ctrl+C");
+    }
+}
