@@ -65,6 +65,11 @@
         'Get-AppSetting'
         'Set-AppSetting'
         'Invoke-Rollback'
+        'Get-AppDatabase'
+        'Restart-AppDatabase'
+        'Get-AppDatabaseBackup'
+        'New-AppDatabaseBackup'
+        'Restore-AppDatabaseBackup'
         # Notifications
         'Send-IncidentUpdate'
         'Send-IncidentChangeEvent'

@@ -15,6 +15,17 @@ Get-AppDeployment @target -First 5
 Get-AppLog @target -Type build -Component portfolio-web -Tail 100
 Get-AppLog @target -Type run -Tail 200 -Pattern 'error|redis'
 
+# 3b. The managed database (seed 002 "Database Recovery"): status and its daily backups. DigitalOcean has no
+#     on-demand backup: the newest daily backup is what preserves the data before the rollback, and a restore
+#     forks it into a NEW cluster.
+$db = @{ Platform = 'DigitalOcean'; DatabaseId = $env:DO_DATABASE_ID }
+if ($db.DatabaseId) {
+    Get-AppDatabase @db
+    $backup = Get-AppDatabaseBackup @db | Where-Object Restorable | Select-Object -First 1
+    $backup
+    $backup | Restore-AppDatabaseBackup -NewName portfolio-db-restored -WhatIf
+}
+
 # 4. Roll back through the App Platform rollback API (validated first), or rebuild.
 if ($Execute) { Invoke-Rollback @target -VerifyHealth -Force } else { Invoke-Rollback @target -WhatIf }
 Restart-App @target -WhatIf       # doctl apps create-deployment --force-rebuild

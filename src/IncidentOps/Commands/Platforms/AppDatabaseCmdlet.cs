@@ -1,0 +1,112 @@
+using System.Management.Automation;
+using System.Runtime.CompilerServices;
+using IncidentOps.Config;
+using IncidentOps.Engine.Platforms;
+using IncidentOps.Platforms;
+
+namespace IncidentOps.Commands;
+
+/// <summary>
+/// Base of the AppDatabase cmdlets: binds a platform database from a configured service (its postgres.fly or
+/// postgres.digitalOcean), from piped AppDatabase/AppDatabaseBackup objects (by property name), or directly
+/// (-Platform Fly -DatabaseApp NAME, -Platform DigitalOcean -DatabaseId ID).
+/// </summary>
+public abstract class AppDatabaseCmdlet : IncidentActionCmdlet
+{
+    /// <summary>Configured service name(s) ("environment/service" or the name alone) whose postgres has fly: or digitalOcean: set; binds from Get-IncidentOpsService output.</summary>
+    [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(ServiceNameCompleter))]
+    public string[]? Service { get; set; }
+
+    /// <summary>Environment of the configured service (production, staging).</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public string? Environment { get; set; }
+
+    /// <summary>Platform of a direct target: Fly (with -DatabaseApp) or DigitalOcean (with -DatabaseId). Inferred from which of the two is given.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public PlatformKind Platform { get; set; }
+
+    /// <summary>Fly Postgres app name (the seeds' --app ai-affiliate-empire-db).</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [Alias("PostgresApp")]
+    public string? DatabaseApp { get; set; }
+
+    /// <summary>DigitalOcean database cluster id (doctl databases list); env:NAME reads it from an environment variable.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [Alias("ClusterId")]
+    public string? DatabaseId { get; set; }
+
+    /// <summary>Path of flyctl when it is not on PATH (overrides tools.flyctl in incidentops.yml).</summary>
+    [Parameter]
+    public string? FlyctlPath { get; set; }
+
+    /// <summary>Path of doctl when it is not on PATH (overrides tools.doctl).</summary>
+    [Parameter]
+    public string? DoctlPath { get; set; }
+
+    /// <summary>Seconds each CLI call (and any wait for the database to come back) may take before it is stopped and its process tree killed.</summary>
+    [Parameter]
+    [ValidateRange(1, 86400)]
+    public int TimeoutSec { get; set; } = 60;
+
+    protected TimeSpan Timeout => TimeSpan.FromSeconds(TimeoutSec);
+
+    /// <summary>The databases of this pipeline input: direct parameters, or configured services.</summary>
+    protected IEnumerable<(AppDatabaseTarget Target, IDatabaseAdapter Adapter)> Targets()
+    {
+        var targets = new List<AppDatabaseTarget>();
+        if (!string.IsNullOrEmpty(DatabaseApp) || !string.IsNullOrEmpty(DatabaseId))
+        {
+            var platform = Platform != PlatformKind.None ? Platform : !string.IsNullOrEmpty(DatabaseApp) ? PlatformKind.Fly : PlatformKind.DigitalOcean;
+            targets.Add(new AppDatabaseTarget { Platform = platform, Service = Label(Service?.FirstOrDefault()), DatabaseApp = DatabaseApp, DatabaseId = ResolveRef(DatabaseId) });
+        }
+        else if (Service is { Length: > 0 })
+            foreach (var s in ResolveServices(Environment, Service))
+            {
+                if (s.Postgres?.FlyApp is { Length: > 0 } fly)
+                    targets.Add(new AppDatabaseTarget { Platform = PlatformKind.Fly, Service = s.FullName, DatabaseApp = fly });
+                else if (s.Postgres?.DigitalOceanCluster is { } cluster)
+                {
+                    if (!TryInvoke(ct => Engine.References.ResolveAsync(cluster, ct), out var id, s.FullName)) continue;
+                    targets.Add(new AppDatabaseTarget { Platform = PlatformKind.DigitalOcean, Service = s.FullName, DatabaseId = id });
+                }
+                else
+                    WriteInputError("DatabaseTargetMissing",
+                        $"Service {s.FullName} has no platform database in {Config.Path ?? "the configuration"}: add postgres.fly (the Fly Postgres app) or postgres.digitalOcean (the cluster id) to it, or pass -Platform Fly -DatabaseApp NAME or -Platform DigitalOcean -DatabaseId ID.", s.FullName);
+            }
+        else
+            ThrowInputError("DatabaseTargetMissing", "No database given. Pass -Service NAME (a configured service with postgres.fly or postgres.digitalOcean), pipe Get-IncidentOpsService, or give -Platform Fly -DatabaseApp NAME or -Platform DigitalOcean -DatabaseId ID.", null);
+
+        foreach (var t in targets)
+        {
+            IDatabaseAdapter? adapter = null;
+            try { adapter = OpenAdapter(t); }
+            catch (IncidentOpsException ex) { WriteError(ToErrorRecord(ex, t.ToString())); }
+            if (adapter is not null) yield return (t, adapter);
+        }
+    }
+
+    /// <summary>Plans a change; a platform that cannot do it (or bad input) becomes a non-terminating error.</summary>
+    protected bool TryPlan<T>(Func<T> plan, AppDatabaseTarget target, out T planned)
+    {
+        try { planned = plan(); return true; }
+        catch (IncidentOpsException ex)
+        {
+            WriteError(ToErrorRecord(ex, target.ToString()));
+            planned = default!;
+            return false;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private IDatabaseAdapter OpenAdapter(AppDatabaseTarget t) =>
+        Engine.AppDatabases.Open(t, new CliPaths { Flyctl = Resolve(FlyctlPath), Doctl = Resolve(DoctlPath) }, Config.Tools, Timeout);
+
+    private string? Label(string? service) =>
+        service is null || service.Contains('/') || Environment is null ? service : $"{Environment}/{service}";
+
+    private string? Resolve(string? path) => path is null ? null : ResolvePath(path);
+
+    private static string? ResolveRef(string? value) =>
+        value is not null && value.StartsWith("env:", StringComparison.Ordinal) ? System.Environment.GetEnvironmentVariable(value[4..]) ?? value : value;
+}
