@@ -25,6 +25,8 @@ public interface IPlatformAdapter
     PlannedChange PlanScale(int? count, string? size);
     PlannedChange PlanSetSettings(IReadOnlyDictionary<string, string> values, bool secret);
     Task<PreparedRollback> PrepareRollbackAsync(string? toVersion, CancellationToken cancellationToken);
+    /// <summary>Commits (keeps) or reverts a pinned rollback; only DigitalOcean pins one, the others refuse.</summary>
+    PlannedChange PlanFinishRollback(bool commit);
 }
 
 /// <summary>What every adapter shares: the runner, the timeout, JSON parsing that names the command and field.</summary>
@@ -62,6 +64,10 @@ public abstract class PlatformAdapterBase(AppTarget target, ProcessRunner runner
         new("PlatformOutputInvalid", IncidentOpsErrorCategory.InvalidResult,
             $"The output of '{command.CommandLine}' could not be read: field '{field}' {problem}. Check the {command.Tool} version (its JSON output may have changed).")
         { TargetObject = command.CommandLine };
+
+    /// <summary>For platforms whose rollback takes effect at once: there is nothing to commit or revert.</summary>
+    public virtual PlannedChange PlanFinishRollback(bool commit) =>
+        NotSupported($"Invoke-Rollback -{(commit ? "Commit" : "Revert")} is only for DigitalOcean, whose rollback pins the app until it is committed or reverted. A {Target.Platform} rollback takes effect at once: to undo it, run Invoke-Rollback -ToVersion with the release you want.");
 
     protected static PlannedChange NotSupported(string what) => throw new IncidentOpsException("PlatformOperationNotSupported", IncidentOpsErrorCategory.NotImplemented, what);
 
