@@ -35,13 +35,16 @@ public sealed class DigitalOceanAdapter(AppTarget target, ProcessRunner runner, 
     {
         var app = await GetAppAsync(ct).ConfigureAwait(false);
         var activePhase = Str(app, "active_deployment", "phase");
-        var pendingPhase = Str(app, "in_progress_deployment", "phase");
+        var pendingPhase = Str(app, "in_progress_deployment", "phase") ?? Str(app, "pending_deployment", "phase");
         var components = Components(Path(app, "spec") ?? app).Where(c => Target.Component is null || Str(c, "name") == Target.Component).ToList();
         var desired = components.Sum(c => Path(c, "instance_count") is null ? 1 : Int(c, "instance_count"));
         AppState state; string? why = null;
         if (activePhase is null) { state = AppState.Down; why = "no active deployment"; }
         else if (activePhase != "ACTIVE") { state = AppState.Degraded; why = $"active deployment is {activePhase}"; }
         else if (pendingPhase is "ERROR" or "CANCELED") { state = AppState.Degraded; why = $"latest deployment {pendingPhase}"; }
+        // A failed deployment leaves no pointer on the app: it is neither active nor in progress, but it is newer than the active one.
+        else if (pendingPhase is null && Time(app, "last_deployment_created_at") is { } last && Time(app, "active_deployment", "created_at") is { } active && last > active)
+        { state = AppState.Degraded; why = $"latest deployment (created {last:u}) did not become active (ERROR or CANCELED; see Get-AppDeployment)"; }
         else state = AppState.Healthy;
         if (pendingPhase is not null && why is null && state == AppState.Healthy) why = $"deployment in progress ({pendingPhase})";
         if (Str(app, "pinned_deployment", "id") is { } pinned)

@@ -60,6 +60,45 @@ public abstract class PlatformAdapterBase(AppTarget target, ProcessRunner runner
         }
     }
 
+    /// <summary>
+    /// Splits a stream of JSON values: one per line (JSON Lines) or pretty-printed one after another, as flyctl's
+    /// render.JSON writes each log entry (json.Encoder with a 4-space indent). Text outside a value becomes its own
+    /// chunk so that parsing it fails with the command's name.
+    /// </summary>
+    protected static IEnumerable<string> JsonValues(string text)
+    {
+        var i = 0;
+        while (i < text.Length)
+        {
+            while (i < text.Length && char.IsWhiteSpace(text[i])) i++;
+            if (i >= text.Length) yield break;
+            var start = i;
+            if (text[i] is not ('{' or '['))
+            {
+                var nl = text.IndexOf('\n', i);
+                i = nl < 0 ? text.Length : nl;
+                yield return text[start..i];
+                continue;
+            }
+            int depth = 0; var inString = false; var escaped = false;
+            for (; i < text.Length; i++)
+            {
+                var c = text[i];
+                if (inString)
+                {
+                    if (escaped) escaped = false;
+                    else if (c == '\\') escaped = true;
+                    else if (c == '"') inString = false;
+                    continue;
+                }
+                if (c == '"') inString = true;
+                else if (c is '{' or '[') depth++;
+                else if (c is '}' or ']' && --depth == 0) { i++; break; }
+            }
+            yield return text[start..i];
+        }
+    }
+
     protected static IncidentOpsException Invalid(CliCommand command, string field, string problem) =>
         new("PlatformOutputInvalid", IncidentOpsErrorCategory.InvalidResult,
             $"The output of '{command.CommandLine}' could not be read: field '{field}' {problem}. Check the {command.Tool} version (its JSON output may have changed).")
