@@ -127,8 +127,10 @@ public class DigitalOceanPinCmdletTests(ModuleFixture fx) : IClassFixture<Module
     [Fact]
     public void Commit_and_ToVersion_cannot_be_combined()
     {
-        var e = fx.Run("Invoke-Rollback -Platform DigitalOcean -AppId x -Commit -ToVersion d2 -WhatIf");
-        Assert.True(e.Errors.Count > 0 || e.Terminating is not null);
+        var r = fx.Run("Invoke-Rollback -Platform DigitalOcean -AppId x -Commit -ToVersion d2 -WhatIf");
+        var error = r.Terminating ?? Assert.Single(r.Errors);
+        Assert.StartsWith("AmbiguousParameterSet", error.FullyQualifiedErrorId);
+        Assert.DoesNotContain("rollback/commit", r.HostText);
     }
 
     [Fact]

@@ -53,11 +53,11 @@ public abstract class AppCmdlet : IncidentActionCmdlet
     [Parameter(ValueFromPipelineByPropertyName = true)]
     public string? Unit { get; set; }
 
-    /// <summary>Host to run systemctl/journalctl on, through ssh -o BatchMode=yes (user@host). Omit for this machine.</summary>
+    /// <summary>Host to run systemctl/journalctl and the release listing and swap on, through ssh -o BatchMode=yes (user@host). Omit for this machine.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
     public string? ComputerName { get; set; }
 
-    /// <summary>systemd releases directory holding one directory per release and a 'current' symlink.</summary>
+    /// <summary>systemd releases directory holding one directory per release and a 'current' symlink; with -ComputerName, an absolute path on that host.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
     public string? ReleasesPath { get; set; }
 
