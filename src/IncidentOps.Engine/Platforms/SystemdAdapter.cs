@@ -54,7 +54,7 @@ public sealed partial class SystemdAdapter(AppTarget target, ProcessRunner runne
             _ => AppState.Unknown,
         };
         var exitReason = result is null or "success" ? null : result == "oom-kill" ? "OOMKilled" : result;
-        var version = CurrentRelease();
+        var version = Target.ComputerName is null ? CurrentRelease() : await RemoteCurrentReleaseAsync(ct).ConfigureAwait(false);
         return new AppStatus
         {
             Platform = PlatformKind.Systemd, Name = Unit, Service = Target.Service, Unit = Unit, ComputerName = Target.ComputerName,
@@ -138,6 +138,16 @@ public sealed partial class SystemdAdapter(AppTarget target, ProcessRunner runne
         if (Target.ReleasesPath is null || Target.ComputerName is not null) return null;
         var link = new FileInfo(System.IO.Path.Combine(Target.ReleasesPath, "current"));
         return link.LinkTarget is { } t ? System.IO.Path.GetFileName(t.TrimEnd('/')) : null;
+    }
+
+    /// <summary>The release 'current' points at on the remote host (one ssh readlink), or null without a releases path or link.</summary>
+    private async Task<string?> RemoteCurrentReleaseAsync(CancellationToken ct)
+    {
+        if (Target.ReleasesPath is null) return null;
+        var link = CliCommand.Quote(RemoteRoot().TrimEnd('/') + "/current");
+        var cmd = new CliCommand("ssh", "ssh", ["-o", "BatchMode=yes", Target.ComputerName!, $"readlink -- {link} || true"]);
+        var target = (await RunTextAsync(cmd, ct).ConfigureAwait(false)).Trim();
+        return target.Length == 0 ? null : System.IO.Path.GetFileName(target.TrimEnd('/'));
     }
 
     public async Task<IReadOnlyList<AppDeployment>> GetDeploymentsAsync(CancellationToken ct)

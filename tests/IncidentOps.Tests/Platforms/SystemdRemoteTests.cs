@@ -93,6 +93,20 @@ public class SystemdRemoteTests(ModuleFixture fx) : IClassFixture<ModuleFixture>
     }
 
     [Fact]
+    public void GetAppStatus_reads_the_remote_current_release()
+    {
+        var (cli, root, t) = Setup();
+        cli.Tool("systemctl", new Reply("show fastapi --timestamp=unix --no-pager", "systemctl-show.txt"));
+        var s = fx.Run($"Get-AppStatus {t}").AssertNoErrors().Single<AppStatus>();
+        Assert.Equal(
+        [
+            $"<-o><BatchMode=yes><{Host}><systemctl show fastapi --timestamp=unix --no-pager>",
+            $"<-o><BatchMode=yes><{Host}><readlink -- '{root}/current' || true>",
+        ], cli.ArgvCalls);
+        Assert.Equal(("r3", Host), (s.Version, s.ComputerName));
+    }
+
+    [Fact]
     public void A_relative_remote_releases_path_is_refused()
     {
         var cli = new FakeCli();
