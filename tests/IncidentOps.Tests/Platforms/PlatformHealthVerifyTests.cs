@@ -54,6 +54,19 @@ public class PlatformHealthVerifyTests(ModuleFixture fx) : IClassFixture<ModuleF
     }
 
     [Fact]
+    public void CtrlC_while_verifying_health_stops_at_once()
+    {
+        using var server = new HealthTestServer();
+        var (_, config, root) = Service(server.Url("/503"));
+        var (latency, result) = fx.Session.RunAndStop($"Invoke-Rollback -Service production/api -ConfigPath '{config}' -VerifyHealth -TimeoutSec 600 -Force", TimeSpan.FromSeconds(3));
+        Assert.True(result.Stopped);
+        Assert.True(latency < TimeSpan.FromSeconds(5), $"Stop took {latency}");
+        // The rollback itself had happened; only the verification was cut short.
+        Assert.Equal(Path.Combine(root, "r1"), new FileInfo(Path.Combine(root, "current")).LinkTarget);
+        Assert.True(server.Requests >= 1);
+    }
+
+    [Fact]
     public void RestartApp_Wait_uses_the_health_checks_too()
     {
         using var server = new HealthTestServer();
