@@ -27,7 +27,17 @@ if ($db.DatabaseId) {
 }
 
 # 4. Roll back through the App Platform rollback API (validated first), or rebuild.
-if ($Execute) { Invoke-Rollback @target -VerifyHealth -Force } else { Invoke-Rollback @target -WhatIf }
+#    DigitalOcean pins the app to the rolled-back deployment until the rollback is committed or reverted.
+if ($Execute) {
+    $rollback = Invoke-Rollback @target -VerifyHealth -TimeoutSec 300 -Force
+    $rollback
+    # Healthy: keep it and unpin (POST /v2/apps/{id}/rollback/commit). Not healthy: undo it (POST .../rollback/revert).
+    if ($rollback.HealthyAfter) { Invoke-Rollback @target -Commit -Force } else { Invoke-Rollback @target -Revert -Force }
+} else {
+    Invoke-Rollback @target -WhatIf
+    Invoke-Rollback @target -Commit -WhatIf
+    Invoke-Rollback @target -Revert -WhatIf
+}
 Restart-App @target -WhatIf       # doctl apps create-deployment --force-rebuild
 
 # 5. Verify.

@@ -1,9 +1,12 @@
 #Requires -Version 7.4
 # Seed 004 P0 "recent deployment failure" for a FastAPI unit under systemd: status, releases, journal, roll back, verify.
-param([string] $Unit = 'fastapi', [string] $ReleasesPath = '/srv/fastapi/releases', [switch] $Execute)
+# With -ComputerName every step (systemctl, journalctl, the release listing and the symlink swap) runs over
+# ssh -o BatchMode=yes, so key-based login must already work.
+param([string] $Unit = 'fastapi', [string] $ReleasesPath = '/srv/fastapi/releases', [string] $ComputerName, [switch] $Execute)
 
 Import-Module (Join-Path $PSScriptRoot '../out/IncidentOps') -ErrorAction Stop
 $target = @{ Platform = 'Systemd'; Unit = $Unit; ReleasesPath = $ReleasesPath }
+if ($ComputerName) { $target.ComputerName = $ComputerName }
 
 # 1. systemctl status fastapi
 Get-AppStatus @target
@@ -15,7 +18,9 @@ Get-AppDeployment @target
 Get-AppLog @target -Tail 200 -Pattern 'error|traceback'
 Get-AppSetting @target
 
-# 4. Repoint 'current' to the previous good release atomically, then systemctl restart.
+# 4. Repoint 'current' to the previous good release atomically (ln -sfn to a temporary link, mv -Tf over 'current'),
+#    then systemctl restart. -VerifyHealth runs the service's configured health checks when it comes from
+#    incidentops.yml (-Service), and the unit's status otherwise.
 if ($Execute) { Invoke-Rollback @target -VerifyHealth -TimeoutSec 120 -Force } else { Invoke-Rollback @target -WhatIf }
 Restart-App @target -WhatIf
 

@@ -48,4 +48,20 @@ Describe 'Invoke-Rollback' -Skip:($IsWindows) {
         Invoke-Rollback -Platform Systemd -Unit fastapi -ReleasesPath $root -WhatIf
         (Get-Item (Join-Path $root 'current')).Target | Should -Be (Join-Path $root 'r2')
     }
+
+    It 'DigitalOcean: -<Switch> -WhatIf sends nothing' -TestCases @(
+        @{ Switch = 'Commit' }
+        @{ Switch = 'Revert' }
+    ) {
+        $cli = New-FakeCli doctl @{}
+        $params = @{ Platform = 'DigitalOcean'; AppId = 'f1e2d3c4-0000-4000-8000-00000000a001'; DoctlPath = $cli.Path; WhatIf = $true; $Switch = $true }
+        $result = Invoke-Rollback @params
+        $result | Should -BeNullOrEmpty
+        Test-Path $cli.Log | Should -BeFalse
+    }
+
+    It 'Kubernetes: -Commit is not supported (nothing is pinned)' {
+        Invoke-Rollback -Platform Kubernetes -Deployment marketing -Commit -Force -ErrorVariable err -ErrorAction SilentlyContinue
+        $err[0].FullyQualifiedErrorId | Should -Be 'PlatformOperationNotSupported,IncidentOps.Commands.InvokeRollbackCommand'
+    }
 }

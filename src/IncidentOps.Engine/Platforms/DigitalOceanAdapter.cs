@@ -35,15 +35,20 @@ public sealed class DigitalOceanAdapter(AppTarget target, ProcessRunner runner, 
     {
         var app = await GetAppAsync(ct).ConfigureAwait(false);
         var activePhase = Str(app, "active_deployment", "phase");
-        var pendingPhase = Str(app, "in_progress_deployment", "phase");
+        var pendingPhase = Str(app, "in_progress_deployment", "phase") ?? Str(app, "pending_deployment", "phase");
         var components = Components(Path(app, "spec") ?? app).Where(c => Target.Component is null || Str(c, "name") == Target.Component).ToList();
         var desired = components.Sum(c => Path(c, "instance_count") is null ? 1 : Int(c, "instance_count"));
         AppState state; string? why = null;
         if (activePhase is null) { state = AppState.Down; why = "no active deployment"; }
         else if (activePhase != "ACTIVE") { state = AppState.Degraded; why = $"active deployment is {activePhase}"; }
         else if (pendingPhase is "ERROR" or "CANCELED") { state = AppState.Degraded; why = $"latest deployment {pendingPhase}"; }
+        // A failed deployment leaves no pointer on the app: it is neither active nor in progress, but it is newer than the active one.
+        else if (pendingPhase is null && Time(app, "last_deployment_created_at") is { } last && Time(app, "active_deployment", "created_at") is { } active && last > active)
+        { state = AppState.Degraded; why = $"latest deployment (created {last:u}) did not become active (ERROR or CANCELED; see Get-AppDeployment)"; }
         else state = AppState.Healthy;
         if (pendingPhase is not null && why is null && state == AppState.Healthy) why = $"deployment in progress ({pendingPhase})";
+        if (Str(app, "pinned_deployment", "id") is { } pinned)
+            why = (why is null ? "" : why + "; ") + $"pinned to rollback deployment {pinned}: run Invoke-Rollback -Commit or -Revert";
         return new AppStatus
         {
             Platform = PlatformKind.DigitalOcean, Name = Str(app, "spec", "name") ?? Id, Service = Target.Service, AppId = Id,
@@ -174,12 +179,11 @@ public sealed class DigitalOceanAdapter(AppTarget target, ProcessRunner runner, 
         var body = $"{{\"deployment_id\":\"{to.Version}\",\"skip_pin\":false}}";
         var validate = $"POST {new Uri(api, $"v2/apps/{Id}/rollback/validate")} {body}";
         var rollback = $"POST {new Uri(api, $"v2/apps/{Id}/rollback")} {body}";
-        const string warning = "DigitalOcean pins the app to the rolled-back deployment: commit it (POST /v2/apps/{id}/rollback/commit) to keep it, or revert (POST /v2/apps/{id}/rollback/revert). Database changes are not undone.";
+        const string warning = "DigitalOcean pins the app to the rolled-back deployment (no new deployments, no auto-deploy on push) until you run Invoke-Rollback -Commit to keep it or Invoke-Rollback -Revert to undo it. Database changes are not undone.";
         var plan = new RollbackPlan { Target = Target, From = from?.Version, To = to.Version, ToImage = to.Image, Commands = [validate, rollback], Warnings = [warning] };
         return Rollback(plan, async c =>
         {
-            using var http = new HttpClient { BaseAddress = api, Timeout = Timeout };
-            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token ?? await TokenAsync(c).ConfigureAwait(false));
+            using var http = await ClientAsync(c).ConfigureAwait(false);
             var v = await PostAsync(http, $"v2/apps/{Id}/rollback/validate", body, c).ConfigureAwait(false);
             if (Path(v, "valid") is not { ValueKind: JsonValueKind.True })
                 throw new IncidentOpsException("RollbackInvalid", IncidentOpsErrorCategory.InvalidOperation,
@@ -191,14 +195,40 @@ public sealed class DigitalOceanAdapter(AppTarget target, ProcessRunner runner, 
         });
     }
 
-    private static async Task<JsonElement> PostAsync(HttpClient http, string path, string body, CancellationToken ct)
+    /// <summary>
+    /// Ends the pin a rollback left: POST /v2/apps/{id}/rollback/commit keeps the rolled-back deployment and unpins
+    /// the app (200, no body); /rollback/revert creates a new deployment from the spec before the rollback and unpins it.
+    /// </summary>
+    public override PlannedChange PlanFinishRollback(bool commit)
     {
-        using var content = new StringContent(body, Encoding.UTF8, "application/json");
+        var path = $"v2/apps/{Id}/rollback/{(commit ? "commit" : "revert")}";
+        return new PlannedChange([$"POST {new Uri(api, path)}"], async ct =>
+        {
+            using var http = await ClientAsync(ct).ConfigureAwait(false);
+            var r = await PostAsync(http, path, null, ct).ConfigureAwait(false);
+            return commit
+                ? $"committed the rollback of app {Id}: the app is unpinned and deploys again"
+                : $"reverted the rollback of app {Id}: deployment {Str(r, "deployment", "id") ?? "(none returned)"} {Str(r, "deployment", "phase")}".TrimEnd();
+        });
+    }
+
+    private async Task<HttpClient> ClientAsync(CancellationToken ct)
+    {
+        var http = new HttpClient { BaseAddress = api, Timeout = Timeout };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token ?? await TokenAsync(ct).ConfigureAwait(false));
+        return http;
+    }
+
+    /// <summary>POSTs a JSON body (or none); an empty success response (rollback/commit) is an Undefined element.</summary>
+    private static async Task<JsonElement> PostAsync(HttpClient http, string path, string? body, CancellationToken ct)
+    {
+        using var content = body is null ? null : new StringContent(body, Encoding.UTF8, "application/json");
         using var response = await http.PostAsync(path, content, ct).ConfigureAwait(false);
         var text = await response.Content.ReadAsStringAsync(ct).ConfigureAwait(false);
         if (!response.IsSuccessStatusCode)
             throw new IncidentOpsException("PlatformRequestFailed", IncidentOpsErrorCategory.InvalidResult,
                 $"POST {path} returned {(int)response.StatusCode} {response.ReasonPhrase}: {(text.Length > 2000 ? text[..2000] : text)}");
+        if (string.IsNullOrWhiteSpace(text)) return default;
         try { using var doc = JsonDocument.Parse(text); return doc.RootElement.Clone(); }
         catch (JsonException) { throw new IncidentOpsException("PlatformOutputInvalid", IncidentOpsErrorCategory.InvalidResult, $"POST {path} did not return JSON."); }
     }

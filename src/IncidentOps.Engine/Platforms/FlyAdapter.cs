@@ -6,7 +6,9 @@ namespace IncidentOps.Engine.Platforms;
 
 /// <summary>
 /// Fly.io through flyctl. status --json is PascalCase at the top with snake_case machines; releases --json
-/// carries ImageRef, which is how a rollback redeploys the previous successful image (Fly has no rollback command).
+/// carries ImageRef, which is how a rollback redeploys the previous successful image (Fly has no rollback command);
+/// logs --json is a stream of pretty-printed entries (lowercase top-level keys, PascalCase meta). Shapes and their
+/// sources: tests/IncidentOps.Tests/Platforms/Fixtures/SOURCES.md.
 /// </summary>
 public sealed class FlyAdapter(AppTarget target, ProcessRunner runner, TimeSpan timeout, IOperationSink sink)
     : PlatformAdapterBase(target, runner, timeout, sink), IPlatformAdapter
@@ -33,7 +35,8 @@ public sealed class FlyAdapter(AppTarget target, ProcessRunner runner, TimeSpan 
                 Id = Str(m, "id") ?? throw Invalid(cmd, "Machines[].id", "is missing"),
                 State = Str(m, "state"), Region = Str(m, "region"), Restarts = exits.Count, LastExitReason = reason, Checks = checks,
                 Ready = Str(m, "state") == "started" && Arr(m, "checks").All(c => Str(c, "status") == "passing"),
-                Version = Str(m, "image_ref", "tag"),
+                // The release a machine runs is config.metadata.fly_release_version (what 'fly status' shows as Version).
+                Version = Str(m, "config", "metadata", "fly_release_version") is { } rv ? "v" + rv : Str(m, "image_ref", "tag"),
             };
         }).ToList();
         var ready = instances.Count(i => i.Ready);
@@ -82,13 +85,15 @@ public sealed class FlyAdapter(AppTarget target, ProcessRunner runner, TimeSpan 
         var cmd = Fly([.. args]);
         var text = await RunTextAsync(cmd, ct).ConfigureAwait(false);
         var entries = new List<AppLogEntry>();
-        foreach (var line in text.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        // flyctl writes each entry with render.JSON: pretty-printed objects one after another (not one per line).
+        foreach (var value in JsonValues(text))
         {
-            var e = ParseJson(cmd, line);
+            var e = ParseJson(cmd, value);
+            if (e.ValueKind != JsonValueKind.Object) throw Invalid(cmd, "(log entry)", $"is {e.ValueKind}, expected an object");
             entries.Add(new AppLogEntry
             {
                 Platform = PlatformKind.Fly, Name = App, Timestamp = Time(e, "timestamp"),
-                Instance = Str(e, "instance") ?? Str(e, "meta", "instance"), Level = Str(e, "level"),
+                Instance = Str(e, "instance") ?? Str(e, "meta", "Instance"), Level = Str(e, "level"),
                 Message = Str(e, "message") ?? throw Invalid(cmd, "message", "is missing"),
             });
         }

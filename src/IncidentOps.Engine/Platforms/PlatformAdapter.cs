@@ -25,6 +25,8 @@ public interface IPlatformAdapter
     PlannedChange PlanScale(int? count, string? size);
     PlannedChange PlanSetSettings(IReadOnlyDictionary<string, string> values, bool secret);
     Task<PreparedRollback> PrepareRollbackAsync(string? toVersion, CancellationToken cancellationToken);
+    /// <summary>Commits (keeps) or reverts a pinned rollback; only DigitalOcean pins one, the others refuse.</summary>
+    PlannedChange PlanFinishRollback(bool commit);
 }
 
 /// <summary>What every adapter shares: the runner, the timeout, JSON parsing that names the command and field.</summary>
@@ -58,10 +60,53 @@ public abstract class PlatformAdapterBase(AppTarget target, ProcessRunner runner
         }
     }
 
+    /// <summary>
+    /// Splits a stream of JSON values: one per line (JSON Lines) or pretty-printed one after another, as flyctl's
+    /// render.JSON writes each log entry (json.Encoder with a 4-space indent). Text outside a value becomes its own
+    /// chunk so that parsing it fails with the command's name.
+    /// </summary>
+    protected static IEnumerable<string> JsonValues(string text)
+    {
+        var i = 0;
+        while (i < text.Length)
+        {
+            while (i < text.Length && char.IsWhiteSpace(text[i])) i++;
+            if (i >= text.Length) yield break;
+            var start = i;
+            if (text[i] is not ('{' or '['))
+            {
+                var nl = text.IndexOf('\n', i);
+                i = nl < 0 ? text.Length : nl;
+                yield return text[start..i];
+                continue;
+            }
+            int depth = 0; var inString = false; var escaped = false;
+            for (; i < text.Length; i++)
+            {
+                var c = text[i];
+                if (inString)
+                {
+                    if (escaped) escaped = false;
+                    else if (c == '\\') escaped = true;
+                    else if (c == '"') inString = false;
+                    continue;
+                }
+                if (c == '"') inString = true;
+                else if (c is '{' or '[') depth++;
+                else if (c is '}' or ']' && --depth == 0) { i++; break; }
+            }
+            yield return text[start..i];
+        }
+    }
+
     protected static IncidentOpsException Invalid(CliCommand command, string field, string problem) =>
         new("PlatformOutputInvalid", IncidentOpsErrorCategory.InvalidResult,
             $"The output of '{command.CommandLine}' could not be read: field '{field}' {problem}. Check the {command.Tool} version (its JSON output may have changed).")
         { TargetObject = command.CommandLine };
+
+    /// <summary>For platforms whose rollback takes effect at once: there is nothing to commit or revert.</summary>
+    public virtual PlannedChange PlanFinishRollback(bool commit) =>
+        NotSupported($"Invoke-Rollback -{(commit ? "Commit" : "Revert")} is only for DigitalOcean, whose rollback pins the app until it is committed or reverted. A {Target.Platform} rollback takes effect at once: to undo it, run Invoke-Rollback -ToVersion with the release you want.");
 
     protected static PlannedChange NotSupported(string what) => throw new IncidentOpsException("PlatformOperationNotSupported", IncidentOpsErrorCategory.NotImplemented, what);
 

@@ -1,13 +1,20 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
 using IncidentOps.Config;
+using IncidentOps.Engine.Health;
+using IncidentOps.Health;
 using IncidentOps.Platforms;
 
 namespace IncidentOps.Engine.Platforms;
 
+/// <summary>The outcome of a health verification: whether it passed and what was checked (one line for the steps).</summary>
+public sealed record HealthVerdict(bool Healthy, string Detail, bool UsedHealthChecks);
+
 /// <summary>The Platforms area: opens the adapter for a target and runs the runbook steps common to all platforms.</summary>
-public sealed class PlatformsService(IOperationSink sink)
+public sealed class PlatformsService(IOperationSink sink, HealthService? health = null)
 {
+    private readonly HealthService _health = health ?? new HealthService(sink);
+
     /// <summary>DigitalOcean API base address (tests point it at a loopback server).</summary>
     public Uri DigitalOceanApi { get; set; } = new(System.Environment.GetEnvironmentVariable("DIGITALOCEAN_API_URL") ?? "https://api.digitalocean.com/");
 
@@ -41,17 +48,80 @@ public sealed class PlatformsService(IOperationSink sink)
         return entries.Where(e => regex.IsMatch(e.Message)).ToList();
     }
 
-    /// <summary>Runs a planned change; with wait, polls the app until it is healthy again or the timeout passes.</summary>
+    /// <summary>Runs a planned change; with wait, verifies the app is healthy again (see VerifyHealthyAsync) or the timeout passes.</summary>
     public async Task<AppActionResult> RunChangeAsync(IPlatformAdapter adapter, string action, PlannedChange change, bool wait, TimeSpan timeout, CancellationToken ct)
     {
         var output = await change.Execute(ct).ConfigureAwait(false);
         AppState? after = null;
-        if (wait) after = await WaitHealthyAsync(adapter, timeout, ct).ConfigureAwait(false) ? AppState.Healthy : (await adapter.GetStatusAsync(ct).ConfigureAwait(false)).State;
+        if (wait)
+        {
+            var verdict = await VerifyHealthyAsync(adapter, timeout, ct).ConfigureAwait(false);
+            after = verdict.Healthy ? AppState.Healthy
+                : verdict.UsedHealthChecks ? AppState.Degraded
+                : (await adapter.GetStatusAsync(ct).ConfigureAwait(false)).State;
+            output = string.Join(Environment.NewLine, new[] { output, verdict.Detail }.Where(o => o.Length > 0));
+        }
         return new AppActionResult
         {
             Platform = adapter.Target.Platform, Name = adapter.Target.Name, Action = action, Commands = change.Commands,
             Succeeded = !wait || after == AppState.Healthy, StateAfter = after, Output = SecretRedactor.Redact(output),
         };
+    }
+
+    /// <summary>
+    /// Verifies the app is healthy: the configured service's health checks through the health engine until all pass
+    /// or the timeout passes; without configured health endpoints, the platform status (Get-AppStatus) instead.
+    /// </summary>
+    public async Task<HealthVerdict> VerifyHealthyAsync(IPlatformAdapter adapter, TimeSpan timeout, CancellationToken ct)
+    {
+        var target = adapter.Target;
+        if (target.Health.Count == 0)
+        {
+            sink.Verbose($"{target} has no health endpoints in the configuration (health: under the service); verifying with the platform status instead.");
+            var healthy = await WaitHealthyAsync(adapter, timeout, ct).ConfigureAwait(false);
+            return new HealthVerdict(healthy, healthy ? "verified: healthy (platform status)" : $"verified: not healthy within {timeout.TotalSeconds:0} s (platform status)", false);
+        }
+        return await WaitHealthChecksAsync(target, timeout, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Probes every configured health endpoint each round (backing off 1, 2, 4, 5 s) until all are healthy or the timeout passes.</summary>
+    private async Task<HealthVerdict> WaitHealthChecksAsync(AppTarget target, TimeSpan timeout, CancellationToken ct)
+    {
+        var endpoints = target.Health.Select(e => (Endpoint: e, Uri: HealthService.ParseUri(e.Url), Conditions: HealthService.ParseConditions(e.Conditions))).ToList();
+        sink.Verbose($"Verifying {target} with its {endpoints.Count} configured health check(s): {string.Join(", ", endpoints.Select(e => e.Uri))}");
+        var sw = Stopwatch.StartNew();
+        var attempt = 0;
+        while (true)
+        {
+            ct.ThrowIfCancellationRequested();
+            var remaining = timeout - sw.Elapsed;
+            if (remaining < TimeSpan.FromSeconds(1)) remaining = TimeSpan.FromSeconds(1);
+            var requests = endpoints.Select(e => new ProbeRequest
+            {
+                Uri = e.Uri, Service = target.Service, Method = e.Endpoint.Method ?? "GET", ExpectStatus = e.Endpoint.ExpectStatus, Conditions = e.Conditions,
+                Timeout = e.Endpoint.Timeout is { } t && t < remaining ? t : remaining < TimeSpan.FromSeconds(10) ? remaining : TimeSpan.FromSeconds(10),
+            }).ToList();
+            var results = new List<HealthResult>();
+            await _health.ProbeManyAsync(requests, 4, r => { lock (results) results.Add(r); }, ct).ConfigureAwait(false);
+            attempt++;
+            var summary = string.Join(", ", results.OrderBy(r => r.Uri, StringComparer.Ordinal).Select(r => $"{r.Uri} {(r.Healthy ? "healthy" : r.StatusCode?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? r.Reason ?? "unhealthy")}"));
+            var allHealthy = results.Count == requests.Count && results.All(r => r.Healthy);
+            sink.Progress(new OperationProgress(62, $"Verifying {target.Name}", $"round {attempt}: {summary}"));
+            if (allHealthy)
+            {
+                sink.Progress(new OperationProgress(62, $"Verifying {target.Name}", "healthy", Completed: true));
+                return new HealthVerdict(true, $"verified: healthy after {attempt} round(s) of health checks ({summary})", true);
+            }
+            sink.Verbose($"Health checks of {target.Name}, round {attempt}: {summary}");
+            if (sw.Elapsed >= timeout)
+            {
+                sink.Progress(new OperationProgress(62, $"Verifying {target.Name}", "not healthy", Completed: true));
+                return new HealthVerdict(false, $"verified: not healthy within {timeout.TotalSeconds:0} s ({summary})", true);
+            }
+            var delay = TimeSpan.FromSeconds(Math.Min(5, 1 << Math.Min(attempt - 1, 3)));
+            if (delay > timeout - sw.Elapsed) delay = timeout - sw.Elapsed;
+            if (delay > TimeSpan.Zero) await Task.Delay(delay, ct).ConfigureAwait(false);
+        }
     }
 
     /// <summary>Polls Get-AppStatus until Healthy; false when the timeout passes first.</summary>
@@ -82,8 +152,9 @@ public sealed class PlatformsService(IOperationSink sink)
         bool? healthy = null;
         if (verifyHealth)
         {
-            healthy = await WaitHealthyAsync(adapter, timeout, ct).ConfigureAwait(false);
-            steps.Add(healthy.Value ? "verified: healthy" : $"verified: not healthy within {timeout.TotalSeconds:0} s");
+            var verdict = await VerifyHealthyAsync(adapter, timeout, ct).ConfigureAwait(false);
+            healthy = verdict.Healthy;
+            steps.Add(verdict.Detail);
         }
         return new RollbackResult
         {

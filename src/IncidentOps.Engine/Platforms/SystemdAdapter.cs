@@ -54,7 +54,7 @@ public sealed partial class SystemdAdapter(AppTarget target, ProcessRunner runne
             _ => AppState.Unknown,
         };
         var exitReason = result is null or "success" ? null : result == "oom-kill" ? "OOMKilled" : result;
-        var version = CurrentRelease();
+        var version = Target.ComputerName is null ? CurrentRelease() : await RemoteCurrentReleaseAsync(ct).ConfigureAwait(false);
         return new AppStatus
         {
             Platform = PlatformKind.Systemd, Name = Unit, Service = Target.Service, Unit = Unit, ComputerName = Target.ComputerName,
@@ -77,11 +77,60 @@ public sealed partial class SystemdAdapter(AppTarget target, ProcessRunner runne
     private string Releases => Target.ReleasesPath ?? throw new IncidentOpsException("ReleasesPathMissing", IncidentOpsErrorCategory.InvalidArgument,
         $"No releases directory for unit '{Unit}': set 'releases:' on the service in incidentops.yml or pass -ReleasesPath.");
 
-    private void RequireLocal()
+    /// <summary>
+    /// A remote releases root must be absolute (it is the remote host's path) and is quoted for the remote shell.
+    /// </summary>
+    private string RemoteRoot()
     {
-        if (Target.ComputerName is not null)
-            throw new IncidentOpsException("PlatformOperationNotSupported", IncidentOpsErrorCategory.NotImplemented,
-                $"Release directories on a remote host ({Target.ComputerName}) are not supported yet; run this on the host itself.");
+        var root = Releases.TrimEnd('/');
+        if (!Releases.StartsWith('/') || root.Contains('\n') || root.Contains('\0'))
+            throw new IncidentOpsException("ReleasesPathInvalid", IncidentOpsErrorCategory.InvalidArgument,
+                $"The releases path '{Releases}' on {Target.ComputerName} must be an absolute path (for example /srv/{Unit}/releases).") { TargetObject = Releases };
+        return root.Length == 0 ? "/" : root;
+    }
+
+    /// <summary>
+    /// One remote command lists the release directories (name, FAILED marker, mtime, first line of REVISION) and
+    /// reads the 'current' link. Every path is single-quoted for the remote shell; release names are only ever
+    /// expanded inside double quotes, so a hostile directory name cannot run anything.
+    /// </summary>
+    internal CliCommand RemoteListCommand()
+    {
+        var root = CliCommand.Quote(RemoteRoot());
+        var script =
+            $"cd -- {root} || exit 66; for d in */; do d=\"${{d%/}}\"; [ -d \"$d\" ] && [ ! -L \"$d\" ] || continue; " +
+            "f=0; { [ -e \"$d/FAILED\" ] || [ -e \"$d/.failed\" ]; } && f=1; " +
+            "t=$(stat -c %Y -- \"$d\" 2>/dev/null || echo 0); " +
+            "r=$(head -n 1 -- \"$d/REVISION\" 2>/dev/null | tr -d '\\t\\r'); " +
+            "printf 'R\\t%s\\t%s\\t%s\\t%s\\n' \"$d\" \"$f\" \"$t\" \"$r\"; done; " +
+            "printf 'C\\t%s\\n' \"$(readlink -- current)\"";
+        return new CliCommand("ssh", "ssh", ["-o", "BatchMode=yes", Target.ComputerName!, script]);
+    }
+
+    /// <summary>Parses the remote listing: "R\tname\tfailed\tmtime\trevision" lines and one "C\tlink target" line.</summary>
+    internal IReadOnlyList<AppDeployment> ParseRemoteList(CliCommand cmd, string text)
+    {
+        string? current = null;
+        var rows = new List<(string Name, bool Failed, DateTimeOffset? Created, string? Revision)>();
+        foreach (var raw in text.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var line = raw.TrimEnd('\r');
+            var parts = line.Split('\t');
+            if (parts[0] == "C" && parts.Length == 2) { current = parts[1].Length == 0 ? null : System.IO.Path.GetFileName(parts[1].TrimEnd('/')); continue; }
+            if (parts[0] != "R" || parts.Length != 5 || parts[1].Length == 0)
+                throw Invalid(cmd, "release line", $"'{line}' is not 'R<TAB>name<TAB>failed<TAB>mtime<TAB>revision' (a release directory name with a tab or newline is not supported)");
+            if (!long.TryParse(parts[3], NumberStyles.Integer, CultureInfo.InvariantCulture, out var mtime))
+                throw Invalid(cmd, $"mtime of release '{parts[1]}'", $"is '{parts[3]}', expected seconds since the epoch (stat -c %Y)");
+            rows.Add((parts[1], parts[2] == "1", mtime > 0 ? DateTimeOffset.FromUnixTimeSeconds(mtime) : null, parts[4].Length == 0 ? null : parts[4]));
+        }
+        var root = RemoteRoot();
+        var list = rows.OrderByDescending(r => r.Name, StringComparer.Ordinal).Select(r => new AppDeployment
+        {
+            Platform = PlatformKind.Systemd, Name = Unit, Version = r.Name,
+            Status = r.Failed ? "failed" : r.Name == current ? "current" : "available",
+            Succeeded = !r.Failed, CreatedAt = r.Created, Image = r.Revision, Cause = root.TrimEnd('/') + "/" + r.Name, IsCurrent = r.Name == current,
+        }).ToList();
+        return MarkLastGood(list);
     }
 
     private string? CurrentRelease()
@@ -91,9 +140,23 @@ public sealed partial class SystemdAdapter(AppTarget target, ProcessRunner runne
         return link.LinkTarget is { } t ? System.IO.Path.GetFileName(t.TrimEnd('/')) : null;
     }
 
-    public Task<IReadOnlyList<AppDeployment>> GetDeploymentsAsync(CancellationToken ct)
+    /// <summary>The release 'current' points at on the remote host (one ssh readlink), or null without a releases path or link.</summary>
+    private async Task<string?> RemoteCurrentReleaseAsync(CancellationToken ct)
     {
-        RequireLocal();
+        if (Target.ReleasesPath is null) return null;
+        var link = CliCommand.Quote(RemoteRoot().TrimEnd('/') + "/current");
+        var cmd = new CliCommand("ssh", "ssh", ["-o", "BatchMode=yes", Target.ComputerName!, $"readlink -- {link} || true"]);
+        var target = (await RunTextAsync(cmd, ct).ConfigureAwait(false)).Trim();
+        return target.Length == 0 ? null : System.IO.Path.GetFileName(target.TrimEnd('/'));
+    }
+
+    public async Task<IReadOnlyList<AppDeployment>> GetDeploymentsAsync(CancellationToken ct)
+    {
+        if (Target.ComputerName is not null)
+        {
+            var cmd = RemoteListCommand();
+            return ParseRemoteList(cmd, await RunTextAsync(cmd, ct).ConfigureAwait(false));
+        }
         if (!Directory.Exists(Releases))
             throw new IncidentOpsException("ReleasesPathMissing", IncidentOpsErrorCategory.ObjectNotFound, $"The releases directory '{Releases}' does not exist.") { TargetObject = Releases };
         var current = CurrentRelease();
@@ -112,16 +175,34 @@ public sealed partial class SystemdAdapter(AppTarget target, ProcessRunner runne
                     Cause = d.FullName, IsCurrent = d.Name == current,
                 };
             }).ToList();
-        return Task.FromResult(MarkLastGood(list));
+        return MarkLastGood(list);
     }
 
     public async Task<PreparedRollback> PrepareRollbackAsync(string? toVersion, CancellationToken ct)
     {
         var history = await GetDeploymentsAsync(ct).ConfigureAwait(false);
         var to = ChooseTarget(history, toVersion, out var from);
+        var restart = Cmd("systemctl", "restart", Unit);
+        if (Target.ComputerName is not null)
+        {
+            // The name came from the remote listing: refuse anything that is not a plain directory name before it reaches a command.
+            if (to.Version is "." or ".." || to.Version.Contains('/') || to.Version.Contains('\n') || to.Version.Contains('\0'))
+                throw new IncidentOpsException("RollbackTargetNotFound", IncidentOpsErrorCategory.InvalidData, $"'{to.Version}' is not a release directory name.") { TargetObject = to.Version };
+            var root = RemoteRoot().TrimEnd('/');
+            string Q(string path) => CliCommand.Quote(path);
+            var tmp = root + "/.current.tmp";
+            var swapScript = $"ln -sfn -- {Q(root + "/" + to.Version)} {Q(tmp)} && mv -Tf -- {Q(tmp)} {Q(root + "/current")}";
+            var swap = new CliCommand("ssh", "ssh", ["-o", "BatchMode=yes", Target.ComputerName, swapScript]);
+            var remotePlan = new RollbackPlan { Target = Target, From = from?.Version, To = to.Version, ToImage = to.Image, Commands = [swap.CommandLine, restart.CommandLine] };
+            return Rollback(remotePlan, async c =>
+            {
+                await RunAsync(swap, c).ConfigureAwait(false);
+                await RunAsync(restart, c).ConfigureAwait(false);
+                return [swap.CommandLine, restart.CommandLine];
+            });
+        }
         var link = System.IO.Path.Combine(Releases, "current");
         var targetDir = System.IO.Path.Combine(Releases, to.Version);
-        var restart = Cmd("systemctl", "restart", Unit);
         var repoint = $"ln -s {CliCommand.Quote(targetDir)} {CliCommand.Quote(link + ".tmp")} && mv -T {CliCommand.Quote(link + ".tmp")} {CliCommand.Quote(link)}";
         var plan = new RollbackPlan { Target = Target, From = from?.Version, To = to.Version, ToImage = to.Image, Commands = [repoint, restart.CommandLine] };
         return Rollback(plan, async c =>

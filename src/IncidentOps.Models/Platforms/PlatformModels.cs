@@ -23,6 +23,8 @@ public sealed class AppTarget
     public string? Unit { get; init; }
     public string? ComputerName { get; init; }
     public string? ReleasesPath { get; init; }
+    /// <summary>The configured service's health endpoints; -VerifyHealth and -Wait probe them through the health engine.</summary>
+    public IReadOnlyList<HealthEndpoint> Health { get; init; } = [];
 
     /// <summary>The name shown for the app: Fly app, DigitalOcean app id, deployment or unit.</summary>
     public string Name => Platform switch

@@ -45,6 +45,28 @@ public sealed class FakeCli
         return path;
     }
 
+    /// <summary>
+    /// A stand-in for ssh that behaves like ssh to a host whose login shell is sh: it records its exact argv (one
+    /// &lt;arg&gt; per argument, in ArgvCalls) and runs the last argument with sh -c, with this folder first on PATH so
+    /// that remote systemctl/journalctl calls reach the fake ones.
+    /// </summary>
+    public string Ssh()
+    {
+        var path = Path.Combine(Dir, "ssh");
+        File.WriteAllText(path, "#!/bin/bash\n" +
+            $"printf '%s\\n' \"ssh $*\" >> '{Log}'\n" +
+            $"{{ for a in \"$@\"; do printf '<%s>' \"$a\"; done; printf '\\n'; }} >> '{ArgvLog}'\n" +
+            $"export PATH='{Dir}':\"$PATH\"\ncd '{Dir}'\n" +
+            "exec sh -c \"${@: -1}\"\n");
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        return path;
+    }
+
+    private string ArgvLog => Path.Combine(Dir, "argv-exact.log");
+
+    /// <summary>Each ssh call's exact argument vector, as &lt;arg1&gt;&lt;arg2&gt;... (the boundaries are the point).</summary>
+    public string[] ArgvCalls => File.Exists(ArgvLog) ? File.ReadAllLines(ArgvLog) : [];
+
     public string[] Calls => File.Exists(Log) ? File.ReadAllLines(Log) : [];
 
     public int? Pid(string file) => File.Exists(Path.Combine(Dir, file)) && int.TryParse(File.ReadAllText(Path.Combine(Dir, file)).Trim(), out var p) ? p : null;

@@ -44,9 +44,9 @@ public class FlyCmdletTests(ModuleFixture fx) : IClassFixture<ModuleFixture>
     }
 
     [Fact]
-    public void GetAppLog_filters_json_lines_by_pattern()
+    public void GetAppLog_reads_the_pretty_printed_entry_stream_and_filters_by_pattern()
     {
-        var (cli, t) = Fly(new Reply($"logs -a {App} --no-tail --json", "fly-logs.jsonl"));
+        var (cli, t) = Fly(new Reply($"logs -a {App} --no-tail --json", "fly-logs.json"));
         var logs = fx.Run($"Get-AppLog {t} -Pattern 'memory|cpu'").AssertNoErrors().Objects<AppLogEntry>().ToList();
         Assert.Equal([$"flyctl logs -a {App} --no-tail --json"], cli.Calls);
         Assert.Equal(2, logs.Count);
@@ -147,6 +147,24 @@ public class FlyCmdletTests(ModuleFixture fx) : IClassFixture<ModuleFixture>
         Assert.Equal("PlatformOutputInvalid,IncidentOps.Commands.GetAppDeploymentCommand", e.FullyQualifiedErrorId);
         Assert.Contains("Version", e.ToString());
         Assert.Contains("flyctl releases", e.ToString());
+    }
+
+    [Fact]
+    public void A_log_entry_without_a_message_names_the_field_and_the_command()
+    {
+        var (_, t) = Fly(new Reply("logs", Text: "{\n    \"level\": \"info\",\n    \"instance\": \"148ed726c03918\"\n}\n"));
+        var e = Assert.Single(fx.Run($"Get-AppLog {t}").Errors);
+        Assert.Equal("PlatformOutputInvalid,IncidentOps.Commands.GetAppLogCommand", e.FullyQualifiedErrorId);
+        Assert.Contains("field 'message'", e.ToString());
+        Assert.Contains($"flyctl logs -a {App} --no-tail --json", e.ToString());
+    }
+
+    [Fact]
+    public void Machines_report_the_release_version_from_their_metadata()
+    {
+        var (_, t) = Fly(new Reply($"status -a {App} --json", "fly-status.json"));
+        var s = fx.Run($"Get-AppStatus {t}").AssertNoErrors().Single<AppStatus>();
+        Assert.All(s.Instances, i => Assert.Equal("v13", i.Version));
     }
 
     [Fact]

@@ -113,6 +113,6 @@ public class SystemdVerifyHealthTests(ModuleFixture fx) : IClassFixture<ModuleFi
         var r = fx.Run($"Invoke-Rollback -Platform Systemd -Unit fastapi -ReleasesPath '{root}' -SystemctlPath '{path}' -VerifyHealth -Force").AssertNoErrors().Single<RollbackResult>();
         Assert.Equal(("r2", "r1", true, true), (r.From, r.To, r.HealthyAfter, r.Succeeded));
         Assert.Equal(["systemctl restart fastapi", "systemctl show fastapi --timestamp=unix --no-pager"], cli.Calls);
-        Assert.Equal("verified: healthy", r.Steps[^1]);
+        Assert.Equal("verified: healthy (platform status)", r.Steps[^1]);
     }
 }

@@ -53,11 +53,11 @@ public abstract class AppCmdlet : IncidentActionCmdlet
     [Parameter(ValueFromPipelineByPropertyName = true)]
     public string? Unit { get; set; }
 
-    /// <summary>Host to run systemctl/journalctl on, through ssh -o BatchMode=yes (user@host). Omit for this machine.</summary>
+    /// <summary>Host to run systemctl/journalctl and the release listing and swap on, through ssh -o BatchMode=yes (user@host). Omit for this machine.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
     public string? ComputerName { get; set; }
 
-    /// <summary>systemd releases directory holding one directory per release and a 'current' symlink.</summary>
+    /// <summary>systemd releases directory holding one directory per release and a 'current' symlink; with -ComputerName, an absolute path on that host.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
     public string? ReleasesPath { get; set; }
 
@@ -101,7 +101,8 @@ public abstract class AppCmdlet : IncidentActionCmdlet
             {
                 Platform = Platform, Service = Label(Service?.FirstOrDefault()), Environment = Environment, App = App, AppId = ResolveRef(AppId),
                 Component = Component, Deployment = Deployment, Namespace = Namespace, Context = Context, Unit = Unit,
-                ComputerName = ComputerName, ReleasesPath = ReleasesPath is null ? null : ResolvePath(ReleasesPath),
+                // A remote releases path is the remote host's; only a local one is resolved against the current location.
+                ComputerName = ComputerName, ReleasesPath = ReleasesPath is null || ComputerName is not null ? ReleasesPath : ResolvePath(ReleasesPath),
             });
         else if (Service is { Length: > 0 })
             foreach (var s in ResolveServices(Environment, Service))
@@ -112,7 +113,8 @@ public abstract class AppCmdlet : IncidentActionCmdlet
                 {
                     Platform = s.Platform, Service = s.FullName, Environment = s.Environment, App = s.App, AppId = appId,
                     Component = Component, Deployment = s.Deployment, Namespace = Namespace ?? s.Namespace, Context = Context ?? s.Context,
-                    Unit = s.Unit, ComputerName = ComputerName ?? s.ComputerName, ReleasesPath = ReleasesPath is null ? s.ReleasesPath : ResolvePath(ReleasesPath),
+                    Unit = s.Unit, ComputerName = ComputerName ?? s.ComputerName, Health = s.Health,
+                    ReleasesPath = ReleasesPath is null ? s.ReleasesPath : (ComputerName ?? s.ComputerName) is null ? ResolvePath(ReleasesPath) : ReleasesPath,
                 });
             }
         else

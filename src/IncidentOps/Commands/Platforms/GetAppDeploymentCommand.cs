@@ -6,13 +6,18 @@ namespace IncidentOps.Commands;
 /// <summary>Gets the release or deployment history of an app, newest first.</summary>
 /// <remarks>
 /// Replaces 'flyctl releases', 'doctl apps list-deployments', 'kubectl rollout history' (ReplicaSet revisions)
-/// and, for systemd, the release directories under the configured releases path. Each AppDeployment has its
+/// and, for systemd, the release directories under the configured releases path (on a remote host with -ComputerName:
+/// one ssh -o BatchMode=yes command lists them and reads the 'current' link). Each AppDeployment has its
 /// version, status, created time, image or commit, cause, and whether it is the current or the last good one
 /// (the release Invoke-Rollback would go back to).
 /// </remarks>
 /// <example>
 /// <code>Get-AppDeployment -Platform Kubernetes -Deployment marketing -Namespace akaind-platform -First 5</code>
 /// <para>Shows the last five revisions of the deployment.</para>
+/// </example>
+/// <example>
+/// <code>Get-AppDeployment -Platform Systemd -Unit fastapi -ComputerName deploy@api-1 -ReleasesPath /srv/fastapi/releases</code>
+/// <para>Lists the release directories on api-1 over ssh; FAILED-marked releases are never the last good one.</para>
 /// </example>
 [Cmdlet(VerbsCommon.Get, "AppDeployment")]
 [OutputType(typeof(AppDeployment))]

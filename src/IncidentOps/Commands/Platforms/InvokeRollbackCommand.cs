@@ -4,15 +4,21 @@ using IncidentOps.Platforms;
 
 namespace IncidentOps.Commands;
 
-/// <summary>Rolls an app back to its previous successful release.</summary>
+/// <summary>Rolls an app back to its previous successful release, or commits or reverts a DigitalOcean rollback.</summary>
 /// <remarks>
 /// Picks the newest release older than the current one that succeeded (failed releases are skipped), or
 /// -ToVersion. Fly: flyctl deploy --image with that release's ImageRef (Fly has no rollback command; database
-/// migrations are not undone). DigitalOcean: the App Platform rollback API (validate first; the app stays pinned
-/// until committed or reverted). Kubernetes: kubectl rollout undo --to-revision, then rollout status with a
-/// timeout. systemd: the releases directory's 'current' symlink is repointed atomically, then the unit restarts.
-/// -WhatIf prints from -> to and the exact commands or requests. -VerifyHealth polls the app until healthy or
-/// -TimeoutSec. The result (From, To, Succeeded, HealthyAfter, Duration, Steps) is recorded on the incident timeline.
+/// migrations are not undone). DigitalOcean: the App Platform rollback API (validate first). The app then stays
+/// pinned to the rolled-back deployment (no new deployments, no auto-deploy on push) until the rollback is committed
+/// with -Commit (POST /v2/apps/{id}/rollback/commit: keep it and unpin) or reverted with -Revert
+/// (POST /v2/apps/{id}/rollback/revert: redeploy the spec from before the rollback and unpin). Kubernetes: kubectl
+/// rollout undo --to-revision, then rollout status with a timeout. systemd: the releases directory's 'current'
+/// symlink is repointed atomically, then the unit restarts; with -ComputerName both run over ssh -o BatchMode=yes
+/// (ln -sfn to a temporary link, then mv -Tf over 'current'), every remote argument single-quoted.
+/// -WhatIf prints from -> to and the exact commands or requests. -VerifyHealth then runs the configured service's
+/// health checks (health: in incidentops.yml) through the health engine until they all pass or -TimeoutSec passes;
+/// a service without health endpoints falls back to the platform status (Get-AppStatus), which -Verbose says.
+/// The result (From, To, Succeeded, HealthyAfter, Duration, Steps) is recorded on the incident timeline.
 /// </remarks>
 /// <example>
 /// <code>Invoke-Rollback -Service production/api -WhatIf</code>
@@ -22,19 +28,36 @@ namespace IncidentOps.Commands;
 /// <code>Invoke-Rollback -Platform Kubernetes -Deployment marketing -Namespace akaind-platform -VerifyHealth -TimeoutSec 300 -Force</code>
 /// <para>Undoes the last rollout and waits until the deployment is healthy.</para>
 /// </example>
-[Cmdlet(VerbsLifecycle.Invoke, "Rollback", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
-[OutputType(typeof(RollbackResult))]
+/// <example>
+/// <code>Invoke-Rollback -Service production/portfolio -Commit -Force</code>
+/// <para>Keeps a DigitalOcean rollback that proved healthy and unpins the app so deployments resume.</para>
+/// </example>
+[Cmdlet(VerbsLifecycle.Invoke, "Rollback", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = RollbackSet)]
+[OutputType(typeof(RollbackResult), ParameterSetName = [RollbackSet])]
+[OutputType(typeof(AppActionResult), ParameterSetName = [CommitSet, RevertSet])]
 public sealed class InvokeRollbackCommand : AppCmdlet
 {
+    private const string RollbackSet = "Rollback";
+    private const string CommitSet = "Commit";
+    private const string RevertSet = "Revert";
+
     /// <summary>Release to go back to (Fly v12 or 12, a DigitalOcean deployment id, a Kubernetes revision, a systemd release directory name).</summary>
-    [Parameter]
+    [Parameter(ParameterSetName = RollbackSet)]
     public string? ToVersion { get; set; }
 
-    /// <summary>After the rollback, poll the app until it is healthy or -TimeoutSec passes; HealthyAfter reports the outcome.</summary>
-    [Parameter]
+    /// <summary>After the rollback, run the service's configured health checks (or, without any, poll the platform status) until healthy or -TimeoutSec passes; HealthyAfter reports the outcome.</summary>
+    [Parameter(ParameterSetName = RollbackSet)]
     public SwitchParameter VerifyHealth { get; set; }
 
-    /// <summary>Roll back without asking for confirmation.</summary>
+    /// <summary>DigitalOcean: keep the pinned rollback deployment and unpin the app (POST /v2/apps/{id}/rollback/commit).</summary>
+    [Parameter(Mandatory = true, ParameterSetName = CommitSet)]
+    public SwitchParameter Commit { get; set; }
+
+    /// <summary>DigitalOcean: undo the pinned rollback by redeploying the spec from before it and unpin the app (POST /v2/apps/{id}/rollback/revert).</summary>
+    [Parameter(Mandatory = true, ParameterSetName = RevertSet)]
+    public SwitchParameter Revert { get; set; }
+
+    /// <summary>Roll back (or commit or revert) without asking for confirmation.</summary>
     [Parameter]
     public SwitchParameter Force { get; set; }
 
@@ -42,6 +65,11 @@ public sealed class InvokeRollbackCommand : AppCmdlet
     {
         foreach (var (target, adapter) in Targets())
         {
+            if (ParameterSetName != RollbackSet)
+            {
+                FinishRollback(target, adapter, Commit.IsPresent);
+                continue;
+            }
             if (!TryInvoke(ct => adapter.PrepareRollbackAsync(ToVersion, ct), out PreparedRollback prepared, target.ToString())) continue;
             var plan = prepared.Plan;
             var detail = $"{plan.From ?? "(none)"} -> {plan.To}{(plan.ToImage is null ? "" : " (" + plan.ToImage + ")")}: {string.Join("; ", plan.Commands)}";
@@ -52,5 +80,17 @@ public sealed class InvokeRollbackCommand : AppCmdlet
                     out var result, r => r.Succeeded))
                 WriteObject(result);
         }
+    }
+
+    private void FinishRollback(AppTarget target, Engine.Platforms.IPlatformAdapter adapter, bool commit)
+    {
+        var action = commit ? "Commit rollback" : "Revert rollback";
+        PlannedChange change;
+        try { change = adapter.PlanFinishRollback(commit); }
+        catch (IncidentOpsException ex) { WriteError(ToErrorRecord(ex, target.ToString())); return; }
+        if (TryChange(target.ToString(), action, string.Join("; ", change.Commands),
+                ct => Engine.Platforms.RunChangeAsync(adapter, action, change, false, Timeout, ct),
+                r => $"{r.Output}: {string.Join("; ", r.Commands)}", out var result))
+            WriteObject(result);
     }
 }

@@ -7,7 +7,8 @@ namespace IncidentOps.Commands;
 /// <remarks>
 /// Fly: flyctl apps restart (or machine restart with -Pod). DigitalOcean: doctl apps create-deployment
 /// --force-rebuild. Kubernetes: kubectl rollout restart (or -Pod deletes one pod). systemd: systemctl restart.
-/// -Wait waits until the app is healthy again or -TimeoutSec passes. -WhatIf prints the exact command line; the
+/// -Wait waits until the app is healthy again or -TimeoutSec passes: a configured service's health checks run through
+/// the health engine; without health endpoints the platform status decides. -WhatIf prints the exact command line; the
 /// restart is recorded on the active incident's timeline.
 /// </remarks>
 /// <example>
@@ -27,7 +28,7 @@ public sealed class RestartAppCommand : AppCmdlet
     [Alias("Machine", "Instance")]
     public string? Pod { get; set; }
 
-    /// <summary>Wait until the app is healthy again (or -TimeoutSec passes).</summary>
+    /// <summary>Wait until the app is healthy again (its configured health checks pass, or without any its platform status is Healthy) or -TimeoutSec passes.</summary>
     [Parameter]
     public SwitchParameter Wait { get; set; }
 
