@@ -137,7 +137,7 @@ internal static class ReportTemplates
 
         public string Load(Scriban.TemplateContext context, Scriban.Parsing.SourceSpan callerSpan, string templatePath) => Partials[templatePath];
 
-        public ValueTask<string> LoadAsync(Scriban.TemplateContext context, Scriban.Parsing.SourceSpan callerSpan, string templatePath) => new(Partials[templatePath]);
+        public ValueTask<string?> LoadAsync(Scriban.TemplateContext context, Scriban.Parsing.SourceSpan callerSpan, string templatePath) => new(Partials[templatePath]);
     }
 
     private const string HtmlList = "{{ func hlist(items) }}{{ if items.size == 0 }}<p><em>None recorded.</em></p>{{ else }}<ul>{{ for x in items }}<li>{{ x | html.escape }}</li>{{ end }}</ul>{{ end }}{{ end }}";

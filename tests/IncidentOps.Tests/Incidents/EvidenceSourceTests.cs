@@ -120,6 +120,15 @@ public class EvidenceSourceTests(ModuleFixture fx) : IClassFixture<ModuleFixture
     }
 
     [Fact]
+    public void The_area_sources_are_discovered_in_the_engine_assembly()
+    {
+        var names = IncidentOps.Engine.Incidents.EvidenceSources.All.Select(s => s.Name).ToList();
+        foreach (var n in new[] { "config", "timeline", "app-status", "app-deployments", "app-logs", "pg-activity", "redis-info" })
+            Assert.Contains(n, names);
+        Assert.Equal(names.Count, names.Distinct().Count());
+    }
+
+    [Fact]
     public void Source_selects_the_new_sources_by_name()
     {
         var (cfg, _, cli) = Setup(Canary(), $"redis://{TestServers.Redis}");
