@@ -78,4 +78,19 @@ public class RecordReadTests(ModuleFixture fx) : IClassFixture<ModuleFixture>
         Assert.Equal("Get-RedisInfo", Assert.Single(ReadEntries(cfg, first)).Cmdlet);
         Assert.Empty(ReadEntries(cfg, second));
     }
+
+    [Fact]
+    public void Health_reads_take_Record_and_Incident_too()
+    {
+        var (cfg, _) = IncidentCmdletTests.TempConfig();
+        var id = fx.Run($"(New-Incident -Title tls -Severity P2 -ConfigPath '{cfg}').Id").AssertNoErrors().Output.Single().ToString();
+        fx.Run($"New-Incident -Title other -Severity P3 -ConfigPath '{cfg}' | Out-Null").AssertNoErrors();
+        using var leaf = IncidentOps.Tests.Health.TestCertificates.ShortLivedLeaf();
+        using var tls = new IncidentOps.Tests.Health.HealthTestServer(leaf);
+        var r = fx.Run($"Get-ServiceCertificate 127.0.0.1:{tls.Port} -Record -Incident {id} -ConfigPath '{cfg}'").AssertNoErrors();
+        Assert.NotEmpty(r.Output);
+        var entry = Assert.Single(ReadEntries(cfg, id));
+        Assert.Equal(("Get-ServiceCertificate", $"127.0.0.1:{tls.Port}"), (entry.Cmdlet, entry.Target));
+        Assert.Contains("expires", entry.Result);
+    }
 }
