@@ -21,7 +21,14 @@ $incident | Format-List Id, Severity, SeverityName, Status, ResponseDue, NextUpd
 
 # Act and keep the books: every change is a timeline entry.
 Set-Incident -Status Identified -RootCause 'Connection pool exhausted by a slow report query' -Scribe bob -ConfigPath $config
-Save-IncidentEvidence -ConfigPath $config
+# Preserve evidence before changing anything: platform status, deployments, recent logs, pg_stat_activity
+# and Redis INFO of the incident's services, each hashed and referenced from the timeline. Without the CLIs or
+# database variables of the example config, those captures come back as failed (Succeeded = $false) and the
+# others are still saved.
+$evidence = Save-IncidentEvidence -Source config, timeline, app-status, app-deployments, app-logs, pg-activity, redis-info -TimeoutSec 20 -ConfigPath $config -WarningAction SilentlyContinue
+$evidence | Format-Table Source, Service, Succeeded, Sha256, Error
+# A read-only check whose result also belongs on the timeline.
+Get-RedisInfo -Service production/portfolio -Section Memory -Record -ConfigPath $config -ErrorAction SilentlyContinue
 Add-IncidentNote 'Killed the slow report query; error rate dropping' -ConfigPath $config
 Set-Incident -Status Monitoring -Severity P2 -UsersAffected '~1,200 checkouts' -DataLoss $false -ConfigPath $config
 Add-IncidentActionItem -Action 'Add a statement_timeout for the reporting role' -Owner alice -Priority P1 -Due (Get-Date).AddDays(7) -ConfigPath $config

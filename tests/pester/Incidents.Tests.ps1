@@ -54,6 +54,30 @@ Describe 'Incidents' {
         Test-Path $captures.Path | Should -Be $true
     }
 
+    It 'offers evidence source <Source>' -TestCases @(
+        @{ Source = 'app-status' }
+        @{ Source = 'app-deployments' }
+        @{ Source = 'app-logs' }
+        @{ Source = 'pg-activity' }
+        @{ Source = 'redis-info' }
+    ) {
+        param($Source)
+        # The incident's services are not in this config, so the source has nothing to capture (and no error).
+        { Save-IncidentEvidence -Source $Source -ConfigPath $script:cfg -ErrorAction Stop -WarningAction SilentlyContinue } | Should -Not -Throw
+    }
+
+    It 'declares -Record on read-only cmdlet <Name>' -TestCases @(
+        @{ Name = 'Get-AppStatus' }
+        @{ Name = 'Get-PgActivity' }
+        @{ Name = 'Get-RedisInfo' }
+        @{ Name = 'Test-ServiceHealth' }
+        @{ Name = 'Resolve-ServiceDns' }
+    ) {
+        param($Name)
+        (Get-Command $Name).Parameters.ContainsKey('Record') | Should -Be $true
+        (Get-Command $Name).Parameters.ContainsKey('Incident') | Should -Be $true
+    }
+
     It 'closes with a resolution and clears the active incident' {
         $closed = Get-Incident -Active -ConfigPath $script:cfg | Close-Incident -Resolution 'Capped the pool' -ConfigPath $script:cfg
         $closed.Status.ToString() | Should -Be 'Resolved'

@@ -11,8 +11,61 @@ namespace IncidentOps.Engine.Incidents;
 /// <summary>What an evidence source is asked to capture.</summary>
 public sealed record EvidenceContext(IncidentOpsEngine Engine, IncidentOpsConfig Config, Incident Incident, IReadOnlyList<ServiceTarget> Services, TimeSpan Timeout);
 
-/// <summary>One capture produced by a source: a file name (within evidence/) and its text.</summary>
-public sealed record EvidenceContent(string Name, string Content, string? Service = null);
+/// <summary>
+/// One capture produced by a source: a file name (within evidence/) and its text. A source that captures
+/// several services returns <see cref="Failed"/> for a service whose capture failed, so the others are kept.
+/// </summary>
+public sealed record EvidenceContent(string Name, string Content, string? Service = null)
+{
+    /// <summary>Why this capture failed (nothing is written for it); null for a successful capture.</summary>
+    public string? Error { get; init; }
+
+    public static EvidenceContent Failed(string? service, string error) => new("", "", service) { Error = error };
+}
+
+/// <summary>
+/// Base of the sources that capture one document per service: picks the services the source applies to,
+/// runs each capture with its own failure (a failing service is recorded as failed, the others still run),
+/// and writes the result as indented JSON (redacted again by <see cref="EvidenceService"/>).
+/// </summary>
+public abstract class ServiceEvidenceSource : IEvidenceSource
+{
+    internal static readonly JsonSerializerOptions Json = new(FileIncidentStore.Json) { WriteIndented = true };
+
+    public abstract string Name { get; }
+
+    /// <summary>False for services this source has nothing to capture from (no platform, no postgres, no redis).</summary>
+    protected abstract bool AppliesTo(ServiceTarget service);
+
+    /// <summary>The document to save for one service (serialized as JSON).</summary>
+    protected abstract Task<object> CaptureServiceAsync(EvidenceContext context, ServiceTarget service, CancellationToken cancellationToken);
+
+    public async Task<IReadOnlyList<EvidenceContent>> CaptureAsync(EvidenceContext context, CancellationToken cancellationToken)
+    {
+        var list = new List<EvidenceContent>();
+        foreach (var service in context.Services.Where(AppliesTo))
+        {
+            using var perService = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            perService.CancelAfter(context.Timeout);
+            try
+            {
+                var doc = await CaptureServiceAsync(context, service, perService.Token).ConfigureAwait(false);
+                var text = JsonSerializer.Serialize(doc, doc.GetType(), Json);
+                list.Add(new EvidenceContent($"{service.Environment}-{service.Service}.json", text, service.FullName));
+            }
+            catch (IncidentOpsException ex)
+            {
+                context.Engine.Sink.Verbose($"Evidence source '{Name}' could not capture {service.FullName}: {ex.Message}");
+                list.Add(EvidenceContent.Failed(service.FullName, ex.Message));
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                list.Add(EvidenceContent.Failed(service.FullName, $"did not finish within {context.Timeout.TotalSeconds:0} s"));
+            }
+        }
+        return list;
+    }
+}
 
 /// <summary>
 /// A capture source for Save-IncidentEvidence. Areas add theirs (platform status, deployments, logs, pg
@@ -124,18 +177,16 @@ public sealed class EvidenceService(IncidentOpsEngine engine)
             catch (Exception ex) when (ex is IncidentOpsException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
             {
                 var message = ex is OperationCanceledException ? $"did not finish within {timeout.TotalSeconds:0} s" : ex.Message;
-                engine.Sink.Warning($"Evidence source '{source.Name}' failed: {message}");
-                var failed = new EvidenceCapture { IncidentId = incident.Id, Source = source.Name, CapturedAt = DateTimeOffset.UtcNow, Succeeded = false, Error = SecretRedactor.Redact(message) };
-                results.Add(failed);
-                await engine.Incidents.AppendEntryAsync(config, incident.Id, new TimelineEntry
-                {
-                    Kind = "evidence", Cmdlet = context.Cmdlet, Action = "Capture evidence", Target = source.Name, Parameters = context.Parameters ?? new Dictionary<string, string>(),
-                    Outcome = TimelineOutcome.Failed, Result = failed.Error,
-                }, cancellationToken).ConfigureAwait(false);
+                await RecordFailureAsync(config, incident, source.Name, null, message, context, results, cancellationToken).ConfigureAwait(false);
                 continue;
             }
             foreach (var item in captured)
             {
+                if (item.Error is not null)
+                {
+                    await RecordFailureAsync(config, incident, source.Name, item.Service, item.Error, context, results, cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
                 var content = SecretRedactor.Redact(item.Content);
                 var bytes = Encoding.UTF8.GetBytes(content);
                 var name = $"{stamp}-{source.Name}-{Sanitize(item.Name)}";
@@ -146,7 +197,7 @@ public sealed class EvidenceService(IncidentOpsEngine engine)
                     IncidentId = incident.Id, Source = source.Name, Service = item.Service, Path = path, CapturedAt = DateTimeOffset.UtcNow,
                     Sha256 = Convert.ToHexString(SHA256.HashData(bytes)).ToLowerInvariant(), Bytes = bytes.Length, Succeeded = true,
                 };
-                await File.WriteAllTextAsync(path + ".sha256", $"{capture.Sha256}  {name}\n{capture.CapturedAt:O}\n", cancellationToken).ConfigureAwait(false);
+                await FileIncidentStore.WriteAtomicAsync(path + ".sha256", $"{capture.Sha256}  {name}\n{capture.CapturedAt:O}\n", cancellationToken).ConfigureAwait(false);
                 results.Add(capture);
                 await engine.Incidents.AppendEntryAsync(config, incident.Id, new TimelineEntry
                 {
@@ -158,6 +209,20 @@ public sealed class EvidenceService(IncidentOpsEngine engine)
         }
         engine.Sink.Progress(new OperationProgress(7, "Saving evidence", "done", 100, Completed: true));
         return results;
+    }
+
+    private async Task RecordFailureAsync(IncidentOpsConfig config, Incident incident, string source, string? service, string message, ChangeContext context,
+        List<EvidenceCapture> results, CancellationToken cancellationToken)
+    {
+        message = SecretRedactor.Redact(message);
+        engine.Sink.Warning($"Evidence source '{source}'{(service is null ? "" : $" for {service}")} failed: {message}");
+        var failed = new EvidenceCapture { IncidentId = incident.Id, Source = source, Service = service, CapturedAt = DateTimeOffset.UtcNow, Succeeded = false, Error = message };
+        results.Add(failed);
+        await engine.Incidents.AppendEntryAsync(config, incident.Id, new TimelineEntry
+        {
+            Kind = "evidence", Cmdlet = context.Cmdlet, Action = "Capture evidence", Target = service is null ? source : $"{source} {service}",
+            Parameters = context.Parameters ?? new Dictionary<string, string>(), Outcome = TimelineOutcome.Failed, Result = message,
+        }, cancellationToken).ConfigureAwait(false);
     }
 
     private IEnumerable<ServiceTarget> TryResolve(IncidentOpsConfig config, string name)

@@ -46,7 +46,7 @@ public sealed class IncidentReportService(IncidentOpsEngine engine)
             throw new IncidentOpsException("ReportTemplateInvalid", IncidentOpsErrorCategory.InvalidData,
                 $"The report template '{templateName}' has errors: {string.Join("; ", parsed.Messages.Select(m => m.ToString()))}.") { TargetObject = templateName };
         var model = BuildModel(config, incident, timeline, actions, format);
-        var context = new TemplateContext { StrictVariables = false, LoopLimit = 100_000, MemberRenamer = m => m.Name };
+        var context = new TemplateContext { StrictVariables = false, LoopLimit = 100_000, MemberRenamer = m => m.Name, TemplateLoader = ReportTemplates.PartialLoader.Instance };
         context.PushGlobal(model);
         string content;
         try

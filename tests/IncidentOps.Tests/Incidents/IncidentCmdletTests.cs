@@ -225,7 +225,7 @@ public class IncidentCmdletTests(ModuleFixture fx) : IClassFixture<ModuleFixture
     public void Evidence_is_captured_hashed_and_referenced_from_the_timeline()
     {
         var (cfg, store) = TempConfig();
-        var r = fx.Run($"New-Incident -Title a -Severity P1 -Service production/api -ConfigPath '{cfg}' | Save-IncidentEvidence -ConfigPath '{cfg}'").AssertNoErrors();
+        var r = fx.Run($"New-Incident -Title a -Severity P1 -Service production/api -ConfigPath '{cfg}' | Save-IncidentEvidence -Source config, timeline -ConfigPath '{cfg}'").AssertNoErrors();
         var captures = r.Objects<EvidenceCapture>().ToList();
         Assert.Contains(captures, c => c.Source == "config" && c.Service == "production/api");
         Assert.Contains(captures, c => c.Source == "timeline");

@@ -79,6 +79,28 @@ public class IncidentReportTests(ModuleFixture fx) : IClassFixture<ModuleFixture
     }
 
     [Fact]
+    public async Task User_templates_include_the_shared_section_partials_of_the_builtin_styles()
+    {
+        var (engine, config, incident) = await ResolvedIncident();
+        var dir = Paths.TempDir("io-tpl");
+        var mine = Path.Combine(dir, "mine.md");
+        File.WriteAllText(mine, ReportTemplates.Functions + "# {{ title }}\n{{ include 'timeline' }}\n## Next\n{{ include 'action_items' }}{{ include 'prevention' }}");
+        var report = await engine.Reports.RenderAsync(config, incident.Id, IncidentReportKind.PostMortem, IncidentReportFormat.Markdown, null, mine, CancellationToken.None);
+        Assert.StartsWith("# DB down", report.Content);
+        Assert.Contains("| Restart (Restart-Service) | production/api | Succeeded | 2 machines restarted |", report.Content);
+        Assert.Contains("| Add disk alert | bob |", report.Content);
+        Assert.Contains("- Autoscale disk", report.Content);
+        // The built-in styles are made of the same partials.
+        foreach (var style in new[] { "seed", "google-sre", "pagerduty" })
+            Assert.Contains("{{ include 'timeline' }}", ReportTemplates.Markdown(style));
+        var missing = Path.Combine(dir, "missing.md");
+        File.WriteAllText(missing, "{{ include 'nope' }}");
+        var ex = await Assert.ThrowsAsync<IncidentOpsException>(() => engine.Reports.RenderAsync(config, incident.Id, IncidentReportKind.PostMortem, IncidentReportFormat.Markdown, null, missing, CancellationToken.None));
+        Assert.Equal("ReportTemplateFailed", ex.ErrorId);
+        Assert.Contains("action_items", ex.Message);
+    }
+
+    [Fact]
     public void New_IncidentReport_writes_Path_and_refuses_to_overwrite_without_Force()
     {
         var (cfg, _) = IncidentCmdletTests.TempConfig();

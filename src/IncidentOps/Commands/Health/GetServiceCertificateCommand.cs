@@ -23,7 +23,7 @@ namespace IncidentOps.Commands;
 /// </example>
 [Cmdlet(VerbsCommon.Get, "ServiceCertificate")]
 [OutputType(typeof(CertificateFacts))]
-public sealed class GetServiceCertificateCommand : IncidentOpsCmdlet
+public sealed class GetServiceCertificateCommand : IncidentReadCmdlet
 {
     /// <summary>Endpoints: host, host:port (443 by default) or an https:// URI. Binds from the Uri property of piped objects.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
@@ -49,7 +49,10 @@ public sealed class GetServiceCertificateCommand : IncidentOpsCmdlet
             try { target = CertificateService.ParseTarget(raw); }
             catch (IncidentOpsException ex) { WriteError(ToErrorRecord(ex, raw)); continue; }
             if (TryInvoke(ct => Engine.Certificates.GetAsync(target.Host, target.Port, ServerName, TimeSpan.FromSeconds(TimeoutSec), ct), out var facts, raw))
+            {
                 WriteObject(facts);
+                RecordRead(raw, "Read certificate", facts.ToString());
+            }
         }
     }
 }

@@ -79,6 +79,23 @@ public abstract class HealthProbeCmdlet : ConfiguredCmdlet
     [ValidateRange(1, 10000)]
     public int ThrottleLimit { get; set; } = 32;
 
+    /// <summary>Incident id (INC-20261122-001) to record the result on, with -Record. Defaults to the active incident.</summary>
+    [Parameter]
+    public string? Incident { get; set; }
+
+    /// <summary>Also record the result (targets and a short summary) on the incident's timeline (the active incident, or -Incident). Without it, probes are not recorded.</summary>
+    [Parameter]
+    public SwitchParameter Record { get; set; }
+
+    protected override string? TimelineIncidentId => Incident;
+
+    /// <summary>What was probed, for the timeline entry of -Record: the services, or the URIs.</summary>
+    protected string ProbedTargets()
+    {
+        var names = Requests.Select(r => r.Service ?? r.Uri.ToString()).Distinct().ToList();
+        return names.Count <= 5 ? string.Join(", ", names) : $"{string.Join(", ", names.Take(5))} and {names.Count - 5} more";
+    }
+
     /// <summary>Probes per target per request (Test-ServiceHealth -Count).</summary>
     protected virtual int RepeatCount => 1;
 

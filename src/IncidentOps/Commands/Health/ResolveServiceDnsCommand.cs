@@ -30,7 +30,7 @@ namespace IncidentOps.Commands;
 /// </example>
 [Cmdlet(VerbsDiagnostic.Resolve, "ServiceDns")]
 [OutputType(typeof(DnsLookupResult))]
-public sealed class ResolveServiceDnsCommand : IncidentOpsCmdlet
+public sealed class ResolveServiceDnsCommand : IncidentReadCmdlet
 {
     /// <summary>Host names to look up; URIs are accepted and their host is used. Binds from the Uri property of piped objects.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
@@ -72,7 +72,10 @@ public sealed class ResolveServiceDnsCommand : IncidentOpsCmdlet
             }
             foreach (var type in Type)
                 if (TryInvoke(ct => Engine.Dns.LookupAsync(name, type, _server, TimeSpan.FromSeconds(TimeoutSec), ct), out var result, name))
+                {
                     WriteObject(result);
+                    RecordRead(name, $"Resolve {type}", result.ToString());
+                }
         }
     }
 }

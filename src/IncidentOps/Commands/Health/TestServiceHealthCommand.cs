@@ -64,20 +64,27 @@ public sealed class TestServiceHealthCommand : HealthProbeCmdlet
 
     protected override void EndProcessing()
     {
+        int healthy = 0, total = 0;
+        void Count(HealthResult r)
+        {
+            Interlocked.Increment(ref total);
+            if (r.Healthy) Interlocked.Increment(ref healthy);
+        }
         if (Quiet)
         {
             var allHealthy = Requests.Count > 0;
             Invoke(async ct =>
             {
-                await Engine.Health.ProbeManyAsync(Requests, ThrottleLimit, r => { if (!r.Healthy) Volatile.Write(ref allHealthy, false); }, ct).ConfigureAwait(false);
+                await Engine.Health.ProbeManyAsync(Requests, ThrottleLimit, r => { Count(r); if (!r.Healthy) Volatile.Write(ref allHealthy, false); }, ct).ConfigureAwait(false);
                 return true;
             });
             WriteObject(allHealthy);
         }
         else
         {
-            InvokeStreaming<HealthResult>((emit, ct) => Engine.Health.ProbeManyAsync(Requests, ThrottleLimit, emit, ct));
+            InvokeStreaming<HealthResult>((emit, ct) => Engine.Health.ProbeManyAsync(Requests, ThrottleLimit, r => { Count(r); emit(r); }, ct));
         }
+        if (Requests.Count > 0) RecordRead(ProbedTargets(), "Test health", $"{healthy} of {ReadSummary.Count(total, "probe")} healthy");
         base.EndProcessing();
     }
 }

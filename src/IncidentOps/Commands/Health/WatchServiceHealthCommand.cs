@@ -67,7 +67,11 @@ public sealed class WatchServiceHealthCommand : HealthProbeCmdlet
             };
             HealthWatchSummary? summary = null;
             InvokeStreaming<HealthResult>(async (emit, ct) => summary = await Engine.Health.WatchAsync(Requests, options, emit, ct).ConfigureAwait(false));
-            if (summary is not null) WriteObject(summary);
+            if (summary is not null)
+            {
+                WriteObject(summary);
+                RecordRead(ProbedTargets(), "Watch health", summary.ToString());
+            }
         }
         base.EndProcessing();
     }

@@ -12,7 +12,9 @@ namespace IncidentOps.Commands;
 /// timeline table from the recorded entries, root cause and contributing factors, resolution, what went
 /// well and wrong, the action items table, lessons learned and prevention. -Template picks a style (seed,
 /// google-sre, pagerduty) or a Scriban template file of your own (same variables: id, title, severity,
-/// timeline, action_items ...). -Kind CustomerCommunication renders seed 003's customer email instead.
+/// timeline, action_items ...), which can include the sections the built-in styles are made of with
+/// {{ include 'timeline' }} (also impact, figures, action_items, summary, root_cause, contributing_factors,
+/// resolution, went_well, went_wrong, lessons, prevention). -Kind CustomerCommunication renders seed 003's customer email instead.
 /// Markdown by default, -Format Html for a web page. -Path writes the file. Secrets never appear.
 /// </remarks>
 /// <example>
@@ -40,7 +42,7 @@ public sealed class NewIncidentReportCommand : IncidentRecordCmdlet
     [Parameter]
     public IncidentReportFormat Format { get; set; } = IncidentReportFormat.Markdown;
 
-    /// <summary>Built-in style (seed, google-sre, pagerduty) or the path of a Scriban template file.</summary>
+    /// <summary>Built-in style (seed, google-sre, pagerduty) or the path of a Scriban template file (which may {{ include 'timeline' }} and the other shared sections).</summary>
     [Parameter]
     public string Template { get; set; } = "seed";
 

@@ -7,18 +7,29 @@ namespace IncidentOps.Commands;
 /// <summary>Captures evidence for an incident into its evidence folder, with time and SHA-256 stamps.</summary>
 /// <remarks>
 /// Runs every registered capture source for the incident's services ("Preserve evidence - save logs before
-/// making changes"): the services' configuration and a snapshot of the record and timeline always, plus
-/// platform status, deployments, logs, PostgreSQL activity and Redis info where those areas provide a
-/// source. Each capture is written to evidence/ with its capture time and SHA-256 (also in a .sha256 file
-/// next to it), and referenced from the timeline. A failing source is reported and the others still run.
+/// making changes"): config (the services' configuration) and timeline (a snapshot of the record and
+/// timeline) always; app-status, app-deployments and app-logs (the last 500 lines) for services with a
+/// platform, through the same adapters as Get-AppStatus, Get-AppDeployment and Get-AppLog (CLI paths from
+/// tools: in incidentops.yml); pg-activity (Get-PgConnectionSummary plus every backend of Get-PgActivity)
+/// for services with a postgres connection string; redis-info (every Get-RedisInfo section) for services
+/// with a redis setting. A source skips services it does not apply to. Each capture is redacted (no
+/// passwords of connection strings), written atomically to evidence/ with its capture time and SHA-256
+/// (also in a .sha256 file next to it), and referenced from the timeline. A capture that fails (an
+/// unreachable Redis, a CLI error, -TimeoutSec passed) is returned with Succeeded false and its error,
+/// recorded on the timeline as failed, and the others still run. Ctrl+C stops at once; a capture cut short
+/// is neither written nor reported.
 /// </remarks>
 /// <example>
 /// <code>Save-IncidentEvidence</code>
 /// <para>Captures everything available for the active incident's services.</para>
 /// </example>
 /// <example>
-/// <code>Save-IncidentEvidence -Id INC-20261122-001 -Source config,timeline -Service production/api</code>
-/// <para>Captures only the named sources for one service.</para>
+/// <code>Save-IncidentEvidence -Id INC-20261122-001 -Source pg-activity,redis-info -Service production/api</code>
+/// <para>Captures only PostgreSQL activity and Redis info for one service.</para>
+/// </example>
+/// <example>
+/// <code>Save-IncidentEvidence | Where-Object { -not $_.Succeeded } | Format-Table Source, Service, Error</code>
+/// <para>Shows which captures failed and why.</para>
 /// </example>
 [Cmdlet(VerbsData.Save, "IncidentEvidence", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
 [OutputType(typeof(EvidenceCapture))]
@@ -29,7 +40,7 @@ public sealed class SaveIncidentEvidenceCommand : IncidentRecordCmdlet
     [Alias("IncidentId")]
     public string? Id { get; set; }
 
-    /// <summary>Capture sources to run (config, timeline, and those other areas register); all by default.</summary>
+    /// <summary>Capture sources to run: config, timeline, app-status, app-deployments, app-logs, pg-activity, redis-info (and any registered later); all by default.</summary>
     [Parameter]
     public string[]? Source { get; set; }
 
@@ -38,7 +49,7 @@ public sealed class SaveIncidentEvidenceCommand : IncidentRecordCmdlet
     [ArgumentCompleter(typeof(ServiceNameCompleter))]
     public string[]? Service { get; set; }
 
-    /// <summary>Seconds each source may take before it is abandoned.</summary>
+    /// <summary>Seconds each source (and each service within it) may take before its capture is recorded as failed.</summary>
     [Parameter]
     [ValidateRange(1, 3600)]
     public int TimeoutSec { get; set; } = 60;

@@ -21,7 +21,7 @@ namespace IncidentOps.Commands;
 /// </example>
 [Cmdlet(VerbsCommon.Get, "AppDeployment")]
 [OutputType(typeof(AppDeployment))]
-public sealed class GetAppDeploymentCommand : AppCmdlet
+public sealed class GetAppDeploymentCommand : AppReadCmdlet
 {
     /// <summary>Return only the newest N releases.</summary>
     [Parameter]
@@ -32,6 +32,10 @@ public sealed class GetAppDeploymentCommand : AppCmdlet
     {
         foreach (var (target, adapter) in Targets())
             if (TryInvoke(ct => adapter.GetDeploymentsAsync(ct), out var list, target.ToString()))
+            {
                 foreach (var d in list.Take(First)) WriteObject(d);
+                var current = list.FirstOrDefault(d => d.IsCurrent);
+                RecordRead(target.ToString(), "Read deployments", $"{ReadSummary.Count(list.Count, "deployment")}{(current is null ? "" : $", current {current.Version}")}");
+            }
     }
 }

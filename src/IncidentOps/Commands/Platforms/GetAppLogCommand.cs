@@ -21,7 +21,7 @@ namespace IncidentOps.Commands;
 /// </example>
 [Cmdlet(VerbsCommon.Get, "AppLog")]
 [OutputType(typeof(AppLogEntry))]
-public sealed class GetAppLogCommand : AppCmdlet
+public sealed class GetAppLogCommand : AppReadCmdlet
 {
     /// <summary>Number of most recent lines to return (default 100).</summary>
     [Parameter]
@@ -47,6 +47,9 @@ public sealed class GetAppLogCommand : AppCmdlet
         var query = new LogQuery(Tail, Since, Pattern, Type, Component);
         foreach (var (target, adapter) in Targets())
             if (TryInvoke(ct => Engine.Platforms.GetLogsAsync(adapter, query, ct), out var entries, target.ToString()))
+            {
                 foreach (var e in entries) WriteObject(e);
+                RecordRead(target.ToString(), "Read logs", $"{ReadSummary.Count(entries.Count, "log line")}{(Pattern is null ? "" : $" matching '{Pattern}'")}");
+            }
     }
 }

@@ -14,7 +14,7 @@ namespace IncidentOps.Commands;
 /// </example>
 [Cmdlet(VerbsCommon.Get, "AppSetting")]
 [OutputType(typeof(AppSetting))]
-public sealed class GetAppSettingCommand : AppCmdlet
+public sealed class GetAppSettingCommand : AppReadCmdlet
 {
     /// <summary>Setting names to return (wildcards allowed). Defaults to all.</summary>
     [Parameter]
@@ -26,6 +26,11 @@ public sealed class GetAppSettingCommand : AppCmdlet
         var patterns = (Key ?? ["*"]).Select(k => new WildcardPattern(k, WildcardOptions.IgnoreCase)).ToList();
         foreach (var (target, adapter) in Targets())
             if (TryInvoke(ct => adapter.GetSettingsAsync(ct), out var settings, target.ToString()))
-                foreach (var s in settings.Where(s => patterns.Any(p => p.IsMatch(s.Key)))) WriteObject(s);
+            {
+                var matched = settings.Where(s => patterns.Any(p => p.IsMatch(s.Key))).ToList();
+                foreach (var s in matched) WriteObject(s);
+                // Names only: a setting's value never goes on the timeline.
+                RecordRead(target.ToString(), "Read settings", $"{ReadSummary.Count(matched.Count, "setting")}: {string.Join(", ", matched.Select(s => s.Key).Take(20))}");
+            }
     }
 }

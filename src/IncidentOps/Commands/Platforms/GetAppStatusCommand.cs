@@ -21,12 +21,15 @@ namespace IncidentOps.Commands;
 /// </example>
 [Cmdlet(VerbsCommon.Get, "AppStatus")]
 [OutputType(typeof(AppStatus))]
-public sealed class GetAppStatusCommand : AppCmdlet
+public sealed class GetAppStatusCommand : AppReadCmdlet
 {
     protected override void ProcessRecord()
     {
         foreach (var (target, adapter) in Targets())
             if (TryInvoke(ct => adapter.GetStatusAsync(ct), out var status, target.ToString()))
+            {
                 WriteObject(status);
+                RecordRead(target.ToString(), "Read app status", $"{status.State}{(status.Reason is null ? "" : $" ({status.Reason})")}: {status.ReadyInstances} of {status.DesiredInstances} instances running");
+            }
     }
 }

@@ -23,7 +23,7 @@ namespace IncidentOps.Commands;
 /// </example>
 [Cmdlet(VerbsCommon.Get, "PgActivity")]
 [OutputType(typeof(PgActivity))]
-public sealed class GetPgActivityCommand : PgCmdlet
+public sealed class GetPgActivityCommand : PgReadCmdlet
 {
     /// <summary>Keep backends in these states (active, idle, 'idle in transaction', 'idle in transaction (aborted)', fastpath function call, disabled).</summary>
     [Parameter]
@@ -70,5 +70,6 @@ public sealed class GetPgActivityCommand : PgCmdlet
         };
         var list = InvokeOrTerminate(ct => Engine.Postgres.GetActivityAsync(spec, filter, ct), spec.ToString());
         foreach (var a in list) WriteObject(a);
+        RecordRead(spec.ToString(), "Read pg_stat_activity", $"{ReadSummary.Count(list.Count, "backend")}{ReadSummary.Groups(list.Select(a => a.State ?? "unknown"))}");
     }
 }

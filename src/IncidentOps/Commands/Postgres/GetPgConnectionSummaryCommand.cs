@@ -21,7 +21,7 @@ namespace IncidentOps.Commands;
 /// </example>
 [Cmdlet(VerbsCommon.Get, "PgConnectionSummary")]
 [OutputType(typeof(PgConnectionSummary))]
-public sealed class GetPgConnectionSummaryCommand : PgCmdlet
+public sealed class GetPgConnectionSummaryCommand : PgReadCmdlet
 {
     protected override void ProcessRecord() => Run();
 
@@ -29,6 +29,8 @@ public sealed class GetPgConnectionSummaryCommand : PgCmdlet
     private void Run()
     {
         var spec = Spec;
-        WriteObject(InvokeOrTerminate(ct => Engine.Postgres.GetConnectionSummaryAsync(spec, ct), spec.ToString()));
+        var summary = InvokeOrTerminate(ct => Engine.Postgres.GetConnectionSummaryAsync(spec, ct), spec.ToString());
+        WriteObject(summary);
+        RecordRead(spec.ToString(), "Read connection summary", summary.ToString());
     }
 }

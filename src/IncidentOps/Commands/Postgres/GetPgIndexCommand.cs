@@ -20,7 +20,7 @@ namespace IncidentOps.Commands;
 /// </example>
 [Cmdlet(VerbsCommon.Get, "PgIndex")]
 [OutputType(typeof(PgIndex))]
-public sealed class GetPgIndexCommand : PgCmdlet
+public sealed class GetPgIndexCommand : PgReadCmdlet
 {
     /// <summary>Only indexes of these tables (wildcards allowed).</summary>
     [Parameter(Position = 0)]
@@ -46,11 +46,14 @@ public sealed class GetPgIndexCommand : PgCmdlet
     {
         var spec = Spec;
         var patterns = Table?.Select(t => new WildcardPattern(t, WildcardOptions.IgnoreCase)).ToList();
+        var written = 0;
         foreach (var i in InvokeOrTerminate(ct => Engine.Postgres.GetIndexesAsync(spec, ct), spec.ToString()))
         {
             if (patterns is not null && !patterns.Any(p => p.IsMatch(i.Table))) continue;
             if ((Unused && !i.Unused) || (Invalid && !i.Invalid) || (Duplicate && !i.Duplicate)) continue;
             WriteObject(i);
+            written++;
         }
+        RecordRead(spec.ToString(), "Read indexes", ReadSummary.Count(written, "index", "indexes"));
     }
 }

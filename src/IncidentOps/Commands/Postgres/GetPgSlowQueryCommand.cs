@@ -22,7 +22,7 @@ namespace IncidentOps.Commands;
 /// </example>
 [Cmdlet(VerbsCommon.Get, "PgSlowQuery")]
 [OutputType(typeof(PgSlowQuery))]
-public sealed class GetPgSlowQueryCommand : PgCmdlet
+public sealed class GetPgSlowQueryCommand : PgReadCmdlet
 {
     /// <summary>How many statements to return. Default 10.</summary>
     [Parameter]
@@ -39,6 +39,8 @@ public sealed class GetPgSlowQueryCommand : PgCmdlet
     private void Run()
     {
         var spec = Spec;
-        foreach (var q in InvokeOrTerminate(ct => Engine.Postgres.GetSlowQueriesAsync(spec, SortBy, Top, ct), spec.ToString())) WriteObject(q);
+        var list = InvokeOrTerminate(ct => Engine.Postgres.GetSlowQueriesAsync(spec, SortBy, Top, ct), spec.ToString());
+        foreach (var q in list) WriteObject(q);
+        RecordRead(spec.ToString(), "Read slow queries", $"{ReadSummary.Count(list.Count, "query", "queries")} by {SortBy}{(list.Count == 0 ? "" : $", slowest mean {list[0].MeanMs:0.##} ms")}");
     }
 }

@@ -15,12 +15,15 @@ namespace IncidentOps.Commands;
 /// </example>
 [Cmdlet(VerbsCommon.Get, "RedisClient", DefaultParameterSetName = ConnectionSet)]
 [OutputType(typeof(RedisClient))]
-public sealed class GetRedisClientCommand : RedisCmdlet
+public sealed class GetRedisClientCommand : RedisReadCmdlet
 {
     protected override void ProcessRecord()
     {
         foreach (var request in Requests())
             if (TryInvoke(ct => Engine.Redis.GetClientsAsync(request, ct), out var results, request.ToString()))
+            {
                 WriteObject(results, enumerateCollection: true);
+                RecordRead(request.ToString(), "Read clients", ReadSummary.Count(results.Count, "client"));
+            }
     }
 }

@@ -22,7 +22,7 @@ namespace IncidentOps.Commands;
 [Cmdlet(VerbsCommon.Get, "RedisInfo", DefaultParameterSetName = ConnectionSet)]
 [OutputType(typeof(RedisServerInfo), typeof(RedisClientsInfo), typeof(RedisMemoryInfo), typeof(RedisPersistenceInfo),
     typeof(RedisStatsInfo), typeof(RedisReplicationInfo), typeof(RedisKeyspaceInfo))]
-public sealed class GetRedisInfoCommand : RedisCmdlet
+public sealed class GetRedisInfoCommand : RedisReadCmdlet
 {
     /// <summary>Sections to return: Server, Clients, Memory, Persistence, Stats, Replication, Keyspace, or All (the default).</summary>
     [Parameter(Position = 0)]
@@ -32,6 +32,9 @@ public sealed class GetRedisInfoCommand : RedisCmdlet
     {
         foreach (var request in Requests())
             if (TryInvoke(ct => Engine.Redis.GetInfoAsync(request, Section, ct), out var results, request.ToString()))
+            {
                 WriteObject(results, enumerateCollection: true);
+                RecordRead(request.ToString(), "Read INFO", string.Join("; ", results.Where(r => r.Section is RedisInfoSection.Server or RedisInfoSection.Memory or RedisInfoSection.Clients)));
+            }
     }
 }

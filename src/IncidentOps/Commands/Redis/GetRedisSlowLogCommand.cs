@@ -15,7 +15,7 @@ namespace IncidentOps.Commands;
 /// </example>
 [Cmdlet(VerbsCommon.Get, "RedisSlowLog", DefaultParameterSetName = ConnectionSet)]
 [OutputType(typeof(RedisSlowLogEntry))]
-public sealed class GetRedisSlowLogCommand : RedisCmdlet
+public sealed class GetRedisSlowLogCommand : RedisReadCmdlet
 {
     /// <summary>Number of entries to return (newest first). Default 10.</summary>
     [Parameter(Position = 0)]
@@ -26,6 +26,9 @@ public sealed class GetRedisSlowLogCommand : RedisCmdlet
     {
         foreach (var request in Requests())
             if (TryInvoke(ct => Engine.Redis.GetSlowLogAsync(request, Count, ct), out var results, request.ToString()))
+            {
                 WriteObject(results, enumerateCollection: true);
+                RecordRead(request.ToString(), "Read slow log", ReadSummary.Count(results.Count, "slow log entry", "slow log entries"));
+            }
     }
 }

@@ -25,7 +25,7 @@ namespace IncidentOps.Commands;
 /// </example>
 [Cmdlet(VerbsDiagnostic.Test, "RedisConnection", DefaultParameterSetName = ConnectionSet)]
 [OutputType(typeof(RedisConnectionTest), typeof(bool))]
-public sealed class TestRedisConnectionCommand : RedisCmdlet
+public sealed class TestRedisConnectionCommand : RedisReadCmdlet
 {
     /// <summary>Number of PINGs to send to each endpoint (latency statistics are over these). Default 4.</summary>
     [Parameter]
@@ -41,6 +41,7 @@ public sealed class TestRedisConnectionCommand : RedisCmdlet
         foreach (var request in Requests())
         {
             if (!TryInvoke(ct => Engine.Redis.TestAsync(request, Count, ct), out var results, request.ToString())) continue;
+            RecordRead(request.ToString(), "Test connection", string.Join("; ", results));
             if (Quiet) WriteObject(results.Count > 0 && results.All(r => r.Reachable));
             else WriteObject(results, enumerateCollection: true);
         }

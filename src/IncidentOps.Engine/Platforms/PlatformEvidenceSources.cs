@@ -1,0 +1,64 @@
+using IncidentOps.Config;
+using IncidentOps.Engine.Incidents;
+using IncidentOps.Platforms;
+
+namespace IncidentOps.Engine.Platforms;
+
+/// <summary>
+/// Base of the Save-IncidentEvidence sources that read a service's platform (Fly.io, DigitalOcean, Kubernetes,
+/// systemd) through the Platforms service, with the CLI paths of incidentops.yml (tools:). Services without a
+/// platform are skipped.
+/// </summary>
+public abstract class PlatformEvidenceSource : ServiceEvidenceSource
+{
+    protected override bool AppliesTo(ServiceTarget service) => service.Platform != PlatformKind.None;
+
+    protected override async Task<object> CaptureServiceAsync(EvidenceContext context, ServiceTarget service, CancellationToken cancellationToken)
+    {
+        var appId = service.AppId is null ? null : await context.Engine.References.ResolveAsync(service.AppId, cancellationToken).ConfigureAwait(false);
+        var target = new AppTarget
+        {
+            Platform = service.Platform, Service = service.FullName, Environment = service.Environment, App = service.App, AppId = appId,
+            Deployment = service.Deployment, Namespace = service.Namespace, Context = service.Context, Unit = service.Unit,
+            ComputerName = service.ComputerName, ReleasesPath = service.ReleasesPath,
+        };
+        var adapter = context.Engine.Platforms.Open(target, null, context.Config.Tools, context.Timeout);
+        return new PlatformEvidence(service.FullName, target.ToString(), await ReadAsync(context.Engine.Platforms, adapter, cancellationToken).ConfigureAwait(false));
+    }
+
+    /// <summary>What Get-AppStatus, Get-AppDeployment or Get-AppLog would return for the adapter.</summary>
+    protected abstract Task<object> ReadAsync(PlatformsService platforms, IPlatformAdapter adapter, CancellationToken cancellationToken);
+
+    /// <summary>The saved document: which service and app, and what was read.</summary>
+    public sealed record PlatformEvidence(string Service, string Target, object Data);
+}
+
+/// <summary>app-status: the platform's view of each service (Get-AppStatus: state, instances, version).</summary>
+public sealed class AppStatusEvidenceSource : PlatformEvidenceSource
+{
+    public override string Name => "app-status";
+
+    protected override async Task<object> ReadAsync(PlatformsService platforms, IPlatformAdapter adapter, CancellationToken cancellationToken) =>
+        await adapter.GetStatusAsync(cancellationToken).ConfigureAwait(false);
+}
+
+/// <summary>app-deployments: each service's deployments or releases, newest first (Get-AppDeployment).</summary>
+public sealed class AppDeploymentsEvidenceSource : PlatformEvidenceSource
+{
+    public override string Name => "app-deployments";
+
+    protected override async Task<object> ReadAsync(PlatformsService platforms, IPlatformAdapter adapter, CancellationToken cancellationToken) =>
+        await adapter.GetDeploymentsAsync(cancellationToken).ConfigureAwait(false);
+}
+
+/// <summary>app-logs: each service's most recent log lines (Get-AppLog -Tail 500), saved before anything is changed.</summary>
+public sealed class AppLogsEvidenceSource : PlatformEvidenceSource
+{
+    /// <summary>How many recent lines are saved per service.</summary>
+    public const int Tail = 500;
+
+    public override string Name => "app-logs";
+
+    protected override async Task<object> ReadAsync(PlatformsService platforms, IPlatformAdapter adapter, CancellationToken cancellationToken) =>
+        await platforms.GetLogsAsync(adapter, new LogQuery(Tail), cancellationToken).ConfigureAwait(false);
+}
