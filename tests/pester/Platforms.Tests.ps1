@@ -49,7 +49,7 @@ Describe 'Set-AppScale' {
 
 Describe 'Get-AppLog' -Skip:($IsWindows) {
     It 'filters with -Pattern' {
-        $cli = New-FakeCli flyctl @{ 'logs -a app1 --no-tail --json' = (Join-Path $Fixtures 'fly-logs.jsonl') }
+        $cli = New-FakeCli flyctl @{ 'logs -a app1 --no-tail --json' = (Join-Path $Fixtures 'fly-logs.json') }
         @(Get-AppLog -Platform Fly -App app1 -FlyctlPath $cli.Path -Pattern 'memory').Count | Should -Be 2
     }
 }

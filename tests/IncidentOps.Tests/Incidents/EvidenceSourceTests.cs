@@ -26,7 +26,7 @@ public class EvidenceSourceTests(ModuleFixture fx) : IClassFixture<ModuleFixture
         var flyctl = cli.Tool("flyctl",
             new Reply($"status -a {App} --json", "fly-status.json"),
             new Reply($"releases -a {App} --json --image", "fly-releases.json"),
-            new Reply($"logs -a {App} --no-tail --json", "fly-logs.jsonl"));
+            new Reply($"logs -a {App} --no-tail --json", "fly-logs.json"));
         var dir = Paths.TempDir("io-evidence");
         var store = Path.Combine(dir, "store");
         var pg = new NpgsqlConnectionStringBuilder(TestServers.PostgresConnectionString) { Password = canary }.ConnectionString;

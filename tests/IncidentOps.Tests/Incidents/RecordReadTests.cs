@@ -17,7 +17,7 @@ public class RecordReadTests(ModuleFixture fx) : IClassFixture<ModuleFixture>
     {
         var flyctl = cli.Tool("flyctl",
             new Reply($"status -a {App} --json", "fly-status.json"),
-            new Reply($"logs -a {App} --no-tail --json", "fly-logs.jsonl"));
+            new Reply($"logs -a {App} --no-tail --json", "fly-logs.json"));
         var fly = $"-Platform Fly -App {App} -FlyctlPath '{flyctl}'";
         var pg = new NpgsqlConnectionStringBuilder(TestServers.PostgresConnectionString) { ApplicationName = appName }.ConnectionString;
         return
