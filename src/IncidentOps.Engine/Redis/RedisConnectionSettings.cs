@@ -124,6 +124,9 @@ public sealed class RedisConnectionSettings
         try { options = ConfigurationOptions.Parse(text, ignoreUnknown: false); }
         catch (ArgumentException ex)
         {
+            // The text did not parse, so its password was not registered yet: do it before any message can echo it.
+            foreach (System.Text.RegularExpressions.Match m in System.Text.RegularExpressions.Regex.Matches(text, "password=([^,]*)", System.Text.RegularExpressions.RegexOptions.IgnoreCase))
+                SecretRedactor.Register(m.Groups[1].Value);
             throw Invalid($"it is neither a redis:// URL nor a StackExchange.Redis connection string ({ex.Message}). Use host:port[,password=...][,ssl=true] or redis://user:password@host:port/db.");
         }
         SecretRedactor.Register(options.Password);

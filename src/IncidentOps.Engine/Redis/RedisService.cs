@@ -27,13 +27,12 @@ public sealed class RedisService(IncidentOpsEngine engine)
                 throw new IncidentOpsException("RedisNotConfigured", IncidentOpsErrorCategory.ObjectNotFound,
                     $"The service {service.FullName} has no redis setting in {service.Location?.File ?? "the configuration"}. Add 'redis: env:REDIS_URL' to it, or pass -ConnectionString.")
                 { TargetObject = service.FullName };
+            // Parse registers the password it finds; the host:port itself is not a secret and must stay visible.
             text = await engine.References.ResolveAsync(service.Redis, cancellationToken).ConfigureAwait(false);
-            SecretRedactor.Register(text);
         }
         else if (System.Environment.GetEnvironmentVariable("REDIS_URL") is { Length: > 0 } fromEnv)
         {
             // The seeds export REDIS_URL; honour it like redis-cli -u "$REDIS_URL" would.
-            SecretRedactor.Register(fromEnv);
             Sink.Verbose("Using the Redis named by $env:REDIS_URL.");
             text = fromEnv;
         }
