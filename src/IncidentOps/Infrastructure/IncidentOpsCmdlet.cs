@@ -333,6 +333,9 @@ public abstract class IncidentOpsCmdlet : PSCmdlet, IDisposable
         if (RecordRequested) RecordChange(target, action, TimelineOutcome.Info, result, "read");
     }
 
+    /// <summary>How long the timeline entry of a stopped (Ctrl+C) change may take to write.</summary>
+    private static readonly TimeSpan StopRecordTimeout = TimeSpan.FromSeconds(5);
+
     /// <summary>Writes an entry through the engine's timeline recorder; returns the incident id written to.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     protected string? RecordEntry(TimelineEntry entry)
@@ -344,14 +347,22 @@ public abstract class IncidentOpsCmdlet : PSCmdlet, IDisposable
             catch (IncidentOpsException ex)
             {
                 // An invalid config must not stop the record; say which store is used instead.
-                WriteWarning($"The configuration could not be loaded ({ex.ErrorId}); the timeline entry goes to the default incident store.");
+                if (!Token.IsCancellationRequested) WriteWarning($"The configuration could not be loaded ({ex.ErrorId}); the timeline entry goes to the default incident store.");
             }
             var incidentId = TimelineIncidentId;
+            if (Token.IsCancellationRequested)
+            {
+                // After Ctrl+C the cmdlet's token is cancelled and the pipeline can no longer be written to, but
+                // the record of the stop must still land: write it on its own short deadline, without streams.
+                using var deadline = new CancellationTokenSource(StopRecordTimeout);
+                try { return Task.Run(() => Engine.Timeline.RecordAsync(entry, incidentId, config, deadline.Token), deadline.Token).GetAwaiter().GetResult(); }
+                catch (Exception ex) when (ex is IncidentOpsException or OperationCanceledException or IOException) { return null; }
+            }
             var written = Invoke(ct => Engine.Timeline.RecordAsync(entry, incidentId, config, ct));
             if (written is not null) WriteVerbose($"Recorded on {written}'s timeline: {entry.Action} {entry.Target} ({entry.Outcome}).");
             return written;
         }
-        catch (IncidentOpsException ex)
+        catch (IncidentOpsException ex) when (!Token.IsCancellationRequested)
         {
             WriteWarning($"The timeline entry for '{entry.Action} {entry.Target}' could not be written: {ex.Message}");
             return null;

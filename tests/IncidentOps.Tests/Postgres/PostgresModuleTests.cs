@@ -142,6 +142,29 @@ public sealed class PostgresModuleTests(ModuleFixture fx, PgTestDatabase db) : I
         Assert.Equal(SecretRedactor.Mask, entry.Parameters["ConnectionString"]);
         Assert.False(db.Exists(s.ProcessID));
     }
+
+    [Fact]
+    public async Task Ctrl_C_during_a_change_still_writes_a_failed_entry_saying_it_was_stopped()
+    {
+        var dir = Paths.TempDir();
+        var storeDir = Path.Combine(dir, "store");
+        var config = Path.Combine(dir, "incidentops.yml");
+        File.WriteAllText(config, $"version: 1\nstore:\n  path: {storeDir}\n");
+        var store = new FileIncidentStore(storeDir);
+        var incident = await store.CreateAsync(id => new Incident { Id = id, Title = "stuck cancel", Severity = "SEV2" }, CancellationToken.None);
+        await store.SetActiveIdAsync(incident.Id, CancellationToken.None);
+        var (pid, _) = await db.StartAsync(db.AppRole, App(), PgTestDatabase.IgnoresCancel);
+        fx.Session.Runspace.SessionStateProxy.SetVariable("cs", Cs);
+
+        var (latency, result) = fx.Session.RunAndStop($"Stop-PgBackend -ConnectionString $cs -Pid {pid} -Mode Cancel -EscalateAfter 10m -Force -ConfigPath '{config}'", TimeSpan.FromSeconds(2));
+
+        Assert.True(result.Stopped);
+        Assert.True(latency < TimeSpan.FromSeconds(8), $"Stop took {latency}");
+        var entry = Assert.Single(await store.ReadTimelineAsync(incident.Id, CancellationToken.None), e => e.Cmdlet == "Stop-PgBackend");
+        Assert.Equal(TimelineOutcome.Failed, entry.Outcome);
+        Assert.Contains("Stopped by the user", entry.Result);
+        Assert.True(db.Exists(pid));
+    }
 }
 
 public sealed class PostgresSummaryTests(ModuleFixture fx, PgTestDatabase db) : IClassFixture<ModuleFixture>, IClassFixture<PgTestDatabase>
