@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections;
 using System.Diagnostics;
 using System.Net;
@@ -62,26 +63,55 @@ public sealed class HealthService(IOperationSink sink)
     public async Task ProbeManyAsync(IReadOnlyList<ProbeRequest> requests, int throttleLimit, Action<HealthResult> onResult, CancellationToken cancellationToken)
     {
         if (requests.Count == 0) return;
-        using var gate = new SemaphoreSlim(Math.Max(1, throttleLimit));
-        var done = 0;
-        var tasks = requests.Select(async request =>
+        if (requests.Count == 1)
         {
-            await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-            try
-            {
-                var result = await ProbeAsync(request, cancellationToken).ConfigureAwait(false);
-                onResult(result);
-                var n = Interlocked.Increment(ref done);
-                if (requests.Count > 1)
-                    sink.Progress(new OperationProgress(3001, "Probing health endpoints", $"{n} of {requests.Count} done (last: {result.Uri} {(result.Healthy ? "healthy" : "unhealthy")})", n * 100 / requests.Count));
-            }
-            finally { gate.Release(); }
-        }).ToList();
-        try { await Task.WhenAll(tasks).ConfigureAwait(false); }
-        finally
-        {
-            if (requests.Count > 1) sink.Progress(new OperationProgress(3001, "Probing health endpoints", "done", 100, Completed: true));
+            onResult(await ProbeAsync(requests[0], cancellationToken).ConfigureAwait(false));
+            return;
         }
+        var limit = Math.Clamp(throttleLimit, 1, requests.Count);
+        var progress = new FanOutProgress(sink, requests.Count);
+        // A fixed set of workers pulling the next target: no waiter queue on a semaphore, no task per waiting
+        // target, and each worker's next probe starts the moment its previous one completes.
+        var next = -1;
+        async Task Worker()
+        {
+            int i;
+            while ((i = Interlocked.Increment(ref next)) < requests.Count)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var result = await ProbeAsync(requests[i], cancellationToken).ConfigureAwait(false);
+                onResult(result);
+                progress.Done(result);
+            }
+        }
+        var workers = new Task[limit];
+        for (var w = 0; w < limit; w++) workers[w] = Worker();
+        try { await Task.WhenAll(workers).ConfigureAwait(false); }
+        finally { progress.Complete(); }
+    }
+
+    /// <summary>
+    /// Progress of a fan-out, reported at most every 200 ms (and at the end): with hundreds of targets
+    /// completing at once, a progress record per result would cost the pipeline thread more than the probes.
+    /// </summary>
+    private sealed class FanOutProgress(IOperationSink sink, int total)
+    {
+        private static readonly long Every = Stopwatch.Frequency / 5;
+        private int _done;
+        private long _lastReport = Stopwatch.GetTimestamp();
+
+        public void Done(HealthResult result)
+        {
+            var n = Interlocked.Increment(ref _done);
+            var now = Stopwatch.GetTimestamp();
+            var last = Volatile.Read(ref _lastReport);
+            if (n < total && now - last < Every) return;
+            if (Interlocked.CompareExchange(ref _lastReport, now, last) != last) return;
+            sink.Progress(new OperationProgress(3001, "Probing health endpoints",
+                $"{n} of {total} done (last: {result.Uri} {(result.Healthy ? "healthy" : "unhealthy")})", n * 100 / total));
+        }
+
+        public void Complete() => sink.Progress(new OperationProgress(3001, "Probing health endpoints", "done", 100, Completed: true));
     }
 
     /// <summary>
@@ -344,7 +374,10 @@ public sealed class HealthService(IOperationSink sink)
             var t1 = Stopwatch.GetTimestamp();
             if (!literalHost) state.DnsMs += Ms(t0, t1);
             state.Phase = "connect";
-            var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            // A socket of the target's family (a dual-mode one, which costs a setsockopt more, only for a mixed list).
+            var socket = addresses.All(a => a.AddressFamily == addresses[0].AddressFamily)
+                ? new Socket(addresses[0].AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true }
+                : new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
             try
             {
                 await socket.ConnectAsync(addresses, port, ct).ConfigureAwait(false);
@@ -422,15 +455,19 @@ public sealed class HealthService(IOperationSink sink)
     {
         await using var stream = await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
         using var buffer = new MemoryStream();
-        var chunk = new byte[16 * 1024];
-        int read;
-        while ((read = await stream.ReadAsync(chunk, ct).ConfigureAwait(false)) > 0)
+        var chunk = ArrayPool<byte>.Shared.Rent(16 * 1024);
+        try
         {
-            // Health bodies are small; beyond the cap we stop reading rather than buffer a download.
-            var room = MaxBodyBytes - (int)buffer.Length;
-            buffer.Write(chunk, 0, Math.Min(read, room));
-            if (buffer.Length >= MaxBodyBytes) break;
+            int read;
+            while ((read = await stream.ReadAsync(chunk, ct).ConfigureAwait(false)) > 0)
+            {
+                // Health bodies are small; beyond the cap we stop reading rather than buffer a download.
+                var room = MaxBodyBytes - (int)buffer.Length;
+                buffer.Write(chunk, 0, Math.Min(read, room));
+                if (buffer.Length >= MaxBodyBytes) break;
+            }
         }
+        finally { ArrayPool<byte>.Shared.Return(chunk); }
         return buffer.ToArray();
     }
 

@@ -249,6 +249,7 @@ public sealed class HealthServiceTests : IDisposable
         await Service.ProbeManyAsync(requests, 5, r => { lock (results) results.Add(r); }, CancellationToken.None);
         Assert.Equal(20, results.Count);
         Assert.All(results, r => Assert.True(r.Healthy, r.Reason));
+        Assert.InRange(_http.SlowMaxInFlight, 1, 5);
         Assert.Contains(_sink.ProgressReports, p => p.Completed);
     }
 
