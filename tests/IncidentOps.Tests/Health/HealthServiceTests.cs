@@ -69,6 +69,18 @@ public sealed class HealthServiceTests : IDisposable
     }
 
     [Fact]
+    public async Task Phase_timings_are_summed_over_every_hop_of_a_redirect_chain()
+    {
+        // Two hops that each answer after 150 ms, then /json at once: the time to first byte covers both waits.
+        var r = await Probe(_http.Url("/hop/2?ms=150"));
+        Assert.True(r.Healthy, r.Reason);
+        Assert.Equal(2, r.RedirectCount);
+        Assert.Equal(3, _http.Requests);
+        Assert.True(r.TimeToFirstByteMs >= 300, $"TTFB {r.TimeToFirstByteMs} ms is not the sum over both delayed hops");
+        Assert.True(r.TotalMs >= r.TimeToFirstByteMs + r.ConnectMs);
+    }
+
+    [Fact]
     public async Task NoFollowRedirect_reports_the_302_itself()
     {
         var r = await Probe(_http.Url("/redirect/3"), q => new ProbeRequest { Uri = q.Uri, FollowRedirects = false });

@@ -141,7 +141,16 @@ public sealed class HealthTestServer : IDisposable
                 break;
             case "/header": extra.Add("X-Version: 42"); break;
             default:
-                if (path.StartsWith("/redirect/"))
+                if (path.StartsWith("/hop/"))
+                {
+                    // A redirect chain whose every hop answers after ?ms=N: proves timings are summed over hops.
+                    var left = int.Parse(path["/hop/".Length..]);
+                    await Task.Delay(int.Parse(query.Split('=')[1]), _cts.Token);
+                    status = 302;
+                    extra.Add("Location: " + (left <= 1 ? "/json" : $"/hop/{left - 1}?{query}"));
+                    text = "";
+                }
+                else if (path.StartsWith("/redirect/"))
                 {
                     var left = int.Parse(path["/redirect/".Length..]);
                     status = 302;
