@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Collections;
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
@@ -42,6 +43,21 @@ public sealed class HealthService(IOperationSink sink)
 {
     private const int MaxBodyBytes = 1024 * 1024;
     private const int MaxBodyText = 64 * 1024;
+    /// <summary>Upper bound of one shared host-name lookup; each probe still waits no longer than its own -TimeoutSec.</summary>
+    private static readonly TimeSpan LookupLimit = TimeSpan.FromSeconds(60);
+
+    // Lookups in flight, by host name. .NET serializes concurrent lookups of the same name on Unix, so 200
+    // probes of one host would each wait for the 199 lookups before theirs; probes that start while a lookup
+    // of their host is running share it instead. Finished lookups are not kept: every new probe resolves afresh,
+    // as curl does, so DnsMs stays a real measurement.
+    private readonly ConcurrentDictionary<string, Task<IPAddress[]>> _lookups = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>The resolver (tests replace it to count and slow down lookups).</summary>
+    internal Func<string, CancellationToken, Task<IPAddress[]>> Resolver { get; set; } = Dns.GetHostAddressesAsync;
+
+    /// <summary>Host-name lookups started (shared ones count once).</summary>
+    internal int LookupsStarted => Volatile.Read(ref _lookupsStarted);
+    private int _lookupsStarted;
 
     /// <summary>Parses Gatus-style conditions; a bad one is HealthConditionInvalid.</summary>
     public static IReadOnlyList<HealthCondition> ParseConditions(IEnumerable<string>? conditions) =>
@@ -363,7 +379,7 @@ public sealed class HealthService(IOperationSink sink)
             else
             {
                 state.Phase = "dns";
-                try { addresses = await Dns.GetHostAddressesAsync(host, ct).ConfigureAwait(false); }
+                try { addresses = await LookupAsync(host, ct).ConfigureAwait(false); }
                 catch (SocketException ex)
                 {
                     throw new ProbePhaseException(HealthFailureKind.DnsFailure, $"DNS lookup of '{host}' failed: {ex.Message} ({ex.SocketErrorCode}).", ex);
@@ -418,6 +434,34 @@ public sealed class HealthService(IOperationSink sink)
             },
         };
         return handler;
+    }
+
+    /// <summary>Resolves a host name, joining a lookup of the same name already in flight.</summary>
+    private Task<IPAddress[]> LookupAsync(string host, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            if (_lookups.TryGetValue(host, out var pending)) return pending.WaitAsync(cancellationToken);
+            var shared = new TaskCompletionSource<IPAddress[]>(TaskCreationOptions.RunContinuationsAsynchronously);
+            if (!_lookups.TryAdd(host, shared.Task)) continue;
+            Interlocked.Increment(ref _lookupsStarted);
+            _ = RunLookupAsync(host, shared);
+            return shared.Task.WaitAsync(cancellationToken);
+        }
+    }
+
+    private async Task RunLookupAsync(string host, TaskCompletionSource<IPAddress[]> shared)
+    {
+        IPAddress[]? addresses = null;
+        Exception? error = null;
+        using var limit = new CancellationTokenSource(LookupLimit);
+        try { addresses = await Resolver(host, limit.Token).ConfigureAwait(false); }
+        catch (Exception ex) { error = ex; }
+        // Out of the table before anyone resumes, so a probe that starts after this one resolves afresh.
+        _lookups.TryRemove(new KeyValuePair<string, Task<IPAddress[]>>(host, shared.Task));
+        if (error is null) shared.SetResult(addresses!);
+        else if (error is OperationCanceledException) shared.SetException(new SocketException((int)SocketError.TimedOut));
+        else shared.SetException(error);
     }
 
     private static string? FormatEndPoint(EndPoint? ep) => ep switch

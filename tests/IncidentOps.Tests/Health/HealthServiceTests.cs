@@ -266,6 +266,49 @@ public sealed class HealthServiceTests : IDisposable
     }
 
     [Fact]
+    public async Task Concurrent_probes_of_one_host_share_a_lookup_and_later_probes_resolve_afresh()
+    {
+        var service = Service;
+        var calls = 0;
+        service.Resolver = async (host, ct) =>
+        {
+            Interlocked.Increment(ref calls);
+            await Task.Delay(300, ct);
+            return [IPAddress.Loopback];
+        };
+        var requests = Enumerable.Range(0, 20).Select(i => new ProbeRequest { Uri = new Uri($"http://health.test:{_http.Port}/ok?i={i}") }).ToList();
+        var results = new List<HealthResult>();
+        await service.ProbeManyAsync(requests, 20, r => { lock (results) results.Add(r); }, CancellationToken.None);
+        Assert.Equal(20, results.Count);
+        Assert.All(results, r => Assert.True(r.Healthy, r.Reason));
+        Assert.All(results, r => Assert.True(r.DnsMs > 0));
+        Assert.Equal(1, calls);
+        Assert.Equal(1, service.LookupsStarted);
+
+        var again = await service.ProbeAsync(requests[0], CancellationToken.None);
+        Assert.True(again.Healthy, again.Reason);
+        Assert.Equal(2, calls);
+    }
+
+    [Fact]
+    public async Task A_shared_lookup_that_fails_is_DnsFailure_for_every_probe_waiting_on_it()
+    {
+        var service = Service;
+        service.Resolver = async (host, ct) =>
+        {
+            await Task.Delay(200, ct);
+            throw new SocketException((int)SocketError.HostNotFound);
+        };
+        var requests = Enumerable.Range(0, 5).Select(_ => new ProbeRequest { Uri = new Uri("http://gone.test/health") }).ToList();
+        var results = new List<HealthResult>();
+        await service.ProbeManyAsync(requests, 5, r => { lock (results) results.Add(r); }, CancellationToken.None);
+        Assert.Equal(5, results.Count);
+        Assert.All(results, r => Assert.Equal(HealthFailureKind.DnsFailure, r.FailureKind));
+        Assert.All(results, r => Assert.Contains("DNS lookup of 'gone.test' failed", r.Reason));
+        Assert.Equal(1, service.LookupsStarted);
+    }
+
+    [Fact]
     public async Task Cancelling_stops_every_probe_at_once()
     {
         using var silent = new SilentServer();
