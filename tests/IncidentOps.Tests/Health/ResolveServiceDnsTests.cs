@@ -113,6 +113,10 @@ public sealed class ResolveServiceDnsTests(ModuleFixture fx, DnsmasqFixture dns)
 {
     private const int Ttl = DnsmasqFixture.Ttl;
 
+    // dnsmasq ages its authoritative answers like a cache (1234, then 1233 a second later...): the TTL
+    // must be the zone's, give or take the seconds the fixture has been running.
+    private static bool ZoneTtl(int ttl) => ttl is > Ttl - 300 and <= Ttl;
+
     [Fact]
     public void Every_record_type_comes_back_with_its_TTL_and_timing()
     {
@@ -121,20 +125,21 @@ public sealed class ResolveServiceDnsTests(ModuleFixture fx, DnsmasqFixture dns)
         Assert.Equal([DnsRecordType.A, DnsRecordType.AAAA, DnsRecordType.NS, DnsRecordType.MX, DnsRecordType.TXT], results.Keys.Order());
 
         var a = Assert.Single(results[DnsRecordType.A].Answers);
-        Assert.Equal(("svc.test", "A", "127.0.0.5", Ttl), (a.Name, a.Type, a.Value, a.Ttl));
+        Assert.Equal(("svc.test", "A", "127.0.0.5"), (a.Name, a.Type, a.Value));
         var aaaa = Assert.Single(results[DnsRecordType.AAAA].Answers);
-        Assert.Equal(("AAAA", "fd00::5", Ttl), (aaaa.Type, aaaa.Value, aaaa.Ttl));
+        Assert.Equal(("AAAA", "fd00::5"), (aaaa.Type, aaaa.Value));
 
         var ns = results[DnsRecordType.NS].Answers;
         Assert.Equal(["ns1.svc.test", "ns2.svc.test"], ns.Select(x => x.Value).Order());
-        Assert.All(ns, x => Assert.Equal(("svc.test", "NS", Ttl), (x.Name, x.Type, x.Ttl)));
+        Assert.All(ns, x => Assert.Equal(("svc.test", "NS"), (x.Name, x.Type)));
 
         var mx = results[DnsRecordType.MX].Answers.OrderBy(x => x.Preference).ToList();
         Assert.Equal([("mail.svc.test", 10), ("backup.svc.test", 20)], mx.Select(x => (x.Value, x.Preference!.Value)));
-        Assert.All(mx, x => Assert.Equal(("MX", Ttl), (x.Type, x.Ttl)));
+        Assert.All(mx, x => Assert.Equal("MX", x.Type));
 
         var txt = Assert.Single(results[DnsRecordType.TXT].Answers);
-        Assert.Equal(("TXT", "hello", Ttl), (txt.Type, txt.Value, txt.Ttl));
+        Assert.Equal(("TXT", "hello"), (txt.Type, txt.Value));
+        Assert.All(results.Values.SelectMany(x => x.Answers), x => Assert.True(ZoneTtl(x.Ttl), $"{x}: TTL {x.Ttl} is not the zone's {Ttl}"));
 
         Assert.All(results.Values, x => Assert.Equal("NoError", x.Status));
         Assert.All(results.Values, x => Assert.Equal("svc.test", x.Name));
@@ -148,7 +153,8 @@ public sealed class ResolveServiceDnsTests(ModuleFixture fx, DnsmasqFixture dns)
         var result = fx.Run($"Resolve-ServiceDns www.svc.test -Type CNAME -Server {dns.Server}").AssertNoErrors().Single<DnsLookupResult>();
         Assert.Equal((DnsRecordType.CNAME, "NoError"), (result.Type, result.Status));
         var cname = Assert.Single(result.Answers, x => x.Type == "CNAME");
-        Assert.Equal(("www.svc.test", "svc.test", Ttl), (cname.Name, cname.Value, cname.Ttl));
+        Assert.Equal(("www.svc.test", "svc.test"), (cname.Name, cname.Value));
+        Assert.True(ZoneTtl(cname.Ttl), $"TTL {cname.Ttl}");
     }
 
     [Fact]
@@ -157,8 +163,8 @@ public sealed class ResolveServiceDnsTests(ModuleFixture fx, DnsmasqFixture dns)
         var r = fx.Run($"Resolve-ServiceDns 'https://www.svc.test/health' -Type A -Server {dns.Server}").AssertNoErrors();
         var result = r.Single<DnsLookupResult>();
         Assert.Equal("www.svc.test", result.Name);
-        Assert.Contains(result.Answers, a => a.Type == "CNAME" && a.Value == "svc.test" && a.Ttl == Ttl);
-        Assert.Contains(result.Answers, a => a.Type == "A" && a.Value == "127.0.0.5" && a.Ttl == Ttl);
+        Assert.Contains(result.Answers, a => a.Type == "CNAME" && a.Value == "svc.test" && ZoneTtl(a.Ttl));
+        Assert.Contains(result.Answers, a => a.Type == "A" && a.Value == "127.0.0.5" && ZoneTtl(a.Ttl));
     }
 
     [Fact]
