@@ -10,7 +10,7 @@ namespace IncidentOps.Engine.Health;
 /// <summary>DNS lookups (the seeds' dig/nslookup) through DnsClient, against the system resolver or a named server.</summary>
 public sealed class DnsService(IOperationSink sink)
 {
-    /// <summary>Parses -Server "host", "host:port", "[v6]:port" into endpoints (a host name is resolved first).</summary>
+    /// <summary>Parses -Server "host", "host:port", "[v6]:port" into an endpoint (a host name is resolved first, IPv4 preferred).</summary>
     public static async Task<IPEndPoint> ParseServerAsync(string server, CancellationToken cancellationToken)
     {
         var host = server.Trim();
@@ -31,7 +31,8 @@ public sealed class DnsService(IOperationSink sink)
         try
         {
             var addresses = await Dns.GetHostAddressesAsync(host, cancellationToken).ConfigureAwait(false);
-            if (addresses.Length > 0) return new IPEndPoint(addresses[0], port);
+            // IPv4 first: a name such as localhost often resolves to ::1 too while the server listens on 127.0.0.1 only.
+            if (addresses.OrderBy(a => a.AddressFamily == AddressFamily.InterNetwork ? 0 : 1).FirstOrDefault() is { } address) return new IPEndPoint(address, port);
             reason = "no addresses";
         }
         catch (SocketException ex) { reason = ex.SocketErrorCode.ToString(); }
@@ -75,7 +76,7 @@ public sealed class DnsService(IOperationSink sink)
         {
             Name = name,
             Type = type,
-            Status = response.Header.ResponseCode.ToString(),
+            Status = StatusName((int)response.Header.ResponseCode),
             Answers = response.Answers.Select(ToAnswer).Where(a => a is not null).Select(a => a!).ToList(),
             Server = response.NameServer?.ToString(),
             ElapsedMs = Math.Round(clock.Elapsed.TotalMilliseconds, 3),
@@ -85,6 +86,23 @@ public sealed class DnsService(IOperationSink sink)
     private static IncidentOpsException Failed(string name, DnsRecordType type, IPEndPoint? server, string why) =>
         new("DnsQueryFailed", IncidentOpsErrorCategory.ConnectionError,
             $"The {type} lookup of '{name}' via {(server?.ToString() ?? "the system resolver")} failed: {why}. Check that the server is reachable, or raise -TimeoutSec.") { TargetObject = name };
+
+    /// <summary>The response code as dig names it (NXDomain, ServFail...), which is what the seeds and runbooks quote.</summary>
+    internal static string StatusName(int code) => code switch
+    {
+        0 => "NoError",
+        1 => "FormErr",
+        2 => "ServFail",
+        3 => "NXDomain",
+        4 => "NotImp",
+        5 => "Refused",
+        6 => "YXDomain",
+        7 => "YXRRSet",
+        8 => "NXRRSet",
+        9 => "NotAuth",
+        10 => "NotZone",
+        _ => $"RCode{code}",
+    };
 
     private static QueryType ToQueryType(DnsRecordType type) => type switch
     {

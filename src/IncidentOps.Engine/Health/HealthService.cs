@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Collections;
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
@@ -41,6 +43,21 @@ public sealed class HealthService(IOperationSink sink)
 {
     private const int MaxBodyBytes = 1024 * 1024;
     private const int MaxBodyText = 64 * 1024;
+    /// <summary>Upper bound of one shared host-name lookup; each probe still waits no longer than its own -TimeoutSec.</summary>
+    private static readonly TimeSpan LookupLimit = TimeSpan.FromSeconds(60);
+
+    // Lookups in flight, by host name. .NET serializes concurrent lookups of the same name on Unix, so 200
+    // probes of one host would each wait for the 199 lookups before theirs; probes that start while a lookup
+    // of their host is running share it instead. Finished lookups are not kept: every new probe resolves afresh,
+    // as curl does, so DnsMs stays a real measurement.
+    private readonly ConcurrentDictionary<string, Task<IPAddress[]>> _lookups = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>The resolver (tests replace it to count and slow down lookups).</summary>
+    internal Func<string, CancellationToken, Task<IPAddress[]>> Resolver { get; set; } = Dns.GetHostAddressesAsync;
+
+    /// <summary>Host-name lookups started (shared ones count once).</summary>
+    internal int LookupsStarted => Volatile.Read(ref _lookupsStarted);
+    private int _lookupsStarted;
 
     /// <summary>Parses Gatus-style conditions; a bad one is HealthConditionInvalid.</summary>
     public static IReadOnlyList<HealthCondition> ParseConditions(IEnumerable<string>? conditions) =>
@@ -62,26 +79,55 @@ public sealed class HealthService(IOperationSink sink)
     public async Task ProbeManyAsync(IReadOnlyList<ProbeRequest> requests, int throttleLimit, Action<HealthResult> onResult, CancellationToken cancellationToken)
     {
         if (requests.Count == 0) return;
-        using var gate = new SemaphoreSlim(Math.Max(1, throttleLimit));
-        var done = 0;
-        var tasks = requests.Select(async request =>
+        if (requests.Count == 1)
         {
-            await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-            try
-            {
-                var result = await ProbeAsync(request, cancellationToken).ConfigureAwait(false);
-                onResult(result);
-                var n = Interlocked.Increment(ref done);
-                if (requests.Count > 1)
-                    sink.Progress(new OperationProgress(3001, "Probing health endpoints", $"{n} of {requests.Count} done (last: {result.Uri} {(result.Healthy ? "healthy" : "unhealthy")})", n * 100 / requests.Count));
-            }
-            finally { gate.Release(); }
-        }).ToList();
-        try { await Task.WhenAll(tasks).ConfigureAwait(false); }
-        finally
-        {
-            if (requests.Count > 1) sink.Progress(new OperationProgress(3001, "Probing health endpoints", "done", 100, Completed: true));
+            onResult(await ProbeAsync(requests[0], cancellationToken).ConfigureAwait(false));
+            return;
         }
+        var limit = Math.Clamp(throttleLimit, 1, requests.Count);
+        var progress = new FanOutProgress(sink, requests.Count);
+        // A fixed set of workers pulling the next target: no waiter queue on a semaphore, no task per waiting
+        // target, and each worker's next probe starts the moment its previous one completes.
+        var next = -1;
+        async Task Worker()
+        {
+            int i;
+            while ((i = Interlocked.Increment(ref next)) < requests.Count)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var result = await ProbeAsync(requests[i], cancellationToken).ConfigureAwait(false);
+                onResult(result);
+                progress.Done(result);
+            }
+        }
+        var workers = new Task[limit];
+        for (var w = 0; w < limit; w++) workers[w] = Worker();
+        try { await Task.WhenAll(workers).ConfigureAwait(false); }
+        finally { progress.Complete(); }
+    }
+
+    /// <summary>
+    /// Progress of a fan-out, reported at most every 200 ms (and at the end): with hundreds of targets
+    /// completing at once, a progress record per result would cost the pipeline thread more than the probes.
+    /// </summary>
+    private sealed class FanOutProgress(IOperationSink sink, int total)
+    {
+        private static readonly long Every = Stopwatch.Frequency / 5;
+        private int _done;
+        private long _lastReport = Stopwatch.GetTimestamp();
+
+        public void Done(HealthResult result)
+        {
+            var n = Interlocked.Increment(ref _done);
+            var now = Stopwatch.GetTimestamp();
+            var last = Volatile.Read(ref _lastReport);
+            if (n < total && now - last < Every) return;
+            if (Interlocked.CompareExchange(ref _lastReport, now, last) != last) return;
+            sink.Progress(new OperationProgress(3001, "Probing health endpoints",
+                $"{n} of {total} done (last: {result.Uri} {(result.Healthy ? "healthy" : "unhealthy")})", n * 100 / total));
+        }
+
+        public void Complete() => sink.Progress(new OperationProgress(3001, "Probing health endpoints", "done", 100, Completed: true));
     }
 
     /// <summary>
@@ -333,7 +379,7 @@ public sealed class HealthService(IOperationSink sink)
             else
             {
                 state.Phase = "dns";
-                try { addresses = await Dns.GetHostAddressesAsync(host, ct).ConfigureAwait(false); }
+                try { addresses = await LookupAsync(host, ct).ConfigureAwait(false); }
                 catch (SocketException ex)
                 {
                     throw new ProbePhaseException(HealthFailureKind.DnsFailure, $"DNS lookup of '{host}' failed: {ex.Message} ({ex.SocketErrorCode}).", ex);
@@ -344,7 +390,10 @@ public sealed class HealthService(IOperationSink sink)
             var t1 = Stopwatch.GetTimestamp();
             if (!literalHost) state.DnsMs += Ms(t0, t1);
             state.Phase = "connect";
-            var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            // A socket of the target's family (a dual-mode one, which costs a setsockopt more, only for a mixed list).
+            var socket = addresses.All(a => a.AddressFamily == addresses[0].AddressFamily)
+                ? new Socket(addresses[0].AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true }
+                : new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
             try
             {
                 await socket.ConnectAsync(addresses, port, ct).ConfigureAwait(false);
@@ -387,6 +436,34 @@ public sealed class HealthService(IOperationSink sink)
         return handler;
     }
 
+    /// <summary>Resolves a host name, joining a lookup of the same name already in flight.</summary>
+    private Task<IPAddress[]> LookupAsync(string host, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            if (_lookups.TryGetValue(host, out var pending)) return pending.WaitAsync(cancellationToken);
+            var shared = new TaskCompletionSource<IPAddress[]>(TaskCreationOptions.RunContinuationsAsynchronously);
+            if (!_lookups.TryAdd(host, shared.Task)) continue;
+            Interlocked.Increment(ref _lookupsStarted);
+            _ = RunLookupAsync(host, shared);
+            return shared.Task.WaitAsync(cancellationToken);
+        }
+    }
+
+    private async Task RunLookupAsync(string host, TaskCompletionSource<IPAddress[]> shared)
+    {
+        IPAddress[]? addresses = null;
+        Exception? error = null;
+        using var limit = new CancellationTokenSource(LookupLimit);
+        try { addresses = await Resolver(host, limit.Token).ConfigureAwait(false); }
+        catch (Exception ex) { error = ex; }
+        // Out of the table before anyone resumes, so a probe that starts after this one resolves afresh.
+        _lookups.TryRemove(new KeyValuePair<string, Task<IPAddress[]>>(host, shared.Task));
+        if (error is null) shared.SetResult(addresses!);
+        else if (error is OperationCanceledException) shared.SetException(new SocketException((int)SocketError.TimedOut));
+        else shared.SetException(error);
+    }
+
     private static string? FormatEndPoint(EndPoint? ep) => ep switch
     {
         IPEndPoint ip when ip.Address.IsIPv4MappedToIPv6 => new IPEndPoint(ip.Address.MapToIPv4(), ip.Port).ToString(),
@@ -422,15 +499,19 @@ public sealed class HealthService(IOperationSink sink)
     {
         await using var stream = await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
         using var buffer = new MemoryStream();
-        var chunk = new byte[16 * 1024];
-        int read;
-        while ((read = await stream.ReadAsync(chunk, ct).ConfigureAwait(false)) > 0)
+        var chunk = ArrayPool<byte>.Shared.Rent(16 * 1024);
+        try
         {
-            // Health bodies are small; beyond the cap we stop reading rather than buffer a download.
-            var room = MaxBodyBytes - (int)buffer.Length;
-            buffer.Write(chunk, 0, Math.Min(read, room));
-            if (buffer.Length >= MaxBodyBytes) break;
+            int read;
+            while ((read = await stream.ReadAsync(chunk, ct).ConfigureAwait(false)) > 0)
+            {
+                // Health bodies are small; beyond the cap we stop reading rather than buffer a download.
+                var room = MaxBodyBytes - (int)buffer.Length;
+                buffer.Write(chunk, 0, Math.Min(read, room));
+                if (buffer.Length >= MaxBodyBytes) break;
+            }
         }
+        finally { ArrayPool<byte>.Shared.Return(chunk); }
         return buffer.ToArray();
     }
 

@@ -16,7 +16,7 @@ public sealed class DnsLookupResult
 {
     public required string Name { get; init; }
     public DnsRecordType Type { get; init; }
-    /// <summary>NoError, NXDomain, ServFail, Refused... (the DNS response code).</summary>
+    /// <summary>The DNS response code as dig names it: NoError, NXDomain, ServFail, Refused, FormErr, NotImp...</summary>
     public string Status { get; init; } = "NoError";
     public IReadOnlyList<DnsAnswer> Answers { get; init; } = [];
     /// <summary>The server that answered (address:port).</summary>

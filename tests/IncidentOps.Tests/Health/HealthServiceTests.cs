@@ -69,6 +69,18 @@ public sealed class HealthServiceTests : IDisposable
     }
 
     [Fact]
+    public async Task Phase_timings_are_summed_over_every_hop_of_a_redirect_chain()
+    {
+        // Two hops that each answer after 150 ms, then /json at once: the time to first byte covers both waits.
+        var r = await Probe(_http.Url("/hop/2?ms=150"));
+        Assert.True(r.Healthy, r.Reason);
+        Assert.Equal(2, r.RedirectCount);
+        Assert.Equal(3, _http.Requests);
+        Assert.True(r.TimeToFirstByteMs >= 300, $"TTFB {r.TimeToFirstByteMs} ms is not the sum over both delayed hops");
+        Assert.True(r.TotalMs >= r.TimeToFirstByteMs + r.ConnectMs);
+    }
+
+    [Fact]
     public async Task NoFollowRedirect_reports_the_302_itself()
     {
         var r = await Probe(_http.Url("/redirect/3"), q => new ProbeRequest { Uri = q.Uri, FollowRedirects = false });
@@ -249,7 +261,51 @@ public sealed class HealthServiceTests : IDisposable
         await Service.ProbeManyAsync(requests, 5, r => { lock (results) results.Add(r); }, CancellationToken.None);
         Assert.Equal(20, results.Count);
         Assert.All(results, r => Assert.True(r.Healthy, r.Reason));
+        Assert.InRange(_http.SlowMaxInFlight, 1, 5);
         Assert.Contains(_sink.ProgressReports, p => p.Completed);
+    }
+
+    [Fact]
+    public async Task Concurrent_probes_of_one_host_share_a_lookup_and_later_probes_resolve_afresh()
+    {
+        var service = Service;
+        var calls = 0;
+        service.Resolver = async (host, ct) =>
+        {
+            Interlocked.Increment(ref calls);
+            await Task.Delay(300, ct);
+            return [IPAddress.Loopback];
+        };
+        var requests = Enumerable.Range(0, 20).Select(i => new ProbeRequest { Uri = new Uri($"http://health.test:{_http.Port}/ok?i={i}") }).ToList();
+        var results = new List<HealthResult>();
+        await service.ProbeManyAsync(requests, 20, r => { lock (results) results.Add(r); }, CancellationToken.None);
+        Assert.Equal(20, results.Count);
+        Assert.All(results, r => Assert.True(r.Healthy, r.Reason));
+        Assert.All(results, r => Assert.True(r.DnsMs > 0));
+        Assert.Equal(1, calls);
+        Assert.Equal(1, service.LookupsStarted);
+
+        var again = await service.ProbeAsync(requests[0], CancellationToken.None);
+        Assert.True(again.Healthy, again.Reason);
+        Assert.Equal(2, calls);
+    }
+
+    [Fact]
+    public async Task A_shared_lookup_that_fails_is_DnsFailure_for_every_probe_waiting_on_it()
+    {
+        var service = Service;
+        service.Resolver = async (host, ct) =>
+        {
+            await Task.Delay(200, ct);
+            throw new SocketException((int)SocketError.HostNotFound);
+        };
+        var requests = Enumerable.Range(0, 5).Select(_ => new ProbeRequest { Uri = new Uri("http://gone.test/health") }).ToList();
+        var results = new List<HealthResult>();
+        await service.ProbeManyAsync(requests, 5, r => { lock (results) results.Add(r); }, CancellationToken.None);
+        Assert.Equal(5, results.Count);
+        Assert.All(results, r => Assert.Equal(HealthFailureKind.DnsFailure, r.FailureKind));
+        Assert.All(results, r => Assert.Contains("DNS lookup of 'gone.test' failed", r.Reason));
+        Assert.Equal(1, service.LookupsStarted);
     }
 
     [Fact]

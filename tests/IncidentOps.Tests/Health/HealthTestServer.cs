@@ -32,6 +32,9 @@ public sealed class HealthTestServer : IDisposable
     public int Requests => _requests;
     private int _requests;
     private int _flaky;
+    private int _slowInFlight, _slowMaxInFlight;
+    /// <summary>Most /slow requests that were in flight at once (proves a throttle).</summary>
+    public int SlowMaxInFlight => Volatile.Read(ref _slowMaxInFlight);
 
     private async Task AcceptLoop()
     {
@@ -127,14 +130,27 @@ public sealed class HealthTestServer : IDisposable
                 break;
             case "/slow":
                 var ms = int.Parse(query.Split('=')[1]);
-                await Task.Delay(ms, _cts.Token);
+                var inFlight = Interlocked.Increment(ref _slowInFlight);
+                int seen;
+                while (inFlight > (seen = Volatile.Read(ref _slowMaxInFlight)) && Interlocked.CompareExchange(ref _slowMaxInFlight, inFlight, seen) != seen) { }
+                try { await Task.Delay(ms, _cts.Token); }
+                finally { Interlocked.Decrement(ref _slowInFlight); }
                 break;
             case "/echo":
                 text = $"{method} {(headers.TryGetValue("X-Test", out var x) ? x : "-")} {body}";
                 break;
             case "/header": extra.Add("X-Version: 42"); break;
             default:
-                if (path.StartsWith("/redirect/"))
+                if (path.StartsWith("/hop/"))
+                {
+                    // A redirect chain whose every hop answers after ?ms=N: proves timings are summed over hops.
+                    var left = int.Parse(path["/hop/".Length..]);
+                    await Task.Delay(int.Parse(query.Split('=')[1]), _cts.Token);
+                    status = 302;
+                    extra.Add("Location: " + (left <= 1 ? "/json" : $"/hop/{left - 1}?{query}"));
+                    text = "";
+                }
+                else if (path.StartsWith("/redirect/"))
                 {
                     var left = int.Parse(path["/redirect/".Length..]);
                     status = 302;

@@ -145,4 +145,87 @@ public sealed class TestServiceHealthCmdletTests(ModuleFixture fx) : IClassFixtu
         var r = fx.Run($"Test-ServiceHealth '{_http.Url("/ok")}' -Header @{{ Authorization = 'Bearer {canary}' }} -Verbose | ForEach-Object {{ $_; $_.ToString() }}").AssertNoErrors();
         Assert.DoesNotContain(canary, r.AllText());
     }
+
+    [Fact]
+    public void Every_failure_reason_is_an_unhealthy_result_with_its_kind_and_a_reason_in_words()
+    {
+        using var silent = new SilentServer();
+        using var cert = TestCertificates.ShortLivedLeaf(3);
+        using var tls = new HealthTestServer(cert);
+        var targets = new Dictionary<string, HealthFailureKind>
+        {
+            [$"http://127.0.0.1:{silent.Port}/health"] = HealthFailureKind.Timeout,
+            [$"http://127.0.0.1:{TestServers.FreePort()}/health"] = HealthFailureKind.ConnectionRefused,
+            ["http://no-such-host.invalid/health"] = HealthFailureKind.DnsFailure,
+            [tls.Url("/ok")] = HealthFailureKind.TlsFailure,
+            [_http.Url("/503")] = HealthFailureKind.UnexpectedStatus,
+            [_http.Url("/health/services")] = HealthFailureKind.ConditionFailed,
+        };
+        var list = string.Join(", ", targets.Keys.Select(u => $"'{u}'"));
+        var r = fx.Run($"Test-ServiceHealth {list} -TimeoutSec 2 -Condition '[BODY].status == ok'").AssertNoErrors();
+        var results = r.Objects<HealthResult>().ToDictionary(x => x.Uri);
+        Assert.Equal(targets.Count, results.Count);
+        foreach (var (uri, kind) in targets)
+        {
+            var result = results[uri];
+            Assert.False(result.Healthy, uri);
+            Assert.Equal(kind, result.FailureKind);
+            Assert.False(string.IsNullOrWhiteSpace(result.Reason), uri);
+            Assert.Equal([result.Reason!], result.Failures);
+        }
+        Assert.Contains("Timed out after 2s", results.Single(x => x.Value.FailureKind == HealthFailureKind.Timeout).Value.Reason);
+        Assert.Contains("refused the connection", results.Single(x => x.Value.FailureKind == HealthFailureKind.ConnectionRefused).Value.Reason);
+        Assert.Contains("DNS lookup of 'no-such-host.invalid' failed", results["http://no-such-host.invalid/health"].Reason);
+        Assert.Contains("TLS handshake", results[tls.Url("/ok")].Reason);
+        Assert.Contains("Status 503", results[_http.Url("/503")].Reason);
+        Assert.Contains("[BODY].status == ok (actual: degraded)", results[_http.Url("/health/services")].Reason);
+
+        Assert.False((bool)fx.Run($"Test-ServiceHealth '{_http.Url("/ok")}', 'http://127.0.0.1:{TestServers.FreePort()}/' -Quiet").AssertNoErrors().Output.Single().BaseObject);
+    }
+
+    [Fact]
+    public void Results_are_written_as_each_probe_completes_not_in_input_order()
+    {
+        var r = fx.Run($"Test-ServiceHealth '{_http.Url("/slow?ms=1500")}', '{_http.Url("/ok")}' -ThrottleLimit 2 | ForEach-Object {{ $_.Uri }}").AssertNoErrors();
+        Assert.Equal([_http.Url("/ok"), _http.Url("/slow?ms=1500")], r.Output.Select(o => o.BaseObject.ToString()));
+    }
+
+    [Fact]
+    public void The_certificate_chain_reports_the_leaf_and_the_earliest_expiry_in_the_chain_separately()
+    {
+        var (leaf, intermediate, root) = TestCertificates.ChainWithEarlyIntermediate();
+        using (leaf) using (intermediate) using (root)
+        using (var tls = new HealthTestServer(leaf, [intermediate]))
+        {
+            var r = fx.Run($"Test-ServiceHealth '{tls.Url("/json")}' -SkipCertificateCheck -Condition '[CERTIFICATE_EXPIRATION] > 24h'").AssertNoErrors().Single<HealthResult>();
+            Assert.True(r.Healthy, r.Reason);
+            Assert.InRange(r.Certificate!.DaysRemaining, 59.5, 60);
+            Assert.InRange(r.Certificate.ChainDaysRemaining, 1.5, 2);
+            Assert.Equal("CN=IncidentOps Test Intermediate", r.Certificate.ChainExpiresFirst);
+            Assert.True(r.TlsMs > 0);
+        }
+    }
+
+    [Fact]
+    public void Count_reports_success_ratio_latency_spread_and_each_failure_through_the_module()
+    {
+        var r = fx.Run($"Test-ServiceHealth '{_http.Url("/flaky?fail=2")}' -Count 4 -IntervalMs 0").AssertNoErrors().Single<HealthResult>();
+        Assert.False(r.Healthy);
+        Assert.Equal((4, 2, 0.5), (r.Samples, r.Successes, r.SuccessRatio));
+        Assert.Equal(HealthFailureKind.UnexpectedStatus, r.FailureKind);
+        Assert.Contains("2 of 4 probes failed", r.Reason);
+        Assert.Equal(2, r.Failures.Count);
+        Assert.All(r.Failures, f => Assert.Contains("Status 503", f));
+        Assert.True(r.MinMs <= r.P50Ms && r.P50Ms <= r.P95Ms && r.P95Ms <= r.MaxMs);
+        Assert.Equal(4, _http.Requests);
+    }
+
+    [Fact]
+    public void Environment_alone_probes_every_service_of_that_environment()
+    {
+        var cfg = Config($"      api:\n        platform: fly\n        app: api\n        health: [{_http.Url("/ok")}]\n      web:\n        platform: fly\n        app: web\n        health: [{_http.Url("/json")}]\n");
+        var r = fx.Run($"Test-ServiceHealth -Environment production -ConfigPath '{cfg}'").AssertNoErrors();
+        Assert.Equal(["production/api", "production/web"], r.Objects<HealthResult>().Select(x => x.Service!).Order());
+        Assert.All(r.Objects<HealthResult>(), x => Assert.True(x.Healthy, x.Reason));
+    }
 }

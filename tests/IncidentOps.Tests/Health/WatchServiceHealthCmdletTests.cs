@@ -48,6 +48,9 @@ public sealed class WatchServiceHealthCmdletTests(ModuleFixture fx) : IClassFixt
         Assert.InRange(summary.Rounds, 1, 4);
         Assert.Equal(0, summary.Failures);
         Assert.Equal(TimeSpan.Zero, summary.LongestOutage);
+        Assert.Null(summary.FirstFailure);
+        Assert.True(summary.Healthy);
+        Assert.Contains(r.Progress, p => p.Activity == "Watching service health" && p.StatusDescription.Contains("elapsed") && p.StatusDescription.Contains("left") && p.StatusDescription.Contains("last: healthy"));
     }
 
     [Fact]
@@ -62,7 +65,10 @@ public sealed class WatchServiceHealthCmdletTests(ModuleFixture fx) : IClassFixt
     public void Ctrl_C_stops_an_open_ended_watch()
     {
         using var session = new PwshSession();
-        var (_, result) = session.RunAndStop($"Watch-ServiceHealth '{_http.Url("/ok")}' -IntervalSec 60", TimeSpan.FromMilliseconds(700));
+        var (_, result) = session.RunAndStop($"Watch-ServiceHealth '{_http.Url("/ok")}' -IntervalSec 60 | ForEach-Object {{ $global:seen = $_ }}", TimeSpan.FromMilliseconds(1500));
         Assert.True(result.Stopped);
+        // The first round's result reached the pipeline before Ctrl+C: results are written as they arrive.
+        Assert.Equal(200, (int)session.Run("$global:seen.StatusCode").Output.Single().BaseObject);
+        Assert.Equal(1, _http.Requests);
     }
 }

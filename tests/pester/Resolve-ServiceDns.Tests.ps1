@@ -1,0 +1,54 @@
+#Requires -Modules Pester
+# Pester 5. Starts dnsmasq (Debian: dnsmasq-base) on a loopback port, authoritative for svc.test; loopback only.
+BeforeAll {
+    Import-Module (Join-Path $PSScriptRoot '../../out/IncidentOps') -Force
+    $dnsmasq = (Get-Command dnsmasq -ErrorAction SilentlyContinue).Source
+    if (-not $dnsmasq) { $dnsmasq = '/usr/sbin/dnsmasq' }
+    $script:port = Get-Random -Minimum 20000 -Maximum 40000
+    $script:server = "127.0.0.1:$port"
+    $dnsArgs = @(
+        '--keep-in-foreground', '--conf-file=/dev/null', "--port=$port", '--listen-address=127.0.0.1', '--bind-interfaces',
+        '--no-resolv', '--no-hosts', '--pid-file=', "--user=$([Environment]::UserName)",
+        '--auth-zone=svc.test,127.0.0.0/8,fd00::/64', '--auth-server=ns1.svc.test,127.0.0.1', '--auth-sec-servers=ns2.svc.test', '--auth-ttl=1234',
+        '--host-record=ns1.svc.test,127.0.0.1', '--host-record=svc.test,127.0.0.5,fd00::5', '--cname=www.svc.test,svc.test',
+        '--txt-record=svc.test,hello', '--mx-host=svc.test,mail.svc.test,10'
+    )
+    $script:process = Start-Process -FilePath $dnsmasq -ArgumentList $dnsArgs -PassThru
+    Start-Sleep -Milliseconds 500
+}
+
+AfterAll {
+    if ($script:process -and -not $script:process.HasExited) { $script:process.Kill() }
+}
+
+Describe 'Resolve-ServiceDns' {
+    It 'answers <Type> for <Name> with <Value> and the zone TTL' -TestCases @(
+        @{ Name = 'svc.test'; Type = 'A'; Value = '127.0.0.5' }
+        @{ Name = 'svc.test'; Type = 'AAAA'; Value = 'fd00::5' }
+        @{ Name = 'www.svc.test'; Type = 'CNAME'; Value = 'svc.test' }
+        @{ Name = 'svc.test'; Type = 'MX'; Value = 'mail.svc.test' }
+        @{ Name = 'svc.test'; Type = 'TXT'; Value = 'hello' }
+    ) {
+        $r = Resolve-ServiceDns $Name -Type $Type -Server $server
+        $r.Status | Should -Be 'NoError'
+        $answer = @($r.Answers | Where-Object Type -eq $Type)[0]
+        $answer.Value | Should -Be $Value
+        $answer.Ttl | Should -BeLessOrEqual 1234   # dnsmasq ages it from 1234 like a cache
+        $answer.Ttl | Should -BeGreaterThan 900
+    }
+
+    It 'lists both name servers for NS' {
+        $r = Resolve-ServiceDns svc.test -Type NS -Server $server
+        (@($r.Answers.Value | Sort-Object) -join ',') | Should -Be 'ns1.svc.test,ns2.svc.test'
+    }
+
+    It 'reports a missing name as NXDomain, not an error' {
+        $r = Resolve-ServiceDns nope.svc.test -Type A -Server $server -ErrorAction Stop
+        $r.Status | Should -Be 'NXDomain'
+        @($r.Answers).Count | Should -Be 0
+    }
+
+    It 'rejects a bad server with DnsServerInvalid' {
+        { Resolve-ServiceDns svc.test -Server '127.0.0.1:notaport' -ErrorAction Stop } | Should -Throw -ErrorId 'DnsServerInvalid,IncidentOps.Commands.ResolveServiceDnsCommand'
+    }
+}
