@@ -3,19 +3,7 @@
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot '../../out/IncidentOps') -Force
     $Fixtures = Join-Path $PSScriptRoot '../IncidentOps.Tests/Platforms/Fixtures'
-
-    function New-FakeCli([string] $Name, [hashtable] $Replies) {
-        $dir = Join-Path ([IO.Path]::GetTempPath()) ("io-pester-" + [guid]::NewGuid().ToString('N'))
-        New-Item -ItemType Directory -Path $dir | Out-Null
-        $log = Join-Path $dir 'argv.log'
-        $lines = @('#!/bin/bash', "printf '%s\n' `"$Name `$*`" >> '$log'", 'case "$*" in')
-        foreach ($prefix in $Replies.Keys) { $lines += "  '$prefix'*) cat '$($Replies[$prefix])'; exit 0;;" }
-        $lines += '  *) echo "unexpected: $*" >&2; exit 97;;', 'esac'
-        $path = Join-Path $dir $Name
-        Set-Content -Path $path -Value ($lines -join "`n") -NoNewline
-        chmod +x $path
-        [pscustomobject]@{ Path = $path; Log = $log }
-    }
+    . (Join-Path $PSScriptRoot 'FakeCli.ps1')
 }
 
 Describe 'Get-AppStatus' -Skip:($IsWindows) {

@@ -10,16 +10,12 @@ namespace IncidentOps.Commands;
 /// Base of the App cmdlets: binds a target from a configured service (-Service/-Environment), from a piped
 /// ServiceTarget or AppStatus (by property name), or directly (-Platform with -App, -AppId, -Deployment or -Unit).
 /// </summary>
-public abstract class AppCmdlet : IncidentActionCmdlet
+public abstract class AppCmdlet : PlatformCmdlet
 {
     /// <summary>Configured service name(s) ("environment/service" or the name alone); binds from Get-IncidentOpsService output.</summary>
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
     [ArgumentCompleter(typeof(ServiceNameCompleter))]
     public string[]? Service { get; set; }
-
-    /// <summary>Environment of the configured service (production, staging).</summary>
-    [Parameter(ValueFromPipelineByPropertyName = true)]
-    public string? Environment { get; set; }
 
     /// <summary>Platform of a direct target: Fly, DigitalOcean, Kubernetes or Systemd.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
@@ -61,14 +57,6 @@ public abstract class AppCmdlet : IncidentActionCmdlet
     [Parameter(ValueFromPipelineByPropertyName = true)]
     public string? ReleasesPath { get; set; }
 
-    /// <summary>Path of flyctl when it is not on PATH (overrides tools.flyctl in incidentops.yml).</summary>
-    [Parameter]
-    public string? FlyctlPath { get; set; }
-
-    /// <summary>Path of doctl when it is not on PATH (overrides tools.doctl).</summary>
-    [Parameter]
-    public string? DoctlPath { get; set; }
-
     /// <summary>Path of kubectl when it is not on PATH (overrides tools.kubectl).</summary>
     [Parameter]
     public string? KubectlPath { get; set; }
@@ -84,13 +72,6 @@ public abstract class AppCmdlet : IncidentActionCmdlet
     /// <summary>Path of ssh, used with -ComputerName (overrides tools.ssh).</summary>
     [Parameter]
     public string? SshPath { get; set; }
-
-    /// <summary>Seconds each CLI call (and any wait for the app to come back) may take before it is stopped and its process tree killed.</summary>
-    [Parameter]
-    [ValidateRange(1, 86400)]
-    public int TimeoutSec { get; set; } = 60;
-
-    protected TimeSpan Timeout => TimeSpan.FromSeconds(TimeoutSec);
 
     /// <summary>The targets of this pipeline input: direct parameters, or configured services.</summary>
     protected IEnumerable<(AppTarget Target, IPlatformAdapter Adapter)> Targets()
@@ -134,17 +115,9 @@ public abstract class AppCmdlet : IncidentActionCmdlet
     {
         var paths = new CliPaths
         {
-            Flyctl = Resolve(FlyctlPath), Doctl = Resolve(DoctlPath), Kubectl = Resolve(KubectlPath),
-            Systemctl = Resolve(SystemctlPath), Journalctl = Resolve(JournalctlPath), Ssh = Resolve(SshPath),
+            Flyctl = ResolveTool(FlyctlPath), Doctl = ResolveTool(DoctlPath), Kubectl = ResolveTool(KubectlPath),
+            Systemctl = ResolveTool(SystemctlPath), Journalctl = ResolveTool(JournalctlPath), Ssh = ResolveTool(SshPath),
         };
         return Engine.Platforms.Open(t, paths, Config.Tools, Timeout);
     }
-
-    private string? Label(string? service) =>
-        service is null || service.Contains('/') || Environment is null ? service : $"{Environment}/{service}";
-
-    private string? Resolve(string? path) => path is null ? null : ResolvePath(path);
-
-    private static string? ResolveRef(string? value) =>
-        value is not null && value.StartsWith("env:", StringComparison.Ordinal) ? System.Environment.GetEnvironmentVariable(value[4..]) ?? value : value;
 }

@@ -11,16 +11,12 @@ namespace IncidentOps.Commands;
 /// postgres.digitalOcean), from piped AppDatabase/AppDatabaseBackup objects (by property name), or directly
 /// (-Platform Fly -DatabaseApp NAME, -Platform DigitalOcean -DatabaseId ID).
 /// </summary>
-public abstract class AppDatabaseCmdlet : IncidentActionCmdlet
+public abstract class AppDatabaseCmdlet : PlatformCmdlet
 {
     /// <summary>Configured service name(s) ("environment/service" or the name alone) whose postgres has fly: or digitalOcean: set; binds from Get-IncidentOpsService output.</summary>
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
     [ArgumentCompleter(typeof(ServiceNameCompleter))]
     public string[]? Service { get; set; }
-
-    /// <summary>Environment of the configured service (production, staging).</summary>
-    [Parameter(ValueFromPipelineByPropertyName = true)]
-    public string? Environment { get; set; }
 
     /// <summary>Platform of a direct target: Fly (with -DatabaseApp) or DigitalOcean (with -DatabaseId). Inferred from which of the two is given.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
@@ -35,21 +31,6 @@ public abstract class AppDatabaseCmdlet : IncidentActionCmdlet
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [Alias("ClusterId")]
     public string? DatabaseId { get; set; }
-
-    /// <summary>Path of flyctl when it is not on PATH (overrides tools.flyctl in incidentops.yml).</summary>
-    [Parameter]
-    public string? FlyctlPath { get; set; }
-
-    /// <summary>Path of doctl when it is not on PATH (overrides tools.doctl).</summary>
-    [Parameter]
-    public string? DoctlPath { get; set; }
-
-    /// <summary>Seconds each CLI call (and any wait for the database to come back) may take before it is stopped and its process tree killed.</summary>
-    [Parameter]
-    [ValidateRange(1, 86400)]
-    public int TimeoutSec { get; set; } = 60;
-
-    protected TimeSpan Timeout => TimeSpan.FromSeconds(TimeoutSec);
 
     /// <summary>The databases of this pipeline input: direct parameters, or configured services.</summary>
     protected IEnumerable<(AppDatabaseTarget Target, IDatabaseAdapter Adapter)> Targets()
@@ -100,13 +81,6 @@ public abstract class AppDatabaseCmdlet : IncidentActionCmdlet
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private IDatabaseAdapter OpenAdapter(AppDatabaseTarget t) =>
-        Engine.AppDatabases.Open(t, new CliPaths { Flyctl = Resolve(FlyctlPath), Doctl = Resolve(DoctlPath) }, Config.Tools, Timeout);
+        Engine.AppDatabases.Open(t, new CliPaths { Flyctl = ResolveTool(FlyctlPath), Doctl = ResolveTool(DoctlPath) }, Config.Tools, Timeout);
 
-    private string? Label(string? service) =>
-        service is null || service.Contains('/') || Environment is null ? service : $"{Environment}/{service}";
-
-    private string? Resolve(string? path) => path is null ? null : ResolvePath(path);
-
-    private static string? ResolveRef(string? value) =>
-        value is not null && value.StartsWith("env:", StringComparison.Ordinal) ? System.Environment.GetEnvironmentVariable(value[4..]) ?? value : value;
 }

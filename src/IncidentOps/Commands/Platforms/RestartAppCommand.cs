@@ -43,7 +43,7 @@ public sealed class RestartAppCommand : AppCmdlet
             var change = adapter.PlanRestart(Pod, Wait);
             if (TryChange(target.ToString(), "Restart", string.Join("; ", change.Commands),
                     ct => Engine.Platforms.RunChangeAsync(adapter, "Restart", change, Wait, Timeout, ct),
-                    r => (r.Succeeded ? $"restarted{(r.StateAfter is null ? "" : ", " + r.StateAfter)}" : $"restarted but {r.StateAfter} after {TimeoutSec} s") + ": " + string.Join("; ", r.Commands),
+                    RestartSummary,
                     out var result, r => r.Succeeded))
                 WriteObject(result);
         }

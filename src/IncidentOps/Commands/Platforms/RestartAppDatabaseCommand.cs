@@ -39,7 +39,7 @@ public sealed class RestartAppDatabaseCommand : AppDatabaseCmdlet
             if (!TryPlan(adapter.PlanRestart, target, out var change)) continue;
             if (TryChange(target.ToString(), "Restart", string.Join("; ", change.Commands),
                     ct => Engine.AppDatabases.RestartAsync(adapter, change, Wait, Timeout, ct),
-                    r => (r.Succeeded ? $"restarted{(r.StateAfter is null ? "" : ", " + r.StateAfter)}" : $"restarted but {r.StateAfter} after {TimeoutSec} s") + ": " + string.Join("; ", r.Commands),
+                    RestartSummary,
                     out var result, r => r.Succeeded))
                 WriteObject(result);
         }
