@@ -40,14 +40,9 @@ using var jitLog = Environment.GetEnvironmentVariable("IMPORTBENCH_JITLOG") is {
         System.Runtime.JitInfo.GetCompiledMethodCount() - methods0);
 }
 jitLog?.Phase("import");
-var import = ImportPhase(() => Measure($"Import-Module '{module}'"));
+var import = Measure($"Import-Module '{module}'");
 jitLog?.Phase("first-call");
-var first = FirstCallPhase(() => Measure(mode == "incidentops" ? $"$null = Get-IncidentOpsService -Path '{config}'" : "$null = Get-BaselineThing"));
-// Named frames so that a sampling profiler (dotnet-trace) can tell the two phases apart.
-[System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
-static T ImportPhase<T>(Func<T> body) => body();
-[System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
-static T FirstCallPhase<T>(Func<T> body) => body();
+var first = Measure(mode == "incidentops" ? $"$null = Get-IncidentOpsService -Path '{config}'" : "$null = Get-BaselineThing");
 Console.WriteLine($"{import.wall:0.0} {first.wall:0.0} {import.cpu:0.0} {first.cpu:0.0} {import.jit:0.0} {first.jit:0.0} {import.methods} {first.methods}");
 
 sealed class JitLog : System.Diagnostics.Tracing.EventListener
