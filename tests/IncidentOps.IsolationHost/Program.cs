@@ -32,7 +32,11 @@ try
         Console.WriteLine($"round {round}: " + Run("[IncidentOps.Config.ServiceTarget].Assembly.GetName().Name"));
         Run("Remove-Module IncidentOps -ErrorAction Stop");
     }
-    foreach (var a in AppDomain.CurrentDomain.GetAssemblies().Where(a => a.GetName().Name is "YamlDotNet" or "IncidentOps.Engine" or "IncidentOps.Models" or "Npgsql"))
+    // Npgsql loads in the module's context; System.Diagnostics.DiagnosticSource, which ships in Dependencies/ and
+    // in the framework, is shared with the host when the host's is the same or newer. Nothing listens on port 9.
+    Run($"Import-Module '{modulePath}' -ErrorAction Stop");
+    Run("try { $null = Get-PgConnectionSummary -ConnectionString 'Host=127.0.0.1;Port=9;Timeout=2' -TimeoutSec 3 -ErrorAction Ignore } catch { }");
+    foreach (var a in AppDomain.CurrentDomain.GetAssemblies().Where(a => a.GetName().Name is "YamlDotNet" or "IncidentOps.Engine" or "IncidentOps.Models" or "Npgsql" or "System.Diagnostics.DiagnosticSource"))
         Console.WriteLine($"loaded {a.GetName().Name} {a.GetName().Version} in {System.Runtime.Loader.AssemblyLoadContext.GetLoadContext(a)?.Name}");
     Console.WriteLine("OK");
     return 0;

@@ -8,16 +8,20 @@ namespace IncidentOps;
 /// secret-bearing reference (passwords, tokens, webhook URLs, routing keys) is registered here, and every
 /// text that leaves the module (verbose, warnings, errors, timeline, reports) passes through <see cref="Redact"/>.
 /// </summary>
-public static class SecretRedactor
+public static partial class SecretRedactor
 {
     public const string Mask = "********";
     private static readonly ConcurrentDictionary<string, byte> Secrets = new(StringComparer.Ordinal);
     private static volatile string[] _ordered = [];
 
-    // Credentials embedded in URLs or connection strings are masked even when never registered.
-    private static readonly Regex UrlUserInfo = new(@"(?<scheme>[a-z][a-z0-9+.-]*://)(?<user>[^:@/\s]*):(?<pw>[^@/\s]+)@", RegexOptions.IgnoreCase | RegexOptions.Compiled);
-    private static readonly Regex KeyValueSecret = new(@"(?<key>\b(?:password|pwd|pass|token|apikey|api_key|secret|routing_key|routingKey)\s*[=:]\s*)(?<value>""[^""]*""|'[^']*'|[^;,\s&""']+)", RegexOptions.IgnoreCase | RegexOptions.Compiled);
-    private static readonly Regex BearerHeader = new(@"(?<key>\b(?:Authorization:\s*(?:Bearer|OAuth|Basic|Token)\s+))(?<value>\S+)", RegexOptions.IgnoreCase | RegexOptions.Compiled);
+    // Credentials embedded in URLs or connection strings are masked even when never registered. Source-generated
+    // rather than RegexOptions.Compiled, which costs a session tens of ms of Reflection.Emit and JIT on first use.
+    [GeneratedRegex(@"(?<scheme>[a-z][a-z0-9+.-]*://)(?<user>[^:@/\s]*):(?<pw>[^@/\s]+)@", RegexOptions.IgnoreCase)]
+    private static partial Regex UrlUserInfo();
+    [GeneratedRegex(@"(?<key>\b(?:password|pwd|pass|token|apikey|api_key|secret|routing_key|routingKey)\s*[=:]\s*)(?<value>""[^""]*""|'[^']*'|[^;,\s&""']+)", RegexOptions.IgnoreCase)]
+    private static partial Regex KeyValueSecret();
+    [GeneratedRegex(@"(?<key>\b(?:Authorization:\s*(?:Bearer|OAuth|Basic|Token)\s+))(?<value>\S+)", RegexOptions.IgnoreCase)]
+    private static partial Regex BearerHeader();
 
     /// <summary>Registers a secret value; values shorter than 4 characters are not registered (too many false hits).</summary>
     public static void Register(string? secret)
@@ -41,9 +45,9 @@ public static class SecretRedactor
         foreach (var s in _ordered)
             if (result.Contains(s, StringComparison.Ordinal))
                 result = result.Replace(s, Mask, StringComparison.Ordinal);
-        result = UrlUserInfo.Replace(result, m => m.Groups["scheme"].Value + m.Groups["user"].Value + ":" + Mask + "@");
-        result = KeyValueSecret.Replace(result, m => m.Groups["key"].Value + Mask);
-        result = BearerHeader.Replace(result, m => m.Groups["key"].Value + Mask);
+        result = UrlUserInfo().Replace(result, m => m.Groups["scheme"].Value + m.Groups["user"].Value + ":" + Mask + "@");
+        result = KeyValueSecret().Replace(result, m => m.Groups["key"].Value + Mask);
+        result = BearerHeader().Replace(result, m => m.Groups["key"].Value + Mask);
         return result;
     }
 

@@ -13,12 +13,16 @@ internal sealed class ModuleLoadContext : AssemblyLoadContext
     private static readonly Lazy<Dictionary<string, string>> PlatformAssemblies = new(ReadPlatformAssemblies);
     private readonly string _dependencyDirectory;
     private readonly Assembly _models;
+    private readonly string? _modelsName;
+    private readonly Lazy<Dictionary<string, string>> _shipped;
     private readonly Dictionary<string, Version?> _platformVersions = new(StringComparer.OrdinalIgnoreCase);
 
     public ModuleLoadContext(string dependencyDirectory) : base("IncidentOps", isCollectible: false)
     {
         _dependencyDirectory = dependencyDirectory;
         _models = typeof(IncidentOpsException).Assembly;
+        _modelsName = _models.GetName().Name;
+        _shipped = new(() => ReadShipped(dependencyDirectory));
     }
 
     protected override Assembly? Load(AssemblyName assemblyName)
@@ -26,12 +30,13 @@ internal sealed class ModuleLoadContext : AssemblyLoadContext
         var name = assemblyName.Name;
         if (name is null) return null;
         // Shared types: the engine must see the very Models assembly the cmdlets use.
-        if (name == _models.GetName().Name) return _models;
-        // Whatever the host framework already has at the same or a higher version is shared with it
-        // (System.*, and SMA if anything asks). Checked lazily and cached: this dominates import time.
-        if (IsProvidedByPlatform(assemblyName)) return null;
-        var path = Path.Combine(_dependencyDirectory, name + ".dll");
-        return File.Exists(path) ? LoadFromAssemblyPath(path) : null;
+        if (name == _modelsName) return _models;
+        // Only what ships in Dependencies/ can load here; everything else (System.*, SMA) resolves in the
+        // default context as before. One directory listing answers this, so the common case costs no I/O.
+        if (!_shipped.Value.TryGetValue(name, out var path)) return null;
+        // A shipped assembly that the host framework also has (System.IO.Pipelines on .NET 10, say) is shared
+        // with the host when the host's is the same or newer. Only these few names pay for a version check.
+        return IsProvidedByPlatform(assemblyName) ? null : LoadFromAssemblyPath(path);
     }
 
     protected override IntPtr LoadUnmanagedDll(string unmanagedDllName)
@@ -47,17 +52,36 @@ internal sealed class ModuleLoadContext : AssemblyLoadContext
         {
             if (!_platformVersions.TryGetValue(requested.Name!, out available))
             {
-                available = PlatformAssemblies.Value.TryGetValue(requested.Name!, out var path) ? SafeVersion(path) : null;
+                available = PlatformAssemblies.Value.TryGetValue(requested.Name!, out var path) ? PlatformVersion(requested.Name!, path) : null;
                 _platformVersions[requested.Name!] = available;
             }
         }
         return available is not null && (requested.Version is null || available >= requested.Version);
     }
 
+    // The version of a framework assembly: from the copy already loaded in the default context when there is
+    // one (no I/O), else read from its file.
+    private static Version? PlatformVersion(string name, string path)
+    {
+        foreach (var loaded in Default.Assemblies)
+            if (string.Equals(loaded.GetName().Name, name, StringComparison.OrdinalIgnoreCase))
+                return loaded.GetName().Version;
+        return SafeVersion(path);
+    }
+
     private static Version? SafeVersion(string path)
     {
         try { return AssemblyName.GetAssemblyName(path).Version; }
         catch (Exception ex) when (ex is BadImageFormatException or FileLoadException or IOException) { return null; }
+    }
+
+    private static Dictionary<string, string> ReadShipped(string directory)
+    {
+        var result = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        if (Directory.Exists(directory))
+            foreach (var path in Directory.EnumerateFiles(directory, "*.dll"))
+                result.TryAdd(Path.GetFileNameWithoutExtension(path), path);
+        return result;
     }
 
     private static Dictionary<string, string> ReadPlatformAssemblies()

@@ -103,5 +103,7 @@ public class ConfigCmdletTests(ModuleFixture fx) : IClassFixture<ModuleFixture>
         Assert.Contains("loaded YamlDotNet 18.0.0.0 in IncidentOps", output);
         Assert.Contains("loaded IncidentOps.Engine 0.1.0.0 in IncidentOps", output);
         Assert.Contains("loaded IncidentOps.Models 0.1.0.0 in Default", output);
+        Assert.Matches(@"loaded Npgsql [\d.]+ in IncidentOps", output);
+        Assert.DoesNotMatch(@"loaded System\.Diagnostics\.DiagnosticSource [\d.]+ in IncidentOps", output);
     }
 }
