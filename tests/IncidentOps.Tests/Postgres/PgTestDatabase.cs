@@ -145,7 +145,9 @@ public sealed class PgTestDatabase : IDisposable
                 foreach (var s in _sessions)
                 {
                     try { s.Dispose(); }
-                    catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException or IOException) { /* already terminated */ }
+                    // Already terminated above; a command a test left running on this connection may still be
+                    // unwinding on another thread, and Npgsql's Dispose can then trip over it (seen once as a NullReferenceException).
+                    catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException or IOException or NullReferenceException or ObjectDisposedException) { }
                 }
             Admin($"DROP DATABASE IF EXISTS {Database} WITH (FORCE)");
             Admin($"DROP ROLE IF EXISTS {AppRole}; DROP ROLE IF EXISTS {OtherRole}; DROP ROLE IF EXISTS {SuperRole};");
