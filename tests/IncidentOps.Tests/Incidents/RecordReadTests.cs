@@ -17,13 +17,18 @@ public class RecordReadTests(ModuleFixture fx) : IClassFixture<ModuleFixture>
     {
         var flyctl = cli.Tool("flyctl",
             new Reply($"status -a {App} --json", "fly-status.json"),
-            new Reply($"logs -a {App} --no-tail --json", "fly-logs.json"));
+            new Reply($"logs -a {App} --no-tail --json", "fly-logs.json"),
+            new Reply("status -a pg-app-1 --json", "fly-pg-status.json"),
+            new Reply("postgres backup list -a pg-app-1", "fly-pg-backups.txt"));
         var fly = $"-Platform Fly -App {App} -FlyctlPath '{flyctl}'";
+        var flyDb = $"-Platform Fly -DatabaseApp pg-app-1 -FlyctlPath '{flyctl}'";
         var pg = new NpgsqlConnectionStringBuilder(TestServers.PostgresConnectionString) { ApplicationName = appName }.ConnectionString;
         return
         [
             ($"Get-AppStatus {fly}", "Get-AppStatus", App, "1 of 2 instances running"),
             ($"Get-AppLog {fly} -Pattern 'memory|cpu'", "Get-AppLog", App, "2 log lines matching 'memory|cpu'"),
+            ($"Get-AppDatabase {flyDb}", "Get-AppDatabase", "pg-app-1", "Degraded"),
+            ($"Get-AppDatabaseBackup {flyDb}", "Get-AppDatabaseBackup", "pg-app-1", "4 backups, newest 2026-11-23 02:00 UTC"),
             ($"Get-PgActivity -ConnectionString '{pg}' -ApplicationName IncidentOps", "Get-PgActivity", "127.0.0.1", "backend"),
             ($"Get-PgConnectionSummary -ConnectionString '{pg}'", "Get-PgConnectionSummary", "127.0.0.1", "headroom"),
             ($"Get-RedisInfo -ConnectionString '{TestServers.Redis}'", "Get-RedisInfo", TestServers.Redis, "redis "),

@@ -21,12 +21,16 @@ namespace IncidentOps.Commands;
 /// </example>
 [Cmdlet(VerbsCommon.Get, "AppDatabaseBackup")]
 [OutputType(typeof(AppDatabaseBackup))]
-public sealed class GetAppDatabaseBackupCommand : AppDatabaseCmdlet
+public sealed class GetAppDatabaseBackupCommand : AppDatabaseReadCmdlet
 {
     protected override void ProcessRecord()
     {
         foreach (var (target, adapter) in Targets())
             if (TryInvoke(ct => adapter.GetBackupsAsync(ct), out var backups, target.ToString()))
+            {
                 foreach (var b in backups) WriteObject(b);
+                RecordRead(target.ToString(), "Read database backups", ReadSummary.Count(backups.Count, "backup")
+                    + (backups.Max(b => b.CreatedAt) is { } newest ? $", newest {newest.UtcDateTime:yyyy-MM-dd HH:mm} UTC" : ""));
+            }
     }
 }

@@ -23,12 +23,15 @@ namespace IncidentOps.Commands;
 /// </example>
 [Cmdlet(VerbsCommon.Get, "AppDatabase")]
 [OutputType(typeof(AppDatabase))]
-public sealed class GetAppDatabaseCommand : AppDatabaseCmdlet
+public sealed class GetAppDatabaseCommand : AppDatabaseReadCmdlet
 {
     protected override void ProcessRecord()
     {
         foreach (var (target, adapter) in Targets())
             if (TryInvoke(ct => adapter.GetStatusAsync(ct), out var status, target.ToString()))
+            {
                 WriteObject(status);
+                RecordRead(target.ToString(), "Read database status", $"{status.State}{(status.Reason is null ? "" : $" ({status.Reason})")}: {ReadSummary.Count(status.NodeCount, "member")}{(status.Primary is null ? "" : ", primary " + status.Primary)}");
+            }
     }
 }
