@@ -216,9 +216,9 @@ public static class ConfigParser
                     if (v is YamlMappingNode rm)
                     {
                         foreach (var (rk, rv) in ctx.Entries(rm, RedisKeys, where + ".redis"))
-                            redis = ctx.Value(rv, rk, isSecret: true);
+                            redis = ctx.Value(rv, rk, isSecret: true, isConnection: true);
                     }
-                    else redis = ctx.Value(v, k, isSecret: true);
+                    else redis = ctx.Value(v, k, isSecret: true, isConnection: true);
                     break;
             }
         }
@@ -292,14 +292,14 @@ public static class ConfigParser
 
     private static PostgresTarget ParsePostgres(Ctx ctx, YamlNode node, string where)
     {
-        if (node is YamlScalarNode) return new PostgresTarget { ConnectionString = ctx.Value(node, "postgres", isSecret: true) };
+        if (node is YamlScalarNode) return new PostgresTarget { ConnectionString = ctx.Value(node, "postgres", isSecret: true, isConnection: true) };
         ConfigValue? cs = null, doCluster = null;
         string? fly = null;
         if (node is YamlMappingNode m)
             foreach (var (k, v) in ctx.Entries(m, PostgresKeys, where))
                 switch (k)
                 {
-                    case "connectionString": cs = ctx.Value(v, k, isSecret: true); break;
+                    case "connectionString": cs = ctx.Value(v, k, isSecret: true, isConnection: true); break;
                     case "fly": fly = ctx.Scalar(v, k); break;
                     case "digitalOcean": doCluster = ctx.Value(v, k, isSecret: false); break;
                 }
@@ -376,7 +376,7 @@ public static class ConfigParser
                     if (!Enum.TryParse(s, true, out kind)) ctx.Error("ConfigInvalidValue", $"store.kind is '{s}'; expected file or postgres.", v);
                     break;
                 case "path": path = ctx.Scalar(v, k); if (path is not null) path = ExpandHome(path); break;
-                case "connectionString": cs = ctx.Value(v, k, isSecret: true); break;
+                case "connectionString": cs = ctx.Value(v, k, isSecret: true, isConnection: true); break;
             }
         if (kind == StoreKind.Postgres && cs is null) ctx.Error("ConfigMissingField", "store.kind is postgres, so store needs a connectionString (for example: connectionString: env:INCIDENTOPS_STORE).", m);
         if (path is not null && !Path.IsPathRooted(path)) path = Path.GetFullPath(path, Path.GetDirectoryName(ctx.File) ?? ".");
@@ -464,11 +464,11 @@ public static class ConfigParser
             return null;
         }
 
-        public ConfigValue? Value(YamlNode node, string key, bool isSecret)
+        public ConfigValue? Value(YamlNode node, string key, bool isSecret, bool isConnection = false)
         {
             var s = Scalar(node, key);
             if (s is null) return null;
-            var v = new ConfigValue(s, isSecret, Loc(node));
+            var v = new ConfigValue(s, isSecret, Loc(node), isConnection);
             if (v.IsReference && string.IsNullOrWhiteSpace(v.Reference))
                 Error("ConfigInvalidReference", $"'{key}' is a reference with no name ('{s}'). Write env:NAME, file:PATH or secret:NAME.", node);
             return v;

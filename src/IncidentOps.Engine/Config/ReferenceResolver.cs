@@ -45,7 +45,8 @@ public sealed class ReferenceResolver(ISecretProvider secrets)
             default:
                 throw new InvalidOperationException(value.Kind.ToString());
         }
-        if (value.IsSecret || value.Kind == ConfigValueKind.Secret) SecretRedactor.Register(resolved);
+        if (value.IsConnection) SecretRedactor.RegisterCredentials(resolved);
+        else if (value.IsSecret || value.Kind == ConfigValueKind.Secret) SecretRedactor.Register(resolved);
         return resolved!;
     }
 

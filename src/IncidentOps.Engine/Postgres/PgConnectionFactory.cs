@@ -28,7 +28,6 @@ public sealed class PgConnectionFactory(ReferenceResolver references, Func<strin
             var value = spec.Service.Postgres?.ConnectionString ?? throw new IncidentOpsException("PgNotConfigured", IncidentOpsErrorCategory.ObjectNotFound,
                 $"The service '{spec.Service.FullName}' has no postgres.connectionString in the configuration. Add one, or pass -ConnectionString.") { TargetObject = spec.Service.FullName };
             var resolved = await references.ResolveAsync(value, cancellationToken).ConfigureAwait(false);
-            SecretRedactor.Register(resolved);
             b = Parse(resolved, $"the postgres connection of {spec.Service.FullName}");
         }
         else b = FromEnvironment();

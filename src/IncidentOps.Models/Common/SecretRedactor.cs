@@ -20,6 +20,8 @@ public static partial class SecretRedactor
     private static partial Regex UrlUserInfo();
     [GeneratedRegex(@"(?<key>\b(?:password|pwd|pass|token|apikey|api_key|secret|routing_key|routingKey)\s*[=:]\s*)(?<value>""[^""]*""|'[^']*'|[^;,\s&""']+)", RegexOptions.IgnoreCase)]
     private static partial Regex KeyValueSecret();
+    [GeneratedRegex(@"[a-z][a-z0-9+.-]*://(?<info>[^@/\s]+)@", RegexOptions.IgnoreCase)]
+    private static partial Regex UrlAnyUserInfo();
     [GeneratedRegex(@"(?<key>\b(?:Authorization:\s*(?:Bearer|OAuth|Basic|Token)\s+))(?<value>\S+)", RegexOptions.IgnoreCase)]
     private static partial Regex BearerHeader();
 
@@ -33,6 +35,26 @@ public static partial class SecretRedactor
         var encoded = Uri.EscapeDataString(secret);
         if (encoded != secret && Secrets.TryAdd(encoded, 0))
             _ordered = Secrets.Keys.OrderByDescending(s => s.Length).ToArray();
+    }
+
+    /// <summary>
+    /// Registers the credentials a connection string or URL carries (the password of its user info, or the user
+    /// info of the legacy redis://password@host form, and password=/token= values), not the whole text: the host
+    /// and port of a connection are what a responder needs to see, and are not secret.
+    /// </summary>
+    public static void RegisterCredentials(string? connection)
+    {
+        if (string.IsNullOrEmpty(connection)) return;
+        foreach (Match m in UrlAnyUserInfo().Matches(connection))
+        {
+            var info = m.Groups["info"].Value;
+            var colon = info.IndexOf(':');
+            var secret = colon >= 0 ? info[(colon + 1)..] : info;
+            Register(secret);
+            if (secret.Contains('%')) Register(Uri.UnescapeDataString(secret));
+        }
+        foreach (Match m in KeyValueSecret().Matches(connection))
+            Register(m.Groups["value"].Value.Trim('"', '\''));
     }
 
     public static bool IsRegistered(string value) => Secrets.ContainsKey(value);

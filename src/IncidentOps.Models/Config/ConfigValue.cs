@@ -16,16 +16,18 @@ public sealed record ConfigLocation(string File, int Line, int Column)
 /// </summary>
 public sealed class ConfigValue
 {
-    public ConfigValue(string raw, bool isSecret, ConfigLocation? location)
+    public ConfigValue(string raw, bool isSecret, ConfigLocation? location, bool isConnection = false)
     {
         Raw = raw;
-        IsSecret = isSecret;
+        IsSecret = isSecret || isConnection;
+        IsConnection = isConnection;
         Location = location;
         if (raw.StartsWith("env:", StringComparison.Ordinal)) { Kind = ConfigValueKind.Env; Reference = raw[4..]; }
         else if (raw.StartsWith("file:", StringComparison.Ordinal)) { Kind = ConfigValueKind.File; Reference = raw[5..]; }
         else if (raw.StartsWith("secret:", StringComparison.Ordinal)) { Kind = ConfigValueKind.Secret; Reference = raw[7..]; }
         else { Kind = ConfigValueKind.Literal; Reference = null; }
-        if (Kind == ConfigValueKind.Literal && isSecret) SecretRedactor.Register(raw);
+        if (Kind == ConfigValueKind.Literal && IsConnection) SecretRedactor.RegisterCredentials(raw);
+        else if (Kind == ConfigValueKind.Literal && IsSecret) SecretRedactor.Register(raw);
     }
 
     /// <summary>The text as written in the file (for literals of secret-bearing keys, not exposed: see ToString).</summary>
@@ -38,6 +40,12 @@ public sealed class ConfigValue
 
     /// <summary>True for keys that carry secrets (webhook URLs, routing keys, API keys, connection strings).</summary>
     public bool IsSecret { get; }
+
+    /// <summary>
+    /// True for connection strings and URLs (postgres, redis, store): only the credentials they carry are secret,
+    /// so their host and port stay visible in messages and ToString() masks just the password.
+    /// </summary>
+    public bool IsConnection { get; }
 
     public ConfigLocation? Location { get; }
 
@@ -54,6 +62,7 @@ public sealed class ConfigValue
     public override string ToString()
     {
         if (Kind != ConfigValueKind.Literal) return Raw;
+        if (IsConnection) return SecretRedactor.Redact(Raw);
         return IsSecret ? SecretRedactor.Redact(SecretRedactor.MaskValue(Raw)) : Raw;
     }
 }

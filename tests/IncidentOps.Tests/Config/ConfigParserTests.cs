@@ -17,6 +17,35 @@ public class ConfigParserTests
     }
 
     [Fact]
+    public void Connection_strings_mask_only_their_credentials()
+    {
+        var pw = "Cs" + Guid.NewGuid().ToString("N")[..10];
+        var r = Parse($"""
+            version: 1
+            environments:
+              production:
+                services:
+                  api:
+                    postgres: 'postgres://ops:{pw}%40x@db.internal:6432/app'
+                    redis: 'cache.internal:6380,password={pw}r,ssl=true'
+                  web:
+                    redis: 'redis://{pw}legacy@cache2.internal:6379/0'
+                  plain:
+                    redis: '10.0.0.7:6379'
+            """);
+        Assert.Empty(r.Findings.Where(f => f.Severity == FindingSeverity.Error));
+        var services = r.Config!.Environments.Single().Services;
+        Assert.Equal("postgres://ops:********@db.internal:6432/app", services[0].Postgres!.ConnectionString!.ToString());
+        Assert.Equal("cache.internal:6380,password=********,ssl=true", services[0].Redis!.ToString());
+        Assert.Equal("redis://********@cache2.internal:6379/0", services[1].Redis!.ToString());
+        Assert.Equal("10.0.0.7:6379", services[2].Redis!.ToString());
+        // Registered, so they are masked wherever they travel, also decoded and on their own.
+        Assert.Equal("x ******** y", SecretRedactor.Redact($"x {pw}@x y"));
+        Assert.Equal("******** and ********", SecretRedactor.Redact($"{pw}r and {pw}legacy"));
+        Assert.Equal("Redis at 10.0.0.7:6379 is down", SecretRedactor.Redact("Redis at 10.0.0.7:6379 is down"));
+    }
+
+    [Fact]
     public void Example_config_describes_the_four_seed_systems()
     {
         var r = new ConfigService().Load(Path.Combine(Paths.Examples, "incidentops.yml"));

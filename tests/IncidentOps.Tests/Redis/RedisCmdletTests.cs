@@ -163,6 +163,24 @@ public class RedisCmdletTests(ModuleFixture fx, PasswordRedisFixture pw) : IClas
     }
 
     [Fact]
+    public void A_configured_connection_without_a_password_stays_readable_and_only_a_password_is_masked()
+    {
+        var dir = Paths.TempDir("io-redis-plain");
+        var closed = RedisCli.ClosedPort();
+        var canary = "PlainCanary" + Guid.NewGuid().ToString("N")[..8];
+        var config = Path.Combine(dir, "incidentops.yml");
+        File.WriteAllText(config, $"version: 1\nenvironments:\n  production:\n    services:\n      plain:\n        redis: '127.0.0.1:{closed}'\n      secret:\n        redis: '127.0.0.1:{closed + 1},password={canary}'\nstore:\n  path: {dir}\n");
+        var r = fx.Run($"Get-RedisInfo Server -Service production/plain, production/secret -ConfigPath '{config}' -TimeoutSec 2");
+        Assert.Equal(2, r.Errors.Count);
+        // The endpoint is what the responder needs to see; it is not a secret.
+        Assert.Contains($"127.0.0.1:{closed}", r.Errors[0].ToString());
+        Assert.Contains($"127.0.0.1:{closed + 1}", r.Errors[1].ToString());
+        Assert.DoesNotContain(canary, r.AllText());
+        var shown = fx.Run($"Get-IncidentOpsConfig -Path '{config}' | ForEach-Object {{ $_.ToString() }}; Get-IncidentOpsService -Path '{config}' | ForEach-Object {{ \"$($_.Redis)\" }}").AssertNoErrors();
+        Assert.DoesNotContain(canary, shown.AllText());
+    }
+
+    [Fact]
     public void A_canary_password_never_appears_in_any_stream()
     {
         var url = pw.Url;
