@@ -1,0 +1,212 @@
+using System.Text.Json.Nodes;
+using IncidentOps.Platforms;
+using Xunit;
+
+namespace IncidentOps.Tests.Platforms;
+
+/// <summary>
+/// The Kubernetes cmdlets through the REAL kubectl on PATH (here google-cloud-sdk's kubectl dispatcher, which asks
+/// the server's /version and runs its bundled kubectl 1.32) against a loopback stub API server (KubeApiStub). The
+/// module gets the stub's wrapper as -KubectlPath, which adds --kubeconfig and a private --cache-dir, so each test
+/// has its own server, kubeconfig and discovery cache and nothing process-wide is changed. The tests assert the
+/// HTTP requests kubectl really sent for each cmdlet and the objects the cmdlet made of kubectl's output.
+/// </summary>
+public class KubernetesRealKubectlTests(ModuleFixture fx) : IClassFixture<ModuleFixture>
+{
+    private const string Apps = "/apis/apps/v1/namespaces/akaind-platform";
+    private const string Core = "/api/v1/namespaces/akaind-platform";
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(90);
+
+    private static (KubeApiStub Api, string Target) Stub()
+    {
+        var api = new KubeApiStub(KubeApiStub.FindRealKubectl());
+        return (api, $"-Platform Kubernetes -Context {KubeApiStub.Context} -Namespace {KubeApiStub.Namespace} -Deployment marketing -KubectlPath '{api.KubectlPath}' -TimeoutSec 60");
+    }
+
+    /// <summary>The API requests (discovery and /version left out), as "METHOD path?query".</summary>
+    private static string[] Resources(KubeApiStub api) =>
+        api.Requests.Where(r => r.Path.Contains("/namespaces/", StringComparison.Ordinal)).Select(r => $"{r.Method} {r.Path}{StripTimeout(r.Query)}").ToArray();
+
+    private static string StripTimeout(string query)
+    {
+        var parts = query.TrimStart('?').Split('&', StringSplitOptions.RemoveEmptyEntries).Where(p => !p.StartsWith("timeout=", StringComparison.Ordinal)).ToArray();
+        return parts.Length == 0 ? "" : "?" + string.Join("&", parts);
+    }
+
+    [Fact]
+    public void GetAppStatus_reads_the_deployment_and_its_pods_through_real_kubectl()
+    {
+        var (api, t) = Stub();
+        using (api)
+        {
+            var s = fx.Session.Run($"Get-AppStatus {t}", timeout: Bound).AssertNoErrors().Single<AppStatus>();
+            Assert.Equal([$"GET {Apps}/deployments/marketing", $"GET {Core}/pods?labelSelector=app%3Dmarketing&limit=500"], Resources(api));
+            Assert.Contains(api.Requests, r => r.Path == "/version");
+            Assert.Equal((AppState.Degraded, "ProgressDeadlineExceeded", 3, 2, "4"), (s.State, s.Reason, s.DesiredInstances, s.ReadyInstances, s.Version));
+            Assert.Equal("registry.example.com/marketing:1.4.0", s.Image);
+            var bad = Assert.Single(s.Instances, i => !i.Ready);
+            Assert.Equal(("CrashLoopBackOff", 7, "CrashLoopBackOff", "pool-a-2"), (bad.State, bad.Restarts, bad.LastExitReason, bad.Region));
+            Assert.Empty(api.Mutations);
+        }
+    }
+
+    [Fact]
+    public void GetAppDeployment_and_GetAppSetting_read_replicasets_and_env_through_real_kubectl()
+    {
+        var (api, t) = Stub();
+        using (api)
+        {
+            var list = fx.Session.Run($"Get-AppDeployment {t}", timeout: Bound).AssertNoErrors().Objects<AppDeployment>().ToList();
+            Assert.Equal([$"GET {Apps}/deployments/marketing", $"GET {Apps}/replicasets?labelSelector=app%3Dmarketing&limit=500"], Resources(api));
+            Assert.Equal(["4", "3", "2"], list.Select(d => d.Version));
+            Assert.Equal(("Failed", true), (list[0].Status, list[0].IsCurrent));
+            Assert.True(list[1].IsLastGood);
+            Assert.Equal("registry.example.com/marketing:1.3.2", list[1].Image);
+
+            var settings = fx.Session.Run($"Get-AppSetting {t}", timeout: Bound).AssertNoErrors().Objects<AppSetting>().ToList();
+            Assert.Equal(("PAYMENT_PROVIDER", "primary", false), (settings[0].Key, settings[0].Value, settings[0].IsSecret));
+            Assert.Equal(("STRIPE_KEY", true), (settings[1].Key, settings[1].IsSecret));
+            Assert.Null(settings[1].Value);
+            Assert.Empty(api.Mutations);
+        }
+    }
+
+    [Fact]
+    public void GetAppLog_reads_one_pods_log_with_the_tail_and_parses_kubectls_prefix()
+    {
+        var (api, t) = Stub();
+        using (api)
+        {
+            var logs = fx.Session.Run($"Get-AppLog {t} -Tail 50", timeout: Bound).AssertNoErrors().Objects<AppLogEntry>().ToList();
+            var logRequest = Assert.Single(api.Requests, r => r.Path.EndsWith("/log", StringComparison.Ordinal));
+            var pod = logRequest.Path[$"{Core}/pods/".Length..^"/log".Length];
+            Assert.Contains("tailLines=50", logRequest.Query);
+            Assert.Contains("timestamps=true", logRequest.Query);
+            Assert.Contains("container=web", logRequest.Query);
+            Assert.NotEmpty(logs);
+            Assert.All(logs, l => Assert.Equal($"pod/{pod}/web", l.Instance));
+            Assert.All(logs, l => Assert.NotNull(l.Timestamp));
+            var expected = File.ReadAllLines(FakeCli.Fixture("k8s-logs.txt")).Count(l => l.StartsWith($"[pod/{pod}/web] ", StringComparison.Ordinal));
+            Assert.Equal(expected, logs.Count);
+            Assert.Empty(api.Mutations);
+        }
+    }
+
+    [Fact]
+    public void RestartApp_patches_restartedAt_waits_for_the_rollout_and_Pod_deletes_that_pod()
+    {
+        var (api, t) = Stub();
+        using (api)
+        {
+            fx.Session.Run($"Restart-App {t} -WhatIf", timeout: Bound).AssertNoErrors();
+            fx.Session.Run($"Restart-App {t} -Pod marketing-7d9f8b6c5d-xyz12 -WhatIf", timeout: Bound).AssertNoErrors();
+            Assert.Empty(api.Mutations);
+
+            fx.Session.Run($"Restart-App {t} -Wait -Force", timeout: Bound).AssertNoErrors();
+            var patch = Assert.Single(api.Mutations);
+            Assert.Equal(("PATCH", $"{Apps}/deployments/marketing", "application/strategic-merge-patch+json"), (patch.Method, patch.Path, patch.ContentType));
+            Assert.Contains("fieldManager=kubectl-rollout", patch.Query);
+            var restartedAt = (string?)patch.Json!["spec"]!["template"]!["metadata"]!["annotations"]!["kubectl.kubernetes.io/restartedAt"];
+            Assert.True(DateTimeOffset.TryParse(restartedAt, out _), $"restartedAt is not a timestamp: {restartedAt}");
+            // -Wait ran kubectl rollout status: it listed the deployment by name after the patch.
+            Assert.Contains(api.Requests, r => r.Method == "GET" && r.Path == $"{Apps}/deployments" && r.Query.Contains("fieldSelector=metadata.name%3Dmarketing", StringComparison.Ordinal));
+
+            fx.Session.Run($"Restart-App {t} -Pod marketing-7d9f8b6c5d-xyz12 -Force", timeout: Bound).AssertNoErrors();
+            var delete = api.Mutations.Last();
+            Assert.Equal(("DELETE", $"{Core}/pods/marketing-7d9f8b6c5d-xyz12"), (delete.Method, delete.Path));
+            Assert.Equal("Background", (string?)delete.Json!["propagationPolicy"]);
+        }
+    }
+
+    [Fact]
+    public void SetAppScale_patches_the_scale_subresource_and_SetAppSetting_patches_the_container_env()
+    {
+        var (api, t) = Stub();
+        using (api)
+        {
+            fx.Session.Run($"Set-AppScale {t} -Count 5 -WhatIf", timeout: Bound).AssertNoErrors();
+            fx.Session.Run($"Set-AppSetting {t} -Setting @{{ PAYMENT_PROVIDER = 'backup' }} -WhatIf", timeout: Bound).AssertNoErrors();
+            Assert.Empty(api.Mutations);
+
+            fx.Session.Run($"Set-AppScale {t} -Count 5 -Force", timeout: Bound).AssertNoErrors();
+            var scale = Assert.Single(api.Mutations);
+            Assert.Equal(("PATCH", $"{Apps}/deployments/marketing/scale", "application/merge-patch+json"), (scale.Method, scale.Path, scale.ContentType));
+            Assert.Equal(5, (int)scale.Json!["spec"]!["replicas"]!);
+
+            fx.Session.Run($"Set-AppSetting {t} -Setting @{{ PAYMENT_PROVIDER = 'backup' }} -Force", timeout: Bound).AssertNoErrors();
+            var env = api.Mutations.Last();
+            Assert.Equal(("PATCH", $"{Apps}/deployments/marketing", "application/strategic-merge-patch+json"), (env.Method, env.Path, env.ContentType));
+            Assert.Contains("fieldManager=kubectl-set", env.Query);
+            var container = Assert.Single(env.Json!["spec"]!["template"]!["spec"]!["containers"]!.AsArray())!;
+            Assert.Equal("web", (string?)container["name"]);
+            var set = Assert.Single(container["env"]!.AsArray())!;
+            Assert.Equal(("PAYMENT_PROVIDER", "backup"), ((string?)set["name"], (string?)set["value"]));
+        }
+    }
+
+    [Fact]
+    public void InvokeRollback_patches_the_template_of_the_last_good_revision_and_WhatIf_patches_nothing()
+    {
+        var (api, t) = Stub();
+        using (api)
+        {
+            var whatIf = fx.Session.Run($"Invoke-Rollback {t} -WhatIf", timeout: Bound).AssertNoErrors();
+            Assert.Contains("4 -> 3", whatIf.HostText);
+            Assert.Empty(api.Mutations);
+
+            var r = fx.Session.Run($"Invoke-Rollback {t} -Force", timeout: Bound).AssertNoErrors().Single<RollbackResult>();
+            Assert.Equal(("4", "3", true), (r.From, r.To, r.Succeeded));
+            var patch = Assert.Single(api.Mutations);
+            Assert.Equal(("PATCH", $"{Apps}/deployments/marketing", "application/json-patch+json"), (patch.Method, patch.Path, patch.ContentType));
+            var template = Assert.Single(patch.Json!.AsArray(), op => (string?)op!["path"] == "/spec/template")!;
+            Assert.Equal("replace", (string?)template["op"]);
+            // kubectl sends revision 3's pod template (without the pod-template-hash label, with Go's zero values added).
+            var expected = api.ReplicaSet("3")["spec"]!["template"]!.DeepClone();
+            (expected["metadata"]?["labels"] as JsonObject)?.Remove("pod-template-hash");
+            AssertSubset(expected, template["value"]!, "template");
+            Assert.Equal("registry.example.com/marketing:1.3.2", (string?)template["value"]!["spec"]!["containers"]![0]!["image"]);
+            // rollout undo found the ReplicaSets itself, and rollout status then listed the deployment it patched.
+            Assert.Contains(api.Requests, q => q.Method == "GET" && q.Path == $"{Apps}/replicasets");
+            Assert.Contains(api.Requests, q => q.Method == "GET" && q.Path == $"{Apps}/deployments" && q.Query.Contains("fieldSelector=metadata.name%3Dmarketing", StringComparison.Ordinal));
+            Assert.Contains(r.Steps, s => s.Contains("successfully rolled out", StringComparison.Ordinal));
+        }
+    }
+
+    [Fact]
+    public void InvokeRollback_ToVersion_2_sends_revision_2s_template()
+    {
+        var (api, t) = Stub();
+        using (api)
+        {
+            var r = fx.Session.Run($"Invoke-Rollback {t} -ToVersion 2 -Force", timeout: Bound).AssertNoErrors().Single<RollbackResult>();
+            Assert.Equal(("4", "2", true), (r.From, r.To, r.Succeeded));
+            var patch = Assert.Single(api.Mutations);
+            var template = Assert.Single(patch.Json!.AsArray(), op => (string?)op!["path"] == "/spec/template")!;
+            var expected = api.ReplicaSet("2")["spec"]!["template"]!.DeepClone();
+            (expected["metadata"]?["labels"] as JsonObject)?.Remove("pod-template-hash");
+            AssertSubset(expected, template["value"]!, "template");
+            Assert.Equal((string?)expected["spec"]!["containers"]![0]!["image"], (string?)api.Deployment["spec"]!["template"]!["spec"]!["containers"]![0]!["image"]);
+        }
+    }
+
+    /// <summary>Every value in expected is in actual at the same place (arrays element by element, same length).</summary>
+    private static void AssertSubset(JsonNode expected, JsonNode? actual, string where)
+    {
+        switch (expected)
+        {
+            case JsonObject o:
+                var a = Assert.IsType<JsonObject>(actual);
+                foreach (var (key, value) in o)
+                    if (value is not null) AssertSubset(value, a[key], $"{where}.{key}");
+                break;
+            case JsonArray arr:
+                var b = Assert.IsType<JsonArray>(actual);
+                Assert.True(arr.Count == b.Count, $"{where}: {arr.Count} elements expected, {b.Count} sent");
+                for (var i = 0; i < arr.Count; i++) AssertSubset(arr[i]!, b[i], $"{where}[{i}]");
+                break;
+            default:
+                Assert.True(actual is not null && JsonNode.DeepEquals(expected, actual), $"{where}: expected {expected.ToJsonString()}, sent {actual?.ToJsonString() ?? "nothing"}");
+                break;
+        }
+    }
+}
