@@ -19,7 +19,7 @@ public sealed record KubeRequest(string Method, string Path, string Query, strin
 /// (/version, /api, /apis, /api/v1, /apis/apps/v1), one namespace holding the deployment, its ReplicaSets and
 /// pods from the k8s-*.json fixtures, pods/log, deployments/scale, PATCH (strategic merge, merge and JSON patch
 /// as kubectl sends them) and pod DELETE (the pod is gone at once, so kubectl delete's wait ends). Every request is recorded with its method, path, query and body.
-/// A PATCH of the deployment completes its rollout (status all ready, observedGeneration = generation), so that
+/// A PATCH of the deployment completes its rollout (status all ready, observedGeneration = generation, pods ready), so that
 /// kubectl rollout status returns; a watch is held open until the client goes or the stub is disposed.
 /// Also writes a kubeconfig (context "production", server http://127.0.0.1:PORT) and a kubectl wrapper that
 /// execs the real kubectl with --kubeconfig and a private --cache-dir, so nothing process-wide is changed.
@@ -277,6 +277,17 @@ public sealed class KubeApiStub : IDisposable
                 new JsonObject { ["type"] = "Available", ["status"] = "True", ["reason"] = "MinimumReplicasAvailable" },
                 new JsonObject { ["type"] = "Progressing", ["status"] = "True", ["reason"] = "NewReplicaSetAvailable" }),
         };
+        // The rollout replaced the pods: each now runs the deployment's image and is ready.
+        var image = (string?)_deployment["spec"]!["template"]!["spec"]!["containers"]![0]!["image"];
+        foreach (var pod in _pods)
+            foreach (var c in pod!["status"]!["containerStatuses"]!.AsArray())
+            {
+                c!["ready"] = true;
+                c["restartCount"] = 0;
+                c["image"] = image;
+                c["state"] = new JsonObject { ["running"] = new JsonObject { ["startedAt"] = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ") } };
+                c.AsObject().Remove("lastState");
+            }
     }
 
     public void Dispose()

@@ -102,7 +102,8 @@ public class KubernetesRealKubectlTests(ModuleFixture fx) : IClassFixture<Module
             fx.Session.Run($"Restart-App {t} -Pod marketing-7d9f8b6c5d-xyz12 -WhatIf", timeout: Bound).AssertNoErrors();
             Assert.Empty(api.Mutations);
 
-            fx.Session.Run($"Restart-App {t} -Wait -Force", timeout: Bound).AssertNoErrors();
+            var restart = fx.Session.Run($"Restart-App {t} -Wait -Force", timeout: Bound).AssertNoErrors().Single<AppActionResult>();
+            Assert.Equal(("Restart", true, AppState.Healthy), (restart.Action, restart.Succeeded, restart.StateAfter));
             var patch = Assert.Single(api.Mutations);
             Assert.Equal(("PATCH", $"{Apps}/deployments/marketing", "application/strategic-merge-patch+json"), (patch.Method, patch.Path, patch.ContentType));
             Assert.Contains("fieldManager=kubectl-rollout", patch.Query);
@@ -154,8 +155,8 @@ public class KubernetesRealKubectlTests(ModuleFixture fx) : IClassFixture<Module
             Assert.Contains("4 -> 3", whatIf.HostText);
             Assert.Empty(api.Mutations);
 
-            var r = fx.Session.Run($"Invoke-Rollback {t} -Force", timeout: Bound).AssertNoErrors().Single<RollbackResult>();
-            Assert.Equal(("4", "3", true), (r.From, r.To, r.Succeeded));
+            var r = fx.Session.Run($"Invoke-Rollback {t} -VerifyHealth -Force", timeout: Bound).AssertNoErrors().Single<RollbackResult>();
+            Assert.Equal(("4", "3", true, true), (r.From, r.To, r.Succeeded, r.HealthyAfter));
             var patch = Assert.Single(api.Mutations);
             Assert.Equal(("PATCH", $"{Apps}/deployments/marketing", "application/json-patch+json"), (patch.Method, patch.Path, patch.ContentType));
             var template = Assert.Single(patch.Json!.AsArray(), op => (string?)op!["path"] == "/spec/template")!;
