@@ -139,8 +139,14 @@ public sealed class KubeApiStub : IDisposable
                 await Watch(ctx).ConfigureAwait(false);
                 return;
             }
-            var (code, reply, contentType) = Route(rec, req);
-            await Write(ctx, code, reply, contentType).ConfigureAwait(false);
+            (int, string, string) reply;
+            try { reply = Route(rec, req); }
+            catch (Exception ex) when (ex is JsonException or InvalidOperationException or NullReferenceException or FormatException)
+            {
+                // A request this stub cannot make sense of: answer like an API server would, so kubectl fails at once and says why.
+                reply = (500, new JsonObject { ["kind"] = "Status", ["apiVersion"] = "v1", ["status"] = "Failure", ["message"] = $"stub: {ex.Message}", ["reason"] = "InternalError", ["code"] = 500 }.ToJsonString(), "application/json");
+            }
+            await Write(ctx, reply.Item1, reply.Item2, reply.Item3).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is HttpListenerException or IOException or ObjectDisposedException)
         {

@@ -166,6 +166,9 @@ public class KubernetesRealKubectlTests(ModuleFixture fx) : IClassFixture<Module
             (expected["metadata"]?["labels"] as JsonObject)?.Remove("pod-template-hash");
             AssertSubset(expected, template["value"]!, "template");
             Assert.Equal("registry.example.com/marketing:1.3.2", (string?)template["value"]!["spec"]!["containers"]![0]!["image"]);
+            // ... and the deployment's annotations with revision 3's change-cause.
+            var annotations = Assert.Single(patch.Json!.AsArray(), op => (string?)op!["path"] == "/metadata/annotations")!;
+            Assert.Equal((string?)api.ReplicaSet("3")["metadata"]!["annotations"]!["kubernetes.io/change-cause"], (string?)annotations["value"]!["kubernetes.io/change-cause"]);
             // rollout undo found the ReplicaSets itself, and rollout status then listed the deployment it patched.
             Assert.Contains(api.Requests, q => q.Method == "GET" && q.Path == $"{Apps}/replicasets");
             Assert.Contains(api.Requests, q => q.Method == "GET" && q.Path == $"{Apps}/deployments" && q.Query.Contains("fieldSelector=metadata.name%3Dmarketing", StringComparison.Ordinal));
