@@ -64,7 +64,7 @@ public sealed class KubeApiStub : IDisposable
             var listener = new HttpListener();
             listener.Prefixes.Add($"http://127.0.0.1:{port}/");
             try { listener.Start(); _listener = listener; Port = port; break; }
-            catch (HttpListenerException) when (attempt < 20) { listener.Close(); }
+            catch (HttpListenerException) when (attempt < 20) { Release(listener); }
         }
         File.WriteAllText(KubeconfigPath, $$"""
             apiVersion: v1
@@ -296,11 +296,21 @@ public sealed class KubeApiStub : IDisposable
             }
     }
 
+    /// <summary>
+    /// Closes a listener once (Stop and then Close would each remove its endpoint, and the second removal binds the
+    /// port again, which fails while the port has connections in TIME_WAIT). A failure here means the port was never
+    /// or is no longer held, which is all that matters.
+    /// </summary>
+    private static void Release(HttpListener listener)
+    {
+        try { listener.Close(); }
+        catch (HttpListenerException) { /* the endpoint is not bound (any more): nothing left to release */ }
+    }
+
     public void Dispose()
     {
         _stop.Cancel();
-        _listener.Stop();
-        _listener.Close();
+        Release(_listener);
         try { _loop.Wait(TimeSpan.FromSeconds(5)); }
         catch (AggregateException) { /* the loop ended with the listener; nothing to report */ }
         _stop.Dispose();
