@@ -99,6 +99,25 @@ public sealed class KubeApiStub : IDisposable
         throw new InvalidOperationException("kubectl is not on PATH: these tests run the real kubectl against a loopback stub API server. Install kubectl (https://kubernetes.io/docs/tasks/tools/; on Debian: the kubernetes apt repository's kubectl package, or google-cloud-cli's kubectl).");
     }
 
+    /// <summary>False: a PATCH starts a rollout that never completes (for Ctrl+C while kubectl rollout status waits).</summary>
+    public bool CompleteRollouts { get; set; } = true;
+
+    /// <summary>Live processes whose command line names this stub's kubeconfig (the wrapper's kubectl and its children).</summary>
+    public int[] KubectlProcesses()
+    {
+        var list = new List<int>();
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out var pid)) continue;
+            try
+            {
+                if (File.ReadAllText(Path.Combine(dir, "cmdline")).Contains(KubeconfigPath, StringComparison.Ordinal)) list.Add(pid);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { /* the process ended while we looked */ }
+        }
+        return [.. list];
+    }
+
     public KubeRequest[] Requests => _requests.ToArray();
     public KubeRequest[] Mutations => _requests.Where(r => r.IsMutating).ToArray();
 
@@ -276,6 +295,15 @@ public sealed class KubeApiStub : IDisposable
         var generation = (_deployment["metadata"]!["generation"]?.GetValue<int>() ?? 1) + 1;
         _deployment["metadata"]!["generation"] = generation;
         var replicas = _deployment["spec"]!["replicas"]!.GetValue<int>();
+        if (!CompleteRollouts)
+        {
+            _deployment["status"] = new JsonObject
+            {
+                ["observedGeneration"] = generation, ["replicas"] = replicas + 1, ["updatedReplicas"] = 1, ["readyReplicas"] = replicas - 1, ["availableReplicas"] = replicas - 1,
+                ["conditions"] = new JsonArray(new JsonObject { ["type"] = "Progressing", ["status"] = "True", ["reason"] = "ReplicaSetUpdated" }),
+            };
+            return;
+        }
         _deployment["status"] = new JsonObject
         {
             ["observedGeneration"] = generation, ["replicas"] = replicas, ["updatedReplicas"] = replicas, ["readyReplicas"] = replicas, ["availableReplicas"] = replicas,

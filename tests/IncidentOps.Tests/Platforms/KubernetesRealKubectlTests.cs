@@ -193,6 +193,39 @@ public class KubernetesRealKubectlTests(ModuleFixture fx) : IClassFixture<Module
         }
     }
 
+    [Fact]
+    public void GetAppStatus_of_a_missing_deployment_reports_kubectls_NotFound()
+    {
+        var (api, _) = Stub();
+        using (api)
+        {
+            var r = fx.Session.Run($"Get-AppStatus -Platform Kubernetes -Context {KubeApiStub.Context} -Namespace {KubeApiStub.Namespace} -Deployment nosuch -KubectlPath '{api.KubectlPath}' -TimeoutSec 60", timeout: Bound);
+            var e = Assert.Single(r.Errors);
+            Assert.Equal("PlatformCommandFailed,IncidentOps.Commands.GetAppStatusCommand", e.FullyQualifiedErrorId);
+            Assert.Contains("kubectl --context production -n akaind-platform get deployment nosuch -o json", e.Exception.Message);
+            Assert.Contains("Error from server (NotFound)", e.Exception.Message);
+            Assert.Contains(api.Requests, q => q.Method == "GET" && q.Path == $"{Apps}/deployments/nosuch");
+        }
+    }
+
+    [Fact]
+    public void CtrlC_while_real_kubectl_waits_for_the_rollout_stops_and_leaves_no_kubectl_running()
+    {
+        var (api, t) = Stub();
+        using (api)
+        {
+            api.CompleteRollouts = false;
+            var (_, result) = fx.Session.RunAndStop($"Invoke-Rollback {t} -Force", TimeSpan.FromSeconds(4));
+            Assert.True(result.Stopped || result.Errors.Count == 0, $"not stopped: {result.ErrorText}; {string.Join(", ", result.Objects<RollbackResult>().Select(x => x.Steps.LastOrDefault()))}");
+            Assert.Empty(result.Objects<RollbackResult>());
+            // It was stopped inside kubectl rollout status (the undo was sent and the watch was open) ...
+            Assert.Single(api.Mutations);
+            Assert.Contains(api.Requests, q => q.Path == $"{Apps}/deployments" && q.Query.Contains("watch=true", StringComparison.Ordinal));
+            // ... and no kubectl process for this stub is left.
+            Assert.All(api.KubectlProcesses(), pid => Assert.True(ProcessRunnerTests.Gone(pid), $"kubectl (pid {pid}) still running after Ctrl+C"));
+        }
+    }
+
     /// <summary>Every value in expected is in actual at the same place (arrays element by element, same length).</summary>
     private static void AssertSubset(JsonNode expected, JsonNode? actual, string where)
     {
