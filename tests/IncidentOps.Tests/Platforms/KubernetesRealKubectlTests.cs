@@ -98,8 +98,8 @@ public class KubernetesRealKubectlTests(ModuleFixture fx) : IClassFixture<Module
         var (api, t) = Stub();
         using (api)
         {
-            fx.Session.Run($"Restart-App {t} -WhatIf", timeout: Bound).AssertNoErrors();
-            fx.Session.Run($"Restart-App {t} -Pod marketing-7d9f8b6c5d-xyz12 -WhatIf", timeout: Bound).AssertNoErrors();
+            Assert.Contains("What if:", fx.Session.Run($"Restart-App {t} -WhatIf", timeout: Bound).AssertNoErrors().HostText);
+            Assert.Contains("delete pod marketing-7d9f8b6c5d-xyz12", fx.Session.Run($"Restart-App {t} -Pod marketing-7d9f8b6c5d-xyz12 -WhatIf", timeout: Bound).AssertNoErrors().HostText);
             Assert.Empty(api.Mutations);
 
             var restart = fx.Session.Run($"Restart-App {t} -Wait -Force", timeout: Bound).AssertNoErrors().Single<AppActionResult>();
@@ -125,8 +125,8 @@ public class KubernetesRealKubectlTests(ModuleFixture fx) : IClassFixture<Module
         var (api, t) = Stub();
         using (api)
         {
-            fx.Session.Run($"Set-AppScale {t} -Count 5 -WhatIf", timeout: Bound).AssertNoErrors();
-            fx.Session.Run($"Set-AppSetting {t} -Setting @{{ PAYMENT_PROVIDER = 'backup' }} -WhatIf", timeout: Bound).AssertNoErrors();
+            Assert.Contains("scale deployment/marketing --replicas=5", fx.Session.Run($"Set-AppScale {t} -Count 5 -WhatIf", timeout: Bound).AssertNoErrors().HostText);
+            Assert.Contains("What if:", fx.Session.Run($"Set-AppSetting {t} -Setting @{{ PAYMENT_PROVIDER = 'backup' }} -WhatIf", timeout: Bound).AssertNoErrors().HostText);
             Assert.Empty(api.Mutations);
 
             fx.Session.Run($"Set-AppScale {t} -Count 5 -Force", timeout: Bound).AssertNoErrors();
