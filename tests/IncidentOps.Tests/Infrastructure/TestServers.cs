@@ -35,8 +35,10 @@ public static class TestServers
         var bin = "/usr/lib/postgresql/15/bin";
         if (!File.Exists(Path.Combine(bin, "initdb")))
             throw new InvalidOperationException("PostgreSQL is required: set INCIDENTOPS_TEST_PG or install postgresql-15 (bash .ci/run does both).");
+        ReapOrphans();
         var root = Path.Combine(Path.GetTempPath(), "io-pg-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(root);
+        File.WriteAllText(Path.Combine(root, OwnerFile), Environment.ProcessId.ToString());
         Run("chown", $"postgres:postgres {root}");
         var port = FreePort();
         Run("runuser", $"-u postgres -- {bin}/initdb -D {root}/data -U postgres -A trust -E UTF8 --locale=C.UTF-8 --no-sync");
@@ -56,8 +58,10 @@ public static class TestServers
         if (!string.IsNullOrEmpty(fromEnv)) return fromEnv;
         if (!File.Exists("/usr/bin/redis-server"))
             throw new InvalidOperationException("Redis is required: set INCIDENTOPS_TEST_REDIS or apt-get install redis-server (bash .ci/run does both).");
+        ReapOrphans();
         var dir = Path.Combine(Path.GetTempPath(), "io-redis-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(dir);
+        File.WriteAllText(Path.Combine(dir, OwnerFile), Environment.ProcessId.ToString());
         var port = FreePort();
         Run("/usr/bin/redis-server", $"--bind 127.0.0.1 --port {port} --daemonize yes --save '' --appendonly no --dir {dir} --pidfile {dir}/redis.pid --logfile {dir}/redis.log");
         var deadline = DateTime.UtcNow.AddSeconds(10);
@@ -71,6 +75,37 @@ public static class TestServers
             try { Run("redis-cli", $"-p {port} shutdown nosave"); Directory.Delete(dir, true); } catch { /* best effort at exit */ }
         };
         return $"127.0.0.1:{port}";
+    }
+
+    private const string OwnerFile = "owner.pid";
+    private static readonly Lazy<bool> Reaped = new(ReapOrphansOnce, LazyThreadSafetyMode.ExecutionAndPublication);
+
+    private static void ReapOrphans() => _ = Reaped.Value;
+
+    /// <summary>
+    /// The test host can be killed before ProcessExit runs (dotnet test ends it that way), which would leave the
+    /// servers a developer's earlier `dotnet test` started. Stop those whose owning test process is gone.
+    /// </summary>
+    private static bool ReapOrphansOnce()
+    {
+        foreach (var dir in Directory.EnumerateDirectories(Path.GetTempPath(), "io-*"))
+        {
+            var owner = Path.Combine(dir, OwnerFile);
+            if (!File.Exists(owner) || !int.TryParse(File.ReadAllText(owner).Trim(), out var pid) || Directory.Exists($"/proc/{pid}")) continue;
+            try
+            {
+                if (Path.GetFileName(dir).StartsWith("io-pg-", StringComparison.Ordinal) && File.Exists(Path.Combine(dir, "data", "postmaster.pid")))
+                    Run("runuser", $"-u postgres -- /usr/lib/postgresql/15/bin/pg_ctl -D {dir}/data -m immediate -w stop");
+                else if (File.Exists(Path.Combine(dir, "redis.pid")) && int.TryParse(File.ReadAllText(Path.Combine(dir, "redis.pid")).Trim(), out var redisPid))
+                    Run("kill", redisPid.ToString());
+                Directory.Delete(dir, true);
+            }
+            catch (Exception ex) when (ex is InvalidOperationException or IOException or UnauthorizedAccessException or TimeoutException)
+            {
+                // Another run may be reaping the same directory; what is left is retried next time.
+            }
+        }
+        return true;
     }
 
     private static void Run(string file, string args)
