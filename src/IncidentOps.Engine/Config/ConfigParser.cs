@@ -15,7 +15,7 @@ public static class ConfigParser
     private static readonly string[] RootKeys = ["version", "severities", "environments", "channels", "routing", "store", "tools"];
     private static readonly string[] SeverityKeys = ["name", "definition", "responseTarget", "updateEvery", "escalation", "pagerDutySeverity", "statuspageImpact"];
     private static readonly string[] EnvironmentKeys = ["services"];
-    private static readonly string[] ServiceKeys = ["platform", "app", "appId", "components", "context", "namespace", "deployment", "unit", "host", "releases", "health", "postgres", "redis"];
+    private static readonly string[] ServiceKeys = ["platform", "app", "appId", "components", "context", "kubeconfig", "namespace", "deployment", "unit", "host", "releases", "health", "postgres", "redis"];
     private static readonly string[] HealthKeys = ["url", "expectStatus", "method", "conditions", "timeout"];
     private static readonly string[] PostgresKeys = ["connectionString", "fly", "digitalOcean"];
     private static readonly string[] RedisKeys = ["url"];
@@ -186,7 +186,7 @@ public static class ConfigParser
         if (node is not YamlMappingNode map) { ctx.Error("ConfigInvalidShape", $"{where} must be a mapping (platform, health, postgres, redis, ...).", node); return null; }
         var platform = PlatformKind.None;
         YamlNode? platformNode = null;
-        string? app = null, context = null, ns = null, deployment = null, unit = null, host = null, releases = null;
+        string? app = null, context = null, kubeconfig = null, ns = null, deployment = null, unit = null, host = null, releases = null;
         ConfigValue? appId = null, redis = null;
         string[] components = [];
         var health = new List<HealthEndpoint>();
@@ -205,6 +205,10 @@ public static class ConfigParser
                 case "appId": appId = ctx.Value(v, k, isSecret: false); break;
                 case "components": components = ctx.StringList(v, k); break;
                 case "context": context = ctx.Scalar(v, k); break;
+                case "kubeconfig":
+                    kubeconfig = ctx.Scalar(v, k);
+                    if (kubeconfig is not null) kubeconfig = Path.GetFullPath(ExpandHome(kubeconfig), Path.GetDirectoryName(ctx.File) ?? ".");
+                    break;
                 case "namespace": ns = ctx.Scalar(v, k); break;
                 case "deployment": deployment = ctx.Scalar(v, k); break;
                 case "unit": unit = ctx.Scalar(v, k); break;
@@ -236,7 +240,7 @@ public static class ConfigParser
         return new ServiceTarget
         {
             Environment = env, Service = name, Platform = platform, App = app, AppId = appId, Components = components,
-            Context = context, Namespace = platform == PlatformKind.Kubernetes ? ns ?? "default" : ns, Deployment = deployment,
+            Context = context, Kubeconfig = kubeconfig, Namespace = platform == PlatformKind.Kubernetes ? ns ?? "default" : ns, Deployment = deployment,
             Unit = unit, ComputerName = host, ReleasesPath = releases, Health = health, Postgres = pg, Redis = redis,
             Location = ctx.Loc(map),
         };

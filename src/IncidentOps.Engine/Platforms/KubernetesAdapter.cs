@@ -15,6 +15,7 @@ public sealed class KubernetesAdapter(AppTarget target, ProcessRunner runner, Ti
     private CliCommand Kubectl(params string[] args)
     {
         var list = new List<string>();
+        if (Target.Kubeconfig is not null) list.AddRange(["--kubeconfig", Target.Kubeconfig]);
         if (Target.Context is not null) list.AddRange(["--context", Target.Context]);
         if (Target.Namespace is not null) list.AddRange(["-n", Target.Namespace]);
         list.AddRange(args);

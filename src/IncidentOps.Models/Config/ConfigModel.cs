@@ -41,6 +41,8 @@ public sealed class ServiceTarget
     public ConfigValue? AppId { get; init; }
     public string[] Components { get; init; } = [];
     public string? Context { get; init; }
+    /// <summary>kubeconfig file kubectl reads for this service (passed as --kubeconfig); default: $KUBECONFIG or ~/.kube/config.</summary>
+    public string? Kubeconfig { get; init; }
     public string? Namespace { get; init; }
     public string? Deployment { get; init; }
     public string? Unit { get; init; }

@@ -20,6 +20,8 @@ public sealed class AppTarget
     public string? Deployment { get; init; }
     public string? Namespace { get; init; }
     public string? Context { get; init; }
+    /// <summary>kubeconfig file for kubectl (--kubeconfig), when not the default.</summary>
+    public string? Kubeconfig { get; init; }
     public string? Unit { get; init; }
     public string? ComputerName { get; init; }
     public string? ReleasesPath { get; init; }

@@ -33,6 +33,32 @@ public class KubernetesCmdletTests(ModuleFixture fx) : IClassFixture<ModuleFixtu
     }
 
     [Fact]
+    public void Kubeconfig_from_the_service_or_the_parameter_goes_to_kubectl_first()
+    {
+        var dir = Paths.TempDir("io-kubeconfig");
+        var cli = new FakeCli();
+        var fromConfig = Path.Combine(dir, "clusters", "prod.yaml");
+        var given = Path.Combine(dir, "other.yaml");
+        var path = cli.Tool("kubectl",
+            new Reply($"--kubeconfig {fromConfig} --context production -n akaind-platform get deployment marketing -o json", "k8s-deployment.json"),
+            new Reply($"--kubeconfig {fromConfig} --context production -n akaind-platform get pods -l app=marketing -o json", "k8s-pods.json"),
+            new Reply($"--kubeconfig {given} --context production -n akaind-platform get deployment marketing -o json", "k8s-deployment.json"),
+            new Reply($"--kubeconfig {given} --context production -n akaind-platform get pods -l app=marketing -o json", "k8s-pods.json"));
+        var config = Path.Combine(dir, "incidentops.yml");
+        // A relative kubeconfig is relative to the configuration file, like every other path in it.
+        File.WriteAllText(config, $"version: 1\nenvironments:\n  production:\n    services:\n      marketing:\n        platform: kubernetes\n        context: production\n        kubeconfig: clusters/prod.yaml\n        namespace: akaind-platform\n        deployment: marketing\ntools:\n  kubectl: '{path}'\nstore:\n  path: {dir}\n");
+
+        Assert.Equal(fromConfig, fx.Run($"(Get-IncidentOpsService -Path '{config}' -Name marketing).Kubeconfig").AssertNoErrors().Output.Single().ToString());
+        fx.Run($"Get-AppStatus -Service production/marketing -ConfigPath '{config}'").AssertNoErrors().Single<AppStatus>();
+        fx.Run($"Get-AppStatus -Service production/marketing -ConfigPath '{config}' -Kubeconfig '{given}'").AssertNoErrors().Single<AppStatus>();
+        Assert.Equal([
+            $"kubectl --kubeconfig {fromConfig} --context production -n akaind-platform get deployment marketing -o json",
+            $"kubectl --kubeconfig {fromConfig} --context production -n akaind-platform get pods -l app=marketing -o json",
+            $"kubectl --kubeconfig {given} --context production -n akaind-platform get deployment marketing -o json",
+            $"kubectl --kubeconfig {given} --context production -n akaind-platform get pods -l app=marketing -o json"], cli.Calls);
+    }
+
+    [Fact]
     public void GetAppDeployment_reads_replicaset_revisions_newest_first()
     {
         var (cli, t) = Kube();

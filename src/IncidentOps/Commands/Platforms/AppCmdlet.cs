@@ -45,6 +45,10 @@ public abstract class AppCmdlet : PlatformCmdlet
     [Parameter(ValueFromPipelineByPropertyName = true)]
     public string? Context { get; set; }
 
+    /// <summary>kubeconfig file for kubectl (passed as --kubeconfig); overrides the service's kubeconfig setting. Default: $KUBECONFIG or ~/.kube/config.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public string? Kubeconfig { get; set; }
+
     /// <summary>systemd unit name (with -Platform Systemd).</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
     public string? Unit { get; set; }
@@ -81,7 +85,7 @@ public abstract class AppCmdlet : PlatformCmdlet
             targets.Add(new AppTarget
             {
                 Platform = Platform, Service = Label(Service?.FirstOrDefault()), Environment = Environment, App = App, AppId = ResolveRef(AppId),
-                Component = Component, Deployment = Deployment, Namespace = Namespace, Context = Context, Unit = Unit,
+                Component = Component, Deployment = Deployment, Namespace = Namespace, Context = Context, Kubeconfig = ResolveTool(Kubeconfig), Unit = Unit,
                 // A remote releases path is the remote host's; only a local one is resolved against the current location.
                 ComputerName = ComputerName, ReleasesPath = ReleasesPath is null || ComputerName is not null ? ReleasesPath : ResolvePath(ReleasesPath),
             });
@@ -93,7 +97,7 @@ public abstract class AppCmdlet : PlatformCmdlet
                 targets.Add(new AppTarget
                 {
                     Platform = s.Platform, Service = s.FullName, Environment = s.Environment, App = s.App, AppId = appId,
-                    Component = Component, Deployment = s.Deployment, Namespace = Namespace ?? s.Namespace, Context = Context ?? s.Context,
+                    Component = Component, Deployment = s.Deployment, Namespace = Namespace ?? s.Namespace, Context = Context ?? s.Context, Kubeconfig = ResolveTool(Kubeconfig) ?? s.Kubeconfig,
                     Unit = s.Unit, ComputerName = ComputerName ?? s.ComputerName, Health = s.Health,
                     ReleasesPath = ReleasesPath is null ? s.ReleasesPath : (ComputerName ?? s.ComputerName) is null ? ResolvePath(ReleasesPath) : ReleasesPath,
                 });
