@@ -85,7 +85,7 @@ public abstract class AppCmdlet : PlatformCmdlet
             targets.Add(new AppTarget
             {
                 Platform = Platform, Service = Label(Service?.FirstOrDefault()), Environment = Environment, App = App, AppId = ResolveRef(AppId),
-                Component = Component, Deployment = Deployment, Namespace = Namespace, Context = Context, Kubeconfig = ResolveTool(Kubeconfig), Unit = Unit,
+                Component = Component, Deployment = Deployment, Namespace = Namespace, Context = Context, Kubeconfig = ResolveLocalPath(Kubeconfig), Unit = Unit,
                 // A remote releases path is the remote host's; only a local one is resolved against the current location.
                 ComputerName = ComputerName, ReleasesPath = ReleasesPath is null || ComputerName is not null ? ReleasesPath : ResolvePath(ReleasesPath),
             });
@@ -97,7 +97,7 @@ public abstract class AppCmdlet : PlatformCmdlet
                 targets.Add(new AppTarget
                 {
                     Platform = s.Platform, Service = s.FullName, Environment = s.Environment, App = s.App, AppId = appId,
-                    Component = Component, Deployment = s.Deployment, Namespace = Namespace ?? s.Namespace, Context = Context ?? s.Context, Kubeconfig = ResolveTool(Kubeconfig) ?? s.Kubeconfig,
+                    Component = Component, Deployment = s.Deployment, Namespace = Namespace ?? s.Namespace, Context = Context ?? s.Context, Kubeconfig = ResolveLocalPath(Kubeconfig) ?? s.Kubeconfig,
                     Unit = s.Unit, ComputerName = ComputerName ?? s.ComputerName, Health = s.Health,
                     ReleasesPath = ReleasesPath is null ? s.ReleasesPath : (ComputerName ?? s.ComputerName) is null ? ResolvePath(ReleasesPath) : ReleasesPath,
                 });
@@ -119,8 +119,8 @@ public abstract class AppCmdlet : PlatformCmdlet
     {
         var paths = new CliPaths
         {
-            Flyctl = ResolveTool(FlyctlPath), Doctl = ResolveTool(DoctlPath), Kubectl = ResolveTool(KubectlPath),
-            Systemctl = ResolveTool(SystemctlPath), Journalctl = ResolveTool(JournalctlPath), Ssh = ResolveTool(SshPath),
+            Flyctl = ResolveLocalPath(FlyctlPath), Doctl = ResolveLocalPath(DoctlPath), Kubectl = ResolveLocalPath(KubectlPath),
+            Systemctl = ResolveLocalPath(SystemctlPath), Journalctl = ResolveLocalPath(JournalctlPath), Ssh = ResolveLocalPath(SshPath),
         };
         return Engine.Platforms.Open(t, paths, Config.Tools, Timeout);
     }

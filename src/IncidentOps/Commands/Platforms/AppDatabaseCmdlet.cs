@@ -81,6 +81,6 @@ public abstract class AppDatabaseCmdlet : PlatformCmdlet
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private IDatabaseAdapter OpenAdapter(AppDatabaseTarget t) =>
-        Engine.AppDatabases.Open(t, new CliPaths { Flyctl = ResolveTool(FlyctlPath), Doctl = ResolveTool(DoctlPath) }, Config.Tools, Timeout);
+        Engine.AppDatabases.Open(t, new CliPaths { Flyctl = ResolveLocalPath(FlyctlPath), Doctl = ResolveLocalPath(DoctlPath) }, Config.Tools, Timeout);
 
 }

@@ -32,8 +32,8 @@ public abstract class PlatformCmdlet : IncidentActionCmdlet
     protected string? Label(string? service) =>
         service is null || service.Contains('/') || Environment is null ? service : $"{Environment}/{service}";
 
-    /// <summary>A CLI path given on the command line, resolved against the current location.</summary>
-    protected string? ResolveTool(string? path) => path is null ? null : ResolvePath(path);
+    /// <summary>A file path given on the command line (a CLI, a kubeconfig), resolved against the current location.</summary>
+    protected string? ResolveLocalPath(string? path) => path is null ? null : ResolvePath(path);
 
     /// <summary>env:NAME reads an id from an environment variable; anything else is taken as it is.</summary>
     protected static string? ResolveRef(string? value) =>
