@@ -1,0 +1,69 @@
+# Shared by every Pester file (dot-source it in BeforeAll and, for -Skip/-TestCases, in BeforeDiscovery):
+# importing the built module, the checks only a real host can make (help rendering, default views,
+# completion), and the CI rule for servers (under CI=true a missing server fails, it never skips).
+
+$script:RepoRoot = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
+$script:ModulePath = Join-Path $script:RepoRoot 'out/IncidentOps/IncidentOps.psd1'
+
+function Import-IncidentOps {
+    Import-Module $script:ModulePath -Force -ErrorAction Stop
+}
+
+# A throw-away folder with its own incidents.yml and store; removes nothing by itself (Remove-TestRoot does).
+function New-TestRoot([string] $Yaml = '') {
+    $dir = Join-Path ([IO.Path]::GetTempPath()) ('io-pester-' + [guid]::NewGuid().ToString('N'))
+    New-Item -ItemType Directory -Path $dir | Out-Null
+    $store = Join-Path $dir 'store'
+    $cfg = Join-Path $dir 'incidentops.yml'
+    Set-Content -Path $cfg -Value ("store:`n  path: $store`n" + $Yaml)
+    [pscustomobject]@{ Dir = $dir; Config = $cfg; Store = $store }
+}
+
+function Remove-TestRoot($Root) {
+    if ($Root -and $Root.Dir) { Remove-Item -Recurse -Force $Root.Dir -ErrorAction SilentlyContinue }
+}
+
+# True when the test may skip because a server is missing. Under CI=true nothing skips: the test runs
+# and fails with the missing server's own error.
+function Test-SkipWithout([string] $EnvName) {
+    if ($env:CI -eq 'true') { return $false }
+    return -not [Environment]::GetEnvironmentVariable($EnvName)
+}
+
+# Get-Help -Full and -Examples render for a cmdlet, every parameter is described, no type prints as a
+# hashtable, and every example's code parses. Returns the rendered -Full text for further checks.
+function Assert-CmdletHelp([string] $Name) {
+    $full = Get-Help $Name -Full | Out-String -Width 120
+    $full | Should -Match 'SYNOPSIS'
+    $full | Should -Match 'DESCRIPTION'
+    $full | Should -Not -Match '@\{name='
+    $help = Get-Help $Name -Full
+    $help.Synopsis | Should -Not -BeNullOrEmpty
+    ($help.Synopsis -replace '\s', '') | Should -Not -Be ($Name -replace '\s', '')
+    @($help.Examples.Example).Count | Should -BeGreaterThan 0
+    foreach ($ex in @($help.Examples.Example)) {
+        { [scriptblock]::Create($ex.Code) } | Should -Not -Throw -Because "the example '$($ex.Code)' must parse"
+    }
+    $common = [System.Management.Automation.Cmdlet]::CommonParameters + [System.Management.Automation.Cmdlet]::OptionalCommonParameters
+    foreach ($p in (Get-Command $Name).Parameters.Values | Where-Object { $_.Name -notin $common }) {
+        $ph = @($help.Parameters.Parameter) | Where-Object Name -EQ $p.Name
+        $ph | Should -Not -BeNullOrEmpty -Because "parameter -$($p.Name) of $Name needs help"
+        ($ph.Description | Out-String).Trim() | Should -Not -BeNullOrEmpty -Because "parameter -$($p.Name) of $Name needs a description"
+    }
+    (Get-Help $Name -Examples | Out-String -Width 120) | Should -Match 'EXAMPLE 1|Example 1'
+    $full
+}
+
+# Renders objects through their default view at a width and returns the text; fails on any error record
+# the formatter writes into the output.
+function Get-RenderedView([object[]] $InputObject, [int] $Width = 120) {
+    $text = $InputObject | Out-String -Width $Width
+    $text | Should -Not -Match 'out-lineoutput|format-default|FormatException'
+    $text
+}
+
+# The completion texts TabExpansion2 offers at the end of $Line (or at $Cursor).
+function Get-CompletionText([string] $Line, [int] $Cursor = -1) {
+    if ($Cursor -lt 0) { $Cursor = $Line.Length }
+    (TabExpansion2 -inputScript $Line -cursorColumn $Cursor).CompletionMatches | ForEach-Object CompletionText
+}
