@@ -92,9 +92,10 @@ foreach (var type in cmdlets)
             new XAttribute("aliases", aliases.Count == 0 ? "none" : string.Join(", ", aliases)),
             new XElement(maml + "name", p.Prop.Name),
             new XElement(maml + "description", new XElement(maml + "para", p.Description)));
-        if (!isSwitch) e.Add(new XElement(command + "parameterValue", new XAttribute("required", "true"), new XAttribute("variableLength", "false"), TypeName(p.Prop.PropertyType)));
-        e.Add(new XElement(dev + "type", new XElement(maml + "name", p.Prop.PropertyType.FullName), new XElement(maml + "uri")));
-        e.Add(new XElement(dev + "defaultValue", isSwitch ? "False" : "None"));
+        // parameterValue holds the type's short name as text: a child element renders as a hashtable in Get-Help.
+        if (!isSwitch) e.Add(new XElement(command + "parameterValue", new XAttribute("required", "true"), new XAttribute("variableLength", "false"), ShortTypeName(p.Prop.PropertyType)));
+        e.Add(new XElement(dev + "type", new XElement(maml + "name", FullTypeName(p.Prop.PropertyType)), new XElement(maml + "uri")));
+        e.Add(new XElement(dev + "defaultValue", DefaultValue(type, p.Prop)));
         return e;
     }
 
@@ -162,7 +163,29 @@ foreach (var p in problems) Console.WriteLine($"IncidentOps.BuildTasks : warning
 Console.WriteLine($"IncidentOps.BuildTasks: manifest {version}, help for {cmdlets.Count} cmdlet(s), {problems.Count} gap(s).");
 return 0;
 
-static XElement TypeName(Type t) => new(XNamespace.Get("http://schemas.microsoft.com/maml/2004/10") + "name", t.IsArray ? t.GetElementType()!.Name + "[]" : t.Name);
+static Type Unwrap(Type t) => Nullable.GetUnderlyingType(t) ?? t;
+static string ShortTypeName(Type t) => t.IsArray ? ShortTypeName(t.GetElementType()!) + "[]" : Unwrap(t).Name;
+static string FullTypeName(Type t) => t.IsArray ? FullTypeName(t.GetElementType()!) + "[]" : Unwrap(t).FullName ?? Unwrap(t).Name;
+
+// The value a new instance of the cmdlet holds: what the parameter means when it is not given.
+static string DefaultValue(Type cmdlet, PropertyInfo prop)
+{
+    object? value;
+    try { value = prop.GetValue(Activator.CreateInstance(cmdlet)); }
+    catch (Exception) { return "None"; }
+    return value switch
+    {
+        null => "None",
+        SwitchParameter s => s.IsPresent ? "True" : "False",
+        bool b => b ? "True" : "False",
+        string str => str.Length == 0 ? "None" : str,
+        Array a => a.Length == 0 ? "None" : string.Join(", ", a.Cast<object>()),
+        TimeSpan ts => ts == TimeSpan.Zero ? "None" : ts.ToString(),
+        Enum en => en.ToString(),
+        IFormattable f => f.ToString(null, System.Globalization.CultureInfo.InvariantCulture),
+        _ => value.ToString() ?? "None",
+    };
+}
 
 static string Text(XElement? e)
 {
