@@ -61,12 +61,31 @@ public sealed class IncidentReportService(IncidentOpsEngine engine)
         return new IncidentReport { IncidentId = incident.Id, Kind = kind, Format = format, Template = templateName, Content = SecretRedactor.Redact(content) };
     }
 
+    /// <summary>Longest preview line a report shows before cutting it.</summary>
+    internal const int PreviewSummaryLength = 120;
+
+    /// <summary>
+    /// A -WhatIf preview in a report: its first line (the request line or command), cut to
+    /// <see cref="PreviewSummaryLength"/> characters, and a pointer to the full text. The timeline keeps the
+    /// whole preview (payloads included); a post-mortem reader needs only what would have been sent where.
+    /// </summary>
+    internal static string SummarizePreview(string? result)
+    {
+        if (string.IsNullOrWhiteSpace(result)) return "Previewed with -WhatIf; nothing was changed.";
+        var text = result.Trim();
+        var newline = text.IndexOfAny(['\r', '\n']);
+        var first = (newline < 0 ? text : text[..newline]).Trim();
+        var cut = first.Length > PreviewSummaryLength || newline >= 0;
+        if (first.Length > PreviewSummaryLength) first = first[..PreviewSummaryLength].TrimEnd() + "…";
+        return cut ? $"{first} (preview only, nothing sent; full text in Get-IncidentTimeline)" : $"{first} (preview only, nothing changed)";
+    }
+
     /// <summary>The variables a template sees (snake_case, all strings or arrays of objects).</summary>
     internal static ScriptObject BuildModel(IncidentOpsConfig? config, Incident i, IReadOnlyList<TimelineEntry> timeline, IReadOnlyList<ActionItem> actions, IncidentReportFormat format)
     {
         string? S(string? v) => string.IsNullOrWhiteSpace(v) ? null : SecretRedactor.Redact(v);
         string T(DateTimeOffset? d) => d is { } x ? x.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss 'UTC'", CultureInfo.InvariantCulture) : "";
-        string D(TimeSpan? t) => t is { } x ? IncidentService.FormatDuration(x) : "n/a";
+        string D(TimeSpan? t) => t is { } x ? Duration.Format(x < TimeSpan.Zero ? TimeSpan.Zero : x) : "n/a";
         var end = i.ResolvedAt ?? DateTimeOffset.UtcNow;
         var so = new ScriptObject
         {
@@ -137,7 +156,7 @@ public sealed class IncidentReportService(IncidentOpsEngine engine)
             ["action"] = Cell(e.Action ?? e.Kind),
             ["target"] = Cell(e.Target ?? ""),
             ["outcome"] = e.Outcome.ToString(),
-            ["result"] = Cell(e.Result ?? ""),
+            ["result"] = Cell(e.Outcome == TimelineOutcome.WhatIf ? SummarizePreview(e.Result) : e.Result ?? ""),
         }).ToList();
         so["action_items"] = actions.Select(a => new ScriptObject
         {

@@ -227,7 +227,7 @@ public sealed class IncidentService(IncidentOpsEngine engine)
             i.NextUpdateDue = null;
         }, cancellationToken).ConfigureAwait(false);
         await AppendAsync(store, incident.Id, context, "resolved", "Close incident", incident.Id,
-            $"Resolved after {FormatDuration(incident.Duration)}: {incident.Resolution}", cancellationToken).ConfigureAwait(false);
+            $"Resolved after {Duration.Format(incident.Duration)}: {incident.Resolution}", cancellationToken).ConfigureAwait(false);
         if (string.Equals(await store.GetActiveIdAsync(cancellationToken).ConfigureAwait(false), incident.Id, StringComparison.OrdinalIgnoreCase))
             await store.SetActiveIdAsync(null, cancellationToken).ConfigureAwait(false);
         return incident;
@@ -386,12 +386,4 @@ public sealed class IncidentService(IncidentOpsEngine engine)
         _ => value.ToString() ?? "",
     };
 
-    /// <summary>"1h 05m", "12m 30s", "2d 3h".</summary>
-    public static string FormatDuration(TimeSpan span)
-    {
-        if (span < TimeSpan.Zero) span = TimeSpan.Zero;
-        if (span.TotalDays >= 1) return $"{(int)span.TotalDays}d {span.Hours}h {span.Minutes:00}m";
-        if (span.TotalHours >= 1) return $"{(int)span.TotalHours}h {span.Minutes:00}m";
-        return $"{span.Minutes}m {span.Seconds:00}s";
-    }
 }

@@ -191,7 +191,7 @@ public sealed class NotificationService(IncidentOpsEngine engine, HttpClient htt
             IncidentId = update.IncidentId,
             Kind = "update",
             Cmdlet = "Send-IncidentUpdate",
-            Action = $"{update.Kind} update ({update.Status})",
+            Action = $"{NotificationTemplates.Describe(update.Kind)} ({update.Status})",
             Target = string.Join(",", results.Select(r => r.Channel)),
             Parameters = new Dictionary<string, string> { ["UpdateId"] = update.UpdateId, ["Message"] = SecretRedactor.Redact(update.Message ?? "") },
             Outcome = results.All(r => r.Delivered) ? TimelineOutcome.Succeeded : TimelineOutcome.Failed,
@@ -282,7 +282,8 @@ public sealed class NotificationService(IncidentOpsEngine engine, HttpClient htt
             result.Add(new IncidentUpdateDue
             {
                 IncidentId = i.Id, Severity = i.Severity, Title = i.Title, Status = i.Status, LastUpdateAt = i.LastUpdateAt,
-                NextUpdateDue = due.Value, OverdueBy = now - due.Value, PendingUpdates = pending,
+                NextUpdateDue = due.Value, PendingUpdates = pending,
+                OverdueBy = now > due.Value ? now - due.Value : TimeSpan.Zero, DueIn = due.Value > now ? due.Value - now : TimeSpan.Zero,
             });
         }
         return result.OrderBy(d => d.NextUpdateDue).ToList();

@@ -87,7 +87,7 @@ public static partial class NotificationTemplates
         ["status"] = update.Status.ToString(),
         ["impact"] = incident.Impact,
         ["started"] = FormatTime(incident.StartedAt),
-        ["duration"] = FormatDuration((update.Status == IncidentStatus.Resolved ? incident.ResolvedAt ?? update.CreatedAt : update.CreatedAt) - incident.StartedAt),
+        ["duration"] = Duration.Format(NotNegative((update.Status == IncidentStatus.Resolved ? incident.ResolvedAt ?? update.CreatedAt : update.CreatedAt) - incident.StartedAt)),
         ["actions"] = new ScriptArray(update.ActionsTaken),
         ["focus"] = update.CurrentFocus,
         ["eta"] = update.Eta,
@@ -98,15 +98,18 @@ public static partial class NotificationTemplates
         ["services"] = new ScriptArray(incident.Services),
     };
 
-    public static string FormatTime(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture);
-
-    public static string FormatDuration(TimeSpan d)
+    /// <summary>How an update of a kind is named on the timeline, in reports and -WhatIf: "Initial alert", "Progress update", "Resolution notice".</summary>
+    public static string Describe(NotificationKind kind) => kind switch
     {
-        if (d < TimeSpan.Zero) d = TimeSpan.Zero;
-        if (d.TotalDays >= 1) return $"{(int)d.TotalDays}d {d.Hours}h {d.Minutes}m";
-        if (d.TotalHours >= 1) return $"{(int)d.TotalHours}h {d.Minutes}m";
-        return $"{(int)d.TotalMinutes}m";
-    }
+        NotificationKind.Initial => "Initial alert",
+        NotificationKind.Update => "Progress update",
+        NotificationKind.Resolved => "Resolution notice",
+        _ => $"{kind} update",
+    };
+
+    internal static TimeSpan NotNegative(TimeSpan d) => d < TimeSpan.Zero ? TimeSpan.Zero : d;
+
+    public static string FormatTime(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture);
 
     [GeneratedRegex(@"\n{3,}")]
     private static partial Regex BlankLines();

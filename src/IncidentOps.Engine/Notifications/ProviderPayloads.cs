@@ -66,7 +66,7 @@ public static class ProviderPayloads
             ("Severity", $"{incident.Severity} ({incident.SeverityName ?? severity?.Name ?? incident.Severity})"),
             ("Status", update.Status.ToString()),
             ("Started", NotificationTemplates.FormatTime(incident.StartedAt)),
-            ("Duration", NotificationTemplates.FormatDuration((update.Status == IncidentStatus.Resolved ? incident.ResolvedAt ?? update.CreatedAt : update.CreatedAt) - incident.StartedAt)),
+            ("Duration", Duration.Format(NotificationTemplates.NotNegative((update.Status == IncidentStatus.Resolved ? incident.ResolvedAt ?? update.CreatedAt : update.CreatedAt) - incident.StartedAt))),
         };
         if (update.NextUpdateDue is { } n && update.Status != IncidentStatus.Resolved) facts.Add(("Next update", NotificationTemplates.FormatTime(n)));
         if (!string.IsNullOrWhiteSpace(incident.Impact)) facts.Add(("Impact", incident.Impact!));

@@ -67,17 +67,22 @@ public static class Duration
     public static TimeSpan Parse(string text) =>
         TryParse(text, out var v) ? v : throw new FormatException($"'{text}' is not a duration. Use 90s, 5m, 1h, 2d or hh:mm:ss.");
 
-    /// <summary>Short human form: 45s, 12m, 1h05m, 2d03h.</summary>
+    /// <summary>
+    /// The one short human form of a duration, used by every view, timeline text, report and notification:
+    /// 45s, 5m, 5m30s, 1h, 1h05m, 2d, 2d03h (zero trailing parts are left out; under a second: 250ms).
+    /// Negative spans keep their sign.
+    /// </summary>
     public static string Format(TimeSpan? value)
     {
         if (value is null) return string.Empty;
         var v = value.Value;
         var sign = v < TimeSpan.Zero ? "-" : "";
         v = v.Duration();
+        if (v == TimeSpan.Zero) return "0s";
         if (v.TotalSeconds < 1) return $"{sign}{(int)v.TotalMilliseconds}ms";
         if (v.TotalMinutes < 1) return $"{sign}{(int)v.TotalSeconds}s";
-        if (v.TotalHours < 1) return $"{sign}{(int)v.TotalMinutes}m{(v.Seconds > 0 ? v.Seconds.ToString("00") + "s" : "")}";
-        if (v.TotalDays < 1) return $"{sign}{(int)v.TotalHours}h{v.Minutes:00}m";
-        return $"{sign}{(int)v.TotalDays}d{v.Hours:00}h";
+        if (v.TotalHours < 1) return $"{sign}{(int)v.TotalMinutes}m{(v.Seconds > 0 ? v.Seconds.ToString("00", CultureInfo.InvariantCulture) + "s" : "")}";
+        if (v.TotalDays < 1) return $"{sign}{(int)v.TotalHours}h{(v.Minutes > 0 ? v.Minutes.ToString("00", CultureInfo.InvariantCulture) + "m" : "")}";
+        return $"{sign}{(int)v.TotalDays}d{(v.Hours > 0 ? v.Hours.ToString("00", CultureInfo.InvariantCulture) + "h" : "")}";
     }
 }

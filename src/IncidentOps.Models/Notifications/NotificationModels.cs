@@ -75,8 +75,10 @@ public sealed class IncidentUpdateDue
     public IncidentStatus Status { get; init; }
     public DateTimeOffset? LastUpdateAt { get; init; }
     public DateTimeOffset NextUpdateDue { get; init; }
-    /// <summary>How long past due (negative when due within the requested window but not yet late).</summary>
+    /// <summary>How long past due; zero when the update is not yet due (see DueIn).</summary>
     public TimeSpan OverdueBy { get; init; }
+    /// <summary>How long until the update is due; zero once it is due (see OverdueBy).</summary>
+    public TimeSpan DueIn { get; init; }
     public int PendingUpdates { get; init; }
     public override string ToString() => $"{IncidentId} [{Severity}] update due {NextUpdateDue:u}";
 }

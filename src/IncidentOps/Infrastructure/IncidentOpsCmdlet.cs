@@ -476,6 +476,7 @@ public abstract class IncidentActionCmdlet : ConfiguredCmdlet
 {
     /// <summary>Incident id (INC-20261122-001) to record this action on. Defaults to the active incident; when no incident is active nothing is recorded.</summary>
     [Parameter]
+    [ArgumentCompleter(typeof(IncidentIdCompleter))]
     public string? Incident { get; set; }
 
     protected override string? TimelineIncidentId => Incident;

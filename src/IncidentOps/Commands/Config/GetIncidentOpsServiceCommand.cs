@@ -34,6 +34,7 @@ public sealed class GetIncidentOpsServiceCommand : IncidentOpsCmdlet
     /// <summary>Environment to return services from (wildcards allowed). Defaults to all environments.</summary>
     [Parameter]
     [SupportsWildcards]
+    [ArgumentCompleter(typeof(EnvironmentNameCompleter))]
     public string? Environment { get; set; }
 
     /// <summary>Path of the configuration file. When omitted: $env:INCIDENTOPS_CONFIG, ./incidentops.yml, then ~/.config/incidentops/config.yml.</summary>

@@ -37,6 +37,7 @@ public abstract class HealthProbeCmdlet : ConfiguredCmdlet
 
     /// <summary>Environment the -Service names are looked up in.</summary>
     [Parameter(ParameterSetName = ServiceSet)]
+    [ArgumentCompleter(typeof(EnvironmentNameCompleter))]
     public string? Environment { get; set; }
 
     /// <summary>HTTP method (GET by default, or the endpoint's configured method).</summary>

@@ -31,14 +31,16 @@ public sealed class AddIncidentActionItemCommand : IncidentRecordCmdlet
 
     /// <summary>Priority (a severity id such as P1; P2 by default).</summary>
     [Parameter]
+    [ArgumentCompleter(typeof(SeverityCompleter))]
     public string? Priority { get; set; }
 
-    /// <summary>Incident id; defaults to the active incident.</summary>
+    /// <summary>Incident id (INC-20261122-001); defaults to the active incident. -Id and -IncidentId are aliases; binds from Get-Incident output.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
-    [Alias("IncidentId")]
-    public string? Id { get; set; }
+    [Alias("Id", "IncidentId")]
+    [ArgumentCompleter(typeof(IncidentIdCompleter))]
+    public string? Incident { get; set; }
 
-    protected override string? IdValue => Id;
+    protected override string? IdValue => Incident;
 
     protected override void ProcessRecord()
     {

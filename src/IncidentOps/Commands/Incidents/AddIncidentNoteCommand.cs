@@ -25,12 +25,13 @@ public sealed class AddIncidentNoteCommand : IncidentRecordCmdlet
     [Alias("Note", "Message")]
     public string Text { get; set; } = "";
 
-    /// <summary>Incident id; defaults to the active incident.</summary>
+    /// <summary>Incident id (INC-20261122-001); defaults to the active incident. -Id and -IncidentId are aliases; binds from Get-Incident output.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
-    [Alias("IncidentId")]
-    public string? Id { get; set; }
+    [Alias("Id", "IncidentId")]
+    [ArgumentCompleter(typeof(IncidentIdCompleter))]
+    public string? Incident { get; set; }
 
-    protected override string? IdValue => Id;
+    protected override string? IdValue => Incident;
 
     protected override void ProcessRecord()
     {

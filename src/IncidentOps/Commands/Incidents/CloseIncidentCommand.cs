@@ -14,17 +14,18 @@ namespace IncidentOps.Commands;
 /// <para>Resolves the active incident.</para>
 /// </example>
 /// <example>
-/// <code>Close-Incident -Id INC-20261122-001 -Resolution 'Restarted Redis' -RootCause 'Memory fragmentation' -ResolvedAt '2026-11-22T10:45Z'</code>
+/// <code>Close-Incident -Incident INC-20261122-001 -Resolution 'Restarted Redis' -RootCause 'Memory fragmentation' -ResolvedAt '2026-11-22T10:45Z'</code>
 /// <para>Resolves a named incident after the fact, with the time it was really resolved.</para>
 /// </example>
 [Cmdlet(VerbsCommon.Close, "Incident", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(Incident))]
 public sealed class CloseIncidentCommand : IncidentRecordCmdlet
 {
-    /// <summary>Incident id; defaults to the active incident.</summary>
+    /// <summary>Incident id (INC-20261122-001); defaults to the active incident. -Id and -IncidentId are aliases; binds from Get-Incident output.</summary>
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
-    [Alias("IncidentId")]
-    public string? Id { get; set; }
+    [Alias("Id", "IncidentId")]
+    [ArgumentCompleter(typeof(IncidentIdCompleter))]
+    public string? Incident { get; set; }
 
     /// <summary>What fixed it (required).</summary>
     [Parameter(Mandatory = true)]
@@ -42,7 +43,7 @@ public sealed class CloseIncidentCommand : IncidentRecordCmdlet
     [Parameter]
     public SwitchParameter Force { get; set; }
 
-    protected override string? IdValue => Id;
+    protected override string? IdValue => Incident;
 
     protected override void ProcessRecord()
     {

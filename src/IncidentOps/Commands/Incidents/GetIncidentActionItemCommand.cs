@@ -20,10 +20,11 @@ namespace IncidentOps.Commands;
 [OutputType(typeof(ActionItem))]
 public sealed class GetIncidentActionItemCommand : IncidentRecordCmdlet
 {
-    /// <summary>Incident id; defaults to the active incident.</summary>
+    /// <summary>Incident id (INC-20261122-001); defaults to the active incident. -Id and -IncidentId are aliases; binds from Get-Incident output.</summary>
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
-    [Alias("IncidentId")]
-    public string? Id { get; set; }
+    [Alias("Id", "IncidentId")]
+    [ArgumentCompleter(typeof(IncidentIdCompleter))]
+    public string? Incident { get; set; }
 
     /// <summary>Only items with this status (Open, InProgress, Done ...).</summary>
     [Parameter]
@@ -33,7 +34,7 @@ public sealed class GetIncidentActionItemCommand : IncidentRecordCmdlet
     [Parameter]
     public string? Owner { get; set; }
 
-    protected override string? IdValue => Id;
+    protected override string? IdValue => Incident;
 
     protected override void ProcessRecord()
     {

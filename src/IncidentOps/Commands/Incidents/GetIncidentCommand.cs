@@ -8,7 +8,7 @@ namespace IncidentOps.Commands;
 /// <remarks>
 /// Returns incidents with their severity and its name, status, start and resolution times, duration,
 /// roles (commander, scribe, liaison), services, impact, response and next-update deadlines, and an
-/// Overdue flag. Filters: -Id (wildcards allowed), -Active, -Status, -Severity, -Since. Incidents bind by
+/// Overdue flag. Filters: -Incident (alias -Id; wildcards allowed), -Active, -Status, -Severity, -Since. Incidents bind by
 /// property name (Id, IncidentId) into Set-Incident, Close-Incident, Add-IncidentNote and the others. A
 /// damaged record is reported as a warning naming its file; the other incidents are still returned.
 /// </remarks>
@@ -28,11 +28,12 @@ namespace IncidentOps.Commands;
 [OutputType(typeof(Incident))]
 public sealed class GetIncidentCommand : ConfiguredCmdlet
 {
-    /// <summary>Incident ids (wildcards allowed).</summary>
+    /// <summary>Incident ids (INC-20261122-001; wildcards allowed). -Id and -IncidentId are aliases; Tab offers open incidents first.</summary>
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = "List")]
-    [Alias("IncidentId")]
+    [Alias("Id", "IncidentId")]
     [SupportsWildcards]
-    public string[]? Id { get; set; }
+    [ArgumentCompleter(typeof(IncidentIdCompleter))]
+    public string[]? Incident { get; set; }
 
     /// <summary>Only the active incident (the one state changes are recorded on).</summary>
     [Parameter(Mandatory = true, ParameterSetName = "Active")]
@@ -44,6 +45,7 @@ public sealed class GetIncidentCommand : ConfiguredCmdlet
 
     /// <summary>Only incidents with these severities (P0, P1 ...).</summary>
     [Parameter]
+    [ArgumentCompleter(typeof(SeverityCompleter))]
     public string[]? Severity { get; set; }
 
     /// <summary>Only incidents open at or after this time.</summary>
@@ -54,12 +56,12 @@ public sealed class GetIncidentCommand : ConfiguredCmdlet
     {
         var query = new IncidentQuery
         {
-            Ids = Id, ActiveOnly = Active.IsPresent, Status = Status, Severity = Severity,
+            Ids = Incident, ActiveOnly = Active.IsPresent, Status = Status, Severity = Severity,
             Since = Since is { } s ? new DateTimeOffset(s.Kind == DateTimeKind.Unspecified ? DateTime.SpecifyKind(s, DateTimeKind.Local) : s) : null,
         };
-        if (!TryInvoke(ct => Engine.Incidents.ListAsync(Config, query, ct), out var list, Id is null ? null : string.Join(",", Id))) return;
-        if (Id is { Length: > 0 })
-            foreach (var id in Id.Where(i => !WildcardPattern.ContainsWildcardCharacters(i) && !list.Any(x => string.Equals(x.Id, i, StringComparison.OrdinalIgnoreCase))))
+        if (!TryInvoke(ct => Engine.Incidents.ListAsync(Config, query, ct), out var list, Incident is null ? null : string.Join(",", Incident))) return;
+        if (Incident is { Length: > 0 })
+            foreach (var id in Incident.Where(i => !WildcardPattern.ContainsWildcardCharacters(i) && !list.Any(x => string.Equals(x.Id, i, StringComparison.OrdinalIgnoreCase))))
                 WriteError(ToErrorRecord(FileIncidentStore.NotFound(id), id));
         foreach (var incident in list) WriteObject(incident);
     }

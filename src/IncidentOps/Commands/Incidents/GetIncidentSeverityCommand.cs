@@ -25,6 +25,7 @@ public sealed class GetIncidentSeverityCommand : IncidentReadCmdlet
     /// <summary>Severity ids to show (wildcards allowed); all by default.</summary>
     [Parameter(Position = 0)]
     [SupportsWildcards]
+    [ArgumentCompleter(typeof(SeverityCompleter))]
     public string[]? Id { get; set; }
 
     protected override void ProcessRecord()

@@ -15,17 +15,18 @@ namespace IncidentOps.Commands;
 /// <para>Shows the active incident's timeline.</para>
 /// </example>
 /// <example>
-/// <code>Get-IncidentTimeline -Id INC-20261122-001 -Kind action | Where-Object Outcome -eq Failed</code>
+/// <code>Get-IncidentTimeline -Incident INC-20261122-001 -Kind action | Where-Object Outcome -eq Failed</code>
 /// <para>Lists the actions that failed during an incident.</para>
 /// </example>
 [Cmdlet(VerbsCommon.Get, "IncidentTimeline")]
 [OutputType(typeof(TimelineEntry))]
 public sealed class GetIncidentTimelineCommand : IncidentRecordCmdlet
 {
-    /// <summary>Incident id; defaults to the active incident.</summary>
+    /// <summary>Incident id (INC-20261122-001); defaults to the active incident. -Id and -IncidentId are aliases; binds from Get-Incident output.</summary>
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
-    [Alias("IncidentId")]
-    public string? Id { get; set; }
+    [Alias("Id", "IncidentId")]
+    [ArgumentCompleter(typeof(IncidentIdCompleter))]
+    public string? Incident { get; set; }
 
     /// <summary>Only entries of these kinds (action, note, status, severity, role, evidence, declared, resolved, update, read).</summary>
     [Parameter]
@@ -35,7 +36,7 @@ public sealed class GetIncidentTimelineCommand : IncidentRecordCmdlet
     [Parameter]
     public DateTime? Since { get; set; }
 
-    protected override string? IdValue => Id;
+    protected override string? IdValue => Incident;
 
     protected override void ProcessRecord()
     {

@@ -38,6 +38,7 @@ public sealed class NewIncidentCommand : ConfiguredCmdlet
 
     /// <summary>Severity id from the configured matrix (P0-P3 by default; Get-IncidentSeverity lists them).</summary>
     [Parameter(Mandatory = true)]
+    [ArgumentCompleter(typeof(SeverityCompleter))]
     public string Severity { get; set; } = "";
 
     /// <summary>Affected services (names or environment/name).</summary>

@@ -18,7 +18,7 @@ namespace IncidentOps.Commands;
 /// Markdown by default, -Format Html for a web page. -Path writes the file. Secrets never appear.
 /// </remarks>
 /// <example>
-/// <code>New-IncidentReport -Id INC-20261122-001 -Path ./postmortem.md</code>
+/// <code>New-IncidentReport -Incident INC-20261122-001 -Path ./postmortem.md</code>
 /// <para>Writes the post-mortem in the seed runbooks' style.</para>
 /// </example>
 /// <example>
@@ -33,10 +33,11 @@ namespace IncidentOps.Commands;
 [OutputType(typeof(IncidentReport))]
 public sealed class NewIncidentReportCommand : IncidentRecordCmdlet
 {
-    /// <summary>Incident id; defaults to the active incident.</summary>
+    /// <summary>Incident id (INC-20261122-001); defaults to the active incident. -Id and -IncidentId are aliases; binds from Get-Incident output.</summary>
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
-    [Alias("IncidentId")]
-    public string? Id { get; set; }
+    [Alias("Id", "IncidentId")]
+    [ArgumentCompleter(typeof(IncidentIdCompleter))]
+    public string? Incident { get; set; }
 
     /// <summary>Markdown (default) or Html.</summary>
     [Parameter]
@@ -44,6 +45,7 @@ public sealed class NewIncidentReportCommand : IncidentRecordCmdlet
 
     /// <summary>Built-in style (seed, google-sre, pagerduty) or the path of a Scriban template file (which may {{ include 'timeline' }} and the other shared sections).</summary>
     [Parameter]
+    [ArgumentCompleter(typeof(ReportTemplateCompleter))]
     public string Template { get; set; } = "seed";
 
     /// <summary>PostMortem (default) or CustomerCommunication (seed 003's customer email).</summary>
@@ -58,7 +60,7 @@ public sealed class NewIncidentReportCommand : IncidentRecordCmdlet
     [Parameter]
     public SwitchParameter Force { get; set; }
 
-    protected override string? IdValue => Id;
+    protected override string? IdValue => Incident;
 
     protected override void ProcessRecord()
     {

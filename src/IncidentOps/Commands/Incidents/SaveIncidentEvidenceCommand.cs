@@ -24,7 +24,7 @@ namespace IncidentOps.Commands;
 /// <para>Captures everything available for the active incident's services.</para>
 /// </example>
 /// <example>
-/// <code>Save-IncidentEvidence -Id INC-20261122-001 -Source pg-activity,redis-info -Service production/api</code>
+/// <code>Save-IncidentEvidence -Incident INC-20261122-001 -Source pg-activity,redis-info -Service production/api</code>
 /// <para>Captures only PostgreSQL activity and Redis info for one service.</para>
 /// </example>
 /// <example>
@@ -35,13 +35,15 @@ namespace IncidentOps.Commands;
 [OutputType(typeof(EvidenceCapture))]
 public sealed class SaveIncidentEvidenceCommand : IncidentRecordCmdlet
 {
-    /// <summary>Incident id; defaults to the active incident.</summary>
+    /// <summary>Incident id (INC-20261122-001); defaults to the active incident. -Id and -IncidentId are aliases; binds from Get-Incident output.</summary>
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
-    [Alias("IncidentId")]
-    public string? Id { get; set; }
+    [Alias("Id", "IncidentId")]
+    [ArgumentCompleter(typeof(IncidentIdCompleter))]
+    public string? Incident { get; set; }
 
     /// <summary>Capture sources to run: config, timeline, app-status, app-deployments, app-logs, pg-activity, redis-info (and any registered later); all by default.</summary>
     [Parameter]
+    [ArgumentCompleter(typeof(EvidenceSourceCompleter))]
     public string[]? Source { get; set; }
 
     /// <summary>Services to capture for; defaults to the incident's services.</summary>
@@ -54,7 +56,7 @@ public sealed class SaveIncidentEvidenceCommand : IncidentRecordCmdlet
     [ValidateRange(1, 3600)]
     public int TimeoutSec { get; set; } = 60;
 
-    protected override string? IdValue => Id;
+    protected override string? IdValue => Incident;
 
     protected override void ProcessRecord()
     {

@@ -26,9 +26,11 @@ public sealed class SetIncidentActionItemCommand : IncidentRecordCmdlet
     [Alias("Id")]
     public string ActionItemId { get; set; } = "";
 
-    /// <summary>Incident id; taken from the action item id when omitted.</summary>
+    /// <summary>Incident id (INC-20261122-001); taken from the action item id when omitted. -IncidentId is an alias.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
-    public string? IncidentId { get; set; }
+    [Alias("IncidentId")]
+    [ArgumentCompleter(typeof(IncidentIdCompleter))]
+    public string? Incident { get; set; }
 
     /// <summary>New status (Open, InProgress, Done, WontDo).</summary>
     [Parameter]
@@ -45,13 +47,14 @@ public sealed class SetIncidentActionItemCommand : IncidentRecordCmdlet
 
     /// <summary>New priority (a severity id).</summary>
     [Parameter]
+    [ArgumentCompleter(typeof(SeverityCompleter))]
     public string? Priority { get; set; }
 
     /// <summary>New text.</summary>
     [Parameter]
     public string? Action { get; set; }
 
-    protected override string? IdValue => IncidentId ?? FromItemId(ActionItemId);
+    protected override string? IdValue => Incident ?? FromItemId(ActionItemId);
 
     private static string? FromItemId(string itemId)
     {

@@ -22,10 +22,11 @@ namespace IncidentOps.Commands;
 [OutputType(typeof(Incident))]
 public sealed class SetIncidentCommand : IncidentRecordCmdlet
 {
-    /// <summary>Incident id; defaults to the active incident.</summary>
+    /// <summary>Incident id (INC-20261122-001); defaults to the active incident. -Id and -IncidentId are aliases; binds from Get-Incident output.</summary>
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
-    [Alias("IncidentId")]
-    public string? Id { get; set; }
+    [Alias("Id", "IncidentId")]
+    [ArgumentCompleter(typeof(IncidentIdCompleter))]
+    public string? Incident { get; set; }
 
     /// <summary>New title.</summary>
     [Parameter]
@@ -37,6 +38,7 @@ public sealed class SetIncidentCommand : IncidentRecordCmdlet
 
     /// <summary>New severity from the configured matrix.</summary>
     [Parameter]
+    [ArgumentCompleter(typeof(SeverityCompleter))]
     public string? Severity { get; set; }
 
     /// <summary>Incident commander.</summary>
@@ -119,7 +121,7 @@ public sealed class SetIncidentCommand : IncidentRecordCmdlet
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
-    protected override string? IdValue => Id;
+    protected override string? IdValue => Incident;
 
     protected override void ProcessRecord()
     {
@@ -136,7 +138,7 @@ public sealed class SetIncidentCommand : IncidentRecordCmdlet
             WriteInputError("IncidentNothingToChange", $"Nothing to change on {id}: give at least one of -Status, -Severity, -Commander, -Impact, -RootCause, -Resolution ...", id);
             return;
         }
-        var described = string.Join(", ", SafeParameters().Where(p => p.Key is not ("Id" or "PassThru" or "Force")).Select(p => $"{p.Key}={p.Value}"));
+        var described = string.Join(", ", SafeParameters().Where(p => p.Key is not ("Incident" or "PassThru" or "Force")).Select(p => $"{p.Key}={p.Value}"));
         if (!ShouldProcess(id, $"Set {described}")) return;
         Incident? incident = null;
         if (!changes.IsEmpty && !TryInvoke(ct => Engine.Incidents.UpdateAsync(Config, id, changes, Context, ct), out incident, id)) return;

@@ -26,6 +26,7 @@ public sealed class GetIncidentUpdateCommand : ConfiguredCmdlet
     /// <summary>Incident id (INC-20261122-001). Defaults to every incident. Binds from Get-Incident output (IncidentId or Id).</summary>
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
     [Alias("IncidentId", "Id")]
+    [ArgumentCompleter(typeof(IncidentIdCompleter))]
     public string? Incident { get; set; }
 
     /// <summary>Only the updates that some channel has not received.</summary>

@@ -34,11 +34,13 @@ public sealed class SendIncidentChangeEventCommand : ConfiguredCmdlet
 
     /// <summary>PagerDuty channel names from the configuration. Defaults to every PagerDuty channel.</summary>
     [Parameter]
+    [ArgumentCompleter(typeof(ChannelNameCompleter))]
     public string[]? Channel { get; set; }
 
     /// <summary>Incident id (INC-20261122-001) to record the event on. Defaults to the active incident.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [Alias("IncidentId", "Id")]
+    [ArgumentCompleter(typeof(IncidentIdCompleter))]
     public string? Incident { get; set; }
 
     /// <summary>Timeout of each HTTP request, in seconds.</summary>

@@ -49,6 +49,7 @@ public sealed class SendIncidentUpdateCommand : ConfiguredCmdlet
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = SendSet)]
     [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = PendingSet)]
     [Alias("IncidentId", "Id")]
+    [ArgumentCompleter(typeof(IncidentIdCompleter))]
     public string? Incident { get; set; }
 
     /// <summary>The incident's new status: Investigating, Identified, Monitoring or Resolved. Defaults to its current status.</summary>
@@ -70,6 +71,7 @@ public sealed class SendIncidentUpdateCommand : ConfiguredCmdlet
 
     /// <summary>Channel names from the configuration. Defaults to the routing for the incident's severity. With -Pending, re-sends only to these channels.</summary>
     [Parameter]
+    [ArgumentCompleter(typeof(ChannelNameCompleter))]
     public string[]? Channel { get; set; }
 
     /// <summary>Actions taken so far, listed in the update.</summary>
@@ -117,7 +119,7 @@ public sealed class SendIncidentUpdateCommand : ConfiguredCmdlet
         _incidentId = prepared.Incident.Id;
         var approved = new List<string>();
         foreach (var r in prepared.Rendered)
-            if (ShouldChange($"{r.Channel} ({r.ChannelType}) for {prepared.Incident.Id}", $"Send {prepared.Update.Kind} update", r.ToString()))
+            if (ShouldChange($"{r.Channel} ({r.ChannelType}) for {prepared.Incident.Id}", $"Send {NotificationTemplates.Describe(prepared.Update.Kind)}", r.ToString()))
                 approved.Add(r.Channel);
         if (approved.Count == 0) return;
         if (TryInvoke(ct => Engine.Notifications.SendAsync(prepared, approved, ct), out var results, prepared.Incident.Id))

@@ -11,6 +11,7 @@ public abstract class PlatformCmdlet : IncidentActionCmdlet
 {
     /// <summary>Environment of the configured service (production, staging).</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(EnvironmentNameCompleter))]
     public string? Environment { get; set; }
 
     /// <summary>Path of flyctl when it is not on PATH (overrides tools.flyctl in incidentops.yml).</summary>

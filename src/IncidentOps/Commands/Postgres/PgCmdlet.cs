@@ -21,6 +21,7 @@ public abstract class PgCmdlet : IncidentActionCmdlet
 
     /// <summary>Environment of -Service. Binds from Get-IncidentOpsService output.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(EnvironmentNameCompleter))]
     public string? Environment { get; set; }
 
     /// <summary>User name and password to connect with; overrides those of the connection string or environment. The password is never shown.</summary>

@@ -25,6 +25,7 @@ public abstract class RedisCmdlet : ConfiguredCmdlet
 
     /// <summary>Environment of the services named by -Service. Binds from Get-IncidentOpsService output.</summary>
     [Parameter(ParameterSetName = ServiceSet, ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(EnvironmentNameCompleter))]
     public string? Environment { get; set; }
 
     /// <summary>User name (ACL user; leave empty for the default user) and password. Overrides the credentials in the connection string.</summary>

@@ -1,0 +1,18 @@
+using System.Collections;
+using System.Runtime.CompilerServices;
+using IncidentOps.Config;
+using IncidentOps.Engine;
+
+namespace IncidentOps.Commands;
+
+/// <summary>Tab completion of -Channel: the configured channels with their type and routing (PagerDuty channels only for Send-IncidentChangeEvent).</summary>
+public sealed class ChannelNameCompleter : ConfigCompleter
+{
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    protected override IEnumerable<(string Text, string Tooltip)> Candidates(string commandName, string? configPath, string currentDirectory, IDictionary bound)
+    {
+        var config = CompletionCatalog.LoadConfig(configPath, currentDirectory);
+        ChannelType? only = string.Equals(commandName, "Send-IncidentChangeEvent", StringComparison.OrdinalIgnoreCase) ? ChannelType.PagerDuty : null;
+        return CompletionCatalog.Channels(config, only).Select(c => (c.Text, c.Tooltip)).ToList();
+    }
+}
