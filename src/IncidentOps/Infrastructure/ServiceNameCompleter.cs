@@ -19,7 +19,7 @@ public sealed class ServiceNameCompleter : IArgumentCompleter
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static IEnumerable<CompletionResult> Complete(string word, IDictionary bound)
     {
-        var path = ConfigService.FindConfigPath(bound["ConfigPath"] as string, Directory.GetCurrentDirectory());
+        var path = ConfigService.FindConfigPath((bound["ConfigPath"] ?? bound["Path"]) as string, Directory.GetCurrentDirectory()); // -Path on the config cmdlets
         var config = new ConfigService().Load(path).Config;
         if (config is null) return [];
         var env = bound["Environment"] as string;

@@ -1,0 +1,66 @@
+#Requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.0.0' }
+# Get-IncidentOpsService: the services of incidentops.yml, their view and completion.
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'Common.ps1')
+    . (Join-Path $PSScriptRoot 'IncidentsSupport.ps1')
+    Import-IncidentOps
+    $script:root = Enter-IsolatedIncidentOps
+    $script:example = Join-Path $script:RepoRoot 'examples/incidentops.yml'
+}
+
+AfterAll { Exit-IsolatedIncidentOps $script:root }
+
+Describe 'Get-IncidentOpsService' {
+    It 'returns the four seed services of production' {
+        $services = Get-IncidentOpsService -Path $example -Environment production
+        $services.FullName | Should -Be @('production/api', 'production/portfolio', 'production/marketing', 'production/fastapi')
+    }
+
+    It 'maps <Service> to <Platform>' -TestCases @(
+        @{ Service = 'api'; Platform = 'Fly' }
+        @{ Service = 'portfolio'; Platform = 'DigitalOcean' }
+        @{ Service = 'marketing'; Platform = 'Kubernetes' }
+        @{ Service = 'fastapi'; Platform = 'Systemd' }
+    ) {
+        (Get-IncidentOpsService -Path $example -Name "production/$Service").Platform | Should -Be $Platform
+    }
+
+    It 'writes ServiceNotFound for an unknown name' {
+        { Get-IncidentOpsService -Path $example -Name nope -ErrorAction Stop } |
+            Should -Throw -ErrorId 'ServiceNotFound,IncidentOps.Commands.GetIncidentOpsServiceCommand'
+    }
+
+    It 'shows each platform target in the default view at <Width> columns' -TestCases @(
+        @{ Width = 80 }
+        @{ Width = 120 }
+    ) {
+        $text = Get-RenderedView (Get-IncidentOpsService -Path $example -Environment production) -Width $Width
+        foreach ($column in 'Service', 'Platform', 'Health', 'Target') { $text | Should -Match $column }
+        # The Target column was blank: the view read $_ inside a switch, where $_ is the switch value.
+        $text | Should -Match 'production/api\s+Fly\s+3 ai-affiliate-empire'
+        $text | Should -Match 'env:DO_PRODUCTION_APP_ID'
+        $text | Should -Match 'production/akaind-platform/marketin'
+        $text | Should -Match 'fastapi on deploy@api-1\.example\.com'
+        $text | Should -Not -Match '(?m)^production/marketing\s+Kubernetes\s+1\s+//'
+    }
+
+    It 'has help that renders, with every parameter described and examples that parse' {
+        Assert-CmdletHelp Get-IncidentOpsService | Should -Match 'Get-IncidentOpsService'
+    }
+
+    It 'completes -Environment from the configuration' {
+        $matches = Get-Completion "Get-IncidentOpsService -Path '$example' -Environment "
+        $matches.CompletionText | Should -Be @('production', 'staging')
+        $matches[0].ToolTip | Should -Match 'api, portfolio, marketing, fastapi'
+        (Get-Completion "Get-IncidentOpsService -Path '$example' -Environment st").CompletionText | Should -Be 'staging'
+    }
+
+    It 'completes -Name from the configuration' {
+        Get-CompletionText "Get-IncidentOpsService -Path '$example' -Name production/m" | Should -Contain 'production/marketing'
+    }
+
+    It 'completes -Environment from $env:INCIDENTOPS_CONFIG when no path is given' {
+        Set-Content -Path $root.Config -Value "store:`n  path: $($root.Store)`nenvironments:`n  blue: { services: { web: { platform: systemd, unit: web } } }`n"
+        Get-CompletionText 'Get-AppStatus -Environment ' | Should -Be 'blue'
+    }
+}
