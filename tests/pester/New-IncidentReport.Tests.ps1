@@ -1,17 +1,31 @@
+#Requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.0.0' }
 # Pester 5: New-IncidentReport styles, formats and the customer draft.
 BeforeAll {
-    Import-Module (Join-Path $PSScriptRoot '../../out/IncidentOps/IncidentOps.psd1') -Force
-    $script:dir = Join-Path ([IO.Path]::GetTempPath()) ("io-pester-" + [guid]::NewGuid().ToString('N'))
-    New-Item -ItemType Directory -Path $script:dir | Out-Null
-    $script:cfg = Join-Path $script:dir 'incidentops.yml'
-    Set-Content -Path $script:cfg -Value "store:`n  path: $(Join-Path $script:dir 'store')`n"
+    . (Join-Path $PSScriptRoot 'Common.ps1')
+    . (Join-Path $PSScriptRoot 'IncidentsSupport.ps1')
+    Import-IncidentOps
+    $script:stub = Start-ProviderStub
+    $script:root = Enter-IsolatedIncidentOps -Yaml @"
+channels:
+  audit: { type: webhook, url: '$($script:stub.Url)/hooks/audit' }
+routing:
+  P2: [audit]
+"@
+    $script:dir = $script:root.Dir
+    $script:cfg = $script:root.Config
     $script:incident = New-Incident -Title 'Queue stuck' -Severity P2 -Impact 'Emails delayed' -ConfigPath $script:cfg
     Add-IncidentNote 'Drained the queue' -ConfigPath $script:cfg | Out-Null
-    $script:incident | Close-Incident -Resolution 'Restarted workers' -ConfigPath $script:cfg | Out-Null
+    Set-Incident -Status Identified
+    Send-IncidentUpdate -Message 'Workers wedged' | Out-Null
+    Send-IncidentUpdate -Message 'Restarting workers' | Out-Null
+    # A -WhatIf preview lands on the timeline with its whole JSON payload.
+    Invoke-InChildPwsh "Send-IncidentUpdate -Message 'PREVIEWPAYLOAD only' -WhatIf" | Out-Null
+    $script:incident | Close-Incident -Resolution 'Restarted workers' -ConfigPath $script:cfg -Force | Out-Null
 }
 
 AfterAll {
-    Remove-Item -Recurse -Force $script:dir -ErrorAction SilentlyContinue
+    Exit-IsolatedIncidentOps $script:root
+    Stop-ProviderStub $script:stub
 }
 
 Describe 'New-IncidentReport' {
@@ -39,5 +53,56 @@ Describe 'New-IncidentReport' {
         $mail = (New-IncidentReport -Id $script:incident.Id -Kind CustomerCommunication -ConfigPath $script:cfg).Content
         $mail | Should -Match 'Service Interruption'
         $mail | Should -Match 'Restarted workers'
+    }
+
+    It 'names each update by its kind in the timeline, not "Update update"' {
+        $content = (New-IncidentReport -Incident $incident.Id).Content
+        $content | Should -Match 'Initial alert \(Identified\)'
+        $content | Should -Match 'Progress update \(Identified\)'
+        $content | Should -Not -Match 'Update update|Initial update'
+    }
+
+    It 'summarises a -WhatIf preview in one line instead of its JSON payload' {
+        (Get-IncidentTimeline -Incident $incident.Id | Where-Object Outcome -EQ 'WhatIf').Result | Should -Match 'PREVIEWPAYLOAD'
+        $content = (New-IncidentReport -Incident $incident.Id).Content
+        $row = $content -split "`n" | Where-Object { $_ -match '\| WhatIf \|' }
+        $row | Should -HaveCount 1
+        $row | Should -Match 'POST \S+ \(preview only, nothing sent; full text in Get-IncidentTimeline\)'
+        $content | Should -Not -Match 'PREVIEWPAYLOAD|"updateId"'
+    }
+
+    It 'renders the report object at <Width> columns' -TestCases @(@{ Width = 80 }, @{ Width = 120 }) {
+        $text = Get-RenderedView (New-IncidentReport -Incident $incident.Id -Template google-sre) -Width $Width
+        foreach ($label in 'IncidentId', 'Kind', 'Format', 'Template', 'Path', 'Length') { $text | Should -Match "(?m)^$label\s+:" }
+        $text | Should -Match "IncidentId\s+: $($incident.Id)"
+        $text | Should -Match 'Template\s+: google-sre'
+    }
+
+    It 'writes no file under -WhatIf, and says which it would write' {
+        $file = Join-Path $script:dir 'whatif.md'
+        $out = Invoke-InChildPwsh "New-IncidentReport -Incident $($incident.Id) -Path '$file' -WhatIf"
+        $out | Should -Match ([regex]::Escape("What if: Performing the operation ""Write incident report"" on target ""$file"""))
+        Test-Path $file | Should -BeFalse
+    }
+
+    It 'completes -Template with the built-in styles and template files' {
+        Get-CompletionText 'New-IncidentReport -Template ' | Should -Be @('seed', 'google-sre', 'pagerduty')
+        Get-CompletionText 'New-IncidentReport -Template goo' | Should -Be 'google-sre'
+        Push-Location $script:dir
+        try {
+            Set-Content -Path (Join-Path $script:dir 'ours.scriban') -Value '# {{ title }}'
+            Get-CompletionText 'New-IncidentReport -Template our' | Should -Be './ours.scriban'
+        }
+        finally { Pop-Location }
+    }
+
+    It 'completes -Incident with resolved incidents too' {
+        $matches = Get-Completion 'New-IncidentReport -Incident '
+        $matches.CompletionText | Should -Be $incident.Id
+        $matches.ToolTip | Should -Match '\[P2 Resolved\] Queue stuck'
+    }
+
+    It 'has help that renders, with every parameter described and examples that parse' {
+        Assert-CmdletHelp New-IncidentReport | Should -Match 'New-IncidentReport'
     }
 }
