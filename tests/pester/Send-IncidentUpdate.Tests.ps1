@@ -52,3 +52,62 @@ Describe 'Get-IncidentUpdateDue' {
         @(Get-IncidentUpdateDue -ConfigPath $config).Count | Should -Be 0
     }
 }
+
+Describe 'Send-IncidentUpdate to a provider' {
+    BeforeAll {
+        . (Join-Path $PSScriptRoot 'Common.ps1')
+        . (Join-Path $PSScriptRoot 'IncidentsSupport.ps1')
+        $script:stub = Start-ProviderStub
+        $script:root = Enter-IsolatedIncidentOps -Yaml @"
+channels:
+  audit: { type: webhook, url: '$($script:stub.Url)/hooks/audit' }
+  pager: { type: pagerduty, routingKey: 0123456789abcdef0123456789abcdef, url: '$($script:stub.Url)' }
+routing:
+  P1: [audit]
+"@
+        $script:incident = New-Incident -Title 'Checkout returns 502' -Severity P1
+    }
+
+    AfterAll {
+        Exit-IsolatedIncidentOps $script:root
+        Stop-ProviderStub $script:stub
+    }
+
+    It '-WhatIf prints the request it would send and sends nothing' {
+        $out = Invoke-InChildPwsh "Send-IncidentUpdate -Message 'Investigating 502s' -WhatIf"
+        $out | Should -Match "What if: Send Initial alert audit \(Webhook\) for $($incident.Id): POST"
+        $out | Should -Match '"message":"Investigating 502s"'
+        $stub.Requests.Count | Should -Be 0
+        @(Get-IncidentUpdate -Incident $incident.Id).Count | Should -Be 0
+    }
+
+    It 'delivers the update to the routed channel' {
+        $result = Send-IncidentUpdate -Message 'Investigating 502s'
+        $result.Channel | Should -Be 'audit'
+        $result.Delivered | Should -BeTrue
+        $stub.Requests.Count | Should -Be 1
+        $stub.Requests[0].Path | Should -Be '/hooks/audit'
+        $stub.Requests[0].Body | Should -Match 'Investigating 502s'
+    }
+
+    It 'renders the results at <Width> columns' -TestCases @(@{ Width = 80 }, @{ Width = 120 }) {
+        $result = Send-IncidentUpdate -Message "Still investigating at $Width" -Channel audit, pager
+        $text = Get-RenderedView $result -Width $Width
+        foreach ($column in 'Channel', 'Type', 'Kind', 'Delivered', 'HTTP', 'Tries', 'Error / Provider id') { $text | Should -Match $column }
+        $text | Should -Match '(?m)^audit\s+Webhook\s+Update\s+True\s+200\s+1'
+        $text | Should -Match '(?m)^pager\s+PagerDuty\s+Update\s+True\s+202\s+1\s+stub-dedup'
+        $text | Should -Not -Match '0123456789abcdef0123456789abcdef'
+    }
+
+    It 'completes -Channel with the configured channels, and -Incident with open incidents' {
+        $matches = Get-Completion 'Send-IncidentUpdate -Channel '
+        $matches.CompletionText | Should -Be @('audit', 'pager')
+        $matches[0].ToolTip | Should -Be 'audit (Webhook), routed for P1'
+        Get-CompletionText 'Send-IncidentUpdate -Channel pa' | Should -Be 'pager'
+        Get-CompletionText 'Send-IncidentUpdate -Incident ' | Should -Be $incident.Id
+    }
+
+    It 'has help that renders, with every parameter described and examples that parse' {
+        Assert-CmdletHelp Send-IncidentUpdate | Should -Match 'Send-IncidentUpdate'
+    }
+}
