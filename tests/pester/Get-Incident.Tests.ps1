@@ -76,6 +76,18 @@ Describe 'Get-Incident' {
         $p.Attributes.Where({ $_ -is [System.Management.Automation.ArgumentCompleterAttribute] }).Count | Should -Be 1
     }
 
+    It 'offers nothing, and throws nothing, when the configuration cannot be read' {
+        $saved = $env:INCIDENTOPS_CONFIG
+        try {
+            $env:INCIDENTOPS_CONFIG = Join-Path $root.Dir 'missing.yml'
+            { Get-Completion 'Get-Incident -Incident ' } | Should -Not -Throw
+            Get-CompletionText 'Send-IncidentUpdate -Channel ' | Should -BeNullOrEmpty
+            Get-CompletionText 'New-Incident x -Severity ' | Should -BeNullOrEmpty
+            Get-CompletionText 'Get-AppStatus -Environment ' | Should -BeNullOrEmpty
+        }
+        finally { $env:INCIDENTOPS_CONFIG = $saved }
+    }
+
     It 'completes -Severity from the configuration' {
         Get-CompletionText 'Get-Incident -Severity ' | Should -Be @('P0', 'P1', 'P2', 'P3')
     }
