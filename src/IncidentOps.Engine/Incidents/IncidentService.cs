@@ -106,6 +106,21 @@ public sealed class IncidentService(IncidentOpsEngine engine)
     public Task<string?> GetActiveIdAsync(IncidentOpsConfig? config, CancellationToken cancellationToken) =>
         IncidentStateMachine.ActiveIdAsync(engine.OpenStore(config), cancellationToken);
 
+    /// <summary>
+    /// For a "no active incident" error: the most recently resolved incident that still has no resolution summary
+    /// (resolved by a status update), as a hint to name it; null when there is none.
+    /// </summary>
+    public async Task<string?> NoActiveIncidentHintAsync(IncidentOpsConfig? config, CancellationToken cancellationToken)
+    {
+        var store = engine.OpenStore(config);
+        var open = (await store.ListAsync(cancellationToken).ConfigureAwait(false))
+            .Where(i => i.Status == IncidentStatus.Resolved && string.IsNullOrWhiteSpace(i.Resolution) && i.ResolvedAt > DateTimeOffset.UtcNow.AddDays(-7))
+            .OrderByDescending(i => i.ResolvedAt).FirstOrDefault();
+        if (store is FileIncidentStore fs) fs.CorruptLines.Clear();
+        return open is null ? null
+            : $"{open.Id} was resolved at {open.ResolvedAt:u} (by a status update) and has no resolution summary yet; a resolved incident is not the active one, so name it: -Id {open.Id} (for example Close-Incident -Id {open.Id} -Resolution '<what fixed it>').";
+    }
+
     public async Task<IReadOnlyList<Incident>> ListAsync(IncidentOpsConfig? config, IncidentQuery query, CancellationToken cancellationToken)
     {
         var store = engine.OpenStore(config);

@@ -25,7 +25,11 @@ public abstract class IncidentRecordCmdlet : ConfiguredCmdlet
         if (!string.IsNullOrWhiteSpace(IdValue)) return _resolvedId = IdValue.Trim();
         var active = InvokeOrTerminate(ct => Engine.Incidents.GetActiveIdAsync(Config, ct));
         if (active is null)
-            ThrowInputError("NoActiveIncident", "No incident is active and no -Id was given. Declare one with New-Incident, or name it with -Id (Get-Incident lists them).", null, IncidentOpsErrorCategory.ObjectNotFound);
+        {
+            var hint = InvokeOrTerminate(ct => Engine.Incidents.NoActiveIncidentHintAsync(Config, ct));
+            ThrowInputError("NoActiveIncident", "No incident is active and no -Id was given. Declare one with New-Incident, or name it with -Id (Get-Incident lists them)." +
+                (hint is null ? "" : " " + hint), null, IncidentOpsErrorCategory.ObjectNotFound);
+        }
         return _resolvedId = active!;
     }
 }
