@@ -9,6 +9,7 @@ using IncidentOps.Incidents;
 //                                                          cmdlet does between its action and its record)
 //   rewrite <root> <incidentId>                            rewrites incident.json forever (prints "ready" after the first write)
 //   actions <root> <incidentId> <tag>                      adds action items forever, printing each id once it is acknowledged
+//   notes   <root> <incidentId> <tag>                      appends timeline entries forever, printing "ok n" once each is acknowledged
 var store = new FileIncidentStore(args[1]);
 var id = args[2];
 switch (args[0])
@@ -23,6 +24,22 @@ switch (args[0])
             await store.AppendTimelineAsync(id, entry, CancellationToken.None);
         }
         return 0;
+    case "notes":
+        // Appends forever; prints "ok <n>" once entry n is acknowledged, "fail <n> <errorId>" when the store refused it.
+        for (var n = 0; ; n++)
+        {
+            try
+            {
+                await store.AppendTimelineAsync(id, new TimelineEntry { Kind = "note", Action = "Note", Target = args[3], Result = $"{args[3]}:{n}:" + new string('n', 300) }, CancellationToken.None);
+                Console.WriteLine($"ok {n}");
+            }
+            catch (IncidentOps.IncidentOpsException ex)
+            {
+                Console.WriteLine($"fail {n} {ex.ErrorId}");
+                await Task.Delay(5);
+            }
+            Console.Out.Flush();
+        }
     case "rewrite":
         var first = true;
         for (long n = 0; ; n++)
