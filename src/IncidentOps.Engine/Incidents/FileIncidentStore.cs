@@ -61,8 +61,21 @@ public sealed class FileIncidentStore : IIncidentStore
             .DefaultIfEmpty(0).Max() + 1;
         var id = $"{prefix}{next:000}";
         var incident = build(id);
-        Directory.CreateDirectory(GetIncidentDirectory(id));
-        await WriteAtomicAsync(Path.Combine(GetIncidentDirectory(id), "incident.json"), JsonSerializer.Serialize(incident, Json), cancellationToken).ConfigureAwait(false);
+        var dir = GetIncidentDirectory(id);
+        try
+        {
+            Directory.CreateDirectory(dir);
+            await WriteAtomicAsync(Path.Combine(dir, "incident.json"), JsonSerializer.Serialize(incident, Json), cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or IncidentOpsException)
+        {
+            // A declaration that could not be written leaves no half-made folder (and no used-up id).
+            try { if (Directory.Exists(dir) && !Directory.EnumerateFileSystemEntries(dir).Any()) Directory.Delete(dir); }
+            catch (IOException) { }
+            catch (UnauthorizedAccessException) { }
+            if (StoreFaults.Translate(ex, dir) is { } fault) throw fault;
+            throw;
+        }
         return incident;
     }
 
@@ -126,19 +139,126 @@ public sealed class FileIncidentStore : IIncidentStore
         return incident;
     }
 
+    /// <summary>
+    /// Appends one line under the timeline lock and assigns the entry its sequence (the last entry's + 1). An append
+    /// that fails part-way (disk full) is cut back to where it began, so it leaves no torn bytes; and a line left
+    /// unfinished by a killed writer is closed first, so it can never swallow this entry.
+    /// </summary>
     public async Task AppendTimelineAsync(string id, TimelineEntry entry, CancellationToken cancellationToken)
     {
         var dir = GetIncidentDirectory(id);
         if (!Directory.Exists(dir)) throw NotFound(id);
         entry.IncidentId = id;
-        var line = JsonSerializer.Serialize(entry, Json) + "\n";
-        var bytes = Encoding.UTF8.GetBytes(line);
+        var file = Path.Combine(dir, "timeline.jsonl");
         await using var _ = await FileLock.AcquireAsync(Path.Combine(dir, ".timeline.lock"), LockTimeout, cancellationToken).ConfigureAwait(false);
-        await using var fs = new FileStream(Path.Combine(dir, "timeline.jsonl"), FileMode.Append, FileAccess.Write, FileShare.Read, 4096, FileOptions.None);
-        await fs.WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
-        fs.Flush(flushToDisk: true);
+        FileStream fs;
+        // bufferSize 0: every write goes straight to the file, so a failure surfaces here and nothing is left in a buffer.
+        try { fs = new FileStream(file, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read, 0, FileOptions.None); }
+        catch (Exception ex) when (StoreFaults.Translate(ex, file) is { } fault) { throw fault; }
+        await using (fs)
+        {
+            var length = fs.Length;
+            var (lastSequence, endsWithNewline) = ReadTail(fs, length);
+            entry.Sequence = lastSequence + 1;
+            var line = JsonSerializer.Serialize(entry, Json) + "\n";
+            if (!endsWithNewline) line = "\n" + line;
+            var bytes = Encoding.UTF8.GetBytes(line);
+            try
+            {
+                fs.Position = length;
+                await fs.WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
+                fs.Flush(flushToDisk: true);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or OperationCanceledException)
+            {
+                entry.Sequence = 0;
+                try
+                {
+                    fs.SetLength(length);
+                    fs.Flush(flushToDisk: true);
+                }
+                catch (IOException) { /* the next append starts on a new line instead */ }
+                if (StoreFaults.Translate(ex, file) is { } fault) throw fault;
+                throw;
+            }
+        }
     }
 
+    /// <summary>The sequence of the last entry in the file, and whether the file ends with a complete line.</summary>
+    private static (long LastSequence, bool EndsWithNewline) ReadTail(FileStream fs, long length)
+    {
+        if (length == 0) return (0, true);
+        var size = (int)Math.Min(length, 64 * 1024);
+        var buffer = new byte[size];
+        fs.Position = length - size;
+        fs.ReadExactly(buffer);
+        var endsWithNewline = buffer[^1] == (byte)'\n';
+        // Walk complete lines backwards to the last one that parses (a torn tail is skipped).
+        var end = buffer.Length - 1;
+        if (!endsWithNewline) end = Array.LastIndexOf(buffer, (byte)'\n');
+        while (end > 0)
+        {
+            var start = Array.LastIndexOf(buffer, (byte)'\n', end - 1) + 1;
+            if (start == 0 && size < length) break; // the line began before the tail we read
+            if (TryParse(buffer.AsSpan(start, end - start), out var e) && e.Sequence > 0) return (e.Sequence, endsWithNewline);
+            if (e is not null) break; // an entry without a sequence: written by an older version
+            end = start - 1;
+        }
+        // Older files (no sequences) or very long lines: count the entries once; sequences then continue from there.
+        fs.Position = 0;
+        long count = 0, max = 0;
+        using (var reader = new StreamReader(fs, Encoding.UTF8, false, 64 * 1024, leaveOpen: true))
+            while (reader.ReadLine() is { } text)
+                foreach (var parsed in ParseLine(text, out var _))
+                {
+                    count++;
+                    max = Math.Max(max, parsed.Sequence);
+                }
+        return (Math.Max(count, max), endsWithNewline);
+    }
+
+    private static bool TryParse(ReadOnlySpan<byte> utf8, out TimelineEntry? entry)
+    {
+        try { entry = JsonSerializer.Deserialize<TimelineEntry>(utf8, Json); return entry is not null; }
+        catch (JsonException) { entry = null; return false; }
+    }
+
+    /// <summary>
+    /// The entries on one line: normally one. A line where an older version appended an entry straight after a
+    /// torn one yields the entry that follows the fragment; <paramref name="error"/> says what was skipped.
+    /// </summary>
+    private static List<TimelineEntry> ParseLine(string line, out string? error)
+    {
+        error = null;
+        if (line.Length == 0) return [];
+        try
+        {
+            var e = JsonSerializer.Deserialize<TimelineEntry>(line, Json);
+            return e is null ? [] : [e];
+        }
+        catch (JsonException ex)
+        {
+            error = ex.Message;
+        }
+        for (var at = line.IndexOf("{\"timestamp\":", 1, StringComparison.Ordinal); at > 0; at = line.IndexOf("{\"timestamp\":", at + 1, StringComparison.Ordinal))
+        {
+            try
+            {
+                if (JsonSerializer.Deserialize<TimelineEntry>(line.AsSpan(at), Json) is { } recovered)
+                {
+                    error += $" (an incomplete entry of {at} characters was skipped; the entry after it was kept)";
+                    return [recovered];
+                }
+            }
+            catch (JsonException) { }
+        }
+        return [];
+    }
+
+    /// <summary>
+    /// Every entry, in one total order: by time, then by sequence (entries of older files, which have no sequence,
+    /// take their position in the file). Corrupt lines are skipped and listed in <see cref="CorruptLines"/>.
+    /// </summary>
     public async Task<IReadOnlyList<TimelineEntry>> ReadTimelineAsync(string id, CancellationToken cancellationToken)
     {
         var file = Path.Combine(GetIncidentDirectory(id), "timeline.jsonl");
@@ -150,18 +270,15 @@ public sealed class FileIncidentStore : IIncidentStore
         while (await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } line)
         {
             lineNumber++;
-            if (line.Length == 0) continue;
-            try
+            var entries = ParseLine(line, out var error);
+            foreach (var e in entries)
             {
-                var e = JsonSerializer.Deserialize<TimelineEntry>(line, Json);
-                if (e is not null) list.Add(e);
+                if (e.Sequence <= 0) e.Sequence = list.Count + 1;
+                list.Add(e);
             }
-            catch (JsonException ex)
-            {
-                CorruptLines.Add($"{file}:{lineNumber}: {ex.Message}");
-            }
+            if (error is not null) CorruptLines.Add($"{file}:{lineNumber}: {error}");
         }
-        return list;
+        return list.OrderBy(e => e.Timestamp).ThenBy(e => e.Sequence).ToList();
     }
 
     /// <summary>Lines skipped as corrupt by reads of this store (file:line: reason), for warnings.</summary>
@@ -178,13 +295,22 @@ public sealed class FileIncidentStore : IIncidentStore
     public async Task SetActiveIdAsync(string? id, CancellationToken cancellationToken)
     {
         var file = Path.Combine(Root, "active");
-        if (id is null) { if (File.Exists(file)) File.Delete(file); return; }
+        if (id is null)
+        {
+            try { if (File.Exists(file)) File.Delete(file); }
+            catch (Exception ex) when (StoreFaults.Translate(ex, file) is { } fault) { throw fault; }
+            return;
+        }
         await WriteAtomicAsync(file, id, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Writes a temp file, flushes it to disk, then renames it over the target.</summary>
+    /// <summary>
+    /// Writes a temp file, flushes it to disk, then renames it over the target. Temp files that killed writers left
+    /// beside it are removed first. Disk full and read-only stores fail as StoreDiskFull / StoreReadOnly.
+    /// </summary>
     public static async Task WriteAtomicAsync(string path, string content, CancellationToken cancellationToken)
     {
+        StoreFaults.RemoveStaleTempFiles(Path.GetDirectoryName(Path.GetFullPath(path))!);
         var temp = $"{path}.{System.Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
         try
         {
@@ -195,9 +321,15 @@ public sealed class FileIncidentStore : IIncidentStore
             }
             File.Move(temp, path, overwrite: true);
         }
+        catch (Exception ex) when (StoreFaults.Translate(ex, path) is { } fault)
+        {
+            throw fault;
+        }
         finally
         {
-            if (File.Exists(temp)) File.Delete(temp);
+            try { if (File.Exists(temp)) File.Delete(temp); }
+            catch (IOException) { }
+            catch (UnauthorizedAccessException) { }
         }
     }
 
@@ -220,6 +352,11 @@ public sealed class FileLock : IAsyncDisposable
             try
             {
                 return new FileLock(new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.None));
+            }
+            catch (Exception ex) when (StoreFaults.Translate(ex, path) is { } fault)
+            {
+                // A read-only or full store is not a busy lock: say so now instead of retrying until the timeout.
+                throw fault;
             }
             catch (IOException) when (DateTime.UtcNow < deadline)
             {

@@ -16,7 +16,13 @@ public interface IIncidentStore
     Task SaveAsync(Incident incident, CancellationToken cancellationToken);
     /// <summary>Loads, changes and saves under the incident's lock, so concurrent writers do not lose changes.</summary>
     Task<Incident> UpdateAsync(string id, Action<Incident> change, CancellationToken cancellationToken);
+    /// <summary>
+    /// Appends the entry and assigns its <see cref="TimelineEntry.Sequence"/> (one more than the incident's last). An
+    /// append either lands whole or not at all: a failure leaves nothing that a reader would see, and fails with
+    /// StoreDiskFull / StoreReadOnly when the store is full or cannot be written, without waiting.
+    /// </summary>
     Task AppendTimelineAsync(string id, TimelineEntry entry, CancellationToken cancellationToken);
+    /// <summary>Every entry, ordered by Timestamp, then Sequence: one total order, the same for every reader.</summary>
     Task<IReadOnlyList<TimelineEntry>> ReadTimelineAsync(string id, CancellationToken cancellationToken);
     Task<string?> GetActiveIdAsync(CancellationToken cancellationToken);
     Task SetActiveIdAsync(string? id, CancellationToken cancellationToken);

@@ -24,9 +24,11 @@ public sealed partial class IncidentOpsEngine
         public async Task<string?> RecordAsync(TimelineEntry entry, string? incidentId, IncidentOpsConfig? config, CancellationToken cancellationToken)
         {
             var store = engine.OpenStore(config);
-            var id = incidentId ?? await store.GetActiveIdAsync(cancellationToken).ConfigureAwait(false);
+            // A resolved incident is never the active one: its timeline takes entries only when it is named (-Incident).
+            var id = incidentId ?? await IncidentStateMachine.ActiveIdAsync(store, cancellationToken).ConfigureAwait(false);
             if (id is null) return null;
-            if (await store.GetAsync(id, cancellationToken).ConfigureAwait(false) is null) throw FileIncidentStore.NotFound(id);
+            var incident = await store.GetAsync(id, cancellationToken).ConfigureAwait(false) ?? throw FileIncidentStore.NotFound(id);
+            engine.Incidents.WarnIfResolved(incident, $"'{$"{entry.Action} {entry.Target}".Trim()}'");
             await store.AppendTimelineAsync(id, entry, cancellationToken).ConfigureAwait(false);
             return id;
         }

@@ -102,9 +102,24 @@ public sealed class IncidentService(IncidentOpsEngine engine)
         return await store.GetAsync(id.Trim(), cancellationToken).ConfigureAwait(false) ?? throw FileIncidentStore.NotFound(id);
     }
 
-    /// <summary>The active incident's id, or null.</summary>
+    /// <summary>The active incident's id, or null. A resolved incident is never the active one.</summary>
     public Task<string?> GetActiveIdAsync(IncidentOpsConfig? config, CancellationToken cancellationToken) =>
-        engine.OpenStore(config).GetActiveIdAsync(cancellationToken);
+        IncidentStateMachine.ActiveIdAsync(engine.OpenStore(config), cancellationToken);
+
+    /// <summary>
+    /// For a "no active incident" error: the most recently resolved incident that still has no resolution summary
+    /// (resolved by a status update), as a hint to name it; null when there is none.
+    /// </summary>
+    public async Task<string?> NoActiveIncidentHintAsync(IncidentOpsConfig? config, CancellationToken cancellationToken)
+    {
+        var store = engine.OpenStore(config);
+        var open = (await store.ListAsync(cancellationToken).ConfigureAwait(false))
+            .Where(i => i.Status == IncidentStatus.Resolved && string.IsNullOrWhiteSpace(i.Resolution) && i.ResolvedAt > DateTimeOffset.UtcNow.AddDays(-7))
+            .OrderByDescending(i => i.ResolvedAt).FirstOrDefault();
+        if (store is FileIncidentStore fs) fs.CorruptLines.Clear();
+        return open is null ? null
+            : $"{open.Id} was resolved at {open.ResolvedAt:u} (by a status update) and has no resolution summary yet; a resolved incident is not the active one, so name it: -Incident {open.Id} (for example Close-Incident -Incident {open.Id} -Resolution '<what fixed it>').";
+    }
 
     public async Task<IReadOnlyList<Incident>> ListAsync(IncidentOpsConfig? config, IncidentQuery query, CancellationToken cancellationToken)
     {
@@ -112,7 +127,7 @@ public sealed class IncidentService(IncidentOpsEngine engine)
         IEnumerable<Incident> result;
         if (query.ActiveOnly)
         {
-            var active = await store.GetActiveIdAsync(cancellationToken).ConfigureAwait(false);
+            var active = await IncidentStateMachine.ActiveIdAsync(store, cancellationToken).ConfigureAwait(false);
             var one = active is null ? null : await store.GetAsync(active, cancellationToken).ConfigureAwait(false);
             result = one is null ? [] : [one];
         }
@@ -140,6 +155,7 @@ public sealed class IncidentService(IncidentOpsEngine engine)
         var store = engine.OpenStore(config);
         SeverityLevel? severity = changes.Severity is null ? null : ResolveSeverity(config, changes.Severity);
         var entries = new List<(string Kind, string Action, string Result)>();
+        var resolved = false;
         var incident = await store.UpdateAsync(id.Trim(), i =>
         {
             var now = DateTimeOffset.UtcNow;
@@ -153,13 +169,13 @@ public sealed class IncidentService(IncidentOpsEngine engine)
             Set("Title", changes.Title, () => i.Title, v => i.Title = v);
             if (changes.Status is { } status && status != i.Status)
             {
-                if (status == IncidentStatus.Resolved)
+                // Resolving needs a resolution summary (given now or already on the record), as Close-Incident does.
+                if (status == IncidentStatus.Resolved && string.IsNullOrWhiteSpace(changes.Resolution ?? i.Resolution))
                     throw new IncidentOpsException("IncidentUseClose", IncidentOpsErrorCategory.InvalidOperation,
                         $"Resolve {i.Id} with Close-Incident -Resolution '<what fixed it>', so the record has a resolution summary.") { TargetObject = i.Id };
-                entries.Add(("status", "Set Status", $"Status: {i.Status} -> {status}"));
-                i.Status = status;
-                if (status >= IncidentStatus.Identified) i.AcknowledgedAt ??= now;
-                if (status == IncidentStatus.Monitoring) i.MitigatedAt ??= now;
+                var moved = IncidentStateMachine.Move(i, status, now, ResolveSeverityOrNull(config, i.Severity));
+                entries.Add((status == IncidentStatus.Resolved ? "resolved" : "status", "Set Status", moved!));
+                resolved = status == IncidentStatus.Resolved;
             }
             if (severity is not null && !string.Equals(severity.Id, i.Severity, StringComparison.OrdinalIgnoreCase))
             {
@@ -198,38 +214,43 @@ public sealed class IncidentService(IncidentOpsEngine engine)
         }, cancellationToken).ConfigureAwait(false);
         foreach (var (kind, action, result) in entries)
             await AppendAsync(store, incident.Id, context, kind, action, incident.Id, result, cancellationToken).ConfigureAwait(false);
+        if (resolved) await IncidentStateMachine.ReleaseActiveAsync(store, incident.Id, cancellationToken).ConfigureAwait(false);
         if (entries.Count == 0) engine.Sink.Verbose($"{incident.Id}: nothing to change.");
         return incident;
     }
 
-    /// <summary>Resolves the incident; a resolution summary is required. Clears the active incident when it was this one.</summary>
+    /// <summary>
+    /// Resolves the incident; a resolution summary is required. An incident already resolved by a status update
+    /// (Send-IncidentUpdate -Status Resolved) but without a resolution summary gets the summary recorded instead
+    /// (its resolution time stays, unless <paramref name="resolvedAt"/> is given). It stops being the active incident.
+    /// </summary>
     public async Task<Incident> CloseAsync(IncidentOpsConfig? config, string id, string resolution, string? rootCause, DateTimeOffset? resolvedAt, ChangeContext context, CancellationToken cancellationToken)
     {
         if (string.IsNullOrWhiteSpace(resolution))
             throw new IncidentOpsException("IncidentResolutionMissing", IncidentOpsErrorCategory.InvalidArgument,
                 $"Closing {id} needs a resolution summary: Close-Incident -Resolution '<what fixed it>'.") { TargetObject = id };
         var store = engine.OpenStore(config);
+        var completing = false;
         var incident = await store.UpdateAsync(id.Trim(), i =>
         {
-            if (i.Status == IncidentStatus.Resolved)
+            if (i.Status == IncidentStatus.Resolved && !string.IsNullOrWhiteSpace(i.Resolution))
                 throw new IncidentOpsException("IncidentAlreadyResolved", IncidentOpsErrorCategory.InvalidOperation,
                     $"{i.Id} was already resolved at {i.ResolvedAt:u}. Use Set-Incident -Resolution to amend the summary.") { TargetObject = i.Id };
-            var at = (resolvedAt ?? DateTimeOffset.UtcNow).ToUniversalTime();
+            completing = i.Status == IncidentStatus.Resolved;
+            var at = (resolvedAt ?? (completing ? i.ResolvedAt : null) ?? DateTimeOffset.UtcNow).ToUniversalTime();
             if (at < i.StartedAt)
                 throw new IncidentOpsException("IncidentResolvedBeforeStart", IncidentOpsErrorCategory.InvalidArgument,
                     $"-ResolvedAt {at:u} is before {i.Id} started ({i.StartedAt:u}).") { TargetObject = at };
-            i.Status = IncidentStatus.Resolved;
+            IncidentStateMachine.Move(i, IncidentStatus.Resolved, at);
             i.ResolvedAt = at;
-            i.MitigatedAt ??= at;
-            i.AcknowledgedAt ??= at;
             i.Resolution = resolution.Trim();
             if (rootCause is not null) i.RootCause = rootCause;
-            i.NextUpdateDue = null;
         }, cancellationToken).ConfigureAwait(false);
         await AppendAsync(store, incident.Id, context, "resolved", "Close incident", incident.Id,
-            $"Resolved after {Duration.Format(incident.Duration)}: {incident.Resolution}", cancellationToken).ConfigureAwait(false);
-        if (string.Equals(await store.GetActiveIdAsync(cancellationToken).ConfigureAwait(false), incident.Id, StringComparison.OrdinalIgnoreCase))
-            await store.SetActiveIdAsync(null, cancellationToken).ConfigureAwait(false);
+            completing
+                ? $"Resolution recorded for the incident resolved at {incident.ResolvedAt:u} (after {Duration.Format(incident.Duration)}): {incident.Resolution}"
+                : $"Resolved after {Duration.Format(incident.Duration)}: {incident.Resolution}", cancellationToken).ConfigureAwait(false);
+        await IncidentStateMachine.ReleaseActiveAsync(store, incident.Id, cancellationToken).ConfigureAwait(false);
         return incident;
     }
 
@@ -237,7 +258,13 @@ public sealed class IncidentService(IncidentOpsEngine engine)
     public async Task SetActiveAsync(IncidentOpsConfig? config, string? id, CancellationToken cancellationToken)
     {
         var store = engine.OpenStore(config);
-        if (id is not null && await store.GetAsync(id, cancellationToken).ConfigureAwait(false) is null) throw FileIncidentStore.NotFound(id);
+        if (id is not null)
+        {
+            var incident = await store.GetAsync(id, cancellationToken).ConfigureAwait(false) ?? throw FileIncidentStore.NotFound(id);
+            if (incident.Status == IncidentStatus.Resolved)
+                throw new IncidentOpsException("IncidentResolvedNotActive", IncidentOpsErrorCategory.InvalidOperation,
+                    $"{incident.Id} is resolved, and a resolved incident cannot be the active one. Reopen it first: Set-Incident -Incident {incident.Id} -Status Investigating -Activate.") { TargetObject = incident.Id };
+        }
         await store.SetActiveIdAsync(id, cancellationToken).ConfigureAwait(false);
     }
 
@@ -248,7 +275,8 @@ public sealed class IncidentService(IncidentOpsEngine engine)
         if (string.IsNullOrWhiteSpace(text))
             throw new IncidentOpsException("IncidentNoteEmpty", IncidentOpsErrorCategory.InvalidArgument, "The note is empty. Say what you did or saw.");
         var store = engine.OpenStore(config);
-        if (await store.GetAsync(id, cancellationToken).ConfigureAwait(false) is null) throw FileIncidentStore.NotFound(id);
+        var incident = await store.GetAsync(id, cancellationToken).ConfigureAwait(false) ?? throw FileIncidentStore.NotFound(id);
+        WarnIfResolved(incident, "the note");
         return await AppendAsync(store, id, context, "note", "Note", null, text.Trim(), cancellationToken).ConfigureAwait(false);
     }
 
@@ -369,6 +397,16 @@ public sealed class IncidentService(IncidentOpsEngine engine)
     }
 
     // ------------------------------------------------------------ helpers
+
+    /// <summary>Appending to a resolved incident is allowed only when it was named, and is said out loud.</summary>
+    internal void WarnIfResolved(Incident incident, string what)
+    {
+        if (incident.Status == IncidentStatus.Resolved)
+            engine.Sink.Warning($"{incident.Id} is resolved (at {incident.ResolvedAt:u}); {what} is added to its record after the resolution.");
+    }
+
+    private static SeverityLevel? ResolveSeverityOrNull(IncidentOpsConfig? config, string id) =>
+        Severities(config).FirstOrDefault(l => string.Equals(l.Id, id, StringComparison.OrdinalIgnoreCase));
 
     private void ReportCorruption(IIncidentStore store)
     {

@@ -98,12 +98,11 @@ public sealed class NotificationService(IncidentOpsEngine engine, HttpClient htt
             await WriteEntryAsync(dir, update, cancellationToken).ConfigureAwait(false);
             await store.UpdateAsync(update.IncidentId, i =>
             {
-                i.Status = update.Status;
+                IncidentStateMachine.Move(i, update.Status, update.CreatedAt);
                 i.LastUpdateAt = update.CreatedAt;
                 i.NextUpdateDue = update.NextUpdateDue;
-                if (update.Status == IncidentStatus.Resolved) i.ResolvedAt ??= update.CreatedAt;
-                if (update.Status is IncidentStatus.Identified or IncidentStatus.Monitoring) i.AcknowledgedAt ??= update.CreatedAt;
             }, cancellationToken).ConfigureAwait(false);
+            if (update.Status == IncidentStatus.Resolved) await IncidentStateMachine.ReleaseActiveAsync(store, update.IncidentId, cancellationToken).ConfigureAwait(false);
             var channels = prepared.Channels.Where(c => update.Deliveries.Any(d => d.Channel.Equals(c.Name, StringComparison.OrdinalIgnoreCase))).ToList();
             return await DeliverAsync(store, prepared.Config, dir, update, channels, cancellationToken).ConfigureAwait(false);
         }
@@ -293,7 +292,7 @@ public sealed class NotificationService(IncidentOpsEngine engine, HttpClient htt
 
     private static async Task<Incident> LoadIncidentAsync(IIncidentStore store, string? id, CancellationToken cancellationToken)
     {
-        id ??= await store.GetActiveIdAsync(cancellationToken).ConfigureAwait(false)
+        id ??= await IncidentStateMachine.ActiveIdAsync(store, cancellationToken).ConfigureAwait(false)
             ?? throw new IncidentOpsException("NoActiveIncident", IncidentOpsErrorCategory.ObjectNotFound,
                 "No incident is active and none was named. Pass -Incident INC-yyyyMMdd-NNN, or declare one with New-Incident.");
         return await store.GetAsync(id, cancellationToken).ConfigureAwait(false) ?? throw FileIncidentStore.NotFound(id);

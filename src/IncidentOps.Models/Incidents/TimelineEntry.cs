@@ -11,6 +11,11 @@ public sealed class TimelineEntry
 {
     public DateTimeOffset Timestamp { get; init; } = DateTimeOffset.UtcNow;
     public string? IncidentId { get; set; }
+    /// <summary>
+    /// The entry's place in its incident's timeline (1, 2, 3, ...), assigned by the store when the entry is
+    /// appended. Readers order a timeline by Timestamp, then Sequence, so every reader sees one total order.
+    /// </summary>
+    public long Sequence { get; set; }
     /// <summary>user@host of whoever ran it.</summary>
     public string Actor { get; init; } = DefaultActor();
     /// <summary>Kind of entry: action, note, status, severity, update, evidence, declared, resolved.</summary>

@@ -364,7 +364,16 @@ public abstract class IncidentOpsCmdlet : PSCmdlet, IDisposable
         }
         catch (IncidentOpsException ex) when (!Token.IsCancellationRequested)
         {
-            WriteWarning($"The timeline entry for '{entry.Action} {entry.Target}' could not be written: {ex.Message}");
+            // Say what happened first: the change itself stands (or failed) whatever became of its record.
+            var happened = entry.Outcome switch
+            {
+                TimelineOutcome.Succeeded => "was done",
+                TimelineOutcome.Failed => "failed",
+                TimelineOutcome.WhatIf => "was previewed (-WhatIf)",
+                _ => "happened",
+            };
+            WriteWarning($"'{entry.Action} {entry.Target}' {happened}, but its timeline entry could not be written ({ex.ErrorId}): {ex.Message} " +
+                $"Once the store is fixed, record it by hand with Add-IncidentNote.");
             return null;
         }
     }

@@ -25,7 +25,11 @@ public abstract class IncidentRecordCmdlet : ConfiguredCmdlet
         if (!string.IsNullOrWhiteSpace(IdValue)) return _resolvedId = IdValue.Trim();
         var active = InvokeOrTerminate(ct => Engine.Incidents.GetActiveIdAsync(Config, ct));
         if (active is null)
-            ThrowInputError("NoActiveIncident", "No incident is active and no -Incident was given. Declare one with New-Incident, or name it with -Incident (Get-Incident lists them; Tab completes open incidents).", null, IncidentOpsErrorCategory.ObjectNotFound);
+        {
+            var hint = InvokeOrTerminate(ct => Engine.Incidents.NoActiveIncidentHintAsync(Config, ct));
+            ThrowInputError("NoActiveIncident", "No incident is active and no -Incident was given. Declare one with New-Incident, or name it with -Incident (Get-Incident lists them; Tab completes open incidents)." +
+                (hint is null ? "" : " " + hint), null, IncidentOpsErrorCategory.ObjectNotFound);
+        }
         return _resolvedId = active!;
     }
 }

@@ -8,7 +8,9 @@ namespace IncidentOps.Commands;
 /// Each changed field becomes a timeline entry. A severity change is recorded in the severity history (for
 /// the post-mortem's time in each severity) and recomputes the response and update deadlines. Moving to
 /// Identified records the acknowledgement, moving to Monitoring records the mitigation time. To resolve,
-/// use Close-Incident (it requires a resolution summary). -Activate makes the incident the active one.
+/// use Close-Incident, or -Status Resolved with -Resolution (a resolution summary is required either way);
+/// a resolved incident stops being the active one. -Status Investigating (or Identified, Monitoring) on a
+/// resolved incident reopens it. -Activate makes the incident the active one; a resolved incident cannot be.
 /// </remarks>
 /// <example>
 /// <code>Set-Incident -Status Identified -RootCause 'Connection pool exhausted by a slow query'</code>
