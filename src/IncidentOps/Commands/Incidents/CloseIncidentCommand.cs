@@ -9,7 +9,7 @@ namespace IncidentOps.Commands;
 /// "resolved" timeline entry. When the incident was the active one, no incident is active afterwards.
 /// An incident already resolved by Send-IncidentUpdate -Status Resolved, but without a resolution summary,
 /// gets its summary recorded (its resolution time stays unless -ResolvedAt is given); it is no longer the
-/// active incident, so name it with -Id. Follow with New-IncidentReport for the post-mortem.
+/// active incident, so name it with -Incident. Follow with New-IncidentReport for the post-mortem.
 /// </remarks>
 /// <example>
 /// <code>Get-Incident -Active | Close-Incident -Resolution 'Rolled back release v142; error rate back to normal'</code>
