@@ -26,6 +26,8 @@ public sealed class NotificationScenario : IDisposable
     public ProviderStub Discord { get; } = new(200, "{\"id\":\"1122334455\"}");
     public ProviderStub PagerDuty { get; } = new(202, "{\"status\":\"success\",\"message\":\"Event processed\",\"dedup_key\":\"from-pd\"}");
     public ProviderStub Statuspage { get; } = new(200, "{\"id\":\"sp-default\"}");
+    /// <summary>The Statuspage API behind <see cref="Statuspage"/> (what the public page would show).</summary>
+    public StatuspageFake StatuspageApi { get; } = new();
     public ProviderStub Webhook { get; } = new(200, "");
 
     public string Dir { get; } = Paths.TempDir("io-notify");
@@ -41,8 +43,14 @@ public sealed class NotificationScenario : IDisposable
         File.WriteAllText(Path.Combine(Dir, "hook.url"), $"{Webhook.BaseUrl}/hooks/{WebhookCanary}");
         File.WriteAllText(Path.Combine(Dir, "pd.key"), RoutingKeyCanary);
         File.WriteAllText(Path.Combine(Dir, "sp.key"), ApiKeyCanary);
+        Statuspage.Handler = StatuspageApi.Handle;
         File.WriteAllText(ConfigPath, $"""
             store: {"{"} path: '{StorePath}' {"}"}
+            environments:
+              production:
+                services:
+                  api: {"{"} platform: fly, app: api-app {"}"}
+                  web: {"{"} platform: fly, app: web-app {"}"}
             channels:
               incidents: {"{"} type: slack, url: file:slack.url {"}"}
               teams: {"{"} type: teams, url: file:teams.url {"}"}
