@@ -35,7 +35,7 @@ public sealed class NotificationScenario : IDisposable
     public string ConfigPath => Path.Combine(Dir, "incidentops.yml");
     public FileIncidentStore Store { get; }
 
-    public NotificationScenario(string extraChannelYaml = "")
+    public NotificationScenario(string extraChannelYaml = "", string statuspageComponents = "api: cmpapi111, web: cmpweb222")
     {
         File.WriteAllText(Path.Combine(Dir, "slack.url"), $"{Slack.BaseUrl}/services/T0001/B0001/{SlackCanary}");
         File.WriteAllText(Path.Combine(Dir, "teams.url"), $"{Teams.BaseUrl}/workflows/abc/triggers/manual/paths/invoke?sig={TeamsCanary}");
@@ -61,7 +61,7 @@ public sealed class NotificationScenario : IDisposable
                 pageId: pg7x9q2kzz
                 apiKey: file:sp.key
                 url: '{Statuspage.BaseUrl}'
-                components: {"{"} api: cmpapi111, web: cmpweb222 {"}"}
+                components: {"{"} {statuspageComponents} {"}"}
               audit: {"{"} type: webhook, url: file:hook.url {"}"}
             {extraChannelYaml}
             routing:
@@ -73,23 +73,24 @@ public sealed class NotificationScenario : IDisposable
         Store = new FileIncidentStore(StorePath);
     }
 
-    public async Task<Incident> CreateIncidentAsync(string severity = "P1", bool active = true, string title = "Checkout returns 502", string[]? services = null)
+    public async Task<Incident> CreateIncidentAsync(string severity = "P1", bool active = true, string title = "Checkout returns 502", string[]? services = null,
+        string impact = "All checkouts fail")
     {
         var incident = await Store.CreateAsync(id => new Incident
         {
-            Id = id, Title = title, Severity = severity, Services = services ?? ["api"], Impact = "All checkouts fail",
+            Id = id, Title = title, Severity = severity, Services = services ?? ["api"], Impact = impact,
             StartedAt = DateTimeOffset.UtcNow.AddMinutes(-12),
         }, CancellationToken.None);
         if (active) await Store.SetActiveIdAsync(incident.Id, CancellationToken.None);
         return incident;
     }
 
-    public (IncidentOpsEngine Engine, CollectingSink Sink, IncidentOpsConfig Config) NewEngine()
+    public (IncidentOpsEngine Engine, CollectingSink Sink, IncidentOpsConfig Config) NewEngine(bool loadConfig = true)
     {
         var sink = new CollectingSink();
         var engine = new IncidentOpsEngine(sink, NoSecretProvider.Instance);
         engine.Notifications.Options = new NotificationOptions { BackoffBase = TimeSpan.FromMilliseconds(20), RequestTimeout = TimeSpan.FromSeconds(10) };
-        return (engine, sink, engine.Config.LoadOrThrow(ConfigPath, Dir));
+        return (engine, sink, loadConfig ? engine.Config.LoadOrThrow(ConfigPath, Dir) : null!);
     }
 
     public async Task<IReadOnlyList<NotificationResult>> SendAsync(IncidentUpdateRequest request)
