@@ -315,8 +315,8 @@ public static class ConfigParser
     }
 
     /// <summary>
-    /// Statuspage components are keyed by a service: its name (`api`) when only one environment has it, or
-    /// `environment/service` (`production/api`), the form incidents record. Any other key would silently never
+    /// Statuspage components are keyed by a service: its name (`api`, in whichever environment) or
+    /// `environment/service` (`production/api`, the form incidents record). Any other key would silently never
     /// match, so it is an error.
     /// </summary>
     private static void CheckComponentKeys(Ctx ctx, List<EnvironmentConfig> environments, List<(string Where, string Key, YamlNode Node)> keys)
@@ -326,14 +326,8 @@ public static class ConfigParser
         foreach (var (where, key, node) in keys)
         {
             if (qualified.Contains(key, StringComparer.OrdinalIgnoreCase)) continue;
-            var byName = qualified.Where(q => q[(q.IndexOf('/') + 1)..].Equals(key, StringComparison.OrdinalIgnoreCase)).ToList();
-            if (byName.Count == 1) continue;
-            if (byName.Count > 1)
-            {
-                ctx.Error("ConfigAmbiguousComponent",
-                    $"{where}.components has '{key}', a service name that {byName.Count} environments use ({string.Join(", ", byName)}). Key it by environment/service, for example '{byName[0]}'.", node);
-                continue;
-            }
+            // A bare service name stands for that service in every environment that has it (the README's `api`).
+            if (qualified.Any(q => q[(q.IndexOf('/') + 1)..].Equals(key, StringComparison.OrdinalIgnoreCase))) continue;
             var names = qualified.Select(q => q[(q.IndexOf('/') + 1)..]).Distinct(StringComparer.OrdinalIgnoreCase).Concat(qualified).ToList();
             ctx.Error("ConfigUnknownComponent",
                 qualified.Count == 0
@@ -352,6 +346,7 @@ public static class ConfigParser
             if (value is not YamlMappingNode m) { ctx.Error("ConfigInvalidShape", $"{where} must be a mapping with a type.", value); continue; }
             ChannelType? type = null;
             ConfigValue? url = null, routingKey = null, pageId = null, apiKey = null;
+            YamlNode? urlNode = null;
             var components = new Dictionary<string, ConfigValue>(StringComparer.OrdinalIgnoreCase);
             var templates = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
             foreach (var (k, v) in ctx.Entries(m, ChannelKeys, where))
@@ -363,7 +358,7 @@ public static class ConfigParser
                         if (t is not null && ChannelTypes.TryGetValue(t, out var ct)) type = ct;
                         else ctx.Error("ConfigUnknownChannelType", $"{where}.type is '{t}'.{Suggest(t ?? "", ChannelTypes.Keys)} Expected slack, teams, discord, pagerduty, statuspage or webhook.", v);
                         break;
-                    case "url": url = ctx.Value(v, k, isSecret: true); break;
+                    case "url": urlNode = v; break;
                     case "routingKey": routingKey = ctx.Value(v, k, isSecret: true); break;
                     case "pageId": pageId = ctx.Value(v, k, isSecret: false); break;
                     case "apiKey": apiKey = ctx.Value(v, k, isSecret: true); break;
@@ -383,9 +378,9 @@ public static class ConfigParser
                         break;
                 }
             }
-            // For PagerDuty and Statuspage, url is the public API base, not a secret webhook: do not mask it.
-            if (type is ChannelType.PagerDuty or ChannelType.Statuspage && url is { Kind: not ConfigValueKind.Secret })
-                url = new ConfigValue(url.GetRawUnsafe(), false, url.Location);
+            // For PagerDuty and Statuspage, url is the public API base, not a secret webhook: it is not masked.
+            // (Read after the loop: a literal secret is registered for masking as soon as it is read.)
+            if (urlNode is not null) url = ctx.Value(urlNode, "url", isSecret: type is not (ChannelType.PagerDuty or ChannelType.Statuspage));
             if (type is null && !m.Children.Keys.OfType<YamlScalarNode>().Any(x => x.Value == "type"))
                 ctx.Error("ConfigMissingField", $"{where} needs a type (slack, teams, discord, pagerduty, statuspage or webhook).", m);
             switch (type)
