@@ -41,7 +41,17 @@ public sealed class ProviderStub : IDisposable
     /// <summary>Which requests consume scripted steps (default: all); the others go to the handler or the default.</summary>
     public Func<CapturedRequest, bool> ScriptApplies { get; set; } = _ => true;
 
+    /// <summary>Only requests with this HTTP method consume scripted steps (for scripts written without delegates).</summary>
+    public ProviderStub ScriptOnlyFor(string method)
+    {
+        ScriptApplies = r => r.Method == method;
+        return this;
+    }
+
     private void Enqueue(Func<Socket, CapturedRequest, Task> step) { lock (_script) _script.Add(step); }
+
+    /// <summary>One scripted answer; PowerShell cannot bind Then's params array of tuples, so scripts call this.</summary>
+    public ProviderStub ThenAnswer(int status, string body) => Then(status, body);
 
     public ProviderStub Then(int status, string body = "", params (string Name, string Value)[] headers)
     {

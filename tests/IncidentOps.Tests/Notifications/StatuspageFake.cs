@@ -16,6 +16,13 @@ public sealed class StatuspageFake
     /// <summary>How many incidents were created (POSTs that opened a public incident).</summary>
     public int Creates { get { lock (_incidents) return _next; } }
 
+    /// <summary>Answers the stub's requests that no scripted step takes.</summary>
+    public StatuspageFake Attach(ProviderStub stub)
+    {
+        stub.Handler = Handle;
+        return this;
+    }
+
     public IReadOnlyList<JsonObject> Incidents { get { lock (_incidents) return _incidents.Values.Select(i => (JsonObject)i.DeepClone()).ToList(); } }
 
     public (int Status, string Body)? Handle(CapturedRequest request)
