@@ -293,7 +293,9 @@ public sealed class NotificationService(IncidentOpsEngine engine, HttpClient htt
     private async Task<TimeSpan> DeliverChannelAsync(IIncidentStore store, IncidentOpsConfig config, string dir, IncidentUpdate update, ChannelDelivery delivery,
         ResolvedChannel channel, NotificationSender sender, bool force, Func<Action, Task> record, CancellationToken cancellationToken)
     {
-        await using var channelLock = await FileLock.AcquireAsync(ChannelLockPath(dir, channel.Name), LockTimeout, cancellationToken).ConfigureAwait(false);
+        // Another sender may hold the channel for a whole delivery (every attempt plus the waits between them).
+        var channelWait = LockTimeout + Options.RequestTimeout * (Options.MaxAttempts + 1) + Options.MaxTotalWait;
+        await using var channelLock = await FileLock.AcquireAsync(ChannelLockPath(dir, channel.Name), channelWait, cancellationToken).ConfigureAwait(false);
         var incident = await store.GetAsync(update.IncidentId, cancellationToken).ConfigureAwait(false) ?? throw FileIncidentStore.NotFound(update.IncidentId);
         var severity = Severity(config, incident);
 
