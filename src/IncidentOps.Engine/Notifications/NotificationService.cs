@@ -142,7 +142,8 @@ public sealed class NotificationService(IncidentOpsEngine engine, HttpClient htt
                     foreach (var d in update.Deliveries.Where(d => d.State is not (DeliveryState.Delivered or DeliveryState.Superseded)))
                     {
                         if (channels is { Length: > 0 } && !channels.Contains(d.Channel, StringComparer.OrdinalIgnoreCase)) continue;
-                        var later = entries.Where(e => IsLater(e, update) && e.Deliveries.Any(x => x.Channel.Equals(d.Channel, StringComparison.OrdinalIgnoreCase)))
+                        var later = entries.Where(e => IsLater(e, update) && e.Deliveries.Any(x => x.Channel.Equals(d.Channel, StringComparison.OrdinalIgnoreCase))
+                                && Supersedes(e, update, d.ChannelType))
                             .OrderBy(e => e.CreatedAt).FirstOrDefault();
                         if (later is null) continue;
                         Supersede(d, later);
@@ -181,6 +182,16 @@ public sealed class NotificationService(IncidentOpsEngine engine, HttpClient htt
         candidate.UpdateId != than.UpdateId &&
         (candidate.CreatedAt > than.CreatedAt || (candidate.CreatedAt == than.CreatedAt && string.CompareOrdinal(candidate.UpdateId, than.UpdateId) > 0));
 
+    /// <summary>
+    /// Whether a later update replaces an older undelivered one on a channel. Everywhere it does, except that a
+    /// PagerDuty acknowledge never replaces an undelivered trigger: without the trigger there is no alert to
+    /// acknowledge, and the page would be lost. (A resolve does replace it: the incident is over.)
+    /// </summary>
+    private static bool Supersedes(IncidentUpdate later, IncidentUpdate older, ChannelType type) =>
+        type != ChannelType.PagerDuty
+        || ProviderPayloads.PagerDutyAction(older) != "trigger"
+        || ProviderPayloads.PagerDutyAction(later) != "acknowledge";
+
     private static void Supersede(ChannelDelivery d, IncidentUpdate later)
     {
         d.State = DeliveryState.Superseded;
@@ -192,15 +203,16 @@ public sealed class NotificationService(IncidentOpsEngine engine, HttpClient htt
     {
         foreach (var older in (await ReadEntriesAsync(dir, cancellationToken).ConfigureAwait(false)).Where(e => e.Pending && IsLater(update, e)))
         {
-            if (!older.Deliveries.Any(d => d.State is not (DeliveryState.Delivered or DeliveryState.Superseded) && update.Deliveries.Any(x => x.Channel.Equals(d.Channel, StringComparison.OrdinalIgnoreCase))))
-                continue;
+            bool Replaces(ChannelDelivery d) => d.State is not (DeliveryState.Delivered or DeliveryState.Superseded)
+                && update.Deliveries.Any(x => x.Channel.Equals(d.Channel, StringComparison.OrdinalIgnoreCase))
+                && Supersedes(update, older, d.ChannelType);
+            if (!older.Deliveries.Any(Replaces)) continue;
             await using (await FileLock.AcquireAsync(LockPath(dir, older.UpdateId), LockTimeout, cancellationToken).ConfigureAwait(false))
             {
                 var fresh = await ReadEntryAsync(Path.Combine(dir, older.UpdateId + ".json"), cancellationToken).ConfigureAwait(false);
                 if (fresh is null) continue;
                 var changed = false;
-                foreach (var d in fresh.Deliveries.Where(d => d.State is not (DeliveryState.Delivered or DeliveryState.Superseded)
-                             && update.Deliveries.Any(x => x.Channel.Equals(d.Channel, StringComparison.OrdinalIgnoreCase))))
+                foreach (var d in fresh.Deliveries.Where(Replaces))
                 {
                     Supersede(d, update);
                     changed = true;

@@ -235,6 +235,24 @@ public class NotificationDeliveryTests
         Assert.Empty(await engine.Notifications.GetUpdatesAsync(config, inc.Id, true, CancellationToken.None));
     }
 
+    [Fact]
+    public async Task An_undelivered_PagerDuty_trigger_is_not_superseded_by_an_acknowledge_so_the_page_is_not_lost()
+    {
+        using var s = new NotificationScenario();
+        var inc = await s.CreateIncidentAsync("P1");
+        s.PagerDuty.Then(400, "{\"status\":\"invalid event\"}");
+        var trigger = Assert.Single(await s.SendAsync(new IncidentUpdateRequest { IncidentId = inc.Id, Message = "down", Channels = ["pager"] }));
+        Assert.False(trigger.Delivered);
+        var ack = Assert.Single(await s.SendAsync(new IncidentUpdateRequest { IncidentId = inc.Id, Status = IncidentStatus.Identified, Message = "found it", Channels = ["pager"] }));
+        Assert.True(ack.Delivered, ack.Error);
+
+        var (engine, _, config) = s.NewEngine();
+        var resent = Assert.Single(await engine.Notifications.SendPendingAsync(config, inc.Id, null, CancellationToken.None));
+        Assert.Equal(trigger.UpdateId, resent.UpdateId);
+        Assert.True(resent.Delivered, resent.Error);
+        Assert.Equal(["trigger", "acknowledge", "trigger"], s.PagerDuty.Requests.Select(q => Json(q)["event_action"]!.GetValue<string>()));
+    }
+
     [Theory]
     [InlineData("api", "production/api")]
     [InlineData("production/api", "api")]
