@@ -133,7 +133,13 @@ public sealed class NotificationService(IncidentOpsEngine engine, HttpClient htt
             var entries = await ReadEntriesAsync(dir, cancellationToken).ConfigureAwait(false);
             foreach (var pending in entries.Where(u => u.Pending).ToList())
             {
-                await using (await FileLock.AcquireAsync(LockPath(dir, pending.UpdateId), LockTimeout, cancellationToken).ConfigureAwait(false))
+                var entryLock = await TryLockAsync(LockPath(dir, pending.UpdateId), LockTimeout, cancellationToken).ConfigureAwait(false);
+                if (entryLock is null)
+                {
+                    engine.Sink.Warning($"{pending.IncidentId} {pending.UpdateId} is being sent by another process (its lock stayed busy for {LockTimeout.TotalSeconds:0} s); skipped this time.");
+                    continue;
+                }
+                await using (entryLock)
                 {
                     // Re-read under the lock: another process may have delivered it meanwhile.
                     var update = await ReadEntryAsync(Path.Combine(dir, pending.UpdateId + ".json"), cancellationToken).ConfigureAwait(false);
@@ -178,6 +184,12 @@ public sealed class NotificationService(IncidentOpsEngine engine, HttpClient htt
         return results;
     }
 
+    private static async Task<FileLock?> TryLockAsync(string path, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        try { return await FileLock.AcquireAsync(path, timeout, cancellationToken).ConfigureAwait(false); }
+        catch (IncidentOpsException ex) when (ex.ErrorId == "StoreLockTimeout") { return null; }
+    }
+
     private static bool IsLater(IncidentUpdate candidate, IncidentUpdate than) =>
         candidate.UpdateId != than.UpdateId &&
         (candidate.CreatedAt > than.CreatedAt || (candidate.CreatedAt == than.CreatedAt && string.CompareOrdinal(candidate.UpdateId, than.UpdateId) > 0));
@@ -207,7 +219,10 @@ public sealed class NotificationService(IncidentOpsEngine engine, HttpClient htt
                 && update.Deliveries.Any(x => x.Channel.Equals(d.Channel, StringComparison.OrdinalIgnoreCase))
                 && Supersedes(update, older, d.ChannelType);
             if (!older.Deliveries.Any(Replaces)) continue;
-            await using (await FileLock.AcquireAsync(LockPath(dir, older.UpdateId), LockTimeout, cancellationToken).ConfigureAwait(false))
+            // An older update whose lock is busy is being delivered right now by its own sender: not stale.
+            var olderLock = await TryLockAsync(LockPath(dir, older.UpdateId), TimeSpan.FromMilliseconds(200), cancellationToken).ConfigureAwait(false);
+            if (olderLock is null) continue;
+            await using (olderLock)
             {
                 var fresh = await ReadEntryAsync(Path.Combine(dir, older.UpdateId + ".json"), cancellationToken).ConfigureAwait(false);
                 if (fresh is null) continue;
