@@ -48,6 +48,10 @@ namespace IncidentOps.Commands;
 /// <code>Send-IncidentUpdate -Pending</code>
 /// <para>Re-sends every update some channel has not received yet.</para>
 /// </example>
+/// <example>
+/// <code>Get-IncidentUpdate -Pending | Where-Object { $_.Deliveries.State -contains 'Unknown' }; Send-IncidentUpdate -Pending -Channel incidents -Force</code>
+/// <para>Lists updates whose delivery was cut off (Unknown), then, after checking that #incidents does not show the update, re-sends it to Slack.</para>
+/// </example>
 [Cmdlet(VerbsCommunications.Send, "IncidentUpdate", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = SendSet)]
 [OutputType(typeof(NotificationResult))]
 public sealed class SendIncidentUpdateCommand : ConfiguredCmdlet
