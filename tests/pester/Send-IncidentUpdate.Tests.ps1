@@ -93,9 +93,9 @@ routing:
     It 'renders the results at <Width> columns' -TestCases @(@{ Width = 80 }, @{ Width = 120 }) {
         $result = Send-IncidentUpdate -Message "Still investigating at $Width" -Channel audit, pager
         $text = Get-RenderedView $result -Width $Width
-        foreach ($column in 'Channel', 'Type', 'Kind', 'Delivered', 'HTTP', 'Tries', 'Error / Provider id') { $text | Should -Match $column }
-        $text | Should -Match '(?m)^audit\s+Webhook\s+Update\s+True\s+200\s+1'
-        $text | Should -Match '(?m)^pager\s+PagerDuty\s+Update\s+True\s+202\s+1\s+stub-dedup'
+        foreach ($column in 'IncidentId', 'Channel', 'Kind', 'State', 'Code', 'Tries', 'Error / Provider id') { $text | Should -Match $column }
+        $text | Should -Match '(?m)^INC-\S+\s+audit\s+Update\s+Delivered\s+200\s+1'
+        $text | Should -Match '(?m)^INC-\S+\s+pager\s+Update\s+Delivered\s+202\s+1\s+stub-dedup'
         $text | Should -Not -Match '0123456789abcdef0123456789abcdef'
     }
 

@@ -73,6 +73,7 @@ public static class ConfigParser
         YamlMappingNode? routingNode = null;
         var store = new StoreConfig();
         var tools = new ToolPaths();
+        var componentKeys = new List<(string Where, string Key, YamlNode Node)>();
 
         foreach (var (key, value) in ctx.Entries(root, RootKeys, "the top level"))
         {
@@ -85,7 +86,7 @@ public static class ConfigParser
                     break;
                 case "severities": severities = ParseSeverities(ctx, value); break;
                 case "environments": environments = ParseEnvironments(ctx, value); break;
-                case "channels": channels = ParseChannels(ctx, value); break;
+                case "channels": channels = ParseChannels(ctx, value, componentKeys); break;
                 case "routing": routingNode = value as YamlMappingNode; if (routingNode is null) ctx.Error("ConfigInvalidShape", "routing must map severities to lists of channel names.", value); break;
                 case "store": store = ParseStore(ctx, value); break;
                 case "tools": tools = ParseTools(ctx, value); break;
@@ -105,6 +106,8 @@ public static class ConfigParser
                 routing[sev] = names;
             }
         }
+
+        CheckComponentKeys(ctx, environments, componentKeys);
 
         var config = new IncidentOpsConfig
         {
@@ -311,7 +314,29 @@ public static class ConfigParser
         return new PostgresTarget { ConnectionString = cs, FlyApp = fly, DigitalOceanCluster = doCluster };
     }
 
-    private static List<ChannelConfig> ParseChannels(Ctx ctx, YamlNode node)
+    /// <summary>
+    /// Statuspage components are keyed by a service: its name (`api`, in whichever environment) or
+    /// `environment/service` (`production/api`, the form incidents record). Any other key would silently never
+    /// match, so it is an error.
+    /// </summary>
+    private static void CheckComponentKeys(Ctx ctx, List<EnvironmentConfig> environments, List<(string Where, string Key, YamlNode Node)> keys)
+    {
+        if (keys.Count == 0) return;
+        var qualified = environments.SelectMany(e => e.Services.Select(s => $"{e.Name}/{s.Service}")).ToList();
+        foreach (var (where, key, node) in keys)
+        {
+            if (qualified.Contains(key, StringComparer.OrdinalIgnoreCase)) continue;
+            // A bare service name stands for that service in every environment that has it (the README's `api`).
+            if (qualified.Any(q => q[(q.IndexOf('/') + 1)..].Equals(key, StringComparison.OrdinalIgnoreCase))) continue;
+            var names = qualified.Select(q => q[(q.IndexOf('/') + 1)..]).Distinct(StringComparer.OrdinalIgnoreCase).Concat(qualified).ToList();
+            ctx.Error("ConfigUnknownComponent",
+                qualified.Count == 0
+                    ? $"{where}.components has '{key}', but no services are defined under environments. Key components by a service defined there (api or production/api)."
+                    : $"{where}.components has '{key}', which names no service.{Suggest(key, names)} Key components by service name or environment/service: {string.Join(", ", qualified)}.", node);
+        }
+    }
+
+    private static List<ChannelConfig> ParseChannels(Ctx ctx, YamlNode node, List<(string Where, string Key, YamlNode Node)> componentKeys)
     {
         var list = new List<ChannelConfig>();
         if (node is not YamlMappingNode map) { ctx.Error("ConfigInvalidShape", "channels must map channel names to their settings.", node); return list; }
@@ -321,6 +346,7 @@ public static class ConfigParser
             if (value is not YamlMappingNode m) { ctx.Error("ConfigInvalidShape", $"{where} must be a mapping with a type.", value); continue; }
             ChannelType? type = null;
             ConfigValue? url = null, routingKey = null, pageId = null, apiKey = null;
+            YamlNode? urlNode = null;
             var components = new Dictionary<string, ConfigValue>(StringComparer.OrdinalIgnoreCase);
             var templates = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
             foreach (var (k, v) in ctx.Entries(m, ChannelKeys, where))
@@ -332,12 +358,18 @@ public static class ConfigParser
                         if (t is not null && ChannelTypes.TryGetValue(t, out var ct)) type = ct;
                         else ctx.Error("ConfigUnknownChannelType", $"{where}.type is '{t}'.{Suggest(t ?? "", ChannelTypes.Keys)} Expected slack, teams, discord, pagerduty, statuspage or webhook.", v);
                         break;
-                    case "url": url = ctx.Value(v, k, isSecret: true); break;
+                    case "url": urlNode = v; break;
                     case "routingKey": routingKey = ctx.Value(v, k, isSecret: true); break;
                     case "pageId": pageId = ctx.Value(v, k, isSecret: false); break;
                     case "apiKey": apiKey = ctx.Value(v, k, isSecret: true); break;
                     case "components":
-                        if (v is YamlMappingNode cm) foreach (var (ck, cv) in ctx.Entries(cm, null, where + ".components")) { var val = ctx.Value(cv, ck, false); if (val is not null) components[ck] = val; }
+                        if (v is YamlMappingNode cm)
+                            foreach (var (ck, cv) in ctx.Entries(cm, null, where + ".components"))
+                            {
+                                var val = ctx.Value(cv, ck, false);
+                                if (val is not null) components[ck] = val;
+                                componentKeys.Add((where, ck, KeyNode(cm, ck)));
+                            }
                         else ctx.Error("ConfigInvalidShape", $"{where}.components must map service names to Statuspage component ids.", v);
                         break;
                     case "templates":
@@ -346,6 +378,9 @@ public static class ConfigParser
                         break;
                 }
             }
+            // For PagerDuty and Statuspage, url is the public API base, not a secret webhook: it is not masked.
+            // (Read after the loop: a literal secret is registered for masking as soon as it is read.)
+            if (urlNode is not null) url = ctx.Value(urlNode, "url", isSecret: type is not (ChannelType.PagerDuty or ChannelType.Statuspage));
             if (type is null && !m.Children.Keys.OfType<YamlScalarNode>().Any(x => x.Value == "type"))
                 ctx.Error("ConfigMissingField", $"{where} needs a type (slack, teams, discord, pagerduty, statuspage or webhook).", m);
             switch (type)

@@ -20,8 +20,11 @@ public sealed class NotificationOptions
     public TimeSpan BackoffBase { get; init; } = TimeSpan.FromSeconds(1);
 }
 
-/// <summary>The outcome of one delivery (all attempts).</summary>
-public sealed record DeliveryOutcome(bool Delivered, bool Permanent, int? StatusCode, int Attempts, TimeSpan Waited, string? ResponseBody, string? Error);
+/// <summary>
+/// The outcome of one delivery (all attempts). MaybeDelivered: the last attempt got no answer (a timeout or a
+/// connection lost after the request left), so the provider may have received it.
+/// </summary>
+public sealed record DeliveryOutcome(bool Delivered, bool Permanent, int? StatusCode, int Attempts, TimeSpan Waited, string? ResponseBody, string? Error, bool MaybeDelivered = false);
 
 /// <summary>
 /// Sends provider requests over HTTP with a timeout per request and the providers' retry rules: wait and
@@ -41,10 +44,14 @@ public sealed class NotificationSender(HttpClient http, IOperationSink sink, Not
 
     public NotificationOptions Options => options;
 
-    public async Task<DeliveryOutcome> SendAsync(string channel, ChannelType type, ProviderRequest request, CancellationToken cancellationToken)
+    /// <param name="onAttempt">Called with (attempt, true) before each request leaves, so the caller can record the
+    /// attempt first, and with (attempt, false) once the provider definitely refused it.</param>
+    public async Task<DeliveryOutcome> SendAsync(string channel, ChannelType type, ProviderRequest request, CancellationToken cancellationToken,
+        Func<int, bool, Task>? onAttempt = null)
     {
         var waited = TimeSpan.Zero;
         int? lastStatus = null;
+        var lastMaybe = false;
         string? lastBody = null;
         for (var attempt = 1; ; attempt++)
         {
@@ -55,22 +62,23 @@ public sealed class NotificationSender(HttpClient http, IOperationSink sink, Not
             timeout.CancelAfter(options.RequestTimeout);
             try
             {
-                using var message = new HttpRequestMessage(request.Method, request.Url)
-                {
-                    Content = new StringContent(request.Body, Encoding.UTF8, "application/json"),
-                };
+                using var message = new HttpRequestMessage(request.Method, request.Url);
+                if (request.Method != HttpMethod.Get) message.Content = new StringContent(request.Body, Encoding.UTF8, "application/json");
                 foreach (var (k, v) in request.Headers) message.Headers.TryAddWithoutValidation(k, v);
                 // A fresh connection per request: HttpClient silently re-sends a request whose pooled connection
                 // was reset, which would post a non-idempotent update twice and hide the attempt from our count.
                 message.Headers.ConnectionClose = true;
                 sink.Verbose($"{channel}: {request.Method} {request.Url} (attempt {attempt})");
+                if (onAttempt is not null) await onAttempt(attempt, true).ConfigureAwait(false);
                 using var response = await http.SendAsync(message, HttpCompletionOption.ResponseContentRead, timeout.Token).ConfigureAwait(false);
                 var body = await response.Content.ReadAsStringAsync(timeout.Token).ConfigureAwait(false);
                 var code = (int)response.StatusCode;
                 lastStatus = code;
+                lastMaybe = false;
                 lastBody = body;
                 if (IsSuccess(type, response.StatusCode, body))
                     return new DeliveryOutcome(true, false, code, attempt, waited, body, null);
+                if (onAttempt is not null) await onAttempt(attempt, false).ConfigureAwait(false);
                 if (code >= 200 && code < 300)
                     return new DeliveryOutcome(false, true, code, attempt, waited, body, $"{type} answered {code} with an error: {Short(body)}");
                 if (request.RateLimitCodes.Contains(code))
@@ -99,15 +107,21 @@ public sealed class NotificationSender(HttpClient http, IOperationSink sink, Not
             {
                 var what = ex is OperationCanceledException ? $"no answer within {options.RequestTimeout.TotalSeconds:0}s" : $"network error ({ex.Message})";
                 lastStatus = null;
+                // Only a connection that was never made proves the provider did not get the request.
+                var maybe = !(ex is HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError or HttpRequestError.SecureConnectionError });
+                lastMaybe = maybe;
+                if (!maybe && onAttempt is not null) await onAttempt(attempt, false).ConfigureAwait(false);
                 if (!request.RetryServerErrors)
                     return new DeliveryOutcome(false, false, null, attempt, waited, null,
-                        $"{type}: {what}. Not retried automatically because the provider could have received it; it stays pending: re-send with -Pending.");
+                        maybe
+                            ? $"{type}: {what}. The provider may have received it, so it was not retried automatically; see Get-Help Send-IncidentUpdate about -Pending."
+                            : $"{type}: {what}. It stays pending: re-send with -Pending.", maybe);
                 wait = Backoff(attempt);
                 why = what;
             }
             if (attempt >= options.MaxAttempts || waited + wait!.Value > options.MaxTotalWait)
                 return new DeliveryOutcome(false, false, lastStatus, attempt, waited, lastBody,
-                    $"{type}: gave up after {attempt} attempt(s) ({why}); it stays pending: re-send with Send-IncidentUpdate -Pending.");
+                    $"{type}: gave up after {attempt} attempt(s) ({why}); it stays pending: re-send with Send-IncidentUpdate -Pending.", lastMaybe);
             sink.Verbose($"{channel}: {why}; waiting {wait.Value.TotalSeconds:0.###}s before attempt {attempt + 1}.");
             waited += wait.Value;
             await Task.Delay(wait.Value, cancellationToken).ConfigureAwait(false);

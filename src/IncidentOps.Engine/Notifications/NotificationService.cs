@@ -83,7 +83,11 @@ public sealed class NotificationService(IncidentOpsEngine engine, HttpClient htt
 
     // ------------------------------------------------------------------ send
 
-    /// <summary>Writes the update to the outbox, records the incident's new status and cadence, then delivers to each channel.</summary>
+    /// <summary>
+    /// Writes the update to the outbox, records the incident's new status, marks older undelivered updates on the
+    /// same channels Superseded, then delivers to each channel. The incident's cadence (LastUpdateAt,
+    /// NextUpdateDue) moves forward only once every channel has the update.
+    /// </summary>
     public async Task<IReadOnlyList<NotificationResult>> SendAsync(PreparedUpdate prepared, IReadOnlyCollection<string>? onlyChannels, CancellationToken cancellationToken)
     {
         var store = engine.OpenStore(prepared.Config);
@@ -99,17 +103,25 @@ public sealed class NotificationService(IncidentOpsEngine engine, HttpClient htt
             await store.UpdateAsync(update.IncidentId, i =>
             {
                 IncidentStateMachine.Move(i, update.Status, update.CreatedAt);
-                i.LastUpdateAt = update.CreatedAt;
-                i.NextUpdateDue = update.NextUpdateDue;
             }, cancellationToken).ConfigureAwait(false);
             if (update.Status == IncidentStatus.Resolved) await IncidentStateMachine.ReleaseActiveAsync(store, update.IncidentId, cancellationToken).ConfigureAwait(false);
+            await SupersedeOlderAsync(dir, update, cancellationToken).ConfigureAwait(false);
             var channels = prepared.Channels.Where(c => update.Deliveries.Any(d => d.Channel.Equals(c.Name, StringComparison.OrdinalIgnoreCase))).ToList();
-            return await DeliverAsync(store, prepared.Config, dir, update, channels, cancellationToken).ConfigureAwait(false);
+            return await DeliverAsync(store, prepared.Config, dir, update, channels, force: false, cancellationToken).ConfigureAwait(false);
         }
     }
 
-    /// <summary>Re-sends every update of the incident (or of every incident) that some channel has not received.</summary>
-    public async Task<IReadOnlyList<NotificationResult>> SendPendingAsync(IncidentOpsConfig config, string? incidentId, string[]? channels, CancellationToken cancellationToken)
+    /// <summary>
+    /// Re-sends every update of the incident (or of every incident) that some channel has not received. An update
+    /// that a later update of the same incident supersedes on a channel is marked Superseded there, never sent
+    /// late. A delivery whose last attempt may have arrived (Unknown) is re-sent only where that cannot post twice:
+    /// PagerDuty (dedup_key), webhooks (Idempotency-Key) and Statuspage (checked first by its IncidentOps id);
+    /// Slack, Teams and Discord only with <paramref name="force"/>.
+    /// </summary>
+    public async Task<IReadOnlyList<NotificationResult>> SendPendingAsync(IncidentOpsConfig config, string? incidentId, string[]? channels, CancellationToken cancellationToken) =>
+        await SendPendingAsync(config, incidentId, channels, force: false, cancellationToken).ConfigureAwait(false);
+
+    public async Task<IReadOnlyList<NotificationResult>> SendPendingAsync(IncidentOpsConfig config, string? incidentId, string[]? channels, bool force, CancellationToken cancellationToken)
     {
         var store = engine.OpenStore(config);
         var ids = incidentId is not null ? [incidentId] : (await store.ListAsync(cancellationToken).ConfigureAwait(false)).Select(i => i.Id).ToList();
@@ -117,15 +129,42 @@ public sealed class NotificationService(IncidentOpsEngine engine, HttpClient htt
         foreach (var id in ids)
         {
             var dir = OutboxDirectory(store, id);
-            foreach (var pending in (await ReadEntriesAsync(dir, cancellationToken).ConfigureAwait(false)).Where(u => u.Pending))
+            var entries = await ReadEntriesAsync(dir, cancellationToken).ConfigureAwait(false);
+            foreach (var pending in entries.Where(u => u.Pending).ToList())
             {
-                await using (await FileLock.AcquireAsync(LockPath(dir, pending.UpdateId), LockTimeout, cancellationToken).ConfigureAwait(false))
+                var entryLock = await TryLockAsync(LockPath(dir, pending.UpdateId), LockTimeout, cancellationToken).ConfigureAwait(false);
+                if (entryLock is null)
+                {
+                    engine.Sink.Warning($"{pending.IncidentId} {pending.UpdateId} is being sent by another process (its lock stayed busy for {LockTimeout.TotalSeconds:0} s); skipped this time.");
+                    continue;
+                }
+                await using (entryLock)
                 {
                     // Re-read under the lock: another process may have delivered it meanwhile.
                     var update = await ReadEntryAsync(Path.Combine(dir, pending.UpdateId + ".json"), cancellationToken).ConfigureAwait(false);
                     if (update is null || !update.Pending) continue;
+                    var superseded = new List<ChannelDelivery>();
+                    foreach (var d in update.Deliveries.Where(d => d.State is not (DeliveryState.Delivered or DeliveryState.Superseded)))
+                    {
+                        if (channels is { Length: > 0 } && !channels.Contains(d.Channel, StringComparer.OrdinalIgnoreCase)) continue;
+                        var later = entries.Where(e => IsLater(e, update) && e.Deliveries.Any(x => x.Channel.Equals(d.Channel, StringComparison.OrdinalIgnoreCase))
+                                && Supersedes(e, update, d.ChannelType))
+                            .OrderBy(e => e.CreatedAt).FirstOrDefault();
+                        if (later is null) continue;
+                        Supersede(d, later);
+                        superseded.Add(d);
+                    }
+                    if (superseded.Count > 0)
+                    {
+                        await WriteEntryAsync(dir, update, CancellationToken.None).ConfigureAwait(false);
+                        foreach (var d in superseded)
+                        {
+                            engine.Sink.Verbose($"{update.IncidentId} {update.UpdateId} to '{d.Channel}': {d.Error}");
+                            results.Add(ToResult(update, d, TimeSpan.Zero));
+                        }
+                    }
                     var resolved = new List<ResolvedChannel>();
-                    foreach (var d in update.Deliveries.Where(d => d.State != DeliveryState.Delivered))
+                    foreach (var d in update.Deliveries.Where(d => d.State is not (DeliveryState.Delivered or DeliveryState.Superseded)))
                     {
                         if (channels is { Length: > 0 } && !channels.Contains(d.Channel, StringComparer.OrdinalIgnoreCase)) continue;
                         var c = config.Channels.FirstOrDefault(x => x.Name.Equals(d.Channel, StringComparison.OrdinalIgnoreCase));
@@ -136,55 +175,103 @@ public sealed class NotificationService(IncidentOpsEngine engine, HttpClient htt
                         }
                         resolved.Add(await ResolveChannelAsync(c, cancellationToken).ConfigureAwait(false));
                     }
-                    if (resolved.Count > 0) results.AddRange(await DeliverAsync(store, config, dir, update, resolved, cancellationToken).ConfigureAwait(false));
+                    if (resolved.Count > 0) results.AddRange(await DeliverAsync(store, config, dir, update, resolved, force, cancellationToken).ConfigureAwait(false));
+                    else if (superseded.Count > 0) await RecordCadenceAsync(store, update).ConfigureAwait(false);
                 }
             }
         }
         return results;
     }
 
+    private static async Task<FileLock?> TryLockAsync(string path, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        try { return await FileLock.AcquireAsync(path, timeout, cancellationToken).ConfigureAwait(false); }
+        catch (IncidentOpsException ex) when (ex.ErrorId == "StoreLockTimeout") { return null; }
+    }
+
+    private static bool IsLater(IncidentUpdate candidate, IncidentUpdate than) =>
+        candidate.UpdateId != than.UpdateId &&
+        (candidate.CreatedAt > than.CreatedAt || (candidate.CreatedAt == than.CreatedAt && string.CompareOrdinal(candidate.UpdateId, than.UpdateId) > 0));
+
+    /// <summary>
+    /// Whether a later update replaces an older undelivered one on a channel. Everywhere it does, except that a
+    /// PagerDuty acknowledge never replaces an undelivered trigger: without the trigger there is no alert to
+    /// acknowledge, and the page would be lost. (A resolve does replace it: the incident is over.)
+    /// </summary>
+    private static bool Supersedes(IncidentUpdate later, IncidentUpdate older, ChannelType type) =>
+        type != ChannelType.PagerDuty
+        || ProviderPayloads.PagerDutyAction(older) != "trigger"
+        || ProviderPayloads.PagerDutyAction(later) != "acknowledge";
+
+    private static void Supersede(ChannelDelivery d, IncidentUpdate later)
+    {
+        d.State = DeliveryState.Superseded;
+        d.Error = $"Superseded by the later update {later.UpdateId} ({later.Kind}, {later.Status}); not sent late.";
+    }
+
+    /// <summary>A new update supersedes the older undelivered updates of the incident on the same channels.</summary>
+    private async Task SupersedeOlderAsync(string dir, IncidentUpdate update, CancellationToken cancellationToken)
+    {
+        foreach (var older in (await ReadEntriesAsync(dir, cancellationToken).ConfigureAwait(false)).Where(e => e.Pending && IsLater(update, e)))
+        {
+            bool Replaces(ChannelDelivery d) => d.State is not (DeliveryState.Delivered or DeliveryState.Superseded)
+                && update.Deliveries.Any(x => x.Channel.Equals(d.Channel, StringComparison.OrdinalIgnoreCase))
+                && Supersedes(update, older, d.ChannelType);
+            if (!older.Deliveries.Any(Replaces)) continue;
+            // An older update whose lock is busy is being delivered right now by its own sender: not stale.
+            var olderLock = await TryLockAsync(LockPath(dir, older.UpdateId), TimeSpan.FromMilliseconds(200), cancellationToken).ConfigureAwait(false);
+            if (olderLock is null) continue;
+            await using (olderLock)
+            {
+                var fresh = await ReadEntryAsync(Path.Combine(dir, older.UpdateId + ".json"), cancellationToken).ConfigureAwait(false);
+                if (fresh is null) continue;
+                var changed = false;
+                foreach (var d in fresh.Deliveries.Where(Replaces))
+                {
+                    Supersede(d, update);
+                    changed = true;
+                    engine.Sink.Verbose($"{fresh.IncidentId} {fresh.UpdateId} to '{d.Channel}': {d.Error}");
+                }
+                if (changed) await WriteEntryAsync(dir, fresh, CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+    }
+
     private async Task<IReadOnlyList<NotificationResult>> DeliverAsync(IIncidentStore store, IncidentOpsConfig config, string dir, IncidentUpdate update,
-        IReadOnlyList<ResolvedChannel> channels, CancellationToken cancellationToken)
+        IReadOnlyList<ResolvedChannel> channels, bool force, CancellationToken cancellationToken)
     {
         var gate = new SemaphoreSlim(1, 1);
         var sender = Sender;
         var total = channels.Count;
         var done = 0;
         engine.Sink.Progress(new OperationProgress(8, $"Sending {update.Kind} update for {update.IncidentId}", $"0 of {total} channels", 0));
+
+        // Every change to the entry is written at once (under the gate), so an interruption at any point leaves
+        // the outbox telling the truth: Unknown while a request is out, never "Pending, Attempts 0".
+        async Task RecordAsync(Action change)
+        {
+            await gate.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+            try { change(); await WriteEntryAsync(dir, update, CancellationToken.None).ConfigureAwait(false); }
+            finally { gate.Release(); }
+        }
+
         var tasks = channels.Select(async channel =>
         {
             var delivery = update.Deliveries.First(d => d.Channel.Equals(channel.Name, StringComparison.OrdinalIgnoreCase));
-            NotificationResult result;
-            if (delivery.State == DeliveryState.Delivered)
-                result = ToResult(update, delivery, TimeSpan.Zero);
-            else
-            {
-                var outcome = await DeliverOneAsync(store, config, update, channel, sender, cancellationToken).ConfigureAwait(false);
-                await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-                try
-                {
-                    delivery.Attempts += outcome.Outcome.Attempts;
-                    delivery.StatusCode = outcome.Outcome.StatusCode;
-                    delivery.ProviderId = outcome.ProviderId ?? delivery.ProviderId;
-                    delivery.Error = outcome.Outcome.Delivered ? null : SecretRedactor.Redact(outcome.Outcome.Error);
-                    delivery.State = outcome.Outcome.Delivered ? DeliveryState.Delivered : outcome.Outcome.Permanent ? DeliveryState.Failed : DeliveryState.Pending;
-                    if (outcome.Outcome.Delivered) delivery.DeliveredAt = DateTimeOffset.UtcNow;
-                    // Record each outcome as soon as it is known, so an interruption never re-sends a delivered channel.
-                    await WriteEntryAsync(dir, update, CancellationToken.None).ConfigureAwait(false);
-                    done++;
-                    engine.Sink.Progress(new OperationProgress(8, $"Sending {update.Kind} update for {update.IncidentId}", $"{done} of {total} channels", done * 100 / total));
-                }
-                finally { gate.Release(); }
-                result = ToResult(update, delivery, outcome.Outcome.Waited);
-                if (!result.Delivered) engine.Sink.Warning($"{update.IncidentId} {update.Kind} update to '{channel.Name}' not delivered: {result.Error}");
-            }
+            if (delivery.State is DeliveryState.Delivered or DeliveryState.Superseded) return ToResult(update, delivery, TimeSpan.Zero);
+            var waited = await DeliverChannelAsync(store, config, dir, update, delivery, channel, sender, force, RecordAsync, cancellationToken).ConfigureAwait(false);
+            Interlocked.Increment(ref done);
+            engine.Sink.Progress(new OperationProgress(8, $"Sending {update.Kind} update for {update.IncidentId}", $"{done} of {total} channels", done * 100 / total));
+            var result = ToResult(update, delivery, waited);
+            if (!result.Delivered) engine.Sink.Warning($"{update.IncidentId} {update.Kind} update to '{channel.Name}' not delivered ({delivery.State}): {result.Error}");
             return result;
         }).ToList();
         var results = await Task.WhenAll(tasks).ConfigureAwait(false);
         engine.Sink.Progress(new OperationProgress(8, $"Sending {update.Kind} update for {update.IncidentId}", "done", 100, Completed: true));
+        await RecordCadenceAsync(store, update).ConfigureAwait(false);
         var summary = string.Join("; ", results.Select(r => r.Delivered
             ? $"{r.Channel}: delivered ({r.StatusCode}, {r.Attempts} attempt(s){(r.ProviderId is null ? "" : ", id " + r.ProviderId)})"
-            : $"{r.Channel}: NOT delivered ({r.Error})"));
+            : $"{r.Channel}: NOT delivered, {r.State} ({r.Error})"));
         await store.AppendTimelineAsync(update.IncidentId, new TimelineEntry
         {
             IncidentId = update.IncidentId,
@@ -199,37 +286,183 @@ public sealed class NotificationService(IncidentOpsEngine engine, HttpClient htt
         return results;
     }
 
-    private async Task<(DeliveryOutcome Outcome, string? ProviderId)> DeliverOneAsync(IIncidentStore store, IncidentOpsConfig config, IncidentUpdate update,
-        ResolvedChannel channel, NotificationSender sender, CancellationToken cancellationToken)
+    /// <summary>
+    /// The update cadence follows what the audience actually received: once every channel has the update (or a
+    /// later one), LastUpdateAt and NextUpdateDue move to it; while any channel lacks it, the update is due now, so
+    /// Get-IncidentUpdateDue keeps reminding (for incidents that have a cadence at all).
+    /// </summary>
+    private static Task RecordCadenceAsync(IIncidentStore store, IncidentUpdate update) =>
+        store.UpdateAsync(update.IncidentId, i =>
+        {
+            if (!update.Pending)
+            {
+                if (i.LastUpdateAt is null || i.LastUpdateAt <= update.CreatedAt)
+                {
+                    i.LastUpdateAt = update.CreatedAt;
+                    i.NextUpdateDue = i.Status == IncidentStatus.Resolved ? null : update.NextUpdateDue;
+                }
+            }
+            else if (i.Status != IncidentStatus.Resolved && (i.NextUpdateDue ?? update.NextUpdateDue) is { } due && due > update.CreatedAt)
+                i.NextUpdateDue = update.CreatedAt;
+        }, CancellationToken.None);
+
+    /// <summary>Channels where sending a request twice cannot post twice.</summary>
+    public static bool IsIdempotent(ChannelType type) => type is ChannelType.PagerDuty or ChannelType.Webhook or ChannelType.Statuspage;
+
+    private static string ChannelLockPath(string dir, string channel) =>
+        Path.Combine(dir, "channel-" + string.Concat(channel.Select(ch => char.IsLetterOrDigit(ch) || ch is '-' or '_' ? ch : '_')) + ".lock");
+
+    /// <summary>
+    /// Delivers one update to one channel under the incident+channel lock (cross-process), so concurrent senders
+    /// of one incident reach a provider one at a time and see each other's Statuspage incident id.
+    /// </summary>
+    private async Task<TimeSpan> DeliverChannelAsync(IIncidentStore store, IncidentOpsConfig config, string dir, IncidentUpdate update, ChannelDelivery delivery,
+        ResolvedChannel channel, NotificationSender sender, bool force, Func<Action, Task> record, CancellationToken cancellationToken)
     {
+        // Another sender may hold the channel for a whole delivery (every attempt plus the waits between them).
+        var channelWait = LockTimeout + Options.RequestTimeout * (Options.MaxAttempts + 1) + Options.MaxTotalWait;
+        await using var channelLock = await FileLock.AcquireAsync(ChannelLockPath(dir, channel.Name), channelWait, cancellationToken).ConfigureAwait(false);
         var incident = await store.GetAsync(update.IncidentId, cancellationToken).ConfigureAwait(false) ?? throw FileIncidentStore.NotFound(update.IncidentId);
-        ProviderRequest request;
-        try { request = await BuildAsync(config, channel, incident, update, Severity(config, incident), cancellationToken).ConfigureAwait(false); }
-        catch (IncidentOpsException ex) { return (new DeliveryOutcome(false, true, null, 0, TimeSpan.Zero, null, ex.Message), null); }
-        var outcome = await sender.SendAsync(channel.Name, channel.Type, request, cancellationToken).ConfigureAwait(false);
-        if (!outcome.Delivered) return (outcome, null);
-        string? providerId = channel.Type switch
+        var severity = Severity(config, incident);
+
+        if (delivery.State == DeliveryState.Unknown && !IsIdempotent(channel.Type) && !force)
         {
-            ChannelType.PagerDuty => JsonString(outcome.ResponseBody, "dedup_key") ?? ProviderPayloads.DedupKey(incident),
-            ChannelType.Statuspage or ChannelType.Discord => JsonString(outcome.ResponseBody, "id"),
-            _ => null,
-        };
-        if (channel.Type == ChannelType.Statuspage && request.Method == HttpMethod.Post && providerId is not null)
-        {
-            // Kept at once, so the next update (or a re-send) PATCHes this Statuspage incident instead of opening another.
-            var key = ProviderPayloads.StatuspageExternalIdKey(channel.Name);
-            await store.UpdateAsync(incident.Id, i => i.ExternalIds[key] = providerId, CancellationToken.None).ConfigureAwait(false);
+            await record(() => delivery.Error =
+                $"The last attempt{(delivery.LastAttemptAt is { } at ? $" ({NotificationTemplates.FormatTime(at)})" : "")} may have reached {channel.Type}: it was interrupted or got no answer, " +
+                $"and {channel.Type} offers no way to check or to drop a repeat, so it was not re-sent. Look in the channel '{channel.Name}'; if the update is missing, " +
+                "re-send it with Send-IncidentUpdate -Pending -Force.").ConfigureAwait(false);
+            return TimeSpan.Zero;
         }
-        if (channel.Type == ChannelType.Statuspage && providerId is null)
-            providerId = incident.ExternalIds.GetValueOrDefault(ProviderPayloads.StatuspageExternalIdKey(channel.Name));
-        return (outcome, providerId);
+
+        if (channel.Type == ChannelType.Statuspage)
+        {
+            // Idempotency for Statuspage: find the public incident this IncidentOps incident already has (a
+            // concurrent or interrupted create), and whether it already carries this very update.
+            var key = ProviderPayloads.StatuspageExternalIdKey(channel.Name);
+            var known = incident.ExternalIds.GetValueOrDefault(key);
+            if (known is null || delivery.State == DeliveryState.Unknown)
+            {
+                var found = await FindStatuspageIncidentAsync(sender, channel, incident, known, cancellationToken).ConfigureAwait(false);
+                if (found.Error is not null)
+                {
+                    await record(() => { delivery.State = DeliveryState.Pending; delivery.Error = found.Error; }).ConfigureAwait(false);
+                    return TimeSpan.Zero;
+                }
+                if (found.Id is not null && found.Id != known)
+                {
+                    incident = await store.UpdateAsync(incident.Id, i => i.ExternalIds[key] = found.Id, CancellationToken.None).ConfigureAwait(false);
+                    engine.Sink.Verbose($"{channel.Name}: Statuspage incident {found.Id} already exists for {incident.Id}; updating it instead of opening another.");
+                }
+                if (found.Id is not null && found.LastUpdateId == update.UpdateId)
+                {
+                    await record(() =>
+                    {
+                        delivery.State = DeliveryState.Delivered; delivery.ProviderId = found.Id; delivery.Error = null;
+                        delivery.DeliveredAt ??= DateTimeOffset.UtcNow;
+                    }).ConfigureAwait(false);
+                    engine.Sink.Verbose($"{channel.Name}: Statuspage incident {found.Id} already carries {update.UpdateId}; not sent again.");
+                    return TimeSpan.Zero;
+                }
+            }
+        }
+
+        ProviderRequest request;
+        try { request = await BuildAsync(config, channel, incident, update, severity, cancellationToken).ConfigureAwait(false); }
+        catch (IncidentOpsException ex)
+        {
+            await record(() => { delivery.State = DeliveryState.Failed; delivery.Error = SecretRedactor.Redact(ex.Message); }).ConfigureAwait(false);
+            return TimeSpan.Zero;
+        }
+        var before = delivery.Attempts;
+        var outcome = await sender.SendAsync(channel.Name, channel.Type, request, cancellationToken,
+            (attempt, inFlight) => record(() =>
+            {
+                delivery.Attempts = before + attempt;
+                delivery.State = inFlight ? DeliveryState.Unknown : DeliveryState.Pending;
+                if (inFlight) delivery.LastAttemptAt = DateTimeOffset.UtcNow;
+            })).ConfigureAwait(false);
+
+        string? providerId = null;
+        if (outcome.Delivered)
+        {
+            providerId = channel.Type switch
+            {
+                ChannelType.PagerDuty => JsonString(outcome.ResponseBody, "dedup_key") ?? ProviderPayloads.DedupKey(incident),
+                ChannelType.Statuspage or ChannelType.Discord => JsonString(outcome.ResponseBody, "id"),
+                _ => null,
+            };
+            if (channel.Type == ChannelType.Statuspage && request.Method == HttpMethod.Post && providerId is not null)
+            {
+                // Kept at once, so the next update (or a re-send) PATCHes this Statuspage incident instead of opening another.
+                var key = ProviderPayloads.StatuspageExternalIdKey(channel.Name);
+                await store.UpdateAsync(incident.Id, i => i.ExternalIds[key] = providerId, CancellationToken.None).ConfigureAwait(false);
+            }
+            if (channel.Type == ChannelType.Statuspage && providerId is null)
+                providerId = incident.ExternalIds.GetValueOrDefault(ProviderPayloads.StatuspageExternalIdKey(channel.Name));
+        }
+        var error = outcome.Error;
+        if (!outcome.Delivered && outcome.MaybeDelivered && !IsIdempotent(channel.Type))
+            error += $" {channel.Type} offers no way to check or to drop a repeat, so Send-IncidentUpdate -Pending will not re-send it: look in the channel '{channel.Name}' and, if it is missing, use -Pending -Force.";
+        else if (!outcome.Delivered && outcome.MaybeDelivered)
+            error += " Send-IncidentUpdate -Pending re-sends it safely.";
+        await record(() =>
+        {
+            delivery.Attempts = before + outcome.Attempts;
+            delivery.StatusCode = outcome.StatusCode;
+            delivery.ProviderId = providerId ?? delivery.ProviderId;
+            delivery.Error = outcome.Delivered ? null : SecretRedactor.Redact(error);
+            delivery.State = outcome.Delivered ? DeliveryState.Delivered
+                : outcome.Permanent ? DeliveryState.Failed
+                : outcome.MaybeDelivered ? DeliveryState.Unknown
+                : DeliveryState.Pending;
+            if (outcome.Delivered) delivery.DeliveredAt = DateTimeOffset.UtcNow;
+        }).ConfigureAwait(false);
+        return outcome.Waited;
+    }
+
+    private sealed record StatuspageLookup(string? Id, string? LastUpdateId, string? Error);
+
+    /// <summary>
+    /// The Statuspage incident that carries this IncidentOps incident's id in its metadata
+    /// (metadata.incidentops.incident_id): the known one (GET .../incidents/{id}), else among the page's
+    /// unresolved incidents (GET .../incidents/unresolved).
+    /// </summary>
+    private static async Task<StatuspageLookup> FindStatuspageIncidentAsync(NotificationSender sender, ResolvedChannel channel, Incident incident, string? known, CancellationToken cancellationToken)
+    {
+        var request = ProviderPayloads.StatuspageLookup(channel, known);
+        var outcome = await sender.SendAsync(channel.Name, channel.Type, request, cancellationToken).ConfigureAwait(false);
+        if (!outcome.Delivered)
+            return new StatuspageLookup(null, null,
+                $"Could not check Statuspage for an existing incident of {incident.Id} before sending ({outcome.Error}). Nothing was sent, so nothing can be posted twice; it stays pending: re-send with Send-IncidentUpdate -Pending.");
+        try
+        {
+            using var doc = JsonDocument.Parse(outcome.ResponseBody ?? "");
+            var candidates = doc.RootElement.ValueKind == JsonValueKind.Array ? doc.RootElement.EnumerateArray().ToList()
+                : doc.RootElement.ValueKind == JsonValueKind.Object ? [doc.RootElement] : [];
+            foreach (var c in candidates)
+            {
+                if (!c.TryGetProperty("metadata", out var md) || md.ValueKind != JsonValueKind.Object ||
+                    !md.TryGetProperty(ProviderPayloads.StatuspageMetadataKey, out var ours) || ours.ValueKind != JsonValueKind.Object) continue;
+                if (!ours.TryGetProperty("incident_id", out var iid) || iid.GetString() != incident.Id) continue;
+                var id = c.TryGetProperty("id", out var idEl) ? idEl.GetString() : null;
+                var last = ours.TryGetProperty("update_id", out var u) ? u.GetString() : null;
+                return new StatuspageLookup(id, last, null);
+            }
+            // The known incident no longer carries our metadata (edited by hand): keep PATCHing it.
+            return new StatuspageLookup(known, null, null);
+        }
+        catch (JsonException ex)
+        {
+            return new StatuspageLookup(null, null,
+                $"Could not check Statuspage for an existing incident of {incident.Id}: its answer is not JSON ({ex.Message}). Nothing was sent; it stays pending: re-send with Send-IncidentUpdate -Pending.");
+        }
     }
 
     private static async Task<ProviderRequest> BuildAsync(IncidentOpsConfig config, ResolvedChannel channel, Incident incident, IncidentUpdate update,
         SeverityLevel? severity, CancellationToken cancellationToken)
     {
         var template = await NotificationTemplates.ForChannelAsync(channel.Config, update.Kind, config.Path, cancellationToken).ConfigureAwait(false);
-        var text = NotificationTemplates.Render(template, incident, update, severity, channel.Name);
+        var text = NotificationTemplates.Render(template, incident, update, severity, channel.Name, ProviderPayloads.EscapeFor(channel.Type));
         return ProviderPayloads.Build(channel, incident, update, severity, text);
     }
 
@@ -326,9 +559,8 @@ public sealed class NotificationService(IncidentOpsEngine engine, HttpClient htt
         async Task<string?> R(ConfigValue? v) => v is null ? null : await engine.References.ResolveAsync(v, cancellationToken).ConfigureAwait(false);
         var components = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         foreach (var (k, v) in c.Components) components[k] = (await R(v).ConfigureAwait(false))!;
+        // A Statuspage page id is public (it is in the page's own URLs), so it is not masked; the API key is.
         var pageId = await R(c.PageId).ConfigureAwait(false);
-        // Page ids are not secrets by themselves, but they sit in the request URL next to the API key; mask them too.
-        if (pageId is not null && pageId.Length >= 6) SecretRedactor.Register(pageId);
         return new ResolvedChannel
         {
             Config = c,
@@ -353,7 +585,8 @@ public sealed class NotificationService(IncidentOpsEngine engine, HttpClient htt
     private static NotificationResult ToResult(IncidentUpdate update, ChannelDelivery d, TimeSpan waited) => new()
     {
         IncidentId = update.IncidentId, UpdateId = update.UpdateId, Channel = d.Channel, ChannelType = d.ChannelType, Kind = update.Kind,
-        Delivered = d.State == DeliveryState.Delivered, Pending = d.State != DeliveryState.Delivered, StatusCode = d.StatusCode,
+        Delivered = d.State == DeliveryState.Delivered, State = d.State,
+        Pending = d.State is not (DeliveryState.Delivered or DeliveryState.Superseded), StatusCode = d.StatusCode,
         Attempts = d.Attempts, ProviderId = d.ProviderId, RetryWait = waited, Error = d.Error,
     };
 
@@ -372,27 +605,50 @@ public sealed class NotificationService(IncidentOpsEngine engine, HttpClient htt
 
     private static string LockPath(string dir, string updateId) => Path.Combine(dir, updateId + ".lock");
 
-    private static async Task<bool> HasUpdatesAsync(IIncidentStore store, string id, CancellationToken cancellationToken) =>
+    private async Task<bool> HasUpdatesAsync(IIncidentStore store, string id, CancellationToken cancellationToken) =>
         (await ReadEntriesAsync(OutboxDirectory(store, id), cancellationToken).ConfigureAwait(false)).Count > 0;
 
     private static Task WriteEntryAsync(string dir, IncidentUpdate update, CancellationToken cancellationToken) =>
         FileIncidentStore.WriteAtomicAsync(Path.Combine(dir, update.UpdateId + ".json"), JsonSerializer.Serialize(update, FileIncidentStore.Json), cancellationToken);
 
-    private static async Task<IncidentUpdate?> ReadEntryAsync(string path, CancellationToken cancellationToken)
+    /// <summary>One outbox entry; null when it is gone, or when it is corrupt (then it is reported and quarantined).</summary>
+    private async Task<IncidentUpdate?> ReadEntryAsync(string path, CancellationToken cancellationToken)
     {
-        try { return JsonSerializer.Deserialize<IncidentUpdate>(await File.ReadAllTextAsync(path, cancellationToken).ConfigureAwait(false), FileIncidentStore.Json); }
-        catch (FileNotFoundException) { return null; }
-        catch (JsonException ex)
+        string text;
+        try { text = await File.ReadAllTextAsync(path, cancellationToken).ConfigureAwait(false); }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException) { return null; }
+        try
         {
-            throw new IncidentOpsException("OutboxEntryCorrupt", IncidentOpsErrorCategory.InvalidData, $"The outbox entry '{path}' cannot be read ({ex.Message}). Move it aside and re-send the update.", ex);
+            var update = JsonSerializer.Deserialize<IncidentUpdate>(text, FileIncidentStore.Json);
+            if (update is not null && !string.IsNullOrEmpty(update.UpdateId) && !string.IsNullOrEmpty(update.IncidentId)) return update;
+            Quarantine(path, "it holds no update");
         }
+        catch (JsonException ex) { Quarantine(path, ex.Message); }
+        return null;
     }
 
-    private static async Task<List<IncidentUpdate>> ReadEntriesAsync(string dir, CancellationToken cancellationToken)
+    /// <summary>
+    /// A corrupt entry (a truncated write, a bad disk) must not hide every other update: it is renamed aside to
+    /// *.corrupt-yyyyMMddHHmmss (so it is kept for inspection) and reported with its path.
+    /// </summary>
+    private void Quarantine(string path, string why)
+    {
+        var aside = $"{path}.corrupt-{DateTime.UtcNow:yyyyMMddHHmmss}";
+        try { File.Move(path, aside); }
+        catch (IOException) when (!File.Exists(path)) { return; } // another process moved it first
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            engine.Sink.Warning($"The outbox entry '{path}' is corrupt ({why}) and could not be moved aside ({ex.Message}); it was skipped. Move it away by hand.");
+            return;
+        }
+        engine.Sink.Warning($"The outbox entry '{path}' is corrupt ({why}); it was moved aside to '{aside}' and skipped. The other updates are not affected.");
+    }
+
+    private async Task<List<IncidentUpdate>> ReadEntriesAsync(string dir, CancellationToken cancellationToken)
     {
         var list = new List<IncidentUpdate>();
         if (!Directory.Exists(dir)) return list;
-        foreach (var f in Directory.GetFiles(dir, "UPD-*.json").Order(StringComparer.Ordinal))
+        foreach (var f in Directory.GetFiles(dir, "UPD-*.json").Where(f => f.EndsWith(".json", StringComparison.Ordinal)).Order(StringComparer.Ordinal))
             if (await ReadEntryAsync(f, cancellationToken).ConfigureAwait(false) is { } u) list.Add(u);
         return list;
     }

@@ -57,14 +57,22 @@ public static partial class NotificationTemplates
     }
 
     /// <summary>Renders a template against an incident and an update. Template errors name the channel and kind.</summary>
-    public static string Render(string template, Incident incident, IncidentUpdate update, SeverityLevel? severity, string channelName)
+    /// <param name="escape">Applied to every text that came from a person (title, message, impact, actions, ...)
+    /// before it is placed in the template, so the channel's markup in it stays text (see ProviderPayloads.EscapeFor).</param>
+    public static string Render(string template, Incident incident, IncidentUpdate update, SeverityLevel? severity, string channelName, Func<string, string>? escape = null)
     {
         var parsed = Template.Parse(template);
         if (parsed.HasErrors)
             throw new IncidentOpsException("NotificationTemplateInvalid", IncidentOpsErrorCategory.InvalidData,
                 $"The {update.Kind.ToString().ToLowerInvariant()} template of channel '{channelName}' does not parse: {string.Join("; ", parsed.Messages.Select(m => m.Message))}. Fix channels.{channelName}.templates in the configuration.");
         var model = new ScriptObject();
-        foreach (var (k, v) in Variables(incident, update, severity)) model.Add(k, v);
+        foreach (var (k, v) in Variables(incident, update, severity))
+            model.Add(k, escape is null ? v : v switch
+            {
+                string s => escape(s),
+                ScriptArray array => new ScriptArray(array.Select(x => x is string t ? escape(t) : x)),
+                _ => v,
+            });
         var context = new TemplateContext { LoopLimit = 1000, RecursiveLimit = 20, StrictVariables = false, EnableRelaxedMemberAccess = true };
         context.PushGlobal(model);
         string text;

@@ -37,7 +37,7 @@ public sealed class ProviderRequest
 /// Builds each provider's native payload, with the field names from the providers' documentation, and
 /// enforces their size limits by truncating visibly (an update is never refused for being long).
 /// </summary>
-public static class ProviderPayloads
+public static partial class ProviderPayloads
 {
     public const string TruncationMark = "…[truncated]";
     public const string DefaultPagerDutyBase = "https://events.pagerduty.com";
@@ -52,14 +52,50 @@ public static class ProviderPayloads
         return text[..Math.Max(0, max - TruncationMark.Length)] + TruncationMark;
     }
 
-    public static string Header(Incident incident, IncidentUpdate update) => update.Kind switch
+    public static string Header(Incident incident, IncidentUpdate update, Func<string, string>? escape = null)
     {
-        NotificationKind.Initial => $"[{incident.Severity}] {incident.Title}",
-        NotificationKind.Resolved => $"[{incident.Severity}] Resolved: {incident.Title}",
-        _ => $"[{incident.Severity}] Update: {incident.Title}",
+        var title = escape is null ? incident.Title : escape(incident.Title);
+        return update.Kind switch
+        {
+            NotificationKind.Initial => $"[{incident.Severity}] {title}",
+            NotificationKind.Resolved => $"[{incident.Severity}] Resolved: {title}",
+            _ => $"[{incident.Severity}] Update: {title}",
+        };
+    }
+
+    /// <summary>
+    /// Slack treats &amp;, &lt; and &gt; as control characters (&lt;!channel&gt;, &lt;@U123&gt;, &lt;http://x|text&gt;) and
+    /// documents escaping them as &amp;amp; &amp;lt; &amp;gt; wherever they are not meant for parsing.
+    /// </summary>
+    public static string SlackEscape(string text) => text.Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;");
+
+    /// <summary>
+    /// Discord markdown: a backslash before a markup character shows it as text, so [text](url) cannot become a
+    /// masked link and &lt;@id&gt;/&lt;#id&gt; stay text; allowed_mentions {parse: []} (on every message) keeps
+    /// @everyone, @here and user or role mentions from notifying anyone.
+    /// </summary>
+    public static string DiscordEscape(string text) => DiscordMarkup().Replace(text, @"\$1");
+
+    /// <summary>
+    /// Teams Adaptive Cards: a TextRun (used for the header and the update text) is never parsed as markdown, so
+    /// links and mentions in it stay text. FactSet values are markdown and mentions need msteams.entities (never
+    /// sent): a zero-width space between "]" and "(" keeps [text](url) from becoming a disguised link, and one
+    /// after "&lt;" keeps &lt;at&gt; from reading as a mention tag.
+    /// </summary>
+    public static string TeamsFactEscape(string text) => text.Replace("](", "]\u200B(").Replace("<", "<\u200B");
+
+    /// <summary>What a person's text goes through before it reaches a channel's template.</summary>
+    public static Func<string, string>? EscapeFor(ChannelType type) => type switch
+    {
+        ChannelType.Slack => SlackEscape,
+        ChannelType.Discord => DiscordEscape,
+        _ => null,
     };
 
-    private static List<(string Name, string Value)> Facts(Incident incident, IncidentUpdate update, SeverityLevel? severity)
+    [System.Text.RegularExpressions.GeneratedRegex(@"([\\*_~`|\[\]<>#])")]
+    private static partial System.Text.RegularExpressions.Regex DiscordMarkup();
+
+    private static List<(string Name, string Value)> Facts(Incident incident, IncidentUpdate update, SeverityLevel? severity, Func<string, string>? escape = null)
     {
         var facts = new List<(string, string)>
         {
@@ -69,7 +105,7 @@ public static class ProviderPayloads
             ("Duration", Duration.Format(NotificationTemplates.NotNegative((update.Status == IncidentStatus.Resolved ? incident.ResolvedAt ?? update.CreatedAt : update.CreatedAt) - incident.StartedAt))),
         };
         if (update.NextUpdateDue is { } n && update.Status != IncidentStatus.Resolved) facts.Add(("Next update", NotificationTemplates.FormatTime(n)));
-        if (!string.IsNullOrWhiteSpace(incident.Impact)) facts.Add(("Impact", incident.Impact!));
+        if (!string.IsNullOrWhiteSpace(incident.Impact)) facts.Add(("Impact", escape is null ? incident.Impact! : escape(incident.Impact!)));
         return facts;
     }
 
@@ -88,14 +124,15 @@ public static class ProviderPayloads
     public static ProviderRequest Slack(ResolvedChannel channel, Incident incident, IncidentUpdate update, SeverityLevel? severity, string text)
     {
         var fields = new JsonArray();
-        foreach (var (name, value) in Facts(incident, update, severity).Take(10))
+        foreach (var (name, value) in Facts(incident, update, severity, SlackEscape).Take(10))
             fields.Add(new JsonObject { ["type"] = "mrkdwn", ["text"] = Truncate($"*{name}*\n{value}", 2000) });
+        var header = Header(incident, update, SlackEscape);
         var body = new JsonObject
         {
-            ["text"] = Truncate($"{Header(incident, update)}: {text}", 3000),
+            ["text"] = Truncate($"{header}: {text}", 3000),
             ["blocks"] = new JsonArray
             {
-                new JsonObject { ["type"] = "header", ["text"] = new JsonObject { ["type"] = "plain_text", ["text"] = Truncate(Header(incident, update), 150), ["emoji"] = true } },
+                new JsonObject { ["type"] = "header", ["text"] = new JsonObject { ["type"] = "plain_text", ["text"] = Truncate(header, 150), ["emoji"] = true } },
                 new JsonObject { ["type"] = "section", ["fields"] = fields },
                 new JsonObject { ["type"] = "section", ["text"] = new JsonObject { ["type"] = "mrkdwn", ["text"] = Truncate(text, 3000) } },
                 new JsonObject { ["type"] = "context", ["elements"] = new JsonArray { new JsonObject { ["type"] = "mrkdwn", ["text"] = $"{incident.Id} · {update.Kind} · IncidentOps" } } },
@@ -108,19 +145,34 @@ public static class ProviderPayloads
     public static ProviderRequest Teams(ResolvedChannel channel, Incident incident, IncidentUpdate update, SeverityLevel? severity, string text)
     {
         var facts = new JsonArray();
-        foreach (var (name, value) in Facts(incident, update, severity)) facts.Add(new JsonObject { ["title"] = name, ["value"] = value });
+        foreach (var (name, value) in Facts(incident, update, severity, TeamsFactEscape)) facts.Add(new JsonObject { ["title"] = name, ["value"] = value });
+        // Header and text are TextRuns, which Adaptive Cards never parse as markdown: one RichTextBlock per line.
+        static JsonObject Run(string line, JsonObject? style = null)
+        {
+            var run = new JsonObject { ["type"] = "TextRun", ["text"] = line };
+            if (style is not null) foreach (var (k, v) in style) run[k] = v?.DeepClone();
+            return new JsonObject { ["type"] = "RichTextBlock", ["inlines"] = new JsonArray { run } };
+        }
+        var blocks = new JsonArray
+        {
+            Run(Header(incident, update), new JsonObject { ["weight"] = "Bolder", ["size"] = "Medium", ["color"] = update.Kind == NotificationKind.Resolved ? "Good" : "Attention" }),
+            new JsonObject { ["type"] = "FactSet", ["facts"] = facts },
+        };
+        var gap = true;
+        foreach (var line in Truncate(text, 20000).Split('\n'))
+        {
+            if (string.IsNullOrWhiteSpace(line)) { gap = true; continue; }
+            var block = Run(line);
+            block["spacing"] = gap ? "Medium" : "None";
+            gap = false;
+            blocks.Add(block);
+        }
         var card = new JsonObject
         {
             ["$schema"] = "http://adaptivecards.io/schemas/adaptive-card.json",
             ["type"] = "AdaptiveCard",
             ["version"] = "1.4",
-            ["body"] = new JsonArray
-            {
-                new JsonObject { ["type"] = "TextBlock", ["text"] = Header(incident, update), ["weight"] = "Bolder", ["size"] = "Medium", ["wrap"] = true,
-                    ["color"] = update.Kind == NotificationKind.Resolved ? "Good" : "Attention" },
-                new JsonObject { ["type"] = "FactSet", ["facts"] = facts },
-                new JsonObject { ["type"] = "TextBlock", ["text"] = Truncate(text, 20000), ["wrap"] = true },
-            },
+            ["body"] = blocks,
         };
         var body = new JsonObject
         {
@@ -134,9 +186,10 @@ public static class ProviderPayloads
     // field name <= 256 and value <= 1024, footer <= 2048, and all embed text together <= 6000.
     public static ProviderRequest Discord(ResolvedChannel channel, Incident incident, IncidentUpdate update, SeverityLevel? severity, string text)
     {
-        var title = Truncate(Header(incident, update), 256);
+        var header = Header(incident, update, DiscordEscape);
+        var title = Truncate(header, 256);
         var footer = Truncate($"{incident.Id} · IncidentOps", 2048);
-        var fieldList = Facts(incident, update, severity).Take(25).Select(f => (Name: Truncate(f.Name, 256), Value: Truncate(f.Value, 1024))).ToList();
+        var fieldList = Facts(incident, update, severity, DiscordEscape).Take(25).Select(f => (Name: Truncate(f.Name, 256), Value: Truncate(f.Value, 1024))).ToList();
         var used = title.Length + footer.Length + fieldList.Sum(f => f.Name.Length + f.Value.Length);
         var description = Truncate(text, Math.Min(4096, Math.Max(TruncationMark.Length, 6000 - used)));
         var fields = new JsonArray();
@@ -144,7 +197,7 @@ public static class ProviderPayloads
         var color = update.Kind == NotificationKind.Resolved ? 0x2EB67D : severity?.Rank switch { 0 => 0xE01E5A, 1 => 0xF2711C, 2 => 0xECB22E, _ => 0x36C5F0 };
         var body = new JsonObject
         {
-            ["content"] = Truncate($"**{Header(incident, update)}**", 2000),
+            ["content"] = Truncate($"**{header}**", 2000),
             ["embeds"] = new JsonArray
             {
                 new JsonObject
@@ -250,12 +303,60 @@ public static class ProviderPayloads
         _ => "operational",
     };
 
-    // Statuspage: POST /v1/pages/{page_id}/incidents on the first update, PATCH .../incidents/{id} after.
+    /// <summary>The top-level metadata key under which IncidentOps records its ids on a Statuspage incident.</summary>
+    public const string StatuspageMetadataKey = "incidentops";
+
+    /// <summary>
+    /// Component ids for the incident's services. A components key may be a service name (`api`, as in the
+    /// README) or `environment/service` (`production/api`, as incidents record services); either matches either.
+    /// </summary>
+    public static List<string> StatuspageComponentIds(IReadOnlyDictionary<string, string> components, IReadOnlyList<string> services)
+    {
+        if (components.Count == 0) return [];
+        if (services.Count == 0) return components.Values.Distinct().ToList();
+        static string Name(string s) => s.Contains('/') ? s[(s.LastIndexOf('/') + 1)..] : s;
+        var ids = new List<string>();
+        foreach (var service in services)
+        {
+            if (components.TryGetValue(service, out var exact)) { ids.Add(exact); continue; }
+            if (service.Contains('/') && components.TryGetValue(Name(service), out var byName)) { ids.Add(byName); continue; }
+            if (!service.Contains('/'))
+            {
+                var qualified = components.Where(kv => kv.Key.Contains('/') && Name(kv.Key).Equals(service, StringComparison.OrdinalIgnoreCase)).ToList();
+                if (qualified.Count == 1) ids.Add(qualified[0].Value);
+            }
+        }
+        return ids.Distinct().ToList();
+    }
+
+    /// <summary>
+    /// Looks up the Statuspage incident of an IncidentOps incident: GET .../incidents/{id} when its id is known,
+    /// else GET .../incidents/unresolved (the incident a concurrent or interrupted create left is unresolved).
+    /// </summary>
+    public static ProviderRequest StatuspageLookup(ResolvedChannel channel, string? knownId)
+    {
+        var pages = StatuspageIncidents(channel);
+        return new ProviderRequest
+        {
+            Method = HttpMethod.Get,
+            Url = knownId is null ? $"{pages}/unresolved?per_page=100" : $"{pages}/{Uri.EscapeDataString(knownId)}",
+            Body = "",
+            Headers = { ["Authorization"] = $"OAuth {channel.ApiKey}" },
+            RetryServerErrors = true,
+            RateLimitCodes = [420, 429],
+        };
+    }
+
+    private static string StatuspageIncidents(ResolvedChannel channel) =>
+        $"{(channel.Url ?? DefaultStatuspageBase).TrimEnd('/')}/v1/pages/{Uri.EscapeDataString(channel.PageId ?? "")}/incidents";
+
+    // Statuspage: POST /v1/pages/{page_id}/incidents on the first update, PATCH .../incidents/{id} after. Each
+    // request carries metadata.incidentops {incident_id, update_id}, by which a later send finds the incident
+    // and knows whether it already carries an update.
     public static ProviderRequest Statuspage(ResolvedChannel channel, Incident incident, IncidentUpdate update, SeverityLevel? severity, string text)
     {
         var impact = StatuspageImpact(severity);
-        var componentIds = channel.Components.Count == 0 ? [] :
-            (incident.Services.Length == 0 ? channel.Components.Values : incident.Services.Where(channel.Components.ContainsKey).Select(s => channel.Components[s])).Distinct().ToList();
+        var componentIds = StatuspageComponentIds(channel.Components, incident.Services);
         var components = new JsonObject();
         var ids = new JsonArray();
         foreach (var id in componentIds) { components[id] = ComponentStatus(impact, update.Status); ids.Add(id); }
@@ -267,10 +368,10 @@ public static class ProviderPayloads
             ["impact_override"] = impact,
         };
         if (componentIds.Count > 0) { inner["component_ids"] = ids; inner["components"] = components; }
+        inner["metadata"] = new JsonObject { [StatuspageMetadataKey] = new JsonObject { ["incident_id"] = incident.Id, ["update_id"] = update.UpdateId } };
         var existing = incident.ExternalIds.TryGetValue(StatuspageExternalIdKey(channel.Name), out var spId) ? spId : null;
         if (existing is null) inner["deliver_notifications"] = true;
-        var baseUrl = (channel.Url ?? DefaultStatuspageBase).TrimEnd('/');
-        var pages = $"{baseUrl}/v1/pages/{Uri.EscapeDataString(channel.PageId ?? "")}/incidents";
+        var pages = StatuspageIncidents(channel);
         return new ProviderRequest
         {
             Method = existing is null ? HttpMethod.Post : HttpMethod.Patch,

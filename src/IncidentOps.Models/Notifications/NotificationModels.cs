@@ -6,8 +6,12 @@ namespace IncidentOps.Notifications;
 /// <summary>Which communication template an update uses (seeds 000-004: initial alert, progress update, resolution).</summary>
 public enum NotificationKind { Initial, Update, Resolved }
 
-/// <summary>Delivery state of one update on one channel.</summary>
-public enum DeliveryState { Pending, Delivered, Failed }
+/// <summary>
+/// Delivery state of one update on one channel. Unknown: an attempt was under way when it was interrupted
+/// (Ctrl+C, a crash, no answer), so the provider may have received it. Superseded: a later update of the same
+/// incident went to the channel, so this one is never delivered late.
+/// </summary>
+public enum DeliveryState { Pending, Delivered, Failed, Unknown, Superseded }
 
 /// <summary>The outcome of sending one update to one channel (Send-IncidentUpdate output).</summary>
 public sealed class NotificationResult
@@ -18,6 +22,8 @@ public sealed class NotificationResult
     public ChannelType ChannelType { get; init; }
     public NotificationKind Kind { get; init; }
     public bool Delivered { get; init; }
+    /// <summary>The channel's delivery state in the outbox (Delivered, Pending, Failed, Unknown or Superseded).</summary>
+    public DeliveryState State { get; init; }
     /// <summary>True when the update stays in the outbox for a later Send-IncidentUpdate -Pending.</summary>
     public bool Pending { get; init; }
     public int? StatusCode { get; init; }
@@ -27,7 +33,7 @@ public sealed class NotificationResult
     /// <summary>Total time spent waiting between attempts (Retry-After or back-off).</summary>
     public TimeSpan RetryWait { get; init; }
     public string? Error { get; init; }
-    public override string ToString() => $"{Channel} ({ChannelType}) {Kind}: {(Delivered ? "delivered" : Pending ? "pending" : "failed")}{(Error is null ? "" : " - " + Error)}";
+    public override string ToString() => $"{IncidentId} {Channel} ({ChannelType}) {Kind}: {State.ToString().ToLowerInvariant()}{(Error is null ? "" : " - " + Error)}";
 }
 
 /// <summary>Delivery state of one channel inside an outbox entry.</summary>
@@ -41,6 +47,8 @@ public sealed class ChannelDelivery
     public string? ProviderId { get; set; }
     public string? Error { get; set; }
     public DateTimeOffset? DeliveredAt { get; set; }
+    /// <summary>When the last attempt started (written before the request leaves).</summary>
+    public DateTimeOffset? LastAttemptAt { get; set; }
     public override string ToString() => $"{Channel}: {State}";
 }
 
@@ -61,8 +69,8 @@ public sealed class IncidentUpdate
     public DateTimeOffset CreatedAt { get; init; } = DateTimeOffset.UtcNow;
     public DateTimeOffset? NextUpdateDue { get; init; }
     public List<ChannelDelivery> Deliveries { get; init; } = [];
-    /// <summary>True while at least one channel has not received the update.</summary>
-    public bool Pending => Deliveries.Any(d => d.State != DeliveryState.Delivered);
+    /// <summary>True while at least one channel has not received the update (and no later update superseded it there).</summary>
+    public bool Pending => Deliveries.Any(d => d.State is not (DeliveryState.Delivered or DeliveryState.Superseded));
     public override string ToString() => $"{UpdateId} {Kind} {Status}: {string.Join(", ", Deliveries)}";
 }
 

@@ -111,7 +111,11 @@ public class NotificationEngineTests
         Assert.Equal("AdaptiveCard", card["type"]!.GetValue<string>());
         Assert.Equal("1.4", card["version"]!.GetValue<string>());
         Assert.Equal("http://adaptivecards.io/schemas/adaptive-card.json", card["$schema"]!.GetValue<string>());
-        Assert.Equal(["TextBlock", "FactSet", "TextBlock"], card["body"]!.AsArray().Select(b => b!["type"]!.GetValue<string>()));
+        var types = card["body"]!.AsArray().Select(b => b!["type"]!.GetValue<string>()).ToList();
+        Assert.Equal(["RichTextBlock", "FactSet"], types.Take(2));
+        Assert.All(types.Skip(2), t => Assert.Equal("RichTextBlock", t));
+        Assert.Equal("[P0] Checkout returns 502", card["body"]![0]!["inlines"]![0]!["text"]!.GetValue<string>());
+        Assert.Equal("TextRun", card["body"]![0]!["inlines"]![0]!["type"]!.GetValue<string>());
 
         s.Teams.Then(200, "Microsoft Teams endpoint returned HTTP error 413 with ContextId tcid=0");
         var bad = Assert.Single(await s.SendAsync(new IncidentUpdateRequest { IncidentId = inc.Id, Message = "m2", Channels = ["teams"] }));
@@ -210,14 +214,18 @@ public class NotificationEngineTests
     public async Task Statuspage_creates_then_patches_with_OAuth_impact_and_component_statuses_and_retries_420()
     {
         using var s = new NotificationScenario();
-        s.Statuspage.Then(420, "{\"error\":\"rate limited\"}", ("Retry-After", "1")).Then(201, "{\"id\":\"p0k3m9\",\"status\":\"investigating\"}");
+        s.Statuspage.ScriptApplies = q => q.Method != "GET";
+        s.Statuspage.Then(420, "{\"error\":\"rate limited\"}", ("Retry-After", "1"));
         var inc = await s.CreateIncidentAsync("P1", services: ["api"]);
         var r = Assert.Single(await s.SendAsync(new IncidentUpdateRequest { IncidentId = inc.Id, Message = "Looking", Channels = ["status"] }));
         Assert.True(r.Delivered, r.Error);
         Assert.Equal(2, r.Attempts);
         Assert.Equal(TimeSpan.FromSeconds(1), r.RetryWait);
-        Assert.Equal("p0k3m9", r.ProviderId);
-        var create = s.Statuspage.Requests[1];
+        Assert.Equal("sp-1", r.ProviderId);
+        var lookup = s.Statuspage.Requests[0];
+        Assert.Equal("GET", lookup.Method);
+        Assert.Equal("/v1/pages/pg7x9q2kzz/incidents/unresolved", lookup.Path);
+        var create = s.Statuspage.Requests[2];
         Assert.Equal("POST", create.Method);
         Assert.Equal("/v1/pages/pg7x9q2kzz/incidents", create.Path);
         Assert.Equal($"OAuth {NotificationScenario.ApiKeyCanary}", create.Headers["Authorization"]);
@@ -228,16 +236,18 @@ public class NotificationEngineTests
         Assert.Equal(["cmpapi111"], incident["component_ids"]!.AsArray().Select(x => x!.GetValue<string>()));
         Assert.Equal("partial_outage", incident["components"]!["cmpapi111"]!.GetValue<string>());
         Assert.Contains("Looking", incident["body"]!.GetValue<string>());
-        Assert.Equal("p0k3m9", (await s.Store.GetAsync(inc.Id, CancellationToken.None))!.ExternalIds["statuspage:status"]);
+        Assert.Equal(inc.Id, incident["metadata"]!["incidentops"]!["incident_id"]!.GetValue<string>());
+        Assert.Equal("sp-1", (await s.Store.GetAsync(inc.Id, CancellationToken.None))!.ExternalIds["statuspage:status"]);
 
         var r2 = Assert.Single(await s.SendAsync(new IncidentUpdateRequest { IncidentId = inc.Id, Status = IncidentStatus.Resolved, Message = "Fixed", Channels = ["status"] }));
         Assert.True(r2.Delivered, r2.Error);
-        var patch = s.Statuspage.Requests[2];
+        var patch = s.Statuspage.Requests[3];
         Assert.Equal("PATCH", patch.Method);
-        Assert.Equal("/v1/pages/pg7x9q2kzz/incidents/p0k3m9", patch.Path);
+        Assert.Equal("/v1/pages/pg7x9q2kzz/incidents/sp-1", patch.Path);
         Assert.Equal("resolved", Json(patch)["incident"]!["status"]!.GetValue<string>());
         Assert.Equal("operational", Json(patch)["incident"]!["components"]!["cmpapi111"]!.GetValue<string>());
-        Assert.Equal(3, s.Statuspage.Requests.Count);
+        Assert.Equal(4, s.Statuspage.Requests.Count);
+        Assert.Equal(1, s.StatuspageApi.Creates);
     }
 
     [Fact]
@@ -362,6 +372,7 @@ public class NotificationEngineTests
     public async Task Statuspage_5xx_is_not_retried_because_a_second_POST_would_open_a_second_incident()
     {
         using var s = new NotificationScenario();
+        s.Statuspage.ScriptApplies = q => q.Method != "GET";
         s.Statuspage.Then(502, "bad gateway");
         var inc = await s.CreateIncidentAsync("P1");
         var r = Assert.Single(await s.SendAsync(new IncidentUpdateRequest { IncidentId = inc.Id, Message = "m", Channels = ["status"] }));
@@ -369,7 +380,7 @@ public class NotificationEngineTests
         Assert.True(r.Pending);
         Assert.Equal(502, r.StatusCode);
         Assert.Equal(1, r.Attempts);
-        Assert.Single(s.Statuspage.Requests);
+        Assert.Single(s.Statuspage.Requests, q => q.Method == "POST");
         Assert.False((await s.Store.GetAsync(inc.Id, CancellationToken.None))!.ExternalIds.ContainsKey("statuspage:status"));
     }
 

@@ -26,6 +26,8 @@ public sealed class NotificationScenario : IDisposable
     public ProviderStub Discord { get; } = new(200, "{\"id\":\"1122334455\"}");
     public ProviderStub PagerDuty { get; } = new(202, "{\"status\":\"success\",\"message\":\"Event processed\",\"dedup_key\":\"from-pd\"}");
     public ProviderStub Statuspage { get; } = new(200, "{\"id\":\"sp-default\"}");
+    /// <summary>The Statuspage API behind <see cref="Statuspage"/> (what the public page would show).</summary>
+    public StatuspageFake StatuspageApi { get; } = new();
     public ProviderStub Webhook { get; } = new(200, "");
 
     public string Dir { get; } = Paths.TempDir("io-notify");
@@ -33,7 +35,7 @@ public sealed class NotificationScenario : IDisposable
     public string ConfigPath => Path.Combine(Dir, "incidentops.yml");
     public FileIncidentStore Store { get; }
 
-    public NotificationScenario(string extraChannelYaml = "")
+    public NotificationScenario(string extraChannelYaml = "", string statuspageComponents = "api: cmpapi111, web: cmpweb222")
     {
         File.WriteAllText(Path.Combine(Dir, "slack.url"), $"{Slack.BaseUrl}/services/T0001/B0001/{SlackCanary}");
         File.WriteAllText(Path.Combine(Dir, "teams.url"), $"{Teams.BaseUrl}/workflows/abc/triggers/manual/paths/invoke?sig={TeamsCanary}");
@@ -41,8 +43,14 @@ public sealed class NotificationScenario : IDisposable
         File.WriteAllText(Path.Combine(Dir, "hook.url"), $"{Webhook.BaseUrl}/hooks/{WebhookCanary}");
         File.WriteAllText(Path.Combine(Dir, "pd.key"), RoutingKeyCanary);
         File.WriteAllText(Path.Combine(Dir, "sp.key"), ApiKeyCanary);
+        Statuspage.Handler = StatuspageApi.Handle;
         File.WriteAllText(ConfigPath, $"""
             store: {"{"} path: '{StorePath}' {"}"}
+            environments:
+              production:
+                services:
+                  api: {"{"} platform: fly, app: api-app {"}"}
+                  web: {"{"} platform: fly, app: web-app {"}"}
             channels:
               incidents: {"{"} type: slack, url: file:slack.url {"}"}
               teams: {"{"} type: teams, url: file:teams.url {"}"}
@@ -53,7 +61,7 @@ public sealed class NotificationScenario : IDisposable
                 pageId: pg7x9q2kzz
                 apiKey: file:sp.key
                 url: '{Statuspage.BaseUrl}'
-                components: {"{"} api: cmpapi111, web: cmpweb222 {"}"}
+                components: {"{"} {statuspageComponents} {"}"}
               audit: {"{"} type: webhook, url: file:hook.url {"}"}
             {extraChannelYaml}
             routing:
@@ -65,23 +73,24 @@ public sealed class NotificationScenario : IDisposable
         Store = new FileIncidentStore(StorePath);
     }
 
-    public async Task<Incident> CreateIncidentAsync(string severity = "P1", bool active = true, string title = "Checkout returns 502", string[]? services = null)
+    public async Task<Incident> CreateIncidentAsync(string severity = "P1", bool active = true, string title = "Checkout returns 502", string[]? services = null,
+        string impact = "All checkouts fail")
     {
         var incident = await Store.CreateAsync(id => new Incident
         {
-            Id = id, Title = title, Severity = severity, Services = services ?? ["api"], Impact = "All checkouts fail",
+            Id = id, Title = title, Severity = severity, Services = services ?? ["api"], Impact = impact,
             StartedAt = DateTimeOffset.UtcNow.AddMinutes(-12),
         }, CancellationToken.None);
         if (active) await Store.SetActiveIdAsync(incident.Id, CancellationToken.None);
         return incident;
     }
 
-    public (IncidentOpsEngine Engine, CollectingSink Sink, IncidentOpsConfig Config) NewEngine()
+    public (IncidentOpsEngine Engine, CollectingSink Sink, IncidentOpsConfig Config) NewEngine(bool loadConfig = true)
     {
         var sink = new CollectingSink();
         var engine = new IncidentOpsEngine(sink, NoSecretProvider.Instance);
         engine.Notifications.Options = new NotificationOptions { BackoffBase = TimeSpan.FromMilliseconds(20), RequestTimeout = TimeSpan.FromSeconds(10) };
-        return (engine, sink, engine.Config.LoadOrThrow(ConfigPath, Dir));
+        return (engine, sink, loadConfig ? engine.Config.LoadOrThrow(ConfigPath, Dir) : null!);
     }
 
     public async Task<IReadOnlyList<NotificationResult>> SendAsync(IncidentUpdateRequest request)

@@ -16,7 +16,7 @@ public sealed record CapturedRequest(string Method, string Path, string Query, I
 public sealed class ProviderStub : IDisposable
 {
     private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
-    private readonly ConcurrentQueue<Func<Socket, Task>> _script = new();
+    private readonly List<Func<Socket, CapturedRequest, Task>> _script = [];
     private readonly List<CapturedRequest> _requests = [];
     private readonly CancellationTokenSource _stop = new();
 
@@ -35,23 +35,53 @@ public sealed class ProviderStub : IDisposable
 
     public IReadOnlyList<CapturedRequest> Requests { get { lock (_requests) return _requests.ToList(); } }
 
+    /// <summary>Answers requests the script does not (a stateful provider stand-in); null falls back to the default.</summary>
+    public Func<CapturedRequest, (int Status, string Body)?>? Handler { get; set; }
+
+    /// <summary>Which requests consume scripted steps (default: all); the others go to the handler or the default.</summary>
+    public Func<CapturedRequest, bool> ScriptApplies { get; set; } = _ => true;
+
+    /// <summary>Only requests with this HTTP method consume scripted steps (for scripts written without delegates).</summary>
+    public ProviderStub ScriptOnlyFor(string method)
+    {
+        ScriptApplies = r => r.Method == method;
+        return this;
+    }
+
+    private void Enqueue(Func<Socket, CapturedRequest, Task> step) { lock (_script) _script.Add(step); }
+
+    /// <summary>One scripted answer; PowerShell cannot bind Then's params array of tuples, so scripts call this.</summary>
+    public ProviderStub ThenAnswer(int status, string body) => Then(status, body);
+
     public ProviderStub Then(int status, string body = "", params (string Name, string Value)[] headers)
     {
-        _script.Enqueue(socket => AnswerAsync(socket, status, body, headers));
+        Enqueue((socket, _) => AnswerAsync(socket, status, body, headers));
+        return this;
+    }
+
+    /// <summary>Lets the handler act on the request (the provider received it), then never answers: a send cut off mid-request.</summary>
+    public ProviderStub ThenHandleAndHang()
+    {
+        Enqueue(async (socket, request) =>
+        {
+            Handler?.Invoke(request);
+            try { await Task.Delay(Timeout.Infinite, _stop.Token); }
+            catch (OperationCanceledException) { socket.Close(); }
+        });
         return this;
     }
 
     /// <summary>Drops the connection with a TCP reset instead of answering.</summary>
     public ProviderStub ThenReset()
     {
-        _script.Enqueue(socket => { socket.LingerState = new LingerOption(true, 0); socket.Close(); return Task.CompletedTask; });
+        Enqueue((socket, _) => { socket.LingerState = new LingerOption(true, 0); socket.Close(); return Task.CompletedTask; });
         return this;
     }
 
     /// <summary>Never answers (until disposed), to test timeouts and Ctrl+C.</summary>
     public ProviderStub ThenHang()
     {
-        _script.Enqueue(async socket =>
+        Enqueue(async (socket, _) =>
         {
             try { await Task.Delay(Timeout.Infinite, _stop.Token); }
             catch (OperationCanceledException) { socket.Close(); }
@@ -109,8 +139,13 @@ public sealed class ProviderStub : IDisposable
             var body = Encoding.UTF8.GetString(buffer.Skip(headerEnd + 4).Take(length).ToArray());
             var target = parts[1];
             var q = target.IndexOf('?');
-            lock (_requests) _requests.Add(new CapturedRequest(parts[0], q < 0 ? target : target[..q], q < 0 ? "" : target[q..], headers, body));
-            if (_script.TryDequeue(out var step)) await step(socket);
+            var request = new CapturedRequest(parts[0], q < 0 ? target : target[..q], q < 0 ? "" : target[q..], headers, body);
+            lock (_requests) _requests.Add(request);
+            Func<Socket, CapturedRequest, Task>? step = null;
+            if (ScriptApplies(request))
+                lock (_script) if (_script.Count > 0) { step = _script[0]; _script.RemoveAt(0); }
+            if (step is not null) await step(socket, request);
+            else if (Handler?.Invoke(request) is { } answer) await AnswerAsync(socket, answer.Status, answer.Body, [("Content-Type", "application/json")]);
             else await AnswerAsync(socket, DefaultStatus, DefaultBody, []);
         }
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException or IOException)

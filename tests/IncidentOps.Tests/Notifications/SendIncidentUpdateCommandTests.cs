@@ -25,13 +25,14 @@ public class SendIncidentUpdateCommandTests(ModuleFixture fx) : IClassFixture<Mo
         Assert.Single(s.Teams.Requests);
         Assert.Single(s.Discord.Requests);
         Assert.Single(s.PagerDuty.Requests);
-        Assert.Single(s.Statuspage.Requests);
+        Assert.Single(s.Statuspage.Requests, q => q.Method == "POST");
+        Assert.Equal(1, s.StatuspageApi.Creates);
         Assert.Single(s.Webhook.Requests);
         Assert.Contains(r.Verbose, v => v.Contains("POST", StringComparison.Ordinal));
         AssertNoCanary(r.AllText());
         AssertNoCanary(s.StoreText());
         var after = (await s.Store.GetAsync(inc.Id, CancellationToken.None))!;
-        Assert.Equal("sp-default", after.ExternalIds["statuspage:status"]);
+        Assert.Equal("sp-1", after.ExternalIds["statuspage:status"]);
         Assert.InRange(after.NextUpdateDue!.Value - after.LastUpdateAt!.Value, TimeSpan.FromMinutes(15), TimeSpan.FromMinutes(15));
         var update = Assert.Single(await s.Store.ReadTimelineAsync(inc.Id, CancellationToken.None), e => e.Kind == "update");
         Assert.Equal(TimelineOutcome.Succeeded, update.Outcome);
@@ -136,7 +137,7 @@ public class SendIncidentUpdateCommandTests(ModuleFixture fx) : IClassFixture<Mo
     }
 
     [Fact]
-    public async Task CtrlC_stops_a_send_to_a_provider_that_never_answers_and_the_update_stays_pending()
+    public async Task CtrlC_stops_a_send_to_a_provider_that_never_answers_and_the_attempt_is_recorded_as_Unknown()
     {
         using var s = new NotificationScenario();
         s.Slack.ThenHang();
@@ -146,7 +147,11 @@ public class SendIncidentUpdateCommandTests(ModuleFixture fx) : IClassFixture<Mo
         Assert.True(result.Stopped);
         Assert.Single(s.Slack.Requests);
         var r = fx.Run($"Get-IncidentUpdate -ConfigPath '{s.ConfigPath}' -Incident {inc.Id} -Pending").AssertNoErrors();
-        Assert.Equal(DeliveryState.Pending, Assert.Single(r.Objects<IncidentUpdate>()).Deliveries.Single().State);
+        var delivery = Assert.Single(r.Objects<IncidentUpdate>()).Deliveries.Single();
+        // The request had left: Slack may have posted it. Never "Pending, Attempts 0".
+        Assert.Equal(DeliveryState.Unknown, delivery.State);
+        Assert.Equal(1, delivery.Attempts);
+        Assert.NotNull(delivery.LastAttemptAt);
     }
 
     [Fact]

@@ -10,6 +10,12 @@ namespace IncidentOps.Commands;
 /// the outbox: each IncidentUpdate carries its kind, status, message and, per channel, whether it was
 /// delivered, how many attempts it took, the last HTTP status and the error. With -Pending it returns only
 /// the updates some channel has not received, which Send-IncidentUpdate -Pending re-sends.
+///
+/// A channel's State is Delivered, Pending (not received; safe to re-send), Failed (refused; fix the channel),
+/// Unknown (an attempt was interrupted or got no answer, so the provider may have it) or Superseded (a later
+/// update of the incident went to that channel, so this one is never sent late). An outbox file that cannot be
+/// read is reported with a warning naming it, renamed aside (*.corrupt-yyyyMMddHHmmss) and skipped; the other
+/// updates are listed as usual.
 /// </remarks>
 /// <example>
 /// <code>Get-IncidentUpdate -Incident INC-20261122-001</code>

@@ -15,11 +15,22 @@ namespace IncidentOps.Commands;
 /// the incident id), a Statuspage incident (created on the first update, then updated) or a generic JSON
 /// webhook. Channels default to the configuration's routing for the incident's severity.
 ///
-/// The update is written to the incident's outbox before anything is sent. Rate limits (429, and
-/// Statuspage's 420) are retried after the provider's Retry-After; server and network errors are retried
-/// only for PagerDuty, whose dedup_key makes a retry harmless; other 4xx are never retried. Whatever was
-/// not delivered stays pending: list it with Get-IncidentUpdate -Pending and re-send it with
-/// Send-IncidentUpdate -Pending. A channel that received an update never receives it again.
+/// The update is written to the incident's outbox before anything is sent, and each attempt is recorded
+/// before its request leaves. Rate limits (429, and Statuspage's 420) are retried after the provider's
+/// Retry-After; server and network errors are retried only for PagerDuty, whose dedup_key makes a retry
+/// harmless; other 4xx are never retried. Whatever was not delivered stays pending: list it with
+/// Get-IncidentUpdate -Pending and re-send it with Send-IncidentUpdate -Pending. A channel that received an
+/// update never receives it again.
+///
+/// Sends of one incident to one channel are serialised across processes, and a Statuspage incident is looked
+/// up by its IncidentOps id (metadata.incidentops) before one is created, so simultaneous first updates open
+/// one public incident. An attempt interrupted by Ctrl+C or a crash, or left without an answer, is Unknown: the
+/// provider may have it. -Pending re-sends Unknown deliveries to PagerDuty (same dedup_key), webhooks (same
+/// Idempotency-Key) and Statuspage (after checking whether the incident already carries the update); Slack,
+/// Teams and Discord cannot be checked, so they are re-sent only with -Pending -Force. An update that a later
+/// update of the same incident has superseded on a channel is marked Superseded there and never sent late.
+/// The incident's LastUpdateAt and NextUpdateDue move forward only when every channel has the update; while
+/// one lacks it, the update counts as due, so Get-IncidentUpdateDue keeps reminding.
 ///
 /// Each update and its delivery outcome are recorded on the incident's timeline, and the incident's
 /// status, LastUpdateAt and NextUpdateDue (from -NextUpdateIn or the severity's update cadence) are set.
@@ -36,6 +47,10 @@ namespace IncidentOps.Commands;
 /// <example>
 /// <code>Send-IncidentUpdate -Pending</code>
 /// <para>Re-sends every update some channel has not received yet.</para>
+/// </example>
+/// <example>
+/// <code>Get-IncidentUpdate -Pending | Where-Object { $_.Deliveries.State -contains 'Unknown' }; Send-IncidentUpdate -Pending -Channel incidents -Force</code>
+/// <para>Lists updates whose delivery was cut off (Unknown), then, after checking that #incidents does not show the update, re-sends it to Slack.</para>
 /// </example>
 [Cmdlet(VerbsCommunications.Send, "IncidentUpdate", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = SendSet)]
 [OutputType(typeof(NotificationResult))]
@@ -90,6 +105,15 @@ public sealed class SendIncidentUpdateCommand : ConfiguredCmdlet
     [Parameter(Mandatory = true, ParameterSetName = PendingSet)]
     public SwitchParameter Pending { get; set; }
 
+    /// <summary>
+    /// With -Pending: also re-send the deliveries whose outcome is Unknown (the attempt was interrupted by Ctrl+C or
+    /// a crash, or got no answer, so the provider may have it) to Slack, Teams and Discord, which offer no way to
+    /// check or to drop a repeat: the channel may show the update twice. Check the channel first. PagerDuty,
+    /// Statuspage and webhooks are re-sent safely without it. Also skips the confirmation prompt.
+    /// </summary>
+    [Parameter(ParameterSetName = PendingSet)]
+    public SwitchParameter Force { get; set; }
+
     /// <summary>Timeout of each HTTP request, in seconds.</summary>
     [Parameter]
     [ValidateRange(1, 600)]
@@ -106,7 +130,7 @@ public sealed class SendIncidentUpdateCommand : ConfiguredCmdlet
         if (Pending)
         {
             if (!ShouldChange(Incident ?? "every incident", "Re-send pending updates", Channel is { Length: > 0 } ? "channels " + string.Join(",", Channel) : null)) return;
-            if (TryInvoke(ct => Engine.Notifications.SendPendingAsync(Config, Incident, Channel, ct), out var resent, Incident))
+            if (TryInvoke(ct => Engine.Notifications.SendPendingAsync(Config, Incident, Channel, Force, ct), out var resent, Incident))
                 foreach (var r in resent) WriteObject(r);
             return;
         }

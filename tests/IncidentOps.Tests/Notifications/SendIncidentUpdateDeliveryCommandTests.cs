@@ -1,0 +1,92 @@
+using IncidentOps.Config;
+using IncidentOps.Notifications;
+using Xunit;
+
+namespace IncidentOps.Tests.Notifications;
+
+/// <summary>The delivery guarantees as a user sees them, through the built module in a hosted pwsh.</summary>
+public class SendIncidentUpdateDeliveryCommandTests(ModuleFixture fx) : IClassFixture<ModuleFixture>
+{
+    [Fact]
+    public async Task CtrlC_in_the_middle_of_a_send_then_Pending_posts_to_no_provider_twice()
+    {
+        using var s = new NotificationScenario();
+        var inc = await s.CreateIncidentAsync("P1");
+        s.Slack.ThenHang();
+        s.Statuspage.ScriptApplies = q => q.Method == "POST";
+        s.Statuspage.ThenHandleAndHang();
+        fx.Run("Get-Command Send-IncidentUpdate | Out-Null").AssertNoErrors();
+        // Ctrl+C once both requests are out (the hosted pipeline's Stop is what Ctrl+C calls).
+        using (var ps = System.Management.Automation.PowerShell.Create())
+        {
+            ps.Runspace = fx.Session.Runspace;
+            ps.AddScript($"Send-IncidentUpdate -ConfigPath '{s.ConfigPath}' -Channel incidents,status -Message 'stuck'");
+            var run = ps.BeginInvoke();
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while ((s.Slack.Requests.Count == 0 || s.StatuspageApi.Creates == 0) && DateTime.UtcNow < deadline) Thread.Sleep(20);
+            ps.Stop();
+            Assert.True(run.AsyncWaitHandle.WaitOne(TimeSpan.FromSeconds(10)));
+            Assert.Equal(System.Management.Automation.PSInvocationState.Stopped, ps.InvocationStateInfo.State);
+        }
+        Assert.Single(s.Slack.Requests);
+        Assert.Equal(1, s.StatuspageApi.Creates);
+
+        var outbox = fx.Run($"Get-IncidentUpdate -ConfigPath '{s.ConfigPath}' -Incident {inc.Id} -Pending").AssertNoErrors().Single<IncidentUpdate>();
+        Assert.All(outbox.Deliveries, d => { Assert.Equal(DeliveryState.Unknown, d.State); Assert.Equal(1, d.Attempts); });
+
+        var pending = fx.Run($"Send-IncidentUpdate -ConfigPath '{s.ConfigPath}' -Pending -WarningVariable w; $w").AssertNoErrors();
+        var results = pending.Objects<NotificationResult>().ToList();
+        Assert.Equal(DeliveryState.Unknown, results.Single(r => r.Channel == "incidents").State);
+        Assert.True(results.Single(r => r.Channel == "status").Delivered);
+        Assert.Contains(pending.Output, o => o.BaseObject is System.Management.Automation.WarningRecord w && w.Message.Contains("-Pending -Force", StringComparison.Ordinal));
+        // Duplicate provider posts after the interruption: none.
+        Assert.Single(s.Slack.Requests);
+        Assert.Equal(1, s.StatuspageApi.Creates);
+        Assert.Single(s.Statuspage.Requests, q => q.Method == "POST");
+        Assert.DoesNotContain(s.Statuspage.Requests, q => q.Method == "PATCH");
+
+        var forced = fx.Run($"Send-IncidentUpdate -ConfigPath '{s.ConfigPath}' -Pending -Force").AssertNoErrors().Single<NotificationResult>();
+        Assert.Equal("incidents", forced.Channel);
+        Assert.True(forced.Delivered, forced.Error);
+        Assert.Equal(2, s.Slack.Requests.Count);
+    }
+
+    [Fact]
+    public async Task Statuspage_WhatIf_shows_the_page_id_and_base_url_and_masks_only_the_api_key()
+    {
+        using var s = new NotificationScenario();
+        await s.CreateIncidentAsync("P1");
+        var r = fx.Run($"Send-IncidentUpdate -ConfigPath '{s.ConfigPath}' -Channel status -Message 'Investigating' -WhatIf").AssertNoErrors();
+        Assert.Contains($"POST {s.Statuspage.BaseUrl}/v1/pages/pg7x9q2kzz/incidents", r.HostText);
+        Assert.DoesNotContain(NotificationScenario.ApiKeyCanary, r.AllText());
+        Assert.Empty(s.Statuspage.Requests);
+    }
+
+    [Fact]
+    public async Task Pending_drops_a_superseded_update_and_each_result_carries_the_incident_id()
+    {
+        using var s = new NotificationScenario();
+        var inc = await s.CreateIncidentAsync("P1");
+        s.Slack.Then(500, "a").Then(500, "b");
+        fx.Run($"Send-IncidentUpdate -ConfigPath '{s.ConfigPath}' -Channel incidents -Status Monitoring -Message 'watching' -WarningAction SilentlyContinue");
+        fx.Run($"Send-IncidentUpdate -ConfigPath '{s.ConfigPath}' -Channel incidents -Status Resolved -Message 'fixed' -WarningAction SilentlyContinue");
+        foreach (var f in s.OutboxFiles(inc.Id)) File.WriteAllText(f, File.ReadAllText(f).Replace("\"Superseded\"", "\"Pending\"", StringComparison.Ordinal));
+        var results = fx.Run($"Send-IncidentUpdate -ConfigPath '{s.ConfigPath}' -Pending").AssertNoErrors().Objects<NotificationResult>().ToList();
+        Assert.Equal([DeliveryState.Superseded, DeliveryState.Delivered], results.Select(r => r.State));
+        Assert.All(results, r => Assert.Equal(inc.Id, r.IncidentId));
+        Assert.Equal(3, s.Slack.Requests.Count);
+        Assert.DoesNotContain("watching", s.Slack.Requests[2].Body, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TestIncidentOpsConfig_refuses_a_Statuspage_component_key_that_names_no_service()
+    {
+        using var s = new NotificationScenario(statuspageComponents: "apii: cmpapi111");
+        var findings = fx.Run($"Test-IncidentOpsConfig -Path '{s.ConfigPath}' -SkipReferences").AssertNoErrors().Objects<ConfigFinding>().ToList();
+        var f = Assert.Single(findings, x => x.Code == "ConfigUnknownComponent");
+        Assert.Contains("Did you mean 'api'", f.Message);
+        var r = fx.Run($"Send-IncidentUpdate -ConfigPath '{s.ConfigPath}' -Channel status -Message m");
+        Assert.Contains(r.Errors, e => e.ToString().Contains("apii", StringComparison.Ordinal));
+        Assert.Empty(s.Statuspage.Requests);
+    }
+}

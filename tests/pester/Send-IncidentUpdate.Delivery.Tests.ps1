@@ -1,0 +1,263 @@
+#Requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.0.0' }
+# Delivery under faults, as a user meets it in a real pwsh: no duplicate public post, no lost update, no
+# stale update sent late, no mention or disguised link smuggled into a channel (issue 18 items 3, 11, 12,
+# 13, 15; issue 16 items 8, 9, 14). Providers are loopback stand-ins: the xunit suite's ProviderStub (a
+# minimal HTTP/1.1 server that records every request) and StatuspageFake (the incidents API, stateful).
+
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'Common.ps1')
+    Import-IncidentOps
+
+    if (-not ('IncidentOps.Tests.Notifications.ProviderStub' -as [type])) {
+        $prelude = "#nullable enable`nusing System; using System.IO; using System.Linq; using System.Collections.Generic; using System.Threading; using System.Threading.Tasks;`n"
+        $src = Join-Path ([IO.Path]::GetTempPath()) ('io-stub-' + [guid]::NewGuid().ToString('N'))
+        New-Item -ItemType Directory -Path $src | Out-Null
+        $files = foreach ($f in 'ProviderStub.cs', 'StatuspageFake.cs') {
+            $p = Join-Path $src $f
+            $prelude + (Get-Content -Raw (Join-Path $script:RepoRoot "tests/IncidentOps.Tests/Notifications/$f")) | Set-Content -Path $p
+            $p
+        }
+        Add-Type -Path $files
+    }
+
+    # A store, an incidentops.yml whose channels point at stubs, and one P1 incident on production/api.
+    function New-DeliveryScenario([string] $Components = 'api: cmpapi111') {
+        $s = [pscustomobject]@{
+            Slack = [IncidentOps.Tests.Notifications.ProviderStub]::new(200, 'ok')
+            Discord = [IncidentOps.Tests.Notifications.ProviderStub]::new(200, '{"id":"1122"}')
+            Teams = [IncidentOps.Tests.Notifications.ProviderStub]::new(202, '')
+            Statuspage = [IncidentOps.Tests.Notifications.ProviderStub]::new(200, '{}')
+            Api = [IncidentOps.Tests.Notifications.StatuspageFake]::new()
+            Root = $null; Config = $null; Incident = $null
+        }
+        $null = $s.Api.Attach($s.Statuspage)
+        $s.Root = New-TestRoot @"
+environments:
+  production:
+    services:
+      api: { platform: fly, app: api-app }
+channels:
+  incidents: { type: slack, url: '$($s.Slack.BaseUrl)/services/T1/B1/CANARYslackPester' }
+  ops: { type: discord, url: '$($s.Discord.BaseUrl)/api/webhooks/1/CANARYdiscordPester' }
+  teams: { type: teams, url: '$($s.Teams.BaseUrl)/workflows/x?sig=CANARYteamsPester' }
+  status: { type: statuspage, pageId: pg7x9q2kzz, apiKey: CANARYspKeyPester, url: '$($s.Statuspage.BaseUrl)', components: { $Components } }
+routing:
+  P1: [incidents, status]
+"@
+        $s.Config = $s.Root.Config
+        $s
+    }
+
+    function Remove-DeliveryScenario($s) {
+        if ($s) { $s.Slack, $s.Discord, $s.Teams, $s.Statuspage | ForEach-Object { $_.Dispose() }; Remove-TestRoot $s.Root }
+    }
+
+    function New-ScenarioIncident($s, [string] $Title = 'Checkout returns 502', [string] $Impact = 'All checkouts fail') {
+        New-Incident -ConfigPath $s.Config -Title $Title -Severity P1 -Service production/api -Impact $Impact -Confirm:$false
+    }
+}
+
+Describe 'Send-IncidentUpdate: simultaneous first updates (issue 18 item 11)' {
+    BeforeAll { $s = New-DeliveryScenario; $inc = New-ScenarioIncident $s }
+    AfterAll { Remove-DeliveryScenario $s }
+
+    It 'four processes sending the first update at once open exactly one Statuspage incident' {
+        $start = [DateTime]::UtcNow.AddSeconds(6).ToString('o')
+        $jobs = 1..4 | ForEach-Object {
+            Start-Job -ScriptBlock {
+                param($module, $config, $id, $n, $start)
+                Import-Module $module
+                $wait = [DateTime]::Parse($start).ToUniversalTime() - [DateTime]::UtcNow
+                if ($wait -gt [TimeSpan]::Zero) { Start-Sleep -Milliseconds $wait.TotalMilliseconds }
+                Send-IncidentUpdate -ConfigPath $config -Incident $id -Channel status -Message "first update from process $n" |
+                    Select-Object Channel, Delivered, ProviderId, Kind
+            } -ArgumentList $script:ModulePath, $s.Config, $inc.Id, $_, $start
+        }
+        $results = $jobs | Wait-Job -Timeout 120 | Receive-Job
+        $jobs | Remove-Job -Force
+        @($results).Count | Should -Be 4
+        $results | ForEach-Object { $_.Delivered | Should -BeTrue }
+        $s.Api.Creates | Should -Be 1
+        @($s.Statuspage.Requests | Where-Object Method -EQ 'POST').Count | Should -Be 1
+        @($results.ProviderId | Select-Object -Unique) | Should -Be @('sp-1')
+    }
+}
+
+Describe 'Send-IncidentUpdate: Ctrl+C in the middle of a send (issue 18 item 12)' {
+    BeforeAll { $s = New-DeliveryScenario; $inc = New-ScenarioIncident $s }
+    AfterAll { Remove-DeliveryScenario $s }
+
+    It 'records the attempt as Unknown, and -Pending posts to neither Slack nor Statuspage a second time' {
+        $null = $s.Slack.ThenHang()
+        $null = $s.Statuspage.ScriptOnlyFor('POST').ThenHandleAndHang()   # Statuspage creates it; the answer never comes
+        $ps = [powershell]::Create()
+        $null = $ps.AddScript("Import-Module '$script:ModulePath'; Send-IncidentUpdate -ConfigPath '$($s.Config)' -Incident $($inc.Id) -Message 'stuck'")
+        $run = $ps.BeginInvoke()
+        $deadline = [DateTime]::UtcNow.AddSeconds(60)
+        while (($s.Slack.Requests.Count -eq 0 -or $s.Api.Creates -eq 0) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 20 }
+        $ps.Stop()   # what Ctrl+C does
+        $run.AsyncWaitHandle.WaitOne(10000) | Should -BeTrue
+        $ps.InvocationStateInfo.State | Should -Be 'Stopped'
+        $ps.Dispose()
+
+        $entry = Get-IncidentUpdate -ConfigPath $s.Config -Incident $inc.Id -Pending
+        $entry.Deliveries | ForEach-Object { $_.State | Should -Be 'Unknown'; $_.Attempts | Should -Be 1 }
+
+        $out = Send-IncidentUpdate -ConfigPath $s.Config -Pending -WarningVariable warnings -WarningAction SilentlyContinue
+        ($out | Where-Object Channel -EQ 'incidents').State | Should -Be 'Unknown'
+        ($out | Where-Object Channel -EQ 'status').Delivered | Should -BeTrue
+        "$warnings" | Should -Match '-Pending -Force'
+        $s.Slack.Requests.Count | Should -Be 1
+        $s.Api.Creates | Should -Be 1
+        @($s.Statuspage.Requests | Where-Object Method -In 'POST', 'PATCH').Count | Should -Be 1
+
+        $forced = Send-IncidentUpdate -ConfigPath $s.Config -Pending -Force
+        $forced.Channel | Should -Be 'incidents'
+        $forced.Delivered | Should -BeTrue
+        $s.Slack.Requests.Count | Should -Be 2
+    }
+}
+
+Describe 'Get-IncidentUpdateDue after a failed send (issue 18 item 13)' {
+    BeforeAll { $s = New-DeliveryScenario; $inc = New-ScenarioIncident $s }
+    AfterAll { Remove-DeliveryScenario $s }
+
+    It 'keeps the reminder: NextUpdateDue does not move forward until every channel has the update' {
+        $null = $s.Slack.ThenAnswer(500, 'oops')
+        $r = Send-IncidentUpdate -ConfigPath $s.Config -Incident $inc.Id -Channel incidents -Message 'first' -NextUpdateIn 15m -WarningAction SilentlyContinue
+        $r.Delivered | Should -BeFalse
+        $due = Get-IncidentUpdateDue -ConfigPath $s.Config
+        $due.IncidentId | Should -Be $inc.Id
+        $due.PendingUpdates | Should -Be 1
+        $due.OverdueBy | Should -BeGreaterOrEqual ([TimeSpan]::Zero)
+
+        (Send-IncidentUpdate -ConfigPath $s.Config -Pending).Delivered | Should -BeTrue
+        @(Get-IncidentUpdateDue -ConfigPath $s.Config).Count | Should -Be 0
+        (Get-Incident -ConfigPath $s.Config -Id $inc.Id).NextUpdateDue | Should -BeGreaterThan ([DateTimeOffset]::UtcNow.AddMinutes(10))
+    }
+}
+
+Describe 'A corrupt outbox entry (issue 18 item 3)' {
+    BeforeAll {
+        $s = New-DeliveryScenario
+        $s.Slack.DefaultStatus = 500
+        $incidents = 1..4 | ForEach-Object {
+            $i = New-ScenarioIncident $s -Title "incident $_"
+            $null = Send-IncidentUpdate -ConfigPath $s.Config -Incident $i.Id -Channel incidents -Message 'm' -NextUpdateIn 15m -WarningAction SilentlyContinue
+            $i
+        }
+        $victim = Get-ChildItem (Join-Path $s.Root.Store "incidents/$($incidents[1].Id)/outbox") -Filter 'UPD-*.json'
+        $text = Get-Content -Raw $victim.FullName
+        Set-Content -Path $victim.FullName -Value $text.Substring(0, [int]($text.Length / 2)) -NoNewline
+    }
+    AfterAll { Remove-DeliveryScenario $s }
+
+    It 'is reported with its path, moved aside and skipped alone' {
+        $pending = Get-IncidentUpdate -ConfigPath $s.Config -Pending -WarningVariable warnings -WarningAction SilentlyContinue
+        @($pending).Count | Should -Be 3
+        "$warnings" | Should -Match ([regex]::Escape($victim.FullName))
+        Test-Path $victim.FullName | Should -BeFalse
+        @(Get-ChildItem $victim.DirectoryName -Filter "$($victim.Name).corrupt-*").Count | Should -Be 1
+    }
+
+    It 'hides no due reminder' {
+        @(Get-IncidentUpdateDue -ConfigPath $s.Config).Count | Should -Be 4
+    }
+}
+
+Describe 'Send-IncidentUpdate -Pending and superseded updates (issue 16 item 8)' {
+    BeforeAll { $s = New-DeliveryScenario; $inc = New-ScenarioIncident $s }
+    AfterAll { Remove-DeliveryScenario $s }
+
+    It 'never sends a Monitoring update after the Resolved one, and the result shows the incident id' {
+        $null = $s.Slack.ThenAnswer(500, 'a').ThenAnswer(500, 'b')
+        $null = Send-IncidentUpdate -ConfigPath $s.Config -Incident $inc.Id -Channel incidents -Status Monitoring -Message 'watching the fix' -WarningAction SilentlyContinue
+        $null = Send-IncidentUpdate -ConfigPath $s.Config -Incident $inc.Id -Channel incidents -Status Resolved -Message 'all good' -WarningAction SilentlyContinue
+        $states = (Get-IncidentUpdate -ConfigPath $s.Config -Incident $inc.Id).Deliveries.State
+        $states | Should -Be @('Superseded', 'Pending')
+
+        $out = Send-IncidentUpdate -ConfigPath $s.Config -Pending
+        $out.State | Should -Be 'Delivered'
+        $out.IncidentId | Should -Be $inc.Id
+        $s.Slack.Requests.Count | Should -Be 3
+        $s.Slack.Requests[2].Body | Should -Match 'all good'
+        $s.Slack.Requests[2].Body | Should -Not -Match 'watching the fix'
+        $view = Get-RenderedView $out -Width 80
+        $view | Should -Match 'IncidentId'
+        $view | Should -Match ([regex]::Escape($inc.Id))
+        $view | Should -Match 'Delivered'
+    }
+}
+
+Describe 'Statuspage components and -WhatIf (issue 16 items 9 and 14)' {
+    It 'sends the component status with the README''s service-name key for an incident on production/api' {
+        $s = New-DeliveryScenario -Components 'api: cmpapi111'
+        try {
+            $inc = New-ScenarioIncident $s
+            (Send-IncidentUpdate -ConfigPath $s.Config -Incident $inc.Id -Channel status -Message 'm').Delivered | Should -BeTrue
+            $create = ($s.Statuspage.Requests | Where-Object Method -EQ 'POST').Body | ConvertFrom-Json
+            $create.incident.component_ids | Should -Be @('cmpapi111')
+            $create.incident.components.cmpapi111 | Should -Be 'partial_outage'
+        }
+        finally { Remove-DeliveryScenario $s }
+    }
+
+    It 'refuses a component key that names no service, at Test-IncidentOpsConfig and at load' {
+        $s = New-DeliveryScenario -Components 'apii: cmpapi111'
+        try {
+            $finding = Test-IncidentOpsConfig -Path $s.Config -SkipReferences | Where-Object Code -EQ 'ConfigUnknownComponent'
+            $finding.Message | Should -Match "'apii'.*Did you mean 'api'"
+            $finding.Line | Should -BeGreaterThan 0
+            { Send-IncidentUpdate -ConfigPath $s.Config -Channel status -Message m -ErrorAction Stop } | Should -Throw -ExpectedMessage '*apii*'
+            $s.Statuspage.Requests.Count | Should -Be 0
+        }
+        finally { Remove-DeliveryScenario $s }
+    }
+
+    It '-WhatIf shows the page id and the API base URL, masks the API key and sends nothing' {
+        $s = New-DeliveryScenario
+        try {
+            $inc = New-ScenarioIncident $s
+            # -WhatIf text goes to the host: read it back from a transcript.
+            $transcript = Join-Path $s.Root.Dir 'whatif.txt'
+            $null = Start-Transcript -Path $transcript
+            try { Send-IncidentUpdate -ConfigPath $s.Config -Incident $inc.Id -Channel status -Message 'm' -WhatIf } finally { $null = Stop-Transcript }
+            $text = Get-Content -Raw $transcript
+            $text | Should -Match ([regex]::Escape("POST $($s.Statuspage.BaseUrl)/v1/pages/pg7x9q2kzz/incidents"))
+            $text | Should -Not -Match 'CANARYspKeyPester'
+            $s.Statuspage.Requests.Count | Should -Be 0
+        }
+        finally { Remove-DeliveryScenario $s }
+    }
+}
+
+Describe 'Mentions and disguised links stay text (issue 18 item 15)' {
+    BeforeAll {
+        $s = New-DeliveryScenario
+        $inc = New-ScenarioIncident $s -Title '<!channel> Checkout <http://evil.example|status.example.com>' -Impact '[Reset password](http://evil.example) <@U0123ABC>'
+        $null = Send-IncidentUpdate -ConfigPath $s.Config -Incident $inc.Id -Channel incidents, ops, teams -Message '<!here> & [docs](http://evil.example) @everyone'
+    }
+    AfterAll { Remove-DeliveryScenario $s }
+
+    It 'Slack receives its three control characters (ampersand, less-than, greater-than) escaped as Slack documents' {
+        $body = $s.Slack.Requests[0].Body | ConvertFrom-Json
+        $body.text.StartsWith('[P1] &lt;!channel&gt; Checkout &lt;http://evil.example|status.example.com&gt;: ') | Should -BeTrue -Because $body.text
+        $body.text | Should -Match ([regex]::Escape('&lt;!here&gt; &amp; [docs](http://evil.example) @everyone'))
+        $s.Slack.Requests[0].Body | Should -Not -Match '<!|<@|<http'
+    }
+
+    It 'Discord receives escaped markdown and allowed_mentions that notify no one' {
+        $body = $s.Discord.Requests[0].Body | ConvertFrom-Json
+        @($body.allowed_mentions.parse).Count | Should -Be 0
+        $body.embeds[0].description | Should -Match ([regex]::Escape('\<!here\> & \[docs\](http://evil.example) @everyone'))
+        ($body.embeds[0].fields | Where-Object name -EQ 'Impact').value | Should -Be '\[Reset password\](http://evil.example) \<@U0123ABC\>'
+    }
+
+    It 'Teams receives the text as TextRuns (never markdown) and no link in its facts' {
+        $card = ($s.Teams.Requests[0].Body | ConvertFrom-Json).attachments[0].content
+        $card.body.type | Should -Not -Contain 'TextBlock'
+        $card.body[0].inlines[0].text | Should -Be '[P1] <!channel> Checkout <http://evil.example|status.example.com>'
+        $impact = ($card.body | Where-Object type -EQ 'FactSet').facts | Where-Object title -EQ 'Impact'
+        $impact.value.Contains('](') | Should -BeFalse
+    }
+}
