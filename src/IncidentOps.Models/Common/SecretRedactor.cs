@@ -95,7 +95,7 @@ public static partial class SecretRedactor
     [GeneratedRegex(@"(?<key>(?<![\w-])--?[A-Za-z0-9-]*(?:password|token|secret|api-key|apikey)[A-Za-z0-9-]*[ \t]+)(?<value>[^\s-][^\s]*)", RegexOptions.IgnoreCase)]
     private static partial Regex FlagSecret();
 
-    [GeneratedRegex(@"^(?:" + SecretWord + @")$|^[A-Za-z0-9_.-]*(?:" + SecretWord + @")[A-Za-z0-9_.-]*$|^(?:" + SecretExactName + @"|cookie|connectionstring|[A-Za-z0-9_.-]*(?:url|key|dsn))$", RegexOptions.IgnoreCase)]
+    [GeneratedRegex(@"^(?:" + SecretWord + @")$|^[A-Za-z0-9_.-]*(?:" + SecretWord + @")[A-Za-z0-9_.-]*$|^(?:" + SecretExactName + @"|cookie|connectionstring|[A-Za-z0-9_.-]*(?:key|dsn))$", RegexOptions.IgnoreCase)]
     private static partial Regex SecretNameRegex();
 
     // ------------------------------------------------------------------ scopes and registration
@@ -196,7 +196,8 @@ public static partial class SecretRedactor
 
     /// <summary>
     /// True for a parameter, header, setting or key name that carries a credential (password, token, secret,
-    /// api key, routing key, authorization, webhook, connection string, URL...). The one name rule of the module.
+    /// api key, routing key, authorization, webhook, connection string...). The one name rule of the module.
+    /// A name ending in URL is not enough (HEALTH_URL is not secret); a URL value is judged by its shape.
     /// </summary>
     public static bool IsSecretName(string? name) => !string.IsNullOrEmpty(name) && SecretNameRegex().IsMatch(name.Trim());
 
@@ -259,6 +260,20 @@ public static partial class SecretRedactor
 
     private static bool LooksLikeToken(string value) =>
         value.Any(char.IsDigit) || value.Any(c => c is '-' or '_' or '.' or '~' or '+' or '/' or '=') || (value.Any(char.IsUpper) && value.Any(char.IsLower));
+
+    /// <summary>
+    /// What a setting shows: a setting named like a secret, or whose value carries a credential
+    /// (DATABASE_URL=postgres://app:pw@db), is a secret. Its value is shown with the credential masked when the
+    /// rest identifies something (the host), otherwise not at all.
+    /// </summary>
+    public static (string? Value, bool IsSecret) RedactSetting(string key, string? value, bool isSecret)
+    {
+        if (value is null) return (null, isSecret || IsSecretName(key));
+        var masked = Redact(value);
+        if (isSecret || IsSecretName(key))
+            return (masked != value && masked.Replace(Mask, "").Any(char.IsLetterOrDigit) ? masked : null, true);
+        return masked == value ? (value, false) : (masked, true);
+    }
 
     /// <summary>Masks a whole secret for display, keeping only what identifies it (a URL's host).</summary>
     public static string MaskValue(string? value)

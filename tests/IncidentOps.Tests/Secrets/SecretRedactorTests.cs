@@ -150,7 +150,7 @@ public class SecretRedactorTests
 
     [Theory]
     [InlineData("Password", true)]
-    [InlineData("DATABASE_URL", true)]
+    [InlineData("SLACK_WEBHOOK_URL", true)]
     [InlineData("RoutingKey", true)]
     [InlineData("ApiKey", true)]
     [InlineData("X-Api-Key", true)]
@@ -167,6 +167,8 @@ public class SecretRedactorTests
     [InlineData("Uri", false)]
     [InlineData("Environment", false)]
     [InlineData("APP_ENV", false)]
+    [InlineData("DATABASE_URL", false)]
+    [InlineData("HEALTH_URL", false)]
     [InlineData("Keyspace", false)]
     [InlineData("Title", false)]
     [InlineData("PORT", false)]
