@@ -55,7 +55,7 @@ public sealed class SetAppSettingCommand : AppCmdlet
             catch (IncidentOpsException ex) { WriteError(ToErrorRecord(ex, target.ToString())); continue; }
             if (TryChange(target.ToString(), "Set setting", string.Join("; ", change.Commands),
                     ct => Engine.Platforms.RunChangeAsync(adapter, "Set setting", change, false, Timeout, ct),
-                    r => $"set {string.Join(", ", values.Keys)}: {string.Join("; ", r.Commands)}", out var result))
+                    r => $"{string.Join("; ", r.Commands)} (set {string.Join(", ", values.Keys)})", out var result))
                 WriteObject(result);
         }
     }
