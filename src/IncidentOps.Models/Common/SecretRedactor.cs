@@ -262,6 +262,28 @@ public static partial class SecretRedactor
         value.Any(char.IsDigit) || value.Any(c => c is '-' or '_' or '.' or '~' or '+' or '/' or '=') || (value.Any(char.IsUpper) && value.Any(char.IsLower));
 
     /// <summary>
+    /// Redacts an argument list (a Redis command from SLOWLOG, a command line split into arguments), where the secret
+    /// is the argument AFTER its name: AUTH [user] password, CONFIG SET requirepass x, --password x.
+    /// </summary>
+    public static string[] RedactArguments(IEnumerable<string?> arguments)
+    {
+        var list = arguments.Select(a => a ?? "").ToArray();
+        var result = new string[list.Length];
+        var maskRest = false;
+        var maskNext = false;
+        for (var i = 0; i < list.Length; i++)
+        {
+            if (maskRest || maskNext) { result[i] = Mask; maskNext = false; continue; }
+            result[i] = Redact(list[i]);
+            var word = list[i];
+            if (word.Equals("AUTH", StringComparison.OrdinalIgnoreCase)) maskRest = true;
+            else if (word.Equals("requirepass", StringComparison.OrdinalIgnoreCase) || word.Equals("masterauth", StringComparison.OrdinalIgnoreCase)
+                     || (word.StartsWith('-') && !word.Contains('=') && IsSecretName(word.TrimStart('-')))) maskNext = true;
+        }
+        return result;
+    }
+
+    /// <summary>
     /// What a setting shows: a setting named like a secret, or whose value carries a credential
     /// (DATABASE_URL=postgres://app:pw@db), is a secret. Its value is shown with the credential masked when the
     /// rest identifies something (the host), otherwise not at all.

@@ -149,6 +149,17 @@ public class SecretRedactorTests
     }
 
     [Theory]
+    [InlineData("AUTH|s3cr3tpw", "AUTH|********")]
+    [InlineData("AUTH|default|s3cr3tpw", "AUTH|********|********")]
+    [InlineData("HELLO|3|AUTH|default|s3cr3tpw", "HELLO|3|AUTH|********|********")]
+    [InlineData("CONFIG|SET|requirepass|s3cr3tpw", "CONFIG|SET|requirepass|********")]
+    [InlineData("psql|--password|s3cr3tpw|-h|db", "psql|--password|********|-h|db")]
+    [InlineData("SET|user:1|production", "SET|user:1|production")]
+    [InlineData("GET|session:token", "GET|session:token")]
+    public void Argument_lists_mask_the_value_after_its_name(string args, string expected) =>
+        Assert.Equal(expected, string.Join("|", SecretRedactor.RedactArguments(args.Split('|'))));
+
+    [Theory]
     [InlineData("Password", true)]
     [InlineData("SLACK_WEBHOOK_URL", true)]
     [InlineData("RoutingKey", true)]
