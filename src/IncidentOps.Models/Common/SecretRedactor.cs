@@ -83,7 +83,7 @@ public static partial class SecretRedactor
     // needs a space after it unless the key is quoted, so references (secret:NAME) stay readable.
     [GeneratedRegex(
         @"(?<![\w-])(?<q>[""']?)(?<name>[A-Za-z0-9_.-]*?(?:" + SecretWord + @")[A-Za-z0-9_.-]*|(?:" + SecretExactName + @"))\k<q>(?<sep>[ \t]*=[ \t]*|[ \t]*:[ \t]+|(?<=[""'])[ \t]*:[ \t]*)" +
-        @"(?<value>""(?:[^""\\\r\n]|\\.)*""|'[^'\r\n]*'|(?:Bearer|Basic|Token|OAuth|Digest|Negotiate)[ \t]+[^\s""',;&<>]+|[^\s;,&""'<>]+)",
+        @"(?<value>""(?:[^""\\\r\n]|\\.)*""|'[^'\r\n]*'|(?:Bearer|Basic|Token|OAuth|Digest|Negotiate)[ \t]+[^\s""',;&<>]+|(?![{\[])[^\s;,&""'<>]+)",
         RegexOptions.IgnoreCase)]
     private static partial Regex KeyValueSecret();
 

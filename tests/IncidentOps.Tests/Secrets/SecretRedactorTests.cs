@@ -85,6 +85,9 @@ public class SecretRedactorTests
         "Rolled back to v42 on api (image 1.9.0)",
         "passenger=3",
         "https://hooks.example.com/incidents",
+        "{\"valueFrom\": {\"secretKeyRef\": {\"name\": \"db\", \"key\": \"password\"}}}",
+        "{\"token\": null, \"tokens\": 12, \"secrets\": [\"a\"]}",
+        "secretKeyRef: {name: db, key: password}",
     };
 
     [Theory]
