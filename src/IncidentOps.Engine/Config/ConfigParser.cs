@@ -40,12 +40,39 @@ public static class ConfigParser
 
     public static IncidentOpsConfig Defaults() => new() { Severities = DefaultSeverities.Levels };
 
+    /// <summary>
+    /// Deepest nesting of lists and mappings a configuration may have. The real shape needs 6; YamlDotNet builds
+    /// its node tree recursively, so 50,000 nested '[' overflowed the stack and killed pwsh (an uncatchable crash,
+    /// in every session started in a folder holding such an incidentops.yml).
+    /// </summary>
+    public const int MaxDepth = 64;
+
     public static ConfigLoadResult Parse(string text, string file)
     {
         var ctx = new Ctx(file);
         var stream = new YamlStream();
         try
         {
+            // Count the depth on the parser's events (a loop, not recursion) before building any tree.
+            var parser = new Parser(new StringReader(text));
+            var depth = 0;
+            while (parser.MoveNext())
+            {
+                switch (parser.Current)
+                {
+                    case YamlDotNet.Core.Events.SequenceStart or YamlDotNet.Core.Events.MappingStart:
+                        if (++depth > MaxDepth)
+                        {
+                            var at = parser.Current.Start;
+                            ctx.Error("ConfigTooDeep", $"The YAML nests lists and mappings more than {MaxDepth} levels deep here. A configuration needs a handful of levels: check this line for stray '[' or '{{'.", (int)at.Line, (int)at.Column);
+                            return new ConfigLoadResult(null, ctx.Findings);
+                        }
+                        break;
+                    case YamlDotNet.Core.Events.SequenceEnd or YamlDotNet.Core.Events.MappingEnd:
+                        depth--;
+                        break;
+                }
+            }
             stream.Load(new StringReader(text));
         }
         catch (YamlException ex)
@@ -55,6 +82,13 @@ public static class ConfigParser
             var paren = reason.IndexOf("): ", StringComparison.Ordinal);
             if (reason.StartsWith("(Line", StringComparison.Ordinal) && paren > 0) reason = reason[(paren + 3)..];
             ctx.Error("ConfigSyntaxError", $"The YAML is malformed: {reason}", (int)ex.Start.Line, (int)ex.Start.Column);
+            return new ConfigLoadResult(null, ctx.Findings);
+        }
+        catch (InvalidOperationException ex)
+        {
+            // YamlDotNet reports some unterminated flow collections ('a: [1, 2' at the end of the file) this way.
+            var (line, column) = EndOf(text);
+            ctx.Error("ConfigSyntaxError", $"The YAML is malformed: it ends inside an unclosed list or mapping ({ex.Message}). Close every '[' with ']' and every '{{' with '}}'.", line, column);
             return new ConfigLoadResult(null, ctx.Findings);
         }
         if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is YamlScalarNode { Value: null or "" })
@@ -290,6 +324,29 @@ public static class ConfigParser
         return list;
     }
 
+    private static (int Line, int Column) EndOf(string text)
+    {
+        var trimmed = text.TrimEnd();
+        var line = 1 + trimmed.Count(c => c == '\n');
+        var column = trimmed.Length - (trimmed.LastIndexOf('\n') + 1) + 1;
+        return (line, column);
+    }
+
+    /// <summary>
+    /// Why a channel URL cannot be used, or null. Notifications carry incident details (and the URL itself is a
+    /// credential), so only https is accepted, except for loopback receivers (local relays and tests). The message
+    /// never repeats the URL.
+    /// </summary>
+    public static string? ChannelUrlProblem(string url)
+    {
+        if (!Uri.TryCreate(url.Trim(), UriKind.Absolute, out var u) || string.IsNullOrEmpty(u.Host))
+            return "is not an absolute URL with a host (for example https://hooks.slack.com/services/...)";
+        if (u.Scheme == Uri.UriSchemeHttps) return null;
+        if (u.Scheme == Uri.UriSchemeHttp)
+            return u.IsLoopback ? null : $"uses http:// to '{u.Host}': use https:// (plain http is accepted only for loopback receivers)";
+        return $"uses the scheme '{u.Scheme}': use https://";
+    }
+
     private static bool CheckUrl(Ctx ctx, string? url, YamlNode node, string where)
     {
         if (Uri.TryCreate(url, UriKind.Absolute, out var u) && (u.Scheme == Uri.UriSchemeHttp || u.Scheme == Uri.UriSchemeHttps)) return true;
@@ -380,7 +437,12 @@ public static class ConfigParser
             }
             // For PagerDuty and Statuspage, url is the public API base, not a secret webhook: it is not masked.
             // (Read after the loop: a literal secret is registered for masking as soon as it is read.)
-            if (urlNode is not null) url = ctx.Value(urlNode, "url", isSecret: type is not (ChannelType.PagerDuty or ChannelType.Statuspage));
+            if (urlNode is not null)
+            {
+                url = ctx.Value(urlNode, "url", isSecret: type is not (ChannelType.PagerDuty or ChannelType.Statuspage));
+                if (url is { IsReference: false } && ChannelUrlProblem(url.GetRawUnsafe()) is { } problem)
+                    ctx.Error("ConfigInvalidUrl", $"{where}.url {problem}.", urlNode);
+            }
             if (type is null && !m.Children.Keys.OfType<YamlScalarNode>().Any(x => x.Value == "type"))
                 ctx.Error("ConfigMissingField", $"{where} needs a type (slack, teams, discord, pagerduty, statuspage or webhook).", m);
             switch (type)

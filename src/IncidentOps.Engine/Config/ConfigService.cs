@@ -62,16 +62,42 @@ public sealed class ConfigService
         var info = new FileInfo(path);
         if (Cache.TryGetValue(path, out var hit) && hit.Stamp == info.LastWriteTimeUtc && hit.Length == info.Length)
             return hit.Result;
-        string text;
-        try { text = File.ReadAllText(path); }
+        var text = ReadCapped(path);
+        var result = ConfigParser.Parse(text, path);
+        Cache[path] = (info.LastWriteTimeUtc, info.Length, result);
+        return result;
+    }
+
+    /// <summary>
+    /// Largest configuration file read. A real one is a few kilobytes; the cap keeps a path pointed at /dev/zero or
+    /// a runaway generated file from exhausting memory.
+    /// </summary>
+    public const int MaxConfigBytes = 4 * 1024 * 1024;
+
+    /// <summary>Reads at most <see cref="MaxConfigBytes"/> (plus one byte to know there is more), as UTF-8.</summary>
+    internal static string ReadCapped(string path, int maxBytes = MaxConfigBytes)
+    {
+        try
+        {
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1, FileOptions.SequentialScan);
+            var buffer = new byte[Math.Min(maxBytes + 1, 64 * 1024)];
+            using var memory = new MemoryStream();
+            int read;
+            while ((read = stream.Read(buffer, 0, (int)Math.Min(buffer.Length, maxBytes + 1 - memory.Length))) > 0)
+            {
+                memory.Write(buffer, 0, read);
+                if (memory.Length > maxBytes)
+                    throw new IncidentOpsException("ConfigTooLarge", IncidentOpsErrorCategory.LimitsExceeded,
+                        $"The configuration file '{path}' is larger than {maxBytes / (1024 * 1024)} MB, so it was not read. A configuration is a few kilobytes: check that the path names the right file.")
+                    { TargetObject = path };
+            }
+            return new System.Text.UTF8Encoding(false).GetString(memory.GetBuffer(), 0, (int)memory.Length).TrimStart('\uFEFF');
+        }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             throw new IncidentOpsException("ConfigUnreadable", IncidentOpsErrorCategory.ReadError,
                 $"The configuration file '{path}' cannot be read: {ex.Message}", ex) { TargetObject = path };
         }
-        var result = ConfigParser.Parse(text, path);
-        Cache[path] = (info.LastWriteTimeUtc, info.Length, result);
-        return result;
     }
 
     /// <summary>Loads the configuration, throwing ConfigInvalid (with every error's file, line and column) when it has errors.</summary>
@@ -183,6 +209,21 @@ public static class ConfigValidator
                 Message = problem[(problem.IndexOf(": ", StringComparison.Ordinal) + 2)..],
                 File = value.Location?.File, Line = value.Location?.Line ?? 0, Column = value.Location?.Column ?? 0,
             });
+        }
+        // A channel URL behind a reference is checked once it resolves (a literal one is checked by the parser).
+        foreach (var c in result.Config.Channels)
+        {
+            if (c.Url is not { IsReference: true } url) continue;
+            string resolved;
+            try { resolved = await resolver.ResolveAsync(url, cancellationToken).ConfigureAwait(false); }
+            catch (IncidentOpsException) { continue; } // already reported above
+            if (ConfigParser.ChannelUrlProblem(resolved) is { } problem)
+                findings.Add(new ConfigFinding
+                {
+                    Severity = FindingSeverity.Error, Code = "ConfigInvalidUrl",
+                    Message = $"channels.{c.Name}.url ({url}) {problem}.",
+                    File = url.Location?.File, Line = url.Location?.Line ?? 0, Column = url.Location?.Column ?? 0,
+                });
         }
         return findings;
     }

@@ -193,7 +193,7 @@ public sealed class HealthService(IOperationSink sink)
         sink.Progress(new OperationProgress(3002, "Watching service health", "done", 100, Completed: true));
         return new HealthWatchSummary
         {
-            Uri = requests.Select(r => r.Uri.ToString()).Distinct().ToArray(), Rounds = rounds, Samples = samples, Failures = failures,
+            Uri = requests.Select(r => SecretRedactor.Redact(r.Uri.ToString())).Distinct().ToArray(), Rounds = rounds, Samples = samples, Failures = failures,
             FirstFailure = firstFailure, LastFailure = lastFailure, LongestOutage = longest, Healthy = lastHealthy, StopReason = stop,
             Started = started, Elapsed = clock.Elapsed,
         };
@@ -518,9 +518,9 @@ public sealed class HealthService(IOperationSink sink)
     private static HealthResult Failed(ProbeRequest request, DateTimeOffset timestamp, ProbeState state, long start, double ttfb, int redirects, Uri uri,
         HealthFailureKind kind, string reason, Exception? ex, int? status) => new()
     {
-        Uri = request.Uri.ToString(), Service = request.Service, Healthy = false, StatusCode = status, Reason = reason, FailureKind = kind,
+        Uri = SecretRedactor.Redact(request.Uri.ToString()), Service = request.Service, Healthy = false, StatusCode = status, Reason = reason, FailureKind = kind,
         Method = request.Method.ToUpperInvariant(), DnsMs = state.DnsMs, ConnectMs = state.ConnectMs, TlsMs = state.TlsMs, TimeToFirstByteMs = ttfb,
-        TotalMs = Ms(start, Stopwatch.GetTimestamp()), RedirectCount = redirects, FinalUri = uri.ToString(), RemoteAddress = state.RemoteAddress,
+        TotalMs = Ms(start, Stopwatch.GetTimestamp()), RedirectCount = redirects, FinalUri = SecretRedactor.Redact(uri.ToString()), RemoteAddress = state.RemoteAddress,
         Certificate = state.Certificate, Timestamp = timestamp, Error = ex is null ? null : Innermost(ex).Message,
         Successes = 0, MinMs = 0, Failures = [reason],
     };
@@ -559,9 +559,9 @@ public sealed class HealthService(IOperationSink sink)
 
         return new HealthResult
         {
-            Uri = request.Uri.ToString(), Service = request.Service, Healthy = kind == HealthFailureKind.None, StatusCode = code, Reason = reason, FailureKind = kind,
+            Uri = SecretRedactor.Redact(request.Uri.ToString()), Service = request.Service, Healthy = kind == HealthFailureKind.None, StatusCode = code, Reason = reason, FailureKind = kind,
             Method = request.Method.ToUpperInvariant(), DnsMs = state.DnsMs, ConnectMs = state.ConnectMs, TlsMs = state.TlsMs, TimeToFirstByteMs = ttfb, TotalMs = total,
-            RedirectCount = redirects, FinalUri = uri.ToString(), RemoteAddress = state.RemoteAddress, HttpVersion = response.Version.ToString(),
+            RedirectCount = redirects, FinalUri = SecretRedactor.Redact(uri.ToString()), RemoteAddress = state.RemoteAddress, HttpVersion = response.Version.ToString(),
             ContentType = contentType, Headers = headers, Body = body, BodyText = text.Length > MaxBodyText ? text[..MaxBodyText] : text,
             Components = components, Certificate = state.Certificate, Conditions = conditions, Timestamp = timestamp,
             Successes = kind == HealthFailureKind.None ? 1 : 0, MinMs = total, P50Ms = total, P95Ms = total, MaxMs = total,

@@ -83,14 +83,19 @@ public sealed class IncidentReportService(IncidentOpsEngine engine)
     /// <summary>The variables a template sees (snake_case, all strings or arrays of objects).</summary>
     internal static ScriptObject BuildModel(IncidentOpsConfig? config, Incident i, IReadOnlyList<TimelineEntry> timeline, IReadOnlyList<ActionItem> actions, IncidentReportFormat format)
     {
-        string? S(string? v) => string.IsNullOrWhiteSpace(v) ? null : SecretRedactor.Redact(v);
+        // Every value a person typed is redacted, then escaped for the output format: in Markdown a newline or a
+        // leading '#' would forge a heading and '<' would pass raw HTML through; the HTML templates escape with
+        // html.escape themselves.
+        var markdown = format == IncidentReportFormat.Markdown;
+        string E(string v) => markdown ? MarkdownEscape(SecretRedactor.Redact(v)) : SecretRedactor.Redact(v);
+        string? S(string? v) => string.IsNullOrWhiteSpace(v) ? null : E(v);
         string T(DateTimeOffset? d) => d is { } x ? x.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss 'UTC'", CultureInfo.InvariantCulture) : "";
         string D(TimeSpan? t) => t is { } x ? Duration.Format(x < TimeSpan.Zero ? TimeSpan.Zero : x) : "n/a";
         var end = i.ResolvedAt ?? DateTimeOffset.UtcNow;
         var so = new ScriptObject
         {
             ["id"] = i.Id,
-            ["title"] = S(i.Title),
+            ["title"] = S(i.Title) ?? "",
             ["date"] = i.StartedAt.ToUniversalTime().ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
             ["started_at"] = T(i.StartedAt),
             ["declared_at"] = T(i.DeclaredAt),
@@ -102,25 +107,25 @@ public sealed class IncidentReportService(IncidentOpsEngine engine)
             ["end_time"] = i.ResolvedAt?.ToUniversalTime().ToString("HH:mm", CultureInfo.InvariantCulture) ?? "ongoing",
             ["resolved"] = i.Status == IncidentStatus.Resolved,
             ["duration"] = D(end - i.StartedAt),
-            ["severity"] = i.Severity,
-            ["severity_name"] = i.SeverityName ?? i.Severity,
+            ["severity"] = E(i.Severity),
+            ["severity_name"] = E(i.SeverityName ?? i.Severity),
             ["status"] = i.Status.ToString(),
             ["impact"] = S(i.Impact),
             ["users_affected"] = S(i.UsersAffected),
             ["revenue"] = S(i.RevenueImpact),
             ["data_loss"] = i.DataLoss switch { true => "Yes", false => "No", _ => "Not recorded" },
-            ["services"] = i.Services.ToList(),
+            ["services"] = i.Services.Select(E).ToList(),
             ["commander"] = S(i.Commander),
             ["scribe"] = S(i.Scribe),
             ["liaison"] = S(i.Liaison),
-            ["summary"] = S(i.Summary) ?? $"{i.Title}. {i.Severity} ({i.SeverityName}) incident affecting {(i.Services.Length == 0 ? "the service" : string.Join(", ", i.Services))}, started {T(i.StartedAt)}{(i.ResolvedAt is null ? ", still open" : $", resolved {T(i.ResolvedAt)}")}.",
+            ["summary"] = S(i.Summary) ?? E($"{i.Title}. {i.Severity} ({i.SeverityName}) incident affecting {(i.Services.Length == 0 ? "the service" : string.Join(", ", i.Services))}, started {T(i.StartedAt)}{(i.ResolvedAt is null ? ", still open" : $", resolved {T(i.ResolvedAt)}")}."),
             ["root_cause"] = S(i.RootCause),
-            ["contributing_factors"] = i.ContributingFactors.Select(SecretRedactor.Redact).ToList(),
+            ["contributing_factors"] = i.ContributingFactors.Select(E).ToList(),
             ["resolution"] = S(i.Resolution),
-            ["went_well"] = i.WentWell.Select(SecretRedactor.Redact).ToList(),
-            ["went_wrong"] = i.WentWrong.Select(SecretRedactor.Redact).ToList(),
-            ["lessons"] = i.LessonsLearned.Select(SecretRedactor.Redact).ToList(),
-            ["prevention"] = i.Prevention.Select(SecretRedactor.Redact).ToList(),
+            ["went_well"] = i.WentWell.Select(E).ToList(),
+            ["went_wrong"] = i.WentWrong.Select(E).ToList(),
+            ["lessons"] = i.LessonsLearned.Select(E).ToList(),
+            ["prevention"] = i.Prevention.Select(E).ToList(),
             ["time_to_detect"] = D(i.DetectedAt - i.StartedAt),
             ["time_to_acknowledge"] = D(i.AcknowledgedAt - i.StartedAt),
             ["time_to_mitigate"] = D((i.MitigatedAt ?? i.ResolvedAt) - i.StartedAt),
@@ -133,7 +138,7 @@ public sealed class IncidentReportService(IncidentOpsEngine engine)
         if (i.Liaison is not null) roles.Add($"{i.Liaison} (liaison)");
         foreach (var actor in timeline.Select(e => e.Actor).Distinct(StringComparer.OrdinalIgnoreCase))
             if (!roles.Any(r => r.StartsWith(actor + " ", StringComparison.OrdinalIgnoreCase))) roles.Add(actor);
-        so["responders"] = roles;
+        so["responders"] = roles.Select(E).ToList();
 
         var history = i.SeverityHistory.Count > 0 ? i.SeverityHistory.OrderBy(h => h.At).ToList() : [new SeverityChange { Severity = i.Severity, At = i.StartedAt }];
         var perSeverity = new List<ScriptObject>();
@@ -141,11 +146,11 @@ public sealed class IncidentReportService(IncidentOpsEngine engine)
                      .GroupBy(x => x.Severity, StringComparer.OrdinalIgnoreCase))
         {
             var level = IncidentService.Severities(config).FirstOrDefault(l => string.Equals(l.Id, group.Key, StringComparison.OrdinalIgnoreCase));
-            perSeverity.Add(new ScriptObject { ["severity"] = group.Key, ["name"] = level?.Name ?? group.Key, ["duration"] = D(TimeSpan.FromTicks(group.Sum(g => Math.Max(0, g.Span.Ticks)))) });
+            perSeverity.Add(new ScriptObject { ["severity"] = E(group.Key), ["name"] = E(level?.Name ?? group.Key), ["duration"] = D(TimeSpan.FromTicks(group.Sum(g => Math.Max(0, g.Span.Ticks)))) });
         }
         so["severity_times"] = perSeverity;
 
-        string Cell(string? v) => format == IncidentReportFormat.Html ? SecretRedactor.Redact(v ?? "") : SecretRedactor.Redact(v ?? "").Replace("|", "\\|").Replace("\r", " ").Replace("\n", " ");
+        string Cell(string? v) => E(v ?? "");
         so["timeline"] = timeline.Select(e => new ScriptObject
         {
             ["time"] = e.Timestamp.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture),
@@ -164,9 +169,54 @@ public sealed class IncidentReportService(IncidentOpsEngine engine)
             ["action"] = Cell(a.Action),
             ["owner"] = Cell(a.Owner ?? "unassigned"),
             ["due"] = a.Due?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) ?? "",
-            ["priority"] = a.Priority,
-            ["status"] = a.Status,
+            ["priority"] = E(a.Priority ?? ""),
+            ["status"] = E(a.Status.ToString()),
         }).ToList();
         return so;
+    }
+
+    private static readonly System.Text.RegularExpressions.Regex OrderedListStart = new(@"^(\d{1,9})([.)])", System.Text.RegularExpressions.RegexOptions.CultureInvariant);
+
+    /// <summary>
+    /// Makes text inert in Markdown: one line (a newline could start a heading, list, quote or table row), with the
+    /// characters that open emphasis, code, links, raw HTML, headings and table cells backslash-escaped, '&amp;' as an
+    /// entity, and a leading list or setext marker escaped. Masked secrets stay readable as ********.
+    /// </summary>
+    internal static string MarkdownEscape(string text)
+    {
+        var line = string.Join(" ", text.Split(['\r', '\n', '\u2028', '\u2029'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        var sb = new System.Text.StringBuilder(line.Length + 16);
+        for (var n = 0; n < line.Length; n++)
+        {
+            if (string.CompareOrdinal(line, n, SecretRedactor.Mask, 0, SecretRedactor.Mask.Length) == 0)
+            {
+                sb.Append(SecretRedactor.Mask);
+                n += SecretRedactor.Mask.Length - 1;
+                continue;
+            }
+            var c = line[n];
+            // An underscore inside a word (statement_timeout) never opens emphasis: keep it readable.
+            if (c == '_' && n > 0 && n + 1 < line.Length && char.IsLetterOrDigit(line[n - 1]) && char.IsLetterOrDigit(line[n + 1]))
+            {
+                sb.Append(c);
+                continue;
+            }
+            switch (c)
+            {
+                case '\\' or '`' or '*' or '_' or '[' or ']' or '<' or '>' or '#' or '|' or '~':
+                    sb.Append('\\').Append(c);
+                    break;
+                case '&':
+                    sb.Append("&amp;");
+                    break;
+                default:
+                    sb.Append(c);
+                    break;
+            }
+        }
+        var result = sb.ToString();
+        if (result.Length > 0 && result[0] is '-' or '+' or '=') return "\\" + result;
+        var m = OrderedListStart.Match(result);
+        return m.Success ? m.Groups[1].Value + "\\" + result[m.Groups[1].Length..] : result;
     }
 }

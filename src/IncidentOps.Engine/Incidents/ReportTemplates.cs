@@ -149,8 +149,8 @@ internal static class ReportTemplates
 <style>body{font-family:sans-serif;max-width:960px;margin:2em auto}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}</style></head>
 <body>
 <h1>Post-Mortem: {{ title | html.escape }}</h1>
-<p><strong>Incident:</strong> {{ id }}<br><strong>Date:</strong> {{ date }}<br><strong>Duration:</strong> {{ duration }}<br>
-<strong>Severity:</strong> {{ severity }} ({{ severity_name | html.escape }})<br><strong>Status:</strong> {{ status }}<br>
+<p><strong>Incident:</strong> {{ id | html.escape }}<br><strong>Date:</strong> {{ date }}<br><strong>Duration:</strong> {{ duration }}<br>
+<strong>Severity:</strong> {{ severity | html.escape }} ({{ severity_name | html.escape }})<br><strong>Status:</strong> {{ status | html.escape }}<br>
 <strong>Impact:</strong> {{ hor impact }}<br><strong>Responders:</strong> {{ responders | array.join ", " | html.escape }}</p>
 <h2>Summary</h2><p>{{ summary | html.escape }}</p>
 <h2>Impact</h2><ul><li><strong>Duration:</strong> {{ duration }}</li><li><strong>Users affected:</strong> {{ hor users_affected }}</li>
@@ -159,16 +159,16 @@ internal static class ReportTemplates
 <h2>Key Figures</h2><table><tr><th>Figure</th><th>Value</th></tr>
 <tr><td>Time to detect</td><td>{{ time_to_detect }}</td></tr><tr><td>Time to acknowledge</td><td>{{ time_to_acknowledge }}</td></tr>
 <tr><td>Time to mitigate</td><td>{{ time_to_mitigate }}</td></tr><tr><td>Time to resolve</td><td>{{ time_to_resolve }}</td></tr>
-{{ for s in severity_times }}<tr><td>Time in {{ s.severity }} ({{ s.name | html.escape }})</td><td>{{ s.duration }}</td></tr>{{ end }}</table>
+{{ for s in severity_times }}<tr><td>Time in {{ s.severity | html.escape }} ({{ s.name | html.escape }})</td><td>{{ s.duration }}</td></tr>{{ end }}</table>
 <h2>Timeline</h2><table><tr><th>Time (UTC)</th><th>Actor</th><th>Event</th><th>Target</th><th>Outcome</th><th>Detail</th></tr>
-{{ for e in timeline }}<tr><td>{{ e.time }}</td><td>{{ e.actor | html.escape }}</td><td>{{ e.action | html.escape }}</td><td>{{ e.target | html.escape }}</td><td>{{ e.outcome }}</td><td>{{ e.result | html.escape }}</td></tr>
+{{ for e in timeline }}<tr><td>{{ e.time }}</td><td>{{ e.actor | html.escape }}</td><td>{{ e.action | html.escape }}</td><td>{{ e.target | html.escape }}</td><td>{{ e.outcome | html.escape }}</td><td>{{ e.result | html.escape }}</td></tr>
 {{ end }}</table>
 <h2>Root Cause</h2><p>{{ hor root_cause }}</p><h3>Contributing Factors</h3>{{ hlist contributing_factors }}
 <h2>Resolution</h2><p>{{ hor resolution }}</p>
 <h2>What Went Well</h2>{{ hlist went_well }}
 <h2>What Went Wrong</h2>{{ hlist went_wrong }}
 <h2>Action Items</h2><table><tr><th>Id</th><th>Action</th><th>Owner</th><th>Due</th><th>Priority</th><th>Status</th></tr>
-{{ for a in action_items }}<tr><td>{{ a.id }}</td><td>{{ a.action | html.escape }}</td><td>{{ a.owner | html.escape }}</td><td>{{ a.due }}</td><td>{{ a.priority }}</td><td>{{ a.status }}</td></tr>
+{{ for a in action_items }}<tr><td>{{ a.id | html.escape }}</td><td>{{ a.action | html.escape }}</td><td>{{ a.owner | html.escape }}</td><td>{{ a.due }}</td><td>{{ a.priority | html.escape }}</td><td>{{ a.status | html.escape }}</td></tr>
 {{ end }}</table>
 <h2>Lessons Learned</h2>{{ hlist lessons }}
 <h2>Prevention</h2>{{ hlist prevention }}

@@ -34,11 +34,42 @@ public sealed class PlatformsService(IOperationSink sink, HealthService? health 
         };
     }
 
-    /// <summary>Logs with the -Pattern filter applied (case-insensitive regex, like the seeds' grep -i).</summary>
-    public async Task<IReadOnlyList<AppLogEntry>> GetLogsAsync(IPlatformAdapter adapter, LogQuery query, CancellationToken ct)
+    /// <summary>
+    /// Logs with the -Pattern filter applied (case-insensitive regex, like the seeds' grep -i). Credentials inside
+    /// log lines are masked, as in the evidence copy of the same lines, unless <paramref name="redact"/> is false
+    /// (Get-AppLog -NoRedaction).
+    /// </summary>
+    public async Task<IReadOnlyList<AppLogEntry>> GetLogsAsync(IPlatformAdapter adapter, LogQuery query, CancellationToken ct, bool redact = true)
     {
         var entries = await adapter.GetLogsAsync(query, ct).ConfigureAwait(false);
-        if (query.Pattern is null) return entries;
+        if (query.Pattern is not null) entries = Filter(entries, query.Pattern);
+        return redact ? entries.Select(Redacted).ToList() : entries;
+    }
+
+    private static AppLogEntry Redacted(AppLogEntry e)
+    {
+        var message = SecretRedactor.Redact(e.Message);
+        return message == e.Message ? e : new AppLogEntry { Platform = e.Platform, Name = e.Name, Timestamp = e.Timestamp, Instance = e.Instance, Level = e.Level, Message = message };
+    }
+
+    /// <summary>
+    /// An app's settings. A value that is named like a secret or carries a credential is marked IsSecret and shown
+    /// masked (or not at all), unless <paramref name="redact"/> is false (Get-AppSetting -NoRedaction).
+    /// </summary>
+    public async Task<IReadOnlyList<AppSetting>> GetSettingsAsync(IPlatformAdapter adapter, bool redact, CancellationToken ct)
+    {
+        var settings = await adapter.GetSettingsAsync(ct).ConfigureAwait(false);
+        return settings.Select(s =>
+        {
+            var (value, secret) = SecretRedactor.RedactSetting(s.Key, s.Value, s.IsSecret);
+            if (!redact) value = s.Value;
+            return value == s.Value && secret == s.IsSecret ? s : new AppSetting { Platform = s.Platform, Name = s.Name, Key = s.Key, Value = value, IsSecret = secret };
+        }).ToList();
+    }
+
+    private static IReadOnlyList<AppLogEntry> Filter(IReadOnlyList<AppLogEntry> entries, string pattern)
+    {
+        var query = new { Pattern = pattern };
         Regex regex;
         try { regex = new Regex(query.Pattern, RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1)); }
         catch (ArgumentException ex)

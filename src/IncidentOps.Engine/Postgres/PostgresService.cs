@@ -78,7 +78,7 @@ public sealed class PostgresService
                 QueryStart = Time(reader, 11),
                 StateChange = Time(reader, 12),
                 Duration = reader.IsDBNull(13) ? null : reader.GetFieldValue<TimeSpan>(13),
-                Query = Str(reader, 14),
+                Query = Redacted(Str(reader, 14)),
                 BlockedBy = reader.IsDBNull(15) ? [] : reader.GetFieldValue<int[]>(15),
                 IsOwnSession = reader.GetBoolean(16),
                 IsSuperuser = reader.GetBoolean(17),
@@ -89,6 +89,9 @@ public sealed class PostgresService
     }
 
     private static string? Str(NpgsqlDataReader r, int i) => r.IsDBNull(i) ? null : r.GetString(i);
+
+    // Query text from pg_stat_activity and pg_stat_statements can carry CREATE/ALTER ROLE ... PASSWORD '...'.
+    private static string? Redacted(string? query) => query is null ? null : SecretRedactor.Redact(query);
     private static DateTime? Time(NpgsqlDataReader r, int i) => r.IsDBNull(i) ? null : r.GetFieldValue<DateTime>(i);
 
     /// <summary>Applies Get-PgActivity's filters (wildcards for names; -Blocking keeps backends others wait on).</summary>
@@ -213,7 +216,7 @@ public sealed class PostgresService
                 {
                     QueryId = reader.IsDBNull(0) ? 0 : reader.GetInt64(0),
                     Database = Str(reader, 1), User = Str(reader, 2), Calls = reader.GetInt64(3),
-                    TotalMs = reader.GetDouble(4), MeanMs = reader.GetDouble(5), Rows = reader.GetInt64(6), Query = Str(reader, 7),
+                    TotalMs = reader.GetDouble(4), MeanMs = reader.GetDouble(5), Rows = reader.GetInt64(6), Query = Redacted(Str(reader, 7)),
                     PercentOfTotal = reader.IsDBNull(8) ? 0 : Math.Round(Convert.ToDouble(reader.GetValue(8), CultureInfo.InvariantCulture), 2),
                 });
         }

@@ -253,7 +253,7 @@ public sealed class RedisService(IncidentOpsEngine engine)
                 results.AddRange(entries.Select(e => new RedisSlowLogEntry
                 {
                     Endpoint = conn.Endpoint, Id = e.UniqueId, Time = new DateTimeOffset(DateTime.SpecifyKind(e.Time, DateTimeKind.Utc)),
-                    Duration = e.Duration, Arguments = e.Arguments.Select(a => SecretRedactor.Redact(a.ToString())).ToArray(),
+                    Duration = e.Duration, Arguments = SecretRedactor.RedactArguments(e.Arguments.Select(a => a.ToString())),
                 }));
             }
         }

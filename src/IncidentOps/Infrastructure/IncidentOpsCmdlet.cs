@@ -24,6 +24,10 @@ public abstract class IncidentOpsCmdlet : PSCmdlet, IDisposable
     private IncidentOpsConfig? _config;
     private int _pipelineThreadId = -1;
 
+    // Secrets this invocation registers are masked while it runs and forgotten when it is disposed, so a value
+    // typed into one command never masks unrelated text of later commands (the record must stay readable).
+    private readonly RedactionScope _redaction = SecretRedactor.BeginScope();
+
     /// <summary>Cancelled when the user presses Ctrl+C (StopProcessing) or the pipeline is stopped.</summary>
     protected CancellationToken Token => (_cts ??= new CancellationTokenSource()).Token;
 
@@ -41,13 +45,25 @@ public abstract class IncidentOpsCmdlet : PSCmdlet, IDisposable
 
     public void Dispose()
     {
+        _redaction.Dispose();
         _cts?.Dispose();
         _queue.Dispose();
         GC.SuppressFinalize(this);
     }
 
     /// <summary>The engine, created on first use (after the module initializer has hooked dependency loading).</summary>
-    protected IncidentOpsEngine Engine => _engine ??= CreateEngine();
+    protected IncidentOpsEngine Engine
+    {
+        get
+        {
+            // Code of this cmdlet that reaches the engine registers secrets in this invocation's scope.
+            SecretRedactor.Enter(_redaction);
+            return _engine ??= CreateEngine();
+        }
+    }
+
+    /// <summary>Registers a secret (a password from -Credential, a value set with -Secret) for this invocation only.</summary>
+    protected void RegisterSecret(string? value) => _redaction.Register(value);
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private IncidentOpsEngine CreateEngine()
@@ -123,7 +139,8 @@ public abstract class IncidentOpsCmdlet : PSCmdlet, IDisposable
         var token = Token;
         _pipelineThreadId = Environment.CurrentManagedThreadId;
         Task<T> task;
-        try { task = Task.Run(() => work(token), token); }
+        var scope = _redaction;
+        try { task = Task.Run(() => { SecretRedactor.Enter(scope); return work(token); }, token); }
         catch (OperationCanceledException) { throw new PipelineStoppedException(); }
         Pump(task, token);
         return Unwrap(task, token);
@@ -392,10 +409,7 @@ public abstract class IncidentOpsCmdlet : PSCmdlet, IDisposable
         {
             if (CommonParameters.Contains(name)) continue;
             if (value is PSCredential or System.Security.SecureString) continue;
-            if (name.Contains("Password", StringComparison.OrdinalIgnoreCase) || name.Contains("Token", StringComparison.OrdinalIgnoreCase)
-                || name.Contains("Secret", StringComparison.OrdinalIgnoreCase) || name.Contains("Key", StringComparison.OrdinalIgnoreCase)
-                || name.Contains("Credential", StringComparison.OrdinalIgnoreCase) || name.Equals("ConnectionString", StringComparison.OrdinalIgnoreCase)
-                || name.Contains("Url", StringComparison.OrdinalIgnoreCase) || name.Contains("Webhook", StringComparison.OrdinalIgnoreCase))
+            if (SecretRedactor.IsSecretName(name) && value is not SwitchParameter and not bool)
             {
                 result[name] = SecretRedactor.Mask;
                 continue;

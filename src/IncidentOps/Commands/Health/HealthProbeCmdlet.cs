@@ -110,7 +110,7 @@ public abstract class HealthProbeCmdlet : ConfiguredCmdlet
         // Credentials in headers must never reach verbose text, errors or the timeline.
         if (Header is not null)
             foreach (DictionaryEntry h in Header)
-                if (IsSecretHeader(h.Key.ToString()) && h.Value?.ToString() is { Length: > 0 } v) SecretRedactor.Register(v);
+                if (SecretRedactor.IsSecretName(h.Key.ToString()) && h.Value?.ToString() is { Length: > 0 } v) RegisterSecret(v);
         base.BeginProcessing();
     }
 
@@ -165,11 +165,6 @@ public abstract class HealthProbeCmdlet : ConfiguredCmdlet
             Interval = RepeatInterval,
         });
     }
-
-    private static bool IsSecretHeader(string? name) => name is not null &&
-        (name.Equals("Authorization", StringComparison.OrdinalIgnoreCase) || name.Equals("Cookie", StringComparison.OrdinalIgnoreCase)
-         || name.Contains("Token", StringComparison.OrdinalIgnoreCase) || name.Contains("Key", StringComparison.OrdinalIgnoreCase)
-         || name.Contains("Secret", StringComparison.OrdinalIgnoreCase) || name.Contains("Auth", StringComparison.OrdinalIgnoreCase));
 
     private Dictionary<string, string> Headers()
     {

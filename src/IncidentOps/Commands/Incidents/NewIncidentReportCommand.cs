@@ -78,13 +78,24 @@ public sealed class NewIncidentReportCommand : IncidentRecordCmdlet
             var target = ResolvePath(Path);
             if (Directory.Exists(target))
                 target = System.IO.Path.Combine(target, $"{id}-{(Kind == IncidentReportKind.CustomerCommunication ? "customer" : "postmortem")}.{(Format == IncidentReportFormat.Html ? "html" : "md")}");
+            var folder = System.IO.Path.GetDirectoryName(target);
+            if (!string.IsNullOrEmpty(folder) && !Directory.Exists(folder))
+            {
+                WriteInputError("ReportFolderNotFound", $"The folder '{folder}' does not exist, so the report cannot be written to '{target}'. Create it first (New-Item -ItemType Directory '{folder}') or pass an existing folder to -Path.", target, IncidentOpsErrorCategory.ObjectNotFound);
+                return;
+            }
             if (File.Exists(target) && !Force)
             {
                 WriteInputError("ReportFileExists", $"'{target}' already exists. Use -Force to overwrite it, or another -Path.", target, IncidentOpsErrorCategory.ResourceExists);
                 return;
             }
             if (!ShouldProcess(target, "Write incident report")) return;
-            File.WriteAllText(target, report.Content);
+            try { File.WriteAllText(target, report.Content); }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                WriteInputError("ReportWriteFailed", $"The report could not be written to '{target}': {ex.Message} Check the folder's permissions and free space, or pass another -Path.", target, IncidentOpsErrorCategory.WriteError);
+                return;
+            }
             report.Path = target;
         }
         WriteObject(report);

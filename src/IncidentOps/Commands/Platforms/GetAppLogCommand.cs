@@ -42,11 +42,18 @@ public sealed class GetAppLogCommand : AppReadCmdlet
     [ValidateSet("run", "build", "deploy")]
     public string? Type { get; set; }
 
+    /// <summary>
+    /// Show log lines exactly as the platform returned them. By default credentials inside a line (URLs with
+    /// passwords, password=..., bearer tokens, keys named like secrets) are masked, as in saved evidence.
+    /// </summary>
+    [Parameter]
+    public SwitchParameter NoRedaction { get; set; }
+
     protected override void ProcessRecord()
     {
         var query = new LogQuery(Tail, Since, Pattern, Type, Component);
         foreach (var (target, adapter) in Targets())
-            if (TryInvoke(ct => Engine.Platforms.GetLogsAsync(adapter, query, ct), out var entries, target.ToString()))
+            if (TryInvoke(ct => Engine.Platforms.GetLogsAsync(adapter, query, ct, !NoRedaction), out var entries, target.ToString()))
             {
                 foreach (var e in entries) WriteObject(e);
                 RecordRead(target.ToString(), "Read logs", $"{ReadSummary.Count(entries.Count, "log line")}{(Pattern is null ? "" : $" matching '{Pattern}'")}");

@@ -44,7 +44,7 @@ public sealed class SetAppSettingCommand : AppCmdlet
         {
             var raw = e.Value is PSObject p ? p.BaseObject : e.Value;
             var value = raw is SecureString ss ? new NetworkCredential("", ss).Password : Convert.ToString(raw, System.Globalization.CultureInfo.InvariantCulture) ?? "";
-            if (Secret || raw is SecureString) SecretRedactor.Register(value);
+            if (Secret || raw is SecureString) RegisterSecret(value);
             values[e.Key.ToString()!] = value;
         }
         var secret = Secret || Setting.Values.OfType<object>().Any(v => (v is PSObject p ? p.BaseObject : v) is SecureString);
@@ -55,7 +55,7 @@ public sealed class SetAppSettingCommand : AppCmdlet
             catch (IncidentOpsException ex) { WriteError(ToErrorRecord(ex, target.ToString())); continue; }
             if (TryChange(target.ToString(), "Set setting", string.Join("; ", change.Commands),
                     ct => Engine.Platforms.RunChangeAsync(adapter, "Set setting", change, false, Timeout, ct),
-                    r => $"set {string.Join(", ", values.Keys)}: {string.Join("; ", r.Commands)}", out var result))
+                    r => $"{string.Join("; ", r.Commands)} (set {string.Join(", ", values.Keys)})", out var result))
                 WriteObject(result);
         }
     }

@@ -58,7 +58,7 @@ public abstract class PgCmdlet : IncidentActionCmdlet
                 var nc = Credential.GetNetworkCredential();
                 user = Credential.UserName;
                 password = nc.Password;
-                SecretRedactor.Register(password);
+                RegisterSecret(password);
             }
             _specKey = key;
             return _spec = new PgConnectionSpec { ConnectionString = ConnectionString, Service = target, UserName = user, Password = password, TimeoutSec = TimeoutSec };

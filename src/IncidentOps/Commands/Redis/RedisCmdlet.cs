@@ -42,7 +42,7 @@ public abstract class RedisCmdlet : ConfiguredCmdlet
     protected IEnumerable<RedisConnectionRequest> Requests()
     {
         var credential = Credential is null || ReferenceEquals(Credential, PSCredential.Empty) ? null : Credential.GetNetworkCredential();
-        if (credential is not null) SecretRedactor.Register(credential.Password);
+        if (credential is not null) RegisterSecret(credential.Password);
         var timeout = TimeSpan.FromSeconds(TimeoutSec);
         if (ParameterSetName == ServiceSet)
         {
