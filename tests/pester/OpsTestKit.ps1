@@ -1,0 +1,111 @@
+# Shared by the Health, Postgres, Redis and Platforms Pester files (dot-source after Common.ps1): what only a real
+# host shows for state changes (the -WhatIf line, captured from a child pwsh), loopback HTTP/HTTPS servers, and
+# small reply files for the fake CLIs of FakeCli.ps1.
+
+# Runs $Code in a child pwsh (the same executable) with the built module imported and returns everything it printed.
+# -WhatIf writes "What if: ..." straight to the host, which no stream of the current runspace captures; the child's
+# stdout does. $Code is script text; pass values in through $Arguments (each becomes $args[i]).
+function Invoke-InChildPwsh([string] $Code, [object[]] $Arguments = @()) {
+    $pwsh = [Environment]::ProcessPath
+    $prelude = "`$ErrorActionPreference = 'Stop'; Import-Module '$($script:ModulePath -replace "'", "''")'; "
+    $encodedArgs = foreach ($a in $Arguments) { "'" + ("$a" -replace "'", "''") + "'" }
+    $script = $prelude + "& { $Code } " + ($encodedArgs -join ' ')
+    $out = & $pwsh -NoLogo -NoProfile -NonInteractive -Command $script 2>&1 | Out-String -Width 400
+    [pscustomobject]@{ Text = $out; ExitCode = $LASTEXITCODE }
+}
+
+# The "What if:" lines a command prints, from a child pwsh; fails the test when the child failed.
+function Get-WhatIfText([string] $Code, [object[]] $Arguments = @()) {
+    $r = Invoke-InChildPwsh $Code $Arguments
+    $r.ExitCode | Should -Be 0 -Because "the child pwsh ran: $($r.Text)"
+    $r.Text
+}
+
+# A reply file for New-FakeCli with the given text.
+function New-ReplyFile([string] $Text) {
+    $path = Join-Path ([IO.Path]::GetTempPath()) ('io-reply-' + [guid]::NewGuid().ToString('N') + '.txt')
+    Set-Content -Path $path -Value $Text -NoNewline
+    $path
+}
+
+# A loopback HTTP server answering each path from $Routes (path -> @{ Code; Body; Type }, default 200 'ok').
+function Start-TestHttpServer([hashtable] $Routes = @{}) {
+    $port = Get-Random -Minimum 20000 -Maximum 40000
+    $listener = [System.Net.HttpListener]::new()
+    $listener.Prefixes.Add("http://127.0.0.1:$port/")
+    $listener.Start()
+    $ps = [powershell]::Create()
+    $null = $ps.AddScript({
+        param($listener, $routes)
+        while ($listener.IsListening) {
+            try { $ctx = $listener.GetContext() } catch { break }
+            $route = $routes[$ctx.Request.Url.AbsolutePath]
+            $code = if ($route -and $route.Code) { $route.Code } else { 200 }
+            $body = if ($route -and $null -ne $route.Body) { $route.Body } else { 'ok' }
+            $ctx.Response.StatusCode = $code
+            $ctx.Response.ContentType = if ($route -and $route.Type) { $route.Type } else { 'text/plain' }
+            $bytes = [Text.Encoding]::UTF8.GetBytes($body)
+            try { $ctx.Response.OutputStream.Write($bytes, 0, $bytes.Length); $ctx.Response.Close() } catch { }
+        }
+    }).AddArgument($listener).AddArgument($Routes)
+    $handle = $ps.BeginInvoke()
+    [pscustomobject]@{ Base = "http://127.0.0.1:$port"; Listener = $listener; PowerShell = $ps; Handle = $handle }
+}
+
+# A loopback TLS server with a fresh self-signed certificate for $DnsName (valid $Days days) that answers HTTP 200.
+function Start-TestTlsServer([string] $DnsName = 'localhost', [int] $Days = 30) {
+    $rsa = [System.Security.Cryptography.RSA]::Create(2048)
+    $req = [System.Security.Cryptography.X509Certificates.CertificateRequest]::new("CN=$DnsName", $rsa,
+        [System.Security.Cryptography.HashAlgorithmName]::SHA256, [System.Security.Cryptography.RSASignaturePadding]::Pkcs1)
+    $san = [System.Security.Cryptography.X509Certificates.SubjectAlternativeNameBuilder]::new()
+    $san.AddDnsName($DnsName)
+    $req.CertificateExtensions.Add($san.Build())
+    $now = [DateTimeOffset]::UtcNow
+    $created = $req.CreateSelfSigned($now.AddDays(-1), $now.AddDays($Days))
+    $cert = [System.Security.Cryptography.X509Certificates.X509Certificate2]::new($created.Export('Pfx'), [string] $null, 'Exportable')
+    $tcp = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+    $tcp.Start()
+    $ps = [powershell]::Create()
+    $null = $ps.AddScript({
+        param($tcp, $cert)
+        while ($true) {
+            try { $client = $tcp.AcceptTcpClient() } catch { break }
+            try {
+                $ssl = [System.Net.Security.SslStream]::new($client.GetStream(), $false)
+                $ssl.AuthenticateAsServer($cert, $false, $false)
+                $buf = [byte[]]::new(4096)
+                $null = $ssl.Read($buf, 0, $buf.Length)
+                $resp = [Text.Encoding]::ASCII.GetBytes("HTTP/1.1 200 OK`r`nContent-Length: 2`r`nConnection: close`r`n`r`nok")
+                $ssl.Write($resp, 0, $resp.Length)
+                $ssl.Flush()
+                $ssl.Dispose()
+            } catch { } finally { $client.Dispose() }
+        }
+    }).AddArgument($tcp).AddArgument($cert)
+    $handle = $ps.BeginInvoke()
+    [pscustomobject]@{ Port = $tcp.LocalEndpoint.Port; Listener = $tcp; PowerShell = $ps; Handle = $handle; Certificate = $cert }
+}
+
+function Stop-TestServer($Server) {
+    if (-not $Server) { return }
+    try { $Server.Listener.Stop() } catch { }
+    try { $Server.PowerShell.Stop() } catch { }
+    try { $Server.PowerShell.Dispose() } catch { }
+}
+
+# A throw-away incidentops.yml (New-TestRoot) with services on every platform, for -Service and its completion.
+function New-OpsTestRoot([string] $Extra = '') {
+    New-TestRoot (@"
+environments:
+  production:
+    services:
+      api:
+        platform: fly
+        app: ai-affiliate-empire
+        postgres:
+          fly: ai-affiliate-empire-db
+      apiworker:
+        platform: systemd
+        unit: fastapi
+"@ + "`n" + $Extra)
+}
