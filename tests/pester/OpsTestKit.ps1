@@ -6,11 +6,14 @@
 # -WhatIf writes "What if: ..." straight to the host, which no stream of the current runspace captures; the child's
 # stdout does. $Code is script text; pass values in through $Arguments (each becomes $args[i]).
 function Invoke-InChildPwsh([string] $Code, [object[]] $Arguments = @()) {
+    # The pinned pwsh runs as a .NET tool (dotnet pwsh.dll): start the child the same way.
     $pwsh = [Environment]::ProcessPath
+    $hostArgs = @()
+    if ((Split-Path $pwsh -Leaf) -match '^dotnet(\.exe)?$') { $hostArgs = @([Environment]::GetCommandLineArgs()[0]) }
     $prelude = "`$ErrorActionPreference = 'Stop'; Import-Module '$($script:ModulePath -replace "'", "''")'; "
     $encodedArgs = foreach ($a in $Arguments) { "'" + ("$a" -replace "'", "''") + "'" }
     $script = $prelude + "& { $Code } " + ($encodedArgs -join ' ')
-    $out = & $pwsh -NoLogo -NoProfile -NonInteractive -Command $script 2>&1 | Out-String -Width 400
+    $out = & $pwsh @hostArgs -NoLogo -NoProfile -NonInteractive -Command $script 2>&1 | Out-String -Width 400
     [pscustomobject]@{ Text = $out; ExitCode = $LASTEXITCODE }
 }
 
