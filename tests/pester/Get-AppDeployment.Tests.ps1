@@ -47,7 +47,7 @@ Describe 'Get-AppDeployment in a real host' -Skip:($IsWindows) {
         foreach ($col in 'Version', 'Status', 'Mark', 'CreatedAt', 'Image') { $text | Should -Match "\b$col\b" }
         $text | Should -Match 'v13\s+complete\s+current'
         $text | Should -Match 'v11\s+complete\s+last good'
-        ($text -replace '\s+', '') | Should -BeLike '*deployment-01HQ14*'
+        Get-ViewColumn $text 'Image' | Should -BeLike 'ai-affiliate-empire:deployment-01HQ14*'
     }
 
     It 'renders help with every parameter described and examples that parse' {

@@ -112,3 +112,26 @@ environments:
         unit: fastapi
 "@ + "`n" + $Extra)
 }
+
+# The text of one column of a rendered table, its wrapped lines joined and all whitespace removed: proof that a value
+# is on screen whole (wrapped, not cut), whatever the other columns do. Column bounds come from the dashes line.
+function Get-ViewColumn([string] $Text, [string] $Column) {
+    $lines = $Text -split "\r?\n"
+    $h = 0
+    while ($h -lt $lines.Count -and $lines[$h] -notmatch "(^|\s)$([regex]::Escape($Column))(\s|$)") { $h++ }
+    if ($h -ge $lines.Count - 1) { throw "No column '$Column' in:`n$Text" }
+    $dashes = $lines[$h + 1]
+    $starts = [regex]::Matches($dashes, '-+') | ForEach-Object Index
+    $at = [regex]::Match($lines[$h], "(^|\s)$([regex]::Escape($Column))(\s|$)")
+    $colStart = $at.Index + ($at.Value.Length - $at.Value.TrimStart().Length)
+    $i = [array]::IndexOf(@($starts), $colStart)
+    if ($i -lt 0) { $i = @($starts | Where-Object { $_ -le $colStart }).Count - 1 }
+    $start = @($starts)[$i]
+    $end = if ($i + 1 -lt @($starts).Count) { @($starts)[$i + 1] } else { [int]::MaxValue }
+    $parts = for ($j = $h + 2; $j -lt $lines.Count; $j++) {
+        $l = $lines[$j]
+        if ($l.Length -le $start) { continue }
+        $l.Substring($start, [Math]::Min($l.Length, $end) - $start)
+    }
+    ($parts -join '') -replace '\s+', ''
+}

@@ -40,7 +40,7 @@ Describe 'Restart-App in a real host' -Skip:($IsWindows) {
         $r = Restart-App -Platform Fly -App app1 -FlyctlPath $cli.Path -Force
         $text = Get-RenderedView $r -Width $Width
         foreach ($col in 'Name', 'Action', 'Succeeded', 'Commands') { $text | Should -Match "\b$col\b" }
-        ($text -replace '\s+', '') | Should -BeLike '*flyctlappsrestartapp1*'
+        Get-ViewColumn $text 'Commands' | Should -Be 'flyctlappsrestartapp1'
     }
 
     It 'renders help with every parameter described and examples that parse' {

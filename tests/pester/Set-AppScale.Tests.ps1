@@ -36,7 +36,7 @@ Describe 'Set-AppScale in a real host' -Skip:($IsWindows) {
         $cli = New-FakeCli flyctl @{ 'scale count' = (New-ReplyFile "ok`n") }
         $text = Get-RenderedView (Set-AppScale -Platform Fly -App app1 -FlyctlPath $cli.Path -Count 2 -Force) -Width $Width
         foreach ($col in 'Name', 'Action', 'Succeeded', 'Commands') { $text | Should -Match "\b$col\b" }
-        ($text -replace '\s+', '') | Should -BeLike '*flyctlscalecount2-aapp1--yes*'
+        Get-ViewColumn $text 'Commands' | Should -Be 'flyctlscalecount2-aapp1--yes'
     }
 
     It 'renders help with every parameter described and examples that parse' {
