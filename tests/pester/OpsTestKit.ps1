@@ -135,3 +135,47 @@ function Get-ViewColumn([string] $Text, [string] $Column) {
     }
     ($parts -join '') -replace '\s+', ''
 }
+
+# psql against the test server ($env:INCIDENTOPS_TEST_PG, an Npgsql connection string): one argument per element,
+# so 'SELECT 1' reaches psql as one argument (Start-Process -ArgumentList would split it).
+function Get-PgTestArgs([string] $User) {
+    $kv = @{}
+    foreach ($pair in "$env:INCIDENTOPS_TEST_PG" -split ';') { $k, $v = $pair -split '=', 2; if ($k) { $kv[$k.Trim().ToLowerInvariant()] = "$v".Trim() } }
+    $pgHost = if ($kv['host']) { $kv['host'] } else { '127.0.0.1' }
+    $pgPort = if ($kv['port']) { $kv['port'] } else { '5432' }
+    $pgUser = if ($User) { $User } elseif ($kv['username']) { $kv['username'] } elseif ($kv['user id']) { $kv['user id'] } else { 'postgres' }
+    $pgDb = if ($kv['database']) { $kv['database'] } else { 'postgres' }
+    @('-X', '-q', '-A', '-t', '-h', $pgHost, '-p', $pgPort, '-U', $pgUser, '-d', $pgDb)
+}
+
+function Invoke-TestPsql([string] $Sql) { & psql @(Get-PgTestArgs) -c $Sql }
+
+# A psql session running $Sql in the background as the ordinary role pester_app (created here; the policy spares
+# superusers), named $ApplicationName; returns the Process (Stop-TestPgSession ends it and its backend).
+function Start-TestPgSession([string] $Sql, [string] $ApplicationName) {
+    Invoke-TestPsql "DO `$`$ BEGIN CREATE ROLE pester_app LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END `$`$" | Out-Null
+    $psi = [Diagnostics.ProcessStartInfo]::new('psql')
+    foreach ($a in @(Get-PgTestArgs -User pester_app) + @('-c', $Sql)) { $psi.ArgumentList.Add($a) }
+    $psi.Environment['PGAPPNAME'] = $ApplicationName
+    $psi.RedirectStandardOutput = $true
+    $psi.RedirectStandardError = $true
+    $psi.UseShellExecute = $false
+    [Diagnostics.Process]::Start($psi)
+}
+
+function Stop-TestPgSession($Process, [string] $ApplicationName) {
+    if ($Process -and -not $Process.HasExited) { try { $Process.Kill($true) } catch { } }
+    # The server notices a killed client only when it next writes to it; end the backend now.
+    if ($ApplicationName) { Invoke-TestPsql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '$ApplicationName'" | Out-Null }
+}
+
+# Waits (up to 10 s) until $Count sessions named $ApplicationName are active; returns them.
+function Wait-TestPgSession([string] $ApplicationName, [int] $Count = 1) {
+    $deadline = [DateTime]::UtcNow.AddSeconds(10)
+    do {
+        $found = @(Get-PgActivity -ConnectionString $env:INCIDENTOPS_TEST_PG -ApplicationName $ApplicationName -State active)
+        if ($found.Count -ge $Count) { return $found }
+        Start-Sleep -Milliseconds 100
+    } while ([DateTime]::UtcNow -lt $deadline)
+    throw "Fewer than $Count active session(s) named $ApplicationName after 10 s."
+}
