@@ -46,7 +46,10 @@ public sealed class PlatformsService(IOperationSink sink, HealthService? health 
         var lookup = Task.Run(async () => await Open(target, paths, configured, timeout).GetDeploymentsAsync(cts.Token).ConfigureAwait(false), cts.Token);
         var finished = await Task.WhenAny(lookup, Task.Delay(timeout, ct)).ConfigureAwait(false);
         if (finished != lookup) { cts.Cancel(); return []; }
-        return (await lookup.ConfigureAwait(false)).Where(d => !d.IsCurrent).OrderBy(d => !d.Succeeded).ToList();
+        try { return (await lookup.ConfigureAwait(false)).Where(d => !d.IsCurrent).OrderBy(d => !d.Succeeded).ToList(); }
+        // Out of time (the lookup's own cancel or the CLI's timeout): nothing to offer. The caller's cancel still propagates.
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested) { return []; }
+        catch (IncidentOpsException ex) when (ex.ErrorId == "PlatformCommandTimedOut") { return []; }
     }
 
     /// <summary>Logs with the -Pattern filter applied (case-insensitive regex, like the seeds' grep -i).</summary>
