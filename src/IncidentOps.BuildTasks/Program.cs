@@ -76,7 +76,7 @@ foreach (var type in cmdlets)
         parameters.Add((prop, attrs, pdesc));
     }
 
-    XElement ParamElement((PropertyInfo Prop, ParameterAttribute[] Attrs, string Description) p, ParameterAttribute attr)
+    XElement ParamElement((PropertyInfo Prop, ParameterAttribute[] Attrs, string Description) p, ParameterAttribute attr, bool inSyntax = false)
     {
         var aliases = p.Prop.GetCustomAttribute<AliasAttribute>()?.AliasNames ?? [];
         var pipeline = attr.ValueFromPipeline || attr.ValueFromPipelineByPropertyName
@@ -93,6 +93,11 @@ foreach (var type in cmdlets)
             new XElement(maml + "name", p.Prop.Name),
             new XElement(maml + "description", new XElement(maml + "para", p.Description)));
         // parameterValue holds the type's short name as text: a child element renders as a hashtable in Get-Help.
+        // In SYNTAX, a closed set of values renders as {A | B | C}, as PowerShell's own help shows enums and ValidateSet.
+        var choices = inSyntax && !isSwitch ? Choices(p.Prop) : [];
+        if (choices.Length > 0)
+            e.Add(new XElement(command + "parameterValueGroup", choices.Select(c => new XElement(command + "parameterValue",
+                new XAttribute("required", "false"), new XAttribute(command + "variableLength", "false"), c))));
         if (!isSwitch) e.Add(new XElement(command + "parameterValue", new XAttribute("required", "true"), new XAttribute("variableLength", "false"), ShortTypeName(p.Prop.PropertyType)));
         e.Add(new XElement(dev + "type", new XElement(maml + "name", FullTypeName(p.Prop.PropertyType)), new XElement(maml + "uri")));
         e.Add(new XElement(dev + "defaultValue", DefaultValue(type, p.Prop)));
@@ -125,7 +130,7 @@ foreach (var type in cmdlets)
         foreach (var p in parameters)
         {
             var attr = p.Attrs.FirstOrDefault(a => a.ParameterSetName == set) ?? p.Attrs.FirstOrDefault(a => a.ParameterSetName == ParameterAttribute.AllParameterSets);
-            if (attr is not null) item.Add(ParamElement(p, attr));
+            if (attr is not null) item.Add(ParamElement(p, attr, inSyntax: true));
         }
         item.Add(ShouldProcessParams());
         syntax.Add(item);
@@ -192,6 +197,16 @@ static string DefaultValue(Type cmdlet, PropertyInfo prop)
         IFormattable f => f.ToString(null, System.Globalization.CultureInfo.InvariantCulture),
         _ => value.ToString() ?? "None",
     };
+}
+
+// The values a parameter accepts when they form a closed set: a ValidateSet, or an enum's names. An enum's None
+// (the "not given" value) is not something to pass, so it is left out.
+static string[] Choices(PropertyInfo prop)
+{
+    var set = prop.GetCustomAttribute<ValidateSetAttribute>();
+    if (set is not null) return set.ValidValues.ToArray();
+    var t = prop.PropertyType.IsArray ? prop.PropertyType.GetElementType()! : Unwrap(prop.PropertyType);
+    return t.IsEnum && t.GetCustomAttribute<FlagsAttribute>() is null ? Enum.GetNames(t).Where(n => n != "None").ToArray() : [];
 }
 
 static bool IsUnsetNumber(PropertyInfo prop, IConvertible n)

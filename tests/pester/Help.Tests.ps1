@@ -29,7 +29,7 @@ Describe 'Rendered help of <Name>' -ForEach $cmdlets {
         $common = [System.Management.Automation.Cmdlet]::CommonParameters + [System.Management.Automation.Cmdlet]::OptionalCommonParameters
         foreach ($p in (Get-Command $Name).Parameters.Values | Where-Object { $_.Name -notin $common -and $_.SwitchParameter -eq $false }) {
             $typeName = $p.ParameterType.Name -replace '^Nullable`1$', $p.ParameterType.GenericTypeArguments[0].Name
-            $syntax | Should -Match ([regex]::Escape("-$($p.Name)") + '\]? <' + [regex]::Escape($typeName) + '>') -Because "-$($p.Name) of $Name shows its type"
+            $syntax | Should -Match ([regex]::Escape("-$($p.Name)") + '\]? (<' + [regex]::Escape($typeName) + '>|\{[^}]+\})') -Because "-$($p.Name) of $Name shows its type or its values"
         }
     }
 
@@ -61,6 +61,14 @@ Describe 'Help of binding by property name' {
         $inputs = (Get-Help Stop-PgBackend -Full).inputTypes.inputType
         ($inputs | Out-String) | Should -Not -Match 'takes no pipeline input'
         ($inputs.description | Out-String) | Should -Match '\bPid\b'
+    }
+
+    It 'shows a closed set of values as {A | B} in SYNTAX, like PowerShell''s own help (<Name> -<Parameter>)' -TestCases @(
+        @{ Name = 'Stop-PgBackend'; Parameter = 'Mode'; Values = '{Cancel | Terminate}' }
+        @{ Name = 'Get-AppLog'; Parameter = 'Type'; Values = '{run | build | deploy}' }
+        @{ Name = 'Invoke-PgMaintenance'; Parameter = 'Operation'; Values = '{VacuumAnalyze | Vacuum | Analyze}' }
+    ) {
+        ((Get-Help $Name).syntax | Out-String -Width 4000) | Should -Match ([regex]::Escape("-$Parameter $Values"))
     }
 
     It 'lists the default parameter set of Invoke-Rollback first' {
