@@ -127,11 +127,14 @@ foreach (var type in cmdlets)
     foreach (var set in setNames)
     {
         var item = new XElement(command + "syntaxItem", new XElement(maml + "name", name));
-        foreach (var p in parameters)
-        {
-            var attr = p.Attrs.FirstOrDefault(a => a.ParameterSetName == set) ?? p.Attrs.FirstOrDefault(a => a.ParameterSetName == ParameterAttribute.AllParameterSets);
-            if (attr is not null) item.Add(ParamElement(p, attr, inSyntax: true));
-        }
+        // As Get-Command and PowerShell's own help show it: positional parameters by position, then mandatory ones,
+        // then the rest in declaration order.
+        var inSet = parameters
+            .Select((p, i) => (p, i, attr: p.Attrs.FirstOrDefault(a => a.ParameterSetName == set) ?? p.Attrs.FirstOrDefault(a => a.ParameterSetName == ParameterAttribute.AllParameterSets)))
+            .Where(x => x.attr is not null)
+            .OrderBy(x => x.attr!.Position == int.MinValue ? 1 : 0).ThenBy(x => x.attr!.Position)
+            .ThenBy(x => x.attr!.Mandatory ? 0 : 1).ThenBy(x => x.i);
+        foreach (var (p, _, attr) in inSet) item.Add(ParamElement(p, attr!, inSyntax: true));
         item.Add(ShouldProcessParams());
         syntax.Add(item);
     }

@@ -33,6 +33,14 @@ Describe 'Rendered help of <Name>' -ForEach $cmdlets {
         }
     }
 
+    It 'lists positional parameters first in every SYNTAX line, as Get-Command does' {
+        foreach ($item in @($help.syntax.syntaxItem)) {
+            $positions = @($item.parameter | ForEach-Object { $_.position })
+            $firstNamed = [array]::IndexOf($positions, 'named')
+            if ($firstNamed -ge 0) { @($positions[$firstNamed..($positions.Count - 1)] | Where-Object { $_ -ne 'named' }) | Should -BeNullOrEmpty -Because "positional parameters of $Name come first" }
+        }
+    }
+
     It 'shows defaults as a user types them: durations as 10m, not 00:10:00 or a type name' {
         foreach ($p in @($help.parameters.parameter)) {
             "$($p.defaultValue)" | Should -Not -Match '^\d\d:\d\d:\d\d$|^System\.|^-?\d+\.\d+:\d\d' -Because "-$($p.name) of $Name"
