@@ -76,7 +76,7 @@ foreach (var type in cmdlets)
         parameters.Add((prop, attrs, pdesc));
     }
 
-    XElement ParamElement((PropertyInfo Prop, ParameterAttribute[] Attrs, string Description) p, ParameterAttribute attr)
+    XElement ParamElement((PropertyInfo Prop, ParameterAttribute[] Attrs, string Description) p, ParameterAttribute attr, bool inSyntax = false)
     {
         var aliases = p.Prop.GetCustomAttribute<AliasAttribute>()?.AliasNames ?? [];
         var pipeline = attr.ValueFromPipeline || attr.ValueFromPipelineByPropertyName
@@ -93,6 +93,11 @@ foreach (var type in cmdlets)
             new XElement(maml + "name", p.Prop.Name),
             new XElement(maml + "description", new XElement(maml + "para", p.Description)));
         // parameterValue holds the type's short name as text: a child element renders as a hashtable in Get-Help.
+        // In SYNTAX, a closed set of values renders as {A | B | C}, as PowerShell's own help shows enums and ValidateSet.
+        var choices = inSyntax && !isSwitch ? Choices(p.Prop) : [];
+        if (choices.Length > 0)
+            e.Add(new XElement(command + "parameterValueGroup", choices.Select(c => new XElement(command + "parameterValue",
+                new XAttribute("required", "false"), new XAttribute(command + "variableLength", "false"), c))));
         if (!isSwitch) e.Add(new XElement(command + "parameterValue", new XAttribute("required", "true"), new XAttribute("variableLength", "false"), ShortTypeName(p.Prop.PropertyType)));
         e.Add(new XElement(dev + "type", new XElement(maml + "name", FullTypeName(p.Prop.PropertyType)), new XElement(maml + "uri")));
         e.Add(new XElement(dev + "defaultValue", DefaultValue(type, p.Prop)));
@@ -116,21 +121,26 @@ foreach (var type in cmdlets)
 
     var setNames = parameters.SelectMany(p => p.Attrs.Select(a => a.ParameterSetName)).Where(s => s != ParameterAttribute.AllParameterSets).Distinct().ToList();
     if (setNames.Count == 0) setNames.Add(ParameterAttribute.AllParameterSets);
+    // Get-Help lists the default parameter set first, as PowerShell's own help does.
+    if (ca.DefaultParameterSetName is { } defaultSet && setNames.Remove(defaultSet)) setNames.Insert(0, defaultSet);
     var syntax = new XElement(command + "syntax");
     foreach (var set in setNames)
     {
         var item = new XElement(command + "syntaxItem", new XElement(maml + "name", name));
-        foreach (var p in parameters)
-        {
-            var attr = p.Attrs.FirstOrDefault(a => a.ParameterSetName == set) ?? p.Attrs.FirstOrDefault(a => a.ParameterSetName == ParameterAttribute.AllParameterSets);
-            if (attr is not null) item.Add(ParamElement(p, attr));
-        }
+        // As Get-Command and PowerShell's own help show it: positional parameters by position, then mandatory ones,
+        // then the rest in declaration order.
+        var inSet = parameters
+            .Select((p, i) => (p, i, attr: p.Attrs.FirstOrDefault(a => a.ParameterSetName == set) ?? p.Attrs.FirstOrDefault(a => a.ParameterSetName == ParameterAttribute.AllParameterSets)))
+            .Where(x => x.attr is not null)
+            .OrderBy(x => x.attr!.Position == int.MinValue ? 1 : 0).ThenBy(x => x.attr!.Position)
+            .ThenBy(x => x.attr!.Mandatory ? 0 : 1).ThenBy(x => x.i);
+        foreach (var (p, _, attr) in inSet) item.Add(ParamElement(p, attr!, inSyntax: true));
         item.Add(ShouldProcessParams());
         syntax.Add(item);
     }
 
-    var inputTypes = parameters.Where(p => p.Attrs.Any(a => a.ValueFromPipeline)).Select(p => p.Prop.PropertyType.IsArray ? p.Prop.PropertyType.GetElementType()! : p.Prop.PropertyType).Distinct().ToList();
-    var outputTypes = type.GetCustomAttributes<OutputTypeAttribute>().SelectMany(o => o.Type).Select(t => t.Name).Distinct().ToList();
+    var inputs = InputTypes(parameters.Select(p => (p.Prop, p.Attrs)).ToList(), docs);
+    var outputTypes = type.GetCustomAttributes<OutputTypeAttribute>().SelectMany(o => o.Type).Select(t => t.Type ?? null).Where(t => t is not null).Select(t => t!).Distinct().ToList();
 
     var cmd = new XElement(command + "command",
         new XElement(command + "details",
@@ -141,14 +151,15 @@ foreach (var type in cmdlets)
         new XElement(maml + "description", description.Select(d => new XElement(maml + "para", d))),
         syntax,
         new XElement(command + "parameters", parameters.Select(p => ParamElement(p, p.Attrs[0])), ShouldProcessParams()),
-        new XElement(command + "inputTypes", inputTypes.Count == 0
-            ? new XElement(command + "inputType", new XElement(dev + "type", new XElement(maml + "name", "None")), new XElement(maml + "description", new XElement(maml + "para", "This cmdlet takes no pipeline input.")))
-            : inputTypes.Select(t => new XElement(command + "inputType", new XElement(dev + "type", new XElement(maml + "name", t.FullName)), new XElement(maml + "description", new XElement(maml + "para", ""))))),
-        new XElement(command + "returnValues", outputTypes.Select(t => new XElement(command + "returnValue", new XElement(dev + "type", new XElement(maml + "name", t)), new XElement(maml + "description", new XElement(maml + "para", ""))))),
+        new XElement(command + "inputTypes", inputs.Select(i => new XElement(command + "inputType",
+            new XElement(dev + "type", new XElement(maml + "name", i.Type)), new XElement(maml + "description", new XElement(maml + "para", i.Description))))),
+        new XElement(command + "returnValues", outputTypes.Select(t => new XElement(command + "returnValue",
+            new XElement(dev + "type", new XElement(maml + "name", FullTypeName(t))), new XElement(maml + "description", new XElement(maml + "para", TypeSummary(t, docs)))))),
         new XElement(command + "examples", examples.Select((ex, i) => new XElement(command + "example",
             new XElement(maml + "title", $"-------------------------- Example {i + 1} --------------------------"),
             new XElement(dev + "code", Code(ex.Element("code"))),
-            new XElement(dev + "remarks", Paras(ex).Select(d => new XElement(maml + "para", d)))))),
+            // The trailing empty para keeps a blank line between an example's remarks and the next example's title.
+            new XElement(dev + "remarks", Paras(ex).Select(d => new XElement(maml + "para", d)), new XElement(maml + "para", ""))))),
         new XElement(command + "relatedLinks"));
     root.Add(cmd);
 }
@@ -180,12 +191,74 @@ static string DefaultValue(Type cmdlet, PropertyInfo prop)
         bool b => b ? "True" : "False",
         string str => str.Length == 0 ? "None" : str,
         Array a => a.Length == 0 ? "None" : string.Join(", ", a.Cast<object>()),
-        TimeSpan ts => ts == TimeSpan.Zero ? "None" : ts.ToString(),
+        TimeSpan ts => ts == TimeSpan.Zero ? "None" : Duration(ts),
+        int i when i == int.MaxValue => "All",
+        System.Collections.ICollection c when c.Count == 0 => "None",
+        // A zero the parameter's own range refuses is "not given", not a value the user could pass.
+        IConvertible n when n is not string && IsUnsetNumber(prop, n) => "None",
         Enum en => en.ToString(),
         IFormattable f => f.ToString(null, System.Globalization.CultureInfo.InvariantCulture),
         _ => value.ToString() ?? "None",
     };
 }
+
+// The values a parameter accepts when they form a closed set: a ValidateSet, or an enum's names. An enum's None
+// (the "not given" value) is not something to pass, so it is left out.
+static string[] Choices(PropertyInfo prop)
+{
+    var set = prop.GetCustomAttribute<ValidateSetAttribute>();
+    if (set is not null) return set.ValidValues.ToArray();
+    var t = prop.PropertyType.IsArray ? prop.PropertyType.GetElementType()! : Unwrap(prop.PropertyType);
+    return t.IsEnum && t.GetCustomAttribute<FlagsAttribute>() is null ? Enum.GetNames(t).Where(n => n != "None").ToArray() : [];
+}
+
+static bool IsUnsetNumber(PropertyInfo prop, IConvertible n)
+{
+    if (n is Enum or bool or char) return false;
+    double d;
+    try { d = n.ToDouble(System.Globalization.CultureInfo.InvariantCulture); } catch (Exception) { return false; }
+    var range = prop.GetCustomAttribute<ValidateRangeAttribute>();
+    if (d != 0 || range?.MinRange is null) return false;
+    try { return Convert.ToDouble(range.MinRange, System.Globalization.CultureInfo.InvariantCulture) > 0; } catch (Exception) { return false; }
+}
+
+// A duration as users type it (90s, 10m, 1h30m), the form the duration parameters accept.
+static string Duration(TimeSpan ts)
+{
+    if (ts.Ticks % TimeSpan.TicksPerSecond != 0) return $"{ts.TotalMilliseconds:0.###}ms";
+    var sb = new StringBuilder();
+    if (ts.Days > 0) sb.Append(ts.Days).Append('d');
+    if (ts.Hours > 0) sb.Append(ts.Hours).Append('h');
+    if (ts.Minutes > 0) sb.Append(ts.Minutes).Append('m');
+    if (ts.Seconds > 0) sb.Append(ts.Seconds).Append('s');
+    return sb.ToString();
+}
+
+// The summary of a public type from the Models/module doc comments: what an OUTPUTS entry says about it.
+static string TypeSummary(Type t, Dictionary<string, XElement> docs)
+{
+    var e = t.IsArray ? t.GetElementType()! : t;
+    if (docs.TryGetValue("T:" + e.FullName, out var d)) return Text(d.Element("summary"));
+    return e == typeof(bool) ? "With -Quiet: one True or False in place of the result objects." : "";
+}
+
+// INPUTS as PowerShell's own help writes them: each type that binds by value, then, for parameters that bind by
+// property name, the objects carrying those properties (the output of a Get- cmdlet piped into a change).
+static List<(string Type, string Description)> InputTypes(List<(PropertyInfo Prop, ParameterAttribute[] Attrs)> parameters, Dictionary<string, XElement> docs)
+{
+    var list = new List<(string, string)>();
+    foreach (var g in parameters.Where(p => p.Attrs.Any(a => a.ValueFromPipeline))
+                 .GroupBy(p => p.Prop.PropertyType.IsArray ? p.Prop.PropertyType.GetElementType()! : Unwrap(p.Prop.PropertyType)))
+        list.Add((g.Key.FullName ?? g.Key.Name, $"You can pipe {(g.Key == typeof(object) || g.Key == typeof(PSObject) ? "objects" : g.Key.Name + " values")} to -{string.Join(", -", g.Select(p => p.Prop.Name))}."));
+    var byName = parameters.Where(p => p.Attrs.Any(a => a.ValueFromPipelineByPropertyName)).Select(p => p.Prop.Name).ToList();
+    if (byName.Count > 0)
+        list.Add(("System.Management.Automation.PSObject",
+            $"Objects with {(byName.Count == 1 ? "a property" : "properties")} named {Join(byName)} bind to the parameter{(byName.Count == 1 ? "" : "s")} of the same name (for example the output of this module's Get- cmdlets)."));
+    if (list.Count == 0) list.Add(("None", "This cmdlet takes no pipeline input."));
+    return list;
+}
+
+static string Join(List<string> names) => names.Count == 1 ? names[0] : string.Join(", ", names.Take(names.Count - 1)) + " or " + names[^1];
 
 static string Text(XElement? e)
 {

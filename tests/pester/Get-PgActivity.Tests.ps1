@@ -1,14 +1,22 @@
-#Requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.0.0' }
-# Needs a PostgreSQL server: $env:INCIDENTOPS_TEST_PG holds an Npgsql connection string for a superuser (bash .ci/run sets it).
+#Requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.0' }
+# Get-PgActivity against a real PostgreSQL on loopback, with psql sessions started by the test.
+# Needs a PostgreSQL server: $env:INCIDENTOPS_TEST_PG holds an Npgsql connection string for a superuser (bash .ci/run
+# sets it). Without one the tests skip, except under CI=true, where they run and fail with the connection error.
 BeforeDiscovery {
-    $noPg = -not $env:INCIDENTOPS_TEST_PG
+    . (Join-Path $PSScriptRoot 'Common.ps1')
+    $noPg = Test-SkipWithout 'INCIDENTOPS_TEST_PG'
 }
 
 BeforeAll {
-    $repo = Resolve-Path (Join-Path $PSScriptRoot '../..')
-    Import-Module (Join-Path $repo 'out/IncidentOps') -Force
+    . (Join-Path $PSScriptRoot 'Common.ps1')
+    . (Join-Path $PSScriptRoot 'OpsTestKit.ps1')
+    Import-IncidentOps
     $cs = $env:INCIDENTOPS_TEST_PG
+    $root = New-OpsTestRoot "      db:`n        postgres:`n          connectionString: '$cs'`n"
 }
+
+AfterAll { Remove-TestRoot $root }
+
 
 Describe 'Get-PgActivity' -Skip:$noPg {
     It 'returns PgActivity objects including its own session' {
@@ -36,5 +44,45 @@ Describe 'Get-PgActivity' -Skip:$noPg {
     It 'reports PgDatabaseNotFound naming the database' {
         { Get-PgActivity -ConnectionString "$cs;Database=no_such_db_pester" -ErrorAction Stop } |
             Should -Throw -ErrorId 'PgDatabaseNotFound,IncidentOps.Commands.GetPgActivityCommand'
+    }
+}
+
+Describe 'Get-PgActivity order and view' -Skip:$noPg {
+    BeforeAll {
+        $old = Start-TestPgSession 'SELECT pg_sleep(60)' 'pst-old'
+        Wait-TestPgSession 'pst-old' | Out-Null
+        Start-Sleep -Seconds 2
+        $new = Start-TestPgSession 'SELECT pg_sleep(60)' 'pst-new'
+        Wait-TestPgSession 'pst-new' | Out-Null
+        $rows = @(Get-PgActivity -ConnectionString $cs)
+    }
+
+    AfterAll { Stop-TestPgSession $old 'pst-old'; Stop-TestPgSession $new 'pst-new' }
+
+    It 'lists client backends first, the longest-running first, and background processes last' {
+        $clients = @($rows | Where-Object BackendType -EQ 'client backend')
+        $rows[0].BackendType | Should -Be 'client backend'
+        @($rows[0..($clients.Count - 1)].BackendType | Select-Object -Unique) | Should -Be 'client backend'
+        $durations = @($clients | ForEach-Object { if ($_.Duration) { $_.Duration.Ticks } else { 0 } })
+        $durations | Should -Be @($durations | Sort-Object -Descending)
+        $names = @($clients.ApplicationName)
+        $names.IndexOf('pst-old') | Should -BeLessThan $names.IndexOf('pst-new')
+    }
+
+    It 'prints durations as 2.3s or 5m03s (never :00:21) at <Width> columns' -TestCases @(@{ Width = 80 }, @{ Width = 120 }) {
+        $text = Get-RenderedView $rows -Width $Width
+        foreach ($col in 'Pid', 'Duration', 'State', 'User', 'Application', 'Query') { $text | Should -Match "\b$col\b" }
+        $text | Should -Not -Match '(^|\s):\d\d:\d\d'
+        $line = ($text -split "`n") | Where-Object { $_ -match 'pst-old' }
+        $line | Should -Match '\s\d+(\.\d)?s\s+active\s'
+        $text | Should -Match $(if ($Width -ge 120) { 'SELECT pg_sleep\(60\)' } else { 'SELECT pg_s' })
+    }
+
+    It 'renders help with every parameter described and examples that parse' {
+        Assert-CmdletHelp Get-PgActivity | Out-Null
+    }
+
+    It 'completes -Service from the configuration' {
+        Get-CompletionText "Get-PgActivity -ConfigPath '$($root.Config)' -Service production/d" | Should -Contain 'production/db'
     }
 }

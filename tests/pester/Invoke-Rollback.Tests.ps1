@@ -1,10 +1,15 @@
 #Requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.0' }
 # Invoke-Rollback against fake CLIs that replay recorded output and log their arguments.
 BeforeAll {
-    Import-Module (Join-Path $PSScriptRoot '../../out/IncidentOps') -Force
-    $Fixtures = Join-Path $PSScriptRoot '../IncidentOps.Tests/Platforms/Fixtures'
+    . (Join-Path $PSScriptRoot 'Common.ps1')
     . (Join-Path $PSScriptRoot 'FakeCli.ps1')
+    . (Join-Path $PSScriptRoot 'OpsTestKit.ps1')
+    Import-IncidentOps
+    $Fixtures = Join-Path $PSScriptRoot '../IncidentOps.Tests/Platforms/Fixtures'
+    $root = New-OpsTestRoot
 }
+
+AfterAll { Remove-TestRoot $root }
 
 Describe 'Invoke-Rollback' -Skip:($IsWindows) {
     It 'Fly: goes back to the previous successful release, skipping failed ones (<Case>)' -TestCases @(
@@ -51,5 +56,84 @@ Describe 'Invoke-Rollback' -Skip:($IsWindows) {
     It 'Kubernetes: -Commit is not supported (nothing is pinned)' {
         Invoke-Rollback -Platform Kubernetes -Deployment marketing -Commit -Force -ErrorVariable err -ErrorAction SilentlyContinue
         $err[0].FullyQualifiedErrorId | Should -Be 'PlatformOperationNotSupported,IncidentOps.Commands.InvokeRollbackCommand'
+    }
+}
+
+Describe 'Invoke-Rollback in a real host' -Skip:($IsWindows) {
+    It 'prints its What if: line (from -> to and the flyctl deploy command) and deploys nothing' {
+        $cli = New-FakeCli flyctl @{ 'releases -a ai-affiliate-empire --json --image' = (Join-Path $Fixtures 'fly-releases.json') }
+        $text = Get-WhatIfText 'Invoke-Rollback -Platform Fly -App ai-affiliate-empire -FlyctlPath $args[0] -WhatIf' $cli.Path
+        $text | Should -Match 'What if: .*v13 -> v11'
+        $text | Should -Match 'flyctl deploy -a ai-affiliate-empire --image registry.fly.io/ai-affiliate-empire:deployment-01HQ11'
+        Get-Content $cli.Log | Should -Be 'flyctl releases -a ai-affiliate-empire --json --image'
+    }
+
+    It 'shows the rollback result as a list with From, To and Succeeded' {
+        $replies = @{
+            '-n akaind-platform get deployment marketing -o json'         = (Join-Path $Fixtures 'k8s-deployment.json')
+            '-n akaind-platform get replicasets -l app=marketing -o json' = (Join-Path $Fixtures 'k8s-replicasets.json')
+            '-n akaind-platform rollout'                                  = (Join-Path $Fixtures 'k8s-logs.txt')
+        }
+        $cli = New-FakeCli kubectl $replies
+        $result = Invoke-Rollback -Platform Kubernetes -Namespace akaind-platform -Deployment marketing -KubectlPath $cli.Path -Force
+        foreach ($w in 80, 120) {
+            $text = Get-RenderedView $result -Width $w
+            $text | Should -Match 'From\s+:\s+4'
+            $text | Should -Match 'To\s+:\s+3'
+            $text | Should -Match 'Succeeded\s+:\s+True'
+        }
+    }
+
+    It 'renders help with every parameter described and examples that parse' {
+        $full = Assert-CmdletHelp Invoke-Rollback
+        $full | Should -Match 'Tab completes from the deployment history'
+    }
+
+    It 'completes -ToVersion from the deployment history: good releases first, never the current one' {
+        $cli = New-FakeCli flyctl @{ 'releases -a ai-affiliate-empire --json --image' = (Join-Path $Fixtures 'fly-releases.json') }
+        $offered = @(Get-CompletionText "Invoke-Rollback -Platform Fly -App ai-affiliate-empire -FlyctlPath '$($cli.Path)' -ToVersion ")
+        $offered | Should -Be @('v11', 'v14', 'v12')
+        $offered | Should -Not -Contain 'v13'
+        Get-CompletionText "Invoke-Rollback -Platform Fly -App ai-affiliate-empire -FlyctlPath '$($cli.Path)' -ToVersion v1" | Should -Contain 'v11'
+    }
+
+    It 'shows status, time and image of each release as the -ToVersion tooltip' {
+        $cli = New-FakeCli flyctl @{ 'releases -a ai-affiliate-empire --json --image' = (Join-Path $Fixtures 'fly-releases.json') }
+        $line = "Invoke-Rollback -Platform Fly -App ai-affiliate-empire -FlyctlPath '$($cli.Path)' -ToVersion "
+        $match = (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches | Where-Object CompletionText -EQ 'v11'
+        $match.ToolTip | Should -Match 'complete'
+        $match.ToolTip | Should -Match 'deployment-01HQ11'
+        $match.ToolTip | Should -Match 'last good'
+    }
+
+    It 'completes -ToVersion for a configured service' {
+        $cli = New-FakeCli flyctl @{ 'releases -a ai-affiliate-empire --json --image' = (Join-Path $Fixtures 'fly-releases.json') }
+        Get-CompletionText "Invoke-Rollback -ConfigPath '$($root.Config)' -Service production/api -FlyctlPath '$($cli.Path)' -ToVersion " | Should -Contain 'v11'
+    }
+
+    It 'offers nothing, without an error, when the history cannot be read (<Case>)' -TestCases @(
+        @{ Case = 'no target'; Line = 'Invoke-Rollback -ToVersion ' }
+        @{ Case = 'CLI missing'; Line = 'Invoke-Rollback -Platform Fly -App x -FlyctlPath /nonexistent/flyctl -ToVersion ' }
+        @{ Case = 'unknown service'; Line = 'Invoke-Rollback -Service nope/nothing -ToVersion ' }
+    ) {
+        $Error.Clear()
+        Get-CompletionText $Line | Should -BeNullOrEmpty
+    }
+
+    It 'gives up on a CLI that hangs and returns within 5.5 s' {
+        $dir = Join-Path ([IO.Path]::GetTempPath()) ('io-hang-' + [guid]::NewGuid().ToString('N'))
+        New-Item -ItemType Directory -Path $dir | Out-Null
+        $hang = Join-Path $dir 'flyctl'
+        Set-Content -Path $hang -Value "#!/bin/bash`nsleep 30`n" -NoNewline
+        chmod +x $hang
+        $sw = [Diagnostics.Stopwatch]::StartNew()
+        Get-CompletionText "Invoke-Rollback -Platform Fly -App x -FlyctlPath '$hang' -ToVersion " | Should -BeNullOrEmpty
+        $sw.Elapsed.TotalSeconds | Should -BeLessThan 5.5
+        Remove-Item -Recurse -Force $dir
+    }
+
+    It 'completes -Platform with real platforms only and -Service from the configuration' {
+        Get-CompletionText 'Invoke-Rollback -Platform ' | Should -Be @('Fly', 'DigitalOcean', 'Kubernetes', 'Systemd')
+        Get-CompletionText "Invoke-Rollback -ConfigPath '$($root.Config)' -Service production/a" | Should -Contain 'production/api'
     }
 }

@@ -1,7 +1,9 @@
-#Requires -Modules Pester
+#Requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.0' }
 # Pester 5. Starts dnsmasq (Debian: dnsmasq-base) on a loopback port, authoritative for svc.test; loopback only.
 BeforeAll {
-    Import-Module (Join-Path $PSScriptRoot '../../out/IncidentOps') -Force
+    . (Join-Path $PSScriptRoot 'Common.ps1')
+    . (Join-Path $PSScriptRoot 'OpsTestKit.ps1')
+    Import-IncidentOps
     $dnsmasq = (Get-Command dnsmasq -ErrorAction SilentlyContinue).Source
     if (-not $dnsmasq) { $dnsmasq = '/usr/sbin/dnsmasq' }
     $script:port = Get-Random -Minimum 20000 -Maximum 40000
@@ -50,5 +52,25 @@ Describe 'Resolve-ServiceDns' {
 
     It 'rejects a bad server with DnsServerInvalid' {
         { Resolve-ServiceDns svc.test -Server '127.0.0.1:notaport' -ErrorAction Stop } | Should -Throw -ErrorId 'DnsServerInvalid,IncidentOps.Commands.ResolveServiceDnsCommand'
+    }
+}
+
+Describe 'Resolve-ServiceDns in a real host' {
+    It 'keeps the answers on screen at <Width> columns' -TestCases @(@{ Width = 80 }, @{ Width = 120 }) {
+        $rows = @(Resolve-ServiceDns svc.test -Type A -Server $server; Resolve-ServiceDns svc.test -Type MX -Server $server; Resolve-ServiceDns nope.svc.test -Server $server)
+        $text = Get-RenderedView $rows -Width $Width
+        foreach ($col in 'Name', 'Type', 'Status', 'Ms', 'Answers') { $text | Should -Match "\b$col\b" }
+        $answers = Get-ViewColumn $text 'Answers'
+        $answers | Should -Match '127\.0\.0\.5'
+        $answers | Should -Match 'mail\.svc\.test'
+        $text | Should -Match 'NXDomain'
+    }
+
+    It 'renders help with every parameter described and examples that parse' {
+        Assert-CmdletHelp Resolve-ServiceDns | Should -Match 'Default value\s+A, AAAA'
+    }
+
+    It 'completes -Type with the record types' {
+        Get-CompletionText 'Resolve-ServiceDns svc.test -Type MX' | Should -Contain 'MX'
     }
 }

@@ -1,38 +1,19 @@
-#Requires -Modules Pester
-# Pester 5. Runs against out/IncidentOps with a local HttpListener; no network beyond loopback.
+#Requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.0' }
+# Test-ServiceHealth against a loopback HTTP server (HttpListener on 127.0.0.1); no network beyond loopback.
 BeforeAll {
-    Import-Module (Join-Path $PSScriptRoot '../../out/IncidentOps') -Force
-    $port = Get-Random -Minimum 20000 -Maximum 40000
-    $script:base = "http://127.0.0.1:$port"
-    $script:listener = [System.Net.HttpListener]::new()
-    $script:listener.Prefixes.Add("$base/")
-    $script:listener.Start()
-    $script:serverPs = [powershell]::Create()
-    $null = $script:serverPs.AddScript({
-        param($listener)
-        while ($listener.IsListening) {
-            try { $ctx = $listener.GetContext() } catch { break }
-            $path = $ctx.Request.Url.AbsolutePath
-            $code = 200; $body = 'ok'; $type = 'text/plain'
-            switch ($path) {
-                '/json' { $type = 'application/json'; $body = '{"status":"ok","services":{"db":{"status":"up"},"redis":{"status":"down"}}}' }
-                '/503' { $code = 503; $body = 'down' }
-            }
-            $ctx.Response.StatusCode = $code
-            $ctx.Response.ContentType = $type
-            $bytes = [Text.Encoding]::UTF8.GetBytes($body)
-            $ctx.Response.OutputStream.Write($bytes, 0, $bytes.Length)
-            $ctx.Response.Close()
-        }
-    }).AddArgument($script:listener)
-    $script:handle = $script:serverPs.BeginInvoke()
+    . (Join-Path $PSScriptRoot 'Common.ps1')
+    . (Join-Path $PSScriptRoot 'OpsTestKit.ps1')
+    Import-IncidentOps
+    $server = Start-TestHttpServer @{
+        '/json'         = @{ Type = 'application/json'; Body = '{"status":"ok","services":{"db":{"status":"up"},"redis":{"status":"down"}}}' }
+        '/503'          = @{ Code = 503; Body = 'down' }
+        '/health/ready' = @{ Code = 503; Body = 'not ready' }
+    }
+    $base = $server.Base
+    $root = New-OpsTestRoot "      web:`n        health:`n          - $base/health`n          - $base/health/ready`n          - $base/health/live`n"
 }
 
-AfterAll {
-    $script:listener.Stop()
-    $script:listener.Close()
-    $script:serverPs.Dispose()
-}
+AfterAll { Stop-TestServer $server; Remove-TestRoot $root }
 
 Describe 'Test-ServiceHealth' {
     It 'reports <Path> as Healthy=<Healthy> with FailureKind <Kind>' -TestCases @(
@@ -48,11 +29,18 @@ Describe 'Test-ServiceHealth' {
         $r = Test-ServiceHealth "$base/json" -Condition '[BODY].status == ok'
         $r.Healthy | Should -Be $true
         $r.Body.status | Should -Be 'ok'
-        ($r.Components | Where-Object Name -eq 'redis').Healthy | Should -Be $false
+        ($r.Components | Where-Object Name -EQ 'redis').Healthy | Should -Be $false
     }
 
     It 'returns one boolean with -Quiet' {
         Test-ServiceHealth "$base/ok", "$base/503" -Quiet | Should -Be $false
+    }
+
+    It 'probes every health endpoint of a configured service' {
+        $r = @(Test-ServiceHealth -Service production/web -ConfigPath $root.Config)
+        $r.Count | Should -Be 3
+        ($r | Where-Object { -not $_.Healthy }).Uri | Should -Be "$base/health/ready"
+        $r | ForEach-Object { $_.Service | Should -Be 'production/web' }
     }
 
     It 'reports a refused port as a result, not an error' {
@@ -71,11 +59,35 @@ Describe 'Test-ServiceHealth' {
     }
 }
 
-Describe 'Watch-ServiceHealth' {
-    It 'ends with a summary once healthy' {
-        $out = @(Watch-ServiceHealth "$base/ok" -IntervalSec 0.1 -UntilHealthy -Consecutive 2)
-        $summary = $out[-1]
-        $summary.StopReason | Should -Be 'UntilHealthy'
-        $summary.Samples | Should -Be 2
+Describe 'Test-ServiceHealth in a real host' {
+    BeforeAll {
+        $rows = @(Test-ServiceHealth -Service production/web -ConfigPath $root.Config) + @(Test-ServiceHealth 'http://127.0.0.1:9/health/live' -TimeoutSec 2)
+    }
+
+    It 'tells /health, /health/ready and /health/live apart at <Width> columns' -TestCases @(@{ Width = 80 }, @{ Width = 120 }) {
+        $text = Get-RenderedView $rows -Width $Width
+        foreach ($col in 'Healthy', 'Code', 'Ms', 'Target', 'Reason') { $text | Should -Match "\b$col\b" }
+        $targets = Get-ViewColumn $text 'Target'
+        $authority = ([uri]$base).Authority
+        foreach ($path in '/health', '/health/ready', '/health/live') { $targets | Should -Match ([regex]::Escape("$authority$path")) }
+    }
+
+    It 'keeps the whole Reason on screen at <Width> columns' -TestCases @(@{ Width = 80 }, @{ Width = 120 }) {
+        $text = Get-RenderedView $rows -Width $Width
+        Get-ViewColumn $text 'Reason' | Should -Be (($rows.Reason -join '') -replace '\s+', '')
+        $text | Should -Match 'False\s+503'
+    }
+
+    It 'offers the phase timings as the Timings view' {
+        $text = $rows | Format-Table -View Timings | Out-String -Width 120
+        foreach ($col in 'DnsMs', 'ConnMs', 'TlsMs', 'TtfbMs', 'TotalMs') { $text | Should -Match "\b$col\b" }
+    }
+
+    It 'renders help with every parameter described and examples that parse' {
+        Assert-CmdletHelp Test-ServiceHealth | Should -Match 'OUTPUTS'
+    }
+
+    It 'completes -Service from the configuration' {
+        Get-CompletionText "Test-ServiceHealth -ConfigPath '$($root.Config)' -Service production/w" | Should -Contain 'production/web'
     }
 }

@@ -35,6 +35,24 @@ public sealed class PlatformsService(IOperationSink sink, HealthService? health 
     }
 
     /// <summary>
+    /// The releases a rollback can go to, without the current one: what -ToVersion completes from. Successful
+    /// releases come first (the last good one leads), then the failed ones, each group newest first.
+    /// The whole lookup (process start included) is bounded by timeout, because a user is waiting at the prompt.
+    /// </summary>
+    public async Task<IReadOnlyList<AppDeployment>> GetRollbackChoicesAsync(AppTarget target, CliPaths? paths, ToolPaths? configured, TimeSpan timeout, CancellationToken ct)
+    {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        cts.CancelAfter(timeout);
+        var lookup = Task.Run(async () => await Open(target, paths, configured, timeout).GetDeploymentsAsync(cts.Token).ConfigureAwait(false), cts.Token);
+        var finished = await Task.WhenAny(lookup, Task.Delay(timeout, ct)).ConfigureAwait(false);
+        if (finished != lookup) { cts.Cancel(); return []; }
+        try { return (await lookup.ConfigureAwait(false)).Where(d => !d.IsCurrent).OrderBy(d => !d.Succeeded).ToList(); }
+        // Out of time (the lookup's own cancel or the CLI's timeout): nothing to offer. The caller's cancel still propagates.
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested) { return []; }
+        catch (IncidentOpsException ex) when (ex.ErrorId == "PlatformCommandTimedOut") { return []; }
+    }
+
+    /// <summary>
     /// Logs with the -Pattern filter applied (case-insensitive regex, like the seeds' grep -i). Credentials inside
     /// log lines are masked, as in the evidence copy of the same lines, unless <paramref name="redact"/> is false
     /// (Get-AppLog -NoRedaction).

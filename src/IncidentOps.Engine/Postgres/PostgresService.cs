@@ -43,10 +43,10 @@ public sealed class PostgresService
         FROM pg_stat_activity a
         LEFT JOIN pg_roles r ON r.oid = a.usesysid
         CROSS JOIN (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) me
-        ORDER BY a.pid
+        ORDER BY a.backend_type = 'client backend' DESC, clock_timestamp() - a.state_change DESC NULLS LAST, a.pid
         """;
 
-    /// <summary>Every backend, filtered.</summary>
+    /// <summary>Every backend, filtered: client backends first, the longest in their state first (what an engineer acts on), then background processes.</summary>
     public async Task<IReadOnlyList<PgActivity>> GetActivityAsync(PgConnectionSpec spec, PgActivityFilter? filter, CancellationToken cancellationToken)
     {
         await using var conn = await Connections.OpenAsync(spec, cancellationToken).ConfigureAwait(false);

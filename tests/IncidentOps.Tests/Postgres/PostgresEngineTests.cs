@@ -37,6 +37,21 @@ public sealed class PostgresEngineTests(PgTestDatabase db) : IClassFixture<PgTes
     }
 
     [Fact]
+    public async Task GetActivity_lists_client_backends_first_longest_in_state_first_then_background_processes()
+    {
+        var app = App();
+        await db.OpenAsync(db.AppRole, app);
+        await Task.Delay(300);
+        await db.OpenAsync(db.AppRole, app);
+        var all = await PgTestDatabase.Service().GetActivityAsync(Spec(), null, CancellationToken.None);
+        var firstBackground = all.ToList().FindIndex(a => a.BackendType != "client backend");
+        Assert.True(firstBackground > 0, "client backends come first");
+        Assert.All(all.Skip(firstBackground), a => Assert.NotEqual("client backend", a.BackendType));
+        var durations = all.Take(firstBackground).Select(a => a.Duration ?? TimeSpan.Zero).ToList();
+        Assert.Equal(durations.OrderByDescending(d => d), durations);
+    }
+
+    [Fact]
     public async Task Filters_select_by_state_duration_wildcards_and_blocking()
     {
         var app = App();

@@ -19,7 +19,8 @@ public abstract class AppCmdlet : PlatformCmdlet
 
     /// <summary>Platform of a direct target: Fly, DigitalOcean, Kubernetes or Systemd.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
-    public PlatformKind Platform { get; set; }
+    [ArgumentCompleter(typeof(PlatformCompleter))]
+    public string? Platform { get; set; }
 
     /// <summary>Fly.io app name (with -Platform Fly).</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
@@ -81,10 +82,10 @@ public abstract class AppCmdlet : PlatformCmdlet
     protected IEnumerable<(AppTarget Target, IPlatformAdapter Adapter)> Targets()
     {
         var targets = new List<AppTarget>();
-        if (Platform != PlatformKind.None)
+        if (ParsePlatform(Platform) != PlatformKind.None)
             targets.Add(new AppTarget
             {
-                Platform = Platform, Service = Label(Service?.FirstOrDefault()), Environment = Environment, App = App, AppId = ResolveRef(AppId),
+                Platform = ParsePlatform(Platform), Service = Label(Service?.FirstOrDefault()), Environment = Environment, App = App, AppId = ResolveRef(AppId),
                 Component = Component, Deployment = Deployment, Namespace = Namespace, Context = Context, Kubeconfig = ResolveLocalPath(Kubeconfig), Unit = Unit,
                 // A remote releases path is the remote host's; only a local one is resolved against the current location.
                 ComputerName = ComputerName, ReleasesPath = ReleasesPath is null || ComputerName is not null ? ReleasesPath : ResolvePath(ReleasesPath),

@@ -20,7 +20,8 @@ public abstract class AppDatabaseCmdlet : PlatformCmdlet
 
     /// <summary>Platform of a direct target: Fly (with -DatabaseApp) or DigitalOcean (with -DatabaseId). Inferred from which of the two is given.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
-    public PlatformKind Platform { get; set; }
+    [ArgumentCompleter(typeof(PlatformCompleter))]
+    public string? Platform { get; set; }
 
     /// <summary>Fly Postgres app name (the seeds' --app ai-affiliate-empire-db).</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
@@ -38,7 +39,7 @@ public abstract class AppDatabaseCmdlet : PlatformCmdlet
         var targets = new List<AppDatabaseTarget>();
         if (!string.IsNullOrEmpty(DatabaseApp) || !string.IsNullOrEmpty(DatabaseId))
         {
-            var platform = Platform != PlatformKind.None ? Platform : !string.IsNullOrEmpty(DatabaseApp) ? PlatformKind.Fly : PlatformKind.DigitalOcean;
+            var platform = ParsePlatform(Platform) is var given && given != PlatformKind.None ? given : !string.IsNullOrEmpty(DatabaseApp) ? PlatformKind.Fly : PlatformKind.DigitalOcean;
             targets.Add(new AppDatabaseTarget { Platform = platform, Service = Label(Service?.FirstOrDefault()), DatabaseApp = DatabaseApp, DatabaseId = ResolveRef(DatabaseId) });
         }
         else if (Service is { Length: > 0 })

@@ -41,8 +41,9 @@ public sealed class InvokeRollbackCommand : AppCmdlet
     private const string CommitSet = "Commit";
     private const string RevertSet = "Revert";
 
-    /// <summary>Release to go back to (Fly v12 or 12, a DigitalOcean deployment id, a Kubernetes revision, a systemd release directory name).</summary>
+    /// <summary>Release to go back to (Fly v12 or 12, a DigitalOcean deployment id, a Kubernetes revision, a systemd release directory name). Tab completes from the deployment history.</summary>
     [Parameter(ParameterSetName = RollbackSet)]
+    [ArgumentCompleter(typeof(RollbackVersionCompleter))]
     public string? ToVersion { get; set; }
 
     /// <summary>After the rollback, run the service's configured health checks (or, without any, poll the platform status) until healthy or -TimeoutSec passes; HealthyAfter reports the outcome.</summary>

@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using IncidentOps.Config;
 using IncidentOps.Platforms;
 
 namespace IncidentOps.Commands;
@@ -35,6 +36,19 @@ public abstract class PlatformCmdlet : IncidentActionCmdlet
 
     /// <summary>A file path given on the command line (a CLI, a kubeconfig), resolved against the current location.</summary>
     protected string? ResolveLocalPath(string? path) => path is null ? null : ResolvePath(path);
+
+    /// <summary>
+    /// -Platform as a PlatformKind. The parameter is a string so that tab completion offers only real platforms
+    /// (PowerShell completes an enum parameter from all its names, None included, whatever completer it has);
+    /// "None" (piped from a service without a platform) and no value both mean "not given".
+    /// </summary>
+    protected PlatformKind ParsePlatform(string? platform)
+    {
+        if (string.IsNullOrWhiteSpace(platform)) return PlatformKind.None;
+        if (Enum.TryParse<PlatformKind>(platform.Trim(), true, out var kind) && Enum.IsDefined(kind) && !platform.Trim().All(char.IsDigit)) return kind;
+        ThrowInputError("PlatformInvalid", $"-Platform '{platform}' is not a platform. Use Fly, DigitalOcean, Kubernetes or Systemd.", platform);
+        return PlatformKind.None; // unreachable
+    }
 
     /// <summary>env:NAME reads an id from an environment variable; anything else is taken as it is.</summary>
     protected static string? ResolveRef(string? value) =>

@@ -1,0 +1,102 @@
+using System.Collections;
+using System.Management.Automation;
+using System.Management.Automation.Language;
+using System.Runtime.CompilerServices;
+using IncidentOps.Config;
+using IncidentOps.Engine;
+using IncidentOps.Engine.Config;
+using IncidentOps.Platforms;
+
+namespace IncidentOps.Commands;
+
+/// <summary>
+/// Tab completion of Invoke-Rollback -ToVersion from the app's deployment history (what Get-AppDeployment lists),
+/// newest first and without the current release; the tooltip shows status, time and image. The target comes from
+/// the parameters already typed (-Service, or -Platform with -App/-AppId/-Deployment/-Unit). The lookup runs the
+/// platform CLI, so it is bounded by a short timeout, and completion never throws: on any failure it offers nothing.
+/// </summary>
+public sealed class RollbackVersionCompleter : IArgumentCompleter
+{
+    /// <summary>How long a completion may wait for the platform CLI.</summary>
+    internal static readonly TimeSpan LookupTimeout = TimeSpan.FromSeconds(3);
+
+    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
+        CommandAst commandAst, IDictionary fakeBoundParameters)
+    {
+        try { return Complete(wordToComplete, fakeBoundParameters); }
+        catch (Exception) { return []; } // completion must never throw at the user
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static IEnumerable<CompletionResult> Complete(string word, IDictionary bound)
+    {
+        var engine = new IncidentOpsEngine(NullSink.Instance, NoSecretProvider.Instance);
+        var configPath = ConfigService.FindConfigPath(Text(bound, "ConfigPath"), Directory.GetCurrentDirectory());
+        var config = configPath is null ? null : engine.Config.Load(configPath).Config;
+        var target = Target(engine, config, bound);
+        if (target is null) return [];
+        var paths = new CliPaths
+        {
+            Flyctl = Text(bound, "FlyctlPath"), Doctl = Text(bound, "DoctlPath"), Kubectl = Text(bound, "KubectlPath"),
+            Systemctl = Text(bound, "SystemctlPath"), Journalctl = Text(bound, "JournalctlPath"), Ssh = Text(bound, "SshPath"),
+        };
+        var choices = engine.Platforms.GetRollbackChoicesAsync(target, paths, config?.Tools, LookupTimeout, CancellationToken.None)
+            .GetAwaiter().GetResult();
+        var prefix = (word ?? "").Trim('\'', '"');
+        return choices
+            .Where(d => d.Version.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
+            .Select(d => new CompletionResult(d.Version, d.Version, CompletionResultType.ParameterValue, Tooltip(d)))
+            .ToList();
+    }
+
+    private static string Tooltip(AppDeployment d)
+    {
+        var parts = new List<string> { d.Version, d.Status ?? (d.Succeeded ? "succeeded" : "failed") };
+        if (d.CreatedAt is { } at) parts.Add(at.UtcDateTime.ToString("yyyy-MM-dd HH:mm 'UTC'", System.Globalization.CultureInfo.InvariantCulture));
+        if (d.Image is not null) parts.Add(d.Image);
+        if (d.IsLastGood) parts.Add("(last good: the default target)");
+        return string.Join("  ", parts);
+    }
+
+    private static AppTarget? Target(IncidentOpsEngine engine, IncidentOpsConfig? config, IDictionary bound)
+    {
+        var platform = Enum.TryParse<PlatformKind>(Text(bound, "Platform"), true, out var p) ? p : PlatformKind.None;
+        if (platform != PlatformKind.None)
+            return new AppTarget
+            {
+                Platform = platform, App = Text(bound, "App"), AppId = ResolveEnv(Text(bound, "AppId")), Deployment = Text(bound, "Deployment"),
+                Namespace = Text(bound, "Namespace"), Context = Text(bound, "Context"), Kubeconfig = Text(bound, "Kubeconfig"), Unit = Text(bound, "Unit"),
+                ComputerName = Text(bound, "ComputerName"), ReleasesPath = Text(bound, "ReleasesPath"), Component = Text(bound, "Component"),
+            };
+        var service = Text(bound, "Service");
+        if (service is null || config is null) return null;
+        var s = ConfigService.ResolveService(config, Text(bound, "Environment"), service);
+        string? appId = null;
+        if (s.AppId is not null)
+        {
+            using var cts = new CancellationTokenSource(LookupTimeout);
+            appId = engine.References.ResolveAsync(s.AppId, cts.Token).GetAwaiter().GetResult();
+        }
+        return new AppTarget
+        {
+            Platform = s.Platform, Service = s.FullName, Environment = s.Environment, App = s.App, AppId = appId, Deployment = s.Deployment,
+            Namespace = Text(bound, "Namespace") ?? s.Namespace, Context = Text(bound, "Context") ?? s.Context,
+            Kubeconfig = Text(bound, "Kubeconfig") ?? s.Kubeconfig, Unit = s.Unit, ComputerName = Text(bound, "ComputerName") ?? s.ComputerName,
+            ReleasesPath = Text(bound, "ReleasesPath") ?? s.ReleasesPath,
+        };
+    }
+
+    /// <summary>A bound value as text: the first element of an array (-Service a,b), unquoted.</summary>
+    private static string? Text(IDictionary bound, string name)
+    {
+        var value = bound.Contains(name) ? bound[name] : null;
+        if (value is PSObject pso) value = pso.BaseObject;
+        if (value is IEnumerable e and not string) value = e.Cast<object?>().FirstOrDefault();
+        if (value is PSObject inner) value = inner.BaseObject;
+        var text = value?.ToString()?.Trim('\'', '"');
+        return string.IsNullOrEmpty(text) ? null : text;
+    }
+
+    private static string? ResolveEnv(string? value) =>
+        value is not null && value.StartsWith("env:", StringComparison.Ordinal) ? System.Environment.GetEnvironmentVariable(value[4..]) ?? value : value;
+}

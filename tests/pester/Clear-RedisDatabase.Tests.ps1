@@ -1,0 +1,64 @@
+#Requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.0' }
+# Clear-RedisDatabase against a real Redis on loopback (database 8 only); -WhatIf is checked in a child pwsh.
+# Needs a Redis on loopback in $env:INCIDENTOPS_TEST_REDIS (host:port, as .ci/run exports). Without one the tests
+# skip, except under CI=true, where they run against 127.0.0.1:6379 and fail with the connection error.
+BeforeDiscovery {
+    . (Join-Path $PSScriptRoot 'Common.ps1')
+    $noRedis = Test-SkipWithout 'INCIDENTOPS_TEST_REDIS'
+}
+
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'Common.ps1')
+    . (Join-Path $PSScriptRoot 'OpsTestKit.ps1')
+    Import-IncidentOps
+    $endpoint = if ($env:INCIDENTOPS_TEST_REDIS) { $env:INCIDENTOPS_TEST_REDIS } else { '127.0.0.1:6379' }
+    $hostName, $port = $endpoint -split ':'
+    function Invoke-RedisCli { & redis-cli -h $hostName -p $port @args }
+    $root = New-OpsTestRoot "      cache:`n        redis: '$endpoint'`n"
+    $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+    $listener.Start(); $closedPort = $listener.LocalEndpoint.Port; $listener.Stop()
+}
+
+AfterAll { Remove-TestRoot $root }
+
+
+Describe 'Clear-RedisDatabase' -Skip:$noRedis {
+    BeforeEach {
+        Invoke-RedisCli -n 8 FLUSHDB | Out-Null
+        Invoke-RedisCli -n 8 MSET pester:1 1 pester:2 2 pester:3 3 | Out-Null
+    }
+
+    It 'flushes only the chosen database and reports the counts' {
+        $result = Clear-RedisDatabase -ConnectionString $endpoint -Database 8 -Force
+        $result.KeysBefore | Should -Be 3
+        $result.KeysAfter | Should -Be 0
+        Invoke-RedisCli -n 8 DBSIZE | Should -Be 0
+    }
+
+    It 'refuses -Database with -AllDatabases' {
+        { Clear-RedisDatabase -ConnectionString $endpoint -Database 8 -AllDatabases -Force -ErrorAction Stop } |
+            Should -Throw -ErrorId 'RedisFlushScopeConflict,IncidentOps.Commands.ClearRedisDatabaseCommand'
+        Invoke-RedisCli -n 8 DBSIZE | Should -Be 3
+    }
+
+    It 'prints its What if: line (database and key count) under -WhatIf and changes nothing' {
+        $text = Get-WhatIfText 'Clear-RedisDatabase -ConnectionString $args[0] -Database 8 -WhatIf' $endpoint
+        $text | Should -Match 'What if: .*db 8'
+        $text | Should -Match 'FLUSHDB'
+        Invoke-RedisCli -n 8 DBSIZE | Should -Be 3
+    }
+
+    It 'shows the flush result at <Width> columns' -TestCases @(@{ Width = 80 }, @{ Width = 120 }) {
+        $text = Get-RenderedView (Clear-RedisDatabase -ConnectionString $endpoint -Database 8 -Force) -Width $Width
+        foreach ($col in 'Endpoint', 'Database', 'Command', 'KeysBefore', 'KeysAfter') { $text | Should -Match "\b$col\b" }
+        $text | Should -Match 'FLUSHDB\s+3\s+0'
+    }
+
+    It 'renders help with every parameter described and examples that parse' {
+        Assert-CmdletHelp Clear-RedisDatabase | Should -Match 'ConfirmImpact is High'
+    }
+
+    It 'completes -Service from the configuration' {
+        Get-CompletionText "Clear-RedisDatabase -ConfigPath '$($root.Config)' -Service production/c" | Should -Contain 'production/cache'
+    }
+}

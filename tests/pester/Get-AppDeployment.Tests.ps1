@@ -1,0 +1,61 @@
+#Requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.0' }
+# Get-AppDeployment against fake flyctl/kubectl that replay recorded release history (Platforms/Fixtures).
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'Common.ps1')
+    . (Join-Path $PSScriptRoot 'FakeCli.ps1')
+    . (Join-Path $PSScriptRoot 'OpsTestKit.ps1')
+    Import-IncidentOps
+    $Fixtures = Join-Path $PSScriptRoot '../IncidentOps.Tests/Platforms/Fixtures'
+    $root = New-OpsTestRoot
+}
+
+AfterAll { Remove-TestRoot $root }
+
+
+Describe 'Get-AppDeployment' -Skip:($IsWindows) {
+    It 'lists Fly releases newest first, marking the current and the last good one' {
+        $cli = New-FakeCli flyctl @{ 'releases -a app1 --json --image' = (Join-Path $Fixtures 'fly-releases.json') }
+        $list = @(Get-AppDeployment -Platform Fly -App app1 -FlyctlPath $cli.Path -ErrorAction Stop)
+        $list.Version | Should -Be @('v14', 'v13', 'v12', 'v11')
+        ($list | Where-Object IsCurrent).Version | Should -Be 'v13'
+        ($list | Where-Object IsLastGood).Version | Should -Be 'v11'
+    }
+
+    It 'returns only the newest -First releases' {
+        $cli = New-FakeCli flyctl @{ 'releases -a app1 --json --image' = (Join-Path $Fixtures 'fly-releases.json') }
+        @(Get-AppDeployment -Platform Fly -App app1 -FlyctlPath $cli.Path -First 2).Version | Should -Be @('v14', 'v13')
+    }
+
+    It 'lists Kubernetes ReplicaSet revisions' {
+        $cli = New-FakeCli kubectl @{
+            '-n akaind-platform get deployment marketing -o json'         = (Join-Path $Fixtures 'k8s-deployment.json')
+            '-n akaind-platform get replicasets -l app=marketing -o json' = (Join-Path $Fixtures 'k8s-replicasets.json')
+        }
+        $list = @(Get-AppDeployment -Platform Kubernetes -Namespace akaind-platform -Deployment marketing -KubectlPath $cli.Path -ErrorAction Stop)
+        ($list | Where-Object IsCurrent).Version | Should -Be '4'
+    }
+}
+
+Describe 'Get-AppDeployment in a real host' -Skip:($IsWindows) {
+    BeforeAll {
+        $cli = New-FakeCli flyctl @{ 'releases -a app1 --json --image' = (Join-Path $Fixtures 'fly-releases.json') }
+        $rows = @(Get-AppDeployment -Platform Fly -App app1 -FlyctlPath $cli.Path)
+    }
+
+    It 'shows version, status, mark and the image tag at <Width> columns' -TestCases @(@{ Width = 80 }, @{ Width = 120 }) {
+        $text = Get-RenderedView $rows -Width $Width
+        foreach ($col in 'Version', 'Status', 'Mark', 'CreatedAt', 'Image') { $text | Should -Match "\b$col\b" }
+        $text | Should -Match 'v13\s+complete\s+current'
+        $text | Should -Match 'v11\s+complete\s+last good'
+        Get-ViewColumn $text 'Image' | Should -BeLike 'ai-affiliate-empire:deployment-01HQ14*'
+    }
+
+    It 'renders help with every parameter described and examples that parse' {
+        Assert-CmdletHelp Get-AppDeployment | Should -Match 'Default value\s+All'
+    }
+
+    It 'completes -Service and -Platform' {
+        Get-CompletionText "Get-AppDeployment -ConfigPath '$($root.Config)' -Service api" | Should -Contain 'apiworker'
+        Get-CompletionText 'Get-AppDeployment -Platform ' | Should -Not -Contain 'None'
+    }
+}

@@ -1,0 +1,56 @@
+#Requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.0' }
+# Get-AppLog against fake flyctl/journalctl that replay recorded logs (Platforms/Fixtures).
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'Common.ps1')
+    . (Join-Path $PSScriptRoot 'FakeCli.ps1')
+    . (Join-Path $PSScriptRoot 'OpsTestKit.ps1')
+    Import-IncidentOps
+    $Fixtures = Join-Path $PSScriptRoot '../IncidentOps.Tests/Platforms/Fixtures'
+    $root = New-OpsTestRoot
+}
+
+AfterAll { Remove-TestRoot $root }
+
+
+Describe 'Get-AppLog' -Skip:($IsWindows) {
+    It 'filters Fly logs with -Pattern' {
+        $cli = New-FakeCli flyctl @{ 'logs -a app1 --no-tail --json' = (Join-Path $Fixtures 'fly-logs.json') }
+        @(Get-AppLog -Platform Fly -App app1 -FlyctlPath $cli.Path -Pattern 'memory').Count | Should -Be 2
+    }
+
+    It 'returns every line as an AppLogEntry with a time and a message' {
+        $cli = New-FakeCli flyctl @{ 'logs -a app1 --no-tail --json' = (Join-Path $Fixtures 'fly-logs.json') }
+        $entries = @(Get-AppLog -Platform Fly -App app1 -FlyctlPath $cli.Path -ErrorAction Stop)
+        $entries.Count | Should -BeGreaterThan 2
+        $entries | ForEach-Object { $_.PSObject.TypeNames[0] | Should -Be 'IncidentOps.Platforms.AppLogEntry' }
+        $entries[0].Message | Should -Not -BeNullOrEmpty
+    }
+
+    It 'refuses an invalid -Pattern with InvalidPattern' {
+        $cli = New-FakeCli flyctl @{ 'logs -a app1 --no-tail --json' = (Join-Path $Fixtures 'fly-logs.json') }
+        { Get-AppLog -Platform Fly -App app1 -FlyctlPath $cli.Path -Pattern '([' -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidPattern,IncidentOps.Commands.GetAppLogCommand'
+    }
+}
+
+Describe 'Get-AppLog in a real host' -Skip:($IsWindows) {
+    BeforeAll {
+        $cli = New-FakeCli flyctl @{ 'logs -a app1 --no-tail --json' = (Join-Path $Fixtures 'fly-logs.json') }
+        $rows = @(Get-AppLog -Platform Fly -App app1 -FlyctlPath $cli.Path -Pattern 'memory')
+    }
+
+    It 'shows time, instance, level and the whole message at <Width> columns' -TestCases @(@{ Width = 80 }, @{ Width = 120 }) {
+        $text = Get-RenderedView $rows -Width $Width
+        foreach ($col in 'Timestamp', 'Instance', 'Level', 'Message') { $text | Should -Match "\b$col\b" }
+        Get-ViewColumn $text 'Message' | Should -Be (($rows.Message -join '') -replace '\s+', '')
+    }
+
+    It 'renders help with every parameter described and examples that parse' {
+        Assert-CmdletHelp Get-AppLog | Out-Null
+    }
+
+    It 'completes -Service, -Platform and -Type' {
+        Get-CompletionText "Get-AppLog -ConfigPath '$($root.Config)' -Service production/a" | Should -Contain 'production/api'
+        Get-CompletionText 'Get-AppLog -Platform K' | Should -Be 'Kubernetes'
+        Get-CompletionText 'Get-AppLog -Type ' | Sort-Object | Should -Be @('build', 'deploy', 'run')
+    }
+}

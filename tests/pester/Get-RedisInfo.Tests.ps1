@@ -1,0 +1,80 @@
+#Requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.0' }
+# Get-RedisInfo against a real Redis on loopback (database 7 only).
+# Needs a Redis on loopback in $env:INCIDENTOPS_TEST_REDIS (host:port, as .ci/run exports). Without one the tests
+# skip, except under CI=true, where they run against 127.0.0.1:6379 and fail with the connection error.
+BeforeDiscovery {
+    . (Join-Path $PSScriptRoot 'Common.ps1')
+    $noRedis = Test-SkipWithout 'INCIDENTOPS_TEST_REDIS'
+}
+
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'Common.ps1')
+    . (Join-Path $PSScriptRoot 'OpsTestKit.ps1')
+    Import-IncidentOps
+    $endpoint = if ($env:INCIDENTOPS_TEST_REDIS) { $env:INCIDENTOPS_TEST_REDIS } else { '127.0.0.1:6379' }
+    $hostName, $port = $endpoint -split ':'
+    function Invoke-RedisCli { & redis-cli -h $hostName -p $port @args }
+    $root = New-OpsTestRoot "      cache:`n        redis: '$endpoint'`n"
+    $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+    $listener.Start(); $closedPort = $listener.LocalEndpoint.Port; $listener.Stop()
+}
+
+AfterAll { Remove-TestRoot $root }
+
+
+Describe 'Get-RedisInfo' -Skip:$noRedis {
+    It 'returns one keyspace object per database' {
+        Invoke-RedisCli -n 7 FLUSHDB | Out-Null
+        Invoke-RedisCli -n 7 MSET pester:a 1 pester:b 2 | Out-Null
+        $db7 = Get-RedisInfo Keyspace -ConnectionString $endpoint | Where-Object Database -EQ 7
+        $db7.Keys | Should -Be 2
+    }
+
+    It 'returns memory figures as numbers' {
+        $memory = Get-RedisInfo Memory -ConnectionString $endpoint
+        $memory | Should -BeOfType ([IncidentOps.Redis.RedisMemoryInfo])
+        $memory.UsedMemory | Should -BeGreaterThan 0
+        $memory.EvictionPolicy | Should -Not -BeNullOrEmpty
+    }
+
+    It 'fails with RedisConnectionFailed for a closed port' {
+        { Get-RedisInfo -ConnectionString "127.0.0.1:$closedPort" -TimeoutSec 2 -ErrorAction Stop } |
+            Should -Throw -ErrorId 'RedisConnectionFailed,IncidentOps.Commands.GetRedisInfoCommand'
+    }
+}
+
+Describe 'Get-RedisInfo in a real host' -Skip:$noRedis {
+    It 'renders the <Section> view at 80 and 120 columns' -TestCases @(
+        @{ Section = 'Server'; Expect = 'Version', 'Mode', 'UptimeHuman' }
+        @{ Section = 'Clients'; Expect = 'ConnectedClients', 'MaxClients' }
+        @{ Section = 'Memory'; Expect = 'UsedMemoryHuman', 'EvictionPolicy' }
+        @{ Section = 'Persistence'; Expect = 'LastBgSaveStatus', 'AofEnabled' }
+        @{ Section = 'Stats'; Expect = 'InstantaneousOpsPerSec', 'HitRatePercent' }
+        @{ Section = 'Replication'; Expect = 'Role', 'ConnectedReplicas' }
+        @{ Section = 'Keyspace'; Expect = 'Database', 'Keys', 'Expires' }
+    ) {
+        Invoke-RedisCli -n 7 SET pester:view 1 | Out-Null
+        $info = Get-RedisInfo $Section -ConnectionString $endpoint
+        foreach ($w in 80, 120) {
+            $text = Get-RenderedView $info -Width $w
+            foreach ($e in $Expect) { $text | Should -Match "\b$e\b" }
+        }
+    }
+
+    It 'shows the keyspace average TTL as a duration (55s), not 00:00:55' {
+        # Redis estimates avg_ttl lazily (it can read 0 right after a SET ... EX), so the row is built with a known TTL.
+        $row = [IncidentOps.Redis.RedisKeyspaceInfo]@{ Endpoint = $endpoint; Database = 7; Keys = 1; Expires = 1; AvgTtlMs = 55000 }
+        $text = Get-RenderedView $row -Width 80
+        $text | Should -Match '\s7\s+1\s+1\s+55s'
+        $text | Should -Not -Match '\d\d:\d\d:\d\d'
+    }
+
+    It 'renders help with every parameter described and examples that parse' {
+        Assert-CmdletHelp Get-RedisInfo | Out-Null
+    }
+
+    It 'completes -Service and the sections' {
+        Get-CompletionText "Get-RedisInfo -ConfigPath '$($root.Config)' -Service production/c" | Should -Contain 'production/cache'
+        Get-CompletionText 'Get-RedisInfo -Section Mem' | Should -Be 'Memory'
+    }
+}

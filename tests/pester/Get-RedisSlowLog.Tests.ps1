@@ -1,0 +1,54 @@
+#Requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.0' }
+# Get-RedisSlowLog against a real Redis on loopback (the slow log threshold is lowered and restored).
+# Needs a Redis on loopback in $env:INCIDENTOPS_TEST_REDIS (host:port, as .ci/run exports). Without one the tests
+# skip, except under CI=true, where they run against 127.0.0.1:6379 and fail with the connection error.
+BeforeDiscovery {
+    . (Join-Path $PSScriptRoot 'Common.ps1')
+    $noRedis = Test-SkipWithout 'INCIDENTOPS_TEST_REDIS'
+}
+
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'Common.ps1')
+    . (Join-Path $PSScriptRoot 'OpsTestKit.ps1')
+    Import-IncidentOps
+    $endpoint = if ($env:INCIDENTOPS_TEST_REDIS) { $env:INCIDENTOPS_TEST_REDIS } else { '127.0.0.1:6379' }
+    $hostName, $port = $endpoint -split ':'
+    function Invoke-RedisCli { & redis-cli -h $hostName -p $port @args }
+    $root = New-OpsTestRoot "      cache:`n        redis: '$endpoint'`n"
+    $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+    $listener.Start(); $closedPort = $listener.LocalEndpoint.Port; $listener.Stop()
+}
+
+AfterAll { Remove-TestRoot $root }
+
+
+Describe 'Get-RedisSlowLog' -Skip:$noRedis {
+    BeforeAll {
+        $threshold = (Invoke-RedisCli CONFIG GET slowlog-log-slower-than)[1]
+        Invoke-RedisCli CONFIG SET slowlog-log-slower-than 0 | Out-Null
+        Invoke-RedisCli SLOWLOG RESET | Out-Null
+        Invoke-RedisCli -n 7 SET pester:slow 1 | Out-Null
+        Invoke-RedisCli CONFIG SET slowlog-log-slower-than $threshold | Out-Null
+    }
+
+    It 'returns slow log entries as objects, newest first' {
+        $entries = @(Get-RedisSlowLog -ConnectionString $endpoint -Count 10)
+        $entries.Count | Should -BeGreaterThan 0
+        $entries | ForEach-Object { $_ | Should -BeOfType ([IncidentOps.Redis.RedisSlowLogEntry]) }
+        ($entries.Command -join "`n") | Should -Match 'SET pester:slow'
+    }
+
+    It 'renders id, time, duration and the command at <Width> columns' -TestCases @(@{ Width = 80 }, @{ Width = 120 }) {
+        $text = Get-RenderedView @(Get-RedisSlowLog -ConnectionString $endpoint -Count 10) -Width $Width
+        foreach ($col in 'Id', 'Time', 'DurationMs', 'Command') { $text | Should -Match "\b$col\b" }
+        $text | Should -Match 'SET pester:slow'
+    }
+
+    It 'renders help with every parameter described and examples that parse' {
+        Assert-CmdletHelp Get-RedisSlowLog | Out-Null
+    }
+
+    It 'completes -Service from the configuration' {
+        Get-CompletionText "Get-RedisSlowLog -ConfigPath '$($root.Config)' -Service production/c" | Should -Contain 'production/cache'
+    }
+}

@@ -1,0 +1,54 @@
+#Requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.0' }
+# Restart-App against fake flyctl/systemctl that log their arguments; -WhatIf is checked in a child pwsh.
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'Common.ps1')
+    . (Join-Path $PSScriptRoot 'FakeCli.ps1')
+    . (Join-Path $PSScriptRoot 'OpsTestKit.ps1')
+    Import-IncidentOps
+    $Fixtures = Join-Path $PSScriptRoot '../IncidentOps.Tests/Platforms/Fixtures'
+    $root = New-OpsTestRoot
+}
+
+AfterAll { Remove-TestRoot $root }
+
+
+Describe 'Restart-App' -Skip:($IsWindows) {
+    It 'restarts a Fly app with flyctl apps restart and reports success' {
+        $cli = New-FakeCli flyctl @{ 'apps restart app1' = (New-ReplyFile "restarted`n") }
+        $r = Restart-App -Platform Fly -App app1 -FlyctlPath $cli.Path -Force -ErrorAction Stop
+        $r.Succeeded | Should -BeTrue
+        Get-Content $cli.Log | Should -Be 'flyctl apps restart app1'
+    }
+
+    It 'restarts a systemd unit' {
+        $cli = New-FakeCli systemctl @{ 'restart fastapi' = (New-ReplyFile '') }
+        Restart-App -Platform Systemd -Unit fastapi -SystemctlPath $cli.Path -Force -ErrorAction Stop | Out-Null
+        Get-Content $cli.Log | Should -Be 'systemctl restart fastapi'
+    }
+}
+
+Describe 'Restart-App in a real host' -Skip:($IsWindows) {
+    It 'prints its What if: line with the exact command under -WhatIf and runs nothing' {
+        $cli = New-FakeCli flyctl @{}
+        $text = Get-WhatIfText 'Restart-App -Platform Fly -App app1 -FlyctlPath $args[0] -WhatIf' $cli.Path
+        $text | Should -Match 'What if: .*flyctl apps restart app1'
+        Test-Path $cli.Log | Should -BeFalse
+    }
+
+    It 'shows the result with its command at <Width> columns' -TestCases @(@{ Width = 80 }, @{ Width = 120 }) {
+        $cli = New-FakeCli flyctl @{ 'apps restart app1' = (New-ReplyFile "restarted`n") }
+        $r = Restart-App -Platform Fly -App app1 -FlyctlPath $cli.Path -Force
+        $text = Get-RenderedView $r -Width $Width
+        foreach ($col in 'Name', 'Action', 'Succeeded', 'Commands') { $text | Should -Match "\b$col\b" }
+        Get-ViewColumn $text 'Commands' | Should -Be 'flyctlappsrestartapp1'
+    }
+
+    It 'renders help with every parameter described and examples that parse' {
+        Assert-CmdletHelp Restart-App | Should -Match 'ConfirmImpact is High'
+    }
+
+    It 'completes -Service and -Platform' {
+        Get-CompletionText "Restart-App -ConfigPath '$($root.Config)' -Service " | Should -Contain 'production/apiworker'
+        Get-CompletionText 'Restart-App -Platform S' | Should -Be 'Systemd'
+    }
+}

@@ -1,0 +1,50 @@
+#Requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.0' }
+# Set-AppScale against fake flyctl that logs its arguments; -WhatIf is checked in a child pwsh.
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'Common.ps1')
+    . (Join-Path $PSScriptRoot 'FakeCli.ps1')
+    . (Join-Path $PSScriptRoot 'OpsTestKit.ps1')
+    Import-IncidentOps
+    $Fixtures = Join-Path $PSScriptRoot '../IncidentOps.Tests/Platforms/Fixtures'
+    $root = New-OpsTestRoot
+}
+
+AfterAll { Remove-TestRoot $root }
+
+Describe 'Set-AppScale' -Skip:($IsWindows) {
+    It 'scales a Fly app with flyctl scale vm and scale count' {
+        $cli = New-FakeCli flyctl @{ 'scale vm' = (New-ReplyFile "ok`n"); 'scale count' = (New-ReplyFile "ok`n") }
+        $r = Set-AppScale -Platform Fly -App app1 -FlyctlPath $cli.Path -Count 3 -Size shared-cpu-2x -Force -ErrorAction Stop
+        $r.Succeeded | Should -BeTrue
+        Get-Content $cli.Log | Should -Be @('flyctl scale vm shared-cpu-2x -a app1', 'flyctl scale count 3 -a app1 --yes')
+    }
+
+    It 'is not supported on systemd' {
+        { Set-AppScale -Platform Systemd -Unit fastapi -Count 2 -Force -ErrorAction Stop } | Should -Throw -ErrorId 'PlatformOperationNotSupported,IncidentOps.Commands.SetAppScaleCommand'
+    }
+}
+
+Describe 'Set-AppScale in a real host' -Skip:($IsWindows) {
+    It 'prints its What if: line with the exact command under -WhatIf and runs nothing' {
+        $cli = New-FakeCli flyctl @{}
+        $text = Get-WhatIfText 'Set-AppScale -Platform Fly -App app1 -FlyctlPath $args[0] -Count 4 -WhatIf' $cli.Path
+        $text | Should -Match 'What if: .*flyctl scale count 4 -a app1'
+        Test-Path $cli.Log | Should -BeFalse
+    }
+
+    It 'shows the result with its commands at <Width> columns' -TestCases @(@{ Width = 80 }, @{ Width = 120 }) {
+        $cli = New-FakeCli flyctl @{ 'scale count' = (New-ReplyFile "ok`n") }
+        $text = Get-RenderedView (Set-AppScale -Platform Fly -App app1 -FlyctlPath $cli.Path -Count 2 -Force) -Width $Width
+        foreach ($col in 'Name', 'Action', 'Succeeded', 'Commands') { $text | Should -Match "\b$col\b" }
+        Get-ViewColumn $text 'Commands' | Should -Be 'flyctlscalecount2-aapp1--yes'
+    }
+
+    It 'renders help with every parameter described and examples that parse' {
+        Assert-CmdletHelp Set-AppScale | Out-Null
+    }
+
+    It 'completes -Service and -Platform' {
+        Get-CompletionText "Set-AppScale -ConfigPath '$($root.Config)' -Service production/" | Should -Contain 'production/api'
+        Get-CompletionText 'Set-AppScale -Platform ' | Should -Not -Contain 'None'
+    }
+}

@@ -1,0 +1,68 @@
+#Requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.0' }
+# Test-RedisConnection against a real Redis on loopback.
+# Needs a Redis on loopback in $env:INCIDENTOPS_TEST_REDIS (host:port, as .ci/run exports). Without one the tests
+# skip, except under CI=true, where they run against 127.0.0.1:6379 and fail with the connection error.
+BeforeDiscovery {
+    . (Join-Path $PSScriptRoot 'Common.ps1')
+    $noRedis = Test-SkipWithout 'INCIDENTOPS_TEST_REDIS'
+}
+
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'Common.ps1')
+    . (Join-Path $PSScriptRoot 'OpsTestKit.ps1')
+    Import-IncidentOps
+    $endpoint = if ($env:INCIDENTOPS_TEST_REDIS) { $env:INCIDENTOPS_TEST_REDIS } else { '127.0.0.1:6379' }
+    $hostName, $port = $endpoint -split ':'
+    function Invoke-RedisCli { & redis-cli -h $hostName -p $port @args }
+    $root = New-OpsTestRoot "      cache:`n        redis: '$endpoint'`n"
+    $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+    $listener.Start(); $closedPort = $listener.LocalEndpoint.Port; $listener.Stop()
+}
+
+AfterAll { Remove-TestRoot $root }
+
+
+Describe 'Test-RedisConnection' -Skip:$noRedis {
+    It 'reports a reachable master with ordered latencies' {
+        $result = Test-RedisConnection -ConnectionString $endpoint -Count 5
+        $result.Reachable | Should -BeTrue
+        $result.Role | Should -Be 'master'
+        $result.LatencyMinMs | Should -BeLessOrEqual $result.LatencyP50Ms
+        $result.LatencyP50Ms | Should -BeLessOrEqual $result.LatencyMaxMs
+    }
+
+    It 'accepts a <Form> connection' -TestCases @(
+        @{ Form = 'host:port'; Text = '{0}' }
+        @{ Form = 'redis:// URL'; Text = 'redis://{0}/7' }
+    ) {
+        Test-RedisConnection -ConnectionString ($Text -f $endpoint) -Quiet | Should -BeTrue
+    }
+
+    It 'reads a configured service' {
+        (Test-RedisConnection -Service production/cache -ConfigPath $root.Config).Reachable | Should -BeTrue
+    }
+
+    It 'returns an unreachable result, not an error, for a closed port' {
+        $result = Test-RedisConnection -ConnectionString "127.0.0.1:$closedPort" -TimeoutSec 2 -ErrorAction Stop
+        $result.Reachable | Should -BeFalse
+        $result.Reason | Should -Not -BeNullOrEmpty
+    }
+}
+
+Describe 'Test-RedisConnection in a real host' -Skip:$noRedis {
+    It 'shows reachability first and the whole Reason at <Width> columns' -TestCases @(@{ Width = 80 }, @{ Width = 120 }) {
+        $rows = @(Test-RedisConnection -ConnectionString $endpoint; Test-RedisConnection -ConnectionString "127.0.0.1:$closedPort" -TimeoutSec 2)
+        $text = Get-RenderedView $rows -Width $Width
+        foreach ($col in 'Reachable', 'Endpoint', 'P50Ms', 'Role', 'Reason') { $text | Should -Match "\b$col\b" }
+        $text | Should -Match '(?m)^True\s+127\.0\.0\.1'
+        Get-ViewColumn $text 'Reason' | Should -Be (($rows.Reason -join '') -replace '\s+', '')
+    }
+
+    It 'renders help with every parameter described and examples that parse' {
+        Assert-CmdletHelp Test-RedisConnection | Out-Null
+    }
+
+    It 'completes -Service from the configuration' {
+        Get-CompletionText "Test-RedisConnection -ConfigPath '$($root.Config)' -Service production/c" | Should -Contain 'production/cache'
+    }
+}
