@@ -128,7 +128,7 @@ function Invoke-Package {
 
 function Invoke-Shell {
     if (-not $script:Built) {
-        dotnet build (Join-Path $root 'src/IncidentOps/IncidentOps.csproj') -c $Configuration -v q -nologo
+        dotnet build (Join-Path $root 'src/IncidentOps/IncidentOps.csproj') -c $Configuration -v q -nologo -clp:ErrorsOnly
         if ($LASTEXITCODE) { throw "dotnet build failed ($LASTEXITCODE)" }
     }
     $config = if ($ConfigPath) { (Resolve-Path $ConfigPath).ProviderPath }
