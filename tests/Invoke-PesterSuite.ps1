@@ -3,13 +3,13 @@
 .SYNOPSIS
     Runs the Pester suite (tests/pester, tests/package, tests/examples) with Pester 5.9.1 and writes NUnit XML.
 .DESCRIPTION
-    build.ps1 -Task Test runs this in the pinned pwsh 7.6.9 with out/ (the built module and Pester from NuGet)
-    on PSModulePath. Exit code 0 when every test passed, otherwise the number of failed tests (at least 1,
+    build.ps1 -Task Test runs this in the pinned pwsh 7.6.9 after a build. It puts out/ (the built module and
+    Pester from NuGet) on PSModulePath itself. Exit code 0 when every test passed, otherwise the number of failed tests (at least 1,
     also when Pester could not run at all).
 .EXAMPLE
     dotnet pwsh ./build.ps1 -Task Test
 .EXAMPLE
-    dotnet pwsh -c '$env:PSModulePath = "./out:" + $env:PSModulePath; ./tests/Invoke-PesterSuite.ps1 -Path tests/pester/Get-PgActivity.Tests.ps1'
+    dotnet pwsh ./tests/Invoke-PesterSuite.ps1 -Path tests/pester/Get-PgActivity.Tests.ps1 -Output Detailed
 #>
 param(
     [string[]] $Path = @('pester', 'package', 'examples' | ForEach-Object { Join-Path $PSScriptRoot $_ } | Where-Object { Test-Path $_ }),
@@ -18,6 +18,8 @@ param(
     [string] $Output = 'Normal'
 )
 $ErrorActionPreference = 'Stop'
+$out = [IO.Path]::GetFullPath((Join-Path $PSScriptRoot '../out'))
+if (($env:PSModulePath -split [IO.Path]::PathSeparator) -notcontains $out) { $env:PSModulePath = $out + [IO.Path]::PathSeparator + $env:PSModulePath }
 try {
     Import-Module Pester -RequiredVersion 5.9.1 -ErrorAction Stop
     $config = New-PesterConfiguration
