@@ -207,8 +207,8 @@ store:
         '60-incident-communication.ps1' = "New-Incident -Title 'Checkout returns 502' -Severity P1 -Impact 'All checkouts fail' -Commander alice -ErrorAction Stop | Out-Null"
     }
 
-    # Runs a command line in a fresh pwsh with the stand-ins' environment and its own incident store.
-    function Invoke-Example([string] $Name, [string[]] $Arguments) {
+    # Starts a command line in a fresh pwsh with the stand-ins' environment and its own incident store.
+    function Start-Example([string] $Name, [string[]] $Arguments) {
         $data = Join-Path $work "data-$Name"
         New-Item -ItemType Directory -Path $data -Force | Out-Null
         $psi = [System.Diagnostics.ProcessStartInfo]::new($pwsh)
@@ -220,14 +220,48 @@ store:
         $psi.RedirectStandardOutput = $true
         $psi.RedirectStandardError = $true
         $p = [System.Diagnostics.Process]::Start($psi)
-        try {
-            $stdout = $p.StandardOutput.ReadToEndAsync()
-            $stderr = $p.StandardError.ReadToEndAsync()
-            if (-not $p.WaitForExit(180000)) { $p.Kill($true); $p.WaitForExit(); return [pscustomobject]@{ ExitCode = -1; Output = $stdout.Result; Error = "did not finish within 180 s`n" + $stderr.Result } }
-            $p.WaitForExit()
-            [pscustomobject]@{ ExitCode = $p.ExitCode; Output = $stdout.Result; Error = $stderr.Result }
+        [pscustomobject]@{ Name = $Name; Process = $p; Output = $p.StandardOutput.ReadToEndAsync(); Error = $p.StandardError.ReadToEndAsync(); Started = [DateTime]::UtcNow }
+    }
+    function Complete-Example($Run, [bool] $TimedOut = $false) {
+        if ($TimedOut) { $Run.Process.Kill($true) }
+        $Run.Process.WaitForExit()
+        $result = [pscustomobject]@{
+            ExitCode = if ($TimedOut) { -1 } else { $Run.Process.ExitCode }
+            Output   = $Run.Output.Result
+            Error    = $(if ($TimedOut) { "did not finish within 180 s`n" }) + $Run.Error.Result
         }
-        finally { $p.Dispose() }
+        $Run.Process.Dispose()
+        $result
+    }
+
+    # Every example, three at a time (most of their time is waiting: watch loops, timeouts), each with its own
+    # store; the tests below read the results.
+    foreach ($name in $setup.Keys) {
+        $prepared = Complete-Example (Start-Example $name @('-Command', $setup[$name]))
+        if ($prepared.ExitCode -or $prepared.Error) { throw "The setup before $name failed: $($prepared.Error)" }
+    }
+    $queue = [System.Collections.Generic.Queue[object]]::new()
+    Get-ChildItem (Join-Path $repoRoot 'examples') -Filter '*.ps1' | Sort-Object Name |
+        Where-Object { -not $env:INCIDENTOPS_EXAMPLES -or $_.Name -like $env:INCIDENTOPS_EXAMPLES } |
+        ForEach-Object { $queue.Enqueue($_) }
+    $results = @{}
+    $running = [System.Collections.Generic.List[object]]::new()
+    while ($queue.Count -or $running.Count) {
+        while ($queue.Count -and $running.Count -lt 3) {
+            $file = $queue.Dequeue()
+            $arguments = @('-File', $file.FullName)
+            # The stand-ins' configuration, for the scripts that take one (the others find it through INCIDENTOPS_CONFIG).
+            if ((Get-Command $file.FullName).Parameters.ContainsKey('ConfigPath')) { $arguments += '-ConfigPath', $config }
+            $running.Add((Start-Example $file.Name ($arguments + @($exampleArgs[$file.Name] | Where-Object { $_ }))))
+        }
+        foreach ($run in @($running)) {
+            $timedOut = ([DateTime]::UtcNow - $run.Started).TotalSeconds -gt 180
+            if ($run.Process.HasExited -or $timedOut) {
+                $results[$run.Name] = Complete-Example $run $timedOut
+                $null = $running.Remove($run)
+            }
+        }
+        Start-Sleep -Milliseconds 200
     }
 }
 
@@ -242,14 +276,8 @@ Describe 'examples/<Name>' -ForEach $examples {
     }
 
     It 'runs under pwsh against the loopback stand-ins without an error or a stack trace' {
-        if ($setup[$Name]) {
-            $prep = Invoke-Example $Name @('-Command', $setup[$Name])
-            "$($prep.Error)" | Should -BeNullOrEmpty -Because 'the setup before the example must work'
-        }
-        $arguments = @('-File', $Path)
-        # The stand-ins' configuration, for the scripts that take one (the others find it through INCIDENTOPS_CONFIG).
-        if ((Get-Command $Path).Parameters.ContainsKey('ConfigPath')) { $arguments += '-ConfigPath', $config }
-        $run = Invoke-Example $Name ($arguments + @($exampleArgs[$Name] | Where-Object { $_ }))
+        $run = $results[$Name]
+        $run | Should -Not -BeNullOrEmpty -Because 'BeforeAll runs every example'
         $all = $run.Output + "`n" + $run.Error
         $tail = if ($all.Length -gt 4000) { $all.Substring($all.Length - 4000) } else { $all }
         $run.Error.Trim() | Should -BeNullOrEmpty -Because "the script must write no error (exit code $($run.ExitCode)). Output:`n$tail"
