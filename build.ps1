@@ -72,10 +72,12 @@ function Get-TrxCount([string] $Path) {
 }
 
 function Get-NUnitCount([string] $Path) {
-    $r = ([xml](Get-Content -Raw $Path)).'test-results'
-    $failed = [int]$r.failures + [int]$r.errors + [int]$r.invalid
-    $skipped = [int]$r.'not-run' + [int]$r.skipped + [int]$r.ignored + [int]$r.inconclusive
-    [pscustomobject]@{ Passed = [int]$r.total - $failed - [int]$r.'not-run'; Failed = $failed; Skipped = $skipped }
+    $cases = @(([xml](Get-Content -Raw $Path)).SelectNodes('//test-case'))
+    [pscustomobject]@{
+        Passed  = @($cases | Where-Object { $_.result -eq 'Success' }).Count
+        Failed  = @($cases | Where-Object { $_.result -in 'Failure', 'Error' }).Count
+        Skipped = @($cases | Where-Object { $_.result -notin 'Success', 'Failure', 'Error' }).Count
+    }
 }
 
 function Invoke-Test {
