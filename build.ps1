@@ -90,6 +90,8 @@ function Invoke-Test {
     dotnet test $sln -c $Configuration --logger 'trx;LogFileName=xunit.trx' --results-directory $results
     $xunitRc = $LASTEXITCODE
     $script:Built = $true
+    # dotnet test builds only test projects and what they reference: lay out Pester (out/Pester) explicitly.
+    dotnet build (Join-Path $root 'tests/IncidentOps.Pester/IncidentOps.Pester.csproj') -c $Configuration -v q -nologo -clp:ErrorsOnly
 
     # 2. The package the Pester suite installs.
     $packaged = $true
