@@ -5,7 +5,7 @@
     GUID                 = '6f0c1f55-8f5e-4a8b-9a58-2b7e0f4c1d3a'
     Author               = 'IncidentOps'
     CompanyName          = 'IncidentOps'
-    Copyright            = '(c) IncidentOps. All rights reserved.'
+    Copyright            = '(c) 2026 IncidentOps contributors. MIT License.'
     Description          = 'Incident-response runbooks as PowerShell cmdlets: health checks, platform operations (Fly.io, DigitalOcean, Kubernetes, systemd), PostgreSQL and Redis triage, incident records with a timeline that writes itself, status updates and post-mortems.'
     PowerShellVersion    = '7.4'
     CompatiblePSEditions = @('Core')
@@ -84,8 +84,9 @@
     VariablesToExport    = @()
     PrivateData          = @{
         PSData = @{
-            Tags       = @('Incident', 'OnCall', 'SRE', 'Runbook', 'PostgreSQL', 'Redis', 'Kubernetes', 'Fly', 'DigitalOcean', 'systemd', 'PagerDuty', 'Statuspage')
-            ProjectUri = 'https://example.invalid/incidentops'
+            Tags         = @('Incident', 'OnCall', 'SRE', 'Runbook', 'PostgreSQL', 'Redis', 'Kubernetes', 'Fly', 'DigitalOcean', 'systemd', 'PagerDuty', 'Statuspage')
+            LicenseUri   = 'https://opensource.org/license/mit'   # the LICENSE file at the repository root, shipped in the module
+            ReleaseNotes = 'First release: health checks, PostgreSQL and Redis triage, Fly.io, DigitalOcean, Kubernetes and systemd operations, incident records with a self-writing timeline, status updates to Slack, Teams, Discord, PagerDuty, Statuspage and webhooks, and post-mortem reports.'
         }
     }
 }

@@ -1,60 +1,156 @@
 #Requires -Version 7.4
 <#
 .SYNOPSIS
-    Builds, tests and packages the IncidentOps module.
+    Builds, tests, packages and runs the IncidentOps module, always under the pinned pwsh 7.6.9.
 .DESCRIPTION
-    Build:   dotnet build IncidentOps.sln -c $Configuration  (lays out out/IncidentOps)
-    Test:    dotnet test IncidentOps.sln, then Pester 5 on tests/pester when Pester is installed
-    Package: zips out/IncidentOps as artifacts/IncidentOps-<version>.zip
+    Run it through the pinned pwsh from the repository: dotnet tool restore && dotnet pwsh ./build.ps1 -Task <Task>
+
+    Build:   dotnet build IncidentOps.sln: lays out the module in out/IncidentOps and Pester 5.9.1 (from NuGet)
+             in out/Pester.
+    Test:    everything, and the counts of each suite: xunit (dotnet test, TRX), then Package, then Pester in the
+             pinned pwsh over tests/pester, tests/package and tests/examples (NUnit XML). Results go to
+             artifacts/test-results (xunit.trx, pester.xml). Fails when either suite fails or cannot run.
+    Package: Publish-PSResource of out/IncidentOps to the local file repository artifacts/repo, as the
+             PowerShell Gallery would receive it (IncidentOps.<version>.nupkg).
+    Shell:   builds, then opens the pinned pwsh with IncidentOps imported, or runs -Script in it (for scheduled
+             jobs: the exit code is the script's). The configuration is -ConfigPath, else $env:INCIDENTOPS_CONFIG,
+             else examples/incidentops.yml; incidents go to the configuration's store (local files by default).
 .EXAMPLE
-    ./build.ps1 -Task Build, Test
+    dotnet tool restore && dotnet pwsh ./build.ps1 -Task Shell
+.EXAMPLE
+    dotnet pwsh ./build.ps1 -Task Shell -Script ./nightly-check.ps1 -ConfigPath /etc/incidentops.yml
+.EXAMPLE
+    dotnet pwsh ./build.ps1 -Task Test
 #>
 [CmdletBinding()]
 param(
-    [ValidateSet('Build', 'Test', 'Package')]
+    [ValidateSet('Build', 'Test', 'Package', 'Shell')]
     [string[]] $Task = @('Build'),
     [ValidateSet('Debug', 'Release')]
-    [string] $Configuration = 'Release'
+    [string] $Configuration = 'Release',
+    # Shell: a script to run instead of an interactive session.
+    [string] $Script,
+    # Shell: arguments passed to -Script.
+    [string[]] $ScriptArgs = @(),
+    # Shell: the incidentops.yml to use.
+    [string] $ConfigPath
 )
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
 $root = $PSScriptRoot
-$moduleOut = Join-Path $root 'out/IncidentOps'
+$sln = Join-Path $root 'IncidentOps.sln'
+$out = Join-Path $root 'out'
+$moduleOut = Join-Path $out 'IncidentOps'
+$results = Join-Path $root 'artifacts/test-results'
+$script:Built = $false
+
+# Runs the pinned pwsh (the local tool manifest's PowerShell 7.6.9) with the built module and Pester on
+# PSModulePath, in the user's current directory, attached to this console. Returns its exit code.
+function Invoke-PinnedPwsh([string[]] $Arguments, [hashtable] $Environment = @{}) {
+    Push-Location $root
+    try { dotnet tool restore | Out-Null } finally { Pop-Location }
+    if ($LASTEXITCODE) { throw "dotnet tool restore failed ($LASTEXITCODE)" }
+    $psi = [Diagnostics.ProcessStartInfo]::new('dotnet')
+    $psi.UseShellExecute = $false
+    $psi.WorkingDirectory = $root   # `dotnet pwsh` finds the tool manifest from its working directory
+    foreach ($a in @('pwsh', '-NoLogo', '-WorkingDirectory', (Get-Location).ProviderPath) + $Arguments) { $psi.ArgumentList.Add($a) }
+    $psi.Environment['PSModulePath'] = $out + [IO.Path]::PathSeparator + $env:PSModulePath
+    foreach ($k in $Environment.Keys) { $psi.Environment[$k] = $Environment[$k] }
+    $p = [Diagnostics.Process]::Start($psi)
+    try { $p.WaitForExit(); $p.ExitCode } finally { $p.Dispose() }
+}
 
 function Invoke-Build {
-    dotnet build (Join-Path $root 'IncidentOps.sln') -c $Configuration
+    dotnet build $sln -c $Configuration -v q -nologo
     if ($LASTEXITCODE) { throw "dotnet build failed ($LASTEXITCODE)" }
+    $script:Built = $true
+}
+
+function Get-TrxCount([string] $Path) {
+    $c = ([xml](Get-Content -Raw $Path)).TestRun.ResultSummary.Counters
+    [pscustomobject]@{ Passed = [int]$c.passed; Failed = [int]$c.failed + [int]$c.error + [int]$c.timeout; Skipped = [int]$c.notExecuted }
+}
+
+function Get-NUnitCount([string] $Path) {
+    $cases = @(([xml](Get-Content -Raw $Path)).SelectNodes('//test-case'))
+    [pscustomobject]@{
+        Passed  = @($cases | Where-Object { $_.result -eq 'Success' }).Count
+        Failed  = @($cases | Where-Object { $_.result -in 'Failure', 'Error' }).Count
+        Skipped = @($cases | Where-Object { $_.result -notin 'Success', 'Failure', 'Error' }).Count
+    }
 }
 
 function Invoke-Test {
-    dotnet test (Join-Path $root 'IncidentOps.sln') -c $Configuration
-    if ($LASTEXITCODE) { throw "dotnet test failed ($LASTEXITCODE)" }
-    $pester = Get-Module -ListAvailable Pester | Where-Object Version -ge '5.0.0' | Sort-Object Version -Descending | Select-Object -First 1
-    if (-not $pester) {
-        Write-Warning 'Pester 5 is not installed; skipping tests/pester (Install-Module Pester -MinimumVersion 5.0).'
-        return
-    }
-    Import-Module $pester -Force
-    $config = New-PesterConfiguration
-    $config.Run.Path = Join-Path $root 'tests/pester'
-    $config.Run.Exit = $false
-    $config.Run.PassThru = $true
-    $config.Output.Verbosity = 'Detailed'
-    $result = Invoke-Pester -Configuration $config
-    if ($result.FailedCount -gt 0) { throw "$($result.FailedCount) Pester test(s) failed" }
+    Remove-Item -Recurse -Force $results -ErrorAction Ignore
+    New-Item -ItemType Directory -Force $results | Out-Null
+    $trx = Join-Path $results 'xunit.trx'
+    $nunit = Join-Path $results 'pester.xml'
+
+    # 1. xunit (this also builds the whole solution: module, Pester layout, test hosts).
+    dotnet test $sln -c $Configuration --logger 'trx;LogFileName=xunit.trx' --results-directory $results
+    $xunitRc = $LASTEXITCODE
+    $script:Built = $true
+    # dotnet test builds only test projects and what they reference: lay out Pester (out/Pester) explicitly.
+    dotnet build (Join-Path $root 'tests/IncidentOps.Pester/IncidentOps.Pester.csproj') -c $Configuration -v q -nologo -clp:ErrorsOnly
+
+    # 2. The package the Pester suite installs.
+    $packaged = $true
+    try { Invoke-Package } catch { $packaged = $false; Write-Warning "Package failed: $_" }
+
+    # 3. Pester, in the pinned pwsh.
+    $pesterRc = Invoke-PinnedPwsh -Arguments @('-NoProfile', '-NonInteractive', '-File', (Join-Path $root 'tests/Invoke-PesterSuite.ps1'), '-ResultPath', $nunit)
+
+    $x = if (Test-Path $trx) { Get-TrxCount $trx } else { [pscustomobject]@{ Passed = 0; Failed = 1; Skipped = 0 } }
+    $p = if (Test-Path $nunit) { Get-NUnitCount $nunit } else { [pscustomobject]@{ Passed = 0; Failed = 1; Skipped = 0 } }
+    Write-Host ''
+    Write-Host ("xunit:  {0} passed, {1} failed, {2} skipped{3}" -f $x.Passed, $x.Failed, $x.Skipped, $(if (-not (Test-Path $trx)) { ' (no result file: the build or test run failed)' }))
+    Write-Host ("Pester: {0} passed, {1} failed, {2} skipped{3}" -f $p.Passed, $p.Failed, $p.Skipped, $(if (-not (Test-Path $nunit)) { ' (no result file: Pester could not run)' }))
+    if ($xunitRc -or $x.Failed) { throw "xunit failed (exit code $xunitRc, $($x.Failed) failed)" }
+    if ($pesterRc -or $p.Failed) { throw "Pester failed (exit code $pesterRc, $($p.Failed) failed)" }
+    if (-not $packaged) { throw 'Package failed' }
 }
 
 function Invoke-Package {
-    if (-not (Test-Path (Join-Path $moduleOut 'IncidentOps.psd1'))) { Invoke-Build }
+    if (-not $script:Built) { Invoke-Build }
+    $repo = Join-Path $root 'artifacts/repo'
     $version = (Import-PowerShellDataFile (Join-Path $moduleOut 'IncidentOps.psd1')).ModuleVersion
-    $artifacts = Join-Path $root 'artifacts'
-    New-Item -ItemType Directory -Force $artifacts | Out-Null
-    $zip = Join-Path $artifacts "IncidentOps-$version.zip"
-    Compress-Archive -Path $moduleOut -DestinationPath $zip -Force
-    Get-Item $zip
+    New-Item -ItemType Directory -Force $repo | Out-Null
+    Remove-Item (Join-Path $repo "IncidentOps.$version.nupkg") -ErrorAction Ignore
+    # Publish-PSResource only publishes to a registered repository. Register it in a throw-away PSResourceGet
+    # store (XDG_DATA_HOME), so the user's own repository list is never touched.
+    $data = Join-Path ([IO.Path]::GetTempPath()) ('incidentops-publish-' + [guid]::NewGuid().ToString('N'))
+    New-Item -ItemType Directory $data | Out-Null
+    try {
+        $publish = "`$ErrorActionPreference = 'Stop'; Register-PSResourceRepository -Name IncidentOpsLocal -Uri '$repo' -Trusted; " +
+            "Publish-PSResource -Path '$moduleOut' -Repository IncidentOpsLocal"
+        $rc = Invoke-PinnedPwsh -Arguments @('-NoProfile', '-NonInteractive', '-Command', $publish) -Environment @{ XDG_DATA_HOME = $data }
+        if ($rc) { throw "Publish-PSResource failed ($rc)" }
+    }
+    finally { Remove-Item -Recurse -Force $data -ErrorAction Ignore }
+    Get-Item (Join-Path $repo "IncidentOps.$version.nupkg")
+}
+
+function Invoke-Shell {
+    if (-not $script:Built) {
+        dotnet build (Join-Path $root 'src/IncidentOps/IncidentOps.csproj') -c $Configuration -v q -nologo -clp:ErrorsOnly
+        if ($LASTEXITCODE) { throw "dotnet build failed ($LASTEXITCODE)" }
+    }
+    $config = if ($ConfigPath) { (Resolve-Path $ConfigPath).ProviderPath }
+              elseif ($env:INCIDENTOPS_CONFIG) { $env:INCIDENTOPS_CONFIG }
+              else { Join-Path $root 'examples/incidentops.yml' }
+    $environment = @{ INCIDENTOPS_CONFIG = $config }
+    if ($Script) {
+        $path = (Resolve-Path $Script).ProviderPath
+        $rc = Invoke-PinnedPwsh -Arguments (@('-NoProfile', '-NonInteractive', '-File', $path) + $ScriptArgs) -Environment $environment
+    }
+    else {
+        Write-Host "IncidentOps with $config (Get-Command -Module IncidentOps; Get-Help Test-ServiceHealth -Full)"
+        $rc = Invoke-PinnedPwsh -Arguments @('-NoExit', '-Command', 'Import-Module IncidentOps') -Environment $environment
+    }
+    exit $rc
 }
 
 foreach ($t in $Task) {
-    Write-Host "==> $t" -ForegroundColor Cyan
+    if ($t -ne 'Shell') { Write-Host "==> $t" -ForegroundColor Cyan }
     & "Invoke-$t"
 }

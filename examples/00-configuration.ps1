@@ -1,5 +1,7 @@
 #Requires -Version 7.4
 # A tour of the configuration cmdlets: validate the file, look at it, then start pipelines from services.
+# Replays no procedure: it describes the four systems of seeds 000-004 (Fly.io, DigitalOcean, Kubernetes, systemd)
+# as examples/incidentops.yml configures them, which the other examples use.
 param([string] $ConfigPath = (Join-Path $PSScriptRoot 'incidentops.yml'))
 
 Import-Module (Join-Path $PSScriptRoot '../out/IncidentOps') -ErrorAction Stop

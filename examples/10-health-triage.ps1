@@ -1,37 +1,47 @@
 #Requires -Version 7.4
 # The first minutes of an incident (seeds 000-004, "Detection" and "Verify"), without curl, dig or watch.
-param([string] $ConfigPath = (Join-Path $PSScriptRoot 'incidentops.yml'))
+# Replays the seeds' curl health checks, "curl -w" timings, dig/nslookup and the watch loop after a fix.
+param(
+    [string] $ConfigPath = (Join-Path $PSScriptRoot 'incidentops.yml'),
+    [string] $PublicResolver = '1.1.1.1',   # dig @1.1.1.1
+    [int] $MonitorSec = 1800                # seeds: "monitor for 30 minutes" after the fix
+)
 
 Import-Module (Join-Path $PSScriptRoot '../out/IncidentOps') -ErrorAction Stop
+
+# The endpoints come from incidentops.yml, so the same script works with any configuration.
+$api = Get-IncidentOpsService -Path $ConfigPath -Name production/api              # https://ai-affiliate-empire.fly.dev/...
+$site = Get-IncidentOpsService -Path $ConfigPath -Name production/portfolio       # https://frankpalmisano.com/api/...
+$marketing = Get-IncidentOpsService -Path $ConfigPath -Name production/marketing  # https://www.akaind.ca/health
 
 # 1. curl -I .../health for every configured endpoint of every production service, in parallel.
 $results = Get-IncidentOpsService -Path $ConfigPath -Environment production | Test-ServiceHealth -TimeoutSec 5
 $results | Where-Object { -not $_.Healthy } | Format-Table Service, Uri, FailureKind, Reason
 
 # 2. curl -w "@curl-format.txt": where does the time go? Per phase, summed over redirects.
-Test-ServiceHealth https://ai-affiliate-empire.fly.dev/health |
+Test-ServiceHealth $api.Health[0].Url |
     Format-List Uri, StatusCode, DnsMs, ConnectMs, TlsMs, TimeToFirstByteMs, TotalMs, RedirectCount, RemoteAddress, HttpVersion
 
 # 3. curl .../health/services (seed 000): which component is down?
-(Test-ServiceHealth https://ai-affiliate-empire.fly.dev/health/services).Components | Where-Object { -not $_.Healthy }
+(Test-ServiceHealth ($api.Health.Url -like '*/health/services')).Components | Where-Object { -not $_.Healthy }
 
 # 4. Gatus-style checks, including the certificate (curl -vI | grep expire).
-Test-ServiceHealth https://frankpalmisano.com/api/health -Condition '[STATUS] == 200', '[BODY].status == ok', '[RESPONSE_TIME] < 300', '[CERTIFICATE_EXPIRATION] > 48h' |
+Test-ServiceHealth $site.Health[0].Url -Condition '[STATUS] == 200', '[BODY].status == ok', '[RESPONSE_TIME] < 300', '[CERTIFICATE_EXPIRATION] > 48h' |
     ForEach-Object { $_.Conditions; $_.Certificate | Format-List Subject, Issuer, NotAfter, DaysRemaining, ChainNotAfter, ChainExpiresFirst }
 
 # 5. for i in {1..10}; do curl ...; sleep 1; done: availability with latency spread.
-Test-ServiceHealth https://www.akaind.ca/health -Count 10 -IntervalMs 1000 | Format-List SuccessRatio, MinMs, P50Ms, P95Ms, MaxMs, Failures
+Test-ServiceHealth $marketing.Health[0].Url -Count 10 -IntervalMs 1000 | Format-List SuccessRatio, MinMs, P50Ms, P95Ms, MaxMs, Failures
 
 # 6. Scripts want one answer.
 if (-not (Test-ServiceHealth -Service production/fastapi -ConfigPath $ConfigPath -Quiet)) { Write-Warning 'fastapi is unhealthy' }
 
 # 7. watch -n 5 curl ... while the fix rolls out, then "monitor for 30 minutes".
 Watch-ServiceHealth -Service production/api -ConfigPath $ConfigPath -IntervalSec 5 -UntilHealthy -Consecutive 3 -DurationSec 600
-Watch-ServiceHealth -Service production/api -ConfigPath $ConfigPath -IntervalSec 30 -DurationSec 1800 | Select-Object -Last 1
+Watch-ServiceHealth -Service production/api -ConfigPath $ConfigPath -IntervalSec 30 -DurationSec $MonitorSec | Select-Object -Last 1
 
 # 8. dig / nslookup: answers with TTLs, from the system resolver and from a public one.
-Resolve-ServiceDns ai-affiliate-empire.fly.dev -Type A, AAAA, CNAME
-Resolve-ServiceDns frankpalmisano.com -Type MX, TXT, NS -Server 1.1.1.1
+Resolve-ServiceDns ([uri]$api.Health[0].Url).Host -Type A, AAAA, CNAME
+Resolve-ServiceDns ([uri]$site.Health[0].Url).Host -Type MX, TXT, NS -Server $PublicResolver
 
 # 9. curl -vI ... | grep certificate: the whole chain, its earliest expiry, and whether it names the host.
-Get-ServiceCertificate ai-affiliate-empire.fly.dev:443 | Format-List Subject, Issuer, NotAfter, DaysRemaining, ChainNotAfter, ChainExpiresFirst, HostnameMatches, ValidationErrors
+Get-ServiceCertificate "$(([uri]$site.Health[0].Url).Host):$(([uri]$site.Health[0].Url).Port)" | Format-List Subject, Issuer, NotAfter, DaysRemaining, ChainNotAfter, ChainExpiresFirst, HostnameMatches, ValidationErrors

@@ -1,5 +1,5 @@
 #Requires -Version 7.4
-# The seed's "Database Connection Exhausted" procedure ("Too many connections" errors), with cmdlets
+# Seed 003's "Database Connection Exhausted" procedure ("Too many connections" errors), with cmdlets
 # instead of SQL pasted into psql. Name the database with -ConnectionString, -Service, or the libpq
 # environment (PGHOST, PGPORT, PGDATABASE, PGUSER, PGPASSWORD, ~/.pgpass).
 param([string] $ConnectionString = $env:DATABASE_URL)

@@ -1,4 +1,5 @@
-# A whole incident, driven from pwsh: declare, act, note, evidence, close, report.
+# A whole incident, driven from pwsh: declare, act, note, evidence, close, report. Replays the incident process of
+# seeds 000 and 001 (severity matrix, incident record, "Post-Incident" review and post-mortem template).
 # Uses a throw-away store so it never touches your real incidents.
 param(
     [string] $ConfigPath = (Join-Path $PSScriptRoot 'incidentops.yml')

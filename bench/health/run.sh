@@ -57,6 +57,11 @@ echo "  ratio to one probe: $(ratio "$fan" "$one") (target <= 1.30)"
 start=$(date +%s%N); for i in $(seq 20); do curl -s -o /dev/null "$delay?i=$i"; done; end=$(date +%s%N)
 seq20=$(( (end - start) / 1000000 )); seq200=$(( seq20 * 10 ))
 echo "sequential curl loop: ${seq20} ms for 20, ~${seq200} ms for 200 (extrapolated; bounded to 20 requests); ratio to one probe: $(ratio "$seq200" "$one"); Test-ServiceHealth is $(ratio "$seq200" "$fan")x faster"
+# The pinned pwsh 7.6.9 (.config/dotnet-tools.json, `dotnet pwsh`), so the comparison runs in the users' pwsh;
+# a pwsh on PATH only when the tool cannot be restored.
+if (cd "$root" && dotnet tool restore >/dev/null 2>&1); then
+  pwsh() { (cd "$root" && dotnet pwsh "$@"); }
+fi
 if command -v pwsh >/dev/null 2>&1; then
   pwsh -NoProfile -NonInteractive -File "$here/parallel.ps1" -Uri "$delay" -N 200 -Runs "$RUNS" > "$tmp/par"
   par=$(cut -d' ' -f1 "$tmp/par" | median)

@@ -41,9 +41,10 @@ Describe 'Send-IncidentUpdate' {
         @{ Case = 'an unknown channel'; Arguments = @{ Channel = 'nope' }; ErrorId = 'ChannelNotFound,IncidentOps.Commands.SendIncidentUpdateCommand' }
         @{ Case = 'an unknown incident'; Arguments = @{ Incident = 'INC-20260101-999' }; ErrorId = 'IncidentNotFound,IncidentOps.Commands.SendIncidentUpdateCommand' }
     ) {
-        $arguments = @{ ConfigPath = $config; Incident = $id; Message = 'm' }
-        foreach ($k in $Arguments.Keys) { $arguments[$k] = $Arguments[$k] }
-        { Send-IncidentUpdate @arguments -ErrorAction Stop } | Should -Throw -ErrorId $ErrorId
+        # Not $arguments: PowerShell names are case-insensitive, so that would be the -TestCases' $Arguments itself.
+        $splat = @{ ConfigPath = $config; Incident = $id; Message = 'm' }
+        foreach ($k in $Arguments.Keys) { $splat[$k] = $Arguments[$k] }
+        { Send-IncidentUpdate @splat -ErrorAction Stop } | Should -Throw -ErrorId $ErrorId
     }
 }
 

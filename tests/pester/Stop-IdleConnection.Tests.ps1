@@ -1,7 +1,9 @@
 #Requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.0.0' }
 # Needs a PostgreSQL server and psql: $env:INCIDENTOPS_TEST_PG holds an Npgsql connection string (bash .ci/run sets it).
 BeforeDiscovery {
-    $noPg = -not $env:INCIDENTOPS_TEST_PG -or -not (Get-Command psql -ErrorAction SilentlyContinue)
+    . (Join-Path $PSScriptRoot 'Common.ps1')
+    # Under CI=true nothing skips: a missing server or psql fails the tests with its own error.
+    $noPg = (Test-SkipWithout 'INCIDENTOPS_TEST_PG') -or ($env:CI -ne 'true' -and -not (Get-Command psql -ErrorAction SilentlyContinue))
 }
 
 BeforeAll {
@@ -13,13 +15,20 @@ BeforeAll {
         $k, $v = $pair.Split('=', 2)
         $parts[$k.Trim().ToLowerInvariant()] = $v.Trim()
     }
+    # The idle sessions belong to an ordinary login role: superuser sessions are spared unless -IncludeSuperuser.
+    $role = 'pester_idle'
+    & psql -X -q -h $parts['host'] -p $parts['port'] -U $parts['username'] -d $parts['database'] -c "DO `$`$ BEGIN CREATE ROLE $role LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END `$`$"
     function Start-IdleSession([string] $App) {
-        # psql holds the session open (idle) while it sleeps in the shell, not in the server.
-        $env:PGAPPNAME = $App
-        try {
-            Start-Process -FilePath psql -ArgumentList @('-X', '-h', $parts['host'], '-p', $parts['port'], '-U', $parts['username'], '-d', $parts['database'], '-c', 'SELECT 1', '-c', '\! sleep 30') -PassThru
+        # psql holds the session open (idle) while it sleeps in the shell, not in the server. ProcessStartInfo's
+        # ArgumentList passes 'SELECT 1' as one argument; Start-Process -ArgumentList would join the array with
+        # spaces, and psql would get SELECT and 1.
+        $psi = [System.Diagnostics.ProcessStartInfo]::new('psql')
+        foreach ($a in @('-X', '-q', '-h', $parts['host'], '-p', $parts['port'], '-U', $role, '-d', $parts['database'], '-c', 'SELECT 1', '-c', '\! sleep 30')) {
+            $psi.ArgumentList.Add($a)
         }
-        finally { Remove-Item Env:PGAPPNAME }
+        $psi.Environment['PGAPPNAME'] = $App
+        $psi.RedirectStandardOutput = $true   # keeps psql's result rows out of the test output
+        [System.Diagnostics.Process]::Start($psi)
     }
     function Wait-Idle([string] $App, [int] $Count) {
         $deadline = (Get-Date).AddSeconds(20)
@@ -27,14 +36,15 @@ BeforeAll {
     }
 }
 
-Describe 'Stop-IdleConnections' -Skip:$noPg {
+# Stop-IdleConnection is the cmdlet; Stop-IdleConnections (the user's name) is its exported alias, used below as users type it.
+Describe 'Stop-IdleConnection' -Skip:$noPg {
     BeforeEach {
         $app = 'pester-' + [guid]::NewGuid().ToString('N').Substring(0, 6)
         $procs = @(Start-IdleSession $app; Start-IdleSession $app)
         Wait-Idle $app 2
     }
     AfterEach {
-        $procs | Stop-Process -ErrorAction SilentlyContinue
+        foreach ($p in $procs) { try { $p.Kill($true) } catch [InvalidOperationException] { } finally { $p.Dispose() } }   # already gone: terminated by the test
     }
 
     It 'changes nothing under -WhatIf' {
@@ -49,8 +59,13 @@ Describe 'Stop-IdleConnections' -Skip:$noPg {
         @(Get-PgActivity -ConnectionString $cs -ApplicationName $app).Count | Should -Be 0
     }
 
+    It 'is exported as Stop-IdleConnection, with Stop-IdleConnections as its alias' {
+        (Get-Command Stop-IdleConnection -Module IncidentOps).CommandType | Should -Be 'Cmdlet'
+        (Get-Alias Stop-IdleConnections).ResolvedCommandName | Should -Be 'Stop-IdleConnection'
+    }
+
     It 'spares sessions idle for less than -IdleFor' {
-        $report = Stop-IdleConnections -ConnectionString $cs -ApplicationName $app -Force
+        $report = Stop-IdleConnection -ConnectionString $cs -ApplicationName $app -Force
         $report.Matched | Should -Be 0
     }
 

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Import-Module in a fresh process of the pinned pwsh 7.6.9 (.config/dotnet-tools.json), cold, for:
+#   - IncidentOps (out/IncidentOps, Release);
+#   - a one-cmdlet binary module (bench/import/OneCmdlet) compiled in this run, with a manifest: the floor any
+#     binary module pays;
+#   - Microsoft.PowerShell.PSResourceGet, the binary module that ships with pwsh.
+# Runs are interleaved (io, one, psrg, io, ...) so load swings hit all three alike. Prints medians and ratios.
+#   RUNS=9 bash bench/import/pwsh.sh
+set -euo pipefail
+cd "$(dirname "$0")"
+ROOT=$(cd ../.. && pwd)
+RUNS=${RUNS:-9}
+(cd "$ROOT" && dotnet tool restore >/dev/null)
+dotnet build "$ROOT/src/IncidentOps/IncidentOps.csproj" -c Release -v q -nologo -clp:ErrorsOnly >/dev/null
+ONE="$ROOT/bench/.bin/onecmdlet/OneCmdlet"
+dotnet build OneCmdlet/OneCmdlet.csproj -c Release -v q -nologo -clp:ErrorsOnly -o "$ONE" >/dev/null
+cat > "$ONE/OneCmdlet.psd1" <<'PSD1'
+@{ RootModule = 'OneCmdlet.dll'; ModuleVersion = '1.0.0'; GUID = '0b7d5a8e-3f4c-4e44-9a55-5f0b6c3d2e11'; CompatiblePSEditions = @('Core')
+   CmdletsToExport = @('Get-OneThing'); FunctionsToExport = @(); AliasesToExport = @(); VariablesToExport = @() }
+PSD1
+PSHOME_=$(cd "$ROOT" && dotnet pwsh -NoProfile -NonInteractive -c '$PSHOME')
+PWSH="$PSHOME_/pwsh"
+VERSION=$("$PWSH" -NoProfile -NonInteractive -c '$PSVersionTable.PSVersion.ToString()')
+RAW=$(mktemp); trap 'rm -f "$RAW"' EXIT
+measure() { # wall and CPU ms of Import-Module $1 in a fresh pwsh
+  "$PWSH" -NoProfile -NonInteractive -c "
+    \$p = [Diagnostics.Process]::GetCurrentProcess(); \$cpu = \$p.TotalProcessorTime; \$sw = [Diagnostics.Stopwatch]::StartNew()
+    Import-Module '$1' -ErrorAction Stop
+    \$sw.Stop(); \$p.Refresh()
+    '{0:F1} {1:F1}' -f \$sw.Elapsed.TotalMilliseconds, (\$p.TotalProcessorTime - \$cpu).TotalMilliseconds"
+}
+for _ in $(seq 1 "$RUNS"); do
+  echo "io $(measure "$ROOT/out/IncidentOps")" >> "$RAW"
+  echo "one $(measure "$ONE/OneCmdlet.psd1")" >> "$RAW"
+  echo "psrg $(measure Microsoft.PowerShell.PSResourceGet)" >> "$RAW"
+done
+med() { awk -v v="$1" -v c="$2" '$1 == v { print $c }' "$RAW" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+iw=$(med io 2); ic=$(med io 3); ow=$(med one 2); oc=$(med one 3); pw=$(med psrg 2); pc=$(med psrg 3)
+echo "pwsh $VERSION, $RUNS fresh processes each, interleaved; load average $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
+printf 'Import-Module IncidentOps:                      wall %6.1f ms  cpu %6.1f ms\n' "$iw" "$ic"
+printf 'Import-Module one-cmdlet binary module:         wall %6.1f ms  cpu %6.1f ms\n' "$ow" "$oc"
+printf 'Import-Module Microsoft.PowerShell.PSResourceGet: wall %6.1f ms  cpu %6.1f ms\n' "$pw" "$pc"
+awk -v a="$iw" -v b="$ow" -v c="$ic" -v d="$oc" 'BEGIN { printf "IncidentOps / one-cmdlet module: wall %.2fx  cpu %.2fx (goal: at most 1.2x)\n", a / b, c / d }'
+awk -v a="$iw" -v b="$pw" -v c="$ic" -v d="$pc" 'BEGIN { printf "IncidentOps / PSResourceGet:     wall %.2fx  cpu %.2fx\n", a / b, c / d }'

@@ -1,0 +1,288 @@
+#Requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.0.0' }
+# Runs every script in examples/ in a fresh pwsh (the one running this file: the pinned 7.6.9 under
+# build.ps1 -Task Test), as a user would, against loopback stand-ins that this file wires in; the examples
+# themselves only name services and parameters:
+#   - fake flyctl, doctl, kubectl, systemctl, journalctl and ssh first on PATH, replaying the recorded outputs in
+#     tests/IncidentOps.Tests/Platforms/Fixtures and logging their argv (ssh runs its command locally);
+#   - a loopback HTTP and HTTPS server (standin_server.py) for health endpoints and notification providers, and
+#     dnsmasq on a loopback port as the "public" resolver;
+#   - the real PostgreSQL and Redis named by INCIDENTOPS_TEST_PG and INCIDENTOPS_TEST_REDIS;
+#   - an incidentops.yml with examples/incidentops.yml's services, pointing at all of that, and a store of its own.
+# A script fails its test when it exits non-zero, writes an error record (stderr), leaves a stack trace, prints
+# one of the planted secrets, or does not finish within 3 minutes. INCIDENTOPS_EXAMPLES='4*' runs only some.
+BeforeDiscovery {
+    $examples = Get-ChildItem (Join-Path $PSScriptRoot '../../examples') -Filter '*.ps1' | Sort-Object Name |
+        Where-Object { -not $env:INCIDENTOPS_EXAMPLES -or $_.Name -like $env:INCIDENTOPS_EXAMPLES } |   # e.g. '1*' while working on one
+        ForEach-Object { @{ Name = $_.Name; Path = $_.FullName } }
+}
+
+BeforeAll {
+    $repoRoot = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
+    $fixtures = Join-Path $repoRoot 'tests/IncidentOps.Tests/Platforms/Fixtures'
+    $pwsh = Join-Path $PSHOME $(if ($IsWindows) { 'pwsh.exe' } else { 'pwsh' })
+    $work = Join-Path ([IO.Path]::GetTempPath()) ('io-examples-' + [guid]::NewGuid().ToString('N').Substring(0, 8))
+    $bin = Join-Path $work 'bin'
+    New-Item -ItemType Directory -Path $bin -Force | Out-Null
+    $argvLog = Join-Path $work 'argv.log'
+
+    function Get-FreePort {
+        $l = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+        $l.Start(); try { $l.LocalEndpoint.Port } finally { $l.Stop() }
+    }
+
+    # A fake CLI: for the first glob pattern that matches its argument string, print the fixture file (or text)
+    # and exit 0; anything else is an error that names the arguments, so a missing reply fails loudly.
+    function New-StandInCli([string] $Name, [System.Collections.Specialized.OrderedDictionary] $Replies) {
+        $lines = @('#!/bin/bash', "printf '%s\n' `"$Name `$*`" >> '$argvLog'", 'case "$*" in')
+        $n = 0
+        foreach ($pattern in $Replies.Keys) {
+            $reply = $Replies[$pattern]
+            if ($reply -is [System.IO.FileInfo]) { $file = $reply.FullName }
+            else { $file = Join-Path $work "$Name-reply$((++$n)).txt"; Set-Content -Path $file -Value $reply -NoNewline }
+            $lines += "  $pattern) cat '$file'; exit 0;;"
+        }
+        $lines += "  *) echo `"stand-in $Name`: no recorded reply for: `$*`" >&2; exit 97;;", 'esac'
+        $path = Join-Path $bin $Name
+        Set-Content -Path $path -Value ($lines -join "`n") -NoNewline
+        chmod +x $path
+    }
+    function Fixture([string] $Name) { Get-Item (Join-Path $fixtures $Name) }
+
+    New-StandInCli flyctl ([ordered]@{
+        "'status -a ai-affiliate-empire-db --json'*" = Fixture 'fly-pg-status.json'
+        "'status -a '*" = Fixture 'fly-status.json'
+        "'releases -a '*" = Fixture 'fly-releases.json'
+        "'logs -a '*" = Fixture 'fly-logs.json'
+        "'postgres backup list '*" = Fixture 'fly-pg-backups.txt'
+        "'secrets list -a '*" = Fixture 'fly-secrets.json'
+    })
+    New-StandInCli doctl ([ordered]@{
+        "'apps get '*" = Fixture 'do-app.json'
+        "'apps list-deployments '*" = Fixture 'do-deployments.json'
+        "'apps logs '*" = Fixture 'do-logs.txt'
+        "'databases backups '*" = Fixture 'do-database-backups.json'
+        "'databases get '*" = Fixture 'do-database.json'
+    })
+    New-StandInCli kubectl ([ordered]@{
+        "*'get deployment marketing -o json'*" = Fixture 'k8s-deployment.json'
+        "*'get pods -l app=marketing -o json'*" = Fixture 'k8s-pods.json'
+        "*'get replicasets -l app=marketing -o json'*" = Fixture 'k8s-replicasets.json'
+        "*' logs '*" = Fixture 'k8s-logs.txt'
+    })
+    New-StandInCli systemctl ([ordered]@{
+        "'show fastapi'*" = Fixture 'systemctl-show.txt'
+    })
+    New-StandInCli journalctl ([ordered]@{
+        "'-u fastapi '*" = Fixture 'journal.jsonl'
+    })
+    # ssh to a host whose login shell is sh: runs the last argument locally, with the stand-ins first on PATH.
+    Set-Content -Path (Join-Path $bin 'ssh') -NoNewline -Value (@(
+        '#!/bin/bash', "printf '%s\n' `"ssh `$*`" >> '$argvLog'", "export PATH='$bin':`"`$PATH`"", 'exec sh -c "${@: -1}"'
+    ) -join "`n")
+    chmod +x (Join-Path $bin 'ssh')
+
+    # The fastapi host's release folders and the 'current' symlink (seed 004).
+    $releases = Join-Path $work 'releases'
+    foreach ($r in '20261120-0900', '20261122-1400', '20261123-0830') { New-Item -ItemType Directory -Path (Join-Path $releases $r) -Force | Out-Null }
+    New-Item -ItemType SymbolicLink -Path (Join-Path $releases 'current') -Target (Join-Path $releases '20261123-0830') | Out-Null
+
+    # HTTP and HTTPS (self-signed, for localhost) on loopback.
+    $httpPort = Get-FreePort
+    $httpsPort = Get-FreePort
+    $cert = Join-Path $work 'cert.pem'; $key = Join-Path $work 'key.pem'
+    & openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj '/CN=localhost' -addext 'subjectAltName=DNS:localhost' -keyout $key -out $cert 2>$null
+    if ($LASTEXITCODE) { throw "openssl could not make the stand-in certificate ($LASTEXITCODE)" }
+    $requestLog = Join-Path $work 'requests.log'
+    $server = Start-Process -FilePath python3 -ArgumentList @((Join-Path $PSScriptRoot 'standin_server.py'), $httpPort, $httpsPort, $cert, $key, $requestLog) -PassThru
+    # dnsmasq as the "public" resolver: authoritative for localhost, no upstream.
+    $dnsPort = Get-FreePort
+    $dnsmasq = (Get-Command dnsmasq -ErrorAction SilentlyContinue).Source
+    if (-not $dnsmasq) { $dnsmasq = '/usr/sbin/dnsmasq' }
+    $dns = Start-Process -FilePath $dnsmasq -PassThru -ArgumentList @(
+        '--keep-in-foreground', '--conf-file=/dev/null', "--port=$dnsPort", '--listen-address=127.0.0.1', '--bind-interfaces',
+        '--no-resolv', '--no-hosts', '--pid-file=', "--user=$([Environment]::UserName)",
+        '--auth-zone=localhost,127.0.0.0/8', '--auth-server=localhost,127.0.0.1', '--host-record=localhost,127.0.0.1',
+        '--mx-host=localhost,mail.localhost,10', '--txt-record=localhost,v=spf1')   # Start-Process joins arguments with spaces: none inside one
+    $deadline = [DateTime]::UtcNow.AddSeconds(20)
+    foreach ($port in $httpPort, $httpsPort) {
+        while ($true) {
+            $c = [System.Net.Sockets.TcpClient]::new()
+            try { $c.Connect('127.0.0.1', $port); break } catch { if ([DateTime]::UtcNow -gt $deadline) { throw "the stand-in server did not listen on $port" }; Start-Sleep -Milliseconds 100 } finally { $c.Dispose() }
+        }
+    }
+
+    $http = "http://localhost:$httpPort"
+    $https = "https://localhost:$httpsPort"
+    $config = Join-Path $work 'incidentops.yml'
+    @"
+# examples/incidentops.yml's services and channels, on loopback stand-ins (written by tests/examples/Examples.Tests.ps1).
+version: 1
+environments:
+  production:
+    services:
+      api:
+        platform: fly
+        app: ai-affiliate-empire
+        health:
+          - $http/health
+          - { url: $http/health/ready, expectStatus: 200 }
+          - $http/health/services
+        postgres:
+          connectionString: env:DATABASE_URL
+          fly: ai-affiliate-empire-db
+      portfolio:
+        platform: digitalocean
+        appId: env:DO_PRODUCTION_APP_ID
+        components: [portfolio-web, image-optimizer, image-worker, monitoring]
+        health: [$https/api/health, $https/api/image/health]
+        redis: env:REDIS_URL
+        postgres:
+          digitalOcean: env:DO_DATABASE_ID
+      marketing:
+        platform: kubernetes
+        context: production
+        namespace: akaind-platform
+        deployment: marketing
+        health: [$http/health]
+        postgres: env:AKAIND_DATABASE_URL
+        redis: env:AKAIND_REDIS_URL
+      fastapi:
+        platform: systemd
+        unit: fastapi
+        host: deploy@api-1.example.com
+        releases: $releases
+        health: [$http/api/health]
+        postgres: env:FASTAPI_DATABASE_URL
+  staging:
+    services:
+      api:
+        platform: fly
+        app: ai-affiliate-empire-staging
+        health: [$http/staging/health]
+channels:
+  incidents: { type: slack, url: env:SLACK_INCIDENTS_WEBHOOK }
+  ops: { type: discord, url: env:DISCORD_WEBHOOK }
+  teams: { type: teams, url: env:TEAMS_WORKFLOW_URL }
+  pager: { type: pagerduty, routingKey: env:PD_ROUTING_KEY, url: $http/pagerduty/v2/enqueue }
+  status: { type: statuspage, pageId: env:STATUSPAGE_PAGE_ID, apiKey: env:STATUSPAGE_KEY, url: $http/statuspage,
+            components: { api: env:STATUSPAGE_API_COMPONENT } }
+  audit: { type: webhook, url: $http/webhook/incidents }
+routing:
+  P0: [incidents, pager, status]
+  P1: [incidents, pager]
+  P2: [ops]
+  P3: [ops]
+store:
+  kind: file
+"@ | Set-Content -Path $config
+
+    $redis = if ($env:INCIDENTOPS_TEST_REDIS) { $env:INCIDENTOPS_TEST_REDIS } else { '127.0.0.1:6379' }
+    $environment = @{
+        PATH                      = $bin + [IO.Path]::PathSeparator + $env:PATH
+        PSModulePath              = (Join-Path $repoRoot 'out') + [IO.Path]::PathSeparator + $env:PSModulePath
+        INCIDENTOPS_CONFIG        = $config
+        NO_COLOR                  = '1'
+        DATABASE_URL              = $env:INCIDENTOPS_TEST_PG
+        AKAIND_DATABASE_URL       = $env:INCIDENTOPS_TEST_PG
+        FASTAPI_DATABASE_URL      = $env:INCIDENTOPS_TEST_PG
+        REDIS_URL                 = "redis://$redis/0"
+        AKAIND_REDIS_URL          = "redis://$redis/0"
+        DO_PRODUCTION_APP_ID      = 'f1e2d3c4-0000-4000-8000-00000000a001'
+        DO_DATABASE_ID            = '9cc10173-e9ea-4176-9dbc-a4cee4c4ff30'
+        SLACK_INCIDENTS_WEBHOOK   = "$http/slack/services/T000/B000/CANARYslackT0k3n"
+        DISCORD_WEBHOOK           = "$http/discord/api/webhooks/1/CANARYdiscordT0k3n"
+        TEAMS_WORKFLOW_URL        = "$http/teams/workflows/CANARYteamsT0k3n"
+        PD_ROUTING_KEY            = 'CANARYpdR0utingKey0000000000000'
+        STATUSPAGE_PAGE_ID        = 'page1'
+        STATUSPAGE_KEY            = 'CANARYstatuspageK3y'
+        STATUSPAGE_API_COMPONENT  = 'comp1'
+    }
+    # Arguments some examples need to reach the stand-ins (they default to the real systems otherwise).
+    $exampleArgs = @{
+        '10-health-triage.ps1'    = @('-PublicResolver', "127.0.0.1:$dnsPort", '-MonitorSec', '1')
+        '43-systemd-bad-deploy.ps1' = @('-ReleasesPath', $releases)
+    }
+    # What a user has done before running an example (not part of the example itself).
+    $setup = @{
+        '60-incident-communication.ps1' = "New-Incident -Title 'Checkout returns 502' -Severity P1 -Impact 'All checkouts fail' -Commander alice -ErrorAction Stop | Out-Null"
+    }
+
+    # Starts a command line in a fresh pwsh with the stand-ins' environment and its own incident store.
+    function Start-Example([string] $Name, [string[]] $Arguments) {
+        $data = Join-Path $work "data-$Name"
+        New-Item -ItemType Directory -Path $data -Force | Out-Null
+        $psi = [System.Diagnostics.ProcessStartInfo]::new($pwsh)
+        foreach ($a in @('-NoLogo', '-NoProfile', '-NonInteractive') + $Arguments) { $psi.ArgumentList.Add($a) }
+        foreach ($k in $environment.Keys) { $psi.Environment[$k] = $environment[$k] }
+        $psi.Environment['XDG_DATA_HOME'] = $data
+        $psi.Environment['XDG_STATE_HOME'] = $data
+        $psi.WorkingDirectory = $work
+        $psi.RedirectStandardOutput = $true
+        $psi.RedirectStandardError = $true
+        $p = [System.Diagnostics.Process]::Start($psi)
+        [pscustomobject]@{ Name = $Name; Process = $p; Output = $p.StandardOutput.ReadToEndAsync(); Error = $p.StandardError.ReadToEndAsync(); Started = [DateTime]::UtcNow }
+    }
+    function Complete-Example($Run, [bool] $TimedOut = $false) {
+        if ($TimedOut) { $Run.Process.Kill($true) }
+        $Run.Process.WaitForExit()
+        $result = [pscustomobject]@{
+            ExitCode = if ($TimedOut) { -1 } else { $Run.Process.ExitCode }
+            Output   = $Run.Output.Result
+            Error    = $(if ($TimedOut) { "did not finish within 180 s`n" }) + $Run.Error.Result
+        }
+        $Run.Process.Dispose()
+        $result
+    }
+
+    # Every example, three at a time (most of their time is waiting: watch loops, timeouts), each with its own
+    # store; the tests below read the results.
+    foreach ($name in $setup.Keys) {
+        $prepared = Complete-Example (Start-Example $name @('-Command', $setup[$name]))
+        if ($prepared.ExitCode -or $prepared.Error) { throw "The setup before $name failed: $($prepared.Error)" }
+    }
+    $queue = [System.Collections.Generic.Queue[object]]::new()
+    Get-ChildItem (Join-Path $repoRoot 'examples') -Filter '*.ps1' | Sort-Object Name |
+        Where-Object { -not $env:INCIDENTOPS_EXAMPLES -or $_.Name -like $env:INCIDENTOPS_EXAMPLES } |
+        ForEach-Object { $queue.Enqueue($_) }
+    $results = @{}
+    $running = [System.Collections.Generic.List[object]]::new()
+    while ($queue.Count -or $running.Count) {
+        while ($queue.Count -and $running.Count -lt 3) {
+            $file = $queue.Dequeue()
+            $arguments = @('-File', $file.FullName)
+            # The stand-ins' configuration, for the scripts that take one (the others find it through INCIDENTOPS_CONFIG).
+            if ((Get-Command $file.FullName).Parameters.ContainsKey('ConfigPath')) { $arguments += '-ConfigPath', $config }
+            $running.Add((Start-Example $file.Name ($arguments + @($exampleArgs[$file.Name] | Where-Object { $_ }))))
+        }
+        foreach ($run in @($running)) {
+            $timedOut = ([DateTime]::UtcNow - $run.Started).TotalSeconds -gt 180
+            if ($run.Process.HasExited -or $timedOut) {
+                $results[$run.Name] = Complete-Example $run $timedOut
+                $null = $running.Remove($run)
+            }
+        }
+        Start-Sleep -Milliseconds 200
+    }
+}
+
+AfterAll {
+    foreach ($p in $server, $dns) { if ($p -and -not $p.HasExited) { $p.Kill($true) } }
+    if ($work) { Remove-Item -Recurse -Force $work -ErrorAction SilentlyContinue }
+}
+
+Describe 'examples/<Name>' -ForEach $examples {
+    It 'says what it replays from which seed runbook' {
+        (Get-Content $Path -TotalCount 6) -join "`n" | Should -Match 'seed'
+    }
+
+    It 'runs under pwsh against the loopback stand-ins without an error or a stack trace' {
+        $run = $results[$Name]
+        $run | Should -Not -BeNullOrEmpty -Because 'BeforeAll runs every example'
+        $all = $run.Output + "`n" + $run.Error
+        $tail = if ($all.Length -gt 4000) { $all.Substring($all.Length - 4000) } else { $all }
+        $run.Error.Trim() | Should -BeNullOrEmpty -Because "the script must write no error (exit code $($run.ExitCode)). Output:`n$tail"
+        $run.ExitCode | Should -Be 0 -Because "the script must finish. Output:`n$tail"
+        $all | Should -Not -Match '(?m)^\s+at [\w.`<>+]+\.[\w<>`]+\(.*\)( in .*:line \d+)?\s*$' -Because 'no stack trace may reach the user'
+        $all | Should -Not -Match 'CANARY' -Because 'webhook URLs, routing keys and API keys (planted as CANARY... values) never reach the output'
+    }
+}

@@ -1,0 +1,73 @@
+#!/usr/bin/env python3
+"""Loopback stand-in for the examples' HTTP endpoints: health checks (HTTP and HTTPS with a self-signed
+certificate) and the notification providers (Slack, Discord, Teams, PagerDuty, Statuspage, webhooks).
+Started by tests/examples/Examples.Tests.ps1; listens on 127.0.0.1 only and logs every request."""
+import json, ssl, sys, threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+http_port, https_port, cert, key, log_path = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
+log_lock = threading.Lock()
+
+# Provider replies, by the first path segment the test config gives each channel's url.
+REPLIES = {
+    "slack": (200, "text/plain", "ok"),
+    "discord": (204, None, ""),
+    "teams": (202, "text/plain", ""),
+    "pagerduty": (202, "application/json", json.dumps({"status": "success", "message": "Event processed", "dedup_key": "pd-standin-1"})),
+    "statuspage": (201, "application/json", json.dumps({"id": "sp-standin-1", "name": "incident", "status": "investigating", "shortlink": "http://127.0.0.1/sp"})),
+    "webhook": (200, "application/json", "{}"),
+}
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, fmt, *args):
+        pass
+
+    def _reply(self, code, ctype, body):
+        data = body.encode()
+        self.send_response(code)
+        if ctype:
+            self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if data and self.command != "HEAD":
+            self.wfile.write(data)
+
+    def _log(self, body=b""):
+        with log_lock, open(log_path, "a") as f:
+            f.write(f"{self.command} {self.path} {len(body)}\n")
+
+    def do_GET(self):
+        self._log()
+        path = self.path.split("?")[0]
+        if path.endswith("/health/services"):
+            self._reply(200, "application/json", json.dumps({"status": "ok", "services": {"database": {"status": "up"}, "redis": {"status": "up"}}}))
+        elif "health" in path:
+            self._reply(200, "application/json", json.dumps({"status": "ok"}))
+        else:
+            self._reply(404, "text/plain", "not found")
+
+    do_HEAD = do_GET
+
+    def _write(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self._log(body)
+        segment = self.path.strip("/").split("/")[0]
+        self._reply(*REPLIES.get(segment, (404, "text/plain", "no such provider")))
+
+    do_POST = do_PUT = do_PATCH = _write
+
+
+def serve(server):
+    server.serve_forever()
+
+
+plain = ThreadingHTTPServer(("127.0.0.1", http_port), Handler)
+tls = ThreadingHTTPServer(("127.0.0.1", https_port), Handler)
+context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+context.load_cert_chain(cert, key)
+tls.socket = context.wrap_socket(tls.socket, server_side=True)
+threading.Thread(target=serve, args=(tls,), daemon=True).start()
+serve(plain)
