@@ -490,8 +490,8 @@ public static class ConfigParser
         {
             var s = Scalar(node, where);
             if (s is null) return null;
-            if (IncidentOps.Duration.TryParse(s, out var d)) return d;
-            Error("ConfigInvalidDuration", $"{where} is '{s}', which is not a duration. Use 90s, 5m, 1h or hh:mm:ss.", node);
+            if (IncidentOps.Duration.TryParseSetting(s, out var d, out _, out var message)) return d;
+            Error("ConfigInvalidDuration", $"{where}: {message}", node);
             return null;
         }
     }
