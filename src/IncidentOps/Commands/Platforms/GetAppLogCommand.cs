@@ -28,7 +28,7 @@ public sealed class GetAppLogCommand : AppReadCmdlet
     [ValidateRange(1, 100000)]
     public int Tail { get; set; } = 100;
 
-    /// <summary>Only lines newer than this long ago (10m, 1h, or 00:10:00).</summary>
+    /// <summary>Only lines newer than this long ago (10m, 1h, or 00:10:00). A duration: 90s, 5m, 1h, 2d, hh:mm:ss, a [timespan], or a number of seconds.</summary>
     [Parameter]
     [DurationTransformation]
     public TimeSpan? Since { get; set; }

@@ -29,7 +29,7 @@ public sealed class GetPgActivityCommand : PgReadCmdlet
     [Parameter]
     public string[]? State { get; set; }
 
-    /// <summary>Keep backends that have been in their current state at least this long (90s, 5m, 1h or hh:mm:ss).</summary>
+    /// <summary>Keep backends that have been in their current state at least this long (90s, 5m, 1h or hh:mm:ss). A duration: 90s, 5m, 1h, 2d, hh:mm:ss, a [timespan], or a number of seconds.</summary>
     [Parameter]
     [DurationTransformation]
     public TimeSpan? MinDuration { get; set; }

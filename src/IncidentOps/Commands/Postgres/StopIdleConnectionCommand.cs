@@ -28,7 +28,7 @@ namespace IncidentOps.Commands;
 [OutputType(typeof(PgIdleConnectionReport))]
 public sealed class StopIdleConnectionCommand : PgCmdlet
 {
-    /// <summary>Minimum time in the idle state (90s, 10m, 1h or hh:mm:ss). Default 10 minutes.</summary>
+    /// <summary>Minimum time in the idle state (90s, 10m, 1h or hh:mm:ss). Default 10 minutes. A duration: 90s, 5m, 1h, 2d, hh:mm:ss, a [timespan], or a number of seconds.</summary>
     [Parameter]
     [DurationTransformation]
     public TimeSpan IdleFor { get; set; } = TimeSpan.FromMinutes(10);
