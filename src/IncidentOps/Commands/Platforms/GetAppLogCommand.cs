@@ -48,7 +48,7 @@ public sealed class GetAppLogCommand : AppReadCmdlet
         foreach (var (target, adapter) in Targets())
             if (TryInvoke(ct => Engine.Platforms.GetLogsAsync(adapter, query, ct), out var entries, target.ToString()))
             {
-                foreach (var e in entries) WriteObject(e);
+                foreach (var e in entries) WriteApp(e, target);
                 RecordRead(target.ToString(), "Read logs", $"{ReadSummary.Count(entries.Count, "log line")}{(Pattern is null ? "" : $" matching '{Pattern}'")}");
             }
     }

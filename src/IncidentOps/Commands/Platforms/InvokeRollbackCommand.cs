@@ -78,7 +78,7 @@ public sealed class InvokeRollbackCommand : AppCmdlet
                     ct => Engine.Platforms.RollbackAsync(adapter, prepared, VerifyHealth, Timeout, ct),
                     r => $"{r.From} -> {r.To} {(r.Succeeded ? "succeeded" : "failed")}{(r.HealthyAfter is null ? "" : r.HealthyAfter.Value ? ", healthy" : ", NOT healthy")} in {r.Duration.TotalSeconds:0.#} s: {string.Join("; ", r.Steps)}",
                     out var result, r => r.Succeeded))
-                WriteObject(result);
+                WriteApp(result, target);
         }
     }
 
@@ -91,6 +91,6 @@ public sealed class InvokeRollbackCommand : AppCmdlet
         if (TryChange(target.ToString(), action, string.Join("; ", change.Commands),
                 ct => Engine.Platforms.RunChangeAsync(adapter, action, change, false, Timeout, ct),
                 r => $"{r.Output}: {string.Join("; ", r.Commands)}", out var result))
-            WriteObject(result);
+            WriteApp(result, target);
     }
 }

@@ -45,7 +45,7 @@ public sealed class RestartAppCommand : AppCmdlet
                     ct => Engine.Platforms.RunChangeAsync(adapter, "Restart", change, Wait, Timeout, ct),
                     RestartSummary,
                     out var result, r => r.Succeeded))
-                WriteObject(result);
+                WriteApp(result, target);
         }
     }
 }
