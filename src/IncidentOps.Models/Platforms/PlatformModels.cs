@@ -70,22 +70,22 @@ public abstract class AppIdentity
     public string? ComputerName { get; set; }
     public string? ReleasesPath { get; set; }
 
-    /// <summary>Copies the identity of the target the object was read from (values already set are kept).</summary>
+    /// <summary>Copies the identity of the target the object was read from (what a change on it would address); values the target lacks are kept.</summary>
     public void SetOrigin(AppTarget t)
     {
         Platform = t.Platform;
-        Service ??= t.Service;
-        Environment ??= t.Environment;
-        App ??= t.App;
-        AppId ??= t.AppId;
-        Component ??= t.Component;
-        Deployment ??= t.Deployment;
-        Namespace ??= t.Namespace;
-        Context ??= t.Context;
-        Kubeconfig ??= t.Kubeconfig;
-        Unit ??= t.Unit;
-        ComputerName ??= t.ComputerName;
-        ReleasesPath ??= t.ReleasesPath;
+        Service = t.Service ?? Service;
+        Environment = t.Environment ?? Environment;
+        App = t.App ?? App;
+        AppId = t.AppId ?? AppId;
+        Component = t.Component ?? Component;
+        Deployment = t.Deployment ?? Deployment;
+        Namespace = t.Namespace ?? Namespace;
+        Context = t.Context ?? Context;
+        Kubeconfig = t.Kubeconfig ?? Kubeconfig;
+        Unit = t.Unit ?? Unit;
+        ComputerName = t.ComputerName ?? ComputerName;
+        ReleasesPath = t.ReleasesPath ?? ReleasesPath;
     }
 }
 

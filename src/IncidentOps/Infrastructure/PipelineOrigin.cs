@@ -38,8 +38,8 @@ internal static class PipelineOrigin
         return null;
     }
 
-    public static string Message((string Name, string Piped, string Given) m, string what) =>
-        $"The piped {what} came from {m.Name} '{m.Piped}', but -{m.Name} '{m.Given}' was given. The change would act on a different target than the one the object describes, so nothing was done. Drop -{m.Name} to act where the object came from, or read the objects from '{m.Given}' first.";
+    public static string Message((string Name, string Piped, string Given) m, string what, object? input = null) =>
+        $"The piped {what}{(input is null ? "" : $" ({input})")} came from {m.Name} '{m.Piped}', but -{m.Name} '{m.Given}' was given. The change would act on a different target than the one the object describes, so nothing was done. Drop -{m.Name} to act where the object came from, or read the objects from '{m.Given}' first.";
 
     public static object? Property(PSObject input, string name)
     {

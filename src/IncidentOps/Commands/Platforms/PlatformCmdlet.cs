@@ -49,7 +49,7 @@ public abstract class PlatformCmdlet : IncidentActionCmdlet
     {
         var mismatch = PipelineOrigin.FindMismatch(InputObject, _explicit, IdentityParameters);
         if (mismatch is null) return true;
-        WriteInputError(PipelineOrigin.MismatchErrorId, PipelineOrigin.Message(mismatch.Value, what), InputObject?.ToString());
+        WriteInputError(PipelineOrigin.MismatchErrorId, PipelineOrigin.Message(mismatch.Value, what, InputObject), InputObject?.ToString());
         return false;
     }
 

@@ -73,7 +73,7 @@ public sealed class StopPgBackendCommand : PgCmdlet
     {
         if (PipelineOrigin.FindMismatch(InputObject, _explicit, ["Service"]) is { } named)
         {
-            WriteInputError(PipelineOrigin.MismatchErrorId, PipelineOrigin.Message(named, "backend"), InputObject?.ToString());
+            WriteInputError(PipelineOrigin.MismatchErrorId, PipelineOrigin.Message(named, "backend", InputObject), InputObject?.ToString());
             return;
         }
         var spec = Spec;
