@@ -62,13 +62,13 @@ public sealed class GetPgActivityCommand : PgReadCmdlet
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void Run()
     {
-        var spec = Spec;
+        if (!TryResolveSpec(out var spec)) return;
         var filter = new PgActivityFilter
         {
             State = State, MinDuration = MinDuration, Database = Database, User = User, ApplicationName = ApplicationName,
             BlockedOnly = BlockedOnly.IsPresent, Blocking = Blocking.IsPresent,
         };
-        var list = InvokeOrTerminate(ct => Engine.Postgres.GetActivityAsync(spec, filter, ct), spec.ToString());
+        if (!TryInvoke(ct => Engine.Postgres.GetActivityAsync(spec, filter, ct), out var list, spec.ToString())) return;
         foreach (var a in list) WriteObject(a);
         RecordRead(spec.ToString(), "Read pg_stat_activity", $"{ReadSummary.Count(list.Count, "backend")}{ReadSummary.Groups(list.Select(a => a.State ?? "unknown"))}");
     }

@@ -66,10 +66,10 @@ public sealed class StopIdleConnectionCommand : PgCmdlet
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void Run()
     {
-        var spec = Spec;
-        var target = DescribeTarget();
+        if (!TryResolveSpec(out var spec)) return;
+        if (!TryDescribeTarget(spec, out var target)) return;
         var filter = new PgActivityFilter { State = State, Database = Database, User = User, ApplicationName = ApplicationName };
-        var plan = InvokeOrTerminate(ct => Engine.Postgres.PlanIdleTerminationAsync(spec, filter, IdleFor, IncludeSuperuser.IsPresent, ct), target);
+        if (!TryInvoke(ct => Engine.Postgres.PlanIdleTerminationAsync(spec, filter, IdleFor, IncludeSuperuser.IsPresent, ct), out var plan, target)) return;
         foreach (var s in plan.SparedSessions) WriteVerbose($"Sparing {s.Pid} ({s.User}): {s.Reason}");
         if (plan.Pids.Length == 0)
         {

@@ -76,7 +76,7 @@ public sealed class StopPgBackendCommand : PgCmdlet
             WriteInputError(PipelineOrigin.MismatchErrorId, PipelineOrigin.Message(named, "backend", InputObject), InputObject?.ToString());
             return;
         }
-        var spec = Spec;
+        if (!TryResolveSpec(out var spec)) return;
         // The target is per connection: pipeline records may come from several services.
         var key = spec.ToString();
         if (!_targets.TryGetValue(key, out var target))
