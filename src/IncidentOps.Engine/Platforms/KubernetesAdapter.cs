@@ -155,6 +155,7 @@ public sealed class KubernetesAdapter(AppTarget target, ProcessRunner runner, Ti
 
     public PlannedChange PlanRestart(string? instance, bool wait)
     {
+        TargetNames.Check("-Pod", instance, TargetNames.KubernetesName);
         var first = instance is null ? Kubectl("rollout", "restart", $"deployment/{Dep}") : Kubectl("delete", "pod", instance);
         return wait ? Change(first, RolloutStatus()) : Change(first);
     }
