@@ -131,6 +131,8 @@ public sealed class AppDeployment : AppIdentity
     public string? Cause { get; init; }
     public bool IsCurrent { get; set; }
     public bool IsLastGood { get; set; }
+    /// <summary>True when a later rollback left this release (a newer release redeployed older content). Like a failed release, it is never a default rollback target; -ToVersion picks it explicitly.</summary>
+    public bool RolledBack { get; set; }
     public override string ToString() => $"{Name} {Version} {Status}{(IsCurrent ? " (current)" : "")}";
 }
 

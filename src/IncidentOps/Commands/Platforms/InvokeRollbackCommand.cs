@@ -74,6 +74,7 @@ public sealed class InvokeRollbackCommand : AppCmdlet
             var plan = prepared.Plan;
             var detail = $"{plan.From ?? "(none)"} -> {plan.To}{(plan.ToImage is null ? "" : " (" + plan.ToImage + ")")}: {string.Join("; ", plan.Commands)}";
             if (IsWhatIf) foreach (var w in plan.Warnings) WriteWarning(w);
+            else foreach (var w in plan.Warnings.Where(w => w.StartsWith("Skipped release", StringComparison.Ordinal) || w.StartsWith("Release ", StringComparison.Ordinal))) WriteWarning(w);
             if (TryChange(target.ToString(), "Rollback", detail,
                     ct => Engine.Platforms.RollbackAsync(adapter, prepared, VerifyHealth, Timeout, ct),
                     r => $"{r.From} -> {r.To} {(r.Succeeded ? "succeeded" : "failed")}{(r.HealthyAfter is null ? "" : r.HealthyAfter.Value ? ", healthy" : ", NOT healthy")} in {r.Duration.TotalSeconds:0.#} s: {string.Join("; ", r.Steps)}",
