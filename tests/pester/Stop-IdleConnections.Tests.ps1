@@ -17,7 +17,8 @@ BeforeAll {
         # psql holds the session open (idle) while it sleeps in the shell, not in the server.
         $env:PGAPPNAME = $App
         try {
-            Start-Process -FilePath psql -ArgumentList @('-X', '-h', $parts['host'], '-p', $parts['port'], '-U', $parts['username'], '-d', $parts['database'], '-c', 'SELECT 1', '-c', '\! sleep 30') -PassThru
+            # Start-Process joins -ArgumentList with spaces, so each multi-word argument is quoted in one string.
+            Start-Process -FilePath psql -ArgumentList "-X -h $($parts['host']) -p $($parts['port']) -U $($parts['username']) -d $($parts['database']) -c `"SELECT 1`" -c `"\! sleep 30`"" -PassThru -RedirectStandardOutput ([IO.Path]::GetTempFileName())
         }
         finally { Remove-Item Env:PGAPPNAME }
     }
@@ -43,7 +44,8 @@ Describe 'Stop-IdleConnections' -Skip:$noPg {
     }
 
     It 'terminates the matching sessions in one statement and reports them' {
-        $report = Stop-IdleConnections -ConnectionString $cs -ApplicationName $app -IdleFor 0s -Force
+        # psql connects as the test server's superuser; the policy spares superuser sessions unless asked.
+        $report = Stop-IdleConnections -ConnectionString $cs -ApplicationName $app -IdleFor 0s -IncludeSuperuser -Force
         $report.Matched | Should -Be 2
         $report.Terminated | Should -Be 2
         @(Get-PgActivity -ConnectionString $cs -ApplicationName $app).Count | Should -Be 0
@@ -55,7 +57,7 @@ Describe 'Stop-IdleConnections' -Skip:$noPg {
     }
 
     It 'works through the pipeline: Get-PgActivity -State idle | Stop-PgBackend -Force' {
-        $results = @(Get-PgActivity -ConnectionString $cs -State idle -ApplicationName $app | Stop-PgBackend -ConnectionString $cs -Force)
+        $results = @(Get-PgActivity -ConnectionString $cs -State idle -ApplicationName $app | Stop-PgBackend -ConnectionString $cs -IncludeSuperuser -Force)
         $results.Count | Should -Be 2
         $results.Succeeded | Should -Be @($true, $true)
     }

@@ -25,8 +25,10 @@ public static partial class TargetNames
         "a context name from your kubeconfig: letters, digits and . _ : / @ -, not starting with '-'");
     public static readonly Kind FlyApp = new("Fly app name", FlyAppPattern(), 63,
         "lowercase letters, digits and '-', starting with a letter or digit");
-    public static readonly Kind DigitalOceanId = new("DigitalOcean id", UuidPattern(), 36,
-        "a UUID such as 9cc10173-e9ea-4176-9dbc-a4cee4c4ff30 (doctl apps list / doctl databases list)");
+    // DigitalOcean ids are UUIDs; letters, digits and '-' are accepted so that no id can carry an option, a path
+    // segment or a query into doctl or the API URL.
+    public static readonly Kind DigitalOceanId = new("DigitalOcean id", IdPattern(), 64,
+        "letters, digits and '-', starting with a letter or digit: a UUID such as 9cc10173-e9ea-4176-9dbc-a4cee4c4ff30 (doctl apps list / doctl databases list)");
     public static readonly Kind DigitalOceanComponent = new("DigitalOcean component name", FlyAppPattern(), 63,
         "lowercase letters, digits and '-', starting with a letter or digit");
     public static readonly Kind SystemdUnit = new("systemd unit name", UnitPattern(), 256,
@@ -93,8 +95,8 @@ public static partial class TargetNames
     [GeneratedRegex(@"^[a-z0-9][a-z0-9-]*$")]
     private static partial Regex FlyAppPattern();
 
-    [GeneratedRegex(@"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")]
-    private static partial Regex UuidPattern();
+    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9-]*$")]
+    private static partial Regex IdPattern();
 
     [GeneratedRegex(@"^[A-Za-z0-9_:.@\\][A-Za-z0-9_:.@\\-]*$")]
     private static partial Regex UnitPattern();
