@@ -1,3 +1,4 @@
+using IncidentOps.Engine.Platforms;
 using System.Globalization;
 using IncidentOps.Config;
 using YamlDotNet.Core;
@@ -238,18 +239,21 @@ public static class ConfigParser
                     if (p is not null && !Platforms.TryGetValue(p, out platform))
                         ctx.Error("ConfigUnknownPlatform", $"{where}.platform is '{p}', which is not a platform.{Suggest(p, ["fly", "digitalocean", "kubernetes", "systemd"])} Expected fly, digitalocean, kubernetes or systemd.", v);
                     break;
-                case "app": app = ctx.Scalar(v, k); break;
+                case "app": app = Named(ctx, v, k, where, TargetNames.FlyApp); break;
                 case "appId": appId = ctx.Value(v, k, isSecret: false); break;
-                case "components": components = ctx.StringList(v, k); break;
-                case "context": context = ctx.Scalar(v, k); break;
+                case "components":
+                    components = ctx.StringList(v, k);
+                    foreach (var c in components) CheckName(ctx, v, c, $"{where}.components", TargetNames.DigitalOceanComponent);
+                    break;
+                case "context": context = Named(ctx, v, k, where, TargetNames.KubeContext); break;
                 case "kubeconfig":
                     kubeconfig = ctx.Scalar(v, k);
                     if (kubeconfig is not null) kubeconfig = Path.GetFullPath(ExpandHome(kubeconfig), Path.GetDirectoryName(ctx.File) ?? ".");
                     break;
-                case "namespace": ns = ctx.Scalar(v, k); break;
-                case "deployment": deployment = ctx.Scalar(v, k); break;
-                case "unit": unit = ctx.Scalar(v, k); break;
-                case "host": host = ctx.Scalar(v, k); break;
+                case "namespace": ns = Named(ctx, v, k, where, TargetNames.KubernetesNamespace); break;
+                case "deployment": deployment = Named(ctx, v, k, where, TargetNames.KubernetesName); break;
+                case "unit": unit = Named(ctx, v, k, where, TargetNames.SystemdUnit); break;
+                case "host": host = Named(ctx, v, k, where, TargetNames.SshHost); break;
                 case "releases": releases = ctx.Scalar(v, k); break;
                 case "health": health = ParseHealth(ctx, v, where + ".health"); break;
                 case "postgres": pg = ParsePostgres(ctx, v, where + ".postgres"); break;
@@ -281,6 +285,21 @@ public static class ConfigParser
             Unit = unit, ComputerName = host, ReleasesPath = releases, Health = health, Postgres = pg, Redis = redis,
             Location = ctx.Loc(map),
         };
+    }
+
+    // A name that reaches a CLI is checked for its kind where it is written (the same rule as the parameters).
+    private static string? Named(Ctx ctx, YamlNode node, string key, string where, TargetNames.Kind kind)
+    {
+        var value = ctx.Scalar(node, key);
+        if (value is not null) CheckName(ctx, node, value, $"{where}.{key}", kind);
+        return value;
+    }
+
+    private static void CheckName(Ctx ctx, YamlNode node, string value, string where, TargetNames.Kind kind)
+    {
+        // env:/file:/secret: references are resolved later and checked when the target is opened.
+        if (value.StartsWith("env:", StringComparison.Ordinal) || value.StartsWith("file:", StringComparison.Ordinal) || value.StartsWith("secret:", StringComparison.Ordinal)) return;
+        if (TargetNames.Error(where, value, kind, where) is { } message) ctx.Error("ConfigInvalidName", message.Replace(" Nothing was run.", "", StringComparison.Ordinal), node);
     }
 
     private static List<HealthEndpoint> ParseHealth(Ctx ctx, YamlNode node, string where)
@@ -364,7 +383,7 @@ public static class ConfigParser
                 switch (k)
                 {
                     case "connectionString": cs = ctx.Value(v, k, isSecret: true, isConnection: true); break;
-                    case "fly": fly = ctx.Scalar(v, k); break;
+                    case "fly": fly = Named(ctx, v, k, where, TargetNames.FlyApp); break;
                     case "digitalOcean": doCluster = ctx.Value(v, k, isSecret: false); break;
                 }
         else ctx.Error("ConfigInvalidShape", $"{where} must be a connection string or a mapping with connectionString.", node);
@@ -587,8 +606,8 @@ public static class ConfigParser
         {
             var s = Scalar(node, where);
             if (s is null) return null;
-            if (IncidentOps.Duration.TryParse(s, out var d)) return d;
-            Error("ConfigInvalidDuration", $"{where} is '{s}', which is not a duration. Use 90s, 5m, 1h or hh:mm:ss.", node);
+            if (IncidentOps.Duration.TryParseSetting(s, out var d, out _, out var message)) return d;
+            Error("ConfigInvalidDuration", $"{where}: {message}", node);
             return null;
         }
     }

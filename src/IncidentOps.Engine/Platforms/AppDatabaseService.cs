@@ -12,6 +12,7 @@ public sealed class AppDatabaseService(IOperationSink sink)
 {
     public IDatabaseAdapter Open(AppDatabaseTarget target, CliPaths? paths, ToolPaths? configured, TimeSpan timeout)
     {
+        TargetNames.CheckTarget(target);
         var runner = new ProcessRunner(sink, new ToolResolver(paths, configured));
         return target.Platform switch
         {

@@ -107,11 +107,15 @@ public sealed class FlyAdapter(AppTarget target, ProcessRunner runner, TimeSpan 
         return root.EnumerateArray().Select(s => new AppSetting { Platform = PlatformKind.Fly, Name = App, Key = RequireStr(cmd, s, "[].Name", "Name"), IsSecret = true }).ToList();
     }
 
-    public PlannedChange PlanRestart(string? instance, bool wait) =>
-        instance is null ? Change(Fly("apps", "restart", App)) : Change(Fly("machine", "restart", instance, "-a", App));
+    public PlannedChange PlanRestart(string? instance, bool wait)
+    {
+        TargetNames.Check("-Pod", instance, TargetNames.Token);
+        return instance is null ? Change(Fly("apps", "restart", App)) : Change(Fly("machine", "restart", instance, "-a", App));
+    }
 
     public PlannedChange PlanScale(int? count, string? size)
     {
+        TargetNames.Check("-Size", size, TargetNames.Token);
         var commands = new List<CliCommand>();
         if (size is not null) commands.Add(Fly("scale", "vm", size, "-a", App));
         if (count is not null) commands.Add(Fly("scale", "count", count.Value.ToString(System.Globalization.CultureInfo.InvariantCulture), "-a", App, "--yes"));

@@ -107,6 +107,16 @@ public sealed class KubernetesAdapter(AppTarget target, ProcessRunner runner, Ti
                 IsCurrent = isCurrent,
             });
         }
+        // kubectl rollout undo reuses the old ReplicaSet under a new revision number and records the numbers it had
+        // in revision-history: every revision between those and the current one was rolled back from.
+        var currentRs = Arr(rs, "items").Cast<JsonElement?>().FirstOrDefault(r => Annotation(r!.Value, RevisionAnnotation) == current);
+        if (currentRs is { } cr && int.TryParse(current, out var currentRevision)
+            && Annotation(cr, "deployment.kubernetes.io/revision-history") is { Length: > 0 } past)
+        {
+            var restored = past.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(p => int.TryParse(p, out var n) ? n : 0).Max();
+            foreach (var release in list)
+                if (int.TryParse(release.Version, out var n) && n > restored && n < currentRevision) release.RolledBack = true;
+        }
         return MarkLastGood(list.OrderByDescending(x => int.TryParse(x.Version, out var n) ? n : 0).ToList());
     }
 
@@ -155,6 +165,7 @@ public sealed class KubernetesAdapter(AppTarget target, ProcessRunner runner, Ti
 
     public PlannedChange PlanRestart(string? instance, bool wait)
     {
+        TargetNames.Check("-Pod", instance, TargetNames.KubernetesName);
         var first = instance is null ? Kubectl("rollout", "restart", $"deployment/{Dep}") : Kubectl("delete", "pod", instance);
         return wait ? Change(first, RolloutStatus()) : Change(first);
     }

@@ -117,36 +117,73 @@ public abstract class PlatformAdapterBase(AppTarget target, ProcessRunner runner
         return string.Join(Environment.NewLine, output.Where(o => o.Length > 0));
     });
 
-    protected static PreparedRollback Rollback(RollbackPlan plan, Func<CancellationToken, Task<IReadOnlyList<string>>> execute) => new(plan, execute);
+    /// <summary>Why ChooseTarget passed over releases, or warned about the one asked for; added to the plan's warnings.</summary>
+    private readonly List<string> _choiceNotes = [];
 
-    /// <summary>Marks the current and the last good release; the list must be newest first.</summary>
+    protected PreparedRollback Rollback(RollbackPlan plan, Func<CancellationToken, Task<IReadOnlyList<string>>> execute)
+    {
+        if (_choiceNotes.Count > 0)
+            plan = new RollbackPlan { Target = plan.Target, From = plan.From, To = plan.To, ToImage = plan.ToImage, Commands = plan.Commands, Warnings = [.. plan.Warnings, .. _choiceNotes] };
+        return new(plan, execute);
+    }
+
+    /// <summary>
+    /// Marks the current and the last good release; the list must be newest first. A release between the current one
+    /// and an older release with the same image (the current one redeployed it: Fly's rollback redeploy, DigitalOcean's
+    /// rollback deployment) was rolled back from, and never counts as good.
+    /// </summary>
     protected static IReadOnlyList<AppDeployment> MarkLastGood(List<AppDeployment> list)
     {
         var current = list.FindIndex(d => d.IsCurrent);
-        var good = list.Skip(current < 0 ? 0 : current + 1).FirstOrDefault(d => d.Succeeded);
+        if (current >= 0 && list[current].Image is { Length: > 0 } image)
+        {
+            var same = list.FindIndex(current + 1, d => string.Equals(d.Image, image, StringComparison.Ordinal));
+            for (var i = current + 1; i < same; i++) list[i].RolledBack = true;
+        }
+        var good = list.Skip(current < 0 ? 0 : current + 1).FirstOrDefault(d => d.Succeeded && !d.RolledBack && !SameContent(d, current < 0 ? null : list[current]));
         if (good is not null) good.IsLastGood = true;
         return list;
     }
 
-    /// <summary>The release to roll back to: -ToVersion, or the newest successful one older than the current.</summary>
+    private static bool SameContent(AppDeployment d, AppDeployment? current) =>
+        current?.Image is { Length: > 0 } image && string.Equals(d.Image, image, StringComparison.Ordinal);
+
+    /// <summary>
+    /// The release to roll back to: -ToVersion, or the newest release older than the current one that succeeded, was
+    /// not rolled back from, and does not run the current image. What was passed over is said in the plan's warnings.
+    /// </summary>
     protected AppDeployment ChooseTarget(IReadOnlyList<AppDeployment> history, string? toVersion, out AppDeployment? current)
     {
         current = history.FirstOrDefault(d => d.IsCurrent) ?? history.FirstOrDefault();
+        _choiceNotes.Clear();
         if (toVersion is not null)
         {
             var wanted = history.FirstOrDefault(d => string.Equals(d.Version, toVersion, StringComparison.OrdinalIgnoreCase) || string.Equals(d.Version, "v" + toVersion, StringComparison.OrdinalIgnoreCase));
-            return wanted ?? throw new IncidentOpsException("RollbackTargetNotFound", IncidentOpsErrorCategory.ObjectNotFound,
-                $"{Target} has no release '{toVersion}'. Known: {string.Join(", ", history.Select(h => h.Version))}. Run Get-AppDeployment to see them.") { TargetObject = toVersion };
+            if (wanted is null)
+                throw new IncidentOpsException("RollbackTargetNotFound", IncidentOpsErrorCategory.ObjectNotFound,
+                    $"{Target} has no release '{toVersion}'. Known: {string.Join(", ", history.Select(h => h.Version))}. Run Get-AppDeployment to see them.") { TargetObject = toVersion };
+            if (wanted.RolledBack) _choiceNotes.Add($"Release {wanted.Version} was rolled back from earlier; it is the target only because -ToVersion asked for it.");
+            else if (!wanted.Succeeded) _choiceNotes.Add($"Release {wanted.Version} never succeeded ({wanted.Status}); it is the target only because -ToVersion asked for it.");
+            return wanted;
         }
         var c = current;
         var index = c is null ? -1 : history.ToList().IndexOf(c);
         foreach (var d in history.Skip(index + 1))
         {
-            if (d.Succeeded) return d;
-            Sink.Verbose($"Skipping release {d.Version} ({d.Status}): it never succeeded.");
+            string? skip = !d.Succeeded ? $"Skipped release {d.Version} ({d.Status}): it never succeeded."
+                : d.RolledBack ? $"Skipped release {d.Version}: it was rolled back from (a later release went back past it)."
+                : SameContent(d, c) ? $"Skipped release {d.Version}: it runs the same image as the current release {c!.Version}."
+                : null;
+            if (skip is null)
+            {
+                if (_choiceNotes.Count > 0) _choiceNotes.Add($"Rolling back to {d.Version}; pass -ToVersion to choose a skipped release.");
+                return d;
+            }
+            Sink.Verbose(skip);
+            if (d.Succeeded) _choiceNotes.Add(skip);
         }
         throw new IncidentOpsException("RollbackTargetNotFound", IncidentOpsErrorCategory.ObjectNotFound,
-            $"{Target} has no successful release older than the current one ({current?.Version ?? "none"}). Pass -ToVersion to pick one.");
+            $"{Target} has no successful release older than the current one ({current?.Version ?? "none"}) that was not rolled back from. Pass -ToVersion to pick one (Get-AppDeployment lists them).");
     }
 
     // ---------------------------------------------------------------- JSON helpers (case-insensitive, tolerant)

@@ -20,6 +20,7 @@ public sealed class PlatformsService(IOperationSink sink, HealthService? health 
 
     public IPlatformAdapter Open(AppTarget target, CliPaths? paths, ToolPaths? configured, TimeSpan timeout)
     {
+        TargetNames.CheckTarget(target);
         var runner = new ProcessRunner(sink, new ToolResolver(paths, configured));
         static IncidentOpsException Missing(AppTarget t, string what) => new("AppTargetIncomplete", IncidentOpsErrorCategory.InvalidArgument,
             $"A {t.Platform} target needs {what}. Pass it, or use -Service with a configured service.") { TargetObject = t.ToString() };

@@ -18,7 +18,7 @@ public sealed partial class SystemdAdapter(AppTarget target, ProcessRunner runne
 
     private CliCommand Cmd(string tool, params string[] args) => Target.ComputerName is null
         ? new CliCommand(tool, tool, args)
-        : new CliCommand("ssh", "ssh", ["-o", "BatchMode=yes", Target.ComputerName, string.Join(" ", new[] { tool }.Concat(args.Select(CliCommand.Quote)))]);
+        : new CliCommand("ssh", "ssh", ["-o", "BatchMode=yes", "--", Target.ComputerName, string.Join(" ", new[] { tool }.Concat(args.Select(CliCommand.Quote)))]);
 
     public static Dictionary<string, string> ParseShow(string text)
     {
@@ -104,7 +104,7 @@ public sealed partial class SystemdAdapter(AppTarget target, ProcessRunner runne
             "r=$(head -n 1 -- \"$d/REVISION\" 2>/dev/null | tr -d '\\t\\r'); " +
             "printf 'R\\t%s\\t%s\\t%s\\t%s\\n' \"$d\" \"$f\" \"$t\" \"$r\"; done; " +
             "printf 'C\\t%s\\n' \"$(readlink -- current)\"";
-        return new CliCommand("ssh", "ssh", ["-o", "BatchMode=yes", Target.ComputerName!, script]);
+        return new CliCommand("ssh", "ssh", ["-o", "BatchMode=yes", "--", Target.ComputerName!, script]);
     }
 
     /// <summary>Parses the remote listing: "R\tname\tfailed\tmtime\trevision" lines and one "C\tlink target" line.</summary>
@@ -145,7 +145,7 @@ public sealed partial class SystemdAdapter(AppTarget target, ProcessRunner runne
     {
         if (Target.ReleasesPath is null) return null;
         var link = CliCommand.Quote(RemoteRoot().TrimEnd('/') + "/current");
-        var cmd = new CliCommand("ssh", "ssh", ["-o", "BatchMode=yes", Target.ComputerName!, $"readlink -- {link} || true"]);
+        var cmd = new CliCommand("ssh", "ssh", ["-o", "BatchMode=yes", "--", Target.ComputerName!, $"readlink -- {link} || true"]);
         var target = (await RunTextAsync(cmd, ct).ConfigureAwait(false)).Trim();
         return target.Length == 0 ? null : System.IO.Path.GetFileName(target.TrimEnd('/'));
     }
@@ -192,7 +192,7 @@ public sealed partial class SystemdAdapter(AppTarget target, ProcessRunner runne
             string Q(string path) => CliCommand.Quote(path);
             var tmp = root + "/.current.tmp";
             var swapScript = $"ln -sfn -- {Q(root + "/" + to.Version)} {Q(tmp)} && mv -Tf -- {Q(tmp)} {Q(root + "/current")}";
-            var swap = new CliCommand("ssh", "ssh", ["-o", "BatchMode=yes", Target.ComputerName, swapScript]);
+            var swap = new CliCommand("ssh", "ssh", ["-o", "BatchMode=yes", "--", Target.ComputerName, swapScript]);
             var remotePlan = new RollbackPlan { Target = Target, From = from?.Version, To = to.Version, ToImage = to.Image, Commands = [swap.CommandLine, restart.CommandLine] };
             return Rollback(remotePlan, async c =>
             {

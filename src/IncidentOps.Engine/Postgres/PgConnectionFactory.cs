@@ -102,6 +102,13 @@ public sealed class PgConnectionFactory(ReferenceResolver references, Func<strin
             if (pg.SqlState is "28P01" or "28000")
                 return new IncidentOpsException("PgAuthenticationFailed", IncidentOpsErrorCategory.AuthenticationError,
                     $"Cannot connect to {where}: authentication failed ({text}). Check the user name and password (-Credential, PGPASSWORD, ~/.pgpass).", ex) { TargetObject = target };
+            if (pg.SqlState == "53300")
+            {
+                const string advice = "Connect as a superuser or a role with reserved slots (superuser_reserved_connections, or reserved_connections with pg_use_reserved_connections on PostgreSQL 16+): pass -Credential, or a connection string with that user. Or open the platform's console (fly postgres connect, doctl databases connection, kubectl exec into the database pod) and run the same queries there.";
+                return new IncidentOpsException("PgTooManyConnections", IncidentOpsErrorCategory.ResourceBusy,
+                    $"Cannot connect to {where}: every connection slot is taken ({pg.SqlState} {text}). {advice}", ex)
+                { TargetObject = target, RecommendedAction = advice };
+            }
             return new IncidentOpsException("PgConnectionFailed", IncidentOpsErrorCategory.ConnectionError,
                 $"Cannot connect to {where}: {pg.SqlState} {text}", ex) { TargetObject = target };
         }

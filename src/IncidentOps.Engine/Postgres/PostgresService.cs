@@ -52,6 +52,13 @@ public sealed class PostgresService
         await using var conn = await Connections.OpenAsync(spec, cancellationToken).ConfigureAwait(false);
         var all = await ReadActivityAsync(conn, cancellationToken).ConfigureAwait(false);
         _sink.Verbose($"pg_stat_activity on {conn.Host}:{conn.Port}/{conn.Database}: {all.Count} backends.");
+        // Where the pids came from travels with them: a pid means nothing on another server.
+        var server = await DescribeTargetAsync(spec, cancellationToken).ConfigureAwait(false);
+        foreach (var a in all)
+        {
+            a.Server = server;
+            a.Service = spec.ConnectionString is null ? spec.Service?.FullName : null;
+        }
         return Filter(all, filter);
     }
 

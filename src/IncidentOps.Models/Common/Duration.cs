@@ -14,7 +14,7 @@ public static class Duration
         value = default;
         if (string.IsNullOrWhiteSpace(text)) return false;
         var t = text.Trim();
-        if (TryParseUnits(t, out value)) return true;
+        if (TryParseUnits(t, out value, out _)) return true;
         value = default;
         if (t.Contains(':') && TimeSpan.TryParse(t, CultureInfo.InvariantCulture, out value)) return value >= TimeSpan.Zero;
         return false;
@@ -22,9 +22,10 @@ public static class Duration
 
     // Number-unit pairs in the order d, h, m, s, ms, each at most once, in any letter case, with blanks allowed
     // around them: 2d, 1h30m, 1.5h, 90 s, 500ms. Milliseconds take whole numbers only.
-    private static bool TryParseUnits(string t, out TimeSpan value)
+    private static bool TryParseUnits(string t, out TimeSpan value, out bool overflow)
     {
         value = default;
+        overflow = false;
         Span<double> parts = stackalloc double[5];
         parts.Clear();
         int i = 0, last = -1;
@@ -59,9 +60,77 @@ public static class Duration
             last = unit;
         }
         if (last < 0) return false;
+        // TimeSpan tops out near 10.7 million days; a larger value is refused rather than thrown (99999999d).
+        var totalMs = parts[Days] * 86_400_000d + parts[Hours] * 3_600_000d + parts[Minutes] * 60_000d + parts[Seconds] * 1000d + parts[Milliseconds];
+        if (totalMs >= TimeSpan.MaxValue.TotalMilliseconds) { overflow = true; return false; }
         value = TimeSpan.FromDays(parts[Days]) + TimeSpan.FromHours(parts[Hours]) + TimeSpan.FromMinutes(parts[Minutes])
             + TimeSpan.FromSeconds(parts[Seconds]) + TimeSpan.FromMilliseconds(parts[Milliseconds]);
         return true;
+    }
+
+    /// <summary>The longest duration accepted anywhere (TimeSpan's own limit is about 10.7 million days).</summary>
+    public static readonly TimeSpan Max = TimeSpan.FromDays(3650_000);
+
+    /// <summary>
+    /// The one rule for durations in parameters and in incidentops.yml: a duration string (90s, 5m, 1h30m, 2d,
+    /// 500ms, hh:mm:ss) or a bare number of seconds (2, 1.5). Errors carry a stable id: DurationInvalid,
+    /// DurationNegative or DurationOutOfRange.
+    /// </summary>
+    public static bool TryParseSetting(string? text, out TimeSpan value, out string? errorId, out string? message)
+    {
+        value = default;
+        errorId = null;
+        message = null;
+        var t = text?.Trim() ?? "";
+        if (t.Length == 0)
+        {
+            (errorId, message) = ("DurationInvalid", "An empty value is not a duration. Use 90s, 5m, 1h, 1h30m, 2d, hh:mm:ss, or a number of seconds.");
+            return false;
+        }
+        if (TryParse(t, out value)) return Check(t, value, out errorId, out message);
+        if (double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) && !double.IsNaN(seconds) && !double.IsInfinity(seconds))
+            return FromSeconds(t, seconds, out value, out errorId, out message);
+        if (TryParseUnits(t, out _, out var overflow) || overflow)
+        {
+            (errorId, message) = ("DurationOutOfRange", $"'{t}' is longer than the longest duration allowed ({Max.TotalDays:0} days).");
+            return false;
+        }
+        if (t.StartsWith('-'))
+        {
+            (errorId, message) = ("DurationNegative", $"'{t}' is negative; a duration must be zero or more.");
+            return false;
+        }
+        (errorId, message) = ("DurationInvalid", $"'{t}' is not a duration. Use 90s, 5m, 1h, 1h30m, 2d, 500ms, hh:mm:ss, or a number of seconds.");
+        return false;
+    }
+
+    /// <summary>A number of seconds as a duration, with the same range checks as <see cref="TryParseSetting"/>.</summary>
+    public static bool FromSeconds(string shown, double seconds, out TimeSpan value, out string? errorId, out string? message)
+    {
+        value = default;
+        if (seconds < 0)
+        {
+            (errorId, message) = ("DurationNegative", $"'{shown}' is negative; a duration must be zero or more.");
+            return false;
+        }
+        if (seconds * 1000d >= Max.TotalMilliseconds)
+        {
+            (errorId, message) = ("DurationOutOfRange", $"'{shown}' is longer than the longest duration allowed ({Max.TotalDays:0} days).");
+            return false;
+        }
+        value = TimeSpan.FromMilliseconds(Math.Round(seconds * 1000d, 3));
+        return Check(shown, value, out errorId, out message);
+    }
+
+    /// <summary>Range checks shared by every form: not negative, not beyond <see cref="Max"/>, and not a non-zero span under a millisecond (that is ticks, never meant).</summary>
+    public static bool Check(string shown, TimeSpan value, out string? errorId, out string? message)
+    {
+        (errorId, message) = (null, null);
+        if (value < TimeSpan.Zero) (errorId, message) = ("DurationNegative", $"'{shown}' is negative; a duration must be zero or more.");
+        else if (value > Max) (errorId, message) = ("DurationOutOfRange", $"'{shown}' is longer than the longest duration allowed ({Max.TotalDays:0} days).");
+        else if (value > TimeSpan.Zero && value < TimeSpan.FromMilliseconds(1))
+            (errorId, message) = ("DurationTooSmall", $"'{shown}' is {value.Ticks} ticks, under a millisecond; that is never a meaningful duration here. Write the unit: 30s, 10m, 2d (a bare number means seconds).");
+        return errorId is null;
     }
 
     public static TimeSpan Parse(string text) =>

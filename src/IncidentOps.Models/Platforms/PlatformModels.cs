@@ -47,6 +47,48 @@ public sealed class AppTarget
     };
 }
 
+/// <summary>
+/// Where an App object came from: the configured service and the platform identity of the app. Every App
+/// output object carries it, so that piping one into a change (Restart-App, Set-AppScale, Invoke-Rollback,
+/// Set-AppSetting) acts on the app it came from and nothing else. No secret is carried: ids, names and paths only.
+/// </summary>
+public abstract class AppIdentity
+{
+    public PlatformKind Platform { get; set; }
+    /// <summary>The configured service (environment/service) the object came from, when it came from one.</summary>
+    public string? Service { get; set; }
+    public string? Environment { get; set; }
+    public string? App { get; set; }
+    public string? AppId { get; set; }
+    public string? Component { get; set; }
+    public string? Deployment { get; set; }
+    public string? Namespace { get; set; }
+    public string? Context { get; set; }
+    /// <summary>The kubeconfig file kubectl used (a path, never its contents).</summary>
+    public string? Kubeconfig { get; set; }
+    public string? Unit { get; set; }
+    public string? ComputerName { get; set; }
+    public string? ReleasesPath { get; set; }
+
+    /// <summary>Copies the identity of the target the object was read from (what a change on it would address); values the target lacks are kept.</summary>
+    public void SetOrigin(AppTarget t)
+    {
+        Platform = t.Platform;
+        Service = t.Service ?? Service;
+        Environment = t.Environment ?? Environment;
+        App = t.App ?? App;
+        AppId = t.AppId ?? AppId;
+        Component = t.Component ?? Component;
+        Deployment = t.Deployment ?? Deployment;
+        Namespace = t.Namespace ?? Namespace;
+        Context = t.Context ?? Context;
+        Kubeconfig = t.Kubeconfig ?? Kubeconfig;
+        Unit = t.Unit ?? Unit;
+        ComputerName = t.ComputerName ?? ComputerName;
+        ReleasesPath = t.ReleasesPath ?? ReleasesPath;
+    }
+}
+
 /// <summary>One instance of an app: a Fly machine, a pod, a DigitalOcean component or the systemd main process.</summary>
 public sealed class AppInstance
 {
@@ -62,18 +104,9 @@ public sealed class AppInstance
 }
 
 /// <summary>Status of one app (Get-AppStatus). Identity properties bind into the other App cmdlets.</summary>
-public sealed class AppStatus
+public sealed class AppStatus : AppIdentity
 {
-    public PlatformKind Platform { get; init; }
     public required string Name { get; init; }
-    public string? Service { get; init; }
-    public string? App { get; init; }
-    public string? AppId { get; init; }
-    public string? Deployment { get; init; }
-    public string? Namespace { get; init; }
-    public string? Context { get; init; }
-    public string? Unit { get; init; }
-    public string? ComputerName { get; init; }
     public AppState State { get; init; }
     public string? Reason { get; init; }
     public int DesiredInstances { get; init; }
@@ -86,9 +119,8 @@ public sealed class AppStatus
 }
 
 /// <summary>One release or deployment, newest first (Get-AppDeployment).</summary>
-public sealed class AppDeployment
+public sealed class AppDeployment : AppIdentity
 {
-    public PlatformKind Platform { get; init; }
     public required string Name { get; init; }
     public required string Version { get; init; }
     public string? Status { get; init; }
@@ -99,13 +131,14 @@ public sealed class AppDeployment
     public string? Cause { get; init; }
     public bool IsCurrent { get; set; }
     public bool IsLastGood { get; set; }
+    /// <summary>True when a later rollback left this release (a newer release redeployed older content). Like a failed release, it is never a default rollback target; -ToVersion picks it explicitly.</summary>
+    public bool RolledBack { get; set; }
     public override string ToString() => $"{Name} {Version} {Status}{(IsCurrent ? " (current)" : "")}";
 }
 
 /// <summary>One log line (Get-AppLog).</summary>
-public sealed class AppLogEntry
+public sealed class AppLogEntry : AppIdentity
 {
-    public PlatformKind Platform { get; init; }
     public required string Name { get; init; }
     public DateTimeOffset? Timestamp { get; init; }
     public string? Instance { get; init; }
@@ -115,9 +148,8 @@ public sealed class AppLogEntry
 }
 
 /// <summary>An environment value or secret of an app (Get-AppSetting). Secret values are never carried.</summary>
-public sealed class AppSetting
+public sealed class AppSetting : AppIdentity
 {
-    public PlatformKind Platform { get; init; }
     public required string Name { get; init; }
     public required string Key { get; init; }
     /// <summary>The value for plain settings; null for secrets.</summary>
@@ -127,9 +159,8 @@ public sealed class AppSetting
 }
 
 /// <summary>Result of a restart, scale or settings change.</summary>
-public sealed class AppActionResult
+public sealed class AppActionResult : AppIdentity
 {
-    public PlatformKind Platform { get; init; }
     public required string Name { get; init; }
     public required string Action { get; init; }
     public IReadOnlyList<string> Commands { get; init; } = [];
@@ -140,9 +171,8 @@ public sealed class AppActionResult
 }
 
 /// <summary>The outcome of Invoke-Rollback.</summary>
-public sealed class RollbackResult
+public sealed class RollbackResult : AppIdentity
 {
-    public PlatformKind Platform { get; init; }
     public required string Name { get; init; }
     public string? From { get; init; }
     public string? To { get; init; }

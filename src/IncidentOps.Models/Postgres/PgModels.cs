@@ -5,6 +5,10 @@ public sealed class PgActivity
 {
     /// <summary>Backend process id; binds to Stop-PgBackend -Pid.</summary>
     public int Pid { get; init; }
+    /// <summary>The configured service (environment/service) the list was read from, when -Service named it; binds to Stop-PgBackend -Service.</summary>
+    public string? Service { get; set; }
+    /// <summary>host:port/database the list was read from (no user or password). Stop-PgBackend refuses to act on a pid unless it is connected to this same server.</summary>
+    public string? Server { get; set; }
     public string? Database { get; init; }
     public string? User { get; init; }
     public string? ApplicationName { get; init; }

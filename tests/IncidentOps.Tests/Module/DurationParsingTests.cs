@@ -89,6 +89,8 @@ public class DurationParsingTests
                     text += numbers[random.Next(numbers.Length)] + Blank() + units[random.Next(units.Length)] + Blank();
             }
             var (expected, actual) = (BySpec(text), ByParser(text));
+            // The regex overflowed into an exception on huge values (99999999d); the parser refuses them instead.
+            if (expected.Error == nameof(OverflowException)) expected = (false, default, null);
             if (expected != actual) disagreements.Add($"'{text}': regex {expected}, parser {actual}");
         }
         Assert.True(disagreements.Count == 0, string.Join(Environment.NewLine, disagreements));

@@ -22,9 +22,9 @@ public class SystemdCmdletTests(ModuleFixture fx) : IClassFixture<ModuleFixture>
     public void A_remote_unit_runs_through_ssh_in_batch_mode()
     {
         var cli = new FakeCli();
-        var ssh = cli.Tool("ssh", new Reply("-o BatchMode=yes deploy@api-1.example.com systemctl show fastapi", "systemctl-show.txt"));
+        var ssh = cli.Tool("ssh", new Reply("-o BatchMode=yes -- deploy@api-1.example.com systemctl show fastapi", "systemctl-show.txt"));
         var s = fx.Run($"Get-AppStatus -Platform Systemd -Unit fastapi -ComputerName deploy@api-1.example.com -SshPath '{ssh}'").AssertNoErrors().Single<AppStatus>();
-        Assert.Equal(["ssh -o BatchMode=yes deploy@api-1.example.com systemctl show fastapi --timestamp=unix --no-pager"], cli.Calls);
+        Assert.Equal(["ssh -o BatchMode=yes -- deploy@api-1.example.com systemctl show fastapi --timestamp=unix --no-pager"], cli.Calls);
         Assert.Equal("deploy@api-1.example.com", s.ComputerName);
     }
 

@@ -42,7 +42,7 @@ public class SystemdRemoteTests(ModuleFixture fx) : IClassFixture<ModuleFixture>
     {
         var (cli, root, t) = Setup();
         var list = fx.Run($"Get-AppDeployment {t}").AssertNoErrors().Objects<AppDeployment>().ToList();
-        Assert.Equal([$"<-o><BatchMode=yes><{Host}><{ListScript(root)}>"], cli.ArgvCalls);
+        Assert.Equal([$"<-o><BatchMode=yes><--><{Host}><{ListScript(root)}>"], cli.ArgvCalls);
         Assert.Equal([Hostile2, Hostile1, "r3", "r2", "r1"], list.Select(d => d.Version));
         var current = Assert.Single(list, d => d.IsCurrent);
         Assert.Equal("r3", current.Version);
@@ -62,17 +62,17 @@ public class SystemdRemoteTests(ModuleFixture fx) : IClassFixture<ModuleFixture>
         var w = fx.Run($"Invoke-Rollback {t} -WhatIf").AssertNoErrors();
         Assert.Contains("r3 -> r1", w.HostText);
         Assert.Contains("mv -Tf", w.HostText);
-        Assert.Equal([$"<-o><BatchMode=yes><{Host}><{ListScript(root)}>"], cli.ArgvCalls);
+        Assert.Equal([$"<-o><BatchMode=yes><--><{Host}><{ListScript(root)}>"], cli.ArgvCalls);
         Assert.Equal(Path.Combine(root, "r3"), new FileInfo(Path.Combine(root, "current")).LinkTarget);
 
         var r = fx.Run($"Invoke-Rollback {t} -Force").AssertNoErrors().Single<RollbackResult>();
         Assert.Equal(("r3", "r1", true), (r.From, r.To, r.Succeeded));
         Assert.Equal(
         [
-            $"<-o><BatchMode=yes><{Host}><{ListScript(root)}>",
-            $"<-o><BatchMode=yes><{Host}><{ListScript(root)}>",
-            $"<-o><BatchMode=yes><{Host}><{swap}>",
-            $"<-o><BatchMode=yes><{Host}><systemctl restart fastapi>",
+            $"<-o><BatchMode=yes><--><{Host}><{ListScript(root)}>",
+            $"<-o><BatchMode=yes><--><{Host}><{ListScript(root)}>",
+            $"<-o><BatchMode=yes><--><{Host}><{swap}>",
+            $"<-o><BatchMode=yes><--><{Host}><systemctl restart fastapi>",
         ], cli.ArgvCalls);
         Assert.Equal(root + "/r1", new FileInfo(Path.Combine(root, "current")).LinkTarget);
         Assert.False(File.Exists(Path.Combine(root, ".current.tmp")) || new FileInfo(Path.Combine(root, ".current.tmp")).LinkTarget is not null);
@@ -100,8 +100,8 @@ public class SystemdRemoteTests(ModuleFixture fx) : IClassFixture<ModuleFixture>
         var s = fx.Run($"Get-AppStatus {t}").AssertNoErrors().Single<AppStatus>();
         Assert.Equal(
         [
-            $"<-o><BatchMode=yes><{Host}><systemctl show fastapi --timestamp=unix --no-pager>",
-            $"<-o><BatchMode=yes><{Host}><readlink -- '{root}/current' || true>",
+            $"<-o><BatchMode=yes><--><{Host}><systemctl show fastapi --timestamp=unix --no-pager>",
+            $"<-o><BatchMode=yes><--><{Host}><readlink -- '{root}/current' || true>",
         ], cli.ArgvCalls);
         Assert.Equal(("r3", Host), (s.Version, s.ComputerName));
     }

@@ -23,7 +23,7 @@ namespace IncidentOps.Commands;
 [OutputType(typeof(IncidentUpdateDue))]
 public sealed class GetIncidentUpdateDueCommand : ConfiguredCmdlet
 {
-    /// <summary>Also list updates due within this time from now (5m, 00:05:00). Defaults to only those already overdue.</summary>
+    /// <summary>Also list updates due within this time from now (5m, 00:05:00). Defaults to only those already overdue. A duration: 90s, 5m, 1h, 2d, hh:mm:ss, a [timespan], or a number of seconds.</summary>
     [Parameter]
     [DurationTransformation]
     public TimeSpan Within { get; set; } = TimeSpan.Zero;

@@ -79,7 +79,7 @@ public sealed class SendIncidentUpdateCommand : ConfiguredCmdlet
     [Parameter(ParameterSetName = SendSet)]
     public NotificationKind? Kind { get; set; }
 
-    /// <summary>When the next update is due (15m, 1h, 00:30:00). Defaults to the severity's update cadence.</summary>
+    /// <summary>When the next update is due (15m, 1h, 00:30:00). Defaults to the severity's update cadence. A duration: 90s, 5m, 1h, 2d, hh:mm:ss, a [timespan], or a number of seconds.</summary>
     [Parameter(ParameterSetName = SendSet)]
     [DurationTransformation]
     public TimeSpan? NextUpdateIn { get; set; }

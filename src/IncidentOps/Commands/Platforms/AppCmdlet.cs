@@ -78,9 +78,20 @@ public abstract class AppCmdlet : PlatformCmdlet
     [Parameter]
     public string? SshPath { get; set; }
 
+    protected override IReadOnlyList<string> IdentityParameters { get; } =
+        ["Service", "Environment", "Platform", "App", "AppId", "Component", "Deployment", "Namespace", "Context", "Kubeconfig", "Unit", "ComputerName", "ReleasesPath"];
+
+    /// <summary>Writes an App object stamped with the identity of the target it came from, so it pipes into a change on that target.</summary>
+    protected void WriteApp(AppIdentity item, AppTarget target)
+    {
+        item.SetOrigin(target);
+        WriteObject(item);
+    }
+
     /// <summary>The targets of this pipeline input: direct parameters, or configured services.</summary>
     protected IEnumerable<(AppTarget Target, IPlatformAdapter Adapter)> Targets()
     {
+        if (!PipedOriginAgrees("app object")) yield break;
         var targets = new List<AppTarget>();
         if (ParsePlatform(Platform) != PlatformKind.None)
             targets.Add(new AppTarget

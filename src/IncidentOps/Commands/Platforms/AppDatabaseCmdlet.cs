@@ -33,9 +33,12 @@ public abstract class AppDatabaseCmdlet : PlatformCmdlet
     [Alias("ClusterId")]
     public string? DatabaseId { get; set; }
 
+    protected override IReadOnlyList<string> IdentityParameters { get; } = ["Service", "Environment", "Platform", "DatabaseApp", "DatabaseId"];
+
     /// <summary>The databases of this pipeline input: direct parameters, or configured services.</summary>
     protected IEnumerable<(AppDatabaseTarget Target, IDatabaseAdapter Adapter)> Targets()
     {
+        if (!PipedOriginAgrees("database object")) yield break;
         var targets = new List<AppDatabaseTarget>();
         if (!string.IsNullOrEmpty(DatabaseApp) || !string.IsNullOrEmpty(DatabaseId))
         {

@@ -33,7 +33,7 @@ public sealed class GetAppDeploymentCommand : AppReadCmdlet
         foreach (var (target, adapter) in Targets())
             if (TryInvoke(ct => adapter.GetDeploymentsAsync(ct), out var list, target.ToString()))
             {
-                foreach (var d in list.Take(First)) WriteObject(d);
+                foreach (var d in list.Take(First)) WriteApp(d, target);
                 var current = list.FirstOrDefault(d => d.IsCurrent);
                 RecordRead(target.ToString(), "Read deployments", $"{ReadSummary.Count(list.Count, "deployment")}{(current is null ? "" : $", current {current.Version}")}");
             }

@@ -28,7 +28,7 @@ public sealed class GetAppLogCommand : AppReadCmdlet
     [ValidateRange(1, 100000)]
     public int Tail { get; set; } = 100;
 
-    /// <summary>Only lines newer than this long ago (10m, 1h, or 00:10:00).</summary>
+    /// <summary>Only lines newer than this long ago (10m, 1h, or 00:10:00). A duration: 90s, 5m, 1h, 2d, hh:mm:ss, a [timespan], or a number of seconds.</summary>
     [Parameter]
     [DurationTransformation]
     public TimeSpan? Since { get; set; }
@@ -55,7 +55,7 @@ public sealed class GetAppLogCommand : AppReadCmdlet
         foreach (var (target, adapter) in Targets())
             if (TryInvoke(ct => Engine.Platforms.GetLogsAsync(adapter, query, ct, !NoRedaction), out var entries, target.ToString()))
             {
-                foreach (var e in entries) WriteObject(e);
+                foreach (var e in entries) WriteApp(e, target);
                 RecordRead(target.ToString(), "Read logs", $"{ReadSummary.Count(entries.Count, "log line")}{(Pattern is null ? "" : $" matching '{Pattern}'")}");
             }
     }

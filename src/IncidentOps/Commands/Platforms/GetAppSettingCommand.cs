@@ -37,7 +37,7 @@ public sealed class GetAppSettingCommand : AppReadCmdlet
             if (TryInvoke(ct => Engine.Platforms.GetSettingsAsync(adapter, !NoRedaction, ct), out var settings, target.ToString()))
             {
                 var matched = settings.Where(s => patterns.Any(p => p.IsMatch(s.Key))).ToList();
-                foreach (var s in matched) WriteObject(s);
+                foreach (var s in matched) WriteApp(s, target);
                 // Names only: a setting's value never goes on the timeline.
                 RecordRead(target.ToString(), "Read settings", $"{ReadSummary.Count(matched.Count, "setting")}: {string.Join(", ", matched.Select(s => s.Key).Take(20))}");
             }

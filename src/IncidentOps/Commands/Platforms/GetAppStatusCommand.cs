@@ -28,7 +28,7 @@ public sealed class GetAppStatusCommand : AppReadCmdlet
         foreach (var (target, adapter) in Targets())
             if (TryInvoke(ct => adapter.GetStatusAsync(ct), out var status, target.ToString()))
             {
-                WriteObject(status);
+                WriteApp(status, target);
                 RecordRead(target.ToString(), "Read app status", $"{status.State}{(status.Reason is null ? "" : $" ({status.Reason})")}: {status.ReadyInstances} of {status.DesiredInstances} instances running");
             }
     }

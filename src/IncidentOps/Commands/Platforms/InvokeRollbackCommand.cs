@@ -75,11 +75,12 @@ public sealed class InvokeRollbackCommand : AppCmdlet
             var plan = prepared.Plan;
             var detail = $"{plan.From ?? "(none)"} -> {plan.To}{(plan.ToImage is null ? "" : " (" + plan.ToImage + ")")}: {string.Join("; ", plan.Commands)}";
             if (IsWhatIf) foreach (var w in plan.Warnings) WriteWarning(w);
+            else foreach (var w in plan.Warnings.Where(w => w.StartsWith("Skipped release", StringComparison.Ordinal) || w.StartsWith("Release ", StringComparison.Ordinal))) WriteWarning(w);
             if (TryChange(target.ToString(), "Rollback", detail,
                     ct => Engine.Platforms.RollbackAsync(adapter, prepared, VerifyHealth, Timeout, ct),
                     r => $"{r.From} -> {r.To} {(r.Succeeded ? "succeeded" : "failed")}{(r.HealthyAfter is null ? "" : r.HealthyAfter.Value ? ", healthy" : ", NOT healthy")} in {r.Duration.TotalSeconds:0.#} s: {string.Join("; ", r.Steps)}",
                     out var result, r => r.Succeeded))
-                WriteObject(result);
+                WriteApp(result, target);
         }
     }
 
@@ -92,6 +93,6 @@ public sealed class InvokeRollbackCommand : AppCmdlet
         if (TryChange(target.ToString(), action, string.Join("; ", change.Commands),
                 ct => Engine.Platforms.RunChangeAsync(adapter, action, change, false, Timeout, ct),
                 r => $"{r.Output}: {string.Join("; ", r.Commands)}", out var result))
-            WriteObject(result);
+            WriteApp(result, target);
     }
 }

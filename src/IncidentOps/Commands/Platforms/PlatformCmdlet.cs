@@ -30,6 +30,31 @@ public abstract class PlatformCmdlet : IncidentActionCmdlet
 
     protected TimeSpan Timeout => TimeSpan.FromSeconds(TimeoutSec);
 
+    /// <summary>The piped object itself (an AppStatus, AppDeployment, AppDatabase, a configured service ...). Its identity properties bind by name; when one of them differs from the same parameter typed on the command line, the change is refused (PipelineTargetMismatch).</summary>
+    [Parameter(ValueFromPipeline = true, DontShow = true)]
+    public PSObject? InputObject { get; set; }
+
+    private Dictionary<string, object?> _explicit = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>The parameters that name the target; a piped object's value for one of them must agree with the command line's.</summary>
+    protected abstract IReadOnlyList<string> IdentityParameters { get; }
+
+    protected override void BeginProcessing()
+    {
+        // Only command-line parameters are bound at this point; pipeline values bind per record later.
+        _explicit = new Dictionary<string, object?>(MyInvocation.BoundParameters, StringComparer.OrdinalIgnoreCase);
+        base.BeginProcessing();
+    }
+
+    /// <summary>False (with a PipelineTargetMismatch error for this record) when the piped object came from another target than the command line names.</summary>
+    protected bool PipedOriginAgrees(string what)
+    {
+        var mismatch = PipelineOrigin.FindMismatch(InputObject, _explicit, IdentityParameters);
+        if (mismatch is null) return true;
+        WriteInputError(PipelineOrigin.MismatchErrorId, PipelineOrigin.Message(mismatch.Value, what, InputObject), InputObject?.ToString());
+        return false;
+    }
+
     /// <summary>"environment/service" for a direct target that was given a service label.</summary>
     protected string? Label(string? service) =>
         service is null || service.Contains('/') || Environment is null ? service : $"{Environment}/{service}";

@@ -40,12 +40,14 @@ public sealed class RestartAppCommand : AppCmdlet
     {
         foreach (var (target, adapter) in Targets())
         {
-            var change = adapter.PlanRestart(Pod, Wait);
+            Engine.Platforms.PlannedChange change;
+            try { change = adapter.PlanRestart(Pod, Wait); }
+            catch (IncidentOpsException ex) { WriteError(ToErrorRecord(ex, target.ToString())); continue; }
             if (TryChange(target.ToString(), "Restart", string.Join("; ", change.Commands),
                     ct => Engine.Platforms.RunChangeAsync(adapter, "Restart", change, Wait, Timeout, ct),
                     RestartSummary,
                     out var result, r => r.Succeeded))
-                WriteObject(result);
+                WriteApp(result, target);
         }
     }
 }

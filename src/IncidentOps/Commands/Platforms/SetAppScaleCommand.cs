@@ -42,7 +42,7 @@ public sealed class SetAppScaleCommand : AppCmdlet
             if (TryChange(target.ToString(), "Scale", string.Join("; ", change.Commands),
                     ct => Engine.Platforms.RunChangeAsync(adapter, "Scale", change, false, Timeout, ct),
                     r => $"scaled{(Count is null ? "" : " to " + Count)}{(Size is null ? "" : " size " + Size)}: {string.Join("; ", r.Commands)}", out var result))
-                WriteObject(result);
+                WriteApp(result, target);
         }
     }
 }

@@ -56,7 +56,7 @@ public sealed class SetAppSettingCommand : AppCmdlet
             if (TryChange(target.ToString(), "Set setting", string.Join("; ", change.Commands),
                     ct => Engine.Platforms.RunChangeAsync(adapter, "Set setting", change, false, Timeout, ct),
                     r => $"{string.Join("; ", r.Commands)} (set {string.Join(", ", values.Keys)})", out var result))
-                WriteObject(result);
+                WriteApp(result, target);
         }
     }
 }

@@ -29,7 +29,7 @@ public sealed class GetPgActivityCommand : PgReadCmdlet
     [Parameter]
     public string[]? State { get; set; }
 
-    /// <summary>Keep backends that have been in their current state at least this long (90s, 5m, 1h or hh:mm:ss).</summary>
+    /// <summary>Keep backends that have been in their current state at least this long (90s, 5m, 1h or hh:mm:ss). A duration: 90s, 5m, 1h, 2d, hh:mm:ss, a [timespan], or a number of seconds.</summary>
     [Parameter]
     [DurationTransformation]
     public TimeSpan? MinDuration { get; set; }
@@ -62,13 +62,13 @@ public sealed class GetPgActivityCommand : PgReadCmdlet
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void Run()
     {
-        var spec = Spec;
+        if (!TryResolveSpec(out var spec)) return;
         var filter = new PgActivityFilter
         {
             State = State, MinDuration = MinDuration, Database = Database, User = User, ApplicationName = ApplicationName,
             BlockedOnly = BlockedOnly.IsPresent, Blocking = Blocking.IsPresent,
         };
-        var list = InvokeOrTerminate(ct => Engine.Postgres.GetActivityAsync(spec, filter, ct), spec.ToString());
+        if (!TryInvoke(ct => Engine.Postgres.GetActivityAsync(spec, filter, ct), out var list, spec.ToString())) return;
         foreach (var a in list) WriteObject(a);
         RecordRead(spec.ToString(), "Read pg_stat_activity", $"{ReadSummary.Count(list.Count, "backend")}{ReadSummary.Groups(list.Select(a => a.State ?? "unknown"))}");
     }

@@ -28,8 +28,8 @@ public sealed class GetPgConnectionSummaryCommand : PgReadCmdlet
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void Run()
     {
-        var spec = Spec;
-        var summary = InvokeOrTerminate(ct => Engine.Postgres.GetConnectionSummaryAsync(spec, ct), spec.ToString());
+        if (!TryResolveSpec(out var spec)) return;
+        if (!TryInvoke(ct => Engine.Postgres.GetConnectionSummaryAsync(spec, ct), out var summary, spec.ToString())) return;
         WriteObject(summary);
         RecordRead(spec.ToString(), "Read connection summary", summary.ToString());
     }

@@ -44,10 +44,11 @@ public sealed class GetPgIndexCommand : PgReadCmdlet
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void Run()
     {
-        var spec = Spec;
+        if (!TryResolveSpec(out var spec)) return;
         var patterns = Table?.Select(t => new WildcardPattern(t, WildcardOptions.IgnoreCase)).ToList();
         var written = 0;
-        foreach (var i in InvokeOrTerminate(ct => Engine.Postgres.GetIndexesAsync(spec, ct), spec.ToString()))
+        if (!TryInvoke(ct => Engine.Postgres.GetIndexesAsync(spec, ct), out var indexes, spec.ToString())) return;
+        foreach (var i in indexes)
         {
             if (patterns is not null && !patterns.Any(p => p.IsMatch(i.Table))) continue;
             if ((Unused && !i.Unused) || (Invalid && !i.Invalid) || (Duplicate && !i.Duplicate)) continue;

@@ -38,8 +38,8 @@ public sealed class GetPgSlowQueryCommand : PgReadCmdlet
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void Run()
     {
-        var spec = Spec;
-        var list = InvokeOrTerminate(ct => Engine.Postgres.GetSlowQueriesAsync(spec, SortBy, Top, ct), spec.ToString());
+        if (!TryResolveSpec(out var spec)) return;
+        if (!TryInvoke(ct => Engine.Postgres.GetSlowQueriesAsync(spec, SortBy, Top, ct), out var list, spec.ToString())) return;
         foreach (var q in list) WriteObject(q);
         RecordRead(spec.ToString(), "Read slow queries", $"{ReadSummary.Count(list.Count, "query", "queries")} by {SortBy}{(list.Count == 0 ? "" : $", slowest mean {list[0].MeanMs:0.##} ms")}");
     }

@@ -41,8 +41,8 @@ public sealed class InvokePgMaintenanceCommand : PgCmdlet
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void Run()
     {
-        var spec = Spec;
-        var target = DescribeTarget();
+        if (!TryResolveSpec(out var spec)) return;
+        if (!TryDescribeTarget(spec, out var target)) return;
         IEnumerable<string?> tables = Table is { Length: > 0 } ? Table : [null];
         foreach (var table in tables)
         {

@@ -49,7 +49,8 @@ public abstract class PgCmdlet : IncidentActionCmdlet
             {
                 var found = ResolveServices(Environment, [Service!]);
                 if (found.Count != 1)
-                    ThrowInputError("ServiceNotFound", $"-Service '{Service}' must name exactly one configured service (found {found.Count}). Use environment/service.", Service, IncidentOpsErrorCategory.ObjectNotFound);
+                    throw new IncidentOpsException("ServiceNotFound", IncidentOpsErrorCategory.ObjectNotFound,
+                        $"-Service '{Service}' must name exactly one configured service (found {found.Count}). Use environment/service.") { TargetObject = Service };
                 target = found[0];
             }
             string? user = null, password = null;
@@ -65,11 +66,29 @@ public abstract class PgCmdlet : IncidentActionCmdlet
         }
     }
 
-    /// <summary>host:port/database of the connection, for confirmation prompts and the timeline (no password).</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    protected string DescribeTarget()
+    /// <summary>
+    /// The connection of this record, or false after a non-terminating error: one unreachable or unknown target must
+    /// not stop the others of a pipeline (Get-IncidentOpsService | Get-PgConnectionSummary -ErrorAction SilentlyContinue).
+    /// </summary>
+    protected bool TryResolveSpec(out PgConnectionSpec spec)
     {
-        var spec = Spec;
-        return InvokeOrTerminate(ct => Engine.Postgres.DescribeTargetAsync(spec, ct));
+        try
+        {
+            spec = Spec;
+            return true;
+        }
+        catch (IncidentOpsException ex)
+        {
+            _spec = null;
+            _specKey = null;
+            WriteError(ToErrorRecord(ex, Service));
+            spec = null!;
+            return false;
+        }
     }
+
+    /// <summary>host:port/database of the connection, for confirmation prompts and the timeline (no password); false after a non-terminating error.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    protected bool TryDescribeTarget(PgConnectionSpec spec, out string target) =>
+        TryInvoke(ct => Engine.Postgres.DescribeTargetAsync(spec, ct), out target, spec.ToString());
 }

@@ -28,7 +28,7 @@ namespace IncidentOps.Commands;
 [OutputType(typeof(PgIdleConnectionReport))]
 public sealed class StopIdleConnectionCommand : PgCmdlet
 {
-    /// <summary>Minimum time in the idle state (90s, 10m, 1h or hh:mm:ss). Default 10 minutes.</summary>
+    /// <summary>Minimum time in the idle state (90s, 10m, 1h or hh:mm:ss). Default 10 minutes. A duration: 90s, 5m, 1h, 2d, hh:mm:ss, a [timespan], or a number of seconds.</summary>
     [Parameter]
     [DurationTransformation]
     public TimeSpan IdleFor { get; set; } = TimeSpan.FromMinutes(10);
@@ -66,10 +66,10 @@ public sealed class StopIdleConnectionCommand : PgCmdlet
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void Run()
     {
-        var spec = Spec;
-        var target = DescribeTarget();
+        if (!TryResolveSpec(out var spec)) return;
+        if (!TryDescribeTarget(spec, out var target)) return;
         var filter = new PgActivityFilter { State = State, Database = Database, User = User, ApplicationName = ApplicationName };
-        var plan = InvokeOrTerminate(ct => Engine.Postgres.PlanIdleTerminationAsync(spec, filter, IdleFor, IncludeSuperuser.IsPresent, ct), target);
+        if (!TryInvoke(ct => Engine.Postgres.PlanIdleTerminationAsync(spec, filter, IdleFor, IncludeSuperuser.IsPresent, ct), out var plan, target)) return;
         foreach (var s in plan.SparedSessions) WriteVerbose($"Sparing {s.Pid} ({s.User}): {s.Reason}");
         if (plan.Pids.Length == 0)
         {

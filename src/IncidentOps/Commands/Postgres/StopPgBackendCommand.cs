@@ -8,7 +8,9 @@ namespace IncidentOps.Commands;
 /// <summary>Cancels or terminates PostgreSQL backends by pid, under a safety policy, and waits until they have stopped.</summary>
 /// <remarks>
 /// Replaces the seed's "SELECT pg_terminate_backend(pid) ..." for long-running queries. Pids bind from
-/// Get-PgActivity output. -Mode Cancel (pg_cancel_backend) stops the query and keeps the session; -Mode
+/// Get-PgActivity output, together with the service and server they were read from: a piped pid is only ever
+/// stopped on the server it came from, and a piped backend from another server than -Service or -ConnectionString
+/// names is refused (PipelineTargetMismatch). -Mode Cancel (pg_cancel_backend) stops the query and keeps the session; -Mode
 /// Terminate (pg_terminate_backend, the default) ends the session and waits until the backend is gone.
 /// With -Mode Cancel -EscalateAfter 10s a query still running after ten seconds is terminated. The policy
 /// is enforced in the engine: IncidentOps' own session, non-client backends (autovacuum, walsenders,
@@ -37,7 +39,7 @@ public sealed class StopPgBackendCommand : PgCmdlet
     [Parameter]
     public PgStopMode Mode { get; set; } = PgStopMode.Terminate;
 
-    /// <summary>With -Mode Cancel: terminate the backend when its query is still running this long after the cancel (10s, 1m).</summary>
+    /// <summary>With -Mode Cancel: terminate the backend when its query is still running this long after the cancel (10s, 1m). A duration: 90s, 5m, 1h, 2d, hh:mm:ss, a [timespan], or a number of seconds.</summary>
     [Parameter]
     [DurationTransformation]
     public TimeSpan? EscalateAfter { get; set; }
@@ -50,22 +52,54 @@ public sealed class StopPgBackendCommand : PgCmdlet
     [Parameter]
     public SwitchParameter Force { get; set; }
 
-    private string? _target;
+    /// <summary>The piped object (a PgActivity). Its Service binds by name and its Server (host:port/database) must be the server this command connects to: a pid read on one server is never stopped on another (PipelineTargetMismatch).</summary>
+    [Parameter(ValueFromPipeline = true, DontShow = true)]
+    public PSObject? InputObject { get; set; }
+
+    private readonly Dictionary<string, string> _targets = new(StringComparer.Ordinal);
+    private Dictionary<string, object?> _explicit = new(StringComparer.OrdinalIgnoreCase);
+
+    protected override void BeginProcessing()
+    {
+        // Only command-line parameters are bound here; pipeline values bind per record later.
+        _explicit = new Dictionary<string, object?>(MyInvocation.BoundParameters, StringComparer.OrdinalIgnoreCase);
+        base.BeginProcessing();
+    }
 
     protected override void ProcessRecord() => Run();
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void Run()
     {
-        var spec = Spec;
-        _target ??= DescribeTarget();
+        if (PipelineOrigin.FindMismatch(InputObject, _explicit, ["Service"]) is { } named)
+        {
+            WriteInputError(PipelineOrigin.MismatchErrorId, PipelineOrigin.Message(named, "backend", InputObject), InputObject?.ToString());
+            return;
+        }
+        if (!TryResolveSpec(out var spec)) return;
+        // The target is per connection: pipeline records may come from several services.
+        var key = spec.ToString();
+        if (!_targets.TryGetValue(key, out var target))
+        {
+            if (!TryInvoke(ct => Engine.Postgres.DescribeTargetAsync(spec, ct), out target, key)) return;
+            _targets[key] = target;
+        }
+        if (InputObject is not null && PipelineOrigin.Property(InputObject, "Server") is { } origin
+            && origin.ToString() is { Length: > 0 } server && !string.Equals(server, target, StringComparison.OrdinalIgnoreCase))
+        {
+            var how = _explicit.ContainsKey("ConnectionString") ? "-ConnectionString" : _explicit.ContainsKey("Service") ? $"-Service {Service}" : spec.Service is not null ? $"service {spec.Service.FullName}" : "the libpq environment (PGHOST, PGPORT, PGDATABASE)";
+            WriteInputError(PipelineOrigin.MismatchErrorId,
+                $"Backend {string.Join(",", Pid)} was read on {server}, but this command is connected to {target} (through {how}). A pid names a different session on another server, so nothing was stopped. Pass the same -Service or -ConnectionString to both commands.",
+                InputObject.ToString());
+            return;
+        }
         foreach (var pid in Pid)
         {
             var sql = PostgresService.StopSql(pid, Mode, IncludeSuperuser.IsPresent);
             if (Mode == PgStopMode.Cancel && EscalateAfter is not null)
                 sql += $"; after {EscalateAfter.Value.TotalSeconds:0.#}s if still running: {PostgresService.StopSql(pid, PgStopMode.Terminate, IncludeSuperuser.IsPresent)}";
             var p = pid;
-            if (TryChange($"backend {pid} on {_target}", Mode.ToString(), sql,
+            if (TryChange($"backend {pid} on {target}", Mode.ToString(), sql,
                     ct => Engine.Postgres.StopBackendAsync(spec, p, Mode, EscalateAfter, IncludeSuperuser.IsPresent, ct),
                     r => $"{r.Action}: {(r.Succeeded ? "succeeded" : "failed")} ({r.Reason})", out var result, r => r.Succeeded))
                 WriteObject(result);

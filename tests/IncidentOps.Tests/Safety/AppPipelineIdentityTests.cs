@@ -1,0 +1,86 @@
+using IncidentOps.Config;
+using IncidentOps.Platforms;
+using IncidentOps.Tests.Platforms;
+using Xunit;
+using static IncidentOps.Tests.Platforms.FakeCli;
+
+namespace IncidentOps.Tests.Safety;
+
+/// <summary>
+/// Issue 16 item 2 for the App and AppDatabase pairs: what Get-AppStatus/Get-AppDeployment write carries the whole
+/// identity of the app (kubeconfig and context included), so a piped change reaches that app on that cluster; and
+/// a piped object from another app than an explicit parameter names is refused. Fake kubectl/flyctl log their argv.
+/// </summary>
+public sealed class AppPipelineIdentityTests(ModuleFixture fx) : IClassFixture<ModuleFixture>
+{
+    [Fact]
+    public void A_piped_AppStatus_restarts_on_the_cluster_of_its_kubeconfig()
+    {
+        var dir = Paths.TempDir("io-ident-kube");
+        var kubeconfig = Path.Combine(dir, "prod.yaml");
+        var cli = new FakeCli();
+        var prefix = $"--kubeconfig {kubeconfig} --context production -n akaind-platform";
+        var path = cli.Tool("kubectl",
+            new Reply($"{prefix} get deployment marketing -o json", "k8s-deployment.json"),
+            new Reply($"{prefix} get pods -l app=marketing -o json", "k8s-pods.json"),
+            new Reply($"{prefix} rollout restart", Text: "deployment.apps/marketing restarted\n"));
+        var status = fx.Run($"Get-AppStatus -Platform Kubernetes -Kubeconfig '{kubeconfig}' -Context production -Namespace akaind-platform -Deployment marketing -KubectlPath '{path}'")
+            .AssertNoErrors().Single<AppStatus>();
+        Assert.Equal(kubeconfig, status.Kubeconfig);
+        fx.Run($"Get-AppStatus -Platform Kubernetes -Kubeconfig '{kubeconfig}' -Context production -Namespace akaind-platform -Deployment marketing -KubectlPath '{path}' | Restart-App -KubectlPath '{path}' -Force")
+            .AssertNoErrors();
+        Assert.Contains($"kubectl {prefix} rollout restart deployment/marketing", cli.Calls);
+        Assert.DoesNotContain(cli.Calls, c => c.Contains("rollout") && !c.Contains(kubeconfig));
+    }
+
+    [Fact]
+    public void A_piped_AppDeployment_carries_its_app_into_a_change()
+    {
+        var cli = new FakeCli();
+        var path = cli.Tool("flyctl",
+            new Reply("releases -a app-a --json --image", "fly-releases.json"),
+            new Reply("apps restart app-a", Text: "restarted\n"),
+            new Reply("status -a app-a --json", "fly-status.json"));
+        var d = fx.Run($"(Get-AppDeployment -Platform Fly -App app-a -FlyctlPath '{path}')[0]").AssertNoErrors().Single<AppDeployment>();
+        Assert.Equal(("app-a", PlatformKind.Fly), (d.App, d.Platform));
+        fx.Run($"(Get-AppDeployment -Platform Fly -App app-a -FlyctlPath '{path}')[0] | Restart-App -FlyctlPath '{path}' -Force").AssertNoErrors();
+        Assert.Contains("flyctl apps restart app-a", cli.Calls);
+    }
+
+    [Theory]
+    [InlineData("Restart-App -App app-b -Force")]
+    [InlineData("Set-AppScale -App app-b -Count 3 -Force")]
+    [InlineData("Invoke-Rollback -App app-b -Force")]
+    [InlineData("Restart-App -Platform Kubernetes -Deployment web -Force")]
+    public void A_piped_app_from_another_target_than_the_explicit_one_is_refused(string change)
+    {
+        var cli = new FakeCli();
+        var path = cli.Tool("flyctl", new Reply("status -a app-a --json", "fly-status.json"), new Reply("", Text: "SHOULD NOT RUN"));
+        var r = fx.Run($"Get-AppStatus -Platform Fly -App app-a -FlyctlPath '{path}' | {change} -FlyctlPath '{path}' -KubectlPath '{path}'");
+        var e = Assert.Single(r.Errors);
+        Assert.StartsWith("PipelineTargetMismatch,", e.FullyQualifiedErrorId);
+        Assert.Contains("was given", e.ToString());
+        Assert.Equal(["flyctl status -a app-a --json"], cli.Calls);
+    }
+
+    [Fact]
+    public void A_piped_database_backup_from_another_database_than_the_explicit_one_is_refused()
+    {
+        var cli = new FakeCli();
+        var path = cli.Tool("flyctl", new Reply("", Text: "SHOULD NOT RUN"));
+        var r = fx.Run($"[pscustomobject]@{{ Platform = 'Fly'; DatabaseApp = 'db-a'; BackupId = 'b1' }} | Restore-AppDatabaseBackup -DatabaseApp db-b -FlyctlPath '{path}' -Force");
+        var e = Assert.Single(r.Errors);
+        Assert.StartsWith("PipelineTargetMismatch,", e.FullyQualifiedErrorId);
+        Assert.Empty(cli.Calls);
+    }
+
+    [Fact]
+    public void Redis_objects_do_not_bind_into_a_flush()
+    {
+        // Get-RedisInfo objects carry an endpoint but no service: Clear-RedisDatabase must not take them as input
+        // (it would flush whatever -ConnectionString or REDIS_URL names). PowerShell refuses the binding.
+        var r = fx.Run("[pscustomobject]@{ Endpoint = '127.0.0.1:1'; Database = 0; Section = 'Keyspace' } | Clear-RedisDatabase -ConnectionString '127.0.0.1:1' -Force -TimeoutSec 1");
+        var e = Assert.Single(r.Errors);
+        Assert.StartsWith("InputObjectNotBound", e.FullyQualifiedErrorId);
+    }
+}

@@ -1,0 +1,94 @@
+using IncidentOps.Config;
+using IncidentOps.Engine.Config;
+using IncidentOps.Tests.Platforms;
+using Xunit;
+using static IncidentOps.Tests.Platforms.FakeCli;
+
+namespace IncidentOps.Tests.Safety;
+
+/// <summary>
+/// Issue 16 item 10 and issue 18 item 14: every user value that reaches a platform CLI is checked for its kind
+/// before any CLI runs (AppTargetInvalidName), in parameters and in incidentops.yml (ConfigInvalidName), and the
+/// ssh destination follows "--". The fake CLIs' argv logs and the real kubectl against two stub API servers prove
+/// that nothing ran and no other server was contacted.
+/// </summary>
+public sealed class CliNameValidationTests(ModuleFixture fx) : IClassFixture<ModuleFixture>
+{
+    private static string Fake(FakeCli cli, string tool) => cli.Tool(tool, new Reply("", Text: "SHOULD NOT RUN"));
+
+    [Theory]
+    [InlineData("Restart-App -Platform Kubernetes -Deployment statefulset/postgres -Force", "-Deployment")]
+    [InlineData("Restart-App -Platform Kubernetes -Deployment '--server=http://127.0.0.1:9' -Force", "-Deployment")]
+    [InlineData("Restart-App -Platform Kubernetes -Deployment web -Namespace '--all-namespaces' -Force", "-Namespace")]
+    [InlineData("Restart-App -Platform Kubernetes -Deployment web -Context '--server=http://x' -Force", "-Context")]
+    [InlineData("Restart-App -Platform Kubernetes -Deployment web -Pod '--all' -Force", "-Pod")]
+    [InlineData("Restart-App -Platform Fly -App '--access-token=x' -Force", "-App")]
+    [InlineData("Set-AppScale -Platform Fly -App web -Size '--yes' -Force", "-Size")]
+    [InlineData("Restart-App -Platform DigitalOcean -AppId '--access-token=x' -Force", "-AppId")]
+    [InlineData("Restart-App -Platform Systemd -Unit '--user' -Force", "-Unit")]
+    [InlineData("Restart-App -Platform Systemd -Unit fastapi -ComputerName '-oProxyCommand=touch /tmp/pwned' -Force", "-ComputerName")]
+    [InlineData("Restart-AppDatabase -Platform Fly -DatabaseApp '--app=other' -Force", "-DatabaseApp")]
+    [InlineData("Get-AppStatus -Platform Kubernetes -Deployment 'web;rm -rf /'", "-Deployment")]
+    public void A_value_that_is_not_a_name_of_its_kind_never_reaches_the_cli(string command, string parameter)
+    {
+        var cli = new FakeCli();
+        var paths = $"-KubectlPath '{Fake(cli, "kubectl")}' -FlyctlPath '{Fake(cli, "flyctl")}' -DoctlPath '{Fake(cli, "doctl")}' -SystemctlPath '{Fake(cli, "systemctl")}' -SshPath '{Fake(cli, "ssh")}'";
+        if (command.StartsWith("Restart-AppDatabase", StringComparison.Ordinal)) paths = $"-FlyctlPath '{Fake(cli, "flyctl")}'";
+        var r = fx.Run($"{command} {paths}");
+        var e = Assert.Single(r.Errors);
+        Assert.StartsWith("AppTargetInvalidName,", e.FullyQualifiedErrorId);
+        Assert.Contains(parameter, e.ToString());
+        Assert.Empty(cli.Calls);
+        Assert.False(File.Exists("/tmp/pwned"));
+    }
+
+    [Fact]
+    public void Real_kubectl_never_contacts_a_server_smuggled_in_as_a_deployment_name()
+    {
+        var kubectl = KubeApiStub.FindRealKubectl();
+        using var api = new KubeApiStub(kubectl);
+        using var attacker = new KubeApiStub(kubectl);
+        var r = fx.Session.Run($"Restart-App -Platform Kubernetes -Context {KubeApiStub.Context} -Namespace {KubeApiStub.Namespace} -Deployment '--server={attacker.Server}' -KubectlPath '{api.KubectlPath}' -Force",
+            timeout: TimeSpan.FromSeconds(90));
+        Assert.StartsWith("AppTargetInvalidName,", Assert.Single(r.Errors).FullyQualifiedErrorId);
+        Assert.Empty(attacker.Requests);
+        Assert.Empty(api.Mutations);
+    }
+
+    [Fact]
+    public void The_ssh_destination_follows_a_double_dash()
+    {
+        var cli = new FakeCli();
+        var ssh = cli.Ssh();
+        cli.Tool("systemctl", new Reply("show fastapi", FixtureName: "systemctl-show.txt"));
+        fx.Run($"Get-AppStatus -Platform Systemd -Unit fastapi -ComputerName deploy@api-1.example.com -SshPath '{ssh}'");
+        Assert.StartsWith("<-o><BatchMode=yes><--><deploy@api-1.example.com>", Assert.Single(cli.ArgvCalls));
+    }
+
+    [Theory]
+    [InlineData("platform: kubernetes\n        deployment: statefulset/postgres", "deployment")]
+    [InlineData("platform: kubernetes\n        deployment: web\n        namespace: Kube_System", "namespace")]
+    [InlineData("platform: systemd\n        unit: fastapi\n        host: '-oProxyCommand=sh'", "host")]
+    [InlineData("platform: fly\n        app: 'My App'", "app")]
+    public void Config_names_are_checked_where_they_are_written(string fields, string key)
+    {
+        var r = ConfigParser.Parse($"version: 1\nenvironments:\n  production:\n    services:\n      api:\n        {fields}\n", "/cfg/incidentops.yml");
+        var error = Assert.Single(r.Findings.Where(f => f.Severity == FindingSeverity.Error));
+        Assert.Equal("ConfigInvalidName", error.Code);
+        Assert.Contains($"services.api.{key}", error.Message);
+        Assert.True(error.Line > 5);
+    }
+
+    [Theory]
+    [InlineData("Kubernetes", "-Deployment marketing -Namespace akaind-platform -Context arn:aws:eks:us-east-1:1234:cluster/prod")]
+    [InlineData("Systemd", "-Unit worker@2.service -ComputerName deploy@10.0.0.7")]
+    [InlineData("Fly", "-App ai-affiliate-empire")]
+    public void Real_names_pass(string platform, string names)
+    {
+        var cli = new FakeCli();
+        var paths = $"-KubectlPath '{cli.Tool("kubectl", new Reply("", Text: "{}"))}' -FlyctlPath '{cli.Tool("flyctl", new Reply("", Text: "{}"))}' -SshPath '{cli.Tool("ssh", new Reply("", Text: ""))}'";
+        var r = fx.Run($"Get-AppStatus -Platform {platform} {names} {paths}");
+        Assert.DoesNotContain(r.Errors, e => e.FullyQualifiedErrorId.StartsWith("AppTargetInvalidName"));
+        Assert.NotEmpty(cli.Calls);
+    }
+}
