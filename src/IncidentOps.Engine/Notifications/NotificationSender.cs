@@ -9,7 +9,10 @@ namespace IncidentOps.Engine.Notifications;
 /// <summary>Retry and timeout limits for deliveries.</summary>
 public sealed class NotificationOptions
 {
-    /// <summary>Timeout of each HTTP request (-TimeoutSec).</summary>
+    /// <summary>
+    /// The deadline of one delivery (-TimeoutSec): every attempt and every wait between attempts together, counted
+    /// from the first request. No retry starts that would end past it; the update then stays pending.
+    /// </summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(30);
     public int MaxAttempts { get; init; } = 4;
     /// <summary>The longest single wait; a provider asking for more leaves the update pending instead.</summary>
@@ -44,6 +47,9 @@ public sealed class NotificationSender(HttpClient http, IOperationSink sink, Not
     public async Task<DeliveryOutcome> SendAsync(string channel, ChannelType type, ProviderRequest request, CancellationToken cancellationToken)
     {
         var waited = TimeSpan.Zero;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(options.RequestTimeout);
         int? lastStatus = null;
         string? lastBody = null;
         for (var attempt = 1; ; attempt++)
@@ -51,8 +57,7 @@ public sealed class NotificationSender(HttpClient http, IOperationSink sink, Not
             cancellationToken.ThrowIfCancellationRequested();
             TimeSpan? wait = null;
             string why;
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(options.RequestTimeout);
+            var timeout = deadline;
             try
             {
                 using var message = new HttpRequestMessage(request.Method, request.Url)
@@ -97,14 +102,20 @@ public sealed class NotificationSender(HttpClient http, IOperationSink sink, Not
             }
             catch (Exception ex) when (ex is HttpRequestException or IOException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
             {
-                var what = ex is OperationCanceledException ? $"no answer within {options.RequestTimeout.TotalSeconds:0}s" : $"network error ({ex.Message})";
+                var what = ex is OperationCanceledException ? $"no answer within {options.RequestTimeout.TotalSeconds:0.###}s" : $"network error ({ex.Message})";
                 lastStatus = null;
+                if (deadline.IsCancellationRequested)
+                    return new DeliveryOutcome(false, false, null, attempt, waited, null,
+                        $"{type}: {what} (-TimeoutSec, all attempts together). It stays pending: re-send with Send-IncidentUpdate -Pending.");
                 if (!request.RetryServerErrors)
                     return new DeliveryOutcome(false, false, null, attempt, waited, null,
                         $"{type}: {what}. Not retried automatically because the provider could have received it; it stays pending: re-send with -Pending.");
                 wait = Backoff(attempt);
                 why = what;
             }
+            if (clock.Elapsed + wait!.Value >= options.RequestTimeout)
+                return new DeliveryOutcome(false, false, lastStatus, attempt, waited, lastBody,
+                    $"{type}: gave up after {attempt} attempt(s) ({why}): another attempt would pass the {options.RequestTimeout.TotalSeconds:0.###}s deadline (-TimeoutSec); it stays pending: re-send with Send-IncidentUpdate -Pending.");
             if (attempt >= options.MaxAttempts || waited + wait!.Value > options.MaxTotalWait)
                 return new DeliveryOutcome(false, false, lastStatus, attempt, waited, lastBody,
                     $"{type}: gave up after {attempt} attempt(s) ({why}); it stays pending: re-send with Send-IncidentUpdate -Pending.");

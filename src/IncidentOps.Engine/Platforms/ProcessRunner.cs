@@ -95,7 +95,9 @@ public sealed class ProcessRunner(IOperationSink sink, ToolResolver? resolver = 
         catch (IOException) { /* the tool exited without reading its input; its exit code tells */ }
 
         using var timeoutCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeoutCts.CancelAfter(timeout);
+        // When the command's deadline comes first, its token ends the call (and the error says the deadline passed);
+        // otherwise this call's own limit does (PlatformCommandTimedOut: one call was killed).
+        if (!OperationDeadline.Bounds(timeout)) timeoutCts.CancelAfter(timeout);
         try
         {
             var exited = process.WaitForExitAsync(timeoutCts.Token);
@@ -111,7 +113,8 @@ public sealed class ProcessRunner(IOperationSink sink, ToolResolver? resolver = 
         catch (OperationCanceledException)
         {
             await KillAsync(process, marker).ConfigureAwait(false);
-            if (cancellationToken.IsCancellationRequested) throw new OperationCanceledException("Stopped; the process tree was killed.", cancellationToken);
+            if (cancellationToken.IsCancellationRequested)
+                throw new OperationCanceledException($"{command.Tool} was stopped and killed with its child processes: {command.CommandLine}", cancellationToken);
             throw new IncidentOpsException("PlatformCommandTimedOut", IncidentOpsErrorCategory.OperationTimeout,
                 $"{command.Tool} did not finish within {timeout.TotalSeconds:0.#} s and was killed (with its child processes): {command.CommandLine}. Raise -TimeoutSec if the platform is known to be slow.")
             { TargetObject = command.CommandLine };
