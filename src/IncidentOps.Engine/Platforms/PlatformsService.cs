@@ -81,19 +81,20 @@ public sealed class PlatformsService(IOperationSink sink, HealthService? health 
     public async Task<HealthVerdict> VerifyHealthyAsync(IPlatformAdapter adapter, TimeSpan timeout, CancellationToken ct)
     {
         // A verification ends with a verdict (healthy or not), so it must finish before the command's deadline cancels it.
+        var asked = timeout;
         timeout = OperationDeadline.Cap(timeout, VerifyReserve);
         var target = adapter.Target;
         if (target.Health.Count == 0)
         {
             sink.Verbose($"{target} has no health endpoints in the configuration (health: under the service); verifying with the platform status instead.");
             var healthy = await WaitHealthyAsync(adapter, timeout, ct).ConfigureAwait(false);
-            return new HealthVerdict(healthy, healthy ? "verified: healthy (platform status)" : $"verified: not healthy within {timeout.TotalSeconds:0} s (platform status)", false);
+            return new HealthVerdict(healthy, healthy ? "verified: healthy (platform status)" : $"verified: not healthy within {asked.TotalSeconds:0} s (platform status)", false);
         }
-        return await WaitHealthChecksAsync(target, timeout, ct).ConfigureAwait(false);
+        return await WaitHealthChecksAsync(target, timeout, asked, ct).ConfigureAwait(false);
     }
 
     /// <summary>Probes every configured health endpoint each round (backing off 1, 2, 4, 5 s) until all are healthy or the timeout passes.</summary>
-    private async Task<HealthVerdict> WaitHealthChecksAsync(AppTarget target, TimeSpan timeout, CancellationToken ct)
+    private async Task<HealthVerdict> WaitHealthChecksAsync(AppTarget target, TimeSpan timeout, TimeSpan asked, CancellationToken ct)
     {
         var endpoints = target.Health.Select(e => (Endpoint: e, Uri: HealthService.ParseUri(e.Url), Conditions: HealthService.ParseConditions(e.Conditions))).ToList();
         sink.Verbose($"Verifying {target} with its {endpoints.Count} configured health check(s): {string.Join(", ", endpoints.Select(e => e.Uri))}");
@@ -124,7 +125,7 @@ public sealed class PlatformsService(IOperationSink sink, HealthService? health 
             if (sw.Elapsed >= timeout)
             {
                 sink.Progress(new OperationProgress(62, $"Verifying {target.Name}", "not healthy", Completed: true));
-                return new HealthVerdict(false, $"verified: not healthy within {timeout.TotalSeconds:0} s ({summary})", true);
+                return new HealthVerdict(false, $"verified: not healthy within {asked.TotalSeconds:0} s ({summary})", true);
             }
             var delay = TimeSpan.FromSeconds(Math.Min(5, 1 << Math.Min(attempt - 1, 3)));
             if (delay > timeout - sw.Elapsed) delay = timeout - sw.Elapsed;

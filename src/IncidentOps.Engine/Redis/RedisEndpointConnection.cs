@@ -70,7 +70,8 @@ internal sealed class RedisEndpointConnection : IAsyncDisposable
             var logText = log.ToString();
             if (logText.Contains("WRONGPASS", StringComparison.Ordinal) || logText.Contains("NOAUTH", StringComparison.Ordinal) || logText.Contains("AuthenticationFailure", StringComparison.Ordinal))
                 failureType = ConnectionFailureType.AuthenticationFailure;
-            mux.Dispose();
+            // Disposing a multiplexer that never connected can block; it must not hold the answer past the deadline.
+            _ = Task.Run(mux.Dispose, CancellationToken.None);
             cancellationToken.ThrowIfCancellationRequested();
             throw Unavailable(endpoint, failureType, failure ?? "the connection could not be established", null);
         }

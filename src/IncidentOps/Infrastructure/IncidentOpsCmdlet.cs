@@ -23,7 +23,6 @@ public abstract class IncidentOpsCmdlet : PSCmdlet, IDisposable
     private CancellationTokenSource? _cts;
     private IncidentOpsEngine? _engine;
     private IncidentOpsConfig? _config;
-    private int _pipelineThreadId = -1;
 
     /// <summary>Cancelled when the user presses Ctrl+C (StopProcessing) or the pipeline is stopped.</summary>
     protected CancellationToken Token => (_cts ??= new CancellationTokenSource()).Token;
@@ -186,6 +185,9 @@ public abstract class IncidentOpsCmdlet : PSCmdlet, IDisposable
             if (stop.IsCancellationRequested) throw new PipelineStoppedException();
             throw;
         }
+        // The deadline fired while the call was failing (its OperationCanceledException won the race to the pump).
+        if (finished && budget is not null && !task.IsCompletedSuccessfully && operation.IsCancellationRequested && !stop.IsCancellationRequested)
+            finished = false;
         if (!finished)
         {
             // The deadline passed: the engine call is cancelled through the token; let it wind down (briefly).

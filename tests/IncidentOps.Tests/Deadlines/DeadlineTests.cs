@@ -45,8 +45,9 @@ public class DeadlineTests(ModuleFixture fx, ITestOutputHelper output) : IClassF
         var (r, elapsed) = Timed($"Resolve-ServiceDns api.example.test -Type A, AAAA -Server 127.0.0.1:{dns.Port} -TimeoutSec 2", 2);
         Assert.True(elapsed < TimeSpan.FromSeconds(2) + Slack, $"returned after {elapsed.TotalSeconds:0.00} s");
         var e = Assert.Single(r.Errors);
-        Assert.Equal("OperationTimeout,IncidentOps.Commands.ResolveServiceDnsCommand", e.FullyQualifiedErrorId);
-        Assert.Contains("-TimeoutSec", e.ErrorDetails.Message);
+        // One lookup did not answer within the deadline (its own id, reported just before it); the next type was not tried.
+        Assert.Equal("DnsQueryFailed,IncidentOps.Commands.ResolveServiceDnsCommand", e.FullyQualifiedErrorId);
+        Assert.Contains("api.example.test", e.ErrorDetails.Message);
         Assert.True(dns.Queries >= 1);
     }
 
@@ -124,7 +125,7 @@ public class DeadlineTests(ModuleFixture fx, ITestOutputHelper output) : IClassF
         var (cli, t) = Fly(new Reply("releases -a ai-affiliate-empire --json --image", "fly-releases.json"),
             new Reply(Deploy, Text: "deployed\n"), new Reply("status", Sleep: true));
         var (r, elapsed) = Timed($"Invoke-Rollback {t} -VerifyHealth -TimeoutSec 5 -Force", 5);
-        Assert.True(elapsed < TimeSpan.FromSeconds(5.5), $"returned after {elapsed.TotalSeconds:0.00} s");
+        Assert.True(elapsed < TimeSpan.FromSeconds(5) + Slack, $"returned after {elapsed.TotalSeconds:0.00} s");
         var result = r.AssertNoErrors().Single<RollbackResult>();
         Assert.Equal(("v13", "v11"), (result.From, result.To));
         Assert.False(result.HealthyAfter);

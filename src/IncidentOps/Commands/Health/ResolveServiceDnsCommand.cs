@@ -75,12 +75,12 @@ public sealed class ResolveServiceDnsCommand : IncidentReadCmdlet
             }
             StartTargetDeadline();
             foreach (var type in Type)
-                if (TargetDeadlinePassed) break;
-                else if (TryInvoke(ct => Engine.Dns.LookupAsync(name, type, _server, TimeSpan.FromSeconds(TimeoutSec), ct), out var result, name))
-                {
-                    WriteObject(result);
-                    RecordRead(name, $"Resolve {type}", result.ToString());
-                }
+            {
+                // A server that did not answer one type will not answer the next within the same deadline.
+                if (TargetDeadlinePassed || !TryInvoke(ct => Engine.Dns.LookupAsync(name, type, _server, TimeSpan.FromSeconds(TimeoutSec), ct), out var result, name)) break;
+                WriteObject(result);
+                RecordRead(name, $"Resolve {type}", result.ToString());
+            }
         }
     }
 }
