@@ -60,7 +60,7 @@ Describe 'Watch-ServiceHealth' {
 }
 
 Describe 'Resolve-ServiceDns -TimeoutSec' {
-    It 'is one deadline for all record types against a server that never answers' {
+    It 'is one deadline for all record types against a server that never answers (one error, not one per type)' {
         $udp = [System.Net.Sockets.UdpClient]::new([System.Net.IPEndPoint]::new([System.Net.IPAddress]::Loopback, 0))
         try {
             $dnsPort = $udp.Client.LocalEndPoint.Port
@@ -69,7 +69,7 @@ Describe 'Resolve-ServiceDns -TimeoutSec' {
             $sw.Stop()
             $sw.Elapsed.TotalSeconds | Should -BeLessThan 3
             $err | Should -HaveCount 1
-            $err[0].FullyQualifiedErrorId | Should -Be 'OperationTimeout,IncidentOps.Commands.ResolveServiceDnsCommand'
+            $err[0].FullyQualifiedErrorId | Should -Be 'DnsQueryFailed,IncidentOps.Commands.ResolveServiceDnsCommand'
         }
         finally { $udp.Dispose() }
     }

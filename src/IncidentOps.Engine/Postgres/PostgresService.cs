@@ -26,7 +26,7 @@ public sealed class PostgresService
     public PgConnectionFactory Connections { get; }
 
     /// <summary>What a read leaves before the command's deadline: time for the server to answer a cancel, and to report.</summary>
-    private static readonly TimeSpan ServerAnswerReserve = OperationDeadline.Margin + TimeSpan.FromMilliseconds(PgConnectionFactory.CancellationTimeoutMs + 50);
+    private static readonly TimeSpan ServerAnswerReserve = TimeSpan.FromSeconds(1) + TimeSpan.FromMilliseconds(PgConnectionFactory.CancellationTimeoutMs + 50);
 
     /// <summary>
     /// Runs one read on the server within the command's deadline. When the server stops answering (a stalled
