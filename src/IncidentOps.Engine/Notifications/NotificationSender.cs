@@ -46,6 +46,22 @@ public sealed class NotificationSender(HttpClient http, IOperationSink sink, Not
 
     public async Task<DeliveryOutcome> SendAsync(string channel, ChannelType type, ProviderRequest request, CancellationToken cancellationToken)
     {
+        var attempts = new System.Runtime.CompilerServices.StrongBox<int>();
+        try
+        {
+            return await SendCoreAsync(channel, type, request, attempts, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Stopped (Ctrl+C, or the cmdlet returned early): the attempts already made are still recorded in the
+            // outbox and on the timeline, and the update stays pending.
+            return new DeliveryOutcome(false, false, null, attempts.Value, TimeSpan.Zero, null,
+                $"{type}: stopped before it finished, after {attempts.Value} attempt(s); it stays pending: re-send with Send-IncidentUpdate -Pending.");
+        }
+    }
+
+    private async Task<DeliveryOutcome> SendCoreAsync(string channel, ChannelType type, ProviderRequest request, System.Runtime.CompilerServices.StrongBox<int> attempts, CancellationToken cancellationToken)
+    {
         var waited = TimeSpan.Zero;
         var clock = System.Diagnostics.Stopwatch.StartNew();
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -55,6 +71,7 @@ public sealed class NotificationSender(HttpClient http, IOperationSink sink, Not
         for (var attempt = 1; ; attempt++)
         {
             cancellationToken.ThrowIfCancellationRequested();
+            attempts.Value = attempt;
             TimeSpan? wait = null;
             string why;
             var timeout = deadline;

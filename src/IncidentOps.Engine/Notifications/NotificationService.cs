@@ -161,7 +161,7 @@ public sealed class NotificationService(IncidentOpsEngine engine, HttpClient htt
             else
             {
                 var outcome = await DeliverOneAsync(store, config, update, channel, sender, cancellationToken).ConfigureAwait(false);
-                await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+                await gate.WaitAsync(CancellationToken.None).ConfigureAwait(false); // held only to write the outcome, which must land even when stopped
                 try
                 {
                     delivery.Attempts += outcome.Outcome.Attempts;

@@ -69,6 +69,11 @@ public sealed class PgConnectionFactory(ReferenceResolver references, Func<strin
         return b;
     }
 
+    private static readonly AsyncLocal<System.Runtime.CompilerServices.StrongBox<bool>?> OpenTracker = new();
+
+    /// <summary>Starts tracking, for the current flow, whether a connection got open (so a timeout can say which phase stalled).</summary>
+    internal static System.Runtime.CompilerServices.StrongBox<bool> TrackOpen() => OpenTracker.Value = new System.Runtime.CompilerServices.StrongBox<bool>();
+
     /// <summary>Opens a connection; connection failures become PgAuthenticationFailed, PgHostUnreachable, PgDatabaseNotFound, PgTlsRequired or PgConnectionFailed.</summary>
     public async Task<NpgsqlConnection> OpenAsync(PgConnectionSpec spec, CancellationToken cancellationToken)
     {
@@ -79,6 +84,7 @@ public sealed class PgConnectionFactory(ReferenceResolver references, Func<strin
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(OperationDeadline.Cap(TimeSpan.FromSeconds(b.Timeout + 2), ConnectReserve));
             await conn.OpenAsync(timeout.Token).ConfigureAwait(false);
+            if (OpenTracker.Value is { } opened) opened.Value = true;
             return conn;
         }
         catch (Exception ex) when (ex is NpgsqlException or TimeoutException or SocketException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))

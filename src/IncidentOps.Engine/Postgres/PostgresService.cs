@@ -37,6 +37,7 @@ public sealed class PostgresService
     private static async Task<T> OnServerAsync<T>(PgConnectionSpec spec, Func<CancellationToken, Task<T>> work, CancellationToken cancellationToken)
     {
         using var answer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var connected = PgConnectionFactory.TrackOpen();
         var limit = OperationDeadline.Cap(TimeSpan.FromSeconds(Math.Max(1, spec.TimeoutSec) + 5), ServerAnswerReserve);
         answer.CancelAfter(limit);
         var running = work(answer.Token);
@@ -49,16 +50,21 @@ public sealed class PostgresService
         catch (TimeoutException ex) when (!cancellationToken.IsCancellationRequested)
         {
             _ = running.ContinueWith(t => _ = t.Exception, TaskScheduler.Default);
-            throw NotAnswering(spec, limit, ex);
+            throw connected.Value ? NotAnswering(spec, limit, ex) : NoConnection(spec, limit, ex);
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested && IsNoAnswer(ex, answer.IsCancellationRequested))
         {
+            if (!connected.Value) throw NoConnection(spec, limit, ex);
             if (Find<PostgresException>(ex) is { SqlState: "57014" })
                 throw new IncidentOpsException(DeadlineErrorIds.OperationTimeout, IncidentOpsErrorCategory.OperationTimeout,
                     $"The statement on {spec} did not finish within {limit.TotalSeconds:0.#} s (-TimeoutSec); the server cancelled it. Raise -TimeoutSec if the server is known to be busy.", ex) { TargetObject = spec.ToString() };
             throw NotAnswering(spec, limit, ex);
         }
     }
+
+    private static IncidentOpsException NoConnection(PgConnectionSpec spec, TimeSpan limit, Exception ex) =>
+        new("PgHostUnreachable", IncidentOpsErrorCategory.ConnectionError,
+            $"Cannot connect to PostgreSQL at {spec}: the host did not answer within {limit.TotalSeconds:0.#} s. Check host and port, that the server is running, and raise -TimeoutSec if the network is slow.", ex) { TargetObject = spec.ToString() };
 
     private static IncidentOpsException NotAnswering(PgConnectionSpec spec, TimeSpan limit, Exception ex) =>
         new("PgServerNotResponding", IncidentOpsErrorCategory.ConnectionError,

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using IncidentOps.Incidents;
 using IncidentOps.Notifications;
 using IncidentOps.Platforms;
 using IncidentOps.Tests.Health;
@@ -187,6 +188,12 @@ public class DeadlineTests(ModuleFixture fx, ITestOutputHelper output) : IClassF
         Thread.Sleep(3000);
         Assert.Equal(atReturn, s.PagerDuty.Requests.Count);
         Assert.DoesNotContain("   at ", r.AllText());
+        // The attempts made are on the record, and the update stays pending for -Pending.
+        var outbox = fx.Run($"Get-IncidentUpdate -ConfigPath '{s.ConfigPath}' -Incident {inc.Id}").AssertNoErrors();
+        var pager = Assert.Single(Assert.Single(outbox.Objects<IncidentUpdate>()).Deliveries, d => d.Channel == "pager");
+        Assert.Equal(atReturn, pager.Attempts);
+        Assert.Equal(DeliveryState.Pending, pager.State);
+        Assert.Contains(await s.Store.ReadTimelineAsync(inc.Id, CancellationToken.None), e => e.Kind == "update");
     }
 
     [Fact]
