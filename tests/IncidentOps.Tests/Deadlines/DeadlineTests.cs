@@ -162,6 +162,22 @@ public class DeadlineTests(ModuleFixture fx, ITestOutputHelper output) : IClassF
     }
 
     [Fact]
+    public void GetAppLog_from_a_cli_that_never_stops_printing_is_cut_at_64_MB_with_PlatformOutputTooLarge()
+    {
+        // 1.1 GB of CLI output once ended the session out of memory; now the read stops at the cap and the CLI is killed.
+        var cli = new FakeCli();
+        var path = Path.Combine(cli.Dir, "flyctl");
+        File.WriteAllText(path, $"#!/bin/bash\necho $$ > '{cli.Dir}/flyctl.pid'\nexec yes '{{\"message\":\"a log line that never ends\"}}'\n");
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var r = fx.Run($"Get-AppLog -Platform Fly -App ai-affiliate-empire -FlyctlPath '{path}' -TimeoutSec 120");
+        var e = Assert.Single(r.Errors);
+        Assert.Equal("PlatformOutputTooLarge,IncidentOps.Commands.GetAppLogCommand", e.FullyQualifiedErrorId);
+        Assert.Contains("64 MB", e.ErrorDetails.Message);
+        Assert.Contains("cut", e.ErrorDetails.Message);
+        Assert.True(ProcessRunnerTests.Gone(cli.Pid("flyctl.pid")), "the CLI is still running");
+    }
+
+    [Fact]
     public void WatchServiceHealth_stops_probing_when_writing_to_the_pipeline_throws()
     {
         // The hosted runspace has no Select-Object (the Pester test uses it): a downstream command that stops the
