@@ -139,7 +139,9 @@ public class DeadlineTests(ModuleFixture fx, ITestOutputHelper output) : IClassF
     {
         var (cli, t) = Fly(new Reply("releases -a ai-affiliate-empire --json --image", "fly-releases.json"), new Reply(Deploy, Sleep: true));
         var (r, elapsed) = Timed($"Invoke-Rollback {t} -VerifyHealth -TimeoutSec 5 -Force", 5);
-        Assert.True(elapsed < TimeSpan.FromSeconds(5.5), $"returned after {elapsed.TotalSeconds:0.00} s");
+        // Run alone it returns in 5.1-5.5 s (the bound); the whole suite in parallel on 2 loaded cores adds
+        // up to ~0.7 s of scheduling, so the assertion keeps the generous "does not hang" bound (before: 5-7 x T).
+        Assert.True(elapsed < TimeSpan.FromSeconds(5) + Slack, $"returned after {elapsed.TotalSeconds:0.00} s");
         Assert.Equal("OperationTimeout,IncidentOps.Commands.InvokeRollbackCommand", Assert.Single(r.Errors).FullyQualifiedErrorId);
         Assert.True(ProcessRunnerTests.Gone(cli.Pid("flyctl.child")), "the hanging flyctl deploy is still running");
     }
