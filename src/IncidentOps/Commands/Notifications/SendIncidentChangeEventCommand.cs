@@ -41,7 +41,7 @@ public sealed class SendIncidentChangeEventCommand : ConfiguredCmdlet
     [Alias("IncidentId", "Id")]
     public string? Incident { get; set; }
 
-    /// <summary>Timeout of each HTTP request, in seconds.</summary>
+    /// <summary>Deadline in seconds for the send to each PagerDuty channel: every request and retry together.</summary>
     [Parameter]
     [ValidateRange(1, 600)]
     public int TimeoutSec { get; set; } = 30;
