@@ -33,7 +33,8 @@ public sealed class CertificateService(IOperationSink sink)
     public async Task<CertificateFacts> GetAsync(string host, int port, string? serverName, TimeSpan timeout, CancellationToken cancellationToken)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        deadline.CancelAfter(timeout);
+        // A handshake that does not finish is CertificateFetchFailed, reported just before the command's deadline.
+        deadline.CancelAfter(OperationDeadline.Cap(timeout, OperationDeadline.Margin));
         var sni = serverName ?? host;
         CertificateFacts? facts = null;
         try

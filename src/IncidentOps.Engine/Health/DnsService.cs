@@ -47,6 +47,10 @@ public sealed class DnsService(IOperationSink sink)
     public async Task<DnsLookupResult> LookupAsync(string name, DnsRecordType type, IPEndPoint? server, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var options = server is null ? new LookupClientOptions() : new LookupClientOptions(new NameServer(server));
+        // A lookup that gets no answer is DnsQueryFailed, reported just before the command's deadline.
+        var asked = timeout;
+        timeout = OperationDeadline.Cap(timeout, OperationDeadline.Margin);
+        if (timeout < TimeSpan.FromMilliseconds(50)) timeout = TimeSpan.FromMilliseconds(50);
         options.Timeout = timeout;
         options.Retries = 0;
         options.UseCache = false;
@@ -55,7 +59,7 @@ public sealed class DnsService(IOperationSink sink)
         options.ContinueOnEmptyResponse = false;
         var client = new LookupClient(options);
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        deadline.CancelAfter(timeout + TimeSpan.FromSeconds(1));
+        deadline.CancelAfter(OperationDeadline.Remaining is null ? timeout + TimeSpan.FromSeconds(1) : timeout + TimeSpan.FromMilliseconds(100));
         var clock = Stopwatch.StartNew();
         IDnsQueryResponse response;
         try
@@ -65,7 +69,7 @@ public sealed class DnsService(IOperationSink sink)
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            throw Failed(name, type, server, $"no answer within {timeout.TotalSeconds:0.###}s");
+            throw Failed(name, type, server, $"no answer within {asked.TotalSeconds:0.###}s");
         }
         catch (DnsResponseException ex)
         {

@@ -9,7 +9,10 @@ namespace IncidentOps.Engine.Notifications;
 /// <summary>Retry and timeout limits for deliveries.</summary>
 public sealed class NotificationOptions
 {
-    /// <summary>Timeout of each HTTP request (-TimeoutSec).</summary>
+    /// <summary>
+    /// The deadline of one delivery (-TimeoutSec): every attempt and every wait between attempts together, counted
+    /// from the first request. No retry starts that would end past it; the update then stays pending.
+    /// </summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(30);
     public int MaxAttempts { get; init; } = 4;
     /// <summary>The longest single wait; a provider asking for more leaves the update pending instead.</summary>
@@ -49,17 +52,47 @@ public sealed class NotificationSender(HttpClient http, IOperationSink sink, Not
     public async Task<DeliveryOutcome> SendAsync(string channel, ChannelType type, ProviderRequest request, CancellationToken cancellationToken,
         Func<int, bool, Task>? onAttempt = null)
     {
+        var progress = new SendProgress();
+        try
+        {
+            return await SendCoreAsync(channel, type, request, progress, onAttempt, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Stopped (Ctrl+C, or the cmdlet returned early): the attempts already made are still recorded in the
+            // outbox and on the timeline. A request that had left may have reached the provider (Unknown).
+            return new DeliveryOutcome(false, false, null, progress.Attempts, TimeSpan.Zero, null,
+                progress.MaybeDelivered
+                    ? $"{type}: stopped while attempt {progress.Attempts} was in flight; the provider may have received it (see Get-Help Send-IncidentUpdate about -Pending)."
+                    : $"{type}: stopped before it finished, after {progress.Attempts} attempt(s); it stays pending: re-send with Send-IncidentUpdate -Pending.",
+                progress.MaybeDelivered);
+        }
+    }
+
+    /// <summary>How far a send got, for the outcome of one that was stopped.</summary>
+    private sealed class SendProgress
+    {
+        public int Attempts;
+        public bool MaybeDelivered;
+    }
+
+    private async Task<DeliveryOutcome> SendCoreAsync(string channel, ChannelType type, ProviderRequest request, SendProgress progress,
+        Func<int, bool, Task>? onAttempt, CancellationToken cancellationToken)
+    {
         var waited = TimeSpan.Zero;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(options.RequestTimeout);
         int? lastStatus = null;
         var lastMaybe = false;
         string? lastBody = null;
         for (var attempt = 1; ; attempt++)
         {
             cancellationToken.ThrowIfCancellationRequested();
+            progress.Attempts = attempt;
             TimeSpan? wait = null;
             string why;
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(options.RequestTimeout);
+            var timeout = deadline;
             try
             {
                 using var message = new HttpRequestMessage(request.Method, request.Url);
@@ -70,11 +103,12 @@ public sealed class NotificationSender(HttpClient http, IOperationSink sink, Not
                 message.Headers.ConnectionClose = true;
                 sink.Verbose($"{channel}: {request.Method} {request.Url} (attempt {attempt})");
                 if (onAttempt is not null) await onAttempt(attempt, true).ConfigureAwait(false);
+                progress.MaybeDelivered = true;
                 using var response = await http.SendAsync(message, HttpCompletionOption.ResponseContentRead, timeout.Token).ConfigureAwait(false);
                 var body = await response.Content.ReadAsStringAsync(timeout.Token).ConfigureAwait(false);
                 var code = (int)response.StatusCode;
                 lastStatus = code;
-                lastMaybe = false;
+                lastMaybe = progress.MaybeDelivered = false;
                 lastBody = body;
                 if (IsSuccess(type, response.StatusCode, body))
                     return new DeliveryOutcome(true, false, code, attempt, waited, body, null);
@@ -105,12 +139,15 @@ public sealed class NotificationSender(HttpClient http, IOperationSink sink, Not
             }
             catch (Exception ex) when (ex is HttpRequestException or IOException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
             {
-                var what = ex is OperationCanceledException ? $"no answer within {options.RequestTimeout.TotalSeconds:0}s" : $"network error ({ex.Message})";
+                var what = ex is OperationCanceledException ? $"no answer within {options.RequestTimeout.TotalSeconds:0.###}s" : $"network error ({ex.Message})";
                 lastStatus = null;
                 // Only a connection that was never made proves the provider did not get the request.
                 var maybe = !(ex is HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError or HttpRequestError.SecureConnectionError });
-                lastMaybe = maybe;
+                lastMaybe = progress.MaybeDelivered = maybe;
                 if (!maybe && onAttempt is not null) await onAttempt(attempt, false).ConfigureAwait(false);
+                if (deadline.IsCancellationRequested)
+                    return new DeliveryOutcome(false, false, null, attempt, waited, null,
+                        $"{type}: {what} (-TimeoutSec, all attempts together). It stays pending: re-send with Send-IncidentUpdate -Pending.", maybe);
                 if (!request.RetryServerErrors)
                     return new DeliveryOutcome(false, false, null, attempt, waited, null,
                         maybe
@@ -119,6 +156,9 @@ public sealed class NotificationSender(HttpClient http, IOperationSink sink, Not
                 wait = Backoff(attempt);
                 why = what;
             }
+            if (clock.Elapsed + wait!.Value >= options.RequestTimeout)
+                return new DeliveryOutcome(false, false, lastStatus, attempt, waited, lastBody,
+                    $"{type}: gave up after {attempt} attempt(s) ({why}): another attempt would pass the {options.RequestTimeout.TotalSeconds:0.###}s deadline (-TimeoutSec); it stays pending: re-send with Send-IncidentUpdate -Pending.", lastMaybe);
             if (attempt >= options.MaxAttempts || waited + wait!.Value > options.MaxTotalWait)
                 return new DeliveryOutcome(false, false, lastStatus, attempt, waited, lastBody,
                     $"{type}: gave up after {attempt} attempt(s) ({why}); it stays pending: re-send with Send-IncidentUpdate -Pending.", lastMaybe);

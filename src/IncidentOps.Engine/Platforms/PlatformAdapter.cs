@@ -37,7 +37,17 @@ public abstract class PlatformAdapterBase(AppTarget target, ProcessRunner runner
     protected TimeSpan Timeout { get; } = timeout;
     protected IOperationSink Sink { get; } = sink;
 
-    protected Task<ProcessResult> RunAsync(CliCommand command, CancellationToken ct) => Runner.RunAsync(command, Timeout, ct);
+    protected Task<ProcessResult> RunAsync(CliCommand command, CancellationToken ct)
+    {
+        var own = command.Arguments.FirstOrDefault(a => a.StartsWith("--timeout=", StringComparison.Ordinal) && a.EndsWith('s'));
+        if (own is null) return Runner.RunAsync(command, Timeout, ct);
+        // A CLI that waits with a limit of its own (kubectl rollout status --timeout): its limit ends a second before
+        // what is left of the deadline, so it reports its own timeout instead of racing the runner's kill.
+        var wait = OperationDeadline.Cap(Timeout, TimeSpan.FromSeconds(1));
+        var seconds = Math.Max(1, (int)wait.TotalSeconds);
+        var args = command.Arguments.Select(a => ReferenceEquals(a, own) ? $"--timeout={seconds}s" : a).ToList();
+        return Runner.RunAsync(command with { Arguments = args }, TimeSpan.FromSeconds(seconds) + TimeSpan.FromSeconds(5), ct);
+    }
 
     protected async Task<string> RunTextAsync(CliCommand command, CancellationToken ct) => (await RunAsync(command, ct).ConfigureAwait(false)).StandardOutput;
 

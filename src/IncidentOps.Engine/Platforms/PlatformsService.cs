@@ -122,20 +122,29 @@ public sealed class PlatformsService(IOperationSink sink, HealthService? health 
     /// Verifies the app is healthy: the configured service's health checks through the health engine until all pass
     /// or the timeout passes; without configured health endpoints, the platform status (Get-AppStatus) instead.
     /// </summary>
+    /// <summary>
+    /// What a verification leaves before the command's deadline: stopping a status call that hangs (killing its
+    /// process tree) and recording the result must fit in it, so the rollback's result is not lost to the deadline.
+    /// </summary>
+    private static readonly TimeSpan VerifyReserve = TimeSpan.FromSeconds(1);
+
     public async Task<HealthVerdict> VerifyHealthyAsync(IPlatformAdapter adapter, TimeSpan timeout, CancellationToken ct)
     {
+        // A verification ends with a verdict (healthy or not), so it must finish before the command's deadline cancels it.
+        var asked = timeout;
+        timeout = OperationDeadline.Cap(timeout, VerifyReserve);
         var target = adapter.Target;
         if (target.Health.Count == 0)
         {
             sink.Verbose($"{target} has no health endpoints in the configuration (health: under the service); verifying with the platform status instead.");
             var healthy = await WaitHealthyAsync(adapter, timeout, ct).ConfigureAwait(false);
-            return new HealthVerdict(healthy, healthy ? "verified: healthy (platform status)" : $"verified: not healthy within {timeout.TotalSeconds:0} s (platform status)", false);
+            return new HealthVerdict(healthy, healthy ? "verified: healthy (platform status)" : $"verified: not healthy within {asked.TotalSeconds:0} s (platform status)", false);
         }
-        return await WaitHealthChecksAsync(target, timeout, ct).ConfigureAwait(false);
+        return await WaitHealthChecksAsync(target, timeout, asked, ct).ConfigureAwait(false);
     }
 
     /// <summary>Probes every configured health endpoint each round (backing off 1, 2, 4, 5 s) until all are healthy or the timeout passes.</summary>
-    private async Task<HealthVerdict> WaitHealthChecksAsync(AppTarget target, TimeSpan timeout, CancellationToken ct)
+    private async Task<HealthVerdict> WaitHealthChecksAsync(AppTarget target, TimeSpan timeout, TimeSpan asked, CancellationToken ct)
     {
         var endpoints = target.Health.Select(e => (Endpoint: e, Uri: HealthService.ParseUri(e.Url), Conditions: HealthService.ParseConditions(e.Conditions))).ToList();
         sink.Verbose($"Verifying {target} with its {endpoints.Count} configured health check(s): {string.Join(", ", endpoints.Select(e => e.Uri))}");
@@ -145,7 +154,7 @@ public sealed class PlatformsService(IOperationSink sink, HealthService? health 
         {
             ct.ThrowIfCancellationRequested();
             var remaining = timeout - sw.Elapsed;
-            if (remaining < TimeSpan.FromSeconds(1)) remaining = TimeSpan.FromSeconds(1);
+            if (remaining < TimeSpan.FromMilliseconds(100)) remaining = TimeSpan.FromMilliseconds(100);
             var requests = endpoints.Select(e => new ProbeRequest
             {
                 Uri = e.Uri, Service = target.Service, Method = e.Endpoint.Method ?? "GET", ExpectStatus = e.Endpoint.ExpectStatus, Conditions = e.Conditions,
@@ -166,7 +175,7 @@ public sealed class PlatformsService(IOperationSink sink, HealthService? health 
             if (sw.Elapsed >= timeout)
             {
                 sink.Progress(new OperationProgress(62, $"Verifying {target.Name}", "not healthy", Completed: true));
-                return new HealthVerdict(false, $"verified: not healthy within {timeout.TotalSeconds:0} s ({summary})", true);
+                return new HealthVerdict(false, $"verified: not healthy within {asked.TotalSeconds:0} s ({summary})", true);
             }
             var delay = TimeSpan.FromSeconds(Math.Min(5, 1 << Math.Min(attempt - 1, 3)));
             if (delay > timeout - sw.Elapsed) delay = timeout - sw.Elapsed;
@@ -177,12 +186,20 @@ public sealed class PlatformsService(IOperationSink sink, HealthService? health 
     /// <summary>Polls Get-AppStatus until Healthy; false when the timeout passes first.</summary>
     public async Task<bool> WaitHealthyAsync(IPlatformAdapter adapter, TimeSpan timeout, CancellationToken ct)
     {
+        timeout = OperationDeadline.Cap(timeout, VerifyReserve);
         var sw = Stopwatch.StartNew();
         var attempt = 0;
         while (true)
         {
             ct.ThrowIfCancellationRequested();
-            var status = await adapter.GetStatusAsync(ct).ConfigureAwait(false);
+            AppStatus status;
+            using (var poll = CancellationTokenSource.CreateLinkedTokenSource(ct))
+            {
+                // A status call that hangs ends the wait with "not healthy", not with the command's deadline.
+                poll.CancelAfter(timeout - sw.Elapsed > TimeSpan.Zero ? timeout - sw.Elapsed : TimeSpan.Zero);
+                try { status = await adapter.GetStatusAsync(poll.Token).ConfigureAwait(false); }
+                catch (OperationCanceledException) when (!ct.IsCancellationRequested) { return false; }
+            }
             sink.Progress(new OperationProgress(61, $"Waiting for {adapter.Target.Name}", $"{status.State} {status.ReadyInstances}/{status.DesiredInstances} ready"));
             if (status.State == AppState.Healthy) { sink.Progress(new OperationProgress(61, $"Waiting for {adapter.Target.Name}", "healthy", Completed: true)); return true; }
             if (sw.Elapsed >= timeout) return false;

@@ -34,11 +34,33 @@ public sealed record ProcessResult(int ExitCode, string StandardOutput, string S
 /// process tree; a non-zero exit, a missing executable and a timeout each become an IncidentOpsException
 /// naming the CLI, the redacted command line and stderr.
 /// </summary>
+/// <remarks>
+/// Two things a CLI does that must not hang or exhaust the session: it exits but leaves a child holding its
+/// stdout (flyctl's background agent, an ssh ControlPersist master), and it prints without end. The runner
+/// therefore stops waiting for output shortly after the CLI exits and kills whatever this run started that
+/// still holds the pipe (found by a marker in the environment, which survives re-parenting); and it reads at
+/// most <see cref="MaxStdoutChars"/> of stdout (more is PlatformOutputTooLarge, and the CLI is killed) and
+/// keeps at most <see cref="MaxStderrChars"/> of stderr (more is drained, dropped and reported).
+/// </remarks>
 public sealed class ProcessRunner(IOperationSink sink, ToolResolver? resolver = null)
 {
+    /// <summary>The most stdout read from one CLI run (characters): 64 Mi.</summary>
+    public const int DefaultMaxStdoutChars = 64 * 1024 * 1024;
+    /// <summary>The most stderr kept from one CLI run (characters): 1 Mi; the rest is read and dropped.</summary>
+    public const int DefaultMaxStderrChars = 1024 * 1024;
+    /// <summary>The environment variable that marks every process one run started, so leftovers can be found.</summary>
+    public const string RunMarkerVariable = "INCIDENTOPS_RUN_ID";
+
+    /// <summary>How long to wait for the output pipes to close after the CLI itself exited.</summary>
+    internal static readonly TimeSpan OutputGrace = TimeSpan.FromSeconds(1);
+
+    public int MaxStdoutChars { get; init; } = DefaultMaxStdoutChars;
+    public int MaxStderrChars { get; init; } = DefaultMaxStderrChars;
+
     public async Task<ProcessResult> RunAsync(CliCommand command, TimeSpan timeout, CancellationToken cancellationToken, bool throwOnError = true)
     {
         var fileName = resolver?.Resolve(command.Tool) ?? command.FileName;
+        var marker = Guid.NewGuid().ToString("N");
         var psi = new ProcessStartInfo(fileName)
         {
             RedirectStandardOutput = true,
@@ -50,6 +72,7 @@ public sealed class ProcessRunner(IOperationSink sink, ToolResolver? resolver = 
             StandardErrorEncoding = Encoding.UTF8,
         };
         foreach (var a in command.Arguments) psi.ArgumentList.Add(a);
+        psi.Environment[RunMarkerVariable] = marker;
         sink.Verbose($"Running: {command.CommandLine}");
         var sw = Stopwatch.StartNew();
         using var process = new Process { StartInfo = psi };
@@ -61,8 +84,9 @@ public sealed class ProcessRunner(IOperationSink sink, ToolResolver? resolver = 
         {
             throw NotFound(command.Tool, fileName, ex);
         }
-        var stdout = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
-        var stderr = process.StandardError.ReadToEndAsync(CancellationToken.None);
+        var tooMuch = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var stdout = ReadCappedAsync(process.StandardOutput, MaxStdoutChars, stopAtCap: true, () => tooMuch.TrySetResult());
+        var stderr = ReadCappedAsync(process.StandardError, MaxStderrChars, stopAtCap: false, null);
         try
         {
             if (command.StandardInput is not null) await process.StandardInput.WriteAsync(command.StandardInput).ConfigureAwait(false);
@@ -71,21 +95,57 @@ public sealed class ProcessRunner(IOperationSink sink, ToolResolver? resolver = 
         catch (IOException) { /* the tool exited without reading its input; its exit code tells */ }
 
         using var timeoutCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeoutCts.CancelAfter(timeout);
+        // When the command's deadline comes first, its token ends the call (and the error says the deadline passed);
+        // otherwise this call's own limit does (PlatformCommandTimedOut: one call was killed).
+        if (!OperationDeadline.Bounds(timeout)) timeoutCts.CancelAfter(timeout);
         try
         {
-            await process.WaitForExitAsync(timeoutCts.Token).ConfigureAwait(false);
+            var exited = process.WaitForExitAsync(timeoutCts.Token);
+            if (await Task.WhenAny(exited, tooMuch.Task).ConfigureAwait(false) == tooMuch.Task)
+            {
+                await KillAsync(process, marker).ConfigureAwait(false);
+                throw new IncidentOpsException("PlatformOutputTooLarge", IncidentOpsErrorCategory.LimitsExceeded,
+                    $"{command.Tool} wrote more than {MaxStdoutChars / (1024 * 1024.0):0.#} MB to its output, so IncidentOps stopped reading there and killed it (with its child processes): {command.CommandLine}. The output was cut; narrow the request (for logs: -Tail or -Since).")
+                { TargetObject = command.CommandLine };
+            }
+            await exited.ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
-            await KillAsync(process).ConfigureAwait(false);
-            if (cancellationToken.IsCancellationRequested) throw new OperationCanceledException("Stopped by the user; the process tree was killed.", cancellationToken);
+            await KillAsync(process, marker).ConfigureAwait(false);
+            if (cancellationToken.IsCancellationRequested)
+                throw new OperationCanceledException($"{command.Tool} was stopped and killed with its child processes: {command.CommandLine}", cancellationToken);
             throw new IncidentOpsException("PlatformCommandTimedOut", IncidentOpsErrorCategory.OperationTimeout,
                 $"{command.Tool} did not finish within {timeout.TotalSeconds:0.#} s and was killed (with its child processes): {command.CommandLine}. Raise -TimeoutSec if the platform is known to be slow.")
             { TargetObject = command.CommandLine };
         }
-        var output = await stdout.ConfigureAwait(false);
-        var error = await stderr.ConfigureAwait(false);
+
+        // The CLI has exited. Its output is complete once both pipes close; a child it left behind (an agent, an
+        // ssh master) may hold them open for its whole life, so wait briefly, then kill what this run started.
+        var outputs = Task.WhenAll(stdout, stderr);
+        if (!await CompletesWithinAsync(outputs, OutputGrace, cancellationToken).ConfigureAwait(false))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var killed = KillMarked(marker);
+            sink.Verbose($"{command.Tool} exited but {(killed > 0 ? $"{killed} process(es) it started" : "a process it started")} still held its output open; stopped them and used the output read so far.");
+            if (!await CompletesWithinAsync(outputs, OutputGrace, cancellationToken).ConfigureAwait(false))
+            {
+                // Something this run cannot kill holds the pipe: close our end and use what was read.
+                try { process.StandardOutput.Close(); process.StandardError.Close(); } catch (IOException) { }
+                await CompletesWithinAsync(outputs, OutputGrace, CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+        var (output, outputCut) = stdout.IsCompletedSuccessfully ? stdout.Result : ("", false);
+        var (error, errorCut) = stderr.IsCompletedSuccessfully ? stderr.Result : ("", false);
+        if (outputCut)
+            throw new IncidentOpsException("PlatformOutputTooLarge", IncidentOpsErrorCategory.LimitsExceeded,
+                $"{command.Tool} wrote more than {MaxStdoutChars / (1024 * 1024.0):0.#} MB to its output; the output was cut there: {command.CommandLine}. Narrow the request (for logs: -Tail or -Since).")
+            { TargetObject = command.CommandLine };
+        if (errorCut)
+        {
+            sink.Warning($"{command.Tool} wrote more than {MaxStderrChars / 1024} KB to stderr; only the first {MaxStderrChars / 1024} KB were kept (the rest was cut): {command.CommandLine}");
+            error += $"{Environment.NewLine}[stderr cut at {MaxStderrChars / 1024} KB]";
+        }
         sw.Stop();
         var result = new ProcessResult(process.ExitCode, output, error, sw.Elapsed);
         if (throwOnError && result.ExitCode != 0)
@@ -95,22 +155,96 @@ public sealed class ProcessRunner(IOperationSink sink, ToolResolver? resolver = 
         return result;
     }
 
+    /// <summary>True when the task completed within the wait (false on timeout or cancellation; never throws for them).</summary>
+    private static async Task<bool> CompletesWithinAsync(Task task, TimeSpan wait, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await task.WaitAsync(wait, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (TimeoutException) { return false; }
+        catch (OperationCanceledException) when (!task.IsCompleted) { return false; }
+        catch (Exception) when (task.IsCompleted) { return true; }
+    }
+
+    /// <summary>
+    /// Reads a pipe to its end, keeping at most <paramref name="max"/> characters. With stopAtCap the read stops
+    /// there (the caller kills the writer); otherwise the rest is read and dropped so the writer never blocks.
+    /// </summary>
+    private static async Task<(string Text, bool Cut)> ReadCappedAsync(StreamReader reader, int max, bool stopAtCap, Action? onCap)
+    {
+        var text = new StringBuilder();
+        var buffer = new char[16 * 1024];
+        var cut = false;
+        try
+        {
+            while (true)
+            {
+                var n = await reader.ReadAsync(buffer.AsMemory(), CancellationToken.None).ConfigureAwait(false);
+                if (n == 0) break;
+                if (cut) continue;
+                var room = max - text.Length;
+                if (n <= room) { text.Append(buffer, 0, n); continue; }
+                text.Append(buffer, 0, room);
+                cut = true;
+                onCap?.Invoke();
+                if (stopAtCap) break;
+            }
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidOperationException) { /* pipe closed under us */ }
+        return (text.ToString(), cut);
+    }
+
     private static string Trim(string text)
     {
         text = text.Trim();
         return text.Length > 4000 ? text[..4000] + " ..." : text;
     }
 
-    private static async Task KillAsync(Process process)
+    private static async Task KillAsync(Process process, string marker)
     {
         try { process.Kill(entireProcessTree: true); }
         catch (InvalidOperationException) { /* already exited */ }
         catch (Win32Exception) { /* exited while we were killing it */ }
+        // Children that were re-parented (their parent exited first) are not in the tree any more.
+        KillMarked(marker);
         // Reap it so no zombie is left; the kill makes this quick, the bound keeps us from hanging.
         using var reap = new CancellationTokenSource(TimeSpan.FromSeconds(5));
         try { await process.WaitForExitAsync(reap.Token).ConfigureAwait(false); }
         catch (OperationCanceledException) { /* it did not die in 5 s; the error below still reports the kill */ }
         catch (InvalidOperationException) { /* never started */ }
+    }
+
+    /// <summary>
+    /// Kills every process that carries this run's marker in its environment (Linux: /proc/PID/environ), which
+    /// finds a CLI's descendants even after they were re-parented or started their own session. Returns how many.
+    /// </summary>
+    internal static int KillMarked(string marker)
+    {
+        if (!OperatingSystem.IsLinux()) return 0;
+        var needle = Encoding.ASCII.GetBytes($"{RunMarkerVariable}={marker}\0");
+        var self = System.Environment.ProcessId;
+        var killed = 0;
+        string[] dirs;
+        try { dirs = Directory.GetDirectories("/proc"); }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { return 0; }
+        foreach (var dir in dirs)
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out var pid) || pid == self) continue;
+            byte[] environ;
+            try { environ = File.ReadAllBytes(Path.Combine(dir, "environ")); }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { continue; }
+            if (environ.AsSpan().IndexOf(needle) < 0) continue;
+            try
+            {
+                using var p = Process.GetProcessById(pid);
+                p.Kill(entireProcessTree: true);
+                killed++;
+            }
+            catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or Win32Exception) { /* gone meanwhile */ }
+        }
+        return killed;
     }
 
     internal static IncidentOpsException NotFound(string tool, string fileName, Exception? inner)

@@ -15,6 +15,12 @@ namespace IncidentOps.Engine.Postgres;
 public sealed class PgConnectionFactory(ReferenceResolver references, Func<string, string?>? environment = null)
 {
     public const string ApplicationName = "IncidentOps";
+
+    /// <summary>How long Npgsql waits for the server to answer a cancel request before it closes the connection.</summary>
+    public const int CancellationTimeoutMs = 250;
+
+    /// <summary>What connecting leaves before the command's deadline, so a host that does not answer is PgHostUnreachable.</summary>
+    private static readonly TimeSpan ConnectReserve = OperationDeadline.Margin + TimeSpan.FromMilliseconds(CancellationTimeoutMs + 150);
     private readonly Func<string, string?> _env = environment ?? System.Environment.GetEnvironmentVariable;
 
     /// <summary>Builds the Npgsql connection string for a spec (resolving config references).</summary>
@@ -51,13 +57,22 @@ public sealed class PgConnectionFactory(ReferenceResolver references, Func<strin
 
         var timeout = Math.Max(1, spec.TimeoutSec);
         b.ApplicationName = ApplicationName;
-        b.Timeout = Math.Min(timeout, 1024);
-        b.CommandTimeout = timeout + 5;
+        // Connecting ends before the command's deadline (whole seconds: Npgsql's unit), so a host that does not
+        // answer is PgHostUnreachable; a statement gets the whole timeout, and the deadline cuts it (OperationTimeout).
+        b.Timeout = Math.Max(1, (int)Math.Min(OperationDeadline.Cap(TimeSpan.FromSeconds(timeout), ConnectReserve).TotalSeconds, 1024));
+        b.CommandTimeout = timeout;
         b.Options = $"-c statement_timeout={timeout * 1000}";
         // A pooled connection that a stop cmdlet terminated would surface on the next cmdlet; incident work opens few sessions.
         b.Pooling = false;
+        // After a cancel (the deadline, Ctrl+C), wait this long for the server to answer it, then close the socket.
+        b.CancellationTimeout = CancellationTimeoutMs;
         return b;
     }
+
+    private static readonly AsyncLocal<System.Runtime.CompilerServices.StrongBox<bool>?> OpenTracker = new();
+
+    /// <summary>Starts tracking, for the current flow, whether a connection got open (so a timeout can say which phase stalled).</summary>
+    internal static System.Runtime.CompilerServices.StrongBox<bool> TrackOpen() => OpenTracker.Value = new System.Runtime.CompilerServices.StrongBox<bool>();
 
     /// <summary>Opens a connection; connection failures become PgAuthenticationFailed, PgHostUnreachable, PgDatabaseNotFound, PgTlsRequired or PgConnectionFailed.</summary>
     public async Task<NpgsqlConnection> OpenAsync(PgConnectionSpec spec, CancellationToken cancellationToken)
@@ -67,8 +82,9 @@ public sealed class PgConnectionFactory(ReferenceResolver references, Func<strin
         try
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(TimeSpan.FromSeconds(b.Timeout + 2));
+            timeout.CancelAfter(OperationDeadline.Cap(TimeSpan.FromSeconds(b.Timeout + 2), ConnectReserve));
             await conn.OpenAsync(timeout.Token).ConfigureAwait(false);
+            if (OpenTracker.Value is { } opened) opened.Value = true;
             return conn;
         }
         catch (Exception ex) when (ex is NpgsqlException or TimeoutException or SocketException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))

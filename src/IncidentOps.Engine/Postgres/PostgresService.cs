@@ -25,6 +25,61 @@ public sealed class PostgresService
 
     public PgConnectionFactory Connections { get; }
 
+    /// <summary>What a read leaves before the command's deadline: time for the server to answer a cancel, and to report.</summary>
+    private static readonly TimeSpan ServerAnswerReserve = TimeSpan.FromSeconds(1) + TimeSpan.FromMilliseconds(PgConnectionFactory.CancellationTimeoutMs + 50);
+
+    /// <summary>
+    /// Runs one read on the server within the command's deadline. When the server stops answering (a stalled
+    /// network, a hung server, a proxy that stopped forwarding mid-reply), Npgsql's cancellation is used: it sends a
+    /// cancel request and, when that gets no answer either, closes the socket; the failure is PgServerNotResponding
+    /// instead of a raw "Exception while reading from stream".
+    /// </summary>
+    private static async Task<T> OnServerAsync<T>(PgConnectionSpec spec, Func<CancellationToken, Task<T>> work, CancellationToken cancellationToken)
+    {
+        using var answer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var connected = PgConnectionFactory.TrackOpen();
+        var limit = OperationDeadline.Cap(TimeSpan.FromSeconds(Math.Max(1, spec.TimeoutSec) + 5), ServerAnswerReserve);
+        answer.CancelAfter(limit);
+        var running = work(answer.Token);
+        try
+        {
+            // Npgsql cancels, waits CancellationTimeout for the server to answer, then closes the connection. Should
+            // that take longer (the socket read does not end), stop waiting for it: the read ends at CommandTimeout.
+            return await running.WaitAsync(limit + TimeSpan.FromMilliseconds(PgConnectionFactory.CancellationTimeoutMs + 50), cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            _ = running.ContinueWith(t => _ = t.Exception, TaskScheduler.Default);
+            throw connected.Value ? NotAnswering(spec, limit, ex) : NoConnection(spec, limit, ex);
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested && IsNoAnswer(ex, answer.IsCancellationRequested))
+        {
+            if (!connected.Value) throw NoConnection(spec, limit, ex);
+            if (Find<PostgresException>(ex) is { SqlState: "57014" })
+                throw new IncidentOpsException(DeadlineErrorIds.OperationTimeout, IncidentOpsErrorCategory.OperationTimeout,
+                    $"The statement on {spec} did not finish within {limit.TotalSeconds:0.#} s (-TimeoutSec); the server cancelled it. Raise -TimeoutSec if the server is known to be busy.", ex) { TargetObject = spec.ToString() };
+            throw NotAnswering(spec, limit, ex);
+        }
+    }
+
+    private static IncidentOpsException NoConnection(PgConnectionSpec spec, TimeSpan limit, Exception ex) =>
+        new("PgHostUnreachable", IncidentOpsErrorCategory.ConnectionError,
+            $"Cannot connect to PostgreSQL at {spec}: the host did not answer within {limit.TotalSeconds:0.#} s. Check host and port, that the server is running, and raise -TimeoutSec if the network is slow.", ex) { TargetObject = spec.ToString() };
+
+    private static IncidentOpsException NotAnswering(PgConnectionSpec spec, TimeSpan limit, Exception ex) =>
+        new("PgServerNotResponding", IncidentOpsErrorCategory.ConnectionError,
+            $"PostgreSQL at {spec} stopped answering: no reply within {limit.TotalSeconds:0.#} s, and no answer to the cancel request either, so the connection was given up. Check the server and the network path (a stalled proxy or failover), or raise -TimeoutSec.", ex) { TargetObject = spec.ToString() };
+
+    private static bool IsNoAnswer(Exception ex, bool limitPassed) =>
+        (ex is OperationCanceledException && limitPassed)
+        || (ex is NpgsqlException and not PostgresException && (Find<IOException>(ex) is not null || Find<TimeoutException>(ex) is not null));
+
+    private static T? Find<T>(Exception? ex) where T : Exception
+    {
+        for (; ex is not null; ex = ex.InnerException) if (ex is T t) return t;
+        return null;
+    }
+
     /// <summary>host:port/database a spec points at (no password), without connecting.</summary>
     public async Task<string> DescribeTargetAsync(PgConnectionSpec spec, CancellationToken cancellationToken)
     {
@@ -47,7 +102,10 @@ public sealed class PostgresService
         """;
 
     /// <summary>Every backend, filtered: client backends first, the longest in their state first (what an engineer acts on), then background processes.</summary>
-    public async Task<IReadOnlyList<PgActivity>> GetActivityAsync(PgConnectionSpec spec, PgActivityFilter? filter, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<PgActivity>> GetActivityAsync(PgConnectionSpec spec, PgActivityFilter? filter, CancellationToken cancellationToken) =>
+        OnServerAsync(spec, ct => GetActivityCoreAsync(spec, filter, ct), cancellationToken);
+
+    private async Task<IReadOnlyList<PgActivity>> GetActivityCoreAsync(PgConnectionSpec spec, PgActivityFilter? filter, CancellationToken cancellationToken)
     {
         await using var conn = await Connections.OpenAsync(spec, cancellationToken).ConfigureAwait(false);
         var all = await ReadActivityAsync(conn, cancellationToken).ConfigureAwait(false);
@@ -147,7 +205,10 @@ public sealed class PostgresService
     // ---------------------------------------------------------------- Get-PgConnectionSummary
 
     /// <summary>Client connections against max_connections and headroom, grouped by state, database, user, application and client address.</summary>
-    public async Task<PgConnectionSummary> GetConnectionSummaryAsync(PgConnectionSpec spec, CancellationToken cancellationToken)
+    public Task<PgConnectionSummary> GetConnectionSummaryAsync(PgConnectionSpec spec, CancellationToken cancellationToken) =>
+        OnServerAsync(spec, ct => GetConnectionSummaryCoreAsync(spec, ct), cancellationToken);
+
+    private async Task<PgConnectionSummary> GetConnectionSummaryCoreAsync(PgConnectionSpec spec, CancellationToken cancellationToken)
     {
         await using var conn = await Connections.OpenAsync(spec, cancellationToken).ConfigureAwait(false);
         int max, reserved;
@@ -186,7 +247,10 @@ public sealed class PostgresService
     /// Top statements of the connected database from pg_stat_statements. Column names are read from the
     /// catalog, so PostgreSQL 12 (total_time, mean_time) and 13+ (total_exec_time, mean_exec_time) both work.
     /// </summary>
-    public async Task<IReadOnlyList<PgSlowQuery>> GetSlowQueriesAsync(PgConnectionSpec spec, PgSlowQuerySort sort, int top, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<PgSlowQuery>> GetSlowQueriesAsync(PgConnectionSpec spec, PgSlowQuerySort sort, int top, CancellationToken cancellationToken) =>
+        OnServerAsync(spec, ct => GetSlowQueriesCoreAsync(spec, sort, top, ct), cancellationToken);
+
+    private async Task<IReadOnlyList<PgSlowQuery>> GetSlowQueriesCoreAsync(PgConnectionSpec spec, PgSlowQuerySort sort, int top, CancellationToken cancellationToken)
     {
         await using var conn = await Connections.OpenAsync(spec, cancellationToken).ConfigureAwait(false);
         var columns = new HashSet<string>(StringComparer.Ordinal);
@@ -273,7 +337,10 @@ public sealed class PostgresService
     // ---------------------------------------------------------------- Get-PgIndex
 
     /// <summary>User indexes with size, scans and the unused/invalid/duplicate flags, largest first.</summary>
-    public async Task<IReadOnlyList<PgIndex>> GetIndexesAsync(PgConnectionSpec spec, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<PgIndex>> GetIndexesAsync(PgConnectionSpec spec, CancellationToken cancellationToken) =>
+        OnServerAsync(spec, ct => GetIndexesCoreAsync(spec, ct), cancellationToken);
+
+    private async Task<IReadOnlyList<PgIndex>> GetIndexesCoreAsync(PgConnectionSpec spec, CancellationToken cancellationToken)
     {
         const string sql = """
             SELECT n.nspname, t.relname, i.relname, pg_relation_size(i.oid), coalesce(s.idx_scan, 0), x.indisunique, x.indisprimary, x.indisvalid,
@@ -308,7 +375,10 @@ public sealed class PostgresService
     // ---------------------------------------------------------------- Stop-IdleConnection
 
     /// <summary>Lists what Stop-IdleConnection would terminate and what it spares (read-only).</summary>
-    public async Task<PgIdleConnectionReport> PlanIdleTerminationAsync(PgConnectionSpec spec, PgActivityFilter filter, TimeSpan idleFor, bool includeSuperuser, CancellationToken cancellationToken)
+    public Task<PgIdleConnectionReport> PlanIdleTerminationAsync(PgConnectionSpec spec, PgActivityFilter filter, TimeSpan idleFor, bool includeSuperuser, CancellationToken cancellationToken) =>
+        OnServerAsync(spec, ct => PlanIdleTerminationCoreAsync(spec, filter, idleFor, includeSuperuser, ct), cancellationToken);
+
+    private async Task<PgIdleConnectionReport> PlanIdleTerminationCoreAsync(PgConnectionSpec spec, PgActivityFilter filter, TimeSpan idleFor, bool includeSuperuser, CancellationToken cancellationToken)
     {
         var states = filter.State is { Length: > 0 } ? filter.State : ["idle"];
         var f = new PgActivityFilter

@@ -43,7 +43,8 @@ internal sealed class RedisEndpointConnection : IAsyncDisposable
         try
         {
             // ConnectAsync takes no token: bound it ourselves, and dispose a late multiplexer when it arrives.
-            mux = await connect.WaitAsync(timeout + TimeSpan.FromMilliseconds(500), cancellationToken).ConfigureAwait(false);
+            // Within the command's deadline, leaving a moment to report "cannot connect" (Test-RedisConnection's answer).
+            mux = await connect.WaitAsync(OperationDeadline.Cap(timeout + TimeSpan.FromMilliseconds(500), OperationDeadline.Margin), cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)
         {
@@ -57,7 +58,7 @@ internal sealed class RedisEndpointConnection : IAsyncDisposable
         if (!mux.IsConnected || !server.IsConnected)
         {
             // Ask once so the multiplexer tells us why (it throws with the failure type of the last attempt).
-            try { await mux.GetDatabase().PingAsync().WaitAsync(timeout, cancellationToken).ConfigureAwait(false); }
+            try { await mux.GetDatabase().PingAsync().WaitAsync(OperationDeadline.Cap(timeout, OperationDeadline.Margin), cancellationToken).ConfigureAwait(false); }
             catch (RedisConnectionException ex) { failureType = ex.FailureType; failure = Describe(ex); }
             catch (Exception ex) when (ex is TimeoutException or RedisTimeoutException) { failureType = ConnectionFailureType.UnableToConnect; failure = $"no answer within {timeout.TotalSeconds:0.#} s"; }
             catch (RedisServerException ex)
@@ -69,7 +70,8 @@ internal sealed class RedisEndpointConnection : IAsyncDisposable
             var logText = log.ToString();
             if (logText.Contains("WRONGPASS", StringComparison.Ordinal) || logText.Contains("NOAUTH", StringComparison.Ordinal) || logText.Contains("AuthenticationFailure", StringComparison.Ordinal))
                 failureType = ConnectionFailureType.AuthenticationFailure;
-            mux.Dispose();
+            // Disposing a multiplexer that never connected can block; it must not hold the answer past the deadline.
+            _ = Task.Run(mux.Dispose, CancellationToken.None);
             cancellationToken.ThrowIfCancellationRequested();
             throw Unavailable(endpoint, failureType, failure ?? "the connection could not be established", null);
         }
@@ -100,7 +102,10 @@ internal sealed class RedisEndpointConnection : IAsyncDisposable
     {
         try
         {
-            return await call(Server).WaitAsync(_timeout + TimeSpan.FromMilliseconds(250), cancellationToken).ConfigureAwait(false);
+            // When the command's deadline comes first, its token ends the wait (OperationTimeout); otherwise this
+            // command's own limit does (RedisTimeout: one call timed out).
+            var limit = _timeout + TimeSpan.FromMilliseconds(250);
+            return await call(Server).WaitAsync(OperationDeadline.Bounds(limit) ? Timeout.InfiniteTimeSpan : limit, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is TimeoutException or RedisTimeoutException)
         {
@@ -135,7 +140,15 @@ internal sealed class RedisEndpointConnection : IAsyncDisposable
     public Task<string> InfoRawAsync(string section, CancellationToken cancellationToken) =>
         RunAsync($"INFO {section}", async s => await s.InfoRawAsync(section).ConfigureAwait(false) ?? "", cancellationToken);
 
-    public ValueTask DisposeAsync() => _mux.DisposeAsync();
+    /// <summary>
+    /// Closes the connection without waiting on a server that stopped answering: disposing a multiplexer with a
+    /// stalled reply can block, and that must not hold the command past its deadline or Ctrl+C.
+    /// </summary>
+    public async ValueTask DisposeAsync()
+    {
+        var dispose = Task.Run(() => _mux.Dispose());
+        await Task.WhenAny(dispose, Task.Delay(TimeSpan.FromMilliseconds(200))).ConfigureAwait(false);
+    }
 }
 
 /// <summary>The endpoint could not be reached (refused, timed out, TLS or authentication failure).</summary>

@@ -1,5 +1,6 @@
 using System.Collections;
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Management.Automation;
 using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
@@ -22,7 +23,6 @@ public abstract class IncidentOpsCmdlet : PSCmdlet, IDisposable
     private CancellationTokenSource? _cts;
     private IncidentOpsEngine? _engine;
     private IncidentOpsConfig? _config;
-    private int _pipelineThreadId = -1;
 
     // Secrets this invocation registers are masked while it runs and forgotten when it is disposed, so a value
     // typed into one command never masks unrelated text of later commands (the record must stay readable).
@@ -33,7 +33,9 @@ public abstract class IncidentOpsCmdlet : PSCmdlet, IDisposable
 
     protected override void StopProcessing()
     {
-        (_cts ??= new CancellationTokenSource()).Cancel();
+        // Cancel without running the callbacks on this thread: a driver's cancel callback (Npgsql sends a cancel
+        // request) must not delay the return from Ctrl+C.
+        _ = (_cts ??= new CancellationTokenSource()).CancelAsync();
         base.StopProcessing();
     }
 
@@ -129,21 +131,106 @@ public abstract class IncidentOpsCmdlet : PSCmdlet, IDisposable
     // ---------------------------------------------------------------- running engine calls
 
     /// <summary>
-    /// Runs an engine call to completion while writing its verbose/warning/progress reports from this
-    /// (the pipeline) thread. Ctrl+C returns at once with PipelineStoppedException. Engine failures
-    /// surface as <see cref="IncidentOpsException"/>; use <see cref="TryInvoke{T}"/> or
-    /// <see cref="InvokeOrTerminate{T}"/> to turn them into ErrorRecords.
+    /// The command's deadline (-TimeoutSec) for one engine call: one limit for the whole operation on one target,
+    /// counted from its start. Null: no deadline beyond the engine's own limits (watch loops, the timeline).
     /// </summary>
-    protected T Invoke<T>(Func<CancellationToken, Task<T>> work)
+    protected virtual TimeSpan? OperationTimeout => null;
+
+    /// <summary>How long an engine call may take to wind down after Ctrl+C (the cmdlet returns within 250 ms).</summary>
+    private static readonly TimeSpan StopGrace = TimeSpan.FromMilliseconds(100);
+    /// <summary>How long an engine call may take to wind down after the deadline or after writing to the pipeline failed.</summary>
+    private static readonly TimeSpan SettleGrace = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>
+    /// Runs an engine call to completion while writing its verbose/warning/progress reports from this
+    /// (the pipeline) thread, under the command's deadline (<see cref="OperationTimeout"/>). Ctrl+C returns at once
+    /// with PipelineStoppedException; the deadline gives OperationTimeout. Any other way out (writing to the
+    /// pipeline threw: Select-Object -First, -WarningAction Stop) cancels the engine call and waits for it to wind
+    /// down first, so no work continues after the cmdlet returns. Engine failures surface as
+    /// <see cref="IncidentOpsException"/>; use <see cref="TryInvoke{T}"/> or <see cref="InvokeOrTerminate{T}"/> to
+    /// turn them into ErrorRecords.
+    /// </summary>
+    protected T Invoke<T>(Func<CancellationToken, Task<T>> work) => Invoke(work, RemainingForTarget());
+
+    /// <summary>End of the current target's deadline (Stopwatch timestamp); 0 when each engine call gets the full -TimeoutSec.</summary>
+    private long _targetDeadline;
+
+    /// <summary>
+    /// Starts the deadline of one target: the engine calls that follow (until the next call of this method) share
+    /// one -TimeoutSec, counted from now. Time spent at a confirmation prompt does not count.
+    /// </summary>
+    protected void StartTargetDeadline() =>
+        _targetDeadline = OperationTimeout is { } t ? Stopwatch.GetTimestamp() + (long)(t.TotalSeconds * Stopwatch.Frequency) : 0;
+
+    /// <summary>True when the current target's deadline (<see cref="StartTargetDeadline"/>) has passed.</summary>
+    protected bool TargetDeadlinePassed => _targetDeadline != 0 && Stopwatch.GetTimestamp() >= _targetDeadline;
+
+    private TimeSpan? RemainingForTarget()
     {
-        var token = Token;
-        _pipelineThreadId = Environment.CurrentManagedThreadId;
-        Task<T> task;
+        if (_targetDeadline == 0) return OperationTimeout;
+        var left = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), _targetDeadline);
+        return left > TimeSpan.Zero ? left : TimeSpan.FromTicks(1);
+    }
+
+    /// <summary>Invoke with an explicit deadline (null: none).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    protected T Invoke<T>(Func<CancellationToken, Task<T>> work, TimeSpan? deadline)
+    {
+        var stop = Token;
+        if (stop.IsCancellationRequested) throw new PipelineStoppedException();
+        var operation = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        var budget = deadline is { } d && d > TimeSpan.Zero ? d : (TimeSpan?)null;
+        if (budget is { } b) operation.CancelAfter(b);
+        var token = operation.Token;
         var scope = _redaction;
-        try { task = Task.Run(() => { SecretRedactor.Enter(scope); return work(token); }, token); }
-        catch (OperationCanceledException) { throw new PipelineStoppedException(); }
-        Pump(task, token);
-        return Unwrap(task, token);
+        var task = Task.Run(() =>
+        {
+            SecretRedactor.Enter(scope);
+            if (budget is { } b2) OperationDeadline.Start(b2);
+            return work(token);
+        }, CancellationToken.None);
+        bool finished;
+        try
+        {
+            finished = Pump(task, token);
+        }
+        catch
+        {
+            // Ctrl+C, or writing to the pipeline threw: stop the engine work before leaving, so nothing runs on.
+            // (Not disposed here: its callbacks may still be running on another thread.)
+            _ = operation.CancelAsync();
+            Settle(task, stop.IsCancellationRequested ? StopGrace : SettleGrace);
+            if (stop.IsCancellationRequested) throw new PipelineStoppedException();
+            throw;
+        }
+        // The deadline fired while the call was failing (its OperationCanceledException won the race to the pump).
+        if (finished && budget is not null && !task.IsCompletedSuccessfully && operation.IsCancellationRequested && !stop.IsCancellationRequested)
+            finished = false;
+        if (!finished)
+        {
+            // The deadline passed: the engine call is cancelled through the token; let it wind down (briefly).
+            Settle(task, SettleGrace);
+            Drain();
+            if (!task.IsCompletedSuccessfully) throw DeadlinePassed(budget!.Value, task.Exception?.InnerException);
+        }
+        operation.Dispose();
+        return Unwrap(task, stop);
+    }
+
+    /// <summary>The command's deadline passed before its engine call finished.</summary>
+    private IncidentOpsException DeadlinePassed(TimeSpan budget, Exception? cause)
+    {
+        var detail = cause is IncidentOpsException or OperationCanceledException && cause.Message != new OperationCanceledException().Message
+            ? $" ({cause.Message})" : "";
+        return new IncidentOpsException(DeadlineErrorIds.OperationTimeout, IncidentOpsErrorCategory.OperationTimeout,
+            $"{MyInvocation.MyCommand?.Name ?? "The command"} did not finish within its deadline of {budget.TotalSeconds:0.###} s (-TimeoutSec) and was stopped{detail}. Raise -TimeoutSec if the target is known to be slow.", cause);
+    }
+
+    /// <summary>Waits (bounded) for a cancelled engine call to finish, without throwing.</summary>
+    private static void Settle(Task task, TimeSpan grace)
+    {
+        try { task.Wait(grace); }
+        catch (AggregateException) { /* its outcome is read by the caller, or no longer matters */ }
     }
 
     /// <summary>Runs an engine call that produces items as they arrive; each is written to the pipeline at once.</summary>
@@ -183,10 +270,13 @@ public abstract class IncidentOpsCmdlet : PSCmdlet, IDisposable
         }
     }
 
-    private void Pump(Task task, CancellationToken token)
+    /// <summary>Runs queued reports until the task completes (true) or the token is cancelled (false).</summary>
+    private bool Pump(Task task, CancellationToken token)
     {
-        if (task.IsCompleted) { Drain(); return; }
-        Action wake = static () => { };
+        if (task.IsCompleted) { Drain(); return true; }
+        // A wake-up of its own for this call (a stale one from an earlier, abandoned call must not end this one).
+        var marker = new object();
+        Action wake = () => GC.KeepAlive(marker);
         task.ContinueWith(_ => { try { _queue.Add(wake); } catch (ObjectDisposedException) { } catch (InvalidOperationException) { } }, TaskContinuationOptions.ExecuteSynchronously);
         try
         {
@@ -199,10 +289,13 @@ public abstract class IncidentOpsCmdlet : PSCmdlet, IDisposable
         }
         catch (OperationCanceledException)
         {
+            if (task.IsCompleted) { Drain(); return true; }
             // Ctrl+C: the engine call is cancelled through the token; do not wait for it.
-            throw new PipelineStoppedException();
+            if (Token.IsCancellationRequested) throw new PipelineStoppedException();
+            return false;
         }
         Drain();
+        return true;
     }
 
     private void Drain()
@@ -221,6 +314,7 @@ public abstract class IncidentOpsCmdlet : PSCmdlet, IDisposable
     private static T Unwrap<T>(Task<T> task, CancellationToken token)
     {
         if (task.IsCompletedSuccessfully) return task.Result;
+        if (token.IsCancellationRequested) throw new PipelineStoppedException();
         var ex = task.Exception?.InnerExceptions.Count == 1 ? task.Exception.InnerException! : (Exception?)task.Exception ?? new OperationCanceledException();
         switch (ex)
         {
@@ -231,8 +325,8 @@ public abstract class IncidentOpsCmdlet : PSCmdlet, IDisposable
             case OperationCanceledException when token.IsCancellationRequested:
                 throw new PipelineStoppedException();
             case OperationCanceledException or TimeoutException:
-                throw new IncidentOpsException("OperationTimedOut", IncidentOpsErrorCategory.OperationTimeout,
-                    $"The operation did not finish in time ({ex.Message}). Raise -TimeoutSec if the target is known to be slow.", ex);
+                throw new IncidentOpsException(DeadlineErrorIds.ConnectionTimeout, IncidentOpsErrorCategory.OperationTimeout,
+                    $"A call to the target did not finish in time and was stopped ({ex.Message}). Raise -TimeoutSec if the target is known to be slow.", ex);
         }
         throw new IncidentOpsException("UnexpectedError", IncidentOpsErrorCategory.NotSpecified,
             $"Unexpected {ex.GetType().Name}: {ex.Message}", ex);
@@ -288,7 +382,13 @@ public abstract class IncidentOpsCmdlet : PSCmdlet, IDisposable
             WriteVerbose($"-Force: {description}");
             ok = true;
         }
-        else ok = ShouldProcess(description, $"{action} {target}?{(detail is null ? "" : Environment.NewLine + detail)}", "Confirm");
+        else
+        {
+            var asked = Stopwatch.GetTimestamp();
+            ok = ShouldProcess(description, $"{action} {target}?{(detail is null ? "" : Environment.NewLine + detail)}", "Confirm");
+            // The deadline is for the work on the target, not for the person reading the prompt.
+            if (_targetDeadline != 0) _targetDeadline += Stopwatch.GetTimestamp() - asked;
+        }
         if (!ok && IsWhatIf) RecordChange(target, action, TimelineOutcome.WhatIf, detail ?? description);
         return ok;
     }
@@ -312,9 +412,16 @@ public abstract class IncidentOpsCmdlet : PSCmdlet, IDisposable
             WriteError(ToErrorRecord(ex, target));
             return false;
         }
-        catch (PipelineStoppedException)
+        catch (PipelineStoppedException) when (Token.IsCancellationRequested)
         {
             RecordChange(target, action, TimelineOutcome.Failed, "Stopped by the user (Ctrl+C) before it finished.");
+            throw;
+        }
+        catch (Exception ex) when (ex is not IncidentOpsException)
+        {
+            // Writing to the pipeline threw (Select-Object -First, -WarningAction Stop, a host that cannot show a
+            // stream): the engine call was cancelled and has wound down; the change must still be on the record.
+            RecordChange(target, action, TimelineOutcome.Failed, $"Stopped before it finished: {ex.Message}", quiet: true);
             throw;
         }
         var ok = succeeded?.Invoke(result) ?? true;
@@ -323,7 +430,7 @@ public abstract class IncidentOpsCmdlet : PSCmdlet, IDisposable
     }
 
     /// <summary>Appends a timeline entry for this cmdlet to the incident in force (if any). Never fails the cmdlet.</summary>
-    protected void RecordChange(string target, string action, TimelineOutcome outcome, string? result, string kind = "action")
+    protected void RecordChange(string target, string action, TimelineOutcome outcome, string? result, string kind = "action", bool quiet = false)
     {
         var entry = new TimelineEntry
         {
@@ -335,7 +442,7 @@ public abstract class IncidentOpsCmdlet : PSCmdlet, IDisposable
             Outcome = outcome,
             Result = result is null ? null : SecretRedactor.Redact(result),
         };
-        RecordEntry(entry);
+        RecordEntry(entry, quiet);
     }
 
     /// <summary>True when the cmdlet declares a -Record switch and the caller set it.</summary>
@@ -355,7 +462,7 @@ public abstract class IncidentOpsCmdlet : PSCmdlet, IDisposable
 
     /// <summary>Writes an entry through the engine's timeline recorder; returns the incident id written to.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    protected string? RecordEntry(TimelineEntry entry)
+    protected string? RecordEntry(TimelineEntry entry, bool quiet = false)
     {
         try
         {
@@ -364,10 +471,10 @@ public abstract class IncidentOpsCmdlet : PSCmdlet, IDisposable
             catch (IncidentOpsException ex)
             {
                 // An invalid config must not stop the record; say which store is used instead.
-                if (!Token.IsCancellationRequested) WriteWarning($"The configuration could not be loaded ({ex.ErrorId}); the timeline entry goes to the default incident store.");
+                if (!Token.IsCancellationRequested && !quiet) WriteWarning($"The configuration could not be loaded ({ex.ErrorId}); the timeline entry goes to the default incident store.");
             }
             var incidentId = TimelineIncidentId;
-            if (Token.IsCancellationRequested)
+            if (Token.IsCancellationRequested || quiet)
             {
                 // After Ctrl+C the cmdlet's token is cancelled and the pipeline can no longer be written to, but
                 // the record of the stop must still land: write it on its own short deadline, without streams.
@@ -375,7 +482,7 @@ public abstract class IncidentOpsCmdlet : PSCmdlet, IDisposable
                 try { return Task.Run(() => Engine.Timeline.RecordAsync(entry, incidentId, config, deadline.Token), deadline.Token).GetAwaiter().GetResult(); }
                 catch (Exception ex) when (ex is IncidentOpsException or OperationCanceledException or IOException) { return null; }
             }
-            var written = Invoke(ct => Engine.Timeline.RecordAsync(entry, incidentId, config, ct));
+            var written = Invoke(ct => Engine.Timeline.RecordAsync(entry, incidentId, config, ct), deadline: null);
             if (written is not null) WriteVerbose($"Recorded on {written}'s timeline: {entry.Action} {entry.Target} ({entry.Outcome}).");
             return written;
         }

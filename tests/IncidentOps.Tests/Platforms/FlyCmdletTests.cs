@@ -172,7 +172,7 @@ public class FlyCmdletTests(ModuleFixture fx) : IClassFixture<ModuleFixture>
     {
         var (cli, t) = Fly(new Reply("status", Sleep: true));
         var e = Assert.Single(fx.Run($"Get-AppStatus {t} -TimeoutSec 1").Errors);
-        Assert.Equal("PlatformCommandTimedOut,IncidentOps.Commands.GetAppStatusCommand", e.FullyQualifiedErrorId);
+        Assert.Equal("OperationTimeout,IncidentOps.Commands.GetAppStatusCommand", e.FullyQualifiedErrorId);
         Assert.True(ProcessRunnerTests.Gone(cli.Pid("flyctl.pid")), "the fake flyctl is still running");
         Assert.True(ProcessRunnerTests.Gone(cli.Pid("flyctl.child")), "the fake flyctl's child is still running");
     }

@@ -36,6 +36,72 @@ public class ProcessRunnerTests
         Assert.True(Gone(cli.Pid("kubectl.child")));
     }
 
+    /// <summary>A stand-in CLI: a bash script with the given body, in its own folder.</summary>
+    internal static (string Path, string Dir) Script(string body)
+    {
+        var dir = Paths.TempDir("clistub");
+        var path = System.IO.Path.Combine(dir, "flyctl");
+        File.WriteAllText(path, "#!/bin/bash\ncd '" + dir + "'\n" + body + "\n");
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        return (path, dir);
+    }
+
+    private static int? PidIn(string dir, string file) =>
+        File.Exists(System.IO.Path.Combine(dir, file)) && int.TryParse(File.ReadAllText(System.IO.Path.Combine(dir, file)).Trim(), out var p) ? p : null;
+
+    [Theory]
+    [InlineData(2)]
+    [InlineData(60)]
+    public async Task A_cli_that_exits_leaving_a_child_on_its_stdout_returns_at_once_and_the_child_is_killed(int timeoutSec)
+    {
+        // Like flyctl starting its background agent, or ssh leaving a ControlPersist master: the child inherits stdout.
+        var (path, dir) = Script("echo '{\"ok\":true}'\nsleep 300 &\necho $! > child.pid\nexit 0");
+        var runner = new ProcessRunner(NullSink.Instance);
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        var r = await runner.RunAsync(new CliCommand("flyctl", path, ["status"]), TimeSpan.FromSeconds(timeoutSec), CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(60));
+        sw.Stop();
+        Assert.Equal("{\"ok\":true}", r.StandardOutput.Trim());
+        Assert.Equal(0, r.ExitCode);
+        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(Math.Min(timeoutSec, 5) + 0.5), $"returned after {sw.Elapsed.TotalSeconds:0.0} s");
+        Assert.True(Gone(PidIn(dir, "child.pid")), "the child holding stdout is still running");
+    }
+
+    [Fact]
+    public async Task A_child_that_starts_its_own_session_is_killed_on_timeout_too()
+    {
+        // setsid takes the child out of the process tree and group; the run marker still finds it.
+        var (path, dir) = Script("setsid bash -c 'echo $$ > child.pid; exec sleep 300' &\nsleep 300");
+        var runner = new ProcessRunner(NullSink.Instance);
+        var ex = await Assert.ThrowsAsync<IncidentOps.IncidentOpsException>(() => runner.RunAsync(new CliCommand("flyctl", path, ["status"]), TimeSpan.FromSeconds(2), CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(60)));
+        Assert.Equal("PlatformCommandTimedOut", ex.ErrorId);
+        Assert.True(Gone(PidIn(dir, "child.pid")));
+    }
+
+    [Fact]
+    public async Task Endless_stdout_is_cut_at_the_cap_with_PlatformOutputTooLarge_and_the_cli_is_killed()
+    {
+        var (path, dir) = Script("echo $$ > cli.pid\nexec yes 'a log line that never ends'");
+        var runner = new ProcessRunner(NullSink.Instance) { MaxStdoutChars = 4 * 1024 * 1024 };
+        var ex = await Assert.ThrowsAsync<IncidentOps.IncidentOpsException>(() => runner.RunAsync(new CliCommand("flyctl", path, ["logs"]), TimeSpan.FromSeconds(60), CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(60)));
+        Assert.Equal("PlatformOutputTooLarge", ex.ErrorId);
+        Assert.Contains("4 MB", ex.Message);
+        Assert.Contains("cut", ex.Message);
+        Assert.True(Gone(PidIn(dir, "cli.pid")));
+    }
+
+    [Fact]
+    public async Task Stderr_past_its_cap_is_dropped_with_a_warning_and_the_command_still_succeeds()
+    {
+        var (path, _) = Script("head -c 3000000 /dev/zero | tr '\\0' e >&2\necho done");
+        var sink = new CollectingSink();
+        var runner = new ProcessRunner(sink);
+        var r = await runner.RunAsync(new CliCommand("flyctl", path, ["status"]), TimeSpan.FromSeconds(60), CancellationToken.None);
+        Assert.Equal("done", r.StandardOutput.Trim());
+        Assert.True(r.StandardError.Length < ProcessRunner.DefaultMaxStderrChars + 100);
+        Assert.EndsWith("[stderr cut at 1024 KB]", r.StandardError);
+        Assert.Contains(sink.Warnings, w => w.Contains("stderr") && w.Contains("cut"));
+    }
+
     [Fact]
     public async Task Arguments_go_as_a_list_never_through_a_shell()
     {

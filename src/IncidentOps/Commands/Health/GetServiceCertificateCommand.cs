@@ -36,10 +36,13 @@ public sealed class GetServiceCertificateCommand : IncidentReadCmdlet
     [ValidateNotNullOrEmpty]
     public string? ServerName { get; set; }
 
-    /// <summary>Seconds to wait for the connection and handshake (default 10).</summary>
+    /// <summary>Deadline in seconds for the connection and handshake together (default 10).</summary>
     [Parameter]
     [ValidateRange(0.001, 600)]
     public double TimeoutSec { get; set; } = 10;
+
+    /// <summary>-TimeoutSec is one deadline for the whole operation on one target.</summary>
+    protected override TimeSpan? OperationTimeout => TimeSpan.FromSeconds(TimeoutSec);
 
     protected override void ProcessRecord()
     {

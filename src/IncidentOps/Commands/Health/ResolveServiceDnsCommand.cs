@@ -47,10 +47,13 @@ public sealed class ResolveServiceDnsCommand : IncidentReadCmdlet
     [ValidateNotNullOrEmpty]
     public string? Server { get; set; }
 
-    /// <summary>Seconds to wait for each answer (default 5).</summary>
+    /// <summary>Deadline in seconds for the lookups of each name, all record types together (default 5).</summary>
     [Parameter]
     [ValidateRange(0.001, 600)]
     public double TimeoutSec { get; set; } = 5;
+
+    /// <summary>-TimeoutSec is one deadline for the whole operation on one target.</summary>
+    protected override TimeSpan? OperationTimeout => TimeSpan.FromSeconds(TimeoutSec);
 
     private IPEndPoint? _server;
 
@@ -70,12 +73,14 @@ public sealed class ResolveServiceDnsCommand : IncidentReadCmdlet
                 WriteInputError("DnsNameInvalid", $"'{raw}' is not a host name or URI. Pass a name such as api.example.com.", raw);
                 continue;
             }
+            StartTargetDeadline();
             foreach (var type in Type)
-                if (TryInvoke(ct => Engine.Dns.LookupAsync(name, type, _server, TimeSpan.FromSeconds(TimeoutSec), ct), out var result, name))
-                {
-                    WriteObject(result);
-                    RecordRead(name, $"Resolve {type}", result.ToString());
-                }
+            {
+                // A server that did not answer one type will not answer the next within the same deadline.
+                if (TargetDeadlinePassed || !TryInvoke(ct => Engine.Dns.LookupAsync(name, type, _server, TimeSpan.FromSeconds(TimeoutSec), ct), out var result, name)) break;
+                WriteObject(result);
+                RecordRead(name, $"Resolve {type}", result.ToString());
+            }
         }
     }
 }

@@ -43,7 +43,7 @@ public sealed class SendIncidentChangeEventCommand : ConfiguredCmdlet
     [ArgumentCompleter(typeof(IncidentIdCompleter))]
     public string? Incident { get; set; }
 
-    /// <summary>Timeout of each HTTP request, in seconds.</summary>
+    /// <summary>Deadline in seconds for the send to each PagerDuty channel: every request and retry together.</summary>
     [Parameter]
     [ValidateRange(1, 600)]
     public int TimeoutSec { get; set; } = 30;

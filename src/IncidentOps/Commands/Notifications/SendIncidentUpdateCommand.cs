@@ -114,7 +114,7 @@ public sealed class SendIncidentUpdateCommand : ConfiguredCmdlet
     [Parameter(ParameterSetName = PendingSet)]
     public SwitchParameter Force { get; set; }
 
-    /// <summary>Timeout of each HTTP request, in seconds.</summary>
+    /// <summary>Deadline in seconds for the whole send, counted from its start: every channel's requests and retries together (channels are sent in parallel). A channel that has not answered by then stays pending.</summary>
     [Parameter]
     [ValidateRange(1, 600)]
     public int TimeoutSec { get; set; } = 30;
@@ -139,7 +139,12 @@ public sealed class SendIncidentUpdateCommand : ConfiguredCmdlet
             IncidentId = Incident, Status = Status, Message = Message, Kind = Kind, NextUpdateIn = NextUpdateIn, Channels = Channel,
             ActionsTaken = ActionsTaken, CurrentFocus = CurrentFocus, Eta = Eta,
         };
+        var preparing = System.Diagnostics.Stopwatch.StartNew();
         if (!TryInvoke(ct => Engine.Notifications.PrepareAsync(Config, request, ct), out var prepared, Incident)) return;
+        // -TimeoutSec is one deadline counted from the start: what preparing took is not available to the sends.
+        // Half a second stays for the outbox and the timeline, which record the outcome after the sends.
+        var left = TimeSpan.FromSeconds(TimeoutSec) - preparing.Elapsed - TimeSpan.FromMilliseconds(500);
+        Engine.Notifications.Options = new NotificationOptions { RequestTimeout = left > TimeSpan.FromMilliseconds(100) ? left : TimeSpan.FromMilliseconds(100) };
         _incidentId = prepared.Incident.Id;
         var approved = new List<string>();
         foreach (var r in prepared.Rendered)

@@ -66,6 +66,7 @@ public sealed class InvokeRollbackCommand : AppCmdlet
     {
         foreach (var (target, adapter) in Targets())
         {
+            StartTargetDeadline();
             if (ParameterSetName != RollbackSet)
             {
                 FinishRollback(target, adapter, Commit.IsPresent);

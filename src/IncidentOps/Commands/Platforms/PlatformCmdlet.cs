@@ -23,10 +23,13 @@ public abstract class PlatformCmdlet : IncidentActionCmdlet
     [Parameter]
     public string? DoctlPath { get; set; }
 
-    /// <summary>Seconds each CLI call (and any wait for the app or database to come back) may take before it is stopped and its process tree killed.</summary>
+    /// <summary>Deadline in seconds for the whole operation on each target, counted from its start: every CLI call and any wait for the app or database to come back, together. Past it the CLI is stopped, its process tree killed, and the command stops with OperationTimeout.</summary>
     [Parameter]
     [ValidateRange(1, 86400)]
     public int TimeoutSec { get; set; } = 60;
+
+    /// <summary>-TimeoutSec is one deadline for the whole operation on one target.</summary>
+    protected override TimeSpan? OperationTimeout => TimeSpan.FromSeconds(TimeoutSec);
 
     protected TimeSpan Timeout => TimeSpan.FromSeconds(TimeoutSec);
 

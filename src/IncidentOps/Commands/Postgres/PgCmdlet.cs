@@ -29,10 +29,13 @@ public abstract class PgCmdlet : IncidentActionCmdlet
     [Credential]
     public PSCredential? Credential { get; set; }
 
-    /// <summary>Seconds allowed to connect and for each statement (statement_timeout). Default 30.</summary>
+    /// <summary>Deadline in seconds for the whole operation on the server, counted from its start: connecting and every statement together (also the statement_timeout). Past it the command stops with OperationTimeout. Default 30.</summary>
     [Parameter]
     [ValidateRange(1, 3600)]
     public int TimeoutSec { get; set; } = 30;
+
+    /// <summary>-TimeoutSec is one deadline for the whole operation on one target.</summary>
+    protected override TimeSpan? OperationTimeout => TimeSpan.FromSeconds(TimeoutSec);
 
     private PgConnectionSpec? _spec;
     private string? _specKey;

@@ -58,6 +58,7 @@ public sealed class ClearRedisDatabaseCommand : RedisCmdlet
     {
         foreach (var request in Requests())
         {
+            StartTargetDeadline();
             if (!TryInvoke(ct => Engine.Redis.PlanFlushAsync(request, Database, AllDatabases, Async, ct), out var plan, request.ToString())) continue;
             var target = plan.AllDatabases ? $"Redis {plan.Endpoint} (all databases)" : $"Redis {plan.Endpoint} db {plan.Database}";
             var detail = $"{plan.Command} ({plan.Describe()})";

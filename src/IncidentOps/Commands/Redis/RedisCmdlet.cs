@@ -33,10 +33,13 @@ public abstract class RedisCmdlet : ConfiguredCmdlet
     [Credential]
     public PSCredential? Credential { get; set; }
 
-    /// <summary>Seconds to wait for the connection and for each command before giving up. Default 5.</summary>
+    /// <summary>Deadline in seconds for the whole operation on each server, counted from its start: connecting and every command together. Default 5.</summary>
     [Parameter]
     [ValidateRange(1, 3600)]
     public int TimeoutSec { get; set; } = 5;
+
+    /// <summary>-TimeoutSec is one deadline for the whole operation on one target.</summary>
+    protected override TimeSpan? OperationTimeout => TimeSpan.FromSeconds(TimeoutSec);
 
     /// <summary>One request per target: the connection string, or each resolved service.</summary>
     protected IEnumerable<RedisConnectionRequest> Requests()

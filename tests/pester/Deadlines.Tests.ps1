@@ -1,0 +1,100 @@
+#Requires -Modules Pester
+# Pester 5. "Nothing hangs": -TimeoutSec is one deadline, Ctrl+C stops at once, and no work goes on after a cmdlet
+# returns. Loopback only: a counting HttpListener, a UDP socket that never answers, a fake flyctl.
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'Common.ps1')
+    Import-IncidentOps
+    $port = Get-Random -Minimum 20000 -Maximum 40000
+    $script:base = "http://127.0.0.1:$port"
+    $script:hits = [hashtable]::Synchronized(@{ Count = 0 })
+    $script:listener = [System.Net.HttpListener]::new()
+    $script:listener.Prefixes.Add("$base/")
+    $script:listener.Start()
+    $script:serverPs = [powershell]::Create()
+    $null = $script:serverPs.AddScript({
+        param($listener, $hits)
+        while ($listener.IsListening) {
+            try { $ctx = $listener.GetContext() } catch { break }
+            $hits.Count++
+            $ctx.Response.StatusCode = 200
+            $bytes = [Text.Encoding]::UTF8.GetBytes('ok')
+            $ctx.Response.OutputStream.Write($bytes, 0, $bytes.Length)
+            $ctx.Response.Close()
+        }
+    }).AddArgument($script:listener).AddArgument($script:hits)
+    $script:handle = $script:serverPs.BeginInvoke()
+}
+
+AfterAll {
+    $script:listener.Stop()
+    $script:listener.Close()
+    $script:serverPs.Dispose()
+}
+
+Describe 'Watch-ServiceHealth' {
+    It 'stops probing when Select-Object -First has what it needs' {
+        $results = Watch-ServiceHealth "$base/ok" -IntervalSec 0.1 | Select-Object -First 2
+        $results | Should -HaveCount 2
+        $atReturn = $script:hits.Count
+        Start-Sleep -Seconds 1.5
+        $script:hits.Count | Should -Be $atReturn
+    }
+
+    It 'stops within a second of Ctrl+C in the middle of an interval wait' {
+        $ps = [powershell]::Create()
+        $null = $ps.AddScript("Import-Module '$($script:ModulePath)'; Watch-ServiceHealth '$base/ok' -IntervalSec 60")
+        $before = $script:hits.Count
+        $async = $ps.BeginInvoke()
+        # Wait for the first probe (the import can be slow on a loaded machine), then for the interval wait.
+        $deadline = [DateTime]::UtcNow.AddSeconds(60)
+        while ($script:hits.Count -eq $before -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
+        $script:hits.Count | Should -BeGreaterThan $before
+        Start-Sleep -Milliseconds 500
+        $sw = [Diagnostics.Stopwatch]::StartNew()
+        $ps.Stop()
+        $sw.Stop()
+        $async.IsCompleted | Should -BeTrue
+        $sw.Elapsed.TotalSeconds | Should -BeLessThan 1
+        $ps.Dispose()
+    }
+}
+
+Describe 'Resolve-ServiceDns -TimeoutSec' {
+    It 'is one deadline for all record types against a server that never answers (one error, not one per type)' {
+        $udp = [System.Net.Sockets.UdpClient]::new([System.Net.IPEndPoint]::new([System.Net.IPAddress]::Loopback, 0))
+        try {
+            $dnsPort = $udp.Client.LocalEndPoint.Port
+            $sw = [Diagnostics.Stopwatch]::StartNew()
+            $null = Resolve-ServiceDns api.example.test -Type A, AAAA -Server "127.0.0.1:$dnsPort" -TimeoutSec 2 -ErrorVariable err -ErrorAction SilentlyContinue
+            $sw.Stop()
+            $sw.Elapsed.TotalSeconds | Should -BeLessThan 3
+            $err | Should -HaveCount 1
+            $err[0].FullyQualifiedErrorId | Should -Be 'DnsQueryFailed,IncidentOps.Commands.ResolveServiceDnsCommand'
+        }
+        finally { $udp.Dispose() }
+    }
+}
+
+Describe 'A CLI that leaves a child holding its output' {
+    It 'returns the output at once and the child is killed' {
+        $dir = Join-Path ([IO.Path]::GetTempPath()) ('io-pester-' + [guid]::NewGuid().ToString('N'))
+        New-Item -ItemType Directory -Path $dir | Out-Null
+        try {
+            $fixture = Join-Path $script:RepoRoot 'tests/IncidentOps.Tests/Platforms/Fixtures/fly-status.json'
+            $fly = Join-Path $dir 'flyctl'
+            # Like flyctl starting its background agent: the child inherits stdout and outlives the CLI.
+            Set-Content -Path $fly -Value "#!/bin/bash`ncat '$fixture'`nsleep 300 &`necho `$! > '$dir/child.pid'`nexit 0"
+            chmod +x $fly
+            $sw = [Diagnostics.Stopwatch]::StartNew()
+            $status = Get-AppStatus -Platform Fly -App ai-affiliate-empire -FlyctlPath $fly -TimeoutSec 60
+            $sw.Stop()
+            $status.Version | Should -Be 'v13'
+            $sw.Elapsed.TotalSeconds | Should -BeLessThan 10
+            $child = [int](Get-Content "$dir/child.pid")
+            Start-Sleep -Milliseconds 500
+            $stat = "/proc/$child/stat"
+            ((-not (Test-Path $stat)) -or ((Get-Content $stat -Raw) -match '\) Z ')) | Should -BeTrue
+        }
+        finally { Remove-Item -Recurse -Force $dir -ErrorAction SilentlyContinue }
+    }
+}
