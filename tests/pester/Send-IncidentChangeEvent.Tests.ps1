@@ -40,8 +40,8 @@ Describe 'Send-IncidentChangeEvent' {
 
     It 'renders the result at <Width> columns' -TestCases @(@{ Width = 80 }, @{ Width = 120 }) {
         $text = Get-RenderedView (Send-IncidentChangeEvent "Scaled api to 4 at $Width" -Channel pager) -Width $Width
-        foreach ($column in 'Channel', 'Type', 'Delivered', 'HTTP') { $text | Should -Match $column }
-        $text | Should -Match '(?m)^pager\s+PagerDuty\s+\S*\s*True\s+202'
+        foreach ($column in 'Channel', 'Kind', 'State', 'Code') { $text | Should -Match $column }
+        $text | Should -Match '(?m)^(INC-\S+)?\s*pager\s+Update\s+Delivered\s+202'
         $text | Should -Not -Match 'CANARYr0utingKey'
     }
 

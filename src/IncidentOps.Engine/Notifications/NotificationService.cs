@@ -480,6 +480,7 @@ public sealed class NotificationService(IncidentOpsEngine engine, HttpClient htt
             {
                 IncidentId = incidentId ?? "", UpdateId = "", Channel = c.Name, ChannelType = c.Type, Kind = NotificationKind.Update,
                 Delivered = outcome.Delivered, Pending = !outcome.Delivered, StatusCode = outcome.StatusCode, Attempts = outcome.Attempts,
+                State = outcome.Delivered ? DeliveryState.Delivered : outcome.Permanent ? DeliveryState.Failed : outcome.MaybeDelivered ? DeliveryState.Unknown : DeliveryState.Pending,
                 RetryWait = outcome.Waited, Error = SecretRedactor.Redact(outcome.Error),
             });
         }
