@@ -42,7 +42,7 @@ public class IncidentStateTests(ModuleFixture fx) : IClassFixture<ModuleFixture>
         var bare = fx.Run($"Add-IncidentNote 'after resolution' -ConfigPath '{c}'");
         var error = bare.Terminating ?? Assert.Single(bare.Errors);
         Assert.Equal("NoActiveIncident,IncidentOps.Commands.AddIncidentNoteCommand", error.FullyQualifiedErrorId);
-        Assert.Contains($"-Id {id}", error.ErrorDetails?.Message ?? error.ToString());
+        Assert.Contains($"-Incident {id}", error.ErrorDetails?.Message ?? error.ToString());
 
         // Close-Incident records the resolution instead of failing with IncidentAlreadyResolved.
         var closed = Record(fx.Run($"Close-Incident -Id {id} -Resolution 'Rolled back release v142' -RootCause 'Bad config' -Force -ConfigPath '{c}'").AssertNoErrors().Output[0]);
