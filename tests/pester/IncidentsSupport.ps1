@@ -24,6 +24,20 @@ function Exit-IsolatedIncidentOps($Root) {
     if (-not $Root) { return }
     foreach ($name in $script:IsolatedVariables) { [Environment]::SetEnvironmentVariable($name, $Root.SavedEnvironment[$name]) }
     Remove-TestRoot $Root
+    if ($Root.PSObject.Properties['Stub']) { Stop-ProviderStub $Root.Stub }
+}
+
+# Enter-IsolatedIncidentOps with one channel, 'audit': a webhook to a provider stub (Start-ProviderStub, kept in the
+# root's Stub and stopped by Exit-IsolatedIncidentOps), where the severities $RouteToAudit route their updates.
+# $Channels adds more channel lines (each indented two spaces) to the 'channels' section.
+function Enter-IsolatedIncidentOpsWithAudit([string[]] $RouteToAudit, [string] $Channels = '') {
+    $stub = Start-ProviderStub
+    $channelLines = @("  audit: { type: webhook, url: '$($stub.Url)/hooks/audit' }") + @($Channels -split "\r?\n" | Where-Object { $_ })
+    $routingLines = foreach ($severity in $RouteToAudit) { "  ${severity}: [audit]" }
+    $yaml = (@('channels:') + $channelLines + @('routing:') + $routingLines) -join "`n"
+    $root = Enter-IsolatedIncidentOps -Yaml $yaml
+    $root | Add-Member -NotePropertyName Stub -NotePropertyValue $stub
+    $root
 }
 
 # A loopback HTTP server standing in for the notification providers: answers 200 (202 with a PagerDuty
