@@ -3,8 +3,7 @@
 BeforeAll {
     . (Join-Path $PSScriptRoot 'Common.ps1')
     . (Join-Path $PSScriptRoot 'IncidentsSupport.ps1')
-    Import-IncidentOps
-    $script:root = Enter-IsolatedIncidentOpsWithAudit -RouteToAudit P1
+    $script:root = Initialize-IncidentTestFile -RouteToAudit P1
     $script:incident = New-Incident -Title 'Checkout returns 502 for every EU customer' -Severity P1 -Service production/api
     Add-IncidentNote 'Restarted the API' | Out-Null
     Set-Incident -Status Identified

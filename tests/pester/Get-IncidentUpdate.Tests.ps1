@@ -3,9 +3,8 @@
 BeforeAll {
     . (Join-Path $PSScriptRoot 'Common.ps1')
     . (Join-Path $PSScriptRoot 'IncidentsSupport.ps1')
-    Import-IncidentOps
     # Port 9 on loopback refuses connections: what goes to 'down' stays pending.
-    $script:root = Enter-IsolatedIncidentOpsWithAudit -RouteToAudit P2 -Channels "  down: { type: webhook, url: 'http://127.0.0.1:9/hooks/down' }"
+    $script:root = Initialize-IncidentTestFile -RouteToAudit P2 -Channels "  down: { type: webhook, url: 'http://127.0.0.1:9/hooks/down' }"
     $script:incident = New-Incident -Title 'Search is slow' -Severity P2
     Send-IncidentUpdate -Message 'Investigating' | Out-Null
     Send-IncidentUpdate -Message 'Reindexing' -Channel audit, down -WarningAction SilentlyContinue | Out-Null

@@ -3,8 +3,7 @@
 BeforeAll {
     . (Join-Path $PSScriptRoot 'Common.ps1')
     . (Join-Path $PSScriptRoot 'IncidentsSupport.ps1')
-    Import-IncidentOps
-    $script:root = Enter-IsolatedIncidentOpsWithAudit -RouteToAudit P1, P2
+    $script:root = Initialize-IncidentTestFile -RouteToAudit P1, P2
     $script:late = New-Incident -Title 'Payments failing' -Severity P1
     Send-IncidentUpdate -Message 'Investigating' -NextUpdateIn 1s | Out-Null
     $script:soon = New-Incident -Title 'Search is slow' -Severity P2

@@ -40,6 +40,16 @@ function Enter-IsolatedIncidentOpsWithAudit([string[]] $RouteToAudit, [string] $
     $root
 }
 
+# The per-file setup of the Config, Incidents and Notifications files, in BeforeAll after dot-sourcing Common.ps1 and
+# this file: imports the module and enters an isolated setup with $Yaml (Enter-IsolatedIncidentOps) or, given
+# -RouteToAudit, with the stubbed 'audit' channel (Enter-IsolatedIncidentOpsWithAudit). Returns the root, for
+# AfterAll { Exit-IsolatedIncidentOps $script:root }.
+function Initialize-IncidentTestFile([string] $Yaml = '', [string[]] $RouteToAudit = @(), [string] $Channels = '') {
+    Import-IncidentOps
+    if ($RouteToAudit.Count -gt 0) { return Enter-IsolatedIncidentOpsWithAudit -RouteToAudit $RouteToAudit -Channels $Channels }
+    Enter-IsolatedIncidentOps -Yaml $Yaml
+}
+
 # A loopback HTTP server standing in for the notification providers: answers 200 (202 with a PagerDuty
 # body under /v2/) and records every request (method, path, body) in $stub.Requests.
 function Start-ProviderStub {

@@ -3,8 +3,7 @@
 BeforeAll {
     . (Join-Path $PSScriptRoot 'Common.ps1')
     . (Join-Path $PSScriptRoot 'IncidentsSupport.ps1')
-    Import-IncidentOps
-    $script:root = Enter-IsolatedIncidentOpsWithAudit -RouteToAudit P2
+    $script:root = Initialize-IncidentTestFile -RouteToAudit P2
     $script:dir = $script:root.Dir
     $script:cfg = $script:root.Config
     $script:incident = New-Incident -Title 'Queue stuck' -Severity P2 -Impact 'Emails delayed' -ConfigPath $script:cfg
