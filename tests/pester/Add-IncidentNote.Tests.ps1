@@ -3,8 +3,7 @@
 BeforeAll {
     . (Join-Path $PSScriptRoot 'Common.ps1')
     . (Join-Path $PSScriptRoot 'IncidentsSupport.ps1')
-    Import-IncidentOps
-    $script:root = Enter-IsolatedIncidentOps
+    $script:root = Initialize-IncidentTestFile
     $script:other = New-Incident -Title 'Vendor outage' -Severity P2
     $script:incident = New-Incident -Title 'API 502s' -Severity P1
 }

@@ -3,8 +3,7 @@
 BeforeAll {
     . (Join-Path $PSScriptRoot 'Common.ps1')
     . (Join-Path $PSScriptRoot 'IncidentsSupport.ps1')
-    Import-IncidentOps
-    $script:root = Enter-IsolatedIncidentOps
+    $script:root = Initialize-IncidentTestFile
     $script:named = New-Incident -Title 'Queue stuck' -Severity P3
     $script:incident = New-Incident -Title 'Pool exhausted' -Severity P1
 }

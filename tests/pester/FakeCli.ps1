@@ -1,5 +1,6 @@
-# Shared by the Platforms Pester files (dot-sourced in their BeforeAll): a fake CLI that replays a recorded
-# output file for each argument prefix and logs every command line it was called with.
+# Shared by the Platforms Pester files (Initialize-PlatformTestFile of OpsTestKit.ps1 loads it; Safety and Secrets
+# dot-source it): a fake CLI that replays a recorded output file for each argument prefix and logs every command line
+# it was called with.
 function New-FakeCli([string] $Name, [hashtable] $Replies) {
     $dir = Join-Path ([IO.Path]::GetTempPath()) ("io-pester-" + [guid]::NewGuid().ToString('N'))
     New-Item -ItemType Directory -Path $dir | Out-Null

@@ -2,11 +2,8 @@
 # Get-AppDatabase against fake flyctl/doctl that replay recorded output (see Fixtures/DATABASES.md).
 BeforeAll {
     . (Join-Path $PSScriptRoot 'Common.ps1')
-    . (Join-Path $PSScriptRoot 'FakeCli.ps1')
     . (Join-Path $PSScriptRoot 'OpsTestKit.ps1')
-    Import-IncidentOps
-    $Fixtures = Join-Path $PSScriptRoot '../IncidentOps.Tests/Platforms/Fixtures'
-    $root = New-OpsTestRoot
+    . Initialize-PlatformTestFile
 }
 
 AfterAll { Remove-TestRoot $root }

@@ -3,8 +3,7 @@
 BeforeAll {
     . (Join-Path $PSScriptRoot 'Common.ps1')
     . (Join-Path $PSScriptRoot 'IncidentsSupport.ps1')
-    Import-IncidentOps
-    $script:root = Enter-IsolatedIncidentOps
+    $script:root = Initialize-IncidentTestFile
     $script:old = New-Incident -Title 'Redis evictions last week' -Severity P3
     $script:old | Close-Incident -Resolution 'Raised maxmemory' -Force | Out-Null
     $script:other = New-Incident -Title 'Slow search' -Severity P2

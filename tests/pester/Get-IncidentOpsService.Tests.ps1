@@ -3,8 +3,7 @@
 BeforeAll {
     . (Join-Path $PSScriptRoot 'Common.ps1')
     . (Join-Path $PSScriptRoot 'IncidentsSupport.ps1')
-    Import-IncidentOps
-    $script:root = Enter-IsolatedIncidentOps
+    $script:root = Initialize-IncidentTestFile
     $script:example = Join-Path $script:RepoRoot 'examples/incidentops.yml'
 }
 

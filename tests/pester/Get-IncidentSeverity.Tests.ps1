@@ -3,9 +3,8 @@
 BeforeAll {
     . (Join-Path $PSScriptRoot 'Common.ps1')
     . (Join-Path $PSScriptRoot 'IncidentsSupport.ps1')
-    Import-IncidentOps
     # Seed 002's P1-P4 scheme, to prove views and completion read the configuration, not the defaults.
-    $script:root = Enter-IsolatedIncidentOps -Yaml @'
+    $script:root = Initialize-IncidentTestFile -Yaml @'
 severities:
   P1: { name: Critical, definition: Site down, responseTarget: 5m, updateEvery: 15m, escalation: [on-call, cto], pagerDutySeverity: critical }
   P2: { name: High, definition: Feature broken, responseTarget: 1h, updateEvery: 1h30m, pagerDutySeverity: error }

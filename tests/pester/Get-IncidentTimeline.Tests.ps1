@@ -3,14 +3,7 @@
 BeforeAll {
     . (Join-Path $PSScriptRoot 'Common.ps1')
     . (Join-Path $PSScriptRoot 'IncidentsSupport.ps1')
-    Import-IncidentOps
-    $script:stub = Start-ProviderStub
-    $script:root = Enter-IsolatedIncidentOps -Yaml @"
-channels:
-  audit: { type: webhook, url: '$($script:stub.Url)/hooks/audit' }
-routing:
-  P1: [audit]
-"@
+    $script:root = Initialize-IncidentTestFile -RouteToAudit P1
     $script:incident = New-Incident -Title 'Checkout returns 502 for every EU customer' -Severity P1 -Service production/api
     Add-IncidentNote 'Restarted the API' | Out-Null
     Set-Incident -Status Identified
@@ -19,10 +12,7 @@ routing:
     Invoke-InChildPwsh "Send-IncidentUpdate -Message 'Preview only' -WhatIf" | Out-Null
 }
 
-AfterAll {
-    Exit-IsolatedIncidentOps $script:root
-    Stop-ProviderStub $script:stub
-}
+AfterAll { Exit-IsolatedIncidentOps $script:root }
 
 Describe 'Get-IncidentTimeline' {
     It 'records notes, changes and updates of the active incident' {

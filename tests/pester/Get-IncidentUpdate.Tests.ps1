@@ -3,25 +3,14 @@
 BeforeAll {
     . (Join-Path $PSScriptRoot 'Common.ps1')
     . (Join-Path $PSScriptRoot 'IncidentsSupport.ps1')
-    Import-IncidentOps
-    $script:stub = Start-ProviderStub
     # Port 9 on loopback refuses connections: what goes to 'down' stays pending.
-    $script:root = Enter-IsolatedIncidentOps -Yaml @"
-channels:
-  audit: { type: webhook, url: '$($script:stub.Url)/hooks/audit' }
-  down: { type: webhook, url: 'http://127.0.0.1:9/hooks/down' }
-routing:
-  P2: [audit]
-"@
+    $script:root = Initialize-IncidentTestFile -RouteToAudit P2 -Channels "  down: { type: webhook, url: 'http://127.0.0.1:9/hooks/down' }"
     $script:incident = New-Incident -Title 'Search is slow' -Severity P2
     Send-IncidentUpdate -Message 'Investigating' | Out-Null
     Send-IncidentUpdate -Message 'Reindexing' -Channel audit, down -WarningAction SilentlyContinue | Out-Null
 }
 
-AfterAll {
-    Exit-IsolatedIncidentOps $script:root
-    Stop-ProviderStub $script:stub
-}
+AfterAll { Exit-IsolatedIncidentOps $script:root }
 
 Describe 'Get-IncidentUpdate' {
     It 'lists every update of the incident, oldest first' {

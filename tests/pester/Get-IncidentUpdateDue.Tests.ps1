@@ -3,15 +3,7 @@
 BeforeAll {
     . (Join-Path $PSScriptRoot 'Common.ps1')
     . (Join-Path $PSScriptRoot 'IncidentsSupport.ps1')
-    Import-IncidentOps
-    $script:stub = Start-ProviderStub
-    $script:root = Enter-IsolatedIncidentOps -Yaml @"
-channels:
-  audit: { type: webhook, url: '$($script:stub.Url)/hooks/audit' }
-routing:
-  P1: [audit]
-  P2: [audit]
-"@
+    $script:root = Initialize-IncidentTestFile -RouteToAudit P1, P2
     $script:late = New-Incident -Title 'Payments failing' -Severity P1
     Send-IncidentUpdate -Message 'Investigating' -NextUpdateIn 1s | Out-Null
     $script:soon = New-Incident -Title 'Search is slow' -Severity P2
@@ -19,10 +11,7 @@ routing:
     Start-Sleep -Milliseconds 1500   # lets the 1s cadence of the first incident pass
 }
 
-AfterAll {
-    Exit-IsolatedIncidentOps $script:root
-    Stop-ProviderStub $script:stub
-}
+AfterAll { Exit-IsolatedIncidentOps $script:root }
 
 Describe 'Get-IncidentUpdateDue' {
     It 'returns only overdue incidents by default, with how late they are' {

@@ -10,9 +10,7 @@ BeforeDiscovery {
 BeforeAll {
     . (Join-Path $PSScriptRoot 'Common.ps1')
     . (Join-Path $PSScriptRoot 'OpsTestKit.ps1')
-    Import-IncidentOps
-    $cs = $env:INCIDENTOPS_TEST_PG
-    $root = New-OpsTestRoot "      db:`n        postgres:`n          connectionString: '$cs'`n"
+    . Initialize-PgTestFile
 }
 
 AfterAll { Remove-TestRoot $root }

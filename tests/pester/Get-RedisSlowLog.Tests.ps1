@@ -10,13 +10,7 @@ BeforeDiscovery {
 BeforeAll {
     . (Join-Path $PSScriptRoot 'Common.ps1')
     . (Join-Path $PSScriptRoot 'OpsTestKit.ps1')
-    Import-IncidentOps
-    $endpoint = if ($env:INCIDENTOPS_TEST_REDIS) { $env:INCIDENTOPS_TEST_REDIS } else { '127.0.0.1:6379' }
-    $hostName, $port = $endpoint -split ':'
-    function Invoke-RedisCli { & redis-cli -h $hostName -p $port @args }
-    $root = New-OpsTestRoot "      cache:`n        redis: '$endpoint'`n"
-    $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
-    $listener.Start(); $closedPort = $listener.LocalEndpoint.Port; $listener.Stop()
+    . Initialize-RedisTestFile
 }
 
 AfterAll { Remove-TestRoot $root }

@@ -24,6 +24,30 @@ function Exit-IsolatedIncidentOps($Root) {
     if (-not $Root) { return }
     foreach ($name in $script:IsolatedVariables) { [Environment]::SetEnvironmentVariable($name, $Root.SavedEnvironment[$name]) }
     Remove-TestRoot $Root
+    if ($Root.PSObject.Properties['Stub']) { Stop-ProviderStub $Root.Stub }
+}
+
+# Enter-IsolatedIncidentOps with one channel, 'audit': a webhook to a provider stub (Start-ProviderStub, kept in the
+# root's Stub and stopped by Exit-IsolatedIncidentOps), where the severities $RouteToAudit route their updates.
+# $Channels adds more channel lines (each indented two spaces) to the 'channels' section.
+function Enter-IsolatedIncidentOpsWithAudit([string[]] $RouteToAudit, [string] $Channels = '') {
+    $stub = Start-ProviderStub
+    $channelLines = @("  audit: { type: webhook, url: '$($stub.Url)/hooks/audit' }") + @($Channels -split "\r?\n" | Where-Object { $_ })
+    $routingLines = foreach ($severity in $RouteToAudit) { "  ${severity}: [audit]" }
+    $yaml = (@('channels:') + $channelLines + @('routing:') + $routingLines) -join "`n"
+    $root = Enter-IsolatedIncidentOps -Yaml $yaml
+    $root | Add-Member -NotePropertyName Stub -NotePropertyValue $stub
+    $root
+}
+
+# The per-file setup of the Config, Incidents and Notifications files, in BeforeAll after dot-sourcing Common.ps1 and
+# this file: imports the module and enters an isolated setup with $Yaml (Enter-IsolatedIncidentOps) or, given
+# -RouteToAudit, with the stubbed 'audit' channel (Enter-IsolatedIncidentOpsWithAudit). Returns the root, for
+# AfterAll { Exit-IsolatedIncidentOps $script:root }.
+function Initialize-IncidentTestFile([string] $Yaml = '', [string[]] $RouteToAudit = @(), [string] $Channels = '') {
+    Import-IncidentOps
+    if ($RouteToAudit.Count -gt 0) { return Enter-IsolatedIncidentOpsWithAudit -RouteToAudit $RouteToAudit -Channels $Channels }
+    Enter-IsolatedIncidentOps -Yaml $Yaml
 }
 
 # A loopback HTTP server standing in for the notification providers: answers 200 (202 with a PagerDuty

@@ -2,11 +2,16 @@
 # Invoke-Rollback against fake CLIs that replay recorded output and log their arguments.
 BeforeAll {
     . (Join-Path $PSScriptRoot 'Common.ps1')
-    . (Join-Path $PSScriptRoot 'FakeCli.ps1')
     . (Join-Path $PSScriptRoot 'OpsTestKit.ps1')
-    Import-IncidentOps
-    $Fixtures = Join-Path $PSScriptRoot '../IncidentOps.Tests/Platforms/Fixtures'
-    $root = New-OpsTestRoot
+    . Initialize-PlatformTestFile
+    # A fake kubectl replaying the recorded Deployment marketing in akaind-platform, whose last good revision is 3.
+    function New-MarketingKubectl {
+        New-FakeCli kubectl @{
+            '-n akaind-platform get deployment marketing -o json'         = (Join-Path $Fixtures 'k8s-deployment.json')
+            '-n akaind-platform get replicasets -l app=marketing -o json' = (Join-Path $Fixtures 'k8s-replicasets.json')
+            '-n akaind-platform rollout'                                  = (Join-Path $Fixtures 'k8s-logs.txt')
+        }
+    }
 }
 
 AfterAll { Remove-TestRoot $root }
@@ -22,12 +27,7 @@ Describe 'Invoke-Rollback' -Skip:($IsWindows) {
     }
 
     It 'Kubernetes: undoes to the last good revision' {
-        $replies = @{
-            '-n akaind-platform get deployment marketing -o json'            = (Join-Path $Fixtures 'k8s-deployment.json')
-            '-n akaind-platform get replicasets -l app=marketing -o json'    = (Join-Path $Fixtures 'k8s-replicasets.json')
-            '-n akaind-platform rollout'                                     = (Join-Path $Fixtures 'k8s-logs.txt')
-        }
-        $cli = New-FakeCli kubectl $replies
+        $cli = New-MarketingKubectl
         $result = Invoke-Rollback -Platform Kubernetes -Namespace akaind-platform -Deployment marketing -KubectlPath $cli.Path -Force
         $result.From | Should -Be '4'
         $result.To | Should -Be '3'
@@ -69,12 +69,7 @@ Describe 'Invoke-Rollback in a real host' -Skip:($IsWindows) {
     }
 
     It 'shows the rollback result as a list with From, To and Succeeded' {
-        $replies = @{
-            '-n akaind-platform get deployment marketing -o json'         = (Join-Path $Fixtures 'k8s-deployment.json')
-            '-n akaind-platform get replicasets -l app=marketing -o json' = (Join-Path $Fixtures 'k8s-replicasets.json')
-            '-n akaind-platform rollout'                                  = (Join-Path $Fixtures 'k8s-logs.txt')
-        }
-        $cli = New-FakeCli kubectl $replies
+        $cli = New-MarketingKubectl
         $result = Invoke-Rollback -Platform Kubernetes -Namespace akaind-platform -Deployment marketing -KubectlPath $cli.Path -Force
         foreach ($w in 80, 120) {
             $text = Get-RenderedView $result -Width $w

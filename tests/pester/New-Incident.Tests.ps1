@@ -3,8 +3,7 @@
 BeforeAll {
     . (Join-Path $PSScriptRoot 'Common.ps1')
     . (Join-Path $PSScriptRoot 'IncidentsSupport.ps1')
-    Import-IncidentOps
-    $script:root = Enter-IsolatedIncidentOps -Yaml @'
+    $script:root = Initialize-IncidentTestFile -Yaml @'
 severities:
   SEV1: { name: Critical, definition: Site down, responseTarget: 5m, updateEvery: 15m }
   SEV2: { name: Major, definition: Feature broken, responseTarget: 30m, updateEvery: 1h }

@@ -3,14 +3,7 @@
 BeforeAll {
     . (Join-Path $PSScriptRoot 'Common.ps1')
     . (Join-Path $PSScriptRoot 'IncidentsSupport.ps1')
-    Import-IncidentOps
-    $script:stub = Start-ProviderStub
-    $script:root = Enter-IsolatedIncidentOps -Yaml @"
-channels:
-  audit: { type: webhook, url: '$($script:stub.Url)/hooks/audit' }
-routing:
-  P2: [audit]
-"@
+    $script:root = Initialize-IncidentTestFile -RouteToAudit P2
     $script:dir = $script:root.Dir
     $script:cfg = $script:root.Config
     $script:incident = New-Incident -Title 'Queue stuck' -Severity P2 -Impact 'Emails delayed' -ConfigPath $script:cfg
@@ -23,10 +16,7 @@ routing:
     $script:incident | Close-Incident -Resolution 'Restarted workers' -ConfigPath $script:cfg -Force | Out-Null
 }
 
-AfterAll {
-    Exit-IsolatedIncidentOps $script:root
-    Stop-ProviderStub $script:stub
-}
+AfterAll { Exit-IsolatedIncidentOps $script:root }
 
 Describe 'New-IncidentReport' {
     It 'the <Template> style has every section' -TestCases @(

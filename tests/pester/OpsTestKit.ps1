@@ -179,3 +179,36 @@ function Wait-TestPgSession([string] $ApplicationName, [int] $Count = 1) {
     } while ([DateTime]::UtcNow -lt $deadline)
     throw "Fewer than $Count active session(s) named $ApplicationName after 10 s."
 }
+
+# The per-file setup of the Pester files of one area. Dot-source the one that fits in the file's BeforeAll, after
+# Common.ps1 and this file (`. Initialize-RedisTestFile`): it imports the module and sets the variables and functions
+# named below in the caller's scope, where the tests read them; AfterAll { Remove-TestRoot $root } undoes it.
+
+# Redis ($env:INCIDENTOPS_TEST_REDIS, or 127.0.0.1:6379 so that CI=true fails with the connection error): $endpoint,
+# $hostName and $port, Invoke-RedisCli (redis-cli against that server), $root with the service production/cache, and
+# $closedPort, a loopback port nothing listens on.
+function Initialize-RedisTestFile {
+    Import-IncidentOps
+    $endpoint = if ($env:INCIDENTOPS_TEST_REDIS) { $env:INCIDENTOPS_TEST_REDIS } else { '127.0.0.1:6379' }
+    $hostName, $port = $endpoint -split ':'
+    function Invoke-RedisCli { & redis-cli -h $hostName -p $port @args }
+    $root = New-OpsTestRoot "      cache:`n        redis: '$endpoint'`n"
+    $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+    $listener.Start(); $closedPort = $listener.LocalEndpoint.Port; $listener.Stop()
+}
+
+# PostgreSQL ($env:INCIDENTOPS_TEST_PG): $cs, its connection string, and $root with the service production/db.
+function Initialize-PgTestFile {
+    Import-IncidentOps
+    $cs = $env:INCIDENTOPS_TEST_PG
+    $root = New-OpsTestRoot "      db:`n        postgres:`n          connectionString: '$cs'`n"
+}
+
+# Platforms, against the fake CLIs of FakeCli.ps1 (loaded here): $Fixtures, the recorded CLI output of the xunit
+# Platforms tests, and $root with the services of New-OpsTestRoot.
+function Initialize-PlatformTestFile {
+    . (Join-Path $PSScriptRoot 'FakeCli.ps1')
+    Import-IncidentOps
+    $Fixtures = Join-Path $PSScriptRoot '../IncidentOps.Tests/Platforms/Fixtures'
+    $root = New-OpsTestRoot
+}

@@ -2,11 +2,8 @@
 # Restart-AppDatabase against fake flyctl that logs its arguments; -WhatIf is checked in a child pwsh.
 BeforeAll {
     . (Join-Path $PSScriptRoot 'Common.ps1')
-    . (Join-Path $PSScriptRoot 'FakeCli.ps1')
     . (Join-Path $PSScriptRoot 'OpsTestKit.ps1')
-    Import-IncidentOps
-    $Fixtures = Join-Path $PSScriptRoot '../IncidentOps.Tests/Platforms/Fixtures'
-    $root = New-OpsTestRoot
+    . Initialize-PlatformTestFile
 }
 
 AfterAll { Remove-TestRoot $root }

@@ -3,8 +3,7 @@
 BeforeAll {
     . (Join-Path $PSScriptRoot 'Common.ps1')
     . (Join-Path $PSScriptRoot 'IncidentsSupport.ps1')
-    Import-IncidentOps
-    $script:root = Enter-IsolatedIncidentOps
+    $script:root = Initialize-IncidentTestFile
     $script:incident = New-Incident -Title 'API 502s' -Severity P1 -Service production/api
 }
 

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Reflection;
 using System.Text.Json;
 using IncidentOps.Config;
 using IncidentOps.Engine;
@@ -12,8 +11,6 @@ namespace IncidentOps.Tests.Incidents;
 
 public class IncidentStoreTests
 {
-    private static string StoreWriter => typeof(IncidentStoreTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().First(a => a.Key == "StoreWriter").Value!;
-
     internal static (IncidentOpsEngine Engine, IncidentOpsConfig Config, CollectingSink Sink) NewEngine(string? root = null)
     {
         var sink = new CollectingSink();
@@ -21,21 +18,12 @@ public class IncidentStoreTests
         return (new IncidentOpsEngine(sink, NoSecretProvider.Instance), config, sink);
     }
 
-    private static Process StartWriter(params string[] args)
-    {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.ArgumentList.Add("exec");
-        psi.ArgumentList.Add(StoreWriter);
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        return Process.Start(psi)!;
-    }
-
     [Fact]
     public async Task Four_processes_appending_500_entries_each_give_2000_intact_entries()
     {
         var (engine, config, _) = NewEngine();
         var incident = await engine.Incidents.CreateAsync(config, new NewIncidentRequest { Title = "load", Severity = "P2", Activate = false }, ChangeContext.Engine, CancellationToken.None);
-        var writers = Enumerable.Range(0, 4).Select(n => StartWriter("append", config.Store.Path!, incident.Id, "500", $"w{n}")).ToList();
+        var writers = Enumerable.Range(0, 4).Select(n => StoreWriterProcess.Start("append", config.Store.Path!, incident.Id, "500", $"w{n}")).ToList();
         foreach (var w in writers)
         {
             using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(3));
@@ -63,7 +51,7 @@ public class IncidentStoreTests
         var file = Path.Combine(config.Store.Path!, "incidents", incident.Id, "incident.json");
         for (var round = 0; round < 3; round++)
         {
-            using var writer = StartWriter("rewrite", config.Store.Path!, incident.Id);
+            using var writer = StoreWriterProcess.Start("rewrite", config.Store.Path!, incident.Id);
             using (var cts = new CancellationTokenSource(TimeSpan.FromMinutes(1)))
                 Assert.Equal("ready", await writer.StandardOutput.ReadLineAsync(cts.Token));
             for (var n = 0; n < 200; n++)

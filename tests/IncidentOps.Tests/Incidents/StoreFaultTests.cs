@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Reflection;
 using System.Text;
 using System.Text.Json;
 using IncidentOps.Engine.Incidents;
@@ -52,17 +51,6 @@ internal sealed class Tmpfs : IDisposable
 
 public class StoreFaultTests
 {
-    private static string StoreWriter => typeof(StoreFaultTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().First(a => a.Key == "StoreWriter").Value!;
-
-    private static Process StartWriter(params string[] args)
-    {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.ArgumentList.Add("exec");
-        psi.ArgumentList.Add(StoreWriter);
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        return Process.Start(psi)!;
-    }
-
     private static async Task<T> Within<T>(TimeSpan limit, Func<Task<T>> work)
     {
         var task = work();
@@ -172,7 +160,7 @@ public class StoreFaultTests
         var (engine, config, _) = IncidentStoreTests.NewEngine();
         var incident = await engine.Incidents.CreateAsync(config, new NewIncidentRequest { Title = "order", Severity = "P2", Activate = false }, ChangeContext.Engine, CancellationToken.None);
         const int processes = 6, appends = 150;
-        var writers = Enumerable.Range(0, processes).Select(n => StartWriter("append", config.Store.Path!, incident.Id, $"{appends}", $"w{n}", "3")).ToList();
+        var writers = Enumerable.Range(0, processes).Select(n => StoreWriterProcess.Start("append", config.Store.Path!, incident.Id, $"{appends}", $"w{n}", "3")).ToList();
         foreach (var w in writers)
         {
             using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(3));
@@ -204,7 +192,7 @@ public class StoreFaultTests
         var acknowledged = new List<string>();
         for (var round = 0; round < 4; round++)
         {
-            using var writer = StartWriter("actions", config.Store.Path!, incident.Id, $"k{round}");
+            using var writer = StoreWriterProcess.Start("actions", config.Store.Path!, incident.Id, $"k{round}");
             using (var cts = new CancellationTokenSource(TimeSpan.FromMinutes(1)))
                 for (var n = 0; n < 3 + round; n++)
                     acknowledged.Add((await writer.StandardOutput.ReadLineAsync(cts.Token))!);
@@ -225,8 +213,6 @@ public class StoreFaultTests
 /// <summary>Writers killed (kill -9) or refused (disk full) in the middle of appends: no acknowledged entry is lost.</summary>
 public class StoreFaultLoadTests(Xunit.Abstractions.ITestOutputHelper output)
 {
-    private static string StoreWriter => typeof(StoreFaultLoadTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().First(a => a.Key == "StoreWriter").Value!;
-
     private sealed class Writer : IDisposable
     {
         private readonly Process _process;
@@ -239,9 +225,7 @@ public class StoreFaultLoadTests(Xunit.Abstractions.ITestOutputHelper output)
         public Writer(string root, string id, string tag)
         {
             Tag = tag;
-            var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-            foreach (var a in new[] { "exec", StoreWriter, "notes", root, id, tag }) psi.ArgumentList.Add(a);
-            _process = Process.Start(psi)!;
+            _process = StoreWriterProcess.Start("notes", root, id, tag);
             _reader = Task.Run(async () =>
             {
                 while (await _process.StandardOutput.ReadLineAsync() is { } line)

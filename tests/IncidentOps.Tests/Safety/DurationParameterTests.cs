@@ -19,6 +19,17 @@ public sealed class DurationParameterTests(ModuleFixture fx, PgTestDatabase db) 
     private PwshResult WhatIfEscalate(string argument) =>
         fx.Session.Run($"Stop-PgBackend -ConnectionString '{Offline}' -Pid 4242 -Mode Cancel -EscalateAfter {argument} -WhatIf");
 
+    // A configuration whose only duration is the timeout of a health check (on line 7), set to value.
+    private static ConfigLoadResult ParseHealthTimeout(string value) => ConfigParser.Parse($$"""
+        version: 1
+        environments:
+          production:
+            services:
+              api:
+                health:
+                  - { url: https://api.example.com/health, timeout: {{value}} }
+        """, "/cfg/incidentops.yml");
+
     [Theory]
     [InlineData("30s", "after 30s if")]
     [InlineData("3600s", "after 3600s if")]
@@ -97,15 +108,7 @@ public sealed class DurationParameterTests(ModuleFixture fx, PgTestDatabase db) 
     [InlineData("00:00:05", 5)]
     public void Config_durations_accept_a_bare_number_as_seconds(string value, double seconds)
     {
-        var r = ConfigParser.Parse($$"""
-            version: 1
-            environments:
-              production:
-                services:
-                  api:
-                    health:
-                      - { url: https://api.example.com/health, timeout: {{value}} }
-            """, "/cfg/incidentops.yml");
+        var r = ParseHealthTimeout(value);
         Assert.Empty(r.Findings.Where(f => f.Severity == FindingSeverity.Error));
         Assert.Equal(seconds, r.Config!.Environments.Single().Services.Single().Health.Single().Timeout!.Value.TotalSeconds);
     }
@@ -115,15 +118,7 @@ public sealed class DurationParameterTests(ModuleFixture fx, PgTestDatabase db) 
     [InlineData("soon", "not a duration")]
     public void Config_durations_that_cannot_be_used_are_located_errors(string value, string says)
     {
-        var r = ConfigParser.Parse($$"""
-            version: 1
-            environments:
-              production:
-                services:
-                  api:
-                    health:
-                      - { url: https://api.example.com/health, timeout: {{value}} }
-            """, "/cfg/incidentops.yml");
+        var r = ParseHealthTimeout(value);
         var error = Assert.Single(r.Findings.Where(f => f.Severity == FindingSeverity.Error));
         Assert.Equal("ConfigInvalidDuration", error.Code);
         Assert.Contains(says, error.Message);
