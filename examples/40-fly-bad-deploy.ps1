@@ -1,6 +1,9 @@
 #Requires -Version 7.4
 # Seed 000/001 P0 "recent deployment failure" on Fly.io: status, releases, logs, roll back, verify.
-param([string] $App = 'ai-affiliate-empire', [switch] $Execute)
+# Without -Execute every change is a -WhatIf preview. With -Execute it takes a backup of the Fly Postgres app first and
+# stops, without rolling back, when that backup fails; -SkipBackup rolls back without one (the newest existing backup
+# is then all that preserves the data). -TimeoutSec is how long the rollback may take, health checks included.
+param([string] $App = 'ai-affiliate-empire', [switch] $Execute, [switch] $SkipBackup, [int] $TimeoutSec = 300)
 
 Import-Module (Join-Path $PSScriptRoot '../out/IncidentOps') -ErrorAction Stop
 $target = @{ Platform = 'Fly'; App = $App }
@@ -21,10 +24,22 @@ Get-AppLog @target -Tail 200 -Pattern 'error|memory'
 $db = @{ Platform = 'Fly'; DatabaseApp = "$App-db" }
 Get-AppDatabase @db
 Get-AppDatabaseBackup @db | Select-Object -First 3
-if ($Execute) { New-AppDatabaseBackup @db -Name "before-rollback-$(Get-Date -Format yyyyMMddHHmm)" -TimeoutSec 900 -Force } else { New-AppDatabaseBackup @db -WhatIf }
+if (-not $Execute) { New-AppDatabaseBackup @db -WhatIf }
+elseif ($SkipBackup) { Write-Warning "Rolling back $App without a fresh backup of $($db.DatabaseApp) (-SkipBackup): its migrations will not be undone." }
+else {
+    $backup = New-AppDatabaseBackup @db -Name "before-rollback-$(Get-Date -Format yyyyMMddHHmm)" -TimeoutSec 900 -Force -ErrorAction SilentlyContinue -ErrorVariable backupFailed
+    if ($backupFailed -or -not $backup) {
+        $why = if ($backupFailed) { $backupFailed[0].ToString() } else { 'it returned no backup' }
+        Write-Error -Category OperationStopped -ErrorId 'ProtectiveBackupFailed' -Message ("Not rolling back ${App}: the protective backup of $($db.DatabaseApp) failed ($why). " +
+            "A rollback does not undo the bad release's migrations, so this backup is what preserves the data. Fix the backup and run again, " +
+            "or run again with -SkipBackup to roll back without it.") -ErrorAction Continue
+        exit 1
+    }
+    $backup
+}
 
 # 4. Roll back to the previous successful image (prints from -> to and the flyctl command without -Execute).
-if ($Execute) { Invoke-Rollback @target -VerifyHealth -TimeoutSec 300 -Force } else { Invoke-Rollback @target -WhatIf }
+if ($Execute) { Invoke-Rollback @target -VerifyHealth -TimeoutSec $TimeoutSec -Force } else { Invoke-Rollback @target -WhatIf }
 
 # Mitigations from the seed: mock mode while the provider is down, more memory, a restart.
 Get-AppSetting @target
