@@ -9,7 +9,8 @@
 #   - the real PostgreSQL and Redis named by INCIDENTOPS_TEST_PG and INCIDENTOPS_TEST_REDIS;
 #   - an incidentops.yml with examples/incidentops.yml's services, pointing at all of that, and a store of its own.
 # A script fails its test when it exits non-zero, writes an error record (stderr), leaves a stack trace, prints
-# one of the planted secrets, or does not finish within 3 minutes. INCIDENTOPS_EXAMPLES='4*' runs only some.
+# one of the planted secrets, or does not finish within 3 minutes. INCIDENTOPS_EXAMPLES='4*' runs only some;
+# INCIDENTOPS_EXAMPLES_KEEP=<folder> keeps each run's output there.
 BeforeDiscovery {
     $examples = Get-ChildItem (Join-Path $PSScriptRoot '../../examples') -Filter '*.ps1' | Sort-Object Name |
         Where-Object { -not $env:INCIDENTOPS_EXAMPLES -or $_.Name -like $env:INCIDENTOPS_EXAMPLES } |   # e.g. '1*' while working on one
@@ -247,6 +248,11 @@ store:
             ExitCode = if ($TimedOut) { -1 } else { $Run.Process.ExitCode }
             Output   = $Run.Output.Result
             Error    = $(if ($TimedOut) { "did not finish within 180 s`n" }) + $Run.Error.Result
+        }
+        # INCIDENTOPS_EXAMPLES_KEEP=<folder> keeps what each run printed, to read the examples' output as a user sees it.
+        if ($env:INCIDENTOPS_EXAMPLES_KEEP) {
+            New-Item -ItemType Directory -Path $env:INCIDENTOPS_EXAMPLES_KEEP -Force | Out-Null
+            Set-Content -Path (Join-Path $env:INCIDENTOPS_EXAMPLES_KEEP "$($Run.Name).txt") -Value ($result.Output + "`n----- stderr (exit $($result.ExitCode))`n" + $result.Error)
         }
         $Run.Process.Dispose()
         $result
