@@ -3,6 +3,8 @@
 # Without -Execute every change is a -WhatIf preview. With -Execute it takes a backup of the Fly Postgres app first and
 # stops, without rolling back, when that backup fails; -SkipBackup rolls back without one (the newest existing backup
 # is then all that preserves the data). -TimeoutSec is how long the rollback may take, health checks included.
+# It stops with SetShouldExit(1) and return, not exit: under pwsh -File, exit drops the output still waiting to be
+# formatted, so the steps above and the reason would never show.
 param([string] $App = 'ai-affiliate-empire', [switch] $Execute, [switch] $SkipBackup, [int] $TimeoutSec = 300)
 
 Import-Module (Join-Path $PSScriptRoot '../out/IncidentOps') -ErrorAction Stop
@@ -33,7 +35,7 @@ else {
         Write-Error -Category OperationStopped -ErrorId 'ProtectiveBackupFailed' -Message ("Not rolling back ${App}: the protective backup of $($db.DatabaseApp) failed ($why). " +
             "A rollback does not undo the bad release's migrations, so this backup is what preserves the data. Fix the backup and run again, " +
             "or run again with -SkipBackup to roll back without it.") -ErrorAction Continue
-        exit 1
+        $host.SetShouldExit(1); return
     }
     $backup
 }

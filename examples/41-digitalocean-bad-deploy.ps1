@@ -11,7 +11,7 @@ Import-Module (Join-Path $PSScriptRoot '../out/IncidentOps') -ErrorAction Stop
 if (-not $AppId) {
     Write-Error -Category InvalidArgument -ErrorId 'AppIdMissing' -ErrorAction Continue -Message ("No DigitalOcean app id: pass -AppId <uuid> or set `$env:DO_PRODUCTION_APP_ID " +
         "(doctl apps list shows the ids).")
-    exit 1
+    $host.SetShouldExit(1); return
 }
 if ($Execute -and -not $env:DIGITALOCEAN_ACCESS_TOKEN) {
     # The same places Invoke-Rollback looks: the environment, then doctl's own config file.
@@ -23,7 +23,7 @@ if ($Execute -and -not $env:DIGITALOCEAN_ACCESS_TOKEN) {
             "App Platform API, which needs a token, and none was found: set `$env:DIGITALOCEAN_ACCESS_TOKEN (a personal access token with " +
             "write access to apps), or log in with 'doctl auth init'. `$env:DIGITALOCEAN_API_URL changes the API endpoint " +
             "(default https://api.digitalocean.com/). Nothing was changed.")
-        exit 1
+        $host.SetShouldExit(1); return
     }
 }
 $target = @{ Platform = 'DigitalOcean'; AppId = $AppId }
@@ -53,7 +53,7 @@ if ($db.DatabaseId) {
 #    DigitalOcean pins the app to the rolled-back deployment until the rollback is committed or reverted.
 if ($Execute) {
     $rollback = Invoke-Rollback @target -VerifyHealth -TimeoutSec 300 -Force
-    if (-not $rollback) { exit 1 }   # Invoke-Rollback said why; with no rollback there is nothing to commit or revert.
+    if (-not $rollback) { $host.SetShouldExit(1); return }   # Invoke-Rollback said why; with no rollback there is nothing to commit or revert.
     $rollback
     # Healthy: keep it and unpin (POST /v2/apps/{id}/rollback/commit). Not healthy: undo it (POST .../rollback/revert).
     if ($rollback.HealthyAfter) { Invoke-Rollback @target -Commit -Force } else { Invoke-Rollback @target -Revert -Force }

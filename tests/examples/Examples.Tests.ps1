@@ -291,7 +291,7 @@ store:
 
 AfterAll {
     foreach ($p in $server, $dns) { if ($p -and -not $p.HasExited) { $p.Kill($true) } }
-    if ($work) { Remove-Item -Recurse -Force $work -ErrorAction SilentlyContinue }
+    if ($work -and -not $env:INCIDENTOPS_EXAMPLES_KEEP) { Remove-Item -Recurse -Force $work -ErrorAction SilentlyContinue }
 }
 
 Describe 'examples/<Name>' -ForEach $examples {
@@ -320,7 +320,7 @@ Describe 'examples that must stop before an unsafe change' {
             $before = if (Test-Path $argvLog) { @(Get-Content $argvLog).Count } else { 0 }
             $requestsBefore = if (Test-Path $requestLog) { @(Get-Content $requestLog).Count } else { 0 }
             $script = Join-Path $repoRoot "examples/$Example"
-            $run = Start-Example "scenario-$Example" (@('-File', $script, '-ConfigPath', $config) + $Arguments) $ExtraEnvironment
+            $run = Start-Example ("scenario-$Example" + ($Arguments -join "")) (@('-File', $script, '-ConfigPath', $config) + $Arguments) $ExtraEnvironment
             $done = $run.Process.WaitForExit(180000)
             $result = Complete-Example $run (-not $done)
             $result | Add-Member Argv @(if (Test-Path $argvLog) { Get-Content $argvLog | Select-Object -Skip $before })
