@@ -8,6 +8,8 @@
 param([string] $AppId = $env:DO_PRODUCTION_APP_ID, [switch] $Execute)
 
 Import-Module (Join-Path $PSScriptRoot '../out/IncidentOps') -ErrorAction Stop
+# Each step ends in Out-Host, so it prints at once, in order and in its own default view (a script's objects
+# otherwise share the first one's table, and later types fall back to long lists).
 if (-not $AppId) {
     Write-Error -Category InvalidArgument -ErrorId 'AppIdMissing' -ErrorAction Continue -Message ("No DigitalOcean app id: pass -AppId <uuid> or set `$env:DO_PRODUCTION_APP_ID " +
         "(doctl apps list shows the ids).")
@@ -29,23 +31,23 @@ if ($Execute -and -not $env:DIGITALOCEAN_ACCESS_TOKEN) {
 $target = @{ Platform = 'DigitalOcean'; AppId = $AppId }
 
 # 1. doctl apps get
-Get-AppStatus @target
+Get-AppStatus @target | Out-Host
 
 # 2. doctl apps list-deployments: ERROR deployments never become current; the last good one is marked.
-Get-AppDeployment @target -First 5
+Get-AppDeployment @target -First 5 | Out-Host
 
 # 3. doctl apps logs --type build / run
-Get-AppLog @target -Type build -Component portfolio-web -Tail 100
-Get-AppLog @target -Type run -Tail 200 -Pattern 'error|redis'
+Get-AppLog @target -Type build -Component portfolio-web -Tail 100 | Out-Host
+Get-AppLog @target -Type run -Tail 200 -Pattern 'error|redis' | Out-Host
 
 # 3b. The managed database (seed 002 "Database Recovery"): status and its daily backups. DigitalOcean has no
 #     on-demand backup: the newest daily backup is what preserves the data before the rollback, and a restore
 #     forks it into a NEW cluster.
 $db = @{ Platform = 'DigitalOcean'; DatabaseId = $env:DO_DATABASE_ID }
 if ($db.DatabaseId) {
-    Get-AppDatabase @db
+    Get-AppDatabase @db | Out-Host
     $backup = Get-AppDatabaseBackup @db | Where-Object Restorable | Select-Object -First 1
-    $backup
+    $backup | Out-Host
     $backup | Restore-AppDatabaseBackup -NewName portfolio-db-restored -WhatIf
 }
 
@@ -54,7 +56,7 @@ if ($db.DatabaseId) {
 if ($Execute) {
     $rollback = Invoke-Rollback @target -VerifyHealth -TimeoutSec 300 -Force
     if (-not $rollback) { $host.SetShouldExit(1); return }   # Invoke-Rollback said why; with no rollback there is nothing to commit or revert.
-    $rollback
+    $rollback | Out-Host
     # Healthy: keep it and unpin (POST /v2/apps/{id}/rollback/commit). Not healthy: undo it (POST .../rollback/revert).
     if ($rollback.HealthyAfter) { Invoke-Rollback @target -Commit -Force } else { Invoke-Rollback @target -Revert -Force }
 } else {
@@ -65,4 +67,4 @@ if ($Execute) {
 Restart-App @target -WhatIf       # doctl apps create-deployment --force-rebuild
 
 # 5. Verify.
-Get-AppStatus @target
+Get-AppStatus @target | Out-Host
