@@ -8,6 +8,8 @@ param(
 )
 
 Import-Module (Join-Path $PSScriptRoot '../out/IncidentOps') -ErrorAction Stop
+# Each step ends in Out-Host, so it prints at once, in order and in its own default view (a script's objects
+# otherwise share the first one's table, and later types fall back to long lists).
 
 # The endpoints come from incidentops.yml, so the same script works with any configuration.
 $api = Get-IncidentOpsService -Path $ConfigPath -Name production/api              # https://ai-affiliate-empire.fly.dev/...
@@ -36,12 +38,12 @@ Test-ServiceHealth $marketing.Health[0].Url -Count 10 -IntervalMs 1000 | Format-
 if (-not (Test-ServiceHealth -Service production/fastapi -ConfigPath $ConfigPath -Quiet)) { Write-Warning 'fastapi is unhealthy' }
 
 # 7. watch -n 5 curl ... while the fix rolls out, then "monitor for 30 minutes".
-Watch-ServiceHealth -Service production/api -ConfigPath $ConfigPath -IntervalSec 5 -UntilHealthy -Consecutive 3 -DurationSec 600
-Watch-ServiceHealth -Service production/api -ConfigPath $ConfigPath -IntervalSec 30 -DurationSec $MonitorSec | Select-Object -Last 1
+Watch-ServiceHealth -Service production/api -ConfigPath $ConfigPath -IntervalSec 5 -UntilHealthy -Consecutive 3 -DurationSec 600 | Out-Host
+Watch-ServiceHealth -Service production/api -ConfigPath $ConfigPath -IntervalSec 30 -DurationSec $MonitorSec | Select-Object -Last 1 | Out-Host
 
 # 8. dig / nslookup: answers with TTLs, from the system resolver and from a public one.
-Resolve-ServiceDns ([uri]$api.Health[0].Url).Host -Type A, AAAA, CNAME
-Resolve-ServiceDns ([uri]$site.Health[0].Url).Host -Type MX, TXT, NS -Server $PublicResolver
+Resolve-ServiceDns ([uri]$api.Health[0].Url).Host -Type A, AAAA, CNAME | Out-Host
+Resolve-ServiceDns ([uri]$site.Health[0].Url).Host -Type MX, TXT, NS -Server $PublicResolver | Out-Host
 
 # 9. curl -vI ... | grep certificate: the whole chain, its earliest expiry, and whether it names the host.
 Get-ServiceCertificate "$(([uri]$site.Health[0].Url).Host):$(([uri]$site.Health[0].Url).Port)" | Format-List Subject, Issuer, NotAfter, DaysRemaining, ChainNotAfter, ChainExpiresFirst, HostnameMatches, ValidationErrors

@@ -3,21 +3,23 @@
 param([string] $Context = 'production', [string] $Namespace = 'akaind-platform', [string] $Deployment = 'marketing', [switch] $Execute)
 
 Import-Module (Join-Path $PSScriptRoot '../out/IncidentOps') -ErrorAction Stop
+# Each step ends in Out-Host, so it prints at once, in order and in its own default view (a script's objects
+# otherwise share the first one's table, and later types fall back to long lists).
 $target = @{ Platform = 'Kubernetes'; Context = $Context; Namespace = $Namespace; Deployment = $Deployment }
 
 # 1. kubectl get deployment / get pods: CrashLoopBackOff and OOMKilled show on the instances.
 $status = Get-AppStatus @target
-$status
+$status | Out-Host
 $status.Instances | Where-Object { -not $_.Ready }
 
 # 2. kubectl rollout history
-Get-AppDeployment @target
+Get-AppDeployment @target | Out-Host
 
 # 3. kubectl logs deployment/marketing --tail=200 | grep -i error
-Get-AppLog @target -Tail 200 -Pattern 'error'
+Get-AppLog @target -Tail 200 -Pattern 'error' | Out-Host
 
 # 4. kubectl rollout undo + rollout status
-if ($Execute) { Invoke-Rollback @target -VerifyHealth -TimeoutSec 300 -Force } else { Invoke-Rollback @target -WhatIf }
+if ($Execute) { Invoke-Rollback @target -VerifyHealth -TimeoutSec 300 -Force | Out-Host } else { Invoke-Rollback @target -WhatIf }
 
 # Mitigations from the seed.
 Set-AppSetting @target -Setting @{ PAYMENT_PROVIDER = 'backup' } -WhatIf
@@ -25,4 +27,4 @@ Set-AppScale @target -Count 5 -WhatIf
 Restart-App @target -WhatIf
 
 # 5. Verify.
-Get-AppStatus @target
+Get-AppStatus @target | Out-Host

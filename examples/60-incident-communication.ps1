@@ -8,6 +8,8 @@ param(
 )
 
 Import-Module (Join-Path $PSScriptRoot '../out/IncidentOps') -ErrorAction Stop
+# Each step ends in Out-Host, so it prints at once, in order and in its own default view (a script's objects
+# otherwise share the first one's table, and later types fall back to long lists).
 $common = @{ ConfigPath = $ConfigPath }
 if ($Incident) { $common.Incident = $Incident }
 
@@ -25,19 +27,19 @@ if (Get-Command Get-Incident -ErrorAction Ignore) {
     Get-Incident -Active | Send-IncidentUpdate -ConfigPath $ConfigPath -Status Identified -Message 'Connection pool exhausted.' `
         -ActionsTaken 'Restarted api', 'Raised pool size to 50' -CurrentFocus 'Watching error rate' -Eta '20 minutes'
 } else {
-    Send-IncidentUpdate @common -Status Identified -Message 'Connection pool exhausted.' -ActionsTaken 'Restarted api' -CurrentFocus 'Watching error rate'
+    Send-IncidentUpdate @common -Status Identified -Message 'Connection pool exhausted.' -ActionsTaken 'Restarted api' -CurrentFocus 'Watching error rate' | Out-Host
 }
-Send-IncidentUpdate @common -Status Monitoring -Message 'Fix deployed; error rate back to normal.' -Channel incidents, status
+Send-IncidentUpdate @common -Status Monitoring -Message 'Fix deployed; error rate back to normal.' -Channel incidents, status | Out-Host
 
 # 4. Nothing is lost: list what some channel has not received yet, and re-send it.
-Get-IncidentUpdate @common -Pending
-Send-IncidentUpdate -ConfigPath $ConfigPath -Pending
+Get-IncidentUpdate @common -Pending | Out-Host
+Send-IncidentUpdate -ConfigPath $ConfigPath -Pending | Out-Host
 
 # A rollback, shown to PagerDuty responders as a Change event next to the alert.
-Send-IncidentChangeEvent -ConfigPath $ConfigPath -Summary 'Rolled back api from v42 to v41' -Source api -Detail @{ from = 'v42'; to = 'v41' }
+Send-IncidentChangeEvent -ConfigPath $ConfigPath -Summary 'Rolled back api from v42 to v41' -Source api -Detail @{ from = 'v42'; to = 'v41' } | Out-Host
 
 # 5. The resolution (Kind is inferred from the status).
-Send-IncidentUpdate @common -Status Resolved -Message 'Resolved. Post-mortem to follow.'
+Send-IncidentUpdate @common -Status Resolved -Message 'Resolved. Post-mortem to follow.' | Out-Host
 Get-IncidentUpdate @common | Format-Table
 
 # 6. For a scheduled task: nag about overdue updates.

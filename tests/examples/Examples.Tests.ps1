@@ -9,7 +9,8 @@
 #   - the real PostgreSQL and Redis named by INCIDENTOPS_TEST_PG and INCIDENTOPS_TEST_REDIS;
 #   - an incidentops.yml with examples/incidentops.yml's services, pointing at all of that, and a store of its own.
 # A script fails its test when it exits non-zero, writes an error record (stderr), leaves a stack trace, prints
-# one of the planted secrets, or does not finish within 3 minutes. INCIDENTOPS_EXAMPLES='4*' runs only some.
+# one of the planted secrets, or does not finish within 3 minutes. INCIDENTOPS_EXAMPLES='4*' runs only some;
+# INCIDENTOPS_EXAMPLES_KEEP=<folder> keeps each run's output there.
 BeforeDiscovery {
     $examples = Get-ChildItem (Join-Path $PSScriptRoot '../../examples') -Filter '*.ps1' | Sort-Object Name |
         Where-Object { -not $env:INCIDENTOPS_EXAMPLES -or $_.Name -like $env:INCIDENTOPS_EXAMPLES } |   # e.g. '1*' while working on one
@@ -24,6 +25,7 @@ BeforeAll {
     $bin = Join-Path $work 'bin'
     New-Item -ItemType Directory -Path $bin -Force | Out-Null
     $argvLog = Join-Path $work 'argv.log'
+    $fastapiDatabaseUrl = 'postgres://fastapi:CANARYfastapiDbPassw0rd@db.internal:5432/fastapi'
 
     function Get-FreePort {
         $l = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
@@ -31,12 +33,18 @@ BeforeAll {
     }
 
     # A fake CLI: for the first glob pattern that matches its argument string, print the fixture file (or text)
-    # and exit 0; anything else is an error that names the arguments, so a missing reply fails loudly.
+    # and exit 0, or, for a @{ Fail = 'message' } reply, print the message on stderr and exit 1; anything else is an
+    # error that names the arguments, so a missing reply fails loudly.
     function New-StandInCli([string] $Name, [System.Collections.Specialized.OrderedDictionary] $Replies) {
         $lines = @('#!/bin/bash', "printf '%s\n' `"$Name `$*`" >> '$argvLog'", 'case "$*" in')
         $n = 0
         foreach ($pattern in $Replies.Keys) {
             $reply = $Replies[$pattern]
+            if ($reply -is [hashtable]) {
+                $file = Join-Path $work "$Name-error$((++$n)).txt"; Set-Content -Path $file -Value $reply.Fail
+                $lines += "  $pattern) cat '$file' >&2; exit 1;;"
+                continue
+            }
             if ($reply -is [System.IO.FileInfo]) { $file = $reply.FullName }
             else { $file = Join-Path $work "$Name-reply$((++$n)).txt"; Set-Content -Path $file -Value $reply -NoNewline }
             $lines += "  $pattern) cat '$file'; exit 0;;"
@@ -55,6 +63,9 @@ BeforeAll {
         "'logs -a '*" = Fixture 'fly-logs.json'
         "'postgres backup list '*" = Fixture 'fly-pg-backups.txt'
         "'secrets list -a '*" = Fixture 'fly-secrets.json'
+        # The protective backup examples/40 takes with -Execute fails, as it does when the Postgres app is unhealthy.
+        "'postgres backup create '*" = @{ Fail = 'Error: failed to create backup: postgres app ai-affiliate-empire-db has no healthy primary' }
+        "'deploy -a '*" = '==> Release v10 created (stand-in)'
     })
     New-StandInCli doctl ([ordered]@{
         "'apps get '*" = Fixture 'do-app.json'
@@ -69,8 +80,12 @@ BeforeAll {
         "*'get replicasets -l app=marketing -o json'*" = Fixture 'k8s-replicasets.json'
         "*' logs '*" = Fixture 'k8s-logs.txt'
     })
+    # The unit's environment carries a database URL with a password (a canary): no example may print it.
+    $systemdShow = Join-Path $work 'systemctl-show.txt'
+    (Get-Content -Raw (Join-Path $fixtures 'systemctl-show.txt')) -replace '(?m)^Environment=(.*)$', ('Environment=$1 DATABASE_URL=' + $fastapiDatabaseUrl) |
+        Set-Content -Path $systemdShow -NoNewline
     New-StandInCli systemctl ([ordered]@{
-        "'show fastapi'*" = Fixture 'systemctl-show.txt'
+        "'show fastapi'*" = Get-Item $systemdShow
     })
     New-StandInCli journalctl ([ordered]@{
         "'-u fastapi '*" = Fixture 'journal.jsonl'
@@ -196,6 +211,8 @@ store:
         STATUSPAGE_PAGE_ID        = 'page1'
         STATUSPAGE_KEY            = 'CANARYstatuspageK3y'
         STATUSPAGE_API_COMPONENT  = 'comp1'
+        # The App Platform API (Invoke-Rollback on DigitalOcean) on loopback, never the real one.
+        DIGITALOCEAN_API_URL      = "$http/digitalocean/"
     }
     # Arguments some examples need to reach the stand-ins (they default to the real systems otherwise).
     $exampleArgs = @{
@@ -208,7 +225,8 @@ store:
     }
 
     # Starts a command line in a fresh pwsh with the stand-ins' environment and its own incident store.
-    function Start-Example([string] $Name, [string[]] $Arguments) {
+    # -ExtraEnvironment adds to (or, with a $null value, removes from) the stand-ins' environment.
+    function Start-Example([string] $Name, [string[]] $Arguments, [hashtable] $ExtraEnvironment = @{}) {
         $data = Join-Path $work "data-$Name"
         New-Item -ItemType Directory -Path $data -Force | Out-Null
         $psi = [System.Diagnostics.ProcessStartInfo]::new($pwsh)
@@ -216,6 +234,7 @@ store:
         foreach ($k in $environment.Keys) { $psi.Environment[$k] = $environment[$k] }
         $psi.Environment['XDG_DATA_HOME'] = $data
         $psi.Environment['XDG_STATE_HOME'] = $data
+        foreach ($k in $ExtraEnvironment.Keys) { if ($null -eq $ExtraEnvironment[$k]) { $null = $psi.Environment.Remove($k) } else { $psi.Environment[$k] = $ExtraEnvironment[$k] } }
         $psi.WorkingDirectory = $work
         $psi.RedirectStandardOutput = $true
         $psi.RedirectStandardError = $true
@@ -229,6 +248,11 @@ store:
             ExitCode = if ($TimedOut) { -1 } else { $Run.Process.ExitCode }
             Output   = $Run.Output.Result
             Error    = $(if ($TimedOut) { "did not finish within 180 s`n" }) + $Run.Error.Result
+        }
+        # INCIDENTOPS_EXAMPLES_KEEP=<folder> keeps what each run printed, to read the examples' output as a user sees it.
+        if ($env:INCIDENTOPS_EXAMPLES_KEEP) {
+            New-Item -ItemType Directory -Path $env:INCIDENTOPS_EXAMPLES_KEEP -Force | Out-Null
+            Set-Content -Path (Join-Path $env:INCIDENTOPS_EXAMPLES_KEEP "$($Run.Name).txt") -Value ($result.Output + "`n----- stderr (exit $($result.ExitCode))`n" + $result.Error)
         }
         $Run.Process.Dispose()
         $result
@@ -267,7 +291,7 @@ store:
 
 AfterAll {
     foreach ($p in $server, $dns) { if ($p -and -not $p.HasExited) { $p.Kill($true) } }
-    if ($work) { Remove-Item -Recurse -Force $work -ErrorAction SilentlyContinue }
+    if ($work -and -not $env:INCIDENTOPS_EXAMPLES_KEEP) { Remove-Item -Recurse -Force $work -ErrorAction SilentlyContinue }
 }
 
 Describe 'examples/<Name>' -ForEach $examples {
@@ -284,5 +308,60 @@ Describe 'examples/<Name>' -ForEach $examples {
         $run.ExitCode | Should -Be 0 -Because "the script must finish. Output:`n$tail"
         $all | Should -Not -Match '(?m)^\s+at [\w.`<>+]+\.[\w<>`]+\(.*\)( in .*:line \d+)?\s*$' -Because 'no stack trace may reach the user'
         $all | Should -Not -Match 'CANARY' -Because 'webhook URLs, routing keys and API keys (planted as CANARY... values) never reach the output'
+    }
+}
+
+# Issue 16 item 14: the examples that change things stop, and say why, when they cannot change them safely; and no
+# example prints a database password. These run one example at a time after the ones above, so the stand-ins' argv
+# log grows only with what each of them ran.
+Describe 'examples that must stop before an unsafe change' {
+    BeforeAll {
+        function Invoke-Scenario([string] $Example, [string[]] $Arguments, [hashtable] $ExtraEnvironment = @{}) {
+            $before = if (Test-Path $argvLog) { @(Get-Content $argvLog).Count } else { 0 }
+            $requestsBefore = if (Test-Path $requestLog) { @(Get-Content $requestLog).Count } else { 0 }
+            $script = Join-Path $repoRoot "examples/$Example"
+            $run = Start-Example ("scenario-$Example" + ($Arguments -join "")) (@('-File', $script, '-ConfigPath', $config) + $Arguments) $ExtraEnvironment
+            $done = $run.Process.WaitForExit(180000)
+            $result = Complete-Example $run (-not $done)
+            $result | Add-Member Argv @(if (Test-Path $argvLog) { Get-Content $argvLog | Select-Object -Skip $before })
+            $result | Add-Member Requests @(if (Test-Path $requestLog) { Get-Content $requestLog | Select-Object -Skip $requestsBefore })
+            $result
+        }
+    }
+
+    It 'examples/40 -Execute does not roll back when its protective backup fails, and says why' {
+        $r = Invoke-Scenario '40-fly-bad-deploy.ps1' @('-Execute')
+        ($r.Argv | Where-Object { $_ -like 'flyctl postgres backup create *' }) | Should -Not -BeNullOrEmpty -Because 'the example tries the backup first'
+        ($r.Argv | Where-Object { $_ -like 'flyctl deploy *' }) | Should -BeNullOrEmpty -Because 'no rollback may run after the backup failed'
+        $r.ExitCode | Should -Not -Be 0
+        $r.Error | Should -Match 'Not rolling back ai-affiliate-empire'
+        $r.Error | Should -Match 'no healthy primary' -Because 'the message says why the backup failed'
+        $r.Error | Should -Match '-SkipBackup' -Because 'the message says how to opt out'
+    }
+
+    It 'examples/40 -Execute -SkipBackup rolls back without a backup, with a warning' {
+        $r = Invoke-Scenario '40-fly-bad-deploy.ps1' @('-Execute', '-SkipBackup', '-TimeoutSec', '5')   # the replayed machines stay unhealthy
+        ($r.Argv | Where-Object { $_ -like 'flyctl postgres backup create *' }) | Should -BeNullOrEmpty
+        ($r.Argv | Where-Object { $_ -like 'flyctl deploy -a ai-affiliate-empire --image *' }) | Should -Not -BeNullOrEmpty -Because 'the user opted out of the backup'
+        $r.Output | Should -Match 'without a fresh backup'
+    }
+
+    It 'examples/41 -Execute without a DigitalOcean token stops and names DIGITALOCEAN_ACCESS_TOKEN and DIGITALOCEAN_API_URL' {
+        $emptyHome = Join-Path $work 'no-doctl-login'
+        New-Item -ItemType Directory -Path $emptyHome -Force | Out-Null
+        $r = Invoke-Scenario '41-digitalocean-bad-deploy.ps1' @('-Execute') @{ DIGITALOCEAN_ACCESS_TOKEN = $null; XDG_CONFIG_HOME = $emptyHome; HOME = $emptyHome }
+        $r.ExitCode | Should -Not -Be 0
+        $r.Error | Should -Match 'DIGITALOCEAN_ACCESS_TOKEN'
+        $r.Error | Should -Match 'DIGITALOCEAN_API_URL'
+        $r.Error | Should -Match 'doctl auth init'
+        $r.Error | Should -Match 'Nothing was changed'
+        ($r.Requests | Where-Object { $_ -match 'rollback' }) | Should -BeNullOrEmpty -Because 'no rollback, commit or revert request may be sent'
+    }
+
+    It 'examples/43 shows the unit''s DATABASE_URL setting with its password masked' {
+        $r = $results['43-systemd-bad-deploy.ps1']
+        $r | Should -Not -BeNullOrEmpty
+        $r.Output | Should -Match 'DATABASE_URL' -Because 'Get-AppSetting lists the setting, so the canary check below is not vacuous'
+        ($r.Output + $r.Error) | Should -Not -Match 'CANARYfastapiDbPassw0rd'
     }
 }

@@ -30,6 +30,12 @@ public sealed class FileIncidentStore : IIncidentStore
     }
 
     public string Root { get; }
+
+    /// <summary>
+    /// Which store this is, as records read from it carry it (Incident.IncidentStore): the full path of its folder, without a
+    /// trailing separator, so two spellings of one folder compare equal.
+    /// </summary>
+    public string Identity => Path.TrimEndingDirectorySeparator(Path.GetFullPath(Root));
     private string IncidentsRoot => Path.Combine(Root, "incidents");
 
     /// <summary>$XDG_DATA_HOME/IncidentOps (or ~/.local/share/IncidentOps); %LOCALAPPDATA%\IncidentOps on Windows.</summary>
@@ -61,6 +67,7 @@ public sealed class FileIncidentStore : IIncidentStore
             .DefaultIfEmpty(0).Max() + 1;
         var id = $"{prefix}{next:000}";
         var incident = build(id);
+        incident.IncidentStore = Identity;
         var dir = GetIncidentDirectory(id);
         try
         {
@@ -86,12 +93,14 @@ public sealed class FileIncidentStore : IIncidentStore
         return await ReadIncidentAsync(file, cancellationToken).ConfigureAwait(false);
     }
 
-    private static async Task<Incident> ReadIncidentAsync(string file, CancellationToken cancellationToken)
+    private async Task<Incident> ReadIncidentAsync(string file, CancellationToken cancellationToken)
     {
         var text = await File.ReadAllTextAsync(file, cancellationToken).ConfigureAwait(false);
         try
         {
-            return JsonSerializer.Deserialize<Incident>(text, Json) ?? throw new JsonException("empty document");
+            var incident = JsonSerializer.Deserialize<Incident>(text, Json) ?? throw new JsonException("empty document");
+            incident.IncidentStore = Identity;
+            return incident;
         }
         catch (JsonException ex)
         {

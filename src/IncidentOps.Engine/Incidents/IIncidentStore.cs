@@ -8,6 +8,8 @@ namespace IncidentOps.Engine.Incidents;
 /// </summary>
 public interface IIncidentStore
 {
+    /// <summary>Which store this is (no credential in it); every incident read from it carries it as Incident.IncidentStore.</summary>
+    string Identity { get; }
     /// <summary>Creates an incident, assigning the next id of its start day (INC-yyyyMMdd-NNN).</summary>
     Task<Incident> CreateAsync(Func<string, Incident> build, CancellationToken cancellationToken);
     Task<Incident?> GetAsync(string id, CancellationToken cancellationToken);

@@ -102,6 +102,26 @@ public sealed class IncidentService(IncidentOpsEngine engine)
         return await store.GetAsync(id.Trim(), cancellationToken).ConfigureAwait(false) ?? throw FileIncidentStore.NotFound(id);
     }
 
+    /// <summary>The identity of the store this configuration resolves (what Incident.IncidentStore says of records read from it).</summary>
+    public string StoreIdentity(IncidentOpsConfig? config) => engine.OpenStore(config).Identity;
+
+    /// <summary>
+    /// Null when a record read from <paramref name="pipedStore"/> may be changed through this configuration; otherwise
+    /// the PipelineTargetMismatch error that says which two stores differ. A record is changed only in the store it came from.
+    /// </summary>
+    public IncidentOpsException? CheckSameStore(IncidentOpsConfig? config, string? incidentId, string? pipedStore)
+    {
+        if (string.IsNullOrWhiteSpace(pipedStore)) return null;
+        var here = StoreIdentity(config);
+        var piped = Path.TrimEndingDirectorySeparator(Path.GetFullPath(pipedStore.Trim()));
+        var comparison = OperatingSystem.IsWindows() || OperatingSystem.IsMacOS() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
+        if (string.Equals(here, piped, comparison)) return null;
+        return new IncidentOpsException("PipelineTargetMismatch", IncidentOpsErrorCategory.InvalidArgument,
+            $"The piped incident{(string.IsNullOrWhiteSpace(incidentId) ? "" : $" {incidentId}")} was read from the store '{piped}', but this command's configuration{(config?.Path is { } p ? $" ({p})" : "")} resolves the store '{here}'. " +
+            "The change would be written to another store than the one the record came from, so nothing was done. Give the same -ConfigPath as the command that read it, or read the incident from this store first.")
+        { TargetObject = incidentId };
+    }
+
     /// <summary>The active incident's id, or null. A resolved incident is never the active one.</summary>
     public Task<string?> GetActiveIdAsync(IncidentOpsConfig? config, CancellationToken cancellationToken) =>
         IncidentStateMachine.ActiveIdAsync(engine.OpenStore(config), cancellationToken);

@@ -43,6 +43,13 @@ public sealed class Incident
     /// <summary>Severity changes: when each severity took effect.</summary>
     public List<SeverityChange> SeverityHistory { get; set; } = [];
     public string? ConfigPath { get; set; }
+    /// <summary>
+    /// The store this record was read from (the file store's folder; never a credential). Set on every read, not
+    /// saved with the record; it binds by name to the incident cmdlets, which refuse a change when the piped record
+    /// came from another store than the one their configuration resolves (PipelineTargetMismatch).
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public string? IncidentStore { get; set; }
     /// <summary>Post-mortem material: what went well.</summary>
     public string[] WentWell { get; set; } = [];
     /// <summary>Post-mortem material: what went wrong.</summary>

@@ -44,7 +44,7 @@ public sealed class AddIncidentActionItemCommand : IncidentRecordCmdlet
 
     protected override void ProcessRecord()
     {
-        var id = ResolveIncidentId();
+        if (!TryResolveIncidentId(out var id)) return;
         if (!ShouldProcess(id, $"Add action item '{Action}'")) return;
         if (TryInvoke(ct => Engine.Incidents.AddActionItemAsync(Config, id, Action, Owner, SetIncidentCommand.ToUtc(Due), Priority, Context, ct), out var item, id))
             WriteObject(item);

@@ -35,7 +35,7 @@ public sealed class AddIncidentNoteCommand : IncidentRecordCmdlet
 
     protected override void ProcessRecord()
     {
-        var id = ResolveIncidentId();
+        if (!TryResolveIncidentId(out var id)) return;
         if (!ShouldProcess(id, "Add note")) return;
         if (TryInvoke(ct => Engine.Incidents.AddNoteAsync(Config, id, Text, Context, ct), out var entry, id)) WriteObject(entry);
     }

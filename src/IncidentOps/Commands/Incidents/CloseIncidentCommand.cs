@@ -49,7 +49,7 @@ public sealed class CloseIncidentCommand : IncidentRecordCmdlet
 
     protected override void ProcessRecord()
     {
-        var id = ResolveIncidentId();
+        if (!TryResolveIncidentId(out var id)) return;
         if (!(Force.IsPresent && !IsWhatIf) && !ShouldProcess(id, $"Resolve: {Resolution}")) return;
         if (TryInvoke(ct => Engine.Incidents.CloseAsync(Config, id, Resolution, RootCause, SetIncidentCommand.ToUtc(ResolvedAt), Context, ct), out var incident, id))
             WriteObject(incident);

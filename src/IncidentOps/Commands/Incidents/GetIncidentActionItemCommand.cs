@@ -38,7 +38,7 @@ public sealed class GetIncidentActionItemCommand : IncidentRecordCmdlet
 
     protected override void ProcessRecord()
     {
-        var id = ResolveIncidentId();
+        if (!TryResolveIncidentId(out var id)) return;
         if (!TryInvoke(ct => Engine.Incidents.ListActionItemsAsync(Config, id, ct), out var items, id)) return;
         foreach (var item in items)
         {

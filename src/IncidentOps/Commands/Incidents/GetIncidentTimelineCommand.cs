@@ -40,7 +40,7 @@ public sealed class GetIncidentTimelineCommand : IncidentRecordCmdlet
 
     protected override void ProcessRecord()
     {
-        var id = ResolveIncidentId();
+        if (!TryResolveIncidentId(out var id)) return;
         if (!TryInvoke(ct => Engine.Incidents.GetTimelineAsync(Config, id, ct), out var entries, id)) return;
         var since = SetIncidentCommand.ToUtc(Since);
         foreach (var e in entries)

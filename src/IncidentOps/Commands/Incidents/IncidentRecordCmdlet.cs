@@ -11,6 +11,14 @@ public abstract class IncidentRecordCmdlet : ConfiguredCmdlet
 {
     private string? _resolvedId;
 
+    /// <summary>
+    /// The store the piped incident was read from (Incident.IncidentStore, the file store's folder); binds from Get-Incident
+    /// output. When it is not the store this command's configuration resolves (another -ConfigPath), the record is
+    /// refused with PipelineTargetMismatch instead of being changed or read in the other store. Not for typing.
+    /// </summary>
+    [Parameter(ValueFromPipelineByPropertyName = true, DontShow = true)]
+    public string? IncidentStore { get; set; }
+
     /// <summary>The id given with -Incident, if any (declared by each cmdlet).</summary>
     protected abstract string? IdValue { get; }
 
@@ -18,6 +26,23 @@ public abstract class IncidentRecordCmdlet : ConfiguredCmdlet
 
     /// <summary>Who changes what, for the timeline entries the engine writes.</summary>
     protected ChangeContext Context => new(MyInvocation.MyCommand?.Name, SafeParameters());
+
+    /// <summary>
+    /// -Incident (checked against the store a piped record came from), or the active incident; false after a
+    /// PipelineTargetMismatch error for this record. Stops with NoActiveIncident when there is neither.
+    /// </summary>
+    protected bool TryResolveIncidentId(out string id)
+    {
+        id = "";
+        if (!string.IsNullOrWhiteSpace(IncidentStore)
+            && InvokeOrTerminate(_ => Task.FromResult(Engine.Incidents.CheckSameStore(Config, IdValue, IncidentStore))) is { } mismatch)
+        {
+            WriteError(ToErrorRecord(mismatch, IdValue));
+            return false;
+        }
+        id = ResolveIncidentId();
+        return true;
+    }
 
     /// <summary>-Incident, or the active incident; stops with NoActiveIncident when there is neither.</summary>
     protected string ResolveIncidentId()

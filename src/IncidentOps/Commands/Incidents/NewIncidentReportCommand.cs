@@ -64,7 +64,7 @@ public sealed class NewIncidentReportCommand : IncidentRecordCmdlet
 
     protected override void ProcessRecord()
     {
-        var id = ResolveIncidentId();
+        if (!TryResolveIncidentId(out var id)) return;
         string? templateFile = null;
         string? style = Template;
         if (!IncidentReportService.BuiltInTemplates.Contains(Template, StringComparer.OrdinalIgnoreCase))

@@ -60,7 +60,7 @@ public sealed class SaveIncidentEvidenceCommand : IncidentRecordCmdlet
 
     protected override void ProcessRecord()
     {
-        var id = ResolveIncidentId();
+        if (!TryResolveIncidentId(out var id)) return;
         var services = Service is { Length: > 0 } ? ResolveServices(null, Service) : null;
         var sources = Source is { Length: > 0 } ? string.Join(", ", Source) : string.Join(", ", EvidenceSources.All.Select(s => s.Name));
         if (!ShouldProcess(id, $"Save evidence ({sources})")) return;

@@ -64,7 +64,7 @@ public sealed class SetIncidentActionItemCommand : IncidentRecordCmdlet
 
     protected override void ProcessRecord()
     {
-        var id = ResolveIncidentId();
+        if (!TryResolveIncidentId(out var id)) return;
         var changes = new ActionItemChanges { Action = Action, Owner = Owner, Due = SetIncidentCommand.ToUtc(Due), Priority = Priority, Status = Status };
         if (!ShouldProcess(ActionItemId, "Update action item")) return;
         if (TryInvoke(ct => Engine.Incidents.UpdateActionItemAsync(Config, id, ActionItemId, changes, Context, ct), out var item, ActionItemId))

@@ -127,7 +127,7 @@ public sealed class SetIncidentCommand : IncidentRecordCmdlet
 
     protected override void ProcessRecord()
     {
-        var id = ResolveIncidentId();
+        if (!TryResolveIncidentId(out var id)) return;
         var changes = new IncidentChanges
         {
             Title = Title, Status = Status, Severity = Severity, Commander = Commander, Scribe = Scribe, Liaison = Liaison, Impact = Impact,

@@ -26,7 +26,7 @@ public abstract class AppCmdlet : PlatformCmdlet
     [Parameter(ValueFromPipelineByPropertyName = true)]
     public string? App { get; set; }
 
-    /// <summary>DigitalOcean App Platform app id (with -Platform DigitalOcean); env:NAME reads it from an environment variable.</summary>
+    /// <summary>DigitalOcean App Platform app id (with -Platform DigitalOcean); env:NAME reads it from an environment variable. doctl must be logged in (doctl auth init); Invoke-Rollback on DigitalOcean also calls the App Platform API with $env:DIGITALOCEAN_ACCESS_TOKEN (else the token doctl saved) at $env:DIGITALOCEAN_API_URL (default https://api.digitalocean.com/).</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
     public string? AppId { get; set; }
 

@@ -11,7 +11,11 @@ namespace IncidentOps.Commands;
 /// migrations are not undone). DigitalOcean: the App Platform rollback API (validate first). The app then stays
 /// pinned to the rolled-back deployment (no new deployments, no auto-deploy on push) until the rollback is committed
 /// with -Commit (POST /v2/apps/{id}/rollback/commit: keep it and unpin) or reverted with -Revert
-/// (POST /v2/apps/{id}/rollback/revert: redeploy the spec from before the rollback and unpin). Kubernetes: kubectl
+/// (POST /v2/apps/{id}/rollback/revert: redeploy the spec from before the rollback and unpin). These DigitalOcean
+/// requests go to the API directly, not through doctl: they need a token, from the environment variable
+/// DIGITALOCEAN_ACCESS_TOKEN or else the access-token that 'doctl auth init' saved in doctl's config.yaml (without
+/// either they fail with PlatformAuthMissing before anything is sent), and they go to DIGITALOCEAN_API_URL when that
+/// is set (default https://api.digitalocean.com/; for a proxy or a test stand-in). -WhatIf needs no token. Kubernetes: kubectl
 /// rollout undo --to-revision, then rollout status with a timeout. systemd: the releases directory's 'current'
 /// symlink is repointed atomically, then the unit restarts; with -ComputerName both run over ssh -o BatchMode=yes
 /// (ln -sfn to a temporary link, then mv -Tf over 'current'), every remote argument single-quoted.
@@ -50,11 +54,11 @@ public sealed class InvokeRollbackCommand : AppCmdlet
     [Parameter(ParameterSetName = RollbackSet)]
     public SwitchParameter VerifyHealth { get; set; }
 
-    /// <summary>DigitalOcean: keep the pinned rollback deployment and unpin the app (POST /v2/apps/{id}/rollback/commit).</summary>
+    /// <summary>DigitalOcean: keep the pinned rollback deployment and unpin the app (POST /v2/apps/{id}/rollback/commit; needs $env:DIGITALOCEAN_ACCESS_TOKEN or a doctl login, and goes to $env:DIGITALOCEAN_API_URL when set).</summary>
     [Parameter(Mandatory = true, ParameterSetName = CommitSet)]
     public SwitchParameter Commit { get; set; }
 
-    /// <summary>DigitalOcean: undo the pinned rollback by redeploying the spec from before it and unpin the app (POST /v2/apps/{id}/rollback/revert).</summary>
+    /// <summary>DigitalOcean: undo the pinned rollback by redeploying the spec from before it and unpin the app (POST /v2/apps/{id}/rollback/revert; needs $env:DIGITALOCEAN_ACCESS_TOKEN or a doctl login, and goes to $env:DIGITALOCEAN_API_URL when set).</summary>
     [Parameter(Mandatory = true, ParameterSetName = RevertSet)]
     public SwitchParameter Revert { get; set; }
 
