@@ -205,11 +205,13 @@ public static partial class SecretRedactor
     public static string Redact(string? text)
     {
         if (string.IsNullOrEmpty(text)) return text ?? string.Empty;
-        var result = text;
+        // Shapes first: a registered value that is only part of a credential (a webhook URL's base, say) would
+        // otherwise be masked alone and hide the rest of the credential from its shape ("url=********/s3cr3t").
+        var result = RedactShapes(text);
         foreach (var s in Values())
             if (result.Contains(s, StringComparison.Ordinal))
                 result = result.Replace(s, Mask, StringComparison.Ordinal);
-        return RedactShapes(result);
+        return result;
     }
 
     /// <summary>Masks credentials by context only (no registered values): keys, URL user info, SQL, bearer tokens.</summary>

@@ -93,12 +93,22 @@ public class SecretRedactorTests
     [Theory]
     [MemberData(nameof(Masked))]
     public void Credential_shapes_are_masked_by_context(string input, string expected) =>
-        Assert.Equal(expected, SecretRedactor.Redact(input));
+        // By context alone: values other tests register process-wide (a configured webhook URL) must not decide it.
+        Assert.Equal(expected, SecretRedactor.RedactShapes(input));
 
     [Theory]
     [MemberData(nameof(Kept))]
     public void Ordinary_text_is_never_masked(string input) =>
-        Assert.Equal(input, SecretRedactor.Redact(input));
+        Assert.Equal(input, SecretRedactor.RedactShapes(input));
+
+    [Fact]
+    public void A_registered_value_that_is_part_of_a_credential_never_leaves_the_rest_showing()
+    {
+        using var scope = SecretRedactor.BeginScope();
+        scope.Register("https://hooks.example.com/prefix-only");
+        Assert.Equal("webhook_url=********", SecretRedactor.Redact("webhook_url=https://hooks.example.com/prefix-only/s3cr3t"));
+        Assert.Equal("see ******** now", SecretRedactor.Redact("see https://hooks.example.com/prefix-only now"));
+    }
 
     [Fact]
     public void Redaction_is_idempotent()
