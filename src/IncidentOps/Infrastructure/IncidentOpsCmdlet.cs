@@ -303,7 +303,7 @@ public abstract class IncidentOpsCmdlet : PSCmdlet, IDisposable
         while (_queue.TryTake(out var action)) action();
     }
 
-    /// <summary>Queues work for the pipeline thread (or runs it now when already on it and not pumping).</summary>
+    /// <summary>Queues work for the pipeline thread, which runs it at its next pump or drain (never on the calling thread).</summary>
     internal void Post(Action action)
     {
         try { _queue.Add(action); }
