@@ -67,7 +67,7 @@ Describe 'Get-PgActivity order and view' -Skip:$noPg {
         $names.IndexOf('pst-old') | Should -BeLessThan $names.IndexOf('pst-new')
     }
 
-    It 'prints durations as 21s or 5m03s (never :00:21) at <Width> columns' -TestCases @(@{ Width = 80 }, @{ Width = 120 }) {
+    It 'prints durations as 2.3s or 5m03s (never :00:21) at <Width> columns' -TestCases @(@{ Width = 80 }, @{ Width = 120 }) {
         $text = Get-RenderedView $rows -Width $Width
         foreach ($col in 'Pid', 'Duration', 'State', 'User', 'Application', 'Query') { $text | Should -Match "\b$col\b" }
         $text | Should -Not -Match '(^|\s):\d\d:\d\d'

@@ -40,30 +40,35 @@ public abstract class ServiceEvidenceSource : IEvidenceSource
     /// <summary>The document to save for one service (serialized as JSON).</summary>
     protected abstract Task<object> CaptureServiceAsync(EvidenceContext context, ServiceTarget service, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Captures the services side by side, each within <see cref="EvidenceContext.Timeout"/>, so one that hangs (a
+    /// dead Redis retried until its connect timeout) neither delays the others nor takes their captures with it.
+    /// </summary>
     public async Task<IReadOnlyList<EvidenceContent>> CaptureAsync(EvidenceContext context, CancellationToken cancellationToken)
     {
-        var list = new List<EvidenceContent>();
-        foreach (var service in context.Services.Where(AppliesTo))
+        var captures = context.Services.Where(AppliesTo).Select(service => CaptureOneAsync(context, service, cancellationToken));
+        return await Task.WhenAll(captures).ConfigureAwait(false);
+    }
+
+    private async Task<EvidenceContent> CaptureOneAsync(EvidenceContext context, ServiceTarget service, CancellationToken cancellationToken)
+    {
+        using var perService = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        perService.CancelAfter(context.Timeout);
+        try
         {
-            using var perService = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            perService.CancelAfter(context.Timeout);
-            try
-            {
-                var doc = await CaptureServiceAsync(context, service, perService.Token).ConfigureAwait(false);
-                var text = JsonSerializer.Serialize(doc, doc.GetType(), Json);
-                list.Add(new EvidenceContent($"{service.Environment}-{service.Service}.json", text, service.FullName));
-            }
-            catch (IncidentOpsException ex)
-            {
-                context.Engine.Sink.Verbose($"Evidence source '{Name}' could not capture {service.FullName}: {ex.Message}");
-                list.Add(EvidenceContent.Failed(service.FullName, ex.Message));
-            }
-            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-            {
-                list.Add(EvidenceContent.Failed(service.FullName, $"did not finish within {context.Timeout.TotalSeconds:0} s"));
-            }
+            var doc = await CaptureServiceAsync(context, service, perService.Token).ConfigureAwait(false);
+            var text = JsonSerializer.Serialize(doc, doc.GetType(), Json);
+            return new EvidenceContent($"{service.Environment}-{service.Service}.json", text, service.FullName);
         }
-        return list;
+        catch (IncidentOpsException ex)
+        {
+            context.Engine.Sink.Verbose($"Evidence source '{Name}' could not capture {service.FullName}: {ex.Message}");
+            return EvidenceContent.Failed(service.FullName, ex.Message);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return EvidenceContent.Failed(service.FullName, $"did not finish within {context.Timeout.TotalSeconds:0} s");
+        }
     }
 }
 
@@ -169,7 +174,9 @@ public sealed class EvidenceService(IncidentOpsEngine engine)
             engine.Sink.Progress(new OperationProgress(7, "Saving evidence", $"{source.Name} ({++n}/{sources.Count})", n * 100 / Math.Max(1, sources.Count)));
             IReadOnlyList<EvidenceContent> captured;
             using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            cts.CancelAfter(timeout);
+            // A backstop for sources that do not bound their own steps. Per-service sources stop each service at
+            // `timeout` and report it alone; this must not fire first and discard the services that did finish.
+            cts.CancelAfter(timeout + TimeSpan.FromSeconds(2));
             try
             {
                 captured = await source.CaptureAsync(new EvidenceContext(engine, config, incident, targets, timeout), cts.Token).ConfigureAwait(false);

@@ -137,7 +137,22 @@ public static class Duration
         TryParse(text, out var v) ? v : throw new FormatException($"'{text}' is not a duration. Use 90s, 5m, 1h, 2d or hh:mm:ss.");
 
     /// <summary>
-    /// The one short human form of a duration, used by every view, timeline text, report and notification:
+    /// A measured elapsed time in a table column, where the width stays steady: tenths under 10 s (2.3s), then
+    /// 45s, 5m03s, 1h05m, 2d03h with the lower part always shown. Empty for null.
+    /// </summary>
+    public static string FormatElapsed(TimeSpan? value)
+    {
+        if (value is not { } d) return string.Empty;
+        var c = CultureInfo.InvariantCulture;
+        if (d.TotalSeconds < 10) return d.TotalSeconds.ToString("0.0", c) + "s";
+        if (d.TotalMinutes < 1) return ((int)Math.Floor(d.TotalSeconds)).ToString(c) + "s";
+        if (d.TotalHours < 1) return ((int)Math.Floor(d.TotalMinutes)).ToString(c) + "m" + d.Seconds.ToString("00", c) + "s";
+        if (d.TotalDays < 1) return ((int)Math.Floor(d.TotalHours)).ToString(c) + "h" + d.Minutes.ToString("00", c) + "m";
+        return ((int)Math.Floor(d.TotalDays)).ToString(c) + "d" + d.Hours.ToString("00", c) + "h";
+    }
+
+    /// <summary>
+    /// The one short human form of a duration, used by views, timeline text, reports and notifications:
     /// 45s, 5m, 5m30s, 1h, 1h05m, 2d, 2d03h (zero trailing parts are left out; under a second: 250ms).
     /// Negative spans keep their sign.
     /// </summary>
