@@ -138,17 +138,36 @@ function Get-ViewColumn([string] $Text, [string] $Column) {
 
 # psql against the test server ($env:INCIDENTOPS_TEST_PG, an Npgsql connection string): one argument per element,
 # so 'SELECT 1' reaches psql as one argument (Start-Process -ArgumentList would split it).
-function Get-PgTestArgs([string] $User) {
+function Get-PgTestArgs([string] $User, [string] $Database) {
     $kv = @{}
     foreach ($pair in "$env:INCIDENTOPS_TEST_PG" -split ';') { $k, $v = $pair -split '=', 2; if ($k) { $kv[$k.Trim().ToLowerInvariant()] = "$v".Trim() } }
     $pgHost = if ($kv['host']) { $kv['host'] } else { '127.0.0.1' }
     $pgPort = if ($kv['port']) { $kv['port'] } else { '5432' }
     $pgUser = if ($User) { $User } elseif ($kv['username']) { $kv['username'] } elseif ($kv['user id']) { $kv['user id'] } else { 'postgres' }
-    $pgDb = if ($kv['database']) { $kv['database'] } else { 'postgres' }
+    $pgDb = if ($Database) { $Database } elseif ($kv['database']) { $kv['database'] } else { 'postgres' }
     @('-X', '-q', '-A', '-t', '-h', $pgHost, '-p', $pgPort, '-U', $pgUser, '-d', $pgDb)
 }
 
-function Invoke-TestPsql([string] $Sql) { & psql @(Get-PgTestArgs) -c $Sql }
+function Invoke-TestPsql([string] $Sql, [string] $Database) { & psql @(Get-PgTestArgs -Database $Database) -c $Sql }
+
+# A fresh database of its own on the test server (for statistics no other test can disturb, such as
+# pg_stat_statements, which is server-wide): returns its name; Remove-TestPgDatabase drops it.
+function New-TestPgDatabase([string] $Prefix = 'pester') {
+    $name = "${Prefix}_$([guid]::NewGuid().ToString('N').Substring(0, 8))"
+    Invoke-TestPsql "CREATE DATABASE $name" | Out-Null
+    if ($LASTEXITCODE) { throw "psql could not create database $name (exit $LASTEXITCODE)." }
+    $name
+}
+
+function Remove-TestPgDatabase([string] $Name) {
+    if ($Name) { Invoke-TestPsql "DROP DATABASE IF EXISTS $Name WITH (FORCE)" | Out-Null }
+}
+
+# $env:INCIDENTOPS_TEST_PG with its database replaced by $Database.
+function Get-PgTestConnectionString([string] $Database) {
+    $parts = @("$env:INCIDENTOPS_TEST_PG" -split ';' | Where-Object { $_ -and $_ -notmatch '^\s*database\s*=' })
+    (@($parts) + "Database=$Database") -join ';'
+}
 
 # A psql session running $Sql in the background as the ordinary role pester_app (created here; the policy spares
 # superusers), named $ApplicationName; returns the Process (Stop-TestPgSession ends it and its backend).
