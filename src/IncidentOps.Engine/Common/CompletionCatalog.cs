@@ -31,9 +31,9 @@ public static class CompletionCatalog
         config.Environments.Select(e => new CompletionCandidate(e.Name,
             $"{e.Name}: {string.Join(", ", e.Services.Select(s => s.Service))}")).ToList();
 
-    /// <summary>Channels, optionally only those of one type (Send-IncidentChangeEvent offers PagerDuty channels only).</summary>
-    public static IReadOnlyList<CompletionCandidate> Channels(IncidentOpsConfig config, ChannelType? type = null) =>
-        config.Channels.Where(c => type is null || c.Type == type)
+    /// <summary>Channels, optionally only those whose provider takes change events (Send-IncidentChangeEvent: PagerDuty).</summary>
+    public static IReadOnlyList<CompletionCandidate> Channels(IncidentOpsConfig config, bool changeEventsOnly = false) =>
+        config.Channels.Where(c => !changeEventsOnly || Notifications.ChannelProviders.For(c.Type).SupportsChangeEvents)
             .Select(c => new CompletionCandidate(c.Name, $"{c.Name} ({c.Type}){RoutedFor(config, c.Name)}")).ToList();
 
     private static string RoutedFor(IncidentOpsConfig config, string channel)

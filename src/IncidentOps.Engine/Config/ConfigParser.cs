@@ -1,3 +1,4 @@
+using IncidentOps.Engine.Notifications;
 using IncidentOps.Engine.Platforms;
 using System.Globalization;
 using IncidentOps.Config;
@@ -20,7 +21,6 @@ public static class ConfigParser
     private static readonly string[] HealthKeys = ["url", "expectStatus", "method", "conditions", "timeout"];
     private static readonly string[] PostgresKeys = ["connectionString", "fly", "digitalOcean"];
     private static readonly string[] RedisKeys = ["url"];
-    private static readonly string[] ChannelKeys = ["type", "url", "routingKey", "pageId", "apiKey", "components", "templates"];
     private static readonly string[] StoreKeys = ["kind", "path", "connectionString"];
     private static readonly string[] ToolKeys = ["flyctl", "doctl", "kubectl", "systemctl", "journalctl", "ssh"];
 
@@ -31,12 +31,6 @@ public static class ConfigParser
         ["kubernetes"] = PlatformKind.Kubernetes, ["k8s"] = PlatformKind.Kubernetes,
         ["systemd"] = PlatformKind.Systemd,
         ["none"] = PlatformKind.None,
-    };
-
-    private static readonly Dictionary<string, ChannelType> ChannelTypes = new(StringComparer.OrdinalIgnoreCase)
-    {
-        ["slack"] = ChannelType.Slack, ["teams"] = ChannelType.Teams, ["discord"] = ChannelType.Discord,
-        ["pagerduty"] = ChannelType.PagerDuty, ["statuspage"] = ChannelType.Statuspage, ["webhook"] = ChannelType.Webhook,
     };
 
     public static IncidentOpsConfig Defaults() => new() { Severities = DefaultSeverities.Levels };
@@ -412,6 +406,10 @@ public static class ConfigParser
         }
     }
 
+    /// <summary>
+    /// Channels: `type` picks the provider (the registry), and the provider's options say which other keys the
+    /// channel accepts, which are secret, required or URLs. This parser knows no channel's fields.
+    /// </summary>
     private static List<ChannelConfig> ParseChannels(Ctx ctx, YamlNode node, List<(string Where, string Key, YamlNode Node)> componentKeys)
     {
         var list = new List<ChannelConfig>();
@@ -420,63 +418,65 @@ public static class ConfigParser
         {
             var where = $"channels.{name}";
             if (value is not YamlMappingNode m) { ctx.Error("ConfigInvalidShape", $"{where} must be a mapping with a type.", value); continue; }
-            ChannelType? type = null;
-            ConfigValue? url = null, routingKey = null, pageId = null, apiKey = null;
-            YamlNode? urlNode = null;
-            var components = new Dictionary<string, ConfigValue>(StringComparer.OrdinalIgnoreCase);
+            ChannelProvider? provider = null;
+            var typeNode = m.Children.FirstOrDefault(kv => kv.Key is YamlScalarNode { Value: "type" }).Value;
+            if (typeNode is null)
+                ctx.Error("ConfigMissingField", $"{where} needs a type ({ChannelProviders.TypeList}).", m);
+            else
+            {
+                var t = ctx.Scalar(typeNode, "type");
+                provider = t is null ? null : ChannelProviders.Find(t);
+                if (provider is null)
+                    ctx.Error("ConfigUnknownChannelType", $"{where}.type is '{t}'.{Suggest(t ?? "", ChannelProviders.TypeNames)} Expected {ChannelProviders.TypeList}.", typeNode);
+            }
+            // With an unknown type, every provider's keys are accepted, so the one error is the type.
+            var options = provider?.Options ?? ChannelProviders.All.SelectMany(p => p.Options).DistinctBy(o => o.Key).ToList();
+            var values = new Dictionary<string, ConfigValue>(StringComparer.OrdinalIgnoreCase);
+            var maps = new Dictionary<string, IReadOnlyDictionary<string, ConfigValue>>(StringComparer.OrdinalIgnoreCase);
             var templates = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-            foreach (var (k, v) in ctx.Entries(m, ChannelKeys, where))
+            string[] allowed = ["type", .. options.Select(o => o.Key), "templates"];
+            foreach (var (k, v) in ctx.Entries(m, allowed, where))
             {
-                switch (k)
+                if (k == "type") continue;
+                if (k == "templates")
                 {
-                    case "type":
-                        var t = ctx.Scalar(v, k);
-                        if (t is not null && ChannelTypes.TryGetValue(t, out var ct)) type = ct;
-                        else ctx.Error("ConfigUnknownChannelType", $"{where}.type is '{t}'.{Suggest(t ?? "", ChannelTypes.Keys)} Expected slack, teams, discord, pagerduty, statuspage or webhook.", v);
-                        break;
-                    case "url": urlNode = v; break;
-                    case "routingKey": routingKey = ctx.Value(v, k, isSecret: true); break;
-                    case "pageId": pageId = ctx.Value(v, k, isSecret: false); break;
-                    case "apiKey": apiKey = ctx.Value(v, k, isSecret: true); break;
-                    case "components":
-                        if (v is YamlMappingNode cm)
-                            foreach (var (ck, cv) in ctx.Entries(cm, null, where + ".components"))
-                            {
-                                var val = ctx.Value(cv, ck, false);
-                                if (val is not null) components[ck] = val;
-                                componentKeys.Add((where, ck, KeyNode(cm, ck)));
-                            }
-                        else ctx.Error("ConfigInvalidShape", $"{where}.components must map service names to Statuspage component ids.", v);
-                        break;
-                    case "templates":
-                        if (v is YamlMappingNode tm) foreach (var (tk, tv) in ctx.Entries(tm, ["initial", "update", "resolved"], where + ".templates")) { var val = ctx.Scalar(tv, tk); if (val is not null) templates[tk] = val; }
-                        else ctx.Error("ConfigInvalidShape", $"{where}.templates must map initial, update and resolved to template files or text.", v);
-                        break;
+                    if (v is YamlMappingNode tm) foreach (var (tk, tv) in ctx.Entries(tm, ["initial", "update", "resolved"], where + ".templates")) { var val = ctx.Scalar(tv, tk); if (val is not null) templates[tk] = val; }
+                    else ctx.Error("ConfigInvalidShape", $"{where}.templates must map initial, update and resolved to template files or text.", v);
+                    continue;
                 }
+                var option = options.First(o => o.Key == k);
+                if (option.Shape == ChannelOptionShape.ServiceMap)
+                {
+                    var entries = new Dictionary<string, ConfigValue>(StringComparer.OrdinalIgnoreCase);
+                    if (v is YamlMappingNode cm)
+                        foreach (var (ck, cv) in ctx.Entries(cm, null, $"{where}.{k}"))
+                        {
+                            var val = ctx.Value(cv, ck, option.Secret);
+                            if (val is not null) entries[ck] = val;
+                            componentKeys.Add((where, ck, KeyNode(cm, ck)));
+                        }
+                    else ctx.Error("ConfigInvalidShape", $"{where}.{k} must map service names to {option.Description}.", v);
+                    maps[k] = entries;
+                    continue;
+                }
+                var scalar = ctx.Value(v, k, isSecret: option.Secret);
+                if (scalar is null) continue;
+                values[k] = scalar;
+                if (option.IsUrl && scalar is { IsReference: false } && ChannelUrlProblem(scalar.GetRawUnsafe()) is { } problem)
+                    ctx.Error("ConfigInvalidUrl", $"{where}.{k} {problem}.", v);
             }
-            // For PagerDuty and Statuspage, url is the public API base, not a secret webhook: it is not masked.
-            // (Read after the loop: a literal secret is registered for masking as soon as it is read.)
-            if (urlNode is not null)
+            if (provider is not null)
+                foreach (var missing in provider.Options.Where(o => o.Required && !values.ContainsKey(o.Key) && !maps.ContainsKey(o.Key)))
+                    ctx.Error("ConfigMissingField",
+                        $"{where} ({provider.TypeName}) needs {(missing.Key == "url" ? "a url" : missing.Key)} (for example: {missing.Key}: {missing.Example ?? "env:NAME"}).", m);
+            var channel = new ChannelConfig
             {
-                url = ctx.Value(urlNode, "url", isSecret: type is not (ChannelType.PagerDuty or ChannelType.Statuspage));
-                if (url is { IsReference: false } && ChannelUrlProblem(url.GetRawUnsafe()) is { } problem)
-                    ctx.Error("ConfigInvalidUrl", $"{where}.url {problem}.", urlNode);
-            }
-            if (type is null && !m.Children.Keys.OfType<YamlScalarNode>().Any(x => x.Value == "type"))
-                ctx.Error("ConfigMissingField", $"{where} needs a type (slack, teams, discord, pagerduty, statuspage or webhook).", m);
-            switch (type)
+                Name = name, Type = provider?.Type ?? default, Options = values, Maps = maps, Templates = templates, Location = ctx.Loc(m),
+            };
+            list.Add(provider is null ? channel : new ChannelConfig
             {
-                case ChannelType.Slack or ChannelType.Teams or ChannelType.Discord or ChannelType.Webhook when url is null:
-                    ctx.Error("ConfigMissingField", $"{where} ({type}) needs a url (for example: url: env:WEBHOOK_URL).", m); break;
-                case ChannelType.PagerDuty when routingKey is null:
-                    ctx.Error("ConfigMissingField", $"{where} (pagerduty) needs a routingKey (for example: routingKey: env:PD_ROUTING_KEY).", m); break;
-                case ChannelType.Statuspage when pageId is null || apiKey is null:
-                    ctx.Error("ConfigMissingField", $"{where} (statuspage) needs pageId and apiKey.", m); break;
-            }
-            list.Add(new ChannelConfig
-            {
-                Name = name, Type = type ?? ChannelType.Webhook, Url = url, RoutingKey = routingKey, PageId = pageId, ApiKey = apiKey,
-                Components = components, Templates = templates, Location = ctx.Loc(m),
+                Name = name, Type = provider.Type, Options = values, Maps = maps, Templates = templates, Location = channel.Location,
+                Endpoint = provider.Endpoint(channel),
             });
         }
         return list;

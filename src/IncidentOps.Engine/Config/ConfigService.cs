@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using IncidentOps.Config;
+using IncidentOps.Engine.Notifications;
 
 namespace IncidentOps.Engine.Config;
 
@@ -212,8 +213,9 @@ public static class ConfigValidator
         }
         // A channel URL behind a reference is checked once it resolves (a literal one is checked by the parser).
         foreach (var c in result.Config.Channels)
+        foreach (var (key, url) in UrlOptions(c))
         {
-            if (c.Url is not { IsReference: true } url) continue;
+            if (!url.IsReference) continue;
             string resolved;
             try { resolved = await resolver.ResolveAsync(url, cancellationToken).ConfigureAwait(false); }
             catch (IncidentOpsException) { continue; } // already reported above
@@ -221,11 +223,19 @@ public static class ConfigValidator
                 findings.Add(new ConfigFinding
                 {
                     Severity = FindingSeverity.Error, Code = "ConfigInvalidUrl",
-                    Message = $"channels.{c.Name}.url ({url}) {problem}.",
+                    Message = $"channels.{c.Name}.{key} ({url}) {problem}.",
                     File = url.Location?.File, Line = url.Location?.Line ?? 0, Column = url.Location?.Column ?? 0,
                 });
         }
         return findings;
+    }
+
+    /// <summary>The channel's options that its provider checks as URLs (url, apiUrl, ...).</summary>
+    private static IEnumerable<(string Key, ConfigValue Value)> UrlOptions(ChannelConfig channel)
+    {
+        if (ChannelProviders.All.FirstOrDefault(p => p.Type == channel.Type) is not { } provider) yield break;
+        foreach (var o in provider.Options.Where(o => o.IsUrl))
+            if (channel.Option(o.Key) is { } v) yield return (o.Key, v);
     }
 
     public static IEnumerable<ConfigValue> EnumerateValues(IncidentOpsConfig config)
@@ -239,8 +249,8 @@ public static class ConfigValidator
         }
         foreach (var c in config.Channels)
         {
-            foreach (var v in new[] { c.Url, c.RoutingKey, c.PageId, c.ApiKey }) if (v is not null) yield return v;
-            foreach (var v in c.Components.Values) yield return v;
+            foreach (var v in c.Options.Values) yield return v;
+            foreach (var v in c.Maps.Values.SelectMany(m => m.Values)) yield return v;
         }
         if (config.Store.ConnectionString is not null) yield return config.Store.ConnectionString;
     }

@@ -170,18 +170,8 @@ public sealed class NotificationSender(HttpClient http, IOperationSink sink, Not
 
     private TimeSpan Backoff(int attempt) => TimeSpan.FromTicks(options.BackoffBase.Ticks * (1L << Math.Min(attempt - 1, 10)));
 
-    /// <summary>Teams Workflows answers 202; a 200 whose body reports an error is a failure.</summary>
-    internal static bool IsSuccess(ChannelType type, HttpStatusCode status, string body)
-    {
-        var code = (int)status;
-        if (code < 200 || code >= 300) return false;
-        if (type == ChannelType.Teams && code != 202)
-            return string.IsNullOrWhiteSpace(body) || body.Trim() == "1" ||
-                   !(body.Contains("error", StringComparison.OrdinalIgnoreCase) || body.Contains("fail", StringComparison.OrdinalIgnoreCase));
-        if (type == ChannelType.PagerDuty && body.Contains("\"status\"", StringComparison.Ordinal) && !body.Contains("success", StringComparison.OrdinalIgnoreCase))
-            return false;
-        return true;
-    }
+    /// <summary>Each channel's success rule comes from its provider (Teams: 202 or a body without an error; PagerDuty: status success).</summary>
+    internal static bool IsSuccess(ChannelType type, HttpStatusCode status, string body) => ChannelProviders.For(type).IsSuccess((int)status, body);
 
     /// <summary>Retry-After (seconds or HTTP date), or Discord's JSON retry_after (seconds, fractional).</summary>
     internal static TimeSpan? RetryAfter(HttpResponseMessage response, string body)

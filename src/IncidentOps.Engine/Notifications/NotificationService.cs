@@ -193,15 +193,9 @@ public sealed class NotificationService(IncidentOpsEngine engine, HttpClient htt
         candidate.UpdateId != than.UpdateId &&
         (candidate.CreatedAt > than.CreatedAt || (candidate.CreatedAt == than.CreatedAt && string.CompareOrdinal(candidate.UpdateId, than.UpdateId) > 0));
 
-    /// <summary>
-    /// Whether a later update replaces an older undelivered one on a channel. Everywhere it does, except that a
-    /// PagerDuty acknowledge never replaces an undelivered trigger: without the trigger there is no alert to
-    /// acknowledge, and the page would be lost. (A resolve does replace it: the incident is over.)
-    /// </summary>
+    /// <summary>Whether a later update replaces an older undelivered one on a channel: the channel's provider decides.</summary>
     private static bool Supersedes(IncidentUpdate later, IncidentUpdate older, ChannelType type) =>
-        type != ChannelType.PagerDuty
-        || ProviderPayloads.PagerDutyAction(older) != "trigger"
-        || ProviderPayloads.PagerDutyAction(later) != "acknowledge";
+        !ChannelProviders.All.Any(p => p.Type == type) || ChannelProviders.For(type).Supersedes(later, older);
 
     private static void Supersede(ChannelDelivery d, IncidentUpdate later)
     {
@@ -306,8 +300,8 @@ public sealed class NotificationService(IncidentOpsEngine engine, HttpClient htt
                 i.NextUpdateDue = update.CreatedAt;
         }, CancellationToken.None);
 
-    /// <summary>Channels where sending a request twice cannot post twice.</summary>
-    public static bool IsIdempotent(ChannelType type) => type is ChannelType.PagerDuty or ChannelType.Webhook or ChannelType.Statuspage;
+    /// <summary>Channels where sending a request twice cannot post twice (the provider says).</summary>
+    public static bool IsIdempotent(ChannelType type) => ChannelProviders.For(type).Idempotent;
 
     private static string ChannelLockPath(string dir, string channel) =>
         Path.Combine(dir, "channel-" + string.Concat(channel.Select(ch => char.IsLetterOrDigit(ch) || ch is '-' or '_' ? ch : '_')) + ".lock");
@@ -324,8 +318,9 @@ public sealed class NotificationService(IncidentOpsEngine engine, HttpClient htt
         await using var channelLock = await FileLock.AcquireAsync(ChannelLockPath(dir, channel.Name), channelWait, cancellationToken).ConfigureAwait(false);
         var incident = await store.GetAsync(update.IncidentId, cancellationToken).ConfigureAwait(false) ?? throw FileIncidentStore.NotFound(update.IncidentId);
         var severity = Severity(config, incident);
+        var provider = ChannelProviders.For(channel.Type);
 
-        if (delivery.State == DeliveryState.Unknown && !IsIdempotent(channel.Type) && !force)
+        if (delivery.State == DeliveryState.Unknown && !provider.Idempotent && !force)
         {
             await record(() => delivery.Error =
                 $"The last attempt{(delivery.LastAttemptAt is { } at ? $" ({NotificationTemplates.FormatTime(at)})" : "")} may have reached {channel.Type}: it was interrupted or got no answer, " +
@@ -334,37 +329,13 @@ public sealed class NotificationService(IncidentOpsEngine engine, HttpClient htt
             return TimeSpan.Zero;
         }
 
-        if (channel.Type == ChannelType.Statuspage)
+        var context = new ChannelDeliveryContext
         {
-            // Idempotency for Statuspage: find the public incident this IncidentOps incident already has (a
-            // concurrent or interrupted create), and whether it already carries this very update.
-            var key = ProviderPayloads.StatuspageExternalIdKey(channel.Name);
-            var known = incident.ExternalIds.GetValueOrDefault(key);
-            if (known is null || delivery.State == DeliveryState.Unknown)
-            {
-                var found = await FindStatuspageIncidentAsync(sender, channel, incident, known, cancellationToken).ConfigureAwait(false);
-                if (found.Error is not null)
-                {
-                    await record(() => { delivery.State = DeliveryState.Pending; delivery.Error = found.Error; }).ConfigureAwait(false);
-                    return TimeSpan.Zero;
-                }
-                if (found.Id is not null && found.Id != known)
-                {
-                    incident = await store.UpdateAsync(incident.Id, i => i.ExternalIds[key] = found.Id, CancellationToken.None).ConfigureAwait(false);
-                    engine.Sink.Verbose($"{channel.Name}: Statuspage incident {found.Id} already exists for {incident.Id}; updating it instead of opening another.");
-                }
-                if (found.Id is not null && found.LastUpdateId == update.UpdateId)
-                {
-                    await record(() =>
-                    {
-                        delivery.State = DeliveryState.Delivered; delivery.ProviderId = found.Id; delivery.Error = null;
-                        delivery.DeliveredAt ??= DateTimeOffset.UtcNow;
-                    }).ConfigureAwait(false);
-                    engine.Sink.Verbose($"{channel.Name}: Statuspage incident {found.Id} already carries {update.UpdateId}; not sent again.");
-                    return TimeSpan.Zero;
-                }
-            }
-        }
+            Sender = sender, Channel = channel, Incident = incident, Update = update, Delivery = delivery, Sink = engine.Sink, Record = record,
+            UpdateIncident = change => store.UpdateAsync(update.IncidentId, change, CancellationToken.None),
+        };
+        if (await provider.BeforeSendAsync(context, cancellationToken).ConfigureAwait(false) == PreSend.Done) return TimeSpan.Zero;
+        incident = context.Incident;
 
         ProviderRequest request;
         try { request = await BuildAsync(config, channel, incident, update, severity, cancellationToken).ConfigureAwait(false); }
@@ -384,24 +355,9 @@ public sealed class NotificationService(IncidentOpsEngine engine, HttpClient htt
 
         string? providerId = null;
         if (outcome.Delivered)
-        {
-            providerId = channel.Type switch
-            {
-                ChannelType.PagerDuty => JsonString(outcome.ResponseBody, "dedup_key") ?? ProviderPayloads.DedupKey(incident),
-                ChannelType.Statuspage or ChannelType.Discord => JsonString(outcome.ResponseBody, "id"),
-                _ => null,
-            };
-            if (channel.Type == ChannelType.Statuspage && request.Method == HttpMethod.Post && providerId is not null)
-            {
-                // Kept at once, so the next update (or a re-send) PATCHes this Statuspage incident instead of opening another.
-                var key = ProviderPayloads.StatuspageExternalIdKey(channel.Name);
-                await store.UpdateAsync(incident.Id, i => i.ExternalIds[key] = providerId, CancellationToken.None).ConfigureAwait(false);
-            }
-            if (channel.Type == ChannelType.Statuspage && providerId is null)
-                providerId = incident.ExternalIds.GetValueOrDefault(ProviderPayloads.StatuspageExternalIdKey(channel.Name));
-        }
+            providerId = await provider.AfterDeliveredAsync(context, request, provider.ProviderId(incident, request, outcome.ResponseBody)).ConfigureAwait(false);
         var error = outcome.Error;
-        if (!outcome.Delivered && outcome.MaybeDelivered && !IsIdempotent(channel.Type))
+        if (!outcome.Delivered && outcome.MaybeDelivered && !provider.Idempotent)
             error += $" {channel.Type} offers no way to check or to drop a repeat, so Send-IncidentUpdate -Pending will not re-send it: look in the channel '{channel.Name}' and, if it is missing, use -Pending -Force.";
         else if (!outcome.Delivered && outcome.MaybeDelivered)
             error += " Send-IncidentUpdate -Pending re-sends it safely.";
@@ -420,44 +376,6 @@ public sealed class NotificationService(IncidentOpsEngine engine, HttpClient htt
         return outcome.Waited;
     }
 
-    private sealed record StatuspageLookup(string? Id, string? LastUpdateId, string? Error);
-
-    /// <summary>
-    /// The Statuspage incident that carries this IncidentOps incident's id in its metadata
-    /// (metadata.incidentops.incident_id): the known one (GET .../incidents/{id}), else among the page's
-    /// unresolved incidents (GET .../incidents/unresolved).
-    /// </summary>
-    private static async Task<StatuspageLookup> FindStatuspageIncidentAsync(NotificationSender sender, ResolvedChannel channel, Incident incident, string? known, CancellationToken cancellationToken)
-    {
-        var request = ProviderPayloads.StatuspageLookup(channel, known);
-        var outcome = await sender.SendAsync(channel.Name, channel.Type, request, cancellationToken).ConfigureAwait(false);
-        if (!outcome.Delivered)
-            return new StatuspageLookup(null, null,
-                $"Could not check Statuspage for an existing incident of {incident.Id} before sending ({outcome.Error}). Nothing was sent, so nothing can be posted twice; it stays pending: re-send with Send-IncidentUpdate -Pending.");
-        try
-        {
-            using var doc = JsonDocument.Parse(outcome.ResponseBody ?? "");
-            var candidates = doc.RootElement.ValueKind == JsonValueKind.Array ? doc.RootElement.EnumerateArray().ToList()
-                : doc.RootElement.ValueKind == JsonValueKind.Object ? [doc.RootElement] : [];
-            foreach (var c in candidates)
-            {
-                if (!c.TryGetProperty("metadata", out var md) || md.ValueKind != JsonValueKind.Object ||
-                    !md.TryGetProperty(ProviderPayloads.StatuspageMetadataKey, out var ours) || ours.ValueKind != JsonValueKind.Object) continue;
-                if (!ours.TryGetProperty("incident_id", out var iid) || iid.GetString() != incident.Id) continue;
-                var id = c.TryGetProperty("id", out var idEl) ? idEl.GetString() : null;
-                var last = ours.TryGetProperty("update_id", out var u) ? u.GetString() : null;
-                return new StatuspageLookup(id, last, null);
-            }
-            // The known incident no longer carries our metadata (edited by hand): keep PATCHing it.
-            return new StatuspageLookup(known, null, null);
-        }
-        catch (JsonException ex)
-        {
-            return new StatuspageLookup(null, null,
-                $"Could not check Statuspage for an existing incident of {incident.Id}: its answer is not JSON ({ex.Message}). Nothing was sent; it stays pending: re-send with Send-IncidentUpdate -Pending.");
-        }
-    }
-
     private static async Task<ProviderRequest> BuildAsync(IncidentOpsConfig config, ResolvedChannel channel, Incident incident, IncidentUpdate update,
         SeverityLevel? severity, CancellationToken cancellationToken)
     {
@@ -472,10 +390,10 @@ public sealed class NotificationService(IncidentOpsEngine engine, HttpClient htt
     {
         var results = new List<NotificationResult>();
         var sender = Sender;
-        foreach (var c in config.Channels.Where(c => c.Type == ChannelType.PagerDuty && (channelNames is not { Length: > 0 } || channelNames.Contains(c.Name, StringComparer.OrdinalIgnoreCase))))
+        foreach (var c in config.Channels.Where(c => ChannelProviders.For(c.Type).SupportsChangeEvents && (channelNames is not { Length: > 0 } || channelNames.Contains(c.Name, StringComparer.OrdinalIgnoreCase))))
         {
             var channel = await ResolveChannelAsync(c, cancellationToken).ConfigureAwait(false);
-            var outcome = await sender.SendAsync(c.Name, c.Type, ProviderPayloads.PagerDutyChange(channel, summary, source, details, DateTimeOffset.UtcNow), cancellationToken).ConfigureAwait(false);
+            var outcome = await sender.SendAsync(c.Name, c.Type, ChannelProviders.For(c.Type).BuildChange(channel, summary, source, details, DateTimeOffset.UtcNow), cancellationToken).ConfigureAwait(false);
             results.Add(new NotificationResult
             {
                 IncidentId = incidentId ?? "", UpdateId = "", Channel = c.Name, ChannelType = c.Type, Kind = NotificationKind.Update,
@@ -527,7 +445,7 @@ public sealed class NotificationService(IncidentOpsEngine engine, HttpClient htt
     private static async Task<Incident> LoadIncidentAsync(IIncidentStore store, string? id, CancellationToken cancellationToken)
     {
         id ??= await IncidentStateMachine.ActiveIdAsync(store, cancellationToken).ConfigureAwait(false)
-            ?? throw new IncidentOpsException("NoActiveIncident", IncidentOpsErrorCategory.ObjectNotFound,
+            ?? throw new IncidentOpsException(NotificationErrorIds.NoActiveIncident, IncidentOpsErrorCategory.ObjectNotFound,
                 "No incident is active and none was named. Pass -Incident INC-yyyyMMdd-NNN, or declare one with New-Incident.");
         return await store.GetAsync(id, cancellationToken).ConfigureAwait(false) ?? throw FileIncidentStore.NotFound(id);
     }
@@ -543,34 +461,31 @@ public sealed class NotificationService(IncidentOpsEngine engine, HttpClient htt
             foreach (var n in names)
             {
                 var c = config.Channels.FirstOrDefault(x => x.Name.Equals(n, StringComparison.OrdinalIgnoreCase))
-                    ?? throw new IncidentOpsException("ChannelNotFound", IncidentOpsErrorCategory.ObjectNotFound,
+                    ?? throw new IncidentOpsException(NotificationErrorIds.ChannelNotFound, IncidentOpsErrorCategory.ObjectNotFound,
                         $"No channel '{n}' in {config.Path ?? "the configuration"}. Configured channels: {(config.Channels.Count == 0 ? "(none)" : string.Join(", ", config.Channels.Select(x => x.Name)))}.") { TargetObject = n };
                 if (!list.Contains(c)) list.Add(c);
             }
             return list;
         }
         if (!config.Routing.TryGetValue(incident.Severity, out var routed) || routed.Length == 0)
-            throw new IncidentOpsException("ChannelNotRouted", IncidentOpsErrorCategory.InvalidOperation,
+            throw new IncidentOpsException(NotificationErrorIds.ChannelNotRouted, IncidentOpsErrorCategory.InvalidOperation,
                 $"No channel is routed for severity {incident.Severity} in {config.Path ?? "the configuration"}. Add routing.{incident.Severity}: [channel, ...] or pass -Channel.");
         return routed.Select(n => config.Channels.First(c => c.Name.Equals(n, StringComparison.OrdinalIgnoreCase))).ToList();
     }
 
     private async Task<ResolvedChannel> ResolveChannelAsync(ChannelConfig c, CancellationToken cancellationToken)
     {
-        async Task<string?> R(ConfigValue? v) => v is null ? null : await engine.References.ResolveAsync(v, cancellationToken).ConfigureAwait(false);
-        var components = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-        foreach (var (k, v) in c.Components) components[k] = (await R(v).ConfigureAwait(false))!;
-        // A Statuspage page id is public (it is in the page's own URLs), so it is not masked; the API key is.
-        var pageId = await R(c.PageId).ConfigureAwait(false);
-        return new ResolvedChannel
+        async Task<string> R(ConfigValue v) => await engine.References.ResolveAsync(v, cancellationToken).ConfigureAwait(false);
+        var values = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var (k, v) in c.Options) values[k] = await R(v).ConfigureAwait(false);
+        var maps = new Dictionary<string, IReadOnlyDictionary<string, string>>(StringComparer.OrdinalIgnoreCase);
+        foreach (var (name, map) in c.Maps)
         {
-            Config = c,
-            Url = await R(c.Url).ConfigureAwait(false),
-            RoutingKey = await R(c.RoutingKey).ConfigureAwait(false),
-            PageId = pageId,
-            ApiKey = await R(c.ApiKey).ConfigureAwait(false),
-            Components = components,
-        };
+            var resolved = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+            foreach (var (k, v) in map) resolved[k] = await R(v).ConfigureAwait(false);
+            maps[name] = resolved;
+        }
+        return new ResolvedChannel { Config = c, Values = values, Maps = maps };
     }
 
     /// <summary>How the incident will look once the update is recorded (for rendering a preview).</summary>
@@ -590,17 +505,6 @@ public sealed class NotificationService(IncidentOpsEngine engine, HttpClient htt
         Pending = d.State is not (DeliveryState.Delivered or DeliveryState.Superseded), StatusCode = d.StatusCode,
         Attempts = d.Attempts, ProviderId = d.ProviderId, RetryWait = waited, Error = d.Error,
     };
-
-    private static string? JsonString(string? body, string name)
-    {
-        if (string.IsNullOrWhiteSpace(body) || !body.TrimStart().StartsWith('{')) return null;
-        try
-        {
-            using var doc = JsonDocument.Parse(body);
-            return doc.RootElement.TryGetProperty(name, out var v) ? v.ValueKind == JsonValueKind.String ? v.GetString() : v.ToString() : null;
-        }
-        catch (JsonException) { return null; }
-    }
 
     public static string OutboxDirectory(IIncidentStore store, string incidentId) => Path.Combine(store.GetIncidentDirectory(incidentId), "outbox");
 

@@ -63,7 +63,7 @@ public static partial class NotificationTemplates
     {
         var parsed = Template.Parse(template);
         if (parsed.HasErrors)
-            throw new IncidentOpsException("NotificationTemplateInvalid", IncidentOpsErrorCategory.InvalidData,
+            throw new IncidentOpsException(NotificationErrorIds.TemplateInvalid, IncidentOpsErrorCategory.InvalidData,
                 $"The {update.Kind.ToString().ToLowerInvariant()} template of channel '{channelName}' does not parse: {string.Join("; ", parsed.Messages.Select(m => m.Message))}. Fix channels.{channelName}.templates in the configuration.");
         var model = new ScriptObject();
         foreach (var (k, v) in Variables(incident, update, severity))
@@ -79,7 +79,7 @@ public static partial class NotificationTemplates
         try { text = parsed.Render(context); }
         catch (Scriban.Syntax.ScriptRuntimeException ex)
         {
-            throw new IncidentOpsException("NotificationTemplateInvalid", IncidentOpsErrorCategory.InvalidData,
+            throw new IncidentOpsException(NotificationErrorIds.TemplateInvalid, IncidentOpsErrorCategory.InvalidData,
                 $"The {update.Kind.ToString().ToLowerInvariant()} template of channel '{channelName}' failed: {ex.OriginalMessage}. Fix channels.{channelName}.templates in the configuration.", ex);
         }
         return BlankLines().Replace(text.Replace("\r\n", "\n"), "\n\n").Trim();

@@ -97,19 +97,37 @@ public sealed class SeverityLevel
 
 public enum ChannelType { Slack, Teams, Discord, PagerDuty, Statuspage, Webhook }
 
-/// <summary>A notification channel. Secret-bearing values print as references or masked.</summary>
+/// <summary>
+/// A notification channel: its type and the options its provider accepts, keyed as in incidentops.yml.
+/// Secret-bearing values print as references or masked.
+/// </summary>
 public sealed class ChannelConfig
 {
+    private static readonly IReadOnlyDictionary<string, ConfigValue> NoValues = new Dictionary<string, ConfigValue>();
+
     public required string Name { get; init; }
     public ChannelType Type { get; init; }
-    public ConfigValue? Url { get; init; }
-    public ConfigValue? RoutingKey { get; init; }
-    public ConfigValue? PageId { get; init; }
-    public ConfigValue? ApiKey { get; init; }
-    public IReadOnlyDictionary<string, ConfigValue> Components { get; init; } = new Dictionary<string, ConfigValue>();
+    /// <summary>The provider's scalar options (url, routingKey, apiKey, ...), keyed as in incidentops.yml (case-insensitive).</summary>
+    public IReadOnlyDictionary<string, ConfigValue> Options { get; init; } = new Dictionary<string, ConfigValue>(StringComparer.OrdinalIgnoreCase);
+    /// <summary>The provider's map options (Statuspage components: service name to component id).</summary>
+    public IReadOnlyDictionary<string, IReadOnlyDictionary<string, ConfigValue>> Maps { get; init; } =
+        new Dictionary<string, IReadOnlyDictionary<string, ConfigValue>>(StringComparer.OrdinalIgnoreCase);
+    /// <summary>What the channel sends to, as the channel table shows it (secrets masked).</summary>
+    public string Endpoint { get; init; } = "";
     /// <summary>Template overrides by kind (initial, update, resolved): a file path or inline text.</summary>
     public IReadOnlyDictionary<string, string> Templates { get; init; } = new Dictionary<string, string>();
     public ConfigLocation? Location { get; init; }
+
+    public ConfigValue? Option(string key) => Options.TryGetValue(key, out var v) ? v : null;
+    public IReadOnlyDictionary<string, ConfigValue> Map(string key) => Maps.TryGetValue(key, out var m) ? m : NoValues;
+
+    // The properties scripts read before options were per provider ((Get-IncidentOpsConfig).Channels.RoutingKey).
+    public ConfigValue? Url => Option("url");
+    public ConfigValue? RoutingKey => Option("routingKey");
+    public ConfigValue? PageId => Option("pageId");
+    public ConfigValue? ApiKey => Option("apiKey");
+    public IReadOnlyDictionary<string, ConfigValue> Components => Map("components");
+
     public override string ToString() => $"{Name} ({Type})";
 }
 

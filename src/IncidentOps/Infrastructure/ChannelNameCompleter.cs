@@ -5,14 +5,14 @@ using IncidentOps.Engine;
 
 namespace IncidentOps.Commands;
 
-/// <summary>Tab completion of -Channel: the configured channels with their type and routing (PagerDuty channels only for Send-IncidentChangeEvent).</summary>
+/// <summary>Tab completion of -Channel: the configured channels with their type and routing (only channels that take change events, PagerDuty, for Send-IncidentChangeEvent).</summary>
 public sealed class ChannelNameCompleter : ConfigCompleter
 {
     [MethodImpl(MethodImplOptions.NoInlining)]
     protected override IEnumerable<(string Text, string Tooltip)> Candidates(string commandName, string? configPath, string currentDirectory, IDictionary bound)
     {
         var config = CompletionCatalog.LoadConfig(configPath, currentDirectory);
-        ChannelType? only = string.Equals(commandName, "Send-IncidentChangeEvent", StringComparison.OrdinalIgnoreCase) ? ChannelType.PagerDuty : null;
-        return CompletionCatalog.Channels(config, only).Select(c => (c.Text, c.Tooltip)).ToList();
+        var changeEventsOnly = string.Equals(commandName, "Send-IncidentChangeEvent", StringComparison.OrdinalIgnoreCase);
+        return CompletionCatalog.Channels(config, changeEventsOnly).Select(c => (c.Text, c.Tooltip)).ToList();
     }
 }

@@ -1,0 +1,114 @@
+using System.Text.Json.Nodes;
+using IncidentOps.Config;
+using IncidentOps.Incidents;
+using IncidentOps.Notifications;
+
+namespace IncidentOps.Engine.Notifications.PagerDuty;
+
+/// <summary>
+/// PagerDuty Events API v2 (POST /v2/enqueue): trigger, acknowledge on Identified or Monitoring, resolve. The
+/// dedup_key is derived from the incident id, so a retry (or a re-trigger) lands on the same alert: idempotent,
+/// and 5xx and network errors are retried. Success: 2xx with status "success". Also Change events
+/// (POST /v2/change/enqueue).
+/// </summary>
+public sealed class PagerDutyChannel : ChannelProvider
+{
+    public const string DefaultBase = "https://events.pagerduty.com";
+
+    public override ChannelType Type => ChannelType.PagerDuty;
+    public override string TypeName => "pagerduty";
+    public override IReadOnlyList<ChannelOption> Options { get; } =
+    [
+        new("routingKey", "the Events v2 integration (routing) key", Secret: true, Required: true, Example: "env:PD_ROUTING_KEY"),
+        // The API base is public, not a secret webhook: not masked.
+        new(UrlKey, $"the Events API base (default {DefaultBase})", IsUrl: true),
+    ];
+
+    public override bool Idempotent => true;
+    public override bool SupportsChangeEvents => true;
+
+    public override string Endpoint(ChannelConfig channel) => $"routing key {channel.Option("routingKey")}";
+
+    public override bool IsSuccess(int status, string body) =>
+        base.IsSuccess(status, body) && !(body.Contains("\"status\"", StringComparison.Ordinal) && !body.Contains("success", StringComparison.OrdinalIgnoreCase));
+
+    public override string? ProviderId(Incident incident, ProviderRequest request, string? responseBody) =>
+        ProviderPayloads.JsonString(responseBody, "dedup_key") ?? DedupKey(incident);
+
+    /// <summary>
+    /// A PagerDuty acknowledge never replaces an undelivered trigger: without the trigger there is no alert to
+    /// acknowledge, and the page would be lost. (A resolve does replace it: the incident is over.)
+    /// </summary>
+    public override bool Supersedes(IncidentUpdate later, IncidentUpdate older) => Action(older) != "trigger" || Action(later) != "acknowledge";
+
+    public static string DedupKey(Incident incident) => $"incidentops-{incident.Id}";
+
+    public static string Severity(SeverityLevel? severity)
+    {
+        var s = severity?.PagerDutySeverity?.ToLowerInvariant();
+        if (s is "critical" or "error" or "warning" or "info") return s;
+        return severity?.Rank switch { 0 => "critical", 1 => "error", 2 => "warning", _ => "info" };
+    }
+
+    public static string Action(IncidentUpdate update) => update.Kind switch
+    {
+        NotificationKind.Resolved => "resolve",
+        NotificationKind.Initial => "trigger",
+        _ when update.Status is IncidentStatus.Resolved => "resolve",
+        _ when update.Status is IncidentStatus.Identified or IncidentStatus.Monitoring => "acknowledge",
+        _ => "trigger",
+    };
+
+    public override ProviderRequest Build(ResolvedChannel channel, Incident incident, IncidentUpdate update, SeverityLevel? severity, string text)
+    {
+        var action = Action(update);
+        var body = new JsonObject
+        {
+            ["routing_key"] = channel.Get("routingKey"),
+            ["event_action"] = action,
+            ["dedup_key"] = DedupKey(incident),
+        };
+        if (action == "trigger")
+        {
+            var details = new JsonObject { ["incident_id"] = incident.Id, ["status"] = update.Status.ToString(), ["update"] = ProviderPayloads.Truncate(text, 4000) };
+            var payload = new JsonObject
+            {
+                ["summary"] = ProviderPayloads.Truncate($"{ProviderPayloads.Header(incident, update)} - {update.Status}{(string.IsNullOrWhiteSpace(update.Message) ? "" : ": " + update.Message)}", 1024),
+                ["source"] = incident.Services.FirstOrDefault() ?? "incidentops",
+                ["severity"] = Severity(severity),
+                ["timestamp"] = update.CreatedAt.UtcDateTime.ToString("O"),
+                ["custom_details"] = details,
+            };
+            if (incident.Services.Length > 0) payload["component"] = incident.Services[0];
+            body["payload"] = payload;
+            body["client"] = "IncidentOps";
+        }
+        return new ProviderRequest
+        {
+            Method = HttpMethod.Post, Url = Base(channel) + "/v2/enqueue", Body = ProviderPayloads.Json(body), RetryServerErrors = true,
+        };
+    }
+
+    /// <summary>A PagerDuty Change event (POST /v2/change/enqueue), for example a rollback.</summary>
+    public override ProviderRequest BuildChange(ResolvedChannel channel, string summary, string source, IReadOnlyDictionary<string, string> details, DateTimeOffset at)
+    {
+        var custom = new JsonObject();
+        foreach (var (k, v) in details) custom[k] = v;
+        var body = new JsonObject
+        {
+            ["routing_key"] = channel.Get("routingKey"),
+            ["payload"] = new JsonObject
+            {
+                ["summary"] = ProviderPayloads.Truncate(summary, 1024), ["timestamp"] = at.UtcDateTime.ToString("O"), ["source"] = source, ["custom_details"] = custom,
+            },
+        };
+        // Change events have no dedup_key, so a retry after a 5xx could post the change twice: do not.
+        return new ProviderRequest { Method = HttpMethod.Post, Url = Base(channel) + "/v2/change/enqueue", Body = ProviderPayloads.Json(body) };
+    }
+
+    private static string Base(ResolvedChannel channel)
+    {
+        var b = (channel.Url ?? DefaultBase).TrimEnd('/');
+        return b.EndsWith("/v2/enqueue", StringComparison.OrdinalIgnoreCase) ? b[..^"/v2/enqueue".Length] : b;
+    }
+}
