@@ -105,6 +105,13 @@ public abstract class ChannelProvider
     /// <summary>The keys this provider accepts besides type and templates.</summary>
     public abstract IReadOnlyList<ChannelOption> Options { get; }
 
+    /// <summary>
+    /// What the channel does with an update, in its own words (a message channel posts the initial alert, the
+    /// updates and the resolution; a pager triggers, acknowledges and resolves). The contract test asks for a
+    /// loopback test of each.
+    /// </summary>
+    public virtual IReadOnlyList<string> Operations { get; } = ["initial", "update", "resolved"];
+
     /// <summary>What a person's text goes through before it reaches this channel's template (its markup stays text).</summary>
     public virtual Func<string, string>? Escape => null;
 

@@ -12,6 +12,7 @@ public class NotificationEngineTests
     private static JsonNode Json(CapturedRequest r) => JsonNode.Parse(r.Body)!;
 
     [Fact]
+    [ChannelOperation("slack", "initial")]
     public async Task Slack_gets_Block_Kit_with_a_text_fallback()
     {
         using var s = new NotificationScenario();
@@ -96,6 +97,7 @@ public class NotificationEngineTests
     }
 
     [Fact]
+    [ChannelOperation("teams", "initial")]
     public async Task Teams_gets_an_Adaptive_Card_1_4_in_the_attachments_envelope_and_a_200_error_body_is_a_failure()
     {
         using var s = new NotificationScenario();
@@ -126,6 +128,7 @@ public class NotificationEngineTests
     }
 
     [Fact]
+    [ChannelOperation("discord", "initial")]
     public async Task Discord_truncates_visibly_within_its_limits_and_honours_retry_after_in_the_429_body()
     {
         using var s = new NotificationScenario();
@@ -157,6 +160,9 @@ public class NotificationEngineTests
     }
 
     [Fact]
+    [ChannelOperation("pagerduty", "trigger")]
+    [ChannelOperation("pagerduty", "acknowledge")]
+    [ChannelOperation("pagerduty", "resolve")]
     public async Task PagerDuty_triggers_with_a_stable_dedup_key_retrying_5xx_and_resets_then_acknowledges_and_resolves()
     {
         using var s = new NotificationScenario();
@@ -188,6 +194,7 @@ public class NotificationEngineTests
     }
 
     [Fact]
+    [ChannelOperation("pagerduty", "change")]
     public async Task PagerDuty_summary_is_capped_at_1024_and_change_events_go_to_the_change_endpoint()
     {
         using var s = new NotificationScenario();
@@ -211,6 +218,8 @@ public class NotificationEngineTests
     }
 
     [Fact]
+    [ChannelOperation("statuspage", "create")]
+    [ChannelOperation("statuspage", "resolve")]
     public async Task Statuspage_creates_then_patches_with_OAuth_impact_and_component_statuses_and_retries_420()
     {
         using var s = new NotificationScenario();
@@ -251,6 +260,7 @@ public class NotificationEngineTests
     }
 
     [Fact]
+    [ChannelOperation("webhook", "initial")]
     public async Task Generic_webhook_gets_the_incident_fields_and_a_reset_is_not_retried()
     {
         using var s = new NotificationScenario();
@@ -342,6 +352,7 @@ public class NotificationEngineTests
     }
 
     [Fact]
+    [ChannelOperation("webhook", "resolved")]
     public async Task Built_in_templates_carry_the_seed_fields()
     {
         using var s = new NotificationScenario();
@@ -399,5 +410,54 @@ public class NotificationEngineTests
         Assert.Equal(1, r.Attempts);
         Assert.Contains("no answer within 1s", r.Error);
         foreach (var canary in NotificationScenario.Canaries) Assert.DoesNotContain(canary, r.Error);
+    }
+
+    [Theory]
+    [InlineData("incidents", "slack")]
+    [InlineData("teams", "teams")]
+    [InlineData("ops", "discord")]
+    [InlineData("audit", "webhook")]
+    [ChannelOperation("slack", "update"), ChannelOperation("slack", "resolved")]
+    [ChannelOperation("teams", "update"), ChannelOperation("teams", "resolved")]
+    [ChannelOperation("discord", "update"), ChannelOperation("discord", "resolved")]
+    [ChannelOperation("webhook", "update")]
+    public async Task Message_channels_carry_the_progress_update_and_the_resolution(string channel, string type)
+    {
+        using var s = new NotificationScenario();
+        var stub = type switch { "slack" => s.Slack, "teams" => s.Teams, "discord" => s.Discord, _ => s.Webhook };
+        var inc = await s.CreateIncidentAsync("P1");
+        await s.SendAsync(new IncidentUpdateRequest { IncidentId = inc.Id, Message = "Looking", Channels = [channel] });
+        var update = Assert.Single(await s.SendAsync(new IncidentUpdateRequest { IncidentId = inc.Id, Status = IncidentStatus.Identified, Message = "Pool exhausted", Channels = [channel] }));
+        var resolved = Assert.Single(await s.SendAsync(new IncidentUpdateRequest { IncidentId = inc.Id, Status = IncidentStatus.Resolved, Message = "Pool raised", Channels = [channel] }));
+        Assert.True(update.Delivered, update.Error);
+        Assert.True(resolved.Delivered, resolved.Error);
+        Assert.Equal([NotificationKind.Update, NotificationKind.Resolved], new[] { update.Kind, resolved.Kind });
+        Assert.Equal(3, stub.Requests.Count);
+        // The header names the kind ("[P1] Update: ..."); the generic webhook carries it as "kind".
+        Assert.Matches("Update: Checkout returns 502|\"kind\":\"Update\"", stub.Requests[1].Body);
+        Assert.Matches("Resolved: Checkout returns 502|\"kind\":\"Resolved\"", stub.Requests[2].Body);
+        Assert.Contains("Pool exhausted", stub.Requests[1].Body);
+        Assert.Contains("Identified", stub.Requests[1].Body);
+        Assert.Contains("Resolved", stub.Requests[2].Body);
+        Assert.Contains("Pool raised", stub.Requests[2].Body);
+    }
+
+    [Fact]
+    [ChannelOperation("statuspage", "update")]
+    public async Task Statuspage_progress_update_patches_the_same_incident_with_its_new_status()
+    {
+        using var s = new NotificationScenario();
+        var inc = await s.CreateIncidentAsync("P1", services: ["api"]);
+        Assert.True(Assert.Single(await s.SendAsync(new IncidentUpdateRequest { IncidentId = inc.Id, Message = "Looking", Channels = ["status"] })).Delivered);
+        var r = Assert.Single(await s.SendAsync(new IncidentUpdateRequest { IncidentId = inc.Id, Status = IncidentStatus.Identified, Message = "Pool exhausted", Channels = ["status"] }));
+        Assert.True(r.Delivered, r.Error);
+        var patch = s.Statuspage.Requests.Last();
+        Assert.Equal("PATCH", patch.Method);
+        Assert.Equal($"/v1/pages/pg7x9q2kzz/incidents/{r.ProviderId}", patch.Path);
+        var body = Json(patch)["incident"]!;
+        Assert.Equal("identified", body["status"]!.GetValue<string>());
+        Assert.Contains("Pool exhausted", body["body"]!.GetValue<string>());
+        Assert.Equal("partial_outage", body["components"]!["cmpapi111"]!.GetValue<string>());
+        Assert.Equal(1, s.StatuspageApi.Creates);
     }
 }

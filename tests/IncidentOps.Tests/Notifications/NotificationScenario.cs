@@ -21,14 +21,15 @@ public sealed class NotificationScenario : IDisposable
     public const string ApiKeyCanary = "CANARYstatuspageAp1K3y";
     public static readonly string[] Canaries = [SlackCanary, TeamsCanary, DiscordCanary, WebhookCanary, RoutingKeyCanary, ApiKeyCanary];
 
-    public ProviderStub Slack { get; } = new(200, "ok");
-    public ProviderStub Teams { get; } = new(202, "");
-    public ProviderStub Discord { get; } = new(200, "{\"id\":\"1122334455\"}");
-    public ProviderStub PagerDuty { get; } = new(202, "{\"status\":\"success\",\"message\":\"Event processed\",\"dedup_key\":\"from-pd\"}");
-    public ProviderStub Statuspage { get; } = new(200, "{\"id\":\"sp-default\"}");
+    // Each stub answers as its fixture (Fixtures/<type>.json) records the provider's documented answer.
+    public ProviderStub Slack { get; } = ChannelFixtures.Stub("slack");
+    public ProviderStub Teams { get; } = ChannelFixtures.Stub("teams");
+    public ProviderStub Discord { get; } = ChannelFixtures.Stub("discord");
+    public ProviderStub PagerDuty { get; } = ChannelFixtures.Stub("pagerduty");
+    public ProviderStub Statuspage { get; } = ChannelFixtures.Stub("statuspage");
     /// <summary>The Statuspage API behind <see cref="Statuspage"/> (what the public page would show).</summary>
     public StatuspageFake StatuspageApi { get; } = new();
-    public ProviderStub Webhook { get; } = new(200, "");
+    public ProviderStub Webhook { get; } = ChannelFixtures.Stub("webhook");
 
     public string Dir { get; } = Paths.TempDir("io-notify");
     public string StorePath => Path.Combine(Dir, "store");

@@ -24,6 +24,7 @@ public sealed class PagerDutyChannel : ChannelProvider
         new(UrlKey, $"the Events API base (default {DefaultBase})", IsUrl: true),
     ];
 
+    public override IReadOnlyList<string> Operations { get; } = ["trigger", "acknowledge", "resolve", "change"];
     public override bool Idempotent => true;
     public override bool SupportsChangeEvents => true;
 

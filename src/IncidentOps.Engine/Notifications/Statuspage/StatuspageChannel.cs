@@ -29,6 +29,7 @@ public sealed class StatuspageChannel : ChannelProvider
         new(UrlKey, $"the API base (default {DefaultBase})", IsUrl: true),
     ];
 
+    public override IReadOnlyList<string> Operations { get; } = ["create", "update", "resolve"];
     public override bool Idempotent => true;
 
     public override string Endpoint(ChannelConfig channel) => $"page {channel.Option("pageId")}";
