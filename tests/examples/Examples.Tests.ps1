@@ -182,6 +182,7 @@ channels:
   status: { type: statuspage, pageId: env:STATUSPAGE_PAGE_ID, apiKey: env:STATUSPAGE_KEY, url: $http/statuspage,
             components: { api: env:STATUSPAGE_API_COMPONENT } }
   audit: { type: webhook, url: $http/webhook/incidents }
+  genie: { type: opsgenie, apiKey: env:OPSGENIE_API_KEY, apiUrl: $http/opsgenie }
 routing:
   P0: [incidents, pager, status]
   P1: [incidents, pager]
@@ -211,6 +212,7 @@ store:
         STATUSPAGE_PAGE_ID        = 'page1'
         STATUSPAGE_KEY            = 'CANARYstatuspageK3y'
         STATUSPAGE_API_COMPONENT  = 'comp1'
+        OPSGENIE_API_KEY          = 'CANARYgenieK3y0000'
         # The App Platform API (Invoke-Rollback on DigitalOcean) on loopback, never the real one.
         DIGITALOCEAN_API_URL      = "$http/digitalocean/"
     }
@@ -356,6 +358,18 @@ Describe 'examples that must stop before an unsafe change' {
         $r.Error | Should -Match 'doctl auth init'
         $r.Error | Should -Match 'Nothing was changed'
         ($r.Requests | Where-Object { $_ -match 'rollback' }) | Should -BeNullOrEmpty -Because 'no rollback, commit or revert request may be sent'
+    }
+
+    It 'examples/61 creates, acknowledges and closes one Opsgenie alert aliased by the incident id' {
+        $r = Invoke-Scenario '61-opsgenie-paging.ps1' @()
+        $r.ExitCode | Should -Be 0 -Because $r.Error
+        $genie = @($r.Requests | Where-Object { $_ -like '* /opsgenie/*' })
+        $genie.Count | Should -Be 3 -Because 'the -WhatIf preview sends nothing; create, acknowledge and close send one request each'
+        $genie[0] | Should -Match '^POST /opsgenie/v2/alerts \d+$'
+        $genie[1] | Should -Match '^POST /opsgenie/v2/alerts/INC-\d{8}-\d{3}/acknowledge\?identifierType=alias '
+        $genie[2] | Should -Match '^POST /opsgenie/v2/alerts/INC-\d{8}-\d{3}/close\?identifierType=alias '
+        $r.Output | Should -Match 'og-standin-request-1' -Because 'the ProviderId is the requestId of Opsgenie''s 202'
+        ($r.Output + $r.Error) | Should -Not -Match 'CANARYgenieK3y'
     }
 
     It 'examples/43 shows the unit''s DATABASE_URL setting with its password masked' {

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Loopback stand-in for the examples' HTTP endpoints: health checks (HTTP and HTTPS with a self-signed
-certificate) and the notification providers (Slack, Discord, Teams, PagerDuty, Statuspage, webhooks).
+certificate) and the notification providers (Slack, Discord, Teams, PagerDuty, Statuspage, Opsgenie, webhooks).
 Started by tests/examples/Examples.Tests.ps1; listens on 127.0.0.1 only and logs every request."""
 import json, ssl, sys, threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -16,6 +16,8 @@ REPLIES = {
     "pagerduty": (202, "application/json", json.dumps({"status": "success", "message": "Event processed", "dedup_key": "pd-standin-1"})),
     "statuspage": (201, "application/json", json.dumps({"id": "sp-standin-1", "name": "incident", "status": "investigating", "shortlink": "http://127.0.0.1/sp"})),
     "webhook": (200, "application/json", "{}"),
+    # Opsgenie's Alert API answers 202 with a requestId (https://docs.opsgenie.com/docs/response).
+    "opsgenie": (202, "application/json", json.dumps({"result": "Request will be processed", "took": 0.302, "requestId": "og-standin-request-1"})),
 }
 
 
@@ -55,6 +57,9 @@ class Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         self._log(body)
         segment = self.path.strip("/").split("/")[0]
+        if segment == "opsgenie" and not (self.headers.get("Authorization") or "").startswith("GenieKey "):
+            self._reply(401, "application/json", json.dumps({"message": "Could not authenticate", "took": 0.0, "requestId": "og-standin-401"}))
+            return
         self._reply(*REPLIES.get(segment, (404, "text/plain", "no such provider")))
 
     do_POST = do_PUT = do_PATCH = _write

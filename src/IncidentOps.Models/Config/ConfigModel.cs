@@ -95,7 +95,7 @@ public sealed class SeverityLevel
     public override string ToString() => $"{Id} ({Name})";
 }
 
-public enum ChannelType { Slack, Teams, Discord, PagerDuty, Statuspage, Webhook }
+public enum ChannelType { Slack, Teams, Discord, PagerDuty, Statuspage, Webhook, Opsgenie }
 
 /// <summary>
 /// A notification channel: its type and the options its provider accepts, keyed as in incidentops.yml.

@@ -1,0 +1,208 @@
+using System.Text.Json.Nodes;
+using IncidentOps.Config;
+using IncidentOps.Engine.Config;
+using IncidentOps.Engine.Notifications;
+using IncidentOps.Incidents;
+using IncidentOps.Notifications;
+using Xunit;
+
+namespace IncidentOps.Tests.Notifications;
+
+/// <summary>
+/// The Opsgenie channel (Alert API v2) against a loopback stub that records every request and answers as
+/// Fixtures/opsgenie.json records Opsgenie's documented 202. The API key is a canary read through file:.
+/// </summary>
+public sealed class OpsgenieChannelTests(ModuleFixture fx) : IClassFixture<ModuleFixture>
+{
+    public const string KeyCanary = "CANARYgenieK3y0ps77";
+
+    private sealed class Scenario : IDisposable
+    {
+        public ProviderStub Opsgenie { get; } = ChannelFixtures.Stub("opsgenie");
+        public NotificationScenario S { get; }
+
+        public Scenario(string apiUrl = "")
+        {
+            S = new NotificationScenario($"  genie: {{ type: opsgenie, apiKey: file:og.key, apiUrl: '{(apiUrl == "" ? Opsgenie.BaseUrl : apiUrl)}' }}");
+            File.WriteAllText(Path.Combine(S.Dir, "og.key"), KeyCanary);
+        }
+
+        public void Dispose() { Opsgenie.Dispose(); S.Dispose(); }
+    }
+
+    private static JsonNode Json(CapturedRequest r) => JsonNode.Parse(r.Body)!;
+
+    [Fact]
+    [ChannelOperation("opsgenie", "create")]
+    public async Task A_new_incident_creates_an_alert_aliased_by_the_incident_id_with_priority_from_the_severity_and_a_GenieKey()
+    {
+        using var sc = new Scenario();
+        var inc = await sc.S.CreateIncidentAsync("P1");
+        var r = Assert.Single(await sc.S.SendAsync(new IncidentUpdateRequest { IncidentId = inc.Id, Message = "Checkout down", Channels = ["genie"] }));
+        Assert.True(r.Delivered, r.Error);
+        Assert.Equal(ChannelType.Opsgenie, r.ChannelType);
+        Assert.Equal(202, r.StatusCode);
+        Assert.Equal("43a29c5c-3dbf-4fa4-9c26-f4f71023e120", r.ProviderId);
+        var req = Assert.Single(sc.Opsgenie.Requests);
+        Assert.Equal(("POST", "/v2/alerts"), (req.Method, req.Path));
+        Assert.Equal($"GenieKey {KeyCanary}", req.Headers["Authorization"]);
+        var body = Json(req);
+        Assert.Equal(inc.Id, body["alias"]!.GetValue<string>());
+        Assert.Equal("P2", body["priority"]!.GetValue<string>()); // P1 is the second level of the P0-P3 matrix
+        Assert.Equal("[P1] Checkout returns 502", body["message"]!.GetValue<string>());
+        Assert.Contains("Checkout down", body["description"]!.GetValue<string>());
+        Assert.Equal("api", body["entity"]!.GetValue<string>());
+        Assert.Equal(inc.Id, body["details"]!["incident_id"]!.GetValue<string>());
+    }
+
+    [Theory]
+    [InlineData("P0", "P1")]
+    [InlineData("P2", "P3")]
+    [InlineData("P3", "P4")]
+    public async Task Priority_follows_the_severity_rank(string severity, string priority)
+    {
+        using var sc = new Scenario();
+        var inc = await sc.S.CreateIncidentAsync(severity, title: new string('t', 300));
+        Assert.True(Assert.Single(await sc.S.SendAsync(new IncidentUpdateRequest { IncidentId = inc.Id, Channels = ["genie"] })).Delivered);
+        var body = Json(Assert.Single(sc.Opsgenie.Requests));
+        Assert.Equal(priority, body["priority"]!.GetValue<string>());
+        Assert.Equal(130, body["message"]!.GetValue<string>().Length);
+        Assert.EndsWith(ProviderPayloads.TruncationMark, body["message"]!.GetValue<string>());
+    }
+
+    [Fact]
+    [ChannelOperation("opsgenie", "acknowledge"), ChannelOperation("opsgenie", "close")]
+    public async Task Identified_acknowledges_and_the_resolution_closes_the_same_alert_by_alias()
+    {
+        using var sc = new Scenario();
+        var inc = await sc.S.CreateIncidentAsync("P1");
+        await sc.S.SendAsync(new IncidentUpdateRequest { IncidentId = inc.Id, Message = "Looking", Channels = ["genie"] });
+        var ack = Assert.Single(await sc.S.SendAsync(new IncidentUpdateRequest { IncidentId = inc.Id, Status = IncidentStatus.Identified, Message = "Pool exhausted", Channels = ["genie"] }));
+        var close = Assert.Single(await sc.S.SendAsync(new IncidentUpdateRequest { IncidentId = inc.Id, Status = IncidentStatus.Resolved, Message = "Pool raised", Channels = ["genie"] }));
+        Assert.True(ack.Delivered, ack.Error);
+        Assert.True(close.Delivered, close.Error);
+        var (a, c) = (sc.Opsgenie.Requests[1], sc.Opsgenie.Requests[2]);
+        Assert.Equal(("POST", $"/v2/alerts/{inc.Id}/acknowledge", "?identifierType=alias"), (a.Method, a.Path, a.Query));
+        Assert.Equal(("POST", $"/v2/alerts/{inc.Id}/close", "?identifierType=alias"), (c.Method, c.Path, c.Query));
+        Assert.Contains("Pool exhausted", Json(a)["note"]!.GetValue<string>());
+        Assert.Contains("Pool raised", Json(c)["note"]!.GetValue<string>());
+        Assert.All(sc.Opsgenie.Requests, q => Assert.Equal($"GenieKey {KeyCanary}", q.Headers["Authorization"]));
+        // A progress update while still investigating re-creates under the same alias (Opsgenie deduplicates it).
+        var inc2 = await sc.S.CreateIncidentAsync("P1", title: "Second");
+        await sc.S.SendAsync(new IncidentUpdateRequest { IncidentId = inc2.Id, Channels = ["genie"] });
+        await sc.S.SendAsync(new IncidentUpdateRequest { IncidentId = inc2.Id, Kind = NotificationKind.Update, Message = "still looking", Channels = ["genie"] });
+        Assert.Equal([inc2.Id, inc2.Id], sc.Opsgenie.Requests.Skip(3).Select(q => Json(q)["alias"]!.GetValue<string>()));
+    }
+
+    [Fact]
+    public async Task A_5xx_is_retried_under_the_same_alias_and_a_refused_key_fails_without_showing_it()
+    {
+        using var sc = new Scenario();
+        sc.Opsgenie.Then(503, "{\"message\":\"unavailable\"}");
+        var inc = await sc.S.CreateIncidentAsync("P1");
+        var r = Assert.Single(await sc.S.SendAsync(new IncidentUpdateRequest { IncidentId = inc.Id, Channels = ["genie"] }));
+        Assert.True(r.Delivered, r.Error);
+        Assert.Equal(2, r.Attempts);
+        Assert.All(sc.Opsgenie.Requests, q => Assert.Equal(inc.Id, Json(q)["alias"]!.GetValue<string>()));
+
+        var (status, body) = ChannelFixtures.Answer("opsgenie", "unauthorized");
+        sc.Opsgenie.Then(status, body);
+        var refused = Assert.Single(await sc.S.SendAsync(new IncidentUpdateRequest { IncidentId = inc.Id, Status = IncidentStatus.Identified, Channels = ["genie"] }));
+        Assert.False(refused.Delivered);
+        Assert.Equal(DeliveryState.Failed, refused.State);
+        Assert.Contains("401", refused.Error);
+        Assert.Contains("Could not authenticate", refused.Error);
+        Assert.DoesNotContain(KeyCanary, refused.ToString());
+        Assert.DoesNotContain(KeyCanary, sc.S.StoreText());
+    }
+
+    [Fact]
+    public async Task An_unanswered_create_stays_Unknown_and_Pending_resends_it_without_Force()
+    {
+        using var sc = new Scenario();
+        sc.Opsgenie.ThenHang();
+        var inc = await sc.S.CreateIncidentAsync("P1");
+        var (engine, _, config) = sc.S.NewEngine();
+        engine.Notifications.Options = new NotificationOptions { RequestTimeout = TimeSpan.FromSeconds(1), BackoffBase = TimeSpan.FromMilliseconds(20) };
+        var prepared = await engine.Notifications.PrepareAsync(config, new IncidentUpdateRequest { IncidentId = inc.Id, Channels = ["genie"] }, CancellationToken.None);
+        var r = Assert.Single(await engine.Notifications.SendAsync(prepared, null, CancellationToken.None));
+        Assert.Equal(DeliveryState.Unknown, r.State);
+        var resent = Assert.Single(await sc.S.NewEngine().Engine.Notifications.SendPendingAsync(config, inc.Id, null, CancellationToken.None));
+        Assert.True(resent.Delivered, resent.Error);
+        Assert.Equal(inc.Id, Json(sc.Opsgenie.Requests.Last())["alias"]!.GetValue<string>());
+    }
+
+    [Theory]
+    [InlineData(null, "https://api.opsgenie.com/v2/alerts")]
+    [InlineData("https://api.eu.opsgenie.com", "https://api.eu.opsgenie.com/v2/alerts")]
+    public async Task The_endpoint_is_the_US_API_unless_apiUrl_names_the_EU_one(string? apiUrl, string expected)
+    {
+        using var s = new NotificationScenario($"  genie: {{ type: opsgenie, apiKey: file:og.key{(apiUrl is null ? "" : $", apiUrl: '{apiUrl}'")} }}");
+        File.WriteAllText(Path.Combine(s.Dir, "og.key"), KeyCanary);
+        var inc = await s.CreateIncidentAsync("P1");
+        var (engine, _, config) = s.NewEngine();
+        var prepared = await engine.Notifications.PrepareAsync(config, new IncidentUpdateRequest { IncidentId = inc.Id, Channels = ["genie"] }, CancellationToken.None);
+        var rendered = Assert.Single(prepared.Rendered);
+        Assert.Equal(expected, rendered.Url);
+        Assert.DoesNotContain(KeyCanary, rendered.ToString() + rendered.Body);
+    }
+
+    [Fact]
+    public void The_configuration_needs_an_apiKey_and_an_https_apiUrl_and_never_shows_the_key()
+    {
+        var missing = ConfigParser.Parse("channels:\n  genie: { type: opsgenie }\n", "/cfg/incidentops.yml");
+        var e = Assert.Single(missing.Findings, f => f.Severity == FindingSeverity.Error);
+        Assert.Equal(("ConfigMissingField", 2), (e.Code, e.Line));
+        Assert.Contains("(opsgenie) needs apiKey (for example: apiKey: secret:OpsgenieKey)", e.Message);
+
+        var http = ConfigParser.Parse("channels:\n  genie: { type: opsgenie, apiKey: LiteralG3nieKey, apiUrl: 'http://api.opsgenie.com' }\n", "/cfg/incidentops.yml");
+        var u = Assert.Single(http.Findings, f => f.Severity == FindingSeverity.Error);
+        Assert.Equal("ConfigInvalidUrl", u.Code);
+        Assert.Contains("channels.genie.apiUrl", u.Message);
+
+        var ok = ConfigParser.Parse("channels:\n  genie: { type: opsgenie, apiKey: LiteralG3nieKey }\n", "/cfg/incidentops.yml");
+        var channel = Assert.Single(ok.Config!.Channels);
+        Assert.Equal(ChannelType.Opsgenie, channel.Type);
+        Assert.DoesNotContain("LiteralG3nieKey", channel.Endpoint);
+        Assert.DoesNotContain("LiteralG3nieKey", channel.ApiKey!.ToString());
+    }
+
+    [Fact]
+    public async Task WhatIf_shows_the_Opsgenie_request_and_never_the_key_and_sends_nothing()
+    {
+        using var sc = new Scenario();
+        var inc = await sc.S.CreateIncidentAsync("P1");
+        var r = fx.Run($"Send-IncidentUpdate -ConfigPath '{sc.S.ConfigPath}' -Incident {inc.Id} -Channel genie -Message 'Investigating' -WhatIf").AssertNoErrors();
+        Assert.Contains($"genie (Opsgenie) for {inc.Id}", r.HostText);
+        Assert.Contains($"POST {sc.Opsgenie.BaseUrl}/v2/alerts", r.HostText);
+        Assert.Contains($"\"alias\":\"{inc.Id}\"", r.HostText);
+        Assert.DoesNotContain(KeyCanary, r.AllText());
+        Assert.Empty(sc.Opsgenie.Requests);
+        Assert.Empty(sc.S.OutboxFiles(inc.Id));
+
+        // Sent for real, the timeline and the report carry the outcome but never the key.
+        fx.Run($"Send-IncidentUpdate -ConfigPath '{sc.S.ConfigPath}' -Incident {inc.Id} -Channel genie -Message 'Investigating' -Confirm:$false").AssertNoErrors();
+        var report = fx.Run($"Get-IncidentTimeline -ConfigPath '{sc.S.ConfigPath}' -Incident {inc.Id} | ForEach-Object {{ $_.Result }}; (New-IncidentReport -ConfigPath '{sc.S.ConfigPath}' -Incident {inc.Id}).Content").AssertNoErrors();
+        Assert.Contains("genie: delivered (202", report.AllText());
+        Assert.DoesNotContain(KeyCanary, report.AllText());
+        Assert.DoesNotContain(KeyCanary, sc.S.StoreText());
+    }
+
+    [Fact]
+    public async Task An_undelivered_create_is_not_superseded_by_an_acknowledge_so_the_page_is_not_lost()
+    {
+        using var sc = new Scenario();
+        var inc = await sc.S.CreateIncidentAsync("P1");
+        sc.Opsgenie.Then(422, "{\"message\":\"Request body is not processable\"}");
+        var create = Assert.Single(await sc.S.SendAsync(new IncidentUpdateRequest { IncidentId = inc.Id, Message = "down", Channels = ["genie"] }));
+        Assert.False(create.Delivered);
+        var ack = Assert.Single(await sc.S.SendAsync(new IncidentUpdateRequest { IncidentId = inc.Id, Status = IncidentStatus.Identified, Message = "found it", Channels = ["genie"] }));
+        Assert.True(ack.Delivered, ack.Error);
+
+        var (engine, _, config) = sc.S.NewEngine();
+        var resent = Assert.Single(await engine.Notifications.SendPendingAsync(config, inc.Id, null, CancellationToken.None));
+        Assert.Equal(create.UpdateId, resent.UpdateId);
+        Assert.True(resent.Delivered, resent.Error);
+        Assert.Equal(["/v2/alerts", $"/v2/alerts/{inc.Id}/acknowledge", "/v2/alerts"], sc.Opsgenie.Requests.Select(q => q.Path));
+    }
+}

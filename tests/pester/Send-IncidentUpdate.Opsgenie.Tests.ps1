@@ -1,0 +1,102 @@
+#Requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.0.0' }
+# The Opsgenie channel (Alert API v2) as a user drives it from pwsh: one alert per incident, aliased by the incident
+# id, created, acknowledged and closed; its API key (a canary) never reaches any stream, the timeline or the report.
+# Opsgenie is a loopback stand-in: the xunit suite's ProviderStub (records every request), answering with the 202
+# of tests/IncidentOps.Tests/Notifications/Fixtures/opsgenie.json.
+
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'Common.ps1')
+    Import-IncidentOps
+
+    if (-not ('IncidentOps.Tests.Notifications.ProviderStub' -as [type])) {
+        $prelude = "#nullable enable`nusing System; using System.IO; using System.Linq; using System.Collections.Generic; using System.Threading; using System.Threading.Tasks;`n"
+        $src = Join-Path ([IO.Path]::GetTempPath()) ('io-stub-' + [guid]::NewGuid().ToString('N'))
+        New-Item -ItemType Directory -Path $src | Out-Null
+        $file = Join-Path $src 'ProviderStub.cs'
+        $prelude + (Get-Content -Raw (Join-Path $script:RepoRoot 'tests/IncidentOps.Tests/Notifications/ProviderStub.cs')) | Set-Content -Path $file
+        Add-Type -Path $file
+    }
+    $fixture = Get-Content -Raw (Join-Path $script:RepoRoot 'tests/IncidentOps.Tests/Notifications/Fixtures/opsgenie.json') | ConvertFrom-Json
+    $script:Canary = 'CANARYgenieKeyPester42'
+
+    function New-GenieScenario {
+        $stub = [IncidentOps.Tests.Notifications.ProviderStub]::new($fixture.response.status, $fixture.response.body)
+        $root = New-TestRoot @"
+environments:
+  production:
+    services:
+      api: { platform: fly, app: api-app }
+channels:
+  genie: { type: opsgenie, apiKey: file:genie.key, apiUrl: '$($stub.BaseUrl)' }
+routing:
+  P1: [genie]
+"@
+        Set-Content -Path (Join-Path $root.Dir 'genie.key') -Value $script:Canary -NoNewline
+        $incident = New-Incident -ConfigPath $root.Config -Title 'Checkout returns 502' -Severity P1 -Service production/api -Confirm:$false
+        [pscustomobject]@{ Stub = $stub; Root = $root; Config = $root.Config; Incident = $incident }
+    }
+    function Remove-GenieScenario($s) { if ($s) { $s.Stub.Dispose(); Remove-TestRoot $s.Root } }
+}
+
+Describe 'Send-IncidentUpdate to Opsgenie' {
+    BeforeAll { $s = New-GenieScenario }
+    AfterAll { Remove-GenieScenario $s }
+
+    It '-WhatIf shows the create request with the incident id as alias, sends nothing and never shows the key' {
+        # -WhatIf text goes to the host: read it back from a transcript, with every other stream.
+        $transcript = Join-Path $s.Root.Dir 'whatif.txt'
+        $null = Start-Transcript -Path $transcript
+        try { $streams = Send-IncidentUpdate -ConfigPath $s.Config -Incident $s.Incident.Id -Message 'Investigating' -WhatIf -Verbose *>&1 | Out-String }
+        finally { $null = Stop-Transcript }
+        $out = (Get-Content -Raw $transcript) + $streams
+        $out | Should -Match ([regex]::Escape("POST $($s.Stub.BaseUrl)/v2/alerts"))
+        $out | Should -Match ([regex]::Escape("`"alias`":`"$($s.Incident.Id)`""))
+        $out | Should -Not -Match $script:Canary
+        $s.Stub.Requests.Count | Should -Be 0
+        @(Get-IncidentUpdate -ConfigPath $s.Config -Incident $s.Incident.Id).Count | Should -Be 0
+    }
+
+    It 'creates the alert (routed by severity), acknowledges it on Identified and closes it on the resolution, all by alias' {
+        $created = Send-IncidentUpdate -ConfigPath $s.Config -Incident $s.Incident.Id -Message 'Checkout down' -Confirm:$false
+        $acked = Send-IncidentUpdate -ConfigPath $s.Config -Incident $s.Incident.Id -Status Identified -Message 'Pool exhausted' -Confirm:$false
+        $closed = Send-IncidentUpdate -ConfigPath $s.Config -Incident $s.Incident.Id -Status Resolved -Message 'Pool raised' -Confirm:$false
+        $created.Delivered, $acked.Delivered, $closed.Delivered | Should -Be $true, $true, $true
+        $created.ChannelType | Should -Be 'Opsgenie'
+        $created.ProviderId | Should -Be '43a29c5c-3dbf-4fa4-9c26-f4f71023e120'
+        $r = $s.Stub.Requests
+        $r.Count | Should -Be 3
+        $r[0].Path | Should -Be '/v2/alerts'
+        ($r[0].Body | ConvertFrom-Json).alias | Should -Be $s.Incident.Id
+        ($r[0].Body | ConvertFrom-Json).priority | Should -Be 'P2'
+        "$($r[1].Path)$($r[1].Query)" | Should -Be "/v2/alerts/$($s.Incident.Id)/acknowledge?identifierType=alias"
+        "$($r[2].Path)$($r[2].Query)" | Should -Be "/v2/alerts/$($s.Incident.Id)/close?identifierType=alias"
+        ($r[2].Body | ConvertFrom-Json).note | Should -Match 'Pool raised'
+        $r | ForEach-Object { $_.Headers['Authorization'] | Should -Be "GenieKey $script:Canary" }
+    }
+
+    It 'keeps the key out of the timeline, the report and every file of the store' {
+        $timeline = Get-IncidentTimeline -ConfigPath $s.Config -Incident $s.Incident.Id | Out-String -Width 400
+        $timeline | Should -Match 'genie: delivered \(202'
+        $timeline | Should -Not -Match $script:Canary
+        (New-IncidentReport -ConfigPath $s.Config -Incident $s.Incident.Id).Content | Should -Not -Match $script:Canary
+        Get-ChildItem -Recurse -File $s.Root.Store | ForEach-Object { Get-Content -Raw $_.FullName } | Should -Not -Match $script:Canary
+    }
+}
+
+Describe 'An Opsgenie channel in incidentops.yml' {
+    It 'needs an apiKey, names the missing key, and shows a configured key only masked' {
+        $root = New-TestRoot "channels:`n  genie: { type: opsgenie }`n"
+        try {
+            $f = Test-IncidentOpsConfig -Path $root.Config | Where-Object Severity -EQ Error
+            $f.Code | Should -Be 'ConfigMissingField'
+            $f.Message | Should -Match 'needs apiKey'
+        } finally { Remove-TestRoot $root }
+        $root = New-TestRoot "channels:`n  genie: { type: opsgenie, apiKey: LiteralKeyPester99, apiUrl: 'https://api.eu.opsgenie.com' }`n"
+        try {
+            $view = (Get-IncidentOpsConfig -Path $root.Config).Channels | Format-Table | Out-String -Width 200
+            $view | Should -Match 'genie'
+            $view | Should -Match 'api.eu.opsgenie.com'
+            $view | Should -Not -Match 'LiteralKeyPester99'
+        } finally { Remove-TestRoot $root }
+    }
+}
