@@ -135,6 +135,9 @@ public abstract class ChannelProvider
     /// <summary>The success rule: whether a response means the provider has the update. Default: any 2xx.</summary>
     public virtual bool IsSuccess(int status, string body) => status is >= 200 and < 300;
 
+    /// <summary>A rate-limit wait the provider gives in its answer's body rather than in Retry-After (Discord's retry_after).</summary>
+    public virtual TimeSpan? RetryAfter(string body) => null;
+
     /// <summary>The provider's id of what was created (an alert, a message, an incident), from its answer.</summary>
     public virtual string? ProviderId(Incident incident, ProviderRequest request, string? responseBody) => null;
 

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Net;
 using System.Text;
-using System.Text.Json;
 using IncidentOps.Config;
 
 namespace IncidentOps.Engine.Notifications;
@@ -31,7 +30,7 @@ public sealed record DeliveryOutcome(bool Delivered, bool Permanent, int? Status
 
 /// <summary>
 /// Sends provider requests over HTTP with a timeout per request and the providers' retry rules: wait and
-/// retry on 429 (and Statuspage's 420) honouring Retry-After or Discord's retry_after; retry 5xx and
+/// retry on 429 (and Statuspage's 420) honouring Retry-After or the wait the provider puts in its body (Discord's retry_after); retry 5xx and
 /// network errors only when the request is idempotent; never retry other 4xx.
 /// </summary>
 public sealed class NotificationSender(HttpClient http, IOperationSink sink, NotificationOptions options)
@@ -117,7 +116,7 @@ public sealed class NotificationSender(HttpClient http, IOperationSink sink, Not
                     return new DeliveryOutcome(false, true, code, attempt, waited, body, $"{type} answered {code} with an error: {Short(body)}");
                 if (request.RateLimitCodes.Contains(code))
                 {
-                    wait = RetryAfter(response, body) ?? Backoff(attempt);
+                    wait = RetryAfter(response) ?? ChannelProviders.For(type).RetryAfter(body) ?? Backoff(attempt);
                     why = $"rate limited ({code}), Retry-After {wait.Value.TotalSeconds:0.###}s";
                     if (wait > options.MaxRetryWait)
                         return new DeliveryOutcome(false, false, code, attempt, waited, body,
@@ -173,8 +172,8 @@ public sealed class NotificationSender(HttpClient http, IOperationSink sink, Not
     /// <summary>Each channel's success rule comes from its provider (Teams: 202 or a body without an error; PagerDuty: status success).</summary>
     internal static bool IsSuccess(ChannelType type, HttpStatusCode status, string body) => ChannelProviders.For(type).IsSuccess((int)status, body);
 
-    /// <summary>Retry-After (seconds or HTTP date), or Discord's JSON retry_after (seconds, fractional).</summary>
-    internal static TimeSpan? RetryAfter(HttpResponseMessage response, string body)
+    /// <summary>The standard Retry-After header (seconds or an HTTP date); a provider may also put it in its body (Discord).</summary>
+    internal static TimeSpan? RetryAfter(HttpResponseMessage response)
     {
         if (response.Headers.RetryAfter is { } ra)
         {
@@ -184,15 +183,6 @@ public sealed class NotificationSender(HttpClient http, IOperationSink sink, Not
         if (response.Headers.TryGetValues("Retry-After", out var values) &&
             double.TryParse(values.FirstOrDefault(), NumberStyles.Float, CultureInfo.InvariantCulture, out var secs))
             return TimeSpan.FromSeconds(secs);
-        if (body.Contains("retry_after", StringComparison.Ordinal))
-        {
-            try
-            {
-                using var doc = JsonDocument.Parse(body);
-                if (doc.RootElement.TryGetProperty("retry_after", out var r) && r.TryGetDouble(out var s)) return TimeSpan.FromSeconds(s);
-            }
-            catch (JsonException) { return null; }
-        }
         return null;
     }
 

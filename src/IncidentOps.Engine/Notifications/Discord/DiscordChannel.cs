@@ -31,6 +31,11 @@ public sealed partial class DiscordChannel : ChannelProvider
     [System.Text.RegularExpressions.GeneratedRegex(@"([\\*_~`|\[\]<>#])")]
     private static partial System.Text.RegularExpressions.Regex DiscordMarkup();
 
+    /// <summary>A 429's body carries retry_after in seconds, fractional ({"retry_after": 0.5, "global": false}).</summary>
+    public override TimeSpan? RetryAfter(string body) =>
+        double.TryParse(ProviderPayloads.JsonString(body, "retry_after"), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var s)
+            ? TimeSpan.FromSeconds(s) : null;
+
     public override string? ProviderId(Incident incident, ProviderRequest request, string? responseBody) => ProviderPayloads.JsonString(responseBody, "id");
 
     public override ProviderRequest Build(ResolvedChannel channel, Incident incident, IncidentUpdate update, SeverityLevel? severity, string text)

@@ -6,26 +6,28 @@ using IncidentOps.Notifications;
 
 namespace IncidentOps.Commands;
 
-/// <summary>Sends an incident status update to Slack, Microsoft Teams, Discord, PagerDuty, Statuspage and webhooks.</summary>
+/// <summary>Sends an incident status update to Slack, Microsoft Teams, Discord, PagerDuty, Statuspage, Opsgenie and webhooks.</summary>
 /// <remarks>
 /// Renders the update from the seeds' communication templates (initial alert, progress update, resolution;
 /// Scriban templates that channels can override per kind) into each channel's native format: Slack Block
 /// Kit with a text fallback, a Teams Workflows Adaptive Card 1.4, a Discord embed within Discord's size
 /// limits, a PagerDuty Events API v2 event (trigger, acknowledge or resolve, with a dedup_key derived from
-/// the incident id), a Statuspage incident (created on the first update, then updated) or a generic JSON
-/// webhook. Channels default to the configuration's routing for the incident's severity.
+/// the incident id), a Statuspage incident (created on the first update, then updated), an Opsgenie alert
+/// (Alert API v2, aliased by the incident id: created, acknowledged on Identified or Monitoring, closed on the
+/// resolution) or a generic JSON webhook. Channels default to the configuration's routing for the incident's severity.
 ///
 /// The update is written to the incident's outbox before anything is sent, and each attempt is recorded
 /// before its request leaves. Rate limits (429, and Statuspage's 420) are retried after the provider's
-/// Retry-After; server and network errors are retried only for PagerDuty, whose dedup_key makes a retry
-/// harmless; other 4xx are never retried. Whatever was not delivered stays pending: list it with
+/// Retry-After; server and network errors are retried only for PagerDuty and Opsgenie, whose dedup_key and
+/// alias make a retry harmless; other 4xx are never retried. Whatever was not delivered stays pending: list it with
 /// Get-IncidentUpdate -Pending and re-send it with Send-IncidentUpdate -Pending. A channel that received an
 /// update never receives it again.
 ///
 /// Sends of one incident to one channel are serialised across processes, and a Statuspage incident is looked
 /// up by its IncidentOps id (metadata.incidentops) before one is created, so simultaneous first updates open
 /// one public incident. An attempt interrupted by Ctrl+C or a crash, or left without an answer, is Unknown: the
-/// provider may have it. -Pending re-sends Unknown deliveries to PagerDuty (same dedup_key), webhooks (same
+/// provider may have it. -Pending re-sends Unknown deliveries to PagerDuty (same dedup_key), Opsgenie (same
+/// alias), webhooks (same
 /// Idempotency-Key) and Statuspage (after checking whether the incident already carries the update); Slack,
 /// Teams and Discord cannot be checked, so they are re-sent only with -Pending -Force. An update that a later
 /// update of the same incident has superseded on a channel is marked Superseded there and never sent late.
@@ -109,7 +111,7 @@ public sealed class SendIncidentUpdateCommand : ConfiguredCmdlet
     /// With -Pending: also re-send the deliveries whose outcome is Unknown (the attempt was interrupted by Ctrl+C or
     /// a crash, or got no answer, so the provider may have it) to Slack, Teams and Discord, which offer no way to
     /// check or to drop a repeat: the channel may show the update twice. Check the channel first. PagerDuty,
-    /// Statuspage and webhooks are re-sent safely without it. Also skips the confirmation prompt.
+    /// Statuspage, Opsgenie and webhooks are re-sent safely without it. Also skips the confirmation prompt.
     /// </summary>
     [Parameter(ParameterSetName = PendingSet)]
     public SwitchParameter Force { get; set; }
