@@ -52,6 +52,27 @@ public static class ProviderPayloads
         return facts;
     }
 
+    /// <summary>
+    /// Where an update takes a pager's alert (PagerDuty, Opsgenie): opened by the initial alert and by updates while
+    /// investigating (the alert's key makes a repeat land on the same alert), acknowledged on Identified or
+    /// Monitoring, closed by the resolution.
+    /// </summary>
+    public static PagerStep PagerStepOf(IncidentUpdate update) => update.Kind switch
+    {
+        NotificationKind.Resolved => PagerStep.Close,
+        NotificationKind.Initial => PagerStep.Open,
+        _ when update.Status is IncidentStatus.Resolved => PagerStep.Close,
+        _ when update.Status is IncidentStatus.Identified or IncidentStatus.Monitoring => PagerStep.Acknowledge,
+        _ => PagerStep.Open,
+    };
+
+    /// <summary>
+    /// On a pager, an acknowledge never replaces an undelivered open: without the alert there is nothing to
+    /// acknowledge, and the page would be lost. (A close does replace it: the incident is over.)
+    /// </summary>
+    public static bool PagerSupersedes(IncidentUpdate later, IncidentUpdate older) =>
+        PagerStepOf(older) != PagerStep.Open || PagerStepOf(later) != PagerStep.Acknowledge;
+
     /// <summary>The request that carries an update on a channel, built by the channel's provider.</summary>
     public static ProviderRequest Build(ResolvedChannel channel, Incident incident, IncidentUpdate update, SeverityLevel? severity, string text) =>
         ChannelProviders.For(channel.Type).Build(channel, incident, update, severity, text);
@@ -74,3 +95,6 @@ public static class ProviderPayloads
         catch (JsonException) { return null; }
     }
 }
+
+/// <summary>What an update does to a pager's alert.</summary>
+public enum PagerStep { Open, Acknowledge, Close }

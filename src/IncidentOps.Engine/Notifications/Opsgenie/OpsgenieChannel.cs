@@ -40,7 +40,7 @@ public sealed class OpsgenieChannel : ChannelProvider
         ProviderPayloads.JsonString(responseBody, "requestId");
 
     /// <summary>An acknowledge never replaces an undelivered create: without the alert there is nothing to acknowledge.</summary>
-    public override bool Supersedes(IncidentUpdate later, IncidentUpdate older) => Action(older) != "create" || Action(later) != "acknowledge";
+    public override bool Supersedes(IncidentUpdate later, IncidentUpdate older) => ProviderPayloads.PagerSupersedes(later, older);
 
     /// <summary>The alert's alias: the incident id, the key of Opsgenie's deduplication.</summary>
     public static string Alias(Incident incident) => incident.Id;
@@ -48,12 +48,10 @@ public sealed class OpsgenieChannel : ChannelProvider
     /// <summary>P1 (the most severe level) to P5, by the severity's rank; P3 when the severity is not configured.</summary>
     public static string Priority(SeverityLevel? severity) => severity is null ? "P3" : $"P{Math.Clamp(severity.Rank + 1, 1, 5)}";
 
-    public static string Action(IncidentUpdate update) => update.Kind switch
+    public static string Action(IncidentUpdate update) => ProviderPayloads.PagerStepOf(update) switch
     {
-        NotificationKind.Resolved => "close",
-        NotificationKind.Initial => "create",
-        _ when update.Status is IncidentStatus.Resolved => "close",
-        _ when update.Status is IncidentStatus.Identified or IncidentStatus.Monitoring => "acknowledge",
+        PagerStep.Close => "close",
+        PagerStep.Acknowledge => "acknowledge",
         _ => "create",
     };
 

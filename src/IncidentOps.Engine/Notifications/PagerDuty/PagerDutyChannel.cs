@@ -36,11 +36,8 @@ public sealed class PagerDutyChannel : ChannelProvider
     public override string? ProviderId(Incident incident, ProviderRequest request, string? responseBody) =>
         ProviderPayloads.JsonString(responseBody, "dedup_key") ?? DedupKey(incident);
 
-    /// <summary>
-    /// A PagerDuty acknowledge never replaces an undelivered trigger: without the trigger there is no alert to
-    /// acknowledge, and the page would be lost. (A resolve does replace it: the incident is over.)
-    /// </summary>
-    public override bool Supersedes(IncidentUpdate later, IncidentUpdate older) => Action(older) != "trigger" || Action(later) != "acknowledge";
+    /// <summary>An acknowledge never replaces an undelivered trigger (the page would be lost).</summary>
+    public override bool Supersedes(IncidentUpdate later, IncidentUpdate older) => ProviderPayloads.PagerSupersedes(later, older);
 
     public static string DedupKey(Incident incident) => $"incidentops-{incident.Id}";
 
@@ -51,12 +48,10 @@ public sealed class PagerDutyChannel : ChannelProvider
         return severity?.Rank switch { 0 => "critical", 1 => "error", 2 => "warning", _ => "info" };
     }
 
-    public static string Action(IncidentUpdate update) => update.Kind switch
+    public static string Action(IncidentUpdate update) => ProviderPayloads.PagerStepOf(update) switch
     {
-        NotificationKind.Resolved => "resolve",
-        NotificationKind.Initial => "trigger",
-        _ when update.Status is IncidentStatus.Resolved => "resolve",
-        _ when update.Status is IncidentStatus.Identified or IncidentStatus.Monitoring => "acknowledge",
+        PagerStep.Close => "resolve",
+        PagerStep.Acknowledge => "acknowledge",
         _ => "trigger",
     };
 
