@@ -4,7 +4,7 @@ namespace IncidentOps.Engine;
 
 public sealed partial class IncidentOpsEngine
 {
-    /// <summary>Status updates to Slack, Teams, Discord, PagerDuty, Statuspage and webhooks, through the incident's outbox.</summary>
+    /// <summary>Status updates to every registered channel (Slack, Teams, Discord, PagerDuty, Statuspage, Opsgenie, webhooks), through the incident's outbox.</summary>
     public NotificationService Notifications => _notifications ??= new NotificationService(this, NotificationSender.SharedClient);
     private NotificationService? _notifications;
 }

@@ -18,7 +18,8 @@ public sealed class PreparedUpdate
 }
 
 /// <summary>
-/// Status updates to Slack, Teams, Discord, PagerDuty, Statuspage and generic webhooks. Every update is
+/// Status updates to every channel a provider serves (Slack, Teams, Discord, PagerDuty, Statuspage, Opsgenie,
+/// webhooks: see <see cref="ChannelProviders"/>); nothing here depends on a channel's kind. Every update is
 /// written to the incident's outbox/ folder with per-channel delivery state before anything is sent, so a
 /// failed or interrupted send is never lost (Send-IncidentUpdate -Pending re-sends it) and a channel that
 /// already received an update never receives it twice.
@@ -115,7 +116,7 @@ public sealed class NotificationService(IncidentOpsEngine engine, HttpClient htt
     /// Re-sends every update of the incident (or of every incident) that some channel has not received. An update
     /// that a later update of the same incident supersedes on a channel is marked Superseded there, never sent
     /// late. A delivery whose last attempt may have arrived (Unknown) is re-sent only where that cannot post twice:
-    /// PagerDuty (dedup_key), webhooks (Idempotency-Key) and Statuspage (checked first by its IncidentOps id);
+    /// the providers that are Idempotent (PagerDuty: dedup_key, Opsgenie: alias, webhooks: Idempotency-Key, Statuspage: checked first);
     /// Slack, Teams and Discord only with <paramref name="force"/>.
     /// </summary>
     public async Task<IReadOnlyList<NotificationResult>> SendPendingAsync(IncidentOpsConfig config, string? incidentId, string[]? channels, CancellationToken cancellationToken) =>
@@ -300,9 +301,6 @@ public sealed class NotificationService(IncidentOpsEngine engine, HttpClient htt
                 i.NextUpdateDue = update.CreatedAt;
         }, CancellationToken.None);
 
-    /// <summary>Channels where sending a request twice cannot post twice (the provider says).</summary>
-    public static bool IsIdempotent(ChannelType type) => ChannelProviders.For(type).Idempotent;
-
     private static string ChannelLockPath(string dir, string channel) =>
         Path.Combine(dir, "channel-" + string.Concat(channel.Select(ch => char.IsLetterOrDigit(ch) || ch is '-' or '_' ? ch : '_')) + ".lock");
 
@@ -384,7 +382,7 @@ public sealed class NotificationService(IncidentOpsEngine engine, HttpClient htt
         return ProviderPayloads.Build(channel, incident, update, severity, text);
     }
 
-    /// <summary>Sends a PagerDuty Change event (for example a rollback) to the named PagerDuty channels.</summary>
+    /// <summary>Sends a change event (for example a rollback) to the named channels whose provider takes them (PagerDuty).</summary>
     public async Task<IReadOnlyList<NotificationResult>> SendChangeEventAsync(IncidentOpsConfig config, string summary, string source,
         IReadOnlyDictionary<string, string> details, string[]? channelNames, string? incidentId, CancellationToken cancellationToken)
     {
