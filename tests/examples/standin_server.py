@@ -16,6 +16,8 @@ REPLIES = {
     "pagerduty": (202, "application/json", json.dumps({"status": "success", "message": "Event processed", "dedup_key": "pd-standin-1"})),
     "statuspage": (201, "application/json", json.dumps({"id": "sp-standin-1", "name": "incident", "status": "investigating", "shortlink": "http://127.0.0.1/sp"})),
     "webhook": (200, "application/json", "{}"),
+    # The seed 001 app's own API (declared actions: POST /api/workflows/emergency-stop).
+    "api": (200, "application/json", json.dumps({"status": "stopped", "workflows": 3})),
 }
 
 
