@@ -189,7 +189,14 @@ public static partial class ConfigParser
                 if (platform != PlatformKind.Kubernetes)
                     ctx.Error(ActionErrorIds.ManifestUnsupported, $"{where} applies a manifest, which needs kubectl, but the service runs on {(platform == PlatformKind.None ? "no platform" : platform.ToString())}. Manifest actions are for platform: kubernetes; use a command action with the platform's CLI instead.", fileNode);
                 else if (!File.Exists(manifest))
-                    ctx.Error(ActionErrorIds.ManifestNotFound, $"{where}: the manifest '{manifest}' does not exist. The path is relative to the configuration file ({Path.GetDirectoryName(ctx.File)}).", fileNode);
+                    // A warning, not an error: a moved manifest must not stop every other cmdlet (New-Incident, Get-PgActivity)
+                    // from loading the configuration in the middle of an incident. Invoke-ServiceAction refuses this action.
+                    ctx.Findings.Add(new ConfigFinding
+                    {
+                        Severity = FindingSeverity.Warning, Code = ActionErrorIds.ManifestNotFound, File = ctx.File,
+                        Line = (int)fileNode.Start.Line, Column = (int)fileNode.Start.Column,
+                        Message = $"{where}: the manifest '{manifest}' does not exist, so Invoke-ServiceAction cannot run this action. The path is relative to the configuration file ({Path.GetDirectoryName(ctx.File)}).",
+                    });
                 break;
 
             case ServiceActionKind.Command:

@@ -74,6 +74,10 @@ public sealed class ServiceActionService(IOperationSink sink, ReferenceResolver 
             }
             case ServiceActionKind.Manifest:
             {
+                if (!File.Exists(action.ManifestPath))
+                    throw new IncidentOpsException(ActionErrorIds.ManifestNotFound, IncidentOpsErrorCategory.ObjectNotFound,
+                        $"The action '{action.Name}' of {service.FullName} applies the manifest '{action.ManifestPath}', which does not exist. Restore the file, or fix the path in {action.Location?.ToString() ?? "incidentops.yml"} (it is relative to the configuration file).")
+                    { TargetObject = action.ManifestPath };
                 var command = Kubectl(service, [action.ManifestOperation!, "-f", action.ManifestPath!]);
                 return new ActionPlan(action, command.CommandLine, command.CommandLine, null, null, [], null, command);
             }

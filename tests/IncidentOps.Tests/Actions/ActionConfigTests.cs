@@ -105,13 +105,14 @@ public class ActionConfigTests
     }
 
     [Fact]
-    public void A_manifest_that_does_not_exist_is_ActionManifestNotFound_naming_the_resolved_path()
+    public void A_manifest_that_does_not_exist_is_an_ActionManifestNotFound_warning_naming_the_resolved_path_and_the_rest_still_loads()
     {
         var (dir, file) = Folder();
         var r = ConfigParser.Parse("environments:\n  production:\n    services:\n" + Kube + "        actions:\n          breaker:\n            apply: k8s/circuit-breaker.yaml\n", file);
-        var e = SingleError(r);
-        Assert.Equal(ActionErrorIds.ManifestNotFound, e.Code);
-        Assert.Contains(Path.Combine(dir, "k8s", "circuit-breaker.yaml"), e.Message);
+        var w = Assert.Single(r.Findings);
+        Assert.Equal((FindingSeverity.Warning, ActionErrorIds.ManifestNotFound, 10, 20), (w.Severity, w.Code, w.Line, w.Column));
+        Assert.Contains(Path.Combine(dir, "k8s", "circuit-breaker.yaml"), w.Message);
+        Assert.NotNull(r.Config);
     }
 
     [Fact]

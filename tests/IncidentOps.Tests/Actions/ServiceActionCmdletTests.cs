@@ -172,6 +172,23 @@ public class ServiceActionCmdletTests(ModuleFixture fx) : IClassFixture<ModuleFi
     }
 
     [Fact]
+    public void A_missing_manifest_stops_only_its_own_action_with_ActionManifestNotFound()
+    {
+        using var stub = new ActionHttpStub();
+        var s = Create(stub);
+        File.Delete(Path.Combine(s.Dir, "k8s", "rate-limit-strict.yaml"));
+        var r = fx.Run($"Invoke-ServiceAction production/marketing rate-limit-strict -Force -ConfigPath '{s.Config}'");
+        var e = Assert.Single(r.Errors);
+        Assert.Equal("ActionManifestNotFound" + Id, e.FullyQualifiedErrorId);
+        Assert.Contains(Path.Combine(s.Dir, "k8s", "rate-limit-strict.yaml"), e.ToString());
+        Assert.Empty(s.Cli.Calls);
+        var listed = fx.Run($"Get-ServiceAction -Service marketing -ConfigPath '{s.Config}'").AssertNoErrors();
+        Assert.Contains(listed.Warnings, w => w.Contains("does not exist", StringComparison.Ordinal));
+        // The rest of the configuration still loads: an incident can be declared and the other actions run.
+        fx.Run($"Invoke-ServiceAction api emergency-stop -Force -ConfigPath '{s.Config}'").AssertNoErrors().Single<ServiceActionResult>();
+    }
+
+    [Fact]
     public void The_declared_ConfirmImpact_decides_whether_it_asks()
     {
         using var stub = new ActionHttpStub();

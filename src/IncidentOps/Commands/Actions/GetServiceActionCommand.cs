@@ -53,6 +53,8 @@ public sealed class GetServiceActionCommand : ConfiguredCmdlet
         {
             if (patterns.Count > 0 && !patterns.Any(p => p.IsMatch(action.Name))) continue;
             found.Add(action.Name);
+            if (action.Kind == ServiceActionKind.Manifest && !File.Exists(action.ManifestPath))
+                WriteWarning($"{action}: the manifest '{action.ManifestPath}' does not exist, so Invoke-ServiceAction cannot run this action.");
             WriteObject(action);
         }
         // A name typed exactly that nothing declares is a mistake worth saying; a wildcard matching nothing is not.
