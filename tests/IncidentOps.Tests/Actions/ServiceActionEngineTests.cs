@@ -155,6 +155,35 @@ public class ServiceActionEngineTests
     }
 
     [Fact]
+    public async Task A_systemd_service_with_a_host_runs_its_command_over_ssh_with_each_argument_quoted()
+    {
+        var cli = new FakeCli();
+        var ssh = cli.Ssh();
+        cli.Tool("systemctl", new FakeCli.Reply("kill --signal=SIGUSR1 fastapi", Text: ""));
+        var config = Load($"""
+            environments:
+              production:
+                services:
+                  fastapi:
+                    platform: systemd
+                    unit: fastapi
+                    host: deploy@api-1.example.com
+                    actions:
+                      reopen-logs: {"{"} command: [systemctl, kill, --signal=SIGUSR1, fastapi], confirmImpact: Low {"}"}
+            tools:
+              ssh: {ssh}
+            """);
+        var svc = config.Services.Single();
+        var engine = Service();
+        var plan = engine.Plan(svc, svc.Actions[0], null);
+        Assert.Equal("ssh -o BatchMode=yes -- deploy@api-1.example.com 'systemctl kill --signal=SIGUSR1 fastapi'", plan.Target);
+        var r = await engine.RunAsync(svc, plan, config.Tools, null, TimeSpan.FromSeconds(10), CancellationToken.None);
+        Assert.True(r.Succeeded, r.Output);
+        Assert.Equal(["<-o><BatchMode=yes><--><deploy@api-1.example.com><systemctl kill --signal=SIGUSR1 fastapi>"], cli.ArgvCalls);
+        Assert.Contains("systemctl kill --signal=SIGUSR1 fastapi", cli.Calls);
+    }
+
+    [Fact]
     public async Task A_server_that_never_answers_ends_at_the_timeout_and_Cancellation_ends_it_at_once()
     {
         using var stub = new ActionHttpStub { Hang = true };
