@@ -165,6 +165,10 @@ public static partial class ConfigParser
                         }
                     else ctx.Error(ActionErrorIds.InvalidField, $"{where}.headers must map header names to values (for example: Authorization: secret:AdminToken).", hn);
                 }
+                // Like channel URLs: a credential goes over plain http only to a loopback receiver.
+                if (resolvedUrl is not null && headers.Values.Any(h => h.IsSecret) && Uri.TryCreate(resolvedUrl, UriKind.Absolute, out var target)
+                    && target.Scheme == Uri.UriSchemeHttp && !target.IsLoopback)
+                    ctx.Error(ActionErrorIds.InvalidUrl, $"{where} sends a credential header to '{target.GetLeftPart(UriPartial.Authority)}' over plain http://. Use https:// (plain http is accepted only for loopback services).", un);
                 if (values.TryGetValue("body", out var bn))
                 {
                     if (bn is YamlScalarNode) { body = ctx.Scalar(bn, "body"); if (body is not null) used.Add((body, bn)); }

@@ -157,6 +157,16 @@ public class ActionConfigTests
     }
 
     [Fact]
+    public void A_credential_header_over_plain_http_to_another_host_is_ActionInvalidUrl_but_loopback_is_fine()
+    {
+        var e = SingleError(Parse(Fly + "        baseUrl: http://api.example.com\n        actions:\n          stop:\n            url: /api/stop\n            headers: { Authorization: env:TOKEN }\n"));
+        Assert.Equal(ActionErrorIds.InvalidUrl, e.Code);
+        Assert.Contains("plain http", e.Message);
+        Assert.Empty(Parse(Fly + "        baseUrl: http://127.0.0.1:8080\n        actions:\n          stop:\n            url: /api/stop\n            headers: { Authorization: env:TOKEN }\n").Findings);
+        Assert.Empty(Parse(Fly + "        baseUrl: http://api.example.com\n        actions:\n          stop: { url: /api/stop, headers: { Accept: application/json } }\n").Findings);
+    }
+
+    [Fact]
     public void Keys_of_another_kind_and_a_bad_confirmImpact_are_errors_not_ignored()
     {
         var r = Parse(Fly + "        baseUrl: https://api.example.com\n        actions:\n          stop:\n            url: /api/stop\n            command: [flyctl, status]\n            confirmImpact: Critical\n");
