@@ -133,7 +133,9 @@ public sealed class ServiceActionService(IOperationSink sink, ReferenceResolver 
         foreach (var (name, value) in plan.Headers)
             headers.Add((name, await references.ResolveAsync(value, cancellationToken).ConfigureAwait(false)));
 
-        using var handler = new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false, ConnectTimeout = OperationDeadline.Cap(timeout) };
+        var connect = OperationDeadline.Cap(timeout);
+        // ConnectTimeout must be positive; a deadline already spent is enforced by the token below.
+        using var handler = new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false, ConnectTimeout = connect > TimeSpan.Zero ? connect : TimeSpan.FromMilliseconds(1) };
         using var client = new HttpClient(handler) { Timeout = System.Threading.Timeout.InfiniteTimeSpan };
         using var request = new HttpRequestMessage(new HttpMethod(plan.Method!), plan.Url);
         if (plan.Body is not null)
@@ -149,7 +151,7 @@ public sealed class ServiceActionService(IOperationSink sink, ReferenceResolver 
             request.Content.Headers.Remove(name);
             request.Content.Headers.TryAddWithoutValidation(name, value);
         }
-        request.Headers.UserAgent.ParseAdd("IncidentOps");
+        if (!headers.Any(h => h.Name.Equals("User-Agent", StringComparison.OrdinalIgnoreCase))) request.Headers.UserAgent.ParseAdd("IncidentOps");
 
         var limit = OperationDeadline.Cap(timeout);
         using var call = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
