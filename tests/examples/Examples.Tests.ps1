@@ -66,6 +66,7 @@ BeforeAll {
         # The protective backup examples/40 takes with -Execute fails, as it does when the Postgres app is unhealthy.
         "'postgres backup create '*" = @{ Fail = 'Error: failed to create backup: postgres app ai-affiliate-empire-db has no healthy primary' }
         "'deploy -a '*" = '==> Release v10 created (stand-in)'
+        "'ips block '*" = 'Blocked 203.0.113.7 (stand-in)'
     })
     New-StandInCli doctl ([ordered]@{
         "'apps get '*" = Fixture 'do-app.json'
@@ -79,6 +80,7 @@ BeforeAll {
         "*'get pods -l app=marketing -o json'*" = Fixture 'k8s-pods.json'
         "*'get replicasets -l app=marketing -o json'*" = Fixture 'k8s-replicasets.json'
         "*' logs '*" = Fixture 'k8s-logs.txt'
+        "*' apply -f '*" = 'ingress.networking.k8s.io/marketing configured (stand-in)'
     })
     # The unit's environment carries a database URL with a password (a canary): no example may print it.
     $systemdShow = Join-Path $work 'systemctl-show.txt'
@@ -145,6 +147,18 @@ environments:
         postgres:
           connectionString: env:DATABASE_URL
           fly: ai-affiliate-empire-db
+        baseUrl: $http
+        actions:
+          emergency-stop:
+            description: Stop all automated workflows
+            url: /api/workflows/emergency-stop
+            headers: { Authorization: env:AFFILIATE_ADMIN_TOKEN }
+            body: '{"reason":"incident"}'
+            timeout: 30s
+          block-ip:
+            command: [flyctl, ips, block, '{ip}', --app, ai-affiliate-empire]
+            parameters: [ip]
+            confirmImpact: Medium
       portfolio:
         platform: digitalocean
         appId: env:DO_PRODUCTION_APP_ID
@@ -161,6 +175,9 @@ environments:
         health: [$http/health]
         postgres: env:AKAIND_DATABASE_URL
         redis: env:AKAIND_REDIS_URL
+        actions:
+          rate-limit-strict: { apply: $repoRoot/examples/k8s/rate-limit-strict.yaml, confirmImpact: Medium }
+          circuit-breaker: { apply: $repoRoot/examples/k8s/circuit-breaker.yaml }
       fastapi:
         platform: systemd
         unit: fastapi
@@ -213,6 +230,7 @@ store:
         STATUSPAGE_KEY            = 'CANARYstatuspageK3y'
         STATUSPAGE_API_COMPONENT  = 'comp1'
         OPSGENIE_API_KEY          = 'CANARYgenieK3y0000'
+        AFFILIATE_ADMIN_TOKEN     = 'Bearer CANARYadminT0ken'
         # The App Platform API (Invoke-Rollback on DigitalOcean) on loopback, never the real one.
         DIGITALOCEAN_API_URL      = "$http/digitalocean/"
     }
@@ -370,6 +388,29 @@ Describe 'examples that must stop before an unsafe change' {
         $genie[2] | Should -Match '^POST /opsgenie/v2/alerts/INC-\d{8}-\d{3}/close\?identifierType=alias '
         $r.Output | Should -Match 'og-standin-request-1' -Because 'the ProviderId is the requestId of Opsgenie''s 202'
         ($r.Output + $r.Error) | Should -Not -Match 'CANARYgenieK3y'
+    }
+
+    It 'examples/45 -Execute sends the emergency-stop request, blocks the IP and applies the manifest, and the post-mortem lists them' {
+        $r = Invoke-Scenario '45-runbook-actions.ps1' @('-Execute')
+        $r.Error.Trim() | Should -BeNullOrEmpty
+        $r.ExitCode | Should -Be 0
+        $r.Requests | Should -Contain 'POST /api/workflows/emergency-stop 21' -Because 'the declared request, with its 21-byte body, reaches the service'
+        $r.Argv | Should -Contain 'flyctl ips block 203.0.113.7 --app ai-affiliate-empire'
+        ($r.Argv | Where-Object { $_ -like "kubectl --context production --namespace akaind-platform apply -f */examples/k8s/rate-limit-strict.yaml" }) | Should -Not -BeNullOrEmpty
+        $r.Output | Should -Match '\| Invoke emergency-stop \(Invoke-ServiceAction\) \| production/api \| Succeeded \|'
+        $r.Output | Should -Match '\| Invoke rate-limit-strict \(Invoke-ServiceAction\) \| production/marketing \| Succeeded \|'
+        ($r.Output + $r.Error) | Should -Not -Match 'CANARY'
+    }
+
+    It 'examples/45 without -Execute previews the actions and sends nothing' {
+        $r = Invoke-Scenario '45-runbook-actions.ps1' @()
+        $r.ExitCode | Should -Be 0
+        $r.Output | Should -Match 'What if: .*POST http://localhost:\d+/api/workflows/emergency-stop'
+        $r.Output | Should -Match 'Authorization: \*{8} \(env:AFFILIATE_ADMIN_TOKEN\)'
+        $r.Output | Should -Match 'flyctl ips block 203.0.113.7 --app ai-affiliate-empire'
+        ($r.Requests | Where-Object { $_ -match 'emergency-stop' }) | Should -BeNullOrEmpty
+        ($r.Argv | Where-Object { $_ -match 'ips block| apply -f ' }) | Should -BeNullOrEmpty
+        ($r.Output + $r.Error) | Should -Not -Match 'CANARY'
     }
 
     It 'examples/43 shows the unit''s DATABASE_URL setting with its password masked' {

@@ -18,6 +18,8 @@ REPLIES = {
     "webhook": (200, "application/json", "{}"),
     # Opsgenie's Alert API answers 202 with a requestId (https://docs.opsgenie.com/docs/response).
     "opsgenie": (202, "application/json", json.dumps({"result": "Request will be processed", "took": 0.302, "requestId": "og-standin-request-1"})),
+    # The seed 001 app's own API (declared actions: POST /api/workflows/emergency-stop).
+    "api": (200, "application/json", json.dumps({"status": "stopped", "workflows": 3})),
 }
 
 

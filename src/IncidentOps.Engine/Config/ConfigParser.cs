@@ -12,12 +12,12 @@ namespace IncidentOps.Engine.Config;
 /// (rather than deserialising) so that every finding names the file, line and column, unknown keys get
 /// the closest valid key, and secret-bearing values never leave as plain text.
 /// </summary>
-public static class ConfigParser
+public static partial class ConfigParser
 {
     private static readonly string[] RootKeys = ["version", "severities", "environments", "channels", "routing", "store", "tools"];
     private static readonly string[] SeverityKeys = ["name", "definition", "responseTarget", "updateEvery", "escalation", "pagerDutySeverity", "statuspageImpact"];
     private static readonly string[] EnvironmentKeys = ["services"];
-    private static readonly string[] ServiceKeys = ["platform", "app", "appId", "components", "context", "kubeconfig", "namespace", "deployment", "unit", "host", "releases", "health", "postgres", "redis"];
+    private static readonly string[] ServiceKeys = ["platform", "app", "appId", "components", "context", "kubeconfig", "namespace", "deployment", "unit", "host", "releases", "health", "postgres", "redis", "baseUrl", "actions"];
     private static readonly string[] HealthKeys = ["url", "expectStatus", "method", "conditions", "timeout"];
     private static readonly string[] PostgresKeys = ["connectionString", "fly", "digitalOcean"];
     private static readonly string[] RedisKeys = ["url"];
@@ -223,6 +223,7 @@ public static class ConfigParser
         string[] components = [];
         var health = new List<HealthEndpoint>();
         PostgresTarget? pg = null;
+        YamlNode? baseUrlNode = null, actionsNode = null;
         foreach (var (k, v) in ctx.Entries(map, ServiceKeys, where))
         {
             switch (k)
@@ -251,6 +252,8 @@ public static class ConfigParser
                 case "releases": releases = ctx.Scalar(v, k); break;
                 case "health": health = ParseHealth(ctx, v, where + ".health"); break;
                 case "postgres": pg = ParsePostgres(ctx, v, where + ".postgres"); break;
+                case "baseUrl": baseUrlNode = v; break;
+                case "actions": actionsNode = v; break;
                 case "redis":
                     if (v is YamlMappingNode rm)
                     {
@@ -272,12 +275,13 @@ public static class ConfigParser
             case PlatformKind.Kubernetes: Require(deployment is not null, "deployment", name); break;
             case PlatformKind.Systemd: Require(unit is not null, "unit", name); break;
         }
+        var (baseUrl, actions) = ParseServiceActions(ctx, env, name, where, platform, baseUrlNode, actionsNode, health);
         return new ServiceTarget
         {
             Environment = env, Service = name, Platform = platform, App = app, AppId = appId, Components = components,
             Context = context, Kubeconfig = kubeconfig, Namespace = platform == PlatformKind.Kubernetes ? ns ?? "default" : ns, Deployment = deployment,
             Unit = unit, ComputerName = host, ReleasesPath = releases, Health = health, Postgres = pg, Redis = redis,
-            Location = ctx.Loc(map),
+            BaseUrl = baseUrl, Actions = actions, Location = ctx.Loc(map),
         };
     }
 

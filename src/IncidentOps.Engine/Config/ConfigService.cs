@@ -246,6 +246,7 @@ public static class ConfigValidator
             if (s.Redis is not null) yield return s.Redis;
             if (s.Postgres?.ConnectionString is not null) yield return s.Postgres.ConnectionString;
             if (s.Postgres?.DigitalOceanCluster is not null) yield return s.Postgres.DigitalOceanCluster;
+            foreach (var h in s.Actions.SelectMany(a => a.Headers.Values)) yield return h;
         }
         foreach (var c in config.Channels)
         {

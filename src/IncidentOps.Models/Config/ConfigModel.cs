@@ -51,6 +51,10 @@ public sealed class ServiceTarget
     public IReadOnlyList<HealthEndpoint> Health { get; init; } = [];
     public PostgresTarget? Postgres { get; init; }
     public ConfigValue? Redis { get; init; }
+    /// <summary>Base URL of the service's own API (baseUrl): where relative http action paths go.</summary>
+    public string? BaseUrl { get; init; }
+    /// <summary>Runbook actions declared for the service (actions), run with Invoke-ServiceAction.</summary>
+    public IReadOnlyList<IncidentOps.Actions.ServiceAction> Actions { get; init; } = [];
     public ConfigLocation? Location { get; init; }
 
     /// <summary>environment/service, the address used everywhere.</summary>

@@ -1,0 +1,240 @@
+using System.Text.RegularExpressions;
+using IncidentOps.Actions;
+using IncidentOps.Config;
+using YamlDotNet.RepresentationModel;
+
+namespace IncidentOps.Engine.Config;
+
+/// <summary>The actions: and baseUrl: keys of a service (declared runbook actions, Invoke-ServiceAction).</summary>
+public static partial class ConfigParser
+{
+    private static readonly string[] ActionKeys = ["kind", "description", "confirmImpact", "timeout", "parameters", "method", "url", "headers", "body", "apply", "delete", "command"];
+    private static readonly string[] HttpKeys = ["method", "url", "headers", "body"];
+    private static readonly string[] ManifestKeys = ["apply", "delete"];
+    private static readonly string[] CommandKeys = ["command"];
+    private static readonly string[] ActionKinds = ["http", "manifest", "command"];
+
+    /// <summary>The CLIs a command action may run, by platform: the platform's own CLI, nothing else.</summary>
+    public static IReadOnlyList<string> ActionClis(PlatformKind platform) => platform switch
+    {
+        PlatformKind.Fly => ["flyctl", "fly"],
+        PlatformKind.DigitalOcean => ["doctl"],
+        PlatformKind.Kubernetes => ["kubectl"],
+        PlatformKind.Systemd => ["systemctl", "journalctl"],
+        _ => [],
+    };
+
+    /// <summary>{name} placeholders in a url, body or argument.</summary>
+    [GeneratedRegex(@"\{([A-Za-z_][A-Za-z0-9_-]*)\}")]
+    public static partial Regex ActionPlaceholder();
+
+    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
+    private static partial Regex ActionName();
+
+    [GeneratedRegex(@"^[A-Za-z_][A-Za-z0-9_-]*$")]
+    private static partial Regex ParameterName();
+
+    [GeneratedRegex(@"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")]
+    private static partial Regex HeaderToken();
+
+    private static (string? BaseUrl, IReadOnlyList<ServiceAction> Actions) ParseServiceActions(Ctx ctx, string env, string service, string where,
+        PlatformKind platform, YamlNode? baseUrlNode, YamlNode? actionsNode, IReadOnlyList<HealthEndpoint> health)
+    {
+        string? baseUrl = null;
+        if (baseUrlNode is not null)
+        {
+            baseUrl = ctx.Scalar(baseUrlNode, "baseUrl");
+            if (baseUrl is not null && !(Uri.TryCreate(baseUrl, UriKind.Absolute, out var b) && (b.Scheme == Uri.UriSchemeHttp || b.Scheme == Uri.UriSchemeHttps)))
+            {
+                ctx.Error(ActionErrorIds.InvalidUrl, $"{where}.baseUrl is '{baseUrl}', which is not an absolute http:// or https:// URL (for example: baseUrl: https://api.example.com).", baseUrlNode);
+                baseUrl = null;
+            }
+        }
+        if (actionsNode is null) return (baseUrl, []);
+        if (actionsNode is not YamlMappingNode map)
+        {
+            ctx.Error("ConfigInvalidShape", $"{where}.actions must map action names to their definitions (for example: emergency-stop: {{ url: /api/emergency-stop }}).", actionsNode);
+            return (baseUrl, []);
+        }
+        // Relative action URLs go to baseUrl, else to the origin of the first health endpoint.
+        var effectiveBase = baseUrl ?? health.Select(h => Uri.TryCreate(h.Url, UriKind.Absolute, out var u) ? u.GetLeftPart(UriPartial.Authority) : null).FirstOrDefault(u => u is not null);
+        var list = new List<ServiceAction>();
+        foreach (var (name, node) in ctx.Entries(map, null, where + ".actions"))
+        {
+            var action = ParseAction(ctx, env, service, $"{where}.actions.{name}", name, platform, effectiveBase, node, KeyNode(map, name));
+            if (action is not null) list.Add(action);
+        }
+        return (baseUrl, list);
+    }
+
+    private static ServiceAction? ParseAction(Ctx ctx, string env, string service, string where, string name, PlatformKind platform, string? baseUrl, YamlNode node, YamlNode keyNode)
+    {
+        if (!ActionName().IsMatch(name))
+            ctx.Error(ActionErrorIds.InvalidField, $"The action name '{name}' ({where}) may hold only letters, digits, '.', '_' and '-', and must start with a letter or digit.", keyNode);
+        if (node is not YamlMappingNode m)
+        {
+            ctx.Error("ConfigInvalidShape", $"{where} must be a mapping (kind, url or apply or command, confirmImpact, ...).", node);
+            return null;
+        }
+        var values = new Dictionary<string, YamlNode>(StringComparer.Ordinal);
+        foreach (var (k, v) in ctx.Entries(m, ActionKeys, where)) values[k] = v;
+
+        ServiceActionKind? kind = null;
+        if (values.TryGetValue("kind", out var kindNode))
+        {
+            var k = ctx.Scalar(kindNode, "kind");
+            if (k is not null && Enum.TryParse<ServiceActionKind>(k, true, out var parsed) && ActionKinds.Contains(k.ToLowerInvariant())) kind = parsed;
+            else
+            {
+                ctx.Error(ActionErrorIds.UnknownKind, $"{where}.kind is '{k}', which is not a kind of action.{Suggest(k ?? "", ActionKinds)} Expected http, manifest or command.", kindNode);
+                return null;
+            }
+        }
+        else if (values.ContainsKey("url")) kind = ServiceActionKind.Http;
+        else if (values.ContainsKey("apply") || values.ContainsKey("delete")) kind = ServiceActionKind.Manifest;
+        else if (values.ContainsKey("command")) kind = ServiceActionKind.Command;
+        else
+        {
+            ctx.Error(ActionErrorIds.KindMissing, $"{where} does not say what to run. Give url (an http call), apply or delete (a manifest) or command (a CLI argument list), or kind: http, manifest or command.", m);
+            return null;
+        }
+
+        // Keys that belong to another kind would be silently ignored: say so instead.
+        var own = kind switch { ServiceActionKind.Http => HttpKeys, ServiceActionKind.Manifest => ManifestKeys, _ => CommandKeys };
+        foreach (var key in HttpKeys.Concat(ManifestKeys).Concat(CommandKeys).Where(values.ContainsKey).Except(own))
+            ctx.Error(ActionErrorIds.InvalidField, $"{where} is a {kind.ToString()!.ToLowerInvariant()} action, but has '{key}', which belongs to {(HttpKeys.Contains(key) ? "http" : ManifestKeys.Contains(key) ? "manifest" : "command")} actions. Remove it, or declare a separate action.", KeyNode(m, key));
+
+        string? description = values.TryGetValue("description", out var dn) ? ctx.Scalar(dn, "description") : null;
+        var impact = ActionImpact.High;
+        if (values.TryGetValue("confirmImpact", out var ci))
+        {
+            var s = ctx.Scalar(ci, "confirmImpact");
+            if (s is null || !Enum.TryParse(s, true, out impact) || !Enum.IsDefined(impact) || s.All(char.IsDigit))
+            {
+                ctx.Error(ActionErrorIds.InvalidField, $"{where}.confirmImpact is '{s}'; expected Low, Medium or High (the default).", ci);
+                impact = ActionImpact.High;
+            }
+        }
+        TimeSpan? timeout = values.TryGetValue("timeout", out var tn) ? ctx.Duration(tn, where + ".timeout") : null;
+        if (timeout is { } t && t <= TimeSpan.Zero) { ctx.Error(ActionErrorIds.InvalidField, $"{where}.timeout must be longer than zero (for example: timeout: 30s).", tn!); timeout = null; }
+        var parameters = values.TryGetValue("parameters", out var pn) ? ctx.StringList(pn, "parameters") : [];
+        foreach (var p in parameters.Where(p => !ParameterName().IsMatch(p)))
+            ctx.Error(ActionErrorIds.InvalidField, $"{where}.parameters has '{p}'; a parameter name holds letters, digits, '_' and '-' and starts with a letter or '_'.", pn!);
+        var used = new List<(string Text, YamlNode Node)>();
+
+        string? method = null, url = null, resolvedUrl = null, body = null, operation = null, manifest = null;
+        var headers = new Dictionary<string, ConfigValue>(StringComparer.OrdinalIgnoreCase);
+        string[] command = [];
+        switch (kind)
+        {
+            case ServiceActionKind.Http:
+                method = "POST";
+                if (values.TryGetValue("method", out var mn) && ctx.Scalar(mn, "method") is { } ms)
+                {
+                    if (HeaderToken().IsMatch(ms)) method = ms.ToUpperInvariant();
+                    else ctx.Error(ActionErrorIds.InvalidField, $"{where}.method is '{ms}', which is not an HTTP method (GET, POST, PUT, PATCH, DELETE).", mn);
+                }
+                if (!values.TryGetValue("url", out var un) || ctx.Scalar(un, "url") is not { } u)
+                {
+                    ctx.Error(ActionErrorIds.MissingField, $"{where} is an http action and needs a url: a path relative to the service's baseUrl (url: /api/emergency-stop) or a full URL.", m);
+                    break;
+                }
+                url = u;
+                used.Add((u, un));
+                if (Uri.TryCreate(u, UriKind.Absolute, out var abs) && !u.StartsWith('/'))
+                {
+                    if (abs.Scheme == Uri.UriSchemeHttp || abs.Scheme == Uri.UriSchemeHttps) resolvedUrl = u;
+                    else ctx.Error(ActionErrorIds.InvalidUrl, $"{where}.url '{u}' uses the scheme '{abs.Scheme}'; use http:// or https://, or a path relative to the service's baseUrl.", un);
+                }
+                else if (baseUrl is null)
+                    ctx.Error(ActionErrorIds.BaseUrlMissing, $"{where}.url '{u}' is relative, but the service has no baseUrl and no health endpoint to take one from. Add baseUrl: https://... to the service, or write the full URL.", un);
+                else resolvedUrl = baseUrl.TrimEnd('/') + "/" + u.TrimStart('/');
+                if (values.TryGetValue("headers", out var hn))
+                {
+                    if (hn is YamlMappingNode hm)
+                        foreach (var (h, hv) in ctx.Entries(hm, null, where + ".headers"))
+                        {
+                            if (!HeaderToken().IsMatch(h)) { ctx.Error(ActionErrorIds.InvalidField, $"{where}.headers has '{h}', which is not a valid header name.", KeyNode(hm, h)); continue; }
+                            var raw = ctx.Scalar(hv, h);
+                            if (raw is null) continue;
+                            // A value read through a reference, or of a credential header, is a secret: masked everywhere.
+                            var secret = raw.StartsWith("env:", StringComparison.Ordinal) || raw.StartsWith("file:", StringComparison.Ordinal) || raw.StartsWith("secret:", StringComparison.Ordinal)
+                                || SecretRedactor.IsSecretName(h) || h.Equals("Authorization", StringComparison.OrdinalIgnoreCase) || h.Equals("Proxy-Authorization", StringComparison.OrdinalIgnoreCase) || h.Equals("Cookie", StringComparison.OrdinalIgnoreCase);
+                            var value = ctx.Value(hv, h, isSecret: secret);
+                            if (value is not null) headers[h] = value;
+                        }
+                    else ctx.Error(ActionErrorIds.InvalidField, $"{where}.headers must map header names to values (for example: Authorization: secret:AdminToken).", hn);
+                }
+                // Like channel URLs: a credential goes over plain http only to a loopback receiver.
+                if (resolvedUrl is not null && headers.Values.Any(h => h.IsSecret) && Uri.TryCreate(resolvedUrl, UriKind.Absolute, out var target)
+                    && target.Scheme == Uri.UriSchemeHttp && !target.IsLoopback)
+                    ctx.Error(ActionErrorIds.InvalidUrl, $"{where} sends a credential header to '{target.GetLeftPart(UriPartial.Authority)}' over plain http://. Use https:// (plain http is accepted only for loopback services).", un);
+                if (values.TryGetValue("body", out var bn))
+                {
+                    if (bn is YamlScalarNode) { body = ctx.Scalar(bn, "body"); if (body is not null) used.Add((body, bn)); }
+                    else ctx.Error(ActionErrorIds.InvalidField, $"{where}.body must be text; write JSON as a quoted string (for example: body: '{{\"reason\": \"incident\"}}').", bn);
+                }
+                break;
+
+            case ServiceActionKind.Manifest:
+                var hasApply = values.TryGetValue("apply", out var an);
+                var hasDelete = values.TryGetValue("delete", out var deln);
+                if (hasApply && hasDelete)
+                    ctx.Error(ActionErrorIds.InvalidField, $"{where} has both apply and delete; an action does one of them. Declare two actions.", m);
+                var fileNode = hasApply ? an! : hasDelete ? deln! : null;
+                operation = hasApply ? "apply" : hasDelete ? "delete" : null;
+                if (fileNode is null || ctx.Scalar(fileNode, operation ?? "apply") is not { } file)
+                {
+                    ctx.Error(ActionErrorIds.MissingField, $"{where} is a manifest action and needs the file to apply or delete (for example: apply: k8s/rate-limit-strict.yaml, relative to this configuration file).", fileNode ?? m);
+                    operation ??= "apply";
+                    break;
+                }
+                manifest = Path.GetFullPath(ExpandHome(file), Path.GetDirectoryName(ctx.File) ?? ".");
+                if (platform != PlatformKind.Kubernetes)
+                    ctx.Error(ActionErrorIds.ManifestUnsupported, $"{where} applies a manifest, which needs kubectl, but the service runs on {(platform == PlatformKind.None ? "no platform" : platform.ToString())}. Manifest actions are for platform: kubernetes; use a command action with the platform's CLI instead.", fileNode);
+                else if (!File.Exists(manifest))
+                    // A warning, not an error: a moved manifest must not stop every other cmdlet (New-Incident, Get-PgActivity)
+                    // from loading the configuration in the middle of an incident. Invoke-ServiceAction refuses this action.
+                    ctx.Findings.Add(new ConfigFinding
+                    {
+                        Severity = FindingSeverity.Warning, Code = ActionErrorIds.ManifestNotFound, File = ctx.File,
+                        Line = (int)fileNode.Start.Line, Column = (int)fileNode.Start.Column,
+                        Message = $"{where}: the manifest '{manifest}' does not exist, so Invoke-ServiceAction cannot run this action. The path is relative to the configuration file ({Path.GetDirectoryName(ctx.File)}).",
+                    });
+                break;
+
+            case ServiceActionKind.Command:
+                if (!values.TryGetValue("command", out var cn))
+                {
+                    ctx.Error(ActionErrorIds.MissingField, $"{where} is a command action and needs command: an argument list (for example: command: [flyctl, ips, block, '{{ip}}']).", m);
+                    break;
+                }
+                if (cn is not YamlSequenceNode cs)
+                {
+                    ctx.Error(ActionErrorIds.InvalidField, $"{where}.command must be an argument list, never a shell string (for example: command: [flyctl, ips, block, '{{ip}}']).", cn);
+                    break;
+                }
+                command = cs.Children.Select(c => ctx.Scalar(c, "command") ?? "").ToArray();
+                if (command.Length == 0) { ctx.Error(ActionErrorIds.MissingField, $"{where}.command is empty; start it with the platform's CLI (for example: [kubectl, annotate, ...]).", cn); break; }
+                foreach (var (arg, argNode) in command.Zip(cs.Children)) used.Add((arg, argNode));
+                var allowed = ActionClis(platform);
+                if (!allowed.Contains(command[0], StringComparer.Ordinal))
+                    ctx.Error(ActionErrorIds.CliMismatch, allowed.Count == 0
+                        ? $"{where}.command runs '{command[0]}', but the service has no platform, so it has no platform CLI. Declare platform: (fly, digitalocean, kubernetes or systemd), or use an http action."
+                        : $"{where}.command runs '{command[0]}', but the service runs on {platform}, whose CLI is {string.Join(" or ", allowed)}. A command action runs only the service's platform CLI (set its path under tools: if it is not on PATH).", cs.Children[0]);
+                break;
+        }
+
+        foreach (var (text, at) in used)
+            foreach (Match match in ActionPlaceholder().Matches(text))
+                if (!parameters.Contains(match.Groups[1].Value, StringComparer.Ordinal))
+                    ctx.Error(ActionErrorIds.UndeclaredParameter, $"{where} uses {{{match.Groups[1].Value}}}, which parameters does not declare. Add it (parameters: [{match.Groups[1].Value}]) so Invoke-ServiceAction asks for it with -Parameter.", at);
+
+        return new ServiceAction
+        {
+            Service = $"{env}/{service}", Environment = env, Name = name, Kind = kind.Value, Description = description, ConfirmImpact = impact,
+            Timeout = timeout, Parameters = parameters, Platform = platform, Method = method, Url = url, ResolvedUrl = resolvedUrl,
+            Headers = headers, Body = body, ManifestOperation = operation, ManifestPath = manifest, Command = command, Location = ctx.Loc(m),
+        };
+    }
+}
