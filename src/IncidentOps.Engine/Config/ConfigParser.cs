@@ -16,22 +16,14 @@ public static class ConfigParser
     private static readonly string[] RootKeys = ["version", "severities", "environments", "channels", "routing", "store", "tools"];
     private static readonly string[] SeverityKeys = ["name", "definition", "responseTarget", "updateEvery", "escalation", "pagerDutySeverity", "statuspageImpact"];
     private static readonly string[] EnvironmentKeys = ["services"];
-    private static readonly string[] ServiceKeys = ["platform", "app", "appId", "components", "context", "kubeconfig", "namespace", "deployment", "unit", "host", "releases", "health", "postgres", "redis"];
+    /// <summary>The keys every service may have; each platform provider adds its own (PlatformRegistry.ServiceKeys).</summary>
+    private static readonly string[] ServiceKeys = ["platform", .. PlatformRegistry.ServiceKeys, "health", "postgres", "redis"];
     private static readonly string[] HealthKeys = ["url", "expectStatus", "method", "conditions", "timeout"];
-    private static readonly string[] PostgresKeys = ["connectionString", "fly", "digitalOcean"];
+    private static readonly string[] PostgresKeys = ["connectionString", .. PlatformRegistry.Databases.Select(d => d.ConfigKey)];
     private static readonly string[] RedisKeys = ["url"];
     private static readonly string[] ChannelKeys = ["type", "url", "routingKey", "pageId", "apiKey", "components", "templates"];
     private static readonly string[] StoreKeys = ["kind", "path", "connectionString"];
-    private static readonly string[] ToolKeys = ["flyctl", "doctl", "kubectl", "systemctl", "journalctl", "ssh"];
-
-    private static readonly Dictionary<string, PlatformKind> Platforms = new(StringComparer.OrdinalIgnoreCase)
-    {
-        ["fly"] = PlatformKind.Fly, ["flyio"] = PlatformKind.Fly, ["fly.io"] = PlatformKind.Fly,
-        ["digitalocean"] = PlatformKind.DigitalOcean, ["do"] = PlatformKind.DigitalOcean, ["app-platform"] = PlatformKind.DigitalOcean,
-        ["kubernetes"] = PlatformKind.Kubernetes, ["k8s"] = PlatformKind.Kubernetes,
-        ["systemd"] = PlatformKind.Systemd,
-        ["none"] = PlatformKind.None,
-    };
+    private static readonly string[] ToolKeys = [.. PlatformRegistry.Tools.Select(t => t.Name)];
 
     private static readonly Dictionary<string, ChannelType> ChannelTypes = new(StringComparer.OrdinalIgnoreCase)
     {
@@ -236,8 +228,8 @@ public static class ConfigParser
                 case "platform":
                     platformNode = v;
                     var p = ctx.Scalar(v, k);
-                    if (p is not null && !Platforms.TryGetValue(p, out platform))
-                        ctx.Error("ConfigUnknownPlatform", $"{where}.platform is '{p}', which is not a platform.{Suggest(p, ["fly", "digitalocean", "kubernetes", "systemd"])} Expected fly, digitalocean, kubernetes or systemd.", v);
+                    if (p is not null && !PlatformRegistry.TryParseConfigName(p, out platform))
+                        ctx.Error("ConfigUnknownPlatform", $"{where}.platform is '{p}', which is not a platform.{Suggest(p, PlatformRegistry.Platforms.Select(x => x.ConfigNames[0]))} Expected {PlatformRegistry.PlatformList(config: true)}.", v);
                     break;
                 case "app": app = Named(ctx, v, k, where, TargetNames.FlyApp); break;
                 case "appId": appId = ctx.Value(v, k, isSecret: false); break;
@@ -267,24 +259,17 @@ public static class ConfigParser
                     break;
             }
         }
-        void Require(bool ok, string field, string example)
-        {
-            if (!ok) ctx.Error("ConfigMissingField", $"{where} runs on {platform} and needs '{field}' (for example: {field}: {example}).", platformNode ?? map);
-        }
-        switch (platform)
-        {
-            case PlatformKind.Fly: Require(app is not null, "app", "my-fly-app"); break;
-            case PlatformKind.DigitalOcean: Require(appId is not null, "appId", "env:DO_APP_ID"); break;
-            case PlatformKind.Kubernetes: Require(deployment is not null, "deployment", name); break;
-            case PlatformKind.Systemd: Require(unit is not null, "unit", name); break;
-        }
-        return new ServiceTarget
+        var service = new ServiceTarget
         {
             Environment = env, Service = name, Platform = platform, App = app, AppId = appId, Components = components,
             Context = context, Kubeconfig = kubeconfig, Namespace = platform == PlatformKind.Kubernetes ? ns ?? "default" : ns, Deployment = deployment,
             Unit = unit, ComputerName = host, ReleasesPath = releases, Health = health, Postgres = pg, Redis = redis,
             Location = ctx.Loc(map),
         };
+        // The platform's provider says which of its keys the service must have.
+        if (PlatformRegistry.Platform(platform)?.MissingKey(service) is { } missing)
+            ctx.Error("ConfigMissingField", $"{where} runs on {platform} and needs '{missing.Key}' (for example: {missing.Key}: {missing.Example ?? name}).", platformNode ?? map);
+        return service;
     }
 
     // A name that reaches a CLI is checked for its kind where it is written (the same rule as the parameters).
@@ -373,21 +358,23 @@ public static class ConfigParser
         return false;
     }
 
+    /// <summary>postgres: a connection string, or a mapping with connectionString and one key per managed database provider (PlatformRegistry).</summary>
     private static PostgresTarget ParsePostgres(Ctx ctx, YamlNode node, string where)
     {
         if (node is YamlScalarNode) return new PostgresTarget { ConnectionString = ctx.Value(node, "postgres", isSecret: true, isConnection: true) };
-        ConfigValue? cs = null, doCluster = null;
-        string? fly = null;
+        ConfigValue? cs = null;
+        var managed = new Dictionary<string, ConfigValue>(StringComparer.OrdinalIgnoreCase);
         if (node is YamlMappingNode m)
             foreach (var (k, v) in ctx.Entries(m, PostgresKeys, where))
-                switch (k)
-                {
-                    case "connectionString": cs = ctx.Value(v, k, isSecret: true, isConnection: true); break;
-                    case "fly": fly = Named(ctx, v, k, where, TargetNames.FlyApp); break;
-                    case "digitalOcean": doCluster = ctx.Value(v, k, isSecret: false); break;
-                }
+            {
+                if (k == "connectionString") { cs = ctx.Value(v, k, isSecret: true, isConnection: true); continue; }
+                var provider = PlatformRegistry.Databases.First(d => d.ConfigKey == k);
+                if (ctx.Value(v, k, isSecret: false) is not { } value) continue;
+                if (value.Kind == ConfigValueKind.Literal) CheckName(ctx, v, value.ToString(), $"{where}.{k}", provider.NameKind);
+                managed[k] = value;
+            }
         else ctx.Error("ConfigInvalidShape", $"{where} must be a connection string or a mapping with connectionString.", node);
-        return new PostgresTarget { ConnectionString = cs, FlyApp = fly, DigitalOceanCluster = doCluster };
+        return new PostgresTarget { ConnectionString = cs, Managed = managed };
     }
 
     /// <summary>
@@ -508,12 +495,8 @@ public static class ConfigParser
         var d = new Dictionary<string, string?>();
         if (node is YamlMappingNode m)
             foreach (var (k, v) in ctx.Entries(m, ToolKeys, "tools")) d[k] = ctx.Scalar(v, k) is { } s ? ExpandHome(s) : null;
-        else ctx.Error("ConfigInvalidShape", "tools must map CLI names (flyctl, doctl, kubectl, systemctl, journalctl, ssh) to paths.", node);
-        return new ToolPaths
-        {
-            Flyctl = d.GetValueOrDefault("flyctl"), Doctl = d.GetValueOrDefault("doctl"), Kubectl = d.GetValueOrDefault("kubectl"),
-            Systemctl = d.GetValueOrDefault("systemctl"), Journalctl = d.GetValueOrDefault("journalctl"), Ssh = d.GetValueOrDefault("ssh"),
-        };
+        else ctx.Error("ConfigInvalidShape", $"tools must map CLI names ({string.Join(", ", ToolKeys)}) to paths.", node);
+        return new ToolPaths(d);
     }
 
     private static string ExpandHome(string p) =>

@@ -34,13 +34,13 @@ public abstract class DatabaseAdapterBase(AppDatabaseTarget database, ProcessRun
     private static readonly Regex NameRule = new("^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$", RegexOptions.CultureInvariant);
 
     protected static IncidentOpsException NotSupportedError(string message) =>
-        new("PlatformOperationNotSupported", IncidentOpsErrorCategory.NotImplemented, message);
+        new(PlatformErrorIds.PlatformOperationNotSupported, IncidentOpsErrorCategory.NotImplemented, message);
 
     /// <summary>Fly app names, DigitalOcean cluster names and backup aliases share one rule: lowercase letters, digits and dashes.</summary>
     protected static string CheckNewName(string name, string what = "the restored database", string parameter = "-NewName orders-restore-1123")
     {
         if (!NameRule.IsMatch(name))
-            throw new IncidentOpsException("DatabaseNameInvalid", IncidentOpsErrorCategory.InvalidArgument,
+            throw new IncidentOpsException(PlatformErrorIds.DatabaseNameInvalid, IncidentOpsErrorCategory.InvalidArgument,
                 $"'{name}' cannot name {what}: use 3 to 63 lowercase letters, digits and dashes, not starting or ending with a dash ({parameter}).") { TargetObject = name };
         return name;
     }

@@ -110,7 +110,7 @@ public abstract class PlatformAdapterBase(AppTarget target, ProcessRunner runner
     }
 
     protected static IncidentOpsException Invalid(CliCommand command, string field, string problem) =>
-        new("PlatformOutputInvalid", IncidentOpsErrorCategory.InvalidResult,
+        new(PlatformErrorIds.PlatformOutputInvalid, IncidentOpsErrorCategory.InvalidResult,
             $"The output of '{command.CommandLine}' could not be read: field '{field}' {problem}. Check the {command.Tool} version (its JSON output may have changed).")
         { TargetObject = command.CommandLine };
 
@@ -118,7 +118,7 @@ public abstract class PlatformAdapterBase(AppTarget target, ProcessRunner runner
     public virtual PlannedChange PlanFinishRollback(bool commit) =>
         NotSupported($"Invoke-Rollback -{(commit ? "Commit" : "Revert")} is only for DigitalOcean, whose rollback pins the app until it is committed or reverted. A {Target.Platform} rollback takes effect at once: to undo it, run Invoke-Rollback -ToVersion with the release you want.");
 
-    protected static PlannedChange NotSupported(string what) => throw new IncidentOpsException("PlatformOperationNotSupported", IncidentOpsErrorCategory.NotImplemented, what);
+    protected static PlannedChange NotSupported(string what) => throw new IncidentOpsException(PlatformErrorIds.PlatformOperationNotSupported, IncidentOpsErrorCategory.NotImplemented, what);
 
     protected PlannedChange Change(params CliCommand[] commands) => new(commands.Select(c => c.CommandLine).ToList(), async ct =>
     {
@@ -170,7 +170,7 @@ public abstract class PlatformAdapterBase(AppTarget target, ProcessRunner runner
         {
             var wanted = history.FirstOrDefault(d => string.Equals(d.Version, toVersion, StringComparison.OrdinalIgnoreCase) || string.Equals(d.Version, "v" + toVersion, StringComparison.OrdinalIgnoreCase));
             if (wanted is null)
-                throw new IncidentOpsException("RollbackTargetNotFound", IncidentOpsErrorCategory.ObjectNotFound,
+                throw new IncidentOpsException(PlatformErrorIds.RollbackTargetNotFound, IncidentOpsErrorCategory.ObjectNotFound,
                     $"{Target} has no release '{toVersion}'. Known: {string.Join(", ", history.Select(h => h.Version))}. Run Get-AppDeployment to see them.") { TargetObject = toVersion };
             if (wanted.RolledBack) _choiceNotes.Add($"Release {wanted.Version} was rolled back from earlier; it is the target only because -ToVersion asked for it.");
             else if (!wanted.Succeeded) _choiceNotes.Add($"Release {wanted.Version} never succeeded ({wanted.Status}); it is the target only because -ToVersion asked for it.");
@@ -192,7 +192,7 @@ public abstract class PlatformAdapterBase(AppTarget target, ProcessRunner runner
             Sink.Verbose(skip);
             if (d.Succeeded) _choiceNotes.Add(skip);
         }
-        throw new IncidentOpsException("RollbackTargetNotFound", IncidentOpsErrorCategory.ObjectNotFound,
+        throw new IncidentOpsException(PlatformErrorIds.RollbackTargetNotFound, IncidentOpsErrorCategory.ObjectNotFound,
             $"{Target} has no successful release older than the current one ({current?.Version ?? "none"}) that was not rolled back from. Pass -ToVersion to pick one (Get-AppDeployment lists them).");
     }
 

@@ -1,7 +1,7 @@
 namespace IncidentOps.Config;
 
 /// <summary>The platform a service runs on.</summary>
-public enum PlatformKind { None, Fly, DigitalOcean, Kubernetes, Systemd }
+public enum PlatformKind { None, Fly, DigitalOcean, Kubernetes, Systemd, Aws }
 
 /// <summary>The effective configuration (Get-IncidentOpsConfig). Secrets show as references or masked.</summary>
 public sealed class IncidentOpsConfig
@@ -74,9 +74,13 @@ public sealed class HealthEndpoint
 public sealed class PostgresTarget
 {
     public ConfigValue? ConnectionString { get; init; }
-    public string? FlyApp { get; init; }
-    public ConfigValue? DigitalOceanCluster { get; init; }
-    public override string ToString() => ConnectionString?.ToString() ?? FlyApp ?? string.Empty;
+    /// <summary>The managed database platform keys (fly, digitalOcean, rds ...) by key: each names the database on that platform; its provider reads it.</summary>
+    public IReadOnlyDictionary<string, ConfigValue> Managed { get; init; } = new Dictionary<string, ConfigValue>(StringComparer.OrdinalIgnoreCase);
+    /// <summary>postgres.fly: the Fly Postgres app (the same entry as Managed["fly"]).</summary>
+    public string? FlyApp => Managed.TryGetValue("fly", out var v) ? v.ToString() : null;
+    /// <summary>postgres.digitalOcean: the DigitalOcean cluster id or a reference to it (the same entry as Managed["digitalOcean"]).</summary>
+    public ConfigValue? DigitalOceanCluster => Managed.TryGetValue("digitalOcean", out var v) ? v : null;
+    public override string ToString() => ConnectionString?.ToString() ?? Managed.Values.FirstOrDefault()?.ToString() ?? string.Empty;
 }
 
 /// <summary>A severity level of the incident policy.</summary>
@@ -124,15 +128,38 @@ public sealed class StoreConfig
     public override string ToString() => Kind == StoreKind.File ? $"file {Path ?? "(default)"}" : $"postgres {ConnectionString}";
 }
 
-/// <summary>Paths of the platform CLIs when they are not on PATH (config key `tools`).</summary>
+/// <summary>
+/// Paths of the platform CLIs when they are not on PATH: the configuration's `tools` key, and the explicit
+/// -FlyctlPath-style parameters (which win over it). Keyed by the CLI's name; the named properties are the same
+/// entries, kept for the configuration's public shape.
+/// </summary>
 public sealed class ToolPaths
 {
-    public string? Flyctl { get; init; }
-    public string? Doctl { get; init; }
-    public string? Kubectl { get; init; }
-    public string? Systemctl { get; init; }
-    public string? Journalctl { get; init; }
-    public string? Ssh { get; init; }
+    private readonly Dictionary<string, string> _paths = new(StringComparer.OrdinalIgnoreCase);
+
+    public ToolPaths() { }
+
+    public ToolPaths(IEnumerable<KeyValuePair<string, string?>> paths)
+    {
+        foreach (var (tool, path) in paths) Set(tool, path);
+    }
+
+    public string? Flyctl { get => Get("flyctl"); init => Set("flyctl", value); }
+    public string? Doctl { get => Get("doctl"); init => Set("doctl", value); }
+    public string? Kubectl { get => Get("kubectl"); init => Set("kubectl", value); }
+    public string? Systemctl { get => Get("systemctl"); init => Set("systemctl", value); }
+    public string? Journalctl { get => Get("journalctl"); init => Set("journalctl", value); }
+    public string? Ssh { get => Get("ssh"); init => Set("ssh", value); }
+    public string? Aws { get => Get("aws"); init => Set("aws", value); }
+
+    /// <summary>The path given for a CLI, or null.</summary>
+    public string? Get(string tool) => _paths.TryGetValue(tool, out var p) ? p : null;
+
+    private void Set(string tool, string? path)
+    {
+        if (string.IsNullOrEmpty(path)) _paths.Remove(tool);
+        else _paths[tool] = path;
+    }
 }
 
 public enum FindingSeverity { Error, Warning }

@@ -1,3 +1,4 @@
+using IncidentOps.Config;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
@@ -50,7 +51,7 @@ public class DigitalOceanRollbackTests
         listener.Start();
         var cli = new FakeCli();
         var path = cli.Tool("doctl", new Reply($"apps list-deployments {Id} -o json", "do-deployments.json"));
-        var runner = new ProcessRunner(NullSink.Instance, new ToolResolver(new CliPaths { Doctl = path }, null));
+        var runner = new ProcessRunner(NullSink.Instance, new ToolResolver(new ToolPaths { Doctl = path }, null));
         var adapter = new DigitalOceanAdapter(new AppTarget { Platform = IncidentOps.Config.PlatformKind.DigitalOcean, AppId = Id }, runner, TimeSpan.FromSeconds(30),
             NullSink.Instance, new Uri($"http://127.0.0.1:{port}/"), token);
         return (adapter, listener);

@@ -92,9 +92,7 @@ public sealed class InvokeRollbackCommand : AppCmdlet
     private void FinishRollback(AppTarget target, Engine.Platforms.IPlatformAdapter adapter, bool commit)
     {
         var action = commit ? "Commit rollback" : "Revert rollback";
-        PlannedChange change;
-        try { change = adapter.PlanFinishRollback(commit); }
-        catch (IncidentOpsException ex) { WriteError(ToErrorRecord(ex, target.ToString())); return; }
+        if (!TryPlan(() => adapter.PlanFinishRollback(commit), target, out var change)) return;
         if (TryChange(target.ToString(), action, string.Join("; ", change.Commands),
                 ct => Engine.Platforms.RunChangeAsync(adapter, action, change, false, Timeout, ct),
                 r => $"{r.Output}: {string.Join("; ", r.Commands)}", out var result))

@@ -136,7 +136,7 @@ public sealed class FlyAdapter(AppTarget target, ProcessRunner runner, TimeSpan 
         var history = await GetDeploymentsAsync(ct).ConfigureAwait(false);
         var to = ChooseTarget(history, toVersion, out var from);
         if (string.IsNullOrEmpty(to.Image))
-            throw new IncidentOpsException("RollbackTargetNotFound", IncidentOpsErrorCategory.ObjectNotFound,
+            throw new IncidentOpsException(PlatformErrorIds.RollbackTargetNotFound, IncidentOpsErrorCategory.ObjectNotFound,
                 $"Release {to.Version} of {App} has no ImageRef in 'flyctl releases --json --image'; pass -ToVersion with a release that has one.");
         var deploy = Fly("deploy", "-a", App, "--image", to.Image, "--yes");
         const string warning = "Fly has no rollback command: this redeploys the previous image. Database migrations run by the bad release are NOT undone.";

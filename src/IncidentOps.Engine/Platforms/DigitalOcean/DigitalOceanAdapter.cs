@@ -142,7 +142,7 @@ public sealed class DigitalOceanAdapter(AppTarget target, ProcessRunner runner, 
                         if (size is not null) c["instance_size_slug"] = size;
                         touched++;
                     }
-            if (touched == 0) throw new IncidentOpsException("ComponentNotFound", IncidentOpsErrorCategory.ObjectNotFound, $"App {Id} has no service or worker '{Target.Component}'.");
+            if (touched == 0) throw new IncidentOpsException(PlatformErrorIds.ComponentNotFound, IncidentOpsErrorCategory.ObjectNotFound, $"App {Id} has no service or worker '{Target.Component}'.");
             var result = await RunAsync(update with { StandardInput = spec.ToJsonString() }, ct).ConfigureAwait(false);
             return $"updated {touched} component(s): {edit}";
         });
@@ -186,7 +186,7 @@ public sealed class DigitalOceanAdapter(AppTarget target, ProcessRunner runner, 
             using var http = await ClientAsync(c).ConfigureAwait(false);
             var v = await PostAsync(http, $"v2/apps/{Id}/rollback/validate", body, c).ConfigureAwait(false);
             if (Path(v, "valid") is not { ValueKind: JsonValueKind.True })
-                throw new IncidentOpsException("RollbackInvalid", IncidentOpsErrorCategory.InvalidOperation,
+                throw new IncidentOpsException(PlatformErrorIds.RollbackInvalid, IncidentOpsErrorCategory.InvalidOperation,
                     $"DigitalOcean refused a rollback of app {Id} to deployment {to.Version}: {Str(v, "error", "message") ?? v.GetRawText()}");
             foreach (var w in Arr(v, "warnings")) Sink.Warning($"DigitalOcean: {Str(w, "message") ?? w.GetRawText()}");
             var r = await PostAsync(http, $"v2/apps/{Id}/rollback", body, c).ConfigureAwait(false);
@@ -226,11 +226,11 @@ public sealed class DigitalOceanAdapter(AppTarget target, ProcessRunner runner, 
         using var response = await http.PostAsync(path, content, ct).ConfigureAwait(false);
         var text = await response.Content.ReadAsStringAsync(ct).ConfigureAwait(false);
         if (!response.IsSuccessStatusCode)
-            throw new IncidentOpsException("PlatformRequestFailed", IncidentOpsErrorCategory.InvalidResult,
+            throw new IncidentOpsException(PlatformErrorIds.PlatformRequestFailed, IncidentOpsErrorCategory.InvalidResult,
                 $"POST {path} returned {(int)response.StatusCode} {response.ReasonPhrase}: {(text.Length > 2000 ? text[..2000] : text)}");
         if (string.IsNullOrWhiteSpace(text)) return default;
         try { using var doc = JsonDocument.Parse(text); return doc.RootElement.Clone(); }
-        catch (JsonException) { throw new IncidentOpsException("PlatformOutputInvalid", IncidentOpsErrorCategory.InvalidResult, $"POST {path} did not return JSON."); }
+        catch (JsonException) { throw new IncidentOpsException(PlatformErrorIds.PlatformOutputInvalid, IncidentOpsErrorCategory.InvalidResult, $"POST {path} did not return JSON."); }
     }
 
     /// <summary>DIGITALOCEAN_ACCESS_TOKEN, else doctl's own config file (access-token:).</summary>
@@ -250,7 +250,7 @@ public sealed class DigitalOceanAdapter(AppTarget target, ProcessRunner runner, 
             }
         }
         if (string.IsNullOrEmpty(token))
-            throw new IncidentOpsException("PlatformAuthMissing", IncidentOpsErrorCategory.AuthenticationError,
+            throw new IncidentOpsException(PlatformErrorIds.PlatformAuthMissing, IncidentOpsErrorCategory.AuthenticationError,
                 "No DigitalOcean token: set DIGITALOCEAN_ACCESS_TOKEN or log in with 'doctl auth init'.");
         SecretRedactor.Register(token);
         return token;

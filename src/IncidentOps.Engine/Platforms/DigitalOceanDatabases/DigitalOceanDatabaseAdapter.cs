@@ -83,7 +83,7 @@ public sealed class DigitalOceanDatabaseAdapter(AppDatabaseTarget database, Proc
         var text = backupId.Trim();
         if (text.EndsWith(" UTC", StringComparison.Ordinal)) text = text[..^4];
         if (!DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var when))
-            throw new IncidentOpsException("BackupIdInvalid", IncidentOpsErrorCategory.InvalidArgument,
+            throw new IncidentOpsException(PlatformErrorIds.BackupIdInvalid, IncidentOpsErrorCategory.InvalidArgument,
                 $"'{backupId}' is not a DigitalOcean backup time. Pass the BackupId shown by Get-AppDatabaseBackup -Platform DigitalOcean -DatabaseId {Id} (2026-11-23T02:00:00Z).") { TargetObject = backupId };
         var utc = when.ToUniversalTime();
         var target = CheckNewName(newName ?? DerivedName("db-" + Id[..Math.Min(8, Id.Length)], utc.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)));

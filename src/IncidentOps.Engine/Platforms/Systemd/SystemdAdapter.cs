@@ -44,7 +44,7 @@ public sealed partial class SystemdAdapter(AppTarget target, ProcessRunner runne
         p.TryGetValue("SubState", out var sub);
         p.TryGetValue("Result", out var result);
         if (p.TryGetValue("LoadState", out var load) && load == "not-found")
-            throw new IncidentOpsException("AppNotFound", IncidentOpsErrorCategory.ObjectNotFound, $"The unit '{Unit}' does not exist{(Target.ComputerName is null ? "" : " on " + Target.ComputerName)} (LoadState=not-found).") { TargetObject = Unit };
+            throw new IncidentOpsException(PlatformErrorIds.AppNotFound, IncidentOpsErrorCategory.ObjectNotFound, $"The unit '{Unit}' does not exist{(Target.ComputerName is null ? "" : " on " + Target.ComputerName)} (LoadState=not-found).") { TargetObject = Unit };
         var restarts = p.TryGetValue("NRestarts", out var nr) && int.TryParse(nr, out var n) ? n : 0;
         var state = active switch
         {
@@ -74,7 +74,7 @@ public sealed partial class SystemdAdapter(AppTarget target, ProcessRunner runne
 
     // ---------------------------------------------------------------- releases
 
-    private string Releases => Target.ReleasesPath ?? throw new IncidentOpsException("ReleasesPathMissing", IncidentOpsErrorCategory.InvalidArgument,
+    private string Releases => Target.ReleasesPath ?? throw new IncidentOpsException(PlatformErrorIds.ReleasesPathMissing, IncidentOpsErrorCategory.InvalidArgument,
         $"No releases directory for unit '{Unit}': set 'releases:' on the service in incidentops.yml or pass -ReleasesPath.");
 
     /// <summary>
@@ -84,7 +84,7 @@ public sealed partial class SystemdAdapter(AppTarget target, ProcessRunner runne
     {
         var root = Releases.TrimEnd('/');
         if (!Releases.StartsWith('/') || root.Contains('\n') || root.Contains('\0'))
-            throw new IncidentOpsException("ReleasesPathInvalid", IncidentOpsErrorCategory.InvalidArgument,
+            throw new IncidentOpsException(PlatformErrorIds.ReleasesPathInvalid, IncidentOpsErrorCategory.InvalidArgument,
                 $"The releases path '{Releases}' on {Target.ComputerName} must be an absolute path (for example /srv/{Unit}/releases).") { TargetObject = Releases };
         return root.Length == 0 ? "/" : root;
     }
@@ -158,7 +158,7 @@ public sealed partial class SystemdAdapter(AppTarget target, ProcessRunner runne
             return ParseRemoteList(cmd, await RunTextAsync(cmd, ct).ConfigureAwait(false));
         }
         if (!Directory.Exists(Releases))
-            throw new IncidentOpsException("ReleasesPathMissing", IncidentOpsErrorCategory.ObjectNotFound, $"The releases directory '{Releases}' does not exist.") { TargetObject = Releases };
+            throw new IncidentOpsException(PlatformErrorIds.ReleasesPathMissing, IncidentOpsErrorCategory.ObjectNotFound, $"The releases directory '{Releases}' does not exist.") { TargetObject = Releases };
         var current = CurrentRelease();
         var list = new DirectoryInfo(Releases).GetDirectories()
             .Where(d => d.Name != "current" && d.LinkTarget is null)
@@ -187,7 +187,7 @@ public sealed partial class SystemdAdapter(AppTarget target, ProcessRunner runne
         {
             // The name came from the remote listing: refuse anything that is not a plain directory name before it reaches a command.
             if (to.Version is "." or ".." || to.Version.Contains('/') || to.Version.Contains('\n') || to.Version.Contains('\0'))
-                throw new IncidentOpsException("RollbackTargetNotFound", IncidentOpsErrorCategory.InvalidData, $"'{to.Version}' is not a release directory name.") { TargetObject = to.Version };
+                throw new IncidentOpsException(PlatformErrorIds.RollbackTargetNotFound, IncidentOpsErrorCategory.InvalidData, $"'{to.Version}' is not a release directory name.") { TargetObject = to.Version };
             var root = RemoteRoot().TrimEnd('/');
             string Q(string path) => CliCommand.Quote(path);
             var tmp = root + "/.current.tmp";
@@ -223,7 +223,7 @@ public sealed partial class SystemdAdapter(AppTarget target, ProcessRunner runne
         {
             var errno = Marshal.GetLastPInvokeError();
             File.Delete(tmp);
-            throw new IncidentOpsException("RollbackFailed", IncidentOpsErrorCategory.WriteError, $"Could not repoint '{link}' to '{targetDir}' (rename failed, errno {errno}). Check permissions on the releases directory.");
+            throw new IncidentOpsException(PlatformErrorIds.RollbackFailed, IncidentOpsErrorCategory.WriteError, $"Could not repoint '{link}' to '{targetDir}' (rename failed, errno {errno}). Check permissions on the releases directory.");
         }
     }
 
