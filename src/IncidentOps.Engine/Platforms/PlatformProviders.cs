@@ -137,6 +137,8 @@ public static class PlatformRegistry
         var provider = Database(target.Platform) ?? throw new IncidentOpsException(PlatformErrorIds.PlatformOperationNotSupported, IncidentOpsErrorCategory.NotImplemented,
             $"{target.Platform} has no managed database these cmdlets can drive. For PostgreSQL you run yourself, use the Pg cmdlets (Get-PgActivity, Stop-PgBackend) and your own backup tooling (pg_dump, pgBackRest).");
         provider.Check(target);
+        // A target built by hand (not by its provider) gets the provider's label, so messages name it the same way.
+        if (target.Label is null) target = provider.Target((provider.TargetParameter == "-DatabaseApp" ? target.DatabaseApp : target.DatabaseId)!, target.Service);
         return provider.Open(target, context);
     }
 

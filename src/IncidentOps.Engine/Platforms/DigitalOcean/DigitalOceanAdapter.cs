@@ -121,8 +121,9 @@ public sealed class DigitalOceanAdapter(AppTarget target, ProcessRunner runner, 
         return result;
     }
 
-    public PlannedChange PlanRestart(string? instance, bool wait) =>
-        Change(wait ? Doctl("apps", "create-deployment", Id, "--force-rebuild", "--wait", "-o", "json") : Doctl("apps", "create-deployment", Id, "--force-rebuild", "-o", "json"));
+    public PlannedChange PlanRestart(string? instance, bool wait) => instance is not null
+        ? NotSupported($"Restart-App -Pod is not supported on DigitalOcean App Platform: doctl cannot restart one instance of app {Id}. Omit -Pod to redeploy the whole app (doctl apps create-deployment --force-rebuild).")
+        : Change(wait ? Doctl("apps", "create-deployment", Id, "--force-rebuild", "--wait", "-o", "json") : Doctl("apps", "create-deployment", Id, "--force-rebuild", "-o", "json"));
 
     /// <summary>instance_count and instance_size_slug live in the app spec: read it, change it, send it back (doctl apps update --spec -).</summary>
     public PlannedChange PlanScale(int? count, string? size)

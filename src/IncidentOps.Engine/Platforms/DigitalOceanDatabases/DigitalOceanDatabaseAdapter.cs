@@ -69,7 +69,7 @@ public sealed class DigitalOceanDatabaseAdapter(AppDatabaseTarget database, Proc
 
     private static string BackupIdOf(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 
-    public PlannedDatabaseChange<AppActionResult> PlanRestart() => throw NotSupportedError(
+    public PlannedDatabaseChange<AppActionResult> PlanRestart(bool failover = false) => throw NotSupportedError(
         $"DigitalOcean managed databases cannot be restarted: neither doctl nor the API has a restart. DigitalOcean replaces a failed node and fails over to a standby on its own. " +
         $"To recover {Database}: check it with Get-AppDatabase, resize it (doctl databases resize {Id}), restore a backup into a new cluster with Restore-AppDatabaseBackup, or open a DigitalOcean support ticket.");
 

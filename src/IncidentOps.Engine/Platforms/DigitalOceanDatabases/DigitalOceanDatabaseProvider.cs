@@ -13,7 +13,7 @@ public sealed class DigitalOceanDatabaseProvider : IDatabaseProvider
     public TargetNames.Kind NameKind => TargetNames.DigitalOceanId;
     public string TargetParameter => "-DatabaseId";
 
-    public AppDatabaseTarget Target(string name, string? service) => new() { Platform = Kind, Service = service, DatabaseId = name };
+    public AppDatabaseTarget Target(string name, string? service) => new() { Platform = Kind, Service = service, DatabaseId = name, Label = $"DigitalOcean database {name}" };
 
     public void Check(AppDatabaseTarget target)
     {

@@ -128,8 +128,9 @@ public sealed class FlyPostgresAdapter(AppDatabaseTarget database, ProcessRunner
     private static DateTimeOffset? IdTime(string id) =>
         DateTimeOffset.TryParseExact(id, "yyyyMMdd'T'HHmmss", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var v) ? v : null;
 
-    public PlannedDatabaseChange<AppActionResult> PlanRestart()
+    public PlannedDatabaseChange<AppActionResult> PlanRestart(bool failover = false)
     {
+        if (failover) throw FailoverNotSupported();
         var cmd = Fly("postgres", "restart", "-a", App);
         return new([cmd.CommandLine], async ct =>
         {

@@ -13,7 +13,7 @@ public sealed class FlyPostgresProvider : IDatabaseProvider
     public TargetNames.Kind NameKind => TargetNames.FlyApp;
     public string TargetParameter => "-DatabaseApp";
 
-    public AppDatabaseTarget Target(string name, string? service) => new() { Platform = Kind, Service = service, DatabaseApp = name };
+    public AppDatabaseTarget Target(string name, string? service) => new() { Platform = Kind, Service = service, DatabaseApp = name, Label = $"Fly Postgres app {name}" };
 
     public void Check(AppDatabaseTarget target)
     {

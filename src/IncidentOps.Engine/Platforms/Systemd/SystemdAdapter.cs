@@ -301,7 +301,9 @@ public sealed partial class SystemdAdapter(AppTarget target, ProcessRunner runne
         }).ToList();
     }
 
-    public PlannedChange PlanRestart(string? instance, bool wait) => Change(Cmd("systemctl", "restart", Unit));
+    public PlannedChange PlanRestart(string? instance, bool wait) => instance is not null
+        ? NotSupported($"Restart-App -Pod is not supported for systemd unit '{Unit}': a unit runs one main process. Omit -Pod to restart the unit (systemctl restart {Unit}).")
+        : Change(Cmd("systemctl", "restart", Unit));
 
     public PlannedChange PlanScale(int? count, string? size) =>
         NotSupported($"Set-AppScale is not supported for systemd unit '{Unit}': a unit runs one main process. Add hosts or units instead.");
