@@ -8,7 +8,7 @@ namespace IncidentOps.Tests.Platforms;
 /// <summary>AWS RDS through a stand-in aws CLI replaying the documented output shapes (Fixtures/SOURCES.md): every AppDatabase cmdlet.</summary>
 public class AwsRdsCmdletTests(ModuleFixture fx) : IClassFixture<ModuleFixture>
 {
-    private const string Db = "orders-db";
+    private const string Db = "fastapi-db";
     private const string Tail = " --output json --no-cli-pager";
     private const string Describe = "rds describe-db-instances --db-instance-identifier " + Db + Tail;
     private const string Maintenance = "rds describe-pending-maintenance-actions --filters Name=db-instance-id,Values=" + Db + Tail;
@@ -61,7 +61,7 @@ public class AwsRdsCmdletTests(ModuleFixture fx) : IClassFixture<ModuleFixture>
         var (cli, t) = Aws();
         var list = fx.Run($"Get-AppDatabaseBackup {t}").AssertNoErrors().Objects<AppDatabaseBackup>().ToList();
         Assert.Equal(["aws " + Snapshots], cli.Calls);
-        Assert.Equal(["before-v12", "rds:orders-db-2026-11-23-02-10", "rds:orders-db-2026-11-22-02-10"], list.Select(b => b.BackupId));
+        Assert.Equal(["before-v12", "rds:fastapi-db-2026-11-23-02-10", "rds:fastapi-db-2026-11-22-02-10"], list.Select(b => b.BackupId));
         Assert.Equal([false, true, true], list.Select(b => b.Restorable));
         Assert.Equal(["manual", "automated", "automated"], list.Select(b => b.Alias));
         Assert.All(list, b => Assert.Equal((PlatformKind.Aws, Db, (double?)100), (b.Platform, b.DatabaseId, b.SizeGigabytes)));
@@ -70,7 +70,7 @@ public class AwsRdsCmdletTests(ModuleFixture fx) : IClassFixture<ModuleFixture>
     [Fact]
     public void NewAppDatabaseBackup_creates_a_named_snapshot_and_WhatIf_runs_nothing()
     {
-        const string create = "rds create-db-snapshot --db-instance-identifier orders-db --db-snapshot-identifier before-v13" + Tail;
+        const string create = "rds create-db-snapshot --db-instance-identifier fastapi-db --db-snapshot-identifier before-v13" + Tail;
         var (cli, t) = Aws(new Reply(create, "aws-rds-create-db-snapshot.json"));
         var w = fx.Run($"New-AppDatabaseBackup {t} -Name before-v13 -WhatIf").AssertNoErrors();
         Assert.Empty(w.Output);
@@ -84,7 +84,7 @@ public class AwsRdsCmdletTests(ModuleFixture fx) : IClassFixture<ModuleFixture>
     [Fact]
     public void RestartAppDatabase_reboots_with_or_without_failover_and_Wait_polls_until_available()
     {
-        const string reboot = "rds reboot-db-instance --db-instance-identifier orders-db";
+        const string reboot = "rds reboot-db-instance --db-instance-identifier fastapi-db";
         var (cli, t) = Aws(new Reply(reboot + " --force-failover" + Tail, "aws-rds-reboot-db-instance.json"), new Reply(reboot + Tail, "aws-rds-reboot-db-instance.json"));
         var w = fx.Run($"Restart-AppDatabase {t} -Failover -WhatIf").AssertNoErrors();
         Assert.Empty(cli.Calls);
@@ -111,15 +111,15 @@ public class AwsRdsCmdletTests(ModuleFixture fx) : IClassFixture<ModuleFixture>
     [Fact]
     public void RestoreAppDatabaseBackup_from_a_snapshot_checks_it_then_creates_a_new_instance()
     {
-        const string restore = "rds restore-db-instance-from-db-snapshot --db-instance-identifier orders-db-restore-2026-11-23-02-10 --db-snapshot-identifier rds:orders-db-2026-11-23-02-10" + Tail;
+        const string restore = "rds restore-db-instance-from-db-snapshot --db-instance-identifier fastapi-db-restore-2026-11-23-02-10 --db-snapshot-identifier rds:fastapi-db-2026-11-23-02-10" + Tail;
         var (cli, t) = Aws(new Reply(restore, "aws-rds-restore-from-snapshot.json"));
-        var w = fx.Run($"Restore-AppDatabaseBackup {t} -BackupId rds:orders-db-2026-11-23-02-10 -WhatIf").AssertNoErrors();
+        var w = fx.Run($"Restore-AppDatabaseBackup {t} -BackupId rds:fastapi-db-2026-11-23-02-10 -WhatIf").AssertNoErrors();
         Assert.Empty(cli.Calls);
         Assert.Contains("aws " + restore, w.HostText);
-        var r = fx.Run($"Restore-AppDatabaseBackup {t} -BackupId rds:orders-db-2026-11-23-02-10 -Force");
+        var r = fx.Run($"Restore-AppDatabaseBackup {t} -BackupId rds:fastapi-db-2026-11-23-02-10 -Force");
         var result = r.AssertNoErrors().Single<AppDatabaseRestoreResult>();
         Assert.Equal(["aws " + Snapshots, "aws " + restore], cli.Calls);
-        Assert.Equal((Db, "orders-db-restore-2026-11-23-02-10", "orders-db-restore-2026-11-23-02-10", "creating"), (result.Source, result.NewName, result.DatabaseId, result.Status));
+        Assert.Equal((Db, "fastapi-db-restore-2026-11-23-02-10", "fastapi-db-restore-2026-11-23-02-10", "creating"), (result.Source, result.NewName, result.DatabaseId, result.Status));
         Assert.Contains(r.Warnings, x => x.Contains("NEW DB instance", StringComparison.Ordinal));
         var e = Assert.Single(fx.Run($"Restore-AppDatabaseBackup {t} -BackupId before-v12 -Force").Errors);
         Assert.Equal("DatabaseBackupNotRestorable,IncidentOps.Commands.RestoreAppDatabaseBackupCommand", e.FullyQualifiedErrorId);
@@ -129,21 +129,21 @@ public class AwsRdsCmdletTests(ModuleFixture fx) : IClassFixture<ModuleFixture>
     [Fact]
     public void RestoreAppDatabaseBackup_to_a_point_in_time_creates_a_new_instance_and_Wait_waits_for_it()
     {
-        const string pitr = "rds restore-db-instance-to-point-in-time --source-db-instance-identifier orders-db --target-db-instance-identifier orders-db-before-migration --restore-time 2026-11-23T01:55:00Z" + Tail;
-        const string wait = "rds wait db-instance-available --db-instance-identifier orders-db-before-migration --no-cli-pager";
+        const string pitr = "rds restore-db-instance-to-point-in-time --source-db-instance-identifier fastapi-db --target-db-instance-identifier fastapi-db-before-migration --restore-time 2026-11-23T01:55:00Z" + Tail;
+        const string wait = "rds wait db-instance-available --db-instance-identifier fastapi-db-before-migration --no-cli-pager";
         var (cli, t) = Aws(new Reply(pitr, "aws-rds-restore-to-point-in-time.json"), new Reply(wait, Text: ""));
-        var w = fx.Run($"Restore-AppDatabaseBackup {t} -RestoreTime '2026-11-23T01:55:00Z' -NewName orders-db-before-migration -WhatIf").AssertNoErrors();
+        var w = fx.Run($"Restore-AppDatabaseBackup {t} -RestoreTime '2026-11-23T01:55:00Z' -NewName fastapi-db-before-migration -WhatIf").AssertNoErrors();
         Assert.Empty(cli.Calls);
         Assert.Contains("aws " + pitr, w.HostText);
-        var result = fx.Run($"Restore-AppDatabaseBackup {t} -RestoreTime '2026-11-23T01:55:00Z' -NewName orders-db-before-migration -Wait -Force").AssertNoErrors().Single<AppDatabaseRestoreResult>();
+        var result = fx.Run($"Restore-AppDatabaseBackup {t} -RestoreTime '2026-11-23T01:55:00Z' -NewName fastapi-db-before-migration -Wait -Force").AssertNoErrors().Single<AppDatabaseRestoreResult>();
         Assert.Equal(["aws " + pitr, "aws " + wait], cli.Calls);
-        Assert.Equal(("2026-11-23T01:55:00Z", "orders-db-before-migration", "available"), (result.BackupId, result.NewName, result.Status));
+        Assert.Equal(("2026-11-23T01:55:00Z", "fastapi-db-before-migration", "available"), (result.BackupId, result.NewName, result.Status));
     }
 
     [Fact]
     public void RestoreAppDatabaseBackup_to_the_latest_restorable_time_and_other_platforms_refuse_a_point_in_time()
     {
-        const string latest = "rds restore-db-instance-to-point-in-time --source-db-instance-identifier orders-db --target-db-instance-identifier orders-db-restore-latest --use-latest-restorable-time" + Tail;
+        const string latest = "rds restore-db-instance-to-point-in-time --source-db-instance-identifier fastapi-db --target-db-instance-identifier fastapi-db-restore-latest --use-latest-restorable-time" + Tail;
         var (cli, t) = Aws(new Reply(latest, "aws-rds-restore-to-point-in-time.json"));
         fx.Run($"Restore-AppDatabaseBackup {t} -LatestRestorableTime -Force").AssertNoErrors();
         Assert.Equal(["aws " + latest], cli.Calls);
@@ -161,7 +161,7 @@ public class AwsRdsCmdletTests(ModuleFixture fx) : IClassFixture<ModuleFixture>
         var path = cli.Tool("aws", new Reply("rds", Text: "SHOULD NOT RUN"));
         var e = Assert.Single(fx.Run($"Get-AppDatabase -Platform Aws -DatabaseId '--query=x' -AwsPath '{path}'").Errors);
         Assert.Equal("AppTargetInvalidName,IncidentOps.Commands.GetAppDatabaseCommand", e.FullyQualifiedErrorId);
-        var s = Assert.Single(fx.Run($"Restore-AppDatabaseBackup -Platform Aws -DatabaseId orders-db -AwsPath '{path}' -BackupId '-x' -Force").Errors);
+        var s = Assert.Single(fx.Run($"Restore-AppDatabaseBackup -Platform Aws -DatabaseId fastapi-db -AwsPath '{path}' -BackupId '-x' -Force").Errors);
         Assert.Equal("AppTargetInvalidName,IncidentOps.Commands.RestoreAppDatabaseBackupCommand", s.FullyQualifiedErrorId);
         Assert.Empty(cli.Calls);
     }
@@ -171,18 +171,18 @@ public class AwsRdsCmdletTests(ModuleFixture fx) : IClassFixture<ModuleFixture>
     {
         var dir = Paths.TempDir();
         var store = new IncidentOps.Engine.Incidents.FileIncidentStore(dir);
-        var incident = await store.CreateAsync(id => new IncidentOps.Incidents.Incident { Id = id, Title = "orders down", Severity = "P1" }, CancellationToken.None);
+        var incident = await store.CreateAsync(id => new IncidentOps.Incidents.Incident { Id = id, Title = "fastapi down", Severity = "P1" }, CancellationToken.None);
         await store.SetActiveIdAsync(incident.Id, CancellationToken.None);
         var (cli, _) = Aws(new Reply("rds reboot-db-instance", "aws-rds-reboot-db-instance.json"));
         var aws = Path.Combine(cli.Dir, "aws");
         var config = Path.Combine(dir, "incidentops.yml");
-        File.WriteAllText(config, $"store: {{ path: {dir} }}\ntools: {{ aws: '{aws}' }}\nenvironments:\n  production:\n    services:\n      orders:\n        postgres:\n          rds: orders-db\n");
-        var db = fx.Run($"Get-AppDatabase -Service production/orders -ConfigPath '{config}'").AssertNoErrors().Single<AppDatabase>();
-        Assert.Equal(("production/orders", PlatformKind.Aws, Db), (db.Service, db.Platform, db.DatabaseId));
-        fx.Run($"Restart-AppDatabase -Service production/orders -ConfigPath '{config}' -Force").AssertNoErrors();
+        File.WriteAllText(config, $"store: {{ path: {dir} }}\ntools: {{ aws: '{aws}' }}\nenvironments:\n  production:\n    services:\n      fastapi:\n        postgres:\n          rds: fastapi-db\n");
+        var db = fx.Run($"Get-AppDatabase -Service production/fastapi -ConfigPath '{config}'").AssertNoErrors().Single<AppDatabase>();
+        Assert.Equal(("production/fastapi", PlatformKind.Aws, Db), (db.Service, db.Platform, db.DatabaseId));
+        fx.Run($"Restart-AppDatabase -Service production/fastapi -ConfigPath '{config}' -Force").AssertNoErrors();
         var timeline = await store.ReadTimelineAsync(incident.Id, CancellationToken.None);
         var restart = Assert.Single(timeline, e => e.Action == "Restart");
-        Assert.Equal((IncidentOps.Incidents.TimelineOutcome.Succeeded, "AWS RDS instance orders-db"), (restart.Outcome, restart.Target));
-        Assert.Contains("aws rds reboot-db-instance --db-instance-identifier orders-db", restart.Result);
+        Assert.Equal((IncidentOps.Incidents.TimelineOutcome.Succeeded, "AWS RDS instance fastapi-db"), (restart.Outcome, restart.Target));
+        Assert.Contains("aws rds reboot-db-instance --db-instance-identifier fastapi-db", restart.Result);
     }
 }

@@ -17,7 +17,7 @@ namespace IncidentOps.Commands;
 /// <para>Restarts the cluster and waits until it is healthy again.</para>
 /// </example>
 /// <example>
-/// <code>Restart-AppDatabase -Platform Aws -DatabaseId orders-db -Failover -Wait -TimeoutSec 600 -Force</code>
+/// <code>Restart-AppDatabase -Platform Aws -DatabaseId fastapi-db -Failover -Wait -TimeoutSec 600 -Force</code>
 /// <para>Reboots the RDS instance by failing over to its Multi-AZ standby, then waits until it is available.</para>
 /// </example>
 /// <example>

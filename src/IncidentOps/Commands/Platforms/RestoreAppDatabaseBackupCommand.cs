@@ -18,7 +18,7 @@ namespace IncidentOps.Commands;
 /// is High; -WhatIf prints the exact command and runs nothing; the restore is recorded on the incident timeline.
 /// </remarks>
 /// <example>
-/// <code>Restore-AppDatabaseBackup -Platform Aws -DatabaseId orders-db -RestoreTime '2026-11-23T01:55:00Z' -NewName orders-db-before-migration -WhatIf</code>
+/// <code>Restore-AppDatabaseBackup -Platform Aws -DatabaseId fastapi-db -RestoreTime '2026-11-23T01:55:00Z' -NewName fastapi-db-before-migration -WhatIf</code>
 /// <para>Shows the aws rds restore-db-instance-to-point-in-time command that would create a new instance from the RDS backups as of 01:55 UTC.</para>
 /// </example>
 /// <example>
