@@ -14,6 +14,16 @@ public sealed class AppDatabaseService(IOperationSink sink)
     public IDatabaseAdapter Open(AppDatabaseTarget target, ToolPaths? paths, ToolPaths? configured, TimeSpan timeout) =>
         PlatformRegistry.Open(target, new ProviderContext(new ProcessRunner(sink, new ToolResolver(paths, configured)), timeout, sink));
 
+    // The cmdlets reach a database only through this service: reads, and the plans of changes (what -WhatIf prints).
+    public Task<AppDatabase> GetStatusAsync(IDatabaseAdapter adapter, CancellationToken ct) => adapter.GetStatusAsync(ct);
+    public Task<IReadOnlyList<AppDatabaseBackup>> GetBackupsAsync(IDatabaseAdapter adapter, CancellationToken ct) => adapter.GetBackupsAsync(ct);
+    public PlannedDatabaseChange<AppActionResult> PlanRestart(IDatabaseAdapter adapter, bool failover) => adapter.PlanRestart(failover);
+    public PlannedDatabaseChange<AppDatabaseBackup> PlanCreateBackup(IDatabaseAdapter adapter, string? name) => adapter.PlanCreateBackup(name);
+
+    /// <summary>Plans a restore into a new database: from a backup, or (backupId null) to a point in time (time null: the latest restorable).</summary>
+    public PlannedDatabaseChange<AppDatabaseRestoreResult> PlanRestore(IDatabaseAdapter adapter, string? backupId, DateTimeOffset? time, string? newName, bool wait) =>
+        backupId is not null ? adapter.PlanRestore(backupId, newName, wait) : adapter.PlanRestoreToTime(time, newName, wait);
+
     /// <summary>Runs a planned restart; with wait, polls the database until it is healthy again or the timeout passes.</summary>
     public async Task<AppActionResult> RestartAsync(IDatabaseAdapter adapter, PlannedDatabaseChange<AppActionResult> change, bool wait, TimeSpan timeout, CancellationToken ct)
     {

@@ -25,6 +25,14 @@ public sealed class PlatformsService(IOperationSink sink, HealthService? health 
         return PlatformRegistry.Open(target, new ProviderContext(new ProcessRunner(sink, new ToolResolver(paths, configured)), timeout, sink, this));
     }
 
+    // The cmdlets reach a platform only through this service: reads, and the plans of changes (what -WhatIf prints).
+    public Task<AppStatus> GetStatusAsync(IPlatformAdapter adapter, CancellationToken ct) => adapter.GetStatusAsync(ct);
+    public Task<IReadOnlyList<AppDeployment>> GetDeploymentsAsync(IPlatformAdapter adapter, CancellationToken ct) => adapter.GetDeploymentsAsync(ct);
+    public PlannedChange PlanRestart(IPlatformAdapter adapter, string? instance, bool wait) => adapter.PlanRestart(instance, wait);
+    public PlannedChange PlanScale(IPlatformAdapter adapter, int? count, string? size) => adapter.PlanScale(count, size);
+    public PlannedChange PlanSetSettings(IPlatformAdapter adapter, IReadOnlyDictionary<string, string> values, bool secret) => adapter.PlanSetSettings(values, secret);
+    public PlannedChange PlanFinishRollback(IPlatformAdapter adapter, bool commit) => adapter.PlanFinishRollback(commit);
+
     /// <summary>
     /// The releases a rollback can go to, without the current one: what -ToVersion completes from. Successful
     /// releases come first (the last good one leads), then the failed ones, each group newest first.
@@ -197,6 +205,20 @@ public sealed class PlatformsService(IOperationSink sink, HealthService? health 
             if (delay > timeout - sw.Elapsed) delay = timeout - sw.Elapsed;
             if (delay > TimeSpan.Zero) await Task.Delay(delay, ct).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// Prepares a rollback, the one path for every platform: reads the history, chooses the target (RollbackChoice),
+    /// has the adapter plan the commands, and adds the notes on the choice to the plan's warnings.
+    /// </summary>
+    public async Task<PreparedRollback> PrepareRollbackAsync(IPlatformAdapter adapter, string? toVersion, CancellationToken ct)
+    {
+        var history = await adapter.GetDeploymentsAsync(ct).ConfigureAwait(false);
+        var choice = RollbackChoice.Choose(adapter.Target, history, toVersion, sink);
+        var prepared = adapter.PlanRollback(choice.From, choice.To);
+        if (choice.Notes.Count == 0) return prepared;
+        var p = prepared.Plan;
+        return prepared with { Plan = new RollbackPlan { Target = p.Target, From = p.From, To = p.To, ToImage = p.ToImage, Commands = p.Commands, Warnings = [.. p.Warnings, .. choice.Notes] } };
     }
 
     /// <summary>Performs a prepared rollback and, when asked, verifies the app is healthy afterwards.</summary>

@@ -20,7 +20,7 @@ public partial class ProviderContractTests
     {
         ["GetStatusAsync"] = "Get-AppStatus", ["GetDeploymentsAsync"] = "Get-AppDeployment", ["GetLogsAsync"] = "Get-AppLog",
         ["GetSettingsAsync"] = "Get-AppSetting", ["PlanRestart"] = "Restart-App", ["PlanScale"] = "Set-AppScale",
-        ["PlanSetSettings"] = "Set-AppSetting", ["PrepareRollbackAsync"] = "Invoke-Rollback", ["PlanFinishRollback"] = "Invoke-Rollback.*-(Commit|Revert)",
+        ["PlanSetSettings"] = "Set-AppSetting", ["PlanRollback"] = "Invoke-Rollback", ["PlanFinishRollback"] = "Invoke-Rollback.*-(Commit|Revert)",
     };
 
     private static readonly Dictionary<string, string> DatabaseOperations = new()

@@ -173,16 +173,14 @@ public sealed class DigitalOceanAdapter(AppTarget target, ProcessRunner runner, 
         });
     }
 
-    public async Task<PreparedRollback> PrepareRollbackAsync(string? toVersion, CancellationToken ct)
+    public PreparedRollback PlanRollback(AppDeployment? from, AppDeployment to)
     {
-        var history = await GetDeploymentsAsync(ct).ConfigureAwait(false);
-        var to = ChooseTarget(history, toVersion, out var from);
         var body = $"{{\"deployment_id\":\"{to.Version}\",\"skip_pin\":false}}";
         var validate = $"POST {new Uri(api, $"v2/apps/{Id}/rollback/validate")} {body}";
         var rollback = $"POST {new Uri(api, $"v2/apps/{Id}/rollback")} {body}";
         const string warning = "DigitalOcean pins the app to the rolled-back deployment (no new deployments, no auto-deploy on push) until you run Invoke-Rollback -Commit to keep it or Invoke-Rollback -Revert to undo it. Database changes are not undone.";
         var plan = new RollbackPlan { Target = Target, From = from?.Version, To = to.Version, ToImage = to.Image, Commands = [validate, rollback], Warnings = [warning] };
-        return Rollback(plan, async c =>
+        return new PreparedRollback(plan, async c =>
         {
             using var http = await ClientAsync(c).ConfigureAwait(false);
             var v = await PostAsync(http, $"v2/apps/{Id}/rollback/validate", body, c).ConfigureAwait(false);

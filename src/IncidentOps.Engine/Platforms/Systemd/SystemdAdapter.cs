@@ -178,10 +178,8 @@ public sealed partial class SystemdAdapter(AppTarget target, ProcessRunner runne
         return MarkLastGood(list);
     }
 
-    public async Task<PreparedRollback> PrepareRollbackAsync(string? toVersion, CancellationToken ct)
+    public PreparedRollback PlanRollback(AppDeployment? from, AppDeployment to)
     {
-        var history = await GetDeploymentsAsync(ct).ConfigureAwait(false);
-        var to = ChooseTarget(history, toVersion, out var from);
         var restart = Cmd("systemctl", "restart", Unit);
         if (Target.ComputerName is not null)
         {
@@ -194,7 +192,7 @@ public sealed partial class SystemdAdapter(AppTarget target, ProcessRunner runne
             var swapScript = $"ln -sfn -- {Q(root + "/" + to.Version)} {Q(tmp)} && mv -Tf -- {Q(tmp)} {Q(root + "/current")}";
             var swap = new CliCommand("ssh", "ssh", ["-o", "BatchMode=yes", "--", Target.ComputerName, swapScript]);
             var remotePlan = new RollbackPlan { Target = Target, From = from?.Version, To = to.Version, ToImage = to.Image, Commands = [swap.CommandLine, restart.CommandLine] };
-            return Rollback(remotePlan, async c =>
+            return new PreparedRollback(remotePlan, async c =>
             {
                 await RunAsync(swap, c).ConfigureAwait(false);
                 await RunAsync(restart, c).ConfigureAwait(false);
@@ -205,7 +203,7 @@ public sealed partial class SystemdAdapter(AppTarget target, ProcessRunner runne
         var targetDir = System.IO.Path.Combine(Releases, to.Version);
         var repoint = $"ln -s {CliCommand.Quote(targetDir)} {CliCommand.Quote(link + ".tmp")} && mv -T {CliCommand.Quote(link + ".tmp")} {CliCommand.Quote(link)}";
         var plan = new RollbackPlan { Target = Target, From = from?.Version, To = to.Version, ToImage = to.Image, Commands = [repoint, restart.CommandLine] };
-        return Rollback(plan, async c =>
+        return new PreparedRollback(plan, async c =>
         {
             SwapSymlink(link, targetDir);
             await RunAsync(restart, c).ConfigureAwait(false);

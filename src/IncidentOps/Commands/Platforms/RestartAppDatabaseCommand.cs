@@ -44,7 +44,7 @@ public sealed class RestartAppDatabaseCommand : AppDatabaseCmdlet
     {
         foreach (var (target, adapter) in Targets())
         {
-            if (!TryPlan(() => adapter.PlanRestart(Failover), target, out var change)) continue;
+            if (!TryPlan(() => Engine.AppDatabases.PlanRestart(adapter, Failover), target, out var change)) continue;
             if (TryChange(target.ToString(), "Restart", string.Join("; ", change.Commands),
                     ct => Engine.AppDatabases.RestartAsync(adapter, change, Wait, Timeout, ct),
                     RestartSummary,

@@ -64,7 +64,7 @@ public sealed class RestoreAppDatabaseBackupCommand : AppDatabaseCmdlet
         foreach (var (target, adapter) in Targets())
         {
             var pointInTime = ParameterSetName != "Backup";
-            if (!TryPlan(() => pointInTime ? adapter.PlanRestoreToTime(LatestRestorableTime ? null : RestoreTime, NewName, Wait) : adapter.PlanRestore(BackupId, NewName, Wait), target, out var change)) continue;
+            if (!TryPlan(() => Engine.AppDatabases.PlanRestore(adapter, pointInTime ? null : BackupId, LatestRestorableTime ? null : RestoreTime, NewName, Wait), target, out var change)) continue;
             var what = pointInTime ? $"point in time {(LatestRestorableTime ? "latest" : RestoreTime.UtcDateTime.ToString("u", System.Globalization.CultureInfo.InvariantCulture))}" : $"backup {BackupId}";
             if (TryChange(target.ToString(), "Restore backup", $"{what}: " + string.Join("; ", change.Commands), change.Execute,
                     r => $"backup {r.BackupId} restored into new database {r.NewName} ({r.Status}): " + string.Join("; ", r.Commands),

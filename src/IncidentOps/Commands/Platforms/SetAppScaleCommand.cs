@@ -36,7 +36,7 @@ public sealed class SetAppScaleCommand : AppCmdlet
         if (Count is null && Size is null) ThrowInputError(PlatformErrorIds.ScaleNothingGiven, "Pass -Count, -Size or both.", null);
         foreach (var (target, adapter) in Targets())
         {
-            if (!TryPlan(() => adapter.PlanScale(Count, Size), target, out var change)) continue;
+            if (!TryPlan(() => Engine.Platforms.PlanScale(adapter, Count, Size), target, out var change)) continue;
             if (TryChange(target.ToString(), "Scale", string.Join("; ", change.Commands),
                     ct => Engine.Platforms.RunChangeAsync(adapter, "Scale", change, false, Timeout, ct),
                     r => $"scaled{(Count is null ? "" : " to " + Count)}{(Size is null ? "" : " size " + Size)}: {string.Join("; ", r.Commands)}", out var result))
