@@ -216,9 +216,8 @@ public static class ConfigParser
         if (node is not YamlMappingNode map) { ctx.Error("ConfigInvalidShape", $"{where} must be a mapping (platform, health, postgres, redis, ...).", node); return null; }
         var platform = PlatformKind.None;
         YamlNode? platformNode = null;
-        string? app = null, context = null, kubeconfig = null, ns = null, deployment = null, unit = null, host = null, releases = null;
-        ConfigValue? appId = null, redis = null;
-        string[] components = [];
+        ConfigValue? redis = null;
+        var options = new Dictionary<string, object>(StringComparer.Ordinal);
         var health = new List<HealthEndpoint>();
         PostgresTarget? pg = null;
         foreach (var (k, v) in ctx.Entries(map, ServiceKeys, where))
@@ -231,22 +230,6 @@ public static class ConfigParser
                     if (p is not null && !PlatformRegistry.TryParseConfigName(p, out platform))
                         ctx.Error("ConfigUnknownPlatform", $"{where}.platform is '{p}', which is not a platform.{Suggest(p, PlatformRegistry.Platforms.Select(x => x.ConfigNames[0]))} Expected {PlatformRegistry.PlatformList(config: true)}.", v);
                     break;
-                case "app": app = Named(ctx, v, k, where, TargetNames.FlyApp); break;
-                case "appId": appId = ctx.Value(v, k, isSecret: false); break;
-                case "components":
-                    components = ctx.StringList(v, k);
-                    foreach (var c in components) CheckName(ctx, v, c, $"{where}.components", TargetNames.DigitalOceanComponent);
-                    break;
-                case "context": context = Named(ctx, v, k, where, TargetNames.KubeContext); break;
-                case "kubeconfig":
-                    kubeconfig = ctx.Scalar(v, k);
-                    if (kubeconfig is not null) kubeconfig = Path.GetFullPath(ExpandHome(kubeconfig), Path.GetDirectoryName(ctx.File) ?? ".");
-                    break;
-                case "namespace": ns = Named(ctx, v, k, where, TargetNames.KubernetesNamespace); break;
-                case "deployment": deployment = Named(ctx, v, k, where, TargetNames.KubernetesName); break;
-                case "unit": unit = Named(ctx, v, k, where, TargetNames.SystemdUnit); break;
-                case "host": host = Named(ctx, v, k, where, TargetNames.SshHost); break;
-                case "releases": releases = ctx.Scalar(v, k); break;
                 case "health": health = ParseHealth(ctx, v, where + ".health"); break;
                 case "postgres": pg = ParsePostgres(ctx, v, where + ".postgres"); break;
                 case "redis":
@@ -257,19 +240,43 @@ public static class ConfigParser
                     }
                     else redis = ctx.Value(v, k, isSecret: true, isConnection: true);
                     break;
+                default:
+                    // A platform provider's key: read as the provider declared it.
+                    if (PlatformRegistry.ServiceKey(k) is { } key && ReadProviderKey(ctx, v, where, key) is { } value) options[k] = value;
+                    break;
             }
         }
+        var provider = PlatformRegistry.Platform(platform);
+        foreach (var key in provider?.ConfigKeys ?? [])
+            if (key.Default is not null && !options.ContainsKey(key.Key)) options[key.Key] = key.Default;
         var service = new ServiceTarget
         {
-            Environment = env, Service = name, Platform = platform, App = app, AppId = appId, Components = components,
-            Context = context, Kubeconfig = kubeconfig, Namespace = platform == PlatformKind.Kubernetes ? ns ?? "default" : ns, Deployment = deployment,
-            Unit = unit, ComputerName = host, ReleasesPath = releases, Health = health, Postgres = pg, Redis = redis,
+            Environment = env, Service = name, Platform = platform, Options = options, Health = health, Postgres = pg, Redis = redis,
             Location = ctx.Loc(map),
         };
         // The platform's provider says which of its keys the service must have.
-        if (PlatformRegistry.Platform(platform)?.MissingKey(service) is { } missing)
+        if (provider?.ConfigKeys.FirstOrDefault(k => k.Required && !options.ContainsKey(k.Key)) is { } missing)
             ctx.Error("ConfigMissingField", $"{where} runs on {platform} and needs '{missing.Key}' (for example: {missing.Key}: {missing.Example ?? name}).", platformNode ?? map);
         return service;
+    }
+
+    /// <summary>Reads one platform provider's key under a service, as the provider declared it.</summary>
+    private static object? ReadProviderKey(Ctx ctx, YamlNode v, string where, ProviderConfigKey key)
+    {
+        var k = key.Key;
+        switch (key.Type)
+        {
+            case ConfigKeyType.Reference: return ctx.Value(v, k, isSecret: false);
+            case ConfigKeyType.NameList:
+                var list = ctx.StringList(v, k);
+                if (key.NameKind is { } listKind) foreach (var c in list) CheckName(ctx, v, c, $"{where}.{k}", listKind);
+                return list;
+            case ConfigKeyType.Path:
+                var path = ctx.Scalar(v, k);
+                return path is null ? null : Path.GetFullPath(ExpandHome(path), Path.GetDirectoryName(ctx.File) ?? ".");
+            case ConfigKeyType.Text: return ctx.Scalar(v, k);
+            default: return Named(ctx, v, k, where, key.NameKind ?? TargetNames.Token);
+        }
     }
 
     // A name that reaches a CLI is checked for its kind where it is written (the same rule as the parameters).

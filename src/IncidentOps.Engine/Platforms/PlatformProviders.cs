@@ -12,8 +12,27 @@ public sealed record CliTool(string Name, string Install, string PathParameter, 
     public IReadOnlyList<string> Executables => FileNames.Length > 0 ? FileNames : [Name];
 }
 
-/// <summary>One key a platform provider reads under a configured service, with what it means (the README documents it).</summary>
-public sealed record ProviderConfigKey(string Key, string Meaning, bool Required = false, string? Example = null);
+/// <summary>How the configuration parser reads a provider's key.</summary>
+public enum ConfigKeyType
+{
+    /// <summary>A name handed to the CLI, checked against NameKind where it is written.</summary>
+    Name,
+    /// <summary>A value that may be an env:/file:/secret: reference, resolved when used.</summary>
+    Reference,
+    /// <summary>A list of names, each checked against NameKind.</summary>
+    NameList,
+    /// <summary>A local file, resolved against the configuration file's folder (~ expanded).</summary>
+    Path,
+    /// <summary>Text taken as written.</summary>
+    Text,
+}
+
+/// <summary>
+/// One key a platform provider reads under a configured service: how it is read and checked, whether the service must
+/// have it, its default, and what it means (the README documents it).
+/// </summary>
+public sealed record ProviderConfigKey(string Key, string Meaning, ConfigKeyType Type = ConfigKeyType.Name, TargetNames.Kind? NameKind = null,
+    bool Required = false, string? Example = null, string? Default = null);
 
 /// <summary>What an adapter gets when a provider opens it: the one process runner, the operation's deadline, the sink.</summary>
 public sealed record ProviderContext(ProcessRunner Runner, TimeSpan Timeout, IOperationSink Sink, PlatformsService? Platforms = null);
@@ -33,8 +52,6 @@ public interface IPlatformProvider
     IReadOnlyList<CliTool> Tools { get; }
     /// <summary>The parameter that names the app on the command line (-App, -AppId, -Deployment, -Unit).</summary>
     string TargetParameter { get; }
-    /// <summary>The configuration key that must be set for a service on this platform, when it is missing.</summary>
-    ProviderConfigKey? MissingKey(ServiceTarget service);
     /// <summary>Checks every CLI-bound name of the target and that it names an app; throws IncidentOpsException.</summary>
     void Check(AppTarget target);
     IPlatformAdapter Open(AppTarget target, ProviderContext context);
@@ -105,6 +122,9 @@ public static class PlatformRegistry
 
     /// <summary>The keys a configured service may have beyond the common ones: the union of every platform's keys.</summary>
     public static IReadOnlyList<string> ServiceKeys => Platforms.SelectMany(p => p.ConfigKeys.Select(k => k.Key)).Distinct(StringComparer.Ordinal).ToList();
+
+    /// <summary>How a service key is read: the description of the first provider that declares it.</summary>
+    public static ProviderConfigKey? ServiceKey(string key) => Platforms.SelectMany(p => p.ConfigKeys).FirstOrDefault(k => k.Key == key);
 
     /// <summary>"A, B, C or D" of the app platforms' canonical names.</summary>
     public static string PlatformList(bool config = false) => Or(Platforms.Select(p => config ? p.ConfigNames[0] : p.Kind.ToString()));

@@ -34,20 +34,44 @@ public sealed class EnvironmentConfig
 /// </summary>
 public sealed class ServiceTarget
 {
+    private readonly Dictionary<string, object> _options = new(StringComparer.Ordinal);
+
     public required string Environment { get; init; }
     public required string Service { get; init; }
     public PlatformKind Platform { get; init; }
-    public string? App { get; init; }
-    public ConfigValue? AppId { get; init; }
-    public string[] Components { get; init; } = [];
-    public string? Context { get; init; }
+
+    /// <summary>
+    /// The platform-specific settings of the service by configuration key (app, appId, deployment, unit ...), as its
+    /// platform's provider declared and read them. The named properties below are views of the same entries, kept so
+    /// that a service binds by property name into the App cmdlets.
+    /// </summary>
+    public IReadOnlyDictionary<string, object> Options
+    {
+        get => _options;
+        init { foreach (var (k, v) in value) _options[k] = v; }
+    }
+
+    private T? Get<T>(string key) where T : class => _options.TryGetValue(key, out var v) ? v as T : null;
+
+    private void Set(string key, object? value)
+    {
+        if (value is null) _options.Remove(key);
+        else _options[key] = value;
+    }
+
+    public string? App { get => Get<string>("app"); init => Set("app", value); }
+    public ConfigValue? AppId { get => Get<ConfigValue>("appId"); init => Set("appId", value); }
+    public string[] Components { get => Get<string[]>("components") ?? []; init => Set("components", value); }
+    public string? Context { get => Get<string>("context"); init => Set("context", value); }
     /// <summary>kubeconfig file kubectl reads for this service (passed as --kubeconfig); default: $KUBECONFIG or ~/.kube/config.</summary>
-    public string? Kubeconfig { get; init; }
-    public string? Namespace { get; init; }
-    public string? Deployment { get; init; }
-    public string? Unit { get; init; }
-    public string? ComputerName { get; init; }
-    public string? ReleasesPath { get; init; }
+    public string? Kubeconfig { get => Get<string>("kubeconfig"); init => Set("kubeconfig", value); }
+    public string? Namespace { get => Get<string>("namespace"); init => Set("namespace", value); }
+    public string? Deployment { get => Get<string>("deployment"); init => Set("deployment", value); }
+    public string? Unit { get => Get<string>("unit"); init => Set("unit", value); }
+    /// <summary>The configuration's host: key (ssh target of a systemd service).</summary>
+    public string? ComputerName { get => Get<string>("host"); init => Set("host", value); }
+    /// <summary>The configuration's releases: key (systemd releases root).</summary>
+    public string? ReleasesPath { get => Get<string>("releases"); init => Set("releases", value); }
     public IReadOnlyList<HealthEndpoint> Health { get; init; } = [];
     public PostgresTarget? Postgres { get; init; }
     public ConfigValue? Redis { get; init; }

@@ -15,13 +15,12 @@ public sealed class DigitalOceanProvider : IPlatformProvider
     public IReadOnlyList<string> ConfigNames { get; } = ["digitalocean", "do", "app-platform"];
     public IReadOnlyList<ProviderConfigKey> ConfigKeys { get; } =
     [
-        new("appId", "the App Platform app id (doctl apps list); env:NAME reads it from the environment", Required: true, Example: "env:DO_APP_ID"),
-        new("components", "the app's components (services, workers) that Save-IncidentEvidence and -Component may name"),
+        new("appId", "the App Platform app id (doctl apps list); env:NAME reads it from the environment", ConfigKeyType.Reference, Required: true, Example: "env:DO_APP_ID"),
+        new("components", "the app's components (services, workers) that Save-IncidentEvidence and -Component may name", ConfigKeyType.NameList, TargetNames.DigitalOceanComponent),
     ];
     public IReadOnlyList<CliTool> Tools { get; } = [Doctl];
     public string TargetParameter => "-AppId";
 
-    public ProviderConfigKey? MissingKey(ServiceTarget service) => service.AppId is null ? ConfigKeys[0] : null;
 
     public void Check(AppTarget target)
     {

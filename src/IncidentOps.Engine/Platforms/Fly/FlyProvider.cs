@@ -10,11 +10,10 @@ public sealed class FlyProvider : IPlatformProvider
 
     public PlatformKind Kind => PlatformKind.Fly;
     public IReadOnlyList<string> ConfigNames { get; } = ["fly", "flyio", "fly.io"];
-    public IReadOnlyList<ProviderConfigKey> ConfigKeys { get; } = [new("app", "the Fly app name (flyctl -a)", Required: true, Example: "my-fly-app")];
+    public IReadOnlyList<ProviderConfigKey> ConfigKeys { get; } = [new("app", "the Fly app name (flyctl -a)", ConfigKeyType.Name, TargetNames.FlyApp, Required: true, Example: "my-fly-app")];
     public IReadOnlyList<CliTool> Tools { get; } = [Flyctl];
     public string TargetParameter => "-App";
 
-    public ProviderConfigKey? MissingKey(ServiceTarget service) => service.App is null ? ConfigKeys[0] : null;
 
     public void Check(AppTarget target)
     {

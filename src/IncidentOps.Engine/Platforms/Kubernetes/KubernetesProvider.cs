@@ -12,15 +12,14 @@ public sealed class KubernetesProvider : IPlatformProvider
     public IReadOnlyList<string> ConfigNames { get; } = ["kubernetes", "k8s"];
     public IReadOnlyList<ProviderConfigKey> ConfigKeys { get; } =
     [
-        new("deployment", "the Deployment's name", Required: true),
-        new("namespace", "its namespace (default: default)"),
-        new("context", "the kubectl context (default: the current one)"),
-        new("kubeconfig", "the kubeconfig file kubectl reads (relative to incidentops.yml)"),
+        new("deployment", "the Deployment's name", ConfigKeyType.Name, TargetNames.KubernetesName, Required: true),
+        new("namespace", "its namespace (default: default)", ConfigKeyType.Name, TargetNames.KubernetesNamespace, Default: "default"),
+        new("context", "the kubectl context (default: the current one)", ConfigKeyType.Name, TargetNames.KubeContext),
+        new("kubeconfig", "the kubeconfig file kubectl reads (relative to incidentops.yml)", ConfigKeyType.Path),
     ];
     public IReadOnlyList<CliTool> Tools { get; } = [Kubectl];
     public string TargetParameter => "-Deployment";
 
-    public ProviderConfigKey? MissingKey(ServiceTarget service) => service.Deployment is null ? ConfigKeys[0] with { Example = service.Service } : null;
 
     public void Check(AppTarget target)
     {

@@ -14,14 +14,13 @@ public sealed class SystemdProvider : IPlatformProvider
     public IReadOnlyList<string> ConfigNames { get; } = ["systemd"];
     public IReadOnlyList<ProviderConfigKey> ConfigKeys { get; } =
     [
-        new("unit", "the systemd unit", Required: true),
-        new("host", "user@host to run systemctl and journalctl on over ssh (default: this machine)"),
-        new("releases", "the releases directory with a 'current' symlink, for Invoke-Rollback"),
+        new("unit", "the systemd unit", ConfigKeyType.Name, TargetNames.SystemdUnit, Required: true),
+        new("host", "user@host to run systemctl and journalctl on over ssh (default: this machine)", ConfigKeyType.Name, TargetNames.SshHost),
+        new("releases", "the releases directory with a 'current' symlink, for Invoke-Rollback", ConfigKeyType.Text),
     ];
     public IReadOnlyList<CliTool> Tools { get; } = [Systemctl, Journalctl, Ssh];
     public string TargetParameter => "-Unit";
 
-    public ProviderConfigKey? MissingKey(ServiceTarget service) => service.Unit is null ? ConfigKeys[0] with { Example = service.Service } : null;
 
     public void Check(AppTarget target)
     {
