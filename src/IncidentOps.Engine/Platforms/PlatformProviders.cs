@@ -131,7 +131,8 @@ public static class PlatformRegistry
 
     public static string DatabaseList() => Or(Databases.Select(d => $"-Platform {d.Kind} {d.TargetParameter} NAME"));
 
-    internal static string Or(IEnumerable<string> items)
+    /// <summary>"a, b or c".</summary>
+    public static string Or(IEnumerable<string> items)
     {
         var list = items.ToList();
         return list.Count <= 1 ? string.Concat(list) : string.Join(", ", list.Take(list.Count - 1)) + " or " + list[^1];

@@ -32,4 +32,15 @@ public class PlatformLayerTests(ModuleFixture fx) : IClassFixture<ModuleFixture>
         Assert.Contains("systemd unit 'fastapi'", e.ToString());
         Assert.Empty(cli.Calls);
     }
+
+    [Fact]
+    public void A_database_platform_on_an_App_cmdlet_and_an_unknown_platform_say_which_platforms_exist()
+    {
+        var e = Assert.Single(fx.Run("Get-AppStatus -Platform Aws -App orders").Errors);
+        Assert.Equal("AppTargetIncomplete,IncidentOps.Commands.GetAppStatusCommand", e.FullyQualifiedErrorId);
+        Assert.Contains("Get-AppDatabase -Platform Aws", e.ToString());
+        var u = Assert.Single(fx.Run("Get-AppDatabase -Platform Heroku -DatabaseId x").Errors);
+        Assert.Equal("PlatformInvalid,IncidentOps.Commands.GetAppDatabaseCommand", u.FullyQualifiedErrorId);
+        Assert.Contains("Fly, DigitalOcean or Aws (AppDatabase cmdlets)", u.ToString());
+    }
 }

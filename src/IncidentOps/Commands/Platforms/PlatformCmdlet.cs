@@ -75,7 +75,7 @@ public abstract class PlatformCmdlet : IncidentActionCmdlet
     {
         if (string.IsNullOrWhiteSpace(platform)) return PlatformKind.None;
         if (Enum.TryParse<PlatformKind>(platform.Trim(), true, out var kind) && Enum.IsDefined(kind) && !platform.Trim().All(char.IsDigit)) return kind;
-        ThrowInputError(PlatformErrorIds.PlatformInvalid, $"-Platform '{platform}' is not a platform. Use Fly, DigitalOcean, Kubernetes or Systemd.", platform);
+        ThrowInputError(PlatformErrorIds.PlatformInvalid, $"-Platform '{platform}' is not a platform. Use {PlatformRegistry.PlatformList()} (App cmdlets) or {PlatformRegistry.Or(PlatformRegistry.Databases.Select(d => d.Kind.ToString()))} (AppDatabase cmdlets).", platform);
         return PlatformKind.None; // unreachable
     }
 
