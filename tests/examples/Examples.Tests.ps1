@@ -75,6 +75,12 @@ BeforeAll {
         "'databases backups '*" = Fixture 'do-database-backups.json'
         "'databases get '*" = Fixture 'do-database.json'
     })
+    # The AWS CLI for seed 004's RDS database (aws rds describe-db-instances ...): reads replay, changes are -WhatIf only.
+    New-StandInCli aws ([ordered]@{
+        "'rds describe-db-instances '*" = Fixture 'aws-rds-describe-db-instances.json'
+        "'rds describe-pending-maintenance-actions '*" = Fixture 'aws-rds-pending-maintenance.json'
+        "'rds describe-db-snapshots '*" = Fixture 'aws-rds-describe-db-snapshots.json'
+    })
     New-StandInCli kubectl ([ordered]@{
         "*'get deployment marketing -o json'*" = Fixture 'k8s-deployment.json'
         "*'get pods -l app=marketing -o json'*" = Fixture 'k8s-pods.json'
@@ -184,7 +190,7 @@ environments:
         host: deploy@api-1.example.com
         releases: $releases
         health: [$http/api/health]
-        postgres: env:FASTAPI_DATABASE_URL
+        postgres: { connectionString: env:FASTAPI_DATABASE_URL, rds: fastapi-db }
   staging:
     services:
       api:
@@ -418,5 +424,16 @@ Describe 'examples that must stop before an unsafe change' {
         $r | Should -Not -BeNullOrEmpty
         $r.Output | Should -Match 'DATABASE_URL' -Because 'Get-AppSetting lists the setting, so the canary check below is not vacuous'
         ($r.Output + $r.Error) | Should -Not -Match 'CANARYfastapiDbPassw0rd'
+    }
+
+    It 'examples/44 reads the RDS instance and only previews the snapshot, failover and restores: the stand-in aws ran no change' {
+        $r = Invoke-Scenario '44-aws-rds-database.ps1' @()
+        $r.ExitCode | Should -Be 0 -Because $r.Error
+        $r.Output | Should -Match 'Multi-AZ: True; pending maintenance: system-update'
+        $r.Output | Should -Match 'aws rds reboot-db-instance --db-instance-identifier fastapi-db --force-failover'
+        $r.Output | Should -Match 'aws rds restore-db-instance-to-point-in-time --source-db-instance-identifier fastapi-db --target-db-instance-identifier fastapi-db-before-incident'
+        $aws = @($r.Argv | Where-Object { $_ -like 'aws *' })
+        $aws | Should -Not -BeNullOrEmpty
+        ($aws | Where-Object { $_ -notmatch '^aws rds describe-' }) | Should -BeNullOrEmpty -Because '-WhatIf runs no create, reboot or restore'
     }
 }

@@ -46,6 +46,6 @@ Describe 'Get-AppDatabase in a real host' -Skip:($IsWindows) {
 
     It 'completes -Service, and -Platform with the two database platforms only' {
         Get-CompletionText "Get-AppDatabase -ConfigPath '$($root.Config)' -Service production/a" | Should -Contain 'production/api'
-        Get-CompletionText 'Get-AppDatabase -Platform ' | Should -Be @('Fly', 'DigitalOcean')
+        Get-CompletionText 'Get-AppDatabase -Platform ' | Should -Be @('Fly', 'DigitalOcean', 'Aws')
     }
 }

@@ -48,6 +48,6 @@ Describe 'New-AppDatabaseBackup in a real host' -Skip:($IsWindows) {
 
     It 'completes -Service and -Platform' {
         Get-CompletionText "New-AppDatabaseBackup -ConfigPath '$($root.Config)' -Service production/a" | Should -Contain 'production/api'
-        Get-CompletionText 'New-AppDatabaseBackup -Platform ' | Should -Be @('Fly', 'DigitalOcean')
+        Get-CompletionText 'New-AppDatabaseBackup -Platform ' | Should -Be @('Fly', 'DigitalOcean', 'Aws')
     }
 }

@@ -24,6 +24,19 @@ Describe 'Restart-App' -Skip:($IsWindows) {
     }
 }
 
+Describe 'Restart-App -Pod where the platform cannot restart one instance' -Skip:($IsWindows) {
+    It 'refuses -Pod on <Platform> with PlatformOperationNotSupported and restarts nothing' -TestCases @(
+        @{ Platform = 'DigitalOcean'; Tool = 'doctl'; PathParameter = 'DoctlPath'; Target = @{ AppId = 'f1e2d3c4-0000-4000-8000-00000000a001' } }
+        @{ Platform = 'Systemd'; Tool = 'systemctl'; PathParameter = 'SystemctlPath'; Target = @{ Unit = 'fastapi' } }
+    ) {
+        $fake = New-FakeCli $Tool @{}
+        $path = @{ $PathParameter = $fake.Path }
+        { Restart-App -Platform $Platform @Target @path -Pod web-1 -Force -ErrorAction Stop } |
+            Should -Throw -ErrorId 'PlatformOperationNotSupported,IncidentOps.Commands.RestartAppCommand'
+        Test-Path $fake.Log | Should -BeFalse
+    }
+}
+
 Describe 'Restart-App in a real host' -Skip:($IsWindows) {
     It 'prints its What if: line with the exact command under -WhatIf and runs nothing' {
         $cli = New-FakeCli flyctl @{}

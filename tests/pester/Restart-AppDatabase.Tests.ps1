@@ -43,6 +43,6 @@ Describe 'Restart-AppDatabase in a real host' -Skip:($IsWindows) {
 
     It 'completes -Service and -Platform' {
         Get-CompletionText "Restart-AppDatabase -ConfigPath '$($root.Config)' -Service production/a" | Should -Contain 'production/api'
-        Get-CompletionText 'Restart-AppDatabase -Platform ' | Should -Be @('Fly', 'DigitalOcean')
+        Get-CompletionText 'Restart-AppDatabase -Platform ' | Should -Be @('Fly', 'DigitalOcean', 'Aws')
     }
 }

@@ -53,6 +53,6 @@ Describe 'Restore-AppDatabaseBackup in a real host' -Skip:($IsWindows) {
 
     It 'completes -Service and -Platform' {
         Get-CompletionText "Restore-AppDatabaseBackup -ConfigPath '$($root.Config)' -Service production/a" | Should -Contain 'production/api'
-        Get-CompletionText 'Restore-AppDatabaseBackup -Platform ' | Should -Be @('Fly', 'DigitalOcean')
+        Get-CompletionText 'Restore-AppDatabaseBackup -Platform ' | Should -Be @('Fly', 'DigitalOcean', 'Aws')
     }
 }

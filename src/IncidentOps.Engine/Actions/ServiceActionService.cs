@@ -111,7 +111,7 @@ public sealed class ServiceActionService(IOperationSink sink, ReferenceResolver 
         !value.IsSecret ? value.ToString() : value.IsReference ? $"{SecretRedactor.Mask} ({value})" : SecretRedactor.Mask;
 
     /// <summary>Runs a planned action within <paramref name="timeout"/> (cut to the command's deadline).</summary>
-    public async Task<ServiceActionResult> RunAsync(ServiceTarget service, ActionPlan plan, ToolPaths? tools, CliPaths? paths, TimeSpan timeout, CancellationToken cancellationToken)
+    public async Task<ServiceActionResult> RunAsync(ServiceTarget service, ActionPlan plan, ToolPaths? tools, ToolPaths? paths, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var started = DateTimeOffset.UtcNow;
         var sw = Stopwatch.StartNew();

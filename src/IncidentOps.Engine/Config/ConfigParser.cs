@@ -17,21 +17,13 @@ public static partial class ConfigParser
     private static readonly string[] RootKeys = ["version", "severities", "environments", "channels", "routing", "store", "tools"];
     private static readonly string[] SeverityKeys = ["name", "definition", "responseTarget", "updateEvery", "escalation", "pagerDutySeverity", "statuspageImpact"];
     private static readonly string[] EnvironmentKeys = ["services"];
-    private static readonly string[] ServiceKeys = ["platform", "app", "appId", "components", "context", "kubeconfig", "namespace", "deployment", "unit", "host", "releases", "health", "postgres", "redis", "baseUrl", "actions"];
+    /// <summary>The keys every service may have; each platform provider adds its own (PlatformRegistry.ServiceKeys).</summary>
+    private static readonly string[] ServiceKeys = ["platform", .. PlatformRegistry.ServiceKeys, "health", "postgres", "redis", "baseUrl", "actions"];
     private static readonly string[] HealthKeys = ["url", "expectStatus", "method", "conditions", "timeout"];
-    private static readonly string[] PostgresKeys = ["connectionString", "fly", "digitalOcean"];
+    private static readonly string[] PostgresKeys = ["connectionString", .. PlatformRegistry.Databases.Select(d => d.ConfigKey)];
     private static readonly string[] RedisKeys = ["url"];
     private static readonly string[] StoreKeys = ["kind", "path", "connectionString"];
-    private static readonly string[] ToolKeys = ["flyctl", "doctl", "kubectl", "systemctl", "journalctl", "ssh"];
-
-    private static readonly Dictionary<string, PlatformKind> Platforms = new(StringComparer.OrdinalIgnoreCase)
-    {
-        ["fly"] = PlatformKind.Fly, ["flyio"] = PlatformKind.Fly, ["fly.io"] = PlatformKind.Fly,
-        ["digitalocean"] = PlatformKind.DigitalOcean, ["do"] = PlatformKind.DigitalOcean, ["app-platform"] = PlatformKind.DigitalOcean,
-        ["kubernetes"] = PlatformKind.Kubernetes, ["k8s"] = PlatformKind.Kubernetes,
-        ["systemd"] = PlatformKind.Systemd,
-        ["none"] = PlatformKind.None,
-    };
+    private static readonly string[] ToolKeys = [.. PlatformRegistry.Tools.Select(t => t.Name)];
 
     public static IncidentOpsConfig Defaults() => new() { Severities = DefaultSeverities.Levels };
 
@@ -218,9 +210,8 @@ public static partial class ConfigParser
         if (node is not YamlMappingNode map) { ctx.Error("ConfigInvalidShape", $"{where} must be a mapping (platform, health, postgres, redis, ...).", node); return null; }
         var platform = PlatformKind.None;
         YamlNode? platformNode = null;
-        string? app = null, context = null, kubeconfig = null, ns = null, deployment = null, unit = null, host = null, releases = null;
-        ConfigValue? appId = null, redis = null;
-        string[] components = [];
+        ConfigValue? redis = null;
+        var options = new Dictionary<string, object>(StringComparer.Ordinal);
         var health = new List<HealthEndpoint>();
         PostgresTarget? pg = null;
         YamlNode? baseUrlNode = null, actionsNode = null;
@@ -231,25 +222,9 @@ public static partial class ConfigParser
                 case "platform":
                     platformNode = v;
                     var p = ctx.Scalar(v, k);
-                    if (p is not null && !Platforms.TryGetValue(p, out platform))
-                        ctx.Error("ConfigUnknownPlatform", $"{where}.platform is '{p}', which is not a platform.{Suggest(p, ["fly", "digitalocean", "kubernetes", "systemd"])} Expected fly, digitalocean, kubernetes or systemd.", v);
+                    if (p is not null && !PlatformRegistry.TryParseConfigName(p, out platform))
+                        ctx.Error("ConfigUnknownPlatform", $"{where}.platform is '{p}', which is not a platform.{Suggest(p, PlatformRegistry.Platforms.Select(x => x.ConfigNames[0]))} Expected {PlatformRegistry.PlatformList(config: true)}.", v);
                     break;
-                case "app": app = Named(ctx, v, k, where, TargetNames.FlyApp); break;
-                case "appId": appId = ctx.Value(v, k, isSecret: false); break;
-                case "components":
-                    components = ctx.StringList(v, k);
-                    foreach (var c in components) CheckName(ctx, v, c, $"{where}.components", TargetNames.DigitalOceanComponent);
-                    break;
-                case "context": context = Named(ctx, v, k, where, TargetNames.KubeContext); break;
-                case "kubeconfig":
-                    kubeconfig = ctx.Scalar(v, k);
-                    if (kubeconfig is not null) kubeconfig = Path.GetFullPath(ExpandHome(kubeconfig), Path.GetDirectoryName(ctx.File) ?? ".");
-                    break;
-                case "namespace": ns = Named(ctx, v, k, where, TargetNames.KubernetesNamespace); break;
-                case "deployment": deployment = Named(ctx, v, k, where, TargetNames.KubernetesName); break;
-                case "unit": unit = Named(ctx, v, k, where, TargetNames.SystemdUnit); break;
-                case "host": host = Named(ctx, v, k, where, TargetNames.SshHost); break;
-                case "releases": releases = ctx.Scalar(v, k); break;
                 case "health": health = ParseHealth(ctx, v, where + ".health"); break;
                 case "postgres": pg = ParsePostgres(ctx, v, where + ".postgres"); break;
                 case "baseUrl": baseUrlNode = v; break;
@@ -262,27 +237,44 @@ public static partial class ConfigParser
                     }
                     else redis = ctx.Value(v, k, isSecret: true, isConnection: true);
                     break;
+                default:
+                    // A platform provider's key: read as the provider declared it.
+                    if (PlatformRegistry.ServiceKey(k) is { } key && ReadProviderKey(ctx, v, where, key) is { } value) options[k] = value;
+                    break;
             }
         }
-        void Require(bool ok, string field, string example)
-        {
-            if (!ok) ctx.Error("ConfigMissingField", $"{where} runs on {platform} and needs '{field}' (for example: {field}: {example}).", platformNode ?? map);
-        }
-        switch (platform)
-        {
-            case PlatformKind.Fly: Require(app is not null, "app", "my-fly-app"); break;
-            case PlatformKind.DigitalOcean: Require(appId is not null, "appId", "env:DO_APP_ID"); break;
-            case PlatformKind.Kubernetes: Require(deployment is not null, "deployment", name); break;
-            case PlatformKind.Systemd: Require(unit is not null, "unit", name); break;
-        }
+        var provider = PlatformRegistry.Platform(platform);
+        foreach (var key in provider?.ConfigKeys ?? [])
+            if (key.Default is not null && !options.ContainsKey(key.Key)) options[key.Key] = key.Default;
         var (baseUrl, actions) = ParseServiceActions(ctx, env, name, where, platform, baseUrlNode, actionsNode, health);
-        return new ServiceTarget
+        var service = new ServiceTarget
         {
-            Environment = env, Service = name, Platform = platform, App = app, AppId = appId, Components = components,
-            Context = context, Kubeconfig = kubeconfig, Namespace = platform == PlatformKind.Kubernetes ? ns ?? "default" : ns, Deployment = deployment,
-            Unit = unit, ComputerName = host, ReleasesPath = releases, Health = health, Postgres = pg, Redis = redis,
+            Environment = env, Service = name, Platform = platform, Options = options, Health = health, Postgres = pg, Redis = redis,
             BaseUrl = baseUrl, Actions = actions, Location = ctx.Loc(map),
         };
+        // The platform's provider says which of its keys the service must have.
+        if (provider?.ConfigKeys.FirstOrDefault(k => k.Required && !options.ContainsKey(k.Key)) is { } missing)
+            ctx.Error("ConfigMissingField", $"{where} runs on {platform} and needs '{missing.Key}' (for example: {missing.Key}: {missing.Example ?? name}).", platformNode ?? map);
+        return service;
+    }
+
+    /// <summary>Reads one platform provider's key under a service, as the provider declared it.</summary>
+    private static object? ReadProviderKey(Ctx ctx, YamlNode v, string where, ProviderConfigKey key)
+    {
+        var k = key.Key;
+        switch (key.Type)
+        {
+            case ConfigKeyType.Reference: return ctx.Value(v, k, isSecret: false);
+            case ConfigKeyType.NameList:
+                var list = ctx.StringList(v, k);
+                if (key.NameKind is { } listKind) foreach (var c in list) CheckName(ctx, v, c, $"{where}.{k}", listKind);
+                return list;
+            case ConfigKeyType.Path:
+                var path = ctx.Scalar(v, k);
+                return path is null ? null : Path.GetFullPath(ExpandHome(path), Path.GetDirectoryName(ctx.File) ?? ".");
+            case ConfigKeyType.Text: return ctx.Scalar(v, k);
+            default: return Named(ctx, v, k, where, key.NameKind ?? TargetNames.Token);
+        }
     }
 
     // A name that reaches a CLI is checked for its kind where it is written (the same rule as the parameters).
@@ -371,21 +363,23 @@ public static partial class ConfigParser
         return false;
     }
 
+    /// <summary>postgres: a connection string, or a mapping with connectionString and one key per managed database provider (PlatformRegistry).</summary>
     private static PostgresTarget ParsePostgres(Ctx ctx, YamlNode node, string where)
     {
         if (node is YamlScalarNode) return new PostgresTarget { ConnectionString = ctx.Value(node, "postgres", isSecret: true, isConnection: true) };
-        ConfigValue? cs = null, doCluster = null;
-        string? fly = null;
+        ConfigValue? cs = null;
+        var managed = new Dictionary<string, ConfigValue>(StringComparer.OrdinalIgnoreCase);
         if (node is YamlMappingNode m)
             foreach (var (k, v) in ctx.Entries(m, PostgresKeys, where))
-                switch (k)
-                {
-                    case "connectionString": cs = ctx.Value(v, k, isSecret: true, isConnection: true); break;
-                    case "fly": fly = Named(ctx, v, k, where, TargetNames.FlyApp); break;
-                    case "digitalOcean": doCluster = ctx.Value(v, k, isSecret: false); break;
-                }
+            {
+                if (k == "connectionString") { cs = ctx.Value(v, k, isSecret: true, isConnection: true); continue; }
+                var provider = PlatformRegistry.Databases.First(d => d.ConfigKey == k);
+                if (ctx.Value(v, k, isSecret: false) is not { } value) continue;
+                if (value.Kind == ConfigValueKind.Literal) CheckName(ctx, v, value.ToString(), $"{where}.{k}", provider.NameKind);
+                managed[k] = value;
+            }
         else ctx.Error("ConfigInvalidShape", $"{where} must be a connection string or a mapping with connectionString.", node);
-        return new PostgresTarget { ConnectionString = cs, FlyApp = fly, DigitalOceanCluster = doCluster };
+        return new PostgresTarget { ConnectionString = cs, Managed = managed };
     }
 
     /// <summary>
@@ -512,12 +506,8 @@ public static partial class ConfigParser
         var d = new Dictionary<string, string?>();
         if (node is YamlMappingNode m)
             foreach (var (k, v) in ctx.Entries(m, ToolKeys, "tools")) d[k] = ctx.Scalar(v, k) is { } s ? ExpandHome(s) : null;
-        else ctx.Error("ConfigInvalidShape", "tools must map CLI names (flyctl, doctl, kubectl, systemctl, journalctl, ssh) to paths.", node);
-        return new ToolPaths
-        {
-            Flyctl = d.GetValueOrDefault("flyctl"), Doctl = d.GetValueOrDefault("doctl"), Kubectl = d.GetValueOrDefault("kubectl"),
-            Systemctl = d.GetValueOrDefault("systemctl"), Journalctl = d.GetValueOrDefault("journalctl"), Ssh = d.GetValueOrDefault("ssh"),
-        };
+        else ctx.Error("ConfigInvalidShape", $"tools must map CLI names ({string.Join(", ", ToolKeys)}) to paths.", node);
+        return new ToolPaths(d);
     }
 
     private static string ExpandHome(string p) =>

@@ -245,7 +245,7 @@ public static class ConfigValidator
             if (s.AppId is not null) yield return s.AppId;
             if (s.Redis is not null) yield return s.Redis;
             if (s.Postgres?.ConnectionString is not null) yield return s.Postgres.ConnectionString;
-            if (s.Postgres?.DigitalOceanCluster is not null) yield return s.Postgres.DigitalOceanCluster;
+            if (s.Postgres is not null) foreach (var v in s.Postgres.Managed.Values) yield return v;
             foreach (var h in s.Actions.SelectMany(a => a.Headers.Values)) yield return h;
         }
         foreach (var c in config.Channels)

@@ -10,25 +10,19 @@ namespace IncidentOps.Engine.Platforms;
 /// </summary>
 public sealed class AppDatabaseService(IOperationSink sink)
 {
-    public IDatabaseAdapter Open(AppDatabaseTarget target, CliPaths? paths, ToolPaths? configured, TimeSpan timeout)
-    {
-        TargetNames.CheckTarget(target);
-        var runner = new ProcessRunner(sink, new ToolResolver(paths, configured));
-        return target.Platform switch
-        {
-            PlatformKind.Fly when !string.IsNullOrEmpty(target.DatabaseApp) => new FlyPostgresAdapter(target, runner, timeout, sink),
-            PlatformKind.DigitalOcean when !string.IsNullOrEmpty(target.DatabaseId) => new DigitalOceanDatabaseAdapter(target, runner, timeout, sink),
-            PlatformKind.Fly => throw Incomplete(target, "-DatabaseApp (the Fly Postgres app name)"),
-            PlatformKind.DigitalOcean => throw Incomplete(target, "-DatabaseId (the database cluster id from 'doctl databases list')"),
-            PlatformKind.None => throw new IncidentOpsException("DatabaseTargetIncomplete", IncidentOpsErrorCategory.InvalidArgument,
-                "No platform given. Pass -Platform Fly -DatabaseApp NAME, -Platform DigitalOcean -DatabaseId ID, or -Service NAME of a configured service with postgres.fly or postgres.digitalOcean."),
-            _ => throw new IncidentOpsException("PlatformOperationNotSupported", IncidentOpsErrorCategory.NotImplemented,
-                $"{target.Platform} has no managed database these cmdlets can drive. For PostgreSQL you run yourself, use the Pg cmdlets (Get-PgActivity, Stop-PgBackend) and your own backup tooling (pg_dump, pgBackRest)."),
-        };
-    }
+    /// <summary>Opens the adapter of a database target through its provider (PlatformRegistry).</summary>
+    public IDatabaseAdapter Open(AppDatabaseTarget target, ToolPaths? paths, ToolPaths? configured, TimeSpan timeout) =>
+        PlatformRegistry.Open(target, new ProviderContext(new ProcessRunner(sink, new ToolResolver(paths, configured)), timeout, sink));
 
-    private static IncidentOpsException Incomplete(AppDatabaseTarget t, string what) => new("DatabaseTargetIncomplete", IncidentOpsErrorCategory.InvalidArgument,
-        $"A {t.Platform} database target needs {what}. Pass it, or use -Service with a configured service whose postgres has {(t.Platform == PlatformKind.Fly ? "fly" : "digitalOcean")}: set.") { TargetObject = t.ToString() };
+    // The cmdlets reach a database only through this service: reads, and the plans of changes (what -WhatIf prints).
+    public Task<AppDatabase> GetStatusAsync(IDatabaseAdapter adapter, CancellationToken ct) => adapter.GetStatusAsync(ct);
+    public Task<IReadOnlyList<AppDatabaseBackup>> GetBackupsAsync(IDatabaseAdapter adapter, CancellationToken ct) => adapter.GetBackupsAsync(ct);
+    public PlannedDatabaseChange<AppActionResult> PlanRestart(IDatabaseAdapter adapter, bool failover) => adapter.PlanRestart(failover);
+    public PlannedDatabaseChange<AppDatabaseBackup> PlanCreateBackup(IDatabaseAdapter adapter, string? name) => adapter.PlanCreateBackup(name);
+
+    /// <summary>Plans a restore into a new database: from a backup, or (backupId null) to a point in time (time null: the latest restorable).</summary>
+    public PlannedDatabaseChange<AppDatabaseRestoreResult> PlanRestore(IDatabaseAdapter adapter, string? backupId, DateTimeOffset? time, string? newName, bool wait) =>
+        backupId is not null ? adapter.PlanRestore(backupId, newName, wait) : adapter.PlanRestoreToTime(time, newName, wait);
 
     /// <summary>Runs a planned restart; with wait, polls the database until it is healthy again or the timeout passes.</summary>
     public async Task<AppActionResult> RestartAsync(IDatabaseAdapter adapter, PlannedDatabaseChange<AppActionResult> change, bool wait, TimeSpan timeout, CancellationToken ct)

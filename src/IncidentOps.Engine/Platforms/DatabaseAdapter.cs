@@ -19,10 +19,13 @@ public interface IDatabaseAdapter
     Task<AppDatabase> GetStatusAsync(CancellationToken cancellationToken);
     /// <summary>Backups, newest first.</summary>
     Task<IReadOnlyList<AppDatabaseBackup>> GetBackupsAsync(CancellationToken cancellationToken);
-    PlannedDatabaseChange<AppActionResult> PlanRestart();
+    /// <summary>Restarts the database; with failover, by failing over to its standby (only where the platform has one).</summary>
+    PlannedDatabaseChange<AppActionResult> PlanRestart(bool failover = false);
     PlannedDatabaseChange<AppDatabaseBackup> PlanCreateBackup(string? name);
     /// <summary>Restores backupId into a new database (newName, or a name derived from the source and the backup).</summary>
     PlannedDatabaseChange<AppDatabaseRestoreResult> PlanRestore(string backupId, string? newName, bool wait);
+    /// <summary>Restores the database as it was at a time (null: the latest restorable time) into a new database.</summary>
+    PlannedDatabaseChange<AppDatabaseRestoreResult> PlanRestoreToTime(DateTimeOffset? time, string? newName, bool wait);
 }
 
 /// <summary>What the database adapters share on top of the app adapters' runner and tolerant JSON helpers.</summary>
@@ -33,14 +36,22 @@ public abstract class DatabaseAdapterBase(AppDatabaseTarget database, ProcessRun
 
     private static readonly Regex NameRule = new("^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$", RegexOptions.CultureInvariant);
 
+    /// <summary>For platforms without point-in-time restore: says what to do instead.</summary>
+    public virtual PlannedDatabaseChange<AppDatabaseRestoreResult> PlanRestoreToTime(DateTimeOffset? time, string? newName, bool wait) => throw NotSupportedError(
+        $"{Database.Platform} databases cannot be restored to a point in time by these cmdlets. Restore one of its backups instead: Get-AppDatabaseBackup | Restore-AppDatabaseBackup.");
+
+    /// <summary>For platforms without a standby to fail over to on request.</summary>
+    protected IncidentOpsException FailoverNotSupported() => NotSupportedError(
+        $"Restart-AppDatabase -Failover is not supported for {Database}: {Database.Platform} has no failover on request. Omit -Failover to restart it.");
+
     protected static IncidentOpsException NotSupportedError(string message) =>
-        new("PlatformOperationNotSupported", IncidentOpsErrorCategory.NotImplemented, message);
+        new(PlatformErrorIds.PlatformOperationNotSupported, IncidentOpsErrorCategory.NotImplemented, message);
 
     /// <summary>Fly app names, DigitalOcean cluster names and backup aliases share one rule: lowercase letters, digits and dashes.</summary>
     protected static string CheckNewName(string name, string what = "the restored database", string parameter = "-NewName orders-restore-1123")
     {
         if (!NameRule.IsMatch(name))
-            throw new IncidentOpsException("DatabaseNameInvalid", IncidentOpsErrorCategory.InvalidArgument,
+            throw new IncidentOpsException(PlatformErrorIds.DatabaseNameInvalid, IncidentOpsErrorCategory.InvalidArgument,
                 $"'{name}' cannot name {what}: use 3 to 63 lowercase letters, digits and dashes, not starting or ending with a dash ({parameter}).") { TargetObject = name };
         return name;
     }

@@ -24,7 +24,11 @@ public interface IPlatformAdapter
     PlannedChange PlanRestart(string? instance, bool wait);
     PlannedChange PlanScale(int? count, string? size);
     PlannedChange PlanSetSettings(IReadOnlyDictionary<string, string> values, bool secret);
-    Task<PreparedRollback> PrepareRollbackAsync(string? toVersion, CancellationToken cancellationToken);
+    /// <summary>
+    /// The platform's part of a rollback: the commands that take the app from one release to another. Which release
+    /// is the target is chosen once for every platform (RollbackChoice, through PlatformsService.PrepareRollbackAsync).
+    /// </summary>
+    PreparedRollback PlanRollback(AppDeployment? from, AppDeployment to);
     /// <summary>Commits (keeps) or reverts a pinned rollback; only DigitalOcean pins one, the others refuse.</summary>
     PlannedChange PlanFinishRollback(bool commit);
 }
@@ -110,7 +114,7 @@ public abstract class PlatformAdapterBase(AppTarget target, ProcessRunner runner
     }
 
     protected static IncidentOpsException Invalid(CliCommand command, string field, string problem) =>
-        new("PlatformOutputInvalid", IncidentOpsErrorCategory.InvalidResult,
+        new(PlatformErrorIds.PlatformOutputInvalid, IncidentOpsErrorCategory.InvalidResult,
             $"The output of '{command.CommandLine}' could not be read: field '{field}' {problem}. Check the {command.Tool} version (its JSON output may have changed).")
         { TargetObject = command.CommandLine };
 
@@ -118,7 +122,7 @@ public abstract class PlatformAdapterBase(AppTarget target, ProcessRunner runner
     public virtual PlannedChange PlanFinishRollback(bool commit) =>
         NotSupported($"Invoke-Rollback -{(commit ? "Commit" : "Revert")} is only for DigitalOcean, whose rollback pins the app until it is committed or reverted. A {Target.Platform} rollback takes effect at once: to undo it, run Invoke-Rollback -ToVersion with the release you want.");
 
-    protected static PlannedChange NotSupported(string what) => throw new IncidentOpsException("PlatformOperationNotSupported", IncidentOpsErrorCategory.NotImplemented, what);
+    protected static PlannedChange NotSupported(string what) => throw new IncidentOpsException(PlatformErrorIds.PlatformOperationNotSupported, IncidentOpsErrorCategory.NotImplemented, what);
 
     protected PlannedChange Change(params CliCommand[] commands) => new(commands.Select(c => c.CommandLine).ToList(), async ct =>
     {
@@ -126,16 +130,6 @@ public abstract class PlatformAdapterBase(AppTarget target, ProcessRunner runner
         foreach (var c in commands) output.Add((await RunAsync(c, ct).ConfigureAwait(false)).StandardOutput.Trim());
         return string.Join(Environment.NewLine, output.Where(o => o.Length > 0));
     });
-
-    /// <summary>Why ChooseTarget passed over releases, or warned about the one asked for; added to the plan's warnings.</summary>
-    private readonly List<string> _choiceNotes = [];
-
-    protected PreparedRollback Rollback(RollbackPlan plan, Func<CancellationToken, Task<IReadOnlyList<string>>> execute)
-    {
-        if (_choiceNotes.Count > 0)
-            plan = new RollbackPlan { Target = plan.Target, From = plan.From, To = plan.To, ToImage = plan.ToImage, Commands = plan.Commands, Warnings = [.. plan.Warnings, .. _choiceNotes] };
-        return new(plan, execute);
-    }
 
     /// <summary>
     /// Marks the current and the last good release; the list must be newest first. A release between the current one
@@ -150,50 +144,9 @@ public abstract class PlatformAdapterBase(AppTarget target, ProcessRunner runner
             var same = list.FindIndex(current + 1, d => string.Equals(d.Image, image, StringComparison.Ordinal));
             for (var i = current + 1; i < same; i++) list[i].RolledBack = true;
         }
-        var good = list.Skip(current < 0 ? 0 : current + 1).FirstOrDefault(d => d.Succeeded && !d.RolledBack && !SameContent(d, current < 0 ? null : list[current]));
+        var good = list.Skip(current < 0 ? 0 : current + 1).FirstOrDefault(d => d.Succeeded && !d.RolledBack && !RollbackChoice.SameContent(d, current < 0 ? null : list[current]));
         if (good is not null) good.IsLastGood = true;
         return list;
-    }
-
-    private static bool SameContent(AppDeployment d, AppDeployment? current) =>
-        current?.Image is { Length: > 0 } image && string.Equals(d.Image, image, StringComparison.Ordinal);
-
-    /// <summary>
-    /// The release to roll back to: -ToVersion, or the newest release older than the current one that succeeded, was
-    /// not rolled back from, and does not run the current image. What was passed over is said in the plan's warnings.
-    /// </summary>
-    protected AppDeployment ChooseTarget(IReadOnlyList<AppDeployment> history, string? toVersion, out AppDeployment? current)
-    {
-        current = history.FirstOrDefault(d => d.IsCurrent) ?? history.FirstOrDefault();
-        _choiceNotes.Clear();
-        if (toVersion is not null)
-        {
-            var wanted = history.FirstOrDefault(d => string.Equals(d.Version, toVersion, StringComparison.OrdinalIgnoreCase) || string.Equals(d.Version, "v" + toVersion, StringComparison.OrdinalIgnoreCase));
-            if (wanted is null)
-                throw new IncidentOpsException("RollbackTargetNotFound", IncidentOpsErrorCategory.ObjectNotFound,
-                    $"{Target} has no release '{toVersion}'. Known: {string.Join(", ", history.Select(h => h.Version))}. Run Get-AppDeployment to see them.") { TargetObject = toVersion };
-            if (wanted.RolledBack) _choiceNotes.Add($"Release {wanted.Version} was rolled back from earlier; it is the target only because -ToVersion asked for it.");
-            else if (!wanted.Succeeded) _choiceNotes.Add($"Release {wanted.Version} never succeeded ({wanted.Status}); it is the target only because -ToVersion asked for it.");
-            return wanted;
-        }
-        var c = current;
-        var index = c is null ? -1 : history.ToList().IndexOf(c);
-        foreach (var d in history.Skip(index + 1))
-        {
-            string? skip = !d.Succeeded ? $"Skipped release {d.Version} ({d.Status}): it never succeeded."
-                : d.RolledBack ? $"Skipped release {d.Version}: it was rolled back from (a later release went back past it)."
-                : SameContent(d, c) ? $"Skipped release {d.Version}: it runs the same image as the current release {c!.Version}."
-                : null;
-            if (skip is null)
-            {
-                if (_choiceNotes.Count > 0) _choiceNotes.Add($"Rolling back to {d.Version}; pass -ToVersion to choose a skipped release.");
-                return d;
-            }
-            Sink.Verbose(skip);
-            if (d.Succeeded) _choiceNotes.Add(skip);
-        }
-        throw new IncidentOpsException("RollbackTargetNotFound", IncidentOpsErrorCategory.ObjectNotFound,
-            $"{Target} has no successful release older than the current one ({current?.Version ?? "none"}) that was not rolled back from. Pass -ToVersion to pick one (Get-AppDeployment lists them).");
     }
 
     // ---------------------------------------------------------------- JSON helpers (case-insensitive, tolerant)

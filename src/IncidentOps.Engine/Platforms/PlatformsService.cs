@@ -16,31 +16,29 @@ public sealed class PlatformsService(IOperationSink sink, HealthService? health 
     private readonly HealthService _health = health ?? new HealthService(sink);
 
     /// <summary>DigitalOcean API base address (tests point it at a loopback server).</summary>
-    public Uri DigitalOceanApi { get; set; } = new(System.Environment.GetEnvironmentVariable("DIGITALOCEAN_API_URL") ?? "https://api.digitalocean.com/");
+    public Uri DigitalOceanApi { get; set; } = DigitalOceanProvider.DefaultApi;
 
-    public IPlatformAdapter Open(AppTarget target, CliPaths? paths, ToolPaths? configured, TimeSpan timeout)
+    /// <summary>Opens the adapter of a target through its platform's provider (PlatformRegistry), after checking every name it hands a CLI.</summary>
+    public IPlatformAdapter Open(AppTarget target, ToolPaths? paths, ToolPaths? configured, TimeSpan timeout)
     {
-        TargetNames.CheckTarget(target);
-        var runner = new ProcessRunner(sink, new ToolResolver(paths, configured));
-        static IncidentOpsException Missing(AppTarget t, string what) => new("AppTargetIncomplete", IncidentOpsErrorCategory.InvalidArgument,
-            $"A {t.Platform} target needs {what}. Pass it, or use -Service with a configured service.") { TargetObject = t.ToString() };
-        return target.Platform switch
-        {
-            PlatformKind.Fly => target.App is null ? throw Missing(target, "-App") : new FlyAdapter(target, runner, timeout, sink),
-            PlatformKind.Kubernetes => target.Deployment is null ? throw Missing(target, "-Deployment") : new KubernetesAdapter(target, runner, timeout, sink),
-            PlatformKind.Systemd => target.Unit is null ? throw Missing(target, "-Unit") : new SystemdAdapter(target, runner, timeout, sink),
-            PlatformKind.DigitalOcean => target.AppId is null ? throw Missing(target, "-AppId") : new DigitalOceanAdapter(target, runner, timeout, sink, DigitalOceanApi),
-            _ => throw new IncidentOpsException("AppTargetIncomplete", IncidentOpsErrorCategory.InvalidArgument,
-                "No platform given. Pass -Platform Fly|DigitalOcean|Kubernetes|Systemd with its target parameters, or -Service NAME of a configured service."),
-        };
+        TargetNames.CheckCommon(target);
+        return PlatformRegistry.Open(target, new ProviderContext(new ProcessRunner(sink, new ToolResolver(paths, configured)), timeout, sink, this));
     }
+
+    // The cmdlets reach a platform only through this service: reads, and the plans of changes (what -WhatIf prints).
+    public Task<AppStatus> GetStatusAsync(IPlatformAdapter adapter, CancellationToken ct) => adapter.GetStatusAsync(ct);
+    public Task<IReadOnlyList<AppDeployment>> GetDeploymentsAsync(IPlatformAdapter adapter, CancellationToken ct) => adapter.GetDeploymentsAsync(ct);
+    public PlannedChange PlanRestart(IPlatformAdapter adapter, string? instance, bool wait) => adapter.PlanRestart(instance, wait);
+    public PlannedChange PlanScale(IPlatformAdapter adapter, int? count, string? size) => adapter.PlanScale(count, size);
+    public PlannedChange PlanSetSettings(IPlatformAdapter adapter, IReadOnlyDictionary<string, string> values, bool secret) => adapter.PlanSetSettings(values, secret);
+    public PlannedChange PlanFinishRollback(IPlatformAdapter adapter, bool commit) => adapter.PlanFinishRollback(commit);
 
     /// <summary>
     /// The releases a rollback can go to, without the current one: what -ToVersion completes from. Successful
     /// releases come first (the last good one leads), then the failed ones, each group newest first.
     /// The whole lookup (process start included) is bounded by timeout, because a user is waiting at the prompt.
     /// </summary>
-    public async Task<IReadOnlyList<AppDeployment>> GetRollbackChoicesAsync(AppTarget target, CliPaths? paths, ToolPaths? configured, TimeSpan timeout, CancellationToken ct)
+    public async Task<IReadOnlyList<AppDeployment>> GetRollbackChoicesAsync(AppTarget target, ToolPaths? paths, ToolPaths? configured, TimeSpan timeout, CancellationToken ct)
     {
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
         cts.CancelAfter(timeout);
@@ -50,7 +48,7 @@ public sealed class PlatformsService(IOperationSink sink, HealthService? health 
         try { return (await lookup.ConfigureAwait(false)).Where(d => !d.IsCurrent).OrderBy(d => !d.Succeeded).ToList(); }
         // Out of time (the lookup's own cancel or the CLI's timeout): nothing to offer. The caller's cancel still propagates.
         catch (OperationCanceledException) when (!ct.IsCancellationRequested) { return []; }
-        catch (IncidentOpsException ex) when (ex.ErrorId == "PlatformCommandTimedOut") { return []; }
+        catch (IncidentOpsException ex) when (ex.ErrorId == PlatformErrorIds.PlatformCommandTimedOut) { return []; }
     }
 
     /// <summary>
@@ -93,7 +91,7 @@ public sealed class PlatformsService(IOperationSink sink, HealthService? health 
         try { regex = new Regex(query.Pattern, RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1)); }
         catch (ArgumentException ex)
         {
-            throw new IncidentOpsException("InvalidPattern", IncidentOpsErrorCategory.InvalidArgument, $"-Pattern '{query.Pattern}' is not a valid regular expression: {ex.Message}");
+            throw new IncidentOpsException(PlatformErrorIds.InvalidPattern, IncidentOpsErrorCategory.InvalidArgument, $"-Pattern '{query.Pattern}' is not a valid regular expression: {ex.Message}");
         }
         return entries.Where(e => regex.IsMatch(e.Message)).ToList();
     }
@@ -207,6 +205,20 @@ public sealed class PlatformsService(IOperationSink sink, HealthService? health 
             if (delay > timeout - sw.Elapsed) delay = timeout - sw.Elapsed;
             if (delay > TimeSpan.Zero) await Task.Delay(delay, ct).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// Prepares a rollback, the one path for every platform: reads the history, chooses the target (RollbackChoice),
+    /// has the adapter plan the commands, and adds the notes on the choice to the plan's warnings.
+    /// </summary>
+    public async Task<PreparedRollback> PrepareRollbackAsync(IPlatformAdapter adapter, string? toVersion, CancellationToken ct)
+    {
+        var history = await adapter.GetDeploymentsAsync(ct).ConfigureAwait(false);
+        var choice = RollbackChoice.Choose(adapter.Target, history, toVersion, sink);
+        var prepared = adapter.PlanRollback(choice.From, choice.To);
+        if (choice.Notes.Count == 0) return prepared;
+        var p = prepared.Plan;
+        return prepared with { Plan = new RollbackPlan { Target = p.Target, From = p.From, To = p.To, ToImage = p.ToImage, Commands = p.Commands, Warnings = [.. p.Warnings, .. choice.Notes] } };
     }
 
     /// <summary>Performs a prepared rollback and, when asked, verifies the app is healthy afterwards.</summary>

@@ -104,7 +104,7 @@ public sealed class ProcessRunner(IOperationSink sink, ToolResolver? resolver = 
             if (await Task.WhenAny(exited, tooMuch.Task).ConfigureAwait(false) == tooMuch.Task)
             {
                 await KillAsync(process, marker).ConfigureAwait(false);
-                throw new IncidentOpsException("PlatformOutputTooLarge", IncidentOpsErrorCategory.LimitsExceeded,
+                throw new IncidentOpsException(PlatformErrorIds.PlatformOutputTooLarge, IncidentOpsErrorCategory.LimitsExceeded,
                     $"{command.Tool} wrote more than {MaxStdoutChars / (1024 * 1024.0):0.#} MB to its output, so IncidentOps stopped reading there and killed it (with its child processes): {command.CommandLine}. The output was cut; narrow the request (for logs: -Tail or -Since).")
                 { TargetObject = command.CommandLine };
             }
@@ -115,7 +115,7 @@ public sealed class ProcessRunner(IOperationSink sink, ToolResolver? resolver = 
             await KillAsync(process, marker).ConfigureAwait(false);
             if (cancellationToken.IsCancellationRequested)
                 throw new OperationCanceledException($"{command.Tool} was stopped and killed with its child processes: {command.CommandLine}", cancellationToken);
-            throw new IncidentOpsException("PlatformCommandTimedOut", IncidentOpsErrorCategory.OperationTimeout,
+            throw new IncidentOpsException(PlatformErrorIds.PlatformCommandTimedOut, IncidentOpsErrorCategory.OperationTimeout,
                 $"{command.Tool} did not finish within {timeout.TotalSeconds:0.#} s and was killed (with its child processes): {command.CommandLine}. Raise -TimeoutSec if the platform is known to be slow.")
             { TargetObject = command.CommandLine };
         }
@@ -138,7 +138,7 @@ public sealed class ProcessRunner(IOperationSink sink, ToolResolver? resolver = 
         var (output, outputCut) = stdout.IsCompletedSuccessfully ? stdout.Result : ("", false);
         var (error, errorCut) = stderr.IsCompletedSuccessfully ? stderr.Result : ("", false);
         if (outputCut)
-            throw new IncidentOpsException("PlatformOutputTooLarge", IncidentOpsErrorCategory.LimitsExceeded,
+            throw new IncidentOpsException(PlatformErrorIds.PlatformOutputTooLarge, IncidentOpsErrorCategory.LimitsExceeded,
                 $"{command.Tool} wrote more than {MaxStdoutChars / (1024 * 1024.0):0.#} MB to its output; the output was cut there: {command.CommandLine}. Narrow the request (for logs: -Tail or -Since).")
             { TargetObject = command.CommandLine };
         if (errorCut)
@@ -149,7 +149,7 @@ public sealed class ProcessRunner(IOperationSink sink, ToolResolver? resolver = 
         sw.Stop();
         var result = new ProcessResult(process.ExitCode, output, error, sw.Elapsed);
         if (throwOnError && result.ExitCode != 0)
-            throw new IncidentOpsException("PlatformCommandFailed", IncidentOpsErrorCategory.FromStdErr,
+            throw new IncidentOpsException(PlatformErrorIds.PlatformCommandFailed, IncidentOpsErrorCategory.FromStdErr,
                 $"{command.Tool} exited with code {result.ExitCode}: {command.CommandLine}{Environment.NewLine}{Trim(error.Length > 0 ? error : output)}")
             { TargetObject = command.CommandLine };
         return result;
@@ -250,44 +250,28 @@ public sealed class ProcessRunner(IOperationSink sink, ToolResolver? resolver = 
     internal static IncidentOpsException NotFound(string tool, string fileName, Exception? inner)
     {
         var (install, param) = ToolResolver.Hints(tool);
-        return new IncidentOpsException("PlatformCliNotFound", IncidentOpsErrorCategory.NotInstalled,
+        return new IncidentOpsException(PlatformErrorIds.PlatformCliNotFound, IncidentOpsErrorCategory.NotInstalled,
             $"{tool} was not found ({fileName}). Install {install}, or pass {param} or set tools.{tool} in incidentops.yml to its full path.", inner)
         { TargetObject = tool };
     }
 }
 
 /// <summary>Finds a platform CLI: an explicit -…Path parameter, then the configuration's tools: key, then PATH.</summary>
-public sealed class ToolResolver(CliPaths? explicitPaths, ToolPaths? configured)
+public sealed class ToolResolver(ToolPaths? explicitPaths, ToolPaths? configured)
 {
-    public static (string Install, string Parameter) Hints(string tool) => tool switch
-    {
-        "flyctl" => ("flyctl (https://fly.io/docs/flyctl/install/)", "-FlyctlPath"),
-        "doctl" => ("doctl (https://docs.digitalocean.com/reference/doctl/how-to/install/)", "-DoctlPath"),
-        "kubectl" => ("kubectl (https://kubernetes.io/docs/tasks/tools/)", "-KubectlPath"),
-        "systemctl" => ("systemd's systemctl (run on a systemd host, or use -ComputerName)", "-SystemctlPath"),
-        "journalctl" => ("systemd's journalctl (run on a systemd host, or use -ComputerName)", "-JournalctlPath"),
-        "ssh" => ("an OpenSSH client", "-SshPath"),
-        _ => (tool, "-" + tool + "Path"),
-    };
+    /// <summary>Where to get a CLI and the parameter that overrides its path, from the provider that drives it.</summary>
+    public static (string Install, string Parameter) Hints(string tool) =>
+        PlatformRegistry.Tool(tool) is { } t ? (t.Install, t.PathParameter) : (tool, "-" + tool + "Path");
 
     public string Resolve(string tool)
     {
-        var explicitPath = tool switch
-        {
-            "flyctl" => explicitPaths?.Flyctl ?? configured?.Flyctl,
-            "doctl" => explicitPaths?.Doctl ?? configured?.Doctl,
-            "kubectl" => explicitPaths?.Kubectl ?? configured?.Kubectl,
-            "systemctl" => explicitPaths?.Systemctl ?? configured?.Systemctl,
-            "journalctl" => explicitPaths?.Journalctl ?? configured?.Journalctl,
-            "ssh" => explicitPaths?.Ssh ?? configured?.Ssh,
-            _ => null,
-        };
+        var explicitPath = explicitPaths?.Get(tool) ?? configured?.Get(tool);
         if (!string.IsNullOrEmpty(explicitPath))
         {
             if (File.Exists(explicitPath)) return explicitPath;
             throw ProcessRunner.NotFound(tool, explicitPath, null);
         }
-        var names = tool == "flyctl" ? new[] { "flyctl", "fly" } : [tool];
+        var names = PlatformRegistry.Tool(tool)?.Executables ?? [tool];
         var path = System.Environment.GetEnvironmentVariable("PATH") ?? "";
         foreach (var name in names)
             foreach (var dir in path.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))

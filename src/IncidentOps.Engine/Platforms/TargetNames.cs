@@ -54,33 +54,13 @@ public static partial class TargetNames
         return $"{where ?? parameter} '{shown}' is not a valid {kind.Name}: use {kind.Rule}. Nothing was run.";
     }
 
-    /// <summary>Checks every CLI-bound name of an App target (from parameters or from incidentops.yml).</summary>
-    public static void CheckTarget(AppTarget t)
+    /// <summary>Checks the CLI-bound names every App target may carry; its provider checks the ones of its platform.</summary>
+    public static void CheckCommon(AppTarget t)
     {
         Check("-Context", t.Context, KubeContext);
         Check("-Namespace", t.Namespace, KubernetesNamespace);
         Check("-Kubeconfig", t.Kubeconfig is { Length: > 0 } k && k[0] == '-' ? k : null, Token);
         Check("-ComputerName", t.ComputerName, SshHost);
-        switch (t.Platform)
-        {
-            case PlatformKind.Fly: Check("-App", t.App, FlyApp); break;
-            case PlatformKind.DigitalOcean:
-                Check("-AppId", t.AppId, DigitalOceanId);
-                Check("-Component", t.Component, DigitalOceanComponent);
-                break;
-            case PlatformKind.Kubernetes:
-                Check("-Deployment", t.Deployment, KubernetesName);
-                Check("-Component", t.Component, Token);
-                break;
-            case PlatformKind.Systemd: Check("-Unit", t.Unit, SystemdUnit); break;
-        }
-    }
-
-    /// <summary>Checks the CLI-bound names of a platform database target.</summary>
-    public static void CheckTarget(AppDatabaseTarget t)
-    {
-        if (t.Platform == PlatformKind.Fly) Check("-DatabaseApp", t.DatabaseApp, FlyApp);
-        if (t.Platform == PlatformKind.DigitalOcean) Check("-DatabaseId", t.DatabaseId, DigitalOceanId);
     }
 
     [GeneratedRegex(@"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")]

@@ -1,7 +1,7 @@
 namespace IncidentOps.Config;
 
 /// <summary>The platform a service runs on.</summary>
-public enum PlatformKind { None, Fly, DigitalOcean, Kubernetes, Systemd }
+public enum PlatformKind { None, Fly, DigitalOcean, Kubernetes, Systemd, Aws }
 
 /// <summary>The effective configuration (Get-IncidentOpsConfig). Secrets show as references or masked.</summary>
 public sealed class IncidentOpsConfig
@@ -34,20 +34,44 @@ public sealed class EnvironmentConfig
 /// </summary>
 public sealed class ServiceTarget
 {
+    private readonly Dictionary<string, object> _options = new(StringComparer.Ordinal);
+
     public required string Environment { get; init; }
     public required string Service { get; init; }
     public PlatformKind Platform { get; init; }
-    public string? App { get; init; }
-    public ConfigValue? AppId { get; init; }
-    public string[] Components { get; init; } = [];
-    public string? Context { get; init; }
+
+    /// <summary>
+    /// The platform-specific settings of the service by configuration key (app, appId, deployment, unit ...), as its
+    /// platform's provider declared and read them. The named properties below are views of the same entries, kept so
+    /// that a service binds by property name into the App cmdlets.
+    /// </summary>
+    public IReadOnlyDictionary<string, object> Options
+    {
+        get => _options;
+        init { foreach (var (k, v) in value) _options[k] = v; }
+    }
+
+    private T? Get<T>(string key) where T : class => _options.TryGetValue(key, out var v) ? v as T : null;
+
+    private void Set(string key, object? value)
+    {
+        if (value is null) _options.Remove(key);
+        else _options[key] = value;
+    }
+
+    public string? App { get => Get<string>("app"); init => Set("app", value); }
+    public ConfigValue? AppId { get => Get<ConfigValue>("appId"); init => Set("appId", value); }
+    public string[] Components { get => Get<string[]>("components") ?? []; init => Set("components", value); }
+    public string? Context { get => Get<string>("context"); init => Set("context", value); }
     /// <summary>kubeconfig file kubectl reads for this service (passed as --kubeconfig); default: $KUBECONFIG or ~/.kube/config.</summary>
-    public string? Kubeconfig { get; init; }
-    public string? Namespace { get; init; }
-    public string? Deployment { get; init; }
-    public string? Unit { get; init; }
-    public string? ComputerName { get; init; }
-    public string? ReleasesPath { get; init; }
+    public string? Kubeconfig { get => Get<string>("kubeconfig"); init => Set("kubeconfig", value); }
+    public string? Namespace { get => Get<string>("namespace"); init => Set("namespace", value); }
+    public string? Deployment { get => Get<string>("deployment"); init => Set("deployment", value); }
+    public string? Unit { get => Get<string>("unit"); init => Set("unit", value); }
+    /// <summary>The configuration's host: key (ssh target of a systemd service).</summary>
+    public string? ComputerName { get => Get<string>("host"); init => Set("host", value); }
+    /// <summary>The configuration's releases: key (systemd releases root).</summary>
+    public string? ReleasesPath { get => Get<string>("releases"); init => Set("releases", value); }
     public IReadOnlyList<HealthEndpoint> Health { get; init; } = [];
     public PostgresTarget? Postgres { get; init; }
     public ConfigValue? Redis { get; init; }
@@ -78,9 +102,13 @@ public sealed class HealthEndpoint
 public sealed class PostgresTarget
 {
     public ConfigValue? ConnectionString { get; init; }
-    public string? FlyApp { get; init; }
-    public ConfigValue? DigitalOceanCluster { get; init; }
-    public override string ToString() => ConnectionString?.ToString() ?? FlyApp ?? string.Empty;
+    /// <summary>The managed database platform keys (fly, digitalOcean, rds ...) by key: each names the database on that platform; its provider reads it.</summary>
+    public IReadOnlyDictionary<string, ConfigValue> Managed { get; init; } = new Dictionary<string, ConfigValue>(StringComparer.OrdinalIgnoreCase);
+    /// <summary>postgres.fly: the Fly Postgres app (the same entry as Managed["fly"]).</summary>
+    public string? FlyApp => Managed.TryGetValue("fly", out var v) ? v.ToString() : null;
+    /// <summary>postgres.digitalOcean: the DigitalOcean cluster id or a reference to it (the same entry as Managed["digitalOcean"]).</summary>
+    public ConfigValue? DigitalOceanCluster => Managed.TryGetValue("digitalOcean", out var v) ? v : null;
+    public override string ToString() => ConnectionString?.ToString() ?? Managed.Values.FirstOrDefault()?.ToString() ?? string.Empty;
 }
 
 /// <summary>A severity level of the incident policy.</summary>
@@ -146,15 +174,38 @@ public sealed class StoreConfig
     public override string ToString() => Kind == StoreKind.File ? $"file {Path ?? "(default)"}" : $"postgres {ConnectionString}";
 }
 
-/// <summary>Paths of the platform CLIs when they are not on PATH (config key `tools`).</summary>
+/// <summary>
+/// Paths of the platform CLIs when they are not on PATH: the configuration's `tools` key, and the explicit
+/// -FlyctlPath-style parameters (which win over it). Keyed by the CLI's name; the named properties are the same
+/// entries, kept for the configuration's public shape.
+/// </summary>
 public sealed class ToolPaths
 {
-    public string? Flyctl { get; init; }
-    public string? Doctl { get; init; }
-    public string? Kubectl { get; init; }
-    public string? Systemctl { get; init; }
-    public string? Journalctl { get; init; }
-    public string? Ssh { get; init; }
+    private readonly Dictionary<string, string> _paths = new(StringComparer.OrdinalIgnoreCase);
+
+    public ToolPaths() { }
+
+    public ToolPaths(IEnumerable<KeyValuePair<string, string?>> paths)
+    {
+        foreach (var (tool, path) in paths) Set(tool, path);
+    }
+
+    public string? Flyctl { get => Get("flyctl"); init => Set("flyctl", value); }
+    public string? Doctl { get => Get("doctl"); init => Set("doctl", value); }
+    public string? Kubectl { get => Get("kubectl"); init => Set("kubectl", value); }
+    public string? Systemctl { get => Get("systemctl"); init => Set("systemctl", value); }
+    public string? Journalctl { get => Get("journalctl"); init => Set("journalctl", value); }
+    public string? Ssh { get => Get("ssh"); init => Set("ssh", value); }
+    public string? Aws { get => Get("aws"); init => Set("aws", value); }
+
+    /// <summary>The path given for a CLI, or null.</summary>
+    public string? Get(string tool) => _paths.TryGetValue(tool, out var p) ? p : null;
+
+    private void Set(string tool, string? path)
+    {
+        if (string.IsNullOrEmpty(path)) _paths.Remove(tool);
+        else _paths[tool] = path;
+    }
 }
 
 public enum FindingSeverity { Error, Warning }

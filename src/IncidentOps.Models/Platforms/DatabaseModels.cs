@@ -18,12 +18,10 @@ public sealed class AppDatabaseTarget
 
     public string Name => DatabaseApp ?? DatabaseId ?? "";
 
-    public override string ToString() => Platform switch
-    {
-        PlatformKind.Fly => $"Fly Postgres app {DatabaseApp}",
-        PlatformKind.DigitalOcean => $"DigitalOcean database {DatabaseId}",
-        _ => $"{Platform} database {Name}",
-    };
+    /// <summary>How messages and the timeline name the database ("Fly Postgres app pg1"); its provider sets it.</summary>
+    public string? Label { get; init; }
+
+    public override string ToString() => Label ?? $"{Platform} database {Name}";
 }
 
 /// <summary>One member of a database cluster: a Fly Postgres machine or a DigitalOcean node count entry.</summary>
@@ -60,6 +58,10 @@ public sealed class AppDatabase
     public string? Primary { get; init; }
     public DateTimeOffset? CreatedAt { get; init; }
     public IReadOnlyList<AppDatabaseNode> Nodes { get; init; } = [];
+    /// <summary>AWS RDS: whether the instance has a standby in a second availability zone (what -Failover fails over to).</summary>
+    public bool? MultiAz { get; init; }
+    /// <summary>AWS RDS: maintenance the platform will apply (action, description, from when).</summary>
+    public IReadOnlyList<string> PendingMaintenance { get; init; } = [];
     public override string ToString() => $"{Platform} database {Name}: {State}{(Reason is null ? "" : " (" + Reason + ")")}";
 }
 

@@ -197,14 +197,3 @@ public sealed class RollbackPlan
     public IReadOnlyList<string> Warnings { get; init; } = [];
     public override string ToString() => $"{Target.Name}: {From} -> {To}";
 }
-
-/// <summary>Explicit CLI paths (-FlyctlPath and friends); they win over the configuration's tools: keys.</summary>
-public sealed class CliPaths
-{
-    public string? Flyctl { get; init; }
-    public string? Doctl { get; init; }
-    public string? Kubectl { get; init; }
-    public string? Systemctl { get; init; }
-    public string? Journalctl { get; init; }
-    public string? Ssh { get; init; }
-}

@@ -6,12 +6,13 @@ namespace IncidentOps.Commands;
 
 /// <summary>
 /// Tab completion of -Platform: the platforms a target can name. PlatformKind.None only means "not given" and is
-/// never offered; the AppDatabase cmdlets offer the two platforms that host databases.
+/// never offered; the AppDatabase cmdlets offer the platforms that host databases.
 /// </summary>
 public sealed class PlatformCompleter : IArgumentCompleter
 {
-    private static readonly string[] AppPlatforms = ["Fly", "DigitalOcean", "Kubernetes", "Systemd"];
-    private static readonly string[] DatabasePlatforms = ["Fly", "DigitalOcean"];
+    // The providers the engine registered (PlatformRegistry): a new provider is offered without touching this file.
+    private static string[] AppPlatforms => [.. IncidentOps.Engine.Platforms.PlatformRegistry.Platforms.Select(p => p.Kind.ToString())];
+    private static string[] DatabasePlatforms => [.. IncidentOps.Engine.Platforms.PlatformRegistry.Databases.Select(p => p.Kind.ToString())];
 
     public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
         CommandAst commandAst, IDictionary fakeBoundParameters)

@@ -35,7 +35,7 @@ public sealed class RollbackVersionCompleter : IArgumentCompleter
         var config = configPath is null ? null : engine.Config.Load(configPath).Config;
         var target = Target(engine, config, bound);
         if (target is null) return [];
-        var paths = new CliPaths
+        var paths = new ToolPaths
         {
             Flyctl = Text(bound, "FlyctlPath"), Doctl = Text(bound, "DoctlPath"), Kubectl = Text(bound, "KubectlPath"),
             Systemctl = Text(bound, "SystemctlPath"), Journalctl = Text(bound, "JournalctlPath"), Ssh = Text(bound, "SshPath"),

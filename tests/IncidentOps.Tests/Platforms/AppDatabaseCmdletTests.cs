@@ -359,6 +359,16 @@ public class DigitalOceanDatabaseCmdletTests(ModuleFixture fx) : IClassFixture<M
         Assert.Equal("DatabaseTargetMissing,IncidentOps.Commands.GetAppDatabaseCommand", e.FullyQualifiedErrorId);
         Assert.Contains("production/marketing", e.ToString());
     }
+
+    [Fact]
+    public void RestoreAppDatabaseBackup_to_a_point_in_time_is_refused_and_says_to_restore_a_backup()
+    {
+        var (cli, _, t) = Do();
+        var e = Assert.Single(fx.Run($"Restore-AppDatabaseBackup {t} -RestoreTime '2026-11-23T01:55:00Z' -Force").Errors);
+        Assert.Equal("PlatformOperationNotSupported,IncidentOps.Commands.RestoreAppDatabaseBackupCommand", e.FullyQualifiedErrorId);
+        Assert.Contains("Restore-AppDatabaseBackup", e.ToString());
+        Assert.Empty(cli.Calls);
+    }
 }
 
 public class AppDatabaseTimelineTests(ModuleFixture fx) : IClassFixture<ModuleFixture>

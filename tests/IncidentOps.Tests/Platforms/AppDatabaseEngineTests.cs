@@ -12,7 +12,7 @@ public class AppDatabaseEngineTests
 {
     private static IDatabaseAdapter Fly(FakeCli cli, params Reply[] replies) =>
         new AppDatabaseService(NullSink.Instance).Open(new AppDatabaseTarget { Platform = PlatformKind.Fly, DatabaseApp = "pg1" },
-            new CliPaths { Flyctl = cli.Tool("flyctl", replies) }, null, TimeSpan.FromSeconds(30));
+            new ToolPaths { Flyctl = cli.Tool("flyctl", replies) }, null, TimeSpan.FromSeconds(30));
 
     [Fact]
     public async Task The_backup_table_is_read_with_plus_corners_and_a_leading_exit_code_zero()
@@ -61,7 +61,7 @@ public class AppDatabaseEngineTests
     {
         var cli = new FakeCli();
         var adapter = new AppDatabaseService(NullSink.Instance).Open(new AppDatabaseTarget { Platform = PlatformKind.Fly, DatabaseApp = "pg1" },
-            new CliPaths { Flyctl = cli.Tool("flyctl", new Reply("postgres backup list", Sleep: true)) }, null, TimeSpan.FromSeconds(1));
+            new ToolPaths { Flyctl = cli.Tool("flyctl", new Reply("postgres backup list", Sleep: true)) }, null, TimeSpan.FromSeconds(1));
         var e = await Assert.ThrowsAsync<IncidentOpsException>(() => adapter.GetBackupsAsync(CancellationToken.None));
         Assert.Equal("PlatformCommandTimedOut", e.ErrorId);
         Assert.True(ProcessRunnerTests.Gone(cli.Pid("flyctl.pid")));

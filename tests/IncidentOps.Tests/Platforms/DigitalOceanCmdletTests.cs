@@ -91,4 +91,25 @@ public class DigitalOceanCmdletTests(ModuleFixture fx) : IClassFixture<ModuleFix
         Assert.Equal(("NODE_ENV", "production"), (s[0].Key, s[0].Value));
         Assert.Equal(("REDIS_URL", true, null), (s[1].Key, s[1].IsSecret, s[1].Value));
     }
+
+    [Fact]
+    public void SetAppSetting_adds_a_SECRET_env_to_the_app_spec_and_WhatIf_masks_it_and_runs_nothing()
+    {
+        // Found by the provider contract: Set-AppSetting had no test against DigitalOcean.
+        var cli = new FakeCli();
+        var specOnly = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Fixture("do-app.json")))![0]!["spec"]!.ToJsonString();
+        var path = cli.Tool("doctl", new Reply($"apps spec get {Id} --format json", Text: specOnly),
+            new Reply($"apps update {Id} --spec - -o json", Text: "[]", CaptureStdin: true));
+        var t = $"-Platform DigitalOcean -AppId {Id} -DoctlPath '{path}'";
+        var w = fx.Run($"Set-AppSetting {t} -Setting @{{ API_TOKEN = 'CANARYdoSettingValue' }} -Secret -WhatIf").AssertNoErrors();
+        Assert.Empty(cli.Calls);
+        Assert.Contains($"doctl apps update {Id} --spec - -o json", w.HostText);
+        Assert.DoesNotContain("CANARYdoSettingValue", w.HostText);
+        var r = fx.Run($"Set-AppSetting {t} -Setting @{{ API_TOKEN = 'CANARYdoSettingValue' }} -Secret -Force").AssertNoErrors();
+        Assert.Equal([$"doctl apps spec get {Id} --format json", $"doctl apps update {Id} --spec - -o json"], cli.Calls);
+        var sent = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(cli.Dir, "doctl.stdin")))!;
+        var env = sent["envs"]!.AsArray().Single(e => (string?)e!["key"] == "API_TOKEN")!;
+        Assert.Equal(("CANARYdoSettingValue", "SECRET"), ((string?)env["value"], (string?)env["type"]));
+        Assert.DoesNotContain("CANARYdoSettingValue", string.Join("\n", r.Output.Select(o => o.ToString())));
+    }
 }

@@ -1,3 +1,4 @@
+using IncidentOps.Config;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
@@ -25,7 +26,7 @@ public class DigitalOceanPinTests
         var listener = new HttpListener();
         listener.Prefixes.Add($"http://127.0.0.1:{port}/");
         listener.Start();
-        var runner = new ProcessRunner(NullSink.Instance, new ToolResolver(new CliPaths(), null));
+        var runner = new ProcessRunner(NullSink.Instance, new ToolResolver(new ToolPaths(), null));
         var adapter = new DigitalOceanAdapter(new AppTarget { Platform = IncidentOps.Config.PlatformKind.DigitalOcean, AppId = Id }, runner, TimeSpan.FromSeconds(30),
             NullSink.Instance, new Uri($"http://127.0.0.1:{port}/"), token);
         return (adapter, listener);

@@ -1,3 +1,4 @@
+using IncidentOps.Config;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
@@ -50,7 +51,7 @@ public class DigitalOceanRollbackTests
         listener.Start();
         var cli = new FakeCli();
         var path = cli.Tool("doctl", new Reply($"apps list-deployments {Id} -o json", "do-deployments.json"));
-        var runner = new ProcessRunner(NullSink.Instance, new ToolResolver(new CliPaths { Doctl = path }, null));
+        var runner = new ProcessRunner(NullSink.Instance, new ToolResolver(new ToolPaths { Doctl = path }, null));
         var adapter = new DigitalOceanAdapter(new AppTarget { Platform = IncidentOps.Config.PlatformKind.DigitalOcean, AppId = Id }, runner, TimeSpan.FromSeconds(30),
             NullSink.Instance, new Uri($"http://127.0.0.1:{port}/"), token);
         return (adapter, listener);
@@ -63,7 +64,7 @@ public class DigitalOceanRollbackTests
         using var _ = listener;
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         var server = ServeAsync(listener, valid: true, cts.Token);
-        var prepared = await adapter.PrepareRollbackAsync(null, cts.Token);
+        var prepared = await new PlatformsService(NullSink.Instance).PrepareRollbackAsync(adapter, null, cts.Token);
         Assert.Equal(("d4d4d4d4-0000-4000-8000-000000000004", "d2d2d2d2-0000-4000-8000-000000000002"), (prepared.Plan.From, prepared.Plan.To));
         var result = await new PlatformsService(NullSink.Instance).RollbackAsync(adapter, prepared, false, TimeSpan.FromSeconds(30), cts.Token);
         var seen = await server;
@@ -81,7 +82,7 @@ public class DigitalOceanRollbackTests
         using var _ = listener;
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         var server = ServeAsync(listener, valid: false, cts.Token);
-        var prepared = await adapter.PrepareRollbackAsync(null, cts.Token);
+        var prepared = await new PlatformsService(NullSink.Instance).PrepareRollbackAsync(adapter, null, cts.Token);
         var ex = await Assert.ThrowsAsync<IncidentOpsException>(() => prepared.Execute(cts.Token));
         Assert.Equal("RollbackInvalid", ex.ErrorId);
         Assert.Contains("too old", ex.Message);

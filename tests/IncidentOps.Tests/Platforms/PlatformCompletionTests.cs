@@ -13,7 +13,7 @@ public class PlatformCompletionTests(ModuleFixture fx) : IClassFixture<ModuleFix
     [Theory]
     [InlineData("Get-AppStatus", new[] { "Fly", "DigitalOcean", "Kubernetes", "Systemd" })]
     [InlineData("Invoke-Rollback", new[] { "Fly", "DigitalOcean", "Kubernetes", "Systemd" })]
-    [InlineData("Get-AppDatabaseBackup", new[] { "Fly", "DigitalOcean" })]
+    [InlineData("Get-AppDatabaseBackup", new[] { "Fly", "DigitalOcean", "Aws" })]
     public void Platform_completion_offers_real_platforms_and_never_None(string command, string[] expected) =>
         Assert.Equal(expected, Complete($"{command} -Platform "));
 

@@ -26,7 +26,7 @@ public class ProcessRunnerTests
     {
         var cli = new FakeCli();
         var path = cli.Tool("kubectl", new FakeCli.Reply("get", Sleep: true));
-        var runner = new ProcessRunner(NullSink.Instance, new ToolResolver(new IncidentOps.Platforms.CliPaths { Kubectl = path }, null));
+        var runner = new ProcessRunner(NullSink.Instance, new ToolResolver(new IncidentOps.Config.ToolPaths { Kubectl = path }, null));
         using var cts = new CancellationTokenSource();
         var task = runner.RunAsync(new CliCommand("kubectl", "kubectl", ["get", "pods"]), TimeSpan.FromMinutes(5), cts.Token);
         for (var i = 0; i < 100 && cli.Pid("kubectl.child") is null; i++) await Task.Delay(50);
@@ -107,7 +107,7 @@ public class ProcessRunnerTests
     {
         var cli = new FakeCli();
         var path = cli.Tool("kubectl", new FakeCli.Reply("set env", Text: "ok"));
-        var runner = new ProcessRunner(NullSink.Instance, new ToolResolver(new IncidentOps.Platforms.CliPaths { Kubectl = path }, null));
+        var runner = new ProcessRunner(NullSink.Instance, new ToolResolver(new IncidentOps.Config.ToolPaths { Kubectl = path }, null));
         var cmd = new CliCommand("kubectl", "kubectl", ["set", "env", "deployment/x", "A=$(touch /tmp/pwned-io); b"]);
         var r = await runner.RunAsync(cmd, TimeSpan.FromSeconds(30), CancellationToken.None);
         Assert.Equal("ok", r.StandardOutput);

@@ -17,7 +17,7 @@ public class RollbackChoicesTests
     public async Task RollbackChoices_lead_with_good_releases_and_leave_out_the_current_one()
     {
         var cli = new FakeCli();
-        var paths = new CliPaths { Flyctl = cli.Tool("flyctl", new Reply("releases -a ai-affiliate-empire --json --image", "fly-releases.json")) };
+        var paths = new ToolPaths { Flyctl = cli.Tool("flyctl", new Reply("releases -a ai-affiliate-empire --json --image", "fly-releases.json")) };
         var choices = await new PlatformsService(NullSink.Instance).GetRollbackChoicesAsync(Target, paths, null, TimeSpan.FromSeconds(10), CancellationToken.None);
         Assert.Equal(["v11", "v14", "v12"], choices.Select(d => d.Version));
         Assert.True(choices[0].IsLastGood);
@@ -27,7 +27,7 @@ public class RollbackChoicesTests
     public async Task RollbackChoices_give_up_on_a_hanging_cli_at_the_timeout_and_kill_it()
     {
         var cli = new FakeCli();
-        var paths = new CliPaths { Flyctl = cli.Tool("flyctl", new Reply("releases", Sleep: true)) };
+        var paths = new ToolPaths { Flyctl = cli.Tool("flyctl", new Reply("releases", Sleep: true)) };
         var sw = Stopwatch.StartNew();
         var choices = await new PlatformsService(NullSink.Instance).GetRollbackChoicesAsync(Target, paths, null, TimeSpan.FromSeconds(1), CancellationToken.None)
             .ConfigureAwait(false);

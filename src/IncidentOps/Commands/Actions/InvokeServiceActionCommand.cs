@@ -123,7 +123,7 @@ public sealed class InvokeServiceActionCommand : IncidentActionCmdlet
         if (!ConfirmDeclaredImpact(service, action, plan)) return;
         var config = Config;
         string? Local(string? path) => path is null ? null : ResolvePath(path);
-        var paths = new CliPaths
+        var paths = new ToolPaths
         {
             Flyctl = Local(FlyctlPath), Doctl = Local(DoctlPath), Kubectl = Local(KubectlPath),
             Systemctl = Local(SystemctlPath), Journalctl = Local(JournalctlPath), Ssh = Local(SshPath),

@@ -115,7 +115,7 @@ public abstract class AppCmdlet : PlatformCmdlet
                 });
             }
         else
-            ThrowInputError("AppTargetMissing", "No app given. Pass -Service NAME (a configured service), pipe Get-IncidentOpsService, or give -Platform with -App, -AppId, -Deployment or -Unit.", null);
+            ThrowInputError(PlatformErrorIds.AppTargetMissing, "No app given. Pass -Service NAME (a configured service), pipe Get-IncidentOpsService, or give -Platform with -App, -AppId, -Deployment or -Unit.", null);
 
         foreach (var t in targets)
         {
@@ -129,7 +129,7 @@ public abstract class AppCmdlet : PlatformCmdlet
     [MethodImpl(MethodImplOptions.NoInlining)]
     private IPlatformAdapter OpenAdapter(AppTarget t)
     {
-        var paths = new CliPaths
+        var paths = new ToolPaths
         {
             Flyctl = ResolveLocalPath(FlyctlPath), Doctl = ResolveLocalPath(DoctlPath), Kubectl = ResolveLocalPath(KubectlPath),
             Systemctl = ResolveLocalPath(SystemctlPath), Journalctl = ResolveLocalPath(JournalctlPath), Ssh = ResolveLocalPath(SshPath),

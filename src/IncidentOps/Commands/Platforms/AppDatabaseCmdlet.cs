@@ -33,6 +33,10 @@ public abstract class AppDatabaseCmdlet : PlatformCmdlet
     [Alias("ClusterId")]
     public string? DatabaseId { get; set; }
 
+    /// <summary>Path of the aws CLI when it is not on PATH (overrides tools.aws), for -Platform Aws (RDS).</summary>
+    [Parameter]
+    public string? AwsPath { get; set; }
+
     protected override IReadOnlyList<string> IdentityParameters { get; } = ["Service", "Environment", "Platform", "DatabaseApp", "DatabaseId"];
 
     /// <summary>The databases of this pipeline input: direct parameters, or configured services.</summary>
@@ -41,26 +45,23 @@ public abstract class AppDatabaseCmdlet : PlatformCmdlet
         if (!PipedOriginAgrees("database object")) yield break;
         var targets = new List<AppDatabaseTarget>();
         if (!string.IsNullOrEmpty(DatabaseApp) || !string.IsNullOrEmpty(DatabaseId))
-        {
-            var platform = ParsePlatform(Platform) is var given && given != PlatformKind.None ? given : !string.IsNullOrEmpty(DatabaseApp) ? PlatformKind.Fly : PlatformKind.DigitalOcean;
-            targets.Add(new AppDatabaseTarget { Platform = platform, Service = Label(Service?.FirstOrDefault()), DatabaseApp = DatabaseApp, DatabaseId = ResolveRef(DatabaseId) });
-        }
+            targets.Add(DirectTarget());
         else if (Service is { Length: > 0 })
             foreach (var s in ResolveServices(Environment, Service))
             {
-                if (s.Postgres?.FlyApp is { Length: > 0 } fly)
-                    targets.Add(new AppDatabaseTarget { Platform = PlatformKind.Fly, Service = s.FullName, DatabaseApp = fly });
-                else if (s.Postgres?.DigitalOceanCluster is { } cluster)
+                // The first database provider whose key the service's postgres: has (fly, digitalOcean, rds ...).
+                var configured = s.Postgres?.Managed.FirstOrDefault();
+                if (configured is { Key: { } key, Value: { } value })
                 {
-                    if (!TryInvoke(ct => Engine.References.ResolveAsync(cluster, ct), out var id, s.FullName)) continue;
-                    targets.Add(new AppDatabaseTarget { Platform = PlatformKind.DigitalOcean, Service = s.FullName, DatabaseId = id });
+                    if (!TryInvoke(ct => Engine.References.ResolveAsync(value, ct), out var name, s.FullName)) continue;
+                    targets.Add(DatabaseTargets.FromConfig(key, name, s.FullName));
                 }
                 else
-                    WriteInputError("DatabaseTargetMissing",
-                        $"Service {s.FullName} has no platform database in {Config.Path ?? "the configuration"}: add postgres.fly (the Fly Postgres app) or postgres.digitalOcean (the cluster id) to it, or pass -Platform Fly -DatabaseApp NAME or -Platform DigitalOcean -DatabaseId ID.", s.FullName);
+                    WriteInputError(PlatformErrorIds.DatabaseTargetMissing,
+                        $"Service {s.FullName} has no platform database in {Config.Path ?? "the configuration"}: add {DatabaseTargets.ConfigKeys} to its postgres:, or pass {DatabaseTargets.Parameters}.", s.FullName);
             }
         else
-            ThrowInputError("DatabaseTargetMissing", "No database given. Pass -Service NAME (a configured service with postgres.fly or postgres.digitalOcean), pipe Get-IncidentOpsService, or give -Platform Fly -DatabaseApp NAME or -Platform DigitalOcean -DatabaseId ID.", null);
+            ThrowInputError(PlatformErrorIds.DatabaseTargetMissing, $"No database given. Pass -Service NAME (a configured service with {DatabaseTargets.ConfigKeys}), pipe Get-IncidentOpsService, or give {DatabaseTargets.Parameters}.", null);
 
         foreach (var t in targets)
         {
@@ -71,20 +72,15 @@ public abstract class AppDatabaseCmdlet : PlatformCmdlet
         }
     }
 
-    /// <summary>Plans a change; a platform that cannot do it (or bad input) becomes a non-terminating error.</summary>
-    protected bool TryPlan<T>(Func<T> plan, AppDatabaseTarget target, out T planned)
+    /// <summary>-DatabaseApp or -DatabaseId, with -Platform or the platform inferred from which of the two is given.</summary>
+    private AppDatabaseTarget DirectTarget()
     {
-        try { planned = plan(); return true; }
-        catch (IncidentOpsException ex)
-        {
-            WriteError(ToErrorRecord(ex, target.ToString()));
-            planned = default!;
-            return false;
-        }
+        var given = ParsePlatform(Platform);
+        return DatabaseTargets.Direct(given, DatabaseApp, ResolveRef(DatabaseId), Label(Service?.FirstOrDefault()));
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private IDatabaseAdapter OpenAdapter(AppDatabaseTarget t) =>
-        Engine.AppDatabases.Open(t, new CliPaths { Flyctl = ResolveLocalPath(FlyctlPath), Doctl = ResolveLocalPath(DoctlPath) }, Config.Tools, Timeout);
+        Engine.AppDatabases.Open(t, new ToolPaths { Flyctl = ResolveLocalPath(FlyctlPath), Doctl = ResolveLocalPath(DoctlPath), Aws = ResolveLocalPath(AwsPath) }, Config.Tools, Timeout);
 
 }

@@ -26,7 +26,7 @@ public sealed class GetAppDatabaseBackupCommand : AppDatabaseReadCmdlet
     protected override void ProcessRecord()
     {
         foreach (var (target, adapter) in Targets())
-            if (TryInvoke(ct => adapter.GetBackupsAsync(ct), out var backups, target.ToString()))
+            if (TryInvoke(ct => Engine.AppDatabases.GetBackupsAsync(adapter, ct), out var backups, target.ToString()))
             {
                 foreach (var b in backups) WriteObject(b);
                 RecordRead(target.ToString(), "Read database backups", ReadSummary.Count(backups.Count, "backup")

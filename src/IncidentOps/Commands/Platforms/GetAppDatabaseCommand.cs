@@ -28,7 +28,7 @@ public sealed class GetAppDatabaseCommand : AppDatabaseReadCmdlet
     protected override void ProcessRecord()
     {
         foreach (var (target, adapter) in Targets())
-            if (TryInvoke(ct => adapter.GetStatusAsync(ct), out var status, target.ToString()))
+            if (TryInvoke(ct => Engine.AppDatabases.GetStatusAsync(adapter, ct), out var status, target.ToString()))
             {
                 WriteObject(status);
                 RecordRead(target.ToString(), "Read database status", $"{status.State}{(status.Reason is null ? "" : $" ({status.Reason})")}: {ReadSummary.Count(status.NodeCount, "member")}{(status.Primary is null ? "" : ", primary " + status.Primary)}");

@@ -31,7 +31,7 @@ public sealed class GetAppDeploymentCommand : AppReadCmdlet
     protected override void ProcessRecord()
     {
         foreach (var (target, adapter) in Targets())
-            if (TryInvoke(ct => adapter.GetDeploymentsAsync(ct), out var list, target.ToString()))
+            if (TryInvoke(ct => Engine.Platforms.GetDeploymentsAsync(adapter, ct), out var list, target.ToString()))
             {
                 foreach (var d in list.Take(First)) WriteApp(d, target);
                 var current = list.FirstOrDefault(d => d.IsCurrent);

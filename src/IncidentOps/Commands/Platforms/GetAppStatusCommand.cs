@@ -26,7 +26,7 @@ public sealed class GetAppStatusCommand : AppReadCmdlet
     protected override void ProcessRecord()
     {
         foreach (var (target, adapter) in Targets())
-            if (TryInvoke(ct => adapter.GetStatusAsync(ct), out var status, target.ToString()))
+            if (TryInvoke(ct => Engine.Platforms.GetStatusAsync(adapter, ct), out var status, target.ToString()))
             {
                 WriteApp(status, target);
                 RecordRead(target.ToString(), "Read app status", $"{status.State}{(status.Reason is null ? "" : $" ({status.Reason})")}: {status.ReadyInstances} of {status.DesiredInstances} instances running");

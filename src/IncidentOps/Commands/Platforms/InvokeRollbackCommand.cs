@@ -76,14 +76,11 @@ public sealed class InvokeRollbackCommand : AppCmdlet
                 FinishRollback(target, adapter, Commit.IsPresent);
                 continue;
             }
-            if (!TryInvoke(ct => adapter.PrepareRollbackAsync(ToVersion, ct), out PreparedRollback prepared, target.ToString())) continue;
-            var plan = prepared.Plan;
-            var detail = $"{plan.From ?? "(none)"} -> {plan.To}{(plan.ToImage is null ? "" : " (" + plan.ToImage + ")")}: {string.Join("; ", plan.Commands)}";
-            if (IsWhatIf) foreach (var w in plan.Warnings) WriteWarning(w);
-            else foreach (var w in plan.Warnings.Where(w => w.StartsWith("Skipped release", StringComparison.Ordinal) || w.StartsWith("Release ", StringComparison.Ordinal))) WriteWarning(w);
-            if (TryChange(target.ToString(), "Rollback", detail,
+            if (!TryInvoke(ct => Engine.Platforms.PrepareRollbackAsync(adapter, ToVersion, ct), out PreparedRollback prepared, target.ToString())) continue;
+            foreach (var w in RollbackChoice.WarningsBefore(prepared.Plan, IsWhatIf)) WriteWarning(w);
+            if (TryChange(target.ToString(), "Rollback", RollbackChoice.Describe(prepared.Plan),
                     ct => Engine.Platforms.RollbackAsync(adapter, prepared, VerifyHealth, Timeout, ct),
-                    r => $"{r.From} -> {r.To} {(r.Succeeded ? "succeeded" : "failed")}{(r.HealthyAfter is null ? "" : r.HealthyAfter.Value ? ", healthy" : ", NOT healthy")} in {r.Duration.TotalSeconds:0.#} s: {string.Join("; ", r.Steps)}",
+                    RollbackChoice.Summary,
                     out var result, r => r.Succeeded))
                 WriteApp(result, target);
         }
@@ -92,9 +89,7 @@ public sealed class InvokeRollbackCommand : AppCmdlet
     private void FinishRollback(AppTarget target, Engine.Platforms.IPlatformAdapter adapter, bool commit)
     {
         var action = commit ? "Commit rollback" : "Revert rollback";
-        PlannedChange change;
-        try { change = adapter.PlanFinishRollback(commit); }
-        catch (IncidentOpsException ex) { WriteError(ToErrorRecord(ex, target.ToString())); return; }
+        if (!TryPlan(() => Engine.Platforms.PlanFinishRollback(adapter, commit), target, out var change)) return;
         if (TryChange(target.ToString(), action, string.Join("; ", change.Commands),
                 ct => Engine.Platforms.RunChangeAsync(adapter, action, change, false, Timeout, ct),
                 r => $"{r.Output}: {string.Join("; ", r.Commands)}", out var result))

@@ -38,7 +38,7 @@ public sealed class NewAppDatabaseBackupCommand : AppDatabaseCmdlet
     {
         foreach (var (target, adapter) in Targets())
         {
-            if (!TryPlan(() => adapter.PlanCreateBackup(Name), target, out var change)) continue;
+            if (!TryPlan(() => Engine.AppDatabases.PlanCreateBackup(adapter, Name), target, out var change)) continue;
             if (TryChange(target.ToString(), "Create backup", string.Join("; ", change.Commands), change.Execute,
                     b => $"backup {b.BackupId}{(b.Alias is null ? "" : " (" + b.Alias + ")")} {b.Status}: " + string.Join("; ", change.Commands),
                     out var backup, b => b.Status is null || !b.Status.Contains("FAIL", StringComparison.OrdinalIgnoreCase)))

@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using IncidentOps.Config;
+using IncidentOps.Engine.Platforms;
 using IncidentOps.Platforms;
 
 namespace IncidentOps.Commands;
@@ -74,13 +75,28 @@ public abstract class PlatformCmdlet : IncidentActionCmdlet
     {
         if (string.IsNullOrWhiteSpace(platform)) return PlatformKind.None;
         if (Enum.TryParse<PlatformKind>(platform.Trim(), true, out var kind) && Enum.IsDefined(kind) && !platform.Trim().All(char.IsDigit)) return kind;
-        ThrowInputError("PlatformInvalid", $"-Platform '{platform}' is not a platform. Use Fly, DigitalOcean, Kubernetes or Systemd.", platform);
+        ThrowInputError(PlatformErrorIds.PlatformInvalid, $"-Platform '{platform}' is not a platform. Use {PlatformRegistry.PlatformList()} (App cmdlets) or {PlatformRegistry.Or(PlatformRegistry.Databases.Select(d => d.Kind.ToString()))} (AppDatabase cmdlets).", platform);
         return PlatformKind.None; // unreachable
     }
 
     /// <summary>env:NAME reads an id from an environment variable; anything else is taken as it is.</summary>
     protected static string? ResolveRef(string? value) =>
         value is not null && value.StartsWith("env:", StringComparison.Ordinal) ? System.Environment.GetEnvironmentVariable(value[4..]) ?? value : value;
+
+    /// <summary>
+    /// Plans a change (the one way every App and AppDatabase cmdlet does): a platform that cannot do it, or bad input,
+    /// becomes a non-terminating error for this target, and the next target still runs.
+    /// </summary>
+    protected bool TryPlan<T>(Func<T> plan, object target, out T planned)
+    {
+        try { planned = plan(); return true; }
+        catch (IncidentOpsException ex)
+        {
+            WriteError(ToErrorRecord(ex, target.ToString()));
+            planned = default!;
+            return false;
+        }
+    }
 
     /// <summary>The timeline result of a restart: the state it came back in (or not within -TimeoutSec) and the commands run.</summary>
     protected string RestartSummary(AppActionResult r) =>

@@ -40,9 +40,7 @@ public sealed class RestartAppCommand : AppCmdlet
     {
         foreach (var (target, adapter) in Targets())
         {
-            Engine.Platforms.PlannedChange change;
-            try { change = adapter.PlanRestart(Pod, Wait); }
-            catch (IncidentOpsException ex) { WriteError(ToErrorRecord(ex, target.ToString())); continue; }
+            if (!TryPlan(() => Engine.Platforms.PlanRestart(adapter, Pod, Wait), target, out var change)) continue;
             if (TryChange(target.ToString(), "Restart", string.Join("; ", change.Commands),
                     ct => Engine.Platforms.RunChangeAsync(adapter, "Restart", change, Wait, Timeout, ct),
                     RestartSummary,

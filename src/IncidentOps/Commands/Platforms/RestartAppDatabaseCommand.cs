@@ -17,6 +17,10 @@ namespace IncidentOps.Commands;
 /// <para>Restarts the cluster and waits until it is healthy again.</para>
 /// </example>
 /// <example>
+/// <code>Restart-AppDatabase -Platform Aws -DatabaseId fastapi-db -Failover -Wait -TimeoutSec 600 -Force</code>
+/// <para>Reboots the RDS instance by failing over to its Multi-AZ standby, then waits until it is available.</para>
+/// </example>
+/// <example>
 /// <code>Restart-AppDatabase -Service production/api -WhatIf</code>
 /// <para>Shows the flyctl command that would run for the service's configured Fly Postgres app.</para>
 /// </example>
@@ -28,6 +32,10 @@ public sealed class RestartAppDatabaseCommand : AppDatabaseCmdlet
     [Parameter]
     public SwitchParameter Wait { get; set; }
 
+    /// <summary>AWS RDS: reboot by failing over to the Multi-AZ standby (aws rds reboot-db-instance --force-failover). Other platforms refuse it.</summary>
+    [Parameter]
+    public SwitchParameter Failover { get; set; }
+
     /// <summary>Restart without asking for confirmation.</summary>
     [Parameter]
     public SwitchParameter Force { get; set; }
@@ -36,7 +44,7 @@ public sealed class RestartAppDatabaseCommand : AppDatabaseCmdlet
     {
         foreach (var (target, adapter) in Targets())
         {
-            if (!TryPlan(adapter.PlanRestart, target, out var change)) continue;
+            if (!TryPlan(() => Engine.AppDatabases.PlanRestart(adapter, Failover), target, out var change)) continue;
             if (TryChange(target.ToString(), "Restart", string.Join("; ", change.Commands),
                     ct => Engine.AppDatabases.RestartAsync(adapter, change, Wait, Timeout, ct),
                     RestartSummary,

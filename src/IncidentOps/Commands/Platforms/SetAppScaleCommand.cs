@@ -33,12 +33,10 @@ public sealed class SetAppScaleCommand : AppCmdlet
 
     protected override void ProcessRecord()
     {
-        if (Count is null && Size is null) ThrowInputError("ScaleNothingGiven", "Pass -Count, -Size or both.", null);
+        if (Count is null && Size is null) ThrowInputError(PlatformErrorIds.ScaleNothingGiven, "Pass -Count, -Size or both.", null);
         foreach (var (target, adapter) in Targets())
         {
-            PlannedChange change;
-            try { change = adapter.PlanScale(Count, Size); }
-            catch (IncidentOpsException ex) { WriteError(ToErrorRecord(ex, target.ToString())); continue; }
+            if (!TryPlan(() => Engine.Platforms.PlanScale(adapter, Count, Size), target, out var change)) continue;
             if (TryChange(target.ToString(), "Scale", string.Join("; ", change.Commands),
                     ct => Engine.Platforms.RunChangeAsync(adapter, "Scale", change, false, Timeout, ct),
                     r => $"scaled{(Count is null ? "" : " to " + Count)}{(Size is null ? "" : " size " + Size)}: {string.Join("; ", r.Commands)}", out var result))

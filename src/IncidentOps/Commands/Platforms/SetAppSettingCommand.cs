@@ -50,9 +50,7 @@ public sealed class SetAppSettingCommand : AppCmdlet
         var secret = Secret || Setting.Values.OfType<object>().Any(v => (v is PSObject p ? p.BaseObject : v) is SecureString);
         foreach (var (target, adapter) in Targets())
         {
-            PlannedChange change;
-            try { change = adapter.PlanSetSettings(values, secret); }
-            catch (IncidentOpsException ex) { WriteError(ToErrorRecord(ex, target.ToString())); continue; }
+            if (!TryPlan(() => Engine.Platforms.PlanSetSettings(adapter, values, secret), target, out var change)) continue;
             if (TryChange(target.ToString(), "Set setting", string.Join("; ", change.Commands),
                     ct => Engine.Platforms.RunChangeAsync(adapter, "Set setting", change, false, Timeout, ct),
                     r => $"{string.Join("; ", r.Commands)} (set {string.Join(", ", values.Keys)})", out var result))

@@ -131,17 +131,15 @@ public sealed class FlyAdapter(AppTarget target, ProcessRunner runner, TimeSpan 
         return Change(new CliCommand("flyctl", "flyctl", ["secrets", "import", "-a", App], stdin, display));
     }
 
-    public async Task<PreparedRollback> PrepareRollbackAsync(string? toVersion, CancellationToken ct)
+    public PreparedRollback PlanRollback(AppDeployment? from, AppDeployment to)
     {
-        var history = await GetDeploymentsAsync(ct).ConfigureAwait(false);
-        var to = ChooseTarget(history, toVersion, out var from);
         if (string.IsNullOrEmpty(to.Image))
-            throw new IncidentOpsException("RollbackTargetNotFound", IncidentOpsErrorCategory.ObjectNotFound,
+            throw new IncidentOpsException(PlatformErrorIds.RollbackTargetNotFound, IncidentOpsErrorCategory.ObjectNotFound,
                 $"Release {to.Version} of {App} has no ImageRef in 'flyctl releases --json --image'; pass -ToVersion with a release that has one.");
         var deploy = Fly("deploy", "-a", App, "--image", to.Image, "--yes");
         const string warning = "Fly has no rollback command: this redeploys the previous image. Database migrations run by the bad release are NOT undone.";
         var plan = new RollbackPlan { Target = Target, From = from?.Version, To = to.Version, ToImage = to.Image, Commands = [deploy.CommandLine], Warnings = [warning] };
-        return Rollback(plan, async c =>
+        return new PreparedRollback(plan, async c =>
         {
             Sink.Warning(warning);
             await RunAsync(deploy, c).ConfigureAwait(false);

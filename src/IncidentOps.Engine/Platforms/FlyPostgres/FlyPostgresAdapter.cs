@@ -78,7 +78,7 @@ public sealed class FlyPostgresAdapter(AppDatabaseTarget database, ProcessRunner
     {
         var t = text.TrimStart();
         if (t.StartsWith("Exit code:", StringComparison.Ordinal) && !t.StartsWith("Exit code: 0", StringComparison.Ordinal))
-            throw new IncidentOpsException("PlatformCommandFailed", IncidentOpsErrorCategory.FromStdErr,
+            throw new IncidentOpsException(PlatformErrorIds.PlatformCommandFailed, IncidentOpsErrorCategory.FromStdErr,
                 $"flyctl ran flexctl on the Postgres machine and it failed: {cmd.CommandLine}{Environment.NewLine}{Trimmed(text)}") { TargetObject = cmd.CommandLine };
     }
 
@@ -128,8 +128,9 @@ public sealed class FlyPostgresAdapter(AppDatabaseTarget database, ProcessRunner
     private static DateTimeOffset? IdTime(string id) =>
         DateTimeOffset.TryParseExact(id, "yyyyMMdd'T'HHmmss", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var v) ? v : null;
 
-    public PlannedDatabaseChange<AppActionResult> PlanRestart()
+    public PlannedDatabaseChange<AppActionResult> PlanRestart(bool failover = false)
     {
+        if (failover) throw FailoverNotSupported();
         var cmd = Fly("postgres", "restart", "-a", App);
         return new([cmd.CommandLine], async ct =>
         {
@@ -154,7 +155,7 @@ public sealed class FlyPostgresAdapter(AppDatabaseTarget database, ProcessRunner
             FailOnRemoteExit(cmd, output);
             var backups = await GetBackupsAsync(ct).ConfigureAwait(false);
             var made = name is null ? backups.FirstOrDefault() : backups.FirstOrDefault(b => b.Alias == name);
-            return made ?? throw new IncidentOpsException("PlatformOutputInvalid", IncidentOpsErrorCategory.InvalidResult,
+            return made ?? throw new IncidentOpsException(PlatformErrorIds.PlatformOutputInvalid, IncidentOpsErrorCategory.InvalidResult,
                 $"'{cmd.CommandLine}' finished but 'flyctl postgres backup list -a {App}' shows no {(name is null ? "backup" : $"backup named '{name}'")}. Run Get-AppDatabaseBackup -Platform Fly -DatabaseApp {App} to check.");
         });
     }
@@ -162,7 +163,7 @@ public sealed class FlyPostgresAdapter(AppDatabaseTarget database, ProcessRunner
     public PlannedDatabaseChange<AppDatabaseRestoreResult> PlanRestore(string backupId, string? newName, bool wait)
     {
         if (!BackupIdRule.IsMatch(backupId))
-            throw new IncidentOpsException("BackupIdInvalid", IncidentOpsErrorCategory.InvalidArgument,
+            throw new IncidentOpsException(PlatformErrorIds.BackupIdInvalid, IncidentOpsErrorCategory.InvalidArgument,
                 $"'{backupId}' is not a Fly Postgres backup id or alias. Pass the BackupId (20261123T020000) or Alias shown by Get-AppDatabaseBackup -Platform Fly -DatabaseApp {App}.") { TargetObject = backupId };
         var target = CheckNewName(newName ?? DerivedName(App, backupId));
         var args = new List<string> { "postgres", "backup", "restore", target, "-a", App, "--restore-target-name", backupId };
@@ -174,10 +175,10 @@ public sealed class FlyPostgresAdapter(AppDatabaseTarget database, ProcessRunner
             // A restore costs a new cluster: refuse a backup that does not exist or never finished, before launching anything.
             var backups = await GetBackupsAsync(ct).ConfigureAwait(false);
             var backup = backups.FirstOrDefault(b => b.BackupId == backupId || b.Alias == backupId)
-                ?? throw new IncidentOpsException("DatabaseBackupNotFound", IncidentOpsErrorCategory.ObjectNotFound,
+                ?? throw new IncidentOpsException(PlatformErrorIds.DatabaseBackupNotFound, IncidentOpsErrorCategory.ObjectNotFound,
                     $"{Database} has no backup '{backupId}'. Known: {(backups.Count == 0 ? "none" : string.Join(", ", backups.Take(10).Select(b => b.BackupId)))}. Run Get-AppDatabaseBackup to see them.") { TargetObject = backupId };
             if (!backup.Restorable)
-                throw new IncidentOpsException("DatabaseBackupNotRestorable", IncidentOpsErrorCategory.InvalidOperation,
+                throw new IncidentOpsException(PlatformErrorIds.DatabaseBackupNotRestorable, IncidentOpsErrorCategory.InvalidOperation,
                     $"Backup '{backup.BackupId}' of {Database} is {backup.Status}, not DONE; pick a finished one (Get-AppDatabaseBackup | Where-Object Restorable).") { TargetObject = backupId };
             await RunTextAsync(cmd, ct).ConfigureAwait(false);
             Sink.Warning(warning);

@@ -121,8 +121,9 @@ public sealed class DigitalOceanAdapter(AppTarget target, ProcessRunner runner, 
         return result;
     }
 
-    public PlannedChange PlanRestart(string? instance, bool wait) =>
-        Change(wait ? Doctl("apps", "create-deployment", Id, "--force-rebuild", "--wait", "-o", "json") : Doctl("apps", "create-deployment", Id, "--force-rebuild", "-o", "json"));
+    public PlannedChange PlanRestart(string? instance, bool wait) => instance is not null
+        ? NotSupported($"Restart-App -Pod is not supported on DigitalOcean App Platform: doctl cannot restart one instance of app {Id}. Omit -Pod to redeploy the whole app (doctl apps create-deployment --force-rebuild).")
+        : Change(wait ? Doctl("apps", "create-deployment", Id, "--force-rebuild", "--wait", "-o", "json") : Doctl("apps", "create-deployment", Id, "--force-rebuild", "-o", "json"));
 
     /// <summary>instance_count and instance_size_slug live in the app spec: read it, change it, send it back (doctl apps update --spec -).</summary>
     public PlannedChange PlanScale(int? count, string? size)
@@ -142,7 +143,7 @@ public sealed class DigitalOceanAdapter(AppTarget target, ProcessRunner runner, 
                         if (size is not null) c["instance_size_slug"] = size;
                         touched++;
                     }
-            if (touched == 0) throw new IncidentOpsException("ComponentNotFound", IncidentOpsErrorCategory.ObjectNotFound, $"App {Id} has no service or worker '{Target.Component}'.");
+            if (touched == 0) throw new IncidentOpsException(PlatformErrorIds.ComponentNotFound, IncidentOpsErrorCategory.ObjectNotFound, $"App {Id} has no service or worker '{Target.Component}'.");
             var result = await RunAsync(update with { StandardInput = spec.ToJsonString() }, ct).ConfigureAwait(false);
             return $"updated {touched} component(s): {edit}";
         });
@@ -172,21 +173,19 @@ public sealed class DigitalOceanAdapter(AppTarget target, ProcessRunner runner, 
         });
     }
 
-    public async Task<PreparedRollback> PrepareRollbackAsync(string? toVersion, CancellationToken ct)
+    public PreparedRollback PlanRollback(AppDeployment? from, AppDeployment to)
     {
-        var history = await GetDeploymentsAsync(ct).ConfigureAwait(false);
-        var to = ChooseTarget(history, toVersion, out var from);
         var body = $"{{\"deployment_id\":\"{to.Version}\",\"skip_pin\":false}}";
         var validate = $"POST {new Uri(api, $"v2/apps/{Id}/rollback/validate")} {body}";
         var rollback = $"POST {new Uri(api, $"v2/apps/{Id}/rollback")} {body}";
         const string warning = "DigitalOcean pins the app to the rolled-back deployment (no new deployments, no auto-deploy on push) until you run Invoke-Rollback -Commit to keep it or Invoke-Rollback -Revert to undo it. Database changes are not undone.";
         var plan = new RollbackPlan { Target = Target, From = from?.Version, To = to.Version, ToImage = to.Image, Commands = [validate, rollback], Warnings = [warning] };
-        return Rollback(plan, async c =>
+        return new PreparedRollback(plan, async c =>
         {
             using var http = await ClientAsync(c).ConfigureAwait(false);
             var v = await PostAsync(http, $"v2/apps/{Id}/rollback/validate", body, c).ConfigureAwait(false);
             if (Path(v, "valid") is not { ValueKind: JsonValueKind.True })
-                throw new IncidentOpsException("RollbackInvalid", IncidentOpsErrorCategory.InvalidOperation,
+                throw new IncidentOpsException(PlatformErrorIds.RollbackInvalid, IncidentOpsErrorCategory.InvalidOperation,
                     $"DigitalOcean refused a rollback of app {Id} to deployment {to.Version}: {Str(v, "error", "message") ?? v.GetRawText()}");
             foreach (var w in Arr(v, "warnings")) Sink.Warning($"DigitalOcean: {Str(w, "message") ?? w.GetRawText()}");
             var r = await PostAsync(http, $"v2/apps/{Id}/rollback", body, c).ConfigureAwait(false);
@@ -226,11 +225,11 @@ public sealed class DigitalOceanAdapter(AppTarget target, ProcessRunner runner, 
         using var response = await http.PostAsync(path, content, ct).ConfigureAwait(false);
         var text = await response.Content.ReadAsStringAsync(ct).ConfigureAwait(false);
         if (!response.IsSuccessStatusCode)
-            throw new IncidentOpsException("PlatformRequestFailed", IncidentOpsErrorCategory.InvalidResult,
+            throw new IncidentOpsException(PlatformErrorIds.PlatformRequestFailed, IncidentOpsErrorCategory.InvalidResult,
                 $"POST {path} returned {(int)response.StatusCode} {response.ReasonPhrase}: {(text.Length > 2000 ? text[..2000] : text)}");
         if (string.IsNullOrWhiteSpace(text)) return default;
         try { using var doc = JsonDocument.Parse(text); return doc.RootElement.Clone(); }
-        catch (JsonException) { throw new IncidentOpsException("PlatformOutputInvalid", IncidentOpsErrorCategory.InvalidResult, $"POST {path} did not return JSON."); }
+        catch (JsonException) { throw new IncidentOpsException(PlatformErrorIds.PlatformOutputInvalid, IncidentOpsErrorCategory.InvalidResult, $"POST {path} did not return JSON."); }
     }
 
     /// <summary>DIGITALOCEAN_ACCESS_TOKEN, else doctl's own config file (access-token:).</summary>
@@ -250,7 +249,7 @@ public sealed class DigitalOceanAdapter(AppTarget target, ProcessRunner runner, 
             }
         }
         if (string.IsNullOrEmpty(token))
-            throw new IncidentOpsException("PlatformAuthMissing", IncidentOpsErrorCategory.AuthenticationError,
+            throw new IncidentOpsException(PlatformErrorIds.PlatformAuthMissing, IncidentOpsErrorCategory.AuthenticationError,
                 "No DigitalOcean token: set DIGITALOCEAN_ACCESS_TOKEN or log in with 'doctl auth init'.");
         SecretRedactor.Register(token);
         return token;

@@ -69,7 +69,7 @@ public sealed class DigitalOceanDatabaseAdapter(AppDatabaseTarget database, Proc
 
     private static string BackupIdOf(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 
-    public PlannedDatabaseChange<AppActionResult> PlanRestart() => throw NotSupportedError(
+    public PlannedDatabaseChange<AppActionResult> PlanRestart(bool failover = false) => throw NotSupportedError(
         $"DigitalOcean managed databases cannot be restarted: neither doctl nor the API has a restart. DigitalOcean replaces a failed node and fails over to a standby on its own. " +
         $"To recover {Database}: check it with Get-AppDatabase, resize it (doctl databases resize {Id}), restore a backup into a new cluster with Restore-AppDatabaseBackup, or open a DigitalOcean support ticket.");
 
@@ -83,7 +83,7 @@ public sealed class DigitalOceanDatabaseAdapter(AppDatabaseTarget database, Proc
         var text = backupId.Trim();
         if (text.EndsWith(" UTC", StringComparison.Ordinal)) text = text[..^4];
         if (!DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var when))
-            throw new IncidentOpsException("BackupIdInvalid", IncidentOpsErrorCategory.InvalidArgument,
+            throw new IncidentOpsException(PlatformErrorIds.BackupIdInvalid, IncidentOpsErrorCategory.InvalidArgument,
                 $"'{backupId}' is not a DigitalOcean backup time. Pass the BackupId shown by Get-AppDatabaseBackup -Platform DigitalOcean -DatabaseId {Id} (2026-11-23T02:00:00Z).") { TargetObject = backupId };
         var utc = when.ToUniversalTime();
         var target = CheckNewName(newName ?? DerivedName("db-" + Id[..Math.Min(8, Id.Length)], utc.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)));

@@ -44,7 +44,7 @@ public sealed partial class SystemdAdapter(AppTarget target, ProcessRunner runne
         p.TryGetValue("SubState", out var sub);
         p.TryGetValue("Result", out var result);
         if (p.TryGetValue("LoadState", out var load) && load == "not-found")
-            throw new IncidentOpsException("AppNotFound", IncidentOpsErrorCategory.ObjectNotFound, $"The unit '{Unit}' does not exist{(Target.ComputerName is null ? "" : " on " + Target.ComputerName)} (LoadState=not-found).") { TargetObject = Unit };
+            throw new IncidentOpsException(PlatformErrorIds.AppNotFound, IncidentOpsErrorCategory.ObjectNotFound, $"The unit '{Unit}' does not exist{(Target.ComputerName is null ? "" : " on " + Target.ComputerName)} (LoadState=not-found).") { TargetObject = Unit };
         var restarts = p.TryGetValue("NRestarts", out var nr) && int.TryParse(nr, out var n) ? n : 0;
         var state = active switch
         {
@@ -74,7 +74,7 @@ public sealed partial class SystemdAdapter(AppTarget target, ProcessRunner runne
 
     // ---------------------------------------------------------------- releases
 
-    private string Releases => Target.ReleasesPath ?? throw new IncidentOpsException("ReleasesPathMissing", IncidentOpsErrorCategory.InvalidArgument,
+    private string Releases => Target.ReleasesPath ?? throw new IncidentOpsException(PlatformErrorIds.ReleasesPathMissing, IncidentOpsErrorCategory.InvalidArgument,
         $"No releases directory for unit '{Unit}': set 'releases:' on the service in incidentops.yml or pass -ReleasesPath.");
 
     /// <summary>
@@ -84,7 +84,7 @@ public sealed partial class SystemdAdapter(AppTarget target, ProcessRunner runne
     {
         var root = Releases.TrimEnd('/');
         if (!Releases.StartsWith('/') || root.Contains('\n') || root.Contains('\0'))
-            throw new IncidentOpsException("ReleasesPathInvalid", IncidentOpsErrorCategory.InvalidArgument,
+            throw new IncidentOpsException(PlatformErrorIds.ReleasesPathInvalid, IncidentOpsErrorCategory.InvalidArgument,
                 $"The releases path '{Releases}' on {Target.ComputerName} must be an absolute path (for example /srv/{Unit}/releases).") { TargetObject = Releases };
         return root.Length == 0 ? "/" : root;
     }
@@ -158,7 +158,7 @@ public sealed partial class SystemdAdapter(AppTarget target, ProcessRunner runne
             return ParseRemoteList(cmd, await RunTextAsync(cmd, ct).ConfigureAwait(false));
         }
         if (!Directory.Exists(Releases))
-            throw new IncidentOpsException("ReleasesPathMissing", IncidentOpsErrorCategory.ObjectNotFound, $"The releases directory '{Releases}' does not exist.") { TargetObject = Releases };
+            throw new IncidentOpsException(PlatformErrorIds.ReleasesPathMissing, IncidentOpsErrorCategory.ObjectNotFound, $"The releases directory '{Releases}' does not exist.") { TargetObject = Releases };
         var current = CurrentRelease();
         var list = new DirectoryInfo(Releases).GetDirectories()
             .Where(d => d.Name != "current" && d.LinkTarget is null)
@@ -178,23 +178,21 @@ public sealed partial class SystemdAdapter(AppTarget target, ProcessRunner runne
         return MarkLastGood(list);
     }
 
-    public async Task<PreparedRollback> PrepareRollbackAsync(string? toVersion, CancellationToken ct)
+    public PreparedRollback PlanRollback(AppDeployment? from, AppDeployment to)
     {
-        var history = await GetDeploymentsAsync(ct).ConfigureAwait(false);
-        var to = ChooseTarget(history, toVersion, out var from);
         var restart = Cmd("systemctl", "restart", Unit);
         if (Target.ComputerName is not null)
         {
             // The name came from the remote listing: refuse anything that is not a plain directory name before it reaches a command.
             if (to.Version is "." or ".." || to.Version.Contains('/') || to.Version.Contains('\n') || to.Version.Contains('\0'))
-                throw new IncidentOpsException("RollbackTargetNotFound", IncidentOpsErrorCategory.InvalidData, $"'{to.Version}' is not a release directory name.") { TargetObject = to.Version };
+                throw new IncidentOpsException(PlatformErrorIds.RollbackTargetNotFound, IncidentOpsErrorCategory.InvalidData, $"'{to.Version}' is not a release directory name.") { TargetObject = to.Version };
             var root = RemoteRoot().TrimEnd('/');
             string Q(string path) => CliCommand.Quote(path);
             var tmp = root + "/.current.tmp";
             var swapScript = $"ln -sfn -- {Q(root + "/" + to.Version)} {Q(tmp)} && mv -Tf -- {Q(tmp)} {Q(root + "/current")}";
             var swap = new CliCommand("ssh", "ssh", ["-o", "BatchMode=yes", "--", Target.ComputerName, swapScript]);
             var remotePlan = new RollbackPlan { Target = Target, From = from?.Version, To = to.Version, ToImage = to.Image, Commands = [swap.CommandLine, restart.CommandLine] };
-            return Rollback(remotePlan, async c =>
+            return new PreparedRollback(remotePlan, async c =>
             {
                 await RunAsync(swap, c).ConfigureAwait(false);
                 await RunAsync(restart, c).ConfigureAwait(false);
@@ -205,7 +203,7 @@ public sealed partial class SystemdAdapter(AppTarget target, ProcessRunner runne
         var targetDir = System.IO.Path.Combine(Releases, to.Version);
         var repoint = $"ln -s {CliCommand.Quote(targetDir)} {CliCommand.Quote(link + ".tmp")} && mv -T {CliCommand.Quote(link + ".tmp")} {CliCommand.Quote(link)}";
         var plan = new RollbackPlan { Target = Target, From = from?.Version, To = to.Version, ToImage = to.Image, Commands = [repoint, restart.CommandLine] };
-        return Rollback(plan, async c =>
+        return new PreparedRollback(plan, async c =>
         {
             SwapSymlink(link, targetDir);
             await RunAsync(restart, c).ConfigureAwait(false);
@@ -223,7 +221,7 @@ public sealed partial class SystemdAdapter(AppTarget target, ProcessRunner runne
         {
             var errno = Marshal.GetLastPInvokeError();
             File.Delete(tmp);
-            throw new IncidentOpsException("RollbackFailed", IncidentOpsErrorCategory.WriteError, $"Could not repoint '{link}' to '{targetDir}' (rename failed, errno {errno}). Check permissions on the releases directory.");
+            throw new IncidentOpsException(PlatformErrorIds.RollbackFailed, IncidentOpsErrorCategory.WriteError, $"Could not repoint '{link}' to '{targetDir}' (rename failed, errno {errno}). Check permissions on the releases directory.");
         }
     }
 
@@ -301,7 +299,9 @@ public sealed partial class SystemdAdapter(AppTarget target, ProcessRunner runne
         }).ToList();
     }
 
-    public PlannedChange PlanRestart(string? instance, bool wait) => Change(Cmd("systemctl", "restart", Unit));
+    public PlannedChange PlanRestart(string? instance, bool wait) => instance is not null
+        ? NotSupported($"Restart-App -Pod is not supported for systemd unit '{Unit}': a unit runs one main process. Omit -Pod to restart the unit (systemctl restart {Unit}).")
+        : Change(Cmd("systemctl", "restart", Unit));
 
     public PlannedChange PlanScale(int? count, string? size) =>
         NotSupported($"Set-AppScale is not supported for systemd unit '{Unit}': a unit runs one main process. Add hosts or units instead.");

@@ -184,14 +184,12 @@ public sealed class KubernetesAdapter(AppTarget target, ProcessRunner runner, Ti
         return Change(Kubectl(["set", "env", $"deployment/{Dep}", .. values.Select(kv => $"{kv.Key}={kv.Value}")]));
     }
 
-    public async Task<PreparedRollback> PrepareRollbackAsync(string? toVersion, CancellationToken ct)
+    public PreparedRollback PlanRollback(AppDeployment? from, AppDeployment to)
     {
-        var history = await GetDeploymentsAsync(ct).ConfigureAwait(false);
-        var to = ChooseTarget(history, toVersion, out var from);
         var undo = Kubectl("rollout", "undo", $"deployment/{Dep}", $"--to-revision={to.Version}");
         var status = RolloutStatus();
         var plan = new RollbackPlan { Target = Target, From = from?.Version, To = to.Version, ToImage = to.Image, Commands = [undo.CommandLine, status.CommandLine] };
-        return Rollback(plan, async c =>
+        return new PreparedRollback(plan, async c =>
         {
             await RunAsync(undo, c).ConfigureAwait(false);
             var s = await RunAsync(status, c).ConfigureAwait(false);

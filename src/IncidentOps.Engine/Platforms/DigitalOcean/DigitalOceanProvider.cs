@@ -1,0 +1,34 @@
+using IncidentOps.Config;
+using IncidentOps.Platforms;
+
+namespace IncidentOps.Engine.Platforms;
+
+/// <summary>DigitalOcean App Platform through doctl (and its API for rollback).</summary>
+public sealed class DigitalOceanProvider : IPlatformProvider
+{
+    public static readonly CliTool Doctl = new("doctl", "doctl (https://docs.digitalocean.com/reference/doctl/how-to/install/)", "-DoctlPath");
+
+    /// <summary>DigitalOcean API base address (tests point it at a loopback server with $env:DIGITALOCEAN_API_URL or PlatformsService.DigitalOceanApi).</summary>
+    public static Uri DefaultApi => new(System.Environment.GetEnvironmentVariable("DIGITALOCEAN_API_URL") ?? "https://api.digitalocean.com/");
+
+    public PlatformKind Kind => PlatformKind.DigitalOcean;
+    public IReadOnlyList<string> ConfigNames { get; } = ["digitalocean", "do", "app-platform"];
+    public IReadOnlyList<ProviderConfigKey> ConfigKeys { get; } =
+    [
+        new("appId", "the App Platform app id (doctl apps list); env:NAME reads it from the environment", ConfigKeyType.Reference, Required: true, Example: "env:DO_APP_ID"),
+        new("components", "the app's components (services, workers) that Save-IncidentEvidence and -Component may name", ConfigKeyType.NameList, TargetNames.DigitalOceanComponent),
+    ];
+    public IReadOnlyList<CliTool> Tools { get; } = [Doctl];
+    public string TargetParameter => "-AppId";
+
+
+    public void Check(AppTarget target)
+    {
+        TargetNames.Check("-AppId", target.AppId, TargetNames.DigitalOceanId);
+        TargetNames.Check("-Component", target.Component, TargetNames.DigitalOceanComponent);
+        if (target.AppId is null) throw PlatformRegistry.Incomplete(target, "-AppId");
+    }
+
+    public IPlatformAdapter Open(AppTarget target, ProviderContext c) =>
+        new DigitalOceanAdapter(target, c.Runner, c.Timeout, c.Sink, c.Platforms?.DigitalOceanApi ?? DefaultApi);
+}

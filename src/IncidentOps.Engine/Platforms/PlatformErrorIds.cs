@@ -1,0 +1,33 @@
+namespace IncidentOps.Engine.Platforms;
+
+/// <summary>The error ids of the Platforms area (App and AppDatabase cmdlets): a contract, so they are constants.</summary>
+public static class PlatformErrorIds
+{
+    public const string AppNotFound = "AppNotFound";
+    public const string AppTargetIncomplete = "AppTargetIncomplete";
+    public const string AppTargetMissing = "AppTargetMissing";
+    public const string BackupIdInvalid = "BackupIdInvalid";
+    public const string ComponentNotFound = "ComponentNotFound";
+    public const string DatabaseBackupNotFound = "DatabaseBackupNotFound";
+    public const string DatabaseBackupNotRestorable = "DatabaseBackupNotRestorable";
+    public const string DatabaseNameInvalid = "DatabaseNameInvalid";
+    public const string DatabaseTargetIncomplete = "DatabaseTargetIncomplete";
+    public const string DatabaseTargetMissing = "DatabaseTargetMissing";
+    public const string InvalidPattern = "InvalidPattern";
+    public const string PlatformAuthMissing = "PlatformAuthMissing";
+    public const string PlatformCliNotFound = "PlatformCliNotFound";
+    public const string PlatformCommandFailed = "PlatformCommandFailed";
+    public const string PlatformCommandTimedOut = "PlatformCommandTimedOut";
+    public const string PlatformInvalid = "PlatformInvalid";
+    public const string PlatformOperationNotSupported = "PlatformOperationNotSupported";
+    public const string PlatformOutputInvalid = "PlatformOutputInvalid";
+    public const string PlatformOutputTooLarge = "PlatformOutputTooLarge";
+    public const string PlatformRequestFailed = "PlatformRequestFailed";
+    public const string ReleasesPathInvalid = "ReleasesPathInvalid";
+    public const string ReleasesPathMissing = "ReleasesPathMissing";
+    public const string RestoreTimeInvalid = "RestoreTimeInvalid";
+    public const string RollbackFailed = "RollbackFailed";
+    public const string RollbackInvalid = "RollbackInvalid";
+    public const string RollbackTargetNotFound = "RollbackTargetNotFound";
+    public const string ScaleNothingGiven = "ScaleNothingGiven";
+}

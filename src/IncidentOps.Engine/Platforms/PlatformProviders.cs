@@ -1,0 +1,201 @@
+using IncidentOps.Config;
+using IncidentOps.Platforms;
+
+namespace IncidentOps.Engine.Platforms;
+
+/// <summary>
+/// A platform CLI a provider drives: its name (also its key under the configuration's tools:), where to get it,
+/// the cmdlet parameter that overrides its path, and the file names looked for on PATH.
+/// </summary>
+public sealed record CliTool(string Name, string Install, string PathParameter, params string[] FileNames)
+{
+    public IReadOnlyList<string> Executables => FileNames.Length > 0 ? FileNames : [Name];
+}
+
+/// <summary>How the configuration parser reads a provider's key.</summary>
+public enum ConfigKeyType
+{
+    /// <summary>A name handed to the CLI, checked against NameKind where it is written.</summary>
+    Name,
+    /// <summary>A value that may be an env:/file:/secret: reference, resolved when used.</summary>
+    Reference,
+    /// <summary>A list of names, each checked against NameKind.</summary>
+    NameList,
+    /// <summary>A local file, resolved against the configuration file's folder (~ expanded).</summary>
+    Path,
+    /// <summary>Text taken as written.</summary>
+    Text,
+}
+
+/// <summary>
+/// One key a platform provider reads under a configured service: how it is read and checked, whether the service must
+/// have it, its default, and what it means (the README documents it).
+/// </summary>
+public sealed record ProviderConfigKey(string Key, string Meaning, ConfigKeyType Type = ConfigKeyType.Name, TargetNames.Kind? NameKind = null,
+    bool Required = false, string? Example = null, string? Default = null);
+
+/// <summary>What an adapter gets when a provider opens it: the one process runner, the operation's deadline, the sink.</summary>
+public sealed record ProviderContext(ProcessRunner Runner, TimeSpan Timeout, IOperationSink Sink, PlatformsService? Platforms = null);
+
+/// <summary>
+/// An app platform (Fly, DigitalOcean App Platform, Kubernetes, systemd): everything the engine needs to know about
+/// it lives in its folder under Engine/Platforms/&lt;Provider&gt;/ and is reached through this interface. Providers
+/// are discovered (a public class with a parameterless constructor), as evidence sources are.
+/// </summary>
+public interface IPlatformProvider
+{
+    PlatformKind Kind { get; }
+    /// <summary>Values accepted for a service's platform: key, the canonical one first.</summary>
+    IReadOnlyList<string> ConfigNames { get; }
+    /// <summary>The keys this platform reads under a configured service.</summary>
+    IReadOnlyList<ProviderConfigKey> ConfigKeys { get; }
+    IReadOnlyList<CliTool> Tools { get; }
+    /// <summary>The parameter that names the app on the command line (-App, -AppId, -Deployment, -Unit).</summary>
+    string TargetParameter { get; }
+    /// <summary>Checks every CLI-bound name of the target and that it names an app; throws IncidentOpsException.</summary>
+    void Check(AppTarget target);
+    IPlatformAdapter Open(AppTarget target, ProviderContext context);
+}
+
+/// <summary>
+/// A managed database platform (Fly Postgres, DigitalOcean databases, AWS RDS) behind the AppDatabase cmdlets. Its
+/// configuration is one key under a service's postgres: (fly, digitalOcean, rds); its value names the database.
+/// </summary>
+public interface IDatabaseProvider
+{
+    PlatformKind Kind { get; }
+    /// <summary>The key under a service's postgres: that names this platform's database.</summary>
+    string ConfigKey { get; }
+    /// <summary>What the value of <see cref="ConfigKey"/> is, for the docs and the error messages.</summary>
+    string ConfigMeaning { get; }
+    IReadOnlyList<CliTool> Tools { get; }
+    /// <summary>-DatabaseApp or -DatabaseId: the parameter that names the database.</summary>
+    string TargetParameter { get; }
+    /// <summary>The kind of name the database is (checked where the configuration or a parameter gives it).</summary>
+    TargetNames.Kind NameKind { get; }
+    /// <summary>The database target for a configured or given name (fills DatabaseApp or DatabaseId).</summary>
+    AppDatabaseTarget Target(string name, string? service);
+    /// <summary>Checks the target names a database; throws IncidentOpsException.</summary>
+    void Check(AppDatabaseTarget target);
+    IDatabaseAdapter Open(AppDatabaseTarget target, ProviderContext context);
+}
+
+/// <summary>
+/// The one registry of platform and database providers. Nothing outside it switches on a PlatformKind: the config
+/// parser, the tool resolver, the target checks and the services ask it.
+/// </summary>
+public static class PlatformRegistry
+{
+    private static readonly Lazy<IReadOnlyList<IPlatformProvider>> DiscoveredPlatforms = new(Discover<IPlatformProvider>);
+    private static readonly Lazy<IReadOnlyList<IDatabaseProvider>> DiscoveredDatabases = new(Discover<IDatabaseProvider>);
+
+    private static IReadOnlyList<T> Discover<T>() =>
+        typeof(T).Assembly.GetTypes()
+            .Where(t => t is { IsClass: true, IsAbstract: false } && typeof(T).IsAssignableFrom(t) && t.GetConstructor(Type.EmptyTypes) is not null)
+            .Select(t => (T)Activator.CreateInstance(t)!)
+            .OrderBy(p => p is IPlatformProvider a ? (int)a.Kind : p is IDatabaseProvider d ? (int)d.Kind : 0)
+            .ToList();
+
+    public static IReadOnlyList<IPlatformProvider> Platforms => DiscoveredPlatforms.Value;
+    public static IReadOnlyList<IDatabaseProvider> Databases => DiscoveredDatabases.Value;
+
+    /// <summary>Every CLI any provider drives, once each.</summary>
+    public static IReadOnlyList<CliTool> Tools =>
+        Platforms.SelectMany(p => p.Tools).Concat(Databases.SelectMany(d => d.Tools)).DistinctBy(t => t.Name).ToList();
+
+    public static CliTool? Tool(string name) => Tools.FirstOrDefault(t => t.Name == name);
+
+    public static IPlatformProvider? Platform(PlatformKind kind) => Platforms.FirstOrDefault(p => p.Kind == kind);
+
+    public static IDatabaseProvider? Database(PlatformKind kind) => Databases.FirstOrDefault(p => p.Kind == kind);
+
+    /// <summary>The platform a configuration value (fly, k8s, app-platform ...) names; None for "none".</summary>
+    public static bool TryParseConfigName(string value, out PlatformKind kind)
+    {
+        kind = PlatformKind.None;
+        if (string.Equals(value, "none", StringComparison.OrdinalIgnoreCase)) return true;
+        var p = Platforms.FirstOrDefault(p => p.ConfigNames.Contains(value, StringComparer.OrdinalIgnoreCase));
+        if (p is null) return false;
+        kind = p.Kind;
+        return true;
+    }
+
+    /// <summary>The keys a configured service may have beyond the common ones: the union of every platform's keys.</summary>
+    public static IReadOnlyList<string> ServiceKeys => Platforms.SelectMany(p => p.ConfigKeys.Select(k => k.Key)).Distinct(StringComparer.Ordinal).ToList();
+
+    /// <summary>How a service key is read: the description of the first provider that declares it.</summary>
+    public static ProviderConfigKey? ServiceKey(string key) => Platforms.SelectMany(p => p.ConfigKeys).FirstOrDefault(k => k.Key == key);
+
+    /// <summary>"A, B, C or D" of the app platforms' canonical names.</summary>
+    public static string PlatformList(bool config = false) => Or(Platforms.Select(p => config ? p.ConfigNames[0] : p.Kind.ToString()));
+
+    public static string DatabaseList() => Or(Databases.Select(d => $"-Platform {d.Kind} {d.TargetParameter} NAME"));
+
+    /// <summary>"a, b or c".</summary>
+    public static string Or(IEnumerable<string> items)
+    {
+        var list = items.ToList();
+        return list.Count <= 1 ? string.Concat(list) : string.Join(", ", list.Take(list.Count - 1)) + " or " + list[^1];
+    }
+
+    /// <summary>Opens the adapter of an app target, through its provider.</summary>
+    public static IPlatformAdapter Open(AppTarget target, ProviderContext context)
+    {
+        var provider = Platform(target.Platform) ?? throw new IncidentOpsException(PlatformErrorIds.AppTargetIncomplete, IncidentOpsErrorCategory.InvalidArgument,
+            target.Platform == PlatformKind.None || Database(target.Platform) is null
+                ? $"No platform given. Pass -Platform {PlatformList().Replace(" or ", "|", StringComparison.Ordinal).Replace(", ", "|", StringComparison.Ordinal)} with its target parameters, or -Service NAME of a configured service."
+                : $"{target.Platform} is a database platform here, not an app platform: use the AppDatabase cmdlets (Get-AppDatabase -Platform {target.Platform}). App platforms: {PlatformList()}.");
+        provider.Check(target);
+        return provider.Open(target, context);
+    }
+
+    /// <summary>Opens the adapter of a database target, through its provider.</summary>
+    public static IDatabaseAdapter Open(AppDatabaseTarget target, ProviderContext context)
+    {
+        if (target.Platform == PlatformKind.None)
+            throw new IncidentOpsException(PlatformErrorIds.DatabaseTargetIncomplete, IncidentOpsErrorCategory.InvalidArgument,
+                $"No platform given. Pass {DatabaseList()}, or -Service NAME of a configured service with {Or(Databases.Select(d => "postgres." + d.ConfigKey))}.");
+        var provider = Database(target.Platform) ?? throw new IncidentOpsException(PlatformErrorIds.PlatformOperationNotSupported, IncidentOpsErrorCategory.NotImplemented,
+            $"{target.Platform} has no managed database these cmdlets can drive. For PostgreSQL you run yourself, use the Pg cmdlets (Get-PgActivity, Stop-PgBackend) and your own backup tooling (pg_dump, pgBackRest).");
+        provider.Check(target);
+        // A target built by hand (not by its provider) gets the provider's label, so messages name it the same way.
+        if (target.Label is null) target = provider.Target((provider.TargetParameter == "-DatabaseApp" ? target.DatabaseApp : target.DatabaseId)!, target.Service);
+        return provider.Open(target, context);
+    }
+
+    /// <summary>AppTargetIncomplete for a target that lacks the parameter naming its app.</summary>
+    public static IncidentOpsException Incomplete(AppTarget t, string what) => new(PlatformErrorIds.AppTargetIncomplete, IncidentOpsErrorCategory.InvalidArgument,
+        $"A {t.Platform} target needs {what}. Pass it, or use -Service with a configured service.") { TargetObject = t.ToString() };
+
+    /// <summary>DatabaseTargetIncomplete for a database target that lacks its name.</summary>
+    public static IncidentOpsException Incomplete(IDatabaseProvider p, AppDatabaseTarget t, string what) => new(PlatformErrorIds.DatabaseTargetIncomplete, IncidentOpsErrorCategory.InvalidArgument,
+        $"A {t.Platform} database target needs {what}. Pass it, or use -Service with a configured service whose postgres has {p.ConfigKey}: set.") { TargetObject = t.ToString() };
+}
+
+/// <summary>Builds database targets from what the AppDatabase cmdlets were given, asking the providers.</summary>
+public static class DatabaseTargets
+{
+    /// <summary>A target from a service's postgres.KEY (KEY is a database provider's ConfigKey).</summary>
+    public static AppDatabaseTarget FromConfig(string key, string name, string service) =>
+        PlatformRegistry.Databases.First(d => string.Equals(d.ConfigKey, key, StringComparison.OrdinalIgnoreCase)).Target(name, service);
+
+    /// <summary>
+    /// A target from -DatabaseApp/-DatabaseId. With -Platform, that platform's provider; without, the first provider
+    /// whose parameter was given (-DatabaseApp: Fly Postgres, -DatabaseId: DigitalOcean).
+    /// </summary>
+    public static AppDatabaseTarget Direct(PlatformKind platform, string? databaseApp, string? databaseId, string? service)
+    {
+        var provider = platform != PlatformKind.None ? PlatformRegistry.Database(platform)
+            : PlatformRegistry.Databases.First(d => d.TargetParameter == (!string.IsNullOrEmpty(databaseApp) ? "-DatabaseApp" : "-DatabaseId"));
+        // A platform without a database provider still becomes a target: opening it says what to use instead.
+        if (provider is null) return new AppDatabaseTarget { Platform = platform, Service = service, DatabaseApp = databaseApp, DatabaseId = databaseId };
+        var name = provider.TargetParameter == "-DatabaseApp" ? databaseApp : databaseId;
+        return provider.Target(name ?? "", service);
+    }
+
+    /// <summary>"postgres.fly, postgres.digitalOcean or postgres.rds".</summary>
+    public static string ConfigKeys => PlatformRegistry.Or(PlatformRegistry.Databases.Select(d => "postgres." + d.ConfigKey));
+
+    /// <summary>"-Platform Fly -DatabaseApp NAME, ... or -Platform Aws -DatabaseId NAME".</summary>
+    public static string Parameters => PlatformRegistry.DatabaseList();
+}

@@ -1,0 +1,32 @@
+using IncidentOps.Config;
+using IncidentOps.Platforms;
+
+namespace IncidentOps.Engine.Platforms;
+
+/// <summary>systemd units through systemctl and journalctl, on this machine or over ssh; rollback swaps a releases symlink.</summary>
+public sealed class SystemdProvider : IPlatformProvider
+{
+    public static readonly CliTool Systemctl = new("systemctl", "systemd's systemctl (run on a systemd host, or use -ComputerName)", "-SystemctlPath");
+    public static readonly CliTool Journalctl = new("journalctl", "systemd's journalctl (run on a systemd host, or use -ComputerName)", "-JournalctlPath");
+    public static readonly CliTool Ssh = new("ssh", "an OpenSSH client", "-SshPath");
+
+    public PlatformKind Kind => PlatformKind.Systemd;
+    public IReadOnlyList<string> ConfigNames { get; } = ["systemd"];
+    public IReadOnlyList<ProviderConfigKey> ConfigKeys { get; } =
+    [
+        new("unit", "the systemd unit", ConfigKeyType.Name, TargetNames.SystemdUnit, Required: true),
+        new("host", "user@host to run systemctl and journalctl on over ssh (default: this machine)", ConfigKeyType.Name, TargetNames.SshHost),
+        new("releases", "the releases directory with a 'current' symlink, for Invoke-Rollback", ConfigKeyType.Text),
+    ];
+    public IReadOnlyList<CliTool> Tools { get; } = [Systemctl, Journalctl, Ssh];
+    public string TargetParameter => "-Unit";
+
+
+    public void Check(AppTarget target)
+    {
+        TargetNames.Check("-Unit", target.Unit, TargetNames.SystemdUnit);
+        if (target.Unit is null) throw PlatformRegistry.Incomplete(target, "-Unit");
+    }
+
+    public IPlatformAdapter Open(AppTarget target, ProviderContext c) => new SystemdAdapter(target, c.Runner, c.Timeout, c.Sink);
+}
