@@ -18,6 +18,7 @@
         'IncidentOps.Redis.format.ps1xml'
         'IncidentOps.Platforms.format.ps1xml'
         'IncidentOps.Notifications.format.ps1xml'
+        'IncidentOps.Alerting.format.ps1xml'
     )
     CmdletsToExport      = @(
         # Config
@@ -75,6 +76,8 @@
         'Send-IncidentChangeEvent'
         'Get-IncidentUpdate'
         'Get-IncidentUpdateDue'
+        # Alerting
+        'Invoke-ServiceAlert'
     )
     AliasesToExport      = @(
         # Postgres: the user's name for Stop-IdleConnection

@@ -11,9 +11,9 @@ namespace IncidentOps.Engine.Config;
 /// (rather than deserialising) so that every finding names the file, line and column, unknown keys get
 /// the closest valid key, and secret-bearing values never leave as plain text.
 /// </summary>
-public static class ConfigParser
+public static partial class ConfigParser
 {
-    private static readonly string[] RootKeys = ["version", "severities", "environments", "channels", "routing", "store", "tools"];
+    private static readonly string[] RootKeys = ["version", "severities", "environments", "channels", "routing", "store", "tools", "alerting"];
     private static readonly string[] SeverityKeys = ["name", "definition", "responseTarget", "updateEvery", "escalation", "pagerDutySeverity", "statuspageImpact"];
     private static readonly string[] EnvironmentKeys = ["services"];
     private static readonly string[] ServiceKeys = ["platform", "app", "appId", "components", "context", "kubeconfig", "namespace", "deployment", "unit", "host", "releases", "health", "postgres", "redis"];
@@ -109,6 +109,7 @@ public static class ConfigParser
         var store = new StoreConfig();
         var tools = new ToolPaths();
         var componentKeys = new List<(string Where, string Key, YamlNode Node)>();
+        var alerting = (Config: new AlertingConfig(), Nodes: new List<AlertRuleNodes>());
 
         foreach (var (key, value) in ctx.Entries(root, RootKeys, "the top level"))
         {
@@ -125,6 +126,7 @@ public static class ConfigParser
                 case "routing": routingNode = value as YamlMappingNode; if (routingNode is null) ctx.Error("ConfigInvalidShape", "routing must map severities to lists of channel names.", value); break;
                 case "store": store = ParseStore(ctx, value); break;
                 case "tools": tools = ParseTools(ctx, value); break;
+                case "alerting": alerting = ParseAlerting(ctx, value); break;
             }
         }
 
@@ -143,11 +145,12 @@ public static class ConfigParser
         }
 
         CheckComponentKeys(ctx, environments, componentKeys);
+        CheckAlerting(ctx, alerting.Nodes, severities, channels, environments);
 
         var config = new IncidentOpsConfig
         {
             Path = file, Version = version, Severities = severities, Environments = environments,
-            Channels = channels, Routing = routing, Store = store, Tools = tools,
+            Channels = channels, Routing = routing, Store = store, Tools = tools, Alerting = alerting.Config,
         };
         return new ConfigLoadResult(config, ctx.Findings);
     }
