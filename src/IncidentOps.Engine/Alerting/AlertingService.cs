@@ -146,6 +146,8 @@ public sealed class AlertingService(IncidentOpsEngine engine)
                 {
                     // A round that failed half-way left an update undelivered: deliver it (idempotently) before anything new.
                     await engine.Notifications.SendPendingAsync(config, open, null, cancellationToken).ConfigureAwait(false);
+                    // The update it sent counts for the cadence, even though that round could not record it.
+                    state.LastUpdateAt ??= Clock.GetUtcNow();
                 }
             }
             var now = Clock.GetUtcNow();
