@@ -156,7 +156,9 @@ public class AlertingRoundTests
         var outbox = await engine.Notifications.GetUpdatesAsync(config, incident.Id, false, CancellationToken.None);
         Assert.Single(outbox);
         Assert.False(outbox[0].Pending);
-        Assert.Single(s.Pages("trigger"));
+        // A page whose delivery the store could not record is re-sent as the very same event (same dedup_key and
+        // body), which PagerDuty folds into the one alert: one page, never a second one.
+        Assert.Single(s.Pages("trigger").Select(r => r.Body).Distinct());
     }
 
     [Fact]
