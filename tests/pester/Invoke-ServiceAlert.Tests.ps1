@@ -150,7 +150,7 @@ Describe 'Invoke-ServiceAlert' {
 
     It 'the scheduled example exits 1 when the round fails (<Case>), and 0 when a service is only down' -TestCases @(
         @{ Case = 'store unreachable'; Break = 'store'; ErrorId = 'Alerting round failed \(AlertingStoreUnavailable,IncidentOps.Commands.InvokeServiceAlertCommand\): The incident store .* cannot be opened' }
-        @{ Case = 'configuration invalid'; Break = 'config'; ErrorId = 'Alerting round failed \(ConfigInvalid,IncidentOps.Commands.InvokeServiceAlertCommand\).*AlertingThresholdInvalid' }
+        @{ Case = 'configuration invalid'; Break = 'config'; ErrorId = '(?s)Alerting round failed \(ConfigInvalid,IncidentOps.Commands.InvokeServiceAlertCommand\).*AlertingThresholdInvalid' }
     ) {
         $health = Start-ScriptedHealth
         $stub = Start-ProviderStub
