@@ -151,6 +151,7 @@ public sealed class AlertingService(IncidentOpsEngine engine)
                 }
             }
             var now = Clock.GetUtcNow();
+            var (incidentBefore, severityBefore) = (state.IncidentId, state.Severity);
             var plan = AlertDecider.Decide(state, observation.Healthy, observation.Observed, observation.CheckedAt, now, rule);
             state = plan.State;
             state.Host = System.Environment.MachineName;
@@ -164,7 +165,8 @@ public sealed class AlertingService(IncidentOpsEngine engine)
                 AlertStep.Resolve => await ResolveAsync(config, observation, rule, state, lease, context, now, cancellationToken).ConfigureAwait(false),
                 _ => (plan.Action, plan.Decision, 0, false),
             };
-            return ToDecision(observation, state, rule, action, text, whatIf: false, sent, paged);
+            return ToDecision(observation, state, rule, action, text, whatIf: false, sent, paged,
+                resolved: action == AlertAction.Resolved ? (incidentBefore, severityBefore) : null);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -213,7 +215,15 @@ public sealed class AlertingService(IncidentOpsEngine engine)
         state.Severity = incident.Severity;
         await lease.SaveAsync(state, ct).ConfigureAwait(false);
         await RecordAsync(config, incident.Id, context, o.Service, $"Failing {f} since {state.OutageStartedAt:u}: {o.Observed}.", ct).ConfigureAwait(false);
-        await engine.Evidence.SaveAsync(config, incident.Id, [o.Target], rule.Evidence, EvidenceTimeout, context, ct).ConfigureAwait(false);
+        try
+        {
+            await engine.Evidence.SaveAsync(config, incident.Id, [o.Target], rule.Evidence, EvidenceTimeout, context, ct).ConfigureAwait(false);
+        }
+        catch (IncidentOpsException ex) when (ex.ErrorId is not (StoreFaults.ReadOnly or StoreFaults.DiskFull))
+        {
+            // Evidence that could not be captured must not hold back the initial update and the page.
+            engine.Sink.Warning($"{incident.Id}: evidence was not captured ({ex.ErrorId}): {ex.Message}");
+        }
         var (sent, paged, failed) = await SendAsync(config, incident.Id, rule, NotificationKind.Initial, IncidentStatus.Investigating, InitialMessage(o, state, rule), includePager: true, ct).ConfigureAwait(false);
         state.LastUpdateAt = now;
         await lease.SaveAsync(state, ct).ConfigureAwait(false);
@@ -353,12 +363,14 @@ public sealed class AlertingService(IncidentOpsEngine engine)
 
     private static string Short(string text, int max) => text.Length <= max ? text : text[..(max - 1)] + "…";
 
-    private static AlertDecision ToDecision(ServiceObservation o, ServiceAlertState s, ResolvedAlertRule rule, AlertAction action, string text, bool whatIf, int sent = 0, bool paged = false) => new()
+    private static AlertDecision ToDecision(ServiceObservation o, ServiceAlertState s, ResolvedAlertRule rule, AlertAction action, string text, bool whatIf, int sent = 0, bool paged = false,
+        (string? Id, string? Severity)? resolved = null) => new()
     {
         Service = o.Service, Healthy = o.Healthy, Observed = o.Observed, ConsecutiveFailures = s.ConsecutiveFailures, ConsecutiveSuccesses = s.ConsecutiveSuccesses,
         FailureThreshold = rule.FailureThreshold, SuccessThreshold = rule.SuccessThreshold, Action = action,
-        IncidentId = s.IncidentId ?? (action == AlertAction.Resolved ? text.Split(' ').ElementAtOrDefault(1) : null),
-        Severity = s.Severity ?? (action is AlertAction.Declared or AlertAction.Waiting ? rule.Severity.Id : null),
+        // A resolved incident is no longer the service's open one, but the decision still names it.
+        IncidentId = s.IncidentId ?? resolved?.Id,
+        Severity = s.Severity ?? resolved?.Severity ?? (action is AlertAction.Declared or AlertAction.Waiting ? rule.Severity.Id : null),
         Decision = SecretRedactor.Redact(text), UpdatesSent = sent, Paged = paged, WhatIf = whatIf, Timestamp = o.CheckedAt,
     };
 

@@ -72,6 +72,7 @@ public class AlertingRoundTests
         // Last failure at 3 min; healthy from 4 min; five quiet minutes are reached at 8 min.
         Assert.Equal(start.AddMinutes(8), s.Clock.Now);
         Assert.Equal($"Resolved {id} after 5m quiet", last.Decision);
+        Assert.Equal((id, "P1"), (last.IncidentId, last.Severity));
 
         var incident = await engine.Incidents.GetAsync(config, id, CancellationToken.None);
         Assert.Equal(IncidentStatus.Resolved, incident.Status);
