@@ -19,6 +19,7 @@
         'IncidentOps.Platforms.format.ps1xml'
         'IncidentOps.Notifications.format.ps1xml'
         'IncidentOps.Actions.format.ps1xml'
+        'IncidentOps.Alerting.format.ps1xml'
     )
     CmdletsToExport      = @(
         # Config
@@ -79,6 +80,8 @@
         # Actions
         'Get-ServiceAction'
         'Invoke-ServiceAction'
+        # Alerting
+        'Invoke-ServiceAlert'
     )
     AliasesToExport      = @(
         # Postgres: the user's name for Stop-IdleConnection

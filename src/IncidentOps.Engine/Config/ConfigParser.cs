@@ -14,7 +14,7 @@ namespace IncidentOps.Engine.Config;
 /// </summary>
 public static partial class ConfigParser
 {
-    private static readonly string[] RootKeys = ["version", "severities", "environments", "channels", "routing", "store", "tools"];
+    private static readonly string[] RootKeys = ["version", "severities", "environments", "channels", "routing", "store", "tools", "alerting"];
     private static readonly string[] SeverityKeys = ["name", "definition", "responseTarget", "updateEvery", "escalation", "pagerDutySeverity", "statuspageImpact"];
     private static readonly string[] EnvironmentKeys = ["services"];
     /// <summary>The keys every service may have; each platform provider adds its own (PlatformRegistry.ServiceKeys).</summary>
@@ -95,6 +95,7 @@ public static partial class ConfigParser
         var store = new StoreConfig();
         var tools = new ToolPaths();
         var componentKeys = new List<(string Where, string Key, YamlNode Node)>();
+        var alerting = (Config: new AlertingConfig(), Nodes: new List<AlertRuleNodes>());
 
         foreach (var (key, value) in ctx.Entries(root, RootKeys, "the top level"))
         {
@@ -111,6 +112,7 @@ public static partial class ConfigParser
                 case "routing": routingNode = value as YamlMappingNode; if (routingNode is null) ctx.Error("ConfigInvalidShape", "routing must map severities to lists of channel names.", value); break;
                 case "store": store = ParseStore(ctx, value); break;
                 case "tools": tools = ParseTools(ctx, value); break;
+                case "alerting": alerting = ParseAlerting(ctx, value); break;
             }
         }
 
@@ -129,11 +131,12 @@ public static partial class ConfigParser
         }
 
         CheckComponentKeys(ctx, environments, componentKeys);
+        CheckAlerting(ctx, alerting.Nodes, severities, channels, environments);
 
         var config = new IncidentOpsConfig
         {
             Path = file, Version = version, Severities = severities, Environments = environments,
-            Channels = channels, Routing = routing, Store = store, Tools = tools,
+            Channels = channels, Routing = routing, Store = store, Tools = tools, Alerting = alerting.Config,
         };
         return new ConfigLoadResult(config, ctx.Findings);
     }

@@ -14,6 +14,8 @@ public sealed class IncidentOpsConfig
     public IReadOnlyDictionary<string, string[]> Routing { get; init; } = new Dictionary<string, string[]>();
     public StoreConfig Store { get; init; } = new();
     public ToolPaths Tools { get; init; } = new();
+    /// <summary>The alerting rules (Invoke-ServiceAlert); empty: the built-in defaults.</summary>
+    public AlertingConfig Alerting { get; init; } = new();
 
     /// <summary>Every service of every environment.</summary>
     public IEnumerable<ServiceTarget> Services => Environments.SelectMany(e => e.Services);

@@ -16,7 +16,7 @@ public sealed class TimelineEntry
     /// appended. Readers order a timeline by Timestamp, then Sequence, so every reader sees one total order.
     /// </summary>
     public long Sequence { get; set; }
-    /// <summary>user@host of whoever ran it.</summary>
+    /// <summary>user@host of whoever ran it (alerting@host for the unattended alerting round).</summary>
     public string Actor { get; init; } = DefaultActor();
     /// <summary>Kind of entry: action, note, status, severity, update, evidence, declared, resolved.</summary>
     public string Kind { get; init; } = "action";
@@ -27,7 +27,7 @@ public sealed class TimelineEntry
     public TimelineOutcome Outcome { get; init; } = TimelineOutcome.Info;
     public string? Result { get; init; }
 
-    public static string DefaultActor() => $"{System.Environment.UserName}@{System.Environment.MachineName}";
+    public static string DefaultActor() => TimelineActor.Override ?? $"{System.Environment.UserName}@{System.Environment.MachineName}";
 
     public override string ToString() => $"{Timestamp:u} {Actor} {Cmdlet ?? Kind} {Action} {Target} [{Outcome}] {Result}".Trim();
 }

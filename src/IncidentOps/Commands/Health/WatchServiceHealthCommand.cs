@@ -24,8 +24,12 @@ namespace IncidentOps.Commands;
 /// <code>Get-IncidentOpsService production/api | Watch-ServiceHealth -IntervalSec 30 -DurationSec 1800 | Select-Object -Last 1</code>
 /// <para>After the fix: watches the service for 30 minutes and keeps the summary (failures, longest outage).</para>
 /// </example>
-[Cmdlet(VerbsCommon.Watch, "ServiceHealth", DefaultParameterSetName = UriSet)]
-[OutputType(typeof(HealthResult), typeof(HealthWatchSummary))]
+/// <example>
+/// <code>Watch-ServiceHealth -Service production/api -IntervalSec 60 -Alert</code>
+/// <para>The on-call engineer's watch with the scheduled job's rules: declares, updates and recovers incidents exactly as Invoke-ServiceAlert would, and writes each AlertDecision.</para>
+/// </example>
+[Cmdlet(VerbsCommon.Watch, "ServiceHealth", DefaultParameterSetName = UriSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[OutputType(typeof(HealthResult), typeof(HealthWatchSummary), typeof(IncidentOps.Alerting.AlertDecision))]
 public sealed class WatchServiceHealthCommand : HealthProbeCmdlet
 {
     /// <summary>Seconds between the starts of two rounds of probes (default 5).</summary>
@@ -51,6 +55,10 @@ public sealed class WatchServiceHealthCommand : HealthProbeCmdlet
     [ValidateRange(1, 100000)]
     public int Consecutive { get; set; } = 1;
 
+    /// <summary>Applies the alerting rules of incidentops.yml (the same as Invoke-ServiceAlert, state in the incident store) to each round of each configured service, and writes an AlertDecision per service and round. With -WhatIf the decisions are previews and nothing is declared, sent or changed.</summary>
+    [Parameter]
+    public SwitchParameter Alert { get; set; }
+
     protected override void EndProcessing()
     {
         if (UntilHealthy && UntilUnhealthy)
@@ -66,7 +74,8 @@ public sealed class WatchServiceHealthCommand : HealthProbeCmdlet
                 ThrottleLimit = ThrottleLimit,
             };
             HealthWatchSummary? summary = null;
-            InvokeStreaming<HealthResult>(async (emit, ct) => summary = await Engine.Health.WatchAsync(Requests, options, emit, ct).ConfigureAwait(false));
+            if (Alert) summary = WatchAndAlert(options);
+            else InvokeStreaming<HealthResult>(async (emit, ct) => summary = await Engine.Health.WatchAsync(Requests, options, emit, ct).ConfigureAwait(false));
             if (summary is not null)
             {
                 WriteObject(summary);
@@ -74,5 +83,20 @@ public sealed class WatchServiceHealthCommand : HealthProbeCmdlet
             }
         }
         base.EndProcessing();
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private HealthWatchSummary? WatchAndAlert(WatchOptions options)
+    {
+        var services = Requests.Where(r => r.Service is not null).Select(r => r.Service).Distinct().Count();
+        if (services == 0)
+            ThrowInputError(IncidentOps.Engine.Alerting.AlertingErrorIds.ResultWithoutService, "-Alert applies the alerting rules of configured services: pass -Service or pipe Get-IncidentOpsService, not -Uri.", null);
+        var apply = ShouldProcess($"{services} service(s)", "Apply the alerting rules (declare, update, page, recover)");
+        if (!apply && !IsWhatIf) return null;
+        var config = Config;
+        var context = new IncidentOps.Engine.Incidents.ChangeContext(MyInvocation.MyCommand?.Name, SafeParameters());
+        HealthWatchSummary? summary = null;
+        InvokeStreaming<object>(async (emit, ct) => summary = await Engine.Alerting.WatchAsync(config, Requests, options, !apply, context, emit, ct).ConfigureAwait(false));
+        return summary;
     }
 }

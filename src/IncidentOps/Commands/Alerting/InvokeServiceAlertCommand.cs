@@ -1,0 +1,166 @@
+using System.Management.Automation;
+using System.Runtime.CompilerServices;
+using IncidentOps.Alerting;
+using IncidentOps.Config;
+using IncidentOps.Engine.Alerting;
+using IncidentOps.Engine.Config;
+using IncidentOps.Engine.Incidents;
+using IncidentOps.Health;
+
+namespace IncidentOps.Commands;
+
+/// <summary>Runs one unattended alerting round: checks services' health and turns it into incidents, updates, pages and recovery.</summary>
+/// <remarks>
+/// Made to run every minute from cron, a systemd timer, a Kubernetes CronJob or an automation account: consecutive
+/// runs behave as one continuous watcher, because the state between runs (consecutive failures and successes per
+/// service, the open incident, when the last update went out) lives in the incident store, not in the script.
+///
+/// For each service the configured health endpoints are probed (or piped HealthResults are used), and the rules of
+/// the `alerting` section of incidentops.yml apply (failureThreshold, successThreshold, severity, channels,
+/// autoResolveAfter, evidence; defaults at the top, overrides per service):
+/// - failing failureThreshold checks in a row declares an incident (unless one is already open for the service: it is
+///   attached), captures the evidence (the failing health results always), sends the initial update through the
+///   channels (else the severity's routing) and triggers PagerDuty with the incident's dedup key;
+/// - while it stays down, an update goes out when the severity's updateEvery says one is due, never more often;
+/// - healthy successThreshold checks in a row sets the incident to Monitoring with a note of the outage window and
+///   sends a recovery update (PagerDuty is acknowledged); with autoResolveAfter the incident is resolved after that
+///   long without a failure (PagerDuty is resolved).
+///
+/// One AlertDecision per service says what was seen, what was done and why ("Failing 2/3, waiting",
+/// "Declared INC-20261130-001 P1, paged", "Update due, sent", "Recovered 2/2, set Monitoring"). Every step lands on
+/// the incident's timeline as the actor alerting@host. Overlapping runs never declare, update or page twice: each
+/// service's decide-and-act step holds its alerting lock in the store.
+///
+/// -WhatIf prints every decision and sends, declares and changes nothing (not even the counts). A service that is
+/// down is not an error; the round fails (a terminating error, so a script's exit code is non-zero) only when it
+/// cannot do its job: an invalid configuration (ConfigInvalid) or an unreachable store (AlertingStoreUnavailable,
+/// StoreReadOnly, StoreDiskFull). The next round carries on from the last saved state.
+/// </remarks>
+/// <example>
+/// <code>Invoke-ServiceAlert -ErrorAction Stop</code>
+/// <para>The scheduled job's one line: every configured service with health endpoints, under the rules of incidentops.yml.</para>
+/// </example>
+/// <example>
+/// <code>Invoke-ServiceAlert production/api -WhatIf</code>
+/// <para>Shows what this round would decide for production/api, and changes nothing.</para>
+/// </example>
+/// <example>
+/// <code>Get-IncidentOpsService -Environment production | Test-ServiceHealth | Invoke-ServiceAlert</code>
+/// <para>Applies the rules to health results probed by Test-ServiceHealth (with its options) instead of probing again.</para>
+/// </example>
+[Cmdlet(VerbsLifecycle.Invoke, "ServiceAlert", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = ServiceSet)]
+[OutputType(typeof(AlertDecision))]
+public sealed class InvokeServiceAlertCommand : ConfiguredCmdlet
+{
+    private const string ServiceSet = "Service";
+    private const string TargetSet = "InputObject";
+    private const string ResultSet = "HealthResult";
+
+    /// <summary>Services to check ("environment/service", or the name alone when unambiguous; wildcards allowed). Default: every configured service with health endpoints.</summary>
+    [Parameter(Position = 0, ParameterSetName = ServiceSet)]
+    [SupportsWildcards]
+    [ArgumentCompleter(typeof(ServiceNameCompleter))]
+    public string[]? Service { get; set; }
+
+    /// <summary>Environment the -Service names are looked up in; alone, every service of that environment.</summary>
+    [Parameter(ParameterSetName = ServiceSet)]
+    [ArgumentCompleter(typeof(EnvironmentNameCompleter))]
+    public string? Environment { get; set; }
+
+    /// <summary>Service targets from Get-IncidentOpsService; their configured health endpoints are probed.</summary>
+    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = TargetSet)]
+    public ServiceTarget[] InputObject { get; set; } = [];
+
+    /// <summary>Health results from Test-ServiceHealth (of configured services: Service must be set); the results of one service count as one check.</summary>
+    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = ResultSet)]
+    public HealthResult[] HealthResult { get; set; } = [];
+
+    /// <summary>Seconds one health probe may take (default 10, or the endpoint's configured timeout).</summary>
+    [Parameter]
+    [ValidateRange(0.001, 3600)]
+    public double TimeoutSec { get; set; } = 10;
+
+    private readonly List<ServiceTarget> _targets = [];
+    private readonly List<HealthResult> _results = [];
+
+    protected override void ProcessRecord()
+    {
+        switch (ParameterSetName)
+        {
+            case TargetSet: _targets.AddRange(InputObject); break;
+            case ResultSet: _results.AddRange(HealthResult.Where(r => r is not null)); break;
+            default:
+                if (Service is { Length: > 0 } names) _targets.AddRange(ResolveServices(Environment, names));
+                else _targets.AddRange(ConfigService.FindServices(Config, Environment, "*").Where(s => s.Health.Count > 0));
+                break;
+        }
+    }
+
+    protected override void EndProcessing()
+    {
+        var config = Config;
+        RunRound(config);
+        base.EndProcessing();
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void RunRound(IncidentOpsConfig config)
+    {
+        var observations = new List<ServiceObservation>();
+        var targets = new List<ServiceTarget>();
+        foreach (var t in _targets.DistinctBy(t => t.FullName, StringComparer.OrdinalIgnoreCase))
+        {
+            if (t.Health.Count > 0) { targets.Add(t); continue; }
+            WriteInputError(AlertingErrorIds.NoHealthEndpoint, $"The service '{t.FullName}' has no health endpoints, so alerting cannot check it. Add 'health: [https://.../health]' under it in {config.Path ?? "incidentops.yml"}.", t.FullName, IncidentOpsErrorCategory.ObjectNotFound);
+        }
+        if (targets.Count > 0)
+        {
+            try { observations.AddRange(Invoke(ct => Engine.Alerting.ProbeAsync(targets, TimeSpan.FromSeconds(TimeoutSec), ct))); }
+            catch (IncidentOpsException ex) { WriteError(ToErrorRecord(ex)); }
+        }
+        foreach (var group in _results.GroupBy(r => r.Service ?? "", StringComparer.OrdinalIgnoreCase))
+        {
+            if (group.Key.Length == 0)
+            {
+                foreach (var r in group)
+                    WriteInputError(AlertingErrorIds.ResultWithoutService, $"The health result of {r.Uri} names no service, so no alerting rules apply to it. Probe configured services (Get-IncidentOpsService | Test-ServiceHealth) or pass -Service.", r.Uri);
+                continue;
+            }
+            ServiceTarget target;
+            try { target = ConfigService.ResolveService(config, null, group.Key); }
+            catch (IncidentOpsException ex) { WriteError(ToErrorRecord(ex, group.Key)); continue; }
+            observations.Add(AlertingService.Observe(target, group.ToList(), group.Min(r => r.Timestamp)));
+        }
+
+        var context = new ChangeContext(MyInvocation.MyCommand?.Name, SafeParameters());
+        foreach (var o in observations)
+        {
+            var preview = Run(ct => Engine.Alerting.PreviewAsync(config, o, ct), o.Service);
+            if (preview is null) continue;
+            if (ShouldProcess(o.Service, preview.Decision))
+            {
+                if (Run(ct => Engine.Alerting.ApplyAsync(config, o, context, ct), o.Service) is { } decision) WriteObject(decision);
+            }
+            else if (IsWhatIf) WriteObject(preview);
+        }
+    }
+
+    /// <summary>Store failures end the round (terminating: the scheduler sees a failed run); others fail this service only.</summary>
+    private AlertDecision? Run(Func<CancellationToken, Task<AlertDecision>> work, string service)
+    {
+        try { return Invoke(work); }
+        catch (IncidentOpsException ex) when (RoundFailure(ex.ErrorId))
+        {
+            ThrowTerminatingError(ToErrorRecord(ex, service));
+            return null;
+        }
+        catch (IncidentOpsException ex)
+        {
+            WriteError(ToErrorRecord(ex, service));
+            return null;
+        }
+    }
+
+    private static bool RoundFailure(string id) => id is AlertingErrorIds.StoreUnavailable or AlertingErrorIds.StateCorrupt or AlertingErrorIds.StateStoreNotAvailable
+        or StoreFaults.ReadOnly or StoreFaults.DiskFull or "StoreLockTimeout" or "IncidentRecordCorrupt" or "StoreKindNotImplemented";
+}

@@ -1,0 +1,90 @@
+using IncidentOps.Alerting;
+using IncidentOps.Config;
+using IncidentOps.Engine;
+using IncidentOps.Engine.Alerting;
+using IncidentOps.Engine.Incidents;
+using IncidentOps.Engine.Notifications;
+using IncidentOps.Tests.Notifications;
+
+namespace IncidentOps.Tests.Alerting;
+
+/// <summary>A clock the test moves by hand (runs "every 10 s" without sleeping).</summary>
+public sealed class ManualClock(DateTimeOffset start) : TimeProvider
+{
+    private long _ticks = start.UtcTicks;
+    public DateTimeOffset Now => new(Interlocked.Read(ref _ticks), TimeSpan.Zero);
+    public override DateTimeOffset GetUtcNow() => Now;
+    public void Advance(TimeSpan by) => Interlocked.Add(ref _ticks, by.Ticks);
+}
+
+/// <summary>
+/// A loopback health endpoint whose answer the test scripts (Healthy), a webhook and a PagerDuty stand-in on
+/// loopback, and an incidentops.yml with alerting rules over a real file store.
+/// </summary>
+public sealed class AlertingScenario : IDisposable
+{
+    public ProviderStub Health { get; } = new(200, "ok");
+    public ProviderStub Hook { get; } = new(200, "");
+    public ProviderStub PagerDuty { get; } = new(202, "{\"status\":\"success\",\"message\":\"Event processed\",\"dedup_key\":\"from-pd\"}");
+    private volatile bool _healthy = true;
+    public bool Healthy { get => _healthy; set => _healthy = value; }
+
+    public string Dir { get; }
+    public string StorePath { get; }
+    public string ConfigPath => Path.Combine(Dir, "incidentops.yml");
+
+    /// <summary>The simulated clock starts two hours back, so every simulated time is in the real past.</summary>
+    public ManualClock Clock { get; } = new(DateTimeOffset.UtcNow.AddHours(-2));
+
+    public AlertingScenario(string alerting = "failureThreshold: 3\n  successThreshold: 2\n  severity: P1", string? storePath = null)
+    {
+        Dir = Paths.TempDir("io-alert");
+        StorePath = storePath ?? Path.Combine(Dir, "store");
+        Health.Handler = _ => Healthy ? (200, "{\"status\":\"ok\"}") : (503, "{\"status\":\"down\"}");
+        File.WriteAllText(ConfigPath, $"""
+            store: {"{"} path: '{StorePath}' {"}"}
+            severities:
+              P1: {"{"} name: High, responseTarget: 15m, updateEvery: 1m, pagerDutySeverity: error {"}"}
+              P2: {"{"} name: Medium, responseTarget: 1h {"}"}
+            environments:
+              production:
+                services:
+                  api: {"{"} health: ['{Health.BaseUrl}/health'] {"}"}
+            channels:
+              hook: {"{"} type: webhook, url: '{Hook.BaseUrl}/hooks/CANARYalertHook' {"}"}
+              pager: {"{"} type: pagerduty, routingKey: CANARYalertR0ut1ng, url: '{PagerDuty.BaseUrl}' {"}"}
+            routing:
+              P1: [hook, pager]
+              P2: [hook]
+            alerting:
+              {alerting}
+            """);
+    }
+
+    public (IncidentOpsEngine Engine, IncidentOpsConfig Config) NewEngine()
+    {
+        var engine = new IncidentOpsEngine(new CollectingSink(), NoSecretProvider.Instance);
+        engine.Notifications.Options = new NotificationOptions { BackoffBase = TimeSpan.FromMilliseconds(20), RequestTimeout = TimeSpan.FromSeconds(10) };
+        engine.Alerting.Clock = Clock;
+        return (engine, engine.Config.LoadOrThrow(ConfigPath, Dir));
+    }
+
+    /// <summary>One round for production/api, as Invoke-ServiceAlert runs it.</summary>
+    public static async Task<AlertDecision> RoundAsync(IncidentOpsEngine engine, IncidentOpsConfig config)
+    {
+        var target = config.Services.Single();
+        var observation = (await engine.Alerting.ProbeAsync([target], TimeSpan.FromSeconds(5), CancellationToken.None)).Single();
+        return await engine.Alerting.ApplyAsync(config, observation, new ChangeContext("Invoke-ServiceAlert"), CancellationToken.None);
+    }
+
+    public IEnumerable<CapturedRequest> HookPosts => Hook.Requests.Where(r => r.Method == "POST");
+    public IEnumerable<CapturedRequest> Pages(string action) => PagerDuty.Requests.Where(r => r.Body.Contains($"\"event_action\":\"{action}\"", StringComparison.Ordinal));
+
+    public void Dispose()
+    {
+        Health.Dispose();
+        Hook.Dispose();
+        PagerDuty.Dispose();
+        try { Directory.Delete(Dir, true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+}
