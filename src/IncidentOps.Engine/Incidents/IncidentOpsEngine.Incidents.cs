@@ -13,7 +13,7 @@ public sealed partial class IncidentOpsEngine
         if (store.Kind == StoreKind.Postgres)
             throw new IncidentOpsException("StoreKindNotImplemented", IncidentOpsErrorCategory.NotImplemented,
                 "store.kind 'postgres' (the team store) is not available in this version. Use 'kind: file' for now.");
-        return new FileIncidentStore(store.Path ?? FileIncidentStore.DefaultRoot());
+        return new FileIncidentStore(store.Path ?? FileIncidentStore.DefaultRoot()) { Warning = message => Sink.Warning(message) };
     }
 
     partial void CreateTimelineRecorderCore(ref ITimelineRecorder? recorder) => recorder = new StoreTimelineRecorder(this);
