@@ -37,6 +37,7 @@
         'Get-IncidentSeverity'
         'Save-IncidentEvidence'
         'New-IncidentReport'
+        'Initialize-IncidentStore'
         # Health
         'Test-ServiceHealth'
         'Watch-ServiceHealth'

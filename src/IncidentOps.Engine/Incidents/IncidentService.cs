@@ -37,7 +37,7 @@ public sealed class NewIncidentRequest
 /// Incident records: declare, read, change, close; notes and action items; the severity policy from the
 /// configuration. Every change is written to the incident's timeline by this service.
 /// </summary>
-public sealed class IncidentService(IncidentOpsEngine engine)
+public sealed partial class IncidentService(IncidentOpsEngine engine)
 {
     // ------------------------------------------------------------ severity policy
 
@@ -111,7 +111,8 @@ public sealed class IncidentService(IncidentOpsEngine engine)
     {
         if (string.IsNullOrWhiteSpace(pipedStore)) return null;
         var here = StoreIdentity(config);
-        var piped = Path.TrimEndingDirectorySeparator(Path.GetFullPath(pipedStore.Trim()));
+        // A team store is named by its address (postgres://host:port/db#schema), a file store by its folder.
+        var piped = pipedStore.Contains("://", StringComparison.Ordinal) ? pipedStore.Trim() : Path.TrimEndingDirectorySeparator(Path.GetFullPath(pipedStore.Trim()));
         var comparison = OperatingSystem.IsWindows() || OperatingSystem.IsMacOS() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
         if (string.Equals(here, piped, comparison)) return null;
         return new IncidentOpsException("PipelineTargetMismatch", IncidentOpsErrorCategory.InvalidArgument,

@@ -170,3 +170,48 @@ public sealed class FileIncidentStoreContractTests : IncidentStoreContract
     protected override IIncidentStore NewStore() => new FileIncidentStore(Paths.TempDir("io-contract"));
     protected override IIncidentStore NewStoreOnSameData(IIncidentStore store) => new FileIncidentStore(((FileIncidentStore)store).Root);
 }
+
+/// <summary>
+/// The same contract against the real PostgreSQL (INCIDENTOPS_TEST_PG; under CI it must be there). Every store this
+/// class opens lives in a schema of its own, dropped after the test.
+/// </summary>
+public sealed class PostgresIncidentStoreContractTests : IncidentStoreContract, IDisposable
+{
+    private readonly List<PostgresIncidentStore> _opened = [];
+    private readonly string _local = Paths.TempDir("io-pg-contract");
+
+    protected override IIncidentStore NewStore()
+    {
+        var store = PgStores.NewSchema(_local);
+        _opened.Add(store);
+        return store;
+    }
+
+    protected override IIncidentStore NewStoreOnSameData(IIncidentStore store) =>
+        new PostgresIncidentStore(TestServers.PostgresConnectionString, ((PostgresIncidentStore)store).Schema, Paths.TempDir("io-pg-contract-other"));
+
+    public void Dispose()
+    {
+        foreach (var s in _opened) PgStores.Drop(s.Schema);
+    }
+}
+
+/// <summary>Team stores in schemas of their own on the test PostgreSQL.</summary>
+public static class PgStores
+{
+    /// <summary>A new, initialised store in a fresh schema (store_xxxxxxxx).</summary>
+    public static PostgresIncidentStore NewSchema(string localFolder, string prefix = "store")
+    {
+        var store = new PostgresIncidentStore(TestServers.PostgresConnectionString, $"{prefix}_{Guid.NewGuid():N}"[..(prefix.Length + 13)], localFolder);
+        store.InitializeAsync(CancellationToken.None).GetAwaiter().GetResult();
+        return store;
+    }
+
+    public static void Drop(string schema)
+    {
+        using var c = new Npgsql.NpgsqlConnection(TestServers.PostgresConnectionString);
+        c.Open();
+        using var cmd = new Npgsql.NpgsqlCommand($"DROP SCHEMA IF EXISTS \"{schema}\" CASCADE", c);
+        cmd.ExecuteNonQuery();
+    }
+}
