@@ -54,6 +54,11 @@ public sealed partial class PostgresIncidentStore : IIncidentStore
         if (!connectionString.Contains("Timeout", StringComparison.OrdinalIgnoreCase)) b.Timeout = 5;
         b.CommandTimeout = (int)Math.Ceiling(CallTimeout.TotalSeconds);
         b.CancellationTimeout = 250;
+        // A warm session repeats the same few statements: prepare them once per connection, and keep them prepared
+        // across pooled opens (the store sets no session state that a reset would have to clear).
+        b.MaxAutoPrepare = 32;
+        b.AutoPrepareMinUsages = 2;
+        b.NoResetOnClose = true;
         LocalFolder = Path.Combine(localFolder, "stores", Sanitize($"{Host}_{Port}_{Database}_{_schema}"));
         _source = Sources.GetOrAdd(b.ConnectionString, cs => NpgsqlDataSource.Create(cs));
         _key = $"{b.ConnectionString}|{_schema}";
@@ -212,6 +217,9 @@ public sealed partial class PostgresIncidentStore : IIncidentStore
         }
         catch (Exception ex) when (Translate(ex, opened, cancellationToken) is { } translated)
         {
+            // Idle pooled connections to a server that went away are dead too: drop them, so the first call after the
+            // server is back gets a fresh connection instead of failing on a stale one.
+            if (translated.ErrorId == IncidentErrorIds.StoreUnavailable) _source.Clear();
             throw translated;
         }
     }
