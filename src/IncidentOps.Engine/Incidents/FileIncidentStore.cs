@@ -290,6 +290,30 @@ public sealed class FileIncidentStore : IIncidentStore
         return list.OrderBy(e => e.Timestamp).ThenBy(e => e.Sequence).ToList();
     }
 
+    /// <summary>How often <see cref="FollowTimelineAsync"/> looks at the timeline file.</summary>
+    public static TimeSpan FollowInterval { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>Watches the timeline file (its length, checked every <see cref="FollowInterval"/>) and yields entries with a higher sequence.</summary>
+    public async IAsyncEnumerable<TimelineEntry> FollowTimelineAsync(string id, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var file = Path.Combine(GetIncidentDirectory(id), "timeline.jsonl");
+        long last = 0, length = -1;
+        while (true)
+        {
+            var now = File.Exists(file) ? new FileInfo(file).Length : 0;
+            if (now != length)
+            {
+                length = now;
+                foreach (var e in (await ReadTimelineAsync(id, cancellationToken).ConfigureAwait(false)).Where(e => e.Sequence > last).OrderBy(e => last == 0 ? 0 : e.Sequence))
+                {
+                    last = Math.Max(last, e.Sequence);
+                    yield return e;
+                }
+            }
+            await Task.Delay(FollowInterval, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
     /// <summary>Lines skipped as corrupt by reads of this store (file:line: reason), for warnings.</summary>
     public List<string> CorruptLines { get; } = [];
 

@@ -29,6 +29,11 @@ public interface IIncidentStore
     Task AppendTimelineAsync(string id, TimelineEntry entry, CancellationToken cancellationToken);
     /// <summary>Every entry, ordered by Timestamp, then Sequence: one total order, the same for every reader.</summary>
     Task<IReadOnlyList<TimelineEntry>> ReadTimelineAsync(string id, CancellationToken cancellationToken);
+    /// <summary>
+    /// The timeline as it grows: every entry already there (in the order of <see cref="ReadTimelineAsync"/>), then each
+    /// entry any writer appends, as it lands, until cancelled.
+    /// </summary>
+    IAsyncEnumerable<TimelineEntry> FollowTimelineAsync(string id, CancellationToken cancellationToken);
     /// <summary>The active incident of this user (kept locally, per person, even when the record is shared).</summary>
     Task<string?> GetActiveIdAsync(CancellationToken cancellationToken);
     Task SetActiveIdAsync(string? id, CancellationToken cancellationToken);

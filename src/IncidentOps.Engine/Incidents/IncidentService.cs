@@ -309,6 +309,18 @@ public sealed partial class IncidentService(IncidentOpsEngine engine)
         return entries;
     }
 
+    /// <summary>The incident's timeline, then each entry any writer appends, as it lands, until cancelled (Get-IncidentTimeline -Wait).</summary>
+    public async Task FollowTimelineAsync(IncidentOpsConfig? config, string id, Action<TimelineEntry> onEntry, CancellationToken cancellationToken)
+    {
+        var store = engine.OpenStore(config);
+        if (await store.GetAsync(id, cancellationToken).ConfigureAwait(false) is null) throw FileIncidentStore.NotFound(id);
+        await foreach (var entry in store.FollowTimelineAsync(id, cancellationToken).ConfigureAwait(false))
+        {
+            ReportCorruption(store);
+            onEntry(entry);
+        }
+    }
+
     /// <summary>Appends an entry (redacting texts) to the incident's timeline.</summary>
     public async Task<TimelineEntry> AppendEntryAsync(IncidentOpsConfig? config, string id, TimelineEntry entry, CancellationToken cancellationToken)
     {

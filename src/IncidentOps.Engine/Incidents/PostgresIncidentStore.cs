@@ -62,7 +62,12 @@ public sealed partial class PostgresIncidentStore : IIncidentStore
         LocalFolder = Path.Combine(localFolder, "stores", Sanitize($"{Host}_{Port}_{Database}_{_schema}"));
         _source = Sources.GetOrAdd(b.ConnectionString, cs => NpgsqlDataSource.Create(cs));
         _key = $"{b.ConnectionString}|{_schema}";
+        b.Pooling = false;
+        _unpooled = b.ConnectionString;
     }
+
+    /// <summary>For sessions that must not go back to the pool (LISTEN).</summary>
+    private readonly string _unpooled;
 
     private readonly string _key;
 
@@ -442,6 +447,66 @@ public sealed partial class PostgresIncidentStore : IIncidentStore
             e.Sequence = r.GetInt64(0);
             e.IncidentId = id;
             list.Add(e);
+        }
+        return list;
+    }
+
+    /// <summary>
+    /// LISTENs on the store's channel on a connection of its own, reads what is there, then fetches new rows (by the
+    /// server's row id) each time a NOTIFY for this incident arrives, and at least every few seconds in case one was missed.
+    /// </summary>
+    public async IAsyncEnumerable<TimelineEntry> FollowTimelineAsync(string id, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        IncidentStores.CheckId(id);
+        await using var c = await RunAsync(async (_, ct) =>
+        {
+            var listening = new NpgsqlConnection(_unpooled);
+            await listening.OpenAsync(ct).ConfigureAwait(false);
+            return listening;
+        }, cancellationToken).ConfigureAwait(false);
+        var signalled = 0;
+        c.Notification += (_, e) => { if (e.Payload.StartsWith(id + ":", StringComparison.Ordinal)) Interlocked.Exchange(ref signalled, 1); };
+        long lastRow = 0;
+        List<(long Row, TimelineEntry Entry)> batch;
+        try
+        {
+            await ExecAsync(c, $"LISTEN \"{NotifyChannel}\"", cancellationToken).ConfigureAwait(false);
+            batch = await ReadRowsAsync(c, id, 0, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (Translate(ex, true, cancellationToken) is { } translated) { throw translated; }
+        while (true)
+        {
+            foreach (var (row, entry) in batch)
+            {
+                lastRow = Math.Max(lastRow, row);
+                yield return entry;
+            }
+            try
+            {
+                if (Interlocked.Exchange(ref signalled, 0) == 0)
+                    await c.WaitAsync(TimeSpan.FromSeconds(5), cancellationToken).ConfigureAwait(false);
+                Interlocked.Exchange(ref signalled, 0);
+                batch = await ReadRowsAsync(c, id, lastRow, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (Translate(ex, true, cancellationToken) is { } translated) { throw translated; }
+        }
+    }
+
+    private async Task<List<(long Row, TimelineEntry Entry)>> ReadRowsAsync(NpgsqlConnection c, string id, long afterRow, CancellationToken ct)
+    {
+        var list = new List<(long, TimelineEntry)>();
+        await using var cmd = Command(c, afterRow == 0
+            ? $"SELECT seq, entry::text, id FROM {_s}.timeline WHERE incident_id = @id ORDER BY at_ticks, seq"
+            : $"SELECT seq, entry::text, id FROM {_s}.timeline WHERE incident_id = @id AND id > @after ORDER BY id", ("id", id), ("after", afterRow));
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        cts.CancelAfter(CallTimeout);
+        await using var r = await cmd.ExecuteReaderAsync(cts.Token).ConfigureAwait(false);
+        while (await r.ReadAsync(cts.Token).ConfigureAwait(false))
+        {
+            var e = JsonSerializer.Deserialize<TimelineEntry>(r.GetString(1), Json)!;
+            e.Sequence = r.GetInt64(0);
+            e.IncidentId = id;
+            list.Add((r.GetInt64(2), e));
         }
         return list;
     }

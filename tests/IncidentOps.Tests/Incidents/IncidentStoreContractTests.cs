@@ -161,6 +161,25 @@ public abstract class IncidentStoreContract
         Assert.Null(await store.ReadEvidenceAsync(incident.Id, "missing.txt", CancellationToken.None));
     }
 
+    [Fact]
+    public async Task Following_the_timeline_yields_what_is_there_then_each_entry_another_writer_appends()
+    {
+        var store = NewStore();
+        var other = NewStoreOnSameData(store);
+        var incident = await store.CreateAsync(id => Build(id, "follow"), CancellationToken.None);
+        await store.AppendTimelineAsync(incident.Id, new TimelineEntry { Kind = "note", Action = "Note", Result = "before" }, CancellationToken.None);
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await using var follow = store.FollowTimelineAsync(incident.Id, cts.Token).GetAsyncEnumerator(cts.Token);
+        Assert.True(await follow.MoveNextAsync());
+        Assert.Equal("before", follow.Current.Result);
+        var next = follow.MoveNextAsync();
+        await other.AppendTimelineAsync(incident.Id, new TimelineEntry { Kind = "note", Action = "Note", Result = "after" }, CancellationToken.None);
+        Assert.True(await next);
+        Assert.Equal(("after", 2L), (follow.Current.Result, follow.Current.Sequence));
+        cts.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await follow.MoveNextAsync());
+    }
+
     /// <summary>A second store object on the same data (another process or machine would open one).</summary>
     protected abstract IIncidentStore NewStoreOnSameData(IIncidentStore store);
 }
