@@ -38,6 +38,8 @@
         'Save-IncidentEvidence'
         'New-IncidentReport'
         'Initialize-IncidentStore'
+        'Export-Incident'
+        'Import-Incident'
         # Health
         'Test-ServiceHealth'
         'Watch-ServiceHealth'

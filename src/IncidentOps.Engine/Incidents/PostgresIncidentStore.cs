@@ -92,13 +92,16 @@ public sealed partial class PostgresIncidentStore : IIncidentStore
 
     // ------------------------------------------------------------------ schema
 
-    /// <summary>The migrations, in order. They only add (tables, columns, indexes); none drops or rewrites data.</summary>
+    /// <summary>
+    /// The migrations, in order. They only add (tables, columns, indexes); none drops or rewrites data. Records and
+    /// entries are json (not jsonb), which keeps their text as written: key order of parameters included.
+    /// </summary>
     private IReadOnlyList<(int Version, string Name, string Sql)> Migrations() =>
     [
         (1, "incidents, timeline, action items, outbox, claims, evidence", $"""
             CREATE TABLE IF NOT EXISTS {_s}.incidents (
                 id text PRIMARY KEY,
-                data jsonb NOT NULL,
+                data json NOT NULL,
                 version bigint NOT NULL DEFAULT 1,
                 timeline_last bigint NOT NULL DEFAULT 0,
                 updated_at timestamptz NOT NULL DEFAULT now(),
@@ -113,17 +116,17 @@ public sealed partial class PostgresIncidentStore : IIncidentStore
                 writer text NOT NULL,
                 written_at timestamptz NOT NULL DEFAULT now(),
                 entry_key text UNIQUE,
-                entry jsonb NOT NULL,
+                entry json NOT NULL,
                 UNIQUE (incident_id, seq));
             CREATE INDEX IF NOT EXISTS timeline_order ON {_s}.timeline (incident_id, at_ticks, seq);
             CREATE TABLE IF NOT EXISTS {_s}.action_items (
                 incident_id text PRIMARY KEY REFERENCES {_s}.incidents (id),
-                items jsonb NOT NULL,
+                items json NOT NULL,
                 version bigint NOT NULL DEFAULT 0);
             CREATE TABLE IF NOT EXISTS {_s}.outbox (
                 incident_id text NOT NULL REFERENCES {_s}.incidents (id),
                 update_id text NOT NULL,
-                entry jsonb NOT NULL,
+                entry json NOT NULL,
                 pending boolean NOT NULL,
                 updated_at timestamptz NOT NULL DEFAULT now(),
                 PRIMARY KEY (incident_id, update_id));
@@ -135,6 +138,7 @@ public sealed partial class PostgresIncidentStore : IIncidentStore
                 sha256 text NOT NULL,
                 bytes bigint NOT NULL,
                 captured_at timestamptz NOT NULL,
+                captured_ticks bigint NOT NULL,
                 PRIMARY KEY (incident_id, name));
             """),
     ];
@@ -281,7 +285,7 @@ public sealed partial class PostgresIncidentStore : IIncidentStore
         return cmd;
     }
 
-    private static NpgsqlParameter JsonParam(string name, string json) => new(name, NpgsqlTypes.NpgsqlDbType.Jsonb) { Value = json };
+    private static NpgsqlParameter JsonParam(string name, string json) => new(name, NpgsqlTypes.NpgsqlDbType.Json) { Value = json };
 
     private Incident ReadIncident(string json)
     {
@@ -679,9 +683,10 @@ public sealed partial class PostgresIncidentStore : IIncidentStore
         return RunAsync(async (c, ct) =>
         {
             await ExecAsync(c, $"""
-                INSERT INTO {_s}.evidence (incident_id, name, content, sha256, bytes, captured_at) VALUES (@id, @n, @content, @sha, @bytes, @at)
-                ON CONFLICT (incident_id, name) DO UPDATE SET content = excluded.content, sha256 = excluded.sha256, bytes = excluded.bytes, captured_at = excluded.captured_at
-                """, ct, ("id", id), ("n", name), ("content", content), ("sha", sha), ("bytes", bytes), ("at", capturedAt.ToUniversalTime())).ConfigureAwait(false);
+                INSERT INTO {_s}.evidence (incident_id, name, content, sha256, bytes, captured_at, captured_ticks) VALUES (@id, @n, @content, @sha, @bytes, @at, @ticks)
+                ON CONFLICT (incident_id, name) DO UPDATE SET content = excluded.content, sha256 = excluded.sha256, bytes = excluded.bytes,
+                    captured_at = excluded.captured_at, captured_ticks = excluded.captured_ticks
+                """, ct, ("id", id), ("n", name), ("content", content), ("sha", sha), ("bytes", bytes), ("at", capturedAt.ToUniversalTime()), ("ticks", capturedAt.UtcTicks)).ConfigureAwait(false);
             return new StoredEvidence(id, name, sha, bytes, capturedAt, EvidenceLocation(id, name));
         }, cancellationToken);
     }
@@ -694,10 +699,10 @@ public sealed partial class PostgresIncidentStore : IIncidentStore
         return RunAsync<IReadOnlyList<StoredEvidence>>(async (c, ct) =>
         {
             var list = new List<StoredEvidence>();
-            await using var cmd = Command(c, $"SELECT name, sha256, bytes, captured_at FROM {_s}.evidence WHERE incident_id = @id ORDER BY name COLLATE \"C\"", ("id", id));
+            await using var cmd = Command(c, $"SELECT name, sha256, bytes, captured_ticks FROM {_s}.evidence WHERE incident_id = @id ORDER BY name COLLATE \"C\"", ("id", id));
             await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
             while (await r.ReadAsync(ct).ConfigureAwait(false))
-                list.Add(new StoredEvidence(id, r.GetString(0), r.GetString(1), r.GetInt64(2), new DateTimeOffset(r.GetDateTime(3), TimeSpan.Zero), EvidenceLocation(id, r.GetString(0))));
+                list.Add(new StoredEvidence(id, r.GetString(0), r.GetString(1), r.GetInt64(2), new DateTimeOffset(r.GetInt64(3), TimeSpan.Zero), EvidenceLocation(id, r.GetString(0))));
             return list;
         }, cancellationToken);
     }
