@@ -38,4 +38,12 @@ Set-Incident -Incident $incident.Id -Status Monitoring -ConfigPath $alice | Out-
 Get-IncidentTimeline -Incident $incident.Id -ConfigPath $alice | Out-Host
 Get-IncidentActionItem -Incident $incident.Id -ConfigPath $alice | Out-Host
 Close-Incident -Incident $incident.Id -Resolution 'Rolled back; pool limits raised' -ConfigPath $bob | Format-List Id, Status, Duration, IncidentStore
+
+# Moving incidents between stores (a team leaving the file store does the same the other way round):
+# a self-contained archive with records, timelines, action items, updates and evidence hashes. Importing is idempotent.
+$archive = Join-Path $work 'incidents.zip'
+Get-Incident -ConfigPath $alice | Export-Incident -Path $archive -ConfigPath $alice | Out-Host
+$local = Join-Path $work 'local.yml'
+"store:`n  path: $(Join-Path $work 'local-store')`n" | Set-Content $local
+Import-Incident -Path $archive -ConfigPath $local -Confirm:$false | Out-Host
 Remove-Item -Recurse -Force $work

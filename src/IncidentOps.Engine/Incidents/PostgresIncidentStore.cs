@@ -171,7 +171,11 @@ public sealed partial class PostgresIncidentStore : IIncidentStore
     {
         await using var tx = await c.BeginTransactionAsync(ct).ConfigureAwait(false);
         await ExecAsync(c, $"SELECT pg_advisory_xact_lock(hashtext('incidentops.schema.' || @s))", ct, ("s", _schema)).ConfigureAwait(false);
-        await ExecAsync(c, $"CREATE SCHEMA IF NOT EXISTS {_s}", ct).ConfigureAwait(false);
+        // CREATE SCHEMA IF NOT EXISTS needs CREATE on the database even when the schema is there; a least-privilege
+        // owner (README) has only its schema, so create it only when it is missing.
+        await using (var exists = Command(c, "SELECT 1 FROM pg_namespace WHERE nspname = @s", ("s", _schema)))
+            if (await exists.ExecuteScalarAsync(ct).ConfigureAwait(false) is null)
+                await ExecAsync(c, $"CREATE SCHEMA {_s}", ct).ConfigureAwait(false);
         await ExecAsync(c, $"CREATE TABLE IF NOT EXISTS {_s}.schema_version (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now(), applied_by text NOT NULL)", ct).ConfigureAwait(false);
         var current = await ReadVersionAsync(c, ct).ConfigureAwait(false);
         if (current > SchemaVersion) throw TooNew(current);
