@@ -42,6 +42,18 @@ Describe 'Import-Incident' {
         (Get-IncidentTimeline -Incident $script:id -ConfigPath $cfg).Count | Should -Be $lines.Count
     }
 
+    It 'never mixes the archived incident with another incident that has the same id in the target store' {
+        $cfg = New-FileStoreConfig 'conflict'
+        $other = New-Incident -Title 'Another incident' -Severity P3 -ConfigPath $cfg
+        $other.Id | Should -Be $script:id -Because 'each store allocates its own ids, so the first of the day collide'
+        $before = (Get-IncidentTimeline -Incident $other.Id -ConfigPath $cfg).Count
+        $r = Import-Incident $script:archive -ConfigPath $cfg -Confirm:$false -WarningVariable warned -WarningAction SilentlyContinue
+        $r.Action | Should -Be 'Conflict'
+        "$warned" | Should -Match 'is another incident .*Another incident.* it was not imported'
+        (Get-IncidentTimeline -Incident $other.Id -ConfigPath $cfg).Count | Should -Be $before
+        (Get-Incident -Incident $other.Id -ConfigPath $cfg).Title | Should -Be 'Another incident'
+    }
+
     It '-WhatIf writes nothing' {
         $cfg = New-FileStoreConfig 'whatif'
         Import-Incident $script:archive -ConfigPath $cfg -WhatIf

@@ -122,6 +122,14 @@ public sealed partial class IncidentService
             }
 
             var existing = await store.GetAsync(id, cancellationToken).ConfigureAwait(false);
+            if (existing is not null && (existing.DeclaredAt != record.DeclaredAt || existing.Title != record.Title))
+            {
+                // The same id, allocated independently in this store for another incident: never mix the two records.
+                engine.Sink.Warning($"{id} in {store.Identity} is another incident ('{existing.Title}', declared {existing.DeclaredAt:u}) than {id} in '{path}' " +
+                    $"('{record.Title}', declared {record.DeclaredAt:u}); it was not imported. Import it into another store, or rename one of them first.");
+                results.Add(new IncidentTransfer { IncidentId = id, Action = "Conflict", Path = path, IncidentStore = store.Identity });
+                continue;
+            }
             var have = existing is null ? [] : (await store.ReadTimelineAsync(id, cancellationToken).ConfigureAwait(false)).OrderBy(e => e.Sequence).ToList();
             var haveActions = existing is null ? [] : await store.ReadActionItemsAsync(id, cancellationToken).ConfigureAwait(false);
             var haveUpdates = existing is null ? [] : await store.ReadOutboxAsync(id, cancellationToken).ConfigureAwait(false);

@@ -4,7 +4,7 @@ namespace IncidentOps.Incidents;
 public sealed class IncidentTransfer
 {
     public required string IncidentId { get; init; }
-    /// <summary>Exported, Imported, Completed (an earlier, interrupted import finished), or Unchanged (already in the store).</summary>
+    /// <summary>Exported, Imported, Completed (an earlier, interrupted import finished), Unchanged (already in the store), or Conflict (the store has another incident with this id; nothing written).</summary>
     public required string Action { get; init; }
     /// <summary>The archive file.</summary>
     public required string Path { get; init; }
