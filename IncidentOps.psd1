@@ -39,6 +39,9 @@
         'Get-IncidentSeverity'
         'Save-IncidentEvidence'
         'New-IncidentReport'
+        'Initialize-IncidentStore'
+        'Export-Incident'
+        'Import-Incident'
         # Health
         'Test-ServiceHealth'
         'Watch-ServiceHealth'

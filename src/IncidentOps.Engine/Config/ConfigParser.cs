@@ -22,7 +22,7 @@ public static partial class ConfigParser
     private static readonly string[] HealthKeys = ["url", "expectStatus", "method", "conditions", "timeout"];
     private static readonly string[] PostgresKeys = ["connectionString", .. PlatformRegistry.Databases.Select(d => d.ConfigKey)];
     private static readonly string[] RedisKeys = ["url"];
-    private static readonly string[] StoreKeys = ["kind", "path", "connectionString"];
+    private static readonly string[] StoreKeys = ["kind", "path", "connectionString", "schema"];
     private static readonly string[] ToolKeys = [.. PlatformRegistry.Tools.Select(t => t.Name)];
 
     public static IncidentOpsConfig Defaults() => new() { Severities = DefaultSeverities.Levels };
@@ -489,6 +489,7 @@ public static partial class ConfigParser
         var kind = StoreKind.File;
         string? path = null;
         ConfigValue? cs = null;
+        string? schema = null;
         foreach (var (k, v) in ctx.Entries(m, StoreKeys, "store"))
             switch (k)
             {
@@ -498,10 +499,15 @@ public static partial class ConfigParser
                     break;
                 case "path": path = ctx.Scalar(v, k); if (path is not null) path = ExpandHome(path); break;
                 case "connectionString": cs = ctx.Value(v, k, isSecret: true, isConnection: true); break;
+                case "schema":
+                    schema = ctx.Scalar(v, k);
+                    if (schema is not null && !System.Text.RegularExpressions.Regex.IsMatch(schema, "^[a-z_][a-z0-9_]{0,62}$"))
+                        ctx.Error("ConfigInvalidValue", $"store.schema is '{schema}'; use a plain PostgreSQL name: lower-case letters, digits and underscores (for example incidentops).", v);
+                    break;
             }
         if (kind == StoreKind.Postgres && cs is null) ctx.Error("ConfigMissingField", "store.kind is postgres, so store needs a connectionString (for example: connectionString: env:INCIDENTOPS_STORE).", m);
         if (path is not null && !Path.IsPathRooted(path)) path = Path.GetFullPath(path, Path.GetDirectoryName(ctx.File) ?? ".");
-        return new StoreConfig { Kind = kind, Path = path, ConnectionString = cs };
+        return new StoreConfig { Kind = kind, Path = path, ConnectionString = cs, Schema = schema };
     }
 
     private static ToolPaths ParseTools(Ctx ctx, YamlNode node)

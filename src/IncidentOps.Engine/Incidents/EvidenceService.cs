@@ -164,8 +164,6 @@ public sealed class EvidenceService(IncidentOpsEngine engine)
                     $"Unknown evidence source(s): {string.Join(", ", unknown)}. Available: {string.Join(", ", EvidenceSources.All.Select(s => s.Name))}.") { TargetObject = string.Join(",", unknown) };
         }
         var store = engine.OpenStore(config);
-        var dir = Path.Combine(store.GetIncidentDirectory(incident.Id), "evidence");
-        Directory.CreateDirectory(dir);
         var results = new List<EvidenceCapture>();
         var stamp = DateTimeOffset.UtcNow.ToString("yyyyMMdd'T'HHmmss'Z'");
         var n = 0;
@@ -197,14 +195,12 @@ public sealed class EvidenceService(IncidentOpsEngine engine)
                 var content = SecretRedactor.Redact(item.Content);
                 var bytes = Encoding.UTF8.GetBytes(content);
                 var name = $"{stamp}-{source.Name}-{Sanitize(item.Name)}";
-                var path = Path.Combine(dir, name);
-                await FileIncidentStore.WriteAtomicAsync(path, content, cancellationToken).ConfigureAwait(false);
+                var stored = await store.PutEvidenceAsync(incident.Id, name, content, DateTimeOffset.UtcNow, cancellationToken).ConfigureAwait(false);
                 var capture = new EvidenceCapture
                 {
-                    IncidentId = incident.Id, Source = source.Name, Service = item.Service, Path = path, CapturedAt = DateTimeOffset.UtcNow,
-                    Sha256 = Convert.ToHexString(SHA256.HashData(bytes)).ToLowerInvariant(), Bytes = bytes.Length, Succeeded = true,
+                    IncidentId = incident.Id, Source = source.Name, Service = item.Service, Path = stored.Location, CapturedAt = stored.CapturedAt,
+                    Sha256 = stored.Sha256, Bytes = bytes.Length, Succeeded = true,
                 };
-                await FileIncidentStore.WriteAtomicAsync(path + ".sha256", $"{capture.Sha256}  {name}\n{capture.CapturedAt:O}\n", cancellationToken).ConfigureAwait(false);
                 results.Add(capture);
                 await engine.Incidents.AppendEntryAsync(config, incident.Id, new TimelineEntry
                 {

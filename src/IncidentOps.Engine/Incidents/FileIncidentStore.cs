@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using IncidentOps.Incidents;
+using IncidentOps.Notifications;
 
 namespace IncidentOps.Engine.Incidents;
 
@@ -50,12 +51,11 @@ public sealed class FileIncidentStore : IIncidentStore
         return Path.Combine(xdg, "IncidentOps");
     }
 
-    public string GetIncidentDirectory(string id)
-    {
-        if (string.IsNullOrWhiteSpace(id) || id.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0 || id.Contains(".."))
-            throw new IncidentOpsException("IncidentIdInvalid", IncidentOpsErrorCategory.InvalidArgument, $"'{id}' is not an incident id (expected INC-yyyyMMdd-NNN).");
-        return Path.Combine(IncidentsRoot, id);
-    }
+    /// <summary>The incident's folder (incident.json, timeline.jsonl, actions.json, outbox/, evidence/): this store's layout only.</summary>
+    public string GetIncidentDirectory(string id) => Path.Combine(IncidentsRoot, IncidentStores.CheckId(id));
+
+    /// <summary>Where warnings of this store go (corrupt outbox entries moved aside); set by the engine to its sink.</summary>
+    public Action<string>? Warning { get; set; }
 
     public async Task<Incident> CreateAsync(Func<string, Incident> build, CancellationToken cancellationToken)
     {
@@ -290,6 +290,30 @@ public sealed class FileIncidentStore : IIncidentStore
         return list.OrderBy(e => e.Timestamp).ThenBy(e => e.Sequence).ToList();
     }
 
+    /// <summary>How often <see cref="FollowTimelineAsync"/> looks at the timeline file.</summary>
+    public static TimeSpan FollowInterval { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>Watches the timeline file (its length, checked every <see cref="FollowInterval"/>) and yields entries with a higher sequence.</summary>
+    public async IAsyncEnumerable<TimelineEntry> FollowTimelineAsync(string id, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var file = Path.Combine(GetIncidentDirectory(id), "timeline.jsonl");
+        long last = 0, length = -1;
+        while (true)
+        {
+            var now = File.Exists(file) ? new FileInfo(file).Length : 0;
+            if (now != length)
+            {
+                length = now;
+                foreach (var e in (await ReadTimelineAsync(id, cancellationToken).ConfigureAwait(false)).Where(e => e.Sequence > last).OrderBy(e => last == 0 ? 0 : e.Sequence))
+                {
+                    last = Math.Max(last, e.Sequence);
+                    yield return e;
+                }
+            }
+            await Task.Delay(FollowInterval, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
     /// <summary>Lines skipped as corrupt by reads of this store (file:line: reason), for warnings.</summary>
     public List<string> CorruptLines { get; } = [];
 
@@ -311,6 +335,136 @@ public sealed class FileIncidentStore : IIncidentStore
             return;
         }
         await WriteAtomicAsync(file, id, cancellationToken).ConfigureAwait(false);
+    }
+
+    // ------------------------------------------------------------ action items (actions.json)
+
+    public async Task<IReadOnlyList<ActionItem>> ReadActionItemsAsync(string id, CancellationToken cancellationToken) =>
+        await ReadActionsAsync(Path.Combine(GetIncidentDirectory(id), "actions.json"), cancellationToken).ConfigureAwait(false);
+
+    public async Task ChangeActionItemsAsync(string id, Action<List<ActionItem>> change, CancellationToken cancellationToken)
+    {
+        var dir = GetIncidentDirectory(id);
+        if (!Directory.Exists(dir)) throw NotFound(id);
+        await using var _ = await FileLock.AcquireAsync(Path.Combine(dir, ".actions.lock"), LockTimeout, cancellationToken).ConfigureAwait(false);
+        var file = Path.Combine(dir, "actions.json");
+        var list = await ReadActionsAsync(file, cancellationToken).ConfigureAwait(false);
+        change(list);
+        await WriteAtomicAsync(file, JsonSerializer.Serialize(list, Json), cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task<List<ActionItem>> ReadActionsAsync(string file, CancellationToken cancellationToken)
+    {
+        if (!File.Exists(file)) return [];
+        var text = await File.ReadAllTextAsync(file, cancellationToken).ConfigureAwait(false);
+        try { return JsonSerializer.Deserialize<List<ActionItem>>(text, Json) ?? []; }
+        catch (JsonException ex)
+        {
+            throw new IncidentOpsException("ActionItemsCorrupt", IncidentOpsErrorCategory.InvalidData,
+                $"The action items file '{file}' is not valid JSON (line {ex.LineNumber + 1}): {ex.Message}. Restore it from backup or fix it by hand.") { TargetObject = file };
+        }
+    }
+
+    // ------------------------------------------------------------ notification outbox (outbox/UPD-*.json)
+
+    /// <summary>The outbox folder of an incident (this store's layout).</summary>
+    public string OutboxDirectory(string id) => Path.Combine(GetIncidentDirectory(id), "outbox");
+
+    public async Task<IReadOnlyList<IncidentUpdate>> ReadOutboxAsync(string id, CancellationToken cancellationToken)
+    {
+        var dir = OutboxDirectory(id);
+        var list = new List<IncidentUpdate>();
+        if (!Directory.Exists(dir)) return list;
+        foreach (var f in Directory.GetFiles(dir, "UPD-*.json").Where(f => f.EndsWith(".json", StringComparison.Ordinal)).Order(StringComparer.Ordinal))
+            if (await ReadOutboxFileAsync(f, cancellationToken).ConfigureAwait(false) is { } u) list.Add(u);
+        return list;
+    }
+
+    public Task<IncidentUpdate?> ReadOutboxEntryAsync(string id, string updateId, CancellationToken cancellationToken) =>
+        ReadOutboxFileAsync(Path.Combine(OutboxDirectory(id), IncidentStores.CheckId(updateId) + ".json"), cancellationToken);
+
+    public Task WriteOutboxEntryAsync(IncidentUpdate update, CancellationToken cancellationToken)
+    {
+        var dir = OutboxDirectory(update.IncidentId);
+        Directory.CreateDirectory(dir);
+        return WriteAtomicAsync(Path.Combine(dir, IncidentStores.CheckId(update.UpdateId) + ".json"), JsonSerializer.Serialize(update, Json), cancellationToken);
+    }
+
+    public async Task<IAsyncDisposable> ClaimOutboxAsync(string id, string name, TimeSpan wait, CancellationToken cancellationToken)
+    {
+        var dir = OutboxDirectory(id);
+        Directory.CreateDirectory(dir);
+        return await FileLock.AcquireAsync(Path.Combine(dir, IncidentStores.CheckId(name) + ".lock"), wait, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>One outbox entry; null when it is gone, or when it is corrupt (then it is reported and quarantined).</summary>
+    private async Task<IncidentUpdate?> ReadOutboxFileAsync(string path, CancellationToken cancellationToken)
+    {
+        string text;
+        try { text = await File.ReadAllTextAsync(path, cancellationToken).ConfigureAwait(false); }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException) { return null; }
+        try
+        {
+            var update = JsonSerializer.Deserialize<IncidentUpdate>(text, Json);
+            if (update is not null && !string.IsNullOrEmpty(update.UpdateId) && !string.IsNullOrEmpty(update.IncidentId)) return update;
+            Quarantine(path, "it holds no update");
+        }
+        catch (JsonException ex) { Quarantine(path, ex.Message); }
+        return null;
+    }
+
+    /// <summary>
+    /// A corrupt entry (a truncated write, a bad disk) must not hide every other update: it is renamed aside to
+    /// *.corrupt-yyyyMMddHHmmss (so it is kept for inspection) and reported with its path.
+    /// </summary>
+    private void Quarantine(string path, string why)
+    {
+        var aside = $"{path}.corrupt-{DateTime.UtcNow:yyyyMMddHHmmss}";
+        try { File.Move(path, aside); }
+        catch (IOException) when (!File.Exists(path)) { return; } // another process moved it first
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            Warning?.Invoke($"The outbox entry '{path}' is corrupt ({why}) and could not be moved aside ({ex.Message}); it was skipped. Move it away by hand.");
+            return;
+        }
+        Warning?.Invoke($"The outbox entry '{path}' is corrupt ({why}); it was moved aside to '{aside}' and skipped. The other updates are not affected.");
+    }
+
+    // ------------------------------------------------------------ evidence (evidence/NAME and NAME.sha256)
+
+    public async Task<StoredEvidence> PutEvidenceAsync(string id, string name, string content, DateTimeOffset capturedAt, CancellationToken cancellationToken)
+    {
+        var dir = Path.Combine(GetIncidentDirectory(id), "evidence");
+        Directory.CreateDirectory(dir);
+        var path = Path.Combine(dir, IncidentStores.CheckId(name));
+        await WriteAtomicAsync(path, content, cancellationToken).ConfigureAwait(false);
+        var sha = IncidentStores.Sha256(content);
+        await WriteAtomicAsync(path + ".sha256", $"{sha}  {name}\n{capturedAt:O}\n", cancellationToken).ConfigureAwait(false);
+        return new StoredEvidence(id, name, sha, Encoding.UTF8.GetByteCount(content), capturedAt, path);
+    }
+
+    public async Task<IReadOnlyList<StoredEvidence>> ListEvidenceAsync(string id, CancellationToken cancellationToken)
+    {
+        var dir = Path.Combine(GetIncidentDirectory(id), "evidence");
+        var list = new List<StoredEvidence>();
+        if (!Directory.Exists(dir)) return list;
+        foreach (var hashFile in Directory.GetFiles(dir, "*.sha256").Order(StringComparer.Ordinal))
+        {
+            var path = hashFile[..^".sha256".Length];
+            if (!File.Exists(path)) continue;
+            var lines = (await File.ReadAllTextAsync(hashFile, cancellationToken).ConfigureAwait(false)).Split('\n');
+            var sha = lines[0].Split(' ', 2)[0];
+            var at = lines.Length > 1 && DateTimeOffset.TryParse(lines[1], System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.RoundtripKind, out var t)
+                ? t : new DateTimeOffset(File.GetLastWriteTimeUtc(path), TimeSpan.Zero);
+            list.Add(new StoredEvidence(id, Path.GetFileName(path), sha, new FileInfo(path).Length, at, path));
+        }
+        return list;
+    }
+
+    public async Task<string?> ReadEvidenceAsync(string id, string name, CancellationToken cancellationToken)
+    {
+        var path = Path.Combine(GetIncidentDirectory(id), "evidence", IncidentStores.CheckId(name));
+        return File.Exists(path) ? await File.ReadAllTextAsync(path, cancellationToken).ConfigureAwait(false) : null;
     }
 
     /// <summary>

@@ -1,20 +1,23 @@
 using IncidentOps.Incidents;
+using IncidentOps.Notifications;
 
 namespace IncidentOps.Engine.Incidents;
 
 /// <summary>
-/// Where incidents live. The file store is the default; a PostgreSQL team store can implement the same
-/// interface. Implementations must make appends atomic and safe across processes.
+/// Where incidents live: one contract for everything an incident owns (record, timeline, action items, notification
+/// outbox, evidence, id allocation), so no service writes beside the store into a folder of its own. The file store is
+/// the default; the PostgreSQL team store implements the same interface. Implementations make appends atomic and safe
+/// across processes and machines. The active incident is per person and stays local, whatever the store.
 /// </summary>
 public interface IIncidentStore
 {
     /// <summary>Which store this is (no credential in it); every incident read from it carries it as Incident.IncidentStore.</summary>
     string Identity { get; }
-    /// <summary>Creates an incident, assigning the next id of its start day (INC-yyyyMMdd-NNN).</summary>
+    /// <summary>Creates an incident, allocating the next id of its start day (INC-yyyyMMdd-NNN); concurrent callers get distinct ids.</summary>
     Task<Incident> CreateAsync(Func<string, Incident> build, CancellationToken cancellationToken);
     Task<Incident?> GetAsync(string id, CancellationToken cancellationToken);
     Task<IReadOnlyList<Incident>> ListAsync(CancellationToken cancellationToken);
-    /// <summary>Replaces the incident record atomically.</summary>
+    /// <summary>Replaces the incident record atomically (creates it when it is new: imports).</summary>
     Task SaveAsync(Incident incident, CancellationToken cancellationToken);
     /// <summary>Loads, changes and saves under the incident's lock, so concurrent writers do not lose changes.</summary>
     Task<Incident> UpdateAsync(string id, Action<Incident> change, CancellationToken cancellationToken);
@@ -26,8 +29,66 @@ public interface IIncidentStore
     Task AppendTimelineAsync(string id, TimelineEntry entry, CancellationToken cancellationToken);
     /// <summary>Every entry, ordered by Timestamp, then Sequence: one total order, the same for every reader.</summary>
     Task<IReadOnlyList<TimelineEntry>> ReadTimelineAsync(string id, CancellationToken cancellationToken);
+    /// <summary>
+    /// The timeline as it grows: every entry already there (in the order of <see cref="ReadTimelineAsync"/>), then each
+    /// entry any writer appends, as it lands, until cancelled.
+    /// </summary>
+    IAsyncEnumerable<TimelineEntry> FollowTimelineAsync(string id, CancellationToken cancellationToken);
+    /// <summary>The active incident of this user (kept locally, per person, even when the record is shared).</summary>
     Task<string?> GetActiveIdAsync(CancellationToken cancellationToken);
     Task SetActiveIdAsync(string? id, CancellationToken cancellationToken);
-    /// <summary>A folder that belongs to the incident (evidence/, outbox/ live under it).</summary>
-    string GetIncidentDirectory(string id);
+
+    // ---------------------------------------------------------------- action items
+
+    /// <summary>The incident's action items, in the order they were added.</summary>
+    Task<IReadOnlyList<ActionItem>> ReadActionItemsAsync(string id, CancellationToken cancellationToken);
+    /// <summary>Loads, changes and saves the action items under the incident's action-item lock (no lost change).</summary>
+    Task ChangeActionItemsAsync(string id, Action<List<ActionItem>> change, CancellationToken cancellationToken);
+
+    // ---------------------------------------------------------------- notification outbox
+
+    /// <summary>The outbox entries of an incident, oldest first (by update id). Corrupt entries are reported and skipped.</summary>
+    Task<IReadOnlyList<IncidentUpdate>> ReadOutboxAsync(string id, CancellationToken cancellationToken);
+    /// <summary>One outbox entry, or null when there is none (or it is corrupt: reported and skipped).</summary>
+    Task<IncidentUpdate?> ReadOutboxEntryAsync(string id, string updateId, CancellationToken cancellationToken);
+    /// <summary>Writes or replaces an outbox entry (with its per-channel delivery state) atomically.</summary>
+    Task WriteOutboxEntryAsync(IncidentUpdate update, CancellationToken cancellationToken);
+    /// <summary>
+    /// Claims a named outbox lock of the incident (an update id, or <see cref="ChannelLockName"/>) across processes and
+    /// machines, waiting up to <paramref name="wait"/>; fails with StoreLockTimeout when another holder keeps it. The
+    /// claim ends when the result is disposed, or when its holder dies.
+    /// </summary>
+    Task<IAsyncDisposable> ClaimOutboxAsync(string id, string name, TimeSpan wait, CancellationToken cancellationToken);
+
+    // ---------------------------------------------------------------- evidence
+
+    /// <summary>Stores one piece of evidence with its SHA-256 (of the UTF-8 content).</summary>
+    Task<StoredEvidence> PutEvidenceAsync(string id, string name, string content, DateTimeOffset capturedAt, CancellationToken cancellationToken);
+    /// <summary>The incident's evidence, by name.</summary>
+    Task<IReadOnlyList<StoredEvidence>> ListEvidenceAsync(string id, CancellationToken cancellationToken);
+    /// <summary>The content of one piece of evidence, or null when there is none by that name.</summary>
+    Task<string?> ReadEvidenceAsync(string id, string name, CancellationToken cancellationToken);
+}
+
+/// <summary>One stored piece of evidence: where it is (a path or a store address), its hash and size.</summary>
+public sealed record StoredEvidence(string IncidentId, string Name, string Sha256, long Bytes, DateTimeOffset CapturedAt, string Location);
+
+/// <summary>Names shared by every store.</summary>
+public static class IncidentStores
+{
+    /// <summary>The outbox lock that serialises deliveries of one incident to one channel.</summary>
+    public static string ChannelLockName(string channel) =>
+        "channel-" + string.Concat(channel.Select(ch => char.IsLetterOrDigit(ch) || ch is '-' or '_' ? ch : '_'));
+
+    /// <summary>Checks an incident id before it is used as a name anywhere (IncidentIdInvalid).</summary>
+    public static string CheckId(string id)
+    {
+        if (string.IsNullOrWhiteSpace(id) || id.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0 || id.Contains(".."))
+            throw new IncidentOpsException("IncidentIdInvalid", IncidentOpsErrorCategory.InvalidArgument, $"'{id}' is not an incident id (expected INC-yyyyMMdd-NNN).");
+        return id;
+    }
+
+    /// <summary>The SHA-256 of the UTF-8 text, lower-case hex.</summary>
+    public static string Sha256(string content) =>
+        Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(content))).ToLowerInvariant();
 }

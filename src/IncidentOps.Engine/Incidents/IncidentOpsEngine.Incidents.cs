@@ -11,9 +11,12 @@ public sealed partial class IncidentOpsEngine
     {
         var store = config?.Store ?? new StoreConfig();
         if (store.Kind == StoreKind.Postgres)
-            throw new IncidentOpsException("StoreKindNotImplemented", IncidentOpsErrorCategory.NotImplemented,
-                "store.kind 'postgres' (the team store) is not available in this version. Use 'kind: file' for now.");
-        return new FileIncidentStore(store.Path ?? FileIncidentStore.DefaultRoot());
+        {
+            // Resolving env:/file: references is local and quick; secret: goes through the vault's own timeout.
+            var connectionString = References.ResolveAsync(store.ConnectionString!, CancellationToken.None).GetAwaiter().GetResult();
+            return new PostgresIncidentStore(connectionString, store.Schema, store.Path ?? FileIncidentStore.DefaultRoot()) { Warning = message => Sink.Warning(message) };
+        }
+        return new FileIncidentStore(store.Path ?? FileIncidentStore.DefaultRoot()) { Warning = message => Sink.Warning(message) };
     }
 
     partial void CreateTimelineRecorderCore(ref ITimelineRecorder? recorder) => recorder = new StoreTimelineRecorder(this);
@@ -24,11 +27,21 @@ public sealed partial class IncidentOpsEngine
         public async Task<string?> RecordAsync(TimelineEntry entry, string? incidentId, IncidentOpsConfig? config, CancellationToken cancellationToken)
         {
             var store = engine.OpenStore(config);
-            // A resolved incident is never the active one: its timeline takes entries only when it is named (-Incident).
-            var id = incidentId ?? await IncidentStateMachine.ActiveIdAsync(store, cancellationToken).ConfigureAwait(false);
-            if (id is null) return null;
-            var incident = await store.GetAsync(id, cancellationToken).ConfigureAwait(false) ?? throw FileIncidentStore.NotFound(id);
-            engine.Incidents.WarnIfResolved(incident, $"'{$"{entry.Action} {entry.Target}".Trim()}'");
+            string? id;
+            try
+            {
+                // A resolved incident is never the active one: its timeline takes entries only when it is named (-Incident).
+                id = incidentId ?? await IncidentStateMachine.ActiveIdAsync(store, cancellationToken).ConfigureAwait(false);
+                if (id is null) return null;
+                var incident = await store.GetAsync(id, cancellationToken).ConfigureAwait(false) ?? throw FileIncidentStore.NotFound(id);
+                engine.Incidents.WarnIfResolved(incident, $"'{$"{entry.Action} {entry.Target}".Trim()}'");
+            }
+            catch (IncidentOpsException ex) when (ex.ErrorId == IncidentErrorIds.StoreUnavailable)
+            {
+                // The change already happened; the store is down. The entry goes to the local spool (the append says so).
+                id = incidentId ?? await store.GetActiveIdAsync(cancellationToken).ConfigureAwait(false);
+                if (id is null) throw;
+            }
             await store.AppendTimelineAsync(id, entry, cancellationToken).ConfigureAwait(false);
             return id;
         }

@@ -37,10 +37,8 @@ public sealed class NewIncidentRequest
 /// Incident records: declare, read, change, close; notes and action items; the severity policy from the
 /// configuration. Every change is written to the incident's timeline by this service.
 /// </summary>
-public sealed class IncidentService(IncidentOpsEngine engine)
+public sealed partial class IncidentService(IncidentOpsEngine engine)
 {
-    private static readonly TimeSpan LockTimeout = TimeSpan.FromSeconds(30);
-
     // ------------------------------------------------------------ severity policy
 
     /// <summary>The configured severity matrix (P0–P3 by default).</summary>
@@ -113,7 +111,8 @@ public sealed class IncidentService(IncidentOpsEngine engine)
     {
         if (string.IsNullOrWhiteSpace(pipedStore)) return null;
         var here = StoreIdentity(config);
-        var piped = Path.TrimEndingDirectorySeparator(Path.GetFullPath(pipedStore.Trim()));
+        // A team store is named by its address (postgres://host:port/db#schema), a file store by its folder.
+        var piped = pipedStore.Contains("://", StringComparison.Ordinal) ? pipedStore.Trim() : Path.TrimEndingDirectorySeparator(Path.GetFullPath(pipedStore.Trim()));
         var comparison = OperatingSystem.IsWindows() || OperatingSystem.IsMacOS() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
         if (string.Equals(here, piped, comparison)) return null;
         return new IncidentOpsException("PipelineTargetMismatch", IncidentOpsErrorCategory.InvalidArgument,
@@ -310,6 +309,18 @@ public sealed class IncidentService(IncidentOpsEngine engine)
         return entries;
     }
 
+    /// <summary>The incident's timeline, then each entry any writer appends, as it lands, until cancelled (Get-IncidentTimeline -Wait).</summary>
+    public async Task FollowTimelineAsync(IncidentOpsConfig? config, string id, Action<TimelineEntry> onEntry, CancellationToken cancellationToken)
+    {
+        var store = engine.OpenStore(config);
+        if (await store.GetAsync(id, cancellationToken).ConfigureAwait(false) is null) throw FileIncidentStore.NotFound(id);
+        await foreach (var entry in store.FollowTimelineAsync(id, cancellationToken).ConfigureAwait(false))
+        {
+            ReportCorruption(store);
+            onEntry(entry);
+        }
+    }
+
     /// <summary>Appends an entry (redacting texts) to the incident's timeline.</summary>
     public async Task<TimelineEntry> AppendEntryAsync(IncidentOpsConfig? config, string id, TimelineEntry entry, CancellationToken cancellationToken)
     {
@@ -337,13 +348,11 @@ public sealed class IncidentService(IncidentOpsEngine engine)
 
     // ------------------------------------------------------------ action items
 
-    private static string ActionsFile(IIncidentStore store, string id) => Path.Combine(store.GetIncidentDirectory(id), "actions.json");
-
     public async Task<IReadOnlyList<ActionItem>> ListActionItemsAsync(IncidentOpsConfig? config, string id, CancellationToken cancellationToken)
     {
         var store = engine.OpenStore(config);
         if (await store.GetAsync(id, cancellationToken).ConfigureAwait(false) is null) throw FileIncidentStore.NotFound(id);
-        return await ReadActionsAsync(ActionsFile(store, id), cancellationToken).ConfigureAwait(false);
+        return await store.ReadActionItemsAsync(id, cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<ActionItem> AddActionItemAsync(IncidentOpsConfig? config, string id, string action, string? owner, DateTimeOffset? due, string? priority, ChangeContext context, CancellationToken cancellationToken)
@@ -354,7 +363,7 @@ public sealed class IncidentService(IncidentOpsEngine engine)
         var incident = await store.GetAsync(id, cancellationToken).ConfigureAwait(false) ?? throw FileIncidentStore.NotFound(id);
         var prio = NormalizePriority(config, priority);
         ActionItem? item = null;
-        await ChangeActionsAsync(store, incident.Id, list =>
+        await store.ChangeActionItemsAsync(incident.Id, list =>
         {
             var next = list.Select(a => int.TryParse(a.Id.AsSpan(a.Id.LastIndexOf("-A", StringComparison.Ordinal) + 2), out var n) ? n : 0).DefaultIfEmpty(0).Max() + 1;
             item = new ActionItem { Id = $"{incident.Id}-A{next:00}", IncidentId = incident.Id, Action = action.Trim(), Owner = owner, Due = due?.ToUniversalTime(), Priority = prio };
@@ -372,7 +381,7 @@ public sealed class IncidentService(IncidentOpsEngine engine)
         var prio = changes.Priority is null ? null : NormalizePriority(config, changes.Priority);
         ActionItem? item = null;
         var described = new List<string>();
-        await ChangeActionsAsync(store, id, list =>
+        await store.ChangeActionItemsAsync(id, list =>
         {
             item = list.FirstOrDefault(a => string.Equals(a.Id, itemId, StringComparison.OrdinalIgnoreCase))
                 ?? throw new IncidentOpsException("ActionItemNotFound", IncidentOpsErrorCategory.ObjectNotFound,
@@ -394,28 +403,6 @@ public sealed class IncidentService(IncidentOpsEngine engine)
         return ResolveSeverity(config, priority).Id;
     }
 
-    private static async Task ChangeActionsAsync(IIncidentStore store, string id, Action<List<ActionItem>> change, CancellationToken cancellationToken)
-    {
-        var dir = store.GetIncidentDirectory(id);
-        await using var _ = await FileLock.AcquireAsync(Path.Combine(dir, ".actions.lock"), LockTimeout, cancellationToken).ConfigureAwait(false);
-        var file = Path.Combine(dir, "actions.json");
-        var list = await ReadActionsAsync(file, cancellationToken).ConfigureAwait(false);
-        change(list);
-        await FileIncidentStore.WriteAtomicAsync(file, JsonSerializer.Serialize(list, FileIncidentStore.Json), cancellationToken).ConfigureAwait(false);
-    }
-
-    private static async Task<List<ActionItem>> ReadActionsAsync(string file, CancellationToken cancellationToken)
-    {
-        if (!File.Exists(file)) return [];
-        var text = await File.ReadAllTextAsync(file, cancellationToken).ConfigureAwait(false);
-        try { return JsonSerializer.Deserialize<List<ActionItem>>(text, FileIncidentStore.Json) ?? []; }
-        catch (JsonException ex)
-        {
-            throw new IncidentOpsException("ActionItemsCorrupt", IncidentOpsErrorCategory.InvalidData,
-                $"The action items file '{file}' is not valid JSON (line {ex.LineNumber + 1}): {ex.Message}. Restore it from backup or fix it by hand.") { TargetObject = file };
-        }
-    }
-
     // ------------------------------------------------------------ helpers
 
     /// <summary>Appending to a resolved incident is allowed only when it was named, and is said out loud.</summary>
@@ -435,7 +422,7 @@ public sealed class IncidentService(IncidentOpsEngine engine)
         fs.CorruptLines.Clear();
     }
 
-    private static string StoreRoot(IIncidentStore store) => store is FileIncidentStore f ? f.Root : store.GetType().Name;
+    private static string StoreRoot(IIncidentStore store) => store is FileIncidentStore f ? f.Root : store.Identity;
 
     private static string Show(object? value) => value switch
     {

@@ -95,20 +95,18 @@ public sealed class NotificationService(IncidentOpsEngine engine, HttpClient htt
         var update = prepared.Update;
         if (onlyChannels is not null) update.Deliveries.RemoveAll(d => !onlyChannels.Contains(d.Channel, StringComparer.OrdinalIgnoreCase));
         if (update.Deliveries.Count == 0) return [];
-        var dir = OutboxDirectory(store, update.IncidentId);
-        Directory.CreateDirectory(dir);
-        await using (await FileLock.AcquireAsync(LockPath(dir, update.UpdateId), LockTimeout, cancellationToken).ConfigureAwait(false))
+        await using (await store.ClaimOutboxAsync(update.IncidentId, update.UpdateId, LockTimeout, cancellationToken).ConfigureAwait(false))
         {
-            // Outbox first: the update exists on disk before any provider sees it.
-            await WriteEntryAsync(dir, update, cancellationToken).ConfigureAwait(false);
+            // Outbox first: the update is stored before any provider sees it.
+            await store.WriteOutboxEntryAsync(update, cancellationToken).ConfigureAwait(false);
             await store.UpdateAsync(update.IncidentId, i =>
             {
                 IncidentStateMachine.Move(i, update.Status, update.CreatedAt);
             }, cancellationToken).ConfigureAwait(false);
             if (update.Status == IncidentStatus.Resolved) await IncidentStateMachine.ReleaseActiveAsync(store, update.IncidentId, cancellationToken).ConfigureAwait(false);
-            await SupersedeOlderAsync(dir, update, cancellationToken).ConfigureAwait(false);
+            await SupersedeOlderAsync(store, update, cancellationToken).ConfigureAwait(false);
             var channels = prepared.Channels.Where(c => update.Deliveries.Any(d => d.Channel.Equals(c.Name, StringComparison.OrdinalIgnoreCase))).ToList();
-            return await DeliverAsync(store, prepared.Config, dir, update, channels, force: false, cancellationToken).ConfigureAwait(false);
+            return await DeliverAsync(store, prepared.Config, update, channels, force: false, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -129,11 +127,10 @@ public sealed class NotificationService(IncidentOpsEngine engine, HttpClient htt
         var results = new List<NotificationResult>();
         foreach (var id in ids)
         {
-            var dir = OutboxDirectory(store, id);
-            var entries = await ReadEntriesAsync(dir, cancellationToken).ConfigureAwait(false);
+            var entries = await store.ReadOutboxAsync(id, cancellationToken).ConfigureAwait(false);
             foreach (var pending in entries.Where(u => u.Pending).ToList())
             {
-                var entryLock = await TryLockAsync(LockPath(dir, pending.UpdateId), LockTimeout, cancellationToken).ConfigureAwait(false);
+                var entryLock = await TryClaimAsync(store, id, pending.UpdateId, LockTimeout, cancellationToken).ConfigureAwait(false);
                 if (entryLock is null)
                 {
                     engine.Sink.Warning($"{pending.IncidentId} {pending.UpdateId} is being sent by another process (its lock stayed busy for {LockTimeout.TotalSeconds:0} s); skipped this time.");
@@ -142,7 +139,7 @@ public sealed class NotificationService(IncidentOpsEngine engine, HttpClient htt
                 await using (entryLock)
                 {
                     // Re-read under the lock: another process may have delivered it meanwhile.
-                    var update = await ReadEntryAsync(Path.Combine(dir, pending.UpdateId + ".json"), cancellationToken).ConfigureAwait(false);
+                    var update = await store.ReadOutboxEntryAsync(id, pending.UpdateId, cancellationToken).ConfigureAwait(false);
                     if (update is null || !update.Pending) continue;
                     var superseded = new List<ChannelDelivery>();
                     foreach (var d in update.Deliveries.Where(d => d.State is not (DeliveryState.Delivered or DeliveryState.Superseded)))
@@ -157,7 +154,7 @@ public sealed class NotificationService(IncidentOpsEngine engine, HttpClient htt
                     }
                     if (superseded.Count > 0)
                     {
-                        await WriteEntryAsync(dir, update, CancellationToken.None).ConfigureAwait(false);
+                        await store.WriteOutboxEntryAsync(update, CancellationToken.None).ConfigureAwait(false);
                         foreach (var d in superseded)
                         {
                             engine.Sink.Verbose($"{update.IncidentId} {update.UpdateId} to '{d.Channel}': {d.Error}");
@@ -176,7 +173,7 @@ public sealed class NotificationService(IncidentOpsEngine engine, HttpClient htt
                         }
                         resolved.Add(await ResolveChannelAsync(c, cancellationToken).ConfigureAwait(false));
                     }
-                    if (resolved.Count > 0) results.AddRange(await DeliverAsync(store, config, dir, update, resolved, force, cancellationToken).ConfigureAwait(false));
+                    if (resolved.Count > 0) results.AddRange(await DeliverAsync(store, config, update, resolved, force, cancellationToken).ConfigureAwait(false));
                     else if (superseded.Count > 0) await RecordCadenceAsync(store, update).ConfigureAwait(false);
                 }
             }
@@ -184,9 +181,9 @@ public sealed class NotificationService(IncidentOpsEngine engine, HttpClient htt
         return results;
     }
 
-    private static async Task<FileLock?> TryLockAsync(string path, TimeSpan timeout, CancellationToken cancellationToken)
+    private static async Task<IAsyncDisposable?> TryClaimAsync(IIncidentStore store, string incidentId, string name, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        try { return await FileLock.AcquireAsync(path, timeout, cancellationToken).ConfigureAwait(false); }
+        try { return await store.ClaimOutboxAsync(incidentId, name, timeout, cancellationToken).ConfigureAwait(false); }
         catch (IncidentOpsException ex) when (ex.ErrorId == "StoreLockTimeout") { return null; }
     }
 
@@ -205,20 +202,20 @@ public sealed class NotificationService(IncidentOpsEngine engine, HttpClient htt
     }
 
     /// <summary>A new update supersedes the older undelivered updates of the incident on the same channels.</summary>
-    private async Task SupersedeOlderAsync(string dir, IncidentUpdate update, CancellationToken cancellationToken)
+    private async Task SupersedeOlderAsync(IIncidentStore store, IncidentUpdate update, CancellationToken cancellationToken)
     {
-        foreach (var older in (await ReadEntriesAsync(dir, cancellationToken).ConfigureAwait(false)).Where(e => e.Pending && IsLater(update, e)))
+        foreach (var older in (await store.ReadOutboxAsync(update.IncidentId, cancellationToken).ConfigureAwait(false)).Where(e => e.Pending && IsLater(update, e)))
         {
             bool Replaces(ChannelDelivery d) => d.State is not (DeliveryState.Delivered or DeliveryState.Superseded)
                 && update.Deliveries.Any(x => x.Channel.Equals(d.Channel, StringComparison.OrdinalIgnoreCase))
                 && Supersedes(update, older, d.ChannelType);
             if (!older.Deliveries.Any(Replaces)) continue;
             // An older update whose lock is busy is being delivered right now by its own sender: not stale.
-            var olderLock = await TryLockAsync(LockPath(dir, older.UpdateId), TimeSpan.FromMilliseconds(200), cancellationToken).ConfigureAwait(false);
+            var olderLock = await TryClaimAsync(store, update.IncidentId, older.UpdateId, TimeSpan.FromMilliseconds(200), cancellationToken).ConfigureAwait(false);
             if (olderLock is null) continue;
             await using (olderLock)
             {
-                var fresh = await ReadEntryAsync(Path.Combine(dir, older.UpdateId + ".json"), cancellationToken).ConfigureAwait(false);
+                var fresh = await store.ReadOutboxEntryAsync(update.IncidentId, older.UpdateId, cancellationToken).ConfigureAwait(false);
                 if (fresh is null) continue;
                 var changed = false;
                 foreach (var d in fresh.Deliveries.Where(Replaces))
@@ -227,12 +224,12 @@ public sealed class NotificationService(IncidentOpsEngine engine, HttpClient htt
                     changed = true;
                     engine.Sink.Verbose($"{fresh.IncidentId} {fresh.UpdateId} to '{d.Channel}': {d.Error}");
                 }
-                if (changed) await WriteEntryAsync(dir, fresh, CancellationToken.None).ConfigureAwait(false);
+                if (changed) await store.WriteOutboxEntryAsync(fresh, CancellationToken.None).ConfigureAwait(false);
             }
         }
     }
 
-    private async Task<IReadOnlyList<NotificationResult>> DeliverAsync(IIncidentStore store, IncidentOpsConfig config, string dir, IncidentUpdate update,
+    private async Task<IReadOnlyList<NotificationResult>> DeliverAsync(IIncidentStore store, IncidentOpsConfig config, IncidentUpdate update,
         IReadOnlyList<ResolvedChannel> channels, bool force, CancellationToken cancellationToken)
     {
         var gate = new SemaphoreSlim(1, 1);
@@ -246,7 +243,7 @@ public sealed class NotificationService(IncidentOpsEngine engine, HttpClient htt
         async Task RecordAsync(Action change)
         {
             await gate.WaitAsync(CancellationToken.None).ConfigureAwait(false);
-            try { change(); await WriteEntryAsync(dir, update, CancellationToken.None).ConfigureAwait(false); }
+            try { change(); await store.WriteOutboxEntryAsync(update, CancellationToken.None).ConfigureAwait(false); }
             finally { gate.Release(); }
         }
 
@@ -254,7 +251,7 @@ public sealed class NotificationService(IncidentOpsEngine engine, HttpClient htt
         {
             var delivery = update.Deliveries.First(d => d.Channel.Equals(channel.Name, StringComparison.OrdinalIgnoreCase));
             if (delivery.State is DeliveryState.Delivered or DeliveryState.Superseded) return ToResult(update, delivery, TimeSpan.Zero);
-            var waited = await DeliverChannelAsync(store, config, dir, update, delivery, channel, sender, force, RecordAsync, cancellationToken).ConfigureAwait(false);
+            var waited = await DeliverChannelAsync(store, config, update, delivery, channel, sender, force, RecordAsync, cancellationToken).ConfigureAwait(false);
             Interlocked.Increment(ref done);
             engine.Sink.Progress(new OperationProgress(8, $"Sending {update.Kind} update for {update.IncidentId}", $"{done} of {total} channels", done * 100 / total));
             var result = ToResult(update, delivery, waited);
@@ -301,19 +298,17 @@ public sealed class NotificationService(IncidentOpsEngine engine, HttpClient htt
                 i.NextUpdateDue = update.CreatedAt;
         }, CancellationToken.None);
 
-    private static string ChannelLockPath(string dir, string channel) =>
-        Path.Combine(dir, "channel-" + string.Concat(channel.Select(ch => char.IsLetterOrDigit(ch) || ch is '-' or '_' ? ch : '_')) + ".lock");
 
     /// <summary>
     /// Delivers one update to one channel under the incident+channel lock (cross-process), so concurrent senders
     /// of one incident reach a provider one at a time and see each other's Statuspage incident id.
     /// </summary>
-    private async Task<TimeSpan> DeliverChannelAsync(IIncidentStore store, IncidentOpsConfig config, string dir, IncidentUpdate update, ChannelDelivery delivery,
+    private async Task<TimeSpan> DeliverChannelAsync(IIncidentStore store, IncidentOpsConfig config, IncidentUpdate update, ChannelDelivery delivery,
         ResolvedChannel channel, NotificationSender sender, bool force, Func<Action, Task> record, CancellationToken cancellationToken)
     {
         // Another sender may hold the channel for a whole delivery (every attempt plus the waits between them).
         var channelWait = LockTimeout + Options.RequestTimeout * (Options.MaxAttempts + 1) + Options.MaxTotalWait;
-        await using var channelLock = await FileLock.AcquireAsync(ChannelLockPath(dir, channel.Name), channelWait, cancellationToken).ConfigureAwait(false);
+        await using var channelLock = await store.ClaimOutboxAsync(update.IncidentId, IncidentStores.ChannelLockName(channel.Name), channelWait, cancellationToken).ConfigureAwait(false);
         var incident = await store.GetAsync(update.IncidentId, cancellationToken).ConfigureAwait(false) ?? throw FileIncidentStore.NotFound(update.IncidentId);
         var severity = Severity(config, incident);
         var provider = ChannelProviders.For(channel.Type);
@@ -412,7 +407,7 @@ public sealed class NotificationService(IncidentOpsEngine engine, HttpClient htt
         var ids = incidentId is not null ? [incidentId] : (await store.ListAsync(cancellationToken).ConfigureAwait(false)).Select(i => i.Id).ToList();
         var result = new List<IncidentUpdate>();
         foreach (var id in ids)
-            result.AddRange((await ReadEntriesAsync(OutboxDirectory(store, id), cancellationToken).ConfigureAwait(false)).Where(u => !pendingOnly || u.Pending));
+            result.AddRange((await store.ReadOutboxAsync(id, cancellationToken).ConfigureAwait(false)).Where(u => !pendingOnly || u.Pending));
         return result;
     }
 
@@ -427,7 +422,7 @@ public sealed class NotificationService(IncidentOpsEngine engine, HttpClient htt
             if (i.Status == IncidentStatus.Resolved) continue;
             var due = i.NextUpdateDue ?? (Severity(config, i)?.UpdateEvery is { } every ? (i.LastUpdateAt ?? i.DeclaredAt) + every : null);
             if (due is null || due > now + within) continue;
-            var pending = (await ReadEntriesAsync(OutboxDirectory(store, i.Id), cancellationToken).ConfigureAwait(false)).Count(u => u.Pending);
+            var pending = (await store.ReadOutboxAsync(i.Id, cancellationToken).ConfigureAwait(false)).Count(u => u.Pending);
             result.Add(new IncidentUpdateDue
             {
                 IncidentId = i.Id, Severity = i.Severity, Title = i.Title, Status = i.Status, LastUpdateAt = i.LastUpdateAt,
@@ -504,55 +499,6 @@ public sealed class NotificationService(IncidentOpsEngine engine, HttpClient htt
         Attempts = d.Attempts, ProviderId = d.ProviderId, RetryWait = waited, Error = d.Error,
     };
 
-    public static string OutboxDirectory(IIncidentStore store, string incidentId) => Path.Combine(store.GetIncidentDirectory(incidentId), "outbox");
-
-    private static string LockPath(string dir, string updateId) => Path.Combine(dir, updateId + ".lock");
-
-    private async Task<bool> HasUpdatesAsync(IIncidentStore store, string id, CancellationToken cancellationToken) =>
-        (await ReadEntriesAsync(OutboxDirectory(store, id), cancellationToken).ConfigureAwait(false)).Count > 0;
-
-    private static Task WriteEntryAsync(string dir, IncidentUpdate update, CancellationToken cancellationToken) =>
-        FileIncidentStore.WriteAtomicAsync(Path.Combine(dir, update.UpdateId + ".json"), JsonSerializer.Serialize(update, FileIncidentStore.Json), cancellationToken);
-
-    /// <summary>One outbox entry; null when it is gone, or when it is corrupt (then it is reported and quarantined).</summary>
-    private async Task<IncidentUpdate?> ReadEntryAsync(string path, CancellationToken cancellationToken)
-    {
-        string text;
-        try { text = await File.ReadAllTextAsync(path, cancellationToken).ConfigureAwait(false); }
-        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException) { return null; }
-        try
-        {
-            var update = JsonSerializer.Deserialize<IncidentUpdate>(text, FileIncidentStore.Json);
-            if (update is not null && !string.IsNullOrEmpty(update.UpdateId) && !string.IsNullOrEmpty(update.IncidentId)) return update;
-            Quarantine(path, "it holds no update");
-        }
-        catch (JsonException ex) { Quarantine(path, ex.Message); }
-        return null;
-    }
-
-    /// <summary>
-    /// A corrupt entry (a truncated write, a bad disk) must not hide every other update: it is renamed aside to
-    /// *.corrupt-yyyyMMddHHmmss (so it is kept for inspection) and reported with its path.
-    /// </summary>
-    private void Quarantine(string path, string why)
-    {
-        var aside = $"{path}.corrupt-{DateTime.UtcNow:yyyyMMddHHmmss}";
-        try { File.Move(path, aside); }
-        catch (IOException) when (!File.Exists(path)) { return; } // another process moved it first
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            engine.Sink.Warning($"The outbox entry '{path}' is corrupt ({why}) and could not be moved aside ({ex.Message}); it was skipped. Move it away by hand.");
-            return;
-        }
-        engine.Sink.Warning($"The outbox entry '{path}' is corrupt ({why}); it was moved aside to '{aside}' and skipped. The other updates are not affected.");
-    }
-
-    private async Task<List<IncidentUpdate>> ReadEntriesAsync(string dir, CancellationToken cancellationToken)
-    {
-        var list = new List<IncidentUpdate>();
-        if (!Directory.Exists(dir)) return list;
-        foreach (var f in Directory.GetFiles(dir, "UPD-*.json").Where(f => f.EndsWith(".json", StringComparison.Ordinal)).Order(StringComparer.Ordinal))
-            if (await ReadEntryAsync(f, cancellationToken).ConfigureAwait(false) is { } u) list.Add(u);
-        return list;
-    }
+    private static async Task<bool> HasUpdatesAsync(IIncidentStore store, string id, CancellationToken cancellationToken) =>
+        (await store.ReadOutboxAsync(id, cancellationToken).ConfigureAwait(false)).Count > 0;
 }

@@ -173,7 +173,9 @@ public sealed class StoreConfig
     /// <summary>Folder of the file store; null means the user's data directory.</summary>
     public string? Path { get; init; }
     public ConfigValue? ConnectionString { get; init; }
-    public override string ToString() => Kind == StoreKind.File ? $"file {Path ?? "(default)"}" : $"postgres {ConnectionString}";
+    /// <summary>PostgreSQL schema of the team store (default incidentops).</summary>
+    public string? Schema { get; init; }
+    public override string ToString() => Kind == StoreKind.File ? $"file {Path ?? "(default)"}" : $"postgres {ConnectionString}{(Schema is null ? "" : $" schema {Schema}")}";
 }
 
 /// <summary>

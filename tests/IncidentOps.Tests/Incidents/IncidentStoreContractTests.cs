@@ -1,5 +1,7 @@
 using IncidentOps.Engine.Incidents;
 using IncidentOps.Incidents;
+using IncidentOps.Notifications;
+using IncidentOps.Config;
 using Xunit;
 
 namespace IncidentOps.Tests.Incidents;
@@ -85,9 +87,150 @@ public abstract class IncidentStoreContract
         await store.SetActiveIdAsync(null, CancellationToken.None);
         Assert.Null(await store.GetActiveIdAsync(CancellationToken.None));
     }
+
+    [Fact]
+    public async Task Concurrent_action_item_changes_are_all_kept_in_order()
+    {
+        var store = NewStore();
+        var incident = await store.CreateAsync(id => Build(id, "actions"), CancellationToken.None);
+        Assert.Empty(await store.ReadActionItemsAsync(incident.Id, CancellationToken.None));
+        await Task.WhenAll(Enumerable.Range(0, 12).Select(n => Task.Run(() => store.ChangeActionItemsAsync(incident.Id,
+            list => list.Add(new ActionItem { Id = $"{incident.Id}-A{list.Count + 1:00}", IncidentId = incident.Id, Action = $"a{n}" }), CancellationToken.None))));
+        var items = await store.ReadActionItemsAsync(incident.Id, CancellationToken.None);
+        Assert.Equal(12, items.Select(a => a.Action).Distinct().Count());
+        Assert.Equal(Enumerable.Range(1, 12).Select(n => $"{incident.Id}-A{n:00}"), items.Select(a => a.Id));
+        await store.ChangeActionItemsAsync(incident.Id, list => list[0].Status = "Done", CancellationToken.None);
+        Assert.Equal("Done", (await store.ReadActionItemsAsync(incident.Id, CancellationToken.None))[0].Status);
+    }
+
+    [Fact]
+    public async Task Outbox_entries_are_written_replaced_and_read_back_oldest_first()
+    {
+        var store = NewStore();
+        var incident = await store.CreateAsync(id => Build(id, "outbox"), CancellationToken.None);
+        Assert.Empty(await store.ReadOutboxAsync(incident.Id, CancellationToken.None));
+        Assert.Null(await store.ReadOutboxEntryAsync(incident.Id, "UPD-20000101000000000-0001", CancellationToken.None));
+        IncidentUpdate Update(string id) => new()
+        {
+            UpdateId = id, IncidentId = incident.Id, Kind = NotificationKind.Update, Status = IncidentStatus.Investigating, CreatedAt = DateTimeOffset.UtcNow,
+            Deliveries = [new ChannelDelivery { Channel = "ops", ChannelType = ChannelType.Webhook }],
+        };
+        await store.WriteOutboxEntryAsync(Update("UPD-20261130000002000-0002"), CancellationToken.None);
+        var first = Update("UPD-20261130000001000-0001");
+        await store.WriteOutboxEntryAsync(first, CancellationToken.None);
+        first.Deliveries[0].State = DeliveryState.Delivered;
+        first.Deliveries[0].Attempts = 1;
+        await store.WriteOutboxEntryAsync(first, CancellationToken.None);
+        var all = await store.ReadOutboxAsync(incident.Id, CancellationToken.None);
+        Assert.Equal(["UPD-20261130000001000-0001", "UPD-20261130000002000-0002"], all.Select(u => u.UpdateId));
+        Assert.Equal(DeliveryState.Delivered, all[0].Deliveries[0].State);
+        Assert.True(all[1].Pending);
+        var one = await store.ReadOutboxEntryAsync(incident.Id, first.UpdateId, CancellationToken.None);
+        Assert.Equal(1, one!.Deliveries[0].Attempts);
+    }
+
+    [Fact]
+    public async Task An_outbox_claim_is_held_by_one_holder_at_a_time()
+    {
+        var store = NewStore();
+        var other = NewStoreOnSameData(store);
+        var incident = await store.CreateAsync(id => Build(id, "claim"), CancellationToken.None);
+        var claim = await store.ClaimOutboxAsync(incident.Id, "UPD-20261130000001000-0001", TimeSpan.FromSeconds(5), CancellationToken.None);
+        var busy = await Assert.ThrowsAsync<IncidentOpsException>(() => other.ClaimOutboxAsync(incident.Id, "UPD-20261130000001000-0001", TimeSpan.FromMilliseconds(300), CancellationToken.None));
+        Assert.Equal("StoreLockTimeout", busy.ErrorId);
+        // Another name is a different claim.
+        await using (await other.ClaimOutboxAsync(incident.Id, IncidentStores.ChannelLockName("ops"), TimeSpan.FromSeconds(5), CancellationToken.None)) { }
+        await claim.DisposeAsync();
+        await using (await other.ClaimOutboxAsync(incident.Id, "UPD-20261130000001000-0001", TimeSpan.FromSeconds(5), CancellationToken.None)) { }
+    }
+
+    [Fact]
+    public async Task Evidence_is_stored_with_its_sha256_listed_and_read_back()
+    {
+        var store = NewStore();
+        var incident = await store.CreateAsync(id => Build(id, "evidence"), CancellationToken.None);
+        Assert.Empty(await store.ListEvidenceAsync(incident.Id, CancellationToken.None));
+        var at = DateTimeOffset.UtcNow;
+        var put = await store.PutEvidenceAsync(incident.Id, "20261130T000000Z-pg-activity-db.txt", "pid 42 idle\nü", at, CancellationToken.None);
+        Assert.Equal(IncidentStores.Sha256("pid 42 idle\nü"), put.Sha256);
+        Assert.Equal(14, put.Bytes);
+        var listed = Assert.Single(await store.ListEvidenceAsync(incident.Id, CancellationToken.None));
+        Assert.Equal(("20261130T000000Z-pg-activity-db.txt", put.Sha256, 14L), (listed.Name, listed.Sha256, listed.Bytes));
+        Assert.Equal(at.ToUnixTimeMilliseconds(), listed.CapturedAt.ToUnixTimeMilliseconds());
+        Assert.Equal("pid 42 idle\nü", await store.ReadEvidenceAsync(incident.Id, listed.Name, CancellationToken.None));
+        Assert.Null(await store.ReadEvidenceAsync(incident.Id, "missing.txt", CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Following_the_timeline_yields_what_is_there_then_each_entry_another_writer_appends()
+    {
+        var store = NewStore();
+        var other = NewStoreOnSameData(store);
+        var incident = await store.CreateAsync(id => Build(id, "follow"), CancellationToken.None);
+        await store.AppendTimelineAsync(incident.Id, new TimelineEntry { Kind = "note", Action = "Note", Result = "before" }, CancellationToken.None);
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await using var follow = store.FollowTimelineAsync(incident.Id, cts.Token).GetAsyncEnumerator(cts.Token);
+        Assert.True(await follow.MoveNextAsync());
+        Assert.Equal("before", follow.Current.Result);
+        var next = follow.MoveNextAsync();
+        await other.AppendTimelineAsync(incident.Id, new TimelineEntry { Kind = "note", Action = "Note", Result = "after" }, CancellationToken.None);
+        Assert.True(await next);
+        Assert.Equal(("after", 2L), (follow.Current.Result, follow.Current.Sequence));
+        cts.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await follow.MoveNextAsync());
+    }
+
+    /// <summary>A second store object on the same data (another process or machine would open one).</summary>
+    protected abstract IIncidentStore NewStoreOnSameData(IIncidentStore store);
 }
 
 public sealed class FileIncidentStoreContractTests : IncidentStoreContract
 {
     protected override IIncidentStore NewStore() => new FileIncidentStore(Paths.TempDir("io-contract"));
+    protected override IIncidentStore NewStoreOnSameData(IIncidentStore store) => new FileIncidentStore(((FileIncidentStore)store).Root);
+}
+
+/// <summary>
+/// The same contract against the real PostgreSQL (INCIDENTOPS_TEST_PG; under CI it must be there). Every store this
+/// class opens lives in a schema of its own, dropped after the test.
+/// </summary>
+public sealed class PostgresIncidentStoreContractTests : IncidentStoreContract, IDisposable
+{
+    private readonly List<PostgresIncidentStore> _opened = [];
+    private readonly string _local = Paths.TempDir("io-pg-contract");
+
+    protected override IIncidentStore NewStore()
+    {
+        var store = PgStores.NewSchema(_local);
+        _opened.Add(store);
+        return store;
+    }
+
+    protected override IIncidentStore NewStoreOnSameData(IIncidentStore store) =>
+        new PostgresIncidentStore(TestServers.PostgresConnectionString, ((PostgresIncidentStore)store).Schema, Paths.TempDir("io-pg-contract-other"));
+
+    public void Dispose()
+    {
+        foreach (var s in _opened) PgStores.Drop(s.Schema);
+    }
+}
+
+/// <summary>Team stores in schemas of their own on the test PostgreSQL.</summary>
+public static class PgStores
+{
+    /// <summary>A new, initialised store in a fresh schema (store_xxxxxxxx).</summary>
+    public static PostgresIncidentStore NewSchema(string localFolder, string prefix = "store")
+    {
+        var store = new PostgresIncidentStore(TestServers.PostgresConnectionString, $"{prefix}_{Guid.NewGuid():N}"[..(prefix.Length + 13)], localFolder);
+        store.InitializeAsync(CancellationToken.None).GetAwaiter().GetResult();
+        return store;
+    }
+
+    public static void Drop(string schema)
+    {
+        using var c = new Npgsql.NpgsqlConnection(TestServers.PostgresConnectionString);
+        c.Open();
+        using var cmd = new Npgsql.NpgsqlCommand($"DROP SCHEMA IF EXISTS \"{schema}\" CASCADE", c);
+        cmd.ExecuteNonQuery();
+    }
 }

@@ -1,0 +1,723 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using IncidentOps.Incidents;
+using IncidentOps.Notifications;
+using Npgsql;
+
+namespace IncidentOps.Engine.Incidents;
+
+/// <summary>
+/// The team store: every incident record, timeline, action item, outbox entry and piece of evidence in one PostgreSQL
+/// schema, shared by every responder and automation host pointed at it. Ids are allocated in the database (a counter
+/// row per day), record changes run under a row lock, timeline entries get a server-assigned sequence and a NOTIFY,
+/// and outbox claims are rows taken with FOR UPDATE SKIP LOCKED on a session that holds them (a dead holder's claim
+/// ends with its connection). The active incident stays local to the user. Every call has a timeout and honours
+/// cancellation; a server that cannot be reached is StoreUnavailable (host and port, never credentials).
+/// </summary>
+public sealed partial class PostgresIncidentStore : IIncidentStore
+{
+    /// <summary>The newest schema this version understands; a store at a newer one is refused (StoreSchemaTooNew).</summary>
+    public const int SchemaVersion = 1;
+
+    /// <summary>The default schema name (store.schema).</summary>
+    public const string DefaultSchema = "incidentops";
+
+    /// <summary>How long one store call may take, connecting included.</summary>
+    public static TimeSpan CallTimeout { get; set; } = TimeSpan.FromSeconds(15);
+
+    private static readonly ConcurrentDictionary<string, NpgsqlDataSource> Sources = new();
+    private static readonly ConcurrentDictionary<string, int> CheckedSchemas = new();
+    private static readonly JsonSerializerOptions Json = FileIncidentStore.Json;
+
+    private readonly NpgsqlDataSource _source;
+    private readonly string _schema;
+    private readonly string _s; // the quoted schema, for SQL text
+
+    /// <param name="connectionString">Npgsql form or postgres:// URL (already resolved from env:/file:/secret:).</param>
+    /// <param name="schema">The schema that holds the store's tables (created by Initialize-IncidentStore).</param>
+    /// <param name="localFolder">Where this user's active incident and spool live (local, per person).</param>
+    public PostgresIncidentStore(string connectionString, string? schema, string localFolder)
+    {
+        _schema = string.IsNullOrWhiteSpace(schema) ? DefaultSchema : schema.Trim();
+        if (!SchemaName().IsMatch(_schema))
+            throw new IncidentOpsException(IncidentErrorIds.StoreConfigInvalid, IncidentOpsErrorCategory.InvalidArgument,
+                $"store.schema '{_schema}' is not a plain PostgreSQL name. Use lower-case letters, digits and underscores (for example: schema: incidentops).") { TargetObject = _schema };
+        _s = $"\"{_schema}\"";
+        var b = IncidentOps.Engine.Postgres.PgConnectionFactory.Parse(connectionString, "store.connectionString");
+        if (string.IsNullOrEmpty(b.Host)) b.Host = "localhost";
+        SecretRedactor.Register(b.Password);
+        Host = b.Host!;
+        Port = b.Port;
+        Database = string.IsNullOrEmpty(b.Database) ? b.Username ?? "postgres" : b.Database;
+        b.ApplicationName = "IncidentOps store";
+        if (!connectionString.Contains("Timeout", StringComparison.OrdinalIgnoreCase)) b.Timeout = 5;
+        b.CommandTimeout = (int)Math.Ceiling(CallTimeout.TotalSeconds);
+        b.CancellationTimeout = 250;
+        // A warm session repeats the same few statements: prepare them once per connection, and keep them prepared
+        // across pooled opens (the store sets no session state that a reset would have to clear).
+        b.MaxAutoPrepare = 32;
+        b.AutoPrepareMinUsages = 2;
+        b.NoResetOnClose = true;
+        LocalFolder = Path.Combine(localFolder, "stores", Sanitize($"{Host}_{Port}_{Database}_{_schema}"));
+        _source = Sources.GetOrAdd(b.ConnectionString, cs => NpgsqlDataSource.Create(cs));
+        _key = $"{b.ConnectionString}|{_schema}";
+        b.Pooling = false;
+        _unpooled = b.ConnectionString;
+    }
+
+    /// <summary>For sessions that must not go back to the pool (LISTEN).</summary>
+    private readonly string _unpooled;
+
+    private readonly string _key;
+
+    public string Host { get; }
+    public int Port { get; }
+    public string Database { get; }
+    public string Schema => _schema;
+
+    /// <summary>This user's local folder for this store (the active incident, the spool).</summary>
+    public string LocalFolder { get; }
+
+    /// <summary>postgres://host:port/database#schema: no user, no password.</summary>
+    public string Identity => $"postgres://{Host}:{Port}/{Database}#{_schema}";
+
+    /// <summary>Where warnings of this store go (the spool); set by the engine to its sink.</summary>
+    public Action<string>? Warning { get; set; }
+
+    [GeneratedRegex("^[a-z_][a-z0-9_]{0,62}$")]
+    private static partial Regex SchemaName();
+
+    private static string Sanitize(string name) => string.Concat(name.Select(c => char.IsLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '_'));
+
+    // ------------------------------------------------------------------ schema
+
+    /// <summary>
+    /// The migrations, in order. They only add (tables, columns, indexes); none drops or rewrites data. Records and
+    /// entries are json (not jsonb), which keeps their text as written: key order of parameters included.
+    /// </summary>
+    private IReadOnlyList<(int Version, string Name, string Sql)> Migrations() =>
+    [
+        (1, "incidents, timeline, action items, outbox, claims, evidence", $"""
+            CREATE TABLE IF NOT EXISTS {_s}.incidents (
+                id text PRIMARY KEY,
+                data json NOT NULL,
+                version bigint NOT NULL DEFAULT 1,
+                timeline_last bigint NOT NULL DEFAULT 0,
+                updated_at timestamptz NOT NULL DEFAULT now(),
+                updated_by text NOT NULL);
+            CREATE TABLE IF NOT EXISTS {_s}.id_counters (day text PRIMARY KEY, last integer NOT NULL);
+            CREATE TABLE IF NOT EXISTS {_s}.timeline (
+                id bigserial PRIMARY KEY,
+                incident_id text NOT NULL REFERENCES {_s}.incidents (id),
+                seq bigint NOT NULL,
+                at timestamptz NOT NULL,
+                at_ticks bigint NOT NULL,
+                writer text NOT NULL,
+                written_at timestamptz NOT NULL DEFAULT now(),
+                entry_key text UNIQUE,
+                entry json NOT NULL,
+                UNIQUE (incident_id, seq));
+            CREATE INDEX IF NOT EXISTS timeline_order ON {_s}.timeline (incident_id, at_ticks, seq);
+            CREATE TABLE IF NOT EXISTS {_s}.action_items (
+                incident_id text PRIMARY KEY REFERENCES {_s}.incidents (id),
+                items json NOT NULL,
+                version bigint NOT NULL DEFAULT 0);
+            CREATE TABLE IF NOT EXISTS {_s}.outbox (
+                incident_id text NOT NULL REFERENCES {_s}.incidents (id),
+                update_id text NOT NULL,
+                entry json NOT NULL,
+                pending boolean NOT NULL,
+                updated_at timestamptz NOT NULL DEFAULT now(),
+                PRIMARY KEY (incident_id, update_id));
+            CREATE TABLE IF NOT EXISTS {_s}.claims (incident_id text NOT NULL, name text NOT NULL, PRIMARY KEY (incident_id, name));
+            CREATE TABLE IF NOT EXISTS {_s}.evidence (
+                incident_id text NOT NULL REFERENCES {_s}.incidents (id),
+                name text NOT NULL,
+                content text NOT NULL,
+                sha256 text NOT NULL,
+                bytes bigint NOT NULL,
+                captured_at timestamptz NOT NULL,
+                captured_ticks bigint NOT NULL,
+                PRIMARY KEY (incident_id, name));
+            """),
+    ];
+
+    /// <summary>The schema version recorded in the store, or 0 when it has none yet.</summary>
+    public Task<int> GetSchemaVersionAsync(CancellationToken cancellationToken) =>
+        RunAsync(async (c, ct) => await ReadVersionAsync(c, ct).ConfigureAwait(false), cancellationToken, checkSchema: false);
+
+    private async Task<int> ReadVersionAsync(NpgsqlConnection c, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand($"SELECT to_regclass('{_s}.schema_version') IS NOT NULL", c);
+        if (!(bool)(await cmd.ExecuteScalarAsync(ct).ConfigureAwait(false))!) return 0;
+        await using var v = new NpgsqlCommand($"SELECT coalesce(max(version), 0) FROM {_s}.schema_version", c);
+        return Convert.ToInt32(await v.ExecuteScalarAsync(ct).ConfigureAwait(false));
+    }
+
+    /// <summary>What <see cref="InitializeAsync"/> would apply: (version, name) of each missing migration; refuses a newer schema.</summary>
+    public async Task<(int Current, IReadOnlyList<(int Version, string Name)> Pending)> PlanAsync(CancellationToken cancellationToken)
+    {
+        var current = await GetSchemaVersionAsync(cancellationToken).ConfigureAwait(false);
+        if (current > SchemaVersion) throw TooNew(current);
+        return (current, Migrations().Where(m => m.Version > current).Select(m => (m.Version, m.Name)).ToList());
+    }
+
+    /// <summary>
+    /// Creates the schema or brings it up to <see cref="SchemaVersion"/>, recording each version applied, in one
+    /// transaction under an advisory lock (two initialisers at once apply each migration once). Returns the version before.
+    /// </summary>
+    public Task<int> InitializeAsync(CancellationToken cancellationToken) => RunAsync(async (c, ct) =>
+    {
+        await using var tx = await c.BeginTransactionAsync(ct).ConfigureAwait(false);
+        await ExecAsync(c, $"SELECT pg_advisory_xact_lock(hashtext('incidentops.schema.' || @s))", ct, ("s", _schema)).ConfigureAwait(false);
+        // CREATE SCHEMA IF NOT EXISTS needs CREATE on the database even when the schema is there; a least-privilege
+        // owner (README) has only its schema, so create it only when it is missing.
+        await using (var exists = Command(c, "SELECT 1 FROM pg_namespace WHERE nspname = @s", ("s", _schema)))
+            if (await exists.ExecuteScalarAsync(ct).ConfigureAwait(false) is null)
+                await ExecAsync(c, $"CREATE SCHEMA {_s}", ct).ConfigureAwait(false);
+        await ExecAsync(c, $"CREATE TABLE IF NOT EXISTS {_s}.schema_version (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now(), applied_by text NOT NULL)", ct).ConfigureAwait(false);
+        var current = await ReadVersionAsync(c, ct).ConfigureAwait(false);
+        if (current > SchemaVersion) throw TooNew(current);
+        foreach (var m in Migrations().Where(m => m.Version > current))
+        {
+            await ExecAsync(c, m.Sql, ct).ConfigureAwait(false);
+            await ExecAsync(c, $"INSERT INTO {_s}.schema_version (version, name, applied_by) VALUES (@v, @n, @by)", ct, ("v", m.Version), ("n", m.Name), ("by", TimelineEntry.DefaultActor())).ConfigureAwait(false);
+        }
+        await tx.CommitAsync(ct).ConfigureAwait(false);
+        CheckedSchemas[_key] = SchemaVersion;
+        return current;
+    }, cancellationToken, checkSchema: false);
+
+    private IncidentOpsException TooNew(int found) =>
+        new(IncidentErrorIds.StoreSchemaTooNew, IncidentOpsErrorCategory.InvalidOperation,
+            $"The incident store {Identity} has schema version {found}, newer than this IncidentOps understands (version {SchemaVersion}). " +
+            "Nothing was read or written. Update the IncidentOps module (Update-PSResource IncidentOps) on this machine.") { TargetObject = Identity };
+
+    private async Task EnsureSchemaAsync(NpgsqlConnection c, CancellationToken ct)
+    {
+        if (CheckedSchemas.TryGetValue(_key, out var known) && known == SchemaVersion) return;
+        var version = await ReadVersionAsync(c, ct).ConfigureAwait(false);
+        if (version == 0)
+            throw new IncidentOpsException(IncidentErrorIds.StoreNotInitialized, IncidentOpsErrorCategory.ObjectNotFound,
+                $"The incident store {Identity} has no IncidentOps schema yet. Create it once with Initialize-IncidentStore (a role that may create the schema '{_schema}').") { TargetObject = Identity };
+        if (version > SchemaVersion) throw TooNew(version);
+        if (version < SchemaVersion)
+            throw new IncidentOpsException(IncidentErrorIds.StoreNotInitialized, IncidentOpsErrorCategory.InvalidOperation,
+                $"The incident store {Identity} has schema version {version}; this IncidentOps needs {SchemaVersion}. Upgrade it with Initialize-IncidentStore (migrations only add).") { TargetObject = Identity };
+        CheckedSchemas[_key] = version;
+    }
+
+    // ------------------------------------------------------------------ calls
+
+    /// <summary>
+    /// Runs one store call on a pooled connection within <see cref="CallTimeout"/> (and the caller's token): a
+    /// server that cannot be reached is StoreUnavailable, a call that runs out of time StoreTimeout, a missing schema
+    /// StoreNotInitialized.
+    /// </summary>
+    private async Task<T> RunAsync<T>(Func<NpgsqlConnection, CancellationToken, Task<T>> work, CancellationToken cancellationToken, bool checkSchema = true)
+    {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        cts.CancelAfter(CallTimeout);
+        var opened = false;
+        try
+        {
+            await using var c = await _source.OpenConnectionAsync(cts.Token).ConfigureAwait(false);
+            opened = true;
+            if (checkSchema) await EnsureSchemaAsync(c, cts.Token).ConfigureAwait(false);
+            await BeforeCallAsync(c, cts.Token).ConfigureAwait(false);
+            return await work(c, cts.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (Translate(ex, opened, cancellationToken) is { } translated)
+        {
+            // Idle pooled connections to a server that went away are dead too: drop them, so the first call after the
+            // server is back gets a fresh connection instead of failing on a stale one.
+            if (translated.ErrorId == IncidentErrorIds.StoreUnavailable) _source.Clear();
+            throw translated;
+        }
+    }
+
+    private Task RunAsync(Func<NpgsqlConnection, CancellationToken, Task> work, CancellationToken cancellationToken) =>
+        RunAsync<bool>(async (c, ct) => { await work(c, ct).ConfigureAwait(false); return true; }, cancellationToken);
+
+    /// <summary>Hook before each call once connected (the spool is written here).</summary>
+    private Task BeforeCallAsync(NpgsqlConnection c, CancellationToken ct) => FlushSpoolAsync(c, ct);
+
+    private IncidentOpsException? Translate(Exception ex, bool opened, CancellationToken callerToken)
+    {
+        if (ex is IncidentOpsException) return null;
+        if (ex is OperationCanceledException && callerToken.IsCancellationRequested) return null;
+        if (ex is PostgresException pg)
+        {
+            if (!opened || pg.SqlState is "57P01" or "57P02" or "57P03" or "53300")
+                return Unavailable(pg.MessageText, ex);
+            if (pg.SqlState is "3F000" or "42P01")
+                return new IncidentOpsException(IncidentErrorIds.StoreNotInitialized, IncidentOpsErrorCategory.ObjectNotFound,
+                    $"The incident store {Identity} has no IncidentOps schema ({pg.MessageText}). Create it with Initialize-IncidentStore.", ex) { TargetObject = Identity };
+            if (pg.SqlState is "42501")
+                return new IncidentOpsException(StoreFaults.ReadOnly, IncidentOpsErrorCategory.PermissionDenied,
+                    $"The incident store {Identity} refused the change ({pg.MessageText}). Grant the store role the privileges in the README (its own schema only).", ex) { TargetObject = Identity };
+            return null;
+        }
+        if (ex is OperationCanceledException || ex is TimeoutException || ex.InnerException is TimeoutException)
+            return opened
+                ? new IncidentOpsException(IncidentErrorIds.StoreTimeout, IncidentOpsErrorCategory.OperationTimeout,
+                    $"The incident store {Identity} did not answer within {CallTimeout.TotalSeconds:0} s. Check the server's load and locks (Get-PgActivity), then run the command again.", ex) { TargetObject = Identity }
+                : Unavailable($"no answer within {CallTimeout.TotalSeconds:0} s", ex);
+        if (ex is NpgsqlException or System.Net.Sockets.SocketException or IOException)
+            return Unavailable(ex.InnerException is System.Net.Sockets.SocketException se ? se.Message : ex.Message, ex);
+        return null;
+    }
+
+    private IncidentOpsException Unavailable(string reason, Exception? inner) =>
+        new(IncidentErrorIds.StoreUnavailable, IncidentOpsErrorCategory.ConnectionError,
+            $"The incident store on {Host}:{Port} (database {Database}, schema {_schema}) cannot be reached: {SecretRedactor.Redact(reason)}. " +
+            "Check that the server runs and that this machine may connect to it; changes that already happened are kept in the local spool and written once it is back.", inner)
+        { TargetObject = $"{Host}:{Port}" };
+
+    private static async Task<int> ExecAsync(NpgsqlConnection c, string sql, CancellationToken ct, params (string Name, object? Value)[] args)
+    {
+        await using var cmd = new NpgsqlCommand(sql, c);
+        foreach (var (n, v) in args) cmd.Parameters.AddWithValue(n, v ?? DBNull.Value);
+        return await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+    }
+
+    private static NpgsqlCommand Command(NpgsqlConnection c, string sql, params (string Name, object? Value)[] args)
+    {
+        var cmd = new NpgsqlCommand(sql, c);
+        foreach (var (n, v) in args) cmd.Parameters.AddWithValue(n, v ?? DBNull.Value);
+        return cmd;
+    }
+
+    private static NpgsqlParameter JsonParam(string name, string json) => new(name, NpgsqlTypes.NpgsqlDbType.Json) { Value = json };
+
+    private Incident ReadIncident(string json)
+    {
+        var incident = JsonSerializer.Deserialize<Incident>(json, Json) ?? throw new JsonException("empty record");
+        incident.IncidentStore = Identity;
+        return incident;
+    }
+
+    // ------------------------------------------------------------------ records
+
+    public Task<Incident> CreateAsync(Func<string, Incident> build, CancellationToken cancellationToken) => RunAsync(async (c, ct) =>
+    {
+        var day = DateTimeOffset.UtcNow.ToString("yyyyMMdd");
+        await using var tx = await c.BeginTransactionAsync(ct).ConfigureAwait(false);
+        // The counter row of the day serialises allocations across every client: distinct ids, no gaps on success.
+        await using var next = Command(c, $"""
+            INSERT INTO {_s}.id_counters AS k (day, last)
+            VALUES (@day, coalesce((SELECT max(substr(id, 14)::int) FROM {_s}.incidents WHERE id LIKE 'INC-' || @day || '-%'), 0) + 1)
+            ON CONFLICT (day) DO UPDATE SET last = k.last + 1
+            RETURNING last
+            """, ("day", day));
+        var n = Convert.ToInt32(await next.ExecuteScalarAsync(ct).ConfigureAwait(false));
+        var incident = build($"INC-{day}-{n:000}");
+        incident.IncidentStore = Identity;
+        await using var insert = Command(c, $"INSERT INTO {_s}.incidents (id, data, updated_by) VALUES (@id, @data, @by)", ("id", incident.Id), ("by", TimelineEntry.DefaultActor()));
+        insert.Parameters.Add(JsonParam("data", JsonSerializer.Serialize(incident, Json)));
+        await insert.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+        await tx.CommitAsync(ct).ConfigureAwait(false);
+        return incident;
+    }, cancellationToken);
+
+    public Task<Incident?> GetAsync(string id, CancellationToken cancellationToken)
+    {
+        IncidentStores.CheckId(id);
+        return RunAsync(async (c, ct) =>
+        {
+            await using var cmd = Command(c, $"SELECT data::text FROM {_s}.incidents WHERE id = @id", ("id", id));
+            return await cmd.ExecuteScalarAsync(ct).ConfigureAwait(false) is string json ? ReadIncident(json) : null;
+        }, cancellationToken);
+    }
+
+    public Task<IReadOnlyList<Incident>> ListAsync(CancellationToken cancellationToken) => RunAsync<IReadOnlyList<Incident>>(async (c, ct) =>
+    {
+        var list = new List<Incident>();
+        await using var cmd = Command(c, $"SELECT data::text FROM {_s}.incidents ORDER BY id COLLATE \"C\"");
+        await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        while (await r.ReadAsync(ct).ConfigureAwait(false)) list.Add(ReadIncident(r.GetString(0)));
+        return list;
+    }, cancellationToken);
+
+    public Task SaveAsync(Incident incident, CancellationToken cancellationToken)
+    {
+        IncidentStores.CheckId(incident.Id);
+        return RunAsync(async (c, ct) =>
+        {
+            await using var tx = await c.BeginTransactionAsync(ct).ConfigureAwait(false);
+            await using var cmd = Command(c, $"""
+                INSERT INTO {_s}.incidents (id, data, updated_by) VALUES (@id, @data, @by)
+                ON CONFLICT (id) DO UPDATE SET data = excluded.data, version = {_s}.incidents.version + 1, updated_at = now(), updated_by = excluded.updated_by
+                """, ("id", incident.Id), ("by", TimelineEntry.DefaultActor()));
+            cmd.Parameters.Add(JsonParam("data", JsonSerializer.Serialize(incident, Json)));
+            await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            // An imported id must never be allocated again.
+            if (Regex.Match(incident.Id, @"^INC-(\d{8})-(\d+)$") is { Success: true } m)
+                await ExecAsync(c, $"""
+                    INSERT INTO {_s}.id_counters AS k (day, last) VALUES (@day, @n)
+                    ON CONFLICT (day) DO UPDATE SET last = greatest(k.last, excluded.last)
+                    """, ct, ("day", m.Groups[1].Value), ("n", int.Parse(m.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture))).ConfigureAwait(false);
+            await tx.CommitAsync(ct).ConfigureAwait(false);
+        }, cancellationToken);
+    }
+
+    /// <summary>Loads the record under a row lock (SELECT ... FOR UPDATE), changes it and writes it back with the next row version.</summary>
+    public Task<Incident> UpdateAsync(string id, Action<Incident> change, CancellationToken cancellationToken)
+    {
+        IncidentStores.CheckId(id);
+        return RunAsync(async (c, ct) =>
+        {
+            await using var tx = await c.BeginTransactionAsync(ct).ConfigureAwait(false);
+            await using var read = Command(c, $"SELECT data::text FROM {_s}.incidents WHERE id = @id FOR UPDATE", ("id", id));
+            var json = await read.ExecuteScalarAsync(ct).ConfigureAwait(false) as string ?? throw FileIncidentStore.NotFound(id);
+            var incident = ReadIncident(json);
+            change(incident);
+            await using var write = Command(c, $"UPDATE {_s}.incidents SET data = @data, version = version + 1, updated_at = now(), updated_by = @by WHERE id = @id",
+                ("id", id), ("by", TimelineEntry.DefaultActor()));
+            write.Parameters.Add(JsonParam("data", JsonSerializer.Serialize(incident, Json)));
+            await write.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            await tx.CommitAsync(ct).ConfigureAwait(false);
+            return incident;
+        }, cancellationToken);
+    }
+
+    // ------------------------------------------------------------------ timeline
+
+    /// <summary>The NOTIFY channel on which appends to this store are announced ("incident id:sequence").</summary>
+    public string NotifyChannel => $"{_schema}.timeline";
+
+    public Task AppendTimelineAsync(string id, TimelineEntry entry, CancellationToken cancellationToken) =>
+        AppendTimelineAsync(id, entry, key: null, cancellationToken);
+
+    /// <summary>
+    /// One statement: takes the incident's next sequence (its row, so appends to one incident are serialised by the
+    /// server), inserts the entry with the writer (user@host) and the time, and announces it. A <paramref name="key"/>
+    /// makes the append idempotent (the spool): an entry with that key already stored is not stored again.
+    /// </summary>
+    private async Task AppendTimelineAsync(string id, TimelineEntry entry, string? key, CancellationToken cancellationToken)
+    {
+        IncidentStores.CheckId(id);
+        entry.IncidentId = id;
+        try
+        {
+            entry.Sequence = await RunAsync(async (c, ct) => await InsertEntryAsync(c, id, entry, key, ct).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+        }
+        catch (IncidentOpsException ex) when (ex.ErrorId == IncidentErrorIds.StoreUnavailable && !cancellationToken.IsCancellationRequested)
+        {
+            // The change already happened: its entry must not be lost. Keep it locally; the next call that reaches the store writes it.
+            await SpoolAsync(id, entry, ex).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<long> InsertEntryAsync(NpgsqlConnection c, string id, TimelineEntry entry, string? key, CancellationToken ct)
+    {
+        var saved = entry.Sequence;
+        entry.Sequence = 0;
+        var json = JsonSerializer.Serialize(entry, Json);
+        entry.Sequence = saved;
+        await using var cmd = Command(c, $"""
+            WITH head AS (UPDATE {_s}.incidents SET timeline_last = timeline_last + 1 WHERE id = @id RETURNING timeline_last),
+                 ins AS (INSERT INTO {_s}.timeline (incident_id, seq, at, at_ticks, writer, entry_key, entry)
+                         SELECT @id, timeline_last, @at, @ticks, @writer, @key, @entry FROM head
+                         RETURNING id, seq)
+            SELECT seq, pg_notify(@channel, @id || ':' || seq) FROM ins
+            """, ("id", id), ("at", entry.Timestamp.ToUniversalTime()), ("ticks", entry.Timestamp.UtcTicks), ("writer", TimelineEntry.DefaultActor()),
+            ("key", key), ("channel", NotifyChannel));
+        cmd.Parameters.Add(JsonParam("entry", json));
+        try
+        {
+            var seq = await cmd.ExecuteScalarAsync(ct).ConfigureAwait(false);
+            return seq is long n ? n : throw FileIncidentStore.NotFound(id);
+        }
+        catch (PostgresException pg) when (pg.SqlState == PostgresErrorCodes.UniqueViolation && key is not null)
+        {
+            return -1; // already stored by an earlier flush of the spool
+        }
+    }
+
+    public Task<IReadOnlyList<TimelineEntry>> ReadTimelineAsync(string id, CancellationToken cancellationToken)
+    {
+        IncidentStores.CheckId(id);
+        return RunAsync<IReadOnlyList<TimelineEntry>>(async (c, ct) => await ReadEntriesAsync(c, id, 0, ct).ConfigureAwait(false), cancellationToken);
+    }
+
+    private async Task<List<TimelineEntry>> ReadEntriesAsync(NpgsqlConnection c, string id, long afterRow, CancellationToken ct)
+    {
+        var list = new List<TimelineEntry>();
+        await using var cmd = Command(c, afterRow == 0
+            ? $"SELECT seq, entry::text, id FROM {_s}.timeline WHERE incident_id = @id ORDER BY at_ticks, seq"
+            : $"SELECT seq, entry::text, id FROM {_s}.timeline WHERE incident_id = @id AND id > @after ORDER BY id", ("id", id), ("after", afterRow));
+        await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        while (await r.ReadAsync(ct).ConfigureAwait(false))
+        {
+            var e = JsonSerializer.Deserialize<TimelineEntry>(r.GetString(1), Json)!;
+            e.Sequence = r.GetInt64(0);
+            e.IncidentId = id;
+            list.Add(e);
+        }
+        return list;
+    }
+
+    /// <summary>
+    /// LISTENs on the store's channel on a connection of its own, reads what is there, then fetches new rows (by the
+    /// server's row id) each time a NOTIFY for this incident arrives, and at least every few seconds in case one was missed.
+    /// </summary>
+    public async IAsyncEnumerable<TimelineEntry> FollowTimelineAsync(string id, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        IncidentStores.CheckId(id);
+        await using var c = await RunAsync(async (_, ct) =>
+        {
+            var listening = new NpgsqlConnection(_unpooled);
+            await listening.OpenAsync(ct).ConfigureAwait(false);
+            return listening;
+        }, cancellationToken).ConfigureAwait(false);
+        var signalled = 0;
+        c.Notification += (_, e) => { if (e.Payload.StartsWith(id + ":", StringComparison.Ordinal)) Interlocked.Exchange(ref signalled, 1); };
+        long lastRow = 0;
+        List<(long Row, TimelineEntry Entry)> batch;
+        try
+        {
+            await ExecAsync(c, $"LISTEN \"{NotifyChannel}\"", cancellationToken).ConfigureAwait(false);
+            batch = await ReadRowsAsync(c, id, 0, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (Translate(ex, true, cancellationToken) is { } translated) { throw translated; }
+        while (true)
+        {
+            foreach (var (row, entry) in batch)
+            {
+                lastRow = Math.Max(lastRow, row);
+                yield return entry;
+            }
+            try
+            {
+                if (Interlocked.Exchange(ref signalled, 0) == 0)
+                    await c.WaitAsync(TimeSpan.FromSeconds(5), cancellationToken).ConfigureAwait(false);
+                Interlocked.Exchange(ref signalled, 0);
+                batch = await ReadRowsAsync(c, id, lastRow, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (Translate(ex, true, cancellationToken) is { } translated) { throw translated; }
+        }
+    }
+
+    private async Task<List<(long Row, TimelineEntry Entry)>> ReadRowsAsync(NpgsqlConnection c, string id, long afterRow, CancellationToken ct)
+    {
+        var list = new List<(long, TimelineEntry)>();
+        await using var cmd = Command(c, afterRow == 0
+            ? $"SELECT seq, entry::text, id FROM {_s}.timeline WHERE incident_id = @id ORDER BY at_ticks, seq"
+            : $"SELECT seq, entry::text, id FROM {_s}.timeline WHERE incident_id = @id AND id > @after ORDER BY id", ("id", id), ("after", afterRow));
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        cts.CancelAfter(CallTimeout);
+        await using var r = await cmd.ExecuteReaderAsync(cts.Token).ConfigureAwait(false);
+        while (await r.ReadAsync(cts.Token).ConfigureAwait(false))
+        {
+            var e = JsonSerializer.Deserialize<TimelineEntry>(r.GetString(1), Json)!;
+            e.Sequence = r.GetInt64(0);
+            e.IncidentId = id;
+            list.Add((r.GetInt64(2), e));
+        }
+        return list;
+    }
+
+    // ------------------------------------------------------------------ active incident (local, per person)
+
+    public async Task<string?> GetActiveIdAsync(CancellationToken cancellationToken)
+    {
+        var file = Path.Combine(LocalFolder, "active");
+        if (!File.Exists(file)) return null;
+        var id = (await File.ReadAllTextAsync(file, cancellationToken).ConfigureAwait(false)).Trim();
+        return id.Length == 0 ? null : id;
+    }
+
+    public async Task SetActiveIdAsync(string? id, CancellationToken cancellationToken)
+    {
+        var file = Path.Combine(LocalFolder, "active");
+        if (id is null)
+        {
+            try { if (File.Exists(file)) File.Delete(file); }
+            catch (Exception ex) when (StoreFaults.Translate(ex, file) is { } fault) { throw fault; }
+            return;
+        }
+        Directory.CreateDirectory(LocalFolder);
+        await FileIncidentStore.WriteAtomicAsync(file, IncidentStores.CheckId(id), cancellationToken).ConfigureAwait(false);
+    }
+
+    // ------------------------------------------------------------------ action items
+
+    public Task<IReadOnlyList<ActionItem>> ReadActionItemsAsync(string id, CancellationToken cancellationToken)
+    {
+        IncidentStores.CheckId(id);
+        return RunAsync<IReadOnlyList<ActionItem>>(async (c, ct) =>
+        {
+            await using var cmd = Command(c, $"SELECT items::text FROM {_s}.action_items WHERE incident_id = @id", ("id", id));
+            return await cmd.ExecuteScalarAsync(ct).ConfigureAwait(false) is string json ? JsonSerializer.Deserialize<List<ActionItem>>(json, Json) ?? [] : [];
+        }, cancellationToken);
+    }
+
+    public Task ChangeActionItemsAsync(string id, Action<List<ActionItem>> change, CancellationToken cancellationToken)
+    {
+        IncidentStores.CheckId(id);
+        return RunAsync(async (c, ct) =>
+        {
+            await using var tx = await c.BeginTransactionAsync(ct).ConfigureAwait(false);
+            await using var exists = Command(c, $"SELECT 1 FROM {_s}.incidents WHERE id = @id", ("id", id));
+            if (await exists.ExecuteScalarAsync(ct).ConfigureAwait(false) is null) throw FileIncidentStore.NotFound(id);
+            await ExecAsync(c, $"INSERT INTO {_s}.action_items (incident_id, items) VALUES (@id, '[]') ON CONFLICT DO NOTHING", ct, ("id", id)).ConfigureAwait(false);
+            await using var read = Command(c, $"SELECT items::text FROM {_s}.action_items WHERE incident_id = @id FOR UPDATE", ("id", id));
+            var list = JsonSerializer.Deserialize<List<ActionItem>>((string)(await read.ExecuteScalarAsync(ct).ConfigureAwait(false))!, Json) ?? [];
+            change(list);
+            await using var write = Command(c, $"UPDATE {_s}.action_items SET items = @items, version = version + 1 WHERE incident_id = @id", ("id", id));
+            write.Parameters.Add(JsonParam("items", JsonSerializer.Serialize(list, Json)));
+            await write.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            await tx.CommitAsync(ct).ConfigureAwait(false);
+        }, cancellationToken);
+    }
+
+    // ------------------------------------------------------------------ outbox
+
+    public Task<IReadOnlyList<IncidentUpdate>> ReadOutboxAsync(string id, CancellationToken cancellationToken)
+    {
+        IncidentStores.CheckId(id);
+        return RunAsync<IReadOnlyList<IncidentUpdate>>(async (c, ct) =>
+        {
+            var list = new List<IncidentUpdate>();
+            await using var cmd = Command(c, $"SELECT entry::text FROM {_s}.outbox WHERE incident_id = @id ORDER BY update_id COLLATE \"C\"", ("id", id));
+            await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
+            while (await r.ReadAsync(ct).ConfigureAwait(false))
+                if (JsonSerializer.Deserialize<IncidentUpdate>(r.GetString(0), Json) is { } u) list.Add(u);
+            return list;
+        }, cancellationToken);
+    }
+
+    public Task<IncidentUpdate?> ReadOutboxEntryAsync(string id, string updateId, CancellationToken cancellationToken)
+    {
+        IncidentStores.CheckId(id);
+        return RunAsync(async (c, ct) =>
+        {
+            await using var cmd = Command(c, $"SELECT entry::text FROM {_s}.outbox WHERE incident_id = @id AND update_id = @u", ("id", id), ("u", updateId));
+            return await cmd.ExecuteScalarAsync(ct).ConfigureAwait(false) is string json ? JsonSerializer.Deserialize<IncidentUpdate>(json, Json) : null;
+        }, cancellationToken);
+    }
+
+    public Task WriteOutboxEntryAsync(IncidentUpdate update, CancellationToken cancellationToken)
+    {
+        IncidentStores.CheckId(update.IncidentId);
+        return RunAsync(async (c, ct) =>
+        {
+            await using var cmd = Command(c, $"""
+                INSERT INTO {_s}.outbox (incident_id, update_id, entry, pending) VALUES (@id, @u, @entry, @pending)
+                ON CONFLICT (incident_id, update_id) DO UPDATE SET entry = excluded.entry, pending = excluded.pending, updated_at = now()
+                """, ("id", update.IncidentId), ("u", update.UpdateId), ("pending", update.Pending));
+            cmd.Parameters.Add(JsonParam("entry", JsonSerializer.Serialize(update, Json)));
+            await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+        }, cancellationToken);
+    }
+
+    /// <summary>
+    /// Takes the claim row (incident, name) with FOR UPDATE SKIP LOCKED in a transaction on a connection of its own,
+    /// retrying until <paramref name="wait"/> ends. The claim is held until disposed; if the holder dies, the server
+    /// ends its transaction and the claim is free again.
+    /// </summary>
+    public async Task<IAsyncDisposable> ClaimOutboxAsync(string id, string name, TimeSpan wait, CancellationToken cancellationToken)
+    {
+        IncidentStores.CheckId(id);
+        var deadline = DateTime.UtcNow + wait;
+        await RunAsync(async (c, ct) => await ExecAsync(c, $"INSERT INTO {_s}.claims (incident_id, name) VALUES (@id, @n) ON CONFLICT DO NOTHING", ct, ("id", id), ("n", name)).ConfigureAwait(false),
+            cancellationToken).ConfigureAwait(false);
+        var delay = 5;
+        while (true)
+        {
+            NpgsqlConnection? c = null;
+            try
+            {
+                using (var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+                {
+                    cts.CancelAfter(CallTimeout);
+                    c = await _source.OpenConnectionAsync(cts.Token).ConfigureAwait(false);
+                    var tx = await c.BeginTransactionAsync(cts.Token).ConfigureAwait(false);
+                    await using var cmd = Command(c, $"SELECT 1 FROM {_s}.claims WHERE incident_id = @id AND name = @n FOR UPDATE SKIP LOCKED", ("id", id), ("n", name));
+                    if (await cmd.ExecuteScalarAsync(cts.Token).ConfigureAwait(false) is not null)
+                        return new Claim(c, tx);
+                    await tx.RollbackAsync(cts.Token).ConfigureAwait(false);
+                }
+                await c.DisposeAsync().ConfigureAwait(false);
+                c = null;
+            }
+            catch (Exception ex) when (Translate(ex, c is not null, cancellationToken) is { } translated)
+            {
+                if (c is not null) await c.DisposeAsync().ConfigureAwait(false);
+                throw translated;
+            }
+            catch
+            {
+                if (c is not null) await c.DisposeAsync().ConfigureAwait(false);
+                throw;
+            }
+            if (DateTime.UtcNow >= deadline)
+                throw new IncidentOpsException(IncidentErrorIds.StoreLockTimeout, IncidentOpsErrorCategory.ResourceBusy,
+                    $"Could not claim '{name}' of {id} in {Identity} within {wait.TotalSeconds:0.#} s: another responder holds it. It is released when they finish (or their session ends).") { TargetObject = id };
+            await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
+            delay = Math.Min(delay * 2, 100);
+        }
+    }
+
+    private sealed class Claim(NpgsqlConnection connection, NpgsqlTransaction transaction) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            try
+            {
+                using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+                await transaction.RollbackAsync(cts.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is NpgsqlException or OperationCanceledException or InvalidOperationException) { /* the connection closes below: the claim ends with it */ }
+            await transaction.DisposeAsync().ConfigureAwait(false);
+            await connection.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    // ------------------------------------------------------------------ evidence
+
+    public Task<StoredEvidence> PutEvidenceAsync(string id, string name, string content, DateTimeOffset capturedAt, CancellationToken cancellationToken)
+    {
+        IncidentStores.CheckId(id);
+        IncidentStores.CheckId(name);
+        var sha = IncidentStores.Sha256(content);
+        var bytes = (long)System.Text.Encoding.UTF8.GetByteCount(content);
+        return RunAsync(async (c, ct) =>
+        {
+            await ExecAsync(c, $"""
+                INSERT INTO {_s}.evidence (incident_id, name, content, sha256, bytes, captured_at, captured_ticks) VALUES (@id, @n, @content, @sha, @bytes, @at, @ticks)
+                ON CONFLICT (incident_id, name) DO UPDATE SET content = excluded.content, sha256 = excluded.sha256, bytes = excluded.bytes,
+                    captured_at = excluded.captured_at, captured_ticks = excluded.captured_ticks
+                """, ct, ("id", id), ("n", name), ("content", content), ("sha", sha), ("bytes", bytes), ("at", capturedAt.ToUniversalTime()), ("ticks", capturedAt.UtcTicks)).ConfigureAwait(false);
+            return new StoredEvidence(id, name, sha, bytes, capturedAt, EvidenceLocation(id, name));
+        }, cancellationToken);
+    }
+
+    private string EvidenceLocation(string id, string name) => $"{Identity}/{id}/evidence/{name}";
+
+    public Task<IReadOnlyList<StoredEvidence>> ListEvidenceAsync(string id, CancellationToken cancellationToken)
+    {
+        IncidentStores.CheckId(id);
+        return RunAsync<IReadOnlyList<StoredEvidence>>(async (c, ct) =>
+        {
+            var list = new List<StoredEvidence>();
+            await using var cmd = Command(c, $"SELECT name, sha256, bytes, captured_ticks FROM {_s}.evidence WHERE incident_id = @id ORDER BY name COLLATE \"C\"", ("id", id));
+            await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
+            while (await r.ReadAsync(ct).ConfigureAwait(false))
+                list.Add(new StoredEvidence(id, r.GetString(0), r.GetString(1), r.GetInt64(2), new DateTimeOffset(r.GetInt64(3), TimeSpan.Zero), EvidenceLocation(id, r.GetString(0))));
+            return list;
+        }, cancellationToken);
+    }
+
+    public Task<string?> ReadEvidenceAsync(string id, string name, CancellationToken cancellationToken)
+    {
+        IncidentStores.CheckId(id);
+        return RunAsync(async (c, ct) =>
+        {
+            await using var cmd = Command(c, $"SELECT content FROM {_s}.evidence WHERE incident_id = @id AND name = @n", ("id", id), ("n", name));
+            return await cmd.ExecuteScalarAsync(ct).ConfigureAwait(false) as string;
+        }, cancellationToken);
+    }
+}
