@@ -32,6 +32,8 @@ switch (args[0])
             {
                 await store.AppendTimelineAsync(id, new TimelineEntry { Kind = "note", Action = "Note", Target = args[3], Result = $"{args[3]}:{n}:" + new string('n', 300) }, CancellationToken.None);
                 Console.WriteLine($"ok {n}");
+                // A breath between appends, so writers that outrun a slow test do not fill its small disk by themselves.
+                await Task.Delay(1);
             }
             catch (IncidentOps.IncidentOpsException ex)
             {

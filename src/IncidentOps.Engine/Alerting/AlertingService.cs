@@ -51,7 +51,7 @@ public sealed class AlertingService(IncidentOpsEngine engine)
     private IIncidentStore OpenIncidentStore(IncidentOpsConfig config)
     {
         try { return engine.OpenStore(config); }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException || ex is IncidentOpsException { ErrorId: IncidentErrorIds.StoreUnavailable })
         {
             throw new IncidentOpsException(AlertingErrorIds.StoreUnavailable, IncidentOpsErrorCategory.ResourceUnavailable,
                 $"The incident store '{config.Store.Path ?? FileIncidentStore.DefaultRoot()}' cannot be opened: {ex.Message}. Check store.path in {config.Path ?? "incidentops.yml"} " +
@@ -168,7 +168,7 @@ public sealed class AlertingService(IncidentOpsEngine engine)
             return ToDecision(observation, state, rule, action, text, whatIf: false, sent, paged,
                 resolved: action == AlertAction.Resolved ? (incidentBefore, severityBefore) : null);
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException || ex is IncidentOpsException { ErrorId: IncidentErrorIds.StoreUnavailable })
         {
             throw new IncidentOpsException(AlertingErrorIds.StoreUnavailable, IncidentOpsErrorCategory.ResourceUnavailable,
                 $"The incident store could not be read or written while alerting on {observation.Service}: {ex.Message}. The round stopped for this service; " +

@@ -370,6 +370,22 @@ public sealed class FileIncidentStore : IIncidentStore
     /// <summary>The outbox folder of an incident (this store's layout).</summary>
     public string OutboxDirectory(string id) => Path.Combine(GetIncidentDirectory(id), "outbox");
 
+    /// <summary>
+    /// A folder of the incident's, created on first use, but only inside an incident folder that exists: a store whose
+    /// folder has gone (an unmounted share, a deleted incident) fails here rather than being quietly made again, empty,
+    /// on the local disk, where the entry would be written and then never seen by anyone reading the real store.
+    /// </summary>
+    private string IncidentSubdirectory(string id, string name)
+    {
+        var incidentDir = GetIncidentDirectory(id);
+        if (!Directory.Exists(incidentDir))
+            throw Directory.Exists(IncidentsRoot) ? NotFound(id) : new IncidentOpsException(IncidentErrorIds.StoreUnavailable, IncidentOpsErrorCategory.ResourceUnavailable,
+                $"The incident store folder '{Root}' is not there any more (an unmounted share, or a folder deleted?). Nothing was written. Mount or restore it, then run the command again.") { TargetObject = Root };
+        var dir = Path.Combine(incidentDir, name);
+        Directory.CreateDirectory(dir);
+        return dir;
+    }
+
     public async Task<IReadOnlyList<IncidentUpdate>> ReadOutboxAsync(string id, CancellationToken cancellationToken)
     {
         var dir = OutboxDirectory(id);
@@ -385,15 +401,13 @@ public sealed class FileIncidentStore : IIncidentStore
 
     public Task WriteOutboxEntryAsync(IncidentUpdate update, CancellationToken cancellationToken)
     {
-        var dir = OutboxDirectory(update.IncidentId);
-        Directory.CreateDirectory(dir);
+        var dir = IncidentSubdirectory(update.IncidentId, "outbox");
         return WriteAtomicAsync(Path.Combine(dir, IncidentStores.CheckId(update.UpdateId) + ".json"), JsonSerializer.Serialize(update, Json), cancellationToken);
     }
 
     public async Task<IAsyncDisposable> ClaimOutboxAsync(string id, string name, TimeSpan wait, CancellationToken cancellationToken)
     {
-        var dir = OutboxDirectory(id);
-        Directory.CreateDirectory(dir);
+        var dir = IncidentSubdirectory(id, "outbox");
         return await FileLock.AcquireAsync(Path.Combine(dir, IncidentStores.CheckId(name) + ".lock"), wait, cancellationToken).ConfigureAwait(false);
     }
 
@@ -434,8 +448,7 @@ public sealed class FileIncidentStore : IIncidentStore
 
     public async Task<StoredEvidence> PutEvidenceAsync(string id, string name, string content, DateTimeOffset capturedAt, CancellationToken cancellationToken)
     {
-        var dir = Path.Combine(GetIncidentDirectory(id), "evidence");
-        Directory.CreateDirectory(dir);
+        var dir = IncidentSubdirectory(id, "evidence");
         var path = Path.Combine(dir, IncidentStores.CheckId(name));
         await WriteAtomicAsync(path, content, cancellationToken).ConfigureAwait(false);
         var sha = IncidentStores.Sha256(content);

@@ -19,6 +19,38 @@ public class IncidentStoreTests
     }
 
     [Fact]
+    public async Task A_store_folder_that_has_gone_is_refused_and_never_quietly_made_again()
+    {
+        // An unmounted share: the outbox, its claims and evidence must not be written to a fresh, empty folder on the
+        // local disk, where nobody reading the real store would ever see them.
+        var (engine, config, _) = NewEngine();
+        var incident = await engine.Incidents.CreateAsync(config, new NewIncidentRequest { Title = "gone", Severity = "P2", Activate = false }, ChangeContext.Engine, CancellationToken.None);
+        var store = new FileIncidentStore(config.Store.Path!);
+        var away = config.Store.Path + ".unmounted";
+        Directory.Move(config.Store.Path!, away);
+        try
+        {
+            var update = new IncidentOps.Notifications.IncidentUpdate { UpdateId = "UPD-1", IncidentId = incident.Id };
+            var write = await Assert.ThrowsAsync<IncidentOpsException>(() => store.WriteOutboxEntryAsync(update, CancellationToken.None));
+            Assert.Equal(IncidentErrorIds.StoreUnavailable, write.ErrorId);
+            Assert.Contains(config.Store.Path!, write.Message);
+            var claim = await Assert.ThrowsAsync<IncidentOpsException>(() => store.ClaimOutboxAsync(incident.Id, "channel-ops", TimeSpan.FromSeconds(1), CancellationToken.None));
+            Assert.Equal(IncidentErrorIds.StoreUnavailable, claim.ErrorId);
+            var evidence = await Assert.ThrowsAsync<IncidentOpsException>(() => store.PutEvidenceAsync(incident.Id, "health.txt", "x", DateTimeOffset.UtcNow, CancellationToken.None));
+            Assert.Equal(IncidentErrorIds.StoreUnavailable, evidence.ErrorId);
+            Assert.False(Directory.Exists(Path.Combine(config.Store.Path!, "incidents", incident.Id)), "the incident folder was made again");
+        }
+        finally
+        {
+            if (Directory.Exists(config.Store.Path!)) Directory.Delete(config.Store.Path!, true);
+            Directory.Move(away, config.Store.Path!);
+        }
+        // An incident that does not exist in a store that does is still IncidentNotFound.
+        var missing = await Assert.ThrowsAsync<IncidentOpsException>(() => store.PutEvidenceAsync("INC-20000101-001", "health.txt", "x", DateTimeOffset.UtcNow, CancellationToken.None));
+        Assert.Equal("IncidentNotFound", missing.ErrorId);
+    }
+
+    [Fact]
     public async Task Four_processes_appending_500_entries_each_give_2000_intact_entries()
     {
         var (engine, config, _) = NewEngine();

@@ -313,7 +313,8 @@ public class StoreFaultLoadTests(Xunit.Abstractions.ITestOutputHelper output)
     [Fact]
     public async Task Concurrent_writers_on_a_disk_that_fills_and_frees_lose_no_acknowledged_entry()
     {
-        using var fs = new Tmpfs("2m");
+        // 16 MiB: room for the writers' own entries on a slow machine; Fill() takes what is left either way.
+        using var fs = new Tmpfs("16m");
         var (engine, config, sink) = IncidentStoreTests.NewEngine(Path.Combine(fs.Path, "store"));
         var incident = await engine.Incidents.CreateAsync(config, new NewIncidentRequest { Title = "full", Severity = "P2", Activate = false }, ChangeContext.Engine, CancellationToken.None);
         var writers = Enumerable.Range(0, 3).Select(n => new Writer(config.Store.Path!, incident.Id, $"w{n}")).ToList();
