@@ -290,11 +290,17 @@ $n.IncidentId
         $p = [System.Diagnostics.Process]::Start($psi)
         [pscustomobject]@{ Label = $Label; Process = $p; Out = $p.StandardOutput.ReadToEndAsync(); Err = $p.StandardError.ReadToEndAsync(); Results = $resultPath }
     }
+    # Controls: examples that are wrong on purpose, to prove the runner sees what a user would see go wrong.
+    $controls = @(
+        @{ Name = 'control: a cmdlet error'; Code = "Get-IncidentOpsConfig -Path ./no-such-file.yml" }
+        @{ Name = 'control: a non-terminating error'; Code = "Get-IncidentOpsService -Name production/api, no-such-service" }
+        @{ Name = 'control: a script error'; Code = "Write-Error 'control'; 'after'" }
+    )
     $slow = @($docExamples | Where-Object { $_.Name -in $slowExamples })
     $runners = @(
         Start-Runner slow1 @(for ($i = 0; $i -lt $slow.Count; $i += 2) { $slow[$i] })
         Start-Runner slow2 @(for ($i = 1; $i -lt $slow.Count; $i += 2) { $slow[$i] })
-        Start-Runner fast @($docExamples | Where-Object { $_.Name -notin $slowExamples })
+        Start-Runner fast (@($docExamples | Where-Object { $_.Name -notin $slowExamples }) + $controls)
     )
     $results = @{}
     foreach ($run in $runners) {
@@ -313,6 +319,14 @@ AfterAll {
 }
 
 Describe 'Help and README examples run as written' {
+    It 'the runner reports an example that goes wrong (<Name>)' -ForEach @(
+        @{ Name = 'control: a cmdlet error'; Id = 'ConfigNotFound' }
+        @{ Name = 'control: a non-terminating error'; Id = 'ServiceNotFound' }
+        @{ Name = 'control: a script error'; Id = 'Microsoft.PowerShell.Commands.WriteErrorException' }
+    ) {
+        (@($results[$Name].Errors) -join "`n") | Should -Match ([regex]::Escape($Id))
+    }
+
     It '<Name> runs without a terminating error or an error record' -ForEach $docExamples {
         $r = $results[$Name]
         $r | Should -Not -BeNullOrEmpty -Because 'the runner runs every example'
