@@ -10,17 +10,9 @@
     PowerShellVersion    = '7.4'
     CompatiblePSEditions = @('Core')
     RequiredAssemblies   = @('IncidentOps.Models.dll')
-    FormatsToProcess     = @(
-        'IncidentOps.Config.format.ps1xml'
-        'IncidentOps.Incidents.format.ps1xml'
-        'IncidentOps.Health.format.ps1xml'
-        'IncidentOps.Postgres.format.ps1xml'
-        'IncidentOps.Redis.format.ps1xml'
-        'IncidentOps.Platforms.format.ps1xml'
-        'IncidentOps.Notifications.format.ps1xml'
-        'IncidentOps.Actions.format.ps1xml'
-        'IncidentOps.Alerting.format.ps1xml'
-    )
+    # One file: the build merges src/IncidentOps/Formats/*.format.ps1xml (one per area) into it. Each file listed
+    # here makes PowerShell rebuild its format table once more at import (bench/import/README.md).
+    FormatsToProcess     = @('IncidentOps.format.ps1xml')
     CmdletsToExport      = @(
         # Config
         'Get-IncidentOpsConfig'

@@ -19,7 +19,7 @@ namespace IncidentOps.Commands;
 /// <para>Declares a P1 incident on the production API with Alice as incident commander.</para>
 /// </example>
 /// <example>
-/// <code>Test-ServiceHealth | Where-Object { -not $_.Healthy } | New-Incident -Title 'Health checks failing' -Severity P1</code>
+/// <code>Get-IncidentOpsService -Environment production | Test-ServiceHealth | Where-Object { -not $_.Healthy } | New-Incident -Title 'Health checks failing' -Severity P1</code>
 /// <para>Declares one incident covering every service whose health check failed.</para>
 /// </example>
 /// <example>

@@ -1,0 +1,73 @@
+#!/usr/bin/env python3
+"""Loopback stand-in for the endpoints that help and README examples reach (started by DocExamples.Tests.ps1):
+health endpoints over HTTP and HTTPS (self-signed, for localhost), the notification providers, and the DigitalOcean
+App Platform rollback API. Listens on 127.0.0.1 only."""
+import json, ssl, sys, threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+http_port, https_port, cert, key = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
+
+REPLIES = {
+    "slack": (200, "text/plain", "ok"),
+    "discord": (204, None, ""),
+    "teams": (202, "text/plain", ""),
+    "pagerduty": (202, "application/json", json.dumps({"status": "success", "message": "Event processed", "dedup_key": "pd-standin-1"})),
+    "statuspage": (201, "application/json", json.dumps({"id": "sp-standin-1", "name": "incident", "status": "investigating", "shortlink": "http://127.0.0.1/sp"})),
+    "webhook": (200, "application/json", "{}"),
+}
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, fmt, *args):
+        pass
+
+    def _reply(self, code, ctype, body):
+        data = body.encode()
+        self.send_response(code)
+        if ctype:
+            self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if data and self.command != "HEAD":
+            self.wfile.write(data)
+
+    def do_GET(self):
+        path = self.path.split("?")[0]
+        if path.endswith("/health/services"):
+            self._reply(200, "application/json", json.dumps({"status": "ok", "services": {"database": {"status": "up"}, "redis": {"status": "up"}}}))
+        elif path.startswith("/down/"):
+            self._reply(503, "application/json", json.dumps({"status": "down"}))
+        elif "health" in path:
+            self._reply(200, "application/json", json.dumps({"status": "ok"}))
+        else:
+            self._reply(404, "text/plain", "not found")
+
+    do_HEAD = do_GET
+
+    def _write(self):
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        path = self.path.split("?")[0].strip("/")
+        segment = path.split("/")[0]
+        if segment == "digitalocean":
+            if path.endswith("/rollback/validate"):
+                return self._reply(200, "application/json", json.dumps({"valid": True, "warnings": []}))
+            if path.endswith("/rollback"):
+                return self._reply(200, "application/json", json.dumps({"deployment": {"id": "d7", "phase": "PENDING_DEPLOY"}}))
+            if path.endswith("/rollback/commit"):
+                return self._reply(200, None, "")
+            if path.endswith("/rollback/revert"):
+                return self._reply(200, "application/json", json.dumps({"deployment": {"id": "d8", "phase": "PENDING_DEPLOY"}}))
+        self._reply(*REPLIES.get(segment, (404, "text/plain", "no such endpoint")))
+
+    do_POST = do_PUT = do_PATCH = _write
+
+
+plain = ThreadingHTTPServer(("127.0.0.1", http_port), Handler)
+tls = ThreadingHTTPServer(("127.0.0.1", https_port), Handler)
+context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+context.load_cert_chain(cert, key)
+tls.socket = context.wrap_socket(tls.socket, server_side=True)
+threading.Thread(target=tls.serve_forever, daemon=True).start()
+plain.serve_forever()
