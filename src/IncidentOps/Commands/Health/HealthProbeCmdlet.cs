@@ -62,7 +62,7 @@ public abstract class HealthProbeCmdlet : ConfiguredCmdlet
     [Parameter]
     public string[]? Condition { get; set; }
 
-    /// <summary>Seconds one probe may take, connection, TLS, redirects and body included (default 10, or the endpoint's configured timeout).</summary>
+    /// <summary>Seconds one probe may take, connection, TLS, redirects and body included. Default 10, or the endpoint's configured timeout: a health endpoint that takes longer than 10 s is down for its users, and a watch must keep its rhythm. Fractions are allowed (0.5).</summary>
     [Parameter]
     [ValidateRange(0.001, 3600)]
     public double TimeoutSec { get; set; } = 10;
@@ -134,7 +134,7 @@ public abstract class HealthProbeCmdlet : ConfiguredCmdlet
     {
         if (target.Health.Count == 0)
         {
-            WriteInputError("HealthEndpointNotConfigured", $"The service '{target.FullName}' has no health endpoints in the configuration. Add 'health: [https://.../health]' under it, or pass -Uri.", target.FullName, IncidentOpsErrorCategory.ObjectNotFound);
+            WriteInputError(HealthErrorIds.HealthEndpointNotConfigured, $"The service '{target.FullName}' has no health endpoints in the configuration. Add 'health: [https://.../health]' under it, or pass -Uri.", target.FullName, IncidentOpsErrorCategory.ObjectNotFound);
             return;
         }
         foreach (var endpoint in target.Health) AddUri(endpoint.Url, target.FullName, endpoint);

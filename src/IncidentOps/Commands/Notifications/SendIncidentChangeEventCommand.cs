@@ -43,10 +43,10 @@ public sealed class SendIncidentChangeEventCommand : ConfiguredCmdlet
     [ArgumentCompleter(typeof(IncidentIdCompleter))]
     public string? Incident { get; set; }
 
-    /// <summary>Deadline in seconds for the send to each PagerDuty channel: every request and retry together.</summary>
+    /// <summary>Deadline in seconds for the send to each PagerDuty channel: every request and retry together. Default 30: room for a few retries with backoff, including a 429's Retry-After, while a script still gets its answer within half a minute.</summary>
     [Parameter]
-    [ValidateRange(1, 600)]
-    public int TimeoutSec { get; set; } = 30;
+    [ValidateRange(1.0, 600.0)]
+    public double TimeoutSec { get; set; } = 30;
 
     protected override string? TimelineIncidentId => Incident;
 

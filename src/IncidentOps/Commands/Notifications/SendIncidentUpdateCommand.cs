@@ -114,10 +114,10 @@ public sealed class SendIncidentUpdateCommand : ConfiguredCmdlet
     [Parameter(ParameterSetName = PendingSet)]
     public SwitchParameter Force { get; set; }
 
-    /// <summary>Deadline in seconds for the whole send, counted from its start: every channel's requests and retries together (channels are sent in parallel). A channel that has not answered by then stays pending.</summary>
+    /// <summary>Deadline in seconds for the whole send, counted from its start: every channel's requests and retries together (channels are sent in parallel). A channel that has not answered by then stays pending. Default 30: room for a few retries with backoff, including a 429's Retry-After, while a person at the prompt still gets an answer within half a minute; what is not sent by then waits in the outbox.</summary>
     [Parameter]
-    [ValidateRange(1, 600)]
-    public int TimeoutSec { get; set; } = 30;
+    [ValidateRange(1.0, 600.0)]
+    public double TimeoutSec { get; set; } = 30;
 
     protected override string? TimelineIncidentId => _incidentId ?? Incident;
 
