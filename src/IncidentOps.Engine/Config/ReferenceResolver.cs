@@ -19,9 +19,7 @@ public sealed class ReferenceResolver(ISecretProvider secrets)
                 resolved = raw;
                 break;
             case ConfigValueKind.Env:
-                resolved = System.Environment.GetEnvironmentVariable(value.Reference!);
-                if (string.IsNullOrEmpty(resolved))
-                    throw Unresolved(value, $"the environment variable {value.Reference} is not set. Set it (export {value.Reference}=...) or change the reference.");
+                resolved = EnvReference.Read(value.Reference!) ?? throw Unresolved(value, EnvReference.NotSet(value.Reference!));
                 break;
             case ConfigValueKind.File:
                 var path = value.Reference!;
@@ -35,7 +33,7 @@ public sealed class ReferenceResolver(ISecretProvider secrets)
                 break;
             case ConfigValueKind.Secret:
                 try { resolved = await secrets.GetSecretAsync(value.Reference!, cancellationToken).ConfigureAwait(false); }
-                catch (IncidentOpsException ex) when (ex.ErrorId != "ConfigReferenceUnresolved")
+                catch (IncidentOpsException ex) when (ex.ErrorId != ConfigErrorIds.ConfigReferenceUnresolved)
                 {
                     throw Unresolved(value, ex.Message);
                 }
@@ -58,7 +56,7 @@ public sealed class ReferenceResolver(ISecretProvider secrets)
     }
 
     private static IncidentOpsException Unresolved(ConfigValue value, string why) =>
-        new("ConfigReferenceUnresolved", IncidentOpsErrorCategory.ObjectNotFound,
+        new(ConfigErrorIds.ConfigReferenceUnresolved, IncidentOpsErrorCategory.ObjectNotFound,
             $"{(value.Location is null ? "" : value.Location + ": ")}the reference '{value}' does not resolve: {why}")
         { TargetObject = value.ToString() };
 }

@@ -10,7 +10,7 @@ namespace IncidentOps.Commands;
 /// What Test-ServiceHealth and Watch-ServiceHealth share: targets (URIs, service targets from the pipeline,
 /// or service names through the configuration) and the request, check and connection options.
 /// </summary>
-public abstract class HealthProbeCmdlet : ConfiguredCmdlet
+public abstract class HealthProbeCmdlet : IncidentReadCmdlet
 {
     protected const string UriSet = "Uri";
     protected const string ServiceSet = "Service";
@@ -79,16 +79,6 @@ public abstract class HealthProbeCmdlet : ConfiguredCmdlet
     [Parameter]
     [ValidateRange(1, 10000)]
     public int ThrottleLimit { get; set; } = 32;
-
-    /// <summary>Incident id (INC-20261122-001) to record the result on, with -Record. Defaults to the active incident.</summary>
-    [Parameter]
-    public string? Incident { get; set; }
-
-    /// <summary>Also record the result (targets and a short summary) on the incident's timeline (the active incident, or -Incident). Without it, probes are not recorded.</summary>
-    [Parameter]
-    public SwitchParameter Record { get; set; }
-
-    protected override string? TimelineIncidentId => Incident;
 
     /// <summary>What was probed, for the timeline entry of -Record: the services, or the URIs.</summary>
     protected string ProbedTargets()

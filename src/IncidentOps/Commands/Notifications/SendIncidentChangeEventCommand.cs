@@ -1,6 +1,5 @@
 using System.Collections;
 using System.Management.Automation;
-using System.Runtime.CompilerServices;
 using IncidentOps.Notifications;
 
 namespace IncidentOps.Commands;
@@ -52,7 +51,6 @@ public sealed class SendIncidentChangeEventCommand : ConfiguredCmdlet
 
     protected override void ProcessRecord() => Run();
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
     private void Run()
     {
         Engine.Notifications.Options = new Engine.Notifications.NotificationOptions { RequestTimeout = TimeSpan.FromSeconds(TimeoutSec) };

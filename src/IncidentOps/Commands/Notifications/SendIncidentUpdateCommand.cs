@@ -1,5 +1,4 @@
 using System.Management.Automation;
-using System.Runtime.CompilerServices;
 using IncidentOps.Engine.Notifications;
 using IncidentOps.Incidents;
 using IncidentOps.Notifications;
@@ -54,7 +53,7 @@ namespace IncidentOps.Commands;
 /// </example>
 [Cmdlet(VerbsCommunications.Send, "IncidentUpdate", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = SendSet)]
 [OutputType(typeof(NotificationResult))]
-public sealed class SendIncidentUpdateCommand : ConfiguredCmdlet
+public sealed class SendIncidentUpdateCommand : ConfiguredCmdlet, IForceSwitch
 {
     private const string SendSet = "Send";
     private const string PendingSet = "Pending";
@@ -123,7 +122,6 @@ public sealed class SendIncidentUpdateCommand : ConfiguredCmdlet
 
     protected override void ProcessRecord() => Run();
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
     private void Run()
     {
         Engine.Notifications.Options = new NotificationOptions { RequestTimeout = TimeSpan.FromSeconds(TimeoutSec) };

@@ -1,5 +1,4 @@
 using System.Management.Automation;
-using System.Runtime.CompilerServices;
 using IncidentOps.Config;
 using IncidentOps.Engine.Platforms;
 using IncidentOps.Platforms;
@@ -43,7 +42,7 @@ public abstract class AppDatabaseCmdlet : PlatformCmdlet
         if (!string.IsNullOrEmpty(DatabaseApp) || !string.IsNullOrEmpty(DatabaseId))
         {
             var platform = ParsePlatform(Platform) is var given && given != PlatformKind.None ? given : !string.IsNullOrEmpty(DatabaseApp) ? PlatformKind.Fly : PlatformKind.DigitalOcean;
-            targets.Add(new AppDatabaseTarget { Platform = platform, Service = Label(Service?.FirstOrDefault()), DatabaseApp = DatabaseApp, DatabaseId = ResolveRef(DatabaseId) });
+            targets.Add(new AppDatabaseTarget { Platform = platform, Service = Label(Service?.FirstOrDefault()), DatabaseApp = DatabaseApp, DatabaseId = ResolveRef(DatabaseId, "-DatabaseId") });
         }
         else if (Service is { Length: > 0 })
             foreach (var s in ResolveServices(Environment, Service))
@@ -83,7 +82,6 @@ public abstract class AppDatabaseCmdlet : PlatformCmdlet
         }
     }
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
     private IDatabaseAdapter OpenAdapter(AppDatabaseTarget t) =>
         Engine.AppDatabases.Open(t, new CliPaths { Flyctl = ResolveLocalPath(FlyctlPath), Doctl = ResolveLocalPath(DoctlPath) }, Config.Tools, Timeout);
 

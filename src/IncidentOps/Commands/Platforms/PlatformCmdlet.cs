@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using IncidentOps.Config;
+using IncidentOps.Engine.Config;
 using IncidentOps.Platforms;
 
 namespace IncidentOps.Commands;
@@ -78,9 +79,16 @@ public abstract class PlatformCmdlet : IncidentActionCmdlet
         return PlatformKind.None; // unreachable
     }
 
-    /// <summary>env:NAME reads an id from an environment variable; anything else is taken as it is.</summary>
-    protected static string? ResolveRef(string? value) =>
-        value is not null && value.StartsWith("env:", StringComparison.Ordinal) ? System.Environment.GetEnvironmentVariable(value[4..]) ?? value : value;
+    /// <summary>env:NAME reads an id from an environment variable (unset: ConfigReferenceUnresolved, naming it); anything else is taken as it is.</summary>
+    protected string? ResolveRef(string? value, string parameter)
+    {
+        try { return EnvReference.Resolve(value, parameter); }
+        catch (IncidentOpsException ex)
+        {
+            ThrowTerminatingError(ToErrorRecord(ex, value));
+            return null; // unreachable
+        }
+    }
 
     /// <summary>The timeline result of a restart: the state it came back in (or not within -TimeoutSec) and the commands run.</summary>
     protected string RestartSummary(AppActionResult r) =>

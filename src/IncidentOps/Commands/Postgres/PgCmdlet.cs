@@ -1,5 +1,5 @@
+using IncidentOps.Engine.Config;
 using System.Management.Automation;
-using System.Runtime.CompilerServices;
 using IncidentOps.Postgres;
 
 namespace IncidentOps.Commands;
@@ -52,7 +52,7 @@ public abstract class PgCmdlet : IncidentActionCmdlet
             {
                 var found = ResolveServices(Environment, [Service!]);
                 if (found.Count != 1)
-                    throw new IncidentOpsException("ServiceNotFound", IncidentOpsErrorCategory.ObjectNotFound,
+                    throw new IncidentOpsException(ConfigErrorIds.ServiceNotFound, IncidentOpsErrorCategory.ObjectNotFound,
                         $"-Service '{Service}' must name exactly one configured service (found {found.Count}). Use environment/service.") { TargetObject = Service };
                 target = found[0];
             }
@@ -91,7 +91,6 @@ public abstract class PgCmdlet : IncidentActionCmdlet
     }
 
     /// <summary>host:port/database of the connection, for confirmation prompts and the timeline (no password); false after a non-terminating error.</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
     protected bool TryDescribeTarget(PgConnectionSpec spec, out string target) =>
         TryInvoke(ct => Engine.Postgres.DescribeTargetAsync(spec, ct), out target, spec.ToString());
 }

@@ -8,7 +8,7 @@ namespace IncidentOps.Commands;
 /// redis:// / rediss:// URL), or -Service / a piped service from the configuration, plus -Credential and
 /// -TimeoutSec. With none of them, $env:REDIS_URL is used, as in the seeds.
 /// </summary>
-public abstract class RedisCmdlet : ConfiguredCmdlet
+public abstract class RedisCmdlet : IncidentActionCmdlet
 {
     protected const string ConnectionSet = "ConnectionString";
     protected const string ServiceSet = "Service";
