@@ -35,7 +35,7 @@ public sealed class ReferenceResolver(ISecretProvider secrets)
                 try { resolved = await secrets.GetSecretAsync(value.Reference!, cancellationToken).ConfigureAwait(false); }
                 catch (IncidentOpsException ex) when (ex.ErrorId != ConfigErrorIds.ConfigReferenceUnresolved)
                 {
-                    throw Unresolved(value, ex.Message);
+                    throw Unresolved(value, ex.Message, ex);
                 }
                 if (string.IsNullOrEmpty(resolved))
                     throw Unresolved(value, $"Get-Secret found no secret named '{value.Reference}'. Add it with Set-Secret -Name {value.Reference}.");
@@ -55,8 +55,9 @@ public sealed class ReferenceResolver(ISecretProvider secrets)
         catch (IncidentOpsException ex) { return ex.Message; }
     }
 
-    private static IncidentOpsException Unresolved(ConfigValue value, string why) =>
+    /// <summary>The reference does not resolve; <paramref name="inner"/> keeps the provider's own error (SecretNotFound ...).</summary>
+    private static IncidentOpsException Unresolved(ConfigValue value, string why, Exception? inner = null) =>
         new(ConfigErrorIds.ConfigReferenceUnresolved, IncidentOpsErrorCategory.ObjectNotFound,
-            $"{(value.Location is null ? "" : value.Location + ": ")}the reference '{value}' does not resolve: {why}")
+            $"{(value.Location is null ? "" : value.Location + ": ")}the reference '{value}' does not resolve: {why}", inner)
         { TargetObject = value.ToString() };
 }

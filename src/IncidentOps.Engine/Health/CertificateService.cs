@@ -48,8 +48,10 @@ public sealed class CertificateService(IOperationSink sink)
                 return true; // report, do not refuse: validation errors are part of the answer
             });
             await ssl.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = sni }, deadline.Token).ConfigureAwait(false);
+            // SslStream offers no anonymous cipher suites, so a handshake cannot complete without a certificate; kept as
+            // a guard with the fetch error's id rather than an id no server can produce.
             if (facts is null)
-                throw new IncidentOpsException(HealthErrorIds.CertificateNotPresented, IncidentOpsErrorCategory.InvalidResult, $"{host}:{port} completed a TLS handshake without presenting a certificate.") { TargetObject = $"{host}:{port}" };
+                throw new IncidentOpsException(HealthErrorIds.CertificateFetchFailed, IncidentOpsErrorCategory.InvalidResult, $"{host}:{port} completed a TLS handshake without presenting a certificate.") { TargetObject = $"{host}:{port}" };
             return new CertificateFacts
             {
                 Host = sni, Port = port, Subject = facts.Subject, Issuer = facts.Issuer, SubjectAlternativeNames = facts.SubjectAlternativeNames,

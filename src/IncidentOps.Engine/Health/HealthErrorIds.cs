@@ -27,9 +27,6 @@ public static class HealthErrorIds
     /// <summary>Get-ServiceCertificate's target is not host, host:port or an https URI.</summary>
     public const string CertificateTargetInvalid = "CertificateTargetInvalid";
 
-    /// <summary>The server completed a TLS handshake without a certificate.</summary>
-    public const string CertificateNotPresented = "CertificateNotPresented";
-
     /// <summary>The certificate could not be read (connection or handshake failed).</summary>
     public const string CertificateFetchFailed = "CertificateFetchFailed";
 

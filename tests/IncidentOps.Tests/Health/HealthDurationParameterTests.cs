@@ -128,3 +128,17 @@ public sealed class HealthDurationParameterTests(ModuleFixture fx) : IClassFixtu
         return port;
     }
 }
+
+public sealed class HealthEndpointErrorTests(ModuleFixture fx) : IClassFixture<ModuleFixture>
+{
+    [Fact]
+    public void A_service_without_health_endpoints_is_HealthEndpointNotConfigured()
+    {
+        var path = Path.Combine(Paths.TempDir("io-healthid"), "incidentops.yml");
+        File.WriteAllText(path, "version: 1\nenvironments:\n  production:\n    services:\n      cache:\n        redis: 127.0.0.1:1\n");
+        var r = fx.Run($"Test-ServiceHealth -Service production/cache -ConfigPath '{path}'");
+        var e = Assert.Single(r.Errors);
+        Assert.Equal("HealthEndpointNotConfigured,IncidentOps.Commands.TestServiceHealthCommand", e.FullyQualifiedErrorId);
+        Assert.Contains("health:", e.ToString());
+    }
+}
