@@ -4,7 +4,7 @@ using Xunit;
 
 namespace IncidentOps.Tests.Module;
 
-/// <summary>Common error ids that had no test: the Get-Secret bridge and how the pump reports an engine call that failed oddly.</summary>
+/// <summary>Common error ids that had no test: the Get-Secret bridge and how the base cmdlet reports an engine call that failed oddly.</summary>
 public sealed class CommonErrorIdTests(ModuleFixture fx) : IClassFixture<ModuleFixture>
 {
     private static string ConfigWithSecretRedis()
@@ -47,20 +47,18 @@ public sealed class CommonErrorIdTests(ModuleFixture fx) : IClassFixture<ModuleF
         Assert.Equal("SecretManagementNotAvailable", ex.ErrorId);
     }
 
-    /// <summary>Runs work through the module's pump (internal to IncidentOps.dll), as a cmdlet's Invoke does.</summary>
+    /// <summary>How the base cmdlet (internal to IncidentOps.dll) reports an engine call that failed with <paramref name="failure"/>.</summary>
     private static Exception PumpFailure(Func<CancellationToken, Task<bool>> work)
     {
         var module = Assembly.LoadFrom(Path.Combine(Paths.Module, "IncidentOps.dll"));
-        var pumpType = module.GetType("IncidentOps.Commands.PipelinePump", throwOnError: true)!;
-        using var scope = SecretRedactor.BeginScope();
-        var pump = (IDisposable)Activator.CreateInstance(pumpType,
-            (Func<CancellationToken>)(() => CancellationToken.None), scope, (Func<string?>)(() => "Test-Pump"))!;
-        using (pump)
-        {
-            var run = pumpType.GetMethod("Run")!.MakeGenericMethod(typeof(bool));
-            var thrown = Assert.Throws<TargetInvocationException>(() => run.Invoke(pump, [work, null]));
-            return thrown.InnerException!;
-        }
+        var cmdlet = module.GetType("IncidentOps.Commands.IncidentOpsCmdlet", throwOnError: true)!;
+        var unwrap = cmdlet.GetMethod("Unwrap", BindingFlags.NonPublic | BindingFlags.Static)!.MakeGenericMethod(typeof(bool));
+        Task<bool> task;
+        try { task = work(CancellationToken.None); }
+        catch (Exception ex) { task = Task.FromException<bool>(ex); }
+        try { ((IAsyncResult)task).AsyncWaitHandle.WaitOne(); } catch (AggregateException) { }
+        var thrown = Assert.Throws<TargetInvocationException>(() => unwrap.Invoke(null, [task, CancellationToken.None]));
+        return thrown.InnerException!;
     }
 
     [Fact]
