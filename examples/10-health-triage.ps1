@@ -32,13 +32,13 @@ Test-ServiceHealth $site.Health[0].Url -Condition '[STATUS] == 200', '[BODY].sta
     ForEach-Object { $_.Conditions; $_.Certificate | Format-List Subject, Issuer, NotAfter, DaysRemaining, ChainNotAfter, ChainExpiresFirst }
 
 # 5. for i in {1..10}; do curl ...; sleep 1; done: availability with latency spread.
-Test-ServiceHealth $marketing.Health[0].Url -Count 10 -IntervalMs 1000 | Format-List SuccessRatio, MinMs, P50Ms, P95Ms, MaxMs, Failures
+Test-ServiceHealth $marketing.Health[0].Url -Count 10 -Interval 1s | Format-List SuccessRatio, MinMs, P50Ms, P95Ms, MaxMs, Failures
 
 # 6. Scripts want one answer.
 if (-not (Test-ServiceHealth -Service production/fastapi -ConfigPath $ConfigPath -Quiet)) { Write-Warning 'fastapi is unhealthy' }
 
 # 7. watch -n 5 curl ... while the fix rolls out, then "monitor for 30 minutes".
-Watch-ServiceHealth -Service production/api -ConfigPath $ConfigPath -IntervalSec 5 -UntilHealthy -Consecutive 3 -DurationSec 600 | Out-Host
+Watch-ServiceHealth -Service production/api -ConfigPath $ConfigPath -Interval 5s -UntilHealthy -Consecutive 3 -Duration 10m | Out-Host
 Watch-ServiceHealth -Service production/api -ConfigPath $ConfigPath -IntervalSec 30 -DurationSec $MonitorSec | Select-Object -Last 1 | Out-Host
 
 # 8. dig / nslookup: answers with TTLs, from the system resolver and from a public one.

@@ -52,10 +52,23 @@ Describe 'Test-ServiceHealth' {
         { Test-ServiceHealth 'not-a-uri' -ErrorAction Stop } | Should -Throw -ErrorId 'HealthUriInvalid,IncidentOps.Commands.TestServiceHealthCommand'
     }
 
-    It 'aggregates -Count probes' {
-        $r = Test-ServiceHealth "$base/ok" -Count 3 -IntervalMs 10
+    It 'aggregates -Count probes (<Name>)' -TestCases @(
+        @{ Name = '-IntervalMs 10'; Probe = { Test-ServiceHealth "$base/ok" -Count 3 -IntervalMs 10 } }
+        @{ Name = '-Interval 10ms'; Probe = { Test-ServiceHealth "$base/ok" -Count 3 -Interval 10ms } }
+    ) {
+        param($Probe)
+        $r = & $Probe
         $r.Samples | Should -Be 3
         $r.SuccessRatio | Should -Be 1
+    }
+
+    It 'refuses -Interval with -IntervalMs (HealthIntervalConflict)' {
+        { Test-ServiceHealth "$base/ok" -Count 2 -Interval 1s -IntervalMs 10 -ErrorAction Stop } | Should -Throw -ErrorId 'HealthIntervalConflict,IncidentOps.Commands.TestServiceHealthCommand'
+    }
+
+    It 'has -TimeoutSec as a [double], as every cmdlet does' {
+        (Get-Command Test-ServiceHealth).Parameters.TimeoutSec.ParameterType | Should -Be ([double])
+        @(Get-Command -Module IncidentOps -CommandType Cmdlet | Where-Object { $_.Parameters.ContainsKey('TimeoutSec') -and $_.Parameters.TimeoutSec.ParameterType -ne [double] }).Name | Should -BeNullOrEmpty
     }
 }
 

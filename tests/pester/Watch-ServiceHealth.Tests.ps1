@@ -27,6 +27,20 @@ Describe 'Watch-ServiceHealth' {
         $summary.Healthy | Should -BeFalse
     }
 
+    It 'takes -Interval and -Duration as durations, and the old -IntervalSec/-DurationSec as seconds' -TestCases @(
+        @{ Watch = { Watch-ServiceHealth "$base/ok" -Interval 50ms -Duration 350ms } }
+        @{ Watch = { Watch-ServiceHealth "$base/ok" -IntervalSec 0.05 -DurationSec 0.35 } }
+    ) {
+        param($Watch)
+        $summary = @(& $Watch)[-1]
+        $summary.StopReason | Should -Be 'Duration'
+        $summary.Rounds | Should -BeGreaterThan 1
+    }
+
+    It 'refuses -Duration 0 with HealthWatchDurationNotPositive' {
+        { Watch-ServiceHealth "$base/ok" -Duration 0 -ErrorAction Stop } | Should -Throw -ErrorId 'HealthWatchDurationNotPositive,IncidentOps.Commands.WatchServiceHealthCommand'
+    }
+
     It 'watches a configured service for -DurationSec' {
         $summary = @(Watch-ServiceHealth -Service production/web -ConfigPath $root.Config -IntervalSec 0.2 -DurationSec 0.5)[-1]
         $summary.Rounds | Should -BeGreaterThan 0

@@ -50,6 +50,6 @@ public sealed class NoSecretProvider : ISecretProvider
 {
     public static readonly NoSecretProvider Instance = new();
     public Task<string?> GetSecretAsync(string name, CancellationToken cancellationToken) =>
-        throw new IncidentOpsException("SecretManagementNotAvailable", IncidentOpsErrorCategory.NotInstalled,
+        throw new IncidentOpsException(CommonErrorIds.SecretManagementNotAvailable, IncidentOpsErrorCategory.NotInstalled,
             $"The secret '{name}' cannot be read: Microsoft.PowerShell.SecretManagement is not available here. Install it (Install-PSResource Microsoft.PowerShell.SecretManagement) and register a vault, or use an env: or file: reference instead.");
 }

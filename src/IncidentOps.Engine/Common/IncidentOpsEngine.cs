@@ -24,21 +24,9 @@ public sealed partial class IncidentOpsEngine
     /// <summary>Loads and caches configuration files.</summary>
     public ConfigService Config { get; } = new();
 
-    /// <summary>
-    /// Where state changes are written while an incident is active. The incidents area replaces the
-    /// default (which records nothing) by implementing <see cref="CreateTimelineRecorder"/>.
-    /// </summary>
-    public ITimelineRecorder Timeline => _timeline ??= CreateTimelineRecorder() ?? NullTimelineRecorder.Instance;
+    /// <summary>Where state changes are written while an incident is active: the incident store's timeline.</summary>
+    public ITimelineRecorder Timeline => _timeline ??= new StoreTimelineRecorder(this);
     private ITimelineRecorder? _timeline;
-
-    private ITimelineRecorder? CreateTimelineRecorder()
-    {
-        ITimelineRecorder? recorder = null;
-        CreateTimelineRecorderCore(ref recorder);
-        return recorder;
-    }
-
-    partial void CreateTimelineRecorderCore(ref ITimelineRecorder? recorder);
 }
 
 /// <summary>Appends timeline entries to the incident that is active (or the one named).</summary>
@@ -49,10 +37,4 @@ public interface ITimelineRecorder
     /// Returns the incident id written to, or null when no incident is active.
     /// </summary>
     Task<string?> RecordAsync(TimelineEntry entry, string? incidentId, IncidentOps.Config.IncidentOpsConfig? config, CancellationToken cancellationToken);
-}
-
-public sealed class NullTimelineRecorder : ITimelineRecorder
-{
-    public static readonly NullTimelineRecorder Instance = new();
-    public Task<string?> RecordAsync(TimelineEntry entry, string? incidentId, IncidentOps.Config.IncidentOpsConfig? config, CancellationToken cancellationToken) => Task.FromResult<string?>(null);
 }

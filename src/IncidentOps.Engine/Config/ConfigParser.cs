@@ -51,7 +51,7 @@ public static partial class ConfigParser
                         if (++depth > MaxDepth)
                         {
                             var at = parser.Current.Start;
-                            ctx.Error("ConfigTooDeep", $"The YAML nests lists and mappings more than {MaxDepth} levels deep here. A configuration needs a handful of levels: check this line for stray '[' or '{{'.", (int)at.Line, (int)at.Column);
+                            ctx.Error(ConfigErrorIds.ConfigTooDeep, $"The YAML nests lists and mappings more than {MaxDepth} levels deep here. A configuration needs a handful of levels: check this line for stray '[' or '{{'.", (int)at.Line, (int)at.Column);
                             return new ConfigLoadResult(null, ctx.Findings);
                         }
                         break;
@@ -68,21 +68,21 @@ public static partial class ConfigParser
             // YamlDotNet prefixes its messages with the position; keep only the reason.
             var paren = reason.IndexOf("): ", StringComparison.Ordinal);
             if (reason.StartsWith("(Line", StringComparison.Ordinal) && paren > 0) reason = reason[(paren + 3)..];
-            ctx.Error("ConfigSyntaxError", $"The YAML is malformed: {reason}", (int)ex.Start.Line, (int)ex.Start.Column);
+            ctx.Error(ConfigErrorIds.ConfigSyntaxError, $"The YAML is malformed: {reason}", (int)ex.Start.Line, (int)ex.Start.Column);
             return new ConfigLoadResult(null, ctx.Findings);
         }
         catch (InvalidOperationException ex)
         {
             // YamlDotNet reports some unterminated flow collections ('a: [1, 2' at the end of the file) this way.
             var (line, column) = EndOf(text);
-            ctx.Error("ConfigSyntaxError", $"The YAML is malformed: it ends inside an unclosed list or mapping ({ex.Message}). Close every '[' with ']' and every '{{' with '}}'.", line, column);
+            ctx.Error(ConfigErrorIds.ConfigSyntaxError, $"The YAML is malformed: it ends inside an unclosed list or mapping ({ex.Message}). Close every '[' with ']' and every '{{' with '}}'.", line, column);
             return new ConfigLoadResult(null, ctx.Findings);
         }
         if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is YamlScalarNode { Value: null or "" })
             return new ConfigLoadResult(new IncidentOpsConfig { Path = file, Severities = DefaultSeverities.Levels }, ctx.Findings);
         if (stream.Documents[0].RootNode is not YamlMappingNode root)
         {
-            ctx.Error("ConfigInvalidShape", "The file must be a mapping of keys (version, severities, environments, channels, routing, store).", stream.Documents[0].RootNode);
+            ctx.Error(ConfigErrorIds.ConfigInvalidShape, "The file must be a mapping of keys (version, severities, environments, channels, routing, store).", stream.Documents[0].RootNode);
             return new ConfigLoadResult(null, ctx.Findings);
         }
 
@@ -104,12 +104,12 @@ public static partial class ConfigParser
                 case "version":
                     var v = ctx.Scalar(value, "version");
                     if (v is not null && (!int.TryParse(v, out version) || version != 1))
-                        ctx.Error("ConfigUnsupportedVersion", $"version '{v}' is not supported; this module reads version 1.", value);
+                        ctx.Error(ConfigErrorIds.ConfigUnsupportedVersion, $"version '{v}' is not supported; this module reads version 1.", value);
                     break;
                 case "severities": severities = ParseSeverities(ctx, value); break;
                 case "environments": environments = ParseEnvironments(ctx, value); break;
                 case "channels": channels = ParseChannels(ctx, value, componentKeys); break;
-                case "routing": routingNode = value as YamlMappingNode; if (routingNode is null) ctx.Error("ConfigInvalidShape", "routing must map severities to lists of channel names.", value); break;
+                case "routing": routingNode = value as YamlMappingNode; if (routingNode is null) ctx.Error(ConfigErrorIds.ConfigInvalidShape, "routing must map severities to lists of channel names.", value); break;
                 case "store": store = ParseStore(ctx, value); break;
                 case "tools": tools = ParseTools(ctx, value); break;
                 case "alerting": alerting = ParseAlerting(ctx, value); break;
@@ -121,11 +121,11 @@ public static partial class ConfigParser
             foreach (var (sev, list) in ctx.Entries(routingNode, null, "routing"))
             {
                 if (!severities.Any(s => s.Id.Equals(sev, StringComparison.OrdinalIgnoreCase)))
-                    ctx.Error("ConfigUnknownSeverity", $"routing names severity '{sev}', which is not defined.{Suggest(sev, severities.Select(s => s.Id))} Defined: {string.Join(", ", severities.Select(s => s.Id))}.", KeyNode(routingNode, sev));
+                    ctx.Error(ConfigErrorIds.ConfigUnknownSeverity, $"routing names severity '{sev}', which is not defined.{Suggest(sev, severities.Select(s => s.Id))} Defined: {string.Join(", ", severities.Select(s => s.Id))}.", KeyNode(routingNode, sev));
                 var names = ctx.StringList(list, $"routing.{sev}");
                 foreach (var n in names)
                     if (!channels.Any(c => c.Name.Equals(n, StringComparison.OrdinalIgnoreCase)))
-                        ctx.Error("ConfigUnknownChannel", $"routing.{sev} names channel '{n}', which is not defined under channels.{Suggest(n, channels.Select(c => c.Name))}", list);
+                        ctx.Error(ConfigErrorIds.ConfigUnknownChannel, $"routing.{sev} names channel '{n}', which is not defined under channels.{Suggest(n, channels.Select(c => c.Name))}", list);
                 routing[sev] = names;
             }
         }
@@ -144,11 +144,11 @@ public static partial class ConfigParser
     private static List<SeverityLevel> ParseSeverities(Ctx ctx, YamlNode node)
     {
         var list = new List<SeverityLevel>();
-        if (node is not YamlMappingNode map) { ctx.Error("ConfigInvalidShape", "severities must map ids (P0, P1, ...) to their definitions.", node); return [.. DefaultSeverities.Levels]; }
+        if (node is not YamlMappingNode map) { ctx.Error(ConfigErrorIds.ConfigInvalidShape, "severities must map ids (P0, P1, ...) to their definitions.", node); return [.. DefaultSeverities.Levels]; }
         var rank = 0;
         foreach (var (id, value) in ctx.Entries(map, null, "severities"))
         {
-            if (value is not YamlMappingNode s) { ctx.Error("ConfigInvalidShape", $"severities.{id} must be a mapping with name and responseTarget.", value); continue; }
+            if (value is not YamlMappingNode s) { ctx.Error(ConfigErrorIds.ConfigInvalidShape, $"severities.{id} must be a mapping with name and responseTarget.", value); continue; }
             string? name = null, definition = null, pd = null, sp = null;
             TimeSpan? response = null, update = null;
             string[] escalation = [];
@@ -164,38 +164,38 @@ public static partial class ConfigParser
                     case "pagerDutySeverity":
                         pd = ctx.Scalar(v, k);
                         if (pd is not null && pd is not ("critical" or "error" or "warning" or "info"))
-                            ctx.Error("ConfigInvalidValue", $"severities.{id}.pagerDutySeverity is '{pd}'; expected critical, error, warning or info.", v);
+                            ctx.Error(ConfigErrorIds.ConfigInvalidValue, $"severities.{id}.pagerDutySeverity is '{pd}'; expected critical, error, warning or info.", v);
                         break;
                     case "statuspageImpact":
                         sp = ctx.Scalar(v, k);
                         if (sp is not null && sp is not ("none" or "minor" or "major" or "critical" or "maintenance"))
-                            ctx.Error("ConfigInvalidValue", $"severities.{id}.statuspageImpact is '{sp}'; expected none, minor, major or critical.", v);
+                            ctx.Error(ConfigErrorIds.ConfigInvalidValue, $"severities.{id}.statuspageImpact is '{sp}'; expected none, minor, major or critical.", v);
                         break;
                 }
             }
-            if (name is null) ctx.Error("ConfigMissingField", $"severities.{id} needs a name (for example: name: Critical).", s);
-            if (response is null) ctx.Error("ConfigMissingField", $"severities.{id} needs a responseTarget (for example: responseTarget: 15m).", s);
+            if (name is null) ctx.Error(ConfigErrorIds.ConfigMissingField, $"severities.{id} needs a name (for example: name: Critical).", s);
+            if (response is null) ctx.Error(ConfigErrorIds.ConfigMissingField, $"severities.{id} needs a responseTarget (for example: responseTarget: 15m).", s);
             list.Add(new SeverityLevel
             {
                 Id = id, Name = name ?? id, Definition = definition, ResponseTarget = response ?? TimeSpan.Zero, UpdateEvery = update,
                 Escalation = escalation, PagerDutySeverity = pd, StatuspageImpact = sp, Rank = rank++,
             });
         }
-        if (list.Count == 0) ctx.Error("ConfigMissingField", "severities is empty; define at least one level or remove the key to use P0–P3.", node);
+        if (list.Count == 0) ctx.Error(ConfigErrorIds.ConfigMissingField, "severities is empty; define at least one level or remove the key to use P0–P3.", node);
         return list;
     }
 
     private static List<EnvironmentConfig> ParseEnvironments(Ctx ctx, YamlNode node)
     {
         var list = new List<EnvironmentConfig>();
-        if (node is not YamlMappingNode map) { ctx.Error("ConfigInvalidShape", "environments must map environment names to their services.", node); return list; }
+        if (node is not YamlMappingNode map) { ctx.Error(ConfigErrorIds.ConfigInvalidShape, "environments must map environment names to their services.", node); return list; }
         foreach (var (envName, value) in ctx.Entries(map, null, "environments"))
         {
             var services = new List<ServiceTarget>();
-            if (value is not YamlMappingNode env) { ctx.Error("ConfigInvalidShape", $"environments.{envName} must be a mapping with a services key.", value); continue; }
+            if (value is not YamlMappingNode env) { ctx.Error(ConfigErrorIds.ConfigInvalidShape, $"environments.{envName} must be a mapping with a services key.", value); continue; }
             foreach (var (k, v) in ctx.Entries(env, EnvironmentKeys, $"environments.{envName}"))
             {
-                if (v is not YamlMappingNode svcMap) { ctx.Error("ConfigInvalidShape", $"environments.{envName}.services must map service names to their settings.", v); continue; }
+                if (v is not YamlMappingNode svcMap) { ctx.Error(ConfigErrorIds.ConfigInvalidShape, $"environments.{envName}.services must map service names to their settings.", v); continue; }
                 foreach (var (svcName, svcNode) in ctx.Entries(svcMap, null, $"environments.{envName}.services"))
                 {
                     var svc = ParseService(ctx, envName, svcName, svcNode);
@@ -210,7 +210,7 @@ public static partial class ConfigParser
     private static ServiceTarget? ParseService(Ctx ctx, string env, string name, YamlNode node)
     {
         var where = $"environments.{env}.services.{name}";
-        if (node is not YamlMappingNode map) { ctx.Error("ConfigInvalidShape", $"{where} must be a mapping (platform, health, postgres, redis, ...).", node); return null; }
+        if (node is not YamlMappingNode map) { ctx.Error(ConfigErrorIds.ConfigInvalidShape, $"{where} must be a mapping (platform, health, postgres, redis, ...).", node); return null; }
         var platform = PlatformKind.None;
         YamlNode? platformNode = null;
         ConfigValue? redis = null;
@@ -292,7 +292,7 @@ public static partial class ConfigParser
     {
         // env:/file:/secret: references are resolved later and checked when the target is opened.
         if (value.StartsWith("env:", StringComparison.Ordinal) || value.StartsWith("file:", StringComparison.Ordinal) || value.StartsWith("secret:", StringComparison.Ordinal)) return;
-        if (TargetNames.Error(where, value, kind, where) is { } message) ctx.Error("ConfigInvalidName", message.Replace(" Nothing was run.", "", StringComparison.Ordinal), node);
+        if (TargetNames.Error(where, value, kind, where) is { } message) ctx.Error(ConfigErrorIds.ConfigInvalidName, message.Replace(" Nothing was run.", "", StringComparison.Ordinal), node);
     }
 
     private static List<HealthEndpoint> ParseHealth(Ctx ctx, YamlNode node, string where)
@@ -306,7 +306,7 @@ public static partial class ConfigParser
                 if (CheckUrl(ctx, s.Value, item, where)) list.Add(new HealthEndpoint { Url = s.Value! });
                 continue;
             }
-            if (item is not YamlMappingNode m) { ctx.Error("ConfigInvalidShape", $"{where} entries are URLs or mappings with url.", item); continue; }
+            if (item is not YamlMappingNode m) { ctx.Error(ConfigErrorIds.ConfigInvalidShape, $"{where} entries are URLs or mappings with url.", item); continue; }
             string? url = null, method = null;
             int[]? expect = null;
             string[] conditions = [];
@@ -324,12 +324,12 @@ public static partial class ConfigParser
                         var parsed = new List<int>();
                         foreach (var c in codes)
                             if (int.TryParse(c, out var code) && code is >= 100 and <= 599) parsed.Add(code);
-                            else ctx.Error("ConfigInvalidValue", $"{where}.expectStatus '{c}' is not an HTTP status code (100-599).", v);
+                            else ctx.Error(ConfigErrorIds.ConfigInvalidValue, $"{where}.expectStatus '{c}' is not an HTTP status code (100-599).", v);
                         expect = parsed.ToArray();
                         break;
                 }
             }
-            if (url is null) { ctx.Error("ConfigMissingField", $"{where} entry needs a url.", m); continue; }
+            if (url is null) { ctx.Error(ConfigErrorIds.ConfigMissingField, $"{where} entry needs a url.", m); continue; }
             if (CheckUrl(ctx, url, m, where))
                 list.Add(new HealthEndpoint { Url = url, Method = method, ExpectStatus = expect, Conditions = conditions, Timeout = timeout });
         }
@@ -362,7 +362,7 @@ public static partial class ConfigParser
     private static bool CheckUrl(Ctx ctx, string? url, YamlNode node, string where)
     {
         if (Uri.TryCreate(url, UriKind.Absolute, out var u) && (u.Scheme == Uri.UriSchemeHttp || u.Scheme == Uri.UriSchemeHttps)) return true;
-        ctx.Error("ConfigInvalidValue", $"{where}: '{url}' is not an absolute http:// or https:// URL.", node);
+        ctx.Error(ConfigErrorIds.ConfigInvalidValue, $"{where}: '{url}' is not an absolute http:// or https:// URL.", node);
         return false;
     }
 
@@ -400,7 +400,7 @@ public static partial class ConfigParser
             // A bare service name stands for that service in every environment that has it (the README's `api`).
             if (qualified.Any(q => q[(q.IndexOf('/') + 1)..].Equals(key, StringComparison.OrdinalIgnoreCase))) continue;
             var names = qualified.Select(q => q[(q.IndexOf('/') + 1)..]).Distinct(StringComparer.OrdinalIgnoreCase).Concat(qualified).ToList();
-            ctx.Error("ConfigUnknownComponent",
+            ctx.Error(ConfigErrorIds.ConfigUnknownComponent,
                 qualified.Count == 0
                     ? $"{where}.components has '{key}', but no services are defined under environments. Key components by a service defined there (api or production/api)."
                     : $"{where}.components has '{key}', which names no service.{Suggest(key, names)} Key components by service name or environment/service: {string.Join(", ", qualified)}.", node);
@@ -414,7 +414,7 @@ public static partial class ConfigParser
     private static List<ChannelConfig> ParseChannels(Ctx ctx, YamlNode node, List<(string Where, string Key, YamlNode Node)> componentKeys)
     {
         var list = new List<ChannelConfig>();
-        if (node is not YamlMappingNode map) { ctx.Error("ConfigInvalidShape", "channels must map channel names to their settings.", node); return list; }
+        if (node is not YamlMappingNode map) { ctx.Error(ConfigErrorIds.ConfigInvalidShape, "channels must map channel names to their settings.", node); return list; }
         foreach (var (name, value) in ctx.Entries(map, null, "channels"))
         {
             var where = $"channels.{name}";
@@ -485,7 +485,7 @@ public static partial class ConfigParser
 
     private static StoreConfig ParseStore(Ctx ctx, YamlNode node)
     {
-        if (node is not YamlMappingNode m) { ctx.Error("ConfigInvalidShape", "store must be a mapping with kind (file or postgres).", node); return new StoreConfig(); }
+        if (node is not YamlMappingNode m) { ctx.Error(ConfigErrorIds.ConfigInvalidShape, "store must be a mapping with kind (file or postgres).", node); return new StoreConfig(); }
         var kind = StoreKind.File;
         string? path = null;
         ConfigValue? cs = null;
@@ -495,7 +495,7 @@ public static partial class ConfigParser
             {
                 case "kind":
                     var s = ctx.Scalar(v, k);
-                    if (!Enum.TryParse(s, true, out kind)) ctx.Error("ConfigInvalidValue", $"store.kind is '{s}'; expected file or postgres.", v);
+                    if (!Enum.TryParse(s, true, out kind)) ctx.Error(ConfigErrorIds.ConfigInvalidValue, $"store.kind is '{s}'; expected file or postgres.", v);
                     break;
                 case "path": path = ctx.Scalar(v, k); if (path is not null) path = ExpandHome(path); break;
                 case "connectionString": cs = ctx.Value(v, k, isSecret: true, isConnection: true); break;
@@ -505,7 +505,7 @@ public static partial class ConfigParser
                         ctx.Error("ConfigInvalidValue", $"store.schema is '{schema}'; use a plain PostgreSQL name: lower-case letters, digits and underscores (for example incidentops).", v);
                     break;
             }
-        if (kind == StoreKind.Postgres && cs is null) ctx.Error("ConfigMissingField", "store.kind is postgres, so store needs a connectionString (for example: connectionString: env:INCIDENTOPS_STORE).", m);
+        if (kind == StoreKind.Postgres && cs is null) ctx.Error(ConfigErrorIds.ConfigMissingField, "store.kind is postgres, so store needs a connectionString (for example: connectionString: env:INCIDENTOPS_STORE).", m);
         if (path is not null && !Path.IsPathRooted(path)) path = Path.GetFullPath(path, Path.GetDirectoryName(ctx.File) ?? ".");
         return new StoreConfig { Kind = kind, Path = path, ConnectionString = cs, Schema = schema };
     }
@@ -570,10 +570,10 @@ public static partial class ConfigParser
         {
             foreach (var (k, v) in map.Children)
             {
-                if (k is not YamlScalarNode ks || string.IsNullOrEmpty(ks.Value)) { Error("ConfigInvalidShape", $"Keys under {where} must be plain names.", k); continue; }
+                if (k is not YamlScalarNode ks || string.IsNullOrEmpty(ks.Value)) { Error(ConfigErrorIds.ConfigInvalidShape, $"Keys under {where} must be plain names.", k); continue; }
                 if (allowed is not null && !allowed.Contains(ks.Value, StringComparer.Ordinal))
                 {
-                    Error("ConfigUnknownKey", $"Unknown key '{ks.Value}' under {where}.{Suggest(ks.Value, allowed)} Valid keys: {string.Join(", ", allowed)}.", k);
+                    Error(ConfigErrorIds.ConfigUnknownKey, $"Unknown key '{ks.Value}' under {where}.{Suggest(ks.Value, allowed)} Valid keys: {string.Join(", ", allowed)}.", k);
                     continue;
                 }
                 yield return (ks.Value, v);
@@ -583,7 +583,7 @@ public static partial class ConfigParser
         public string? Scalar(YamlNode node, string key)
         {
             if (node is YamlScalarNode s) return string.IsNullOrEmpty(s.Value) && s.Style == ScalarStyle.Plain ? null : s.Value;
-            Error("ConfigInvalidShape", $"'{key}' must be a single value, not a {(node is YamlSequenceNode ? "list" : "mapping")}.", node);
+            Error(ConfigErrorIds.ConfigInvalidShape, $"'{key}' must be a single value, not a {(node is YamlSequenceNode ? "list" : "mapping")}.", node);
             return null;
         }
 
@@ -593,7 +593,7 @@ public static partial class ConfigParser
             if (s is null) return null;
             var v = new ConfigValue(s, isSecret, Loc(node), isConnection);
             if (v.IsReference && string.IsNullOrWhiteSpace(v.Reference))
-                Error("ConfigInvalidReference", $"'{key}' is a reference with no name ('{s}'). Write env:NAME, file:PATH or secret:NAME.", node);
+                Error(ConfigErrorIds.ConfigInvalidReference, $"'{key}' is a reference with no name ('{s}'). Write env:NAME, file:PATH or secret:NAME.", node);
             return v;
         }
 
@@ -610,7 +610,7 @@ public static partial class ConfigParser
             var s = Scalar(node, where);
             if (s is null) return null;
             if (IncidentOps.Duration.TryParseSetting(s, out var d, out _, out var message)) return d;
-            Error("ConfigInvalidDuration", $"{where}: {message}", node);
+            Error(ConfigErrorIds.ConfigInvalidDuration, $"{where}: {message}", node);
             return null;
         }
     }

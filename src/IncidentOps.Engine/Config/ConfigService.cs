@@ -22,7 +22,7 @@ public sealed class ConfigService
         {
             var full = Path.GetFullPath(explicitPath, currentDirectory ?? Directory.GetCurrentDirectory());
             if (!File.Exists(full))
-                throw new IncidentOpsException("ConfigNotFound", IncidentOpsErrorCategory.ObjectNotFound,
+                throw new IncidentOpsException(ConfigErrorIds.ConfigNotFound, IncidentOpsErrorCategory.ObjectNotFound,
                     $"The configuration file '{full}' does not exist. Check the path, or omit -Path to use $env:{EnvironmentVariable}, ./incidentops.yml or {UserConfigPath()}.")
                 { TargetObject = full };
             return full;
@@ -32,7 +32,7 @@ public sealed class ConfigService
         {
             var full = Path.GetFullPath(fromEnv, currentDirectory ?? Directory.GetCurrentDirectory());
             if (!File.Exists(full))
-                throw new IncidentOpsException("ConfigNotFound", IncidentOpsErrorCategory.ObjectNotFound,
+                throw new IncidentOpsException(ConfigErrorIds.ConfigNotFound, IncidentOpsErrorCategory.ObjectNotFound,
                     $"$env:{EnvironmentVariable} points to '{full}', which does not exist. Fix or clear the variable.")
                 { TargetObject = full };
             return full;
@@ -88,7 +88,7 @@ public sealed class ConfigService
             {
                 memory.Write(buffer, 0, read);
                 if (memory.Length > maxBytes)
-                    throw new IncidentOpsException("ConfigTooLarge", IncidentOpsErrorCategory.LimitsExceeded,
+                    throw new IncidentOpsException(ConfigErrorIds.ConfigTooLarge, IncidentOpsErrorCategory.LimitsExceeded,
                         $"The configuration file '{path}' is larger than {maxBytes / (1024 * 1024)} MB, so it was not read. A configuration is a few kilobytes: check that the path names the right file.")
                     { TargetObject = path };
             }
@@ -96,7 +96,7 @@ public sealed class ConfigService
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            throw new IncidentOpsException("ConfigUnreadable", IncidentOpsErrorCategory.ReadError,
+            throw new IncidentOpsException(ConfigErrorIds.ConfigUnreadable, IncidentOpsErrorCategory.ReadError,
                 $"The configuration file '{path}' cannot be read: {ex.Message}", ex) { TargetObject = path };
         }
     }
@@ -110,7 +110,7 @@ public sealed class ConfigService
         if (errors.Count > 0 || result.Config is null)
         {
             var lines = string.Join(System.Environment.NewLine, errors.Select(e => "  " + e));
-            throw new IncidentOpsException("ConfigInvalid", IncidentOpsErrorCategory.InvalidData,
+            throw new IncidentOpsException(ConfigErrorIds.ConfigInvalid, IncidentOpsErrorCategory.InvalidData,
                 $"The configuration file has {errors.Count} error(s):{System.Environment.NewLine}{lines}{System.Environment.NewLine}Fix them, then run Test-IncidentOpsConfig to check.")
             { TargetObject = path, RecommendedAction = "Run Test-IncidentOpsConfig -Path " + path };
         }
@@ -144,10 +144,10 @@ public sealed class ConfigService
         if (matches.Count == 1) return matches[0];
         var known = string.Join(", ", config.Services.Select(s => s.FullName));
         if (matches.Count == 0)
-            throw new IncidentOpsException("ServiceNotFound", IncidentOpsErrorCategory.ObjectNotFound,
+            throw new IncidentOpsException(ConfigErrorIds.ServiceNotFound, IncidentOpsErrorCategory.ObjectNotFound,
                 $"No service '{(environment is null ? name : environment + "/" + name)}' in {config.Path ?? "the configuration"}. Known services: {(known.Length == 0 ? "(none)" : known)}.")
             { TargetObject = name };
-        throw new IncidentOpsException("ServiceAmbiguous", IncidentOpsErrorCategory.InvalidArgument,
+        throw new IncidentOpsException(ConfigErrorIds.ServiceAmbiguous, IncidentOpsErrorCategory.InvalidArgument,
             $"'{name}' matches {matches.Count} services ({string.Join(", ", matches.Select(m => m.FullName))}). Name it as environment/service or add -Environment.")
         { TargetObject = name };
     }

@@ -19,9 +19,7 @@ public sealed class ReferenceResolver(ISecretProvider secrets)
                 resolved = raw;
                 break;
             case ConfigValueKind.Env:
-                resolved = System.Environment.GetEnvironmentVariable(value.Reference!);
-                if (string.IsNullOrEmpty(resolved))
-                    throw Unresolved(value, $"the environment variable {value.Reference} is not set. Set it (export {value.Reference}=...) or change the reference.");
+                resolved = EnvReference.Read(value.Reference!) ?? throw Unresolved(value, EnvReference.NotSet(value.Reference!));
                 break;
             case ConfigValueKind.File:
                 var path = value.Reference!;
@@ -35,9 +33,9 @@ public sealed class ReferenceResolver(ISecretProvider secrets)
                 break;
             case ConfigValueKind.Secret:
                 try { resolved = await secrets.GetSecretAsync(value.Reference!, cancellationToken).ConfigureAwait(false); }
-                catch (IncidentOpsException ex) when (ex.ErrorId != "ConfigReferenceUnresolved")
+                catch (IncidentOpsException ex) when (ex.ErrorId != ConfigErrorIds.ConfigReferenceUnresolved)
                 {
-                    throw Unresolved(value, ex.Message);
+                    throw Unresolved(value, ex.Message, ex);
                 }
                 if (string.IsNullOrEmpty(resolved))
                     throw Unresolved(value, $"Get-Secret found no secret named '{value.Reference}'. Add it with Set-Secret -Name {value.Reference}.");
@@ -57,8 +55,9 @@ public sealed class ReferenceResolver(ISecretProvider secrets)
         catch (IncidentOpsException ex) { return ex.Message; }
     }
 
-    private static IncidentOpsException Unresolved(ConfigValue value, string why) =>
-        new("ConfigReferenceUnresolved", IncidentOpsErrorCategory.ObjectNotFound,
-            $"{(value.Location is null ? "" : value.Location + ": ")}the reference '{value}' does not resolve: {why}")
+    /// <summary>The reference does not resolve; <paramref name="inner"/> keeps the provider's own error (SecretNotFound ...).</summary>
+    private static IncidentOpsException Unresolved(ConfigValue value, string why, Exception? inner = null) =>
+        new(ConfigErrorIds.ConfigReferenceUnresolved, IncidentOpsErrorCategory.ObjectNotFound,
+            $"{(value.Location is null ? "" : value.Location + ": ")}the reference '{value}' does not resolve: {why}", inner)
         { TargetObject = value.ToString() };
 }

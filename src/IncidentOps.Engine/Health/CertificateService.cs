@@ -27,7 +27,7 @@ public sealed class CertificateService(IOperationSink sink)
     }
 
     private static IncidentOpsException Bad(string target) =>
-        new("CertificateTargetInvalid", IncidentOpsErrorCategory.InvalidArgument, $"'{target}' is not host, host:port or an https:// URI. Example: api.example.com:443.") { TargetObject = target };
+        new(HealthErrorIds.CertificateTargetInvalid, IncidentOpsErrorCategory.InvalidArgument, $"'{target}' is not host, host:port or an https:// URI. Example: api.example.com:443.") { TargetObject = target };
 
     /// <summary>Connects, completes a TLS handshake with SNI <paramref name="serverName"/> (default: the host) and describes what was presented; invalid chains are reported, not refused.</summary>
     public async Task<CertificateFacts> GetAsync(string host, int port, string? serverName, TimeSpan timeout, CancellationToken cancellationToken)
@@ -48,8 +48,10 @@ public sealed class CertificateService(IOperationSink sink)
                 return true; // report, do not refuse: validation errors are part of the answer
             });
             await ssl.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = sni }, deadline.Token).ConfigureAwait(false);
+            // SslStream offers no anonymous cipher suites, so a handshake cannot complete without a certificate; kept as
+            // a guard with the fetch error's id rather than an id no server can produce.
             if (facts is null)
-                throw new IncidentOpsException("CertificateNotPresented", IncidentOpsErrorCategory.InvalidResult, $"{host}:{port} completed a TLS handshake without presenting a certificate.") { TargetObject = $"{host}:{port}" };
+                throw new IncidentOpsException(HealthErrorIds.CertificateFetchFailed, IncidentOpsErrorCategory.InvalidResult, $"{host}:{port} completed a TLS handshake without presenting a certificate.") { TargetObject = $"{host}:{port}" };
             return new CertificateFacts
             {
                 Host = sni, Port = port, Subject = facts.Subject, Issuer = facts.Issuer, SubjectAlternativeNames = facts.SubjectAlternativeNames,
@@ -73,5 +75,5 @@ public sealed class CertificateService(IOperationSink sink)
     }
 
     private static IncidentOpsException Failed(string host, int port, string why, Exception? inner, IncidentOpsErrorCategory category) =>
-        new("CertificateFetchFailed", category, $"Could not read the certificate of {host}:{port}: {why}. Check the host and port, or raise -TimeoutSec.", inner) { TargetObject = $"{host}:{port}" };
+        new(HealthErrorIds.CertificateFetchFailed, category, $"Could not read the certificate of {host}:{port}: {why}. Check the host and port, or raise -TimeoutSec.", inner) { TargetObject = $"{host}:{port}" };
 }

@@ -36,12 +36,12 @@ public sealed class DnsService(IOperationSink sink)
             reason = "no addresses";
         }
         catch (SocketException ex) { reason = ex.SocketErrorCode.ToString(); }
-        throw new IncidentOpsException("DnsServerNotFound", IncidentOpsErrorCategory.ObjectNotFound,
+        throw new IncidentOpsException(HealthErrorIds.DnsServerNotFound, IncidentOpsErrorCategory.ObjectNotFound,
             $"The DNS server '{server}' could not be resolved to an address ({reason}). Pass an IP address, e.g. -Server 1.1.1.1 or -Server 127.0.0.1:5353.") { TargetObject = server };
     }
 
     private static IncidentOpsException BadServer(string server) =>
-        new("DnsServerInvalid", IncidentOpsErrorCategory.InvalidArgument, $"'{server}' is not host, host:port or [ipv6]:port. Example: -Server 127.0.0.1:5353.") { TargetObject = server };
+        new(HealthErrorIds.DnsServerInvalid, IncidentOpsErrorCategory.InvalidArgument, $"'{server}' is not host, host:port or [ipv6]:port. Example: -Server 127.0.0.1:5353.") { TargetObject = server };
 
     /// <summary>Looks up one name for one type. NXDOMAIN and empty answers are results; an unreachable server is DnsQueryFailed.</summary>
     public async Task<DnsLookupResult> LookupAsync(string name, DnsRecordType type, IPEndPoint? server, TimeSpan timeout, CancellationToken cancellationToken)
@@ -88,7 +88,7 @@ public sealed class DnsService(IOperationSink sink)
     }
 
     private static IncidentOpsException Failed(string name, DnsRecordType type, IPEndPoint? server, string why) =>
-        new("DnsQueryFailed", IncidentOpsErrorCategory.ConnectionError,
+        new(HealthErrorIds.DnsQueryFailed, IncidentOpsErrorCategory.ConnectionError,
             $"The {type} lookup of '{name}' via {(server?.ToString() ?? "the system resolver")} failed: {why}. Check that the server is reachable, or raise -TimeoutSec.") { TargetObject = name };
 
     /// <summary>The response code as dig names it (NXDomain, ServFail...), which is what the seeds and runbooks quote.</summary>

@@ -38,12 +38,12 @@ public sealed partial class HealthCondition
     {
         var m = Grammar().Match(text);
         if (!m.Success)
-            throw new IncidentOpsException("HealthConditionInvalid", IncidentOpsErrorCategory.InvalidArgument,
+            throw new IncidentOpsException(HealthErrorIds.HealthConditionInvalid, IncidentOpsErrorCategory.InvalidArgument,
                 $"The condition '{text}' is not understood. Write '[PLACEHOLDER] operator value' with [STATUS], [RESPONSE_TIME], [BODY].path, [HEADER].Name, [CERTIFICATE_EXPIRATION] or [CONNECTED], e.g. '[STATUS] == 200' or '[BODY].status == ok'.") { TargetObject = text };
         var placeholder = m.Groups["ph"].Value.ToUpperInvariant();
         var path = m.Groups["path"].Value;
         if (placeholder == "HEADER" && !path.StartsWith('.'))
-            throw new IncidentOpsException("HealthConditionInvalid", IncidentOpsErrorCategory.InvalidArgument,
+            throw new IncidentOpsException(HealthErrorIds.HealthConditionInvalid, IncidentOpsErrorCategory.InvalidArgument,
                 $"The condition '{text}' needs a header name: [HEADER].Content-Type == application/json.") { TargetObject = text };
         return new HealthCondition(text.Trim(), placeholder, path, m.Groups["len"].Success, m.Groups["op"].Value, m.Groups["value"].Value);
     }

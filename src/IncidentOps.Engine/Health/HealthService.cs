@@ -68,7 +68,7 @@ public sealed class HealthService(IOperationSink sink)
     {
         if (Uri.TryCreate(value, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps) && !string.IsNullOrEmpty(uri.Host))
             return uri;
-        throw new IncidentOpsException("HealthUriInvalid", IncidentOpsErrorCategory.InvalidArgument,
+        throw new IncidentOpsException(HealthErrorIds.HealthUriInvalid, IncidentOpsErrorCategory.InvalidArgument,
             $"'{value}' is not an absolute http:// or https:// URI. Pass a full URI such as https://api.example.com/health.") { TargetObject = value };
     }
 

@@ -86,10 +86,9 @@ public interface IEvidenceSource
     Task<IReadOnlyList<EvidenceContent>> CaptureAsync(EvidenceContext context, CancellationToken cancellationToken);
 }
 
-/// <summary>The registry of evidence sources: every IEvidenceSource in the engine assembly, plus any registered at run time.</summary>
+/// <summary>The registry of evidence sources: every IEvidenceSource in the engine assembly, found by interface.</summary>
 public static class EvidenceSources
 {
-    private static readonly List<IEvidenceSource> Registered = [];
     private static readonly Lazy<IReadOnlyList<IEvidenceSource>> Discovered = new(() =>
         typeof(IEvidenceSource).Assembly.GetTypes()
             .Where(t => t is { IsClass: true, IsAbstract: false } && typeof(IEvidenceSource).IsAssignableFrom(t) && t.GetConstructor(Type.EmptyTypes) is not null)
@@ -97,15 +96,7 @@ public static class EvidenceSources
             .Select(t => (IEvidenceSource)Activator.CreateInstance(t)!)
             .ToList());
 
-    public static void Register(IEvidenceSource source)
-    {
-        lock (Registered) { if (!Registered.Any(s => s.Name == source.Name)) Registered.Add(source); }
-    }
-
-    public static IReadOnlyList<IEvidenceSource> All
-    {
-        get { lock (Registered) return [.. Discovered.Value, .. Registered.Where(r => Discovered.Value.All(d => d.Name != r.Name))]; }
-    }
+    public static IReadOnlyList<IEvidenceSource> All => Discovered.Value;
 }
 
 /// <summary>The incident's services as configured (connection details as references, never resolved secrets).</summary>

@@ -19,8 +19,6 @@ public sealed partial class IncidentOpsEngine
         return new FileIncidentStore(store.Path ?? FileIncidentStore.DefaultRoot()) { Warning = message => Sink.Warning(message) };
     }
 
-    partial void CreateTimelineRecorderCore(ref ITimelineRecorder? recorder) => recorder = new StoreTimelineRecorder(this);
-
     /// <summary>Writes state changes to the named incident, or to the active one; nothing when none is active.</summary>
     private sealed class StoreTimelineRecorder(IncidentOpsEngine engine) : ITimelineRecorder
     {

@@ -31,7 +31,7 @@ public sealed class PgConnectionFactory(ReferenceResolver references, Func<strin
             b = Parse(spec.ConnectionString!, "-ConnectionString");
         else if (spec.Service is not null)
         {
-            var value = spec.Service.Postgres?.ConnectionString ?? throw new IncidentOpsException("PgNotConfigured", IncidentOpsErrorCategory.ObjectNotFound,
+            var value = spec.Service.Postgres?.ConnectionString ?? throw new IncidentOpsException(PostgresErrorIds.PgNotConfigured, IncidentOpsErrorCategory.ObjectNotFound,
                 $"The service '{spec.Service.FullName}' has no postgres.connectionString in the configuration. Add one, or pass -ConnectionString.") { TargetObject = spec.Service.FullName };
             var resolved = await references.ResolveAsync(value, cancellationToken).ConfigureAwait(false);
             b = Parse(resolved, $"the postgres connection of {spec.Service.FullName}");
@@ -110,32 +110,32 @@ public sealed class PgConnectionFactory(ReferenceResolver references, Func<strin
         {
             var text = pg.MessageText ?? "";
             if (pg.SqlState == "3D000")
-                return new IncidentOpsException("PgDatabaseNotFound", IncidentOpsErrorCategory.ObjectNotFound,
+                return new IncidentOpsException(PostgresErrorIds.PgDatabaseNotFound, IncidentOpsErrorCategory.ObjectNotFound,
                     $"Cannot connect to {where}: the database '{b.Database}' does not exist. Check the database name (\\l in psql lists them).", ex) { TargetObject = target };
             if (pg.SqlState == "28000" && (text.Contains("no encryption", StringComparison.OrdinalIgnoreCase) || text.Contains("SSL off", StringComparison.OrdinalIgnoreCase)))
-                return new IncidentOpsException("PgTlsRequired", IncidentOpsErrorCategory.SecurityError,
+                return new IncidentOpsException(PostgresErrorIds.PgTlsRequired, IncidentOpsErrorCategory.SecurityError,
                     $"Cannot connect to {where}: the server only accepts TLS connections from this host ({text}). Add 'SSL Mode=Require' (or sslmode=require in the URL, PGSSLMODE=require).", ex) { TargetObject = target };
             if (pg.SqlState is "28P01" or "28000")
-                return new IncidentOpsException("PgAuthenticationFailed", IncidentOpsErrorCategory.AuthenticationError,
+                return new IncidentOpsException(PostgresErrorIds.PgAuthenticationFailed, IncidentOpsErrorCategory.AuthenticationError,
                     $"Cannot connect to {where}: authentication failed ({text}). Check the user name and password (-Credential, PGPASSWORD, ~/.pgpass).", ex) { TargetObject = target };
             if (pg.SqlState == "53300")
             {
                 const string advice = "Connect as a superuser or a role with reserved slots (superuser_reserved_connections, or reserved_connections with pg_use_reserved_connections on PostgreSQL 16+): pass -Credential, or a connection string with that user. Or open the platform's console (fly postgres connect, doctl databases connection, kubectl exec into the database pod) and run the same queries there.";
-                return new IncidentOpsException("PgTooManyConnections", IncidentOpsErrorCategory.ResourceBusy,
+                return new IncidentOpsException(PostgresErrorIds.PgTooManyConnections, IncidentOpsErrorCategory.ResourceBusy,
                     $"Cannot connect to {where}: every connection slot is taken ({pg.SqlState} {text}). {advice}", ex)
                 { TargetObject = target, RecommendedAction = advice };
             }
-            return new IncidentOpsException("PgConnectionFailed", IncidentOpsErrorCategory.ConnectionError,
+            return new IncidentOpsException(PostgresErrorIds.PgConnectionFailed, IncidentOpsErrorCategory.ConnectionError,
                 $"Cannot connect to {where}: {pg.SqlState} {text}", ex) { TargetObject = target };
         }
         if (ex.Message.Contains("SSL", StringComparison.OrdinalIgnoreCase) || ex.InnerException is System.Security.Authentication.AuthenticationException)
-            return new IncidentOpsException("PgTlsRequired", IncidentOpsErrorCategory.SecurityError,
+            return new IncidentOpsException(PostgresErrorIds.PgTlsRequired, IncidentOpsErrorCategory.SecurityError,
                 $"Cannot connect to {where}: TLS negotiation failed ({ex.Message}). Check the SSL mode (SSL Mode / sslmode / PGSSLMODE) against what the server offers.", ex) { TargetObject = target };
         var socket = ex as SocketException ?? ex.InnerException as SocketException ?? ex.InnerException?.InnerException as SocketException;
         if (socket is not null || ex is TimeoutException || ex is OperationCanceledException || ex.InnerException is TimeoutException)
-            return new IncidentOpsException("PgHostUnreachable", IncidentOpsErrorCategory.ConnectionError,
+            return new IncidentOpsException(PostgresErrorIds.PgHostUnreachable, IncidentOpsErrorCategory.ConnectionError,
                 $"Cannot connect to {where}: the host did not answer ({socket?.SocketErrorCode.ToString() ?? "timed out"}). Check host and port, that the server is running, and raise -TimeoutSec if the network is slow.", ex) { TargetObject = target };
-        return new IncidentOpsException("PgConnectionFailed", IncidentOpsErrorCategory.ConnectionError,
+        return new IncidentOpsException(PostgresErrorIds.PgConnectionFailed, IncidentOpsErrorCategory.ConnectionError,
             $"Cannot connect to {where}: {ex.Message}", ex) { TargetObject = target };
     }
 
@@ -148,7 +148,7 @@ public sealed class PgConnectionFactory(ReferenceResolver references, Func<strin
         try { return new NpgsqlConnectionStringBuilder(value); }
         catch (ArgumentException ex)
         {
-            throw new IncidentOpsException("PgConnectionStringInvalid", IncidentOpsErrorCategory.InvalidArgument,
+            throw new IncidentOpsException(PostgresErrorIds.PgConnectionStringInvalid, IncidentOpsErrorCategory.InvalidArgument,
                 $"{source} is not a valid connection string ({ex.Message}). Use 'Host=...;Port=5432;Database=...;Username=...' or postgres://user@host:5432/db.", ex);
         }
     }
@@ -156,7 +156,7 @@ public sealed class PgConnectionFactory(ReferenceResolver references, Func<strin
     private static NpgsqlConnectionStringBuilder ParseUrl(string url, string source)
     {
         if (!Uri.TryCreate(url, UriKind.Absolute, out var uri))
-            throw new IncidentOpsException("PgConnectionStringInvalid", IncidentOpsErrorCategory.InvalidArgument,
+            throw new IncidentOpsException(PostgresErrorIds.PgConnectionStringInvalid, IncidentOpsErrorCategory.InvalidArgument,
                 $"{source} is not a valid postgres:// URL. Use postgres://user:password@host:5432/database?sslmode=require.");
         var b = new NpgsqlConnectionStringBuilder();
         if (!string.IsNullOrEmpty(uri.Host)) b.Host = uri.Host.Trim('[', ']');
@@ -219,7 +219,7 @@ public sealed class PgConnectionFactory(ReferenceResolver references, Func<strin
         "require" => SslMode.Require,
         "verify-ca" => SslMode.VerifyCA,
         "verify-full" => SslMode.VerifyFull,
-        _ => throw new IncidentOpsException("PgConnectionStringInvalid", IncidentOpsErrorCategory.InvalidArgument,
+        _ => throw new IncidentOpsException(PostgresErrorIds.PgConnectionStringInvalid, IncidentOpsErrorCategory.InvalidArgument,
             $"sslmode '{value}' is not one of disable, allow, prefer, require, verify-ca, verify-full."),
     };
 }

@@ -63,11 +63,11 @@ public sealed class PostgresService
     }
 
     private static IncidentOpsException NoConnection(PgConnectionSpec spec, TimeSpan limit, Exception ex) =>
-        new("PgHostUnreachable", IncidentOpsErrorCategory.ConnectionError,
+        new(PostgresErrorIds.PgHostUnreachable, IncidentOpsErrorCategory.ConnectionError,
             $"Cannot connect to PostgreSQL at {spec}: the host did not answer within {limit.TotalSeconds:0.#} s. Check host and port, that the server is running, and raise -TimeoutSec if the network is slow.", ex) { TargetObject = spec.ToString() };
 
     private static IncidentOpsException NotAnswering(PgConnectionSpec spec, TimeSpan limit, Exception ex) =>
-        new("PgServerNotResponding", IncidentOpsErrorCategory.ConnectionError,
+        new(PostgresErrorIds.PgServerNotResponding, IncidentOpsErrorCategory.ConnectionError,
             $"PostgreSQL at {spec} stopped answering: no reply within {limit.TotalSeconds:0.#} s, and no answer to the cancel request either, so the connection was given up. Check the server and the network path (a stalled proxy or failover), or raise -TimeoutSec.", ex) { TargetObject = spec.ToString() };
 
     private static bool IsNoAnswer(Exception ex, bool limitPassed) =>
@@ -262,7 +262,7 @@ public sealed class PostgresService
         await using (var reader = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) columns.Add(reader.GetString(0));
         if (columns.Count == 0)
-            throw new IncidentOpsException("PgStatStatementsMissing", IncidentOpsErrorCategory.NotEnabled,
+            throw new IncidentOpsException(PostgresErrorIds.PgStatStatementsMissing, IncidentOpsErrorCategory.NotEnabled,
                 $"pg_stat_statements is not installed in database '{conn.Database}' on {conn.Host}:{conn.Port}. Enable it: add pg_stat_statements to shared_preload_libraries in postgresql.conf, restart PostgreSQL, then run CREATE EXTENSION pg_stat_statements; in this database (managed services: enable the extension in the provider's console).")
             { TargetObject = $"{conn.Host}:{conn.Port}/{conn.Database}" };
         var total = columns.Contains("total_exec_time") ? "total_exec_time" : "total_time";
@@ -293,7 +293,7 @@ public sealed class PostgresService
         }
         catch (PostgresException ex) when (ex.SqlState == "55000")
         {
-            throw new IncidentOpsException("PgStatStatementsMissing", IncidentOpsErrorCategory.NotEnabled,
+            throw new IncidentOpsException(PostgresErrorIds.PgStatStatementsMissing, IncidentOpsErrorCategory.NotEnabled,
                 $"pg_stat_statements is installed but not loaded on {conn.Host}:{conn.Port} ({ex.MessageText}). Add pg_stat_statements to shared_preload_libraries in postgresql.conf and restart PostgreSQL.", ex);
         }
         return list;
@@ -324,7 +324,7 @@ public sealed class PostgresService
         }
         catch (PostgresException ex) when (ex.SqlState is "42P01" or "3F000")
         {
-            throw new IncidentOpsException("PgTableNotFound", IncidentOpsErrorCategory.ObjectNotFound,
+            throw new IncidentOpsException(PostgresErrorIds.PgTableNotFound, IncidentOpsErrorCategory.ObjectNotFound,
                 $"The table '{table}' does not exist in database '{conn.Database}' on {conn.Host}:{conn.Port} ({ex.MessageText}). Use schema.table, as \\dt lists it.", ex) { TargetObject = table };
         }
         finally

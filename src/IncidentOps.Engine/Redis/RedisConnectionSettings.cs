@@ -209,5 +209,5 @@ public sealed class RedisConnectionSettings
     }
 
     private static IncidentOpsException Invalid(string why) =>
-        new("RedisConnectionStringInvalid", IncidentOpsErrorCategory.InvalidArgument, $"The Redis connection string is not valid: {why}");
+        new(RedisErrorIds.RedisConnectionStringInvalid, IncidentOpsErrorCategory.InvalidArgument, $"The Redis connection string is not valid: {why}");
 }

@@ -109,22 +109,22 @@ internal sealed class RedisEndpointConnection : IAsyncDisposable
         }
         catch (Exception ex) when (ex is TimeoutException or RedisTimeoutException)
         {
-            throw new IncidentOpsException("RedisTimeout", IncidentOpsErrorCategory.OperationTimeout,
+            throw new IncidentOpsException(RedisErrorIds.RedisTimeout, IncidentOpsErrorCategory.OperationTimeout,
                 $"{what} on {Endpoint} did not answer within {_timeout.TotalSeconds:0.#} s. Raise -TimeoutSec if the server is known to be busy.", ex);
         }
         catch (RedisConnectionException ex)
         {
-            throw new IncidentOpsException("RedisConnectionFailed", IncidentOpsErrorCategory.ConnectionError,
+            throw new IncidentOpsException(RedisErrorIds.RedisConnectionFailed, IncidentOpsErrorCategory.ConnectionError,
                 $"{what} on {Endpoint} failed: the connection was lost ({SecretRedactor.Redact(ex.Message)}).", ex);
         }
         catch (RedisServerException ex)
         {
-            throw new IncidentOpsException("RedisCommandFailed", IncidentOpsErrorCategory.InvalidOperation,
+            throw new IncidentOpsException(RedisErrorIds.RedisCommandFailed, IncidentOpsErrorCategory.InvalidOperation,
                 $"{what} on {Endpoint} was refused by the server: {SecretRedactor.Redact(ex.Message)}", ex);
         }
         catch (RedisCommandException ex)
         {
-            throw new IncidentOpsException("RedisCommandFailed", IncidentOpsErrorCategory.InvalidOperation,
+            throw new IncidentOpsException(RedisErrorIds.RedisCommandFailed, IncidentOpsErrorCategory.InvalidOperation,
                 $"{what} on {Endpoint} could not be sent: {SecretRedactor.Redact(ex.Message)}", ex);
         }
     }
@@ -153,7 +153,7 @@ internal sealed class RedisEndpointConnection : IAsyncDisposable
 
 /// <summary>The endpoint could not be reached (refused, timed out, TLS or authentication failure).</summary>
 public sealed class RedisUnavailableException(string endpoint, bool authentication, string reason, Exception? inner)
-    : IncidentOpsException(authentication ? "RedisAuthenticationFailed" : "RedisConnectionFailed",
+    : IncidentOpsException(authentication ? RedisErrorIds.RedisAuthenticationFailed : RedisErrorIds.RedisConnectionFailed,
         authentication ? IncidentOpsErrorCategory.AuthenticationError : IncidentOpsErrorCategory.ConnectionError,
         $"Redis at {endpoint} is unreachable: {reason}. " + (authentication
             ? "Check the password (-Credential, or the user:password part of the URL)."

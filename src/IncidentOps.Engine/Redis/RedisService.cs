@@ -24,7 +24,7 @@ public sealed class RedisService(IncidentOpsEngine engine)
         else if (request.Service is { } service)
         {
             if (service.Redis is null)
-                throw new IncidentOpsException("RedisNotConfigured", IncidentOpsErrorCategory.ObjectNotFound,
+                throw new IncidentOpsException(RedisErrorIds.RedisNotConfigured, IncidentOpsErrorCategory.ObjectNotFound,
                     $"The service {service.FullName} has no redis setting in {service.Location?.File ?? "the configuration"}. Add 'redis: env:REDIS_URL' to it, or pass -ConnectionString.")
                 { TargetObject = service.FullName };
             // Parse registers the password it finds; the host:port itself is not a secret and must stay visible.
@@ -37,7 +37,7 @@ public sealed class RedisService(IncidentOpsEngine engine)
             text = fromEnv;
         }
         else
-            throw new IncidentOpsException("RedisTargetMissing", IncidentOpsErrorCategory.InvalidArgument,
+            throw new IncidentOpsException(RedisErrorIds.RedisTargetMissing, IncidentOpsErrorCategory.InvalidArgument,
                 "No Redis was named. Pass -ConnectionString (host:port or redis://user:password@host:port/db), -Service, pipe a service from Get-IncidentOpsService, or set $env:REDIS_URL.");
         var settings = RedisConnectionSettings.Parse(text);
         if (request.Credential is { } c) settings = settings.WithCredential(c.UserName, c.Password);
@@ -55,7 +55,7 @@ public sealed class RedisService(IncidentOpsEngine engine)
     /// <summary>PINGs every endpoint <paramref name="count"/> times. An unreachable endpoint is a result with a Reason.</summary>
     public async Task<IReadOnlyList<RedisConnectionTest>> TestAsync(RedisConnectionRequest request, int count, CancellationToken cancellationToken)
     {
-        if (count < 1) throw new IncidentOpsException("RedisCountInvalid", IncidentOpsErrorCategory.InvalidArgument, $"-Count {count} is not valid: send at least one PING.");
+        if (count < 1) throw new IncidentOpsException(RedisErrorIds.RedisCountInvalid, IncidentOpsErrorCategory.InvalidArgument, $"-Count {count} is not valid: send at least one PING.");
         var settings = await ResolveAsync(request, cancellationToken).ConfigureAwait(false);
         var results = new List<RedisConnectionTest>();
         foreach (var ep in settings.Endpoints)
@@ -314,7 +314,7 @@ public sealed class RedisService(IncidentOpsEngine engine)
         await using (conn.ConfigureAwait(false))
         {
             if (conn.Server.IsReplica)
-                throw new IncidentOpsException("RedisIsReplica", IncidentOpsErrorCategory.InvalidOperation,
+                throw new IncidentOpsException(RedisErrorIds.RedisIsReplica, IncidentOpsErrorCategory.InvalidOperation,
                     $"{conn.Endpoint} is a read-only replica: flush its master instead.") { TargetObject = conn.Endpoint };
             var before = await CountKeysAsync(conn, db, cancellationToken).ConfigureAwait(false);
             var command = FlushCommand(allDatabases, async);
@@ -334,7 +334,7 @@ public sealed class RedisService(IncidentOpsEngine engine)
     private static (string Host, int Port) PrimaryEndpoint(RedisConnectionSettings settings)
     {
         if (settings.Endpoints.Count != 1)
-            throw new IncidentOpsException("RedisEndpointAmbiguous", IncidentOpsErrorCategory.InvalidArgument,
+            throw new IncidentOpsException(RedisErrorIds.RedisEndpointAmbiguous, IncidentOpsErrorCategory.InvalidArgument,
                 $"The connection string names {settings.Endpoints.Count} endpoints; a flush goes to exactly one. Pass -ConnectionString with the master's host:port only.");
         return settings.Endpoints[0];
     }

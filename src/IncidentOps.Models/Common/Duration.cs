@@ -84,7 +84,7 @@ public static class Duration
         var t = text?.Trim() ?? "";
         if (t.Length == 0)
         {
-            (errorId, message) = ("DurationInvalid", "An empty value is not a duration. Use 90s, 5m, 1h, 1h30m, 2d, hh:mm:ss, or a number of seconds.");
+            (errorId, message) = (CommonErrorIds.DurationInvalid, "An empty value is not a duration. Use 90s, 5m, 1h, 1h30m, 2d, hh:mm:ss, or a number of seconds.");
             return false;
         }
         if (TryParse(t, out value)) return Check(t, value, out errorId, out message);
@@ -92,15 +92,15 @@ public static class Duration
             return FromSeconds(t, seconds, out value, out errorId, out message);
         if (TryParseUnits(t, out _, out var overflow) || overflow)
         {
-            (errorId, message) = ("DurationOutOfRange", $"'{t}' is longer than the longest duration allowed ({Max.TotalDays:0} days).");
+            (errorId, message) = (CommonErrorIds.DurationOutOfRange, $"'{t}' is longer than the longest duration allowed ({Max.TotalDays:0} days).");
             return false;
         }
         if (t.StartsWith('-'))
         {
-            (errorId, message) = ("DurationNegative", $"'{t}' is negative; a duration must be zero or more.");
+            (errorId, message) = (CommonErrorIds.DurationNegative, $"'{t}' is negative; a duration must be zero or more.");
             return false;
         }
-        (errorId, message) = ("DurationInvalid", $"'{t}' is not a duration. Use 90s, 5m, 1h, 1h30m, 2d, 500ms, hh:mm:ss, or a number of seconds.");
+        (errorId, message) = (CommonErrorIds.DurationInvalid, $"'{t}' is not a duration. Use 90s, 5m, 1h, 1h30m, 2d, 500ms, hh:mm:ss, or a number of seconds.");
         return false;
     }
 
@@ -110,12 +110,12 @@ public static class Duration
         value = default;
         if (seconds < 0)
         {
-            (errorId, message) = ("DurationNegative", $"'{shown}' is negative; a duration must be zero or more.");
+            (errorId, message) = (CommonErrorIds.DurationNegative, $"'{shown}' is negative; a duration must be zero or more.");
             return false;
         }
         if (seconds * 1000d >= Max.TotalMilliseconds)
         {
-            (errorId, message) = ("DurationOutOfRange", $"'{shown}' is longer than the longest duration allowed ({Max.TotalDays:0} days).");
+            (errorId, message) = (CommonErrorIds.DurationOutOfRange, $"'{shown}' is longer than the longest duration allowed ({Max.TotalDays:0} days).");
             return false;
         }
         value = TimeSpan.FromMilliseconds(Math.Round(seconds * 1000d, 3));
@@ -126,10 +126,10 @@ public static class Duration
     public static bool Check(string shown, TimeSpan value, out string? errorId, out string? message)
     {
         (errorId, message) = (null, null);
-        if (value < TimeSpan.Zero) (errorId, message) = ("DurationNegative", $"'{shown}' is negative; a duration must be zero or more.");
-        else if (value > Max) (errorId, message) = ("DurationOutOfRange", $"'{shown}' is longer than the longest duration allowed ({Max.TotalDays:0} days).");
+        if (value < TimeSpan.Zero) (errorId, message) = (CommonErrorIds.DurationNegative, $"'{shown}' is negative; a duration must be zero or more.");
+        else if (value > Max) (errorId, message) = (CommonErrorIds.DurationOutOfRange, $"'{shown}' is longer than the longest duration allowed ({Max.TotalDays:0} days).");
         else if (value > TimeSpan.Zero && value < TimeSpan.FromMilliseconds(1))
-            (errorId, message) = ("DurationTooSmall", $"'{shown}' is {value.Ticks} ticks, under a millisecond; that is never a meaningful duration here. Write the unit: 30s, 10m, 2d (a bare number means seconds).");
+            (errorId, message) = (CommonErrorIds.DurationTooSmall, $"'{shown}' is {value.Ticks} ticks, under a millisecond; that is never a meaningful duration here. Write the unit: 30s, 10m, 2d (a bare number means seconds).");
         return errorId is null;
     }
 

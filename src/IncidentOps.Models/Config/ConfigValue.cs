@@ -51,9 +51,6 @@ public sealed class ConfigValue
 
     public bool IsReference => Kind != ConfigValueKind.Literal;
 
-    /// <summary>The literal text when the value is not a reference and not secret; otherwise null.</summary>
-    public string? PlainLiteral => Kind == ConfigValueKind.Literal && !IsSecret ? Raw : null;
-
     /// <summary>For the engine: the raw text (a reference or a literal). Callers must resolve and redact.</summary>
     public string GetRawUnsafe() => Raw;
 

@@ -1,5 +1,4 @@
 using System.Collections;
-using System.Runtime.CompilerServices;
 using IncidentOps.Config;
 using IncidentOps.Engine;
 
@@ -8,7 +7,6 @@ namespace IncidentOps.Commands;
 /// <summary>Tab completion of -Channel: the configured channels with their type and routing (only channels that take change events, PagerDuty, for Send-IncidentChangeEvent).</summary>
 public sealed class ChannelNameCompleter : ConfigCompleter
 {
-    [MethodImpl(MethodImplOptions.NoInlining)]
     protected override IEnumerable<(string Text, string Tooltip)> Candidates(string commandName, string? configPath, string currentDirectory, IDictionary bound)
     {
         var config = CompletionCatalog.LoadConfig(configPath, currentDirectory);

@@ -43,7 +43,7 @@ public sealed class DurationTransformationAttribute : ArgumentTransformationAttr
                     return Seconds(typed, value);
                 }
                 if (value is decimal)
-                    throw Error("DurationAmbiguous",
+                    throw Error(CommonErrorIds.DurationAmbiguous,
                         $"The number {plain} is a [decimal], which is what PowerShell makes of an unquoted '{plain}d', but the text as typed is not available here. Write the unit in quotes ('{plain}d' for days, '{plain}s' for seconds) or pass a [timespan].");
                 return Seconds(plain ?? "", value);
             }

@@ -1,5 +1,4 @@
 using System.Collections;
-using System.Runtime.CompilerServices;
 using IncidentOps.Engine;
 
 namespace IncidentOps.Commands;
@@ -7,7 +6,6 @@ namespace IncidentOps.Commands;
 /// <summary>Tab completion of -Environment: the environments of the configuration, with their services as the tooltip.</summary>
 public sealed class EnvironmentNameCompleter : ConfigCompleter
 {
-    [MethodImpl(MethodImplOptions.NoInlining)]
     protected override IEnumerable<(string Text, string Tooltip)> Candidates(string commandName, string? configPath, string currentDirectory, IDictionary bound) =>
         CompletionCatalog.Environments(CompletionCatalog.LoadConfig(configPath, currentDirectory)).Select(c => (c.Text, c.Tooltip)).ToList();
 }

@@ -1,5 +1,4 @@
 using System.Collections;
-using System.Runtime.CompilerServices;
 using IncidentOps.Engine;
 
 namespace IncidentOps.Commands;
@@ -7,7 +6,6 @@ namespace IncidentOps.Commands;
 /// <summary>Tab completion of -Source on Save-IncidentEvidence: the registered evidence sources (config, timeline, app-status ...).</summary>
 public sealed class EvidenceSourceCompleter : ConfigCompleter
 {
-    [MethodImpl(MethodImplOptions.NoInlining)]
     protected override IEnumerable<(string Text, string Tooltip)> Candidates(string commandName, string? configPath, string currentDirectory, IDictionary bound) =>
         CompletionCatalog.EvidenceSourceNames().Select(c => (c.Text, c.Tooltip)).ToList();
 }

@@ -1,6 +1,5 @@
 using System.Collections;
 using System.Management.Automation;
-using System.Runtime.CompilerServices;
 using IncidentOps.Engine;
 
 namespace IncidentOps.Commands;
@@ -11,7 +10,6 @@ namespace IncidentOps.Commands;
 /// </summary>
 public sealed class IncidentIdCompleter : ConfigCompleter
 {
-    [MethodImpl(MethodImplOptions.NoInlining)]
     protected override IEnumerable<(string Text, string Tooltip)> Candidates(string commandName, string? configPath, string currentDirectory, IDictionary bound) =>
         CompletionCatalog.Incidents(CompletionCatalog.LoadConfig(configPath, currentDirectory)).Select(c => (c.Text, c.Tooltip)).ToList();
 

@@ -2,8 +2,8 @@ using System.Collections;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Management.Automation;
-using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
+using System.Management.Automation.Internal;
 using IncidentOps.Config;
 using IncidentOps.Engine;
 using IncidentOps.Engine.Config;
@@ -67,7 +67,6 @@ public abstract class IncidentOpsCmdlet : PSCmdlet, IDisposable
     /// <summary>Registers a secret (a password from -Credential, a value set with -Secret) for this invocation only.</summary>
     protected void RegisterSecret(string? value) => _redaction.Register(value);
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
     private IncidentOpsEngine CreateEngine()
     {
         var sink = new CmdletSink(this);
@@ -93,7 +92,6 @@ public abstract class IncidentOpsCmdlet : PSCmdlet, IDisposable
     /// <summary>The loaded configuration; a configuration with errors stops the cmdlet with ConfigInvalid.</summary>
     protected IncidentOpsConfig Config => _config ??= LoadConfigCore();
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
     private IncidentOpsConfig LoadConfigCore()
     {
         try
@@ -117,7 +115,7 @@ public abstract class IncidentOpsCmdlet : PSCmdlet, IDisposable
             {
                 var found = ConfigService.FindServices(Config, environment, name);
                 if (found.Count == 0)
-                    WriteError(ToErrorRecord(new IncidentOpsException("ServiceNotFound", IncidentOpsErrorCategory.ObjectNotFound,
+                    WriteError(ToErrorRecord(new IncidentOpsException(ConfigErrorIds.ServiceNotFound, IncidentOpsErrorCategory.ObjectNotFound,
                         $"No service matches '{name}' in {Config.Path ?? "the configuration"}.") { TargetObject = name }, name));
                 result.AddRange(found);
                 continue;
@@ -173,7 +171,6 @@ public abstract class IncidentOpsCmdlet : PSCmdlet, IDisposable
     }
 
     /// <summary>Invoke with an explicit deadline (null: none).</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
     protected T Invoke<T>(Func<CancellationToken, Task<T>> work, TimeSpan? deadline)
     {
         var stop = Token;
@@ -328,7 +325,7 @@ public abstract class IncidentOpsCmdlet : PSCmdlet, IDisposable
                 throw new IncidentOpsException(DeadlineErrorIds.ConnectionTimeout, IncidentOpsErrorCategory.OperationTimeout,
                     $"A call to the target did not finish in time and was stopped ({ex.Message}). Raise -TimeoutSec if the target is known to be slow.", ex);
         }
-        throw new IncidentOpsException("UnexpectedError", IncidentOpsErrorCategory.NotSpecified,
+        throw new IncidentOpsException(CommonErrorIds.UnexpectedError, IncidentOpsErrorCategory.NotSpecified,
             $"Unexpected {ex.GetType().Name}: {ex.Message}", ex);
     }
 
@@ -358,10 +355,10 @@ public abstract class IncidentOpsCmdlet : PSCmdlet, IDisposable
 
     /// <summary>True when -WhatIf is in force for this call.</summary>
     protected bool IsWhatIf =>
-        (MyInvocation.BoundParameters.TryGetValue("WhatIf", out var w) && w is SwitchParameter { IsPresent: true })
-        || (!MyInvocation.BoundParameters.ContainsKey("WhatIf") && LanguagePrimitives.IsTrue(SessionState.PSVariable.GetValue("WhatIfPreference")));
+        (MyInvocation.BoundParameters.TryGetValue(nameof(ShouldProcessParameters.WhatIf), out var w) && w is SwitchParameter { IsPresent: true })
+        || (!MyInvocation.BoundParameters.ContainsKey(nameof(ShouldProcessParameters.WhatIf)) && LanguagePrimitives.IsTrue(SessionState.PSVariable.GetValue("WhatIfPreference")));
 
-    private bool IsForced => MyInvocation.BoundParameters.TryGetValue("Force", out var f) && f is SwitchParameter { IsPresent: true };
+    private bool IsForced => this is IForceSwitch { Force.IsPresent: true };
 
     /// <summary>The incident a state change is recorded against: null means the active incident.</summary>
     protected virtual string? TimelineIncidentId => null;
@@ -446,7 +443,7 @@ public abstract class IncidentOpsCmdlet : PSCmdlet, IDisposable
     }
 
     /// <summary>True when the cmdlet declares a -Record switch and the caller set it.</summary>
-    protected bool RecordRequested => MyInvocation.BoundParameters.TryGetValue("Record", out var r) && r is SwitchParameter { IsPresent: true };
+    protected bool RecordRequested => this is IRecordSwitch { Record.IsPresent: true };
 
     /// <summary>
     /// For read-only cmdlets: records what was read on the incident's timeline (kind "read"), only when
@@ -461,7 +458,6 @@ public abstract class IncidentOpsCmdlet : PSCmdlet, IDisposable
     private static readonly TimeSpan StopRecordTimeout = TimeSpan.FromSeconds(5);
 
     /// <summary>Writes an entry through the engine's timeline recorder; returns the incident id written to.</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
     protected string? RecordEntry(TimelineEntry entry, bool quiet = false)
     {
         try
@@ -571,7 +567,7 @@ public abstract class IncidentOpsCmdlet : PSCmdlet, IDisposable
                     var available = cmdlet.InvokeCommand.GetCommand("Get-Secret", CommandTypes.Cmdlet | CommandTypes.Function);
                     if (available is null)
                     {
-                        tcs.TrySetException(new IncidentOpsException("SecretManagementNotAvailable", IncidentOpsErrorCategory.NotInstalled,
+                        tcs.TrySetException(new IncidentOpsException(CommonErrorIds.SecretManagementNotAvailable, IncidentOpsErrorCategory.NotInstalled,
                             $"The secret '{name}' cannot be read: Get-Secret is not available. Install Microsoft.PowerShell.SecretManagement (Install-PSResource Microsoft.PowerShell.SecretManagement) and register a vault, or use an env: or file: reference."));
                         return;
                     }
@@ -582,13 +578,25 @@ public abstract class IncidentOpsCmdlet : PSCmdlet, IDisposable
                 }
                 catch (Exception ex) when (ex is RuntimeException or CmdletInvocationException)
                 {
-                    tcs.TrySetException(new IncidentOpsException("SecretNotFound", IncidentOpsErrorCategory.ObjectNotFound,
+                    tcs.TrySetException(new IncidentOpsException(CommonErrorIds.SecretNotFound, IncidentOpsErrorCategory.ObjectNotFound,
                         $"Get-Secret could not read '{name}': {ex.Message}"));
                 }
             });
             return tcs.Task;
         }
     }
+}
+
+/// <summary>A cmdlet with a -Force switch (it skips the confirmation prompt, never -WhatIf).</summary>
+internal interface IForceSwitch
+{
+    SwitchParameter Force { get; }
+}
+
+/// <summary>A read-only cmdlet with a -Record switch (what it read goes on the incident's timeline).</summary>
+internal interface IRecordSwitch
+{
+    SwitchParameter Record { get; }
 }
 
 /// <summary>A cmdlet that reads incidentops.yml (-ConfigPath).</summary>
@@ -604,7 +612,7 @@ public abstract class ConfiguredCmdlet : IncidentOpsCmdlet
 /// <summary>A cmdlet whose actions are recorded on an incident's timeline (-Incident).</summary>
 public abstract class IncidentActionCmdlet : ConfiguredCmdlet
 {
-    /// <summary>Incident id (INC-20261122-001) to record this action on. Defaults to the active incident; when no incident is active nothing is recorded.</summary>
+    /// <summary>Incident id (INC-20261122-001) whose timeline records this command: every change it makes, and what it read when -Record is given. Defaults to the active incident; when no incident is active nothing is recorded.</summary>
     [Parameter]
     [ArgumentCompleter(typeof(IncidentIdCompleter))]
     public string? Incident { get; set; }
@@ -613,7 +621,7 @@ public abstract class IncidentActionCmdlet : ConfiguredCmdlet
 }
 
 /// <summary>A read-only cmdlet that records what it read on the incident's timeline when asked with -Record.</summary>
-public abstract class IncidentReadCmdlet : IncidentActionCmdlet
+public abstract class IncidentReadCmdlet : IncidentActionCmdlet, IRecordSwitch
 {
     /// <summary>Also record what this cmdlet read (target and a short result) on the incident's timeline (the active incident, or -Incident). Without it, reads are not recorded.</summary>
     [Parameter]

@@ -9,7 +9,7 @@ namespace IncidentOps.Commands;
 /// </summary>
 internal static class PipelineOrigin
 {
-    public const string MismatchErrorId = "PipelineTargetMismatch";
+    public const string MismatchErrorId = CommonErrorIds.PipelineTargetMismatch;
 
     /// <summary>
     /// The first identity property whose value on the piped object differs from the same parameter given on the

@@ -1,5 +1,4 @@
 using System.Collections;
-using System.Runtime.CompilerServices;
 using IncidentOps.Engine;
 
 namespace IncidentOps.Commands;
@@ -7,7 +6,6 @@ namespace IncidentOps.Commands;
 /// <summary>Tab completion of -Template on New-IncidentReport: the built-in report styles, then Scriban template files (*.scriban, *.sbn) in the current folder.</summary>
 public sealed class ReportTemplateCompleter : ConfigCompleter
 {
-    [MethodImpl(MethodImplOptions.NoInlining)]
     protected override IEnumerable<(string Text, string Tooltip)> Candidates(string commandName, string? configPath, string currentDirectory, IDictionary bound)
     {
         var result = CompletionCatalog.ReportTemplates().Select(c => (c.Text, c.Tooltip)).ToList();

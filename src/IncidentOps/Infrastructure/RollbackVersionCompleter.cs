@@ -1,7 +1,6 @@
 using System.Collections;
 using System.Management.Automation;
 using System.Management.Automation.Language;
-using System.Runtime.CompilerServices;
 using IncidentOps.Config;
 using IncidentOps.Engine;
 using IncidentOps.Engine.Config;
@@ -27,7 +26,6 @@ public sealed class RollbackVersionCompleter : IArgumentCompleter
         catch (Exception) { return []; } // completion must never throw at the user
     }
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
     private static IEnumerable<CompletionResult> Complete(string word, IDictionary bound)
     {
         var engine = new IncidentOpsEngine(NullSink.Instance, NoSecretProvider.Instance);
@@ -97,6 +95,6 @@ public sealed class RollbackVersionCompleter : IArgumentCompleter
         return string.IsNullOrEmpty(text) ? null : text;
     }
 
-    private static string? ResolveEnv(string? value) =>
-        value is not null && value.StartsWith("env:", StringComparison.Ordinal) ? System.Environment.GetEnvironmentVariable(value[4..]) ?? value : value;
+    /// <summary>The same env: rule as the cmdlet: an unset variable throws, and the completer then offers nothing rather than a guess.</summary>
+    private static string? ResolveEnv(string? value) => EnvReference.Resolve(value, "-AppId");
 }

@@ -1,7 +1,6 @@
 using System.Collections;
 using System.Management.Automation;
 using System.Management.Automation.Language;
-using System.Runtime.CompilerServices;
 using IncidentOps.Engine.Config;
 
 namespace IncidentOps.Commands;
@@ -16,7 +15,6 @@ public sealed class ServiceNameCompleter : IArgumentCompleter
         catch (Exception) { return []; } // completion must never throw at the user
     }
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
     private static IEnumerable<CompletionResult> Complete(string word, IDictionary bound)
     {
         var path = ConfigService.FindConfigPath((bound["ConfigPath"] ?? bound["Path"]) as string, Directory.GetCurrentDirectory()); // -Path on the config cmdlets

@@ -36,7 +36,7 @@ public sealed class GetServiceCertificateCommand : IncidentReadCmdlet
     [ValidateNotNullOrEmpty]
     public string? ServerName { get; set; }
 
-    /// <summary>Deadline in seconds for the connection and handshake together (default 10).</summary>
+    /// <summary>Deadline in seconds for the connection and handshake together. Default 10, as for a health probe: a TLS handshake that takes longer is a finding of its own. Fractions are allowed (0.5).</summary>
     [Parameter]
     [ValidateRange(0.001, 600)]
     public double TimeoutSec { get; set; } = 10;

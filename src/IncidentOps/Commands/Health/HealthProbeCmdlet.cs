@@ -10,7 +10,7 @@ namespace IncidentOps.Commands;
 /// What Test-ServiceHealth and Watch-ServiceHealth share: targets (URIs, service targets from the pipeline,
 /// or service names through the configuration) and the request, check and connection options.
 /// </summary>
-public abstract class HealthProbeCmdlet : ConfiguredCmdlet
+public abstract class HealthProbeCmdlet : IncidentReadCmdlet
 {
     protected const string UriSet = "Uri";
     protected const string ServiceSet = "Service";
@@ -62,7 +62,7 @@ public abstract class HealthProbeCmdlet : ConfiguredCmdlet
     [Parameter]
     public string[]? Condition { get; set; }
 
-    /// <summary>Seconds one probe may take, connection, TLS, redirects and body included (default 10, or the endpoint's configured timeout).</summary>
+    /// <summary>Seconds one probe may take, connection, TLS, redirects and body included. Default 10, or the endpoint's configured timeout: a health endpoint that takes longer than 10 s is down for its users, and a watch must keep its rhythm. Fractions are allowed (0.5).</summary>
     [Parameter]
     [ValidateRange(0.001, 3600)]
     public double TimeoutSec { get; set; } = 10;
@@ -79,16 +79,6 @@ public abstract class HealthProbeCmdlet : ConfiguredCmdlet
     [Parameter]
     [ValidateRange(1, 10000)]
     public int ThrottleLimit { get; set; } = 32;
-
-    /// <summary>Incident id (INC-20261122-001) to record the result on, with -Record. Defaults to the active incident.</summary>
-    [Parameter]
-    public string? Incident { get; set; }
-
-    /// <summary>Also record the result (targets and a short summary) on the incident's timeline (the active incident, or -Incident). Without it, probes are not recorded.</summary>
-    [Parameter]
-    public SwitchParameter Record { get; set; }
-
-    protected override string? TimelineIncidentId => Incident;
 
     /// <summary>What was probed, for the timeline entry of -Record: the services, or the URIs.</summary>
     protected string ProbedTargets()
@@ -134,7 +124,7 @@ public abstract class HealthProbeCmdlet : ConfiguredCmdlet
     {
         if (target.Health.Count == 0)
         {
-            WriteInputError("HealthEndpointNotConfigured", $"The service '{target.FullName}' has no health endpoints in the configuration. Add 'health: [https://.../health]' under it, or pass -Uri.", target.FullName, IncidentOpsErrorCategory.ObjectNotFound);
+            WriteInputError(HealthErrorIds.HealthEndpointNotConfigured, $"The service '{target.FullName}' has no health endpoints in the configuration. Add 'health: [https://.../health]' under it, or pass -Uri.", target.FullName, IncidentOpsErrorCategory.ObjectNotFound);
             return;
         }
         foreach (var endpoint in target.Health) AddUri(endpoint.Url, target.FullName, endpoint);

@@ -47,7 +47,7 @@ public sealed class ResolveServiceDnsCommand : IncidentReadCmdlet
     [ValidateNotNullOrEmpty]
     public string? Server { get; set; }
 
-    /// <summary>Deadline in seconds for the lookups of each name, all record types together (default 5).</summary>
+    /// <summary>Deadline in seconds for the lookups of each name, all record types together. Default 5, the stub resolver's own timeout (resolv.conf timeout:5): a resolver that has not answered by then has failed for every client too. Fractions are allowed (0.5).</summary>
     [Parameter]
     [ValidateRange(0.001, 600)]
     public double TimeoutSec { get; set; } = 5;
@@ -70,7 +70,7 @@ public sealed class ResolveServiceDnsCommand : IncidentReadCmdlet
             var name = Uri.TryCreate(raw, UriKind.Absolute, out var uri) && !string.IsNullOrEmpty(uri.Host) ? uri.IdnHost : raw.Trim().TrimEnd('.');
             if (Uri.CheckHostName(name) == UriHostNameType.Unknown)
             {
-                WriteInputError("DnsNameInvalid", $"'{raw}' is not a host name or URI. Pass a name such as api.example.com.", raw);
+                WriteInputError(HealthErrorIds.DnsNameInvalid, $"'{raw}' is not a host name or URI. Pass a name such as api.example.com.", raw);
                 continue;
             }
             StartTargetDeadline();

@@ -1,3 +1,4 @@
+using IncidentOps.Engine.Health;
 using System.Management.Automation;
 using IncidentOps.Health;
 
@@ -36,7 +37,7 @@ namespace IncidentOps.Commands;
 /// <para>Healthy only when the JSON body says ok, the response took under 300 ms and the certificate is valid for two more days.</para>
 /// </example>
 /// <example>
-/// <code>Test-ServiceHealth https://api.example.com/health -Count 10 -IntervalMs 1000 | Format-List SuccessRatio, MinMs, P50Ms, P95Ms, MaxMs, Failures</code>
+/// <code>Test-ServiceHealth https://api.example.com/health -Count 10 -Interval 1s | Format-List SuccessRatio, MinMs, P50Ms, P95Ms, MaxMs, Failures</code>
 /// <para>The seeds' availability loop: ten probes a second apart, with success ratio, latency spread and every failure reason.</para>
 /// </example>
 [Cmdlet(VerbsDiagnostic.Test, "ServiceHealth", DefaultParameterSetName = UriSet)]
@@ -49,10 +50,15 @@ public sealed class TestServiceHealthCommand : HealthProbeCmdlet
     [ValidateRange(1, 100000)]
     public int Count { get; set; } = 1;
 
-    /// <summary>Milliseconds between the probes of one target with -Count.</summary>
+    /// <summary>Time between the probes of one target with -Count: 1s, 500ms, 00:00:02, or a number of seconds (default 1s).</summary>
+    [Parameter]
+    [DurationTransformation]
+    public TimeSpan Interval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The old form of -Interval, in milliseconds; kept so existing scripts keep working. It is a parameter of its own, not an alias of -Interval, because a bare number given to -Interval means seconds: -IntervalMs 10 as an alias would wait 10 seconds. Cannot be combined with -Interval.</summary>
     [Parameter]
     [ValidateRange(0, 3600000)]
-    public int IntervalMs { get; set; } = 1000;
+    public int IntervalMs { get; set; }
 
     /// <summary>Returns one boolean: $true when every target is healthy.</summary>
     [Parameter]
@@ -60,10 +66,13 @@ public sealed class TestServiceHealthCommand : HealthProbeCmdlet
 
     protected override int RepeatCount => Count;
 
-    protected override TimeSpan RepeatInterval => TimeSpan.FromMilliseconds(IntervalMs);
+    protected override TimeSpan RepeatInterval =>
+        MyInvocation.BoundParameters.ContainsKey(nameof(IntervalMs)) ? TimeSpan.FromMilliseconds(IntervalMs) : Interval;
 
     protected override void EndProcessing()
     {
+        if (MyInvocation.BoundParameters.ContainsKey(nameof(Interval)) && MyInvocation.BoundParameters.ContainsKey(nameof(IntervalMs)))
+            ThrowInputError(HealthErrorIds.HealthIntervalConflict, "-Interval and -IntervalMs both set the time between probes. Use -Interval alone (for example -Interval 500ms).", IntervalMs);
         int healthy = 0, total = 0;
         void Count(HealthResult r)
         {

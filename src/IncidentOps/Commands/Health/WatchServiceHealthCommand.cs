@@ -7,21 +7,21 @@ namespace IncidentOps.Commands;
 /// <summary>Probes health endpoints every few seconds, writing each result as it arrives and a summary at the end.</summary>
 /// <remarks>
 /// Replaces the seeds' `watch -n 5 curl ...` while a fix rolls out and "monitor for 30 minutes" after it. Every
-/// -IntervalSec all targets are probed (in parallel, up to -ThrottleLimit) with the same options as
+/// -Interval all targets are probed (in parallel, up to -ThrottleLimit) with the same options as
 /// Test-ServiceHealth; each HealthResult is written as soon as it completes, and progress shows elapsed and
 /// remaining time and the last state.
 ///
-/// The watch ends after -DurationSec, or as soon as every target is healthy (-UntilHealthy) or any target is
-/// unhealthy (-UntilUnhealthy) for -Consecutive rounds in a row, or on Ctrl+C. Without -DurationSec and without an
+/// The watch ends after -Duration, or as soon as every target is healthy (-UntilHealthy) or any target is
+/// unhealthy (-UntilUnhealthy) for -Consecutive rounds in a row, or on Ctrl+C. Without -Duration and without an
 /// -Until switch it runs until Ctrl+C. It then writes a HealthWatchSummary: rounds, samples, failures, first and
 /// last failure times, the longest outage and why it stopped.
 /// </remarks>
 /// <example>
-/// <code>Watch-ServiceHealth https://ai-affiliate-empire.fly.dev/health -IntervalSec 5 -UntilHealthy -Consecutive 3</code>
+/// <code>Watch-ServiceHealth https://ai-affiliate-empire.fly.dev/health -Interval 5s -UntilHealthy -Consecutive 3</code>
 /// <para>While a fix rolls out: probes every 5 seconds and stops once three rounds in a row were healthy.</para>
 /// </example>
 /// <example>
-/// <code>Get-IncidentOpsService production/api | Watch-ServiceHealth -IntervalSec 30 -DurationSec 1800 | Select-Object -Last 1</code>
+/// <code>Get-IncidentOpsService production/api | Watch-ServiceHealth -Interval 30s -Duration 30m | Select-Object -Last 1</code>
 /// <para>After the fix: watches the service for 30 minutes and keeps the summary (failures, longest outage).</para>
 /// </example>
 /// <example>
@@ -32,15 +32,17 @@ namespace IncidentOps.Commands;
 [OutputType(typeof(HealthResult), typeof(HealthWatchSummary), typeof(IncidentOps.Alerting.AlertDecision))]
 public sealed class WatchServiceHealthCommand : HealthProbeCmdlet
 {
-    /// <summary>Seconds between the starts of two rounds of probes (default 5).</summary>
+    /// <summary>Time between the starts of two rounds of probes: 5s, 1m, 00:00:30, or a number of seconds (default 5s). The old name -IntervalSec still works (a bare number is seconds, as before).</summary>
     [Parameter]
-    [ValidateRange(0.01, 86400)]
-    public double IntervalSec { get; set; } = 5;
+    [Alias("IntervalSec")]
+    [DurationTransformation]
+    public TimeSpan Interval { get; set; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>How long to watch, in seconds. Omitted: until an -Until switch is satisfied or Ctrl+C.</summary>
+    /// <summary>How long to watch: 30m, 1h, 00:10:00, or a number of seconds. Omitted: until an -Until switch is satisfied or Ctrl+C. The old name -DurationSec still works (a bare number is seconds, as before).</summary>
     [Parameter]
-    [ValidateRange(0.01, 604800)]
-    public double DurationSec { get; set; }
+    [Alias("DurationSec")]
+    [DurationTransformation]
+    public TimeSpan? Duration { get; set; }
 
     /// <summary>Stops once every target has been healthy for -Consecutive rounds in a row.</summary>
     [Parameter]
@@ -59,16 +61,23 @@ public sealed class WatchServiceHealthCommand : HealthProbeCmdlet
     [Parameter]
     public SwitchParameter Alert { get; set; }
 
+    /// <summary>The shortest -Interval (the old -IntervalSec allowed 0.01).</summary>
+    private static readonly TimeSpan MinimumInterval = TimeSpan.FromMilliseconds(10);
+
     protected override void EndProcessing()
     {
         if (UntilHealthy && UntilUnhealthy)
-            ThrowInputError("HealthWatchConflictingStop", "-UntilHealthy and -UntilUnhealthy cannot be used together. Pick the state that should end the watch.", null);
+            ThrowInputError(HealthErrorIds.HealthWatchConflictingStop, "-UntilHealthy and -UntilUnhealthy cannot be used together. Pick the state that should end the watch.", null);
+        if (Interval < MinimumInterval)
+            ThrowInputError(HealthErrorIds.HealthWatchIntervalTooShort, $"-Interval {IncidentOps.Duration.Format(Interval)} is shorter than {MinimumInterval.TotalMilliseconds:0} ms; a watch that fast would only measure itself. Use 1s or more (for example -Interval 5s).", Interval);
+        if (Duration is { } d && d <= TimeSpan.Zero)
+            ThrowInputError(HealthErrorIds.HealthWatchDurationNotPositive, "-Duration 0 would end the watch before its first round. Omit -Duration to watch until an -Until switch or Ctrl+C, or give a length (for example -Duration 30m).", d);
         if (Requests.Count > 0)
         {
             var options = new WatchOptions
             {
-                Interval = TimeSpan.FromSeconds(IntervalSec),
-                Duration = TimeSpan.FromSeconds(DurationSec),
+                Interval = Interval,
+                Duration = Duration ?? TimeSpan.Zero,
                 Until = UntilHealthy ? WatchUntil.Healthy : UntilUnhealthy ? WatchUntil.Unhealthy : WatchUntil.None,
                 Consecutive = Consecutive,
                 ThrottleLimit = ThrottleLimit,

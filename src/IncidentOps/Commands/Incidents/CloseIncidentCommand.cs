@@ -21,7 +21,7 @@ namespace IncidentOps.Commands;
 /// </example>
 [Cmdlet(VerbsCommon.Close, "Incident", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(Incident))]
-public sealed class CloseIncidentCommand : IncidentRecordCmdlet
+public sealed class CloseIncidentCommand : IncidentRecordCmdlet, IForceSwitch
 {
     /// <summary>Incident id (INC-20261122-001); defaults to the active incident. -Id and -IncidentId are aliases; binds from Get-Incident output.</summary>
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]

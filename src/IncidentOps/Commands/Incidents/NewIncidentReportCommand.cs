@@ -31,7 +31,7 @@ namespace IncidentOps.Commands;
 /// </example>
 [Cmdlet(VerbsCommon.New, "IncidentReport", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
 [OutputType(typeof(IncidentReport))]
-public sealed class NewIncidentReportCommand : IncidentRecordCmdlet
+public sealed class NewIncidentReportCommand : IncidentRecordCmdlet, IForceSwitch
 {
     /// <summary>Incident id (INC-20261122-001); defaults to the active incident. -Id and -IncidentId are aliases; binds from Get-Incident output.</summary>
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]

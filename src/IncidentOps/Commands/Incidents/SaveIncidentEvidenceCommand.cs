@@ -51,10 +51,10 @@ public sealed class SaveIncidentEvidenceCommand : IncidentRecordCmdlet
     [ArgumentCompleter(typeof(ServiceNameCompleter))]
     public string[]? Service { get; set; }
 
-    /// <summary>Seconds each source (and each service within it) may take before its capture is recorded as failed.</summary>
+    /// <summary>Seconds each source (and each service within it) may take before its capture is recorded as failed. Default 60: a capture runs several platform CLI calls and queries in a row (status, logs, activity), each of which may take seconds during an incident; a minute keeps one slow source from holding up the record for long.</summary>
     [Parameter]
-    [ValidateRange(1, 3600)]
-    public int TimeoutSec { get; set; } = 60;
+    [ValidateRange(1.0, 3600.0)]
+    public double TimeoutSec { get; set; } = 60;
 
     protected override string? IdValue => Incident;
 

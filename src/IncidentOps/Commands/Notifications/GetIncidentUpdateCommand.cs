@@ -1,5 +1,4 @@
 using System.Management.Automation;
-using System.Runtime.CompilerServices;
 using IncidentOps.Notifications;
 
 namespace IncidentOps.Commands;
@@ -41,7 +40,6 @@ public sealed class GetIncidentUpdateCommand : ConfiguredCmdlet
 
     protected override void ProcessRecord() => Run();
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
     private void Run()
     {
         if (TryInvoke(ct => Engine.Notifications.GetUpdatesAsync(Config, Incident, Pending, ct), out var updates, Incident))

@@ -1,5 +1,4 @@
 using System.Management.Automation;
-using System.Runtime.CompilerServices;
 using IncidentOps.Notifications;
 
 namespace IncidentOps.Commands;
@@ -30,7 +29,6 @@ public sealed class GetIncidentUpdateDueCommand : ConfiguredCmdlet
 
     protected override void ProcessRecord() => Run();
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
     private void Run()
     {
         if (TryInvoke(ct => Engine.Notifications.GetDueAsync(Config, Within, ct), out var due))

@@ -1,6 +1,5 @@
 using System.Collections;
 using System.Management.Automation;
-using System.Runtime.CompilerServices;
 using IncidentOps.Notifications;
 
 namespace IncidentOps.Commands;
@@ -43,16 +42,15 @@ public sealed class SendIncidentChangeEventCommand : ConfiguredCmdlet
     [ArgumentCompleter(typeof(IncidentIdCompleter))]
     public string? Incident { get; set; }
 
-    /// <summary>Deadline in seconds for the send to each PagerDuty channel: every request and retry together.</summary>
+    /// <summary>Deadline in seconds for the send to each PagerDuty channel: every request and retry together. Default 30: room for a few retries with backoff, including a 429's Retry-After, while a script still gets its answer within half a minute.</summary>
     [Parameter]
-    [ValidateRange(1, 600)]
-    public int TimeoutSec { get; set; } = 30;
+    [ValidateRange(1.0, 600.0)]
+    public double TimeoutSec { get; set; } = 30;
 
     protected override string? TimelineIncidentId => Incident;
 
     protected override void ProcessRecord() => Run();
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
     private void Run()
     {
         Engine.Notifications.Options = new Engine.Notifications.NotificationOptions { RequestTimeout = TimeSpan.FromSeconds(TimeoutSec) };

@@ -1,5 +1,4 @@
 using System.Management.Automation;
-using System.Runtime.CompilerServices;
 using IncidentOps.Engine.Notifications;
 using IncidentOps.Incidents;
 using IncidentOps.Notifications;
@@ -56,7 +55,7 @@ namespace IncidentOps.Commands;
 /// </example>
 [Cmdlet(VerbsCommunications.Send, "IncidentUpdate", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = SendSet)]
 [OutputType(typeof(NotificationResult))]
-public sealed class SendIncidentUpdateCommand : ConfiguredCmdlet
+public sealed class SendIncidentUpdateCommand : ConfiguredCmdlet, IForceSwitch
 {
     private const string SendSet = "Send";
     private const string PendingSet = "Pending";
@@ -116,16 +115,15 @@ public sealed class SendIncidentUpdateCommand : ConfiguredCmdlet
     [Parameter(ParameterSetName = PendingSet)]
     public SwitchParameter Force { get; set; }
 
-    /// <summary>Deadline in seconds for the whole send, counted from its start: every channel's requests and retries together (channels are sent in parallel). A channel that has not answered by then stays pending.</summary>
+    /// <summary>Deadline in seconds for the whole send, counted from its start: every channel's requests and retries together (channels are sent in parallel). A channel that has not answered by then stays pending. Default 30: room for a few retries with backoff, including a 429's Retry-After, while a person at the prompt still gets an answer within half a minute; what is not sent by then waits in the outbox.</summary>
     [Parameter]
-    [ValidateRange(1, 600)]
-    public int TimeoutSec { get; set; } = 30;
+    [ValidateRange(1.0, 600.0)]
+    public double TimeoutSec { get; set; } = 30;
 
     protected override string? TimelineIncidentId => _incidentId ?? Incident;
 
     protected override void ProcessRecord() => Run();
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
     private void Run()
     {
         Engine.Notifications.Options = new NotificationOptions { RequestTimeout = TimeSpan.FromSeconds(TimeoutSec) };

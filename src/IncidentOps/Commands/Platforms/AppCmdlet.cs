@@ -1,5 +1,4 @@
 using System.Management.Automation;
-using System.Runtime.CompilerServices;
 using IncidentOps.Config;
 using IncidentOps.Engine.Platforms;
 using IncidentOps.Platforms;
@@ -96,7 +95,7 @@ public abstract class AppCmdlet : PlatformCmdlet
         if (ParsePlatform(Platform) != PlatformKind.None)
             targets.Add(new AppTarget
             {
-                Platform = ParsePlatform(Platform), Service = Label(Service?.FirstOrDefault()), Environment = Environment, App = App, AppId = ResolveRef(AppId),
+                Platform = ParsePlatform(Platform), Service = Label(Service?.FirstOrDefault()), Environment = Environment, App = App, AppId = ResolveRef(AppId, "-AppId"),
                 Component = Component, Deployment = Deployment, Namespace = Namespace, Context = Context, Kubeconfig = ResolveLocalPath(Kubeconfig), Unit = Unit,
                 // A remote releases path is the remote host's; only a local one is resolved against the current location.
                 ComputerName = ComputerName, ReleasesPath = ReleasesPath is null || ComputerName is not null ? ReleasesPath : ResolvePath(ReleasesPath),
@@ -126,7 +125,6 @@ public abstract class AppCmdlet : PlatformCmdlet
         }
     }
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
     private IPlatformAdapter OpenAdapter(AppTarget t)
     {
         var paths = new ToolPaths

@@ -1,5 +1,4 @@
 using System.Management.Automation;
-using System.Runtime.CompilerServices;
 using IncidentOps.Config;
 using IncidentOps.Engine.Platforms;
 using IncidentOps.Platforms;
@@ -76,10 +75,9 @@ public abstract class AppDatabaseCmdlet : PlatformCmdlet
     private AppDatabaseTarget DirectTarget()
     {
         var given = ParsePlatform(Platform);
-        return DatabaseTargets.Direct(given, DatabaseApp, ResolveRef(DatabaseId), Label(Service?.FirstOrDefault()));
+        return DatabaseTargets.Direct(given, DatabaseApp, ResolveRef(DatabaseId, "-DatabaseId"), Label(Service?.FirstOrDefault()));
     }
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
     private IDatabaseAdapter OpenAdapter(AppDatabaseTarget t) =>
         Engine.AppDatabases.Open(t, new ToolPaths { Flyctl = ResolveLocalPath(FlyctlPath), Doctl = ResolveLocalPath(DoctlPath), Aws = ResolveLocalPath(AwsPath) }, Config.Tools, Timeout);
 

@@ -39,7 +39,7 @@ namespace IncidentOps.Commands;
 [Cmdlet(VerbsLifecycle.Invoke, "Rollback", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = RollbackSet)]
 [OutputType(typeof(RollbackResult), ParameterSetName = [RollbackSet])]
 [OutputType(typeof(AppActionResult), ParameterSetName = [CommitSet, RevertSet])]
-public sealed class InvokeRollbackCommand : AppCmdlet
+public sealed class InvokeRollbackCommand : AppCmdlet, IForceSwitch
 {
     private const string RollbackSet = "Rollback";
     private const string CommitSet = "Commit";

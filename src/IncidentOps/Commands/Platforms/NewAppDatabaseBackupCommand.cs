@@ -23,7 +23,7 @@ namespace IncidentOps.Commands;
 /// </example>
 [Cmdlet(VerbsCommon.New, "AppDatabaseBackup", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(AppDatabaseBackup))]
-public sealed class NewAppDatabaseBackupCommand : AppDatabaseCmdlet
+public sealed class NewAppDatabaseBackupCommand : AppDatabaseCmdlet, IForceSwitch
 {
     /// <summary>Alias of the new backup (lowercase letters, digits and dashes); it must be unique on the cluster.</summary>
     [Parameter]

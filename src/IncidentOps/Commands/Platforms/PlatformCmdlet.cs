@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using IncidentOps.Config;
 using IncidentOps.Engine.Platforms;
+using IncidentOps.Engine.Config;
 using IncidentOps.Platforms;
 
 namespace IncidentOps.Commands;
@@ -24,10 +25,10 @@ public abstract class PlatformCmdlet : IncidentActionCmdlet
     [Parameter]
     public string? DoctlPath { get; set; }
 
-    /// <summary>Deadline in seconds for the whole operation on each target, counted from its start: every CLI call and any wait for the app or database to come back, together. Past it the CLI is stopped, its process tree killed, and the command stops with OperationTimeout.</summary>
+    /// <summary>Deadline in seconds for the whole operation on each target, counted from its start: every CLI call and any wait for the app or database to come back, together. Past it the CLI is stopped, its process tree killed, and the command stops with OperationTimeout. Default 60: each CLI call goes through the platform's API (several seconds each during an incident), and a restart or rollback waits for the app to come back.</summary>
     [Parameter]
-    [ValidateRange(1, 86400)]
-    public int TimeoutSec { get; set; } = 60;
+    [ValidateRange(1.0, 86400.0)]
+    public double TimeoutSec { get; set; } = 60;
 
     /// <summary>-TimeoutSec is one deadline for the whole operation on one target.</summary>
     protected override TimeSpan? OperationTimeout => TimeSpan.FromSeconds(TimeoutSec);
@@ -79,9 +80,16 @@ public abstract class PlatformCmdlet : IncidentActionCmdlet
         return PlatformKind.None; // unreachable
     }
 
-    /// <summary>env:NAME reads an id from an environment variable; anything else is taken as it is.</summary>
-    protected static string? ResolveRef(string? value) =>
-        value is not null && value.StartsWith("env:", StringComparison.Ordinal) ? System.Environment.GetEnvironmentVariable(value[4..]) ?? value : value;
+    /// <summary>env:NAME reads an id from an environment variable (unset: ConfigReferenceUnresolved, naming it); anything else is taken as it is.</summary>
+    protected string? ResolveRef(string? value, string parameter)
+    {
+        try { return EnvReference.Resolve(value, parameter); }
+        catch (IncidentOpsException ex)
+        {
+            ThrowTerminatingError(ToErrorRecord(ex, value));
+            return null; // unreachable
+        }
+    }
 
     /// <summary>
     /// Plans a change (the one way every App and AppDatabase cmdlet does): a platform that cannot do it, or bad input,
@@ -100,5 +108,5 @@ public abstract class PlatformCmdlet : IncidentActionCmdlet
 
     /// <summary>The timeline result of a restart: the state it came back in (or not within -TimeoutSec) and the commands run.</summary>
     protected string RestartSummary(AppActionResult r) =>
-        (r.Succeeded ? $"restarted{(r.StateAfter is null ? "" : ", " + r.StateAfter)}" : $"restarted but {r.StateAfter} after {TimeoutSec} s") + ": " + string.Join("; ", r.Commands);
+        (r.Succeeded ? $"restarted{(r.StateAfter is null ? "" : ", " + r.StateAfter)}" : $"restarted but {r.StateAfter} after {TimeoutSec:0.###} s") + ": " + string.Join("; ", r.Commands);
 }

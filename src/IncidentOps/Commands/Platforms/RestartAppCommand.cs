@@ -21,7 +21,7 @@ namespace IncidentOps.Commands;
 /// </example>
 [Cmdlet(VerbsLifecycle.Restart, "App", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
 [OutputType(typeof(AppActionResult))]
-public sealed class RestartAppCommand : AppCmdlet
+public sealed class RestartAppCommand : AppCmdlet, IForceSwitch
 {
     /// <summary>Restart one instance only: a Kubernetes pod (deleted so its ReplicaSet replaces it) or a Fly machine id.</summary>
     [Parameter]

@@ -26,7 +26,7 @@ namespace IncidentOps.Commands;
 /// </example>
 [Cmdlet(VerbsLifecycle.Restart, "AppDatabase", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
 [OutputType(typeof(AppActionResult))]
-public sealed class RestartAppDatabaseCommand : AppDatabaseCmdlet
+public sealed class RestartAppDatabaseCommand : AppDatabaseCmdlet, IForceSwitch
 {
     /// <summary>Wait until the database is healthy again (or -TimeoutSec passes).</summary>
     [Parameter]

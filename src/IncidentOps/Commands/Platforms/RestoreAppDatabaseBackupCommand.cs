@@ -31,7 +31,7 @@ namespace IncidentOps.Commands;
 /// </example>
 [Cmdlet(VerbsData.Restore, "AppDatabaseBackup", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = "Backup")]
 [OutputType(typeof(AppDatabaseRestoreResult))]
-public sealed class RestoreAppDatabaseBackupCommand : AppDatabaseCmdlet
+public sealed class RestoreAppDatabaseBackupCommand : AppDatabaseCmdlet, IForceSwitch
 {
     /// <summary>The backup to restore: BackupId (or, on Fly, the Alias) from Get-AppDatabaseBackup. Binds from the pipeline.</summary>
     [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = "Backup")]

@@ -16,7 +16,7 @@ namespace IncidentOps.Commands;
 /// </example>
 [Cmdlet(VerbsCommon.Set, "AppScale", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(AppActionResult))]
-public sealed class SetAppScaleCommand : AppCmdlet
+public sealed class SetAppScaleCommand : AppCmdlet, IForceSwitch
 {
     /// <summary>Number of instances (machines, replicas, instance_count).</summary>
     [Parameter]

@@ -23,7 +23,7 @@ namespace IncidentOps.Commands;
 /// </example>
 [Cmdlet(VerbsCommon.Set, "AppSetting", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(AppActionResult))]
-public sealed class SetAppSettingCommand : AppCmdlet
+public sealed class SetAppSettingCommand : AppCmdlet, IForceSwitch
 {
     /// <summary>Names and values to set; values may be strings or SecureStrings.</summary>
     [Parameter(Mandatory = true)]

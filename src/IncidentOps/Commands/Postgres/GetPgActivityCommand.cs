@@ -1,5 +1,4 @@
 using System.Management.Automation;
-using System.Runtime.CompilerServices;
 using IncidentOps.Postgres;
 
 namespace IncidentOps.Commands;
@@ -59,7 +58,6 @@ public sealed class GetPgActivityCommand : PgReadCmdlet
 
     protected override void ProcessRecord() => Run();
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
     private void Run()
     {
         if (!TryResolveSpec(out var spec)) return;

@@ -1,5 +1,4 @@
 using System.Management.Automation;
-using System.Runtime.CompilerServices;
 using IncidentOps.Postgres;
 
 namespace IncidentOps.Commands;
@@ -25,7 +24,6 @@ public sealed class GetPgConnectionSummaryCommand : PgReadCmdlet
 {
     protected override void ProcessRecord() => Run();
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
     private void Run()
     {
         if (!TryResolveSpec(out var spec)) return;

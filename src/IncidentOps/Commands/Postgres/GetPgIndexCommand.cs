@@ -1,5 +1,4 @@
 using System.Management.Automation;
-using System.Runtime.CompilerServices;
 using IncidentOps.Postgres;
 
 namespace IncidentOps.Commands;
@@ -41,7 +40,6 @@ public sealed class GetPgIndexCommand : PgReadCmdlet
 
     protected override void ProcessRecord() => Run();
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
     private void Run()
     {
         if (!TryResolveSpec(out var spec)) return;

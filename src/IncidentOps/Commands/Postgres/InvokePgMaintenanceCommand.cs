@@ -1,5 +1,4 @@
 using System.Management.Automation;
-using System.Runtime.CompilerServices;
 using IncidentOps.Engine.Postgres;
 using IncidentOps.Postgres;
 
@@ -22,7 +21,7 @@ namespace IncidentOps.Commands;
 /// </example>
 [Cmdlet(VerbsLifecycle.Invoke, "PgMaintenance", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(PgMaintenanceResult))]
-public sealed class InvokePgMaintenanceCommand : PgCmdlet
+public sealed class InvokePgMaintenanceCommand : PgCmdlet, IForceSwitch
 {
     /// <summary>Tables to process (schema.table allowed). Defaults to the whole database.</summary>
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
@@ -38,7 +37,6 @@ public sealed class InvokePgMaintenanceCommand : PgCmdlet
 
     protected override void ProcessRecord() => Run();
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
     private void Run()
     {
         if (!TryResolveSpec(out var spec)) return;

@@ -1,5 +1,5 @@
+using IncidentOps.Engine.Config;
 using System.Management.Automation;
-using System.Runtime.CompilerServices;
 using IncidentOps.Postgres;
 
 namespace IncidentOps.Commands;
@@ -29,10 +29,10 @@ public abstract class PgCmdlet : IncidentActionCmdlet
     [Credential]
     public PSCredential? Credential { get; set; }
 
-    /// <summary>Deadline in seconds for the whole operation on the server, counted from its start: connecting and every statement together (also the statement_timeout). Past it the command stops with OperationTimeout. Default 30.</summary>
+    /// <summary>Deadline in seconds for the whole operation on the server, counted from its start: connecting and every statement together (also the statement_timeout). Past it the command stops with OperationTimeout. Default 30, Npgsql's own command timeout: a server under incident load can take seconds to accept a connection and to read pg_stat_activity, and a statement that needs longer is better cancelled than left running. Whole seconds are passed to the server (rounded up).</summary>
     [Parameter]
-    [ValidateRange(1, 3600)]
-    public int TimeoutSec { get; set; } = 30;
+    [ValidateRange(1.0, 3600.0)]
+    public double TimeoutSec { get; set; } = 30;
 
     /// <summary>-TimeoutSec is one deadline for the whole operation on one target.</summary>
     protected override TimeSpan? OperationTimeout => TimeSpan.FromSeconds(TimeoutSec);
@@ -52,7 +52,7 @@ public abstract class PgCmdlet : IncidentActionCmdlet
             {
                 var found = ResolveServices(Environment, [Service!]);
                 if (found.Count != 1)
-                    throw new IncidentOpsException("ServiceNotFound", IncidentOpsErrorCategory.ObjectNotFound,
+                    throw new IncidentOpsException(ConfigErrorIds.ServiceNotFound, IncidentOpsErrorCategory.ObjectNotFound,
                         $"-Service '{Service}' must name exactly one configured service (found {found.Count}). Use environment/service.") { TargetObject = Service };
                 target = found[0];
             }
@@ -65,7 +65,7 @@ public abstract class PgCmdlet : IncidentActionCmdlet
                 RegisterSecret(password);
             }
             _specKey = key;
-            return _spec = new PgConnectionSpec { ConnectionString = ConnectionString, Service = target, UserName = user, Password = password, TimeoutSec = TimeoutSec };
+            return _spec = new PgConnectionSpec { ConnectionString = ConnectionString, Service = target, UserName = user, Password = password, TimeoutSec = (int)Math.Ceiling(TimeoutSec) };
         }
     }
 
@@ -91,7 +91,6 @@ public abstract class PgCmdlet : IncidentActionCmdlet
     }
 
     /// <summary>host:port/database of the connection, for confirmation prompts and the timeline (no password); false after a non-terminating error.</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
     protected bool TryDescribeTarget(PgConnectionSpec spec, out string target) =>
         TryInvoke(ct => Engine.Postgres.DescribeTargetAsync(spec, ct), out target, spec.ToString());
 }

@@ -1,5 +1,4 @@
 using System.Management.Automation;
-using System.Runtime.CompilerServices;
 using IncidentOps.Postgres;
 
 namespace IncidentOps.Commands;
@@ -26,7 +25,7 @@ namespace IncidentOps.Commands;
 [Cmdlet(VerbsLifecycle.Stop, "IdleConnection", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
 [Alias("Stop-IdleConnections")]
 [OutputType(typeof(PgIdleConnectionReport))]
-public sealed class StopIdleConnectionCommand : PgCmdlet
+public sealed class StopIdleConnectionCommand : PgCmdlet, IForceSwitch
 {
     /// <summary>Minimum time in the idle state (90s, 10m, 1h or hh:mm:ss). Default 10 minutes. A duration: 90s, 5m, 1h, 2d, hh:mm:ss, a [timespan], or a number of seconds.</summary>
     [Parameter]
@@ -63,7 +62,6 @@ public sealed class StopIdleConnectionCommand : PgCmdlet
 
     protected override void ProcessRecord() => Run();
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
     private void Run()
     {
         if (!TryResolveSpec(out var spec)) return;

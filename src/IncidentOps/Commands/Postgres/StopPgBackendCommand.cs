@@ -1,5 +1,4 @@
 using System.Management.Automation;
-using System.Runtime.CompilerServices;
 using IncidentOps.Engine.Postgres;
 using IncidentOps.Postgres;
 
@@ -29,7 +28,7 @@ namespace IncidentOps.Commands;
 /// </example>
 [Cmdlet(VerbsLifecycle.Stop, "PgBackend", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
 [OutputType(typeof(PgTerminationResult))]
-public sealed class StopPgBackendCommand : PgCmdlet
+public sealed class StopPgBackendCommand : PgCmdlet, IForceSwitch
 {
     /// <summary>Process id of the backend to stop. Binds from Get-PgActivity output.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
@@ -68,7 +67,6 @@ public sealed class StopPgBackendCommand : PgCmdlet
 
     protected override void ProcessRecord() => Run();
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
     private void Run()
     {
         if (PipelineOrigin.FindMismatch(InputObject, _explicit, ["Service"]) is { } named)

@@ -1,3 +1,4 @@
+using IncidentOps.Engine.Redis;
 using System.Management.Automation;
 using IncidentOps.Redis;
 
@@ -22,7 +23,7 @@ namespace IncidentOps.Commands;
 /// </example>
 [Cmdlet(VerbsCommon.Clear, "RedisDatabase", DefaultParameterSetName = ConnectionSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
 [OutputType(typeof(RedisFlushResult))]
-public sealed class ClearRedisDatabaseCommand : RedisCmdlet
+public sealed class ClearRedisDatabaseCommand : RedisCmdlet, IForceSwitch
 {
     /// <summary>Database number to flush. Defaults to the connection string's database, else 0.</summary>
     [Parameter(Position = 0)]
@@ -41,16 +42,10 @@ public sealed class ClearRedisDatabaseCommand : RedisCmdlet
     [Parameter]
     public SwitchParameter Force { get; set; }
 
-    /// <summary>Incident id (INC-20261122-001) to record the flush on. Defaults to the active incident; when no incident is active nothing is recorded.</summary>
-    [Parameter]
-    public string? Incident { get; set; }
-
-    protected override string? TimelineIncidentId => Incident;
-
     protected override void BeginProcessing()
     {
         if (AllDatabases && Database is not null)
-            ThrowInputError("RedisFlushScopeConflict", $"-Database {Database} and -AllDatabases contradict each other. Pass -Database N to flush one database, or -AllDatabases alone for FLUSHALL.", Database);
+            ThrowInputError(RedisErrorIds.RedisFlushScopeConflict, $"-Database {Database} and -AllDatabases contradict each other. Pass -Database N to flush one database, or -AllDatabases alone for FLUSHALL.", Database);
         base.BeginProcessing();
     }
 

@@ -8,7 +8,7 @@ namespace IncidentOps.Commands;
 /// redis:// / rediss:// URL), or -Service / a piped service from the configuration, plus -Credential and
 /// -TimeoutSec. With none of them, $env:REDIS_URL is used, as in the seeds.
 /// </summary>
-public abstract class RedisCmdlet : ConfiguredCmdlet
+public abstract class RedisCmdlet : IncidentActionCmdlet
 {
     protected const string ConnectionSet = "ConnectionString";
     protected const string ServiceSet = "Service";
@@ -33,10 +33,10 @@ public abstract class RedisCmdlet : ConfiguredCmdlet
     [Credential]
     public PSCredential? Credential { get; set; }
 
-    /// <summary>Deadline in seconds for the whole operation on each server, counted from its start: connecting and every command together. Default 5.</summary>
+    /// <summary>Deadline in seconds for the whole operation on each server, counted from its start: connecting and every command together. Default 5, StackExchange.Redis's own connect timeout: a healthy Redis answers in milliseconds, so one that has not answered in 5 s is itself the finding.</summary>
     [Parameter]
-    [ValidateRange(1, 3600)]
-    public int TimeoutSec { get; set; } = 5;
+    [ValidateRange(1.0, 3600.0)]
+    public double TimeoutSec { get; set; } = 5;
 
     /// <summary>-TimeoutSec is one deadline for the whole operation on one target.</summary>
     protected override TimeSpan? OperationTimeout => TimeSpan.FromSeconds(TimeoutSec);
