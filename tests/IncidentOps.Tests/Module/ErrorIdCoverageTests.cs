@@ -19,12 +19,17 @@ public class ErrorIdCoverageTests
 
     /// <summary>Every constant of every static class whose name ends in ErrorIds, as (class, id).</summary>
     public static IReadOnlyList<(string Class, string Id)> DeclaredIds() =>
+        DeclaredFields().Select(x => (x.Class, x.Id)).Distinct()
+            .OrderBy(x => x.Item1, StringComparer.Ordinal).ThenBy(x => x.Item2, StringComparer.Ordinal)
+            .ToList();
+
+    /// <summary>Every constant of every *ErrorIds class, as (class, field name, id).</summary>
+    private static IReadOnlyList<(string Class, string Field, string Id)> DeclaredFields() =>
         Assemblies.SelectMany(a => a.GetTypes())
             .Where(t => t is { IsAbstract: true, IsSealed: true } && t.Name.EndsWith("ErrorIds", StringComparison.Ordinal))
             .SelectMany(t => t.GetFields(BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static)
                 .Where(f => f is { IsLiteral: true } && f.FieldType == typeof(string))
-                .Select(f => (t.Name, (string)f.GetRawConstantValue()!)))
-            .Distinct()
+                .Select(f => (t.Name, f.Name, (string)f.GetRawConstantValue()!)))
             .OrderBy(x => x.Item1, StringComparer.Ordinal).ThenBy(x => x.Item2, StringComparer.Ordinal)
             .ToList();
 
@@ -40,11 +45,11 @@ public class ErrorIdCoverageTests
     });
 
     /// <summary>
-    /// An id is asserted when a test names it as users see it: a string that is the id, or starts with "id," (the
-    /// FullyQualifiedErrorId), in quotes of either kind.
+    /// An id is asserted when a test names it as users see it (a string that is the id, or starts with "id," (the
+    /// FullyQualifiedErrorId), in quotes of either kind) or by its constant (ActionErrorIds.ActionKindMissing).
     /// </summary>
-    private static bool Asserted(string id) =>
-        Regex.IsMatch(TestText.Value, $"[\"']{Regex.Escape(id)}[\"',]");
+    private static bool Asserted(string @class, string field, string id) =>
+        Regex.IsMatch(TestText.Value, $"[\"']{Regex.Escape(id)}[\"',]") || Regex.IsMatch(TestText.Value, $"\\b{Regex.Escape(@class)}\\.{Regex.Escape(field)}\\b");
 
     [Fact]
     public void The_error_id_classes_are_found()
@@ -65,7 +70,8 @@ public class ErrorIdCoverageTests
     [Fact]
     public void Every_error_id_is_asserted_by_a_test()
     {
-        var missing = DeclaredIds().Where(x => !Asserted(x.Id)).Select(x => $"{x.Class}.{x.Id}").ToList();
+        var missing = DeclaredFields().GroupBy(x => (x.Class, x.Id)).Where(g => !g.Any(x => Asserted(x.Class, x.Field, x.Id)))
+            .Select(g => $"{g.Key.Class}.{g.Key.Id}").Order(StringComparer.Ordinal).ToList();
         Assert.True(missing.Count == 0, $"{missing.Count} error id(s) appear in no test assertion: {string.Join(", ", missing)}");
     }
 }

@@ -59,7 +59,7 @@ public sealed class InvokeServiceActionCommand : IncidentActionCmdlet
     /// <summary>Deadline in seconds for the whole run, counted from its start (after any confirmation). Default: the action's declared timeout, else 60. Past it the request is abandoned or the CLI killed, and the command stops with OperationTimeout.</summary>
     [Parameter]
     [ValidateRange(1, 86400)]
-    public int TimeoutSec { get; set; }
+    public double TimeoutSec { get; set; }
 
     /// <summary>Path of flyctl when it is not on PATH (overrides tools.flyctl in incidentops.yml).</summary>
     [Parameter]
