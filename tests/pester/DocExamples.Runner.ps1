@@ -11,11 +11,13 @@ $rs = [runspacefactory]::CreateRunspace($Host, $iss)
 $rs.Open()
 
 # Runs $Script in the examples' runspace; stops it after $TimeoutSec. Returns what a user would have seen go wrong.
-function Invoke-Example([string] $Script, [double] $TimeoutSec, [switch] $Format) {
+# -Stream formats as the objects come (Out-String -Stream), so an example stopped while it watches keeps what it printed.
+function Invoke-Example([string] $Script, [double] $TimeoutSec, [switch] $Format, [switch] $Stream) {
     $ps = [powershell]::Create()
     $ps.Runspace = $rs
     $null = $ps.AddScript($Script)
     if ($Format) { $null = $ps.AddCommand('Out-String').AddParameter('Width', 120) }
+    if ($Format -and $Stream) { $null = $ps.AddParameter('Stream') }
     $in = [System.Management.Automation.PSDataCollection[psobject]]::new(); $in.Complete()
     $out = [System.Management.Automation.PSDataCollection[psobject]]::new()
     $sw = [Diagnostics.Stopwatch]::StartNew()
@@ -32,7 +34,7 @@ function Invoke-Example([string] $Script, [double] $TimeoutSec, [switch] $Format
         $id = if ($terminating -is [System.Management.Automation.IContainsErrorRecord]) { $terminating.ErrorRecord.FullyQualifiedErrorId } else { $terminating.GetType().FullName }
         $errors += "terminating $($id): $($terminating.Message)"
     }
-    $text = ($out | Out-String)
+    $text = if ($Stream) { @($out) -join "`n" } else { $out | Out-String }
     $ps.Dispose()
     [pscustomobject]@{ Completed = $completed; Seconds = [math]::Round($sw.Elapsed.TotalSeconds, 2); Errors = $errors; Output = $(if ($text.Length -gt 3000) { $text.Substring(0, 3000) } else { $text }) }
 }
@@ -47,6 +49,7 @@ $results = foreach ($ex in $m.Examples) {
     New-Item -ItemType Directory -Path (Join-Path $dir 'cwd/examples') -Force | Out-Null
     Copy-Item $m.Config (Join-Path $dir 'cwd/incidentops.yml')
     Copy-Item $m.Config (Join-Path $dir 'cwd/examples/incidentops.yml')   # examples that name the repository's examples/incidentops.yml
+    Copy-Item $m.TeamConfig (Join-Path $dir 'cwd/team.yml')                # a team's configuration with a store of its own (Import-Incident)
     [Environment]::SetEnvironmentVariable('XDG_DATA_HOME', (Join-Path $dir 'data'))
     [Environment]::SetEnvironmentVariable('XDG_STATE_HOME', (Join-Path $dir 'data'))
     $setup = Invoke-Example ("Set-Location '$dir/cwd'; & {" + $m.Setup + "}") 60
@@ -54,7 +57,7 @@ $results = foreach ($ex in $m.Examples) {
     foreach ($s in $m.Map) { $code = $code.Replace($s.From, $s.To) }
     # The incident the examples name (INC-20261122-001, and its action items INC-20261122-001-Ann) is the one the setup made.
     if (-not $setup.Errors) { $code = $code.Replace('INC-20261122-001', $setup.Output.Trim()) }
-    $run = if ($setup.Errors) { $setup } else { Invoke-Example $code $ex.TimeoutSec -Format }
+    $run = if ($setup.Errors) { $setup } else { Invoke-Example $code $ex.TimeoutSec -Format -Stream:$ex.UntilStopped }
     [pscustomobject]@{
         Name = $ex.Name; Code = $code; Completed = $run.Completed; Seconds = $run.Seconds
         Errors = @($(if ($setup.Errors) { $setup.Errors | ForEach-Object { "(setup) $_" } } else { $run.Errors }))

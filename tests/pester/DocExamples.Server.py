@@ -14,6 +14,7 @@ REPLIES = {
     "pagerduty": (202, "application/json", json.dumps({"status": "success", "message": "Event processed", "dedup_key": "pd-standin-1"})),
     "statuspage": (201, "application/json", json.dumps({"id": "sp-standin-1", "name": "incident", "status": "investigating", "shortlink": "http://127.0.0.1/sp"})),
     "webhook": (200, "application/json", "{}"),
+    "api": (200, "application/json", json.dumps({"stopped": True})),  # the runbook action emergency-stop
 }
 
 

@@ -38,8 +38,9 @@ BeforeAll {
     }
     # A fake CLI: for the first glob pattern that matches its argument string, print the fixture file (or text) and
     # exit 0; anything else is an error naming the arguments, so an example that needs a missing reply fails loudly.
+    # Every call is logged (one line of arguments) to $work/<name>.log.
     function New-StandInCli([string] $Name, [System.Collections.Specialized.OrderedDictionary] $Replies) {
-        $lines = @('#!/bin/bash', 'case "$*" in')
+        $lines = @('#!/bin/bash', "echo `"`$*`" >> '$(Join-Path $work "$Name.log")'", 'case "$*" in')
         $n = 0
         foreach ($pattern in $Replies.Keys) {
             $reply = $Replies[$pattern]
@@ -88,6 +89,7 @@ BeforeAll {
         "'scale count '*" = "ok`n"
         "'scale vm '*" = "ok`n"
         "'deploy -a '*" = "==> Release v10 created (stand-in)`n"
+        "'ips block '*" = "203.0.113.7 blocked for ai-affiliate-empire (stand-in)`n"
     })
     New-StandInCli doctl ([ordered]@{
         "'apps get '*" = Fixture 'do-app.json'
@@ -106,6 +108,19 @@ BeforeAll {
         "*'rollout undo '*" = "deployment.apps/marketing rolled back`n"
         "*'rollout status '*" = "deployment `"marketing`" successfully rolled out`n"
         "*'set env '*" = "deployment.apps/marketing env updated`n"
+        "*' apply -f '*rate-limit-strict.yaml*" = "ingress.networking.k8s.io/marketing configured`n"
+    })
+    # aws (RDS, seed 004's fastapi-db): the machine may have a real AWS CLI on PATH; this stand-in comes first, so no
+    # example ever reaches AWS. Waits return at once (the recorded instance is available).
+    New-StandInCli aws ([ordered]@{
+        "'rds describe-db-instances '*" = Fixture 'aws-rds-describe-db-instances.json'
+        "'rds describe-pending-maintenance-actions '*" = Fixture 'aws-rds-pending-maintenance.json'
+        "'rds describe-db-snapshots '*" = Fixture 'aws-rds-describe-db-snapshots.json'
+        "'rds reboot-db-instance '*" = Fixture 'aws-rds-reboot-db-instance.json'
+        "'rds create-db-snapshot '*" = Fixture 'aws-rds-create-db-snapshot.json'
+        "'rds restore-db-instance-from-db-snapshot '*" = Fixture 'aws-rds-restore-from-snapshot.json'
+        "'rds restore-db-instance-to-point-in-time '*" = Fixture 'aws-rds-restore-to-point-in-time.json'
+        "'rds wait db-instance-available '*" = ''
     })
     New-StandInCli systemctl ([ordered]@{ "'show fastapi'*" = Fixture 'systemctl-show.txt'; "'restart fastapi'*" = '' })
     New-StandInCli journalctl ([ordered]@{ "'-u fastapi '*" = Fixture 'journal.jsonl' })
@@ -154,6 +169,12 @@ CREATE TABLE public.order_items (order_id bigint NOT NULL REFERENCES public.orde
 '@ | Out-Null
     $pg = Get-PgTestConnectionString $pgDatabase
     $config = Join-Path $work 'incidentops.yml'
+    $manifest = Join-Path $work 'k8s/rate-limit-strict.yaml'
+    New-Item -ItemType Directory -Path (Split-Path $manifest) -Force | Out-Null
+    Set-Content -Path $manifest -Value "apiVersion: networking.k8s.io/v1`nkind: Ingress`nmetadata: { name: marketing }`n"
+    # Import-Incident's example imports into a team's configuration (./team.yml): a second file store beside it.
+    $teamConfig = Join-Path $work 'team.yml'
+    "version: 1`nstore:`n  kind: file`n  path: ./team-store`n" | Set-Content -Path $teamConfig
     @"
 # examples/incidentops.yml's services and channels, on loopback stand-ins (written by tests/pester/DocExamples.Tests.ps1).
 version: 1
@@ -163,6 +184,7 @@ environments:
       api:
         platform: fly
         app: ai-affiliate-empire
+        baseUrl: $https
         health:
           - $https/health
           - { url: $https/health/ready, expectStatus: 200 }
@@ -170,6 +192,20 @@ environments:
         postgres:
           connectionString: '$pg'
           fly: ai-affiliate-empire-db
+        actions:                          # examples/incidentops.yml's, on the stand-ins
+          emergency-stop:
+            description: Stop all automated workflows
+            url: /api/workflows/emergency-stop
+            method: POST
+            headers: { Authorization: env:DOCEX_ADMIN_TOKEN }
+            body: '{"reason":"incident"}'
+            confirmImpact: High
+            timeout: 30s
+          block-ip:
+            description: Block a suspicious IP at Fly's edge
+            command: [flyctl, ips, block, '{ip}', --app, ai-affiliate-empire]
+            parameters: [ip]
+            confirmImpact: Medium
       portfolio:
         platform: digitalocean
         appId: f1e2d3c4-0000-4000-8000-00000000a001
@@ -186,6 +222,8 @@ environments:
         health: [$https/health]
         postgres: '$pg'
         redis: redis://$redis/0
+        actions:
+          rate-limit-strict: { description: Strict ingress rate limit, apply: $manifest, confirmImpact: Medium }
       fastapi:
         platform: systemd
         unit: fastapi
@@ -233,7 +271,17 @@ routing:
     }
     # Examples that watch until the user stops them: stopped after this many seconds (as with Ctrl+C); they pass when
     # nothing went wrong until then.
-    $runsUntilStopped = @{ 'Watch-ServiceHealth example 2' = 3 }   # -DurationSec 1800: half an hour by design
+    $runsUntilStopped = @{
+        'Watch-ServiceHealth example 2' = 3     # -Duration 30m: half an hour by design
+        'Watch-ServiceHealth example 3' = 3     # -IntervalSec 60 -Alert: until Ctrl+C
+        'Get-IncidentTimeline example 3' = 3    # -Wait: follows the timeline until Ctrl+C
+    }
+    # What the examples stopped by the test printed before the stop (their first round); Watch-ServiceHealth example 2
+    # prints only its last result (Select-Object -Last 1), so nothing until it ends.
+    $firstOutput = @{
+        'Get-IncidentTimeline example 3' = 'declared\s+Succeeded\s+Declare incident INC-\d{8}-\d{3}: P1 \(High\): API returns 502'
+        'Watch-ServiceHealth example 3'  = '(?s)True\s+200\s.*production/api.*Service\s+: production/api.*Decision\s+: Healthy'
+    }
     # The examples that take seconds by design; they run beside the others.
     $slowExamples = @('Watch-ServiceHealth example 1', 'Watch-ServiceHealth example 2', 'Test-ServiceHealth example 4') +
         @($docExamples | Where-Object { $_.Code -match 'Watch-ServiceHealth' } | ForEach-Object Name)
@@ -264,9 +312,9 @@ $n.IncidentId
     function Start-Runner([string] $Label, [object[]] $Examples) {
         $manifest = Join-Path $work "manifest-$Label.json"
         @{
-            Init = $init; Setup = $setup; Work = $work; Config = $config
+            Init = $init; Setup = $setup; Work = $work; Config = $config; TeamConfig = $teamConfig
             Map = @($endpointMap.Keys | ForEach-Object { @{ From = $_; To = $endpointMap[$_] } })
-            Examples = @($Examples | ForEach-Object { @{ Name = $_.Name; Code = $_.Code; TimeoutSec = $(if ($runsUntilStopped[$_.Name]) { $runsUntilStopped[$_.Name] } else { 60 }) } })
+            Examples = @($Examples | ForEach-Object { @{ Name = $_.Name; Code = $_.Code; TimeoutSec = $(if ($runsUntilStopped[$_.Name]) { $runsUntilStopped[$_.Name] } else { 60 }); UntilStopped = [bool] $runsUntilStopped[$_.Name] } })
         } | ConvertTo-Json -Depth 5 | Set-Content -Path $manifest
         $resultPath = Join-Path $work "results-$Label.json"
         $psi = [System.Diagnostics.ProcessStartInfo]::new($pwsh)
@@ -278,6 +326,7 @@ $n.IncidentId
         $psi.Environment['DATABASE_URL'] = $pg
         $psi.Environment['DIGITALOCEAN_API_URL'] = "$http/digitalocean/"
         $psi.Environment['DIGITALOCEAN_ACCESS_TOKEN'] = 'stand-in-token'
+        $psi.Environment['DOCEX_ADMIN_TOKEN'] = 'Bearer stand-in-admin-token'
         # The session's default PostgreSQL (libpq's variables, as a psql user has them) is the test server.
         $pgKv = @{}; foreach ($pair in $pg -split ';') { $k, $v = $pair -split '=', 2; if ($k) { $pgKv[$k.Trim().ToLowerInvariant()] = "$v".Trim() } }
         $psi.Environment['PGHOST'] = $pgKv['host']; $psi.Environment['PGPORT'] = $(if ($pgKv['port']) { $pgKv['port'] } else { '5432' })
@@ -327,11 +376,21 @@ Describe 'Help and README examples run as written' {
         (@($results[$Name].Errors) -join "`n") | Should -Match ([regex]::Escape($Id))
     }
 
+    It 'the AWS examples run the aws stand-in, never a real AWS CLI on PATH' {
+        $log = @(Get-Content (Join-Path $work 'aws.log') -ErrorAction SilentlyContinue)
+        $log | Should -Contain 'rds reboot-db-instance --db-instance-identifier fastapi-db --force-failover --output json --no-cli-pager' -Because 'Restart-AppDatabase -Platform Aws -Failover ran through the stand-in'
+        $log | Should -Contain 'rds describe-db-instances --db-instance-identifier fastapi-db --output json --no-cli-pager' -Because 'its -Wait read the instance through the stand-in'
+    }
+
     It '<Name> runs without a terminating error or an error record' -ForEach $docExamples {
         $r = $results[$Name]
         $r | Should -Not -BeNullOrEmpty -Because 'the runner runs every example'
         @($r.Errors) -join "`n" | Should -BeNullOrEmpty -Because "the example must write no error:`n$($r.Code)`n$($r.Output)"
-        if ($runsUntilStopped[$Name]) { $r.Seconds | Should -BeGreaterOrEqual $runsUntilStopped[$Name] -Because 'it watches until stopped, so it is still running when the test stops it' }
+        if ($runsUntilStopped[$Name]) {
+            $r.Completed | Should -BeFalse -Because 'it watches until stopped, so it is still running when the test stops it'
+            $r.Seconds | Should -BeGreaterOrEqual $runsUntilStopped[$Name]
+            if ($firstOutput[$Name]) { $r.Output | Should -Match $firstOutput[$Name] -Because 'it printed its first round before it was stopped' }
+        }
         else { $r.Completed | Should -BeTrue -Because "the example must finish within 60 s (it ran $($r.Seconds) s):`n$($r.Code)" }
     }
 }
