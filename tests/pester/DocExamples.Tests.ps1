@@ -2,19 +2,23 @@
 # Issue 16, "every example in help and README runs as written": every example of every exported cmdlet's help
 # (Get-Help -Examples, from the <example><code> doc comments) and every ```powershell block of README.md runs in a
 # child pwsh (DocExamples.Runner.ps1) against loopback stand-ins wired in here, never against a real system:
-#   - fake flyctl, doctl, kubectl, systemctl, journalctl and ssh first on PATH, replaying the recorded outputs in
-#     tests/IncidentOps.Tests/Platforms/Fixtures (ssh runs its command locally);
+#   - fake flyctl, doctl, kubectl, aws, systemctl, journalctl and ssh first on PATH, replaying the recorded outputs in
+#     tests/IncidentOps.Tests/Platforms/Fixtures (ssh runs its command locally), so a real CLI on the machine (an AWS
+#     CLI, say) is never run;
 #   - DocExamples.Server.py on loopback: health endpoints (HTTP, and HTTPS with a self-signed certificate for
 #     localhost), the notification providers and the DigitalOcean rollback API; dnsmasq as the DNS server;
 #   - the real PostgreSQL and Redis of INCIDENTOPS_TEST_PG and INCIDENTOPS_TEST_REDIS;
 #   - an incidentops.yml with examples/incidentops.yml's services pointing at all of that ($env:INCIDENTOPS_CONFIG,
 #     and ./incidentops.yml in each example's working folder), and a fresh incident store per example holding the
 #     incidents the examples name (one resolved, the one named INC-20261122-001, and an active one).
+#     Its services declare examples/incidentops.yml's runbook actions (an http call to the stand-in server, a manifest
+#     through the fake kubectl, a command through the fake flyctl); ./team.yml is a team's configuration with a store
+#     of its own (Import-Incident).
 # An example passes when it finishes without a terminating error and writes no error record; its output goes through
 # Out-String, so a broken view fails it too. Nothing is added to an example but $PSDefaultParameterValues
 # '*:Confirm' = $false (a script's -Confirm:$false). Public endpoints an example names are mapped to the stand-ins by
 # $endpointMap below, as a hosts file would; examples that watch until stopped are stopped after a few seconds, as a
-# user stops them with Ctrl+C ($runsUntilStopped).
+# user stops them with Ctrl+C ($runsUntilStopped), and must have printed their first round by then ($firstOutput).
 BeforeDiscovery {
     . (Join-Path $PSScriptRoot 'Common.ps1')
     Import-IncidentOps
