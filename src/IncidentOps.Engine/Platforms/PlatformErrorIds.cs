@@ -25,7 +25,6 @@ public static class PlatformErrorIds
     public const string PlatformRequestFailed = "PlatformRequestFailed";
     public const string ReleasesPathInvalid = "ReleasesPathInvalid";
     public const string ReleasesPathMissing = "ReleasesPathMissing";
-    public const string RestoreTimeInvalid = "RestoreTimeInvalid";
     public const string RollbackFailed = "RollbackFailed";
     public const string RollbackInvalid = "RollbackInvalid";
     public const string RollbackTargetNotFound = "RollbackTargetNotFound";

@@ -1,0 +1,41 @@
+#Requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.0' }
+# The DigitalOcean App Platform API calls of Invoke-Rollback need a token: without DIGITALOCEAN_ACCESS_TOKEN and
+# without a doctl login they stop with PlatformAuthMissing before anything is sent. Runs in its own pwsh, so the
+# environment (token, HOME, XDG_CONFIG_HOME) is changed for this process only and restored afterwards.
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'Common.ps1')
+    . (Join-Path $PSScriptRoot 'OpsTestKit.ps1')
+    . Initialize-PlatformTestFile
+}
+
+AfterAll { Remove-TestRoot $root }
+
+Describe 'DigitalOcean API token' -Skip:($IsWindows) {
+    BeforeEach {
+        $saved = @{}
+        foreach ($name in 'DIGITALOCEAN_ACCESS_TOKEN', 'DIGITALOCEAN_API_URL', 'HOME', 'XDG_CONFIG_HOME') { $saved[$name] = [Environment]::GetEnvironmentVariable($name) }
+        $emptyHome = Join-Path ([IO.Path]::GetTempPath()) ("io-nohome-" + [guid]::NewGuid().ToString('N'))
+        New-Item -ItemType Directory -Path $emptyHome | Out-Null
+        # A loopback listener stands in for the API: it must see no connection.
+        $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+        $listener.Start()
+        [Environment]::SetEnvironmentVariable('DIGITALOCEAN_ACCESS_TOKEN', $null)
+        [Environment]::SetEnvironmentVariable('HOME', $emptyHome)
+        [Environment]::SetEnvironmentVariable('XDG_CONFIG_HOME', (Join-Path $emptyHome '.config'))
+        [Environment]::SetEnvironmentVariable('DIGITALOCEAN_API_URL', "http://127.0.0.1:$($listener.LocalEndpoint.Port)/")
+    }
+
+    AfterEach {
+        $listener.Stop()
+        foreach ($name in $saved.Keys) { [Environment]::SetEnvironmentVariable($name, $saved[$name]) }
+        Remove-Item -Recurse -Force $emptyHome -ErrorAction SilentlyContinue
+    }
+
+    It 'Invoke-Rollback -Commit without a token or doctl login is PlatformAuthMissing and sends nothing' {
+        Invoke-Rollback -Platform DigitalOcean -AppId 'f1e2d3c4-0000-4000-8000-00000000a001' -Commit -Force -ErrorVariable err -ErrorAction SilentlyContinue
+        $err.Count | Should -Be 1
+        $err[0].FullyQualifiedErrorId | Should -Be 'PlatformAuthMissing,IncidentOps.Commands.InvokeRollbackCommand'
+        $err[0].Exception.Message | Should -BeLike "No DigitalOcean token*DIGITALOCEAN_ACCESS_TOKEN or log in with 'doctl auth init'*"
+        $listener.Pending() | Should -BeFalse
+    }
+}
