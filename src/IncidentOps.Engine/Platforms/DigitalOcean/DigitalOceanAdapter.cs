@@ -250,7 +250,7 @@ public sealed class DigitalOceanAdapter(AppTarget target, ProcessRunner runner, 
         }
         if (string.IsNullOrEmpty(token))
             throw new IncidentOpsException(PlatformErrorIds.PlatformAuthMissing, IncidentOpsErrorCategory.AuthenticationError,
-                "No DigitalOcean token: set DIGITALOCEAN_ACCESS_TOKEN or log in with 'doctl auth init'.");
+                "No DigitalOcean token was found. Set the DIGITALOCEAN_ACCESS_TOKEN environment variable, or log in with 'doctl auth init'.");
         SecretRedactor.Register(token);
         return token;
     }
