@@ -67,3 +67,22 @@ function Get-CompletionText([string] $Line, [int] $Cursor = -1) {
     if ($Cursor -lt 0) { $Cursor = $Line.Length }
     (TabExpansion2 -inputScript $Line -cursorColumn $Cursor).CompletionMatches | ForEach-Object CompletionText
 }
+
+# A started HttpListener on a free loopback port (HttpListener cannot take port 0, and a random port can collide
+# with another server): returns @{ Listener; Base = 'http://127.0.0.1:PORT' }.
+function New-TestHttpListener {
+    for ($attempt = 1; ; $attempt++) {
+        $probe = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+        $probe.Start(); $port = $probe.LocalEndpoint.Port; $probe.Stop()
+        $listener = [System.Net.HttpListener]::new()
+        $listener.Prefixes.Add("http://127.0.0.1:$port/")
+        try { $listener.Start(); return @{ Listener = $listener; Base = "http://127.0.0.1:$port" } }
+        catch { $listener.Close(); if ($attempt -ge 10) { throw } }
+    }
+}
+
+# A free UDP port on loopback (for a DNS server under test).
+function Get-FreeUdpPort {
+    $probe = [System.Net.Sockets.UdpClient]::new([System.Net.IPEndPoint]::new([System.Net.IPAddress]::Loopback, 0))
+    try { $probe.Client.LocalEndPoint.Port } finally { $probe.Dispose() }
+}

@@ -4,12 +4,10 @@
 BeforeAll {
     . (Join-Path $PSScriptRoot 'Common.ps1')
     Import-IncidentOps
-    $port = Get-Random -Minimum 20000 -Maximum 40000
-    $script:base = "http://127.0.0.1:$port"
     $script:hits = [hashtable]::Synchronized(@{ Count = 0 })
-    $script:listener = [System.Net.HttpListener]::new()
-    $script:listener.Prefixes.Add("$base/")
-    $script:listener.Start()
+    $http = New-TestHttpListener
+    $script:listener = $http.Listener
+    $script:base = $http.Base
     $script:serverPs = [powershell]::Create()
     $null = $script:serverPs.AddScript({
         param($listener, $hits)

@@ -33,10 +33,9 @@ function New-ReplyFile([string] $Text) {
 
 # A loopback HTTP server answering each path from $Routes (path -> @{ Code; Body; Type }, default 200 'ok').
 function Start-TestHttpServer([hashtable] $Routes = @{}) {
-    $port = Get-Random -Minimum 20000 -Maximum 40000
-    $listener = [System.Net.HttpListener]::new()
-    $listener.Prefixes.Add("http://127.0.0.1:$port/")
-    $listener.Start()
+    $http = New-TestHttpListener
+    $listener = $http.Listener
+    $port = ([uri]$http.Base).Port
     $ps = [powershell]::Create()
     $null = $ps.AddScript({
         param($listener, $routes)

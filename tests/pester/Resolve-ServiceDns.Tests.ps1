@@ -6,7 +6,7 @@ BeforeAll {
     Import-IncidentOps
     $dnsmasq = (Get-Command dnsmasq -ErrorAction SilentlyContinue).Source
     if (-not $dnsmasq) { $dnsmasq = '/usr/sbin/dnsmasq' }
-    $script:port = Get-Random -Minimum 20000 -Maximum 40000
+    $script:port = Get-FreeUdpPort
     $script:server = "127.0.0.1:$port"
     $dnsArgs = @(
         '--keep-in-foreground', '--conf-file=/dev/null', "--port=$port", '--listen-address=127.0.0.1', '--bind-interfaces',

@@ -28,5 +28,7 @@ public static class PlatformErrorIds
     public const string RollbackFailed = "RollbackFailed";
     public const string RollbackInvalid = "RollbackInvalid";
     public const string RollbackTargetNotFound = "RollbackTargetNotFound";
+    /// <summary>DIGITALOCEAN_API_URL is set to something that is not an http(s) address.</summary>
+    public const string PlatformApiUrlInvalid = "PlatformApiUrlInvalid";
     public const string ScaleNothingGiven = "ScaleNothingGiven";
 }

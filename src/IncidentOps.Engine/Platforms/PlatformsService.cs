@@ -15,8 +15,8 @@ public sealed class PlatformsService(IOperationSink sink, HealthService? health 
 {
     private readonly HealthService _health = health ?? new HealthService(sink);
 
-    /// <summary>DigitalOcean API base address (tests point it at a loopback server).</summary>
-    public Uri DigitalOceanApi { get; set; } = DigitalOceanProvider.DefaultApi;
+    /// <summary>The DigitalOcean API base; null: DIGITALOCEAN_API_URL or the real API, read when a DigitalOcean app is opened (tests point it at a loopback server).</summary>
+    public Uri? DigitalOceanApi { get; set; }
 
     /// <summary>Opens the adapter of a target through its platform's provider (PlatformRegistry), after checking every name it hands a CLI.</summary>
     public IPlatformAdapter Open(AppTarget target, ToolPaths? paths, ToolPaths? configured, TimeSpan timeout)

@@ -9,7 +9,19 @@ public sealed class DigitalOceanProvider : IPlatformProvider
     public static readonly CliTool Doctl = new("doctl", "doctl (https://docs.digitalocean.com/reference/doctl/how-to/install/)", "-DoctlPath");
 
     /// <summary>DigitalOcean API base address (tests point it at a loopback server with $env:DIGITALOCEAN_API_URL or PlatformsService.DigitalOceanApi).</summary>
-    public static Uri DefaultApi => new(System.Environment.GetEnvironmentVariable("DIGITALOCEAN_API_URL") ?? "https://api.digitalocean.com/");
+    public static Uri DefaultApi
+    {
+        get
+        {
+            // Unset or empty: the real API. Anything else must be an http(s) address, or the error says what to do.
+            var value = System.Environment.GetEnvironmentVariable("DIGITALOCEAN_API_URL");
+            if (string.IsNullOrWhiteSpace(value)) return new Uri("https://api.digitalocean.com/");
+            if (Uri.TryCreate(value.Trim(), UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https") return uri;
+            throw new IncidentOpsException(PlatformErrorIds.PlatformApiUrlInvalid, IncidentOpsErrorCategory.InvalidArgument,
+                $"DIGITALOCEAN_API_URL is '{value}', which is not an http(s) address. Unset it to use https://api.digitalocean.com/, or set it to the API's base address (for example http://127.0.0.1:8080/ for a stand-in).")
+            { TargetObject = value };
+        }
+    }
 
     public PlatformKind Kind => PlatformKind.DigitalOcean;
     public IReadOnlyList<string> ConfigNames { get; } = ["digitalocean", "do", "app-platform"];
