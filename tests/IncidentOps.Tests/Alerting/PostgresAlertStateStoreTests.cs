@@ -63,6 +63,18 @@ public sealed class PostgresAlertStateStoreContractTests : AlertStateStoreContra
     }
 
     [Fact]
+    public async Task Waiting_for_a_held_lock_stops_at_once_when_cancelled()
+    {
+        await using var first = await Open("").LockAsync("production/api", TimeSpan.FromSeconds(5), CancellationToken.None);
+        using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+        var waiting = Open("").LockAsync("production/api", TimeSpan.FromMinutes(5), cts.Token);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting.WaitAsync(TimeSpan.FromSeconds(5.5)));
+        // The cancelled waiter took nothing: the holder still has it, and after it, the next one gets it.
+        await first.DisposeAsync();
+        await using var next = await Open("").LockAsync("production/api", TimeSpan.FromSeconds(5), CancellationToken.None);
+    }
+
+    [Fact]
     public async Task An_unreachable_server_is_AlertingStoreUnavailable_naming_host_and_port_never_the_password()
     {
         var port = TestServers.FreePort();
