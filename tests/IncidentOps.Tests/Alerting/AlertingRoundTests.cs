@@ -224,6 +224,30 @@ public class AlertingRoundTests
     }
 
     [Fact]
+    public async Task On_a_team_store_still_at_schema_version_1_the_round_says_to_run_Initialize_IncidentStore_and_declares_nothing()
+    {
+        using var s = AlertingScenario.OnTeamStore();
+        // What version 1 left behind (a store not yet upgraded after the module was).
+        await using (var c = new Npgsql.NpgsqlConnection(TestServers.PostgresConnectionString))
+        {
+            await c.OpenAsync();
+            await using var down = new Npgsql.NpgsqlCommand($"DROP TABLE \"{s.TeamSchema}\".alert_state; DELETE FROM \"{s.TeamSchema}\".schema_version WHERE version = 2", c);
+            await down.ExecuteNonQueryAsync();
+        }
+        var (engine, config) = s.NewEngine();
+        s.Healthy = false;
+        for (var i = 0; i < 3; i++)
+        {
+            var ex = await Assert.ThrowsAsync<IncidentOpsException>(() => AlertingScenario.RoundAsync(engine, config));
+            Assert.Equal(IncidentErrorIds.StoreNotInitialized, ex.ErrorId);
+            Assert.Contains("Initialize-IncidentStore", ex.Message);
+            s.Clock.Advance(Ten);
+        }
+        Assert.Empty(s.HookPosts);
+        Assert.Empty(s.PagerDuty.Requests);
+    }
+
+    [Fact]
     public async Task A_store_path_that_is_not_a_folder_fails_the_round_with_AlertingStoreUnavailable()
     {
         var dir = Paths.TempDir("io-alert-bad");
