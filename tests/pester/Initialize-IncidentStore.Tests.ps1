@@ -47,25 +47,43 @@ Describe 'Initialize-IncidentStore' {
         Invoke-TestPsql "SELECT count(*) FROM pg_namespace WHERE nspname = 'whatif_store'" $script:db | Should -Be 0
     }
 
-    It 'creates the schema once, records version 1, and a second run changes nothing' -Skip:$skipPg {
+    It 'creates the schema once, records version 2, and a second run changes nothing' -Skip:$skipPg {
         $cfg = New-TeamConfig 'team_store' 'alice'
         $first = Initialize-IncidentStore -ConfigPath $cfg -Confirm:$false
         $first.Kind | Should -Be 'Postgres'
         $first.Schema | Should -Be 'team_store'
         $first.PreviousSchemaVersion | Should -Be 0
-        $first.SchemaVersion | Should -Be 1
+        $first.SchemaVersion | Should -Be 2
         $first.Changed | Should -BeTrue
-        Invoke-TestPsql 'SELECT version FROM team_store.schema_version' $script:db | Should -Be 1
+        Invoke-TestPsql 'SELECT string_agg(version::text, $$,$$ ORDER BY version) FROM team_store.schema_version' $script:db | Should -Be '1,2'
+        Invoke-TestPsql "SELECT to_regclass('team_store.alert_state') IS NOT NULL" $script:db | Should -Be 't'
         $again = Initialize-IncidentStore -ConfigPath $cfg
         $again.Changed | Should -BeFalse
-        $again.SchemaVersion | Should -Be 1
+        $again.SchemaVersion | Should -Be 2
+    }
+
+    It 'upgrades a version-1 store to 2 by adding the alerting state table, keeping its incidents' -Skip:$skipPg {
+        $cfg = New-TeamConfig 'v1_store' 'dave'
+        Initialize-IncidentStore -ConfigPath $cfg -Confirm:$false | Out-Null
+        $incident = New-Incident -Title 'Before the upgrade' -Severity P2 -ConfigPath $cfg
+        # What version 1 left behind.
+        Invoke-TestPsql 'DROP TABLE v1_store.alert_state; DELETE FROM v1_store.schema_version WHERE version = 2' $script:db | Out-Null
+        $r = Invoke-InChildPwsh "try { Get-Incident -ConfigPath '$cfg' -ErrorAction Stop } catch { `$_.FullyQualifiedErrorId; `$_.Exception.Message }"
+        $r.Text | Should -Match 'schema version 1; this IncidentOps needs 2\. Upgrade it with Initialize-IncidentStore'
+        $text = Get-WhatIfText "Initialize-IncidentStore -ConfigPath '$cfg' -WhatIf"
+        $text | Should -Match 'Apply schema migration\(s\) 2: alerting state \(version 1 -> 2\)'
+        $up = Initialize-IncidentStore -ConfigPath $cfg -Confirm:$false
+        $up.PreviousSchemaVersion | Should -Be 1
+        $up.SchemaVersion | Should -Be 2
+        Invoke-TestPsql "SELECT to_regclass('v1_store.alert_state') IS NOT NULL" $script:db | Should -Be 't'
+        (Get-Incident -Id $incident.Id -ConfigPath $cfg).Title | Should -Be 'Before the upgrade'
     }
 
     It 'shows the store in its default view at <Width> columns' -TestCases @(@{ Width = 80 }, @{ Width = 120 }) -Skip:$skipPg {
         $cfg = New-TeamConfig 'team_store' 'alice'
         $text = Get-RenderedView (Initialize-IncidentStore -ConfigPath $cfg) -Width $Width
         $text | Should -Match 'Kind\s+Schema\s+Version\s+Changed\s+Store'
-        $text | Should -Match 'Postgres\s+team_store\s+1\s+False\s+postgres://127\.0\.0\.1'
+        $text | Should -Match 'Postgres\s+team_store\s+2\s+False\s+postgres://127\.0\.0\.1'
     }
 
     It 'lets two responders share one record and timeline while each keeps their own active incident' -Skip:$skipPg {
@@ -87,7 +105,7 @@ Describe 'Initialize-IncidentStore' {
         # A fresh process: this one has already checked the schema of this store.
         $r = Invoke-InChildPwsh "try { Get-Incident -ConfigPath '$cfg' -ErrorAction Stop } catch { `$_.FullyQualifiedErrorId; `$_.Exception.Message }"
         $r.Text | Should -Match 'StoreSchemaTooNew,IncidentOps\.Commands\.GetIncidentCommand'
-        $r.Text | Should -Match 'schema version 99, newer than this IncidentOps understands \(version 1\)'
+        $r.Text | Should -Match 'schema version 99, newer than this IncidentOps understands \(version 2\)'
         { Initialize-IncidentStore -ConfigPath $cfg -Confirm:$false -ErrorAction Stop } | Should -Throw -ErrorId 'StoreSchemaTooNew,IncidentOps.Commands.InitializeIncidentStoreCommand'
     }
 

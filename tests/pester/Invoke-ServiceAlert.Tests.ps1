@@ -2,9 +2,15 @@
 # Invoke-ServiceAlert in the real pwsh: help, the default view at 80 and 120 columns, -WhatIf over a whole outage,
 # the scheduled example script run as 30 separate processes against a scripted loopback endpoint, its exit codes,
 # and Watch-ServiceHealth -Alert.
+BeforeDiscovery {
+    . (Join-Path $PSScriptRoot 'Common.ps1')
+    $script:skipPg = Test-SkipWithout 'INCIDENTOPS_TEST_PG'
+}
+
 BeforeAll {
     . (Join-Path $PSScriptRoot 'Common.ps1')
     . (Join-Path $PSScriptRoot 'IncidentsSupport.ps1')
+    . (Join-Path $PSScriptRoot 'OpsTestKit.ps1')
     Import-IncidentOps
 
     # A loopback health endpoint that answers each GET with the next scripted status code (200 once the script is
@@ -146,6 +152,42 @@ Describe 'Invoke-ServiceAlert' {
             "$($note.Result)" | Should -Match 'The outage lasted'
         }
         finally { Stop-ScriptedHealth $health; Stop-ProviderStub $stub; Remove-TestRoot $root }
+    }
+
+    It 'the scheduled example on the team store, 8 separate runs through 4 failures and recovery: one incident, one initial and one recovery update' -Skip:$skipPg {
+        $codes = @(200) + @(503) * 4 + @(200) * 3
+        $health = Start-ScriptedHealth $codes
+        $stub = Start-ProviderStub
+        $root = New-AlertRoot $health.Url $stub.Url
+        $schema = 'alert_pester_' + [guid]::NewGuid().ToString('N').Substring(0, 8)
+        $env:IO_ALERT_TEAM_STORE = $env:INCIDENTOPS_TEST_PG
+        try {
+            $yaml = (Get-Content -Raw $root.Config) -replace '(?m)^store:\r?\n  path: (.*)$', "store:`n  kind: postgres`n  connectionString: env:IO_ALERT_TEAM_STORE`n  schema: $schema`n  path: `$1"
+            Set-Content -Path $root.Config -Value $yaml
+            (Initialize-IncidentStore -ConfigPath $root.Config -Confirm:$false).SchemaVersion | Should -Be 2
+            $log = foreach ($run in 1..8) {
+                $r = Invoke-ScheduledRound $root.Config
+                $r.ExitCode | Should -Be 0 -Because "run $run is a normal round: $($r.Text)"
+                $r.Text
+            }
+            ($log -join "`n") | Should -Not -Match 'AlertingStateStoreNotAvailable'
+            ($log -join "`n") | Should -Match 'Declared INC-\d{8}-\d{3} P1'
+            ($log -join "`n") | Should -Match 'Recovered 2/2, set Monitoring'
+            $incidents = @(Get-Incident -ConfigPath $root.Config)
+            $incidents.Count | Should -Be 1
+            $incidents[0].IncidentStore | Should -Match "#$schema`$"
+            $incidents[0].Status | Should -Be 'Monitoring'
+            $kinds = $stub.Requests | ForEach-Object { ($_.Body | ConvertFrom-Json).kind + '/' + ($_.Body | ConvertFrom-Json).status }
+            $kinds | Should -Be @('Initial/Investigating', 'Update/Monitoring')
+            # The state is in the team store's table, not in the local folder.
+            Invoke-TestPsql "SELECT state->>'phase' FROM $schema.alert_state WHERE service = 'production/api'" | Should -Not -BeNullOrEmpty
+            Test-Path (Join-Path $root.Store 'alerting') | Should -BeFalse
+        }
+        finally {
+            Invoke-TestPsql "SET client_min_messages TO warning; DROP SCHEMA IF EXISTS $schema CASCADE" | Out-Null
+            Remove-Item Env:IO_ALERT_TEAM_STORE -ErrorAction SilentlyContinue
+            Stop-ScriptedHealth $health; Stop-ProviderStub $stub; Remove-TestRoot $root
+        }
     }
 
     It 'the scheduled example exits 1 when the round fails (<Case>), and 0 when a service is only down' -TestCases @(

@@ -23,8 +23,6 @@ public static class AlertingErrorIds
     public const string StateBusy = "AlertingStateBusy";
     /// <summary>The alerting state file is damaged.</summary>
     public const string StateCorrupt = "AlertingStateCorrupt";
-    /// <summary>The configured store kind has no alerting state store in this version.</summary>
-    public const string StateStoreNotAvailable = "AlertingStateStoreNotAvailable";
     /// <summary>A piped HealthResult carries no Service, so no rules apply to it.</summary>
     public const string ResultWithoutService = "AlertingResultWithoutService";
     /// <summary>A service has no health endpoints to check.</summary>

@@ -43,9 +43,12 @@ public sealed class AlertingService(IncidentOpsEngine engine)
     public IAlertStateStore OpenState(IncidentOpsConfig config)
     {
         var store = OpenIncidentStore(config);
-        if (store is FileIncidentStore file) return new FileAlertStateStore(Path.Combine(file.Root, "alerting"));
-        throw new IncidentOpsException(AlertingErrorIds.StateStoreNotAvailable, IncidentOpsErrorCategory.NotImplemented,
-            $"The {config.Store.Kind} incident store has no alerting state store in this version. Use store.kind: file for scheduled alerting.");
+        return store switch
+        {
+            FileIncidentStore file => new FileAlertStateStore(Path.Combine(file.Root, "alerting")),
+            PostgresIncidentStore team => new PostgresAlertStateStore(team),
+            _ => throw new InvalidOperationException($"No alerting state store for {store.GetType().Name}."),
+        };
     }
 
     private IIncidentStore OpenIncidentStore(IncidentOpsConfig config)

@@ -22,8 +22,9 @@ namespace IncidentOps.Engine.Alerting;
 /// <item>A store that cannot be reached fails with <see cref="AlertingErrorIds.StoreUnavailable"/> (or the store's
 /// own StoreReadOnly / StoreDiskFull), never with a raw driver exception.</item>
 /// </list>
-/// A PostgreSQL implementation is one class: a table (service text primary key, state jsonb), the lock a session-level
-/// pg_advisory_lock on a hash of the service held on the lease's own connection, SaveAsync an autocommitted upsert.
+/// Implementations: <see cref="FileAlertStateStore"/> (file store) and <see cref="PostgresAlertStateStore"/> (team store:
+/// table alert_state, service text primary key, state json; the lock a session-level advisory lock on a hash of schema
+/// and service held on the lease's own connection; SaveAsync an autocommitted upsert on it).
 /// </remarks>
 public interface IAlertStateStore
 {

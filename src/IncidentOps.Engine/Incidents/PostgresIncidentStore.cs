@@ -18,7 +18,7 @@ namespace IncidentOps.Engine.Incidents;
 public sealed partial class PostgresIncidentStore : IIncidentStore
 {
     /// <summary>The newest schema this version understands; a store at a newer one is refused (StoreSchemaTooNew).</summary>
-    public const int SchemaVersion = 1;
+    public const int SchemaVersion = 2;
 
     /// <summary>The default schema name (store.schema).</summary>
     public const string DefaultSchema = "incidentops";
@@ -141,6 +141,13 @@ public sealed partial class PostgresIncidentStore : IIncidentStore
                 captured_ticks bigint NOT NULL,
                 PRIMARY KEY (incident_id, name));
             """),
+        (2, "alerting state", $"""
+            CREATE TABLE IF NOT EXISTS {_s}.alert_state (
+                service text PRIMARY KEY,
+                state json NOT NULL,
+                updated_at timestamptz NOT NULL DEFAULT now(),
+                updated_by text NOT NULL);
+            """),
     ];
 
     /// <summary>The schema version recorded in the store, or 0 when it has none yet.</summary>
@@ -236,6 +243,43 @@ public sealed partial class PostgresIncidentStore : IIncidentStore
             throw translated;
         }
     }
+
+    /// <summary>One store call for the alerting state (<see cref="Alerting.PostgresAlertStateStore"/>): pooled, timed, schema checked, translated.</summary>
+    internal Task<T> CallAsync<T>(Func<NpgsqlConnection, CancellationToken, Task<T>> work, CancellationToken cancellationToken) => RunAsync(work, cancellationToken);
+
+    /// <summary>
+    /// Opens a session of its own (not pooled: whatever it holds, session-level advisory locks included, ends when it
+    /// is disposed) with the schema checked, within <see cref="CallTimeout"/>; failures translated as for every call.
+    /// </summary>
+    internal async Task<NpgsqlConnection> OpenSessionAsync(CancellationToken cancellationToken)
+    {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        cts.CancelAfter(CallTimeout);
+        NpgsqlConnection? c = null;
+        try
+        {
+            c = new NpgsqlConnection(_unpooled);
+            await c.OpenAsync(cts.Token).ConfigureAwait(false);
+            var opened = c;
+            c = null;
+            try { await EnsureSchemaAsync(opened, cts.Token).ConfigureAwait(false); }
+            catch (Exception ex) when (Translate(ex, true, cancellationToken) is { } translated) { await opened.DisposeAsync().ConfigureAwait(false); throw translated; }
+            catch { await opened.DisposeAsync().ConfigureAwait(false); throw; }
+            return opened;
+        }
+        catch (Exception ex) when (Translate(ex, false, cancellationToken) is { } translated)
+        {
+            if (c is not null) await c.DisposeAsync().ConfigureAwait(false);
+            if (translated.ErrorId == IncidentErrorIds.StoreUnavailable) _source.Clear();
+            throw translated;
+        }
+    }
+
+    /// <summary>The store's translation of a driver failure on a session that is open (null: not a store fault).</summary>
+    internal IncidentOpsException? TranslateFault(Exception ex, CancellationToken callerToken) => Translate(ex, true, callerToken);
+
+    /// <summary>The quoted schema name, for SQL text.</summary>
+    internal string QuotedSchema => _s;
 
     private Task RunAsync(Func<NpgsqlConnection, CancellationToken, Task> work, CancellationToken cancellationToken) =>
         RunAsync<bool>(async (c, ct) => { await work(c, ct).ConfigureAwait(false); return true; }, cancellationToken);

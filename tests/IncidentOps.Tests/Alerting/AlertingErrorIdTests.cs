@@ -4,8 +4,8 @@ using Xunit;
 namespace IncidentOps.Tests.Alerting;
 
 /// <summary>
-/// What Invoke-ServiceAlert refuses: a service it cannot probe, a health result that names no service, and a store
-/// that has no alerting state yet (postgres). Each against the scenario's loopback health endpoint and config.
+/// What Invoke-ServiceAlert refuses: a service it cannot probe, a health result that names no service, and, on the team
+/// store, a round that works as on the file store. Each against the scenario's loopback health endpoint and config.
 /// </summary>
 public class AlertingErrorIdTests(ModuleFixture fx) : IClassFixture<ModuleFixture>
 {
@@ -36,19 +36,22 @@ public class AlertingErrorIdTests(ModuleFixture fx) : IClassFixture<ModuleFixtur
     }
 
     [Fact]
-    public async Task A_round_on_a_postgres_store_is_AlertingStateStoreNotAvailable()
+    public void Invoke_ServiceAlert_on_the_team_store_declares_once_and_keeps_its_state_in_the_store_schema()
     {
-        using var s = new AlertingScenario();
-        var variable = "IO_ALERT_STORE_" + Guid.NewGuid().ToString("N")[..8];
-        Environment.SetEnvironmentVariable(variable, TestServers.PostgresConnectionString);
-        File.WriteAllText(s.ConfigPath, File.ReadAllText(s.ConfigPath).Replace($"store: {{ path: '{s.StorePath}' }}",
-            $"store: {{ kind: postgres, connectionString: 'env:{variable}', path: '{s.StorePath}' }}", StringComparison.Ordinal));
-        var (engine, config) = s.NewEngine();
-        Assert.Equal(IncidentOps.Config.StoreKind.Postgres, config.Store.Kind);
+        // Was AlertingStateStoreNotAvailable: the team store now has its alerting state (table alert_state).
+        using var s = AlertingScenario.OnTeamStore();
         s.Healthy = false;
-        var ex = await Assert.ThrowsAsync<IncidentOpsException>(() => AlertingScenario.RoundAsync(engine, config));
-        Assert.Equal(AlertingErrorIds.StateStoreNotAvailable, ex.ErrorId);
-        Assert.Contains("incident store has no alerting state store in this version. Use store.kind: file for scheduled alerting.", ex.Message);
-        Assert.Empty(s.HookPosts);
+        var decisions = Enumerable.Range(0, 4)
+            .Select(_ => fx.Run($"Invoke-ServiceAlert -ConfigPath '{s.ConfigPath}' -Service production/api").AssertNoErrors().Single<IncidentOps.Alerting.AlertDecision>())
+            .ToList();
+        Assert.Equal(["Failing 1/3, waiting", "Failing 2/3, waiting"], decisions.Take(2).Select(d => d.Decision));
+        Assert.Matches(@"^Declared INC-\d{8}-\d{3} P1, paged$", decisions[2].Decision);
+        Assert.Equal(decisions[2].IncidentId, decisions[3].IncidentId);
+        Assert.Single(s.Pages("trigger"));
+        using var c = new Npgsql.NpgsqlConnection(TestServers.PostgresConnectionString);
+        c.Open();
+        using var cmd = new Npgsql.NpgsqlCommand($"SELECT state->>'incidentId' FROM \"{s.TeamSchema}\".alert_state WHERE service = 'production/api'", c);
+        Assert.Equal(decisions[2].IncidentId, cmd.ExecuteScalar());
+        Assert.False(Directory.Exists(Path.Combine(s.StorePath, "alerting")));
     }
 }

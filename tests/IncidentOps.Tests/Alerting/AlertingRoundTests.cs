@@ -3,6 +3,7 @@ using IncidentOps.Engine.Alerting;
 using IncidentOps.Engine.Incidents;
 using IncidentOps.Incidents;
 using IncidentOps.Notifications;
+using IncidentOps.Tests.Incidents;
 using Xunit;
 
 namespace IncidentOps.Tests.Alerting;
@@ -97,6 +98,23 @@ public class AlertingRoundTests
     public async Task Two_overlapping_runners_over_50_rounds_of_a_flapping_endpoint_declare_update_and_page_once()
     {
         using var s = new AlertingScenario();
+        await OverlappingRunnersAsync(s);
+    }
+
+    [Fact]
+    public async Task On_the_team_store_two_overlapping_runners_over_50_rounds_of_a_flapping_endpoint_declare_update_and_page_once()
+    {
+        using var s = AlertingScenario.OnTeamStore();
+        await OverlappingRunnersAsync(s);
+        // The state lives in the team store's table, not beside the local folder.
+        var (engine, config) = s.NewEngine();
+        var states = Assert.IsType<PostgresAlertStateStore>(engine.Alerting.OpenState(config));
+        Assert.NotNull(await states.GetAsync("production/api", CancellationToken.None));
+        Assert.False(Directory.Exists(Path.Combine(s.StorePath, "alerting")));
+    }
+
+    private static async Task OverlappingRunnersAsync(AlertingScenario s)
+    {
         var runners = new[] { s.NewEngine(), s.NewEngine() };
         var decisions = new List<AlertDecision>();
         for (var round = 0; round < 50; round++)
@@ -160,6 +178,73 @@ public class AlertingRoundTests
         // A page whose delivery the store could not record is re-sent as the very same event (same dedup_key and
         // body), which PagerDuty folds into the one alert: one page, never a second one.
         Assert.Single(s.Pages("trigger").Select(r => r.Body).Distinct());
+    }
+
+    [Fact]
+    public async Task On_the_team_store_a_server_that_stops_mid_round_fails_it_clearly_and_the_next_round_neither_loses_nor_redeclares_the_outage()
+    {
+        using var pg = new PrivatePostgres();
+        using var s = AlertingScenario.OnTeamStore(pg.ConnectionString + ";Password=CANARYteamAl3rt;Timeout=3");
+        var (engine, config) = s.NewEngine();
+        var broken = 0;
+        // The team store's server stops while the initial update is in flight: the provider got the update, but the
+        // store cannot record it.
+        s.Hook.Handler = _ => { if (Interlocked.Exchange(ref broken, 1) == 0) pg.Stop(); return null; };
+        s.Healthy = false;
+        await AlertingScenario.RoundAsync(engine, config);
+        s.Clock.Advance(Ten);
+        await AlertingScenario.RoundAsync(engine, config);
+        s.Clock.Advance(Ten);
+        var ex = await Assert.ThrowsAsync<IncidentOpsException>(() => AlertingScenario.RoundAsync(engine, config));
+        Assert.Equal(AlertingErrorIds.StoreUnavailable, ex.ErrorId);
+        Assert.Contains("could not be read or written while alerting on production/api", ex.Message);
+        Assert.Contains($"127.0.0.1:{pg.Port}", ex.Message);
+        Assert.DoesNotContain("CANARY", ex.ToString());
+
+        // While it is down, every further round fails the same way (and declares nothing elsewhere).
+        s.Clock.Advance(Ten);
+        var still = await Assert.ThrowsAsync<IncidentOpsException>(() => AlertingScenario.RoundAsync(engine, config));
+        Assert.Equal(AlertingErrorIds.StoreUnavailable, still.ErrorId);
+
+        pg.Start();
+        s.Clock.Advance(Ten);
+        var next = await AlertingScenario.RoundAsync(engine, config);
+        Assert.NotEqual(AlertAction.Declared, next.Action);
+        Assert.NotEqual(AlertAction.Attached, next.Action);
+        var incident = Assert.Single(await engine.Incidents.ListAsync(config, new IncidentQuery(), CancellationToken.None));
+        Assert.Equal(incident.Id, next.IncidentId);
+        Assert.Equal(IncidentStatus.Investigating, incident.Status);
+        Assert.Equal(4, next.ConsecutiveFailures);                               // the outage was not lost: still counting
+        var state = await engine.Alerting.OpenState(config).GetAsync("production/api", CancellationToken.None);
+        Assert.Equal((AlertPhase.Down, incident.Id), (state!.Phase, state.IncidentId));
+        var outbox = await engine.Notifications.GetUpdatesAsync(config, incident.Id, false, CancellationToken.None);
+        Assert.Single(outbox);
+        Assert.False(outbox[0].Pending);
+        Assert.Single(s.Pages("trigger").Select(r => r.Body).Distinct());
+    }
+
+    [Fact]
+    public async Task On_a_team_store_still_at_schema_version_1_the_round_says_to_run_Initialize_IncidentStore_and_declares_nothing()
+    {
+        using var s = AlertingScenario.OnTeamStore();
+        // What version 1 left behind (a store not yet upgraded after the module was).
+        await using (var c = new Npgsql.NpgsqlConnection(TestServers.PostgresConnectionString))
+        {
+            await c.OpenAsync();
+            await using var down = new Npgsql.NpgsqlCommand($"DROP TABLE \"{s.TeamSchema}\".alert_state; DELETE FROM \"{s.TeamSchema}\".schema_version WHERE version = 2", c);
+            await down.ExecuteNonQueryAsync();
+        }
+        var (engine, config) = s.NewEngine();
+        s.Healthy = false;
+        for (var i = 0; i < 3; i++)
+        {
+            var ex = await Assert.ThrowsAsync<IncidentOpsException>(() => AlertingScenario.RoundAsync(engine, config));
+            Assert.Equal(IncidentErrorIds.StoreNotInitialized, ex.ErrorId);
+            Assert.Contains("Initialize-IncidentStore", ex.Message);
+            s.Clock.Advance(Ten);
+        }
+        Assert.Empty(s.HookPosts);
+        Assert.Empty(s.PagerDuty.Requests);
     }
 
     [Fact]

@@ -36,13 +36,36 @@ public sealed class AlertingScenario : IDisposable
     /// <summary>The simulated clock starts two hours back, so every simulated time is in the real past.</summary>
     public ManualClock Clock { get; } = new(DateTimeOffset.UtcNow.AddHours(-2));
 
-    public AlertingScenario(string alerting = "failureThreshold: 3\n  successThreshold: 2\n  severity: P1", string? storePath = null)
+    /// <summary>The team store's schema when the scenario runs on PostgreSQL (<see cref="OnTeamStore"/>), else null.</summary>
+    public string? TeamSchema { get; }
+    private readonly string? _teamServer;
+
+    /// <summary>
+    /// The same scenario over the team store: a fresh schema (initialised, dropped on dispose) on
+    /// <paramref name="connectionString"/> (default: the test PostgreSQL), reached through an env: reference.
+    /// </summary>
+    public static AlertingScenario OnTeamStore(string? connectionString = null, string alerting = "failureThreshold: 3\n  successThreshold: 2\n  severity: P1") =>
+        new(alerting, null, connectionString ?? TestServers.PostgresConnectionString);
+
+    public AlertingScenario(string alerting = "failureThreshold: 3\n  successThreshold: 2\n  severity: P1", string? storePath = null) : this(alerting, storePath, null) { }
+
+    private AlertingScenario(string alerting, string? storePath, string? teamServer)
     {
         Dir = Paths.TempDir("io-alert");
         StorePath = storePath ?? Path.Combine(Dir, "store");
         Health.Handler = _ => Healthy ? (200, "{\"status\":\"ok\"}") : (503, "{\"status\":\"down\"}");
+        var store = $"store: {{ path: '{StorePath}' }}";
+        if (teamServer is not null)
+        {
+            _teamServer = teamServer;
+            TeamSchema = $"alert_{Guid.NewGuid():N}"[..14];
+            var variable = "IO_ALERT_STORE_" + Guid.NewGuid().ToString("N")[..8];
+            Environment.SetEnvironmentVariable(variable, teamServer);
+            store = $"store: {{ kind: postgres, connectionString: 'env:{variable}', schema: {TeamSchema}, path: '{StorePath}' }}";
+            new PostgresIncidentStore(teamServer, TeamSchema, StorePath).InitializeAsync(CancellationToken.None).GetAwaiter().GetResult();
+        }
         File.WriteAllText(ConfigPath, $"""
-            store: {"{"} path: '{StorePath}' {"}"}
+            {store}
             severities:
               P1: {"{"} name: High, responseTarget: 15m, updateEvery: 1m, pagerDutySeverity: error {"}"}
               P2: {"{"} name: Medium, responseTarget: 1h {"}"}
@@ -85,6 +108,17 @@ public sealed class AlertingScenario : IDisposable
         Health.Dispose();
         Hook.Dispose();
         PagerDuty.Dispose();
+        if (TeamSchema is not null)
+        {
+            try
+            {
+                using var c = new Npgsql.NpgsqlConnection(new Npgsql.NpgsqlConnectionStringBuilder(_teamServer) { Pooling = false, Timeout = 3 }.ConnectionString);
+                c.Open();
+                using var cmd = new Npgsql.NpgsqlCommand($"DROP SCHEMA IF EXISTS \"{TeamSchema}\" CASCADE", c);
+                cmd.ExecuteNonQuery();
+            }
+            catch (Npgsql.NpgsqlException) { /* a private server already gone takes the schema with it */ }
+        }
         try { Directory.Delete(Dir, true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 }

@@ -71,6 +71,16 @@ public sealed class StoreRoleTests : IDisposable
         Assert.True(await follow.MoveNextAsync());
         Assert.Equal("alice", (await store.GetAsync(incident.Id, ct))!.Commander);
         Assert.Single(await store.ReadActionItemsAsync(incident.Id, ct));
+        // The alerting state too (scheduled rounds run as this role): lock, save twice (insert, then update), read.
+        var alerting = new IncidentOps.Engine.Alerting.PostgresAlertStateStore(store);
+        await using (var lease = await alerting.LockAsync("production/api", TimeSpan.FromSeconds(5), ct))
+        {
+            lease.State.ConsecutiveFailures = 1;
+            await lease.SaveAsync(lease.State, ct);
+            lease.State.ConsecutiveFailures = 2;
+            await lease.SaveAsync(lease.State, ct);
+        }
+        Assert.Equal(2, (await alerting.GetAsync("production/api", ct))!.ConsecutiveFailures);
         // And nothing more: the responder cannot delete from the timeline.
         await using var c = new NpgsqlConnection(As(Responder));
         await c.OpenAsync(ct);

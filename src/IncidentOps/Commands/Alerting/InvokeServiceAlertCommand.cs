@@ -161,6 +161,6 @@ public sealed class InvokeServiceAlertCommand : ConfiguredCmdlet
         }
     }
 
-    private static bool RoundFailure(string id) => id is AlertingErrorIds.StoreUnavailable or AlertingErrorIds.StateCorrupt or AlertingErrorIds.StateStoreNotAvailable
+    private static bool RoundFailure(string id) => id is AlertingErrorIds.StoreUnavailable or AlertingErrorIds.StateCorrupt
         or StoreFaults.ReadOnly or StoreFaults.DiskFull or "StoreLockTimeout" or "IncidentRecordCorrupt" or "StoreKindNotImplemented";
 }
