@@ -153,6 +153,14 @@ public sealed class FileIncidentStore : IIncidentStore
     /// that fails part-way (disk full) is cut back to where it began, so it leaves no torn bytes; and a line left
     /// unfinished by a killed writer is closed first, so it can never swallow this entry.
     /// </summary>
+    /// <summary>Reads the record, then appends (two file operations; the file store has no round trip to save).</summary>
+    public async Task<Incident> AppendTimelineWithRecordAsync(string id, TimelineEntry entry, CancellationToken cancellationToken)
+    {
+        var incident = await GetAsync(id, cancellationToken).ConfigureAwait(false) ?? throw NotFound(id);
+        await AppendTimelineAsync(id, entry, cancellationToken).ConfigureAwait(false);
+        return incident;
+    }
+
     public async Task AppendTimelineAsync(string id, TimelineEntry entry, CancellationToken cancellationToken)
     {
         var dir = GetIncidentDirectory(id);
