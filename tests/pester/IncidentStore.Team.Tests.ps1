@@ -110,6 +110,22 @@ Describe 'The PostgreSQL team store under concurrent pwsh processes' {
         $other.Text.Trim() | Should -Be ($first.Sequence -join ',')
     }
 
+    It 'a note on a resolved incident in the team store warns, lands once with the next sequence and the writer, and an unknown id is IncidentNotFound' -Skip:$skipPg {
+        $incident = New-Incident -Title 'Resolved then noted' -Severity P2 -ConfigPath $script:cfg
+        Close-Incident -Incident $incident.Id -Resolution 'rolled back' -Force -Confirm:$false -ConfigPath $script:cfg | Out-Null
+        $before = @(Get-IncidentTimeline -Incident $incident.Id -ConfigPath $script:cfg)
+        $note = Add-IncidentNote -Incident $incident.Id -Text 'customer confirmed' -ConfigPath $script:cfg -WarningVariable warned 3>$null
+        @($warned | Where-Object { "$_" -like "$($incident.Id) is resolved*" }).Count | Should -Be 1
+        $note.Sequence | Should -Be ($before[-1].Sequence + 1)
+        $after = @(Get-IncidentTimeline -Incident $incident.Id -ConfigPath $script:cfg)
+        $after.Count | Should -Be ($before.Count + 1)
+        $after[-1].Result | Should -Be 'customer confirmed'
+        $after[-1].Sequence | Should -Be $note.Sequence
+        $after[-1].Actor | Should -Be $note.Actor
+        Add-IncidentNote -Incident 'INC-20000101-001' -Text 'nowhere' -ConfigPath $script:cfg -ErrorVariable failed -ErrorAction SilentlyContinue | Out-Null
+        $failed[0].FullyQualifiedErrorId | Should -BeLike 'IncidentNotFound,*'
+    }
+
     It 'two processes declaring 20 incidents each at once get 40 distinct ids' -Skip:$skipPg {
         $go = Join-Path $script:root.Dir 'go-declare'
         $children = foreach ($w in 1..2) {

@@ -36,7 +36,9 @@ public sealed class FileIncidentStore : IIncidentStore
     /// Which store this is, as records read from it carry it (Incident.IncidentStore): the full path of its folder, without a
     /// trailing separator, so two spellings of one folder compare equal.
     /// </summary>
-    public string Identity => Path.TrimEndingDirectorySeparator(Path.GetFullPath(Root));
+    public string Identity => _identity ??= Path.TrimEndingDirectorySeparator(Path.GetFullPath(Root));
+
+    private string? _identity;
     private string IncidentsRoot => Path.Combine(Root, "incidents");
 
     /// <summary>$XDG_DATA_HOME/IncidentOps (or ~/.local/share/IncidentOps); %LOCALAPPDATA%\IncidentOps on Windows.</summary>
@@ -93,9 +95,11 @@ public sealed class FileIncidentStore : IIncidentStore
         return await ReadIncidentAsync(file, cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<Incident> ReadIncidentAsync(string file, CancellationToken cancellationToken)
+    private async Task<Incident> ReadIncidentAsync(string file, CancellationToken cancellationToken) =>
+        ParseIncident(file, await File.ReadAllTextAsync(file, cancellationToken).ConfigureAwait(false));
+
+    private Incident ParseIncident(string file, string text)
     {
-        var text = await File.ReadAllTextAsync(file, cancellationToken).ConfigureAwait(false);
         try
         {
             var incident = JsonSerializer.Deserialize<Incident>(text, Json) ?? throw new JsonException("empty document");
@@ -111,20 +115,37 @@ public sealed class FileIncidentStore : IIncidentStore
 
     public async Task<IReadOnlyList<Incident>> ListAsync(CancellationToken cancellationToken)
     {
-        var list = new List<Incident>();
-        foreach (var dir in Directory.EnumerateDirectories(IncidentsRoot).OrderBy(d => d, StringComparer.Ordinal))
+        var dirs = Directory.EnumerateDirectories(IncidentsRoot).OrderBy(d => d, StringComparer.Ordinal).ToArray();
+        // Read and parse the records on every core (thousands of small files); keep the folders' order for the result.
+        var read = new (Incident? Incident, string? Corrupt)[dirs.Length];
+        try
         {
-            var file = Path.Combine(dir, "incident.json");
-            if (!File.Exists(file)) continue;
-            try
+            await Task.Run(() => Parallel.For(0, dirs.Length, new ParallelOptions { CancellationToken = cancellationToken }, i =>
             {
-                list.Add(await ReadIncidentAsync(file, cancellationToken).ConfigureAwait(false));
-            }
-            catch (IncidentOpsException ex) when (ex.ErrorId == "IncidentRecordCorrupt")
-            {
-                // One damaged record must never hide the other incidents: report it and go on.
-                CorruptLines.Add(ex.Message);
-            }
+                var file = Path.Combine(dirs[i], "incident.json");
+                string text;
+                try { text = File.ReadAllText(file); }
+                catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException) { return; } // not a record (yet)
+                try
+                {
+                    read[i] = (ParseIncident(file, text), null);
+                }
+                catch (IncidentOpsException ex) when (ex.ErrorId == "IncidentRecordCorrupt")
+                {
+                    // One damaged record must never hide the other incidents: report it and go on.
+                    read[i] = (null, ex.Message);
+                }
+            }), cancellationToken).ConfigureAwait(false);
+        }
+        catch (AggregateException ex) when (ex.InnerExceptions.Count > 0)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(ex.InnerExceptions[0]).Throw();
+        }
+        var list = new List<Incident>(dirs.Length);
+        foreach (var (incident, corrupt) in read)
+        {
+            if (incident is not null) list.Add(incident);
+            else if (corrupt is not null) CorruptLines.Add(corrupt);
         }
         return list;
     }
@@ -153,6 +174,14 @@ public sealed class FileIncidentStore : IIncidentStore
     /// that fails part-way (disk full) is cut back to where it began, so it leaves no torn bytes; and a line left
     /// unfinished by a killed writer is closed first, so it can never swallow this entry.
     /// </summary>
+    /// <summary>Reads the record, then appends (two file operations; the file store has no round trip to save).</summary>
+    public async Task<Incident> AppendTimelineWithRecordAsync(string id, TimelineEntry entry, CancellationToken cancellationToken)
+    {
+        var incident = await GetAsync(id, cancellationToken).ConfigureAwait(false) ?? throw NotFound(id);
+        await AppendTimelineAsync(id, entry, cancellationToken).ConfigureAwait(false);
+        return incident;
+    }
+
     public async Task AppendTimelineAsync(string id, TimelineEntry entry, CancellationToken cancellationToken)
     {
         var dir = GetIncidentDirectory(id);

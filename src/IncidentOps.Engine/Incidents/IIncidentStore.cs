@@ -27,6 +27,14 @@ public interface IIncidentStore
     /// StoreDiskFull / StoreReadOnly when the store is full or cannot be written, without waiting.
     /// </summary>
     Task AppendTimelineAsync(string id, TimelineEntry entry, CancellationToken cancellationToken);
+    /// <summary>
+    /// Appends the entry as <see cref="AppendTimelineAsync"/> does and returns the incident's record as it stood at the
+    /// append, in one call to the store (the PostgreSQL store: one statement, one round trip), so a caller that must
+    /// know the record (a note on a resolved incident warns) does not read it first. Fails with IncidentNotFound when
+    /// there is no such incident, and with StoreUnavailable when the store cannot be reached: nothing is spooled, the
+    /// caller sees the failure.
+    /// </summary>
+    Task<Incident> AppendTimelineWithRecordAsync(string id, TimelineEntry entry, CancellationToken cancellationToken);
     /// <summary>Every entry, ordered by Timestamp, then Sequence: one total order, the same for every reader.</summary>
     Task<IReadOnlyList<TimelineEntry>> ReadTimelineAsync(string id, CancellationToken cancellationToken);
     /// <summary>

@@ -294,9 +294,11 @@ public sealed partial class IncidentService(IncidentOpsEngine engine)
         if (string.IsNullOrWhiteSpace(text))
             throw new IncidentOpsException("IncidentNoteEmpty", IncidentOpsErrorCategory.InvalidArgument, "The note is empty. Say what you did or saw.");
         var store = engine.OpenStore(config);
-        var incident = await store.GetAsync(id, cancellationToken).ConfigureAwait(false) ?? throw FileIncidentStore.NotFound(id);
+        // One call to the store: the append returns the record, which says whether the incident was resolved.
+        var entry = NewEntry(context, "note", "Note", null, text.Trim());
+        var incident = await store.AppendTimelineWithRecordAsync(id, entry, cancellationToken).ConfigureAwait(false);
         WarnIfResolved(incident, "the note");
-        return await AppendAsync(store, id, context, "note", "Note", null, text.Trim(), cancellationToken).ConfigureAwait(false);
+        return entry;
     }
 
     /// <summary>Entries in order; corrupt lines are skipped with a warning naming file and line.</summary>
@@ -332,7 +334,13 @@ public sealed partial class IncidentService(IncidentOpsEngine engine)
 
     private static async Task<TimelineEntry> AppendAsync(IIncidentStore store, string id, ChangeContext context, string kind, string action, string? target, string result, CancellationToken cancellationToken)
     {
-        var entry = new TimelineEntry
+        var entry = NewEntry(context, kind, action, target, result);
+        await store.AppendTimelineAsync(id, entry, cancellationToken).ConfigureAwait(false);
+        return entry;
+    }
+
+    private static TimelineEntry NewEntry(ChangeContext context, string kind, string action, string? target, string result) =>
+        new()
         {
             Kind = kind,
             Cmdlet = context.Cmdlet,
@@ -342,9 +350,6 @@ public sealed partial class IncidentService(IncidentOpsEngine engine)
             Outcome = kind == "note" ? TimelineOutcome.Info : TimelineOutcome.Succeeded,
             Result = SecretRedactor.Redact(result),
         };
-        await store.AppendTimelineAsync(id, entry, cancellationToken).ConfigureAwait(false);
-        return entry;
-    }
 
     // ------------------------------------------------------------ action items
 

@@ -77,6 +77,29 @@ public abstract class IncidentStoreContract
     }
 
     [Fact]
+    public async Task An_append_with_the_record_returns_the_record_as_it_stood_and_appends_once_with_the_next_sequence()
+    {
+        var store = NewStore();
+        var incident = await store.CreateAsync(id => Build(id, "with record"), CancellationToken.None);
+        await store.AppendTimelineAsync(incident.Id, new TimelineEntry { Kind = "note", Action = "Note", Result = "first" }, CancellationToken.None);
+        var resolvedAt = DateTimeOffset.UtcNow.AddMinutes(-1);
+        await store.UpdateAsync(incident.Id, i => { i.Status = IncidentStatus.Resolved; i.ResolvedAt = resolvedAt; }, CancellationToken.None);
+        var entry = new TimelineEntry { Kind = "note", Action = "Note", Result = "after the resolution" };
+        var record = await store.AppendTimelineWithRecordAsync(incident.Id, entry, CancellationToken.None);
+        Assert.Equal(incident.Id, record.Id);
+        Assert.Equal(IncidentStatus.Resolved, record.Status);
+        Assert.Equal(resolvedAt.UtcTicks / 10, record.ResolvedAt!.Value.UtcTicks / 10);
+        Assert.Equal(store.Identity, record.IncidentStore);
+        Assert.Equal(2, entry.Sequence);
+        Assert.Equal(incident.Id, entry.IncidentId);
+        var timeline = await store.ReadTimelineAsync(incident.Id, CancellationToken.None);
+        Assert.Equal(["first", "after the resolution"], timeline.Select(e => e.Result));
+        Assert.Equal([1L, 2L], timeline.Select(e => e.Sequence));
+        var missing = await Assert.ThrowsAsync<IncidentOpsException>(() => store.AppendTimelineWithRecordAsync("INC-20000101-001", new TimelineEntry(), CancellationToken.None));
+        Assert.Equal("IncidentNotFound", missing.ErrorId);
+    }
+
+    [Fact]
     public async Task The_active_incident_is_set_read_and_cleared()
     {
         var store = NewStore();

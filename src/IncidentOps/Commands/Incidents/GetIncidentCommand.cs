@@ -63,6 +63,6 @@ public sealed class GetIncidentCommand : ConfiguredCmdlet
         if (Incident is { Length: > 0 })
             foreach (var id in Incident.Where(i => !WildcardPattern.ContainsWildcardCharacters(i) && !list.Any(x => string.Equals(x.Id, i, StringComparison.OrdinalIgnoreCase))))
                 WriteError(ToErrorRecord(FileIncidentStore.NotFound(id), id));
-        foreach (var incident in list) WriteObject(incident);
+        WriteObject(list, enumerateCollection: true);
     }
 }
