@@ -42,15 +42,21 @@ public sealed class HealthResultEvidenceSource : IEvidenceSource
                 await context.Engine.Health.ProbeManyAsync(requests, 8, r => { lock (probed) probed.Add(r); }, cancellationToken).ConfigureAwait(false);
                 results = probed;
             }
-            var doc = results.Select(r => new
-            {
-                r.Service, r.Uri, r.Healthy, r.StatusCode, r.Reason, FailureKind = r.FailureKind.ToString(), r.TotalMs, r.Timestamp, r.Error,
-                Body = r.BodyText is { Length: > 4096 } b ? b[..4096] : r.BodyText,
-            });
-            list.Add(new EvidenceContent($"{service.Environment}-{service.Service}.json", JsonSerializer.Serialize(doc, Json), service.FullName));
+            list.Add(new EvidenceContent($"{service.Environment}-{service.Service}.json", Serialize(results), service.FullName));
         }
         return list;
     }
+
+    /// <summary>
+    /// The health evidence document: one object per result (service, uri, healthy, statusCode, reason, failureKind,
+    /// totalMs, timestamp, error, body cut to 4 KiB). The post-mortem's health chart reads these back.
+    /// </summary>
+    public static string Serialize(IEnumerable<HealthResult> results, bool withBody = true) =>
+        JsonSerializer.Serialize(results.Select(r => new
+        {
+            r.Service, r.Uri, r.Healthy, r.StatusCode, r.Reason, FailureKind = r.FailureKind.ToString(), r.TotalMs, r.Timestamp, r.Error,
+            Body = !withBody ? null : r.BodyText is { Length: > 4096 } b ? b[..4096] : r.BodyText,
+        }), Json);
 
     private sealed class Scope(Action restore) : IDisposable
     {

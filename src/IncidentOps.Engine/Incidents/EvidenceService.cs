@@ -205,6 +205,37 @@ public sealed class EvidenceService(IncidentOpsEngine engine)
         return results;
     }
 
+    /// <summary>
+    /// Keeps the health samples of a watch (Watch-ServiceHealth -Record) as evidence "health" on the incident whose
+    /// timeline recorded the watch, in the same document as the alerting
+    /// round's health evidence, so the post-mortem charts latency and failures over the watch. The newest
+    /// <see cref="MaxWatchSamples"/> samples are kept; bodies are left out.
+    /// </summary>
+    public async Task<EvidenceCapture?> SaveHealthSamplesAsync(IncidentOpsConfig? config, string incidentId, IReadOnlyList<IncidentOps.Health.HealthResult> samples,
+        ChangeContext context, CancellationToken cancellationToken)
+    {
+        if (samples.Count == 0) return null;
+        var kept = samples.OrderBy(r => r.Timestamp).Skip(Math.Max(0, samples.Count - MaxWatchSamples)).ToList();
+        var content = SecretRedactor.Redact(Alerting.HealthResultEvidenceSource.Serialize(kept, withBody: false));
+        var name = $"{DateTimeOffset.UtcNow:yyyyMMdd'T'HHmmss'Z'}-{Alerting.HealthResultEvidenceSource.SourceName}-watch.json";
+        var stored = await engine.OpenStore(config).PutEvidenceAsync(incidentId, name, content, DateTimeOffset.UtcNow, cancellationToken).ConfigureAwait(false);
+        var capture = new EvidenceCapture
+        {
+            IncidentId = incidentId, Source = Alerting.HealthResultEvidenceSource.SourceName, Path = stored.Location, CapturedAt = stored.CapturedAt,
+            Sha256 = stored.Sha256, Bytes = Encoding.UTF8.GetByteCount(content), Succeeded = true,
+        };
+        await engine.Incidents.AppendEntryAsync(config, incidentId, new TimelineEntry
+        {
+            Kind = "evidence", Cmdlet = context.Cmdlet, Action = "Capture evidence", Target = $"{kept.Count} health sample(s)",
+            Parameters = context.Parameters ?? new Dictionary<string, string>(), Outcome = TimelineOutcome.Succeeded,
+            Result = $"evidence/{name} sha256:{capture.Sha256} ({capture.Bytes} bytes)",
+        }, cancellationToken).ConfigureAwait(false);
+        return capture;
+    }
+
+    /// <summary>The most health samples one watch keeps as evidence (a 30-minute watch of 5 targets every 5 s is 1,800).</summary>
+    public const int MaxWatchSamples = 10_000;
+
     private async Task RecordFailureAsync(IncidentOpsConfig config, Incident incident, string source, string? service, string message, ChangeContext context,
         List<EvidenceCapture> results, CancellationToken cancellationToken)
     {

@@ -1,5 +1,6 @@
 using System.Globalization;
 using IncidentOps.Config;
+using IncidentOps.Engine.Reports.Charts;
 using IncidentOps.Incidents;
 using Scriban;
 using Scriban.Runtime;
@@ -45,7 +46,10 @@ public sealed class IncidentReportService(IncidentOpsEngine engine)
         if (parsed.HasErrors)
             throw new IncidentOpsException("ReportTemplateInvalid", IncidentOpsErrorCategory.InvalidData,
                 $"The report template '{templateName}' has errors: {string.Join("; ", parsed.Messages.Select(m => m.ToString()))}.") { TargetObject = templateName };
-        var model = BuildModel(config, incident, timeline, actions, format);
+        var charts = kind == IncidentReportKind.PostMortem
+            ? BuildCharts(incident, timeline, await ReadHealthSamplesAsync(config, incident.Id, cancellationToken).ConfigureAwait(false), DateTimeOffset.UtcNow)
+            : [];
+        var model = BuildModel(config, incident, timeline, actions, format, charts);
         var context = new TemplateContext { StrictVariables = false, LoopLimit = 100_000, MemberRenamer = m => m.Name, TemplateLoader = ReportTemplates.PartialLoader.Instance };
         context.PushGlobal(model);
         string content;
@@ -80,8 +84,69 @@ public sealed class IncidentReportService(IncidentOpsEngine engine)
         return cut ? $"{first} (preview only, nothing sent; full text in Get-IncidentTimeline)" : $"{first} (preview only, nothing changed)";
     }
 
+    /// <summary>The newest health samples a post-mortem charts (older ones are left out of the picture, never out of the evidence).</summary>
+    internal const int MaxChartSamples = 5_000;
+
+    /// <summary>
+    /// The health samples recorded during the incident: its "health" evidence, written by the alerting round that
+    /// declared it, by Save-IncidentEvidence -Source health and by Watch-ServiceHealth -Record. A document that cannot
+    /// be read is skipped (said in verbose): a post-mortem must not fail on one bad evidence file.
+    /// </summary>
+    internal async Task<IReadOnlyList<HealthPoint>> ReadHealthSamplesAsync(IncidentOpsConfig? config, string incidentId, CancellationToken cancellationToken)
+    {
+        var store = engine.OpenStore(config);
+        var points = new List<HealthPoint>();
+        var marker = $"-{Alerting.HealthResultEvidenceSource.SourceName}-";
+        foreach (var e in await store.ListEvidenceAsync(incidentId, cancellationToken).ConfigureAwait(false))
+        {
+            if (!e.Name.Contains(marker, StringComparison.OrdinalIgnoreCase) || !e.Name.EndsWith(".json", StringComparison.OrdinalIgnoreCase)) continue;
+            var text = await store.ReadEvidenceAsync(incidentId, e.Name, cancellationToken).ConfigureAwait(false);
+            if (text is null) continue;
+            try { points.AddRange(ParseHealthSamples(text)); }
+            catch (System.Text.Json.JsonException ex) { engine.Sink.Verbose($"Health evidence {e.Name} of {incidentId} is not a list of samples; it is left out of the chart: {ex.Message}"); }
+        }
+        return points.OrderBy(p => p.At).Skip(Math.Max(0, points.Count - MaxChartSamples)).ToList();
+    }
+
+    /// <summary>Reads a health evidence document (HealthResultEvidenceSource.Serialize) into chart points; objects without a timestamp are skipped.</summary>
+    internal static IEnumerable<HealthPoint> ParseHealthSamples(string json)
+    {
+        using var doc = System.Text.Json.JsonDocument.Parse(json);
+        if (doc.RootElement.ValueKind != System.Text.Json.JsonValueKind.Array) return [];
+        var list = new List<HealthPoint>();
+        foreach (var o in doc.RootElement.EnumerateArray())
+        {
+            if (o.ValueKind != System.Text.Json.JsonValueKind.Object) continue;
+            System.Text.Json.JsonElement Get(string name) => o.EnumerateObject().FirstOrDefault(p => p.Name.Equals(name, StringComparison.OrdinalIgnoreCase)).Value;
+            var ts = Get("timestamp");
+            if (ts.ValueKind != System.Text.Json.JsonValueKind.String || !ts.TryGetDateTimeOffset(out var at)) continue;
+            var service = Get("service");
+            var uri = Get("uri");
+            // One series per endpoint probed, named with its service when it has one.
+            var endpoint = uri.ValueKind == System.Text.Json.JsonValueKind.String ? uri.GetString()! : null;
+            var name = service.ValueKind == System.Text.Json.JsonValueKind.String ? service.GetString()! : null;
+            var series = name is null ? endpoint ?? "health" : endpoint is null ? name : $"{name}: {endpoint}";
+            var ms = Get("totalMs");
+            double? latency = ms.ValueKind == System.Text.Json.JsonValueKind.Number && ms.GetDouble() > 0 ? ms.GetDouble() : null;
+            var healthy = Get("healthy").ValueKind == System.Text.Json.JsonValueKind.True;
+            var reason = Get("reason");
+            list.Add(new HealthPoint(SecretRedactor.Redact(series), at, latency, healthy, reason.ValueKind == System.Text.Json.JsonValueKind.String ? SecretRedactor.Redact(reason.GetString()!) : null));
+        }
+        return list;
+    }
+
+    /// <summary>A post-mortem's charts: the timeline (phases, changes, updates), and the health samples when any were recorded.</summary>
+    internal static IReadOnlyList<Chart> BuildCharts(Incident incident, IReadOnlyList<TimelineEntry> timeline, IReadOnlyList<HealthPoint> samples, DateTimeOffset now)
+    {
+        var markers = Reports.Charts.PostMortemCharts.Markers(timeline).Select(m => m with { Label = SecretRedactor.Redact(m.Label) }).ToList();
+        var charts = new List<Chart> { Reports.Charts.PostMortemCharts.Timeline(Reports.Charts.PostMortemCharts.Phases(incident, now), markers) };
+        if (samples.Count > 0) charts.Add(Reports.Charts.PostMortemCharts.Health(samples));
+        return charts;
+    }
+
     /// <summary>The variables a template sees (snake_case, all strings or arrays of objects).</summary>
-    internal static ScriptObject BuildModel(IncidentOpsConfig? config, Incident i, IReadOnlyList<TimelineEntry> timeline, IReadOnlyList<ActionItem> actions, IncidentReportFormat format)
+    internal static ScriptObject BuildModel(IncidentOpsConfig? config, Incident i, IReadOnlyList<TimelineEntry> timeline, IReadOnlyList<ActionItem> actions, IncidentReportFormat format,
+        IReadOnlyList<Chart>? charts = null)
     {
         // Every value a person typed is redacted, then escaped for the output format: in Markdown a newline or a
         // leading '#' would forge a heading and '<' would pass raw HTML through; the HTML templates escape with
@@ -172,6 +237,12 @@ public sealed class IncidentReportService(IncidentOpsEngine engine)
             ["priority"] = E(a.Priority ?? ""),
             ["status"] = E(a.Status.ToString()),
         }).ToList();
+        // Charts are built and escaped by the chart library: HTML templates write charts_html as it is (no html.escape),
+        // Markdown templates get the charts' numbers as tables.
+        charts ??= [];
+        so["charts"] = charts.Select(c => new ScriptObject { ["id"] = c.Id, ["title"] = c.Title, ["html"] = c.Html, ["markdown"] = c.Markdown }).ToList();
+        so["charts_html"] = string.Join("\n", charts.Select(c => c.Html));
+        so["charts_markdown"] = charts.Count == 0 ? "_No charts._\n" : string.Join("\n", charts.Select(c => c.Markdown));
         return so;
     }
 

@@ -52,6 +52,7 @@ internal static class ReportTemplates
         ["figures"] = Figures,
         ["timeline"] = TimelineTable,
         ["action_items"] = ActionTable,
+        ["charts"] = "{{ charts_markdown }}\n",
         ["summary"] = "{{ summary }}\n",
         ["root_cause"] = "{{ or_none root_cause }}\n",
         ["contributing_factors"] = "{{ bullets contributing_factors }}",
@@ -82,7 +83,7 @@ internal static class ReportTemplates
 
 
 """,
-        ("## Summary", "summary"), ("## Impact", "impact"), ("## Key Figures", "figures"), ("## Timeline", "timeline"),
+        ("## Summary", "summary"), ("## Impact", "impact"), ("## Key Figures", "figures"), ("## Timeline", "timeline"), ("### Timeline and Health in Figures", "charts"),
         ("## Root Cause", "root_cause"), ("### Contributing Factors", "contributing_factors"), ("## Resolution", "resolution"),
         ("## What Went Well", "went_well"), ("## What Went Wrong", "went_wrong"), ("## Action Items", "action_items"),
         ("## Lessons Learned", "lessons"), ("## Prevention", "prevention"))
@@ -103,7 +104,7 @@ internal static class ReportTemplates
         ("## Summary", "summary"), ("## Impact", "impact"), ("## Root Causes", "root_cause"),
         ("### Trigger and Contributing Factors", "contributing_factors"), ("## Resolution", "resolution"),
         ("## Detection and Response Figures", "figures"), ("## Action Items", "action_items"), ("## Lessons Learned\n\n### What Went Well", "went_well"),
-        ("### What Went Wrong", "went_wrong"), ("### Where We Got Lucky / Lessons", "lessons"), ("## Prevention", "prevention"), ("## Timeline", "timeline"));
+        ("### What Went Wrong", "went_wrong"), ("### Where We Got Lucky / Lessons", "lessons"), ("## Prevention", "prevention"), ("## Timeline", "timeline"), ("### Timeline and Health in Figures", "charts"));
 
     private static readonly string PagerDuty = Style("""
 # Incident Postmortem: {{ title }}
@@ -114,7 +115,7 @@ internal static class ReportTemplates
 
 
 """,
-        ("## Overview (Summary)", "summary"), ("## What Happened (Timeline)", "timeline"), ("## Impact", "impact"),
+        ("## Overview (Summary)", "summary"), ("## What Happened (Timeline)", "timeline"), ("### Timeline and Health in Figures", "charts"), ("## Impact", "impact"),
         ("## Response Metrics", "figures"), ("## Root Cause", "root_cause"), ("### Contributing Factors", "contributing_factors"),
         ("## Resolution and Recovery", "resolution"), ("## What Went Well", "went_well"), ("## What Went Wrong", "went_wrong"),
         ("## Action Items", "action_items"), ("## Lessons Learned", "lessons"), ("## Prevention", "prevention"));
@@ -146,7 +147,9 @@ internal static class ReportTemplates
     public static string Html(string style) => HtmlList + HtmlOr + "{{ style = '" + style + "' }}" + """
 <!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Post-Mortem: {{ title | html.escape }}</title>
-<style>body{font-family:sans-serif;max-width:960px;margin:2em auto}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}</style></head>
+<style>body{font-family:sans-serif;max-width:960px;margin:2em auto;color:#111;background:#fff}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}
+figure.chart{margin:1em 0 2em}figure.chart svg{max-width:100%;height:auto;display:block}figure.chart figcaption{font-weight:bold;margin:.3em 0}table.chart-data{font-size:.85em}table.chart-data caption{text-align:left;font-style:italic}
+@media print{body{max-width:none;margin:0}figure.chart{break-inside:avoid}}</style></head>
 <body>
 <h1>Post-Mortem: {{ title | html.escape }}</h1>
 <p><strong>Incident:</strong> {{ id | html.escape }}<br><strong>Date:</strong> {{ date }}<br><strong>Duration:</strong> {{ duration }}<br>
@@ -160,7 +163,9 @@ internal static class ReportTemplates
 <tr><td>Time to detect</td><td>{{ time_to_detect }}</td></tr><tr><td>Time to acknowledge</td><td>{{ time_to_acknowledge }}</td></tr>
 <tr><td>Time to mitigate</td><td>{{ time_to_mitigate }}</td></tr><tr><td>Time to resolve</td><td>{{ time_to_resolve }}</td></tr>
 {{ for s in severity_times }}<tr><td>Time in {{ s.severity | html.escape }} ({{ s.name | html.escape }})</td><td>{{ s.duration }}</td></tr>{{ end }}</table>
-<h2>Timeline</h2><table><tr><th>Time (UTC)</th><th>Actor</th><th>Event</th><th>Target</th><th>Outcome</th><th>Detail</th></tr>
+<h2>Timeline</h2>
+{{ charts_html }}
+<table><tr><th>Time (UTC)</th><th>Actor</th><th>Event</th><th>Target</th><th>Outcome</th><th>Detail</th></tr>
 {{ for e in timeline }}<tr><td>{{ e.time }}</td><td>{{ e.actor | html.escape }}</td><td>{{ e.action | html.escape }}</td><td>{{ e.target | html.escape }}</td><td>{{ e.outcome | html.escape }}</td><td>{{ e.result | html.escape }}</td></tr>
 {{ end }}</table>
 <h2>Root Cause</h2><p>{{ hor root_cause }}</p><h3>Contributing Factors</h3>{{ hlist contributing_factors }}

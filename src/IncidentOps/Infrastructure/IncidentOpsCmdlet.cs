@@ -427,7 +427,7 @@ public abstract class IncidentOpsCmdlet : PSCmdlet, IDisposable
     }
 
     /// <summary>Appends a timeline entry for this cmdlet to the incident in force (if any). Never fails the cmdlet.</summary>
-    protected void RecordChange(string target, string action, TimelineOutcome outcome, string? result, string kind = "action", bool quiet = false)
+    protected string? RecordChange(string target, string action, TimelineOutcome outcome, string? result, string kind = "action", bool quiet = false)
     {
         var entry = new TimelineEntry
         {
@@ -439,7 +439,7 @@ public abstract class IncidentOpsCmdlet : PSCmdlet, IDisposable
             Outcome = outcome,
             Result = result is null ? null : SecretRedactor.Redact(result),
         };
-        RecordEntry(entry, quiet);
+        return RecordEntry(entry, quiet);
     }
 
     /// <summary>True when the cmdlet declares a -Record switch and the caller set it.</summary>
@@ -448,11 +448,10 @@ public abstract class IncidentOpsCmdlet : PSCmdlet, IDisposable
     /// <summary>
     /// For read-only cmdlets: records what was read on the incident's timeline (kind "read"), only when
     /// the caller asked with -Record (see <see cref="IncidentReadCmdlet"/>). Never fails the cmdlet.
+    /// Returns the id of the incident recorded on, or null when nothing was recorded.
     /// </summary>
-    protected void RecordRead(string target, string action, string? result)
-    {
-        if (RecordRequested) RecordChange(target, action, TimelineOutcome.Info, result, "read");
-    }
+    protected string? RecordRead(string target, string action, string? result) =>
+        RecordRequested ? RecordChange(target, action, TimelineOutcome.Info, result, "read") : null;
 
     /// <summary>How long the timeline entry of a stopped (Ctrl+C) change may take to write.</summary>
     private static readonly TimeSpan StopRecordTimeout = TimeSpan.FromSeconds(5);

@@ -84,14 +84,37 @@ public sealed class WatchServiceHealthCommand : HealthProbeCmdlet
             };
             HealthWatchSummary? summary = null;
             if (Alert) summary = WatchAndAlert(options);
-            else InvokeStreaming<HealthResult>(async (emit, ct) => summary = await Engine.Health.WatchAsync(Requests, options, emit, ct).ConfigureAwait(false));
+            else InvokeStreaming<HealthResult>(async (emit, ct) => summary = await Engine.Health.WatchAsync(Requests, options, r => { Keep(r); emit(r); }, ct).ConfigureAwait(false));
             if (summary is not null)
             {
                 WriteObject(summary);
-                RecordRead(ProbedTargets(), "Watch health", summary.ToString());
+                if (RecordRead(ProbedTargets(), "Watch health", summary.ToString()) is { } incidentId && !IsWhatIf) SaveSamples(incidentId);
             }
         }
         base.EndProcessing();
+    }
+
+    /// <summary>The samples of this watch, kept for -Record (the post-mortem charts their latency and failures).</summary>
+    private readonly List<HealthResult> _samples = [];
+
+    private void Keep(HealthResult result)
+    {
+        if (!RecordRequested) return;
+        lock (_samples) _samples.Add(result);
+    }
+
+    /// <summary>-Record: the watch's samples go to the incident as health evidence, beside the timeline entry of the watch.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private void SaveSamples(string incidentId)
+    {
+        List<HealthResult> samples;
+        lock (_samples) samples = [.. _samples];
+        IncidentOps.Config.IncidentOpsConfig? config = null;
+        try { config = Engine.Config.LoadOrThrow(ConfigPath is null ? null : ResolvePath(ConfigPath), CurrentDirectory); }
+        catch (IncidentOpsException) { /* the timeline entry went to the default store: so do its samples */ }
+        var context = new IncidentOps.Engine.Incidents.ChangeContext(MyInvocation.MyCommand?.Name, SafeParameters());
+        if (TryInvoke(ct => Engine.Evidence.SaveHealthSamplesAsync(config, incidentId, samples, context, ct), out var saved, incidentId) && saved is not null)
+            WriteVerbose($"Kept {samples.Count} health sample(s) on {incidentId} as {saved.Path}.");
     }
 
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
@@ -105,7 +128,7 @@ public sealed class WatchServiceHealthCommand : HealthProbeCmdlet
         var config = Config;
         var context = new IncidentOps.Engine.Incidents.ChangeContext(MyInvocation.MyCommand?.Name, SafeParameters());
         HealthWatchSummary? summary = null;
-        InvokeStreaming<object>(async (emit, ct) => summary = await Engine.Alerting.WatchAsync(config, Requests, options, !apply, context, emit, ct).ConfigureAwait(false));
+        InvokeStreaming<object>(async (emit, ct) => summary = await Engine.Alerting.WatchAsync(config, Requests, options, !apply, context, o => { if (o is HealthResult r) Keep(r); emit(o); }, ct).ConfigureAwait(false));
         return summary;
     }
 }
