@@ -146,19 +146,19 @@ internal static class SvgDraw
 
     public static string Fill(string id, int n) => $"url(#{Esc(id)}-pat-{n})";
 
-    /// <summary>A "nice" upper bound (1, 2, 2.5, 5 × 10^k) at or above the largest value, never 0.</summary>
+    /// <summary>A "nice" upper bound at or above the largest value, never 0, whose quarters (the grid lines) are round too.</summary>
     public static double NiceMax(double max)
     {
         if (!(max > 0) || double.IsInfinity(max)) return 1;
         var exp = Math.Pow(10, Math.Floor(Math.Log10(max)));
-        foreach (var f in new[] { 1, 2, 2.5, 5, 10 })
+        foreach (var f in new[] { 1, 1.2, 1.6, 2, 2.4, 3.2, 4, 6, 8, 10 })
             if (f * exp >= max) return f * exp;
         return 10 * exp;
     }
 
     private static readonly TimeSpan[] Steps =
     [
-        TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(2), TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(10),
+        TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(2), TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(10),
         TimeSpan.FromMinutes(15), TimeSpan.FromMinutes(30), TimeSpan.FromHours(1), TimeSpan.FromHours(2), TimeSpan.FromHours(3), TimeSpan.FromHours(6),
         TimeSpan.FromHours(12), TimeSpan.FromDays(1), TimeSpan.FromDays(2), TimeSpan.FromDays(7), TimeSpan.FromDays(14), TimeSpan.FromDays(28),
         TimeSpan.FromDays(91), TimeSpan.FromDays(182), TimeSpan.FromDays(365),

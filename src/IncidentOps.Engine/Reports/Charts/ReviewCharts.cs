@@ -59,8 +59,8 @@ public static class ReviewCharts
             return new Chart(id, title, desc, Close(sb), table);
         }
         Patterns(sb, id, Math.Max(1, severities.Count));
-        var max = NiceMax(weeks.Max(w => counts.Where(c => c.WeekStart == w).Sum(c => Math.Max(0, c.Count))));
-        if (max < 4) max = 4;
+        // Counts: a multiple of 4, so every grid line is a whole number of incidents.
+        var max = Math.Max(4, Math.Ceiling(weeks.Max(w => counts.Where(c => c.WeekStart == w).Sum(c => Math.Max(0, c.Count))) / 4.0) * 4);
         ValueAxis(sb, max, left, right, top, bottom, "Incidents", v => N(v));
         var slot = (right - left) / weeks.Count;
         var barWidth = Math.Min(48, slot * 0.7);

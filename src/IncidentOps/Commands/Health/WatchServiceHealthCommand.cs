@@ -15,6 +15,9 @@ namespace IncidentOps.Commands;
 /// unhealthy (-UntilUnhealthy) for -Consecutive rounds in a row, or on Ctrl+C. Without -Duration and without an
 /// -Until switch it runs until Ctrl+C. It then writes a HealthWatchSummary: rounds, samples, failures, first and
 /// last failure times, the longest outage and why it stopped.
+///
+/// With -Record the watch goes on the incident's timeline, and its samples are kept as the incident's health evidence:
+/// the HTML post-mortem (New-IncidentReport -Format Html) charts their latency and failures over time.
 /// </remarks>
 /// <example>
 /// <code>Watch-ServiceHealth https://ai-affiliate-empire.fly.dev/health -Interval 5s -UntilHealthy -Consecutive 3</code>
