@@ -282,6 +282,40 @@ public class ReportChartTests
         return (engine, config, closed);
     }
 
+    [Fact]
+    public async Task The_post_mortem_charts_health_samples_kept_in_the_PostgreSQL_team_store()
+    {
+        var schema = PgStores.NewSchema(Paths.TempDir("io-charts-pg"), "charts").Schema;
+        try
+        {
+            Environment.SetEnvironmentVariable("IO_CHARTS_TEAM_PG", TestServers.PostgresConnectionString);
+            var config = new IncidentOps.Config.IncidentOpsConfig
+            {
+                Severities = IncidentOps.Engine.Config.DefaultSeverities.Levels,
+                Store = new IncidentOps.Config.StoreConfig
+                {
+                    Kind = IncidentOps.Config.StoreKind.Postgres, Path = Paths.TempDir("io-charts-pg-local"), Schema = schema,
+                    ConnectionString = new IncidentOps.Config.ConfigValue("env:IO_CHARTS_TEAM_PG", true, null, isConnection: true),
+                },
+            };
+            var engine = new IncidentOps.Engine.IncidentOpsEngine(new IncidentOps.Engine.CollectingSink(), IncidentOps.Engine.NoSecretProvider.Instance);
+            var ctx = new ChangeContext("Test");
+            var i = await engine.Incidents.CreateAsync(config, new NewIncidentRequest { Title = "Team", Severity = "P2", StartedAt = DateTimeOffset.UtcNow.AddMinutes(-10) }, ctx, CancellationToken.None);
+            var t = DateTimeOffset.UtcNow.AddMinutes(-5);
+            await engine.Evidence.SaveHealthSamplesAsync(config, i.Id, [Sample("https://api.example/health", t, 30, true), Sample("https://api.example/health", t.AddSeconds(5), 900, false), Sample("https://api.example/health", t.AddSeconds(10), 40, true)], ctx, CancellationToken.None);
+            var html = (await engine.Reports.RenderAsync(config, i.Id, IncidentReportKind.PostMortem, IncidentReportFormat.Html, "seed", null, CancellationToken.None)).Content;
+            Assert.Equal(3, CountClass(html, "point"));
+            Assert.Equal(1, CountClass(html, "point-failed"));
+            // Still open: the detected phase runs to now, and there is no resolved band.
+            Assert.Equal(1, CountClass(html, "band"));
+            Assert.Contains("Detected (ongoing)", html);
+        }
+        finally
+        {
+            PgStores.Drop(schema);
+        }
+    }
+
     private static int CountClass(string html, string token) =>
         System.Text.RegularExpressions.Regex.Matches(html, "class=\"([^\"]*)\"").Count(m => m.Groups[1].Value.Split(' ').Contains(token));
 
