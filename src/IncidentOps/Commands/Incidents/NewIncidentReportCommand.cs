@@ -14,8 +14,11 @@ namespace IncidentOps.Commands;
 /// google-sre, pagerduty) or a Scriban template file of your own (same variables: id, title, severity,
 /// timeline, action_items ...), which can include the sections the built-in styles are made of with
 /// {{ include 'timeline' }} (also impact, figures, action_items, summary, root_cause, contributing_factors,
-/// resolution, went_well, went_wrong, lessons, prevention). -Kind CustomerCommunication renders seed 003's customer email instead.
+/// resolution, went_well, went_wrong, lessons, prevention, charts). -Kind CustomerCommunication renders seed 003's customer email instead.
 /// Markdown by default, -Format Html for a web page. -Path writes the file. Secrets never appear.
+/// An HTML post-mortem draws SVG charts (no script, printable, each with its numbers as a table): the phases as bands
+/// with changes and updates as markers, and the latency and failures of the health samples recorded during the
+/// incident (Watch-ServiceHealth -Record, the alerting round). A Markdown post-mortem gets their tables.
 /// </remarks>
 /// <example>
 /// <code>New-IncidentReport -Incident INC-20261122-001 -Path ./postmortem.md</code>
