@@ -192,7 +192,7 @@ public class KubernetesWorkloadTests(ModuleFixture fx) : IClassFixture<ModuleFix
             var t = $"{c} -DaemonSet node-exporter";
             var s = fx.Session.Run($"Get-AppStatus {t}", timeout: Bound).AssertNoErrors().Single<AppStatus>();
             Assert.Equal([$"GET {Apps}/daemonsets/node-exporter", $"GET {Core}/pods?labelSelector=app%3Dnode-exporter&limit=500", $"GET {Core}/events?fieldSelector=involvedObject.kind%3DPod&limit=500"], Resources(api));
-            Assert.Equal((AppState.Degraded, "CrashLoopBackOff (last exit: Error, code 1)", 2, 1), (s.State, s.Reason, s.DesiredInstances, s.ReadyInstances));
+            Assert.Equal((AppState.Degraded, "node-exporter-m3n4b: CrashLoopBackOff (last exit: Error, code 1)", 2, 1), (s.State, s.Reason, s.DesiredInstances, s.ReadyInstances));
             Assert.Equal(["node-exporter-x7k2p", "node-exporter-m3n4b"], s.Instances.Select(i => i.Id));
 
             var scale = fx.Session.Run($"Set-AppScale {t} -Count 3 -Force", timeout: Bound);
@@ -286,5 +286,22 @@ public class KubernetesWorkloadTests(ModuleFixture fx) : IClassFixture<ModuleFix
             Assert.Contains("Readiness probe failed: 127.0.0.1:5432", File.ReadAllText(captures[1].Path!));
             Assert.Empty(api.Mutations);
         }
+    }
+}
+
+public class AppEventPlatformTests(ModuleFixture fx) : IClassFixture<ModuleFixture>
+{
+    [Theory]
+    [InlineData("-Platform Fly -App ai-affiliate-empire", "Fly app ai-affiliate-empire has no event stream")]
+    [InlineData("-Platform Systemd -Unit fastapi", "systemd unit fastapi has no event stream")]
+    public void GetAppEvent_on_a_platform_without_events_is_PlatformOperationNotSupported_and_runs_no_cli(string target, string message)
+    {
+        var cli = new FakeCli();
+        var r = fx.Run($"Get-AppEvent {target} -FlyctlPath '{cli.Tool("flyctl", new FakeCli.Reply("", Text: "SHOULD NOT RUN"))}' -SystemctlPath '{cli.Tool("systemctl", new FakeCli.Reply("", Text: "SHOULD NOT RUN"))}'");
+        var e = Assert.Single(r.Errors);
+        Assert.Equal("PlatformOperationNotSupported,IncidentOps.Commands.GetAppEventCommand", e.FullyQualifiedErrorId);
+        Assert.Contains(message, e.Exception.Message);
+        Assert.Contains("Get-AppStatus shows each instance's state and last exit", e.Exception.Message);
+        Assert.Empty(cli.Calls);
     }
 }

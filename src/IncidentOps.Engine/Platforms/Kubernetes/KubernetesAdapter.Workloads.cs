@@ -103,13 +103,15 @@ public sealed partial class KubernetesAdapter
         var instances = pods.Select(p => Instance(p, events.GetValueOrDefault(Str(p, "metadata", "name") ?? "") ?? [])).ToList();
         var (desired, ready) = Counts(d);
         var failingPod = instances.FirstOrDefault(i => FailingReasons.Contains(i.State) || (!i.Ready && FailingReasons.Contains(i.LastExitReason)));
-        var failing = failingPod is null ? null : Explain(failingPod);
+        // Why, at a glance: the pod that fails and how its last run ended ("marketing-7d9f8b6c5d-xyz12: CrashLoopBackOff (last exit: OOMKilled, code 137)").
+        var failing = failingPod is null ? null : $"{failingPod.Id}: {Explain(failingPod)}";
         AppState state; string? why;
         if (desired > 0 && ready == 0) { state = AppState.Down; why = failing ?? "no ready replicas"; }
         else if (ready < desired || RolloutFailed(d) || failing is not null)
         {
             state = AppState.Degraded;
-            why = RolloutFailed(d) ? Str(Condition(d, "Progressing")!.Value, "reason") : failing ?? $"{ready}/{desired} {(Kind == "daemonset" ? "pods" : "replicas")} ready";
+            why = RolloutFailed(d) ? Str(Condition(d, "Progressing")!.Value, "reason") + (failing is null ? "" : "; " + failing)
+                : failing ?? $"{ready}/{desired} {(Kind == "daemonset" ? "pods" : "replicas")} ready";
         }
         else { state = AppState.Healthy; why = null; }
         return new AppStatus

@@ -22,8 +22,8 @@ namespace IncidentOps.Commands;
 /// <para>The warnings of the last 30 minutes about the marketing deployment and its pods (BackOff, OOMKilling, Unhealthy).</para>
 /// </example>
 /// <example>
-/// <code>Get-AppEvent -Service production/postgres | Where-Object Object -like 'Pod/*'</code>
-/// <para>The events of the pods of a configured service (here a StatefulSet: statefulSet: postgres in incidentops.yml).</para>
+/// <code>Get-AppEvent -Platform Kubernetes -StatefulSet postgres -Namespace akaind-platform | Where-Object Object -like 'Pod/*'</code>
+/// <para>The events of a StatefulSet's pods (postgres-0, postgres-1 ...); a configured service names it with statefulSet: postgres in incidentops.yml.</para>
 /// </example>
 [Cmdlet(VerbsCommon.Get, "AppEvent")]
 [OutputType(typeof(AppEvent))]
