@@ -70,10 +70,12 @@ Describe 'Get-AppEvent in a real host' -Skip:($IsWindows) {
         $rows = @(Get-AppEvent @target -Deployment marketing -Type Warning -KubectlPath $cli.Path)
     }
 
-    It 'shows time, type, reason, object, count and the whole message at <Width> columns' -TestCases @(@{ Width = 120 }, @{ Width = 200 }) {
+    It 'shows time, type, reason with its count, object and the whole message at <Width> columns' -TestCases @(@{ Width = 80 }, @{ Width = 120 }) {
         $text = Get-RenderedView $rows -Width $Width
-        foreach ($col in 'LastSeen', 'Type', 'Reason', 'Object', 'Count', 'Message') { $text | Should -Match "\b$col\b" }
-        $text | Should -Match 'Warning\s+BackOff\s+Pod/marketing-7d9f8b6c5d-xyz12\s+12'
+        foreach ($col in 'LastSeen', 'Type', 'Reason', 'Object', 'Message') { $text | Should -Match "\b$col\b" }
+        $text | Should -Match '\d\d-\d\d \d\d:\d\d:\d\d Warning BackOff x12\s+Pod/marketing-7d9f8b6c5d'
+        # Object and Message wrap instead of being cut: every word of them is on screen.
+        Get-ViewColumn $text 'Object' | Should -Be ($rows.Object -join '')
         Get-ViewColumn $text 'Message' | Should -Be (($rows.Message -join '') -replace '\s+', '')
     }
 

@@ -43,10 +43,10 @@ Describe 'Get-AppStatus' -Skip:($IsWindows) {
         $pod.ExitCode | Should -Be 137
         $pod.Restarts | Should -Be 7
         $pod.Events[0] | Should -Match 'Warning BackOff x12: Back-off restarting failed container web'
-        # The instances' default view shows the last exit with its code, and the last event.
-        $text = Get-RenderedView $status.Instances -Width 160
-        foreach ($col in 'Id', 'State', 'Ready', 'Restarts', 'LastExit', 'LastEvent') { $text | Should -Match "\b$col\b" }
-        $text | Should -Match 'marketing-7d9f8b6c5d-xyz12\s+CrashLoopBackOff\s+False\s+7\s+OOMKilled \(137\)\s+Warning BackOff x12'
+        # The instances' default view shows the last exit with its code, even at 80 columns.
+        $text = Get-RenderedView $status.Instances -Width 80
+        foreach ($col in 'Id', 'State', 'Ready', 'Restarts', 'LastExit') { $text | Should -Match "\b$col\b" }
+        $text | Should -Match 'marketing-7d9f8b6c5d-xyz12\s+CrashLoopBackOff\s+False\s+7 OOMKilled \(137\)'
     }
 
     It 'reads a <Kind> with -<Kind>' -TestCases @(
