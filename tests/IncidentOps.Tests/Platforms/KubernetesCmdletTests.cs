@@ -144,3 +144,36 @@ public class KubernetesCmdletTests(ModuleFixture fx) : IClassFixture<ModuleFixtu
         Assert.Null(settings[1].Value);
     }
 }
+
+public class KubernetesPodExitTests(ModuleFixture fx) : IClassFixture<ModuleFixture>
+{
+    private const string Pods = """
+        {"apiVersion":"v1","kind":"PodList","metadata":{"resourceVersion":"1"},"items":[
+          {"metadata":{"name":"marketing-7d9f8b6c5d-aaaaa","labels":{"app":"marketing"}},"spec":{"nodeName":"pool-a-1"},
+           "status":{"phase":"Running",
+             "initContainerStatuses":[{"name":"migrate","ready":true,"restartCount":0,"state":{"terminated":{"exitCode":0,"reason":"Completed","finishedAt":"2026-11-23T09:00:10Z"}}}],
+             "containerStatuses":[{"name":"web","ready":true,"restartCount":0,"state":{"running":{"startedAt":"2026-11-23T09:00:11Z"}}}]}},
+          {"metadata":{"name":"marketing-7d9f8b6c5d-bbbbb","labels":{"app":"marketing"}},"spec":{"nodeName":"pool-a-2"},
+           "status":{"phase":"Pending",
+             "initContainerStatuses":[{"name":"migrate","ready":false,"restartCount":4,
+               "state":{"waiting":{"reason":"CrashLoopBackOff","message":"back-off 1m20s restarting failed container"}},
+               "lastState":{"terminated":{"exitCode":1,"reason":"Error","finishedAt":"2026-11-23T09:04:00Z"}}}],
+             "containerStatuses":[{"name":"web","ready":false,"restartCount":0,"state":{"waiting":{"reason":"PodInitializing"}}}]}}]}
+        """;
+
+    [Fact]
+    public void A_completed_init_container_is_no_exit_reason_and_a_failing_one_shows_as_Init_CrashLoopBackOff()
+    {
+        var cli = new FakeCli();
+        var path = cli.Tool("kubectl",
+            new FakeCli.Reply("get deployment marketing -o json", "k8s-deployment.json"),
+            new FakeCli.Reply("get pods -l app=marketing -o json", Text: Pods),
+            new FakeCli.Reply("get events", Text: """{"apiVersion":"v1","kind":"EventList","items":[]}"""));
+        var s = fx.Run($"Get-AppStatus -Platform Kubernetes -Deployment marketing -KubectlPath '{path}'").AssertNoErrors().Single<AppStatus>();
+        var healthy = s.Instances[0];
+        Assert.Equal(("Running", null, null, 0, true), (healthy.State, healthy.LastExitReason, healthy.ExitCode, healthy.Restarts, healthy.Ready));
+        var blocked = s.Instances[1];
+        Assert.Equal(("Init:CrashLoopBackOff", "Error", 1, 4, false), (blocked.State, blocked.LastExitReason, blocked.ExitCode, blocked.Restarts, blocked.Ready));
+        Assert.Equal("ProgressDeadlineExceeded; marketing-7d9f8b6c5d-bbbbb: Init:CrashLoopBackOff (last exit: Error, code 1)", s.Reason);
+    }
+}

@@ -56,24 +56,28 @@ public sealed partial class KubernetesAdapter
     /// </summary>
     private static AppInstance Instance(JsonElement p, IReadOnlyList<string> events)
     {
-        var statuses = Arr(p, "status", "initContainerStatuses").Concat(Arr(p, "status", "containerStatuses")).ToList();
-        var waiting = statuses.Select(s => Str(s, "state", "waiting", "reason")).FirstOrDefault(r => r is not null);
-        // The most recent termination over all containers: the one that explains the restarts.
-        var terminated = statuses
-            .Select(s => Path(s, "lastState", "terminated") ?? Path(s, "state", "terminated"))
+        var init = Arr(p, "status", "initContainerStatuses").ToList();
+        var app = Arr(p, "status", "containerStatuses").ToList();
+        // An init container that waits blocks the pod (kubectl shows Init:CrashLoopBackOff); then an app container's reason.
+        var waiting = init.Select(s => Str(s, "state", "waiting", "reason")).Where(r => r is not null and not "PodInitializing").Select(r => "Init:" + r).FirstOrDefault()
+            ?? app.Select(s => Str(s, "state", "waiting", "reason")).FirstOrDefault(r => r is not null);
+        // The most recent termination over all containers: the one that explains the restarts. An init container that
+        // ran to completion (exit code 0) is how every healthy pod starts, not a reason.
+        var terminated = init.Select(s => Path(s, "lastState", "terminated") ?? Path(s, "state", "terminated"))
+            .Where(t => t is { ValueKind: JsonValueKind.Object } && Int(t.Value, "exitCode") != 0)
+            .Concat(app.Select(s => Path(s, "lastState", "terminated") ?? Path(s, "state", "terminated")))
             .Where(t => t is { ValueKind: JsonValueKind.Object })
             .Select(t => t!.Value)
             .OrderByDescending(t => Time(t, "finishedAt") ?? DateTimeOffset.MinValue)
             .Cast<JsonElement?>()
             .FirstOrDefault();
         var exitCode = terminated is { } tc && Path(tc, "exitCode") is { ValueKind: JsonValueKind.Number } n && n.TryGetInt32(out var code) ? code : (int?)null;
-        var app = Arr(p, "status", "containerStatuses").ToList();
         return new AppInstance
         {
             Id = Str(p, "metadata", "name") ?? "?",
             State = Str(p, "metadata", "deletionTimestamp") is not null ? "Terminating" : waiting ?? Str(p, "status", "phase"),
             Region = Str(p, "spec", "nodeName"),
-            Restarts = app.Sum(s => Int(s, "restartCount")),
+            Restarts = init.Concat(app).Sum(s => Int(s, "restartCount")),
             // A container that never ran (ImagePullBackOff) has no termination: its waiting reason says why.
             LastExitReason = terminated is { } t ? Str(t, "reason") ?? (exitCode is { } c ? $"exit code {c}" : null) : waiting,
             ExitCode = exitCode,
@@ -91,7 +95,8 @@ public sealed partial class KubernetesAdapter
         return statuses.Count == 0 || statuses.Any(s => !Bool(s, "ready") || Int(s, "restartCount") > 0);
     }
 
-    private static readonly string[] FailingReasons = ["CrashLoopBackOff", "OOMKilled", "ImagePullBackOff", "ErrImagePull", "Error", "CreateContainerConfigError", "RunContainerError"];
+    private static readonly string[] FailingReasons = ["CrashLoopBackOff", "OOMKilled", "ImagePullBackOff", "ErrImagePull", "Error", "CreateContainerConfigError", "RunContainerError",
+        "Init:CrashLoopBackOff", "Init:ImagePullBackOff", "Init:ErrImagePull", "Init:Error", "Init:CreateContainerConfigError"];
 
     public async Task<AppStatus> GetStatusAsync(CancellationToken ct)
     {
