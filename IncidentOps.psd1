@@ -57,6 +57,7 @@
         'Get-AppStatus'
         'Get-AppDeployment'
         'Get-AppLog'
+        'Get-AppEvent'
         'Restart-App'
         'Set-AppScale'
         'Get-AppSetting'

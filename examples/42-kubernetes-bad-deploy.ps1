@@ -1,5 +1,6 @@
 #Requires -Version 7.4
-# Seed 003 P0 "recent deployment failure" on Kubernetes: status, rollout history, logs, undo, verify.
+# Seed 003 P0 "recent deployment failure" on Kubernetes: status (why the pod died), events, rollout history, logs,
+# undo, the database StatefulSet's restart, verify.
 param([string] $Context = 'production', [string] $Namespace = 'akaind-platform', [string] $Deployment = 'marketing', [switch] $Execute)
 
 Import-Module (Join-Path $PSScriptRoot '../out/IncidentOps') -ErrorAction Stop
@@ -7,10 +8,15 @@ Import-Module (Join-Path $PSScriptRoot '../out/IncidentOps') -ErrorAction Stop
 # otherwise share the first one's table, and later types fall back to long lists).
 $target = @{ Platform = 'Kubernetes'; Context = $Context; Namespace = $Namespace; Deployment = $Deployment }
 
-# 1. kubectl get deployment / get pods: CrashLoopBackOff and OOMKilled show on the instances.
+# 1. kubectl get deployment / get pods: the Reason names the failing pod and why its last run ended.
 $status = Get-AppStatus @target
 $status | Out-Host
-$status.Instances | Where-Object { -not $_.Ready }
+# kubectl describe pod <failing-pod>: state, restarts, last exit (OOMKilled, exit code 137) and its last events.
+$status.Instances | Where-Object { -not $_.Ready } | Out-Host
+$status.Instances | Where-Object { -not $_.Ready } | Select-Object -ExpandProperty Events | Out-Host
+
+# kubectl get events -n akaind-platform --sort-by='.lastTimestamp': the warnings about the deployment and its pods.
+Get-AppEvent @target -Type Warning | Out-Host
 
 # 2. kubectl rollout history
 Get-AppDeployment @target | Out-Host
@@ -25,6 +31,11 @@ if ($Execute) { Invoke-Rollback @target -VerifyHealth -TimeoutSec 300 -Force | O
 Set-AppSetting @target -Setting @{ PAYMENT_PROVIDER = 'backup' } -WhatIf
 Set-AppScale @target -Count 5 -WhatIf
 Restart-App @target -WhatIf
+
+# If database issues, last resort: kubectl rollout restart statefulset/postgres -n akaind-platform
+# (a StatefulSet: -StatefulSet, or statefulSet: postgres under the service in incidentops.yml).
+$database = @{ Platform = 'Kubernetes'; Context = $Context; Namespace = $Namespace; StatefulSet = 'postgres' }
+if ($Execute) { Restart-App @database -Wait -TimeoutSec 300 -Force | Out-Host } else { Restart-App @database -Wait -WhatIf }
 
 # 5. Verify.
 Get-AppStatus @target | Out-Host

@@ -85,6 +85,7 @@ BeforeAll {
         "*'get deployment marketing -o json'*" = Fixture 'k8s-deployment.json'
         "*'get pods -l app=marketing -o json'*" = Fixture 'k8s-pods.json'
         "*'get replicasets -l app=marketing -o json'*" = Fixture 'k8s-replicasets.json'
+        "*' get events '*" = Fixture 'k8s-events.json'
         "*' logs '*" = Fixture 'k8s-logs.txt'
         "*' apply -f '*" = 'ingress.networking.k8s.io/marketing configured (stand-in)'
     })

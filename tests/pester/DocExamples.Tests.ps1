@@ -107,6 +107,8 @@ BeforeAll {
         "*'get deployment marketing -o json'*" = $k8sDeploymentHealthy
         "*'get pods -l app=marketing -o json'*" = $k8sPodsHealthy
         "*'get replicasets -l app=marketing -o json'*" = Fixture 'k8s-replicasets.json'
+        "*'get statefulset postgres -o json'*" = Fixture 'k8s-statefulset.json'
+        "*' get events '*" = Fixture 'k8s-events.json'
         "*' logs '*" = Fixture 'k8s-logs.txt'
         "*'rollout restart '*" = "deployment.apps/marketing restarted`n"
         "*'rollout undo '*" = "deployment.apps/marketing rolled back`n"

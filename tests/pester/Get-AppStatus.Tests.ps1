@@ -29,6 +29,48 @@ Describe 'Get-AppStatus' -Skip:($IsWindows) {
         $status.State | Should -Be 'Degraded'
     }
 
+    It 'shows why a Kubernetes pod died: OOMKilled, exit code 137, restarts and its last events' {
+        $k = '--context production -n akaind-platform'
+        $cli = New-FakeCli kubectl @{
+            "$k get deployment marketing -o json" = (Join-Path $Fixtures 'k8s-deployment.json')
+            "$k get pods -l app=marketing -o json" = (Join-Path $Fixtures 'k8s-pods.json')
+            "$k get events --field-selector=involvedObject.kind=Pod -o json" = (Join-Path $Fixtures 'k8s-events.json')
+        }
+        $status = Get-AppStatus -Platform Kubernetes -Context production -Namespace akaind-platform -Deployment marketing -KubectlPath $cli.Path -ErrorAction Stop
+        $status.Reason | Should -Be 'ProgressDeadlineExceeded; marketing-7d9f8b6c5d-xyz12: CrashLoopBackOff (last exit: OOMKilled, code 137)'
+        $pod = $status.Instances | Where-Object Id -eq 'marketing-7d9f8b6c5d-xyz12'
+        $pod.LastExitReason | Should -Be 'OOMKilled'
+        $pod.ExitCode | Should -Be 137
+        $pod.Restarts | Should -Be 7
+        $pod.Events[0] | Should -Match 'Warning BackOff x12: Back-off restarting failed container web'
+        # The instances' default view shows the last exit with its code, even at 80 columns.
+        $text = Get-RenderedView $status.Instances -Width 80
+        foreach ($col in 'Id', 'State', 'Ready', 'Restarts', 'LastExit') { $text | Should -Match "\b$col\b" }
+        $text | Should -Match 'marketing-7d9f8b6c5d-xyz12\s+CrashLoopBackOff\s+False\s+7 OOMKilled \(137\)'
+    }
+
+    It 'reads a <Kind> with -<Kind>' -TestCases @(
+        @{ Kind = 'StatefulSet'; Name = 'postgres'; Fixture = 'k8s-statefulset.json'; State = 'Healthy'; Ready = '1/1' }
+        @{ Kind = 'DaemonSet'; Name = 'node-exporter'; Fixture = 'k8s-daemonset.json'; State = 'Degraded'; Ready = '1/2' }
+    ) {
+        $k = '--context production -n akaind-platform'
+        # The API server answers -l app=NAME with that workload's pods only.
+        $pods = Get-Content -Raw (Join-Path $Fixtures 'k8s-workload-pods.json') | ConvertFrom-Json
+        $pods.items = @($pods.items | Where-Object { $_.metadata.labels.app -eq $Name })
+        $podsFile = New-ReplyFile ($pods | ConvertTo-Json -Depth 30)
+        $cli = New-FakeCli kubectl @{
+            "$k get $($Kind.ToLowerInvariant()) $Name -o json" = (Join-Path $Fixtures $Fixture)
+            "$k get pods -l app=$Name -o json" = $podsFile
+            "$k get events" = (Join-Path $Fixtures 'k8s-events.json')
+        }
+        $splat = @{ $Kind = $Name }
+        $status = Get-AppStatus -Platform Kubernetes -Context production -Namespace akaind-platform @splat -KubectlPath $cli.Path -ErrorAction Stop
+        $status.State | Should -Be $State
+        "$($status.ReadyInstances)/$($status.DesiredInstances)" | Should -Be $Ready
+        $status.$Kind | Should -Be $Name
+        (Get-Content $cli.Log)[0] | Should -Be "kubectl $k get $($Kind.ToLowerInvariant()) $Name -o json"
+    }
+
     It 'refuses a -Platform that is not a platform with PlatformInvalid' {
         { Get-AppStatus -Platform Heroku -App x -ErrorAction Stop } | Should -Throw -ErrorId 'PlatformInvalid,IncidentOps.Commands.GetAppStatusCommand'
     }

@@ -59,6 +59,31 @@ Describe 'Invoke-Rollback' -Skip:($IsWindows) {
     }
 }
 
+Describe 'Invoke-Rollback on StatefulSets and DaemonSets' -Skip:($IsWindows) {
+    BeforeAll {
+        $cli = New-FakeCli kubectl @{
+            '-n akaind-platform get statefulset postgres -o json'                 = (Join-Path $Fixtures 'k8s-statefulset.json')
+            '-n akaind-platform get daemonset node-exporter -o json'              = (Join-Path $Fixtures 'k8s-daemonset.json')
+            '-n akaind-platform get controllerrevisions -l app=postgres -o json'  = (Join-Path $Fixtures 'k8s-controllerrevisions.json')
+            '-n akaind-platform get controllerrevisions -l app=node-exporter -o json' = (Join-Path $Fixtures 'k8s-controllerrevisions.json')
+        }
+    }
+
+    It 'goes back to the StatefulSet''s earlier ControllerRevision with kubectl rollout undo statefulset/postgres (-WhatIf runs no undo)' {
+        $text = Get-WhatIfText 'Invoke-Rollback -Platform Kubernetes -Namespace akaind-platform -StatefulSet postgres -KubectlPath $args[0] -WhatIf' $cli.Path
+        $text | Should -Match 'What if: .*2 -> 1 \(postgres:15\.4\): kubectl -n akaind-platform rollout undo statefulset/postgres --to-revision=1'
+        Get-Content $cli.Log | Should -Not -Match 'rollout'
+    }
+
+    It 'refuses a DaemonSet with a single revision with RollbackNoEarlierRevision and changes nothing' {
+        $err = $null
+        Invoke-Rollback -Platform Kubernetes -Namespace akaind-platform -DaemonSet node-exporter -KubectlPath $cli.Path -Force -ErrorVariable err -ErrorAction SilentlyContinue
+        $err[0].FullyQualifiedErrorId | Should -Be 'RollbackNoEarlierRevision,IncidentOps.Commands.InvokeRollbackCommand'
+        $err[0].Exception.Message | Should -Match 'has no earlier revision to roll back to: its history holds only the current release 1'
+        Get-Content $cli.Log | Should -Not -Match 'rollout'
+    }
+}
+
 Describe 'Invoke-Rollback in a real host' -Skip:($IsWindows) {
     It 'prints its What if: line (from -> to and the flyctl deploy command) and deploys nothing' {
         $cli = New-FakeCli flyctl @{ 'releases -a ai-affiliate-empire --json --image' = (Join-Path $Fixtures 'fly-releases.json') }

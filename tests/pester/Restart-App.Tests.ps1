@@ -24,6 +24,34 @@ Describe 'Restart-App' -Skip:($IsWindows) {
     }
 }
 
+Describe 'Restart-App on Kubernetes workloads beyond Deployments' -Skip:($IsWindows) {
+    It 'restarts a <Kind> with kubectl rollout restart <Resource>' -TestCases @(
+        @{ Kind = 'StatefulSet'; Name = 'postgres'; Resource = 'statefulset/postgres' }
+        @{ Kind = 'DaemonSet'; Name = 'node-exporter'; Resource = 'daemonset/node-exporter' }
+    ) {
+        $cli = New-FakeCli kubectl @{ '--context production -n akaind-platform rollout restart' = (New-ReplyFile "$Resource restarted`n") }
+        $splat = @{ $Kind = $Name }
+        $r = Restart-App -Platform Kubernetes -Context production -Namespace akaind-platform @splat -KubectlPath $cli.Path -Force -ErrorAction Stop
+        $r.Succeeded | Should -BeTrue
+        $r.$Kind | Should -Be $Name
+        Get-Content $cli.Log | Should -Be "kubectl --context production -n akaind-platform rollout restart $Resource"
+    }
+
+    It 'prints the seed''s kubectl rollout restart statefulset/postgres under -WhatIf and runs nothing' {
+        $cli = New-FakeCli kubectl @{}
+        $text = Get-WhatIfText 'Restart-App -Platform Kubernetes -Namespace akaind-platform -StatefulSet postgres -KubectlPath $args[0] -Wait -WhatIf' $cli.Path
+        $text | Should -Match 'What if: .*kubectl -n akaind-platform rollout restart statefulset/postgres; kubectl -n akaind-platform rollout status statefulset/postgres --timeout=60s'
+        Test-Path $cli.Log | Should -BeFalse
+    }
+
+    It 'refuses kind/name in -StatefulSet with AppTargetInvalidName before kubectl runs' {
+        $cli = New-FakeCli kubectl @{}
+        { Restart-App -Platform Kubernetes -StatefulSet statefulset/postgres -KubectlPath $cli.Path -Force -ErrorAction Stop } |
+            Should -Throw -ErrorId 'AppTargetInvalidName,IncidentOps.Commands.RestartAppCommand'
+        Test-Path $cli.Log | Should -BeFalse
+    }
+}
+
 Describe 'Restart-App -Pod where the platform cannot restart one instance' -Skip:($IsWindows) {
     It 'refuses -Pod on <Platform> with PlatformOperationNotSupported and restarts nothing' -TestCases @(
         @{ Platform = 'DigitalOcean'; Tool = 'doctl'; PathParameter = 'DoctlPath'; Target = @{ AppId = 'f1e2d3c4-0000-4000-8000-00000000a001' } }

@@ -28,6 +28,7 @@ Describe 'Save-IncidentEvidence' {
         @{ Source = 'app-status' }
         @{ Source = 'app-deployments' }
         @{ Source = 'app-logs' }
+        @{ Source = 'app-events' }
         @{ Source = 'pg-activity' }
         @{ Source = 'redis-info' }
     ) {
@@ -45,7 +46,7 @@ Describe 'Save-IncidentEvidence' {
 
     It 'completes -Source with the registered evidence sources' {
         $sources = Get-CompletionText 'Save-IncidentEvidence -Source '
-        foreach ($s in 'config', 'timeline', 'app-status', 'app-logs', 'pg-activity', 'redis-info') { $sources | Should -Contain $s }
+        foreach ($s in 'config', 'timeline', 'app-status', 'app-logs', 'app-events', 'pg-activity', 'redis-info') { $sources | Should -Contain $s }
         Get-CompletionText 'Save-IncidentEvidence -Source pg' | Should -Be 'pg-activity'
     }
 

@@ -16,6 +16,23 @@ Describe 'Set-AppScale' -Skip:($IsWindows) {
         Get-Content $cli.Log | Should -Be @('flyctl scale vm shared-cpu-2x -a app1', 'flyctl scale count 3 -a app1 --yes')
     }
 
+    It 'scales a Kubernetes StatefulSet with kubectl scale statefulset/NAME' {
+        $cli = New-FakeCli kubectl @{ '-n akaind-platform scale' = (New-ReplyFile "statefulset.apps/postgres scaled`n") }
+        $r = Set-AppScale -Platform Kubernetes -Namespace akaind-platform -StatefulSet postgres -KubectlPath $cli.Path -Count 3 -Force -ErrorAction Stop
+        $r.Succeeded | Should -BeTrue
+        $r.StatefulSet | Should -Be 'postgres'
+        Get-Content $cli.Log | Should -Be 'kubectl -n akaind-platform scale statefulset/postgres --replicas=3'
+    }
+
+    It 'refuses to scale a DaemonSet (one pod per node) with PlatformOperationNotSupported and runs nothing' {
+        $cli = New-FakeCli kubectl @{}
+        $err = $null
+        Set-AppScale -Platform Kubernetes -DaemonSet node-exporter -KubectlPath $cli.Path -Count 3 -Force -ErrorVariable err -ErrorAction SilentlyContinue
+        $err[0].FullyQualifiedErrorId | Should -Be 'PlatformOperationNotSupported,IncidentOps.Commands.SetAppScaleCommand'
+        $err[0].Exception.Message | Should -Match 'daemonset/node-exporter is a DaemonSet: it runs one pod on each node'
+        Test-Path $cli.Log | Should -BeFalse
+    }
+
     It 'is not supported on systemd' {
         { Set-AppScale -Platform Systemd -Unit fastapi -Count 2 -Force -ErrorAction Stop } | Should -Throw -ErrorId 'PlatformOperationNotSupported,IncidentOps.Commands.SetAppScaleCommand'
     }
@@ -26,6 +43,13 @@ Describe 'Set-AppScale in a real host' -Skip:($IsWindows) {
         $cli = New-FakeCli flyctl @{}
         $text = Get-WhatIfText 'Set-AppScale -Platform Fly -App app1 -FlyctlPath $args[0] -Count 4 -WhatIf' $cli.Path
         $text | Should -Match 'What if: .*flyctl scale count 4 -a app1'
+        Test-Path $cli.Log | Should -BeFalse
+    }
+
+    It 'prints kubectl scale statefulset/postgres under -WhatIf and runs nothing' {
+        $cli = New-FakeCli kubectl @{}
+        $text = Get-WhatIfText 'Set-AppScale -Platform Kubernetes -StatefulSet postgres -KubectlPath $args[0] -Count 2 -WhatIf' $cli.Path
+        $text | Should -Match 'What if: .*kubectl scale statefulset/postgres --replicas=2'
         Test-Path $cli.Log | Should -BeFalse
     }
 

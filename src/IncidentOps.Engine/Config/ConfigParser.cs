@@ -256,8 +256,18 @@ public static partial class ConfigParser
             BaseUrl = baseUrl, Actions = actions, Location = ctx.Loc(map),
         };
         // The platform's provider says which of its keys the service must have.
-        if (provider?.ConfigKeys.FirstOrDefault(k => k.Required && !options.ContainsKey(k.Key)) is { } missing)
+        if (provider?.ConfigKeys.FirstOrDefault(k => k.Required && k.OneOf is null && !options.ContainsKey(k.Key)) is { } missing)
             ctx.Error("ConfigMissingField", $"{where} runs on {platform} and needs '{missing.Key}' (for example: {missing.Key}: {missing.Example ?? name}).", platformNode ?? map);
+        // Alternatives (Kubernetes: deployment, statefulSet or daemonSet): exactly one of the group.
+        foreach (var group in provider?.ConfigKeys.Where(k => k.OneOf is not null).GroupBy(k => k.OneOf) ?? [])
+        {
+            var given = group.Where(k => options.ContainsKey(k.Key)).ToList();
+            var names = PlatformRegistry.Or(group.Select(k => $"'{k.Key}'"));
+            if (given.Count == 0 && group.Any(k => k.Required))
+                ctx.Error("ConfigMissingField", $"{where} runs on {platform} and needs one of {names} (for example: {group.First().Key}: {group.First().Example ?? name}).", platformNode ?? map);
+            else if (given.Count > 1)
+                ctx.Error(ConfigErrorIds.ConfigInvalidValue, $"{where} has {PlatformRegistry.Or(given.Select(k => $"'{k.Key}'")).Replace(" or ", " and ", StringComparison.Ordinal)}; give only one of {names}: a service is one {group.Key}.", platformNode ?? map);
+        }
         return service;
     }
 

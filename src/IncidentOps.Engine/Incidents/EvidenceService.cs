@@ -111,7 +111,7 @@ public sealed class ServiceConfigEvidenceSource : IEvidenceSource
         {
             var doc = new
             {
-                s.Environment, s.Service, Platform = s.Platform.ToString(), s.App, AppId = s.AppId?.ToString(), s.Components, s.Context, s.Namespace, s.Deployment,
+                s.Environment, s.Service, Platform = s.Platform.ToString(), s.App, AppId = s.AppId?.ToString(), s.Components, s.Context, s.Namespace, s.Deployment, s.StatefulSet, s.DaemonSet,
                 s.Unit, s.ComputerName, s.ReleasesPath, Health = s.Health.Select(h => new { Url = SecretRedactor.Redact(h.Url), h.ExpectStatus, h.Method, h.Conditions }),
                 Postgres = s.Postgres?.ToString(), Redis = s.Redis?.ToString(), ConfigFile = context.Config.Path,
             };

@@ -5,6 +5,8 @@ public static class PlatformErrorIds
 {
     public const string AppNotFound = "AppNotFound";
     public const string AppTargetIncomplete = "AppTargetIncomplete";
+    /// <summary>A Kubernetes target names more than one workload (-Deployment with -StatefulSet or -DaemonSet).</summary>
+    public const string AppTargetConflict = "AppTargetConflict";
     public const string AppTargetMissing = "AppTargetMissing";
     public const string BackupIdInvalid = "BackupIdInvalid";
     public const string ComponentNotFound = "ComponentNotFound";
@@ -28,6 +30,8 @@ public static class PlatformErrorIds
     public const string RollbackFailed = "RollbackFailed";
     public const string RollbackInvalid = "RollbackInvalid";
     public const string RollbackTargetNotFound = "RollbackTargetNotFound";
+    /// <summary>The app has a single release (revision) and nothing earlier to roll back to.</summary>
+    public const string RollbackNoEarlierRevision = "RollbackNoEarlierRevision";
     /// <summary>DIGITALOCEAN_API_URL is set to something that is not an http(s) address.</summary>
     public const string PlatformApiUrlInvalid = "PlatformApiUrlInvalid";
     public const string ScaleNothingGiven = "ScaleNothingGiven";

@@ -19,7 +19,7 @@ public abstract class PlatformEvidenceSource : ServiceEvidenceSource
         var target = new AppTarget
         {
             Platform = service.Platform, Service = service.FullName, Environment = service.Environment, App = service.App, AppId = appId,
-            Deployment = service.Deployment, Namespace = service.Namespace, Context = service.Context, Unit = service.Unit,
+            Deployment = service.Deployment, StatefulSet = service.StatefulSet, DaemonSet = service.DaemonSet, Namespace = service.Namespace, Context = service.Context, Unit = service.Unit,
             ComputerName = service.ComputerName, ReleasesPath = service.ReleasesPath,
         };
         var adapter = context.Engine.Platforms.Open(target, null, context.Config.Tools, context.Timeout);
@@ -61,4 +61,19 @@ public sealed class AppLogsEvidenceSource : PlatformEvidenceSource
 
     protected override async Task<object> ReadAsync(PlatformsService platforms, IPlatformAdapter adapter, CancellationToken cancellationToken) =>
         await platforms.GetLogsAsync(adapter, new LogQuery(Tail), cancellationToken).ConfigureAwait(false);
+}
+
+/// <summary>
+/// app-events: each Kubernetes service's recent events of its workload and pods (Get-AppEvent: BackOff, OOMKilling,
+/// FailedScheduling, Killing), saved before anything is changed, since the cluster keeps them for an hour by default.
+/// Services on platforms without events are skipped.
+/// </summary>
+public sealed class AppEventsEvidenceSource : PlatformEvidenceSource
+{
+    public override string Name => "app-events";
+
+    protected override bool AppliesTo(ServiceTarget service) => base.AppliesTo(service) && PlatformRegistry.Platform(service.Platform) is IPlatformEventsProvider;
+
+    protected override async Task<object> ReadAsync(PlatformsService platforms, IPlatformAdapter adapter, CancellationToken cancellationToken) =>
+        await platforms.GetEventsAsync(adapter, new EventQuery(), cancellationToken).ConfigureAwait(false);
 }

@@ -29,10 +29,11 @@ public enum ConfigKeyType
 
 /// <summary>
 /// One key a platform provider reads under a configured service: how it is read and checked, whether the service must
-/// have it, its default, and what it means (the README documents it).
+/// have it, its default, and what it means (the README documents it). Required keys that share a OneOf group are
+/// alternatives: a service has exactly one of them (Kubernetes: deployment, statefulSet or daemonSet).
 /// </summary>
 public sealed record ProviderConfigKey(string Key, string Meaning, ConfigKeyType Type = ConfigKeyType.Name, TargetNames.Kind? NameKind = null,
-    bool Required = false, string? Example = null, string? Default = null);
+    bool Required = false, string? Example = null, string? Default = null, string? OneOf = null);
 
 /// <summary>What an adapter gets when a provider opens it: the one process runner, the operation's deadline, the sink.</summary>
 public sealed record ProviderContext(ProcessRunner Runner, TimeSpan Timeout, IOperationSink Sink, PlatformsService? Platforms = null);

@@ -34,6 +34,15 @@ public sealed class PlatformsService(IOperationSink sink, HealthService? health 
     public PlannedChange PlanFinishRollback(IPlatformAdapter adapter, bool commit) => adapter.PlanFinishRollback(commit);
 
     /// <summary>
+    /// The events of the app's workload and its instances (Get-AppEvent), oldest first; PlatformOperationNotSupported
+    /// on a platform that keeps none.
+    /// </summary>
+    public Task<IReadOnlyList<AppEvent>> GetEventsAsync(IPlatformAdapter adapter, EventQuery query, CancellationToken ct) =>
+        adapter is IPlatformEvents events ? events.GetEventsAsync(query, ct)
+            : throw new IncidentOpsException(PlatformErrorIds.PlatformOperationNotSupported, IncidentOpsErrorCategory.NotImplemented,
+                $"{adapter.Target} has no event stream: Get-AppEvent reads Kubernetes Events (kubectl get events). For {adapter.Target.Platform}, Get-AppStatus shows each instance's state and last exit (OOMKilled, exit codes) and Get-AppLog the platform's log.") { TargetObject = adapter.Target.ToString() };
+
+    /// <summary>
     /// The releases a rollback can go to, without the current one: what -ToVersion completes from. Successful
     /// releases come first (the last good one leads), then the failed ones, each group newest first.
     /// The whole lookup (process start included) is bounded by timeout, because a user is waiting at the prompt.

@@ -31,6 +31,11 @@ public static class RollbackChoice
             return new RollbackTarget(current, wanted, notes);
         }
         var index = current is null ? -1 : history.ToList().IndexOf(current);
+        // One release (a workload never changed since it was created, or whose older revisions were pruned): refused
+        // with its own id, because no -ToVersion can help and the fix is elsewhere (a restart, or a new release).
+        if (history.All(d => ReferenceEquals(d, current)))
+            throw new IncidentOpsException(PlatformErrorIds.RollbackNoEarlierRevision, IncidentOpsErrorCategory.InvalidOperation,
+                $"{target} has no earlier revision to roll back to: its history holds only {(current is null ? "nothing" : $"the current release {current.Version}")} (Get-AppDeployment lists it). Nothing was changed. Restart it (Restart-App) or deploy a fix instead.") { TargetObject = target.ToString() };
         foreach (var d in history.Skip(index + 1))
         {
             var skip = !d.Succeeded ? $"Skipped release {d.Version} ({d.Status}): it never succeeded."

@@ -18,7 +18,13 @@ public static partial class TargetNames
 
     // DNS-1123 subdomain (Deployment names) and label (namespaces), as Kubernetes validates them.
     public static readonly Kind KubernetesName = new("Kubernetes deployment name", Dns1123Subdomain(), 253,
-        "lowercase letters, digits, '-' and '.', starting and ending with a letter or digit (DNS-1123); -Deployment takes the name of a Deployment, not kind/name (other workload kinds are not supported)");
+        "lowercase letters, digits, '-' and '.', starting and ending with a letter or digit (DNS-1123); -Deployment takes the name of a Deployment, not kind/name (a StatefulSet or DaemonSet goes in -StatefulSet or -DaemonSet, statefulSet: or daemonSet: in incidentops.yml)");
+    public static readonly Kind KubernetesStatefulSet = new("Kubernetes StatefulSet name", Dns1123Subdomain(), 253,
+        "lowercase letters, digits, '-' and '.', starting and ending with a letter or digit (DNS-1123): the StatefulSet's name alone, not statefulset/NAME");
+    public static readonly Kind KubernetesDaemonSet = new("Kubernetes DaemonSet name", Dns1123Subdomain(), 253,
+        "lowercase letters, digits, '-' and '.', starting and ending with a letter or digit (DNS-1123): the DaemonSet's name alone, not daemonset/NAME");
+    public static readonly Kind KubernetesPod = new("Kubernetes pod name", Dns1123Subdomain(), 253,
+        "lowercase letters, digits, '-' and '.', starting and ending with a letter or digit (DNS-1123): a pod name as Get-AppStatus lists it (Instances.Id)");
     public static readonly Kind KubernetesNamespace = new("Kubernetes namespace", Dns1123Label(), 63,
         "lowercase letters, digits and '-', starting and ending with a letter or digit, at most 63 characters (DNS-1123 label)");
     public static readonly Kind KubeContext = new("kubectl context", ContextPattern(), 253,

@@ -69,6 +69,10 @@ public sealed class ServiceTarget
     public string? Kubeconfig { get => Get<string>("kubeconfig"); init => Set("kubeconfig", value); }
     public string? Namespace { get => Get<string>("namespace"); init => Set("namespace", value); }
     public string? Deployment { get => Get<string>("deployment"); init => Set("deployment", value); }
+    /// <summary>The configuration's statefulSet: key (a Kubernetes StatefulSet instead of a Deployment).</summary>
+    public string? StatefulSet { get => Get<string>("statefulSet"); init => Set("statefulSet", value); }
+    /// <summary>The configuration's daemonSet: key (a Kubernetes DaemonSet instead of a Deployment).</summary>
+    public string? DaemonSet { get => Get<string>("daemonSet"); init => Set("daemonSet", value); }
     public string? Unit { get => Get<string>("unit"); init => Set("unit", value); }
     /// <summary>The configuration's host: key (ssh target of a systemd service).</summary>
     public string? ComputerName { get => Get<string>("host"); init => Set("host", value); }

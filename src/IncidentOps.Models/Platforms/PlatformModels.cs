@@ -7,7 +7,7 @@ public enum AppState { Unknown, Healthy, Degraded, Down }
 
 /// <summary>
 /// What a platform cmdlet acts on. Built from a configured service, a piped ServiceTarget or direct
-/// parameters (-Platform Fly -App, -Platform DigitalOcean -AppId, -Platform Kubernetes -Deployment, -Platform Systemd -Unit).
+/// parameters (-Platform Fly -App, -Platform DigitalOcean -AppId, -Platform Kubernetes -Deployment/-StatefulSet/-DaemonSet, -Platform Systemd -Unit).
 /// </summary>
 public sealed class AppTarget
 {
@@ -18,6 +18,10 @@ public sealed class AppTarget
     public string? AppId { get; init; }
     public string? Component { get; init; }
     public string? Deployment { get; init; }
+    /// <summary>A Kubernetes StatefulSet, instead of a Deployment.</summary>
+    public string? StatefulSet { get; init; }
+    /// <summary>A Kubernetes DaemonSet, instead of a Deployment.</summary>
+    public string? DaemonSet { get; init; }
     public string? Namespace { get; init; }
     public string? Context { get; init; }
     /// <summary>kubeconfig file for kubectl (--kubeconfig), when not the default.</summary>
@@ -33,14 +37,17 @@ public sealed class AppTarget
     {
         PlatformKind.Fly => App ?? "",
         PlatformKind.DigitalOcean => AppId ?? App ?? "",
-        PlatformKind.Kubernetes => Deployment ?? "",
+        PlatformKind.Kubernetes => Deployment ?? StatefulSet ?? DaemonSet ?? "",
         PlatformKind.Systemd => Unit ?? "",
         _ => App ?? "",
     };
 
+    /// <summary>The Kubernetes workload kind as kubectl names it (deployment, statefulset, daemonset).</summary>
+    public string WorkloadKind => Deployment is null && StatefulSet is not null ? "statefulset" : Deployment is null && DaemonSet is not null ? "daemonset" : "deployment";
+
     public override string ToString() => Platform switch
     {
-        PlatformKind.Kubernetes => $"Kubernetes deployment/{Deployment}{(Namespace is null ? "" : " in " + Namespace)}{(Context is null ? "" : " (" + Context + ")")}",
+        PlatformKind.Kubernetes => $"Kubernetes {WorkloadKind}/{Name}{(Namespace is null ? "" : " in " + Namespace)}{(Context is null ? "" : " (" + Context + ")")}",
         PlatformKind.Systemd => $"systemd unit {Unit}{(ComputerName is null ? "" : " on " + ComputerName)}",
         PlatformKind.DigitalOcean => $"DigitalOcean app {AppId}{(Component is null ? "" : "/" + Component)}",
         _ => $"{Platform} app {Name}",
@@ -62,6 +69,10 @@ public abstract class AppIdentity
     public string? AppId { get; set; }
     public string? Component { get; set; }
     public string? Deployment { get; set; }
+    /// <summary>The Kubernetes StatefulSet the object came from (instead of a Deployment).</summary>
+    public string? StatefulSet { get; set; }
+    /// <summary>The Kubernetes DaemonSet the object came from (instead of a Deployment).</summary>
+    public string? DaemonSet { get; set; }
     public string? Namespace { get; set; }
     public string? Context { get; set; }
     /// <summary>The kubeconfig file kubectl used (a path, never its contents).</summary>
@@ -80,6 +91,8 @@ public abstract class AppIdentity
         AppId = t.AppId ?? AppId;
         Component = t.Component ?? Component;
         Deployment = t.Deployment ?? Deployment;
+        StatefulSet = t.StatefulSet ?? StatefulSet;
+        DaemonSet = t.DaemonSet ?? DaemonSet;
         Namespace = t.Namespace ?? Namespace;
         Context = t.Context ?? Context;
         Kubeconfig = t.Kubeconfig ?? Kubeconfig;
@@ -96,11 +109,18 @@ public sealed class AppInstance
     public string? State { get; init; }
     public string? Region { get; init; }
     public int Restarts { get; init; }
+    /// <summary>Why the instance last stopped: OOMKilled, Error, Completed (a Kubernetes container's last termination reason; Fly's exit event).</summary>
     public string? LastExitReason { get; init; }
+    /// <summary>The exit code of that last termination (137: killed, as by the out-of-memory killer), when the platform reports it.</summary>
+    public int? ExitCode { get; init; }
+    /// <summary>When that last termination happened.</summary>
+    public DateTimeOffset? LastExitAt { get; init; }
     public bool Ready { get; init; }
     public string[] Checks { get; init; } = [];
     public string? Version { get; init; }
-    public override string ToString() => $"{Id} {State}";
+    /// <summary>The instance's most recent platform events, newest first ("Warning BackOff x12: Back-off restarting failed container"); Kubernetes fills it for pods that are not ready or have restarted.</summary>
+    public string[] Events { get; init; } = [];
+    public override string ToString() => $"{Id} {State}{(LastExitReason is null ? "" : $" (last exit: {LastExitReason}{(ExitCode is null ? "" : $", code {ExitCode}")})")}";
 }
 
 /// <summary>Status of one app (Get-AppStatus). Identity properties bind into the other App cmdlets.</summary>
@@ -134,6 +154,28 @@ public sealed class AppDeployment : AppIdentity
     /// <summary>True when a later rollback left this release (a newer release redeployed older content). Like a failed release, it is never a default rollback target; -ToVersion picks it explicitly.</summary>
     public bool RolledBack { get; set; }
     public override string ToString() => $"{Name} {Version} {Status}{(IsCurrent ? " (current)" : "")}";
+}
+
+/// <summary>One platform event of an app's workload or its instances (Get-AppEvent): a Kubernetes Event.</summary>
+public sealed class AppEvent : AppIdentity
+{
+    public required string Name { get; init; }
+    /// <summary>When the event was last seen (lastTimestamp, else eventTime or the series' last observation).</summary>
+    public DateTimeOffset? Timestamp { get; init; }
+    /// <summary>When it was first seen.</summary>
+    public DateTimeOffset? FirstSeen { get; init; }
+    /// <summary>Normal or Warning.</summary>
+    public string? Type { get; init; }
+    /// <summary>The short reason: BackOff, OOMKilling, FailedScheduling, Killing, ScalingReplicaSet ...</summary>
+    public string? Reason { get; init; }
+    /// <summary>What the event is about, as kind/name (Pod/marketing-7d9f8b6c5d-xyz12, Deployment/marketing).</summary>
+    public required string Object { get; init; }
+    public string? Message { get; init; }
+    /// <summary>How many times it happened (count, or the series count).</summary>
+    public int Count { get; init; } = 1;
+    /// <summary>The component that reported it (kubelet, deployment-controller) and its host.</summary>
+    public string? Source { get; init; }
+    public override string ToString() => $"{Timestamp:u} {Type} {Reason} {Object}{(Count > 1 ? $" (x{Count})" : "")}: {Message}";
 }
 
 /// <summary>One log line (Get-AppLog).</summary>

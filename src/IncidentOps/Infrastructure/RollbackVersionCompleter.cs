@@ -63,7 +63,7 @@ public sealed class RollbackVersionCompleter : IArgumentCompleter
             return new AppTarget
             {
                 Platform = platform, App = Text(bound, "App"), AppId = ResolveEnv(Text(bound, "AppId")), Deployment = Text(bound, "Deployment"),
-                Namespace = Text(bound, "Namespace"), Context = Text(bound, "Context"), Kubeconfig = Text(bound, "Kubeconfig"), Unit = Text(bound, "Unit"),
+                StatefulSet = Text(bound, "StatefulSet"), DaemonSet = Text(bound, "DaemonSet"), Namespace = Text(bound, "Namespace"), Context = Text(bound, "Context"), Kubeconfig = Text(bound, "Kubeconfig"), Unit = Text(bound, "Unit"),
                 ComputerName = Text(bound, "ComputerName"), ReleasesPath = Text(bound, "ReleasesPath"), Component = Text(bound, "Component"),
             };
         var service = Text(bound, "Service");
@@ -78,7 +78,7 @@ public sealed class RollbackVersionCompleter : IArgumentCompleter
         return new AppTarget
         {
             Platform = s.Platform, Service = s.FullName, Environment = s.Environment, App = s.App, AppId = appId, Deployment = s.Deployment,
-            Namespace = Text(bound, "Namespace") ?? s.Namespace, Context = Text(bound, "Context") ?? s.Context,
+            StatefulSet = s.StatefulSet, DaemonSet = s.DaemonSet, Namespace = Text(bound, "Namespace") ?? s.Namespace, Context = Text(bound, "Context") ?? s.Context,
             Kubeconfig = Text(bound, "Kubeconfig") ?? s.Kubeconfig, Unit = s.Unit, ComputerName = Text(bound, "ComputerName") ?? s.ComputerName,
             ReleasesPath = Text(bound, "ReleasesPath") ?? s.ReleasesPath,
         };

@@ -24,7 +24,7 @@ public sealed record KubeRequest(string Method, string Path, string Query, strin
 /// Also writes a kubeconfig (context "production", server http://127.0.0.1:PORT) and a kubectl wrapper that
 /// execs the real kubectl with --kubeconfig and a private --cache-dir, so nothing process-wide is changed.
 /// </summary>
-public sealed class KubeApiStub : IDisposable
+public sealed partial class KubeApiStub : IDisposable
 {
     public const string Namespace = "akaind-platform";
     public const string Context = "production";
@@ -215,9 +215,9 @@ public sealed class KubeApiStub : IDisposable
                 case ("GET", "/apis"):
                     return (200, """{"kind":"APIGroupList","apiVersion":"v1","groups":[{"name":"apps","versions":[{"groupVersion":"apps/v1","version":"v1"}],"preferredVersion":{"groupVersion":"apps/v1","version":"v1"}}]}""", json);
                 case ("GET", "/api/v1"):
-                    return (200, """{"kind":"APIResourceList","groupVersion":"v1","resources":[{"name":"pods","singularName":"pod","namespaced":true,"kind":"Pod","verbs":["create","delete","deletecollection","get","list","patch","update","watch"],"shortNames":["po"],"categories":["all"]},{"name":"pods/log","singularName":"","namespaced":true,"kind":"Pod","verbs":["get"]}]}""", json);
+                    return (200, """{"kind":"APIResourceList","groupVersion":"v1","resources":[{"name":"pods","singularName":"pod","namespaced":true,"kind":"Pod","verbs":["create","delete","deletecollection","get","list","patch","update","watch"],"shortNames":["po"],"categories":["all"]},{"name":"pods/log","singularName":"","namespaced":true,"kind":"Pod","verbs":["get"]},{"name":"events","singularName":"event","namespaced":true,"kind":"Event","verbs":["create","delete","deletecollection","get","list","patch","update","watch"],"shortNames":["ev"]}]}""", json);
                 case ("GET", "/apis/apps/v1"):
-                    return (200, """{"kind":"APIResourceList","apiVersion":"v1","groupVersion":"apps/v1","resources":[{"name":"deployments","singularName":"deployment","namespaced":true,"kind":"Deployment","verbs":["create","delete","deletecollection","get","list","patch","update","watch"],"shortNames":["deploy"],"categories":["all"]},{"name":"deployments/scale","singularName":"","namespaced":true,"group":"autoscaling","version":"v1","kind":"Scale","verbs":["get","patch","update"]},{"name":"replicasets","singularName":"replicaset","namespaced":true,"kind":"ReplicaSet","verbs":["create","delete","deletecollection","get","list","patch","update","watch"],"shortNames":["rs"],"categories":["all"]}]}""", json);
+                    return (200, """{"kind":"APIResourceList","apiVersion":"v1","groupVersion":"apps/v1","resources":[{"name":"deployments","singularName":"deployment","namespaced":true,"kind":"Deployment","verbs":["create","delete","deletecollection","get","list","patch","update","watch"],"shortNames":["deploy"],"categories":["all"]},{"name":"deployments/scale","singularName":"","namespaced":true,"group":"autoscaling","version":"v1","kind":"Scale","verbs":["get","patch","update"]},{"name":"replicasets","singularName":"replicaset","namespaced":true,"kind":"ReplicaSet","verbs":["create","delete","deletecollection","get","list","patch","update","watch"],"shortNames":["rs"],"categories":["all"]},""" + WorkloadResources + """]}""", json);
             }
             if (r.Path == $"{nsApps}/deployments/{Dep}")
             {
@@ -237,7 +237,7 @@ public sealed class KubeApiStub : IDisposable
             {
                 // kubectl delete waits for the pod to go by listing and watching it by name.
                 var byName = req.QueryString["fieldSelector"] is { } fs && fs.StartsWith("metadata.name=", StringComparison.Ordinal) ? fs["metadata.name=".Length..] : null;
-                var items = new JsonArray(_pods.Where(p => byName is null || (string?)p!["metadata"]!["name"] == byName).Select(p => p!.DeepClone()).ToArray());
+                var items = new JsonArray(_pods.Concat(_workloadPods).Where(p => (byName is null || (string?)p!["metadata"]!["name"] == byName) && MatchesLabels(p!, req.QueryString["labelSelector"])).Select(p => p!.DeepClone()).ToArray());
                 return (200, List("PodList", "v1", items), json);
             }
             if (r.Path.StartsWith($"{nsCore}/pods/", StringComparison.Ordinal))
@@ -254,6 +254,7 @@ public sealed class KubeApiStub : IDisposable
                 }
                 if (pod is not null && rest is [_, "log"] && r.Method == "GET") return (200, Log(rest[0], req), "text/plain");
             }
+            if (RouteWorkloads(r, req) is { } workloads) return workloads;
             return (404, $$"""{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"the stub does not serve {{r.Method}} {{r.Path}}","reason":"NotFound","code":404}""", json);
         }
     }

@@ -16,6 +16,7 @@ public class KubernetesCmdletTests(ModuleFixture fx) : IClassFixture<ModuleFixtu
             new Reply("--context production -n akaind-platform get deployment marketing -o json", "k8s-deployment.json"),
             new Reply("--context production -n akaind-platform get pods -l app=marketing -o json", "k8s-pods.json"),
             new Reply("--context production -n akaind-platform get replicasets -l app=marketing -o json", "k8s-replicasets.json"),
+            new Reply("--context production -n akaind-platform get events --field-selector=involvedObject.kind=Pod -o json", "k8s-events.json"),
         }.Concat(replies).ToArray();
         var path = cli.Tool("kubectl", all);
         return (cli, $"-Platform Kubernetes -Context production -Namespace akaind-platform -Deployment marketing -KubectlPath '{path}'");
@@ -26,10 +27,18 @@ public class KubernetesCmdletTests(ModuleFixture fx) : IClassFixture<ModuleFixtu
     {
         var (cli, t) = Kube();
         var s = fx.Run($"Get-AppStatus {t}").AssertNoErrors().Single<AppStatus>();
-        Assert.Equal([$"{K} get deployment marketing -o json", $"{K} get pods -l app=marketing -o json"], cli.Calls);
-        Assert.Equal((AppState.Degraded, "ProgressDeadlineExceeded", 3, 2, "4"), (s.State, s.Reason, s.DesiredInstances, s.ReadyInstances, s.Version));
+        // A pod in trouble: its events are read too (one call for all pods, as kubectl describe reads them per pod).
+        Assert.Equal([$"{K} get deployment marketing -o json", $"{K} get pods -l app=marketing -o json", $"{K} get events --field-selector=involvedObject.kind=Pod -o json"], cli.Calls);
+        Assert.Equal((AppState.Degraded, "ProgressDeadlineExceeded; marketing-7d9f8b6c5d-xyz12: CrashLoopBackOff (last exit: OOMKilled, code 137)", 3, 2, "4"), (s.State, s.Reason, s.DesiredInstances, s.ReadyInstances, s.Version));
         var bad = Assert.Single(s.Instances, i => !i.Ready);
-        Assert.Equal(("CrashLoopBackOff", 7, "CrashLoopBackOff", "pool-a-2"), (bad.State, bad.Restarts, bad.LastExitReason, bad.Region));
+        // The pod waits in CrashLoopBackOff because the out-of-memory killer ended its last run (exit code 137).
+        Assert.Equal(("CrashLoopBackOff", 7, "OOMKilled", 137, "pool-a-2"), (bad.State, bad.Restarts, bad.LastExitReason, bad.ExitCode, bad.Region));
+        Assert.Equal(new DateTimeOffset(2026, 11, 23, 9, 5, 30, TimeSpan.Zero), bad.LastExitAt);
+        Assert.Equal(2, bad.Events.Length);
+        Assert.Matches(@"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ Warning BackOff x12: Back-off restarting failed container web", bad.Events[0]);
+        Assert.Contains("Normal Pulled x8:", bad.Events[1]);
+        var good = Assert.Single(s.Instances, i => i.Ready);
+        Assert.Equal((null, null, 0), (good.LastExitReason, good.ExitCode, good.Events.Length));
     }
 
     [Fact]
@@ -43,7 +52,9 @@ public class KubernetesCmdletTests(ModuleFixture fx) : IClassFixture<ModuleFixtu
             new Reply($"--kubeconfig {fromConfig} --context production -n akaind-platform get deployment marketing -o json", "k8s-deployment.json"),
             new Reply($"--kubeconfig {fromConfig} --context production -n akaind-platform get pods -l app=marketing -o json", "k8s-pods.json"),
             new Reply($"--kubeconfig {given} --context production -n akaind-platform get deployment marketing -o json", "k8s-deployment.json"),
-            new Reply($"--kubeconfig {given} --context production -n akaind-platform get pods -l app=marketing -o json", "k8s-pods.json"));
+            new Reply($"--kubeconfig {given} --context production -n akaind-platform get pods -l app=marketing -o json", "k8s-pods.json"),
+            new Reply($"--kubeconfig {fromConfig} --context production -n akaind-platform get events", "k8s-events.json"),
+            new Reply($"--kubeconfig {given} --context production -n akaind-platform get events", "k8s-events.json"));
         var config = Path.Combine(dir, "incidentops.yml");
         // A relative kubeconfig is relative to the configuration file, like every other path in it.
         File.WriteAllText(config, $"version: 1\nenvironments:\n  production:\n    services:\n      marketing:\n        platform: kubernetes\n        context: production\n        kubeconfig: clusters/prod.yaml\n        namespace: akaind-platform\n        deployment: marketing\ntools:\n  kubectl: '{path}'\nstore:\n  path: {dir}\n");
@@ -54,8 +65,10 @@ public class KubernetesCmdletTests(ModuleFixture fx) : IClassFixture<ModuleFixtu
         Assert.Equal([
             $"kubectl --kubeconfig {fromConfig} --context production -n akaind-platform get deployment marketing -o json",
             $"kubectl --kubeconfig {fromConfig} --context production -n akaind-platform get pods -l app=marketing -o json",
+            $"kubectl --kubeconfig {fromConfig} --context production -n akaind-platform get events --field-selector=involvedObject.kind=Pod -o json",
             $"kubectl --kubeconfig {given} --context production -n akaind-platform get deployment marketing -o json",
-            $"kubectl --kubeconfig {given} --context production -n akaind-platform get pods -l app=marketing -o json"], cli.Calls);
+            $"kubectl --kubeconfig {given} --context production -n akaind-platform get pods -l app=marketing -o json",
+            $"kubectl --kubeconfig {given} --context production -n akaind-platform get events --field-selector=involvedObject.kind=Pod -o json"], cli.Calls);
     }
 
     [Fact]
@@ -129,5 +142,38 @@ public class KubernetesCmdletTests(ModuleFixture fx) : IClassFixture<ModuleFixtu
         Assert.Equal(("PAYMENT_PROVIDER", "primary"), (settings[0].Key, settings[0].Value));
         Assert.True(settings[1].IsSecret);
         Assert.Null(settings[1].Value);
+    }
+}
+
+public class KubernetesPodExitTests(ModuleFixture fx) : IClassFixture<ModuleFixture>
+{
+    private const string Pods = """
+        {"apiVersion":"v1","kind":"PodList","metadata":{"resourceVersion":"1"},"items":[
+          {"metadata":{"name":"marketing-7d9f8b6c5d-aaaaa","labels":{"app":"marketing"}},"spec":{"nodeName":"pool-a-1"},
+           "status":{"phase":"Running",
+             "initContainerStatuses":[{"name":"migrate","ready":true,"restartCount":0,"state":{"terminated":{"exitCode":0,"reason":"Completed","finishedAt":"2026-11-23T09:00:10Z"}}}],
+             "containerStatuses":[{"name":"web","ready":true,"restartCount":0,"state":{"running":{"startedAt":"2026-11-23T09:00:11Z"}}}]}},
+          {"metadata":{"name":"marketing-7d9f8b6c5d-bbbbb","labels":{"app":"marketing"}},"spec":{"nodeName":"pool-a-2"},
+           "status":{"phase":"Pending",
+             "initContainerStatuses":[{"name":"migrate","ready":false,"restartCount":4,
+               "state":{"waiting":{"reason":"CrashLoopBackOff","message":"back-off 1m20s restarting failed container"}},
+               "lastState":{"terminated":{"exitCode":1,"reason":"Error","finishedAt":"2026-11-23T09:04:00Z"}}}],
+             "containerStatuses":[{"name":"web","ready":false,"restartCount":0,"state":{"waiting":{"reason":"PodInitializing"}}}]}}]}
+        """;
+
+    [Fact]
+    public void A_completed_init_container_is_no_exit_reason_and_a_failing_one_shows_as_Init_CrashLoopBackOff()
+    {
+        var cli = new FakeCli();
+        var path = cli.Tool("kubectl",
+            new FakeCli.Reply("get deployment marketing -o json", "k8s-deployment.json"),
+            new FakeCli.Reply("get pods -l app=marketing -o json", Text: Pods),
+            new FakeCli.Reply("get events", Text: """{"apiVersion":"v1","kind":"EventList","items":[]}"""));
+        var s = fx.Run($"Get-AppStatus -Platform Kubernetes -Deployment marketing -KubectlPath '{path}'").AssertNoErrors().Single<AppStatus>();
+        var healthy = s.Instances[0];
+        Assert.Equal(("Running", null, null, 0, true), (healthy.State, healthy.LastExitReason, healthy.ExitCode, healthy.Restarts, healthy.Ready));
+        var blocked = s.Instances[1];
+        Assert.Equal(("Init:CrashLoopBackOff", "Error", 1, 4, false), (blocked.State, blocked.LastExitReason, blocked.ExitCode, blocked.Restarts, blocked.Ready));
+        Assert.Equal("ProgressDeadlineExceeded; marketing-7d9f8b6c5d-bbbbb: Init:CrashLoopBackOff (last exit: Error, code 1)", s.Reason);
     }
 }

@@ -26,6 +26,17 @@ public class PlatformCompletionTests(ModuleFixture fx) : IClassFixture<ModuleFix
     }
 
     [Fact]
+    public void ToVersion_completes_a_StatefulSets_earlier_ControllerRevisions()
+    {
+        var cli = new FakeCli();
+        var path = cli.Tool("kubectl",
+            new Reply("-n akaind-platform get statefulset postgres -o json", "k8s-statefulset.json"),
+            new Reply("-n akaind-platform get controllerrevisions -l app=postgres -o json", "k8s-controllerrevisions.json"));
+        Assert.Equal(["1"], Complete($"Invoke-Rollback -Platform Kubernetes -Namespace akaind-platform -StatefulSet postgres -KubectlPath {path} -ToVersion "));
+        Assert.Equal(["kubectl -n akaind-platform get statefulset postgres -o json", "kubectl -n akaind-platform get controllerrevisions -l app=postgres -o json"], cli.Calls);
+    }
+
+    [Fact]
     public void A_platform_that_is_not_one_is_refused_with_PlatformInvalid()
     {
         var r = fx.Run("Get-AppStatus -Platform Heroku -App x");

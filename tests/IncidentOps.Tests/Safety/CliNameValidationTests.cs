@@ -29,6 +29,11 @@ public sealed class CliNameValidationTests(ModuleFixture fx) : IClassFixture<Mod
     [InlineData("Restart-App -Platform Systemd -Unit fastapi -ComputerName '-oProxyCommand=touch /tmp/pwned' -Force", "-ComputerName")]
     [InlineData("Restart-AppDatabase -Platform Fly -DatabaseApp '--app=other' -Force", "-DatabaseApp")]
     [InlineData("Get-AppStatus -Platform Kubernetes -Deployment 'web;rm -rf /'", "-Deployment")]
+    [InlineData("Restart-App -Platform Kubernetes -StatefulSet statefulset/postgres -Force", "-StatefulSet")]
+    [InlineData("Set-AppScale -Platform Kubernetes -StatefulSet '--server=http://127.0.0.1:9' -Count 2 -Force", "-StatefulSet")]
+    [InlineData("Restart-App -Platform Kubernetes -DaemonSet 'daemonset/node-exporter' -Force", "-DaemonSet")]
+    [InlineData("Get-AppEvent -Platform Kubernetes -DaemonSet '-A'", "-DaemonSet")]
+    [InlineData("Restart-App -Platform Kubernetes -StatefulSet postgres -Pod 'postgres-0 --all' -Force", "-Pod")]
     public void A_value_that_is_not_a_name_of_its_kind_never_reaches_the_cli(string command, string parameter)
     {
         var cli = new FakeCli();
@@ -70,6 +75,8 @@ public sealed class CliNameValidationTests(ModuleFixture fx) : IClassFixture<Mod
     [InlineData("platform: kubernetes\n        deployment: web\n        namespace: Kube_System", "namespace")]
     [InlineData("platform: systemd\n        unit: fastapi\n        host: '-oProxyCommand=sh'", "host")]
     [InlineData("platform: fly\n        app: 'My App'", "app")]
+    [InlineData("platform: kubernetes\n        statefulSet: statefulset/postgres", "statefulSet")]
+    [InlineData("platform: kubernetes\n        daemonSet: '--all'", "daemonSet")]
     public void Config_names_are_checked_where_they_are_written(string fields, string key)
     {
         var r = ConfigParser.Parse($"version: 1\nenvironments:\n  production:\n    services:\n      api:\n        {fields}\n", "/cfg/incidentops.yml");
@@ -80,6 +87,30 @@ public sealed class CliNameValidationTests(ModuleFixture fx) : IClassFixture<Mod
     }
 
     [Theory]
+    [InlineData("platform: kubernetes\n        namespace: db", "needs one of 'deployment', 'statefulSet' or 'daemonSet' (for example: deployment: api)", "ConfigMissingField")]
+    [InlineData("platform: kubernetes\n        deployment: web\n        statefulSet: postgres", "has 'deployment' and 'statefulSet'; give only one of 'deployment', 'statefulSet' or 'daemonSet': a service is one workload.", "ConfigInvalidValue")]
+    public void A_Kubernetes_service_names_exactly_one_workload(string fields, string message, string code)
+    {
+        var r = ConfigParser.Parse($"version: 1\nenvironments:\n  production:\n    services:\n      api:\n        {fields}\n", "/cfg/incidentops.yml");
+        var error = Assert.Single(r.Findings, f => f.Severity == FindingSeverity.Error);
+        Assert.Equal(code, error.Code);
+        Assert.Contains(message, error.Message);
+    }
+
+    [Fact]
+    public void Two_workloads_on_the_command_line_are_AppTargetConflict_and_nothing_runs()
+    {
+        var cli = new FakeCli();
+        var r = fx.Run($"Restart-App -Platform Kubernetes -Deployment marketing -StatefulSet postgres -KubectlPath '{Fake(cli, "kubectl")}' -Force");
+        var e = Assert.Single(r.Errors);
+        Assert.Equal("AppTargetConflict,IncidentOps.Commands.RestartAppCommand", e.FullyQualifiedErrorId);
+        Assert.Contains("-Deployment marketing and -StatefulSet postgres were both given", e.Exception.Message);
+        Assert.Empty(cli.Calls);
+    }
+
+    [Theory]
+    [InlineData("Kubernetes", "-StatefulSet postgres -Namespace akaind-platform")]
+    [InlineData("Kubernetes", "-DaemonSet node-exporter.v2")]
     [InlineData("Kubernetes", "-Deployment marketing -Namespace akaind-platform -Context arn:aws:eks:us-east-1:1234:cluster/prod")]
     [InlineData("Systemd", "-Unit worker@2.service -ComputerName deploy@10.0.0.7")]
     [InlineData("Fly", "-App ai-affiliate-empire")]

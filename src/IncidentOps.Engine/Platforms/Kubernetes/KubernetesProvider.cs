@@ -3,8 +3,8 @@ using IncidentOps.Platforms;
 
 namespace IncidentOps.Engine.Platforms;
 
-/// <summary>Kubernetes Deployments through kubectl -o json.</summary>
-public sealed class KubernetesProvider : IPlatformProvider
+/// <summary>Kubernetes workloads (Deployments, StatefulSets, DaemonSets) through kubectl -o json.</summary>
+public sealed class KubernetesProvider : IPlatformProvider, IPlatformEventsProvider
 {
     public static readonly CliTool Kubectl = new("kubectl", "kubectl (https://kubernetes.io/docs/tasks/tools/)", "-KubectlPath");
 
@@ -12,7 +12,9 @@ public sealed class KubernetesProvider : IPlatformProvider
     public IReadOnlyList<string> ConfigNames { get; } = ["kubernetes", "k8s"];
     public IReadOnlyList<ProviderConfigKey> ConfigKeys { get; } =
     [
-        new("deployment", "the Deployment's name", ConfigKeyType.Name, TargetNames.KubernetesName, Required: true),
+        new("deployment", "the Deployment's name", ConfigKeyType.Name, TargetNames.KubernetesName, Required: true, OneOf: "workload"),
+        new("statefulSet", "a StatefulSet's name, instead of deployment (status, restart, scale, history, rollback)", ConfigKeyType.Name, TargetNames.KubernetesStatefulSet, Required: true, Example: "postgres", OneOf: "workload"),
+        new("daemonSet", "a DaemonSet's name, instead of deployment (status, restart, history, rollback; no scale)", ConfigKeyType.Name, TargetNames.KubernetesDaemonSet, Required: true, Example: "node-exporter", OneOf: "workload"),
         new("namespace", "its namespace (default: default)", ConfigKeyType.Name, TargetNames.KubernetesNamespace, Default: "default"),
         new("context", "the kubectl context (default: the current one)", ConfigKeyType.Name, TargetNames.KubeContext),
         new("kubeconfig", "the kubeconfig file kubectl reads (relative to incidentops.yml)", ConfigKeyType.Path),
@@ -24,8 +26,14 @@ public sealed class KubernetesProvider : IPlatformProvider
     public void Check(AppTarget target)
     {
         TargetNames.Check("-Deployment", target.Deployment, TargetNames.KubernetesName);
+        TargetNames.Check("-StatefulSet", target.StatefulSet, TargetNames.KubernetesStatefulSet);
+        TargetNames.Check("-DaemonSet", target.DaemonSet, TargetNames.KubernetesDaemonSet);
         TargetNames.Check("-Component", target.Component, TargetNames.Token);
-        if (target.Deployment is null) throw PlatformRegistry.Incomplete(target, "-Deployment");
+        var given = new[] { ("-Deployment", target.Deployment), ("-StatefulSet", target.StatefulSet), ("-DaemonSet", target.DaemonSet) }.Where(w => w.Item2 is not null).ToList();
+        if (given.Count == 0) throw PlatformRegistry.Incomplete(target, "-Deployment, -StatefulSet or -DaemonSet");
+        if (given.Count > 1)
+            throw new IncidentOpsException(PlatformErrorIds.AppTargetConflict, IncidentOpsErrorCategory.InvalidArgument,
+                $"{string.Join(" and ", given.Select(g => $"{g.Item1} {g.Item2}"))} were both given: a Kubernetes target is one workload. Pass only one of -Deployment, -StatefulSet or -DaemonSet. Nothing was run.") { TargetObject = target.ToString() };
     }
 
     public IPlatformAdapter Open(AppTarget target, ProviderContext c) => new KubernetesAdapter(target, c.Runner, c.Timeout, c.Sink);

@@ -10,7 +10,8 @@ namespace IncidentOps.Commands;
 /// making changes"): config (the services' configuration) and timeline (a snapshot of the record and
 /// timeline) always; app-status, app-deployments and app-logs (the last 500 lines) for services with a
 /// platform, through the same adapters as Get-AppStatus, Get-AppDeployment and Get-AppLog (CLI paths from
-/// tools: in incidentops.yml); pg-activity (Get-PgConnectionSummary plus every backend of Get-PgActivity)
+/// tools: in incidentops.yml); app-events (Get-AppEvent: the events of the workload and its pods) for Kubernetes
+/// services, since the cluster keeps events for about an hour; pg-activity (Get-PgConnectionSummary plus every backend of Get-PgActivity)
 /// for services with a postgres connection string; redis-info (every Get-RedisInfo section) for services
 /// with a redis setting. A source skips services it does not apply to. Each capture is redacted (no
 /// passwords of connection strings), written atomically to evidence/ with its capture time and SHA-256
@@ -41,7 +42,7 @@ public sealed class SaveIncidentEvidenceCommand : IncidentRecordCmdlet
     [ArgumentCompleter(typeof(IncidentIdCompleter))]
     public string? Incident { get; set; }
 
-    /// <summary>Capture sources to run: config, timeline, app-status, app-deployments, app-logs, pg-activity, redis-info (and any registered later); all by default.</summary>
+    /// <summary>Capture sources to run: config, timeline, app-status, app-deployments, app-logs, app-events, pg-activity, redis-info (and any registered later); all by default.</summary>
     [Parameter]
     [ArgumentCompleter(typeof(EvidenceSourceCompleter))]
     public string[]? Source { get; set; }

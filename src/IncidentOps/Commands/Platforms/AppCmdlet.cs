@@ -33,9 +33,17 @@ public abstract class AppCmdlet : PlatformCmdlet
     [Parameter(ValueFromPipelineByPropertyName = true)]
     public string? Component { get; set; }
 
-    /// <summary>Kubernetes deployment name (with -Platform Kubernetes).</summary>
+    /// <summary>Kubernetes Deployment name (with -Platform Kubernetes).</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
     public string? Deployment { get; set; }
+
+    /// <summary>Kubernetes StatefulSet name (with -Platform Kubernetes), instead of -Deployment: status, restart, scale, history and rollback act on the StatefulSet and its pods.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public string? StatefulSet { get; set; }
+
+    /// <summary>Kubernetes DaemonSet name (with -Platform Kubernetes), instead of -Deployment: status, restart, history and rollback act on the DaemonSet and its pods (a DaemonSet cannot be scaled).</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public string? DaemonSet { get; set; }
 
     /// <summary>Kubernetes namespace; defaults to the context's namespace.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
@@ -78,7 +86,7 @@ public abstract class AppCmdlet : PlatformCmdlet
     public string? SshPath { get; set; }
 
     protected override IReadOnlyList<string> IdentityParameters { get; } =
-        ["Service", "Environment", "Platform", "App", "AppId", "Component", "Deployment", "Namespace", "Context", "Kubeconfig", "Unit", "ComputerName", "ReleasesPath"];
+        ["Service", "Environment", "Platform", "App", "AppId", "Component", "Deployment", "StatefulSet", "DaemonSet", "Namespace", "Context", "Kubeconfig", "Unit", "ComputerName", "ReleasesPath"];
 
     /// <summary>Writes an App object stamped with the identity of the target it came from, so it pipes into a change on that target.</summary>
     protected void WriteApp(AppIdentity item, AppTarget target)
@@ -96,7 +104,7 @@ public abstract class AppCmdlet : PlatformCmdlet
             targets.Add(new AppTarget
             {
                 Platform = ParsePlatform(Platform), Service = Label(Service?.FirstOrDefault()), Environment = Environment, App = App, AppId = ResolveRef(AppId, "-AppId"),
-                Component = Component, Deployment = Deployment, Namespace = Namespace, Context = Context, Kubeconfig = ResolveLocalPath(Kubeconfig), Unit = Unit,
+                Component = Component, Deployment = Deployment, StatefulSet = StatefulSet, DaemonSet = DaemonSet, Namespace = Namespace, Context = Context, Kubeconfig = ResolveLocalPath(Kubeconfig), Unit = Unit,
                 // A remote releases path is the remote host's; only a local one is resolved against the current location.
                 ComputerName = ComputerName, ReleasesPath = ReleasesPath is null || ComputerName is not null ? ReleasesPath : ResolvePath(ReleasesPath),
             });
@@ -108,13 +116,13 @@ public abstract class AppCmdlet : PlatformCmdlet
                 targets.Add(new AppTarget
                 {
                     Platform = s.Platform, Service = s.FullName, Environment = s.Environment, App = s.App, AppId = appId,
-                    Component = Component, Deployment = s.Deployment, Namespace = Namespace ?? s.Namespace, Context = Context ?? s.Context, Kubeconfig = ResolveLocalPath(Kubeconfig) ?? s.Kubeconfig,
+                    Component = Component, Deployment = s.Deployment, StatefulSet = s.StatefulSet, DaemonSet = s.DaemonSet, Namespace = Namespace ?? s.Namespace, Context = Context ?? s.Context, Kubeconfig = ResolveLocalPath(Kubeconfig) ?? s.Kubeconfig,
                     Unit = s.Unit, ComputerName = ComputerName ?? s.ComputerName, Health = s.Health,
                     ReleasesPath = ReleasesPath is null ? s.ReleasesPath : (ComputerName ?? s.ComputerName) is null ? ResolvePath(ReleasesPath) : ReleasesPath,
                 });
             }
         else
-            ThrowInputError(PlatformErrorIds.AppTargetMissing, "No app given. Pass -Service NAME (a configured service), pipe Get-IncidentOpsService, or give -Platform with -App, -AppId, -Deployment or -Unit.", null);
+            ThrowInputError(PlatformErrorIds.AppTargetMissing, "No app given. Pass -Service NAME (a configured service), pipe Get-IncidentOpsService, or give -Platform with -App, -AppId, -Deployment (-StatefulSet, -DaemonSet) or -Unit.", null);
 
         foreach (var t in targets)
         {
