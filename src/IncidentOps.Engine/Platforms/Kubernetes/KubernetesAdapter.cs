@@ -6,7 +6,7 @@ using IncidentOps.Platforms;
 namespace IncidentOps.Engine.Platforms;
 
 /// <summary>Kubernetes through kubectl -o json: deployment, pods, ReplicaSet revisions, rollout undo/status/restart.</summary>
-public sealed class KubernetesAdapter(AppTarget target, ProcessRunner runner, TimeSpan timeout, IOperationSink sink)
+public sealed partial class KubernetesAdapter(AppTarget target, ProcessRunner runner, TimeSpan timeout, IOperationSink sink)
     : PlatformAdapterBase(target, runner, timeout, sink), IPlatformAdapter
 {
     private const string RevisionAnnotation = "deployment.kubernetes.io/revision";
