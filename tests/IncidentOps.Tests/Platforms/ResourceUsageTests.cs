@@ -186,6 +186,41 @@ public class ResourceUsageCmdletTests(ModuleFixture fx) : IClassFixture<ModuleFi
     }
 
     [Fact]
+    public void SaveIncidentEvidence_captures_the_resource_usage_of_a_service_before_a_change()
+    {
+        var cli = new FakeCli();
+        var ssh = cli.Tool("ssh", new Reply("-o BatchMode=yes -- deploy@api-1 ", "systemd-usage.txt"));
+        var dir = Paths.TempDir("io-usage-evidence");
+        var config = Path.Combine(dir, "incidentops.yml");
+        File.WriteAllText(config, $"""
+            version: 1
+            environments:
+              production:
+                services:
+                  fastapi:
+                    platform: systemd
+                    unit: fastapi
+                    host: deploy@api-1
+            tools:
+              ssh: '{ssh}'
+            store:
+              path: '{Path.Combine(dir, "store")}'
+            """);
+        var r = fx.Run($$"""
+            $c = '{{config}}'
+            New-Incident -Title 'fastapi slow' -Severity P2 -Service production/fastapi -ConfigPath $c | Out-Null
+            Save-IncidentEvidence -Source app-resource-usage -ConfigPath $c
+            """).AssertNoErrors();
+        var capture = Assert.Single(r.Objects<IncidentOps.Incidents.EvidenceCapture>());
+        Assert.True(capture.Succeeded, capture.Error);
+        Assert.Equal(("app-resource-usage", "production/fastapi"), (capture.Source, capture.Service));
+        var saved = File.ReadAllText(capture.Path!);
+        Assert.Contains("241172480", saved);
+        Assert.Contains("/srv/data volume", saved);
+        Assert.Single(cli.Calls);
+    }
+
+    [Fact]
     public void A_DigitalOcean_static_site_is_PlatformOperationNotSupported_saying_where_to_look()
     {
         var cli = new FakeCli();
@@ -199,7 +234,12 @@ public class ResourceUsageCmdletTests(ModuleFixture fx) : IClassFixture<ModuleFi
     }
 }
 
+/// <summary>The Fly tests set FLY_PROMETHEUS_URL and FLY_API_TOKEN for the process, so they run alone.</summary>
+[CollectionDefinition(nameof(FlyEnvironment), DisableParallelization = true)]
+public sealed class FlyEnvironment;
+
 /// <summary>Fly.io: flyctl status for the limits and Fly's Prometheus (a loopback stand-in through FLY_PROMETHEUS_URL) for what is in use.</summary>
+[Collection(nameof(FlyEnvironment))]
 public class FlyResourceUsageTests(ModuleFixture fx) : IClassFixture<ModuleFixture>
 {
     private const string App = "ai-affiliate-empire";
