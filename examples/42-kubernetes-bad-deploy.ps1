@@ -1,5 +1,5 @@
 #Requires -Version 7.4
-# Seed 003 P0 "recent deployment failure" on Kubernetes: status, rollout history, logs, undo, verify.
+# Seed 003 P0 "recent deployment failure" on Kubernetes: status, kubectl top, rollout history, logs, undo, verify.
 param([string] $Context = 'production', [string] $Namespace = 'akaind-platform', [string] $Deployment = 'marketing', [switch] $Execute)
 
 Import-Module (Join-Path $PSScriptRoot '../out/IncidentOps') -ErrorAction Stop
@@ -11,6 +11,13 @@ $target = @{ Platform = 'Kubernetes'; Context = $Context; Namespace = $Namespace
 $status = Get-AppStatus @target
 $status | Out-Host
 $status.Instances | Where-Object { -not $_.Ready }
+
+# 1b. kubectl top pods, with each pod's requests and limits (the metrics API; metrics-server must be installed):
+#     a pod near its memory limit is the next OOMKilled. A pod without a limit can use its node's free memory
+#     (kubectl top nodes), which NotAvailable says.
+$usage = Get-AppResourceUsage @target
+$usage | Out-Host
+$usage | Where-Object { $null -eq $_.MemoryLimitBytes } | ForEach-Object { "$($_.Instance) on $($_.Node): $($_.NotAvailable -match 'Memory limit')" }
 
 # 2. kubectl rollout history
 Get-AppDeployment @target | Out-Host
