@@ -108,6 +108,7 @@ BeforeAll {
         "*'get pods -l app=marketing -o json'*" = $k8sPodsHealthy
         "*'get replicasets -l app=marketing -o json'*" = Fixture 'k8s-replicasets.json'
         "*' logs '*" = Fixture 'k8s-logs.txt'
+        "*'get --raw /apis/metrics.k8s.io/v1beta1/namespaces/akaind-platform/pods?labelSelector=app%3Dmarketing'" = Fixture 'k8s-pod-metrics.json'
         "*'rollout restart '*" = "deployment.apps/marketing restarted`n"
         "*'rollout undo '*" = "deployment.apps/marketing rolled back`n"
         "*'rollout status '*" = "deployment `"marketing`" successfully rolled out`n"
@@ -126,7 +127,11 @@ BeforeAll {
         "'rds restore-db-instance-to-point-in-time '*" = Fixture 'aws-rds-restore-to-point-in-time.json'
         "'rds wait db-instance-available '*" = ''
     })
-    New-StandInCli systemctl ([ordered]@{ "'show fastapi'*" = Fixture 'systemctl-show.txt'; "'restart fastapi'*" = '' })
+    New-StandInCli systemctl ([ordered]@{
+        "'show fastapi --property=CPUUsageNSec --value'*" = "813045678901`n"
+        "'show fastapi --property=MainPID,'*" = Fixture 'systemctl-show-usage.txt'
+        "'show fastapi'*" = Fixture 'systemctl-show.txt'; "'restart fastapi'*" = ''
+    })
     New-StandInCli journalctl ([ordered]@{ "'-u fastapi '*" = Fixture 'journal.jsonl' })
     # ssh to a host whose login shell is sh: runs the last argument locally, with the stand-ins first on PATH.
     Set-Content -Path (Join-Path $bin 'ssh') -NoNewline -Value (@('#!/bin/bash', "export PATH='$bin':`"`$PATH`"", 'exec sh -c "${@: -1}"') -join "`n")
