@@ -18,6 +18,9 @@ $status.Instances | Where-Object { -not $_.Ready }
 $usage = Get-AppResourceUsage @target
 $usage | Out-Host
 $usage | Where-Object { $null -eq $_.MemoryLimitBytes } | ForEach-Object { "$($_.Instance) on $($_.Node): $($_.NotAvailable -match 'Memory limit')" }
+# kubectl top nodes: how much of each pod's node is in use and what is left.
+$usage | Format-Table Instance, Node, @{ n = 'NodeCPU'; e = { '{0:0.##}/{1:0.##}' -f $_.HostCpuCores, $_.HostCpuTotalCores } },
+    @{ n = 'NodeMemFreeMi'; e = { [long]($_.HostMemoryAvailableBytes / 1MB) } } | Out-Host
 
 # 2. kubectl rollout history
 Get-AppDeployment @target | Out-Host

@@ -109,6 +109,9 @@ BeforeAll {
         "*'get replicasets -l app=marketing -o json'*" = Fixture 'k8s-replicasets.json'
         "*' logs '*" = Fixture 'k8s-logs.txt'
         "*'get --raw /apis/metrics.k8s.io/v1beta1/namespaces/akaind-platform/pods?labelSelector=app%3Dmarketing'" = Fixture 'k8s-pod-metrics.json'
+        "*'get nodes pool-a-1 pool-a-2 -o json'" = Fixture 'k8s-nodes.json'
+        "*'get --raw /apis/metrics.k8s.io/v1beta1/nodes/pool-a-1'" = Fixture 'k8s-node-metrics-pool-a-1.json'
+        "*'get --raw /apis/metrics.k8s.io/v1beta1/nodes/pool-a-2'" = Fixture 'k8s-node-metrics-pool-a-2.json'
         "*'rollout restart '*" = "deployment.apps/marketing restarted`n"
         "*'rollout undo '*" = "deployment.apps/marketing rolled back`n"
         "*'rollout status '*" = "deployment `"marketing`" successfully rolled out`n"

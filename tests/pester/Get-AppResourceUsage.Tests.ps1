@@ -9,6 +9,9 @@ BeforeAll {
         '-n akaind-platform get deployment marketing -o json' = (Join-Path $Fixtures 'k8s-deployment.json')
         '-n akaind-platform get pods -l app=marketing -o json' = (Join-Path $Fixtures 'k8s-usage-pods.json')
         'get --raw /apis/metrics.k8s.io/v1beta1/namespaces/akaind-platform/pods?labelSelector=app%3Dmarketing' = (Join-Path $Fixtures 'k8s-pod-metrics.json')
+        'get nodes pool-a-1 pool-a-2 -o json' = (Join-Path $Fixtures 'k8s-nodes.json')
+        'get --raw /apis/metrics.k8s.io/v1beta1/nodes/pool-a-1' = (Join-Path $Fixtures 'k8s-node-metrics-pool-a-1.json')
+        'get --raw /apis/metrics.k8s.io/v1beta1/nodes/pool-a-2' = (Join-Path $Fixtures 'k8s-node-metrics-pool-a-2.json')
     })
     $ssh = New-FakeCli ssh @{ '-o BatchMode=yes -- deploy@api-1 ' = (Join-Path $Fixtures 'systemd-usage.txt') }
     $k8s = @{ Platform = 'Kubernetes'; Deployment = 'marketing'; Namespace = 'akaind-platform'; KubectlPath = $kube.Path }
@@ -29,6 +32,8 @@ Describe 'Get-AppResourceUsage' -Skip:($IsWindows) {
         $rows[1].CpuCores | Should -BeNullOrEmpty
         $rows[1].Restarts | Should -Be 7
         $rows[1].NotAvailable -join "`n" | Should -Match 'CPU limit'
+        # kubectl top nodes: what is left on the crash-looping pod's node.
+        $rows[1].HostMemoryAvailableBytes | Should -Be ((15225320 - 14912512) * 1KB)
         # Reads only: every kubectl call was a get.
         Get-Content $kube.Log | Should -Not -Match ' (delete|patch|scale|rollout|set|apply) '
     }
@@ -80,9 +85,9 @@ Describe 'Get-AppResourceUsage in a real host' -Skip:($IsWindows) {
         )
     }
 
-    It 'shows used/limit and percent for CPU and memory, and restarts, in 80 columns' {
-        $text = Get-RenderedView $rows -Width 80
-        foreach ($col in 'Instance', 'State', 'CPU', 'Memory', 'Restarts') { $text | Should -Match "\b$col\b" }
+    It 'shows used/limit and percent for CPU and memory, and restarts, in 79 columns (a redirected pwsh)' {
+        $text = Get-RenderedView $rows -Width 79
+        foreach ($col in 'Instance', 'State', 'CPU', 'Memory', 'Restarts') { $text | Should -Match "(?m)\b$col$|\b$col\s" }
         $text | Should -Match 'marketing-6c5b4a3f2e-abcde\s+Running\s+252m/600m 42%\s+148Mi/320Mi 46%\s+1'
         $text | Should -Match '4242\s+running\s+700m/2 35%\s+230Mi/256Mi 90%\s+3'
     }

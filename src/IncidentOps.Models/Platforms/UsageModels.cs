@@ -66,9 +66,13 @@ public sealed class AppResourceUsage : AppIdentity
 
     /// <summary>The host's load average over 1, 5 and 15 minutes (systemd: /proc/loadavg).</summary>
     public double[]? LoadAverage { get; init; }
-    /// <summary>The host's memory (systemd: MemTotal of /proc/meminfo).</summary>
+    /// <summary>CPU in use on the host or node, in cores (Kubernetes: the node's metrics, kubectl top nodes).</summary>
+    public double? HostCpuCores { get; init; }
+    /// <summary>The CPU of the host or node that workloads may use, in cores (Kubernetes: the node's status.allocatable).</summary>
+    public double? HostCpuTotalCores { get; init; }
+    /// <summary>The host's memory (systemd: MemTotal of /proc/meminfo; Kubernetes: the node's allocatable memory).</summary>
     public long? HostMemoryTotalBytes { get; init; }
-    /// <summary>The host's memory still available (systemd: MemAvailable of /proc/meminfo).</summary>
+    /// <summary>The host's memory still available (systemd: MemAvailable of /proc/meminfo; Kubernetes: allocatable minus the node's working set).</summary>
     public long? HostMemoryAvailableBytes { get; init; }
 
     /// <summary>When the figures were taken, where the platform says.</summary>

@@ -66,7 +66,10 @@ public class ResourceUsageCmdletTests(ModuleFixture fx) : IClassFixture<ModuleFi
         var cli = new FakeCli();
         var path = cli.Tool("kubectl",
             [new Reply("--context production -n akaind-platform get deployment marketing -o json", "k8s-deployment.json"),
-             new Reply("--context production -n akaind-platform get pods -l app=marketing -o json", "k8s-usage-pods.json"), .. metrics]);
+             new Reply("--context production -n akaind-platform get pods -l app=marketing -o json", "k8s-usage-pods.json"),
+             new Reply("--context production get nodes pool-a-1 pool-a-2 -o json", "k8s-nodes.json"),
+             new Reply("--context production get --raw /apis/metrics.k8s.io/v1beta1/nodes/pool-a-1", "k8s-node-metrics-pool-a-1.json"),
+             new Reply("--context production get --raw /apis/metrics.k8s.io/v1beta1/nodes/pool-a-2", "k8s-node-metrics-pool-a-2.json"), .. metrics]);
         return (cli, $"{K8sTarget} -KubectlPath '{path}'");
     }
 
@@ -78,7 +81,10 @@ public class ResourceUsageCmdletTests(ModuleFixture fx) : IClassFixture<ModuleFi
         Assert.Equal(
             ["kubectl --context production -n akaind-platform get deployment marketing -o json",
              "kubectl --context production -n akaind-platform get pods -l app=marketing -o json",
-             "kubectl " + Metrics], cli.Calls);
+             "kubectl " + Metrics,
+             "kubectl --context production get nodes pool-a-1 pool-a-2 -o json",
+             "kubectl --context production get --raw /apis/metrics.k8s.io/v1beta1/nodes/pool-a-1",
+             "kubectl --context production get --raw /apis/metrics.k8s.io/v1beta1/nodes/pool-a-2"], cli.Calls);
         Assert.Equal(["marketing-6c5b4a3f2e-abcde", "marketing-7d9f8b6c5d-xyz12"], rows.Select(r => r.Instance));
 
         var ok = rows[0];
@@ -94,6 +100,10 @@ public class ResourceUsageCmdletTests(ModuleFixture fx) : IClassFixture<ModuleFi
         Assert.Null(ok.NetworkInBytes);
         Assert.Empty(ok.Disks);
         Assert.Contains(ok.NotAvailable, n => n.StartsWith("Disk and network", StringComparison.Ordinal));
+        // kubectl top nodes: the node's usage against its allocatable CPU and memory.
+        Assert.Equal((1.510234567, 3.92), (ok.HostCpuCores, ok.HostCpuTotalCores));
+        Assert.Equal((15225320L * 1024, (15225320L - 11834568L) * 1024), (ok.HostMemoryTotalBytes, ok.HostMemoryAvailableBytes));
+        Assert.Equal((15225320L - 14912512L) * 1024, rows[1].HostMemoryAvailableBytes);
 
         // The crash-looping pod has no sample yet and no CPU limit: those figures are empty and say why.
         var bad = rows[1];
@@ -118,6 +128,23 @@ public class ResourceUsageCmdletTests(ModuleFixture fx) : IClassFixture<ModuleFi
         Assert.Equal([1, 7], rows.Select(u => u.Restarts!.Value));
         Assert.All(rows, u => Assert.Contains(u.NotAvailable, n => n.Contains("metrics-server", StringComparison.Ordinal)));
         Assert.Contains(r.Warnings, w => w.Contains("metrics-server", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Kubernetes_without_the_right_to_read_nodes_still_gives_the_pods_figures()
+    {
+        var cli = new FakeCli();
+        var path = cli.Tool("kubectl",
+            new Reply("--context production -n akaind-platform get deployment marketing -o json", "k8s-deployment.json"),
+            new Reply("--context production -n akaind-platform get pods -l app=marketing -o json", "k8s-usage-pods.json"),
+            new Reply(Metrics, "k8s-pod-metrics.json"),
+            new Reply("--context production get nodes ", Exit: 1, Stderr: "Error from server (Forbidden): nodes \"pool-a-1\" is forbidden: User \"oncall\" cannot get resource \"nodes\" in API group \"\" at the cluster scope"));
+        var r = fx.Run($"Get-AppResourceUsage {K8sTarget} -KubectlPath '{path}'").AssertNoErrors();
+        var rows = r.Objects<AppResourceUsage>().ToList();
+        Assert.Equal(0.251623456, rows[0].CpuCores!.Value, 9);
+        Assert.All(rows, u => Assert.Null(u.HostCpuCores));
+        Assert.All(rows, u => Assert.Contains(u.NotAvailable, n => n.StartsWith("Node usage", StringComparison.Ordinal)));
+        Assert.Contains(r.Warnings, w => w.Contains("Forbidden", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -14,15 +14,18 @@ public sealed partial class KubernetesAdapter : IResourceUsageReader
 {
     private const string MetricsSource = "metrics.k8s.io/v1beta1 (kubectl get --raw)";
 
-    /// <summary>kubectl get --raw with the same kubeconfig and context as every other call; the namespace is in the path.</summary>
-    internal CliCommand KubectlRaw(string path)
+    /// <summary>kubectl with the same kubeconfig and context as every other call but no namespace: for cluster-scoped reads and --raw paths.</summary>
+    private CliCommand KubectlCluster(params string[] args)
     {
         var list = new List<string>();
         if (Target.Kubeconfig is not null) list.AddRange(["--kubeconfig", Target.Kubeconfig]);
         if (Target.Context is not null) list.AddRange(["--context", Target.Context]);
-        list.AddRange(["get", "--raw", path]);
+        list.AddRange(args);
         return new CliCommand("kubectl", "kubectl", list);
     }
+
+    /// <summary>kubectl get --raw PATH (the namespace, where there is one, is in the path).</summary>
+    internal CliCommand KubectlRaw(string path) => KubectlCluster("get", "--raw", path);
 
     public async Task<IReadOnlyList<AppResourceUsage>> GetResourceUsageAsync(CancellationToken ct)
     {
@@ -49,12 +52,49 @@ public sealed partial class KubernetesAdapter : IResourceUsageReader
             metricsApi = false;
             missing.Add("CPU and memory in use: the metrics API (metrics.k8s.io) is not available; install metrics-server (kubectl top pods needs it too)");
         }
+        var nodes = metricsApi ? await NodeUsageAsync(pods, ct).ConfigureAwait(false) : new Dictionary<string, NodeFigures>(StringComparer.Ordinal);
+        if (metricsApi && nodes.Count == 0) missing.Add("Node usage: the node metrics (kubectl top nodes) could not be read; they need cluster-wide read access to nodes");
         missing.Add("Disk and network: the metrics API has none for pods; see the kubelet's /stats/summary (kubectl get --raw /api/v1/nodes/NODE/proxy/stats/summary) or your cluster's Prometheus");
 
-        return pods.Select(p => PodUsage(p, usage.TryGetValue(Str(p, "metadata", "name") ?? "", out var m) ? m : null, metricsApi, missing)).ToList();
+        return pods.Select(p => PodUsage(p, usage.TryGetValue(Str(p, "metadata", "name") ?? "", out var m) ? m : null, metricsApi, missing,
+            Str(p, "spec", "nodeName") is { } n && nodes.TryGetValue(n, out var nf) ? nf : null)).ToList();
     }
 
-    private AppResourceUsage PodUsage(JsonElement pod, JsonElement? metrics, bool metricsApi, List<string> missingForAll)
+    /// <summary>What 'kubectl top nodes' shows for one node, with its allocatable CPU and memory.</summary>
+    private sealed record NodeFigures(double? CpuCores, long? MemoryBytes, double? AllocatableCores, long? AllocatableBytes);
+
+    /// <summary>
+    /// The nodes the pods run on: usage from the metrics API (/apis/metrics.k8s.io/v1beta1/nodes/NAME, NodeMetrics) and
+    /// allocatable CPU and memory from 'kubectl get nodes NAME... -o json'. Nodes are cluster-scoped: without the right
+    /// to read them (Forbidden) the pods' figures stand alone.
+    /// </summary>
+    private async Task<Dictionary<string, NodeFigures>> NodeUsageAsync(List<JsonElement> pods, CancellationToken ct)
+    {
+        var result = new Dictionary<string, NodeFigures>(StringComparer.Ordinal);
+        var names = pods.Select(p => Str(p, "spec", "nodeName")).Where(n => n is not null).Select(n => n!).Distinct(StringComparer.Ordinal).ToList();
+        if (names.Count == 0) return result;
+        try
+        {
+            var allocatable = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
+            foreach (var n in Arr(await RunJsonAsync(KubectlCluster(["get", "nodes", .. names, "-o", "json"]), ct).ConfigureAwait(false), "items"))
+                if (Str(n, "metadata", "name") is { } name) allocatable[name] = n;
+            foreach (var name in names)
+            {
+                var m = await RunJsonAsync(KubectlRaw($"/apis/metrics.k8s.io/v1beta1/nodes/{name}"), ct).ConfigureAwait(false);
+                var a = allocatable.TryGetValue(name, out var node) ? node : (JsonElement?)null;
+                result[name] = new NodeFigures(Quantity.Cores(Str(m, "usage", "cpu")), Quantity.Bytes(Str(m, "usage", "memory")),
+                    a is { } x ? Quantity.Cores(Str(x, "status", "allocatable", "cpu")) : null, a is { } y ? Quantity.Bytes(Str(y, "status", "allocatable", "memory")) : null);
+            }
+        }
+        catch (IncidentOpsException ex) when (ex.ErrorId == PlatformErrorIds.PlatformCommandFailed)
+        {
+            Sink.Warning($"The nodes of {Target} could not be read (kubectl top nodes), so the pods' figures stand alone: {ex.Message}");
+            result.Clear();
+        }
+        return result;
+    }
+
+    private AppResourceUsage PodUsage(JsonElement pod, JsonElement? metrics, bool metricsApi, List<string> missingForAll, NodeFigures? node)
     {
         var containers = Arr(pod, "spec", "containers").ToList();
         double? Sum(Func<JsonElement, double?> f)
@@ -94,7 +134,9 @@ public sealed partial class KubernetesAdapter : IResourceUsageReader
             CpuCores = cpu, CpuRequestCores = cpuRequest, CpuLimitCores = cpuLimit, CpuPercent = AppResourceUsage.Percent(cpu, cpuLimit),
             MemoryBytes = mem, MemoryRequestBytes = (long?)memRequest, MemoryLimitBytes = (long?)memLimit, MemoryPercent = AppResourceUsage.Percent(mem, memLimit),
             Restarts = statuses.Count == 0 ? null : statuses.Sum(s => Int(s, "restartCount")),
-            Timestamp = at, Source = $"{MetricsSource}; pods' spec.containers[].resources and status.containerStatuses[].restartCount",
+            HostCpuCores = node?.CpuCores, HostCpuTotalCores = node?.AllocatableCores, HostMemoryTotalBytes = node?.AllocatableBytes,
+            HostMemoryAvailableBytes = node is { AllocatableBytes: { } total, MemoryBytes: { } used } ? Math.Max(0, total - used) : null,
+            Timestamp = at, Source = $"{MetricsSource}; pods' spec.containers[].resources and status.containerStatuses[].restartCount" + (node is null ? "" : "; the node's NodeMetrics and status.allocatable"),
             NotAvailable = [.. missing],
         };
     }

@@ -10,7 +10,8 @@ namespace IncidentOps.Commands;
 /// Each platform answers from what it really offers, and a figure it does not give is left empty and named, with where to
 /// look instead, in NotAvailable:
 /// Kubernetes: the metrics API behind 'kubectl top' (metrics.k8s.io, read as JSON with 'kubectl get --raw'; it needs
-/// metrics-server) with the pods' requests, limits and restart counts; no disk or network.
+/// metrics-server) with the pods' requests, limits and restart counts, and the usage and allocatable CPU and memory of
+/// each pod's node (kubectl top nodes, in the Host* properties); no disk or network.
 /// systemd: the unit's MemoryCurrent, MemoryMax, CPUUsageNSec (sampled twice one second apart for the cores in use),
 /// CPUQuotaPerSecUSec, TasksCurrent, NRestarts and IP accounting from 'systemctl show', the host's load (/proc/loadavg)
 /// and memory (/proc/meminfo), and 'df -PB1' for its filesystems; over ssh this is one remote command.
