@@ -130,21 +130,25 @@ public class ResourceUsageCmdletTests(ModuleFixture fx) : IClassFixture<ModuleFi
         Assert.Contains(r.Warnings, w => w.Contains("metrics-server", StringComparison.Ordinal));
     }
 
-    [Fact]
-    public void Kubernetes_without_the_right_to_read_nodes_still_gives_the_pods_figures()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Kubernetes_nodes_that_cannot_be_read_cost_only_the_node_figures(bool forbidden)
     {
         var cli = new FakeCli();
+        var nodes = forbidden
+            ? new Reply("--context production get nodes ", Exit: 1, Stderr: "Error from server (Forbidden): nodes \"pool-a-1\" is forbidden: User \"oncall\" cannot get resource \"nodes\" in API group \"\" at the cluster scope")
+            : new Reply("--context production get nodes ", Text: "<html>proxy error</html>");
         var path = cli.Tool("kubectl",
             new Reply("--context production -n akaind-platform get deployment marketing -o json", "k8s-deployment.json"),
             new Reply("--context production -n akaind-platform get pods -l app=marketing -o json", "k8s-usage-pods.json"),
-            new Reply(Metrics, "k8s-pod-metrics.json"),
-            new Reply("--context production get nodes ", Exit: 1, Stderr: "Error from server (Forbidden): nodes \"pool-a-1\" is forbidden: User \"oncall\" cannot get resource \"nodes\" in API group \"\" at the cluster scope"));
+            new Reply(Metrics, "k8s-pod-metrics.json"), nodes);
         var r = fx.Run($"Get-AppResourceUsage {K8sTarget} -KubectlPath '{path}'").AssertNoErrors();
         var rows = r.Objects<AppResourceUsage>().ToList();
         Assert.Equal(0.251623456, rows[0].CpuCores!.Value, 9);
         Assert.All(rows, u => Assert.Null(u.HostCpuCores));
         Assert.All(rows, u => Assert.Contains(u.NotAvailable, n => n.StartsWith("Node usage", StringComparison.Ordinal)));
-        Assert.Contains(r.Warnings, w => w.Contains("Forbidden", StringComparison.Ordinal));
+        Assert.Contains(r.Warnings, w => w.Contains(forbidden ? "Forbidden" : "could not be read", StringComparison.Ordinal));
     }
 
     [Fact]

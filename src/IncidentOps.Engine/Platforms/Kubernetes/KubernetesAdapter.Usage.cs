@@ -86,7 +86,8 @@ public sealed partial class KubernetesAdapter : IResourceUsageReader
                     a is { } x ? Quantity.Cores(Str(x, "status", "allocatable", "cpu")) : null, a is { } y ? Quantity.Bytes(Str(y, "status", "allocatable", "memory")) : null);
             }
         }
-        catch (IncidentOpsException ex) when (ex.ErrorId == PlatformErrorIds.PlatformCommandFailed)
+        // The nodes are extra: a refusal (Forbidden) or output that cannot be read costs their figures, never the pods'.
+        catch (IncidentOpsException ex) when (ex.ErrorId is PlatformErrorIds.PlatformCommandFailed or PlatformErrorIds.PlatformOutputInvalid)
         {
             Sink.Warning($"The nodes of {Target} could not be read (kubectl top nodes), so the pods' figures stand alone: {ex.Message}");
             result.Clear();
