@@ -217,6 +217,23 @@ public class ResourceUsageCmdletTests(ModuleFixture fx) : IClassFixture<ModuleFi
     }
 
     [Fact]
+    public void Record_notes_each_instances_figures_on_the_active_incident_and_nothing_without_it()
+    {
+        var cli = new FakeCli();
+        var ssh = cli.Tool("ssh", new Reply("-o BatchMode=yes -- deploy@api-1 ", "systemd-usage.txt"));
+        var (cfg, _) = IncidentOps.Tests.Incidents.IncidentCmdletTests.TempConfig();
+        var id = fx.Run($"(New-Incident -Title slow -Severity P2 -ConfigPath '{cfg}').Id").AssertNoErrors().Output.Single().ToString();
+        var read = $"Get-AppResourceUsage -Platform Systemd -Unit fastapi -ComputerName deploy@api-1 -SshPath '{ssh}' -ConfigPath '{cfg}'";
+        fx.Run(read).AssertNoErrors();
+        Assert.Empty(fx.Run($"Get-IncidentTimeline -Id {id} -Kind read -ConfigPath '{cfg}'").AssertNoErrors().Output);
+        fx.Run(read + " -Record").AssertNoErrors();
+        var entry = fx.Run($"Get-IncidentTimeline -Id {id} -Kind read -ConfigPath '{cfg}'").AssertNoErrors().Single<IncidentOps.Incidents.TimelineEntry>();
+        Assert.Equal("Get-AppResourceUsage", entry.Cmdlet);
+        Assert.Contains("fastapi", entry.Target);
+        Assert.Equal("4242: cpu 0.7/2 cores, memory 230 MiB of 256 MiB, 3 restarts", entry.Result);
+    }
+
+    [Fact]
     public void SaveIncidentEvidence_captures_the_resource_usage_of_a_service_before_a_change()
     {
         var cli = new FakeCli();
