@@ -24,7 +24,8 @@ public sealed partial class SystemdAdapter : IResourceUsageReader
             $"systemctl show {u} --property={UsageProperties} --no-pager; " +
             "printf '@@t0 %s\\n' \"$(date +%s%N)\"; sleep 1; " +
             $"printf '@@cpu1 %s %s\\n' \"$(systemctl show {u} --property=CPUUsageNSec --value)\" \"$(date +%s%N)\"; " +
-            "echo @@loadavg; cat /proc/loadavg; echo @@meminfo; cat /proc/meminfo; echo @@df; df -PB1";
+            // df exits 1 when one mount cannot be read (a stale NFS handle) but still lists the others: keep what it printed.
+            "echo @@loadavg; cat /proc/loadavg; echo @@meminfo; cat /proc/meminfo; echo @@df; df -PB1 || true";
         return new CliCommand("ssh", "ssh", ["-o", "BatchMode=yes", "--", Target.ComputerName!, script]);
     }
 
@@ -42,7 +43,8 @@ public sealed partial class SystemdAdapter : IResourceUsageReader
         await Task.Delay(TimeSpan.FromSeconds(1), ct).ConfigureAwait(false);
         var again = (await RunTextAsync(Cmd("systemctl", "show", Unit, "--property=CPUUsageNSec", "--value", "--no-pager"), ct).ConfigureAwait(false)).Trim();
         var elapsedNs = (long)((sw.Elapsed - t0).TotalMilliseconds * 1_000_000);
-        var df = await RunTextAsync(new CliCommand("df", "df", ["-PB1"]), ct).ConfigureAwait(false);
+        // df exits 1 when one mount cannot be read (a stale NFS handle) but still lists the others: keep what it printed.
+        var df = (await Runner.RunAsync(new CliCommand("df", "df", ["-PB1"]), Timeout, ct, throwOnError: false).ConfigureAwait(false)).StandardOutput;
         string? Read(string file) { try { return File.ReadAllText(file); } catch (IOException) { return null; } catch (UnauthorizedAccessException) { return null; } }
         return [Build(show, props, again, elapsedNs, Read("/proc/loadavg"), Read("/proc/meminfo"), df, System.Environment.MachineName)];
     }
@@ -93,6 +95,8 @@ public sealed partial class SystemdAdapter : IResourceUsageReader
         var outBytes = Number(p.GetValueOrDefault("IPEgressBytes"));
         if (inBytes is null && outBytes is null) missing.Add($"Network: IP accounting is off for {Unit} (IPIngressBytes=[no data]); turn on IPAccounting=yes, or read the host's /proc/net/dev");
         var (memTotal, memAvailable) = ParseMeminfo(meminfo);
+        var disks = ParseDf(cmd, df);
+        if (disks.Count == 0) missing.Add("Disks: df -PB1 listed no filesystem; run df -h on the host");
         return new AppResourceUsage
         {
             Platform = PlatformKind.Systemd, Name = Unit, Service = Target.Service, Unit = Unit, ComputerName = Target.ComputerName,
@@ -103,7 +107,7 @@ public sealed partial class SystemdAdapter : IResourceUsageReader
             Restarts = int.TryParse(p.GetValueOrDefault("NRestarts"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) ? n : null,
             Tasks = Number(p.GetValueOrDefault("TasksCurrent")),
             NetworkInBytes = inBytes, NetworkOutBytes = outBytes,
-            Disks = ParseDf(cmd, df), LoadAverage = ParseLoadavg(loadavg), HostMemoryTotalBytes = memTotal, HostMemoryAvailableBytes = memAvailable,
+            Disks = disks, LoadAverage = ParseLoadavg(loadavg), HostMemoryTotalBytes = memTotal, HostMemoryAvailableBytes = memAvailable,
             Timestamp = DateTimeOffset.UtcNow, Source = $"systemctl show --property={UsageProperties}; /proc/loadavg; /proc/meminfo; df -PB1",
             NotAvailable = [.. missing],
         };
