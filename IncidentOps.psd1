@@ -61,6 +61,7 @@
         'Restart-App'
         'Set-AppScale'
         'Get-AppSetting'
+        'Get-AppResourceUsage'
         'Set-AppSetting'
         'Invoke-Rollback'
         'Get-AppDatabase'

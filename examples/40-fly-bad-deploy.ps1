@@ -1,5 +1,5 @@
 #Requires -Version 7.4
-# Seed 000/001 P0 "recent deployment failure" on Fly.io: status, releases, logs, roll back, verify.
+# Seed 000/001 P0 "recent deployment failure" on Fly.io: status, resource usage (flyctl metrics), releases, logs, roll back, verify.
 # Without -Execute every change is a -WhatIf preview. With -Execute it takes a backup of the Fly Postgres app first and
 # stops, without rolling back, when that backup fails; -SkipBackup rolls back without one (the newest existing backup
 # is then all that preserves the data). -TimeoutSec is how long the rollback may take, health checks included.
@@ -16,6 +16,12 @@ $target = @{ Platform = 'Fly'; App = $App }
 $status = Get-AppStatus @target
 $status | Out-Host
 $status.Instances | Format-Table Id, State, Region, Restarts, LastExitReason, Checks
+
+# 1b. flyctl metrics (the Fly dashboard): CPU and memory in use per machine against its size, and restarts. The
+#     figures in use come from Fly's Prometheus (FLY_API_TOKEN or flyctl's own login); NotAvailable says what Fly lacks.
+$usage = Get-AppResourceUsage @target
+$usage | Out-Host
+$usage | Where-Object MemoryPercent -gt 80 | ForEach-Object { "Machine $($_.Instance) uses $($_.MemoryPercent)% of its memory: an OOM kill is near." }
 
 # 2. flyctl releases: the current release and the last good one.
 Get-AppDeployment @target -First 5 | Out-Host

@@ -1,6 +1,6 @@
 #Requires -Version 7.4
-# Seed 003 P0 "recent deployment failure" on Kubernetes: status (why the pod died), events, rollout history, logs,
-# undo, the database StatefulSet's restart, verify.
+# Seed 003 P0 "recent deployment failure" on Kubernetes: status (why the pod died), events, kubectl top, rollout
+# history, logs, undo, the database StatefulSet's restart, verify.
 param([string] $Context = 'production', [string] $Namespace = 'akaind-platform', [string] $Deployment = 'marketing', [switch] $Execute)
 
 Import-Module (Join-Path $PSScriptRoot '../out/IncidentOps') -ErrorAction Stop
@@ -17,6 +17,16 @@ $status.Instances | Where-Object { -not $_.Ready } | Select-Object -ExpandProper
 
 # kubectl get events -n akaind-platform --sort-by='.lastTimestamp': the warnings about the deployment and its pods.
 Get-AppEvent @target -Type Warning | Out-Host
+
+# 1b. kubectl top pods, with each pod's requests and limits (the metrics API; metrics-server must be installed):
+#     a pod near its memory limit is the next OOMKilled. A pod without a limit can use its node's free memory
+#     (kubectl top nodes), which NotAvailable says.
+$usage = Get-AppResourceUsage @target
+$usage | Out-Host
+$usage | Where-Object { $null -eq $_.MemoryLimitBytes } | ForEach-Object { "$($_.Instance) on $($_.Node): $($_.NotAvailable -match 'Memory limit')" }
+# kubectl top nodes: how much of each pod's node is in use and what is left.
+$usage | Format-Table Instance, Node, @{ n = 'NodeCPU'; e = { '{0:0.##}/{1:0.##}' -f $_.HostCpuCores, $_.HostCpuTotalCores } },
+    @{ n = 'NodeMemFreeMi'; e = { [long]($_.HostMemoryAvailableBytes / 1MB) } } | Out-Host
 
 # 2. kubectl rollout history
 Get-AppDeployment @target | Out-Host

@@ -1,5 +1,5 @@
 #Requires -Version 7.4
-# Seed 004 P0 "recent deployment failure" for a FastAPI unit under systemd: status, releases, journal, roll back, verify.
+# Seed 004 P0 "recent deployment failure" for a FastAPI unit under systemd: status, htop and df -h, releases, journal, roll back, verify.
 # With -ComputerName every step (systemctl, journalctl, the release listing and the symlink swap) runs over
 # ssh -o BatchMode=yes, so key-based login must already work.
 param([string] $Unit = 'fastapi', [string] $ReleasesPath = '/srv/fastapi/releases', [string] $ComputerName, [switch] $Execute)
@@ -12,6 +12,12 @@ if ($ComputerName) { $target.ComputerName = $ComputerName }
 
 # 1. systemctl status fastapi
 Get-AppStatus @target | Out-Host
+
+# 1b. htop and df -h: the unit's memory against MemoryMax, its CPU, tasks and restarts, the host's load and memory,
+#     and its filesystems (a full disk fails a deploy as surely as a bad release). Over ssh this is one command.
+$usage = Get-AppResourceUsage @target
+$usage | Out-Host
+$usage.Disks | Out-Host
 
 # 2. The release directories; 'current' is the symlink the unit runs from.
 Get-AppDeployment @target | Out-Host

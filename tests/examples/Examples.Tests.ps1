@@ -58,7 +58,8 @@ BeforeAll {
 
     New-StandInCli flyctl ([ordered]@{
         "'status -a ai-affiliate-empire-db --json'*" = Fixture 'fly-pg-status.json'
-        "'status -a '*" = Fixture 'fly-status.json'
+        # fly-status.json with each machine's config.guest (cpus, memory_mb), which Get-AppResourceUsage reads.
+        "'status -a '*" = Fixture 'fly-status-usage.json'
         "'releases -a '*" = Fixture 'fly-releases.json'
         "'logs -a '*" = Fixture 'fly-logs.json'
         "'postgres backup list '*" = Fixture 'fly-pg-backups.txt'
@@ -87,6 +88,10 @@ BeforeAll {
         "*'get replicasets -l app=marketing -o json'*" = Fixture 'k8s-replicasets.json'
         "*' get events '*" = Fixture 'k8s-events.json'
         "*' logs '*" = Fixture 'k8s-logs.txt'
+        "*'get --raw /apis/metrics.k8s.io/v1beta1/namespaces/akaind-platform/pods?labelSelector=app%3Dmarketing'" = Fixture 'k8s-pod-metrics.json'
+        "*'get nodes pool-a-1 pool-a-2 -o json'" = Fixture 'k8s-nodes.json'
+        "*'get --raw /apis/metrics.k8s.io/v1beta1/nodes/pool-a-1'" = Fixture 'k8s-node-metrics-pool-a-1.json'
+        "*'get --raw /apis/metrics.k8s.io/v1beta1/nodes/pool-a-2'" = Fixture 'k8s-node-metrics-pool-a-2.json'
         "*' apply -f '*" = 'ingress.networking.k8s.io/marketing configured (stand-in)'
     })
     # The unit's environment carries a database URL with a password (a canary): no example may print it.
@@ -94,6 +99,8 @@ BeforeAll {
     (Get-Content -Raw (Join-Path $fixtures 'systemctl-show.txt')) -replace '(?m)^Environment=(.*)$', ('Environment=$1 DATABASE_URL=' + $fastapiDatabaseUrl) |
         Set-Content -Path $systemdShow -NoNewline
     New-StandInCli systemctl ([ordered]@{
+        "'show fastapi --property=CPUUsageNSec --value'*" = '813045678901'
+        "'show fastapi --property=MainPID,'*" = Fixture 'systemctl-show-usage.txt'
         "'show fastapi'*" = Get-Item $systemdShow
     })
     New-StandInCli journalctl ([ordered]@{
@@ -240,6 +247,9 @@ store:
         AFFILIATE_ADMIN_TOKEN     = 'Bearer CANARYadminT0ken'
         # The App Platform API (Invoke-Rollback on DigitalOcean) on loopback, never the real one.
         DIGITALOCEAN_API_URL      = "$http/digitalocean/"
+        # Fly's Prometheus (Get-AppResourceUsage on Fly) on loopback, with a canary token that must never be printed.
+        FLY_PROMETHEUS_URL        = "$http/flyprometheus/"
+        FLY_API_TOKEN             = 'CANARYflyApiT0ken'
     }
     # Arguments some examples need to reach the stand-ins (they default to the real systems otherwise).
     $exampleArgs = @{

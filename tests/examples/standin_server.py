@@ -2,7 +2,7 @@
 """Loopback stand-in for the examples' HTTP endpoints: health checks (HTTP and HTTPS with a self-signed
 certificate) and the notification providers (Slack, Discord, Teams, PagerDuty, Statuspage, Opsgenie, webhooks).
 Started by tests/examples/Examples.Tests.ps1; listens on 127.0.0.1 only and logs every request."""
-import json, ssl, sys, threading
+import json, ssl, sys, threading, urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 http_port, https_port, cert, key, log_path = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
@@ -46,7 +46,13 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self):
         self._log()
         path = self.path.split("?")[0]
-        if path.endswith("/health/services"):
+        if path.startswith("/flyprometheus/") and path.endswith("/api/v1/query"):
+            # Fly's managed Prometheus (https://fly.io/docs/metrics-and-logs/metrics/): an instant vector per machine.
+            query = urllib.parse.parse_qs(self.path.partition("?")[2]).get("query", [""])[0]
+            value = "0.42" if "fly_instance_cpu" in query else "440401920" if "memory" in query else "123456789" if "recv" in query else "98765432"
+            self._reply(200, "application/json", json.dumps({"status": "success", "data": {"resultType": "vector", "result": [
+                {"metric": {"instance": "148ed726c03918"}, "value": [1795425000.123, value]}]}}))
+        elif path.endswith("/health/services"):
             self._reply(200, "application/json", json.dumps({"status": "ok", "services": {"database": {"status": "up"}, "redis": {"status": "up"}}}))
         elif "health" in path:
             self._reply(200, "application/json", json.dumps({"status": "ok"}))

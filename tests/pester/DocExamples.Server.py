@@ -38,6 +38,16 @@ class Handler(BaseHTTPRequestHandler):
         path = self.path.split("?")[0]
         if path.endswith("/health/services"):
             self._reply(200, "application/json", json.dumps({"status": "ok", "services": {"database": {"status": "up"}, "redis": {"status": "up"}}}))
+        elif path.startswith("/digitalocean/v2/apps/tiers/instance_sizes/"):
+            # App Platform instance sizes (GET /v2/apps/tiers/instance_sizes/{slug}): cpus and memory_bytes are strings.
+            slug = path.rsplit("/", 1)[1]
+            memory = "536870912" if slug.endswith("0.5gb") else "1073741824"
+            self._reply(200, "application/json", json.dumps({"instance_size": {"slug": slug, "cpu_type": "SHARED", "cpus": "1", "memory_bytes": memory}}))
+        elif path.startswith("/digitalocean/v2/apps/") and path.endswith("/health"):
+            # App Platform component health (GET /v2/apps/{id}/health), as Get-AppResourceUsage reads it.
+            self._reply(200, "application/json", json.dumps({"components": [
+                {"name": "portfolio-web", "cpu_usage_percent": 37.5, "memory_usage_percent": 81.25, "replicas_desired": 2, "replicas_ready": 2, "state": "HEALTHY"},
+                {"name": "image-worker", "cpu_usage_percent": 96.2, "memory_usage_percent": 99.1, "replicas_desired": 1, "replicas_ready": 0, "state": "UNHEALTHY"}]}))
         elif path.startswith("/down/"):
             self._reply(503, "application/json", json.dumps({"status": "down"}))
         elif "health" in path:

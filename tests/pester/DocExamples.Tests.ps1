@@ -110,6 +110,10 @@ BeforeAll {
         "*'get statefulset postgres -o json'*" = Fixture 'k8s-statefulset.json'
         "*' get events '*" = Fixture 'k8s-events.json'
         "*' logs '*" = Fixture 'k8s-logs.txt'
+        "*'get --raw /apis/metrics.k8s.io/v1beta1/namespaces/akaind-platform/pods?labelSelector=app%3Dmarketing'" = Fixture 'k8s-pod-metrics.json'
+        "*'get nodes pool-a-1 pool-a-2 -o json'" = Fixture 'k8s-nodes.json'
+        "*'get --raw /apis/metrics.k8s.io/v1beta1/nodes/pool-a-1'" = Fixture 'k8s-node-metrics-pool-a-1.json'
+        "*'get --raw /apis/metrics.k8s.io/v1beta1/nodes/pool-a-2'" = Fixture 'k8s-node-metrics-pool-a-2.json'
         "*'rollout restart '*" = "deployment.apps/marketing restarted`n"
         "*'rollout undo '*" = "deployment.apps/marketing rolled back`n"
         "*'rollout status '*" = "deployment `"marketing`" successfully rolled out`n"
@@ -128,7 +132,11 @@ BeforeAll {
         "'rds restore-db-instance-to-point-in-time '*" = Fixture 'aws-rds-restore-to-point-in-time.json'
         "'rds wait db-instance-available '*" = ''
     })
-    New-StandInCli systemctl ([ordered]@{ "'show fastapi'*" = Fixture 'systemctl-show.txt'; "'restart fastapi'*" = '' })
+    New-StandInCli systemctl ([ordered]@{
+        "'show fastapi --property=CPUUsageNSec --value'*" = "813045678901`n"
+        "'show fastapi --property=MainPID,'*" = Fixture 'systemctl-show-usage.txt'
+        "'show fastapi'*" = Fixture 'systemctl-show.txt'; "'restart fastapi'*" = ''
+    })
     New-StandInCli journalctl ([ordered]@{ "'-u fastapi '*" = Fixture 'journal.jsonl' })
     # ssh to a host whose login shell is sh: runs the last argument locally, with the stand-ins first on PATH.
     Set-Content -Path (Join-Path $bin 'ssh') -NoNewline -Value (@('#!/bin/bash', "export PATH='$bin':`"`$PATH`"", 'exec sh -c "${@: -1}"') -join "`n")

@@ -99,6 +99,9 @@ public sealed partial class KubeApiStub : IDisposable
         throw new InvalidOperationException("kubectl is not on PATH: these tests run the real kubectl against a loopback stub API server. Install kubectl (https://kubernetes.io/docs/tasks/tools/; on Debian: the kubernetes apt repository's kubectl package, or google-cloud-cli's kubectl).");
     }
 
+    /// <summary>A route a test adds (asked first; null: the stub's own routes answer), e.g. the metrics API for Get-AppResourceUsage.</summary>
+    public Func<KubeRequest, (int Status, string Body, string ContentType)?>? ExtraRoute { get; set; }
+
     /// <summary>False: a PATCH starts a rollout that never completes (for Ctrl+C while kubectl rollout status waits).</summary>
     public bool CompleteRollouts { get; set; } = true;
 
@@ -204,6 +207,7 @@ public sealed partial class KubeApiStub : IDisposable
         const string json = "application/json";
         var nsApps = $"/apis/apps/v1/namespaces/{Namespace}";
         var nsCore = $"/api/v1/namespaces/{Namespace}";
+        if (ExtraRoute?.Invoke(r) is { } extra) return extra;
         lock (_gate)
         {
             switch (r.Method, r.Path)

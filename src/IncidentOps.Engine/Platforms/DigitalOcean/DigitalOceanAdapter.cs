@@ -12,7 +12,7 @@ namespace IncidentOps.Engine.Platforms;
 /// DigitalOcean App Platform through doctl -o json (phases ACTIVE, SUPERSEDED, ERROR, CANCELED ...). doctl has
 /// no rollback command, so rollback uses the API: POST /v2/apps/{id}/rollback/validate, then /rollback.
 /// </summary>
-public sealed class DigitalOceanAdapter(AppTarget target, ProcessRunner runner, TimeSpan timeout, IOperationSink sink, Uri api, string? token = null)
+public sealed partial class DigitalOceanAdapter(AppTarget target, ProcessRunner runner, TimeSpan timeout, IOperationSink sink, Uri api, string? token = null)
     : PlatformAdapterBase(target, runner, timeout, sink), IPlatformAdapter
 {
     private string Id => Target.AppId!;

@@ -10,7 +10,7 @@ namespace IncidentOps.Engine.Platforms;
 /// logs --json is a stream of pretty-printed entries (lowercase top-level keys, PascalCase meta). Shapes and their
 /// sources: tests/IncidentOps.Tests/Platforms/Fixtures/SOURCES.md.
 /// </summary>
-public sealed class FlyAdapter(AppTarget target, ProcessRunner runner, TimeSpan timeout, IOperationSink sink)
+public sealed partial class FlyAdapter(AppTarget target, ProcessRunner runner, TimeSpan timeout, IOperationSink sink)
     : PlatformAdapterBase(target, runner, timeout, sink), IPlatformAdapter
 {
     private string App => Target.App!;

@@ -7,7 +7,8 @@ namespace IncidentOps.Engine.Platforms;
 
 /// <summary>
 /// Kubernetes through kubectl -o json. This file: the kubectl command line, logs and settings; the workload kinds
-/// (status, history, restart, scale, rollback) are in KubernetesAdapter.Workloads.cs, events in KubernetesAdapter.Events.cs.
+/// (status, history, restart, scale, rollback) are in KubernetesAdapter.Workloads.cs, events in KubernetesAdapter.Events.cs,
+/// resource usage in KubernetesAdapter.Usage.cs.
 /// </summary>
 public sealed partial class KubernetesAdapter(AppTarget target, ProcessRunner runner, TimeSpan timeout, IOperationSink sink)
     : PlatformAdapterBase(target, runner, timeout, sink), IPlatformAdapter
