@@ -238,3 +238,45 @@ public sealed class UpdateCadenceRecordTests
         Assert.Equal(delivered, after.UpdatesSentAt);
     }
 }
+
+/// <summary>The review report escapes what people typed per format and masks credentials (as ReportEscapingTests does for post-mortems).</summary>
+public sealed class ReviewReportEscapingTests
+{
+    private const string Title = "Cache <img src=x onerror=alert(1)>\n# Forged heading | forged cell";
+
+    private static async Task<ReviewReportModel> Review()
+    {
+        var (engine, config, _) = IncidentStoreTests.NewEngine();
+        var ctx = new ChangeContext("Test");
+        var i = await engine.Incidents.CreateAsync(config, new NewIncidentRequest { Title = Title, Severity = "P1", Services = ["production/api"] }, ctx, CancellationToken.None);
+        await engine.Incidents.AddActionItemAsync(config, i.Id, "rotate postgres://app:CANARYr3v13wP4ss@db/x\n## Forged", "bob <b>", DateTimeOffset.UtcNow.AddDays(-1), "P1", ctx, CancellationToken.None);
+        await engine.Timeline.RecordAsync(new TimelineEntry { Kind = "action", Cmdlet = "Restart-App", Action = "Restart", Target = "production/api", Outcome = TimelineOutcome.Succeeded }, i.Id, config, CancellationToken.None);
+        await engine.Incidents.CloseAsync(config, i.Id, "flushed", null, null, ctx, CancellationToken.None);
+        return await engine.Reports.BuildReviewAsync(config, DateTimeOffset.UtcNow.AddHours(-1), DateTimeOffset.UtcNow.AddMinutes(1), null, CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task Markdown_review_values_cannot_forge_headings_cells_or_raw_html_and_credentials_are_masked()
+    {
+        var md = ReviewReportRenderer.Markdown(await Review());
+        var lines = md.Split('\n');
+        Assert.Single(lines, l => l.StartsWith("# ", StringComparison.Ordinal));
+        Assert.DoesNotContain(lines, l => l.TrimStart('#', ' ').StartsWith("Forged", StringComparison.Ordinal));
+        Assert.DoesNotMatch(@"(?<!\\)<(img|b)\b", md);
+        Assert.Contains(@"Cache \<img src=x onerror=alert(1)\> \# Forged heading \| forged cell", md);
+        Assert.Contains(@"rotate postgres://app:********@db/x \#\# Forged | bob \<b\>", md);
+        Assert.DoesNotContain("CANARYr3v13wP4ss", md);
+        Assert.Contains("| Restart-App | 1 | 1 | 0 | 0 |", md);
+    }
+
+    [Fact]
+    public async Task Html_review_escapes_every_value_and_masks_credentials()
+    {
+        var html = ReviewReportRenderer.Html(await Review());
+        Assert.DoesNotContain("<img", html);
+        Assert.DoesNotContain("<b>", html);
+        Assert.Contains("Cache &lt;img src=x onerror=alert(1)&gt;", html);
+        Assert.DoesNotContain("CANARYr3v13wP4ss", html);
+        Assert.Single(System.Text.RegularExpressions.Regex.Matches(html, "<h1>"));
+    }
+}
