@@ -93,6 +93,8 @@ Describe 'Get-IncidentMetric' {
         $err = $null
         try { Get-IncidentMetric -Since banana -ConfigPath $cfg -ErrorAction Stop } catch { $err = $_ }
         $err.Exception.Message | Should -Match 'IncidentMetricPeriodBoundInvalid: .banana. is neither a date nor a duration'
+        $inner = $err.Exception; while ($inner -and $inner.GetType().Name -ne 'IncidentOpsException') { $inner = $inner.InnerException }
+        $inner.ErrorId | Should -Be 'IncidentMetricPeriodBoundInvalid'
         { Get-IncidentMetric -Since 2026-11-01 -Until 2026-10-01 -ConfigPath $cfg -ErrorAction Stop } | Should -Throw -ErrorId 'IncidentMetricPeriodInvalid,IncidentOps.Commands.GetIncidentMetricCommand'
         { Get-IncidentMetric @october -Severity P9 -ErrorAction Stop } | Should -Throw -ErrorId 'SeverityUnknown,IncidentOps.Commands.GetIncidentMetricCommand'
     }
