@@ -31,6 +31,7 @@
         'Get-IncidentSeverity'
         'Save-IncidentEvidence'
         'New-IncidentReport'
+        'Get-IncidentMetric'
         'Initialize-IncidentStore'
         'Export-Incident'
         'Import-Incident'

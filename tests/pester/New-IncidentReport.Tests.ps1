@@ -96,3 +96,79 @@ Describe 'New-IncidentReport' {
         Assert-CmdletHelp New-IncidentReport | Should -Match 'New-IncidentReport'
     }
 }
+
+Describe 'New-IncidentReport -Kind Review' {
+    BeforeAll {
+        # The fixture with known answers (examples/data/incidents-2026-10), in a store of its own.
+        $script:review = Join-Path $script:dir 'review'
+        New-Item -ItemType Directory -Path $script:review | Out-Null
+        $script:reviewCfg = Join-Path $script:review 'incidentops.yml'
+        Set-Content -Path $script:reviewCfg -Value "store:`n  path: $(Join-Path $script:review 'store')`n"
+        $zip = Join-Path $script:review 'incidents.zip'
+        Compress-Archive -Path (Join-Path $PSScriptRoot '../../examples/data/incidents-2026-10/*') -DestinationPath $zip
+        Import-Incident -Path $zip -ConfigPath $script:reviewCfg -Confirm:$false | Out-Null
+        $script:period = @{ Kind = 'Review'; Since = '2026-10-01T00:00:00Z'; Until = '2026-11-01T00:00:00Z'; ConfigPath = $script:reviewCfg }
+    }
+
+    It 'reviews the period in Markdown: metrics, every incident, why targets were missed, overdue items, runbooks due for review' {
+        $report = New-IncidentReport @period
+        $report.Kind | Should -Be 'Review'
+        $report.IncidentIds | Should -HaveCount 6
+        $md = $report.Content
+        $md | Should -Match '(?m)^# Incident Review: 2026-10-01 to 2026-11-01'
+        $md | Should -Match '\| Response target met \| 4 of 6 \(66\.7%\) \| missed: INC-20261012-001, INC-20261031-001 \|'
+        $md | Should -Match '(?m)^\| INC-20261027-001 \| 2026-10-27 08:00 \| P0 \| Resolved \| Complete outage: marketing site down \|'
+        $md | Should -Match '\*\*INC-20261012-001\*\* \(P1, Database connections exhausted\): response target missed, acknowledged 27m after declaration'
+        $md | Should -Match '(?m)^\| INC-20261012-001-A01 \| INC-20261012-001 \| Alert on max_connections headroom \| bob \| 2026-10-19 \|'
+        $md | Should -Match '(?m)^## Runbooks due for review'
+        $md | Should -Match '(?m)^\| Restart-App \| 2 \| 1 \| 1 \| 0 \| INC-20261020-001, INC-20261027-001 \|'
+        $md | Should -Not -Match 'New-Incident \||Close-Incident \|' -Because 'the record''s own bookkeeping is not a runbook step'
+    }
+
+    It 'gives each chart''s numbers as a table, and HTML a charts section for the drawings' {
+        $md = (New-IncidentReport @period).Content
+        $md | Should -Match '(?m)^### Incidents per week, by severity'
+        $md | Should -Match '(?m)^\| Week \| Week of \| P0 \| P1 \| P2 \| P3 \| Total \|'
+        $md | Should -Match '(?m)^\| 2026-W44 \| 2026-10-26 \| 1 \| 1 \| 0 \| 1 \| 3 \|'
+        $md | Should -Match '(?m)^\| P1 \| 15m \| 1 \| 2 \| 0 \| 33\.3% \|'
+        $file = Join-Path $script:review 'review.html'
+        $html = New-IncidentReport @period -Format Html -Path $file
+        $html.Path | Should -Be $file
+        $page = Get-Content $file -Raw
+        $page | Should -Match '<section class="charts">'
+        ([regex]::Matches($page, '<figure class="chart" data-chart="(incidents-per-week|time-to-resolve|response-compliance)"')).Count | Should -Be 3
+        $page | Should -Match '<tr><td>2026-10-12 14:00</td><td>INC-20261012-001</td><td>P1</td><td>2h10m</td><td>130</td></tr>'
+        $page | Should -Not -Match '<script|https?://'
+    }
+
+    It 'escapes what people typed, per format' {
+        $hostile = New-Incident -Title "Cache <img src=x onerror=alert(1)>`n# Forged | cell" -Severity P2 -ConfigPath $script:reviewCfg
+        Close-Incident -Incident $hostile.Id -Resolution 'flushed' -ConfigPath $script:reviewCfg | Out-Null
+        $md = (New-IncidentReport -Kind Review -Since 1d -ConfigPath $script:reviewCfg).Content
+        $md | Should -Match ([regex]::Escape('Cache \<img src=x onerror=alert(1)\> \# Forged \| cell'))
+        ($md -split "`n" | Where-Object { $_ -match '^#\s*Forged' }) | Should -BeNullOrEmpty
+        $html = (New-IncidentReport -Kind Review -Since 1d -Format Html -ConfigPath $script:reviewCfg).Content
+        $html | Should -Not -Match '<img'
+        $html | Should -Match ([regex]::Escape('Cache &lt;img src=x onerror=alert(1)&gt;'))
+    }
+
+    It 'names the file after the period when -Path is a folder, and writes nothing under -WhatIf' {
+        (New-IncidentReport @period -Path $script:review).Path | Should -Be (Join-Path $script:review 'review-20261001-20261101.md')
+        $file = Join-Path $script:review 'whatif-review.md'
+        $out = Invoke-InChildPwsh "New-IncidentReport -Kind Review -Since 2026-10-01 -Until 2026-11-01 -ConfigPath '$($script:reviewCfg)' -Path '$file' -WhatIf"
+        $out | Should -Match ([regex]::Escape("What if: Performing the operation ""Write incident report"" on target ""$file"""))
+        Test-Path $file | Should -BeFalse
+    }
+
+    It 'refuses -Since without -Kind Review, and -Incident with it (ReviewReportParameterConflict)' {
+        { New-IncidentReport -Incident $incident.Id -Since 30d -ErrorAction Stop } | Should -Throw -ErrorId 'ReviewReportParameterConflict,IncidentOps.Commands.NewIncidentReportCommand'
+        { New-IncidentReport -Kind Review -Incident $incident.Id -ErrorAction Stop } | Should -Throw -ErrorId 'ReviewReportParameterConflict,IncidentOps.Commands.NewIncidentReportCommand'
+    }
+
+    It 'renders the review report object with its period at <Width> columns' -TestCases @(@{ Width = 80 }, @{ Width = 120 }) {
+        $text = Get-RenderedView (New-IncidentReport @period) -Width $Width
+        $text | Should -Match 'Kind\s+: Review'
+        $text | Should -Match 'Period\s+: 2026-10-01 00:00 to 2026-11-01 00:00 UTC \(6 incidents\)'
+    }
+}
+

@@ -52,6 +52,11 @@ public interface IIncidentStore
     Task<IReadOnlyList<ActionItem>> ReadActionItemsAsync(string id, CancellationToken cancellationToken);
     /// <summary>Loads, changes and saves the action items under the incident's action-item lock (no lost change).</summary>
     Task ChangeActionItemsAsync(string id, Action<List<ActionItem>> change, CancellationToken cancellationToken);
+    /// <summary>
+    /// The action items of every incident that has any, by incident id, in one read of the store (Get-IncidentMetric over
+    /// thousands of incidents): the same items <see cref="ReadActionItemsAsync"/> gives per incident.
+    /// </summary>
+    Task<IReadOnlyDictionary<string, IReadOnlyList<ActionItem>>> ReadAllActionItemsAsync(CancellationToken cancellationToken);
 
     // ---------------------------------------------------------------- notification outbox
 

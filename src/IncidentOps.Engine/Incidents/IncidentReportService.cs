@@ -12,7 +12,7 @@ namespace IncidentOps.Engine.Incidents;
 /// timeline and its action items. Built-in styles: seed (the runbooks' template), google-sre, pagerduty;
 /// or a user's template file (same variables).
 /// </summary>
-public sealed class IncidentReportService(IncidentOpsEngine engine)
+public sealed partial class IncidentReportService(IncidentOpsEngine engine)
 {
     public static readonly string[] BuiltInTemplates = ["seed", "google-sre", "pagerduty"];
 

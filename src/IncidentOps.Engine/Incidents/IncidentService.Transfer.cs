@@ -155,6 +155,9 @@ public sealed partial class IncidentService
                 continue;
             }
             if (approved is not null && !approved.Contains(id, StringComparer.OrdinalIgnoreCase)) continue;
+            // Archives from before the compact cadence record: it is made from the updates every channel received.
+            if (existing is null && record.UpdatesSentAt is null && updates.Any(u => !u.Pending))
+                foreach (var u in updates.Where(u => !u.Pending)) IncidentMetricsService.RecordUpdateSent(record, u.CreatedAt);
             if (existing is null) await store.SaveAsync(record, cancellationToken).ConfigureAwait(false);
             foreach (var e in missingEntries) await store.AppendTimelineAsync(id, e, cancellationToken).ConfigureAwait(false);
             if (missingActions.Count > 0)

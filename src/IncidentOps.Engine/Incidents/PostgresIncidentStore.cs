@@ -651,6 +651,18 @@ public sealed partial class PostgresIncidentStore : IIncidentStore
         }, cancellationToken);
     }
 
+    /// <summary>Every incident's action items in one query.</summary>
+    public Task<IReadOnlyDictionary<string, IReadOnlyList<ActionItem>>> ReadAllActionItemsAsync(CancellationToken cancellationToken) =>
+        RunAsync<IReadOnlyDictionary<string, IReadOnlyList<ActionItem>>>(async (c, ct) =>
+        {
+            var result = new Dictionary<string, IReadOnlyList<ActionItem>>(StringComparer.OrdinalIgnoreCase);
+            await using var cmd = Command(c, $"SELECT incident_id, items::text FROM {_s}.action_items");
+            await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
+            while (await r.ReadAsync(ct).ConfigureAwait(false))
+                if (JsonSerializer.Deserialize<List<ActionItem>>(r.GetString(1), Json) is { Count: > 0 } items) result[r.GetString(0)] = items;
+            return result;
+        }, cancellationToken);
+
     public Task ChangeActionItemsAsync(string id, Action<List<ActionItem>> change, CancellationToken cancellationToken)
     {
         IncidentStores.CheckId(id);

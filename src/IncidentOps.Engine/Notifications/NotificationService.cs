@@ -288,6 +288,7 @@ public sealed class NotificationService(IncidentOpsEngine engine, HttpClient htt
         {
             if (!update.Pending)
             {
+                IncidentMetricsService.RecordUpdateSent(i, update.CreatedAt);
                 if (i.LastUpdateAt is null || i.LastUpdateAt <= update.CreatedAt)
                 {
                     i.LastUpdateAt = update.CreatedAt;

@@ -38,6 +38,12 @@ public sealed class Incident
     /// <summary>When the next status update is due, from the severity's update cadence.</summary>
     public DateTimeOffset? NextUpdateDue { get; set; }
     public DateTimeOffset? LastUpdateAt { get; set; }
+    /// <summary>
+    /// When each status update reached every channel (its CreatedAt), oldest first: the compact record of the update
+    /// cadence that Get-IncidentMetric reads instead of every outbox. Kept by Send-IncidentUpdate and filled by
+    /// Import-Incident; null on records written before it existed (the outbox is read for those).
+    /// </summary>
+    public List<DateTimeOffset>? UpdatesSentAt { get; set; }
     /// <summary>Ids this incident has at providers (for example statuspage:&lt;channel&gt; → Statuspage incident id).</summary>
     public Dictionary<string, string> ExternalIds { get; set; } = new(StringComparer.OrdinalIgnoreCase);
     /// <summary>Severity changes: when each severity took effect.</summary>

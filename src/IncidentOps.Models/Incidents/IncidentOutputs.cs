@@ -16,8 +16,8 @@ public sealed class EvidenceCapture
     public override string ToString() => Succeeded ? $"{Source}{(Service is null ? "" : " " + Service)} -> {Path} (sha256 {Sha256?[..12]})" : $"{Source}{(Service is null ? "" : " " + Service)} failed: {Error}";
 }
 
-/// <summary>Output kinds of New-IncidentReport.</summary>
-public enum IncidentReportKind { PostMortem, CustomerCommunication }
+/// <summary>Output kinds of New-IncidentReport (Review: the incidents of a period, -Since/-Until).</summary>
+public enum IncidentReportKind { PostMortem, CustomerCommunication, Review }
 
 /// <summary>Output formats of New-IncidentReport.</summary>
 public enum IncidentReportFormat { Markdown, Html }
@@ -33,6 +33,12 @@ public sealed class IncidentReport
     public required string Content { get; init; }
     /// <summary>File written with -Path, if any.</summary>
     public string? Path { get; set; }
+    /// <summary>A review's period start (inclusive); null for a single incident's report.</summary>
+    public DateTimeOffset? Since { get; init; }
+    /// <summary>A review's period end (exclusive).</summary>
+    public DateTimeOffset? Until { get; init; }
+    /// <summary>The incidents a review covers.</summary>
+    public string[] IncidentIds { get; init; } = [];
     public override string ToString() => Content;
 }
 

@@ -153,6 +153,22 @@ public abstract class IncidentStoreContract
     }
 
     [Fact]
+    public async Task Every_incidents_action_items_are_read_in_one_call()
+    {
+        var store = NewStore();
+        var a = await store.CreateAsync(id => Build(id, "items a"), CancellationToken.None);
+        var b = await store.CreateAsync(id => Build(id, "items b"), CancellationToken.None);
+        await store.CreateAsync(id => Build(id, "no items"), CancellationToken.None);
+        await store.ChangeActionItemsAsync(a.Id, l => l.Add(new ActionItem { Id = a.Id + "-A01", IncidentId = a.Id, Action = "one", Owner = "alice" }), CancellationToken.None);
+        await store.ChangeActionItemsAsync(b.Id, l => l.AddRange([new ActionItem { Id = b.Id + "-A01", IncidentId = b.Id, Action = "two" }, new ActionItem { Id = b.Id + "-A02", IncidentId = b.Id, Action = "three", Status = "Done" }]), CancellationToken.None);
+        var all = await store.ReadAllActionItemsAsync(CancellationToken.None);
+        Assert.Equal([a.Id, b.Id], all.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(["one"], all[a.Id].Select(i => i.Action));
+        Assert.Equal(["two", "three"], all[b.Id].Select(i => i.Action));
+        Assert.Equal((await store.ReadActionItemsAsync(b.Id, CancellationToken.None)).Select(i => (i.Id, i.Status)), all[b.Id].Select(i => (i.Id, i.Status)));
+    }
+
+    [Fact]
     public async Task An_outbox_claim_is_held_by_one_holder_at_a_time()
     {
         var store = NewStore();

@@ -19,6 +19,14 @@ namespace IncidentOps.Commands;
 /// An HTML post-mortem draws SVG charts (no script, printable, each with its numbers as a table): the phases as bands
 /// with changes and updates as markers, and the latency and failures of the health samples recorded during the
 /// incident (Watch-ServiceHealth -Record, the alerting round). A Markdown post-mortem gets their tables.
+///
+/// -Kind Review reviews a period instead of one incident (seed 001's review schedule: weekly, the runbooks used; monthly,
+/// a rotation): the incidents that started between -Since (default 30 days ago) and -Until (default now). It shows the
+/// metrics of Get-IncidentMetric (counts; time to acknowledge, mitigate and resolve as p50/p90; response-target and
+/// cadence compliance per severity; open and overdue action items per owner; the services hit most), every incident
+/// with its key figures and why a target was missed, the overdue action items, and the runbook steps actually used
+/// (the cmdlets the timelines recorded, counted) as the runbooks due for review. Each chart's numbers (incidents per
+/// week by severity, time to resolve, response-target compliance) are drawn as SVG charts in HTML and are a table in both formats.
 /// </remarks>
 /// <example>
 /// <code>New-IncidentReport -Incident INC-20261122-001 -Path ./postmortem.md</code>
@@ -31,6 +39,10 @@ namespace IncidentOps.Commands;
 /// <example>
 /// <code>New-IncidentReport -Kind CustomerCommunication</code>
 /// <para>Drafts the customer email for the active (or last) incident.</para>
+/// </example>
+/// <example>
+/// <code>New-IncidentReport -Kind Review -Since 30d -Format Html -Path ./review.html</code>
+/// <para>Writes the review of the last 30 days' incidents: metrics, every incident, overdue action items and the runbooks due for review.</para>
 /// </example>
 [Cmdlet(VerbsCommon.New, "IncidentReport", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
 [OutputType(typeof(IncidentReport))]
@@ -51,9 +63,19 @@ public sealed class NewIncidentReportCommand : IncidentRecordCmdlet, IForceSwitc
     [ArgumentCompleter(typeof(ReportTemplateCompleter))]
     public string Template { get; set; } = "seed";
 
-    /// <summary>PostMortem (default) or CustomerCommunication (seed 003's customer email).</summary>
+    /// <summary>PostMortem (default), CustomerCommunication (seed 003's customer email), or Review (the incidents of a period: -Since, -Until).</summary>
     [Parameter]
     public IncidentReportKind Kind { get; set; } = IncidentReportKind.PostMortem;
+
+    /// <summary>With -Kind Review: start of the period, a date (2026-11-01) or how long ago (30d). Default: 30 days ago.</summary>
+    [Parameter]
+    [PeriodBoundTransformation]
+    public DateTimeOffset? Since { get; set; }
+
+    /// <summary>With -Kind Review: end of the period (not included), a date or how long ago. Default: now.</summary>
+    [Parameter]
+    [PeriodBoundTransformation]
+    public DateTimeOffset? Until { get; set; }
 
     /// <summary>File to write, or an existing folder (the file is then named after the incident).</summary>
     [Parameter]
@@ -67,6 +89,16 @@ public sealed class NewIncidentReportCommand : IncidentRecordCmdlet, IForceSwitc
 
     protected override void ProcessRecord()
     {
+        if (Kind == IncidentReportKind.Review)
+        {
+            WriteReview();
+            return;
+        }
+        if (Since is not null || Until is not null)
+        {
+            WriteInputError(IncidentMetricErrorIds.ReviewParameterConflict, "-Since and -Until choose the period of a review: add -Kind Review, or leave them out for one incident's report.", Since ?? Until, IncidentOpsErrorCategory.InvalidArgument);
+            return;
+        }
         if (!TryResolveIncidentId(out var id)) return;
         string? templateFile = null;
         string? style = Template;
@@ -76,11 +108,36 @@ public sealed class NewIncidentReportCommand : IncidentRecordCmdlet, IForceSwitc
             style = null;
         }
         if (!TryInvoke(ct => Engine.Reports.RenderAsync(Config, id, Kind, Format, style, templateFile, ct), out var report, id)) return;
+        WriteReport(report, $"{id}-{(Kind == IncidentReportKind.CustomerCommunication ? "customer" : "postmortem")}");
+    }
+
+    /// <summary>-Kind Review: one report over the period (not one per piped incident).</summary>
+    private void WriteReview()
+    {
+        if (!string.IsNullOrWhiteSpace(Incident))
+        {
+            WriteInputError(IncidentMetricErrorIds.ReviewParameterConflict, $"-Kind Review covers every incident of a period (-Since, -Until), not one incident ({Incident}). Leave out -Incident, or use -Kind PostMortem for that incident.", Incident, IncidentOpsErrorCategory.InvalidArgument);
+            return;
+        }
+        if (!Template.Equals("seed", StringComparison.OrdinalIgnoreCase))
+        {
+            WriteInputError(IncidentMetricErrorIds.ReviewParameterConflict, $"-Kind Review has one built-in layout; -Template '{Template}' applies to post-mortems only. Leave out -Template.", Template, IncidentOpsErrorCategory.InvalidArgument);
+            return;
+        }
+        var until = Until ?? DateTimeOffset.Now;
+        var since = Since ?? until.AddDays(-30);
+        if (!TryInvoke(ct => Engine.Reports.RenderReviewAsync(Config, since, until, Format, ct), out var report, since)) return;
+        WriteReport(report, $"review-{since.ToUniversalTime():yyyyMMdd}-{until.ToUniversalTime():yyyyMMdd}");
+    }
+
+    /// <summary>Writes the report to -Path (a file, or a folder: then named <paramref name="name"/>), then to the pipeline.</summary>
+    private void WriteReport(IncidentReport report, string name)
+    {
         if (Path is not null)
         {
             var target = ResolvePath(Path);
             if (Directory.Exists(target))
-                target = System.IO.Path.Combine(target, $"{id}-{(Kind == IncidentReportKind.CustomerCommunication ? "customer" : "postmortem")}.{(Format == IncidentReportFormat.Html ? "html" : "md")}");
+                target = System.IO.Path.Combine(target, $"{name}.{(Format == IncidentReportFormat.Html ? "html" : "md")}");
             var folder = System.IO.Path.GetDirectoryName(target);
             if (!string.IsNullOrEmpty(folder) && !Directory.Exists(folder))
             {
