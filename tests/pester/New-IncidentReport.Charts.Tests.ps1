@@ -194,3 +194,46 @@ Describe 'The review report''s chart functions in headless Chromium' -Skip:$skip
         $reviewDom | Should -Match '1 of 3 \(33%\)'
     }
 }
+
+Describe 'The review report of a month with known answers in headless Chromium' -Skip:$skipChromium {
+    BeforeAll {
+        # examples/data/incidents-2026-10 (its README works out the answers): October 2026 has incidents in ISO weeks
+        # 41 (P1), 42 (P1), 43 (P2) and 44 (P0, P1, P3); five of the six are resolved; response targets met P0 1/1,
+        # P1 1/3, P2 1/1, P3 1/1.
+        $script:reviewDir = Join-Path $root.Dir 'review-month'
+        New-Item -ItemType Directory -Path $reviewDir | Out-Null
+        $cfg = Join-Path $reviewDir 'incidentops.yml'
+        Set-Content -Path $cfg -Value "store:`n  path: $(Join-Path $reviewDir 'store')`n"
+        $zip = Join-Path $reviewDir 'incidents.zip'
+        Compress-Archive -Path (Join-Path $PSScriptRoot '../../examples/data/incidents-2026-10/*') -DestinationPath $zip
+        Import-Incident -Path $zip -ConfigPath $cfg -Confirm:$false | Out-Null
+        $script:monthHtml = Join-Path $reviewDir 'review-2026-10.html'
+        New-IncidentReport -Kind Review -Since 2026-10-01T00:00:00Z -Until 2026-11-01T00:00:00Z -Format Html -Path $monthHtml -ConfigPath $cfg | Out-Null
+        $script:monthPng = Save-HtmlScreenshot -HtmlPath $monthHtml -PngPath (Join-Path $reviewDir 'review-2026-10.png') -Width 1200 -Height 2400
+        Save-ChartArtifact $monthPng | Out-Null
+        Save-ChartArtifact $monthHtml | Out-Null
+        $script:monthDom = Get-RenderedDom $monthHtml
+    }
+
+    It 'renders a page that is not blank' {
+        (Get-PngInk $monthPng).Ink | Should -BeGreaterThan 10000
+    }
+
+    It 'draws its three charts as accessible images inside the charts section, each next to its table' {
+        ([regex]::Matches($monthDom, '<svg[^>]*role="img"')).Count | Should -Be 3
+        ([regex]::Matches($monthDom, '<figure class="chart" data-chart="[^"]+"[^>]*>[^§]*?<svg')).Count | Should -Be 3
+        $monthDom | Should -Not -Match '<script'
+    }
+
+    It 'stacks one segment per week and severity that had incidents: 1 + 1 + 1 + 3' {
+        Get-DomClassCount $monthDom 'bar-severity' | Should -Be 6
+        Get-DomClassCount $monthDom 'bar-p0' | Should -Be 1
+        Get-DomClassCount $monthDom 'bar-p1' | Should -Be 3
+    }
+
+    It 'draws time to resolve for the five resolved incidents, and compliance for the four severities' {
+        Get-DomClassCount $monthDom 'point' | Should -Be 5
+        Get-DomClassCount $monthDom 'bar-met' | Should -Be 4
+        $monthDom | Should -Match '1 of 3 \(33%\)'
+    }
+}

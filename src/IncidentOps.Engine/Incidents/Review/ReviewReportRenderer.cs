@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Text;
+using IncidentOps.Engine.Reports.Charts;
 using IncidentOps.Incidents;
 
 namespace IncidentOps.Engine.Incidents;
@@ -101,7 +102,7 @@ public static class ReviewReportRenderer
         sb.Append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Incident Review: ").Append(Period(model)).Append("</title>\n")
           .Append("<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#111}table{border-collapse:collapse;margin:0 0 1.5em}")
           .Append("caption{text-align:left;font-weight:bold;padding:4px 0}td,th{border:1px solid #bbb;padding:4px 8px;text-align:left;vertical-align:top}")
-          .Append(".charts figure{margin:0 0 2em}.missed{color:#a00;font-weight:bold}@media print{section{break-inside:avoid}}</style></head>\n<body>\n");
+          .Append(".charts figure{margin:0 0 2em}.charts figure svg{max-width:100%;height:auto;display:block}.missed{color:#a00;font-weight:bold}@media print{section{break-inside:avoid}}</style></head>\n<body>\n");
         Header(sb, f, model);
         Charts(sb, f, model, html: true);
         Body(sb, f, model);
@@ -111,11 +112,21 @@ public static class ReviewReportRenderer
 
     /// <summary>
     /// The SVG drawing of one chart (<see cref="ReviewChartData"/>'s ids) for the HTML review, placed in its
-    /// &lt;figure data-chart="id"&gt; before the table with the same numbers. CHARTS: the SVG chart functions are wired
-    /// here (incidents per week stacked by severity, time to resolve over time, response-target compliance per
-    /// severity); until then this returns nothing and the tables stand alone.
+    /// &lt;figure data-chart="id"&gt; before the table with the same numbers: incidents per week stacked by severity,
+    /// time to resolve over time, response-target compliance per severity (met of those that were due; pending ones
+    /// are left out). An unknown id draws nothing.
     /// </summary>
-    public static string ChartSvg(string chartId, ReviewChartData data) => "";
+    public static string ChartSvg(string chartId, ReviewChartData data) => chartId switch
+    {
+        ReviewChartData.IncidentsPerWeekId => ReviewCharts.IncidentsPerWeek(
+            data.IncidentsPerWeek.SelectMany(w => w.BySeverity.Select(kv =>
+                new WeeklySeverityCount(DateOnly.FromDateTime(w.WeekStart.Date), kv.Key, kv.Value))).ToList(), chartId).Svg,
+        ReviewChartData.TimeToResolveId => ReviewCharts.TimeToResolve(
+            data.TimeToResolve.Select(r => new ResolveTime(r.IncidentId, r.Severity, r.StartedAt, r.TimeToResolve)).ToList(), chartId).Svg,
+        ReviewChartData.ResponseComplianceId => ReviewCharts.TargetCompliance(
+            data.ResponseCompliance.Select(r => new SeverityCompliance(r.Severity, r.Met, r.Met + r.Missed)).ToList(), chartId).Svg,
+        _ => "",
+    };
 
     // ------------------------------------------------------------------ sections
 
