@@ -163,16 +163,17 @@ public class SlackIncidentChannelTests(ModuleFixture fx) : IClassFixture<ModuleF
         Assert.Empty(s.Slack.Requests);
         Assert.Empty(s.Store.ListAsync(CancellationToken.None).GetAwaiter().GetResult());
         var today = DateTimeOffset.UtcNow.ToString("yyyy-MM-dd");
-        Assert.Contains($"/conversations.create with the bot token: {{\"name\":\"incident-{today}-001\",\"is_private\":false}}", r.HostText);
+        Assert.Contains($"/conversations.create (as the bot) {{\"name\":\"incident-{today}-001\",\"is_private\":false}}", r.HostText);
         foreach (var method in new[] { "conversations.setTopic", "conversations.invite", "chat.postMessage", "pins.add" })
-            Assert.Contains($"POST ********/{method} with the bot token: ", r.HostText);
+            Assert.Contains($"POST ********/{method} (as the bot) ", r.HostText);
         Assert.Contains("\"users\":\"U0ONCALL01,U0LEAD0002\"", r.HostText);
+        Assert.Contains("/pins.add (as the bot) channel=NEW_CHANNEL_ID&timestamp=SUMMARY_TS", r.HostText);
         AssertNoToken(r.AllText());
 
         var declared = fx.Run($"New-Incident -Title 'Image optimizer down' -Severity P1 -ConfigPath '{s.ConfigPath}'").AssertNoErrors().Single<Incident>();
         var count = s.Slack.Requests.Count;
         var close = fx.Run($"Close-Incident -Incident {declared.Id} -Resolution 'Restarted' -ConfigPath '{s.ConfigPath}' -WhatIf").AssertNoErrors();
-        Assert.Contains($"/conversations.archive with the bot token: {{\"channel\":\"{declared.ExternalIds["slack:warroom"]}\"}}", close.HostText);
+        Assert.Contains($"/conversations.archive (as the bot) {{\"channel\":\"{declared.ExternalIds["slack:warroom"]}\"}}", close.HostText);
         Assert.Equal(count, s.Slack.Requests.Count);
         Assert.False(s.Api.Channels.Single().Archived);
         Assert.Equal(IncidentStatus.Investigating, s.Store.GetAsync(declared.Id, CancellationToken.None).GetAwaiter().GetResult()!.Status);
@@ -340,6 +341,16 @@ public class SlackIncidentChannelTests(ModuleFixture fx) : IClassFixture<ModuleF
         Assert.True(new SlackChannel().IsSuccess(200, """{"ok":true,"ts":"1.2"}"""));
         Assert.False(new SlackChannel().IsSuccess(200, """{"ok":false,"error":"channel_not_found"}"""));
         Assert.True(new SlackChannel().IsSuccess(200, "ok")); // the webhook's answer
+
+        // A bot channel without `channel` posts only in the incident's own channel; routing it is a clear error.
+        var noTarget = new ResolvedChannel
+        {
+            Config = channel.Config,
+            Values = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase) { ["token"] = "xoxb-1", ["incidentChannel"] = "incident-{NNN}" },
+        };
+        var ex = Assert.Throws<IncidentOpsException>(() => new SlackChannel().Build(noTarget, incident, update, null, "Investigating"));
+        Assert.Equal(SlackErrorIds.SlackChannelMissing, ex.ErrorId);
+        Assert.Contains("channels.warroom.channel: C0123456789", ex.Message);
     }
 
     [Theory]

@@ -99,7 +99,7 @@ public sealed class SlackIncidentChannel(IncidentOpsEngine engine)
     }
 
     private static string Show(ProviderRequest r) =>
-        SecretRedactor.Redact($"{r.Method.Method} {r.Url} with the bot token{(r.Body.Length == 0 ? "" : ": " + r.Body)}");
+        SecretRedactor.Redact($"{r.Method.Method} {r.Url} (as the bot){(r.Body.Length == 0 ? "" : " " + r.Body)}");
 
     // ------------------------------------------------------------------ open (New-Incident)
 
