@@ -87,6 +87,21 @@ Describe 'New-Incident with a Slack incident channel' {
         (Get-IncidentTimeline -Incident $i.Id | Where-Object Action -eq 'Slack conversations.create').Outcome | Should -Be 'Failed'
     }
 
+    It 'a missing scope is a warning naming the scope, and Send-IncidentUpdate -Pending completes only that step' {
+        $null = $slack.Queue.Add(@{ Method = 'pins.add'; Status = 200; Body = '{"ok":false,"error":"missing_scope","needed":"pins:write","provided":"channels:manage,chat:write"}' })
+        $i = New-Incident -Title 'No pin scope' -Severity P1 -WarningVariable warnings -WarningAction SilentlyContinue
+        "$warnings" | Should -Match 'SlackMissingScope'
+        "$warnings" | Should -Match 'pins:write'
+        $slack.Channels[0].pins.Count | Should -Be 0
+        $retried = @(Send-IncidentUpdate -Incident $i.Id -Pending)
+        $retried.UpdateId | Should -Be @('slack-channel-pin')
+        $retried[0].Delivered | Should -BeTrue
+        $slack.Channels[0].pins.Count | Should -Be 1
+        @(Get-SlackCall chat.postMessage).Count | Should -Be 1
+        @(Get-SlackCall conversations.create).Count | Should -Be 1
+        @(Send-IncidentUpdate -Incident $i.Id -Pending).Count | Should -Be 0
+    }
+
     It 'a refused token is a warning naming SlackAuthFailed, never the token' {
         $env:PESTER_SLACK_BOT_TOKEN = 'xoxb-CANARYpesterSl4ckWrong'
         try { $i = New-Incident -Title 'Bad token' -Severity P1 -WarningVariable warnings -WarningAction SilentlyContinue }

@@ -115,9 +115,17 @@ public sealed class SlackIncidentChannel(IncidentOpsEngine engine)
         return steps;
     }
 
+    /// <summary>How long to wait for another process (a scheduled -Pending, a second New-Incident) working on the same incident channel.</summary>
+    private static readonly TimeSpan LockWait = TimeSpan.FromSeconds(60);
+
+    /// <summary>The cross-process lock of one incident's channel on one Slack config: its steps run one process at a time.</summary>
+    private static Task<IAsyncDisposable> ClaimAsync(IIncidentStore store, string incidentId, string channel, CancellationToken cancellationToken) =>
+        store.ClaimOutboxAsync(incidentId, IncidentStores.ChannelLockName("slack-incident-" + channel), LockWait, cancellationToken);
+
     private async Task<List<SlackChannelStep>> OpenOneAsync(IncidentOpsConfig? config, ChannelConfig c, string incidentId, ChangeContext context, bool force, CancellationToken cancellationToken)
     {
         var store = engine.OpenStore(config);
+        await using var claim = await ClaimAsync(store, incidentId, c.Name, cancellationToken).ConfigureAwait(false);
         var steps = new List<SlackChannelStep>();
         var incident = await store.GetAsync(incidentId, cancellationToken).ConfigureAwait(false) ?? throw FileIncidentStore.NotFound(incidentId);
         var ch = await engine.Notifications.ResolveChannelAsync(c, cancellationToken).ConfigureAwait(false);
@@ -256,6 +264,7 @@ public sealed class SlackIncidentChannel(IncidentOpsEngine engine)
         var store = engine.OpenStore(config);
         foreach (var c in Configured(config))
         {
+            await using var claim = await ClaimAsync(store, incidentId, c.Name, cancellationToken).ConfigureAwait(false);
             var incident = await store.GetAsync(incidentId, cancellationToken).ConfigureAwait(false) ?? throw FileIncidentStore.NotFound(incidentId);
             if (!incident.ExternalIds.TryGetValue(Key(c.Name), out var channelId) || incident.ExternalIds.ContainsKey(Key(c.Name, "archived"))) continue;
             if (!incident.ExternalIds.ContainsKey(Key(c.Name, "archive")))
