@@ -325,6 +325,29 @@ public class SlackIncidentChannelTests(ModuleFixture fx) : IClassFixture<ModuleF
     }
 
     [Fact]
+    public async Task A_token_that_does_not_resolve_is_a_failed_step_on_the_timeline_and_Pending_still_sends_the_other_updates()
+    {
+        using var s = new SlackIncidentChannelScenario();
+        File.WriteAllText(s.ConfigPath, File.ReadAllText(s.ConfigPath).Replace("file:slack.token", "env:IO_TEST_SLACK_TOKEN_NOT_SET"));
+        var (incident, steps, sink) = await s.DeclareAsync();
+        var step = Assert.Single(steps);
+        Assert.Equal(ConfigErrorIds.ConfigReferenceUnresolved, step.ErrorId);
+        Assert.Contains(sink.Warnings, w => w.Contains("ConfigReferenceUnresolved", StringComparison.Ordinal));
+        Assert.Contains(await s.Store.ReadTimelineAsync(incident.Id, CancellationToken.None),
+            e => e.Action == "Slack incident channel" && e.Outcome == TimelineOutcome.Failed && e.Result!.StartsWith("ConfigReferenceUnresolved", StringComparison.Ordinal));
+        Assert.Empty(s.Slack.Requests);
+
+        // -Pending reports the channel step again, and still re-sends a pending update to the webhook.
+        s.Audit.Then(503, "down");
+        var (engine, _, config) = s.NewEngine();
+        var prepared = await engine.Notifications.PrepareAsync(config, new IncidentUpdateRequest { IncidentId = incident.Id, Message = "Investigating", Channels = ["audit"] }, CancellationToken.None);
+        Assert.False(Assert.Single(await engine.Notifications.SendAsync(prepared, null, CancellationToken.None)).Delivered);
+        var results = await engine.Notifications.SendPendingAsync(config, incident.Id, null, CancellationToken.None);
+        Assert.Contains(results, r => r.Channel == "warroom" && r.UpdateId == "slack-channel-open" && !r.Delivered);
+        Assert.Contains(results, r => r.Channel == "audit" && r.Delivered);
+    }
+
+    [Fact]
     public void Routed_updates_post_with_chat_postMessage_and_an_ok_false_answer_is_not_delivered()
     {
         var channel = new ResolvedChannel

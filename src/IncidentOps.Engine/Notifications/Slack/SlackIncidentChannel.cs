@@ -111,8 +111,22 @@ public sealed class SlackIncidentChannel(IncidentOpsEngine engine)
     {
         var steps = new List<SlackChannelStep>();
         foreach (var c in Configured(config))
-            steps.AddRange(await OpenOneAsync(config, c, incidentId, context, force, cancellationToken).ConfigureAwait(false));
+            steps.AddRange(await GuardAsync(config, c, incidentId, "open", context, () => OpenOneAsync(config, c, incidentId, context, force, cancellationToken), cancellationToken).ConfigureAwait(false));
         return steps;
+    }
+
+    /// <summary>
+    /// A step that could not even start (the token reference does not resolve, the store lock stays busy) is a failed
+    /// step like any other: a warning and a timeline entry, never an error that would hide the incident or other channels.
+    /// </summary>
+    private async Task<IReadOnlyList<SlackChannelStep>> GuardAsync(IncidentOpsConfig? config, ChannelConfig c, string incidentId, string step, ChangeContext context,
+        Func<Task<List<SlackChannelStep>>> work, CancellationToken cancellationToken)
+    {
+        try { return await work().ConfigureAwait(false); }
+        catch (IncidentOpsException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            return [await RecordAsync(engine.OpenStore(config), incidentId, c.Name, step, "incident channel", $"channels.{c.Name}", context, false, ex.ErrorId, ex.Message).ConfigureAwait(false)];
+        }
     }
 
     /// <summary>How long to wait for another process (a scheduled -Pending, a second New-Incident) working on the same incident channel.</summary>
@@ -128,6 +142,9 @@ public sealed class SlackIncidentChannel(IncidentOpsEngine engine)
         await using var claim = await ClaimAsync(store, incidentId, c.Name, cancellationToken).ConfigureAwait(false);
         var steps = new List<SlackChannelStep>();
         var incident = await store.GetAsync(incidentId, cancellationToken).ConfigureAwait(false) ?? throw FileIncidentStore.NotFound(incidentId);
+        // Marked first, so Send-IncidentUpdate -Pending retries even a channel whose token did not resolve.
+        if (!incident.ExternalIds.ContainsKey(Key(c.Name, "requested")))
+            incident = await store.UpdateAsync(incident.Id, i => i.ExternalIds[Key(c.Name, "requested")] = Now(), CancellationToken.None).ConfigureAwait(false);
         var ch = await engine.Notifications.ResolveChannelAsync(c, cancellationToken).ConfigureAwait(false);
         var token = ch.Get(SlackChannel.TokenKey)!;
         var sender = Sender;
@@ -143,9 +160,6 @@ public sealed class SlackIncidentChannel(IncidentOpsEngine engine)
             steps.Add(await RecordAsync(store, incident.Id, c.Name, step, method, target, context, succeeded, errorId, detail).ConfigureAwait(false));
             return succeeded;
         }
-
-        if (!incident.ExternalIds.ContainsKey(Key(c.Name, "requested")))
-            incident = await Mark(x => x[Key(c.Name, "requested")] = Now()).ConfigureAwait(false);
 
         var pattern = ch.Get(SlackChannel.IncidentChannelKey)!;
         if (SlackChannelName.Problem(pattern) is { } bad)
@@ -261,12 +275,19 @@ public sealed class SlackIncidentChannel(IncidentOpsEngine engine)
     public async Task<IReadOnlyList<SlackChannelStep>> ArchiveAsync(IncidentOpsConfig? config, string incidentId, ChangeContext context, CancellationToken cancellationToken)
     {
         var steps = new List<SlackChannelStep>();
-        var store = engine.OpenStore(config);
         foreach (var c in Configured(config))
+            steps.AddRange(await GuardAsync(config, c, incidentId, "archive", context, () => ArchiveOneAsync(config, c, incidentId, context, cancellationToken), cancellationToken).ConfigureAwait(false));
+        return steps;
+    }
+
+    private async Task<List<SlackChannelStep>> ArchiveOneAsync(IncidentOpsConfig? config, ChannelConfig c, string incidentId, ChangeContext context, CancellationToken cancellationToken)
+    {
+        var steps = new List<SlackChannelStep>();
+        var store = engine.OpenStore(config);
         {
             await using var claim = await ClaimAsync(store, incidentId, c.Name, cancellationToken).ConfigureAwait(false);
             var incident = await store.GetAsync(incidentId, cancellationToken).ConfigureAwait(false) ?? throw FileIncidentStore.NotFound(incidentId);
-            if (!incident.ExternalIds.TryGetValue(Key(c.Name), out var channelId) || incident.ExternalIds.ContainsKey(Key(c.Name, "archived"))) continue;
+            if (!incident.ExternalIds.TryGetValue(Key(c.Name), out var channelId) || incident.ExternalIds.ContainsKey(Key(c.Name, "archived"))) return steps;
             if (!incident.ExternalIds.ContainsKey(Key(c.Name, "archive")))
                 await store.UpdateAsync(incident.Id, i => i.ExternalIds[Key(c.Name, "archive")] = Now(), CancellationToken.None).ConfigureAwait(false);
             var ch = await engine.Notifications.ResolveChannelAsync(c, cancellationToken).ConfigureAwait(false);
@@ -305,14 +326,18 @@ public sealed class SlackIncidentChannel(IncidentOpsEngine engine)
                 if (ids.ContainsKey(Key(c.Name, "archive")) || incident.Status == IncidentStatus.Resolved)
                 {
                     if (ids.ContainsKey(Key(c.Name, "archive")) && !ids.ContainsKey(Key(c.Name, "archived")))
-                        steps.AddRange(await ArchiveAsync(config, incident.Id, context, cancellationToken).ConfigureAwait(false));
+                        steps.AddRange(await GuardAsync(config, c, incident.Id, "archive", context, () => ArchiveOneAsync(config, c, incident.Id, context, cancellationToken), cancellationToken).ConfigureAwait(false));
                     continue;
                 }
                 var done = ids.ContainsKey(Key(c.Name)) && ids.ContainsKey(Key(c.Name, "topic")) && ids.ContainsKey(Key(c.Name, "pinned"));
-                var ch = done ? await engine.Notifications.ResolveChannelAsync(c, cancellationToken).ConfigureAwait(false) : null;
-                var invited = (ids.GetValueOrDefault(Key(c.Name, "invited")) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries);
-                if (done && Users(ch!).All(u => invited.Contains(u, StringComparer.Ordinal))) continue;
-                steps.AddRange(await OpenOneAsync(config, c, incident.Id, context, force, cancellationToken).ConfigureAwait(false));
+                if (done)
+                {
+                    // Only a responder added to `invite` since is missing; the token is not needed to know that.
+                    var invite = c.Map(SlackChannel.InviteKey).Values.Select(v => v.IsReference ? null : v.GetRawUnsafe().Trim()).ToList();
+                    var invited = (ids.GetValueOrDefault(Key(c.Name, "invited")) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries);
+                    if (invite.All(u => u is not null && (u.Length == 0 || invited.Contains(u, StringComparer.Ordinal)))) continue;
+                }
+                steps.AddRange(await GuardAsync(config, c, incident.Id, "open", context, () => OpenOneAsync(config, c, incident.Id, context, force, cancellationToken), cancellationToken).ConfigureAwait(false));
             }
         return steps;
     }
