@@ -13,6 +13,17 @@ Import-Module (Join-Path $PSScriptRoot '../out/IncidentOps') -ErrorAction Stop
 $common = @{ ConfigPath = $ConfigPath }
 if ($Incident) { $common.Incident = $Incident }
 
+# 0. The incident's own Slack channel (seed 002: #incident-YYYY-MM-DD-NNN; seed 003: invite, pin, archive). With a
+#    Slack channel that has a bot token and an incidentChannel pattern, New-Incident creates it, invites the
+#    responders, posts the initial update there and pins it. Preview the Web API calls a declaration would make:
+New-Incident -ConfigPath $ConfigPath -Title 'Checkout returns 502' -Severity P1 -WhatIf
+$declared = if ($Incident) { Get-Incident -ConfigPath $ConfigPath -Id $Incident } else { Get-Incident -ConfigPath $ConfigPath -Active }
+foreach ($key in @($declared.ExternalIds.Keys) -match '^slack:[^:]+$') {
+    "Incident channel ($key): $($declared.ExternalIds[$key]), #$($declared.ExternalIds["$($key):name"])" | Out-Host
+}
+Get-IncidentTimeline -ConfigPath $ConfigPath -Id $declared.Id | Where-Object Action -like 'Slack *' |
+    Format-Table Timestamp, Action, Target, Outcome -AutoSize | Out-Host
+
 # 1. Preview: every channel's rendered request (Slack Block Kit, Teams Adaptive Card, PagerDuty event,
 #    Statuspage incident...), secrets masked. Nothing is sent.
 Send-IncidentUpdate @common -Message 'Checkout returns 502 for all users.' -WhatIf
@@ -41,6 +52,10 @@ Send-IncidentChangeEvent -ConfigPath $ConfigPath -Summary 'Rolled back api from 
 # 5. The resolution (Kind is inferred from the status).
 Send-IncidentUpdate @common -Status Resolved -Message 'Resolved. Post-mortem to follow.' | Out-Host
 Get-IncidentUpdate @common | Format-Table
+
+# The post-mortem closes the incident, and that archives its Slack channel (conversations.archive; -WhatIf first).
+Close-Incident -ConfigPath $ConfigPath -Incident $declared.Id -Resolution 'Raised the pool size; error rate normal' -WhatIf
+Close-Incident -ConfigPath $ConfigPath -Incident $declared.Id -Resolution 'Raised the pool size; error rate normal' -Force | Out-Host
 
 # 6. For a scheduled task: nag about overdue updates.
 Get-IncidentUpdateDue -ConfigPath $ConfigPath | ForEach-Object {

@@ -214,6 +214,7 @@ channels:
             components: { api: env:STATUSPAGE_API_COMPONENT } }
   audit: { type: webhook, url: $http/webhook/incidents }
   genie: { type: opsgenie, apiKey: env:OPSGENIE_API_KEY, apiUrl: $http/opsgenie }
+  warroom: { type: slack, token: env:SLACK_BOT_TOKEN, url: $http/slackapi, channel: C0INCIDENTS1, incidentChannel: 'incident-{yyyy}-{MM}-{dd}-{NNN}', invite: [U0ONCALL001, U0LEAD00001] }
 routing:
   P0: [incidents, pager, status]
   P1: [incidents, pager]
@@ -244,6 +245,7 @@ store:
         STATUSPAGE_KEY            = 'CANARYstatuspageK3y'
         STATUSPAGE_API_COMPONENT  = 'comp1'
         OPSGENIE_API_KEY          = 'CANARYgenieK3y0000'
+        SLACK_BOT_TOKEN           = 'xoxb-CANARYslackB0tT0k3n'
         AFFILIATE_ADMIN_TOKEN     = 'Bearer CANARYadminT0ken'
         # The App Platform API (Invoke-Rollback on DigitalOcean) on loopback, never the real one.
         DIGITALOCEAN_API_URL      = "$http/digitalocean/"

@@ -258,6 +258,7 @@ channels:
   pager: { type: pagerduty, routingKey: R0UTINGKEY00000000000000000000, url: $http/pagerduty/v2/enqueue }
   status: { type: statuspage, pageId: page1, apiKey: key1, url: $http/statuspage, components: { api: comp1 } }
   audit: { type: webhook, url: $http/webhook/incidents }
+  warroom: { type: slack, token: xoxb-standin-b0t, url: $http/slackapi, channel: C0INCIDENTS1, incidentChannel: 'incident-{yyyy}-{MM}-{dd}-{NNN}', invite: [U0ONCALL001] }
 routing:
   P0: [incidents, pager, status]
   P1: [incidents, pager]

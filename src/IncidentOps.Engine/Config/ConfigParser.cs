@@ -470,6 +470,18 @@ public static partial class ConfigParser
                     maps[k] = entries;
                     continue;
                 }
+                if (option.Shape == ChannelOptionShape.List)
+                {
+                    var items = new Dictionary<string, ConfigValue>(StringComparer.OrdinalIgnoreCase);
+                    if (v is YamlSequenceNode seq)
+                    {
+                        foreach (var item in seq.Children)
+                            if (ctx.Value(item, k, option.Secret) is { } val) items[items.Count.ToString(System.Globalization.CultureInfo.InvariantCulture)] = val;
+                    }
+                    else ctx.Error("ConfigInvalidShape", $"{where}.{k} must be a list of {option.Description} (for example [U0123ABCD, U0456EFGH]).", v);
+                    maps[k] = items;
+                    continue;
+                }
                 var scalar = ctx.Value(v, k, isSecret: option.Secret);
                 if (scalar is null) continue;
                 values[k] = scalar;
@@ -480,6 +492,10 @@ public static partial class ConfigParser
                 foreach (var missing in provider.Options.Where(o => o.Required && !values.ContainsKey(o.Key) && !maps.ContainsKey(o.Key)))
                     ctx.Error("ConfigMissingField",
                         $"{where} ({provider.TypeName}) needs {(missing.Key == "url" ? "a url" : missing.Key)} (for example: {missing.Key}: {missing.Example ?? "env:NAME"}).", m);
+            if (provider is not null)
+                foreach (var problem in provider.CheckOptions(values, maps))
+                    ctx.Error(problem.ErrorId, $"{where}{(problem.Key is null ? "" : "." + problem.Key)}: {problem.Message}",
+                        problem.Key is not null && m.Children.FirstOrDefault(kv => kv.Key is YamlScalarNode ks && ks.Value == problem.Key).Value is { } at ? at : m);
             var channel = new ChannelConfig
             {
                 Name = name, Type = provider?.Type ?? default, Options = values, Maps = maps, Templates = templates, Location = ctx.Loc(m),

@@ -22,7 +22,13 @@ public enum ChannelOptionShape
     Scalar,
     /// <summary>A mapping of service names (api or production/api) to values, e.g. Statuspage components.</summary>
     ServiceMap,
+    /// <summary>A list of values (each a literal or a reference), e.g. Slack user ids to invite; kept as a map keyed 0, 1, 2, ...</summary>
+    List,
 }
+
+/// <summary>A problem of a channel's options found at load (a key that needs another, a pattern that cannot work).</summary>
+/// <param name="Key">The option the error points at (its line); null for the channel itself.</param>
+public sealed record ChannelOptionProblem(string? Key, string ErrorId, string Message);
 
 /// <summary>
 /// One key a channel provider accepts under channels.&lt;name&gt;. The parser reads, masks and checks it from this
@@ -67,6 +73,8 @@ public sealed class ProviderRequest
     public bool RetryServerErrors { get; init; }
     /// <summary>Status codes that mean "rate limited, wait and retry" (429; Statuspage also 420).</summary>
     public int[] RateLimitCodes { get; init; } = [429];
+    /// <summary>The body's media type (a few provider methods take only application/x-www-form-urlencoded).</summary>
+    public string ContentType { get; init; } = "application/json";
 }
 
 /// <summary>What a provider's pre-send step decided.</summary>
@@ -152,6 +160,13 @@ public abstract class ChannelProvider
 
     /// <summary>A step once the provider has the update (Statuspage keeps its incident id on the incident).</summary>
     public virtual Task<string?> AfterDeliveredAsync(ChannelDeliveryContext context, ProviderRequest request, string? providerId) => Task.FromResult(providerId);
+
+    /// <summary>
+    /// Problems of a channel's options that no single option shows (keys that go together, a pattern to check), found
+    /// when the configuration loads. Values that are references are not resolved here.
+    /// </summary>
+    public virtual IEnumerable<ChannelOptionProblem> CheckOptions(IReadOnlyDictionary<string, ConfigValue> values,
+        IReadOnlyDictionary<string, IReadOnlyDictionary<string, ConfigValue>> maps) => [];
 
     /// <summary>What the channel table of Get-IncidentOpsConfig shows as the endpoint (secrets print masked or as references).</summary>
     public virtual string Endpoint(ChannelConfig channel) => channel.Option(UrlKey)?.ToString() ?? "";

@@ -95,7 +95,7 @@ public sealed class NotificationSender(HttpClient http, IOperationSink sink, Not
             try
             {
                 using var message = new HttpRequestMessage(request.Method, request.Url);
-                if (request.Method != HttpMethod.Get) message.Content = new StringContent(request.Body, Encoding.UTF8, "application/json");
+                if (request.Method != HttpMethod.Get) message.Content = new StringContent(request.Body, Encoding.UTF8, request.ContentType);
                 foreach (var (k, v) in request.Headers) message.Headers.TryAddWithoutValidation(k, v);
                 // A fresh connection per request: HttpClient silently re-sends a request whose pooled connection
                 // was reset, which would post a non-idempotent update twice and hide the attempt from our count.

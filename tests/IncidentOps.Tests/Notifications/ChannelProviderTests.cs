@@ -60,7 +60,7 @@ public class ChannelProviderTests
         var e = Assert.Single(r.Findings, f => f.Severity == FindingSeverity.Error);
         Assert.Equal("ConfigUnknownKey", e.Code);
         Assert.Contains("'routingKey' under channels.chat", e.Message);
-        Assert.Contains("Valid keys: type, url, templates", e.Message);
+        Assert.Contains("Valid keys: type, url, token, channel, incidentChannel, invite, templates", e.Message);
     }
 
     [Fact]

@@ -10,6 +10,9 @@ namespace IncidentOps.Commands;
 /// An incident already resolved by Send-IncidentUpdate -Status Resolved, but without a resolution summary,
 /// gets its summary recorded (its resolution time stays unless -ResolvedAt is given); it is no longer the
 /// active incident, so name it with -Incident. Follow with New-IncidentReport for the post-mortem.
+/// The incident's own Slack channel, if New-Incident opened one (a Slack channel with a bot token and an
+/// incidentChannel pattern), is archived (conversations.archive, seed 003) and the step is on the timeline; a failure is a
+/// warning, and Send-IncidentUpdate -Pending retries it. -WhatIf shows the archive call and makes none.
 /// </remarks>
 /// <example>
 /// <code>Get-Incident -Active | Close-Incident -Resolution 'Rolled back release v142; error rate back to normal'</code>
@@ -50,8 +53,29 @@ public sealed class CloseIncidentCommand : IncidentRecordCmdlet, IForceSwitch
     protected override void ProcessRecord()
     {
         if (!TryResolveIncidentId(out var id)) return;
-        if (!(Force.IsPresent && !IsWhatIf) && !ShouldProcess(id, $"Resolve: {Resolution}")) return;
+        if (!(Force.IsPresent && !IsWhatIf) && !ShouldProcess(id, $"Resolve: {Resolution}"))
+        {
+            if (IsWhatIf && TryInvoke(ct => Engine.IncidentChannels.PlanArchiveAsync(Config, id, ct), out var calls, id))
+                foreach (var call in calls) ShouldProcess(call, "Slack Web API call");
+            return;
+        }
         if (TryInvoke(ct => Engine.Incidents.CloseAsync(Config, id, Resolution, RootCause, SetIncidentCommand.ToUtc(ResolvedAt), Context, ct), out var incident, id))
-            WriteObject(incident);
+            WriteObject(ArchiveIncidentChannel(incident));
+    }
+
+    /// <summary>Archives the incident's own Slack channel; a failure is a warning (the incident is closed), retried by Send-IncidentUpdate -Pending.</summary>
+    private Incident ArchiveIncidentChannel(Incident incident)
+    {
+        if (IncidentOps.Engine.Notifications.Slack.SlackIncidentChannel.Configured(Config).Count == 0) return incident;
+        try
+        {
+            Invoke(ct => Engine.IncidentChannels.ArchiveAsync(Config, incident.Id, Context, ct));
+            return Invoke(ct => Engine.Incidents.GetAsync(Config, incident.Id, ct));
+        }
+        catch (IncidentOpsException ex)
+        {
+            WriteWarning($"{incident.Id} is closed, but its Slack incident channel was not archived ({ex.ErrorId}): {SecretRedactor.Redact(ex.Message)} Retry with Send-IncidentUpdate -Incident {incident.Id} -Pending.");
+            return incident;
+        }
     }
 }

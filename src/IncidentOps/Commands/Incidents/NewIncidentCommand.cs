@@ -13,6 +13,12 @@ namespace IncidentOps.Commands;
 /// session or in another process such as a scheduled script, then records its actions on its timeline.
 /// Services come from -Service or from pipeline objects with a Service property (ServiceTarget, health
 /// results), so unhealthy services can be piped straight in.
+/// When a Slack channel of the configuration has a bot token and an incidentChannel name pattern, the incident also
+/// gets its own Slack channel (seed 002: #incident-YYYY-MM-DD-NNN): created, its topic set, the configured responders
+/// invited, the initial update posted and pinned. Its id is kept in the incident's ExternalIds (slack:&lt;channel&gt;) and
+/// each step is on the timeline. A failed step is a warning: the incident stays declared, and
+/// Send-IncidentUpdate -Pending completes the missing steps without creating or posting anything twice. -WhatIf lists
+/// the Slack Web API calls that would be made.
 /// </remarks>
 /// <example>
 /// <code>New-Incident -Title 'API returns 502' -Severity P1 -Service production/api -Commander alice</code>
@@ -25,6 +31,10 @@ namespace IncidentOps.Commands;
 /// <example>
 /// <code>New-Incident -Title 'Checkout errors' -Severity P2 -StartedAt (Get-Date).AddMinutes(-40)</code>
 /// <para>Back-dates the start to when the problem began, so time to detect is measured from there.</para>
+/// </example>
+/// <example>
+/// <code>New-Incident -Title 'Image optimizer down' -Severity P1 -Service production/portfolio -WhatIf</code>
+/// <para>Shows the incident that would be declared and, with a Slack incidentChannel configured, each Slack Web API call (conversations.create, conversations.invite, chat.postMessage, pins.add) that would be made; nothing is created.</para>
 /// </example>
 [Cmdlet(VerbsCommon.New, "Incident", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
 [OutputType(typeof(Incident))]
@@ -93,8 +103,28 @@ public sealed class NewIncidentCommand : ConfiguredCmdlet
                 StartedAt = StartedAt is { } d ? new DateTimeOffset(d.Kind == DateTimeKind.Unspecified ? DateTime.SpecifyKind(d, DateTimeKind.Local) : d) : null,
             };
             var context = new ChangeContext(MyInvocation.MyCommand?.Name, SafeParameters());
-            WriteObject(InvokeOrTerminate(ct => Engine.Incidents.CreateAsync(Config, request, context, ct), Title));
+            var incident = InvokeOrTerminate(ct => Engine.Incidents.CreateAsync(Config, request, context, ct), Title);
+            WriteObject(OpenIncidentChannel(incident, context));
         }
+        else if (IsWhatIf && TryInvoke(ct => Engine.IncidentChannels.PlanOpenAsync(Config, new NewIncidentRequest
+                 { Title = Title, Severity = Severity, Services = services, Impact = Impact, Commander = Commander }, ct), out var calls))
+            foreach (var call in calls) ShouldProcess(call, "Slack Web API call");
         base.EndProcessing();
+    }
+
+    /// <summary>The incident's own Slack channel; a failure is a warning (the incident is declared), retried by Send-IncidentUpdate -Pending.</summary>
+    private Incident OpenIncidentChannel(Incident incident, ChangeContext context)
+    {
+        if (IncidentOps.Engine.Notifications.Slack.SlackIncidentChannel.Configured(Config).Count == 0) return incident;
+        try
+        {
+            Invoke(ct => Engine.IncidentChannels.OpenAsync(Config, incident.Id, context, force: false, ct));
+            return Invoke(ct => Engine.Incidents.GetAsync(Config, incident.Id, ct));
+        }
+        catch (IncidentOpsException ex)
+        {
+            WriteWarning($"{incident.Id} is declared, but its Slack incident channel was not opened ({ex.ErrorId}): {SecretRedactor.Redact(ex.Message)} Retry with Send-IncidentUpdate -Incident {incident.Id} -Pending.");
+            return incident;
+        }
     }
 }

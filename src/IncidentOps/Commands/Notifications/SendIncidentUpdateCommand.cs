@@ -30,6 +30,9 @@ namespace IncidentOps.Commands;
 /// Idempotency-Key) and Statuspage (after checking whether the incident already carries the update); Slack,
 /// Teams and Discord cannot be checked, so they are re-sent only with -Pending -Force. An update that a later
 /// update of the same incident has superseded on a channel is marked Superseded there and never sent late.
+/// -Pending also completes the steps of an incident's own Slack channel (a Slack channel with a bot token and an
+/// incidentChannel pattern) that New-Incident or Close-Incident could not finish: create, topic, invite, post, pin,
+/// archive; each is a result with the UpdateId slack-channel-&lt;step&gt;, and nothing already done is repeated.
 /// The incident's LastUpdateAt and NextUpdateDue move forward only when every channel has the update; while
 /// one lacks it, the update counts as due, so Get-IncidentUpdateDue keeps reminding.
 ///
