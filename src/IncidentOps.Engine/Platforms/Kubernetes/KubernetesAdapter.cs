@@ -6,7 +6,7 @@ using IncidentOps.Platforms;
 namespace IncidentOps.Engine.Platforms;
 
 /// <summary>Kubernetes through kubectl -o json: deployment, pods, ReplicaSet revisions, rollout undo/status/restart.</summary>
-public sealed class KubernetesAdapter(AppTarget target, ProcessRunner runner, TimeSpan timeout, IOperationSink sink)
+public sealed partial class KubernetesAdapter(AppTarget target, ProcessRunner runner, TimeSpan timeout, IOperationSink sink)
     : PlatformAdapterBase(target, runner, timeout, sink), IPlatformAdapter
 {
     private const string RevisionAnnotation = "deployment.kubernetes.io/revision";
@@ -118,30 +118,6 @@ public sealed class KubernetesAdapter(AppTarget target, ProcessRunner runner, Ti
                 if (int.TryParse(release.Version, out var n) && n > restored && n < currentRevision) release.RolledBack = true;
         }
         return MarkLastGood(list.OrderByDescending(x => int.TryParse(x.Version, out var n) ? n : 0).ToList());
-    }
-
-    public async Task<IReadOnlyList<AppLogEntry>> GetLogsAsync(LogQuery q, CancellationToken ct)
-    {
-        var args = new List<string> { "logs", $"deployment/{Dep}", "--timestamps=true", "--prefix=true", $"--tail={q.Tail}" };
-        if (q.Component is not null) args.Add($"--container={q.Component}"); else args.Add("--all-containers=true");
-        if (q.Since is { } s) args.Add($"--since={(int)Math.Ceiling(s.TotalSeconds)}s");
-        var text = await RunTextAsync(Kubectl([.. args]), ct).ConfigureAwait(false);
-        var entries = new List<AppLogEntry>();
-        foreach (var raw in text.Split('\n', StringSplitOptions.RemoveEmptyEntries))
-        {
-            var line = raw.TrimEnd('\r');
-            string? instance = null;
-            if (line.StartsWith('[') && line.IndexOf("] ", StringComparison.Ordinal) is var close and > 0)
-            {
-                instance = line[1..close];
-                line = line[(close + 2)..];
-            }
-            DateTimeOffset? ts = null;
-            var space = line.IndexOf(' ');
-            if (space > 0 && DateTimeOffset.TryParse(line[..space], CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t)) { ts = t; line = line[(space + 1)..]; }
-            entries.Add(new AppLogEntry { Platform = PlatformKind.Kubernetes, Name = Dep, Timestamp = ts, Instance = instance, Level = LogLevels.Guess(line), Message = line });
-        }
-        return entries;
     }
 
     public async Task<IReadOnlyList<AppSetting>> GetSettingsAsync(CancellationToken ct)
