@@ -32,8 +32,8 @@ namespace IncidentOps.Commands;
 /// <para>The seed's 'kubectl logs -f deployment/marketing': follows the log for ten minutes, showing errors and worse as they happen.</para>
 /// </example>
 /// <example>
-/// <code>Get-AppLog -Service production/fastapi -Follow -Pattern 'timeout|refused' | Select-Object -First 5</code>
-/// <para>The seed's 'journalctl -u fastapi -f | grep': waits for the first five matching lines, then stops journalctl.</para>
+/// <code>Get-AppLog -Service production/fastapi -Follow -Pattern 'error|failed' | Select-Object -First 1</code>
+/// <para>The seed's 'journalctl -u fastapi -f | grep -i error': waits for the first matching line, then stops journalctl (over ssh when the service names a host).</para>
 /// </example>
 [Cmdlet(VerbsCommon.Get, "AppLog")]
 [OutputType(typeof(AppLogEntry))]
@@ -53,7 +53,7 @@ public sealed class GetAppLogCommand : AppReadCmdlet
     [Parameter]
     public string? Pattern { get; set; }
 
-    /// <summary>Least severe level to show: debug, info, notice, warning, error, critical, alert or emergency. -Level warning shows warnings, errors and worse. Entries whose level is unknown are left out.</summary>
+    /// <summary>Least severe level to show: debug, info, notice, warning, error, critical, alert or emergency. -Level warning shows warnings and every more severe entry (errors and worse). Entries whose level is unknown are left out.</summary>
     [Parameter]
     [ValidateSet("debug", "info", "notice", "warning", "error", "critical", "alert", "emergency")]
     public string? Level { get; set; }
