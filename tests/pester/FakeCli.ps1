@@ -1,7 +1,7 @@
 # Shared by the Platforms Pester files (Initialize-PlatformTestFile of OpsTestKit.ps1 loads it; Safety and Secrets
 # dot-source it): a fake CLI that replays a recorded output file for each argument prefix and logs every command line
 # it was called with. With -Stream it behaves like a CLI following a log: it writes the file line by line, -LineDelay
-# seconds apart, then keeps running until it is killed; its pid is in .PidFile and its sleeping child's in .ChildFile.
+# seconds apart (0: all at once), then keeps running until it is killed; its pid is in .PidFile and its sleeping child's in .ChildFile.
 function New-FakeCli([string] $Name, [hashtable] $Replies, [switch] $Stream, [double] $LineDelay = 0.02) {
     $dir = Join-Path ([IO.Path]::GetTempPath()) ("io-pester-" + [guid]::NewGuid().ToString('N'))
     New-Item -ItemType Directory -Path $dir | Out-Null
@@ -12,7 +12,8 @@ function New-FakeCli([string] $Name, [hashtable] $Replies, [switch] $Stream, [do
     $lines = @('#!/bin/bash', "printf '%s\n' `"$Name `$*`" >> '$log'", 'case "$*" in')
     foreach ($prefix in $Replies.Keys) {
         if ($Stream) {
-            $lines += "  '$prefix'*) echo `$`$ > '$pidFile'; while IFS= read -r l || [ -n `"`$l`" ]; do printf '%s\n' `"`$l`"; sleep $delay; done < '$($Replies[$prefix])'; sleep 600 & echo `$! > '$childFile'; wait; exit 0;;"
+            $emit = if ($LineDelay -gt 0) { "while IFS= read -r l || [ -n `"`$l`" ]; do printf '%s\n' `"`$l`"; sleep $delay; done < '$($Replies[$prefix])'" } else { "cat '$($Replies[$prefix])'" }
+            $lines += "  '$prefix'*) echo `$`$ > '$pidFile'; $emit; sleep 600 & echo `$! > '$childFile'; wait; exit 0;;"
         }
         else { $lines += "  '$prefix'*) cat '$($Replies[$prefix])'; exit 0;;" }
     }

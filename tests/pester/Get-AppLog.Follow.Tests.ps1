@@ -46,8 +46,7 @@ Describe 'Get-AppLog -Follow' -Skip:($IsWindows) {
     }
 
     It 'ends cleanly at -TimeoutSec: entries, no error, and the verbose stream says why it stopped' {
-        $cli = New-FakeCli flyctl @{ 'logs -a app1 --json' = $flyLogs } -Stream -LineDelay 0.005
-        $verbose = $null
+        $cli = New-FakeCli flyctl @{ 'logs -a app1 --json' = $flyLogs } -Stream -LineDelay 0
         $entries = @(Get-AppLog -Platform Fly -App app1 -FlyctlPath $cli.Path -Follow -TimeoutSec 2 -Pattern memory -Verbose -ErrorVariable errs 4>&1 |
             Tee-Object -Variable all | Where-Object { $_ -isnot [System.Management.Automation.VerboseRecord] })
         $?  | Should -BeTrue
@@ -86,7 +85,7 @@ Describe 'Get-AppLog -Follow' -Skip:($IsWindows) {
 
 Describe 'Get-AppLog -Follow beside Watch-ServiceHealth' -Skip:($IsWindows) {
     It 'runs in a thread job while Watch-ServiceHealth watches in the foreground' {
-        $cli = New-FakeCli flyctl @{ 'logs -a app1 --json' = $flyLogs } -Stream -LineDelay 0.005
+        $cli = New-FakeCli flyctl @{ 'logs -a app1 --json' = $flyLogs } -Stream -LineDelay 0
         $flyctl = $cli.Path
         $job = Start-ThreadJob -ScriptBlock {
             Import-Module $using:ModulePath
@@ -106,7 +105,7 @@ Describe 'Get-AppLog -Follow beside Watch-ServiceHealth' -Skip:($IsWindows) {
     }
 
     It 'runs with ForEach-Object -Parallel, each bounded by -TimeoutSec or -Duration' {
-        $cli = New-FakeCli flyctl @{ 'logs -a app1 --json' = $flyLogs } -Stream -LineDelay 0.005
+        $cli = New-FakeCli flyctl @{ 'logs -a app1 --json' = $flyLogs } -Stream -LineDelay 0
         $base = $server.Base
         $out = @('logs', 'health' | ForEach-Object -ThrottleLimit 2 -Parallel {
             Import-Module $using:ModulePath

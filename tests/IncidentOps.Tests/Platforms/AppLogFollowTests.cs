@@ -54,7 +54,7 @@ public class AppLogFollowTests(ModuleFixture fx) : IClassFixture<ModuleFixture>
     public void Fly_follow_ends_cleanly_at_TimeoutSec_saying_so_in_verbose_and_kills_flyctl()
     {
         var cli = new FakeCli();
-        var path = cli.Tool("flyctl", new Reply($"logs -a {App} --json", "fly-logs.json", Stream: true, LineDelay: 0.005));
+        var path = cli.Tool("flyctl", new Reply($"logs -a {App} --json", "fly-logs.json", Stream: true, LineDelay: 0));
         var sw = Stopwatch.StartNew();
         var r = fx.Session.Run($"Get-AppLog -Platform Fly -App {App} -FlyctlPath '{path}' -Follow -TimeoutSec 3 -Pattern 'memory' -Verbose", timeout: Bound);
         r.AssertNoErrors();
@@ -152,8 +152,8 @@ public class AppLogFollowTests(ModuleFixture fx) : IClassFixture<ModuleFixture>
     public void Kubernetes_instance_follows_that_pod_and_filters_the_rest()
     {
         var cli = new FakeCli();
-        var path = cli.Tool("kubectl", new Reply("--context production -n akaind-platform logs", "k8s-logs.txt", Stream: true));
-        var r = fx.Session.Run($"Get-AppLog -Platform Kubernetes -Context production -Namespace akaind-platform -Deployment marketing -KubectlPath '{path}' -Follow -Instance pod/marketing-7d9f8b6c5d-xyz12/web -Component web -TimeoutSec 2", timeout: Bound);
+        var path = cli.Tool("kubectl", new Reply("--context production -n akaind-platform logs", "k8s-logs.txt", Stream: true, LineDelay: 0));
+        var r = fx.Session.Run($"Get-AppLog -Platform Kubernetes -Context production -Namespace akaind-platform -Deployment marketing -KubectlPath '{path}' -Follow -Instance pod/marketing-7d9f8b6c5d-xyz12/web -Component web -TimeoutSec 3", timeout: Bound);
         var logs = r.AssertNoErrors().Objects<AppLogEntry>().ToList();
         Assert.Equal([$"{K} logs pod/marketing-7d9f8b6c5d-xyz12 --timestamps=true --prefix=true --tail=10 --container=web --follow=true"], cli.Calls);
         // The fake replays both pods' lines; only the one asked for passes.
@@ -191,7 +191,7 @@ public class AppLogFollowTests(ModuleFixture fx) : IClassFixture<ModuleFixture>
     public void Systemd_follow_over_ssh_sends_one_remote_command_and_kills_ssh_at_the_timeout()
     {
         var cli = new FakeCli();
-        cli.Tool("journalctl", new Reply("-u fastapi -o json --no-pager -n 3 -f", "journal.jsonl", Stream: true));
+        cli.Tool("journalctl", new Reply("-u fastapi -o json --no-pager -n 3 -f", "journal.jsonl", Stream: true, LineDelay: 0));
         var ssh = cli.Ssh();
         var r = fx.Session.Run($"Get-AppLog -Platform Systemd -Unit fastapi -ComputerName deploy@api-1.example.com -SshPath '{ssh}' -Follow -Tail 3 -TimeoutSec 3", timeout: Bound);
         var logs = r.AssertNoErrors().Objects<AppLogEntry>().ToList();
@@ -218,7 +218,7 @@ public class AppLogFollowTests(ModuleFixture fx) : IClassFixture<ModuleFixture>
     public void Two_services_are_followed_at_once_and_a_failing_one_does_not_stop_the_other()
     {
         var cli = new FakeCli();
-        var fly = cli.Tool("flyctl", new Reply("logs -a good --json", "fly-logs.json", Stream: true, LineDelay: 0.005), new Reply("logs -a bad --json", Text: "", Stream: true, StreamEnds: true, Exit: 2, Stderr: "Error: unauthorized"));
+        var fly = cli.Tool("flyctl", new Reply("logs -a good --json", "fly-logs.json", Stream: true, LineDelay: 0), new Reply("logs -a bad --json", Text: "", Stream: true, StreamEnds: true, Exit: 2, Stderr: "Error: unauthorized"));
         var r = fx.Session.Run($"'good','bad' | ForEach-Object {{ [pscustomobject]@{{ Platform = 'Fly'; App = $_ }} }} | Get-AppLog -FlyctlPath '{fly}' -Follow -TimeoutSec 3", timeout: Bound);
         Assert.Equal("PlatformCommandFailed,IncidentOps.Commands.GetAppLogCommand", Assert.Single(r.Errors).FullyQualifiedErrorId);
         Assert.Equal(3, r.Objects<AppLogEntry>().Count(l => l.Name == "good"));
@@ -256,7 +256,7 @@ public class AppLogFollowRealKubectlTests(ModuleFixture fx) : IClassFixture<Modu
     {
         using var api = new KubeApiStub(KubeApiStub.FindRealKubectl());
         var t = $"-Platform Kubernetes -Context {KubeApiStub.Context} -Namespace {KubeApiStub.Namespace} -Deployment marketing -KubectlPath '{api.KubectlPath}'";
-        var r = fx.Session.Run($"Get-AppLog {t} -Follow -TimeoutSec 8 -Verbose", timeout: TimeSpan.FromSeconds(90)).AssertNoErrors();
+        var r = fx.Session.Run($"Get-AppLog {t} -Follow -TimeoutSec 15 -Verbose", timeout: TimeSpan.FromSeconds(90)).AssertNoErrors();
         Assert.NotEmpty(r.Objects<AppLogEntry>());
         Assert.Contains(r.Verbose, v => v.Contains("-TimeoutSec", StringComparison.Ordinal));
         for (var i = 0; i < 50 && api.KubectlProcesses().Length > 0; i++) Thread.Sleep(100);

@@ -17,7 +17,7 @@ public sealed class FakeCli
 
     /// <summary>
     /// A reply for argument lists starting with Prefix. With Stream the fixture and Text are written line by line,
-    /// LineDelay seconds apart (a CLI following a log), and the tool then keeps running until it is killed (its pid in
+    /// LineDelay seconds apart (0: all at once, for tests whose bound is a -TimeoutSec on a loaded machine) (a CLI following a log), and the tool then keeps running until it is killed (its pid in
     /// NAME.pid, its sleeping child's in NAME.child), unless StreamEnds: then it exits with Exit after the last line.
     /// </summary>
     public sealed record Reply(string Prefix, string? FixtureName = null, string? Text = null, int Exit = 0, string? Stderr = null, bool Sleep = false, bool CaptureStdin = false,
@@ -46,7 +46,9 @@ public sealed class FakeCli
                 }
                 var delay = r.LineDelay.ToString(System.Globalization.CultureInfo.InvariantCulture);
                 foreach (var src in sources)
-                    sb.Append($"    while IFS= read -r line || [ -n \"$line\" ]; do printf '%s\\n' \"$line\"; sleep {delay}; done < '{src}'\n");
+                    sb.Append(r.LineDelay > 0
+                        ? $"    while IFS= read -r line || [ -n \"$line\" ]; do printf '%s\\n' \"$line\"; sleep {delay}; done < '{src}'\n"
+                        : $"    cat '{src}'\n");
                 if (r.Stderr is not null) sb.Append($"    echo '{r.Stderr.Replace("'", "'\\''")}' >&2\n");
                 if (!r.StreamEnds) sb.Append($"    sleep 600 & echo $! > '{Path.Combine(Dir, name + ".child")}'; wait\n");
                 sb.Append($"    exit {r.Exit};;\n");
