@@ -9,6 +9,8 @@ namespace IncidentOps.Engine.Platforms;
 /// <summary>
 /// systemd logs: 'journalctl -u UNIT -o json --no-pager -n N' (one JSON object per line), locally or over ssh, and with
 /// -Follow also '-f' (journalctl(1): show the most recent entries, then print new entries as they are appended).
+/// Over ssh, stopping the follow kills the local ssh; the remote journalctl then exits too, because since systemd 240
+/// 'journalctl -f' watches its stdout and exits when it is closed (systemd/systemd#9374, fixed by #10511).
 /// </summary>
 public sealed partial class SystemdAdapter
 {
