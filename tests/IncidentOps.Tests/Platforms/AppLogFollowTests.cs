@@ -212,6 +212,25 @@ public class AppLogFollowTests(ModuleFixture fx) : IClassFixture<ModuleFixture>
         AssertKilled(cli, "journalctl");
     }
 
+    [Fact]
+    public async Task Record_puts_what_the_follow_showed_on_the_active_incidents_timeline()
+    {
+        var dir = Paths.TempDir();
+        var store = new IncidentOps.Engine.Incidents.FileIncidentStore(dir);
+        var incident = await store.CreateAsync(id => new IncidentOps.Incidents.Incident { Id = id, Title = "api out of memory", Severity = "P1" }, CancellationToken.None);
+        await store.SetActiveIdAsync(incident.Id, CancellationToken.None);
+        var config = Path.Combine(dir, "incidentops.yml");
+        File.WriteAllText(config, $"store: {{ path: {dir} }}\n");
+        var cli = new FakeCli();
+        var path = cli.Tool("flyctl", new Reply($"logs -a {App} --json", "fly-logs.json", Stream: true, LineDelay: 0));
+        fx.Session.Run($"Get-AppLog -Platform Fly -App {App} -FlyctlPath '{path}' -ConfigPath '{config}' -Follow -Pattern memory -TimeoutSec 2 -Record", timeout: Bound).AssertNoErrors();
+        var entry = Assert.Single(await store.ReadTimelineAsync(incident.Id, CancellationToken.None), e => e.Action == "Followed logs");
+        Assert.Equal("read", entry.Kind);
+        Assert.StartsWith("2 log lines matching 'memory' in ", entry.Result);
+        Assert.EndsWith("(-TimeoutSec)", entry.Result);
+        AssertKilled(cli, "flyctl");
+    }
+
     // ---------------------------------------------------------------- several services side by side
 
     [Fact]
