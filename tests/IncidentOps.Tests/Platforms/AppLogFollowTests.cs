@@ -163,6 +163,20 @@ public class AppLogFollowTests(ModuleFixture fx) : IClassFixture<ModuleFixture>
     }
 
     [Fact]
+    public void Kubernetes_read_with_an_exact_instance_reads_that_pod_and_a_wildcard_filters_here()
+    {
+        var cli = new FakeCli();
+        var path = cli.Tool("kubectl", new Reply("--context production -n akaind-platform logs", "k8s-logs.txt"));
+        var t = $"-Platform Kubernetes -Context production -Namespace akaind-platform -Deployment marketing -KubectlPath '{path}'";
+        var one = fx.Run($"Get-AppLog {t} -Instance marketing-6c5b4a3f2e-abcde -Tail 20").AssertNoErrors().Objects<AppLogEntry>().ToList();
+        var some = fx.Run($"Get-AppLog {t} -Instance '*-xyz12' -Tail 20 -Level error").AssertNoErrors().Objects<AppLogEntry>().ToList();
+        Assert.Equal([$"{K} logs pod/marketing-6c5b4a3f2e-abcde --timestamps=true --prefix=true --tail=20 --all-containers=true",
+            $"{K} logs deployment/marketing --timestamps=true --prefix=true --tail=20 --all-containers=true"], cli.Calls);
+        Assert.Equal(["pod/marketing-6c5b4a3f2e-abcde/web"], one.Select(l => l.Instance));
+        Assert.Equal([("pod/marketing-7d9f8b6c5d-xyz12/web", "error")], some.Select(l => (l.Instance!, l.Level!)));
+    }
+
+    [Fact]
     public void Kubernetes_instance_that_is_not_a_pod_name_is_refused_before_kubectl_runs()
     {
         var cli = new FakeCli();
