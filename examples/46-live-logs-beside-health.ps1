@@ -35,3 +35,7 @@ $both = 'logs', 'health' | ForEach-Object -ThrottleLimit 2 -Parallel {
     else { Watch-ServiceHealth -Service $using:Service -Interval $using:interval -Duration ([TimeSpan]::FromSeconds($using:Seconds)) @c | Select-Object -Last 1 }
 }
 $both | Group-Object { $_.GetType().Name } -NoElement | Out-Host
+
+# 5. Seeds 000 and 004 follow their logs the same way ('flyctl logs -a ai-affiliate-empire', and
+#    'ssh deploy@api-1 journalctl -u fastapi -f'): several services in one follow, side by side, errors only.
+Get-AppLog -Service production/api, production/fastapi -Follow -Level error -TimeoutSec $Seconds @common | Out-Host

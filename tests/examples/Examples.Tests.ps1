@@ -368,6 +368,10 @@ Describe 'examples that must stop before an unsafe change' {
         $r.Error.Trim() | Should -BeNullOrEmpty -Because 'reaching -TimeoutSec is no error'
         @($r.Argv | Where-Object { $_ -like 'kubectl * logs deployment/marketing * --follow=true' }).Count | Should -Be 2 -Because 'the thread job and the parallel branch each follow once'
         $r.Output | Should -Match 'ECONNREFUSED' -Because 'the followed error line reached the session'
+        $r.Argv | Should -Contain 'flyctl logs -a ai-affiliate-empire --json' -Because 'seed 000 follows flyctl logs (no --no-tail)'
+        @($r.Argv | Where-Object { $_ -like 'ssh -o BatchMode=yes -- deploy@api-1.example.com journalctl -u fastapi -o json --no-pager -n 10 -f' }).Count | Should -Be 1 -Because 'seed 004 follows journalctl -f over ssh'
+        $r.Output | Should -Match 'Reached heap limit' -Because 'the Fly error line was followed'
+        $r.Output | Should -Match 'OperationalError' -Because 'the journal error line was followed'
         $r.Output | Should -Match '\bAppLogEntry\b'
         $r.Output | Should -Match '\bHealthWatchSummary\b'
         # The stand-in kubectl ends in 'sleep 600' with the stand-ins' PATH: none may be left once the example is done.
