@@ -40,9 +40,14 @@ BeforeAll {
         $n = 0
         foreach ($pattern in $Replies.Keys) {
             $reply = $Replies[$pattern]
-            if ($reply -is [hashtable]) {
+            if ($reply -is [hashtable] -and $reply.Fail) {
                 $file = Join-Path $work "$Name-error$((++$n)).txt"; Set-Content -Path $file -Value $reply.Fail
                 $lines += "  $pattern) cat '$file' >&2; exit 1;;"
+                continue
+            }
+            if ($reply -is [hashtable] -and $reply.Stream) {
+                # A CLI following a log: the lines a little apart, then it waits for more until it is killed.
+                $lines += "  $pattern) while IFS= read -r l || [ -n `"`$l`" ]; do printf '%s\n' `"`$l`"; sleep 0.05; done < '$($reply.Stream.FullName)'; exec sleep 600;;"
                 continue
             }
             if ($reply -is [System.IO.FileInfo]) { $file = $reply.FullName }
@@ -86,6 +91,7 @@ BeforeAll {
         "*'get deployment marketing -o json'*" = Fixture 'k8s-deployment.json'
         "*'get pods -l app=marketing -o json'*" = Fixture 'k8s-pods.json'
         "*'get replicasets -l app=marketing -o json'*" = Fixture 'k8s-replicasets.json'
+        "*' logs '*'--follow=true'*" = @{ Stream = Fixture 'k8s-logs.txt' }
         "*' get events '*" = Fixture 'k8s-events.json'
         "*' logs '*" = Fixture 'k8s-logs.txt'
         "*'get --raw /apis/metrics.k8s.io/v1beta1/namespaces/akaind-platform/pods?labelSelector=app%3Dmarketing'" = Fixture 'k8s-pod-metrics.json'
@@ -257,6 +263,7 @@ store:
     $exampleArgs = @{
         '10-health-triage.ps1'    = @('-PublicResolver', "127.0.0.1:$dnsPort", '-MonitorSec', '1')
         '43-systemd-bad-deploy.ps1' = @('-ReleasesPath', $releases)
+        '46-live-logs-beside-health.ps1' = @('-Seconds', '4')
     }
     # What a user has done before running an example (not part of the example itself).
     $setup = @{
@@ -366,6 +373,25 @@ Describe 'examples that must stop before an unsafe change' {
             $result | Add-Member Requests @(if (Test-Path $requestLog) { Get-Content $requestLog | Select-Object -Skip $requestsBefore })
             $result
         }
+    }
+
+    It 'examples/46 follows the log beside the health watch, both bounded, and leaves no CLI running' {
+        $r = Invoke-Scenario '46-live-logs-beside-health.ps1' @('-Seconds', '3')
+        $r.ExitCode | Should -Be 0 -Because $r.Error
+        $r.Error.Trim() | Should -BeNullOrEmpty -Because 'reaching -TimeoutSec is no error'
+        @($r.Argv | Where-Object { $_ -like 'kubectl * logs deployment/marketing * --follow=true' }).Count | Should -Be 2 -Because 'the thread job and the parallel branch each follow once'
+        $r.Output | Should -Match 'ECONNREFUSED' -Because 'the followed error line reached the session'
+        $r.Argv | Should -Contain 'flyctl logs -a ai-affiliate-empire --json' -Because 'seed 000 follows flyctl logs (no --no-tail)'
+        @($r.Argv | Where-Object { $_ -like 'ssh -o BatchMode=yes -- deploy@api-1.example.com journalctl -u fastapi -o json --no-pager -n 10 -f' }).Count | Should -Be 1 -Because 'seed 004 follows journalctl -f over ssh'
+        $r.Output | Should -Match 'Reached heap limit' -Because 'the Fly error line was followed'
+        $r.Output | Should -Match 'OperationalError' -Because 'the journal error line was followed'
+        $r.Output | Should -Match '\bAppLogEntry\b'
+        $r.Output | Should -Match '\bHealthWatchSummary\b'
+        # The stand-in kubectl ends in 'sleep 600' with the stand-ins' PATH: none may be left once the example is done.
+        $left = @(Get-ChildItem /proc -Directory | Where-Object Name -Match '^\d+$' | Where-Object {
+            try { (Get-Content "$($_.FullName)/cmdline" -Raw) -eq "sleep`0600`0" -and (Get-Content "$($_.FullName)/environ" -Raw).Contains($bin) } catch { $false }
+        })
+        $left | Should -BeNullOrEmpty -Because 'every followed CLI is killed when its follow ends'
     }
 
     It 'examples/40 -Execute does not roll back when its protective backup fails, and says why' {

@@ -48,6 +48,11 @@ BeforeAll {
         $n = 0
         foreach ($pattern in $Replies.Keys) {
             $reply = $Replies[$pattern]
+            if ($reply -is [hashtable] -and $reply.Stream) {
+                # A CLI following a log (Get-AppLog -Follow): the lines a little apart, then it waits until it is killed.
+                $lines += "  $pattern) while IFS= read -r l || [ -n `"`$l`" ]; do printf '%s\n' `"`$l`"; sleep 0.05; done < '$($reply.Stream.FullName)'; exec sleep 600;;"
+                continue
+            }
             if ($reply -is [System.IO.FileInfo]) { $file = $reply.FullName }
             else { $file = Join-Path $work "$Name-reply$((++$n)).txt"; Set-Content -Path $file -Value $reply -NoNewline }
             $lines += "  $pattern) cat '$file'; exit 0;;"
@@ -109,6 +114,7 @@ BeforeAll {
         "*'get replicasets -l app=marketing -o json'*" = Fixture 'k8s-replicasets.json'
         "*'get statefulset postgres -o json'*" = Fixture 'k8s-statefulset.json'
         "*' get events '*" = Fixture 'k8s-events.json'
+        "*' logs '*'--follow=true'*" = @{ Stream = Fixture 'k8s-logs.txt' }
         "*' logs '*" = Fixture 'k8s-logs.txt'
         "*'get --raw /apis/metrics.k8s.io/v1beta1/namespaces/akaind-platform/pods?labelSelector=app%3Dmarketing'" = Fixture 'k8s-pod-metrics.json'
         "*'get nodes pool-a-1 pool-a-2 -o json'" = Fixture 'k8s-nodes.json'
@@ -137,7 +143,7 @@ BeforeAll {
         "'show fastapi --property=MainPID,'*" = Fixture 'systemctl-show-usage.txt'
         "'show fastapi'*" = Fixture 'systemctl-show.txt'; "'restart fastapi'*" = ''
     })
-    New-StandInCli journalctl ([ordered]@{ "'-u fastapi '*" = Fixture 'journal.jsonl' })
+    New-StandInCli journalctl ([ordered]@{ "'-u fastapi '*' -f'" = @{ Stream = Fixture 'journal.jsonl' }; "'-u fastapi '*" = Fixture 'journal.jsonl' })
     # ssh to a host whose login shell is sh: runs the last argument locally, with the stand-ins first on PATH.
     Set-Content -Path (Join-Path $bin 'ssh') -NoNewline -Value (@('#!/bin/bash', "export PATH='$bin':`"`$PATH`"", 'exec sh -c "${@: -1}"') -join "`n")
     chmod +x (Join-Path $bin 'ssh')
@@ -290,11 +296,13 @@ routing:
         'Watch-ServiceHealth example 2' = 3     # -Duration 30m: half an hour by design
         'Watch-ServiceHealth example 3' = 3     # -IntervalSec 60 -Alert: until Ctrl+C
         'Get-IncidentTimeline example 3' = 3    # -Wait: follows the timeline until Ctrl+C
+        'Get-AppLog example 3' = 3              # -Follow -TimeoutSec 600: ten minutes by design
     }
     # What the examples stopped by the test printed before the stop (their first round); Watch-ServiceHealth example 2
     # prints only its last result (Select-Object -Last 1), so nothing until it ends.
     $firstOutput = @{
         'Get-IncidentTimeline example 3' = 'declared\s+Succeeded\s+Declare incident INC-\d{8}-\d{3}: P1 \(High\): API returns 502'
+        'Get-AppLog example 3'           = 'error\s+Error: connect ECONNREFUSED'
         'Watch-ServiceHealth example 3'  = '(?s)True\s+200\s.*production/api.*Service\s+: production/api.*Decision\s+: Healthy'
     }
     # The examples that take seconds by design; they run beside the others.

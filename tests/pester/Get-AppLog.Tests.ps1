@@ -23,6 +23,17 @@ Describe 'Get-AppLog' -Skip:($IsWindows) {
         $entries[0].Message | Should -Not -BeNullOrEmpty
     }
 
+    It 'keeps -Level and more severe, and one -Instance (wildcards allowed), in a read too' {
+        $cli = New-FakeCli flyctl @{ 'logs -a app1 --no-tail --json' = (Join-Path $Fixtures 'fly-logs.json') }
+        $errors = @(Get-AppLog -Platform Fly -App app1 -FlyctlPath $cli.Path -Level warning)
+        $errors.Count | Should -Be 1
+        $errors[0].Message | Should -Match 'heap out of memory'
+        $machine = @(Get-AppLog -Platform Fly -App app1 -FlyctlPath $cli.Path -Instance '3d8d*')
+        $machine.Count | Should -Be 2
+        $machine.Instance | Sort-Object -Unique | Should -Be '3d8d9e1a2b3c47'
+        { Get-AppLog -Platform Fly -App app1 -FlyctlPath $cli.Path -Level loud } | Should -Throw -ErrorId 'ParameterArgumentValidationError,IncidentOps.Commands.GetAppLogCommand'
+    }
+
     It 'refuses an invalid -Pattern with InvalidPattern' {
         $cli = New-FakeCli flyctl @{ 'logs -a app1 --no-tail --json' = (Join-Path $Fixtures 'fly-logs.json') }
         { Get-AppLog -Platform Fly -App app1 -FlyctlPath $cli.Path -Pattern '([' -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidPattern,IncidentOps.Commands.GetAppLogCommand'

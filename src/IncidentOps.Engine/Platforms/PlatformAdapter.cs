@@ -4,8 +4,8 @@ using IncidentOps.Platforms;
 
 namespace IncidentOps.Engine.Platforms;
 
-/// <summary>Filters of Get-AppLog.</summary>
-public sealed record LogQuery(int Tail = 100, TimeSpan? Since = null, string? Pattern = null, string? Type = null, string? Component = null);
+/// <summary>Filters of Get-AppLog. Level is the least severe level shown; Instance is a wildcard pattern (see LogFilter).</summary>
+public sealed record LogQuery(int Tail = 100, TimeSpan? Since = null, string? Pattern = null, string? Type = null, string? Component = null, string? Level = null, string? Instance = null);
 
 /// <summary>A state change described before it runs: the exact commands (what -WhatIf prints) and how to run them.</summary>
 public sealed record PlannedChange(IReadOnlyList<string> Commands, Func<CancellationToken, Task<string>> Execute);
@@ -20,6 +20,11 @@ public interface IPlatformAdapter
     Task<AppStatus> GetStatusAsync(CancellationToken cancellationToken);
     Task<IReadOnlyList<AppDeployment>> GetDeploymentsAsync(CancellationToken cancellationToken);
     Task<IReadOnlyList<AppLogEntry>> GetLogsAsync(LogQuery query, CancellationToken cancellationToken);
+    /// <summary>
+    /// Follows the log (Get-AppLog -Follow): each entry goes to onEntry as the CLI prints it, until the CLI ends its
+    /// stream or the token is cancelled; the CLI is killed with its child processes on every way out.
+    /// </summary>
+    Task FollowLogsAsync(LogQuery query, Action<AppLogEntry> onEntry, CancellationToken cancellationToken);
     Task<IReadOnlyList<AppSetting>> GetSettingsAsync(CancellationToken cancellationToken);
     PlannedChange PlanRestart(string? instance, bool wait);
     PlannedChange PlanScale(int? count, string? size);

@@ -16,6 +16,8 @@ public static class PlatformErrorIds
     public const string DatabaseTargetIncomplete = "DatabaseTargetIncomplete";
     public const string DatabaseTargetMissing = "DatabaseTargetMissing";
     public const string InvalidPattern = "InvalidPattern";
+    /// <summary>Get-AppLog -Level names no log level (debug, info, notice, warning, error, critical, alert, emergency).</summary>
+    public const string LogLevelInvalid = "LogLevelInvalid";
     public const string PlatformAuthMissing = "PlatformAuthMissing";
     public const string PlatformCliNotFound = "PlatformCliNotFound";
     public const string PlatformCommandFailed = "PlatformCommandFailed";

@@ -7,6 +7,9 @@ using IncidentOps.Platforms;
 
 namespace IncidentOps.Engine.Platforms;
 
+/// <summary>How a followed log ended: the entries shown, and whether -TimeoutSec ended it (else the CLI ended its stream).</summary>
+public sealed record LogFollowResult(int Entries, bool TimedOut, TimeSpan Elapsed);
+
 /// <summary>The outcome of a health verification: whether it passed and what was checked (one line for the steps).</summary>
 public sealed record HealthVerdict(bool Healthy, string Detail, bool UsedHealthChecks);
 
@@ -61,15 +64,47 @@ public sealed class PlatformsService(IOperationSink sink, HealthService? health 
     }
 
     /// <summary>
-    /// Logs with the -Pattern filter applied (case-insensitive regex, like the seeds' grep -i). Credentials inside
-    /// log lines are masked, as in the evidence copy of the same lines, unless <paramref name="redact"/> is false
-    /// (Get-AppLog -NoRedaction).
+    /// Logs with the filters applied (LogFilter: -Since, -Pattern as a case-insensitive regex like the seeds' grep -i,
+    /// -Level, -Instance). Credentials inside log lines are masked, as in the evidence copy of the same lines, unless
+    /// <paramref name="redact"/> is false (Get-AppLog -NoRedaction).
     /// </summary>
     public async Task<IReadOnlyList<AppLogEntry>> GetLogsAsync(IPlatformAdapter adapter, LogQuery query, CancellationToken ct, bool redact = true)
     {
-        var entries = await adapter.GetLogsAsync(query, ct).ConfigureAwait(false);
-        if (query.Pattern is not null) entries = Filter(entries, query.Pattern);
-        return redact ? entries.Select(Redacted).ToList() : entries;
+        var filter = LogFilter.Create(query);
+        var entries = (await adapter.GetLogsAsync(query, ct).ConfigureAwait(false)).Where(filter.Matches);
+        return redact ? entries.Select(Redacted).ToList() : entries.ToList();
+    }
+
+    /// <summary>
+    /// Follows an app's log (Get-AppLog -Follow): every entry that passes the same filters as a read goes to
+    /// <paramref name="emit"/> as the CLI prints it, redacted unless asked not to. It runs until the CLI ends its stream,
+    /// <paramref name="ct"/> is cancelled (Ctrl+C, the pipeline stopped: OperationCanceledException) or
+    /// <paramref name="duration"/> passes, which is the end the user asked for: it returns normally, saying so.
+    /// The CLI is killed on every way out.
+    /// </summary>
+    public async Task<LogFollowResult> FollowLogsAsync(IPlatformAdapter adapter, LogQuery query, TimeSpan? duration, Action<AppLogEntry> emit, CancellationToken ct, bool redact = true)
+    {
+        var filter = LogFilter.Create(query);
+        var count = 0;
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        if (duration is { } d) limit.CancelAfter(d);
+        var started = Stopwatch.StartNew();
+        try
+        {
+            await adapter.FollowLogsAsync(query, e =>
+            {
+                if (!filter.Matches(e)) return;
+                count++;
+                emit(redact ? Redacted(e) : e);
+            }, limit.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (limit.IsCancellationRequested && !ct.IsCancellationRequested)
+        {
+            sink.Verbose($"Stopped following the log of {adapter.Target} after {duration!.Value.TotalSeconds:0.###} s (-TimeoutSec), as asked; {count} entr{(count == 1 ? "y" : "ies")} shown. The CLI was stopped.");
+            return new LogFollowResult(count, true, started.Elapsed);
+        }
+        sink.Verbose($"The log stream of {adapter.Target} ended after {started.Elapsed.TotalSeconds:0.#} s; {count} entr{(count == 1 ? "y" : "ies")} shown.");
+        return new LogFollowResult(count, false, started.Elapsed);
     }
 
     private static AppLogEntry Redacted(AppLogEntry e)
@@ -91,18 +126,6 @@ public sealed class PlatformsService(IOperationSink sink, HealthService? health 
             if (!redact) value = s.Value;
             return value == s.Value && secret == s.IsSecret ? s : new AppSetting { Platform = s.Platform, Name = s.Name, Key = s.Key, Value = value, IsSecret = secret };
         }).ToList();
-    }
-
-    private static IReadOnlyList<AppLogEntry> Filter(IReadOnlyList<AppLogEntry> entries, string pattern)
-    {
-        var query = new { Pattern = pattern };
-        Regex regex;
-        try { regex = new Regex(query.Pattern, RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1)); }
-        catch (ArgumentException ex)
-        {
-            throw new IncidentOpsException(PlatformErrorIds.InvalidPattern, IncidentOpsErrorCategory.InvalidArgument, $"-Pattern '{query.Pattern}' is not a valid regular expression: {ex.Message}");
-        }
-        return entries.Where(e => regex.IsMatch(e.Message)).ToList();
     }
 
     /// <summary>Runs a planned change; with wait, verifies the app is healthy again (see VerifyHealthyAsync) or the timeout passes.</summary>

@@ -42,7 +42,7 @@ public sealed record ProcessResult(int ExitCode, string StandardOutput, string S
 /// most <see cref="MaxStdoutChars"/> of stdout (more is PlatformOutputTooLarge, and the CLI is killed) and
 /// keeps at most <see cref="MaxStderrChars"/> of stderr (more is drained, dropped and reported).
 /// </remarks>
-public sealed class ProcessRunner(IOperationSink sink, ToolResolver? resolver = null)
+public sealed partial class ProcessRunner(IOperationSink sink, ToolResolver? resolver = null)
 {
     /// <summary>The most stdout read from one CLI run (characters): 64 Mi.</summary>
     public const int DefaultMaxStdoutChars = 64 * 1024 * 1024;

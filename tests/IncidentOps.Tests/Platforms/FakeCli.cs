@@ -15,8 +15,13 @@ public sealed class FakeCli
 
     public static string Fixture(string name) => Path.Combine(Paths.RepoRoot, "tests", "IncidentOps.Tests", "Platforms", "Fixtures", name);
 
-    /// <summary>A reply for argument lists starting with Prefix.</summary>
-    public sealed record Reply(string Prefix, string? FixtureName = null, string? Text = null, int Exit = 0, string? Stderr = null, bool Sleep = false, bool CaptureStdin = false);
+    /// <summary>
+    /// A reply for argument lists starting with Prefix. With Stream the fixture and Text are written line by line,
+    /// LineDelay seconds apart (0: all at once, for tests whose bound is a -TimeoutSec on a loaded machine) (a CLI following a log), and the tool then keeps running until it is killed (its pid in
+    /// NAME.pid, its sleeping child's in NAME.child), unless StreamEnds: then it exits with Exit after the last line.
+    /// </summary>
+    public sealed record Reply(string Prefix, string? FixtureName = null, string? Text = null, int Exit = 0, string? Stderr = null, bool Sleep = false, bool CaptureStdin = false,
+        bool Stream = false, double LineDelay = 0.02, bool StreamEnds = false);
 
     public string Tool(string name, params Reply[] replies)
     {
@@ -28,6 +33,27 @@ public sealed class FakeCli
             sb.Append($"  '{r.Prefix.Replace("'", "'\\''")}'*)\n");
             if (r.CaptureStdin) sb.Append($"    cat > '{Path.Combine(Dir, name + ".stdin")}'\n");
             if (r.Sleep) sb.Append($"    echo $$ > '{Path.Combine(Dir, name + ".pid")}'; sleep 60 & echo $! > '{Path.Combine(Dir, name + ".child")}'; wait\n");
+            if (r.Stream)
+            {
+                sb.Append($"    echo $$ > '{Path.Combine(Dir, name + ".pid")}'\n");
+                var sources = new List<string>();
+                if (r.FixtureName is not null) sources.Add(Fixture(r.FixtureName));
+                if (r.Text is not null)
+                {
+                    var file = Path.Combine(Dir, $"reply{++_n}.txt");
+                    File.WriteAllText(file, r.Text);
+                    sources.Add(file);
+                }
+                var delay = r.LineDelay.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                foreach (var src in sources)
+                    sb.Append(r.LineDelay > 0
+                        ? $"    while IFS= read -r line || [ -n \"$line\" ]; do printf '%s\\n' \"$line\"; sleep {delay}; done < '{src}'\n"
+                        : $"    cat '{src}'\n");
+                if (r.Stderr is not null) sb.Append($"    echo '{r.Stderr.Replace("'", "'\\''")}' >&2\n");
+                if (!r.StreamEnds) sb.Append($"    sleep 600 & echo $! > '{Path.Combine(Dir, name + ".child")}'; wait\n");
+                sb.Append($"    exit {r.Exit};;\n");
+                continue;
+            }
             if (r.FixtureName is not null) sb.Append($"    cat '{Fixture(r.FixtureName)}'\n");
             if (r.Text is not null)
             {

@@ -161,6 +161,11 @@ public sealed partial class KubeApiStub : IDisposable
                 await Watch(ctx).ConfigureAwait(false);
                 return;
             }
+            if (req.QueryString["follow"] is "true" && req.HttpMethod == "GET" && path.EndsWith("/log", StringComparison.Ordinal))
+            {
+                await FollowLog(ctx, path.Split('/')[^2], req).ConfigureAwait(false);
+                return;
+            }
             (int, string, string) reply;
             try { reply = Route(rec, req); }
             catch (Exception ex) when (ex is JsonException or InvalidOperationException or NullReferenceException or FormatException)
@@ -201,6 +206,38 @@ public sealed partial class KubeApiStub : IDisposable
         catch (OperationCanceledException) { /* the stub is being disposed */ }
         ctx.Response.Abort();
     }
+
+    /// <summary>
+    /// pods/log with follow=true, as the kubelet streams it through the API server: a chunked text/plain response that
+    /// sends the pod's lines one at a time (FollowLineDelay apart) and then stays open, sending nothing more, until
+    /// kubectl goes away or the stub is disposed.
+    /// </summary>
+    private async Task FollowLog(HttpListenerContext ctx, string pod, HttpListenerRequest req)
+    {
+        string text;
+        lock (_gate) text = Log(pod, req);
+        ctx.Response.StatusCode = 200;
+        ctx.Response.ContentType = "text/plain";
+        ctx.Response.SendChunked = true;
+        Interlocked.Increment(ref _followedLogs);
+        foreach (var line in text.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            await ctx.Response.OutputStream.WriteAsync(Encoding.UTF8.GetBytes(line + "\n")).ConfigureAwait(false);
+            await ctx.Response.OutputStream.FlushAsync().ConfigureAwait(false);
+            await Task.Delay(FollowLineDelay).ConfigureAwait(false);
+        }
+        try { await Task.Delay(TimeSpan.FromSeconds(60), _stop.Token).ConfigureAwait(false); }
+        catch (OperationCanceledException) { /* the stub is being disposed */ }
+        ctx.Response.Abort();
+    }
+
+    private int _followedLogs;
+
+    /// <summary>How many pods/log requests with follow=true were answered with a stream.</summary>
+    public int FollowedLogs => _followedLogs;
+
+    /// <summary>The pause between two lines of a followed log.</summary>
+    public TimeSpan FollowLineDelay { get; set; } = TimeSpan.FromMilliseconds(50);
 
     private (int, string, string) Route(KubeRequest r, HttpListenerRequest req)
     {

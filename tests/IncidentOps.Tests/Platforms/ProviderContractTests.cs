@@ -18,7 +18,7 @@ public partial class ProviderContractTests
     /// <summary>The cmdlet (and, where one cmdlet does several, the parameter) that drives each adapter operation.</summary>
     private static readonly Dictionary<string, string> PlatformOperations = new()
     {
-        ["GetStatusAsync"] = "Get-AppStatus", ["GetDeploymentsAsync"] = "Get-AppDeployment", ["GetLogsAsync"] = "Get-AppLog",
+        ["GetStatusAsync"] = "Get-AppStatus", ["GetDeploymentsAsync"] = "Get-AppDeployment", ["GetLogsAsync"] = "Get-AppLog", ["FollowLogsAsync"] = "Get-AppLog.*-Follow",
         ["GetSettingsAsync"] = "Get-AppSetting", ["PlanRestart"] = "Restart-App", ["PlanScale"] = "Set-AppScale",
         ["PlanSetSettings"] = "Set-AppSetting", ["PlanRollback"] = "Invoke-Rollback", ["PlanFinishRollback"] = "Invoke-Rollback.*-(Commit|Revert)",
     };

@@ -82,27 +82,6 @@ public sealed partial class DigitalOceanAdapter(AppTarget target, ProcessRunner 
         return MarkLastGood(list);
     }
 
-    public async Task<IReadOnlyList<AppLogEntry>> GetLogsAsync(LogQuery q, CancellationToken ct)
-    {
-        var args = new List<string> { "apps", "logs", Id };
-        var component = q.Component ?? Target.Component;
-        if (component is not null) args.Add(component);
-        args.AddRange(["--type", (q.Type ?? "run").ToLowerInvariant(), "--tail", q.Tail.ToString(CultureInfo.InvariantCulture)]);
-        var text = await RunTextAsync(Doctl([.. args]), ct).ConfigureAwait(false);
-        var entries = new List<AppLogEntry>();
-        foreach (var raw in text.Split('\n', StringSplitOptions.RemoveEmptyEntries))
-        {
-            // "<component> <RFC3339 timestamp> <message>"
-            var line = raw.TrimEnd('\r');
-            var parts = line.Split(' ', 3);
-            if (parts.Length >= 2 && DateTimeOffset.TryParse(parts[1], CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var ts))
-                entries.Add(new AppLogEntry { Platform = PlatformKind.DigitalOcean, Name = Id, Instance = parts[0], Timestamp = ts, Message = parts.Length > 2 ? parts[2] : "", Level = LogLevels.Guess(line) });
-            else
-                entries.Add(new AppLogEntry { Platform = PlatformKind.DigitalOcean, Name = Id, Instance = component, Message = line, Level = LogLevels.Guess(line) });
-        }
-        return Filter(entries, q);
-    }
-
     public async Task<IReadOnlyList<AppSetting>> GetSettingsAsync(CancellationToken ct)
     {
         var app = await GetAppAsync(ct).ConfigureAwait(false);

@@ -78,28 +78,6 @@ public sealed partial class FlyAdapter(AppTarget target, ProcessRunner runner, T
         return MarkLastGood(list);
     }
 
-    public async Task<IReadOnlyList<AppLogEntry>> GetLogsAsync(LogQuery q, CancellationToken ct)
-    {
-        var args = new List<string> { "logs", "-a", App, "--no-tail", "--json" };
-        if (q.Component is not null) args.AddRange(["--machine", q.Component]);
-        var cmd = Fly([.. args]);
-        var text = await RunTextAsync(cmd, ct).ConfigureAwait(false);
-        var entries = new List<AppLogEntry>();
-        // flyctl writes each entry with render.JSON: pretty-printed objects one after another (not one per line).
-        foreach (var value in JsonValues(text))
-        {
-            var e = ParseJson(cmd, value);
-            if (e.ValueKind != JsonValueKind.Object) throw Invalid(cmd, "(log entry)", $"is {e.ValueKind}, expected an object");
-            entries.Add(new AppLogEntry
-            {
-                Platform = PlatformKind.Fly, Name = App, Timestamp = Time(e, "timestamp"),
-                Instance = Str(e, "instance") ?? Str(e, "meta", "Instance"), Level = Str(e, "level"),
-                Message = Str(e, "message") ?? throw Invalid(cmd, "message", "is missing"),
-            });
-        }
-        return Filter(entries, q);
-    }
-
     public async Task<IReadOnlyList<AppSetting>> GetSettingsAsync(CancellationToken ct)
     {
         var cmd = Fly("secrets", "list", "-a", App, "--json");

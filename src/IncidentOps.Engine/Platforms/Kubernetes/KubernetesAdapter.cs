@@ -6,9 +6,9 @@ using IncidentOps.Platforms;
 namespace IncidentOps.Engine.Platforms;
 
 /// <summary>
-/// Kubernetes through kubectl -o json. This file: the kubectl command line, logs and settings; the workload kinds
-/// (status, history, restart, scale, rollback) are in KubernetesAdapter.Workloads.cs, events in KubernetesAdapter.Events.cs,
-/// resource usage in KubernetesAdapter.Usage.cs.
+/// Kubernetes through kubectl -o json. This file: the kubectl command line and settings. The workload kinds (status,
+/// history, restart, scale, rollback) are in KubernetesAdapter.Workloads.cs, logs in KubernetesAdapter.Logs.cs, events in
+/// KubernetesAdapter.Events.cs, resource usage in KubernetesAdapter.Usage.cs.
 /// </summary>
 public sealed partial class KubernetesAdapter(AppTarget target, ProcessRunner runner, TimeSpan timeout, IOperationSink sink)
     : PlatformAdapterBase(target, runner, timeout, sink), IPlatformAdapter
@@ -24,30 +24,6 @@ public sealed partial class KubernetesAdapter(AppTarget target, ProcessRunner ru
         if (Target.Namespace is not null) list.AddRange(["-n", Target.Namespace]);
         list.AddRange(args);
         return new CliCommand("kubectl", "kubectl", list);
-    }
-
-    public async Task<IReadOnlyList<AppLogEntry>> GetLogsAsync(LogQuery q, CancellationToken ct)
-    {
-        var args = new List<string> { "logs", Workload, "--timestamps=true", "--prefix=true", $"--tail={q.Tail}" };
-        if (q.Component is not null) args.Add($"--container={q.Component}"); else args.Add("--all-containers=true");
-        if (q.Since is { } s) args.Add($"--since={(int)Math.Ceiling(s.TotalSeconds)}s");
-        var text = await RunTextAsync(Kubectl([.. args]), ct).ConfigureAwait(false);
-        var entries = new List<AppLogEntry>();
-        foreach (var raw in text.Split('\n', StringSplitOptions.RemoveEmptyEntries))
-        {
-            var line = raw.TrimEnd('\r');
-            string? instance = null;
-            if (line.StartsWith('[') && line.IndexOf("] ", StringComparison.Ordinal) is var close and > 0)
-            {
-                instance = line[1..close];
-                line = line[(close + 2)..];
-            }
-            DateTimeOffset? ts = null;
-            var space = line.IndexOf(' ');
-            if (space > 0 && DateTimeOffset.TryParse(line[..space], CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t)) { ts = t; line = line[(space + 1)..]; }
-            entries.Add(new AppLogEntry { Platform = PlatformKind.Kubernetes, Name = Dep, Timestamp = ts, Instance = instance, Level = LogLevels.Guess(line), Message = line });
-        }
-        return entries;
     }
 
     public async Task<IReadOnlyList<AppSetting>> GetSettingsAsync(CancellationToken ct)

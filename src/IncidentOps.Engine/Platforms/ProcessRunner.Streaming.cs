@@ -1,0 +1,148 @@
+using System.ComponentModel;
+using System.Diagnostics;
+using System.Text;
+using IncidentOps.Platforms;
+
+namespace IncidentOps.Engine.Platforms;
+
+/// <summary>
+/// The runner's streaming mode, for a CLI that follows a log (flyctl logs, doctl apps logs --follow, kubectl logs -f,
+/// journalctl -f): each stdout line goes to the caller as it arrives, and the CLI runs until it ends its stream, the
+/// token is cancelled (Ctrl+C, the caller's -TimeoutSec, the pipeline stopped early) or the caller's line handler
+/// throws. In every one of those cases the CLI and everything it started are killed before the call returns.
+/// </summary>
+/// <remarks>
+/// The output caps still hold: a single line longer than <see cref="MaxStdoutChars"/> (a CLI printing without a
+/// newline) is PlatformOutputTooLarge and the CLI is killed; stderr keeps its first <see cref="MaxStderrChars"/>.
+/// There is no total cap on stdout, because a followed log has no end.
+/// </remarks>
+public sealed partial class ProcessRunner
+{
+    /// <summary>
+    /// Runs a CLI and hands each line of its stdout (without the line break) to <paramref name="onLine"/>, on the
+    /// reading thread, in order. Returns when the CLI ended its stream with exit code 0; a non-zero exit is
+    /// PlatformCommandFailed with stderr; cancellation throws OperationCanceledException after the kill.
+    /// </summary>
+    public async Task StreamLinesAsync(CliCommand command, Action<string> onLine, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var fileName = resolver?.Resolve(command.Tool) ?? command.FileName;
+        var marker = Guid.NewGuid().ToString("N");
+        var psi = new ProcessStartInfo(fileName)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+            CreateNoWindow = true,
+            StandardOutputEncoding = Encoding.UTF8,
+            StandardErrorEncoding = Encoding.UTF8,
+        };
+        foreach (var a in command.Arguments) psi.ArgumentList.Add(a);
+        psi.Environment[RunMarkerVariable] = marker;
+        sink.Verbose($"Following: {command.CommandLine}");
+        using var process = new Process { StartInfo = psi };
+        try
+        {
+            if (!process.Start()) throw NotFound(command.Tool, fileName, null);
+        }
+        catch (Win32Exception ex)
+        {
+            throw NotFound(command.Tool, fileName, ex);
+        }
+        try { process.StandardInput.Close(); }
+        catch (IOException) { /* it exited already; its exit code tells */ }
+
+        var stderr = ReadCappedAsync(process.StandardError, MaxStderrChars, stopAtCap: false, null);
+        // Killing on cancel (rather than waiting for a read to notice) ends a CLI that prints nothing at once.
+        using var onCancel = cancellationToken.Register(() => KillNow(process, marker));
+        var ended = false;
+        try
+        {
+            await ReadLinesAsync(command, process, marker, onLine, cancellationToken).ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
+            // stdout is closed: the CLI has ended its stream (or is about to exit).
+            using (var exitWait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+            {
+                exitWait.CancelAfter(OutputGrace + OutputGrace);
+                try { await process.WaitForExitAsync(exitWait.Token).ConfigureAwait(false); }
+                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                {
+                    // It closed its stdout but lives on: nothing more can come from it.
+                    KillNow(process, marker);
+                    await process.WaitForExitAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(5), CancellationToken.None).ConfigureAwait(false);
+                }
+            }
+            ended = true;
+            await CompletesWithinAsync(stderr, OutputGrace, cancellationToken).ConfigureAwait(false);
+            var (error, _) = stderr.IsCompletedSuccessfully ? stderr.Result : ("", false);
+            if (process.ExitCode != 0)
+                throw new IncidentOpsException(PlatformErrorIds.PlatformCommandFailed, IncidentOpsErrorCategory.FromStdErr,
+                    $"{command.Tool} exited with code {process.ExitCode}: {command.CommandLine}{Environment.NewLine}{Trim(error)}")
+                { TargetObject = command.CommandLine };
+            sink.Verbose($"{command.Tool} ended its log stream (exit code 0): {command.CommandLine}");
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            await KillAsync(process, marker).ConfigureAwait(false);
+            throw new OperationCanceledException($"{command.Tool} was stopped and killed with its child processes: {command.CommandLine}", cancellationToken);
+        }
+        finally
+        {
+            // Any way out (the caller's handler threw, the output was too large, a stop): nothing this run started lives on.
+            if (!ended) await KillAsync(process, marker).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Reads stdout line by line until it closes; a line past the stdout cap kills the CLI.</summary>
+    private async Task ReadLinesAsync(CliCommand command, Process process, string marker, Action<string> onLine, CancellationToken cancellationToken)
+    {
+        var reader = process.StandardOutput;
+        var buffer = new char[16 * 1024];
+        var line = new StringBuilder();
+        while (true)
+        {
+            int n;
+            try { n = await reader.ReadAsync(buffer.AsMemory(), cancellationToken).ConfigureAwait(false); }
+            catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidOperationException)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                break; // the pipe closed under us (the CLI was killed)
+            }
+            if (n == 0) break;
+            var start = 0;
+            for (var i = 0; i < n; i++)
+            {
+                if (buffer[i] != '\n') continue;
+                line.Append(buffer, start, i - start);
+                start = i + 1;
+                Emit(line, onLine);
+            }
+            line.Append(buffer, start, n - start);
+            if (line.Length > MaxStdoutChars)
+            {
+                KillNow(process, marker);
+                throw new IncidentOpsException(PlatformErrorIds.PlatformOutputTooLarge, IncidentOpsErrorCategory.LimitsExceeded,
+                    $"{command.Tool} wrote a line longer than {MaxStdoutChars / (1024 * 1024.0):0.#} MB while following its log, so IncidentOps stopped reading and killed it (with its child processes): {command.CommandLine}.")
+                { TargetObject = command.CommandLine };
+            }
+        }
+        if (line.Length > 0) Emit(line, onLine);
+    }
+
+    private static void Emit(StringBuilder line, Action<string> onLine)
+    {
+        var text = line.Length > 0 && line[^1] == '\r' ? line.ToString(0, line.Length - 1) : line.ToString();
+        line.Clear();
+        onLine(text);
+    }
+
+    /// <summary>Kills the CLI's tree and whatever else this run started, without waiting (safe from a cancel callback).</summary>
+    private static void KillNow(Process process, string marker)
+    {
+        try { process.Kill(entireProcessTree: true); }
+        catch (InvalidOperationException) { /* exited, or never started */ }
+        catch (Win32Exception) { /* exited while we were killing it */ }
+        KillMarked(marker);
+    }
+}
