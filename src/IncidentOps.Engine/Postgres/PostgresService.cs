@@ -17,10 +17,10 @@ public sealed class PostgresService
 {
     private readonly IOperationSink _sink;
 
-    public PostgresService(ReferenceResolver references, IOperationSink sink, Func<string, string?>? environment = null)
+    public PostgresService(ReferenceResolver references, IOperationSink sink, Func<string, string?>? environment = null, IncidentOps.Engine.Tunnels.TunnelRouter? tunnels = null)
     {
         _sink = sink;
-        Connections = new PgConnectionFactory(references, environment);
+        Connections = new PgConnectionFactory(references, environment, tunnels);
     }
 
     public PgConnectionFactory Connections { get; }
