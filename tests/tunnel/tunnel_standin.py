@@ -4,8 +4,8 @@
 Usage: tunnel_standin.py TOOL ARGS...  (the wrapper named kubectl, flyctl or ssh passes its own argv)
 
 It parses the argv the way the real CLI reads it, appends one JSON line per event to $TUNNEL_STANDIN_LOG
-({"event": "start", "tool", "argv", "pid"}, then {"event": "forwarded", "pid", "bytes"} per connection that carried
-data), and forwards 127.0.0.1:LOCAL to the real server named for the remote port in $TUNNEL_STANDIN_ROUTES
+({"event": "start", "tool", "argv", "pid"}, then {"event": "forwarded", "pid", "bytes"} when a connection's first
+bytes pass), and forwards 127.0.0.1:LOCAL to the real server named for the remote port in $TUNNEL_STANDIN_ROUTES
 ("5432=127.0.0.1:48049,6379=127.0.0.1:43689"). Targets named like the failures below behave like the real CLI when
 the target is wrong:
   *missing*  prints the CLI's "not found" error on stderr and exits 1
@@ -80,12 +80,15 @@ def parse(tool, args):
     return target, bind, int(local), int(remote)
 
 
-def pipe(src, dst, counter):
+def pipe(src, dst, counter, first=None):
     try:
         while True:
             data = src.recv(65536)
             if not data:
                 break
+            if first is not None and counter[0] == 0:
+                # Logged as the first bytes pass, before the server can answer: the record exists before the command ends.
+                log({"event": "forwarded", "bytes": len(data)})
             counter[0] += len(data)
             dst.sendall(data)
     except OSError:
@@ -110,12 +113,10 @@ def serve(client, route):
     sent, received = [0], [0]
     t = threading.Thread(target=pipe, args=(upstream, client, received), daemon=True)
     t.start()
-    pipe(client, upstream, sent)
+    pipe(client, upstream, sent, first=True)
     t.join(5)
     client.close()
     upstream.close()
-    if sent[0] > 0:
-        log({"event": "forwarded", "bytes": sent[0] + received[0]})
 
 
 def main():

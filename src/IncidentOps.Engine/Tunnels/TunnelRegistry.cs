@@ -185,6 +185,7 @@ internal sealed class TunnelProcess
         "exit $s\n";
 
     private const int MaxStderrChars = 8 * 1024;
+    private static readonly TimeSpan OpenReserve = OperationDeadline.Margin + TimeSpan.FromSeconds(1.5);
     private static readonly HashSet<Process> Starting = [];
 
     private readonly Process _process;
@@ -292,7 +293,9 @@ internal sealed class TunnelProcess
     /// <summary>Waits until 127.0.0.1:LocalPort accepts a connection; the CLI exiting first, or the time running out, is an error with its stderr.</summary>
     public async Task WaitUntilAcceptingAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
-        var limit = OperationDeadline.Cap(timeout, OperationDeadline.Margin);
+        // Ends before the command's deadline leaves the database code its own reserve, so "the tunnel did not open" is
+        // what the user reads, with the CLI's stderr, rather than "the host did not answer".
+        var limit = OperationDeadline.Cap(timeout, OpenReserve);
         var start = Stopwatch.GetTimestamp();
         var delay = 25;
         while (true)
