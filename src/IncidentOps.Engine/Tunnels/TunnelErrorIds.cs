@@ -7,6 +7,4 @@ public static class TunnelErrorIds
     public const string TunnelOpenFailed = "TunnelOpenFailed";
     /// <summary>The tunnel's local port did not accept connections within the time allowed.</summary>
     public const string TunnelOpenTimedOut = "TunnelOpenTimedOut";
-    /// <summary>The tunnel cannot be built from the configuration (no remote port, a key of another tunnel kind).</summary>
-    public const string TunnelConfigInvalid = "TunnelConfigInvalid";
 }
