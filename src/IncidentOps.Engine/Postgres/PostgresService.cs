@@ -226,7 +226,8 @@ public sealed class PostgresService
                 .OrderByDescending(g => g.Count).ThenBy(g => g.Name, StringComparer.Ordinal).ToArray();
         return new PgConnectionSummary
         {
-            Server = $"{conn.Host}:{conn.Port}/{conn.Database}",
+            // The configured server, also when the connection goes through a tunnel's loopback port.
+            Server = await DescribeTargetAsync(spec, cancellationToken).ConfigureAwait(false),
             Total = clients.Count,
             AllBackends = all.Count,
             MaxConnections = max,

@@ -97,6 +97,7 @@ public sealed class TunnelCmdletTests : IClassFixture<ModuleFixture>, IClassFixt
         var r = Run("Get-PgConnectionSummary -Service production/api -ConfigPath $cfg").AssertNoErrors();
         var s = r.Single<PgConnectionSummary>();
         Assert.True(s.MaxConnections > 0);
+        Assert.Equal($"pg.akaind.internal:5432/{_db.Database}", s.Server);
         var start = Assert.Single(_cli.StartsSince(skip, "ai-affiliate-empire-db"));
         Assert.Equal("flyctl", start.Tool);
         AssertArgv(["proxy", @"\d+:5432", "--app", "ai-affiliate-empire-db", "--bind-addr", "127\\.0\\.0\\.1"], start.Argv);
@@ -228,6 +229,24 @@ public sealed class TunnelCmdletTests : IClassFixture<ModuleFixture>, IClassFixt
         Assert.True(result.Stopped, "the command was still running at Ctrl+C: " + string.Join(" | ", result.Errors));
         var start = Assert.Single(_cli.StartsSince(skip, "svc/postgres"));
         Assert.True(TunnelStandIns.GoneWithin5s(start.Pid), "Ctrl+C kills the tunnel");
+    }
+
+    [Fact]
+    public async Task Evidence_sources_read_the_databases_through_their_tunnels()
+    {
+        var store = new FileIncidentStore(_store);
+        var incident = await store.CreateAsync(id => new Incident { Id = id, Title = "evidence through tunnels", Severity = "P2" }, CancellationToken.None);
+        var skip = _cli.Events().Count;
+
+        var r = Run($"Save-IncidentEvidence -Incident {incident.Id} -Source pg-activity, redis-info -Service production/marketing -ConfigPath $cfg").AssertNoErrors();
+
+        var captures = r.Objects<EvidenceCapture>().ToList();
+        Assert.Equal(2, captures.Count);
+        Assert.All(captures, c => Assert.True(c.Succeeded, c.Error));
+        var starts = _cli.Events().Skip(skip).Where(e => e.Kind == "start").ToList();
+        Assert.Contains(starts, e => e.Argv.Contains("svc/postgres"));
+        Assert.Contains(starts, e => e.Argv.Contains("svc/redis"));
+        Assert.All(starts, e => Assert.True(TunnelStandIns.GoneWithin5s(e.Pid)));
     }
 
     [Fact]
