@@ -434,6 +434,25 @@ Describe 'examples that must stop before an unsafe change' {
         ($r.Output + $r.Error) | Should -Not -Match 'CANARY'
     }
 
+    It 'examples/21 reaches seed 003''s databases through kubectl port-forward and seed 000''s through flyctl proxy, and leaves no tunnel running' {
+        $before = if (Test-Path $tunnelLog) { @(Get-Content $tunnelLog).Count } else { 0 }
+        $r = Invoke-Scenario '21-postgres-through-a-tunnel.ps1' @()
+        $r.ExitCode | Should -Be 0 -Because $r.Error
+        $events = @(Get-Content $tunnelLog | Select-Object -Skip $before | ForEach-Object { $_ | ConvertFrom-Json })
+        $starts = @($events | Where-Object event -eq 'start')
+        ($starts | ForEach-Object { $_.tool + ' ' + ($_.argv -join ' ') }) | Should -Contain "kubectl --context production --namespace akaind-platform port-forward --address 127.0.0.1 -- svc/postgres $($starts[0].argv[-1])"
+        @($starts | Where-Object { $_.tool -eq 'kubectl' -and $_.argv -contains 'deploy/redis' }).Count | Should -BeGreaterThan 0
+        @($starts | Where-Object { $_.tool -eq 'flyctl' -and ($_.argv -join ' ') -match '^proxy \d+:\d+ --app ai-affiliate-empire-db --bind-addr 127\.0\.0\.1$' }).Count | Should -Be 1
+        foreach ($s in $starts) {
+            @($events | Where-Object { $_.event -eq 'forwarded' -and $_.pid -eq $s.pid }).Count | Should -BeGreaterThan 0 -Because "every tunnel carried the example's queries ($($s.argv -join ' '))"
+            # Gone, or a zombie that only waits for init to reap it.
+            $stat = Get-Content -Raw "/proc/$($s.pid)/stat" -ErrorAction SilentlyContinue
+            $running = $stat -and $stat.Substring($stat.LastIndexOf(')') + 2).Split(' ')[0] -notin 'Z', 'X'
+            $running | Should -BeFalse -Because 'no tunnel outlives the example'
+        }
+        $r.Output | Should -Match "through the tunnel kubectl --context production --namespace akaind-platform port-forward --address 127\.0\.0\.1 -- svc/postgres '<free loopback port>:\d+'"
+    }
+
     It 'examples/43 shows the unit''s DATABASE_URL setting with its password masked' {
         $r = $results['43-systemd-bad-deploy.ps1']
         $r | Should -Not -BeNullOrEmpty
