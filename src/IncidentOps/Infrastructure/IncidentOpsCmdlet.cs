@@ -376,7 +376,7 @@ public abstract class IncidentOpsCmdlet : PSCmdlet, IDisposable
     {
         target = SecretRedactor.Redact(target);
         // A change to a database behind a tunnel says which tunnel it goes through (-WhatIf, the prompt, the record).
-        if (_engine?.Tunnels.Current is { } tunnel) detail = (detail is null ? "" : detail + "; ") + "through the tunnel " + IncidentOps.Engine.Tunnels.TunnelLeases.WouldOpen(tunnel);
+        if (ReportsTunnel && _engine?.Tunnels.Current is { } tunnel) detail = (detail is null ? "" : detail + "; ") + "through the tunnel " + IncidentOps.Engine.Tunnels.TunnelLeases.WouldOpen(tunnel);
         detail = detail is null ? null : SecretRedactor.Redact(detail);
         var description = detail is null ? $"{action} {target}" : $"{action} {target}: {detail}";
         bool ok;
@@ -448,10 +448,16 @@ public abstract class IncidentOpsCmdlet : PSCmdlet, IDisposable
         RecordEntry(entry, quiet);
     }
 
+    /// <summary>
+    /// True for cmdlets whose changes go to one database, possibly through a tunnel (Pg*, Redis*): their -WhatIf,
+    /// prompt and timeline name the tunnel. Others may read databases through tunnels (evidence) but change other things.
+    /// </summary>
+    protected virtual bool ReportsTunnel => false;
+
     /// <summary>The result of a change, with the tunnel it went through ("via kubectl port-forward svc/postgres -n ...").</summary>
     private string? ViaTunnel(string? result)
     {
-        if (_engine?.Tunnels.Current is not { } tunnel || (result?.Contains("through the tunnel", StringComparison.Ordinal) ?? false)) return result;
+        if (!ReportsTunnel || _engine?.Tunnels.Current is not { } tunnel || (result?.Contains("through the tunnel", StringComparison.Ordinal) ?? false)) return result;
         return (result is null ? "" : result + " ") + $"(via {tunnel.Description})";
     }
 

@@ -199,7 +199,7 @@ public sealed class TunnelCmdletTests : IClassFixture<ModuleFixture>, IClassFixt
     {
         var skip = _cli.Events().Count;
         var sw = System.Diagnostics.Stopwatch.StartNew();
-        var r = Run("Get-RedisInfo -Service production/slow -TimeoutSec 3 -ConfigPath $cfg");
+        var r = Run("Get-RedisInfo -Service production/slow -TimeoutSec 6 -ConfigPath $cfg");
         sw.Stop();
         var e = Assert.Single(r.Errors);
         Assert.Equal("TunnelOpenTimedOut,IncidentOps.Commands.GetRedisInfoCommand", e.FullyQualifiedErrorId);
