@@ -10,6 +10,7 @@ bytes pass), and forwards 127.0.0.1:LOCAL to the real server named for the remot
 the target is wrong:
   *missing*  prints the CLI's "not found" error on stderr and exits 1
   *slow*     never listens (the caller's timeout must fire)
+  *leak*     fails with an error that repeats $TUNNEL_STANDIN_SECRET (a CLI echoing a credential), exit 1
 Anything it cannot parse is an error on stderr (exit 2), so a wrong argv fails the test that caused it.
 Only loopback is ever dialled or bound.
 """
@@ -135,6 +136,8 @@ def main():
             "ssh": f"ssh: Could not resolve hostname {target.split('@')[-1]}: Name or service not known",
         }
         fail(messages[tool], 255 if tool == "ssh" else 1)
+    if "leak" in target:
+        fail(f"error: error upgrading connection: Authorization: Bearer {os.environ.get('TUNNEL_STANDIN_SECRET', '')}", 1)
     if "slow" in target:
         sys.stderr.write(f"stand-in {tool}: waiting for {target} (never ready)\n")
         sys.stderr.flush()

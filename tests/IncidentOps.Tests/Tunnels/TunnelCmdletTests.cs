@@ -57,6 +57,8 @@ public sealed class TunnelCmdletTests : IClassFixture<ModuleFixture>, IClassFixt
                       tunnel: { ssh: bastion.example.com, user: deploy, identity: /keys/bastion_ed25519, port: 2222 }
                   broken:
                     postgres: { connectionString: '{{pg}}', tunnel: { kubectl: svc/missing, namespace: akaind-platform } }
+                  leaky:
+                    postgres: { connectionString: 'postgres://{{db.AppRole}}:{{TunnelStandIns.Canary}}@pg.akaind.internal:5432/{{db.Database}}', tunnel: { kubectl: svc/leak } }
                   slow:
                     redis: { url: 'redis://redis.akaind.internal:6379', tunnel: { kubectl: svc/slow, namespace: akaind-platform } }
             """);
@@ -192,6 +194,16 @@ public sealed class TunnelCmdletTests : IClassFixture<ModuleFixture>, IClassFixt
         Assert.Contains("kubectl --namespace akaind-platform port-forward --address 127.0.0.1 -- svc/missing", e.ToString());
         var start = Assert.Single(_cli.StartsSince(skip, "svc/missing"));
         Assert.False(TunnelStandIns.IsRunning(start.Pid));
+    }
+
+    [Fact]
+    public void The_CLIs_stderr_in_a_tunnel_error_has_its_secrets_masked()
+    {
+        var r = Run("Get-PgActivity -Service production/leaky -Verbose -ConfigPath $cfg");
+        var e = Assert.Single(r.Errors);
+        Assert.Equal("TunnelOpenFailed,IncidentOps.Commands.GetPgActivityCommand", e.FullyQualifiedErrorId);
+        Assert.Contains("Authorization: Bearer ********", e.ToString());
+        Assert.DoesNotContain(TunnelStandIns.Canary, r.AllText());
     }
 
     [Fact]

@@ -13,6 +13,9 @@ public sealed class TunnelStandIns
     public string Dir { get; } = Paths.TempDir("tunnel");
     public string Log => Path.Combine(Dir, "tunnel.jsonl");
 
+    /// <summary>What the stand-ins print as a credential for targets named *leak* (the password of the 'leaky' service).</summary>
+    public const string Canary = "CanaryTunnelPassw0rd-7Q";
+
     public TunnelStandIns()
     {
         var pg = new Npgsql.NpgsqlConnectionStringBuilder(TestServers.PostgresConnectionString);
@@ -21,7 +24,7 @@ public sealed class TunnelStandIns
         foreach (var tool in new[] { "kubectl", "flyctl", "ssh" })
         {
             var path = Path.Combine(Dir, tool);
-            File.WriteAllText(path, $"#!/bin/sh\nexport TUNNEL_STANDIN_LOG='{Log}' TUNNEL_STANDIN_ROUTES='{routes}'\nexec python3 '{script}' {tool} \"$@\"\n");
+            File.WriteAllText(path, $"#!/bin/sh\nexport TUNNEL_STANDIN_LOG='{Log}' TUNNEL_STANDIN_ROUTES='{routes}' TUNNEL_STANDIN_SECRET='{Canary}'\nexec python3 '{script}' {tool} \"$@\"\n");
             File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         }
     }
