@@ -117,6 +117,16 @@ BeforeAll {
         '#!/bin/bash', "printf '%s\n' `"ssh `$*`" >> '$argvLog'", "export PATH='$bin':`"`$PATH`"", 'exec sh -c "${@: -1}"'
     ) -join "`n")
     chmod +x (Join-Path $bin 'ssh')
+    # Tunnels (postgres.tunnel, redis.tunnel): kubectl port-forward, flyctl proxy and ssh -L go to tests/tunnel/tunnel_standin.py,
+    # which logs its argv and really forwards to the test PostgreSQL and Redis (routed by the remote port).
+    $tunnelStandIn = Join-Path $repoRoot 'tests/tunnel/tunnel_standin.py'
+    $tunnelLog = Join-Path $work 'tunnel.jsonl'
+    foreach ($t in @(@{ Name = 'kubectl'; Case = '*" port-forward "*' }, @{ Name = 'flyctl'; Case = '" proxy "*' }, @{ Name = 'ssh'; Case = '*" -L "*' })) {
+        $path = Join-Path $bin $t.Name
+        $lines = [Collections.Generic.List[string]](Get-Content $path)
+        $lines.Insert(2, "case `" `$* `" in $($t.Case)) exec python3 '$tunnelStandIn' $($t.Name) `"`$@`";; esac")
+        Set-Content -Path $path -Value ($lines -join "`n") -NoNewline
+    }
 
     # The fastapi host's release folders and the 'current' symlink (seed 004).
     $releases = Join-Path $work 'releases'
@@ -167,6 +177,7 @@ environments:
         postgres:
           connectionString: env:DATABASE_URL
           fly: ai-affiliate-empire-db
+          tunnel: { fly: ai-affiliate-empire-db }
         baseUrl: $http
         actions:
           emergency-stop:
@@ -193,8 +204,8 @@ environments:
         namespace: akaind-platform
         deployment: marketing
         health: [$http/health]
-        postgres: env:AKAIND_DATABASE_URL
-        redis: env:AKAIND_REDIS_URL
+        postgres: { connectionString: env:AKAIND_DATABASE_URL, tunnel: { kubectl: svc/postgres } }
+        redis: { url: env:AKAIND_REDIS_URL, tunnel: { kubectl: deploy/redis } }
         actions:
           rate-limit-strict: { apply: $repoRoot/examples/k8s/rate-limit-strict.yaml, confirmImpact: Medium }
           circuit-breaker: { apply: $repoRoot/examples/k8s/circuit-breaker.yaml }
@@ -231,6 +242,7 @@ store:
 "@ | Set-Content -Path $config
 
     $redis = if ($env:INCIDENTOPS_TEST_REDIS) { $env:INCIDENTOPS_TEST_REDIS } else { '127.0.0.1:6379' }
+    $pgPort = if ($env:INCIDENTOPS_TEST_PG -match '(?i)Port=(\d+)') { $Matches[1] } else { '5432' }
     $environment = @{
         PATH                      = $bin + [IO.Path]::PathSeparator + $env:PATH
         PSModulePath              = (Join-Path $repoRoot 'out') + [IO.Path]::PathSeparator + $env:PSModulePath
@@ -241,6 +253,9 @@ store:
         FASTAPI_DATABASE_URL      = $env:INCIDENTOPS_TEST_PG
         REDIS_URL                 = "redis://$redis/0"
         AKAIND_REDIS_URL          = "redis://$redis/0"
+        # The tunnel stand-ins forward the databases' own ports (the far end of each tunnel) to the test servers.
+        TUNNEL_STANDIN_ROUTES     = "$pgPort=127.0.0.1:$pgPort,$($redis -replace '^.*:', '')=$redis"
+        TUNNEL_STANDIN_LOG        = $tunnelLog
         DO_PRODUCTION_APP_ID      = 'f1e2d3c4-0000-4000-8000-00000000a001'
         DO_DATABASE_ID            = '9cc10173-e9ea-4176-9dbc-a4cee4c4ff30'
         SLACK_INCIDENTS_WEBHOOK   = "$http/slack/services/T000/B000/CANARYslackT0k3n"
@@ -456,6 +471,25 @@ Describe 'examples that must stop before an unsafe change' {
         ($r.Requests | Where-Object { $_ -match 'emergency-stop' }) | Should -BeNullOrEmpty
         ($r.Argv | Where-Object { $_ -match 'ips block| apply -f ' }) | Should -BeNullOrEmpty
         ($r.Output + $r.Error) | Should -Not -Match 'CANARY'
+    }
+
+    It 'examples/21 reaches seed 003''s databases through kubectl port-forward and seed 000''s through flyctl proxy, and leaves no tunnel running' {
+        $before = if (Test-Path $tunnelLog) { @(Get-Content $tunnelLog).Count } else { 0 }
+        $r = Invoke-Scenario '21-postgres-through-a-tunnel.ps1' @()
+        $r.ExitCode | Should -Be 0 -Because $r.Error
+        $events = @(Get-Content $tunnelLog | Select-Object -Skip $before | ForEach-Object { $_ | ConvertFrom-Json })
+        $starts = @($events | Where-Object event -eq 'start')
+        ($starts | ForEach-Object { $_.tool + ' ' + ($_.argv -join ' ') }) | Should -Contain "kubectl --context production --namespace akaind-platform port-forward --address 127.0.0.1 -- svc/postgres $($starts[0].argv[-1])"
+        @($starts | Where-Object { $_.tool -eq 'kubectl' -and $_.argv -contains 'deploy/redis' }).Count | Should -BeGreaterThan 0
+        @($starts | Where-Object { $_.tool -eq 'flyctl' -and ($_.argv -join ' ') -match '^proxy \d+:\d+ --app ai-affiliate-empire-db --bind-addr 127\.0\.0\.1$' }).Count | Should -Be 1
+        foreach ($s in $starts) {
+            @($events | Where-Object { $_.event -eq 'forwarded' -and $_.pid -eq $s.pid }).Count | Should -BeGreaterThan 0 -Because "every tunnel carried the example's queries ($($s.argv -join ' '))"
+            # Gone, or a zombie that only waits for init to reap it.
+            $stat = Get-Content -Raw "/proc/$($s.pid)/stat" -ErrorAction SilentlyContinue
+            $running = $stat -and $stat.Substring($stat.LastIndexOf(')') + 2).Split(' ')[0] -notin 'Z', 'X'
+            $running | Should -BeFalse -Because 'no tunnel outlives the example'
+        }
+        $r.Output | Should -Match "through the tunnel kubectl --context production --namespace akaind-platform port-forward --address 127\.0\.0\.1 -- svc/postgres '<free loopback port>:\d+'"
     }
 
     It 'examples/43 shows the unit''s DATABASE_URL setting with its password masked' {

@@ -20,8 +20,8 @@ public static partial class ConfigParser
     /// <summary>The keys every service may have; each platform provider adds its own (PlatformRegistry.ServiceKeys).</summary>
     private static readonly string[] ServiceKeys = ["platform", .. PlatformRegistry.ServiceKeys, "health", "postgres", "redis", "baseUrl", "actions"];
     private static readonly string[] HealthKeys = ["url", "expectStatus", "method", "conditions", "timeout"];
-    private static readonly string[] PostgresKeys = ["connectionString", .. PlatformRegistry.Databases.Select(d => d.ConfigKey)];
-    private static readonly string[] RedisKeys = ["url"];
+    private static readonly string[] PostgresKeys = ["connectionString", "tunnel", .. PlatformRegistry.Databases.Select(d => d.ConfigKey)];
+    private static readonly string[] RedisKeys = ["url", "tunnel"];
     private static readonly string[] StoreKeys = ["kind", "path", "connectionString", "schema"];
     private static readonly string[] ToolKeys = [.. PlatformRegistry.Tools.Select(t => t.Name)];
 
@@ -97,6 +97,8 @@ public static partial class ConfigParser
         var componentKeys = new List<(string Where, string Key, YamlNode Node)>();
         var alerting = (Config: new AlertingConfig(), Nodes: new List<AlertRuleNodes>());
 
+        // Tunnels (postgres.tunnel, redis.tunnel) take their CLI's path from tools:, wherever tools: stands in the file.
+        if (root.Children.FirstOrDefault(kv => kv.Key is YamlScalarNode { Value: "tools" }).Value is { } toolsNode) tools = ctx.Tools = ParseTools(ctx, toolsNode);
         foreach (var (key, value) in ctx.Entries(root, RootKeys, "the top level"))
         {
             switch (key)
@@ -111,7 +113,7 @@ public static partial class ConfigParser
                 case "channels": channels = ParseChannels(ctx, value, componentKeys); break;
                 case "routing": routingNode = value as YamlMappingNode; if (routingNode is null) ctx.Error(ConfigErrorIds.ConfigInvalidShape, "routing must map severities to lists of channel names.", value); break;
                 case "store": store = ParseStore(ctx, value); break;
-                case "tools": tools = ParseTools(ctx, value); break;
+                case "tools": break;
                 case "alerting": alerting = ParseAlerting(ctx, value); break;
             }
         }
@@ -214,6 +216,7 @@ public static partial class ConfigParser
         var platform = PlatformKind.None;
         YamlNode? platformNode = null;
         ConfigValue? redis = null;
+        TunnelConfig? redisTunnel = null;
         var options = new Dictionary<string, object>(StringComparer.Ordinal);
         var health = new List<HealthEndpoint>();
         PostgresTarget? pg = null;
@@ -236,7 +239,9 @@ public static partial class ConfigParser
                     if (v is YamlMappingNode rm)
                     {
                         foreach (var (rk, rv) in ctx.Entries(rm, RedisKeys, where + ".redis"))
-                            redis = ctx.Value(rv, rk, isSecret: true, isConnection: true);
+                            if (rk == "tunnel") redisTunnel = ParseTunnel(ctx, rv, where + ".redis.tunnel");
+                            else redis = ctx.Value(rv, rk, isSecret: true, isConnection: true);
+                        if (redis is null && redisTunnel is not null) ctx.Error(ConfigErrorIds.ConfigMissingField, $"{where}.redis has a tunnel but no url: add url: env:REDIS_URL (the host and port as the far end of the tunnel sees them).", rm);
                     }
                     else redis = ctx.Value(v, k, isSecret: true, isConnection: true);
                     break;
@@ -252,7 +257,7 @@ public static partial class ConfigParser
         var (baseUrl, actions) = ParseServiceActions(ctx, env, name, where, platform, baseUrlNode, actionsNode, health);
         var service = new ServiceTarget
         {
-            Environment = env, Service = name, Platform = platform, Options = options, Health = health, Postgres = pg, Redis = redis,
+            Environment = env, Service = name, Platform = platform, Options = options, Health = health, Postgres = pg, Redis = redis, RedisTunnel = redisTunnel,
             BaseUrl = baseUrl, Actions = actions, Location = ctx.Loc(map),
         };
         // The platform's provider says which of its keys the service must have.
@@ -381,18 +386,21 @@ public static partial class ConfigParser
     {
         if (node is YamlScalarNode) return new PostgresTarget { ConnectionString = ctx.Value(node, "postgres", isSecret: true, isConnection: true) };
         ConfigValue? cs = null;
+        TunnelConfig? tunnel = null;
         var managed = new Dictionary<string, ConfigValue>(StringComparer.OrdinalIgnoreCase);
         if (node is YamlMappingNode m)
             foreach (var (k, v) in ctx.Entries(m, PostgresKeys, where))
             {
                 if (k == "connectionString") { cs = ctx.Value(v, k, isSecret: true, isConnection: true); continue; }
+                if (k == "tunnel") { tunnel = ParseTunnel(ctx, v, where + ".tunnel"); continue; }
                 var provider = PlatformRegistry.Databases.First(d => d.ConfigKey == k);
                 if (ctx.Value(v, k, isSecret: false) is not { } value) continue;
                 if (value.Kind == ConfigValueKind.Literal) CheckName(ctx, v, value.ToString(), $"{where}.{k}", provider.NameKind);
                 managed[k] = value;
             }
         else ctx.Error("ConfigInvalidShape", $"{where} must be a connection string or a mapping with connectionString.", node);
-        return new PostgresTarget { ConnectionString = cs, Managed = managed };
+        if (tunnel is not null && cs is null) ctx.Error(ConfigErrorIds.ConfigMissingField, $"{where} has a tunnel but no connectionString: add connectionString: env:DATABASE_URL (the host and port as the far end of the tunnel sees them).", node);
+        return new PostgresTarget { ConnectionString = cs, Managed = managed, Tunnel = tunnel };
     }
 
     /// <summary>
@@ -583,6 +591,8 @@ public static partial class ConfigParser
     {
         public string File { get; } = file;
         public List<ConfigFinding> Findings { get; } = [];
+        /// <summary>The tools: paths, read before the services (tunnels run a CLI).</summary>
+        public ToolPaths? Tools { get; set; }
 
         public ConfigLocation Loc(YamlNode n) => new(File, (int)n.Start.Line, (int)n.Start.Column);
 

@@ -5,6 +5,6 @@ namespace IncidentOps.Engine;
 public sealed partial class IncidentOpsEngine
 {
     /// <summary>PostgreSQL triage: activity, safe termination.</summary>
-    public PostgresService Postgres => _postgres ??= new PostgresService(References, Sink);
+    public PostgresService Postgres => _postgres ??= new PostgresService(References, Sink, tunnels: new Tunnels.TunnelRouter(Tunnels, Sink));
     private PostgresService? _postgres;
 }

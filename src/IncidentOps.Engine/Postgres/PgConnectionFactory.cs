@@ -12,7 +12,7 @@ namespace IncidentOps.Engine.Postgres;
 /// application_name IncidentOps, a statement_timeout and a connect timeout. Failures become distinct
 /// error ids naming host, port and database, never the password.
 /// </summary>
-public sealed class PgConnectionFactory(ReferenceResolver references, Func<string, string?>? environment = null)
+public sealed class PgConnectionFactory(ReferenceResolver references, Func<string, string?>? environment = null, IncidentOps.Engine.Tunnels.TunnelRouter? tunnels = null)
 {
     public const string ApplicationName = "IncidentOps";
 
@@ -54,6 +54,8 @@ public sealed class PgConnectionFactory(ReferenceResolver references, Func<strin
             }
         }
         SecretRedactor.Register(b.Password);
+        // postgres.tunnel: the host:port above is the far end; OpenAsync connects through the tunnel's loopback port.
+        if (string.IsNullOrWhiteSpace(spec.ConnectionString)) tunnels?.Resolve(spec.Service?.Postgres?.Tunnel, spec.Service, b.Host!, b.Port);
 
         var timeout = Math.Max(1, spec.TimeoutSec);
         b.ApplicationName = ApplicationName;
@@ -78,6 +80,9 @@ public sealed class PgConnectionFactory(ReferenceResolver references, Func<strin
     public async Task<NpgsqlConnection> OpenAsync(PgConnectionSpec spec, CancellationToken cancellationToken)
     {
         var b = await BuildAsync(spec, cancellationToken).ConfigureAwait(false);
+        if (tunnels is not null && string.IsNullOrWhiteSpace(spec.ConnectionString)
+            && tunnels.Resolve(spec.Service?.Postgres?.Tunnel, spec.Service, b.Host!, b.Port) is { } tunnel)
+            (b.Host, b.Port) = await tunnels.RouteAsync(tunnel, TimeSpan.FromSeconds(b.CommandTimeout), cancellationToken).ConfigureAwait(false);
         var conn = new NpgsqlConnection(b.ConnectionString);
         try
         {

@@ -17,10 +17,10 @@ public sealed class PostgresService
 {
     private readonly IOperationSink _sink;
 
-    public PostgresService(ReferenceResolver references, IOperationSink sink, Func<string, string?>? environment = null)
+    public PostgresService(ReferenceResolver references, IOperationSink sink, Func<string, string?>? environment = null, IncidentOps.Engine.Tunnels.TunnelRouter? tunnels = null)
     {
         _sink = sink;
-        Connections = new PgConnectionFactory(references, environment);
+        Connections = new PgConnectionFactory(references, environment, tunnels);
     }
 
     public PgConnectionFactory Connections { get; }
@@ -226,7 +226,8 @@ public sealed class PostgresService
                 .OrderByDescending(g => g.Count).ThenBy(g => g.Name, StringComparer.Ordinal).ToArray();
         return new PgConnectionSummary
         {
-            Server = $"{conn.Host}:{conn.Port}/{conn.Database}",
+            // The configured server, also when the connection goes through a tunnel's loopback port.
+            Server = await DescribeTargetAsync(spec, cancellationToken).ConfigureAwait(false),
             Total = clients.Count,
             AllBackends = all.Count,
             MaxConnections = max,

@@ -29,9 +29,10 @@ internal sealed class RedisEndpointConnection : IAsyncDisposable
     /// <see cref="RedisUnavailableException"/> with the reason, within the timeout.
     /// </summary>
     public static async Task<RedisEndpointConnection> OpenAsync(RedisConnectionSettings settings, string host, int port, TimeSpan timeout,
-        bool allowAdmin, CancellationToken cancellationToken)
+        bool allowAdmin, CancellationToken cancellationToken, string? display = null)
     {
-        var endpoint = RedisConnectionSettings.FormatEndpoint(host, port);
+        // Through a tunnel, host:port is the loopback end; results and messages name the configured endpoint.
+        var endpoint = display ?? RedisConnectionSettings.FormatEndpoint(host, port);
         var options = settings.ToOptions(host, port, timeout, allowAdmin);
         var log = new StringWriter();
         string? failure = null;

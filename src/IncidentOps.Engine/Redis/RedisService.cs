@@ -41,12 +41,32 @@ public sealed class RedisService(IncidentOpsEngine engine)
                 "No Redis was named. Pass -ConnectionString (host:port or redis://user:password@host:port/db), -Service, pipe a service from Get-IncidentOpsService, or set $env:REDIS_URL.");
         var settings = RedisConnectionSettings.Parse(text);
         if (request.Credential is { } c) settings = settings.WithCredential(c.UserName, c.Password);
+        // redis.tunnel: noted for -WhatIf and the timeline; OpenAsync connects through it.
+        TunnelFor(request, settings.Endpoints[0]);
         return settings;
     }
+
+    /// <summary>The service's redis.tunnel to an endpoint, when the request reaches Redis through the service's configured connection.</summary>
+    private Tunnels.TunnelSpec? TunnelFor(RedisConnectionRequest request, (string Host, int Port) ep) =>
+        string.IsNullOrWhiteSpace(request.ConnectionString) && request.Service is { RedisTunnel: { } tunnel } service
+            ? new Tunnels.TunnelRouter(engine.Tunnels, Sink).Resolve(tunnel, service, ep.Host, ep.Port)
+            : null;
 
     private async Task<RedisEndpointConnection> OpenAsync(RedisConnectionSettings s, (string Host, int Port) ep, RedisConnectionRequest request, bool admin, CancellationToken ct)
     {
         Sink.Verbose($"Connecting to {RedisConnectionSettings.FormatEndpoint(ep.Host, ep.Port)}{(s.Ssl ? " over TLS" : "")} (timeout {request.Timeout.TotalSeconds:0.#} s{(admin ? ", admin commands allowed" : "")}).");
+        if (TunnelFor(request, ep) is { } tunnel)
+        {
+            var (host, port) = await new Tunnels.TunnelRouter(engine.Tunnels, Sink).RouteAsync(tunnel, request.Timeout, ct).ConfigureAwait(false);
+            // TLS through the tunnel still checks the certificate against the configured host name.
+            if (s.Ssl)
+            {
+                var options = s.Options?.Clone() ?? new ConfigurationOptions();
+                if (string.IsNullOrEmpty(options.SslHost)) options.SslHost = ep.Host;
+                s = new RedisConnectionSettings { Endpoints = s.Endpoints, User = s.User, Password = s.Password, Ssl = s.Ssl, Database = s.Database, Options = options };
+            }
+            return await RedisEndpointConnection.OpenAsync(s, host, port, request.Timeout, admin, ct, RedisConnectionSettings.FormatEndpoint(ep.Host, ep.Port)).ConfigureAwait(false);
+        }
         return await RedisEndpointConnection.OpenAsync(s, ep.Host, ep.Port, request.Timeout, admin, ct).ConfigureAwait(false);
     }
 

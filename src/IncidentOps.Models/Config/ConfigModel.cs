@@ -81,6 +81,8 @@ public sealed class ServiceTarget
     public IReadOnlyList<HealthEndpoint> Health { get; init; } = [];
     public PostgresTarget? Postgres { get; init; }
     public ConfigValue? Redis { get; init; }
+    /// <summary>redis.tunnel: how to reach the Redis (kubectl port-forward, flyctl proxy, ssh -L); null: directly.</summary>
+    public TunnelConfig? RedisTunnel { get; init; }
     /// <summary>Base URL of the service's own API (baseUrl): where relative http action paths go.</summary>
     public string? BaseUrl { get; init; }
     /// <summary>Runbook actions declared for the service (actions), run with Invoke-ServiceAction.</summary>
@@ -110,6 +112,8 @@ public sealed class PostgresTarget
     public ConfigValue? ConnectionString { get; init; }
     /// <summary>The managed database platform keys (fly, digitalOcean, rds ...) by key: each names the database on that platform; its provider reads it.</summary>
     public IReadOnlyDictionary<string, ConfigValue> Managed { get; init; } = new Dictionary<string, ConfigValue>(StringComparer.OrdinalIgnoreCase);
+    /// <summary>postgres.tunnel: how to reach the database (kubectl port-forward, flyctl proxy, ssh -L); null: directly.</summary>
+    public TunnelConfig? Tunnel { get; init; }
     /// <summary>postgres.fly: the Fly Postgres app (the same entry as Managed["fly"]).</summary>
     public string? FlyApp => Managed.TryGetValue("fly", out var v) ? v.ToString() : null;
     /// <summary>postgres.digitalOcean: the DigitalOcean cluster id or a reference to it (the same entry as Managed["digitalOcean"]).</summary>

@@ -36,6 +36,8 @@ public abstract class IncidentOpsCmdlet : PSCmdlet, IDisposable
         // Cancel without running the callbacks on this thread: a driver's cancel callback (Npgsql sends a cancel
         // request) must not delay the return from Ctrl+C.
         _ = (_cts ??= new CancellationTokenSource()).CancelAsync();
+        // Ctrl+C closes the tunnels this command holds (kubectl port-forward, flyctl proxy, ssh -L) at once.
+        _engine?.Tunnels.Dispose();
         base.StopProcessing();
     }
 
@@ -47,6 +49,8 @@ public abstract class IncidentOpsCmdlet : PSCmdlet, IDisposable
 
     public void Dispose()
     {
+        // The end of the pipeline (or an error that ended it): let go of the tunnels; the last holder closes each.
+        _engine?.Tunnels.Dispose();
         _redaction.Dispose();
         _cts?.Dispose();
         _queue.Dispose();
@@ -371,6 +375,8 @@ public abstract class IncidentOpsCmdlet : PSCmdlet, IDisposable
     protected bool ShouldChange(string target, string action, string? detail = null)
     {
         target = SecretRedactor.Redact(target);
+        // A change to a database behind a tunnel says which tunnel it goes through (-WhatIf, the prompt, the record).
+        if (ReportsTunnel && _engine?.Tunnels.Current is { } tunnel) detail = (detail is null ? "" : detail + "; ") + "through the tunnel " + IncidentOps.Engine.Tunnels.TunnelLeases.WouldOpen(tunnel);
         detail = detail is null ? null : SecretRedactor.Redact(detail);
         var description = detail is null ? $"{action} {target}" : $"{action} {target}: {detail}";
         bool ok;
@@ -437,9 +443,22 @@ public abstract class IncidentOpsCmdlet : PSCmdlet, IDisposable
             Target = SecretRedactor.Redact(target),
             Parameters = SafeParameters(),
             Outcome = outcome,
-            Result = result is null ? null : SecretRedactor.Redact(result),
+            Result = ViaTunnel(result) is { } r ? SecretRedactor.Redact(r) : null,
         };
         return RecordEntry(entry, quiet);
+    }
+
+    /// <summary>
+    /// True for cmdlets whose changes go to one database, possibly through a tunnel (Pg*, Redis*): their -WhatIf,
+    /// prompt and timeline name the tunnel. Others may read databases through tunnels (evidence) but change other things.
+    /// </summary>
+    protected virtual bool ReportsTunnel => false;
+
+    /// <summary>The result of a change, with the tunnel it went through ("via kubectl port-forward svc/postgres -n ...").</summary>
+    private string? ViaTunnel(string? result)
+    {
+        if (!ReportsTunnel || _engine?.Tunnels.Current is not { } tunnel || (result?.Contains("through the tunnel", StringComparison.Ordinal) ?? false)) return result;
+        return (result is null ? "" : result + " ") + $"(via {tunnel.Description})";
     }
 
     /// <summary>True when the cmdlet declares a -Record switch and the caller set it.</summary>

@@ -37,6 +37,9 @@ public abstract class PgCmdlet : IncidentActionCmdlet
     /// <summary>-TimeoutSec is one deadline for the whole operation on one target.</summary>
     protected override TimeSpan? OperationTimeout => TimeSpan.FromSeconds(TimeoutSec);
 
+    /// <summary>Its changes name the tunnel they go through (postgres.tunnel / redis.tunnel).</summary>
+    protected override bool ReportsTunnel => true;
+
     private PgConnectionSpec? _spec;
     private string? _specKey;
 

@@ -41,6 +41,9 @@ public abstract class RedisCmdlet : IncidentActionCmdlet
     /// <summary>-TimeoutSec is one deadline for the whole operation on one target.</summary>
     protected override TimeSpan? OperationTimeout => TimeSpan.FromSeconds(TimeoutSec);
 
+    /// <summary>Its changes name the tunnel they go through (postgres.tunnel / redis.tunnel).</summary>
+    protected override bool ReportsTunnel => true;
+
     /// <summary>One request per target: the connection string, or each resolved service.</summary>
     protected IEnumerable<RedisConnectionRequest> Requests()
     {

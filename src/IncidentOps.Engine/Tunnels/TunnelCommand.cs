@@ -1,0 +1,144 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using IncidentOps.Config;
+using IncidentOps.Engine.Platforms;
+
+namespace IncidentOps.Engine.Tunnels;
+
+/// <summary>
+/// What a tunnel is: its kind and names (from postgres.tunnel / redis.tunnel, with the service's namespace, context and
+/// kubeconfig as defaults) and the far end (host and port of the database). Equal specs share one open tunnel.
+/// </summary>
+public sealed record TunnelSpec(TunnelKind Kind, string Target, string? Namespace, string? Context, string? Kubeconfig,
+    string RemoteHost, int RemotePort, string? User, string? Identity, int? Port, string? ToolPath)
+{
+    /// <summary>Builds the spec of a configured tunnel for a database at host:port (the connection string's).</summary>
+    public static TunnelSpec From(TunnelConfig tunnel, ServiceTarget? service, string host, int port) => new(
+        tunnel.Kind, tunnel.Target,
+        tunnel.Kind == TunnelKind.Kubectl ? tunnel.Namespace ?? service?.Namespace : null,
+        tunnel.Kind == TunnelKind.Kubectl ? tunnel.Context ?? service?.Context : null,
+        tunnel.Kind == TunnelKind.Kubectl ? tunnel.Kubeconfig ?? service?.Kubeconfig : null,
+        tunnel.RemoteHost ?? (tunnel.Kind == TunnelKind.Fly ? "" : host),
+        tunnel.RemotePort ?? port,
+        tunnel.User, tunnel.Identity, tunnel.Port, tunnel.ToolPath);
+
+    /// <summary>The CLI's name (for messages, install hints and tools: paths).</summary>
+    public string Tool => Kind switch { TunnelKind.Kubectl => "kubectl", TunnelKind.Fly => "flyctl", _ => "ssh" };
+
+    /// <summary>Short description for the timeline and messages: "kubectl port-forward svc/postgres -n akaind-platform".</summary>
+    public string Description => Kind switch
+    {
+        TunnelKind.Kubectl => $"kubectl port-forward {Target}" + (Namespace is null ? "" : $" -n {Namespace}") + (Context is null ? "" : $" --context {Context}"),
+        TunnelKind.Fly => $"flyctl proxy -a {Target}",
+        _ => $"ssh -L through {(User is null ? "" : User + "@")}{Target} to {RemoteHost}:{RemotePort.ToString(CultureInfo.InvariantCulture)}",
+    };
+
+    public override string ToString() => Description;
+}
+
+/// <summary>
+/// Builds a tunnel's argument list (never a shell string), after checking every name for its kind: nothing a user or
+/// incidentops.yml wrote can reach the CLI as an option (the same rule as <see cref="TargetNames"/>), and a '--' ends
+/// the options of kubectl and ssh before the first name they read as a positional argument.
+/// </summary>
+public static partial class TunnelCommand
+{
+    /// <summary>kubectl port-forward's TYPE/NAME: a pod, service or workload, never an option or a path.</summary>
+    public static readonly TargetNames.Kind PortForwardTarget = new("kubectl port-forward target", PortForwardPattern(), 253 + 16,
+        "TYPE/NAME with TYPE one of pod, svc, service, deploy, deployment, sts, statefulset, rs, replicaset and a DNS-1123 name (svc/postgres, pod/postgres-0), or a pod name");
+    /// <summary>The database host as the bastion (ssh) or Fly's network (flyctl proxy) resolves it.</summary>
+    public static readonly TargetNames.Kind RemoteHost = new("tunnel remote host", RemoteHostPattern(), 253,
+        "a hostname or an IP address (db.internal, 10.0.0.5, [fd00::5]), not starting with '-'");
+    /// <summary>An ssh login user.</summary>
+    public static readonly TargetNames.Kind SshUser = new("ssh user", SshUserPattern(), 64,
+        "letters, digits and . _ -, starting with a letter, digit or '_'");
+    /// <summary>A file path handed to a CLI as an option's value (identity file, kubeconfig).</summary>
+    public static readonly TargetNames.Kind FilePath = new("file path", FilePathPattern(), 4096,
+        "a file path that does not start with '-' and has no line breaks");
+
+    /// <summary>The address every tunnel listens on: loopback only, never a reachable interface.</summary>
+    public const string Loopback = "127.0.0.1";
+
+    /// <summary>Checks the spec's names; AppTargetInvalidName (nothing was run) for the first that is not of its kind.</summary>
+    public static void Validate(TunnelSpec spec)
+    {
+        const string w = "the tunnel's";
+        switch (spec.Kind)
+        {
+            case TunnelKind.Kubectl:
+                TargetNames.Check("kubectl", spec.Target, PortForwardTarget, $"{w} kubectl target");
+                TargetNames.Check("namespace", spec.Namespace, TargetNames.KubernetesNamespace, $"{w} namespace");
+                TargetNames.Check("context", spec.Context, TargetNames.KubeContext, $"{w} context");
+                TargetNames.Check("kubeconfig", spec.Kubeconfig, FilePath, $"{w} kubeconfig");
+                break;
+            case TunnelKind.Fly:
+                TargetNames.Check("fly", spec.Target, TargetNames.FlyApp, $"{w} Fly app");
+                if (spec.RemoteHost.Length > 0) TargetNames.Check("remoteHost", spec.RemoteHost, RemoteHost, $"{w} remoteHost");
+                break;
+            default:
+                TargetNames.Check("ssh", spec.Target, TargetNames.SshHost, $"{w} ssh host");
+                TargetNames.Check("user", spec.User, SshUser, $"{w} ssh user");
+                TargetNames.Check("identity", spec.Identity, FilePath, $"{w} identity file");
+                TargetNames.Check("remoteHost", spec.RemoteHost, RemoteHost, $"{w} remote host");
+                if (spec.Port is { } p && p is < 1 or > 65535) throw PortInvalid("port", p);
+                break;
+        }
+        if (spec.RemotePort is < 1 or > 65535) throw PortInvalid("remotePort", spec.RemotePort);
+    }
+
+    private static IncidentOpsException PortInvalid(string key, int value) =>
+        new(TargetNames.ErrorId, IncidentOpsErrorCategory.InvalidArgument, $"The tunnel's {key} {value} is not a port from 1 to 65535. Nothing was run.");
+
+    /// <summary>The argument list that forwards 127.0.0.1:<paramref name="localPort"/> to the spec's far end (validated first).</summary>
+    public static IReadOnlyList<string> Arguments(TunnelSpec spec, int localPort) => Arguments(spec, localPort.ToString(CultureInfo.InvariantCulture));
+
+    /// <summary>The argument list with <paramref name="localPort"/> as written (-WhatIf shows "&lt;free port&gt;").</summary>
+    public static IReadOnlyList<string> Arguments(TunnelSpec spec, string localPort)
+    {
+        Validate(spec);
+        var remote = spec.RemotePort.ToString(CultureInfo.InvariantCulture);
+        var args = new List<string>();
+        switch (spec.Kind)
+        {
+            case TunnelKind.Kubectl:
+                // kubectl [--kubeconfig K] [--context C] [--namespace N] port-forward --address 127.0.0.1 -- TYPE/NAME LOCAL:REMOTE
+                if (spec.Kubeconfig is not null) args.AddRange(["--kubeconfig", spec.Kubeconfig]);
+                if (spec.Context is not null) args.AddRange(["--context", spec.Context]);
+                if (spec.Namespace is not null) args.AddRange(["--namespace", spec.Namespace]);
+                args.AddRange(["port-forward", "--address", Loopback, "--", spec.Target, $"{localPort}:{remote}"]);
+                break;
+            case TunnelKind.Fly:
+                // flyctl proxy LOCAL:REMOTE [remote_host] --app APP --bind-addr 127.0.0.1
+                args.AddRange(["proxy", $"{localPort}:{remote}"]);
+                if (spec.RemoteHost.Length > 0) args.Add(spec.RemoteHost);
+                args.AddRange(["--app", spec.Target, "--bind-addr", Loopback]);
+                break;
+            default:
+                // ssh -N -o ExitOnForwardFailure=yes -o BatchMode=yes [-i ID] [-p PORT] [-l USER] -L 127.0.0.1:LOCAL:HOST:PORT -- [user@]bastion
+                args.AddRange(["-N", "-o", "ExitOnForwardFailure=yes", "-o", "BatchMode=yes"]);
+                if (spec.Identity is not null) args.AddRange(["-i", spec.Identity]);
+                if (spec.Port is { } p) args.AddRange(["-p", p.ToString(CultureInfo.InvariantCulture)]);
+                if (spec.User is not null) args.AddRange(["-l", spec.User]);
+                var host = spec.RemoteHost.Contains(':') && !spec.RemoteHost.StartsWith('[') ? $"[{spec.RemoteHost}]" : spec.RemoteHost;
+                args.AddRange(["-L", $"{Loopback}:{localPort}:{host}:{remote}", "--", spec.Target]);
+                break;
+        }
+        return args;
+    }
+
+    /// <summary>The command line a user would type (for -WhatIf and messages), with the local port as written.</summary>
+    public static string CommandLine(TunnelSpec spec, string localPort) =>
+        new CliCommand(spec.Tool, spec.Tool, Arguments(spec, localPort)).CommandLine;
+
+    [GeneratedRegex(@"^(?:(?:pods?|svc|services?|deploy|deployments?|sts|statefulsets?|rs|replicasets?)/)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")]
+    private static partial Regex PortForwardPattern();
+
+    [GeneratedRegex(@"^(?:[A-Za-z0-9_][A-Za-z0-9._-]*|\[?[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*\]?)$")]
+    private static partial Regex RemoteHostPattern();
+
+    [GeneratedRegex(@"^[A-Za-z0-9_][A-Za-z0-9._-]*$")]
+    private static partial Regex SshUserPattern();
+
+    [GeneratedRegex(@"^[^-\r\n\0][^\r\n\0]*$")]
+    private static partial Regex FilePathPattern();
+}

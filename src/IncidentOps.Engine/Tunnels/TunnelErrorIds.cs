@@ -1,0 +1,10 @@
+namespace IncidentOps.Engine.Tunnels;
+
+/// <summary>The error ids of tunnels to private databases (postgres.tunnel, redis.tunnel): a contract, so they are constants.</summary>
+public static class TunnelErrorIds
+{
+    /// <summary>The tunnel CLI exited before its local port accepted connections (its stderr is in the message).</summary>
+    public const string TunnelOpenFailed = "TunnelOpenFailed";
+    /// <summary>The tunnel's local port did not accept connections within the time allowed.</summary>
+    public const string TunnelOpenTimedOut = "TunnelOpenTimedOut";
+}

@@ -1,0 +1,155 @@
+#Requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.0' }
+# Tunnels to private databases (seed 003: kubectl port-forward svc/postgres; seed 000: flyctl proxy): a service's
+# postgres.tunnel / redis.tunnel, opened by the Pg* and Redis* cmdlets in the real pwsh, against stand-in kubectl and
+# flyctl (tests/tunnel/tunnel_standin.py) that log their argv and really forward to the PostgreSQL and Redis named by
+# INCIDENTOPS_TEST_PG and INCIDENTOPS_TEST_REDIS. The configured hosts do not resolve: an answer came through the tunnel.
+# The last tests start a child pwsh and end it (exit, kill -9) while it holds a tunnel: the tunnel must not outlive it.
+BeforeDiscovery {
+    . (Join-Path $PSScriptRoot 'Common.ps1')
+    $noServers = (Test-SkipWithout 'INCIDENTOPS_TEST_PG') -or (Test-SkipWithout 'INCIDENTOPS_TEST_REDIS') -or $IsWindows
+}
+
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'Common.ps1')
+    Import-IncidentOps
+    $pg = @{}
+    foreach ($pair in $env:INCIDENTOPS_TEST_PG -split ';' | Where-Object { $_ -match '=' }) { $k, $v = $pair -split '=', 2; $pg[$k.Trim()] = $v.Trim() }
+    $routes = "5432=$($pg['Host']):$($pg['Port']),6379=$env:INCIDENTOPS_TEST_REDIS"
+    $root = New-TestRoot
+    $log = Join-Path $root.Dir 'tunnel.jsonl'
+    $standin = Join-Path $PSScriptRoot '../tunnel/tunnel_standin.py'
+    foreach ($tool in 'kubectl', 'flyctl') {
+        $path = Join-Path $root.Dir $tool
+        Set-Content -Path $path -NoNewline -Value "#!/bin/sh`nexport TUNNEL_STANDIN_LOG='$log' TUNNEL_STANDIN_ROUTES='$routes'`nexec python3 '$standin' $tool `"`$@`"`n"
+        chmod +x $path
+    }
+    $user = $pg['Username']; $database = $pg['Database']
+    Set-Content -Path $root.Config -Value @"
+store: { path: $($root.Store) }
+tools: { kubectl: $(Join-Path $root.Dir 'kubectl'), flyctl: $(Join-Path $root.Dir 'flyctl') }
+environments:
+  production:
+    services:
+      marketing:
+        platform: kubernetes
+        context: production
+        namespace: akaind-platform
+        deployment: marketing
+        postgres:
+          connectionString: postgres://$user@postgres.akaind-platform.svc:5432/$database
+          tunnel: { kubectl: svc/postgres }
+        redis:
+          url: redis://redis.akaind-platform.svc:6379/0
+          tunnel: { kubectl: svc/redis }
+      api:
+        platform: fly
+        app: ai-affiliate-empire
+        postgres:
+          connectionString: postgres://$user@ai-affiliate-empire-db.internal:5432/$database
+          tunnel: { fly: ai-affiliate-empire-db }
+"@
+
+    function Get-TunnelEvent {
+        if (-not (Test-Path $log)) { return @() }
+        @(Get-Content $log | Where-Object { $_ } | ForEach-Object { $_ | ConvertFrom-Json })
+    }
+    function Test-Running([int] $ProcessId) {
+        $stat = "/proc/$ProcessId/stat"
+        if (-not (Test-Path $stat)) { return $false }
+        $text = try { Get-Content -Raw $stat -ErrorAction Stop } catch { return $false }
+        $state = $text.Substring($text.LastIndexOf(')') + 2).Split(' ')[0]
+        $state -notin 'Z', 'X'
+    }
+    # "Does not hang": the process is gone within 5 s.
+    function Wait-Gone([int] $ProcessId) {
+        $until = [DateTime]::UtcNow.AddSeconds(5)
+        while ((Test-Running $ProcessId) -and [DateTime]::UtcNow -lt $until) { Start-Sleep -Milliseconds 50 }
+        -not (Test-Running $ProcessId)
+    }
+    # A child pwsh that imports the module and runs $Command; returns the process.
+    function Start-ChildPwsh([string] $Command) {
+        $psi = [Diagnostics.ProcessStartInfo]::new((Join-Path $PSHOME 'pwsh'))
+        foreach ($a in '-NoLogo', '-NoProfile', '-NonInteractive', '-Command', "Import-Module '$((Resolve-Path (Join-Path $PSScriptRoot '../../out/IncidentOps')).Path)'; $Command") { $psi.ArgumentList.Add($a) }
+        $psi.Environment['INCIDENTOPS_CONFIG'] = $root.Config
+        $psi.RedirectStandardOutput = $true
+        $psi.RedirectStandardError = $true
+        $p = [Diagnostics.Process]::Start($psi)
+        $p | Add-Member -NotePropertyName Output -NotePropertyValue $p.StandardOutput.ReadToEndAsync()
+        $p | Add-Member -NotePropertyName Errors -NotePropertyValue $p.StandardError.ReadToEndAsync()
+        $p
+    }
+    # Waits (at most 60 s) until a tunnel for $Target has started and forwarded data; returns its start event.
+    function Wait-TunnelInUse([int] $Skip, [string] $Target) {
+        $until = [DateTime]::UtcNow.AddSeconds(60)
+        while ([DateTime]::UtcNow -lt $until) {
+            $events = @(Get-TunnelEvent | Select-Object -Skip $Skip)
+            $start = $events | Where-Object { $_.event -eq 'start' -and $_.argv -contains $Target } | Select-Object -First 1
+            if ($start -and ($events | Where-Object { $_.event -eq 'forwarded' -and $_.pid -eq $start.pid })) { return $start }
+            Start-Sleep -Milliseconds 100
+        }
+        throw "no tunnel to $Target forwarded data within 60 s"
+    }
+}
+
+AfterAll { Remove-TestRoot $root }
+
+Describe 'postgres.tunnel and redis.tunnel' -Skip:$noServers {
+    It 'Get-PgActivity opens kubectl port-forward with the exact arguments, answers through it and closes it' {
+        $skip = @(Get-TunnelEvent).Count
+        $own = @(Get-PgActivity -Service production/marketing -ConfigPath $root.Config | Where-Object IsOwnSession)
+        $own.Count | Should -Be 1
+        $own[0].Server | Should -BeLike 'postgres.akaind-platform.svc:5432/*'
+        $start = @(Get-TunnelEvent | Select-Object -Skip $skip | Where-Object event -eq 'start')
+        $start.Count | Should -Be 1
+        $start[0].tool | Should -Be 'kubectl'
+        ($start[0].argv -join ' ') | Should -Match '^--context production --namespace akaind-platform port-forward --address 127\.0\.0\.1 -- svc/postgres \d+:5432$'
+        Wait-Gone $start[0].pid | Should -BeTrue -Because 'the tunnel closes when the command is done'
+    }
+
+    It 'Get-PgConnectionSummary goes through flyctl proxy to the Fly Postgres app' {
+        $skip = @(Get-TunnelEvent).Count
+        (Get-PgConnectionSummary -Service production/api -ConfigPath $root.Config).MaxConnections | Should -BeGreaterThan 0
+        $start = @(Get-TunnelEvent | Select-Object -Skip $skip | Where-Object event -eq 'start')
+        ($start.argv -join ' ') | Should -Match '^proxy \d+:5432 --app ai-affiliate-empire-db --bind-addr 127\.0\.0\.1$'
+        Wait-Gone $start[0].pid | Should -BeTrue
+    }
+
+    It 'Test-RedisConnection answers through kubectl port-forward svc/redis and names the configured endpoint' {
+        $r = Test-RedisConnection -Service production/marketing -ConfigPath $root.Config
+        $r.Reachable | Should -BeTrue
+        $r.Endpoint | Should -Be 'redis.akaind-platform.svc:6379'
+    }
+
+    It 'Get-PgActivity | Stop-PgBackend opens one tunnel for the pipeline, and -WhatIf names it' {
+        $skip = @(Get-TunnelEvent).Count
+        $null = Get-PgActivity -Service production/marketing -State active -ConfigPath $root.Config |
+            Where-Object { -not $_.IsOwnSession } | Stop-PgBackend -Service production/marketing -WhatIf -ConfigPath $root.Config
+        @(Get-TunnelEvent | Select-Object -Skip $skip | Where-Object event -eq 'start').Count | Should -Be 1
+        # What if: goes to the host, so a child pwsh prints it.
+        $child = Start-ChildPwsh 'Stop-PgBackend -Service production/marketing -Pid 1 -WhatIf'
+        $child.WaitForExit(60000) | Should -BeTrue
+        $preview = $child.Output.Result
+        $preview | Should -Match 'What if: Terminate backend 1 on postgres\.akaind-platform\.svc:5432/'
+        @(Get-TunnelEvent | Select-Object -Skip $skip | Where-Object event -eq 'start').Count | Should -Be 1 -Because '-WhatIf opens no tunnel'
+        $preview | Should -Match ([regex]::Escape("through the tunnel kubectl --context production --namespace akaind-platform port-forward --address 127.0.0.1 -- svc/postgres '<free loopback port>:5432'"))
+    }
+
+    It 'the tunnel is killed when pwsh exits in the middle of a pipeline that holds it' {
+        $skip = @(Get-TunnelEvent).Count
+        $child = Start-ChildPwsh 'Get-PgActivity -Service production/marketing | Select-Object -First 1 | ForEach-Object { Start-Sleep -Milliseconds 500; [Environment]::Exit(3) }'
+        $start = Wait-TunnelInUse $skip 'svc/postgres'
+        $child.WaitForExit(60000) | Should -BeTrue
+        $child.ExitCode | Should -Be 3
+        Wait-Gone $start.pid | Should -BeTrue -Because 'ProcessExit closes every tunnel'
+    }
+
+    It 'the tunnel dies with pwsh when pwsh is killed with SIGKILL (no exit hooks run)' {
+        $skip = @(Get-TunnelEvent).Count
+        $child = Start-ChildPwsh 'Get-PgActivity -Service production/marketing | ForEach-Object { Start-Sleep -Seconds 120 }'
+        $start = Wait-TunnelInUse $skip 'svc/postgres'
+        Test-Running $start.pid | Should -BeTrue
+        kill -9 $child.Id
+        $child.WaitForExit(10000) | Should -BeTrue
+        Wait-Gone $start.pid | Should -BeTrue -Because 'the watchdog kills the CLI when the pipe from pwsh closes'
+    }
+}
