@@ -26,30 +26,8 @@ public sealed partial class ProcessRunner
     public async Task StreamLinesAsync(CliCommand command, Action<string> onLine, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        var fileName = resolver?.Resolve(command.Tool) ?? command.FileName;
-        var marker = Guid.NewGuid().ToString("N");
-        var psi = new ProcessStartInfo(fileName)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-            CreateNoWindow = true,
-            StandardOutputEncoding = Encoding.UTF8,
-            StandardErrorEncoding = Encoding.UTF8,
-        };
-        foreach (var a in command.Arguments) psi.ArgumentList.Add(a);
-        psi.Environment[RunMarkerVariable] = marker;
         sink.Verbose($"Following: {command.CommandLine}");
-        using var process = new Process { StartInfo = psi };
-        try
-        {
-            if (!process.Start()) throw NotFound(command.Tool, fileName, null);
-        }
-        catch (Win32Exception ex)
-        {
-            throw NotFound(command.Tool, fileName, ex);
-        }
+        using var process = Start(command, out var marker);
         try { process.StandardInput.Close(); }
         catch (IOException) { /* it exited already; its exit code tells */ }
 

@@ -57,10 +57,15 @@ public sealed partial class ProcessRunner(IOperationSink sink, ToolResolver? res
     public int MaxStdoutChars { get; init; } = DefaultMaxStdoutChars;
     public int MaxStderrChars { get; init; } = DefaultMaxStderrChars;
 
-    public async Task<ProcessResult> RunAsync(CliCommand command, TimeSpan timeout, CancellationToken cancellationToken, bool throwOnError = true)
+    /// <summary>
+    /// Starts the CLI with its stdin, stdout and stderr redirected (UTF-8) and this run's marker in its environment
+    /// (<see cref="RunMarkerVariable"/>), so whatever it starts can be found and killed later. A CLI that cannot be
+    /// started is PlatformCliNotFound with its install hint.
+    /// </summary>
+    private Process Start(CliCommand command, out string marker)
     {
         var fileName = resolver?.Resolve(command.Tool) ?? command.FileName;
-        var marker = Guid.NewGuid().ToString("N");
+        marker = Guid.NewGuid().ToString("N");
         var psi = new ProcessStartInfo(fileName)
         {
             RedirectStandardOutput = true,
@@ -73,17 +78,29 @@ public sealed partial class ProcessRunner(IOperationSink sink, ToolResolver? res
         };
         foreach (var a in command.Arguments) psi.ArgumentList.Add(a);
         psi.Environment[RunMarkerVariable] = marker;
-        sink.Verbose($"Running: {command.CommandLine}");
-        var sw = Stopwatch.StartNew();
-        using var process = new Process { StartInfo = psi };
+        var process = new Process { StartInfo = psi };
         try
         {
             if (!process.Start()) throw NotFound(command.Tool, fileName, null);
+            return process;
         }
         catch (Win32Exception ex)
         {
+            process.Dispose();
             throw NotFound(command.Tool, fileName, ex);
         }
+        catch
+        {
+            process.Dispose();
+            throw;
+        }
+    }
+
+    public async Task<ProcessResult> RunAsync(CliCommand command, TimeSpan timeout, CancellationToken cancellationToken, bool throwOnError = true)
+    {
+        sink.Verbose($"Running: {command.CommandLine}");
+        var sw = Stopwatch.StartNew();
+        using var process = Start(command, out var marker);
         var tooMuch = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var stdout = ReadCappedAsync(process.StandardOutput, MaxStdoutChars, stopAtCap: true, () => tooMuch.TrySetResult());
         var stderr = ReadCappedAsync(process.StandardError, MaxStderrChars, stopAtCap: false, null);
