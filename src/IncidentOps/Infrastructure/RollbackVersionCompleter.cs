@@ -4,6 +4,7 @@ using System.Management.Automation.Language;
 using IncidentOps.Config;
 using IncidentOps.Engine;
 using IncidentOps.Engine.Config;
+using IncidentOps.Engine.Platforms;
 using IncidentOps.Platforms;
 
 namespace IncidentOps.Commands;
@@ -60,12 +61,12 @@ public sealed class RollbackVersionCompleter : IArgumentCompleter
     {
         var platform = Enum.TryParse<PlatformKind>(Text(bound, "Platform"), true, out var p) ? p : PlatformKind.None;
         if (platform != PlatformKind.None)
-            return new AppTarget
+            return PlatformRegistry.Target(platform, new Dictionary<string, string?>
             {
-                Platform = platform, App = Text(bound, "App"), AppId = ResolveEnv(Text(bound, "AppId")), Deployment = Text(bound, "Deployment"),
-                StatefulSet = Text(bound, "StatefulSet"), DaemonSet = Text(bound, "DaemonSet"), Namespace = Text(bound, "Namespace"), Context = Text(bound, "Context"), Kubeconfig = Text(bound, "Kubeconfig"), Unit = Text(bound, "Unit"),
-                ComputerName = Text(bound, "ComputerName"), ReleasesPath = Text(bound, "ReleasesPath"), Component = Text(bound, "Component"),
-            };
+                ["App"] = Text(bound, "App"), ["AppId"] = ResolveEnv(Text(bound, "AppId")), ["Deployment"] = Text(bound, "Deployment"), ["StatefulSet"] = Text(bound, "StatefulSet"),
+                ["DaemonSet"] = Text(bound, "DaemonSet"), ["Namespace"] = Text(bound, "Namespace"), ["Context"] = Text(bound, "Context"), ["Kubeconfig"] = Text(bound, "Kubeconfig"),
+                ["Unit"] = Text(bound, "Unit"), ["ComputerName"] = Text(bound, "ComputerName"), ["ReleasesPath"] = Text(bound, "ReleasesPath"), ["Component"] = Text(bound, "Component"),
+            });
         var service = Text(bound, "Service");
         if (service is null || config is null) return null;
         var s = ConfigService.ResolveService(config, Text(bound, "Environment"), service);
@@ -75,13 +76,12 @@ public sealed class RollbackVersionCompleter : IArgumentCompleter
             using var cts = new CancellationTokenSource(LookupTimeout);
             appId = engine.References.ResolveAsync(s.AppId, cts.Token).GetAwaiter().GetResult();
         }
-        return new AppTarget
+        // The completer has no health endpoints to probe: it only reads the history.
+        return PlatformRegistry.Target(s.Platform, AppTargets.FromService(s, appId, new Dictionary<string, string?>
         {
-            Platform = s.Platform, Service = s.FullName, Environment = s.Environment, App = s.App, AppId = appId, Deployment = s.Deployment,
-            StatefulSet = s.StatefulSet, DaemonSet = s.DaemonSet, Namespace = Text(bound, "Namespace") ?? s.Namespace, Context = Text(bound, "Context") ?? s.Context,
-            Kubeconfig = Text(bound, "Kubeconfig") ?? s.Kubeconfig, Unit = s.Unit, ComputerName = Text(bound, "ComputerName") ?? s.ComputerName,
-            ReleasesPath = Text(bound, "ReleasesPath") ?? s.ReleasesPath,
-        };
+            ["Namespace"] = Text(bound, "Namespace"), ["Context"] = Text(bound, "Context"), ["Kubeconfig"] = Text(bound, "Kubeconfig"),
+            ["ComputerName"] = Text(bound, "ComputerName"), ["ReleasesPath"] = Text(bound, "ReleasesPath"),
+        }));
     }
 
     /// <summary>A bound value as text: the first element of an array (-Service a,b), unquoted.</summary>
