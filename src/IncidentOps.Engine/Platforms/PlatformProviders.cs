@@ -129,6 +129,13 @@ public static class PlatformRegistry
 
     public static CliTool? Tool(string name) => Tools.FirstOrDefault(t => t.Name == name);
 
+    /// <summary>
+    /// The CLI paths a command gave: each tool's path is the value of the parameter its provider names
+    /// (CliTool.PathParameter without the dash: FlyctlPath, KubectlPath ...); null or missing means "not given".
+    /// </summary>
+    public static ToolPaths GivenPaths(Func<string, string?> parameterValue) =>
+        new(Tools.Select(t => KeyValuePair.Create(t.Name, parameterValue(t.PathParameter.TrimStart('-')))));
+
     public static IPlatformProvider? Platform(PlatformKind kind) => Platforms.FirstOrDefault(p => p.Kind == kind);
 
     public static IDatabaseProvider? Database(PlatformKind kind) => Databases.FirstOrDefault(p => p.Kind == kind);

@@ -34,11 +34,8 @@ public sealed class RollbackVersionCompleter : IArgumentCompleter
         var config = configPath is null ? null : engine.Config.Load(configPath).Config;
         var target = Target(engine, config, bound);
         if (target is null) return [];
-        var paths = new ToolPaths
-        {
-            Flyctl = Text(bound, "FlyctlPath"), Doctl = Text(bound, "DoctlPath"), Kubectl = Text(bound, "KubectlPath"),
-            Systemctl = Text(bound, "SystemctlPath"), Journalctl = Text(bound, "JournalctlPath"), Ssh = Text(bound, "SshPath"),
-        };
+        // Each provider's CLI names the parameter that overrides its path (-FlyctlPath, -KubectlPath ...).
+        var paths = PlatformRegistry.GivenPaths(name => Text(bound, name));
         var choices = engine.Platforms.GetRollbackChoicesAsync(target, paths, config?.Tools, LookupTimeout, CancellationToken.None)
             .GetAwaiter().GetResult();
         var prefix = (word ?? "").Trim('\'', '"');

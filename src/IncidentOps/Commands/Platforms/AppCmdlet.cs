@@ -135,13 +135,5 @@ public abstract class AppCmdlet : PlatformCmdlet
         }
     }
 
-    private IPlatformAdapter OpenAdapter(AppTarget t)
-    {
-        var paths = new ToolPaths
-        {
-            Flyctl = ResolveLocalPath(FlyctlPath), Doctl = ResolveLocalPath(DoctlPath), Kubectl = ResolveLocalPath(KubectlPath),
-            Systemctl = ResolveLocalPath(SystemctlPath), Journalctl = ResolveLocalPath(JournalctlPath), Ssh = ResolveLocalPath(SshPath),
-        };
-        return Engine.Platforms.Open(t, paths, Config.Tools, Timeout);
-    }
+    private IPlatformAdapter OpenAdapter(AppTarget t) => Engine.Platforms.Open(t, GivenToolPaths(), Config.Tools, Timeout);
 }
