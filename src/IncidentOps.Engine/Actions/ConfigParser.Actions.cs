@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using IncidentOps.Actions;
 using IncidentOps.Config;
+using IncidentOps.Engine.Platforms;
 using YamlDotNet.RepresentationModel;
 
 namespace IncidentOps.Engine.Config;
@@ -14,15 +15,8 @@ public static partial class ConfigParser
     private static readonly string[] CommandKeys = ["command"];
     private static readonly string[] ActionKinds = ["http", "manifest", "command"];
 
-    /// <summary>The CLIs a command action may run, by platform: the platform's own CLI, nothing else.</summary>
-    public static IReadOnlyList<string> ActionClis(PlatformKind platform) => platform switch
-    {
-        PlatformKind.Fly => ["flyctl", "fly"],
-        PlatformKind.DigitalOcean => ["doctl"],
-        PlatformKind.Kubernetes => ["kubectl"],
-        PlatformKind.Systemd => ["systemctl", "journalctl"],
-        _ => [],
-    };
+    /// <summary>The CLIs a command action may run, by platform: the platform's own CLI (its provider says which), nothing else.</summary>
+    public static IReadOnlyList<string> ActionClis(PlatformKind platform) => PlatformRegistry.ActionClis(platform);
 
     /// <summary>{name} placeholders in a url, body or argument.</summary>
     [GeneratedRegex(@"\{([A-Za-z_][A-Za-z0-9_-]*)\}")]
@@ -190,8 +184,8 @@ public static partial class ConfigParser
                     break;
                 }
                 manifest = Path.GetFullPath(ExpandHome(file), Path.GetDirectoryName(ctx.File) ?? ".");
-                if (platform != PlatformKind.Kubernetes)
-                    ctx.Error(ActionErrorIds.ManifestUnsupported, $"{where} applies a manifest, which needs kubectl, but the service runs on {(platform == PlatformKind.None ? "no platform" : platform.ToString())}. Manifest actions are for platform: kubernetes; use a command action with the platform's CLI instead.", fileNode);
+                if (!PlatformRegistry.AppliesManifests(platform))
+                    ctx.Error(ActionErrorIds.ManifestUnsupported, $"{where} applies a manifest, which needs {PlatformRegistry.ManifestClis}, but the service runs on {(PlatformRegistry.Platform(platform) is null ? "no platform" : platform.ToString())}. Manifest actions are for platform: {PlatformRegistry.ManifestPlatforms}; use a command action with the platform's CLI instead.", fileNode);
                 else if (!File.Exists(manifest))
                     // A warning, not an error: a moved manifest must not stop every other cmdlet (New-Incident, Get-PgActivity)
                     // from loading the configuration in the middle of an incident. Invoke-ServiceAction refuses this action.

@@ -78,33 +78,19 @@ public sealed class ServiceActionService(IOperationSink sink, ReferenceResolver 
                     throw new IncidentOpsException(ActionErrorIds.ManifestNotFound, IncidentOpsErrorCategory.ObjectNotFound,
                         $"The action '{action.Name}' of {service.FullName} applies the manifest '{action.ManifestPath}', which does not exist. Restore the file, or fix the path in {action.Location?.ToString() ?? "incidentops.yml"} (it is relative to the configuration file).")
                     { TargetObject = action.ManifestPath };
-                var command = Kubectl(service, [action.ManifestOperation!, "-f", action.ManifestPath!]);
+                var command = PlatformRegistry.ManifestCommand(service, action.ManifestOperation!, action.ManifestPath!);
                 return new ActionPlan(action, command.CommandLine, command.CommandLine, null, null, [], null, command);
             }
             default:
             {
                 var argv = action.Command.Skip(1).Select(a => Fill(a, v => v)).ToList();
-                var tool = action.Command[0] == "fly" ? "flyctl" : action.Command[0];
-                CliCommand command;
-                if (service.Platform == PlatformKind.Kubernetes) command = Kubectl(service, argv);
-                else if (service.Platform == PlatformKind.Systemd && service.ComputerName is not null)
-                    command = new CliCommand("ssh", "ssh", ["-o", "BatchMode=yes", "--", service.ComputerName, string.Join(" ", new[] { tool }.Concat(argv.Select(CliCommand.Quote)))]);
-                else command = new CliCommand(tool, tool, argv);
+                // A CLI's other file name (fly for flyctl) runs as the tool it is, so tools: and -FlyctlPath apply.
+                var tool = PlatformRegistry.Tools.FirstOrDefault(t => t.Executables.Contains(action.Command[0]))?.Name ?? action.Command[0];
+                // The service's platform provider says how its CLI runs (kubectl with the context, systemctl over ssh ...).
+                var command = PlatformRegistry.ActionCommand(service, tool, argv);
                 return new ActionPlan(action, command.CommandLine, command.CommandLine, null, null, [], null, command);
             }
         }
-    }
-
-    /// <summary>kubectl with the service's kubeconfig, context and namespace (unless the arguments name a namespace).</summary>
-    private static CliCommand Kubectl(ServiceTarget service, IReadOnlyList<string> args)
-    {
-        var list = new List<string>();
-        if (service.Kubeconfig is not null) list.AddRange(["--kubeconfig", service.Kubeconfig]);
-        if (service.Context is not null) list.AddRange(["--context", service.Context]);
-        var namesNamespace = args.Any(a => a is "-n" or "--namespace" or "-A" or "--all-namespaces" || a.StartsWith("--namespace=", StringComparison.Ordinal) || a.StartsWith("-n=", StringComparison.Ordinal));
-        if (service.Namespace is not null && !namesNamespace) list.AddRange(["--namespace", service.Namespace]);
-        list.AddRange(args);
-        return new CliCommand("kubectl", "kubectl", list);
     }
 
     private static string ShowHeader(ConfigValue value) =>

@@ -4,6 +4,7 @@ using IncidentOps.Config;
 using IncidentOps.Engine.Config;
 using IncidentOps.Engine.Health;
 using IncidentOps.Engine.Incidents;
+using IncidentOps.Engine.Notifications;
 using IncidentOps.Health;
 using IncidentOps.Incidents;
 using IncidentOps.Notifications;
@@ -313,7 +314,7 @@ public sealed class AlertingService(IncidentOpsEngine engine)
     {
         var names = rule.Channels ?? (config.Routing.TryGetValue(rule.Severity.Id, out var routed) ? routed : []);
         var channels = names.Select(n => config.Channels.FirstOrDefault(c => c.Name.Equals(n, StringComparison.OrdinalIgnoreCase)))
-            .Where(c => c is not null && (includePager || c.Type != ChannelType.PagerDuty)).Select(c => c!.Name).ToArray();
+            .Where(c => c is not null && (includePager || !ChannelProviders.IsAlertingPager(c.Type))).Select(c => c!.Name).ToArray();
         if (channels.Length == 0)
         {
             engine.Sink.Warning($"{incidentId}: no channel for the {kind} update (alerting.channels, or routing.{rule.Severity.Id}); nothing was sent.");
@@ -325,7 +326,7 @@ public sealed class AlertingService(IncidentOpsEngine engine)
         }, ct).ConfigureAwait(false);
         var results = await engine.Notifications.SendAsync(prepared, null, ct).ConfigureAwait(false);
         var delivered = results.Where(r => r.Delivered).ToList();
-        var paged = delivered.Any(r => r.ChannelType == ChannelType.PagerDuty && (kind == NotificationKind.Initial || status == IncidentStatus.Investigating));
+        var paged = delivered.Any(r => ChannelProviders.IsAlertingPager(r.ChannelType) && (kind == NotificationKind.Initial || status == IncidentStatus.Investigating));
         var missed = results.Where(r => !r.Delivered).Select(r => r.Channel).ToList();
         return (delivered.Count, paged, missed.Count == 0 ? "" : $" ({string.Join(", ", missed)} not reached; re-sent next round)");
     }
@@ -354,7 +355,7 @@ public sealed class AlertingService(IncidentOpsEngine engine)
 
     private static bool PagesOn(IncidentOpsConfig config, ResolvedAlertRule rule) =>
         (rule.Channels ?? (config.Routing.TryGetValue(rule.Severity.Id, out var r) ? r : []))
-        .Any(n => config.Channels.Any(c => c.Name.Equals(n, StringComparison.OrdinalIgnoreCase) && c.Type == ChannelType.PagerDuty));
+        .Any(n => config.Channels.Any(c => c.Name.Equals(n, StringComparison.OrdinalIgnoreCase) && ChannelProviders.IsAlertingPager(c.Type)));
 
     private static string OutageWindow(ServiceAlertState s) =>
         s.OutageStartedAt is { } start && s.RecoveredAt is { } end

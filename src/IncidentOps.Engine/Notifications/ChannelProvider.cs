@@ -129,6 +129,11 @@ public abstract class ChannelProvider
     /// </summary>
     public virtual bool Idempotent => false;
 
+    /// <summary>
+    /// True for the pager health alerting triggers: it gets the first alert and the resolution of an outage, not each
+    /// update in between, and a delivery to it counts as "paged".
+    /// </summary>
+    public virtual bool AlertingPager => false;
     /// <summary>True when the provider takes change events (Send-IncidentChangeEvent).</summary>
     public virtual bool SupportsChangeEvents => false;
 
@@ -194,6 +199,9 @@ public static class ChannelProviders
 
     public static ChannelProvider? Find(string typeName) =>
         All.FirstOrDefault(p => p.TypeName.Equals(typeName, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>Whether health alerting treats channels of this type as its pager (see ChannelProvider.AlertingPager).</summary>
+    public static bool IsAlertingPager(ChannelType type) => All.FirstOrDefault(p => p.Type == type)?.AlertingPager ?? false;
 
     /// <summary>The provider of a channel type; a type without one is a clear error, never a fallback to another channel's body.</summary>
     public static ChannelProvider For(ChannelType type) =>

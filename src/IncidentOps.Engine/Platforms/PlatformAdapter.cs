@@ -41,7 +41,8 @@ public interface IPlatformAdapter
 /// <summary>What every adapter shares: the runner, the timeout, JSON parsing that names the command and field.</summary>
 public abstract class PlatformAdapterBase(AppTarget target, ProcessRunner runner, TimeSpan timeout, IOperationSink sink)
 {
-    public AppTarget Target { get; } = target;
+    /// <summary>The target, named and described by its platform's provider (also when a test builds the adapter directly).</summary>
+    public AppTarget Target { get; } = PlatformRegistry.Describe(target);
     protected ProcessRunner Runner { get; } = runner;
     protected TimeSpan Timeout { get; } = timeout;
     protected IOperationSink Sink { get; } = sink;

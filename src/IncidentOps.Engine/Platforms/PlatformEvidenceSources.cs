@@ -11,17 +11,15 @@ namespace IncidentOps.Engine.Platforms;
 /// </summary>
 public abstract class PlatformEvidenceSource : ServiceEvidenceSource
 {
-    protected override bool AppliesTo(ServiceTarget service) => service.Platform != PlatformKind.None;
+    protected override bool AppliesTo(ServiceTarget service) => PlatformRegistry.Platform(service.Platform) is not null;
 
     protected override async Task<object> CaptureServiceAsync(EvidenceContext context, ServiceTarget service, CancellationToken cancellationToken)
     {
         var appId = service.AppId is null ? null : await context.Engine.References.ResolveAsync(service.AppId, cancellationToken).ConfigureAwait(false);
-        var target = new AppTarget
-        {
-            Platform = service.Platform, Service = service.FullName, Environment = service.Environment, App = service.App, AppId = appId,
-            Deployment = service.Deployment, StatefulSet = service.StatefulSet, DaemonSet = service.DaemonSet, Namespace = service.Namespace, Context = service.Context, Unit = service.Unit,
-            ComputerName = service.ComputerName, ReleasesPath = service.ReleasesPath,
-        };
+        // As before, the evidence reads the service as configured: no kubeconfig override and no health endpoints.
+        var values = AppTargets.FromService(service, appId);
+        values.Remove("Kubeconfig");
+        var target = PlatformRegistry.Target(service.Platform, values);
         var adapter = context.Engine.Platforms.Open(target, null, context.Config.Tools, context.Timeout);
         return new PlatformEvidence(service.FullName, target.ToString(), await ReadAsync(context.Engine.Platforms, adapter, cancellationToken).ConfigureAwait(false));
     }

@@ -56,6 +56,29 @@ public interface IPlatformProvider
     /// <summary>Checks every CLI-bound name of the target and that it names an app; throws IncidentOpsException.</summary>
     void Check(AppTarget target);
     IPlatformAdapter Open(AppTarget target, ProviderContext context);
+
+    /// <summary>The name shown for the app (AppTarget.Name): the Fly app, the DigitalOcean app id, the workload, the unit.</summary>
+    string TargetName(AppTarget target);
+
+    /// <summary>How messages, -WhatIf and the timeline name the target (AppTarget.ToString()).</summary>
+    string DescribeTarget(AppTarget target) => $"{Kind} app {TargetName(target)}";
+
+    /// <summary>
+    /// Maps what the App cmdlets' static parameters (or a configured service's keys) give to a target of this platform.
+    /// The cmdlets keep their parameters for tab completion and help; only the provider knows which of them it reads.
+    /// Values are keyed by parameter name (App, AppId, Deployment, Namespace, Unit, ...), already resolved
+    /// (env: references, paths).
+    /// </summary>
+    AppTarget MapParameters(IReadOnlyDictionary<string, string?> values, IReadOnlyList<HealthEndpoint> health) => AppTargets.Map(Kind, values, health);
+
+    /// <summary>The CLIs a declared command action (actions: under a service) may run: the platform's own, nothing else.</summary>
+    IReadOnlyList<string> ActionClis => Tools.SelectMany(t => t.Executables).ToList();
+
+    /// <summary>The command line of a declared action that runs <paramref name="tool"/> for a configured service of this platform.</summary>
+    CliCommand ActionCommand(ServiceTarget service, string tool, IReadOnlyList<string> args) => new(tool, tool, args);
+
+    /// <summary>Whether declared manifest actions (apply:/delete: a file) run on this platform.</summary>
+    bool AppliesManifests => false;
 }
 
 /// <summary>
@@ -106,6 +129,13 @@ public static class PlatformRegistry
 
     public static CliTool? Tool(string name) => Tools.FirstOrDefault(t => t.Name == name);
 
+    /// <summary>
+    /// The CLI paths a command gave: each tool's path is the value of the parameter its provider names
+    /// (CliTool.PathParameter without the dash: FlyctlPath, KubectlPath ...); null or missing means "not given".
+    /// </summary>
+    public static ToolPaths GivenPaths(Func<string, string?> parameterValue) =>
+        new(Tools.Select(t => KeyValuePair.Create(t.Name, parameterValue(t.PathParameter.TrimStart('-')))));
+
     public static IPlatformProvider? Platform(PlatformKind kind) => Platforms.FirstOrDefault(p => p.Kind == kind);
 
     public static IDatabaseProvider? Database(PlatformKind kind) => Databases.FirstOrDefault(p => p.Kind == kind);
@@ -139,6 +169,43 @@ public static class PlatformRegistry
         return list.Count <= 1 ? string.Concat(list) : string.Join(", ", list.Take(list.Count - 1)) + " or " + list[^1];
     }
 
+    /// <summary>The target, named and described by its platform's provider (unchanged when no app provider has its platform).</summary>
+    public static AppTarget Describe(AppTarget target) =>
+        Platform(target.Platform) is { } p ? target.Described(p.TargetName(target), p.DescribeTarget(target)) : target;
+
+    /// <summary>The target that the App cmdlets' parameters (or a configured service) give, as the platform's provider maps and names it.</summary>
+    public static AppTarget Target(PlatformKind platform, IReadOnlyDictionary<string, string?> values, IReadOnlyList<HealthEndpoint>? health = null)
+    {
+        health ??= [];
+        var provider = Platform(platform);
+        return provider is null ? AppTargets.Map(platform, values, health) : Describe(provider.MapParameters(values, health));
+    }
+
+    /// <summary>The CLIs a declared command action of a service on this platform may run (none without a platform).</summary>
+    public static IReadOnlyList<string> ActionClis(PlatformKind platform) => Platform(platform)?.ActionClis ?? [];
+
+    /// <summary>The command line of a declared action running <paramref name="tool"/>, as the service's platform runs it.</summary>
+    public static CliCommand ActionCommand(ServiceTarget service, string tool, IReadOnlyList<string> args) =>
+        Platform(service.Platform) is { } p ? p.ActionCommand(service, tool, args) : new CliCommand(tool, tool, args);
+
+    /// <summary>Whether the platform runs declared manifest actions.</summary>
+    public static bool AppliesManifests(PlatformKind platform) => Platform(platform)?.AppliesManifests ?? false;
+
+    /// <summary>The command that applies or deletes a manifest for a service whose platform runs manifest actions (checked when the configuration loads).</summary>
+    public static CliCommand ManifestCommand(ServiceTarget service, string operation, string path)
+    {
+        var provider = Platform(service.Platform) is { AppliesManifests: true } p ? p
+            : throw new IncidentOpsException(IncidentOps.Actions.ActionErrorIds.ManifestUnsupported, IncidentOpsErrorCategory.InvalidOperation,
+                $"{service.FullName} runs on {service.Platform}, which does not apply manifests. Manifest actions are for platform: {ManifestPlatforms}.") { TargetObject = service.FullName };
+        return provider.ActionCommand(service, provider.Tools[0].Name, [operation, "-f", path]);
+    }
+
+    /// <summary>The configuration names of the platforms that run manifest actions ("kubernetes").</summary>
+    public static string ManifestPlatforms => Or(Platforms.Where(p => p.AppliesManifests).Select(p => p.ConfigNames[0]));
+
+    /// <summary>The CLIs of the platforms that run manifest actions ("kubectl").</summary>
+    public static string ManifestClis => Or(Platforms.Where(p => p.AppliesManifests).SelectMany(p => p.Tools.Select(t => t.Name)));
+
     /// <summary>Opens the adapter of an app target, through its provider.</summary>
     public static IPlatformAdapter Open(AppTarget target, ProviderContext context)
     {
@@ -171,6 +238,47 @@ public static class PlatformRegistry
     /// <summary>DatabaseTargetIncomplete for a database target that lacks its name.</summary>
     public static IncidentOpsException Incomplete(IDatabaseProvider p, AppDatabaseTarget t, string what) => new(PlatformErrorIds.DatabaseTargetIncomplete, IncidentOpsErrorCategory.InvalidArgument,
         $"A {t.Platform} database target needs {what}. Pass it, or use -Service with a configured service whose postgres has {p.ConfigKey}: set.") { TargetObject = t.ToString() };
+}
+
+/// <summary>
+/// Builds an AppTarget from values keyed by the App cmdlets' parameter names. This is the mapping a provider uses unless
+/// it maps its own parameters (IPlatformProvider.MapParameters); every value is carried, so objects keep the identity
+/// the user gave.
+/// </summary>
+public static class AppTargets
+{
+    /// <summary>The parameter names an App target is built from.</summary>
+    public static IReadOnlyList<string> ParameterNames { get; } =
+        ["Service", "Environment", "App", "AppId", "Component", "Deployment", "StatefulSet", "DaemonSet", "Namespace", "Context", "Kubeconfig", "Unit", "ComputerName", "ReleasesPath"];
+
+    public static AppTarget Map(PlatformKind platform, IReadOnlyDictionary<string, string?> v, IReadOnlyList<HealthEndpoint> health)
+    {
+        string? Get(string name) => v.TryGetValue(name, out var value) ? value : null;
+        return new AppTarget
+        {
+            Platform = platform, Service = Get("Service"), Environment = Get("Environment"), App = Get("App"), AppId = Get("AppId"), Component = Get("Component"),
+            Deployment = Get("Deployment"), StatefulSet = Get("StatefulSet"), DaemonSet = Get("DaemonSet"), Namespace = Get("Namespace"), Context = Get("Context"),
+            Kubeconfig = Get("Kubeconfig"), Unit = Get("Unit"), ComputerName = Get("ComputerName"), ReleasesPath = Get("ReleasesPath"), Health = health,
+        };
+    }
+
+    /// <summary>
+    /// The values a configured service gives (its platform keys), each overridden by a non-null entry of
+    /// <paramref name="overrides"/> (the parameters the user also passed).
+    /// </summary>
+    public static Dictionary<string, string?> FromService(ServiceTarget s, string? appId, IReadOnlyDictionary<string, string?>? overrides = null)
+    {
+        var values = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase)
+        {
+            ["Service"] = s.FullName, ["Environment"] = s.Environment, ["App"] = s.App, ["AppId"] = appId, ["Deployment"] = s.Deployment,
+            ["StatefulSet"] = s.StatefulSet, ["DaemonSet"] = s.DaemonSet, ["Namespace"] = s.Namespace, ["Context"] = s.Context, ["Kubeconfig"] = s.Kubeconfig,
+            ["Unit"] = s.Unit, ["ComputerName"] = s.ComputerName, ["ReleasesPath"] = s.ReleasesPath,
+        };
+        if (overrides is not null)
+            foreach (var (key, value) in overrides)
+                if (value is not null) values[key] = value;
+        return values;
+    }
 }
 
 /// <summary>Builds database targets from what the AppDatabase cmdlets were given, asking the providers.</summary>

@@ -32,26 +32,29 @@ public sealed class AppTarget
     /// <summary>The configured service's health endpoints; -VerifyHealth and -Wait probe them through the health engine.</summary>
     public IReadOnlyList<HealthEndpoint> Health { get; init; } = [];
 
-    /// <summary>The name shown for the app: Fly app, DigitalOcean app id, deployment or unit.</summary>
-    public string Name => Platform switch
+    /// <summary>
+    /// The name shown for the app (Fly app, DigitalOcean app id, workload, unit). Its platform's provider fills it when the
+    /// target is built (Described); until then it is the App.
+    /// </summary>
+    public string Name => _name ?? App ?? "";
+
+    private string? _name;
+    private string? _description;
+
+    /// <summary>A copy of this target with the name and description its platform's provider gives it.</summary>
+    public AppTarget Described(string name, string description)
     {
-        PlatformKind.Fly => App ?? "",
-        PlatformKind.DigitalOcean => AppId ?? App ?? "",
-        PlatformKind.Kubernetes => Deployment ?? StatefulSet ?? DaemonSet ?? "",
-        PlatformKind.Systemd => Unit ?? "",
-        _ => App ?? "",
-    };
+        var copy = (AppTarget)MemberwiseClone();
+        copy._name = name;
+        copy._description = description;
+        return copy;
+    }
 
     /// <summary>The Kubernetes workload kind as kubectl names it (deployment, statefulset, daemonset).</summary>
     public string WorkloadKind => Deployment is null && StatefulSet is not null ? "statefulset" : Deployment is null && DaemonSet is not null ? "daemonset" : "deployment";
 
-    public override string ToString() => Platform switch
-    {
-        PlatformKind.Kubernetes => $"Kubernetes {WorkloadKind}/{Name}{(Namespace is null ? "" : " in " + Namespace)}{(Context is null ? "" : " (" + Context + ")")}",
-        PlatformKind.Systemd => $"systemd unit {Unit}{(ComputerName is null ? "" : " on " + ComputerName)}",
-        PlatformKind.DigitalOcean => $"DigitalOcean app {AppId}{(Component is null ? "" : "/" + Component)}",
-        _ => $"{Platform} app {Name}",
-    };
+    /// <summary>How messages name the target ("Kubernetes deployment/api in prod"), as its platform's provider describes it.</summary>
+    public override string ToString() => _description ?? $"{Platform} app {Name}";
 }
 
 /// <summary>

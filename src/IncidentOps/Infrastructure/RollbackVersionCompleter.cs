@@ -4,6 +4,7 @@ using System.Management.Automation.Language;
 using IncidentOps.Config;
 using IncidentOps.Engine;
 using IncidentOps.Engine.Config;
+using IncidentOps.Engine.Platforms;
 using IncidentOps.Platforms;
 
 namespace IncidentOps.Commands;
@@ -33,11 +34,8 @@ public sealed class RollbackVersionCompleter : IArgumentCompleter
         var config = configPath is null ? null : engine.Config.Load(configPath).Config;
         var target = Target(engine, config, bound);
         if (target is null) return [];
-        var paths = new ToolPaths
-        {
-            Flyctl = Text(bound, "FlyctlPath"), Doctl = Text(bound, "DoctlPath"), Kubectl = Text(bound, "KubectlPath"),
-            Systemctl = Text(bound, "SystemctlPath"), Journalctl = Text(bound, "JournalctlPath"), Ssh = Text(bound, "SshPath"),
-        };
+        // Each provider's CLI names the parameter that overrides its path (-FlyctlPath, -KubectlPath ...).
+        var paths = PlatformRegistry.GivenPaths(name => Text(bound, name));
         var choices = engine.Platforms.GetRollbackChoicesAsync(target, paths, config?.Tools, LookupTimeout, CancellationToken.None)
             .GetAwaiter().GetResult();
         var prefix = (word ?? "").Trim('\'', '"');
@@ -60,12 +58,12 @@ public sealed class RollbackVersionCompleter : IArgumentCompleter
     {
         var platform = Enum.TryParse<PlatformKind>(Text(bound, "Platform"), true, out var p) ? p : PlatformKind.None;
         if (platform != PlatformKind.None)
-            return new AppTarget
+            return PlatformRegistry.Target(platform, new Dictionary<string, string?>
             {
-                Platform = platform, App = Text(bound, "App"), AppId = ResolveEnv(Text(bound, "AppId")), Deployment = Text(bound, "Deployment"),
-                StatefulSet = Text(bound, "StatefulSet"), DaemonSet = Text(bound, "DaemonSet"), Namespace = Text(bound, "Namespace"), Context = Text(bound, "Context"), Kubeconfig = Text(bound, "Kubeconfig"), Unit = Text(bound, "Unit"),
-                ComputerName = Text(bound, "ComputerName"), ReleasesPath = Text(bound, "ReleasesPath"), Component = Text(bound, "Component"),
-            };
+                ["App"] = Text(bound, "App"), ["AppId"] = ResolveEnv(Text(bound, "AppId")), ["Deployment"] = Text(bound, "Deployment"), ["StatefulSet"] = Text(bound, "StatefulSet"),
+                ["DaemonSet"] = Text(bound, "DaemonSet"), ["Namespace"] = Text(bound, "Namespace"), ["Context"] = Text(bound, "Context"), ["Kubeconfig"] = Text(bound, "Kubeconfig"),
+                ["Unit"] = Text(bound, "Unit"), ["ComputerName"] = Text(bound, "ComputerName"), ["ReleasesPath"] = Text(bound, "ReleasesPath"), ["Component"] = Text(bound, "Component"),
+            });
         var service = Text(bound, "Service");
         if (service is null || config is null) return null;
         var s = ConfigService.ResolveService(config, Text(bound, "Environment"), service);
@@ -75,13 +73,12 @@ public sealed class RollbackVersionCompleter : IArgumentCompleter
             using var cts = new CancellationTokenSource(LookupTimeout);
             appId = engine.References.ResolveAsync(s.AppId, cts.Token).GetAwaiter().GetResult();
         }
-        return new AppTarget
+        // The completer has no health endpoints to probe: it only reads the history.
+        return PlatformRegistry.Target(s.Platform, AppTargets.FromService(s, appId, new Dictionary<string, string?>
         {
-            Platform = s.Platform, Service = s.FullName, Environment = s.Environment, App = s.App, AppId = appId, Deployment = s.Deployment,
-            StatefulSet = s.StatefulSet, DaemonSet = s.DaemonSet, Namespace = Text(bound, "Namespace") ?? s.Namespace, Context = Text(bound, "Context") ?? s.Context,
-            Kubeconfig = Text(bound, "Kubeconfig") ?? s.Kubeconfig, Unit = s.Unit, ComputerName = Text(bound, "ComputerName") ?? s.ComputerName,
-            ReleasesPath = Text(bound, "ReleasesPath") ?? s.ReleasesPath,
-        };
+            ["Namespace"] = Text(bound, "Namespace"), ["Context"] = Text(bound, "Context"), ["Kubeconfig"] = Text(bound, "Kubeconfig"),
+            ["ComputerName"] = Text(bound, "ComputerName"), ["ReleasesPath"] = Text(bound, "ReleasesPath"),
+        }));
     }
 
     /// <summary>A bound value as text: the first element of an array (-Service a,b), unquoted.</summary>

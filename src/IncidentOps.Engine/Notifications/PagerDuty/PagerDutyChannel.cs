@@ -27,6 +27,7 @@ public sealed class PagerDutyChannel : ChannelProvider
     public override IReadOnlyList<string> Operations { get; } = ["trigger", "acknowledge", "resolve", "change"];
     public override bool Idempotent => true;
     public override bool SupportsChangeEvents => true;
+    public override bool AlertingPager => true;
 
     public override string Endpoint(ChannelConfig channel) => $"routing key {channel.Option("routingKey")}";
 

@@ -43,4 +43,8 @@ public sealed class DigitalOceanProvider : IPlatformProvider
 
     public IPlatformAdapter Open(AppTarget target, ProviderContext c) =>
         new DigitalOceanAdapter(target, c.Runner, c.Timeout, c.Sink, c.Platforms?.DigitalOceanApi ?? DefaultApi);
+
+    public string TargetName(AppTarget target) => target.AppId ?? target.App ?? "";
+
+    public string DescribeTarget(AppTarget target) => $"DigitalOcean app {target.AppId}{(target.Component is null ? "" : "/" + target.Component)}";
 }

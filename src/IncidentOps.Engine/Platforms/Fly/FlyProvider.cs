@@ -22,4 +22,6 @@ public sealed class FlyProvider : IPlatformProvider
     }
 
     public IPlatformAdapter Open(AppTarget target, ProviderContext c) => new FlyAdapter(target, c.Runner, c.Timeout, c.Sink);
+
+    public string TargetName(AppTarget target) => target.App ?? "";
 }

@@ -37,4 +37,23 @@ public sealed class KubernetesProvider : IPlatformProvider, IPlatformEventsProvi
     }
 
     public IPlatformAdapter Open(AppTarget target, ProviderContext c) => new KubernetesAdapter(target, c.Runner, c.Timeout, c.Sink);
+
+    public string TargetName(AppTarget target) => target.Deployment ?? target.StatefulSet ?? target.DaemonSet ?? "";
+
+    public string DescribeTarget(AppTarget t) =>
+        $"Kubernetes {t.WorkloadKind}/{TargetName(t)}{(t.Namespace is null ? "" : " in " + t.Namespace)}{(t.Context is null ? "" : " (" + t.Context + ")")}";
+
+    public bool AppliesManifests => true;
+
+    /// <summary>kubectl with the service's kubeconfig, context and namespace (unless the arguments name a namespace).</summary>
+    public CliCommand ActionCommand(ServiceTarget service, string tool, IReadOnlyList<string> args)
+    {
+        var list = new List<string>();
+        if (service.Kubeconfig is not null) list.AddRange(["--kubeconfig", service.Kubeconfig]);
+        if (service.Context is not null) list.AddRange(["--context", service.Context]);
+        var namesNamespace = args.Any(a => a is "-n" or "--namespace" or "-A" or "--all-namespaces" || a.StartsWith("--namespace=", StringComparison.Ordinal) || a.StartsWith("-n=", StringComparison.Ordinal));
+        if (service.Namespace is not null && !namesNamespace) list.AddRange(["--namespace", service.Namespace]);
+        list.AddRange(args);
+        return new CliCommand("kubectl", "kubectl", list);
+    }
 }

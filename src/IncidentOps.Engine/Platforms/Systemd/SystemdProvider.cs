@@ -29,4 +29,16 @@ public sealed class SystemdProvider : IPlatformProvider
     }
 
     public IPlatformAdapter Open(AppTarget target, ProviderContext c) => new SystemdAdapter(target, c.Runner, c.Timeout, c.Sink);
+
+    public string TargetName(AppTarget target) => target.Unit ?? "";
+
+    public string DescribeTarget(AppTarget target) => $"systemd unit {target.Unit}{(target.ComputerName is null ? "" : " on " + target.ComputerName)}";
+
+    /// <summary>systemctl and journalctl; ssh is how they reach a host, not an action of its own.</summary>
+    public IReadOnlyList<string> ActionClis { get; } = ["systemctl", "journalctl"];
+
+    /// <summary>On a service with a host:, the tool runs there through ssh -o BatchMode=yes.</summary>
+    public CliCommand ActionCommand(ServiceTarget service, string tool, IReadOnlyList<string> args) =>
+        service.ComputerName is null ? new CliCommand(tool, tool, args)
+            : new CliCommand("ssh", "ssh", ["-o", "BatchMode=yes", "--", service.ComputerName, string.Join(" ", new[] { tool }.Concat(args.Select(CliCommand.Quote)))]);
 }

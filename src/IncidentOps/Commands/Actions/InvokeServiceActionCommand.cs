@@ -5,6 +5,7 @@ using IncidentOps.Actions;
 using IncidentOps.Config;
 using IncidentOps.Engine.Actions;
 using IncidentOps.Engine.Config;
+using IncidentOps.Engine.Platforms;
 using IncidentOps.Platforms;
 
 namespace IncidentOps.Commands;
@@ -123,11 +124,8 @@ public sealed class InvokeServiceActionCommand : IncidentActionCmdlet
         if (!ConfirmDeclaredImpact(service, action, plan)) return;
         var config = Config;
         string? Local(string? path) => path is null ? null : ResolvePath(path);
-        var paths = new ToolPaths
-        {
-            Flyctl = Local(FlyctlPath), Doctl = Local(DoctlPath), Kubectl = Local(KubectlPath),
-            Systemctl = Local(SystemctlPath), Journalctl = Local(JournalctlPath), Ssh = Local(SshPath),
-        };
+        // Each provider's CLI names the parameter that overrides its path (-FlyctlPath, -KubectlPath ...).
+        var paths = PlatformRegistry.GivenPaths(name => Local(GetType().GetProperty(name)?.GetValue(this) as string));
         if (TryChange(service.FullName, $"Invoke {action.Name}", plan.Preview,
                 ct => Engine.Actions.RunAsync(service, plan, config.Tools, paths, _timeout, ct),
                 ServiceActionService.Summary, out var result, r => r.Succeeded))

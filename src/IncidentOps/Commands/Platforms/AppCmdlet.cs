@@ -99,27 +99,29 @@ public abstract class AppCmdlet : PlatformCmdlet
     protected IEnumerable<(AppTarget Target, IPlatformAdapter Adapter)> Targets()
     {
         if (!PipedOriginAgrees("app object")) yield break;
+        // The parameters stay static (tab completion, help); the platform's provider maps them to a target and names it.
         var targets = new List<AppTarget>();
-        if (ParsePlatform(Platform) != PlatformKind.None)
-            targets.Add(new AppTarget
+        var platform = ParsePlatform(Platform);
+        if (platform != PlatformKind.None)
+            targets.Add(PlatformRegistry.Target(platform, new Dictionary<string, string?>
             {
-                Platform = ParsePlatform(Platform), Service = Label(Service?.FirstOrDefault()), Environment = Environment, App = App, AppId = ResolveRef(AppId, "-AppId"),
-                Component = Component, Deployment = Deployment, StatefulSet = StatefulSet, DaemonSet = DaemonSet, Namespace = Namespace, Context = Context, Kubeconfig = ResolveLocalPath(Kubeconfig), Unit = Unit,
+                ["Service"] = Label(Service?.FirstOrDefault()), ["Environment"] = Environment, ["App"] = App, ["AppId"] = ResolveRef(AppId, "-AppId"),
+                ["Component"] = Component, ["Deployment"] = Deployment, ["StatefulSet"] = StatefulSet, ["DaemonSet"] = DaemonSet, ["Namespace"] = Namespace,
+                ["Context"] = Context, ["Kubeconfig"] = ResolveLocalPath(Kubeconfig), ["Unit"] = Unit, ["ComputerName"] = ComputerName,
                 // A remote releases path is the remote host's; only a local one is resolved against the current location.
-                ComputerName = ComputerName, ReleasesPath = ReleasesPath is null || ComputerName is not null ? ReleasesPath : ResolvePath(ReleasesPath),
-            });
+                ["ReleasesPath"] = ReleasesPath is null || ComputerName is not null ? ReleasesPath : ResolvePath(ReleasesPath),
+            }));
         else if (Service is { Length: > 0 })
             foreach (var s in ResolveServices(Environment, Service))
             {
                 string? appId = null;
                 if (s.AppId is not null && !TryInvoke(ct => Engine.References.ResolveAsync(s.AppId, ct), out appId, s.FullName)) continue;
-                targets.Add(new AppTarget
+                var values = AppTargets.FromService(s, appId, new Dictionary<string, string?>
                 {
-                    Platform = s.Platform, Service = s.FullName, Environment = s.Environment, App = s.App, AppId = appId,
-                    Component = Component, Deployment = s.Deployment, StatefulSet = s.StatefulSet, DaemonSet = s.DaemonSet, Namespace = Namespace ?? s.Namespace, Context = Context ?? s.Context, Kubeconfig = ResolveLocalPath(Kubeconfig) ?? s.Kubeconfig,
-                    Unit = s.Unit, ComputerName = ComputerName ?? s.ComputerName, Health = s.Health,
-                    ReleasesPath = ReleasesPath is null ? s.ReleasesPath : (ComputerName ?? s.ComputerName) is null ? ResolvePath(ReleasesPath) : ReleasesPath,
+                    ["Component"] = Component, ["Namespace"] = Namespace, ["Context"] = Context, ["Kubeconfig"] = ResolveLocalPath(Kubeconfig), ["ComputerName"] = ComputerName,
+                    ["ReleasesPath"] = ReleasesPath is null ? null : (ComputerName ?? s.ComputerName) is null ? ResolvePath(ReleasesPath) : ReleasesPath,
                 });
+                targets.Add(PlatformRegistry.Target(s.Platform, values, s.Health));
             }
         else
             ThrowInputError(PlatformErrorIds.AppTargetMissing, "No app given. Pass -Service NAME (a configured service), pipe Get-IncidentOpsService, or give -Platform with -App, -AppId, -Deployment (-StatefulSet, -DaemonSet) or -Unit.", null);
@@ -133,13 +135,5 @@ public abstract class AppCmdlet : PlatformCmdlet
         }
     }
 
-    private IPlatformAdapter OpenAdapter(AppTarget t)
-    {
-        var paths = new ToolPaths
-        {
-            Flyctl = ResolveLocalPath(FlyctlPath), Doctl = ResolveLocalPath(DoctlPath), Kubectl = ResolveLocalPath(KubectlPath),
-            Systemctl = ResolveLocalPath(SystemctlPath), Journalctl = ResolveLocalPath(JournalctlPath), Ssh = ResolveLocalPath(SshPath),
-        };
-        return Engine.Platforms.Open(t, paths, Config.Tools, Timeout);
-    }
+    private IPlatformAdapter OpenAdapter(AppTarget t) => Engine.Platforms.Open(t, GivenToolPaths(), Config.Tools, Timeout);
 }

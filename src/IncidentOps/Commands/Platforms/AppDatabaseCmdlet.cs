@@ -79,6 +79,6 @@ public abstract class AppDatabaseCmdlet : PlatformCmdlet
     }
 
     private IDatabaseAdapter OpenAdapter(AppDatabaseTarget t) =>
-        Engine.AppDatabases.Open(t, new ToolPaths { Flyctl = ResolveLocalPath(FlyctlPath), Doctl = ResolveLocalPath(DoctlPath), Aws = ResolveLocalPath(AwsPath) }, Config.Tools, Timeout);
+        Engine.AppDatabases.Open(t, GivenToolPaths(), Config.Tools, Timeout);
 
 }

@@ -68,6 +68,13 @@ public abstract class PlatformCmdlet : IncidentActionCmdlet
     protected string? ResolveLocalPath(string? path) => path is null ? null : ResolvePath(path);
 
     /// <summary>
+    /// The CLI paths given on the command line (-FlyctlPath, -KubectlPath ...), resolved. Each provider's CliTool names
+    /// the parameter that overrides its path; the cmdlet only declares it (for tab completion and help).
+    /// </summary>
+    protected ToolPaths GivenToolPaths() =>
+        PlatformRegistry.GivenPaths(name => ResolveLocalPath(GetType().GetProperty(name)?.GetValue(this) as string));
+
+    /// <summary>
     /// -Platform as a PlatformKind. The parameter is a string so that tab completion offers only real platforms
     /// (PowerShell completes an enum parameter from all its names, None included, whatever completer it has);
     /// "None" (piped from a service without a platform) and no value both mean "not given".
