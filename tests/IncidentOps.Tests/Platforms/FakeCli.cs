@@ -18,10 +18,12 @@ public sealed class FakeCli
 
     /// <summary>
     /// A recorded output by file name, wherever its provider keeps it (Platforms/&lt;Provider&gt;/Fixtures/NAME, or the shared
-    /// Platforms/Fixtures/NAME). Names are unique across providers (ProviderContractTests checks it).
+    /// Platforms/Fixtures/NAME). Names are unique across providers (ProviderContractTests checks it). A rooted path (a
+    /// file a test wrote) is returned as it is.
     /// </summary>
     public static string Fixture(string name)
     {
+        if (Path.IsPathRooted(name)) return name;
         var found = Directory.GetDirectories(PlatformsFolder).Select(d => Path.Combine(d, "Fixtures", name)).Where(File.Exists)
             .Concat(new[] { Path.Combine(PlatformsFolder, "Fixtures", name) }.Where(File.Exists)).ToList();
         return found.Count == 1 ? found[0]
