@@ -3,7 +3,7 @@
 # build.ps1 -Task Test), as a user would, against loopback stand-ins that this file wires in; the examples
 # themselves only name services and parameters:
 #   - fake flyctl, doctl, kubectl, systemctl, journalctl and ssh first on PATH, replaying the recorded outputs in
-#     tests/IncidentOps.Tests/Platforms/Fixtures and logging their argv (ssh runs its command locally);
+#     tests/IncidentOps.Tests/Platforms/<Provider>/Fixtures and logging their argv (ssh runs its command locally);
 #   - a loopback HTTP and HTTPS server (standin_server.py) for health endpoints and notification providers, and
 #     dnsmasq on a loopback port as the "public" resolver;
 #   - the real PostgreSQL and Redis named by INCIDENTOPS_TEST_PG and INCIDENTOPS_TEST_REDIS;
@@ -19,7 +19,7 @@ BeforeDiscovery {
 
 BeforeAll {
     $repoRoot = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
-    $fixtures = Join-Path $repoRoot 'tests/IncidentOps.Tests/Platforms/Fixtures'
+    $fixtures = Join-Path $repoRoot 'tests/IncidentOps.Tests/Platforms'   # <Provider>/Fixtures/NAME
     $pwsh = Join-Path $PSHOME $(if ($IsWindows) { 'pwsh.exe' } else { 'pwsh' })
     $work = Join-Path ([IO.Path]::GetTempPath()) ('io-examples-' + [guid]::NewGuid().ToString('N').Substring(0, 8))
     $bin = Join-Path $work 'bin'
@@ -59,7 +59,7 @@ BeforeAll {
         Set-Content -Path $path -Value ($lines -join "`n") -NoNewline
         chmod +x $path
     }
-    function Fixture([string] $Name) { Get-Item (Join-Path $fixtures $Name) }
+    function Fixture([string] $Name) { Get-Item (Join-Path $fixtures "*/Fixtures/$Name") }
 
     New-StandInCli flyctl ([ordered]@{
         "'status -a ai-affiliate-empire-db --json'*" = Fixture 'fly-pg-status.json'
@@ -102,7 +102,7 @@ BeforeAll {
     })
     # The unit's environment carries a database URL with a password (a canary): no example may print it.
     $systemdShow = Join-Path $work 'systemctl-show.txt'
-    (Get-Content -Raw (Join-Path $fixtures 'systemctl-show.txt')) -replace '(?m)^Environment=(.*)$', ('Environment=$1 DATABASE_URL=' + $fastapiDatabaseUrl) |
+    (Get-Content -Raw (Fixture 'systemctl-show.txt')) -replace '(?m)^Environment=(.*)$', ('Environment=$1 DATABASE_URL=' + $fastapiDatabaseUrl) |
         Set-Content -Path $systemdShow -NoNewline
     New-StandInCli systemctl ([ordered]@{
         "'show fastapi --property=CPUUsageNSec --value'*" = '813045678901'

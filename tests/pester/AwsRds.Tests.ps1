@@ -1,6 +1,6 @@
 #Requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.0' }
 # The AWS RDS database provider as a user meets it: the AppDatabase cmdlets with -Platform Aws against a stand-in aws
-# that replays the documented output shapes (tests/IncidentOps.Tests/Platforms/Fixtures/SOURCES.md) and logs its argv.
+# that replays the documented output shapes (tests/IncidentOps.Tests/Platforms/AwsRds/Fixtures/SOURCES.md) and logs its argv.
 BeforeAll {
     . (Join-Path $PSScriptRoot 'Common.ps1')
     . (Join-Path $PSScriptRoot 'OpsTestKit.ps1')
@@ -8,9 +8,9 @@ BeforeAll {
     $script:tail = ' --output json --no-cli-pager'
     function New-Aws([hashtable] $Extra = @{}) {
         $replies = @{
-            "rds describe-db-instances --db-instance-identifier fastapi-db$tail" = (Join-Path $Fixtures 'aws-rds-describe-db-instances.json')
-            "rds describe-pending-maintenance-actions --filters Name=db-instance-id,Values=fastapi-db$tail" = (Join-Path $Fixtures 'aws-rds-pending-maintenance.json')
-            "rds describe-db-snapshots --db-instance-identifier fastapi-db$tail" = (Join-Path $Fixtures 'aws-rds-describe-db-snapshots.json')
+            "rds describe-db-instances --db-instance-identifier fastapi-db$tail" = (Get-Fixture 'aws-rds-describe-db-instances.json')
+            "rds describe-pending-maintenance-actions --filters Name=db-instance-id,Values=fastapi-db$tail" = (Get-Fixture 'aws-rds-pending-maintenance.json')
+            "rds describe-db-snapshots --db-instance-identifier fastapi-db$tail" = (Get-Fixture 'aws-rds-describe-db-snapshots.json')
         }
         foreach ($k in $Extra.Keys) { $replies[$k] = $Extra[$k] }
         New-FakeCli aws $replies
@@ -49,7 +49,7 @@ Describe 'AppDatabase cmdlets on AWS RDS' -Skip:($IsWindows) {
 
     It 'Restore-AppDatabaseBackup -RestoreTime restores to a point in time into a new instance' {
         $pitr = "rds restore-db-instance-to-point-in-time --source-db-instance-identifier fastapi-db --target-db-instance-identifier fastapi-db-before-migration --restore-time 2026-11-23T01:55:00Z$tail"
-        $aws = New-Aws @{ $pitr = (Join-Path $Fixtures 'aws-rds-restore-to-point-in-time.json') }
+        $aws = New-Aws @{ $pitr = (Get-Fixture 'aws-rds-restore-to-point-in-time.json') }
         $r = Restore-AppDatabaseBackup -Platform Aws -DatabaseId fastapi-db -AwsPath $aws.Path -RestoreTime '2026-11-23T01:55:00Z' -NewName fastapi-db-before-migration -Force -WarningAction SilentlyContinue -ErrorAction Stop
         $r.NewName | Should -Be 'fastapi-db-before-migration'
         $r.Status | Should -Be 'creating'
@@ -58,7 +58,7 @@ Describe 'AppDatabase cmdlets on AWS RDS' -Skip:($IsWindows) {
 
     It 'New-AppDatabaseBackup -Name takes a manual snapshot' {
         $create = "rds create-db-snapshot --db-instance-identifier fastapi-db --db-snapshot-identifier before-v13$tail"
-        $aws = New-Aws @{ $create = (Join-Path $Fixtures 'aws-rds-create-db-snapshot.json') }
+        $aws = New-Aws @{ $create = (Get-Fixture 'aws-rds-create-db-snapshot.json') }
         $b = New-AppDatabaseBackup -Platform Aws -DatabaseId fastapi-db -AwsPath $aws.Path -Name before-v13 -Force -ErrorAction Stop
         $b.BackupId | Should -Be 'before-v13'
         Get-Content $aws.Log | Should -Be "aws $create"

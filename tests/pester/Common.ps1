@@ -10,6 +10,16 @@ function Import-IncidentOps {
 }
 
 # A throw-away folder with its own incidents.yml and store; removes nothing by itself (Remove-TestRoot does).
+# The path of a recorded fixture by file name, wherever its provider keeps it: tests/IncidentOps.Tests/Platforms/<Provider>/Fixtures
+# or Notifications/<Provider>/Fixtures (folders that mirror the engine's provider folders), or a shared <Area>/Fixtures.
+# Names are unique (the xunit ProviderContractTests check it); a missing or doubled name throws.
+function Get-Fixture([string] $Name) {
+    $tests = Join-Path $script:RepoRoot 'tests/IncidentOps.Tests'
+    $found = @(Get-ChildItem -File -Path (Join-Path $tests "*/*/Fixtures/$Name"), (Join-Path $tests "*/Fixtures/$Name") -ErrorAction SilentlyContinue)
+    if ($found.Count -ne 1) { throw "Fixture '$Name': found $($found.Count) under tests/IncidentOps.Tests/<Area>/<Provider>/Fixtures (expected one)." }
+    $found[0].FullName
+}
+
 function New-TestRoot([string] $Yaml = '') {
     $dir = Join-Path ([IO.Path]::GetTempPath()) ('io-pester-' + [guid]::NewGuid().ToString('N'))
     New-Item -ItemType Directory -Path $dir | Out-Null

@@ -78,7 +78,7 @@ Describe 'A CLI that leaves a child holding its output' {
         $dir = Join-Path ([IO.Path]::GetTempPath()) ('io-pester-' + [guid]::NewGuid().ToString('N'))
         New-Item -ItemType Directory -Path $dir | Out-Null
         try {
-            $fixture = Join-Path $script:RepoRoot 'tests/IncidentOps.Tests/Platforms/Fixtures/fly-status.json'
+            $fixture = Get-Fixture 'fly-status.json'
             $fly = Join-Path $dir 'flyctl'
             # Like flyctl starting its background agent: the child inherits stdout and outlives the CLI.
             Set-Content -Path $fly -Value "#!/bin/bash`ncat '$fixture'`nsleep 300 &`necho `$! > '$dir/child.pid'`nexit 0"

@@ -3,7 +3,7 @@
 # (Get-Help -Examples, from the <example><code> doc comments) and every ```powershell block of README.md runs in a
 # child pwsh (DocExamples.Runner.ps1) against loopback stand-ins wired in here, never against a real system:
 #   - fake flyctl, doctl, kubectl, aws, systemctl, journalctl and ssh first on PATH, replaying the recorded outputs in
-#     tests/IncidentOps.Tests/Platforms/Fixtures (ssh runs its command locally), so a real CLI on the machine (an AWS
+#     tests/IncidentOps.Tests/Platforms/<Provider>/Fixtures (ssh runs its command locally), so a real CLI on the machine (an AWS
 #     CLI, say) is never run;
 #   - DocExamples.Server.py on loopback: health endpoints (HTTP, and HTTPS with a self-signed certificate for
 #     localhost), the notification providers and the DigitalOcean rollback API; dnsmasq as the DNS server;
@@ -30,7 +30,6 @@ BeforeAll {
     . (Join-Path $PSScriptRoot 'OpsTestKit.ps1')
     Import-IncidentOps
     . (Join-Path $PSScriptRoot 'DocExamples.Collect.ps1')
-    $fixtures = Join-Path $script:RepoRoot 'tests/IncidentOps.Tests/Platforms/Fixtures'
     $pwsh = Join-Path $PSHOME $(if ($IsWindows) { 'pwsh.exe' } else { 'pwsh' })
     $work = Join-Path ([IO.Path]::GetTempPath()) ('io-docex-' + [guid]::NewGuid().ToString('N').Substring(0, 8))
     $bin = Join-Path $work 'bin'
@@ -62,11 +61,11 @@ BeforeAll {
         Set-Content -Path $path -Value ($lines -join "`n") -NoNewline
         chmod +x $path
     }
-    function Fixture([string] $Name) { Get-Item (Join-Path $fixtures $Name) }
+    function Fixture([string] $Name) { Get-Item (Get-Fixture $Name) }
     # The recorded outputs show the seeds' outages; the examples that wait for a platform to become healthy (-Wait,
     # -VerifyHealth) get the same shapes after recovery: every check passing, every replica updated and ready.
     function Healthy([string] $Name, [hashtable] $Replace) {
-        $text = Get-Content -Raw (Join-Path $fixtures $Name)
+        $text = Get-Content -Raw (Get-Fixture $Name)
         foreach ($k in $Replace.Keys) { $text = $text -replace $k, $Replace[$k] }
         $path = Join-Path $work "healthy-$Name"; Set-Content -Path $path -Value $text -NoNewline; Get-Item $path
     }

@@ -1,5 +1,5 @@
 #Requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.0' }
-# Get-AppDatabase against fake flyctl/doctl that replay recorded output (see Fixtures/DATABASES.md).
+# Get-AppDatabase against fake flyctl/doctl that replay recorded output (see Platforms/FlyPostgres and DigitalOceanDatabases/Fixtures/SOURCES.md).
 BeforeAll {
     . (Join-Path $PSScriptRoot 'Common.ps1')
     . (Join-Path $PSScriptRoot 'OpsTestKit.ps1')
@@ -13,7 +13,7 @@ Describe 'Get-AppDatabase' -Skip:($IsWindows) {
         @{ Platform = 'Fly'; Tool = 'flyctl'; Prefix = 'status -a pg1 --json'; Fixture = 'fly-pg-status.json'; TargetArgs = @{ DatabaseApp = 'pg1' }; State = 'Degraded' }
         @{ Platform = 'DigitalOcean'; Tool = 'doctl'; Prefix = 'databases get db1 -o json'; Fixture = 'do-database.json'; TargetArgs = @{ DatabaseId = 'db1' }; State = 'Healthy' }
     ) {
-        $cli = New-FakeCli $Tool @{ $Prefix = (Join-Path $Fixtures $Fixture) }
+        $cli = New-FakeCli $Tool @{ $Prefix = (Get-Fixture $Fixture) }
         $splat = $TargetArgs.Clone()
         $splat[@{ flyctl = 'FlyctlPath'; doctl = 'DoctlPath' }[$Tool]] = $cli.Path
         $db = Get-AppDatabase -Platform $Platform @splat -ErrorAction Stop
@@ -21,7 +21,7 @@ Describe 'Get-AppDatabase' -Skip:($IsWindows) {
     }
 
     It 'infers the platform from -DatabaseApp and reads a configured service' {
-        $cli = New-FakeCli flyctl @{ 'status -a ai-affiliate-empire-db --json' = (Join-Path $Fixtures 'fly-pg-status.json') }
+        $cli = New-FakeCli flyctl @{ 'status -a ai-affiliate-empire-db --json' = (Get-Fixture 'fly-pg-status.json') }
         (Get-AppDatabase -DatabaseApp ai-affiliate-empire-db -FlyctlPath $cli.Path -ErrorAction Stop).Platform | Should -Be 'Fly'
         (Get-AppDatabase -Service production/api -ConfigPath $root.Config -FlyctlPath $cli.Path -ErrorAction Stop).Name | Should -Be 'ai-affiliate-empire-db'
     }
@@ -29,7 +29,7 @@ Describe 'Get-AppDatabase' -Skip:($IsWindows) {
 
 Describe 'Get-AppDatabase in a real host' -Skip:($IsWindows) {
     BeforeAll {
-        $cli = New-FakeCli flyctl @{ 'status -a pg1 --json' = (Join-Path $Fixtures 'fly-pg-status.json') }
+        $cli = New-FakeCli flyctl @{ 'status -a pg1 --json' = (Get-Fixture 'fly-pg-status.json') }
         $db = Get-AppDatabase -Platform Fly -DatabaseApp pg1 -FlyctlPath $cli.Path
     }
 

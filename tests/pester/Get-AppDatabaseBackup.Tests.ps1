@@ -1,5 +1,5 @@
 #Requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.0' }
-# Get-AppDatabaseBackup against fake flyctl/doctl that replay recorded backup lists (see Fixtures/DATABASES.md).
+# Get-AppDatabaseBackup against fake flyctl/doctl that replay recorded backup lists (see Platforms/FlyPostgres and DigitalOceanDatabases/Fixtures/SOURCES.md).
 BeforeAll {
     . (Join-Path $PSScriptRoot 'Common.ps1')
     . (Join-Path $PSScriptRoot 'OpsTestKit.ps1')
@@ -10,7 +10,7 @@ AfterAll { Remove-TestRoot $root }
 
 Describe 'Get-AppDatabaseBackup' -Skip:($IsWindows) {
     It 'lists Fly backups newest first' {
-        $cli = New-FakeCli flyctl @{ 'postgres backup list -a pg1' = (Join-Path $Fixtures 'fly-pg-backups.txt') }
+        $cli = New-FakeCli flyctl @{ 'postgres backup list -a pg1' = (Get-Fixture 'fly-pg-backups.txt') }
         $backups = @(Get-AppDatabaseBackup -Platform Fly -DatabaseApp pg1 -FlyctlPath $cli.Path -ErrorAction Stop)
         $backups.Count | Should -Be 4
         $backups[0].BackupId | Should -Be '20261123T020012'
@@ -18,14 +18,14 @@ Describe 'Get-AppDatabaseBackup' -Skip:($IsWindows) {
     }
 
     It 'lists DigitalOcean backups' {
-        $cli = New-FakeCli doctl @{ 'databases backups db1 -o json' = (Join-Path $Fixtures 'do-database-backups.json') }
+        $cli = New-FakeCli doctl @{ 'databases backups db1 -o json' = (Get-Fixture 'do-database-backups.json') }
         @(Get-AppDatabaseBackup -Platform DigitalOcean -DatabaseId db1 -DoctlPath $cli.Path -ErrorAction Stop).Count | Should -BeGreaterThan 0
     }
 }
 
 Describe 'Get-AppDatabaseBackup in a real host' -Skip:($IsWindows) {
     BeforeAll {
-        $cli = New-FakeCli flyctl @{ 'postgres backup list -a pg1' = (Join-Path $Fixtures 'fly-pg-backups.txt') }
+        $cli = New-FakeCli flyctl @{ 'postgres backup list -a pg1' = (Get-Fixture 'fly-pg-backups.txt') }
         $rows = @(Get-AppDatabaseBackup -Platform Fly -DatabaseApp pg1 -FlyctlPath $cli.Path)
     }
 

@@ -1,5 +1,5 @@
 #Requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.0' }
-# Get-AppDeployment against fake flyctl/kubectl that replay recorded release history (Platforms/Fixtures).
+# Get-AppDeployment against fake flyctl/kubectl that replay recorded release history (Platforms/<Provider>/Fixtures).
 BeforeAll {
     . (Join-Path $PSScriptRoot 'Common.ps1')
     . (Join-Path $PSScriptRoot 'OpsTestKit.ps1')
@@ -11,7 +11,7 @@ AfterAll { Remove-TestRoot $root }
 
 Describe 'Get-AppDeployment' -Skip:($IsWindows) {
     It 'lists Fly releases newest first, marking the current and the last good one' {
-        $cli = New-FakeCli flyctl @{ 'releases -a app1 --json --image' = (Join-Path $Fixtures 'fly-releases.json') }
+        $cli = New-FakeCli flyctl @{ 'releases -a app1 --json --image' = (Get-Fixture 'fly-releases.json') }
         $list = @(Get-AppDeployment -Platform Fly -App app1 -FlyctlPath $cli.Path -ErrorAction Stop)
         $list.Version | Should -Be @('v14', 'v13', 'v12', 'v11')
         ($list | Where-Object IsCurrent).Version | Should -Be 'v13'
@@ -19,14 +19,14 @@ Describe 'Get-AppDeployment' -Skip:($IsWindows) {
     }
 
     It 'returns only the newest -First releases' {
-        $cli = New-FakeCli flyctl @{ 'releases -a app1 --json --image' = (Join-Path $Fixtures 'fly-releases.json') }
+        $cli = New-FakeCli flyctl @{ 'releases -a app1 --json --image' = (Get-Fixture 'fly-releases.json') }
         @(Get-AppDeployment -Platform Fly -App app1 -FlyctlPath $cli.Path -First 2).Version | Should -Be @('v14', 'v13')
     }
 
     It 'lists Kubernetes ReplicaSet revisions' {
         $cli = New-FakeCli kubectl @{
-            '-n akaind-platform get deployment marketing -o json'         = (Join-Path $Fixtures 'k8s-deployment.json')
-            '-n akaind-platform get replicasets -l app=marketing -o json' = (Join-Path $Fixtures 'k8s-replicasets.json')
+            '-n akaind-platform get deployment marketing -o json'         = (Get-Fixture 'k8s-deployment.json')
+            '-n akaind-platform get replicasets -l app=marketing -o json' = (Get-Fixture 'k8s-replicasets.json')
         }
         $list = @(Get-AppDeployment -Platform Kubernetes -Namespace akaind-platform -Deployment marketing -KubectlPath $cli.Path -ErrorAction Stop)
         ($list | Where-Object IsCurrent).Version | Should -Be '4'
@@ -35,7 +35,7 @@ Describe 'Get-AppDeployment' -Skip:($IsWindows) {
 
 Describe 'Get-AppDeployment in a real host' -Skip:($IsWindows) {
     BeforeAll {
-        $cli = New-FakeCli flyctl @{ 'releases -a app1 --json --image' = (Join-Path $Fixtures 'fly-releases.json') }
+        $cli = New-FakeCli flyctl @{ 'releases -a app1 --json --image' = (Get-Fixture 'fly-releases.json') }
         $rows = @(Get-AppDeployment -Platform Fly -App app1 -FlyctlPath $cli.Path)
     }
 

@@ -1,5 +1,5 @@
 #Requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.0' }
-# Get-AppEvent against a fake kubectl that replays the recorded events (Platforms/Fixtures/k8s-events.json) and logs
+# Get-AppEvent against a fake kubectl that replays the recorded events (Platforms/Kubernetes/Fixtures/k8s-events.json) and logs
 # its arguments; the real kubectl against the API stub is in KubernetesWorkloadTests (xunit).
 BeforeAll {
     . (Join-Path $PSScriptRoot 'Common.ps1')
@@ -8,9 +8,9 @@ BeforeAll {
     $k = '--context production -n akaind-platform'
     function New-Kubectl {
         New-FakeCli kubectl @{
-            "$k get deployment marketing -o json" = (Join-Path $Fixtures 'k8s-deployment.json')
-            "$k get statefulset postgres -o json" = (Join-Path $Fixtures 'k8s-statefulset.json')
-            "$k get events" = (Join-Path $Fixtures 'k8s-events.json')
+            "$k get deployment marketing -o json" = (Get-Fixture 'k8s-deployment.json')
+            "$k get statefulset postgres -o json" = (Get-Fixture 'k8s-statefulset.json')
+            "$k get events" = (Get-Fixture 'k8s-events.json')
         }
     }
     $target = @{ Platform = 'Kubernetes'; Context = 'production'; Namespace = 'akaind-platform' }

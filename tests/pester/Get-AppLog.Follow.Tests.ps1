@@ -7,8 +7,8 @@ BeforeAll {
     . (Join-Path $PSScriptRoot 'OpsTestKit.ps1')
     . Initialize-PlatformTestFile
     $server = Start-TestHttpServer
-    $flyLogs = Join-Path $Fixtures 'fly-logs.json'
-    $journal = Join-Path $Fixtures 'journal.jsonl'
+    $flyLogs = Get-Fixture 'fly-logs.json'
+    $journal = Get-Fixture 'journal.jsonl'
 }
 
 AfterAll { Stop-TestServer $server; Remove-TestRoot $root }

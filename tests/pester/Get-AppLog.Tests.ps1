@@ -1,5 +1,5 @@
 #Requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.0' }
-# Get-AppLog against fake flyctl/journalctl that replay recorded logs (Platforms/Fixtures).
+# Get-AppLog against fake flyctl/journalctl that replay recorded logs (Platforms/<Provider>/Fixtures).
 BeforeAll {
     . (Join-Path $PSScriptRoot 'Common.ps1')
     . (Join-Path $PSScriptRoot 'OpsTestKit.ps1')
@@ -11,12 +11,12 @@ AfterAll { Remove-TestRoot $root }
 
 Describe 'Get-AppLog' -Skip:($IsWindows) {
     It 'filters Fly logs with -Pattern' {
-        $cli = New-FakeCli flyctl @{ 'logs -a app1 --no-tail --json' = (Join-Path $Fixtures 'fly-logs.json') }
+        $cli = New-FakeCli flyctl @{ 'logs -a app1 --no-tail --json' = (Get-Fixture 'fly-logs.json') }
         @(Get-AppLog -Platform Fly -App app1 -FlyctlPath $cli.Path -Pattern 'memory').Count | Should -Be 2
     }
 
     It 'returns every line as an AppLogEntry with a time and a message' {
-        $cli = New-FakeCli flyctl @{ 'logs -a app1 --no-tail --json' = (Join-Path $Fixtures 'fly-logs.json') }
+        $cli = New-FakeCli flyctl @{ 'logs -a app1 --no-tail --json' = (Get-Fixture 'fly-logs.json') }
         $entries = @(Get-AppLog -Platform Fly -App app1 -FlyctlPath $cli.Path -ErrorAction Stop)
         $entries.Count | Should -BeGreaterThan 2
         $entries | ForEach-Object { $_.PSObject.TypeNames[0] | Should -Be 'IncidentOps.Platforms.AppLogEntry' }
@@ -24,7 +24,7 @@ Describe 'Get-AppLog' -Skip:($IsWindows) {
     }
 
     It 'keeps -Level and more severe, and one -Instance (wildcards allowed), in a read too' {
-        $cli = New-FakeCli flyctl @{ 'logs -a app1 --no-tail --json' = (Join-Path $Fixtures 'fly-logs.json') }
+        $cli = New-FakeCli flyctl @{ 'logs -a app1 --no-tail --json' = (Get-Fixture 'fly-logs.json') }
         $errors = @(Get-AppLog -Platform Fly -App app1 -FlyctlPath $cli.Path -Level warning)
         $errors.Count | Should -Be 1
         $errors[0].Message | Should -Match 'heap out of memory'
@@ -35,14 +35,14 @@ Describe 'Get-AppLog' -Skip:($IsWindows) {
     }
 
     It 'refuses an invalid -Pattern with InvalidPattern' {
-        $cli = New-FakeCli flyctl @{ 'logs -a app1 --no-tail --json' = (Join-Path $Fixtures 'fly-logs.json') }
+        $cli = New-FakeCli flyctl @{ 'logs -a app1 --no-tail --json' = (Get-Fixture 'fly-logs.json') }
         { Get-AppLog -Platform Fly -App app1 -FlyctlPath $cli.Path -Pattern '([' -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidPattern,IncidentOps.Commands.GetAppLogCommand'
     }
 }
 
 Describe 'Get-AppLog in a real host' -Skip:($IsWindows) {
     BeforeAll {
-        $cli = New-FakeCli flyctl @{ 'logs -a app1 --no-tail --json' = (Join-Path $Fixtures 'fly-logs.json') }
+        $cli = New-FakeCli flyctl @{ 'logs -a app1 --no-tail --json' = (Get-Fixture 'fly-logs.json') }
         $rows = @(Get-AppLog -Platform Fly -App app1 -FlyctlPath $cli.Path -Pattern 'memory')
     }
 

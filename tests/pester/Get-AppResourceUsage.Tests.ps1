@@ -1,19 +1,19 @@
 #Requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.0' }
 # Get-AppResourceUsage (issue 17, resource usage) against fake kubectl/ssh/flyctl/doctl that replay recorded output
-# (Platforms/Fixtures): seed 003 kubectl top pods, seed 004 htop and df -h, seed 000 flyctl metrics.
+# (Platforms/<Provider>/Fixtures): seed 003 kubectl top pods, seed 004 htop and df -h, seed 000 flyctl metrics.
 BeforeAll {
     . (Join-Path $PSScriptRoot 'Common.ps1')
     . (Join-Path $PSScriptRoot 'OpsTestKit.ps1')
     . Initialize-PlatformTestFile
     $kube = New-FakeCli kubectl (@{
-        '-n akaind-platform get deployment marketing -o json' = (Join-Path $Fixtures 'k8s-deployment.json')
-        '-n akaind-platform get pods -l app=marketing -o json' = (Join-Path $Fixtures 'k8s-usage-pods.json')
-        'get --raw /apis/metrics.k8s.io/v1beta1/namespaces/akaind-platform/pods?labelSelector=app%3Dmarketing' = (Join-Path $Fixtures 'k8s-pod-metrics.json')
-        'get nodes pool-a-1 pool-a-2 -o json' = (Join-Path $Fixtures 'k8s-nodes.json')
-        'get --raw /apis/metrics.k8s.io/v1beta1/nodes/pool-a-1' = (Join-Path $Fixtures 'k8s-node-metrics-pool-a-1.json')
-        'get --raw /apis/metrics.k8s.io/v1beta1/nodes/pool-a-2' = (Join-Path $Fixtures 'k8s-node-metrics-pool-a-2.json')
+        '-n akaind-platform get deployment marketing -o json' = (Get-Fixture 'k8s-deployment.json')
+        '-n akaind-platform get pods -l app=marketing -o json' = (Get-Fixture 'k8s-usage-pods.json')
+        'get --raw /apis/metrics.k8s.io/v1beta1/namespaces/akaind-platform/pods?labelSelector=app%3Dmarketing' = (Get-Fixture 'k8s-pod-metrics.json')
+        'get nodes pool-a-1 pool-a-2 -o json' = (Get-Fixture 'k8s-nodes.json')
+        'get --raw /apis/metrics.k8s.io/v1beta1/nodes/pool-a-1' = (Get-Fixture 'k8s-node-metrics-pool-a-1.json')
+        'get --raw /apis/metrics.k8s.io/v1beta1/nodes/pool-a-2' = (Get-Fixture 'k8s-node-metrics-pool-a-2.json')
     })
-    $ssh = New-FakeCli ssh @{ '-o BatchMode=yes -- deploy@api-1 ' = (Join-Path $Fixtures 'systemd-usage.txt') }
+    $ssh = New-FakeCli ssh @{ '-o BatchMode=yes -- deploy@api-1 ' = (Get-Fixture 'systemd-usage.txt') }
     $k8s = @{ Platform = 'Kubernetes'; Deployment = 'marketing'; Namespace = 'akaind-platform'; KubectlPath = $kube.Path }
 }
 
@@ -49,7 +49,7 @@ Describe 'Get-AppResourceUsage' -Skip:($IsWindows) {
     }
 
     It 'reads a configured Fly service by name and says where the figures in use are when there is no Fly token' {
-        $fly = New-FakeCli flyctl @{ 'status -a ai-affiliate-empire --json' = (Join-Path $Fixtures 'fly-status-usage.json') }
+        $fly = New-FakeCli flyctl @{ 'status -a ai-affiliate-empire --json' = (Get-Fixture 'fly-status-usage.json') }
         $saved = $env:FLY_API_TOKEN, $env:FLY_ACCESS_TOKEN
         $env:FLY_API_TOKEN = $null; $env:FLY_ACCESS_TOKEN = $null
         try {
@@ -65,7 +65,7 @@ Describe 'Get-AppResourceUsage' -Skip:($IsWindows) {
     }
 
     It 'refuses a DigitalOcean static site with PlatformOperationNotSupported that says where to look' {
-        $doctl = New-FakeCli doctl @{ 'apps get id1 -o json' = (Join-Path $Fixtures 'do-app-usage.json') }
+        $doctl = New-FakeCli doctl @{ 'apps get id1 -o json' = (Get-Fixture 'do-app-usage.json') }
         $err = $null
         try { Get-AppResourceUsage -Platform DigitalOcean -AppId id1 -Component docs -DoctlPath $doctl.Path -ErrorAction Stop } catch { $err = $_ }
         $err.FullyQualifiedErrorId | Should -Be 'PlatformOperationNotSupported,IncidentOps.Commands.GetAppResourceUsageCommand'

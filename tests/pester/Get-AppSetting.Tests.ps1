@@ -1,5 +1,5 @@
 #Requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.0' }
-# Get-AppSetting against fake flyctl/systemctl that replay recorded settings (Platforms/Fixtures).
+# Get-AppSetting against fake flyctl/systemctl that replay recorded settings (Platforms/<Provider>/Fixtures).
 BeforeAll {
     . (Join-Path $PSScriptRoot 'Common.ps1')
     . (Join-Path $PSScriptRoot 'OpsTestKit.ps1')
@@ -10,21 +10,21 @@ AfterAll { Remove-TestRoot $root }
 
 Describe 'Get-AppSetting' -Skip:($IsWindows) {
     It 'lists Fly secret names without their values' {
-        $cli = New-FakeCli flyctl @{ 'secrets list -a app1 --json' = (Join-Path $Fixtures 'fly-secrets.json') }
+        $cli = New-FakeCli flyctl @{ 'secrets list -a app1 --json' = (Get-Fixture 'fly-secrets.json') }
         $s = @(Get-AppSetting -Platform Fly -App app1 -FlyctlPath $cli.Path -ErrorAction Stop)
         $s.Key | Should -Be @('DATABASE_URL', 'ENABLE_MOCK_MODE')
         $s | ForEach-Object { $_.IsSecret | Should -BeTrue; $_.Value | Should -BeNullOrEmpty }
     }
 
     It 'filters with -Key' {
-        $cli = New-FakeCli flyctl @{ 'secrets list -a app1 --json' = (Join-Path $Fixtures 'fly-secrets.json') }
+        $cli = New-FakeCli flyctl @{ 'secrets list -a app1 --json' = (Get-Fixture 'fly-secrets.json') }
         @(Get-AppSetting -Platform Fly -App app1 -FlyctlPath $cli.Path -Key 'ENABLE*').Key | Should -Be 'ENABLE_MOCK_MODE'
     }
 }
 
 Describe 'Get-AppSetting in a real host' -Skip:($IsWindows) {
     BeforeAll {
-        $cli = New-FakeCli flyctl @{ 'secrets list -a app1 --json' = (Join-Path $Fixtures 'fly-secrets.json') }
+        $cli = New-FakeCli flyctl @{ 'secrets list -a app1 --json' = (Get-Fixture 'fly-secrets.json') }
         $rows = @(Get-AppSetting -Platform Fly -App app1 -FlyctlPath $cli.Path)
     }
 

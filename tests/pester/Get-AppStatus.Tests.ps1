@@ -1,5 +1,5 @@
 #Requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.0' }
-# Get-AppStatus against fake flyctl/doctl/systemctl/kubectl that replay recorded output (Platforms/Fixtures).
+# Get-AppStatus against fake flyctl/doctl/systemctl/kubectl that replay recorded output (Platforms/<Provider>/Fixtures).
 BeforeAll {
     . (Join-Path $PSScriptRoot 'Common.ps1')
     . (Join-Path $PSScriptRoot 'OpsTestKit.ps1')
@@ -14,7 +14,7 @@ Describe 'Get-AppStatus' -Skip:($IsWindows) {
         @{ Platform = 'DigitalOcean'; Tool = 'doctl'; Prefix = 'apps get id1 -o json'; Fixture = 'do-app.json'; TargetArgs = @{ AppId = 'id1' }; State = 'Degraded' }
         @{ Platform = 'Systemd'; Tool = 'systemctl'; Prefix = 'show fastapi'; Fixture = 'systemctl-show.txt'; TargetArgs = @{ Unit = 'fastapi' }; State = 'Down' }
     ) {
-        $cli = New-FakeCli $Tool @{ $Prefix = (Join-Path $Fixtures $Fixture) }
+        $cli = New-FakeCli $Tool @{ $Prefix = (Get-Fixture $Fixture) }
         $pathParam = @{ flyctl = 'FlyctlPath'; doctl = 'DoctlPath'; systemctl = 'SystemctlPath' }[$Tool]
         $splat = $TargetArgs.Clone()
         $splat[$pathParam] = $cli.Path
@@ -23,7 +23,7 @@ Describe 'Get-AppStatus' -Skip:($IsWindows) {
     }
 
     It 'reads a configured service by name' {
-        $cli = New-FakeCli flyctl @{ 'status -a ai-affiliate-empire --json' = (Join-Path $Fixtures 'fly-status.json') }
+        $cli = New-FakeCli flyctl @{ 'status -a ai-affiliate-empire --json' = (Get-Fixture 'fly-status.json') }
         $status = Get-AppStatus -Service production/api -ConfigPath $root.Config -FlyctlPath $cli.Path -ErrorAction Stop
         $status.Service | Should -Be 'production/api'
         $status.State | Should -Be 'Degraded'
@@ -32,9 +32,9 @@ Describe 'Get-AppStatus' -Skip:($IsWindows) {
     It 'shows why a Kubernetes pod died: OOMKilled, exit code 137, restarts and its last events' {
         $k = '--context production -n akaind-platform'
         $cli = New-FakeCli kubectl @{
-            "$k get deployment marketing -o json" = (Join-Path $Fixtures 'k8s-deployment.json')
-            "$k get pods -l app=marketing -o json" = (Join-Path $Fixtures 'k8s-pods.json')
-            "$k get events --field-selector=involvedObject.kind=Pod -o json" = (Join-Path $Fixtures 'k8s-events.json')
+            "$k get deployment marketing -o json" = (Get-Fixture 'k8s-deployment.json')
+            "$k get pods -l app=marketing -o json" = (Get-Fixture 'k8s-pods.json')
+            "$k get events --field-selector=involvedObject.kind=Pod -o json" = (Get-Fixture 'k8s-events.json')
         }
         $status = Get-AppStatus -Platform Kubernetes -Context production -Namespace akaind-platform -Deployment marketing -KubectlPath $cli.Path -ErrorAction Stop
         $status.Reason | Should -Be 'ProgressDeadlineExceeded; marketing-7d9f8b6c5d-xyz12: CrashLoopBackOff (last exit: OOMKilled, code 137)'
@@ -55,13 +55,13 @@ Describe 'Get-AppStatus' -Skip:($IsWindows) {
     ) {
         $k = '--context production -n akaind-platform'
         # The API server answers -l app=NAME with that workload's pods only.
-        $pods = Get-Content -Raw (Join-Path $Fixtures 'k8s-workload-pods.json') | ConvertFrom-Json
+        $pods = Get-Content -Raw (Get-Fixture 'k8s-workload-pods.json') | ConvertFrom-Json
         $pods.items = @($pods.items | Where-Object { $_.metadata.labels.app -eq $Name })
         $podsFile = New-ReplyFile ($pods | ConvertTo-Json -Depth 30)
         $cli = New-FakeCli kubectl @{
-            "$k get $($Kind.ToLowerInvariant()) $Name -o json" = (Join-Path $Fixtures $Fixture)
+            "$k get $($Kind.ToLowerInvariant()) $Name -o json" = (Get-Fixture $Fixture)
             "$k get pods -l app=$Name -o json" = $podsFile
-            "$k get events" = (Join-Path $Fixtures 'k8s-events.json')
+            "$k get events" = (Get-Fixture 'k8s-events.json')
         }
         $splat = @{ $Kind = $Name }
         $status = Get-AppStatus -Platform Kubernetes -Context production -Namespace akaind-platform @splat -KubectlPath $cli.Path -ErrorAction Stop
@@ -78,8 +78,8 @@ Describe 'Get-AppStatus' -Skip:($IsWindows) {
 
 Describe 'Get-AppStatus in a real host' -Skip:($IsWindows) {
     BeforeAll {
-        $fly = New-FakeCli flyctl @{ 'status -a app1 --json' = (Join-Path $Fixtures 'fly-status.json') }
-        $sd = New-FakeCli systemctl @{ 'show fastapi' = (Join-Path $Fixtures 'systemctl-show.txt') }
+        $fly = New-FakeCli flyctl @{ 'status -a app1 --json' = (Get-Fixture 'fly-status.json') }
+        $sd = New-FakeCli systemctl @{ 'show fastapi' = (Get-Fixture 'systemctl-show.txt') }
         $rows = @(
             Get-AppStatus -Platform Fly -App app1 -FlyctlPath $fly.Path
             Get-AppStatus -Platform Systemd -Unit fastapi -SystemctlPath $sd.Path

@@ -7,9 +7,9 @@ BeforeAll {
     # A fake kubectl replaying the recorded Deployment marketing in akaind-platform, whose last good revision is 3.
     function New-MarketingKubectl {
         New-FakeCli kubectl @{
-            '-n akaind-platform get deployment marketing -o json'         = (Join-Path $Fixtures 'k8s-deployment.json')
-            '-n akaind-platform get replicasets -l app=marketing -o json' = (Join-Path $Fixtures 'k8s-replicasets.json')
-            '-n akaind-platform rollout'                                  = (Join-Path $Fixtures 'k8s-logs.txt')
+            '-n akaind-platform get deployment marketing -o json'         = (Get-Fixture 'k8s-deployment.json')
+            '-n akaind-platform get replicasets -l app=marketing -o json' = (Get-Fixture 'k8s-replicasets.json')
+            '-n akaind-platform rollout'                                  = (Get-Fixture 'k8s-logs.txt')
         }
     }
 }
@@ -20,7 +20,7 @@ Describe 'Invoke-Rollback' -Skip:($IsWindows) {
     It 'Fly: goes back to the previous successful release, skipping failed ones (<Case>)' -TestCases @(
         @{ Case = 'WhatIf' }
     ) {
-        $cli = New-FakeCli flyctl @{ 'releases -a ai-affiliate-empire --json --image' = (Join-Path $Fixtures 'fly-releases.json') }
+        $cli = New-FakeCli flyctl @{ 'releases -a ai-affiliate-empire --json --image' = (Get-Fixture 'fly-releases.json') }
         Invoke-Rollback -Platform Fly -App ai-affiliate-empire -FlyctlPath $cli.Path -WhatIf
         $calls = Get-Content $cli.Log
         $calls | Should -Be 'flyctl releases -a ai-affiliate-empire --json --image'
@@ -62,10 +62,10 @@ Describe 'Invoke-Rollback' -Skip:($IsWindows) {
 Describe 'Invoke-Rollback on StatefulSets and DaemonSets' -Skip:($IsWindows) {
     BeforeAll {
         $cli = New-FakeCli kubectl @{
-            '-n akaind-platform get statefulset postgres -o json'                 = (Join-Path $Fixtures 'k8s-statefulset.json')
-            '-n akaind-platform get daemonset node-exporter -o json'              = (Join-Path $Fixtures 'k8s-daemonset.json')
-            '-n akaind-platform get controllerrevisions -l app=postgres -o json'  = (Join-Path $Fixtures 'k8s-controllerrevisions.json')
-            '-n akaind-platform get controllerrevisions -l app=node-exporter -o json' = (Join-Path $Fixtures 'k8s-controllerrevisions.json')
+            '-n akaind-platform get statefulset postgres -o json'                 = (Get-Fixture 'k8s-statefulset.json')
+            '-n akaind-platform get daemonset node-exporter -o json'              = (Get-Fixture 'k8s-daemonset.json')
+            '-n akaind-platform get controllerrevisions -l app=postgres -o json'  = (Get-Fixture 'k8s-controllerrevisions.json')
+            '-n akaind-platform get controllerrevisions -l app=node-exporter -o json' = (Get-Fixture 'k8s-controllerrevisions.json')
         }
     }
 
@@ -86,7 +86,7 @@ Describe 'Invoke-Rollback on StatefulSets and DaemonSets' -Skip:($IsWindows) {
 
 Describe 'Invoke-Rollback in a real host' -Skip:($IsWindows) {
     It 'prints its What if: line (from -> to and the flyctl deploy command) and deploys nothing' {
-        $cli = New-FakeCli flyctl @{ 'releases -a ai-affiliate-empire --json --image' = (Join-Path $Fixtures 'fly-releases.json') }
+        $cli = New-FakeCli flyctl @{ 'releases -a ai-affiliate-empire --json --image' = (Get-Fixture 'fly-releases.json') }
         $text = Get-WhatIfText 'Invoke-Rollback -Platform Fly -App ai-affiliate-empire -FlyctlPath $args[0] -WhatIf' $cli.Path
         $text | Should -Match 'What if: .*v13 -> v11'
         $text | Should -Match 'flyctl deploy -a ai-affiliate-empire --image registry.fly.io/ai-affiliate-empire:deployment-01HQ11'
@@ -110,7 +110,7 @@ Describe 'Invoke-Rollback in a real host' -Skip:($IsWindows) {
     }
 
     It 'completes -ToVersion from the deployment history: good releases first, never the current one' {
-        $cli = New-FakeCli flyctl @{ 'releases -a ai-affiliate-empire --json --image' = (Join-Path $Fixtures 'fly-releases.json') }
+        $cli = New-FakeCli flyctl @{ 'releases -a ai-affiliate-empire --json --image' = (Get-Fixture 'fly-releases.json') }
         $offered = @(Get-CompletionText "Invoke-Rollback -Platform Fly -App ai-affiliate-empire -FlyctlPath '$($cli.Path)' -ToVersion ")
         $offered | Should -Be @('v11', 'v14', 'v12')
         $offered | Should -Not -Contain 'v13'
@@ -118,7 +118,7 @@ Describe 'Invoke-Rollback in a real host' -Skip:($IsWindows) {
     }
 
     It 'shows status, time and image of each release as the -ToVersion tooltip' {
-        $cli = New-FakeCli flyctl @{ 'releases -a ai-affiliate-empire --json --image' = (Join-Path $Fixtures 'fly-releases.json') }
+        $cli = New-FakeCli flyctl @{ 'releases -a ai-affiliate-empire --json --image' = (Get-Fixture 'fly-releases.json') }
         $line = "Invoke-Rollback -Platform Fly -App ai-affiliate-empire -FlyctlPath '$($cli.Path)' -ToVersion "
         $match = (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches | Where-Object CompletionText -EQ 'v11'
         $match.ToolTip | Should -Match 'complete'
@@ -127,7 +127,7 @@ Describe 'Invoke-Rollback in a real host' -Skip:($IsWindows) {
     }
 
     It 'completes -ToVersion for a configured service' {
-        $cli = New-FakeCli flyctl @{ 'releases -a ai-affiliate-empire --json --image' = (Join-Path $Fixtures 'fly-releases.json') }
+        $cli = New-FakeCli flyctl @{ 'releases -a ai-affiliate-empire --json --image' = (Get-Fixture 'fly-releases.json') }
         Get-CompletionText "Invoke-Rollback -ConfigPath '$($root.Config)' -Service production/api -FlyctlPath '$($cli.Path)' -ToVersion " | Should -Contain 'v11'
     }
 

@@ -12,7 +12,7 @@ Describe 'New-AppDatabaseBackup' -Skip:($IsWindows) {
     It 'creates a named Fly backup and returns it from the list' {
         $cli = New-FakeCli flyctl @{
             'postgres backup create -a pg1 --name before-v12' = (New-ReplyFile "Performing backup...`nBackup completed successfully!`n")
-            'postgres backup list -a pg1'                      = (Join-Path $Fixtures 'fly-pg-backups.txt')
+            'postgres backup list -a pg1'                      = (Get-Fixture 'fly-pg-backups.txt')
         }
         $b = New-AppDatabaseBackup -Platform Fly -DatabaseApp pg1 -Name before-v12 -FlyctlPath $cli.Path -Force -ErrorAction Stop
         $b | Should -Not -BeNullOrEmpty
@@ -35,7 +35,7 @@ Describe 'New-AppDatabaseBackup in a real host' -Skip:($IsWindows) {
     It 'shows the new backup at <Width> columns' -TestCases @(@{ Width = 80 }, @{ Width = 120 }) {
         $cli = New-FakeCli flyctl @{
             'postgres backup create' = (New-ReplyFile "Backup completed successfully!`n")
-            'postgres backup list'   = (Join-Path $Fixtures 'fly-pg-backups.txt')
+            'postgres backup list'   = (Get-Fixture 'fly-pg-backups.txt')
         }
         $text = Get-RenderedView (New-AppDatabaseBackup -Platform Fly -DatabaseApp pg1 -Name before-v12 -FlyctlPath $cli.Path -Force) -Width $Width
         $text | Should -Match '\bBackupId\b'

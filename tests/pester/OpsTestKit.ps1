@@ -222,11 +222,10 @@ function Initialize-PgTestFile {
     $root = New-OpsTestRoot "      db:`n        postgres:`n          connectionString: '$cs'`n"
 }
 
-# Platforms, against the fake CLIs of FakeCli.ps1 (loaded here): $Fixtures, the recorded CLI output of the xunit
-# Platforms tests, and $root with the services of New-OpsTestRoot.
+# Platforms, against the fake CLIs of FakeCli.ps1 (loaded here), replaying the recorded CLI output of the xunit Platforms
+# tests (Get-Fixture NAME, from Platforms/<Provider>/Fixtures), and $root with the services of New-OpsTestRoot.
 function Initialize-PlatformTestFile {
     . (Join-Path $PSScriptRoot 'FakeCli.ps1')
     Import-IncidentOps
-    $Fixtures = Join-Path $PSScriptRoot '../IncidentOps.Tests/Platforms/Fixtures'
     $root = New-OpsTestRoot
 }

@@ -11,7 +11,7 @@ AfterAll { Remove-TestRoot $root }
 Describe 'Restore-AppDatabaseBackup' -Skip:($IsWindows) {
     It 'restores a Fly backup into a new cluster, never over the source' {
         $restore = 'postgres backup restore pg1-restore-20261123t020012 -a pg1 --restore-target-name 20261123T020012 --detach'
-        $cli = New-FakeCli flyctl @{ 'postgres backup list -a pg1' = (Join-Path $Fixtures 'fly-pg-backups.txt'); $restore = (New-ReplyFile "Launching...`n") }
+        $cli = New-FakeCli flyctl @{ 'postgres backup list -a pg1' = (Get-Fixture 'fly-pg-backups.txt'); $restore = (New-ReplyFile "Launching...`n") }
         $r = Restore-AppDatabaseBackup -Platform Fly -DatabaseApp pg1 -BackupId 20261123T020012 -FlyctlPath $cli.Path -Force -ErrorAction Stop
         $r.NewName | Should -Be 'pg1-restore-20261123t020012'
         Get-Content $cli.Log | Should -Contain "flyctl $restore"
@@ -38,7 +38,7 @@ Describe 'Restore-AppDatabaseBackup in a real host' -Skip:($IsWindows) {
     }
 
     It 'shows the restore result as a list' {
-        $cli = New-FakeCli flyctl @{ 'postgres backup list -a pg1' = (Join-Path $Fixtures 'fly-pg-backups.txt'); 'postgres backup restore' = (New-ReplyFile "Launching...`n") }
+        $cli = New-FakeCli flyctl @{ 'postgres backup list -a pg1' = (Get-Fixture 'fly-pg-backups.txt'); 'postgres backup restore' = (New-ReplyFile "Launching...`n") }
         $r = Restore-AppDatabaseBackup -Platform Fly -DatabaseApp pg1 -BackupId 20261123T020012 -FlyctlPath $cli.Path -Force
         foreach ($w in 80, 120) {
             $text = Get-RenderedView $r -Width $w

@@ -2,7 +2,7 @@
 # The Opsgenie channel (Alert API v2) as a user drives it from pwsh: one alert per incident, aliased by the incident
 # id, created, acknowledged and closed; its API key (a canary) never reaches any stream, the timeline or the report.
 # Opsgenie is a loopback stand-in: the xunit suite's ProviderStub (records every request), answering with the 202
-# of tests/IncidentOps.Tests/Notifications/Fixtures/opsgenie.json.
+# of tests/IncidentOps.Tests/Notifications/Opsgenie/Fixtures/opsgenie.json.
 
 BeforeAll {
     . (Join-Path $PSScriptRoot 'Common.ps1')
@@ -16,7 +16,7 @@ BeforeAll {
         $prelude + (Get-Content -Raw (Join-Path $script:RepoRoot 'tests/IncidentOps.Tests/Notifications/ProviderStub.cs')) | Set-Content -Path $file
         Add-Type -Path $file
     }
-    $fixture = Get-Content -Raw (Join-Path $script:RepoRoot 'tests/IncidentOps.Tests/Notifications/Fixtures/opsgenie.json') | ConvertFrom-Json
+    $fixture = Get-Content -Raw (Get-Fixture 'opsgenie.json') | ConvertFrom-Json
     $script:Canary = 'CANARYgenieKeyPester42'
 
     function New-GenieScenario {

@@ -14,14 +14,24 @@ public sealed class ChannelOperationAttribute(string type, string operation) : A
 }
 
 /// <summary>
-/// The documented request and response shapes of each channel (Notifications/Fixtures/&lt;type&gt;.json, each with the
+/// The documented request and response shapes of each channel (Notifications/&lt;Provider&gt;/Fixtures/&lt;type&gt;.json, each with the
 /// documentation it comes from under "source"). The stubs answer with the fixture's response.
 /// </summary>
 public static class ChannelFixtures
 {
-    public static string Folder => Path.Combine(Paths.RepoRoot, "tests", "IncidentOps.Tests", "Notifications", "Fixtures");
+    /// <summary>The channels' test folder: one folder per provider (mirroring Engine/Notifications/&lt;Provider&gt;/), each with its Fixtures/.</summary>
+    public static string Folder => Path.Combine(Paths.RepoRoot, "tests", "IncidentOps.Tests", "Notifications");
 
-    public static string PathOf(string type) => Path.Combine(Folder, type + ".json");
+    /// <summary>
+    /// Notifications/&lt;Provider&gt;/Fixtures/&lt;type&gt;.json, wherever its provider folder is (the folder's name is the type's
+    /// in any case, e.g. PagerDuty for pagerduty); when no folder has it, the path it would have in the folder named like the type.
+    /// </summary>
+    public static string PathOf(string type)
+    {
+        var found = Directory.GetDirectories(Folder).Select(d => Path.Combine(d, "Fixtures", type + ".json")).Where(File.Exists).ToList();
+        if (found.Count > 1) throw new InvalidOperationException($"Channel fixture '{type}.json' is in several provider folders: {string.Join(", ", found)}");
+        return found.Count == 1 ? found[0] : Path.Combine(Folder, type, "Fixtures", type + ".json");
+    }
 
     public static JsonNode Load(string type) => JsonNode.Parse(File.ReadAllText(PathOf(type)))!;
 

@@ -13,7 +13,22 @@ public sealed class FakeCli
     public string Log => Path.Combine(Dir, "argv.log");
     private int _n;
 
-    public static string Fixture(string name) => Path.Combine(Paths.RepoRoot, "tests", "IncidentOps.Tests", "Platforms", "Fixtures", name);
+    /// <summary>The platforms' test folder: one folder per provider (mirroring Engine/Platforms/&lt;Provider&gt;/), each with its Fixtures/.</summary>
+    public static string PlatformsFolder => Path.Combine(Paths.RepoRoot, "tests", "IncidentOps.Tests", "Platforms");
+
+    /// <summary>
+    /// A recorded output by file name, wherever its provider keeps it (Platforms/&lt;Provider&gt;/Fixtures/NAME, or the shared
+    /// Platforms/Fixtures/NAME). Names are unique across providers (ProviderContractTests checks it). A rooted path (a
+    /// file a test wrote) is returned as it is.
+    /// </summary>
+    public static string Fixture(string name)
+    {
+        if (Path.IsPathRooted(name)) return name;
+        var found = Directory.GetDirectories(PlatformsFolder).Select(d => Path.Combine(d, "Fixtures", name)).Where(File.Exists)
+            .Concat(new[] { Path.Combine(PlatformsFolder, "Fixtures", name) }.Where(File.Exists)).ToList();
+        return found.Count == 1 ? found[0]
+            : throw new FileNotFoundException(found.Count == 0 ? $"No fixture '{name}' under Platforms/<Provider>/Fixtures/." : $"Fixture '{name}' is in several provider folders: {string.Join(", ", found)}", name);
+    }
 
     /// <summary>
     /// A reply for argument lists starting with Prefix. With Stream the fixture and Text are written line by line,

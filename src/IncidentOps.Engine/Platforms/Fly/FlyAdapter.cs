@@ -8,7 +8,7 @@ namespace IncidentOps.Engine.Platforms;
 /// Fly.io through flyctl. status --json is PascalCase at the top with snake_case machines; releases --json
 /// carries ImageRef, which is how a rollback redeploys the previous successful image (Fly has no rollback command);
 /// logs --json is a stream of pretty-printed entries (lowercase top-level keys, PascalCase meta). Shapes and their
-/// sources: tests/IncidentOps.Tests/Platforms/Fixtures/SOURCES.md.
+/// sources: tests/IncidentOps.Tests/Platforms/Fly/Fixtures/SOURCES.md.
 /// </summary>
 public sealed partial class FlyAdapter(AppTarget target, ProcessRunner runner, TimeSpan timeout, IOperationSink sink)
     : PlatformAdapterBase(target, runner, timeout, sink), IPlatformAdapter

@@ -5,7 +5,7 @@ using static IncidentOps.Tests.Platforms.FakeCli;
 
 namespace IncidentOps.Tests.Platforms;
 
-/// <summary>AWS RDS through a stand-in aws CLI replaying the documented output shapes (Fixtures/SOURCES.md): every AppDatabase cmdlet.</summary>
+/// <summary>AWS RDS through a stand-in aws CLI replaying the documented output shapes (AwsRds/Fixtures/SOURCES.md): every AppDatabase cmdlet.</summary>
 public class AwsRdsCmdletTests(ModuleFixture fx) : IClassFixture<ModuleFixture>
 {
     private const string Db = "fastapi-db";
