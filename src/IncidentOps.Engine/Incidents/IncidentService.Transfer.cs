@@ -108,7 +108,7 @@ public sealed partial class IncidentService
             IncidentStores.CheckId(id);
             var dir = $"incidents/{id}/";
             var record = Deserialize<Incident>(zip, dir + "incident.json", path);
-            var timeline = (ReadText(zip, dir + "timeline.jsonl", path) ?? "").Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            var archived = (ReadText(zip, dir + "timeline.jsonl", path) ?? "").Split('\n', StringSplitOptions.RemoveEmptyEntries)
                 .Select(l => JsonSerializer.Deserialize<TimelineEntry>(l, ArchiveJson)!).OrderBy(e => e.Sequence).ToList();
             var actions = Deserialize<List<ActionItem>>(zip, dir + "actions.json", path);
             var updates = Deserialize<List<IncidentUpdate>>(zip, dir + "updates.json", path);
@@ -134,7 +134,7 @@ public sealed partial class IncidentService
             var haveActions = existing is null ? [] : await store.ReadActionItemsAsync(id, cancellationToken).ConfigureAwait(false);
             var haveUpdates = existing is null ? [] : await store.ReadOutboxAsync(id, cancellationToken).ConfigureAwait(false);
             var haveEvidence = existing is null ? [] : await store.ListEvidenceAsync(id, cancellationToken).ConfigureAwait(false);
-            var missingEntries = timeline.Skip(have.Count).ToList();
+            var missingEntries = archived.Skip(have.Count).ToList();
             var missingActions = actions.Where(a => haveActions.All(h => h.Id != a.Id)).ToList();
             var missingUpdates = updates.Where(u => haveUpdates.All(h => h.UpdateId != u.UpdateId)).ToList();
             var missingEvidence = evidence.Where(e => haveEvidence.All(h => h.Name != e.Name)).ToList();
@@ -159,7 +159,7 @@ public sealed partial class IncidentService
             if (existing is null && record.UpdatesSentAt is null && updates.Any(u => !u.Pending))
                 foreach (var u in updates.Where(u => !u.Pending)) IncidentMetricsService.RecordUpdateSent(record, u.CreatedAt);
             if (existing is null) await store.SaveAsync(record, cancellationToken).ConfigureAwait(false);
-            foreach (var e in missingEntries) await store.AppendTimelineAsync(id, e, cancellationToken).ConfigureAwait(false);
+            foreach (var e in missingEntries) await timeline.AppendAsync(store, id, e, cancellationToken).ConfigureAwait(false);
             if (missingActions.Count > 0)
                 await store.ChangeActionItemsAsync(id, list => list.AddRange(missingActions.Where(a => list.All(h => h.Id != a.Id))), cancellationToken).ConfigureAwait(false);
             foreach (var u in missingUpdates) await store.WriteOutboxEntryAsync(u, cancellationToken).ConfigureAwait(false);
