@@ -124,6 +124,11 @@ Describe 'Invoke-ServiceAlert' {
             "$($stub.Requests[0].Body)" | Should -Match '"kind":"Initial"'
             $timeline = Get-IncidentTimeline -ConfigPath $root.Config -Incident $decisions[2].IncidentId
             $timeline.Actor | Sort-Object -Unique | Should -Be "alerting@$([Environment]::MachineName)"
+            # The initial update was sent by this command, and its entry says so (it once said Send-IncidentUpdate).
+            $update = @($timeline | Where-Object Kind -EQ 'update')
+            $update.Count | Should -Be 1
+            $update[0].Cmdlet | Should -Be 'Invoke-ServiceAlert'
+            $timeline.Cmdlet | Sort-Object -Unique | Should -Be 'Invoke-ServiceAlert'
         }
     }
 
@@ -226,6 +231,8 @@ Describe 'Invoke-ServiceAlert' {
             @($decisions | Where-Object Action -EQ 'Declared').Count | Should -Be 1
             @(Get-Incident -ConfigPath $root.Config).Count | Should -Be 1
             $stub.Requests.Count | Should -Be 1
+            $update = @(Get-IncidentTimeline -ConfigPath $root.Config -Incident (Get-Incident -ConfigPath $root.Config).Id | Where-Object Kind -EQ 'update')
+            $update.Cmdlet | Should -Be 'Watch-ServiceHealth'
             $preview = Watch-ServiceHealth -ConfigPath $root.Config -Service production/api -IntervalSec 0.1 -DurationSec 0.5 -Alert -WhatIf |
                 Where-Object { $_.PSObject.TypeNames[0] -eq 'IncidentOps.Alerting.AlertDecision' }
             $preview | ForEach-Object { $_.WhatIf | Should -BeTrue }

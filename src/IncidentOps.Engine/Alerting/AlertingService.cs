@@ -149,7 +149,7 @@ public sealed class AlertingService(IncidentOpsEngine engine)
                 else if ((await engine.Notifications.GetUpdatesAsync(config, open, true, cancellationToken).ConfigureAwait(false)).Count > 0)
                 {
                     // A round that failed half-way left an update undelivered: deliver it (idempotently) before anything new.
-                    await engine.Notifications.SendPendingAsync(config, open, null, cancellationToken).ConfigureAwait(false);
+                    await engine.Notifications.SendPendingAsync(config, open, null, context, cancellationToken).ConfigureAwait(false);
                     // The update it sent counts for the cadence, even though that round could not record it.
                     state.LastUpdateAt ??= Clock.GetUtcNow();
                 }
@@ -163,7 +163,7 @@ public sealed class AlertingService(IncidentOpsEngine engine)
             var (action, text, sent, paged) = plan.Step switch
             {
                 AlertStep.Declare => await DeclareAsync(config, observation, rule, state, lease, context, now, cancellationToken).ConfigureAwait(false),
-                AlertStep.Update => await UpdateAsync(config, observation, rule, state, lease, now, cancellationToken).ConfigureAwait(false),
+                AlertStep.Update => await UpdateAsync(config, observation, rule, state, lease, context, now, cancellationToken).ConfigureAwait(false),
                 AlertStep.Recover => await RecoverAsync(config, observation, rule, state, lease, context, now, cancellationToken).ConfigureAwait(false),
                 AlertStep.Reopen => await ReopenAsync(config, observation, rule, state, lease, context, now, cancellationToken).ConfigureAwait(false),
                 AlertStep.Resolve => await ResolveAsync(config, observation, rule, state, lease, context, now, cancellationToken).ConfigureAwait(false),
@@ -197,7 +197,7 @@ public sealed class AlertingService(IncidentOpsEngine engine)
             await RecordAsync(config, existing.Id, context, o.Service, $"Failing {f} since {state.OutageStartedAt:u}: {o.Observed}. Attached to the open incident instead of declaring another.", ct).ConfigureAwait(false);
             var hasUpdates = (await engine.Notifications.GetUpdatesAsync(config, existing.Id, false, ct).ConfigureAwait(false)).Count > 0;
             var (s, p, note) = hasUpdates ? (0, false, "") : await SendAsync(config, existing.Id, rule, NotificationKind.Initial, IncidentStatus.Investigating,
-                InitialMessage(o, state, rule), includePager: true, ct).ConfigureAwait(false);
+                InitialMessage(o, state, rule), includePager: true, context, ct).ConfigureAwait(false);
             if (!hasUpdates) { state.LastUpdateAt = now; await lease.SaveAsync(state, ct).ConfigureAwait(false); }
             return (AlertAction.Attached, $"Failing {f}, attached to {existing.Id}{(hasUpdates ? "" : ", initial update sent" + (p ? ", paged" : "") + note)}", s, p);
         }
@@ -228,14 +228,14 @@ public sealed class AlertingService(IncidentOpsEngine engine)
             // Evidence that could not be captured must not hold back the initial update and the page.
             engine.Sink.Warning($"{incident.Id}: evidence was not captured ({ex.ErrorId}): {ex.Message}");
         }
-        var (sent, paged, failed) = await SendAsync(config, incident.Id, rule, NotificationKind.Initial, IncidentStatus.Investigating, InitialMessage(o, state, rule), includePager: true, ct).ConfigureAwait(false);
+        var (sent, paged, failed) = await SendAsync(config, incident.Id, rule, NotificationKind.Initial, IncidentStatus.Investigating, InitialMessage(o, state, rule), includePager: true, context, ct).ConfigureAwait(false);
         state.LastUpdateAt = now;
         await lease.SaveAsync(state, ct).ConfigureAwait(false);
         return (AlertAction.Declared, $"Declared {incident.Id} {incident.Severity}{(paged ? ", paged" : "")}{failed}", sent, paged);
     }
 
     private async Task<(AlertAction, string, int, bool)> UpdateAsync(IncidentOpsConfig config, ServiceObservation o, ResolvedAlertRule rule, ServiceAlertState state,
-        IAlertStateLease lease, DateTimeOffset now, CancellationToken ct)
+        IAlertStateLease lease, ChangeContext context, DateTimeOffset now, CancellationToken ct)
     {
         var down = now - (state.OutageStartedAt ?? now);
         var message = $"{o.Service} is still failing its health checks: down for {IncidentOps.Duration.Format(down)} ({state.ConsecutiveFailures} consecutive failed checks). Latest: {o.Observed}.";
@@ -243,8 +243,8 @@ public sealed class AlertingService(IncidentOpsEngine engine)
         // (A round that died between declaring and the initial update left no update at all: that one is sent now, and pages.)
         var first = (await engine.Notifications.GetUpdatesAsync(config, state.IncidentId!, false, ct).ConfigureAwait(false)).Count == 0;
         var (sent, paged, failed) = first
-            ? await SendAsync(config, state.IncidentId!, rule, NotificationKind.Initial, IncidentStatus.Investigating, InitialMessage(o, state, rule), includePager: true, ct).ConfigureAwait(false)
-            : await SendAsync(config, state.IncidentId!, rule, NotificationKind.Update, IncidentStatus.Investigating, message, includePager: false, ct).ConfigureAwait(false);
+            ? await SendAsync(config, state.IncidentId!, rule, NotificationKind.Initial, IncidentStatus.Investigating, InitialMessage(o, state, rule), includePager: true, context, ct).ConfigureAwait(false)
+            : await SendAsync(config, state.IncidentId!, rule, NotificationKind.Update, IncidentStatus.Investigating, message, includePager: false, context, ct).ConfigureAwait(false);
         state.LastUpdateAt = now;
         await lease.SaveAsync(state, ct).ConfigureAwait(false);
         return (AlertAction.Updated, first ? $"Initial update sent{(paged ? ", paged" : "")}{failed}" : $"Update due, sent{failed}", sent, paged);
@@ -264,7 +264,7 @@ public sealed class AlertingService(IncidentOpsEngine engine)
         await engine.Incidents.UpdateAsync(config, id, new IncidentChanges { Status = IncidentStatus.Monitoring, MitigatedAt = mitigated }, context, ct).ConfigureAwait(false);
         await engine.Incidents.AddNoteAsync(config, id, $"Recovered: {state.ConsecutiveSuccesses} consecutive healthy checks of {o.Service} since {state.RecoveredAt:u}. {window}", context, ct).ConfigureAwait(false);
         var (sent, _, failed) = await SendAsync(config, id, rule, NotificationKind.Update, IncidentStatus.Monitoring,
-            $"{o.Service} has recovered: its health checks pass again ({state.ConsecutiveSuccesses} in a row). {window} We are monitoring.", includePager: true, ct).ConfigureAwait(false);
+            $"{o.Service} has recovered: its health checks pass again ({state.ConsecutiveSuccesses} in a row). {window} We are monitoring.", includePager: true, context, ct).ConfigureAwait(false);
         state.LastUpdateAt = now;
         await lease.SaveAsync(state, ct).ConfigureAwait(false);
         return (AlertAction.Recovered, $"Recovered {state.ConsecutiveSuccesses}/{rule.SuccessThreshold}, set Monitoring{failed}", sent, false);
@@ -280,7 +280,7 @@ public sealed class AlertingService(IncidentOpsEngine engine)
         await engine.Incidents.UpdateAsync(config, id, new IncidentChanges { Status = IncidentStatus.Investigating }, context, ct).ConfigureAwait(false);
         await RecordAsync(config, id, context, o.Service, $"Failing again {state.ConsecutiveFailures}/{rule.FailureThreshold} since {state.FailingSince:u}: {o.Observed}.", ct).ConfigureAwait(false);
         var (sent, paged, failed) = await SendAsync(config, id, rule, NotificationKind.Update, IncidentStatus.Investigating,
-            $"{o.Service} is failing its health checks again ({state.ConsecutiveFailures} in a row): {o.Observed}.", includePager: true, ct).ConfigureAwait(false);
+            $"{o.Service} is failing its health checks again ({state.ConsecutiveFailures} in a row): {o.Observed}.", includePager: true, context, ct).ConfigureAwait(false);
         state.LastUpdateAt = now;
         await lease.SaveAsync(state, ct).ConfigureAwait(false);
         return (AlertAction.Reopened, $"Failing again {state.ConsecutiveFailures}/{rule.FailureThreshold}, reopened {id}{failed}", sent, paged);
@@ -294,7 +294,7 @@ public sealed class AlertingService(IncidentOpsEngine engine)
         var window = OutageWindow(state);
         // The resolved update first (it resolves PagerDuty and tells the audience), then the resolution summary.
         var (sent, _, failed) = await SendAsync(config, id, rule, NotificationKind.Resolved, IncidentStatus.Resolved,
-            $"{o.Service} has been healthy for {IncidentOps.Duration.Format(quiet)} since it recovered. {window} Resolved.", includePager: true, ct).ConfigureAwait(false);
+            $"{o.Service} has been healthy for {IncidentOps.Duration.Format(quiet)} since it recovered. {window} Resolved.", includePager: true, context, ct).ConfigureAwait(false);
         await engine.Incidents.CloseAsync(config, id,
             $"Resolved by alerting after {IncidentOps.Duration.Format(quiet)} without a failed health check (autoResolveAfter {IncidentOps.Duration.Format(rule.AutoResolveAfter)}). {window}",
             null, now, context, ct).ConfigureAwait(false);
@@ -310,7 +310,7 @@ public sealed class AlertingService(IncidentOpsEngine engine)
     /// next round re-sends it).
     /// </summary>
     private async Task<(int Sent, bool Paged, string Note)> SendAsync(IncidentOpsConfig config, string incidentId, ResolvedAlertRule rule, NotificationKind kind,
-        IncidentStatus status, string message, bool includePager, CancellationToken ct)
+        IncidentStatus status, string message, bool includePager, ChangeContext context, CancellationToken ct)
     {
         var names = rule.Channels ?? (config.Routing.TryGetValue(rule.Severity.Id, out var routed) ? routed : []);
         var channels = names.Select(n => config.Channels.FirstOrDefault(c => c.Name.Equals(n, StringComparison.OrdinalIgnoreCase)))
@@ -324,7 +324,7 @@ public sealed class AlertingService(IncidentOpsEngine engine)
         {
             IncidentId = incidentId, Kind = kind, Status = status, Message = message, Channels = channels,
         }, ct).ConfigureAwait(false);
-        var results = await engine.Notifications.SendAsync(prepared, null, ct).ConfigureAwait(false);
+        var results = await engine.Notifications.SendAsync(prepared, null, context, ct).ConfigureAwait(false);
         var delivered = results.Where(r => r.Delivered).ToList();
         var paged = delivered.Any(r => ChannelProviders.IsAlertingPager(r.ChannelType) && (kind == NotificationKind.Initial || status == IncidentStatus.Investigating));
         var missed = results.Where(r => !r.Delivered).Select(r => r.Channel).ToList();
@@ -332,11 +332,7 @@ public sealed class AlertingService(IncidentOpsEngine engine)
     }
 
     private async Task RecordAsync(IncidentOpsConfig config, string incidentId, ChangeContext context, string service, string text, CancellationToken ct) =>
-        await engine.Incidents.AppendEntryAsync(config, incidentId, new TimelineEntry
-        {
-            Kind = "alerting", Cmdlet = context.Cmdlet, Action = "Health alert", Target = service,
-            Parameters = context.Parameters ?? new Dictionary<string, string>(), Outcome = TimelineOutcome.Info, Result = SecretRedactor.Redact(text),
-        }, ct).ConfigureAwait(false);
+        await engine.Timeline.AppendAsync(config, incidentId, TimelineWriter.Entry(context, "alerting", "Health alert", service, TimelineOutcome.Info, text), ct).ConfigureAwait(false);
 
     private async Task<bool> IsOpenAsync(IncidentOpsConfig config, string id, CancellationToken ct)
     {

@@ -25,8 +25,8 @@ public sealed partial class IncidentOpsEngine
     public ConfigService Config { get; } = new();
 
     /// <summary>Where state changes are written while an incident is active: the incident store's timeline.</summary>
-    public ITimelineRecorder Timeline => _timeline ??= new StoreTimelineRecorder(this);
-    private ITimelineRecorder? _timeline;
+    public IncidentOps.Engine.Incidents.TimelineWriter Timeline => _timeline ??= new IncidentOps.Engine.Incidents.TimelineWriter(OpenStore, Sink);
+    private IncidentOps.Engine.Incidents.TimelineWriter? _timeline;
 }
 
 /// <summary>Appends timeline entries to the incident that is active (or the one named).</summary>

@@ -193,12 +193,8 @@ public sealed class EvidenceService(IncidentOpsEngine engine)
                     Sha256 = stored.Sha256, Bytes = bytes.Length, Succeeded = true,
                 };
                 results.Add(capture);
-                await engine.Incidents.AppendEntryAsync(config, incident.Id, new TimelineEntry
-                {
-                    Kind = "evidence", Cmdlet = context.Cmdlet, Action = "Capture evidence", Target = item.Service ?? source.Name,
-                    Parameters = context.Parameters ?? new Dictionary<string, string>(), Outcome = TimelineOutcome.Succeeded,
-                    Result = $"evidence/{name} sha256:{capture.Sha256} ({capture.Bytes} bytes)",
-                }, cancellationToken).ConfigureAwait(false);
+                await engine.Timeline.AppendAsync(config, incident.Id, TimelineWriter.Entry(context, "evidence", "Capture evidence", item.Service ?? source.Name,
+                    TimelineOutcome.Succeeded, $"evidence/{name} sha256:{capture.Sha256} ({capture.Bytes} bytes)"), cancellationToken).ConfigureAwait(false);
             }
         }
         engine.Sink.Progress(new OperationProgress(7, "Saving evidence", "done", 100, Completed: true));
@@ -224,12 +220,8 @@ public sealed class EvidenceService(IncidentOpsEngine engine)
             IncidentId = incidentId, Source = Alerting.HealthResultEvidenceSource.SourceName, Path = stored.Location, CapturedAt = stored.CapturedAt,
             Sha256 = stored.Sha256, Bytes = Encoding.UTF8.GetByteCount(content), Succeeded = true,
         };
-        await engine.Incidents.AppendEntryAsync(config, incidentId, new TimelineEntry
-        {
-            Kind = "evidence", Cmdlet = context.Cmdlet, Action = "Capture evidence", Target = $"{kept.Count} health sample(s)",
-            Parameters = context.Parameters ?? new Dictionary<string, string>(), Outcome = TimelineOutcome.Succeeded,
-            Result = $"evidence/{name} sha256:{capture.Sha256} ({capture.Bytes} bytes)",
-        }, cancellationToken).ConfigureAwait(false);
+        await engine.Timeline.AppendAsync(config, incidentId, TimelineWriter.Entry(context, "evidence", "Capture evidence", $"{kept.Count} health sample(s)",
+            TimelineOutcome.Succeeded, $"evidence/{name} sha256:{capture.Sha256} ({capture.Bytes} bytes)"), cancellationToken).ConfigureAwait(false);
         return capture;
     }
 
@@ -243,11 +235,8 @@ public sealed class EvidenceService(IncidentOpsEngine engine)
         engine.Sink.Warning($"Evidence source '{source}'{(service is null ? "" : $" for {service}")} failed: {message}");
         var failed = new EvidenceCapture { IncidentId = incident.Id, Source = source, Service = service, CapturedAt = DateTimeOffset.UtcNow, Succeeded = false, Error = message };
         results.Add(failed);
-        await engine.Incidents.AppendEntryAsync(config, incident.Id, new TimelineEntry
-        {
-            Kind = "evidence", Cmdlet = context.Cmdlet, Action = "Capture evidence", Target = service is null ? source : $"{source} {service}",
-            Parameters = context.Parameters ?? new Dictionary<string, string>(), Outcome = TimelineOutcome.Failed, Result = message,
-        }, cancellationToken).ConfigureAwait(false);
+        await engine.Timeline.AppendAsync(config, incident.Id, TimelineWriter.Entry(context, "evidence", "Capture evidence", service is null ? source : $"{source} {service}",
+            TimelineOutcome.Failed, message), cancellationToken).ConfigureAwait(false);
     }
 
     private IEnumerable<ServiceTarget> TryResolve(IncidentOpsConfig config, string name)

@@ -8,7 +8,7 @@ public sealed partial class IncidentService
     /// <summary>What Initialize-IncidentStore would do: the store, its schema version now, the migrations missing (none: nothing to do).</summary>
     public async Task<IncidentStoreInfo> PlanStoreAsync(IncidentOpsConfig? config, CancellationToken cancellationToken)
     {
-        var store = engine.OpenStore(config);
+        var store = openStore(config);
         if (store is not PostgresIncidentStore pg)
             return new IncidentStoreInfo { Kind = StoreKind.File, Store = store.Identity };
         var (current, pending) = await pg.PlanAsync(cancellationToken).ConfigureAwait(false);
@@ -25,9 +25,9 @@ public sealed partial class IncidentService
     {
         var plan = await PlanStoreAsync(config, cancellationToken).ConfigureAwait(false);
         if (plan.Applied.Length == 0) return plan;
-        var pg = (PostgresIncidentStore)engine.OpenStore(config);
+        var pg = (PostgresIncidentStore)openStore(config);
         var before = await pg.InitializeAsync(cancellationToken).ConfigureAwait(false);
-        engine.Sink.Verbose($"{pg.Identity}: schema version {before} -> {PostgresIncidentStore.SchemaVersion}.");
+        sink.Verbose($"{pg.Identity}: schema version {before} -> {PostgresIncidentStore.SchemaVersion}.");
         return new IncidentStoreInfo
         {
             Kind = StoreKind.Postgres, Store = pg.Identity, Schema = pg.Schema, PreviousSchemaVersion = before,

@@ -34,7 +34,7 @@ public sealed partial class IncidentService
     /// <summary>Writes the incidents to a new archive at <paramref name="path"/> (replacing it only with <paramref name="force"/>).</summary>
     public async Task<IReadOnlyList<IncidentTransfer>> ExportAsync(IncidentOpsConfig? config, IReadOnlyList<string> ids, string path, bool force, CancellationToken cancellationToken)
     {
-        var store = engine.OpenStore(config);
+        var store = openStore(config);
         if (File.Exists(path) && !force)
             throw new IncidentOpsException("IncidentArchiveExists", IncidentOpsErrorCategory.ResourceExists,
                 $"'{path}' already exists. Give another -Path, or -Force to replace it.") { TargetObject = path };
@@ -99,7 +99,7 @@ public sealed partial class IncidentService
     /// </summary>
     public async Task<IReadOnlyList<IncidentTransfer>> ImportAsync(IncidentOpsConfig? config, string path, IReadOnlyCollection<string>? approved, bool planOnly, CancellationToken cancellationToken)
     {
-        var store = engine.OpenStore(config);
+        var store = openStore(config);
         using var zip = OpenArchive(path);
         var manifest = ReadManifest(zip, path);
         var results = new List<IncidentTransfer>();
@@ -108,7 +108,7 @@ public sealed partial class IncidentService
             IncidentStores.CheckId(id);
             var dir = $"incidents/{id}/";
             var record = Deserialize<Incident>(zip, dir + "incident.json", path);
-            var timeline = (ReadText(zip, dir + "timeline.jsonl", path) ?? "").Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            var archived = (ReadText(zip, dir + "timeline.jsonl", path) ?? "").Split('\n', StringSplitOptions.RemoveEmptyEntries)
                 .Select(l => JsonSerializer.Deserialize<TimelineEntry>(l, ArchiveJson)!).OrderBy(e => e.Sequence).ToList();
             var actions = Deserialize<List<ActionItem>>(zip, dir + "actions.json", path);
             var updates = Deserialize<List<IncidentUpdate>>(zip, dir + "updates.json", path);
@@ -125,7 +125,7 @@ public sealed partial class IncidentService
             if (existing is not null && (existing.DeclaredAt != record.DeclaredAt || existing.Title != record.Title))
             {
                 // The same id, allocated independently in this store for another incident: never mix the two records.
-                engine.Sink.Warning($"{id} in {store.Identity} is another incident ('{existing.Title}', declared {existing.DeclaredAt:u}) than {id} in '{path}' " +
+                sink.Warning($"{id} in {store.Identity} is another incident ('{existing.Title}', declared {existing.DeclaredAt:u}) than {id} in '{path}' " +
                     $"('{record.Title}', declared {record.DeclaredAt:u}); it was not imported. Import it into another store, or rename one of them first.");
                 results.Add(new IncidentTransfer { IncidentId = id, Action = "Conflict", Path = path, IncidentStore = store.Identity });
                 continue;
@@ -134,7 +134,7 @@ public sealed partial class IncidentService
             var haveActions = existing is null ? [] : await store.ReadActionItemsAsync(id, cancellationToken).ConfigureAwait(false);
             var haveUpdates = existing is null ? [] : await store.ReadOutboxAsync(id, cancellationToken).ConfigureAwait(false);
             var haveEvidence = existing is null ? [] : await store.ListEvidenceAsync(id, cancellationToken).ConfigureAwait(false);
-            var missingEntries = timeline.Skip(have.Count).ToList();
+            var missingEntries = archived.Skip(have.Count).ToList();
             var missingActions = actions.Where(a => haveActions.All(h => h.Id != a.Id)).ToList();
             var missingUpdates = updates.Where(u => haveUpdates.All(h => h.UpdateId != u.UpdateId)).ToList();
             var missingEvidence = evidence.Where(e => haveEvidence.All(h => h.Name != e.Name)).ToList();
@@ -159,12 +159,12 @@ public sealed partial class IncidentService
             if (existing is null && record.UpdatesSentAt is null && updates.Any(u => !u.Pending))
                 foreach (var u in updates.Where(u => !u.Pending)) IncidentMetricsService.RecordUpdateSent(record, u.CreatedAt);
             if (existing is null) await store.SaveAsync(record, cancellationToken).ConfigureAwait(false);
-            foreach (var e in missingEntries) await store.AppendTimelineAsync(id, e, cancellationToken).ConfigureAwait(false);
+            foreach (var e in missingEntries) await timeline.AppendAsync(store, id, e, cancellationToken).ConfigureAwait(false);
             if (missingActions.Count > 0)
                 await store.ChangeActionItemsAsync(id, list => list.AddRange(missingActions.Where(a => list.All(h => h.Id != a.Id))), cancellationToken).ConfigureAwait(false);
             foreach (var u in missingUpdates) await store.WriteOutboxEntryAsync(u, cancellationToken).ConfigureAwait(false);
             foreach (var e in missingEvidence) await store.PutEvidenceAsync(id, e.Name, contents[e.Name], e.CapturedAt, cancellationToken).ConfigureAwait(false);
-            engine.Sink.Verbose($"{id}: {action.ToLowerInvariant()} into {store.Identity} from '{path}'.");
+            sink.Verbose($"{id}: {action.ToLowerInvariant()} into {store.Identity} from '{path}'.");
             results.Add(transfer(action));
         }
         return results;

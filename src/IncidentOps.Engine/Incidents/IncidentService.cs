@@ -4,12 +4,6 @@ using IncidentOps.Incidents;
 
 namespace IncidentOps.Engine.Incidents;
 
-/// <summary>Who is making a change, for the timeline entries the service writes.</summary>
-public sealed record ChangeContext(string? Cmdlet, IReadOnlyDictionary<string, string>? Parameters = null)
-{
-    public static readonly ChangeContext Engine = new((string?)null);
-}
-
 /// <summary>Filters for listing incidents.</summary>
 public sealed class IncidentQuery
 {
@@ -35,9 +29,12 @@ public sealed class NewIncidentRequest
 
 /// <summary>
 /// Incident records: declare, read, change, close; notes and action items; the severity policy from the
-/// configuration. Every change is written to the incident's timeline by this service.
+/// configuration. Every change is written to the incident's timeline through the <see cref="TimelineWriter"/>.
 /// </summary>
-public sealed partial class IncidentService(IncidentOpsEngine engine)
+/// <param name="openStore">Opens the incident store a configuration names.</param>
+/// <param name="sink">Where warnings and verbose text go.</param>
+/// <param name="timeline">The one writer of timeline entries.</param>
+public sealed partial class IncidentService(Func<IncidentOpsConfig?, IIncidentStore> openStore, IOperationSink sink, TimelineWriter timeline)
 {
     // ------------------------------------------------------------ severity policy
 
@@ -66,7 +63,7 @@ public sealed partial class IncidentService(IncidentOpsEngine engine)
         if (started > now.AddMinutes(1))
             throw new IncidentOpsException("IncidentStartInFuture", IncidentOpsErrorCategory.InvalidArgument,
                 $"-StartedAt {started:u} is in the future. Give the time the incident began (now or earlier).") { TargetObject = started };
-        var store = engine.OpenStore(config);
+        var store = openStore(config);
         var incident = await store.CreateAsync(id => new Incident
         {
             Id = id,
@@ -90,18 +87,18 @@ public sealed partial class IncidentService(IncidentOpsEngine engine)
             (incident.Services.Length > 0 ? $"; services {string.Join(", ", incident.Services)}" : "") +
             (incident.Commander is null ? "" : $"; commander {incident.Commander}"), cancellationToken).ConfigureAwait(false);
         if (request.Activate) await store.SetActiveIdAsync(incident.Id, cancellationToken).ConfigureAwait(false);
-        engine.Sink.Verbose($"Declared {incident.Id} ({severity.Id} {severity.Name}) in {StoreRoot(store)}.");
+        sink.Verbose($"Declared {incident.Id} ({severity.Id} {severity.Name}) in {StoreRoot(store)}.");
         return incident;
     }
 
     public async Task<Incident> GetAsync(IncidentOpsConfig? config, string id, CancellationToken cancellationToken)
     {
-        var store = engine.OpenStore(config);
+        var store = openStore(config);
         return await store.GetAsync(id.Trim(), cancellationToken).ConfigureAwait(false) ?? throw FileIncidentStore.NotFound(id);
     }
 
     /// <summary>The identity of the store this configuration resolves (what Incident.IncidentStore says of records read from it).</summary>
-    public string StoreIdentity(IncidentOpsConfig? config) => engine.OpenStore(config).Identity;
+    public string StoreIdentity(IncidentOpsConfig? config) => openStore(config).Identity;
 
     /// <summary>
     /// Null when a record read from <paramref name="pipedStore"/> may be changed through this configuration; otherwise
@@ -123,7 +120,7 @@ public sealed partial class IncidentService(IncidentOpsEngine engine)
 
     /// <summary>The active incident's id, or null. A resolved incident is never the active one.</summary>
     public Task<string?> GetActiveIdAsync(IncidentOpsConfig? config, CancellationToken cancellationToken) =>
-        IncidentStateMachine.ActiveIdAsync(engine.OpenStore(config), cancellationToken);
+        IncidentStateMachine.ActiveIdAsync(openStore(config), cancellationToken);
 
     /// <summary>
     /// For a "no active incident" error: the most recently resolved incident that still has no resolution summary
@@ -131,7 +128,7 @@ public sealed partial class IncidentService(IncidentOpsEngine engine)
     /// </summary>
     public async Task<string?> NoActiveIncidentHintAsync(IncidentOpsConfig? config, CancellationToken cancellationToken)
     {
-        var store = engine.OpenStore(config);
+        var store = openStore(config);
         var open = (await store.ListAsync(cancellationToken).ConfigureAwait(false))
             .Where(i => i.Status == IncidentStatus.Resolved && string.IsNullOrWhiteSpace(i.Resolution) && i.ResolvedAt > DateTimeOffset.UtcNow.AddDays(-7))
             .OrderByDescending(i => i.ResolvedAt).FirstOrDefault();
@@ -142,7 +139,7 @@ public sealed partial class IncidentService(IncidentOpsEngine engine)
 
     public async Task<IReadOnlyList<Incident>> ListAsync(IncidentOpsConfig? config, IncidentQuery query, CancellationToken cancellationToken)
     {
-        var store = engine.OpenStore(config);
+        var store = openStore(config);
         IEnumerable<Incident> result;
         if (query.ActiveOnly)
         {
@@ -171,7 +168,7 @@ public sealed partial class IncidentService(IncidentOpsEngine engine)
     /// <summary>Applies the changes and writes one timeline entry per changed field.</summary>
     public async Task<Incident> UpdateAsync(IncidentOpsConfig? config, string id, IncidentChanges changes, ChangeContext context, CancellationToken cancellationToken)
     {
-        var store = engine.OpenStore(config);
+        var store = openStore(config);
         SeverityLevel? severity = changes.Severity is null ? null : ResolveSeverity(config, changes.Severity);
         var entries = new List<(string Kind, string Action, string Result)>();
         var resolved = false;
@@ -234,7 +231,7 @@ public sealed partial class IncidentService(IncidentOpsEngine engine)
         foreach (var (kind, action, result) in entries)
             await AppendAsync(store, incident.Id, context, kind, action, incident.Id, result, cancellationToken).ConfigureAwait(false);
         if (resolved) await IncidentStateMachine.ReleaseActiveAsync(store, incident.Id, cancellationToken).ConfigureAwait(false);
-        if (entries.Count == 0) engine.Sink.Verbose($"{incident.Id}: nothing to change.");
+        if (entries.Count == 0) sink.Verbose($"{incident.Id}: nothing to change.");
         return incident;
     }
 
@@ -248,7 +245,7 @@ public sealed partial class IncidentService(IncidentOpsEngine engine)
         if (string.IsNullOrWhiteSpace(resolution))
             throw new IncidentOpsException("IncidentResolutionMissing", IncidentOpsErrorCategory.InvalidArgument,
                 $"Closing {id} needs a resolution summary: Close-Incident -Resolution '<what fixed it>'.") { TargetObject = id };
-        var store = engine.OpenStore(config);
+        var store = openStore(config);
         var completing = false;
         var incident = await store.UpdateAsync(id.Trim(), i =>
         {
@@ -276,7 +273,7 @@ public sealed partial class IncidentService(IncidentOpsEngine engine)
     /// <summary>Makes an incident the active one (or clears it with null).</summary>
     public async Task SetActiveAsync(IncidentOpsConfig? config, string? id, CancellationToken cancellationToken)
     {
-        var store = engine.OpenStore(config);
+        var store = openStore(config);
         if (id is not null)
         {
             var incident = await store.GetAsync(id, cancellationToken).ConfigureAwait(false) ?? throw FileIncidentStore.NotFound(id);
@@ -293,18 +290,17 @@ public sealed partial class IncidentService(IncidentOpsEngine engine)
     {
         if (string.IsNullOrWhiteSpace(text))
             throw new IncidentOpsException("IncidentNoteEmpty", IncidentOpsErrorCategory.InvalidArgument, "The note is empty. Say what you did or saw.");
-        var store = engine.OpenStore(config);
+        var store = openStore(config);
         // One call to the store: the append returns the record, which says whether the incident was resolved.
-        var entry = NewEntry(context, "note", "Note", null, text.Trim());
-        var incident = await store.AppendTimelineWithRecordAsync(id, entry, cancellationToken).ConfigureAwait(false);
-        WarnIfResolved(incident, "the note");
+        var entry = TimelineWriter.Entry(context, "note", "Note", null, TimelineOutcome.Info, text.Trim());
+        await timeline.AppendWithRecordAsync(store, id, entry, "the note", cancellationToken).ConfigureAwait(false);
         return entry;
     }
 
     /// <summary>Entries in order; corrupt lines are skipped with a warning naming file and line.</summary>
     public async Task<IReadOnlyList<TimelineEntry>> GetTimelineAsync(IncidentOpsConfig? config, string id, CancellationToken cancellationToken)
     {
-        var store = engine.OpenStore(config);
+        var store = openStore(config);
         if (await store.GetAsync(id, cancellationToken).ConfigureAwait(false) is null) throw FileIncidentStore.NotFound(id);
         var entries = await store.ReadTimelineAsync(id, cancellationToken).ConfigureAwait(false);
         ReportCorruption(store);
@@ -314,7 +310,7 @@ public sealed partial class IncidentService(IncidentOpsEngine engine)
     /// <summary>The incident's timeline, then each entry any writer appends, as it lands, until cancelled (Get-IncidentTimeline -Wait).</summary>
     public async Task FollowTimelineAsync(IncidentOpsConfig? config, string id, Action<TimelineEntry> onEntry, CancellationToken cancellationToken)
     {
-        var store = engine.OpenStore(config);
+        var store = openStore(config);
         if (await store.GetAsync(id, cancellationToken).ConfigureAwait(false) is null) throw FileIncidentStore.NotFound(id);
         await foreach (var entry in store.FollowTimelineAsync(id, cancellationToken).ConfigureAwait(false))
         {
@@ -323,39 +319,15 @@ public sealed partial class IncidentService(IncidentOpsEngine engine)
         }
     }
 
-    /// <summary>Appends an entry (redacting texts) to the incident's timeline.</summary>
-    public async Task<TimelineEntry> AppendEntryAsync(IncidentOpsConfig? config, string id, TimelineEntry entry, CancellationToken cancellationToken)
-    {
-        var store = engine.OpenStore(config);
-        if (await store.GetAsync(id, cancellationToken).ConfigureAwait(false) is null) throw FileIncidentStore.NotFound(id);
-        await store.AppendTimelineAsync(id, entry, cancellationToken).ConfigureAwait(false);
-        return entry;
-    }
-
-    private static async Task<TimelineEntry> AppendAsync(IIncidentStore store, string id, ChangeContext context, string kind, string action, string? target, string result, CancellationToken cancellationToken)
-    {
-        var entry = NewEntry(context, kind, action, target, result);
-        await store.AppendTimelineAsync(id, entry, cancellationToken).ConfigureAwait(false);
-        return entry;
-    }
-
-    private static TimelineEntry NewEntry(ChangeContext context, string kind, string action, string? target, string result) =>
-        new()
-        {
-            Kind = kind,
-            Cmdlet = context.Cmdlet,
-            Action = action,
-            Target = target,
-            Parameters = context.Parameters ?? new Dictionary<string, string>(),
-            Outcome = kind == "note" ? TimelineOutcome.Info : TimelineOutcome.Succeeded,
-            Result = SecretRedactor.Redact(result),
-        };
+    /// <summary>A record change that succeeded, written through the one timeline writer.</summary>
+    private Task<TimelineEntry> AppendAsync(IIncidentStore store, string id, ChangeContext context, string kind, string action, string? target, string result, CancellationToken cancellationToken) =>
+        timeline.AppendAsync(store, id, TimelineWriter.Entry(context, kind, action, target, TimelineOutcome.Succeeded, result), cancellationToken);
 
     // ------------------------------------------------------------ action items
 
     public async Task<IReadOnlyList<ActionItem>> ListActionItemsAsync(IncidentOpsConfig? config, string id, CancellationToken cancellationToken)
     {
-        var store = engine.OpenStore(config);
+        var store = openStore(config);
         if (await store.GetAsync(id, cancellationToken).ConfigureAwait(false) is null) throw FileIncidentStore.NotFound(id);
         return await store.ReadActionItemsAsync(id, cancellationToken).ConfigureAwait(false);
     }
@@ -364,7 +336,7 @@ public sealed partial class IncidentService(IncidentOpsEngine engine)
     {
         if (string.IsNullOrWhiteSpace(action))
             throw new IncidentOpsException("ActionItemEmpty", IncidentOpsErrorCategory.InvalidArgument, "An action item needs -Action: what will be done.");
-        var store = engine.OpenStore(config);
+        var store = openStore(config);
         var incident = await store.GetAsync(id, cancellationToken).ConfigureAwait(false) ?? throw FileIncidentStore.NotFound(id);
         var prio = NormalizePriority(config, priority);
         ActionItem? item = null;
@@ -381,7 +353,7 @@ public sealed partial class IncidentService(IncidentOpsEngine engine)
 
     public async Task<ActionItem> UpdateActionItemAsync(IncidentOpsConfig? config, string id, string itemId, ActionItemChanges changes, ChangeContext context, CancellationToken cancellationToken)
     {
-        var store = engine.OpenStore(config);
+        var store = openStore(config);
         if (await store.GetAsync(id, cancellationToken).ConfigureAwait(false) is null) throw FileIncidentStore.NotFound(id);
         var prio = changes.Priority is null ? null : NormalizePriority(config, changes.Priority);
         ActionItem? item = null;
@@ -410,20 +382,13 @@ public sealed partial class IncidentService(IncidentOpsEngine engine)
 
     // ------------------------------------------------------------ helpers
 
-    /// <summary>Appending to a resolved incident is allowed only when it was named, and is said out loud.</summary>
-    internal void WarnIfResolved(Incident incident, string what)
-    {
-        if (incident.Status == IncidentStatus.Resolved)
-            engine.Sink.Warning($"{incident.Id} is resolved (at {incident.ResolvedAt:u}); {what} is added to its record after the resolution.");
-    }
-
     private static SeverityLevel? ResolveSeverityOrNull(IncidentOpsConfig? config, string id) =>
         Severities(config).FirstOrDefault(l => string.Equals(l.Id, id, StringComparison.OrdinalIgnoreCase));
 
     private void ReportCorruption(IIncidentStore store)
     {
         if (store is not FileIncidentStore fs) return;
-        foreach (var line in fs.CorruptLines) engine.Sink.Warning($"Skipped corrupt data: {line}");
+        foreach (var line in fs.CorruptLines) sink.Warning($"Skipped corrupt data: {line}");
         fs.CorruptLines.Clear();
     }
 

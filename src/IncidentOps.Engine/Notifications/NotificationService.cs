@@ -1,5 +1,6 @@
 using System.Text.Json;
 using IncidentOps.Config;
+using IncidentOps.Engine.Config;
 using IncidentOps.Engine.Incidents;
 using IncidentOps.Incidents;
 using IncidentOps.Notifications;
@@ -24,19 +25,27 @@ public sealed class PreparedUpdate
 /// failed or interrupted send is never lost (Send-IncidentUpdate -Pending re-sends it) and a channel that
 /// already received an update never receives it twice.
 /// </summary>
-public sealed class NotificationService(IncidentOpsEngine engine, HttpClient http)
+/// <param name="openStore">Opens the incident store a configuration names (the outbox lives there).</param>
+/// <param name="sink">Where progress, warnings and verbose text go.</param>
+/// <param name="references">Resolves env:, file: and secret: references of channel settings.</param>
+/// <param name="timeline">The one writer of timeline entries.</param>
+/// <param name="http">The client every provider request goes through.</param>
+/// <param name="incidentChannels">The incident's own Slack channel, whose unfinished steps -Pending completes (it resolves its
+/// channels through this service, hence created on first use).</param>
+public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore> openStore, IOperationSink sink, ReferenceResolver references,
+    TimelineWriter timeline, HttpClient http, Lazy<Slack.SlackIncidentChannel> incidentChannels)
 {
     private static readonly TimeSpan LockTimeout = TimeSpan.FromSeconds(60);
 
     public NotificationOptions Options { get; set; } = new();
 
-    private NotificationSender Sender => new(http, engine.Sink, Options);
+    private NotificationSender Sender => new(http, sink, Options);
 
     // ------------------------------------------------------------------ prepare (no side effects)
 
     public async Task<PreparedUpdate> PrepareAsync(IncidentOpsConfig config, IncidentUpdateRequest request, CancellationToken cancellationToken)
     {
-        var store = engine.OpenStore(config);
+        var store = openStore(config);
         var incident = await LoadIncidentAsync(store, request.IncidentId, cancellationToken).ConfigureAwait(false);
         var severity = Severity(config, incident);
         var status = request.Status ?? (request.Kind == NotificationKind.Resolved ? IncidentStatus.Resolved : incident.Status);
@@ -89,9 +98,10 @@ public sealed class NotificationService(IncidentOpsEngine engine, HttpClient htt
     /// same channels Superseded, then delivers to each channel. The incident's cadence (LastUpdateAt,
     /// NextUpdateDue) moves forward only once every channel has the update.
     /// </summary>
-    public async Task<IReadOnlyList<NotificationResult>> SendAsync(PreparedUpdate prepared, IReadOnlyCollection<string>? onlyChannels, CancellationToken cancellationToken)
+    /// <param name="context">The command that sends the update (its timeline entry names it).</param>
+    public async Task<IReadOnlyList<NotificationResult>> SendAsync(PreparedUpdate prepared, IReadOnlyCollection<string>? onlyChannels, ChangeContext context, CancellationToken cancellationToken)
     {
-        var store = engine.OpenStore(prepared.Config);
+        var store = openStore(prepared.Config);
         var update = prepared.Update;
         if (onlyChannels is not null) update.Deliveries.RemoveAll(d => !onlyChannels.Contains(d.Channel, StringComparer.OrdinalIgnoreCase));
         if (update.Deliveries.Count == 0) return [];
@@ -106,7 +116,7 @@ public sealed class NotificationService(IncidentOpsEngine engine, HttpClient htt
             if (update.Status == IncidentStatus.Resolved) await IncidentStateMachine.ReleaseActiveAsync(store, update.IncidentId, cancellationToken).ConfigureAwait(false);
             await SupersedeOlderAsync(store, update, cancellationToken).ConfigureAwait(false);
             var channels = prepared.Channels.Where(c => update.Deliveries.Any(d => d.Channel.Equals(c.Name, StringComparison.OrdinalIgnoreCase))).ToList();
-            return await DeliverAsync(store, prepared.Config, update, channels, force: false, cancellationToken).ConfigureAwait(false);
+            return await DeliverAsync(store, prepared.Config, update, channels, force: false, context, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -117,15 +127,17 @@ public sealed class NotificationService(IncidentOpsEngine engine, HttpClient htt
     /// the providers that are Idempotent (PagerDuty: dedup_key, Opsgenie: alias, webhooks: Idempotency-Key, Statuspage: checked first);
     /// Slack, Teams and Discord only with <paramref name="force"/>.
     /// </summary>
-    public async Task<IReadOnlyList<NotificationResult>> SendPendingAsync(IncidentOpsConfig config, string? incidentId, string[]? channels, CancellationToken cancellationToken) =>
-        await SendPendingAsync(config, incidentId, channels, force: false, cancellationToken).ConfigureAwait(false);
+    public async Task<IReadOnlyList<NotificationResult>> SendPendingAsync(IncidentOpsConfig config, string? incidentId, string[]? channels, ChangeContext context, CancellationToken cancellationToken) =>
+        await SendPendingAsync(config, incidentId, channels, force: false, context, cancellationToken).ConfigureAwait(false);
 
-    public async Task<IReadOnlyList<NotificationResult>> SendPendingAsync(IncidentOpsConfig config, string? incidentId, string[]? channels, bool force, CancellationToken cancellationToken)
+    /// <param name="context">The command that re-sends (Send-IncidentUpdate -Pending, or an alerting round); the timeline entries name it.</param>
+    public async Task<IReadOnlyList<NotificationResult>> SendPendingAsync(IncidentOpsConfig config, string? incidentId, string[]? channels, bool force, ChangeContext context,
+        CancellationToken cancellationToken)
     {
-        var store = engine.OpenStore(config);
+        var store = openStore(config);
         var ids = incidentId is not null ? [incidentId] : (await store.ListAsync(cancellationToken).ConfigureAwait(false)).Select(i => i.Id).ToList();
         // The steps an incident's own Slack channel still lacks (New-Incident / Close-Incident left them undone).
-        var results = (await engine.IncidentChannels.ResumeAsync(config, incidentId, channels, force, cancellationToken).ConfigureAwait(false)).ToList();
+        var results = (await incidentChannels.Value.ResumeAsync(config, incidentId, channels, force, context, cancellationToken).ConfigureAwait(false)).ToList();
         foreach (var id in ids)
         {
             var entries = await store.ReadOutboxAsync(id, cancellationToken).ConfigureAwait(false);
@@ -134,7 +146,7 @@ public sealed class NotificationService(IncidentOpsEngine engine, HttpClient htt
                 var entryLock = await TryClaimAsync(store, id, pending.UpdateId, LockTimeout, cancellationToken).ConfigureAwait(false);
                 if (entryLock is null)
                 {
-                    engine.Sink.Warning($"{pending.IncidentId} {pending.UpdateId} is being sent by another process (its lock stayed busy for {LockTimeout.TotalSeconds:0} s); skipped this time.");
+                    sink.Warning($"{pending.IncidentId} {pending.UpdateId} is being sent by another process (its lock stayed busy for {LockTimeout.TotalSeconds:0} s); skipped this time.");
                     continue;
                 }
                 await using (entryLock)
@@ -158,7 +170,7 @@ public sealed class NotificationService(IncidentOpsEngine engine, HttpClient htt
                         await store.WriteOutboxEntryAsync(update, CancellationToken.None).ConfigureAwait(false);
                         foreach (var d in superseded)
                         {
-                            engine.Sink.Verbose($"{update.IncidentId} {update.UpdateId} to '{d.Channel}': {d.Error}");
+                            sink.Verbose($"{update.IncidentId} {update.UpdateId} to '{d.Channel}': {d.Error}");
                             results.Add(ToResult(update, d, TimeSpan.Zero));
                         }
                     }
@@ -169,12 +181,12 @@ public sealed class NotificationService(IncidentOpsEngine engine, HttpClient htt
                         var c = config.Channels.FirstOrDefault(x => x.Name.Equals(d.Channel, StringComparison.OrdinalIgnoreCase));
                         if (c is null)
                         {
-                            engine.Sink.Warning($"{update.UpdateId}: channel '{d.Channel}' is no longer in {config.Path ?? "the configuration"}; its delivery stays pending.");
+                            sink.Warning($"{update.UpdateId}: channel '{d.Channel}' is no longer in {config.Path ?? "the configuration"}; its delivery stays pending.");
                             continue;
                         }
                         resolved.Add(await ResolveChannelAsync(c, cancellationToken).ConfigureAwait(false));
                     }
-                    if (resolved.Count > 0) results.AddRange(await DeliverAsync(store, config, update, resolved, force, cancellationToken).ConfigureAwait(false));
+                    if (resolved.Count > 0) results.AddRange(await DeliverAsync(store, config, update, resolved, force, context, cancellationToken).ConfigureAwait(false));
                     else if (superseded.Count > 0) await RecordCadenceAsync(store, update).ConfigureAwait(false);
                 }
             }
@@ -223,7 +235,7 @@ public sealed class NotificationService(IncidentOpsEngine engine, HttpClient htt
                 {
                     Supersede(d, update);
                     changed = true;
-                    engine.Sink.Verbose($"{fresh.IncidentId} {fresh.UpdateId} to '{d.Channel}': {d.Error}");
+                    sink.Verbose($"{fresh.IncidentId} {fresh.UpdateId} to '{d.Channel}': {d.Error}");
                 }
                 if (changed) await store.WriteOutboxEntryAsync(fresh, CancellationToken.None).ConfigureAwait(false);
             }
@@ -231,13 +243,13 @@ public sealed class NotificationService(IncidentOpsEngine engine, HttpClient htt
     }
 
     private async Task<IReadOnlyList<NotificationResult>> DeliverAsync(IIncidentStore store, IncidentOpsConfig config, IncidentUpdate update,
-        IReadOnlyList<ResolvedChannel> channels, bool force, CancellationToken cancellationToken)
+        IReadOnlyList<ResolvedChannel> channels, bool force, ChangeContext context, CancellationToken cancellationToken)
     {
         var gate = new SemaphoreSlim(1, 1);
         var sender = Sender;
         var total = channels.Count;
         var done = 0;
-        engine.Sink.Progress(new OperationProgress(8, $"Sending {update.Kind} update for {update.IncidentId}", $"0 of {total} channels", 0));
+        sink.Progress(new OperationProgress(8, $"Sending {update.Kind} update for {update.IncidentId}", $"0 of {total} channels", 0));
 
         // Every change to the entry is written at once (under the gate), so an interruption at any point leaves
         // the outbox telling the truth: Unknown while a request is out, never "Pending, Attempts 0".
@@ -254,28 +266,22 @@ public sealed class NotificationService(IncidentOpsEngine engine, HttpClient htt
             if (delivery.State is DeliveryState.Delivered or DeliveryState.Superseded) return ToResult(update, delivery, TimeSpan.Zero);
             var waited = await DeliverChannelAsync(store, config, update, delivery, channel, sender, force, RecordAsync, cancellationToken).ConfigureAwait(false);
             Interlocked.Increment(ref done);
-            engine.Sink.Progress(new OperationProgress(8, $"Sending {update.Kind} update for {update.IncidentId}", $"{done} of {total} channels", done * 100 / total));
+            sink.Progress(new OperationProgress(8, $"Sending {update.Kind} update for {update.IncidentId}", $"{done} of {total} channels", done * 100 / total));
             var result = ToResult(update, delivery, waited);
-            if (!result.Delivered) engine.Sink.Warning($"{update.IncidentId} {update.Kind} update to '{channel.Name}' not delivered ({delivery.State}): {result.Error}");
+            if (!result.Delivered) sink.Warning($"{update.IncidentId} {update.Kind} update to '{channel.Name}' not delivered ({delivery.State}): {result.Error}");
             return result;
         }).ToList();
         var results = await Task.WhenAll(tasks).ConfigureAwait(false);
-        engine.Sink.Progress(new OperationProgress(8, $"Sending {update.Kind} update for {update.IncidentId}", "done", 100, Completed: true));
+        sink.Progress(new OperationProgress(8, $"Sending {update.Kind} update for {update.IncidentId}", "done", 100, Completed: true));
         await RecordCadenceAsync(store, update).ConfigureAwait(false);
         var summary = string.Join("; ", results.Select(r => r.Delivered
             ? $"{r.Channel}: delivered ({r.StatusCode}, {r.Attempts} attempt(s){(r.ProviderId is null ? "" : ", id " + r.ProviderId)})"
             : $"{r.Channel}: NOT delivered, {r.State} ({r.Error})"));
-        await store.AppendTimelineAsync(update.IncidentId, new TimelineEntry
-        {
-            IncidentId = update.IncidentId,
-            Kind = "update",
-            Cmdlet = "Send-IncidentUpdate",
-            Action = $"{NotificationTemplates.Describe(update.Kind)} ({update.Status})",
-            Target = string.Join(",", results.Select(r => r.Channel)),
-            Parameters = new Dictionary<string, string> { ["UpdateId"] = update.UpdateId, ["Message"] = SecretRedactor.Redact(update.Message ?? "") },
-            Outcome = results.All(r => r.Delivered) ? TimelineOutcome.Succeeded : TimelineOutcome.Failed,
-            Result = SecretRedactor.Redact(summary),
-        }, CancellationToken.None).ConfigureAwait(false);
+        // The entry names the command that really sent it (Send-IncidentUpdate, Invoke-ServiceAlert, Watch-ServiceHealth -Alert),
+        // and records the update itself rather than the command's parameters.
+        await timeline.AppendAsync(store, update.IncidentId, TimelineWriter.Entry(context, "update", $"{NotificationTemplates.Describe(update.Kind)} ({update.Status})",
+            string.Join(",", results.Select(r => r.Channel)), results.All(r => r.Delivered) ? TimelineOutcome.Succeeded : TimelineOutcome.Failed, summary,
+            new Dictionary<string, string> { ["UpdateId"] = update.UpdateId, ["Message"] = update.Message ?? "" }), CancellationToken.None).ConfigureAwait(false);
         return results;
     }
 
@@ -326,7 +332,7 @@ public sealed class NotificationService(IncidentOpsEngine engine, HttpClient htt
 
         var context = new ChannelDeliveryContext
         {
-            Sender = sender, Channel = channel, Incident = incident, Update = update, Delivery = delivery, Sink = engine.Sink, Record = record,
+            Sender = sender, Channel = channel, Incident = incident, Update = update, Delivery = delivery, Sink = sink, Record = record,
             UpdateIncident = change => store.UpdateAsync(update.IncidentId, change, CancellationToken.None),
         };
         if (await provider.BeforeSendAsync(context, cancellationToken).ConfigureAwait(false) == PreSend.Done) return TimeSpan.Zero;
@@ -405,7 +411,7 @@ public sealed class NotificationService(IncidentOpsEngine engine, HttpClient htt
     /// <summary>The outbox entries of an incident, oldest first.</summary>
     public async Task<IReadOnlyList<IncidentUpdate>> GetUpdatesAsync(IncidentOpsConfig config, string? incidentId, bool pendingOnly, CancellationToken cancellationToken)
     {
-        var store = engine.OpenStore(config);
+        var store = openStore(config);
         var ids = incidentId is not null ? [incidentId] : (await store.ListAsync(cancellationToken).ConfigureAwait(false)).Select(i => i.Id).ToList();
         var result = new List<IncidentUpdate>();
         foreach (var id in ids)
@@ -416,7 +422,7 @@ public sealed class NotificationService(IncidentOpsEngine engine, HttpClient htt
     /// <summary>Open incidents whose next update is due within <paramref name="within"/> (zero: already overdue).</summary>
     public async Task<IReadOnlyList<IncidentUpdateDue>> GetDueAsync(IncidentOpsConfig config, TimeSpan within, CancellationToken cancellationToken)
     {
-        var store = engine.OpenStore(config);
+        var store = openStore(config);
         var now = DateTimeOffset.UtcNow;
         var result = new List<IncidentUpdateDue>();
         foreach (var i in await store.ListAsync(cancellationToken).ConfigureAwait(false))
@@ -470,7 +476,7 @@ public sealed class NotificationService(IncidentOpsEngine engine, HttpClient htt
 
     internal async Task<ResolvedChannel> ResolveChannelAsync(ChannelConfig c, CancellationToken cancellationToken)
     {
-        async Task<string> R(ConfigValue v) => await engine.References.ResolveAsync(v, cancellationToken).ConfigureAwait(false);
+        async Task<string> R(ConfigValue v) => await references.ResolveAsync(v, cancellationToken).ConfigureAwait(false);
         var values = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         foreach (var (k, v) in c.Options) values[k] = await R(v).ConfigureAwait(false);
         var maps = new Dictionary<string, IReadOnlyDictionary<string, string>>(StringComparer.OrdinalIgnoreCase);

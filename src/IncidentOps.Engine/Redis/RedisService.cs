@@ -1,5 +1,6 @@
 using System.Globalization;
 using IncidentOps.Redis;
+using IncidentOps.Engine.Config;
 using StackExchange.Redis;
 
 namespace IncidentOps.Engine.Redis;
@@ -9,12 +10,15 @@ namespace IncidentOps.Engine.Redis;
 /// questions that follow them (clients, evictions, slow log, replication). One short-lived connection per
 /// endpoint and call: a triage tool must not keep sockets to a struggling server.
 /// </summary>
-public sealed class RedisService(IncidentOpsEngine engine)
+/// <param name="references">Resolves env:, file: and secret: references in the service's redis URL.</param>
+/// <param name="tunnels">The tunnels this invocation holds open (port-forwards to a cluster's Redis).</param>
+/// <param name="sink">Where progress, warnings and verbose text go.</param>
+public sealed class RedisService(ReferenceResolver references, Tunnels.TunnelLeases tunnels, IOperationSink sink)
 {
     /// <summary>Share of maxmemory above which Get-RedisInfo warns.</summary>
     public const double MemoryWarningPercent = 85.0;
 
-    private IOperationSink Sink => engine.Sink;
+    private IOperationSink Sink => sink;
 
     /// <summary>Turns a request (connection string, configured service, credential) into connection settings.</summary>
     public async Task<RedisConnectionSettings> ResolveAsync(RedisConnectionRequest request, CancellationToken cancellationToken)
@@ -28,7 +32,7 @@ public sealed class RedisService(IncidentOpsEngine engine)
                     $"The service {service.FullName} has no redis setting in {service.Location?.File ?? "the configuration"}. Add 'redis: env:REDIS_URL' to it, or pass -ConnectionString.")
                 { TargetObject = service.FullName };
             // Parse registers the password it finds; the host:port itself is not a secret and must stay visible.
-            text = await engine.References.ResolveAsync(service.Redis, cancellationToken).ConfigureAwait(false);
+            text = await references.ResolveAsync(service.Redis, cancellationToken).ConfigureAwait(false);
         }
         else if (System.Environment.GetEnvironmentVariable("REDIS_URL") is { Length: > 0 } fromEnv)
         {
@@ -49,7 +53,7 @@ public sealed class RedisService(IncidentOpsEngine engine)
     /// <summary>The service's redis.tunnel to an endpoint, when the request reaches Redis through the service's configured connection.</summary>
     private Tunnels.TunnelSpec? TunnelFor(RedisConnectionRequest request, (string Host, int Port) ep) =>
         string.IsNullOrWhiteSpace(request.ConnectionString) && request.Service is { RedisTunnel: { } tunnel } service
-            ? new Tunnels.TunnelRouter(engine.Tunnels, Sink).Resolve(tunnel, service, ep.Host, ep.Port)
+            ? new Tunnels.TunnelRouter(tunnels, Sink).Resolve(tunnel, service, ep.Host, ep.Port)
             : null;
 
     private async Task<RedisEndpointConnection> OpenAsync(RedisConnectionSettings s, (string Host, int Port) ep, RedisConnectionRequest request, bool admin, CancellationToken ct)
@@ -57,7 +61,7 @@ public sealed class RedisService(IncidentOpsEngine engine)
         Sink.Verbose($"Connecting to {RedisConnectionSettings.FormatEndpoint(ep.Host, ep.Port)}{(s.Ssl ? " over TLS" : "")} (timeout {request.Timeout.TotalSeconds:0.#} s{(admin ? ", admin commands allowed" : "")}).");
         if (TunnelFor(request, ep) is { } tunnel)
         {
-            var (host, port) = await new Tunnels.TunnelRouter(engine.Tunnels, Sink).RouteAsync(tunnel, request.Timeout, ct).ConfigureAwait(false);
+            var (host, port) = await new Tunnels.TunnelRouter(tunnels, Sink).RouteAsync(tunnel, request.Timeout, ct).ConfigureAwait(false);
             // TLS through the tunnel still checks the certificate against the configured host name.
             if (s.Ssl)
             {

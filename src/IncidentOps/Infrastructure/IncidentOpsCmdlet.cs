@@ -435,16 +435,8 @@ public abstract class IncidentOpsCmdlet : PSCmdlet, IDisposable
     /// <summary>Appends a timeline entry for this cmdlet to the incident in force (if any). Never fails the cmdlet.</summary>
     protected string? RecordChange(string target, string action, TimelineOutcome outcome, string? result, string kind = "action", bool quiet = false)
     {
-        var entry = new TimelineEntry
-        {
-            Kind = kind,
-            Cmdlet = MyInvocation.MyCommand?.Name,
-            Action = action,
-            Target = SecretRedactor.Redact(target),
-            Parameters = SafeParameters(),
-            Outcome = outcome,
-            Result = ViaTunnel(result) is { } r ? SecretRedactor.Redact(r) : null,
-        };
+        // One writer, one shape: this cmdlet only hands over its invocation facts.
+        var entry = IncidentOps.Engine.Incidents.TimelineWriter.Entry(new(MyInvocation.MyCommand?.Name, SafeParameters()), kind, action, target, outcome, ViaTunnel(result));
         return RecordEntry(entry, quiet);
     }
 

@@ -231,7 +231,7 @@ public sealed class UpdateCadenceRecordTests
         await s.SendAsync(new IncidentOps.Notifications.IncidentUpdateRequest { IncidentId = inc.Id, Message = "two" });
         Assert.Equal(first, (await s.Store.GetAsync(inc.Id, CancellationToken.None))!.UpdatesSentAt);
         var (engine, _, config) = s.NewEngine();
-        await engine.Notifications.SendPendingAsync(config, inc.Id, null, CancellationToken.None);
+        await engine.Notifications.SendPendingAsync(config, inc.Id, null, new IncidentOps.Engine.Incidents.ChangeContext("Send-IncidentUpdate"), CancellationToken.None);
         var after = (await s.Store.GetAsync(inc.Id, CancellationToken.None))!;
         Assert.Equal(2, after.UpdatesSentAt!.Count);
         Assert.Equal(after.LastUpdateAt, after.UpdatesSentAt[^1]);

@@ -26,7 +26,7 @@ public class NotificationDeliveryTests
         }
         Assert.All(senders, x => Assert.Equal(NotificationKind.Initial, x.Prepared.Update.Kind));
         using var go = new ManualResetEventSlim();
-        var tasks = senders.Select(x => Task.Run(async () => { go.Wait(); return await x.Service.SendAsync(x.Prepared, null, CancellationToken.None); })).ToList();
+        var tasks = senders.Select(x => Task.Run(async () => { go.Wait(); return await x.Service.SendAsync(x.Prepared, null, new IncidentOps.Engine.Incidents.ChangeContext("Send-IncidentUpdate"), CancellationToken.None); })).ToList();
         go.Set();
         var results = (await Task.WhenAll(tasks)).SelectMany(r => r).ToList();
 
@@ -68,7 +68,7 @@ public class NotificationDeliveryTests
         var prepared = await engine.Notifications.PrepareAsync(config,
             new IncidentUpdateRequest { IncidentId = inc.Id, Message = "stuck", Channels = ["incidents", "pager", "status"] }, CancellationToken.None);
         using var ctrlC = new CancellationTokenSource();
-        var send = engine.Notifications.SendAsync(prepared, null, ctrlC.Token);
+        var send = engine.Notifications.SendAsync(prepared, null, new IncidentOps.Engine.Incidents.ChangeContext("Send-IncidentUpdate"), ctrlC.Token);
         while (s.Slack.Requests.Count == 0 || s.PagerDuty.Requests.Count == 0 || s.StatuspageApi.Creates == 0) await Task.Delay(20);
         ctrlC.Cancel();
         // Stopped, the send either ends with what it knows (each channel's attempt recorded) or is cancelled; either
@@ -83,7 +83,7 @@ public class NotificationDeliveryTests
         });
 
         var (engine2, sink2, _) = s.NewEngine();
-        var resent = await engine2.Notifications.SendPendingAsync(config, inc.Id, null, CancellationToken.None);
+        var resent = await engine2.Notifications.SendPendingAsync(config, inc.Id, null, new IncidentOps.Engine.Incidents.ChangeContext("Send-IncidentUpdate"), CancellationToken.None);
         // Slack: cannot be checked, so not re-sent without -Force.
         var slack = resent.Single(r => r.Channel == "incidents");
         Assert.Equal(DeliveryState.Unknown, slack.State);
@@ -103,7 +103,7 @@ public class NotificationDeliveryTests
         Assert.Contains(sink2.Warnings, w => w.Contains("incidents", StringComparison.Ordinal) && w.Contains("Unknown", StringComparison.Ordinal));
 
         // -Force re-sends the Slack message: the user's explicit choice.
-        var forced = Assert.Single(await engine2.Notifications.SendPendingAsync(config, inc.Id, null, force: true, CancellationToken.None));
+        var forced = Assert.Single(await engine2.Notifications.SendPendingAsync(config, inc.Id, null, force: true, new IncidentOps.Engine.Incidents.ChangeContext("Send-IncidentUpdate"), CancellationToken.None));
         Assert.True(forced.Delivered, forced.Error);
         Assert.Equal(2, s.Slack.Requests.Count);
         Assert.Equal(2, forced.Attempts);
@@ -142,7 +142,7 @@ public class NotificationDeliveryTests
         Assert.Equal(1, due.PendingUpdates);
 
         // Delivered later: the cadence moves to that update's next-update time and the reminder stops.
-        Assert.True(Assert.Single(await engine.Notifications.SendPendingAsync(config, inc.Id, null, CancellationToken.None)).Delivered);
+        Assert.True(Assert.Single(await engine.Notifications.SendPendingAsync(config, inc.Id, null, new IncidentOps.Engine.Incidents.ChangeContext("Send-IncidentUpdate"), CancellationToken.None)).Delivered);
         after = (await s.Store.GetAsync(inc.Id, CancellationToken.None))!;
         Assert.True(after.NextUpdateDue > DateTimeOffset.UtcNow.AddMinutes(10));
         Assert.Empty(await engine.Notifications.GetDueAsync(config, TimeSpan.Zero, CancellationToken.None));
@@ -206,7 +206,7 @@ public class NotificationDeliveryTests
         var stale = (await engine.Notifications.GetUpdatesAsync(config, inc.Id, false, CancellationToken.None)).Single(u => u.UpdateId == monitoring.UpdateId);
         Assert.Equal(DeliveryState.Superseded, stale.Deliveries.Single().State);
         Assert.Contains(resolved.UpdateId, stale.Deliveries.Single().Error);
-        Assert.Empty(await engine.Notifications.SendPendingAsync(config, null, null, CancellationToken.None));
+        Assert.Empty(await engine.Notifications.SendPendingAsync(config, null, null, new IncidentOps.Engine.Incidents.ChangeContext("Send-IncidentUpdate"), CancellationToken.None));
         Assert.Equal(3, s.Slack.Requests.Count);
         Assert.DoesNotContain(s.Slack.Requests.Skip(2), q => q.Body.Contains("watching the fix", StringComparison.Ordinal));
     }
@@ -224,7 +224,7 @@ public class NotificationDeliveryTests
         await File.WriteAllTextAsync(file, (await File.ReadAllTextAsync(file)).Replace("\"Superseded\"", "\"Pending\"", StringComparison.Ordinal));
 
         var (engine, _, config) = s.NewEngine();
-        var results = await engine.Notifications.SendPendingAsync(config, null, null, CancellationToken.None);
+        var results = await engine.Notifications.SendPendingAsync(config, null, null, new IncidentOps.Engine.Incidents.ChangeContext("Send-IncidentUpdate"), CancellationToken.None);
         var stale = results.Single(r => r.UpdateId == monitoring.UpdateId);
         Assert.Equal(DeliveryState.Superseded, stale.State);
         Assert.Equal(inc.Id, stale.IncidentId);
@@ -249,7 +249,7 @@ public class NotificationDeliveryTests
         Assert.True(ack.Delivered, ack.Error);
 
         var (engine, _, config) = s.NewEngine();
-        var resent = Assert.Single(await engine.Notifications.SendPendingAsync(config, inc.Id, null, CancellationToken.None));
+        var resent = Assert.Single(await engine.Notifications.SendPendingAsync(config, inc.Id, null, new IncidentOps.Engine.Incidents.ChangeContext("Send-IncidentUpdate"), CancellationToken.None));
         Assert.Equal(trigger.UpdateId, resent.UpdateId);
         Assert.True(resent.Delivered, resent.Error);
         Assert.Equal(["trigger", "acknowledge", "trigger"], s.PagerDuty.Requests.Select(q => Json(q)["event_action"]!.GetValue<string>()));

@@ -67,7 +67,7 @@ public class NotificationEngineTests
         var pending = await engine.Notifications.GetUpdatesAsync(config, inc.Id, pendingOnly: true, CancellationToken.None);
         Assert.Equal(DeliveryState.Pending, Assert.Single(Assert.Single(pending).Deliveries).State);
 
-        var resent = Assert.Single(await engine.Notifications.SendPendingAsync(config, inc.Id, null, CancellationToken.None));
+        var resent = Assert.Single(await engine.Notifications.SendPendingAsync(config, inc.Id, null, new IncidentOps.Engine.Incidents.ChangeContext("Send-IncidentUpdate"), CancellationToken.None));
         Assert.True(resent.Delivered, resent.Error);
         Assert.Equal(r.UpdateId, resent.UpdateId);
         Assert.Equal(2, resent.Attempts);
@@ -75,7 +75,7 @@ public class NotificationEngineTests
         Assert.Contains("first", s.Slack.Requests[1].Body);
 
         // Delivered channels are never sent twice.
-        Assert.Empty(await engine.Notifications.SendPendingAsync(config, inc.Id, null, CancellationToken.None));
+        Assert.Empty(await engine.Notifications.SendPendingAsync(config, inc.Id, null, new IncidentOps.Engine.Incidents.ChangeContext("Send-IncidentUpdate"), CancellationToken.None));
         Assert.Empty(await engine.Notifications.GetUpdatesAsync(config, inc.Id, pendingOnly: true, CancellationToken.None));
         Assert.Equal(2, s.Slack.Requests.Count);
     }
@@ -198,7 +198,7 @@ public class NotificationEngineTests
         var (engine, _, config) = s.NewEngine();
         engine.Notifications.Options = new NotificationOptions { RequestTimeout = TimeSpan.FromSeconds(1) };
         var prepared = await engine.Notifications.PrepareAsync(config, new IncidentUpdateRequest { IncidentId = inc.Id, Message = "m" }, CancellationToken.None);
-        var r = Assert.Single(await engine.Notifications.SendAsync(prepared, null, CancellationToken.None));
+        var r = Assert.Single(await engine.Notifications.SendAsync(prepared, null, new IncidentOps.Engine.Incidents.ChangeContext("Send-IncidentUpdate"), CancellationToken.None));
         Assert.False(r.Delivered);
         Assert.True(r.Pending);
         Assert.Equal(1, r.Attempts);

@@ -98,7 +98,7 @@ public sealed class NotificationScenario : IDisposable
     {
         var (engine, _, config) = NewEngine();
         var prepared = await engine.Notifications.PrepareAsync(config, request, CancellationToken.None);
-        return await engine.Notifications.SendAsync(prepared, null, CancellationToken.None);
+        return await engine.Notifications.SendAsync(prepared, null, new IncidentOps.Engine.Incidents.ChangeContext("Send-IncidentUpdate"), CancellationToken.None);
     }
 
     /// <summary>Every file of the store (incident.json, timeline.jsonl, outbox entries), concatenated.</summary>

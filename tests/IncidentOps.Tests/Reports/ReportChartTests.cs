@@ -270,7 +270,7 @@ public class ReportChartTests
         var ctx = new ChangeContext("Test");
         var i = await engine.Incidents.CreateAsync(config, new NewIncidentRequest { Title = "API <down>", Severity = "P1", Services = ["production/api"], Commander = "alice", StartedAt = DateTimeOffset.UtcNow.AddMinutes(-30) }, ctx, CancellationToken.None);
         await engine.Timeline.RecordAsync(new TimelineEntry { Cmdlet = "Restart-App", Action = "Restart", Target = "production/api", Outcome = TimelineOutcome.Succeeded }, i.Id, config, CancellationToken.None);
-        await engine.Incidents.AppendEntryAsync(config, i.Id, new TimelineEntry { Kind = "update", Action = "Initial alert (Investigating)", Target = "slack", Outcome = TimelineOutcome.Succeeded }, CancellationToken.None);
+        await engine.Timeline.AppendAsync(config, i.Id, new TimelineEntry { Kind = "update", Action = "Initial alert (Investigating)", Target = "slack", Outcome = TimelineOutcome.Succeeded }, CancellationToken.None);
         if (samples)
         {
             var t = DateTimeOffset.UtcNow.AddMinutes(-20);

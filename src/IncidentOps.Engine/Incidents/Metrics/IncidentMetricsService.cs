@@ -40,7 +40,9 @@ public sealed class IncidentMetricResult
 /// list); the cadence comes from the records' compact UpdatesSentAt, so no timeline or outbox is read (except the
 /// outbox of records written before UpdatesSentAt existed).
 /// </summary>
-public sealed class IncidentMetricsService(IncidentOpsEngine engine)
+/// <param name="openStore">Opens the incident store a configuration names.</param>
+/// <param name="sink">Where warnings and verbose text go.</param>
+public sealed class IncidentMetricsService(Func<IncidentOpsConfig?, IIncidentStore> openStore, IOperationSink sink)
 {
     /// <summary>How many services TopServices lists.</summary>
     public const int TopServiceCount = 5;
@@ -53,7 +55,7 @@ public sealed class IncidentMetricsService(IncidentOpsEngine engine)
             throw new IncidentOpsException(IncidentMetricErrorIds.PeriodInvalid, IncidentOpsErrorCategory.InvalidArgument,
                 $"The period is empty: -Until {query.Until:u} is not after -Since {query.Since:u}. Give a -Since before -Until (for example -Since 30d).") { TargetObject = query.Since };
         foreach (var s in query.Severity ?? []) IncidentService.ResolveSeverity(config, s);
-        var store = engine.OpenStore(config);
+        var store = openStore(config);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var listing = store.ListAsync(cancellationToken);
         var items = store.ReadAllActionItemsAsync(cancellationToken);
@@ -61,7 +63,7 @@ public sealed class IncidentMetricsService(IncidentOpsEngine engine)
         var read = clock.Elapsed;
         if (store is FileIncidentStore fs)
         {
-            foreach (var line in fs.CorruptLines) engine.Sink.Warning($"Skipped corrupt data: {line}");
+            foreach (var line in fs.CorruptLines) sink.Warning($"Skipped corrupt data: {line}");
             fs.CorruptLines.Clear();
         }
         var now = query.Now ?? DateTimeOffset.UtcNow;
@@ -100,7 +102,7 @@ public sealed class IncidentMetricsService(IncidentOpsEngine engine)
         var summaries = new List<IncidentMetricSummary>();
         foreach (var (group, members) in Groups(query, rows, environments))
             summaries.Add(Summarize(query, group, members, scopedItems, levels, now));
-        engine.Sink.Verbose($"Read {listing.Result.Count} incidents and {allItems.Count} action-item lists from {store.Identity} in {clock.Elapsed.TotalMilliseconds - (clock.Elapsed - read).TotalMilliseconds:0} ms; " +
+        sink.Verbose($"Read {listing.Result.Count} incidents and {allItems.Count} action-item lists from {store.Identity} in {clock.Elapsed.TotalMilliseconds - (clock.Elapsed - read).TotalMilliseconds:0} ms; " +
             $"{inScope.Count} incidents in the period: selected in {(t1 - read).TotalMilliseconds:0} ms, measured in {(t2 - t1).TotalMilliseconds:0} ms, summarised in {(clock.Elapsed - t2).TotalMilliseconds:0} ms.");
         return new IncidentMetricResult { Summaries = summaries, Details = details, Incidents = inScope, ActionItems = scopedItems, Now = now };
     }

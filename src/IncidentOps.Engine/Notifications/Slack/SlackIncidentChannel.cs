@@ -25,7 +25,11 @@ public sealed record SlackChannelStep(string IncidentId, string Channel, string 
 /// created after the attempt, and a post whose answer was lost is not repeated without -Force. Every step lands on the
 /// timeline; a failed step is a warning (the incident and its other notifications are not affected).
 /// </summary>
-public sealed class SlackIncidentChannel(IncidentOpsEngine engine)
+/// <param name="openStore">Opens the incident store a configuration names.</param>
+/// <param name="sink">Where warnings and verbose text go.</param>
+/// <param name="timeline">The one writer of timeline entries.</param>
+/// <param name="notifications">Resolves a channel's secrets and carries the send options (retries, timeouts).</param>
+public sealed class SlackIncidentChannel(Func<IncidentOpsConfig?, IIncidentStore> openStore, IOperationSink sink, TimelineWriter timeline, NotificationService notifications)
 {
     /// <summary>How far before the recorded create attempt a found channel may have been created and still be ours (clock skew).</summary>
     private static readonly TimeSpan Skew = TimeSpan.FromMinutes(2);
@@ -38,7 +42,7 @@ public sealed class SlackIncidentChannel(IncidentOpsEngine engine)
     public static IReadOnlyList<ChannelConfig> Configured(IncidentOpsConfig? config) =>
         config?.Channels.Where(c => c.Type == ChannelType.Slack && SlackChannel.IsBot(c) && c.Option(SlackChannel.IncidentChannelKey) is not null).ToList() ?? [];
 
-    private NotificationSender Sender => new(NotificationSender.SharedClient, engine.Sink, engine.Notifications.Options);
+    private NotificationSender Sender => new(NotificationSender.SharedClient, sink, notifications.Options);
 
     // ------------------------------------------------------------------ -WhatIf
 
@@ -49,7 +53,7 @@ public sealed class SlackIncidentChannel(IncidentOpsEngine engine)
         if (channels.Count == 0) return [];
         var now = DateTimeOffset.UtcNow;
         var prefix = $"INC-{now:yyyyMMdd}-";
-        var existing = await engine.OpenStore(config).ListAsync(cancellationToken).ConfigureAwait(false);
+        var existing = await openStore(config).ListAsync(cancellationToken).ConfigureAwait(false);
         var next = existing.Where(i => i.Id.StartsWith(prefix, StringComparison.Ordinal))
             .Select(i => int.TryParse(i.Id[prefix.Length..], NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : 0).DefaultIfEmpty(0).Max() + 1;
         var severity = IncidentService.ResolveSeverity(config, request.Severity);
@@ -61,7 +65,7 @@ public sealed class SlackIncidentChannel(IncidentOpsEngine engine)
         var lines = new List<string>();
         foreach (var c in channels)
         {
-            var ch = await engine.Notifications.ResolveChannelAsync(c, cancellationToken).ConfigureAwait(false);
+            var ch = await notifications.ResolveChannelAsync(c, cancellationToken).ConfigureAwait(false);
             var token = ch.Get(SlackChannel.TokenKey)!;
             var name = SlackChannelName.For(ch.Get(SlackChannel.IncidentChannelKey)!, preview);
             const string id = "NEW_CHANNEL_ID";
@@ -85,13 +89,13 @@ public sealed class SlackIncidentChannel(IncidentOpsEngine engine)
     {
         var channels = Configured(config);
         if (channels.Count == 0) return [];
-        var incident = await engine.OpenStore(config).GetAsync(incidentId, cancellationToken).ConfigureAwait(false);
+        var incident = await openStore(config).GetAsync(incidentId, cancellationToken).ConfigureAwait(false);
         if (incident is null) return [];
         var lines = new List<string>();
         foreach (var c in channels)
         {
             if (!incident.ExternalIds.TryGetValue(Key(c.Name), out var id) || incident.ExternalIds.ContainsKey(Key(c.Name, "archived"))) continue;
-            var ch = await engine.Notifications.ResolveChannelAsync(c, cancellationToken).ConfigureAwait(false);
+            var ch = await notifications.ResolveChannelAsync(c, cancellationToken).ConfigureAwait(false);
             lines.Add($"{c.Name}: archive #{incident.ExternalIds.GetValueOrDefault(Key(c.Name, "name")) ?? id}:");
             lines.Add(Show(SlackWebApi.Archive(ch, ch.Get(SlackChannel.TokenKey)!, id)));
         }
@@ -125,7 +129,7 @@ public sealed class SlackIncidentChannel(IncidentOpsEngine engine)
         try { return await work().ConfigureAwait(false); }
         catch (IncidentOpsException ex) when (!cancellationToken.IsCancellationRequested)
         {
-            return [await RecordAsync(engine.OpenStore(config), incidentId, c.Name, step, "incident channel", $"channels.{c.Name}", context, false, ex.ErrorId, ex.Message).ConfigureAwait(false)];
+            return [await RecordAsync(openStore(config), incidentId, c.Name, step, "incident channel", $"channels.{c.Name}", context, false, ex.ErrorId, ex.Message).ConfigureAwait(false)];
         }
     }
 
@@ -138,14 +142,14 @@ public sealed class SlackIncidentChannel(IncidentOpsEngine engine)
 
     private async Task<List<SlackChannelStep>> OpenOneAsync(IncidentOpsConfig? config, ChannelConfig c, string incidentId, ChangeContext context, bool force, CancellationToken cancellationToken)
     {
-        var store = engine.OpenStore(config);
+        var store = openStore(config);
         await using var claim = await ClaimAsync(store, incidentId, c.Name, cancellationToken).ConfigureAwait(false);
         var steps = new List<SlackChannelStep>();
         var incident = await store.GetAsync(incidentId, cancellationToken).ConfigureAwait(false) ?? throw FileIncidentStore.NotFound(incidentId);
         // Marked first, so Send-IncidentUpdate -Pending retries even a channel whose token did not resolve.
         if (!incident.ExternalIds.ContainsKey(Key(c.Name, "requested")))
             incident = await store.UpdateAsync(incident.Id, i => i.ExternalIds[Key(c.Name, "requested")] = Now(), CancellationToken.None).ConfigureAwait(false);
-        var ch = await engine.Notifications.ResolveChannelAsync(c, cancellationToken).ConfigureAwait(false);
+        var ch = await notifications.ResolveChannelAsync(c, cancellationToken).ConfigureAwait(false);
         var token = ch.Get(SlackChannel.TokenKey)!;
         var sender = Sender;
         var key = Key(c.Name);
@@ -283,14 +287,14 @@ public sealed class SlackIncidentChannel(IncidentOpsEngine engine)
     private async Task<List<SlackChannelStep>> ArchiveOneAsync(IncidentOpsConfig? config, ChannelConfig c, string incidentId, ChangeContext context, CancellationToken cancellationToken)
     {
         var steps = new List<SlackChannelStep>();
-        var store = engine.OpenStore(config);
+        var store = openStore(config);
         {
             await using var claim = await ClaimAsync(store, incidentId, c.Name, cancellationToken).ConfigureAwait(false);
             var incident = await store.GetAsync(incidentId, cancellationToken).ConfigureAwait(false) ?? throw FileIncidentStore.NotFound(incidentId);
             if (!incident.ExternalIds.TryGetValue(Key(c.Name), out var channelId) || incident.ExternalIds.ContainsKey(Key(c.Name, "archived"))) return steps;
             if (!incident.ExternalIds.ContainsKey(Key(c.Name, "archive")))
                 await store.UpdateAsync(incident.Id, i => i.ExternalIds[Key(c.Name, "archive")] = Now(), CancellationToken.None).ConfigureAwait(false);
-            var ch = await engine.Notifications.ResolveChannelAsync(c, cancellationToken).ConfigureAwait(false);
+            var ch = await notifications.ResolveChannelAsync(c, cancellationToken).ConfigureAwait(false);
             var outcome = await Sender.SendAsync(c.Name, ChannelType.Slack, SlackWebApi.Archive(ch, ch.Get(SlackChannel.TokenKey)!, channelId), cancellationToken).ConfigureAwait(false);
             var already = SlackWebApi.ErrorCode(outcome.ResponseBody) == "already_archived";
             var ok = outcome.Delivered || already;
@@ -313,7 +317,7 @@ public sealed class SlackIncidentChannel(IncidentOpsEngine engine)
     {
         var channels = Configured(config).Where(c => onlyChannels is not { Length: > 0 } || onlyChannels.Contains(c.Name, StringComparer.OrdinalIgnoreCase)).ToList();
         if (channels.Count == 0) return [];
-        var store = engine.OpenStore(config);
+        var store = openStore(config);
         IReadOnlyList<Incident> incidents = incidentId is null
             ? await store.ListAsync(cancellationToken).ConfigureAwait(false)
             : (await store.GetAsync(incidentId, cancellationToken).ConfigureAwait(false)) is { } one ? [one] : [];
@@ -343,9 +347,11 @@ public sealed class SlackIncidentChannel(IncidentOpsEngine engine)
     }
 
     /// <summary>Send-IncidentUpdate -Pending: <see cref="ResumeAsync(IncidentOpsConfig?, string?, ChangeContext, bool, CancellationToken)"/>, each step as a NotificationResult.</summary>
-    public async Task<IReadOnlyList<NotificationResult>> ResumeAsync(IncidentOpsConfig? config, string? incidentId, string[]? onlyChannels, bool force, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<NotificationResult>> ResumeAsync(IncidentOpsConfig? config, string? incidentId, string[]? onlyChannels, bool force, ChangeContext context,
+        CancellationToken cancellationToken)
     {
-        var steps = await ResumeAsync(config, incidentId, new ChangeContext("Send-IncidentUpdate"), force, cancellationToken, onlyChannels).ConfigureAwait(false);
+        // The steps a retry completes record which command retried, not that command's parameters (they belong to the update it sends).
+        var steps = await ResumeAsync(config, incidentId, context with { Parameters = null }, force, cancellationToken, onlyChannels).ConfigureAwait(false);
         return steps.Select(s => new NotificationResult
         {
             IncidentId = s.IncidentId, UpdateId = $"slack-channel-{s.Step}", Channel = s.Channel, ChannelType = ChannelType.Slack,
@@ -362,26 +368,17 @@ public sealed class SlackIncidentChannel(IncidentOpsEngine engine)
     {
         detail = SecretRedactor.Redact(detail);
         var result = new SlackChannelStep(incidentId, channel, step, succeeded, errorId, detail);
-        if (succeeded) engine.Sink.Verbose($"{channel}: Slack {method} {target}: {detail}");
-        else engine.Sink.Warning($"{incidentId}: the incident channel step '{step}' on '{channel}' failed ({errorId}): {detail} " +
+        if (succeeded) sink.Verbose($"{channel}: Slack {method} {target}: {detail}");
+        else sink.Warning($"{incidentId}: the incident channel step '{step}' on '{channel}' failed ({errorId}): {detail} " +
             $"The incident is recorded; retry with Send-IncidentUpdate -Incident {incidentId} -Pending.");
         try
         {
-            await store.AppendTimelineAsync(incidentId, new TimelineEntry
-            {
-                IncidentId = incidentId,
-                Kind = "action",
-                Cmdlet = context.Cmdlet,
-                Action = $"Slack {method}",
-                Target = $"{target} ({channel})",
-                Parameters = context.Parameters ?? new Dictionary<string, string>(),
-                Outcome = succeeded ? TimelineOutcome.Succeeded : TimelineOutcome.Failed,
-                Result = succeeded ? detail : $"{errorId}: {detail}",
-            }, CancellationToken.None).ConfigureAwait(false);
+            await timeline.AppendAsync(store, incidentId, TimelineWriter.Entry(context, "action", $"Slack {method}", $"{target} ({channel})",
+                succeeded ? TimelineOutcome.Succeeded : TimelineOutcome.Failed, succeeded ? detail : $"{errorId}: {detail}"), CancellationToken.None).ConfigureAwait(false);
         }
         catch (IncidentOpsException ex)
         {
-            engine.Sink.Warning($"{incidentId}: the timeline entry of Slack {method} could not be written ({ex.ErrorId}): {ex.Message}");
+            sink.Warning($"{incidentId}: the timeline entry of Slack {method} could not be written ({ex.ErrorId}): {ex.Message}");
         }
         return result;
     }

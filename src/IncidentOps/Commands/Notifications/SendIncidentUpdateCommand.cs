@@ -127,13 +127,16 @@ public sealed class SendIncidentUpdateCommand : ConfiguredCmdlet, IForceSwitch
 
     protected override void ProcessRecord() => Run();
 
+    /// <summary>This command, as the timeline entries of the updates it sends name it.</summary>
+    private IncidentOps.Engine.Incidents.ChangeContext Invocation => new(MyInvocation.MyCommand?.Name, SafeParameters());
+
     private void Run()
     {
         Engine.Notifications.Options = new NotificationOptions { RequestTimeout = TimeSpan.FromSeconds(TimeoutSec) };
         if (Pending)
         {
             if (!ShouldChange(Incident ?? "every incident", "Re-send pending updates", Channel is { Length: > 0 } ? "channels " + string.Join(",", Channel) : null)) return;
-            if (TryInvoke(ct => Engine.Notifications.SendPendingAsync(Config, Incident, Channel, Force, ct), out var resent, Incident))
+            if (TryInvoke(ct => Engine.Notifications.SendPendingAsync(Config, Incident, Channel, Force, Invocation, ct), out var resent, Incident))
                 foreach (var r in resent) WriteObject(r);
             return;
         }
@@ -154,7 +157,7 @@ public sealed class SendIncidentUpdateCommand : ConfiguredCmdlet, IForceSwitch
             if (ShouldChange($"{r.Channel} ({r.ChannelType}) for {prepared.Incident.Id}", $"Send {NotificationTemplates.Describe(prepared.Update.Kind)}", r.ToString()))
                 approved.Add(r.Channel);
         if (approved.Count == 0) return;
-        if (TryInvoke(ct => Engine.Notifications.SendAsync(prepared, approved, ct), out var results, prepared.Incident.Id))
+        if (TryInvoke(ct => Engine.Notifications.SendAsync(prepared, approved, Invocation, ct), out var results, prepared.Incident.Id))
             foreach (var r in results) WriteObject(r);
     }
 }

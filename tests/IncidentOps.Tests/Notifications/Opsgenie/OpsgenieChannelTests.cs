@@ -125,9 +125,9 @@ public sealed class OpsgenieChannelTests(ModuleFixture fx) : IClassFixture<Modul
         var (engine, _, config) = sc.S.NewEngine();
         engine.Notifications.Options = new NotificationOptions { RequestTimeout = TimeSpan.FromSeconds(1), BackoffBase = TimeSpan.FromMilliseconds(20) };
         var prepared = await engine.Notifications.PrepareAsync(config, new IncidentUpdateRequest { IncidentId = inc.Id, Channels = ["genie"] }, CancellationToken.None);
-        var r = Assert.Single(await engine.Notifications.SendAsync(prepared, null, CancellationToken.None));
+        var r = Assert.Single(await engine.Notifications.SendAsync(prepared, null, new IncidentOps.Engine.Incidents.ChangeContext("Send-IncidentUpdate"), CancellationToken.None));
         Assert.Equal(DeliveryState.Unknown, r.State);
-        var resent = Assert.Single(await sc.S.NewEngine().Engine.Notifications.SendPendingAsync(config, inc.Id, null, CancellationToken.None));
+        var resent = Assert.Single(await sc.S.NewEngine().Engine.Notifications.SendPendingAsync(config, inc.Id, null, new IncidentOps.Engine.Incidents.ChangeContext("Send-IncidentUpdate"), CancellationToken.None));
         Assert.True(resent.Delivered, resent.Error);
         Assert.Equal(inc.Id, Json(sc.Opsgenie.Requests.Last())["alias"]!.GetValue<string>());
     }
@@ -200,7 +200,7 @@ public sealed class OpsgenieChannelTests(ModuleFixture fx) : IClassFixture<Modul
         Assert.True(ack.Delivered, ack.Error);
 
         var (engine, _, config) = sc.S.NewEngine();
-        var resent = Assert.Single(await engine.Notifications.SendPendingAsync(config, inc.Id, null, CancellationToken.None));
+        var resent = Assert.Single(await engine.Notifications.SendPendingAsync(config, inc.Id, null, new IncidentOps.Engine.Incidents.ChangeContext("Send-IncidentUpdate"), CancellationToken.None));
         Assert.Equal(create.UpdateId, resent.UpdateId);
         Assert.True(resent.Delivered, resent.Error);
         Assert.Equal(["/v2/alerts", $"/v2/alerts/{inc.Id}/acknowledge", "/v2/alerts"], sc.Opsgenie.Requests.Select(q => q.Path));

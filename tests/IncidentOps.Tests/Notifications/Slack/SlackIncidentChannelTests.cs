@@ -216,7 +216,7 @@ public class SlackIncidentChannelTests(ModuleFixture fx) : IClassFixture<ModuleF
         // The routed update still goes out (to the webhook and to the bot's routed channel).
         var (engine, _, config) = s.NewEngine();
         var prepared = await engine.Notifications.PrepareAsync(config, new IncidentUpdateRequest { IncidentId = incident.Id, Message = "Investigating" }, CancellationToken.None);
-        var results = await engine.Notifications.SendAsync(prepared, null, CancellationToken.None);
+        var results = await engine.Notifications.SendAsync(prepared, null, new IncidentOps.Engine.Incidents.ChangeContext("Send-IncidentUpdate"), CancellationToken.None);
         Assert.All(results, x => Assert.True(x.Delivered, $"{x.Channel}: {x.Error}"));
         Assert.Single(s.Audit.Requests);
         Assert.Equal("C0INCIDENTS", JsonNode.Parse(s.Calls("chat.postMessage").Single().Body)!["channel"]!.GetValue<string>());
@@ -234,7 +234,7 @@ public class SlackIncidentChannelTests(ModuleFixture fx) : IClassFixture<ModuleF
         Assert.True(incident.ExternalIds.ContainsKey("slack:warroom:creating"));
 
         var (engine, _, config) = s.NewEngine();
-        var results = await engine.Notifications.SendPendingAsync(config, incident.Id, null, CancellationToken.None);
+        var results = await engine.Notifications.SendPendingAsync(config, incident.Id, null, new IncidentOps.Engine.Incidents.ChangeContext("Send-IncidentUpdate"), CancellationToken.None);
         Assert.All(results, x => Assert.True(x.Delivered, $"{x.UpdateId}: {x.Error}"));
         Assert.Equal(["slack-channel-create", "slack-channel-topic", "slack-channel-invite", "slack-channel-post", "slack-channel-pin"], results.Select(x => x.UpdateId));
         Assert.Equal(2, s.Calls("conversations.create").Count);
@@ -259,14 +259,14 @@ public class SlackIncidentChannelTests(ModuleFixture fx) : IClassFixture<ModuleF
 
         s.Api.MissingScope.Clear();
         var (engine, _, config) = s.NewEngine();
-        var results = await engine.Notifications.SendPendingAsync(config, null, null, CancellationToken.None);
+        var results = await engine.Notifications.SendPendingAsync(config, null, null, new IncidentOps.Engine.Incidents.ChangeContext("Send-IncidentUpdate"), CancellationToken.None);
         var retried = Assert.Single(results);
         Assert.Equal("slack-channel-pin", retried.UpdateId);
         Assert.True(retried.Delivered);
         Assert.Single(s.Calls("chat.postMessage"));
         Assert.Single(s.Calls("conversations.create"));
         Assert.Single(s.Api.Channels.Single().Pins);
-        Assert.Empty(await engine.Notifications.SendPendingAsync(config, null, null, CancellationToken.None));
+        Assert.Empty(await engine.Notifications.SendPendingAsync(config, null, null, new IncidentOps.Engine.Incidents.ChangeContext("Send-IncidentUpdate"), CancellationToken.None));
     }
 
     [Fact]
@@ -280,12 +280,12 @@ public class SlackIncidentChannelTests(ModuleFixture fx) : IClassFixture<ModuleF
         Assert.Single(s.Api.Channels.Single().Messages);
 
         var (engine, _, config) = s.NewEngine();
-        var again = Assert.Single(await engine.Notifications.SendPendingAsync(config, incident.Id, null, CancellationToken.None));
+        var again = Assert.Single(await engine.Notifications.SendPendingAsync(config, incident.Id, null, new IncidentOps.Engine.Incidents.ChangeContext("Send-IncidentUpdate"), CancellationToken.None));
         Assert.Equal(DeliveryState.Unknown, again.State);
         Assert.StartsWith(SlackErrorIds.SlackPostUnknown, again.Error);
         Assert.Single(s.Calls("chat.postMessage"));
 
-        var forced = await engine.Notifications.SendPendingAsync(config, incident.Id, null, force: true, CancellationToken.None);
+        var forced = await engine.Notifications.SendPendingAsync(config, incident.Id, null, force: true, new IncidentOps.Engine.Incidents.ChangeContext("Send-IncidentUpdate"), CancellationToken.None);
         Assert.All(forced, x => Assert.True(x.Delivered, x.Error));
         Assert.Equal(2, s.Calls("chat.postMessage").Count);
         Assert.Single(s.Api.Channels.Single().Pins);
@@ -341,8 +341,8 @@ public class SlackIncidentChannelTests(ModuleFixture fx) : IClassFixture<ModuleF
         s.Audit.Then(503, "down");
         var (engine, _, config) = s.NewEngine();
         var prepared = await engine.Notifications.PrepareAsync(config, new IncidentUpdateRequest { IncidentId = incident.Id, Message = "Investigating", Channels = ["audit"] }, CancellationToken.None);
-        Assert.False(Assert.Single(await engine.Notifications.SendAsync(prepared, null, CancellationToken.None)).Delivered);
-        var results = await engine.Notifications.SendPendingAsync(config, incident.Id, null, CancellationToken.None);
+        Assert.False(Assert.Single(await engine.Notifications.SendAsync(prepared, null, new IncidentOps.Engine.Incidents.ChangeContext("Send-IncidentUpdate"), CancellationToken.None)).Delivered);
+        var results = await engine.Notifications.SendPendingAsync(config, incident.Id, null, new IncidentOps.Engine.Incidents.ChangeContext("Send-IncidentUpdate"), CancellationToken.None);
         Assert.Contains(results, r => r.Channel == "warroom" && r.UpdateId == "slack-channel-open" && !r.Delivered);
         Assert.Contains(results, r => r.Channel == "audit" && r.Delivered);
     }

@@ -26,7 +26,7 @@ public class WebhookChannelTests
         Assert.Single(s.Webhook.Requests);
 
         var (engine, _, config) = s.NewEngine();
-        var resent = Assert.Single(await engine.Notifications.SendPendingAsync(config, null, null, CancellationToken.None));
+        var resent = Assert.Single(await engine.Notifications.SendPendingAsync(config, null, null, new IncidentOps.Engine.Incidents.ChangeContext("Send-IncidentUpdate"), CancellationToken.None));
         Assert.True(resent.Delivered, resent.Error);
         var req = s.Webhook.Requests[1];
         Assert.Equal($"{r.UpdateId}-audit", req.Headers["Idempotency-Key"]);
