@@ -158,6 +158,8 @@ public sealed class AlertingService(IncidentOpsEngine engine)
             var plan = AlertDecider.Decide(state, observation.Healthy, observation.Observed, observation.CheckedAt, now, rule);
             state = plan.State;
             state.Host = System.Environment.MachineName;
+            // The incident already open when the round began keeps its samples now, so the round number rides on this save.
+            var sampledEarly = state.IncidentId is { } openBefore && await RecordSamplesAsync(config, observation, openBefore, state, cancellationToken).ConfigureAwait(false);
             await lease.SaveAsync(state, cancellationToken).ConfigureAwait(false);
             var (action, text, sent, paged) = plan.Step switch
             {
@@ -168,9 +170,10 @@ public sealed class AlertingService(IncidentOpsEngine engine)
                 AlertStep.Resolve => await ResolveAsync(config, observation, rule, state, lease, context, now, cancellationToken).ConfigureAwait(false),
                 _ => (plan.Action, plan.Decision, 0, false),
             };
-            // The incident the round ran under (the one it resolved included) keeps the round's health samples.
-            var sampled = state.IncidentId ?? (action == AlertAction.Resolved ? incidentBefore : null) ?? await OpenIncidentForAsync(config, observation.Service, cancellationToken).ConfigureAwait(false);
-            if (sampled is not null) await RecordSamplesAsync(config, observation, sampled, state, lease, cancellationToken).ConfigureAwait(false);
+            // An incident this round declared or attached to, or the active one that names the service, keeps them too.
+            if (!sampledEarly && (state.IncidentId ?? await OpenIncidentForAsync(config, observation.Service, cancellationToken).ConfigureAwait(false)) is { } sampled
+                && await RecordSamplesAsync(config, observation, sampled, state, cancellationToken).ConfigureAwait(false))
+                await lease.SaveAsync(state, cancellationToken).ConfigureAwait(false);
             return ToDecision(observation, state, rule, action, text, whatIf: false, sent, paged,
                 resolved: action == AlertAction.Resolved ? (incidentBefore, severityBefore) : null);
         }
@@ -186,18 +189,19 @@ public sealed class AlertingService(IncidentOpsEngine engine)
     /// Keeps the round's health results for the incident (<see cref="RoundHealthSamples"/>). Samples are for the
     /// post-mortem's picture: a store that fails here is a warning, never a reason to undo or fail the round's decision.
     /// </summary>
-    private async Task RecordSamplesAsync(IncidentOpsConfig config, ServiceObservation o, string incidentId, ServiceAlertState state, IAlertStateLease lease, CancellationToken ct)
+    /// <returns>True when samples were stored (the state's round number moved on and must be saved).</returns>
+    private async Task<bool> RecordSamplesAsync(IncidentOpsConfig config, ServiceObservation o, string incidentId, ServiceAlertState state, CancellationToken ct)
     {
         var (before, rounds) = (state.SamplesIncidentId, state.SampleRounds);
         try
         {
-            if (await RoundHealthSamples.RecordAsync(OpenIncidentStore(config), state, incidentId, o, Clock.GetUtcNow(), ct).ConfigureAwait(false) is not null)
-                await lease.SaveAsync(state, ct).ConfigureAwait(false);
+            return await RoundHealthSamples.RecordAsync(OpenIncidentStore(config), state, incidentId, o, Clock.GetUtcNow(), ct).ConfigureAwait(false) is not null;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or IncidentOpsException)
         {
             (state.SamplesIncidentId, state.SampleRounds) = (before, rounds);
             engine.Sink.Warning($"{incidentId}: the health samples of this round of {o.Service} were not kept ({(ex as IncidentOpsException)?.ErrorId ?? ex.GetType().Name}): {SecretRedactor.Redact(ex.Message)}");
+            return false;
         }
     }
 
