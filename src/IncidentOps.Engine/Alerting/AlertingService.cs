@@ -159,6 +159,8 @@ public sealed class AlertingService(IncidentOpsEngine engine)
             var plan = AlertDecider.Decide(state, observation.Healthy, observation.Observed, observation.CheckedAt, now, rule);
             state = plan.State;
             state.Host = System.Environment.MachineName;
+            // The incident already open when the round began keeps its samples now, so the round number rides on this save.
+            var sampledEarly = state.IncidentId is { } openBefore && await RecordSamplesAsync(config, observation, openBefore, state, cancellationToken).ConfigureAwait(false);
             await lease.SaveAsync(state, cancellationToken).ConfigureAwait(false);
             var (action, text, sent, paged) = plan.Step switch
             {
@@ -169,6 +171,10 @@ public sealed class AlertingService(IncidentOpsEngine engine)
                 AlertStep.Resolve => await ResolveAsync(config, observation, rule, state, lease, context, now, cancellationToken).ConfigureAwait(false),
                 _ => (plan.Action, plan.Decision, 0, false),
             };
+            // An incident this round declared or attached to, or the active one that names the service, keeps them too.
+            if (!sampledEarly && (state.IncidentId ?? await OpenIncidentForAsync(config, observation.Service, cancellationToken).ConfigureAwait(false)) is { } sampled
+                && await RecordSamplesAsync(config, observation, sampled, state, cancellationToken).ConfigureAwait(false))
+                await lease.SaveAsync(state, cancellationToken).ConfigureAwait(false);
             return ToDecision(observation, state, rule, action, text, whatIf: false, sent, paged,
                 resolved: action == AlertAction.Resolved ? (incidentBefore, severityBefore) : null);
         }
@@ -178,6 +184,34 @@ public sealed class AlertingService(IncidentOpsEngine engine)
                 $"The incident store could not be read or written while alerting on {observation.Service}: {ex.Message}. The round stopped for this service; " +
                 "the next round carries on from the last saved state (it neither loses the outage nor declares it twice).", ex) { TargetObject = observation.Service };
         }
+    }
+
+    /// <summary>
+    /// Keeps the round's health results for the incident (<see cref="RoundHealthSamples"/>). Samples are for the
+    /// post-mortem's picture: a store that fails here is a warning, never a reason to undo or fail the round's decision.
+    /// </summary>
+    /// <returns>True when samples were stored (the state's round number moved on and must be saved).</returns>
+    private async Task<bool> RecordSamplesAsync(IncidentOpsConfig config, ServiceObservation o, string incidentId, ServiceAlertState state, CancellationToken ct)
+    {
+        var (before, rounds) = (state.SamplesIncidentId, state.SampleRounds);
+        try
+        {
+            return await RoundHealthSamples.RecordAsync(OpenIncidentStore(config), state, incidentId, o, Clock.GetUtcNow(), ct).ConfigureAwait(false) is not null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or IncidentOpsException)
+        {
+            (state.SamplesIncidentId, state.SampleRounds) = (before, rounds);
+            engine.Sink.Warning($"{incidentId}: the health samples of this round of {o.Service} were not kept ({(ex as IncidentOpsException)?.ErrorId ?? ex.GetType().Name}): {SecretRedactor.Redact(ex.Message)}");
+            return false;
+        }
+    }
+
+    /// <summary>The active incident when it is open and names the service (a person declared it; alerting found it clear).</summary>
+    private async Task<string?> OpenIncidentForAsync(IncidentOpsConfig config, string service, CancellationToken ct)
+    {
+        if (await engine.Incidents.GetActiveIdAsync(config, ct).ConfigureAwait(false) is not { } active) return null;
+        var incident = await OpenIncidentStore(config).GetAsync(active, ct).ConfigureAwait(false);
+        return incident is not null && incident.Status != IncidentStatus.Resolved && incident.Services.Contains(service, StringComparer.OrdinalIgnoreCase) ? active : null;
     }
 
     private async Task<(AlertAction, string, int, bool)> DeclareAsync(IncidentOpsConfig config, ServiceObservation o, ResolvedAlertRule rule, ServiceAlertState state,

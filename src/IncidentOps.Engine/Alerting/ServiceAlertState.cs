@@ -40,6 +40,10 @@ public sealed class ServiceAlertState
     public DateTimeOffset? LastUpdateAt { get; set; }
     /// <summary>What the last failing round saw (for the messages).</summary>
     public string? LastFailure { get; set; }
+    /// <summary>The incident whose health samples the rounds are recording (see <see cref="RoundHealthSamples"/>).</summary>
+    public string? SamplesIncidentId { get; set; }
+    /// <summary>How many rounds recorded samples for <see cref="SamplesIncidentId"/> (the next ring slot).</summary>
+    public long SampleRounds { get; set; }
     /// <summary>Host of the round that last changed the state.</summary>
     public string? Host { get; set; }
 

@@ -89,7 +89,8 @@ public sealed partial class IncidentReportService(IncidentOpsEngine engine)
 
     /// <summary>
     /// The health samples recorded during the incident: its "health" evidence, written by the alerting round that
-    /// declared it, by Save-IncidentEvidence -Source health and by Watch-ServiceHealth -Record. A document that cannot
+    /// declared it, by every alerting round while it was open (RoundHealthSamples), by Save-IncidentEvidence -Source
+    /// health and by Watch-ServiceHealth -Record; merged, one point per endpoint and moment, ordered by time. A document that cannot
     /// be read is skipped (said in verbose): a post-mortem must not fail on one bad evidence file.
     /// </summary>
     internal async Task<IReadOnlyList<HealthPoint>> ReadHealthSamplesAsync(IncidentOpsConfig? config, string incidentId, CancellationToken cancellationToken)
@@ -99,13 +100,16 @@ public sealed partial class IncidentReportService(IncidentOpsEngine engine)
         var marker = $"-{Alerting.HealthResultEvidenceSource.SourceName}-";
         foreach (var e in await store.ListEvidenceAsync(incidentId, cancellationToken).ConfigureAwait(false))
         {
-            if (!e.Name.Contains(marker, StringComparison.OrdinalIgnoreCase) || !e.Name.EndsWith(".json", StringComparison.OrdinalIgnoreCase)) continue;
+            if (!(e.Name.Contains(marker, StringComparison.OrdinalIgnoreCase) || Alerting.RoundHealthSamples.IsRoundSample(e.Name)) || !e.Name.EndsWith(".json", StringComparison.OrdinalIgnoreCase)) continue;
             var text = await store.ReadEvidenceAsync(incidentId, e.Name, cancellationToken).ConfigureAwait(false);
             if (text is null) continue;
             try { points.AddRange(ParseHealthSamples(text)); }
             catch (System.Text.Json.JsonException ex) { engine.Sink.Verbose($"Health evidence {e.Name} of {incidentId} is not a list of samples; it is left out of the chart: {ex.Message}"); }
         }
-        return points.OrderBy(p => p.At).Skip(Math.Max(0, points.Count - MaxChartSamples)).ToList();
+        // The round that declared keeps its results twice (the declaration's evidence and its round's samples), and a
+        // watch may record what a round saw: one point per endpoint and moment.
+        var merged = points.DistinctBy(p => (p.Series, p.At)).OrderBy(p => p.At).ThenBy(p => p.Series, StringComparer.Ordinal).ToList();
+        return merged.Skip(Math.Max(0, merged.Count - MaxChartSamples)).ToList();
     }
 
     /// <summary>Reads a health evidence document (HealthResultEvidenceSource.Serialize) into chart points; objects without a timestamp are skipped.</summary>

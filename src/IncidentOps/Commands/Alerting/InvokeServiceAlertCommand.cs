@@ -21,6 +21,9 @@ namespace IncidentOps.Commands;
 /// - failing failureThreshold checks in a row declares an incident (unless one is already open for the service: it is
 ///   attached), captures the evidence (the failing health results always), sends the initial update through the
 ///   channels (else the severity's routing) and triggers PagerDuty with the incident's dedup key;
+/// - every round while the incident is open keeps that round's health results (no bodies, redacted) as health evidence
+///   (health-rounds-ENV-SERVICE-NNNN.json, a ring of 1,440 per service and incident), so the post-mortem charts latency and
+///   failures over the whole incident;
 /// - while it stays down, an update goes out when the severity's updateEvery says one is due, never more often;
 /// - healthy successThreshold checks in a row sets the incident to Monitoring with a note of the outage window and
 ///   sends a recovery update (PagerDuty is acknowledged); with autoResolveAfter the incident is resolved after that
