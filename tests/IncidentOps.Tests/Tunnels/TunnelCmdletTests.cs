@@ -126,7 +126,7 @@ public sealed class TunnelCmdletTests : IClassFixture<ModuleFixture>, IClassFixt
     public void Redis_cmdlets_go_through_the_redis_tunnel_and_name_the_configured_endpoint()
     {
         var skip = _cli.Events().Count;
-        var r = Run("Get-RedisInfo -Service production/marketing -Section Server -ConfigPath $cfg").AssertNoErrors();
+        var r = Run("Get-RedisInfo -Service production/marketing -Section Server -TimeoutSec 30 -ConfigPath $cfg").AssertNoErrors();
         var info = r.Single<RedisServerInfo>();
         Assert.Equal("redis.akaind.internal:6379", info.Endpoint);
         Assert.False(string.IsNullOrEmpty(info.Version));
