@@ -47,12 +47,12 @@ public sealed class CommonErrorIdTests(ModuleFixture fx) : IClassFixture<ModuleF
         Assert.Equal("SecretManagementNotAvailable", ex.ErrorId);
     }
 
-    /// <summary>How the base cmdlet (internal to IncidentOps.dll) reports an engine call that failed with <paramref name="failure"/>.</summary>
+    /// <summary>How the base cmdlet's pump (internal to IncidentOps.dll) reports an engine call that failed with <paramref name="failure"/>.</summary>
     private static Exception PumpFailure(Func<CancellationToken, Task<bool>> work)
     {
         var module = Assembly.LoadFrom(Path.Combine(Paths.Module, "IncidentOps.dll"));
-        var cmdlet = module.GetType("IncidentOps.Commands.IncidentOpsCmdlet", throwOnError: true)!;
-        var unwrap = cmdlet.GetMethod("Unwrap", BindingFlags.NonPublic | BindingFlags.Static)!.MakeGenericMethod(typeof(bool));
+        var pump = module.GetType("IncidentOps.Commands.PipelinePump", throwOnError: true)!;
+        var unwrap = pump.GetMethod("Unwrap", BindingFlags.NonPublic | BindingFlags.Static)!.MakeGenericMethod(typeof(bool));
         Task<bool> task;
         try { task = work(CancellationToken.None); }
         catch (Exception ex) { task = Task.FromException<bool>(ex); }

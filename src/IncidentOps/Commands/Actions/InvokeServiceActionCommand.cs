@@ -142,7 +142,7 @@ public sealed class InvokeServiceActionCommand : IncidentActionCmdlet
     /// </summary>
     private bool ConfirmDeclaredImpact(ServiceTarget service, ServiceAction action, ActionPlan plan)
     {
-        if (Force || IsWhatIf || MyInvocation.BoundParameters.ContainsKey("Confirm")) return true;
+        if (Force || IsWhatIf || MyInvocation.BoundParameters.ContainsKey(nameof(System.Management.Automation.Internal.ShouldProcessParameters.Confirm))) return true;
         var preference = LanguagePrimitives.TryConvertTo<ConfirmImpact>(SessionState.PSVariable.GetValue("ConfirmPreference"), out var p) ? p : ConfirmImpact.High;
         if (preference == ConfirmImpact.None) return true;
         if (ConfirmImpact.Low >= preference) return true; // ShouldProcess asks

@@ -140,7 +140,7 @@ public sealed class SetIncidentCommand : IncidentRecordCmdlet
             WriteInputError("IncidentNothingToChange", $"Nothing to change on {id}: give at least one of -Status, -Severity, -Commander, -Impact, -RootCause, -Resolution ...", id);
             return;
         }
-        var described = string.Join(", ", SafeParameters().Where(p => p.Key is not ("Incident" or "PassThru" or "Force")).Select(p => $"{p.Key}={p.Value}"));
+        var described = string.Join(", ", SafeParameters().Where(p => p.Key is not (nameof(Incident) or nameof(PassThru))).Select(p => $"{p.Key}={p.Value}"));
         if (!ShouldProcess(id, $"Set {described}")) return;
         Incident? incident = null;
         if (!changes.IsEmpty && !TryInvoke(ct => Engine.Incidents.UpdateAsync(Config, id, changes, Context, ct), out incident, id)) return;
