@@ -28,6 +28,19 @@ public sealed partial class KubeApiStub : IDisposable
 {
     public const string Namespace = "akaind-platform";
     public const string Context = "production";
+    /// <summary>The namespace's paths in the apps and core APIs, as kubectl asks for them.</summary>
+    public const string AppsPath = "/apis/apps/v1/namespaces/" + Namespace;
+    public const string CorePath = "/api/v1/namespaces/" + Namespace;
+
+    /// <summary>The API requests kubectl sent for resources (discovery and /version left out), as "METHOD path?query" without kubectl's timeout parameter.</summary>
+    public string[] ResourceRequests() =>
+        Requests.Where(r => r.Path.Contains("/namespaces/", StringComparison.Ordinal)).Select(r => $"{r.Method} {r.Path}{StripTimeout(r.Query)}").ToArray();
+
+    private static string StripTimeout(string query)
+    {
+        var parts = query.TrimStart('?').Split('&', StringSplitOptions.RemoveEmptyEntries).Where(p => !p.StartsWith("timeout=", StringComparison.Ordinal)).ToArray();
+        return parts.Length == 0 ? "" : "?" + string.Join("&", parts);
+    }
     private const string Dep = "marketing";
 
     private readonly HttpListener _listener;

@@ -10,7 +10,7 @@ namespace IncidentOps.Tests.Platforms;
 /// </summary>
 public class KubernetesUsageRealKubectlTests(ModuleFixture fx) : IClassFixture<ModuleFixture>
 {
-    private const string Core = "/api/v1/namespaces/akaind-platform";
+    private const string Core = KubeApiStub.CorePath;
     private const string MetricsPath = "/apis/metrics.k8s.io/v1beta1/namespaces/akaind-platform/pods";
 
     private static string PodList() =>

@@ -13,8 +13,8 @@ namespace IncidentOps.Tests.Platforms;
 /// </summary>
 public class KubernetesWorkloadTests(ModuleFixture fx) : IClassFixture<ModuleFixture>
 {
-    private const string Apps = "/apis/apps/v1/namespaces/akaind-platform";
-    private const string Core = "/api/v1/namespaces/akaind-platform";
+    private const string Apps = KubeApiStub.AppsPath;
+    private const string Core = KubeApiStub.CorePath;
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(90);
 
     private static (KubeApiStub Api, string Common) Stub()
@@ -23,15 +23,7 @@ public class KubernetesWorkloadTests(ModuleFixture fx) : IClassFixture<ModuleFix
         return (api, $"-Platform Kubernetes -Context {KubeApiStub.Context} -Namespace {KubeApiStub.Namespace} -KubectlPath '{api.KubectlPath}' -TimeoutSec 60");
     }
 
-    /// <summary>The API requests (discovery and /version left out), as "METHOD path?query" without kubectl's timeout.</summary>
-    private static string[] Resources(KubeApiStub api) =>
-        api.Requests.Where(r => r.Path.Contains("/namespaces/", StringComparison.Ordinal)).Select(r => $"{r.Method} {r.Path}{StripTimeout(r.Query)}").ToArray();
-
-    private static string StripTimeout(string query)
-    {
-        var parts = query.TrimStart('?').Split('&', StringSplitOptions.RemoveEmptyEntries).Where(p => !p.StartsWith("timeout=", StringComparison.Ordinal)).ToArray();
-        return parts.Length == 0 ? "" : "?" + string.Join("&", parts);
-    }
+    private static string[] Resources(KubeApiStub api) => api.ResourceRequests();
 
     [Fact]
     public void GetAppStatus_shows_why_the_pod_died_OOMKilled_exit_code_137_restarts_and_its_last_events()
