@@ -2,8 +2,10 @@
 """Loopback stand-in for the examples' HTTP endpoints: health checks (HTTP and HTTPS with a self-signed
 certificate) and the notification providers (Slack, Discord, Teams, PagerDuty, Statuspage, Opsgenie, webhooks).
 Started by tests/examples/Examples.Tests.ps1; listens on 127.0.0.1 only and logs every request."""
-import json, ssl, sys, threading, time, urllib.parse
+import json, os, ssl, sys, threading, time, urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "standins"))
+from slack_webapi import slack_api  # noqa: E402
 
 http_port, https_port, cert, key, log_path = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
 log_lock = threading.Lock()
@@ -21,28 +23,6 @@ REPLIES = {
     # The seed 001 app's own API (declared actions: POST /api/workflows/emergency-stop).
     "api": (200, "application/json", json.dumps({"status": "stopped", "workflows": 3})),
 }
-
-
-def slack_api(path, headers, body):
-    """The Slack Web API methods the bot channel calls (https://api.slack.com/methods), answered in their documented
-    shapes: POST <base>/conversations.create|setTopic|invite|archive, chat.postMessage, pins.add, GET conversations.list,
-    each with Authorization: Bearer xoxb-... (else not_authed)."""
-    method = path.split("?")[0].rstrip("/").split("/")[-1]
-    if not (headers.get("Authorization") or "").startswith("Bearer xoxb-"):
-        return (200, "application/json", json.dumps({"ok": False, "error": "not_authed"}))
-    try:
-        args = json.loads(body or b"{}") if (headers.get("Content-Type") or "").startswith("application/json") else {}
-    except ValueError:
-        args = {}
-    if method == "conversations.create":
-        channel = {"id": "C0STANDIN01", "name": args.get("name", "incident"), "is_channel": True, "created": int(time.time()),
-                   "creator": "U0BOT00001", "is_archived": False, "topic": {"value": ""}, "purpose": {"value": ""}}
-        return (200, "application/json", json.dumps({"ok": True, "channel": channel}))
-    if method == "conversations.list":
-        return (200, "application/json", json.dumps({"ok": True, "channels": [], "response_metadata": {"next_cursor": ""}}))
-    if method == "chat.postMessage":
-        return (200, "application/json", json.dumps({"ok": True, "channel": args.get("channel", ""), "ts": "1764500000.000100"}))
-    return (200, "application/json", json.dumps({"ok": True}))
 
 
 class Handler(BaseHTTPRequestHandler):
