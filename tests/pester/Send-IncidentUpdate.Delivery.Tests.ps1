@@ -12,8 +12,8 @@ BeforeAll {
         $prelude = "#nullable enable`nusing System; using System.IO; using System.Linq; using System.Collections.Generic; using System.Threading; using System.Threading.Tasks;`n"
         $src = Join-Path ([IO.Path]::GetTempPath()) ('io-stub-' + [guid]::NewGuid().ToString('N'))
         New-Item -ItemType Directory -Path $src | Out-Null
-        $files = foreach ($f in 'ProviderStub.cs', 'StatuspageFake.cs') {
-            $p = Join-Path $src $f
+        $files = foreach ($f in 'ProviderStub.cs', 'Statuspage/StatuspageFake.cs') {
+            $p = Join-Path $src (Split-Path -Leaf $f)
             $prelude + (Get-Content -Raw (Join-Path $script:RepoRoot "tests/IncidentOps.Tests/Notifications/$f")) | Set-Content -Path $p
             $p
         }
