@@ -13,6 +13,17 @@ public static class Paths
     public static string IsolationHost => Meta("IsolationHost");
     public static string Examples => Path.Combine(RepoRoot, "examples");
 
+    private static readonly Lazy<Assembly> LoadedModule =
+        new(() => Assembly.LoadFrom(Path.Combine(Module, "IncidentOps.dll")), LazyThreadSafetyMode.ExecutionAndPublication);
+
+    /// <summary>
+    /// out/IncidentOps/IncidentOps.dll, loaded once for the whole test process. Every test that reflects over the
+    /// module, and every session before its Import-Module (PwshSession), goes through here: a LoadFrom of the same file
+    /// on another thread while PowerShell loads it for an import could fail that import ("no valid module file was
+    /// found"), as it did once in CI.
+    /// </summary>
+    public static Assembly ModuleAssembly => LoadedModule.Value;
+
     /// <summary>A fresh temporary folder, removed at process exit.</summary>
     public static string TempDir(string prefix = "io-test")
     {

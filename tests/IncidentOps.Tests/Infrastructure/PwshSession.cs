@@ -25,6 +25,7 @@ public sealed class PwshSession : IDisposable
         _runspace.Open();
         if (importModule)
         {
+            _ = Paths.ModuleAssembly;
             var r = Run($"Import-Module '{Paths.Module}' -ErrorAction Stop");
             if (r.Errors.Count > 0) throw new InvalidOperationException("Import-Module failed: " + string.Join("; ", r.Errors));
         }

@@ -10,7 +10,7 @@ namespace IncidentOps.Tests.Module;
 /// </summary>
 public class CmdletBaseContractTests
 {
-    private static Assembly ModuleAssembly => Assembly.LoadFrom(Path.Combine(Paths.Module, "IncidentOps.dll"));
+    private static Assembly ModuleAssembly => Paths.ModuleAssembly;
 
     [Fact]
     public void Every_cmdlet_with_a_Record_switch_has_it_read_by_the_base_through_IRecordSwitch()

@@ -50,7 +50,7 @@ public sealed class CommonErrorIdTests(ModuleFixture fx) : IClassFixture<ModuleF
     /// <summary>How the base cmdlet's pump (internal to IncidentOps.dll) reports an engine call that failed with <paramref name="failure"/>.</summary>
     private static Exception PumpFailure(Func<CancellationToken, Task<bool>> work)
     {
-        var module = Assembly.LoadFrom(Path.Combine(Paths.Module, "IncidentOps.dll"));
+        var module = Paths.ModuleAssembly;
         var pump = module.GetType("IncidentOps.Commands.PipelinePump", throwOnError: true)!;
         var unwrap = pump.GetMethod("Unwrap", BindingFlags.NonPublic | BindingFlags.Static)!.MakeGenericMethod(typeof(bool));
         Task<bool> task;

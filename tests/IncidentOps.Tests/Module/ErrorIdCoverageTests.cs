@@ -14,7 +14,7 @@ public class ErrorIdCoverageTests
     [
         typeof(IncidentOpsException).Assembly,                 // IncidentOps.Models
         typeof(IncidentOps.Engine.IncidentOpsEngine).Assembly, // IncidentOps.Engine
-        Assembly.LoadFrom(Path.Combine(Paths.Module, "IncidentOps.dll")),
+        Paths.ModuleAssembly,
     ];
 
     /// <summary>Every constant of every static class whose name ends in ErrorIds, as (class, id).</summary>

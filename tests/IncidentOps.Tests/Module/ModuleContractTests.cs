@@ -15,7 +15,7 @@ public class ModuleContractTests(ModuleFixture fx) : IClassFixture<ModuleFixture
         "InformationVariable", "OutVariable", "OutBuffer", "PipelineVariable", "WhatIf", "Confirm",
     ];
 
-    private static Assembly ModuleAssembly => Assembly.LoadFrom(Path.Combine(Paths.Module, "IncidentOps.dll"));
+    private static Assembly ModuleAssembly => Paths.ModuleAssembly;
 
     private List<string> ExportedCmdlets() =>
         fx.Run("Get-Command -Module IncidentOps -CommandType Cmdlet | ForEach-Object { $_.Name }").AssertNoErrors()
