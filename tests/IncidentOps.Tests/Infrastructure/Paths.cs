@@ -18,9 +18,8 @@ public static class Paths
 
     /// <summary>
     /// out/IncidentOps/IncidentOps.dll, loaded once for the whole test process. Every test that reflects over the
-    /// module, and every session before its Import-Module (PwshSession), goes through here: a LoadFrom of the same file
-    /// on another thread while PowerShell loads it for an import could fail that import ("no valid module file was
-    /// found"), as it did once in CI.
+    /// module, and every session before its Import-Module (PwshSession), goes through here, so the file is loaded by one
+    /// thread only.
     /// </summary>
     public static Assembly ModuleAssembly => LoadedModule.Value;
 

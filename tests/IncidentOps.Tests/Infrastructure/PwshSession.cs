@@ -15,6 +15,7 @@ namespace IncidentOps.Tests;
 /// </summary>
 public sealed class PwshSession : IDisposable
 {
+    private static readonly object ImportLock = new();
     private readonly Runspace _runspace;
     private readonly CapturingHost _host = new();
 
@@ -25,9 +26,14 @@ public sealed class PwshSession : IDisposable
         _runspace.Open();
         if (importModule)
         {
-            _ = Paths.ModuleAssembly;
-            var r = Run($"Import-Module '{Paths.Module}' -ErrorAction Stop");
-            if (r.Errors.Count > 0) throw new InvalidOperationException("Import-Module failed: " + string.Join("; ", r.Errors));
+            // One import at a time in this process: two test classes' sessions importing the module at the same instant
+            // (the first ones of a run) once failed both imports with "no valid module file was found" in CI.
+            lock (ImportLock)
+            {
+                _ = Paths.ModuleAssembly;
+                var r = Run($"Import-Module '{Paths.Module}' -ErrorAction Stop");
+                if (r.Errors.Count > 0) throw new InvalidOperationException("Import-Module failed: " + string.Join("; ", r.Errors));
+            }
         }
     }
 
