@@ -4,7 +4,8 @@
 #   - a one-cmdlet binary module (bench/import/OneCmdlet) compiled in this run, with a manifest: the floor any
 #     binary module pays;
 #   - Microsoft.PowerShell.PSResourceGet, the binary module that ships with pwsh.
-# Runs are interleaved (io, one, psrg, io, ...) so load swings hit all three alike. Prints medians and ratios.
+#   - the one-cmdlet module with one table view (the floor any module with views pays);
+# Runs are interleaved (io, one, view, psrg, io, ...) so load swings hit all three alike. Prints medians and ratios.
 #   RUNS=9 bash bench/import/pwsh.sh
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -16,6 +17,22 @@ ONE="$ROOT/bench/.bin/onecmdlet/OneCmdlet"
 dotnet build OneCmdlet/OneCmdlet.csproj -c Release -v q -nologo -clp:ErrorsOnly -o "$ONE" >/dev/null
 cat > "$ONE/OneCmdlet.psd1" <<'PSD1'
 @{ RootModule = 'OneCmdlet.dll'; ModuleVersion = '1.0.0'; GUID = '0b7d5a8e-3f4c-4e44-9a55-5f0b6c3d2e11'; CompatiblePSEditions = @('Core')
+   CmdletsToExport = @('Get-OneThing'); FunctionsToExport = @(); AliasesToExport = @(); VariablesToExport = @() }
+PSD1
+# The same module with one table view: the floor any binary module with views pays (FormatsToProcess makes
+# PowerShell rebuild the session's whole format table, built-in views included, whatever the file holds).
+cat > "$ONE/OneCmdletView.format.ps1xml" <<'XML'
+<?xml version="1.0" encoding="utf-8"?>
+<Configuration><ViewDefinitions><View><Name>OneThing</Name><ViewSelectedBy><TypeName>OneCmdlet.Thing</TypeName></ViewSelectedBy>
+<TableControl><TableHeaders><TableColumnHeader><Label>Name</Label></TableColumnHeader></TableHeaders>
+<TableRowEntries><TableRowEntry><TableColumnItems><TableColumnItem><PropertyName>Name</PropertyName></TableColumnItem></TableColumnItems></TableRowEntry></TableRowEntries>
+</TableControl></View></ViewDefinitions></Configuration>
+XML
+mkdir -p "$ONE/view/OneCmdletView"
+cp "$ONE/OneCmdlet.dll" "$ONE/OneCmdletView.format.ps1xml" "$ONE/view/OneCmdletView/"
+cat > "$ONE/view/OneCmdletView/OneCmdletView.psd1" <<'PSD1'
+@{ RootModule = 'OneCmdlet.dll'; ModuleVersion = '1.0.0'; GUID = '0b7d5a8e-3f4c-4e44-9a55-5f0b6c3d2e12'; CompatiblePSEditions = @('Core')
+   FormatsToProcess = @('OneCmdletView.format.ps1xml')
    CmdletsToExport = @('Get-OneThing'); FunctionsToExport = @(); AliasesToExport = @(); VariablesToExport = @() }
 PSD1
 PSHOME_=$(cd "$ROOT" && dotnet pwsh -NoProfile -NonInteractive -c '$PSHOME')
@@ -32,13 +49,16 @@ measure() { # wall and CPU ms of Import-Module $1 in a fresh pwsh
 for _ in $(seq 1 "$RUNS"); do
   echo "io $(measure "$ROOT/out/IncidentOps")" >> "$RAW"
   echo "one $(measure "$ONE/OneCmdlet.psd1")" >> "$RAW"
+  echo "view $(measure "$ONE/view/OneCmdletView/OneCmdletView.psd1")" >> "$RAW"
   echo "psrg $(measure Microsoft.PowerShell.PSResourceGet)" >> "$RAW"
 done
 med() { awk -v v="$1" -v c="$2" '$1 == v { print $c }' "$RAW" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
-iw=$(med io 2); ic=$(med io 3); ow=$(med one 2); oc=$(med one 3); pw=$(med psrg 2); pc=$(med psrg 3)
+iw=$(med io 2); ic=$(med io 3); ow=$(med one 2); oc=$(med one 3); pw=$(med psrg 2); pc=$(med psrg 3); vw=$(med view 2); vc=$(med view 3)
 echo "pwsh $VERSION, $RUNS fresh processes each, interleaved; load average $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
 printf 'Import-Module IncidentOps:                      wall %6.1f ms  cpu %6.1f ms\n' "$iw" "$ic"
 printf 'Import-Module one-cmdlet binary module:         wall %6.1f ms  cpu %6.1f ms\n' "$ow" "$oc"
+printf 'Import-Module one-cmdlet module with one view:  wall %6.1f ms  cpu %6.1f ms\n' "$vw" "$vc"
 printf 'Import-Module Microsoft.PowerShell.PSResourceGet: wall %6.1f ms  cpu %6.1f ms\n' "$pw" "$pc"
 awk -v a="$iw" -v b="$ow" -v c="$ic" -v d="$oc" 'BEGIN { printf "IncidentOps / one-cmdlet module: wall %.2fx  cpu %.2fx (goal: at most 1.2x)\n", a / b, c / d }'
+awk -v a="$iw" -v b="$vw" -v c="$ic" -v d="$vc" 'BEGIN { printf "IncidentOps / one-cmdlet module with one view: wall %.2fx  cpu %.2fx\n", a / b, c / d }'
 awk -v a="$iw" -v b="$pw" -v c="$ic" -v d="$pc" 'BEGIN { printf "IncidentOps / PSResourceGet:     wall %.2fx  cpu %.2fx\n", a / b, c / d }'
