@@ -144,133 +144,163 @@ public sealed class SlackIncidentChannel(Func<IncidentOpsConfig?, IIncidentStore
     {
         var store = openStore(config);
         await using var claim = await ClaimAsync(store, incidentId, c.Name, cancellationToken).ConfigureAwait(false);
-        var steps = new List<SlackChannelStep>();
         var incident = await store.GetAsync(incidentId, cancellationToken).ConfigureAwait(false) ?? throw FileIncidentStore.NotFound(incidentId);
         // Marked first, so Send-IncidentUpdate -Pending retries even a channel whose token did not resolve.
         if (!incident.ExternalIds.ContainsKey(Key(c.Name, "requested")))
             incident = await store.UpdateAsync(incident.Id, i => i.ExternalIds[Key(c.Name, "requested")] = Now(), CancellationToken.None).ConfigureAwait(false);
         var ch = await notifications.ResolveChannelAsync(c, cancellationToken).ConfigureAwait(false);
-        var token = ch.Get(SlackChannel.TokenKey)!;
-        var sender = Sender;
-        var key = Key(c.Name);
-        Task<Incident> Mark(Action<Dictionary<string, string>> change) => store.UpdateAsync(incident.Id, i => change(i.ExternalIds), CancellationToken.None);
+        var run = new OpenRun(this, config, c, store, incident, ch, context, cancellationToken);
 
-        async Task<bool> Step(string step, string target, DeliveryOutcome outcome, string method, string ok, bool acceptable = false)
+        var pattern = ch.Get(SlackChannel.IncidentChannelKey)!;
+        if (SlackChannelName.Problem(pattern) is { } bad)
+        {
+            await run.FailAsync("create", "conversations.create", pattern, ConfigErrorIds.ConfigInvalidName, $"channels.{c.Name}.incidentChannel {bad}").ConfigureAwait(false);
+            return run.Steps;
+        }
+        run.Name = incident.ExternalIds.GetValueOrDefault(Key(c.Name, "name")) ?? SlackChannelName.For(pattern, incident);
+        if (!await run.CreateAsync().ConfigureAwait(false)) return run.Steps;
+        await run.TopicAsync().ConfigureAwait(false);
+        await run.InviteAsync().ConfigureAwait(false);
+        if (await run.PostAsync(force).ConfigureAwait(false) is { } ts) await run.PinAsync(ts).ConfigureAwait(false);
+        return run.Steps;
+    }
+
+    /// <summary>
+    /// One opening of an incident channel on one Slack config: the incident as last written, the steps done so far, and
+    /// one method per Web API step. Each step reads and writes its progress in Incident.ExternalIds, so it runs only
+    /// when missing.
+    /// </summary>
+    private sealed class OpenRun(SlackIncidentChannel owner, IncidentOpsConfig? config, ChannelConfig c, IIncidentStore store, Incident incident,
+        ResolvedChannel ch, ChangeContext context, CancellationToken cancellationToken)
+    {
+        private readonly NotificationSender _sender = owner.Sender;
+        private readonly string _token = ch.Get(SlackChannel.TokenKey)!;
+        private Incident _incident = incident;
+        private string _channelId = "";
+
+        public List<SlackChannelStep> Steps { get; } = [];
+        public string Name { get; set; } = "";
+        private string Target => _channelId.Length == 0 ? $"#{Name}" : $"#{Name} ({_channelId})";
+
+        private async Task Mark(Action<Dictionary<string, string>> change) =>
+            _incident = await store.UpdateAsync(_incident.Id, i => change(i.ExternalIds), CancellationToken.None).ConfigureAwait(false);
+
+        private Task<DeliveryOutcome> SendAsync(ProviderRequest request) => _sender.SendAsync(c.Name, ChannelType.Slack, request, cancellationToken);
+
+        private async Task Record(string step, string method, string target, bool succeeded, string? errorId, string detail) =>
+            Steps.Add(await owner.RecordAsync(store, _incident.Id, c.Name, step, method, target, context, succeeded, errorId, detail).ConfigureAwait(false));
+
+        public Task FailAsync(string step, string method, string target, string? errorId, string detail) => Record(step, method, target, false, errorId, detail);
+
+        /// <summary>Records a Web API step; <paramref name="acceptable"/> counts a refusal that leaves things as wanted (already_pinned) as done.</summary>
+        private async Task<bool> Step(string step, DeliveryOutcome outcome, string method, string ok, bool acceptable = false)
         {
             var succeeded = outcome.Delivered || acceptable;
             string? errorId = null;
             var detail = ok;
             if (!succeeded) (errorId, detail) = SlackWebApi.Describe(c.Name, method, outcome);
-            steps.Add(await RecordAsync(store, incident.Id, c.Name, step, method, target, context, succeeded, errorId, detail).ConfigureAwait(false));
+            await Record(step, method, Target, succeeded, errorId, detail).ConfigureAwait(false);
             return succeeded;
         }
 
-        var pattern = ch.Get(SlackChannel.IncidentChannelKey)!;
-        if (SlackChannelName.Problem(pattern) is { } bad)
+        /// <summary>1. conversations.create, or find the channel a create whose answer was lost made. False: stop here.</summary>
+        public async Task<bool> CreateAsync()
         {
-            steps.Add(await RecordAsync(store, incident.Id, c.Name, "create", "conversations.create", pattern, context, false, ConfigErrorIds.ConfigInvalidName,
-                $"channels.{c.Name}.incidentChannel {bad}").ConfigureAwait(false));
-            return steps;
-        }
-        var name = incident.ExternalIds.GetValueOrDefault(Key(c.Name, "name")) ?? SlackChannelName.For(pattern, incident);
-        var target = $"#{name}";
-
-        // 1. conversations.create (or find the channel a create whose answer was lost made).
-        if (!incident.ExternalIds.TryGetValue(key, out var channelId))
-        {
-            var attempt = incident.ExternalIds.TryGetValue(Key(c.Name, "creating"), out var prior) && prior.StartsWith(name + "@", StringComparison.Ordinal)
+            if (_incident.ExternalIds.TryGetValue(Key(c.Name), out var known)) { _channelId = known; return true; }
+            var name = Name;
+            var attempt = _incident.ExternalIds.TryGetValue(Key(c.Name, "creating"), out var prior) && prior.StartsWith(name + "@", StringComparison.Ordinal)
                 ? DateTimeOffset.Parse(prior[(name.Length + 1)..], CultureInfo.InvariantCulture) : (DateTimeOffset?)null;
             if (attempt is null)
             {
                 attempt = DateTimeOffset.UtcNow;
-                incident = await Mark(x => x[Key(c.Name, "creating")] = $"{name}@{attempt.Value:O}").ConfigureAwait(false);
+                await Mark(x => x[Key(c.Name, "creating")] = $"{name}@{attempt.Value:O}").ConfigureAwait(false);
             }
-            var outcome = await sender.SendAsync(c.Name, ChannelType.Slack, SlackWebApi.CreateChannel(ch, token, name), cancellationToken).ConfigureAwait(false);
+            var outcome = await SendAsync(SlackWebApi.CreateChannel(ch, _token, name)).ConfigureAwait(false);
             if (outcome.Delivered && ChannelId(outcome.ResponseBody) is null)
             {
-                steps.Add(await RecordAsync(store, incident.Id, c.Name, "create", "conversations.create", target, context, false, SlackErrorIds.SlackApiError,
-                    "Slack answered ok but without channel.id; the channel will be found by its name on the next try.").ConfigureAwait(false));
-                return steps;
+                await FailAsync("create", "conversations.create", Target, SlackErrorIds.SlackApiError,
+                    "Slack answered ok but without channel.id; the channel will be found by its name on the next try.").ConfigureAwait(false);
+                return false;
             }
             if (outcome.Delivered)
             {
-                channelId = ChannelId(outcome.ResponseBody)!;
-                incident = await Mark(x => { x[key] = channelId!; x[Key(c.Name, "name")] = name; x.Remove(Key(c.Name, "creating")); }).ConfigureAwait(false);
-                await Step("create", target, outcome, "conversations.create", $"created {target} ({channelId})").ConfigureAwait(false);
+                var id = ChannelId(outcome.ResponseBody)!;
+                await Mark(x => { x[Key(c.Name)] = id; x[Key(c.Name, "name")] = name; x.Remove(Key(c.Name, "creating")); }).ConfigureAwait(false);
+                await Step("create", outcome, "conversations.create", $"created #{name} ({id})").ConfigureAwait(false);
+                _channelId = id;
+                return true;
             }
-            else if (SlackWebApi.ErrorCode(outcome.ResponseBody) == "name_taken")
+            if (SlackWebApi.ErrorCode(outcome.ResponseBody) == "name_taken")
             {
-                var found = await FindAsync(sender, ch, token, name, incident, attempt.Value, cancellationToken).ConfigureAwait(false);
+                var found = await FindAsync(_sender, ch, _token, name, _incident, attempt.Value, cancellationToken).ConfigureAwait(false);
                 if (found.Id is null)
                 {
-                    steps.Add(await RecordAsync(store, incident.Id, c.Name, "create", "conversations.create", target, context, false, found.ErrorId,
-                        found.Error!).ConfigureAwait(false));
-                    return steps;
+                    await FailAsync("create", "conversations.create", Target, found.ErrorId, found.Error!).ConfigureAwait(false);
+                    return false;
                 }
-                channelId = found.Id;
-                incident = await Mark(x => { x[key] = channelId; x[Key(c.Name, "name")] = name; x.Remove(Key(c.Name, "creating")); }).ConfigureAwait(false);
-                steps.Add(await RecordAsync(store, incident.Id, c.Name, "create", "conversations.create", target, context, true, null,
-                    $"{target} already exists and is this incident's ({channelId}, {found.Why}); not created again").ConfigureAwait(false));
+                await Mark(x => { x[Key(c.Name)] = found.Id; x[Key(c.Name, "name")] = name; x.Remove(Key(c.Name, "creating")); }).ConfigureAwait(false);
+                await Record("create", "conversations.create", Target, true, null,
+                    $"#{name} already exists and is this incident's ({found.Id}, {found.Why}); not created again").ConfigureAwait(false);
+                _channelId = found.Id;
+                return true;
             }
-            else
-            {
-                // Only a refusal proves the channel was not made; without an answer the attempt stays recorded.
-                if (!outcome.MaybeDelivered) incident = await Mark(x => x.Remove(Key(c.Name, "creating"))).ConfigureAwait(false);
-                await Step("create", target, outcome, "conversations.create", "").ConfigureAwait(false);
-                return steps;
-            }
-        }
-        target = $"#{name} ({channelId})";
-
-        // 2. conversations.setTopic: seed 002's topic; it also marks the channel as this incident's.
-        if (!incident.ExternalIds.ContainsKey(Key(c.Name, "topic")))
-        {
-            var topic = Topic(incident);
-            var outcome = await sender.SendAsync(c.Name, ChannelType.Slack, SlackWebApi.SetTopic(ch, token, channelId, topic), cancellationToken).ConfigureAwait(false);
-            if (await Step("topic", target, outcome, "conversations.setTopic", $"topic: {topic}").ConfigureAwait(false))
-                incident = await Mark(x => x[Key(c.Name, "topic")] = Now()).ConfigureAwait(false);
+            // Only a refusal proves the channel was not made; without an answer the attempt stays recorded.
+            if (!outcome.MaybeDelivered) await Mark(x => x.Remove(Key(c.Name, "creating"))).ConfigureAwait(false);
+            await Step("create", outcome, "conversations.create", "").ConfigureAwait(false);
+            return false;
         }
 
-        // 3. conversations.invite: the configured responders not yet invited.
-        var users = Users(ch);
-        var invited = (incident.ExternalIds.GetValueOrDefault(Key(c.Name, "invited")) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries);
-        var missing = users.Except(invited, StringComparer.Ordinal).ToList();
-        if (missing.Count > 0)
+        /// <summary>2. conversations.setTopic: seed 002's topic; it also marks the channel as this incident's.</summary>
+        public async Task TopicAsync()
         {
-            var outcome = await sender.SendAsync(c.Name, ChannelType.Slack, SlackWebApi.Invite(ch, token, channelId, missing), cancellationToken).ConfigureAwait(false);
+            if (_incident.ExternalIds.ContainsKey(Key(c.Name, "topic"))) return;
+            var topic = Topic(_incident);
+            var outcome = await SendAsync(SlackWebApi.SetTopic(ch, _token, _channelId, topic)).ConfigureAwait(false);
+            if (await Step("topic", outcome, "conversations.setTopic", $"topic: {topic}").ConfigureAwait(false))
+                await Mark(x => x[Key(c.Name, "topic")] = Now()).ConfigureAwait(false);
+        }
+
+        /// <summary>3. conversations.invite: the configured responders not yet invited.</summary>
+        public async Task InviteAsync()
+        {
+            var invited = (_incident.ExternalIds.GetValueOrDefault(Key(c.Name, "invited")) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries);
+            var missing = Users(ch).Except(invited, StringComparer.Ordinal).ToList();
+            if (missing.Count == 0) return;
+            var outcome = await SendAsync(SlackWebApi.Invite(ch, _token, _channelId, missing)).ConfigureAwait(false);
             var already = SlackWebApi.ErrorCode(outcome.ResponseBody) == "already_in_channel";
-            if (await Step("invite", target, outcome, "conversations.invite", $"invited {string.Join(", ", missing)}{(already ? " (already in the channel)" : "")}", already).ConfigureAwait(false))
-                incident = await Mark(x => x[Key(c.Name, "invited")] = string.Join(",", invited.Concat(missing))).ConfigureAwait(false);
+            if (await Step("invite", outcome, "conversations.invite", $"invited {string.Join(", ", missing)}{(already ? " (already in the channel)" : "")}", already).ConfigureAwait(false))
+                await Mark(x => x[Key(c.Name, "invited")] = string.Join(",", invited.Concat(missing))).ConfigureAwait(false);
         }
 
-        // 4. chat.postMessage: the initial update (the incident summary), never posted twice without -Force.
-        if (!incident.ExternalIds.TryGetValue(Key(c.Name, "summary"), out var ts))
+        /// <summary>4. chat.postMessage: the initial update (the incident summary), never posted twice without -Force. Returns the summary's ts, or null: stop here.</summary>
+        public async Task<string?> PostAsync(bool force)
         {
-            if (incident.ExternalIds.TryGetValue(Key(c.Name, "posting"), out var postedAt) && !force)
+            if (_incident.ExternalIds.TryGetValue(Key(c.Name, "summary"), out var posted)) return posted;
+            if (_incident.ExternalIds.TryGetValue(Key(c.Name, "posting"), out var postedAt) && !force)
             {
-                steps.Add(await RecordAsync(store, incident.Id, c.Name, "post", "chat.postMessage", target, context, false, SlackErrorIds.SlackPostUnknown,
-                    $"The summary post of {postedAt} got no answer, so it may be in {target} already; Slack offers no way to check, so it was not posted again. " +
-                    $"Look in the channel; if it is missing, post it with Send-IncidentUpdate -Incident {incident.Id} -Pending -Force.").ConfigureAwait(false));
-                return steps;
+                await FailAsync("post", "chat.postMessage", Target, SlackErrorIds.SlackPostUnknown,
+                    $"The summary post of {postedAt} got no answer, so it may be in {Target} already; Slack offers no way to check, so it was not posted again. " +
+                    $"Look in the channel; if it is missing, post it with Send-IncidentUpdate -Incident {_incident.Id} -Pending -Force.").ConfigureAwait(false);
+                return null;
             }
-            incident = await Mark(x => x[Key(c.Name, "posting")] = Now()).ConfigureAwait(false);
-            var message = await SummaryAsync(config, c, incident, cancellationToken).ConfigureAwait(false);
-            var outcome = await sender.SendAsync(c.Name, ChannelType.Slack, SlackWebApi.PostMessage(ch, token, channelId, message), cancellationToken).ConfigureAwait(false);
-            ts = outcome.Delivered ? ProviderPayloads.JsonString(outcome.ResponseBody, "ts") : null;
+            await Mark(x => x[Key(c.Name, "posting")] = Now()).ConfigureAwait(false);
+            var message = await SummaryAsync(config, c, _incident, cancellationToken).ConfigureAwait(false);
+            var outcome = await SendAsync(SlackWebApi.PostMessage(ch, _token, _channelId, message)).ConfigureAwait(false);
+            var ts = outcome.Delivered ? ProviderPayloads.JsonString(outcome.ResponseBody, "ts") : null;
             if (outcome.Delivered || !outcome.MaybeDelivered)
-                incident = await Mark(x => { x.Remove(Key(c.Name, "posting")); if (ts is not null) x[Key(c.Name, "summary")] = ts; }).ConfigureAwait(false);
-            if (!await Step("post", target, outcome, "chat.postMessage", $"posted the initial update (ts {ts})").ConfigureAwait(false) || ts is null) return steps;
+                await Mark(x => { x.Remove(Key(c.Name, "posting")); if (ts is not null) x[Key(c.Name, "summary")] = ts; }).ConfigureAwait(false);
+            return await Step("post", outcome, "chat.postMessage", $"posted the initial update (ts {ts})").ConfigureAwait(false) ? ts : null;
         }
 
-        // 5. pins.add: the summary stays at the top of the channel.
-        if (!incident.ExternalIds.ContainsKey(Key(c.Name, "pinned")))
+        /// <summary>5. pins.add: the summary stays at the top of the channel.</summary>
+        public async Task PinAsync(string ts)
         {
-            var outcome = await sender.SendAsync(c.Name, ChannelType.Slack, SlackWebApi.Pin(ch, token, channelId, ts), cancellationToken).ConfigureAwait(false);
+            if (_incident.ExternalIds.ContainsKey(Key(c.Name, "pinned"))) return;
+            var outcome = await SendAsync(SlackWebApi.Pin(ch, _token, _channelId, ts)).ConfigureAwait(false);
             var already = SlackWebApi.ErrorCode(outcome.ResponseBody) == "already_pinned";
-            if (await Step("pin", target, outcome, "pins.add", $"pinned the incident summary (ts {ts})", already).ConfigureAwait(false))
+            if (await Step("pin", outcome, "pins.add", $"pinned the incident summary (ts {ts})", already).ConfigureAwait(false))
                 await Mark(x => x[Key(c.Name, "pinned")] = ts).ConfigureAwait(false);
         }
-        return steps;
     }
 
     // ------------------------------------------------------------------ archive (Close-Incident)
