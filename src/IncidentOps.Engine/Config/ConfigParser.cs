@@ -37,47 +37,7 @@ public static partial class ConfigParser
     public static ConfigLoadResult Parse(string text, string file)
     {
         var ctx = new Ctx(file);
-        var stream = new YamlStream();
-        try
-        {
-            // Count the depth on the parser's events (a loop, not recursion) before building any tree.
-            var parser = new Parser(new StringReader(text));
-            var depth = 0;
-            while (parser.MoveNext())
-            {
-                switch (parser.Current)
-                {
-                    case YamlDotNet.Core.Events.SequenceStart or YamlDotNet.Core.Events.MappingStart:
-                        if (++depth > MaxDepth)
-                        {
-                            var at = parser.Current.Start;
-                            ctx.Error(ConfigErrorIds.ConfigTooDeep, $"The YAML nests lists and mappings more than {MaxDepth} levels deep here. A configuration needs a handful of levels: check this line for stray '[' or '{{'.", (int)at.Line, (int)at.Column);
-                            return new ConfigLoadResult(null, ctx.Findings);
-                        }
-                        break;
-                    case YamlDotNet.Core.Events.SequenceEnd or YamlDotNet.Core.Events.MappingEnd:
-                        depth--;
-                        break;
-                }
-            }
-            stream.Load(new StringReader(text));
-        }
-        catch (YamlException ex)
-        {
-            var reason = ex.InnerException?.Message ?? ex.Message;
-            // YamlDotNet prefixes its messages with the position; keep only the reason.
-            var paren = reason.IndexOf("): ", StringComparison.Ordinal);
-            if (reason.StartsWith("(Line", StringComparison.Ordinal) && paren > 0) reason = reason[(paren + 3)..];
-            ctx.Error(ConfigErrorIds.ConfigSyntaxError, $"The YAML is malformed: {reason}", (int)ex.Start.Line, (int)ex.Start.Column);
-            return new ConfigLoadResult(null, ctx.Findings);
-        }
-        catch (InvalidOperationException ex)
-        {
-            // YamlDotNet reports some unterminated flow collections ('a: [1, 2' at the end of the file) this way.
-            var (line, column) = EndOf(text);
-            ctx.Error(ConfigErrorIds.ConfigSyntaxError, $"The YAML is malformed: it ends inside an unclosed list or mapping ({ex.Message}). Close every '[' with ']' and every '{{' with '}}'.", line, column);
-            return new ConfigLoadResult(null, ctx.Findings);
-        }
+        if (LoadYaml(ctx, text) is not { } stream) return new ConfigLoadResult(null, ctx.Findings);
         if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is YamlScalarNode { Value: null or "" })
             return new ConfigLoadResult(new IncidentOpsConfig { Path = file, Severities = DefaultSeverities.Levels }, ctx.Findings);
         if (stream.Documents[0].RootNode is not YamlMappingNode root)
@@ -118,19 +78,7 @@ public static partial class ConfigParser
             }
         }
 
-        if (routingNode is not null)
-        {
-            foreach (var (sev, list) in ctx.Entries(routingNode, null, "routing"))
-            {
-                if (!severities.Any(s => s.Id.Equals(sev, StringComparison.OrdinalIgnoreCase)))
-                    ctx.Error(ConfigErrorIds.ConfigUnknownSeverity, $"routing names severity '{sev}', which is not defined.{Suggest(sev, severities.Select(s => s.Id))} Defined: {string.Join(", ", severities.Select(s => s.Id))}.", KeyNode(routingNode, sev));
-                var names = ctx.StringList(list, $"routing.{sev}");
-                foreach (var n in names)
-                    if (!channels.Any(c => c.Name.Equals(n, StringComparison.OrdinalIgnoreCase)))
-                        ctx.Error(ConfigErrorIds.ConfigUnknownChannel, $"routing.{sev} names channel '{n}', which is not defined under channels.{Suggest(n, channels.Select(c => c.Name))}", list);
-                routing[sev] = names;
-            }
-        }
+        if (routingNode is not null) ParseRouting(ctx, routingNode, severities, channels, routing);
 
         CheckComponentKeys(ctx, environments, componentKeys);
         CheckAlerting(ctx, alerting.Nodes, severities, channels, environments);
@@ -141,6 +89,68 @@ public static partial class ConfigParser
             Channels = channels, Routing = routing, Store = store, Tools = tools, Alerting = alerting.Config,
         };
         return new ConfigLoadResult(config, ctx.Findings);
+    }
+
+    /// <summary>The YAML document tree, or null after an error finding (malformed YAML, or nested deeper than MaxDepth).</summary>
+    private static YamlStream? LoadYaml(Ctx ctx, string text)
+    {
+        var stream = new YamlStream();
+        try
+        {
+            // Count the depth on the parser's events (a loop, not recursion) before building any tree.
+            var parser = new Parser(new StringReader(text));
+            var depth = 0;
+            while (parser.MoveNext())
+            {
+                switch (parser.Current)
+                {
+                    case YamlDotNet.Core.Events.SequenceStart or YamlDotNet.Core.Events.MappingStart:
+                        if (++depth > MaxDepth)
+                        {
+                            var at = parser.Current.Start;
+                            ctx.Error(ConfigErrorIds.ConfigTooDeep, $"The YAML nests lists and mappings more than {MaxDepth} levels deep here. A configuration needs a handful of levels: check this line for stray '[' or '{{'.", (int)at.Line, (int)at.Column);
+                            return null;
+                        }
+                        break;
+                    case YamlDotNet.Core.Events.SequenceEnd or YamlDotNet.Core.Events.MappingEnd:
+                        depth--;
+                        break;
+                }
+            }
+            stream.Load(new StringReader(text));
+            return stream;
+        }
+        catch (YamlException ex)
+        {
+            var reason = ex.InnerException?.Message ?? ex.Message;
+            // YamlDotNet prefixes its messages with the position; keep only the reason.
+            var paren = reason.IndexOf("): ", StringComparison.Ordinal);
+            if (reason.StartsWith("(Line", StringComparison.Ordinal) && paren > 0) reason = reason[(paren + 3)..];
+            ctx.Error(ConfigErrorIds.ConfigSyntaxError, $"The YAML is malformed: {reason}", (int)ex.Start.Line, (int)ex.Start.Column);
+            return null;
+        }
+        catch (InvalidOperationException ex)
+        {
+            // YamlDotNet reports some unterminated flow collections ('a: [1, 2' at the end of the file) this way.
+            var (line, column) = EndOf(text);
+            ctx.Error(ConfigErrorIds.ConfigSyntaxError, $"The YAML is malformed: it ends inside an unclosed list or mapping ({ex.Message}). Close every '[' with ']' and every '{{' with '}}'.", line, column);
+            return null;
+        }
+    }
+
+    /// <summary>routing: severity to channel names; each must be defined.</summary>
+    private static void ParseRouting(Ctx ctx, YamlMappingNode routingNode, IReadOnlyList<SeverityLevel> severities, List<ChannelConfig> channels, Dictionary<string, string[]> routing)
+    {
+        foreach (var (sev, list) in ctx.Entries(routingNode, null, "routing"))
+        {
+            if (!severities.Any(s => s.Id.Equals(sev, StringComparison.OrdinalIgnoreCase)))
+                ctx.Error(ConfigErrorIds.ConfigUnknownSeverity, $"routing names severity '{sev}', which is not defined.{Suggest(sev, severities.Select(s => s.Id))} Defined: {string.Join(", ", severities.Select(s => s.Id))}.", KeyNode(routingNode, sev));
+            var names = ctx.StringList(list, $"routing.{sev}");
+            foreach (var n in names)
+                if (!channels.Any(c => c.Name.Equals(n, StringComparison.OrdinalIgnoreCase)))
+                    ctx.Error(ConfigErrorIds.ConfigUnknownChannel, $"routing.{sev} names channel '{n}', which is not defined under channels.{Suggest(n, channels.Select(c => c.Name))}", list);
+            routing[sev] = names;
+        }
     }
 
     private static List<SeverityLevel> ParseSeverities(Ctx ctx, YamlNode node)
