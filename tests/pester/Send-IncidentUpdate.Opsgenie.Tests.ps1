@@ -8,14 +8,7 @@ BeforeAll {
     . (Join-Path $PSScriptRoot 'Common.ps1')
     Import-IncidentOps
 
-    if (-not ('IncidentOps.Tests.Notifications.ProviderStub' -as [type])) {
-        $prelude = "#nullable enable`nusing System; using System.IO; using System.Linq; using System.Collections.Generic; using System.Threading; using System.Threading.Tasks;`n"
-        $src = Join-Path ([IO.Path]::GetTempPath()) ('io-stub-' + [guid]::NewGuid().ToString('N'))
-        New-Item -ItemType Directory -Path $src | Out-Null
-        $file = Join-Path $src 'ProviderStub.cs'
-        $prelude + (Get-Content -Raw (Join-Path $script:RepoRoot 'tests/IncidentOps.Tests/Notifications/ProviderStub.cs')) | Set-Content -Path $file
-        Add-Type -Path $file
-    }
+    Import-StandInTypes
     $fixture = Get-Content -Raw (Get-Fixture 'opsgenie.json') | ConvertFrom-Json
     $script:Canary = 'CANARYgenieKeyPester42'
 
