@@ -190,10 +190,12 @@ public class AlertingOpsgenieTests
         Assert.Empty(await engine.Notifications.GetUpdatesAsync(config, declared.IncidentId!, true, CancellationToken.None));
     }
 
-    [Fact]
-    public async Task Two_overlapping_runners_through_an_outage_a_recovery_and_a_relapse_create_one_alert_and_page_only_at_each_step()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Two_overlapping_runners_through_an_outage_a_recovery_and_a_relapse_create_one_alert_and_page_only_at_each_step(bool teamStore)
     {
-        using var s = new AlertingScenario(p1: "hook, genie");
+        using var s = teamStore ? AlertingScenario.OnTeamStore(p1: "hook, genie") : new AlertingScenario(p1: "hook, genie");
         var runners = new[] { s.NewEngine(), s.NewEngine() };
         var decisions = new List<AlertDecision>();
         for (var round = 0; round < 40; round++)

@@ -47,8 +47,9 @@ public sealed class AlertingScenario : IDisposable
     /// The same scenario over the team store: a fresh schema (initialised, dropped on dispose) on
     /// <paramref name="connectionString"/> (default: the test PostgreSQL), reached through an env: reference.
     /// </summary>
-    public static AlertingScenario OnTeamStore(string? connectionString = null, string alerting = "failureThreshold: 3\n  successThreshold: 2\n  severity: P1") =>
-        new(alerting, null, connectionString ?? TestServers.PostgresConnectionString);
+    public static AlertingScenario OnTeamStore(string? connectionString = null, string alerting = "failureThreshold: 3\n  successThreshold: 2\n  severity: P1",
+        string p1 = "hook, pager") =>
+        new(alerting, null, teamServer: connectionString ?? TestServers.PostgresConnectionString, p1);
 
     /// <param name="p1">The channels routing.P1 names (hook, pager, genie).</param>
     public AlertingScenario(string alerting = "failureThreshold: 3\n  successThreshold: 2\n  severity: P1", string? storePath = null, string p1 = "hook, pager")
