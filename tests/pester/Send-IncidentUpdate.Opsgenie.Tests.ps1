@@ -76,6 +76,30 @@ Describe 'Send-IncidentUpdate to Opsgenie' {
     }
 }
 
+Describe 'Send-IncidentUpdate -Pending after an Opsgenie create lost its answer' {
+    It 'looks the alert up by its alias and does not create it a second time' {
+        $fake = [IncidentOps.Tests.Notifications.OpsgenieFake]::new($fixture.response.status, $fixture.response.body, $fixture.alertNotFound.status, $fixture.alertNotFound.body)
+        $root = New-TestRoot @"
+channels:
+  genie: { type: opsgenie, apiKey: file:genie.key, apiUrl: '$($fake.BaseUrl)' }
+"@
+        try {
+            Set-Content -Path (Join-Path $root.Dir 'genie.key') -Value $script:Canary -NoNewline
+            $incident = New-Incident -ConfigPath $root.Config -Title 'Checkout returns 502' -Severity P1 -Confirm:$false
+            $null = $fake.Stub.ThenHandleAndHang()     # Opsgenie makes the alert; its answer never comes back
+            $first = Send-IncidentUpdate -ConfigPath $root.Config -Incident $incident.Id -Channel genie -Message 'Checkout down' -TimeoutSec 1 -Confirm:$false -WarningAction SilentlyContinue
+            $first.State | Should -Be 'Unknown'
+            $resent = Send-IncidentUpdate -ConfigPath $root.Config -Pending -Confirm:$false
+            $resent.Delivered | Should -BeTrue
+            @($fake.Requests | ForEach-Object { "$($_.Method) $($_.Path)$($_.Query)" }) | Should -Be @('POST /v2/alerts', "GET /v2/alerts/$($incident.Id)?identifierType=alias")
+            @($fake.Alerts).Count | Should -Be 1
+            $fake.Alerts[0].Count | Should -Be 1
+            @(Get-IncidentUpdate -ConfigPath $root.Config -Incident $incident.Id -Pending).Count | Should -Be 0
+        }
+        finally { $fake.Dispose(); Remove-TestRoot $root }
+    }
+}
+
 Describe 'An Opsgenie channel in incidentops.yml' {
     It 'needs an apiKey, names the missing key, and shows a configured key only masked' {
         $root = New-TestRoot "channels:`n  genie: { type: opsgenie }`n"
