@@ -1,6 +1,7 @@
 #Requires -Version 7.4
 # Detection to incident, unattended: every seed runbook (000-004) starts with a failing check, a declared incident,
-# a page and the first update, then someone watching until it recovers. This is the alerting round that does it,
+# a page (PagerDuty or Opsgenie, whichever pager the severity routes: one alert per incident) and the first
+# update, then someone watching until it recovers. This is the alerting round that does it,
 # which a scheduler runs every minute (examples/scheduled/ has the cron line, the systemd service and timer, the
 # Kubernetes CronJob and the GitHub Actions schedule), run here by hand. Rules come from the `alerting` section of incidentops.yml (failureThreshold, successThreshold, severity,
 # channels, autoResolveAfter, evidence); without one, 3 failures declare a P1 and 2 successes recover.

@@ -11,7 +11,8 @@
 
     Invoke-ServiceAlert checks every configured service with health endpoints and applies the `alerting` rules of
     incidentops.yml; its state between runs (counts, open incidents, last update) is in the incident store, so each
-    run carries on from the last. Secrets (webhook URLs, the PagerDuty routing key) are never in this script: the
+    run carries on from the last. It pages every pager the severity routes (PagerDuty, Opsgenie, or both), once per
+    incident. Secrets (webhook URLs, the PagerDuty routing key, the Opsgenie API key) are never in this script: the
     configuration names them as env:NAME, file:PATH or secret:NAME, and the scheduler provides those.
 
     Exit code: 0 when the round did its job, whatever the services' health (a service being down is what the round

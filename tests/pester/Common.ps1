@@ -20,6 +20,22 @@ function Get-Fixture([string] $Name) {
     $found[0].FullName
 }
 
+# The xunit suite's C# provider stand-ins that Pester files use too (ProviderStub, StatuspageFake, OpsgenieFake under
+# tests/IncidentOps.Tests/Notifications), compiled once per session as one assembly: whichever file runs first
+# compiles them all, so a later file never finds ProviderStub loaded without the fake it needs beside it.
+function Import-StandInTypes {
+    if ('IncidentOps.Tests.Notifications.ProviderStub' -as [type]) { return }
+    $prelude = "#nullable enable`nusing System; using System.IO; using System.Linq; using System.Collections.Generic; using System.Threading; using System.Threading.Tasks;`n"
+    $src = Join-Path ([IO.Path]::GetTempPath()) ('io-stub-' + [guid]::NewGuid().ToString('N'))
+    New-Item -ItemType Directory -Path $src | Out-Null
+    $files = foreach ($f in 'ProviderStub.cs', 'Statuspage/StatuspageFake.cs', 'Opsgenie/OpsgenieFake.cs') {
+        $p = Join-Path $src (Split-Path -Leaf $f)
+        $prelude + (Get-Content -Raw (Join-Path $script:RepoRoot "tests/IncidentOps.Tests/Notifications/$f")) | Set-Content -Path $p
+        $p
+    }
+    Add-Type -Path $files
+}
+
 function New-TestRoot([string] $Yaml = '') {
     $dir = Join-Path ([IO.Path]::GetTempPath()) ('io-pester-' + [guid]::NewGuid().ToString('N'))
     New-Item -ItemType Directory -Path $dir | Out-Null

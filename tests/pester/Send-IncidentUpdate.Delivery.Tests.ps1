@@ -8,17 +8,7 @@ BeforeAll {
     . (Join-Path $PSScriptRoot 'Common.ps1')
     Import-IncidentOps
 
-    if (-not ('IncidentOps.Tests.Notifications.ProviderStub' -as [type])) {
-        $prelude = "#nullable enable`nusing System; using System.IO; using System.Linq; using System.Collections.Generic; using System.Threading; using System.Threading.Tasks;`n"
-        $src = Join-Path ([IO.Path]::GetTempPath()) ('io-stub-' + [guid]::NewGuid().ToString('N'))
-        New-Item -ItemType Directory -Path $src | Out-Null
-        $files = foreach ($f in 'ProviderStub.cs', 'Statuspage/StatuspageFake.cs') {
-            $p = Join-Path $src (Split-Path -Leaf $f)
-            $prelude + (Get-Content -Raw (Join-Path $script:RepoRoot "tests/IncidentOps.Tests/Notifications/$f")) | Set-Content -Path $p
-            $p
-        }
-        Add-Type -Path $files
-    }
+    Import-StandInTypes
 
     # A store, an incidentops.yml whose channels point at stubs, and one P1 incident on production/api.
     function New-DeliveryScenario([string] $Components = 'api: cmpapi111') {

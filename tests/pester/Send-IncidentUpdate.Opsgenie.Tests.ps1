@@ -8,14 +8,7 @@ BeforeAll {
     . (Join-Path $PSScriptRoot 'Common.ps1')
     Import-IncidentOps
 
-    if (-not ('IncidentOps.Tests.Notifications.ProviderStub' -as [type])) {
-        $prelude = "#nullable enable`nusing System; using System.IO; using System.Linq; using System.Collections.Generic; using System.Threading; using System.Threading.Tasks;`n"
-        $src = Join-Path ([IO.Path]::GetTempPath()) ('io-stub-' + [guid]::NewGuid().ToString('N'))
-        New-Item -ItemType Directory -Path $src | Out-Null
-        $file = Join-Path $src 'ProviderStub.cs'
-        $prelude + (Get-Content -Raw (Join-Path $script:RepoRoot 'tests/IncidentOps.Tests/Notifications/ProviderStub.cs')) | Set-Content -Path $file
-        Add-Type -Path $file
-    }
+    Import-StandInTypes
     $fixture = Get-Content -Raw (Get-Fixture 'opsgenie.json') | ConvertFrom-Json
     $script:Canary = 'CANARYgenieKeyPester42'
 
@@ -80,6 +73,30 @@ Describe 'Send-IncidentUpdate to Opsgenie' {
         $timeline | Should -Not -Match $script:Canary
         (New-IncidentReport -ConfigPath $s.Config -Incident $s.Incident.Id).Content | Should -Not -Match $script:Canary
         Get-ChildItem -Recurse -File $s.Root.Store | ForEach-Object { Get-Content -Raw $_.FullName } | Should -Not -Match $script:Canary
+    }
+}
+
+Describe 'Send-IncidentUpdate -Pending after an Opsgenie create lost its answer' {
+    It 'looks the alert up by its alias and does not create it a second time' {
+        $fake = [IncidentOps.Tests.Notifications.OpsgenieFake]::new($fixture.response.status, $fixture.response.body, $fixture.alertNotFound.status, $fixture.alertNotFound.body)
+        $root = New-TestRoot @"
+channels:
+  genie: { type: opsgenie, apiKey: file:genie.key, apiUrl: '$($fake.BaseUrl)' }
+"@
+        try {
+            Set-Content -Path (Join-Path $root.Dir 'genie.key') -Value $script:Canary -NoNewline
+            $incident = New-Incident -ConfigPath $root.Config -Title 'Checkout returns 502' -Severity P1 -Confirm:$false
+            $null = $fake.Stub.ThenHandleAndHang()     # Opsgenie makes the alert; its answer never comes back
+            $first = Send-IncidentUpdate -ConfigPath $root.Config -Incident $incident.Id -Channel genie -Message 'Checkout down' -TimeoutSec 1 -Confirm:$false -WarningAction SilentlyContinue
+            $first.State | Should -Be 'Unknown'
+            $resent = Send-IncidentUpdate -ConfigPath $root.Config -Pending -Confirm:$false
+            $resent.Delivered | Should -BeTrue
+            @($fake.Requests | ForEach-Object { "$($_.Method) $($_.Path)$($_.Query)" }) | Should -Be @('POST /v2/alerts', "GET /v2/alerts/$($incident.Id)?identifierType=alias")
+            @($fake.Alerts).Count | Should -Be 1
+            $fake.Alerts[0].Count | Should -Be 1
+            @(Get-IncidentUpdate -ConfigPath $root.Config -Incident $incident.Id -Pending).Count | Should -Be 0
+        }
+        finally { $fake.Dispose(); Remove-TestRoot $root }
     }
 }
 

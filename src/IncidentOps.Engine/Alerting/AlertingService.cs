@@ -273,7 +273,7 @@ public sealed class AlertingService(IncidentOpsEngine engine)
     {
         var down = now - (state.OutageStartedAt ?? now);
         var message = $"{o.Service} is still failing its health checks: down for {IncidentOps.Duration.Format(down)} ({state.ConsecutiveFailures} consecutive failed checks). Latest: {o.Observed}.";
-        // PagerDuty was paged at declaration; a progress update is for the people following the incident, not a new page.
+        // The pagers (PagerDuty, Opsgenie) were paged at declaration; a progress update is for the people following the incident, not a new page.
         // (A round that died between declaring and the initial update left no update at all: that one is sent now, and pages.)
         var first = (await engine.Notifications.GetUpdatesAsync(config, state.IncidentId!, false, ct).ConfigureAwait(false)).Count == 0;
         var (sent, paged, failed) = first
@@ -326,7 +326,7 @@ public sealed class AlertingService(IncidentOpsEngine engine)
         var id = state.IncidentId!;
         var quiet = now - (state.LastFailureAt ?? state.RecoveredAt ?? now);
         var window = OutageWindow(state);
-        // The resolved update first (it resolves PagerDuty and tells the audience), then the resolution summary.
+        // The resolved update first (it resolves PagerDuty, closes the Opsgenie alert and tells the audience), then the resolution summary.
         var (sent, _, failed) = await SendAsync(config, id, rule, NotificationKind.Resolved, IncidentStatus.Resolved,
             $"{o.Service} has been healthy for {IncidentOps.Duration.Format(quiet)} since it recovered. {window} Resolved.", includePager: true, context, ct).ConfigureAwait(false);
         await engine.Incidents.CloseAsync(config, id,
@@ -340,7 +340,7 @@ public sealed class AlertingService(IncidentOpsEngine engine)
 
     /// <summary>
     /// Sends one update through the rule's channels (else the severity's routing). Returns the channels reached,
-    /// whether PagerDuty was triggered, and a note when a channel was not reached (its update stays pending and the
+    /// whether a pager was triggered (every routed pager is: PagerDuty and Opsgenie alike), and a note when a channel was not reached (its update stays pending and the
     /// next round re-sends it).
     /// </summary>
     private async Task<(int Sent, bool Paged, string Note)> SendAsync(IncidentOpsConfig config, string incidentId, ResolvedAlertRule rule, NotificationKind kind,

@@ -130,8 +130,10 @@ public abstract class ChannelProvider
     public virtual bool Idempotent => false;
 
     /// <summary>
-    /// True for the pager health alerting triggers: it gets the first alert and the resolution of an outage, not each
-    /// update in between, and a delivery to it counts as "paged".
+    /// True for a pager health alerting triggers (PagerDuty, Opsgenie): it gets the first alert, the recovery
+    /// (acknowledge) and the resolution of an outage, not each progress update in between, and a delivery to it counts
+    /// as "paged". Every routed pager is paged; its Build must land every send of an incident on one alert (a dedup key
+    /// or alias derived from the incident id), so a retried round never opens a second one.
     /// </summary>
     public virtual bool AlertingPager => false;
     /// <summary>True when the provider takes change events (Send-IncidentChangeEvent).</summary>

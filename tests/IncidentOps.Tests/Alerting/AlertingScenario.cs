@@ -18,14 +18,17 @@ public sealed class ManualClock(DateTimeOffset start) : TimeProvider
 }
 
 /// <summary>
-/// A loopback health endpoint whose answer the test scripts (Healthy), a webhook and a PagerDuty stand-in on
-/// loopback, and an incidentops.yml with alerting rules over a real file store.
+/// A loopback health endpoint whose answer the test scripts (Healthy), a webhook, a PagerDuty stand-in and an Opsgenie
+/// fake (alerts by alias) on loopback, and an incidentops.yml with alerting rules over a real file store. P1 routes to
+/// hook and pager (PagerDuty) unless the scenario names other channels (genie is the Opsgenie channel).
 /// </summary>
 public sealed class AlertingScenario : IDisposable
 {
     public ProviderStub Health { get; } = new(200, "ok");
     public ProviderStub Hook { get; } = new(200, "");
     public ProviderStub PagerDuty { get; } = new(202, "{\"status\":\"success\",\"message\":\"Event processed\",\"dedup_key\":\"from-pd\"}");
+    public OpsgenieFake Opsgenie { get; } = OpsgenieChannelTests.NewFake();
+    public const string OpsgenieKeyCanary = "CANARYalertG3nieK3y";
     private volatile bool _healthy = true;
     public bool Healthy { get => _healthy; set => _healthy = value; }
 
@@ -44,12 +47,15 @@ public sealed class AlertingScenario : IDisposable
     /// The same scenario over the team store: a fresh schema (initialised, dropped on dispose) on
     /// <paramref name="connectionString"/> (default: the test PostgreSQL), reached through an env: reference.
     /// </summary>
-    public static AlertingScenario OnTeamStore(string? connectionString = null, string alerting = "failureThreshold: 3\n  successThreshold: 2\n  severity: P1") =>
-        new(alerting, null, connectionString ?? TestServers.PostgresConnectionString);
+    public static AlertingScenario OnTeamStore(string? connectionString = null, string alerting = "failureThreshold: 3\n  successThreshold: 2\n  severity: P1",
+        string p1 = "hook, pager") =>
+        new(alerting, null, teamServer: connectionString ?? TestServers.PostgresConnectionString, p1);
 
-    public AlertingScenario(string alerting = "failureThreshold: 3\n  successThreshold: 2\n  severity: P1", string? storePath = null) : this(alerting, storePath, null) { }
+    /// <param name="p1">The channels routing.P1 names (hook, pager, genie).</param>
+    public AlertingScenario(string alerting = "failureThreshold: 3\n  successThreshold: 2\n  severity: P1", string? storePath = null, string p1 = "hook, pager")
+        : this(alerting, storePath, null, p1) { }
 
-    private AlertingScenario(string alerting, string? storePath, string? teamServer)
+    private AlertingScenario(string alerting, string? storePath, string? teamServer, string p1 = "hook, pager")
     {
         Dir = Paths.TempDir("io-alert");
         StorePath = storePath ?? Path.Combine(Dir, "store");
@@ -76,8 +82,9 @@ public sealed class AlertingScenario : IDisposable
             channels:
               hook: {"{"} type: webhook, url: '{Hook.BaseUrl}/hooks/CANARYalertHook' {"}"}
               pager: {"{"} type: pagerduty, routingKey: CANARYalertR0ut1ng, url: '{PagerDuty.BaseUrl}' {"}"}
+              genie: {"{"} type: opsgenie, apiKey: {OpsgenieKeyCanary}, apiUrl: '{Opsgenie.BaseUrl}' {"}"}
             routing:
-              P1: [hook, pager]
+              P1: [{p1}]
               P2: [hook]
             alerting:
               {alerting}
@@ -108,6 +115,7 @@ public sealed class AlertingScenario : IDisposable
         Health.Dispose();
         Hook.Dispose();
         PagerDuty.Dispose();
+        Opsgenie.Dispose();
         if (TeamSchema is not null)
         {
             try

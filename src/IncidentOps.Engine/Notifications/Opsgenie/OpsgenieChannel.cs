@@ -13,6 +13,10 @@ namespace IncidentOps.Engine.Notifications.Opsgenie;
 /// on Identified or Monitoring, POST /v2/alerts/{alias}/close?identifierType=alias on the resolution. Every
 /// request is therefore safe to repeat: 5xx and network errors are retried, and an Unknown delivery is re-sent
 /// by -Pending. Opsgenie answers 202 with a requestId (kept as the ProviderId) and processes the request later.
+/// Before a create whose last attempt got no answer (Unknown) is sent again, GET /v2/alerts/{alias}?identifierType=alias
+/// asks whether the alert is there: when it is, the create arrived and is not posted a second time (the alias would
+/// fold a repeat into the one alert, but it still counts as another occurrence). It is also health alerting's pager
+/// (Invoke-ServiceAlert, Watch-ServiceHealth -Alert), with the same guarantees as PagerDuty.
 /// </summary>
 public sealed class OpsgenieChannel : ChannelProvider
 {
@@ -31,6 +35,7 @@ public sealed class OpsgenieChannel : ChannelProvider
 
     public override IReadOnlyList<string> Operations { get; } = ["create", "acknowledge", "close"];
     public override bool Idempotent => true;
+    public override bool AlertingPager => true;
 
     public override string Endpoint(ChannelConfig channel) =>
         $"api key {channel.Option(ApiKeyKey)} at {channel.Option(ApiUrlKey)?.ToString() ?? DefaultBase}";
@@ -38,6 +43,47 @@ public sealed class OpsgenieChannel : ChannelProvider
     /// <summary>The requestId of Opsgenie's 202 (GET /v2/alerts/requests/{requestId} tells how it was processed).</summary>
     public override string? ProviderId(Incident incident, ProviderRequest request, string? responseBody) =>
         ProviderPayloads.JsonString(responseBody, "requestId");
+
+    /// <summary>
+    /// A create that may have arrived (Unknown: sent, no answer) is looked up by its alias first. An alert with the alias,
+    /// open or closed, means the create arrived: it is recorded as delivered and not posted again (a person may even
+    /// have closed it in Opsgenie meanwhile; a repeat would then open a second alert). No alert (404), or no answer to
+    /// the lookup, sends the create: the alias still folds it into an open alert, and a lost page is worse.
+    /// </summary>
+    public override async Task<PreSend> BeforeSendAsync(ChannelDeliveryContext context, CancellationToken cancellationToken)
+    {
+        var (channel, delivery, update) = (context.Channel, context.Delivery, context.Update);
+        if (delivery.State != DeliveryState.Unknown || Action(update) != "create") return PreSend.Send;
+        var lookup = new ProviderRequest
+        {
+            Method = HttpMethod.Get, Url = $"{AlertsUrl(channel)}/{Uri.EscapeDataString(Alias(context.Incident))}?identifierType=alias", Body = "",
+            Headers = { ["Authorization"] = $"GenieKey {channel.Get(ApiKeyKey)}" },
+        };
+        var outcome = await context.Sender.SendAsync(channel.Name, channel.Type, lookup, cancellationToken).ConfigureAwait(false);
+        var status = outcome.Delivered ? AlertStatus(outcome.ResponseBody) : null;
+        if (status is null)
+        {
+            context.Sink.Verbose($"{channel.Name}: no Opsgenie alert {Alias(context.Incident)} found ({outcome.StatusCode?.ToString() ?? outcome.Error}); creating it again under the same alias.");
+            return PreSend.Send;
+        }
+        await context.Record(() =>
+        {
+            delivery.State = DeliveryState.Delivered; delivery.Error = null; delivery.StatusCode = outcome.StatusCode;
+            delivery.DeliveredAt ??= DateTimeOffset.UtcNow;
+        }).ConfigureAwait(false);
+        context.Sink.Verbose($"{channel.Name}: the Opsgenie alert {Alias(context.Incident)} exists ({status}), so the unanswered create arrived; not created again.");
+        return PreSend.Done;
+    }
+
+    /// <summary>The status (open, closed) of the alert in a Get Alert answer; null when the answer carries no alert.</summary>
+    private static string? AlertStatus(string? body)
+    {
+        if (string.IsNullOrWhiteSpace(body)) return null;
+        try { return JsonNode.Parse(body)?["data"]?["status"]?.GetValue<string>(); }
+        catch (Exception ex) when (ex is System.Text.Json.JsonException or InvalidOperationException or FormatException) { return null; }
+    }
+
+    private static string AlertsUrl(ResolvedChannel channel) => (channel.Get(ApiUrlKey) ?? DefaultBase).TrimEnd('/') + "/v2/alerts";
 
     /// <summary>An acknowledge never replaces an undelivered create: without the alert there is nothing to acknowledge.</summary>
     public override bool Supersedes(IncidentUpdate later, IncidentUpdate older) => ProviderPayloads.PagerSupersedes(later, older);
@@ -58,7 +104,7 @@ public sealed class OpsgenieChannel : ChannelProvider
     public override ProviderRequest Build(ResolvedChannel channel, Incident incident, IncidentUpdate update, SeverityLevel? severity, string text)
     {
         var action = Action(update);
-        var alerts = (channel.Get(ApiUrlKey) ?? DefaultBase).TrimEnd('/') + "/v2/alerts";
+        var alerts = AlertsUrl(channel);
         JsonObject body;
         string url;
         if (action == "create")

@@ -20,14 +20,15 @@ namespace IncidentOps.Commands;
 /// autoResolveAfter, evidence; defaults at the top, overrides per service):
 /// - failing failureThreshold checks in a row declares an incident (unless one is already open for the service: it is
 ///   attached), captures the evidence (the failing health results always), sends the initial update through the
-///   channels (else the severity's routing) and triggers PagerDuty with the incident's dedup key;
+///   channels (else the severity's routing) and pages every pager among them: PagerDuty is triggered with the
+///   incident's dedup key and an Opsgenie alert is created with the incident id as its alias (one alert per incident);
 /// - every round while the incident is open keeps that round's health results (no bodies, redacted) as health evidence
 ///   (health-rounds-ENV-SERVICE-NNNN.json, a ring of 1,440 per service and incident), so the post-mortem charts latency and
 ///   failures over the whole incident;
 /// - while it stays down, an update goes out when the severity's updateEvery says one is due, never more often;
 /// - healthy successThreshold checks in a row sets the incident to Monitoring with a note of the outage window and
-///   sends a recovery update (PagerDuty is acknowledged); with autoResolveAfter the incident is resolved after that
-///   long without a failure (PagerDuty is resolved).
+///   sends a recovery update (the pagers' alerts are acknowledged); with autoResolveAfter the incident is resolved
+///   after that long without a failure (PagerDuty is resolved, the Opsgenie alert closed).
 ///
 /// One AlertDecision per service says what was seen, what was done and why ("Failing 2/3, waiting",
 /// "Declared INC-20261130-001 P1, paged", "Update due, sent", "Recovered 2/2, set Monitoring"). Every step lands on

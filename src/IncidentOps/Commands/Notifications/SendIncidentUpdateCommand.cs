@@ -26,7 +26,7 @@ namespace IncidentOps.Commands;
 /// up by its IncidentOps id (metadata.incidentops) before one is created, so simultaneous first updates open
 /// one public incident. An attempt interrupted by Ctrl+C or a crash, or left without an answer, is Unknown: the
 /// provider may have it. -Pending re-sends Unknown deliveries to PagerDuty (same dedup_key), Opsgenie (same
-/// alias), webhooks (same
+/// alias; an unanswered create is looked up by its alias first and not posted again when the alert exists), webhooks (same
 /// Idempotency-Key) and Statuspage (after checking whether the incident already carries the update); Slack,
 /// Teams and Discord cannot be checked, so they are re-sent only with -Pending -Force. An update that a later
 /// update of the same incident has superseded on a channel is marked Superseded there and never sent late.

@@ -32,6 +32,14 @@ public sealed class OpsgenieChannelTests(ModuleFixture fx) : IClassFixture<Modul
 
     private static JsonNode Json(CapturedRequest r) => JsonNode.Parse(r.Body)!;
 
+    /// <summary>The Opsgenie fake (alerts by alias) answering as Fixtures/opsgenie.json records Opsgenie.</summary>
+    public static OpsgenieFake NewFake()
+    {
+        var (status, body) = ChannelFixtures.Answer("opsgenie");
+        var (missing, missingBody) = ChannelFixtures.Answer("opsgenie", "alertNotFound");
+        return new OpsgenieFake(status, body, missing, missingBody);
+    }
+
     [Fact]
     [ChannelOperation("opsgenie", "create")]
     public async Task A_new_incident_creates_an_alert_aliased_by_the_incident_id_with_priority_from_the_severity_and_a_GenieKey()
@@ -204,5 +212,31 @@ public sealed class OpsgenieChannelTests(ModuleFixture fx) : IClassFixture<Modul
         Assert.Equal(create.UpdateId, resent.UpdateId);
         Assert.True(resent.Delivered, resent.Error);
         Assert.Equal(["/v2/alerts", $"/v2/alerts/{inc.Id}/acknowledge", "/v2/alerts"], sc.Opsgenie.Requests.Select(q => q.Path));
+    }
+
+    [Fact]
+    [ChannelOperation("opsgenie", "create")]
+    public async Task Pending_looks_an_unanswered_create_up_by_alias_and_does_not_post_it_again_when_Opsgenie_has_the_alert()
+    {
+        using var og = NewFake();
+        using var s = new NotificationScenario($"  genie: {{ type: opsgenie, apiKey: file:og.key, apiUrl: '{og.BaseUrl}' }}");
+        File.WriteAllText(Path.Combine(s.Dir, "og.key"), KeyCanary);
+        og.Stub.ThenHandleAndHang();                  // Opsgenie makes the alert; its answer is lost
+        var inc = await s.CreateIncidentAsync("P1");
+        var (engine, _, config) = s.NewEngine();
+        engine.Notifications.Options = new NotificationOptions { RequestTimeout = TimeSpan.FromSeconds(1), BackoffBase = TimeSpan.FromMilliseconds(20) };
+        var prepared = await engine.Notifications.PrepareAsync(config, new IncidentUpdateRequest { IncidentId = inc.Id, Channels = ["genie"] }, CancellationToken.None);
+        var context = new IncidentOps.Engine.Incidents.ChangeContext("Send-IncidentUpdate");
+        Assert.Equal(DeliveryState.Unknown, Assert.Single(await engine.Notifications.SendAsync(prepared, null, context, CancellationToken.None)).State);
+
+        var resent = Assert.Single(await s.NewEngine().Engine.Notifications.SendPendingAsync(config, inc.Id, null, context, CancellationToken.None));
+        Assert.True(resent.Delivered, resent.Error);
+        Assert.Equal([("POST", "/v2/alerts", ""), ("GET", $"/v2/alerts/{inc.Id}", "?identifierType=alias")], og.Requests.Select(r => (r.Method, r.Path, r.Query)));
+        Assert.Equal($"GenieKey {KeyCanary}", og.Requests[1].Headers["Authorization"]);
+        var alert = Assert.Single(og.Alerts);
+        Assert.Equal((inc.Id, 1), (alert.Alias, alert.Count));
+        // Nothing is left to re-send, and the store and timeline never hold the key.
+        Assert.Empty(await s.NewEngine().Engine.Notifications.GetUpdatesAsync(config, inc.Id, true, CancellationToken.None));
+        Assert.DoesNotContain(KeyCanary, s.StoreText());
     }
 }

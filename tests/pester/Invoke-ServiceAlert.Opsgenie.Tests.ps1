@@ -1,0 +1,155 @@
+#Requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.0.0' }
+# Opsgenie as the pager of unattended health alerting, in the real pwsh: Invoke-ServiceAlert creates one alert per
+# incident (alias = incident id) when it declares, never for a progress update, acknowledges it when the service
+# recovers and closes it when the incident resolves; with PagerDuty routed too, both are paged once. Opsgenie is the
+# xunit suite's OpsgenieFake (alerts by alias, as the Alert API documents them; answers from
+# tests/IncidentOps.Tests/Notifications/Opsgenie/Fixtures/opsgenie.json); the health endpoint, the webhook and
+# PagerDuty are ProviderStubs, all on 127.0.0.1. The API key is a canary that must never show.
+
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'Common.ps1')
+    Import-IncidentOps
+    Import-StandInTypes
+
+    $fixture = Get-Content -Raw (Get-Fixture 'opsgenie.json') | ConvertFrom-Json
+    $script:Canary = 'CANARYgenieAlertPester51'
+
+    # updateEvery 1s: a round a second apart is due a progress update, which must not reach a pager.
+    function New-GenieAlertScenario([string] $Route = 'hook, genie') {
+        $s = [pscustomobject]@{
+            Health = [IncidentOps.Tests.Notifications.ProviderStub]::new(200, '{"status":"ok"}')
+            Hook = [IncidentOps.Tests.Notifications.ProviderStub]::new(200, '')
+            PagerDuty = [IncidentOps.Tests.Notifications.ProviderStub]::new(202, '{"status":"success","message":"Event processed","dedup_key":"stub"}')
+            Genie = [IncidentOps.Tests.Notifications.OpsgenieFake]::new($fixture.response.status, $fixture.response.body, $fixture.alertNotFound.status, $fixture.alertNotFound.body)
+            Root = $null; Config = $null
+        }
+        $s.Root = New-TestRoot @"
+severities:
+  P1: { name: High, responseTarget: 15m, updateEvery: 1s }
+  P2: { name: Medium, responseTarget: 1h }
+environments:
+  production:
+    services:
+      api: { health: ['$($s.Health.BaseUrl)/health'] }
+channels:
+  hook: { type: webhook, url: '$($s.Hook.BaseUrl)/hooks/CANARYgenieHookPester' }
+  pager: { type: pagerduty, routingKey: CANARYgeniePdPester, url: '$($s.PagerDuty.BaseUrl)' }
+  genie: { type: opsgenie, apiKey: file:genie.key, apiUrl: '$($s.Genie.BaseUrl)' }
+routing:
+  P1: [$Route]
+alerting:
+  failureThreshold: 2
+  successThreshold: 2
+  severity: P1
+  autoResolveAfter: 2s
+"@
+        Set-Content -Path (Join-Path $s.Root.Dir 'genie.key') -Value $script:Canary -NoNewline
+        $s.Config = $s.Root.Config
+        $s
+    }
+    function Remove-GenieAlertScenario($s) {
+        if (-not $s) { return }
+        $s.Health.Dispose(); $s.Hook.Dispose(); $s.PagerDuty.Dispose(); $s.Genie.Dispose()
+        Remove-TestRoot $s.Root
+    }
+    # Rounds through an outage: down until declared plus two progress updates, healthy until resolved.
+    function Invoke-Outage($s) {
+        $s.Health.DefaultStatus = 503
+        $decisions = [Collections.Generic.List[object]]::new()
+        foreach ($i in 1..4) {
+            $decisions.Add((Invoke-ServiceAlert -ConfigPath $s.Config -Confirm:$false))
+            Start-Sleep -Milliseconds 1100    # the next round is due an update (updateEvery 1s)
+        }
+        $s.Health.DefaultStatus = 200
+        foreach ($i in 1..6) {
+            $d = Invoke-ServiceAlert -ConfigPath $s.Config -Confirm:$false
+            $decisions.Add($d)
+            if ($d.Action -eq 'Resolved') { break }
+            Start-Sleep -Milliseconds 1100    # autoResolveAfter 2s counts from the last failure
+        }
+        , $decisions
+    }
+}
+
+Describe 'Invoke-ServiceAlert with Opsgenie as the pager' {
+    BeforeAll { $s = New-GenieAlertScenario }
+    AfterAll { Remove-GenieAlertScenario $s }
+
+    It '-WhatIf at the threshold says it would page, and sends nothing' {
+        $s.Health.DefaultStatus = 503
+        $first = Invoke-ServiceAlert -ConfigPath $s.Config -Confirm:$false
+        $first.Decision | Should -Be 'Failing 1/2, waiting'
+        $preview = Invoke-ServiceAlert -ConfigPath $s.Config -WhatIf
+        $preview.Decision | Should -Be 'Failing 2/2: declare a P1 incident and send the initial update, page'
+        $s.Genie.Requests.Count | Should -Be 0
+        @(Get-Incident -ConfigPath $s.Config).Count | Should -Be 0
+    }
+
+    It 'creates one alert when it declares, none for progress updates, acknowledges it on recovery and closes it on resolution' {
+        $decisions = Invoke-Outage $s
+        $declared = @($decisions | Where-Object Action -EQ 'Declared')
+        $declared.Count | Should -Be 1
+        $id = $declared[0].IncidentId
+        $declared[0].Decision | Should -Match '^Declared INC-\d{8}-\d{3} P1, paged$'
+        @($decisions | Where-Object Paged).Count | Should -Be 1
+        @($decisions | Where-Object Action -EQ 'Updated').Count | Should -BeGreaterThan 0
+        $decisions[-1].Action | Should -Be 'Resolved'
+
+        $paths = @($s.Genie.Requests | ForEach-Object { "$($_.Method) $($_.Path)$($_.Query)" })
+        $paths | Should -Be @('POST /v2/alerts', "POST /v2/alerts/$id/acknowledge?identifierType=alias", "POST /v2/alerts/$id/close?identifierType=alias")
+        $alerts = @($s.Genie.Alerts)
+        $alerts.Count | Should -Be 1
+        $alerts[0].Alias | Should -Be $id
+        $alerts[0].Count | Should -Be 1
+        $alerts[0].Acknowledged | Should -BeTrue
+        $alerts[0].Status | Should -Be 'closed'
+        # The webhook had every update; PagerDuty is configured but not routed, so never paged.
+        @($s.Hook.Requests).Count | Should -BeGreaterThan 3
+        $s.PagerDuty.Requests.Count | Should -Be 0
+        (Get-Incident -ConfigPath $s.Config -Incident $id).Status | Should -Be 'Resolved'
+    }
+
+    It 'never shows the API key: not in the decisions, the timeline, the report or the store' {
+        $id = (Get-Incident -ConfigPath $s.Config).Id
+        $s.Genie.Requests | ForEach-Object { $_.Headers['Authorization'] | Should -Be "GenieKey $script:Canary" }
+        $timeline = Get-IncidentTimeline -ConfigPath $s.Config -Incident $id | Out-String -Width 400
+        $timeline | Should -Match 'genie: delivered \(202'
+        $timeline | Should -Not -Match $script:Canary
+        (New-IncidentReport -ConfigPath $s.Config -Incident $id).Content | Should -Not -Match $script:Canary
+        Get-ChildItem -Recurse -File $s.Root.Store | ForEach-Object { Get-Content -Raw $_.FullName } | Should -Not -Match $script:Canary
+    }
+}
+
+Describe 'Invoke-ServiceAlert with PagerDuty and Opsgenie both routed' {
+    BeforeAll { $s = New-GenieAlertScenario 'hook, pager, genie' }
+    AfterAll { Remove-GenieAlertScenario $s }
+
+    It 'pages both once, acknowledges both on recovery and resolves both' {
+        $decisions = Invoke-Outage $s
+        $declared = @($decisions | Where-Object Action -EQ 'Declared')
+        $declared.Count | Should -Be 1
+        $declared[0].UpdatesSent | Should -Be 3
+        @($decisions | Where-Object Paged).Count | Should -Be 1
+        $id = $declared[0].IncidentId
+        @($s.PagerDuty.Requests | ForEach-Object { ($_.Body | ConvertFrom-Json).event_action }) | Should -Be @('trigger', 'acknowledge', 'resolve')
+        @($s.Genie.Requests | ForEach-Object { $_.Path }) | Should -Be @('/v2/alerts', "/v2/alerts/$id/acknowledge", "/v2/alerts/$id/close")
+        @($s.Genie.Alerts).Count | Should -Be 1
+    }
+}
+
+Describe 'Watch-ServiceHealth -Alert with Opsgenie as the pager' {
+    BeforeAll { $s = New-GenieAlertScenario }
+    AfterAll { Remove-GenieAlertScenario $s }
+
+    It 'creates the one alert while watching, however many rounds see the outage' {
+        $s.Health.DefaultStatus = 503
+        $out = Watch-ServiceHealth -ConfigPath $s.Config -Service production/api -IntervalSec 0.2 -DurationSec 2.5 -Alert
+        $decisions = @($out | Where-Object { $_.PSObject.TypeNames[0] -eq 'IncidentOps.Alerting.AlertDecision' })
+        $decisions.Count | Should -BeGreaterThan 4
+        @($decisions | Where-Object Action -EQ 'Declared').Count | Should -Be 1
+        @($decisions | Where-Object Paged).Count | Should -Be 1
+        @($s.Genie.Requests).Count | Should -Be 1
+        @($s.Genie.Alerts).Count | Should -Be 1
+        $s.Genie.Alerts[0].Alias | Should -Be (Get-Incident -ConfigPath $s.Config).Id
+    }
+}
