@@ -102,12 +102,13 @@ public sealed partial class IncidentReportService(Func<IncidentOpsConfig?, IInci
         var store = openStore(config);
         var points = new List<HealthPoint>();
         var marker = $"-{Alerting.HealthResultEvidenceSource.SourceName}-";
-        foreach (var e in await store.ListEvidenceAsync(incidentId, cancellationToken).ConfigureAwait(false))
+        // One read of the store for every document (a full ring of round samples is 1,440 of them), not one per document.
+        var documents = await store.ReadEvidenceManyAsync(incidentId,
+            name => (name.Contains(marker, StringComparison.OrdinalIgnoreCase) || Alerting.RoundHealthSamples.IsRoundSample(name)) && name.EndsWith(".json", StringComparison.OrdinalIgnoreCase),
+            cancellationToken).ConfigureAwait(false);
+        foreach (var e in documents)
         {
-            if (!(e.Name.Contains(marker, StringComparison.OrdinalIgnoreCase) || Alerting.RoundHealthSamples.IsRoundSample(e.Name)) || !e.Name.EndsWith(".json", StringComparison.OrdinalIgnoreCase)) continue;
-            var text = await store.ReadEvidenceAsync(incidentId, e.Name, cancellationToken).ConfigureAwait(false);
-            if (text is null) continue;
-            try { points.AddRange(ParseHealthSamples(text)); }
+            try { points.AddRange(ParseHealthSamples(e.Content)); }
             catch (System.Text.Json.JsonException ex) { sink.Verbose($"Health evidence {e.Name} of {incidentId} is not a list of samples; it is left out of the chart: {ex.Message}"); }
         }
         // The round that declared keeps its results twice (the declaration's evidence and its round's samples), and a
