@@ -94,7 +94,8 @@ public abstract class ServiceEvidenceSource : IEvidenceSource
 /// <summary>
 /// A capture source for Save-IncidentEvidence. Areas add theirs (platform status, deployments, logs, pg
 /// activity, Redis info) by writing a public class with a parameterless constructor that implements this
-/// interface anywhere in the engine assembly: <see cref="EvidenceSources"/> discovers it. A source returns
+/// interface anywhere in the engine assembly: <see cref="EvidenceSources"/> discovers it. It reads through the services
+/// of <see cref="EvidenceContext.Readers"/> (add one there, composed by IncidentOpsEngine, if it needs another). A source returns
 /// nothing for services it does not apply to, and throws IncidentOpsException when a capture fails (the
 /// failure is recorded, the other sources still run).
 /// </summary>
