@@ -24,7 +24,15 @@ public sealed record ServiceObservation(ServiceTarget Target, bool Healthy, stri
 /// held across the whole decide-and-act step, so overlapping runs never declare, update or page twice. Every step
 /// lands on the incident's timeline as the actor alerting@host.
 /// </summary>
-public sealed class AlertingService(IncidentOpsEngine engine)
+/// <param name="openStore">Opens the configuration's incident store (also where the alerting state and the round samples live).</param>
+/// <param name="sink">Verbose text and warnings of a round.</param>
+/// <param name="health">Probes the services' health endpoints (and runs the watch of Watch-ServiceHealth -Alert).</param>
+/// <param name="incidents">Declares, updates, notes and closes the incidents a round decides on.</param>
+/// <param name="notifications">Sends the updates and pages (and finishes the ones a failed round left pending).</param>
+/// <param name="evidence">Captures the evidence of a declared incident.</param>
+/// <param name="timeline">Writes the round's own timeline entries.</param>
+public sealed class AlertingService(Func<IncidentOpsConfig?, IIncidentStore> openStore, IOperationSink sink, HealthService health, IncidentService incidents,
+    NotificationService notifications, EvidenceService evidence, TimelineWriter timeline)
 {
     /// <summary>The actor of the timeline entries a round writes (with the host: alerting@host).</summary>
     public const string ActorName = "alerting";
@@ -54,7 +62,7 @@ public sealed class AlertingService(IncidentOpsEngine engine)
 
     private IIncidentStore OpenIncidentStore(IncidentOpsConfig config)
     {
-        try { return engine.OpenStore(config); }
+        try { return openStore(config); }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException || ex is IncidentOpsException { ErrorId: IncidentErrorIds.StoreUnavailable })
         {
             throw new IncidentOpsException(AlertingErrorIds.StoreUnavailable, IncidentOpsErrorCategory.ResourceUnavailable,
@@ -90,7 +98,7 @@ public sealed class AlertingService(IncidentOpsEngine engine)
         }
         var at = Clock.GetUtcNow();
         var results = new List<HealthResult>();
-        await engine.Health.ProbeManyAsync(requests, 32, r => { lock (results) results.Add(r); }, cancellationToken).ConfigureAwait(false);
+        await health.ProbeManyAsync(requests, 32, r => { lock (results) results.Add(r); }, cancellationToken).ConfigureAwait(false);
         return services.Select(s => Observe(s, results.Where(r => r.Service == s.FullName).ToList(), at)).ToList();
     }
 
@@ -142,14 +150,14 @@ public sealed class AlertingService(IncidentOpsEngine engine)
             {
                 if (!await IsOpenAsync(config, open, cancellationToken).ConfigureAwait(false))
                 {
-                    engine.Sink.Verbose($"{observation.Service}: {open} was resolved outside alerting; the next outage declares a new incident.");
+                    sink.Verbose($"{observation.Service}: {open} was resolved outside alerting; the next outage declares a new incident.");
                     Clear(state);
                     await lease.SaveAsync(state, cancellationToken).ConfigureAwait(false);
                 }
-                else if ((await engine.Notifications.GetUpdatesAsync(config, open, true, cancellationToken).ConfigureAwait(false)).Count > 0)
+                else if ((await notifications.GetUpdatesAsync(config, open, true, cancellationToken).ConfigureAwait(false)).Count > 0)
                 {
                     // A round that failed half-way left an update undelivered: deliver it (idempotently) before anything new.
-                    await engine.Notifications.SendPendingAsync(config, open, null, context, cancellationToken).ConfigureAwait(false);
+                    await notifications.SendPendingAsync(config, open, null, context, cancellationToken).ConfigureAwait(false);
                     // The update it sent counts for the cadence, even though that round could not record it.
                     state.LastUpdateAt ??= Clock.GetUtcNow();
                 }
@@ -201,7 +209,7 @@ public sealed class AlertingService(IncidentOpsEngine engine)
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or IncidentOpsException)
         {
             (state.SamplesIncidentId, state.SampleRounds) = (before, rounds);
-            engine.Sink.Warning($"{incidentId}: the health samples of this round of {o.Service} were not kept ({(ex as IncidentOpsException)?.ErrorId ?? ex.GetType().Name}): {SecretRedactor.Redact(ex.Message)}");
+            sink.Warning($"{incidentId}: the health samples of this round of {o.Service} were not kept ({(ex as IncidentOpsException)?.ErrorId ?? ex.GetType().Name}): {SecretRedactor.Redact(ex.Message)}");
             return false;
         }
     }
@@ -209,7 +217,7 @@ public sealed class AlertingService(IncidentOpsEngine engine)
     /// <summary>The active incident when it is open and names the service (a person declared it; alerting found it clear).</summary>
     private async Task<string?> OpenIncidentForAsync(IncidentOpsConfig config, string service, CancellationToken ct)
     {
-        if (await engine.Incidents.GetActiveIdAsync(config, ct).ConfigureAwait(false) is not { } active) return null;
+        if (await incidents.GetActiveIdAsync(config, ct).ConfigureAwait(false) is not { } active) return null;
         var incident = await OpenIncidentStore(config).GetAsync(active, ct).ConfigureAwait(false);
         return incident is not null && incident.Status != IncidentStatus.Resolved && incident.Services.Contains(service, StringComparer.OrdinalIgnoreCase) ? active : null;
     }
@@ -220,7 +228,7 @@ public sealed class AlertingService(IncidentOpsEngine engine)
         var f = $"{state.ConsecutiveFailures}/{rule.FailureThreshold}";
         state.OutageStartedAt = state.FailingSince ?? o.CheckedAt;
         // An incident someone (or a round that died before saving) already opened for this service is taken over, never doubled.
-        var existing = (await engine.Incidents.ListAsync(config, new IncidentQuery { Status = [IncidentStatus.Investigating, IncidentStatus.Identified, IncidentStatus.Monitoring] }, ct).ConfigureAwait(false))
+        var existing = (await incidents.ListAsync(config, new IncidentQuery { Status = [IncidentStatus.Investigating, IncidentStatus.Identified, IncidentStatus.Monitoring] }, ct).ConfigureAwait(false))
             .Where(i => i.Services.Contains(o.Service, StringComparer.OrdinalIgnoreCase)).OrderBy(i => i.StartedAt).FirstOrDefault();
         if (existing is not null)
         {
@@ -229,16 +237,16 @@ public sealed class AlertingService(IncidentOpsEngine engine)
             state.Severity = existing.Severity;
             await lease.SaveAsync(state, ct).ConfigureAwait(false);
             await RecordAsync(config, existing.Id, context, o.Service, $"Failing {f} since {state.OutageStartedAt:u}: {o.Observed}. Attached to the open incident instead of declaring another.", ct).ConfigureAwait(false);
-            var hasUpdates = (await engine.Notifications.GetUpdatesAsync(config, existing.Id, false, ct).ConfigureAwait(false)).Count > 0;
+            var hasUpdates = (await notifications.GetUpdatesAsync(config, existing.Id, false, ct).ConfigureAwait(false)).Count > 0;
             var (s, p, note) = hasUpdates ? (0, false, "") : await SendAsync(config, existing.Id, rule, NotificationKind.Initial, IncidentStatus.Investigating,
                 InitialMessage(o, state, rule), includePager: true, context, ct).ConfigureAwait(false);
             if (!hasUpdates) { state.LastUpdateAt = now; await lease.SaveAsync(state, ct).ConfigureAwait(false); }
             return (AlertAction.Attached, $"Failing {f}, attached to {existing.Id}{(hasUpdates ? "" : ", initial update sent" + (p ? ", paged" : "") + note)}", s, p);
         }
 
-        var activate = await engine.Incidents.GetActiveIdAsync(config, ct).ConfigureAwait(false) is null;
+        var activate = await incidents.GetActiveIdAsync(config, ct).ConfigureAwait(false) is null;
         var reason = (o.Results.FirstOrDefault(r => !r.Healthy)?.Reason ?? "health check failed").TrimEnd('.');
-        var incident = await engine.Incidents.CreateAsync(config, new NewIncidentRequest
+        var incident = await incidents.CreateAsync(config, new NewIncidentRequest
         {
             Title = $"{o.Service} is failing its health checks ({Short(reason, 80)})",
             Severity = rule.Severity.Id,
@@ -255,12 +263,12 @@ public sealed class AlertingService(IncidentOpsEngine engine)
         await RecordAsync(config, incident.Id, context, o.Service, $"Failing {f} since {state.OutageStartedAt:u}: {o.Observed}.", ct).ConfigureAwait(false);
         try
         {
-            await engine.Evidence.SaveAsync(config, incident.Id, [o.Target], rule.Evidence, EvidenceTimeout, context, ct).ConfigureAwait(false);
+            await evidence.SaveAsync(config, incident.Id, [o.Target], rule.Evidence, EvidenceTimeout, context, ct).ConfigureAwait(false);
         }
         catch (IncidentOpsException ex) when (ex.ErrorId is not (StoreFaults.ReadOnly or StoreFaults.DiskFull))
         {
             // Evidence that could not be captured must not hold back the initial update and the page.
-            engine.Sink.Warning($"{incident.Id}: evidence was not captured ({ex.ErrorId}): {ex.Message}");
+            sink.Warning($"{incident.Id}: evidence was not captured ({ex.ErrorId}): {ex.Message}");
         }
         var (sent, paged, failed) = await SendAsync(config, incident.Id, rule, NotificationKind.Initial, IncidentStatus.Investigating, InitialMessage(o, state, rule), includePager: true, context, ct).ConfigureAwait(false);
         state.LastUpdateAt = now;
@@ -275,7 +283,7 @@ public sealed class AlertingService(IncidentOpsEngine engine)
         var message = $"{o.Service} is still failing its health checks: down for {IncidentOps.Duration.Format(down)} ({state.ConsecutiveFailures} consecutive failed checks). Latest: {o.Observed}.";
         // The pagers (PagerDuty, Opsgenie) were paged at declaration; a progress update is for the people following the incident, not a new page.
         // (A round that died between declaring and the initial update left no update at all: that one is sent now, and pages.)
-        var first = (await engine.Notifications.GetUpdatesAsync(config, state.IncidentId!, false, ct).ConfigureAwait(false)).Count == 0;
+        var first = (await notifications.GetUpdatesAsync(config, state.IncidentId!, false, ct).ConfigureAwait(false)).Count == 0;
         var (sent, paged, failed) = first
             ? await SendAsync(config, state.IncidentId!, rule, NotificationKind.Initial, IncidentStatus.Investigating, InitialMessage(o, state, rule), includePager: true, context, ct).ConfigureAwait(false)
             : await SendAsync(config, state.IncidentId!, rule, NotificationKind.Update, IncidentStatus.Investigating, message, includePager: false, context, ct).ConfigureAwait(false);
@@ -295,8 +303,8 @@ public sealed class AlertingService(IncidentOpsEngine engine)
         // Mitigated when it recovered (the first healthy check of the streak), not when this round noticed; within a
         // second the two are the same and a second timeline entry would only be noise.
         var mitigated = (now - state.RecoveredAt!.Value).Duration() > TimeSpan.FromSeconds(1) ? state.RecoveredAt : null;
-        await engine.Incidents.UpdateAsync(config, id, new IncidentChanges { Status = IncidentStatus.Monitoring, MitigatedAt = mitigated }, context, ct).ConfigureAwait(false);
-        await engine.Incidents.AddNoteAsync(config, id, $"Recovered: {state.ConsecutiveSuccesses} consecutive healthy checks of {o.Service} since {state.RecoveredAt:u}. {window}", context, ct).ConfigureAwait(false);
+        await incidents.UpdateAsync(config, id, new IncidentChanges { Status = IncidentStatus.Monitoring, MitigatedAt = mitigated }, context, ct).ConfigureAwait(false);
+        await incidents.AddNoteAsync(config, id, $"Recovered: {state.ConsecutiveSuccesses} consecutive healthy checks of {o.Service} since {state.RecoveredAt:u}. {window}", context, ct).ConfigureAwait(false);
         var (sent, _, failed) = await SendAsync(config, id, rule, NotificationKind.Update, IncidentStatus.Monitoring,
             $"{o.Service} has recovered: its health checks pass again ({state.ConsecutiveSuccesses} in a row). {window} We are monitoring.", includePager: true, context, ct).ConfigureAwait(false);
         state.LastUpdateAt = now;
@@ -311,7 +319,7 @@ public sealed class AlertingService(IncidentOpsEngine engine)
         state.Phase = AlertPhase.Down;
         state.RecoveredAt = null;
         await lease.SaveAsync(state, ct).ConfigureAwait(false);
-        await engine.Incidents.UpdateAsync(config, id, new IncidentChanges { Status = IncidentStatus.Investigating }, context, ct).ConfigureAwait(false);
+        await incidents.UpdateAsync(config, id, new IncidentChanges { Status = IncidentStatus.Investigating }, context, ct).ConfigureAwait(false);
         await RecordAsync(config, id, context, o.Service, $"Failing again {state.ConsecutiveFailures}/{rule.FailureThreshold} since {state.FailingSince:u}: {o.Observed}.", ct).ConfigureAwait(false);
         var (sent, paged, failed) = await SendAsync(config, id, rule, NotificationKind.Update, IncidentStatus.Investigating,
             $"{o.Service} is failing its health checks again ({state.ConsecutiveFailures} in a row): {o.Observed}.", includePager: true, context, ct).ConfigureAwait(false);
@@ -329,7 +337,7 @@ public sealed class AlertingService(IncidentOpsEngine engine)
         // The resolved update first (it resolves PagerDuty, closes the Opsgenie alert and tells the audience), then the resolution summary.
         var (sent, _, failed) = await SendAsync(config, id, rule, NotificationKind.Resolved, IncidentStatus.Resolved,
             $"{o.Service} has been healthy for {IncidentOps.Duration.Format(quiet)} since it recovered. {window} Resolved.", includePager: true, context, ct).ConfigureAwait(false);
-        await engine.Incidents.CloseAsync(config, id,
+        await incidents.CloseAsync(config, id,
             $"Resolved by alerting after {IncidentOps.Duration.Format(quiet)} without a failed health check (autoResolveAfter {IncidentOps.Duration.Format(rule.AutoResolveAfter)}). {window}",
             null, now, context, ct).ConfigureAwait(false);
         Clear(state);
@@ -351,14 +359,14 @@ public sealed class AlertingService(IncidentOpsEngine engine)
             .Where(c => c is not null && (includePager || !ChannelProviders.IsAlertingPager(c.Type))).Select(c => c!.Name).ToArray();
         if (channels.Length == 0)
         {
-            engine.Sink.Warning($"{incidentId}: no channel for the {kind} update (alerting.channels, or routing.{rule.Severity.Id}); nothing was sent.");
+            sink.Warning($"{incidentId}: no channel for the {kind} update (alerting.channels, or routing.{rule.Severity.Id}); nothing was sent.");
             return (0, false, $" (no channel routed for {rule.Severity.Id})");
         }
-        var prepared = await engine.Notifications.PrepareAsync(config, new IncidentUpdateRequest
+        var prepared = await notifications.PrepareAsync(config, new IncidentUpdateRequest
         {
             IncidentId = incidentId, Kind = kind, Status = status, Message = message, Channels = channels,
         }, ct).ConfigureAwait(false);
-        var results = await engine.Notifications.SendAsync(prepared, null, context, ct).ConfigureAwait(false);
+        var results = await notifications.SendAsync(prepared, null, context, ct).ConfigureAwait(false);
         var delivered = results.Where(r => r.Delivered).ToList();
         var paged = delivered.Any(r => ChannelProviders.IsAlertingPager(r.ChannelType) && (kind == NotificationKind.Initial || status == IncidentStatus.Investigating));
         var missed = results.Where(r => !r.Delivered).Select(r => r.Channel).ToList();
@@ -366,7 +374,7 @@ public sealed class AlertingService(IncidentOpsEngine engine)
     }
 
     private async Task RecordAsync(IncidentOpsConfig config, string incidentId, ChangeContext context, string service, string text, CancellationToken ct) =>
-        await engine.Timeline.AppendAsync(config, incidentId, TimelineWriter.Entry(context, "alerting", "Health alert", service, TimelineOutcome.Info, text), ct).ConfigureAwait(false);
+        await timeline.AppendAsync(config, incidentId, TimelineWriter.Entry(context, "alerting", "Health alert", service, TimelineOutcome.Info, text), ct).ConfigureAwait(false);
 
     private async Task<bool> IsOpenAsync(IncidentOpsConfig config, string id, CancellationToken ct)
     {
@@ -428,13 +436,13 @@ public sealed class AlertingService(IncidentOpsEngine engine)
             await foreach (var o in queue.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
             {
                 try { emit(whatIf ? await PreviewAsync(config, o, cancellationToken).ConfigureAwait(false) : await ApplyAsync(config, o, context, cancellationToken).ConfigureAwait(false)); }
-                catch (IncidentOpsException ex) { engine.Sink.Warning($"Alerting on {o.Service} failed ({ex.ErrorId}): {ex.Message}"); }
+                catch (IncidentOpsException ex) { sink.Warning($"Alerting on {o.Service} failed ({ex.ErrorId}): {ex.Message}"); }
             }
         }, CancellationToken.None);
         HealthWatchSummary summary;
         try
         {
-            summary = await engine.Health.WatchAsync(requests, options, r =>
+            summary = await health.WatchAsync(requests, options, r =>
             {
                 emit(r);
                 if (r.Service is null || !targets.TryGetValue(r.Service, out var target)) return;

@@ -39,7 +39,7 @@ public sealed class HealthResultEvidenceSource : IEvidenceSource
                 if (service.Health.Count == 0) continue;
                 var probed = new List<HealthResult>();
                 var requests = AlertingService.ProbesFor(service, context.Timeout);
-                await context.Engine.Health.ProbeManyAsync(requests, 8, r => { lock (probed) probed.Add(r); }, cancellationToken).ConfigureAwait(false);
+                await context.Readers.Health.ProbeManyAsync(requests, 8, r => { lock (probed) probed.Add(r); }, cancellationToken).ConfigureAwait(false);
                 results = probed;
             }
             list.Add(new EvidenceContent($"{service.Environment}-{service.Service}.json", Serialize(results), service.FullName));

@@ -4,12 +4,31 @@ using System.Text;
 using System.Text.Json;
 using IncidentOps.Config;
 using IncidentOps.Engine.Config;
+using IncidentOps.Engine.Health;
+using IncidentOps.Engine.Platforms;
+using IncidentOps.Engine.Postgres;
+using IncidentOps.Engine.Redis;
 using IncidentOps.Incidents;
 
 namespace IncidentOps.Engine.Incidents;
 
-/// <summary>What an evidence source is asked to capture.</summary>
-public sealed record EvidenceContext(IncidentOpsEngine Engine, IncidentOpsConfig Config, Incident Incident, IReadOnlyList<ServiceTarget> Services, TimeSpan Timeout);
+/// <summary>
+/// What evidence sources capture through: the invocation's sink and the services they read (each source uses the ones
+/// it needs). IncidentOpsEngine composes it; a source never sees the engine itself.
+/// </summary>
+/// <param name="Sink">Verbose text of a capture (a service a source could not capture).</param>
+/// <param name="References">Resolves env:/file:/secret: references of a service (its app id).</param>
+/// <param name="Incidents">The incident's timeline (timeline).</param>
+/// <param name="Health">Probes the services' health endpoints (health).</param>
+/// <param name="Platforms">Opens a service's platform and reads its status, deployments, logs and events (app-*).</param>
+/// <param name="ResourceUsage">Reads CPU, memory, restarts, disk and network of a platform's instances (app-resource-usage).</param>
+/// <param name="Postgres">Reads pg_stat_activity and the connection summary (pg-activity).</param>
+/// <param name="Redis">Reads INFO (redis-info).</param>
+public sealed record EvidenceReaders(IOperationSink Sink, ReferenceResolver References, IncidentService Incidents, HealthService Health, PlatformsService Platforms,
+    ResourceUsageService ResourceUsage, PostgresService Postgres, RedisService Redis);
+
+/// <summary>What an evidence source is asked to capture, and the <see cref="EvidenceReaders"/> it captures through.</summary>
+public sealed record EvidenceContext(EvidenceReaders Readers, IncidentOpsConfig Config, Incident Incident, IReadOnlyList<ServiceTarget> Services, TimeSpan Timeout);
 
 /// <summary>
 /// One capture produced by a source: a file name (within evidence/) and its text. A source that captures
@@ -62,7 +81,7 @@ public abstract class ServiceEvidenceSource : IEvidenceSource
         }
         catch (IncidentOpsException ex)
         {
-            context.Engine.Sink.Verbose($"Evidence source '{Name}' could not capture {service.FullName}: {ex.Message}");
+            context.Readers.Sink.Verbose($"Evidence source '{Name}' could not capture {service.FullName}: {ex.Message}");
             return EvidenceContent.Failed(service.FullName, ex.Message);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
@@ -75,7 +94,8 @@ public abstract class ServiceEvidenceSource : IEvidenceSource
 /// <summary>
 /// A capture source for Save-IncidentEvidence. Areas add theirs (platform status, deployments, logs, pg
 /// activity, Redis info) by writing a public class with a parameterless constructor that implements this
-/// interface anywhere in the engine assembly: <see cref="EvidenceSources"/> discovers it. A source returns
+/// interface anywhere in the engine assembly: <see cref="EvidenceSources"/> discovers it. It reads through the services
+/// of <see cref="EvidenceContext.Readers"/> (add one there, composed by IncidentOpsEngine, if it needs another). A source returns
 /// nothing for services it does not apply to, and throws IncidentOpsException when a capture fails (the
 /// failure is recorded, the other sources still run).
 /// </summary>
@@ -128,7 +148,7 @@ public sealed class TimelineSnapshotEvidenceSource : IEvidenceSource
 
     public async Task<IReadOnlyList<EvidenceContent>> CaptureAsync(EvidenceContext context, CancellationToken cancellationToken)
     {
-        var entries = await context.Engine.Incidents.GetTimelineAsync(context.Config, context.Incident.Id, cancellationToken).ConfigureAwait(false);
+        var entries = await context.Readers.Incidents.GetTimelineAsync(context.Config, context.Incident.Id, cancellationToken).ConfigureAwait(false);
         var sb = new StringBuilder();
         sb.AppendLine(JsonSerializer.Serialize(context.Incident, FileIncidentStore.Json));
         foreach (var e in entries) sb.AppendLine(JsonSerializer.Serialize(e, FileIncidentStore.Json));
@@ -137,12 +157,17 @@ public sealed class TimelineSnapshotEvidenceSource : IEvidenceSource
 }
 
 /// <summary>Save-IncidentEvidence: runs the sources, writes evidence/ files with a SHA-256, references each from the timeline.</summary>
-public sealed class EvidenceService(IncidentOpsEngine engine)
+/// <param name="openStore">Opens the configuration's incident store, where the evidence is written.</param>
+/// <param name="sink">Progress and warnings (a failed source, a service that is not configured).</param>
+/// <param name="timeline">References each capture (and each failure) from the incident's timeline.</param>
+/// <param name="incidents">Reads the incident whose evidence is captured.</param>
+/// <param name="readers">What the sources capture through (handed to each in its <see cref="EvidenceContext"/>).</param>
+public sealed class EvidenceService(Func<IncidentOpsConfig?, IIncidentStore> openStore, IOperationSink sink, TimelineWriter timeline, IncidentService incidents, EvidenceReaders readers)
 {
     public async Task<IReadOnlyList<EvidenceCapture>> SaveAsync(IncidentOpsConfig config, string incidentId, IReadOnlyList<ServiceTarget>? services,
         string[]? sourceNames, TimeSpan timeout, ChangeContext context, CancellationToken cancellationToken)
     {
-        var incident = await engine.Incidents.GetAsync(config, incidentId, cancellationToken).ConfigureAwait(false);
+        var incident = await incidents.GetAsync(config, incidentId, cancellationToken).ConfigureAwait(false);
         var targets = services ?? incident.Services
             .SelectMany(name => name.Contains('*') ? ConfigService.FindServices(config, null, name) : TryResolve(config, name))
             .DistinctBy(s => s.FullName).ToList();
@@ -154,13 +179,13 @@ public sealed class EvidenceService(IncidentOpsEngine engine)
                 throw new IncidentOpsException("EvidenceSourceUnknown", IncidentOpsErrorCategory.InvalidArgument,
                     $"Unknown evidence source(s): {string.Join(", ", unknown)}. Available: {string.Join(", ", EvidenceSources.All.Select(s => s.Name))}.") { TargetObject = string.Join(",", unknown) };
         }
-        var store = engine.OpenStore(config);
+        var store = openStore(config);
         var results = new List<EvidenceCapture>();
         var stamp = DateTimeOffset.UtcNow.ToString("yyyyMMdd'T'HHmmss'Z'");
         var n = 0;
         foreach (var source in sources)
         {
-            engine.Sink.Progress(new OperationProgress(7, "Saving evidence", $"{source.Name} ({++n}/{sources.Count})", n * 100 / Math.Max(1, sources.Count)));
+            sink.Progress(new OperationProgress(7, "Saving evidence", $"{source.Name} ({++n}/{sources.Count})", n * 100 / Math.Max(1, sources.Count)));
             IReadOnlyList<EvidenceContent> captured;
             using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             // A backstop for sources that do not bound their own steps. Per-service sources stop each service at
@@ -168,7 +193,7 @@ public sealed class EvidenceService(IncidentOpsEngine engine)
             cts.CancelAfter(timeout + TimeSpan.FromSeconds(2));
             try
             {
-                captured = await source.CaptureAsync(new EvidenceContext(engine, config, incident, targets, timeout), cts.Token).ConfigureAwait(false);
+                captured = await source.CaptureAsync(new EvidenceContext(readers, config, incident, targets, timeout), cts.Token).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is IncidentOpsException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
             {
@@ -193,11 +218,11 @@ public sealed class EvidenceService(IncidentOpsEngine engine)
                     Sha256 = stored.Sha256, Bytes = bytes.Length, Succeeded = true,
                 };
                 results.Add(capture);
-                await engine.Timeline.AppendAsync(config, incident.Id, TimelineWriter.Entry(context, "evidence", "Capture evidence", item.Service ?? source.Name,
+                await timeline.AppendAsync(config, incident.Id, TimelineWriter.Entry(context, "evidence", "Capture evidence", item.Service ?? source.Name,
                     TimelineOutcome.Succeeded, $"evidence/{name} sha256:{capture.Sha256} ({capture.Bytes} bytes)"), cancellationToken).ConfigureAwait(false);
             }
         }
-        engine.Sink.Progress(new OperationProgress(7, "Saving evidence", "done", 100, Completed: true));
+        sink.Progress(new OperationProgress(7, "Saving evidence", "done", 100, Completed: true));
         return results;
     }
 
@@ -214,13 +239,13 @@ public sealed class EvidenceService(IncidentOpsEngine engine)
         var kept = samples.OrderBy(r => r.Timestamp).Skip(Math.Max(0, samples.Count - MaxWatchSamples)).ToList();
         var content = SecretRedactor.Redact(Alerting.HealthResultEvidenceSource.Serialize(kept, withBody: false));
         var name = $"{DateTimeOffset.UtcNow:yyyyMMdd'T'HHmmss'Z'}-{Alerting.HealthResultEvidenceSource.SourceName}-watch.json";
-        var stored = await engine.OpenStore(config).PutEvidenceAsync(incidentId, name, content, DateTimeOffset.UtcNow, cancellationToken).ConfigureAwait(false);
+        var stored = await openStore(config).PutEvidenceAsync(incidentId, name, content, DateTimeOffset.UtcNow, cancellationToken).ConfigureAwait(false);
         var capture = new EvidenceCapture
         {
             IncidentId = incidentId, Source = Alerting.HealthResultEvidenceSource.SourceName, Path = stored.Location, CapturedAt = stored.CapturedAt,
             Sha256 = stored.Sha256, Bytes = Encoding.UTF8.GetByteCount(content), Succeeded = true,
         };
-        await engine.Timeline.AppendAsync(config, incidentId, TimelineWriter.Entry(context, "evidence", "Capture evidence", $"{kept.Count} health sample(s)",
+        await timeline.AppendAsync(config, incidentId, TimelineWriter.Entry(context, "evidence", "Capture evidence", $"{kept.Count} health sample(s)",
             TimelineOutcome.Succeeded, $"evidence/{name} sha256:{capture.Sha256} ({capture.Bytes} bytes)"), cancellationToken).ConfigureAwait(false);
         return capture;
     }
@@ -232,10 +257,10 @@ public sealed class EvidenceService(IncidentOpsEngine engine)
         List<EvidenceCapture> results, CancellationToken cancellationToken)
     {
         message = SecretRedactor.Redact(message);
-        engine.Sink.Warning($"Evidence source '{source}'{(service is null ? "" : $" for {service}")} failed: {message}");
+        sink.Warning($"Evidence source '{source}'{(service is null ? "" : $" for {service}")} failed: {message}");
         var failed = new EvidenceCapture { IncidentId = incident.Id, Source = source, Service = service, CapturedAt = DateTimeOffset.UtcNow, Succeeded = false, Error = message };
         results.Add(failed);
-        await engine.Timeline.AppendAsync(config, incident.Id, TimelineWriter.Entry(context, "evidence", "Capture evidence", service is null ? source : $"{source} {service}",
+        await timeline.AppendAsync(config, incident.Id, TimelineWriter.Entry(context, "evidence", "Capture evidence", service is null ? source : $"{source} {service}",
             TimelineOutcome.Failed, message), cancellationToken).ConfigureAwait(false);
     }
 
@@ -244,7 +269,7 @@ public sealed class EvidenceService(IncidentOpsEngine engine)
         try { return [ConfigService.ResolveService(config, null, name)]; }
         catch (IncidentOpsException ex)
         {
-            engine.Sink.Warning($"Service '{name}' of the incident is not in {config.Path ?? "the configuration"}; its evidence is skipped: {ex.Message}");
+            sink.Warning($"Service '{name}' of the incident is not in {config.Path ?? "the configuration"}; its evidence is skipped: {ex.Message}");
             return [];
         }
     }

@@ -534,6 +534,25 @@ public sealed class FileIncidentStore : IIncidentStore
         return File.Exists(path) ? await File.ReadAllTextAsync(path, cancellationToken).ConfigureAwait(false) : null;
     }
 
+    public async Task<IReadOnlyList<EvidenceText>> ReadEvidenceManyAsync(string id, Func<string, bool> include, CancellationToken cancellationToken)
+    {
+        var dir = Path.Combine(GetIncidentDirectory(id), "evidence");
+        if (!Directory.Exists(dir)) return [];
+        // Stored evidence is a file with its NAME.sha256 beside it (written second), as ListEvidenceAsync counts it;
+        // the names come from one listing, so no hash file is opened.
+        var files = Directory.GetFiles(dir).Select(f => Path.GetFileName(f)!).ToHashSet(StringComparer.Ordinal);
+        var names = files.Where(f => f.EndsWith(".sha256", StringComparison.Ordinal)).Select(f => f[..^".sha256".Length])
+            .Where(n => files.Contains(n) && include(n)).Order(StringComparer.Ordinal).ToArray();
+        var texts = new string?[names.Length];
+        await Parallel.ForAsync(0, names.Length, new ParallelOptions { CancellationToken = cancellationToken, MaxDegreeOfParallelism = System.Environment.ProcessorCount },
+            async (i, ct) =>
+            {
+                try { texts[i] = await File.ReadAllTextAsync(Path.Combine(dir, names[i]), ct).ConfigureAwait(false); }
+                catch (FileNotFoundException) { } // removed since the listing: as ReadEvidenceAsync, there is none by that name
+            }).ConfigureAwait(false);
+        return names.Select((n, i) => texts[i] is { } text ? new EvidenceText(n, text) : null).OfType<EvidenceText>().ToList();
+    }
+
     /// <summary>
     /// Writes a temp file, flushes it to disk, then renames it over the target. Temp files that killed writers left
     /// beside it are removed first. Disk full and read-only stores fail as StoreDiskFull / StoreReadOnly.

@@ -81,7 +81,18 @@ public interface IIncidentStore
     Task<IReadOnlyList<StoredEvidence>> ListEvidenceAsync(string id, CancellationToken cancellationToken);
     /// <summary>The content of one piece of evidence, or null when there is none by that name.</summary>
     Task<string?> ReadEvidenceAsync(string id, string name, CancellationToken cancellationToken);
+    /// <summary>
+    /// The content of every piece of the incident's evidence whose name <paramref name="include"/> accepts, ordered by
+    /// name (ordinal), in one read of the store: the same names <see cref="ListEvidenceAsync"/> lists and the same texts
+    /// <see cref="ReadEvidenceAsync"/> gives one by one, without a call per piece (a post-mortem over a full ring of
+    /// alerting round samples reads 1,440 of them). The PostgreSQL store answers in two statements on one connection,
+    /// the file store from one directory listing without reading the hash files.
+    /// </summary>
+    Task<IReadOnlyList<EvidenceText>> ReadEvidenceManyAsync(string id, Func<string, bool> include, CancellationToken cancellationToken);
 }
+
+/// <summary>The name and content of one piece of evidence (<see cref="IIncidentStore.ReadEvidenceManyAsync"/>).</summary>
+public sealed record EvidenceText(string Name, string Content);
 
 /// <summary>One stored piece of evidence: where it is (a path or a store address), its hash and size.</summary>
 public sealed record StoredEvidence(string IncidentId, string Name, string Sha256, long Bytes, DateTimeOffset CapturedAt, string Location);

@@ -27,10 +27,11 @@ public sealed partial class IncidentOpsEngine
     private IncidentService? _incidents;
 
     /// <summary>Save-IncidentEvidence: runs the registered evidence sources.</summary>
-    public EvidenceService Evidence => _evidence ??= new EvidenceService(this);
+    public EvidenceService Evidence => _evidence ??= new EvidenceService(OpenStore, Sink, Timeline, Incidents,
+        new EvidenceReaders(Sink, References, Incidents, Health, Platforms, ResourceUsage, Postgres, Redis));
     private EvidenceService? _evidence;
 
     /// <summary>New-IncidentReport: post-mortems and customer communication drafts.</summary>
-    public IncidentReportService Reports => _reports ??= new IncidentReportService(this);
+    public IncidentReportService Reports => _reports ??= new IncidentReportService(OpenStore, Sink, Incidents, Metrics);
     private IncidentReportService? _reports;
 }

@@ -12,16 +12,20 @@ namespace IncidentOps.Engine.Incidents;
 /// timeline and its action items. Built-in styles: seed (the runbooks' template), google-sre, pagerduty;
 /// or a user's template file (same variables).
 /// </summary>
-public sealed partial class IncidentReportService(IncidentOpsEngine engine)
+/// <param name="openStore">Opens the configuration's incident store (health evidence for the charts, timelines for a review).</param>
+/// <param name="sink">Verbose text and warnings (evidence left out of a chart, corrupt data skipped).</param>
+/// <param name="incidents">The incident record, its timeline and its action items.</param>
+/// <param name="metrics">The metrics of a review's period.</param>
+public sealed partial class IncidentReportService(Func<IncidentOpsConfig?, IIncidentStore> openStore, IOperationSink sink, IncidentService incidents, IncidentMetricsService metrics)
 {
     public static readonly string[] BuiltInTemplates = ["seed", "google-sre", "pagerduty"];
 
     public async Task<IncidentReport> RenderAsync(IncidentOpsConfig? config, string incidentId, IncidentReportKind kind, IncidentReportFormat format,
         string? template, string? templateFile, CancellationToken cancellationToken)
     {
-        var incident = await engine.Incidents.GetAsync(config, incidentId, cancellationToken).ConfigureAwait(false);
-        var timeline = await engine.Incidents.GetTimelineAsync(config, incident.Id, cancellationToken).ConfigureAwait(false);
-        var actions = await engine.Incidents.ListActionItemsAsync(config, incident.Id, cancellationToken).ConfigureAwait(false);
+        var incident = await incidents.GetAsync(config, incidentId, cancellationToken).ConfigureAwait(false);
+        var timeline = await incidents.GetTimelineAsync(config, incident.Id, cancellationToken).ConfigureAwait(false);
+        var actions = await incidents.ListActionItemsAsync(config, incident.Id, cancellationToken).ConfigureAwait(false);
         string source;
         string templateName;
         if (templateFile is not null)
@@ -95,16 +99,17 @@ public sealed partial class IncidentReportService(IncidentOpsEngine engine)
     /// </summary>
     internal async Task<IReadOnlyList<HealthPoint>> ReadHealthSamplesAsync(IncidentOpsConfig? config, string incidentId, CancellationToken cancellationToken)
     {
-        var store = engine.OpenStore(config);
+        var store = openStore(config);
         var points = new List<HealthPoint>();
         var marker = $"-{Alerting.HealthResultEvidenceSource.SourceName}-";
-        foreach (var e in await store.ListEvidenceAsync(incidentId, cancellationToken).ConfigureAwait(false))
+        // One read of the store for every document (a full ring of round samples is 1,440 of them), not one per document.
+        var documents = await store.ReadEvidenceManyAsync(incidentId,
+            name => (name.Contains(marker, StringComparison.OrdinalIgnoreCase) || Alerting.RoundHealthSamples.IsRoundSample(name)) && name.EndsWith(".json", StringComparison.OrdinalIgnoreCase),
+            cancellationToken).ConfigureAwait(false);
+        foreach (var e in documents)
         {
-            if (!(e.Name.Contains(marker, StringComparison.OrdinalIgnoreCase) || Alerting.RoundHealthSamples.IsRoundSample(e.Name)) || !e.Name.EndsWith(".json", StringComparison.OrdinalIgnoreCase)) continue;
-            var text = await store.ReadEvidenceAsync(incidentId, e.Name, cancellationToken).ConfigureAwait(false);
-            if (text is null) continue;
-            try { points.AddRange(ParseHealthSamples(text)); }
-            catch (System.Text.Json.JsonException ex) { engine.Sink.Verbose($"Health evidence {e.Name} of {incidentId} is not a list of samples; it is left out of the chart: {ex.Message}"); }
+            try { points.AddRange(ParseHealthSamples(e.Content)); }
+            catch (System.Text.Json.JsonException ex) { sink.Verbose($"Health evidence {e.Name} of {incidentId} is not a list of samples; it is left out of the chart: {ex.Message}"); }
         }
         // The round that declared keeps its results twice (the declaration's evidence and its round's samples), and a
         // watch may record what a round saw: one point per endpoint and moment.

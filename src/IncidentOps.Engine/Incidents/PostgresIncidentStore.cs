@@ -829,4 +829,25 @@ public sealed partial class PostgresIncidentStore : IIncidentStore
             return await cmd.ExecuteScalarAsync(ct).ConfigureAwait(false) as string;
         }, cancellationToken);
     }
+
+    public Task<IReadOnlyList<EvidenceText>> ReadEvidenceManyAsync(string id, Func<string, bool> include, CancellationToken cancellationToken)
+    {
+        IncidentStores.CheckId(id);
+        return RunAsync<IReadOnlyList<EvidenceText>>(async (c, ct) =>
+        {
+            // The names first (small), then only the contents asked for: other evidence (logs) may be large.
+            var names = new List<string>();
+            await using (var list = Command(c, $"SELECT name FROM {_s}.evidence WHERE incident_id = @id", ("id", id)))
+            await using (var r = await list.ExecuteReaderAsync(ct).ConfigureAwait(false))
+                while (await r.ReadAsync(ct).ConfigureAwait(false))
+                    if (include(r.GetString(0))) names.Add(r.GetString(0));
+            var texts = new List<EvidenceText>(names.Count);
+            if (names.Count == 0) return texts;
+            await using var cmd = Command(c, $"SELECT name, content FROM {_s}.evidence WHERE incident_id = @id AND name = ANY(@names) ORDER BY name COLLATE \"C\"",
+                ("id", id), ("names", names.ToArray()));
+            await using var rows = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
+            while (await rows.ReadAsync(ct).ConfigureAwait(false)) texts.Add(new EvidenceText(rows.GetString(0), rows.GetString(1)));
+            return texts;
+        }, cancellationToken);
+    }
 }

@@ -15,17 +15,17 @@ public abstract class PlatformEvidenceSource : ServiceEvidenceSource
 
     protected override async Task<object> CaptureServiceAsync(EvidenceContext context, ServiceTarget service, CancellationToken cancellationToken)
     {
-        var appId = service.AppId is null ? null : await context.Engine.References.ResolveAsync(service.AppId, cancellationToken).ConfigureAwait(false);
+        var appId = service.AppId is null ? null : await context.Readers.References.ResolveAsync(service.AppId, cancellationToken).ConfigureAwait(false);
         // As before, the evidence reads the service as configured: no kubeconfig override and no health endpoints.
         var values = AppTargets.FromService(service, appId);
         values.Remove("Kubeconfig");
         var target = PlatformRegistry.Target(service.Platform, values);
-        var adapter = context.Engine.Platforms.Open(target, null, context.Config.Tools, context.Timeout);
-        return new PlatformEvidence(service.FullName, target.ToString(), await ReadAsync(context.Engine.Platforms, adapter, cancellationToken).ConfigureAwait(false));
+        var adapter = context.Readers.Platforms.Open(target, null, context.Config.Tools, context.Timeout);
+        return new PlatformEvidence(service.FullName, target.ToString(), await ReadAsync(context.Readers, adapter, cancellationToken).ConfigureAwait(false));
     }
 
     /// <summary>What Get-AppStatus, Get-AppDeployment or Get-AppLog would return for the adapter.</summary>
-    protected abstract Task<object> ReadAsync(PlatformsService platforms, IPlatformAdapter adapter, CancellationToken cancellationToken);
+    protected abstract Task<object> ReadAsync(EvidenceReaders readers, IPlatformAdapter adapter, CancellationToken cancellationToken);
 
     /// <summary>The saved document: which service and app, and what was read.</summary>
     public sealed record PlatformEvidence(string Service, string Target, object Data);
@@ -36,7 +36,7 @@ public sealed class AppStatusEvidenceSource : PlatformEvidenceSource
 {
     public override string Name => "app-status";
 
-    protected override async Task<object> ReadAsync(PlatformsService platforms, IPlatformAdapter adapter, CancellationToken cancellationToken) =>
+    protected override async Task<object> ReadAsync(EvidenceReaders readers, IPlatformAdapter adapter, CancellationToken cancellationToken) =>
         await adapter.GetStatusAsync(cancellationToken).ConfigureAwait(false);
 }
 
@@ -45,7 +45,7 @@ public sealed class AppDeploymentsEvidenceSource : PlatformEvidenceSource
 {
     public override string Name => "app-deployments";
 
-    protected override async Task<object> ReadAsync(PlatformsService platforms, IPlatformAdapter adapter, CancellationToken cancellationToken) =>
+    protected override async Task<object> ReadAsync(EvidenceReaders readers, IPlatformAdapter adapter, CancellationToken cancellationToken) =>
         await adapter.GetDeploymentsAsync(cancellationToken).ConfigureAwait(false);
 }
 
@@ -57,8 +57,8 @@ public sealed class AppLogsEvidenceSource : PlatformEvidenceSource
 
     public override string Name => "app-logs";
 
-    protected override async Task<object> ReadAsync(PlatformsService platforms, IPlatformAdapter adapter, CancellationToken cancellationToken) =>
-        await platforms.GetLogsAsync(adapter, new LogQuery(Tail), cancellationToken).ConfigureAwait(false);
+    protected override async Task<object> ReadAsync(EvidenceReaders readers, IPlatformAdapter adapter, CancellationToken cancellationToken) =>
+        await readers.Platforms.GetLogsAsync(adapter, new LogQuery(Tail), cancellationToken).ConfigureAwait(false);
 }
 
 /// <summary>
@@ -72,6 +72,6 @@ public sealed class AppEventsEvidenceSource : PlatformEvidenceSource
 
     protected override bool AppliesTo(ServiceTarget service) => base.AppliesTo(service) && PlatformRegistry.Platform(service.Platform) is IPlatformEventsProvider;
 
-    protected override async Task<object> ReadAsync(PlatformsService platforms, IPlatformAdapter adapter, CancellationToken cancellationToken) =>
-        await platforms.GetEventsAsync(adapter, new EventQuery(), cancellationToken).ConfigureAwait(false);
+    protected override async Task<object> ReadAsync(EvidenceReaders readers, IPlatformAdapter adapter, CancellationToken cancellationToken) =>
+        await readers.Platforms.GetEventsAsync(adapter, new EventQuery(), cancellationToken).ConfigureAwait(false);
 }

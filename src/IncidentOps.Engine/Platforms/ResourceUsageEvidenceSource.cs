@@ -1,3 +1,5 @@
+using IncidentOps.Engine.Incidents;
+
 namespace IncidentOps.Engine.Platforms;
 
 /// <summary>
@@ -8,6 +10,6 @@ public sealed class AppResourceUsageEvidenceSource : PlatformEvidenceSource
 {
     public override string Name => "app-resource-usage";
 
-    protected override async Task<object> ReadAsync(PlatformsService platforms, IPlatformAdapter adapter, CancellationToken cancellationToken) =>
-        await new ResourceUsageService().GetAsync(adapter, cancellationToken).ConfigureAwait(false);
+    protected override async Task<object> ReadAsync(EvidenceReaders readers, IPlatformAdapter adapter, CancellationToken cancellationToken) =>
+        await readers.ResourceUsage.GetAsync(adapter, cancellationToken).ConfigureAwait(false);
 }

@@ -18,7 +18,7 @@ public sealed class PgEvidenceSource : ServiceEvidenceSource
     protected override async Task<object> CaptureServiceAsync(EvidenceContext context, ServiceTarget service, CancellationToken cancellationToken)
     {
         var spec = new PgConnectionSpec { Service = service, TimeoutSec = (int)Math.Clamp(context.Timeout.TotalSeconds, 1, 3600) };
-        var pg = context.Engine.Postgres;
+        var pg = context.Readers.Postgres;
         var summary = await pg.GetConnectionSummaryAsync(spec, cancellationToken).ConfigureAwait(false);
         var activity = await pg.GetActivityAsync(spec, null, cancellationToken).ConfigureAwait(false);
         return new PgEvidence(service.FullName, summary, activity);

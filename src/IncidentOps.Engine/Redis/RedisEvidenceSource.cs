@@ -18,7 +18,7 @@ public sealed class RedisEvidenceSource : ServiceEvidenceSource
     protected override async Task<object> CaptureServiceAsync(EvidenceContext context, ServiceTarget service, CancellationToken cancellationToken)
     {
         var request = new RedisConnectionRequest { Service = service, Timeout = context.Timeout };
-        var sections = await context.Engine.Redis.GetInfoAsync(request, [RedisInfoSection.All], cancellationToken).ConfigureAwait(false);
+        var sections = await context.Readers.Redis.GetInfoAsync(request, [RedisInfoSection.All], cancellationToken).ConfigureAwait(false);
         // As object, so each section serializes with its own typed properties.
         return new RedisEvidence(service.FullName, sections.Cast<object>().ToList());
     }

@@ -201,6 +201,32 @@ public abstract class IncidentStoreContract
     }
 
     [Fact]
+    public async Task Evidence_is_read_in_bulk_as_it_is_listed_and_read_one_by_one()
+    {
+        var store = NewStore();
+        var incident = await store.CreateAsync(id => Build(id, "bulk evidence"), CancellationToken.None);
+        var other = await store.CreateAsync(id => Build(id, "other evidence"), CancellationToken.None);
+        Assert.Empty(await store.ReadEvidenceManyAsync(incident.Id, _ => true, CancellationToken.None));
+        var at = DateTimeOffset.UtcNow;
+        // Put out of name order; a large document the filter leaves out; another incident's evidence of the same name.
+        await store.PutEvidenceAsync(incident.Id, "health-rounds-production-api-0001.json", "[{\"r\":1}]", at, CancellationToken.None);
+        await store.PutEvidenceAsync(incident.Id, "20261130T000000Z-health-production-api.json", "[{\"h\":\"ü\"}]", at, CancellationToken.None);
+        await store.PutEvidenceAsync(incident.Id, "20261130T000000Z-app-logs-production-api.json", new string('x', 100_000), at, CancellationToken.None);
+        await store.PutEvidenceAsync(incident.Id, "health-rounds-production-api-0000.json", "[{\"r\":0}]", at, CancellationToken.None);
+        await store.PutEvidenceAsync(incident.Id, "health-rounds-production-api-0000.json", "[{\"r\":1440}]", at, CancellationToken.None); // the ring's next lap
+        await store.PutEvidenceAsync(other.Id, "health-rounds-production-api-0002.json", "[{\"r\":2}]", at, CancellationToken.None);
+
+        var asked = new List<string>();
+        var read = await store.ReadEvidenceManyAsync(incident.Id, name => { lock (asked) asked.Add(name); return !name.Contains("app-logs", StringComparison.Ordinal); }, CancellationToken.None);
+
+        Assert.Equal((await store.ListEvidenceAsync(incident.Id, CancellationToken.None)).Select(e => e.Name).Order(StringComparer.Ordinal), asked.Order(StringComparer.Ordinal));
+        Assert.Equal(["20261130T000000Z-health-production-api.json", "health-rounds-production-api-0000.json", "health-rounds-production-api-0001.json"], read.Select(e => e.Name));
+        foreach (var e in read) Assert.Equal(await store.ReadEvidenceAsync(incident.Id, e.Name, CancellationToken.None), e.Content);
+        Assert.Equal("[{\"r\":1440}]", read[1].Content);
+        Assert.Empty(await store.ReadEvidenceManyAsync(incident.Id, _ => false, CancellationToken.None));
+    }
+
+    [Fact]
     public async Task Following_the_timeline_yields_what_is_there_then_each_entry_another_writer_appends()
     {
         var store = NewStore();
@@ -227,6 +253,23 @@ public sealed class FileIncidentStoreContractTests : IncidentStoreContract
 {
     protected override IIncidentStore NewStore() => new FileIncidentStore(Paths.TempDir("io-contract"));
     protected override IIncidentStore NewStoreOnSameData(IIncidentStore store) => new FileIncidentStore(((FileIncidentStore)store).Root);
+
+    /// <summary>A put that died before its hash file (and a writer's leftover temp file) is not stored evidence: neither listed nor read in bulk.</summary>
+    [Fact]
+    public async Task Bulk_evidence_reads_leave_out_a_document_without_its_hash_file_as_the_listing_does()
+    {
+        var store = (FileIncidentStore)NewStore();
+        var incident = await store.CreateAsync(id => new Incident { Id = id, Title = "torn put", Severity = "P2", SeverityName = "Medium", StartedAt = DateTimeOffset.UtcNow }, CancellationToken.None);
+        await store.PutEvidenceAsync(incident.Id, "a-health-x.json", "[]", DateTimeOffset.UtcNow, CancellationToken.None);
+        var evidence = Path.Combine(store.GetIncidentDirectory(incident.Id), "evidence");
+        File.WriteAllText(Path.Combine(evidence, "b-health-torn.json"), "[]");
+        File.WriteAllText(Path.Combine(evidence, "c-health-y.json.123.0123456789abcdef.tmp"), "[]");
+
+        var read = await store.ReadEvidenceManyAsync(incident.Id, _ => true, CancellationToken.None);
+
+        Assert.Equal(["a-health-x.json"], (await store.ListEvidenceAsync(incident.Id, CancellationToken.None)).Select(e => e.Name));
+        Assert.Equal(["a-health-x.json"], read.Select(e => e.Name));
+    }
 }
 
 /// <summary>

@@ -16,9 +16,9 @@ public sealed partial class IncidentReportService
     /// <summary>Builds the review of the incidents that started in [since, until): metrics, incidents, overdue items, steps used, chart data.</summary>
     public async Task<ReviewReportModel> BuildReviewAsync(IncidentOpsConfig? config, DateTimeOffset since, DateTimeOffset until, DateTimeOffset? now, CancellationToken cancellationToken)
     {
-        var result = await engine.Metrics.ComputeAsync(config, new IncidentMetricQuery { Since = since, Until = until, Now = now }, cancellationToken).ConfigureAwait(false);
+        var result = await metrics.ComputeAsync(config, new IncidentMetricQuery { Since = since, Until = until, Now = now }, cancellationToken).ConfigureAwait(false);
         var at = result.Now;
-        var store = engine.OpenStore(config);
+        var store = openStore(config);
         var steps = new Dictionary<string, (int Uses, int Ok, int Failed, int WhatIf, List<string> Ids, DateTimeOffset Last)>(StringComparer.OrdinalIgnoreCase);
         foreach (var incident in result.Incidents)
         {
@@ -33,7 +33,7 @@ public sealed partial class IncidentReportService
         }
         if (store is FileIncidentStore fs)
         {
-            foreach (var line in fs.CorruptLines) engine.Sink.Warning($"Skipped corrupt data: {line}");
+            foreach (var line in fs.CorruptLines) sink.Warning($"Skipped corrupt data: {line}");
             fs.CorruptLines.Clear();
         }
         var overdue = result.ActionItems.Values.SelectMany(l => l).Where(a => IncidentMetricsService.IsOverdue(a, at))
