@@ -68,11 +68,15 @@ Describe 'Restart-App with a piped App object' -Skip:($IsWindows) {
         (Get-Content $cli.Log)[-1] | Should -Be 'kubectl --context production -n akaind-platform rollout restart deployment/marketing'
     }
 
-    It 'lets a parameter typed on the command line win over the same key in the piped options' {
-        $cli = New-FakeCli kubectl @{ '--context production -n staging rollout restart' = (New-ReplyFile "restarted`n") }
-        $bare = [pscustomobject]@{ Platform = 'Kubernetes'; Options = (Get-AppStatus -Platform Kubernetes -Context production -Namespace akaind-platform -Deployment marketing -KubectlPath (New-FakeCli kubectl $replies).Path).Options }
-        $bare | Restart-App -Namespace staging -KubectlPath $cli.Path -Force -ErrorAction Stop | Out-Null
-        Get-Content $cli.Log | Should -Be 'kubectl --context production -n staging rollout restart deployment/marketing'
+    It 'refuses a command-line parameter that names another app than the piped options, and runs nothing' {
+        $cli = New-FakeCli kubectl $replies
+        $status = Get-AppStatus -Platform Kubernetes -Context production -Namespace akaind-platform -Deployment marketing -KubectlPath $cli.Path -ErrorAction Stop
+        $before = @(Get-Content $cli.Log).Count
+        $err = $null
+        $status | Select-Object Platform, Options | Restart-App -Namespace staging -KubectlPath $cli.Path -Force -ErrorVariable err -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $err[0].FullyQualifiedErrorId | Should -Be 'PipelineTargetMismatch,IncidentOps.Commands.RestartAppCommand'
+        $err[0].Exception.Message | Should -Match "came from Namespace 'akaind-platform', but -Namespace 'staging' was given"
+        @(Get-Content $cli.Log).Count | Should -Be $before
     }
 
     It 'still restarts a piped configured service, whose own Options are keyed by configuration key' {
