@@ -24,6 +24,68 @@ Describe 'Restart-App' -Skip:($IsWindows) {
     }
 }
 
+Describe 'Restart-App with a piped App object' -Skip:($IsWindows) {
+    BeforeAll {
+        $k = '--context production -n akaind-platform'
+        $script:replies = @{
+            "$k get deployment marketing -o json" = (Get-Fixture 'k8s-deployment.json')
+            "$k get pods -l app=marketing -o json" = (Get-Fixture 'k8s-pods.json')
+            "$k get events --field-selector=involvedObject.kind=Pod -o json" = (Get-Fixture 'k8s-events.json')
+            "$k rollout restart" = (New-ReplyFile "deployment.apps/marketing restarted`n")
+        }
+    }
+
+    It 'keeps its platform identity in a hidden Options property: the object prints and lists as before' {
+        $cli = New-FakeCli kubectl $replies
+        $status = Get-AppStatus -Platform Kubernetes -Context production -Namespace akaind-platform -Deployment marketing -KubectlPath $cli.Path -ErrorAction Stop
+        $status.Options['Deployment'] | Should -Be 'marketing'
+        $status.Options['Namespace'] | Should -Be 'akaind-platform'
+        $status.Deployment | Should -Be 'marketing'
+        $status | Get-Member -Name Options | Should -BeNullOrEmpty
+        ($status | Format-List * | Out-String) | Should -Not -Match '(?m)^Options\s*:'
+        ($status | Format-List * | Out-String) | Should -Match '(?m)^Namespace\s*: akaind-platform'
+    }
+
+    It 'restarts the app an object came from when the object carries only its platform and options' {
+        # What a platform whose keys have no named property looks like to the binder: Platform and Options, nothing else.
+        $cli = New-FakeCli kubectl $replies
+        $status = Get-AppStatus -Platform Kubernetes -Context production -Namespace akaind-platform -Deployment marketing -KubectlPath $cli.Path -ErrorAction Stop
+        $bare = $status | Select-Object Platform, Options
+        $bare.PSObject.Properties.Name | Should -Be @('Platform', 'Options')
+        $r = $bare | Restart-App -KubectlPath $cli.Path -Force -ErrorAction Stop
+        $r.Succeeded | Should -BeTrue
+        $r.Deployment | Should -Be 'marketing'
+        (Get-Content $cli.Log)[-1] | Should -Be 'kubectl --context production -n akaind-platform rollout restart deployment/marketing'
+    }
+
+    It 'carries a key no named property has from the piped object into the result' {
+        $cli = New-FakeCli kubectl $replies
+        $status = Get-AppStatus -Platform Kubernetes -Context production -Namespace akaind-platform -Deployment marketing -KubectlPath $cli.Path -ErrorAction Stop
+        $status.Options.Set('Cluster', 'blue')
+        $r = $status | Restart-App -KubectlPath $cli.Path -Force -ErrorAction Stop
+        $r.Options['Cluster'] | Should -Be 'blue'
+        $r.Namespace | Should -Be 'akaind-platform'
+        (Get-Content $cli.Log)[-1] | Should -Be 'kubectl --context production -n akaind-platform rollout restart deployment/marketing'
+    }
+
+    It 'refuses a command-line parameter that names another app than the piped options, and runs nothing' {
+        $cli = New-FakeCli kubectl $replies
+        $status = Get-AppStatus -Platform Kubernetes -Context production -Namespace akaind-platform -Deployment marketing -KubectlPath $cli.Path -ErrorAction Stop
+        $before = @(Get-Content $cli.Log).Count
+        $err = $null
+        $status | Select-Object Platform, Options | Restart-App -Namespace staging -KubectlPath $cli.Path -Force -ErrorVariable err -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $err[0].FullyQualifiedErrorId | Should -Be 'PipelineTargetMismatch,IncidentOps.Commands.RestartAppCommand'
+        $err[0].Exception.Message | Should -Match "came from Namespace 'akaind-platform', but -Namespace 'staging' was given"
+        @(Get-Content $cli.Log).Count | Should -Be $before
+    }
+
+    It 'still restarts a piped configured service, whose own Options are keyed by configuration key' {
+        $cli = New-FakeCli flyctl @{ 'apps restart ai-affiliate-empire' = (New-ReplyFile "restarted`n") }
+        Get-IncidentOpsService -Path $root.Config -Name production/api | Restart-App -ConfigPath $root.Config -FlyctlPath $cli.Path -Force -ErrorAction Stop | Out-Null
+        Get-Content $cli.Log | Should -Be 'flyctl apps restart ai-affiliate-empire'
+    }
+}
+
 Describe 'Restart-App on Kubernetes workloads beyond Deployments' -Skip:($IsWindows) {
     It 'restarts a <Kind> with kubectl rollout restart <Resource>' -TestCases @(
         @{ Kind = 'StatefulSet'; Name = 'postgres'; Resource = 'statefulset/postgres' }

@@ -30,7 +30,13 @@ public interface IDatabaseAdapter
 
 /// <summary>What the database adapters share on top of the app adapters' runner and tolerant JSON helpers.</summary>
 public abstract class DatabaseAdapterBase(AppDatabaseTarget database, ProcessRunner runner, TimeSpan timeout, IOperationSink sink)
-    : PlatformAdapterBase(new AppTarget { Platform = database.Platform, Service = database.Service, App = database.DatabaseApp, AppId = database.DatabaseId }, runner, timeout, sink)
+    // The app-side target names the database as -App (a Fly Postgres app) or -AppId (a DigitalOcean cluster), so the
+    // platform's provider names and describes it as it does an app.
+    : PlatformAdapterBase(new AppTarget
+    {
+        Platform = database.Platform, Service = database.Service,
+        Options = new AppOptions(new Dictionary<string, string?> { ["App"] = database.DatabaseApp, ["AppId"] = database.DatabaseId }),
+    }, runner, timeout, sink)
 {
     public AppDatabaseTarget Database { get; } = database;
 

@@ -15,9 +15,8 @@ public abstract class PlatformEvidenceSource : ServiceEvidenceSource
 
     protected override async Task<object> CaptureServiceAsync(EvidenceContext context, ServiceTarget service, CancellationToken cancellationToken)
     {
-        var appId = service.AppId is null ? null : await context.Readers.References.ResolveAsync(service.AppId, cancellationToken).ConfigureAwait(false);
+        var values = await AppTargets.FromServiceAsync(service, context.Readers.References.ResolveAsync, cancellationToken).ConfigureAwait(false);
         // As before, the evidence reads the service as configured: no kubeconfig override and no health endpoints.
-        var values = AppTargets.FromService(service, appId);
         values.Remove("Kubeconfig");
         var target = PlatformRegistry.Target(service.Platform, values);
         var adapter = context.Readers.Platforms.Open(target, null, context.Config.Tools, context.Timeout);

@@ -30,10 +30,12 @@ public enum ConfigKeyType
 /// <summary>
 /// One key a platform provider reads under a configured service: how it is read and checked, whether the service must
 /// have it, its default, and what it means (the README documents it). Required keys that share a OneOf group are
-/// alternatives: a service has exactly one of them (Kubernetes: deployment, statefulSet or daemonSet).
+/// alternatives: a service has exactly one of them (Kubernetes: deployment, statefulSet or daemonSet). Parameter is the
+/// App cmdlet parameter that gives the same value on the command line, and the key of the value in a target's options
+/// (AppTarget.Options, AppIdentity.Options); null for a key that is not part of the app's identity (components).
 /// </summary>
 public sealed record ProviderConfigKey(string Key, string Meaning, ConfigKeyType Type = ConfigKeyType.Name, TargetNames.Kind? NameKind = null,
-    bool Required = false, string? Example = null, string? Default = null, string? OneOf = null);
+    bool Required = false, string? Example = null, string? Default = null, string? OneOf = null, string? Parameter = null);
 
 /// <summary>What an adapter gets when a provider opens it: the one process runner, the operation's deadline, the sink.</summary>
 public sealed record ProviderContext(ProcessRunner Runner, TimeSpan Timeout, IOperationSink Sink, PlatformsService? Platforms = null);
@@ -53,6 +55,13 @@ public interface IPlatformProvider
     IReadOnlyList<CliTool> Tools { get; }
     /// <summary>The parameter that names the app on the command line (-App, -AppId, -Deployment, -Unit).</summary>
     string TargetParameter { get; }
+
+    /// <summary>
+    /// The App cmdlet parameters this platform reads into a target's options: its identity, keyed by parameter name in
+    /// AppTarget.Options and AppIdentity.Options. By default the Parameter of each configuration key; a provider that also
+    /// reads a command-line-only parameter (-Component) lists it. The provider's typed options (its folder) read them.
+    /// </summary>
+    IReadOnlyList<string> Parameters => ConfigKeys.Select(k => k.Parameter).OfType<string>().ToList();
     /// <summary>Checks every CLI-bound name of the target and that it names an app; throws IncidentOpsException.</summary>
     void Check(AppTarget target);
     IPlatformAdapter Open(AppTarget target, ProviderContext context);
@@ -157,6 +166,13 @@ public static class PlatformRegistry
     /// <summary>How a service key is read: the description of the first provider that declares it.</summary>
     public static ProviderConfigKey? ServiceKey(string key) => Platforms.SelectMany(p => p.ConfigKeys).FirstOrDefault(k => k.Key == key);
 
+    /// <summary>Every parameter any platform reads into a target's options (the union of IPlatformProvider.Parameters), once each.</summary>
+    public static IReadOnlyList<string> TargetParameters => Platforms.SelectMany(p => p.Parameters).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+
+    /// <summary>The configuration key behind a target option (by its Parameter), as the first provider that declares it reads it; null for a command-line-only parameter.</summary>
+    public static ProviderConfigKey? TargetKey(string parameter) =>
+        Platforms.SelectMany(p => p.ConfigKeys).FirstOrDefault(k => string.Equals(k.Parameter, parameter, StringComparison.OrdinalIgnoreCase));
+
     /// <summary>"A, B, C or D" of the app platforms' canonical names.</summary>
     public static string PlatformList(bool config = false) => Or(Platforms.Select(p => config ? p.ConfigNames[0] : p.Kind.ToString()));
 
@@ -242,42 +258,92 @@ public static class PlatformRegistry
 
 /// <summary>
 /// Builds an AppTarget from values keyed by the App cmdlets' parameter names. This is the mapping a provider uses unless
-/// it maps its own parameters (IPlatformProvider.MapParameters); every value is carried, so objects keep the identity
-/// the user gave.
+/// it maps its own parameters (IPlatformProvider.MapParameters): Service and Environment are common, every other value
+/// goes into the target's options, so objects keep the identity the user gave. It knows no platform: the providers'
+/// keys (ProviderConfigKey.Parameter, IPlatformProvider.Parameters) say which values there are.
 /// </summary>
 public static class AppTargets
 {
-    /// <summary>The parameter names an App target is built from.</summary>
-    public static IReadOnlyList<string> ParameterNames { get; } =
-        ["Service", "Environment", "App", "AppId", "Component", "Deployment", "StatefulSet", "DaemonSet", "Namespace", "Context", "Kubeconfig", "Unit", "ComputerName", "ReleasesPath"];
+    /// <summary>The parameter names an App target is built from: Service, Environment and every platform's parameters.</summary>
+    public static IReadOnlyList<string> ParameterNames => ["Service", "Environment", .. PlatformRegistry.TargetParameters];
+
+    private static bool IsCommon(string key) =>
+        string.Equals(key, "Service", StringComparison.OrdinalIgnoreCase) || string.Equals(key, "Environment", StringComparison.OrdinalIgnoreCase);
 
     public static AppTarget Map(PlatformKind platform, IReadOnlyDictionary<string, string?> v, IReadOnlyList<HealthEndpoint> health)
     {
-        string? Get(string name) => v.TryGetValue(name, out var value) ? value : null;
+        string? Get(string name) => v.FirstOrDefault(kv => string.Equals(kv.Key, name, StringComparison.OrdinalIgnoreCase)).Value;
         return new AppTarget
         {
-            Platform = platform, Service = Get("Service"), Environment = Get("Environment"), App = Get("App"), AppId = Get("AppId"), Component = Get("Component"),
-            Deployment = Get("Deployment"), StatefulSet = Get("StatefulSet"), DaemonSet = Get("DaemonSet"), Namespace = Get("Namespace"), Context = Get("Context"),
-            Kubeconfig = Get("Kubeconfig"), Unit = Get("Unit"), ComputerName = Get("ComputerName"), ReleasesPath = Get("ReleasesPath"), Health = health,
+            Platform = platform, Service = Get("Service"), Environment = Get("Environment"),
+            Options = new AppOptions(v.Where(kv => !IsCommon(kv.Key))), Health = health,
         };
     }
 
     /// <summary>
-    /// The values a configured service gives (its platform keys), each overridden by a non-null entry of
-    /// <paramref name="overrides"/> (the parameters the user also passed).
+    /// A configured service's platform settings as target options: each key a provider declares with a Parameter, under
+    /// that parameter's name (host: becomes ComputerName). Text values only; a reference (appId: env:X) is resolved by
+    /// FromServiceAsync.
     /// </summary>
-    public static Dictionary<string, string?> FromService(ServiceTarget s, string? appId, IReadOnlyDictionary<string, string?>? overrides = null)
+    public static AppOptions ServiceOptions(ServiceTarget s)
     {
-        var values = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase)
-        {
-            ["Service"] = s.FullName, ["Environment"] = s.Environment, ["App"] = s.App, ["AppId"] = appId, ["Deployment"] = s.Deployment,
-            ["StatefulSet"] = s.StatefulSet, ["DaemonSet"] = s.DaemonSet, ["Namespace"] = s.Namespace, ["Context"] = s.Context, ["Kubeconfig"] = s.Kubeconfig,
-            ["Unit"] = s.Unit, ["ComputerName"] = s.ComputerName, ["ReleasesPath"] = s.ReleasesPath,
-        };
-        if (overrides is not null)
-            foreach (var (key, value) in overrides)
-                if (value is not null) values[key] = value;
+        var options = new AppOptions();
+        foreach (var (key, value) in s.Options)
+            if (PlatformRegistry.ServiceKey(key) is { Parameter: { } parameter } && value is string text) options.Set(parameter, text);
+        return options;
+    }
+
+    /// <summary>
+    /// The values a configured service gives (its platform keys, references resolved), each overridden by a non-null
+    /// entry of <paramref name="overrides"/> (the parameters the user also passed).
+    /// </summary>
+    public static async Task<Dictionary<string, string?>> FromServiceAsync(ServiceTarget s, Func<ConfigValue, CancellationToken, Task<string>> resolve,
+        CancellationToken ct, IReadOnlyDictionary<string, string?>? overrides = null)
+    {
+        var resolved = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+        foreach (var (key, value) in s.Options)
+            if (PlatformRegistry.ServiceKey(key) is { Parameter: { } parameter } && value is ConfigValue reference)
+                resolved[parameter] = await resolve(reference, ct).ConfigureAwait(false);
+        return FromService(s, resolved, overrides);
+    }
+
+    /// <summary>
+    /// The values a configured service gives: its text settings (ServiceOptions) and <paramref name="resolved"/> (its
+    /// references, already resolved, by parameter name), each overridden by a non-null entry of <paramref name="overrides"/>.
+    /// </summary>
+    public static Dictionary<string, string?> FromService(ServiceTarget s, IReadOnlyDictionary<string, string?>? resolved = null, IReadOnlyDictionary<string, string?>? overrides = null)
+    {
+        var values = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase) { ["Service"] = s.FullName, ["Environment"] = s.Environment };
+        foreach (var (key, value) in ServiceOptions(s)) values[key] = value;
+        foreach (var source in new[] { resolved, overrides })
+            if (source is not null)
+                foreach (var (key, value) in source)
+                    if (value is not null) values[key] = value;
         return values;
+    }
+
+    /// <summary>
+    /// The identity values a piped object's Options carries (App cmdlets' -Options): an App object's AppOptions as they
+    /// are; a configured service's options by configuration key, under their parameter names (text values only); a
+    /// hashtable's entries as text. Anything else gives nothing.
+    /// </summary>
+    public static AppOptions FromPiped(object? options)
+    {
+        switch (options)
+        {
+            case AppOptions o: return o;
+            case IReadOnlyDictionary<string, object> service:
+                var mapped = new AppOptions();
+                foreach (var (key, value) in service)
+                    if (value is string text) mapped.Set(PlatformRegistry.ServiceKey(key)?.Parameter ?? key, text);
+                return mapped;
+            case System.Collections.IDictionary table:
+                var given = new AppOptions();
+                foreach (System.Collections.DictionaryEntry e in table)
+                    if (e.Key?.ToString() is { Length: > 0 } key && e.Value is not null and not System.Collections.ICollection) given.Set(key, e.Value.ToString());
+                return given;
+            default: return new AppOptions();
+        }
     }
 }
 

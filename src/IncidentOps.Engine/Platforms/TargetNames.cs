@@ -60,13 +60,19 @@ public static partial class TargetNames
         return $"{where ?? parameter} '{shown}' is not a valid {kind.Name}: use {kind.Rule}. Nothing was run.";
     }
 
-    /// <summary>Checks the CLI-bound names every App target may carry; its provider checks the ones of its platform.</summary>
+    /// <summary>
+    /// Checks the names an App target may carry beyond the one that names its app (a namespace, a context, a host), by
+    /// the rule of the provider key that declares each, whatever the target's platform: values travel into objects and
+    /// back into commands. A path key (kubeconfig) must not read as an option. Its provider checks the rest.
+    /// </summary>
     public static void CheckCommon(AppTarget t)
     {
-        Check("-Context", t.Context, KubeContext);
-        Check("-Namespace", t.Namespace, KubernetesNamespace);
-        Check("-Kubeconfig", t.Kubeconfig is { Length: > 0 } k && k[0] == '-' ? k : null, Token);
-        Check("-ComputerName", t.ComputerName, SshHost);
+        foreach (var key in PlatformRegistry.Platforms.SelectMany(p => p.ConfigKeys).Where(k => k is { Required: false, Parameter: not null }).DistinctBy(k => k.Parameter))
+        {
+            var value = t.Option(key.Parameter!);
+            if (key.NameKind is { } kind) Check("-" + key.Parameter, value, kind);
+            else if (key.Type == ConfigKeyType.Path) Check("-" + key.Parameter, value is { Length: > 0 } && value[0] == '-' ? value : null, Token);
+        }
     }
 
     [GeneratedRegex(@"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")]

@@ -6,37 +6,77 @@ namespace IncidentOps.Platforms;
 public enum AppState { Unknown, Healthy, Degraded, Down }
 
 /// <summary>
-/// What a platform cmdlet acts on. Built from a configured service, a piped ServiceTarget or direct
-/// parameters (-Platform Fly -App, -Platform DigitalOcean -AppId, -Platform Kubernetes -Deployment/-StatefulSet/-DaemonSet, -Platform Systemd -Unit).
+/// The platform identity of an app (which Fly app, which workload in which namespace, which unit on which host): values
+/// keyed by the App cmdlets' parameter names (App, AppId, Deployment, Namespace, Unit, ComputerName ...),
+/// case-insensitive, as the platform's provider declares them (IPlatformProvider.Parameters). The shared types keep
+/// a platform's identity here, so a platform added later needs no property of its own on them.
+/// </summary>
+public sealed class AppOptions : IReadOnlyDictionary<string, string>
+{
+    private readonly Dictionary<string, string> _values = new(StringComparer.OrdinalIgnoreCase);
+
+    public AppOptions() { }
+
+    /// <summary>The options of <paramref name="values"/>; null values are left out.</summary>
+    public AppOptions(IEnumerable<KeyValuePair<string, string?>> values)
+    {
+        foreach (var (key, value) in values) Set(key, value);
+    }
+
+    /// <summary>The value of a key, or null.</summary>
+    public string? Get(string key) => _values.TryGetValue(key, out var v) ? v : null;
+
+    /// <summary>Sets a key; null removes it.</summary>
+    public void Set(string key, string? value)
+    {
+        if (value is null) _values.Remove(key);
+        else _values[key] = value;
+    }
+
+    public string this[string key] => _values[key];
+    public IEnumerable<string> Keys => _values.Keys;
+    public IEnumerable<string> Values => _values.Values;
+    public int Count => _values.Count;
+    public bool ContainsKey(string key) => _values.ContainsKey(key);
+    public bool TryGetValue(string key, [System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out string value) => _values.TryGetValue(key, out value);
+    public IEnumerator<KeyValuePair<string, string>> GetEnumerator() => _values.GetEnumerator();
+    System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+
+    /// <summary>"Deployment=api, Namespace=prod".</summary>
+    public override string ToString() => string.Join(", ", _values.Select(kv => $"{kv.Key}={kv.Value}"));
+}
+
+/// <summary>
+/// What a platform cmdlet acts on. Built by the platform's provider from a configured service, a piped object or
+/// direct parameters (-Platform Fly -App, -Platform Kubernetes -Deployment ...). The platform identity is in Options,
+/// keyed by parameter name; each provider reads it through its own typed options (Engine/Platforms/&lt;Provider&gt;/).
 /// </summary>
 public sealed class AppTarget
 {
+    private readonly AppOptions _options = new();
+
     public PlatformKind Platform { get; init; }
     public string? Service { get; init; }
     public string? Environment { get; init; }
-    public string? App { get; init; }
-    public string? AppId { get; init; }
-    public string? Component { get; init; }
-    public string? Deployment { get; init; }
-    /// <summary>A Kubernetes StatefulSet, instead of a Deployment.</summary>
-    public string? StatefulSet { get; init; }
-    /// <summary>A Kubernetes DaemonSet, instead of a Deployment.</summary>
-    public string? DaemonSet { get; init; }
-    public string? Namespace { get; init; }
-    public string? Context { get; init; }
-    /// <summary>kubeconfig file for kubectl (--kubeconfig), when not the default.</summary>
-    public string? Kubeconfig { get; init; }
-    public string? Unit { get; init; }
-    public string? ComputerName { get; init; }
-    public string? ReleasesPath { get; init; }
+
+    /// <summary>The platform identity: the values its provider reads, keyed by the App cmdlets' parameter names (App, Deployment, Namespace, Unit ...).</summary>
+    public IReadOnlyDictionary<string, string> Options
+    {
+        get => _options;
+        init { foreach (var (k, v) in value) _options.Set(k, v); }
+    }
+
+    /// <summary>The value of one option (a parameter name: Deployment, Unit ...), or null.</summary>
+    public string? Option(string key) => _options.Get(key);
+
     /// <summary>The configured service's health endpoints; -VerifyHealth and -Wait probe them through the health engine.</summary>
     public IReadOnlyList<HealthEndpoint> Health { get; init; } = [];
 
     /// <summary>
     /// The name shown for the app (Fly app, DigitalOcean app id, workload, unit). Its platform's provider fills it when the
-    /// target is built (Described); until then it is the App.
+    /// target is built (Described).
     /// </summary>
-    public string Name => _name ?? App ?? "";
+    public string Name => _name ?? "";
 
     private string? _name;
     private string? _description;
@@ -50,9 +90,6 @@ public sealed class AppTarget
         return copy;
     }
 
-    /// <summary>The Kubernetes workload kind as kubectl names it (deployment, statefulset, daemonset).</summary>
-    public string WorkloadKind => Deployment is null && StatefulSet is not null ? "statefulset" : Deployment is null && DaemonSet is not null ? "daemonset" : "deployment";
-
     /// <summary>How messages name the target ("Kubernetes deployment/api in prod"), as its platform's provider describes it.</summary>
     public override string ToString() => _description ?? $"{Platform} app {Name}";
 }
@@ -61,28 +98,44 @@ public sealed class AppTarget
 /// Where an App object came from: the configured service and the platform identity of the app. Every App
 /// output object carries it, so that piping one into a change (Restart-App, Set-AppScale, Invoke-Rollback,
 /// Set-AppSetting) acts on the app it came from and nothing else. No secret is carried: ids, names and paths only.
+/// The identity is stored in Options (keyed by parameter name); the named properties below are views of the same
+/// entries, kept so that objects look and bind as they always did. A platform whose keys have no named property here
+/// still travels: Options binds into the App cmdlets' -Options.
 /// </summary>
 public abstract class AppIdentity
 {
+    private readonly AppOptions _options = new();
+
     public PlatformKind Platform { get; set; }
     /// <summary>The configured service (environment/service) the object came from, when it came from one.</summary>
     public string? Service { get; set; }
     public string? Environment { get; set; }
-    public string? App { get; set; }
-    public string? AppId { get; set; }
-    public string? Component { get; set; }
-    public string? Deployment { get; set; }
+    public string? App { get => _options.Get(nameof(App)); set => _options.Set(nameof(App), value); }
+    public string? AppId { get => _options.Get(nameof(AppId)); set => _options.Set(nameof(AppId), value); }
+    public string? Component { get => _options.Get(nameof(Component)); set => _options.Set(nameof(Component), value); }
+    public string? Deployment { get => _options.Get(nameof(Deployment)); set => _options.Set(nameof(Deployment), value); }
     /// <summary>The Kubernetes StatefulSet the object came from (instead of a Deployment).</summary>
-    public string? StatefulSet { get; set; }
+    public string? StatefulSet { get => _options.Get(nameof(StatefulSet)); set => _options.Set(nameof(StatefulSet), value); }
     /// <summary>The Kubernetes DaemonSet the object came from (instead of a Deployment).</summary>
-    public string? DaemonSet { get; set; }
-    public string? Namespace { get; set; }
-    public string? Context { get; set; }
+    public string? DaemonSet { get => _options.Get(nameof(DaemonSet)); set => _options.Set(nameof(DaemonSet), value); }
+    public string? Namespace { get => _options.Get(nameof(Namespace)); set => _options.Set(nameof(Namespace), value); }
+    public string? Context { get => _options.Get(nameof(Context)); set => _options.Set(nameof(Context), value); }
     /// <summary>The kubeconfig file kubectl used (a path, never its contents).</summary>
-    public string? Kubeconfig { get; set; }
-    public string? Unit { get; set; }
-    public string? ComputerName { get; set; }
-    public string? ReleasesPath { get; set; }
+    public string? Kubeconfig { get => _options.Get(nameof(Kubeconfig)); set => _options.Set(nameof(Kubeconfig), value); }
+    public string? Unit { get => _options.Get(nameof(Unit)); set => _options.Set(nameof(Unit), value); }
+    public string? ComputerName { get => _options.Get(nameof(ComputerName)); set => _options.Set(nameof(ComputerName), value); }
+    public string? ReleasesPath { get => _options.Get(nameof(ReleasesPath)); set => _options.Set(nameof(ReleasesPath), value); }
+
+    /// <summary>
+    /// The platform identity of the app, keyed by the App cmdlets' parameter names (the named properties above are views
+    /// of it). Hidden from the default views and Get-Member, so objects print as before; it binds by name into -Options.
+    /// </summary>
+    [System.Management.Automation.Hidden]
+    public AppOptions Options
+    {
+        get => _options;
+        init { foreach (var (k, v) in value) _options.Set(k, v); }
+    }
 
     /// <summary>Copies the identity of the target the object was read from (what a change on it would address); values the target lacks are kept.</summary>
     public void SetOrigin(AppTarget t)
@@ -90,18 +143,7 @@ public abstract class AppIdentity
         Platform = t.Platform;
         Service = t.Service ?? Service;
         Environment = t.Environment ?? Environment;
-        App = t.App ?? App;
-        AppId = t.AppId ?? AppId;
-        Component = t.Component ?? Component;
-        Deployment = t.Deployment ?? Deployment;
-        StatefulSet = t.StatefulSet ?? StatefulSet;
-        DaemonSet = t.DaemonSet ?? DaemonSet;
-        Namespace = t.Namespace ?? Namespace;
-        Context = t.Context ?? Context;
-        Kubeconfig = t.Kubeconfig ?? Kubeconfig;
-        Unit = t.Unit ?? Unit;
-        ComputerName = t.ComputerName ?? ComputerName;
-        ReleasesPath = t.ReleasesPath ?? ReleasesPath;
+        foreach (var (key, value) in t.Options) _options.Set(key, value);
     }
 }
 

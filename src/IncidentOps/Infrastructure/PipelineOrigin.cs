@@ -23,7 +23,8 @@ internal static class PipelineOrigin
             if (!explicitParameters.TryGetValue(name, out var given)) continue;
             var givenText = Text(given);
             if (string.IsNullOrEmpty(givenText)) continue;
-            var pipedText = Text(Property(input, name));
+            // An App object's identity is also in its (hidden) Options, the only place a platform without named properties keeps it.
+            var pipedText = Text(Property(input, name) ?? Option(input, name));
             if (string.IsNullOrEmpty(pipedText) || pipedText == "None") continue;
             if (name == "Service")
             {
@@ -46,6 +47,11 @@ internal static class PipelineOrigin
         try { return input.Properties[name]?.Value; }
         catch (GetValueException) { return null; }
     }
+
+    /// <summary>The entry <paramref name="name"/> of the piped object's Options (AppIdentity.Options), or null.</summary>
+    private static string? Option(PSObject input, string name) =>
+        (Property(input, "Options") is { } o ? (o is PSObject p ? p.BaseObject : o) : null) is IReadOnlyDictionary<string, string> options
+            && options.TryGetValue(name, out var value) ? value : null;
 
     private static string Text(object? value) => value switch
     {

@@ -67,18 +67,13 @@ public sealed class RollbackVersionCompleter : IArgumentCompleter
         var service = Text(bound, "Service");
         if (service is null || config is null) return null;
         var s = ConfigService.ResolveService(config, Text(bound, "Environment"), service);
-        string? appId = null;
-        if (s.AppId is not null)
-        {
-            using var cts = new CancellationTokenSource(LookupTimeout);
-            appId = engine.References.ResolveAsync(s.AppId, cts.Token).GetAwaiter().GetResult();
-        }
+        using var cts = new CancellationTokenSource(LookupTimeout);
         // The completer has no health endpoints to probe: it only reads the history.
-        return PlatformRegistry.Target(s.Platform, AppTargets.FromService(s, appId, new Dictionary<string, string?>
+        return PlatformRegistry.Target(s.Platform, AppTargets.FromServiceAsync(s, engine.References.ResolveAsync, cts.Token, new Dictionary<string, string?>
         {
             ["Namespace"] = Text(bound, "Namespace"), ["Context"] = Text(bound, "Context"), ["Kubeconfig"] = Text(bound, "Kubeconfig"),
             ["ComputerName"] = Text(bound, "ComputerName"), ["ReleasesPath"] = Text(bound, "ReleasesPath"),
-        }));
+        }).GetAwaiter().GetResult());
     }
 
     /// <summary>A bound value as text: the first element of an array (-Service a,b), unquoted.</summary>

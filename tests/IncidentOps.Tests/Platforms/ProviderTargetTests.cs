@@ -41,7 +41,7 @@ public class ProviderTargetTests
     public void An_adapter_built_directly_gets_its_providers_name()
     {
         // Tests and the database adapters build targets by hand; the adapter still shows the provider's name.
-        var adapter = new KubernetesAdapter(new AppTarget { Platform = PlatformKind.Kubernetes, StatefulSet = "postgres", Namespace = "db" },
+        var adapter = new KubernetesAdapter(new AppTarget { Platform = PlatformKind.Kubernetes, Options = new Dictionary<string, string> { ["StatefulSet"] = "postgres", ["Namespace"] = "db" } },
             new ProcessRunner(NullSink.Instance, new ToolResolver(null, null)), TimeSpan.FromSeconds(5), NullSink.Instance);
         Assert.Equal("postgres", adapter.Target.Name);
         Assert.Equal("Kubernetes statefulset/postgres in db", adapter.Target.ToString());

@@ -415,7 +415,7 @@ public class DigitalOceanResourceUsageTests
         var cli = new FakeCli();
         var doctl = cli.Tool("doctl", new Reply($"apps get {Id} -o json", "do-app-usage.json"));
         var runner = new ProcessRunner(NullSink.Instance, new ToolResolver(new ToolPaths { Doctl = doctl }, null));
-        var adapter = new DigitalOceanAdapter(new AppTarget { Platform = PlatformKind.DigitalOcean, AppId = Id }, runner, TimeSpan.FromSeconds(30),
+        var adapter = new DigitalOceanAdapter(new AppTarget { Platform = PlatformKind.DigitalOcean, Options = new Dictionary<string, string> { ["AppId"] = Id } }, runner, TimeSpan.FromSeconds(30),
             NullSink.Instance, new Uri($"http://127.0.0.1:{port}/"), "canary-do-token-4410");
         var rows = await new ResourceUsageService().GetAsync(adapter, cts.Token);
         cts.Cancel();

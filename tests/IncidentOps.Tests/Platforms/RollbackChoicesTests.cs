@@ -11,7 +11,7 @@ namespace IncidentOps.Tests.Platforms;
 /// <summary>What Invoke-Rollback -ToVersion completes from: the deployment history, bounded by a short timeout.</summary>
 public class RollbackChoicesTests
 {
-    private static readonly AppTarget Target = new() { Platform = PlatformKind.Fly, App = "ai-affiliate-empire" };
+    private static readonly AppTarget Target = new() { Platform = PlatformKind.Fly, Options = new Dictionary<string, string> { ["App"] = "ai-affiliate-empire" } };
 
     [Fact]
     public async Task RollbackChoices_lead_with_good_releases_and_leave_out_the_current_one()

@@ -14,7 +14,7 @@ public sealed partial class DigitalOceanAdapter
     private CliCommand LogCommand(LogQuery q, bool follow)
     {
         var args = new List<string> { "apps", "logs", Id };
-        var component = q.Component ?? Target.Component;
+        var component = q.Component ?? _o.Component;
         if (component is not null) args.Add(component);
         args.AddRange(["--type", (q.Type ?? "run").ToLowerInvariant(), "--tail", q.Tail.ToString(CultureInfo.InvariantCulture)]);
         if (follow) args.Add("--follow");
@@ -41,6 +41,6 @@ public sealed partial class DigitalOceanAdapter
         var parts = line.Split(' ', 3);
         if (parts.Length >= 2 && DateTimeOffset.TryParse(parts[1], CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var ts))
             return new AppLogEntry { Platform = PlatformKind.DigitalOcean, Name = Id, Instance = parts[0], Timestamp = ts, Message = parts.Length > 2 ? parts[2] : "", Level = LogLevels.Guess(line) };
-        return new AppLogEntry { Platform = PlatformKind.DigitalOcean, Name = Id, Instance = q.Component ?? Target.Component, Message = line, Level = LogLevels.Guess(line) };
+        return new AppLogEntry { Platform = PlatformKind.DigitalOcean, Name = Id, Instance = q.Component ?? _o.Component, Message = line, Level = LogLevels.Guess(line) };
     }
 }

@@ -21,13 +21,13 @@ public sealed partial class DigitalOceanAdapter : IResourceUsageReader
         var app = await GetAppAsync(ct).ConfigureAwait(false);
         var spec = Path(app, "spec") ?? app;
         var staticSites = Arr(spec, "static_sites").Select(c => Str(c, "name")).Where(n => n is not null).ToList();
-        if (Target.Component is not null && staticSites.Contains(Target.Component))
-            NotSupported($"Get-AppResourceUsage is not supported for static site '{Target.Component}' of app {Id}: App Platform serves static sites from its CDN, with no instances to measure. See the app's Insights tab (bandwidth) in the DigitalOcean control panel.");
-        var components = UsageComponentKinds.SelectMany(k => Arr(spec, k)).Where(c => Target.Component is null || Str(c, "name") == Target.Component).ToList();
+        if (_o.Component is not null && staticSites.Contains(_o.Component))
+            NotSupported($"Get-AppResourceUsage is not supported for static site '{_o.Component}' of app {Id}: App Platform serves static sites from its CDN, with no instances to measure. See the app's Insights tab (bandwidth) in the DigitalOcean control panel.");
+        var components = UsageComponentKinds.SelectMany(k => Arr(spec, k)).Where(c => _o.Component is null || Str(c, "name") == _o.Component).ToList();
         if (components.Count == 0)
         {
-            if (Target.Component is not null)
-                throw new IncidentOpsException(PlatformErrorIds.ComponentNotFound, IncidentOpsErrorCategory.ObjectNotFound, $"App {Id} has no service, worker or job '{Target.Component}'.") { TargetObject = Target.Component };
+            if (_o.Component is not null)
+                throw new IncidentOpsException(PlatformErrorIds.ComponentNotFound, IncidentOpsErrorCategory.ObjectNotFound, $"App {Id} has no service, worker or job '{_o.Component}'.") { TargetObject = _o.Component };
             NotSupported($"Get-AppResourceUsage is not supported for app {Id}: it has only static sites ({string.Join(", ", staticSites)}), which App Platform serves from its CDN with no instances to measure. See the app's Insights tab in the DigitalOcean control panel.");
         }
 

@@ -15,7 +15,8 @@ namespace IncidentOps.Engine.Platforms;
 public sealed partial class DigitalOceanAdapter(AppTarget target, ProcessRunner runner, TimeSpan timeout, IOperationSink sink, Uri api, string? token = null)
     : PlatformAdapterBase(target, runner, timeout, sink), IPlatformAdapter
 {
-    private string Id => Target.AppId!;
+    private readonly DigitalOceanOptions _o = DigitalOceanOptions.Of(target);
+    private string Id => _o.AppId!;
     private static CliCommand Doctl(params string[] args) => new("doctl", "doctl", args);
     private static readonly string[] GoodPhases = ["ACTIVE", "SUPERSEDED"];
 
@@ -36,7 +37,7 @@ public sealed partial class DigitalOceanAdapter(AppTarget target, ProcessRunner 
         var app = await GetAppAsync(ct).ConfigureAwait(false);
         var activePhase = Str(app, "active_deployment", "phase");
         var pendingPhase = Str(app, "in_progress_deployment", "phase") ?? Str(app, "pending_deployment", "phase");
-        var components = Components(Path(app, "spec") ?? app).Where(c => Target.Component is null || Str(c, "name") == Target.Component).ToList();
+        var components = Components(Path(app, "spec") ?? app).Where(c => _o.Component is null || Str(c, "name") == _o.Component).ToList();
         var desired = components.Sum(c => Path(c, "instance_count") is null ? 1 : Int(c, "instance_count"));
         AppState state; string? why = null;
         if (activePhase is null) { state = AppState.Down; why = "no active deployment"; }
@@ -96,7 +97,7 @@ public sealed partial class DigitalOceanAdapter(AppTarget target, ProcessRunner 
             }
         }
         Add(Arr(spec, "envs"), null);
-        foreach (var c in Components(spec).Where(c => Target.Component is null || Str(c, "name") == Target.Component)) Add(Arr(c, "envs"), Str(c, "name"));
+        foreach (var c in Components(spec).Where(c => _o.Component is null || Str(c, "name") == _o.Component)) Add(Arr(c, "envs"), Str(c, "name"));
         return result;
     }
 
@@ -109,20 +110,20 @@ public sealed partial class DigitalOceanAdapter(AppTarget target, ProcessRunner 
     {
         var get = Doctl("apps", "spec", "get", Id, "--format", "json");
         var edit = string.Join(", ", new[] { count is null ? null : $"instance_count={count}", size is null ? null : $"instance_size_slug={size}" }.Where(x => x is not null));
-        var update = new CliCommand("doctl", "doctl", ["apps", "update", Id, "--spec", "-", "-o", "json"], "", $"spec with {edit} on {Target.Component ?? "every service"}");
+        var update = new CliCommand("doctl", "doctl", ["apps", "update", Id, "--spec", "-", "-o", "json"], "", $"spec with {edit} on {_o.Component ?? "every service"}");
         return new PlannedChange([get.CommandLine, update.CommandLine], async ct =>
         {
             var spec = JsonNode.Parse(await RunTextAsync(get, ct).ConfigureAwait(false)) as JsonObject ?? throw Invalid(get, "(document)", "is not an object");
             var touched = 0;
             foreach (var key in new[] { "services", "workers" })
                 if (spec[key] is JsonArray arr)
-                    foreach (var c in arr.OfType<JsonObject>().Where(c => Target.Component is null || (string?)c["name"] == Target.Component))
+                    foreach (var c in arr.OfType<JsonObject>().Where(c => _o.Component is null || (string?)c["name"] == _o.Component))
                     {
                         if (count is not null) c["instance_count"] = count;
                         if (size is not null) c["instance_size_slug"] = size;
                         touched++;
                     }
-            if (touched == 0) throw new IncidentOpsException(PlatformErrorIds.ComponentNotFound, IncidentOpsErrorCategory.ObjectNotFound, $"App {Id} has no service or worker '{Target.Component}'.");
+            if (touched == 0) throw new IncidentOpsException(PlatformErrorIds.ComponentNotFound, IncidentOpsErrorCategory.ObjectNotFound, $"App {Id} has no service or worker '{_o.Component}'.");
             var result = await RunAsync(update with { StandardInput = spec.ToJsonString() }, ct).ConfigureAwait(false);
             return $"updated {touched} component(s): {edit}";
         });

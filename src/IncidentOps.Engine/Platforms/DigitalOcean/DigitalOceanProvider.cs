@@ -27,24 +27,27 @@ public sealed class DigitalOceanProvider : IPlatformProvider
     public IReadOnlyList<string> ConfigNames { get; } = ["digitalocean", "do", "app-platform"];
     public IReadOnlyList<ProviderConfigKey> ConfigKeys { get; } =
     [
-        new("appId", "the App Platform app id (doctl apps list); env:NAME reads it from the environment", ConfigKeyType.Reference, Required: true, Example: "env:DO_APP_ID"),
+        new("appId", "the App Platform app id (doctl apps list); env:NAME reads it from the environment", ConfigKeyType.Reference, Required: true, Example: "env:DO_APP_ID", Parameter: DigitalOceanOptions.AppIdKey),
         new("components", "the app's components (services, workers) that Save-IncidentEvidence and -Component may name", ConfigKeyType.NameList, TargetNames.DigitalOceanComponent),
     ];
     public IReadOnlyList<CliTool> Tools { get; } = [Doctl];
     public string TargetParameter => "-AppId";
 
 
-    public void Check(AppTarget target)
-    {
-        TargetNames.Check("-AppId", target.AppId, TargetNames.DigitalOceanId);
-        TargetNames.Check("-Component", target.Component, TargetNames.DigitalOceanComponent);
-        if (target.AppId is null) throw PlatformRegistry.Incomplete(target, "-AppId");
-    }
+    /// <summary>-AppId, and -Component (one service or worker; a command-line choice, not a configuration key).</summary>
+    public IReadOnlyList<string> Parameters { get; } = [DigitalOceanOptions.AppIdKey, DigitalOceanOptions.ComponentKey];
+
+    public void Check(AppTarget target) => DigitalOceanOptions.Of(target).Check(target);
 
     public IPlatformAdapter Open(AppTarget target, ProviderContext c) =>
         new DigitalOceanAdapter(target, c.Runner, c.Timeout, c.Sink, c.Platforms?.DigitalOceanApi ?? DefaultApi);
 
-    public string TargetName(AppTarget target) => target.AppId ?? target.App ?? "";
+    // A database target of DigitalOcean (DatabaseAdapterBase) carries its cluster under App when it has no id.
+    public string TargetName(AppTarget target) => DigitalOceanOptions.Of(target).AppId ?? target.Option("App") ?? "";
 
-    public string DescribeTarget(AppTarget target) => $"DigitalOcean app {target.AppId}{(target.Component is null ? "" : "/" + target.Component)}";
+    public string DescribeTarget(AppTarget target)
+    {
+        var o = DigitalOceanOptions.Of(target);
+        return $"DigitalOcean app {o.AppId}{(o.Component is null ? "" : "/" + o.Component)}";
+    }
 }

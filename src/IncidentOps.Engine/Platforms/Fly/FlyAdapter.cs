@@ -13,7 +13,8 @@ namespace IncidentOps.Engine.Platforms;
 public sealed partial class FlyAdapter(AppTarget target, ProcessRunner runner, TimeSpan timeout, IOperationSink sink)
     : PlatformAdapterBase(target, runner, timeout, sink), IPlatformAdapter
 {
-    private string App => Target.App!;
+    private readonly FlyOptions _o = FlyOptions.Of(target);
+    private string App => _o.App!;
     private static CliCommand Fly(params string[] args) => new("flyctl", "flyctl", args);
 
     public async Task<AppStatus> GetStatusAsync(CancellationToken ct)

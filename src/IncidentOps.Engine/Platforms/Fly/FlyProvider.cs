@@ -10,18 +10,14 @@ public sealed class FlyProvider : IPlatformProvider
 
     public PlatformKind Kind => PlatformKind.Fly;
     public IReadOnlyList<string> ConfigNames { get; } = ["fly", "flyio", "fly.io"];
-    public IReadOnlyList<ProviderConfigKey> ConfigKeys { get; } = [new("app", "the Fly app name (flyctl -a)", ConfigKeyType.Name, TargetNames.FlyApp, Required: true, Example: "my-fly-app")];
+    public IReadOnlyList<ProviderConfigKey> ConfigKeys { get; } = [new("app", "the Fly app name (flyctl -a)", ConfigKeyType.Name, TargetNames.FlyApp, Required: true, Example: "my-fly-app", Parameter: FlyOptions.AppKey)];
     public IReadOnlyList<CliTool> Tools { get; } = [Flyctl];
     public string TargetParameter => "-App";
 
 
-    public void Check(AppTarget target)
-    {
-        TargetNames.Check("-App", target.App, TargetNames.FlyApp);
-        if (target.App is null) throw PlatformRegistry.Incomplete(target, "-App");
-    }
+    public void Check(AppTarget target) => FlyOptions.Of(target).Check(target);
 
     public IPlatformAdapter Open(AppTarget target, ProviderContext c) => new FlyAdapter(target, c.Runner, c.Timeout, c.Sink);
 
-    public string TargetName(AppTarget target) => target.App ?? "";
+    public string TargetName(AppTarget target) => FlyOptions.Of(target).App ?? "";
 }

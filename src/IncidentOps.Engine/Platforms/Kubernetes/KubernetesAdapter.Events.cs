@@ -46,7 +46,7 @@ public sealed partial class KubernetesAdapter : IPlatformEvents
         var kind = Str(e, "involvedObject", "kind");
         var name = Str(e, "involvedObject", "name");
         if (name is null) return false;
-        if (Target.Namespace is not null && Str(e, "involvedObject", "namespace") is { } ns && ns != Target.Namespace) return false;
+        if (_o.Namespace is not null && Str(e, "involvedObject", "namespace") is { } ns && ns != _o.Namespace) return false;
         if (kind == ApiKind && name == Dep) return true;
         var n = Regex.Escape(Dep);
         return (Kind, kind) switch

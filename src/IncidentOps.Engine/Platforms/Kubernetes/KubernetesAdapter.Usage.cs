@@ -17,9 +17,7 @@ public sealed partial class KubernetesAdapter : IResourceUsageReader
     /// <summary>kubectl with the same kubeconfig and context as every other call but no namespace: for cluster-scoped reads and --raw paths.</summary>
     private CliCommand KubectlCluster(params string[] args)
     {
-        var list = new List<string>();
-        if (Target.Kubeconfig is not null) list.AddRange(["--kubeconfig", Target.Kubeconfig]);
-        if (Target.Context is not null) list.AddRange(["--context", Target.Context]);
+        var list = new List<string>(_o.ClusterArguments());
         list.AddRange(args);
         return new CliCommand("kubectl", "kubectl", list);
     }
@@ -32,7 +30,7 @@ public sealed partial class KubernetesAdapter : IResourceUsageReader
         var (_, selector) = await GetDeploymentAsync(ct).ConfigureAwait(false);
         var pods = Arr(await RunJsonAsync(Kubectl("get", "pods", "-l", selector, "-o", "json"), ct).ConfigureAwait(false), "items").ToList();
         if (pods.Count == 0) return [];
-        var ns = Target.Namespace ?? Str(pods[0], "metadata", "namespace") ?? "default";
+        var ns = _o.Namespace ?? Str(pods[0], "metadata", "namespace") ?? "default";
         var raw = KubectlRaw($"/apis/metrics.k8s.io/v1beta1/namespaces/{ns}/pods?labelSelector={Uri.EscapeDataString(selector)}");
 
         var usage = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
@@ -129,7 +127,7 @@ public sealed partial class KubernetesAdapter : IResourceUsageReader
         var waiting = statuses.Select(s => Str(s, "state", "waiting", "reason")).FirstOrDefault(r => r is not null);
         return new AppResourceUsage
         {
-            Platform = PlatformKind.Kubernetes, Name = Dep, Service = Target.Service, Deployment = Dep, Namespace = Target.Namespace, Context = Target.Context,
+            Platform = PlatformKind.Kubernetes, Name = Dep, Service = Target.Service, Deployment = Dep, Namespace = _o.Namespace, Context = _o.Context,
             Instance = Str(pod, "metadata", "name") ?? "?", Node = Str(pod, "spec", "nodeName"),
             State = Str(pod, "metadata", "deletionTimestamp") is not null ? "Terminating" : waiting ?? Str(pod, "status", "phase"),
             CpuCores = cpu, CpuRequestCores = cpuRequest, CpuLimitCores = cpuLimit, CpuPercent = AppResourceUsage.Percent(cpu, cpuLimit),

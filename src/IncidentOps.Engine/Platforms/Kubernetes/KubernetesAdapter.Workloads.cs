@@ -13,7 +13,7 @@ public sealed partial class KubernetesAdapter
     private const string RevisionAnnotation = "deployment.kubernetes.io/revision";
 
     /// <summary>deployment, statefulset or daemonset: the resource kubectl is given.</summary>
-    private string Kind => Target.WorkloadKind;
+    private string Kind => _o.WorkloadKind;
 
     /// <summary>kind/name as kubectl takes it (deployment/marketing, statefulset/postgres).</summary>
     private string Workload => $"{Kind}/{Dep}";
@@ -121,8 +121,8 @@ public sealed partial class KubernetesAdapter
         else { state = AppState.Healthy; why = null; }
         return new AppStatus
         {
-            Platform = PlatformKind.Kubernetes, Name = Dep, Service = Target.Service, Deployment = Target.Deployment, StatefulSet = Target.StatefulSet, DaemonSet = Target.DaemonSet,
-            Namespace = Target.Namespace, Context = Target.Context,
+            Platform = PlatformKind.Kubernetes, Name = Dep, Service = Target.Service, Deployment = _o.Deployment, StatefulSet = _o.StatefulSet, DaemonSet = _o.DaemonSet,
+            Namespace = _o.Namespace, Context = _o.Context,
             State = state, Reason = why, DesiredInstances = desired, ReadyInstances = ready,
             // A StatefulSet's or DaemonSet's revision number is on its ControllerRevisions (Get-AppDeployment), not on the object.
             Version = IsDeployment ? Annotation(d, RevisionAnnotation) : null,

@@ -16,12 +16,13 @@ public sealed partial class KubernetesAdapter(AppTarget target, ProcessRunner ru
     /// <summary>The workload's name (a Deployment, StatefulSet or DaemonSet; see Workload for kind/name).</summary>
     private string Dep => Target.Name;
 
+    /// <summary>The workload and where kubectl finds it, as the target's options give them.</summary>
+    private readonly KubernetesOptions _o = KubernetesOptions.Of(target);
+
     private CliCommand Kubectl(params string[] args)
     {
-        var list = new List<string>();
-        if (Target.Kubeconfig is not null) list.AddRange(["--kubeconfig", Target.Kubeconfig]);
-        if (Target.Context is not null) list.AddRange(["--context", Target.Context]);
-        if (Target.Namespace is not null) list.AddRange(["-n", Target.Namespace]);
+        var list = new List<string>(_o.ClusterArguments());
+        if (_o.Namespace is not null) list.AddRange(["-n", _o.Namespace]);
         list.AddRange(args);
         return new CliCommand("kubectl", "kubectl", list);
     }

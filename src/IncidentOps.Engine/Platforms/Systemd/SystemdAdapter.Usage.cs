@@ -26,12 +26,12 @@ public sealed partial class SystemdAdapter : IResourceUsageReader
             $"printf '@@cpu1 %s %s\\n' \"$(systemctl show {u} --property=CPUUsageNSec --value)\" \"$(date +%s%N)\"; " +
             // df exits 1 when one mount cannot be read (a stale NFS handle) but still lists the others: keep what it printed.
             "echo @@loadavg; cat /proc/loadavg; echo @@meminfo; cat /proc/meminfo; echo @@df; df -PB1 || true";
-        return new CliCommand("ssh", "ssh", ["-o", "BatchMode=yes", "--", Target.ComputerName!, script]);
+        return new CliCommand("ssh", "ssh", ["-o", "BatchMode=yes", "--", _o.ComputerName!, script]);
     }
 
     public async Task<IReadOnlyList<AppResourceUsage>> GetResourceUsageAsync(CancellationToken ct)
     {
-        if (Target.ComputerName is not null)
+        if (_o.ComputerName is not null)
         {
             var cmd = RemoteUsageCommand();
             return [ParseRemoteUsage(cmd, await RunTextAsync(cmd, ct).ConfigureAwait(false))];
@@ -73,13 +73,13 @@ public sealed partial class SystemdAdapter : IResourceUsageReader
         if (!sections.ContainsKey("df")) throw Invalid(cmd, "@@df", "is missing (the remote command stopped before df)");
         string? Section(string name) => sections.TryGetValue(name, out var l) ? string.Join('\n', l) : null;
         long? elapsed = t0 is { } a && t1 is { } b && b > a ? b - a : null;
-        return Build(cmd, props, cpu1, elapsed, Section("loadavg"), Section("meminfo"), Section("df") ?? "", Target.ComputerName!);
+        return Build(cmd, props, cpu1, elapsed, Section("loadavg"), Section("meminfo"), Section("df") ?? "", _o.ComputerName!);
     }
 
     private AppResourceUsage Build(CliCommand cmd, Dictionary<string, string> p, string? cpuAgain, long? elapsedNs, string? loadavg, string? meminfo, string df, string host)
     {
         if (p.TryGetValue("LoadState", out var load) && load == "not-found")
-            throw new IncidentOpsException(PlatformErrorIds.AppNotFound, IncidentOpsErrorCategory.ObjectNotFound, $"The unit '{Unit}' does not exist{(Target.ComputerName is null ? "" : " on " + Target.ComputerName)} (LoadState=not-found).") { TargetObject = Unit };
+            throw new IncidentOpsException(PlatformErrorIds.AppNotFound, IncidentOpsErrorCategory.ObjectNotFound, $"The unit '{Unit}' does not exist{(_o.ComputerName is null ? "" : " on " + _o.ComputerName)} (LoadState=not-found).") { TargetObject = Unit };
         var missing = new List<string>();
         var memory = Number(p.GetValueOrDefault("MemoryCurrent"));
         if (memory is null) missing.Add($"Memory in use: memory accounting is off for {Unit} (MemoryCurrent=[not set]); turn on MemoryAccounting=yes (systemctl set-property {Unit} MemoryAccounting=yes)");
@@ -99,7 +99,7 @@ public sealed partial class SystemdAdapter : IResourceUsageReader
         if (disks.Count == 0) missing.Add("Disks: df -PB1 listed no filesystem; run df -h on the host");
         return new AppResourceUsage
         {
-            Platform = PlatformKind.Systemd, Name = Unit, Service = Target.Service, Unit = Unit, ComputerName = Target.ComputerName,
+            Platform = PlatformKind.Systemd, Name = Unit, Service = Target.Service, Unit = Unit, ComputerName = _o.ComputerName,
             Instance = p.GetValueOrDefault("MainPID") ?? "0", Node = host, State = p.GetValueOrDefault("SubState") ?? p.GetValueOrDefault("ActiveState"),
             CpuCores = cores, CpuLimitCores = quota, CpuPercent = AppResourceUsage.Percent(cores, quota),
             CpuTime = cpuNs is { } ns ? TimeSpan.FromTicks(ns / 100) : null,

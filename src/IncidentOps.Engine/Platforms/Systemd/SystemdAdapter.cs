@@ -14,11 +14,12 @@ namespace IncidentOps.Engine.Platforms;
 public sealed partial class SystemdAdapter(AppTarget target, ProcessRunner runner, TimeSpan timeout, IOperationSink sink)
     : PlatformAdapterBase(target, runner, timeout, sink), IPlatformAdapter
 {
-    private string Unit => Target.Unit!;
+    private readonly SystemdOptions _o = SystemdOptions.Of(target);
+    private string Unit => _o.Unit!;
 
-    private CliCommand Cmd(string tool, params string[] args) => Target.ComputerName is null
+    private CliCommand Cmd(string tool, params string[] args) => _o.ComputerName is null
         ? new CliCommand(tool, tool, args)
-        : new CliCommand("ssh", "ssh", ["-o", "BatchMode=yes", "--", Target.ComputerName, string.Join(" ", new[] { tool }.Concat(args.Select(CliCommand.Quote)))]);
+        : new CliCommand("ssh", "ssh", ["-o", "BatchMode=yes", "--", _o.ComputerName, string.Join(" ", new[] { tool }.Concat(args.Select(CliCommand.Quote)))]);
 
     public static Dictionary<string, string> ParseShow(string text)
     {
@@ -44,7 +45,7 @@ public sealed partial class SystemdAdapter(AppTarget target, ProcessRunner runne
         p.TryGetValue("SubState", out var sub);
         p.TryGetValue("Result", out var result);
         if (p.TryGetValue("LoadState", out var load) && load == "not-found")
-            throw new IncidentOpsException(PlatformErrorIds.AppNotFound, IncidentOpsErrorCategory.ObjectNotFound, $"The unit '{Unit}' does not exist{(Target.ComputerName is null ? "" : " on " + Target.ComputerName)} (LoadState=not-found).") { TargetObject = Unit };
+            throw new IncidentOpsException(PlatformErrorIds.AppNotFound, IncidentOpsErrorCategory.ObjectNotFound, $"The unit '{Unit}' does not exist{(_o.ComputerName is null ? "" : " on " + _o.ComputerName)} (LoadState=not-found).") { TargetObject = Unit };
         var restarts = p.TryGetValue("NRestarts", out var nr) && int.TryParse(nr, out var n) ? n : 0;
         var state = active switch
         {
@@ -54,10 +55,10 @@ public sealed partial class SystemdAdapter(AppTarget target, ProcessRunner runne
             _ => AppState.Unknown,
         };
         var exitReason = result is null or "success" ? null : result == "oom-kill" ? "OOMKilled" : result;
-        var version = Target.ComputerName is null ? CurrentRelease() : await RemoteCurrentReleaseAsync(ct).ConfigureAwait(false);
+        var version = _o.ComputerName is null ? CurrentRelease() : await RemoteCurrentReleaseAsync(ct).ConfigureAwait(false);
         return new AppStatus
         {
-            Platform = PlatformKind.Systemd, Name = Unit, Service = Target.Service, Unit = Unit, ComputerName = Target.ComputerName,
+            Platform = PlatformKind.Systemd, Name = Unit, Service = Target.Service, Unit = Unit, ComputerName = _o.ComputerName,
             State = state, Reason = state == AppState.Healthy ? null : $"{active}/{sub}" + (exitReason is null ? "" : $" ({exitReason})"),
             DesiredInstances = 1, ReadyInstances = state == AppState.Healthy ? 1 : 0, Version = version,
             LastDeployedAt = ParseUnixTimestamp(p.GetValueOrDefault("ActiveEnterTimestamp")) ?? ParseUnixTimestamp(p.GetValueOrDefault("ExecMainStartTimestamp")),
@@ -65,7 +66,7 @@ public sealed partial class SystemdAdapter(AppTarget target, ProcessRunner runne
             [
                 new AppInstance
                 {
-                    Id = p.GetValueOrDefault("MainPID") ?? "0", State = sub ?? active, Region = Target.ComputerName ?? System.Environment.MachineName,
+                    Id = p.GetValueOrDefault("MainPID") ?? "0", State = sub ?? active, Region = _o.ComputerName ?? System.Environment.MachineName,
                     Restarts = restarts, LastExitReason = exitReason, Ready = state == AppState.Healthy, Version = version,
                 },
             ],
@@ -74,7 +75,7 @@ public sealed partial class SystemdAdapter(AppTarget target, ProcessRunner runne
 
     // ---------------------------------------------------------------- releases
 
-    private string Releases => Target.ReleasesPath ?? throw new IncidentOpsException(PlatformErrorIds.ReleasesPathMissing, IncidentOpsErrorCategory.InvalidArgument,
+    private string Releases => _o.ReleasesPath ?? throw new IncidentOpsException(PlatformErrorIds.ReleasesPathMissing, IncidentOpsErrorCategory.InvalidArgument,
         $"No releases directory for unit '{Unit}': set 'releases:' on the service in incidentops.yml or pass -ReleasesPath.");
 
     /// <summary>
@@ -85,7 +86,7 @@ public sealed partial class SystemdAdapter(AppTarget target, ProcessRunner runne
         var root = Releases.TrimEnd('/');
         if (!Releases.StartsWith('/') || root.Contains('\n') || root.Contains('\0'))
             throw new IncidentOpsException(PlatformErrorIds.ReleasesPathInvalid, IncidentOpsErrorCategory.InvalidArgument,
-                $"The releases path '{Releases}' on {Target.ComputerName} must be an absolute path (for example /srv/{Unit}/releases).") { TargetObject = Releases };
+                $"The releases path '{Releases}' on {_o.ComputerName} must be an absolute path (for example /srv/{Unit}/releases).") { TargetObject = Releases };
         return root.Length == 0 ? "/" : root;
     }
 
@@ -104,7 +105,7 @@ public sealed partial class SystemdAdapter(AppTarget target, ProcessRunner runne
             "r=$(head -n 1 -- \"$d/REVISION\" 2>/dev/null | tr -d '\\t\\r'); " +
             "printf 'R\\t%s\\t%s\\t%s\\t%s\\n' \"$d\" \"$f\" \"$t\" \"$r\"; done; " +
             "printf 'C\\t%s\\n' \"$(readlink -- current)\"";
-        return new CliCommand("ssh", "ssh", ["-o", "BatchMode=yes", "--", Target.ComputerName!, script]);
+        return new CliCommand("ssh", "ssh", ["-o", "BatchMode=yes", "--", _o.ComputerName!, script]);
     }
 
     /// <summary>Parses the remote listing: "R\tname\tfailed\tmtime\trevision" lines and one "C\tlink target" line.</summary>
@@ -135,24 +136,24 @@ public sealed partial class SystemdAdapter(AppTarget target, ProcessRunner runne
 
     private string? CurrentRelease()
     {
-        if (Target.ReleasesPath is null || Target.ComputerName is not null) return null;
-        var link = new FileInfo(System.IO.Path.Combine(Target.ReleasesPath, "current"));
+        if (_o.ReleasesPath is null || _o.ComputerName is not null) return null;
+        var link = new FileInfo(System.IO.Path.Combine(_o.ReleasesPath, "current"));
         return link.LinkTarget is { } t ? System.IO.Path.GetFileName(t.TrimEnd('/')) : null;
     }
 
     /// <summary>The release 'current' points at on the remote host (one ssh readlink), or null without a releases path or link.</summary>
     private async Task<string?> RemoteCurrentReleaseAsync(CancellationToken ct)
     {
-        if (Target.ReleasesPath is null) return null;
+        if (_o.ReleasesPath is null) return null;
         var link = CliCommand.Quote(RemoteRoot().TrimEnd('/') + "/current");
-        var cmd = new CliCommand("ssh", "ssh", ["-o", "BatchMode=yes", "--", Target.ComputerName!, $"readlink -- {link} || true"]);
+        var cmd = new CliCommand("ssh", "ssh", ["-o", "BatchMode=yes", "--", _o.ComputerName!, $"readlink -- {link} || true"]);
         var target = (await RunTextAsync(cmd, ct).ConfigureAwait(false)).Trim();
         return target.Length == 0 ? null : System.IO.Path.GetFileName(target.TrimEnd('/'));
     }
 
     public async Task<IReadOnlyList<AppDeployment>> GetDeploymentsAsync(CancellationToken ct)
     {
-        if (Target.ComputerName is not null)
+        if (_o.ComputerName is not null)
         {
             var cmd = RemoteListCommand();
             return ParseRemoteList(cmd, await RunTextAsync(cmd, ct).ConfigureAwait(false));
@@ -181,7 +182,7 @@ public sealed partial class SystemdAdapter(AppTarget target, ProcessRunner runne
     public PreparedRollback PlanRollback(AppDeployment? from, AppDeployment to)
     {
         var restart = Cmd("systemctl", "restart", Unit);
-        if (Target.ComputerName is not null)
+        if (_o.ComputerName is not null)
         {
             // The name came from the remote listing: refuse anything that is not a plain directory name before it reaches a command.
             if (to.Version is "." or ".." || to.Version.Contains('/') || to.Version.Contains('\n') || to.Version.Contains('\0'))
@@ -190,7 +191,7 @@ public sealed partial class SystemdAdapter(AppTarget target, ProcessRunner runne
             string Q(string path) => CliCommand.Quote(path);
             var tmp = root + "/.current.tmp";
             var swapScript = $"ln -sfn -- {Q(root + "/" + to.Version)} {Q(tmp)} && mv -Tf -- {Q(tmp)} {Q(root + "/current")}";
-            var swap = new CliCommand("ssh", "ssh", ["-o", "BatchMode=yes", "--", Target.ComputerName, swapScript]);
+            var swap = new CliCommand("ssh", "ssh", ["-o", "BatchMode=yes", "--", _o.ComputerName, swapScript]);
             var remotePlan = new RollbackPlan { Target = Target, From = from?.Version, To = to.Version, ToImage = to.Image, Commands = [swap.CommandLine, restart.CommandLine] };
             return new PreparedRollback(remotePlan, async c =>
             {

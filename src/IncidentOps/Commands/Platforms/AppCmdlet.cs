@@ -69,6 +69,10 @@ public abstract class AppCmdlet : PlatformCmdlet
     [Parameter(ValueFromPipelineByPropertyName = true)]
     public string? ReleasesPath { get; set; }
 
+    /// <summary>The platform identity of a piped App object (its hidden Options property: Deployment, Namespace, Unit ... by parameter name), so an object of a platform whose keys have no parameter here still addresses the app it came from. A parameter given by name wins over the same key here. Binds from App objects by property name; not meant to be typed.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true, DontShow = true)]
+    public object? Options { get; set; }
+
     /// <summary>Path of kubectl when it is not on PATH (overrides tools.kubectl).</summary>
     [Parameter]
     public string? KubectlPath { get; set; }
@@ -103,24 +107,23 @@ public abstract class AppCmdlet : PlatformCmdlet
         var targets = new List<AppTarget>();
         var platform = ParsePlatform(Platform);
         if (platform != PlatformKind.None)
-            targets.Add(PlatformRegistry.Target(platform, new Dictionary<string, string?>
+            targets.Add(PlatformRegistry.Target(platform, WithPipedOptions(new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase)
             {
                 ["Service"] = Label(Service?.FirstOrDefault()), ["Environment"] = Environment, ["App"] = App, ["AppId"] = ResolveRef(AppId, "-AppId"),
                 ["Component"] = Component, ["Deployment"] = Deployment, ["StatefulSet"] = StatefulSet, ["DaemonSet"] = DaemonSet, ["Namespace"] = Namespace,
                 ["Context"] = Context, ["Kubeconfig"] = ResolveLocalPath(Kubeconfig), ["Unit"] = Unit, ["ComputerName"] = ComputerName,
                 // A remote releases path is the remote host's; only a local one is resolved against the current location.
                 ["ReleasesPath"] = ReleasesPath is null || ComputerName is not null ? ReleasesPath : ResolvePath(ReleasesPath),
-            }));
+            })));
         else if (Service is { Length: > 0 })
             foreach (var s in ResolveServices(Environment, Service))
             {
-                string? appId = null;
-                if (s.AppId is not null && !TryInvoke(ct => Engine.References.ResolveAsync(s.AppId, ct), out appId, s.FullName)) continue;
-                var values = AppTargets.FromService(s, appId, new Dictionary<string, string?>
+                var overrides = new Dictionary<string, string?>
                 {
                     ["Component"] = Component, ["Namespace"] = Namespace, ["Context"] = Context, ["Kubeconfig"] = ResolveLocalPath(Kubeconfig), ["ComputerName"] = ComputerName,
                     ["ReleasesPath"] = ReleasesPath is null ? null : (ComputerName ?? s.ComputerName) is null ? ResolvePath(ReleasesPath) : ReleasesPath,
-                });
+                };
+                if (!TryInvoke(ct => AppTargets.FromServiceAsync(s, Engine.References.ResolveAsync, ct, overrides), out var values, s.FullName)) continue;
                 targets.Add(PlatformRegistry.Target(s.Platform, values, s.Health));
             }
         else
@@ -133,6 +136,14 @@ public abstract class AppCmdlet : PlatformCmdlet
             catch (IncidentOpsException ex) { WriteError(ToErrorRecord(ex, t.ToString())); }
             if (adapter is not null) yield return (t, adapter);
         }
+    }
+
+    /// <summary>The values of the named parameters, completed by a piped object's options (-Options) for every key no named parameter gave.</summary>
+    private Dictionary<string, string?> WithPipedOptions(Dictionary<string, string?> values)
+    {
+        foreach (var (key, value) in AppTargets.FromPiped(Options is PSObject p ? p.BaseObject : Options))
+            if (!values.TryGetValue(key, out var given) || given is null) values[key] = value;
+        return values;
     }
 
     private IPlatformAdapter OpenAdapter(AppTarget t) => Engine.Platforms.Open(t, GivenToolPaths(), Config.Tools, Timeout);

@@ -27,7 +27,7 @@ public class DigitalOceanPinTests
         listener.Prefixes.Add($"http://127.0.0.1:{port}/");
         listener.Start();
         var runner = new ProcessRunner(NullSink.Instance, new ToolResolver(new ToolPaths(), null));
-        var adapter = new DigitalOceanAdapter(new AppTarget { Platform = IncidentOps.Config.PlatformKind.DigitalOcean, AppId = Id }, runner, TimeSpan.FromSeconds(30),
+        var adapter = new DigitalOceanAdapter(new AppTarget { Platform = IncidentOps.Config.PlatformKind.DigitalOcean, Options = new Dictionary<string, string> { ["AppId"] = Id } }, runner, TimeSpan.FromSeconds(30),
             NullSink.Instance, new Uri($"http://127.0.0.1:{port}/"), token);
         return (adapter, listener);
     }

@@ -52,7 +52,7 @@ public class DigitalOceanRollbackTests
         var cli = new FakeCli();
         var path = cli.Tool("doctl", new Reply($"apps list-deployments {Id} -o json", "do-deployments.json"));
         var runner = new ProcessRunner(NullSink.Instance, new ToolResolver(new ToolPaths { Doctl = path }, null));
-        var adapter = new DigitalOceanAdapter(new AppTarget { Platform = IncidentOps.Config.PlatformKind.DigitalOcean, AppId = Id }, runner, TimeSpan.FromSeconds(30),
+        var adapter = new DigitalOceanAdapter(new AppTarget { Platform = IncidentOps.Config.PlatformKind.DigitalOcean, Options = new Dictionary<string, string> { ["AppId"] = Id } }, runner, TimeSpan.FromSeconds(30),
             NullSink.Instance, new Uri($"http://127.0.0.1:{port}/"), token);
         return (adapter, listener);
     }
