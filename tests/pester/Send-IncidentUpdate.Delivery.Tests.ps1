@@ -10,8 +10,7 @@ BeforeAll {
 
     if (-not ('IncidentOps.Tests.Notifications.ProviderStub' -as [type])) {
         $prelude = "#nullable enable`nusing System; using System.IO; using System.Linq; using System.Collections.Generic; using System.Threading; using System.Threading.Tasks;`n"
-        $src = Join-Path ([IO.Path]::GetTempPath()) ('io-stub-' + [guid]::NewGuid().ToString('N'))
-        New-Item -ItemType Directory -Path $src | Out-Null
+        $src = New-TestTempDir 'io-stub'
         $files = foreach ($f in 'ProviderStub.cs', 'Statuspage/StatuspageFake.cs') {
             $p = Join-Path $src (Split-Path -Leaf $f)
             $prelude + (Get-Content -Raw (Join-Path $script:RepoRoot "tests/IncidentOps.Tests/Notifications/$f")) | Set-Content -Path $p
@@ -56,6 +55,7 @@ routing:
         New-Incident -ConfigPath $s.Config -Title $Title -Severity P1 -Service production/api -Impact $Impact -Confirm:$false
     }
 }
+AfterAll { Remove-TestTemp }   # what its tests made in the temp folder (Common.ps1)
 
 Describe 'Send-IncidentUpdate: simultaneous first updates (issue 18 item 11)' {
     BeforeAll { $s = New-DeliveryScenario; $inc = New-ScenarioIncident $s }

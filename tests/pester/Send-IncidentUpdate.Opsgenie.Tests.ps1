@@ -10,8 +10,7 @@ BeforeAll {
 
     if (-not ('IncidentOps.Tests.Notifications.ProviderStub' -as [type])) {
         $prelude = "#nullable enable`nusing System; using System.IO; using System.Linq; using System.Collections.Generic; using System.Threading; using System.Threading.Tasks;`n"
-        $src = Join-Path ([IO.Path]::GetTempPath()) ('io-stub-' + [guid]::NewGuid().ToString('N'))
-        New-Item -ItemType Directory -Path $src | Out-Null
+        $src = New-TestTempDir 'io-stub'
         $file = Join-Path $src 'ProviderStub.cs'
         $prelude + (Get-Content -Raw (Join-Path $script:RepoRoot 'tests/IncidentOps.Tests/Notifications/ProviderStub.cs')) | Set-Content -Path $file
         Add-Type -Path $file
@@ -37,6 +36,7 @@ routing:
     }
     function Remove-GenieScenario($s) { if ($s) { $s.Stub.Dispose(); Remove-TestRoot $s.Root } }
 }
+AfterAll { Remove-TestTemp }   # what its tests made in the temp folder (Common.ps1)
 
 Describe 'Send-IncidentUpdate to Opsgenie' {
     BeforeAll { $s = New-GenieScenario }

@@ -91,7 +91,7 @@ environments:
     }
 }
 
-AfterAll { Remove-TestRoot $root }
+AfterAll { Remove-TestTemp }   # $root, fake CLIs, reply files (Common.ps1)
 
 Describe 'postgres.tunnel and redis.tunnel' -Skip:$noServers {
     It 'Get-PgActivity opens kubectl port-forward with the exact arguments, answers through it and closes it' {
