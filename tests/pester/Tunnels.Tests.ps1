@@ -73,6 +73,8 @@ environments:
         $psi.Environment['INCIDENTOPS_CONFIG'] = $root.Config
         $psi.RedirectStandardOutput = $true
         $psi.RedirectStandardError = $true
+        # A killed pwsh leaves its IPC pipes (CoreFxPipe_PSHost.*, dotnet-diagnostic-*) in its temp folder: give it a listed one.
+        $psi.Environment['TMPDIR'] = New-TestTempDir 'io-child'
         $p = [Diagnostics.Process]::Start($psi)
         $p | Add-Member -NotePropertyName Output -NotePropertyValue $p.StandardOutput.ReadToEndAsync()
         $p | Add-Member -NotePropertyName Errors -NotePropertyValue $p.StandardError.ReadToEndAsync()
