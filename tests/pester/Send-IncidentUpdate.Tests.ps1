@@ -20,7 +20,6 @@ routing:
   P3: [audit]
 "@ | Set-Content -Path $config
 }
-AfterAll { Remove-TestTemp }   # what its tests made in the temp folder (Common.ps1)
 
 Describe 'Send-IncidentUpdate' {
     It '-WhatIf shows the rendered payload and writes no outbox entry' {
