@@ -31,6 +31,13 @@ try {
     $config.TestResult.OutputFormat = 'NUnitXml'
     $config.TestResult.OutputPath = $ResultPath
     $result = Invoke-Pester -Configuration $config
+    # Temporary folders and files a test file made (New-TestTempDir, New-TestTempFile of pester/Common.ps1) and did not
+    # remove in its AfterAll (Remove-TestTemp): named here, so the file gets fixed, and removed.
+    $left = @($global:IncidentOpsTestTemp | Where-Object { $_ -and (Test-Path -LiteralPath $_) })
+    if ($left.Count) {
+        Write-Host ("Pester: {0} temporary path(s) left by test files without Remove-TestTemp in AfterAll, removed now: {1}" -f $left.Count, (($left | Select-Object -First 10) -join ', '))
+        $left | ForEach-Object { Remove-Item -LiteralPath $_ -Recurse -Force -ErrorAction SilentlyContinue }
+    }
     # A container that failed to discover or whose BeforeAll threw counts as a failure, not as nothing.
     $failed = $result.FailedCount + $result.FailedBlocksCount + $result.FailedContainersCount
     Write-Host ("Pester {0}: {1} passed, {2} failed, {3} skipped ({4:n1} s)" -f (Get-Module Pester).Version, $result.PassedCount, $failed, $result.SkippedCount, $result.Duration.TotalSeconds)

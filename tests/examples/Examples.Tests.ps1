@@ -295,6 +295,9 @@ store:
         foreach ($k in $environment.Keys) { $psi.Environment[$k] = $environment[$k] }
         $psi.Environment['XDG_DATA_HOME'] = $data
         $psi.Environment['XDG_STATE_HOME'] = $data
+        # The example's throw-away stores, reports and archives in the temp folder stay in $work, which AfterAll removes.
+        $psi.Environment['TMPDIR'] = Join-Path $data 'tmp'
+        New-Item -ItemType Directory -Path $psi.Environment['TMPDIR'] -Force | Out-Null
         foreach ($k in $ExtraEnvironment.Keys) { if ($null -eq $ExtraEnvironment[$k]) { $null = $psi.Environment.Remove($k) } else { $psi.Environment[$k] = $ExtraEnvironment[$k] } }
         $psi.WorkingDirectory = $work
         $psi.RedirectStandardOutput = $true

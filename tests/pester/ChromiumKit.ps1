@@ -125,7 +125,7 @@ function Test-SkipWithoutChromium {
 function Invoke-HeadlessChromium([string[]] $Arguments, [int] $TimeoutSec = 90) {
     $exe = Get-ChromiumPath
     if (-not $exe) { throw 'chromium is not installed (apt-get install chromium); the report rendering tests need it.' }
-    $profileDir = Join-Path ([IO.Path]::GetTempPath()) ('io-chromium-' + [guid]::NewGuid().ToString('N'))
+    $profileDir = New-TestTempDir 'io-chromium'
     $common = @('--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run', '--hide-scrollbars', "--user-data-dir=$profileDir")
     try {
         $exit = 0; $stderr = ''
@@ -133,7 +133,7 @@ function Invoke-HeadlessChromium([string[]] $Arguments, [int] $TimeoutSec = 90) 
         if ($exit -ne 0) { throw "chromium exited with $exit`: $stderr" }
         $stdout
     }
-    finally { Remove-Item -Recurse -Force $profileDir -ErrorAction SilentlyContinue }
+    finally { Remove-TestTempPath $profileDir }
 }
 
 # file:///... for a local path ([uri] '/tmp/x' in PowerShell is a relative URI, without AbsoluteUri).

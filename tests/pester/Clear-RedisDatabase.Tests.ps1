@@ -13,7 +13,7 @@ BeforeAll {
     . Initialize-RedisTestFile
 }
 
-AfterAll { Remove-TestRoot $root }
+AfterAll { Remove-TestTemp }   # $root, fake CLIs, reply files (Common.ps1)
 
 
 Describe 'Clear-RedisDatabase' -Skip:$noRedis {

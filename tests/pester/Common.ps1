@@ -9,7 +9,6 @@ function Import-IncidentOps {
     Import-Module $script:ModulePath -Force -ErrorAction Stop
 }
 
-# A throw-away folder with its own incidents.yml and store; removes nothing by itself (Remove-TestRoot does).
 # The path of a recorded fixture by file name, wherever its provider keeps it: tests/IncidentOps.Tests/Platforms/<Provider>/Fixtures
 # or Notifications/<Provider>/Fixtures (folders that mirror the engine's provider folders), or a shared <Area>/Fixtures.
 # Names are unique (the xunit ProviderContractTests check it); a missing or doubled name throws.
@@ -26,8 +25,7 @@ function Get-Fixture([string] $Name) {
 function Import-StandInTypes {
     if ('IncidentOps.Tests.Notifications.ProviderStub' -as [type]) { return }
     $prelude = "#nullable enable`nusing System; using System.IO; using System.Linq; using System.Collections.Generic; using System.Threading; using System.Threading.Tasks;`n"
-    $src = Join-Path ([IO.Path]::GetTempPath()) ('io-stub-' + [guid]::NewGuid().ToString('N'))
-    New-Item -ItemType Directory -Path $src | Out-Null
+    $src = New-TestTempDir 'io-stub'
     $files = foreach ($f in 'ProviderStub.cs', 'Statuspage/StatuspageFake.cs', 'Opsgenie/OpsgenieFake.cs') {
         $p = Join-Path $src (Split-Path -Leaf $f)
         $prelude + (Get-Content -Raw (Join-Path $script:RepoRoot "tests/IncidentOps.Tests/Notifications/$f")) | Set-Content -Path $p
@@ -36,9 +34,9 @@ function Import-StandInTypes {
     Add-Type -Path $files
 }
 
+# A throw-away folder (New-TestTempDir) with its own incidents.yml and store; Remove-TestRoot or Remove-TestTemp removes it.
 function New-TestRoot([string] $Yaml = '') {
-    $dir = Join-Path ([IO.Path]::GetTempPath()) ('io-pester-' + [guid]::NewGuid().ToString('N'))
-    New-Item -ItemType Directory -Path $dir | Out-Null
+    $dir = New-TestTempDir 'io-pester'
     $store = Join-Path $dir 'store'
     $cfg = Join-Path $dir 'incidentops.yml'
     Set-Content -Path $cfg -Value ("store:`n  path: $store`n" + $Yaml)
@@ -46,7 +44,46 @@ function New-TestRoot([string] $Yaml = '') {
 }
 
 function Remove-TestRoot($Root) {
-    if ($Root -and $Root.Dir) { Remove-Item -Recurse -Force $Root.Dir -ErrorAction SilentlyContinue }
+    if ($Root -and $Root.Dir) { Remove-TestTempPath $Root.Dir }
+}
+
+# Temporary folders and files. Every one a test makes comes from New-TestTempDir or New-TestTempFile (New-TestRoot,
+# New-FakeCli and New-ReplyFile use them), which list it; Remove-TestTemp removes everything listed. Each file that
+# makes any calls Remove-TestTemp in its top-level AfterAll (Exit-IsolatedIncidentOps does it for the Incidents
+# files), so nothing is left in the temp folder ($TMPDIR, else /tmp), also when a test failed. The list belongs to
+# the pwsh process (Pester runs one file at a time), so what a file forgot goes with the next file's Remove-TestTemp,
+# and tests/Invoke-PesterSuite.ps1 removes, and names, whatever is still listed when the suite ends.
+if ($null -eq $global:IncidentOpsTestTemp) { $global:IncidentOpsTestTemp = [System.Collections.Generic.List[string]]::new() }
+
+# A fresh empty folder PREFIX-<guid> in the temp folder; returns its path.
+function New-TestTempDir([string] $Prefix = 'io-pester') {
+    $dir = Join-Path ([IO.Path]::GetTempPath()) ($Prefix + '-' + [guid]::NewGuid().ToString('N'))
+    $global:IncidentOpsTestTemp.Add($dir)
+    New-Item -ItemType Directory -Path $dir | Out-Null
+    $dir
+}
+
+# The path of a fresh file PREFIX-<guid><EXTENSION> in the temp folder (not created: the caller writes it).
+function New-TestTempFile([string] $Prefix = 'io-pester', [string] $Extension = '.txt') {
+    $path = Join-Path ([IO.Path]::GetTempPath()) ($Prefix + '-' + [guid]::NewGuid().ToString('N') + $Extension)
+    $global:IncidentOpsTestTemp.Add($path)
+    $path
+}
+
+# Removes one listed folder or file now (and forgets it).
+function Remove-TestTempPath([string] $Path) {
+    if (-not $Path) { return }
+    Remove-Item -LiteralPath $Path -Recurse -Force -ErrorAction SilentlyContinue
+    $null = $global:IncidentOpsTestTemp.Remove($Path)
+}
+
+# Removes every listed temporary folder and file; returns nothing. What cannot be removed yet (a process still
+# writing into it) stays listed for the next call.
+function Remove-TestTemp {
+    foreach ($path in @($global:IncidentOpsTestTemp)) {
+        Remove-Item -LiteralPath $path -Recurse -Force -ErrorAction SilentlyContinue
+        if (-not (Test-Path -LiteralPath $path)) { $null = $global:IncidentOpsTestTemp.Remove($path) }
+    }
 }
 
 # True when the test may skip because a server is missing. Under CI=true nothing skips: the test runs

@@ -27,6 +27,7 @@ AfterAll {
     $script:listener.Stop()
     $script:listener.Close()
     $script:serverPs.Dispose()
+    Remove-TestTemp
 }
 
 Describe 'Watch-ServiceHealth' {
@@ -75,8 +76,7 @@ Describe 'Resolve-ServiceDns -TimeoutSec' {
 
 Describe 'A CLI that leaves a child holding its output' {
     It 'returns the output at once and the child is killed' {
-        $dir = Join-Path ([IO.Path]::GetTempPath()) ('io-pester-' + [guid]::NewGuid().ToString('N'))
-        New-Item -ItemType Directory -Path $dir | Out-Null
+        $dir = New-TestTempDir 'io-childcli'
         try {
             $fixture = Get-Fixture 'fly-status.json'
             $fly = Join-Path $dir 'flyctl'

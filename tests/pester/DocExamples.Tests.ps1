@@ -33,6 +33,8 @@ BeforeAll {
     $pwsh = Join-Path $PSHOME $(if ($IsWindows) { 'pwsh.exe' } else { 'pwsh' })
     $work = Join-Path ([IO.Path]::GetTempPath()) ('io-docex-' + [guid]::NewGuid().ToString('N').Substring(0, 8))
     $bin = Join-Path $work 'bin'
+    $tmp = Join-Path $work 'tmp'
+    New-Item -ItemType Directory -Path $tmp -Force | Out-Null
     New-Item -ItemType Directory -Path $bin -Force | Out-Null
 
     function Get-FreePort {
@@ -355,6 +357,8 @@ $n.IncidentId
         $psi.Environment['PGUSER'] = $pgKv['username']; $psi.Environment['PGDATABASE'] = $pgKv['database']
         # The stand-in's certificate (for localhost) is the one trusted root, as a company CA would be.
         $psi.Environment['SSL_CERT_FILE'] = $cert
+        # What an example puts in the temp folder (Export-Incident -Path, archives, ...) stays in $work, which AfterAll removes.
+        $psi.Environment['TMPDIR'] = $tmp
         $psi.WorkingDirectory = $work
         $psi.RedirectStandardOutput = $true
         $psi.RedirectStandardError = $true

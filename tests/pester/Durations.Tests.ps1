@@ -11,6 +11,7 @@ BeforeAll {
     # Building the -WhatIf text needs no server: the connection string is only parsed.
     $offline = 'Host=127.0.0.1;Port=1;Database=app;Username=ops'
 }
+AfterAll { Remove-TestTemp }   # what its tests made in the temp folder (Common.ps1)
 
 Describe 'Duration parameters' {
     It 'reads <Typed> as <Seconds> seconds' -TestCases @(
@@ -25,7 +26,7 @@ Describe 'Duration parameters' {
         # The argument is typed into a script exactly as a user types it, so the parser makes of it what it makes at a prompt.
         $sb = [scriptblock]::Create("Stop-PgBackend -ConnectionString '$offline' -Pid 4242 -Mode Cancel -EscalateAfter $Typed -WhatIf")
         # -WhatIf text goes to the host; a transcript is how a user's screen is captured.
-        $log = Join-Path ([IO.Path]::GetTempPath()) ("io-dur-" + [guid]::NewGuid().ToString('N') + '.txt')
+        $log = New-TestTempFile 'io-dur' '.txt'
         Start-Transcript -Path $log -UseMinimalHeader | Out-Null
         try { & $sb } finally { Stop-Transcript | Out-Null }
         $text = Get-Content -Raw $log
@@ -62,7 +63,7 @@ Describe 'Stop-IdleConnections -IdleFor 30s' -Skip:$noPg {
         $parts = @{}
         foreach ($pair in $cs.Split(';', [StringSplitOptions]::RemoveEmptyEntries)) { $k, $v = $pair.Split('=', 2); $parts[$k.Trim().ToLowerInvariant()] = $v.Trim() }
         $env:PGAPPNAME = $app
-        try { $proc = Start-Process -FilePath psql -ArgumentList "-X -h $($parts['host']) -p $($parts['port']) -U $($parts['username']) -d $($parts['database']) -c `"SELECT 1`" -c `"\! sleep 30`"" -PassThru -RedirectStandardOutput ([IO.Path]::GetTempFileName()) }
+        try { $proc = Start-Process -FilePath psql -ArgumentList "-X -h $($parts['host']) -p $($parts['port']) -U $($parts['username']) -d $($parts['database']) -c `"SELECT 1`" -c `"\! sleep 30`"" -PassThru -RedirectStandardOutput (New-TestTempFile 'io-psql-out') }
         finally { Remove-Item Env:PGAPPNAME }
         try {
             $deadline = (Get-Date).AddSeconds(20)

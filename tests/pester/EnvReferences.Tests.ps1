@@ -6,10 +6,11 @@ BeforeAll {
     $script:Unset = 'INCIDENTOPS_PESTER_SURELY_UNSET'
     Remove-Item "env:$script:Unset" -ErrorAction Ignore
 }
+AfterAll { Remove-TestTemp }   # what its tests made in the temp folder (Common.ps1)
 
 Describe 'env: references' {
     It 'refuses -AppId env:NAME when the variable is unset, naming it, before any CLI runs' {
-        $doctl = Join-Path ([IO.Path]::GetTempPath()) "io-no-doctl-$([guid]::NewGuid().ToString('N'))"
+        $doctl = New-TestTempFile 'io-no-doctl' ''   # a path where no CLI is
         $err = $null
         try { Get-AppStatus -Platform DigitalOcean -AppId "env:$script:Unset" -DoctlPath $doctl -ErrorAction Stop } catch { $err = $_ }
         $err.FullyQualifiedErrorId | Should -Be 'ConfigReferenceUnresolved,IncidentOps.Commands.GetAppStatusCommand'

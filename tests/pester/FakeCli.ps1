@@ -3,8 +3,7 @@
 # it was called with. With -Stream it behaves like a CLI following a log: it writes the file line by line, -LineDelay
 # seconds apart (0: all at once), then keeps running until it is killed; its pid is in .PidFile and its sleeping child's in .ChildFile.
 function New-FakeCli([string] $Name, [hashtable] $Replies, [switch] $Stream, [double] $LineDelay = 0.02) {
-    $dir = Join-Path ([IO.Path]::GetTempPath()) ("io-pester-" + [guid]::NewGuid().ToString('N'))
-    New-Item -ItemType Directory -Path $dir | Out-Null
+    $dir = New-TestTempDir 'io-fakecli'   # Common.ps1: Remove-TestTemp in the file's AfterAll removes it
     $log = Join-Path $dir 'argv.log'
     $pidFile = Join-Path $dir "$Name.pid"
     $childFile = Join-Path $dir "$Name.child"

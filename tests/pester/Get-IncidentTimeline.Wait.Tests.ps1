@@ -42,6 +42,8 @@ Describe 'Get-IncidentTimeline -Wait with the <Store> store' -ForEach $stores {
             "ForEach-Object { [IO.File]::AppendAllText('$out', [DateTime]::UtcNow.ToString('o') + ' ' + `$_.Result + [Environment]::NewLine) }"
         foreach ($a in '-NoLogo', '-NoProfile', '-NonInteractive', '-Command', $follow) { $psi.ArgumentList.Add($a) }
         $psi.RedirectStandardError = $true
+        # A killed pwsh leaves its IPC pipes (CoreFxPipe_PSHost.*, dotnet-diagnostic-*) in its temp folder: give it a listed one.
+        $psi.Environment['TMPDIR'] = New-TestTempDir 'io-child'
         $child = [System.Diagnostics.Process]::Start($psi)
         $errors = $child.StandardError.ReadToEndAsync()
         try {

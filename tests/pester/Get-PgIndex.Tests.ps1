@@ -13,7 +13,7 @@ BeforeAll {
     . Initialize-PgTestFile
 }
 
-AfterAll { Remove-TestRoot $root }
+AfterAll { Remove-TestTemp }   # $root, fake CLIs, reply files (Common.ps1)
 
 Describe 'Get-PgIndex' -Skip:$noPg {
     BeforeAll {

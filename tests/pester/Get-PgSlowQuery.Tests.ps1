@@ -23,7 +23,7 @@ BeforeAll {
 
 AfterAll {
     if ($slowDb) { Remove-TestPgDatabase $slowDb }
-    Remove-TestRoot $root
+    Remove-TestTemp
 }
 
 Describe 'Get-PgSlowQuery' -Skip:$noPg {

@@ -10,7 +10,7 @@ BeforeAll {
     $root = New-ActionTestRoot 'https://ai-affiliate-empire.fly.dev'
 }
 
-AfterAll { Remove-TestRoot $root }
+AfterAll { Remove-TestTemp }   # $root, fake CLIs, reply files (Common.ps1)
 
 Describe 'Get-ServiceAction' -Skip:($IsWindows) {
     It 'lists every declared action as an object that pipes into Invoke-ServiceAction' {

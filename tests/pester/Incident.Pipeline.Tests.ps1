@@ -8,6 +8,7 @@ BeforeAll {
     . (Join-Path $PSScriptRoot 'Common.ps1')
     Import-IncidentOps
 }
+AfterAll { Remove-TestTemp }   # what its tests made in the temp folder (Common.ps1)
 
 Describe 'Get-Incident piped into a change' {
     BeforeEach {

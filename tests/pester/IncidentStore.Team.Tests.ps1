@@ -36,6 +36,8 @@ BeforeAll {
         foreach ($a in '-NoLogo', '-NoProfile', '-NonInteractive', '-Command', $script) { $psi.ArgumentList.Add($a) }
         $psi.RedirectStandardOutput = $true
         $psi.RedirectStandardError = $true
+        # A killed pwsh leaves its IPC pipes (CoreFxPipe_PSHost.*, dotnet-diagnostic-*) in its temp folder: give it a listed one.
+        $psi.Environment['TMPDIR'] = New-TestTempDir 'io-child'
         $p = [System.Diagnostics.Process]::Start($psi)
         [pscustomobject]@{ Process = $p; Output = $p.StandardOutput.ReadToEndAsync(); Error = $p.StandardError.ReadToEndAsync() }
     }

@@ -14,8 +14,7 @@ BeforeAll {
     Import-IncidentOps
 
     function New-Tmpfs {
-        $dir = Join-Path ([IO.Path]::GetTempPath()) ('io-tmpfs-' + [guid]::NewGuid().ToString('N'))
-        New-Item -ItemType Directory -Path $dir | Out-Null
+        $dir = New-TestTempDir 'io-tmpfs'
         & mount -t tmpfs -o size=1m tmpfs $dir
         if ($LASTEXITCODE -ne 0) { throw "mount tmpfs on $dir failed: these tests need root" }
         $cfg = Join-Path $dir 'incidentops.yml'
@@ -35,6 +34,7 @@ BeforeAll {
         $path
     }
 }
+AfterAll { Remove-TestTemp }   # what its tests made in the temp folder (Common.ps1)
 
 Describe 'The incident record on a full disk' -Skip:$script:noMount {
     BeforeAll { $fs = New-Tmpfs }

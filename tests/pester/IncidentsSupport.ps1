@@ -23,8 +23,9 @@ function Enter-IsolatedIncidentOps([string] $Yaml = '') {
 function Exit-IsolatedIncidentOps($Root) {
     if (-not $Root) { return }
     foreach ($name in $script:IsolatedVariables) { [Environment]::SetEnvironmentVariable($name, $Root.SavedEnvironment[$name]) }
-    Remove-TestRoot $Root
     if ($Root.PSObject.Properties['Stub']) { Stop-ProviderStub $Root.Stub }
+    Remove-TestRoot $Root
+    Remove-TestTemp   # the file's AfterAll: whatever else its tests made in the temp folder
 }
 
 # Enter-IsolatedIncidentOps with one channel, 'audit': a webhook to a provider stub (Start-ProviderStub, kept in the

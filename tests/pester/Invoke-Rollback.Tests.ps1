@@ -14,7 +14,7 @@ BeforeAll {
     }
 }
 
-AfterAll { Remove-TestRoot $root }
+AfterAll { Remove-TestTemp }   # $root, fake CLIs, reply files (Common.ps1)
 
 Describe 'Invoke-Rollback' -Skip:($IsWindows) {
     It 'Fly: goes back to the previous successful release, skipping failed ones (<Case>)' -TestCases @(
@@ -35,7 +35,7 @@ Describe 'Invoke-Rollback' -Skip:($IsWindows) {
     }
 
     It 'systemd: -WhatIf leaves the current symlink alone' {
-        $root = Join-Path ([IO.Path]::GetTempPath()) ("io-rel-" + [guid]::NewGuid().ToString('N'))
+        $root = New-TestTempDir 'io-rel'
         New-Item -ItemType Directory -Path (Join-Path $root 'r1'), (Join-Path $root 'r2') | Out-Null
         New-Item -ItemType SymbolicLink -Path (Join-Path $root 'current') -Target (Join-Path $root 'r2') | Out-Null
         Invoke-Rollback -Platform Systemd -Unit fastapi -ReleasesPath $root -WhatIf
@@ -141,8 +141,7 @@ Describe 'Invoke-Rollback in a real host' -Skip:($IsWindows) {
     }
 
     It 'gives up on a CLI that hangs and returns within 5.5 s' {
-        $dir = Join-Path ([IO.Path]::GetTempPath()) ('io-hang-' + [guid]::NewGuid().ToString('N'))
-        New-Item -ItemType Directory -Path $dir | Out-Null
+        $dir = New-TestTempDir 'io-hang'
         $hang = Join-Path $dir 'flyctl'
         Set-Content -Path $hang -Value "#!/bin/bash`nsleep 30`n" -NoNewline
         chmod +x $hang

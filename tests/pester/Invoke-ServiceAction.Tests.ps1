@@ -14,7 +14,7 @@ BeforeAll {
 
 AfterAll {
     Stop-TestServer $server
-    Remove-TestRoot $root
+    Remove-TestTemp
 }
 
 Describe 'Invoke-ServiceAction' -Skip:($IsWindows) {

@@ -153,3 +153,5 @@ Describe 'Watch-ServiceHealth -Alert with Opsgenie as the pager' {
         $s.Genie.Alerts[0].Alias | Should -Be (Get-Incident -ConfigPath $s.Config).Id
     }
 }
+
+AfterAll { Remove-TestTemp }   # what its tests made in the temp folder (Common.ps1)

@@ -76,7 +76,7 @@ alerting:
 AfterAll {
     if ($script:health) { try { $health.Listener.Stop(); $health.Listener.Close() } catch { }; $health.PowerShell.Dispose() }
     if ($script:stub) { Stop-ProviderStub $stub }
-    Remove-TestRoot $script:root
+    Remove-TestTemp
 }
 
 Describe 'Invoke-ServiceAlert keeps the health samples of every round while the incident is open' {

@@ -82,6 +82,7 @@ alerting:
         finally { $env:INCIDENTOPS_CONFIG, $env:PSModulePath = $saved }
     }
 }
+AfterAll { Remove-TestTemp }   # what its tests made in the temp folder (Common.ps1)
 
 Describe 'Invoke-ServiceAlert' {
     It 'has help for every parameter and example, and Watch-ServiceHealth documents -Alert' {

@@ -24,9 +24,9 @@ function Get-WhatIfText([string] $Code, [object[]] $Arguments = @()) {
     $r.Text
 }
 
-# A reply file for New-FakeCli with the given text.
+# A reply file for New-FakeCli with the given text (a New-TestTempFile: Remove-TestTemp removes it).
 function New-ReplyFile([string] $Text) {
-    $path = Join-Path ([IO.Path]::GetTempPath()) ('io-reply-' + [guid]::NewGuid().ToString('N') + '.txt')
+    $path = New-TestTempFile 'io-reply' '.txt'
     Set-Content -Path $path -Value $Text -NoNewline
     $path
 }
@@ -200,7 +200,7 @@ function Wait-TestPgSession([string] $ApplicationName, [int] $Count = 1) {
 
 # The per-file setup of the Pester files of one area. Dot-source the one that fits in the file's BeforeAll, after
 # Common.ps1 and this file (`. Initialize-RedisTestFile`): it imports the module and sets the variables and functions
-# named below in the caller's scope, where the tests read them; AfterAll { Remove-TestRoot $root } undoes it.
+# named below in the caller's scope, where the tests read them; AfterAll { Remove-TestTemp } undoes it (with $root).
 
 # Redis ($env:INCIDENTOPS_TEST_REDIS, or 127.0.0.1:6379 so that CI=true fails with the connection error): $endpoint,
 # $hostName and $port, Invoke-RedisCli (redis-cli against that server), $root with the service production/cache, and

@@ -8,14 +8,13 @@ BeforeAll {
     . Initialize-PlatformTestFile
 }
 
-AfterAll { Remove-TestRoot $root }
+AfterAll { Remove-TestTemp }   # $root, fake CLIs, reply files (Common.ps1)
 
 Describe 'DigitalOcean API token' -Skip:($IsWindows) {
     BeforeEach {
         $saved = @{}
         foreach ($name in 'DIGITALOCEAN_ACCESS_TOKEN', 'DIGITALOCEAN_API_URL', 'HOME', 'XDG_CONFIG_HOME') { $saved[$name] = [Environment]::GetEnvironmentVariable($name) }
-        $emptyHome = Join-Path ([IO.Path]::GetTempPath()) ("io-nohome-" + [guid]::NewGuid().ToString('N'))
-        New-Item -ItemType Directory -Path $emptyHome | Out-Null
+        $emptyHome = New-TestTempDir 'io-nohome'
         # A loopback listener stands in for the API: it must see no connection.
         $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
         $listener.Start()

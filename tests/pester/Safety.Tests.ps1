@@ -12,11 +12,12 @@ BeforeAll {
     . (Join-Path $PSScriptRoot 'FakeCli.ps1')
     Import-IncidentOps
     function New-Reply([string] $Text) {
-        $f = [IO.Path]::GetTempFileName()
+        $f = New-TestTempFile 'io-reply'
         Set-Content -Path $f -Value $Text -NoNewline
         $f
     }
 }
+AfterAll { Remove-TestTemp }   # what its tests made in the temp folder (Common.ps1)
 
 Describe 'Piping Get-PgActivity into Stop-PgBackend' -Skip:$noPg {
     BeforeAll {
@@ -35,7 +36,7 @@ environments:
         $env:PGHOST = '127.0.0.1'; $env:PGPORT = '1'
         $app = 'pester-ident-' + [guid]::NewGuid().ToString('N').Substring(0, 6)
         $env:PGAPPNAME = $app
-        try { $proc = Start-Process -FilePath psql -ArgumentList "-X -h $($parts['host']) -p $($parts['port']) -U $($parts['username']) -d $($parts['database']) -c `"SELECT 1`" -c `"\! sleep 30`"" -PassThru -RedirectStandardOutput ([IO.Path]::GetTempFileName()) }
+        try { $proc = Start-Process -FilePath psql -ArgumentList "-X -h $($parts['host']) -p $($parts['port']) -U $($parts['username']) -d $($parts['database']) -c `"SELECT 1`" -c `"\! sleep 30`"" -PassThru -RedirectStandardOutput (New-TestTempFile 'io-psql-out') }
         finally { Remove-Item Env:PGAPPNAME }
         $deadline = (Get-Date).AddSeconds(20)
         while (@(Get-PgActivity -ConnectionString $cs -State idle -ApplicationName $app).Count -lt 1 -and (Get-Date) -lt $deadline) { Start-Sleep -Milliseconds 100 }

@@ -22,7 +22,7 @@ BeforeAll {
 }
 
 AfterAll {
-    Remove-TestRoot $script:Root
+    Remove-TestTemp   # $script:Root and the fake CLIs
 }
 
 Describe 'Secrets on screen' {

@@ -46,6 +46,7 @@ routing:
         New-Incident -ConfigPath $s.Config -Title $Title -Severity P1 -Service production/api -Impact $Impact -Confirm:$false
     }
 }
+AfterAll { Remove-TestTemp }   # what its tests made in the temp folder (Common.ps1)
 
 Describe 'Send-IncidentUpdate: simultaneous first updates (issue 18 item 11)' {
     BeforeAll { $s = New-DeliveryScenario; $inc = New-ScenarioIncident $s }
@@ -53,7 +54,11 @@ Describe 'Send-IncidentUpdate: simultaneous first updates (issue 18 item 11)' {
 
     It 'four processes sending the first update at once open exactly one Statuspage incident' {
         $start = [DateTime]::UtcNow.AddSeconds(6).ToString('o')
-        $jobs = 1..4 | ForEach-Object {
+        # Remove-Job kills the job processes, which leaves their IPC pipes (CoreFxPipe_PSHost.*, dotnet-diagnostic-*) in
+        # their temp folder: they inherit a listed one.
+        $savedTmp = $env:TMPDIR
+        $env:TMPDIR = New-TestTempDir 'io-jobs'
+        try { $jobs = 1..4 | ForEach-Object {
             Start-Job -ScriptBlock {
                 param($module, $config, $id, $n, $start)
                 Import-Module $module
@@ -62,7 +67,8 @@ Describe 'Send-IncidentUpdate: simultaneous first updates (issue 18 item 11)' {
                 Send-IncidentUpdate -ConfigPath $config -Incident $id -Channel status -Message "first update from process $n" |
                     Select-Object Channel, Delivered, ProviderId, Kind
             } -ArgumentList $script:ModulePath, $s.Config, $inc.Id, $_, $start
-        }
+        } }
+        finally { $env:TMPDIR = $savedTmp }
         $results = $jobs | Wait-Job -Timeout 120 | Receive-Job
         $jobs | Remove-Job -Force
         @($results).Count | Should -Be 4

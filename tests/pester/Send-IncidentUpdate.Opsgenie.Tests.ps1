@@ -30,6 +30,7 @@ routing:
     }
     function Remove-GenieScenario($s) { if ($s) { $s.Stub.Dispose(); Remove-TestRoot $s.Root } }
 }
+AfterAll { Remove-TestTemp }   # what its tests made in the temp folder (Common.ps1)
 
 Describe 'Send-IncidentUpdate to Opsgenie' {
     BeforeAll { $s = New-GenieScenario }

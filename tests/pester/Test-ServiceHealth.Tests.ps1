@@ -13,7 +13,7 @@ BeforeAll {
     $root = New-OpsTestRoot "      web:`n        health:`n          - $base/health`n          - $base/health/ready`n          - $base/health/live`n"
 }
 
-AfterAll { Stop-TestServer $server; Remove-TestRoot $root }
+AfterAll { Stop-TestServer $server; Remove-TestTemp }
 
 Describe 'Test-ServiceHealth' {
     It 'reports <Path> as Healthy=<Healthy> with FailureKind <Kind>' -TestCases @(

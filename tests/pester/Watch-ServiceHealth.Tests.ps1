@@ -9,7 +9,7 @@ BeforeAll {
     $root = New-OpsTestRoot "      web:`n        health:`n          - $base/health`n"
 }
 
-AfterAll { Stop-TestServer $server; Remove-TestRoot $root }
+AfterAll { Stop-TestServer $server; Remove-TestTemp }
 
 Describe 'Watch-ServiceHealth' {
     It 'ends with a summary once healthy' {

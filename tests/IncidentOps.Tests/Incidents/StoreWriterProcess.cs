@@ -17,6 +17,9 @@ internal static class StoreWriterProcess
         psi.ArgumentList.Add("exec");
         psi.ArgumentList.Add(StoreWriter);
         foreach (var a in args) psi.ArgumentList.Add(a);
+        // A writer the test kills leaves the runtime's IPC pipes (dotnet-diagnostic-*, clr-debug-pipe-*) in its temp
+        // folder: the run's own, which goes when the run ends.
+        psi.Environment["TMPDIR"] = Paths.TempRoot;
         return Process.Start(psi)!;
     }
 }

@@ -43,10 +43,11 @@ public static class TestServers
         var port = FreePort();
         Run("runuser", $"-u postgres -- {bin}/initdb -D {root}/data -U postgres -A trust -E UTF8 --locale=C.UTF-8 --no-sync");
         Run("runuser", $"-u postgres -- {bin}/pg_ctl -D {root}/data -l {root}/server.log -w -t 60 -o \"-c listen_addresses=127.0.0.1 -p {port} -k {root} -c shared_preload_libraries=pg_stat_statements -c fsync=off -c max_connections=1200\" start");
-        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        TestRunCleanup.Register(() =>
         {
-            try { Run("runuser", $"-u postgres -- {bin}/pg_ctl -D {root}/data -m immediate -w stop"); Directory.Delete(root, true); } catch { /* best effort at exit */ }
-        };
+            try { Run("runuser", $"-u postgres -- {bin}/pg_ctl -D {root}/data -m immediate -w stop"); } catch (Exception ex) when (ex is InvalidOperationException or TimeoutException) { /* reaped next run */ }
+            Paths.DeleteTree(root);
+        });
         var cs = $"Host=127.0.0.1;Port={port};Username=postgres;Database=postgres";
         Run("psql", $"-X -h 127.0.0.1 -p {port} -U postgres -qAt -c \"CREATE EXTENSION IF NOT EXISTS pg_stat_statements\"");
         return cs;
@@ -70,10 +71,11 @@ public static class TestServers
             try { using var c = new TcpClient(); c.Connect(IPAddress.Loopback, port); break; }
             catch (SocketException) { Thread.Sleep(50); }
         }
-        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        TestRunCleanup.Register(() =>
         {
-            try { Run("redis-cli", $"-p {port} shutdown nosave"); Directory.Delete(dir, true); } catch { /* best effort at exit */ }
-        };
+            try { Run("redis-cli", $"-p {port} shutdown nosave"); } catch (Exception ex) when (ex is InvalidOperationException or TimeoutException) { /* reaped next run */ }
+            Paths.DeleteTree(dir);
+        });
         return $"127.0.0.1:{port}";
     }
 
@@ -83,7 +85,7 @@ public static class TestServers
     private static void ReapOrphans() => _ = Reaped.Value;
 
     /// <summary>
-    /// The test host can be killed before ProcessExit runs (dotnet test ends it that way), which would leave the
+    /// The test host can be killed before the run's cleanup (TestRunCleanup) runs, which would leave the
     /// servers a developer's earlier `dotnet test` started. Stop those whose owning test process is gone.
     /// </summary>
     private static bool ReapOrphansOnce()

@@ -21,8 +21,7 @@ public sealed class PipelineIdentityTests : IClassFixture<ModuleFixture>, IClass
     public PipelineIdentityTests(ModuleFixture fx, PgTestDatabase a, SecondPgServer b)
     {
         (_fx, _a, _b) = (fx, a, b);
-        _dir = Path.Combine(Path.GetTempPath(), "io-ident-" + Guid.NewGuid().ToString("N")[..8]);
-        Directory.CreateDirectory(_dir);
+        _dir = Paths.TempDir("io-ident");
         File.WriteAllText(Config, $"""
             version: 1
             environments:
@@ -113,7 +112,7 @@ public sealed class PipelineIdentityTests : IClassFixture<ModuleFixture>, IClass
     public void Dispose()
     {
         foreach (var (k, v) in _savedEnv) Environment.SetEnvironmentVariable(k, v);
-        try { Directory.Delete(_dir, true); } catch (IOException) { }
+        Paths.DeleteTree(_dir);
     }
 }
 
