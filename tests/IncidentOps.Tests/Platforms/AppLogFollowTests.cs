@@ -133,6 +133,36 @@ public class AppLogFollowTests(ModuleFixture fx) : IClassFixture<ModuleFixture>
         AssertKilled(cli, "doctl");
     }
 
+    [Fact]
+    public void A_slow_consumer_slows_a_noisy_cli_down_instead_of_buffering_its_log_and_every_entry_arrives_in_order()
+    {
+        // doctl floods 1 KB lines; the consumer takes 20 ms per entry. What waits between them (the written count of the
+        // stand-in minus the entries consumed) is bounded by the hand-off (LogHandoff) plus what the OS pipe and the
+        // reader's buffer hold (64 KiB + 16 KiB, under 100 of these lines); unbounded, it is everything doctl wrote.
+        var cli = new FakeCli();
+        var path = cli.Noisy("doctl", "noisy-web 2026-11-23T09:00:00.000000000Z seq=%d %s");
+        var written = Path.Combine(cli.Dir, "doctl.written");
+        const int Take = 200;
+        var r = fx.Session.Run($$"""
+            $n = 0; $lag = 0; $seqs = [System.Collections.Generic.List[int]]::new()
+            do { Get-AppLog -Platform DigitalOcean -AppId {{DoId}} -DoctlPath '{{path}}' -Follow | ForEach-Object {
+                [System.Threading.Thread]::Sleep(20)
+                $seqs.Add([int]($_.Message -replace '^seq=(\d+) .*$', '$1'))
+                $w = 0
+                if ([System.IO.File]::Exists('{{written}}') -and [int]::TryParse([System.IO.File]::ReadAllText('{{written}}').Trim(), [ref]$w)) { $lag = [Math]::Max($lag, $w - $seqs[-1]) }
+                if (++$n -ge {{Take}}) { break }
+            } } while ($false)
+            [pscustomobject]@{ Lag = $lag; Seqs = $seqs.ToArray() }
+            """, timeout: Bound).AssertNoErrors();
+        var result = Assert.Single(r.Output);
+        var lag = (int)result.Properties["Lag"].Value;
+        var seqs = (int[])result.Properties["Seqs"].Value;
+        Assert.Equal(Enumerable.Range(1, Take), seqs);
+        Assert.True(lag <= IncidentOps.Engine.Platforms.LogHandoff.DefaultCapacity + 200,
+            $"doctl was {lag} lines ahead of the consumer (it wrote {cli.Written("doctl")} in all); the hand-off holds at most {IncidentOps.Engine.Platforms.LogHandoff.DefaultCapacity}");
+        AssertKilled(cli, "doctl");
+    }
+
     // ---------------------------------------------------------------- Kubernetes (fake kubectl)
 
     [Fact]
