@@ -11,7 +11,7 @@ namespace IncidentOps.Engine.Platforms;
 public sealed class LogHandoff(int capacity = LogHandoff.DefaultCapacity)
 {
     /// <summary>How many entries may wait for the pipeline thread by default (all followed services together).</summary>
-    public const int DefaultCapacity = 256;
+    public const int DefaultCapacity = 64;
 
     private readonly SemaphoreSlim _free = new(capacity, capacity);
     private int _waiting;

@@ -92,11 +92,12 @@ public sealed class PlatformsService(IOperationSink sink, HealthService? health 
         var started = Stopwatch.StartNew();
         try
         {
-            await adapter.FollowLogsAsync(query, (e, token) =>
+            await adapter.FollowLogsAsync(query, async (e, token) =>
             {
-                if (!filter.Matches(e)) return ValueTask.CompletedTask;
+                if (!filter.Matches(e)) return;
+                // Counted once handed on: an entry still waiting for room when the follow ends was not shown.
+                await emit(redact ? Redacted(e) : e, token).ConfigureAwait(false);
                 count++;
-                return emit(redact ? Redacted(e) : e, token);
             }, limit.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (limit.IsCancellationRequested && !ct.IsCancellationRequested)

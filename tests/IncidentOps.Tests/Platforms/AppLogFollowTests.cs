@@ -163,6 +163,38 @@ public class AppLogFollowTests(ModuleFixture fx) : IClassFixture<ModuleFixture>
         AssertKilled(cli, "doctl");
     }
 
+    [Fact]
+    public void A_slow_consumer_behind_a_full_handoff_still_stops_at_once_on_CtrlC_and_the_cli_is_killed()
+    {
+        var cli = new FakeCli();
+        var path = cli.Noisy("doctl", "noisy-web 2026-11-23T09:00:00.000000000Z seq=%d %s");
+        var (latency, result) = fx.Session.RunAndStop(
+            $"Get-AppLog -Platform DigitalOcean -AppId {DoId} -DoctlPath '{path}' -Follow | ForEach-Object {{ [System.Threading.Thread]::Sleep(20); $_ }}", TimeSpan.FromSeconds(2));
+        Assert.True(result.Stopped, "Ctrl+C stopped the follow");
+        Assert.True(latency < TimeSpan.FromSeconds(5.5), $"stopping took {latency.TotalSeconds:0.0} s");
+        Assert.True(cli.Written("doctl") > 0);
+        AssertKilled(cli, "doctl");
+    }
+
+    [Fact]
+    public void A_slow_consumer_at_TimeoutSec_gets_every_entry_read_so_far_in_order_and_the_cli_is_killed()
+    {
+        var cli = new FakeCli();
+        var path = cli.Noisy("doctl", "noisy-web 2026-11-23T09:00:00.000000000Z seq=%d %s");
+        var sw = Stopwatch.StartNew();
+        var r = fx.Session.Run($$"""
+            Get-AppLog -Platform DigitalOcean -AppId {{DoId}} -DoctlPath '{{path}}' -Follow -TimeoutSec 2 -Verbose |
+                ForEach-Object { [System.Threading.Thread]::Sleep(20); [int]($_.Message -replace '^seq=(\d+) .*$', '$1') }
+            """, timeout: Bound).AssertNoErrors();
+        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(30), "returned soon after -TimeoutSec");
+        var seqs = r.Objects<int>().ToList();
+        Assert.NotEmpty(seqs);
+        Assert.Equal(Enumerable.Range(1, seqs.Count), seqs);
+        Assert.True(r.Verbose.Any(v => v.Contains($"{seqs.Count} entries shown", StringComparison.Ordinal)), string.Join(" | ", r.Verbose));
+        Assert.True(cli.Written("doctl") - seqs.Count <= IncidentOps.Engine.Platforms.LogHandoff.DefaultCapacity + 200, "the CLI was held back");
+        AssertKilled(cli, "doctl");
+    }
+
     // ---------------------------------------------------------------- Kubernetes (fake kubectl)
 
     [Fact]

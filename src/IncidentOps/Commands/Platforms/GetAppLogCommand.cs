@@ -18,8 +18,9 @@ namespace IncidentOps.Commands;
 /// process it started) on Ctrl+C, at -TimeoutSec, on an error, and when the pipeline needs no more entries
 /// (Select-Object -First). Reaching -TimeoutSec is the end you asked for, not an error: the command returns normally
 /// and says so in the verbose stream. Without -TimeoutSec, -Follow runs until Ctrl+C. A slow consumer
-/// (ForEach-Object { Start-Sleep 1; $_ }) slows the CLI down rather than filling memory: at most 256 entries wait to be
-/// written, past that the CLI's output is not read until there is room, and no entry is dropped.
+/// (ForEach-Object { Start-Sleep 1; $_ }) slows the CLI down rather than filling memory: at most 64 entries wait to be
+/// written, past that the CLI's output is not read until there is room, and no entry is dropped. At -TimeoutSec the CLI
+/// is stopped at once and the entries already read (at most those 64) are still written.
 /// </remarks>
 /// <example>
 /// <code>Get-AppLog -Platform Fly -App ai-affiliate-empire -Tail 200 -Pattern 'memory|cpu'</code>
