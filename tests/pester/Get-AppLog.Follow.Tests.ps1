@@ -58,7 +58,7 @@ Describe 'Get-AppLog -Follow' -Skip:($IsWindows) {
 
     It 'holds a noisy CLI back behind a slow consumer: a bounded backlog, every entry in order' {
         # doctl prints 1 KB lines as fast as it can and notes how many it wrote; the consumer takes 20 ms per entry.
-        $dir = Join-Path $root "noisy-$([guid]::NewGuid().ToString('n'))"
+        $dir = Join-Path $root.Dir "noisy-$([guid]::NewGuid().ToString('n'))"
         $null = New-Item -ItemType Directory $dir
         $doctl = Join-Path $dir 'doctl'
         $written = Join-Path $dir 'written'
