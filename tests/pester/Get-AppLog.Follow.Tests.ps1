@@ -56,6 +56,33 @@ Describe 'Get-AppLog -Follow' -Skip:($IsWindows) {
         Test-FakeCliGone $cli.PidFile | Should -BeTrue
     }
 
+    It 'holds a noisy CLI back behind a slow consumer: a bounded backlog, every entry in order' {
+        # doctl prints 1 KB lines as fast as it can and notes how many it wrote; the consumer takes 20 ms per entry.
+        $dir = Join-Path $root.Dir "noisy-$([guid]::NewGuid().ToString('n'))"
+        $null = New-Item -ItemType Directory $dir
+        $doctl = Join-Path $dir 'doctl'
+        $written = Join-Path $dir 'written'
+        Set-Content $doctl @"
+#!/bin/bash
+echo `$`$ > '$dir/pid'
+pad=`$(head -c 900 /dev/zero | tr '\0' x)
+for ((i=1;;i++)); do printf 'web 2026-11-23T09:00:00Z seq=%d %s\n' "`$i" "`$pad" || exit 0; echo "`$i" > '$written'; done
+"@
+        chmod +x $doctl
+        $script:ahead = 0
+        $seqs = @(Get-AppLog -Platform DigitalOcean -AppId f1e2d3c4-0000-4000-8000-00000000a001 -DoctlPath $doctl -Follow | ForEach-Object {
+                Start-Sleep -Milliseconds 20
+                $seq = [int]($_.Message -replace '^seq=(\d+) .*$', '$1')
+                $w = 0
+                if ((Test-Path $written) -and [int]::TryParse("$(Get-Content -Raw $written -ErrorAction SilentlyContinue)".Trim(), [ref]$w)) { $script:ahead = [Math]::Max($script:ahead, $w - $seq) }
+                $seq
+            } | Select-Object -First 200)
+        $seqs | Should -Be (1..200)
+        # Unbounded, doctl ran thousands of lines ahead; now at most the 64 waiting entries plus what the OS pipe holds.
+        $script:ahead | Should -BeLessOrEqual 264
+        Test-FakeCliGone (Join-Path $dir 'pid') | Should -BeTrue
+    }
+
     It 'filters the stream with -Level and -Instance' {
         $cli = New-FakeCli journalctl @{ '-u fastapi -o json --no-pager -n 10 -f' = $journal } -Stream
         $e = @(Get-AppLog -Platform Systemd -Unit fastapi -JournalctlPath $cli.Path -Follow -Level error -Instance 'api-*' | Select-Object -First 1)

@@ -140,3 +140,58 @@ Describe 'Close-Incident with a Slack incident channel' {
         @(Get-SlackCall conversations.archive).Count | Should -Be 1
     }
 }
+
+Describe 'Send-IncidentUpdate -Pending -Channel with two Slack bot channels' {
+    BeforeAll {
+        Reset-Slack
+        $script:slack2 = Start-SlackWebApiStub -Token $token
+        $script:two = Join-Path ([IO.Path]::GetTempPath()) "io-slack2-$([guid]::NewGuid().ToString('n'))"
+        $null = New-Item -ItemType Directory $two
+        $script:twoConfig = Join-Path $two 'incidentops.yml'
+        Set-Content $twoConfig @"
+store: { path: '$(Join-Path $two store)' }
+channels:
+  warroom:
+    type: slack
+    token: env:PESTER_SLACK_BOT_TOKEN
+    url: '$($slack.Url)/api'
+    incidentChannel: '#incident-{yyyy}-{MM}-{dd}-{NNN}'
+  bridge:
+    type: slack
+    token: env:PESTER_SLACK_BOT_TOKEN
+    url: '$($slack2.Url)/api'
+    incidentChannel: 'bridge-{id}'
+"@
+        # Both creates fail (a missing scope), so both channels have their opening left to retry.
+        $missing = '{"ok":false,"error":"missing_scope","needed":"channels:manage","provided":"chat:write"}'
+        $null = $slack.Queue.Add(@{ Method = 'conversations.create'; Status = 200; Body = $missing })
+        $null = $slack2.Queue.Add(@{ Method = 'conversations.create'; Status = 200; Body = $missing })
+        $script:both = New-Incident -Title 'Two workspaces' -Severity P1 -ConfigPath $twoConfig -WarningAction SilentlyContinue
+    }
+
+    AfterAll {
+        Stop-SlackWebApiStub $script:slack2
+        Remove-Item -Recurse -Force $script:two -ErrorAction SilentlyContinue
+    }
+
+    It '-WhatIf lists only the named channel''s Web API calls and makes none' {
+        $slack.Requests.Clear(); $slack2.Requests.Clear()
+        $out = Invoke-InChildPwsh "Send-IncidentUpdate -Pending -Incident $($both.Id) -Channel bridge -ConfigPath '$twoConfig' -WhatIf"
+        $out | Should -Match "conversations\.create \(as the bot\) \{`"name`":`"bridge-$($both.Id.ToLowerInvariant())`",`"is_private`":false\}"
+        $out | Should -Match 'pins\.add \(as the bot\) channel=NEW_CHANNEL_ID&timestamp=SUMMARY_TS'
+        $out | Should -Not -Match 'warroom|incident-\d{4}'
+        $out | Should -Not -Match 'CANARYpesterSl4ck'
+        $slack.Requests.Count + $slack2.Requests.Count | Should -Be 0
+    }
+
+    It 'completes the named channel only; the other workspace hears nothing' {
+        $slack.Requests.Clear(); $slack2.Requests.Clear()
+        $r = @(Send-IncidentUpdate -Pending -Incident $both.Id -Channel bridge -ConfigPath $twoConfig)
+        $r.Channel | Sort-Object -Unique | Should -Be 'bridge'
+        ($r | Where-Object UpdateId -eq 'slack-channel-create').Delivered | Should -BeTrue
+        $slack2.Channels.Count | Should -Be 1
+        $slack2.Channels[0].name | Should -Be "bridge-$($both.Id.ToLowerInvariant())"
+        $slack.Requests.Count | Should -Be 0
+        $slack.Channels.Count | Should -Be 0
+    }
+}

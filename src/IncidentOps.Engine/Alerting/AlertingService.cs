@@ -146,6 +146,7 @@ public sealed class AlertingService(Func<IncidentOpsConfig?, IIncidentStore> ope
             var states = OpenState(config);
             await using var lease = await states.LockAsync(observation.Service, LockTimeout, cancellationToken).ConfigureAwait(false);
             var state = lease.State;
+            var pagedLate = new List<string>();
             if (state.IncidentId is { } open)
             {
                 if (!await IsOpenAsync(config, open, cancellationToken).ConfigureAwait(false))
@@ -154,10 +155,15 @@ public sealed class AlertingService(Func<IncidentOpsConfig?, IIncidentStore> ope
                     Clear(state);
                     await lease.SaveAsync(state, cancellationToken).ConfigureAwait(false);
                 }
-                else if ((await notifications.GetUpdatesAsync(config, open, true, cancellationToken).ConfigureAwait(false)).Count > 0)
+                else if ((await notifications.GetUpdatesAsync(config, open, true, cancellationToken).ConfigureAwait(false)) is { Count: > 0 } pending)
                 {
                     // A round that failed half-way left an update undelivered: deliver it (idempotently) before anything new.
-                    await notifications.SendPendingAsync(config, open, null, context, cancellationToken).ConfigureAwait(false);
+                    var resent = await notifications.SendPendingAsync(config, open, null, context, cancellationToken).ConfigureAwait(false);
+                    // A page that round could not confirm (no answer from the pager) and this one delivered or found
+                    // delivered (Opsgenie's alias lookup) is this round's page: the first round that knows it lands says so.
+                    pagedLate = resent.Where(r => r.Delivered && ChannelProviders.IsAlertingPager(r.ChannelType)
+                            && pending.FirstOrDefault(u => u.UpdateId == r.UpdateId) is { } u && IsPage(u.Kind, u.Status))
+                        .Select(r => r.Channel).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
                     // The update it sent counts for the cadence, even though that round could not record it.
                     state.LastUpdateAt ??= Clock.GetUtcNow();
                 }
@@ -179,6 +185,11 @@ public sealed class AlertingService(Func<IncidentOpsConfig?, IIncidentStore> ope
                 AlertStep.Resolve => await ResolveAsync(config, observation, rule, state, lease, context, now, cancellationToken).ConfigureAwait(false),
                 _ => (plan.Action, plan.Decision, 0, false),
             };
+            if (pagedLate.Count > 0)
+            {
+                paged = true;
+                text += $"; page to {string.Join(", ", pagedLate)} confirmed (an earlier round had no answer)";
+            }
             // An incident this round declared or attached to, or the active one that names the service, keeps them too.
             if (!sampledEarly && (state.IncidentId ?? await OpenIncidentForAsync(config, observation.Service, cancellationToken).ConfigureAwait(false)) is { } sampled
                 && await RecordSamplesAsync(config, observation, sampled, state, cancellationToken).ConfigureAwait(false))
@@ -368,10 +379,13 @@ public sealed class AlertingService(Func<IncidentOpsConfig?, IIncidentStore> ope
         }, ct).ConfigureAwait(false);
         var results = await notifications.SendAsync(prepared, null, context, ct).ConfigureAwait(false);
         var delivered = results.Where(r => r.Delivered).ToList();
-        var paged = delivered.Any(r => ChannelProviders.IsAlertingPager(r.ChannelType) && (kind == NotificationKind.Initial || status == IncidentStatus.Investigating));
+        var paged = delivered.Any(r => ChannelProviders.IsAlertingPager(r.ChannelType) && IsPage(kind, status));
         var missed = results.Where(r => !r.Delivered).Select(r => r.Channel).ToList();
         return (delivered.Count, paged, missed.Count == 0 ? "" : $" ({string.Join(", ", missed)} not reached; re-sent next round)");
     }
+
+    /// <summary>Whether an update sent to a pager pages someone: the initial one, or one that (re)opens the incident.</summary>
+    private static bool IsPage(NotificationKind kind, IncidentStatus status) => kind == NotificationKind.Initial || status == IncidentStatus.Investigating;
 
     private async Task RecordAsync(IncidentOpsConfig config, string incidentId, ChangeContext context, string service, string text, CancellationToken ct) =>
         await timeline.AppendAsync(config, incidentId, TimelineWriter.Entry(context, "alerting", "Health alert", service, TimelineOutcome.Info, text), ct).ConfigureAwait(false);

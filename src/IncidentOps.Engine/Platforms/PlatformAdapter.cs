@@ -22,9 +22,10 @@ public interface IPlatformAdapter
     Task<IReadOnlyList<AppLogEntry>> GetLogsAsync(LogQuery query, CancellationToken cancellationToken);
     /// <summary>
     /// Follows the log (Get-AppLog -Follow): each entry goes to onEntry as the CLI prints it, until the CLI ends its
-    /// stream or the token is cancelled; the CLI is killed with its child processes on every way out.
+    /// stream or the token is cancelled; the CLI is killed with its child processes on every way out. The next line is
+    /// read only once onEntry has completed, so a slow consumer holds the CLI back (backpressure, see LogHandoff).
     /// </summary>
-    Task FollowLogsAsync(LogQuery query, Action<AppLogEntry> onEntry, CancellationToken cancellationToken);
+    Task FollowLogsAsync(LogQuery query, Func<AppLogEntry, CancellationToken, ValueTask> onEntry, CancellationToken cancellationToken);
     Task<IReadOnlyList<AppSetting>> GetSettingsAsync(CancellationToken cancellationToken);
     PlannedChange PlanRestart(string? instance, bool wait);
     PlannedChange PlanScale(int? count, string? size);

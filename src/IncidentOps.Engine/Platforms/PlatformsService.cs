@@ -80,9 +80,10 @@ public sealed class PlatformsService(IOperationSink sink, HealthService? health 
     /// <paramref name="emit"/> as the CLI prints it, redacted unless asked not to. It runs until the CLI ends its stream,
     /// <paramref name="ct"/> is cancelled (Ctrl+C, the pipeline stopped: OperationCanceledException) or
     /// <paramref name="duration"/> passes, which is the end the user asked for: it returns normally, saying so.
-    /// The CLI is killed on every way out.
+    /// The CLI is killed on every way out. The CLI is read no faster than <paramref name="emit"/> completes: hand the
+    /// entries on through a <see cref="LogHandoff"/>, whose wait (when the consumer lags) holds the CLI back.
     /// </summary>
-    public async Task<LogFollowResult> FollowLogsAsync(IPlatformAdapter adapter, LogQuery query, TimeSpan? duration, Action<AppLogEntry> emit, CancellationToken ct, bool redact = true)
+    public async Task<LogFollowResult> FollowLogsAsync(IPlatformAdapter adapter, LogQuery query, TimeSpan? duration, Func<AppLogEntry, CancellationToken, ValueTask> emit, CancellationToken ct, bool redact = true)
     {
         var filter = LogFilter.Create(query);
         var count = 0;
@@ -91,11 +92,12 @@ public sealed class PlatformsService(IOperationSink sink, HealthService? health 
         var started = Stopwatch.StartNew();
         try
         {
-            await adapter.FollowLogsAsync(query, e =>
+            await adapter.FollowLogsAsync(query, async (e, token) =>
             {
                 if (!filter.Matches(e)) return;
+                // Counted once handed on: an entry still waiting for room when the follow ends was not shown.
+                await emit(redact ? Redacted(e) : e, token).ConfigureAwait(false);
                 count++;
-                emit(redact ? Redacted(e) : e);
             }, limit.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (limit.IsCancellationRequested && !ct.IsCancellationRequested)

@@ -14,7 +14,8 @@ namespace IncidentOps.Engine.Platforms;
 /// <remarks>
 /// The output caps still hold: a single line longer than <see cref="MaxStdoutChars"/> (a CLI printing without a
 /// newline) is PlatformOutputTooLarge and the CLI is killed; stderr keeps its first <see cref="MaxStderrChars"/>.
-/// There is no total cap on stdout, because a followed log has no end.
+/// There is no total cap on stdout, because a followed log has no end; instead a handler that waits stops the reading
+/// (backpressure), so a slow consumer holds back the CLI rather than filling memory.
 /// </remarks>
 public sealed partial class ProcessRunner
 {
@@ -23,7 +24,16 @@ public sealed partial class ProcessRunner
     /// reading thread, in order. Returns when the CLI ended its stream with exit code 0; a non-zero exit is
     /// PlatformCommandFailed with stderr; cancellation throws OperationCanceledException after the kill.
     /// </summary>
-    public async Task StreamLinesAsync(CliCommand command, Action<string> onLine, CancellationToken cancellationToken)
+    public Task StreamLinesAsync(CliCommand command, Action<string> onLine, CancellationToken cancellationToken) =>
+        StreamLinesAsync(command, (line, _) => { onLine(line); return ValueTask.CompletedTask; }, cancellationToken);
+
+    /// <summary>
+    /// Like <see cref="StreamLinesAsync(CliCommand, Action{string}, CancellationToken)"/>, but the next line is read only
+    /// once <paramref name="onLine"/> has completed: a handler that waits (the consumer is slow, <see cref="LogHandoff"/>
+    /// is full) stops the reading, the OS pipe fills and the CLI blocks on its next write, so nothing piles up here.
+    /// The handler gets the token; cancelling it ends the wait, and the CLI is killed as on any other way out.
+    /// </summary>
+    public async Task StreamLinesAsync(CliCommand command, Func<string, CancellationToken, ValueTask> onLine, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         sink.Verbose($"Following: {command.CommandLine}");
@@ -73,7 +83,7 @@ public sealed partial class ProcessRunner
     }
 
     /// <summary>Reads stdout line by line until it closes; a line past the stdout cap kills the CLI.</summary>
-    private async Task ReadLinesAsync(CliCommand command, Process process, string marker, Action<string> onLine, CancellationToken cancellationToken)
+    private async Task ReadLinesAsync(CliCommand command, Process process, string marker, Func<string, CancellationToken, ValueTask> onLine, CancellationToken cancellationToken)
     {
         var reader = process.StandardOutput;
         var buffer = new char[16 * 1024];
@@ -94,7 +104,7 @@ public sealed partial class ProcessRunner
                 if (buffer[i] != '\n') continue;
                 line.Append(buffer, start, i - start);
                 start = i + 1;
-                Emit(line, onLine);
+                await Emit(line, onLine, cancellationToken).ConfigureAwait(false);
             }
             line.Append(buffer, start, n - start);
             if (line.Length > MaxStdoutChars)
@@ -105,14 +115,14 @@ public sealed partial class ProcessRunner
                 { TargetObject = command.CommandLine };
             }
         }
-        if (line.Length > 0) Emit(line, onLine);
+        if (line.Length > 0) await Emit(line, onLine, cancellationToken).ConfigureAwait(false);
     }
 
-    private static void Emit(StringBuilder line, Action<string> onLine)
+    private static ValueTask Emit(StringBuilder line, Func<string, CancellationToken, ValueTask> onLine, CancellationToken cancellationToken)
     {
         var text = line.Length > 0 && line[^1] == '\r' ? line.ToString(0, line.Length - 1) : line.ToString();
         line.Clear();
-        onLine(text);
+        return onLine(text, cancellationToken);
     }
 
     /// <summary>Kills the CLI's tree and whatever else this run started, without waiting (safe from a cancel callback).</summary>

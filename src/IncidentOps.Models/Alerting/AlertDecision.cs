@@ -51,7 +51,11 @@ public sealed class AlertDecision
     public required string Decision { get; init; }
     /// <summary>Updates sent in this round (channels that received one).</summary>
     public int UpdatesSent { get; init; }
-    /// <summary>True when a pager (PagerDuty, Opsgenie) routed for the incident was triggered in this round.</summary>
+    /// <summary>
+    /// True when a pager (PagerDuty, Opsgenie) routed for the incident was triggered in this round, or when this round
+    /// confirmed the page of an earlier round that got no answer (re-sent, or found by Opsgenie's alias lookup); the
+    /// Decision then says "page to ... confirmed".
+    /// </summary>
     public bool Paged { get; init; }
     /// <summary>True when this is a -WhatIf preview: nothing was sent, declared or changed.</summary>
     public bool WhatIf { get; init; }

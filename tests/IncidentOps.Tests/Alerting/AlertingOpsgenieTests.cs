@@ -122,7 +122,10 @@ public class AlertingOpsgenieTests
         Assert.Equal((id, "open", 1), (alert.Alias, alert.Status, alert.Count));
         Assert.Equal([("POST", "/v2/alerts"), ("GET", $"/v2/alerts/{id}")], s.Opsgenie.Requests.Select(r => (r.Method, r.Path)));
         Assert.Empty(await engine.Notifications.GetUpdatesAsync(config, id, true, CancellationToken.None));
-        Assert.All(later, d => Assert.False(d.Paged));
+        // The round whose lookup found the alert is the one that says the incident was paged; no other round claims it.
+        var confirmed = Assert.Single(later, d => d.Paged);
+        Assert.Same(later[0], confirmed);
+        Assert.Contains("page to genie confirmed", confirmed.Decision);
         Assert.Single(await engine.Incidents.ListAsync(config, new IncidentQuery(), CancellationToken.None));
     }
 
@@ -140,7 +143,11 @@ public class AlertingOpsgenieTests
         Assert.Equal(AlertAction.Declared, declared.Action);
         Assert.Empty(s.Opsgenie.Alerts);
 
-        await AlertingScenario.RoundAsync(s.NewEngine().Engine, config);
+        Assert.False(declared.Paged);
+        var next = await AlertingScenario.RoundAsync(s.NewEngine().Engine, config);
+        // The round that re-sent the page, and had it accepted, reports it.
+        Assert.True(next.Paged);
+        Assert.Contains("page to genie confirmed", next.Decision);
         var id = declared.IncidentId!;
         // Looked up (404), then created under the same alias: one alert.
         Assert.Equal([("POST", "/v2/alerts"), ("GET", $"/v2/alerts/{id}"), ("POST", "/v2/alerts")], s.Opsgenie.Requests.Select(r => (r.Method, r.Path)));

@@ -293,4 +293,28 @@ public class AlertingRoundTests
         // body), which PagerDuty folds into the one alert: one page, never a second one.
         Assert.Single(s.Pages("trigger").Select(r => r.Body).Distinct());
     }
+
+    [Fact]
+    public async Task A_PagerDuty_trigger_without_an_answer_is_reported_paged_by_the_round_that_re_sends_it()
+    {
+        using var s = new AlertingScenario();
+        // PagerDuty gets the trigger but its answer never comes: the declaring round cannot claim the page.
+        s.PagerDuty.ThenHandleAndHang();
+        var (engine, config) = s.NewEngine();
+        engine.Notifications.Options = new IncidentOps.Engine.Notifications.NotificationOptions { RequestTimeout = TimeSpan.FromSeconds(1), BackoffBase = TimeSpan.FromMilliseconds(20) };
+        s.Healthy = false;
+        AlertDecision declared = null!;
+        for (var i = 0; i < 3; i++) { declared = await AlertingScenario.RoundAsync(engine, config); s.Clock.Advance(TimeSpan.FromSeconds(10)); }
+        Assert.Equal(AlertAction.Declared, declared.Action);
+        Assert.False(declared.Paged);
+
+        // The next round re-sends it (same dedup_key, so PagerDuty keeps one incident) and is the one that says so.
+        var next = await AlertingScenario.RoundAsync(s.NewEngine().Engine, config);
+        Assert.True(next.Paged);
+        Assert.Contains("page to pager confirmed", next.Decision);
+        Assert.Equal(2, s.Pages("trigger").Count());
+        Assert.Single(s.Pages("trigger").Select(r => System.Text.Json.JsonDocument.Parse(r.Body).RootElement.GetProperty("dedup_key").GetString()).Distinct());
+        var after = await AlertingScenario.RoundAsync(s.NewEngine().Engine, config);
+        Assert.False(after.Paged);
+    }
 }

@@ -133,6 +133,68 @@ public class AppLogFollowTests(ModuleFixture fx) : IClassFixture<ModuleFixture>
         AssertKilled(cli, "doctl");
     }
 
+    [Fact]
+    public void A_slow_consumer_slows_a_noisy_cli_down_instead_of_buffering_its_log_and_every_entry_arrives_in_order()
+    {
+        // doctl floods 1 KB lines; the consumer takes 20 ms per entry. What waits between them (the written count of the
+        // stand-in minus the entries consumed) is bounded by the hand-off (LogHandoff) plus what the OS pipe and the
+        // reader's buffer hold (64 KiB + 16 KiB, under 100 of these lines); unbounded, it is everything doctl wrote.
+        var cli = new FakeCli();
+        var path = cli.Noisy("doctl", "noisy-web 2026-11-23T09:00:00.000000000Z seq=%d %s");
+        var written = Path.Combine(cli.Dir, "doctl.written");
+        const int Take = 200;
+        var r = fx.Session.Run($$"""
+            $n = 0; $lag = 0; $seqs = [System.Collections.Generic.List[int]]::new()
+            do { Get-AppLog -Platform DigitalOcean -AppId {{DoId}} -DoctlPath '{{path}}' -Follow | ForEach-Object {
+                [System.Threading.Thread]::Sleep(20)
+                $seqs.Add([int]($_.Message -replace '^seq=(\d+) .*$', '$1'))
+                $w = 0
+                if ([System.IO.File]::Exists('{{written}}') -and [int]::TryParse([System.IO.File]::ReadAllText('{{written}}').Trim(), [ref]$w)) { $lag = [Math]::Max($lag, $w - $seqs[-1]) }
+                if (++$n -ge {{Take}}) { break }
+            } } while ($false)
+            [pscustomobject]@{ Lag = $lag; Seqs = $seqs.ToArray() }
+            """, timeout: Bound).AssertNoErrors();
+        var result = Assert.Single(r.Output);
+        var lag = (int)result.Properties["Lag"].Value;
+        var seqs = (int[])result.Properties["Seqs"].Value;
+        Assert.Equal(Enumerable.Range(1, Take), seqs);
+        Assert.True(lag <= IncidentOps.Engine.Platforms.LogHandoff.DefaultCapacity + 200,
+            $"doctl was {lag} lines ahead of the consumer (it wrote {cli.Written("doctl")} in all); the hand-off holds at most {IncidentOps.Engine.Platforms.LogHandoff.DefaultCapacity}");
+        AssertKilled(cli, "doctl");
+    }
+
+    [Fact]
+    public void A_slow_consumer_behind_a_full_handoff_still_stops_at_once_on_CtrlC_and_the_cli_is_killed()
+    {
+        var cli = new FakeCli();
+        var path = cli.Noisy("doctl", "noisy-web 2026-11-23T09:00:00.000000000Z seq=%d %s");
+        var (latency, result) = fx.Session.RunAndStop(
+            $"Get-AppLog -Platform DigitalOcean -AppId {DoId} -DoctlPath '{path}' -Follow | ForEach-Object {{ [System.Threading.Thread]::Sleep(20); $_ }}", TimeSpan.FromSeconds(2));
+        Assert.True(result.Stopped, "Ctrl+C stopped the follow");
+        Assert.True(latency < TimeSpan.FromSeconds(5.5), $"stopping took {latency.TotalSeconds:0.0} s");
+        Assert.True(cli.Written("doctl") > 0);
+        AssertKilled(cli, "doctl");
+    }
+
+    [Fact]
+    public void A_slow_consumer_at_TimeoutSec_gets_every_entry_read_so_far_in_order_and_the_cli_is_killed()
+    {
+        var cli = new FakeCli();
+        var path = cli.Noisy("doctl", "noisy-web 2026-11-23T09:00:00.000000000Z seq=%d %s");
+        var sw = Stopwatch.StartNew();
+        var r = fx.Session.Run($$"""
+            Get-AppLog -Platform DigitalOcean -AppId {{DoId}} -DoctlPath '{{path}}' -Follow -TimeoutSec 2 -Verbose |
+                ForEach-Object { [System.Threading.Thread]::Sleep(20); [int]($_.Message -replace '^seq=(\d+) .*$', '$1') }
+            """, timeout: Bound).AssertNoErrors();
+        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(30), "returned soon after -TimeoutSec");
+        var seqs = r.Objects<int>().ToList();
+        Assert.NotEmpty(seqs);
+        Assert.Equal(Enumerable.Range(1, seqs.Count), seqs);
+        Assert.True(r.Verbose.Any(v => v.Contains($"{seqs.Count} entries shown", StringComparison.Ordinal)), string.Join(" | ", r.Verbose));
+        Assert.True(cli.Written("doctl") - seqs.Count <= IncidentOps.Engine.Platforms.LogHandoff.DefaultCapacity + 200, "the CLI was held back");
+        AssertKilled(cli, "doctl");
+    }
+
     // ---------------------------------------------------------------- Kubernetes (fake kubectl)
 
     [Fact]

@@ -87,6 +87,29 @@ public sealed class FakeCli
     }
 
     /// <summary>
+    /// A noisy CLI following a log: it prints numbered lines (<paramref name="format"/> is a printf format whose %d is
+    /// the line's number, 1, 2, 3..., and whose %s is 900 characters of padding) as fast as it can, forever, and after
+    /// each line that its write returned from writes that number to NAME.written (see <see cref="Written"/>). A reader that
+    /// stops reading makes its writes block, so Written minus the lines consumed is what waits in pipes and buffers.
+    /// </summary>
+    public string Noisy(string name, string format)
+    {
+        var path = Path.Combine(Dir, name);
+        var written = Path.Combine(Dir, name + ".written");
+        File.WriteAllText(path, "#!/bin/bash\n" +
+            $"printf '%s\\n' \"{name} $*\" >> '{Log}'\n" +
+            $"echo $$ > '{Path.Combine(Dir, name + ".pid")}'\n" +
+            "pad=$(head -c 900 /dev/zero | tr '\\0' x)\n" +
+            $"for ((i=1;;i++)); do printf '{format.Replace("'", "'\\''")}\\n' \"$i\" \"$pad\" || exit 0; echo \"$i\" > '{written}'; done\n");
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        return path;
+    }
+
+    /// <summary>The number of lines a <see cref="Noisy"/> CLI has written so far (0 before its first).</summary>
+    public int Written(string name) =>
+        File.Exists(Path.Combine(Dir, name + ".written")) && int.TryParse(File.ReadAllText(Path.Combine(Dir, name + ".written")).Trim(), out var n) ? n : 0;
+
+    /// <summary>
     /// A stand-in for ssh that behaves like ssh to a host whose login shell is sh: it records its exact argv (one
     /// &lt;arg&gt; per argument, in ArgvCalls) and runs the last argument with sh -c, with this folder first on PATH so
     /// that remote systemctl/journalctl calls reach the fake ones.

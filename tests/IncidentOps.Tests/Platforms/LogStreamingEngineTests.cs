@@ -71,6 +71,60 @@ public class LogStreamingEngineTests
     }
 
     [Fact]
+    public async Task A_slow_consumer_behind_a_full_handoff_stops_the_reading_so_the_cli_blocks_and_nothing_is_lost()
+    {
+        // The consumer (the pipeline thread in Get-AppLog) takes 10 ms per line from its queue; the CLI writes 1 KB lines
+        // as fast as it can. The hand-off never holds more than its capacity, and the CLI is never more than that plus
+        // what the OS pipe and the reader's buffers hold (64 KiB + 16 KiB: under 100 of these lines) ahead.
+        var cli = new FakeCli();
+        var path = cli.Noisy("flyctl", "seq=%d %s");
+        var runner = new ProcessRunner(NullSink.Instance);
+        var handoff = new LogHandoff(capacity: 8);
+        using var queue = new BlockingCollection<Action>();
+        using var cts = new CancellationTokenSource();
+        var follow = runner.StreamLinesAsync(new CliCommand("flyctl", path, ["logs"]), (line, token) => handoff.HandAsync(line, queue.Add, _ => { }, token), cts.Token);
+        var consumed = new List<int>();
+        var maxLag = 0;
+        var consumer = Task.Run(() =>
+        {
+            var got = 0;
+            foreach (var work in queue.GetConsumingEnumerable(cts.Token))
+            {
+                Thread.Sleep(10);
+                work();
+                consumed.Add(++got);
+                maxLag = Math.Max(maxLag, cli.Written("flyctl") - got);
+                if (got == 200) break;
+            }
+        });
+        await consumer.WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.False(follow.IsCompleted, "the CLI is held back, not ended");
+        Assert.InRange(handoff.Peak, 1, handoff.Capacity);
+        Assert.True(maxLag <= handoff.Capacity + 120, $"the CLI ran {maxLag} lines ahead of the consumer");
+        cts.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => follow.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.True(Gone(cli.Pid("flyctl.pid")), "a CLI blocked on a full pipe is still killed at once");
+    }
+
+    [Fact]
+    public async Task Every_line_goes_through_a_small_handoff_in_order()
+    {
+        var (path, _) = Script("for ((i=1;i<=3000;i++)); do echo \"line $i\"; done");
+        var runner = new ProcessRunner(NullSink.Instance);
+        var handoff = new LogHandoff(capacity: 4);
+        using var queue = new BlockingCollection<Action>();
+        var lines = new List<string>();
+        var consumer = Task.Run(() => { foreach (var work in queue.GetConsumingEnumerable()) work(); });
+        await runner.StreamLinesAsync(new CliCommand("flyctl", path, ["logs"]), (line, token) => handoff.HandAsync(line, queue.Add, lines.Add, token), CancellationToken.None)
+            .WaitAsync(TimeSpan.FromSeconds(60));
+        queue.CompleteAdding();
+        await consumer.WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.Equal(Enumerable.Range(1, 3000).Select(i => $"line {i}"), lines);
+        Assert.Equal(0, handoff.Waiting);
+        Assert.InRange(handoff.Peak, 1, 4);
+    }
+
+    [Fact]
     public async Task A_missing_cli_is_PlatformCliNotFound()
     {
         var runner = new ProcessRunner(NullSink.Instance);

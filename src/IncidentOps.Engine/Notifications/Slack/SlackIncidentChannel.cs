@@ -345,13 +345,29 @@ public sealed class SlackIncidentChannel(Func<IncidentOpsConfig?, IIncidentStore
     public async Task<IReadOnlyList<SlackChannelStep>> ResumeAsync(IncidentOpsConfig? config, string? incidentId, ChangeContext context, bool force, CancellationToken cancellationToken,
         string[]? onlyChannels = null)
     {
+        var steps = new List<SlackChannelStep>();
+        foreach (var (incident, c, archive) in await UnfinishedAsync(config, incidentId, onlyChannels, cancellationToken).ConfigureAwait(false))
+            steps.AddRange(archive
+                ? await GuardAsync(config, c, incident.Id, "archive", context, () => ArchiveOneAsync(config, c, incident.Id, context, cancellationToken), cancellationToken).ConfigureAwait(false)
+                : await GuardAsync(config, c, incident.Id, "open", context, () => OpenOneAsync(config, c, incident.Id, context, force, cancellationToken), cancellationToken).ConfigureAwait(false));
+        return steps;
+    }
+
+    /// <summary>
+    /// The incident channels a retry has work on: of one incident (or every incident in the store), on the configured Slack
+    /// bot channels (only those named in <paramref name="onlyChannels"/>, when given): an archive that was asked for and
+    /// not done, or open steps still missing while the incident is open.
+    /// </summary>
+    private async Task<List<(Incident Incident, ChannelConfig Channel, bool Archive)>> UnfinishedAsync(IncidentOpsConfig? config, string? incidentId, string[]? onlyChannels,
+        CancellationToken cancellationToken)
+    {
         var channels = Configured(config).Where(c => onlyChannels is not { Length: > 0 } || onlyChannels.Contains(c.Name, StringComparer.OrdinalIgnoreCase)).ToList();
         if (channels.Count == 0) return [];
         var store = openStore(config);
         IReadOnlyList<Incident> incidents = incidentId is null
             ? await store.ListAsync(cancellationToken).ConfigureAwait(false)
             : (await store.GetAsync(incidentId, cancellationToken).ConfigureAwait(false)) is { } one ? [one] : [];
-        var steps = new List<SlackChannelStep>();
+        var work = new List<(Incident, ChannelConfig, bool)>();
         foreach (var incident in incidents)
             foreach (var c in channels)
             {
@@ -359,8 +375,7 @@ public sealed class SlackIncidentChannel(Func<IncidentOpsConfig?, IIncidentStore
                 if (!ids.ContainsKey(Key(c.Name, "requested"))) continue;
                 if (ids.ContainsKey(Key(c.Name, "archive")) || incident.Status == IncidentStatus.Resolved)
                 {
-                    if (ids.ContainsKey(Key(c.Name, "archive")) && !ids.ContainsKey(Key(c.Name, "archived")))
-                        steps.AddRange(await GuardAsync(config, c, incident.Id, "archive", context, () => ArchiveOneAsync(config, c, incident.Id, context, cancellationToken), cancellationToken).ConfigureAwait(false));
+                    if (ids.ContainsKey(Key(c.Name, "archive")) && !ids.ContainsKey(Key(c.Name, "archived"))) work.Add((incident, c, true));
                     continue;
                 }
                 var done = ids.ContainsKey(Key(c.Name)) && ids.ContainsKey(Key(c.Name, "topic")) && ids.ContainsKey(Key(c.Name, "pinned"));
@@ -371,9 +386,69 @@ public sealed class SlackIncidentChannel(Func<IncidentOpsConfig?, IIncidentStore
                     var invited = (ids.GetValueOrDefault(Key(c.Name, "invited")) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries);
                     if (invite.All(u => u is not null && (u.Length == 0 || invited.Contains(u, StringComparer.Ordinal)))) continue;
                 }
-                steps.AddRange(await GuardAsync(config, c, incident.Id, "open", context, () => OpenOneAsync(config, c, incident.Id, context, force, cancellationToken), cancellationToken).ConfigureAwait(false));
+                work.Add((incident, c, false));
             }
-        return steps;
+        return work;
+    }
+
+    /// <summary>
+    /// The Web API calls Send-IncidentUpdate -Pending would make on the incident channels (-WhatIf), token masked: only
+    /// on the channels named in <paramref name="onlyChannels"/> (when given), only the steps still missing. Ids that
+    /// only Slack's answers would give are shown as NEW_CHANNEL_ID and SUMMARY_TS.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> PlanResumeAsync(IncidentOpsConfig? config, string? incidentId, string[]? onlyChannels, bool force, CancellationToken cancellationToken)
+    {
+        var lines = new List<string>();
+        foreach (var (incident, c, archive) in await UnfinishedAsync(config, incidentId, onlyChannels, cancellationToken).ConfigureAwait(false))
+        {
+            ResolvedChannel ch;
+            try { ch = await notifications.ResolveChannelAsync(c, cancellationToken).ConfigureAwait(false); }
+            catch (IncidentOpsException ex) when (!cancellationToken.IsCancellationRequested)
+            {
+                lines.Add($"{c.Name}: {incident.Id}: the channel could not be resolved ({ex.ErrorId}), so the retry would record a failed step: {SecretRedactor.Redact(ex.Message)}");
+                continue;
+            }
+            var token = ch.Get(SlackChannel.TokenKey)!;
+            var ids = incident.ExternalIds;
+            var id = ids.GetValueOrDefault(Key(c.Name));
+            if (archive)
+            {
+                lines.Add($"{c.Name}: {incident.Id}: archive #{ids.GetValueOrDefault(Key(c.Name, "name")) ?? id}:");
+                lines.Add(Show(SlackWebApi.Archive(ch, token, id!)));
+                continue;
+            }
+            var pattern = ch.Get(SlackChannel.IncidentChannelKey)!;
+            if (SlackChannelName.Problem(pattern) is { } bad)
+            {
+                lines.Add($"{c.Name}: {incident.Id}: channels.{c.Name}.incidentChannel {bad}");
+                continue;
+            }
+            var name = ids.GetValueOrDefault(Key(c.Name, "name")) ?? SlackChannelName.For(pattern, incident);
+            var calls = new List<ProviderRequest>();
+            if (id is null)
+            {
+                // (A create without an answer is looked up with conversations.list first, so no second channel is made.)
+                calls.Add(SlackWebApi.CreateChannel(ch, token, name));
+                id = "NEW_CHANNEL_ID";
+            }
+            if (!ids.ContainsKey(Key(c.Name, "topic"))) calls.Add(SlackWebApi.SetTopic(ch, token, id, Topic(incident)));
+            var invited = (ids.GetValueOrDefault(Key(c.Name, "invited")) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries);
+            var missing = Users(ch).Where(u => !invited.Contains(u, StringComparer.Ordinal)).ToList();
+            if (missing.Count > 0) calls.Add(SlackWebApi.Invite(ch, token, id, missing));
+            var note = "";
+            if (!ids.TryGetValue(Key(c.Name, "summary"), out var ts))
+            {
+                if (ids.ContainsKey(Key(c.Name, "posting")) && !force)
+                    note = " (the summary's earlier post had no answer, so it is not posted again without -Force)";
+                else
+                    calls.Add(SlackWebApi.PostMessage(ch, token, id, await SummaryAsync(config, c, incident, cancellationToken).ConfigureAwait(false)));
+                ts = note.Length > 0 ? null : "SUMMARY_TS";
+            }
+            if (ts is not null && !ids.ContainsKey(Key(c.Name, "pinned"))) calls.Add(SlackWebApi.Pin(ch, token, id, ts));
+            lines.Add($"{c.Name}: {incident.Id}: the missing steps of the incident channel #{name}{note}:");
+            lines.AddRange(calls.Select(Show));
+        }
+        return lines;
     }
 
     /// <summary>Send-IncidentUpdate -Pending: <see cref="ResumeAsync(IncidentOpsConfig?, string?, ChangeContext, bool, CancellationToken)"/>, each step as a NotificationResult.</summary>

@@ -28,11 +28,9 @@ public sealed partial class DigitalOceanAdapter
         return Filter(entries, q);
     }
 
-    public Task FollowLogsAsync(LogQuery q, Action<AppLogEntry> onEntry, CancellationToken ct) =>
-        Runner.StreamLinesAsync(LogCommand(q, follow: true), line =>
-        {
-            if (line.Trim().Length > 0) onEntry(ParseLogLine(line, q));
-        }, ct);
+    public Task FollowLogsAsync(LogQuery q, Func<AppLogEntry, CancellationToken, ValueTask> onEntry, CancellationToken ct) =>
+        Runner.StreamLinesAsync(LogCommand(q, follow: true), (line, token) =>
+            line.Trim().Length > 0 ? onEntry(ParseLogLine(line, q), token) : ValueTask.CompletedTask, ct);
 
     /// <summary>"&lt;component&gt; &lt;RFC3339 timestamp&gt; &lt;message&gt;"; a line without the prefix (--no-prefix) is all message.</summary>
     private AppLogEntry ParseLogLine(string raw, LogQuery q)

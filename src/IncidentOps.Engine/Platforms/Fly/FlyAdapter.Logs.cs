@@ -35,13 +35,13 @@ public sealed partial class FlyAdapter
         return Filter(entries, q);
     }
 
-    public Task FollowLogsAsync(LogQuery q, Action<AppLogEntry> onEntry, CancellationToken ct)
+    public Task FollowLogsAsync(LogQuery q, Func<AppLogEntry, CancellationToken, ValueTask> onEntry, CancellationToken ct)
     {
         var cmd = LogCommand(q, follow: true);
         var framer = new JsonValueFramer();
-        return Runner.StreamLinesAsync(cmd, line =>
+        return Runner.StreamLinesAsync(cmd, async (line, token) =>
         {
-            foreach (var value in framer.Add(line)) onEntry(ParseLogEntry(cmd, value));
+            foreach (var value in framer.Add(line)) await onEntry(ParseLogEntry(cmd, value), token).ConfigureAwait(false);
         }, ct);
     }
 

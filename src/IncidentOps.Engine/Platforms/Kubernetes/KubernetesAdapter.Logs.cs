@@ -38,11 +38,9 @@ public sealed partial class KubernetesAdapter
         return text.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(ParseLogLine).ToList();
     }
 
-    public Task FollowLogsAsync(LogQuery q, Action<AppLogEntry> onEntry, CancellationToken ct) =>
-        Runner.StreamLinesAsync(LogCommand(q, follow: true), line =>
-        {
-            if (line.Trim().Length > 0) onEntry(ParseLogLine(line));
-        }, ct);
+    public Task FollowLogsAsync(LogQuery q, Func<AppLogEntry, CancellationToken, ValueTask> onEntry, CancellationToken ct) =>
+        Runner.StreamLinesAsync(LogCommand(q, follow: true), (line, token) =>
+            line.Trim().Length > 0 ? onEntry(ParseLogLine(line), token) : ValueTask.CompletedTask, ct);
 
     private AppLogEntry ParseLogLine(string raw)
     {

@@ -29,13 +29,11 @@ public sealed partial class SystemdAdapter
         return text.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(line => ParseJournalEntry(cmd, Unit, ParseJson(cmd, line))).ToList();
     }
 
-    public Task FollowLogsAsync(LogQuery q, Action<AppLogEntry> onEntry, CancellationToken ct)
+    public Task FollowLogsAsync(LogQuery q, Func<AppLogEntry, CancellationToken, ValueTask> onEntry, CancellationToken ct)
     {
         var cmd = LogCommand(q, follow: true);
-        return Runner.StreamLinesAsync(cmd, line =>
-        {
-            if (line.Trim().Length > 0) onEntry(ParseJournalEntry(cmd, Unit, ParseJson(cmd, line)));
-        }, ct);
+        return Runner.StreamLinesAsync(cmd, (line, token) =>
+            line.Trim().Length > 0 ? onEntry(ParseJournalEntry(cmd, Unit, ParseJson(cmd, line)), token) : ValueTask.CompletedTask, ct);
     }
 
     private static readonly string[] Priorities = ["emerg", "alert", "crit", "error", "warning", "notice", "info", "debug"];

@@ -33,6 +33,8 @@ namespace IncidentOps.Commands;
 /// -Pending also completes the steps of an incident's own Slack channel (a Slack channel with a bot token and an
 /// incidentChannel pattern) that New-Incident or Close-Incident could not finish: create, topic, invite, post, pin,
 /// archive; each is a result with the UpdateId slack-channel-&lt;step&gt;, and nothing already done is repeated.
+/// With -Channel only the named channels are touched, incident-channel steps included; -Pending -WhatIf lists the
+/// Slack Web API calls it would make (token masked) and makes none.
 /// The incident's LastUpdateAt and NextUpdateDue move forward only when every channel has the update; while
 /// one lacks it, the update counts as due, so Get-IncidentUpdateDue keeps reminding.
 ///
@@ -135,7 +137,13 @@ public sealed class SendIncidentUpdateCommand : ConfiguredCmdlet, IForceSwitch
         Engine.Notifications.Options = new NotificationOptions { RequestTimeout = TimeSpan.FromSeconds(TimeoutSec) };
         if (Pending)
         {
-            if (!ShouldChange(Incident ?? "every incident", "Re-send pending updates", Channel is { Length: > 0 } ? "channels " + string.Join(",", Channel) : null)) return;
+            if (!ShouldChange(Incident ?? "every incident", "Re-send pending updates", Channel is { Length: > 0 } ? "channels " + string.Join(",", Channel) : null))
+            {
+                // -WhatIf: the incident-channel steps it would complete, on the named channels only.
+                if (IsWhatIf && TryInvoke(ct => Engine.IncidentChannels.PlanResumeAsync(Config, Incident, Channel, Force, ct), out var calls, Incident))
+                    foreach (var call in calls) ShouldProcess(call, "Slack Web API call");
+                return;
+            }
             if (TryInvoke(ct => Engine.Notifications.SendPendingAsync(Config, Incident, Channel, Force, Invocation, ct), out var resent, Incident))
                 foreach (var r in resent) WriteObject(r);
             return;

@@ -17,7 +17,10 @@ namespace IncidentOps.Commands;
 /// filters, until Ctrl+C or -TimeoutSec. Several services are followed side by side. The CLI is stopped (with every
 /// process it started) on Ctrl+C, at -TimeoutSec, on an error, and when the pipeline needs no more entries
 /// (Select-Object -First). Reaching -TimeoutSec is the end you asked for, not an error: the command returns normally
-/// and says so in the verbose stream. Without -TimeoutSec, -Follow runs until Ctrl+C.
+/// and says so in the verbose stream. Without -TimeoutSec, -Follow runs until Ctrl+C. A slow consumer
+/// (ForEach-Object { Start-Sleep 1; $_ }) slows the CLI down rather than filling memory: at most 64 entries wait to be
+/// written, past that the CLI's output is not read until there is room, and no entry is dropped. At -TimeoutSec the CLI
+/// is stopped at once and the entries already read (at most those 64) are still written.
 /// </remarks>
 /// <example>
 /// <code>Get-AppLog -Platform Fly -App ai-affiliate-empire -Tail 200 -Pattern 'memory|cpu'</code>
@@ -122,11 +125,18 @@ public sealed class GetAppLogCommand : AppReadCmdlet
         var platforms = Engine.Platforms;
         var redact = !NoRedaction;
         var outcomes = new LogFollowResult?[_follow.Count];
+        // At most LogHandoff.DefaultCapacity entries (of all services) wait for this thread; past that the readers stop
+        // reading and the CLIs block on their writes, so a slow consumer does not grow memory without bound.
+        var handoff = new LogHandoff();
         Invoke<bool>(async ct =>
         {
             await Task.WhenAll(_follow.Select(async (f, i) =>
             {
-                try { outcomes[i] = await platforms.FollowLogsAsync(f.Adapter, query, duration, e => Post(() => WriteApp(e, f.Target)), ct, redact).ConfigureAwait(false); }
+                try
+                {
+                    outcomes[i] = await platforms.FollowLogsAsync(f.Adapter, query, duration,
+                        (e, token) => handoff.HandAsync(e, Post, entry => WriteApp(entry, f.Target), token), ct, redact).ConfigureAwait(false);
+                }
                 catch (IncidentOpsException ex)
                 {
                     // One service's CLI failing does not stop the others.

@@ -23,14 +23,28 @@ public sealed class SlackIncidentChannelScenario : IDisposable
     public ProviderStub Slack { get; } = new(404, "{}");
     public ProviderStub Audit { get; } = new(200, "ok");
     public SlackWebApiFake Api { get; } = new(TokenCanary);
+    /// <summary>A second Slack bot channel ("bridge", its own workspace stand-in), configured only when asked for.</summary>
+    public ProviderStub Slack2 { get; } = new(404, "{}");
+    public SlackWebApiFake Api2 { get; } = new(TokenCanary);
     public string Dir { get; } = Paths.TempDir("io-slackchan");
     public string StorePath => Path.Combine(Dir, "store");
     public string ConfigPath => Path.Combine(Dir, "incidentops.yml");
     public FileIncidentStore Store { get; }
 
-    public SlackIncidentChannelScenario(string pattern = "'#incident-{yyyy}-{MM}-{dd}-{NNN}'")
+    public SlackIncidentChannelScenario(string pattern = "'#incident-{yyyy}-{MM}-{dd}-{NNN}'", bool twoBots = false)
     {
         Api.Attach(Slack);
+        Api2.Attach(Slack2);
+        var bridge = twoBots ? $"""
+
+              bridge:
+                type: slack
+                token: file:slack.token
+                url: '{Slack2.BaseUrl}/api'
+                channel: C0BRIDGE01
+                incidentChannel: 'bridge-{"{"}id{"}"}'
+                invite: [U0ONCALL01]
+            """ : "";
         File.WriteAllText(Path.Combine(Dir, "slack.token"), TokenCanary);
         File.WriteAllText(ConfigPath, $"""
             store: {"{"} path: '{StorePath}' {"}"}
@@ -41,7 +55,7 @@ public sealed class SlackIncidentChannelScenario : IDisposable
                 url: '{Slack.BaseUrl}/api'
                 channel: C0INCIDENTS
                 incidentChannel: {pattern}
-                invite: [U0ONCALL01, U0LEAD0002]
+                invite: [U0ONCALL01, U0LEAD0002]{bridge}
               audit: {"{"} type: webhook, url: '{Audit.BaseUrl}/hooks/audit' {"}"}
             routing:
               P1: [audit, warroom]
@@ -72,7 +86,7 @@ public sealed class SlackIncidentChannelScenario : IDisposable
     public string StoreText() => string.Join("\n", Directory.GetFiles(StorePath, "*", SearchOption.AllDirectories)
         .Where(f => !f.EndsWith(".lock", StringComparison.Ordinal)).Select(File.ReadAllText));
 
-    public void Dispose() { Slack.Dispose(); Audit.Dispose(); }
+    public void Dispose() { Slack.Dispose(); Slack2.Dispose(); Audit.Dispose(); }
 }
 
 public class SlackIncidentChannelTests(ModuleFixture fx) : IClassFixture<ModuleFixture>
@@ -178,6 +192,60 @@ public class SlackIncidentChannelTests(ModuleFixture fx) : IClassFixture<ModuleF
         Assert.False(s.Api.Channels.Single().Archived);
         Assert.Equal(IncidentStatus.Investigating, s.Store.GetAsync(declared.Id, CancellationToken.None).GetAwaiter().GetResult()!.Status);
         AssertNoToken(close.AllText());
+    }
+
+    [Fact]
+    public void Pending_with_Channel_retries_and_archives_only_the_named_bot_channel_and_WhatIf_shows_only_its_calls()
+    {
+        // Two Slack bot channels; both fail to open (a missing scope), so both have a step left to retry.
+        using var s = new SlackIncidentChannelScenario(twoBots: true);
+        s.Api.MissingScope["conversations.create"] = "channels:manage";
+        s.Api2.MissingScope["conversations.create"] = "channels:manage";
+        var incident = fx.Run($"New-Incident -Title 'Image optimizer down' -Severity P1 -ConfigPath '{s.ConfigPath}'").Single<Incident>();
+        Assert.Single(s.Calls("conversations.create"));
+        Assert.Single(s.Slack2.Requests, q => q.Path == "/api/conversations.create");
+        s.Api.MissingScope.Clear();
+        s.Api2.MissingScope.Clear();
+        var (warroom, bridge) = (s.Slack.Requests.Count, s.Slack2.Requests.Count);
+
+        // -WhatIf names the named channel's Web API calls only, and makes none.
+        var whatIf = fx.Run($"Send-IncidentUpdate -Pending -Incident {incident.Id} -Channel bridge -ConfigPath '{s.ConfigPath}' -WhatIf").AssertNoErrors();
+        Assert.Contains($"/conversations.create (as the bot) {{\"name\":\"bridge-{incident.Id.ToLowerInvariant()}\",\"is_private\":false}}", whatIf.HostText);
+        Assert.DoesNotContain("incident-", whatIf.HostText);
+        Assert.DoesNotContain("warroom", whatIf.HostText);
+        foreach (var method in new[] { "conversations.setTopic", "conversations.invite", "chat.postMessage", "pins.add" })
+            Assert.Single(whatIf.HostText.Split($"/{method} (as the bot) ")[1..]);
+        Assert.Equal((warroom, bridge), (s.Slack.Requests.Count, s.Slack2.Requests.Count));
+        AssertNoToken(whatIf.AllText());
+
+        // The retry opens the bridge channel; the warroom workspace hears nothing.
+        var resent = fx.Run($"Send-IncidentUpdate -Pending -Incident {incident.Id} -Channel bridge -ConfigPath '{s.ConfigPath}'").AssertNoErrors();
+        Assert.All(resent.Objects<NotificationResult>(), x => Assert.Equal("bridge", x.Channel));
+        Assert.Contains(resent.Objects<NotificationResult>(), x => x.UpdateId == "slack-channel-create" && x.Delivered);
+        Assert.Single(s.Api2.Channels);
+        Assert.Empty(s.Api.Channels);
+        Assert.Equal(warroom, s.Slack.Requests.Count);
+
+        // Now both are open (warroom through its own retry); the archives fail on both, and the retry of one archives only that one.
+        fx.Run($"Send-IncidentUpdate -Pending -Incident {incident.Id} -Channel warroom -ConfigPath '{s.ConfigPath}'").AssertNoErrors();
+        Assert.Single(s.Api.Channels);
+        s.Api.MissingScope["conversations.archive"] = "channels:manage";
+        s.Api2.MissingScope["conversations.archive"] = "channels:manage";
+        fx.Run($"Close-Incident -Incident {incident.Id} -Resolution 'Restarted' -Force -ConfigPath '{s.ConfigPath}'");
+        s.Api.MissingScope.Clear();
+        s.Api2.MissingScope.Clear();
+        var archiveWhatIf = fx.Run($"Send-IncidentUpdate -Pending -Incident {incident.Id} -Channel bridge -ConfigPath '{s.ConfigPath}' -WhatIf").AssertNoErrors();
+        Assert.Contains($"/conversations.archive (as the bot) {{\"channel\":\"{s.Api2.Channels.Single().Id}\"}}", archiveWhatIf.HostText);
+        Assert.Contains($"bridge: {incident.Id}: archive #bridge-", archiveWhatIf.HostText);
+        Assert.Single(archiveWhatIf.HostText.Split("conversations.archive")[1..]);
+        Assert.DoesNotContain("warroom", archiveWhatIf.HostText);
+        (warroom, bridge) = (s.Slack.Requests.Count, s.Slack2.Requests.Count);
+        var archived = fx.Run($"Send-IncidentUpdate -Pending -Incident {incident.Id} -Channel bridge -ConfigPath '{s.ConfigPath}'").AssertNoErrors();
+        Assert.Contains(archived.Objects<NotificationResult>(), x => x.UpdateId == "slack-channel-archive" && x.Channel == "bridge" && x.Delivered);
+        Assert.True(s.Api2.Channels.Single().Archived);
+        Assert.False(s.Api.Channels.Single().Archived);
+        Assert.Equal(warroom, s.Slack.Requests.Count);
+        Assert.Equal(bridge + 1, s.Slack2.Requests.Count);
     }
 
     [Fact]
