@@ -9,18 +9,7 @@ $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
 $module = Join-Path $PSScriptRoot '../../out/IncidentOps/IncidentOps.psd1'
 Import-Module $module
-if (-not $env:INCIDENTOPS_TEST_PG) { throw 'Set INCIDENTOPS_TEST_PG to a PostgreSQL connection string.' }
-$work = Join-Path ([IO.Path]::GetTempPath()) ("io-bench-metrics-" + [guid]::NewGuid().ToString('N').Substring(0, 8))
-New-Item -ItemType Directory -Path $work | Out-Null
-$schema = 'benchm_' + (Split-Path $work -Leaf).Substring(17)
-$env:IO_BENCH_STORE = $env:INCIDENTOPS_TEST_PG
-$cfg = [ordered]@{ file = Join-Path $work 'file.yml'; postgres = Join-Path $work 'pg.yml' }
-Set-Content $cfg.file "store:`n  path: $work/files`n"
-Set-Content $cfg.postgres "store:`n  kind: postgres`n  path: $work/pg-local`n  connectionString: env:IO_BENCH_STORE`n  schema: $schema`n"
-Initialize-IncidentStore -ConfigPath $cfg.postgres -Confirm:$false | Out-Null
-function Median([double[]] $v) { $s = $v | Sort-Object; $s[[int][math]::Floor(($s.Count - 1) / 2)] }
-$kv = @{}; foreach ($pair in $env:INCIDENTOPS_TEST_PG -split ';') { $k, $v = $pair -split '=', 2; if ($k) { $kv[$k.Trim().ToLowerInvariant()] = "$v".Trim() } }
-$psql = @('-X', '-q', '-A', '-t', '-h', $kv['host'], '-p', $kv['port'], '-U', $(if ($kv['username']) { $kv['username'] } else { 'postgres' }), '-d', $(if ($kv['database']) { $kv['database'] } else { 'postgres' }))
+. (Join-Path $PSScriptRoot '../BenchStores.ps1') -BenchStore metrics
 
 try {
     # The records: a year (2025) of incidents, deterministic (seeded), the shape New-Incident and Send-IncidentUpdate write.
@@ -106,9 +95,5 @@ try {
     }
 }
 finally {
-    if ($Keep) { "Kept: $work (schema $schema)" }
-    else {
-        & psql @psql -c "SET client_min_messages = warning; DROP SCHEMA IF EXISTS $schema CASCADE" 2>&1 | Out-Null
-        Remove-Item -Recurse -Force $work -ErrorAction SilentlyContinue
-    }
+    Remove-BenchStores -Keep:$Keep
 }

@@ -8,21 +8,7 @@ $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
 $module = Join-Path $PSScriptRoot '../../out/IncidentOps/IncidentOps.psd1'
 Import-Module $module
-if (-not $env:INCIDENTOPS_TEST_PG) { throw 'Set INCIDENTOPS_TEST_PG to a PostgreSQL connection string.' }
-$work = Join-Path ([IO.Path]::GetTempPath()) ("io-bench-store-" + [guid]::NewGuid().ToString('N').Substring(0, 8))
-New-Item -ItemType Directory -Path $work | Out-Null
-$schema = 'bench_' + (Split-Path $work -Leaf).Substring(15)
-$env:IO_BENCH_STORE = $env:INCIDENTOPS_TEST_PG
-$cfg = @{
-    file = Join-Path $work 'file.yml'
-    postgres = Join-Path $work 'pg.yml'
-}
-Set-Content $cfg.file "store:`n  path: $work/files`n"
-Set-Content $cfg.postgres "store:`n  kind: postgres`n  path: $work/pg-local`n  connectionString: env:IO_BENCH_STORE`n  schema: $schema`n"
-Initialize-IncidentStore -ConfigPath $cfg.postgres -Confirm:$false | Out-Null
-function Median([double[]] $v) { $s = $v | Sort-Object; $s[[int][math]::Floor(($s.Count - 1) / 2)] }
-$kv = @{}; foreach ($pair in $env:INCIDENTOPS_TEST_PG -split ';') { $k, $v = $pair -split '=', 2; if ($k) { $kv[$k.Trim().ToLowerInvariant()] = "$v".Trim() } }
-$psql = @('-X', '-q', '-A', '-t', '-h', $kv['host'], '-p', $kv['port'], '-U', $(if ($kv['username']) { $kv['username'] } else { 'postgres' }), '-d', $(if ($kv['database']) { $kv['database'] } else { 'postgres' }))
+. (Join-Path $PSScriptRoot '../BenchStores.ps1') -BenchStore store
 
 try {
     # 1. Appends, alternating stores round by round so both see the same load.
@@ -86,6 +72,5 @@ try {
     }
 }
 finally {
-    & psql @psql -c "SET client_min_messages = warning; DROP SCHEMA IF EXISTS $schema CASCADE" 2>&1 | Out-Null
-    Remove-Item -Recurse -Force $work -ErrorAction SilentlyContinue
+    Remove-BenchStores
 }
