@@ -1,5 +1,7 @@
 using System.Text.Json;
 using IncidentOps.Alerting;
+using IncidentOps.Config;
+using IncidentOps.Engine;
 using IncidentOps.Engine.Incidents;
 using IncidentOps.Engine.Notifications;
 using IncidentOps.Incidents;
@@ -89,18 +91,25 @@ public class AlertingOpsgenieTests
         Assert.Equal([(id, "closed"), (next.IncidentId!, "open")], s.Opsgenie.Alerts.Select(a => (a.Alias, a.Status)));
     }
 
-    [Fact]
-    public async Task A_round_retried_after_the_create_lost_its_answer_never_posts_a_second_create_nor_opens_a_second_alert()
+    /// <summary>Rounds of an outage until the incident is declared, with a one-second request timeout, while Opsgenie does not answer (as the stub was told).</summary>
+    private static async Task<(IncidentOpsEngine Engine, IncidentOpsConfig Config, AlertDecision Declared)> DeclareWithoutAnswerAsync(AlertingScenario s)
     {
-        using var s = new AlertingScenario(p1: "hook, genie");
-        // Opsgenie gets the create and makes the alert, but its answer never comes back (a proxy timeout, a dropped link).
-        s.Opsgenie.Stub.ThenHandleAndHang();
         var (engine, config) = s.NewEngine();
         engine.Notifications.Options = new NotificationOptions { RequestTimeout = TimeSpan.FromSeconds(1), BackoffBase = TimeSpan.FromMilliseconds(20) };
         s.Healthy = false;
         AlertDecision declared = null!;
         for (var i = 0; i < 3; i++) { declared = await AlertingScenario.RoundAsync(engine, config); s.Clock.Advance(Ten); }
         Assert.Equal(AlertAction.Declared, declared.Action);
+        return (engine, config, declared);
+    }
+
+    [Fact]
+    public async Task A_round_retried_after_the_create_lost_its_answer_never_posts_a_second_create_nor_opens_a_second_alert()
+    {
+        using var s = new AlertingScenario(p1: "hook, genie");
+        // Opsgenie gets the create and makes the alert, but its answer never comes back (a proxy timeout, a dropped link).
+        s.Opsgenie.Stub.ThenHandleAndHang();
+        var (engine, config, declared) = await DeclareWithoutAnswerAsync(s);
         Assert.EndsWith("(genie not reached; re-sent next round)", declared.Decision);
         Assert.False(declared.Paged);                   // not confirmed: the round does not claim it
         var id = declared.IncidentId!;
@@ -135,12 +144,7 @@ public class AlertingOpsgenieTests
         using var s = new AlertingScenario(p1: "hook, genie");
         // The create is cut off before Opsgenie acts on it: no alert, no answer.
         s.Opsgenie.Stub.ThenHang();
-        var (engine, config) = s.NewEngine();
-        engine.Notifications.Options = new NotificationOptions { RequestTimeout = TimeSpan.FromSeconds(1), BackoffBase = TimeSpan.FromMilliseconds(20) };
-        s.Healthy = false;
-        AlertDecision declared = null!;
-        for (var i = 0; i < 3; i++) { declared = await AlertingScenario.RoundAsync(engine, config); s.Clock.Advance(Ten); }
-        Assert.Equal(AlertAction.Declared, declared.Action);
+        var (engine, config, declared) = await DeclareWithoutAnswerAsync(s);
         Assert.Empty(s.Opsgenie.Alerts);
 
         Assert.False(declared.Paged);
