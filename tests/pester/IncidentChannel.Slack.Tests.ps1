@@ -145,8 +145,7 @@ Describe 'Send-IncidentUpdate -Pending -Channel with two Slack bot channels' {
     BeforeAll {
         Reset-Slack
         $script:slack2 = Start-SlackWebApiStub -Token $token
-        $script:two = Join-Path ([IO.Path]::GetTempPath()) "io-slack2-$([guid]::NewGuid().ToString('n'))"
-        $null = New-Item -ItemType Directory $two
+        $script:two = New-TestTempDir 'io-slack2'
         $script:twoConfig = Join-Path $two 'incidentops.yml'
         Set-Content $twoConfig @"
 store: { path: '$(Join-Path $two store)' }
