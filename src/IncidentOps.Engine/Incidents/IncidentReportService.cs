@@ -206,46 +206,10 @@ public sealed partial class IncidentReportService(Func<IncidentOpsConfig?, IInci
             ["time_to_resolve"] = D(i.ResolvedAt - i.StartedAt),
             ["generated_at"] = T(DateTimeOffset.UtcNow),
         };
-        var roles = new List<string>();
-        if (i.Commander is not null) roles.Add($"{i.Commander} (commander)");
-        if (i.Scribe is not null) roles.Add($"{i.Scribe} (scribe)");
-        if (i.Liaison is not null) roles.Add($"{i.Liaison} (liaison)");
-        foreach (var actor in timeline.Select(e => e.Actor).Distinct(StringComparer.OrdinalIgnoreCase))
-            if (!roles.Any(r => r.StartsWith(actor + " ", StringComparison.OrdinalIgnoreCase))) roles.Add(actor);
-        so["responders"] = roles.Select(E).ToList();
-
-        var history = i.SeverityHistory.Count > 0 ? i.SeverityHistory.OrderBy(h => h.At).ToList() : [new SeverityChange { Severity = i.Severity, At = i.StartedAt }];
-        var perSeverity = new List<ScriptObject>();
-        foreach (var group in history.Select((h, n) => (h.Severity, Span: (n + 1 < history.Count ? history[n + 1].At : end) - (n == 0 ? i.StartedAt : h.At)))
-                     .GroupBy(x => x.Severity, StringComparer.OrdinalIgnoreCase))
-        {
-            var level = IncidentService.Severities(config).FirstOrDefault(l => string.Equals(l.Id, group.Key, StringComparison.OrdinalIgnoreCase));
-            perSeverity.Add(new ScriptObject { ["severity"] = E(group.Key), ["name"] = E(level?.Name ?? group.Key), ["duration"] = D(TimeSpan.FromTicks(group.Sum(g => Math.Max(0, g.Span.Ticks)))) });
-        }
-        so["severity_times"] = perSeverity;
-
-        string Cell(string? v) => E(v ?? "");
-        so["timeline"] = timeline.Select(e => new ScriptObject
-        {
-            ["time"] = e.Timestamp.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture),
-            ["clock"] = e.Timestamp.ToUniversalTime().ToString("HH:mm", CultureInfo.InvariantCulture),
-            ["actor"] = Cell(e.Actor),
-            ["kind"] = e.Kind,
-            ["cmdlet"] = Cell(e.Cmdlet ?? ""),
-            ["action"] = Cell(e.Action ?? e.Kind),
-            ["target"] = Cell(e.Target ?? ""),
-            ["outcome"] = e.Outcome.ToString(),
-            ["result"] = Cell(e.Outcome == TimelineOutcome.WhatIf ? SummarizePreview(e.Result) : e.Result ?? ""),
-        }).ToList();
-        so["action_items"] = actions.Select(a => new ScriptObject
-        {
-            ["id"] = a.Id,
-            ["action"] = Cell(a.Action),
-            ["owner"] = Cell(a.Owner ?? "unassigned"),
-            ["due"] = a.Due?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) ?? "",
-            ["priority"] = E(a.Priority ?? ""),
-            ["status"] = E(a.Status.ToString()),
-        }).ToList();
+        so["responders"] = Responders(i, timeline).Select(E).ToList();
+        so["severity_times"] = SeverityTimes(config, i, end, E, D);
+        so["timeline"] = TimelineRows(timeline, E);
+        so["action_items"] = ActionItemRows(actions, E);
         // Charts are built and escaped by the chart library: HTML templates write charts_html as it is (no html.escape),
         // Markdown templates get the charts' numbers as tables.
         charts ??= [];
@@ -254,6 +218,57 @@ public sealed partial class IncidentReportService(Func<IncidentOpsConfig?, IInci
         so["charts_markdown"] = charts.Count == 0 ? "_No charts._\n" : string.Join("\n", charts.Select(c => c.Markdown));
         return so;
     }
+
+    /// <summary>The incident's roles, then everyone else who wrote on its timeline.</summary>
+    private static List<string> Responders(Incident i, IReadOnlyList<TimelineEntry> timeline)
+    {
+        var roles = new List<string>();
+        if (i.Commander is not null) roles.Add($"{i.Commander} (commander)");
+        if (i.Scribe is not null) roles.Add($"{i.Scribe} (scribe)");
+        if (i.Liaison is not null) roles.Add($"{i.Liaison} (liaison)");
+        foreach (var actor in timeline.Select(e => e.Actor).Distinct(StringComparer.OrdinalIgnoreCase))
+            if (!roles.Any(r => r.StartsWith(actor + " ", StringComparison.OrdinalIgnoreCase))) roles.Add(actor);
+        return roles;
+    }
+
+    /// <summary>How long the incident spent at each severity it had (its severity history, or its one severity).</summary>
+    private static List<ScriptObject> SeverityTimes(IncidentOpsConfig? config, Incident i, DateTimeOffset end, Func<string, string> E, Func<TimeSpan?, string> D)
+    {
+        var history = i.SeverityHistory.Count > 0 ? i.SeverityHistory.OrderBy(h => h.At).ToList() : [new SeverityChange { Severity = i.Severity, At = i.StartedAt }];
+        var perSeverity = new List<ScriptObject>();
+        foreach (var group in history.Select((h, n) => (h.Severity, Span: (n + 1 < history.Count ? history[n + 1].At : end) - (n == 0 ? i.StartedAt : h.At)))
+                     .GroupBy(x => x.Severity, StringComparer.OrdinalIgnoreCase))
+        {
+            var level = IncidentService.Severities(config).FirstOrDefault(l => string.Equals(l.Id, group.Key, StringComparison.OrdinalIgnoreCase));
+            perSeverity.Add(new ScriptObject { ["severity"] = E(group.Key), ["name"] = E(level?.Name ?? group.Key), ["duration"] = D(TimeSpan.FromTicks(group.Sum(g => Math.Max(0, g.Span.Ticks)))) });
+        }
+        return perSeverity;
+    }
+
+    private static List<ScriptObject> TimelineRows(IReadOnlyList<TimelineEntry> timeline, Func<string, string> E) =>
+        timeline.Select(e => new ScriptObject
+        {
+            ["time"] = e.Timestamp.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture),
+            ["clock"] = e.Timestamp.ToUniversalTime().ToString("HH:mm", CultureInfo.InvariantCulture),
+            ["actor"] = E(e.Actor ?? ""),
+            ["kind"] = e.Kind,
+            ["cmdlet"] = E(e.Cmdlet ?? ""),
+            ["action"] = E(e.Action ?? e.Kind),
+            ["target"] = E(e.Target ?? ""),
+            ["outcome"] = e.Outcome.ToString(),
+            ["result"] = E((e.Outcome == TimelineOutcome.WhatIf ? SummarizePreview(e.Result) : e.Result) ?? ""),
+        }).ToList();
+
+    private static List<ScriptObject> ActionItemRows(IReadOnlyList<ActionItem> actions, Func<string, string> E) =>
+        actions.Select(a => new ScriptObject
+        {
+            ["id"] = a.Id,
+            ["action"] = E(a.Action ?? ""),
+            ["owner"] = E(a.Owner ?? "unassigned"),
+            ["due"] = a.Due?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) ?? "",
+            ["priority"] = E(a.Priority ?? ""),
+            ["status"] = E(a.Status.ToString()),
+        }).ToList();
 
     private static readonly System.Text.RegularExpressions.Regex OrderedListStart = new(@"^(\d{1,9})([.)])", System.Text.RegularExpressions.RegexOptions.CultureInvariant);
 
