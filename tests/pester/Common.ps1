@@ -26,7 +26,7 @@ function Import-StandInTypes {
     if ('IncidentOps.Tests.Notifications.ProviderStub' -as [type]) { return }
     $prelude = "#nullable enable`nusing System; using System.IO; using System.Linq; using System.Collections.Generic; using System.Threading; using System.Threading.Tasks;`n"
     $src = New-TestTempDir 'io-stub'
-    $files = foreach ($f in 'ProviderStub.cs', 'Statuspage/StatuspageFake.cs', 'Opsgenie/OpsgenieFake.cs') {
+    $files = foreach ($f in 'ProviderStub.cs', 'Statuspage/StatuspageFake.cs', 'Opsgenie/OpsgenieFake.cs', 'PagerDuty/PagerDutyFake.cs') {
         $p = Join-Path $src (Split-Path -Leaf $f)
         $prelude + (Get-Content -Raw (Join-Path $script:RepoRoot "tests/IncidentOps.Tests/Notifications/$f")) | Set-Content -Path $p
         $p

@@ -54,24 +54,33 @@ public static class ProviderPayloads
 
     /// <summary>
     /// Where an update takes a pager's alert (PagerDuty, Opsgenie): opened by the initial alert and by updates while
-    /// investigating (the alert's key makes a repeat land on the same alert), acknowledged on Identified or
-    /// Monitoring, closed by the resolution.
+    /// investigating (the alert's key makes a repeat land on the same open alert), acknowledged on Identified, closed
+    /// on Monitoring and by the resolution. Monitoring closes rather than acknowledges because a pager stays silent
+    /// for a repeat that lands on an acknowledged alert (PagerDuty: "While an incident is acknowledged, it won't
+    /// generate any additional notifications, even if it receives new trigger events"; Opsgenie folds a create into
+    /// the open alert of its alias): after a close, the relapse's open with the same key makes a new alert, which
+    /// notifies. The resolution's close of an already closed alert changes nothing.
     /// </summary>
     public static PagerStep PagerStepOf(IncidentUpdate update) => update.Kind switch
     {
         NotificationKind.Resolved => PagerStep.Close,
         NotificationKind.Initial => PagerStep.Open,
-        _ when update.Status is IncidentStatus.Resolved => PagerStep.Close,
-        _ when update.Status is IncidentStatus.Identified or IncidentStatus.Monitoring => PagerStep.Acknowledge,
+        _ when update.Status is IncidentStatus.Resolved or IncidentStatus.Monitoring => PagerStep.Close,
+        _ when update.Status is IncidentStatus.Identified => PagerStep.Acknowledge,
         _ => PagerStep.Open,
     };
 
     /// <summary>
-    /// On a pager, an acknowledge never replaces an undelivered open: without the alert there is nothing to
-    /// acknowledge, and the page would be lost. (A close does replace it: the incident is over.)
+    /// On a pager, only a later open or the resolution replaces an undelivered open: an acknowledge, or Monitoring's
+    /// close, would leave nothing for the page (no alert to acknowledge; a relapse's page closed unsent), so the open
+    /// is sent late instead and the page is not lost. The resolution does replace it: the incident is over. An older
+    /// acknowledge or close is replaced by any later step (a close sent after a relapse's open would close the relapse).
     /// </summary>
     public static bool PagerSupersedes(IncidentUpdate later, IncidentUpdate older) =>
-        PagerStepOf(older) != PagerStep.Open || PagerStepOf(later) != PagerStep.Acknowledge;
+        PagerStepOf(older) != PagerStep.Open || PagerStepOf(later) == PagerStep.Open || IsResolution(later);
+
+    /// <summary>The update that resolves the incident (not Monitoring's close).</summary>
+    private static bool IsResolution(IncidentUpdate update) => update.Kind == NotificationKind.Resolved || update.Status == IncidentStatus.Resolved;
 
     /// <summary>The request that carries an update on a channel, built by the channel's provider.</summary>
     public static ProviderRequest Build(ResolvedChannel channel, Incident incident, IncidentUpdate update, SeverityLevel? severity, string text) =>

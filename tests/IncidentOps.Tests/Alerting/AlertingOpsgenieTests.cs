@@ -13,7 +13,7 @@ namespace IncidentOps.Tests.Alerting;
 
 /// <summary>
 /// Opsgenie as health alerting's pager, with PagerDuty's guarantees: one alert per incident (alias = incident id),
-/// created when the incident is declared, acknowledged when the service recovers, closed when the incident resolves,
+/// created when the incident is declared, closed when the service recovers (so a relapse opens a new alert that notifies),
 /// never created twice by a progress update, a retried round, a lost answer or an overlapping runner. The Opsgenie
 /// fake counts alerts the way Opsgenie does (one open alert per alias), not just requests.
 /// </summary>
@@ -44,7 +44,7 @@ public class AlertingOpsgenieTests
     }
 
     [Fact]
-    public async Task Opsgenie_alone_as_the_pager_gets_one_alert_created_on_declaration_acknowledged_on_recovery_and_closed_on_resolution()
+    public async Task Opsgenie_alone_as_the_pager_gets_one_alert_created_on_declaration_and_closed_on_recovery_and_the_resolution_closes_nothing_more()
     {
         using var s = new AlertingScenario(Rules, p1: "hook, genie");
         var (engine, config) = s.NewEngine();
@@ -65,14 +65,14 @@ public class AlertingOpsgenieTests
         Assert.Contains(decisions, d => d.Action == AlertAction.Updated);               // progress updates went out...
         Assert.Equal(AlertAction.Resolved, decisions[^1].Action);
 
-        // ...to the hook only: Opsgenie saw exactly create, acknowledge (recovery) and close (resolution), all by alias.
-        Assert.Equal(["/v2/alerts", $"/v2/alerts/{id}/acknowledge", $"/v2/alerts/{id}/close"], s.Opsgenie.Requests.Select(r => r.Path));
+        // ...to the hook only: Opsgenie saw exactly create, close (recovery) and close (resolution), all by alias.
+        Assert.Equal(["/v2/alerts", $"/v2/alerts/{id}/close", $"/v2/alerts/{id}/close"], s.Opsgenie.Requests.Select(r => r.Path));
         Assert.All(s.Opsgenie.Requests.Skip(1), r => Assert.Equal("?identifierType=alias", r.Query));
         Assert.All(s.Opsgenie.Requests, r => Assert.Equal($"GenieKey {AlertingScenario.OpsgenieKeyCanary}", r.Headers["Authorization"]));
         var alert = Assert.Single(s.Opsgenie.Alerts);
         // P1 is the most severe level this configuration has (P1, P2), so Opsgenie's P1.
-        Assert.Equal((id, "closed", true, 1, "P1"), (alert.Alias, alert.Status, alert.Acknowledged, alert.Count, alert.Priority));
-        Assert.Empty(s.Opsgenie.Unmatched);
+        Assert.Equal((id, "closed", false, 1, "P1"), (alert.Alias, alert.Status, alert.Acknowledged, alert.Count, alert.Priority));
+        Assert.Equal([$"close {id}"], s.Opsgenie.Unmatched);                         // the resolution's close: already closed, harmless
         Assert.Equal(["Initial", "Update", "Update", "Update", "Update", "Resolved"], Kinds(s.HookPosts)); // three on cadence, the recovery
         Assert.Empty(s.PagerDuty.Requests);                                             // not routed, not paged
         Assert.Equal(IncidentStatus.Resolved, (await engine.Incidents.GetAsync(config, id, CancellationToken.None)).Status);
@@ -161,7 +161,7 @@ public class AlertingOpsgenieTests
     }
 
     [Fact]
-    public async Task With_PagerDuty_and_Opsgenie_both_routed_each_is_paged_acknowledged_and_closed_exactly_once()
+    public async Task With_PagerDuty_and_Opsgenie_both_routed_each_is_paged_once_and_closed_on_recovery()
     {
         using var s = new AlertingScenario(Rules, p1: "hook, pager, genie");
         var (engine, config) = s.NewEngine();
@@ -171,10 +171,11 @@ public class AlertingOpsgenieTests
         Assert.Equal(3, declared.UpdatesSent);
         Assert.Equal([declared], decisions.Where(d => d.Paged));
         Assert.Equal(AlertAction.Resolved, decisions[^1].Action);
-        Assert.Equal(["trigger", "acknowledge", "resolve"], PagerDutyActions(s));
-        Assert.Equal(["/v2/alerts", $"/v2/alerts/{id}/acknowledge", $"/v2/alerts/{id}/close"], s.Opsgenie.Requests.Select(r => r.Path));
+        Assert.Equal(["trigger", "resolve", "resolve"], PagerDutyActions(s));
+        Assert.Equal(["/v2/alerts", $"/v2/alerts/{id}/close", $"/v2/alerts/{id}/close"], s.Opsgenie.Requests.Select(r => r.Path));
         var alert = Assert.Single(s.Opsgenie.Alerts);
-        Assert.Equal((id, "closed", true, 1), (alert.Alias, alert.Status, alert.Acknowledged, alert.Count));
+        Assert.Equal((id, "closed", 1), (alert.Alias, alert.Status, alert.Count));
+        Assert.Equal(("incidentops-" + id, "resolved"), s.PagerDutyIncidents.Incidents.Select(i => (i.DedupKey, i.Status)).Single());
     }
 
     [Fact]
@@ -204,14 +205,14 @@ public class AlertingOpsgenieTests
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
-    public async Task Two_overlapping_runners_through_an_outage_a_recovery_and_a_relapse_create_one_alert_and_page_only_at_each_step(bool teamStore)
+    public async Task Two_overlapping_runners_through_an_outage_a_recovery_and_a_relapse_create_one_alert_per_page_and_page_only_at_each_step(bool teamStore)
     {
         using var s = teamStore ? AlertingScenario.OnTeamStore(p1: "hook, genie") : new AlertingScenario(p1: "hook, genie");
         var runners = new[] { s.NewEngine(), s.NewEngine() };
         var decisions = new List<AlertDecision>();
         for (var round = 0; round < 40; round++)
         {
-            // 10 healthy, 10 down (declare), 10 healthy (recover: acknowledge), 10 down (reopen: page again).
+            // 10 healthy, 10 down (declare), 10 healthy (recover: close), 10 down (reopen: a new alert, page again).
             s.Healthy = round < 10 || (round >= 20 && round < 30);
             decisions.AddRange(await Task.WhenAll(runners.Select(r => Task.Run(() => AlertingScenario.RoundAsync(r.Engine, r.Config)))));
             s.Clock.Advance(Ten);
@@ -220,12 +221,13 @@ public class AlertingOpsgenieTests
         Assert.Single(decisions, d => d.Action == AlertAction.Recovered);
         Assert.Single(decisions, d => d.Action == AlertAction.Reopened);
         var incident = Assert.Single(await runners[0].Engine.Incidents.ListAsync(runners[0].Config, new IncidentQuery(), CancellationToken.None));
-        // One create per paging step (declared, reopened), never one per runner; one acknowledge for the recovery.
+        // One create per paging step (declared, reopened), never one per runner; one close for the recovery, so the
+        // relapse's create opened a second alert (which notifies) instead of folding into the first.
         Assert.Equal(2, decisions.Count(d => d.Paged));
         Assert.Equal(2, s.Opsgenie.Creates.Count);
-        Assert.Single(s.Opsgenie.Actions("acknowledge"));
-        var alert = Assert.Single(s.Opsgenie.Alerts);
-        Assert.Equal((incident.Id, "open", 2), (alert.Alias, alert.Status, alert.Count));
+        Assert.Single(s.Opsgenie.Actions("close"));
+        Assert.Empty(s.Opsgenie.Actions("acknowledge"));
+        Assert.Equal([(incident.Id, "closed", 1), (incident.Id, "open", 1)], s.Opsgenie.Alerts.Select(a => (a.Alias, a.Status, a.Count)));
         Assert.Empty(s.Opsgenie.Unmatched);
     }
 }

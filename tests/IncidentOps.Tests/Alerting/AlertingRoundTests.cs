@@ -84,7 +84,10 @@ public class AlertingRoundTests
         Assert.Contains(window, incident.Resolution);
         var report = await engine.Reports.RenderAsync(config, id, IncidentReportKind.PostMortem, IncidentReportFormat.Markdown, null, null, CancellationToken.None);
         Assert.Contains(window, report.Content);
-        Assert.Equal(["trigger", "acknowledge", "resolve"], s.PagerDuty.Requests.Select(r => System.Text.Json.JsonDocument.Parse(r.Body).RootElement.GetProperty("event_action").GetString()));
+        // Paged on declaration, resolved on recovery (Monitoring), and the resolution's resolve finds nothing left open.
+        Assert.Equal(["trigger", "resolve", "resolve"], s.PagerDuty.Requests.Select(r => System.Text.Json.JsonDocument.Parse(r.Body).RootElement.GetProperty("event_action").GetString()));
+        Assert.Equal([("incidentops-" + id, "resolved")], s.PagerDutyIncidents.Incidents.Select(i => (i.DedupKey, i.Status)));
+        Assert.Equal(["resolve incidentops-" + id], s.PagerDutyIncidents.Unmatched);
         // initial, two on cadence (down at 2 and 3 min), recovery, resolved
         Assert.Equal(["Initial", "Update", "Update", "Update", "Resolved"], s.HookPosts.Select(r => System.Text.Json.JsonDocument.Parse(r.Body).RootElement.GetProperty("kind").GetString()));
         // After the resolution the next outage is a new incident.

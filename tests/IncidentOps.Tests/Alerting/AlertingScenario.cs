@@ -27,6 +27,8 @@ public sealed class AlertingScenario : IDisposable
     public ProviderStub Health { get; } = new(200, "ok");
     public ProviderStub Hook { get; } = new(200, "");
     public ProviderStub PagerDuty { get; } = new(202, "{\"status\":\"success\",\"message\":\"Event processed\",\"dedup_key\":\"from-pd\"}");
+    /// <summary>PagerDuty's incidents behind <see cref="PagerDuty"/> (one open incident per dedup_key, notifications counted).</summary>
+    public PagerDutyFake PagerDutyIncidents { get; }
     public OpsgenieFake Opsgenie { get; } = OpsgenieChannelTests.NewFake();
     public const string OpsgenieKeyCanary = "CANARYalertG3nieK3y";
     private volatile bool _healthy = true;
@@ -57,6 +59,7 @@ public sealed class AlertingScenario : IDisposable
 
     private AlertingScenario(string alerting, string? storePath, string? teamServer, string p1 = "hook, pager")
     {
+        PagerDutyIncidents = new PagerDutyFake(PagerDuty);
         Dir = Paths.TempDir("io-alert");
         StorePath = storePath ?? Path.Combine(Dir, "store");
         Health.Handler = _ => Healthy ? (200, "{\"status\":\"ok\"}") : (503, "{\"status\":\"down\"}");

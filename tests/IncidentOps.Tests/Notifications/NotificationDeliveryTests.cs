@@ -255,6 +255,33 @@ public class NotificationDeliveryTests
         Assert.Equal(["trigger", "acknowledge", "trigger"], s.PagerDuty.Requests.Select(q => Json(q)["event_action"]!.GetValue<string>()));
     }
 
+    [Fact]
+    public async Task An_undelivered_PagerDuty_trigger_of_a_relapse_is_not_superseded_by_Monitorings_resolve_but_the_resolution_supersedes_it()
+    {
+        using var s = new NotificationScenario();
+        var pd = new PagerDutyFake(s.PagerDuty);
+        var inc = await s.CreateIncidentAsync("P1");
+        await s.SendAsync(new IncidentUpdateRequest { IncidentId = inc.Id, Message = "down", Channels = ["pager"] });
+        await s.SendAsync(new IncidentUpdateRequest { IncidentId = inc.Id, Status = IncidentStatus.Monitoring, Message = "recovered", Channels = ["pager"] });
+        s.PagerDuty.Then(400, "{\"status\":\"invalid event\"}");
+        var relapse = Assert.Single(await s.SendAsync(new IncidentUpdateRequest { IncidentId = inc.Id, Status = IncidentStatus.Investigating, Message = "down again", Channels = ["pager"] }));
+        Assert.False(relapse.Delivered);
+        Assert.True(Assert.Single(await s.SendAsync(new IncidentUpdateRequest { IncidentId = inc.Id, Status = IncidentStatus.Monitoring, Message = "recovered again", Channels = ["pager"] })).Delivered);
+
+        var (engine, _, config) = s.NewEngine();
+        var resent = Assert.Single(await engine.Notifications.SendPendingAsync(config, inc.Id, null, new IncidentOps.Engine.Incidents.ChangeContext("Send-IncidentUpdate"), CancellationToken.None));
+        Assert.Equal(relapse.UpdateId, resent.UpdateId);
+        Assert.True(resent.Delivered, resent.Error);
+        Assert.Equal(2, pd.Notifications);                  // the relapse paged, late rather than never
+
+        // The resolution does supersede an undelivered trigger: the incident is over.
+        s.PagerDuty.Then(400, "{\"status\":\"invalid event\"}");
+        Assert.False(Assert.Single(await s.SendAsync(new IncidentUpdateRequest { IncidentId = inc.Id, Status = IncidentStatus.Investigating, Message = "third", Channels = ["pager"] })).Delivered);
+        await s.SendAsync(new IncidentUpdateRequest { IncidentId = inc.Id, Status = IncidentStatus.Resolved, Message = "fixed", Channels = ["pager"] });
+        Assert.Empty(await engine.Notifications.GetUpdatesAsync(config, inc.Id, true, CancellationToken.None));
+        Assert.Equal(2, pd.Notifications);
+    }
+
     [Theory]
     [InlineData("api", "production/api")]
     [InlineData("production/api", "api")]

@@ -10,12 +10,13 @@ namespace IncidentOps.Engine.Notifications.Opsgenie;
 /// Authorization: GenieKey &lt;key&gt;. The alert's alias is the incident id, so every request of an incident
 /// lands on one alert: POST /v2/alerts creates it on the initial alert and on updates while Investigating (a
 /// repeat create of an open alias only raises its count), POST /v2/alerts/{alias}/acknowledge?identifierType=alias
-/// on Identified or Monitoring, POST /v2/alerts/{alias}/close?identifierType=alias on the resolution. Every
+/// on Identified, POST /v2/alerts/{alias}/close?identifierType=alias on Monitoring and on the resolution (a create after the
+/// close, a relapse, opens a new alert under the alias, which notifies; one folded into an acknowledged alert would not). Every
 /// request is therefore safe to repeat: 5xx and network errors are retried, and an Unknown delivery is re-sent
 /// by -Pending. Opsgenie answers 202 with a requestId (kept as the ProviderId) and processes the request later.
 /// Before a create whose last attempt got no answer (Unknown) is sent again, GET /v2/alerts/{alias}?identifierType=alias
-/// asks whether the alert is there: when it is, the create arrived and is not posted a second time (the alias would
-/// fold a repeat into the one alert, but it still counts as another occurrence). It is also health alerting's pager
+/// asks whether the alert is there: when it is (open, or created since that attempt), the create arrived and is not posted a
+/// second time (the alias would fold a repeat into the one alert, but it still counts as another occurrence). It is also health alerting's pager
 /// (Invoke-ServiceAlert, Watch-ServiceHealth -Alert), with the same guarantees as PagerDuty.
 /// </summary>
 public sealed class OpsgenieChannel : ChannelProvider
@@ -44,11 +45,16 @@ public sealed class OpsgenieChannel : ChannelProvider
     public override string? ProviderId(Incident incident, ProviderRequest request, string? responseBody) =>
         ProviderPayloads.JsonString(responseBody, "requestId");
 
+    /// <summary>How far before the recorded create attempt a found alert may have been created and still be that create's (clock skew).</summary>
+    private static readonly TimeSpan Skew = TimeSpan.FromSeconds(30);
+
     /// <summary>
-    /// A create that may have arrived (Unknown: sent, no answer) is looked up by its alias first. An alert with the alias,
-    /// open or closed, means the create arrived: it is recorded as delivered and not posted again (a person may even
-    /// have closed it in Opsgenie meanwhile; a repeat would then open a second alert). No alert (404), or no answer to
-    /// the lookup, sends the create: the alias still folds it into an open alert, and a lost page is worse.
+    /// A create that may have arrived (Unknown: sent, no answer) is looked up by its alias first. An open alert with the
+    /// alias, or a closed one created at or after the recorded attempt (less <see cref="Skew"/>), means the create arrived:
+    /// it is recorded as delivered and not posted again (a person may even have closed it in Opsgenie meanwhile; a repeat
+    /// would then open a second alert). An older closed alert is the one Monitoring closed before a relapse, not this
+    /// create's: the create is sent. No alert (404), or no answer to the lookup, sends the create too: the alias still
+    /// folds it into an open alert, and a lost page is worse.
     /// </summary>
     public override async Task<PreSend> BeforeSendAsync(ChannelDeliveryContext context, CancellationToken cancellationToken)
     {
@@ -60,10 +66,18 @@ public sealed class OpsgenieChannel : ChannelProvider
             Headers = { ["Authorization"] = $"GenieKey {channel.Get(ApiKeyKey)}" },
         };
         var outcome = await context.Sender.SendAsync(channel.Name, channel.Type, lookup, cancellationToken).ConfigureAwait(false);
-        var status = outcome.Delivered ? AlertStatus(outcome.ResponseBody) : null;
+        var (status, createdAt) = outcome.Delivered ? FoundAlert(outcome.ResponseBody) : (null, null);
         if (status is null)
         {
             context.Sink.Verbose($"{channel.Name}: no Opsgenie alert {Alias(context.Incident)} found ({outcome.StatusCode?.ToString() ?? outcome.Error}); creating it again under the same alias.");
+            return PreSend.Send;
+        }
+        var ours = status.Equals("open", StringComparison.OrdinalIgnoreCase)
+            || (createdAt is { } created && delivery.LastAttemptAt is { } attempt && created >= attempt - Skew);
+        if (!ours)
+        {
+            context.Sink.Verbose($"{channel.Name}: the Opsgenie alert {Alias(context.Incident)} is {status} and older than the unanswered create " +
+                $"({(createdAt is { } c ? NotificationTemplates.FormatTime(c) : "no creation time")}), so it is not that create's; creating it again.");
             return PreSend.Send;
         }
         await context.Record(() =>
@@ -71,21 +85,29 @@ public sealed class OpsgenieChannel : ChannelProvider
             delivery.State = DeliveryState.Delivered; delivery.Error = null; delivery.StatusCode = outcome.StatusCode;
             delivery.DeliveredAt ??= DateTimeOffset.UtcNow;
         }).ConfigureAwait(false);
-        context.Sink.Verbose($"{channel.Name}: the Opsgenie alert {Alias(context.Incident)} exists ({status}), so the unanswered create arrived; not created again.");
+        context.Sink.Verbose($"{channel.Name}: the Opsgenie alert {Alias(context.Incident)} exists ({status}, created {(createdAt is { } at ? at.ToString("u", System.Globalization.CultureInfo.InvariantCulture) : "at an unknown time")}, create sent {delivery.LastAttemptAt:u}), " +
+            "so the unanswered create arrived; not created again.");
         return PreSend.Done;
     }
 
-    /// <summary>The status (open, closed) of the alert in a Get Alert answer; null when the answer carries no alert.</summary>
-    private static string? AlertStatus(string? body)
+    /// <summary>The status (open, closed) and creation time of the alert in a Get Alert answer; a null status when the answer carries no alert.</summary>
+    private static (string? Status, DateTimeOffset? CreatedAt) FoundAlert(string? body)
     {
-        if (string.IsNullOrWhiteSpace(body)) return null;
-        try { return JsonNode.Parse(body)?["data"]?["status"]?.GetValue<string>(); }
-        catch (Exception ex) when (ex is System.Text.Json.JsonException or InvalidOperationException or FormatException) { return null; }
+        if (string.IsNullOrWhiteSpace(body)) return (null, null);
+        try
+        {
+            var data = JsonNode.Parse(body)?["data"];
+            var status = data?["status"]?.GetValue<string>();
+            var created = data?["createdAt"]?.GetValue<string>() is { } text
+                && DateTimeOffset.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var at) ? at : (DateTimeOffset?)null;
+            return (status, created);
+        }
+        catch (Exception ex) when (ex is System.Text.Json.JsonException or InvalidOperationException or FormatException) { return (null, null); }
     }
 
     private static string AlertsUrl(ResolvedChannel channel) => (channel.Get(ApiUrlKey) ?? DefaultBase).TrimEnd('/') + "/v2/alerts";
 
-    /// <summary>An acknowledge never replaces an undelivered create: without the alert there is nothing to acknowledge.</summary>
+    /// <summary>Only a later create or the resolution replaces an undelivered create: an acknowledge or Monitoring's close would lose the page.</summary>
     public override bool Supersedes(IncidentUpdate later, IncidentUpdate older) => ProviderPayloads.PagerSupersedes(later, older);
 
     /// <summary>The alert's alias: the incident id, the key of Opsgenie's deduplication.</summary>

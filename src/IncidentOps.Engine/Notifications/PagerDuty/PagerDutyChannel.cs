@@ -6,9 +6,10 @@ using IncidentOps.Notifications;
 namespace IncidentOps.Engine.Notifications.PagerDuty;
 
 /// <summary>
-/// PagerDuty Events API v2 (POST /v2/enqueue): trigger, acknowledge on Identified or Monitoring, resolve. The
-/// dedup_key is derived from the incident id, so a retry (or a re-trigger) lands on the same alert: idempotent,
-/// and 5xx and network errors are retried. Success: 2xx with status "success". Also Change events
+/// PagerDuty Events API v2 (POST /v2/enqueue): trigger, acknowledge on Identified, resolve on Monitoring and on the
+/// resolution. The dedup_key is derived from the incident id, so a retry (or a re-trigger) lands on the same open alert:
+/// idempotent, and 5xx and network errors are retried. A trigger after a resolve (a relapse while Monitoring) opens a
+/// new PagerDuty incident with the same dedup_key, which notifies again; a trigger on an acknowledged one would not. Success: 2xx with status "success". Also Change events
 /// (POST /v2/change/enqueue).
 /// </summary>
 public sealed class PagerDutyChannel : ChannelProvider
@@ -37,7 +38,7 @@ public sealed class PagerDutyChannel : ChannelProvider
     public override string? ProviderId(Incident incident, ProviderRequest request, string? responseBody) =>
         ProviderPayloads.JsonString(responseBody, "dedup_key") ?? DedupKey(incident);
 
-    /// <summary>An acknowledge never replaces an undelivered trigger (the page would be lost).</summary>
+    /// <summary>Only a later trigger or the resolution replaces an undelivered trigger (otherwise the page would be lost).</summary>
     public override bool Supersedes(IncidentUpdate later, IncidentUpdate older) => ProviderPayloads.PagerSupersedes(later, older);
 
     public static string DedupKey(Incident incident) => $"incidentops-{incident.Id}";

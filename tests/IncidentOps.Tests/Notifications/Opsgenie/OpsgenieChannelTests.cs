@@ -103,6 +103,48 @@ public sealed class OpsgenieChannelTests(ModuleFixture fx) : IClassFixture<Modul
     }
 
     [Fact]
+    public async Task Monitoring_closes_the_alert_so_an_update_while_investigating_again_creates_a_new_alert_that_notifies()
+    {
+        using var og = NewFake();
+        using var s = new NotificationScenario($"  genie: {{ type: opsgenie, apiKey: file:og.key, apiUrl: '{og.BaseUrl}' }}");
+        File.WriteAllText(Path.Combine(s.Dir, "og.key"), KeyCanary);
+        var inc = await s.CreateIncidentAsync("P1");
+        await s.SendAsync(new IncidentUpdateRequest { IncidentId = inc.Id, Message = "Looking", Channels = ["genie"] });
+        og.Alerts[0].Acknowledged = true;             // the on-call acknowledged it in Opsgenie
+        var monitoring = Assert.Single(await s.SendAsync(new IncidentUpdateRequest { IncidentId = inc.Id, Status = IncidentStatus.Monitoring, Message = "Fix deployed", Channels = ["genie"] }));
+        Assert.True(monitoring.Delivered, monitoring.Error);
+        var close = og.Requests[^1];
+        Assert.Equal(("POST", $"/v2/alerts/{inc.Id}/close", "?identifierType=alias"), (close.Method, close.Path, close.Query));
+        Assert.Contains("Fix deployed", Json(close)["note"]!.GetValue<string>());
+        Assert.Equal([(inc.Id, "closed")], og.Alerts.Select(a => (a.Alias, a.Status)));
+
+        // It fails again: a create with the alias of a closed alert opens a new alert (count 1, not acknowledged).
+        await s.SendAsync(new IncidentUpdateRequest { IncidentId = inc.Id, Status = IncidentStatus.Investigating, Message = "Down again", Channels = ["genie"] });
+        Assert.Equal([(inc.Id, "closed", 1, true), (inc.Id, "open", 1, false)], og.Alerts.Select(a => (a.Alias, a.Status, a.Count, a.Acknowledged)));
+        await s.SendAsync(new IncidentUpdateRequest { IncidentId = inc.Id, Status = IncidentStatus.Resolved, Message = "Fixed", Channels = ["genie"] });
+        Assert.All(og.Alerts, a => Assert.Equal("closed", a.Status));
+        Assert.Empty(og.Unmatched);
+    }
+
+    [Fact]
+    public async Task An_undelivered_create_is_not_superseded_by_Monitorings_close_so_the_page_is_not_lost()
+    {
+        using var sc = new Scenario();
+        var inc = await sc.S.CreateIncidentAsync("P1");
+        sc.Opsgenie.Then(422, "{\"message\":\"Request body is not processable\"}");
+        var create = Assert.Single(await sc.S.SendAsync(new IncidentUpdateRequest { IncidentId = inc.Id, Message = "down", Channels = ["genie"] }));
+        Assert.False(create.Delivered);
+        var close = Assert.Single(await sc.S.SendAsync(new IncidentUpdateRequest { IncidentId = inc.Id, Status = IncidentStatus.Monitoring, Message = "recovered", Channels = ["genie"] }));
+        Assert.True(close.Delivered, close.Error);
+
+        var (engine, _, config) = sc.S.NewEngine();
+        var resent = Assert.Single(await engine.Notifications.SendPendingAsync(config, inc.Id, null, new IncidentOps.Engine.Incidents.ChangeContext("Send-IncidentUpdate"), CancellationToken.None));
+        Assert.Equal(create.UpdateId, resent.UpdateId);
+        Assert.True(resent.Delivered, resent.Error);
+        Assert.Equal(["/v2/alerts", $"/v2/alerts/{inc.Id}/close", "/v2/alerts"], sc.Opsgenie.Requests.Select(q => q.Path));
+    }
+
+    [Fact]
     public async Task A_5xx_is_retried_under_the_same_alias_and_a_refused_key_fails_without_showing_it()
     {
         using var sc = new Scenario();

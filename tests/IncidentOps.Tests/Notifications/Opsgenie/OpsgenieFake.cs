@@ -6,7 +6,7 @@ namespace IncidentOps.Tests.Notifications;
 /// Opsgenie's alerts as the Alert API documents them (Fixtures/SOURCES.md), behind a <see cref="ProviderStub"/> on
 /// 127.0.0.1, so a test can count alerts rather than requests: there is only one open alert per alias, a create with
 /// an open alert's alias raises its count instead of opening another, a create after the close opens a new alert;
-/// acknowledge and close act on the open alert of the alias (accepted with 202 even when there is none, as Opsgenie
+/// acknowledge and close act on the open alert of the alias (a close after the close changes nothing) (accepted with 202 even when there is none, as Opsgenie
 /// processes them later: those land in <see cref="Unmatched"/>); Get Alert by alias answers the alert or 404.
 /// The stub's scripted steps still apply first (ThenHandleAndHang: the alert is made, the answer is lost).
 /// Self-contained besides ProviderStub, so the Pester tests compile it with Add-Type as well.
@@ -22,6 +22,8 @@ public sealed class OpsgenieFake : IDisposable
         public string Priority { get; set; } = "";
         public string Status { get; set; } = "open";
         public bool Acknowledged { get; set; }
+        /// <summary>When Opsgenie made it (its clock: now), the createdAt of Get Alert.</summary>
+        public DateTimeOffset CreatedAt { get; set; } = DateTimeOffset.UtcNow;
         /// <summary>How many creates it took (1, plus one per create folded into it by its alias).</summary>
         public int Count { get; set; } = 1;
     }
@@ -85,7 +87,7 @@ public sealed class OpsgenieFake : IDisposable
                 var data = new JsonObject
                 {
                     ["id"] = alert.Id, ["alias"] = alert.Alias, ["message"] = alert.Message, ["status"] = alert.Status,
-                    ["acknowledged"] = alert.Acknowledged, ["count"] = alert.Count, ["priority"] = alert.Priority, ["source"] = "IncidentOps",
+                    ["acknowledged"] = alert.Acknowledged, ["count"] = alert.Count, ["createdAt"] = alert.CreatedAt.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'"), ["priority"] = alert.Priority, ["source"] = "IncidentOps",
                 };
                 return (200, new JsonObject { ["data"] = data, ["took"] = 0.003, ["requestId"] = Guid.NewGuid().ToString() }.ToJsonString());
             }

@@ -47,6 +47,32 @@ public class PagerDutyChannelTests
     }
 
     [Fact]
+    public async Task Monitoring_resolves_the_PagerDuty_incident_so_an_update_while_investigating_again_opens_a_new_one_that_notifies()
+    {
+        using var s = new NotificationScenario();
+        var pd = new PagerDutyFake(s.PagerDuty);
+        var inc = await s.CreateIncidentAsync("P1");
+        var key = $"incidentops-{inc.Id}";
+        await s.SendAsync(new IncidentUpdateRequest { IncidentId = inc.Id, Message = "Checkout down", Channels = ["pager"] });
+        await s.SendAsync(new IncidentUpdateRequest { IncidentId = inc.Id, Status = IncidentStatus.Identified, Message = "pool", Channels = ["pager"] });
+        Assert.Equal([(key, "acknowledged")], pd.Incidents.Select(i => (i.DedupKey, i.Status)));
+        var monitoring = Assert.Single(await s.SendAsync(new IncidentUpdateRequest { IncidentId = inc.Id, Status = IncidentStatus.Monitoring, Message = "fix deployed", Channels = ["pager"] }));
+        Assert.True(monitoring.Delivered, monitoring.Error);
+        var resolve = Json(s.PagerDuty.Requests[^1]);
+        Assert.Equal(("resolve", key), (resolve["event_action"]!.GetValue<string>(), resolve["dedup_key"]!.GetValue<string>()));
+        Assert.Null(resolve["payload"]);
+        Assert.Equal([(key, "resolved")], pd.Incidents.Select(i => (i.DedupKey, i.Status)));
+
+        // It fails again: the trigger with the same dedup_key opens a new PagerDuty incident, which notifies.
+        await s.SendAsync(new IncidentUpdateRequest { IncidentId = inc.Id, Status = IncidentStatus.Investigating, Message = "down again", Channels = ["pager"] });
+        Assert.Equal(2, pd.Notifications);
+        Assert.Equal([(key, "resolved", 0), (key, "triggered", 0)], pd.Incidents.Select(i => (i.DedupKey, i.Status, i.SilentTriggers)));
+        await s.SendAsync(new IncidentUpdateRequest { IncidentId = inc.Id, Status = IncidentStatus.Resolved, Message = "fixed", Channels = ["pager"] });
+        Assert.All(pd.Incidents, i => Assert.Equal("resolved", i.Status));
+        Assert.Empty(pd.Unmatched);
+    }
+
+    [Fact]
     [ChannelOperation("pagerduty", "change")]
     public async Task PagerDuty_summary_is_capped_at_1024_and_change_events_go_to_the_change_endpoint()
     {
