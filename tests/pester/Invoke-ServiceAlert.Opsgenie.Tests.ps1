@@ -1,7 +1,8 @@
 #Requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.0.0' }
 # Opsgenie as the pager of unattended health alerting, in the real pwsh: Invoke-ServiceAlert creates one alert per
-# incident (alias = incident id) when it declares, never for a progress update, acknowledges it when the service
-# recovers and closes it when the incident resolves; with PagerDuty routed too, both are paged once. Opsgenie is the
+# incident (alias = incident id) when it declares, never for a progress update, and closes it when the service
+# recovers, so a relapse before the resolution creates a new alert (and a new PagerDuty incident) that notifies the
+# on-call again; with PagerDuty routed too, both are paged once per outage. Opsgenie is the
 # xunit suite's OpsgenieFake (alerts by alias, as the Alert API documents them; answers from
 # tests/IncidentOps.Tests/Notifications/Opsgenie/Fixtures/opsgenie.json); the health endpoint, the webhook and
 # PagerDuty are ProviderStubs, all on 127.0.0.1. The API key is a canary that must never show.
@@ -85,7 +86,7 @@ Describe 'Invoke-ServiceAlert with Opsgenie as the pager' {
         @(Get-Incident -ConfigPath $s.Config).Count | Should -Be 0
     }
 
-    It 'creates one alert when it declares, none for progress updates, acknowledges it on recovery and closes it on resolution' {
+    It 'creates one alert when it declares, none for progress updates, and closes it on recovery; the resolution finds it closed' {
         $decisions = Invoke-Outage $s
         $declared = @($decisions | Where-Object Action -EQ 'Declared')
         $declared.Count | Should -Be 1
@@ -96,12 +97,12 @@ Describe 'Invoke-ServiceAlert with Opsgenie as the pager' {
         $decisions[-1].Action | Should -Be 'Resolved'
 
         $paths = @($s.Genie.Requests | ForEach-Object { "$($_.Method) $($_.Path)$($_.Query)" })
-        $paths | Should -Be @('POST /v2/alerts', "POST /v2/alerts/$id/acknowledge?identifierType=alias", "POST /v2/alerts/$id/close?identifierType=alias")
+        $paths | Should -Be @('POST /v2/alerts', "POST /v2/alerts/$id/close?identifierType=alias", "POST /v2/alerts/$id/close?identifierType=alias")
         $alerts = @($s.Genie.Alerts)
         $alerts.Count | Should -Be 1
         $alerts[0].Alias | Should -Be $id
         $alerts[0].Count | Should -Be 1
-        $alerts[0].Acknowledged | Should -BeTrue
+        $alerts[0].Acknowledged | Should -BeFalse
         $alerts[0].Status | Should -Be 'closed'
         # The webhook had every update; PagerDuty is configured but not routed, so never paged.
         @($s.Hook.Requests).Count | Should -BeGreaterThan 3
@@ -124,16 +125,64 @@ Describe 'Invoke-ServiceAlert with PagerDuty and Opsgenie both routed' {
     BeforeAll { $s = New-GenieAlertScenario 'hook, pager, genie' }
     AfterAll { Remove-GenieAlertScenario $s }
 
-    It 'pages both once, acknowledges both on recovery and resolves both' {
+    It 'pages both once and resolves both on recovery' {
         $decisions = Invoke-Outage $s
         $declared = @($decisions | Where-Object Action -EQ 'Declared')
         $declared.Count | Should -Be 1
         $declared[0].UpdatesSent | Should -Be 3
         @($decisions | Where-Object Paged).Count | Should -Be 1
         $id = $declared[0].IncidentId
-        @($s.PagerDuty.Requests | ForEach-Object { ($_.Body | ConvertFrom-Json).event_action }) | Should -Be @('trigger', 'acknowledge', 'resolve')
-        @($s.Genie.Requests | ForEach-Object { $_.Path }) | Should -Be @('/v2/alerts', "/v2/alerts/$id/acknowledge", "/v2/alerts/$id/close")
+        @($s.PagerDuty.Requests | ForEach-Object { ($_.Body | ConvertFrom-Json).event_action }) | Should -Be @('trigger', 'resolve', 'resolve')
+        @($s.Genie.Requests | ForEach-Object { $_.Path }) | Should -Be @('/v2/alerts', "/v2/alerts/$id/close", "/v2/alerts/$id/close")
         @($s.Genie.Alerts).Count | Should -Be 1
+    }
+}
+
+Describe 'Invoke-ServiceAlert: a relapse while Monitoring pages again' {
+    BeforeAll {
+        $s = New-GenieAlertScenario 'hook, pager, genie'
+        # PagerDuty's incidents by dedup_key (acknowledged ones notify nobody; a trigger after a resolve opens a new one).
+        $pd = [IncidentOps.Tests.Notifications.PagerDutyFake]::new($s.PagerDuty)
+    }
+    AfterAll { Remove-GenieAlertScenario $s }
+
+    It 'outage pages, recovery resolves and closes, the relapse opens a new PagerDuty incident and a new Opsgenie alert, the resolution leaves nothing open' {
+        function Step([int] $Status, [string] $Until) {
+            $s.Health.DefaultStatus = $Status
+            foreach ($i in 1..8) {
+                $d = Invoke-ServiceAlert -ConfigPath $s.Config -Confirm:$false
+                if ($d.Action -eq $Until) { return $d }
+                if ($Until -eq 'Resolved') { Start-Sleep -Milliseconds 1100 }   # autoResolveAfter 2s counts from the last failure
+            }
+            throw "No round took $Until (last: $($d.Action), $($d.Decision))"
+        }
+        $declared = Step 503 'Declared'
+        $declared.Paged | Should -BeTrue
+        $id = $declared.IncidentId
+        # The on-call acknowledges the page in both pagers, and goes back to sleep.
+        $pd.Incidents[0].Status = 'acknowledged'
+        $s.Genie.Alerts[0].Acknowledged = $true
+
+        $null = Step 200 'Recovered'
+        (Get-Incident -ConfigPath $s.Config -Incident $id).Status | Should -Be 'Monitoring'
+        @($pd.Incidents | ForEach-Object Status) | Should -Be @('resolved')
+        @($s.Genie.Alerts | ForEach-Object Status) | Should -Be @('closed')
+
+        $relapse = Step 503 'Reopened'
+        $relapse.IncidentId | Should -Be $id
+        $relapse.Paged | Should -BeTrue
+        # A new PagerDuty incident (it notifies) and a new Opsgenie alert (count 1, not acknowledged), same key and alias.
+        $pd.Notifications | Should -Be 2
+        @($pd.Incidents | ForEach-Object { "$($_.DedupKey) $($_.Status) $($_.SilentTriggers)" }) | Should -Be @("incidentops-$id resolved 0", "incidentops-$id triggered 0")
+        @($s.Genie.Alerts | ForEach-Object { "$($_.Alias) $($_.Status) $($_.Count) $($_.Acknowledged)" }) | Should -Be @("$id closed 1 True", "$id open 1 False")
+
+        $null = Step 200 'Recovered'
+        $null = Step 200 'Resolved'
+        (Get-Incident -ConfigPath $s.Config -Incident $id).Status | Should -Be 'Resolved'
+        @($pd.Incidents | Where-Object Status -NE 'resolved').Count | Should -Be 0
+        @($s.Genie.Alerts | Where-Object Status -NE 'closed').Count | Should -Be 0
+        $pd.Notifications | Should -Be 2
+        @(Get-IncidentUpdate -ConfigPath $s.Config -Incident $id -Pending).Count | Should -Be 0
     }
 }
 

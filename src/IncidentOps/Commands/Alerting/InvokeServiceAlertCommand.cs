@@ -27,8 +27,11 @@ namespace IncidentOps.Commands;
 ///   failures over the whole incident;
 /// - while it stays down, an update goes out when the severity's updateEvery says one is due, never more often;
 /// - healthy successThreshold checks in a row sets the incident to Monitoring with a note of the outage window and
-///   sends a recovery update (the pagers' alerts are acknowledged); with autoResolveAfter the incident is resolved
-///   after that long without a failure (PagerDuty is resolved, the Opsgenie alert closed).
+///   sends a recovery update (the pagers' alerts are closed: PagerDuty resolve, Opsgenie close); with autoResolveAfter
+///   the incident is resolved after that long without a failure (the pagers' resolve/close finds nothing left open);
+/// - failing failureThreshold checks in a row again while Monitoring reopens the same incident and pages again: the
+///   same dedup_key and alias open a new PagerDuty incident and a new Opsgenie alert, which notify the on-call (a
+///   trigger on an acknowledged alert would notify nobody).
 ///
 /// One AlertDecision per service says what was seen, what was done and why ("Failing 2/3, waiting",
 /// "Declared INC-20261130-001 P1, paged", "Update due, sent", "Recovered 2/2, set Monitoring"). Every step lands on

@@ -10,10 +10,16 @@ namespace IncidentOps.Commands;
 /// Renders the update from the seeds' communication templates (initial alert, progress update, resolution;
 /// Scriban templates that channels can override per kind) into each channel's native format: Slack Block
 /// Kit with a text fallback, a Teams Workflows Adaptive Card 1.4, a Discord embed within Discord's size
-/// limits, a PagerDuty Events API v2 event (trigger, acknowledge or resolve, with a dedup_key derived from
-/// the incident id), a Statuspage incident (created on the first update, then updated), an Opsgenie alert
-/// (Alert API v2, aliased by the incident id: created, acknowledged on Identified or Monitoring, closed on the
-/// resolution) or a generic JSON webhook. Channels default to the configuration's routing for the incident's severity.
+/// limits, a PagerDuty Events API v2 event (trigger while Investigating, acknowledge on Identified, resolve on
+/// Monitoring and on the resolution, with a dedup_key derived from the incident id), a Statuspage incident (created
+/// on the first update, then updated), an Opsgenie alert (Alert API v2, aliased by the incident id: created while
+/// Investigating, acknowledged on Identified, closed on Monitoring and on the resolution) or a generic JSON webhook.
+/// Channels default to the configuration's routing for the incident's severity.
+///
+/// -Status Monitoring closes the pagers' alert instead of acknowledging it: a pager notifies nobody for a trigger that
+/// lands on an acknowledged alert, so if the incident goes back to Investigating (a relapse), the same dedup_key and
+/// alias open a new PagerDuty incident and a new Opsgenie alert, which page the on-call again. The resolution's
+/// resolve/close then finds the alert closed already and changes nothing.
 ///
 /// The update is written to the incident's outbox before anything is sent, and each attempt is recorded
 /// before its request leaves. Rate limits (429, and Statuspage's 420) are retried after the provider's
