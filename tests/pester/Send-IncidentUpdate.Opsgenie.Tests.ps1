@@ -1,6 +1,6 @@
 #Requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.0.0' }
 # The Opsgenie channel (Alert API v2) as a user drives it from pwsh: one alert per incident, aliased by the incident
-# id, created, acknowledged and closed; its API key (a canary) never reaches any stream, the timeline or the report.
+# id, created, acknowledged on Identified and closed on Monitoring or the resolution; its API key (a canary) never reaches any stream, the timeline or the report.
 # Opsgenie is a loopback stand-in: the xunit suite's ProviderStub (records every request), answering with the 202
 # of tests/IncidentOps.Tests/Notifications/Opsgenie/Fixtures/opsgenie.json.
 
@@ -74,6 +74,30 @@ Describe 'Send-IncidentUpdate to Opsgenie' {
         $timeline | Should -Not -Match $script:Canary
         (New-IncidentReport -ConfigPath $s.Config -Incident $s.Incident.Id).Content | Should -Not -Match $script:Canary
         Get-ChildItem -Recurse -File $s.Root.Store | ForEach-Object { Get-Content -Raw $_.FullName } | Should -Not -Match $script:Canary
+    }
+}
+
+Describe 'Send-IncidentUpdate -Status Monitoring to Opsgenie' {
+    BeforeAll {
+        $s = New-GenieScenario
+        # Alerts by alias instead of bare answers: a create after the close opens a new alert.
+        $genie = [IncidentOps.Tests.Notifications.OpsgenieFake]::new($fixture.response.status, $fixture.response.body, $fixture.alertNotFound.status, $fixture.alertNotFound.body)
+        $s.Stub.Dispose()
+        (Get-Content -Raw $s.Config).Replace($s.Stub.BaseUrl, $genie.BaseUrl) | Set-Content -Path $s.Config
+    }
+    AfterAll { $genie.Dispose(); Remove-TestRoot $s.Root }
+
+    It 'closes the alert, so an update back in Investigating creates a new alert that notifies' {
+        $id = $s.Incident.Id
+        $null = Send-IncidentUpdate -ConfigPath $s.Config -Incident $id -Message 'Checkout down' -Confirm:$false
+        $genie.Alerts[0].Acknowledged = $true          # the on-call acknowledged it in Opsgenie
+        $monitoring = Send-IncidentUpdate -ConfigPath $s.Config -Incident $id -Status Monitoring -Message 'Fix deployed' -Confirm:$false
+        $monitoring.Delivered | Should -BeTrue
+        "$($genie.Requests[-1].Path)$($genie.Requests[-1].Query)" | Should -Be "/v2/alerts/$id/close?identifierType=alias"
+        $null = Send-IncidentUpdate -ConfigPath $s.Config -Incident $id -Status Investigating -Message 'Failing again' -Confirm:$false
+        @($genie.Alerts | ForEach-Object { "$($_.Status) $($_.Count) $($_.Acknowledged)" }) | Should -Be @('closed 1 True', 'open 1 False')
+        $null = Send-IncidentUpdate -ConfigPath $s.Config -Incident $id -Status Resolved -Message 'Fixed' -Confirm:$false
+        @($genie.Alerts | Where-Object Status -NE 'closed').Count | Should -Be 0
     }
 }
 
