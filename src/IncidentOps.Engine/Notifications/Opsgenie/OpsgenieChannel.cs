@@ -77,7 +77,7 @@ public sealed class OpsgenieChannel : ChannelProvider
         if (!ours)
         {
             context.Sink.Verbose($"{channel.Name}: the Opsgenie alert {Alias(context.Incident)} is {status} and older than the unanswered create " +
-                $"({(createdAt is { } c ? NotificationTemplates.FormatTime(c) : "no creation time")}), so it is not that create's; creating it again.");
+                $"(created {Time(createdAt)}, the create sent {Time(delivery.LastAttemptAt)}), so it is not that create's; creating it again.");
             return PreSend.Send;
         }
         await context.Record(() =>
@@ -85,10 +85,12 @@ public sealed class OpsgenieChannel : ChannelProvider
             delivery.State = DeliveryState.Delivered; delivery.Error = null; delivery.StatusCode = outcome.StatusCode;
             delivery.DeliveredAt ??= DateTimeOffset.UtcNow;
         }).ConfigureAwait(false);
-        context.Sink.Verbose($"{channel.Name}: the Opsgenie alert {Alias(context.Incident)} exists ({status}, created {(createdAt is { } at ? at.ToString("u", System.Globalization.CultureInfo.InvariantCulture) : "at an unknown time")}, create sent {delivery.LastAttemptAt:u}), " +
+        context.Sink.Verbose($"{channel.Name}: the Opsgenie alert {Alias(context.Incident)} exists ({status}, created {Time(createdAt)}, the create sent {Time(delivery.LastAttemptAt)}), " +
             "so the unanswered create arrived; not created again.");
         return PreSend.Done;
     }
+
+    private static string Time(DateTimeOffset? t) => t is { } v ? v.UtcDateTime.ToString("u", System.Globalization.CultureInfo.InvariantCulture) : "at an unknown time";
 
     /// <summary>The status (open, closed) and creation time of the alert in a Get Alert answer; a null status when the answer carries no alert.</summary>
     private static (string? Status, DateTimeOffset? CreatedAt) FoundAlert(string? body)
