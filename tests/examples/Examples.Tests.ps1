@@ -27,41 +27,11 @@ BeforeAll {
     $argvLog = Join-Path $work 'argv.log'
     $fastapiDatabaseUrl = 'postgres://fastapi:CANARYfastapiDbPassw0rd@db.internal:5432/fastapi'
 
-    function Get-FreePort {
-        $l = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
-        $l.Start(); try { $l.LocalEndpoint.Port } finally { $l.Stop() }
-    }
-
-    # A fake CLI: for the first glob pattern that matches its argument string, print the fixture file (or text)
-    # and exit 0, or, for a @{ Fail = 'message' } reply, print the message on stderr and exit 1; anything else is an
-    # error that names the arguments, so a missing reply fails loudly.
-    function New-StandInCli([string] $Name, [System.Collections.Specialized.OrderedDictionary] $Replies) {
-        $lines = @('#!/bin/bash', "printf '%s\n' `"$Name `$*`" >> '$argvLog'", 'case "$*" in')
-        $n = 0
-        foreach ($pattern in $Replies.Keys) {
-            $reply = $Replies[$pattern]
-            if ($reply -is [hashtable] -and $reply.Fail) {
-                $file = Join-Path $work "$Name-error$((++$n)).txt"; Set-Content -Path $file -Value $reply.Fail
-                $lines += "  $pattern) cat '$file' >&2; exit 1;;"
-                continue
-            }
-            if ($reply -is [hashtable] -and $reply.Stream) {
-                # A CLI following a log: the lines a little apart, then it waits for more until it is killed.
-                $lines += "  $pattern) while IFS= read -r l || [ -n `"`$l`" ]; do printf '%s\n' `"`$l`"; sleep 0.05; done < '$($reply.Stream.FullName)'; exec sleep 600;;"
-                continue
-            }
-            if ($reply -is [System.IO.FileInfo]) { $file = $reply.FullName }
-            else { $file = Join-Path $work "$Name-reply$((++$n)).txt"; Set-Content -Path $file -Value $reply -NoNewline }
-            $lines += "  $pattern) cat '$file'; exit 0;;"
-        }
-        $lines += "  *) echo `"stand-in $Name`: no recorded reply for: `$*`" >&2; exit 97;;", 'esac'
-        $path = Join-Path $bin $Name
-        Set-Content -Path $path -Value ($lines -join "`n") -NoNewline
-        chmod +x $path
-    }
+    . (Join-Path $PSScriptRoot '../pester/StandInKit.ps1')
+    $cli = @{ Bin = $bin; Log = $argvLog }   # one argv log for all the stand-ins, each line after the CLI's name
     function Fixture([string] $Name) { Get-Item (Join-Path $fixtures "*/Fixtures/$Name") }
 
-    New-StandInCli flyctl ([ordered]@{
+    New-StandInCli @cli flyctl ([ordered]@{
         "'status -a ai-affiliate-empire-db --json'*" = Fixture 'fly-pg-status.json'
         # fly-status.json with each machine's config.guest (cpus, memory_mb), which Get-AppResourceUsage reads.
         "'status -a '*" = Fixture 'fly-status-usage.json'
@@ -74,7 +44,7 @@ BeforeAll {
         "'deploy -a '*" = '==> Release v10 created (stand-in)'
         "'ips block '*" = 'Blocked 203.0.113.7 (stand-in)'
     })
-    New-StandInCli doctl ([ordered]@{
+    New-StandInCli @cli doctl ([ordered]@{
         "'apps get '*" = Fixture 'do-app.json'
         "'apps list-deployments '*" = Fixture 'do-deployments.json'
         "'apps logs '*" = Fixture 'do-logs.txt'
@@ -82,12 +52,12 @@ BeforeAll {
         "'databases get '*" = Fixture 'do-database.json'
     })
     # The AWS CLI for seed 004's RDS database (aws rds describe-db-instances ...): reads replay, changes are -WhatIf only.
-    New-StandInCli aws ([ordered]@{
+    New-StandInCli @cli aws ([ordered]@{
         "'rds describe-db-instances '*" = Fixture 'aws-rds-describe-db-instances.json'
         "'rds describe-pending-maintenance-actions '*" = Fixture 'aws-rds-pending-maintenance.json'
         "'rds describe-db-snapshots '*" = Fixture 'aws-rds-describe-db-snapshots.json'
     })
-    New-StandInCli kubectl ([ordered]@{
+    New-StandInCli @cli kubectl ([ordered]@{
         "*'get deployment marketing -o json'*" = Fixture 'k8s-deployment.json'
         "*'get pods -l app=marketing -o json'*" = Fixture 'k8s-pods.json'
         "*'get replicasets -l app=marketing -o json'*" = Fixture 'k8s-replicasets.json'
@@ -104,19 +74,15 @@ BeforeAll {
     $systemdShow = Join-Path $work 'systemctl-show.txt'
     (Get-Content -Raw (Fixture 'systemctl-show.txt')) -replace '(?m)^Environment=(.*)$', ('Environment=$1 DATABASE_URL=' + $fastapiDatabaseUrl) |
         Set-Content -Path $systemdShow -NoNewline
-    New-StandInCli systemctl ([ordered]@{
+    New-StandInCli @cli systemctl ([ordered]@{
         "'show fastapi --property=CPUUsageNSec --value'*" = '813045678901'
         "'show fastapi --property=MainPID,'*" = Fixture 'systemctl-show-usage.txt'
         "'show fastapi'*" = Get-Item $systemdShow
     })
-    New-StandInCli journalctl ([ordered]@{
+    New-StandInCli @cli journalctl ([ordered]@{
         "'-u fastapi '*" = Fixture 'journal.jsonl'
     })
-    # ssh to a host whose login shell is sh: runs the last argument locally, with the stand-ins first on PATH.
-    Set-Content -Path (Join-Path $bin 'ssh') -NoNewline -Value (@(
-        '#!/bin/bash', "printf '%s\n' `"ssh `$*`" >> '$argvLog'", "export PATH='$bin':`"`$PATH`"", 'exec sh -c "${@: -1}"'
-    ) -join "`n")
-    chmod +x (Join-Path $bin 'ssh')
+    New-StandInSsh -Bin $bin -Log $argvLog
     # Tunnels (postgres.tunnel, redis.tunnel): kubectl port-forward, flyctl proxy and ssh -L go to tests/tunnel/tunnel_standin.py,
     # which logs its argv and really forwards to the test PostgreSQL and Redis (routed by the remote port).
     $tunnelStandIn = Join-Path $repoRoot 'tests/tunnel/tunnel_standin.py'
@@ -128,35 +94,12 @@ BeforeAll {
         Set-Content -Path $path -Value ($lines -join "`n") -NoNewline
     }
 
-    # The fastapi host's release folders and the 'current' symlink (seed 004).
-    $releases = Join-Path $work 'releases'
-    foreach ($r in '20261120-0900', '20261122-1400', '20261123-0830') { New-Item -ItemType Directory -Path (Join-Path $releases $r) -Force | Out-Null }
-    New-Item -ItemType SymbolicLink -Path (Join-Path $releases 'current') -Target (Join-Path $releases '20261123-0830') | Out-Null
+    $releases = New-StandInReleases $work   # the fastapi host's release folders and 'current' (seed 004)
 
-    # HTTP and HTTPS (self-signed, for localhost) on loopback.
-    $httpPort = Get-FreePort
-    $httpsPort = Get-FreePort
-    $cert = Join-Path $work 'cert.pem'; $key = Join-Path $work 'key.pem'
-    & openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj '/CN=localhost' -addext 'subjectAltName=DNS:localhost' -keyout $key -out $cert 2>$null
-    if ($LASTEXITCODE) { throw "openssl could not make the stand-in certificate ($LASTEXITCODE)" }
+    # HTTP and HTTPS (self-signed, for localhost) on loopback, and dnsmasq as the "public" resolver.
     $requestLog = Join-Path $work 'requests.log'
-    $server = Start-Process -FilePath python3 -ArgumentList @((Join-Path $PSScriptRoot 'standin_server.py'), $httpPort, $httpsPort, $cert, $key, $requestLog) -PassThru
-    # dnsmasq as the "public" resolver: authoritative for localhost, no upstream.
-    $dnsPort = Get-FreePort
-    $dnsmasq = (Get-Command dnsmasq -ErrorAction SilentlyContinue).Source
-    if (-not $dnsmasq) { $dnsmasq = '/usr/sbin/dnsmasq' }
-    $dns = Start-Process -FilePath $dnsmasq -PassThru -ArgumentList @(
-        '--keep-in-foreground', '--conf-file=/dev/null', "--port=$dnsPort", '--listen-address=127.0.0.1', '--bind-interfaces',
-        '--no-resolv', '--no-hosts', '--pid-file=', "--user=$([Environment]::UserName)",
-        '--auth-zone=localhost,127.0.0.0/8', '--auth-server=localhost,127.0.0.1', '--host-record=localhost,127.0.0.1',
-        '--mx-host=localhost,mail.localhost,10', '--txt-record=localhost,v=spf1')   # Start-Process joins arguments with spaces: none inside one
-    $deadline = [DateTime]::UtcNow.AddSeconds(20)
-    foreach ($port in $httpPort, $httpsPort) {
-        while ($true) {
-            $c = [System.Net.Sockets.TcpClient]::new()
-            try { $c.Connect('127.0.0.1', $port); break } catch { if ([DateTime]::UtcNow -gt $deadline) { throw "the stand-in server did not listen on $port" }; Start-Sleep -Milliseconds 100 } finally { $c.Dispose() }
-        }
-    }
+    $web = Start-StandInWeb -Work $work -Script (Join-Path $PSScriptRoot 'standin_server.py') -ScriptArguments $requestLog
+    $httpPort = $web.HttpPort; $httpsPort = $web.HttpsPort; $dnsPort = $web.DnsPort
 
     $http = "http://localhost:$httpPort"
     $https = "https://localhost:$httpsPort"
@@ -354,7 +297,7 @@ store:
 }
 
 AfterAll {
-    foreach ($p in $server, $dns) { if ($p -and -not $p.HasExited) { $p.Kill($true) } }
+    Stop-StandInWeb $web
     if ($work -and -not $env:INCIDENTOPS_EXAMPLES_KEEP) { Remove-Item -Recurse -Force $work -ErrorAction SilentlyContinue }
 }
 

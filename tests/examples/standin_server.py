@@ -2,22 +2,16 @@
 """Loopback stand-in for the examples' HTTP endpoints: health checks (HTTP and HTTPS with a self-signed
 certificate) and the notification providers (Slack, Discord, Teams, PagerDuty, Statuspage, Opsgenie, webhooks).
 Started by tests/examples/Examples.Tests.ps1; listens on 127.0.0.1 only and logs every request."""
-import json, os, ssl, sys, threading, time, urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+import json, os, sys, threading, urllib.parse
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "standins"))
 from slack_webapi import slack_api  # noqa: E402
+from web_standin import HEALTHY_SERVICES, PROVIDER_REPLIES, StandInHandler, serve  # noqa: E402
 
 http_port, https_port, cert, key, log_path = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
 log_lock = threading.Lock()
 
-# Provider replies, by the first path segment the test config gives each channel's url.
 REPLIES = {
-    "slack": (200, "text/plain", "ok"),
-    "discord": (204, None, ""),
-    "teams": (202, "text/plain", ""),
-    "pagerduty": (202, "application/json", json.dumps({"status": "success", "message": "Event processed", "dedup_key": "pd-standin-1"})),
-    "statuspage": (201, "application/json", json.dumps({"id": "sp-standin-1", "name": "incident", "status": "investigating", "shortlink": "http://127.0.0.1/sp"})),
-    "webhook": (200, "application/json", "{}"),
+    **PROVIDER_REPLIES,
     # Opsgenie's Alert API answers 202 with a requestId (https://docs.opsgenie.com/docs/response).
     "opsgenie": (202, "application/json", json.dumps({"result": "Request will be processed", "took": 0.302, "requestId": "og-standin-request-1"})),
     # The seed 001 app's own API (declared actions: POST /api/workflows/emergency-stop).
@@ -25,22 +19,7 @@ REPLIES = {
 }
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, fmt, *args):
-        pass
-
-    def _reply(self, code, ctype, body):
-        data = body.encode()
-        self.send_response(code)
-        if ctype:
-            self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        if data and self.command != "HEAD":
-            self.wfile.write(data)
-
+class Handler(StandInHandler):
     def _log(self, body=b""):
         with log_lock, open(log_path, "a") as f:
             f.write(f"{self.command} {self.path} {len(body)}\n")
@@ -57,7 +36,7 @@ class Handler(BaseHTTPRequestHandler):
             self._reply(200, "application/json", json.dumps({"status": "success", "data": {"resultType": "vector", "result": [
                 {"metric": {"instance": "148ed726c03918"}, "value": [1795425000.123, value]}]}}))
         elif path.endswith("/health/services"):
-            self._reply(200, "application/json", json.dumps({"status": "ok", "services": {"database": {"status": "up"}, "redis": {"status": "up"}}}))
+            self._reply(200, "application/json", HEALTHY_SERVICES)
         elif "health" in path:
             self._reply(200, "application/json", json.dumps({"status": "ok"}))
         else:
@@ -79,14 +58,4 @@ class Handler(BaseHTTPRequestHandler):
     do_POST = do_PUT = do_PATCH = _write
 
 
-def serve(server):
-    server.serve_forever()
-
-
-plain = ThreadingHTTPServer(("127.0.0.1", http_port), Handler)
-tls = ThreadingHTTPServer(("127.0.0.1", https_port), Handler)
-context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-context.load_cert_chain(cert, key)
-tls.socket = context.wrap_socket(tls.socket, server_side=True)
-threading.Thread(target=serve, args=(tls,), daemon=True).start()
-serve(plain)
+serve(Handler, http_port, https_port, cert, key)

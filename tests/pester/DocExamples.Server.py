@@ -2,46 +2,26 @@
 """Loopback stand-in for the endpoints that help and README examples reach (started by DocExamples.Tests.ps1):
 health endpoints over HTTP and HTTPS (self-signed, for localhost), the notification providers, and the DigitalOcean
 App Platform rollback API. Listens on 127.0.0.1 only."""
-import json, os, ssl, sys, threading, time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+import json, os, sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "standins"))
 from slack_webapi import slack_api  # noqa: E402
+from web_standin import HEALTHY_SERVICES, PROVIDER_REPLIES, StandInHandler, serve  # noqa: E402
 
 http_port, https_port, cert, key = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
 
 REPLIES = {
-    "slack": (200, "text/plain", "ok"),
-    "discord": (204, None, ""),
-    "teams": (202, "text/plain", ""),
-    "pagerduty": (202, "application/json", json.dumps({"status": "success", "message": "Event processed", "dedup_key": "pd-standin-1"})),
-    "statuspage": (201, "application/json", json.dumps({"id": "sp-standin-1", "name": "incident", "status": "investigating", "shortlink": "http://127.0.0.1/sp"})),
-    "webhook": (200, "application/json", "{}"),
+    **PROVIDER_REPLIES,
     "api": (200, "application/json", json.dumps({"stopped": True})),  # the runbook action emergency-stop
 }
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, fmt, *args):
-        pass
-
-    def _reply(self, code, ctype, body):
-        data = body.encode()
-        self.send_response(code)
-        if ctype:
-            self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        if data and self.command != "HEAD":
-            self.wfile.write(data)
-
+class Handler(StandInHandler):
     def do_GET(self):
         path = self.path.split("?")[0]
         if path.startswith("/slackapi/"):
             return self._reply(*slack_api(self.path, self.headers, b""))
         if path.endswith("/health/services"):
-            self._reply(200, "application/json", json.dumps({"status": "ok", "services": {"database": {"status": "up"}, "redis": {"status": "up"}}}))
+            self._reply(200, "application/json", HEALTHY_SERVICES)
         elif path.startswith("/digitalocean/v2/apps/tiers/instance_sizes/"):
             # App Platform instance sizes (GET /v2/apps/tiers/instance_sizes/{slug}): cpus and memory_bytes are strings.
             slug = path.rsplit("/", 1)[1]
@@ -81,10 +61,4 @@ class Handler(BaseHTTPRequestHandler):
     do_POST = do_PUT = do_PATCH = _write
 
 
-plain = ThreadingHTTPServer(("127.0.0.1", http_port), Handler)
-tls = ThreadingHTTPServer(("127.0.0.1", https_port), Handler)
-context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-context.load_cert_chain(cert, key)
-tls.socket = context.wrap_socket(tls.socket, server_side=True)
-threading.Thread(target=tls.serve_forever, daemon=True).start()
-plain.serve_forever()
+serve(Handler, http_port, https_port, cert, key)

@@ -37,32 +37,8 @@ BeforeAll {
     New-Item -ItemType Directory -Path $tmp -Force | Out-Null
     New-Item -ItemType Directory -Path $bin -Force | Out-Null
 
-    function Get-FreePort {
-        $l = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
-        $l.Start(); try { $l.LocalEndpoint.Port } finally { $l.Stop() }
-    }
-    # A fake CLI: for the first glob pattern that matches its argument string, print the fixture file (or text) and
-    # exit 0; anything else is an error naming the arguments, so an example that needs a missing reply fails loudly.
-    # Every call is logged (one line of arguments) to $work/<name>.log.
-    function New-StandInCli([string] $Name, [System.Collections.Specialized.OrderedDictionary] $Replies) {
-        $lines = @('#!/bin/bash', "echo `"`$*`" >> '$(Join-Path $work "$Name.log")'", 'case "$*" in')
-        $n = 0
-        foreach ($pattern in $Replies.Keys) {
-            $reply = $Replies[$pattern]
-            if ($reply -is [hashtable] -and $reply.Stream) {
-                # A CLI following a log (Get-AppLog -Follow): the lines a little apart, then it waits until it is killed.
-                $lines += "  $pattern) while IFS= read -r l || [ -n `"`$l`" ]; do printf '%s\n' `"`$l`"; sleep 0.05; done < '$($reply.Stream.FullName)'; exec sleep 600;;"
-                continue
-            }
-            if ($reply -is [System.IO.FileInfo]) { $file = $reply.FullName }
-            else { $file = Join-Path $work "$Name-reply$((++$n)).txt"; Set-Content -Path $file -Value $reply -NoNewline }
-            $lines += "  $pattern) cat '$file'; exit 0;;"
-        }
-        $lines += "  *) echo `"stand-in $Name`: no recorded reply for: `$*`" >&2; exit 97;;", 'esac'
-        $path = Join-Path $bin $Name
-        Set-Content -Path $path -Value ($lines -join "`n") -NoNewline
-        chmod +x $path
-    }
+    . (Join-Path $PSScriptRoot 'StandInKit.ps1')
+    $cli = @{ Bin = $bin; LogFolder = $work }   # each stand-in logs its calls to $work/<name>.log
     function Fixture([string] $Name) { Get-Item (Get-Fixture $Name) }
     # The recorded outputs show the seeds' outages; the examples that wait for a platform to become healthy (-Wait,
     # -VerifyHealth) get the same shapes after recovery: every check passing, every replica updated and ready.
@@ -84,7 +60,7 @@ BeforeAll {
     # The backups the examples name: 20261123T020000 (restored) and 'before-rollback' (just taken).
     $backups = Healthy 'fly-pg-backups.txt' @{ '(?m)^(\| 20261123T020012 .*)$' = "`$1`n| 20261123T020000 | before-rollback | DONE   | Mon Nov 23 02:00:31 2026 | 000000010000000000000020 |" }
 
-    New-StandInCli flyctl ([ordered]@{
+    New-StandInCli @cli flyctl ([ordered]@{
         "'status -a ai-affiliate-empire-db --json'*" = $flyPgHealthy
         "'status -a '*" = Fixture 'fly-status.json'
         "'releases -a '*" = Fixture 'fly-releases.json'
@@ -101,7 +77,7 @@ BeforeAll {
         "'deploy -a '*" = "==> Release v10 created (stand-in)`n"
         "'ips block '*" = "203.0.113.7 blocked for ai-affiliate-empire (stand-in)`n"
     })
-    New-StandInCli doctl ([ordered]@{
+    New-StandInCli @cli doctl ([ordered]@{
         "'apps get '*" = Fixture 'do-app.json'
         "'apps list-deployments '*" = Fixture 'do-deployments.json'
         "'apps logs '*" = Fixture 'do-logs.txt'
@@ -109,7 +85,7 @@ BeforeAll {
         "'databases get '*" = Fixture 'do-database.json'
         "'databases fork '*" = Fixture 'do-database-fork.json'
     })
-    New-StandInCli kubectl ([ordered]@{
+    New-StandInCli @cli kubectl ([ordered]@{
         "*'get deployment marketing -o json'*" = $k8sDeploymentHealthy
         "*'get pods -l app=marketing -o json'*" = $k8sPodsHealthy
         "*'get replicasets -l app=marketing -o json'*" = Fixture 'k8s-replicasets.json'
@@ -129,7 +105,7 @@ BeforeAll {
     })
     # aws (RDS, seed 004's fastapi-db): the machine may have a real AWS CLI on PATH; this stand-in comes first, so no
     # example ever reaches AWS. Waits return at once (the recorded instance is available).
-    New-StandInCli aws ([ordered]@{
+    New-StandInCli @cli aws ([ordered]@{
         "'rds describe-db-instances '*" = Fixture 'aws-rds-describe-db-instances.json'
         "'rds describe-pending-maintenance-actions '*" = Fixture 'aws-rds-pending-maintenance.json'
         "'rds describe-db-snapshots '*" = Fixture 'aws-rds-describe-db-snapshots.json'
@@ -139,41 +115,19 @@ BeforeAll {
         "'rds restore-db-instance-to-point-in-time '*" = Fixture 'aws-rds-restore-to-point-in-time.json'
         "'rds wait db-instance-available '*" = ''
     })
-    New-StandInCli systemctl ([ordered]@{
+    New-StandInCli @cli systemctl ([ordered]@{
         "'show fastapi --property=CPUUsageNSec --value'*" = "813045678901`n"
         "'show fastapi --property=MainPID,'*" = Fixture 'systemctl-show-usage.txt'
         "'show fastapi'*" = Fixture 'systemctl-show.txt'; "'restart fastapi'*" = ''
     })
-    New-StandInCli journalctl ([ordered]@{ "'-u fastapi '*' -f'" = @{ Stream = Fixture 'journal.jsonl' }; "'-u fastapi '*" = Fixture 'journal.jsonl' })
-    # ssh to a host whose login shell is sh: runs the last argument locally, with the stand-ins first on PATH.
-    Set-Content -Path (Join-Path $bin 'ssh') -NoNewline -Value (@('#!/bin/bash', "export PATH='$bin':`"`$PATH`"", 'exec sh -c "${@: -1}"') -join "`n")
-    chmod +x (Join-Path $bin 'ssh')
+    New-StandInCli @cli journalctl ([ordered]@{ "'-u fastapi '*' -f'" = @{ Stream = Fixture 'journal.jsonl' }; "'-u fastapi '*" = Fixture 'journal.jsonl' })
+    New-StandInSsh -Bin $bin
 
-    # The fastapi host's release folders and the 'current' symlink (seed 004).
-    $releases = Join-Path $work 'releases'
-    foreach ($r in '20261120-0900', '20261122-1400', '20261123-0830') { New-Item -ItemType Directory -Path (Join-Path $releases $r) -Force | Out-Null }
-    New-Item -ItemType SymbolicLink -Path (Join-Path $releases 'current') -Target (Join-Path $releases '20261123-0830') | Out-Null
+    $releases = New-StandInReleases $work   # the fastapi host's release folders and 'current' (seed 004)
 
     # HTTP and HTTPS on loopback, and dnsmasq (authoritative for localhost, no upstream) as the DNS server.
-    $httpPort = Get-FreePort; $httpsPort = Get-FreePort; $dnsPort = Get-FreePort
-    $cert = Join-Path $work 'cert.pem'; $key = Join-Path $work 'key.pem'
-    & openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj '/CN=localhost' -addext 'subjectAltName=DNS:localhost' -keyout $key -out $cert 2>$null
-    if ($LASTEXITCODE) { throw "openssl could not make the stand-in certificate ($LASTEXITCODE)" }
-    $server = Start-Process -FilePath python3 -ArgumentList @((Join-Path $PSScriptRoot 'DocExamples.Server.py'), $httpPort, $httpsPort, $cert, $key) -PassThru
-    $dnsmasq = (Get-Command dnsmasq -ErrorAction SilentlyContinue).Source
-    if (-not $dnsmasq) { $dnsmasq = '/usr/sbin/dnsmasq' }
-    $dns = Start-Process -FilePath $dnsmasq -PassThru -ArgumentList @(
-        '--keep-in-foreground', '--conf-file=/dev/null', "--port=$dnsPort", '--listen-address=127.0.0.1', '--bind-interfaces',
-        '--no-resolv', '--no-hosts', '--pid-file=', "--user=$([Environment]::UserName)",
-        '--auth-zone=localhost,127.0.0.0/8', '--auth-server=localhost,127.0.0.1', '--host-record=localhost,127.0.0.1',
-        '--mx-host=localhost,mail.localhost,10', '--txt-record=localhost,v=spf1')
-    $deadline = [DateTime]::UtcNow.AddSeconds(20)
-    foreach ($port in $httpPort, $httpsPort) {
-        while ($true) {
-            $c = [System.Net.Sockets.TcpClient]::new()
-            try { $c.Connect('127.0.0.1', $port); break } catch { if ([DateTime]::UtcNow -gt $deadline) { throw "the stand-in server did not listen on $port" }; Start-Sleep -Milliseconds 100 } finally { $c.Dispose() }
-        }
-    }
+    $web = Start-StandInWeb -Work $work -Script (Join-Path $PSScriptRoot 'DocExamples.Server.py')
+    $httpPort = $web.HttpPort; $httpsPort = $web.HttpsPort; $dnsPort = $web.DnsPort
 
     $http = "http://localhost:$httpPort"
     $https = "https://localhost:$httpsPort"
@@ -356,7 +310,7 @@ $n.IncidentId
         $psi.Environment['PGHOST'] = $pgKv['host']; $psi.Environment['PGPORT'] = $(if ($pgKv['port']) { $pgKv['port'] } else { '5432' })
         $psi.Environment['PGUSER'] = $pgKv['username']; $psi.Environment['PGDATABASE'] = $pgKv['database']
         # The stand-in's certificate (for localhost) is the one trusted root, as a company CA would be.
-        $psi.Environment['SSL_CERT_FILE'] = $cert
+        $psi.Environment['SSL_CERT_FILE'] = $web.Certificate
         # What an example puts in the temp folder (Export-Incident -Path, archives, ...) stays in $work, which AfterAll removes.
         $psi.Environment['TMPDIR'] = $tmp
         $psi.WorkingDirectory = $work
@@ -388,7 +342,7 @@ $n.IncidentId
 }
 
 AfterAll {
-    foreach ($p in $server, $dns) { if ($p -and -not $p.HasExited) { $p.Kill($true) } }
+    Stop-StandInWeb $web
     Remove-TestPgDatabase $pgDatabase
     if ($work -and -not $env:INCIDENTOPS_DOCEX_KEEP) { Remove-Item -Recurse -Force $work -ErrorAction SilentlyContinue }
 }
