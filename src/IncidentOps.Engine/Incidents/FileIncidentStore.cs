@@ -158,6 +158,21 @@ public sealed class FileIncidentStore : IIncidentStore
         await WriteAtomicAsync(Path.Combine(dir, "incident.json"), JsonSerializer.Serialize(incident, Json), cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>Under the declaration lock (the one CreateAsync allocates ids under): the record is written only when there is none.</summary>
+    public async Task<bool> AddAsync(Incident incident, CancellationToken cancellationToken)
+    {
+        var dir = GetIncidentDirectory(incident.Id);
+        await using var _ = await FileLock.AcquireAsync(Path.Combine(Root, ".create.lock"), LockTimeout, cancellationToken).ConfigureAwait(false);
+        var file = Path.Combine(dir, "incident.json");
+        if (File.Exists(file)) return false;
+        try { Directory.CreateDirectory(dir); }
+        catch (Exception ex) when (StoreFaults.Translate(ex, dir) is { } fault) { throw fault; }
+        await using var __ = await FileLock.AcquireAsync(Path.Combine(dir, ".lock"), LockTimeout, cancellationToken).ConfigureAwait(false);
+        if (File.Exists(file)) return false;
+        await WriteAtomicAsync(file, JsonSerializer.Serialize(incident, Json), cancellationToken).ConfigureAwait(false);
+        return true;
+    }
+
     public async Task<Incident> UpdateAsync(string id, Action<Incident> change, CancellationToken cancellationToken)
     {
         var dir = GetIncidentDirectory(id);

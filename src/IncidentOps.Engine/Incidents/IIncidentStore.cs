@@ -17,8 +17,14 @@ public interface IIncidentStore
     Task<Incident> CreateAsync(Func<string, Incident> build, CancellationToken cancellationToken);
     Task<Incident?> GetAsync(string id, CancellationToken cancellationToken);
     Task<IReadOnlyList<Incident>> ListAsync(CancellationToken cancellationToken);
-    /// <summary>Replaces the incident record atomically (creates it when it is new: imports).</summary>
+    /// <summary>Replaces the incident record atomically (creates it when it is new).</summary>
     Task SaveAsync(Incident incident, CancellationToken cancellationToken);
+    /// <summary>
+    /// Stores a record under its own id (imports) only when the store has no incident by that id, in one atomic step
+    /// with respect to <see cref="CreateAsync"/> and other adds: true when it was stored; false, writing nothing, when an
+    /// incident with that id is there already (declared or imported meanwhile), which must never be written over.
+    /// </summary>
+    Task<bool> AddAsync(Incident incident, CancellationToken cancellationToken);
     /// <summary>Loads, changes and saves under the incident's lock, so concurrent writers do not lose changes.</summary>
     Task<Incident> UpdateAsync(string id, Action<Incident> change, CancellationToken cancellationToken);
     /// <summary>
