@@ -255,7 +255,6 @@ public sealed class AlertingService(Func<IncidentOpsConfig?, IIncidentStore> ope
             return (AlertAction.Attached, $"Failing {f}, attached to {existing.Id}{(hasUpdates ? "" : ", initial update sent" + (p ? ", paged" : "") + note)}", s, p);
         }
 
-        var activate = await incidents.GetActiveIdAsync(config, ct).ConfigureAwait(false) is null;
         var reason = (o.Results.FirstOrDefault(r => !r.Healthy)?.Reason ?? "health check failed").TrimEnd('.');
         var incident = await incidents.CreateAsync(config, new NewIncidentRequest
         {
@@ -264,7 +263,8 @@ public sealed class AlertingService(Func<IncidentOpsConfig?, IIncidentStore> ope
             Services = [o.Service],
             Impact = $"{o.Service} failed {state.ConsecutiveFailures} consecutive health checks",
             StartedAt = state.OutageStartedAt,
-            Activate = activate,
+            // Active only when no open incident is, decided as it is set: a person who declared one meanwhile keeps theirs.
+            Activate = true, OnlyIfNoneActive = true,
         }, context, ct).ConfigureAwait(false);
         // Saved before anything is sent: a round that dies from here on is finished by the next, never declared again.
         state.Phase = AlertPhase.Down;

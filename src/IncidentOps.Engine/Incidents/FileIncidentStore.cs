@@ -361,25 +361,20 @@ public sealed class FileIncidentStore : IIncidentStore
     /// <summary>Lines skipped as corrupt by reads of this store (file:line: reason), for warnings.</summary>
     public List<string> CorruptLines { get; } = [];
 
-    public async Task<string?> GetActiveIdAsync(CancellationToken cancellationToken)
+    public Task<string?> GetActiveIdAsync(CancellationToken cancellationToken) => ReadActiveAsync(Path.Combine(Root, "active"), cancellationToken);
+
+    /// <summary>The pointer as this store reads it: an id whose incident is not in the store counts as none.</summary>
+    private async Task<string?> ReadActiveAsync(string file, CancellationToken cancellationToken)
     {
-        var file = Path.Combine(Root, "active");
-        if (!File.Exists(file)) return null;
-        var id = (await File.ReadAllTextAsync(file, cancellationToken).ConfigureAwait(false)).Trim();
-        return id.Length == 0 || !File.Exists(Path.Combine(GetIncidentDirectory(id), "incident.json")) ? null : id;
+        var id = await ActivePointer.ReadAsync(file, cancellationToken).ConfigureAwait(false);
+        return id is null || id.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0 || id.Contains("..") || !File.Exists(Path.Combine(GetIncidentDirectory(id), "incident.json")) ? null : id;
     }
 
-    public async Task SetActiveIdAsync(string? id, CancellationToken cancellationToken)
-    {
-        var file = Path.Combine(Root, "active");
-        if (id is null)
-        {
-            try { if (File.Exists(file)) File.Delete(file); }
-            catch (Exception ex) when (StoreFaults.Translate(ex, file) is { } fault) { throw fault; }
-            return;
-        }
-        await WriteAtomicAsync(file, id, cancellationToken).ConfigureAwait(false);
-    }
+    public Task SetActiveIdAsync(string? id, CancellationToken cancellationToken) =>
+        ActivePointer.WriteAsync(Path.Combine(Root, "active"), id, cancellationToken);
+
+    public Task<bool> ChangeActiveIdAsync(string? expected, string? id, CancellationToken cancellationToken) =>
+        ActivePointer.ChangeAsync(Path.Combine(Root, "active"), expected, id, ReadActiveAsync, cancellationToken);
 
     // ------------------------------------------------------------ action items (actions.json)
 

@@ -51,6 +51,12 @@ public interface IIncidentStore
     /// <summary>The active incident of this user (kept locally, per person, even when the record is shared).</summary>
     Task<string?> GetActiveIdAsync(CancellationToken cancellationToken);
     Task SetActiveIdAsync(string? id, CancellationToken cancellationToken);
+    /// <summary>
+    /// Makes <paramref name="id"/> the active incident (null: none) only while the active incident is still
+    /// <paramref name="expected"/> as <see cref="GetActiveIdAsync"/> reads it (compare-and-set, ids compared without
+    /// case); false, changing nothing, when another writer changed it since. Serialised with <see cref="SetActiveIdAsync"/>.
+    /// </summary>
+    Task<bool> ChangeActiveIdAsync(string? expected, string? id, CancellationToken cancellationToken);
 
     // ---------------------------------------------------------------- action items
 

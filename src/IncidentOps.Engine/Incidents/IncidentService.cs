@@ -25,6 +25,11 @@ public sealed class NewIncidentRequest
     public DateTimeOffset? StartedAt { get; init; }
     /// <summary>Make the new incident the active one (default).</summary>
     public bool Activate { get; init; } = true;
+    /// <summary>
+    /// With <see cref="Activate"/>: make it the active incident only when no open incident is active at that moment (the
+    /// alerting round), never taking the pointer from an incident someone declared or activated meanwhile.
+    /// </summary>
+    public bool OnlyIfNoneActive { get; init; }
 }
 
 /// <summary>
@@ -86,7 +91,8 @@ public sealed partial class IncidentService(Func<IncidentOpsConfig?, IIncidentSt
             $"{severity.Id} ({severity.Name}): {incident.Title}; response due {incident.ResponseDue:u}" +
             (incident.Services.Length > 0 ? $"; services {string.Join(", ", incident.Services)}" : "") +
             (incident.Commander is null ? "" : $"; commander {incident.Commander}"), cancellationToken).ConfigureAwait(false);
-        if (request.Activate) await store.SetActiveIdAsync(incident.Id, cancellationToken).ConfigureAwait(false);
+        if (request.Activate && request.OnlyIfNoneActive) await IncidentStateMachine.ActivateIfNoneAsync(store, incident.Id, cancellationToken).ConfigureAwait(false);
+        else if (request.Activate) await store.SetActiveIdAsync(incident.Id, cancellationToken).ConfigureAwait(false);
         sink.Verbose($"Declared {incident.Id} ({severity.Id} {severity.Name}) in {StoreRoot(store)}.");
         return incident;
     }

@@ -640,26 +640,14 @@ public sealed partial class PostgresIncidentStore : IIncidentStore
 
     // ------------------------------------------------------------------ active incident (local, per person)
 
-    public async Task<string?> GetActiveIdAsync(CancellationToken cancellationToken)
-    {
-        var file = Path.Combine(LocalFolder, "active");
-        if (!File.Exists(file)) return null;
-        var id = (await File.ReadAllTextAsync(file, cancellationToken).ConfigureAwait(false)).Trim();
-        return id.Length == 0 ? null : id;
-    }
+    public Task<string?> GetActiveIdAsync(CancellationToken cancellationToken) =>
+        ActivePointer.ReadAsync(Path.Combine(LocalFolder, "active"), cancellationToken);
 
-    public async Task SetActiveIdAsync(string? id, CancellationToken cancellationToken)
-    {
-        var file = Path.Combine(LocalFolder, "active");
-        if (id is null)
-        {
-            try { if (File.Exists(file)) File.Delete(file); }
-            catch (Exception ex) when (StoreFaults.Translate(ex, file) is { } fault) { throw fault; }
-            return;
-        }
-        Directory.CreateDirectory(LocalFolder);
-        await FileIncidentStore.WriteAtomicAsync(file, IncidentStores.CheckId(id), cancellationToken).ConfigureAwait(false);
-    }
+    public Task SetActiveIdAsync(string? id, CancellationToken cancellationToken) =>
+        ActivePointer.WriteAsync(Path.Combine(LocalFolder, "active"), id is null ? null : IncidentStores.CheckId(id), cancellationToken);
+
+    public Task<bool> ChangeActiveIdAsync(string? expected, string? id, CancellationToken cancellationToken) =>
+        ActivePointer.ChangeAsync(Path.Combine(LocalFolder, "active"), expected, id is null ? null : IncidentStores.CheckId(id), ActivePointer.ReadAsync, cancellationToken);
 
     // ------------------------------------------------------------------ action items
 
