@@ -64,6 +64,72 @@ public sealed class AlertingActiveIncidentTests
         await DeclareWhileAPersonDeclares(s);
     }
 
+    [Theory]
+    [InlineData("recovery")]
+    [InlineData("relapse")]
+    public async Task A_person_who_closes_the_incident_as_a_round_moves_its_status_keeps_it_closed(string step)
+    {
+        using var s = new AlertingScenario();
+        var (engine, config) = s.NewEngine();
+        var person = new IncidentOpsEngine(new CollectingSink(), NoSecretProvider.Instance);
+        string? id = null;
+        Incident? closed = null;
+        var armed = 0;
+        // Just as the round moves the incident's status (Monitoring on recovery, Investigating on a relapse), the person
+        // runs Close-Incident: the round had checked that the incident was open a moment before.
+        Func<IncidentOpsConfig?, IIncidentStore> racing = c => BeforeUpdate.Wrap(engine.OpenStore(c), async () =>
+        {
+            if (Interlocked.Exchange(ref armed, 0) == 1)
+                closed = await person.Incidents.CloseAsync(config, id!, "Fixed by hand", null, null, new ChangeContext("Close-Incident"), CancellationToken.None);
+        });
+        var sink = new CollectingSink();
+        var timeline = new TimelineWriter(racing, sink);
+        var incidents = new IncidentService(racing, sink, timeline);
+        var alerting = new AlertingService(engine.OpenStore, sink, engine.Health, incidents, engine.Notifications, engine.Evidence, timeline) { Clock = s.Clock };
+        async Task<AlertDecision> Round()
+        {
+            var observation = (await alerting.ProbeAsync([config.Services.Single()], TimeSpan.FromSeconds(5), CancellationToken.None)).Single();
+            var d = await alerting.ApplyAsync(config, observation, new ChangeContext("Invoke-ServiceAlert"), CancellationToken.None);
+            s.Clock.Advance(TimeSpan.FromSeconds(10));
+            return d;
+        }
+        s.Healthy = false;
+        for (var i = 0; i < 6 && id is null; i++) if (await Round() is { Action: AlertAction.Declared } d) id = d.IncidentId;
+        Assert.NotNull(id);
+        s.Healthy = true;
+        if (step == "relapse")
+        {
+            for (var i = 0; i < 4; i++) if ((await Round()).Action == AlertAction.Recovered) break;
+            Assert.Equal(IncidentStatus.Monitoring, (await engine.Incidents.GetAsync(config, id!, CancellationToken.None)).Status);
+            s.Healthy = false;
+        }
+        armed = 1;
+        for (var i = 0; i < 4 && closed is null; i++) await Round();
+        Assert.NotNull(closed);
+
+        var after = await engine.Incidents.GetAsync(config, id!, CancellationToken.None);
+        Assert.Equal((IncidentStatus.Resolved, closed!.ResolvedAt), (after.Status, after.ResolvedAt));
+        Assert.Equal("Fixed by hand", after.Resolution);
+        Assert.DoesNotContain(await engine.Incidents.GetTimelineAsync(config, id!, CancellationToken.None), e => e.Result?.Contains("(reopened)", StringComparison.Ordinal) == true);
+    }
+
+    [Fact]
+    public async Task A_status_move_decided_while_open_fails_with_IncidentResolvedMeanwhile_on_a_resolved_incident_and_changes_nothing()
+    {
+        using var s = new AlertingScenario();
+        var (engine, config) = s.NewEngine();
+        var inc = await engine.Incidents.CreateAsync(config, new NewIncidentRequest { Title = "t", Severity = "P1", Activate = false }, ChangeContext.Engine, CancellationToken.None);
+        var closed = await engine.Incidents.CloseAsync(config, inc.Id, "fixed", null, null, ChangeContext.Engine, CancellationToken.None);
+        var ex = await Assert.ThrowsAsync<IncidentOpsException>(() => engine.Incidents.UpdateAsync(config, inc.Id,
+            new IncidentChanges { Status = IncidentStatus.Monitoring }, ChangeContext.Engine, CancellationToken.None, keepResolved: true));
+        Assert.Equal("IncidentResolvedMeanwhile", ex.ErrorId);
+        var after = await engine.Incidents.GetAsync(config, inc.Id, CancellationToken.None);
+        Assert.Equal((IncidentStatus.Resolved, closed.ResolvedAt), (after.Status, after.ResolvedAt));
+        // Without it (Set-Incident -Status), a resolved incident is reopened, as documented.
+        await engine.Incidents.UpdateAsync(config, inc.Id, new IncidentChanges { Status = IncidentStatus.Investigating }, ChangeContext.Engine, CancellationToken.None);
+        Assert.Equal(IncidentStatus.Investigating, (await engine.Incidents.GetAsync(config, inc.Id, CancellationToken.None)).Status);
+    }
+
     [Fact]
     public async Task Closing_an_incident_leaves_another_incident_made_active_meanwhile_active()
     {
@@ -133,5 +199,32 @@ public class AfterGetActive : DispatchProxy
         var race = Interlocked.Exchange(ref _race, null);
         if (race is not null) await race().ConfigureAwait(false);
         return id;
+    }
+}
+
+/// <summary>A store that runs <c>race</c> before each record change (UpdateAsync) it is asked for.</summary>
+public class BeforeUpdate : DispatchProxy
+{
+    private IIncidentStore _inner = null!;
+    private Func<Task> _race = null!;
+
+    public static IIncidentStore Wrap(IIncidentStore inner, Func<Task> race)
+    {
+        var proxy = Create<IIncidentStore, BeforeUpdate>();
+        ((BeforeUpdate)(object)proxy)._inner = inner;
+        ((BeforeUpdate)(object)proxy)._race = race;
+        return proxy;
+    }
+
+    protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
+    {
+        if (targetMethod!.Name != nameof(IIncidentStore.UpdateAsync)) return targetMethod.Invoke(_inner, args);
+        return Then(args!);
+    }
+
+    private async Task<Incident> Then(object?[] args)
+    {
+        await _race().ConfigureAwait(false);
+        return await ((Task<Incident>)typeof(IIncidentStore).GetMethod(nameof(IIncidentStore.UpdateAsync))!.Invoke(_inner, args)!).ConfigureAwait(false);
     }
 }
