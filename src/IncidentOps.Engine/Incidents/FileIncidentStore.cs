@@ -514,7 +514,10 @@ public sealed class FileIncidentStore : IIncidentStore
     {
         var dir = IncidentSubdirectory(id, "evidence");
         var path = Path.Combine(dir, IncidentStores.CheckId(name));
-        await WriteAtomicAsync(path, content, cancellationToken).ConfigureAwait(false);
+        // Evidence is written again under its name (the alerting round's ring of samples). Its old hash goes once the new
+        // content is safely on disk and before it replaces the old, so a rewrite that stops half-way (a full disk, a
+        // killed round) leaves the old piece whole, or the new content unlisted: never a hash beside content it is not of.
+        await WriteAtomicAsync(path, content, cancellationToken, beforeReplace: () => File.Delete(path + ".sha256")).ConfigureAwait(false);
         var sha = IncidentStores.Sha256(content);
         await WriteAtomicAsync(path + ".sha256", $"{sha}  {name}\n{capturedAt:O}\n", cancellationToken).ConfigureAwait(false);
         return new StoredEvidence(id, name, sha, Encoding.UTF8.GetByteCount(content), capturedAt, path);
@@ -567,7 +570,8 @@ public sealed class FileIncidentStore : IIncidentStore
     /// Writes a temp file, flushes it to disk, then renames it over the target. Temp files that killed writers left
     /// beside it are removed first. Disk full and read-only stores fail as StoreDiskFull / StoreReadOnly.
     /// </summary>
-    public static async Task WriteAtomicAsync(string path, string content, CancellationToken cancellationToken)
+    /// <param name="beforeReplace">Runs once the new content is on disk, just before it replaces the file (a failure there leaves the file as it was).</param>
+    public static async Task WriteAtomicAsync(string path, string content, CancellationToken cancellationToken, Action? beforeReplace = null)
     {
         StoreFaults.RemoveStaleTempFiles(Path.GetDirectoryName(Path.GetFullPath(path))!);
         var temp = $"{path}.{System.Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
@@ -578,6 +582,7 @@ public sealed class FileIncidentStore : IIncidentStore
                 await fs.WriteAsync(Encoding.UTF8.GetBytes(content), cancellationToken).ConfigureAwait(false);
                 fs.Flush(flushToDisk: true);
             }
+            beforeReplace?.Invoke();
             File.Move(temp, path, overwrite: true);
         }
         catch (Exception ex) when (StoreFaults.Translate(ex, path) is { } fault)
