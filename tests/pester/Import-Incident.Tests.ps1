@@ -77,6 +77,25 @@ Describe 'Import-Incident' {
         Get-Incident -ConfigPath $cfg | Should -BeNullOrEmpty
     }
 
+    It 'adds every archived entry an incident lacks when it moved on in both stores since an earlier import' {
+        $cfg = New-FileStoreConfig 'diverged'
+        Import-Incident $script:archive -ConfigPath $cfg -Confirm:$false | Out-Null
+        # The team store gets two notes, the laptop one; then the laptop's newer archive is imported again.
+        Add-IncidentNote -Incident $script:id 'team 1' -ConfigPath $cfg | Out-Null
+        Add-IncidentNote -Incident $script:id 'team 2' -ConfigPath $cfg | Out-Null
+        Add-IncidentNote -Incident $script:id 'laptop 1' | Out-Null
+        $newer = Join-Path $script:root.Dir 'newer.zip'
+        Export-Incident -Incident $script:id -Path $newer | Out-Null
+        $r = Import-Incident $newer -ConfigPath $cfg -Confirm:$false
+        $r.Action | Should -Be 'Completed'
+        $r.TimelineEntries | Should -Be 1 -Because 'the archive has one entry the team store lacks (and the team store has two of its own)'
+        $notes = (Get-IncidentTimeline -Incident $script:id -ConfigPath $cfg | Where-Object Kind -eq 'note').Result
+        $notes | Should -Contain 'laptop 1'
+        $notes | Should -Contain 'team 1'
+        $notes | Should -Contain 'team 2'
+        (Import-Incident $newer -ConfigPath $cfg -Confirm:$false).Action | Should -Be 'Unchanged'
+    }
+
     It 'has help that renders, with every parameter described and examples that parse' {
         Assert-CmdletHelp Import-Incident | Should -Match 'Import-Incident'
     }

@@ -151,4 +151,38 @@ Describe 'Restart-App in a real host' -Skip:($IsWindows) {
         Get-CompletionText "Restart-App -ConfigPath '$($root.Config)' -Service " | Should -Contain 'production/apiworker'
         Get-CompletionText 'Restart-App -Platform S' | Should -Be 'Systemd'
     }
+    It 'pins $env:KUBECONFIG''s current context: -WhatIf names the cluster, and a piped status restarts there after the context is switched' {
+        function New-Kubeconfig([string] $Current) {
+            @(
+                'apiVersion: v1', 'kind: Config',
+                'clusters:', '- name: prod-cluster', '  cluster: { server: "https://127.0.0.1:1" }', '- name: staging-cluster', '  cluster: { server: "https://127.0.0.1:2" }',
+                'contexts:', '- name: production', '  context: { cluster: prod-cluster, namespace: akaind-platform }', '- name: staging', '  context: { cluster: staging-cluster, namespace: staging-platform }',
+                "current-context: $Current"
+            ) -join "`n"
+        }
+        $kc = New-TestTempFile 'io-kubeconfig' '.yaml'
+        Set-Content -Path $kc -Value (New-Kubeconfig production)
+        $pinned = "--kubeconfig $kc --context production -n akaind-platform"
+        $cli = New-FakeCli kubectl @{
+            "$pinned get deployment marketing -o json"         = (Get-Fixture 'k8s-deployment.json')
+            "$pinned get pods -l app=marketing -o json"        = (Get-Fixture 'k8s-pods.json')
+            "$pinned rollout restart deployment/marketing"     = (New-ReplyFile "deployment.apps/marketing restarted`n")
+        }
+        $text = Get-WhatIfText '$env:KUBECONFIG = $args[1]; Restart-App -Platform Kubernetes -Deployment marketing -KubectlPath $args[0] -WhatIf' $cli.Path, $kc
+        $text | Should -Match ([regex]::Escape("What if: ") + '.*' + [regex]::Escape("kubectl $pinned rollout restart deployment/marketing"))
+        Test-Path $cli.Log | Should -BeFalse
+
+        $saved = $env:KUBECONFIG
+        try {
+            $env:KUBECONFIG = $kc
+            $status = Get-AppStatus -Platform Kubernetes -Deployment marketing -KubectlPath $cli.Path -ErrorAction Stop
+            Set-Content -Path $kc -Value (New-Kubeconfig staging)   # kubectl config use-context staging, in another terminal
+            $r = $status | Restart-App -KubectlPath $cli.Path -Force -ErrorAction Stop
+        }
+        finally { $env:KUBECONFIG = $saved }
+        $status.Context | Should -Be 'production'
+        $r.Context | Should -Be 'production'
+        (Get-Content $cli.Log)[-1] | Should -Be "kubectl $pinned rollout restart deployment/marketing"
+        Get-Content $cli.Log | Should -Not -Match 'staging'
+    }
 }

@@ -255,7 +255,6 @@ public sealed class AlertingService(Func<IncidentOpsConfig?, IIncidentStore> ope
             return (AlertAction.Attached, $"Failing {f}, attached to {existing.Id}{(hasUpdates ? "" : ", initial update sent" + (p ? ", paged" : "") + note)}", s, p);
         }
 
-        var activate = await incidents.GetActiveIdAsync(config, ct).ConfigureAwait(false) is null;
         var reason = (o.Results.FirstOrDefault(r => !r.Healthy)?.Reason ?? "health check failed").TrimEnd('.');
         var incident = await incidents.CreateAsync(config, new NewIncidentRequest
         {
@@ -264,7 +263,8 @@ public sealed class AlertingService(Func<IncidentOpsConfig?, IIncidentStore> ope
             Services = [o.Service],
             Impact = $"{o.Service} failed {state.ConsecutiveFailures} consecutive health checks",
             StartedAt = state.OutageStartedAt,
-            Activate = activate,
+            // Active only when no open incident is, decided as it is set: a person who declared one meanwhile keeps theirs.
+            Activate = true, OnlyIfNoneActive = true,
         }, context, ct).ConfigureAwait(false);
         // Saved before anything is sent: a round that dies from here on is finished by the next, never declared again.
         state.Phase = AlertPhase.Down;
@@ -314,7 +314,8 @@ public sealed class AlertingService(Func<IncidentOpsConfig?, IIncidentStore> ope
         // Mitigated when it recovered (the first healthy check of the streak), not when this round noticed; within a
         // second the two are the same and a second timeline entry would only be noise.
         var mitigated = (now - state.RecoveredAt!.Value).Duration() > TimeSpan.FromSeconds(1) ? state.RecoveredAt : null;
-        await incidents.UpdateAsync(config, id, new IncidentChanges { Status = IncidentStatus.Monitoring, MitigatedAt = mitigated }, context, ct).ConfigureAwait(false);
+        try { await incidents.UpdateAsync(config, id, new IncidentChanges { Status = IncidentStatus.Monitoring, MitigatedAt = mitigated }, context, ct, keepResolved: true).ConfigureAwait(false); }
+        catch (IncidentOpsException ex) when (ex.ErrorId == IncidentErrorIds.ResolvedMeanwhile) { return await LeftResolvedAsync(o, state, lease, id, ct).ConfigureAwait(false); }
         await incidents.AddNoteAsync(config, id, $"Recovered: {state.ConsecutiveSuccesses} consecutive healthy checks of {o.Service} since {state.RecoveredAt:u}. {window}", context, ct).ConfigureAwait(false);
         var (sent, _, failed) = await SendAsync(config, id, rule, NotificationKind.Update, IncidentStatus.Monitoring,
             $"{o.Service} has recovered: its health checks pass again ({state.ConsecutiveSuccesses} in a row). {window} We are monitoring.", includePager: true, context, ct).ConfigureAwait(false);
@@ -330,13 +331,26 @@ public sealed class AlertingService(Func<IncidentOpsConfig?, IIncidentStore> ope
         state.Phase = AlertPhase.Down;
         state.RecoveredAt = null;
         await lease.SaveAsync(state, ct).ConfigureAwait(false);
-        await incidents.UpdateAsync(config, id, new IncidentChanges { Status = IncidentStatus.Investigating }, context, ct).ConfigureAwait(false);
+        try { await incidents.UpdateAsync(config, id, new IncidentChanges { Status = IncidentStatus.Investigating }, context, ct, keepResolved: true).ConfigureAwait(false); }
+        catch (IncidentOpsException ex) when (ex.ErrorId == IncidentErrorIds.ResolvedMeanwhile) { return await LeftResolvedAsync(o, state, lease, id, ct).ConfigureAwait(false); }
         await RecordAsync(config, id, context, o.Service, $"Failing again {state.ConsecutiveFailures}/{rule.FailureThreshold} since {state.FailingSince:u}: {o.Observed}.", ct).ConfigureAwait(false);
         var (sent, paged, failed) = await SendAsync(config, id, rule, NotificationKind.Update, IncidentStatus.Investigating,
             $"{o.Service} is failing its health checks again ({state.ConsecutiveFailures} in a row): {o.Observed}.", includePager: true, context, ct).ConfigureAwait(false);
         state.LastUpdateAt = now;
         await lease.SaveAsync(state, ct).ConfigureAwait(false);
         return (AlertAction.Reopened, $"Failing again {state.ConsecutiveFailures}/{rule.FailureThreshold}, reopened {id}{failed}", sent, paged);
+    }
+
+    /// <summary>
+    /// Someone resolved the incident after this round found it open (Close-Incident at the same moment): the close
+    /// stands, the round lets go of it, and the next outage declares a new incident.
+    /// </summary>
+    private async Task<(AlertAction, string, int, bool)> LeftResolvedAsync(ServiceObservation o, ServiceAlertState state, IAlertStateLease lease, string id, CancellationToken ct)
+    {
+        sink.Verbose($"{o.Service}: {id} was resolved outside alerting while this round ran; it stays resolved, and the next outage declares a new incident.");
+        Clear(state);
+        await lease.SaveAsync(state, ct).ConfigureAwait(false);
+        return (AlertAction.None, $"{id} was resolved outside alerting; left resolved", 0, false);
     }
 
     private async Task<(AlertAction, string, int, bool)> ResolveAsync(IncidentOpsConfig config, ServiceObservation o, ResolvedAlertRule rule, ServiceAlertState state,

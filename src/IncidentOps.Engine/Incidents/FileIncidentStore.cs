@@ -158,6 +158,21 @@ public sealed class FileIncidentStore : IIncidentStore
         await WriteAtomicAsync(Path.Combine(dir, "incident.json"), JsonSerializer.Serialize(incident, Json), cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>Under the declaration lock (the one CreateAsync allocates ids under): the record is written only when there is none.</summary>
+    public async Task<bool> AddAsync(Incident incident, CancellationToken cancellationToken)
+    {
+        var dir = GetIncidentDirectory(incident.Id);
+        await using var _ = await FileLock.AcquireAsync(Path.Combine(Root, ".create.lock"), LockTimeout, cancellationToken).ConfigureAwait(false);
+        var file = Path.Combine(dir, "incident.json");
+        if (File.Exists(file)) return false;
+        try { Directory.CreateDirectory(dir); }
+        catch (Exception ex) when (StoreFaults.Translate(ex, dir) is { } fault) { throw fault; }
+        await using var __ = await FileLock.AcquireAsync(Path.Combine(dir, ".lock"), LockTimeout, cancellationToken).ConfigureAwait(false);
+        if (File.Exists(file)) return false;
+        await WriteAtomicAsync(file, JsonSerializer.Serialize(incident, Json), cancellationToken).ConfigureAwait(false);
+        return true;
+    }
+
     public async Task<Incident> UpdateAsync(string id, Action<Incident> change, CancellationToken cancellationToken)
     {
         var dir = GetIncidentDirectory(id);
@@ -346,25 +361,20 @@ public sealed class FileIncidentStore : IIncidentStore
     /// <summary>Lines skipped as corrupt by reads of this store (file:line: reason), for warnings.</summary>
     public List<string> CorruptLines { get; } = [];
 
-    public async Task<string?> GetActiveIdAsync(CancellationToken cancellationToken)
+    public Task<string?> GetActiveIdAsync(CancellationToken cancellationToken) => ReadActiveAsync(Path.Combine(Root, "active"), cancellationToken);
+
+    /// <summary>The pointer as this store reads it: an id whose incident is not in the store counts as none.</summary>
+    private async Task<string?> ReadActiveAsync(string file, CancellationToken cancellationToken)
     {
-        var file = Path.Combine(Root, "active");
-        if (!File.Exists(file)) return null;
-        var id = (await File.ReadAllTextAsync(file, cancellationToken).ConfigureAwait(false)).Trim();
-        return id.Length == 0 || !File.Exists(Path.Combine(GetIncidentDirectory(id), "incident.json")) ? null : id;
+        var id = await ActivePointer.ReadAsync(file, cancellationToken).ConfigureAwait(false);
+        return id is null || id.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0 || id.Contains("..") || !File.Exists(Path.Combine(GetIncidentDirectory(id), "incident.json")) ? null : id;
     }
 
-    public async Task SetActiveIdAsync(string? id, CancellationToken cancellationToken)
-    {
-        var file = Path.Combine(Root, "active");
-        if (id is null)
-        {
-            try { if (File.Exists(file)) File.Delete(file); }
-            catch (Exception ex) when (StoreFaults.Translate(ex, file) is { } fault) { throw fault; }
-            return;
-        }
-        await WriteAtomicAsync(file, id, cancellationToken).ConfigureAwait(false);
-    }
+    public Task SetActiveIdAsync(string? id, CancellationToken cancellationToken) =>
+        ActivePointer.WriteAsync(Path.Combine(Root, "active"), id, cancellationToken);
+
+    public Task<bool> ChangeActiveIdAsync(string? expected, string? id, CancellationToken cancellationToken) =>
+        ActivePointer.ChangeAsync(Path.Combine(Root, "active"), expected, id, ReadActiveAsync, cancellationToken);
 
     // ------------------------------------------------------------ action items (actions.json)
 
@@ -504,7 +514,10 @@ public sealed class FileIncidentStore : IIncidentStore
     {
         var dir = IncidentSubdirectory(id, "evidence");
         var path = Path.Combine(dir, IncidentStores.CheckId(name));
-        await WriteAtomicAsync(path, content, cancellationToken).ConfigureAwait(false);
+        // Evidence is written again under its name (the alerting round's ring of samples). Its old hash goes once the new
+        // content is safely on disk and before it replaces the old, so a rewrite that stops half-way (a full disk, a
+        // killed round) leaves the old piece whole, or the new content unlisted: never a hash beside content it is not of.
+        await WriteAtomicAsync(path, content, cancellationToken, beforeReplace: () => File.Delete(path + ".sha256")).ConfigureAwait(false);
         var sha = IncidentStores.Sha256(content);
         await WriteAtomicAsync(path + ".sha256", $"{sha}  {name}\n{capturedAt:O}\n", cancellationToken).ConfigureAwait(false);
         return new StoredEvidence(id, name, sha, Encoding.UTF8.GetByteCount(content), capturedAt, path);
@@ -557,7 +570,8 @@ public sealed class FileIncidentStore : IIncidentStore
     /// Writes a temp file, flushes it to disk, then renames it over the target. Temp files that killed writers left
     /// beside it are removed first. Disk full and read-only stores fail as StoreDiskFull / StoreReadOnly.
     /// </summary>
-    public static async Task WriteAtomicAsync(string path, string content, CancellationToken cancellationToken)
+    /// <param name="beforeReplace">Runs once the new content is on disk, just before it replaces the file (a failure there leaves the file as it was).</param>
+    public static async Task WriteAtomicAsync(string path, string content, CancellationToken cancellationToken, Action? beforeReplace = null)
     {
         StoreFaults.RemoveStaleTempFiles(Path.GetDirectoryName(Path.GetFullPath(path))!);
         var temp = $"{path}.{System.Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
@@ -568,6 +582,7 @@ public sealed class FileIncidentStore : IIncidentStore
                 await fs.WriteAsync(Encoding.UTF8.GetBytes(content), cancellationToken).ConfigureAwait(false);
                 fs.Flush(flushToDisk: true);
             }
+            beforeReplace?.Invoke();
             File.Move(temp, path, overwrite: true);
         }
         catch (Exception ex) when (StoreFaults.Translate(ex, path) is { } fault)

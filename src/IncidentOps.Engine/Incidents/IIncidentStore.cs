@@ -17,8 +17,14 @@ public interface IIncidentStore
     Task<Incident> CreateAsync(Func<string, Incident> build, CancellationToken cancellationToken);
     Task<Incident?> GetAsync(string id, CancellationToken cancellationToken);
     Task<IReadOnlyList<Incident>> ListAsync(CancellationToken cancellationToken);
-    /// <summary>Replaces the incident record atomically (creates it when it is new: imports).</summary>
+    /// <summary>Replaces the incident record atomically (creates it when it is new).</summary>
     Task SaveAsync(Incident incident, CancellationToken cancellationToken);
+    /// <summary>
+    /// Stores a record under its own id (imports) only when the store has no incident by that id, in one atomic step
+    /// with respect to <see cref="CreateAsync"/> and other adds: true when it was stored; false, writing nothing, when an
+    /// incident with that id is there already (declared or imported meanwhile), which must never be written over.
+    /// </summary>
+    Task<bool> AddAsync(Incident incident, CancellationToken cancellationToken);
     /// <summary>Loads, changes and saves under the incident's lock, so concurrent writers do not lose changes.</summary>
     Task<Incident> UpdateAsync(string id, Action<Incident> change, CancellationToken cancellationToken);
     /// <summary>
@@ -45,6 +51,12 @@ public interface IIncidentStore
     /// <summary>The active incident of this user (kept locally, per person, even when the record is shared).</summary>
     Task<string?> GetActiveIdAsync(CancellationToken cancellationToken);
     Task SetActiveIdAsync(string? id, CancellationToken cancellationToken);
+    /// <summary>
+    /// Makes <paramref name="id"/> the active incident (null: none) only while the active incident is still
+    /// <paramref name="expected"/> as <see cref="GetActiveIdAsync"/> reads it (compare-and-set, ids compared without
+    /// case); false, changing nothing, when another writer changed it since. Serialised with <see cref="SetActiveIdAsync"/>.
+    /// </summary>
+    Task<bool> ChangeActiveIdAsync(string? expected, string? id, CancellationToken cancellationToken);
 
     // ---------------------------------------------------------------- action items
 

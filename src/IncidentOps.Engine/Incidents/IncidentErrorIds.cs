@@ -20,4 +20,6 @@ public static class IncidentErrorIds
     public const string StoreLockTimeout = "StoreLockTimeout";
     /// <summary>An archive given to Import-Incident is not an IncidentOps archive, or its content does not match its hashes.</summary>
     public const string ArchiveInvalid = "IncidentArchiveInvalid";
+    /// <summary>A status move decided while the incident was open (the alerting round's) found it resolved since: it stays resolved.</summary>
+    public const string ResolvedMeanwhile = "IncidentResolvedMeanwhile";
 }

@@ -59,8 +59,14 @@ public sealed partial class IncidentService
                     Write(zip, dir + "actions.json", JsonSerializer.Serialize(actions, ArchiveJson));
                     Write(zip, dir + "updates.json", JsonSerializer.Serialize(updates, ArchiveJson));
                     Write(zip, dir + "evidence.json", JsonSerializer.Serialize(evidence.Select(e => new EvidenceManifest(e.Name, e.Sha256, e.Bytes, e.CapturedAt)), ArchiveJson));
+                    // Every listed piece's content in one read of the store, not a round trip each. The hash stays the one
+                    // the store recorded at capture, so content that changed since is refused by the import, not hidden.
+                    var listed = evidence.Select(e => e.Name).ToHashSet(StringComparer.Ordinal);
+                    var texts = (await store.ReadEvidenceManyAsync(incident.Id, listed.Contains, cancellationToken).ConfigureAwait(false))
+                        .ToDictionary(t => t.Name, t => t.Content, StringComparer.Ordinal);
                     foreach (var e in evidence)
-                        Write(zip, $"{dir}evidence/{e.Name}", await store.ReadEvidenceAsync(incident.Id, e.Name, cancellationToken).ConfigureAwait(false) ?? "");
+                        Write(zip, $"{dir}evidence/{e.Name}", texts.TryGetValue(e.Name, out var content) ? content
+                            : await store.ReadEvidenceAsync(incident.Id, e.Name, cancellationToken).ConfigureAwait(false) ?? "");
                     manifest.Incidents.Add(incident.Id);
                     results.Add(new IncidentTransfer
                     {
@@ -121,7 +127,23 @@ public sealed partial class IncidentService
                 contents[e.Name] = content;
             }
 
+            var archive = new ArchivedIncident(id, record, archived, actions, updates, evidence, contents);
             var existing = await store.GetAsync(id, cancellationToken).ConfigureAwait(false);
+            if (existing is null && !planOnly && (approved is null || approved.Contains(id, StringComparer.OrdinalIgnoreCase)))
+            {
+                // Archives from before the compact cadence record: it is made from the updates every channel received.
+                if (record.UpdatesSentAt is null && updates.Any(u => !u.Pending))
+                    foreach (var u in updates.Where(u => !u.Pending)) IncidentMetricsService.RecordUpdateSent(record, u.CreatedAt);
+                // Created only when the id is still free: an incident declared (or imported) in this store since the
+                // lookup above keeps its record, and is then compared like any existing one.
+                if (!await store.AddAsync(record, cancellationToken).ConfigureAwait(false))
+                    existing = await store.GetAsync(id, cancellationToken).ConfigureAwait(false);
+                else
+                {
+                    results.Add(await CompleteAsync(store, archive, path, "Imported", have: null, cancellationToken).ConfigureAwait(false));
+                    continue;
+                }
+            }
             if (existing is not null && (existing.DeclaredAt != record.DeclaredAt || existing.Title != record.Title))
             {
                 // The same id, allocated independently in this store for another incident: never mix the two records.
@@ -130,44 +152,89 @@ public sealed partial class IncidentService
                 results.Add(new IncidentTransfer { IncidentId = id, Action = "Conflict", Path = path, IncidentStore = store.Identity });
                 continue;
             }
-            var have = existing is null ? [] : (await store.ReadTimelineAsync(id, cancellationToken).ConfigureAwait(false)).OrderBy(e => e.Sequence).ToList();
-            var haveActions = existing is null ? [] : await store.ReadActionItemsAsync(id, cancellationToken).ConfigureAwait(false);
-            var haveUpdates = existing is null ? [] : await store.ReadOutboxAsync(id, cancellationToken).ConfigureAwait(false);
-            var haveEvidence = existing is null ? [] : await store.ListEvidenceAsync(id, cancellationToken).ConfigureAwait(false);
-            var missingEntries = archived.Skip(have.Count).ToList();
-            var missingActions = actions.Where(a => haveActions.All(h => h.Id != a.Id)).ToList();
-            var missingUpdates = updates.Where(u => haveUpdates.All(h => h.UpdateId != u.UpdateId)).ToList();
-            var missingEvidence = evidence.Where(e => haveEvidence.All(h => h.Name != e.Name)).ToList();
-            var transfer = (string action) => new IncidentTransfer
+            if (existing is null)
             {
-                IncidentId = id, Action = action, Path = path, IncidentStore = store.Identity,
-                TimelineEntries = missingEntries.Count, ActionItems = missingActions.Count, Updates = missingUpdates.Count, Evidence = missingEvidence.Count,
-            };
-            if (existing is not null && missingEntries.Count + missingActions.Count + missingUpdates.Count + missingEvidence.Count == 0)
-            {
-                results.Add(transfer("Unchanged"));
+                // -WhatIf, or not approved: say what an import would do.
+                if (planOnly) results.Add(Transfer(store, archive, path, "Import", Missing(archive, null, null, null, null)));
                 continue;
             }
-            var action = existing is null ? "Imported" : "Completed";
+            var missing = await MissingAsync(store, archive, cancellationToken).ConfigureAwait(false);
+            if (missing.Total == 0)
+            {
+                results.Add(Transfer(store, archive, path, "Unchanged", missing));
+                continue;
+            }
             if (planOnly)
             {
-                results.Add(transfer(existing is null ? "Import" : "Complete"));
+                results.Add(Transfer(store, archive, path, "Complete", missing));
                 continue;
             }
             if (approved is not null && !approved.Contains(id, StringComparer.OrdinalIgnoreCase)) continue;
-            // Archives from before the compact cadence record: it is made from the updates every channel received.
-            if (existing is null && record.UpdatesSentAt is null && updates.Any(u => !u.Pending))
-                foreach (var u in updates.Where(u => !u.Pending)) IncidentMetricsService.RecordUpdateSent(record, u.CreatedAt);
-            if (existing is null) await store.SaveAsync(record, cancellationToken).ConfigureAwait(false);
-            foreach (var e in missingEntries) await timeline.AppendAsync(store, id, e, cancellationToken).ConfigureAwait(false);
-            if (missingActions.Count > 0)
-                await store.ChangeActionItemsAsync(id, list => list.AddRange(missingActions.Where(a => list.All(h => h.Id != a.Id))), cancellationToken).ConfigureAwait(false);
-            foreach (var u in missingUpdates) await store.WriteOutboxEntryAsync(u, cancellationToken).ConfigureAwait(false);
-            foreach (var e in missingEvidence) await store.PutEvidenceAsync(id, e.Name, contents[e.Name], e.CapturedAt, cancellationToken).ConfigureAwait(false);
-            sink.Verbose($"{id}: {action.ToLowerInvariant()} into {store.Identity} from '{path}'.");
-            results.Add(transfer(action));
+            results.Add(await CompleteAsync(store, archive, path, "Completed", missing, cancellationToken).ConfigureAwait(false));
         }
         return results;
+    }
+
+    /// <summary>One incident as the archive holds it, its evidence already checked against the hashes.</summary>
+    private sealed record ArchivedIncident(string Id, Incident Record, List<TimelineEntry> Timeline, List<ActionItem> Actions,
+        List<IncidentUpdate> Updates, List<EvidenceManifest> Evidence, Dictionary<string, string> Contents);
+
+    /// <summary>What of an archived incident the store lacks.</summary>
+    private sealed record MissingParts(List<TimelineEntry> Entries, List<ActionItem> Actions, List<IncidentUpdate> Updates, List<EvidenceManifest> Evidence)
+    {
+        public int Total => Entries.Count + Actions.Count + Updates.Count + Evidence.Count;
+    }
+
+    /// <summary>
+    /// Who wrote what, when: the identity of a timeline entry apart from its place (each store numbers its own entries).
+    /// An incident that moved on in both stores since an earlier import has entries of its own after the ones they share,
+    /// so the archived entries the store lacks are found by identity, never by counting.
+    /// </summary>
+    private static string EntryKey(TimelineEntry e) =>
+        string.Join('\u001f', e.Timestamp.UtcTicks.ToString(System.Globalization.CultureInfo.InvariantCulture), e.Actor, e.Kind, e.Cmdlet, e.Action, e.Target, e.Outcome.ToString(), e.Result);
+
+    private static MissingParts Missing(ArchivedIncident a, IReadOnlyList<TimelineEntry>? have, IReadOnlyList<ActionItem>? haveActions,
+        IReadOnlyList<IncidentUpdate>? haveUpdates, IReadOnlyList<StoredEvidence>? haveEvidence)
+    {
+        // A multiset: two identical entries archived are two entries, and one already stored accounts for one of them.
+        var stored = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var e in have ?? []) stored[EntryKey(e)] = stored.GetValueOrDefault(EntryKey(e)) + 1;
+        var entries = new List<TimelineEntry>();
+        foreach (var e in a.Timeline)
+        {
+            var key = EntryKey(e);
+            if (stored.GetValueOrDefault(key) is var n && n > 0) stored[key] = n - 1;
+            else entries.Add(e);
+        }
+        return new MissingParts(entries,
+            a.Actions.Where(x => (haveActions ?? []).All(h => h.Id != x.Id)).ToList(),
+            a.Updates.Where(u => (haveUpdates ?? []).All(h => h.UpdateId != u.UpdateId)).ToList(),
+            a.Evidence.Where(e => (haveEvidence ?? []).All(h => h.Name != e.Name)).ToList());
+    }
+
+    private static async Task<MissingParts> MissingAsync(IIncidentStore store, ArchivedIncident a, CancellationToken cancellationToken) => Missing(a,
+        await store.ReadTimelineAsync(a.Id, cancellationToken).ConfigureAwait(false),
+        await store.ReadActionItemsAsync(a.Id, cancellationToken).ConfigureAwait(false),
+        await store.ReadOutboxAsync(a.Id, cancellationToken).ConfigureAwait(false),
+        await store.ListEvidenceAsync(a.Id, cancellationToken).ConfigureAwait(false));
+
+    private static IncidentTransfer Transfer(IIncidentStore store, ArchivedIncident a, string path, string action, MissingParts m) => new()
+    {
+        IncidentId = a.Id, Action = action, Path = path, IncidentStore = store.Identity,
+        TimelineEntries = m.Entries.Count, ActionItems = m.Actions.Count, Updates = m.Updates.Count, Evidence = m.Evidence.Count,
+    };
+
+    /// <summary>Writes what the store lacks (all of it for a record just added, <paramref name="have"/> null).</summary>
+    private async Task<IncidentTransfer> CompleteAsync(IIncidentStore store, ArchivedIncident a, string path, string action, MissingParts? have, CancellationToken cancellationToken)
+    {
+        var m = have ?? Missing(a, null, null, null, null);
+        foreach (var e in m.Entries) await timeline.AppendAsync(store, a.Id, e, cancellationToken).ConfigureAwait(false);
+        if (m.Actions.Count > 0)
+            await store.ChangeActionItemsAsync(a.Id, list => list.AddRange(m.Actions.Where(x => list.All(h => h.Id != x.Id))), cancellationToken).ConfigureAwait(false);
+        foreach (var u in m.Updates) await store.WriteOutboxEntryAsync(u, cancellationToken).ConfigureAwait(false);
+        foreach (var e in m.Evidence) await store.PutEvidenceAsync(a.Id, e.Name, a.Contents[e.Name], e.CapturedAt, cancellationToken).ConfigureAwait(false);
+        sink.Verbose($"{a.Id}: {action.ToLowerInvariant()} into {store.Identity} from '{path}'.");
+        return Transfer(store, a, path, action, m);
     }
 
     private static ZipArchive OpenArchive(string path)

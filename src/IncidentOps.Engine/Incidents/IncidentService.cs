@@ -25,6 +25,11 @@ public sealed class NewIncidentRequest
     public DateTimeOffset? StartedAt { get; init; }
     /// <summary>Make the new incident the active one (default).</summary>
     public bool Activate { get; init; } = true;
+    /// <summary>
+    /// With <see cref="Activate"/>: make it the active incident only when no open incident is active at that moment (the
+    /// alerting round), never taking the pointer from an incident someone declared or activated meanwhile.
+    /// </summary>
+    public bool OnlyIfNoneActive { get; init; }
 }
 
 /// <summary>
@@ -86,7 +91,8 @@ public sealed partial class IncidentService(Func<IncidentOpsConfig?, IIncidentSt
             $"{severity.Id} ({severity.Name}): {incident.Title}; response due {incident.ResponseDue:u}" +
             (incident.Services.Length > 0 ? $"; services {string.Join(", ", incident.Services)}" : "") +
             (incident.Commander is null ? "" : $"; commander {incident.Commander}"), cancellationToken).ConfigureAwait(false);
-        if (request.Activate) await store.SetActiveIdAsync(incident.Id, cancellationToken).ConfigureAwait(false);
+        if (request.Activate && request.OnlyIfNoneActive) await IncidentStateMachine.ActivateIfNoneAsync(store, incident.Id, cancellationToken).ConfigureAwait(false);
+        else if (request.Activate) await store.SetActiveIdAsync(incident.Id, cancellationToken).ConfigureAwait(false);
         sink.Verbose($"Declared {incident.Id} ({severity.Id} {severity.Name}) in {StoreRoot(store)}.");
         return incident;
     }
@@ -165,8 +171,13 @@ public sealed partial class IncidentService(Func<IncidentOpsConfig?, IIncidentSt
         return result.OrderBy(i => i.Id, StringComparer.Ordinal).ToList();
     }
 
-    /// <summary>Applies the changes and writes one timeline entry per changed field.</summary>
-    public async Task<Incident> UpdateAsync(IncidentOpsConfig? config, string id, IncidentChanges changes, ChangeContext context, CancellationToken cancellationToken)
+    /// <summary>
+    /// Applies the changes and writes one timeline entry per changed field. With <paramref name="keepResolved"/> (a move
+    /// decided while the incident was open: the alerting round's Monitoring or Investigating), a status change finds the
+    /// incident resolved since and fails with IncidentResolvedMeanwhile, changing nothing: the close stands.
+    /// </summary>
+    public async Task<Incident> UpdateAsync(IncidentOpsConfig? config, string id, IncidentChanges changes, ChangeContext context, CancellationToken cancellationToken,
+        bool keepResolved = false)
     {
         var store = openStore(config);
         SeverityLevel? severity = changes.Severity is null ? null : ResolveSeverity(config, changes.Severity);
@@ -185,6 +196,9 @@ public sealed partial class IncidentService(Func<IncidentOpsConfig?, IIncidentSt
             Set("Title", changes.Title, () => i.Title, v => i.Title = v);
             if (changes.Status is { } status && status != i.Status)
             {
+                if (keepResolved && i.Status == IncidentStatus.Resolved)
+                    throw new IncidentOpsException(IncidentErrorIds.ResolvedMeanwhile, IncidentOpsErrorCategory.InvalidOperation,
+                        $"{i.Id} was resolved at {i.ResolvedAt:u}, after the move to {status} was decided; it stays resolved and nothing was changed.") { TargetObject = i.Id };
                 // Resolving needs a resolution summary (given now or already on the record), as Close-Incident does.
                 if (status == IncidentStatus.Resolved && string.IsNullOrWhiteSpace(changes.Resolution ?? i.Resolution))
                     throw new IncidentOpsException("IncidentUseClose", IncidentOpsErrorCategory.InvalidOperation,

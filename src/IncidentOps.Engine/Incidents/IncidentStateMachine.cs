@@ -47,10 +47,30 @@ public static class IncidentStateMachine
         return incident is null || incident.Status == IncidentStatus.Resolved ? null : incident.Id;
     }
 
-    /// <summary>After a move to Resolved: the incident stops being the active one (when it was).</summary>
+    /// <summary>
+    /// After a move to Resolved: the incident stops being the active one (when it still is: another incident made active
+    /// meanwhile stays active).
+    /// </summary>
     public static async Task ReleaseActiveAsync(IIncidentStore store, string id, CancellationToken cancellationToken)
     {
         if (string.Equals(await store.GetActiveIdAsync(cancellationToken).ConfigureAwait(false), id, StringComparison.OrdinalIgnoreCase))
-            await store.SetActiveIdAsync(null, cancellationToken).ConfigureAwait(false);
+            await store.ChangeActiveIdAsync(id, null, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Makes <paramref name="id"/> the active incident only when no open incident is active, decided at the moment of the
+    /// change (compare-and-set): an incident someone made active meanwhile keeps the pointer. True when it was made active.
+    /// </summary>
+    public static async Task<bool> ActivateIfNoneAsync(IIncidentStore store, string id, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; attempt < 5; attempt++)
+        {
+            var current = await store.GetActiveIdAsync(cancellationToken).ConfigureAwait(false);
+            if (current is not null && !string.Equals(current, id, StringComparison.OrdinalIgnoreCase)
+                && await store.GetAsync(current, cancellationToken).ConfigureAwait(false) is { Status: not IncidentStatus.Resolved })
+                return false;
+            if (await store.ChangeActiveIdAsync(current, id, cancellationToken).ConfigureAwait(false)) return true;
+        }
+        return false;
     }
 }

@@ -427,6 +427,28 @@ public sealed partial class PostgresIncidentStore : IIncidentStore
         }, cancellationToken);
     }
 
+    /// <summary>INSERT ... ON CONFLICT DO NOTHING: a record already there (declared or imported meanwhile) is never replaced.</summary>
+    public Task<bool> AddAsync(Incident incident, CancellationToken cancellationToken)
+    {
+        IncidentStores.CheckId(incident.Id);
+        return RunAsync(async (c, ct) =>
+        {
+            await using var tx = await c.BeginTransactionAsync(ct).ConfigureAwait(false);
+            await using var cmd = Command(c, $"INSERT INTO {_s}.incidents (id, data, updated_by) VALUES (@id, @data, @by) ON CONFLICT (id) DO NOTHING",
+                ("id", incident.Id), ("by", TimelineEntry.DefaultActor()));
+            cmd.Parameters.Add(JsonParam("data", JsonSerializer.Serialize(incident, Json)));
+            if (await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false) == 0) return false;
+            // An imported id must never be allocated again.
+            if (Regex.Match(incident.Id, @"^INC-(\d{8})-(\d+)$") is { Success: true } m)
+                await ExecAsync(c, $"""
+                    INSERT INTO {_s}.id_counters AS k (day, last) VALUES (@day, @n)
+                    ON CONFLICT (day) DO UPDATE SET last = greatest(k.last, excluded.last)
+                    """, ct, ("day", m.Groups[1].Value), ("n", int.Parse(m.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture))).ConfigureAwait(false);
+            await tx.CommitAsync(ct).ConfigureAwait(false);
+            return true;
+        }, cancellationToken);
+    }
+
     /// <summary>Loads the record under a row lock (SELECT ... FOR UPDATE), changes it and writes it back with the next row version.</summary>
     public Task<Incident> UpdateAsync(string id, Action<Incident> change, CancellationToken cancellationToken)
     {
@@ -618,26 +640,14 @@ public sealed partial class PostgresIncidentStore : IIncidentStore
 
     // ------------------------------------------------------------------ active incident (local, per person)
 
-    public async Task<string?> GetActiveIdAsync(CancellationToken cancellationToken)
-    {
-        var file = Path.Combine(LocalFolder, "active");
-        if (!File.Exists(file)) return null;
-        var id = (await File.ReadAllTextAsync(file, cancellationToken).ConfigureAwait(false)).Trim();
-        return id.Length == 0 ? null : id;
-    }
+    public Task<string?> GetActiveIdAsync(CancellationToken cancellationToken) =>
+        ActivePointer.ReadAsync(Path.Combine(LocalFolder, "active"), cancellationToken);
 
-    public async Task SetActiveIdAsync(string? id, CancellationToken cancellationToken)
-    {
-        var file = Path.Combine(LocalFolder, "active");
-        if (id is null)
-        {
-            try { if (File.Exists(file)) File.Delete(file); }
-            catch (Exception ex) when (StoreFaults.Translate(ex, file) is { } fault) { throw fault; }
-            return;
-        }
-        Directory.CreateDirectory(LocalFolder);
-        await FileIncidentStore.WriteAtomicAsync(file, IncidentStores.CheckId(id), cancellationToken).ConfigureAwait(false);
-    }
+    public Task SetActiveIdAsync(string? id, CancellationToken cancellationToken) =>
+        ActivePointer.WriteAsync(Path.Combine(LocalFolder, "active"), id is null ? null : IncidentStores.CheckId(id), cancellationToken);
+
+    public Task<bool> ChangeActiveIdAsync(string? expected, string? id, CancellationToken cancellationToken) =>
+        ActivePointer.ChangeAsync(Path.Combine(LocalFolder, "active"), expected, id is null ? null : IncidentStores.CheckId(id), ActivePointer.ReadAsync, cancellationToken);
 
     // ------------------------------------------------------------------ action items
 

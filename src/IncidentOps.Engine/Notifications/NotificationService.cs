@@ -109,10 +109,31 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
         {
             // Outbox first: the update is stored before any provider sees it.
             await store.WriteOutboxEntryAsync(update, cancellationToken).ConfigureAwait(false);
+            DateTimeOffset? resolvedMeanwhile = null;
             await store.UpdateAsync(update.IncidentId, i =>
             {
+                // Prepared while the incident was open, and resolved since (Close-Incident racing the alerting round's
+                // "still failing", or an update waiting at its confirmation): the close stands. Only an update prepared
+                // for an incident already resolved reopens it, because its sender saw it resolved.
+                if (i.Status == IncidentStatus.Resolved && update.Status != IncidentStatus.Resolved && prepared.Incident.Status != IncidentStatus.Resolved)
+                {
+                    resolvedMeanwhile = i.ResolvedAt ?? update.CreatedAt;
+                    return;
+                }
                 IncidentStateMachine.Move(i, update.Status, update.CreatedAt);
             }, cancellationToken).ConfigureAwait(false);
+            if (resolvedMeanwhile is { } resolvedAt)
+            {
+                foreach (var d in update.Deliveries)
+                {
+                    d.State = DeliveryState.Superseded;
+                    d.Error = $"Not sent: {update.IncidentId} was resolved at {resolvedAt:u}, after this {update.Status} update was prepared.";
+                }
+                await store.WriteOutboxEntryAsync(update, cancellationToken).ConfigureAwait(false);
+                sink.Warning($"{update.IncidentId} was resolved (at {resolvedAt:u}) after this {update.Status} update was prepared, so it was not sent and the incident stays resolved. " +
+                    $"To reopen it, send the update again: Send-IncidentUpdate -Incident {update.IncidentId} -Status {update.Status}.");
+                return update.Deliveries.Select(d => ToResult(update, d, TimeSpan.Zero)).ToList();
+            }
             if (update.Status == IncidentStatus.Resolved) await IncidentStateMachine.ReleaseActiveAsync(store, update.IncidentId, cancellationToken).ConfigureAwait(false);
             await SupersedeOlderAsync(store, update, cancellationToken).ConfigureAwait(false);
             var channels = prepared.Channels.Where(c => update.Deliveries.Any(d => d.Channel.Equals(c.Name, StringComparison.OrdinalIgnoreCase))).ToList();

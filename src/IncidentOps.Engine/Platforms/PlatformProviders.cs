@@ -80,6 +80,13 @@ public interface IPlatformProvider
     /// </summary>
     AppTarget MapParameters(IReadOnlyDictionary<string, string?> values, IReadOnlyList<HealthEndpoint> health) => AppTargets.Map(Kind, values, health);
 
+    /// <summary>
+    /// The target with the identity values the platform's CLI would otherwise take from its own defaults (a kubeconfig's
+    /// current context) filled in when the target is built, so one command and the objects it writes act on one app
+    /// whatever changes in those defaults meanwhile. By default the target as it is.
+    /// </summary>
+    AppTarget Pin(AppTarget target) => target;
+
     /// <summary>The CLIs a declared command action (actions: under a service) may run: the platform's own, nothing else.</summary>
     IReadOnlyList<string> ActionClis => Tools.SelectMany(t => t.Executables).ToList();
 
@@ -194,7 +201,7 @@ public static class PlatformRegistry
     {
         health ??= [];
         var provider = Platform(platform);
-        return provider is null ? AppTargets.Map(platform, values, health) : Describe(provider.MapParameters(values, health));
+        return provider is null ? AppTargets.Map(platform, values, health) : Describe(provider.Pin(provider.MapParameters(values, health)));
     }
 
     /// <summary>The CLIs a declared command action of a service on this platform may run (none without a platform).</summary>

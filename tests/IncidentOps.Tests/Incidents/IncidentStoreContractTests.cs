@@ -33,6 +33,23 @@ public abstract class IncidentStoreContract
     }
 
     [Fact]
+    public async Task Adding_a_record_stores_it_once_and_never_replaces_an_incident_already_there()
+    {
+        var store = NewStore();
+        var declared = await store.CreateAsync(id => Build(id, "declared here"), CancellationToken.None);
+        Assert.False(await store.AddAsync(Build(declared.Id, "imported"), CancellationToken.None));
+        Assert.Equal("declared here", (await store.GetAsync(declared.Id, CancellationToken.None))!.Title);
+
+        // Twenty importers race for one free id: exactly one stores its record, and a later declaration never takes the id.
+        var results = await Task.WhenAll(Enumerable.Range(0, 20).Select(n => Task.Run(() => store.AddAsync(Build("INC-20200101-007", $"import {n}"), CancellationToken.None))));
+        Assert.Single(results, r => r);
+        var kept = await store.GetAsync("INC-20200101-007", CancellationToken.None);
+        Assert.Matches("^import \\d+$", kept!.Title);
+        var next = await store.CreateAsync(id => Build(id, "after"), CancellationToken.None);
+        Assert.NotEqual(declared.Id, next.Id);
+    }
+
+    [Fact]
     public async Task Concurrent_record_changes_never_overwrite_each_other()
     {
         var store = NewStore();

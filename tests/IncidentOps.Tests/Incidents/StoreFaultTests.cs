@@ -126,6 +126,35 @@ public class StoreFaultTests
     }
 
     [Fact]
+    public async Task Evidence_rewritten_under_its_name_on_a_disk_that_fills_is_never_listed_with_a_hash_its_content_does_not_have()
+    {
+        // The alerting round's samples are a ring: slot names are written again. A rewrite that stops between the content
+        // and its hash (the disk fills, the round is killed) must not leave the old hash beside the new content, or every
+        // archive of the incident is refused by Import-Incident.
+        using var fs = new Tmpfs();
+        var store = new FileIncidentStore(Path.Combine(fs.Path, "store"));
+        var incident = await store.CreateAsync(id => new Incident { Id = id, Title = "ring", Severity = "P2", StartedAt = DateTimeOffset.UtcNow, DeclaredAt = DateTimeOffset.UtcNow }, CancellationToken.None);
+        await store.PutEvidenceAsync(incident.Id, "health-rounds-slot-0001.json", "", DateTimeOffset.UtcNow, CancellationToken.None);
+        var spacer = Path.Combine(fs.Path, "spacer");
+        File.WriteAllBytes(spacer, new byte[4096]);
+        var filler = fs.Fill();
+        File.Delete(spacer); // one page free: room for the new content, none left for a new hash file beside the old one
+        try { await store.PutEvidenceAsync(incident.Id, "health-rounds-slot-0001.json", "{\"round\":2}", DateTimeOffset.UtcNow, CancellationToken.None); }
+        catch (IncidentOpsException ex) { Assert.Equal("StoreDiskFull", ex.ErrorId); }
+        File.Delete(filler);
+
+        foreach (var e in await store.ListEvidenceAsync(incident.Id, CancellationToken.None))
+            Assert.Equal(e.Sha256, IncidentStores.Sha256((await store.ReadEvidenceAsync(incident.Id, e.Name, CancellationToken.None))!));
+        var sink = new IncidentOps.Engine.CollectingSink();
+        var service = new IncidentService(_ => store, sink, new TimelineWriter(_ => store, sink));
+        var archive = Path.Combine(Paths.TempDir("io-ring-zip"), "ring.zip");
+        await service.ExportAsync(null, [incident.Id], archive, false, CancellationToken.None);
+        var target = new FileIncidentStore(Paths.TempDir("io-ring-target"));
+        var imported = new IncidentService(_ => target, sink, new TimelineWriter(_ => target, sink));
+        Assert.Equal("Imported", Assert.Single(await imported.ImportAsync(null, archive, null, false, CancellationToken.None)).Action);
+    }
+
+    [Fact]
     public async Task Read_only_store_fails_at_once_with_StoreReadOnly_for_every_write()
     {
         using var fs = new Tmpfs();

@@ -33,6 +33,52 @@ public sealed class AppPipelineIdentityTests(ModuleFixture fx) : IClassFixture<M
         Assert.DoesNotContain(cli.Calls, c => c.Contains("rollout") && !c.Contains(kubeconfig));
     }
 
+    /// <summary>A kubeconfig with two clusters' contexts, the current one given (what kubectl config use-context rewrites).</summary>
+    private static string TwoContexts(string current) => $$"""
+        apiVersion: v1
+        kind: Config
+        clusters:
+        - name: prod-cluster
+          cluster: { server: "https://127.0.0.1:1" }
+        - name: staging-cluster
+          cluster: { server: "https://127.0.0.1:2" }
+        users:
+        - name: me
+          user: { token: not-a-secret }
+        contexts:
+        - name: production
+          context: { cluster: prod-cluster, user: me, namespace: akaind-platform }
+        - name: staging
+          context: { cluster: staging-cluster, user: me, namespace: staging-platform }
+        current-context: {{current}}
+        """;
+
+    [Fact]
+    public void A_piped_AppStatus_read_on_the_current_context_restarts_on_that_cluster_after_someone_switches_the_context()
+    {
+        var dir = Paths.TempDir("io-ident-current");
+        var kubeconfig = Path.Combine(dir, "config");
+        File.WriteAllText(kubeconfig, TwoContexts("production"));
+        var cli = new FakeCli();
+        var pinned = $"--kubeconfig {kubeconfig} --context production -n akaind-platform";
+        var path = cli.Tool("kubectl",
+            new Reply($"{pinned} get deployment marketing -o json", "k8s-deployment.json"),
+            new Reply($"{pinned} get pods -l app=marketing -o json", "k8s-pods.json"),
+            new Reply($"{pinned} rollout restart", Text: "deployment.apps/marketing restarted\n"),
+            // Without a context, kubectl takes the kubeconfig's current context: whichever cluster that is by then.
+            new Reply($"--kubeconfig {kubeconfig} get deployment marketing -o json", "k8s-deployment.json"),
+            new Reply($"--kubeconfig {kubeconfig} get pods -l app=marketing -o json", "k8s-pods.json"),
+            new Reply($"--kubeconfig {kubeconfig} rollout restart", Text: "deployment.apps/marketing restarted\n"));
+        var result = fx.Run($$"""
+            $s = Get-AppStatus -Platform Kubernetes -Kubeconfig '{{kubeconfig}}' -Deployment marketing -KubectlPath '{{path}}'
+            [IO.File]::WriteAllText('{{kubeconfig}}', $staging)
+            $s | Restart-App -KubectlPath '{{path}}' -Force
+            """, new Dictionary<string, object?> { ["staging"] = TwoContexts("staging") }).AssertNoErrors().Single<AppActionResult>();
+        Assert.Equal(("production", "akaind-platform"), (result.Context, result.Namespace));
+        Assert.Contains($"kubectl {pinned} rollout restart deployment/marketing", cli.Calls);
+        Assert.DoesNotContain(cli.Calls, c => !c.Contains("--context production"));
+    }
+
     [Fact]
     public void A_piped_AppDeployment_carries_its_app_into_a_change()
     {

@@ -32,6 +32,9 @@ public sealed class KubernetesProvider : IPlatformProvider, IPlatformEventsProvi
 
     public void Check(AppTarget target) => KubernetesOptions.Of(target).Check(target);
 
+    /// <summary>The kubeconfig, context and namespace kubectl would default to, pinned (KubeconfigDefaults).</summary>
+    public AppTarget Pin(AppTarget target) => KubeconfigDefaults.Pin(target);
+
     public IPlatformAdapter Open(AppTarget target, ProviderContext c) => new KubernetesAdapter(target, c.Runner, c.Timeout, c.Sink);
 
     public string TargetName(AppTarget target) => KubernetesOptions.Of(target).WorkloadName;
