@@ -317,6 +317,15 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
         // Another sender may hold the channel for a whole delivery (every attempt plus the waits between them).
         var channelWait = LockTimeout + Options.RequestTimeout * (Options.MaxAttempts + 1) + Options.MaxTotalWait;
         await using var channelLock = await store.ClaimOutboxAsync(update.IncidentId, IncidentStores.ChannelLockName(channel.Name), channelWait, cancellationToken).ConfigureAwait(false);
+        // While this sender waited for the channel, another process may have delivered a later update of the incident to it
+        // (a person's resolution while -Pending re-sent an older update). Sent now, this one would land after it: the status
+        // page back to Investigating after Resolved, a pager triggered for an incident that is over. It is superseded instead.
+        if (await DeliveredLaterAsync(store, update, channel, cancellationToken).ConfigureAwait(false) is { } later)
+        {
+            await record(() => Supersede(delivery, later)).ConfigureAwait(false);
+            sink.Verbose($"{update.IncidentId} {update.UpdateId} to '{channel.Name}': {delivery.Error}");
+            return TimeSpan.Zero;
+        }
         var incident = await store.GetAsync(update.IncidentId, cancellationToken).ConfigureAwait(false) ?? throw FileIncidentStore.NotFound(update.IncidentId);
         var severity = Severity(config, incident);
         var provider = ChannelProviders.For(channel.Type);
@@ -376,6 +385,17 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
         }).ConfigureAwait(false);
         return outcome.Waited;
     }
+
+    /// <summary>
+    /// A later update of the incident that the channel already has (Delivered, or Unknown: it may have arrived) and that
+    /// replaces this one there (the provider's rule), with another status; an update of the same status may still follow
+    /// it (several first updates sent at once all arrive).
+    /// </summary>
+    private static async Task<IncidentUpdate?> DeliveredLaterAsync(IIncidentStore store, IncidentUpdate update, ResolvedChannel channel, CancellationToken cancellationToken) =>
+        (await store.ReadOutboxAsync(update.IncidentId, cancellationToken).ConfigureAwait(false))
+            .Where(e => IsLater(e, update) && e.Status != update.Status && Supersedes(e, update, channel.Type)
+                && e.Deliveries.Any(d => d.Channel.Equals(channel.Name, StringComparison.OrdinalIgnoreCase) && d.State is DeliveryState.Delivered or DeliveryState.Unknown))
+            .OrderBy(e => e.CreatedAt).FirstOrDefault();
 
     private static async Task<ProviderRequest> BuildAsync(IncidentOpsConfig config, ResolvedChannel channel, Incident incident, IncidentUpdate update,
         SeverityLevel? severity, CancellationToken cancellationToken)
