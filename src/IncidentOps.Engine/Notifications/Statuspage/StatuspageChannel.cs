@@ -9,7 +9,7 @@ namespace IncidentOps.Engine.Notifications.Statuspage;
 /// <summary>
 /// Atlassian Statuspage (https://developer.statuspage.io): POST /v1/pages/{page_id}/incidents on the first update,
 /// PATCH .../incidents/{id} after, with Authorization: OAuth &lt;key&gt;. Each request carries metadata.incidentops
-/// {incident_id, update_id}, by which a later send finds the incident and knows whether it already carries an
+/// {incident_id, declared_at, update_id} (declared_at tells apart incidents of two stores numbered alike), by which a later send finds the incident and knows whether it already carries an
 /// update: so a re-send is safe (idempotent), although a 5xx is not retried at once. Every re-send of an update that was
 /// tried before (no answer, Ctrl+C, a 5xx) looks first, since a gateway's error may come after Statuspage did the work. 429 and 420 are rate limits.
 /// </summary>
@@ -111,7 +111,10 @@ public sealed class StatuspageChannel : ChannelProvider
             ["impact_override"] = impact,
         };
         if (componentIds.Count > 0) { inner["component_ids"] = ids; inner["components"] = components; }
-        inner["metadata"] = new JsonObject { [MetadataKey] = new JsonObject { ["incident_id"] = incident.Id, ["update_id"] = update.UpdateId } };
+        inner["metadata"] = new JsonObject
+        {
+            [MetadataKey] = new JsonObject { ["incident_id"] = incident.Id, ["declared_at"] = DeclaredStamp(incident), ["update_id"] = update.UpdateId },
+        };
         var existing = incident.ExternalIds.TryGetValue(ExternalIdKey(channel.Name), out var spId) ? spId : null;
         if (existing is null) inner["deliver_notifications"] = true;
         var pages = Incidents(channel);
@@ -126,6 +129,13 @@ public sealed class StatuspageChannel : ChannelProvider
     }
 
     public override string? ProviderId(Incident incident, ProviderRequest request, string? responseBody) => ProviderPayloads.JsonString(responseBody, "id");
+
+    /// <summary>
+    /// When the incident was declared, to the millisecond (UTC). Incident ids are numbered per store, so a colleague's own
+    /// store may have an incident with the same id on the same day; with the id, this tells the two apart on the page.
+    /// </summary>
+    public static string DeclaredStamp(Incident incident) =>
+        incident.DeclaredAt.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>
     /// Idempotency for Statuspage: find the public incident this IncidentOps incident already has (a concurrent or
@@ -220,6 +230,9 @@ public sealed class StatuspageChannel : ChannelProvider
                 if (!c.TryGetProperty("metadata", out var md) || md.ValueKind != JsonValueKind.Object ||
                     !md.TryGetProperty(MetadataKey, out var ours) || ours.ValueKind != JsonValueKind.Object) continue;
                 if (!ours.TryGetProperty("incident_id", out var iid) || iid.GetString() != incident.Id) continue;
+                // Same id, declared at another time: another store's incident (an incident opened before declared_at was
+                // recorded has none and matches by its id alone).
+                if (ours.TryGetProperty("declared_at", out var declared) && declared.ValueKind == JsonValueKind.String && declared.GetString() != DeclaredStamp(incident)) continue;
                 var id = c.TryGetProperty("id", out var idEl) ? idEl.GetString() : null;
                 var last = ours.TryGetProperty("update_id", out var u) ? u.GetString() : null;
                 return new Found(id, last, null);

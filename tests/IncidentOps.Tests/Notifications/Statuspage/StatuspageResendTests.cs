@@ -95,4 +95,38 @@ public class StatuspageResendTests
         Assert.Equal(1, Posted(s.StatuspageApi, "Fixed by a rollback"));
         Assert.Equal("sp-1", (await s.Store.GetAsync(inc.Id, CancellationToken.None))!.ExternalIds["statuspage:status"]);
     }
+
+    [Fact]
+    public async Task An_incident_of_another_store_with_the_same_id_opens_its_own_Statuspage_incident_and_never_updates_the_other()
+    {
+        using var s = new NotificationScenario();
+        var mine = await s.CreateIncidentAsync("P1", title: "Checkout returns 502");
+        Assert.True(Assert.Single(await s.SendAsync(new IncidentUpdateRequest { IncidentId = mine.Id, Message = "Checkout is failing", Channels = ["status"] })).Delivered);
+
+        // A colleague's own file store (same channels, same page) numbers its first incident of the day the same.
+        var otherStorePath = Path.Combine(s.Dir, "colleague-store");
+        var otherConfigPath = Path.Combine(s.Dir, "colleague.yml");
+        File.WriteAllText(otherConfigPath, File.ReadAllText(s.ConfigPath).Replace(s.StorePath, otherStorePath, StringComparison.Ordinal));
+        var otherStore = new FileIncidentStore(otherStorePath);
+        var theirs = await otherStore.CreateAsync(id => new Incident
+        {
+            Id = id, Title = "Search is slow", Severity = "P1", Services = ["web"], StartedAt = DateTimeOffset.UtcNow, DeclaredAt = mine.DeclaredAt.AddSeconds(3),
+        }, CancellationToken.None);
+        Assert.Equal(mine.Id, theirs.Id);
+        var (engine, _, _) = s.NewEngine();
+        var otherConfig = engine.Config.LoadOrThrow(otherConfigPath, s.Dir);
+        var prepared = await engine.Notifications.PrepareAsync(otherConfig, new IncidentUpdateRequest { IncidentId = theirs.Id, Message = "Search is slow", Channels = ["status"] }, CancellationToken.None);
+        var r = Assert.Single(await engine.Notifications.SendAsync(prepared, null, Context, CancellationToken.None));
+        Assert.True(r.Delivered, r.Error);
+
+        Assert.Equal(2, s.StatuspageApi.Creates);
+        Assert.Equal("sp-2", r.ProviderId);
+        var first = s.StatuspageApi.Incidents.Single(i => i["id"]!.GetValue<string>() == "sp-1");
+        Assert.Equal("Checkout returns 502", first["name"]!.GetValue<string>());
+        Assert.Single(first["incident_updates"]!.AsArray());
+        Assert.DoesNotContain(s.Statuspage.Requests, q => q.Method == "PATCH");
+        // And the first incident's next update still goes to its own Statuspage incident.
+        Assert.True(Assert.Single(await s.SendAsync(new IncidentUpdateRequest { IncidentId = mine.Id, Status = IncidentStatus.Resolved, Message = "Fixed", Channels = ["status"] })).Delivered);
+        Assert.Equal("/v1/pages/pg7x9q2kzz/incidents/sp-1", s.Statuspage.Requests.Last().Path);
+    }
 }
