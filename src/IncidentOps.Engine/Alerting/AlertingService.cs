@@ -168,6 +168,15 @@ public sealed class AlertingService(Func<IncidentOpsConfig?, IIncidentStore> ope
                     state.LastUpdateAt ??= Clock.GetUtcNow();
                 }
             }
+            if (state.UndeliveredIncidentId is { } closed && !closed.Equals(state.IncidentId, StringComparison.OrdinalIgnoreCase))
+            {
+                // A resolution (or an earlier update) of an incident this service's rounds resolved never reached some channel:
+                // the round that resolved it said the next round re-sends it.
+                if ((await notifications.GetUpdatesAsync(config, closed, true, cancellationToken).ConfigureAwait(false)).Count > 0)
+                    await notifications.SendPendingAsync(config, closed, null, context, cancellationToken).ConfigureAwait(false);
+                if ((await notifications.GetUpdatesAsync(config, closed, true, cancellationToken).ConfigureAwait(false)).Count == 0)
+                    state.UndeliveredIncidentId = null;
+            }
             var now = Clock.GetUtcNow();
             var (incidentBefore, severityBefore) = (state.IncidentId, state.Severity);
             var plan = AlertDecider.Decide(state, observation.Healthy, observation.Observed, observation.CheckedAt, now, rule);
@@ -351,6 +360,9 @@ public sealed class AlertingService(Func<IncidentOpsConfig?, IIncidentStore> ope
         await incidents.CloseAsync(config, id,
             $"Resolved by alerting after {IncidentOps.Duration.Format(quiet)} without a failed health check (autoResolveAfter {IncidentOps.Duration.Format(rule.AutoResolveAfter)}). {window}",
             null, now, context, ct).ConfigureAwait(false);
+        // A channel the resolution did not reach (its update stays pending) is re-sent by the next rounds, which no longer
+        // follow this incident otherwise.
+        if ((await notifications.GetUpdatesAsync(config, id, true, ct).ConfigureAwait(false)).Count > 0) state.UndeliveredIncidentId = id;
         Clear(state);
         state.LastUpdateAt = now;
         await lease.SaveAsync(state, ct).ConfigureAwait(false);

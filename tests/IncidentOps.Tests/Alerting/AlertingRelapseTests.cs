@@ -162,4 +162,33 @@ public class AlertingRelapseTests
         var updates = await engine.Notifications.GetUpdatesAsync(config, relapse.IncidentId!, false, CancellationToken.None);
         Assert.DoesNotContain(updates, u => u.Deliveries.Any(d => d.State == DeliveryState.Superseded));
     }
+
+    [Fact]
+    public async Task A_resolution_that_a_channel_missed_is_re_sent_by_the_next_round_as_the_round_said()
+    {
+        using var s = new AlertingScenario(Rules, p1: "hook, pager");
+        var (engine, config) = s.NewEngine();
+        var declared = await RoundsUntilAsync(s, engine, config, healthy: false, AlertAction.Declared);
+        await RoundsUntilAsync(s, engine, config, healthy: true, AlertAction.Recovered);
+        var hookRequests = s.Hook.Requests.Count;
+        // The hook (the people following the incident) fails once, on the resolution.
+        s.Hook.Then(500, "oops");
+        var resolved = await RoundsUntilAsync(s, engine, config, healthy: true, AlertAction.Resolved);
+        Assert.Contains("hook not reached; re-sent next round", resolved.Decision);
+        var missed = Assert.Single(await engine.Notifications.GetUpdatesAsync(config, declared.IncidentId!, true, CancellationToken.None));
+        Assert.Equal(NotificationKind.Resolved, missed.Kind);
+        Assert.Equal(hookRequests + 1, s.Hook.Requests.Count);
+
+        // The next round (the service is fine, nothing else to do) re-sends it, as the decision said.
+        var next = await AlertingScenario.RoundAsync(engine, config);
+        Assert.Equal(AlertAction.None, next.Action);
+        Assert.Empty(await engine.Notifications.GetUpdatesAsync(config, declared.IncidentId!, true, CancellationToken.None));
+        Assert.Equal(hookRequests + 2, s.Hook.Requests.Count);
+        Assert.Equal($"{missed.UpdateId}-hook", s.Hook.Requests[^1].Headers["Idempotency-Key"]);
+        // Once delivered it is not sent again.
+        s.Clock.Advance(Minute);
+        await AlertingScenario.RoundAsync(engine, config);
+        Assert.Equal(hookRequests + 2, s.Hook.Requests.Count);
+    }
 }
+
