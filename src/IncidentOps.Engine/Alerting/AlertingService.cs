@@ -304,9 +304,13 @@ public sealed class AlertingService(Func<IncidentOpsConfig?, IIncidentStore> ope
         // The pagers (PagerDuty, Opsgenie) were paged at declaration; a progress update is for the people following the incident, not a new page.
         // (A round that died between declaring and the initial update left no update at all: that one is sent now, and pages.)
         var first = (await notifications.GetUpdatesAsync(config, state.IncidentId!, false, ct).ConfigureAwait(false)).Count == 0;
+        // A cause the on-call already announced (Identified) stays announced: "still failing" is progress, not a step back to
+        // Investigating on the status page and in the channels.
+        var status = (await OpenIncidentStore(config).GetAsync(state.IncidentId!, ct).ConfigureAwait(false))?.Status == IncidentStatus.Identified
+            ? IncidentStatus.Identified : IncidentStatus.Investigating;
         var (sent, paged, failed) = first
             ? await SendAsync(config, state.IncidentId!, rule, NotificationKind.Initial, IncidentStatus.Investigating, InitialMessage(o, state, rule), includePager: true, context, ct).ConfigureAwait(false)
-            : await SendAsync(config, state.IncidentId!, rule, NotificationKind.Update, IncidentStatus.Investigating, message, includePager: false, context, ct).ConfigureAwait(false);
+            : await SendAsync(config, state.IncidentId!, rule, NotificationKind.Update, status, message, includePager: false, context, ct).ConfigureAwait(false);
         state.LastUpdateAt = now;
         await lease.SaveAsync(state, ct).ConfigureAwait(false);
         return (AlertAction.Updated, first ? $"Initial update sent{(paged ? ", paged" : "")}{failed}" : $"Update due, sent{failed}", sent, paged);

@@ -190,5 +190,48 @@ public class AlertingRelapseTests
         await AlertingScenario.RoundAsync(engine, config);
         Assert.Equal(hookRequests + 2, s.Hook.Requests.Count);
     }
+
+    /// <summary>What the on-call sends by hand (Send-IncidentUpdate -Status ...) to the routed channels, pager included.</summary>
+    private static async Task SendByHandAsync(IncidentOpsEngine engine, IncidentOpsConfig config, string incidentId, IncidentStatus status, string message)
+    {
+        var prepared = await engine.Notifications.PrepareAsync(config, new IncidentUpdateRequest { IncidentId = incidentId, Status = status, Message = message }, CancellationToken.None);
+        Assert.All(await engine.Notifications.SendAsync(prepared, null, new IncidentOps.Engine.Incidents.ChangeContext("Send-IncidentUpdate"), CancellationToken.None),
+            r => Assert.True(r.Delivered, r.Error));
+    }
+
+    [Fact]
+    public async Task PagerDuty_a_relapse_after_the_on_call_set_Identified_by_hand_still_pages()
+    {
+        using var s = new AlertingScenario(Rules, p1: "hook, pager");
+        var (engine, config) = s.NewEngine();
+        var pd = s.PagerDutyIncidents;
+        var declared = await RoundsUntilAsync(s, engine, config, healthy: false, AlertAction.Declared);
+        // The on-call finds the cause and says so: Identified acknowledges the PagerDuty incident.
+        await SendByHandAsync(engine, config, declared.IncidentId!, IncidentStatus.Identified, "Pool exhausted, raising it");
+        Assert.Equal("acknowledged", Assert.Single(pd.Incidents).Status);
+
+        await RoundsUntilAsync(s, engine, config, healthy: true, AlertAction.Recovered);
+        var relapse = await RoundsUntilAsync(s, engine, config, healthy: false, AlertAction.Reopened);
+        Assert.True(relapse.Paged);
+        Assert.Equal(2, pd.Notifications);
+        Assert.All(pd.Incidents, i => Assert.Equal(0, i.SilentTriggers));
+    }
+
+    [Fact]
+    public async Task The_cadence_update_of_a_round_keeps_the_status_the_on_call_set_and_does_not_send_Investigating_again()
+    {
+        using var s = new AlertingScenario(Rules, p1: "hook, pager");
+        var (engine, config) = s.NewEngine();
+        var declared = await RoundsUntilAsync(s, engine, config, healthy: false, AlertAction.Declared);
+        await SendByHandAsync(engine, config, declared.IncidentId!, IncidentStatus.Identified, "Pool exhausted, raising it");
+
+        // Still down: the round's cadence update goes to the hook (the people following), not to the pager.
+        var update = await RoundsUntilAsync(s, engine, config, healthy: false, AlertAction.Updated);
+        Assert.Equal(declared.IncidentId, update.IncidentId);
+        var body = System.Text.Json.Nodes.JsonNode.Parse(s.HookPosts.Last().Body)!;
+        Assert.Equal("Identified", body["status"]!.GetValue<string>());
+        Assert.Equal(IncidentStatus.Identified, (await engine.Incidents.GetAsync(config, declared.IncidentId!, CancellationToken.None)).Status);
+        Assert.Equal(["trigger", "acknowledge"], s.PagerDuty.Requests.Select(r => System.Text.Json.JsonDocument.Parse(r.Body).RootElement.GetProperty("event_action").GetString()));
+    }
 }
 

@@ -89,4 +89,28 @@ public class NotificationOrderTests
         Assert.Equal(0, pd.Notifications);
         Assert.Equal("resolve", System.Text.Json.Nodes.JsonNode.Parse(s.PagerDuty.Requests.Last().Body)!["event_action"]!.GetValue<string>());
     }
+
+    [Theory]
+    [InlineData("file")]
+    [InlineData("team")]
+    public async Task Two_Pending_runs_at_once_post_a_pending_Slack_update_once(string storeKind)
+    {
+        using var s = NotificationScenario.On(storeKind);
+        var inc = await s.CreateIncidentAsync("P1");
+        s.Slack.Then(500, "oops");
+        var failed = Assert.Single(await s.SendAsync(new IncidentUpdateRequest { IncidentId = inc.Id, Message = "Checkout is failing", Channels = ["incidents"] }));
+        Assert.Equal(DeliveryState.Pending, failed.State);
+
+        var (one, _, config) = s.NewEngine();
+        var (two, _, _) = s.NewEngine();
+        using var go = new ManualResetEventSlim();
+        var runs = new[] { one, two }.Select(e => Task.Run(async () => { go.Wait(); return await e.Notifications.SendPendingAsync(config, inc.Id, null, Context, CancellationToken.None); })).ToList();
+        go.Set();
+        var results = (await Task.WhenAll(runs).WaitAsync(TimeSpan.FromSeconds(60))).SelectMany(r => r).ToList();
+
+        Assert.Equal(2, s.Slack.Requests.Count);                       // the failed attempt and one re-send, never two
+        Assert.Single(results, r => r.Delivered);
+        Assert.Empty(await one.Notifications.GetUpdatesAsync(config, inc.Id, pendingOnly: true, CancellationToken.None));
+    }
 }
+
