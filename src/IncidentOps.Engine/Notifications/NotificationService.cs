@@ -320,7 +320,8 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
         // While this sender waited for the channel, another process may have delivered a later update of the incident to it
         // (a person's resolution while -Pending re-sent an older update). Sent now, this one would land after it: the status
         // page back to Investigating after Resolved, a pager triggered for an incident that is over. It is superseded instead.
-        if (await DeliveredLaterAsync(store, update, channel, cancellationToken).ConfigureAwait(false) is { } later)
+        var outbox = await store.ReadOutboxAsync(update.IncidentId, cancellationToken).ConfigureAwait(false);
+        if (DeliveredLater(outbox, update, channel) is { } later)
         {
             await record(() => Supersede(delivery, later)).ConfigureAwait(false);
             sink.Verbose($"{update.IncidentId} {update.UpdateId} to '{channel.Name}': {delivery.Error}");
@@ -341,7 +342,7 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
 
         var context = new ChannelDeliveryContext
         {
-            Sender = sender, Channel = channel, Incident = incident, Update = update, Delivery = delivery, Sink = sink, Record = record,
+            Sender = sender, Channel = channel, Incident = incident, Update = update, Delivery = delivery, Sink = sink, Record = record, Outbox = outbox,
             UpdateIncident = change => store.UpdateAsync(update.IncidentId, change, CancellationToken.None),
         };
         if (await provider.BeforeSendAsync(context, cancellationToken).ConfigureAwait(false) == PreSend.Done) return TimeSpan.Zero;
@@ -391,8 +392,8 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
     /// replaces this one there (the provider's rule), with another status; an update of the same status may still follow
     /// it (several first updates sent at once all arrive).
     /// </summary>
-    private static async Task<IncidentUpdate?> DeliveredLaterAsync(IIncidentStore store, IncidentUpdate update, ResolvedChannel channel, CancellationToken cancellationToken) =>
-        (await store.ReadOutboxAsync(update.IncidentId, cancellationToken).ConfigureAwait(false))
+    private static IncidentUpdate? DeliveredLater(IReadOnlyList<IncidentUpdate> outbox, IncidentUpdate update, ResolvedChannel channel) =>
+        outbox
             .Where(e => IsLater(e, update) && e.Status != update.Status && Supersedes(e, update, channel.Type)
                 && e.Deliveries.Any(d => d.Channel.Equals(channel.Name, StringComparison.OrdinalIgnoreCase) && d.State is DeliveryState.Delivered or DeliveryState.Unknown))
             .OrderBy(e => e.CreatedAt).FirstOrDefault();
