@@ -135,6 +135,23 @@ Describe 'Send-IncidentUpdate -Pending after a 502 that came once Statuspage had
         @($bodies | Where-Object { $_ -match 'Pool exhausted' }).Count | Should -Be 1
         $s.Api.Creates | Should -Be 1
     }
+
+    It '-Pending -WhatIf shows the update and the request it would re-send, and sends and changes nothing' {
+        $null = $s.Statuspage.ScriptOnlyFor('PATCH').ThenAnswer(503, '{}')
+        $failed = Send-IncidentUpdate -ConfigPath $s.Config -Incident $inc.Id -Channel status -Status Monitoring -Message 'Fix deployed' -WarningAction SilentlyContinue
+        $failed.Delivered | Should -BeFalse
+        $requests = $s.Statuspage.Requests.Count
+        $before = Get-IncidentUpdate -ConfigPath $s.Config -Incident $inc.Id -Pending | ConvertTo-Json -Depth 5
+        $transcript = Join-Path $s.Root.Dir 'pending-whatif.txt'
+        $null = Start-Transcript -Path $transcript
+        try { Send-IncidentUpdate -ConfigPath $s.Config -Pending -WhatIf } finally { $null = Stop-Transcript }
+        $text = Get-Content -Raw $transcript
+        $text | Should -Match ([regex]::Escape("status (Statuspage) for $($inc.Id) $($failed.UpdateId)"))
+        $text | Should -Match ([regex]::Escape("PATCH $($s.Statuspage.BaseUrl)/v1/pages/pg7x9q2kzz/incidents/sp-1"))
+        $text | Should -Not -Match 'CANARYspKeyPester'
+        $s.Statuspage.Requests.Count | Should -Be $requests
+        Get-IncidentUpdate -ConfigPath $s.Config -Incident $inc.Id -Pending | ConvertTo-Json -Depth 5 | Should -Be $before
+    }
 }
 
 Describe 'Get-IncidentUpdateDue after a failed send (issue 18 item 13)' {

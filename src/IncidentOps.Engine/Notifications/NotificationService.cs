@@ -18,6 +18,9 @@ public sealed class PreparedUpdate
     public required IReadOnlyList<RenderedNotification> Rendered { get; init; }
 }
 
+/// <summary>One step of Send-IncidentUpdate -Pending -WhatIf: a pending update on a channel, and what would happen to it.</summary>
+public sealed record PendingPlanStep(string Target, string Action);
+
 /// <summary>
 /// Status updates to every channel a provider serves (Slack, Teams, Discord, PagerDuty, Statuspage, Opsgenie,
 /// webhooks: see <see cref="ChannelProviders"/>); nothing here depends on a channel's kind. Every update is
@@ -192,6 +195,44 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
             }
         }
         return results;
+    }
+
+    /// <summary>
+    /// What Send-IncidentUpdate -Pending would do, for -WhatIf: each pending update and channel with the request it would
+    /// send (secrets masked), or why it would be marked Superseded or skipped. Nothing is sent, locked or written.
+    /// </summary>
+    /// <returns>The channel and update of each step, and what would happen to them.</returns>
+    public async Task<IReadOnlyList<PendingPlanStep>> PlanPendingAsync(IncidentOpsConfig config, string? incidentId, string[]? channels, bool force,
+        CancellationToken cancellationToken)
+    {
+        var store = openStore(config);
+        var ids = incidentId is not null ? [incidentId] : (await store.ListAsync(cancellationToken).ConfigureAwait(false)).Select(i => i.Id).ToList();
+        var plan = new List<PendingPlanStep>();
+        foreach (var id in ids)
+        {
+            var entries = await store.ReadOutboxAsync(id, cancellationToken).ConfigureAwait(false);
+            if (!entries.Any(u => u.Pending) || await store.GetAsync(id, cancellationToken).ConfigureAwait(false) is not { } incident) continue;
+            foreach (var update in entries.Where(u => u.Pending))
+                foreach (var d in update.Deliveries.Where(d => d.State is not (DeliveryState.Delivered or DeliveryState.Superseded)))
+                {
+                    if (channels is { Length: > 0 } && !channels.Contains(d.Channel, StringComparer.OrdinalIgnoreCase)) continue;
+                    var target = $"{d.Channel} ({d.ChannelType}) for {id} {update.UpdateId}";
+                    var what = $"{NotificationTemplates.Describe(update.Kind)} ({update.Status})";
+                    var later = entries.Where(e => IsLater(e, update) && e.Deliveries.Any(x => x.Channel.Equals(d.Channel, StringComparison.OrdinalIgnoreCase))
+                        && Supersedes(e, update, d.ChannelType)).OrderBy(e => e.CreatedAt).FirstOrDefault();
+                    var c = config.Channels.FirstOrDefault(x => x.Name.Equals(d.Channel, StringComparison.OrdinalIgnoreCase));
+                    if (later is not null) plan.Add(new PendingPlanStep(target, $"Mark {what} Superseded by the later update {later.UpdateId}; not sent late"));
+                    else if (c is null) plan.Add(new PendingPlanStep(target, $"Keep {what} pending: the channel is no longer in {config.Path ?? "the configuration"}"));
+                    else if (d.State == DeliveryState.Unknown && !ChannelProviders.For(d.ChannelType).Idempotent && !force)
+                        plan.Add(new PendingPlanStep(target, $"Skip {what}: its last attempt may have arrived and {d.ChannelType} cannot be checked (re-send with -Pending -Force)"));
+                    else
+                    {
+                        var request = await BuildAsync(config, await ResolveChannelAsync(c, cancellationToken).ConfigureAwait(false), incident, update, Severity(config, incident), cancellationToken).ConfigureAwait(false);
+                        plan.Add(new PendingPlanStep(target, $"Re-send {what}: {request.Method.Method} {SecretRedactor.Redact(request.Url)}"));
+                    }
+                }
+        }
+        return plan;
     }
 
     private static async Task<IAsyncDisposable?> TryClaimAsync(IIncidentStore store, string incidentId, string name, TimeSpan timeout, CancellationToken cancellationToken)
