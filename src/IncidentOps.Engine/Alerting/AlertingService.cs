@@ -147,6 +147,7 @@ public sealed class AlertingService(Func<IncidentOpsConfig?, IIncidentStore> ope
             await using var lease = await states.LockAsync(observation.Service, LockTimeout, cancellationToken).ConfigureAwait(false);
             var state = lease.State;
             var pagedLate = new List<string>();
+            var resentNote = "";
             if (state.IncidentId is { } open)
             {
                 if (!await IsOpenAsync(config, open, cancellationToken).ConfigureAwait(false))
@@ -166,6 +167,11 @@ public sealed class AlertingService(Func<IncidentOpsConfig?, IIncidentStore> ope
                         .Select(r => r.Channel).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
                     // The update it sent counts for the cadence, even though that round could not record it.
                     state.LastUpdateAt ??= Clock.GetUtcNow();
+                    // What the re-send did, for every channel (a scheduled run may keep the decisions and lose the warnings).
+                    var reached = resent.Where(r => r.Delivered && !pagedLate.Contains(r.Channel, StringComparer.OrdinalIgnoreCase)).ToList();
+                    var missing = resent.Where(r => r.Pending).Select(r => r.Channel).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+                    if (reached.Count > 0) resentNote += $"; re-sent {reached.Count} pending update(s) to {string.Join(", ", reached.Select(r => r.Channel).Distinct(StringComparer.OrdinalIgnoreCase))}";
+                    if (missing.Count > 0) resentNote += $"; {string.Join(", ", missing)} still not reached (re-sent next round)";
                 }
             }
             if (state.UndeliveredIncidentId is { } closed && !closed.Equals(state.IncidentId, StringComparison.OrdinalIgnoreCase))
@@ -199,6 +205,7 @@ public sealed class AlertingService(Func<IncidentOpsConfig?, IIncidentStore> ope
                 paged = true;
                 text += $"; page to {string.Join(", ", pagedLate)} confirmed (an earlier round had no answer)";
             }
+            text += resentNote;
             // An incident this round declared or attached to, or the active one that names the service, keeps them too.
             if (!sampledEarly && (state.IncidentId ?? await OpenIncidentForAsync(config, observation.Service, cancellationToken).ConfigureAwait(false)) is { } sampled
                 && await RecordSamplesAsync(config, observation, sampled, state, cancellationToken).ConfigureAwait(false))

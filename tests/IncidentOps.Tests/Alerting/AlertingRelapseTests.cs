@@ -233,5 +233,28 @@ public class AlertingRelapseTests
         Assert.Equal(IncidentStatus.Identified, (await engine.Incidents.GetAsync(config, declared.IncidentId!, CancellationToken.None)).Status);
         Assert.Equal(["trigger", "acknowledge"], s.PagerDuty.Requests.Select(r => System.Text.Json.JsonDocument.Parse(r.Body).RootElement.GetProperty("event_action").GetString()));
     }
+
+    [Fact]
+    public async Task A_round_that_re_sends_a_pending_update_says_whether_the_channel_got_it_this_time()
+    {
+        using var s = new AlertingScenario(Rules, p1: "hook, pager");
+        var (engine, config) = s.NewEngine();
+        s.Healthy = false;
+        await AlertingScenario.RoundAsync(engine, config);
+        s.Hook.Then(500, "oops").Then(500, "oops");
+        var declared = await AlertingScenario.RoundAsync(engine, config);
+        Assert.Equal(AlertAction.Declared, declared.Action);
+        Assert.Contains("hook not reached", declared.Decision);
+
+        // The next round re-sends the initial update to the hook, which fails again: the decision says so (not only a warning).
+        var again = await AlertingScenario.RoundAsync(engine, config);
+        Assert.Equal(AlertAction.Ongoing, again.Action);
+        Assert.Contains("hook still not reached", again.Decision);
+
+        var delivered = await AlertingScenario.RoundAsync(engine, config);
+        Assert.Contains("re-sent 1 pending update(s) to hook", delivered.Decision);
+        Assert.DoesNotContain("not reached", delivered.Decision);
+        Assert.Empty(await engine.Notifications.GetUpdatesAsync(config, declared.IncidentId!, true, CancellationToken.None));
+    }
 }
 
