@@ -137,6 +137,7 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
     public async Task<IReadOnlyList<NotificationResult>> SendPendingAsync(IncidentOpsConfig config, string? incidentId, string[]? channels, bool force, ChangeContext context,
         CancellationToken cancellationToken)
     {
+        CheckChannelNames(config, channels);
         var store = openStore(config);
         var ids = incidentId is not null ? [incidentId] : (await store.ListAsync(cancellationToken).ConfigureAwait(false)).Select(i => i.Id).ToList();
         // The steps an incident's own Slack channel still lacks (New-Incident / Close-Incident left them undone).
@@ -205,6 +206,7 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
     public async Task<IReadOnlyList<PendingPlanStep>> PlanPendingAsync(IncidentOpsConfig config, string? incidentId, string[]? channels, bool force,
         CancellationToken cancellationToken)
     {
+        CheckChannelNames(config, channels);
         var store = openStore(config);
         var ids = incidentId is not null ? [incidentId] : (await store.ListAsync(cancellationToken).ConfigureAwait(false)).Select(i => i.Id).ToList();
         var plan = new List<PendingPlanStep>();
@@ -515,6 +517,18 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
 
     private static SeverityLevel? Severity(IncidentOpsConfig config, Incident incident) =>
         config.Severities.FirstOrDefault(s => s.Id.Equals(incident.Severity, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>
+    /// -Channel of -Pending names configured channels: a name that is not one (a type such as 'slack' instead of the
+    /// channel's name) would otherwise re-send nothing and say nothing, and the update would stay pending unnoticed.
+    /// </summary>
+    private static void CheckChannelNames(IncidentOpsConfig config, string[]? names)
+    {
+        foreach (var n in names ?? [])
+            if (!config.Channels.Any(c => c.Name.Equals(n, StringComparison.OrdinalIgnoreCase)))
+                throw new IncidentOpsException(NotificationErrorIds.ChannelNotFound, IncidentOpsErrorCategory.ObjectNotFound,
+                    $"No channel '{n}' in {config.Path ?? "the configuration"}. Configured channels: {(config.Channels.Count == 0 ? "(none)" : string.Join(", ", config.Channels.Select(x => x.Name)))}.") { TargetObject = n };
+    }
 
     private static IReadOnlyList<ChannelConfig> SelectChannels(IncidentOpsConfig config, Incident incident, string[]? names)
     {

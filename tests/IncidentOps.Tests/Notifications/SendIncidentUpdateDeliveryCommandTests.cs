@@ -124,5 +124,22 @@ public class SendIncidentUpdateDeliveryCommandTests(ModuleFixture fx) : IClassFi
         Assert.Contains($"status (Statuspage) for {inc.Id} {updateId}", r2.HostText);
         Assert.Equal(outbox, string.Join("\n", s.OutboxFiles(inc.Id).Order().Select(File.ReadAllText)));
     }
+
+    [Fact]
+    public async Task Pending_with_a_channel_name_that_is_not_configured_is_ChannelNotFound_not_a_silent_nothing_to_do()
+    {
+        using var s = new NotificationScenario();
+        var inc = await s.CreateIncidentAsync("P1");
+        s.Slack.Then(500, "oops");
+        Assert.False(Assert.Single(await s.SendAsync(new IncidentUpdateRequest { IncidentId = inc.Id, Message = "m", Channels = ["incidents"] })).Delivered);
+
+        // The channel's type instead of its name: a user would read "no output" as "nothing pending".
+        var r = fx.Run($"Send-IncidentUpdate -ConfigPath '{s.ConfigPath}' -Pending -Channel slack");
+        var e = Assert.Single(r.Errors);
+        Assert.Equal("ChannelNotFound,IncidentOps.Commands.SendIncidentUpdateCommand", e.FullyQualifiedErrorId);
+        Assert.Contains("incidents", e.ToString());
+        Assert.Single(s.Slack.Requests);
+        Assert.Single(fx.Run($"Get-IncidentUpdate -ConfigPath '{s.ConfigPath}' -Incident {inc.Id} -Pending").AssertNoErrors().Objects<IncidentUpdate>());
+    }
 }
 
