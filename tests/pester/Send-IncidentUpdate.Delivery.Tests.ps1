@@ -114,6 +114,46 @@ Describe 'Send-IncidentUpdate: Ctrl+C in the middle of a send (issue 18 item 12)
     }
 }
 
+Describe 'Send-IncidentUpdate -Pending after a 502 that came once Statuspage had posted the update' {
+    BeforeAll { $s = New-DeliveryScenario; $inc = New-ScenarioIncident $s }
+    AfterAll { Remove-DeliveryScenario $s }
+
+    It 'checks the page first and does not post the update a second time' {
+        (Send-IncidentUpdate -ConfigPath $s.Config -Incident $inc.Id -Channel status -Message 'Looking into it').Delivered | Should -BeTrue
+        $null = $s.Statuspage.ScriptOnlyFor('PATCH').ThenHandleAndAnswer(502, '<html>502 Bad Gateway</html>')
+        $failed = Send-IncidentUpdate -ConfigPath $s.Config -Incident $inc.Id -Channel status -Status Identified -Message 'Pool exhausted' -WarningAction SilentlyContinue
+        $failed.Delivered | Should -BeFalse
+        $failed.StatusCode | Should -Be 502
+
+        $resent = Send-IncidentUpdate -ConfigPath $s.Config -Pending -Verbose 4>&1 | Where-Object { $_ -is [IncidentOps.Notifications.NotificationResult] -or $_ -is [System.Management.Automation.VerboseRecord] }
+        $result = $resent | Where-Object { $_ -is [IncidentOps.Notifications.NotificationResult] }
+        $result.Channel | Should -Be 'status'
+        $result.Delivered | Should -BeTrue
+        ($resent | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }).Message -join "`n" | Should -Match 'already carries'
+        @($s.Statuspage.Requests | Where-Object Method -EQ 'PATCH').Count | Should -Be 1
+        $bodies = @($s.Api.Incidents[0]['incident_updates'] | ForEach-Object { $_['body'].ToString() })
+        @($bodies | Where-Object { $_ -match 'Pool exhausted' }).Count | Should -Be 1
+        $s.Api.Creates | Should -Be 1
+    }
+
+    It '-Pending -WhatIf shows the update and the request it would re-send, and sends and changes nothing' {
+        $null = $s.Statuspage.ScriptOnlyFor('PATCH').ThenAnswer(503, '{}')
+        $failed = Send-IncidentUpdate -ConfigPath $s.Config -Incident $inc.Id -Channel status -Status Monitoring -Message 'Fix deployed' -WarningAction SilentlyContinue
+        $failed.Delivered | Should -BeFalse
+        $requests = $s.Statuspage.Requests.Count
+        $before = Get-IncidentUpdate -ConfigPath $s.Config -Incident $inc.Id -Pending | ConvertTo-Json -Depth 5
+        $transcript = Join-Path $s.Root.Dir 'pending-whatif.txt'
+        $null = Start-Transcript -Path $transcript
+        try { Send-IncidentUpdate -ConfigPath $s.Config -Pending -WhatIf } finally { $null = Stop-Transcript }
+        $text = Get-Content -Raw $transcript
+        $text | Should -Match ([regex]::Escape("status (Statuspage) for $($inc.Id) $($failed.UpdateId)"))
+        $text | Should -Match ([regex]::Escape("PATCH $($s.Statuspage.BaseUrl)/v1/pages/pg7x9q2kzz/incidents/sp-1"))
+        $text | Should -Not -Match 'CANARYspKeyPester'
+        $s.Statuspage.Requests.Count | Should -Be $requests
+        Get-IncidentUpdate -ConfigPath $s.Config -Incident $inc.Id -Pending | ConvertTo-Json -Depth 5 | Should -Be $before
+    }
+}
+
 Describe 'Get-IncidentUpdateDue after a failed send (issue 18 item 13)' {
     BeforeAll { $s = New-DeliveryScenario; $inc = New-ScenarioIncident $s }
     AfterAll { Remove-DeliveryScenario $s }

@@ -147,6 +147,7 @@ public sealed class AlertingService(Func<IncidentOpsConfig?, IIncidentStore> ope
             await using var lease = await states.LockAsync(observation.Service, LockTimeout, cancellationToken).ConfigureAwait(false);
             var state = lease.State;
             var pagedLate = new List<string>();
+            var resentNote = "";
             if (state.IncidentId is { } open)
             {
                 if (!await IsOpenAsync(config, open, cancellationToken).ConfigureAwait(false))
@@ -166,7 +167,21 @@ public sealed class AlertingService(Func<IncidentOpsConfig?, IIncidentStore> ope
                         .Select(r => r.Channel).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
                     // The update it sent counts for the cadence, even though that round could not record it.
                     state.LastUpdateAt ??= Clock.GetUtcNow();
+                    // What the re-send did, for every channel (a scheduled run may keep the decisions and lose the warnings).
+                    var reached = resent.Where(r => r.Delivered && !pagedLate.Contains(r.Channel, StringComparer.OrdinalIgnoreCase)).ToList();
+                    var missing = resent.Where(r => r.Pending).Select(r => r.Channel).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+                    if (reached.Count > 0) resentNote += $"; re-sent {reached.Count} pending update(s) to {string.Join(", ", reached.Select(r => r.Channel).Distinct(StringComparer.OrdinalIgnoreCase))}";
+                    if (missing.Count > 0) resentNote += $"; {string.Join(", ", missing)} still not reached (re-sent next round)";
                 }
+            }
+            if (state.UndeliveredIncidentId is { } closed && !closed.Equals(state.IncidentId, StringComparison.OrdinalIgnoreCase))
+            {
+                // A resolution (or an earlier update) of an incident this service's rounds resolved never reached some channel:
+                // the round that resolved it said the next round re-sends it.
+                if ((await notifications.GetUpdatesAsync(config, closed, true, cancellationToken).ConfigureAwait(false)).Count > 0)
+                    await notifications.SendPendingAsync(config, closed, null, context, cancellationToken).ConfigureAwait(false);
+                if ((await notifications.GetUpdatesAsync(config, closed, true, cancellationToken).ConfigureAwait(false)).Count == 0)
+                    state.UndeliveredIncidentId = null;
             }
             var now = Clock.GetUtcNow();
             var (incidentBefore, severityBefore) = (state.IncidentId, state.Severity);
@@ -190,6 +205,7 @@ public sealed class AlertingService(Func<IncidentOpsConfig?, IIncidentStore> ope
                 paged = true;
                 text += $"; page to {string.Join(", ", pagedLate)} confirmed (an earlier round had no answer)";
             }
+            text += resentNote;
             // An incident this round declared or attached to, or the active one that names the service, keeps them too.
             if (!sampledEarly && (state.IncidentId ?? await OpenIncidentForAsync(config, observation.Service, cancellationToken).ConfigureAwait(false)) is { } sampled
                 && await RecordSamplesAsync(config, observation, sampled, state, cancellationToken).ConfigureAwait(false))
@@ -295,9 +311,13 @@ public sealed class AlertingService(Func<IncidentOpsConfig?, IIncidentStore> ope
         // The pagers (PagerDuty, Opsgenie) were paged at declaration; a progress update is for the people following the incident, not a new page.
         // (A round that died between declaring and the initial update left no update at all: that one is sent now, and pages.)
         var first = (await notifications.GetUpdatesAsync(config, state.IncidentId!, false, ct).ConfigureAwait(false)).Count == 0;
+        // A cause the on-call already announced (Identified) stays announced: "still failing" is progress, not a step back to
+        // Investigating on the status page and in the channels.
+        var status = (await OpenIncidentStore(config).GetAsync(state.IncidentId!, ct).ConfigureAwait(false))?.Status == IncidentStatus.Identified
+            ? IncidentStatus.Identified : IncidentStatus.Investigating;
         var (sent, paged, failed) = first
             ? await SendAsync(config, state.IncidentId!, rule, NotificationKind.Initial, IncidentStatus.Investigating, InitialMessage(o, state, rule), includePager: true, context, ct).ConfigureAwait(false)
-            : await SendAsync(config, state.IncidentId!, rule, NotificationKind.Update, IncidentStatus.Investigating, message, includePager: false, context, ct).ConfigureAwait(false);
+            : await SendAsync(config, state.IncidentId!, rule, NotificationKind.Update, status, message, includePager: false, context, ct).ConfigureAwait(false);
         state.LastUpdateAt = now;
         await lease.SaveAsync(state, ct).ConfigureAwait(false);
         return (AlertAction.Updated, first ? $"Initial update sent{(paged ? ", paged" : "")}{failed}" : $"Update due, sent{failed}", sent, paged);
@@ -365,6 +385,9 @@ public sealed class AlertingService(Func<IncidentOpsConfig?, IIncidentStore> ope
         await incidents.CloseAsync(config, id,
             $"Resolved by alerting after {IncidentOps.Duration.Format(quiet)} without a failed health check (autoResolveAfter {IncidentOps.Duration.Format(rule.AutoResolveAfter)}). {window}",
             null, now, context, ct).ConfigureAwait(false);
+        // A channel the resolution did not reach (its update stays pending) is re-sent by the next rounds, which no longer
+        // follow this incident otherwise.
+        if ((await notifications.GetUpdatesAsync(config, id, true, ct).ConfigureAwait(false)).Count > 0) state.UndeliveredIncidentId = id;
         Clear(state);
         state.LastUpdateAt = now;
         await lease.SaveAsync(state, ct).ConfigureAwait(false);

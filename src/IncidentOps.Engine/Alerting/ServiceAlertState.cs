@@ -44,6 +44,11 @@ public sealed class ServiceAlertState
     public string? SamplesIncidentId { get; set; }
     /// <summary>How many rounds recorded samples for <see cref="SamplesIncidentId"/> (the next ring slot).</summary>
     public long SampleRounds { get; set; }
+    /// <summary>
+    /// An incident the rounds resolved while some channel still lacked one of its updates (the resolution, typically): the
+    /// next rounds re-send its pending updates until every channel has them, as the resolving round's decision says.
+    /// </summary>
+    public string? UndeliveredIncidentId { get; set; }
     /// <summary>Host of the round that last changed the state.</summary>
     public string? Host { get; set; }
 

@@ -93,6 +93,8 @@ public sealed class ChannelDeliveryContext
     public required Func<Action<Incident>, Task<Incident>> UpdateIncident { get; init; }
     /// <summary>Applies a change to the delivery record and writes the outbox entry at once.</summary>
     public required Func<Action, Task> Record { get; init; }
+    /// <summary>The incident's outbox entries as read under the channel's lock (what the channel was sent before).</summary>
+    public IReadOnlyList<IncidentUpdate> Outbox { get; init; } = [];
 }
 
 /// <summary>

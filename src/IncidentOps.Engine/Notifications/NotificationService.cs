@@ -18,6 +18,9 @@ public sealed class PreparedUpdate
     public required IReadOnlyList<RenderedNotification> Rendered { get; init; }
 }
 
+/// <summary>One step of Send-IncidentUpdate -Pending -WhatIf: a pending update on a channel, and what would happen to it.</summary>
+public sealed record PendingPlanStep(string Target, string Action);
+
 /// <summary>
 /// Status updates to every channel a provider serves (Slack, Teams, Discord, PagerDuty, Statuspage, Opsgenie,
 /// webhooks: see <see cref="ChannelProviders"/>); nothing here depends on a channel's kind. Every update is
@@ -155,6 +158,7 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
     public async Task<IReadOnlyList<NotificationResult>> SendPendingAsync(IncidentOpsConfig config, string? incidentId, string[]? channels, bool force, ChangeContext context,
         CancellationToken cancellationToken)
     {
+        CheckChannelNames(config, channels);
         var store = openStore(config);
         var ids = incidentId is not null ? [incidentId] : (await store.ListAsync(cancellationToken).ConfigureAwait(false)).Select(i => i.Id).ToList();
         // The steps an incident's own Slack channel still lacks (New-Incident / Close-Incident left them undone).
@@ -213,6 +217,45 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
             }
         }
         return results;
+    }
+
+    /// <summary>
+    /// What Send-IncidentUpdate -Pending would do, for -WhatIf: each pending update and channel with the request it would
+    /// send (secrets masked), or why it would be marked Superseded or skipped. Nothing is sent, locked or written.
+    /// </summary>
+    /// <returns>The channel and update of each step, and what would happen to them.</returns>
+    public async Task<IReadOnlyList<PendingPlanStep>> PlanPendingAsync(IncidentOpsConfig config, string? incidentId, string[]? channels, bool force,
+        CancellationToken cancellationToken)
+    {
+        CheckChannelNames(config, channels);
+        var store = openStore(config);
+        var ids = incidentId is not null ? [incidentId] : (await store.ListAsync(cancellationToken).ConfigureAwait(false)).Select(i => i.Id).ToList();
+        var plan = new List<PendingPlanStep>();
+        foreach (var id in ids)
+        {
+            var entries = await store.ReadOutboxAsync(id, cancellationToken).ConfigureAwait(false);
+            if (!entries.Any(u => u.Pending) || await store.GetAsync(id, cancellationToken).ConfigureAwait(false) is not { } incident) continue;
+            foreach (var update in entries.Where(u => u.Pending))
+                foreach (var d in update.Deliveries.Where(d => d.State is not (DeliveryState.Delivered or DeliveryState.Superseded)))
+                {
+                    if (channels is { Length: > 0 } && !channels.Contains(d.Channel, StringComparer.OrdinalIgnoreCase)) continue;
+                    var target = $"{d.Channel} ({d.ChannelType}) for {id} {update.UpdateId}";
+                    var what = $"{NotificationTemplates.Describe(update.Kind)} ({update.Status})";
+                    var later = entries.Where(e => IsLater(e, update) && e.Deliveries.Any(x => x.Channel.Equals(d.Channel, StringComparison.OrdinalIgnoreCase))
+                        && Supersedes(e, update, d.ChannelType)).OrderBy(e => e.CreatedAt).FirstOrDefault();
+                    var c = config.Channels.FirstOrDefault(x => x.Name.Equals(d.Channel, StringComparison.OrdinalIgnoreCase));
+                    if (later is not null) plan.Add(new PendingPlanStep(target, $"Mark {what} Superseded by the later update {later.UpdateId}; not sent late"));
+                    else if (c is null) plan.Add(new PendingPlanStep(target, $"Keep {what} pending: the channel is no longer in {config.Path ?? "the configuration"}"));
+                    else if (d.State == DeliveryState.Unknown && !ChannelProviders.For(d.ChannelType).Idempotent && !force)
+                        plan.Add(new PendingPlanStep(target, $"Skip {what}: its last attempt may have arrived and {d.ChannelType} cannot be checked (re-send with -Pending -Force)"));
+                    else
+                    {
+                        var request = await BuildAsync(config, await ResolveChannelAsync(c, cancellationToken).ConfigureAwait(false), incident, update, Severity(config, incident), cancellationToken).ConfigureAwait(false);
+                        plan.Add(new PendingPlanStep(target, $"Re-send {what}: {request.Method.Method} {SecretRedactor.Redact(request.Url)}"));
+                    }
+                }
+        }
+        return plan;
     }
 
     private static async Task<IAsyncDisposable?> TryClaimAsync(IIncidentStore store, string incidentId, string name, TimeSpan timeout, CancellationToken cancellationToken)
@@ -338,6 +381,16 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
         // Another sender may hold the channel for a whole delivery (every attempt plus the waits between them).
         var channelWait = LockTimeout + Options.RequestTimeout * (Options.MaxAttempts + 1) + Options.MaxTotalWait;
         await using var channelLock = await store.ClaimOutboxAsync(update.IncidentId, IncidentStores.ChannelLockName(channel.Name), channelWait, cancellationToken).ConfigureAwait(false);
+        // While this sender waited for the channel, another process may have delivered a later update of the incident to it
+        // (a person's resolution while -Pending re-sent an older update). Sent now, this one would land after it: the status
+        // page back to Investigating after Resolved, a pager triggered for an incident that is over. It is superseded instead.
+        var outbox = await store.ReadOutboxAsync(update.IncidentId, cancellationToken).ConfigureAwait(false);
+        if (DeliveredLater(outbox, update, channel) is { } later)
+        {
+            await record(() => Supersede(delivery, later)).ConfigureAwait(false);
+            sink.Verbose($"{update.IncidentId} {update.UpdateId} to '{channel.Name}': {delivery.Error}");
+            return TimeSpan.Zero;
+        }
         var incident = await store.GetAsync(update.IncidentId, cancellationToken).ConfigureAwait(false) ?? throw FileIncidentStore.NotFound(update.IncidentId);
         var severity = Severity(config, incident);
         var provider = ChannelProviders.For(channel.Type);
@@ -353,7 +406,7 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
 
         var context = new ChannelDeliveryContext
         {
-            Sender = sender, Channel = channel, Incident = incident, Update = update, Delivery = delivery, Sink = sink, Record = record,
+            Sender = sender, Channel = channel, Incident = incident, Update = update, Delivery = delivery, Sink = sink, Record = record, Outbox = outbox,
             UpdateIncident = change => store.UpdateAsync(update.IncidentId, change, CancellationToken.None),
         };
         if (await provider.BeforeSendAsync(context, cancellationToken).ConfigureAwait(false) == PreSend.Done) return TimeSpan.Zero;
@@ -397,6 +450,17 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
         }).ConfigureAwait(false);
         return outcome.Waited;
     }
+
+    /// <summary>
+    /// A later update of the incident that the channel already has (Delivered, or Unknown: it may have arrived) and that
+    /// replaces this one there (the provider's rule), with another status; an update of the same status may still follow
+    /// it (several first updates sent at once all arrive).
+    /// </summary>
+    private static IncidentUpdate? DeliveredLater(IReadOnlyList<IncidentUpdate> outbox, IncidentUpdate update, ResolvedChannel channel) =>
+        outbox
+            .Where(e => IsLater(e, update) && e.Status != update.Status && Supersedes(e, update, channel.Type)
+                && e.Deliveries.Any(d => d.Channel.Equals(channel.Name, StringComparison.OrdinalIgnoreCase) && d.State is DeliveryState.Delivered or DeliveryState.Unknown))
+            .OrderBy(e => e.CreatedAt).FirstOrDefault();
 
     private static async Task<ProviderRequest> BuildAsync(IncidentOpsConfig config, ResolvedChannel channel, Incident incident, IncidentUpdate update,
         SeverityLevel? severity, CancellationToken cancellationToken)
@@ -474,6 +538,18 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
 
     private static SeverityLevel? Severity(IncidentOpsConfig config, Incident incident) =>
         config.Severities.FirstOrDefault(s => s.Id.Equals(incident.Severity, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>
+    /// -Channel of -Pending names configured channels: a name that is not one (a type such as 'slack' instead of the
+    /// channel's name) would otherwise re-send nothing and say nothing, and the update would stay pending unnoticed.
+    /// </summary>
+    private static void CheckChannelNames(IncidentOpsConfig config, string[]? names)
+    {
+        foreach (var n in names ?? [])
+            if (!config.Channels.Any(c => c.Name.Equals(n, StringComparison.OrdinalIgnoreCase)))
+                throw new IncidentOpsException(NotificationErrorIds.ChannelNotFound, IncidentOpsErrorCategory.ObjectNotFound,
+                    $"No channel '{n}' in {config.Path ?? "the configuration"}. Configured channels: {(config.Channels.Count == 0 ? "(none)" : string.Join(", ", config.Channels.Select(x => x.Name)))}.") { TargetObject = n };
+    }
 
     private static IReadOnlyList<ChannelConfig> SelectChannels(IncidentOpsConfig config, Incident incident, string[]? names)
     {

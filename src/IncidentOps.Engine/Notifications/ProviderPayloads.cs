@@ -79,6 +79,48 @@ public static class ProviderPayloads
     public static bool PagerSupersedes(IncidentUpdate later, IncidentUpdate older) =>
         PagerStepOf(older) != PagerStep.Open || PagerStepOf(later) == PagerStep.Open || IsResolution(later);
 
+    /// <summary>
+    /// Whether an open sent now would land on an alert a close never reached: the last step the channel received (Delivered,
+    /// or Unknown: it may have arrived) opened or acknowledged the alert, and a close came after it undelivered (a relapse's
+    /// open superseded Monitoring's close while the pager's API was down). A repeat on that alert notifies nobody when it is
+    /// acknowledged, so the provider closes it first (<see cref="CloseFirstAsync"/>). Not for a re-send of an open whose
+    /// last attempt may have arrived (Unknown): its close went first then, and a second close would close the relapse's alert.
+    /// </summary>
+    public static bool MissedClose(ChannelDeliveryContext context)
+    {
+        var (update, channel) = (context.Update, context.Channel.Name);
+        if (PagerStepOf(update) != PagerStep.Open || context.Delivery.State == DeliveryState.Unknown) return false;
+        var earlier = context.Outbox
+            .Where(e => e.UpdateId != update.UpdateId && (e.CreatedAt < update.CreatedAt || (e.CreatedAt == update.CreatedAt && string.CompareOrdinal(e.UpdateId, update.UpdateId) < 0)))
+            .OrderBy(e => e.CreatedAt).ThenBy(e => e.UpdateId, StringComparer.Ordinal)
+            .Select(e => (Entry: e, Delivery: e.Deliveries.FirstOrDefault(d => d.Channel.Equals(channel, StringComparison.OrdinalIgnoreCase))))
+            .Where(x => x.Delivery is not null).ToList();
+        var received = earlier.FindLastIndex(x => x.Delivery!.State is DeliveryState.Delivered or DeliveryState.Unknown);
+        if (received < 0 || PagerStepOf(earlier[received].Entry) == PagerStep.Close) return false;
+        return earlier.Skip(received + 1).Any(x => PagerStepOf(x.Entry) == PagerStep.Close);
+    }
+
+    /// <summary>
+    /// Sends <paramref name="close"/> (the pager's close of the incident's alert) before an open that <see cref="MissedClose"/>
+    /// found would land on an old alert. When the close fails, the open is not sent either (it would notify nobody): the
+    /// delivery stays pending and the next -Pending or alerting round closes and opens again.
+    /// </summary>
+    public static async Task<PreSend> CloseFirstAsync(ChannelDeliveryContext context, ProviderRequest close, string what, CancellationToken cancellationToken)
+    {
+        var (channel, delivery) = (context.Channel, context.Delivery);
+        var outcome = await context.Sender.SendAsync(channel.Name, channel.Type, close, cancellationToken).ConfigureAwait(false);
+        if (outcome.Delivered)
+        {
+            context.Sink.Verbose($"{channel.Name}: closed the {what} of {context.Incident.Id} first: Monitoring's close never reached it, and this open would " +
+                "have landed on it (notifying nobody if it was acknowledged); the open now makes a new one, which notifies.");
+            return PreSend.Send;
+        }
+        var error = SecretRedactor.Redact($"The {what} of {context.Incident.Id} is still open from before Monitoring (whose close never reached {channel.Type}), and closing it " +
+            $"first failed ({outcome.Error}); the open was not sent, since on that alert it would notify nobody. It stays pending: Send-IncidentUpdate -Pending (or the next alerting round) closes and opens again.");
+        await context.Record(() => { delivery.State = DeliveryState.Pending; delivery.Error = error; }).ConfigureAwait(false);
+        return PreSend.Done;
+    }
+
     /// <summary>The update that resolves the incident (not Monitoring's close).</summary>
     private static bool IsResolution(IncidentUpdate update) => update.Kind == NotificationKind.Resolved || update.Status == IncidentStatus.Resolved;
 

@@ -162,4 +162,99 @@ public class AlertingRelapseTests
         var updates = await engine.Notifications.GetUpdatesAsync(config, relapse.IncidentId!, false, CancellationToken.None);
         Assert.DoesNotContain(updates, u => u.Deliveries.Any(d => d.State == DeliveryState.Superseded));
     }
+
+    [Fact]
+    public async Task A_resolution_that_a_channel_missed_is_re_sent_by_the_next_round_as_the_round_said()
+    {
+        using var s = new AlertingScenario(Rules, p1: "hook, pager");
+        var (engine, config) = s.NewEngine();
+        var declared = await RoundsUntilAsync(s, engine, config, healthy: false, AlertAction.Declared);
+        await RoundsUntilAsync(s, engine, config, healthy: true, AlertAction.Recovered);
+        var hookRequests = s.Hook.Requests.Count;
+        // The hook (the people following the incident) fails once, on the resolution.
+        s.Hook.Then(500, "oops");
+        var resolved = await RoundsUntilAsync(s, engine, config, healthy: true, AlertAction.Resolved);
+        Assert.Contains("hook not reached; re-sent next round", resolved.Decision);
+        var missed = Assert.Single(await engine.Notifications.GetUpdatesAsync(config, declared.IncidentId!, true, CancellationToken.None));
+        Assert.Equal(NotificationKind.Resolved, missed.Kind);
+        Assert.Equal(hookRequests + 1, s.Hook.Requests.Count);
+
+        // The next round (the service is fine, nothing else to do) re-sends it, as the decision said.
+        var next = await AlertingScenario.RoundAsync(engine, config);
+        Assert.Equal(AlertAction.None, next.Action);
+        Assert.Empty(await engine.Notifications.GetUpdatesAsync(config, declared.IncidentId!, true, CancellationToken.None));
+        Assert.Equal(hookRequests + 2, s.Hook.Requests.Count);
+        Assert.Equal($"{missed.UpdateId}-hook", s.Hook.Requests[^1].Headers["Idempotency-Key"]);
+        // Once delivered it is not sent again.
+        s.Clock.Advance(Minute);
+        await AlertingScenario.RoundAsync(engine, config);
+        Assert.Equal(hookRequests + 2, s.Hook.Requests.Count);
+    }
+
+    /// <summary>What the on-call sends by hand (Send-IncidentUpdate -Status ...) to the routed channels, pager included.</summary>
+    private static async Task SendByHandAsync(IncidentOpsEngine engine, IncidentOpsConfig config, string incidentId, IncidentStatus status, string message)
+    {
+        var prepared = await engine.Notifications.PrepareAsync(config, new IncidentUpdateRequest { IncidentId = incidentId, Status = status, Message = message }, CancellationToken.None);
+        Assert.All(await engine.Notifications.SendAsync(prepared, null, new IncidentOps.Engine.Incidents.ChangeContext("Send-IncidentUpdate"), CancellationToken.None),
+            r => Assert.True(r.Delivered, r.Error));
+    }
+
+    [Fact]
+    public async Task PagerDuty_a_relapse_after_the_on_call_set_Identified_by_hand_still_pages()
+    {
+        using var s = new AlertingScenario(Rules, p1: "hook, pager");
+        var (engine, config) = s.NewEngine();
+        var pd = s.PagerDutyIncidents;
+        var declared = await RoundsUntilAsync(s, engine, config, healthy: false, AlertAction.Declared);
+        // The on-call finds the cause and says so: Identified acknowledges the PagerDuty incident.
+        await SendByHandAsync(engine, config, declared.IncidentId!, IncidentStatus.Identified, "Pool exhausted, raising it");
+        Assert.Equal("acknowledged", Assert.Single(pd.Incidents).Status);
+
+        await RoundsUntilAsync(s, engine, config, healthy: true, AlertAction.Recovered);
+        var relapse = await RoundsUntilAsync(s, engine, config, healthy: false, AlertAction.Reopened);
+        Assert.True(relapse.Paged);
+        Assert.Equal(2, pd.Notifications);
+        Assert.All(pd.Incidents, i => Assert.Equal(0, i.SilentTriggers));
+    }
+
+    [Fact]
+    public async Task The_cadence_update_of_a_round_keeps_the_status_the_on_call_set_and_does_not_send_Investigating_again()
+    {
+        using var s = new AlertingScenario(Rules, p1: "hook, pager");
+        var (engine, config) = s.NewEngine();
+        var declared = await RoundsUntilAsync(s, engine, config, healthy: false, AlertAction.Declared);
+        await SendByHandAsync(engine, config, declared.IncidentId!, IncidentStatus.Identified, "Pool exhausted, raising it");
+
+        // Still down: the round's cadence update goes to the hook (the people following), not to the pager.
+        var update = await RoundsUntilAsync(s, engine, config, healthy: false, AlertAction.Updated);
+        Assert.Equal(declared.IncidentId, update.IncidentId);
+        var body = System.Text.Json.Nodes.JsonNode.Parse(s.HookPosts.Last().Body)!;
+        Assert.Equal("Identified", body["status"]!.GetValue<string>());
+        Assert.Equal(IncidentStatus.Identified, (await engine.Incidents.GetAsync(config, declared.IncidentId!, CancellationToken.None)).Status);
+        Assert.Equal(["trigger", "acknowledge"], s.PagerDuty.Requests.Select(r => System.Text.Json.JsonDocument.Parse(r.Body).RootElement.GetProperty("event_action").GetString()));
+    }
+
+    [Fact]
+    public async Task A_round_that_re_sends_a_pending_update_says_whether_the_channel_got_it_this_time()
+    {
+        using var s = new AlertingScenario(Rules, p1: "hook, pager");
+        var (engine, config) = s.NewEngine();
+        s.Healthy = false;
+        await AlertingScenario.RoundAsync(engine, config);
+        s.Hook.Then(500, "oops").Then(500, "oops");
+        var declared = await AlertingScenario.RoundAsync(engine, config);
+        Assert.Equal(AlertAction.Declared, declared.Action);
+        Assert.Contains("hook not reached", declared.Decision);
+
+        // The next round re-sends the initial update to the hook, which fails again: the decision says so (not only a warning).
+        var again = await AlertingScenario.RoundAsync(engine, config);
+        Assert.Equal(AlertAction.Ongoing, again.Action);
+        Assert.Contains("hook still not reached", again.Decision);
+
+        var delivered = await AlertingScenario.RoundAsync(engine, config);
+        Assert.Contains("re-sent 1 pending update(s) to hook", delivered.Decision);
+        Assert.DoesNotContain("not reached", delivered.Decision);
+        Assert.Empty(await engine.Notifications.GetUpdatesAsync(config, declared.IncidentId!, true, CancellationToken.None));
+    }
 }
+

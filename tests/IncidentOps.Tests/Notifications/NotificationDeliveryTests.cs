@@ -11,10 +11,12 @@ public class NotificationDeliveryTests
 {
     private static JsonNode Json(CapturedRequest r) => JsonNode.Parse(r.Body)!;
 
-    [Fact]
-    public async Task Four_simultaneous_first_updates_of_one_incident_open_exactly_one_Statuspage_incident()
+    [Theory]
+    [InlineData("file")]
+    [InlineData("team")]
+    public async Task Four_simultaneous_first_updates_of_one_incident_open_exactly_one_Statuspage_incident(string store)
     {
-        using var s = new NotificationScenario();
+        using var s = NotificationScenario.On(store);
         var inc = await s.CreateIncidentAsync("P1");
         // Four independent engines (as four processes would have), all preparing the incident's first update.
         var senders = new List<(NotificationService Service, PreparedUpdate Prepared)>();
@@ -36,7 +38,7 @@ public class NotificationDeliveryTests
         Assert.Single(s.Statuspage.Requests, q => q.Method == "POST");
         Assert.Equal(3, s.Statuspage.Requests.Count(q => q.Method == "PATCH" && q.Path == "/v1/pages/pg7x9q2kzz/incidents/sp-1"));
         Assert.All(results, r => Assert.Equal("sp-1", r.ProviderId));
-        Assert.Equal("sp-1", (await s.Store.GetAsync(inc.Id, CancellationToken.None))!.ExternalIds["statuspage:status"]);
+        Assert.Equal("sp-1", (await s.Incidents.GetAsync(inc.Id, CancellationToken.None))!.ExternalIds["statuspage:status"]);
     }
 
     [Fact]

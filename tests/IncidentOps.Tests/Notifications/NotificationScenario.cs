@@ -36,8 +36,36 @@ public sealed class NotificationScenario : IDisposable
     public string ConfigPath => Path.Combine(Dir, "incidentops.yml");
     public FileIncidentStore Store { get; }
 
+    /// <summary>The store the configuration names: <see cref="Store"/>, or the team store of <see cref="OnTeamStore"/>.</summary>
+    public IIncidentStore Incidents { get; }
+
+    /// <summary>The team store's schema when the scenario runs on PostgreSQL (<see cref="OnTeamStore"/>), else null.</summary>
+    public string? TeamSchema { get; }
+    private readonly string? _teamServer;
+
+    /// <summary>
+    /// The same scenario over the PostgreSQL team store: a fresh schema (initialised, dropped on dispose) on the test
+    /// PostgreSQL, reached through an env: reference.
+    /// </summary>
+    public static NotificationScenario OnTeamStore() => new("", "api: cmpapi111, web: cmpweb222", TestServers.PostgresConnectionString);
+
+    /// <summary>A scenario on the file store, or (kind "team") on the PostgreSQL team store.</summary>
+    public static NotificationScenario On(string kind) => kind == "team" ? OnTeamStore() : new NotificationScenario();
+
     public NotificationScenario(string extraChannelYaml = "", string statuspageComponents = "api: cmpapi111, web: cmpweb222")
+        : this(extraChannelYaml, statuspageComponents, null) { }
+
+    private NotificationScenario(string extraChannelYaml, string statuspageComponents, string? teamServer)
     {
+        var store = $"store: {{ path: '{StorePath}' }}";
+        if (teamServer is not null)
+        {
+            _teamServer = teamServer;
+            TeamSchema = $"notify_{Guid.NewGuid():N}"[..15];
+            var variable = "IO_NOTIFY_STORE_" + Guid.NewGuid().ToString("N")[..8];
+            Environment.SetEnvironmentVariable(variable, teamServer);
+            store = $"store: {{ kind: postgres, connectionString: 'env:{variable}', schema: {TeamSchema}, path: '{StorePath}' }}";
+        }
         File.WriteAllText(Path.Combine(Dir, "slack.url"), $"{Slack.BaseUrl}/services/T0001/B0001/{SlackCanary}");
         File.WriteAllText(Path.Combine(Dir, "teams.url"), $"{Teams.BaseUrl}/workflows/abc/triggers/manual/paths/invoke?sig={TeamsCanary}");
         File.WriteAllText(Path.Combine(Dir, "discord.url"), $"{Discord.BaseUrl}/api/webhooks/1234/{DiscordCanary}");
@@ -46,7 +74,7 @@ public sealed class NotificationScenario : IDisposable
         File.WriteAllText(Path.Combine(Dir, "sp.key"), ApiKeyCanary);
         Statuspage.Handler = StatuspageApi.Handle;
         File.WriteAllText(ConfigPath, $"""
-            store: {"{"} path: '{StorePath}' {"}"}
+            {store}
             environments:
               production:
                 services:
@@ -72,17 +100,24 @@ public sealed class NotificationScenario : IDisposable
               P3: [audit]
             """);
         Store = new FileIncidentStore(StorePath);
+        if (teamServer is null) Incidents = Store;
+        else
+        {
+            var team = new PostgresIncidentStore(teamServer, TeamSchema!, StorePath);
+            team.InitializeAsync(CancellationToken.None).GetAwaiter().GetResult();
+            Incidents = team;
+        }
     }
 
     public async Task<Incident> CreateIncidentAsync(string severity = "P1", bool active = true, string title = "Checkout returns 502", string[]? services = null,
         string impact = "All checkouts fail")
     {
-        var incident = await Store.CreateAsync(id => new Incident
+        var incident = await Incidents.CreateAsync(id => new Incident
         {
             Id = id, Title = title, Severity = severity, Services = services ?? ["api"], Impact = impact,
             StartedAt = DateTimeOffset.UtcNow.AddMinutes(-12),
         }, CancellationToken.None);
-        if (active) await Store.SetActiveIdAsync(incident.Id, CancellationToken.None);
+        if (active) await Incidents.SetActiveIdAsync(incident.Id, CancellationToken.None);
         return incident;
     }
 
@@ -114,5 +149,16 @@ public sealed class NotificationScenario : IDisposable
     public void Dispose()
     {
         Slack.Dispose(); Teams.Dispose(); Discord.Dispose(); PagerDuty.Dispose(); Statuspage.Dispose(); Webhook.Dispose();
+        if (TeamSchema is not null)
+        {
+            try
+            {
+                using var c = new Npgsql.NpgsqlConnection(_teamServer);
+                c.Open();
+                using var cmd = new Npgsql.NpgsqlCommand($"DROP SCHEMA IF EXISTS \"{TeamSchema}\" CASCADE", c);
+                cmd.ExecuteNonQuery();
+            }
+            catch (Npgsql.NpgsqlException) { /* a server already gone takes the schema with it */ }
+        }
     }
 }

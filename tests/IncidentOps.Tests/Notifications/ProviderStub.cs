@@ -71,6 +71,13 @@ public sealed class ProviderStub : IDisposable
         return this;
     }
 
+    /// <summary>Lets the handler act on the request (the provider processed it), then answers with an error anyway (a gateway's 502 after the work was done).</summary>
+    public ProviderStub ThenHandleAndAnswer(int status, string body = "")
+    {
+        Enqueue((socket, request) => { Handler?.Invoke(request); return AnswerAsync(socket, status, body, []); });
+        return this;
+    }
+
     /// <summary>Drops the connection with a TCP reset instead of answering.</summary>
     public ProviderStub ThenReset()
     {

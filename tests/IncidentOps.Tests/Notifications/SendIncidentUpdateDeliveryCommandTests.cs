@@ -1,4 +1,5 @@
 using IncidentOps.Config;
+using IncidentOps.Incidents;
 using IncidentOps.Notifications;
 using Xunit;
 
@@ -89,4 +90,56 @@ public class SendIncidentUpdateDeliveryCommandTests(ModuleFixture fx) : IClassFi
         Assert.Contains(r.Errors, e => e.ToString().Contains("apii", StringComparison.Ordinal));
         Assert.Empty(s.Statuspage.Requests);
     }
+
+    [Fact]
+    public async Task Pending_WhatIf_shows_each_update_and_channel_it_would_re_send_supersede_or_skip_and_changes_nothing()
+    {
+        using var s = new NotificationScenario();
+        var inc = await s.CreateIncidentAsync("P1");
+        Assert.True(Assert.Single(await s.SendAsync(new IncidentUpdateRequest { IncidentId = inc.Id, Message = "Looking", Channels = ["status"] })).Delivered);
+        s.Slack.Then(500, "oops");
+        s.Statuspage.ScriptApplies = q => q.Method == "PATCH";
+        s.Statuspage.Then(503, "{}");
+        var identified = await s.SendAsync(new IncidentUpdateRequest { IncidentId = inc.Id, Status = IncidentStatus.Identified, Message = "Pool exhausted", Channels = ["incidents", "status"] });
+        Assert.All(identified, r => Assert.False(r.Delivered));
+        var (slackBefore, statusBefore) = (s.Slack.Requests.Count, s.Statuspage.Requests.Count);
+        var outboxBefore = string.Join("\n", s.OutboxFiles(inc.Id).Order().Select(File.ReadAllText));
+
+        var r = fx.Run($"Send-IncidentUpdate -ConfigPath '{s.ConfigPath}' -Pending -WhatIf").AssertNoErrors();
+        Assert.Empty(r.Output);
+        var updateId = identified[0].UpdateId;
+        Assert.Contains($"incidents (Slack) for {inc.Id} {updateId}", r.HostText);
+        Assert.Contains($"status (Statuspage) for {inc.Id} {updateId}", r.HostText);
+        Assert.Contains($"PATCH {s.Statuspage.BaseUrl}/v1/pages/pg7x9q2kzz/incidents/sp-1", r.HostText);
+        Assert.Contains("POST ", r.HostText);
+        foreach (var canary in NotificationScenario.Canaries) Assert.DoesNotContain(canary, r.AllText());
+        Assert.Equal((slackBefore, statusBefore), (s.Slack.Requests.Count, s.Statuspage.Requests.Count));
+        Assert.Equal(outboxBefore, string.Join("\n", s.OutboxFiles(inc.Id).Order().Select(File.ReadAllText)));
+
+        // -Channel narrows the plan as it narrows the re-send.
+        Assert.True(Assert.Single(await s.SendAsync(new IncidentUpdateRequest { IncidentId = inc.Id, Status = IncidentStatus.Monitoring, Message = "Fix deployed", Channels = ["incidents"] })).Delivered);
+        var outbox = string.Join("\n", s.OutboxFiles(inc.Id).Order().Select(File.ReadAllText));
+        var r2 = fx.Run($"Send-IncidentUpdate -ConfigPath '{s.ConfigPath}' -Pending -WhatIf -Channel status").AssertNoErrors();
+        Assert.DoesNotContain("incidents (Slack)", r2.HostText);
+        Assert.Contains($"status (Statuspage) for {inc.Id} {updateId}", r2.HostText);
+        Assert.Equal(outbox, string.Join("\n", s.OutboxFiles(inc.Id).Order().Select(File.ReadAllText)));
+    }
+
+    [Fact]
+    public async Task Pending_with_a_channel_name_that_is_not_configured_is_ChannelNotFound_not_a_silent_nothing_to_do()
+    {
+        using var s = new NotificationScenario();
+        var inc = await s.CreateIncidentAsync("P1");
+        s.Slack.Then(500, "oops");
+        Assert.False(Assert.Single(await s.SendAsync(new IncidentUpdateRequest { IncidentId = inc.Id, Message = "m", Channels = ["incidents"] })).Delivered);
+
+        // The channel's type instead of its name: a user would read "no output" as "nothing pending".
+        var r = fx.Run($"Send-IncidentUpdate -ConfigPath '{s.ConfigPath}' -Pending -Channel slack");
+        var e = Assert.Single(r.Errors);
+        Assert.Equal("ChannelNotFound,IncidentOps.Commands.SendIncidentUpdateCommand", e.FullyQualifiedErrorId);
+        Assert.Contains("incidents", e.ToString());
+        Assert.Single(s.Slack.Requests);
+        Assert.Single(fx.Run($"Get-IncidentUpdate -ConfigPath '{s.ConfigPath}' -Incident {inc.Id} -Pending").AssertNoErrors().Objects<IncidentUpdate>());
+    }
 }
+

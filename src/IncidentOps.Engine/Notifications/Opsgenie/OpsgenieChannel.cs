@@ -59,6 +59,17 @@ public sealed class OpsgenieChannel : ChannelProvider
     public override async Task<PreSend> BeforeSendAsync(ChannelDeliveryContext context, CancellationToken cancellationToken)
     {
         var (channel, delivery, update) = (context.Channel, context.Delivery, context.Update);
+        if (ProviderPayloads.MissedClose(context))
+        {
+            // A relapse's create after a Monitoring close that never arrived: close the old alert first (see ProviderPayloads.MissedClose).
+            var close = new ProviderRequest
+            {
+                Method = HttpMethod.Post, Url = $"{AlertsUrl(channel)}/{Uri.EscapeDataString(Alias(context.Incident))}/close?identifierType=alias",
+                Body = ProviderPayloads.Json(new JsonObject { ["source"] = "IncidentOps", ["user"] = "IncidentOps", ["note"] = "Closed before the relapse's new alert: Monitoring's close never arrived." }),
+                RetryServerErrors = true, Headers = { ["Authorization"] = $"GenieKey {channel.Get(ApiKeyKey)}" },
+            };
+            return await ProviderPayloads.CloseFirstAsync(context, close, "Opsgenie alert", cancellationToken).ConfigureAwait(false);
+        }
         if (delivery.State != DeliveryState.Unknown || Action(update) != "create") return PreSend.Send;
         var lookup = new ProviderRequest
         {

@@ -43,6 +43,15 @@ public sealed class PagerDutyChannel : ChannelProvider
 
     public static string DedupKey(Incident incident) => $"incidentops-{incident.Id}";
 
+    /// <summary>A relapse's trigger after a Monitoring resolve that never arrived resolves the old PagerDuty incident first (see ProviderPayloads.MissedClose).</summary>
+    public override async Task<PreSend> BeforeSendAsync(ChannelDeliveryContext context, CancellationToken cancellationToken)
+    {
+        if (!ProviderPayloads.MissedClose(context)) return PreSend.Send;
+        var body = new JsonObject { ["routing_key"] = context.Channel.Get("routingKey"), ["event_action"] = "resolve", ["dedup_key"] = DedupKey(context.Incident) };
+        var close = new ProviderRequest { Method = HttpMethod.Post, Url = Base(context.Channel) + "/v2/enqueue", Body = ProviderPayloads.Json(body), RetryServerErrors = true };
+        return await ProviderPayloads.CloseFirstAsync(context, close, "PagerDuty incident", cancellationToken).ConfigureAwait(false);
+    }
+
     public static string Severity(SeverityLevel? severity)
     {
         var s = severity?.PagerDutySeverity?.ToLowerInvariant();

@@ -9,8 +9,9 @@ namespace IncidentOps.Engine.Notifications.Statuspage;
 /// <summary>
 /// Atlassian Statuspage (https://developer.statuspage.io): POST /v1/pages/{page_id}/incidents on the first update,
 /// PATCH .../incidents/{id} after, with Authorization: OAuth &lt;key&gt;. Each request carries metadata.incidentops
-/// {incident_id, update_id}, by which a later send finds the incident and knows whether it already carries an
-/// update: so a re-send is safe (idempotent), although a 5xx is not retried at once. 429 and 420 are rate limits.
+/// {incident_id, declared_at, update_id} (declared_at tells apart incidents of two stores numbered alike), by which a later send finds the incident and knows whether it already carries an
+/// update: so a re-send is safe (idempotent), although a 5xx is not retried at once. Every re-send of an update that was
+/// tried before (no answer, Ctrl+C, a 5xx) looks first, since a gateway's error may come after Statuspage did the work. 429 and 420 are rate limits.
 /// </summary>
 public sealed class StatuspageChannel : ChannelProvider
 {
@@ -110,7 +111,10 @@ public sealed class StatuspageChannel : ChannelProvider
             ["impact_override"] = impact,
         };
         if (componentIds.Count > 0) { inner["component_ids"] = ids; inner["components"] = components; }
-        inner["metadata"] = new JsonObject { [MetadataKey] = new JsonObject { ["incident_id"] = incident.Id, ["update_id"] = update.UpdateId } };
+        inner["metadata"] = new JsonObject
+        {
+            [MetadataKey] = new JsonObject { ["incident_id"] = incident.Id, ["declared_at"] = DeclaredStamp(incident), ["update_id"] = update.UpdateId },
+        };
         var existing = incident.ExternalIds.TryGetValue(ExternalIdKey(channel.Name), out var spId) ? spId : null;
         if (existing is null) inner["deliver_notifications"] = true;
         var pages = Incidents(channel);
@@ -127,6 +131,13 @@ public sealed class StatuspageChannel : ChannelProvider
     public override string? ProviderId(Incident incident, ProviderRequest request, string? responseBody) => ProviderPayloads.JsonString(responseBody, "id");
 
     /// <summary>
+    /// When the incident was declared, to the millisecond (UTC). Incident ids are numbered per store, so a colleague's own
+    /// store may have an incident with the same id on the same day; with the id, this tells the two apart on the page.
+    /// </summary>
+    public static string DeclaredStamp(Incident incident) =>
+        incident.DeclaredAt.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>
     /// Idempotency for Statuspage: find the public incident this IncidentOps incident already has (a concurrent or
     /// interrupted create), and whether it already carries this very update.
     /// </summary>
@@ -135,11 +146,19 @@ public sealed class StatuspageChannel : ChannelProvider
         var (channel, delivery, update) = (context.Channel, context.Delivery, context.Update);
         var key = ExternalIdKey(channel.Name);
         var known = context.Incident.ExternalIds.GetValueOrDefault(key);
-        if (known is not null && delivery.State != DeliveryState.Unknown) return PreSend.Send;
-        var found = await FindAsync(context.Sender, channel, context.Incident, known, cancellationToken).ConfigureAwait(false);
+        // An earlier attempt of this very update may be on the page although its answer said nothing of it: no answer,
+        // Ctrl+C, or a 5xx that a gateway sent after Statuspage had done the work. Such a re-send looks first.
+        var triedBefore = delivery.State == DeliveryState.Unknown || delivery.Attempts > 0;
+        if (known is not null && !triedBefore) return PreSend.Send;
+        var found = await FindAsync(context.Sender, channel, context.Incident, known, anyStatus: triedBefore, cancellationToken).ConfigureAwait(false);
         if (found.Error is not null)
         {
-            await context.Record(() => { delivery.State = DeliveryState.Pending; delivery.Error = found.Error; }).ConfigureAwait(false);
+            // A check that failed proves nothing about the earlier attempt: an Unknown delivery stays Unknown.
+            await context.Record(() =>
+            {
+                if (delivery.State != DeliveryState.Unknown) delivery.State = DeliveryState.Pending;
+                delivery.Error = found.Error;
+            }).ConfigureAwait(false);
             return PreSend.Done;
         }
         if (found.Id is not null && found.Id != known)
@@ -171,11 +190,33 @@ public sealed class StatuspageChannel : ChannelProvider
     /// <summary>
     /// The Statuspage incident that carries this IncidentOps incident's id in its metadata
     /// (metadata.incidentops.incident_id): the known one (GET .../incidents/{id}), else among the page's
-    /// unresolved incidents (GET .../incidents/unresolved).
+    /// unresolved incidents (GET .../incidents/unresolved), and for a re-send also among its recent incidents of any status.
     /// </summary>
-    private static async Task<Found> FindAsync(NotificationSender sender, ResolvedChannel channel, Incident incident, string? known, CancellationToken cancellationToken)
+    /// <param name="anyStatus">Also search the page's recent incidents of any status when the unresolved ones do not have it: an
+    /// earlier attempt of a resolution may have opened the public incident already resolved.</param>
+    private static async Task<Found> FindAsync(NotificationSender sender, ResolvedChannel channel, Incident incident, string? known, bool anyStatus,
+        CancellationToken cancellationToken)
     {
-        var outcome = await sender.SendAsync(channel.Name, channel.Type, Lookup(channel, known), cancellationToken).ConfigureAwait(false);
+        var found = await FindInAsync(sender, channel, incident, Lookup(channel, known), known, cancellationToken).ConfigureAwait(false);
+        if (found.Error is not null || found.Id is not null || known is not null || !anyStatus) return found;
+        return await FindInAsync(sender, channel, incident, LookupRecent(channel), null, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>GET .../incidents?limit=100: the page's most recent incidents, whatever their status.</summary>
+    public static ProviderRequest LookupRecent(ResolvedChannel channel)
+    {
+        var request = Lookup(channel, null);
+        return new ProviderRequest
+        {
+            Method = request.Method, Url = $"{Incidents(channel)}?limit=100", Body = "", Headers = request.Headers,
+            RetryServerErrors = true, RateLimitCodes = request.RateLimitCodes,
+        };
+    }
+
+    private static async Task<Found> FindInAsync(NotificationSender sender, ResolvedChannel channel, Incident incident, ProviderRequest lookup, string? known,
+        CancellationToken cancellationToken)
+    {
+        var outcome = await sender.SendAsync(channel.Name, channel.Type, lookup, cancellationToken).ConfigureAwait(false);
         if (!outcome.Delivered)
             return new Found(null, null,
                 $"Could not check Statuspage for an existing incident of {incident.Id} before sending ({outcome.Error}). Nothing was sent, so nothing can be posted twice; it stays pending: re-send with Send-IncidentUpdate -Pending.");
@@ -189,6 +230,9 @@ public sealed class StatuspageChannel : ChannelProvider
                 if (!c.TryGetProperty("metadata", out var md) || md.ValueKind != JsonValueKind.Object ||
                     !md.TryGetProperty(MetadataKey, out var ours) || ours.ValueKind != JsonValueKind.Object) continue;
                 if (!ours.TryGetProperty("incident_id", out var iid) || iid.GetString() != incident.Id) continue;
+                // Same id, declared at another time: another store's incident (an incident opened before declared_at was
+                // recorded has none and matches by its id alone).
+                if (ours.TryGetProperty("declared_at", out var declared) && declared.ValueKind == JsonValueKind.String && declared.GetString() != DeclaredStamp(incident)) continue;
                 var id = c.TryGetProperty("id", out var idEl) ? idEl.GetString() : null;
                 var last = ours.TryGetProperty("update_id", out var u) ? u.GetString() : null;
                 return new Found(id, last, null);

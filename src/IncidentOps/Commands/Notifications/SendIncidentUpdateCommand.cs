@@ -40,7 +40,8 @@ namespace IncidentOps.Commands;
 /// incidentChannel pattern) that New-Incident or Close-Incident could not finish: create, topic, invite, post, pin,
 /// archive; each is a result with the UpdateId slack-channel-&lt;step&gt;, and nothing already done is repeated.
 /// With -Channel only the named channels are touched, incident-channel steps included; -Pending -WhatIf lists the
-/// Slack Web API calls it would make (token masked) and makes none.
+/// Slack Web API calls it would make (token masked) and each pending update and channel with the request it would
+/// re-send (secrets masked), or why it would be marked Superseded or skipped, and sends and changes nothing.
 /// The incident's LastUpdateAt and NextUpdateDue move forward only when every channel has the update; while
 /// one lacks it, the update counts as due, so Get-IncidentUpdateDue keeps reminding.
 ///
@@ -148,6 +149,9 @@ public sealed class SendIncidentUpdateCommand : ConfiguredCmdlet, IForceSwitch
                 // -WhatIf: the incident-channel steps it would complete, on the named channels only.
                 if (IsWhatIf && TryInvoke(ct => Engine.IncidentChannels.PlanResumeAsync(Config, Incident, Channel, Force, ct), out var calls, Incident))
                     foreach (var call in calls) ShouldProcess(call, "Slack Web API call");
+                // And each pending update it would re-send (the request), mark Superseded or skip, per channel.
+                if (IsWhatIf && TryInvoke(ct => Engine.Notifications.PlanPendingAsync(Config, Incident, Channel, Force, ct), out var plan, Incident))
+                    foreach (var step in plan) ShouldProcess(step.Target, step.Action);
                 return;
             }
             if (TryInvoke(ct => Engine.Notifications.SendPendingAsync(Config, Incident, Channel, Force, Invocation, ct), out var resent, Incident))

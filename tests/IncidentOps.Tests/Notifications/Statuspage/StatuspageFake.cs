@@ -5,7 +5,7 @@ namespace IncidentOps.Tests.Notifications;
 /// <summary>
 /// A stateful stand-in for the Statuspage incidents API (the shapes of api.statuspage.io/v1): POST
 /// /pages/{page}/incidents creates, PATCH /pages/{page}/incidents/{id} updates (each with a body adds an
-/// incident_update), GET /pages/{page}/incidents/unresolved and GET /pages/{page}/incidents/{id} read. It keeps
+/// incident_update), GET /pages/{page}/incidents, GET /pages/{page}/incidents/unresolved and GET /pages/{page}/incidents/{id} read. It keeps
 /// the metadata it is sent, as Statuspage does.
 /// </summary>
 public sealed class StatuspageFake
@@ -44,6 +44,8 @@ public sealed class StatuspageFake
                 _incidents[id] = incident;
                 return (201, incident.ToJsonString());
             }
+            if (request.Method == "GET" && parts.Length == 4) // every incident, newest first (resolved ones too)
+                return (200, new JsonArray(_incidents.Values.Reverse().Select(i => (JsonNode)i.DeepClone()).ToArray()).ToJsonString());
             if (request.Method == "GET" && parts.Length == 5 && parts[4] == "unresolved")
                 return (200, new JsonArray(_incidents.Values.Where(i => i["status"]?.GetValue<string>() != "resolved").Select(i => (JsonNode)i.DeepClone()).ToArray()).ToJsonString());
             if (parts.Length == 5 && _incidents.TryGetValue(parts[4], out var existing))
