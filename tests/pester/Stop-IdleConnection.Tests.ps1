@@ -69,6 +69,21 @@ Describe 'Stop-IdleConnection' -Skip:$noPg {
         $report.Matched | Should -Be 0
     }
 
+    It 'refuses backends piped from Get-PgActivity -Service and terminates none of the idle sessions of that server' {
+        # The piped backend's Service would bind, and every idle session of the server would go, once per piped backend.
+        $cfg = Join-Path ([IO.Path]::GetTempPath()) "pester-idle-$app.yml"
+        Set-Content -LiteralPath $cfg -Value "version: 1`nenvironments:`n  production:`n    services:`n      db:`n        postgres: '$cs'`n"
+        try {
+            $shown = @(Get-PgActivity -Service production/db -ConfigPath $cfg -State idle -ApplicationName $app)[0]
+            $report = $shown | Stop-IdleConnections -ConfigPath $cfg -IdleFor 0s -Force -ErrorVariable err -ErrorAction SilentlyContinue
+            $report | Should -BeNullOrEmpty
+            $err[0].FullyQualifiedErrorId | Should -Be 'PgPipedBackendNotAccepted,IncidentOps.Commands.StopIdleConnectionCommand'
+            "$($err[0])" | Should -Match 'Stop-PgBackend'
+            @(Get-PgActivity -ConnectionString $cs -State idle -ApplicationName $app).Count | Should -Be 2
+        }
+        finally { Remove-Item -LiteralPath $cfg -ErrorAction SilentlyContinue }
+    }
+
     It 'works through the pipeline: Get-PgActivity -State idle | Stop-PgBackend -Force' {
         $results = @(Get-PgActivity -ConnectionString $cs -State idle -ApplicationName $app | Stop-PgBackend -ConnectionString $cs -Force)
         $results.Count | Should -Be 2

@@ -35,4 +35,7 @@ public static class PostgresErrorIds
 
     /// <summary>A table named for maintenance does not exist.</summary>
     public const string PgTableNotFound = "PgTableNotFound";
+
+    /// <summary>Backends (Get-PgActivity output) were piped into Stop-IdleConnection, which would terminate every idle session it matches, not the piped ones.</summary>
+    public const string PgPipedBackendNotAccepted = "PgPipedBackendNotAccepted";
 }

@@ -14,7 +14,9 @@ namespace IncidentOps.Commands;
 /// With -Mode Cancel -EscalateAfter 10s a query still running after ten seconds is terminated. The policy
 /// is enforced in the engine: IncidentOps' own session, non-client backends (autovacuum, walsenders,
 /// background workers) and, unless -IncludeSuperuser, superuser sessions are never stopped. Each result
-/// carries Pid, Action, Succeeded, Reason and the query the backend was running. ConfirmImpact is High:
+/// carries Pid, Action, Succeeded, Reason and the query the backend was running. A piped backend is stopped only
+/// while its pid still names the session that was listed (the same backend_start): a session that ended in between
+/// leaves its pid to a newer one, which is never stopped in its place. ConfirmImpact is High:
 /// -WhatIf prints the exact SQL, -Force skips the prompt. With an active incident, each stop is written
 /// to its timeline.
 /// </remarks>
@@ -93,14 +95,30 @@ public sealed class StopPgBackendCommand : PgCmdlet, IForceSwitch
         }
         foreach (var pid in Pid)
         {
-            var sql = PostgresService.StopSql(pid, Mode, IncludeSuperuser.IsPresent);
+            var listed = ListedStart(pid);
+            var sql = PostgresService.StopSql(pid, Mode, IncludeSuperuser.IsPresent, listed);
             if (Mode == PgStopMode.Cancel && EscalateAfter is not null)
-                sql += $"; after {EscalateAfter.Value.TotalSeconds:0.#}s if still running: {PostgresService.StopSql(pid, PgStopMode.Terminate, IncludeSuperuser.IsPresent)}";
+                sql += $"; after {EscalateAfter.Value.TotalSeconds:0.#}s if still running: {PostgresService.StopSql(pid, PgStopMode.Terminate, IncludeSuperuser.IsPresent, listed)}";
             var p = pid;
             if (TryChange($"backend {pid} on {target}", Mode.ToString(), sql,
-                    ct => Engine.Postgres.StopBackendAsync(spec, p, Mode, EscalateAfter, IncludeSuperuser.IsPresent, ct),
+                    ct => Engine.Postgres.StopBackendAsync(spec, p, Mode, EscalateAfter, IncludeSuperuser.IsPresent, ct, listed),
                     r => $"{r.Action}: {(r.Succeeded ? "succeeded" : "failed")} ({r.Reason})", out var result, r => r.Succeeded))
                 WriteObject(result);
         }
+    }
+
+    /// <summary>
+    /// The backend_start of the piped session with this pid (a PgActivity, or one read back with Import-Clixml): the
+    /// pid is stopped only while it still names that session, not a newer one the operating system gave the pid to.
+    /// </summary>
+    private DateTime? ListedStart(int pid)
+    {
+        if (InputObject is null || InputObject.BaseObject is string or ValueType) return null;
+        var piped = PipelineOrigin.Property(InputObject, "Pid");
+        if (piped is PSObject wrapped) piped = wrapped.BaseObject;
+        if (piped is not int listedPid || listedPid != pid) return null;
+        var start = PipelineOrigin.Property(InputObject, "BackendStart");
+        if (start is PSObject s) start = s.BaseObject;
+        return start is DateTime d ? d : null;
     }
 }
