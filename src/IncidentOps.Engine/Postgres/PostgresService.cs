@@ -211,7 +211,8 @@ public sealed class PostgresService
         if (states is { Length: > 0 })
             sb.Append(" AND a.state IN (").Append(string.Join(", ", states.Select(s => "'" + s.Replace("'", "''", StringComparison.Ordinal) + "'"))).Append(')');
         if (idleFor is { } idle)
-            sb.Append(" AND a.state_change < clock_timestamp() - interval '").Append(((long)idle.TotalSeconds).ToString(CultureInfo.InvariantCulture)).Append(" seconds'");
+            // Milliseconds, rounded up: whole seconds would cut -IdleFor 1.5s to 1 s, or 500ms to nothing, in the statement.
+            sb.Append(" AND a.state_change < clock_timestamp() - interval '").Append(((long)Math.Ceiling(idle.TotalMilliseconds)).ToString(CultureInfo.InvariantCulture)).Append(" milliseconds'");
         return sb.ToString();
     }
 

@@ -110,4 +110,18 @@ public sealed class PgSessionIdentityTests(ModuleFixture fx, PgTestDatabase db) 
         r = Run($"Stop-IdleConnections -ConnectionString $cs -ApplicationName '{app}*' -IdleFor 0s -Force").AssertNoErrors();
         Assert.Equal(2, r.Single<PgIdleConnectionReport>().Terminated);
     }
+
+    [Fact]
+    public async Task StopIdleConnections_keeps_a_sub_second_IdleFor_in_the_statement()
+    {
+        var app = App();
+        var s = await db.OpenAsync(db.AppRole, app);
+        await Task.Delay(1000);   // idle for longer than -IdleFor, so the session is in the plan
+        // The statement repeats -IdleFor for the moment it runs (after a prompt): whole seconds made 1500ms 1 s and 500ms nothing.
+        var r = Run($"Stop-IdleConnections -ConnectionString $cs -ApplicationName '{app}' -IdleFor 500ms -WhatIf").AssertNoErrors();
+        Assert.Contains($"pids {s.ProcessID}", r.HostText);
+        Assert.Contains("a.state_change < clock_timestamp() - interval '500 milliseconds'", r.HostText);
+        Assert.Contains("interval '1500 milliseconds'", PostgresService.SignalSql("pg_terminate_backend", [s.ProcessID], false, ["idle"], TimeSpan.FromMilliseconds(1500)));
+        Assert.True(db.Exists(s.ProcessID));
+    }
 }

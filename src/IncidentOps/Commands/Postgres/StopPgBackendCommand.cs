@@ -93,6 +93,13 @@ public sealed class StopPgBackendCommand : PgCmdlet, IForceSwitch
                 InputObject.ToString());
             return;
         }
+        if (InputObject is not null && RouteMismatch(spec) is { } route)
+        {
+            WriteInputError(PipelineOrigin.MismatchErrorId,
+                $"Backend {string.Join(",", Pid)} was read {route.Piped}, but this command connects {route.Given}. Both name {target}, yet one goes through a tunnel and the other does not, so they can reach different servers, and a pid names a different session on each. Nothing was stopped. Pass the same -Service or -ConnectionString to both commands.",
+                InputObject.ToString());
+            return;
+        }
         foreach (var pid in Pid)
         {
             var listed = ListedStart(pid);
@@ -105,6 +112,34 @@ public sealed class StopPgBackendCommand : PgCmdlet, IForceSwitch
                     r => $"{r.Action}: {(r.Succeeded ? "succeeded" : "failed")} ({r.Reason})", out var result, r => r.Succeeded))
                 WriteObject(result);
         }
+    }
+
+    /// <summary>
+    /// How the piped backend was read and how this command connects, when the two routes differ and one of them is a
+    /// tunnel; null when they agree. host:port/database alone does not tell two servers apart when one is reached
+    /// through a tunnel (the connection string names the far end: a database on the bastion itself is localhost:5432)
+    /// and the other directly (a local server on localhost:5432).
+    /// </summary>
+    private (string Piped, string Given)? RouteMismatch(PgConnectionSpec spec)
+    {
+        if (InputObject is null || InputObject.BaseObject is string or ValueType || PipelineOrigin.Property(InputObject, "Server") is null) return null;
+        var piped = PipelineOrigin.Property(InputObject, "Service") is { } v && v.ToString() is { Length: > 0 } name ? name.Trim() : null;
+        var given = string.IsNullOrWhiteSpace(spec.ConnectionString) ? spec.Service : null;
+        if (string.Equals(piped, given?.FullName, StringComparison.OrdinalIgnoreCase)) return null;
+        bool pipedTunnel;
+        if (piped is null) pipedTunnel = false;
+        else
+        {
+            try { pipedTunnel = IncidentOps.Engine.Config.ConfigService.ResolveService(Config, null, piped).Postgres?.Tunnel is not null; }
+            catch (IncidentOpsException) { pipedTunnel = true; }   // a service this command cannot see: its route is unknown
+        }
+        var givenTunnel = given?.Postgres?.Tunnel;
+        if (!pipedTunnel && givenTunnel is null) return null;
+        var how = !string.IsNullOrWhiteSpace(spec.ConnectionString) ? "directly through -ConnectionString"
+            : given is not null ? $"through service {given.FullName}{(givenTunnel is null ? " directly" : $" via its tunnel ({givenTunnel})")}"
+            : "directly through the libpq environment (PGHOST, PGPORT, PGDATABASE)";
+        var read = piped is null ? "directly (through -ConnectionString or the libpq environment)" : $"through service {piped}{(pipedTunnel ? " via its tunnel" : "")}";
+        return (read, how);
     }
 
     /// <summary>
