@@ -385,6 +385,9 @@ public sealed class PostgresService
             ORDER BY pg_relation_size(i.oid) DESC, n.nspname, i.relname
             """;
         await using var conn = await Connections.OpenAsync(spec, cancellationToken).ConfigureAwait(false);
+        // Where the indexes came from travels with them, as with PgActivity: a table name means another table on another server.
+        var server = await DescribeTargetAsync(spec, cancellationToken).ConfigureAwait(false);
+        var service = spec.ConnectionString is null ? spec.Service?.FullName : null;
         await using var cmd = new NpgsqlCommand(sql, conn);
         await using var reader = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         var list = new List<PgIndex>();
@@ -394,6 +397,7 @@ public sealed class PostgresService
             var scans = reader.GetInt64(4);
             list.Add(new PgIndex
             {
+                Service = service, Server = server,
                 Schema = reader.GetString(0), Table = reader.GetString(1), Name = reader.GetString(2), SizeBytes = reader.GetInt64(3), Scans = scans,
                 IsUnique = unique, IsPrimary = reader.GetBoolean(6), Invalid = !reader.GetBoolean(7), Definition = Str(reader, 8),
                 Duplicate = reader.GetBoolean(9), Unused = scans == 0 && !unique,
