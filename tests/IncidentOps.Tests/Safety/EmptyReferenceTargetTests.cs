@@ -39,3 +39,44 @@ public sealed class EmptyReferenceTargetTests(ModuleFixture fx) : IClassFixture<
 
     public void Dispose() => Paths.DeleteTree(_dir);
 }
+
+/// <summary>
+/// -Service and -ConnectionString typed together: the connection string was used and the service silently ignored, so
+/// Stop-IdleConnections -Service production/db -ConnectionString $stale terminated sessions of $stale's server.
+/// </summary>
+public sealed class PgTargetConflictTests(ModuleFixture fx, IncidentOps.Tests.Postgres.PgTestDatabase db)
+    : IClassFixture<ModuleFixture>, IClassFixture<IncidentOps.Tests.Postgres.PgTestDatabase>, IDisposable
+{
+    private readonly string _dir = Paths.TempDir("io-conflict");
+
+    [Theory]
+    [InlineData("Stop-IdleConnections -IdleFor 0s -ApplicationName $app -Force")]
+    [InlineData("Stop-PgBackend -Pid $backend -Force")]
+    [InlineData("Get-PgActivity -ApplicationName $app")]
+    public async Task Service_and_ConnectionString_together_are_PgTargetConflict_and_nothing_happens(string command)
+    {
+        var app = "io-conflict-" + Guid.NewGuid().ToString("N")[..6];
+        var session = await db.OpenAsync(db.AppRole, app);
+        var cfg = Path.Combine(_dir, "incidentops.yml");
+        // The service names the server's postgres database; the connection string, the class database with the session.
+        File.WriteAllText(cfg, $$"""
+            version: 1
+            store: { path: {{Path.Combine(_dir, "store")}} }
+            environments:
+              production:
+                services:
+                  db:
+                    postgres: '{{TestServers.PostgresConnectionString}}'
+            """);
+        var r = fx.Session.Run($"{command} -Service production/db -ConnectionString $cs -ConfigPath $cfg", new Dictionary<string, object?>
+        {
+            ["cs"] = db.ConnectionString("postgres"), ["cfg"] = cfg, ["app"] = app, ["backend"] = session.ProcessID,
+        });
+        var e = Assert.Single(r.Errors);
+        Assert.StartsWith("PgTargetConflict,", e.FullyQualifiedErrorId);
+        Assert.Empty(r.Output);
+        Assert.True(db.Exists(session.ProcessID));
+    }
+
+    public void Dispose() => Paths.DeleteTree(_dir);
+}
