@@ -7,6 +7,7 @@ BeforeDiscovery {
 }
 
 BeforeAll {
+    . (Join-Path $PSScriptRoot 'Common.ps1')
     $repo = Resolve-Path (Join-Path $PSScriptRoot '../..')
     Import-Module (Join-Path $repo 'out/IncidentOps') -Force
     $cs = $env:INCIDENTOPS_TEST_PG
@@ -71,7 +72,7 @@ Describe 'Stop-IdleConnection' -Skip:$noPg {
 
     It 'refuses backends piped from Get-PgActivity -Service and terminates none of the idle sessions of that server' {
         # The piped backend's Service would bind, and every idle session of the server would go, once per piped backend.
-        $cfg = Join-Path ([IO.Path]::GetTempPath()) "pester-idle-$app.yml"
+        $cfg = New-TestTempFile 'pester-idle' '.yml'
         Set-Content -LiteralPath $cfg -Value "version: 1`nenvironments:`n  production:`n    services:`n      db:`n        postgres: '$cs'`n"
         try {
             $shown = @(Get-PgActivity -Service production/db -ConfigPath $cfg -State idle -ApplicationName $app)[0]
@@ -81,7 +82,7 @@ Describe 'Stop-IdleConnection' -Skip:$noPg {
             "$($err[0])" | Should -Match 'Stop-PgBackend'
             @(Get-PgActivity -ConnectionString $cs -State idle -ApplicationName $app).Count | Should -Be 2
         }
-        finally { Remove-Item -LiteralPath $cfg -ErrorAction SilentlyContinue }
+        finally { Remove-TestTempPath $cfg }
     }
 
     It 'works through the pipeline: Get-PgActivity -State idle | Stop-PgBackend -Force' {
