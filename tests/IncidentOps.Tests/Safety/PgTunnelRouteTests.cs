@@ -30,6 +30,8 @@ public sealed class PgTunnelRouteTests : IClassFixture<ModuleFixture>, IClassFix
                 services:
                   bastiondb:
                     postgres: { connectionString: 'Host=localhost;Port=5432;Database={{db.Database}};Username=postgres', tunnel: { kubectl: svc/postgres, namespace: db } }
+                  otherdb:
+                    postgres: { connectionString: 'Host=localhost;Port=5432;Database={{db.Database}};Username=postgres', tunnel: { kubectl: svc/postgres, namespace: other } }
             """);
     }
 
@@ -72,6 +74,21 @@ public sealed class PgTunnelRouteTests : IClassFixture<ModuleFixture>, IClassFix
         r = Run($"Get-PgActivity -Service production/bastiondb -ConfigPath $cfg -ApplicationName '{app}' -TimeoutSec 20 | Stop-PgBackend -ConfigPath $cfg -Force -TimeoutSec 20").AssertNoErrors();
         Assert.True(r.Single<PgTerminationResult>().Succeeded);
         await _db.WaitGoneAsync(session.ProcessID);
+    }
+
+    [Fact]
+    public void Each_prompt_names_the_tunnel_of_its_own_record_when_services_interleave()
+    {
+        // Sorted across services (by duration, say): bastiondb, otherdb, bastiondb again.
+        var r = Run($$"""
+            @('production/bastiondb', 'production/otherdb', 'production/bastiondb') | ForEach-Object { [pscustomobject]@{ Pid = 1; Service = $_; Server = '{{Server}}' } } |
+                Stop-PgBackend -ConfigPath $cfg -WhatIf
+            """).AssertNoErrors();
+        var prompts = r.HostText.Split("What if:", StringSplitOptions.RemoveEmptyEntries).Where(t => t.Contains("pg_terminate_backend")).ToList();
+        Assert.Equal(3, prompts.Count);
+        Assert.Contains("--namespace db ", prompts[0]);
+        Assert.Contains("--namespace other ", prompts[1]);
+        Assert.Contains("--namespace db ", prompts[2]);
     }
 
     public void Dispose() => Paths.DeleteTree(_dir);

@@ -57,7 +57,8 @@ public sealed class StopPgBackendCommand : PgCmdlet, IForceSwitch
     [Parameter(ValueFromPipeline = true, DontShow = true)]
     public PSObject? InputObject { get; set; }
 
-    private readonly Dictionary<string, string> _targets = new(StringComparer.Ordinal);
+    // The tunnel is kept as object: no engine type in the cmdlet's fields (the engine loads in the module's own context).
+    private readonly Dictionary<string, (string Target, object? Tunnel)> _targets = new(StringComparer.Ordinal);
     private Dictionary<string, object?> _explicit = new(StringComparer.OrdinalIgnoreCase);
 
     protected override void BeginProcessing()
@@ -79,11 +80,18 @@ public sealed class StopPgBackendCommand : PgCmdlet, IForceSwitch
         if (!TryResolveSpec(out var spec)) return;
         // The target is per connection: pipeline records may come from several services.
         var key = spec.ToString();
-        if (!_targets.TryGetValue(key, out var target))
+        if (_targets.TryGetValue(key, out var known))
         {
-            if (!TryInvoke(ct => Engine.Postgres.DescribeTargetAsync(spec, ct), out target, key)) return;
-            _targets[key] = target;
+            // Describing the target notes its tunnel for the prompt and the timeline; a cached target must note it again,
+            // or a record of service A after one of service B would be confirmed "through the tunnel" of B.
+            Engine.Tunnels.Note((IncidentOps.Engine.Tunnels.TunnelSpec?)known.Tunnel);
         }
+        else
+        {
+            if (!TryInvoke(ct => Engine.Postgres.DescribeTargetAsync(spec, ct), out var described, key)) return;
+            _targets[key] = known = (described, Engine.Tunnels.Current);
+        }
+        var target = known.Target;
         if (InputObject is not null && PipelineOrigin.Property(InputObject, "Server") is { } origin
             && origin.ToString() is { Length: > 0 } server && !string.Equals(server, target, StringComparison.OrdinalIgnoreCase))
         {
