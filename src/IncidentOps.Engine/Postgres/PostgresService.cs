@@ -522,7 +522,7 @@ public sealed class PostgresService
         };
         if (backendStart is not null && !SameStart(backendStart, before.BackendStart))
             return Result("None", false,
-                $"pid {pid} now belongs to another session (started {Utc(before.BackendStart)}; the one listed started {Utc(backendStart)}): the listed session has ended and its pid was reused. Nothing was stopped; list the sessions again.");
+                $"pid {pid} now belongs to another session (started {Utc(before.BackendStart)}; the one listed started {Utc(backendStart)}): the listed session has ended and its pid was reused, or it was listed on another host of a multi-host connection string. Nothing was stopped; list the sessions again.");
         var spare = SpareReason(before, includeSuperuser);
         if (spare is not null) return Result("None", false, "spared: " + spare);
         // Every signal below names this session (pid and backend_start), so a pid reused in between is never hit.
