@@ -80,3 +80,28 @@ public sealed class PgTargetConflictTests(ModuleFixture fx, IncidentOps.Tests.Po
 
     public void Dispose() => Paths.DeleteTree(_dir);
 }
+
+/// <summary>A PGPORT that is not a port was ignored, so the command connected to 5432: another server than the one meant.</summary>
+public sealed class PgPortTargetTests
+{
+    [Theory]
+    [InlineData("5433x")]
+    [InlineData("${DB_PORT}")]
+    [InlineData("70000")]
+    public async Task A_PGPORT_that_is_not_a_port_is_an_error_not_5432(string value)
+    {
+        var env = new Dictionary<string, string?> { ["PGHOST"] = "127.0.0.1", ["PGPORT"] = value, ["PGUSER"] = "postgres" };
+        var svc = IncidentOps.Tests.Postgres.PgTestDatabase.Service(k => env.GetValueOrDefault(k));
+        var ex = await Assert.ThrowsAsync<IncidentOps.IncidentOpsException>(() => svc.Connections.BuildAsync(new IncidentOps.Postgres.PgConnectionSpec(), CancellationToken.None));
+        Assert.Equal(IncidentOps.Engine.Postgres.PostgresErrorIds.PgConnectionStringInvalid, ex.ErrorId);
+        Assert.Contains("PGPORT", ex.Message);
+    }
+
+    [Fact]
+    public async Task A_port_in_a_postgres_url_query_that_is_not_a_port_is_an_error()
+    {
+        var svc = IncidentOps.Tests.Postgres.PgTestDatabase.Service();
+        var ex = await Assert.ThrowsAsync<IncidentOps.IncidentOpsException>(() => svc.Connections.BuildAsync(new IncidentOps.Postgres.PgConnectionSpec { ConnectionString = "postgres://u@127.0.0.1/db?port=5433x" }, CancellationToken.None));
+        Assert.Equal(IncidentOps.Engine.Postgres.PostgresErrorIds.PgConnectionStringInvalid, ex.ErrorId);
+    }
+}
