@@ -42,6 +42,16 @@ Describe 'Stop-PgBackend' -Skip:$noPg {
         @(Get-PgActivity -ConnectionString $cs -ApplicationName pester-stop -State active).Count | Should -Be 1
     }
 
+    It 'with -Mode Cancel never cancels a query the session started after the listing' {
+        # As listed while the session ran an earlier query, which has finished since.
+        $listed = Get-PgActivity -ConnectionString $cs -ApplicationName pester-stop
+        $earlier = [pscustomobject]@{ Pid = $listed.Pid; Server = $listed.Server; BackendStart = $listed.BackendStart; QueryStart = $listed.QueryStart.AddSeconds(-30) }
+        $r = $earlier | Stop-PgBackend -Mode Cancel -ConnectionString $cs -Force
+        $r.Succeeded | Should -BeFalse
+        $r.Reason | Should -Match 'has finished'
+        @(Get-PgActivity -ConnectionString $cs -ApplicationName pester-stop -State active).Count | Should -Be 1
+    }
+
     It 'cancels the query and keeps the session with -Mode Cancel' {
         $r = Stop-PgBackend -Pid $target.Pid -Mode Cancel -ConnectionString $cs -Force
         $r.Succeeded | Should -BeTrue

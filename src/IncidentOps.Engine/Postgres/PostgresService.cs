@@ -500,8 +500,13 @@ public sealed class PostgresService
     // ---------------------------------------------------------------- Stop-PgBackend
 
     /// <summary>The statement Stop-PgBackend sends for one pid (what -WhatIf shows).</summary>
-    public static string StopSql(int pid, PgStopMode mode, bool includeSuperuser, DateTime? backendStart = null) =>
-        SignalSql(mode == PgStopMode.Cancel ? "pg_cancel_backend" : "pg_terminate_backend", [(pid, backendStart)], includeSuperuser);
+    /// <param name="queryStart">For a cancel: the query_start of the query to cancel. A cancel stops whatever query runs at
+    /// that moment, so it is pinned to the query that was listed, not a later one of the same session.</param>
+    public static string StopSql(int pid, PgStopMode mode, bool includeSuperuser, DateTime? backendStart = null, DateTime? queryStart = null)
+    {
+        var sql = SignalSql(mode == PgStopMode.Cancel ? "pg_cancel_backend" : "pg_terminate_backend", [(pid, backendStart)], includeSuperuser);
+        return mode == PgStopMode.Cancel && queryStart is { } q ? sql + " AND a.state = 'active' AND a.query_start = " + TimestampLiteral(q) : sql;
+    }
 
     /// <summary>
     /// Cancels or terminates one backend under the safety policy and waits until it has stopped: for
@@ -510,7 +515,9 @@ public sealed class PostgresService
     /// </summary>
     /// <param name="backendStart">The backend_start of the session the caller listed (a piped PgActivity): the pid is
     /// stopped only while it still names that session. Without it, the session found under the pid now is pinned.</param>
-    public async Task<PgTerminationResult> StopBackendAsync(PgConnectionSpec spec, int pid, PgStopMode mode, TimeSpan? escalateAfter, bool includeSuperuser, CancellationToken cancellationToken, DateTime? backendStart = null)
+    /// <param name="queryStart">The query_start of the query the caller listed (a piped PgActivity): -Mode Cancel cancels
+    /// only that query, never one the session started since.</param>
+    public async Task<PgTerminationResult> StopBackendAsync(PgConnectionSpec spec, int pid, PgStopMode mode, TimeSpan? escalateAfter, bool includeSuperuser, CancellationToken cancellationToken, DateTime? backendStart = null, DateTime? queryStart = null)
     {
         await using var conn = await Connections.OpenAsync(spec, cancellationToken).ConfigureAwait(false);
         var before = (await ReadActivityAsync(conn, cancellationToken).ConfigureAwait(false)).FirstOrDefault(a => a.Pid == pid);
@@ -525,6 +532,12 @@ public sealed class PostgresService
                 $"pid {pid} now belongs to another session (started {Utc(before.BackendStart)}; the one listed started {Utc(backendStart)}): the listed session has ended and its pid was reused, or it was listed on another host of a multi-host connection string. Nothing was stopped; list the sessions again.");
         var spare = SpareReason(before, includeSuperuser);
         if (spare is not null) return Result("None", false, "spared: " + spare);
+        if (mode == PgStopMode.Cancel && queryStart is not null && (before.State != "active" || !SameStart(queryStart, before.QueryStart)))
+            return Result("None", false, before.State == "active"
+                ? $"the listed query (started {Utc(queryStart)}) has finished and the session runs another one (started {Utc(before.QueryStart)}), which was not cancelled. List the sessions again."
+                : $"the listed query (started {Utc(queryStart)}) has finished (the session is {before.State ?? "in an unknown state"}); nothing was cancelled.");
+        // A cancel is pinned to the query running now (the listed one, when piped): a query started in between is not hit.
+        var query = mode == PgStopMode.Cancel && before.State == "active" ? before.QueryStart : null;
         // Every signal below names this session (pid and backend_start), so a pid reused in between is never hit.
         var start = before.BackendStart;
         bool Same(int _, DateTime? s) => SameStart(s, start);
@@ -532,7 +545,7 @@ public sealed class PostgresService
         var timeout = TimeSpan.FromSeconds(spec.TimeoutSec);
         if (mode == PgStopMode.Cancel)
         {
-            if (!await SignalAsync(conn, StopSql(pid, PgStopMode.Cancel, includeSuperuser, start), cancellationToken).ConfigureAwait(false))
+            if (!await SignalAsync(conn, StopSql(pid, PgStopMode.Cancel, includeSuperuser, start, query), cancellationToken).ConfigureAwait(false))
                 return Result("Cancel", false, "pg_cancel_backend returned false (the backend ended or could not be signalled)");
             var wait = escalateAfter ?? timeout;
             if (await WaitCancelledAsync(conn, before, wait, cancellationToken).ConfigureAwait(false))

@@ -124,4 +124,39 @@ public sealed class PgSessionIdentityTests(ModuleFixture fx, PgTestDatabase db) 
         Assert.Contains("interval '1500 milliseconds'", PostgresService.SignalSql("pg_terminate_backend", [s.ProcessID], false, ["idle"], TimeSpan.FromMilliseconds(1500)));
         Assert.True(db.Exists(s.ProcessID));
     }
+
+    [Fact]
+    public async Task Cancel_of_a_piped_backend_never_hits_a_query_the_session_started_after_the_listing()
+    {
+        var (pid, running) = await db.StartAsync(db.AppRole, App(), "SELECT pg_sleep(60)");
+        // As listed while the session ran an earlier query: it finished, and the one running now started later.
+        var r = Run($"Get-PgActivity -ConnectionString $cs | Where-Object Pid -eq {pid} | ForEach-Object {{ [pscustomobject]@{{ Pid = $_.Pid; Server = $_.Server; BackendStart = $_.BackendStart; QueryStart = $_.QueryStart.AddSeconds(-30) }} }} | Stop-PgBackend -Mode Cancel -ConnectionString $cs -Force").AssertNoErrors();
+        var result = r.Single<PgTerminationResult>();
+        Assert.False(result.Succeeded);
+        Assert.Equal("None", result.Action);
+        Assert.Contains("has finished", result.Reason);
+        Assert.Equal(1, db.Scalar($"SELECT count(*) FROM pg_stat_activity WHERE pid = {pid} AND state = 'active'"));
+
+        // The listing of the running query cancels it, and -WhatIf shows the query pin it sends.
+        r = Run($"Get-PgActivity -ConnectionString $cs | Where-Object Pid -eq {pid} | Stop-PgBackend -Mode Cancel -ConnectionString $cs -WhatIf").AssertNoErrors();
+        Assert.Contains("AND a.state = 'active' AND a.query_start = '", r.HostText);
+        r = Run($"Get-PgActivity -ConnectionString $cs | Where-Object Pid -eq {pid} | Stop-PgBackend -Mode Cancel -ConnectionString $cs -Force").AssertNoErrors();
+        Assert.True(r.Single<PgTerminationResult>().Succeeded);
+        await running.WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.True(db.Exists(pid));
+    }
+
+    [Fact]
+    public async Task The_engine_cancels_only_the_listed_query()
+    {
+        var (pid, running) = await db.StartAsync(db.AppRole, App(), "SELECT pg_sleep(60)");
+        var svc = PgTestDatabase.Service();
+        var listed = (await svc.GetActivityAsync(Spec(), null, CancellationToken.None)).Single(a => a.Pid == pid);
+        var stale = await svc.StopBackendAsync(Spec(), pid, PgStopMode.Cancel, null, false, CancellationToken.None, listed.BackendStart, listed.QueryStart!.Value.AddMilliseconds(-1));
+        Assert.False(stale.Succeeded);
+        Assert.Equal(1, db.Scalar($"SELECT count(*) FROM pg_stat_activity WHERE pid = {pid} AND state = 'active'"));
+        var same = await svc.StopBackendAsync(Spec(), pid, PgStopMode.Cancel, null, false, CancellationToken.None, listed.BackendStart, listed.QueryStart);
+        Assert.True(same.Succeeded, same.Reason);
+        await running.WaitAsync(TimeSpan.FromSeconds(20));
+    }
 }

@@ -16,7 +16,8 @@ namespace IncidentOps.Commands;
 /// background workers) and, unless -IncludeSuperuser, superuser sessions are never stopped. Each result
 /// carries Pid, Action, Succeeded, Reason and the query the backend was running. A piped backend is stopped only
 /// while its pid still names the session that was listed (the same backend_start): a session that ended in between
-/// leaves its pid to a newer one, which is never stopped in its place. ConfirmImpact is High:
+/// leaves its pid to a newer one, which is never stopped in its place. -Mode Cancel on a piped backend cancels only
+/// the query that was listed (the same query_start), never one the session started since. ConfirmImpact is High:
 /// -WhatIf prints the exact SQL, -Force skips the prompt. With an active incident, each stop is written
 /// to its timeline.
 /// </remarks>
@@ -111,12 +112,13 @@ public sealed class StopPgBackendCommand : PgCmdlet, IForceSwitch
         foreach (var pid in Pid)
         {
             var listed = ListedStart(pid);
-            var sql = PostgresService.StopSql(pid, Mode, IncludeSuperuser.IsPresent, listed);
+            var listedQuery = ListedTime(pid, "QueryStart");
+            var sql = PostgresService.StopSql(pid, Mode, IncludeSuperuser.IsPresent, listed, listedQuery);
             if (Mode == PgStopMode.Cancel && EscalateAfter is not null)
                 sql += $"; after {EscalateAfter.Value.TotalSeconds:0.#}s if still running: {PostgresService.StopSql(pid, PgStopMode.Terminate, IncludeSuperuser.IsPresent, listed)}";
             var p = pid;
             if (TryChange($"backend {pid} on {target}", Mode.ToString(), sql,
-                    ct => Engine.Postgres.StopBackendAsync(spec, p, Mode, EscalateAfter, IncludeSuperuser.IsPresent, ct, listed),
+                    ct => Engine.Postgres.StopBackendAsync(spec, p, Mode, EscalateAfter, IncludeSuperuser.IsPresent, ct, listed, listedQuery),
                     r => $"{r.Action}: {(r.Succeeded ? "succeeded" : "failed")} ({r.Reason})", out var result, r => r.Succeeded))
                 WriteObject(result);
         }
@@ -154,14 +156,17 @@ public sealed class StopPgBackendCommand : PgCmdlet, IForceSwitch
     /// The backend_start of the piped session with this pid (a PgActivity, or one read back with Import-Clixml): the
     /// pid is stopped only while it still names that session, not a newer one the operating system gave the pid to.
     /// </summary>
-    private DateTime? ListedStart(int pid)
+    private DateTime? ListedStart(int pid) => ListedTime(pid, "BackendStart");
+
+    /// <summary>A time property (BackendStart, QueryStart) of the piped backend with this pid, or null.</summary>
+    private DateTime? ListedTime(int pid, string property)
     {
         if (InputObject is null || InputObject.BaseObject is string or ValueType) return null;
         var piped = PipelineOrigin.Property(InputObject, "Pid");
         if (piped is PSObject wrapped) piped = wrapped.BaseObject;
         if (piped is not int listedPid || listedPid != pid) return null;
-        var start = PipelineOrigin.Property(InputObject, "BackendStart");
-        if (start is PSObject s) start = s.BaseObject;
-        return start is DateTime d ? d : null;
+        var value = PipelineOrigin.Property(InputObject, property);
+        if (value is PSObject s) value = s.BaseObject;
+        return value is DateTime d ? d : null;
     }
 }
