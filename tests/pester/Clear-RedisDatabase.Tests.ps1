@@ -56,3 +56,36 @@ Describe 'Clear-RedisDatabase' -Skip:$noRedis {
         Get-CompletionText "Clear-RedisDatabase -ConfigPath '$($root.Config)' -Service production/c" | Should -Contain 'production/cache'
     }
 }
+
+# A two-master Redis Cluster of its own (slots 0-8191 and 8192-16383): FLUSHDB on one master empties only its slots.
+Describe 'Clear-RedisDatabase on a Redis Cluster' -Skip:$noRedis {
+    BeforeAll {
+        function Get-FreePort { $l = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0); $l.Start(); $p = $l.LocalEndpoint.Port; $l.Stop(); $p }
+        $clusterDir = New-TestTempDir 'io-cluster'
+        $nodes = foreach ($i in 0, 1) {
+            $port = Get-FreePort; $bus = Get-FreePort
+            $dir = Join-Path $clusterDir $port; $null = New-Item -ItemType Directory $dir
+            & redis-server --bind 127.0.0.1 --port $port --cluster-port $bus --cluster-enabled yes --cluster-config-file (Join-Path $dir nodes.conf) `
+                --daemonize yes --save '' --appendonly no --dir $dir --pidfile (Join-Path $dir redis.pid) --logfile (Join-Path $dir redis.log) | Out-Null
+            [pscustomobject]@{ Port = $port; Bus = $bus }
+        }
+        $until = [DateTime]::UtcNow.AddSeconds(20)
+        while (@($nodes | Where-Object { (& redis-cli -p $_.Port PING) -eq 'PONG' }).Count -lt 2 -and [DateTime]::UtcNow -lt $until) { Start-Sleep -Milliseconds 100 }
+        & redis-cli -p $nodes[0].Port CLUSTER ADDSLOTSRANGE 0 8191 | Out-Null
+        & redis-cli -p $nodes[1].Port CLUSTER ADDSLOTSRANGE 8192 16383 | Out-Null
+        & redis-cli -p $nodes[0].Port CLUSTER MEET 127.0.0.1 $nodes[1].Port $nodes[1].Bus | Out-Null
+        while (@($nodes | Where-Object { (& redis-cli -p $_.Port CLUSTER INFO) -match 'cluster_state:ok' }).Count -lt 2 -and [DateTime]::UtcNow -lt $until) { Start-Sleep -Milliseconds 100 }
+        foreach ($k in 1..30) { & redis-cli -c -p $nodes[0].Port SET "pester:$k" v | Out-Null }
+    }
+    AfterAll { foreach ($n in $nodes) { & redis-cli -p $n.Port SHUTDOWN NOSAVE 2>$null | Out-Null } }
+
+    It 'refuses to flush one master of several, and every key stays' {
+        $before = $nodes | ForEach-Object { [long](& redis-cli -p $_.Port DBSIZE) }
+        $before | ForEach-Object { $_ | Should -BeGreaterThan 0 }
+        $r = Clear-RedisDatabase -ConnectionString "127.0.0.1:$($nodes[0].Port)" -Force -ErrorVariable err -ErrorAction SilentlyContinue
+        $r | Should -BeNullOrEmpty
+        $err[0].FullyQualifiedErrorId | Should -Be 'RedisClusterFlushPartial,IncidentOps.Commands.ClearRedisDatabaseCommand'
+        "$($err[0])" | Should -Match "127\.0\.0\.1:$($nodes[1].Port)"
+        ($nodes | ForEach-Object { [long](& redis-cli -p $_.Port DBSIZE) }) | Should -Be $before
+    }
+}

@@ -33,6 +33,19 @@ Describe 'Invoke-PgMaintenance' -Skip:$noPg {
         Invoke-TestPsql "SELECT last_vacuum IS NULL AND last_analyze IS NOT NULL FROM pg_stat_user_tables WHERE relname = 'pester_maint'" | Should -Be 't'
     }
 
+    It 'processes a table piped from Get-PgIndex in its own schema, once, on the service it was read from' {
+        # pester_mx.pester_maint and public.pester_maint: the bare name would be the public one.
+        Invoke-TestPsql 'DROP SCHEMA IF EXISTS pester_mx CASCADE; CREATE SCHEMA pester_mx; CREATE TABLE pester_mx.pester_maint (id int PRIMARY KEY, v int); CREATE INDEX ON pester_mx.pester_maint (v)' | Out-Null
+        try {
+            $r = @(Get-PgIndex -Service production/db -ConfigPath $root.Config | Where-Object Schema -eq pester_mx |
+                Invoke-PgMaintenance -Operation Analyze -ConfigPath $root.Config -Force -ErrorAction Stop)
+            $r.Count | Should -Be 1 -Because 'two indexes of one table are one ANALYZE'
+            $r[0].Sql | Should -Be 'ANALYZE "pester_mx"."pester_maint"'
+            Invoke-TestPsql "SELECT last_analyze IS NULL FROM pg_stat_user_tables WHERE relid = 'public.pester_maint'::regclass" | Should -Be 't'
+        }
+        finally { Invoke-TestPsql 'DROP SCHEMA IF EXISTS pester_mx CASCADE' | Out-Null }
+    }
+
     It 'prints its What if: line with the exact SQL under -WhatIf and changes nothing' {
         $text = Get-WhatIfText 'Invoke-PgMaintenance pester_maint -ConnectionString $args[0] -WhatIf' $cs
         $text | Should -Match 'What if: .*VACUUM'

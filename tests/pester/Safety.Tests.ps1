@@ -54,6 +54,12 @@ environments:
         @(Get-PgActivity -ConnectionString $cs -ApplicationName $app).Count | Should -Be 1
     }
 
+    It 'refuses -Service with -ConnectionString instead of silently using the connection string' {
+        { Stop-IdleConnections -Service production/marketing -ConnectionString $cs -ConfigPath $root.Config -ApplicationName $app -IdleFor 0s -IncludeSuperuser -Force -ErrorAction Stop } |
+            Should -Throw -ErrorId 'PgTargetConflict,IncidentOps.Commands.StopIdleConnectionCommand'
+        @(Get-PgActivity -ConnectionString $cs -ApplicationName $app).Count | Should -Be 1
+    }
+
     It 'stops a pid piped from -Service on that service, not on PGHOST' {
         $piped = @(Get-PgActivity -Service production/marketing -ConfigPath $root.Config -ApplicationName $app)
         $piped[0].Service | Should -Be 'production/marketing'

@@ -7,6 +7,7 @@ BeforeDiscovery {
 }
 
 BeforeAll {
+    . (Join-Path $PSScriptRoot 'Common.ps1')
     $repo = Resolve-Path (Join-Path $PSScriptRoot '../..')
     Import-Module (Join-Path $repo 'out/IncidentOps') -Force
     $cs = $env:INCIDENTOPS_TEST_PG
@@ -67,6 +68,21 @@ Describe 'Stop-IdleConnection' -Skip:$noPg {
     It 'spares sessions idle for less than -IdleFor' {
         $report = Stop-IdleConnection -ConnectionString $cs -ApplicationName $app -Force
         $report.Matched | Should -Be 0
+    }
+
+    It 'refuses backends piped from Get-PgActivity -Service and terminates none of the idle sessions of that server' {
+        # The piped backend's Service would bind, and every idle session of the server would go, once per piped backend.
+        $cfg = New-TestTempFile 'pester-idle' '.yml'
+        Set-Content -LiteralPath $cfg -Value "version: 1`nenvironments:`n  production:`n    services:`n      db:`n        postgres: '$cs'`n"
+        try {
+            $shown = @(Get-PgActivity -Service production/db -ConfigPath $cfg -State idle -ApplicationName $app)[0]
+            $report = $shown | Stop-IdleConnections -ConfigPath $cfg -IdleFor 0s -Force -ErrorVariable err -ErrorAction SilentlyContinue
+            $report | Should -BeNullOrEmpty
+            $err[0].FullyQualifiedErrorId | Should -Be 'PgPipedBackendNotAccepted,IncidentOps.Commands.StopIdleConnectionCommand'
+            "$($err[0])" | Should -Match 'Stop-PgBackend'
+            @(Get-PgActivity -ConnectionString $cs -State idle -ApplicationName $app).Count | Should -Be 2
+        }
+        finally { Remove-TestTempPath $cfg }
     }
 
     It 'works through the pipeline: Get-PgActivity -State idle | Stop-PgBackend -Force' {

@@ -31,6 +31,27 @@ Describe 'Stop-PgBackend' -Skip:$noPg {
         @(Get-PgActivity -ConnectionString $cs -ApplicationName pester-stop).Count | Should -Be 0
     }
 
+    It 'never stops the newer session that got the pid of a listed backend' {
+        # As listed before the session ended and its pid went to a new one: it started earlier than the pid's holder now.
+        $listed = Get-PgActivity -ConnectionString $cs -ApplicationName pester-stop
+        $stale = [pscustomobject]@{ Pid = $listed.Pid; Server = $listed.Server; BackendStart = $listed.BackendStart.AddSeconds(-5) }
+        $r = $stale | Stop-PgBackend -ConnectionString $cs -Force
+        $r.Succeeded | Should -BeFalse
+        $r.Action | Should -Be 'None'
+        $r.Reason | Should -Match 'now belongs to another session'
+        @(Get-PgActivity -ConnectionString $cs -ApplicationName pester-stop -State active).Count | Should -Be 1
+    }
+
+    It 'with -Mode Cancel never cancels a query the session started after the listing' {
+        # As listed while the session ran an earlier query, which has finished since.
+        $listed = Get-PgActivity -ConnectionString $cs -ApplicationName pester-stop
+        $earlier = [pscustomobject]@{ Pid = $listed.Pid; Server = $listed.Server; BackendStart = $listed.BackendStart; QueryStart = $listed.QueryStart.AddSeconds(-30) }
+        $r = $earlier | Stop-PgBackend -Mode Cancel -ConnectionString $cs -Force
+        $r.Succeeded | Should -BeFalse
+        $r.Reason | Should -Match 'has finished'
+        @(Get-PgActivity -ConnectionString $cs -ApplicationName pester-stop -State active).Count | Should -Be 1
+    }
+
     It 'cancels the query and keeps the session with -Mode Cancel' {
         $r = Stop-PgBackend -Pid $target.Pid -Mode Cancel -ConnectionString $cs -Force
         $r.Succeeded | Should -BeTrue

@@ -136,6 +136,30 @@ Describe 'postgres.tunnel and redis.tunnel' -Skip:$noServers {
         $preview | Should -Match ([regex]::Escape("through the tunnel kubectl --context production --namespace akaind-platform port-forward --address 127.0.0.1 -- svc/postgres '<free loopback port>:5432'"))
     }
 
+    It 'does not stop through the tunnel a backend read directly from a server with the same host:port' {
+        # Read with -ConnectionString from a server that calls itself postgres.akaind-platform.svc:5432 too (no Service):
+        # the same host:port/database, but not the database behind the tunnel.
+        $psi = [Diagnostics.ProcessStartInfo]::new('psql')
+        foreach ($a in '-X', '-q', '-h', $pg['Host'], '-p', $pg['Port'], '-U', $user, '-d', $database, '-c', 'SELECT pg_sleep(30)') { $psi.ArgumentList.Add($a) }
+        $psi.Environment['PGAPPNAME'] = 'pester-route'
+        $psi.RedirectStandardOutput = $true
+        $session = [Diagnostics.Process]::Start($psi)
+        try {
+            $until = [DateTime]::UtcNow.AddSeconds(10)
+            while (-not ($listed = Get-PgActivity -ConnectionString $env:INCIDENTOPS_TEST_PG -ApplicationName pester-route -State active) -and [DateTime]::UtcNow -lt $until) { Start-Sleep -Milliseconds 100 }
+            $direct = [pscustomobject]@{ Pid = $listed.Pid; Server = "postgres.akaind-platform.svc:5432/$database"; Service = $null }
+            $r = $direct | Stop-PgBackend -Service production/marketing -ConfigPath $root.Config -IncludeSuperuser -Force -ErrorVariable err -ErrorAction SilentlyContinue
+            $r | Should -BeNullOrEmpty
+            $err[0].FullyQualifiedErrorId | Should -Be 'PipelineTargetMismatch,IncidentOps.Commands.StopPgBackendCommand'
+            "$($err[0])" | Should -Match 'tunnel'
+            @(Get-PgActivity -ConnectionString $env:INCIDENTOPS_TEST_PG -ApplicationName pester-route -State active).Count | Should -Be 1
+        }
+        finally {
+            if (-not $session.HasExited) { $session.Kill($true) }
+            $null = Get-PgActivity -ConnectionString $env:INCIDENTOPS_TEST_PG -ApplicationName pester-route | Stop-PgBackend -ConnectionString $env:INCIDENTOPS_TEST_PG -IncludeSuperuser -Force
+        }
+    }
+
     It 'the tunnel is killed when pwsh exits in the middle of a pipeline that holds it' {
         $skip = @(Get-TunnelEvent).Count
         $child = Start-ChildPwsh 'Get-PgActivity -Service production/marketing | Select-Object -First 1 | ForEach-Object { Start-Sleep -Milliseconds 500; [Environment]::Exit(3) }'

@@ -30,6 +30,9 @@ public sealed class ReferenceResolver(ISecretProvider secrets)
                 {
                     throw Unresolved(value, $"the file '{path}' cannot be read ({ex.GetType().Name}: {ex.Message}).");
                 }
+                // As an empty env: variable: an empty connection string would silently mean localhost:5432 (libpq's defaults).
+                if (string.IsNullOrEmpty(resolved))
+                    throw Unresolved(value, $"the file '{path}' is empty. Write the value into it, or change the reference.");
                 break;
             case ConfigValueKind.Secret:
                 try { resolved = await secrets.GetSecretAsync(value.Reference!, cancellationToken).ConfigureAwait(false); }

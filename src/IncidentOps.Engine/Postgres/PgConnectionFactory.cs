@@ -190,7 +190,12 @@ public sealed class PgConnectionFactory(ReferenceResolver references, Func<strin
                 case "application_name": break;
                 case "connect_timeout": if (int.TryParse(val, out var t)) b.Timeout = t; break;
                 case "host": b.Host = val; break;
-                case "port": if (int.TryParse(val, out var p)) b.Port = p; break;
+                case "port":
+                    if (!int.TryParse(val, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var p) || p is < 1 or > 65535)
+                        throw new IncidentOpsException(PostgresErrorIds.PgConnectionStringInvalid, IncidentOpsErrorCategory.InvalidArgument,
+                            $"{source} has port={val} in its query, which is not a port from 1 to 65535.");
+                    b.Port = p;
+                    break;
                 case "user": b.Username = val; break;
                 case "password": b.Password = val; SecretRedactor.Register(val); break;
                 case "dbname": b.Database = val; break;
@@ -204,7 +209,14 @@ public sealed class PgConnectionFactory(ReferenceResolver references, Func<strin
         var b = new NpgsqlConnectionStringBuilder();
         var host = _env("PGHOST");
         if (!string.IsNullOrEmpty(host)) b.Host = host;
-        if (int.TryParse(_env("PGPORT"), out var port)) b.Port = port;
+        // libpq refuses a PGPORT that is not a port; ignoring it would connect to 5432, another server.
+        if (_env("PGPORT") is { Length: > 0 } pgport)
+        {
+            if (!int.TryParse(pgport, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var port) || port is < 1 or > 65535)
+                throw new IncidentOpsException(PostgresErrorIds.PgConnectionStringInvalid, IncidentOpsErrorCategory.InvalidArgument,
+                    $"The environment variable PGPORT is '{pgport}', not a port from 1 to 65535. Fix PGPORT, or pass -ConnectionString or -Service.") { TargetObject = pgport };
+            b.Port = port;
+        }
         var db = _env("PGDATABASE");
         if (!string.IsNullOrEmpty(db)) b.Database = db;
         var user = _env("PGUSER");

@@ -35,4 +35,10 @@ public static class PostgresErrorIds
 
     /// <summary>A table named for maintenance does not exist.</summary>
     public const string PgTableNotFound = "PgTableNotFound";
+
+    /// <summary>Backends (Get-PgActivity output) were piped into Stop-IdleConnection, which would terminate every idle session it matches, not the piped ones.</summary>
+    public const string PgPipedBackendNotAccepted = "PgPipedBackendNotAccepted";
+
+    /// <summary>-Service and -ConnectionString were both given on the command line: two targets where one is used.</summary>
+    public const string PgTargetConflict = "PgTargetConflict";
 }

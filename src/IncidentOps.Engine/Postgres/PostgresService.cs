@@ -188,18 +188,47 @@ public sealed class PostgresService
     }
 
     /// <summary>The single statement that signals the pids, with the policy repeated in its WHERE clause.</summary>
-    public static string SignalSql(string function, IReadOnlyCollection<int> pids, bool includeSuperuser, string[]? states = null, TimeSpan? idleFor = null)
+    public static string SignalSql(string function, IReadOnlyCollection<int> pids, bool includeSuperuser, string[]? states = null, TimeSpan? idleFor = null) =>
+        SignalSql(function, pids.Select(p => (p, (DateTime?)null)).ToList(), includeSuperuser, states, idleFor);
+
+    /// <summary>
+    /// The single statement that signals the sessions, with the policy repeated in its WHERE clause. A pid with its
+    /// backend_start names one session: the operating system reuses pids, so a session that ended since it was listed
+    /// leaves its pid to a newer one, and the statement must not reach that one. The pin is (pid, backend_start).
+    /// </summary>
+    public static string SignalSql(string function, IReadOnlyList<(int Pid, DateTime? BackendStart)> sessions, bool includeSuperuser, string[]? states = null, TimeSpan? idleFor = null)
     {
         var sb = new StringBuilder();
         sb.Append("SELECT a.pid, ").Append(function).Append("(a.pid) FROM pg_stat_activity a LEFT JOIN pg_roles r ON r.oid = a.usesysid WHERE a.pid = ANY(ARRAY[")
-          .Append(string.Join(",", pids.Select(p => p.ToString(CultureInfo.InvariantCulture))))
+          .Append(string.Join(",", sessions.Select(p => p.Pid.ToString(CultureInfo.InvariantCulture))))
           .Append("]::int[]) AND a.pid <> pg_backend_pid() AND a.backend_type = 'client backend'");
+        var pinned = sessions.Where(p => p.BackendStart is not null).ToList();
+        if (pinned.Count > 0)
+            sb.Append(" AND (a.pid, a.backend_start) IN (")
+              .Append(string.Join(", ", pinned.Select(p => $"({p.Pid.ToString(CultureInfo.InvariantCulture)}, {TimestampLiteral(p.BackendStart!.Value)})")))
+              .Append(')');
         if (!includeSuperuser) sb.Append(" AND NOT coalesce(r.rolsuper, false)");
         if (states is { Length: > 0 })
             sb.Append(" AND a.state IN (").Append(string.Join(", ", states.Select(s => "'" + s.Replace("'", "''", StringComparison.Ordinal) + "'"))).Append(')');
         if (idleFor is { } idle)
-            sb.Append(" AND a.state_change < clock_timestamp() - interval '").Append(((long)idle.TotalSeconds).ToString(CultureInfo.InvariantCulture)).Append(" seconds'");
+            // Milliseconds, rounded up: whole seconds would cut -IdleFor 1.5s to 1 s, or 500ms to nothing, in the statement.
+            sb.Append(" AND a.state_change < clock_timestamp() - interval '").Append(((long)Math.Ceiling(idle.TotalMilliseconds)).ToString(CultureInfo.InvariantCulture)).Append(" milliseconds'");
         return sb.ToString();
+    }
+
+    /// <summary>A timestamptz literal with PostgreSQL's microsecond precision (a DateTime without a kind is read as UTC, as Npgsql returns it).</summary>
+    internal static string TimestampLiteral(DateTime value)
+    {
+        var utc = value.Kind == DateTimeKind.Local ? value.ToUniversalTime() : DateTime.SpecifyKind(value, DateTimeKind.Utc);
+        return "'" + utc.ToString("yyyy-MM-dd HH:mm:ss.ffffff", CultureInfo.InvariantCulture) + "+00'::timestamptz";
+    }
+
+    /// <summary>True when two backend_start values name the same instant at PostgreSQL's precision (microseconds).</summary>
+    internal static bool SameStart(DateTime? a, DateTime? b)
+    {
+        if (a is null || b is null) return a is null && b is null;
+        static long Micros(DateTime d) => (d.Kind == DateTimeKind.Local ? d.ToUniversalTime() : d).Ticks / 10;
+        return Micros(a.Value) == Micros(b.Value);
     }
 
     // ---------------------------------------------------------------- Get-PgConnectionSummary
@@ -356,6 +385,9 @@ public sealed class PostgresService
             ORDER BY pg_relation_size(i.oid) DESC, n.nspname, i.relname
             """;
         await using var conn = await Connections.OpenAsync(spec, cancellationToken).ConfigureAwait(false);
+        // Where the indexes came from travels with them, as with PgActivity: a table name means another table on another server.
+        var server = await DescribeTargetAsync(spec, cancellationToken).ConfigureAwait(false);
+        var service = spec.ConnectionString is null ? spec.Service?.FullName : null;
         await using var cmd = new NpgsqlCommand(sql, conn);
         await using var reader = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         var list = new List<PgIndex>();
@@ -365,6 +397,7 @@ public sealed class PostgresService
             var scans = reader.GetInt64(4);
             list.Add(new PgIndex
             {
+                Service = service, Server = server,
                 Schema = reader.GetString(0), Table = reader.GetString(1), Name = reader.GetString(2), SizeBytes = reader.GetInt64(3), Scans = scans,
                 IsUnique = unique, IsPrimary = reader.GetBoolean(6), Invalid = !reader.GetBoolean(7), Definition = Str(reader, 8),
                 Duplicate = reader.GetBoolean(9), Unused = scans == 0 && !unique,
@@ -389,19 +422,21 @@ public sealed class PostgresService
         };
         var matched = await GetActivityAsync(spec, f, cancellationToken).ConfigureAwait(false);
         var spared = new List<PgSparedSession>();
-        var pids = new List<int>();
+        var sessions = new List<(int Pid, DateTime? BackendStart)>();
         foreach (var a in matched)
         {
             var reason = SpareReason(a, includeSuperuser);
-            if (reason is null) pids.Add(a.Pid);
+            if (reason is null) sessions.Add((a.Pid, a.BackendStart));
             else spared.Add(new PgSparedSession { Pid = a.Pid, User = a.User, BackendType = a.BackendType, Reason = reason });
         }
         return new PgIdleConnectionReport
         {
             Matched = matched.Count,
-            Pids = pids.ToArray(),
+            Pids = sessions.Select(x => x.Pid).ToArray(),
             SparedSessions = spared.ToArray(),
-            Sql = pids.Count == 0 ? "" : SignalSql("pg_terminate_backend", pids, includeSuperuser, states, f.MinDuration),
+            // Each pid is pinned to the session listed (its backend_start): between the list and the statement (a
+            // confirmation prompt can take minutes) a session can end and its pid go to a new one.
+            Sql = sessions.Count == 0 ? "" : SignalSql("pg_terminate_backend", sessions, includeSuperuser, states, f.MinDuration),
         };
     }
 
@@ -411,6 +446,8 @@ public sealed class PostgresService
         if (plan.Pids.Length == 0) return plan;
         await using var conn = await Connections.OpenAsync(spec, cancellationToken).ConfigureAwait(false);
         var terminated = new List<int>();
+        // A session that starts after this instant is not one the statement terminated, even if it got the same pid.
+        var signalledAt = await ServerClockAsync(conn, cancellationToken).ConfigureAwait(false);
         await using (var cmd = new NpgsqlCommand(plan.Sql, conn))
         await using (var reader = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
         {
@@ -418,26 +455,40 @@ public sealed class PostgresService
                 if (reader.GetBoolean(1)) terminated.Add(reader.GetInt32(0));
         }
         _sink.Verbose($"Terminated {terminated.Count} of {plan.Pids.Length} sessions in one statement.");
-        var remaining = await WaitGoneAsync(conn, terminated, TimeSpan.FromSeconds(spec.TimeoutSec), cancellationToken).ConfigureAwait(false);
+        var remaining = await WaitGoneAsync(conn, terminated, (_, start) => start is null || start <= signalledAt, TimeSpan.FromSeconds(spec.TimeoutSec), cancellationToken).ConfigureAwait(false);
         if (remaining.Count > 0) _sink.Warning($"Backends still present after terminate: {string.Join(", ", remaining)}.");
         plan.TerminatedPids = terminated.Except(remaining).ToArray();
         plan.Terminated = plan.TerminatedPids.Length;
         return plan;
     }
 
-    private static async Task<List<int>> WaitGoneAsync(NpgsqlConnection conn, IReadOnlyCollection<int> pids, TimeSpan timeout, CancellationToken cancellationToken)
+    private static async Task<DateTime> ServerClockAsync(NpgsqlConnection conn, CancellationToken cancellationToken)
+    {
+        await using var cmd = new NpgsqlCommand("SELECT clock_timestamp()", conn);
+        return (DateTime)(await cmd.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+    }
+
+    /// <summary>
+    /// Waits until none of <paramref name="pids"/> is still the session that was signalled; <paramref name="same"/>
+    /// tells from (pid, backend_start) whether a backend with that pid is still that session or a newer one.
+    /// </summary>
+    private static async Task<List<int>> WaitGoneAsync(NpgsqlConnection conn, IReadOnlyCollection<int> pids, Func<int, DateTime?, bool> same, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var remaining = pids.ToList();
         var deadline = DateTime.UtcNow + timeout;
         var delay = 10;
         while (remaining.Count > 0)
         {
-            await using (var cmd = new NpgsqlCommand("SELECT pid FROM pg_stat_activity WHERE pid = ANY(@p)", conn))
+            await using (var cmd = new NpgsqlCommand("SELECT pid, backend_start FROM pg_stat_activity WHERE pid = ANY(@p)", conn))
             {
                 cmd.Parameters.AddWithValue("p", remaining.ToArray());
                 remaining.Clear();
                 await using var reader = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) remaining.Add(reader.GetInt32(0));
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    var pid = reader.GetInt32(0);
+                    if (same(pid, reader.IsDBNull(1) ? null : reader.GetFieldValue<DateTime>(1))) remaining.Add(pid);
+                }
             }
             if (remaining.Count == 0 || DateTime.UtcNow > deadline) break;
             await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
@@ -449,15 +500,24 @@ public sealed class PostgresService
     // ---------------------------------------------------------------- Stop-PgBackend
 
     /// <summary>The statement Stop-PgBackend sends for one pid (what -WhatIf shows).</summary>
-    public static string StopSql(int pid, PgStopMode mode, bool includeSuperuser) =>
-        SignalSql(mode == PgStopMode.Cancel ? "pg_cancel_backend" : "pg_terminate_backend", [pid], includeSuperuser);
+    /// <param name="queryStart">For a cancel: the query_start of the query to cancel. A cancel stops whatever query runs at
+    /// that moment, so it is pinned to the query that was listed, not a later one of the same session.</param>
+    public static string StopSql(int pid, PgStopMode mode, bool includeSuperuser, DateTime? backendStart = null, DateTime? queryStart = null)
+    {
+        var sql = SignalSql(mode == PgStopMode.Cancel ? "pg_cancel_backend" : "pg_terminate_backend", [(pid, backendStart)], includeSuperuser);
+        return mode == PgStopMode.Cancel && queryStart is { } q ? sql + " AND a.state = 'active' AND a.query_start = " + TimestampLiteral(q) : sql;
+    }
 
     /// <summary>
     /// Cancels or terminates one backend under the safety policy and waits until it has stopped: for
     /// Terminate until the backend is gone; for Cancel until it no longer runs the query. With
     /// <paramref name="escalateAfter"/>, a cancel that did not take within that time becomes a terminate.
     /// </summary>
-    public async Task<PgTerminationResult> StopBackendAsync(PgConnectionSpec spec, int pid, PgStopMode mode, TimeSpan? escalateAfter, bool includeSuperuser, CancellationToken cancellationToken)
+    /// <param name="backendStart">The backend_start of the session the caller listed (a piped PgActivity): the pid is
+    /// stopped only while it still names that session. Without it, the session found under the pid now is pinned.</param>
+    /// <param name="queryStart">The query_start of the query the caller listed (a piped PgActivity): -Mode Cancel cancels
+    /// only that query, never one the session started since.</param>
+    public async Task<PgTerminationResult> StopBackendAsync(PgConnectionSpec spec, int pid, PgStopMode mode, TimeSpan? escalateAfter, bool includeSuperuser, CancellationToken cancellationToken, DateTime? backendStart = null, DateTime? queryStart = null)
     {
         await using var conn = await Connections.OpenAsync(spec, cancellationToken).ConfigureAwait(false);
         var before = (await ReadActivityAsync(conn, cancellationToken).ConfigureAwait(false)).FirstOrDefault(a => a.Pid == pid);
@@ -467,30 +527,44 @@ public sealed class PostgresService
         {
             Pid = pid, Action = action, Succeeded = ok, Reason = reason, Query = before.Query, User = before.User, Database = before.Database, State = before.State,
         };
+        if (backendStart is not null && !SameStart(backendStart, before.BackendStart))
+            return Result("None", false,
+                $"pid {pid} now belongs to another session (started {Utc(before.BackendStart)}; the one listed started {Utc(backendStart)}): the listed session has ended and its pid was reused, or it was listed on another host of a multi-host connection string. Nothing was stopped; list the sessions again.");
         var spare = SpareReason(before, includeSuperuser);
         if (spare is not null) return Result("None", false, "spared: " + spare);
+        if (mode == PgStopMode.Cancel && queryStart is not null && (before.State != "active" || !SameStart(queryStart, before.QueryStart)))
+            return Result("None", false, before.State == "active"
+                ? $"the listed query (started {Utc(queryStart)}) has finished and the session runs another one (started {Utc(before.QueryStart)}), which was not cancelled. List the sessions again."
+                : $"the listed query (started {Utc(queryStart)}) has finished (the session is {before.State ?? "in an unknown state"}); nothing was cancelled.");
+        // A cancel is pinned to the query running now (the listed one, when piped): a query started in between is not hit.
+        var query = mode == PgStopMode.Cancel && before.State == "active" ? before.QueryStart : null;
+        // Every signal below names this session (pid and backend_start), so a pid reused in between is never hit.
+        var start = before.BackendStart;
+        bool Same(int _, DateTime? s) => SameStart(s, start);
 
         var timeout = TimeSpan.FromSeconds(spec.TimeoutSec);
         if (mode == PgStopMode.Cancel)
         {
-            if (!await SignalAsync(conn, StopSql(pid, PgStopMode.Cancel, includeSuperuser), cancellationToken).ConfigureAwait(false))
+            if (!await SignalAsync(conn, StopSql(pid, PgStopMode.Cancel, includeSuperuser, start, query), cancellationToken).ConfigureAwait(false))
                 return Result("Cancel", false, "pg_cancel_backend returned false (the backend ended or could not be signalled)");
             var wait = escalateAfter ?? timeout;
             if (await WaitCancelledAsync(conn, before, wait, cancellationToken).ConfigureAwait(false))
                 return Result("Cancel", true, "query cancelled");
             if (escalateAfter is null) return Result("Cancel", false, $"the query was still running {wait.TotalSeconds:0.#}s after pg_cancel_backend; use -EscalateAfter or -Mode Terminate");
             _sink.Verbose($"Backend {pid} still running after {escalateAfter.Value.TotalSeconds:0.#}s; escalating to terminate.");
-            if (!await SignalAsync(conn, StopSql(pid, PgStopMode.Terminate, includeSuperuser), cancellationToken).ConfigureAwait(false))
+            if (!await SignalAsync(conn, StopSql(pid, PgStopMode.Terminate, includeSuperuser, start), cancellationToken).ConfigureAwait(false))
                 return Result("Cancel+Terminate", false, "pg_terminate_backend returned false");
-            var leftEsc = await WaitGoneAsync(conn, [pid], timeout, cancellationToken).ConfigureAwait(false);
+            var leftEsc = await WaitGoneAsync(conn, [pid], Same, timeout, cancellationToken).ConfigureAwait(false);
             return leftEsc.Count == 0 ? Result("Cancel+Terminate", true, $"not cancelled within {escalateAfter.Value.TotalSeconds:0.#}s; terminated")
                                       : Result("Cancel+Terminate", false, "terminated but the backend was still present at the timeout");
         }
-        if (!await SignalAsync(conn, StopSql(pid, PgStopMode.Terminate, includeSuperuser), cancellationToken).ConfigureAwait(false))
+        if (!await SignalAsync(conn, StopSql(pid, PgStopMode.Terminate, includeSuperuser, start), cancellationToken).ConfigureAwait(false))
             return Result("Terminate", false, "pg_terminate_backend returned false (the backend ended or could not be signalled)");
-        var left = await WaitGoneAsync(conn, [pid], timeout, cancellationToken).ConfigureAwait(false);
+        var left = await WaitGoneAsync(conn, [pid], Same, timeout, cancellationToken).ConfigureAwait(false);
         return left.Count == 0 ? Result("Terminate", true, "terminated") : Result("Terminate", false, $"still present {timeout.TotalSeconds:0}s after pg_terminate_backend");
     }
+
+    private static string Utc(DateTime? t) => t is { } v ? (v.Kind == DateTimeKind.Local ? v.ToUniversalTime() : v).ToString("yyyy-MM-dd HH:mm:ss.ffffff", CultureInfo.InvariantCulture) + " UTC" : "(unknown)";
 
     private static async Task<bool> SignalAsync(NpgsqlConnection conn, string sql, CancellationToken cancellationToken)
     {
@@ -506,9 +580,10 @@ public sealed class PostgresService
         var delay = 10;
         while (true)
         {
-            await using (var cmd = new NpgsqlCommand("SELECT state, query_start FROM pg_stat_activity WHERE pid = @p", conn))
+            await using (var cmd = new NpgsqlCommand("SELECT state, query_start FROM pg_stat_activity WHERE pid = @p AND backend_start IS NOT DISTINCT FROM @s", conn))
             {
                 cmd.Parameters.AddWithValue("p", before.Pid);
+                cmd.Parameters.Add(new NpgsqlParameter("s", NpgsqlTypes.NpgsqlDbType.TimestampTz) { Value = (object?)before.BackendStart ?? DBNull.Value });
                 await using var reader = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
                 if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) return true;
                 var state = reader.IsDBNull(0) ? null : reader.GetString(0);

@@ -35,4 +35,7 @@ public static class RedisErrorIds
 
     /// <summary>Clear-RedisDatabase got both -Database and -AllDatabases.</summary>
     public const string RedisFlushScopeConflict = "RedisFlushScopeConflict";
+
+    /// <summary>A flush was sent to one master of a Redis Cluster with several: it would empty only that node's slots.</summary>
+    public const string RedisClusterFlushPartial = "RedisClusterFlushPartial";
 }

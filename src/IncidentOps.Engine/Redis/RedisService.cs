@@ -323,6 +323,8 @@ public sealed class RedisService(ReferenceResolver references, Tunnels.TunnelLea
         var conn = await OpenAsync(settings, ep, request, admin: true, cancellationToken).ConfigureAwait(false);
         await using (conn.ConfigureAwait(false))
         {
+            // -WhatIf and the prompt must not offer a flush that would be refused, or that would only half happen.
+            await EnsureWholeFlushAsync(conn, cancellationToken).ConfigureAwait(false);
             var keys = await CountKeysAsync(conn, db, cancellationToken).ConfigureAwait(false);
             return new FlushPlan(conn.Endpoint, db, allDatabases, async, FlushCommand(allDatabases, async), keys);
         }
@@ -337,9 +339,7 @@ public sealed class RedisService(ReferenceResolver references, Tunnels.TunnelLea
         var conn = await OpenAsync(settings, ep, request, admin: true, cancellationToken).ConfigureAwait(false);
         await using (conn.ConfigureAwait(false))
         {
-            if (conn.Server.IsReplica)
-                throw new IncidentOpsException(RedisErrorIds.RedisIsReplica, IncidentOpsErrorCategory.InvalidOperation,
-                    $"{conn.Endpoint} is a read-only replica: flush its master instead.") { TargetObject = conn.Endpoint };
+            await EnsureWholeFlushAsync(conn, cancellationToken).ConfigureAwait(false);
             var before = await CountKeysAsync(conn, db, cancellationToken).ConfigureAwait(false);
             var command = FlushCommand(allDatabases, async);
             object[] args = async ? ["ASYNC"] : [];
@@ -351,6 +351,26 @@ public sealed class RedisService(ReferenceResolver references, Tunnels.TunnelLea
             var after = await CountKeysAsync(conn, db, cancellationToken).ConfigureAwait(false);
             return new RedisFlushResult { Endpoint = conn.Endpoint, Database = db, AllDatabases = allDatabases, Async = async, Command = command, KeysBefore = before, KeysAfter = after };
         }
+    }
+
+    /// <summary>
+    /// Refuses a flush that cannot do what it says: on a replica (read-only), or on one master of a Redis Cluster with
+    /// several, where FLUSHDB/FLUSHALL empty only the slots of that node and report 0 keys left while the other masters
+    /// keep theirs (a half-flushed cache that looks flushed).
+    /// </summary>
+    private static async Task EnsureWholeFlushAsync(RedisEndpointConnection conn, CancellationToken ct)
+    {
+        if (conn.Server.IsReplica)
+            throw new IncidentOpsException(RedisErrorIds.RedisIsReplica, IncidentOpsErrorCategory.InvalidOperation,
+                $"{conn.Endpoint} is a read-only replica: flush its master instead.") { TargetObject = conn.Endpoint };
+        if (conn.Server.ServerType != ServerType.Cluster) return;
+        var nodes = await conn.RunAsync("CLUSTER NODES", s => s.ClusterNodesAsync(), ct).ConfigureAwait(false);
+        var masters = nodes?.Nodes.Where(n => !n.IsReplica && n.Slots.Count > 0).ToList() ?? [];
+        if (masters.Count <= 1) return;
+        var others = masters.Where(n => !n.IsMyself).Select(n => n.EndPoint?.ToString() ?? n.NodeId).ToList();
+        throw new IncidentOpsException(RedisErrorIds.RedisClusterFlushPartial, IncidentOpsErrorCategory.InvalidOperation,
+            $"{conn.Endpoint} is one of {masters.Count} masters of a Redis Cluster: a flush there would remove only the keys of its own slots and leave those on {string.Join(", ", others)}, so the cache would be half flushed. Nothing was flushed. " +
+            "Flush every master together, for example with redis-cli --cluster call <host:port> FLUSHALL.") { TargetObject = conn.Endpoint };
     }
 
     private static string FlushCommand(bool all, bool async) => (all ? "FLUSHALL" : "FLUSHDB") + (async ? " ASYNC" : "");

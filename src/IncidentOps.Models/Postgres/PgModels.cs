@@ -186,6 +186,10 @@ public sealed class PgMaintenanceResult
 /// <summary>One index with PgHero-style health flags.</summary>
 public sealed class PgIndex
 {
+    /// <summary>The configured service (environment/service) the list was read from, when -Service named it; binds to Invoke-PgMaintenance -Service.</summary>
+    public string? Service { get; set; }
+    /// <summary>host:port/database the list was read from (no user or password). Invoke-PgMaintenance refuses a piped index unless it is connected to this same server.</summary>
+    public string? Server { get; set; }
     public string Schema { get; init; } = "";
     public string Table { get; init; } = "";
     public string Name { get; init; } = "";

@@ -10,6 +10,8 @@ namespace IncidentOps.Commands;
 /// run inside one), with a progress record while it runs and ShouldProcess before it starts: -WhatIf
 /// prints the exact statement. Without -Table the whole database is processed. The statement timeout
 /// does not apply to maintenance; Ctrl+C cancels it. With an active incident each run is written to its timeline.
+/// Tables piped from Get-PgIndex keep their schema and the server they were read from: each table is processed once, on
+/// that server only (PipelineTargetMismatch otherwise); piped backends (Get-PgActivity) are refused.
 /// </remarks>
 /// <example>
 /// <code>Invoke-PgMaintenance -Table public.orders, public.order_items -Operation VacuumAnalyze</code>
@@ -35,20 +37,71 @@ public sealed class InvokePgMaintenanceCommand : PgCmdlet, IForceSwitch
     [Parameter]
     public SwitchParameter Force { get; set; }
 
+    /// <summary>The piped object. A PgIndex (Get-PgIndex) gives its schema-qualified table, its Service binds by name, and its Server (host:port/database) must be the server this command connects to (PipelineTargetMismatch). Backends (Get-PgActivity) are refused (PgPipedBackendNotAccepted): they name no table, so each would run maintenance on the whole database.</summary>
+    [Parameter(ValueFromPipeline = true, DontShow = true)]
+    public PSObject? InputObject { get; set; }
+
+    private Dictionary<string, object?> _explicit = new(StringComparer.OrdinalIgnoreCase);
+    private readonly HashSet<string> _done = new(StringComparer.Ordinal);
+
+    protected override void BeginProcessing()
+    {
+        // Only command-line parameters are bound here; pipeline values bind per record later.
+        _explicit = new Dictionary<string, object?>(MyInvocation.BoundParameters, StringComparer.OrdinalIgnoreCase);
+        base.BeginProcessing();
+    }
+
     protected override void ProcessRecord() => Run();
+
+    private PSObject? Piped => InputObject is { BaseObject: not (string or ValueType) } p ? p : null;
 
     private void Run()
     {
+        if (Piped is { } backend && PipelineOrigin.Property(backend, "Pid") is not null)
+        {
+            WriteInputError(IncidentOps.Engine.Postgres.PostgresErrorIds.PgPipedBackendNotAccepted,
+                $"Invoke-PgMaintenance was given backend {backend} through the pipeline. A backend names no table, so it would run {PostgresService.MaintenanceSql(Operation, null)} on the whole database, once per piped backend. Nothing was run. Pass -Table, or pipe tables (Get-PgIndex).",
+                backend.ToString());
+            return;
+        }
+        if (PipelineOrigin.FindMismatch(Piped, _explicit, ["Service"]) is { } named)
+        {
+            WriteInputError(PipelineOrigin.MismatchErrorId, PipelineOrigin.Message(named, "table", Piped), Piped?.ToString());
+            return;
+        }
         if (!TryResolveSpec(out var spec)) return;
         if (!TryDescribeTarget(spec, out var target)) return;
-        IEnumerable<string?> tables = Table is { Length: > 0 } ? Table : [null];
+        if (Piped is { } input && PipelineOrigin.Property(input, "Server")?.ToString() is { Length: > 0 } server && !string.Equals(server, target, StringComparison.OrdinalIgnoreCase))
+        {
+            WriteInputError(PipelineOrigin.MismatchErrorId,
+                $"Table {Table?.FirstOrDefault()} was read on {server}, but this command is connected to {target}. A table name means another table on another server, so nothing was run. Pass the same -Service or -ConnectionString to both commands.",
+                input.ToString());
+            return;
+        }
+        IEnumerable<string?> tables = Table is { Length: > 0 } ? Table.Select(Qualified) : [null];
         foreach (var table in tables)
         {
             var sql = PostgresService.MaintenanceSql(Operation, table);
+            // Get-PgIndex | Invoke-PgMaintenance pipes one object per index: each table is processed once.
+            if (Piped is not null && !_done.Add($"{target}\n{sql}"))
+            {
+                WriteVerbose($"Skipping {sql} on {target}: already run for an earlier piped index of the same table.");
+                continue;
+            }
             if (TryChange(table is null ? target : $"{table} on {target}", Operation.ToString(), sql,
                     ct => Engine.Postgres.RunMaintenanceAsync(spec, Operation, table, ct),
                     r => $"{r.Sql} took {r.Duration.TotalSeconds:0.0}s", out var result))
                 WriteObject(result);
         }
+    }
+
+    /// <summary>
+    /// A table bound from a piped PgIndex, with its schema: Get-PgIndex lists billing.orders as Schema billing, Table
+    /// orders, and "orders" alone would be public.orders (the search_path's), another table.
+    /// </summary>
+    private string Qualified(string table)
+    {
+        if (_explicit.ContainsKey(nameof(Table)) || Piped is not { } input || table.Contains('.', StringComparison.Ordinal)) return table;
+        return PipelineOrigin.Property(input, "Schema")?.ToString() is { Length: > 0 } schema ? $"{schema}.{table}" : table;
     }
 }

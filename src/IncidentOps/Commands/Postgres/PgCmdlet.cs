@@ -40,6 +40,16 @@ public abstract class PgCmdlet : IncidentActionCmdlet
     /// <summary>Its changes name the tunnel they go through (postgres.tunnel / redis.tunnel).</summary>
     protected override bool ReportsTunnel => true;
 
+    protected override void BeginProcessing()
+    {
+        // -ConnectionString wins over -Service (the connection string is used, the service ignored): typed together, the
+        // command would act on another server than the service the user named, without a word.
+        if (!string.IsNullOrWhiteSpace(ConnectionString) && MyInvocation.BoundParameters.ContainsKey(nameof(Service)) && !string.IsNullOrWhiteSpace(Service))
+            ThrowInputError(IncidentOps.Engine.Postgres.PostgresErrorIds.PgTargetConflict,
+                $"-Service '{Service}' and -ConnectionString name two targets, and only one is used. Pass -Service to use the configured connection (and its tunnel), or -ConnectionString alone.", Service);
+        base.BeginProcessing();
+    }
+
     private PgConnectionSpec? _spec;
     private string? _specKey;
 

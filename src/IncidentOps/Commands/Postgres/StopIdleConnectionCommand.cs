@@ -12,7 +12,10 @@ namespace IncidentOps.Commands;
 /// the safety policy spares IncidentOps' own session, non-client backends and (unless -IncludeSuperuser)
 /// superuser sessions; the rest are terminated in one round trip, with the policy repeated in the
 /// statement's WHERE clause. The report says how many matched, were terminated and were spared, and why.
-/// ConfirmImpact is High: -WhatIf prints the exact pids and SQL, -Force skips the prompt.
+/// ConfirmImpact is High: -WhatIf prints the exact pids and SQL, -Force skips the prompt. Each pid in the statement is
+/// pinned to the session that was listed (its backend_start), so a session that ends while the prompt is open leaves
+/// its pid to a newer session that is never terminated in its place. Backends piped from Get-PgActivity are refused
+/// (PgPipedBackendNotAccepted): pipe them to Stop-PgBackend.
 /// </remarks>
 /// <example>
 /// <code>Stop-IdleConnections -ConnectionString $cs -Force</code>
@@ -60,10 +63,23 @@ public sealed class StopIdleConnectionCommand : PgCmdlet, IForceSwitch
     [Parameter]
     public SwitchParameter Force { get; set; }
 
+    /// <summary>A piped object. Services (Get-IncidentOpsService) bind by name; backends (Get-PgActivity) are refused with PgPipedBackendNotAccepted, since this command terminates every idle session its own filters match, not the piped ones: pipe backends to Stop-PgBackend.</summary>
+    [Parameter(ValueFromPipeline = true, DontShow = true)]
+    public PSObject? InputObject { get; set; }
+
     protected override void ProcessRecord() => Run();
 
     private void Run()
     {
+        // Get-PgActivity -User bob | Stop-IdleConnections would bind only the backend's Service and then terminate every
+        // idle session of that server (once per piped backend): far more than the list the user looked at.
+        if (InputObject is { BaseObject: not (string or ValueType) } && PipelineOrigin.Property(InputObject, "Pid") is not null)
+        {
+            WriteInputError(IncidentOps.Engine.Postgres.PostgresErrorIds.PgPipedBackendNotAccepted,
+                $"Stop-IdleConnection was given backend {InputObject} through the pipeline, but it does not stop piped backends: it would terminate every idle session its own filters (-State, -IdleFor, -Database, -User, -ApplicationName) match on that server. Nothing was terminated. To stop exactly the listed sessions, pipe them to Stop-PgBackend; to stop idle sessions by filter, run Stop-IdleConnection without piped input.",
+                InputObject.ToString());
+            return;
+        }
         if (!TryResolveSpec(out var spec)) return;
         if (!TryDescribeTarget(spec, out var target)) return;
         var filter = new PgActivityFilter { State = State, Database = Database, User = User, ApplicationName = ApplicationName };

@@ -14,7 +14,10 @@ namespace IncidentOps.Commands;
 /// With -Mode Cancel -EscalateAfter 10s a query still running after ten seconds is terminated. The policy
 /// is enforced in the engine: IncidentOps' own session, non-client backends (autovacuum, walsenders,
 /// background workers) and, unless -IncludeSuperuser, superuser sessions are never stopped. Each result
-/// carries Pid, Action, Succeeded, Reason and the query the backend was running. ConfirmImpact is High:
+/// carries Pid, Action, Succeeded, Reason and the query the backend was running. A piped backend is stopped only
+/// while its pid still names the session that was listed (the same backend_start): a session that ended in between
+/// leaves its pid to a newer one, which is never stopped in its place. -Mode Cancel on a piped backend cancels only
+/// the query that was listed (the same query_start), never one the session started since. ConfirmImpact is High:
 /// -WhatIf prints the exact SQL, -Force skips the prompt. With an active incident, each stop is written
 /// to its timeline.
 /// </remarks>
@@ -55,7 +58,8 @@ public sealed class StopPgBackendCommand : PgCmdlet, IForceSwitch
     [Parameter(ValueFromPipeline = true, DontShow = true)]
     public PSObject? InputObject { get; set; }
 
-    private readonly Dictionary<string, string> _targets = new(StringComparer.Ordinal);
+    // The tunnel is kept as object: no engine type in the cmdlet's fields (the engine loads in the module's own context).
+    private readonly Dictionary<string, (string Target, object? Tunnel)> _targets = new(StringComparer.Ordinal);
     private Dictionary<string, object?> _explicit = new(StringComparer.OrdinalIgnoreCase);
 
     protected override void BeginProcessing()
@@ -77,11 +81,18 @@ public sealed class StopPgBackendCommand : PgCmdlet, IForceSwitch
         if (!TryResolveSpec(out var spec)) return;
         // The target is per connection: pipeline records may come from several services.
         var key = spec.ToString();
-        if (!_targets.TryGetValue(key, out var target))
+        if (_targets.TryGetValue(key, out var known))
         {
-            if (!TryInvoke(ct => Engine.Postgres.DescribeTargetAsync(spec, ct), out target, key)) return;
-            _targets[key] = target;
+            // Describing the target notes its tunnel for the prompt and the timeline; a cached target must note it again,
+            // or a record of service A after one of service B would be confirmed "through the tunnel" of B.
+            Engine.Tunnels.Note((IncidentOps.Engine.Tunnels.TunnelSpec?)known.Tunnel);
         }
+        else
+        {
+            if (!TryInvoke(ct => Engine.Postgres.DescribeTargetAsync(spec, ct), out var described, key)) return;
+            _targets[key] = known = (described, Engine.Tunnels.Current);
+        }
+        var target = known.Target;
         if (InputObject is not null && PipelineOrigin.Property(InputObject, "Server") is { } origin
             && origin.ToString() is { Length: > 0 } server && !string.Equals(server, target, StringComparison.OrdinalIgnoreCase))
         {
@@ -91,16 +102,71 @@ public sealed class StopPgBackendCommand : PgCmdlet, IForceSwitch
                 InputObject.ToString());
             return;
         }
+        if (InputObject is not null && RouteMismatch(spec) is { } route)
+        {
+            WriteInputError(PipelineOrigin.MismatchErrorId,
+                $"Backend {string.Join(",", Pid)} was read {route.Piped}, but this command connects {route.Given}. Both name {target}, yet one goes through a tunnel and the other does not, so they can reach different servers, and a pid names a different session on each. Nothing was stopped. Pass the same -Service or -ConnectionString to both commands.",
+                InputObject.ToString());
+            return;
+        }
         foreach (var pid in Pid)
         {
-            var sql = PostgresService.StopSql(pid, Mode, IncludeSuperuser.IsPresent);
+            var listed = ListedStart(pid);
+            var listedQuery = ListedTime(pid, "QueryStart");
+            var sql = PostgresService.StopSql(pid, Mode, IncludeSuperuser.IsPresent, listed, listedQuery);
             if (Mode == PgStopMode.Cancel && EscalateAfter is not null)
-                sql += $"; after {EscalateAfter.Value.TotalSeconds:0.#}s if still running: {PostgresService.StopSql(pid, PgStopMode.Terminate, IncludeSuperuser.IsPresent)}";
+                sql += $"; after {EscalateAfter.Value.TotalSeconds:0.#}s if still running: {PostgresService.StopSql(pid, PgStopMode.Terminate, IncludeSuperuser.IsPresent, listed)}";
             var p = pid;
             if (TryChange($"backend {pid} on {target}", Mode.ToString(), sql,
-                    ct => Engine.Postgres.StopBackendAsync(spec, p, Mode, EscalateAfter, IncludeSuperuser.IsPresent, ct),
+                    ct => Engine.Postgres.StopBackendAsync(spec, p, Mode, EscalateAfter, IncludeSuperuser.IsPresent, ct, listed, listedQuery),
                     r => $"{r.Action}: {(r.Succeeded ? "succeeded" : "failed")} ({r.Reason})", out var result, r => r.Succeeded))
                 WriteObject(result);
         }
+    }
+
+    /// <summary>
+    /// How the piped backend was read and how this command connects, when the two routes differ and one of them is a
+    /// tunnel; null when they agree. host:port/database alone does not tell two servers apart when one is reached
+    /// through a tunnel (the connection string names the far end: a database on the bastion itself is localhost:5432)
+    /// and the other directly (a local server on localhost:5432).
+    /// </summary>
+    private (string Piped, string Given)? RouteMismatch(PgConnectionSpec spec)
+    {
+        if (InputObject is null || InputObject.BaseObject is string or ValueType || PipelineOrigin.Property(InputObject, "Server") is null) return null;
+        var piped = PipelineOrigin.Property(InputObject, "Service") is { } v && v.ToString() is { Length: > 0 } name ? name.Trim() : null;
+        var given = string.IsNullOrWhiteSpace(spec.ConnectionString) ? spec.Service : null;
+        if (string.Equals(piped, given?.FullName, StringComparison.OrdinalIgnoreCase)) return null;
+        bool pipedTunnel;
+        if (piped is null) pipedTunnel = false;
+        else
+        {
+            try { pipedTunnel = IncidentOps.Engine.Config.ConfigService.ResolveService(Config, null, piped).Postgres?.Tunnel is not null; }
+            catch (IncidentOpsException) { pipedTunnel = true; }   // a service this command cannot see: its route is unknown
+        }
+        var givenTunnel = given?.Postgres?.Tunnel;
+        if (!pipedTunnel && givenTunnel is null) return null;
+        var how = !string.IsNullOrWhiteSpace(spec.ConnectionString) ? "directly through -ConnectionString"
+            : given is not null ? $"through service {given.FullName}{(givenTunnel is null ? " directly" : $" via its tunnel ({givenTunnel})")}"
+            : "directly through the libpq environment (PGHOST, PGPORT, PGDATABASE)";
+        var read = piped is null ? "directly (through -ConnectionString or the libpq environment)" : $"through service {piped}{(pipedTunnel ? " via its tunnel" : "")}";
+        return (read, how);
+    }
+
+    /// <summary>
+    /// The backend_start of the piped session with this pid (a PgActivity, or one read back with Import-Clixml): the
+    /// pid is stopped only while it still names that session, not a newer one the operating system gave the pid to.
+    /// </summary>
+    private DateTime? ListedStart(int pid) => ListedTime(pid, "BackendStart");
+
+    /// <summary>A time property (BackendStart, QueryStart) of the piped backend with this pid, or null.</summary>
+    private DateTime? ListedTime(int pid, string property)
+    {
+        if (InputObject is null || InputObject.BaseObject is string or ValueType) return null;
+        var piped = PipelineOrigin.Property(InputObject, "Pid");
+        if (piped is PSObject wrapped) piped = wrapped.BaseObject;
+        if (piped is not int listedPid || listedPid != pid) return null;
+        var value = PipelineOrigin.Property(InputObject, property);
+        if (value is PSObject s) value = s.BaseObject;
+        return value is DateTime d ? d : null;
     }
 }

@@ -11,7 +11,9 @@ namespace IncidentOps.Commands;
 /// the database and the key count; -WhatIf shows the same and changes nothing. -Async sends FLUSHDB
 /// ASYNC. FLUSHALL (every database) is sent only with an explicit -AllDatabases. The result carries the
 /// key count before and after. When an incident is active (or -Incident is given) the flush, its
-/// outcome and the command are recorded on the incident's timeline. -Force skips the prompt for scripts.
+/// outcome and the command are recorded on the incident's timeline. -Force skips the prompt for scripts. A replica
+/// (RedisIsReplica) and one master of a Redis Cluster with several (RedisClusterFlushPartial: the flush would empty only
+/// that node's slots) are refused before the prompt, and under -WhatIf too.
 /// </remarks>
 /// <example>
 /// <code>Clear-RedisDatabase -ConnectionString $env:REDIS_URL -Database 2 -WhatIf</code>
