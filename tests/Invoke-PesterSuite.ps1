@@ -18,6 +18,9 @@ param(
     [string] $Output = 'Normal'
 )
 $ErrorActionPreference = 'Stop'
+# The child pwsh processes the tests start write plain text: an error they print lands in a failure message, and
+# Pester's NUnit writer cannot write the escape character of a colour code (it stopped with no counts at all).
+$env:NO_COLOR = '1'
 $out = [IO.Path]::GetFullPath((Join-Path $PSScriptRoot '../out'))
 if (($env:PSModulePath -split [IO.Path]::PathSeparator) -notcontains $out) { $env:PSModulePath = $out + [IO.Path]::PathSeparator + $env:PSModulePath }
 try {
@@ -31,6 +34,9 @@ try {
     $config.TestResult.OutputFormat = 'NUnitXml'
     $config.TestResult.OutputPath = $ResultPath
     $result = Invoke-Pester -Configuration $config
+    # Pester reports a failure of its own steps (writing the NUnit XML, say) as an error and returns nothing: that run
+    # has no counts to trust, so it is a failed run, never "0 failed".
+    if ($null -eq $result) { throw 'Invoke-Pester returned no result (see its error above)' }
     # Temporary folders and files a test file made (New-TestTempDir, New-TestTempFile of pester/Common.ps1) and did not
     # remove in its AfterAll (Remove-TestTemp): named here, so the file gets fixed, and removed.
     $left = @($global:IncidentOpsTestTemp | Where-Object { $_ -and (Test-Path -LiteralPath $_) })

@@ -24,6 +24,7 @@ BeforeAll {
         $psi.Environment['XDG_CACHE_HOME'] = Join-Path $home_ '.cache'
         $psi.Environment['USERPROFILE'] = $home_
         $psi.Environment['LOCALAPPDATA'] = $data
+        $psi.Environment['NO_COLOR'] = '1'   # plain-text errors: a failure message with colour codes breaks the NUnit report
         $psi.Environment.Remove('PSModulePath') | Out-Null
         $psi.Environment.Remove('INCIDENTOPS_CONFIG') | Out-Null
         $psi.RedirectStandardOutput = $true
