@@ -2,7 +2,8 @@
 # Paging through Opsgenie instead of PagerDuty: seed 002 pages the on-call engineer with `pd incident create`; teams
 # on Opsgenie do the same step with its Alert API v2. One alert per incident, whose alias is the incident id and
 # when it was declared (INC-20261130-001-20261130T091512345Z: unique across stores), so every send lands on that
-# alert: created with the initial alert, acknowledged once the cause is identified, closed with the resolution. The channel comes from incidentops.yml (`genie: { type: opsgenie, apiKey: ... }`).
+# alert: created with the initial alert, acknowledged once the cause is identified, closed with the resolution.
+# The channel comes from incidentops.yml (`genie: { type: opsgenie, apiKey: ... }`).
 param(
     [string] $ConfigPath = (Join-Path $PSScriptRoot 'incidentops.yml'),
     [string] $Channel = 'genie'

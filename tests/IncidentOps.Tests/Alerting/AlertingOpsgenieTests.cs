@@ -12,7 +12,7 @@ using Xunit;
 namespace IncidentOps.Tests.Alerting;
 
 /// <summary>
-/// Opsgenie as health alerting's pager, with PagerDuty's guarantees: one alert per incident (alias = incident id),
+/// Opsgenie as health alerting's pager, with PagerDuty's guarantees: one alert per incident (alias = incident id and declaration time),
 /// created when the incident is declared, closed when the service recovers (so a relapse opens a new alert that notifies),
 /// never created twice by a progress update, a retried round, a lost answer or an overlapping runner. The Opsgenie
 /// fake counts alerts the way Opsgenie does (one open alert per alias), not just requests.
