@@ -104,14 +104,16 @@ public sealed class PagerKeyAcrossStoresTests
     }
 
     /// <summary>What an older build left behind: a delivered initial page under the id alone, and no recorded key.</summary>
-    private static async Task PagedByOlderBuildAsync(NotificationScenario s, Incident incident, string channel, ChannelType type, string? providerId)
+    private static async Task PagedByOlderBuildAsync(NotificationScenario s, Incident incident, string channel, ChannelType type, string? providerId,
+        DeliveryState state = DeliveryState.Delivered)
     {
         await s.Incidents.WriteOutboxEntryAsync(new IncidentUpdate
         {
             UpdateId = $"UPD-{DateTimeOffset.UtcNow.AddMinutes(-5):yyyyMMddHHmmssfff}-a1b2", IncidentId = incident.Id, Kind = NotificationKind.Initial,
             Status = IncidentStatus.Investigating, Message = "Checkout down", CreatedAt = DateTimeOffset.UtcNow.AddMinutes(-5),
-            Deliveries = [new ChannelDelivery { Channel = channel, ChannelType = type, State = DeliveryState.Delivered, Attempts = 1, StatusCode = 202,
-                ProviderId = providerId, DeliveredAt = DateTimeOffset.UtcNow.AddMinutes(-5) }],
+            Deliveries = [state == DeliveryState.Delivered
+                ? new ChannelDelivery { Channel = channel, ChannelType = type, State = state, Attempts = 1, StatusCode = 202, ProviderId = providerId, DeliveredAt = DateTimeOffset.UtcNow.AddMinutes(-5) }
+                : new ChannelDelivery { Channel = channel, ChannelType = type, State = state, Attempts = 1, LastAttemptAt = DateTimeOffset.UtcNow.AddMinutes(-5), Error = "no answer" }],
         }, CancellationToken.None);
     }
 
@@ -167,5 +169,28 @@ public sealed class PagerKeyAcrossStoresTests
         var alert = Assert.Single(og.Alerts);
         Assert.Equal((inc.Id, true, "closed"), (alert.Alias, alert.Acknowledged, alert.Status));
         Assert.Empty(og.Unmatched);
+    }
+
+    [Fact]
+    public async Task A_trigger_an_older_build_sent_without_an_answer_is_re_sent_by_Pending_under_the_old_key_so_it_lands_on_the_same_PagerDuty_incident()
+    {
+        using var s = new NotificationScenario();
+        var pd = new PagerDutyFake(s.PagerDuty);
+        var inc = await s.CreateIncidentAsync("P1");
+        var old = $"incidentops-{inc.Id}";
+        // The older build's trigger reached PagerDuty, but its answer never came: Unknown in the outbox, no key recorded.
+        await PostAsync($"{s.PagerDuty.BaseUrl}/v2/enqueue", new JsonObject { ["routing_key"] = "k", ["event_action"] = "trigger", ["dedup_key"] = old, ["payload"] = new JsonObject { ["summary"] = "down" } }.ToJsonString());
+        await PagedByOlderBuildAsync(s, inc, "pager", ChannelType.PagerDuty, null, DeliveryState.Unknown);
+        var before = s.PagerDuty.Requests.Count;
+
+        var (engine, _, config) = s.NewEngine();
+        var resent = Assert.Single(await engine.Notifications.SendPendingAsync(config, inc.Id, null, new IncidentOps.Engine.Incidents.ChangeContext("Send-IncidentUpdate"), CancellationToken.None));
+        Assert.True(resent.Delivered, resent.Error);
+        Assert.Equal(old, Json(Assert.Single(s.PagerDuty.Requests.Skip(before)))["dedup_key"]!.GetValue<string>());
+        // Folded into the one PagerDuty incident: nobody paged twice for one outage.
+        Assert.Equal([(old, "triggered", 2)], pd.Incidents.Select(i => (i.DedupKey, i.Status, i.Triggers)));
+        await s.SendAsync(new IncidentUpdateRequest { IncidentId = inc.Id, Status = IncidentStatus.Resolved, Message = "fixed", Channels = ["pager"] });
+        Assert.Equal([(old, "resolved")], pd.Incidents.Select(i => (i.DedupKey, i.Status)));
+        Assert.Empty(pd.Unmatched);
     }
 }
