@@ -384,14 +384,14 @@ Describe 'examples that must stop before an unsafe change' {
         ($r.Requests | Where-Object { $_ -match 'rollback' }) | Should -BeNullOrEmpty -Because 'no rollback, commit or revert request may be sent'
     }
 
-    It 'examples/61 creates, acknowledges and closes one Opsgenie alert aliased by the incident id' {
+    It 'examples/61 creates, acknowledges and closes one Opsgenie alert aliased by the incident id and its declaration time' {
         $r = Invoke-Scenario '61-opsgenie-paging.ps1' @()
         $r.ExitCode | Should -Be 0 -Because $r.Error
         $genie = @($r.Requests | Where-Object { $_ -like '* /opsgenie/*' })
         $genie.Count | Should -Be 3 -Because 'the -WhatIf preview sends nothing; create, acknowledge and close send one request each'
         $genie[0] | Should -Match '^POST /opsgenie/v2/alerts \d+$'
-        $genie[1] | Should -Match '^POST /opsgenie/v2/alerts/INC-\d{8}-\d{3}/acknowledge\?identifierType=alias '
-        $genie[2] | Should -Match '^POST /opsgenie/v2/alerts/INC-\d{8}-\d{3}/close\?identifierType=alias '
+        $genie[1] | Should -Match '^POST /opsgenie/v2/alerts/INC-\d{8}-\d{3}-\d{8}T\d{9}Z/acknowledge\?identifierType=alias '
+        $genie[2] | Should -Match '^POST /opsgenie/v2/alerts/INC-\d{8}-\d{3}-\d{8}T\d{9}Z/close\?identifierType=alias '
         $r.Output | Should -Match 'og-standin-request-1' -Because 'the ProviderId is the requestId of Opsgenie''s 202'
         ($r.Output + $r.Error) | Should -Not -Match 'CANARYgenieK3y'
     }

@@ -1,6 +1,6 @@
 #Requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.0.0' }
 # Opsgenie as the pager of unattended health alerting, in the real pwsh: Invoke-ServiceAlert creates one alert per
-# incident (alias = incident id) when it declares, never for a progress update, and closes it when the service
+# incident (alias = incident id and declaration time) when it declares, never for a progress update, and closes it when the service
 # recovers, so a relapse before the resolution creates a new alert (and a new PagerDuty incident) that notifies the
 # on-call again; with PagerDuty routed too, both are paged once per outage. Opsgenie is the
 # xunit suite's OpsgenieFake (alerts by alias, as the Alert API documents them; answers from
@@ -14,6 +14,9 @@ BeforeAll {
 
     $fixture = Get-Content -Raw (Get-Fixture 'opsgenie.json') | ConvertFrom-Json
     $script:Canary = 'CANARYgenieAlertPester51'
+
+    # The pager keys a new incident gets (README, "Pager keys"): its id and when it was declared, UTC to the millisecond.
+    function Get-ExpectedAlias($Incident) { '{0}-{1}' -f $Incident.Id, $Incident.DeclaredAt.UtcDateTime.ToString("yyyyMMdd'T'HHmmssfff'Z'", [cultureinfo]::InvariantCulture) }
 
     # updateEvery 1s: a round a second apart is due a progress update, which must not reach a pager.
     function New-GenieAlertScenario([string] $Route = 'hook, genie') {
@@ -97,10 +100,11 @@ Describe 'Invoke-ServiceAlert with Opsgenie as the pager' {
         $decisions[-1].Action | Should -Be 'Resolved'
 
         $paths = @($s.Genie.Requests | ForEach-Object { "$($_.Method) $($_.Path)$($_.Query)" })
-        $paths | Should -Be @('POST /v2/alerts', "POST /v2/alerts/$id/close?identifierType=alias", "POST /v2/alerts/$id/close?identifierType=alias")
+        $alias = Get-ExpectedAlias (Get-Incident -ConfigPath $s.Config -Incident $id)
+        $paths | Should -Be @('POST /v2/alerts', "POST /v2/alerts/$alias/close?identifierType=alias", "POST /v2/alerts/$alias/close?identifierType=alias")
         $alerts = @($s.Genie.Alerts)
         $alerts.Count | Should -Be 1
-        $alerts[0].Alias | Should -Be $id
+        $alerts[0].Alias | Should -Be $alias
         $alerts[0].Count | Should -Be 1
         $alerts[0].Acknowledged | Should -BeFalse
         $alerts[0].Status | Should -Be 'closed'
@@ -133,7 +137,8 @@ Describe 'Invoke-ServiceAlert with PagerDuty and Opsgenie both routed' {
         @($decisions | Where-Object Paged).Count | Should -Be 1
         $id = $declared[0].IncidentId
         @($s.PagerDuty.Requests | ForEach-Object { ($_.Body | ConvertFrom-Json).event_action }) | Should -Be @('trigger', 'resolve', 'resolve')
-        @($s.Genie.Requests | ForEach-Object { $_.Path }) | Should -Be @('/v2/alerts', "/v2/alerts/$id/close", "/v2/alerts/$id/close")
+        $alias = Get-ExpectedAlias (Get-Incident -ConfigPath $s.Config -Incident $id)
+        @($s.Genie.Requests | ForEach-Object { $_.Path }) | Should -Be @('/v2/alerts', "/v2/alerts/$alias/close", "/v2/alerts/$alias/close")
         @($s.Genie.Alerts).Count | Should -Be 1
     }
 }
@@ -173,8 +178,9 @@ Describe 'Invoke-ServiceAlert: a relapse while Monitoring pages again' {
         $relapse.Paged | Should -BeTrue
         # A new PagerDuty incident (it notifies) and a new Opsgenie alert (count 1, not acknowledged), same key and alias.
         $pd.Notifications | Should -Be 2
-        @($pd.Incidents | ForEach-Object { "$($_.DedupKey) $($_.Status) $($_.SilentTriggers)" }) | Should -Be @("incidentops-$id resolved 0", "incidentops-$id triggered 0")
-        @($s.Genie.Alerts | ForEach-Object { "$($_.Alias) $($_.Status) $($_.Count) $($_.Acknowledged)" }) | Should -Be @("$id closed 1 True", "$id open 1 False")
+        $alias = Get-ExpectedAlias (Get-Incident -ConfigPath $s.Config -Incident $id)
+        @($pd.Incidents | ForEach-Object { "$($_.DedupKey) $($_.Status) $($_.SilentTriggers)" }) | Should -Be @("incidentops-$alias resolved 0", "incidentops-$alias triggered 0")
+        @($s.Genie.Alerts | ForEach-Object { "$($_.Alias) $($_.Status) $($_.Count) $($_.Acknowledged)" }) | Should -Be @("$alias closed 1 True", "$alias open 1 False")
 
         $null = Step 200 'Recovered'
         $null = Step 200 'Resolved'
@@ -199,7 +205,7 @@ Describe 'Watch-ServiceHealth -Alert with Opsgenie as the pager' {
         @($decisions | Where-Object Paged).Count | Should -Be 1
         @($s.Genie.Requests).Count | Should -Be 1
         @($s.Genie.Alerts).Count | Should -Be 1
-        $s.Genie.Alerts[0].Alias | Should -Be (Get-Incident -ConfigPath $s.Config).Id
+        $s.Genie.Alerts[0].Alias | Should -Be (Get-ExpectedAlias (Get-Incident -ConfigPath $s.Config))
     }
 }
 

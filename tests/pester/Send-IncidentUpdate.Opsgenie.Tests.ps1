@@ -1,6 +1,6 @@
 #Requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.0.0' }
 # The Opsgenie channel (Alert API v2) as a user drives it from pwsh: one alert per incident, aliased by the incident
-# id, created, acknowledged on Identified and closed on Monitoring or the resolution; its API key (a canary) never reaches any stream, the timeline or the report.
+# id and its declaration time (another store's incident numbered alike gets its own alert), created, acknowledged on Identified and closed on Monitoring or the resolution; its API key (a canary) never reaches any stream, the timeline or the report.
 # Opsgenie is a loopback stand-in: the xunit suite's ProviderStub (records every request), answering with the 202
 # of tests/IncidentOps.Tests/Notifications/Opsgenie/Fixtures/opsgenie.json.
 
@@ -11,6 +11,9 @@ BeforeAll {
     Import-StandInTypes
     $fixture = Get-Content -Raw (Get-Fixture 'opsgenie.json') | ConvertFrom-Json
     $script:Canary = 'CANARYgenieKeyPester42'
+
+    # The pager keys a new incident gets (README, "Pager keys"): its id and when it was declared, UTC to the millisecond.
+    function Get-ExpectedAlias($Incident) { '{0}-{1}' -f $Incident.Id, $Incident.DeclaredAt.UtcDateTime.ToString("yyyyMMdd'T'HHmmssfff'Z'", [cultureinfo]::InvariantCulture) }
 
     function New-GenieScenario {
         $stub = [IncidentOps.Tests.Notifications.ProviderStub]::new($fixture.response.status, $fixture.response.body)
@@ -36,7 +39,7 @@ Describe 'Send-IncidentUpdate to Opsgenie' {
     BeforeAll { $s = New-GenieScenario }
     AfterAll { Remove-GenieScenario $s }
 
-    It '-WhatIf shows the create request with the incident id as alias, sends nothing and never shows the key' {
+    It '-WhatIf shows the create request with the incident id and declaration time as alias, sends nothing and never shows the key' {
         # -WhatIf text goes to the host: read it back from a transcript, with every other stream.
         $transcript = Join-Path $s.Root.Dir 'whatif.txt'
         $null = Start-Transcript -Path $transcript
@@ -44,7 +47,7 @@ Describe 'Send-IncidentUpdate to Opsgenie' {
         finally { $null = Stop-Transcript }
         $out = (Get-Content -Raw $transcript) + $streams
         $out | Should -Match ([regex]::Escape("POST $($s.Stub.BaseUrl)/v2/alerts"))
-        $out | Should -Match ([regex]::Escape("`"alias`":`"$($s.Incident.Id)`""))
+        $out | Should -Match ([regex]::Escape("`"alias`":`"$(Get-ExpectedAlias $s.Incident)`""))
         $out | Should -Not -Match $script:Canary
         $s.Stub.Requests.Count | Should -Be 0
         @(Get-IncidentUpdate -ConfigPath $s.Config -Incident $s.Incident.Id).Count | Should -Be 0
@@ -60,10 +63,10 @@ Describe 'Send-IncidentUpdate to Opsgenie' {
         $r = $s.Stub.Requests
         $r.Count | Should -Be 3
         $r[0].Path | Should -Be '/v2/alerts'
-        ($r[0].Body | ConvertFrom-Json).alias | Should -Be $s.Incident.Id
+        ($r[0].Body | ConvertFrom-Json).alias | Should -Be (Get-ExpectedAlias $s.Incident)
         ($r[0].Body | ConvertFrom-Json).priority | Should -Be 'P2'
-        "$($r[1].Path)$($r[1].Query)" | Should -Be "/v2/alerts/$($s.Incident.Id)/acknowledge?identifierType=alias"
-        "$($r[2].Path)$($r[2].Query)" | Should -Be "/v2/alerts/$($s.Incident.Id)/close?identifierType=alias"
+        "$($r[1].Path)$($r[1].Query)" | Should -Be "/v2/alerts/$(Get-ExpectedAlias $s.Incident)/acknowledge?identifierType=alias"
+        "$($r[2].Path)$($r[2].Query)" | Should -Be "/v2/alerts/$(Get-ExpectedAlias $s.Incident)/close?identifierType=alias"
         ($r[2].Body | ConvertFrom-Json).note | Should -Match 'Pool raised'
         $r | ForEach-Object { $_.Headers['Authorization'] | Should -Be "GenieKey $script:Canary" }
     }
@@ -93,7 +96,7 @@ Describe 'Send-IncidentUpdate -Status Monitoring to Opsgenie' {
         $genie.Alerts[0].Acknowledged = $true          # the on-call acknowledged it in Opsgenie
         $monitoring = Send-IncidentUpdate -ConfigPath $s.Config -Incident $id -Status Monitoring -Message 'Fix deployed' -Confirm:$false
         $monitoring.Delivered | Should -BeTrue
-        "$($genie.Requests[-1].Path)$($genie.Requests[-1].Query)" | Should -Be "/v2/alerts/$id/close?identifierType=alias"
+        "$($genie.Requests[-1].Path)$($genie.Requests[-1].Query)" | Should -Be "/v2/alerts/$(Get-ExpectedAlias $s.Incident)/close?identifierType=alias"
         $null = Send-IncidentUpdate -ConfigPath $s.Config -Incident $id -Status Investigating -Message 'Failing again' -Confirm:$false
         @($genie.Alerts | ForEach-Object { "$($_.Status) $($_.Count) $($_.Acknowledged)" }) | Should -Be @('closed 1 True', 'open 1 False')
         $null = Send-IncidentUpdate -ConfigPath $s.Config -Incident $id -Status Resolved -Message 'Fixed' -Confirm:$false
@@ -116,7 +119,7 @@ channels:
             $first.State | Should -Be 'Unknown'
             $resent = Send-IncidentUpdate -ConfigPath $root.Config -Pending -Confirm:$false
             $resent.Delivered | Should -BeTrue
-            @($fake.Requests | ForEach-Object { "$($_.Method) $($_.Path)$($_.Query)" }) | Should -Be @('POST /v2/alerts', "GET /v2/alerts/$($incident.Id)?identifierType=alias")
+            @($fake.Requests | ForEach-Object { "$($_.Method) $($_.Path)$($_.Query)" }) | Should -Be @('POST /v2/alerts', "GET /v2/alerts/$(Get-ExpectedAlias $incident)?identifierType=alias")
             @($fake.Alerts).Count | Should -Be 1
             $fake.Alerts[0].Count | Should -Be 1
             @(Get-IncidentUpdate -ConfigPath $root.Config -Incident $incident.Id -Pending).Count | Should -Be 0
@@ -140,5 +143,36 @@ Describe 'An Opsgenie channel in incidentops.yml' {
             $view | Should -Match 'api.eu.opsgenie.com'
             $view | Should -Not -Match 'LiteralKeyPester99'
         } finally { Remove-TestRoot $root }
+    }
+}
+
+Describe 'Send-IncidentUpdate to Opsgenie from two stores whose incidents are numbered alike' {
+    It 'pages two alerts for two engineers'' INC-...-001, and closing one leaves the other open' {
+        $fake = [IncidentOps.Tests.Notifications.OpsgenieFake]::new($fixture.response.status, $fixture.response.body, $fixture.alertNotFound.status, $fixture.alertNotFound.body)
+        $yaml = @"
+channels:
+  genie: { type: opsgenie, apiKey: file:genie.key, apiUrl: '$($fake.BaseUrl)' }
+"@
+        $mine = New-TestRoot $yaml
+        $theirs = New-TestRoot $yaml
+        try {
+            foreach ($root in $mine, $theirs) { Set-Content -Path (Join-Path $root.Dir 'genie.key') -Value $script:Canary -NoNewline }
+            # Each engineer's own store numbers the day's first incident INC-<today>-001.
+            $a = New-Incident -ConfigPath $mine.Config -Title 'Checkout returns 502' -Severity P1 -Confirm:$false
+            Start-Sleep -Milliseconds 20
+            $b = New-Incident -ConfigPath $theirs.Config -Title 'Search is slow' -Severity P1 -Confirm:$false
+            $b.Id | Should -Be $a.Id
+            $null = Send-IncidentUpdate -ConfigPath $mine.Config -Incident $a.Id -Channel genie -Message 'Checkout down' -Confirm:$false
+            $null = Send-IncidentUpdate -ConfigPath $mine.Config -Incident $a.Id -Channel genie -Status Identified -Message 'Pool exhausted' -Confirm:$false
+            $page = Send-IncidentUpdate -ConfigPath $theirs.Config -Incident $b.Id -Channel genie -Message 'Search down' -Confirm:$false
+            $page.Delivered | Should -BeTrue
+            # The second outage is a new alert (count 1, not acknowledged), so Opsgenie notifies for it.
+            @($fake.Alerts | ForEach-Object { "$($_.Alias) $($_.Status) $($_.Count) $($_.Acknowledged)" }) |
+                Should -Be @("$(Get-ExpectedAlias $a) open 1 True", "$(Get-ExpectedAlias $b) open 1 False")
+            $null = Send-IncidentUpdate -ConfigPath $theirs.Config -Incident $b.Id -Channel genie -Status Resolved -Message 'Fixed' -Confirm:$false
+            @($fake.Alerts | ForEach-Object Status) | Should -Be @('open', 'closed')
+            @($fake.Unmatched).Count | Should -Be 0
+        }
+        finally { $fake.Dispose(); Remove-TestRoot $mine; Remove-TestRoot $theirs }
     }
 }

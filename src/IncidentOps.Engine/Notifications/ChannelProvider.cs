@@ -135,7 +135,7 @@ public abstract class ChannelProvider
     /// True for a pager health alerting triggers (PagerDuty, Opsgenie): it gets the first alert, the recovery
     /// (acknowledge) and the resolution of an outage, not each progress update in between, and a delivery to it counts
     /// as "paged". Every routed pager is paged; its Build must land every send of an incident on one alert (a dedup key
-    /// or alias derived from the incident id), so a retried round never opens a second one.
+    /// or alias recorded on the incident at its first send, unique across stores: see PagerKeys), so a retried round never opens a second one.
     /// </summary>
     public virtual bool AlertingPager => false;
     /// <summary>True when the provider takes change events (Send-IncidentChangeEvent).</summary>
@@ -166,6 +166,12 @@ public abstract class ChannelProvider
 
     /// <summary>A step before the request is built (Statuspage looks up an incident a previous send may have opened).</summary>
     public virtual Task<PreSend> BeforeSendAsync(ChannelDeliveryContext context, CancellationToken cancellationToken) => Task.FromResult(PreSend.Send);
+
+    /// <summary>
+    /// Fills in, on a copy of the incident that -WhatIf renders, what this provider's first send would record on it (a
+    /// pager's key, see PagerKeys), so the preview shows the request that would really be sent. Nothing is written.
+    /// </summary>
+    public virtual void PreparePreview(Incident preview, IReadOnlyList<IncidentUpdate> outbox) { }
 
     /// <summary>A step once the provider has the update (Statuspage keeps its incident id on the incident).</summary>
     public virtual Task<string?> AfterDeliveredAsync(ChannelDeliveryContext context, ProviderRequest request, string? providerId) => Task.FromResult(providerId);

@@ -76,6 +76,8 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
             Deliveries = channels.Select(c => new ChannelDelivery { Channel = c.Name, ChannelType = c.Type }).ToList(),
         };
         var preview = Preview(incident, update, status);
+        var history = await store.ReadOutboxAsync(incident.Id, cancellationToken).ConfigureAwait(false);
+        foreach (var c in channels) ChannelProviders.For(c.Type).PreparePreview(preview, history);
         var rendered = new List<RenderedNotification>();
         foreach (var c in channels)
         {
@@ -250,6 +252,7 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
                         plan.Add(new PendingPlanStep(target, $"Skip {what}: its last attempt may have arrived and {d.ChannelType} cannot be checked (re-send with -Pending -Force)"));
                     else
                     {
+                        ChannelProviders.For(c.Type).PreparePreview(incident, entries);   // a copy read for this plan, never saved
                         var request = await BuildAsync(config, await ResolveChannelAsync(c, cancellationToken).ConfigureAwait(false), incident, update, Severity(config, incident), cancellationToken).ConfigureAwait(false);
                         plan.Add(new PendingPlanStep(target, $"Re-send {what}: {request.Method.Method} {SecretRedactor.Redact(request.Url)}"));
                     }

@@ -12,7 +12,7 @@ using Xunit;
 namespace IncidentOps.Tests.Alerting;
 
 /// <summary>
-/// Opsgenie as health alerting's pager, with PagerDuty's guarantees: one alert per incident (alias = incident id),
+/// Opsgenie as health alerting's pager, with PagerDuty's guarantees: one alert per incident (alias = incident id and declaration time),
 /// created when the incident is declared, closed when the service recovers (so a relapse opens a new alert that notifies),
 /// never created twice by a progress update, a retried round, a lost answer or an overlapping runner. The Opsgenie
 /// fake counts alerts the way Opsgenie does (one open alert per alias), not just requests.
@@ -60,19 +60,20 @@ public class AlertingOpsgenieTests
         var decisions = await OutageToResolutionAsync(s, engine, config);
         var declared = Assert.Single(decisions, d => d.Action == AlertAction.Declared);
         var id = declared.IncidentId!;
+        var alias = (await s.KeysAsync(id)).Alias;
         Assert.Matches(@"^Declared INC-\d{8}-\d{3} P1, paged$", declared.Decision);
         Assert.Equal([declared], decisions.Where(d => d.Paged));                      // paged once, at declaration
         Assert.Contains(decisions, d => d.Action == AlertAction.Updated);               // progress updates went out...
         Assert.Equal(AlertAction.Resolved, decisions[^1].Action);
 
         // ...to the hook only: Opsgenie saw exactly create, close (recovery) and close (resolution), all by alias.
-        Assert.Equal(["/v2/alerts", $"/v2/alerts/{id}/close", $"/v2/alerts/{id}/close"], s.Opsgenie.Requests.Select(r => r.Path));
+        Assert.Equal(["/v2/alerts", $"/v2/alerts/{alias}/close", $"/v2/alerts/{alias}/close"], s.Opsgenie.Requests.Select(r => r.Path));
         Assert.All(s.Opsgenie.Requests.Skip(1), r => Assert.Equal("?identifierType=alias", r.Query));
         Assert.All(s.Opsgenie.Requests, r => Assert.Equal($"GenieKey {AlertingScenario.OpsgenieKeyCanary}", r.Headers["Authorization"]));
         var alert = Assert.Single(s.Opsgenie.Alerts);
         // P1 is the most severe level this configuration has (P1, P2), so Opsgenie's P1.
-        Assert.Equal((id, "closed", false, 1, "P1"), (alert.Alias, alert.Status, alert.Acknowledged, alert.Count, alert.Priority));
-        Assert.Equal([$"close {id}"], s.Opsgenie.Unmatched);                         // the resolution's close: already closed, harmless
+        Assert.Equal((alias, "closed", false, 1, "P1"), (alert.Alias, alert.Status, alert.Acknowledged, alert.Count, alert.Priority));
+        Assert.Equal([$"close {alias}"], s.Opsgenie.Unmatched);                         // the resolution's close: already closed, harmless
         Assert.Equal(["Initial", "Update", "Update", "Update", "Update", "Resolved"], Kinds(s.HookPosts)); // three on cadence, the recovery
         Assert.Empty(s.PagerDuty.Requests);                                             // not routed, not paged
         Assert.Equal(IncidentStatus.Resolved, (await engine.Incidents.GetAsync(config, id, CancellationToken.None)).Status);
@@ -88,7 +89,7 @@ public class AlertingOpsgenieTests
         for (var i = 0; i < 2; i++) { s.Clock.Advance(Ten); next = await AlertingScenario.RoundAsync(engine, config); }
         Assert.Equal(AlertAction.Declared, next.Action);
         Assert.True(next.Paged);
-        Assert.Equal([(id, "closed"), (next.IncidentId!, "open")], s.Opsgenie.Alerts.Select(a => (a.Alias, a.Status)));
+        Assert.Equal([(alias, "closed"), ((await s.KeysAsync(next.IncidentId!)).Alias, "open")], s.Opsgenie.Alerts.Select(a => (a.Alias, a.Status)));
     }
 
     /// <summary>Rounds of an outage until the incident is declared, with a one-second request timeout, while Opsgenie does not answer (as the stub was told).</summary>
@@ -113,6 +114,7 @@ public class AlertingOpsgenieTests
         Assert.EndsWith("(genie not reached; re-sent next round)", declared.Decision);
         Assert.False(declared.Paged);                   // not confirmed: the round does not claim it
         var id = declared.IncidentId!;
+        var alias = (await s.KeysAsync(id)).Alias;
         Assert.Equal(DeliveryState.Unknown, (await engine.Notifications.GetUpdatesAsync(config, id, true, CancellationToken.None)).Single()
             .Deliveries.Single(d => d.Channel == "genie").State);
 
@@ -128,8 +130,8 @@ public class AlertingOpsgenieTests
         Assert.Contains(later, d => d.Action == AlertAction.Updated);
         Assert.Single(s.Opsgenie.Creates);
         var alert = Assert.Single(s.Opsgenie.Alerts);
-        Assert.Equal((id, "open", 1), (alert.Alias, alert.Status, alert.Count));
-        Assert.Equal([("POST", "/v2/alerts"), ("GET", $"/v2/alerts/{id}")], s.Opsgenie.Requests.Select(r => (r.Method, r.Path)));
+        Assert.Equal((alias, "open", 1), (alert.Alias, alert.Status, alert.Count));
+        Assert.Equal([("POST", "/v2/alerts"), ("GET", $"/v2/alerts/{alias}")], s.Opsgenie.Requests.Select(r => (r.Method, r.Path)));
         Assert.Empty(await engine.Notifications.GetUpdatesAsync(config, id, true, CancellationToken.None));
         // The round whose lookup found the alert is the one that says the incident was paged; no other round claims it.
         var confirmed = Assert.Single(later, d => d.Paged);
@@ -153,10 +155,11 @@ public class AlertingOpsgenieTests
         Assert.True(next.Paged);
         Assert.Contains("page to genie confirmed", next.Decision);
         var id = declared.IncidentId!;
+        var alias = (await s.KeysAsync(id)).Alias;
         // Looked up (404), then created under the same alias: one alert.
-        Assert.Equal([("POST", "/v2/alerts"), ("GET", $"/v2/alerts/{id}"), ("POST", "/v2/alerts")], s.Opsgenie.Requests.Select(r => (r.Method, r.Path)));
+        Assert.Equal([("POST", "/v2/alerts"), ("GET", $"/v2/alerts/{alias}"), ("POST", "/v2/alerts")], s.Opsgenie.Requests.Select(r => (r.Method, r.Path)));
         var alert = Assert.Single(s.Opsgenie.Alerts);
-        Assert.Equal((id, "open", 1), (alert.Alias, alert.Status, alert.Count));
+        Assert.Equal((alias, "open", 1), (alert.Alias, alert.Status, alert.Count));
         Assert.Empty(await engine.Notifications.GetUpdatesAsync(config, id, true, CancellationToken.None));
     }
 
@@ -168,14 +171,15 @@ public class AlertingOpsgenieTests
         var decisions = await OutageToResolutionAsync(s, engine, config);
         var declared = Assert.Single(decisions, d => d.Action == AlertAction.Declared);
         var id = declared.IncidentId!;
+        var alias = (await s.KeysAsync(id)).Alias;
         Assert.Equal(3, declared.UpdatesSent);
         Assert.Equal([declared], decisions.Where(d => d.Paged));
         Assert.Equal(AlertAction.Resolved, decisions[^1].Action);
         Assert.Equal(["trigger", "resolve", "resolve"], PagerDutyActions(s));
-        Assert.Equal(["/v2/alerts", $"/v2/alerts/{id}/close", $"/v2/alerts/{id}/close"], s.Opsgenie.Requests.Select(r => r.Path));
+        Assert.Equal(["/v2/alerts", $"/v2/alerts/{alias}/close", $"/v2/alerts/{alias}/close"], s.Opsgenie.Requests.Select(r => r.Path));
         var alert = Assert.Single(s.Opsgenie.Alerts);
-        Assert.Equal((id, "closed", 1), (alert.Alias, alert.Status, alert.Count));
-        Assert.Equal(("incidentops-" + id, "resolved"), s.PagerDutyIncidents.Incidents.Select(i => (i.DedupKey, i.Status)).Single());
+        Assert.Equal((alias, "closed", 1), (alert.Alias, alert.Status, alert.Count));
+        Assert.Equal(((await s.KeysAsync(id)).DedupKey, "resolved"), s.PagerDutyIncidents.Incidents.Select(i => (i.DedupKey, i.Status)).Single());
     }
 
     [Fact]
@@ -227,7 +231,7 @@ public class AlertingOpsgenieTests
         Assert.Equal(2, s.Opsgenie.Creates.Count);
         Assert.Single(s.Opsgenie.Actions("close"));
         Assert.Empty(s.Opsgenie.Actions("acknowledge"));
-        Assert.Equal([(incident.Id, "closed", 1), (incident.Id, "open", 1)], s.Opsgenie.Alerts.Select(a => (a.Alias, a.Status, a.Count)));
+        Assert.Equal([(ExpectedPagerKey.Opsgenie(incident), "closed", 1), (ExpectedPagerKey.Opsgenie(incident), "open", 1)], s.Opsgenie.Alerts.Select(a => (a.Alias, a.Status, a.Count)));
         Assert.Empty(s.Opsgenie.Unmatched);
     }
 }

@@ -45,7 +45,7 @@ public class AlertingRelapseTests
         // Outage: paged.
         var declared = await RoundsUntilAsync(s, engine, config, healthy: false, AlertAction.Declared);
         Assert.True(declared.Paged);
-        var key = $"incidentops-{declared.IncidentId}";
+        var key = (await s.KeysAsync(declared.IncidentId!)).DedupKey;
         Assert.Equal(1, pd.Notifications);
         // The on-call acknowledges the page in PagerDuty.
         pd.Incidents[0].Status = "acknowledged";
@@ -82,16 +82,17 @@ public class AlertingRelapseTests
         var declared = await RoundsUntilAsync(s, engine, config, healthy: false, AlertAction.Declared);
         Assert.True(declared.Paged);
         var id = declared.IncidentId!;
+        var alias = (await s.KeysAsync(id)).Alias;
         // The on-call acknowledges the alert in Opsgenie.
         s.Opsgenie.Alerts[0].Acknowledged = true;
 
         await RoundsUntilAsync(s, engine, config, healthy: true, AlertAction.Recovered);
-        Assert.Equal([(id, "closed")], s.Opsgenie.Alerts.Select(a => (a.Alias, a.Status)));
+        Assert.Equal([(alias, "closed")], s.Opsgenie.Alerts.Select(a => (a.Alias, a.Status)));
 
         var relapse = await RoundsUntilAsync(s, engine, config, healthy: false, AlertAction.Reopened);
         Assert.True(relapse.Paged);
         // A second alert under the same alias, new (count 1, not acknowledged): Opsgenie notifies for it.
-        Assert.Equal([(id, "closed", 1, true), (id, "open", 1, false)], s.Opsgenie.Alerts.Select(a => (a.Alias, a.Status, a.Count, a.Acknowledged)));
+        Assert.Equal([(alias, "closed", 1, true), (alias, "open", 1, false)], s.Opsgenie.Alerts.Select(a => (a.Alias, a.Status, a.Count, a.Acknowledged)));
 
         await RoundsUntilAsync(s, engine, config, healthy: true, AlertAction.Recovered);
         await RoundsUntilAsync(s, engine, config, healthy: true, AlertAction.Resolved);
@@ -99,7 +100,7 @@ public class AlertingRelapseTests
         Assert.Equal(2, s.Opsgenie.Alerts.Count);
         Assert.Equal(2, s.Opsgenie.Creates.Count);
         Assert.Empty(s.Opsgenie.Actions("acknowledge"));
-        Assert.Equal([$"close {id}"], s.Opsgenie.Unmatched);
+        Assert.Equal([$"close {alias}"], s.Opsgenie.Unmatched);
     }
 
     [Theory]
@@ -112,6 +113,7 @@ public class AlertingRelapseTests
         engine.Notifications.Options = new NotificationOptions { RequestTimeout = TimeSpan.FromSeconds(1), BackoffBase = TimeSpan.FromMilliseconds(20) };
         var declared = await RoundsUntilAsync(s, engine, config, healthy: false, AlertAction.Declared);
         var id = declared.IncidentId!;
+        var alias = (await s.KeysAsync(id)).Alias;
         await RoundsUntilAsync(s, engine, config, healthy: true, AlertAction.Recovered);
         // The outage began minutes before the relapse (the simulated clock); Opsgenie's createdAt says the same.
         s.Opsgenie.Alerts[0].CreatedAt = DateTimeOffset.UtcNow.AddMinutes(-6);
@@ -126,9 +128,9 @@ public class AlertingRelapseTests
         Assert.True(next.Paged);
         Assert.Contains("page to genie confirmed", next.Decision);
         var lookups = s.Opsgenie.Requests.Where(r => r.Method == "GET").ToList();
-        Assert.Equal($"/v2/alerts/{id}", Assert.Single(lookups).Path);
+        Assert.Equal($"/v2/alerts/{alias}", Assert.Single(lookups).Path);
         // Either way exactly one new, open alert besides the closed one, created once.
-        Assert.Equal([(id, "closed"), (id, "open")], s.Opsgenie.Alerts.Select(a => (a.Alias, a.Status)));
+        Assert.Equal([(alias, "closed"), (alias, "open")], s.Opsgenie.Alerts.Select(a => (a.Alias, a.Status)));
         Assert.Equal(1, s.Opsgenie.Alerts[1].Count);
         // Not arrived: the lookup found only the old, closed alert and the create was sent again. Arrived: the new open
         // alert was found, and the create was not posted twice.

@@ -34,7 +34,7 @@ public class AlertingRoundTests
         Assert.Equal(4, s.HookPosts.Count());          // the initial update and three on cadence
         Assert.Single(s.Pages("trigger"));             // paged once, with the incident's dedup key
         Assert.Single(s.PagerDuty.Requests);
-        Assert.Contains($"\"dedup_key\":\"incidentops-{declared.D.IncidentId}\"", s.PagerDuty.Requests[0].Body);
+        Assert.Contains($"\"dedup_key\":\"{(await s.KeysAsync(declared.D.IncidentId!)).DedupKey}\"", s.PagerDuty.Requests[0].Body);
 
         // Every step is on the timeline as alerting@host, and the failing health results are in the evidence.
         var timeline = await engine.Incidents.GetTimelineAsync(config, declared.D.IncidentId!, CancellationToken.None);
@@ -86,8 +86,9 @@ public class AlertingRoundTests
         Assert.Contains(window, report.Content);
         // Paged on declaration, resolved on recovery (Monitoring), and the resolution's resolve finds nothing left open.
         Assert.Equal(["trigger", "resolve", "resolve"], s.PagerDuty.Requests.Select(r => System.Text.Json.JsonDocument.Parse(r.Body).RootElement.GetProperty("event_action").GetString()));
-        Assert.Equal([("incidentops-" + id, "resolved")], s.PagerDutyIncidents.Incidents.Select(i => (i.DedupKey, i.Status)));
-        Assert.Equal(["resolve incidentops-" + id], s.PagerDutyIncidents.Unmatched);
+        var key = (await s.KeysAsync(id)).DedupKey;
+        Assert.Equal([(key, "resolved")], s.PagerDutyIncidents.Incidents.Select(i => (i.DedupKey, i.Status)));
+        Assert.Equal(["resolve " + key], s.PagerDutyIncidents.Unmatched);
         // initial, two on cadence (down at 2 and 3 min), recovery, resolved
         Assert.Equal(["Initial", "Update", "Update", "Update", "Resolved"], s.HookPosts.Select(r => System.Text.Json.JsonDocument.Parse(r.Body).RootElement.GetProperty("kind").GetString()));
         // After the resolution the next outage is a new incident.

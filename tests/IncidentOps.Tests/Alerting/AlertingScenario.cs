@@ -102,6 +102,14 @@ public sealed class AlertingScenario : IDisposable
         return (engine, engine.Config.LoadOrThrow(ConfigPath, Dir));
     }
 
+    /// <summary>The pager keys a new incident of this scenario's store gets (PagerDuty's dedup_key, Opsgenie's alias).</summary>
+    public async Task<(string DedupKey, string Alias)> KeysAsync(string incidentId)
+    {
+        var (engine, config) = NewEngine();
+        var incident = await engine.Incidents.GetAsync(config, incidentId, CancellationToken.None);
+        return (ExpectedPagerKey.PagerDuty(incident), ExpectedPagerKey.Opsgenie(incident));
+    }
+
     /// <summary>One round for production/api, as Invoke-ServiceAlert runs it.</summary>
     public static async Task<AlertDecision> RoundAsync(IncidentOpsEngine engine, IncidentOpsConfig config)
     {

@@ -47,10 +47,10 @@ public sealed class NotificationScenario : IDisposable
     /// The same scenario over the PostgreSQL team store: a fresh schema (initialised, dropped on dispose) on the test
     /// PostgreSQL, reached through an env: reference.
     /// </summary>
-    public static NotificationScenario OnTeamStore() => new("", "api: cmpapi111, web: cmpweb222", TestServers.PostgresConnectionString);
+    public static NotificationScenario OnTeamStore(string extraChannelYaml = "") => new(extraChannelYaml, "api: cmpapi111, web: cmpweb222", TestServers.PostgresConnectionString);
 
     /// <summary>A scenario on the file store, or (kind "team") on the PostgreSQL team store.</summary>
-    public static NotificationScenario On(string kind) => kind == "team" ? OnTeamStore() : new NotificationScenario();
+    public static NotificationScenario On(string kind, string extraChannelYaml = "") => kind == "team" ? OnTeamStore(extraChannelYaml) : new NotificationScenario(extraChannelYaml);
 
     public NotificationScenario(string extraChannelYaml = "", string statuspageComponents = "api: cmpapi111, web: cmpweb222")
         : this(extraChannelYaml, statuspageComponents, null) { }

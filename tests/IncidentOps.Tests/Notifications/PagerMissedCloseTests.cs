@@ -74,6 +74,6 @@ public class PagerMissedCloseTests
 
         var relapse = Assert.Single(await s.SendAsync(new IncidentUpdateRequest { IncidentId = inc.Id, Status = IncidentStatus.Investigating, Message = "Down again", Channels = ["genie"] }));
         Assert.True(relapse.Delivered, relapse.Error);
-        Assert.Equal([(inc.Id, "closed", 1, true), (inc.Id, "open", 1, false)], og.Alerts.Select(a => (a.Alias, a.Status, a.Count, a.Acknowledged)));
+        Assert.Equal([(ExpectedPagerKey.Opsgenie(inc), "closed", 1, true), (ExpectedPagerKey.Opsgenie(inc), "open", 1, false)], og.Alerts.Select(a => (a.Alias, a.Status, a.Count, a.Acknowledged)));
     }
 }

@@ -7,7 +7,8 @@ namespace IncidentOps.Engine.Notifications.Opsgenie;
 
 /// <summary>
 /// Opsgenie Alert API v2 (https://docs.opsgenie.com/docs/alert-api), with an API integration's key sent as
-/// Authorization: GenieKey &lt;key&gt;. The alert's alias is the incident id, so every request of an incident
+/// Authorization: GenieKey &lt;key&gt;. The alert's alias is the incident id and when it was declared (INC-20261130-001-20261130T091512345Z,
+/// see <see cref="PagerKeys"/>; recorded on the incident at its first send), so every request of an incident
 /// lands on one alert: POST /v2/alerts creates it on the initial alert and on updates while Investigating (a
 /// repeat create of an open alias only raises its count), POST /v2/alerts/{alias}/acknowledge?identifierType=alias
 /// on Identified, POST /v2/alerts/{alias}/close?identifierType=alias on Monitoring and on the resolution (a create after the
@@ -59,6 +60,7 @@ public sealed class OpsgenieChannel : ChannelProvider
     public override async Task<PreSend> BeforeSendAsync(ChannelDeliveryContext context, CancellationToken cancellationToken)
     {
         var (channel, delivery, update) = (context.Channel, context.Delivery, context.Update);
+        await PagerKeys.EnsureAsync(context, ExternalIdKey, LegacyAlias(context.Incident), NewAlias(context.Incident)).ConfigureAwait(false);
         if (ProviderPayloads.MissedClose(context))
         {
             // A relapse's create after a Monitoring close that never arrived: close the old alert first (see ProviderPayloads.MissedClose).
@@ -123,8 +125,20 @@ public sealed class OpsgenieChannel : ChannelProvider
     /// <summary>Only a later create or the resolution replaces an undelivered create: an acknowledge or Monitoring's close would lose the page.</summary>
     public override bool Supersedes(IncidentUpdate later, IncidentUpdate older) => ProviderPayloads.PagerSupersedes(later, older);
 
-    /// <summary>The alert's alias: the incident id, the key of Opsgenie's deduplication.</summary>
-    public static string Alias(Incident incident) => incident.Id;
+    /// <summary>Where the incident's alias is kept in Incident.ExternalIds (set at the first send, never changed).</summary>
+    public const string ExternalIdKey = "opsgenie:alias";
+
+    /// <summary>The alert's alias, the key of Opsgenie's deduplication: the recorded one, else the one the first send records.</summary>
+    public static string Alias(Incident incident) => PagerKeys.Current(incident, ExternalIdKey, NewAlias(incident));
+
+    /// <summary>The alias of a new incident: unique across stores (the id and when the incident was declared).</summary>
+    public static string NewAlias(Incident incident) => PagerKeys.Unique(incident);
+
+    public override void PreparePreview(Incident preview, IReadOnlyList<IncidentUpdate> outbox) =>
+        PagerKeys.Preview(preview, outbox, Type, ExternalIdKey, LegacyAlias(preview), NewAlias(preview));
+
+    /// <summary>The alias of older builds (the id alone), kept by incidents they paged.</summary>
+    public static string LegacyAlias(Incident incident) => incident.Id;
 
     /// <summary>P1 (the most severe level) to P5, by the severity's rank; P3 when the severity is not configured.</summary>
     public static string Priority(SeverityLevel? severity) => severity is null ? "P3" : $"P{Math.Clamp(severity.Rank + 1, 1, 5)}";

@@ -7,8 +7,9 @@ namespace IncidentOps.Engine.Notifications.PagerDuty;
 
 /// <summary>
 /// PagerDuty Events API v2 (POST /v2/enqueue): trigger, acknowledge on Identified, resolve on Monitoring and on the
-/// resolution. The dedup_key is derived from the incident id, so a retry (or a re-trigger) lands on the same open alert:
-/// idempotent, and 5xx and network errors are retried. A trigger after a resolve (a relapse while Monitoring) opens a
+/// resolution. The dedup_key (incidentops-&lt;incident id&gt;-&lt;declared at&gt;, see <see cref="PagerKeys"/>) is recorded on the incident
+/// at its first send, so a retry (or a re-trigger) lands on the same open alert, and an incident of another store with the same id on
+/// another: idempotent, and 5xx and network errors are retried. A trigger after a resolve (a relapse while Monitoring) opens a
 /// new PagerDuty incident with the same dedup_key, which notifies again; a trigger on an acknowledged one would not. Success: 2xx with status "success". Also Change events
 /// (POST /v2/change/enqueue).
 /// </summary>
@@ -38,14 +39,28 @@ public sealed class PagerDutyChannel : ChannelProvider
     public override string? ProviderId(Incident incident, ProviderRequest request, string? responseBody) =>
         ProviderPayloads.JsonString(responseBody, "dedup_key") ?? DedupKey(incident);
 
+    /// <summary>Where the incident's dedup_key is kept in Incident.ExternalIds (set at the first send, never changed).</summary>
+    public const string ExternalIdKey = "pagerduty:dedup_key";
+
     /// <summary>Only a later trigger or the resolution replaces an undelivered trigger (otherwise the page would be lost).</summary>
     public override bool Supersedes(IncidentUpdate later, IncidentUpdate older) => ProviderPayloads.PagerSupersedes(later, older);
 
-    public static string DedupKey(Incident incident) => $"incidentops-{incident.Id}";
+    /// <summary>The incident's dedup_key: the recorded one, else the one its first send records (incidentops-INC-20261130-001-20261130T091512345Z).</summary>
+    public static string DedupKey(Incident incident) => PagerKeys.Current(incident, ExternalIdKey, NewDedupKey(incident));
+
+    /// <summary>The key of a new incident: unique across stores (the id and when the incident was declared).</summary>
+    public static string NewDedupKey(Incident incident) => $"incidentops-{PagerKeys.Unique(incident)}";
+
+    public override void PreparePreview(Incident preview, IReadOnlyList<IncidentUpdate> outbox) =>
+        PagerKeys.Preview(preview, outbox, Type, ExternalIdKey, LegacyDedupKey(preview), NewDedupKey(preview));
+
+    /// <summary>The key of older builds (the id alone), kept by incidents they paged.</summary>
+    public static string LegacyDedupKey(Incident incident) => $"incidentops-{incident.Id}";
 
     /// <summary>A relapse's trigger after a Monitoring resolve that never arrived resolves the old PagerDuty incident first (see ProviderPayloads.MissedClose).</summary>
     public override async Task<PreSend> BeforeSendAsync(ChannelDeliveryContext context, CancellationToken cancellationToken)
     {
+        await PagerKeys.EnsureAsync(context, ExternalIdKey, LegacyDedupKey(context.Incident), NewDedupKey(context.Incident)).ConfigureAwait(false);
         if (!ProviderPayloads.MissedClose(context)) return PreSend.Send;
         var body = new JsonObject { ["routing_key"] = context.Channel.Get("routingKey"), ["event_action"] = "resolve", ["dedup_key"] = DedupKey(context.Incident) };
         var close = new ProviderRequest { Method = HttpMethod.Post, Url = Base(context.Channel) + "/v2/enqueue", Body = ProviderPayloads.Json(body), RetryServerErrors = true };

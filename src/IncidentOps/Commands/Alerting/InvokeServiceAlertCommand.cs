@@ -21,7 +21,8 @@ namespace IncidentOps.Commands;
 /// - failing failureThreshold checks in a row declares an incident (unless one is already open for the service: it is
 ///   attached), captures the evidence (the failing health results always), sends the initial update through the
 ///   channels (else the severity's routing) and pages every pager among them: PagerDuty is triggered with the
-///   incident's dedup key and an Opsgenie alert is created with the incident id as its alias (one alert per incident);
+///   incident's dedup key and an Opsgenie alert is created with the incident's alias (both: the incident id and
+///   when it was declared, so another store's incident numbered alike gets its own alert; one alert per incident);
 /// - every round while the incident is open keeps that round's health results (no bodies, redacted) as health evidence
 ///   (health-rounds-ENV-SERVICE-NNNN.json, a ring of 1,440 per service and incident), so the post-mortem charts latency and
 ///   failures over the whole incident;

@@ -11,8 +11,8 @@ namespace IncidentOps.Commands;
 /// Scriban templates that channels can override per kind) into each channel's native format: Slack Block
 /// Kit with a text fallback, a Teams Workflows Adaptive Card 1.4, a Discord embed within Discord's size
 /// limits, a PagerDuty Events API v2 event (trigger while Investigating, acknowledge on Identified, resolve on
-/// Monitoring and on the resolution, with a dedup_key derived from the incident id), a Statuspage incident (created
-/// on the first update, then updated), an Opsgenie alert (Alert API v2, aliased by the incident id: created while
+/// Monitoring and on the resolution, with the dedup_key incidentops-&lt;incident id&gt;-&lt;declared at&gt;), a Statuspage incident (created
+/// on the first update, then updated), an Opsgenie alert (Alert API v2, aliased by the incident id and its declaration time: created while
 /// Investigating, acknowledged on Identified, closed on Monitoring and on the resolution) or a generic JSON webhook.
 /// Channels default to the configuration's routing for the incident's severity.
 ///

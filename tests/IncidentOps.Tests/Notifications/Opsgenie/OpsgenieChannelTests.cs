@@ -42,7 +42,7 @@ public sealed class OpsgenieChannelTests(ModuleFixture fx) : IClassFixture<Modul
 
     [Fact]
     [ChannelOperation("opsgenie", "create")]
-    public async Task A_new_incident_creates_an_alert_aliased_by_the_incident_id_with_priority_from_the_severity_and_a_GenieKey()
+    public async Task A_new_incident_creates_an_alert_aliased_by_the_incident_id_and_its_declaration_time_with_priority_from_the_severity_and_a_GenieKey()
     {
         using var sc = new Scenario();
         var inc = await sc.S.CreateIncidentAsync("P1");
@@ -55,7 +55,7 @@ public sealed class OpsgenieChannelTests(ModuleFixture fx) : IClassFixture<Modul
         Assert.Equal(("POST", "/v2/alerts"), (req.Method, req.Path));
         Assert.Equal($"GenieKey {KeyCanary}", req.Headers["Authorization"]);
         var body = Json(req);
-        Assert.Equal(inc.Id, body["alias"]!.GetValue<string>());
+        Assert.Equal(ExpectedPagerKey.Opsgenie(inc), body["alias"]!.GetValue<string>());
         Assert.Equal("P2", body["priority"]!.GetValue<string>()); // P1 is the second level of the P0-P3 matrix
         Assert.Equal("[P1] Checkout returns 502", body["message"]!.GetValue<string>());
         Assert.Contains("Checkout down", body["description"]!.GetValue<string>());
@@ -90,8 +90,8 @@ public sealed class OpsgenieChannelTests(ModuleFixture fx) : IClassFixture<Modul
         Assert.True(ack.Delivered, ack.Error);
         Assert.True(close.Delivered, close.Error);
         var (a, c) = (sc.Opsgenie.Requests[1], sc.Opsgenie.Requests[2]);
-        Assert.Equal(("POST", $"/v2/alerts/{inc.Id}/acknowledge", "?identifierType=alias"), (a.Method, a.Path, a.Query));
-        Assert.Equal(("POST", $"/v2/alerts/{inc.Id}/close", "?identifierType=alias"), (c.Method, c.Path, c.Query));
+        Assert.Equal(("POST", $"/v2/alerts/{ExpectedPagerKey.Opsgenie(inc)}/acknowledge", "?identifierType=alias"), (a.Method, a.Path, a.Query));
+        Assert.Equal(("POST", $"/v2/alerts/{ExpectedPagerKey.Opsgenie(inc)}/close", "?identifierType=alias"), (c.Method, c.Path, c.Query));
         Assert.Contains("Pool exhausted", Json(a)["note"]!.GetValue<string>());
         Assert.Contains("Pool raised", Json(c)["note"]!.GetValue<string>());
         Assert.All(sc.Opsgenie.Requests, q => Assert.Equal($"GenieKey {KeyCanary}", q.Headers["Authorization"]));
@@ -99,7 +99,7 @@ public sealed class OpsgenieChannelTests(ModuleFixture fx) : IClassFixture<Modul
         var inc2 = await sc.S.CreateIncidentAsync("P1", title: "Second");
         await sc.S.SendAsync(new IncidentUpdateRequest { IncidentId = inc2.Id, Channels = ["genie"] });
         await sc.S.SendAsync(new IncidentUpdateRequest { IncidentId = inc2.Id, Kind = NotificationKind.Update, Message = "still looking", Channels = ["genie"] });
-        Assert.Equal([inc2.Id, inc2.Id], sc.Opsgenie.Requests.Skip(3).Select(q => Json(q)["alias"]!.GetValue<string>()));
+        Assert.Equal([ExpectedPagerKey.Opsgenie(inc2), ExpectedPagerKey.Opsgenie(inc2)], sc.Opsgenie.Requests.Skip(3).Select(q => Json(q)["alias"]!.GetValue<string>()));
     }
 
     [Fact]
@@ -114,13 +114,13 @@ public sealed class OpsgenieChannelTests(ModuleFixture fx) : IClassFixture<Modul
         var monitoring = Assert.Single(await s.SendAsync(new IncidentUpdateRequest { IncidentId = inc.Id, Status = IncidentStatus.Monitoring, Message = "Fix deployed", Channels = ["genie"] }));
         Assert.True(monitoring.Delivered, monitoring.Error);
         var close = og.Requests[^1];
-        Assert.Equal(("POST", $"/v2/alerts/{inc.Id}/close", "?identifierType=alias"), (close.Method, close.Path, close.Query));
+        Assert.Equal(("POST", $"/v2/alerts/{ExpectedPagerKey.Opsgenie(inc)}/close", "?identifierType=alias"), (close.Method, close.Path, close.Query));
         Assert.Contains("Fix deployed", Json(close)["note"]!.GetValue<string>());
-        Assert.Equal([(inc.Id, "closed")], og.Alerts.Select(a => (a.Alias, a.Status)));
+        Assert.Equal([(ExpectedPagerKey.Opsgenie(inc), "closed")], og.Alerts.Select(a => (a.Alias, a.Status)));
 
         // It fails again: a create with the alias of a closed alert opens a new alert (count 1, not acknowledged).
         await s.SendAsync(new IncidentUpdateRequest { IncidentId = inc.Id, Status = IncidentStatus.Investigating, Message = "Down again", Channels = ["genie"] });
-        Assert.Equal([(inc.Id, "closed", 1, true), (inc.Id, "open", 1, false)], og.Alerts.Select(a => (a.Alias, a.Status, a.Count, a.Acknowledged)));
+        Assert.Equal([(ExpectedPagerKey.Opsgenie(inc), "closed", 1, true), (ExpectedPagerKey.Opsgenie(inc), "open", 1, false)], og.Alerts.Select(a => (a.Alias, a.Status, a.Count, a.Acknowledged)));
         await s.SendAsync(new IncidentUpdateRequest { IncidentId = inc.Id, Status = IncidentStatus.Resolved, Message = "Fixed", Channels = ["genie"] });
         Assert.All(og.Alerts, a => Assert.Equal("closed", a.Status));
         Assert.Empty(og.Unmatched);
@@ -141,7 +141,7 @@ public sealed class OpsgenieChannelTests(ModuleFixture fx) : IClassFixture<Modul
         var resent = Assert.Single(await engine.Notifications.SendPendingAsync(config, inc.Id, null, new IncidentOps.Engine.Incidents.ChangeContext("Send-IncidentUpdate"), CancellationToken.None));
         Assert.Equal(create.UpdateId, resent.UpdateId);
         Assert.True(resent.Delivered, resent.Error);
-        Assert.Equal(["/v2/alerts", $"/v2/alerts/{inc.Id}/close", "/v2/alerts"], sc.Opsgenie.Requests.Select(q => q.Path));
+        Assert.Equal(["/v2/alerts", $"/v2/alerts/{ExpectedPagerKey.Opsgenie(inc)}/close", "/v2/alerts"], sc.Opsgenie.Requests.Select(q => q.Path));
     }
 
     [Fact]
@@ -153,7 +153,7 @@ public sealed class OpsgenieChannelTests(ModuleFixture fx) : IClassFixture<Modul
         var r = Assert.Single(await sc.S.SendAsync(new IncidentUpdateRequest { IncidentId = inc.Id, Channels = ["genie"] }));
         Assert.True(r.Delivered, r.Error);
         Assert.Equal(2, r.Attempts);
-        Assert.All(sc.Opsgenie.Requests, q => Assert.Equal(inc.Id, Json(q)["alias"]!.GetValue<string>()));
+        Assert.All(sc.Opsgenie.Requests, q => Assert.Equal(ExpectedPagerKey.Opsgenie(inc), Json(q)["alias"]!.GetValue<string>()));
 
         var (status, body) = ChannelFixtures.Answer("opsgenie", "unauthorized");
         sc.Opsgenie.Then(status, body);
@@ -179,7 +179,7 @@ public sealed class OpsgenieChannelTests(ModuleFixture fx) : IClassFixture<Modul
         Assert.Equal(DeliveryState.Unknown, r.State);
         var resent = Assert.Single(await sc.S.NewEngine().Engine.Notifications.SendPendingAsync(config, inc.Id, null, new IncidentOps.Engine.Incidents.ChangeContext("Send-IncidentUpdate"), CancellationToken.None));
         Assert.True(resent.Delivered, resent.Error);
-        Assert.Equal(inc.Id, Json(sc.Opsgenie.Requests.Last())["alias"]!.GetValue<string>());
+        Assert.Equal(ExpectedPagerKey.Opsgenie(inc), Json(sc.Opsgenie.Requests.Last())["alias"]!.GetValue<string>());
     }
 
     [Theory]
@@ -225,7 +225,7 @@ public sealed class OpsgenieChannelTests(ModuleFixture fx) : IClassFixture<Modul
         var r = fx.Run($"Send-IncidentUpdate -ConfigPath '{sc.S.ConfigPath}' -Incident {inc.Id} -Channel genie -Message 'Investigating' -WhatIf").AssertNoErrors();
         Assert.Contains($"genie (Opsgenie) for {inc.Id}", r.HostText);
         Assert.Contains($"POST {sc.Opsgenie.BaseUrl}/v2/alerts", r.HostText);
-        Assert.Contains($"\"alias\":\"{inc.Id}\"", r.HostText);
+        Assert.Contains($"\"alias\":\"{ExpectedPagerKey.Opsgenie(inc)}\"", r.HostText);
         Assert.DoesNotContain(KeyCanary, r.AllText());
         Assert.Empty(sc.Opsgenie.Requests);
         Assert.Empty(sc.S.OutboxFiles(inc.Id));
@@ -253,7 +253,7 @@ public sealed class OpsgenieChannelTests(ModuleFixture fx) : IClassFixture<Modul
         var resent = Assert.Single(await engine.Notifications.SendPendingAsync(config, inc.Id, null, new IncidentOps.Engine.Incidents.ChangeContext("Send-IncidentUpdate"), CancellationToken.None));
         Assert.Equal(create.UpdateId, resent.UpdateId);
         Assert.True(resent.Delivered, resent.Error);
-        Assert.Equal(["/v2/alerts", $"/v2/alerts/{inc.Id}/acknowledge", "/v2/alerts"], sc.Opsgenie.Requests.Select(q => q.Path));
+        Assert.Equal(["/v2/alerts", $"/v2/alerts/{ExpectedPagerKey.Opsgenie(inc)}/acknowledge", "/v2/alerts"], sc.Opsgenie.Requests.Select(q => q.Path));
     }
 
     [Fact]
@@ -273,10 +273,10 @@ public sealed class OpsgenieChannelTests(ModuleFixture fx) : IClassFixture<Modul
 
         var resent = Assert.Single(await s.NewEngine().Engine.Notifications.SendPendingAsync(config, inc.Id, null, context, CancellationToken.None));
         Assert.True(resent.Delivered, resent.Error);
-        Assert.Equal([("POST", "/v2/alerts", ""), ("GET", $"/v2/alerts/{inc.Id}", "?identifierType=alias")], og.Requests.Select(r => (r.Method, r.Path, r.Query)));
+        Assert.Equal([("POST", "/v2/alerts", ""), ("GET", $"/v2/alerts/{ExpectedPagerKey.Opsgenie(inc)}", "?identifierType=alias")], og.Requests.Select(r => (r.Method, r.Path, r.Query)));
         Assert.Equal($"GenieKey {KeyCanary}", og.Requests[1].Headers["Authorization"]);
         var alert = Assert.Single(og.Alerts);
-        Assert.Equal((inc.Id, 1), (alert.Alias, alert.Count));
+        Assert.Equal((ExpectedPagerKey.Opsgenie(inc), 1), (alert.Alias, alert.Count));
         // Nothing is left to re-send, and the store and timeline never hold the key.
         Assert.Empty(await s.NewEngine().Engine.Notifications.GetUpdatesAsync(config, inc.Id, true, CancellationToken.None));
         Assert.DoesNotContain(KeyCanary, s.StoreText());

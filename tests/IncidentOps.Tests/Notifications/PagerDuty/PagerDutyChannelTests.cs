@@ -27,7 +27,7 @@ public class PagerDutyChannelTests
         Assert.Equal(3, s.PagerDuty.Requests.Count);
         Assert.All(s.PagerDuty.Requests, q => Assert.Equal("/v2/enqueue", q.Path));
         var keys = s.PagerDuty.Requests.Select(q => Json(q)["dedup_key"]!.GetValue<string>()).Distinct().ToList();
-        Assert.Equal($"incidentops-{inc.Id}", Assert.Single(keys));
+        Assert.Equal(ExpectedPagerKey.PagerDuty(inc), Assert.Single(keys));
         var t = Json(s.PagerDuty.Requests[0]);
         Assert.Equal(NotificationScenario.RoutingKeyCanary, t["routing_key"]!.GetValue<string>());
         Assert.Equal("trigger", t["event_action"]!.GetValue<string>());
@@ -43,7 +43,7 @@ public class PagerDutyChannelTests
         await s.SendAsync(new IncidentUpdateRequest { IncidentId = inc.Id, Status = IncidentStatus.Resolved, Message = "fixed", Channels = ["pager"] });
         var res = Json(s.PagerDuty.Requests[4]);
         Assert.Equal("resolve", res["event_action"]!.GetValue<string>());
-        Assert.Equal($"incidentops-{inc.Id}", res["dedup_key"]!.GetValue<string>());
+        Assert.Equal(ExpectedPagerKey.PagerDuty(inc), res["dedup_key"]!.GetValue<string>());
     }
 
     [Fact]
@@ -52,7 +52,7 @@ public class PagerDutyChannelTests
         using var s = new NotificationScenario();
         var pd = new PagerDutyFake(s.PagerDuty);
         var inc = await s.CreateIncidentAsync("P1");
-        var key = $"incidentops-{inc.Id}";
+        var key = ExpectedPagerKey.PagerDuty(inc);
         await s.SendAsync(new IncidentUpdateRequest { IncidentId = inc.Id, Message = "Checkout down", Channels = ["pager"] });
         await s.SendAsync(new IncidentUpdateRequest { IncidentId = inc.Id, Status = IncidentStatus.Identified, Message = "pool", Channels = ["pager"] });
         Assert.Equal([(key, "acknowledged")], pd.Incidents.Select(i => (i.DedupKey, i.Status)));
