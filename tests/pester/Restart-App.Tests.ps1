@@ -166,6 +166,7 @@ Describe 'Restart-App in a real host' -Skip:($IsWindows) {
         $cli = New-FakeCli kubectl @{
             "$pinned get deployment marketing -o json"         = (Get-Fixture 'k8s-deployment.json')
             "$pinned get pods -l app=marketing -o json"        = (Get-Fixture 'k8s-pods.json')
+            "$pinned get events --field-selector=involvedObject.kind=Pod -o json" = (Get-Fixture 'k8s-events.json')
             "$pinned rollout restart deployment/marketing"     = (New-ReplyFile "deployment.apps/marketing restarted`n")
         }
         $text = Get-WhatIfText '$env:KUBECONFIG = $args[1]; Restart-App -Platform Kubernetes -Deployment marketing -KubectlPath $args[0] -WhatIf' $cli.Path, $kc
