@@ -8,8 +8,10 @@ namespace IncidentOps.Commands;
 /// <remarks>
 /// Replaces the seed's "VACUUM ANALYZE" in psql. Each statement runs outside a transaction (VACUUM cannot
 /// run inside one), with a progress record while it runs and ShouldProcess before it starts: -WhatIf
-/// prints the exact statement. Without -Table the whole database is processed. The statement timeout
-/// does not apply to maintenance; Ctrl+C cancels it. With an active incident each run is written to its timeline.
+/// prints the exact statement. Without -Table the whole database is processed. -TimeoutSec (default 30) bounds each
+/// run, the statement included: past it the statement is cancelled on the server and the command stops with
+/// OperationTimeout, so give a large table more time (-TimeoutSec 1800); Ctrl+C cancels it at once. With an active
+/// incident each run is written to its timeline.
 /// Tables piped from Get-PgIndex keep their schema and the server they were read from: each table is processed once, on
 /// that server only (PipelineTargetMismatch otherwise); piped backends (Get-PgActivity) are refused.
 /// </remarks>
