@@ -35,6 +35,9 @@ public sealed record DeliveryOutcome(bool Delivered, bool Permanent, int? Status
 /// </summary>
 public sealed class NotificationSender(HttpClient http, IOperationSink sink, NotificationOptions options)
 {
+    /// <summary>How every undelivered update's error ends: what the user does next. A message that embeds another one drops it (it is said once).</summary>
+    internal const string StaysPending = "; it stays pending: re-send with Send-IncidentUpdate -Pending.";
+
     private static readonly Lazy<HttpClient> Shared = new(() => new HttpClient(new SocketsHttpHandler
     {
         PooledConnectionLifetime = TimeSpan.FromMinutes(2),
@@ -63,7 +66,7 @@ public sealed class NotificationSender(HttpClient http, IOperationSink sink, Not
             return new DeliveryOutcome(false, false, null, progress.Attempts, TimeSpan.Zero, null,
                 progress.MaybeDelivered
                     ? $"{type}: stopped while attempt {progress.Attempts} was in flight; the provider may have received it (see Get-Help Send-IncidentUpdate about -Pending)."
-                    : $"{type}: stopped before it finished, after {progress.Attempts} attempt(s); it stays pending: re-send with Send-IncidentUpdate -Pending.",
+                    : $"{type}: stopped before it finished, after {progress.Attempts} attempt(s){StaysPending}",
                 progress.MaybeDelivered);
         }
     }
@@ -120,7 +123,7 @@ public sealed class NotificationSender(HttpClient http, IOperationSink sink, Not
                     why = $"rate limited ({code}), Retry-After {wait.Value.TotalSeconds:0.###}s";
                     if (wait > options.MaxRetryWait)
                         return new DeliveryOutcome(false, false, code, attempt, waited, body,
-                            $"{type} rate limited the update ({code}) for {wait.Value.TotalSeconds:0}s, longer than the {options.MaxRetryWait.TotalSeconds:0}s cap; it stays pending: re-send with Send-IncidentUpdate -Pending.");
+                            $"{type} rate limited the update ({code}) for {wait.Value.TotalSeconds:0}s, longer than the {options.MaxRetryWait.TotalSeconds:0}s cap{StaysPending}");
                 }
                 else if (code >= 500 && request.RetryServerErrors)
                 {
@@ -157,10 +160,10 @@ public sealed class NotificationSender(HttpClient http, IOperationSink sink, Not
             }
             if (clock.Elapsed + wait!.Value >= options.RequestTimeout)
                 return new DeliveryOutcome(false, false, lastStatus, attempt, waited, lastBody,
-                    $"{type}: gave up after {attempt} attempt(s) ({why}): another attempt would pass the {options.RequestTimeout.TotalSeconds:0.###}s deadline (-TimeoutSec); it stays pending: re-send with Send-IncidentUpdate -Pending.", lastMaybe);
+                    $"{type}: gave up after {attempt} attempt(s) ({why}): another attempt would pass the {options.RequestTimeout.TotalSeconds:0.###}s deadline (-TimeoutSec){StaysPending}", lastMaybe);
             if (attempt >= options.MaxAttempts || waited + wait!.Value > options.MaxTotalWait)
                 return new DeliveryOutcome(false, false, lastStatus, attempt, waited, lastBody,
-                    $"{type}: gave up after {attempt} attempt(s) ({why}); it stays pending: re-send with Send-IncidentUpdate -Pending.", lastMaybe);
+                    $"{type}: gave up after {attempt} attempt(s) ({why}){StaysPending}", lastMaybe);
             sink.Verbose($"{channel}: {why}; waiting {wait.Value.TotalSeconds:0.###}s before attempt {attempt + 1}.");
             waited += wait.Value;
             await Task.Delay(wait.Value, cancellationToken).ConfigureAwait(false);

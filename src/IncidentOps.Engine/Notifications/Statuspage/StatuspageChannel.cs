@@ -219,7 +219,7 @@ public sealed class StatuspageChannel : ChannelProvider
         var outcome = await sender.SendAsync(channel.Name, channel.Type, lookup, cancellationToken).ConfigureAwait(false);
         if (!outcome.Delivered)
             return new Found(null, null,
-                $"Could not check Statuspage for an existing incident of {incident.Id} before sending ({outcome.Error}). Nothing was sent, so nothing can be posted twice; it stays pending: re-send with Send-IncidentUpdate -Pending.");
+                $"Could not check Statuspage for an existing incident of {incident.Id} before sending ({outcome.Error?.Replace(NotificationSender.StaysPending, "", StringComparison.Ordinal)}). Nothing was sent, so nothing can be posted twice{NotificationSender.StaysPending}");
         try
         {
             using var doc = JsonDocument.Parse(outcome.ResponseBody ?? "");

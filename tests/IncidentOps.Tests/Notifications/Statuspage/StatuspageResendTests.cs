@@ -64,6 +64,9 @@ public class StatuspageResendTests
         var unchecked_ = Assert.Single(await engine2.Notifications.SendPendingAsync(config, inc.Id, null, Context, CancellationToken.None));
         Assert.False(unchecked_.Delivered);
         Assert.Equal(DeliveryState.Unknown, unchecked_.State);
+        // What the user reads says why, and says once what to do next.
+        Assert.StartsWith($"Could not check Statuspage for an existing incident of {inc.Id} before sending (Statuspage: ", unchecked_.Error);
+        Assert.Single(System.Text.RegularExpressions.Regex.Matches(unchecked_.Error!, "stays pending"));
         Assert.Single(s.Statuspage.Requests, q => q.Method == "PATCH");
 
         // The next -Pending can check: the update is there, so it is recorded as delivered, not posted again.
