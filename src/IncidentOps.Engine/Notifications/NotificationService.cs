@@ -548,11 +548,14 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
     /// </summary>
     private static void CheckChannelNames(IncidentOpsConfig config, string[]? names)
     {
-        foreach (var n in names ?? [])
-            if (!config.Channels.Any(c => c.Name.Equals(n, StringComparison.OrdinalIgnoreCase)))
-                throw new IncidentOpsException(NotificationErrorIds.ChannelNotFound, IncidentOpsErrorCategory.ObjectNotFound,
-                    $"No channel '{n}' in {config.Path ?? "the configuration"}. Configured channels: {(config.Channels.Count == 0 ? "(none)" : string.Join(", ", config.Channels.Select(x => x.Name)))}.") { TargetObject = n };
+        foreach (var n in names ?? []) _ = FindChannel(config, n);
     }
+
+    /// <summary>The configured channel of this name; ChannelNotFound, with the names there are, when none is.</summary>
+    private static ChannelConfig FindChannel(IncidentOpsConfig config, string name) =>
+        config.Channels.FirstOrDefault(x => x.Name.Equals(name, StringComparison.OrdinalIgnoreCase))
+        ?? throw new IncidentOpsException(NotificationErrorIds.ChannelNotFound, IncidentOpsErrorCategory.ObjectNotFound,
+            $"No channel '{name}' in {config.Path ?? "the configuration"}. Configured channels: {(config.Channels.Count == 0 ? "(none)" : string.Join(", ", config.Channels.Select(x => x.Name)))}.") { TargetObject = name };
 
     private static IReadOnlyList<ChannelConfig> SelectChannels(IncidentOpsConfig config, Incident incident, string[]? names)
     {
@@ -561,9 +564,7 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
             var list = new List<ChannelConfig>();
             foreach (var n in names)
             {
-                var c = config.Channels.FirstOrDefault(x => x.Name.Equals(n, StringComparison.OrdinalIgnoreCase))
-                    ?? throw new IncidentOpsException(NotificationErrorIds.ChannelNotFound, IncidentOpsErrorCategory.ObjectNotFound,
-                        $"No channel '{n}' in {config.Path ?? "the configuration"}. Configured channels: {(config.Channels.Count == 0 ? "(none)" : string.Join(", ", config.Channels.Select(x => x.Name)))}.") { TargetObject = n };
+                var c = FindChannel(config, n);
                 if (!list.Contains(c)) list.Add(c);
             }
             return list;

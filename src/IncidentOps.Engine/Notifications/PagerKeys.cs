@@ -22,8 +22,10 @@ public static class PagerKeys
         $"{incident.Id}-{incident.DeclaredAt.UtcDateTime.ToString("yyyyMMdd'T'HHmmssfff'Z'", System.Globalization.CultureInfo.InvariantCulture)}";
 
     /// <summary>The recorded key, else the one a first send would record (<paramref name="fresh"/>).</summary>
-    public static string Current(Incident incident, string externalIdKey, string fresh) =>
-        incident.ExternalIds.TryGetValue(externalIdKey, out var known) && !string.IsNullOrEmpty(known) ? known : fresh;
+    public static string Current(Incident incident, string externalIdKey, string fresh) => Recorded(incident, externalIdKey) ?? fresh;
+
+    private static string? Recorded(Incident incident, string externalIdKey) =>
+        incident.ExternalIds.TryGetValue(externalIdKey, out var known) && !string.IsNullOrEmpty(known) ? known : null;
 
     /// <summary>
     /// True when an older build (which recorded no key) already sent this incident to a channel of this provider: a delivery
@@ -40,11 +42,11 @@ public static class PagerKeys
     /// </summary>
     public static async Task<string> EnsureAsync(ChannelDeliveryContext context, string externalIdKey, string legacy, string fresh)
     {
-        if (context.Incident.ExternalIds.TryGetValue(externalIdKey, out var known) && !string.IsNullOrEmpty(known)) return known;
+        if (Recorded(context.Incident, externalIdKey) is { } known) return known;
         var chosen = PagedUnderOldKey(context.Outbox, context.Channel.Type, fresh) ? legacy : fresh;
         context.Incident = await context.UpdateIncident(i =>
         {
-            if (!i.ExternalIds.TryGetValue(externalIdKey, out var k) || string.IsNullOrEmpty(k)) i.ExternalIds[externalIdKey] = chosen;
+            if (Recorded(i, externalIdKey) is null) i.ExternalIds[externalIdKey] = chosen;
         }).ConfigureAwait(false);
         var recorded = context.Incident.ExternalIds.GetValueOrDefault(externalIdKey) ?? chosen;
         if (recorded == legacy && legacy != fresh)
@@ -55,7 +57,6 @@ public static class PagerKeys
     /// <summary>For a -WhatIf preview: records on <paramref name="preview"/> (a copy, never saved) the key a first send would choose.</summary>
     public static void Preview(Incident preview, IReadOnlyList<IncidentUpdate> outbox, ChannelType type, string externalIdKey, string legacy, string fresh)
     {
-        if (preview.ExternalIds.TryGetValue(externalIdKey, out var known) && !string.IsNullOrEmpty(known)) return;
-        preview.ExternalIds[externalIdKey] = PagedUnderOldKey(outbox, type, fresh) ? legacy : fresh;
+        if (Recorded(preview, externalIdKey) is null) preview.ExternalIds[externalIdKey] = PagedUnderOldKey(outbox, type, fresh) ? legacy : fresh;
     }
 }
