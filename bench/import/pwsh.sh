@@ -7,6 +7,8 @@
 #   - the one-cmdlet module with one table view (the floor any module with views pays);
 # Runs are interleaved (io, one, view, psrg, io, ...) so load swings hit all three alike. Prints medians and ratios.
 #   RUNS=9 bash bench/import/pwsh.sh
+# VARIANTS=1 also measures two copies of IncidentOps made from out/IncidentOps: without FormatsToProcess (what the 57
+# cmdlets, the manifest and the assemblies cost) and with the format file cut to its first view (what any view costs).
 set -euo pipefail
 cd "$(dirname "$0")"
 ROOT=$(cd ../.. && pwd)
@@ -39,6 +41,18 @@ PSHOME_=$(cd "$ROOT" && dotnet pwsh -NoProfile -NonInteractive -c '$PSHOME')
 PWSH="$PSHOME_/pwsh"
 VERSION=$("$PWSH" -NoProfile -NonInteractive -c '$PSVersionTable.PSVersion.ToString()')
 RAW=$(mktemp); trap 'rm -f "$RAW"' EXIT
+VAR="$ROOT/bench/.bin/variants"
+if [ "${VARIANTS:-0}" = 1 ]; then
+  rm -rf "$VAR" && mkdir -p "$VAR/noviews" "$VAR/oneview"
+  cp -r "$ROOT/out/IncidentOps" "$VAR/noviews/" && cp -r "$ROOT/out/IncidentOps" "$VAR/oneview/"
+  sed -i '/^ *FormatsToProcess/d' "$VAR/noviews/IncidentOps/IncidentOps.psd1"
+  python3 - "$VAR/oneview/IncidentOps/IncidentOps.format.ps1xml" <<'PY'
+import re, sys
+p = sys.argv[1]; s = open(p, encoding='utf-8').read()
+first = re.search(r'<View>.*?</View>', s, flags=re.S).group(0)
+open(p, 'w', encoding='utf-8').write(s[:s.index('<View>')] + first + s[s.rindex('</View>') + len('</View>'):])
+PY
+fi
 measure() { # wall and CPU ms of Import-Module $1 in a fresh pwsh
   "$PWSH" -NoProfile -NonInteractive -c "
     \$p = [Diagnostics.Process]::GetCurrentProcess(); \$cpu = \$p.TotalProcessorTime; \$sw = [Diagnostics.Stopwatch]::StartNew()
@@ -51,6 +65,10 @@ for _ in $(seq 1 "$RUNS"); do
   echo "one $(measure "$ONE/OneCmdlet.psd1")" >> "$RAW"
   echo "view $(measure "$ONE/view/OneCmdletView/OneCmdletView.psd1")" >> "$RAW"
   echo "psrg $(measure Microsoft.PowerShell.PSResourceGet)" >> "$RAW"
+  if [ "${VARIANTS:-0}" = 1 ]; then
+    echo "nov $(measure "$VAR/noviews/IncidentOps/IncidentOps.psd1")" >> "$RAW"
+    echo "onev $(measure "$VAR/oneview/IncidentOps/IncidentOps.psd1")" >> "$RAW"
+  fi
 done
 med() { awk -v v="$1" -v c="$2" '$1 == v { print $c }' "$RAW" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 iw=$(med io 2); ic=$(med io 3); ow=$(med one 2); oc=$(med one 3); pw=$(med psrg 2); pc=$(med psrg 3); vw=$(med view 2); vc=$(med view 3)
@@ -62,3 +80,7 @@ printf 'Import-Module Microsoft.PowerShell.PSResourceGet: wall %6.1f ms  cpu %6.
 awk -v a="$iw" -v b="$ow" -v c="$ic" -v d="$oc" 'BEGIN { printf "IncidentOps / one-cmdlet module: wall %.2fx  cpu %.2fx (goal: at most 1.2x)\n", a / b, c / d }'
 awk -v a="$iw" -v b="$vw" -v c="$ic" -v d="$vc" 'BEGIN { printf "IncidentOps / one-cmdlet module with one view: wall %.2fx  cpu %.2fx\n", a / b, c / d }'
 awk -v a="$iw" -v b="$pw" -v c="$ic" -v d="$pc" 'BEGIN { printf "IncidentOps / PSResourceGet:     wall %.2fx  cpu %.2fx\n", a / b, c / d }'
+if [ "${VARIANTS:-0}" = 1 ]; then
+  printf 'Import-Module IncidentOps without views:       wall %6.1f ms  cpu %6.1f ms  (%.2fx wall of the one-cmdlet module)\n' "$(med nov 2)" "$(med nov 3)" "$(awk -v a="$(med nov 2)" -v b="$ow" 'BEGIN { print a / b }')"
+  printf 'Import-Module IncidentOps with its first view only: wall %6.1f ms  cpu %6.1f ms  (%.2fx wall)\n' "$(med onev 2)" "$(med onev 3)" "$(awk -v a="$(med onev 2)" -v b="$ow" 'BEGIN { print a / b }')"
+fi

@@ -34,6 +34,31 @@ Describe 'Invoke-Rollback' -Skip:($IsWindows) {
         (Get-Content $cli.Log)[-2] | Should -Be 'kubectl -n akaind-platform rollout undo deployment/marketing --to-revision=3'
     }
 
+    It 'Fly: a release deployed while the rollback waited is never replaced (RollbackCurrentChanged, nothing deployed)' {
+        # The fake flyctl answers the first 'releases' with v9 current, and every later one with v10 (a deploy landed).
+        $dir = New-TestTempDir 'io-rb-race'
+        $release = { param($v, $image) @{ Version = $v; Status = 'complete'; CreatedAt = "2026-11-$(10 + $v)T10:00:00Z"; ImageRef = "registry.fly.io/api:$image"; Description = 'Release' } }
+        ConvertTo-Json -Compress @((& $release 9 '1.9.0'), (& $release 8 '1.8.0')) | Set-Content (Join-Path $dir 'releases.json')
+        ConvertTo-Json -Compress @((& $release 10 '1.10.0'), (& $release 9 '1.9.0'), (& $release 8 '1.8.0')) | Set-Content (Join-Path $dir 'after.json')
+        $flyctl = Join-Path $dir 'flyctl'
+        Set-Content $flyctl -Value @"
+#!/bin/bash
+printf '%s\n' "flyctl `$*" >> '$dir/argv.log'
+case "`$*" in
+  'releases -a api --json --image'*) cat '$dir/releases.json'; cp '$dir/after.json' '$dir/releases.json';;
+  *) echo deployed;;
+esac
+"@
+        chmod +x $flyctl
+        $err = $null
+        $result = Invoke-Rollback -Platform Fly -App api -FlyctlPath $flyctl -Force -ErrorVariable err -ErrorAction SilentlyContinue
+        $result | Should -BeNullOrEmpty
+        $err.Count | Should -Be 1
+        $err[0].FullyQualifiedErrorId | Should -Be 'RollbackCurrentChanged,IncidentOps.Commands.InvokeRollbackCommand'
+        $err[0].Exception.Message | Should -Match 'is now v10, not v9 .*Nothing was changed'
+        Get-Content (Join-Path $dir 'argv.log') | Should -Not -Match 'deploy'
+    }
+
     It 'systemd: -WhatIf leaves the current symlink alone' {
         $root = New-TestTempDir 'io-rel'
         New-Item -ItemType Directory -Path (Join-Path $root 'r1'), (Join-Path $root 'r2') | Out-Null

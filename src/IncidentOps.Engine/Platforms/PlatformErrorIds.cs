@@ -32,6 +32,8 @@ public static class PlatformErrorIds
     public const string RollbackFailed = "RollbackFailed";
     public const string RollbackInvalid = "RollbackInvalid";
     public const string RollbackTargetNotFound = "RollbackTargetNotFound";
+    /// <summary>The current release changed between planning a rollback (and its confirmation) and running it: nothing was changed.</summary>
+    public const string RollbackCurrentChanged = "RollbackCurrentChanged";
     /// <summary>The app has a single release (revision) and nothing earlier to roll back to.</summary>
     public const string RollbackNoEarlierRevision = "RollbackNoEarlierRevision";
     /// <summary>DIGITALOCEAN_API_URL is set to something that is not an http(s) address.</summary>

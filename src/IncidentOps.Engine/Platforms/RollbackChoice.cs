@@ -16,10 +16,29 @@ public static class RollbackChoice
     public static bool SameContent(AppDeployment d, AppDeployment? current) =>
         current?.Image is { Length: > 0 } image && string.Equals(d.Image, image, StringComparison.Ordinal);
 
+    /// <summary>The release a history marks current, else its newest (every adapter lists newest first).</summary>
+    public static AppDeployment? CurrentOf(IReadOnlyList<AppDeployment> history) => history.FirstOrDefault(d => d.IsCurrent) ?? history.FirstOrDefault();
+
+    /// <summary>
+    /// Refuses a planned rollback whose starting point is gone: the history read again just before the rollback runs
+    /// names another current release than the plan (someone deployed, restarted into a new revision or rolled back while
+    /// the confirmation was open). Going ahead would replace that newer release with the plan's older target.
+    /// </summary>
+    public static void EnsureStillCurrent(AppTarget target, RollbackPlan plan, IReadOnlyList<AppDeployment> history)
+    {
+        var now = CurrentOf(history)?.Version;
+        if (string.Equals(now, plan.From, StringComparison.Ordinal)) return;
+        var what = string.Equals(now, plan.To, StringComparison.Ordinal)
+            ? $"is already {now}, the rollback's target (someone else rolled it back meanwhile)"
+            : $"is now {now ?? "(none)"}, not {plan.From ?? "(none)"} as when the rollback was planned (a deploy, restart or rollback happened meanwhile)";
+        throw new IncidentOpsException(PlatformErrorIds.RollbackCurrentChanged, IncidentOpsErrorCategory.InvalidOperation,
+            $"The current release of {target} {what}. Nothing was changed. Run Get-AppDeployment to see the history, then Invoke-Rollback again (with -ToVersion to pick the release).") { TargetObject = target.ToString() };
+    }
+
     /// <summary>Chooses the target in a history listed newest first (as every adapter's GetDeploymentsAsync returns it).</summary>
     public static RollbackTarget Choose(AppTarget target, IReadOnlyList<AppDeployment> history, string? toVersion, IOperationSink sink)
     {
-        var current = history.FirstOrDefault(d => d.IsCurrent) ?? history.FirstOrDefault();
+        var current = CurrentOf(history);
         var notes = new List<string>();
         if (toVersion is not null)
         {

@@ -19,7 +19,9 @@ namespace IncidentOps.Commands;
 /// rollout undo --to-revision, then rollout status with a timeout. systemd: the releases directory's 'current'
 /// symlink is repointed atomically, then the unit restarts; with -ComputerName both run over ssh -o BatchMode=yes
 /// (ln -sfn to a temporary link, then mv -Tf over 'current'), every remote argument single-quoted.
-/// -WhatIf prints from -> to and the exact commands or requests. -VerifyHealth then runs the configured service's
+/// -WhatIf prints from -> to and the exact commands or requests. After the confirmation the history is read once more:
+/// when the current release is no longer the plan's 'from' (a deploy, a restart into a new revision or a colleague's
+/// rollback landed meanwhile), the rollback stops with RollbackCurrentChanged and nothing is changed. -VerifyHealth then runs the configured service's
 /// health checks (health: in incidentops.yml) through the health engine until they all pass or -TimeoutSec passes;
 /// a service without health endpoints falls back to the platform status (Get-AppStatus), which -Verbose says.
 /// The result (From, To, Succeeded, HealthyAfter, Duration, Steps) is recorded on the incident timeline.

@@ -71,6 +71,7 @@ public class SystemdRemoteTests(ModuleFixture fx) : IClassFixture<ModuleFixture>
         [
             $"<-o><BatchMode=yes><--><{Host}><{ListScript(root)}>",
             $"<-o><BatchMode=yes><--><{Host}><{ListScript(root)}>",
+            $"<-o><BatchMode=yes><--><{Host}><{ListScript(root)}>", // read again after the confirmation: still r3
             $"<-o><BatchMode=yes><--><{Host}><{swap}>",
             $"<-o><BatchMode=yes><--><{Host}><systemctl restart fastapi>",
         ], cli.ArgvCalls);
