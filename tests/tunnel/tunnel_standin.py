@@ -11,6 +11,7 @@ the target is wrong:
   *missing*  prints the CLI's "not found" error on stderr and exits 1
   *slow*     never listens (the caller's timeout must fire)
   *leak*     fails with an error that repeats $TUNNEL_STANDIN_SECRET (a CLI echoing a credential), exit 1
+  *inuse*    finds its local port taken when it binds it (the bind error of that CLI, below)
   *squat*    (ssh) logs in slowly: it binds its local port only once $TUNNEL_STANDIN_LOG.squatted exists (written by
              tests/tunnel/port_squatter.py once it holds that port, at most 20 s later) and 2 s after that
 Like the real CLIs, kubectl and flyctl bind a free port themselves for a local port of 0 (kubectl also for ':REMOTE')
@@ -178,6 +179,8 @@ def main():
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
+        if "inuse" in target:
+            raise OSError(98, "Address already in use")  # a port taken and let go again before anyone saw its listener
         listener.bind(("127.0.0.1", local))
     except OSError as e:
         if tool == "ssh":

@@ -63,6 +63,10 @@ public sealed class TunnelCmdletTests : IClassFixture<ModuleFixture>, IClassFixt
                     postgres:
                       connectionString: '{{pg}}'
                       tunnel: { ssh: squat.example.com, user: deploy }
+                  inuse:
+                    postgres:
+                      connectionString: '{{pg}}'
+                      tunnel: { ssh: inuse.example.com }
                   slow:
                     redis: { url: 'redis://redis.akaind.internal:6379', tunnel: { kubectl: svc/slow, namespace: akaind-platform } }
             """);
@@ -234,6 +238,22 @@ public sealed class TunnelCmdletTests : IClassFixture<ModuleFixture>, IClassFixt
         Assert.DoesNotContain(_cli.Events().Skip(skip), x => x.Kind is "squatter-accept" or "squatter-bytes");
         var start = Assert.Single(_cli.StartsSince(skip, "squat.example.com"));
         Assert.True(TunnelStandIns.GoneWithin5s(start.Pid), "ssh is stopped");
+    }
+
+    [Fact]
+    public void Ssh_that_exits_because_its_port_is_in_use_is_TunnelPortTaken_with_how_to_retry()
+    {
+        // ExitOnForwardFailure=yes: ssh exits when the bind fails instead of staying up and forwarding nothing.
+        var skip = _cli.Events().Count;
+        var r = Run("Get-PgActivity -Service production/inuse -TimeoutSec 20 -ConfigPath $cfg");
+        var e = Assert.Single(r.Errors);
+        Assert.Equal("TunnelPortTaken,IncidentOps.Commands.GetPgActivityCommand", e.FullyQualifiedErrorId);
+        var start = Assert.Single(_cli.StartsSince(skip, "inuse.example.com"));
+        var port = start.Argv[Array.IndexOf(start.Argv, "-L") + 1].Split(':')[1];
+        Assert.Contains($"127.0.0.1:{port}", e.ToString());
+        Assert.Contains("ssh could not listen on it and exited with code 255", e.ToString());
+        Assert.Contains("Run the command again", e.ToString());
+        Assert.False(TunnelStandIns.IsRunning(start.Pid));
     }
 
     [Fact]
