@@ -51,7 +51,7 @@ public static class TunnelRegistry
         lock (Gate)
         {
             if (Entries.TryGetValue(spec, out var existing) && existing.Opening.IsCompleted
-                && (!existing.Opening.IsCompletedSuccessfully || existing.Opening.Result.HasExited))
+                && (!existing.Opening.IsCompletedSuccessfully || !existing.Opening.Result.IsUsable))
             {
                 // The last opening failed, or the CLI died under us (the pod restarted, the bastion dropped the
                 // session): open a fresh one. Holders of the old entry let go of it on their own.
@@ -161,8 +161,8 @@ public sealed class TunnelLease : IDisposable
     public TunnelSpec Spec => _entry.Spec;
     /// <summary>The loopback port that forwards to the database.</summary>
     public int LocalPort { get; }
-    /// <summary>True while the tunnel's CLI still runs.</summary>
-    public bool IsAlive => _entry.Opening.IsCompletedSuccessfully && !_entry.Opening.Result.HasExited;
+    /// <summary>True while the tunnel's CLI still runs and still holds its port (<see cref="TunnelProcess.IsUsable"/>).</summary>
+    public bool IsAlive => _entry.Opening.IsCompletedSuccessfully && _entry.Opening.Result.IsUsable;
 
     public void Dispose()
     {
@@ -224,6 +224,12 @@ internal sealed partial class TunnelProcess
             catch (InvalidOperationException) { return true; }
         }
     }
+
+    /// <summary>
+    /// True while the CLI runs and (where it can be read) the listener on its port is still its own: a tunnel whose CLI
+    /// dropped its listener, or whose port another process now holds, is not reused; a fresh one opens on a new port.
+    /// </summary>
+    public bool IsUsable => !HasExited && ListenerOwnership.Check(LocalPort, ProcessId) is ListenerOwner.Tunnel or ListenerOwner.Unknown;
 
     public static TunnelProcess Start(string file, IReadOnlyList<string> args, CliCommand command, TunnelKind kind, int localPort)
     {

@@ -311,6 +311,18 @@ public sealed class TunnelCmdletTests : IClassFixture<ModuleFixture>, IClassFixt
     }
 
     [Fact]
+    public void Ctrl_C_while_the_tunnel_is_still_opening_stops_at_once_and_kills_the_CLI()
+    {
+        var skip = _cli.Events().Count;
+        _fx.Session.Runspace.SessionStateProxy.SetVariable("cfg", _config);
+        var (latency, result) = _fx.Session.RunAndStop("Get-RedisInfo -Service production/slow -TimeoutSec 120 -ConfigPath $cfg", TimeSpan.FromSeconds(2));
+        Assert.True(result.Stopped, "the command was still running at Ctrl+C: " + string.Join(" | ", result.Errors));
+        Assert.True(latency < TimeSpan.FromSeconds(5), $"stopping took {latency}");   // "does not hang", not a timing goal
+        var start = Assert.Single(_cli.StartsSince(skip, "svc/slow"));
+        Assert.True(TunnelStandIns.GoneWithin5s(start.Pid), "Ctrl+C kills the tunnel that was opening");
+    }
+
+    [Fact]
     public async Task Evidence_sources_read_the_databases_through_their_tunnels()
     {
         var store = new FileIncidentStore(_store);
