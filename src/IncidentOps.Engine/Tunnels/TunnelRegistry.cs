@@ -372,7 +372,7 @@ internal sealed partial class TunnelProcess
                 // Let the pumps catch the last words.
                 await Task.Delay(100, cancellationToken).ConfigureAwait(false);
                 var code = SafeExitCode();
-                if (AddressInUse(Stderr)) throw PortTaken(_localPort, $"{_command.Tool} could not listen on it and exited{(code is { } c0 ? $" with code {c0}" : "")}");
+                if (AddressInUse(Stderr)) throw PortTaken(_localPort, $" ({_command.Tool} could not listen on it and exited{(code is { } c0 ? $" with code {c0}" : "")})");
                 throw new IncidentOpsException(TunnelErrorIds.TunnelOpenFailed, IncidentOpsErrorCategory.ConnectionError,
                     $"The tunnel could not be opened: {_command.Tool} exited{(code is { } c ? $" with code {c}" : "")} before {PortText} accepted connections. " +
                     $"Command: {_command.CommandLine}{System.Environment.NewLine}{_command.Tool} said: {Stderr}{System.Environment.NewLine}" +
@@ -391,7 +391,7 @@ internal sealed partial class TunnelProcess
                     case ListenerOwner.Tunnel:
                         return;
                     case ListenerOwner.Other:
-                        throw PortTaken(port, "another process listens on it");
+                        throw PortTaken(port, "");
                     case ListenerOwner.Unknown:
                         // Not Linux, or the fds cannot be read: the port accepting is the best sign left (see above).
                         if (await AcceptsAsync(port, cancellationToken).ConfigureAwait(false)) return;
@@ -416,9 +416,9 @@ internal sealed partial class TunnelProcess
     /// <summary>ssh: "bind [127.0.0.1]:N: Address already in use"; Go CLIs: "bind: address already in use".</summary>
     private static bool AddressInUse(string stderr) => stderr.Contains("address already in use", StringComparison.OrdinalIgnoreCase);
 
-    private IncidentOpsException PortTaken(int port, string what) =>
+    private IncidentOpsException PortTaken(int port, string detail) =>
         new(TunnelErrorIds.TunnelPortTaken, IncidentOpsErrorCategory.ResourceBusy,
-            $"The tunnel was not opened: another process holds its local port 127.0.0.1:{port} ({what}), so the connection would have gone to that process " +
+            $"The tunnel was not opened: another process holds its local port 127.0.0.1:{port}{detail}, so the connection would have gone to that process " +
             $"instead of through {_command.Tool}. {_command.Tool} was stopped and nothing was sent to that port. " +
             $"Command: {_command.CommandLine}{System.Environment.NewLine}" +
             $"Run the command again: the tunnel gets a new free port each time. If this repeats, find what takes the port (ss -ltnp 'sport = :{port}' on Linux, lsof -nP -iTCP:{port} -sTCP:LISTEN on macOS).")
