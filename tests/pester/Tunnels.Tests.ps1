@@ -18,7 +18,7 @@ BeforeAll {
     $root = New-TestRoot
     $log = Join-Path $root.Dir 'tunnel.jsonl'
     $standin = Join-Path $PSScriptRoot '../tunnel/tunnel_standin.py'
-    foreach ($tool in 'kubectl', 'flyctl') {
+    foreach ($tool in 'kubectl', 'flyctl', 'ssh') {
         $path = Join-Path $root.Dir $tool
         Set-Content -Path $path -NoNewline -Value "#!/bin/sh`nexport TUNNEL_STANDIN_LOG='$log' TUNNEL_STANDIN_ROUTES='$routes'`nexec python3 '$standin' $tool `"`$@`"`n"
         chmod +x $path
@@ -26,7 +26,7 @@ BeforeAll {
     $user = $pg['Username']; $database = $pg['Database']
     Set-Content -Path $root.Config -Value @"
 store: { path: $($root.Store) }
-tools: { kubectl: $(Join-Path $root.Dir 'kubectl'), flyctl: $(Join-Path $root.Dir 'flyctl') }
+tools: { kubectl: $(Join-Path $root.Dir 'kubectl'), flyctl: $(Join-Path $root.Dir 'flyctl'), ssh: $(Join-Path $root.Dir 'ssh') }
 environments:
   production:
     services:
@@ -47,6 +47,10 @@ environments:
         postgres:
           connectionString: postgres://$user@ai-affiliate-empire-db.internal:5432/$database
           tunnel: { fly: ai-affiliate-empire-db }
+      fastapi:
+        postgres:
+          connectionString: postgres://$user@db.internal:5432/$database
+          tunnel: { ssh: deploy@squat.example.com }
 "@
 
     function Get-TunnelEvent {
@@ -104,7 +108,7 @@ Describe 'postgres.tunnel and redis.tunnel' -Skip:$noServers {
         $start = @(Get-TunnelEvent | Select-Object -Skip $skip | Where-Object event -eq 'start')
         $start.Count | Should -Be 1
         $start[0].tool | Should -Be 'kubectl'
-        ($start[0].argv -join ' ') | Should -Match '^--context production --namespace akaind-platform port-forward --address 127\.0\.0\.1 -- svc/postgres \d+:5432$'
+        ($start[0].argv -join ' ') | Should -Match '^--context production --namespace akaind-platform port-forward --address 127\.0\.0\.1 -- svc/postgres :5432$'
         Wait-Gone $start[0].pid | Should -BeTrue -Because 'the tunnel closes when the command is done'
     }
 
@@ -112,7 +116,7 @@ Describe 'postgres.tunnel and redis.tunnel' -Skip:$noServers {
         $skip = @(Get-TunnelEvent).Count
         (Get-PgConnectionSummary -Service production/api -ConfigPath $root.Config).MaxConnections | Should -BeGreaterThan 0
         $start = @(Get-TunnelEvent | Select-Object -Skip $skip | Where-Object event -eq 'start')
-        ($start.argv -join ' ') | Should -Match '^proxy \d+:5432 --app ai-affiliate-empire-db --bind-addr 127\.0\.0\.1$'
+        ($start.argv -join ' ') | Should -Match '^proxy 0:5432 --app ai-affiliate-empire-db --bind-addr 127\.0\.0\.1$'
         Wait-Gone $start[0].pid | Should -BeTrue
     }
 
@@ -133,7 +137,34 @@ Describe 'postgres.tunnel and redis.tunnel' -Skip:$noServers {
         $preview = $child.Output.Result
         $preview | Should -Match 'What if: Terminate backend 1 on postgres\.akaind-platform\.svc:5432/'
         @(Get-TunnelEvent | Select-Object -Skip $skip | Where-Object event -eq 'start').Count | Should -Be 1 -Because '-WhatIf opens no tunnel'
-        $preview | Should -Match ([regex]::Escape("through the tunnel kubectl --context production --namespace akaind-platform port-forward --address 127.0.0.1 -- svc/postgres '<free loopback port>:5432'"))
+        $preview | Should -Match ([regex]::Escape("through the tunnel kubectl --context production --namespace akaind-platform port-forward --address 127.0.0.1 -- svc/postgres :5432"))
+    }
+
+    It 'does not send anything to another process that took the tunnel''s port before ssh bound it (TunnelPortTaken)' {
+        # port_squatter.py takes the local port IncidentOps picked for ssh -L while the ssh stand-in still "logs in".
+        $skip = @(Get-TunnelEvent).Count
+        $psi = [Diagnostics.ProcessStartInfo]::new('python3')
+        foreach ($a in (Join-Path $PSScriptRoot '../tunnel/port_squatter.py'), $log, "$skip", 'squat.example.com') { $psi.ArgumentList.Add($a) }
+        $squatter = [Diagnostics.Process]::Start($psi)
+        try {
+            $r = Get-PgActivity -Service production/fastapi -TimeoutSec 20 -ConfigPath $root.Config -ErrorVariable err -ErrorAction SilentlyContinue
+            $r | Should -BeNullOrEmpty
+            $err.Count | Should -Be 1
+            $err[0].FullyQualifiedErrorId | Should -Be 'TunnelPortTaken,IncidentOps.Commands.GetPgActivityCommand'
+            $err[0].CategoryInfo.Category | Should -Be 'ResourceBusy'
+            $events = @(Get-TunnelEvent | Select-Object -Skip $skip)
+            $bound = @($events | Where-Object event -eq 'squatter-bound')
+            $bound.Count | Should -Be 1
+            "$($err[0])" | Should -Match ([regex]::Escape("another process holds its local port 127.0.0.1:$($bound[0].port)"))
+            "$($err[0])" | Should -Match 'Run the command again'
+            @($events | Where-Object { $_.event -in 'squatter-accept', 'squatter-bytes' }).Count | Should -Be 0 -Because 'nothing is sent to a port the tunnel does not own'
+            $start = @($events | Where-Object { $_.event -eq 'start' -and $_.tool -eq 'ssh' })
+            ($start[0].argv -join ' ') | Should -Match '^-N -o ExitOnForwardFailure=yes -o ControlMaster=no -o ControlPath=none -o BatchMode=yes -L 127\.0\.0\.1:\d+:db\.internal:5432 -- deploy@squat\.example\.com$'
+            Wait-Gone $start[0].pid | Should -BeTrue -Because 'ssh is stopped'
+        }
+        finally {
+            if (-not $squatter.HasExited) { $squatter.Kill($true) }
+        }
     }
 
     It 'does not stop through the tunnel a backend read directly from a server with the same host:port' {

@@ -11,6 +11,14 @@ the target is wrong:
   *missing*  prints the CLI's "not found" error on stderr and exits 1
   *slow*     never listens (the caller's timeout must fire)
   *leak*     fails with an error that repeats $TUNNEL_STANDIN_SECRET (a CLI echoing a credential), exit 1
+  *inuse*    finds its local port taken when it binds it (the bind error of that CLI, below)
+  *squat*    (ssh) logs in slowly: it binds its local port only once $TUNNEL_STANDIN_LOG.squatted exists (written by
+             tests/tunnel/port_squatter.py once it holds that port, at most 20 s later) and 2 s after that
+Like the real CLIs, kubectl and flyctl bind a free port themselves for a local port of 0 (kubectl also for ':REMOTE')
+and print it on stdout ("Forwarding from 127.0.0.1:N -> REMOTE", client-go's portforward; "Proxying localhost:N to
+remote [HOST]:REMOTE", flyctl's proxy), kubectl prints "Handling connection for N" for each connection, and a port
+that is taken is their error: kubectl and flyctl exit 1; ssh prints OpenSSH's bind warnings and exits 255 with
+-o ExitOnForwardFailure=yes, or, without it, keeps running and forwards nothing (what makes that option matter).
 Anything it cannot parse is an error on stderr (exit 2), so a wrong argv fails the test that caused it.
 Only loopback is ever dialled or bound.
 """
@@ -78,7 +86,20 @@ def parse(tool, args):
     else:
         fail("stand-in: unknown tool " + tool)
     local, _, remote = ports.partition(":")
+    if tool == "kubectl" and local == "":
+        local = "0"  # kubectl port-forward TYPE/NAME :REMOTE picks a random local port
+    if tool == "ssh" and local == "0":
+        fail("stand-in ssh: -L with local port 0 is not a port ssh chooses: " + spec)
     return target, bind, int(local), int(remote)
+
+
+def option(args, name):
+    """The value of ssh's -o NAME=VALUE (last one wins), or None."""
+    value = None
+    for i, a in enumerate(args):
+        if a == "-o" and i + 1 < len(args) and args[i + 1].lower().startswith(name.lower() + "="):
+            value = args[i + 1].split("=", 1)[1]
+    return value
 
 
 def pipe(src, dst, counter, first=None):
@@ -149,19 +170,45 @@ def main():
         fail(f"stand-in {tool}: no route for remote port {remote} in TUNNEL_STANDIN_ROUTES")
     if not route.startswith("127."):
         fail("stand-in: routes go to loopback only")
+    if tool == "ssh" and "squat" in target:
+        gate = os.environ.get("TUNNEL_STANDIN_LOG", "") + ".squatted"
+        until = time.monotonic() + 20
+        while not os.path.exists(gate) and time.monotonic() < until:
+            time.sleep(0.05)
+        time.sleep(2)  # the port was taken early in the login, which goes on a while before ssh binds its forward
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
+        if "inuse" in target:
+            raise OSError(98, "Address already in use")  # a port taken and let go again before anyone saw its listener
         listener.bind(("127.0.0.1", local))
     except OSError as e:
-        fail(f"stand-in {tool}: unable to listen on 127.0.0.1:{local}: {e}", 1)
+        if tool == "ssh":
+            sys.stderr.write(f"bind [127.0.0.1]:{local}: Address already in use\r\n"
+                             f"channel_setup_fwd_listener_tcpip: cannot listen to port: {local}\r\n")
+            if (option(args, "ExitOnForwardFailure") or "no").lower() == "yes":
+                fail("Could not request local forwarding.", 255)
+            sys.stderr.write("Warning: Could not request local forwarding.\r\n")
+            sys.stderr.flush()
+            while True:  # logged in, forwarding nothing
+                time.sleep(3600)
+        if tool == "kubectl":
+            sys.stderr.write(f"Unable to listen on port {local}: Listeners failed to create with the following errors: "
+                             f"[unable to create listener: Error listen tcp4 127.0.0.1:{local}: bind: address already in use]\n")
+            fail(f"error: unable to listen on any of the requested ports: [{{{local} {remote}}}]", 1)
+        fail(f"Error: listen tcp 127.0.0.1:{local}: bind: address already in use", 1)
     listener.listen(64)
+    local = listener.getsockname()[1]
     if tool == "kubectl":
         print(f"Forwarding from 127.0.0.1:{local} -> {remote}", flush=True)
     elif tool == "flyctl":
-        print(f"Proxying local port {local} to remote [{target}.internal]:{remote}", flush=True)
+        positional = [a for a in args[2:3] if not a.startswith("-")]
+        host = positional[0] if positional else f"{target}.internal"
+        print(f"Proxying localhost:{local} to remote [{host}]:{remote}", flush=True)
     while True:
         client, _ = listener.accept()
+        if tool == "kubectl":
+            print(f"Handling connection for {local}", flush=True)
         threading.Thread(target=serve, args=(client, route), daemon=True).start()
 
 

@@ -89,10 +89,25 @@ public static partial class TunnelCommand
     private static IncidentOpsException PortInvalid(string key, int value) =>
         new(TargetNames.ErrorId, IncidentOpsErrorCategory.InvalidArgument, $"The tunnel's {key} {value} is not a port from 1 to 65535. Nothing was run.");
 
+    /// <summary>
+    /// True when the CLI picks the local port itself and prints it (kubectl port-forward :REMOTE prints "Forwarding from
+    /// 127.0.0.1:N -> REMOTE"; flyctl proxy 0:REMOTE prints "Proxying localhost:N to remote ..."): nothing else can take
+    /// the port between its choice and the bind, because the CLI binds it in one step. ssh -L cannot do that (a 0 there
+    /// means a port chosen on the far side only for -R), so IncidentOps picks ssh's port and checks who listens on it.
+    /// </summary>
+    public static bool CliChoosesPort(TunnelKind kind) => kind is TunnelKind.Kubectl or TunnelKind.Fly;
+
     /// <summary>The argument list that forwards 127.0.0.1:<paramref name="localPort"/> to the spec's far end (validated first).</summary>
     public static IReadOnlyList<string> Arguments(TunnelSpec spec, int localPort) => Arguments(spec, localPort.ToString(CultureInfo.InvariantCulture));
 
-    /// <summary>The argument list with <paramref name="localPort"/> as written (-WhatIf shows "&lt;free port&gt;").</summary>
+    /// <summary>
+    /// The argument list the tunnel is opened with: kubectl and flyctl choose their own port (<see cref="CliChoosesPort"/>),
+    /// ssh gets <paramref name="sshLocalPort"/> as written (-WhatIf shows "&lt;free loopback port&gt;").
+    /// </summary>
+    public static IReadOnlyList<string> OpenArguments(TunnelSpec spec, string sshLocalPort) =>
+        Arguments(spec, spec.Kind switch { TunnelKind.Kubectl => "", TunnelKind.Fly => "0", _ => sshLocalPort });
+
+    /// <summary>The argument list with <paramref name="localPort"/> as written ("" for kubectl's own choice, "0" for flyctl's).</summary>
     public static IReadOnlyList<string> Arguments(TunnelSpec spec, string localPort)
     {
         Validate(spec);
@@ -101,21 +116,25 @@ public static partial class TunnelCommand
         switch (spec.Kind)
         {
             case TunnelKind.Kubectl:
-                // kubectl [--kubeconfig K] [--context C] [--namespace N] port-forward --address 127.0.0.1 -- TYPE/NAME LOCAL:REMOTE
+                // kubectl [--kubeconfig K] [--context C] [--namespace N] port-forward --address 127.0.0.1 -- TYPE/NAME [LOCAL]:REMOTE
                 if (spec.Kubeconfig is not null) args.AddRange(["--kubeconfig", spec.Kubeconfig]);
                 if (spec.Context is not null) args.AddRange(["--context", spec.Context]);
                 if (spec.Namespace is not null) args.AddRange(["--namespace", spec.Namespace]);
                 args.AddRange(["port-forward", "--address", Loopback, "--", spec.Target, $"{localPort}:{remote}"]);
                 break;
             case TunnelKind.Fly:
-                // flyctl proxy LOCAL:REMOTE [remote_host] --app APP --bind-addr 127.0.0.1
+                // flyctl proxy LOCAL:REMOTE [remote_host] --app APP --bind-addr 127.0.0.1 (LOCAL 0: flyctl picks and prints it)
                 args.AddRange(["proxy", $"{localPort}:{remote}"]);
                 if (spec.RemoteHost.Length > 0) args.Add(spec.RemoteHost);
                 args.AddRange(["--app", spec.Target, "--bind-addr", Loopback]);
                 break;
             default:
-                // ssh -N -o ExitOnForwardFailure=yes -o BatchMode=yes [-i ID] [-p PORT] [-l USER] -L 127.0.0.1:LOCAL:HOST:PORT -- [user@]bastion
-                args.AddRange(["-N", "-o", "ExitOnForwardFailure=yes", "-o", "BatchMode=yes"]);
+                // ssh -N -o ExitOnForwardFailure=yes -o ControlMaster=no -o ControlPath=none -o BatchMode=yes [-i ID] [-p PORT] [-l USER]
+                //     -L 127.0.0.1:LOCAL:HOST:PORT -- [user@]bastion
+                // ExitOnForwardFailure: a local port someone else took makes ssh exit rather than stay up forwarding
+                // nothing. ControlMaster=no/ControlPath=none: the listener is in this ssh process, not in a shared
+                // master of the user's ssh_config, so its ownership can be checked (TunnelProcess).
+                args.AddRange(["-N", "-o", "ExitOnForwardFailure=yes", "-o", "ControlMaster=no", "-o", "ControlPath=none", "-o", "BatchMode=yes"]);
                 if (spec.Identity is not null) args.AddRange(["-i", spec.Identity]);
                 if (spec.Port is { } p) args.AddRange(["-p", p.ToString(CultureInfo.InvariantCulture)]);
                 if (spec.User is not null) args.AddRange(["-l", spec.User]);
@@ -126,9 +145,9 @@ public static partial class TunnelCommand
         return args;
     }
 
-    /// <summary>The command line a user would type (for -WhatIf and messages), with the local port as written.</summary>
-    public static string CommandLine(TunnelSpec spec, string localPort) =>
-        new CliCommand(spec.Tool, spec.Tool, Arguments(spec, localPort)).CommandLine;
+    /// <summary>The command line a user would type (for -WhatIf and messages), with ssh's local port as written.</summary>
+    public static string CommandLine(TunnelSpec spec, string sshLocalPort) =>
+        new CliCommand(spec.Tool, spec.Tool, OpenArguments(spec, sshLocalPort)).CommandLine;
 
     [GeneratedRegex(@"^(?:(?:pods?|svc|services?|deploy|deployments?|sts|statefulsets?|rs|replicasets?)/)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")]
     private static partial Regex PortForwardPattern();

@@ -7,4 +7,9 @@ public static class TunnelErrorIds
     public const string TunnelOpenFailed = "TunnelOpenFailed";
     /// <summary>The tunnel's local port did not accept connections within the time allowed.</summary>
     public const string TunnelOpenTimedOut = "TunnelOpenTimedOut";
+    /// <summary>
+    /// Another process listens on the tunnel's local port (it took the port before the CLI could bind it): the CLI was
+    /// stopped and nothing was sent through that port.
+    /// </summary>
+    public const string TunnelPortTaken = "TunnelPortTaken";
 }

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using System.Text.RegularExpressions;
 using IncidentOps.Config;
 using IncidentOps.Engine.Platforms;
 
@@ -50,7 +51,7 @@ public static class TunnelRegistry
         lock (Gate)
         {
             if (Entries.TryGetValue(spec, out var existing) && existing.Opening.IsCompleted
-                && (!existing.Opening.IsCompletedSuccessfully || existing.Opening.Result.HasExited))
+                && (!existing.Opening.IsCompletedSuccessfully || !existing.Opening.Result.IsUsable))
             {
                 // The last opening failed, or the CLI died under us (the pod restarted, the bastion dropped the
                 // session): open a fresh one. Holders of the old entry let go of it on their own.
@@ -109,16 +110,18 @@ public static class TunnelRegistry
 
     private static async Task<TunnelProcess> OpenProcessAsync(TunnelSpec spec, TimeSpan timeout, IOperationSink sink, CancellationToken cancellationToken)
     {
-        var port = FreeLoopbackPort();
-        var args = TunnelCommand.Arguments(spec, port);
+        // kubectl and flyctl pick a free port themselves and print it; ssh gets one picked here, and TunnelProcess
+        // checks that the socket listening on it is ssh's own before anything is sent through it.
+        var chosen = TunnelCommand.CliChoosesPort(spec.Kind) ? 0 : FreeLoopbackPort();
+        var args = TunnelCommand.OpenArguments(spec, chosen.ToString(System.Globalization.CultureInfo.InvariantCulture));
         var command = new CliCommand(spec.Tool, spec.Tool, args);
         var file = new ToolResolver(null, spec.ToolPath is null ? null : new ToolPaths([new(spec.Tool, spec.ToolPath)])).Resolve(spec.Tool);
         sink.Verbose($"Opening the tunnel: {command.CommandLine}");
-        var tunnel = TunnelProcess.Start(file, args, command, port);
+        var tunnel = TunnelProcess.Start(file, args, command, spec.Kind, chosen);
         try
         {
-            await tunnel.WaitUntilAcceptingAsync(timeout, cancellationToken).ConfigureAwait(false);
-            sink.Verbose($"Tunnel open: 127.0.0.1:{port} forwards to {spec.Description} (process {tunnel.ProcessId}).");
+            await tunnel.WaitUntilReadyAsync(timeout, cancellationToken).ConfigureAwait(false);
+            sink.Verbose($"Tunnel open: 127.0.0.1:{tunnel.LocalPort} forwards to {spec.Description} (process {tunnel.ProcessId}).");
             return tunnel;
         }
         catch
@@ -158,8 +161,8 @@ public sealed class TunnelLease : IDisposable
     public TunnelSpec Spec => _entry.Spec;
     /// <summary>The loopback port that forwards to the database.</summary>
     public int LocalPort { get; }
-    /// <summary>True while the tunnel's CLI still runs.</summary>
-    public bool IsAlive => _entry.Opening.IsCompletedSuccessfully && !_entry.Opening.Result.HasExited;
+    /// <summary>True while the tunnel's CLI still runs and still holds its port (<see cref="TunnelProcess.IsUsable"/>).</summary>
+    public bool IsAlive => _entry.Opening.IsCompletedSuccessfully && _entry.Opening.Result.IsUsable;
 
     public void Dispose()
     {
@@ -168,7 +171,7 @@ public sealed class TunnelLease : IDisposable
 }
 
 /// <summary>A running tunnel CLI: started under the watchdog (Unix), its stderr kept (capped) for error messages.</summary>
-internal sealed class TunnelProcess
+internal sealed partial class TunnelProcess
 {
     /// <summary>
     /// Runs the CLI in the background and waits for it; a second background job reads the pipe on fd 3 (this process's
@@ -193,15 +196,24 @@ internal sealed class TunnelProcess
     private readonly StringBuilder _stderr = new();
     private int _killed;
 
-    private TunnelProcess(Process process, CliCommand command, int localPort)
+    private readonly TunnelKind _kind;
+    private volatile int _localPort;
+    private volatile bool _announcedZero;
+
+    private TunnelProcess(Process process, CliCommand command, TunnelKind kind, int localPort)
     {
         _process = process;
         _command = command;
-        LocalPort = localPort;
+        _kind = kind;
+        _localPort = localPort;
         ProcessId = process.Id;
     }
 
-    public int LocalPort { get; }
+    /// <summary>
+    /// The loopback port the tunnel listens on: the one handed to ssh, or the one kubectl or flyctl printed once they
+    /// bound it (0 until then).
+    /// </summary>
+    public int LocalPort => _localPort;
     public int ProcessId { get; }
 
     public bool HasExited
@@ -213,7 +225,13 @@ internal sealed class TunnelProcess
         }
     }
 
-    public static TunnelProcess Start(string file, IReadOnlyList<string> args, CliCommand command, int localPort)
+    /// <summary>
+    /// True while the CLI runs and (where it can be read) the listener on its port is still its own: a tunnel whose CLI
+    /// dropped its listener, or whose port another process now holds, is not reused; a fresh one opens on a new port.
+    /// </summary>
+    public bool IsUsable => !HasExited && ListenerOwnership.Check(LocalPort, ProcessId) is ListenerOwner.Tunnel or ListenerOwner.Unknown;
+
+    public static TunnelProcess Start(string file, IReadOnlyList<string> args, CliCommand command, TunnelKind kind, int localPort)
     {
         var psi = new ProcessStartInfo
         {
@@ -249,9 +267,9 @@ internal sealed class TunnelProcess
             throw ProcessRunner.NotFound(command.Tool, file, ex);
         }
         lock (Starting) Starting.Add(process);
-        var tunnel = new TunnelProcess(process, command, localPort);
+        var tunnel = new TunnelProcess(process, command, kind, localPort);
         _ = tunnel.PumpAsync(process.StandardError, keep: true);
-        _ = tunnel.PumpAsync(process.StandardOutput, keep: false);
+        _ = tunnel.PumpLinesAsync(process.StandardOutput);
         return tunnel;
     }
 
@@ -280,6 +298,44 @@ internal sealed class TunnelProcess
         catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidOperationException) { /* closed under us */ }
     }
 
+    /// <summary>Reads the CLI's stdout line by line for the port it announces (kubectl's "Forwarding from", flyctl's "Proxying").</summary>
+    private async Task PumpLinesAsync(StreamReader reader)
+    {
+        try
+        {
+            while (await reader.ReadLineAsync(CancellationToken.None).ConfigureAwait(false) is { } line)
+            {
+                if (_localPort != 0 || !TunnelCommand.CliChoosesPort(_kind)) continue;
+                if (AnnouncedPort(_kind, line) is not { } port) continue;
+                if (port == 0) _announcedZero = true;
+                else _localPort = port;
+            }
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidOperationException) { /* closed under us */ }
+    }
+
+    /// <summary>
+    /// The port in the line a CLI prints once it listens: kubectl port-forward "Forwarding from 127.0.0.1:N -> REMOTE"
+    /// (client-go's portforward, one line per address it bound; only the 127.0.0.1 one counts), flyctl proxy
+    /// "Proxying localhost:N to remote [host]:REMOTE" (older releases: "Proxying local port N to remote ...").
+    /// </summary>
+    internal static int? AnnouncedPort(TunnelKind kind, string line)
+    {
+        var m = kind switch
+        {
+            TunnelKind.Kubectl => KubectlForwarding().Match(line),
+            TunnelKind.Fly => FlyctlProxying().Match(line),
+            _ => Match.Empty,
+        };
+        return m.Success && int.TryParse(m.Groups[1].ValueSpan, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var p) && p <= 65535 ? p : null;
+    }
+
+    [GeneratedRegex(@"^Forwarding from 127\.0\.0\.1:([0-9]{1,5}) -> [0-9]+\s*$")]
+    private static partial Regex KubectlForwarding();
+
+    [GeneratedRegex(@"^Proxying (?:localhost:|local port )([0-9]{1,5}) to remote ")]
+    private static partial Regex FlyctlProxying();
+
     private string Stderr
     {
         get
@@ -290,8 +346,18 @@ internal sealed class TunnelProcess
         }
     }
 
-    /// <summary>Waits until 127.0.0.1:LocalPort accepts a connection; the CLI exiting first, or the time running out, is an error with its stderr.</summary>
-    public async Task WaitUntilAcceptingAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    /// <summary>
+    /// Waits until the tunnel listens on its own loopback port. kubectl and flyctl bind a port of their choosing and
+    /// print it, and only that port is used. On Linux the LISTEN socket that a connection to 127.0.0.1:port would reach
+    /// must be an open fd of the CLI's process tree (<see cref="ListenerOwnership"/>): a port another process took is
+    /// TunnelPortTaken at once, before anything is sent to it. Where that cannot be read (macOS, Windows, a /proc that
+    /// hides it) the port is ready when it accepts a connection: kubectl's and flyctl's port cannot be taken (they bind
+    /// it in the same step as choosing it), and ssh exits rather than forward nothing (ExitOnForwardFailure), which is
+    /// TunnelPortTaken when it said the address was in use; a port taken while ssh was still logging in can then still
+    /// be reached before ssh exits, which only the Linux check rules out. The CLI exiting first, or the time running
+    /// out, is an error with its stderr; every wait is bounded and stops at once on Ctrl+C.
+    /// </summary>
+    public async Task WaitUntilReadyAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
         // Ends before the command's deadline leaves the database code its own reserve, so "the tunnel did not open" is
         // what the user reads, with the CLI's stderr, rather than "the host did not answer".
@@ -303,19 +369,40 @@ internal sealed class TunnelProcess
             cancellationToken.ThrowIfCancellationRequested();
             if (HasExited)
             {
-                // Let the stderr pump catch the last words.
-                await Task.Delay(100, CancellationToken.None).ConfigureAwait(false);
+                // Let the pumps catch the last words.
+                await Task.Delay(100, cancellationToken).ConfigureAwait(false);
                 var code = SafeExitCode();
+                if (AddressInUse(Stderr)) throw PortTaken(_localPort, $" ({_command.Tool} could not listen on it and exited{(code is { } c0 ? $" with code {c0}" : "")})");
                 throw new IncidentOpsException(TunnelErrorIds.TunnelOpenFailed, IncidentOpsErrorCategory.ConnectionError,
-                    $"The tunnel could not be opened: {_command.Tool} exited{(code is { } c ? $" with code {c}" : "")} before 127.0.0.1:{LocalPort} accepted connections. " +
+                    $"The tunnel could not be opened: {_command.Tool} exited{(code is { } c ? $" with code {c}" : "")} before {PortText} accepted connections. " +
                     $"Command: {_command.CommandLine}{System.Environment.NewLine}{_command.Tool} said: {Stderr}{System.Environment.NewLine}" +
                     $"Check that {_command.Tool} is logged in and can reach the target (run the command above by hand), and the tunnel settings in incidentops.yml.")
                 { TargetObject = _command.CommandLine };
             }
-            if (await AcceptsAsync(LocalPort, cancellationToken).ConfigureAwait(false)) return;
+            if (_announcedZero && _localPort == 0)
+                throw new IncidentOpsException(TunnelErrorIds.TunnelOpenFailed, IncidentOpsErrorCategory.NotImplemented,
+                    $"The tunnel could not be opened: this {_command.Tool} does not say which local port it chose for port 0, so IncidentOps cannot tell its port from another process's. " +
+                    $"Command: {_command.CommandLine}{System.Environment.NewLine}Update {_command.Tool} to a current release.")
+                { TargetObject = _command.CommandLine };
+            if (_localPort is var port and > 0)
+            {
+                switch (ListenerOwnership.Check(port, ProcessId))
+                {
+                    case ListenerOwner.Tunnel:
+                        return;
+                    case ListenerOwner.Other:
+                        throw PortTaken(port, "");
+                    case ListenerOwner.Unknown:
+                        // Not Linux, or the fds cannot be read: the port accepting is the best sign left (see above).
+                        if (await AcceptsAsync(port, cancellationToken).ConfigureAwait(false)) return;
+                        break;
+                    case ListenerOwner.None:
+                        break;
+                }
+            }
             if (Stopwatch.GetElapsedTime(start) >= limit)
                 throw new IncidentOpsException(TunnelErrorIds.TunnelOpenTimedOut, IncidentOpsErrorCategory.OperationTimeout,
-                    $"The tunnel did not open within {limit.TotalSeconds:0.#} s: 127.0.0.1:{LocalPort} accepted no connection, and {_command.Tool} was killed. " +
+                    $"The tunnel did not open within {limit.TotalSeconds:0.#} s: {(_localPort == 0 ? $"{_command.Tool} did not say which loopback port it listens on" : $"127.0.0.1:{_localPort} accepted no connection")}, and {_command.Tool} was killed. " +
                     $"Command: {_command.CommandLine}{System.Environment.NewLine}{_command.Tool} said: {Stderr}{System.Environment.NewLine}" +
                     "Raise -TimeoutSec if the platform is slow to connect, or run the command above by hand to see where it stops.")
                 { TargetObject = _command.CommandLine };
@@ -323,6 +410,19 @@ internal sealed class TunnelProcess
             delay = Math.Min(delay * 2, 200);
         }
     }
+
+    private string PortText => _localPort == 0 ? "its loopback port" : $"127.0.0.1:{_localPort}";
+
+    /// <summary>ssh: "bind [127.0.0.1]:N: Address already in use"; Go CLIs: "bind: address already in use".</summary>
+    private static bool AddressInUse(string stderr) => stderr.Contains("address already in use", StringComparison.OrdinalIgnoreCase);
+
+    private IncidentOpsException PortTaken(int port, string detail) =>
+        new(TunnelErrorIds.TunnelPortTaken, IncidentOpsErrorCategory.ResourceBusy,
+            $"The tunnel was not opened: another process holds its local port 127.0.0.1:{port}{detail}, so the connection would have gone to that process " +
+            $"instead of through {_command.Tool}. {_command.Tool} was stopped and nothing was sent to that port. " +
+            $"Command: {_command.CommandLine}{System.Environment.NewLine}" +
+            $"Run the command again: the tunnel gets a new free port each time. If this repeats, find what takes the port (ss -ltnp 'sport = :{port}' on Linux, lsof -nP -iTCP:{port} -sTCP:LISTEN on macOS).")
+        { TargetObject = _command.CommandLine };
 
     private int? SafeExitCode()
     {

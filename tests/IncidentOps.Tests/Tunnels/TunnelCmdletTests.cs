@@ -59,6 +59,14 @@ public sealed class TunnelCmdletTests : IClassFixture<ModuleFixture>, IClassFixt
                     postgres: { connectionString: '{{pg}}', tunnel: { kubectl: svc/missing, namespace: akaind-platform } }
                   leaky:
                     postgres: { connectionString: 'postgres://{{db.AppRole}}:{{TunnelStandIns.Canary}}@pg.akaind.internal:5432/{{db.Database}}', tunnel: { kubectl: svc/leak } }
+                  squatted:
+                    postgres:
+                      connectionString: '{{pg}}'
+                      tunnel: { ssh: squat.example.com, user: deploy }
+                  inuse:
+                    postgres:
+                      connectionString: '{{pg}}'
+                      tunnel: { ssh: inuse.example.com }
                   slow:
                     redis: { url: 'redis://redis.akaind.internal:6379', tunnel: { kubectl: svc/slow, namespace: akaind-platform } }
             """);
@@ -87,7 +95,7 @@ public sealed class TunnelCmdletTests : IClassFixture<ModuleFixture>, IClassFixt
         Assert.Equal($"pg.akaind.internal:5432/{_db.Database}", a.Server);
         var start = Assert.Single(_cli.StartsSince(skip, "svc/postgres"));
         Assert.Equal("kubectl", start.Tool);
-        AssertArgv(["--context", "production", "--namespace", "akaind-platform", "port-forward", "--address", "127\\.0\\.0\\.1", "--", "svc/postgres", @"\d+:5432"], start.Argv);
+        AssertArgv(["--context", "production", "--namespace", "akaind-platform", "port-forward", "--address", "127\\.0\\.0\\.1", "--", "svc/postgres", ":5432"], start.Argv);
         Assert.Contains(_cli.Events(), e => e.Kind == "forwarded" && e.Pid == start.Pid && e.Bytes > 0);
         Assert.True(TunnelStandIns.GoneWithin5s(start.Pid), $"the tunnel process {start.Pid} still runs after the command");
     }
@@ -102,7 +110,7 @@ public sealed class TunnelCmdletTests : IClassFixture<ModuleFixture>, IClassFixt
         Assert.Equal($"pg.akaind.internal:5432/{_db.Database}", s.Server);
         var start = Assert.Single(_cli.StartsSince(skip, "ai-affiliate-empire-db"));
         Assert.Equal("flyctl", start.Tool);
-        AssertArgv(["proxy", @"\d+:5432", "--app", "ai-affiliate-empire-db", "--bind-addr", "127\\.0\\.0\\.1"], start.Argv);
+        AssertArgv(["proxy", "0:5432", "--app", "ai-affiliate-empire-db", "--bind-addr", "127\\.0\\.0\\.1"], start.Argv);
         Assert.Contains(_cli.Events(), e => e.Kind == "forwarded" && e.Pid == start.Pid);
         Assert.True(TunnelStandIns.GoneWithin5s(start.Pid));
     }
@@ -117,7 +125,7 @@ public sealed class TunnelCmdletTests : IClassFixture<ModuleFixture>, IClassFixt
         Assert.Single(r.Objects<PgActivity>());
         var start = Assert.Single(_cli.StartsSince(skip, "bastion.example.com"));
         Assert.Equal("ssh", start.Tool);
-        AssertArgv(["-N", "-o", "ExitOnForwardFailure=yes", "-o", "BatchMode=yes", "-i", "/keys/bastion_ed25519", "-p", "2222", "-l", "deploy",
+        AssertArgv(["-N", "-o", "ExitOnForwardFailure=yes", "-o", "ControlMaster=no", "-o", "ControlPath=none", "-o", "BatchMode=yes", "-i", "/keys/bastion_ed25519", "-p", "2222", "-l", "deploy",
             @"-L", @"127\.0\.0\.1:\d+:pg\.akaind\.internal:5432", "--", @"bastion\.example\.com"], start.Argv);
         Assert.True(TunnelStandIns.GoneWithin5s(start.Pid));
     }
@@ -131,7 +139,7 @@ public sealed class TunnelCmdletTests : IClassFixture<ModuleFixture>, IClassFixt
         Assert.Equal("redis.akaind.internal:6379", info.Endpoint);
         Assert.False(string.IsNullOrEmpty(info.Version));
         var start = Assert.Single(_cli.StartsSince(skip, "svc/redis"));
-        AssertArgv(["--context", "production", "--namespace", "akaind-platform", "port-forward", "--address", "127\\.0\\.0\\.1", "--", "svc/redis", @"\d+:6379"], start.Argv);
+        AssertArgv(["--context", "production", "--namespace", "akaind-platform", "port-forward", "--address", "127\\.0\\.0\\.1", "--", "svc/redis", ":6379"], start.Argv);
         Assert.True(TunnelStandIns.GoneWithin5s(start.Pid));
     }
 
@@ -178,7 +186,7 @@ public sealed class TunnelCmdletTests : IClassFixture<ModuleFixture>, IClassFixt
         var r = Run($"Stop-PgBackend -Service production/marketing -Pid {s.ProcessID} -WhatIf -ConfigPath $cfg").AssertNoErrors();
         Assert.Contains("What if:", r.HostText);
         Assert.Contains($"pg_terminate_backend(a.pid)", r.HostText);
-        Assert.Contains("through the tunnel kubectl --context production --namespace akaind-platform port-forward --address 127.0.0.1 -- svc/postgres '<free loopback port>:5432'", r.HostText);
+        Assert.Contains("through the tunnel kubectl --context production --namespace akaind-platform port-forward --address 127.0.0.1 -- svc/postgres :5432", r.HostText);
         Assert.Empty(_cli.StartsSince(skip, "svc/postgres"));
         Assert.True(_db.Exists(s.ProcessID));
     }
@@ -204,6 +212,65 @@ public sealed class TunnelCmdletTests : IClassFixture<ModuleFixture>, IClassFixt
         Assert.Equal("TunnelOpenFailed,IncidentOps.Commands.GetPgActivityCommand", e.FullyQualifiedErrorId);
         Assert.Contains("Authorization: Bearer ********", e.ToString());
         Assert.DoesNotContain(TunnelStandIns.Canary, r.AllText());
+    }
+
+    [Fact]
+    public void A_port_another_process_takes_before_ssh_binds_it_is_TunnelPortTaken_and_nothing_reaches_that_process()
+    {
+        // The race: IncidentOps picks a free port for ssh -L, another process listens on it while ssh still logs in, and
+        // ssh then cannot bind it. Before the fix, the readiness probe reached the other process and the PostgreSQL
+        // startup message (user, database) followed it there.
+        var skip = _cli.Events().Count;
+        using var squatter = _cli.StartSquatter(skip, "squat.example.com");
+
+        var r = Run("Get-PgActivity -Service production/squatted -TimeoutSec 20 -ConfigPath $cfg");
+
+        var e = Assert.Single(r.Errors);
+        Assert.Equal("TunnelPortTaken,IncidentOps.Commands.GetPgActivityCommand", e.FullyQualifiedErrorId);
+        Assert.Equal(System.Management.Automation.ErrorCategory.ResourceBusy, e.CategoryInfo.Category);
+        var bound = Assert.Single(_cli.Events().Skip(skip), x => x.Kind == "squatter-bound");
+        var message = e.ToString();
+        Assert.Contains($"127.0.0.1:{bound.Port}", message);
+        Assert.Contains("another process", message);
+        Assert.Contains("nothing was sent", message);
+        Assert.Contains("Run the command again", message);
+        Assert.Empty(r.Objects<PgActivity>());
+        Assert.DoesNotContain(_cli.Events().Skip(skip), x => x.Kind is "squatter-accept" or "squatter-bytes");
+        var start = Assert.Single(_cli.StartsSince(skip, "squat.example.com"));
+        Assert.True(TunnelStandIns.GoneWithin5s(start.Pid), "ssh is stopped");
+    }
+
+    [Fact]
+    public void Ssh_that_exits_because_its_port_is_in_use_is_TunnelPortTaken_with_how_to_retry()
+    {
+        // ExitOnForwardFailure=yes: ssh exits when the bind fails instead of staying up and forwarding nothing.
+        var skip = _cli.Events().Count;
+        var r = Run("Get-PgActivity -Service production/inuse -TimeoutSec 20 -ConfigPath $cfg");
+        var e = Assert.Single(r.Errors);
+        Assert.Equal("TunnelPortTaken,IncidentOps.Commands.GetPgActivityCommand", e.FullyQualifiedErrorId);
+        var start = Assert.Single(_cli.StartsSince(skip, "inuse.example.com"));
+        var port = start.Argv[Array.IndexOf(start.Argv, "-L") + 1].Split(':')[1];
+        Assert.Contains($"127.0.0.1:{port}", e.ToString());
+        Assert.Contains("ssh could not listen on it and exited with code 255", e.ToString());
+        Assert.Contains("Run the command again", e.ToString());
+        Assert.False(TunnelStandIns.IsRunning(start.Pid));
+    }
+
+    [Fact]
+    public void Kubectl_and_flyctl_choose_their_own_port_and_only_the_port_they_printed_is_used()
+    {
+        var skip = _cli.Events().Count;
+        var r = Run("Get-PgConnectionSummary -Service production/marketing -Verbose -ConfigPath $cfg; Get-PgConnectionSummary -Service production/api -Verbose -ConfigPath $cfg").AssertNoErrors();
+        Assert.Equal(2, r.Objects<PgConnectionSummary>().Count());
+        foreach (var (target, tool) in new[] { ("svc/postgres", "kubectl"), ("ai-affiliate-empire-db", "flyctl") })
+        {
+            var start = Assert.Single(_cli.StartsSince(skip, target));
+            Assert.Equal(tool, start.Tool);
+            var port = Regex.Match(string.Join("\n", r.Verbose), @"Tunnel open: 127\.0\.0\.1:(\d+) forwards to " + (tool == "kubectl" ? "kubectl" : "flyctl")).Groups[1].Value;
+            Assert.NotEqual("", port);
+            Assert.NotEqual("0", port);
+            Assert.Contains(_cli.Events(), x => x.Kind == "forwarded" && x.Pid == start.Pid);
+        }
     }
 
     [Fact]
@@ -241,6 +308,18 @@ public sealed class TunnelCmdletTests : IClassFixture<ModuleFixture>, IClassFixt
         Assert.True(result.Stopped, "the command was still running at Ctrl+C: " + string.Join(" | ", result.Errors));
         var start = Assert.Single(_cli.StartsSince(skip, "svc/postgres"));
         Assert.True(TunnelStandIns.GoneWithin5s(start.Pid), "Ctrl+C kills the tunnel");
+    }
+
+    [Fact]
+    public void Ctrl_C_while_the_tunnel_is_still_opening_stops_at_once_and_kills_the_CLI()
+    {
+        var skip = _cli.Events().Count;
+        _fx.Session.Runspace.SessionStateProxy.SetVariable("cfg", _config);
+        var (latency, result) = _fx.Session.RunAndStop("Get-RedisInfo -Service production/slow -TimeoutSec 120 -ConfigPath $cfg", TimeSpan.FromSeconds(2));
+        Assert.True(result.Stopped, "the command was still running at Ctrl+C: " + string.Join(" | ", result.Errors));
+        Assert.True(latency < TimeSpan.FromSeconds(5), $"stopping took {latency}");   // "does not hang", not a timing goal
+        var start = Assert.Single(_cli.StartsSince(skip, "svc/slow"));
+        Assert.True(TunnelStandIns.GoneWithin5s(start.Pid), "Ctrl+C kills the tunnel that was opening");
     }
 
     [Fact]

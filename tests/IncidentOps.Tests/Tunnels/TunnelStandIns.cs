@@ -32,7 +32,30 @@ public sealed class TunnelStandIns
     /// <summary>The tools: block that points incidentops.yml at the stand-ins.</summary>
     public string ToolsYaml => $"tools: {{ kubectl: {Path.Combine(Dir, "kubectl")}, flyctl: {Path.Combine(Dir, "flyctl")}, ssh: {Path.Combine(Dir, "ssh")} }}\n";
 
-    public sealed record Event(string Kind, string? Tool, string[] Argv, int Pid, long Bytes);
+    public sealed record Event(string Kind, string? Tool, string[] Argv, int Pid, long Bytes, int Port = 0);
+
+    /// <summary>
+    /// Starts tests/tunnel/port_squatter.py: another process that listens on the local port of the next tunnel (after
+    /// <paramref name="skip"/> events) whose argv names <paramref name="target"/>, and logs what reaches it
+    /// (squatter-bound with the port, squatter-accept, squatter-bytes). Disposing the result kills it.
+    /// </summary>
+    public Squatter StartSquatter(int skip, string target)
+    {
+        var psi = new System.Diagnostics.ProcessStartInfo("python3") { UseShellExecute = false };
+        foreach (var a in new[] { Path.Combine(Paths.RepoRoot, "tests", "tunnel", "port_squatter.py"), Log, skip.ToString(System.Globalization.CultureInfo.InvariantCulture), target })
+            psi.ArgumentList.Add(a);
+        return new Squatter(System.Diagnostics.Process.Start(psi)!);
+    }
+
+    public sealed class Squatter(System.Diagnostics.Process process) : IDisposable
+    {
+        public void Dispose()
+        {
+            try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
+            process.WaitForExit(5000);
+            process.Dispose();
+        }
+    }
 
     /// <summary>Every event the stand-ins logged so far (start: one per tunnel opened; forwarded: one per connection that carried data).</summary>
     public IReadOnlyList<Event> Events()
@@ -49,7 +72,8 @@ public sealed class TunnelStandIns
                 r.TryGetProperty("tool", out var t) ? t.GetString() : null,
                 r.TryGetProperty("argv", out var a) ? a.EnumerateArray().Select(x => x.GetString()!).ToArray() : [],
                 r.GetProperty("pid").GetInt32(),
-                r.TryGetProperty("bytes", out var b) ? b.GetInt64() : 0));
+                r.TryGetProperty("bytes", out var b) ? b.GetInt64() : 0,
+                r.TryGetProperty("port", out var p) ? p.GetInt32() : 0));
         }
         return list;
     }
