@@ -463,12 +463,14 @@ public sealed class PostgresService
         var spared = new List<PgSparedSession>();
         var sessions = new List<(int Pid, DateTime? BackendStart)>();
         var applications = new List<(int Pid, string? ApplicationName)>();
+        var described = new List<string>();
         foreach (var a in matched)
         {
             var reason = SpareReason(a, includeSuperuser);
             if (reason is null)
             {
                 sessions.Add((a.Pid, a.BackendStart));
+                described.Add(DescribeSession(a));
                 applications.Add((a.Pid, a.ApplicationName));
             }
             else spared.Add(new PgSparedSession { Pid = a.Pid, User = a.User, BackendType = a.BackendType, Reason = reason });
@@ -477,6 +479,7 @@ public sealed class PostgresService
         {
             Matched = matched.Count,
             Pids = sessions.Select(x => x.Pid).ToArray(),
+            Sessions = described.ToArray(),
             SparedSessions = spared.ToArray(),
             // Each pid is pinned to the session listed (its backend_start): between the list and the statement (a
             // confirmation prompt can take minutes) a session can end and its pid go to a new one.

@@ -103,8 +103,10 @@ public sealed class PgNameCaseTests(ModuleFixture fx, PgCaseNames names) : IClas
         var upper = await names.OpenAsync(names.Upper, names.LowerRole, app);
         var lower = await names.OpenAsync(names.Lower, names.LowerRole, app);
         var r = Run($"Stop-IdleConnection -ConnectionString $cs -Database '{names.Lower}' -ApplicationName '{app}' -IdleFor 0s -WhatIf").AssertNoErrors();
-        Assert.Contains($"pids {lower.ProcessID}:", r.HostText);
-        Assert.DoesNotContain(upper.ProcessID.ToString(System.Globalization.CultureInfo.InvariantCulture) + ",", r.HostText);
+        // -WhatIf names the one session, with its database in its own case, and nothing of the other database.
+        Assert.Contains($"pids {lower.ProcessID} (backend {lower.ProcessID} (user {names.LowerRole}, database {names.Lower}, application '{app}'", r.HostText);
+        Assert.DoesNotContain(names.Upper, r.HostText);
+        Assert.True(names.Exists(lower.ProcessID));
 
         // A wildcard keeps working, in the name's own case.
         r = Run($"Stop-IdleConnections -ConnectionString $cs -Database '{names.Lower[..^2]}*' -ApplicationName '{app}' -IdleFor 0s -Force").AssertNoErrors();

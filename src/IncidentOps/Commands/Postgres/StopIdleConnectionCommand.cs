@@ -12,7 +12,8 @@ namespace IncidentOps.Commands;
 /// the safety policy spares IncidentOps' own session, non-client backends and (unless -IncludeSuperuser)
 /// superuser sessions; the rest are terminated in one round trip, with the policy repeated in the
 /// statement's WHERE clause. The report says how many matched, were terminated and were spared, and why.
-/// ConfirmImpact is High: -WhatIf prints the exact pids and SQL, -Force skips the prompt. Each pid in the statement is
+/// ConfirmImpact is High: -WhatIf prints the exact pids, each session as listed (user, database, application, client,
+/// start, state) and the SQL, -Force skips the prompt. Each pid in the statement is
 /// pinned to the session that was listed (its backend_start), so a session that ends while the prompt is open leaves
 /// its pid to a newer session that is never terminated in its place. The statement repeats the state and idle-since
 /// conditions, and with -ApplicationName each session's application_name as listed: a session that ran a query or
@@ -93,7 +94,8 @@ public sealed class StopIdleConnectionCommand : PgCmdlet, IForceSwitch
             WriteObject(plan);
             return;
         }
-        var detail = $"pids {string.Join(",", plan.Pids)}: {plan.Sql}";
+        // The prompt and -WhatIf name each session as listed (user, database, application...), not only its pid.
+        var detail = $"pids {string.Join(",", plan.Pids)} ({string.Join("; ", plan.Sessions)}): {plan.Sql}";
         if (TryChange($"{plan.Pids.Length} idle sessions on {target}", "Terminate", detail,
                 ct => Engine.Postgres.ExecuteIdleTerminationAsync(spec, plan, ct),
                 r => $"matched {r.Matched}, terminated {r.Terminated} ({string.Join(",", r.TerminatedPids)}), spared {r.Spared}", out var result))
