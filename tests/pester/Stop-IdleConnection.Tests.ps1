@@ -116,6 +116,14 @@ Describe 'Stop-IdleConnection with names that differ only in case' -Skip:$noPg {
         foreach ($p in $procs) { try { $p.Kill($true) } catch [InvalidOperationException] { } finally { $p.Dispose() } }
     }
 
+    It 'names under -WhatIf each session it would terminate, with its database in its own case, and changes nothing' {
+        . (Join-Path $PSScriptRoot 'OpsTestKit.ps1')
+        $text = Get-WhatIfText 'Stop-IdleConnections -ConnectionString $args[0] -Database $args[1] -ApplicationName $args[2] -IdleFor 0s -WhatIf' $cs, $lowerDb, $app
+        $text | Should -MatchExactly ([regex]::Escape("(user $role, database $lowerDb, application '$app'"))
+        $text | Should -Not -MatchExactly $upperDb   # case-sensitive: the lower-case name is in the text
+        @(Get-PgActivity -ConnectionString $cs -ApplicationName $app).Count | Should -Be 2
+    }
+
     It 'lists and terminates only the sessions of the database named in its own case' {
         @(Get-PgActivity -ConnectionString $cs -Database $lowerDb -ApplicationName $app).Count | Should -Be 1
         $report = Stop-IdleConnections -ConnectionString $cs -Database $lowerDb -ApplicationName $app -IdleFor 0s -Force
