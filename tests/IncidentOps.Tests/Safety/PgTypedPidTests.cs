@@ -164,6 +164,39 @@ public sealed class PgTypedPidTests(ModuleFixture fx, PgTestDatabase db) : IClas
         Assert.Equal(1, db.Scalar($"SELECT count(*) FROM pg_stat_activity WHERE pid = {checkpointer}"));
     }
 
+    private static string Through(int port) =>
+        new NpgsqlConnectionStringBuilder(TestServers.PostgresConnectionString) { Host = "127.0.0.1", Port = port, Pooling = false }.ConnectionString;
+
+    [Fact]
+    public void The_read_of_a_typed_pid_ends_at_the_deadline_on_a_stalled_server_and_asks_nothing()
+    {
+        using var proxy = new IncidentOps.Tests.Deadlines.StallingProxy("127.0.0.1", new NpgsqlConnectionStringBuilder(TestServers.PostgresConnectionString).Port, "a.datname");
+        var asked = false;
+        fx.Session.ConfirmWith = (_, _) => { asked = true; return 2; };
+        try
+        {
+            var sw = System.Diagnostics.Stopwatch.StartNew();
+            var r = fx.Session.Run($"Stop-PgBackend -ConnectionString '{Through(proxy.Port)}' -Pid 4242 -TimeoutSec 2");
+            sw.Stop();
+            Assert.True(sw.Elapsed < TimeSpan.FromSeconds(5.5), $"returned after {sw.Elapsed.TotalSeconds:0.00} s");
+            Assert.True(proxy.Stalls >= 1, "the reply was never stalled: " + r.ErrorText);
+            Assert.Equal("PgServerNotResponding,IncidentOps.Commands.StopPgBackendCommand", Assert.Single(r.Errors).FullyQualifiedErrorId);
+            Assert.False(asked);
+            Assert.Empty(r.Output);
+        }
+        finally { fx.Session.ConfirmWith = null; }
+    }
+
+    [Fact]
+    public void Ctrl_C_stops_the_read_of_a_typed_pid_at_once()
+    {
+        using var proxy = new IncidentOps.Tests.Deadlines.StallingProxy("127.0.0.1", new NpgsqlConnectionStringBuilder(TestServers.PostgresConnectionString).Port, "a.datname");
+        var (latency, result) = fx.Session.RunAndStop($"Stop-PgBackend -ConnectionString '{Through(proxy.Port)}' -Pid 4242 -TimeoutSec 120 -Force", TimeSpan.FromMilliseconds(1500));
+        Assert.True(proxy.Stalls >= 1);
+        Assert.True(result.Stopped);
+        Assert.True(latency < TimeSpan.FromSeconds(5), $"Stop took {latency.TotalMilliseconds:0} ms");
+    }
+
     [Fact]
     public async Task The_engine_reads_the_session_that_holds_a_pid_and_null_for_a_pid_no_backend_has()
     {
