@@ -25,7 +25,9 @@ Get-PgActivity -Service $Service -State active -MinDuration 1m @cfg | Out-Host
 #    through kubectl port-forward. Without -Execute, -WhatIf prints the SQL and the tunnel it would go through.
 Get-PgActivity -Service $Service -State active -MinDuration 1m @cfg |
     Stop-PgBackend -Service $Service -Mode Cancel -EscalateAfter 10s -WhatIf:(-not $Execute) -Force:$Execute @cfg
-Stop-PgBackend -Service $Service -Pid 4242 -WhatIf @cfg      # what -WhatIf says about the tunnel
+# A typed pid is read (through the tunnel) before -WhatIf names its session: take one the server has.
+$backend = Get-PgActivity -Service $Service @cfg | Where-Object { -not $_.IsOwnSession } | Select-Object -First 1
+Stop-PgBackend -Service $Service -Pid $backend.Pid -WhatIf @cfg   # what -WhatIf says about the session and the tunnel
 
 # 4. "Redis Down": redis-cli ping and info memory, through kubectl port-forward deploy/redis.
 Test-RedisConnection -Service $Service @cfg | Out-Host

@@ -143,6 +143,15 @@ CREATE INDEX orders_customer_id_idx1 ON public.orders (customer_id);
 CREATE TABLE public.order_items (order_id bigint NOT NULL REFERENCES public.orders (id), sku text NOT NULL, quantity int NOT NULL);
 '@ | Out-Null
     $pg = Get-PgTestConnectionString $pgDatabase
+    # Stop-PgBackend -Pid 4242 -WhatIf reads the session a typed pid names before it shows it: a backend that holds the
+    # examples' pid (an ordinary role's session, sleeping; -WhatIf never signals it, AfterAll ends it).
+    $backendSession = Start-TestPgSession 'SELECT pg_sleep(3600)' 'docex-backend'
+    $backendDeadline = [DateTime]::UtcNow.AddSeconds(20)
+    do {
+        $backendPid = "$(Invoke-TestPsql "SELECT pid FROM pg_stat_activity WHERE application_name = 'docex-backend' AND state = 'active'")".Trim()
+        if (-not $backendPid) { Start-Sleep -Milliseconds 100 }
+    } while (-not $backendPid -and [DateTime]::UtcNow -lt $backendDeadline)
+    if (-not $backendPid) { throw 'The stand-in backend for Stop-PgBackend -Pid 4242 did not start.' }
     $config = Join-Path $work 'incidentops.yml'
     $manifest = Join-Path $work 'k8s/rate-limit-strict.yaml'
     New-Item -ItemType Directory -Path (Split-Path $manifest) -Force | Out-Null
@@ -243,6 +252,7 @@ routing:
         'Resolve-ServiceDns frankpalmisano.com'     = 'Resolve-ServiceDns localhost'
         '-Server 1.1.1.1'                           = "-Server 127.0.0.1:$dnsPort"
         'postgres://ops@db.internal/app'            = $pgUrl
+        'Stop-PgBackend -Pid 4242'                  = "Stop-PgBackend -Pid $backendPid"
         '/srv/fastapi/releases'                     = $releases
     }
     # Examples that watch until the user stops them: stopped after this many seconds (as with Ctrl+C); they pass when
@@ -343,6 +353,7 @@ $n.IncidentId
 
 AfterAll {
     Stop-StandInWeb $web
+    Stop-TestPgSession $backendSession 'docex-backend'
     Remove-TestPgDatabase $pgDatabase
     if ($work -and -not $env:INCIDENTOPS_DOCEX_KEEP) { Remove-Item -Recurse -Force $work -ErrorAction SilentlyContinue }
 }

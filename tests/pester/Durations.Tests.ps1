@@ -8,13 +8,13 @@ BeforeDiscovery {
 BeforeAll {
     . (Join-Path $PSScriptRoot 'Common.ps1')
     Import-IncidentOps
-    # Building the -WhatIf text needs no server: the connection string is only parsed.
+    # The refused values fail as the arguments bind, before any connection: no server is needed for them.
     $offline = 'Host=127.0.0.1;Port=1;Database=app;Username=ops'
 }
 AfterAll { Remove-TestTemp }   # what its tests made in the temp folder (Common.ps1)
 
 Describe 'Duration parameters' {
-    It 'reads <Typed> as <Seconds> seconds' -TestCases @(
+    It 'reads <Typed> as <Seconds> seconds' -Skip:$noPg -TestCases @(
         @{ Typed = '30s'; Seconds = 30 }
         @{ Typed = '3600s'; Seconds = 3600 }
         @{ Typed = '2d'; Seconds = 172800 }
@@ -24,7 +24,11 @@ Describe 'Duration parameters' {
         @{ Typed = "'00:10:00'"; Seconds = 600 }
     ) {
         # The argument is typed into a script exactly as a user types it, so the parser makes of it what it makes at a prompt.
-        $sb = [scriptblock]::Create("Stop-PgBackend -ConnectionString '$offline' -Pid 4242 -Mode Cancel -EscalateAfter $Typed -WhatIf")
+        # -WhatIf reads the session a typed pid names (to name it and pin it): the server's checkpointer is always there,
+        # and -WhatIf never signals it.
+        $cs = $env:INCIDENTOPS_TEST_PG
+        $checkpointer = (Get-PgActivity -ConnectionString $cs | Where-Object BackendType -eq 'checkpointer').Pid
+        $sb = [scriptblock]::Create("Stop-PgBackend -ConnectionString '$cs' -Pid $checkpointer -Mode Cancel -EscalateAfter $Typed -WhatIf")
         # -WhatIf text goes to the host; a transcript is how a user's screen is captured.
         $log = New-TestTempFile 'io-dur' '.txt'
         Start-Transcript -Path $log -UseMinimalHeader | Out-Null

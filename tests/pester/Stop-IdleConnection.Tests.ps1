@@ -19,12 +19,12 @@ BeforeAll {
     # The idle sessions belong to an ordinary login role: superuser sessions are spared unless -IncludeSuperuser.
     $role = 'pester_idle'
     & psql -X -q -h $parts['host'] -p $parts['port'] -U $parts['username'] -d $parts['database'] -c "DO `$`$ BEGIN CREATE ROLE $role LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END `$`$"
-    function Start-IdleSession([string] $App) {
+    function Start-IdleSession([string] $App, [string] $Database = $parts['database']) {
         # psql holds the session open (idle) while it sleeps in the shell, not in the server. ProcessStartInfo's
         # ArgumentList passes 'SELECT 1' as one argument; Start-Process -ArgumentList would join the array with
         # spaces, and psql would get SELECT and 1.
         $psi = [System.Diagnostics.ProcessStartInfo]::new('psql')
-        foreach ($a in @('-X', '-q', '-h', $parts['host'], '-p', $parts['port'], '-U', $role, '-d', $parts['database'], '-c', 'SELECT 1', '-c', '\! sleep 30')) {
+        foreach ($a in @('-X', '-q', '-h', $parts['host'], '-p', $parts['port'], '-U', $role, '-d', $Database, '-c', 'SELECT 1', '-c', '\! sleep 30')) {
             $psi.ArgumentList.Add($a)
         }
         $psi.Environment['PGAPPNAME'] = $App
@@ -89,5 +89,56 @@ Describe 'Stop-IdleConnection' -Skip:$noPg {
         $results = @(Get-PgActivity -ConnectionString $cs -State idle -ApplicationName $app | Stop-PgBackend -ConnectionString $cs -Force)
         $results.Count | Should -Be 2
         $results.Succeeded | Should -Be @($true, $true)
+    }
+}
+
+# PostgreSQL names are case-sensitive: "PesterCase_x" and pestercase_x are two databases, and -Database pestercase_x
+# must never terminate the sessions of the other one.
+Describe 'Stop-IdleConnection with names that differ only in case' -Skip:$noPg {
+    BeforeAll {
+        $id = [guid]::NewGuid().ToString('N').Substring(0, 6)
+        $upperDb = "PesterCase_$id"; $lowerDb = $upperDb.ToLowerInvariant()
+        foreach ($d in $upperDb, $lowerDb) {
+            & psql -X -q -h $parts['host'] -p $parts['port'] -U $parts['username'] -d $parts['database'] -c "CREATE DATABASE `"$d`"" | Out-Null
+        }
+    }
+    AfterAll {
+        foreach ($d in $upperDb, $lowerDb) {
+            & psql -X -q -h $parts['host'] -p $parts['port'] -U $parts['username'] -d $parts['database'] -c "DROP DATABASE IF EXISTS `"$d`" WITH (FORCE)" | Out-Null
+        }
+    }
+    BeforeEach {
+        $app = 'pester-case-' + [guid]::NewGuid().ToString('N').Substring(0, 6)
+        $procs = @(Start-IdleSession $app $upperDb; Start-IdleSession $app $lowerDb)
+        Wait-Idle $app 2
+    }
+    AfterEach {
+        foreach ($p in $procs) { try { $p.Kill($true) } catch [InvalidOperationException] { } finally { $p.Dispose() } }
+    }
+
+    It 'names under -WhatIf each session it would terminate, with its database in its own case, and changes nothing' {
+        . (Join-Path $PSScriptRoot 'OpsTestKit.ps1')
+        $text = Get-WhatIfText 'Stop-IdleConnections -ConnectionString $args[0] -Database $args[1] -ApplicationName $args[2] -IdleFor 0s -WhatIf' $cs, $lowerDb, $app
+        $text | Should -MatchExactly ([regex]::Escape("(user $role, database $lowerDb, application '$app'"))
+        $text | Should -Not -MatchExactly $upperDb   # case-sensitive: the lower-case name is in the text
+        @(Get-PgActivity -ConnectionString $cs -ApplicationName $app).Count | Should -Be 2
+    }
+
+    It 'lists and terminates only the sessions of the database named in its own case' {
+        @(Get-PgActivity -ConnectionString $cs -Database $lowerDb -ApplicationName $app).Count | Should -Be 1
+        $report = Stop-IdleConnections -ConnectionString $cs -Database $lowerDb -ApplicationName $app -IdleFor 0s -Force
+        $report.Matched | Should -Be 1
+        $report.Terminated | Should -Be 1
+        $left = @(Get-PgActivity -ConnectionString $cs -ApplicationName $app)
+        $left.Count | Should -Be 1
+        $left[0].Database | Should -BeExactly $upperDb
+    }
+
+    It 'matches -User and wildcards in the name''s own case' {
+        $report = Stop-IdleConnections -ConnectionString $cs -User $role.ToUpperInvariant() -ApplicationName $app -IdleFor 0s -Force
+        $report.Matched | Should -Be 0
+        $report = Stop-IdleConnections -ConnectionString $cs -Database 'PesterCase_*' -ApplicationName $app -IdleFor 0s -Force
+        $report.Terminated | Should -Be 1
+        (@(Get-PgActivity -ConnectionString $cs -ApplicationName $app))[0].Database | Should -BeExactly $lowerDb
     }
 }

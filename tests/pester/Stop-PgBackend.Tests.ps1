@@ -59,19 +59,45 @@ Describe 'Stop-PgBackend' -Skip:$noPg {
     }
 
     It 'spares a superuser session unless -IncludeSuperuser' {
-        $admin = Start-TestPgSession 'SELECT 1' 'unused'   # ensures the role exists; ends at once
-        $own = Get-PgActivity -ConnectionString $cs | Where-Object IsOwnSession
-        $own.IsSuperuser | Should -BeTrue
-        $r = Stop-PgBackend -Pid $own.Pid -ConnectionString $cs -IncludeSuperuser -Force
-        $r.Succeeded | Should -BeFalse -Because 'its own session is never stopped, even with -IncludeSuperuser'
-        $admin.WaitForExit(5000) | Out-Null
+        # A psql session of the test server's own (superuser) role, next to pester_app's.
+        $psi = [Diagnostics.ProcessStartInfo]::new('psql')
+        foreach ($a in @(Get-PgTestArgs) + @('-c', 'SELECT pg_sleep(60)')) { $psi.ArgumentList.Add($a) }
+        $psi.Environment['PGAPPNAME'] = 'pester-su'
+        $psi.RedirectStandardOutput = $true; $psi.RedirectStandardError = $true; $psi.UseShellExecute = $false
+        $admin = [Diagnostics.Process]::Start($psi)
+        try {
+            $su = (Wait-TestPgSession 'pester-su')[0]
+            $su.IsSuperuser | Should -BeTrue
+            $r = Stop-PgBackend -Pid $su.Pid -ConnectionString $cs -Force
+            $r.Succeeded | Should -BeFalse
+            $r.Reason | Should -Match 'superuser'
+            @(Get-PgActivity -ConnectionString $cs -ApplicationName pester-su).Count | Should -Be 1
+            $r = Stop-PgBackend -Pid $su.Pid -ConnectionString $cs -IncludeSuperuser -Force
+            $r.Succeeded | Should -BeTrue
+        }
+        finally { Stop-TestPgSession $admin 'pester-su' }
     }
 
-    It 'never stops its own session' {
-        $own = Get-PgActivity -ConnectionString $cs | Where-Object IsOwnSession
-        $r = Stop-PgBackend -Pid $own.Pid -ConnectionString $cs -Force
-        $r.Succeeded | Should -BeFalse
-        $r.Reason | Should -Not -BeNullOrEmpty
+    It 'refuses a typed pid that no backend has with PgBackendNotFound, before any prompt' {
+        # Get-PgActivity's own session has ended by the time it returns: its pid names no backend now.
+        $gone = (Get-PgActivity -ConnectionString $cs | Where-Object IsOwnSession).Pid
+        $err = $null
+        # -Confirm would prompt (and fail in a non-interactive run) if the command got that far.
+        $r = Stop-PgBackend -Pid $gone -ConnectionString $cs -Confirm -ErrorVariable err -ErrorAction SilentlyContinue
+        $r | Should -BeNullOrEmpty
+        $err.Count | Should -Be 1
+        $err[0].FullyQualifiedErrorId | Should -Be 'PgBackendNotFound,IncidentOps.Commands.StopPgBackendCommand'
+        $err[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
+        "$($err[0])" | Should -Match "No backend has pid $gone"
+    }
+
+    It 'names the session of a typed pid in its What if: line and pins it, and stops nothing' {
+        $text = Get-WhatIfText 'Stop-PgBackend -Pid $args[0] -ConnectionString $args[1] -WhatIf' $target.Pid, $cs
+        $start = $target.BackendStart.ToUniversalTime().ToString('yyyy-MM-dd HH:mm:ss.ffffff')
+        $text | Should -Match ([regex]::Escape("backend $($target.Pid) (user pester_app, database $($target.Database), application 'pester-stop'"))
+        $text | Should -Match ([regex]::Escape("started $start UTC, active"))
+        $text | Should -Match ([regex]::Escape("(a.pid, a.backend_start) IN (($($target.Pid), '$start+00'::timestamptz))"))
+        @(Get-PgActivity -ConnectionString $cs -ApplicationName pester-stop -State active).Count | Should -Be 1
     }
 
     It 'prints its What if: line with the exact SQL under -WhatIf and stops nothing' {

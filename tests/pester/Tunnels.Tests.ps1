@@ -127,16 +127,21 @@ Describe 'postgres.tunnel and redis.tunnel' -Skip:$noServers {
     }
 
     It 'Get-PgActivity | Stop-PgBackend opens one tunnel for the pipeline, and -WhatIf names it' {
+        # A typed pid is read before -WhatIf names its session: the checkpointer is a backend the server always has.
+        $live = (Get-PgActivity -Service production/marketing -ConfigPath $root.Config | Where-Object BackendType -eq 'checkpointer').Pid
         $skip = @(Get-TunnelEvent).Count
         $null = Get-PgActivity -Service production/marketing -State active -ConfigPath $root.Config |
             Where-Object { -not $_.IsOwnSession } | Stop-PgBackend -Service production/marketing -WhatIf -ConfigPath $root.Config
         @(Get-TunnelEvent | Select-Object -Skip $skip | Where-Object event -eq 'start').Count | Should -Be 1
         # What if: goes to the host, so a child pwsh prints it.
-        $child = Start-ChildPwsh 'Stop-PgBackend -Service production/marketing -Pid 1 -WhatIf'
+        $child = Start-ChildPwsh "Stop-PgBackend -Service production/marketing -Pid $live -WhatIf"
         $child.WaitForExit(60000) | Should -BeTrue
         $preview = $child.Output.Result
-        $preview | Should -Match 'What if: Terminate backend 1 on postgres\.akaind-platform\.svc:5432/'
-        @(Get-TunnelEvent | Select-Object -Skip $skip | Where-Object event -eq 'start').Count | Should -Be 1 -Because '-WhatIf opens no tunnel'
+        $preview | Should -Match "What if: Terminate backend $live \(.*checkpointer\) on postgres\.akaind-platform\.svc:5432/"
+        # -WhatIf reads the session through one tunnel of its own (to name it), and closes it with the command.
+        $starts = @(Get-TunnelEvent | Select-Object -Skip $skip | Where-Object event -eq 'start')
+        $starts.Count | Should -Be 2
+        Wait-Gone $starts[1].pid | Should -BeTrue
         $preview | Should -Match ([regex]::Escape("through the tunnel kubectl --context production --namespace akaind-platform port-forward --address 127.0.0.1 -- svc/postgres :5432"))
     }
 

@@ -155,17 +155,24 @@ public sealed class ConfigService
 
 public sealed record ConfigLoadResult(IncidentOpsConfig? Config, IReadOnlyList<ConfigFinding> Findings);
 
-/// <summary>PowerShell-style wildcard matching (*, ?, [abc]), case-insensitive.</summary>
+/// <summary>PowerShell-style wildcard matching (*, ?, [abc]), case-insensitive unless asked otherwise.</summary>
 public static class Wildcard
 {
     private static readonly ConcurrentDictionary<string, System.Text.RegularExpressions.Regex> Patterns = new();
+    private static readonly ConcurrentDictionary<string, System.Text.RegularExpressions.Regex> ExactPatterns = new();
 
-    public static bool IsMatch(string? value, string? pattern)
+    public static bool IsMatch(string? value, string? pattern) => IsMatch(value, pattern, caseSensitive: false);
+
+    /// <summary>
+    /// With <paramref name="caseSensitive"/>, letters match only in the same case: for names that are case-sensitive
+    /// where they live (PostgreSQL databases, roles, application names), where prod and Prod are two things.
+    /// </summary>
+    public static bool IsMatch(string? value, string? pattern, bool caseSensitive)
     {
         if (pattern is null) return true;
         value ??= string.Empty;
-        if (pattern.IndexOfAny(['*', '?', '[']) < 0) return string.Equals(value, pattern, StringComparison.OrdinalIgnoreCase);
-        var rx = Patterns.GetOrAdd(pattern, p =>
+        if (pattern.IndexOfAny(['*', '?', '[']) < 0) return string.Equals(value, pattern, caseSensitive ? StringComparison.Ordinal : StringComparison.OrdinalIgnoreCase);
+        var rx = (caseSensitive ? ExactPatterns : Patterns).GetOrAdd(pattern, p =>
         {
             var sb = new System.Text.StringBuilder("^");
             for (var i = 0; i < p.Length; i++)
@@ -184,7 +191,8 @@ public static class Wildcard
                     default: sb.Append(System.Text.RegularExpressions.Regex.Escape(c.ToString())); break;
                 }
             }
-            return new System.Text.RegularExpressions.Regex(sb.Append('$').ToString(), System.Text.RegularExpressions.RegexOptions.IgnoreCase | System.Text.RegularExpressions.RegexOptions.CultureInvariant);
+            return new System.Text.RegularExpressions.Regex(sb.Append('$').ToString(),
+                (caseSensitive ? System.Text.RegularExpressions.RegexOptions.None : System.Text.RegularExpressions.RegexOptions.IgnoreCase) | System.Text.RegularExpressions.RegexOptions.CultureInvariant);
         });
         return rx.IsMatch(value);
     }

@@ -41,4 +41,7 @@ public static class PostgresErrorIds
 
     /// <summary>-Service and -ConnectionString were both given on the command line: two targets where one is used.</summary>
     public const string PgTargetConflict = "PgTargetConflict";
+
+    /// <summary>Stop-PgBackend was given a pid that no backend on the server has (the session ended, or the pid is wrong); nothing was stopped and nothing was asked.</summary>
+    public const string PgBackendNotFound = "PgBackendNotFound";
 }

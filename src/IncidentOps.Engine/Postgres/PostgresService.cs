@@ -159,7 +159,11 @@ public sealed class PostgresService
     private static string? Redacted(string? query) => query is null ? null : SecretRedactor.Redact(query);
     private static DateTime? Time(NpgsqlDataReader r, int i) => r.IsDBNull(i) ? null : r.GetFieldValue<DateTime>(i);
 
-    /// <summary>Applies Get-PgActivity's filters (wildcards for names; -Blocking keeps backends others wait on).</summary>
+    /// <summary>
+    /// Applies Get-PgActivity's filters (wildcards for names; -Blocking keeps backends others wait on). Database, role
+    /// and application names match case-sensitively, as PostgreSQL compares them: prod and Prod are two databases, and
+    /// this list feeds Stop-PgBackend and Stop-IdleConnection, so -Database prod must never take in Prod's sessions.
+    /// </summary>
     public static IReadOnlyList<PgActivity> Filter(IReadOnlyList<PgActivity> all, PgActivityFilter? f)
     {
         if (f is null) return all;
@@ -174,7 +178,7 @@ public sealed class PostgresService
     }
 
     private static bool Like(string[]? patterns, string? value) =>
-        patterns is not { Length: > 0 } || patterns.Any(p => Wildcard.IsMatch(value ?? "", p));
+        patterns is not { Length: > 0 } || patterns.Any(p => Wildcard.IsMatch(value ?? "", p, caseSensitive: true));
 
     /// <summary>The safety policy: why a backend must be spared, or null when it may be stopped.</summary>
     public static string? SpareReason(PgActivity a, bool includeSuperuser)
@@ -196,7 +200,10 @@ public sealed class PostgresService
     /// backend_start names one session: the operating system reuses pids, so a session that ended since it was listed
     /// leaves its pid to a newer one, and the statement must not reach that one. The pin is (pid, backend_start).
     /// </summary>
-    public static string SignalSql(string function, IReadOnlyList<(int Pid, DateTime? BackendStart)> sessions, bool includeSuperuser, string[]? states = null, TimeSpan? idleFor = null)
+    /// <param name="applications">When given, each pid is also pinned to the application_name it had when listed: a
+    /// session selected by -ApplicationName whose application changed since is no longer the one the filter chose.</param>
+    public static string SignalSql(string function, IReadOnlyList<(int Pid, DateTime? BackendStart)> sessions, bool includeSuperuser, string[]? states = null, TimeSpan? idleFor = null,
+        IReadOnlyList<(int Pid, string? ApplicationName)>? applications = null)
     {
         var sb = new StringBuilder();
         sb.Append("SELECT a.pid, ").Append(function).Append("(a.pid) FROM pg_stat_activity a LEFT JOIN pg_roles r ON r.oid = a.usesysid WHERE a.pid = ANY(ARRAY[")
@@ -207,6 +214,10 @@ public sealed class PostgresService
             sb.Append(" AND (a.pid, a.backend_start) IN (")
               .Append(string.Join(", ", pinned.Select(p => $"({p.Pid.ToString(CultureInfo.InvariantCulture)}, {TimestampLiteral(p.BackendStart!.Value)})")))
               .Append(')');
+        if (applications is { Count: > 0 })
+            sb.Append(" AND (a.pid, a.application_name) IN (")
+              .Append(string.Join(", ", applications.Select(p => $"({p.Pid.ToString(CultureInfo.InvariantCulture)}, {TextLiteral(p.ApplicationName ?? "")})")))
+              .Append(')');
         if (!includeSuperuser) sb.Append(" AND NOT coalesce(r.rolsuper, false)");
         if (states is { Length: > 0 })
             sb.Append(" AND a.state IN (").Append(string.Join(", ", states.Select(s => "'" + s.Replace("'", "''", StringComparison.Ordinal) + "'"))).Append(')');
@@ -214,6 +225,32 @@ public sealed class PostgresService
             // Milliseconds, rounded up: whole seconds would cut -IdleFor 1.5s to 1 s, or 500ms to nothing, in the statement.
             sb.Append(" AND a.state_change < clock_timestamp() - interval '").Append(((long)Math.Ceiling(idle.TotalMilliseconds)).ToString(CultureInfo.InvariantCulture)).Append(" milliseconds'");
         return sb.ToString();
+    }
+
+    /// <summary>
+    /// A text literal. E'' with backslashes doubled reads the same whatever standard_conforming_strings is: a plain ''
+    /// literal with a backslash in it (an application name can hold one) means another string when the setting is off.
+    /// </summary>
+    internal static string TextLiteral(string value) =>
+        "E'" + value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("'", "''", StringComparison.Ordinal) + "'";
+
+    /// <summary>
+    /// True when two host:port/database targets name the same database: the host and port compare case-insensitively
+    /// (DNS names), the database exactly, as PostgreSQL compares it (Prod and prod are two databases).
+    /// </summary>
+    public static bool SameTarget(string? a, string? b)
+    {
+        if (a is null || b is null) return a is null && b is null;
+        var (hostA, dbA) = SplitTarget(a);
+        var (hostB, dbB) = SplitTarget(b);
+        return string.Equals(hostA, hostB, StringComparison.OrdinalIgnoreCase) && string.Equals(dbA, dbB, StringComparison.Ordinal);
+    }
+
+    private static (string HostPort, string Database) SplitTarget(string target)
+    {
+        // host:port/database; the host may be a socket directory (/var/run/postgresql:5432/app) or an IPv6 address.
+        var m = System.Text.RegularExpressions.Regex.Match(target, @":\d+/");
+        return m.Success ? (target[..(m.Index + m.Length - 1)], target[(m.Index + m.Length)..]) : (target, "");
     }
 
     /// <summary>A timestamptz literal with PostgreSQL's microsecond precision (a DateTime without a kind is read as UTC, as Npgsql returns it).</summary>
@@ -414,7 +451,9 @@ public sealed class PostgresService
 
     private async Task<PgIdleConnectionReport> PlanIdleTerminationCoreAsync(PgConnectionSpec spec, PgActivityFilter filter, TimeSpan idleFor, bool includeSuperuser, CancellationToken cancellationToken)
     {
-        var states = filter.State is { Length: > 0 } ? filter.State : ["idle"];
+        // pg_stat_activity's states are lower case; -State IDLE (ValidateSet accepts any case) must mean the same in the
+        // statement as in the list, or the plan lists sessions the statement then never matches.
+        var states = (filter.State is { Length: > 0 } ? filter.State : ["idle"]).Select(s => s.ToLowerInvariant()).Distinct(StringComparer.Ordinal).ToArray();
         var f = new PgActivityFilter
         {
             State = states, MinDuration = idleFor > (filter.MinDuration ?? TimeSpan.Zero) ? idleFor : filter.MinDuration,
@@ -423,20 +462,31 @@ public sealed class PostgresService
         var matched = await GetActivityAsync(spec, f, cancellationToken).ConfigureAwait(false);
         var spared = new List<PgSparedSession>();
         var sessions = new List<(int Pid, DateTime? BackendStart)>();
+        var applications = new List<(int Pid, string? ApplicationName)>();
+        var described = new List<string>();
         foreach (var a in matched)
         {
             var reason = SpareReason(a, includeSuperuser);
-            if (reason is null) sessions.Add((a.Pid, a.BackendStart));
+            if (reason is null)
+            {
+                sessions.Add((a.Pid, a.BackendStart));
+                described.Add(DescribeSession(a));
+                applications.Add((a.Pid, a.ApplicationName));
+            }
             else spared.Add(new PgSparedSession { Pid = a.Pid, User = a.User, BackendType = a.BackendType, Reason = reason });
         }
         return new PgIdleConnectionReport
         {
             Matched = matched.Count,
             Pids = sessions.Select(x => x.Pid).ToArray(),
+            Sessions = described.ToArray(),
             SparedSessions = spared.ToArray(),
             // Each pid is pinned to the session listed (its backend_start): between the list and the statement (a
             // confirmation prompt can take minutes) a session can end and its pid go to a new one.
-            Sql = sessions.Count == 0 ? "" : SignalSql("pg_terminate_backend", sessions, includeSuperuser, states, f.MinDuration),
+            // With -ApplicationName, each pid is also pinned to the application it was chosen by: a session that set another
+            // application_name in between (a pooler handing the connection to another client) is spared.
+            Sql = sessions.Count == 0 ? "" : SignalSql("pg_terminate_backend", sessions, includeSuperuser, states, f.MinDuration,
+                filter.ApplicationName is { Length: > 0 } ? applications : null),
         };
     }
 
@@ -498,6 +548,35 @@ public sealed class PostgresService
     }
 
     // ---------------------------------------------------------------- Stop-PgBackend
+
+    /// <summary>
+    /// The session that holds <paramref name="pid"/> now (read-only), or null when no backend has it. Stop-PgBackend reads
+    /// a typed pid before it asks, so the prompt names the session it would stop and the statement is pinned to that
+    /// session (pid and backend_start): a pid reused while the prompt is open names another session, which is spared.
+    /// </summary>
+    public Task<PgActivity?> ReadBackendAsync(PgConnectionSpec spec, int pid, CancellationToken cancellationToken) =>
+        OnServerAsync(spec, async ct =>
+        {
+            await using var conn = await Connections.OpenAsync(spec, ct).ConfigureAwait(false);
+            var found = (await ReadActivityAsync(conn, ct).ConfigureAwait(false)).FirstOrDefault(a => a.Pid == pid);
+            if (found is not null)
+            {
+                found.Server = await DescribeTargetAsync(spec, ct).ConfigureAwait(false);
+                found.Service = spec.ConnectionString is null ? spec.Service?.FullName : null;
+            }
+            return found;
+        }, cancellationToken);
+
+    /// <summary>
+    /// One line that names a session for a prompt, -WhatIf and the timeline: pid, user, database, application, client,
+    /// backend_start and state. Never the query (it can hold a password); the application name is redacted like any text.
+    /// </summary>
+    public static string DescribeSession(PgActivity a)
+    {
+        var app = string.IsNullOrEmpty(a.ApplicationName) ? "(none)" : $"'{SecretRedactor.Redact(a.ApplicationName)}'";
+        var type = a.BackendType is null or "client backend" ? "" : $", {a.BackendType}";
+        return $"backend {a.Pid.ToString(CultureInfo.InvariantCulture)} (user {a.User ?? "(none)"}, database {a.Database ?? "(none)"}, application {app}, client {a.ClientAddress ?? "local socket"}, started {Utc(a.BackendStart)}, {a.State ?? "no state"}{type})";
+    }
 
     /// <summary>The statement Stop-PgBackend sends for one pid (what -WhatIf shows).</summary>
     /// <param name="queryStart">For a cancel: the query_start of the query to cancel. A cancel stops whatever query runs at

@@ -96,6 +96,8 @@ public sealed class PgIdleConnectionReport
     public PgSparedSession[] SparedSessions { get; init; } = [];
     /// <summary>The single statement that terminates the sessions.</summary>
     public string Sql { get; init; } = "";
+    /// <summary>Each session in Pids as it was listed: pid, user, database, application, client, start and state (what -WhatIf and the prompt name).</summary>
+    public string[] Sessions { get; init; } = [];
     public bool WhatIf { get; set; }
 
     public override string ToString() => $"matched {Matched}, terminated {Terminated}, spared {Spared}";

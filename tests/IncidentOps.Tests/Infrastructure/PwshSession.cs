@@ -39,6 +39,13 @@ public sealed class PwshSession : IDisposable
 
     public Runspace Runspace => _runspace;
 
+    /// <summary>
+    /// Answers confirmation prompts (PromptForChoice) in place of a person: gets the caption and message and returns the
+    /// chosen index (ShouldProcess: 0 Yes, 1 Yes to All, 2 No, 3 No to All). Null (the default): a prompt is an error, as
+    /// in a non-interactive host. What it does before answering happens while the prompt is open.
+    /// </summary>
+    public Func<string, string, int>? ConfirmWith { get => _host.ConfirmWith; set => _host.ConfirmWith = value; }
+
     /// <summary>Runs a script; variables are set in the session first.</summary>
     public PwshResult Run(string script, IDictionary<string, object?>? variables = null, TimeSpan? timeout = null)
     {
@@ -151,6 +158,7 @@ internal sealed class CapturingHost : PSHost
 {
     private readonly CapturingUI _ui = new();
     public string Text => _ui.Buffer.ToString();
+    public Func<string, string, int>? ConfirmWith { get => _ui.ConfirmWith; set => _ui.ConfirmWith = value; }
     public void Clear() => _ui.Buffer.Clear();
     public override CultureInfo CurrentCulture => CultureInfo.InvariantCulture;
     public override CultureInfo CurrentUICulture => CultureInfo.InvariantCulture;
@@ -167,9 +175,11 @@ internal sealed class CapturingHost : PSHost
     private sealed class CapturingUI : PSHostUserInterface
     {
         public StringBuilder Buffer { get; } = new();
+        public Func<string, string, int>? ConfirmWith { get; set; }
         public override PSHostRawUserInterface? RawUI => null;
         public override Dictionary<string, PSObject> Prompt(string caption, string message, Collection<FieldDescription> descriptions) => throw new PSInvalidOperationException("The test host is not interactive: " + message);
-        public override int PromptForChoice(string caption, string message, Collection<ChoiceDescription> choices, int defaultChoice) => throw new PSInvalidOperationException("The test host is not interactive: " + message);
+        public override int PromptForChoice(string caption, string message, Collection<ChoiceDescription> choices, int defaultChoice) =>
+            ConfirmWith is { } answer ? answer(caption, message) : throw new PSInvalidOperationException("The test host is not interactive: " + message);
         public override PSCredential PromptForCredential(string caption, string message, string userName, string targetName) => throw new PSInvalidOperationException("not interactive");
         public override PSCredential PromptForCredential(string caption, string message, string userName, string targetName, PSCredentialTypes allowedCredentialTypes, PSCredentialUIOptions options) => throw new PSInvalidOperationException("not interactive");
         public override string ReadLine() => throw new PSInvalidOperationException("not interactive");

@@ -13,11 +13,11 @@ namespace IncidentOps.Tests.Safety;
 /// </summary>
 public sealed class DurationParameterTests(ModuleFixture fx, PgTestDatabase db) : IClassFixture<ModuleFixture>, IClassFixture<PgTestDatabase>
 {
-    // DescribeTarget builds the connection string without connecting, so -WhatIf needs no server here.
-    private const string Offline = "Host=127.0.0.1;Port=1;Database=app;Username=ops";
-
+    // -WhatIf reads the session a typed pid names (it is named in the text and pinned in the statement): the server's
+    // checkpointer is a backend that is always there, and -WhatIf never signals it.
     private PwshResult WhatIfEscalate(string argument) =>
-        fx.Session.Run($"Stop-PgBackend -ConnectionString '{Offline}' -Pid 4242 -Mode Cancel -EscalateAfter {argument} -WhatIf");
+        fx.Session.Run($"Stop-PgBackend -ConnectionString $cs -Pid {db.Scalar("SELECT pid FROM pg_stat_activity WHERE backend_type = 'checkpointer'")} -Mode Cancel -EscalateAfter {argument} -WhatIf",
+            new Dictionary<string, object?> { ["cs"] = db.ConnectionString("postgres") });
 
     // A configuration whose only duration is the timeout of a health check (on line 7), set to value.
     private static ConfigLoadResult ParseHealthTimeout(string value) => ConfigParser.Parse($$"""

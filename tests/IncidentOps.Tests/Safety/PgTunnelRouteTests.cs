@@ -77,11 +77,13 @@ public sealed class PgTunnelRouteTests : IClassFixture<ModuleFixture>, IClassFix
     }
 
     [Fact]
-    public void Each_prompt_names_the_tunnel_of_its_own_record_when_services_interleave()
+    public async Task Each_prompt_names_the_tunnel_of_its_own_record_when_services_interleave()
     {
+        // A pid without its backend_start is read (through the record's tunnel) before the prompt names it: a live one.
+        var session = await _db.OpenAsync(_db.AppRole, App());
         // Sorted across services (by duration, say): bastiondb, otherdb, bastiondb again.
         var r = Run($$"""
-            @('production/bastiondb', 'production/otherdb', 'production/bastiondb') | ForEach-Object { [pscustomobject]@{ Pid = 1; Service = $_; Server = '{{Server}}' } } |
+            @('production/bastiondb', 'production/otherdb', 'production/bastiondb') | ForEach-Object { [pscustomobject]@{ Pid = {{session.ProcessID}}; Service = $_; Server = '{{Server}}' } } |
                 Stop-PgBackend -ConfigPath $cfg -WhatIf
             """).AssertNoErrors();
         var prompts = r.HostText.Split("What if:", StringSplitOptions.RemoveEmptyEntries).Where(t => t.Contains("pg_terminate_backend")).ToList();
@@ -89,6 +91,7 @@ public sealed class PgTunnelRouteTests : IClassFixture<ModuleFixture>, IClassFix
         Assert.Contains("--namespace db ", prompts[0]);
         Assert.Contains("--namespace other ", prompts[1]);
         Assert.Contains("--namespace db ", prompts[2]);
+        Assert.True(_db.Exists(session.ProcessID));
     }
 
     public void Dispose() => Paths.DeleteTree(_dir);

@@ -179,15 +179,18 @@ public sealed class TunnelCmdletTests : IClassFixture<ModuleFixture>, IClassFixt
     }
 
     [Fact]
-    public async Task WhatIf_shows_the_tunnel_that_would_be_opened_opens_none_and_changes_nothing()
+    public async Task WhatIf_shows_the_tunnel_that_would_be_opened_leaves_none_running_and_changes_nothing()
     {
-        var s = await _db.OpenAsync(_db.AppRole, App());
+        var app = App();
+        var s = await _db.OpenAsync(_db.AppRole, app);
         var skip = _cli.Events().Count;
         var r = Run($"Stop-PgBackend -Service production/marketing -Pid {s.ProcessID} -WhatIf -ConfigPath $cfg").AssertNoErrors();
         Assert.Contains("What if:", r.HostText);
         Assert.Contains($"pg_terminate_backend(a.pid)", r.HostText);
         Assert.Contains("through the tunnel kubectl --context production --namespace akaind-platform port-forward --address 127.0.0.1 -- svc/postgres :5432", r.HostText);
-        Assert.Empty(_cli.StartsSince(skip, "svc/postgres"));
+        // A typed pid is read (through the tunnel) so that -WhatIf names its session; the tunnel ends with the command.
+        Assert.Contains($"backend {s.ProcessID} (user {_db.AppRole}, database {_db.Database}, application '{app}'", r.HostText);
+        Assert.All(_cli.StartsSince(skip, "svc/postgres"), start => Assert.False(TunnelStandIns.IsRunning(start.Pid)));
         Assert.True(_db.Exists(s.ProcessID));
     }
 

@@ -9,7 +9,8 @@ namespace IncidentOps.Commands;
 /// PgActivity carries the pid, database, user, application, client address, backend type, state, wait
 /// event, timestamps, Duration (time in the current state), the query, BlockedBy (pg_blocking_pids) and
 /// IsOwnSession. Filters narrow the list: -State, -MinDuration, -Database, -User, -ApplicationName
-/// (wildcards), -BlockedOnly and -Blocking. The objects pipe into Stop-PgBackend by Pid. Every session
+/// (wildcards; names match case-sensitively, as PostgreSQL compares them: -Database prod never lists Prod's
+/// sessions, which matters when the list is piped to Stop-PgBackend), -BlockedOnly and -Blocking. The objects pipe into Stop-PgBackend by Pid. Every session
 /// IncidentOps opens sets application_name IncidentOps, a statement_timeout and a connect timeout.
 /// </remarks>
 /// <example>
@@ -33,17 +34,17 @@ public sealed class GetPgActivityCommand : PgReadCmdlet
     [DurationTransformation]
     public TimeSpan? MinDuration { get; set; }
 
-    /// <summary>Keep backends connected to these databases (wildcards allowed).</summary>
+    /// <summary>Keep backends connected to these databases (wildcards allowed). Case-sensitive, as PostgreSQL names are: prod does not match Prod.</summary>
     [Parameter]
     [SupportsWildcards]
     public string[]? Database { get; set; }
 
-    /// <summary>Keep backends of these roles (wildcards allowed).</summary>
+    /// <summary>Keep backends of these roles (wildcards allowed). Case-sensitive, as PostgreSQL role names are.</summary>
     [Parameter]
     [SupportsWildcards]
     public string[]? User { get; set; }
 
-    /// <summary>Keep backends whose application_name matches (wildcards allowed).</summary>
+    /// <summary>Keep backends whose application_name matches (wildcards allowed; case-sensitive).</summary>
     [Parameter]
     [SupportsWildcards]
     public string[]? ApplicationName { get; set; }

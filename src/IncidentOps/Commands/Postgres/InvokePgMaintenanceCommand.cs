@@ -13,7 +13,8 @@ namespace IncidentOps.Commands;
 /// OperationTimeout, so give a large table more time (-TimeoutSec 1800); Ctrl+C cancels it at once. With an active
 /// incident each run is written to its timeline.
 /// Tables piped from Get-PgIndex keep their schema and the server they were read from: each table is processed once, on
-/// that server only (PipelineTargetMismatch otherwise); piped backends (Get-PgActivity) are refused.
+/// that server only (PipelineTargetMismatch otherwise; the database name compares case-sensitively, as PostgreSQL's
+/// does, so a table read in Prod is never processed in prod); piped backends (Get-PgActivity) are refused.
 /// </remarks>
 /// <example>
 /// <code>Invoke-PgMaintenance -Table public.orders, public.order_items -Operation VacuumAnalyze</code>
@@ -73,7 +74,7 @@ public sealed class InvokePgMaintenanceCommand : PgCmdlet, IForceSwitch
         }
         if (!TryResolveSpec(out var spec)) return;
         if (!TryDescribeTarget(spec, out var target)) return;
-        if (Piped is { } input && PipelineOrigin.Property(input, "Server")?.ToString() is { Length: > 0 } server && !string.Equals(server, target, StringComparison.OrdinalIgnoreCase))
+        if (Piped is { } input && PipelineOrigin.Property(input, "Server")?.ToString() is { Length: > 0 } server && !PostgresService.SameTarget(server, target))
         {
             WriteInputError(PipelineOrigin.MismatchErrorId,
                 $"Table {Table?.FirstOrDefault()} was read on {server}, but this command is connected to {target}. A table name means another table on another server, so nothing was run. Pass the same -Service or -ConnectionString to both commands.",

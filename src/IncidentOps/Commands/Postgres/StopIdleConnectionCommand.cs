@@ -12,9 +12,13 @@ namespace IncidentOps.Commands;
 /// the safety policy spares IncidentOps' own session, non-client backends and (unless -IncludeSuperuser)
 /// superuser sessions; the rest are terminated in one round trip, with the policy repeated in the
 /// statement's WHERE clause. The report says how many matched, were terminated and were spared, and why.
-/// ConfirmImpact is High: -WhatIf prints the exact pids and SQL, -Force skips the prompt. Each pid in the statement is
+/// ConfirmImpact is High: -WhatIf prints the exact pids, each session as listed (user, database, application, client,
+/// start, state) and the SQL, -Force skips the prompt. Each pid in the statement is
 /// pinned to the session that was listed (its backend_start), so a session that ends while the prompt is open leaves
-/// its pid to a newer session that is never terminated in its place. Backends piped from Get-PgActivity are refused
+/// its pid to a newer session that is never terminated in its place. The statement repeats the state and idle-since
+/// conditions, and with -ApplicationName each session's application_name as listed: a session that ran a query or
+/// changed its application in between is spared. -Database, -User and -ApplicationName match case-sensitively, as
+/// PostgreSQL compares names (-Database prod never matches Prod); wildcards stay, in the name's own case. Backends piped from Get-PgActivity are refused
 /// (PgPipedBackendNotAccepted): pipe them to Stop-PgBackend.
 /// </remarks>
 /// <example>
@@ -40,17 +44,17 @@ public sealed class StopIdleConnectionCommand : PgCmdlet, IForceSwitch
     [ValidateSet("idle", "idle in transaction", "idle in transaction (aborted)")]
     public string[] State { get; set; } = ["idle"];
 
-    /// <summary>Only sessions connected to these databases (wildcards allowed).</summary>
+    /// <summary>Only sessions connected to these databases (wildcards allowed). Case-sensitive, as PostgreSQL names are: prod does not match Prod.</summary>
     [Parameter]
     [SupportsWildcards]
     public string[]? Database { get; set; }
 
-    /// <summary>Only sessions of these roles (wildcards allowed).</summary>
+    /// <summary>Only sessions of these roles (wildcards allowed). Case-sensitive, as PostgreSQL role names are.</summary>
     [Parameter]
     [SupportsWildcards]
     public string[]? User { get; set; }
 
-    /// <summary>Only sessions whose application_name matches (wildcards allowed).</summary>
+    /// <summary>Only sessions whose application_name matches (wildcards allowed; case-sensitive). The statement also requires the application each session was listed with.</summary>
     [Parameter]
     [SupportsWildcards]
     public string[]? ApplicationName { get; set; }
@@ -90,7 +94,8 @@ public sealed class StopIdleConnectionCommand : PgCmdlet, IForceSwitch
             WriteObject(plan);
             return;
         }
-        var detail = $"pids {string.Join(",", plan.Pids)}: {plan.Sql}";
+        // The prompt and -WhatIf name each session as listed (user, database, application...), not only its pid.
+        var detail = $"pids {string.Join(",", plan.Pids)} ({string.Join("; ", plan.Sessions)}): {plan.Sql}";
         if (TryChange($"{plan.Pids.Length} idle sessions on {target}", "Terminate", detail,
                 ct => Engine.Postgres.ExecuteIdleTerminationAsync(spec, plan, ct),
                 r => $"matched {r.Matched}, terminated {r.Terminated} ({string.Join(",", r.TerminatedPids)}), spared {r.Spared}", out var result))

@@ -17,7 +17,11 @@ namespace IncidentOps.Commands;
 /// carries Pid, Action, Succeeded, Reason and the query the backend was running. A piped backend is stopped only
 /// while its pid still names the session that was listed (the same backend_start): a session that ended in between
 /// leaves its pid to a newer one, which is never stopped in its place. -Mode Cancel on a piped backend cancels only
-/// the query that was listed (the same query_start), never one the session started since. ConfirmImpact is High:
+/// the query that was listed (the same query_start), never one the session started since. A typed pid (-Pid 4242) is
+/// read before the prompt: the prompt and -WhatIf name the session that holds it (pid, user, database, application,
+/// client, backend_start, state; never the query), and the statement is pinned to that session the same way, so a
+/// session that ended or started another query while the prompt was open is not stopped in its place. A pid that no
+/// backend has is refused before any prompt (PgBackendNotFound). ConfirmImpact is High:
 /// -WhatIf prints the exact SQL, -Force skips the prompt. With an active incident, each stop is written
 /// to its timeline.
 /// </remarks>
@@ -27,13 +31,13 @@ namespace IncidentOps.Commands;
 /// </example>
 /// <example>
 /// <code>Stop-PgBackend -Pid 4242 -WhatIf</code>
-/// <para>Shows the statement that would terminate backend 4242, and changes nothing.</para>
+/// <para>Names the session that holds pid 4242 (user, database, application, client, start, state) and shows the statement, pinned to that session, that would terminate it; changes nothing.</para>
 /// </example>
 [Cmdlet(VerbsLifecycle.Stop, "PgBackend", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
 [OutputType(typeof(PgTerminationResult))]
 public sealed class StopPgBackendCommand : PgCmdlet, IForceSwitch
 {
-    /// <summary>Process id of the backend to stop. Binds from Get-PgActivity output.</summary>
+    /// <summary>Process id of the backend to stop. Binds from Get-PgActivity output. A typed pid is read before the prompt, which names its session; the stop is pinned to that session. A pid no backend has is PgBackendNotFound.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     public int[] Pid { get; set; } = [];
 
@@ -94,7 +98,7 @@ public sealed class StopPgBackendCommand : PgCmdlet, IForceSwitch
         }
         var target = known.Target;
         if (InputObject is not null && PipelineOrigin.Property(InputObject, "Server") is { } origin
-            && origin.ToString() is { Length: > 0 } server && !string.Equals(server, target, StringComparison.OrdinalIgnoreCase))
+            && origin.ToString() is { Length: > 0 } server && !PostgresService.SameTarget(server, target))
         {
             var how = _explicit.ContainsKey("ConnectionString") ? "-ConnectionString" : _explicit.ContainsKey("Service") ? $"-Service {Service}" : spec.Service is not null ? $"service {spec.Service.FullName}" : "the libpq environment (PGHOST, PGPORT, PGDATABASE)";
             WriteInputError(PipelineOrigin.MismatchErrorId,
@@ -113,11 +117,31 @@ public sealed class StopPgBackendCommand : PgCmdlet, IForceSwitch
         {
             var listed = ListedStart(pid);
             var listedQuery = ListedTime(pid, "QueryStart");
+            var what = $"backend {pid} on {target}";
+            if (listed is null)
+            {
+                // A typed pid (or a piped one without its backend_start): read the session that holds it before asking, so
+                // the prompt and -WhatIf name the session that would be stopped, and the statement is pinned to it. Read
+                // after the prompt instead, a pid reused while the prompt is open would be stopped in the listed one's place.
+                var p0 = pid;
+                if (!TryInvoke(ct => Engine.Postgres.ReadBackendAsync(spec, p0, ct), out var session, target)) continue;
+                if (session is null)
+                {
+                    WriteInputError(PostgresErrorIds.PgBackendNotFound,
+                        $"No backend has pid {pid} on {target}: the session has ended, or the pid is wrong. Nothing was stopped. List the sessions with Get-PgActivity and pipe the one to stop into Stop-PgBackend.",
+                        pid, IncidentOpsErrorCategory.ObjectNotFound);
+                    continue;
+                }
+                listed = session.BackendStart;
+                // A cancel is pinned to the query running when the session was read, as with a piped backend's QueryStart.
+                if (Mode == PgStopMode.Cancel) listedQuery = session.QueryStart;
+                what = $"{PostgresService.DescribeSession(session)} on {target}";
+            }
             var sql = PostgresService.StopSql(pid, Mode, IncludeSuperuser.IsPresent, listed, listedQuery);
             if (Mode == PgStopMode.Cancel && EscalateAfter is not null)
                 sql += $"; after {EscalateAfter.Value.TotalSeconds:0.#}s if still running: {PostgresService.StopSql(pid, PgStopMode.Terminate, IncludeSuperuser.IsPresent, listed)}";
             var p = pid;
-            if (TryChange($"backend {pid} on {target}", Mode.ToString(), sql,
+            if (TryChange(what, Mode.ToString(), sql,
                     ct => Engine.Postgres.StopBackendAsync(spec, p, Mode, EscalateAfter, IncludeSuperuser.IsPresent, ct, listed, listedQuery),
                     r => $"{r.Action}: {(r.Succeeded ? "succeeded" : "failed")} ({r.Reason})", out var result, r => r.Succeeded))
                 WriteObject(result);
