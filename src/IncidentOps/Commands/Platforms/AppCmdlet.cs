@@ -49,7 +49,7 @@ public abstract class AppCmdlet : PlatformCmdlet
     [Parameter(ValueFromPipelineByPropertyName = true)]
     public string? Namespace { get; set; }
 
-    /// <summary>kubectl context; defaults to the kubeconfig's current context, read when the command starts and then passed to every kubectl call (with that context's namespace and the kubeconfig file), so -WhatIf names the cluster and the objects written act on it even after 'kubectl config use-context'.</summary>
+    /// <summary>kubectl context; defaults to the kubeconfig's current context, read when the command starts and then passed to every kubectl call (with that context's namespace and the kubeconfig file), so -WhatIf names the cluster and the objects written act on it even after 'kubectl config use-context'. With a $KUBECONFIG list of several files, the context is resolved as kubectl merges them and kubectl also gets its --cluster and --user and KUBECONFIG set to that list.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
     public string? Context { get; set; }
 
