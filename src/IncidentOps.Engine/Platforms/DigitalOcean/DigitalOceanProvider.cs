@@ -39,6 +39,17 @@ public sealed class DigitalOceanProvider : IPlatformProvider
 
     public void Check(AppTarget target) => DigitalOceanOptions.Of(target).Check(target);
 
+    /// <summary>doctl's auth context as doctl would pick it now (DoctlAuth), pinned unless the target carries one (a piped object).</summary>
+    public AppTarget Pin(AppTarget target)
+    {
+        if (target.Option(DigitalOceanOptions.DoctlContextKey) is not null) return target;
+        var options = new Dictionary<string, string>(target.Options, StringComparer.OrdinalIgnoreCase)
+        {
+            [DigitalOceanOptions.DoctlContextKey] = DoctlAuth.Context(System.Environment.GetEnvironmentVariable),
+        };
+        return new AppTarget { Platform = target.Platform, Service = target.Service, Environment = target.Environment, Health = target.Health, Options = options };
+    }
+
     public IPlatformAdapter Open(AppTarget target, ProviderContext c) =>
         new DigitalOceanAdapter(target, c.Runner, c.Timeout, c.Sink, c.Platforms?.DigitalOceanApi ?? DefaultApi);
 
@@ -48,6 +59,7 @@ public sealed class DigitalOceanProvider : IPlatformProvider
     public string DescribeTarget(AppTarget target)
     {
         var o = DigitalOceanOptions.Of(target);
-        return $"DigitalOcean app {o.AppId}{(o.Component is null ? "" : "/" + o.Component)}";
+        var account = o.DoctlContext is null or DoctlAuth.DefaultContext ? "" : $" (doctl context {o.DoctlContext})";
+        return $"DigitalOcean app {o.AppId}{(o.Component is null ? "" : "/" + o.Component)}{account}";
     }
 }
