@@ -156,4 +156,43 @@ public sealed class DoctlContextCmdletTests(ModuleFixture fx) : IClassFixture<Mo
         Assert.Equal([$"doctl apps list-deployments {Id} -o json --context team-staging"], cli.Calls);
         Assert.DoesNotContain("canary", r.AllText());
     }
+
+    [Fact]
+    public void Invoke_ServiceAction_runs_doctl_in_the_context_it_planned_with_and_WhatIf_names_it()
+    {
+        var dir = Paths.TempDir("io-doctl-action");
+        var doctlConfig = DoctlConfig.Write(dir);
+        var cli = new FakeCli();
+        var doctl = cli.Tool("doctl", new Reply("apps create-deployment", Text: "[]\n"));
+        var config = Path.Combine(dir, "incidentops.yml");
+        File.WriteAllText(config, $$"""
+            environments:
+              production:
+                services:
+                  portfolio:
+                    platform: digitalocean
+                    appId: {{Id}}
+                    actions:
+                      redeploy:
+                        command: [doctl, apps, create-deployment, {{Id}}]
+                        confirmImpact: Low
+                      redeploy-staging:
+                        command: [doctl, apps, create-deployment, {{Id}}, --context, team-staging]
+                        confirmImpact: Low
+            tools:
+              doctl: {{doctl}}
+            store: { path: {{dir}}/store }
+            """);
+        var vars = new Dictionary<string, string?> { ["DIGITALOCEAN_CONFIG"] = doctlConfig, ["DIGITALOCEAN_CONTEXT"] = null };
+        var w = With(vars, () => fx.Run($"Invoke-ServiceAction production/portfolio redeploy -WhatIf -ConfigPath '{config}'")).AssertNoErrors();
+        Assert.Contains($"doctl apps create-deployment {Id} --context team-prod", w.HostText);
+        Assert.Empty(cli.Calls);
+        var r = With(vars, () => fx.Run($"""
+            Invoke-ServiceAction production/portfolio redeploy -Force -ConfigPath '{config}'
+            Invoke-ServiceAction production/portfolio redeploy-staging -Force -ConfigPath '{config}'
+            """)).AssertNoErrors();
+        Assert.All(r.Objects<IncidentOps.Actions.ServiceActionResult>(), a => Assert.True(a.Succeeded, a.Outcome));
+        Assert.Equal([$"doctl apps create-deployment {Id} --context team-prod", $"doctl apps create-deployment {Id} --context team-staging"], cli.Calls);
+        Assert.DoesNotContain("canary", w.AllText() + r.AllText());
+    }
 }
