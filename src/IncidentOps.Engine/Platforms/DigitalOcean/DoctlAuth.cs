@@ -52,7 +52,7 @@ public static class DoctlAuth
     /// <summary>What to do when the context has no token (the token is never part of it).</summary>
     public static string NoTokenAdvice(string context, Func<string, string?> env) =>
         string.Equals(context, DefaultContext, StringComparison.OrdinalIgnoreCase)
-            ? $"No DigitalOcean token was found for doctl's default context. Set the DIGITALOCEAN_ACCESS_TOKEN environment variable, or log in with 'doctl auth init'."
+            ? "No DigitalOcean token was found. Set the DIGITALOCEAN_ACCESS_TOKEN environment variable, or log in with 'doctl auth init'."
             : $"doctl's auth context '{context}' (DIGITALOCEAN_CONTEXT, or context: in {ConfigFile(env)}) has no token under auth-contexts: in {ConfigFile(env)}. Log in with 'doctl auth init --context {context}', or choose another context (doctl auth switch --context NAME, or $env:DIGITALOCEAN_CONTEXT) before running the command. DIGITALOCEAN_ACCESS_TOKEN is only for the default context, as in doctl.";
 
     private static YamlMappingNode? Read(string file)
