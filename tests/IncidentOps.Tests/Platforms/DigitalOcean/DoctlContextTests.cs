@@ -195,4 +195,18 @@ public sealed class DoctlContextCmdletTests(ModuleFixture fx) : IClassFixture<Mo
         Assert.Equal([$"doctl apps create-deployment {Id} --context team-prod", $"doctl apps create-deployment {Id} --context team-staging"], cli.Calls);
         Assert.DoesNotContain("canary", w.AllText() + r.AllText());
     }
+
+    [Fact]
+    public void A_DigitalOcean_database_command_runs_every_doctl_call_in_the_context_it_started_with()
+    {
+        const string Db = "9cc10173-e9ea-4176-9dbc-a4cee4c4ff30";
+        var config = DoctlConfig.Write(Paths.TempDir("io-doctl-db"));
+        var cli = new FakeCli();
+        var path = cli.Tool("doctl", new Reply($"databases backups {Db} -o json --context team-staging", "do-database-backups.json"));
+        var vars = new Dictionary<string, string?> { ["DIGITALOCEAN_CONFIG"] = config, ["DIGITALOCEAN_CONTEXT"] = "team-staging" };
+        var r = With(vars, () => fx.Run($"Restore-AppDatabaseBackup -Platform DigitalOcean -DatabaseId {Db} -BackupId 2026-11-23T02:00:41Z -DoctlPath '{path}' -WhatIf; Get-AppDatabaseBackup -Platform DigitalOcean -DatabaseId {Db} -DoctlPath '{path}'")).AssertNoErrors();
+        Assert.Contains($"--restore-from-cluster-id {Db} --restore-from-timestamp '2026-11-23 02:00:41 +0000 UTC' -o json --context team-staging", r.HostText);
+        Assert.All(cli.Calls, c => Assert.EndsWith(" --context team-staging", c));
+        Assert.NotEmpty(r.Objects<AppDatabaseBackup>());
+    }
 }
