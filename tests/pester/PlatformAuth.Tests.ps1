@@ -13,12 +13,12 @@ AfterAll { Remove-TestTemp }   # $root, fake CLIs, reply files (Common.ps1)
 Describe 'DigitalOcean API token' -Skip:($IsWindows) {
     BeforeEach {
         $saved = @{}
-        foreach ($name in 'DIGITALOCEAN_ACCESS_TOKEN', 'DIGITALOCEAN_API_URL', 'HOME', 'XDG_CONFIG_HOME') { $saved[$name] = [Environment]::GetEnvironmentVariable($name) }
+        foreach ($name in 'DIGITALOCEAN_ACCESS_TOKEN', 'DIGITALOCEAN_API_URL', 'DIGITALOCEAN_CONTEXT', 'DIGITALOCEAN_CONFIG', 'HOME', 'XDG_CONFIG_HOME') { $saved[$name] = [Environment]::GetEnvironmentVariable($name) }
         $emptyHome = New-TestTempDir 'io-nohome'
         # A loopback listener stands in for the API: it must see no connection.
         $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
         $listener.Start()
-        Remove-Item -Path Env:DIGITALOCEAN_ACCESS_TOKEN -ErrorAction SilentlyContinue
+        foreach ($name in 'DIGITALOCEAN_ACCESS_TOKEN', 'DIGITALOCEAN_CONTEXT', 'DIGITALOCEAN_CONFIG') { Remove-Item -Path "Env:$name" -ErrorAction SilentlyContinue }
         [Environment]::SetEnvironmentVariable('HOME', $emptyHome)
         [Environment]::SetEnvironmentVariable('XDG_CONFIG_HOME', (Join-Path $emptyHome '.config'))
         [Environment]::SetEnvironmentVariable('DIGITALOCEAN_API_URL', "http://127.0.0.1:$($listener.LocalEndpoint.Port)/")
@@ -62,5 +62,47 @@ Describe 'DigitalOcean API token' -Skip:($IsWindows) {
         $err[0].FullyQualifiedErrorId | Should -BeLike 'PlatformApiUrlInvalid,*'
         $err[0].Exception.Message | Should -Match 'Unset it to use https://api\.digitalocean\.com/'
         $listener.Pending() | Should -BeFalse
+    }
+
+    It 'doctl and the App Platform API use one account: the doctl context the command started with, never another token' {
+        # A multi-account doctl config (XDG_CONFIG_HOME/doctl/config.yaml): the current context team-prod has its own token;
+        # DIGITALOCEAN_ACCESS_TOKEN holds another account's, which doctl ignores for a named context.
+        $id = 'f1e2d3c4-0000-4000-8000-00000000a001'
+        $doctlDir = New-Item -ItemType Directory -Path (Join-Path $env:XDG_CONFIG_HOME 'doctl') -Force
+        $config = Join-Path $doctlDir 'config.yaml'
+        Set-Content -Path $config -Value "access-token: canary-default-1001`nauth-contexts:`n  team-prod: canary-teamprod-2002`n  team-staging: canary-staging-3003`ncontext: team-prod`n"
+        $env:DIGITALOCEAN_ACCESS_TOKEN = 'canary-env-4004'
+        # The API stand-in: answers the commit and records what it was sent (method, path, Authorization).
+        $port = $listener.LocalEndpoint.Port
+        $listener.Stop()
+        $seen = Join-Path $emptyHome 'api.log'
+        $server = Join-Path $emptyHome 'api.py'
+        Set-Content -Path $server -Value (@(
+            'import http.server, sys',
+            'class H(http.server.BaseHTTPRequestHandler):',
+            '    def do_POST(self):',
+            '        self.rfile.read(int(self.headers.get("Content-Length") or 0))',
+            '        open(sys.argv[2], "a").write(f"{self.command} {self.path} {self.headers.get(''Authorization'')}\n")',
+            '        self.send_response(200); self.send_header("Content-Length", "0"); self.end_headers()',
+            '    def log_message(self, *a): pass',
+            'http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()') -join "`n")
+        $api = Start-Process -FilePath python3 -ArgumentList $server, $port, $seen -PassThru
+        try {
+            $deadline = [DateTime]::UtcNow.AddSeconds(20)
+            while ($true) {
+                $c = [System.Net.Sockets.TcpClient]::new()
+                try { $c.Connect('127.0.0.1', $port); break } catch { if ([DateTime]::UtcNow -gt $deadline) { throw 'the API stand-in did not listen' }; Start-Sleep -Milliseconds 100 } finally { $c.Dispose() }
+            }
+            $cli = New-FakeCli doctl @{ "apps get $id -o json --context team-prod" = (Get-Fixture 'do-app.json') }
+            $status = Get-AppStatus -Platform DigitalOcean -AppId $id -DoctlPath $cli.Path -ErrorAction Stop
+            (Get-Content $config -Raw).Replace('context: team-prod', 'context: team-staging') | Set-Content -Path $config   # doctl auth switch, elsewhere
+            $text = Get-WhatIfText 'Invoke-Rollback -Platform DigitalOcean -AppId $args[0] -Commit -WhatIf' $id
+            $text | Should -Match ([regex]::Escape("DigitalOcean app $id (doctl context team-staging)")) -Because 'a new command names the context it starts with'
+            $out = $status | Invoke-Rollback -Commit -Force -Verbose -ErrorAction Stop 4>&1 | Out-String
+            Get-Content $seen | Should -Be "POST /v2/apps/$id/rollback/commit Bearer canary-teamprod-2002"
+            Get-Content $cli.Log | Should -Be "doctl apps get $id -o json --context team-prod"
+            ($out + $text) | Should -Not -Match 'canary'
+        }
+        finally { $api.Kill($true) }
     }
 }

@@ -186,4 +186,48 @@ Describe 'Restart-App in a real host' -Skip:($IsWindows) {
         (Get-Content $cli.Log)[-1] | Should -Be "kubectl $pinned rollout restart deployment/marketing"
         Get-Content $cli.Log | Should -Not -Match 'staging'
     }
+
+    It 'pins a $env:KUBECONFIG list as kubectl merges it: the context''s cluster, user and the files, whatever the list says later' {
+        # prod.yaml sets current-context production; team.yaml defines another 'production' (the staging cluster).
+        $dir = New-TestTempDir 'io-kubelist'
+        $prod = Join-Path $dir 'prod.yaml'; $team = Join-Path $dir 'team.yaml'
+        Set-Content -Path $prod -Value (@(
+            'apiVersion: v1', 'kind: Config', 'clusters:', '- name: prod-cluster', '  cluster: { server: "https://127.0.0.1:1" }',
+            'users:', '- name: prod-admin', '  user: { token: not-a-secret }',
+            'contexts:', '- name: production', '  context: { cluster: prod-cluster, user: prod-admin, namespace: akaind-platform }', 'current-context: production') -join "`n")
+        Set-Content -Path $team -Value (@(
+            'apiVersion: v1', 'kind: Config', 'clusters:', '- name: staging-cluster', '  cluster: { server: "https://127.0.0.1:2" }',
+            'users:', '- name: staging-admin', '  user: { token: not-a-secret }',
+            'contexts:', '- name: production', '  context: { cluster: staging-cluster, user: staging-admin, namespace: staging-platform }', 'current-context: production') -join "`n")
+        $list = "${prod}:${team}"
+        $pinned = '--context production --cluster prod-cluster --user prod-admin -n akaind-platform'
+        # A kubectl stand-in that also records the KUBECONFIG it was started with.
+        $log = Join-Path $dir 'argv.log'
+        $kubectl = Join-Path $dir 'kubectl'
+        Set-Content -Path $kubectl -NoNewline -Value (@(
+            '#!/bin/bash', "printf '%s\n' `"kubectl `$* KUBECONFIG=`$KUBECONFIG`" >> '$log'", 'case "$*" in',
+            "  '$pinned get deployment marketing -o json'*) cat '$(Get-Fixture 'k8s-deployment.json')';;",
+            "  '$pinned get pods -l app=marketing -o json'*) cat '$(Get-Fixture 'k8s-pods.json')';;",
+            "  '$pinned get events'*) cat '$(Get-Fixture 'k8s-events.json')';;",
+            "  '$pinned rollout restart deployment/marketing'*) echo 'deployment.apps/marketing restarted';;",
+            '  *) echo "unexpected: $*" >&2; exit 97;;', 'esac') -join "`n")
+        chmod +x $kubectl
+
+        $text = Get-WhatIfText '$env:KUBECONFIG = $args[1]; Restart-App -Platform Kubernetes -Deployment marketing -KubectlPath $args[0] -WhatIf' $kubectl, $list
+        $text | Should -Match ([regex]::Escape("KUBECONFIG=$list kubectl $pinned rollout restart deployment/marketing"))
+        $text | Should -Match ([regex]::Escape('(production, cluster prod-cluster)'))
+        Test-Path $log | Should -BeFalse
+
+        $saved = $env:KUBECONFIG
+        try {
+            $env:KUBECONFIG = $list
+            $status = Get-AppStatus -Platform Kubernetes -Deployment marketing -KubectlPath $kubectl -ErrorAction Stop
+            $env:KUBECONFIG = "${team}:${prod}"   # another order: team.yaml's 'production' (the staging cluster) would win
+            $r = $status | Restart-App -KubectlPath $kubectl -Force -ErrorAction Stop
+        }
+        finally { $env:KUBECONFIG = $saved }
+        $r.Context | Should -Be 'production'
+        (Get-Content $log)[-1] | Should -Be "kubectl $pinned rollout restart deployment/marketing KUBECONFIG=$list"
+        Get-Content $log | Should -Not -Match 'staging'
+    }
 }

@@ -9,12 +9,19 @@ namespace IncidentOps.Engine.Platforms;
 /// <summary>One CLI invocation: the tool's name (for messages), the executable and the argument list (never a shell string).</summary>
 public sealed record CliCommand(string Tool, string FileName, IReadOnlyList<string> Arguments, string? StandardInput = null, string? StdinDisplay = null)
 {
-    /// <summary>The command line as a user would type it, secrets masked.</summary>
+    /// <summary>
+    /// Environment variables set for this process only (kubectl's KUBECONFIG pinned to the files the command started with),
+    /// over what the session has. Names and paths only, never a secret: they are shown in the command line.
+    /// </summary>
+    public IReadOnlyDictionary<string, string>? Environment { get; init; }
+
+    /// <summary>The command line as a user would type it (NAME=value before the tool for each of Environment), secrets masked.</summary>
     public string CommandLine
     {
         get
         {
-            var text = string.Join(" ", new[] { Tool }.Concat(Arguments.Select(Quote)));
+            var env = Environment is { Count: > 0 } e ? e.Select(kv => $"{kv.Key}={Quote(kv.Value)}") : [];
+            var text = string.Join(" ", env.Concat([Tool]).Concat(Arguments.Select(Quote)));
             if (StandardInput is not null) text += $" (stdin: {StdinDisplay ?? "..."})";
             return SecretRedactor.Redact(text);
         }
@@ -77,6 +84,8 @@ public sealed partial class ProcessRunner(IOperationSink sink, ToolResolver? res
             StandardErrorEncoding = Encoding.UTF8,
         };
         foreach (var a in command.Arguments) psi.ArgumentList.Add(a);
+        if (command.Environment is { } environment)
+            foreach (var (name, value) in environment) psi.Environment[name] = value;
         psi.Environment[RunMarkerVariable] = marker;
         var process = new Process { StartInfo = psi };
         try

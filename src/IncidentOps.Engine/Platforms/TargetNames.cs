@@ -29,6 +29,8 @@ public static partial class TargetNames
         "lowercase letters, digits and '-', starting and ending with a letter or digit, at most 63 characters (DNS-1123 label)");
     public static readonly Kind KubeContext = new("kubectl context", ContextPattern(), 253,
         "a context name from your kubeconfig: letters, digits and . _ : / @ -, not starting with '-'");
+    public static readonly Kind DoctlContext = new("doctl auth context", ContextPattern(), 253,
+        "a context name from 'doctl auth list': letters, digits and . _ : / @ -, not starting with '-'");
     public static readonly Kind FlyApp = new("Fly app name", FlyAppPattern(), 63,
         "lowercase letters, digits and '-', starting with a letter or digit");
     // DigitalOcean ids are UUIDs; letters, digits and '-' are accepted so that no id can carry an option, a path

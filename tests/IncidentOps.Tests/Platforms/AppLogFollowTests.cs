@@ -116,7 +116,7 @@ public class AppLogFollowTests(ModuleFixture fx) : IClassFixture<ModuleFixture>
         var path = cli.Tool("doctl", new Reply($"apps logs {DoId} --type run --tail 10 --follow", "do-logs.txt", Text: more, Stream: true));
         var logs = fx.Session.Run(First($"Get-AppLog -Platform DigitalOcean -AppId {DoId} -DoctlPath '{path}' -Follow -Level warning", 2), timeout: Bound)
             .AssertNoErrors().Objects<AppLogEntry>().ToList();
-        Assert.Equal([$"doctl apps logs {DoId} --type run --tail 10 --follow"], cli.Calls);
+        Assert.Equal([$"doctl apps logs {DoId} --type run --tail 10 --follow --context default"], cli.Calls);
         Assert.Equal([("portfolio-web", "error"), ("image-worker", "warning")], logs.Select(l => (l.Instance!, l.Level!)));
         Assert.StartsWith("Error: Redis", logs[0].Message);
         AssertKilled(cli, "doctl");
@@ -129,7 +129,7 @@ public class AppLogFollowTests(ModuleFixture fx) : IClassFixture<ModuleFixture>
         var path = cli.Tool("doctl", new Reply($"apps logs {DoId} portfolio-web --type deploy --tail 50 --follow", "do-logs.txt", Stream: true));
         var (_, result) = fx.Session.RunAndStop($"Get-AppLog -Platform DigitalOcean -AppId {DoId} -DoctlPath '{path}' -Follow -Component portfolio-web -Type deploy -Tail 50", TimeSpan.FromSeconds(2));
         Assert.True(result.Stopped, "Ctrl+C stopped the follow");
-        Assert.Equal([$"doctl apps logs {DoId} portfolio-web --type deploy --tail 50 --follow"], cli.Calls);
+        Assert.Equal([$"doctl apps logs {DoId} portfolio-web --type deploy --tail 50 --follow --context default"], cli.Calls);
         AssertKilled(cli, "doctl");
     }
 

@@ -42,6 +42,7 @@ public sealed class FakeCli
     {
         var sb = new StringBuilder("#!/bin/bash\n");
         sb.Append($"printf '%s\\n' \"{name} $*\" >> '{Log}'\n");
+        sb.Append($"printf '%s\\n' \"{name} KUBECONFIG=${{KUBECONFIG-(unset)}}\" >> '{KubeconfigLog}'\n");
         sb.Append("case \"$*\" in\n");
         foreach (var r in replies)
         {
@@ -132,6 +133,11 @@ public sealed class FakeCli
     public string[] ArgvCalls => File.Exists(ArgvLog) ? File.ReadAllLines(ArgvLog) : [];
 
     public string[] Calls => File.Exists(Log) ? File.ReadAllLines(Log) : [];
+
+    private string KubeconfigLog => Path.Combine(Dir, "kubeconfig-env.log");
+
+    /// <summary>The KUBECONFIG each call saw, one line per call in the order of <see cref="Calls"/>: "TOOL KUBECONFIG=value" ("(unset)" when it had none).</summary>
+    public string[] KubeconfigSeen => File.Exists(KubeconfigLog) ? File.ReadAllLines(KubeconfigLog) : [];
 
     public int? Pid(string file) => File.Exists(Path.Combine(Dir, file)) && int.TryParse(File.ReadAllText(Path.Combine(Dir, file)).Trim(), out var p) ? p : null;
 }

@@ -54,7 +54,7 @@ public class PlatformErrorIdTests(ModuleFixture fx) : IClassFixture<ModuleFixtur
         var r = fx.Run($"Set-AppScale -Platform DigitalOcean -AppId {DoId} -Component no-such-web -DoctlPath '{path}' -Count 3 -Force");
         var e = Error(r, PlatformErrorIds.ComponentNotFound);
         Assert.Contains($"App {DoId} has no service or worker 'no-such-web'", e.Message);
-        Assert.Equal([$"doctl apps spec get {DoId} --format json"], cli.Calls);
+        Assert.Equal([$"doctl apps spec get {DoId} --format json --context default"], cli.Calls);
     }
 
     [Fact]

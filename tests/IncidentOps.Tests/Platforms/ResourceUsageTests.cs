@@ -365,6 +365,37 @@ public class FlyResourceUsageTests(ModuleFixture fx) : IClassFixture<ModuleFixtu
     }
 
     [Fact]
+    public void Fly_queries_Prometheus_with_the_token_flyctl_uses_when_both_token_variables_are_set()
+    {
+        // flyctl takes FLY_ACCESS_TOKEN before FLY_API_TOKEN; with two accounts' tokens set, the query took the other one.
+        const string AccessToken = "canary-fly-access-2291";
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var (listener, seen, _) = Prometheus(cts.Token);
+        var cli = new FakeCli();
+        var flyctl = cli.Tool("flyctl", new Reply($"status -a {App} --json", "fly-status-usage.json"));
+        System.Environment.SetEnvironmentVariable("FLY_PROMETHEUS_URL", listener.Prefixes.Single() + "prometheus");
+        System.Environment.SetEnvironmentVariable("FLY_API_TOKEN", Token);
+        System.Environment.SetEnvironmentVariable("FLY_ACCESS_TOKEN", AccessToken);
+        try
+        {
+            var r = fx.Run($"Get-AppResourceUsage -Platform Fly -App {App} -FlyctlPath '{flyctl}' -Verbose").AssertNoErrors();
+            Assert.Equal([$"flyctl status -a {App} --json"], cli.Calls);
+            Assert.Equal(4, seen.Count);
+            Assert.All(seen, s => Assert.StartsWith($"/prometheus/personal/api/v1/query Bearer {AccessToken} ", s));
+            Assert.DoesNotContain(AccessToken, r.AllText());
+            Assert.DoesNotContain(Token, r.AllText());
+        }
+        finally
+        {
+            System.Environment.SetEnvironmentVariable("FLY_PROMETHEUS_URL", null);
+            System.Environment.SetEnvironmentVariable("FLY_API_TOKEN", null);
+            System.Environment.SetEnvironmentVariable("FLY_ACCESS_TOKEN", null);
+            cts.Cancel();
+            listener.Close();
+        }
+    }
+
+    [Fact]
     public void Fly_without_a_token_gives_the_limits_and_says_where_the_rest_is()
     {
         var cli = new FakeCli();

@@ -17,7 +17,8 @@ public sealed partial class DigitalOceanAdapter(AppTarget target, ProcessRunner 
 {
     private readonly DigitalOceanOptions _o = DigitalOceanOptions.Of(target);
     private string Id => _o.AppId!;
-    private static CliCommand Doctl(params string[] args) => new("doctl", "doctl", args);
+    /// <summary>doctl with <paramref name="args"/>, then --context with the auth context pinned when the command started.</summary>
+    private CliCommand Doctl(params string[] args) => new("doctl", "doctl", _o.DoctlContext is null ? args : [.. args, "--context", _o.DoctlContext]);
     private static readonly string[] GoodPhases = ["ACTIVE", "SUPERSEDED"];
 
     private async Task<JsonElement> GetAppAsync(CancellationToken ct)
@@ -110,7 +111,7 @@ public sealed partial class DigitalOceanAdapter(AppTarget target, ProcessRunner 
     {
         var get = Doctl("apps", "spec", "get", Id, "--format", "json");
         var edit = string.Join(", ", new[] { count is null ? null : $"instance_count={count}", size is null ? null : $"instance_size_slug={size}" }.Where(x => x is not null));
-        var update = new CliCommand("doctl", "doctl", ["apps", "update", Id, "--spec", "-", "-o", "json"], "", $"spec with {edit} on {_o.Component ?? "every service"}");
+        var update = Doctl("apps", "update", Id, "--spec", "-", "-o", "json") with { StandardInput = "", StdinDisplay = $"spec with {edit} on {_o.Component ?? "every service"}" };
         return new PlannedChange([get.CommandLine, update.CommandLine], async ct =>
         {
             var spec = JsonNode.Parse(await RunTextAsync(get, ct).ConfigureAwait(false)) as JsonObject ?? throw Invalid(get, "(document)", "is not an object");
@@ -134,7 +135,7 @@ public sealed partial class DigitalOceanAdapter(AppTarget target, ProcessRunner 
         foreach (var v in values.Values) if (secret) SecretRedactor.Register(v);
         var get = Doctl("apps", "spec", "get", Id, "--format", "json");
         var shown = string.Join(" ", values.Select(kv => $"{kv.Key}={(secret ? SecretRedactor.Mask : kv.Value)}"));
-        var update = new CliCommand("doctl", "doctl", ["apps", "update", Id, "--spec", "-", "-o", "json"], "", $"spec with envs {shown}");
+        var update = Doctl("apps", "update", Id, "--spec", "-", "-o", "json") with { StandardInput = "", StdinDisplay = $"spec with envs {shown}" };
         return new PlannedChange([get.CommandLine, update.CommandLine], async ct =>
         {
             var spec = JsonNode.Parse(await RunTextAsync(get, ct).ConfigureAwait(false)) as JsonObject ?? throw Invalid(get, "(document)", "is not an object");
@@ -212,26 +213,19 @@ public sealed partial class DigitalOceanAdapter(AppTarget target, ProcessRunner 
         catch (JsonException) { throw new IncidentOpsException(PlatformErrorIds.PlatformOutputInvalid, IncidentOpsErrorCategory.InvalidResult, $"POST {path} did not return JSON."); }
     }
 
-    /// <summary>DIGITALOCEAN_ACCESS_TOKEN, else doctl's own config file (access-token:).</summary>
-    private static async Task<string> TokenAsync(CancellationToken ct)
+    /// <summary>
+    /// The token doctl uses for the auth context pinned when the command started (DoctlAuth: the default context's
+    /// DIGITALOCEAN_ACCESS_TOKEN or access-token:, another context's auth-contexts: entry), so the API calls act in the
+    /// same account as the doctl calls. Registered for masking; never shown.
+    /// </summary>
+    private Task<string> TokenAsync(CancellationToken ct)
     {
-        var token = System.Environment.GetEnvironmentVariable("DIGITALOCEAN_ACCESS_TOKEN");
-        if (string.IsNullOrEmpty(token))
-        {
-            var home = System.Environment.GetFolderPath(System.Environment.SpecialFolder.UserProfile);
-            var xdg = System.Environment.GetEnvironmentVariable("XDG_CONFIG_HOME") ?? System.IO.Path.Combine(home, ".config");
-            foreach (var file in new[] { System.IO.Path.Combine(xdg, "doctl", "config.yaml"), System.IO.Path.Combine(home, "Library", "Application Support", "doctl", "config.yaml") })
-            {
-                if (!File.Exists(file)) continue;
-                foreach (var line in await File.ReadAllLinesAsync(file, ct).ConfigureAwait(false))
-                    if (line.StartsWith("access-token:", StringComparison.Ordinal)) { token = line["access-token:".Length..].Trim().Trim('"', '\''); break; }
-                if (!string.IsNullOrEmpty(token)) break;
-            }
-        }
-        if (string.IsNullOrEmpty(token))
-            throw new IncidentOpsException(PlatformErrorIds.PlatformAuthMissing, IncidentOpsErrorCategory.AuthenticationError,
-                "No DigitalOcean token was found. Set the DIGITALOCEAN_ACCESS_TOKEN environment variable, or log in with 'doctl auth init'.");
+        ct.ThrowIfCancellationRequested();
+        var env = (Func<string, string?>)System.Environment.GetEnvironmentVariable;
+        var context = _o.DoctlContext ?? DoctlAuth.Context(env);
+        var token = DoctlAuth.Token(context, env)
+            ?? throw new IncidentOpsException(PlatformErrorIds.PlatformAuthMissing, IncidentOpsErrorCategory.AuthenticationError, DoctlAuth.NoTokenAdvice(context, env));
         SecretRedactor.Register(token);
-        return token;
+        return Task.FromResult(token);
     }
 }

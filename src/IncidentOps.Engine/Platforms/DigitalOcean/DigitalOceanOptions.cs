@@ -8,13 +8,22 @@ namespace IncidentOps.Engine.Platforms;
 /// </summary>
 public sealed record DigitalOceanOptions(string? AppId, string? Component)
 {
+    /// <summary>
+    /// doctl's auth context (the account), pinned when the command starts (DoctlAuth.Context) and passed to every doctl
+    /// call as --context; the API calls use its token. No parameter gives it: App objects carry it in their Options.
+    /// </summary>
+    public const string DoctlContextKey = "DoctlContext";
+
+    /// <summary>The pinned doctl auth context, or null (a target built without its provider).</summary>
+    public string? DoctlContext { get; init; }
+
     /// <summary>-AppId, and the target option that carries it (config key appId, resolved).</summary>
     public const string AppIdKey = "AppId";
     /// <summary>-Component: one service or worker of the app.</summary>
     public const string ComponentKey = "Component";
 
     public static DigitalOceanOptions Of(IReadOnlyDictionary<string, string> options) =>
-        new(options.GetValueOrDefault(AppIdKey), options.GetValueOrDefault(ComponentKey));
+        new(options.GetValueOrDefault(AppIdKey), options.GetValueOrDefault(ComponentKey)) { DoctlContext = options.GetValueOrDefault(DoctlContextKey) };
 
     public static DigitalOceanOptions Of(AppTarget target) => Of(target.Options);
 
@@ -23,6 +32,7 @@ public sealed record DigitalOceanOptions(string? AppId, string? Component)
     {
         TargetNames.Check("-AppId", AppId, TargetNames.DigitalOceanId);
         TargetNames.Check("-Component", Component, TargetNames.DigitalOceanComponent);
+        TargetNames.Check("doctl's auth context", DoctlContext, TargetNames.DoctlContext, "doctl's auth context (DIGITALOCEAN_CONTEXT, or context: in doctl's config.yaml)");
         if (AppId is null) throw PlatformRegistry.Incomplete(target, "-AppId");
     }
 }

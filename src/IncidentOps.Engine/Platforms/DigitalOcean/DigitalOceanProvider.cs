@@ -39,6 +39,32 @@ public sealed class DigitalOceanProvider : IPlatformProvider
 
     public void Check(AppTarget target) => DigitalOceanOptions.Of(target).Check(target);
 
+    /// <summary>doctl's auth context as doctl would pick it now (DoctlAuth), pinned unless the target carries one (a piped object).</summary>
+    public AppTarget Pin(AppTarget target)
+    {
+        if (target.Option(DigitalOceanOptions.DoctlContextKey) is not null) return target;
+        var options = new Dictionary<string, string>(target.Options, StringComparer.OrdinalIgnoreCase)
+        {
+            [DigitalOceanOptions.DoctlContextKey] = DoctlAuth.Context(System.Environment.GetEnvironmentVariable),
+        };
+        return new AppTarget { Platform = target.Platform, Service = target.Service, Environment = target.Environment, Health = target.Health, Options = options };
+    }
+
+    /// <summary>
+    /// doctl with the auth context doctl would use when the action is planned (DoctlAuth), as --context after the
+    /// action's arguments, so -WhatIf names the account and a context switched before it runs does not move it. An
+    /// action whose arguments choose the account themselves (--context, --access-token/-t, --config/-c) runs as written.
+    /// </summary>
+    public CliCommand ActionCommand(ServiceTarget service, string tool, IReadOnlyList<string> args)
+    {
+        static bool Names(string a, string flag) => a == flag || a.StartsWith(flag + "=", StringComparison.Ordinal);
+        if (tool != Doctl.Name || args.Any(a => Names(a, "--context") || Names(a, "--access-token") || Names(a, "-t") || Names(a, "--config") || Names(a, "-c")))
+            return new CliCommand(tool, tool, args);
+        var context = DoctlAuth.Context(System.Environment.GetEnvironmentVariable);
+        TargetNames.Check("doctl's auth context", context, TargetNames.DoctlContext, "doctl's auth context (DIGITALOCEAN_CONTEXT, or context: in doctl's config.yaml)");
+        return new CliCommand(tool, tool, [.. args, "--context", context]);
+    }
+
     public IPlatformAdapter Open(AppTarget target, ProviderContext c) =>
         new DigitalOceanAdapter(target, c.Runner, c.Timeout, c.Sink, c.Platforms?.DigitalOceanApi ?? DefaultApi);
 
@@ -48,6 +74,7 @@ public sealed class DigitalOceanProvider : IPlatformProvider
     public string DescribeTarget(AppTarget target)
     {
         var o = DigitalOceanOptions.Of(target);
-        return $"DigitalOcean app {o.AppId}{(o.Component is null ? "" : "/" + o.Component)}";
+        var account = o.DoctlContext is null or DoctlAuth.DefaultContext ? "" : $" (doctl context {o.DoctlContext})";
+        return $"DigitalOcean app {o.AppId}{(o.Component is null ? "" : "/" + o.Component)}{account}";
     }
 }

@@ -21,5 +21,11 @@ public sealed class DigitalOceanDatabaseProvider : IDatabaseProvider
         TargetNames.Check("-DatabaseId", target.DatabaseId, NameKind);
     }
 
-    public IDatabaseAdapter Open(AppDatabaseTarget target, ProviderContext c) => new DigitalOceanDatabaseAdapter(target, c.Runner, c.Timeout, c.Sink);
+    /// <summary>The adapter, with doctl's auth context as doctl would pick it now (DoctlAuth) pinned for every doctl call of the command.</summary>
+    public IDatabaseAdapter Open(AppDatabaseTarget target, ProviderContext c)
+    {
+        var context = DoctlAuth.Context(System.Environment.GetEnvironmentVariable);
+        TargetNames.Check("doctl's auth context", context, TargetNames.DoctlContext, "doctl's auth context (DIGITALOCEAN_CONTEXT, or context: in doctl's config.yaml)");
+        return new DigitalOceanDatabaseAdapter(target, c.Runner, c.Timeout, c.Sink, context);
+    }
 }

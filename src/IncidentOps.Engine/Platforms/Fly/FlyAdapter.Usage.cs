@@ -12,7 +12,7 @@ namespace IncidentOps.Engine.Platforms;
 /// (which also names the organization), and what is in use from Fly's managed Prometheus
 /// (https://api.fly.io/prometheus/ORG/api/v1/query, built-in series fly_instance_cpu, fly_instance_memory_mem_total/_available,
 /// fly_instance_net_recv_bytes/_sent_bytes with the label instance = machine id; https://fly.io/docs/metrics-and-logs/metrics/),
-/// with the token in FLY_API_TOKEN or the one flyctl uses (flyctl auth token --json).
+/// with the token flyctl uses (FLY_ACCESS_TOKEN, else FLY_API_TOKEN, else flyctl auth token --json).
 /// </summary>
 public sealed partial class FlyAdapter : IResourceUsageReader
 {
@@ -97,11 +97,15 @@ public sealed partial class FlyAdapter : IResourceUsageReader
         }).ToList();
     }
 
-    /// <summary>FLY_API_TOKEN (or FLY_ACCESS_TOKEN), else the token flyctl is logged in with; null when there is none.</summary>
+    /// <summary>
+    /// The token flyctl itself uses, in its order (internal/config/config.go applyEnv: FLY_ACCESS_TOKEN, then
+    /// FLY_API_TOKEN, else the one it is logged in with), so the metrics query reads as the same account as the flyctl
+    /// calls; null when there is none.
+    /// </summary>
     private async Task<string?> TokenAsync(CancellationToken ct)
     {
-        var token = System.Environment.GetEnvironmentVariable("FLY_API_TOKEN");
-        if (string.IsNullOrWhiteSpace(token)) token = System.Environment.GetEnvironmentVariable("FLY_ACCESS_TOKEN");
+        var token = System.Environment.GetEnvironmentVariable("FLY_ACCESS_TOKEN");
+        if (string.IsNullOrWhiteSpace(token)) token = System.Environment.GetEnvironmentVariable("FLY_API_TOKEN");
         if (string.IsNullOrWhiteSpace(token))
         {
             var cmd = Fly("auth", "token", "--json");

@@ -15,12 +15,7 @@ public sealed partial class KubernetesAdapter : IResourceUsageReader
     private const string MetricsSource = "metrics.k8s.io/v1beta1 (kubectl get --raw)";
 
     /// <summary>kubectl with the same kubeconfig and context as every other call but no namespace: for cluster-scoped reads and --raw paths.</summary>
-    private CliCommand KubectlCluster(params string[] args)
-    {
-        var list = new List<string>(_o.ClusterArguments());
-        list.AddRange(args);
-        return new CliCommand("kubectl", "kubectl", list);
-    }
+    private CliCommand KubectlCluster(params string[] args) => _o.Command(args);
 
     /// <summary>kubectl get --raw PATH (the namespace, where there is one, is in the path).</summary>
     internal CliCommand KubectlRaw(string path) => KubectlCluster("get", "--raw", path);

@@ -21,10 +21,10 @@ public sealed partial class KubernetesAdapter(AppTarget target, ProcessRunner ru
 
     private CliCommand Kubectl(params string[] args)
     {
-        var list = new List<string>(_o.ClusterArguments());
+        var list = new List<string>();
         if (_o.Namespace is not null) list.AddRange(["-n", _o.Namespace]);
         list.AddRange(args);
-        return new CliCommand("kubectl", "kubectl", list);
+        return _o.Command(list);
     }
 
     public async Task<IReadOnlyList<AppSetting>> GetSettingsAsync(CancellationToken ct)

@@ -42,19 +42,28 @@ public sealed class KubernetesProvider : IPlatformProvider, IPlatformEventsProvi
     public string DescribeTarget(AppTarget t)
     {
         var o = KubernetesOptions.Of(t);
-        return $"Kubernetes {o.WorkloadKind}/{o.WorkloadName}{(o.Namespace is null ? "" : " in " + o.Namespace)}{(o.Context is null ? "" : " (" + o.Context + ")")}";
+        var where = o.Context is null ? "" : o.Cluster is null || o.Kubeconfig is not null ? $" ({o.Context})" : $" ({o.Context}, cluster {o.Cluster})";
+        return $"Kubernetes {o.WorkloadKind}/{o.WorkloadName}{(o.Namespace is null ? "" : " in " + o.Namespace)}{where}";
     }
 
     public bool AppliesManifests => true;
 
-    /// <summary>kubectl with the service's kubeconfig, context and namespace (unless the arguments name a namespace).</summary>
+    /// <summary>
+    /// kubectl with the service's kubeconfig, context and namespace (unless the arguments name a namespace), pinned when the
+    /// action is planned as an App command pins them (KubeconfigDefaults): the kubeconfig's current context, its namespace
+    /// and, for a $KUBECONFIG list, its cluster, user and the files. An action whose own arguments choose the cluster
+    /// (--context, --kubeconfig, --cluster, --user) gets the service's settings only, so nothing pinned mixes with its choice.
+    /// </summary>
     public CliCommand ActionCommand(ServiceTarget service, string tool, IReadOnlyList<string> args)
     {
-        var o = KubernetesOptions.Of(AppTargets.ServiceOptions(service));
-        var list = new List<string>(o.ClusterArguments());
+        static bool Names(string a, string flag) => a == flag || a.StartsWith(flag + "=", StringComparison.Ordinal);
+        var choosesCluster = args.Any(a => Names(a, "--context") || Names(a, "--kubeconfig") || Names(a, "--cluster") || Names(a, "--user"));
+        var configured = AppTargets.ServiceOptions(service);
+        var o = choosesCluster ? KubernetesOptions.Of(configured) : KubeconfigDefaults.Pin(configured);
         var namesNamespace = args.Any(a => a is "-n" or "--namespace" or "-A" or "--all-namespaces" || a.StartsWith("--namespace=", StringComparison.Ordinal) || a.StartsWith("-n=", StringComparison.Ordinal));
+        var list = new List<string>();
         if (o.Namespace is not null && !namesNamespace) list.AddRange(["--namespace", o.Namespace]);
         list.AddRange(args);
-        return new CliCommand("kubectl", "kubectl", list);
+        return o.Command(list);
     }
 }

@@ -25,7 +25,7 @@ public abstract class AppCmdlet : PlatformCmdlet
     [Parameter(ValueFromPipelineByPropertyName = true)]
     public string? App { get; set; }
 
-    /// <summary>DigitalOcean App Platform app id (with -Platform DigitalOcean); env:NAME reads it from an environment variable. doctl must be logged in (doctl auth init); Invoke-Rollback on DigitalOcean also calls the App Platform API with $env:DIGITALOCEAN_ACCESS_TOKEN (else the token doctl saved) at $env:DIGITALOCEAN_API_URL (default https://api.digitalocean.com/).</summary>
+    /// <summary>DigitalOcean App Platform app id (with -Platform DigitalOcean); env:NAME reads it from an environment variable. doctl must be logged in (doctl auth init). doctl's auth context ($env:DIGITALOCEAN_CONTEXT, else doctl's current one) is read when the command starts and passed to every doctl call as --context; Invoke-Rollback (and Get-AppResourceUsage) on DigitalOcean also call the App Platform API at $env:DIGITALOCEAN_API_URL (default https://api.digitalocean.com/) with that context's token, as doctl picks it ($env:DIGITALOCEAN_ACCESS_TOKEN or the saved access-token for the default context, the auth-contexts entry for another).</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
     public string? AppId { get; set; }
 
@@ -49,7 +49,7 @@ public abstract class AppCmdlet : PlatformCmdlet
     [Parameter(ValueFromPipelineByPropertyName = true)]
     public string? Namespace { get; set; }
 
-    /// <summary>kubectl context; defaults to the kubeconfig's current context, read when the command starts and then passed to every kubectl call (with that context's namespace and the kubeconfig file), so -WhatIf names the cluster and the objects written act on it even after 'kubectl config use-context'.</summary>
+    /// <summary>kubectl context; defaults to the kubeconfig's current context, read when the command starts and then passed to every kubectl call (with that context's namespace and the kubeconfig file), so -WhatIf names the cluster and the objects written act on it even after 'kubectl config use-context'. With a $KUBECONFIG list of several files, the context is resolved as kubectl merges them and kubectl also gets its --cluster and --user and KUBECONFIG set to that list.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
     public string? Context { get; set; }
 

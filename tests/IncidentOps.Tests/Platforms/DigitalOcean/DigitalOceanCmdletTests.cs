@@ -24,7 +24,7 @@ public class DigitalOceanCmdletTests(ModuleFixture fx) : IClassFixture<ModuleFix
     {
         var (cli, t) = Do();
         var s = fx.Run($"Get-AppStatus {t}").AssertNoErrors().Single<AppStatus>();
-        Assert.Equal([$"doctl apps get {Id} -o json"], cli.Calls);
+        Assert.Equal([$"doctl apps get {Id} -o json --context default"], cli.Calls);
         Assert.Equal((AppState.Degraded, 3, "portfolio"), (s.State, s.DesiredInstances, s.Name));
         Assert.Equal("latest deployment (created 2026-11-23 08:55:00Z) did not become active (ERROR or CANCELED; see Get-AppDeployment)", s.Reason);
         Assert.Equal(["portfolio-web", "image-worker"], s.Instances.Select(i => i.Id));
@@ -49,7 +49,7 @@ public class DigitalOceanCmdletTests(ModuleFixture fx) : IClassFixture<ModuleFix
         var r = fx.Run($"Invoke-Rollback {t} -WhatIf").AssertNoErrors();
         Assert.Contains("d4d4d4d4-0000-4000-8000-000000000004 -> d2d2d2d2-0000-4000-8000-000000000002", r.HostText);
         Assert.Contains($"v2/apps/{Id}/rollback/validate", r.HostText);
-        Assert.Equal([$"doctl apps list-deployments {Id} -o json"], cli.Calls);
+        Assert.Equal([$"doctl apps list-deployments {Id} -o json --context default"], cli.Calls);
     }
 
     [Fact]
@@ -59,7 +59,7 @@ public class DigitalOceanCmdletTests(ModuleFixture fx) : IClassFixture<ModuleFix
             new Reply($"apps logs {Id} portfolio-web --type build", "do-logs.txt"));
         fx.Run($"Restart-App {t} -Force").AssertNoErrors();
         var logs = fx.Run($"Get-AppLog {t} -Component portfolio-web -Type build -Tail 20").AssertNoErrors().Objects<AppLogEntry>().ToList();
-        Assert.Equal([$"doctl apps create-deployment {Id} --force-rebuild -o json", $"doctl apps logs {Id} portfolio-web --type build --tail 20"], cli.Calls);
+        Assert.Equal([$"doctl apps create-deployment {Id} --force-rebuild -o json --context default", $"doctl apps logs {Id} portfolio-web --type build --tail 20 --context default"], cli.Calls);
         Assert.Equal(2, logs.Count);
         Assert.Equal("portfolio-web", logs[1].Instance);
         Assert.StartsWith("Error: Redis", logs[1].Message);
@@ -77,7 +77,7 @@ public class DigitalOceanCmdletTests(ModuleFixture fx) : IClassFixture<ModuleFix
         fx.Run($"Set-AppScale {t} -Count 4 -WhatIf").AssertNoErrors();
         Assert.Empty(cli.Calls);
         fx.Run($"Set-AppScale {t} -Count 4 -Force").AssertNoErrors();
-        Assert.Equal([$"doctl apps spec get {Id} --format json", $"doctl apps update {Id} --spec - -o json"], cli.Calls);
+        Assert.Equal([$"doctl apps spec get {Id} --format json --context default", $"doctl apps update {Id} --spec - -o json --context default"], cli.Calls);
         var sent = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(cli.Dir, "doctl.stdin")))!;
         Assert.Equal(4, (int)sent["services"]![0]!["instance_count"]!);
         Assert.Equal(1, (int)sent["workers"]![0]!["instance_count"]!);
@@ -103,10 +103,10 @@ public class DigitalOceanCmdletTests(ModuleFixture fx) : IClassFixture<ModuleFix
         var t = $"-Platform DigitalOcean -AppId {Id} -DoctlPath '{path}'";
         var w = fx.Run($"Set-AppSetting {t} -Setting @{{ API_TOKEN = 'CANARYdoSettingValue' }} -Secret -WhatIf").AssertNoErrors();
         Assert.Empty(cli.Calls);
-        Assert.Contains($"doctl apps update {Id} --spec - -o json", w.HostText);
+        Assert.Contains($"doctl apps update {Id} --spec - -o json --context default", w.HostText);
         Assert.DoesNotContain("CANARYdoSettingValue", w.HostText);
         var r = fx.Run($"Set-AppSetting {t} -Setting @{{ API_TOKEN = 'CANARYdoSettingValue' }} -Secret -Force").AssertNoErrors();
-        Assert.Equal([$"doctl apps spec get {Id} --format json", $"doctl apps update {Id} --spec - -o json"], cli.Calls);
+        Assert.Equal([$"doctl apps spec get {Id} --format json --context default", $"doctl apps update {Id} --spec - -o json --context default"], cli.Calls);
         var sent = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(cli.Dir, "doctl.stdin")))!;
         var env = sent["envs"]!.AsArray().Single(e => (string?)e!["key"] == "API_TOKEN")!;
         Assert.Equal(("CANARYdoSettingValue", "SECRET"), ((string?)env["value"], (string?)env["type"]));
