@@ -10,8 +10,31 @@ namespace IncidentOps.Engine.Tunnels;
 /// kubeconfig as defaults) and the far end (host and port of the database). Equal specs share one open tunnel.
 /// </summary>
 public sealed record TunnelSpec(TunnelKind Kind, string Target, string? Namespace, string? Context, string? Kubeconfig,
-    string RemoteHost, int RemotePort, string? User, string? Identity, int? Port, string? ToolPath)
+    string RemoteHost, int RemotePort, string? User, string? Identity, int? Port, string? ToolPath,
+    string? KubeCluster = null, string? KubeUser = null, string? KubeconfigFiles = null)
 {
+    /// <summary>
+    /// A kubectl tunnel pinned as App targets are (KubeconfigDefaults): a context, namespace or kubeconfig the
+    /// configuration leaves out is filled from kubectl's defaults now, and a $KUBECONFIG list pins the context's cluster,
+    /// user and the list itself. Without it, kubectl port-forward would take whatever context is current when the
+    /// tunnel opens, so 'kubectl config use-context staging' between two commands sent the second one's SQL to the
+    /// other cluster's database behind the same service name. Other kinds, and a kubeconfig that cannot be read, stay as given.
+    /// </summary>
+    public TunnelSpec Pinned()
+    {
+        if (Kind != TunnelKind.Kubectl) return this;
+        var given = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        if (Context is not null) given[KubernetesOptions.ContextKey] = Context;
+        if (Namespace is not null) given[KubernetesOptions.NamespaceKey] = Namespace;
+        if (Kubeconfig is not null) given[KubernetesOptions.KubeconfigKey] = Kubeconfig;
+        var o = KubeconfigDefaults.Pin(given);
+        return this with { Context = o.Context, Namespace = o.Namespace, Kubeconfig = o.Kubeconfig, KubeCluster = o.Cluster, KubeUser = o.User, KubeconfigFiles = o.KubeconfigFiles };
+    }
+
+    /// <summary>The environment kubectl gets: KUBECONFIG set to a pinned list of files, or nothing.</summary>
+    public IReadOnlyDictionary<string, string>? Environment =>
+        Kind == TunnelKind.Kubectl && Kubeconfig is null && KubeconfigFiles is not null ? new Dictionary<string, string> { ["KUBECONFIG"] = KubeconfigFiles } : null;
+
     /// <summary>Builds the spec of a configured tunnel for a database at host:port (the connection string's).</summary>
     public static TunnelSpec From(TunnelConfig tunnel, ServiceTarget? service, string host, int port) => new(
         tunnel.Kind, tunnel.Target,
@@ -119,6 +142,8 @@ public static partial class TunnelCommand
                 // kubectl [--kubeconfig K] [--context C] [--namespace N] port-forward --address 127.0.0.1 -- TYPE/NAME [LOCAL]:REMOTE
                 if (spec.Kubeconfig is not null) args.AddRange(["--kubeconfig", spec.Kubeconfig]);
                 if (spec.Context is not null) args.AddRange(["--context", spec.Context]);
+                if (spec.Environment is not null && spec.KubeCluster is not null) args.AddRange(["--cluster", spec.KubeCluster]);
+                if (spec.Environment is not null && spec.KubeUser is not null) args.AddRange(["--user", spec.KubeUser]);
                 if (spec.Namespace is not null) args.AddRange(["--namespace", spec.Namespace]);
                 args.AddRange(["port-forward", "--address", Loopback, "--", spec.Target, $"{localPort}:{remote}"]);
                 break;
@@ -147,7 +172,7 @@ public static partial class TunnelCommand
 
     /// <summary>The command line a user would type (for -WhatIf and messages), with ssh's local port as written.</summary>
     public static string CommandLine(TunnelSpec spec, string sshLocalPort) =>
-        new CliCommand(spec.Tool, spec.Tool, OpenArguments(spec, sshLocalPort)).CommandLine;
+        new CliCommand(spec.Tool, spec.Tool, OpenArguments(spec, sshLocalPort)) { Environment = spec.Environment }.CommandLine;
 
     [GeneratedRegex(@"^(?:(?:pods?|svc|services?|deploy|deployments?|sts|statefulsets?|rs|replicasets?)/)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")]
     private static partial Regex PortForwardPattern();

@@ -12,6 +12,7 @@ public sealed class TunnelLeases : IDisposable
 {
     private readonly object _gate = new();
     private readonly Dictionary<TunnelSpec, TunnelLease> _held = [];
+    private readonly Dictionary<TunnelSpec, TunnelSpec> _pinned = [];
     private bool _disposed;
 
     /// <summary>The tunnel of the target most recently resolved or connected to; null when that target is reached directly.</summary>
@@ -69,7 +70,20 @@ public sealed class TunnelLeases : IDisposable
         foreach (var l in leases) l.Dispose();
     }
 
-    /// <summary>The spec of a configured tunnel for a database at host:port, or null when there is none.</summary>
+    /// <summary>The spec of a configured tunnel for a database at host:port, or null when there is none (not pinned: see <see cref="Pin"/>).</summary>
     public static TunnelSpec? SpecFor(TunnelConfig? tunnel, ServiceTarget? service, string host, int port) =>
         tunnel is null ? null : TunnelSpec.From(tunnel, service, host, port);
+
+    /// <summary>
+    /// The spec pinned to kubectl's defaults (<see cref="TunnelSpec.Pinned"/>) the first time this engine (one cmdlet
+    /// invocation) meets it, and the same pin for the rest of the command: every record of a pipeline goes to one cluster.
+    /// </summary>
+    public TunnelSpec Pin(TunnelSpec spec)
+    {
+        lock (_gate)
+        {
+            if (_pinned.TryGetValue(spec, out var pinned)) return pinned;
+            return _pinned[spec] = spec.Pinned();
+        }
+    }
 }

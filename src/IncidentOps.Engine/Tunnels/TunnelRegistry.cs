@@ -114,7 +114,7 @@ public static class TunnelRegistry
         // checks that the socket listening on it is ssh's own before anything is sent through it.
         var chosen = TunnelCommand.CliChoosesPort(spec.Kind) ? 0 : FreeLoopbackPort();
         var args = TunnelCommand.OpenArguments(spec, chosen.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        var command = new CliCommand(spec.Tool, spec.Tool, args);
+        var command = new CliCommand(spec.Tool, spec.Tool, args) { Environment = spec.Environment };
         var file = new ToolResolver(null, spec.ToolPath is null ? null : new ToolPaths([new(spec.Tool, spec.ToolPath)])).Resolve(spec.Tool);
         sink.Verbose($"Opening the tunnel: {command.CommandLine}");
         var tunnel = TunnelProcess.Start(file, args, command, spec.Kind, chosen);
@@ -256,6 +256,9 @@ internal sealed partial class TunnelProcess
             psi.ArgumentList.Add(file);
         }
         foreach (var a in args) psi.ArgumentList.Add(a);
+        // kubectl's KUBECONFIG pinned to the list of files the command started with (TunnelSpec.Pinned).
+        if (command.Environment is { } environment)
+            foreach (var (name, value) in environment) psi.Environment[name] = value;
         var process = new Process { StartInfo = psi };
         try
         {

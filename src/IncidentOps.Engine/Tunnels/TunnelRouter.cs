@@ -17,7 +17,7 @@ public sealed class TunnelRouter(TunnelLeases leases, IOperationSink sink)
     /// <summary>The tunnel spec of a configured tunnel to host:port, noted for -WhatIf and the timeline; null (also noted) without one.</summary>
     public TunnelSpec? Resolve(TunnelConfig? tunnel, ServiceTarget? service, string host, int port)
     {
-        var spec = TunnelLeases.SpecFor(tunnel, service, host, port);
+        var spec = TunnelLeases.SpecFor(tunnel, service, host, port) is { } given ? leases.Pin(given) : null;
         leases.Note(spec);
         return spec;
     }

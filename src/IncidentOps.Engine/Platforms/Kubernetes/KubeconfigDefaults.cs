@@ -71,7 +71,7 @@ public static class KubeconfigDefaults
         else if (o.Kubeconfig is null) options[KubernetesOptions.KubeconfigKey] = files[0];
         var pinned = new AppTarget { Platform = target.Platform, Service = target.Service, Environment = target.Environment, Health = target.Health, Options = options };
         // A name kubectl could not take (a context named like an option) is not pinned: the target stays as given.
-        try { KubernetesOptions.Of(pinned).Check(pinned); }
+        try { KubernetesOptions.Of(pinned).CheckNames(); }
         catch (IncidentOpsException) { return target; }
         return pinned;
     }

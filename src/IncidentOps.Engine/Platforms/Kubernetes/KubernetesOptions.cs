@@ -74,8 +74,8 @@ public sealed record KubernetesOptions(string? Deployment, string? StatefulSet, 
     public CliCommand Command(IEnumerable<string> args) =>
         new("kubectl", "kubectl", [.. ClusterArguments(), .. args]) { Environment = Environment };
 
-    /// <summary>Every name kubectl is given is one, and the target is exactly one workload; throws IncidentOpsException.</summary>
-    public void Check(AppTarget target)
+    /// <summary>Every name kubectl is given is one (a workload is not required: a tunnel or an action names none); throws IncidentOpsException.</summary>
+    public void CheckNames()
     {
         TargetNames.Check("-Deployment", Deployment, TargetNames.KubernetesName);
         TargetNames.Check("-StatefulSet", StatefulSet, TargetNames.KubernetesStatefulSet);
@@ -86,6 +86,12 @@ public sealed record KubernetesOptions(string? Deployment, string? StatefulSet, 
         TargetNames.Check("the kubeconfig context's cluster", Cluster, TargetNames.KubeContext);
         TargetNames.Check("the kubeconfig context's user", User, TargetNames.KubeContext);
         TargetNames.Check("-Kubeconfig", Kubeconfig is { Length: > 0 } k && k[0] == '-' ? k : null, TargetNames.Token);
+    }
+
+    /// <summary>Every name kubectl is given is one, and the target is exactly one workload; throws IncidentOpsException.</summary>
+    public void Check(AppTarget target)
+    {
+        CheckNames();
         var given = new[] { ("-Deployment", Deployment), ("-StatefulSet", StatefulSet), ("-DaemonSet", DaemonSet) }.Where(w => w.Item2 is not null).ToList();
         if (given.Count == 0) throw PlatformRegistry.Incomplete(target, "-Deployment, -StatefulSet or -DaemonSet");
         if (given.Count > 1)

@@ -132,7 +132,8 @@ public sealed class DoctlContextCmdletTests(ModuleFixture fx) : IClassFixture<Mo
             """)).AssertNoErrors();
         var seen = await server;
         Assert.Equal([$"POST /v2/apps/{Id}/rollback/validate Bearer {DoctlConfig.ProdToken}", $"POST /v2/apps/{Id}/rollback Bearer {DoctlConfig.ProdToken}"], seen);
-        Assert.Equal([$"doctl apps get {Id} -o json --context team-prod", $"doctl apps list-deployments {Id} -o json --context team-prod"], cli.Calls);
+        // The history is listed twice (the plan, then again after the confirmation: RollbackCurrentChanged), both times in the pinned context.
+        Assert.Equal([$"doctl apps get {Id} -o json --context team-prod", $"doctl apps list-deployments {Id} -o json --context team-prod", $"doctl apps list-deployments {Id} -o json --context team-prod"], cli.Calls);
         Assert.True(r.Single<RollbackResult>().Succeeded);
         foreach (var token in new[] { DoctlConfig.ProdToken, DoctlConfig.StagingToken, DoctlConfig.EnvToken, DoctlConfig.DefaultToken })
             Assert.DoesNotContain(token, r.AllText());
