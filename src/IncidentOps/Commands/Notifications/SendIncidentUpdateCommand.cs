@@ -144,7 +144,9 @@ public sealed class SendIncidentUpdateCommand : ConfiguredCmdlet, IForceSwitch
         Engine.Notifications.Options = new NotificationOptions { RequestTimeout = TimeSpan.FromSeconds(TimeoutSec) };
         if (Pending)
         {
-            if (!ShouldChange(Incident ?? "every incident", "Re-send pending updates", Channel is { Length: > 0 } ? "channels " + string.Join(",", Channel) : null))
+            // Reads as a sentence: "Re-send the pending updates of every incident: only to channel status".
+            if (!ShouldChange(Incident ?? "every incident", "Re-send the pending updates of",
+                    Channel is { Length: > 0 } ? $"only to channel{(Channel.Length == 1 ? "" : "s")} {string.Join(", ", Channel)}" : null))
             {
                 // -WhatIf: the incident-channel steps it would complete, on the named channels only.
                 if (IsWhatIf && TryInvoke(ct => Engine.IncidentChannels.PlanResumeAsync(Config, Incident, Channel, Force, ct), out var calls, Incident))
