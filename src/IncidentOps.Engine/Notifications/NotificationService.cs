@@ -441,6 +441,7 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
             return TimeSpan.Zero;
         }
         var before = delivery.Attempts;
+        var sending = System.Diagnostics.Stopwatch.StartNew();
         var outcome = await sender.SendAsync(channel.Name, channel.Type, request, cancellationToken,
             (attempt, inFlight) => record(() =>
             {
@@ -451,7 +452,13 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
 
         string? providerId = null;
         if (outcome.Delivered)
-            providerId = await provider.AfterDeliveredAsync(context, request, provider.ProviderId(incident, request, outcome.ResponseBody)).ConfigureAwait(false);
+        {
+            providerId = provider.ProviderId(incident, request, outcome.ResponseBody);
+            // Accepted is not done for a provider that queues (Opsgenie): it checks the outcome within what is left of the
+            // delivery's deadline. Its id stays on the record either way, so -Pending can check again rather than re-post.
+            outcome = await provider.ConfirmAsync(context, outcome, providerId, Options.RequestTimeout - sending.Elapsed, cancellationToken).ConfigureAwait(false);
+            if (outcome.Delivered) providerId = await provider.AfterDeliveredAsync(context, request, providerId).ConfigureAwait(false);
+        }
         var error = outcome.Error;
         if (!outcome.Delivered && outcome.MaybeDelivered && !provider.Idempotent)
             error += $" {channel.Type} offers no way to check or to drop a repeat, so Send-IncidentUpdate -Pending will not re-send it: look in the channel '{channel.Name}' and, if it is missing, use -Pending -Force.";

@@ -14,6 +14,9 @@ namespace IncidentOps.Commands;
 /// Monitoring and on the resolution, with the dedup_key incidentops-&lt;incident id&gt;-&lt;declared at&gt;), a Statuspage incident (created
 /// on the first update, then updated), an Opsgenie alert (Alert API v2, aliased by the incident id and its declaration time: created while
 /// Investigating, acknowledged on Identified, closed on Monitoring and on the resolution) or a generic JSON webhook.
+/// Opsgenie answers 202 and processes the request later, so a send to it asks Get Request Status until Opsgenie says how
+/// it went (within -TimeoutSec, for up to 10 s): a request it failed (an unknown responder, no such alert) is Failed with
+/// Opsgenie's reason, and one it has not processed yet is Unknown, which -Pending checks again before sending anything.
 /// Channels default to the configuration's routing for the incident's severity.
 ///
 /// -Status Monitoring closes the pagers' alert instead of acknowledging it: a pager notifies nobody for a trigger that
