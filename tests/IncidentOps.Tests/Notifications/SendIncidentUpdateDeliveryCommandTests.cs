@@ -109,6 +109,8 @@ public class SendIncidentUpdateDeliveryCommandTests(ModuleFixture fx) : IClassFi
         Assert.Empty(r.Output);
         // The first line reads as a sentence (it said "Re-send pending updates every incident").
         Assert.StartsWith("What if: Re-send the pending updates of every incident", r.HostText.TrimStart());
+        var send = fx.Run($"Send-IncidentUpdate -ConfigPath '{s.ConfigPath}' -Incident {inc.Id} -Channel incidents -Message 'Preview' -WhatIf").AssertNoErrors();
+        Assert.StartsWith($"What if: Send Progress update to incidents (Slack) for {inc.Id}: POST", send.HostText.TrimStart());
         var updateId = identified[0].UpdateId;
         Assert.Contains($"incidents (Slack) for {inc.Id} {updateId}", r.HostText);
         Assert.Contains($"status (Statuspage) for {inc.Id} {updateId}", r.HostText);

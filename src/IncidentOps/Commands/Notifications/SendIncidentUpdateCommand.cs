@@ -177,7 +177,8 @@ public sealed class SendIncidentUpdateCommand : ConfiguredCmdlet, IForceSwitch
         _incidentId = prepared.Incident.Id;
         var approved = new List<string>();
         foreach (var r in prepared.Rendered)
-            if (ShouldChange($"{r.Channel} ({r.ChannelType}) for {prepared.Incident.Id}", $"Send {NotificationTemplates.Describe(prepared.Update.Kind)}", r.ToString()))
+            // "Send Initial alert to audit (Webhook) for INC-...: POST ..." (it read "Send Initial alert audit (Webhook) ...").
+            if (ShouldChange($"to {r.Channel} ({r.ChannelType}) for {prepared.Incident.Id}", $"Send {NotificationTemplates.Describe(prepared.Update.Kind)}", r.ToString()))
                 approved.Add(r.Channel);
         if (approved.Count == 0) return;
         if (TryInvoke(ct => Engine.Notifications.SendAsync(prepared, approved, Invocation, ct), out var results, prepared.Incident.Id))
