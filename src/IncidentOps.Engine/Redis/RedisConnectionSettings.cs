@@ -98,7 +98,8 @@ public sealed class RedisConnectionSettings
             if (colon >= 0) port = ParsePort(rest[(colon + 1)..]);
             // redis://host:6379:6380 or redis://a:1,b:2 would otherwise become a host named "host:6379" or "a:1,b" and
             // connect somewhere nobody meant: one URL names one host and one port.
-            if (host.Contains(':') || host.Contains(','))
+            // (An unbracketed IPv6 literal, redis://::1:6379, still reads as before.)
+            if (host.Contains(',') || (host.Contains(':') && !System.Net.IPAddress.TryParse(host, out _)))
                 throw Invalid($"'{rest}' names more than one port or host (one URL names one host:port). Use redis://host:6379, put an IPv6 address in brackets (redis://[::1]:6379), " +
                     "or list several endpoints in StackExchange.Redis form (host1:6379,host2:6379).");
         }

@@ -115,6 +115,7 @@ public class RedisConnectionSettingsTests
     [InlineData("rediss://cache:6379?ssl=true", null, true)]
     [InlineData("redis://cache:6379?ssl=true", null, true)]
     [InlineData("cache:6379,defaultDatabase=2,defaultDatabase=2", 2, false)]
+    [InlineData("redis://::1:6379/4", 4, false)]
     public void The_same_setting_given_twice_with_one_value_is_accepted(string text, int? database, bool ssl)
     {
         var s = RedisConnectionSettings.Parse(text);
