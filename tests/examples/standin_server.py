@@ -35,6 +35,13 @@ class Handler(StandInHandler):
             value = "0.42" if "fly_instance_cpu" in query else "440401920" if "memory" in query else "123456789" if "recv" in query else "98765432"
             self._reply(200, "application/json", json.dumps({"status": "success", "data": {"resultType": "vector", "result": [
                 {"metric": {"instance": "148ed726c03918"}, "value": [1795425000.123, value]}]}}))
+        elif path.startswith("/opsgenie/v2/alerts/requests/"):
+            # Get Request Status (https://docs.opsgenie.com/docs/alert-api): every 202 was processed.
+            if not (self.headers.get("Authorization") or "").startswith("GenieKey "):
+                return self._reply(401, "application/json", json.dumps({"message": "Could not authenticate", "took": 0.0, "requestId": "og-standin-401"}))
+            request_id = urllib.parse.unquote(path.rsplit("/", 1)[1])
+            self._reply(200, "application/json", json.dumps({"data": {"success": True, "action": "Create", "isSuccess": True, "status": "Processed",
+                                                                       "processedAt": "2026-01-01T09:15:13.113Z"}, "took": 0.02, "requestId": request_id}))
         elif path.endswith("/health/services"):
             self._reply(200, "application/json", HEALTHY_SERVICES)
         elif "health" in path:

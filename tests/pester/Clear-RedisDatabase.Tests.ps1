@@ -35,6 +35,16 @@ Describe 'Clear-RedisDatabase' -Skip:$noRedis {
         Invoke-RedisCli -n 8 DBSIZE | Should -Be 3
     }
 
+    It 'refuses a URL naming two databases (path and ?db=), naming both, and flushes nothing' {
+        $err = $null
+        Clear-RedisDatabase -ConnectionString "redis://:PesterCanaryPw-31@$endpoint/8?db=9" -Force -ErrorVariable err -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $err[0].FullyQualifiedErrorId | Should -Be 'RedisConnectionStringInvalid,IncidentOps.Commands.ClearRedisDatabaseCommand'
+        "$($err[0])" | Should -Match 'database 8 in the path \(/8\) and database 9 in the query \(\?db=9\)'
+        "$($err[0])" | Should -Match 'Keep one'
+        "$($err[0])" | Should -Not -Match 'PesterCanaryPw-31'
+        Invoke-RedisCli -n 8 DBSIZE | Should -Be 3
+    }
+
     It 'prints its What if: line (database and key count) under -WhatIf and changes nothing' {
         $text = Get-WhatIfText 'Clear-RedisDatabase -ConnectionString $args[0] -Database 8 -WhatIf' $endpoint
         $text | Should -Match 'What if: .*db 8'
@@ -87,5 +97,32 @@ Describe 'Clear-RedisDatabase on a Redis Cluster' -Skip:$noRedis {
         $err[0].FullyQualifiedErrorId | Should -Be 'RedisClusterFlushPartial,IncidentOps.Commands.ClearRedisDatabaseCommand'
         "$($err[0])" | Should -Match "127\.0\.0\.1:$($nodes[1].Port)"
         ($nodes | ForEach-Object { [long](& redis-cli -p $_.Port DBSIZE) }) | Should -Be $before
+    }
+}
+
+# A Redis of its own whose writes are paused (CLIENT PAUSE ... WRITE): connecting and DBSIZE are answered, FLUSHDB is not
+# within -TimeoutSec. The flush was sent, so it is reported as unconfirmed (it may still complete), not as a failure.
+Describe 'Clear-RedisDatabase past its deadline' -Skip:$noRedis {
+    BeforeAll {
+        $l = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0); $l.Start(); $paused = $l.LocalEndpoint.Port; $l.Stop()
+        $pausedDir = New-TestTempDir 'io-redis-paused'
+        & redis-server --bind 127.0.0.1 --port $paused --daemonize yes --save '' --appendonly no --dir $pausedDir --pidfile (Join-Path $pausedDir redis.pid) --logfile (Join-Path $pausedDir redis.log) | Out-Null
+        $until = [DateTime]::UtcNow.AddSeconds(10)
+        while ((& redis-cli -p $paused PING) -ne 'PONG' -and [DateTime]::UtcNow -lt $until) { Start-Sleep -Milliseconds 100 }
+    }
+    AfterAll { & redis-cli -p $paused SHUTDOWN NOSAVE 2>$null | Out-Null }
+
+    It 'says the flush was sent and may still complete, with RedisFlushUnconfirmed (ResourceBusy), and how to check' {
+        & redis-cli -p $paused MSET a 1 b 2 | Out-Null
+        & redis-cli -p $paused CLIENT PAUSE 4000 WRITE | Out-Null
+        $err = $null
+        $watch = [Diagnostics.Stopwatch]::StartNew()
+        Clear-RedisDatabase -ConnectionString "127.0.0.1:$paused" -TimeoutSec 1.5 -Force -ErrorVariable err -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $watch.Elapsed.TotalSeconds | Should -BeLessThan 5.5
+        $err[0].FullyQualifiedErrorId | Should -Be 'RedisFlushUnconfirmed,IncidentOps.Commands.ClearRedisDatabaseCommand'
+        $err[0].CategoryInfo.Category | Should -Be 'ResourceBusy'
+        "$($err[0])" | Should -Match 'FLUSHDB was sent to 127\.0\.0\.1:\d+ \(db 0, 2 keys before\)'
+        "$($err[0])" | Should -Match 'may still complete on the server'
+        "$($err[0])" | Should -Match 'Get-RedisInfo Keyspace'
     }
 }

@@ -45,7 +45,7 @@ Describe 'Get-IncidentTimeline' {
         $flat | Should -Match ([regex]::Escape("Declareincident$($incident.Id):P1(High):Checkoutreturns502foreveryEUcustomer"))
         $flat | Should -Match 'Progressupdate\(Identified\)audit:audit:delivered'
         # A -WhatIf preview shows its request line, not its JSON payload.
-        $flat | Should -Match 'SendProgressupdateaudit\(Webhook\)'
+        $flat | Should -Match 'SendProgressupdatetoaudit\(Webhook\)'
         $text | Should -Not -Match '"message":"Preview only"'
     }
 

@@ -146,6 +146,7 @@ Describe 'Send-IncidentUpdate -Pending after a 502 that came once Statuspage had
         $null = Start-Transcript -Path $transcript
         try { Send-IncidentUpdate -ConfigPath $s.Config -Pending -WhatIf } finally { $null = Stop-Transcript }
         $text = Get-Content -Raw $transcript
+        $text | Should -Match 'What if: Re-send the pending updates of every incident\r?\n'
         $text | Should -Match ([regex]::Escape("status (Statuspage) for $($inc.Id) $($failed.UpdateId)"))
         $text | Should -Match ([regex]::Escape("PATCH $($s.Statuspage.BaseUrl)/v1/pages/pg7x9q2kzz/incidents/sp-1"))
         $text | Should -Not -Match 'CANARYspKeyPester'

@@ -17,6 +17,8 @@ BeforeAll {
 
     function New-GenieScenario {
         $stub = [IncidentOps.Tests.Notifications.ProviderStub]::new($fixture.response.status, $fixture.response.body)
+        # Opsgenie processes each 202 later: Get Request Status answers that it was processed (the fixture's requestStatus).
+        $null = $stub.AnswerLookups('GET', '/v2/alerts/requests/', $fixture.requestStatus.status, $fixture.requestStatus.body)
         $root = New-TestRoot @"
 environments:
   production:
@@ -174,5 +176,28 @@ channels:
             @($fake.Unmatched).Count | Should -Be 0
         }
         finally { $fake.Dispose(); Remove-TestRoot $mine; Remove-TestRoot $theirs }
+    }
+}
+
+# Opsgenie answers 202 "Request will be processed" and processes it later: the result follows Get Request Status.
+Describe 'Send-IncidentUpdate when Opsgenie fails a request it accepted' {
+    BeforeAll {
+        $s = New-GenieScenario
+        $genie = [IncidentOps.Tests.Notifications.OpsgenieFake]::new($fixture.response.status, $fixture.response.body, $fixture.alertNotFound.status, $fixture.alertNotFound.body)
+        $s.Stub.Dispose()
+        (Get-Content -Raw $s.Config).Replace($s.Stub.BaseUrl, $genie.BaseUrl) | Set-Content -Path $s.Config
+    }
+    AfterAll { $genie.Dispose(); Remove-TestRoot $s.Root }
+
+    It 'reports it not delivered (Failed) with Opsgenie''s reason, keeps it pending, and never shows the key' {
+        $null = $genie.ThenRequestStatus($fixture.requestFailed.status, $fixture.requestFailed.body)
+        $out = Send-IncidentUpdate -ConfigPath $s.Config -Incident $s.Incident.Id -Message 'Checkout down' -Confirm:$false -WarningVariable warned -WarningAction SilentlyContinue
+        $out.Delivered | Should -BeFalse
+        $out.State | Should -Be 'Failed'
+        $out.Error | Should -Match 'Responder \[team: payments-oncall\] does not exist'
+        "$warned" | Should -Match 'does not exist'
+        @(Get-IncidentUpdate -ConfigPath $s.Config -Incident $s.Incident.Id -Pending).Count | Should -Be 1
+        $genie.StatusChecks.Count | Should -Be 1
+        ($out | Out-String) + "$warned" | Should -Not -Match $script:Canary
     }
 }

@@ -76,7 +76,7 @@ routing:
 
     It '-WhatIf prints the request it would send and sends nothing' {
         $out = Invoke-InChildPwsh "Send-IncidentUpdate -Message 'Investigating 502s' -WhatIf"
-        $out | Should -Match "What if: Send Initial alert audit \(Webhook\) for $($incident.Id): POST"
+        $out | Should -Match "What if: Send Initial alert to audit \(Webhook\) for $($incident.Id): POST"
         $out | Should -Match '"message":"Investigating 502s"'
         $stub.Requests.Count | Should -Be 0
         @(Get-IncidentUpdate -Incident $incident.Id).Count | Should -Be 0

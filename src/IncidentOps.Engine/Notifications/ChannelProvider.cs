@@ -173,6 +173,14 @@ public abstract class ChannelProvider
     /// </summary>
     public virtual void PreparePreview(Incident preview, IReadOnlyList<IncidentUpdate> outbox) { }
 
+    /// <summary>
+    /// After a 2xx: a provider that only queued the request (Opsgenie's 202 "Request will be processed") checks how it was
+    /// processed, within <paramref name="limit"/>, and returns the outcome to record (Delivered, Failed, or not known yet).
+    /// Default: the 2xx stands.
+    /// </summary>
+    public virtual Task<DeliveryOutcome> ConfirmAsync(ChannelDeliveryContext context, DeliveryOutcome outcome, string? providerId, TimeSpan limit,
+        CancellationToken cancellationToken) => Task.FromResult(outcome);
+
     /// <summary>A step once the provider has the update (Statuspage keeps its incident id on the incident).</summary>
     public virtual Task<string?> AfterDeliveredAsync(ChannelDeliveryContext context, ProviderRequest request, string? providerId) => Task.FromResult(providerId);
 

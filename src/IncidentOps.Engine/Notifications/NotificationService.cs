@@ -112,38 +112,56 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
         if (update.Deliveries.Count == 0) return [];
         await using (await store.ClaimOutboxAsync(update.IncidentId, update.UpdateId, LockTimeout, cancellationToken).ConfigureAwait(false))
         {
+            // An incident resolved since this update was prepared withdraws it, and the withdrawal is the entry's only
+            // write: written Pending and then marked, an interruption between the two (Ctrl+C, a store error) would
+            // leave a withdrawn update pending, and a later -Pending would post it.
+            if (await store.GetAsync(update.IncidentId, cancellationToken).ConfigureAwait(false) is { } current && ResolvedSincePrepared(current, prepared))
+                return await WithdrawAsync(store, update, current.ResolvedAt ?? update.CreatedAt).ConfigureAwait(false);
             // Outbox first: the update is stored before any provider sees it.
             await store.WriteOutboxEntryAsync(update, cancellationToken).ConfigureAwait(false);
             DateTimeOffset? resolvedMeanwhile = null;
+            // From here the entry is written: the status move and (when the incident was resolved in the moment since the
+            // check above) the withdrawal are not cut short by Ctrl+C, so the entry never stays pending when withdrawn.
             await store.UpdateAsync(update.IncidentId, i =>
             {
                 // Prepared while the incident was open, and resolved since (Close-Incident racing the alerting round's
                 // "still failing", or an update waiting at its confirmation): the close stands. Only an update prepared
                 // for an incident already resolved reopens it, because its sender saw it resolved.
-                if (i.Status == IncidentStatus.Resolved && update.Status != IncidentStatus.Resolved && prepared.Incident.Status != IncidentStatus.Resolved)
+                if (ResolvedSincePrepared(i, prepared))
                 {
                     resolvedMeanwhile = i.ResolvedAt ?? update.CreatedAt;
                     return;
                 }
                 IncidentStateMachine.Move(i, update.Status, update.CreatedAt);
-            }, cancellationToken).ConfigureAwait(false);
-            if (resolvedMeanwhile is { } resolvedAt)
-            {
-                foreach (var d in update.Deliveries)
-                {
-                    d.State = DeliveryState.Superseded;
-                    d.Error = $"Not sent: {update.IncidentId} was resolved at {resolvedAt:u}, after this {update.Status} update was prepared.";
-                }
-                await store.WriteOutboxEntryAsync(update, cancellationToken).ConfigureAwait(false);
-                sink.Warning($"{update.IncidentId} was resolved (at {resolvedAt:u}) after this {update.Status} update was prepared, so it was not sent and the incident stays resolved. " +
-                    $"To reopen it, send the update again: Send-IncidentUpdate -Incident {update.IncidentId} -Status {update.Status}.");
-                return update.Deliveries.Select(d => ToResult(update, d, TimeSpan.Zero)).ToList();
-            }
+            }, CancellationToken.None).ConfigureAwait(false);
+            if (resolvedMeanwhile is { } resolvedAt) return await WithdrawAsync(store, update, resolvedAt).ConfigureAwait(false);
             if (update.Status == IncidentStatus.Resolved) await IncidentStateMachine.ReleaseActiveAsync(store, update.IncidentId, cancellationToken).ConfigureAwait(false);
             await SupersedeOlderAsync(store, update, cancellationToken).ConfigureAwait(false);
             var channels = prepared.Channels.Where(c => update.Deliveries.Any(d => d.Channel.Equals(c.Name, StringComparison.OrdinalIgnoreCase))).ToList();
             return await DeliverAsync(store, prepared.Config, update, channels, force: false, context, cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// Prepared while the incident was open, and resolved since (Close-Incident racing the alerting round's "still failing",
+    /// or an update waiting at its confirmation): the close stands. Only an update prepared for an incident already resolved
+    /// reopens it, because its sender saw it resolved.
+    /// </summary>
+    private static bool ResolvedSincePrepared(Incident current, PreparedUpdate prepared) =>
+        current.Status == IncidentStatus.Resolved && prepared.Update.Status != IncidentStatus.Resolved && prepared.Incident.Status != IncidentStatus.Resolved;
+
+    /// <summary>Withdraws an update of an incident resolved since it was prepared: one write, every delivery Superseded (never sent).</summary>
+    private async Task<IReadOnlyList<NotificationResult>> WithdrawAsync(IIncidentStore store, IncidentUpdate update, DateTimeOffset resolvedAt)
+    {
+        foreach (var d in update.Deliveries)
+        {
+            d.State = DeliveryState.Superseded;
+            d.Error = $"Not sent: {update.IncidentId} was resolved at {resolvedAt:u}, after this {update.Status} update was prepared.";
+        }
+        await store.WriteOutboxEntryAsync(update, CancellationToken.None).ConfigureAwait(false);
+        sink.Warning($"{update.IncidentId} was resolved (at {resolvedAt:u}) after this {update.Status} update was prepared, so it was not sent and the incident stays resolved. " +
+            $"To reopen it, send the update again: Send-IncidentUpdate -Incident {update.IncidentId} -Status {update.Status}.");
+        return update.Deliveries.Select(d => ToResult(update, d, TimeSpan.Zero)).ToList();
     }
 
     /// <summary>
@@ -423,6 +441,7 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
             return TimeSpan.Zero;
         }
         var before = delivery.Attempts;
+        var sending = System.Diagnostics.Stopwatch.StartNew();
         var outcome = await sender.SendAsync(channel.Name, channel.Type, request, cancellationToken,
             (attempt, inFlight) => record(() =>
             {
@@ -433,7 +452,13 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
 
         string? providerId = null;
         if (outcome.Delivered)
-            providerId = await provider.AfterDeliveredAsync(context, request, provider.ProviderId(incident, request, outcome.ResponseBody)).ConfigureAwait(false);
+        {
+            providerId = provider.ProviderId(incident, request, outcome.ResponseBody);
+            // Accepted is not done for a provider that queues (Opsgenie): it checks the outcome within what is left of the
+            // delivery's deadline. Its id stays on the record either way, so -Pending can check again rather than re-post.
+            outcome = await provider.ConfirmAsync(context, outcome, providerId, Options.RequestTimeout - sending.Elapsed, cancellationToken).ConfigureAwait(false);
+            if (outcome.Delivered) providerId = await provider.AfterDeliveredAsync(context, request, providerId).ConfigureAwait(false);
+        }
         var error = outcome.Error;
         if (!outcome.Delivered && outcome.MaybeDelivered && !provider.Idempotent)
             error += $" {channel.Type} offers no way to check or to drop a repeat, so Send-IncidentUpdate -Pending will not re-send it: look in the channel '{channel.Name}' and, if it is missing, use -Pending -Force.";

@@ -66,6 +66,7 @@ public sealed class RedisConnectionSettings
         var q = rest.IndexOfAny(['?', '#']);
         if (q >= 0) { query = rest[q..]; rest = rest[..q]; }
         int? database = null;
+        string? databaseSource = null;
         var slash = rest.IndexOf('/');
         if (slash >= 0)
         {
@@ -76,6 +77,7 @@ public sealed class RedisConnectionSettings
                 if (!int.TryParse(db, NumberStyles.None, CultureInfo.InvariantCulture, out var n))
                     throw Invalid($"the database '{db}' in the URL path is not a number. Use redis://host:port/2 for database 2.");
                 database = n;
+                databaseSource = $"database {n} in the path (/{db})";
             }
         }
         string host;
@@ -94,8 +96,16 @@ public sealed class RedisConnectionSettings
             var colon = rest.LastIndexOf(':');
             host = colon >= 0 ? rest[..colon] : rest;
             if (colon >= 0) port = ParsePort(rest[(colon + 1)..]);
+            // redis://host:6379:6380 or redis://a:1,b:2 would otherwise become a host named "host:6379" or "a:1,b" and
+            // connect somewhere nobody meant: one URL names one host and one port.
+            // (An unbracketed IPv6 literal, redis://::1:6379, still reads as before.)
+            if (host.Contains(',') || (host.Contains(':') && !System.Net.IPAddress.TryParse(host, out _)))
+                throw Invalid($"'{rest}' names more than one port or host (one URL names one host:port). Use redis://host:6379, put an IPv6 address in brackets (redis://[::1]:6379), " +
+                    "or list several endpoints in StackExchange.Redis form (host1:6379,host2:6379).");
         }
         if (host.Length == 0) throw Invalid("the URL has no host. Use redis://host:6379.");
+        var scheme = ssl ? "rediss" : "redis";
+        string? sslSource = null;
         foreach (var pair in query.TrimStart('?', '#').Split('&', StringSplitOptions.RemoveEmptyEntries))
         {
             var kv = pair.Split('=', 2);
@@ -106,10 +116,27 @@ public sealed class RedisConnectionSettings
                 case "db":
                     if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var n))
                         throw Invalid($"db={value} in the URL query is not a number.");
+                    // Two database numbers: acting on either one could empty or read the wrong database, so neither is guessed.
+                    if (database is { } earlier && earlier != n)
+                        throw Invalid($"it names {databaseSource} and database {n} in the query (?{kv[0]}={value}). Keep one of them, for example redis://{FormatEndpoint(host, port)}/{n}, " +
+                            "or pass -Database to choose the database explicitly.");
                     database = n;
+                    databaseSource ??= $"database {n} in the query (?{kv[0]}={value})";
                     break;
                 case "ssl" or "tls":
-                    ssl = value is "true" or "1" or "";
+                    var on = value.ToLowerInvariant() switch
+                    {
+                        "true" or "1" or "" => true,
+                        "false" or "0" => false,
+                        _ => throw Invalid($"{kv[0]}={value} in the URL query is not true or false."),
+                    };
+                    // rediss:// with ssl=false would send the password in clear text; two different ssl= values are no choice either.
+                    if (sslSource is not null && on != ssl)
+                        throw Invalid($"it sets TLS twice, with {sslSource} and {kv[0]}={value}. Keep one: rediss://host:port for TLS, redis://host:port without it.");
+                    if (sslSource is null && scheme == "rediss" && !on)
+                        throw Invalid($"it asks for TLS with the rediss:// scheme and for no TLS with {kv[0]}={value}. Keep one: rediss://host:port for TLS, redis://host:port without it.");
+                    ssl = on;
+                    sslSource ??= $"{kv[0]}={value}";
                     break;
                 default:
                     throw Invalid($"the URL option '{kv[0]}' is not supported. Supported: db, ssl. Pass other options in StackExchange.Redis form (host:port,option=value).");
@@ -120,6 +147,7 @@ public sealed class RedisConnectionSettings
 
     private static RedisConnectionSettings ParseOptions(string text)
     {
+        RejectConflictingOptions(text);
         ConfigurationOptions options;
         try { options = ConfigurationOptions.Parse(text, ignoreUnknown: false); }
         catch (ArgumentException ex)
@@ -150,6 +178,32 @@ public sealed class RedisConnectionSettings
             Database = options.DefaultDatabase,
             Options = options,
         };
+    }
+
+    /// <summary>
+    /// StackExchange.Redis keeps the last of two values of one option (defaultDatabase=2,defaultDatabase=3 uses 3): an
+    /// option given twice with different values is refused, naming both values (a password's are never shown).
+    /// </summary>
+    private static void RejectConflictingOptions(string text)
+    {
+        var seen = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var eq = part.IndexOf('=');
+            if (eq <= 0) continue;
+            var key = part[..eq].Trim();
+            var value = part[(eq + 1)..].Trim();
+            var name = key.ToLowerInvariant() switch { "defaultdatabase" or "db" => "defaultDatabase", var k => k };
+            if (seen.TryGetValue(name, out var earlier) && !string.Equals(earlier, value, StringComparison.OrdinalIgnoreCase))
+            {
+                var secret = name.Equals("password", StringComparison.OrdinalIgnoreCase);
+                if (secret) { SecretRedactor.Register(earlier); SecretRedactor.Register(value); }
+                throw Invalid(secret
+                    ? "it gives the password twice, with different values. Keep one, or pass the password with -Credential."
+                    : $"it gives {name} twice, as {earlier} and {value}. Keep one of them{(name == "defaultDatabase" ? ", or pass -Database to choose the database explicitly" : "")}.");
+            }
+            seen[name] = value;
+        }
     }
 
     /// <summary>Returns a copy with a credential (from -Credential) in place of the string's own.</summary>

@@ -138,6 +138,10 @@ internal sealed class RedisEndpointConnection : IAsyncDisposable
         return Stopwatch.GetElapsedTime(start);
     }
 
+    /// <summary>Any command by name (its reply as text), bounded like every other.</summary>
+    public Task<string> ExecuteAsync(string command, object[] args, CancellationToken cancellationToken) =>
+        RunAsync(command, async s => (await s.ExecuteAsync(command, args).ConfigureAwait(false)).ToString() ?? "", cancellationToken);
+
     public Task<string> InfoRawAsync(string section, CancellationToken cancellationToken) =>
         RunAsync($"INFO {section}", async s => await s.InfoRawAsync(section).ConfigureAwait(false) ?? "", cancellationToken);
 

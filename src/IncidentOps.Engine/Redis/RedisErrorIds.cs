@@ -38,4 +38,10 @@ public static class RedisErrorIds
 
     /// <summary>A flush was sent to one master of a Redis Cluster with several: it would empty only that node's slots.</summary>
     public const string RedisClusterFlushPartial = "RedisClusterFlushPartial";
+
+    /// <summary>
+    /// A flush was sent but did not answer within -TimeoutSec: it may still complete on the server (a large keyspace takes
+    /// a while), so it is reported neither as done nor as failed. Check the key count before acting again.
+    /// </summary>
+    public const string RedisFlushUnconfirmed = "RedisFlushUnconfirmed";
 }

@@ -311,6 +311,9 @@ public sealed class RedisService(ReferenceResolver references, Tunnels.TunnelLea
     /// <summary>What a flush would do: the endpoint, the database and how many keys it holds now (for -WhatIf and the prompt).</summary>
     public sealed record FlushPlan(string Endpoint, int? Database, bool AllDatabases, bool Async, string Command, long Keys)
     {
+        /// <summary>The connection the plan was made on: the flush goes there, not to whatever the service's reference names by then.</summary>
+        internal RedisConnectionSettings? Settings { get; init; }
+
         public string Describe() => $"{Command} on {Endpoint}{(AllDatabases ? " (every database)" : $" db {Database}")} would remove {Keys} key{(Keys == 1 ? "" : "s")}";
     }
 
@@ -326,7 +329,7 @@ public sealed class RedisService(ReferenceResolver references, Tunnels.TunnelLea
             // -WhatIf and the prompt must not offer a flush that would be refused, or that would only half happen.
             await EnsureWholeFlushAsync(conn, cancellationToken).ConfigureAwait(false);
             var keys = await CountKeysAsync(conn, db, cancellationToken).ConfigureAwait(false);
-            return new FlushPlan(conn.Endpoint, db, allDatabases, async, FlushCommand(allDatabases, async), keys);
+            return new FlushPlan(conn.Endpoint, db, allDatabases, async, FlushCommand(allDatabases, async), keys) { Settings = settings };
         }
     }
 
@@ -334,8 +337,23 @@ public sealed class RedisService(ReferenceResolver references, Tunnels.TunnelLea
     public async Task<RedisFlushResult> FlushAsync(RedisConnectionRequest request, int? database, bool allDatabases, bool async, CancellationToken cancellationToken)
     {
         var settings = await ResolveAsync(request, cancellationToken).ConfigureAwait(false);
+        return await FlushAsync(settings, request, allDatabases ? null : database ?? settings.Database ?? 0, allDatabases, async, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Runs the flush a plan described (after -WhatIf's or the prompt's confirmation) on the connection the plan resolved:
+    /// the service's redis reference (a file: or secret: that a failover rewrote meanwhile) is not read a second time, so
+    /// the flush goes to the server and database the person confirmed.
+    /// </summary>
+    public async Task<RedisFlushResult> FlushAsync(FlushPlan plan, RedisConnectionRequest request, CancellationToken cancellationToken)
+    {
+        var settings = plan.Settings ?? await ResolveAsync(request, cancellationToken).ConfigureAwait(false);
+        return await FlushAsync(settings, request, plan.Database, plan.AllDatabases, plan.Async, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<RedisFlushResult> FlushAsync(RedisConnectionSettings settings, RedisConnectionRequest request, int? db, bool allDatabases, bool async, CancellationToken cancellationToken)
+    {
         var ep = PrimaryEndpoint(settings);
-        var db = allDatabases ? (int?)null : database ?? settings.Database ?? 0;
         var conn = await OpenAsync(settings, ep, request, admin: true, cancellationToken).ConfigureAwait(false);
         await using (conn.ConfigureAwait(false))
         {
@@ -344,13 +362,37 @@ public sealed class RedisService(ReferenceResolver references, Tunnels.TunnelLea
             var command = FlushCommand(allDatabases, async);
             object[] args = async ? ["ASYNC"] : [];
             Sink.Verbose($"Sending {command}{(db is { } n ? $" to db {n}" : "")} on {conn.Endpoint} ({before} keys).");
-            if (allDatabases)
-                await conn.RunAsync(command, s => s.ExecuteAsync("FLUSHALL", args), cancellationToken).ConfigureAwait(false);
-            else
-                await conn.RunAsync(command, s => s.ExecuteAsync(db, "FLUSHDB", args, CommandFlags.None), cancellationToken).ConfigureAwait(false);
+            // Once sent, the flush runs on the server whether or not its answer arrives in time: end the wait just before
+            // the command's deadline so that an answer that does not come is reported as unconfirmed, not as a failure.
+            var wait = OperationDeadline.Cap(request.Timeout, OperationDeadline.Margin);
+            try
+            {
+                if (allDatabases)
+                    await conn.RunAsync(command, s => s.ExecuteAsync("FLUSHALL", args).WaitAsync(wait), cancellationToken).ConfigureAwait(false);
+                else
+                    await conn.RunAsync(command, s => s.ExecuteAsync(db, "FLUSHDB", args, CommandFlags.None).WaitAsync(wait), cancellationToken).ConfigureAwait(false);
+            }
+            catch (IncidentOpsException ex) when (ex.ErrorId == RedisErrorIds.RedisTimeout)
+            {
+                throw FlushUnconfirmed(conn.Endpoint, command, db, before, wait, request, ex);
+            }
             var after = await CountKeysAsync(conn, db, cancellationToken).ConfigureAwait(false);
             return new RedisFlushResult { Endpoint = conn.Endpoint, Database = db, AllDatabases = allDatabases, Async = async, Command = command, KeysBefore = before, KeysAfter = after };
         }
+    }
+
+    /// <summary>The flush was sent and gave no answer in time: it may still run to the end on the server, so it is neither success nor failure.</summary>
+    private static IncidentOpsException FlushUnconfirmed(string endpoint, string command, int? db, long before, TimeSpan waited, RedisConnectionRequest request, Exception inner)
+    {
+        var scope = db is { } n ? $"db {n}" : "every database";
+        var check = db is { } m
+            ? $"Check the key count before acting again: Get-RedisInfo Keyspace ({endpoint} db{m} gone or 0 keys means it completed), or redis-cli -n {m} DBSIZE"
+            : "Check the key count before acting again: Get-RedisInfo Keyspace (no database left means it completed), or redis-cli INFO keyspace";
+        return new IncidentOpsException(RedisErrorIds.RedisFlushUnconfirmed, IncidentOpsErrorCategory.ResourceBusy,
+            $"{command} was sent to {endpoint} ({scope}, {before} key{(before == 1 ? "" : "s")} before) but did not answer within {waited.TotalSeconds:0.#} s of -TimeoutSec {request.Timeout.TotalSeconds:0.#}. " +
+            $"It may still complete on the server (freeing a large keyspace takes a while): it is neither confirmed nor undone. {check}. " +
+            "If keys remain once the server answers again, run Clear-RedisDatabase again with a larger -TimeoutSec, or with -Async.", inner)
+        { TargetObject = endpoint };
     }
 
     /// <summary>

@@ -217,7 +217,7 @@ public abstract class IncidentOpsCmdlet : PSCmdlet, IDisposable
     /// Returns false when declined, under -WhatIf, or on failure (already written as an ErrorRecord).
     /// </summary>
     protected bool TryChange<T>(string target, string action, string? detail, Func<CancellationToken, Task<T>> work,
-        Func<T, string> summarize, out T result, Func<T, bool>? succeeded = null)
+        Func<T, string> summarize, out T result, Func<T, bool>? succeeded = null, Func<IncidentOpsException, TimelineOutcome>? outcomeOfError = null)
     {
         result = default!;
         if (!ShouldChange(target, action, detail)) return false;
@@ -227,7 +227,8 @@ public abstract class IncidentOpsCmdlet : PSCmdlet, IDisposable
         }
         catch (IncidentOpsException ex)
         {
-            RecordChange(target, action, TimelineOutcome.Failed, ex.Message);
+            // An error whose outcome is not known (sent, no answer: it may still complete) is not recorded as a failure.
+            RecordChange(target, action, outcomeOfError?.Invoke(ex) ?? TimelineOutcome.Failed, ex.Message);
             WriteError(ToErrorRecord(ex, target));
             return false;
         }

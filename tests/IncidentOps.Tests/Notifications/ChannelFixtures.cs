@@ -46,6 +46,13 @@ public static class ChannelFixtures
     public static ProviderStub Stub(string type)
     {
         var (status, body) = Answer(type);
-        return new ProviderStub(status, body);
+        var stub = new ProviderStub(status, body);
+        // Opsgenie processes its 202s later; Get Request Status answers that each was processed (the fixture's requestStatus).
+        if (type == "opsgenie")
+        {
+            var (checkStatus, checkBody) = Answer(type, "requestStatus");
+            stub.AnswerLookups("GET", "/v2/alerts/requests/", checkStatus, checkBody);
+        }
+        return stub;
     }
 }

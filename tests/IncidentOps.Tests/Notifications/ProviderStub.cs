@@ -33,7 +33,26 @@ public sealed class ProviderStub : IDisposable
     public int DefaultStatus { get; set; }
     public string DefaultBody { get; set; }
 
+    /// <summary>What the provider was sent, in order (reads answered by <see cref="Lookup"/> are in <see cref="Lookups"/> instead).</summary>
     public IReadOnlyList<CapturedRequest> Requests { get { lock (_requests) return _requests.ToList(); } }
+
+    private readonly List<CapturedRequest> _lookups = [];
+
+    /// <summary>The status reads <see cref="Lookup"/> answered (Opsgenie's Get Request Status after each 202), in order.</summary>
+    public IReadOnlyList<CapturedRequest> Lookups { get { lock (_lookups) return _lookups.ToList(); } }
+
+    /// <summary>
+    /// Answers read-only status checks before the script (they never consume a scripted step, and are kept apart from
+    /// <see cref="Requests"/>); null passes the request on.
+    /// </summary>
+    public Func<CapturedRequest, (int Status, string Body)?>? Lookup { get; set; }
+
+    /// <summary>Answers every <paramref name="method"/> request whose path starts with <paramref name="pathPrefix"/> as a <see cref="Lookup"/> (callable from PowerShell).</summary>
+    public ProviderStub AnswerLookups(string method, string pathPrefix, int status, string body)
+    {
+        Lookup = r => r.Method == method && r.Path.StartsWith(pathPrefix, StringComparison.Ordinal) ? (status, body) : null;
+        return this;
+    }
 
     /// <summary>Answers requests the script does not (a stateful provider stand-in); null falls back to the default.</summary>
     public Func<CapturedRequest, (int Status, string Body)?>? Handler { get; set; }
@@ -147,6 +166,12 @@ public sealed class ProviderStub : IDisposable
             var target = parts[1];
             var q = target.IndexOf('?');
             var request = new CapturedRequest(parts[0], q < 0 ? target : target[..q], q < 0 ? "" : target[q..], headers, body);
+            if (Lookup?.Invoke(request) is { } looked)
+            {
+                lock (_lookups) _lookups.Add(request);
+                await AnswerAsync(socket, looked.Status, looked.Body, [("Content-Type", "application/json")]);
+                return;
+            }
             lock (_requests) _requests.Add(request);
             Func<Socket, CapturedRequest, Task>? step = null;
             if (ScriptApplies(request))

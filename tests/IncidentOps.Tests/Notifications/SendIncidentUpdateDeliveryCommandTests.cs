@@ -107,6 +107,10 @@ public class SendIncidentUpdateDeliveryCommandTests(ModuleFixture fx) : IClassFi
 
         var r = fx.Run($"Send-IncidentUpdate -ConfigPath '{s.ConfigPath}' -Pending -WhatIf").AssertNoErrors();
         Assert.Empty(r.Output);
+        // The first line reads as a sentence (it said "Re-send pending updates every incident").
+        Assert.StartsWith("What if: Re-send the pending updates of every incident", r.HostText.TrimStart());
+        var send = fx.Run($"Send-IncidentUpdate -ConfigPath '{s.ConfigPath}' -Incident {inc.Id} -Channel incidents -Message 'Preview' -WhatIf").AssertNoErrors();
+        Assert.StartsWith($"What if: Send Progress update to incidents (Slack) for {inc.Id}: POST", send.HostText.TrimStart());
         var updateId = identified[0].UpdateId;
         Assert.Contains($"incidents (Slack) for {inc.Id} {updateId}", r.HostText);
         Assert.Contains($"status (Statuspage) for {inc.Id} {updateId}", r.HostText);
@@ -120,6 +124,9 @@ public class SendIncidentUpdateDeliveryCommandTests(ModuleFixture fx) : IClassFi
         Assert.True(Assert.Single(await s.SendAsync(new IncidentUpdateRequest { IncidentId = inc.Id, Status = IncidentStatus.Monitoring, Message = "Fix deployed", Channels = ["incidents"] })).Delivered);
         var outbox = string.Join("\n", s.OutboxFiles(inc.Id).Order().Select(File.ReadAllText));
         var r2 = fx.Run($"Send-IncidentUpdate -ConfigPath '{s.ConfigPath}' -Pending -WhatIf -Channel status").AssertNoErrors();
+        Assert.StartsWith("What if: Re-send the pending updates of every incident: only to channel status", r2.HostText.TrimStart());
+        var r3 = fx.Run($"Send-IncidentUpdate -ConfigPath '{s.ConfigPath}' -Pending -Incident {inc.Id} -WhatIf -Channel status, incidents").AssertNoErrors();
+        Assert.StartsWith($"What if: Re-send the pending updates of {inc.Id}: only to channels status, incidents", r3.HostText.TrimStart());
         Assert.DoesNotContain("incidents (Slack)", r2.HostText);
         Assert.Contains($"status (Statuspage) for {inc.Id} {updateId}", r2.HostText);
         Assert.Equal(outbox, string.Join("\n", s.OutboxFiles(inc.Id).Order().Select(File.ReadAllText)));

@@ -112,6 +112,24 @@ public class RedisCmdletTests(ModuleFixture fx, PasswordRedisFixture pw) : IClas
     }
 
     [Fact]
+    public void ClearRedisDatabase_refuses_a_url_with_two_databases_and_flushes_neither()
+    {
+        // Before: redis://host/6?db=7 silently flushed database 7.
+        RedisCli.Seed(6, "path-db", 2);
+        RedisCli.Seed(7, "query-db", 3);
+        var r = fx.Run($"Clear-RedisDatabase -ConnectionString 'redis://:CanaryUrlPw-4411@{Endpoint}/6?db=7' -Force");
+        Assert.Empty(r.Output);
+        var e = Assert.Single(r.Errors);
+        Assert.Equal("RedisConnectionStringInvalid,IncidentOps.Commands.ClearRedisDatabaseCommand", e.FullyQualifiedErrorId);
+        Assert.Equal(System.Management.Automation.ErrorCategory.InvalidArgument, e.CategoryInfo.Category);
+        Assert.Contains("database 6 in the path (/6)", e.ToString());
+        Assert.Contains("database 7 in the query (?db=7)", e.ToString());
+        Assert.Contains("Keep one", e.ToString());
+        Assert.DoesNotContain("CanaryUrlPw-4411", r.AllText());
+        Assert.Equal((2L, 3L), (RedisCli.DbSize(6), RedisCli.DbSize(7)));
+    }
+
+    [Fact]
     public void ClearRedisDatabase_async_and_conflicting_scope()
     {
         RedisCli.Seed(13, "async", 4);

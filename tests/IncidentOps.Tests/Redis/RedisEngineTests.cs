@@ -83,6 +83,45 @@ public class RedisConnectionSettingsTests
         Assert.Contains(expected, ex.Message);
     }
 
+    [Theory]
+    [InlineData("redis://cache:6379/2?db=3", new[] { "database 2 in the path (/2)", "database 3 in the query (?db=3)", "Keep one", "-Database" })]
+    [InlineData("redis://cache:6379?db=1&db=4", new[] { "database 1 in the query (?db=1)", "database 4 in the query (?db=4)", "Keep one" })]
+    [InlineData("rediss://cache:6379?ssl=false", new[] { "rediss://", "ssl=false", "Keep one" })]
+    [InlineData("redis://cache:6379?ssl=true&tls=false", new[] { "ssl=true", "tls=false", "Keep one" })]
+    [InlineData("redis://cache:6379:6380/1", new[] { "cache:6379:6380", "one host:port" })]
+    [InlineData("redis://a:6379,b:6379/1", new[] { "a:6379,b:6379", "one host:port" })]
+    [InlineData("cache:6379,defaultDatabase=2,defaultDatabase=3", new[] { "defaultDatabase twice, as 2 and 3", "-Database" })]
+    public void Conflicting_settings_in_one_connection_string_are_refused_naming_both(string text, string[] expected)
+    {
+        // Before: the last value silently won (redis://host/2?db=3 acted on database 3, rediss://...?ssl=false went without TLS).
+        var ex = Assert.Throws<IncidentOpsException>(() => RedisConnectionSettings.Parse(text));
+        Assert.Equal(RedisErrorIds.RedisConnectionStringInvalid, ex.ErrorId);
+        Assert.Equal(IncidentOpsErrorCategory.InvalidArgument, ex.Category);
+        foreach (var part in expected) Assert.Contains(part, ex.Message);
+    }
+
+    [Fact]
+    public void A_password_given_twice_is_refused_without_showing_either_value()
+    {
+        var ex = Assert.Throws<IncidentOpsException>(() => RedisConnectionSettings.Parse("cache:6379,password=FirstPw-8181,password=SecondPw-8282"));
+        Assert.Equal(RedisErrorIds.RedisConnectionStringInvalid, ex.ErrorId);
+        Assert.Contains("the password twice", ex.Message);
+        Assert.DoesNotContain("FirstPw-8181", ex.Message);
+        Assert.DoesNotContain("SecondPw-8282", ex.Message);
+    }
+
+    [Theory]
+    [InlineData("redis://cache:6379/3?db=3", 3, false)]
+    [InlineData("rediss://cache:6379?ssl=true", null, true)]
+    [InlineData("redis://cache:6379?ssl=true", null, true)]
+    [InlineData("cache:6379,defaultDatabase=2,defaultDatabase=2", 2, false)]
+    [InlineData("redis://::1:6379/4", 4, false)]
+    public void The_same_setting_given_twice_with_one_value_is_accepted(string text, int? database, bool ssl)
+    {
+        var s = RedisConnectionSettings.Parse(text);
+        Assert.Equal((database, ssl), (s.Database, s.Ssl));
+    }
+
     [Fact]
     public void Credential_overrides_the_string_and_is_registered_as_a_secret()
     {
@@ -281,6 +320,32 @@ public class RedisEngineTests : IClassFixture<PasswordRedisFixture>
         Assert.Equal((6L, 0L, 6L, "FLUSHDB"), (r.KeysBefore, r.KeysAfter, r.KeysRemoved, r.Command));
         Assert.Equal(0, RedisCli.DbSize(3));
         Assert.Equal(2, RedisCli.DbSize(1));
+    }
+
+    [Fact]
+    public async Task A_confirmed_flush_goes_to_the_planned_server_even_when_the_services_reference_changed_since()
+    {
+        // The prompt (or -WhatIf) showed db 3 of the service's Redis; while the person read it, the file behind the
+        // service's redis: reference was rewritten to another server (a failover tool, another shell). Before: the flush
+        // read the reference again and emptied db 3 of that other server, which nobody had confirmed.
+        using var other = new PrivateRedisServer();
+        RedisCli.Run(other.Port, "-n", "3", "MSET", "x", "1", "y", "2");
+        RedisCli.Seed(3, "engine-planned", 4);
+        var urlFile = Path.Combine(Paths.TempDir("io-redis-ref"), "redis-url");
+        File.WriteAllText(urlFile, $"redis://{TestServers.Redis}/3");
+        var request = new RedisConnectionRequest
+        {
+            Service = new IncidentOps.Config.ServiceTarget { Environment = "production", Service = "cache", Redis = new IncidentOps.Config.ConfigValue($"file:{urlFile}", true, null) },
+            Timeout = TimeSpan.FromSeconds(5),
+        };
+        var plan = await _engine.Redis.PlanFlushAsync(request, null, false, false, CancellationToken.None);
+        Assert.Equal((TestServers.Redis, 3, 4L), (plan.Endpoint, plan.Database, plan.Keys));
+        File.WriteAllText(urlFile, $"redis://{other.Endpoint}/3");
+
+        var r = await _engine.Redis.FlushAsync(plan, request, CancellationToken.None);
+        Assert.Equal((TestServers.Redis, 3, 4L, 0L), (r.Endpoint, r.Database, r.KeysBefore, r.KeysAfter));
+        Assert.Equal(0, RedisCli.DbSize(3));
+        Assert.Equal("2", RedisCli.Run(other.Port, "-n", "3", "DBSIZE"));
     }
 
     [Fact]

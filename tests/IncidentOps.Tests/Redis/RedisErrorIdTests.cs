@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using IncidentOps.Engine;
+using IncidentOps.Engine.Redis;
 using IncidentOps.Redis;
 using Xunit;
 
@@ -101,16 +102,77 @@ public sealed class RedisErrorIdTests(ModuleFixture fx) : IClassFixture<ModuleFi
     public async Task A_command_with_no_answer_within_its_own_limit_is_RedisTimeout()
     {
         // Outside a command's deadline (evidence capture, scripts using the engine), one call's own limit ends the
-        // wait. The server pauses writes only: connecting and DBSIZE are answered, FLUSHDB never is.
+        // wait. The server pauses writes only: connecting is answered, a write (SET) is not.
         using var server = new PrivateRedisServer();
-        RedisCli.Run(server.Port, "SET", "io-key", "1");
-        var engine = new IncidentOpsEngine(new CollectingSink(), NoSecretProvider.Instance);
-        var request = new RedisConnectionRequest { ConnectionString = server.Endpoint, Timeout = TimeSpan.FromSeconds(1) };
+        var settings = RedisConnectionSettings.Parse(server.Endpoint);
+        await using var conn = await IncidentOps.Engine.Redis.RedisEndpointConnection.OpenAsync(settings, "127.0.0.1", server.Port, TimeSpan.FromSeconds(1), true, CancellationToken.None);
         RedisCli.Run(server.Port, "CLIENT", "PAUSE", "5000", "WRITE");
         var watch = Stopwatch.StartNew();
-        var ex = await Assert.ThrowsAsync<IncidentOpsException>(() => engine.Redis.FlushAsync(request, 0, false, false, CancellationToken.None));
+        var ex = await Assert.ThrowsAsync<IncidentOpsException>(() => conn.ExecuteAsync("SET", ["io-key", "1"], CancellationToken.None));
         Assert.True(watch.Elapsed < TimeSpan.FromSeconds(4.5), $"took {watch.Elapsed}");
         Assert.Equal("RedisTimeout", ex.ErrorId);
         Assert.Contains("did not answer within 1 s", ex.Message);
+    }
+
+    [Fact]
+    public async Task A_flush_with_no_answer_in_time_is_RedisFlushUnconfirmed_and_not_a_failure()
+    {
+        // Connecting and DBSIZE are answered at once; FLUSHDB reaches the server 3 s late (a slow link or a busy server) and
+        // then runs. Before: RedisTimeout ("did not answer"), a failure, while the server went on to empty the database.
+        using var server = new PrivateRedisServer();
+        using var relay = new DelayingRedisRelay(server.Port, "FLUSHDB", TimeSpan.FromSeconds(3));
+        RedisCli.Run(server.Port, "MSET", "a", "1", "b", "2", "c", "3");
+        var engine = new IncidentOpsEngine(new CollectingSink(), NoSecretProvider.Instance);
+        var request = new RedisConnectionRequest { ConnectionString = relay.Endpoint, Timeout = TimeSpan.FromSeconds(1) };
+        var ex = await Assert.ThrowsAsync<IncidentOpsException>(() => engine.Redis.FlushAsync(request, 0, false, false, CancellationToken.None));
+        Assert.Equal(RedisErrorIds.RedisFlushUnconfirmed, ex.ErrorId);
+        Assert.Equal(IncidentOpsErrorCategory.ResourceBusy, ex.Category);
+        Assert.Contains("FLUSHDB was sent to", ex.Message);
+        Assert.Contains("3 keys before", ex.Message);
+        Assert.Contains("may still complete on the server", ex.Message);
+        Assert.Contains("Get-RedisInfo Keyspace", ex.Message);
+        // And it does complete once the pause ends.
+        Assert.True(WaitForEmpty(server.Port, 0), "the flush never completed on the server");
+    }
+
+    private static bool WaitForEmpty(int port, int db)
+    {
+        var until = DateTime.UtcNow.AddSeconds(15);
+        while (DateTime.UtcNow < until)
+        {
+            if (RedisCli.Run(port, "-n", db.ToString(), "DBSIZE") == "0") return true;
+            Thread.Sleep(200);
+        }
+        return false;
+    }
+
+    [Fact]
+    public async Task Clear_RedisDatabase_past_its_deadline_says_the_flush_may_still_complete_and_records_that_on_the_incident()
+    {
+        using var server = new PrivateRedisServer();
+        using var relay = new DelayingRedisRelay(server.Port, "FLUSHDB", TimeSpan.FromSeconds(4));
+        RedisCli.Run(server.Port, "-n", "2", "MSET", "a", "1", "b", "2");
+        var dir = Paths.TempDir("io-redis-unconfirmed");
+        var config = Path.Combine(dir, "incidentops.yml");
+        File.WriteAllText(config, $"version: 1\nstore:\n  path: {dir}\n");
+        var store = new IncidentOps.Engine.Incidents.FileIncidentStore(dir);
+        var incident = await store.CreateAsync(id => new IncidentOps.Incidents.Incident { Id = id, Title = "Cache serves stale data", Severity = "P2" }, CancellationToken.None);
+        await store.SetActiveIdAsync(incident.Id, CancellationToken.None);
+
+        var watch = Stopwatch.StartNew();
+        var r = fx.Run($"Clear-RedisDatabase -ConnectionString '{relay.Endpoint}' -Database 2 -TimeoutSec 2 -ConfigPath '{config}' -Force");
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5.5), $"took {watch.Elapsed}");
+        Assert.Empty(r.Output);
+        var e = Assert.Single(r.Errors);
+        Assert.Equal("RedisFlushUnconfirmed,IncidentOps.Commands.ClearRedisDatabaseCommand", e.FullyQualifiedErrorId);
+        Assert.Equal(System.Management.Automation.ErrorCategory.ResourceBusy, e.CategoryInfo.Category);
+        Assert.Contains("may still complete on the server", e.ToString());
+        Assert.Contains("db 2", e.ToString());
+
+        var entry = Assert.Single(await store.ReadTimelineAsync(incident.Id, CancellationToken.None), t => t.Cmdlet == "Clear-RedisDatabase");
+        Assert.Equal(IncidentOps.Incidents.TimelineOutcome.Info, entry.Outcome);
+        Assert.Contains("was sent to", entry.Result);
+        Assert.Contains("may still complete on the server", entry.Result);
+        Assert.True(WaitForEmpty(server.Port, 2), "the flush never completed on the server");
     }
 }

@@ -90,3 +90,79 @@ public sealed class PasswordRedisFixture : IDisposable
         try { Directory.Delete(Dir, true); } catch (IOException) { /* the server may still hold its log for a moment */ }
     }
 }
+
+/// <summary>
+/// A TCP relay on loopback in front of a real redis-server that holds back the client's bytes carrying one command (a
+/// slow link or a busy server: the command reaches the server late) and still delivers them after the client has hung up,
+/// then closes. So a command the client gave up waiting for really runs on the server, later, deterministically.
+/// </summary>
+public sealed class DelayingRedisRelay : IDisposable
+{
+    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+    private readonly CancellationTokenSource _cts = new();
+    private readonly int _upstreamPort;
+    private readonly byte[] _trigger;
+    private readonly TimeSpan _delay;
+
+    public DelayingRedisRelay(int upstreamPort, string command, TimeSpan delay)
+    {
+        _upstreamPort = upstreamPort;
+        _trigger = System.Text.Encoding.ASCII.GetBytes(command);
+        _delay = delay;
+        _listener.Start();
+        Port = ((IPEndPoint)_listener.LocalEndpoint).Port;
+        _ = Task.Run(AcceptAsync);
+    }
+
+    public int Port { get; }
+    public string Endpoint => $"127.0.0.1:{Port}";
+
+    private async Task AcceptAsync()
+    {
+        try
+        {
+            while (!_cts.IsCancellationRequested)
+            {
+                var client = await _listener.AcceptTcpClientAsync(_cts.Token);
+                _ = Task.Run(() => RelayAsync(client));
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException) { /* shutting down */ }
+    }
+
+    private async Task RelayAsync(TcpClient client)
+    {
+        using var owned = client;
+        using var upstream = new TcpClient();
+        try
+        {
+            await upstream.ConnectAsync(IPAddress.Loopback, _upstreamPort, _cts.Token);
+            var fromClient = client.GetStream();
+            var toServer = upstream.GetStream();
+            _ = Task.Run(async () =>
+            {
+                try { await toServer.CopyToAsync(fromClient, _cts.Token); }
+                catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException or SocketException) { /* either side closed */ }
+            });
+            var buffer = new byte[64 * 1024];
+            while (true)
+            {
+                int n;
+                try { n = await fromClient.ReadAsync(buffer, _cts.Token); }
+                catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException) { n = 0; }
+                if (n == 0) break;
+                if (buffer.AsSpan(0, n).IndexOf(_trigger) >= 0) await Task.Delay(_delay, _cts.Token);
+                await toServer.WriteAsync(buffer.AsMemory(0, n), _cts.Token);
+            }
+            // The client hung up: let the server read what was delivered before it sees the close.
+            await Task.Delay(500, _cts.Token);
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException or SocketException) { /* shutting down */ }
+    }
+
+    public void Dispose()
+    {
+        _cts.Cancel();
+        _listener.Stop();
+    }
+}

@@ -61,6 +61,25 @@ public sealed class OpsgenieChannel : ChannelProvider
     {
         var (channel, delivery, update) = (context.Channel, context.Delivery, context.Update);
         await PagerKeys.EnsureAsync(context, ExternalIdKey, LegacyAlias(context.Incident), NewAlias(context.Incident)).ConfigureAwait(false);
+        // The last attempt was accepted (202) but its outcome was not known when the command ended: ask Opsgenie how that
+        // request was processed before sending anything again. Done: not re-posted. Failed: sent again (nothing arrived).
+        if (delivery is { State: DeliveryState.Unknown, StatusCode: 202, ProviderId: { Length: > 0 } requestId })
+        {
+            var limit = OperationDeadline.Cap(Min(context.Sender.Options.RequestTimeout, MaxStatusWait), OperationDeadline.Margin);
+            var (success, text) = await RequestStatusAsync(context, requestId, limit, cancellationToken).ConfigureAwait(false);
+            if (success == true)
+            {
+                await context.Record(() =>
+                {
+                    delivery.State = DeliveryState.Delivered; delivery.Error = null; delivery.DeliveredAt ??= DateTimeOffset.UtcNow;
+                }).ConfigureAwait(false);
+                context.Sink.Verbose($"{channel.Name}: Opsgenie processed the earlier request {requestId} ({text}); not sent again.");
+                return PreSend.Done;
+            }
+            context.Sink.Verbose(success == false
+                ? $"{channel.Name}: Opsgenie failed the earlier request {requestId} ({text}); sending it again."
+                : $"{channel.Name}: Opsgenie has still not processed the earlier request {requestId} ({text}).");
+        }
         if (ProviderPayloads.MissedClose(context))
         {
             // A relapse's create after a Monitoring close that never arrived: close the old alert first (see ProviderPayloads.MissedClose).
@@ -101,6 +120,90 @@ public sealed class OpsgenieChannel : ChannelProvider
         context.Sink.Verbose($"{channel.Name}: the Opsgenie alert {Alias(context.Incident)} exists ({status}, created {Time(createdAt)}, the create sent {Time(delivery.LastAttemptAt)}), " +
             "so the unanswered create arrived; not created again.");
         return PreSend.Done;
+    }
+
+    /// <summary>The longest a send waits for Opsgenie to process its request (within the delivery's deadline): "polling briefly".</summary>
+    public static readonly TimeSpan MaxStatusWait = TimeSpan.FromSeconds(10);
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+
+    /// <summary>
+    /// Opsgenie answers every request with 202 and a requestId, and processes it later: a create with an unknown responder,
+    /// an acknowledge of an alias that has no alert or a rate-limited request fails only then. So a 202 is checked with
+    /// Get Request Status (GET /v2/alerts/requests/{requestId}) until the deadline: isSuccess true is Delivered; false is
+    /// Failed, with Opsgenie's status text; no answer yet is not Delivered (Unknown, its requestId recorded), and
+    /// Send-IncidentUpdate -Pending asks again before sending anything.
+    /// </summary>
+    public override async Task<DeliveryOutcome> ConfirmAsync(ChannelDeliveryContext context, DeliveryOutcome outcome, string? providerId, TimeSpan limit,
+        CancellationToken cancellationToken)
+    {
+        if (outcome.StatusCode != 202 || string.IsNullOrEmpty(providerId)) return outcome;
+        var wait = OperationDeadline.Cap(Min(limit, MaxStatusWait), OperationDeadline.Margin);
+        if (wait < TimeSpan.Zero) wait = TimeSpan.Zero;
+        var (success, text) = await RequestStatusAsync(context, providerId, wait, cancellationToken).ConfigureAwait(false);
+        return success switch
+        {
+            true => outcome,
+            false => outcome with
+            {
+                Delivered = false, Permanent = true, MaybeDelivered = false,
+                Error = $"Opsgenie accepted the request (202, request {providerId}) and then failed it: {text}. Fix that in Opsgenie or in the channel's settings, " +
+                    "then re-send with Send-IncidentUpdate -Pending.",
+            },
+            null => outcome with
+            {
+                Delivered = false, Permanent = false, MaybeDelivered = true,
+                Error = $"Opsgenie accepted the request (202, request {providerId}) but had not processed it within {wait.TotalSeconds:0.#} s ({text}), so whether it worked is not known yet. " +
+                    "Send-IncidentUpdate -Pending asks Opsgenie about that request first and sends again only if it failed or is still unknown.",
+            },
+        };
+    }
+
+    /// <summary>Polls Get Request Status until it says how the request went or <paramref name="limit"/> passes: (true|false, status text) or (null, why not known).</summary>
+    private static async Task<(bool? Success, string Text)> RequestStatusAsync(ChannelDeliveryContext context, string requestId, TimeSpan limit, CancellationToken cancellationToken)
+    {
+        var channel = context.Channel;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var pause = TimeSpan.FromMilliseconds(100);
+        var last = "no answer yet";
+        while (true)
+        {
+            var left = limit - clock.Elapsed;
+            if (left <= TimeSpan.Zero) return (null, last);
+            var lookup = new ProviderRequest
+            {
+                Method = HttpMethod.Get, Url = $"{AlertsUrl(channel)}/requests/{Uri.EscapeDataString(requestId)}", Body = "",
+                Headers = { ["Authorization"] = $"GenieKey {channel.Get(ApiKeyKey)}" },
+            };
+            using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            bounded.CancelAfter(left);
+            var answer = await context.Sender.SendAsync(channel.Name, channel.Type, lookup, bounded.Token).ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
+            if (answer.Delivered && RequestStatus(answer.ResponseBody) is { } status)
+            {
+                if (status.IsSuccess is { } ok) return (ok, status.Text ?? (ok ? "processed" : "failed"));
+                last = status.Text ?? "not processed yet";
+            }
+            else last = answer.StatusCode == 404 ? "Opsgenie: request not processed yet" : answer.Error ?? $"HTTP {answer.StatusCode}";
+            left = limit - clock.Elapsed;
+            if (left <= pause) return (null, last);
+            await Task.Delay(pause, cancellationToken).ConfigureAwait(false);
+            pause = Min(pause * 2, TimeSpan.FromSeconds(1));
+        }
+    }
+
+    /// <summary>data.isSuccess and data.status of a Get Request Status answer; null when the body is not one.</summary>
+    private static (bool? IsSuccess, string? Text)? RequestStatus(string? body)
+    {
+        if (string.IsNullOrWhiteSpace(body)) return null;
+        try
+        {
+            if (JsonNode.Parse(body)?["data"] is not JsonObject data) return null;
+            bool? ok = data["isSuccess"] is JsonValue v && v.TryGetValue<bool>(out var b) ? b : null;
+            var text = data["status"] is JsonValue t && t.TryGetValue<string>(out var st) ? st : null;
+            return (ok, text is null ? null : ProviderPayloads.Truncate(text, 500));
+        }
+        catch (Exception ex) when (ex is System.Text.Json.JsonException or InvalidOperationException or FormatException) { return null; }
     }
 
     private static string Time(DateTimeOffset? t) => t is { } v ? v.UtcDateTime.ToString("u", System.Globalization.CultureInfo.InvariantCulture) : "at an unknown time";

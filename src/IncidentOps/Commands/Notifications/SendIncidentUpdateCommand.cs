@@ -14,6 +14,9 @@ namespace IncidentOps.Commands;
 /// Monitoring and on the resolution, with the dedup_key incidentops-&lt;incident id&gt;-&lt;declared at&gt;), a Statuspage incident (created
 /// on the first update, then updated), an Opsgenie alert (Alert API v2, aliased by the incident id and its declaration time: created while
 /// Investigating, acknowledged on Identified, closed on Monitoring and on the resolution) or a generic JSON webhook.
+/// Opsgenie answers 202 and processes the request later, so a send to it asks Get Request Status until Opsgenie says how
+/// it went (within -TimeoutSec, for up to 10 s): a request it failed (an unknown responder, no such alert) is Failed with
+/// Opsgenie's reason, and one it has not processed yet is Unknown, which -Pending checks again before sending anything.
 /// Channels default to the configuration's routing for the incident's severity.
 ///
 /// -Status Monitoring closes the pagers' alert instead of acknowledging it: a pager notifies nobody for a trigger that
@@ -144,7 +147,9 @@ public sealed class SendIncidentUpdateCommand : ConfiguredCmdlet, IForceSwitch
         Engine.Notifications.Options = new NotificationOptions { RequestTimeout = TimeSpan.FromSeconds(TimeoutSec) };
         if (Pending)
         {
-            if (!ShouldChange(Incident ?? "every incident", "Re-send pending updates", Channel is { Length: > 0 } ? "channels " + string.Join(",", Channel) : null))
+            // Reads as a sentence: "Re-send the pending updates of every incident: only to channel status".
+            if (!ShouldChange(Incident ?? "every incident", "Re-send the pending updates of",
+                    Channel is { Length: > 0 } ? $"only to channel{(Channel.Length == 1 ? "" : "s")} {string.Join(", ", Channel)}" : null))
             {
                 // -WhatIf: the incident-channel steps it would complete, on the named channels only.
                 if (IsWhatIf && TryInvoke(ct => Engine.IncidentChannels.PlanResumeAsync(Config, Incident, Channel, Force, ct), out var calls, Incident))
@@ -172,7 +177,8 @@ public sealed class SendIncidentUpdateCommand : ConfiguredCmdlet, IForceSwitch
         _incidentId = prepared.Incident.Id;
         var approved = new List<string>();
         foreach (var r in prepared.Rendered)
-            if (ShouldChange($"{r.Channel} ({r.ChannelType}) for {prepared.Incident.Id}", $"Send {NotificationTemplates.Describe(prepared.Update.Kind)}", r.ToString()))
+            // "Send Initial alert to audit (Webhook) for INC-...: POST ..." (it read "Send Initial alert audit (Webhook) ...").
+            if (ShouldChange($"to {r.Channel} ({r.ChannelType}) for {prepared.Incident.Id}", $"Send {NotificationTemplates.Describe(prepared.Update.Kind)}", r.ToString()))
                 approved.Add(r.Channel);
         if (approved.Count == 0) return;
         if (TryInvoke(ct => Engine.Notifications.SendAsync(prepared, approved, Invocation, ct), out var results, prepared.Incident.Id))

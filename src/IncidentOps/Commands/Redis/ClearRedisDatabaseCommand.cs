@@ -13,7 +13,9 @@ namespace IncidentOps.Commands;
 /// key count before and after. When an incident is active (or -Incident is given) the flush, its
 /// outcome and the command are recorded on the incident's timeline. -Force skips the prompt for scripts. A replica
 /// (RedisIsReplica) and one master of a Redis Cluster with several (RedisClusterFlushPartial: the flush would empty only
-/// that node's slots) are refused before the prompt, and under -WhatIf too.
+/// that node's slots) are refused before the prompt, and under -WhatIf too. A flush that was sent but did not answer within
+/// -TimeoutSec is RedisFlushUnconfirmed (category ResourceBusy), not a failure: it may still complete on the server, so
+/// check the key count (Get-RedisInfo Keyspace) before running it again; the timeline entry says the same (outcome Info).
 /// </remarks>
 /// <example>
 /// <code>Clear-RedisDatabase -ConnectionString $env:REDIS_URL -Database 2 -WhatIf</code>
@@ -60,8 +62,9 @@ public sealed class ClearRedisDatabaseCommand : RedisCmdlet, IForceSwitch
             var target = plan.AllDatabases ? $"Redis {plan.Endpoint} (all databases)" : $"Redis {plan.Endpoint} db {plan.Database}";
             var detail = $"{plan.Command} ({plan.Describe()})";
             if (TryChange(target, plan.AllDatabases ? "Flush all databases" : "Flush database", detail,
-                    ct => Engine.Redis.FlushAsync(request, plan.Database, plan.AllDatabases, Async, ct),
-                    r => $"{r.Command}: {r.KeysBefore} keys before, {r.KeysAfter} after", out var result))
+                    ct => Engine.Redis.FlushAsync(plan, request, ct),
+                    r => $"{r.Command}: {r.KeysBefore} keys before, {r.KeysAfter} after", out var result,
+                    outcomeOfError: ex => ex.ErrorId == RedisErrorIds.RedisFlushUnconfirmed ? IncidentOps.Incidents.TimelineOutcome.Info : IncidentOps.Incidents.TimelineOutcome.Failed))
                 WriteObject(result);
         }
     }

@@ -281,4 +281,107 @@ public sealed class OpsgenieChannelTests(ModuleFixture fx) : IClassFixture<Modul
         Assert.Empty(await s.NewEngine().Engine.Notifications.GetUpdatesAsync(config, inc.Id, true, CancellationToken.None));
         Assert.DoesNotContain(KeyCanary, s.StoreText());
     }
+
+    // ---- Opsgenie's 202 is "Request will be processed": the outcome comes from Get Request Status (issue item 4).
+
+    private static (OpsgenieFake Og, NotificationScenario S) GenieOnFake()
+    {
+        var og = NewFake();
+        var s = new NotificationScenario($"  genie: {{ type: opsgenie, apiKey: file:og.key, apiUrl: '{og.BaseUrl}' }}");
+        File.WriteAllText(Path.Combine(s.Dir, "og.key"), KeyCanary);
+        return (og, s);
+    }
+
+    [Fact]
+    [ChannelOperation("opsgenie", "create")]
+    public async Task A_202_counts_as_delivered_only_once_Get_Request_Status_says_it_was_processed()
+    {
+        var (og, s) = GenieOnFake();
+        using var _ = og; using var __ = s;
+        var (notProcessed, notProcessedBody) = ChannelFixtures.Answer("opsgenie", "requestNotProcessed");
+        var (processed, processedBody) = ChannelFixtures.Answer("opsgenie", "requestStatus");
+        og.ThenRequestStatus(notProcessed, notProcessedBody).ThenRequestStatus(processed, processedBody);
+        var inc = await s.CreateIncidentAsync("P1");
+        var r = Assert.Single(await s.SendAsync(new IncidentUpdateRequest { IncidentId = inc.Id, Message = "Checkout down", Channels = ["genie"] }));
+        Assert.True(r.Delivered, r.Error);
+        Assert.Equal((DeliveryState.Delivered, 202, "43a29c5c-3dbf-4fa4-9c26-f4f71023e120"), (r.State, r.StatusCode, r.ProviderId));
+        Assert.Equal(2, og.StatusChecks.Count);
+        Assert.All(og.StatusChecks, c => Assert.Equal(("GET", "/v2/alerts/requests/43a29c5c-3dbf-4fa4-9c26-f4f71023e120"), (c.Method, c.Path)));
+        Assert.All(og.StatusChecks, c => Assert.Equal($"GenieKey {KeyCanary}", c.Headers["Authorization"]));
+        Assert.Single(og.Creates);
+    }
+
+    [Fact]
+    [ChannelOperation("opsgenie", "create")]
+    public async Task A_request_Opsgenie_accepted_and_then_failed_is_Failed_with_its_status_text_not_delivered()
+    {
+        // Before: reported delivered on the 202; the bad responder made it a silent miss.
+        var (og, s) = GenieOnFake();
+        using var _ = og; using var __ = s;
+        var (status, body) = ChannelFixtures.Answer("opsgenie", "requestFailed");
+        og.ThenRequestStatus(status, body);
+        var inc = await s.CreateIncidentAsync("P1");
+        var (engine, sink, config) = s.NewEngine();
+        var prepared = await engine.Notifications.PrepareAsync(config, new IncidentUpdateRequest { IncidentId = inc.Id, Message = "Checkout down", Channels = ["genie"] }, CancellationToken.None);
+        var r = Assert.Single(await engine.Notifications.SendAsync(prepared, null, new IncidentOps.Engine.Incidents.ChangeContext("Send-IncidentUpdate"), CancellationToken.None));
+        Assert.False(r.Delivered);
+        Assert.Equal(DeliveryState.Failed, r.State);
+        Assert.Contains("Responder [team: payments-oncall] does not exist", r.Error);
+        Assert.Contains("43a29c5c-3dbf-4fa4-9c26-f4f71023e120", r.Error);
+        Assert.Contains("Send-IncidentUpdate -Pending", r.Error);
+        var timeline = await s.Incidents.ReadTimelineAsync(inc.Id, CancellationToken.None);
+        Assert.Contains(timeline, e => e.Kind == "update" && e.Outcome == TimelineOutcome.Failed && e.Result!.Contains("does not exist"));
+        Assert.DoesNotContain(KeyCanary, s.StoreText());
+        Assert.DoesNotContain(KeyCanary, string.Join("\n", sink.VerboseMessages.Concat(sink.Warnings)));
+    }
+
+    [Fact]
+    [ChannelOperation("opsgenie", "create")]
+    public async Task A_request_still_unprocessed_at_the_deadline_is_Unknown_and_Pending_checks_it_instead_of_posting_again()
+    {
+        var (og, s) = GenieOnFake();
+        using var _ = og; using var __ = s;
+        og.HoldRequests = true;
+        var inc = await s.CreateIncidentAsync("P1");
+        var (engine, _, config) = s.NewEngine();
+        engine.Notifications.Options = new NotificationOptions { RequestTimeout = TimeSpan.FromSeconds(1.5), BackoffBase = TimeSpan.FromMilliseconds(20) };
+        var context = new IncidentOps.Engine.Incidents.ChangeContext("Send-IncidentUpdate");
+        var prepared = await engine.Notifications.PrepareAsync(config, new IncidentUpdateRequest { IncidentId = inc.Id, Message = "Checkout down", Channels = ["genie"] }, CancellationToken.None);
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var r = Assert.Single(await engine.Notifications.SendAsync(prepared, null, context, CancellationToken.None));
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5.5), $"took {watch.Elapsed}");
+        Assert.False(r.Delivered);
+        Assert.Equal(DeliveryState.Unknown, r.State);
+        Assert.Equal("43a29c5c-3dbf-4fa4-9c26-f4f71023e120", r.ProviderId);
+        Assert.Contains("not processed", r.Error);
+        Assert.True(og.StatusChecks.Count >= 1);
+
+        // Opsgenie has processed it by now: -Pending asks about that request and does not post the create again.
+        og.HoldRequests = false;
+        var resent = Assert.Single(await s.NewEngine().Engine.Notifications.SendPendingAsync(config, inc.Id, null, context, CancellationToken.None));
+        Assert.True(resent.Delivered, resent.Error);
+        Assert.Equal(DeliveryState.Delivered, resent.State);
+        Assert.Single(og.Creates);
+        Assert.Equal(1, Assert.Single(og.Alerts).Count);
+        Assert.Empty(await s.NewEngine().Engine.Notifications.GetUpdatesAsync(config, inc.Id, true, CancellationToken.None));
+        Assert.DoesNotContain(KeyCanary, s.StoreText());
+    }
+
+    [Fact]
+    [ChannelOperation("opsgenie", "acknowledge")]
+    public void Send_IncidentUpdate_shows_a_request_Opsgenie_failed_as_not_delivered_with_its_reason_and_never_the_key()
+    {
+        var (og, s) = GenieOnFake();
+        using var _ = og; using var __ = s;
+        var inc = s.CreateIncidentAsync("P1").GetAwaiter().GetResult();
+        fx.Run($"Send-IncidentUpdate -ConfigPath '{s.ConfigPath}' -Incident {inc.Id} -Channel genie -Message 'Looking' -Confirm:$false").AssertNoErrors();
+        og.ThenRequestStatus(200, "{\"data\":{\"success\":false,\"action\":\"Acknowledge\",\"isSuccess\":false,\"status\":\"Alert does not exist\"},\"took\":0.01,\"requestId\":\"x\"}");
+        var r = fx.Run($"Send-IncidentUpdate -ConfigPath '{s.ConfigPath}' -Incident {inc.Id} -Channel genie -Status Identified -Message 'Pool exhausted' -Confirm:$false -WarningVariable w");
+        var result = r.Single<NotificationResult>();
+        Assert.False(result.Delivered);
+        Assert.Equal(DeliveryState.Failed, result.State);
+        Assert.Contains("Alert does not exist", result.Error);
+        Assert.Contains("Alert does not exist", r.AllText());
+        Assert.DoesNotContain(KeyCanary, r.AllText());
+    }
 }

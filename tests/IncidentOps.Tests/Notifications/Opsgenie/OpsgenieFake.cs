@@ -40,7 +40,35 @@ public sealed class OpsgenieFake : IDisposable
     public OpsgenieFake(int acceptedStatus, string acceptedBody, int notFoundStatus, string notFoundBody)
     {
         (_accepted, _acceptedBody, _notFound, _notFoundBody) = (acceptedStatus, acceptedBody, notFoundStatus, notFoundBody);
-        Stub = new ProviderStub(acceptedStatus, acceptedBody) { Handler = Handle };
+        Stub = new ProviderStub(acceptedStatus, acceptedBody) { Handler = Handle, Lookup = HandleRequestStatus };
+    }
+
+    private readonly Queue<(int Status, string Body)> _requestStatuses = new();
+
+    /// <summary>
+    /// The next answer to Get Request Status (GET /v2/alerts/requests/{id}); once these are used up, every request is
+    /// reported processed (isSuccess true, as most are within a moment).
+    /// </summary>
+    public OpsgenieFake ThenRequestStatus(int status, string body)
+    {
+        lock (_requestStatuses) _requestStatuses.Enqueue((status, body));
+        return this;
+    }
+
+    /// <summary>While true, Get Request Status answers 404 "not processed yet" (after the scripted answers).</summary>
+    public bool HoldRequests { get; set; }
+
+    /// <summary>The Get Request Status reads received (they are not in <see cref="Requests"/>).</summary>
+    public IReadOnlyList<CapturedRequest> StatusChecks => Stub.Lookups;
+
+    private (int Status, string Body)? HandleRequestStatus(CapturedRequest r)
+    {
+        if (r.Method != "GET" || !r.Path.StartsWith("/v2/alerts/requests/", StringComparison.Ordinal)) return null;
+        lock (_requestStatuses) if (_requestStatuses.Count > 0) return _requestStatuses.Dequeue();
+        if (HoldRequests) return (404, "{\"message\":\"Request not found. It might not be processed, yet.\",\"took\":0.003,\"requestId\":\"" + Guid.NewGuid() + "\"}");
+        var id = Uri.UnescapeDataString(r.Path["/v2/alerts/requests/".Length..]);
+        var data = new JsonObject { ["success"] = true, ["action"] = "Create", ["isSuccess"] = true, ["status"] = "Processed", ["processedAt"] = DateTimeOffset.UtcNow.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'") };
+        return (200, new JsonObject { ["data"] = data, ["took"] = 0.02, ["requestId"] = id }.ToJsonString());
     }
 
     public ProviderStub Stub { get; }
