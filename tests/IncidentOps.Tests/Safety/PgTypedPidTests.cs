@@ -29,6 +29,19 @@ public sealed class PgTypedPidTests(ModuleFixture fx, PgTestDatabase db) : IClas
     private static string Utc(DateTime t) => t.ToString("yyyy-MM-dd HH:mm:ss.ffffff", System.Globalization.CultureInfo.InvariantCulture) + " UTC";
 
     [Fact]
+    public async Task StopPgBackend_WhatIf_on_a_piped_backend_names_the_session_as_it_was_listed()
+    {
+        // The prompt for a piped backend said only "backend N on server"; it now names the listed session, as for a typed pid.
+        var app = App();
+        var s = await db.OpenAsync(db.AppRole, app);
+        var start = BackendStart(s);
+        var r = Run($"Get-PgActivity -ConnectionString $cs -ApplicationName {app} | Stop-PgBackend -ConnectionString $cs -WhatIf").AssertNoErrors();
+        Assert.Empty(r.Output);
+        Assert.Contains($"What if: Terminate backend {s.ProcessID} (user {db.AppRole}, database {db.Database}, application '{app}', client 127.0.0.1, started {Utc(start)}, idle) on ", r.HostText);
+        Assert.True(db.Exists(s.ProcessID));
+    }
+
+    [Fact]
     public async Task StopPgBackend_WhatIf_on_a_typed_pid_names_the_session_and_pins_it_and_changes_nothing()
     {
         var app = App();

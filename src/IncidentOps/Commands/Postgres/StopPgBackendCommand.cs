@@ -117,7 +117,10 @@ public sealed class StopPgBackendCommand : PgCmdlet, IForceSwitch
         {
             var listed = ListedStart(pid);
             var listedQuery = ListedTime(pid, "QueryStart");
-            var what = $"backend {pid} on {target}";
+            // A piped backend is named as it was listed (user, database, application, client, start), as a typed pid is below.
+            var what = InputObject?.BaseObject is PgActivity piped && piped.Pid == pid
+                ? $"{PostgresService.DescribeSession(piped)} on {target}"
+                : $"backend {pid} on {target}";
             if (listed is null)
             {
                 // A typed pid (or a piped one without its backend_start): read the session that holds it before asking, so
