@@ -128,7 +128,8 @@ public sealed class PgTestDatabase : IDisposable
 
     private void Admin(string sql) => Exec(_admin.ConnectionString, sql);
 
-    private static void Exec(string cs, string sql)
+    /// <summary>Runs one statement on its own connection (test set-up and clean-up).</summary>
+    internal static void Exec(string cs, string sql)
     {
         using var c = new NpgsqlConnection(cs);
         c.Open();

@@ -63,13 +63,7 @@ public sealed class PgCaseNames : IDisposable
 
     private void Admin(string sql) => Exec(_admin, sql);
 
-    private static void Exec(string cs, string sql)
-    {
-        using var c = new NpgsqlConnection(cs);
-        c.Open();
-        using var cmd = new NpgsqlCommand(sql, c);
-        cmd.ExecuteNonQuery();
-    }
+    private static void Exec(string cs, string sql) => PgTestDatabase.Exec(cs, sql);
 
     public void Dispose()
     {
