@@ -51,7 +51,29 @@ environments:
         postgres:
           connectionString: postgres://$user@db.internal:5432/$database
           tunnel: { ssh: deploy@squat.example.com }
+      routed:
+        postgres:
+          connectionString: postgres://$user@postgres.akaind-platform.svc:5432/$database
+          tunnel: { kubectl: svc/postgres, kubeconfig: $(Join-Path $root.Dir 'kubeconfig') }
 "@
+    # The kubeconfig of production/routed, whose tunnel names no context: 'kubectl config use-context' is a rewrite of it.
+    $kubeconfig = Join-Path $root.Dir 'kubeconfig'
+    function Set-KubeContext([string] $Current) {
+        Set-Content -Path $kubeconfig -Value @"
+apiVersion: v1
+kind: Config
+current-context: $Current
+clusters:
+- { name: blue-cluster, cluster: { server: 'https://127.0.0.1:1' } }
+- { name: green-cluster, cluster: { server: 'https://127.0.0.1:2' } }
+users:
+- { name: ops, user: { token: not-a-real-token } }
+contexts:
+- { name: blue, context: { cluster: blue-cluster, user: ops, namespace: akaind-platform } }
+- { name: green, context: { cluster: green-cluster, user: ops, namespace: akaind-platform } }
+"@
+    }
+    Set-KubeContext blue
 
     function Get-TunnelEvent {
         if (-not (Test-Path $log)) { return @() }
@@ -193,6 +215,44 @@ Describe 'postgres.tunnel and redis.tunnel' -Skip:$noServers {
         finally {
             if (-not $session.HasExited) { $session.Kill($true) }
             $null = Get-PgActivity -ConnectionString $env:INCIDENTOPS_TEST_PG -ApplicationName pester-route | Stop-PgBackend -ConnectionString $env:INCIDENTOPS_TEST_PG -IncludeSuperuser -Force
+        }
+    }
+
+    It 'does not stop a backend read in another kubectl context than the current one (the other cluster''s database)' {
+        # The stand-in kubectl forwards every context to the same test server: without the check, the stop would succeed.
+        $psi = [Diagnostics.ProcessStartInfo]::new('psql')
+        foreach ($a in '-X', '-q', '-h', $pg['Host'], '-p', $pg['Port'], '-U', $user, '-d', $database, '-c', 'SELECT pg_sleep(30)') { $psi.ArgumentList.Add($a) }
+        $psi.Environment['PGAPPNAME'] = 'pester-context'
+        $psi.RedirectStandardOutput = $true
+        $session = [Diagnostics.Process]::Start($psi)
+        try {
+            Set-KubeContext blue
+            $until = [DateTime]::UtcNow.AddSeconds(10)
+            while (-not ($listed = Get-PgActivity -Service production/routed -ApplicationName pester-context -State active -ConfigPath $root.Config) -and [DateTime]::UtcNow -lt $until) { Start-Sleep -Milliseconds 100 }
+            @($listed).Count | Should -Be 1
+            $listed.Route | Should -Be "kubectl context 'blue' (namespace 'akaind-platform')"
+            # The default table view is unchanged: Route is not a column.
+            (Get-RenderedView $listed) | Should -Not -Match 'kubectl context'
+
+            Set-KubeContext green   # kubectl config use-context green
+            $r = $listed | Stop-PgBackend -Service production/routed -ConfigPath $root.Config -IncludeSuperuser -Force -ErrorVariable err -ErrorAction SilentlyContinue
+            $r | Should -BeNullOrEmpty
+            $err.Count | Should -Be 1
+            $err[0].FullyQualifiedErrorId | Should -Be 'PipelineTargetMismatch,IncidentOps.Commands.StopPgBackendCommand'
+            "$($err[0])" | Should -Match ([regex]::Escape("read through kubectl context 'blue'"))
+            "$($err[0])" | Should -Match ([regex]::Escape("connects through kubectl context 'green'"))
+            "$($err[0])" | Should -Match ([regex]::Escape('Get-PgActivity -Service production/routed'))
+            $session.HasExited | Should -BeFalse -Because 'the session read in blue is not stopped through green'
+
+            # Read again in the current context: that record is stopped.
+            $r = Get-PgActivity -Service production/routed -ApplicationName pester-context -State active -ConfigPath $root.Config |
+                Stop-PgBackend -Service production/routed -ConfigPath $root.Config -IncludeSuperuser -Force
+            $r.Succeeded | Should -BeTrue
+            $session.WaitForExit(10000) | Should -BeTrue
+        }
+        finally {
+            if (-not $session.HasExited) { $session.Kill($true) }
+            Set-KubeContext blue
         }
     }
 

@@ -71,6 +71,15 @@ public sealed class PgConnectionFactory(ReferenceResolver references, Func<strin
         return b;
     }
 
+    /// <summary>The pinned tunnel a spec connects through (noted like <see cref="BuildAsync"/> notes it), or null when it connects directly.</summary>
+    public async Task<IncidentOps.Engine.Tunnels.TunnelSpec?> TunnelAsync(PgConnectionSpec spec, CancellationToken cancellationToken)
+    {
+        var b = await BuildAsync(spec, cancellationToken).ConfigureAwait(false);
+        return tunnels is not null && string.IsNullOrWhiteSpace(spec.ConnectionString)
+            ? tunnels.Resolve(spec.Service?.Postgres?.Tunnel, spec.Service, b.Host!, b.Port)
+            : null;
+    }
+
     private static readonly AsyncLocal<System.Runtime.CompilerServices.StrongBox<bool>?> OpenTracker = new();
 
     /// <summary>Starts tracking, for the current flow, whether a connection got open (so a timeout can say which phase stalled).</summary>

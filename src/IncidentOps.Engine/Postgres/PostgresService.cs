@@ -87,6 +87,14 @@ public sealed class PostgresService
         return $"{b.Host}:{b.Port}/{b.Database}";
     }
 
+    /// <summary>
+    /// The cluster a spec reaches its server through (<see cref="IncidentOps.Engine.Tunnels.TunnelSpec.Route"/>: a kubectl
+    /// tunnel's pinned context), or null when it connects directly or through another kind of tunnel. Records read through a
+    /// tunnel carry it next to Server, and the stop and maintenance cmdlets refuse a piped record whose route differs.
+    /// </summary>
+    public async Task<string?> DescribeRouteAsync(PgConnectionSpec spec, CancellationToken cancellationToken) =>
+        (await Connections.TunnelAsync(spec, cancellationToken).ConfigureAwait(false))?.Route;
+
     internal const string ActivitySql = """
         SELECT a.pid, a.datname, a.usename, a.application_name, host(a.client_addr), a.backend_type, a.state,
                a.wait_event_type, a.wait_event, a.backend_start, a.xact_start, a.query_start, a.state_change,
@@ -112,9 +120,11 @@ public sealed class PostgresService
         _sink.Verbose($"pg_stat_activity on {conn.Host}:{conn.Port}/{conn.Database}: {all.Count} backends.");
         // Where the pids came from travels with them: a pid means nothing on another server.
         var server = await DescribeTargetAsync(spec, cancellationToken).ConfigureAwait(false);
+        var route = await DescribeRouteAsync(spec, cancellationToken).ConfigureAwait(false);
         foreach (var a in all)
         {
             a.Server = server;
+            a.Route = route;
             a.Service = spec.ConnectionString is null ? spec.Service?.FullName : null;
         }
         return Filter(all, filter);
@@ -424,6 +434,7 @@ public sealed class PostgresService
         await using var conn = await Connections.OpenAsync(spec, cancellationToken).ConfigureAwait(false);
         // Where the indexes came from travels with them, as with PgActivity: a table name means another table on another server.
         var server = await DescribeTargetAsync(spec, cancellationToken).ConfigureAwait(false);
+        var route = await DescribeRouteAsync(spec, cancellationToken).ConfigureAwait(false);
         var service = spec.ConnectionString is null ? spec.Service?.FullName : null;
         await using var cmd = new NpgsqlCommand(sql, conn);
         await using var reader = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
@@ -434,7 +445,7 @@ public sealed class PostgresService
             var scans = reader.GetInt64(4);
             list.Add(new PgIndex
             {
-                Service = service, Server = server,
+                Service = service, Server = server, Route = route,
                 Schema = reader.GetString(0), Table = reader.GetString(1), Name = reader.GetString(2), SizeBytes = reader.GetInt64(3), Scans = scans,
                 IsUnique = unique, IsPrimary = reader.GetBoolean(6), Invalid = !reader.GetBoolean(7), Definition = Str(reader, 8),
                 Duplicate = reader.GetBoolean(9), Unused = scans == 0 && !unique,
@@ -562,6 +573,7 @@ public sealed class PostgresService
             if (found is not null)
             {
                 found.Server = await DescribeTargetAsync(spec, ct).ConfigureAwait(false);
+                found.Route = await DescribeRouteAsync(spec, ct).ConfigureAwait(false);
                 found.Service = spec.ConnectionString is null ? spec.Service?.FullName : null;
             }
             return found;

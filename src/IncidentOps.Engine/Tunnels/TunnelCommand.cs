@@ -45,6 +45,16 @@ public sealed record TunnelSpec(TunnelKind Kind, string Target, string? Namespac
         tunnel.RemotePort ?? port,
         tunnel.User, tunnel.Identity, tunnel.Port, tunnel.ToolPath);
 
+    /// <summary>
+    /// The cluster a pinned kubectl tunnel goes through ("kubectl context 'blue' (cluster 'blue', namespace 'db')"), carried
+    /// by the records read through it (PgActivity.Route, PgIndex.Route): host:port/database names the far end, the same in
+    /// every cluster that has the service, so a record read in one context must not be acted on through another. Null for
+    /// other kinds and for a kubectl tunnel whose context could not be pinned (no kubeconfig).
+    /// </summary>
+    public string? Route => Kind == TunnelKind.Kubectl && Context is not null
+        ? $"kubectl context '{Context}' ({(KubeCluster is null ? "" : $"cluster '{KubeCluster}', ")}namespace '{Namespace ?? "default"}')"
+        : null;
+
     /// <summary>The CLI's name (for messages, install hints and tools: paths).</summary>
     public string Tool => Kind switch { TunnelKind.Kubectl => "kubectl", TunnelKind.Fly => "flyctl", _ => "ssh" };
 

@@ -9,6 +9,8 @@ public sealed class PgActivity
     public string? Service { get; set; }
     /// <summary>host:port/database the list was read from (no user or password). Stop-PgBackend refuses to act on a pid unless it is connected to this same server.</summary>
     public string? Server { get; set; }
+    /// <summary>The cluster the list was read through, when the service's postgres.tunnel is a kubectl port-forward: its pinned context ("kubectl context 'blue' (namespace 'db')"); null otherwise. Stop-PgBackend refuses a pid read through another context.</summary>
+    public string? Route { get; set; }
     public string? Database { get; init; }
     public string? User { get; init; }
     public string? ApplicationName { get; init; }
@@ -192,6 +194,8 @@ public sealed class PgIndex
     public string? Service { get; set; }
     /// <summary>host:port/database the list was read from (no user or password). Invoke-PgMaintenance refuses a piped index unless it is connected to this same server.</summary>
     public string? Server { get; set; }
+    /// <summary>The cluster the list was read through, when the service's postgres.tunnel is a kubectl port-forward: its pinned context; null otherwise. Invoke-PgMaintenance refuses an index read through another context.</summary>
+    public string? Route { get; set; }
     public string Schema { get; init; } = "";
     public string Table { get; init; } = "";
     public string Name { get; init; } = "";

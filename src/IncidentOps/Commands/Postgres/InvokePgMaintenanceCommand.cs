@@ -40,7 +40,7 @@ public sealed class InvokePgMaintenanceCommand : PgCmdlet, IForceSwitch
     [Parameter]
     public SwitchParameter Force { get; set; }
 
-    /// <summary>The piped object. A PgIndex (Get-PgIndex) gives its schema-qualified table, its Service binds by name, and its Server (host:port/database) must be the server this command connects to (PipelineTargetMismatch). Backends (Get-PgActivity) are refused (PgPipedBackendNotAccepted): they name no table, so each would run maintenance on the whole database.</summary>
+    /// <summary>The piped object. A PgIndex (Get-PgIndex) gives its schema-qualified table, its Service binds by name, and its Server (host:port/database) must be the server this command connects to, through the same kubectl context when it was read through a tunnel (its Route) (PipelineTargetMismatch). Backends (Get-PgActivity) are refused (PgPipedBackendNotAccepted): they name no table, so each would run maintenance on the whole database.</summary>
     [Parameter(ValueFromPipeline = true, DontShow = true)]
     public PSObject? InputObject { get; set; }
 
@@ -80,6 +80,13 @@ public sealed class InvokePgMaintenanceCommand : PgCmdlet, IForceSwitch
                 $"Table {Table?.FirstOrDefault()} was read on {server}, but this command is connected to {target}. A table name means another table on another server, so nothing was run. Pass the same -Service or -ConnectionString to both commands.",
                 input.ToString());
             return;
+        }
+        if (Piped is { } routed && PipedRoute(routed) is { } pipedRoute)
+        {
+            // Read through a kubectl tunnel: the table belongs to the cluster it was read in (see RefuseOtherRoute).
+            if (!TryInvoke(ct => Engine.Postgres.DescribeRouteAsync(spec, ct), out var givenRoute, spec.ToString())) return;
+            if (RefuseOtherRoute(routed, pipedRoute, givenRoute, spec, $"Table {Table?.FirstOrDefault()} on {target}", "Get-PgIndex",
+                    "the table name means another table there, and nothing was run")) return;
         }
         IEnumerable<string?> tables = Table is { Length: > 0 } ? Table.Select(Qualified) : [null];
         foreach (var table in tables)

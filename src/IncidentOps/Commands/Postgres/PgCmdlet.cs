@@ -106,4 +106,28 @@ public abstract class PgCmdlet : IncidentActionCmdlet
     /// <summary>host:port/database of the connection, for confirmation prompts and the timeline (no password); false after a non-terminating error.</summary>
     protected bool TryDescribeTarget(PgConnectionSpec spec, out string target) =>
         TryInvoke(ct => Engine.Postgres.DescribeTargetAsync(spec, ct), out target, spec.ToString());
+
+    /// <summary>The Route (a kubectl tunnel's pinned context) a piped record was read through, or null when it carries none (read directly, or an older object).</summary>
+    protected static string? PipedRoute(PSObject? input) =>
+        input is null || input.BaseObject is string or ValueType ? null
+        : PipelineOrigin.Property(input, "Route") is { } v && (v is PSObject p ? p.BaseObject : v)?.ToString() is { Length: > 0 } route ? route.Trim() : null;
+
+    /// <summary>
+    /// Refuses (PipelineTargetMismatch, true) a piped record read through another cluster than the one this command
+    /// connects through: host:port/database names the far end of a kubectl tunnel, the same in every cluster that has the
+    /// service, so after 'kubectl config use-context green' a record read in blue names another server's object. A record
+    /// without a Route (read directly, or an older object) is left to the Server comparison. <paramref name="route"/> is
+    /// null when this command connects directly or <paramref name="piped"/> is null.
+    /// </summary>
+    protected bool RefuseOtherRoute(PSObject input, string piped, string? route, PgConnectionSpec spec, string what, string reread, string notDone)
+    {
+        if (string.Equals(piped, route, StringComparison.Ordinal)) return false;
+        var service = spec.Service?.FullName;
+        WriteInputError(PipelineOrigin.MismatchErrorId,
+            $"{what} was read through {piped}, but this command connects {(route is null ? "without that tunnel (directly)" : $"through {route}")}. "
+            + $"Both name the same server, yet another cluster's database behind the same service is another server, so {notDone}. "
+            + $"Read it again in the current context ({reread}{(service is null ? "" : $" -Service {service}")}) and pipe that, or name the cluster in the service's tunnel configuration (postgres.tunnel: {{ kubectl: ..., context: <name> }}) so every command uses the same one.",
+            input.ToString());
+        return true;
+    }
 }

@@ -58,12 +58,13 @@ public sealed class StopPgBackendCommand : PgCmdlet, IForceSwitch
     [Parameter]
     public SwitchParameter Force { get; set; }
 
-    /// <summary>The piped object (a PgActivity). Its Service binds by name and its Server (host:port/database) must be the server this command connects to: a pid read on one server is never stopped on another (PipelineTargetMismatch).</summary>
+    /// <summary>The piped object (a PgActivity). Its Service binds by name and its Server (host:port/database) must be the server this command connects to, and a backend read through a kubectl tunnel must come through the same context (its Route): a pid read on one server is never stopped on another (PipelineTargetMismatch).</summary>
     [Parameter(ValueFromPipeline = true, DontShow = true)]
     public PSObject? InputObject { get; set; }
 
     // The tunnel is kept as object: no engine type in the cmdlet's fields (the engine loads in the module's own context).
     private readonly Dictionary<string, (string Target, object? Tunnel)> _targets = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string?> _routes = new(StringComparer.Ordinal);
     private Dictionary<string, object?> _explicit = new(StringComparer.OrdinalIgnoreCase);
 
     protected override void BeginProcessing()
@@ -112,6 +113,17 @@ public sealed class StopPgBackendCommand : PgCmdlet, IForceSwitch
                 $"Backend {string.Join(",", Pid)} was read {route.Piped}, but this command connects {route.Given}. Both name {target}, yet one goes through a tunnel and the other does not, so they can reach different servers, and a pid names a different session on each. Nothing was stopped. Pass the same -Service or -ConnectionString to both commands.",
                 InputObject.ToString());
             return;
+        }
+        if (InputObject is not null && PipedRoute(InputObject) is { } pipedRoute)
+        {
+            // Read through a kubectl tunnel: the pid names a session of the cluster it was read in (see RefuseOtherRoute).
+            if (!_routes.TryGetValue(key, out var givenRoute))
+            {
+                if (!TryInvoke(ct => Engine.Postgres.DescribeRouteAsync(spec, ct), out givenRoute, key)) return;
+                _routes[key] = givenRoute;
+            }
+            if (RefuseOtherRoute(InputObject, pipedRoute, givenRoute, spec, $"Backend {string.Join(",", Pid)} on {target}", "Get-PgActivity",
+                    "the pid names a different session there, and nothing was stopped")) return;
         }
         foreach (var pid in Pid)
         {
