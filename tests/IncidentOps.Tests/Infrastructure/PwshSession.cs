@@ -85,13 +85,23 @@ public sealed class PwshSession : IDisposable
     }
 
     /// <summary>Starts a script and stops it (as Ctrl+C would) after <paramref name="stopAfter"/>; returns how long Stop took to return.</summary>
-    public (TimeSpan StopLatency, PwshResult Result) RunAndStop(string script, TimeSpan stopAfter)
+    public (TimeSpan StopLatency, PwshResult Result) RunAndStop(string script, TimeSpan stopAfter) =>
+        RunAndStop(script, stopAfter, null, TimeSpan.Zero);
+
+    /// <summary>
+    /// Runs <paramref name="script"/> and presses Ctrl+C once <paramref name="ready"/> holds (polled every 20 ms, for at
+    /// most <paramref name="readyWithin"/>) and at least <paramref name="stopAfter"/> has passed: on a loaded machine a
+    /// fixed wait can end before the state the test is about exists (a CLI that has not written yet).
+    /// </summary>
+    public (TimeSpan StopLatency, PwshResult Result) RunAndStop(string script, TimeSpan stopAfter, Func<bool>? ready, TimeSpan readyWithin)
     {
         using var ps = PowerShell.Create();
         ps.Runspace = _runspace;
         ps.AddScript(script);
         var async = ps.BeginInvoke();
         Thread.Sleep(stopAfter);
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (ready is not null && !ready() && waited.Elapsed < readyWithin && !async.IsCompleted) Thread.Sleep(20);
         var sw = System.Diagnostics.Stopwatch.StartNew();
         ps.Stop();
         async.AsyncWaitHandle.WaitOne(TimeSpan.FromSeconds(30));

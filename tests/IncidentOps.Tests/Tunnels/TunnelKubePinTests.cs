@@ -12,7 +12,8 @@ namespace IncidentOps.Tests.Tunnels;
 /// </summary>
 public sealed class TunnelKubePinTests
 {
-    private static string Kubeconfig(string current) => $"""
+    /// <summary>A kubeconfig with contexts blue and green (clusters blue-cluster and green-cluster), <paramref name="current"/> current.</summary>
+    internal static string Kubeconfig(string current, string blueNamespace = "blue-db", string greenNamespace = "green-db") => $"""
         apiVersion: v1
         kind: Config
         current-context: {current}
@@ -26,9 +27,9 @@ public sealed class TunnelKubePinTests
           user: {"{"} token: not-a-real-token {"}"}
         contexts:
         - name: blue
-          context: {"{"} cluster: blue-cluster, user: ops, namespace: blue-db {"}"}
+          context: {"{"} cluster: blue-cluster, user: ops, namespace: {blueNamespace} {"}"}
         - name: green
-          context: {"{"} cluster: green-cluster, user: ops, namespace: green-db {"}"}
+          context: {"{"} cluster: green-cluster, user: ops, namespace: {greenNamespace} {"}"}
         """;
 
     [Fact]

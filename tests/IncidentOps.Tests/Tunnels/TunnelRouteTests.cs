@@ -41,24 +41,7 @@ public sealed class TunnelRouteTests : IClassFixture<ModuleFixture>, IClassFixtu
             """);
     }
 
-    private static string Kubeconfig(string current) => $"""
-        apiVersion: v1
-        kind: Config
-        current-context: {current}
-        clusters:
-        - name: blue-cluster
-          cluster: {"{"} server: https://127.0.0.1:1 {"}"}
-        - name: green-cluster
-          cluster: {"{"} server: https://127.0.0.1:2 {"}"}
-        users:
-        - name: ops
-          user: {"{"} token: not-a-real-token {"}"}
-        contexts:
-        - name: blue
-          context: {"{"} cluster: blue-cluster, user: ops, namespace: akaind-platform {"}"}
-        - name: green
-          context: {"{"} cluster: green-cluster, user: ops, namespace: akaind-platform {"}"}
-        """;
+    private static string Kubeconfig(string current) => TunnelKubePinTests.Kubeconfig(current, "akaind-platform", "akaind-platform");
 
     private static string App() => "io-route-" + Guid.NewGuid().ToString("N")[..6];
 

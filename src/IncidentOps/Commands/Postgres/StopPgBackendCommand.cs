@@ -98,33 +98,7 @@ public sealed class StopPgBackendCommand : PgCmdlet, IForceSwitch
             _targets[key] = known = (described, Engine.Tunnels.Current);
         }
         var target = known.Target;
-        if (InputObject is not null && PipelineOrigin.Property(InputObject, "Server") is { } origin
-            && origin.ToString() is { Length: > 0 } server && !PostgresService.SameTarget(server, target))
-        {
-            var how = _explicit.ContainsKey("ConnectionString") ? "-ConnectionString" : _explicit.ContainsKey("Service") ? $"-Service {Service}" : spec.Service is not null ? $"service {spec.Service.FullName}" : "the libpq environment (PGHOST, PGPORT, PGDATABASE)";
-            WriteInputError(PipelineOrigin.MismatchErrorId,
-                $"Backend {string.Join(",", Pid)} was read on {server}, but this command is connected to {target} (through {how}). A pid names a different session on another server, so nothing was stopped. Pass the same -Service or -ConnectionString to both commands.",
-                InputObject.ToString());
-            return;
-        }
-        if (InputObject is not null && RouteMismatch(spec) is { } route)
-        {
-            WriteInputError(PipelineOrigin.MismatchErrorId,
-                $"Backend {string.Join(",", Pid)} was read {route.Piped}, but this command connects {route.Given}. Both name {target}, yet one goes through a tunnel and the other does not, so they can reach different servers, and a pid names a different session on each. Nothing was stopped. Pass the same -Service or -ConnectionString to both commands.",
-                InputObject.ToString());
-            return;
-        }
-        if (InputObject is not null && PipedRoute(InputObject) is { } pipedRoute)
-        {
-            // Read through a kubectl tunnel: the pid names a session of the cluster it was read in (see RefuseOtherRoute).
-            if (!_routes.TryGetValue(key, out var givenRoute))
-            {
-                if (!TryInvoke(ct => Engine.Postgres.DescribeRouteAsync(spec, ct), out givenRoute, key)) return;
-                _routes[key] = givenRoute;
-            }
-            if (RefuseOtherRoute(InputObject, pipedRoute, givenRoute, spec, $"Backend {string.Join(",", Pid)} on {target}", "Get-PgActivity",
-                    "the pid names a different session there, and nothing was stopped")) return;
-        }
+        if (InputObject is not null && PipedFromElsewhere(InputObject, spec, key, target)) return;
         foreach (var pid in Pid)
         {
             var listed = ListedStart(pid);
@@ -161,6 +135,43 @@ public sealed class StopPgBackendCommand : PgCmdlet, IForceSwitch
                     r => $"{r.Action}: {(r.Succeeded ? "succeeded" : "failed")} ({r.Reason})", out var result, r => r.Succeeded))
                 WriteObject(result);
         }
+    }
+
+    /// <summary>
+    /// True (after writing PipelineTargetMismatch) when a piped backend was read somewhere this command does not act: on
+    /// another server, through a tunnel where this command connects directly (or the reverse), or through a kubectl
+    /// tunnel in another context. A pid names a different session there.
+    /// </summary>
+    private bool PipedFromElsewhere(PSObject input, PgConnectionSpec spec, string key, string target)
+    {
+        if (PipelineOrigin.Property(input, "Server") is { } origin
+            && origin.ToString() is { Length: > 0 } server && !PostgresService.SameTarget(server, target))
+        {
+            var how = _explicit.ContainsKey("ConnectionString") ? "-ConnectionString" : _explicit.ContainsKey("Service") ? $"-Service {Service}" : spec.Service is not null ? $"service {spec.Service.FullName}" : "the libpq environment (PGHOST, PGPORT, PGDATABASE)";
+            WriteInputError(PipelineOrigin.MismatchErrorId,
+                $"Backend {string.Join(",", Pid)} was read on {server}, but this command is connected to {target} (through {how}). A pid names a different session on another server, so nothing was stopped. Pass the same -Service or -ConnectionString to both commands.",
+                input.ToString());
+            return true;
+        }
+        if (RouteMismatch(spec) is { } route)
+        {
+            WriteInputError(PipelineOrigin.MismatchErrorId,
+                $"Backend {string.Join(",", Pid)} was read {route.Piped}, but this command connects {route.Given}. Both name {target}, yet one goes through a tunnel and the other does not, so they can reach different servers, and a pid names a different session on each. Nothing was stopped. Pass the same -Service or -ConnectionString to both commands.",
+                input.ToString());
+            return true;
+        }
+        if (PipedRoute(input) is { } pipedRoute)
+        {
+            // Read through a kubectl tunnel: the pid names a session of the cluster it was read in (see RefuseOtherRoute).
+            if (!_routes.TryGetValue(key, out var givenRoute))
+            {
+                if (!TryInvoke(ct => Engine.Postgres.DescribeRouteAsync(spec, ct), out givenRoute, key)) return true;
+                _routes[key] = givenRoute;
+            }
+            if (RefuseOtherRoute(input, pipedRoute, givenRoute, spec, $"Backend {string.Join(",", Pid)} on {target}", "Get-PgActivity",
+                    "the pid names a different session there, and nothing was stopped")) return true;
+        }
+        return false;
     }
 
     /// <summary>
