@@ -29,6 +29,10 @@ public sealed record CliCommand(string Tool, string FileName, IReadOnlyList<stri
 
     public override string ToString() => CommandLine;
 
+    /// <summary>True when <paramref name="args"/> give one of <paramref name="options"/> (as "--opt value" or "--opt=value"): an action's own choice of cluster or account.</summary>
+    public static bool GivesOption(IEnumerable<string> args, params string[] options) =>
+        args.Any(a => options.Any(o => a == o || a.StartsWith(o + "=", StringComparison.Ordinal)));
+
     internal static string Quote(string arg) =>
         arg.Length > 0 && arg.All(c => char.IsLetterOrDigit(c) || "-_./=:@,+%^".Contains(c)) ? arg : "'" + arg.Replace("'", "'\\''") + "'";
 }

@@ -95,6 +95,16 @@ public sealed class PostgresService
     public async Task<string?> DescribeRouteAsync(PgConnectionSpec spec, CancellationToken cancellationToken) =>
         (await Connections.TunnelAsync(spec, cancellationToken).ConfigureAwait(false))?.Route;
 
+    /// <summary>
+    /// Where records read with <paramref name="spec"/> came from, which travels with them: the server (host:port/database),
+    /// the kubectl context of a tunnel, and the configured service (none for an explicit connection string). A pid or a
+    /// table name means something else on another server or cluster.
+    /// </summary>
+    private async Task<(string Server, string? Route, string? Service)> OriginAsync(PgConnectionSpec spec, CancellationToken cancellationToken) =>
+        (await DescribeTargetAsync(spec, cancellationToken).ConfigureAwait(false),
+         await DescribeRouteAsync(spec, cancellationToken).ConfigureAwait(false),
+         spec.ConnectionString is null ? spec.Service?.FullName : null);
+
     internal const string ActivitySql = """
         SELECT a.pid, a.datname, a.usename, a.application_name, host(a.client_addr), a.backend_type, a.state,
                a.wait_event_type, a.wait_event, a.backend_start, a.xact_start, a.query_start, a.state_change,
@@ -119,14 +129,8 @@ public sealed class PostgresService
         var all = await ReadActivityAsync(conn, cancellationToken).ConfigureAwait(false);
         _sink.Verbose($"pg_stat_activity on {conn.Host}:{conn.Port}/{conn.Database}: {all.Count} backends.");
         // Where the pids came from travels with them: a pid means nothing on another server.
-        var server = await DescribeTargetAsync(spec, cancellationToken).ConfigureAwait(false);
-        var route = await DescribeRouteAsync(spec, cancellationToken).ConfigureAwait(false);
-        foreach (var a in all)
-        {
-            a.Server = server;
-            a.Route = route;
-            a.Service = spec.ConnectionString is null ? spec.Service?.FullName : null;
-        }
+        var (server, route, service) = await OriginAsync(spec, cancellationToken).ConfigureAwait(false);
+        foreach (var a in all) (a.Server, a.Route, a.Service) = (server, route, service);
         return Filter(all, filter);
     }
 
@@ -433,9 +437,7 @@ public sealed class PostgresService
             """;
         await using var conn = await Connections.OpenAsync(spec, cancellationToken).ConfigureAwait(false);
         // Where the indexes came from travels with them, as with PgActivity: a table name means another table on another server.
-        var server = await DescribeTargetAsync(spec, cancellationToken).ConfigureAwait(false);
-        var route = await DescribeRouteAsync(spec, cancellationToken).ConfigureAwait(false);
-        var service = spec.ConnectionString is null ? spec.Service?.FullName : null;
+        var (server, route, service) = await OriginAsync(spec, cancellationToken).ConfigureAwait(false);
         await using var cmd = new NpgsqlCommand(sql, conn);
         await using var reader = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         var list = new List<PgIndex>();
@@ -570,12 +572,7 @@ public sealed class PostgresService
         {
             await using var conn = await Connections.OpenAsync(spec, ct).ConfigureAwait(false);
             var found = (await ReadActivityAsync(conn, ct).ConfigureAwait(false)).FirstOrDefault(a => a.Pid == pid);
-            if (found is not null)
-            {
-                found.Server = await DescribeTargetAsync(spec, ct).ConfigureAwait(false);
-                found.Route = await DescribeRouteAsync(spec, ct).ConfigureAwait(false);
-                found.Service = spec.ConnectionString is null ? spec.Service?.FullName : null;
-            }
+            if (found is not null) (found.Server, found.Route, found.Service) = await OriginAsync(spec, ct).ConfigureAwait(false);
             return found;
         }, cancellationToken);
 

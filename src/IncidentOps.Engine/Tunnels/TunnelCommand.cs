@@ -31,9 +31,11 @@ public sealed record TunnelSpec(TunnelKind Kind, string Target, string? Namespac
         return this with { Context = o.Context, Namespace = o.Namespace, Kubeconfig = o.Kubeconfig, KubeCluster = o.Cluster, KubeUser = o.User, KubeconfigFiles = o.KubeconfigFiles };
     }
 
+    /// <summary>The kubectl settings as App targets carry them, so a tunnel passes them to kubectl the same way.</summary>
+    internal KubernetesOptions Kube => new(null, null, null, Namespace, Context, Kubeconfig, null) { Cluster = KubeCluster, User = KubeUser, KubeconfigFiles = KubeconfigFiles };
+
     /// <summary>The environment kubectl gets: KUBECONFIG set to a pinned list of files, or nothing.</summary>
-    public IReadOnlyDictionary<string, string>? Environment =>
-        Kind == TunnelKind.Kubectl && Kubeconfig is null && KubeconfigFiles is not null ? new Dictionary<string, string> { ["KUBECONFIG"] = KubeconfigFiles } : null;
+    public IReadOnlyDictionary<string, string>? Environment => Kind == TunnelKind.Kubectl ? Kube.Environment : null;
 
     /// <summary>Builds the spec of a configured tunnel for a database at host:port (the connection string's).</summary>
     public static TunnelSpec From(TunnelConfig tunnel, ServiceTarget? service, string host, int port) => new(
@@ -149,11 +151,8 @@ public static partial class TunnelCommand
         switch (spec.Kind)
         {
             case TunnelKind.Kubectl:
-                // kubectl [--kubeconfig K] [--context C] [--namespace N] port-forward --address 127.0.0.1 -- TYPE/NAME [LOCAL]:REMOTE
-                if (spec.Kubeconfig is not null) args.AddRange(["--kubeconfig", spec.Kubeconfig]);
-                if (spec.Context is not null) args.AddRange(["--context", spec.Context]);
-                if (spec.Environment is not null && spec.KubeCluster is not null) args.AddRange(["--cluster", spec.KubeCluster]);
-                if (spec.Environment is not null && spec.KubeUser is not null) args.AddRange(["--user", spec.KubeUser]);
+                // kubectl [--kubeconfig K] [--context C] [--cluster C --user U] [--namespace N] port-forward --address 127.0.0.1 -- TYPE/NAME [LOCAL]:REMOTE
+                args.AddRange(spec.Kube.ClusterArguments());
                 if (spec.Namespace is not null) args.AddRange(["--namespace", spec.Namespace]);
                 args.AddRange(["port-forward", "--address", Loopback, "--", spec.Target, $"{localPort}:{remote}"]);
                 break;

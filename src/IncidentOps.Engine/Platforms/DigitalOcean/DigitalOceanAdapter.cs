@@ -18,7 +18,7 @@ public sealed partial class DigitalOceanAdapter(AppTarget target, ProcessRunner 
     private readonly DigitalOceanOptions _o = DigitalOceanOptions.Of(target);
     private string Id => _o.AppId!;
     /// <summary>doctl with <paramref name="args"/>, then --context with the auth context pinned when the command started.</summary>
-    private CliCommand Doctl(params string[] args) => new("doctl", "doctl", _o.DoctlContext is null ? args : [.. args, "--context", _o.DoctlContext]);
+    private CliCommand Doctl(params string[] args) => DoctlAuth.Command(_o.DoctlContext, args);
     private static readonly string[] GoodPhases = ["ACTIVE", "SUPERSEDED"];
 
     private async Task<JsonElement> GetAppAsync(CancellationToken ct)

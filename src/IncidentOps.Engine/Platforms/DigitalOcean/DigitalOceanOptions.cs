@@ -32,7 +32,7 @@ public sealed record DigitalOceanOptions(string? AppId, string? Component)
     {
         TargetNames.Check("-AppId", AppId, TargetNames.DigitalOceanId);
         TargetNames.Check("-Component", Component, TargetNames.DigitalOceanComponent);
-        TargetNames.Check("doctl's auth context", DoctlContext, TargetNames.DoctlContext, "doctl's auth context (DIGITALOCEAN_CONTEXT, or context: in doctl's config.yaml)");
+        DoctlAuth.Check(DoctlContext);
         if (AppId is null) throw PlatformRegistry.Incomplete(target, "-AppId");
     }
 }

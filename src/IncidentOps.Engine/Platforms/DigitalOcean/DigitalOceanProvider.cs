@@ -57,12 +57,9 @@ public sealed class DigitalOceanProvider : IPlatformProvider
     /// </summary>
     public CliCommand ActionCommand(ServiceTarget service, string tool, IReadOnlyList<string> args)
     {
-        static bool Names(string a, string flag) => a == flag || a.StartsWith(flag + "=", StringComparison.Ordinal);
-        if (tool != Doctl.Name || args.Any(a => Names(a, "--context") || Names(a, "--access-token") || Names(a, "-t") || Names(a, "--config") || Names(a, "-c")))
+        if (tool != Doctl.Name || CliCommand.GivesOption(args, "--context", "--access-token", "-t", "--config", "-c"))
             return new CliCommand(tool, tool, args);
-        var context = DoctlAuth.Context(System.Environment.GetEnvironmentVariable);
-        TargetNames.Check("doctl's auth context", context, TargetNames.DoctlContext, "doctl's auth context (DIGITALOCEAN_CONTEXT, or context: in doctl's config.yaml)");
-        return new CliCommand(tool, tool, [.. args, "--context", context]);
+        return DoctlAuth.Command(DoctlAuth.PinnedContext(), args);
     }
 
     public IPlatformAdapter Open(AppTarget target, ProviderContext c) =>

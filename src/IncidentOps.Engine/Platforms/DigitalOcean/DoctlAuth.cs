@@ -34,6 +34,22 @@ public static class DoctlAuth
         return string.IsNullOrEmpty(context) ? DefaultContext : context.ToLowerInvariant();
     }
 
+    /// <summary>The auth context doctl would use now (<see cref="Context"/>), checked as a name doctl can be given: what a command pins when it starts.</summary>
+    public static string PinnedContext()
+    {
+        var context = Context(System.Environment.GetEnvironmentVariable);
+        Check(context);
+        return context;
+    }
+
+    /// <summary>Refuses a context name doctl could not take as --context's value (one named like an option).</summary>
+    public static void Check(string? context) =>
+        TargetNames.Check("doctl's auth context", context, TargetNames.DoctlContext, "doctl's auth context (DIGITALOCEAN_CONTEXT, or context: in doctl's config.yaml)");
+
+    /// <summary>doctl with <paramref name="args"/>, then --context <paramref name="context"/> when one is pinned.</summary>
+    public static CliCommand Command(string? context, IReadOnlyList<string> args) =>
+        new("doctl", "doctl", context is null ? args : [.. args, "--context", context]);
+
     /// <summary>The token doctl uses for <paramref name="context"/>; null when it has none. Never shown anywhere.</summary>
     public static string? Token(string context, Func<string, string?> env)
     {

@@ -17,7 +17,7 @@ public sealed class DigitalOceanDatabaseAdapter(AppDatabaseTarget database, Proc
 {
     private string Id => Database.DatabaseId!;
     /// <summary>doctl with <paramref name="args"/>, then --context with the auth context the command started with (DoctlAuth).</summary>
-    private CliCommand Doctl(params string[] args) => new("doctl", "doctl", doctlContext is null ? args : [.. args, "--context", doctlContext]);
+    private CliCommand Doctl(params string[] args) => DoctlAuth.Command(doctlContext, args);
 
     /// <summary>doctl prints a one-element array for a single resource; older versions an object.</summary>
     private static JsonElement Single(CliCommand cmd, JsonElement root)

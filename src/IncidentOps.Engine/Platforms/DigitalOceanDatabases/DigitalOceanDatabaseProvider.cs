@@ -22,10 +22,6 @@ public sealed class DigitalOceanDatabaseProvider : IDatabaseProvider
     }
 
     /// <summary>The adapter, with doctl's auth context as doctl would pick it now (DoctlAuth) pinned for every doctl call of the command.</summary>
-    public IDatabaseAdapter Open(AppDatabaseTarget target, ProviderContext c)
-    {
-        var context = DoctlAuth.Context(System.Environment.GetEnvironmentVariable);
-        TargetNames.Check("doctl's auth context", context, TargetNames.DoctlContext, "doctl's auth context (DIGITALOCEAN_CONTEXT, or context: in doctl's config.yaml)");
-        return new DigitalOceanDatabaseAdapter(target, c.Runner, c.Timeout, c.Sink, context);
-    }
+    public IDatabaseAdapter Open(AppDatabaseTarget target, ProviderContext c) =>
+        new DigitalOceanDatabaseAdapter(target, c.Runner, c.Timeout, c.Sink, DoctlAuth.PinnedContext());
 }

@@ -56,8 +56,7 @@ public sealed class KubernetesProvider : IPlatformProvider, IPlatformEventsProvi
     /// </summary>
     public CliCommand ActionCommand(ServiceTarget service, string tool, IReadOnlyList<string> args)
     {
-        static bool Names(string a, string flag) => a == flag || a.StartsWith(flag + "=", StringComparison.Ordinal);
-        var choosesCluster = args.Any(a => Names(a, "--context") || Names(a, "--kubeconfig") || Names(a, "--cluster") || Names(a, "--user"));
+        var choosesCluster = CliCommand.GivesOption(args, "--context", "--kubeconfig", "--cluster", "--user");
         var configured = AppTargets.ServiceOptions(service);
         var o = choosesCluster ? KubernetesOptions.Of(configured) : KubeconfigDefaults.Pin(configured);
         var namesNamespace = args.Any(a => a is "-n" or "--namespace" or "-A" or "--all-namespaces" || a.StartsWith("--namespace=", StringComparison.Ordinal) || a.StartsWith("-n=", StringComparison.Ordinal));
