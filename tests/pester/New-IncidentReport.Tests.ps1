@@ -32,6 +32,15 @@ Describe 'New-IncidentReport' {
         $content | Should -Match 'Drained the queue'
     }
 
+    It 'right after Close-Incident, names the incident just closed in its NoActiveIncident error, with the command to run' {
+        # The usual 3 a.m. order: Close-Incident, then New-IncidentReport; the closed incident is no longer active.
+        $err = $null
+        try { New-IncidentReport -ConfigPath $script:cfg -ErrorAction Stop } catch { $err = $_ }
+        $err.FullyQualifiedErrorId | Should -Be 'NoActiveIncident,IncidentOps.Commands.NewIncidentReportCommand'
+        $err.ToString() | Should -Match ([regex]::Escape("The last incident resolved was $($script:incident.Id) (Queue stuck)"))
+        $err.ToString() | Should -Match ([regex]::Escape("New-IncidentReport -Incident $($script:incident.Id)"))
+    }
+
     It 'writes HTML to -Path' {
         $file = Join-Path $script:dir 'pm.html'
         $report = New-IncidentReport -Id $script:incident.Id -Format Html -Path $file -ConfigPath $script:cfg

@@ -129,18 +129,22 @@ public sealed partial class IncidentService(Func<IncidentOpsConfig?, IIncidentSt
         IncidentStateMachine.ActiveIdAsync(openStore(config), cancellationToken);
 
     /// <summary>
-    /// For a "no active incident" error: the most recently resolved incident that still has no resolution summary
-    /// (resolved by a status update), as a hint to name it; null when there is none.
+    /// For a "no active incident" error: a hint naming the most recently resolved incident (within 7 days), since
+    /// the usual reason for the error is that the incident was just closed or resolved by a status update and the
+    /// next step (the report, the post-mortem fields, the export) still has to name it. Null when there is none.
     /// </summary>
-    public async Task<string?> NoActiveIncidentHintAsync(IncidentOpsConfig? config, CancellationToken cancellationToken)
+    public async Task<string?> NoActiveIncidentHintAsync(IncidentOpsConfig? config, string commandName, CancellationToken cancellationToken)
     {
         var store = openStore(config);
-        var open = (await store.ListAsync(cancellationToken).ConfigureAwait(false))
-            .Where(i => i.Status == IncidentStatus.Resolved && string.IsNullOrWhiteSpace(i.Resolution) && i.ResolvedAt > DateTimeOffset.UtcNow.AddDays(-7))
-            .OrderByDescending(i => i.ResolvedAt).FirstOrDefault();
+        var recent = (await store.ListAsync(cancellationToken).ConfigureAwait(false))
+            .Where(i => i.Status == IncidentStatus.Resolved && i.ResolvedAt > DateTimeOffset.UtcNow.AddDays(-7))
+            .OrderByDescending(i => i.ResolvedAt).ToList();
         if (store is FileIncidentStore fs) fs.CorruptLines.Clear();
-        return open is null ? null
-            : $"{open.Id} was resolved at {open.ResolvedAt:u} (by a status update) and has no resolution summary yet; a resolved incident is not the active one, so name it: -Incident {open.Id} (for example Close-Incident -Incident {open.Id} -Resolution '<what fixed it>').";
+        var unsummarised = recent.FirstOrDefault(i => string.IsNullOrWhiteSpace(i.Resolution));
+        if (unsummarised is not null && unsummarised == recent[0])
+            return $"{unsummarised.Id} was resolved at {unsummarised.ResolvedAt:u} (by a status update) and has no resolution summary yet; a resolved incident is not the active one, so name it: -Incident {unsummarised.Id} (for example Close-Incident -Incident {unsummarised.Id} -Resolution '<what fixed it>').";
+        return recent.Count == 0 ? null
+            : $"The last incident resolved was {recent[0].Id} ({recent[0].Title}) at {recent[0].ResolvedAt:u}; a resolved incident is not the active one, so name it: {commandName} -Incident {recent[0].Id}.";
     }
 
     public async Task<IReadOnlyList<Incident>> ListAsync(IncidentOpsConfig? config, IncidentQuery query, CancellationToken cancellationToken)

@@ -51,8 +51,8 @@ public abstract class IncidentRecordCmdlet : ConfiguredCmdlet
         var active = InvokeOrTerminate(ct => Engine.Incidents.GetActiveIdAsync(Config, ct));
         if (active is null)
         {
-            var hint = InvokeOrTerminate(ct => Engine.Incidents.NoActiveIncidentHintAsync(Config, ct));
-            ThrowInputError("NoActiveIncident", "No incident is active and no -Incident was given. Declare one with New-Incident, or name it with -Incident (Get-Incident lists them; Tab completes open incidents)." +
+            var hint = InvokeOrTerminate(ct => Engine.Incidents.NoActiveIncidentHintAsync(Config, MyInvocation.MyCommand.Name, ct));
+            ThrowInputError("NoActiveIncident", "No incident is active and no -Incident was given. Declare one with New-Incident, or name it with -Incident (Get-Incident lists them; Tab completes incident ids)." +
                 (hint is null ? "" : " " + hint), null, IncidentOpsErrorCategory.ObjectNotFound);
         }
         return _resolvedId = active!;
