@@ -206,15 +206,18 @@ public sealed class RedisConnectionSettings
         }
     }
 
-    /// <summary>Returns a copy with a credential (from -Credential) in place of the string's own.</summary>
+    /// <summary>
+    /// Returns a copy with a credential (from -Credential) in place of the string's own, entirely: an empty user name is
+    /// Redis's default user (not the user the string names), so the server is never logged in to as a user nobody typed.
+    /// </summary>
     public RedisConnectionSettings WithCredential(string? user, string? password)
     {
         SecretRedactor.Register(password);
         return new RedisConnectionSettings
         {
             Endpoints = Endpoints, Ssl = Ssl, Database = Database, Options = Options,
-            User = string.IsNullOrEmpty(user) ? User : user,
-            Password = string.IsNullOrEmpty(password) ? Password : password,
+            User = string.IsNullOrEmpty(user) ? null : user,
+            Password = string.IsNullOrEmpty(password) ? null : password,
         };
     }
 

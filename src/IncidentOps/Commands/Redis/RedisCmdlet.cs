@@ -28,7 +28,7 @@ public abstract class RedisCmdlet : IncidentActionCmdlet
     [ArgumentCompleter(typeof(EnvironmentNameCompleter))]
     public string? Environment { get; set; }
 
-    /// <summary>User name (ACL user; leave empty for the default user) and password. Overrides the credentials in the connection string.</summary>
+    /// <summary>User name (ACL user; leave empty for the default user) and password. Replaces the user and password of the connection string entirely: an empty user name is Redis's default user, even when the URL names another.</summary>
     [Parameter]
     [Credential]
     public PSCredential? Credential { get; set; }
