@@ -207,8 +207,10 @@ public sealed class RedisConnectionSettings
     }
 
     /// <summary>
-    /// Returns a copy with a credential (from -Credential) in place of the string's own, entirely: an empty user name is
-    /// Redis's default user (not the user the string names), so the server is never logged in to as a user nobody typed.
+    /// Returns a copy with a credential (from -Credential) in place of the string's own user and password, entirely: a
+    /// user name that is empty, blank or "default" is Redis's default user (never the user the string names), so the server
+    /// is not logged in to as a user nobody asked for. The default user authenticates with the password alone (AUTH
+    /// password), which is the default user on Redis 6+ and the only form Redis 5 and older know.
     /// </summary>
     public RedisConnectionSettings WithCredential(string? user, string? password)
     {
@@ -216,10 +218,14 @@ public sealed class RedisConnectionSettings
         return new RedisConnectionSettings
         {
             Endpoints = Endpoints, Ssl = Ssl, Database = Database, Options = Options,
-            User = string.IsNullOrEmpty(user) ? null : user,
+            User = IsDefaultUser(user) ? null : user!.Trim(),
             Password = string.IsNullOrEmpty(password) ? null : password,
         };
     }
+
+    /// <summary>PSCredential cannot hold an empty user name, so "default" (or a blank one) names Redis's default user.</summary>
+    private static bool IsDefaultUser(string? user) =>
+        string.IsNullOrWhiteSpace(user) || string.Equals(user.Trim(), "default", StringComparison.Ordinal);
 
     /// <summary>StackExchange.Redis options for one endpoint, with short timeouts and no background retry storm.</summary>
     internal ConfigurationOptions ToOptions(string host, int port, TimeSpan timeout, bool allowAdmin)
