@@ -364,11 +364,12 @@ public sealed class RedisService(ReferenceResolver references, Tunnels.TunnelLea
             var command = FlushCommand(allDatabases, async);
             object[] args = async ? ["ASYNC"] : [];
             var sent = new SentFlush(conn.Endpoint, command, db, allDatabases, async, before);
-            // Up to here nothing was flushed: a stop (Ctrl+C, the deadline) before this line is a plain failure.
+            // Up to here nothing was flushed: a stop (Ctrl+C, the deadline) before this line is a plain failure. A caller that
+            // already told the user so (it gave up waiting and abandoned the attempt) must not see the flush sent after all.
             cancellationToken.ThrowIfCancellationRequested();
-            Sink.Verbose($"Sending {command}{(db is { } n ? $" to db {n}" : "")} on {conn.Endpoint} ({before} keys).");
+            if (attempt is not null && !attempt.TryMarkSent(sent)) throw new OperationCanceledException(cancellationToken);
             // From here on the command may reach the server and run there whatever becomes of its answer.
-            attempt?.MarkSent(sent);
+            Sink.Verbose($"Sending {command}{(db is { } n ? $" to db {n}" : "")} on {conn.Endpoint} ({before} keys).");
             // Once sent, the flush runs on the server whether or not its answer arrives in time: end the wait just before
             // the command's deadline so that an answer that does not come is reported as unconfirmed, not as a failure.
             var wait = OperationDeadline.Cap(request.Timeout, OperationDeadline.Margin);
@@ -418,17 +419,31 @@ public sealed class RedisService(ReferenceResolver references, Tunnels.TunnelLea
     /// </summary>
     public sealed class FlushAttempt
     {
-        private volatile SentFlush? _sent;
-        private volatile bool _answered;
+        private const int Pending = 0, Abandoned = 1, SentState = 2, AnsweredState = 3;
+        private int _state;
+        private SentFlush? _sent;
 
         /// <summary>The flush command was handed to the server (null: it was not, so nothing was flushed).</summary>
-        public SentFlush? Sent => _sent;
+        public SentFlush? Sent => Volatile.Read(ref _state) >= SentState ? Volatile.Read(ref _sent) : null;
 
         /// <summary>The server answered the flush command OK: it was done.</summary>
-        public bool Answered => _answered;
+        public bool Answered => Volatile.Read(ref _state) == AnsweredState;
 
-        internal void MarkSent(SentFlush sent) => _sent = sent;
-        internal void MarkAnswered() => _answered = true;
+        /// <summary>
+        /// The caller stops waiting (Ctrl+C, its deadline): when the command was not sent yet, it never will be (returns
+        /// null: nothing was flushed, for certain); otherwise returns what was sent.
+        /// </summary>
+        public SentFlush? Abandon() =>
+            Interlocked.CompareExchange(ref _state, Abandoned, Pending) == Pending ? null : Volatile.Read(ref _sent);
+
+        /// <summary>Marks the command as about to be sent; false when the caller abandoned the attempt first (then it must not be sent).</summary>
+        internal bool TryMarkSent(SentFlush sent)
+        {
+            Volatile.Write(ref _sent, sent);
+            return Interlocked.CompareExchange(ref _state, SentState, Pending) == Pending;
+        }
+
+        internal void MarkAnswered() => Interlocked.CompareExchange(ref _state, AnsweredState, SentState);
     }
 
     /// <summary>A flush command that was handed to the server: where, which, and how many keys were there before.</summary>

@@ -148,6 +148,39 @@ public class RedisFlushOutcomeTests(ModuleFixture fx) : IClassFixture<ModuleFixt
     }
 
     [Fact]
+    public async Task An_attempt_abandoned_before_sending_never_sends_the_flush()
+    {
+        // Ctrl+C can land between the last check of the token and the send: the cmdlet then abandons the attempt and says
+        // "nothing was flushed", so the engine must not send the flush after that.
+        using var server = new PrivateRedisServer();
+        RedisCli.Run(server.Port, "-n", "6", "MSET", "a", "1", "b", "2");
+        var engine = new IncidentOpsEngine(new CollectingSink(), NoSecretProvider.Instance);
+        var request = new RedisConnectionRequest { ConnectionString = server.Endpoint, Timeout = TimeSpan.FromSeconds(5) };
+        var plan = await engine.Redis.PlanFlushAsync(request, 6, false, false, CancellationToken.None);
+        var attempt = new RedisService.FlushAttempt();
+        Assert.Null(attempt.Abandon());
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => engine.Redis.FlushAsync(plan, request, CancellationToken.None, attempt));
+        Assert.Null(attempt.Sent);
+        Assert.Equal("2", RedisCli.Run(server.Port, "-n", "6", "DBSIZE"));
+    }
+
+    [Fact]
+    public async Task An_attempt_reports_what_was_sent_once_the_flush_went_out()
+    {
+        using var server = new PrivateRedisServer();
+        RedisCli.Run(server.Port, "-n", "6", "MSET", "a", "1");
+        var engine = new IncidentOpsEngine(new CollectingSink(), NoSecretProvider.Instance);
+        var request = new RedisConnectionRequest { ConnectionString = server.Endpoint, Timeout = TimeSpan.FromSeconds(5) };
+        var plan = await engine.Redis.PlanFlushAsync(request, 6, false, false, CancellationToken.None);
+        var attempt = new RedisService.FlushAttempt();
+        var r = await engine.Redis.FlushAsync(plan, request, CancellationToken.None, attempt);
+        Assert.True(attempt.Answered);
+        var sent = attempt.Abandon();
+        Assert.Equal((server.Endpoint, "FLUSHDB", (int?)6, 1L), (sent!.Endpoint, sent.Command, sent.Database, sent.KeysBefore));
+        Assert.Equal((long?)0, r.KeysAfter);
+    }
+
+    [Fact]
     public void A_refused_connection_is_a_plain_failure_and_records_nothing_as_done()
     {
         var port = RedisCli.ClosedPort();

@@ -96,9 +96,9 @@ public sealed class ClearRedisDatabaseCommand : RedisCmdlet, IForceSwitch
                 {
                     RecordChange(target, action, known.Outcome, known.Text);
                     WriteWarning(known.Text);
-                    return attempt.Sent!.Done();
+                    return attempt.Sent?.Done();
                 }
-                if (known.Outcome == TimelineOutcome.Unconfirmed) ex = attempt.Sent!.Unconfirmed("the command's deadline (-TimeoutSec) passed before its answer came", ex);
+                if (known.Outcome == TimelineOutcome.Unconfirmed && attempt.Sent is { } sent) ex = sent.Unconfirmed("the command's deadline (-TimeoutSec) passed before its answer came", ex);
             }
             RecordChange(target, action, ex.ErrorId == RedisErrorIds.RedisFlushUnconfirmed ? TimelineOutcome.Unconfirmed : TimelineOutcome.Failed, ex.Message);
             WriteError(ToErrorRecord(ex, target));
@@ -127,7 +127,8 @@ public sealed class ClearRedisDatabaseCommand : RedisCmdlet, IForceSwitch
     /// </summary>
     private static (TimelineOutcome Outcome, string Text)? Stopped(RedisService.FlushAttempt attempt, string why)
     {
-        if (attempt.Sent is not { } sent) return null;
+        // Abandon: a flush not sent by now is never sent (the engine checks before sending), so "nothing was flushed" holds.
+        if (attempt.Abandon() is not { } sent) return null;
         if (attempt.Answered)
             return (TimelineOutcome.Succeeded, $"{sent.Command} on {sent.Endpoint} was done (the server answered OK; {sent.KeysBefore} keys before), but {why} before the keys left were counted.");
         return (TimelineOutcome.Unconfirmed, sent.Unconfirmed($"{why} before its answer came", null).Message);
