@@ -277,11 +277,33 @@ public sealed class RedisService(ReferenceResolver references, Tunnels.TunnelLea
                 results.AddRange(entries.Select(e => new RedisSlowLogEntry
                 {
                     Endpoint = conn.Endpoint, Id = e.UniqueId, Time = new DateTimeOffset(DateTime.SpecifyKind(e.Time, DateTimeKind.Utc)),
-                    Duration = e.Duration, Arguments = SecretRedactor.RedactArguments(e.Arguments.Select(a => a.ToString())),
+                    Duration = e.Duration, Arguments = RedactSlowLogArguments(e.Arguments.Select(a => a.ToString())),
                 }));
             }
         }
         return results;
+    }
+
+    /// <summary>
+    /// A slow log entry's arguments with every credential masked. Redis 7 redacts AUTH, HELLO, MIGRATE and ACL SETUSER
+    /// itself, older servers (and some managed ones) do not: ACL SETUSER's password rules (&gt;pw, &lt;pw, #hash, !hash)
+    /// and MIGRATE's AUTH2 user password are masked here; AUTH, requirepass and masterauth by the shared redactor.
+    /// </summary>
+    public static string[] RedactSlowLogArguments(IEnumerable<string?> arguments)
+    {
+        var list = arguments.Select(a => a ?? "").ToArray();
+        var aclSetUser = list.Length > 1 && list[0].Equals("ACL", StringComparison.OrdinalIgnoreCase) && list[1].Equals("SETUSER", StringComparison.OrdinalIgnoreCase);
+        var masked = new bool[list.Length];
+        for (var i = 0; i < list.Length; i++)
+        {
+            if (aclSetUser && i > 2 && list[i].Length > 0 && list[i][0] is '>' or '<' or '#' or '!') masked[i] = true;
+            if (list[i].Equals("AUTH2", StringComparison.OrdinalIgnoreCase))
+                for (var j = i + 1; j < list.Length; j++) masked[j] = true;
+        }
+        var redacted = SecretRedactor.RedactArguments(list);
+        for (var i = 0; i < redacted.Length; i++)
+            if (masked[i]) redacted[i] = aclSetUser ? list[i][0] + SecretRedactor.Mask : SecretRedactor.Mask;
+        return redacted;
     }
 
     /// <summary>CLIENT LIST on every endpoint.</summary>
