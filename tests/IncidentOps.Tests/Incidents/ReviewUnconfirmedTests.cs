@@ -59,4 +59,13 @@ public sealed class ReviewUnconfirmedTests
         Assert.Contains(rows, r => r.Contains("| Succeeded |", StringComparison.Ordinal) && r.Contains("0 after", StringComparison.Ordinal));
         Assert.DoesNotContain(rows, r => r.Contains("| Info |", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public async Task The_post_mortem_chart_marks_an_unconfirmed_flush_as_unconfirmed()
+    {
+        var (engine, config, id) = await Incident();
+        var timeline = await engine.Incidents.GetTimelineAsync(config, id, CancellationToken.None);
+        var labels = IncidentOps.Engine.Reports.Charts.PostMortemCharts.Markers(timeline).Select(m => m.Label).Where(l => l.StartsWith("Flush database", StringComparison.Ordinal)).ToList();
+        Assert.Equal(["Flush database Redis 10.0.0.5:6379 db 0", "Flush database Redis 10.0.0.5:6379 db 0 (unconfirmed)", "Flush database Redis 10.0.0.5:6379 db 0 (unconfirmed)"], labels);
+    }
 }
