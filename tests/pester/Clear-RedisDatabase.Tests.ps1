@@ -210,3 +210,12 @@ Describe 'Clear-RedisDatabase interrupted once the flush was sent' -Skip:$noRedi
         $postMortem | Should -Match '\| Unconfirmed \| FLUSHDB was sent to'
     }
 }
+
+Describe 'An unconfirmed flush in the timeline view' {
+    It 'shows the outcome Unconfirmed whole at 80 columns' {
+        $entry = [IncidentOps.Incidents.TimelineEntry]@{ Kind = 'action'; Action = 'Flush database'; Target = 'Redis 127.0.0.1:6379 db 0'; Outcome = 'Unconfirmed'; Result = 'FLUSHDB was sent but the connection was lost' }
+        $text = Get-RenderedView $entry -Width 80
+        $text | Should -Match '\bUnconfirmed\b'
+        $text | Should -Match 'Flush database'
+    }
+}
