@@ -126,3 +126,96 @@ Describe 'Clear-RedisDatabase past its deadline' -Skip:$noRedis {
         "$($err[0])" | Should -Match 'Get-RedisInfo Keyspace'
     }
 }
+
+# A Redis of its own whose writes are paused (CLIENT PAUSE ... WRITE): FLUSHDB is sent and held by the server (CLIENT LIST
+# shows it as cmd=flushdb, flag b). Cutting that connection (CLIENT KILL), or Ctrl+C (PowerShell.Stop()) while the command
+# waits, leaves the flush's outcome unknown: it is recorded as Unconfirmed, never as Failed.
+Describe 'Clear-RedisDatabase interrupted once the flush was sent' -Skip:$noRedis {
+    BeforeAll {
+        . (Join-Path $PSScriptRoot 'IncidentsSupport.ps1')
+        $iso = Enter-IsolatedIncidentOps
+        $l = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0); $l.Start(); $held = $l.LocalEndpoint.Port; $l.Stop()
+        $heldDir = New-TestTempDir 'io-redis-held'
+        & redis-server --bind 127.0.0.1 --port $held --daemonize yes --save '' --appendonly no --dir $heldDir --pidfile (Join-Path $heldDir redis.pid) --logfile (Join-Path $heldDir redis.log) | Out-Null
+        $until = [DateTime]::UtcNow.AddSeconds(10)
+        while ((& redis-cli -p $held PING) -ne 'PONG' -and [DateTime]::UtcNow -lt $until) { Start-Sleep -Milliseconds 100 }
+
+        # Clear-RedisDatabase in a runspace of its own, so this one can cut its connection or stop it while it waits.
+        function Start-HeldFlush([string] $IncidentId) {
+            $ps = [powershell]::Create()
+            $null = $ps.AddScript({
+                param($module, $endpoint, $config, $incident)
+                Import-Module $module
+                Clear-RedisDatabase -ConnectionString $endpoint -Database 0 -TimeoutSec 30 -ConfigPath $config -Incident $incident -Force
+            }).AddArgument($script:ModulePath).AddArgument("127.0.0.1:$held").AddArgument($iso.Config).AddArgument($IncidentId)
+            [pscustomobject]@{ PS = $ps; Handle = $ps.BeginInvoke() }
+        }
+        # The id of the client whose FLUSHDB the paused server holds; $null if none shows up in time.
+        function Wait-HeldFlush {
+            $until = [DateTime]::UtcNow.AddSeconds(20)
+            while ([DateTime]::UtcNow -lt $until) {
+                $line = & redis-cli -p $held CLIENT LIST | Where-Object { $_ -match '\bflags=\w*b\w*\b' -and $_ -match '\bcmd=flushdb\b' } | Select-Object -First 1
+                if ($line -match '^id=(\d+)') { return $Matches[1] }
+                Start-Sleep -Milliseconds 50
+            }
+        }
+    }
+    AfterAll {
+        & redis-cli -p $held CLIENT UNPAUSE 2>$null | Out-Null
+        & redis-cli -p $held SHUTDOWN NOSAVE 2>$null | Out-Null
+        Exit-IsolatedIncidentOps $iso
+    }
+    BeforeEach {
+        & redis-cli -p $held MSET a 1 b 2 | Out-Null
+        $incident = New-Incident -Title 'Stale cache' -Severity P3 -ConfigPath $iso.Config
+        & redis-cli -p $held CLIENT PAUSE 15000 WRITE | Out-Null
+    }
+    AfterEach { & redis-cli -p $held CLIENT UNPAUSE | Out-Null }
+
+    It 'reports a connection lost mid-flush as RedisFlushUnconfirmed and records Unconfirmed, saying how to check' {
+        $run = Start-HeldFlush $incident.Id
+        $id = Wait-HeldFlush
+        $id | Should -Not -BeNullOrEmpty -Because 'FLUSHDB must have reached the server'
+        & redis-cli -p $held CLIENT KILL ID $id | Out-Null
+        $null = $run.Handle.AsyncWaitHandle.WaitOne(20000)
+        $null = $run.PS.EndInvoke($run.Handle)
+        $err = @($run.PS.Streams.Error)
+        $run.PS.Dispose()
+        $err | Should -HaveCount 1
+        $err[0].FullyQualifiedErrorId | Should -Be 'RedisFlushUnconfirmed,IncidentOps.Commands.ClearRedisDatabaseCommand'
+        "$($err[0])" | Should -Match 'FLUSHDB was sent to 127\.0\.0\.1:\d+ \(db 0, 2 keys before\) but the connection was lost'
+        "$($err[0])" | Should -Match 'redis-cli -n 0 DBSIZE'
+        $entry = Get-IncidentTimeline -Incident $incident.Id -ConfigPath $iso.Config | Where-Object Cmdlet -eq 'Clear-RedisDatabase'
+        $entry.Outcome | Should -Be 'Unconfirmed'
+        $entry.Result | Should -Match 'may still complete on the server'
+    }
+
+    It 'records Ctrl+C after the flush was sent as Unconfirmed, not Failed' {
+        $run = Start-HeldFlush $incident.Id
+        Wait-HeldFlush | Should -Not -BeNullOrEmpty -Because 'FLUSHDB must have reached the server'
+        $run.PS.Stop()
+        $run.PS.Dispose()
+        $entry = Get-IncidentTimeline -Incident $incident.Id -ConfigPath $iso.Config | Where-Object Cmdlet -eq 'Clear-RedisDatabase'
+        $entry.Outcome | Should -Be 'Unconfirmed'
+        $entry.Result | Should -Match 'FLUSHDB was sent to .* but Ctrl\+C ended the wait before its answer came'
+        $entry.Result | Should -Match 'Get-RedisInfo Keyspace'
+    }
+
+    It 'shows a flush that never answered as Unconfirmed in the review and the post-mortem, not as succeeded' {
+        Clear-RedisDatabase -ConnectionString "127.0.0.1:$held" -TimeoutSec 1.5 -ConfigPath $iso.Config -Incident $incident.Id -Force -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $review = (New-IncidentReport -Kind Review -Since 1d -ConfigPath $iso.Config).Content
+        $review | Should -Match '(?m)^\| Clear-RedisDatabase \| (\d+) \| 0 \| 0 \| \1 \| 0 \|' -Because 'each interrupted flush is unconfirmed: none succeeded, none failed'
+        $review | Should -Match 'Needs attention: Clear-RedisDatabase \(\d+ unconfirmed'
+        $postMortem = (New-IncidentReport -Id $incident.Id -ConfigPath $iso.Config).Content
+        $postMortem | Should -Match '\| Unconfirmed \| FLUSHDB was sent to'
+    }
+}
+
+Describe 'An unconfirmed flush in the timeline view' {
+    It 'shows the outcome Unconfirmed whole at 80 columns' {
+        $entry = [IncidentOps.Incidents.TimelineEntry]@{ Kind = 'action'; Action = 'Flush database'; Target = 'Redis 127.0.0.1:6379 db 0'; Outcome = 'Unconfirmed'; Result = 'FLUSHDB was sent but the connection was lost' }
+        $text = Get-RenderedView $entry -Width 80
+        $text | Should -Match '\bUnconfirmed\b'
+        $text | Should -Match 'Flush database'
+    }
+}

@@ -72,3 +72,48 @@ Describe 'Get-RedisInfo in a real host' -Skip:$noRedis {
         Get-CompletionText 'Get-RedisInfo -Section Mem' | Should -Be 'Memory'
     }
 }
+
+# A Redis of its own with two users that share one password: default may do everything, the ACL user ops may not read
+# INFO. So which user -Credential logged in as is observable.
+Describe 'Get-RedisInfo -Credential' -Skip:$noRedis {
+    BeforeAll {
+        $aclPw = 'PesterAcl-Pw-5821'
+        $l = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0); $l.Start(); $aclPort = $l.LocalEndpoint.Port; $l.Stop()
+        $aclDir = New-TestTempDir 'io-redis-acl'
+        & redis-server --bind 127.0.0.1 --port $aclPort --daemonize yes --save '' --appendonly no --requirepass $aclPw --dir $aclDir --pidfile (Join-Path $aclDir redis.pid) --logfile (Join-Path $aclDir redis.log) | Out-Null
+        $env:REDISCLI_AUTH = $aclPw
+        $until = [DateTime]::UtcNow.AddSeconds(10)
+        while ((& redis-cli -p $aclPort PING) -ne 'PONG' -and [DateTime]::UtcNow -lt $until) { Start-Sleep -Milliseconds 100 }
+        & redis-cli -p $aclPort ACL SETUSER ops on ">$aclPw" '~*' '&*' '+@all' '-info' | Out-Null
+        $opsUrl = "redis://ops:$aclPw@127.0.0.1:$aclPort/0"
+        $secure = [Net.NetworkCredential]::new('', $aclPw).SecurePassword
+    }
+    AfterAll {
+        & redis-cli -p $aclPort SHUTDOWN NOSAVE 2>$null | Out-Null
+        Remove-Item Env:REDISCLI_AUTH -ErrorAction SilentlyContinue
+    }
+
+    It 'is refused INFO as the URL''s user ops (the users can be told apart)' {
+        Get-RedisInfo Server -ConnectionString $opsUrl -ErrorVariable err -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $err[0].FullyQualifiedErrorId | Should -Be 'RedisCommandFailed,IncidentOps.Commands.GetRedisInfoCommand'
+        "$($err[0])" | Should -Match 'NOPERM'
+    }
+
+    It 'logs in as Redis''s default user with the user name <User>, not as the URL''s user' -TestCases @(@{ User = 'default' }, @{ User = ' ' }) {
+        $info = Get-RedisInfo Server -ConnectionString $opsUrl -Credential ([pscredential]::new($User, $secure)) -ErrorVariable err -ErrorAction SilentlyContinue
+        $err | Should -BeNullOrEmpty
+        $info.Version | Should -Not -BeNullOrEmpty
+    }
+
+    It 'replaces the URL''s user and password with its own' {
+        Get-RedisInfo Server -ConnectionString "redis://default:Wrong-Pw@127.0.0.1:$aclPort/0" -Credential ([pscredential]::new('ops', $secure)) -ErrorVariable err -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        "$($err[0])" | Should -Match 'NOPERM' -Because 'ops (from -Credential) logged in, with its password, and may not read INFO'
+        "$($err[0])" | Should -Not -Match ([regex]::Escape($aclPw))
+    }
+
+    It 'says in its help what the user name default means' {
+        $help = (Get-Help Get-RedisInfo -Parameter Credential | Out-String) -replace '\s+', ' '
+        $help | Should -Match 'Replaces the user and password of the connection string entirely'
+        $help | Should -Match 'user name "default"'
+    }
+}

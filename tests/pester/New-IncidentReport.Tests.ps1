@@ -130,7 +130,8 @@ Describe 'New-IncidentReport -Kind Review' {
         $md | Should -Match '\*\*INC-20261012-001\*\* \(P1, Database connections exhausted\): response target missed, acknowledged 27m after declaration'
         $md | Should -Match '(?m)^\| INC-20261012-001-A01 \| INC-20261012-001 \| Alert on max_connections headroom \| bob \| 2026-10-19 \|'
         $md | Should -Match '(?m)^## Runbooks due for review'
-        $md | Should -Match '(?m)^\| Restart-App \| 2 \| 1 \| 1 \| 0 \| INC-20261020-001, INC-20261027-001 \|'
+        $md | Should -Match '(?m)^\| Step \(cmdlet\) \| Uses \| Succeeded \| Failed \| Unconfirmed \| Previewed \(-WhatIf\) \|'
+        $md | Should -Match '(?m)^\| Restart-App \| 2 \| 1 \| 1 \| 0 \| 0 \| INC-20261020-001, INC-20261027-001 \|'
         $md | Should -Not -Match 'New-Incident \||Close-Incident \|' -Because 'the record''s own bookkeeping is not a runbook step'
     }
 

@@ -255,7 +255,7 @@ public sealed partial class IncidentReportService(Func<IncidentOpsConfig?, IInci
             ["cmdlet"] = E(e.Cmdlet ?? ""),
             ["action"] = E(e.Action ?? e.Kind),
             ["target"] = E(e.Target ?? ""),
-            ["outcome"] = e.Outcome.ToString(),
+            ["outcome"] = IsUnconfirmed(e) ? nameof(TimelineOutcome.Unconfirmed) : e.Outcome.ToString(),
             ["result"] = E((e.Outcome == TimelineOutcome.WhatIf ? SummarizePreview(e.Result) : e.Result) ?? ""),
         }).ToList();
 

@@ -44,42 +44,63 @@ public sealed class RedisConnectionSettings
     {
         var ssl = url.StartsWith("rediss://", StringComparison.OrdinalIgnoreCase);
         var rest = url[(ssl ? 9 : 8)..];
-        // The password may contain '@', '/', '?' or '#' when not encoded: the user info ends at the last '@'
-        // before the host part, so split on the last '@'.
-        string? user = null, password = null;
+        var (user, password) = TakeUserInfo(ref rest);
+        var query = TakeQuery(ref rest);
+        var database = TakeDatabasePath(ref rest);
+        var (host, port) = ParseHostPort(rest);
+        var options = ApplyQuery(query, new UrlOptions(database?.Number, database?.Source, ssl, Scheme: ssl ? "rediss" : "redis"), host, port);
+        return new RedisConnectionSettings { Endpoints = [(host, port)], User = user, Password = password, Ssl = options.Ssl, Database = options.Database };
+    }
+
+    /// <summary>
+    /// Takes "user:password@" off the front of <paramref name="rest"/>. The password may contain '@', '/', '?' or '#' when
+    /// not encoded: the user info ends at the last '@' before the host part. The password (raw and decoded) is registered
+    /// as a secret before anything can echo it.
+    /// </summary>
+    private static (string? User, string? Password) TakeUserInfo(ref string rest)
+    {
         var at = rest.LastIndexOf('@');
-        if (at >= 0)
-        {
-            var userInfo = rest[..at];
-            rest = rest[(at + 1)..];
-            var colon = userInfo.IndexOf(':');
-            var rawUser = colon >= 0 ? userInfo[..colon] : userInfo;
-            var rawPassword = colon >= 0 ? userInfo[(colon + 1)..] : null;
-            // redis://password@host (no colon) is the legacy form some hosts hand out: treat it as a password.
-            if (colon < 0) { rawPassword = rawUser; rawUser = ""; }
-            password = rawPassword is null ? null : Decode(rawPassword, "password");
-            SecretRedactor.Register(password);
-            if (rawPassword is not null) SecretRedactor.Register(rawPassword);
-            user = rawUser.Length == 0 ? null : Decode(rawUser, "user name");
-        }
-        var query = "";
+        if (at < 0) return (null, null);
+        var userInfo = rest[..at];
+        rest = rest[(at + 1)..];
+        var colon = userInfo.IndexOf(':');
+        var rawUser = colon >= 0 ? userInfo[..colon] : userInfo;
+        var rawPassword = colon >= 0 ? userInfo[(colon + 1)..] : null;
+        // redis://password@host (no colon) is the legacy form some hosts hand out: treat it as a password.
+        if (colon < 0) { rawPassword = rawUser; rawUser = ""; }
+        var password = rawPassword is null ? null : Decode(rawPassword, "password");
+        SecretRedactor.Register(password);
+        if (rawPassword is not null) SecretRedactor.Register(rawPassword);
+        var user = rawUser.Length == 0 ? null : Decode(rawUser, "user name");
+        return (user, password);
+    }
+
+    /// <summary>Takes the "?query" or "#fragment" off the end of <paramref name="rest"/> (empty when there is none).</summary>
+    private static string TakeQuery(ref string rest)
+    {
         var q = rest.IndexOfAny(['?', '#']);
-        if (q >= 0) { query = rest[q..]; rest = rest[..q]; }
-        int? database = null;
-        string? databaseSource = null;
+        if (q < 0) return "";
+        var query = rest[q..];
+        rest = rest[..q];
+        return query;
+    }
+
+    /// <summary>Takes "/db" off the end of <paramref name="rest"/>: the database number and how the URL said it (for messages).</summary>
+    private static (int Number, string Source)? TakeDatabasePath(ref string rest)
+    {
         var slash = rest.IndexOf('/');
-        if (slash >= 0)
-        {
-            var db = rest[(slash + 1)..].TrimEnd('/');
-            rest = rest[..slash];
-            if (db.Length > 0)
-            {
-                if (!int.TryParse(db, NumberStyles.None, CultureInfo.InvariantCulture, out var n))
-                    throw Invalid($"the database '{db}' in the URL path is not a number. Use redis://host:port/2 for database 2.");
-                database = n;
-                databaseSource = $"database {n} in the path (/{db})";
-            }
-        }
+        if (slash < 0) return null;
+        var db = rest[(slash + 1)..].TrimEnd('/');
+        rest = rest[..slash];
+        if (db.Length == 0) return null;
+        if (!int.TryParse(db, NumberStyles.None, CultureInfo.InvariantCulture, out var n))
+            throw Invalid($"the database '{db}' in the URL path is not a number. Use redis://host:port/2 for database 2.");
+        return (n, $"database {n} in the path (/{db})");
+    }
+
+    /// <summary>"host", "host:port", "[v6]" or "[v6]:port": one host and one port (6379 when none is given).</summary>
+    private static (string Host, int Port) ParseHostPort(string rest)
+    {
         string host;
         var port = DefaultPort;
         if (rest.StartsWith('['))
@@ -104,45 +125,55 @@ public sealed class RedisConnectionSettings
                     "or list several endpoints in StackExchange.Redis form (host1:6379,host2:6379).");
         }
         if (host.Length == 0) throw Invalid("the URL has no host. Use redis://host:6379.");
-        var scheme = ssl ? "rediss" : "redis";
-        string? sslSource = null;
+        return (host, port);
+    }
+
+    /// <summary>The database and TLS setting a URL's path and scheme give, before its query is applied, and where each came from.</summary>
+    private readonly record struct UrlOptions(int? Database, string? DatabaseSource, bool Ssl, string Scheme, string? SslSource = null);
+
+    /// <summary>Applies the query options (db=, ssl=/tls=) on top of the path and scheme, refusing any that contradict them.</summary>
+    private static UrlOptions ApplyQuery(string query, UrlOptions options, string host, int port)
+    {
         foreach (var pair in query.TrimStart('?', '#').Split('&', StringSplitOptions.RemoveEmptyEntries))
         {
             var kv = pair.Split('=', 2);
             var key = kv[0].ToLowerInvariant();
             var value = kv.Length > 1 ? Uri.UnescapeDataString(kv[1]) : "";
-            switch (key)
+            options = key switch
             {
-                case "db":
-                    if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var n))
-                        throw Invalid($"db={value} in the URL query is not a number.");
-                    // Two database numbers: acting on either one could empty or read the wrong database, so neither is guessed.
-                    if (database is { } earlier && earlier != n)
-                        throw Invalid($"it names {databaseSource} and database {n} in the query (?{kv[0]}={value}). Keep one of them, for example redis://{FormatEndpoint(host, port)}/{n}, " +
-                            "or pass -Database to choose the database explicitly.");
-                    database = n;
-                    databaseSource ??= $"database {n} in the query (?{kv[0]}={value})";
-                    break;
-                case "ssl" or "tls":
-                    var on = value.ToLowerInvariant() switch
-                    {
-                        "true" or "1" or "" => true,
-                        "false" or "0" => false,
-                        _ => throw Invalid($"{kv[0]}={value} in the URL query is not true or false."),
-                    };
-                    // rediss:// with ssl=false would send the password in clear text; two different ssl= values are no choice either.
-                    if (sslSource is not null && on != ssl)
-                        throw Invalid($"it sets TLS twice, with {sslSource} and {kv[0]}={value}. Keep one: rediss://host:port for TLS, redis://host:port without it.");
-                    if (sslSource is null && scheme == "rediss" && !on)
-                        throw Invalid($"it asks for TLS with the rediss:// scheme and for no TLS with {kv[0]}={value}. Keep one: rediss://host:port for TLS, redis://host:port without it.");
-                    ssl = on;
-                    sslSource ??= $"{kv[0]}={value}";
-                    break;
-                default:
-                    throw Invalid($"the URL option '{kv[0]}' is not supported. Supported: db, ssl. Pass other options in StackExchange.Redis form (host:port,option=value).");
-            }
+                "db" => ApplyDatabaseOption(options, kv[0], value, host, port),
+                "ssl" or "tls" => ApplySslOption(options, kv[0], value),
+                _ => throw Invalid($"the URL option '{kv[0]}' is not supported. Supported: db, ssl. Pass other options in StackExchange.Redis form (host:port,option=value)."),
+            };
         }
-        return new RedisConnectionSettings { Endpoints = [(host, port)], User = user, Password = password, Ssl = ssl, Database = database };
+        return options;
+    }
+
+    private static UrlOptions ApplyDatabaseOption(UrlOptions options, string name, string value, string host, int port)
+    {
+        if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var n))
+            throw Invalid($"db={value} in the URL query is not a number.");
+        // Two database numbers: acting on either one could empty or read the wrong database, so neither is guessed.
+        if (options.Database is { } earlier && earlier != n)
+            throw Invalid($"it names {options.DatabaseSource} and database {n} in the query (?{name}={value}). Keep one of them, for example redis://{FormatEndpoint(host, port)}/{n}, " +
+                "or pass -Database to choose the database explicitly.");
+        return options with { Database = n, DatabaseSource = options.DatabaseSource ?? $"database {n} in the query (?{name}={value})" };
+    }
+
+    private static UrlOptions ApplySslOption(UrlOptions options, string name, string value)
+    {
+        var on = value.ToLowerInvariant() switch
+        {
+            "true" or "1" or "" => true,
+            "false" or "0" => false,
+            _ => throw Invalid($"{name}={value} in the URL query is not true or false."),
+        };
+        // rediss:// with ssl=false would send the password in clear text; two different ssl= values are no choice either.
+        if (options.SslSource is not null && on != options.Ssl)
+            throw Invalid($"it sets TLS twice, with {options.SslSource} and {name}={value}. Keep one: rediss://host:port for TLS, redis://host:port without it.");
+        if (options.SslSource is null && options.Scheme == "rediss" && !on)
+            throw Invalid($"it asks for TLS with the rediss:// scheme and for no TLS with {name}={value}. Keep one: rediss://host:port for TLS, redis://host:port without it.");
+        return options with { Ssl = on, SslSource = options.SslSource ?? $"{name}={value}" };
     }
 
     private static RedisConnectionSettings ParseOptions(string text)
@@ -206,17 +237,26 @@ public sealed class RedisConnectionSettings
         }
     }
 
-    /// <summary>Returns a copy with a credential (from -Credential) in place of the string's own.</summary>
+    /// <summary>
+    /// Returns a copy with a credential (from -Credential) in place of the string's own user and password, entirely: a
+    /// user name that is empty, blank or "default" is Redis's default user (never the user the string names), so the server
+    /// is not logged in to as a user nobody asked for. The default user authenticates with the password alone (AUTH
+    /// password), which is the default user on Redis 6+ and the only form Redis 5 and older know.
+    /// </summary>
     public RedisConnectionSettings WithCredential(string? user, string? password)
     {
         SecretRedactor.Register(password);
         return new RedisConnectionSettings
         {
             Endpoints = Endpoints, Ssl = Ssl, Database = Database, Options = Options,
-            User = string.IsNullOrEmpty(user) ? User : user,
-            Password = string.IsNullOrEmpty(password) ? Password : password,
+            User = IsDefaultUser(user) ? null : user!.Trim(),
+            Password = string.IsNullOrEmpty(password) ? null : password,
         };
     }
+
+    /// <summary>PSCredential cannot hold an empty user name, so "default" (or a blank one) names Redis's default user.</summary>
+    private static bool IsDefaultUser(string? user) =>
+        string.IsNullOrWhiteSpace(user) || string.Equals(user.Trim(), "default", StringComparison.Ordinal);
 
     /// <summary>StackExchange.Redis options for one endpoint, with short timeouts and no background retry storm.</summary>
     internal ConfigurationOptions ToOptions(string host, int port, TimeSpan timeout, bool allowAdmin)

@@ -277,11 +277,33 @@ public sealed class RedisService(ReferenceResolver references, Tunnels.TunnelLea
                 results.AddRange(entries.Select(e => new RedisSlowLogEntry
                 {
                     Endpoint = conn.Endpoint, Id = e.UniqueId, Time = new DateTimeOffset(DateTime.SpecifyKind(e.Time, DateTimeKind.Utc)),
-                    Duration = e.Duration, Arguments = SecretRedactor.RedactArguments(e.Arguments.Select(a => a.ToString())),
+                    Duration = e.Duration, Arguments = RedactSlowLogArguments(e.Arguments.Select(a => a.ToString())),
                 }));
             }
         }
         return results;
+    }
+
+    /// <summary>
+    /// A slow log entry's arguments with every credential masked. Redis 7 redacts AUTH, HELLO, MIGRATE and ACL SETUSER
+    /// itself, older servers (and some managed ones) do not: ACL SETUSER's password rules (&gt;pw, &lt;pw, #hash, !hash)
+    /// and MIGRATE's AUTH2 user password are masked here; AUTH, requirepass and masterauth by the shared redactor.
+    /// </summary>
+    public static string[] RedactSlowLogArguments(IEnumerable<string?> arguments)
+    {
+        var list = arguments.Select(a => a ?? "").ToArray();
+        var aclSetUser = list.Length > 1 && list[0].Equals("ACL", StringComparison.OrdinalIgnoreCase) && list[1].Equals("SETUSER", StringComparison.OrdinalIgnoreCase);
+        var masked = new bool[list.Length];
+        for (var i = 0; i < list.Length; i++)
+        {
+            if (aclSetUser && i > 2 && list[i].Length > 0 && list[i][0] is '>' or '<' or '#' or '!') masked[i] = true;
+            if (list[i].Equals("AUTH2", StringComparison.OrdinalIgnoreCase))
+                for (var j = i + 1; j < list.Length; j++) masked[j] = true;
+        }
+        var redacted = SecretRedactor.RedactArguments(list);
+        for (var i = 0; i < redacted.Length; i++)
+            if (masked[i]) redacted[i] = aclSetUser ? list[i][0] + SecretRedactor.Mask : SecretRedactor.Mask;
+        return redacted;
     }
 
     /// <summary>CLIENT LIST on every endpoint.</summary>
@@ -343,15 +365,17 @@ public sealed class RedisService(ReferenceResolver references, Tunnels.TunnelLea
     /// <summary>
     /// Runs the flush a plan described (after -WhatIf's or the prompt's confirmation) on the connection the plan resolved:
     /// the service's redis reference (a file: or secret: that a failover rewrote meanwhile) is not read a second time, so
-    /// the flush goes to the server and database the person confirmed.
+    /// the flush goes to the server and database the person confirmed. <paramref name="attempt"/> (optional) tells the
+    /// caller, even after it stopped waiting (Ctrl+C), whether the flush command was handed to the server yet.
     /// </summary>
-    public async Task<RedisFlushResult> FlushAsync(FlushPlan plan, RedisConnectionRequest request, CancellationToken cancellationToken)
+    public async Task<RedisFlushResult> FlushAsync(FlushPlan plan, RedisConnectionRequest request, CancellationToken cancellationToken, FlushAttempt? attempt = null)
     {
         var settings = plan.Settings ?? await ResolveAsync(request, cancellationToken).ConfigureAwait(false);
-        return await FlushAsync(settings, request, plan.Database, plan.AllDatabases, plan.Async, cancellationToken).ConfigureAwait(false);
+        return await FlushAsync(settings, request, plan.Database, plan.AllDatabases, plan.Async, cancellationToken, attempt).ConfigureAwait(false);
     }
 
-    private async Task<RedisFlushResult> FlushAsync(RedisConnectionSettings settings, RedisConnectionRequest request, int? db, bool allDatabases, bool async, CancellationToken cancellationToken)
+    private async Task<RedisFlushResult> FlushAsync(RedisConnectionSettings settings, RedisConnectionRequest request, int? db, bool allDatabases, bool async, CancellationToken cancellationToken,
+        FlushAttempt? attempt = null)
     {
         var ep = PrimaryEndpoint(settings);
         var conn = await OpenAsync(settings, ep, request, admin: true, cancellationToken).ConfigureAwait(false);
@@ -361,6 +385,12 @@ public sealed class RedisService(ReferenceResolver references, Tunnels.TunnelLea
             var before = await CountKeysAsync(conn, db, cancellationToken).ConfigureAwait(false);
             var command = FlushCommand(allDatabases, async);
             object[] args = async ? ["ASYNC"] : [];
+            var sent = new SentFlush(conn.Endpoint, command, db, allDatabases, async, before);
+            // Up to here nothing was flushed: a stop (Ctrl+C, the deadline) before this line is a plain failure. A caller that
+            // already told the user so (it gave up waiting and abandoned the attempt) must not see the flush sent after all.
+            cancellationToken.ThrowIfCancellationRequested();
+            if (attempt is not null && !attempt.TryMarkSent(sent)) throw new OperationCanceledException(cancellationToken);
+            // From here on the command may reach the server and run there whatever becomes of its answer.
             Sink.Verbose($"Sending {command}{(db is { } n ? $" to db {n}" : "")} on {conn.Endpoint} ({before} keys).");
             // Once sent, the flush runs on the server whether or not its answer arrives in time: end the wait just before
             // the command's deadline so that an answer that does not come is reported as unconfirmed, not as a failure.
@@ -374,25 +404,97 @@ public sealed class RedisService(ReferenceResolver references, Tunnels.TunnelLea
             }
             catch (IncidentOpsException ex) when (ex.ErrorId == RedisErrorIds.RedisTimeout)
             {
-                throw FlushUnconfirmed(conn.Endpoint, command, db, before, wait, request, ex);
+                throw sent.Unconfirmed($"did not answer within {wait.TotalSeconds:0.#} s of -TimeoutSec {request.Timeout.TotalSeconds:0.#}", ex, slow: true);
             }
-            var after = await CountKeysAsync(conn, db, cancellationToken).ConfigureAwait(false);
+            catch (IncidentOpsException ex) when (ex.ErrorId == RedisErrorIds.RedisConnectionFailed && !NeverSent(ex))
+            {
+                // The connection broke with the command on its way or on the server: it may have run to the end there.
+                throw sent.Unconfirmed($"the connection was lost before its answer came ({ConnectionDetail(ex)})", ex, slow: false);
+            }
+            attempt?.MarkAnswered();
+            // The server answered OK: the flush happened. Failing to count what is left must not turn it into a failure.
+            long? after;
+            try { after = await CountKeysAsync(conn, db, cancellationToken).ConfigureAwait(false); }
+            catch (IncidentOpsException ex)
+            {
+                Sink.Warning($"{command} on {conn.Endpoint} was done (the server answered OK), but the keys left could not be counted afterwards: {ex.Message}");
+                after = null;
+            }
             return new RedisFlushResult { Endpoint = conn.Endpoint, Database = db, AllDatabases = allDatabases, Async = async, Command = command, KeysBefore = before, KeysAfter = after };
         }
     }
 
-    /// <summary>The flush was sent and gave no answer in time: it may still run to the end on the server, so it is neither success nor failure.</summary>
-    private static IncidentOpsException FlushUnconfirmed(string endpoint, string command, int? db, long before, TimeSpan waited, RedisConnectionRequest request, Exception inner)
+    /// <summary>
+    /// True when the client refused to send the command at all because it had no connection (StackExchange.Redis fails
+    /// such a command before writing it): then nothing reached the server.
+    /// </summary>
+    private static bool NeverSent(IncidentOpsException ex) =>
+        ex.InnerException is RedisConnectionException { FailureType: ConnectionFailureType.UnableToResolvePhysicalConnection };
+
+    private static string ConnectionDetail(IncidentOpsException ex) =>
+        ex.InnerException is RedisConnectionException rce ? SecretRedactor.Redact($"{rce.FailureType}") : "connection error";
+
+    /// <summary>
+    /// What is known of one flush while it runs, readable from another thread: the cmdlet stops waiting for the engine at
+    /// Ctrl+C, and then asks whether the command had already been handed to the server (its outcome is then unknown) or
+    /// not (nothing was flushed), or had even been answered (it was done).
+    /// </summary>
+    public sealed class FlushAttempt
     {
-        var scope = db is { } n ? $"db {n}" : "every database";
-        var check = db is { } m
-            ? $"Check the key count before acting again: Get-RedisInfo Keyspace ({endpoint} db{m} gone or 0 keys means it completed), or redis-cli -n {m} DBSIZE"
-            : "Check the key count before acting again: Get-RedisInfo Keyspace (no database left means it completed), or redis-cli INFO keyspace";
-        return new IncidentOpsException(RedisErrorIds.RedisFlushUnconfirmed, IncidentOpsErrorCategory.ResourceBusy,
-            $"{command} was sent to {endpoint} ({scope}, {before} key{(before == 1 ? "" : "s")} before) but did not answer within {waited.TotalSeconds:0.#} s of -TimeoutSec {request.Timeout.TotalSeconds:0.#}. " +
-            $"It may still complete on the server (freeing a large keyspace takes a while): it is neither confirmed nor undone. {check}. " +
-            "If keys remain once the server answers again, run Clear-RedisDatabase again with a larger -TimeoutSec, or with -Async.", inner)
-        { TargetObject = endpoint };
+        private const int Pending = 0, Abandoned = 1, SentState = 2, AnsweredState = 3;
+        private int _state;
+        private SentFlush? _sent;
+
+        /// <summary>The flush command was handed to the server (null: it was not, so nothing was flushed).</summary>
+        public SentFlush? Sent => Volatile.Read(ref _state) >= SentState ? Volatile.Read(ref _sent) : null;
+
+        /// <summary>The server answered the flush command OK: it was done.</summary>
+        public bool Answered => Volatile.Read(ref _state) == AnsweredState;
+
+        /// <summary>
+        /// The caller stops waiting (Ctrl+C, its deadline): when the command was not sent yet, it never will be (returns
+        /// null: nothing was flushed, for certain); otherwise returns what was sent.
+        /// </summary>
+        public SentFlush? Abandon() =>
+            Interlocked.CompareExchange(ref _state, Abandoned, Pending) == Pending ? null : Volatile.Read(ref _sent);
+
+        /// <summary>Marks the command as about to be sent; false when the caller abandoned the attempt first (then it must not be sent).</summary>
+        internal bool TryMarkSent(SentFlush sent)
+        {
+            Volatile.Write(ref _sent, sent);
+            return Interlocked.CompareExchange(ref _state, SentState, Pending) == Pending;
+        }
+
+        internal void MarkAnswered() => Interlocked.CompareExchange(ref _state, AnsweredState, SentState);
+    }
+
+    /// <summary>A flush command that was handed to the server: where, which, and how many keys were there before.</summary>
+    public sealed record SentFlush(string Endpoint, string Command, int? Database, bool AllDatabases, bool Async, long KeysBefore)
+    {
+        /// <summary>The result of a flush the server answered OK, when the keys left were not counted afterwards.</summary>
+        public RedisFlushResult Done() =>
+            new() { Endpoint = Endpoint, Database = Database, AllDatabases = AllDatabases, Async = Async, Command = Command, KeysBefore = KeysBefore, KeysAfter = null };
+
+        /// <summary>What a flush the server answered OK did, for the timeline: the keys before, and the keys left when counted.</summary>
+        public static string Summary(RedisFlushResult r) =>
+            $"{r.Command}: {r.KeysBefore} keys before, {(r.KeysAfter is { } after ? $"{after} after" : "the keys left were not counted")}";
+
+        /// <summary>
+        /// The flush was sent and no answer came (<paramref name="why"/>: what ended the wait): it may still complete on the
+        /// server, so it is neither success nor failure (RedisFlushUnconfirmed), and the message says how to check.
+        /// </summary>
+        public IncidentOpsException Unconfirmed(string why, Exception? inner, bool slow = false)
+        {
+            var scope = Database is { } n ? $"db {n}" : "every database";
+            var check = Database is { } m
+                ? $"Check the key count before acting again: Get-RedisInfo Keyspace ({Endpoint} db{m} gone or 0 keys means it completed), or redis-cli -n {m} DBSIZE"
+                : "Check the key count before acting again: Get-RedisInfo Keyspace (no database left means it completed), or redis-cli INFO keyspace";
+            return new IncidentOpsException(RedisErrorIds.RedisFlushUnconfirmed, IncidentOpsErrorCategory.ResourceBusy,
+                $"{Command} was sent to {Endpoint} ({scope}, {KeysBefore} key{(KeysBefore == 1 ? "" : "s")} before) but {why}. " +
+                $"It may still complete on the server{(slow ? " (freeing a large keyspace takes a while)" : "")}: it is neither confirmed nor undone. {check}. " +
+                "If keys remain once the server answers again, run Clear-RedisDatabase again" + (slow ? " with a larger -TimeoutSec, or with -Async." : "."), inner)
+            { TargetObject = Endpoint };
+        }
     }
 
     /// <summary>

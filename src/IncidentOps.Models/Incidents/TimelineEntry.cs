@@ -1,7 +1,10 @@
 namespace IncidentOps.Incidents;
 
-/// <summary>Outcome of a recorded action.</summary>
-public enum TimelineOutcome { Succeeded, Failed, WhatIf, Info }
+/// <summary>
+/// Outcome of a recorded action. Unconfirmed: the change was sent but its answer never came (a timeout, a lost
+/// connection, Ctrl+C while waiting), so it may or may not have happened; it needs checking, and is neither a success nor a failure.
+/// </summary>
+public enum TimelineOutcome { Succeeded, Failed, WhatIf, Info, Unconfirmed }
 
 /// <summary>
 /// One line of an incident's timeline. Written automatically by every state-changing cmdlet while an

@@ -231,7 +231,9 @@ public sealed class RedisFlushResult
     /// <summary>The command sent (FLUSHDB, FLUSHDB ASYNC, FLUSHALL...).</summary>
     public required string Command { get; init; }
     public long KeysBefore { get; init; }
-    public long KeysAfter { get; init; }
-    public long KeysRemoved => Math.Max(0, KeysBefore - KeysAfter);
-    public override string ToString() => $"{Command} on {Endpoint}{(AllDatabases ? "" : $" db{Database}")}: {KeysBefore} -> {KeysAfter} keys";
+    /// <summary>Keys left after the flush; null when the flush was answered OK but the keys left could not be counted.</summary>
+    public long? KeysAfter { get; init; }
+    /// <summary>KeysBefore less KeysAfter; null when KeysAfter is not known.</summary>
+    public long? KeysRemoved => KeysAfter is { } after ? Math.Max(0, KeysBefore - after) : null;
+    public override string ToString() => $"{Command} on {Endpoint}{(AllDatabases ? "" : $" db{Database}")}: {KeysBefore} -> {KeysAfter?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "(not counted)"} keys";
 }

@@ -71,6 +71,7 @@ internal sealed class TimelineRecording(
                 TimelineOutcome.Succeeded => "was done",
                 TimelineOutcome.Failed => "failed",
                 TimelineOutcome.WhatIf => "was previewed (-WhatIf)",
+                TimelineOutcome.Unconfirmed => "was sent but not confirmed (it may or may not have happened)",
                 _ => "happened",
             };
             cmdlet.WriteWarning($"'{entry.Action} {entry.Target}' {happened}, but its timeline entry could not be written ({ex.ErrorId}): {ex.Message} " +

@@ -95,6 +95,7 @@ public sealed class PwshSession : IDisposable
     /// </summary>
     public (TimeSpan StopLatency, PwshResult Result) RunAndStop(string script, TimeSpan stopAfter, Func<bool>? ready, TimeSpan readyWithin)
     {
+        _host.Clear();
         using var ps = PowerShell.Create();
         ps.Runspace = _runspace;
         ps.AddScript(script);
@@ -110,6 +111,7 @@ public sealed class PwshSession : IDisposable
         result.Errors.AddRange(ps.Streams.Error);
         try { result.Output.AddRange(ps.EndInvoke(async)); }
         catch (Exception ex) when (ex is PipelineStoppedException or RuntimeException) { result.Stopped = true; }
+        result.HostText = _host.Text;
         return (sw.Elapsed, result);
     }
 

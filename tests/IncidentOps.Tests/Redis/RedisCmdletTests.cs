@@ -106,7 +106,7 @@ public class RedisCmdletTests(ModuleFixture fx, PasswordRedisFixture pw) : IClas
         RedisCli.Seed(12, "keep", 3);
         var r = fx.Run($"Clear-RedisDatabase -ConnectionString 'redis://{Endpoint}/12' -Database 11 -Force").AssertNoErrors();
         var f = r.Single<RedisFlushResult>();
-        Assert.Equal((11, 5L, 0L, false), (f.Database, f.KeysBefore, f.KeysAfter, f.AllDatabases));
+        Assert.Equal(((int?)11, 5L, (long?)0, false), (f.Database, f.KeysBefore, f.KeysAfter, f.AllDatabases));
         Assert.Equal(0, RedisCli.DbSize(11));
         Assert.Equal(3, RedisCli.DbSize(12));
     }

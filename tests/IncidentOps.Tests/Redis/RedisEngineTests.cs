@@ -317,7 +317,7 @@ public class RedisEngineTests : IClassFixture<PasswordRedisFixture>
         Assert.Equal(6, plan.Keys);
         Assert.Equal(6, RedisCli.DbSize(3));
         var r = await _engine.Redis.FlushAsync(Shared(), 3, false, false, CancellationToken.None);
-        Assert.Equal((6L, 0L, 6L, "FLUSHDB"), (r.KeysBefore, r.KeysAfter, r.KeysRemoved, r.Command));
+        Assert.Equal((6L, (long?)0, (long?)6, "FLUSHDB"), (r.KeysBefore, r.KeysAfter, r.KeysRemoved, r.Command));
         Assert.Equal(0, RedisCli.DbSize(3));
         Assert.Equal(2, RedisCli.DbSize(1));
     }
@@ -343,7 +343,7 @@ public class RedisEngineTests : IClassFixture<PasswordRedisFixture>
         File.WriteAllText(urlFile, $"redis://{other.Endpoint}/3");
 
         var r = await _engine.Redis.FlushAsync(plan, request, CancellationToken.None);
-        Assert.Equal((TestServers.Redis, 3, 4L, 0L), (r.Endpoint, r.Database, r.KeysBefore, r.KeysAfter));
+        Assert.Equal((TestServers.Redis, (int?)3, 4L, (long?)0), (r.Endpoint, r.Database, r.KeysBefore, r.KeysAfter));
         Assert.Equal(0, RedisCli.DbSize(3));
         Assert.Equal("2", RedisCli.Run(other.Port, "-n", "3", "DBSIZE"));
     }

@@ -96,6 +96,9 @@ public sealed class PasswordRedisFixture : IDisposable
 /// slow link or a busy server: the command reaches the server late) and still delivers them after the client has hung up,
 /// then closes. So a command the client gave up waiting for really runs on the server, later, deterministically.
 /// </summary>
+/// With <c>cutClient</c>, it instead hangs up on the client first and then delivers the command: the server runs it, and
+/// the client only sees its connection lost before any answer (a link that broke mid-command). <c>occurrence</c> picks
+/// which sighting of the command (counted over every connection, 1-based) is held back; the others pass at once.
 public sealed class DelayingRedisRelay : IDisposable
 {
     private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
@@ -103,12 +106,18 @@ public sealed class DelayingRedisRelay : IDisposable
     private readonly int _upstreamPort;
     private readonly byte[] _trigger;
     private readonly TimeSpan _delay;
+    private readonly int _occurrence;
+    private readonly bool _cutClient;
+    private int _seen;
+    private volatile bool _triggered;
 
-    public DelayingRedisRelay(int upstreamPort, string command, TimeSpan delay)
+    public DelayingRedisRelay(int upstreamPort, string command, TimeSpan delay, int occurrence = 1, bool cutClient = false)
     {
         _upstreamPort = upstreamPort;
         _trigger = System.Text.Encoding.ASCII.GetBytes(command);
         _delay = delay;
+        _occurrence = occurrence;
+        _cutClient = cutClient;
         _listener.Start();
         Port = ((IPEndPoint)_listener.LocalEndpoint).Port;
         _ = Task.Run(AcceptAsync);
@@ -116,6 +125,9 @@ public sealed class DelayingRedisRelay : IDisposable
 
     public int Port { get; }
     public string Endpoint => $"127.0.0.1:{Port}";
+
+    /// <summary>True once the client has sent the held-back command (it is on its way, so the client counts it as sent).</summary>
+    public bool Triggered => _triggered;
 
     private async Task AcceptAsync()
     {
@@ -151,7 +163,17 @@ public sealed class DelayingRedisRelay : IDisposable
                 try { n = await fromClient.ReadAsync(buffer, _cts.Token); }
                 catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException) { n = 0; }
                 if (n == 0) break;
-                if (buffer.AsSpan(0, n).IndexOf(_trigger) >= 0) await Task.Delay(_delay, _cts.Token);
+                if (buffer.AsSpan(0, n).IndexOf(_trigger) >= 0 && Interlocked.Increment(ref _seen) == _occurrence)
+                {
+                    _triggered = true;
+                    if (_cutClient) client.Client.Close();
+                    await Task.Delay(_delay, _cts.Token);
+                    if (_cutClient)
+                    {
+                        await toServer.WriteAsync(buffer.AsMemory(0, n), _cts.Token);
+                        break;
+                    }
+                }
                 await toServer.WriteAsync(buffer.AsMemory(0, n), _cts.Token);
             }
             // The client hung up: let the server read what was delivered before it sees the close.

@@ -19,16 +19,17 @@ public sealed partial class IncidentReportService
         var result = await metrics.ComputeAsync(config, new IncidentMetricQuery { Since = since, Until = until, Now = now }, cancellationToken).ConfigureAwait(false);
         var at = result.Now;
         var store = openStore(config);
-        var steps = new Dictionary<string, (int Uses, int Ok, int Failed, int WhatIf, List<string> Ids, DateTimeOffset Last)>(StringComparer.OrdinalIgnoreCase);
+        var steps = new Dictionary<string, (int Uses, int Ok, int Failed, int WhatIf, int Unconfirmed, List<string> Ids, DateTimeOffset Last)>(StringComparer.OrdinalIgnoreCase);
         foreach (var incident in result.Incidents)
         {
             foreach (var e in await store.ReadTimelineAsync(incident.Id, cancellationToken).ConfigureAwait(false))
             {
                 if (string.IsNullOrWhiteSpace(e.Cmdlet) || BookkeepingCmdlets.Contains(e.Cmdlet)) continue;
-                var s = steps.TryGetValue(e.Cmdlet, out var x) ? x : (Uses: 0, Ok: 0, Failed: 0, WhatIf: 0, Ids: new List<string>(), Last: DateTimeOffset.MinValue);
+                var s = steps.TryGetValue(e.Cmdlet, out var x) ? x : (Uses: 0, Ok: 0, Failed: 0, WhatIf: 0, Unconfirmed: 0, Ids: new List<string>(), Last: DateTimeOffset.MinValue);
                 if (!s.Ids.Contains(incident.Id)) s.Ids.Add(incident.Id);
-                steps[e.Cmdlet] = (s.Uses + 1, s.Ok + (e.Outcome is TimelineOutcome.Succeeded or TimelineOutcome.Info ? 1 : 0), s.Failed + (e.Outcome == TimelineOutcome.Failed ? 1 : 0),
-                    s.WhatIf + (e.Outcome == TimelineOutcome.WhatIf ? 1 : 0), s.Ids, e.Timestamp > s.Last ? e.Timestamp : s.Last);
+                var unconfirmed = IsUnconfirmed(e);
+                steps[e.Cmdlet] = (s.Uses + 1, s.Ok + (!unconfirmed && e.Outcome is TimelineOutcome.Succeeded or TimelineOutcome.Info ? 1 : 0), s.Failed + (e.Outcome == TimelineOutcome.Failed ? 1 : 0),
+                    s.WhatIf + (e.Outcome == TimelineOutcome.WhatIf ? 1 : 0), s.Unconfirmed + (unconfirmed ? 1 : 0), s.Ids, e.Timestamp > s.Last ? e.Timestamp : s.Last);
             }
         }
         if (store is FileIncidentStore fs)
@@ -49,12 +50,20 @@ public sealed partial class IncidentReportService
             Since = since, Until = until, GeneratedAt = at, Metrics = summary, Incidents = result.Details, OverdueActionItems = overdue,
             RunbookSteps = steps.Select(p => new ReviewRunbookStep
             {
-                Cmdlet = p.Key, Uses = p.Value.Uses, Succeeded = p.Value.Ok, Failed = p.Value.Failed, Previewed = p.Value.WhatIf,
+                Cmdlet = p.Key, Uses = p.Value.Uses, Succeeded = p.Value.Ok, Failed = p.Value.Failed, Previewed = p.Value.WhatIf, Unconfirmed = p.Value.Unconfirmed,
                 IncidentIds = p.Value.Ids.ToArray(), LastUsed = p.Value.Last,
             }).OrderByDescending(s => s.Uses).ThenBy(s => s.Cmdlet, StringComparer.OrdinalIgnoreCase).ToList(),
             Charts = BuildCharts(config, since, until, result.Details, summary),
         };
     }
+
+    /// <summary>
+    /// A change that was sent but never confirmed (it may or may not have happened): outcome Unconfirmed, or, in records
+    /// written before that outcome existed, an action entry with outcome Info (only an unconfirmed flush wrote those; reads
+    /// are kind "read"). It needs checking, so it is counted neither as a success nor as a failure.
+    /// </summary>
+    internal static bool IsUnconfirmed(TimelineEntry e) =>
+        e.Outcome == TimelineOutcome.Unconfirmed || (e.Outcome == TimelineOutcome.Info && string.Equals(e.Kind, "action", StringComparison.OrdinalIgnoreCase));
 
     /// <summary>The review report, rendered (Markdown or HTML; every value escaped for its format, secrets masked).</summary>
     public async Task<IncidentReport> RenderReviewAsync(IncidentOpsConfig? config, DateTimeOffset since, DateTimeOffset until, IncidentReportFormat format, CancellationToken cancellationToken)

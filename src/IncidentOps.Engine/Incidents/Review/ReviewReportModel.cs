@@ -54,6 +54,8 @@ public sealed class ReviewRunbookStep
     public int Failed { get; init; }
     /// <summary>Runs with -WhatIf (previews; nothing changed).</summary>
     public int Previewed { get; init; }
+    /// <summary>Changes sent but never confirmed (no answer, a lost connection, Ctrl+C while waiting): they may or may not have happened and need checking.</summary>
+    public int Unconfirmed { get; init; }
     public string[] IncidentIds { get; init; } = [];
     public DateTimeOffset LastUsed { get; init; }
 }

@@ -59,7 +59,7 @@ public static class PostMortemCharts
     public static IReadOnlyList<TimelineMarker> Markers(IEnumerable<TimelineEntry> timeline) =>
         timeline.Where(e => e.Outcome != TimelineOutcome.WhatIf && e.Kind is "action" or "update")
             .Select(e => new TimelineMarker(e.Kind == "update" ? "update" : "change", e.Timestamp,
-                $"{e.Action ?? e.Kind}{(string.IsNullOrEmpty(e.Target) ? "" : " " + e.Target)}{(e.Outcome == TimelineOutcome.Failed ? " (failed)" : "")}"))
+                $"{e.Action ?? e.Kind}{(string.IsNullOrEmpty(e.Target) ? "" : " " + e.Target)}{(e.Outcome == TimelineOutcome.Failed ? " (failed)" : Incidents.IncidentReportService.IsUnconfirmed(e) ? " (unconfirmed)" : "")}"))
             .OrderBy(m => m.At).ToList();
 
     /// <summary>A little room on both sides of the data (a minute each side when everything happened at one instant).</summary>

@@ -28,7 +28,7 @@ public abstract class RedisCmdlet : IncidentActionCmdlet
     [ArgumentCompleter(typeof(EnvironmentNameCompleter))]
     public string? Environment { get; set; }
 
-    /// <summary>User name (ACL user; leave empty for the default user) and password. Overrides the credentials in the connection string.</summary>
+    /// <summary>User name (an ACL user, or "default" for Redis's default user) and password. Replaces the user and password of the connection string entirely: with the user name "default" the server is logged in to as the default user (password only, as Redis 5 and older expect too), even when the URL names another user.</summary>
     [Parameter]
     [Credential]
     public PSCredential? Credential { get; set; }
