@@ -40,26 +40,48 @@ internal sealed class RedisEndpointConnection : IAsyncDisposable
         Task<ConnectionMultiplexer> connect;
         try { connect = ConnectionMultiplexer.ConnectAsync(options, log); }
         catch (RedisConnectionException ex) { throw Unavailable(endpoint, ex.FailureType, ex.Message, ex); }
-        ConnectionMultiplexer mux;
+        // StackExchange.Redis retries a refused port until its connect timeout, so a Redis that is down could cost the
+        // whole -TimeoutSec (5 s by default) and then read "no answer". A plain TCP connect beside it answers "refused"
+        // at once (redis-cli's answer); when the port is open it costs nothing.
+        using var probeStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var refused = RefusedAsync(host, port, probeStop.Token);
         try
         {
-            // ConnectAsync takes no token: bound it ourselves, and dispose a late multiplexer when it arrives.
-            // Within the command's deadline, leaving a moment to report "cannot connect" (Test-RedisConnection's answer).
-            mux = await connect.WaitAsync(OperationDeadline.Cap(timeout + TimeSpan.FromMilliseconds(500), OperationDeadline.Margin), cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)
-        {
-            _ = connect.ContinueWith(t => { if (t.IsCompletedSuccessfully) t.Result.Dispose(); }, TaskScheduler.Default);
-            cancellationToken.ThrowIfCancellationRequested();
-            throw Unavailable(endpoint, ConnectionFailureType.UnableToConnect, $"no answer within {timeout.TotalSeconds:0.#} s", ex);
-        }
-        catch (RedisConnectionException ex) { throw Unavailable(endpoint, ex.FailureType, ex.Message, ex); }
+            ConnectionMultiplexer mux;
+            try
+            {
+                // ConnectAsync takes no token: bound it ourselves, and dispose a late multiplexer when it arrives.
+                // Within the command's deadline, leaving a moment to report "cannot connect" (Test-RedisConnection's answer).
+                var wait = connect.WaitAsync(OperationDeadline.Cap(timeout + TimeSpan.FromMilliseconds(500), OperationDeadline.Margin), cancellationToken);
+                if (await IsRefusedFirstAsync(wait, refused).ConfigureAwait(false))
+                {
+                    DisposeWhenDone(connect);
+                    throw Refused(endpoint);
+                }
+                mux = await wait.ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)
+            {
+                DisposeWhenDone(connect);
+                cancellationToken.ThrowIfCancellationRequested();
+                throw Unavailable(endpoint, ConnectionFailureType.UnableToConnect, $"no answer within {timeout.TotalSeconds:0.#} s", ex);
+            }
+            catch (RedisConnectionException ex) { throw Unavailable(endpoint, ex.FailureType, ex.Message, ex); }
 
-        var server = mux.GetServer(host, port);
-        if (!mux.IsConnected || !server.IsConnected)
-        {
-            // Ask once so the multiplexer tells us why (it throws with the failure type of the last attempt).
-            try { await mux.GetDatabase().PingAsync().WaitAsync(OperationDeadline.Cap(timeout, OperationDeadline.Margin), cancellationToken).ConfigureAwait(false); }
+            var server = mux.GetServer(host, port);
+            if (mux.IsConnected && server.IsConnected) return new RedisEndpointConnection(mux, endpoint, timeout, server);
+            try
+            {
+                // Ask once so the multiplexer tells us why (it throws with the failure type of the last attempt),
+                // unless the probe has the answer first.
+                var ping = mux.GetDatabase().PingAsync().WaitAsync(OperationDeadline.Cap(timeout, OperationDeadline.Margin), cancellationToken);
+                if (await IsRefusedFirstAsync(ping, refused).ConfigureAwait(false))
+                {
+                    _ = ping.ContinueWith(t => _ = t.Exception, TaskScheduler.Default);
+                    throw Refused(endpoint);
+                }
+                await ping.ConfigureAwait(false);
+            }
             catch (RedisConnectionException ex) { failureType = ex.FailureType; failure = Describe(ex); }
             catch (Exception ex) when (ex is TimeoutException or RedisTimeoutException) { failureType = ConnectionFailureType.UnableToConnect; failure = $"no answer within {timeout.TotalSeconds:0.#} s"; }
             catch (RedisServerException ex)
@@ -68,21 +90,50 @@ internal sealed class RedisEndpointConnection : IAsyncDisposable
                 if (ex.Message.Contains("NOAUTH", StringComparison.Ordinal) || ex.Message.Contains("WRONGPASS", StringComparison.Ordinal))
                     failureType = ConnectionFailureType.AuthenticationFailure;
             }
+            finally
+            {
+                // Disposing a multiplexer that never connected can block; it must not hold the answer past the deadline.
+                _ = Task.Run(mux.Dispose, CancellationToken.None);
+            }
             var logText = log.ToString();
             if (logText.Contains("WRONGPASS", StringComparison.Ordinal) || logText.Contains("NOAUTH", StringComparison.Ordinal) || logText.Contains("AuthenticationFailure", StringComparison.Ordinal))
                 failureType = ConnectionFailureType.AuthenticationFailure;
-            // Disposing a multiplexer that never connected can block; it must not hold the answer past the deadline.
-            _ = Task.Run(mux.Dispose, CancellationToken.None);
             cancellationToken.ThrowIfCancellationRequested();
             throw Unavailable(endpoint, failureType, failure ?? "the connection could not be established", null);
         }
-        return new RedisEndpointConnection(mux, endpoint, timeout, server);
+        finally { probeStop.Cancel(); }
+    }
+
+    /// <summary>True when the refusal probe finished first and found the port refused; otherwise the caller awaits <paramref name="call"/>.</summary>
+    private static async Task<bool> IsRefusedFirstAsync(Task call, Task<bool> refused) =>
+        await Task.WhenAny(call, refused).ConfigureAwait(false) == refused && await refused.ConfigureAwait(false);
+
+    private static RedisUnavailableException Refused(string endpoint) =>
+        Unavailable(endpoint, ConnectionFailureType.UnableToConnect, RefusedReason, null);
+
+    private const string RefusedReason = "connection refused: nothing listens on that port";
+
+    private static void DisposeWhenDone(Task<ConnectionMultiplexer> connect) =>
+        _ = connect.ContinueWith(t => { if (t.IsCompletedSuccessfully) t.Result.Dispose(); }, TaskScheduler.Default);
+
+    /// <summary>True when every address of host:port refuses a TCP connection; false when one accepts or the answer is anything else.</summary>
+    private static async Task<bool> RefusedAsync(string host, int port, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+            await socket.ConnectAsync(host, port, cancellationToken).ConfigureAwait(false);
+            return false;
+        }
+        catch (System.Net.Sockets.SocketException ex) when (ex.SocketErrorCode == System.Net.Sockets.SocketError.ConnectionRefused) { return true; }
+        catch (Exception) { return false; }
     }
 
     private static string Describe(RedisConnectionException ex)
     {
         var inner = ex.InnerException;
         while (inner?.InnerException is not null) inner = inner.InnerException;
+        if (inner is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.ConnectionRefused }) return RefusedReason;
         return inner is null ? ex.Message : $"{ex.FailureType}: {inner.Message}";
     }
 

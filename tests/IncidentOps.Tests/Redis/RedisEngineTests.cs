@@ -187,6 +187,24 @@ public class RedisEngineTests : IClassFixture<PasswordRedisFixture>
     }
 
     [Fact]
+    public async Task A_refused_port_says_refused_at_once_instead_of_waiting_out_a_long_timeout_as_no_answer()
+    {
+        // A Redis that is down refuses the port. StackExchange.Redis retried until the connect timeout, so the user
+        // waited the whole -TimeoutSec and read "no answer within 30 s"; redis-cli says "Connection refused" at once.
+        var port = RedisCli.ClosedPort();
+        var sw = Stopwatch.StartNew();
+        var r = Assert.Single(await _engine.Redis.TestAsync(new RedisConnectionRequest { ConnectionString = $"127.0.0.1:{port}", Timeout = TimeSpan.FromSeconds(30) }, 1, CancellationToken.None));
+        sw.Stop();
+        Assert.False(r.Reachable);
+        Assert.Equal("cannot connect (connection refused: nothing listens on that port)", r.Reason);
+        var ex = await Assert.ThrowsAsync<RedisUnavailableException>(() => _engine.Redis.GetInfoAsync(
+            new RedisConnectionRequest { ConnectionString = $"redis://127.0.0.1:{port}", Timeout = TimeSpan.FromSeconds(30) }, [RedisInfoSection.Memory], CancellationToken.None));
+        Assert.Contains("cannot connect (connection refused: nothing listens on that port)", ex.Message);
+        // A hang guard, not a performance assertion: well under the 30 s timeout the old code waited out.
+        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(20), $"took {sw.Elapsed}");
+    }
+
+    [Fact]
     public async Task Rediss_against_a_plain_server_fails_the_tls_handshake_as_a_result()
     {
         var r = Assert.Single(await _engine.Redis.TestAsync(new RedisConnectionRequest { ConnectionString = $"rediss://{TestServers.Redis}", Timeout = TimeSpan.FromSeconds(2) }, 1, CancellationToken.None));
