@@ -78,6 +78,33 @@ public class SystemdCmdletTests(ModuleFixture fx) : IClassFixture<ModuleFixture>
     }
 
     [Fact]
+    public async Task The_local_swap_refuses_when_current_is_not_the_planned_release()
+    {
+        // A rollback planned (and confirmed) from 20261122T1000 runs while a deploy has made 20261123T1000 current:
+        // the window between the re-read after the confirmation and the swap. Before, the swap ran blind.
+        var (root, current) = Releases();
+        Directory.CreateDirectory(Path.Combine(root, "20261123T1000"));
+        File.Delete(current);
+        File.CreateSymbolicLink(current, Path.Combine(root, "20261123T1000"));
+        var cli = new FakeCli();
+        var path = cli.Tool("systemctl", new Reply("restart fastapi", Text: ""));
+        var runner = new IncidentOps.Engine.Platforms.ProcessRunner(IncidentOps.Engine.NullSink.Instance,
+            new IncidentOps.Engine.Platforms.ToolResolver(new IncidentOps.Config.ToolPaths([KeyValuePair.Create("systemctl", (string?)path)]), null));
+        var target = new AppTarget { Platform = IncidentOps.Config.PlatformKind.Systemd, Options = new Dictionary<string, string> { ["Unit"] = "fastapi", ["ReleasesPath"] = root } };
+        var adapter = new IncidentOps.Engine.Platforms.SystemdAdapter(target, runner, TimeSpan.FromSeconds(30), IncidentOps.Engine.NullSink.Instance);
+        var prepared = adapter.PlanRollback(new AppDeployment { Platform = IncidentOps.Config.PlatformKind.Systemd, Name = "fastapi", Version = "20261122T1000" },
+            new AppDeployment { Platform = IncidentOps.Config.PlatformKind.Systemd, Name = "fastapi", Version = "20261120T1000" });
+
+        var ex = await Assert.ThrowsAsync<IncidentOpsException>(() => prepared.Execute(CancellationToken.None));
+
+        Assert.Equal("RollbackCurrentChanged", ex.ErrorId);
+        Assert.Contains("is now 20261123T1000, not 20261122T1000", ex.Message);
+        Assert.Equal(Path.Combine(root, "20261123T1000"), new FileInfo(current).LinkTarget);
+        Assert.Empty(cli.Calls);
+        Assert.DoesNotContain(Directory.GetFileSystemEntries(root), f => Path.GetFileName(f).StartsWith("current.tmp", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void SetAppScale_is_not_supported_on_systemd()
     {
         var e = Assert.Single(fx.Run("Set-AppScale -Platform Systemd -Unit fastapi -Count 2 -Force").Errors);
