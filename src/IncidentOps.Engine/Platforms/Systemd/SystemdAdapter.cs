@@ -182,12 +182,14 @@ public sealed partial class SystemdAdapter(AppTarget target, ProcessRunner runne
     public PreparedRollback PlanRollback(AppDeployment? from, AppDeployment to)
     {
         var restart = Cmd("systemctl", "restart", Unit);
+        // What the swap expects 'current' to name: the release the listing found linked (none when 'current' was no link).
+        var expected = from is { IsCurrent: true } ? from.Version : null;
         if (_o.ComputerName is not null)
         {
             // The name came from the remote listing: refuse anything that is not a plain directory name before it reaches a command.
             if (to.Version is "." or ".." || to.Version.Contains('/') || to.Version.Contains('\n') || to.Version.Contains('\0'))
                 throw new IncidentOpsException(PlatformErrorIds.RollbackTargetNotFound, IncidentOpsErrorCategory.InvalidData, $"'{to.Version}' is not a release directory name.") { TargetObject = to.Version };
-            var swap = RemoteSwapCommand(from?.Version, to.Version);
+            var swap = RemoteSwapCommand(expected, to.Version);
             var remotePlan = new RollbackPlan { Target = Target, From = from?.Version, To = to.Version, ToImage = to.Image, Commands = [swap.CommandLine, restart.CommandLine] };
             return new PreparedRollback(remotePlan, async c =>
             {
@@ -196,7 +198,7 @@ public sealed partial class SystemdAdapter(AppTarget target, ProcessRunner runne
                 {
                     // The remote check found another release in 'current' at the moment of the swap: nothing was swapped or restarted.
                     var now = swapped.StandardOutput.Split('\n').Select(l => l.TrimEnd('\r')).FirstOrDefault(l => l.StartsWith("CURRENT\t", StringComparison.Ordinal))?[8..];
-                    throw RollbackChoice.CurrentChanged(Target, from?.Version, to.Version, now);
+                    throw RollbackChoice.CurrentChanged(Target, expected, to.Version, now);
                 }
                 if (swapped.ExitCode != 0) throw ProcessRunner.Failed(swap, swapped);
                 await RunAsync(restart, c).ConfigureAwait(false);
@@ -205,7 +207,6 @@ public sealed partial class SystemdAdapter(AppTarget target, ProcessRunner runne
         }
         var link = System.IO.Path.Combine(Releases, "current");
         var targetDir = System.IO.Path.Combine(Releases, to.Version);
-        var expected = from?.Version;
         var repoint = $"[ \"$(basename -- \"$(readlink -- {CliCommand.Quote(link)})\")\" = {CliCommand.Quote(expected ?? "")} ] && ln -s {CliCommand.Quote(targetDir)} {CliCommand.Quote(link + ".tmp")} && mv -T {CliCommand.Quote(link + ".tmp")} {CliCommand.Quote(link)}";
         var plan = new RollbackPlan { Target = Target, From = from?.Version, To = to.Version, ToImage = to.Image, Commands = [repoint, restart.CommandLine] };
         return new PreparedRollback(plan, async c =>

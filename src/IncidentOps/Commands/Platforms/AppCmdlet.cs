@@ -107,7 +107,8 @@ public abstract class AppCmdlet : PlatformCmdlet
         var targets = new List<AppTarget>();
         var platform = ParsePlatform(Platform);
         if (platform != PlatformKind.None)
-            targets.Add(PlatformRegistry.Target(platform, WithPipedOptions(new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase)
+            // A piped object whose pinned account cannot be used (doctl's config file changed) is refused for this record only.
+            TryAdd(targets, () => PlatformRegistry.Target(platform, WithPipedOptions(new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase)
             {
                 ["Service"] = Label(Service?.FirstOrDefault()), ["Environment"] = Environment, ["App"] = App, ["AppId"] = ResolveRef(AppId, "-AppId"),
                 ["Component"] = Component, ["Deployment"] = Deployment, ["StatefulSet"] = StatefulSet, ["DaemonSet"] = DaemonSet, ["Namespace"] = Namespace,
@@ -136,6 +137,12 @@ public abstract class AppCmdlet : PlatformCmdlet
             catch (IncidentOpsException ex) { WriteError(ToErrorRecord(ex, t.ToString())); }
             if (adapter is not null) yield return (t, adapter);
         }
+    }
+
+    private void TryAdd(List<AppTarget> targets, Func<AppTarget> build)
+    {
+        try { targets.Add(build()); }
+        catch (IncidentOpsException ex) { WriteError(ToErrorRecord(ex, InputObject?.ToString())); }
     }
 
     /// <summary>The values of the named parameters, completed by a piped object's options (-Options) for every key no named parameter gave.</summary>

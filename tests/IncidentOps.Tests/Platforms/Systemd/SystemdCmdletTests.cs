@@ -92,7 +92,7 @@ public class SystemdCmdletTests(ModuleFixture fx) : IClassFixture<ModuleFixture>
             new IncidentOps.Engine.Platforms.ToolResolver(new IncidentOps.Config.ToolPaths([KeyValuePair.Create("systemctl", (string?)path)]), null));
         var target = new AppTarget { Platform = IncidentOps.Config.PlatformKind.Systemd, Options = new Dictionary<string, string> { ["Unit"] = "fastapi", ["ReleasesPath"] = root } };
         var adapter = new IncidentOps.Engine.Platforms.SystemdAdapter(target, runner, TimeSpan.FromSeconds(30), IncidentOps.Engine.NullSink.Instance);
-        var prepared = adapter.PlanRollback(new AppDeployment { Platform = IncidentOps.Config.PlatformKind.Systemd, Name = "fastapi", Version = "20261122T1000" },
+        var prepared = adapter.PlanRollback(new AppDeployment { Platform = IncidentOps.Config.PlatformKind.Systemd, Name = "fastapi", Version = "20261122T1000", IsCurrent = true },
             new AppDeployment { Platform = IncidentOps.Config.PlatformKind.Systemd, Name = "fastapi", Version = "20261120T1000" });
 
         var ex = await Assert.ThrowsAsync<IncidentOpsException>(() => prepared.Execute(CancellationToken.None));

@@ -125,7 +125,7 @@ public class SystemdRemoteTests(ModuleFixture fx) : IClassFixture<ModuleFixture>
             new IncidentOps.Engine.Platforms.ToolResolver(new IncidentOps.Config.ToolPaths([KeyValuePair.Create("ssh", (string?)ssh)]), null));
         var target = new AppTarget { Platform = IncidentOps.Config.PlatformKind.Systemd, Options = new Dictionary<string, string> { ["Unit"] = "fastapi", ["ComputerName"] = Host, ["ReleasesPath"] = root } };
         var adapter = new IncidentOps.Engine.Platforms.SystemdAdapter(target, runner, TimeSpan.FromSeconds(30), IncidentOps.Engine.NullSink.Instance);
-        var prepared = adapter.PlanRollback(new AppDeployment { Platform = IncidentOps.Config.PlatformKind.Systemd, Name = "fastapi", Version = "r3" },
+        var prepared = adapter.PlanRollback(new AppDeployment { Platform = IncidentOps.Config.PlatformKind.Systemd, Name = "fastapi", Version = "r3", IsCurrent = true },
             new AppDeployment { Platform = IncidentOps.Config.PlatformKind.Systemd, Name = "fastapi", Version = "r1" });
 
         var ex = await Assert.ThrowsAsync<IncidentOpsException>(() => prepared.Execute(CancellationToken.None));
