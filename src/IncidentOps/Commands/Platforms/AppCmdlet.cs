@@ -25,7 +25,7 @@ public abstract class AppCmdlet : PlatformCmdlet
     [Parameter(ValueFromPipelineByPropertyName = true)]
     public string? App { get; set; }
 
-    /// <summary>DigitalOcean App Platform app id (with -Platform DigitalOcean); env:NAME reads it from an environment variable. doctl must be logged in (doctl auth init). doctl's auth context ($env:DIGITALOCEAN_CONTEXT, else doctl's current one) is read when the command starts and passed to every doctl call as --context; Invoke-Rollback (and Get-AppResourceUsage) on DigitalOcean also call the App Platform API at $env:DIGITALOCEAN_API_URL (default https://api.digitalocean.com/) with that context's token, as doctl picks it ($env:DIGITALOCEAN_ACCESS_TOKEN or the saved access-token for the default context, the auth-contexts entry for another).</summary>
+    /// <summary>DigitalOcean App Platform app id (with -Platform DigitalOcean); env:NAME reads it from an environment variable. doctl must be logged in (doctl auth init). doctl's config file ($env:DIGITALOCEAN_CONFIG, else doctl/config.yaml under the config directory) and auth context ($env:DIGITALOCEAN_CONTEXT, else the file's current one) are read when the command starts and passed to every doctl call as --config and --context (a piped App object read with another config file is refused: PipelineTargetMismatch); Invoke-Rollback (and Get-AppResourceUsage) on DigitalOcean also call the App Platform API at $env:DIGITALOCEAN_API_URL (default https://api.digitalocean.com/) with that context's token, as doctl picks it ($env:DIGITALOCEAN_ACCESS_TOKEN or the saved access-token for the default context, the auth-contexts entry for another).</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
     public string? AppId { get; set; }
 
