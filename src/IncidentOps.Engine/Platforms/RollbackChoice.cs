@@ -45,6 +45,16 @@ public static class RollbackChoice
             $"The current release of {target} {what}. Nothing was changed. Run Get-AppDeployment to see the history, then Invoke-Rollback again (with -ToVersion to pick the release).") { TargetObject = target.ToString() };
     }
 
+    /// <summary>
+    /// RollbackFailed for a rollback whose change was applied but whose next step failed (the restart, the wait for the
+    /// rollout): the error says the platform now runs <paramref name="to"/>, what failed, and how to finish or undo it,
+    /// instead of a bare CLI failure that reads as if nothing had happened.
+    /// </summary>
+    public static IncidentOpsException HalfDone(AppTarget target, string? from, string to, string applied, string step, IncidentOpsException failed, string finish) =>
+        new(PlatformErrorIds.RollbackFailed, IncidentOpsErrorCategory.InvalidResult,
+            $"The rollback of {target} to {to} was applied ({applied}), but {step} failed, so it is half done: {failed.Message}{Environment.NewLine}{finish}{(from is null ? "" : $" To go back instead, run Invoke-Rollback -ToVersion {from}.")}", failed)
+        { TargetObject = target.ToString() };
+
     /// <summary>Chooses the target in a history listed newest first (as every adapter's GetDeploymentsAsync returns it).</summary>
     public static RollbackTarget Choose(AppTarget target, IReadOnlyList<AppDeployment> history, string? toVersion, IOperationSink sink)
     {

@@ -201,7 +201,7 @@ public sealed partial class SystemdAdapter(AppTarget target, ProcessRunner runne
                     throw RollbackChoice.CurrentChanged(Target, expected, to.Version, now);
                 }
                 if (swapped.ExitCode != 0) throw ProcessRunner.Failed(swap, swapped);
-                await RunAsync(restart, c).ConfigureAwait(false);
+                await RestartAfterSwapAsync(restart, expected, to.Version, c).ConfigureAwait(false);
                 return [swap.CommandLine, restart.CommandLine];
             });
         }
@@ -212,9 +212,20 @@ public sealed partial class SystemdAdapter(AppTarget target, ProcessRunner runne
         return new PreparedRollback(plan, async c =>
         {
             if (!SwapSymlink(link, targetDir, expected, out var now)) throw RollbackChoice.CurrentChanged(Target, expected, to.Version, now);
-            await RunAsync(restart, c).ConfigureAwait(false);
+            await RestartAfterSwapAsync(restart, expected, to.Version, c).ConfigureAwait(false);
             return [repoint, restart.CommandLine];
         });
+    }
+
+    /// <summary>The restart after the swap; when it fails, the error says 'current' already names the target (RollbackFailed, half done).</summary>
+    private async Task RestartAfterSwapAsync(CliCommand restart, string? from, string to, CancellationToken ct)
+    {
+        try { await RunAsync(restart, ct).ConfigureAwait(false); }
+        catch (IncidentOpsException ex) when (ex.ErrorId is PlatformErrorIds.PlatformCommandFailed or PlatformErrorIds.PlatformCommandTimedOut)
+        {
+            throw RollbackChoice.HalfDone(Target, from, to, $"'current' now points at {to}", $"restarting {Unit}", ex,
+                $"{Unit} still runs the release it started with until it restarts: fix what the restart reported and run Restart-App (systemctl restart {Unit}).");
+        }
     }
 
     /// <summary>The exit code of the remote swap when 'current' is not the release the rollback started from (EX_TEMPFAIL).</summary>

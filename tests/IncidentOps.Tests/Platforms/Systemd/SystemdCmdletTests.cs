@@ -105,6 +105,25 @@ public class SystemdCmdletTests(ModuleFixture fx) : IClassFixture<ModuleFixture>
     }
 
     [Fact]
+    public void A_rollback_whose_restart_fails_is_RollbackFailed_saying_current_was_already_swapped()
+    {
+        // Before, the failed restart surfaced as a bare PlatformCommandFailed of systemctl, as if nothing had changed,
+        // while 'current' already pointed at the older release.
+        var (root, current) = Releases();
+        var cli = new FakeCli();
+        var path = cli.Tool("systemctl", new Reply("restart fastapi", Exit: 1, Stderr: "Job for fastapi.service failed because the control process exited with error code."));
+        var r = fx.Run($"Invoke-Rollback -Platform Systemd -Unit fastapi -ReleasesPath '{root}' -SystemctlPath '{path}' -Force");
+
+        var e = Assert.Single(r.Errors);
+        Assert.Equal("RollbackFailed,IncidentOps.Commands.InvokeRollbackCommand", e.FullyQualifiedErrorId);
+        Assert.Contains("to 20261120T1000 was applied ('current' now points at 20261120T1000), but restarting fastapi failed, so it is half done", e.ToString());
+        Assert.Contains("Job for fastapi.service failed", e.ToString());
+        Assert.Contains("Invoke-Rollback -ToVersion 20261122T1000", e.ToString());
+        Assert.Empty(r.Objects<RollbackResult>());
+        Assert.Equal(Path.Combine(root, "20261120T1000"), new FileInfo(current).LinkTarget);
+    }
+
+    [Fact]
     public void SetAppScale_is_not_supported_on_systemd()
     {
         var e = Assert.Single(fx.Run("Set-AppScale -Platform Systemd -Unit fastapi -Count 2 -Force").Errors);
