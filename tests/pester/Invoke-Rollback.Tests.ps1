@@ -14,7 +14,7 @@ BeforeAll {
     }
 }
 
-AfterAll { Remove-TestTemp }   # $root, fake CLIs, reply files (Common.ps1)
+AfterAll { Exit-DoctlHome; Remove-TestTemp }   # $root, fake CLIs, reply files (Common.ps1)
 
 Describe 'Invoke-Rollback' -Skip:($IsWindows) {
     It 'Fly: goes back to the previous successful release, skipping failed ones (<Case>)' -TestCases @(

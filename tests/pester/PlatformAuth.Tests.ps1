@@ -8,7 +8,7 @@ BeforeAll {
     . Initialize-PlatformTestFile
 }
 
-AfterAll { Remove-TestTemp }   # $root, fake CLIs, reply files (Common.ps1)
+AfterAll { Exit-DoctlHome; Remove-TestTemp }   # $root, fake CLIs, reply files (Common.ps1)
 
 Describe 'DigitalOcean API token' -Skip:($IsWindows) {
     BeforeEach {
