@@ -17,7 +17,7 @@ BeforeAll {
     }
 }
 
-AfterAll { Remove-TestTemp }   # $root, fake CLIs, reply files (Common.ps1)
+AfterAll { Exit-DoctlHome; Remove-TestTemp }   # $root, fake CLIs, reply files (Common.ps1)
 
 Describe 'AppDatabase cmdlets on AWS RDS' -Skip:($IsWindows) {
     It 'Get-AppDatabase shows the instance state, engine version, Multi-AZ and pending maintenance' {

@@ -36,3 +36,27 @@ function Test-FakeCliGone([string] $File, [switch] $Optional) {
     }
     $false
 }
+
+# doctl's setup of this test file, so no DigitalOcean test depends on the machine's: DIGITALOCEAN_CONFIG points at a
+# config.yaml in a fresh temp folder (absent unless a test writes it; doctl and the module read it before anything under
+# HOME or XDG_CONFIG_HOME), and DIGITALOCEAN_CONTEXT and DIGITALOCEAN_ACCESS_TOKEN are unset. Initialize-PlatformTestFile
+# enters it; the file's AfterAll leaves it (Exit-DoctlHome restores what was set before). HOME and XDG_CONFIG_HOME stay:
+# the Kubernetes cases of the same files read kubectl's default ~/.kube/config through them. PlatformAuth.Tests.ps1
+# points HOME and XDG_CONFIG_HOME at a temp folder per test itself.
+function Enter-DoctlHome {
+    $global:IncidentOpsDoctlSaved = @{}
+    foreach ($name in 'DIGITALOCEAN_CONFIG', 'DIGITALOCEAN_CONTEXT', 'DIGITALOCEAN_ACCESS_TOKEN') {
+        $global:IncidentOpsDoctlSaved[$name] = [Environment]::GetEnvironmentVariable($name)
+        Remove-Item "Env:$name" -ErrorAction SilentlyContinue
+    }
+    $env:DIGITALOCEAN_CONFIG = Join-Path (New-TestTempDir 'io-doctl-home') 'config.yaml'
+}
+
+function Exit-DoctlHome {
+    if ($null -eq $global:IncidentOpsDoctlSaved) { return }
+    foreach ($name in $global:IncidentOpsDoctlSaved.Keys) {
+        $value = $global:IncidentOpsDoctlSaved[$name]
+        if ($null -eq $value) { Remove-Item "Env:$name" -ErrorAction SilentlyContinue } else { [Environment]::SetEnvironmentVariable($name, $value) }
+    }
+    $global:IncidentOpsDoctlSaved = $null
+}

@@ -16,7 +16,7 @@ BeforeAll {
     $target = @{ Platform = 'Kubernetes'; Context = 'production'; Namespace = 'akaind-platform' }
 }
 
-AfterAll { Remove-TestTemp }   # $root, fake CLIs, reply files (Common.ps1)
+AfterAll { Exit-DoctlHome; Remove-TestTemp }   # $root, fake CLIs, reply files (Common.ps1)
 
 Describe 'Get-AppEvent' -Skip:($IsWindows) {
     It 'returns the events of the deployment, its ReplicaSets and its pods, oldest first, and none of other workloads' {

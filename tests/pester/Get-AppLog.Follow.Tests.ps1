@@ -11,7 +11,7 @@ BeforeAll {
     $journal = Get-Fixture 'journal.jsonl'
 }
 
-AfterAll { Stop-TestServer $server; Remove-TestTemp }
+AfterAll { Exit-DoctlHome; Stop-TestServer $server; Remove-TestTemp }
 
 Describe 'Get-AppLog -Follow' -Skip:($IsWindows) {
     It 'streams entries until Select-Object -First has enough, then the CLI is gone' {

@@ -17,7 +17,7 @@ BeforeAll {
     $k8s = @{ Platform = 'Kubernetes'; Deployment = 'marketing'; Namespace = 'akaind-platform'; KubectlPath = $kube.Path }
 }
 
-AfterAll { Remove-TestTemp }   # $root, fake CLIs, reply files (Common.ps1)
+AfterAll { Exit-DoctlHome; Remove-TestTemp }   # $root, fake CLIs, reply files (Common.ps1)
 
 Describe 'Get-AppResourceUsage' -Skip:($IsWindows) {
     It 'gives each pod''s CPU and memory in use against its requests and limits, and its restarts (kubectl top pods)' {

@@ -6,7 +6,7 @@ BeforeAll {
     . Initialize-PlatformTestFile
 }
 
-AfterAll { Remove-TestTemp }   # $root, fake CLIs, reply files (Common.ps1)
+AfterAll { Exit-DoctlHome; Remove-TestTemp }   # $root, fake CLIs, reply files (Common.ps1)
 
 Describe 'Get-AppSetting' -Skip:($IsWindows) {
     It 'lists Fly secret names without their values' {

@@ -14,7 +14,7 @@ BeforeAll {
     }
 }
 
-AfterAll { Remove-TestTemp }   # $root, fake CLIs, reply files (Common.ps1)
+AfterAll { Exit-DoctlHome; Remove-TestTemp }   # $root, fake CLIs, reply files (Common.ps1)
 
 Describe 'Invoke-Rollback' -Skip:($IsWindows) {
     It 'Fly: goes back to the previous successful release, skipping failed ones (<Case>)' -TestCases @(
@@ -57,6 +57,46 @@ esac
         $err[0].FullyQualifiedErrorId | Should -Be 'RollbackCurrentChanged,IncidentOps.Commands.InvokeRollbackCommand'
         $err[0].Exception.Message | Should -Match 'is now v10, not v9 .*Nothing was changed'
         Get-Content (Join-Path $dir 'argv.log') | Should -Not -Match 'deploy'
+    }
+
+    It 'systemd over ssh: a deploy landing on the host just before the swap is never replaced (RollbackCurrentChanged, nothing swapped or restarted)' {
+        # The stand-in ssh runs the remote command with sh here; just before the swap script it repoints 'current' to r3,
+        # as a deploy landing in the ssh round trip after the last read would.
+        $dir = New-TestTempDir 'io-rb-cas'
+        $root = Join-Path $dir 'releases'
+        New-Item -ItemType Directory -Path (Join-Path $root 'r1'), (Join-Path $root 'r2') | Out-Null
+        New-Item -ItemType SymbolicLink -Path (Join-Path $root 'current') -Target (Join-Path $root 'r2') | Out-Null
+        $ssh = Join-Path $dir 'ssh'
+        Set-Content $ssh -Value @"
+#!/bin/bash
+printf '%s\n' "`${@: -1}" >> '$dir/remote.log'
+case "`${@: -1}" in *'mv -Tf'*) mkdir -p '$root/r3'; ln -sfn '$root/r3' '$root/.deploy'; mv -Tf '$root/.deploy' '$root/current';; esac
+exec sh -c "`${@: -1}"
+"@
+        chmod +x $ssh
+        $result = Invoke-Rollback -Platform Systemd -Unit fastapi -ComputerName deploy@api-1 -ReleasesPath $root -SshPath $ssh -ToVersion r1 -Force -ErrorVariable err -ErrorAction SilentlyContinue
+        $result | Should -BeNullOrEmpty
+        $err.Count | Should -Be 1
+        $err[0].FullyQualifiedErrorId | Should -Be 'RollbackCurrentChanged,IncidentOps.Commands.InvokeRollbackCommand'
+        $err[0].Exception.Message | Should -Match 'is now r3, not r2 .*Nothing was changed'
+        (Get-Item (Join-Path $root 'current')).Target | Should -Be (Join-Path $root 'r3')
+        Get-Content (Join-Path $dir 'remote.log') | Should -Not -Match 'systemctl restart'
+    }
+
+    It 'systemd: a restart that fails after the swap is RollbackFailed saying the rollback is half done' {
+        $root = New-TestTempDir 'io-rel-half'
+        New-Item -ItemType Directory -Path (Join-Path $root 'r1'), (Join-Path $root 'r2') | Out-Null
+        New-Item -ItemType SymbolicLink -Path (Join-Path $root 'current') -Target (Join-Path $root 'r2') | Out-Null
+        $systemctl = Join-Path $root 'systemctl'
+        Set-Content $systemctl -Value "#!/bin/bash`necho 'Job for fastapi.service failed.' >&2`nexit 1"
+        chmod +x $systemctl
+        $result = Invoke-Rollback -Platform Systemd -Unit fastapi -ReleasesPath $root -SystemctlPath $systemctl -Force -ErrorVariable err -ErrorAction SilentlyContinue
+        $result | Should -BeNullOrEmpty
+        $err.Count | Should -Be 1
+        $err[0].FullyQualifiedErrorId | Should -Be 'RollbackFailed,IncidentOps.Commands.InvokeRollbackCommand'
+        $err[0].Exception.Message | Should -Match "'current' now points at r1\), but restarting fastapi failed, so it is half done"
+        $err[0].Exception.Message | Should -Match 'Invoke-Rollback -ToVersion r2'
+        (Get-Item (Join-Path $root 'current')).Target | Should -Be (Join-Path $root 'r1')
     }
 
     It 'systemd: -WhatIf leaves the current symlink alone' {

@@ -6,7 +6,7 @@ BeforeAll {
     . Initialize-PlatformTestFile
 }
 
-AfterAll { Remove-TestTemp }   # $root, fake CLIs, reply files (Common.ps1)
+AfterAll { Exit-DoctlHome; Remove-TestTemp }   # $root, fake CLIs, reply files (Common.ps1)
 
 Describe 'New-AppDatabaseBackup' -Skip:($IsWindows) {
     It 'creates a named Fly backup and returns it from the list' {

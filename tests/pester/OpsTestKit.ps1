@@ -228,4 +228,5 @@ function Initialize-PlatformTestFile {
     . (Join-Path $PSScriptRoot 'FakeCli.ps1')
     Import-IncidentOps
     $root = New-OpsTestRoot
+    Enter-DoctlHome   # FakeCli.ps1: no machine doctl setup applies; the file's AfterAll runs Exit-DoctlHome
 }

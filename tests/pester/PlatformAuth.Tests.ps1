@@ -8,7 +8,7 @@ BeforeAll {
     . Initialize-PlatformTestFile
 }
 
-AfterAll { Remove-TestTemp }   # $root, fake CLIs, reply files (Common.ps1)
+AfterAll { Exit-DoctlHome; Remove-TestTemp }   # $root, fake CLIs, reply files (Common.ps1)
 
 Describe 'DigitalOcean API token' -Skip:($IsWindows) {
     BeforeEach {
@@ -100,9 +100,29 @@ Describe 'DigitalOcean API token' -Skip:($IsWindows) {
             $text | Should -Match ([regex]::Escape("DigitalOcean app $id (doctl context team-staging)")) -Because 'a new command names the context it starts with'
             $out = $status | Invoke-Rollback -Commit -Force -Verbose -ErrorAction Stop 4>&1 | Out-String
             Get-Content $seen | Should -Be "POST /v2/apps/$id/rollback/commit Bearer canary-teamprod-2002"
-            Get-Content $cli.Log | Should -Be "doctl apps get $id -o json --context team-prod"
+            Get-Content $cli.Log | Should -Be "doctl apps get $id -o json --context team-prod --config $config"
             ($out + $text) | Should -Not -Match 'canary'
         }
         finally { $api.Kill($true) }
+    }
+
+    It 'a piped app read with one doctl config file is refused (PipelineTargetMismatch) once DIGITALOCEAN_CONFIG names another' {
+        # Two config files whose current context has the same name, as two companies' doctl setups on one laptop would.
+        $id = 'f1e2d3c4-0000-4000-8000-00000000a001'
+        $first = Join-Path $emptyHome 'first.yaml'
+        $second = Join-Path $emptyHome 'second.yaml'
+        Set-Content -Path $first -Value "auth-contexts:`n  team-prod: canary-first-5005`ncontext: team-prod`n"
+        Set-Content -Path $second -Value "auth-contexts:`n  team-prod: canary-second-6006`ncontext: team-prod`n"
+        $env:DIGITALOCEAN_CONFIG = $first
+        $cli = New-FakeCli doctl @{ "apps get $id -o json" = (Get-Fixture 'do-app.json'); "apps create-deployment $id" = (New-ReplyFile "[]`n") }
+        $status = Get-AppStatus -Platform DigitalOcean -AppId $id -DoctlPath $cli.Path -ErrorAction Stop
+        $env:DIGITALOCEAN_CONFIG = $second
+        $out = $status | Restart-App -DoctlPath $cli.Path -Force -ErrorVariable err -ErrorAction SilentlyContinue
+        $out | Should -BeNullOrEmpty
+        $err.Count | Should -Be 1
+        $err[0].FullyQualifiedErrorId | Should -Be 'PipelineTargetMismatch,IncidentOps.Commands.RestartAppCommand'
+        "$($err[0])" | Should -Match ([regex]::Escape("read with doctl's config file '$first', but doctl now uses '$second'"))
+        Get-Content $cli.Log | Should -Be "doctl apps get $id -o json --context team-prod --config $first"
+        "$($err[0])" | Should -Not -Match 'canary'
     }
 }

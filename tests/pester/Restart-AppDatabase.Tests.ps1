@@ -6,7 +6,7 @@ BeforeAll {
     . Initialize-PlatformTestFile
 }
 
-AfterAll { Remove-TestTemp }   # $root, fake CLIs, reply files (Common.ps1)
+AfterAll { Exit-DoctlHome; Remove-TestTemp }   # $root, fake CLIs, reply files (Common.ps1)
 
 Describe 'Restart-AppDatabase' -Skip:($IsWindows) {
     It 'restarts a Fly Postgres cluster with flyctl postgres restart' {
@@ -15,6 +15,33 @@ Describe 'Restart-AppDatabase' -Skip:($IsWindows) {
         $r.Succeeded | Should -BeTrue
         $r.Action | Should -Be 'Restart database'
         Get-Content $cli.Log | Should -Be 'flyctl postgres restart -a pg1'
+    }
+
+    It 'AWS RDS: refuses (PipelineTargetMismatch) an instance read with another aws profile, and reboots nothing' {
+        $saved = @{}
+        foreach ($name in 'AWS_PROFILE', 'AWS_REGION', 'AWS_DEFAULT_REGION', 'AWS_CONFIG_FILE') { $saved[$name] = [Environment]::GetEnvironmentVariable($name); Remove-Item "Env:$name" -ErrorAction SilentlyContinue }
+        try {
+            $awsConfig = New-TestTempFile 'io-aws-config' '.ini'
+            Set-Content -Path $awsConfig -Value "[profile prod]`nregion = us-east-1`n[profile staging]`nregion = us-east-1`n"
+            $env:AWS_CONFIG_FILE = $awsConfig
+            $env:AWS_PROFILE = 'prod'
+            $cli = New-FakeCli aws @{
+                'rds describe-db-instances --db-instance-identifier orders-db' = (Get-Fixture 'aws-rds-describe-db-instances.json')
+                'rds describe-pending-maintenance-actions' = (Get-Fixture 'aws-rds-pending-maintenance.json')
+                'rds reboot-db-instance' = (Get-Fixture 'aws-rds-reboot-db-instance.json') }
+            $db = Get-AppDatabase -Platform Aws -DatabaseId orders-db -AwsPath $cli.Path -ErrorAction Stop
+            $db.Account | Should -Be "aws profile 'prod', region 'us-east-1'"
+            $env:AWS_PROFILE = 'staging'
+            $r = $db | Restart-AppDatabase -AwsPath $cli.Path -Force -ErrorVariable err -ErrorAction SilentlyContinue
+            $r | Should -BeNullOrEmpty
+            $err.Count | Should -Be 1
+            $err[0].FullyQualifiedErrorId | Should -Be 'PipelineTargetMismatch,IncidentOps.Commands.RestartAppDatabaseCommand'
+            Get-Content $cli.Log | Should -Not -Match 'reboot-db-instance'
+            Get-Content $cli.Log | ForEach-Object { $_ | Should -BeLike '* --profile prod --region us-east-1' }
+        }
+        finally {
+            foreach ($name in $saved.Keys) { if ($null -eq $saved[$name]) { Remove-Item "Env:$name" -ErrorAction SilentlyContinue } else { [Environment]::SetEnvironmentVariable($name, $saved[$name]) } }
+        }
     }
 
     It 'is not supported on DigitalOcean' {

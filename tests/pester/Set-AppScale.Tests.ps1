@@ -6,7 +6,7 @@ BeforeAll {
     . Initialize-PlatformTestFile
 }
 
-AfterAll { Remove-TestTemp }   # $root, fake CLIs, reply files (Common.ps1)
+AfterAll { Exit-DoctlHome; Remove-TestTemp }   # $root, fake CLIs, reply files (Common.ps1)
 
 Describe 'Set-AppScale' -Skip:($IsWindows) {
     It 'scales a Fly app with flyctl scale vm and scale count' {

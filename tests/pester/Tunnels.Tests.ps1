@@ -230,7 +230,7 @@ Describe 'postgres.tunnel and redis.tunnel' -Skip:$noServers {
             $until = [DateTime]::UtcNow.AddSeconds(10)
             while (-not ($listed = Get-PgActivity -Service production/routed -ApplicationName pester-context -State active -ConfigPath $root.Config) -and [DateTime]::UtcNow -lt $until) { Start-Sleep -Milliseconds 100 }
             @($listed).Count | Should -Be 1
-            $listed.Route | Should -Be "kubectl context 'blue' (namespace 'akaind-platform')"
+            $listed.Route | Should -Be "kubectl context 'blue' (kubeconfig '$([IO.Path]::GetFullPath($kubeconfig))', namespace 'akaind-platform')"
             # The default table view is unchanged: Route is not a column.
             (Get-RenderedView $listed) | Should -Not -Match 'kubectl context'
 

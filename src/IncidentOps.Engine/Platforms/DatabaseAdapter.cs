@@ -16,6 +16,11 @@ public sealed record PlannedDatabaseChange<T>(IReadOnlyList<string> Commands, Fu
 public interface IDatabaseAdapter
 {
     AppDatabaseTarget Database { get; }
+    /// <summary>
+    /// The account (and region) the adapter acts in, as objects it writes carry it (AppDatabase.Account); null where the
+    /// database's name alone says where it is (a Fly app name, a DigitalOcean cluster UUID).
+    /// </summary>
+    string? Account => null;
     Task<AppDatabase> GetStatusAsync(CancellationToken cancellationToken);
     /// <summary>Backups, newest first.</summary>
     Task<IReadOnlyList<AppDatabaseBackup>> GetBackupsAsync(CancellationToken cancellationToken);

@@ -178,12 +178,15 @@ public sealed partial class ProcessRunner(IOperationSink sink, ToolResolver? res
         }
         sw.Stop();
         var result = new ProcessResult(process.ExitCode, output, error, sw.Elapsed);
-        if (throwOnError && result.ExitCode != 0)
-            throw new IncidentOpsException(PlatformErrorIds.PlatformCommandFailed, IncidentOpsErrorCategory.FromStdErr,
-                $"{command.Tool} exited with code {result.ExitCode}: {command.CommandLine}{Environment.NewLine}{Trim(error.Length > 0 ? error : output)}")
-            { TargetObject = command.CommandLine };
+        if (throwOnError && result.ExitCode != 0) throw Failed(command, result);
         return result;
     }
+
+    /// <summary>PlatformCommandFailed for a CLI that exited non-zero: its exit code, command line and stderr (else stdout).</summary>
+    public static IncidentOpsException Failed(CliCommand command, ProcessResult result) =>
+        new(PlatformErrorIds.PlatformCommandFailed, IncidentOpsErrorCategory.FromStdErr,
+            $"{command.Tool} exited with code {result.ExitCode}: {command.CommandLine}{Environment.NewLine}{Trim(result.StandardError.Length > 0 ? result.StandardError : result.StandardOutput)}")
+        { TargetObject = command.CommandLine };
 
     /// <summary>True when the task completed within the wait (false on timeout or cancellation; never throws for them).</summary>
     private static async Task<bool> CompletesWithinAsync(Task task, TimeSpan wait, CancellationToken cancellationToken)

@@ -28,12 +28,32 @@ public static class RollbackChoice
     {
         var now = CurrentOf(history)?.Version;
         if (string.Equals(now, plan.From, StringComparison.Ordinal)) return;
-        var what = string.Equals(now, plan.To, StringComparison.Ordinal)
+        throw CurrentChanged(target, plan.From, plan.To, now);
+    }
+
+    /// <summary>
+    /// RollbackCurrentChanged: the current release is <paramref name="now"/>, not <paramref name="from"/> the rollback
+    /// started from. Also what a platform's own compare-and-swap reports when it finds another release at the moment of
+    /// the swap (the systemd releases symlink), so every platform says it the same way.
+    /// </summary>
+    public static IncidentOpsException CurrentChanged(AppTarget target, string? from, string to, string? now)
+    {
+        var what = string.Equals(now, to, StringComparison.Ordinal)
             ? $"is already {now}, the rollback's target (someone else rolled it back meanwhile)"
-            : $"is now {now ?? "(none)"}, not {plan.From ?? "(none)"} as when the rollback was planned (a deploy, restart or rollback happened meanwhile)";
-        throw new IncidentOpsException(PlatformErrorIds.RollbackCurrentChanged, IncidentOpsErrorCategory.InvalidOperation,
+            : $"is now {(string.IsNullOrEmpty(now) ? "(none)" : now)}, not {from ?? "(none)"} as when the rollback was planned (a deploy, restart or rollback happened meanwhile)";
+        return new IncidentOpsException(PlatformErrorIds.RollbackCurrentChanged, IncidentOpsErrorCategory.InvalidOperation,
             $"The current release of {target} {what}. Nothing was changed. Run Get-AppDeployment to see the history, then Invoke-Rollback again (with -ToVersion to pick the release).") { TargetObject = target.ToString() };
     }
+
+    /// <summary>
+    /// RollbackFailed for a rollback whose change was applied but whose next step failed (the restart, the wait for the
+    /// rollout): the error says the platform now runs <paramref name="to"/>, what failed, and how to finish or undo it,
+    /// instead of a bare CLI failure that reads as if nothing had happened.
+    /// </summary>
+    public static IncidentOpsException HalfDone(AppTarget target, string? from, string to, string applied, string step, IncidentOpsException failed, string finish) =>
+        new(PlatformErrorIds.RollbackFailed, IncidentOpsErrorCategory.InvalidResult,
+            $"The rollback of {target} to {to} was applied ({applied}), but {step} failed, so it is half done: {failed.Message}{Environment.NewLine}{finish}{(from is null ? "" : $" To go back instead, run Invoke-Rollback -ToVersion {from}.")}", failed)
+        { TargetObject = target.ToString() };
 
     /// <summary>Chooses the target in a history listed newest first (as every adapter's GetDeploymentsAsync returns it).</summary>
     public static RollbackTarget Choose(AppTarget target, IReadOnlyList<AppDeployment> history, string? toVersion, IOperationSink sink)

@@ -51,11 +51,18 @@ public sealed record TunnelSpec(TunnelKind Kind, string Target, string? Namespac
     /// The cluster a pinned kubectl tunnel goes through ("kubectl context 'blue' (cluster 'blue', namespace 'db')"), carried
     /// by the records read through it (PgActivity.Route, PgIndex.Route): host:port/database names the far end, the same in
     /// every cluster that has the service, so a record read in one context must not be acted on through another. Null for
-    /// other kinds and for a kubectl tunnel whose context could not be pinned (no kubeconfig).
+    /// other kinds and for a kubectl tunnel whose context could not be pinned (no kubeconfig). It names the kubeconfig
+    /// file (or the $KUBECONFIG list) as pinned, full paths: two kubeconfig files can each have a context of the same
+    /// name pointing at different clusters, and a record read through one must not be acted on through the other.
     /// </summary>
     public string? Route => Kind == TunnelKind.Kubectl && Context is not null
-        ? $"kubectl context '{Context}' ({(KubeCluster is null ? "" : $"cluster '{KubeCluster}', ")}namespace '{Namespace ?? "default"}')"
+        ? $"kubectl context '{Context}' ({KubeconfigShown}{(KubeCluster is null ? "" : $"cluster '{KubeCluster}', ")}namespace '{Namespace ?? "default"}')"
         : null;
+
+    private string KubeconfigShown =>
+        Kubeconfig is { Length: > 0 } file ? $"kubeconfig '{Path.GetFullPath(file)}', "
+        : KubeconfigFiles is { Length: > 0 } list ? $"kubeconfig '{list}', "
+        : "";
 
     /// <summary>The CLI's name (for messages, install hints and tools: paths).</summary>
     public string Tool => Kind switch { TunnelKind.Kubectl => "kubectl", TunnelKind.Fly => "flyctl", _ => "ssh" };

@@ -62,6 +62,8 @@ public sealed class AppDatabase
     public bool? MultiAz { get; init; }
     /// <summary>AWS RDS: maintenance the platform will apply (action, description, from when).</summary>
     public IReadOnlyList<string> PendingMaintenance { get; init; } = [];
+    /// <summary>AWS RDS: the aws profile and region it was read with; piped into a change, it is acted on only with the same ones (PipelineTargetMismatch).</summary>
+    public string? Account { get; init; }
     public override string ToString() => $"{Platform} database {Name}: {State}{(Reason is null ? "" : " (" + Reason + ")")}";
 }
 
@@ -83,6 +85,8 @@ public sealed class AppDatabaseBackup
     /// <summary>Fly: the backup's end time. DigitalOcean: its creation time.</summary>
     public DateTimeOffset? CreatedAt { get; init; }
     public double? SizeGigabytes { get; init; }
+    /// <summary>AWS RDS: the aws profile and region it was read with; piped into a restore, it is used only with the same ones (PipelineTargetMismatch).</summary>
+    public string? Account { get; init; }
     public override string ToString() => $"{DatabaseApp ?? DatabaseId} {BackupId} {Status}";
 }
 

@@ -16,7 +16,7 @@ public class AppLogFollowTests(ModuleFixture fx) : IClassFixture<ModuleFixture>
     private const string App = "ai-affiliate-empire";
     private const string DoId = "f1e2d3c4-0000-4000-8000-00000000a001";
     private const string K = "kubectl --context production -n akaind-platform";
-    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(60);
+    internal static readonly TimeSpan Bound = TimeSpan.FromSeconds(60);
 
     /// <summary>
     /// The pipeline stops after n entries, the way Select-Object -First stops it (writing to the pipeline throws in
@@ -24,7 +24,7 @@ public class AppLogFollowTests(ModuleFixture fx) : IClassFixture<ModuleFixture>
     /// </summary>
     internal static string First(string command, int n) => $"$n = 0; do {{ {command} | ForEach-Object {{ $_; if (++$n -ge {n}) {{ break }} }} }} while ($false)";
 
-    private static void AssertKilled(FakeCli cli, string tool)
+    internal static void AssertKilled(FakeCli cli, string tool)
     {
         Assert.True(ProcessRunnerTests.Gone(cli.Pid($"{tool}.pid")), $"{tool} still running");
         // The sleeping child exists only when the CLI had written all its lines before it was stopped.
@@ -104,33 +104,6 @@ public class AppLogFollowTests(ModuleFixture fx) : IClassFixture<ModuleFixture>
         var r = fx.Session.Run($"Get-AppLog -Platform Fly -App {App} -FlyctlPath '{path}' -Follow -Pattern '(['", timeout: Bound);
         Assert.Equal("InvalidPattern,IncidentOps.Commands.GetAppLogCommand", Assert.Single(r.Errors).FullyQualifiedErrorId);
         Assert.Empty(cli.Calls);
-    }
-
-    // ---------------------------------------------------------------- DigitalOcean
-
-    [Fact]
-    public void DigitalOcean_follow_runs_doctl_apps_logs_follow_with_ten_recent_lines_and_filters_by_level()
-    {
-        var cli = new FakeCli();
-        var more = "image-worker 2026-11-23T09:02:00.000000000Z WARN queue is backing up\nimage-worker 2026-11-23T09:02:01.000000000Z job 42 done\n";
-        var path = cli.Tool("doctl", new Reply($"apps logs {DoId} --type run --tail 10 --follow", "do-logs.txt", Text: more, Stream: true));
-        var logs = fx.Session.Run(First($"Get-AppLog -Platform DigitalOcean -AppId {DoId} -DoctlPath '{path}' -Follow -Level warning", 2), timeout: Bound)
-            .AssertNoErrors().Objects<AppLogEntry>().ToList();
-        Assert.Equal([$"doctl apps logs {DoId} --type run --tail 10 --follow --context default"], cli.Calls);
-        Assert.Equal([("portfolio-web", "error"), ("image-worker", "warning")], logs.Select(l => (l.Instance!, l.Level!)));
-        Assert.StartsWith("Error: Redis", logs[0].Message);
-        AssertKilled(cli, "doctl");
-    }
-
-    [Fact]
-    public void DigitalOcean_follow_passes_component_and_tail_and_is_killed_on_CtrlC()
-    {
-        var cli = new FakeCli();
-        var path = cli.Tool("doctl", new Reply($"apps logs {DoId} portfolio-web --type deploy --tail 50 --follow", "do-logs.txt", Stream: true));
-        var (_, result) = fx.Session.RunAndStop($"Get-AppLog -Platform DigitalOcean -AppId {DoId} -DoctlPath '{path}' -Follow -Component portfolio-web -Type deploy -Tail 50", TimeSpan.FromSeconds(2));
-        Assert.True(result.Stopped, "Ctrl+C stopped the follow");
-        Assert.Equal([$"doctl apps logs {DoId} portfolio-web --type deploy --tail 50 --follow --context default"], cli.Calls);
-        AssertKilled(cli, "doctl");
     }
 
     [Fact]
@@ -360,4 +333,44 @@ public class AppLogFollowRealKubectlTests(ModuleFixture fx) : IClassFixture<Modu
         for (var i = 0; i < 50 && api.KubectlProcesses().Length > 0; i++) Thread.Sleep(100);
         Assert.Empty(api.KubectlProcesses());
     }
+}
+
+/// <summary>Get-AppLog -Follow on DigitalOcean, with a test-own doctl home (DoctlHome), so these run in the DoctlEnvironment collection.</summary>
+[Collection(nameof(DoctlEnvironment))]
+public class DigitalOceanLogFollowTests(ModuleFixture fx) : IClassFixture<ModuleFixture>, IDisposable
+{
+    private const string DoId = "f1e2d3c4-0000-4000-8000-00000000a001";
+    private static readonly TimeSpan Bound = AppLogFollowTests.Bound;
+    private readonly DoctlHome _home = new();
+    public void Dispose() => _home.Dispose();
+    private static string First(string command, int n) => AppLogFollowTests.First(command, n);
+    private static void AssertKilled(FakeCli cli, string tool) => AppLogFollowTests.AssertKilled(cli, tool);
+
+    // ---------------------------------------------------------------- DigitalOcean
+
+    [Fact]
+    public void DigitalOcean_follow_runs_doctl_apps_logs_follow_with_ten_recent_lines_and_filters_by_level()
+    {
+        var cli = new FakeCli();
+        var more = "image-worker 2026-11-23T09:02:00.000000000Z WARN queue is backing up\nimage-worker 2026-11-23T09:02:01.000000000Z job 42 done\n";
+        var path = cli.Tool("doctl", new Reply($"apps logs {DoId} --type run --tail 10 --follow", "do-logs.txt", Text: more, Stream: true));
+        var logs = fx.Session.Run(First($"Get-AppLog -Platform DigitalOcean -AppId {DoId} -DoctlPath '{path}' -Follow -Level warning", 2), timeout: Bound)
+            .AssertNoErrors().Objects<AppLogEntry>().ToList();
+        Assert.Equal([$"doctl apps logs {DoId} --type run --tail 10 --follow{_home.Pins}"], cli.Calls);
+        Assert.Equal([("portfolio-web", "error"), ("image-worker", "warning")], logs.Select(l => (l.Instance!, l.Level!)));
+        Assert.StartsWith("Error: Redis", logs[0].Message);
+        AssertKilled(cli, "doctl");
+    }
+
+    [Fact]
+    public void DigitalOcean_follow_passes_component_and_tail_and_is_killed_on_CtrlC()
+    {
+        var cli = new FakeCli();
+        var path = cli.Tool("doctl", new Reply($"apps logs {DoId} portfolio-web --type deploy --tail 50 --follow", "do-logs.txt", Stream: true));
+        var (_, result) = fx.Session.RunAndStop($"Get-AppLog -Platform DigitalOcean -AppId {DoId} -DoctlPath '{path}' -Follow -Component portfolio-web -Type deploy -Tail 50", TimeSpan.FromSeconds(2));
+        Assert.True(result.Stopped, "Ctrl+C stopped the follow");
+        Assert.Equal([$"doctl apps logs {DoId} portfolio-web --type deploy --tail 50 --follow{_home.Pins}"], cli.Calls);
+        AssertKilled(cli, "doctl");
+    }
+
 }

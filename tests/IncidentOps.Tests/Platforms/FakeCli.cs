@@ -115,13 +115,19 @@ public sealed class FakeCli
     /// &lt;arg&gt; per argument, in ArgvCalls) and runs the last argument with sh -c, with this folder first on PATH so
     /// that remote systemctl/journalctl calls reach the fake ones.
     /// </summary>
-    public string Ssh()
+    /// <summary>
+    /// A stand-in ssh that runs the remote command with sh -c here. <paramref name="beforeSwap"/> (a bash snippet) runs
+    /// first when the remote command is a release swap (it holds 'mv -Tf'): what another deploy landing on the host in
+    /// the ssh round trip before the swap would do.
+    /// </summary>
+    public string Ssh(string? beforeSwap = null)
     {
         var path = Path.Combine(Dir, "ssh");
         File.WriteAllText(path, "#!/bin/bash\n" +
             $"printf '%s\\n' \"ssh $*\" >> '{Log}'\n" +
             $"{{ for a in \"$@\"; do printf '<%s>' \"$a\"; done; printf '\\n'; }} >> '{ArgvLog}'\n" +
             $"export PATH='{Dir}':\"$PATH\"\ncd '{Dir}'\n" +
+            (beforeSwap is null ? "" : $"case \"${{@: -1}}\" in *'mv -Tf'*) {beforeSwap};; esac\n") +
             "exec sh -c \"${@: -1}\"\n");
         File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         return path;

@@ -44,20 +44,6 @@ public class PlatformErrorIdTests(ModuleFixture fx) : IClassFixture<ModuleFixtur
     }
 
     [Fact]
-    public void SetAppScale_of_a_DigitalOcean_component_the_app_does_not_have_is_ComponentNotFound_and_updates_nothing()
-    {
-        var cli = new FakeCli();
-        var spec = File.ReadAllText(Fixture("do-app.json"));
-        var specOnly = System.Text.Json.Nodes.JsonNode.Parse(spec)![0]!["spec"]!.ToJsonString();
-        var path = cli.Tool("doctl", new Reply($"apps spec get {DoId} --format json", Text: specOnly),
-            new Reply($"apps update {DoId} --spec - -o json", Text: "[]", CaptureStdin: true));
-        var r = fx.Run($"Set-AppScale -Platform DigitalOcean -AppId {DoId} -Component no-such-web -DoctlPath '{path}' -Count 3 -Force");
-        var e = Error(r, PlatformErrorIds.ComponentNotFound);
-        Assert.Contains($"App {DoId} has no service or worker 'no-such-web'", e.Message);
-        Assert.Equal([$"doctl apps spec get {DoId} --format json --context default"], cli.Calls);
-    }
-
-    [Fact]
     public void GetAppStatus_of_a_unit_systemd_does_not_know_is_AppNotFound()
     {
         var cli = new FakeCli();

@@ -84,7 +84,33 @@ public sealed class TunnelRouteTests : IClassFixture<ModuleFixture>, IClassFixtu
         await _db.WaitGoneAsync(s.ProcessID);
         var listed = Assert.Single(_fx.Session.Run("$a").Objects<PgActivity>());
         Assert.Equal($"postgres.akaind-platform.svc:5432/{_db.Database}", listed.Server);
-        Assert.Equal("kubectl context 'blue' (namespace 'akaind-platform')", listed.Route);
+        Assert.Equal($"kubectl context 'blue' (kubeconfig '{_kubeconfig}', namespace 'akaind-platform')", listed.Route);
+    }
+
+    [Fact]
+    public async Task A_backend_read_through_one_kubeconfig_is_not_stopped_through_another_kubeconfig_with_the_same_context_name()
+    {
+        // Two kubeconfig files, each with a context 'blue' (on another machine they would point at different clusters):
+        // the context name alone matched, so a pid read through one file was stopped through the other.
+        var dir = Paths.TempDir("tunnel-route-files");
+        var other = Path.Combine(dir, "kubeconfig-other");
+        File.WriteAllText(_kubeconfig, Kubeconfig("blue"));
+        File.WriteAllText(other, Kubeconfig("blue").Replace("https://127.0.0.1:1", "https://127.0.0.1:3", StringComparison.Ordinal));
+        var otherConfig = Path.Combine(dir, "incidentops.yml");
+        File.WriteAllText(otherConfig, File.ReadAllText(_config).Replace($"kubeconfig: {_kubeconfig}", $"kubeconfig: {other}", StringComparison.Ordinal));
+        var app = App();
+        var s = await _db.OpenAsync(_db.AppRole, app);
+
+        var r = _fx.Session.Run(
+            $"$a = @(Get-PgActivity -Service production/marketing -ApplicationName '{app}' -ConfigPath $cfg); $a | Stop-PgBackend -Service production/marketing -Force -ConfigPath $other",
+            new Dictionary<string, object?> { ["cfg"] = _config, ["other"] = otherConfig });
+
+        var e = Assert.Single(r.Errors);
+        Assert.Equal("PipelineTargetMismatch,IncidentOps.Commands.StopPgBackendCommand", e.FullyQualifiedErrorId);
+        Assert.Contains($"kubeconfig '{_kubeconfig}'", e.ToString());
+        Assert.Contains($"kubeconfig '{other}'", e.ToString());
+        Assert.Empty(r.Objects<PgTerminationResult>());
+        Assert.True(_db.Exists(s.ProcessID), "the session read through one kubeconfig was stopped through another");
     }
 
     [Fact]

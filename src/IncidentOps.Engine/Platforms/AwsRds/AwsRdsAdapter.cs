@@ -11,13 +11,17 @@ namespace IncidentOps.Engine.Platforms;
 /// RDS will apply. Snapshots are the backups (automated and manual). Every restore creates a NEW instance
 /// (restore-db-instance-from-db-snapshot, restore-db-instance-to-point-in-time); the source is never changed.
 /// </summary>
-public sealed class AwsRdsAdapter(AppDatabaseTarget database, ProcessRunner runner, TimeSpan timeout, IOperationSink sink)
+public sealed class AwsRdsAdapter(AppDatabaseTarget database, ProcessRunner runner, TimeSpan timeout, IOperationSink sink, AwsAccount? account = null)
     : DatabaseAdapterBase(database, runner, timeout, sink), IDatabaseAdapter
 {
     private string Id => Database.DatabaseId!;
+    private readonly AwsAccount _account = account ?? new AwsAccount(null, null);
 
-    /// <summary>aws rds ARGS --output json --no-cli-pager (the pager would wait for a terminal).</summary>
-    private static CliCommand Rds(params string[] args) => new("aws", "aws", ["rds", .. args, "--output", "json", "--no-cli-pager"]);
+    /// <summary>The aws profile and region pinned when the command started, stamped on every object it writes.</summary>
+    public string? Account => _account.ToString();
+
+    /// <summary>aws rds ARGS --output json --no-cli-pager (the pager would wait for a terminal), then the pinned --profile and --region.</summary>
+    private CliCommand Rds(params string[] args) => new("aws", "aws", ["rds", .. args, "--output", "json", "--no-cli-pager", .. _account.Arguments]);
 
     public async Task<AppDatabase> GetStatusAsync(CancellationToken ct)
     {
@@ -36,7 +40,7 @@ public sealed class AwsRdsAdapter(AppDatabaseTarget database, ProcessRunner runn
         if (multiAz) nodes.Add(new AppDatabaseNode { Id = standby ?? "standby", Role = "standby", State = status, Region = standby, Healthy = state == AppState.Healthy });
         return new AppDatabase
         {
-            Platform = PlatformKind.Aws, Name = Str(db, "DBInstanceIdentifier") ?? Id, Service = Database.Service, DatabaseId = Str(db, "DBInstanceIdentifier") ?? Id,
+            Platform = PlatformKind.Aws, Name = Str(db, "DBInstanceIdentifier") ?? Id, Service = Database.Service, DatabaseId = Str(db, "DBInstanceIdentifier") ?? Id, Account = Account,
             Engine = Str(db, "Engine"), Version = Str(db, "EngineVersion"), State = state, Reason = why, Status = status,
             Region = zone, Size = Str(db, "DBInstanceClass"), NodeCount = nodes.Count, Primary = zone, CreatedAt = Time(db, "InstanceCreateTime"),
             Nodes = nodes, MultiAz = multiAz, PendingMaintenance = maintenance,
@@ -85,7 +89,7 @@ public sealed class AwsRdsAdapter(AppDatabaseTarget database, ProcessRunner runn
         var status = Str(s, "Status");
         return new AppDatabaseBackup
         {
-            Platform = PlatformKind.Aws, Service = Database.Service, DatabaseId = Id, BackupId = RequireStr(cmd, s, "DBSnapshots[].DBSnapshotIdentifier", "DBSnapshotIdentifier"),
+            Platform = PlatformKind.Aws, Service = Database.Service, DatabaseId = Id, Account = Account, BackupId = RequireStr(cmd, s, "DBSnapshots[].DBSnapshotIdentifier", "DBSnapshotIdentifier"),
             Alias = Str(s, "SnapshotType"), Status = status, Restorable = status == "available",
             CreatedAt = Time(s, "SnapshotCreateTime"), SizeGigabytes = Double(s, "AllocatedStorage"),
         };

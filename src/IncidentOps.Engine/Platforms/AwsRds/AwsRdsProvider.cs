@@ -36,7 +36,9 @@ public sealed partial class AwsRdsProvider : IDatabaseProvider
         TargetNames.Check("-DatabaseId", target.DatabaseId, NameKind);
     }
 
-    public IDatabaseAdapter Open(AppDatabaseTarget target, ProviderContext c) => new AwsRdsAdapter(target, c.Runner, c.Timeout, c.Sink);
+    /// <summary>The adapter, with the aws profile and region the CLI would use now (AwsAccount) pinned for every aws call of the command.</summary>
+    public IDatabaseAdapter Open(AppDatabaseTarget target, ProviderContext c) =>
+        new AwsRdsAdapter(target, c.Runner, c.Timeout, c.Sink, AwsAccount.Current(System.Environment.GetEnvironmentVariable));
 
     [GeneratedRegex("^[A-Za-z](?!.*--)[A-Za-z0-9-]*(?<!-)$")]
     private static partial Regex InstancePattern();

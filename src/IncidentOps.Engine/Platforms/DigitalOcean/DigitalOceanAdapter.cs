@@ -17,8 +17,8 @@ public sealed partial class DigitalOceanAdapter(AppTarget target, ProcessRunner 
 {
     private readonly DigitalOceanOptions _o = DigitalOceanOptions.Of(target);
     private string Id => _o.AppId!;
-    /// <summary>doctl with <paramref name="args"/>, then --context with the auth context pinned when the command started.</summary>
-    private CliCommand Doctl(params string[] args) => DoctlAuth.Command(_o.DoctlContext, args);
+    /// <summary>doctl with <paramref name="args"/>, then --context and --config with the auth context and config file pinned when the command started.</summary>
+    private CliCommand Doctl(params string[] args) => DoctlAuth.Command(_o.DoctlContext, _o.DoctlConfig, args);
     private static readonly string[] GoodPhases = ["ACTIVE", "SUPERSEDED"];
 
     private async Task<JsonElement> GetAppAsync(CancellationToken ct)
@@ -222,9 +222,9 @@ public sealed partial class DigitalOceanAdapter(AppTarget target, ProcessRunner 
     {
         ct.ThrowIfCancellationRequested();
         var env = (Func<string, string?>)System.Environment.GetEnvironmentVariable;
-        var context = _o.DoctlContext ?? DoctlAuth.Context(env);
-        var token = DoctlAuth.Token(context, env)
-            ?? throw new IncidentOpsException(PlatformErrorIds.PlatformAuthMissing, IncidentOpsErrorCategory.AuthenticationError, DoctlAuth.NoTokenAdvice(context, env));
+        var context = _o.DoctlContext ?? DoctlAuth.Context(env, _o.DoctlConfig);
+        var token = DoctlAuth.Token(context, env, _o.DoctlConfig)
+            ?? throw new IncidentOpsException(PlatformErrorIds.PlatformAuthMissing, IncidentOpsErrorCategory.AuthenticationError, DoctlAuth.NoTokenAdvice(context, env, _o.DoctlConfig));
         SecretRedactor.Register(token);
         return Task.FromResult(token);
     }

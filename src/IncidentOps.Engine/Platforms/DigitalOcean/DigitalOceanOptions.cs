@@ -17,13 +17,22 @@ public sealed record DigitalOceanOptions(string? AppId, string? Component)
     /// <summary>The pinned doctl auth context, or null (a target built without its provider).</summary>
     public string? DoctlContext { get; init; }
 
+    /// <summary>
+    /// doctl's config file (DoctlAuth.ConfigFile, a full path), pinned with the context and passed to every doctl call
+    /// as --config; the API calls read the context's token from it. App objects carry it in their Options.
+    /// </summary>
+    public const string DoctlConfigKey = "DoctlConfig";
+
+    /// <summary>The pinned doctl config file, or null (a target built without its provider).</summary>
+    public string? DoctlConfig { get; init; }
+
     /// <summary>-AppId, and the target option that carries it (config key appId, resolved).</summary>
     public const string AppIdKey = "AppId";
     /// <summary>-Component: one service or worker of the app.</summary>
     public const string ComponentKey = "Component";
 
     public static DigitalOceanOptions Of(IReadOnlyDictionary<string, string> options) =>
-        new(options.GetValueOrDefault(AppIdKey), options.GetValueOrDefault(ComponentKey)) { DoctlContext = options.GetValueOrDefault(DoctlContextKey) };
+        new(options.GetValueOrDefault(AppIdKey), options.GetValueOrDefault(ComponentKey)) { DoctlContext = options.GetValueOrDefault(DoctlContextKey), DoctlConfig = options.GetValueOrDefault(DoctlConfigKey) };
 
     public static DigitalOceanOptions Of(AppTarget target) => Of(target.Options);
 

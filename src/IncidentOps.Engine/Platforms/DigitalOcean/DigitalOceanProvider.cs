@@ -39,27 +39,40 @@ public sealed class DigitalOceanProvider : IPlatformProvider
 
     public void Check(AppTarget target) => DigitalOceanOptions.Of(target).Check(target);
 
-    /// <summary>doctl's auth context as doctl would pick it now (DoctlAuth), pinned unless the target carries one (a piped object).</summary>
+    /// <summary>
+    /// doctl's config file and auth context as doctl would pick them now (DoctlAuth), pinned unless the target carries
+    /// them (a piped object). A piped object read with another config file than doctl uses now is refused
+    /// (PipelineTargetMismatch): that file's contexts may be another account's.
+    /// </summary>
     public AppTarget Pin(AppTarget target)
     {
-        if (target.Option(DigitalOceanOptions.DoctlContextKey) is not null) return target;
+        var config = DoctlAuth.PinnedConfig();
+        var piped = target.Option(DigitalOceanOptions.DoctlConfigKey);
+        if (piped is not null && !string.Equals(Path.GetFullPath(piped), config, StringComparison.Ordinal))
+            throw DoctlAuth.ConfigMismatch(PlatformRegistry.Describe(target).ToString(), piped, config);
+        if (piped is not null && target.Option(DigitalOceanOptions.DoctlContextKey) is not null) return target;
         var options = new Dictionary<string, string>(target.Options, StringComparer.OrdinalIgnoreCase)
         {
-            [DigitalOceanOptions.DoctlContextKey] = DoctlAuth.Context(System.Environment.GetEnvironmentVariable),
+            [DigitalOceanOptions.DoctlConfigKey] = config,
+            [DigitalOceanOptions.DoctlContextKey] = target.Option(DigitalOceanOptions.DoctlContextKey) ?? DoctlAuth.Context(System.Environment.GetEnvironmentVariable, config),
         };
         return new AppTarget { Platform = target.Platform, Service = target.Service, Environment = target.Environment, Health = target.Health, Options = options };
     }
 
     /// <summary>
-    /// doctl with the auth context doctl would use when the action is planned (DoctlAuth), as --context after the
-    /// action's arguments, so -WhatIf names the account and a context switched before it runs does not move it. An
-    /// action whose arguments choose the account themselves (--context, --access-token/-t, --config/-c) runs as written.
+    /// doctl with the config file and auth context doctl would use when the action is planned (DoctlAuth), as
+    /// --context and --config after the action's arguments, so -WhatIf names the account and a context or config
+    /// switched before it runs does not move it. An action whose arguments choose the account themselves (--context,
+    /// --access-token/-t, --config/-c) runs as written.
     /// </summary>
     public CliCommand ActionCommand(ServiceTarget service, string tool, IReadOnlyList<string> args)
     {
         if (tool != Doctl.Name || CliCommand.GivesOption(args, "--context", "--access-token", "-t", "--config", "-c"))
             return new CliCommand(tool, tool, args);
-        return DoctlAuth.Command(DoctlAuth.PinnedContext(), args);
+        var config = DoctlAuth.PinnedConfig();
+        var context = DoctlAuth.Context(System.Environment.GetEnvironmentVariable, config);
+        DoctlAuth.Check(context);
+        return DoctlAuth.Command(context, config, args);
     }
 
     public IPlatformAdapter Open(AppTarget target, ProviderContext c) =>

@@ -12,12 +12,12 @@ namespace IncidentOps.Engine.Platforms;
 /// on-demand backup and no restart; a restore is a fork into a NEW cluster ('databases fork NAME
 /// --restore-from-cluster-id ID --restore-from-timestamp "2006-01-02 15:04:05 +0000 UTC"').
 /// </summary>
-public sealed class DigitalOceanDatabaseAdapter(AppDatabaseTarget database, ProcessRunner runner, TimeSpan timeout, IOperationSink sink, string? doctlContext = null)
+public sealed class DigitalOceanDatabaseAdapter(AppDatabaseTarget database, ProcessRunner runner, TimeSpan timeout, IOperationSink sink, string? doctlContext = null, string? doctlConfig = null)
     : DatabaseAdapterBase(database, runner, timeout, sink), IDatabaseAdapter
 {
     private string Id => Database.DatabaseId!;
     /// <summary>doctl with <paramref name="args"/>, then --context with the auth context the command started with (DoctlAuth).</summary>
-    private CliCommand Doctl(params string[] args) => DoctlAuth.Command(doctlContext, args);
+    private CliCommand Doctl(params string[] args) => DoctlAuth.Command(doctlContext, doctlConfig, args);
 
     /// <summary>doctl prints a one-element array for a single resource; older versions an object.</summary>
     private static JsonElement Single(CliCommand cmd, JsonElement root)

@@ -21,7 +21,12 @@ public sealed class DigitalOceanDatabaseProvider : IDatabaseProvider
         TargetNames.Check("-DatabaseId", target.DatabaseId, NameKind);
     }
 
-    /// <summary>The adapter, with doctl's auth context as doctl would pick it now (DoctlAuth) pinned for every doctl call of the command.</summary>
-    public IDatabaseAdapter Open(AppDatabaseTarget target, ProviderContext c) =>
-        new DigitalOceanDatabaseAdapter(target, c.Runner, c.Timeout, c.Sink, DoctlAuth.PinnedContext());
+    /// <summary>The adapter, with doctl's config file and auth context as doctl would pick them now (DoctlAuth) pinned for every doctl call of the command.</summary>
+    public IDatabaseAdapter Open(AppDatabaseTarget target, ProviderContext c)
+    {
+        var config = DoctlAuth.PinnedConfig();
+        var context = DoctlAuth.Context(System.Environment.GetEnvironmentVariable, config);
+        DoctlAuth.Check(context);
+        return new DigitalOceanDatabaseAdapter(target, c.Runner, c.Timeout, c.Sink, context, config);
+    }
 }

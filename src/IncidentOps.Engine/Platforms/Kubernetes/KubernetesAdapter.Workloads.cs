@@ -245,7 +245,14 @@ public sealed partial class KubernetesAdapter
         return new PreparedRollback(plan, async c =>
         {
             await RunAsync(undo, c).ConfigureAwait(false);
-            var s = await RunAsync(status, c).ConfigureAwait(false);
+            ProcessResult s;
+            try { s = await RunAsync(status, c).ConfigureAwait(false); }
+            catch (IncidentOpsException ex) when (ex.ErrorId is PlatformErrorIds.PlatformCommandFailed or PlatformErrorIds.PlatformCommandTimedOut)
+            {
+                // The undo was applied: the workload's template is the target's now, whatever the wait says.
+                throw RollbackChoice.HalfDone(Target, from?.Version, to.Version, $"kubectl rollout undo to revision {to.Version}", "waiting for the rollout", ex,
+                    $"The rollout may still finish or may be stuck: check Get-AppStatus and Get-AppEvent (kubectl rollout status {Workload}).");
+            }
             return [undo.CommandLine, status.CommandLine + " -> " + s.StandardOutput.Trim().Split('\n').LastOrDefault()];
         });
     }

@@ -182,49 +182,105 @@ public sealed partial class SystemdAdapter(AppTarget target, ProcessRunner runne
     public PreparedRollback PlanRollback(AppDeployment? from, AppDeployment to)
     {
         var restart = Cmd("systemctl", "restart", Unit);
+        // What the swap expects 'current' to name: the release the listing found linked (none when 'current' was no link).
+        var expected = from is { IsCurrent: true } ? from.Version : null;
         if (_o.ComputerName is not null)
         {
             // The name came from the remote listing: refuse anything that is not a plain directory name before it reaches a command.
             if (to.Version is "." or ".." || to.Version.Contains('/') || to.Version.Contains('\n') || to.Version.Contains('\0'))
                 throw new IncidentOpsException(PlatformErrorIds.RollbackTargetNotFound, IncidentOpsErrorCategory.InvalidData, $"'{to.Version}' is not a release directory name.") { TargetObject = to.Version };
-            var root = RemoteRoot().TrimEnd('/');
-            string Q(string path) => CliCommand.Quote(path);
-            var tmp = root + "/.current.tmp";
-            var swapScript = $"ln -sfn -- {Q(root + "/" + to.Version)} {Q(tmp)} && mv -Tf -- {Q(tmp)} {Q(root + "/current")}";
-            var swap = new CliCommand("ssh", "ssh", ["-o", "BatchMode=yes", "--", _o.ComputerName, swapScript]);
+            var swap = RemoteSwapCommand(expected, to.Version);
             var remotePlan = new RollbackPlan { Target = Target, From = from?.Version, To = to.Version, ToImage = to.Image, Commands = [swap.CommandLine, restart.CommandLine] };
             return new PreparedRollback(remotePlan, async c =>
             {
-                await RunAsync(swap, c).ConfigureAwait(false);
-                await RunAsync(restart, c).ConfigureAwait(false);
+                var swapped = await Runner.RunAsync(swap, Timeout, c, throwOnError: false).ConfigureAwait(false);
+                if (swapped.ExitCode == CurrentChangedExit)
+                {
+                    // The remote check found another release in 'current' at the moment of the swap: nothing was swapped or restarted.
+                    var now = swapped.StandardOutput.Split('\n').Select(l => l.TrimEnd('\r')).FirstOrDefault(l => l.StartsWith("CURRENT\t", StringComparison.Ordinal))?[8..];
+                    throw RollbackChoice.CurrentChanged(Target, expected, to.Version, now);
+                }
+                if (swapped.ExitCode != 0) throw ProcessRunner.Failed(swap, swapped);
+                await RestartAfterSwapAsync(restart, expected, to.Version, c).ConfigureAwait(false);
                 return [swap.CommandLine, restart.CommandLine];
             });
         }
         var link = System.IO.Path.Combine(Releases, "current");
         var targetDir = System.IO.Path.Combine(Releases, to.Version);
-        var repoint = $"ln -s {CliCommand.Quote(targetDir)} {CliCommand.Quote(link + ".tmp")} && mv -T {CliCommand.Quote(link + ".tmp")} {CliCommand.Quote(link)}";
+        var repoint = $"[ \"$(basename -- \"$(readlink -- {CliCommand.Quote(link)})\")\" = {CliCommand.Quote(expected ?? "")} ] && ln -s {CliCommand.Quote(targetDir)} {CliCommand.Quote(link + ".tmp")} && mv -T {CliCommand.Quote(link + ".tmp")} {CliCommand.Quote(link)}";
         var plan = new RollbackPlan { Target = Target, From = from?.Version, To = to.Version, ToImage = to.Image, Commands = [repoint, restart.CommandLine] };
         return new PreparedRollback(plan, async c =>
         {
-            SwapSymlink(link, targetDir);
-            await RunAsync(restart, c).ConfigureAwait(false);
+            if (!SwapSymlink(link, targetDir, expected, out var now)) throw RollbackChoice.CurrentChanged(Target, expected, to.Version, now);
+            await RestartAfterSwapAsync(restart, expected, to.Version, c).ConfigureAwait(false);
             return [repoint, restart.CommandLine];
         });
     }
 
-    /// <summary>Points 'current' at the release atomically: a new symlink renamed over the old one (rename(2) replaces it in one step).</summary>
-    public static void SwapSymlink(string link, string targetDir)
+    /// <summary>The restart after the swap; when it fails, the error says 'current' already names the target (RollbackFailed, half done).</summary>
+    private async Task RestartAfterSwapAsync(CliCommand restart, string? from, string to, CancellationToken ct)
+    {
+        try { await RunAsync(restart, ct).ConfigureAwait(false); }
+        catch (IncidentOpsException ex) when (ex.ErrorId is PlatformErrorIds.PlatformCommandFailed or PlatformErrorIds.PlatformCommandTimedOut)
+        {
+            throw RollbackChoice.HalfDone(Target, from, to, $"'current' now points at {to}", $"restarting {Unit}", ex,
+                $"{Unit} still runs the release it started with until it restarts: fix what the restart reported and run Restart-App (systemctl restart {Unit}).");
+        }
+    }
+
+    /// <summary>The exit code of the remote swap when 'current' is not the release the rollback started from (EX_TEMPFAIL).</summary>
+    internal const int CurrentChangedExit = 75;
+
+    /// <summary>
+    /// The remote swap, a compare-and-swap in the remote shell: 'current' must still name <paramref name="from"/> (the
+    /// release the user confirmed) when it is checked on the host, once before the new link is made and again right
+    /// before the rename; otherwise it prints "CURRENT&lt;TAB&gt;name" and exits 75 with nothing swapped. Without it, a
+    /// deploy landing in the ssh round trip between the cmdlet's last read and the swap was silently replaced by the older
+    /// release. The rename itself (mv -T, rename(2)) replaces the link in one step; POSIX has no compare-and-swap of a
+    /// symlink, so the check right before it, on the host, leaves no window a network round trip could fall into.
+    /// </summary>
+    internal CliCommand RemoteSwapCommand(string? from, string to)
+    {
+        var root = RemoteRoot().TrimEnd('/');
+        string Q(string path) => CliCommand.Quote(path);
+        var current = Q(root + "/current");
+        var tmp = Q(root + "/.current.tmp");
+        var script =
+            $"check() {{ c=$(readlink -- {current}); c=${{c%/}}; c=${{c##*/}}; [ \"$c\" = {Q(from ?? "")} ] && return 0; rm -f -- {tmp}; printf 'CURRENT\\t%s\\n' \"$c\"; exit {CurrentChangedExit}; }}; " +
+            $"check; ln -sfn -- {Q(root + "/" + to)} {tmp} || exit 1; check; mv -Tf -- {tmp} {current}";
+        return new CliCommand("ssh", "ssh", ["-o", "BatchMode=yes", "--", _o.ComputerName!, script]);
+    }
+
+    /// <summary>
+    /// Points 'current' at the release atomically (a new symlink renamed over the old one: rename(2) replaces it in one
+    /// step), but only while 'current' still names <paramref name="expected"/> (null: no link), checked right before the
+    /// rename; otherwise false with what it names now, and nothing changed.
+    /// </summary>
+    public static bool SwapSymlink(string link, string targetDir, string? expected, out string? now)
     {
         var tmp = link + ".tmp-" + System.Environment.ProcessId;
+        now = LinkName(link);
+        if (!string.Equals(now ?? "", expected ?? "", StringComparison.Ordinal)) return false;
         if (File.Exists(tmp) || new FileInfo(tmp).LinkTarget is not null) File.Delete(tmp);
         File.CreateSymbolicLink(tmp, targetDir);
+        now = LinkName(link);
+        if (!string.Equals(now ?? "", expected ?? "", StringComparison.Ordinal))
+        {
+            File.Delete(tmp);
+            return false;
+        }
         if (rename(tmp, link) != 0)
         {
             var errno = Marshal.GetLastPInvokeError();
             File.Delete(tmp);
             throw new IncidentOpsException(PlatformErrorIds.RollbackFailed, IncidentOpsErrorCategory.WriteError, $"Could not repoint '{link}' to '{targetDir}' (rename failed, errno {errno}). Check permissions on the releases directory.");
         }
+        return true;
     }
+
+    /// <summary>The release a 'current' link names (its target's last segment), or null when there is no link.</summary>
+    private static string? LinkName(string link) =>
+        new FileInfo(link).LinkTarget is { } t ? System.IO.Path.GetFileName(t.TrimEnd('/')) : null;
 
 #pragma warning disable SYSLIB1054 // LibraryImport needs unsafe code enabled in this assembly; one call does not justify that.
     [DllImport("libc", EntryPoint = "rename", SetLastError = true)]

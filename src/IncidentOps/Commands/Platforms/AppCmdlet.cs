@@ -25,7 +25,7 @@ public abstract class AppCmdlet : PlatformCmdlet
     [Parameter(ValueFromPipelineByPropertyName = true)]
     public string? App { get; set; }
 
-    /// <summary>DigitalOcean App Platform app id (with -Platform DigitalOcean); env:NAME reads it from an environment variable. doctl must be logged in (doctl auth init). doctl's auth context ($env:DIGITALOCEAN_CONTEXT, else doctl's current one) is read when the command starts and passed to every doctl call as --context; Invoke-Rollback (and Get-AppResourceUsage) on DigitalOcean also call the App Platform API at $env:DIGITALOCEAN_API_URL (default https://api.digitalocean.com/) with that context's token, as doctl picks it ($env:DIGITALOCEAN_ACCESS_TOKEN or the saved access-token for the default context, the auth-contexts entry for another).</summary>
+    /// <summary>DigitalOcean App Platform app id (with -Platform DigitalOcean); env:NAME reads it from an environment variable. doctl must be logged in (doctl auth init). doctl's config file ($env:DIGITALOCEAN_CONFIG, else doctl/config.yaml under the config directory) and auth context ($env:DIGITALOCEAN_CONTEXT, else the file's current one) are read when the command starts and passed to every doctl call as --config and --context (a piped App object read with another config file is refused: PipelineTargetMismatch); Invoke-Rollback (and Get-AppResourceUsage) on DigitalOcean also call the App Platform API at $env:DIGITALOCEAN_API_URL (default https://api.digitalocean.com/) with that context's token, as doctl picks it ($env:DIGITALOCEAN_ACCESS_TOKEN or the saved access-token for the default context, the auth-contexts entry for another).</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
     public string? AppId { get; set; }
 
@@ -107,7 +107,8 @@ public abstract class AppCmdlet : PlatformCmdlet
         var targets = new List<AppTarget>();
         var platform = ParsePlatform(Platform);
         if (platform != PlatformKind.None)
-            targets.Add(PlatformRegistry.Target(platform, WithPipedOptions(new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase)
+            // A piped object whose pinned account cannot be used (doctl's config file changed) is refused for this record only.
+            TryAdd(targets, () => PlatformRegistry.Target(platform, WithPipedOptions(new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase)
             {
                 ["Service"] = Label(Service?.FirstOrDefault()), ["Environment"] = Environment, ["App"] = App, ["AppId"] = ResolveRef(AppId, "-AppId"),
                 ["Component"] = Component, ["Deployment"] = Deployment, ["StatefulSet"] = StatefulSet, ["DaemonSet"] = DaemonSet, ["Namespace"] = Namespace,
@@ -136,6 +137,12 @@ public abstract class AppCmdlet : PlatformCmdlet
             catch (IncidentOpsException ex) { WriteError(ToErrorRecord(ex, t.ToString())); }
             if (adapter is not null) yield return (t, adapter);
         }
+    }
+
+    private void TryAdd(List<AppTarget> targets, Func<AppTarget> build)
+    {
+        try { targets.Add(build()); }
+        catch (IncidentOpsException ex) { WriteError(ToErrorRecord(ex, InputObject?.ToString())); }
     }
 
     /// <summary>The values of the named parameters, completed by a piped object's options (-Options) for every key no named parameter gave.</summary>

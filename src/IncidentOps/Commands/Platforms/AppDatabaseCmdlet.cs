@@ -67,7 +67,8 @@ public abstract class AppDatabaseCmdlet : PlatformCmdlet
             IDatabaseAdapter? adapter = null;
             try { adapter = OpenAdapter(t); }
             catch (IncidentOpsException ex) { WriteError(ToErrorRecord(ex, t.ToString())); }
-            if (adapter is not null) yield return (t, adapter);
+            if (adapter is null || PipedFromOtherAccount(adapter)) continue;
+            yield return (t, adapter);
         }
     }
 
@@ -76,6 +77,21 @@ public abstract class AppDatabaseCmdlet : PlatformCmdlet
     {
         var given = ParsePlatform(Platform);
         return DatabaseTargets.Direct(given, DatabaseApp, ResolveRef(DatabaseId, "-DatabaseId"), Label(Service?.FirstOrDefault()));
+    }
+
+    /// <summary>
+    /// True (after a PipelineTargetMismatch error) when the piped object was read in another account or region than this
+    /// command acts in (AWS RDS: another aws profile or region, where the same identifier names another instance).
+    /// </summary>
+    private bool PipedFromOtherAccount(IDatabaseAdapter adapter)
+    {
+        if (InputObject is null || PipelineOrigin.Property(InputObject, "Account") is not { } value) return false;
+        var piped = (value is PSObject p ? p.BaseObject : value)?.ToString();
+        if (string.IsNullOrEmpty(piped) || adapter.Account is not { } now || string.Equals(piped, now, StringComparison.Ordinal)) return false;
+        WriteInputError(PipelineOrigin.MismatchErrorId,
+            $"The piped database object ({InputObject}) was read with {piped}, but this command runs with {now}: the same identifier there is another database, so nothing was done. Set AWS_PROFILE and AWS_REGION back to act where the object came from, or read the objects again with the current ones and pipe those.",
+            InputObject.ToString());
+        return true;
     }
 
     private IDatabaseAdapter OpenAdapter(AppDatabaseTarget t) =>

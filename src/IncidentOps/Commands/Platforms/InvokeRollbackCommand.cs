@@ -18,7 +18,9 @@ namespace IncidentOps.Commands;
 /// is set (default https://api.digitalocean.com/; for a proxy or a test stand-in). -WhatIf needs no token. Kubernetes: kubectl
 /// rollout undo --to-revision, then rollout status with a timeout. systemd: the releases directory's 'current'
 /// symlink is repointed atomically, then the unit restarts; with -ComputerName both run over ssh -o BatchMode=yes
-/// (ln -sfn to a temporary link, then mv -Tf over 'current'), every remote argument single-quoted.
+/// (ln -sfn to a temporary link, then mv -Tf over 'current'), every remote argument single-quoted; the swap itself
+/// checks, on the host and right before the rename, that 'current' still names the confirmed release (else
+/// RollbackCurrentChanged: nothing swapped, nothing restarted).
 /// -WhatIf prints from -> to and the exact commands or requests. After the confirmation the history is read once more:
 /// when the current release is no longer the plan's 'from' (a deploy, a restart into a new revision or a colleague's
 /// rollback landed meanwhile), the rollback stops with RollbackCurrentChanged and nothing is changed. -VerifyHealth then runs the configured service's

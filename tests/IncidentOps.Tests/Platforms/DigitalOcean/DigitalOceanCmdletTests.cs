@@ -4,8 +4,12 @@ using static IncidentOps.Tests.Platforms.FakeCli;
 
 namespace IncidentOps.Tests.Platforms;
 
-public class DigitalOceanCmdletTests(ModuleFixture fx) : IClassFixture<ModuleFixture>
+[Collection(nameof(DoctlEnvironment))]
+public class DigitalOceanCmdletTests(ModuleFixture fx) : IClassFixture<ModuleFixture>, IDisposable
 {
+    /// <summary>This test's own doctl config folder and environment (no machine doctl config or DIGITALOCEAN_CONTEXT applies).</summary>
+    private readonly DoctlHome _home = new();
+    public void Dispose() => _home.Dispose();
     private const string Id = "f1e2d3c4-0000-4000-8000-00000000a001";
 
     private static (FakeCli Cli, string Target) Do(params Reply[] replies)
@@ -20,11 +24,26 @@ public class DigitalOceanCmdletTests(ModuleFixture fx) : IClassFixture<ModuleFix
     }
 
     [Fact]
+    public void SetAppScale_of_a_DigitalOcean_component_the_app_does_not_have_is_ComponentNotFound_and_updates_nothing()
+    {
+        var cli = new FakeCli();
+        var spec = File.ReadAllText(Fixture("do-app.json"));
+        var specOnly = System.Text.Json.Nodes.JsonNode.Parse(spec)![0]!["spec"]!.ToJsonString();
+        var path = cli.Tool("doctl", new Reply($"apps spec get {Id} --format json", Text: specOnly),
+            new Reply($"apps update {Id} --spec - -o json", Text: "[]", CaptureStdin: true));
+        var r = fx.Run($"Set-AppScale -Platform DigitalOcean -AppId {Id} -Component no-such-web -DoctlPath '{path}' -Count 3 -Force");
+        var e = Assert.Single(r.Errors);
+        Assert.Equal("ComponentNotFound,IncidentOps.Commands.SetAppScaleCommand", e.FullyQualifiedErrorId);
+        Assert.Contains($"App {Id} has no service or worker 'no-such-web'", e.ToString());
+        Assert.Equal([$"doctl apps spec get {Id} --format json{_home.Pins}"], cli.Calls);
+    }
+
+    [Fact]
     public void GetAppStatus_reads_the_app_and_its_deployment_phases()
     {
         var (cli, t) = Do();
         var s = fx.Run($"Get-AppStatus {t}").AssertNoErrors().Single<AppStatus>();
-        Assert.Equal([$"doctl apps get {Id} -o json --context default"], cli.Calls);
+        Assert.Equal([$"doctl apps get {Id} -o json{_home.Pins}"], cli.Calls);
         Assert.Equal((AppState.Degraded, 3, "portfolio"), (s.State, s.DesiredInstances, s.Name));
         Assert.Equal("latest deployment (created 2026-11-23 08:55:00Z) did not become active (ERROR or CANCELED; see Get-AppDeployment)", s.Reason);
         Assert.Equal(["portfolio-web", "image-worker"], s.Instances.Select(i => i.Id));
@@ -49,7 +68,7 @@ public class DigitalOceanCmdletTests(ModuleFixture fx) : IClassFixture<ModuleFix
         var r = fx.Run($"Invoke-Rollback {t} -WhatIf").AssertNoErrors();
         Assert.Contains("d4d4d4d4-0000-4000-8000-000000000004 -> d2d2d2d2-0000-4000-8000-000000000002", r.HostText);
         Assert.Contains($"v2/apps/{Id}/rollback/validate", r.HostText);
-        Assert.Equal([$"doctl apps list-deployments {Id} -o json --context default"], cli.Calls);
+        Assert.Equal([$"doctl apps list-deployments {Id} -o json{_home.Pins}"], cli.Calls);
     }
 
     [Fact]
@@ -59,7 +78,7 @@ public class DigitalOceanCmdletTests(ModuleFixture fx) : IClassFixture<ModuleFix
             new Reply($"apps logs {Id} portfolio-web --type build", "do-logs.txt"));
         fx.Run($"Restart-App {t} -Force").AssertNoErrors();
         var logs = fx.Run($"Get-AppLog {t} -Component portfolio-web -Type build -Tail 20").AssertNoErrors().Objects<AppLogEntry>().ToList();
-        Assert.Equal([$"doctl apps create-deployment {Id} --force-rebuild -o json --context default", $"doctl apps logs {Id} portfolio-web --type build --tail 20 --context default"], cli.Calls);
+        Assert.Equal([$"doctl apps create-deployment {Id} --force-rebuild -o json{_home.Pins}", $"doctl apps logs {Id} portfolio-web --type build --tail 20{_home.Pins}"], cli.Calls);
         Assert.Equal(2, logs.Count);
         Assert.Equal("portfolio-web", logs[1].Instance);
         Assert.StartsWith("Error: Redis", logs[1].Message);
@@ -77,7 +96,7 @@ public class DigitalOceanCmdletTests(ModuleFixture fx) : IClassFixture<ModuleFix
         fx.Run($"Set-AppScale {t} -Count 4 -WhatIf").AssertNoErrors();
         Assert.Empty(cli.Calls);
         fx.Run($"Set-AppScale {t} -Count 4 -Force").AssertNoErrors();
-        Assert.Equal([$"doctl apps spec get {Id} --format json --context default", $"doctl apps update {Id} --spec - -o json --context default"], cli.Calls);
+        Assert.Equal([$"doctl apps spec get {Id} --format json{_home.Pins}", $"doctl apps update {Id} --spec - -o json{_home.Pins}"], cli.Calls);
         var sent = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(cli.Dir, "doctl.stdin")))!;
         Assert.Equal(4, (int)sent["services"]![0]!["instance_count"]!);
         Assert.Equal(1, (int)sent["workers"]![0]!["instance_count"]!);
@@ -103,10 +122,10 @@ public class DigitalOceanCmdletTests(ModuleFixture fx) : IClassFixture<ModuleFix
         var t = $"-Platform DigitalOcean -AppId {Id} -DoctlPath '{path}'";
         var w = fx.Run($"Set-AppSetting {t} -Setting @{{ API_TOKEN = 'CANARYdoSettingValue' }} -Secret -WhatIf").AssertNoErrors();
         Assert.Empty(cli.Calls);
-        Assert.Contains($"doctl apps update {Id} --spec - -o json --context default", w.HostText);
+        Assert.Contains($"doctl apps update {Id} --spec - -o json{_home.Pins}", w.HostText);
         Assert.DoesNotContain("CANARYdoSettingValue", w.HostText);
         var r = fx.Run($"Set-AppSetting {t} -Setting @{{ API_TOKEN = 'CANARYdoSettingValue' }} -Secret -Force").AssertNoErrors();
-        Assert.Equal([$"doctl apps spec get {Id} --format json --context default", $"doctl apps update {Id} --spec - -o json --context default"], cli.Calls);
+        Assert.Equal([$"doctl apps spec get {Id} --format json{_home.Pins}", $"doctl apps update {Id} --spec - -o json{_home.Pins}"], cli.Calls);
         var sent = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(cli.Dir, "doctl.stdin")))!;
         var env = sent["envs"]!.AsArray().Single(e => (string?)e!["key"] == "API_TOKEN")!;
         Assert.Equal(("CANARYdoSettingValue", "SECRET"), ((string?)env["value"], (string?)env["type"]));

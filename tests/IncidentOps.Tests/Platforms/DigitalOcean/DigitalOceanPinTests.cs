@@ -88,8 +88,12 @@ public class DigitalOceanPinTests
     }
 }
 
-public class DigitalOceanPinCmdletTests(ModuleFixture fx) : IClassFixture<ModuleFixture>
+[Collection(nameof(DoctlEnvironment))]
+public class DigitalOceanPinCmdletTests(ModuleFixture fx) : IClassFixture<ModuleFixture>, IDisposable
 {
+    /// <summary>This test's own doctl config folder and environment (no machine doctl config or DIGITALOCEAN_CONTEXT applies).</summary>
+    private readonly DoctlHome _home = new();
+    public void Dispose() => _home.Dispose();
     private const string Id = "f1e2d3c4-0000-4000-8000-00000000a001";
 
     [Fact]

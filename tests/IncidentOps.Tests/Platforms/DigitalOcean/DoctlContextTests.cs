@@ -78,12 +78,11 @@ public sealed class DoctlContextCmdletTests(ModuleFixture fx) : IClassFixture<Mo
 {
     private const string Id = "f1e2d3c4-0000-4000-8000-00000000a001";
 
+    /// <summary>Runs with a test-own doctl home (DoctlHome: nothing of the machine's doctl setup applies) and <paramref name="vars"/> on top.</summary>
     private static T With<T>(IReadOnlyDictionary<string, string?> vars, Func<T> run)
     {
-        var saved = vars.Keys.ToDictionary(k => k, Environment.GetEnvironmentVariable);
-        foreach (var (k, v) in vars) Environment.SetEnvironmentVariable(k, v);
-        try { return run(); }
-        finally { foreach (var (k, v) in saved) Environment.SetEnvironmentVariable(k, v); }
+        using var home = new DoctlHome(vars);
+        return run();
     }
 
     private static async Task<List<string>> ServeAsync(HttpListener listener, CancellationToken ct)
@@ -110,8 +109,8 @@ public sealed class DoctlContextCmdletTests(ModuleFixture fx) : IClassFixture<Mo
         var config = DoctlConfig.Write(dir);
         var cli = new FakeCli();
         var path = cli.Tool("doctl",
-            new Reply($"apps get {Id} -o json --context team-prod", "do-app.json"),
-            new Reply($"apps list-deployments {Id} -o json --context team-prod", "do-deployments.json"));
+            new Reply($"apps get {Id} -o json --context team-prod --config {config}", "do-app.json"),
+            new Reply($"apps list-deployments {Id} -o json --context team-prod --config {config}", "do-deployments.json"));
         int port;
         using (var l = new TcpListener(IPAddress.Loopback, 0)) { l.Start(); port = ((IPEndPoint)l.LocalEndpoint).Port; }
         using var listener = new HttpListener();
@@ -133,10 +132,48 @@ public sealed class DoctlContextCmdletTests(ModuleFixture fx) : IClassFixture<Mo
         var seen = await server;
         Assert.Equal([$"POST /v2/apps/{Id}/rollback/validate Bearer {DoctlConfig.ProdToken}", $"POST /v2/apps/{Id}/rollback Bearer {DoctlConfig.ProdToken}"], seen);
         // The history is listed twice (the plan, then again after the confirmation: RollbackCurrentChanged), both times in the pinned context.
-        Assert.Equal([$"doctl apps get {Id} -o json --context team-prod", $"doctl apps list-deployments {Id} -o json --context team-prod", $"doctl apps list-deployments {Id} -o json --context team-prod"], cli.Calls);
+        Assert.Equal([$"doctl apps get {Id} -o json --context team-prod --config {config}", $"doctl apps list-deployments {Id} -o json --context team-prod --config {config}", $"doctl apps list-deployments {Id} -o json --context team-prod --config {config}"], cli.Calls);
         Assert.True(r.Single<RollbackResult>().Succeeded);
         foreach (var token in new[] { DoctlConfig.ProdToken, DoctlConfig.StagingToken, DoctlConfig.EnvToken, DoctlConfig.DefaultToken })
             Assert.DoesNotContain(token, r.AllText());
+    }
+
+    [Fact]
+    public void A_piped_app_read_with_one_doctl_config_is_not_acted_on_with_another_config()
+    {
+        // Two doctl config files, each with a context team-prod (another company's account in the second). An object read
+        // with the first and piped after DIGITALOCEAN_CONFIG switched to the second named only the context, so the
+        // restart ran in the second file's team-prod account.
+        var config = DoctlConfig.Write(Paths.TempDir("io-doctl-cfg-a"));
+        var other = DoctlConfig.Write(Paths.TempDir("io-doctl-cfg-b"));
+        var cli = new FakeCli();
+        var path = cli.Tool("doctl", new Reply($"apps get {Id} -o json", "do-app.json"), new Reply($"apps create-deployment {Id}", Text: "[]\n"));
+        var vars = new Dictionary<string, string?> { ["DIGITALOCEAN_CONFIG"] = config };
+        var r = With(vars, () => fx.Run($$"""
+            $s = Get-AppStatus -Platform DigitalOcean -AppId {{Id}} -DoctlPath '{{path}}'
+            $env:DIGITALOCEAN_CONFIG = '{{other}}'
+            $s | Restart-App -DoctlPath '{{path}}' -Force
+            """));
+
+        var e = Assert.Single(r.Errors);
+        Assert.Equal("PipelineTargetMismatch,IncidentOps.Commands.RestartAppCommand", e.FullyQualifiedErrorId);
+        Assert.Contains($"read with doctl's config file '{config}', but doctl now uses '{other}'", e.ToString());
+        Assert.Empty(r.Objects<AppActionResult>());
+        // Only the read ran, with the config file it was pinned to; nothing was redeployed.
+        Assert.Equal([$"doctl apps get {Id} -o json --context team-prod --config {config}"], cli.Calls);
+        Assert.DoesNotContain("canary", r.AllText());
+    }
+
+    [Fact]
+    public void A_piped_app_is_acted_on_with_the_config_file_it_was_read_with_when_it_is_still_doctls()
+    {
+        var config = DoctlConfig.Write(Paths.TempDir("io-doctl-cfg-same"));
+        var cli = new FakeCli();
+        var path = cli.Tool("doctl", new Reply($"apps get {Id} -o json", "do-app.json"), new Reply($"apps create-deployment {Id}", Text: "[]\n"));
+        var r = With(new Dictionary<string, string?> { ["DIGITALOCEAN_CONFIG"] = config }, () => fx.Run(
+            $"Get-AppStatus -Platform DigitalOcean -AppId {Id} -DoctlPath '{path}' | Restart-App -DoctlPath '{path}' -Force")).AssertNoErrors();
+        Assert.True(r.Single<AppActionResult>().Succeeded);
+        Assert.Equal([$"doctl apps get {Id} -o json --context team-prod --config {config}", $"doctl apps create-deployment {Id} --force-rebuild -o json --context team-prod --config {config}"], cli.Calls);
     }
 
     [Fact]
@@ -145,16 +182,16 @@ public sealed class DoctlContextCmdletTests(ModuleFixture fx) : IClassFixture<Mo
         var dir = Paths.TempDir("io-doctl-whatif");
         var config = DoctlConfig.Write(dir);
         var cli = new FakeCli();
-        var path = cli.Tool("doctl", new Reply($"apps list-deployments {Id} -o json --context team-staging", "do-deployments.json"));
+        var path = cli.Tool("doctl", new Reply($"apps list-deployments {Id} -o json --context team-staging --config {config}", "do-deployments.json"));
         var vars = new Dictionary<string, string?> { ["DIGITALOCEAN_CONFIG"] = config, ["DIGITALOCEAN_CONTEXT"] = "team-staging", ["DIGITALOCEAN_API_URL"] = "http://127.0.0.1:9/" };
         var r = With(vars, () => fx.Run($"""
             Invoke-Rollback -Platform DigitalOcean -AppId {Id} -DoctlPath '{path}' -WhatIf
             Restart-App -Platform DigitalOcean -AppId {Id} -DoctlPath '{path}' -WhatIf
             """)).AssertNoErrors();
         Assert.Contains($"DigitalOcean app {Id} (doctl context team-staging)", r.HostText);
-        Assert.Contains($"doctl apps create-deployment {Id} --force-rebuild -o json --context team-staging", r.HostText);
+        Assert.Contains($"doctl apps create-deployment {Id} --force-rebuild -o json --context team-staging --config {config}", r.HostText);
         // Only the read that picks the release ran.
-        Assert.Equal([$"doctl apps list-deployments {Id} -o json --context team-staging"], cli.Calls);
+        Assert.Equal([$"doctl apps list-deployments {Id} -o json --context team-staging --config {config}"], cli.Calls);
         Assert.DoesNotContain("canary", r.AllText());
     }
 
@@ -186,14 +223,14 @@ public sealed class DoctlContextCmdletTests(ModuleFixture fx) : IClassFixture<Mo
             """);
         var vars = new Dictionary<string, string?> { ["DIGITALOCEAN_CONFIG"] = doctlConfig, ["DIGITALOCEAN_CONTEXT"] = null };
         var w = With(vars, () => fx.Run($"Invoke-ServiceAction production/portfolio redeploy -WhatIf -ConfigPath '{config}'")).AssertNoErrors();
-        Assert.Contains($"doctl apps create-deployment {Id} --context team-prod", w.HostText);
+        Assert.Contains($"doctl apps create-deployment {Id} --context team-prod --config {doctlConfig}", w.HostText);
         Assert.Empty(cli.Calls);
         var r = With(vars, () => fx.Run($"""
             Invoke-ServiceAction production/portfolio redeploy -Force -ConfigPath '{config}'
             Invoke-ServiceAction production/portfolio redeploy-staging -Force -ConfigPath '{config}'
             """)).AssertNoErrors();
         Assert.All(r.Objects<IncidentOps.Actions.ServiceActionResult>(), a => Assert.True(a.Succeeded, a.Outcome));
-        Assert.Equal([$"doctl apps create-deployment {Id} --context team-prod", $"doctl apps create-deployment {Id} --context team-staging"], cli.Calls);
+        Assert.Equal([$"doctl apps create-deployment {Id} --context team-prod --config {doctlConfig}", $"doctl apps create-deployment {Id} --context team-staging"], cli.Calls);
         Assert.DoesNotContain("canary", w.AllText() + r.AllText());
     }
 
@@ -203,11 +240,11 @@ public sealed class DoctlContextCmdletTests(ModuleFixture fx) : IClassFixture<Mo
         const string Db = "9cc10173-e9ea-4176-9dbc-a4cee4c4ff30";
         var config = DoctlConfig.Write(Paths.TempDir("io-doctl-db"));
         var cli = new FakeCli();
-        var path = cli.Tool("doctl", new Reply($"databases backups {Db} -o json --context team-staging", "do-database-backups.json"));
+        var path = cli.Tool("doctl", new Reply($"databases backups {Db} -o json --context team-staging --config {config}", "do-database-backups.json"));
         var vars = new Dictionary<string, string?> { ["DIGITALOCEAN_CONFIG"] = config, ["DIGITALOCEAN_CONTEXT"] = "team-staging" };
         var r = With(vars, () => fx.Run($"Restore-AppDatabaseBackup -Platform DigitalOcean -DatabaseId {Db} -BackupId 2026-11-23T02:00:41Z -DoctlPath '{path}' -WhatIf; Get-AppDatabaseBackup -Platform DigitalOcean -DatabaseId {Db} -DoctlPath '{path}'")).AssertNoErrors();
-        Assert.Contains($"--restore-from-cluster-id {Db} --restore-from-timestamp '2026-11-23 02:00:41 +0000 UTC' -o json --context team-staging", r.HostText);
-        Assert.All(cli.Calls, c => Assert.EndsWith(" --context team-staging", c));
+        Assert.Contains($"--restore-from-cluster-id {Db} --restore-from-timestamp '2026-11-23 02:00:41 +0000 UTC' -o json --context team-staging --config {config}", r.HostText);
+        Assert.All(cli.Calls, c => Assert.EndsWith($" --context team-staging --config {config}", c));
         Assert.NotEmpty(r.Objects<AppDatabaseBackup>());
     }
 }

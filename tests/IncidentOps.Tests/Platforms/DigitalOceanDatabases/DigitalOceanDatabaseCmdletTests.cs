@@ -6,8 +6,12 @@ using static IncidentOps.Tests.Platforms.FakeCli;
 namespace IncidentOps.Tests.Platforms;
 
 /// <summary>DigitalOcean managed databases through the fake doctl: status, backups, fork-restore, and what DigitalOcean cannot do.</summary>
-public class DigitalOceanDatabaseCmdletTests(ModuleFixture fx) : IClassFixture<ModuleFixture>
+[Collection(nameof(DoctlEnvironment))]
+public class DigitalOceanDatabaseCmdletTests(ModuleFixture fx) : IClassFixture<ModuleFixture>, IDisposable
 {
+    /// <summary>This test's own doctl config folder and environment (no machine doctl config or DIGITALOCEAN_CONTEXT applies).</summary>
+    private readonly DoctlHome _home = new();
+    public void Dispose() => _home.Dispose();
     private const string Id = "9cc10173-e9ea-4176-9dbc-a4cee4c4ff30";
     private const string Fork = "databases fork portfolio-db-restored --restore-from-cluster-id " + Id + " --restore-from-timestamp 2026-11-23 02:00:41 +0000 UTC -o json";
 
@@ -29,7 +33,7 @@ public class DigitalOceanDatabaseCmdletTests(ModuleFixture fx) : IClassFixture<M
         var (cli, _, t) = Do();
         var r = fx.Run($"Get-AppDatabase {t} -Verbose");
         var db = r.AssertNoErrors().Single<AppDatabase>();
-        Assert.Equal([$"doctl databases get {Id} -o json --context default"], cli.Calls);
+        Assert.Equal([$"doctl databases get {Id} -o json{_home.Pins}"], cli.Calls);
         Assert.Equal((AppState.Healthy, "online", "pg", "16"), (db.State, db.Status, db.Engine, db.Version));
         Assert.Equal(("portfolio-db", Id, 2, "db-s-1vcpu-2gb", "nyc3"), (db.Name, db.DatabaseId, db.NodeCount, db.Size, db.Region));
         Assert.DoesNotContain("AVNS_canaryDbPass9931", r.AllText());
@@ -51,7 +55,7 @@ public class DigitalOceanDatabaseCmdletTests(ModuleFixture fx) : IClassFixture<M
     {
         var (cli, _, t) = Do();
         var list = fx.Run($"Get-AppDatabaseBackup {t}").AssertNoErrors().Objects<AppDatabaseBackup>().ToList();
-        Assert.Equal([$"doctl databases backups {Id} -o json --context default"], cli.Calls);
+        Assert.Equal([$"doctl databases backups {Id} -o json{_home.Pins}"], cli.Calls);
         Assert.Equal(["2026-11-23T02:00:41Z", "2026-11-22T02:00:39Z", "2026-11-21T02:00:40Z"], list.Select(b => b.BackupId));
         Assert.Equal(0.0421, list[0].SizeGigabytes);
         Assert.All(list, b => Assert.Equal((PlatformKind.DigitalOcean, Id, true), (b.Platform, b.DatabaseId, b.Restorable)));
@@ -63,7 +67,7 @@ public class DigitalOceanDatabaseCmdletTests(ModuleFixture fx) : IClassFixture<M
         var (cli, path, t) = Do(new Reply(Fork, "do-database-fork.json"));
         var r = fx.Run($"@(Get-AppDatabaseBackup {t})[0] | Restore-AppDatabaseBackup -NewName portfolio-db-restored -DoctlPath '{path}' -Force -Verbose");
         var result = r.AssertNoErrors().Single<AppDatabaseRestoreResult>();
-        Assert.Equal([$"doctl databases backups {Id} -o json --context default", "doctl " + Fork + " --context default"], cli.Calls);
+        Assert.Equal([$"doctl databases backups {Id} -o json{_home.Pins}", "doctl " + Fork + _home.Pins], cli.Calls);
         Assert.Equal((Id, "2026-11-23T02:00:41Z", "portfolio-db-restored", "4d2b7f10-3c1e-4b9a-9e55-1f0a2b3c4d5e", "forking"),
             (result.Source, result.BackupId, result.NewName, result.DatabaseId, result.Status));
         Assert.Contains("--restore-from-timestamp '2026-11-23 02:00:41 +0000 UTC'", result.Commands.Single());
@@ -138,7 +142,7 @@ public class DigitalOceanDatabaseCmdletTests(ModuleFixture fx) : IClassFixture<M
         Assert.Equal(["production/api", "production/portfolio"], dbs.Select(d => d.Service));
         Assert.Equal([PlatformKind.Fly, PlatformKind.DigitalOcean], dbs.Select(d => d.Platform));
         Assert.Equal(["flyctl status -a ai-affiliate-empire-db --json"], flyCli.Calls);
-        Assert.Equal([$"doctl databases get {Id} -o json --context default"], doCli.Calls);
+        Assert.Equal([$"doctl databases get {Id} -o json{_home.Pins}"], doCli.Calls);
         var e = Assert.Single(r.Errors);
         Assert.Equal("DatabaseTargetMissing,IncidentOps.Commands.GetAppDatabaseCommand", e.FullyQualifiedErrorId);
         Assert.Contains("production/marketing", e.ToString());

@@ -96,6 +96,24 @@ public class KubernetesCmdletTests(ModuleFixture fx) : IClassFixture<ModuleFixtu
     }
 
     [Fact]
+    public void A_rollback_whose_rollout_wait_fails_is_RollbackFailed_saying_the_undo_was_applied()
+    {
+        // Before, a failed 'rollout status' surfaced as a bare PlatformCommandFailed, as if nothing had changed, while the
+        // Deployment's template had already been set back to revision 3.
+        var (cli, t) = Kube(new Reply("--context production -n akaind-platform rollout undo", Text: "deployment.apps/marketing rolled back\n"),
+            new Reply("--context production -n akaind-platform rollout status", Exit: 1, Stderr: "error: deployment \"marketing\" exceeded its progress deadline"));
+        var r = fx.Run($"Invoke-Rollback {t} -Force -TimeoutSec 120");
+
+        var e = Assert.Single(r.Errors);
+        Assert.Equal("RollbackFailed,IncidentOps.Commands.InvokeRollbackCommand", e.FullyQualifiedErrorId);
+        Assert.Contains("to 3 was applied (kubectl rollout undo to revision 3), but waiting for the rollout failed, so it is half done", e.ToString());
+        Assert.Contains("exceeded its progress deadline", e.ToString());
+        Assert.Contains("Invoke-Rollback -ToVersion 4", e.ToString());
+        Assert.Empty(r.Objects<RollbackResult>());
+        Assert.Equal($"{K} rollout undo deployment/marketing --to-revision=3", cli.Calls[^2]);
+    }
+
+    [Fact]
     public void InvokeRollback_ToVersion_picks_that_revision_and_WhatIf_runs_nothing()
     {
         var (cli, t) = Kube(new Reply("--context production -n akaind-platform rollout", Text: "SHOULD NOT RUN"));

@@ -78,6 +78,52 @@ public class SystemdCmdletTests(ModuleFixture fx) : IClassFixture<ModuleFixture>
     }
 
     [Fact]
+    public async Task The_local_swap_refuses_when_current_is_not_the_planned_release()
+    {
+        // A rollback planned (and confirmed) from 20261122T1000 runs while a deploy has made 20261123T1000 current:
+        // the window between the re-read after the confirmation and the swap. Before, the swap ran blind.
+        var (root, current) = Releases();
+        Directory.CreateDirectory(Path.Combine(root, "20261123T1000"));
+        File.Delete(current);
+        File.CreateSymbolicLink(current, Path.Combine(root, "20261123T1000"));
+        var cli = new FakeCli();
+        var path = cli.Tool("systemctl", new Reply("restart fastapi", Text: ""));
+        var runner = new IncidentOps.Engine.Platforms.ProcessRunner(IncidentOps.Engine.NullSink.Instance,
+            new IncidentOps.Engine.Platforms.ToolResolver(new IncidentOps.Config.ToolPaths([KeyValuePair.Create("systemctl", (string?)path)]), null));
+        var target = new AppTarget { Platform = IncidentOps.Config.PlatformKind.Systemd, Options = new Dictionary<string, string> { ["Unit"] = "fastapi", ["ReleasesPath"] = root } };
+        var adapter = new IncidentOps.Engine.Platforms.SystemdAdapter(target, runner, TimeSpan.FromSeconds(30), IncidentOps.Engine.NullSink.Instance);
+        var prepared = adapter.PlanRollback(new AppDeployment { Platform = IncidentOps.Config.PlatformKind.Systemd, Name = "fastapi", Version = "20261122T1000", IsCurrent = true },
+            new AppDeployment { Platform = IncidentOps.Config.PlatformKind.Systemd, Name = "fastapi", Version = "20261120T1000" });
+
+        var ex = await Assert.ThrowsAsync<IncidentOpsException>(() => prepared.Execute(CancellationToken.None));
+
+        Assert.Equal("RollbackCurrentChanged", ex.ErrorId);
+        Assert.Contains("is now 20261123T1000, not 20261122T1000", ex.Message);
+        Assert.Equal(Path.Combine(root, "20261123T1000"), new FileInfo(current).LinkTarget);
+        Assert.Empty(cli.Calls);
+        Assert.DoesNotContain(Directory.GetFileSystemEntries(root), f => Path.GetFileName(f).StartsWith("current.tmp", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_rollback_whose_restart_fails_is_RollbackFailed_saying_current_was_already_swapped()
+    {
+        // Before, the failed restart surfaced as a bare PlatformCommandFailed of systemctl, as if nothing had changed,
+        // while 'current' already pointed at the older release.
+        var (root, current) = Releases();
+        var cli = new FakeCli();
+        var path = cli.Tool("systemctl", new Reply("restart fastapi", Exit: 1, Stderr: "Job for fastapi.service failed because the control process exited with error code."));
+        var r = fx.Run($"Invoke-Rollback -Platform Systemd -Unit fastapi -ReleasesPath '{root}' -SystemctlPath '{path}' -Force");
+
+        var e = Assert.Single(r.Errors);
+        Assert.Equal("RollbackFailed,IncidentOps.Commands.InvokeRollbackCommand", e.FullyQualifiedErrorId);
+        Assert.Contains("to 20261120T1000 was applied ('current' now points at 20261120T1000), but restarting fastapi failed, so it is half done", e.ToString());
+        Assert.Contains("Job for fastapi.service failed", e.ToString());
+        Assert.Contains("Invoke-Rollback -ToVersion 20261122T1000", e.ToString());
+        Assert.Empty(r.Objects<RollbackResult>());
+        Assert.Equal(Path.Combine(root, "20261120T1000"), new FileInfo(current).LinkTarget);
+    }
+
+    [Fact]
     public void SetAppScale_is_not_supported_on_systemd()
     {
         var e = Assert.Single(fx.Run("Set-AppScale -Platform Systemd -Unit fastapi -Count 2 -Force").Errors);
