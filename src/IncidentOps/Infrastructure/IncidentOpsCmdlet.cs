@@ -234,14 +234,16 @@ public abstract class IncidentOpsCmdlet : PSCmdlet, IDisposable
         }
         catch (PipelineStoppedException) when (Token.IsCancellationRequested)
         {
-            RecordChange(target, action, TimelineOutcome.Failed, "Stopped by the user (Ctrl+C) before it finished.");
+            // The change had started (the statement, request or CLI was on its way): it may have been applied in
+            // part or in full, so the record must not say it failed (the review lists Unconfirmed steps to check).
+            RecordChange(target, action, TimelineOutcome.Unconfirmed, "Stopped by the user (Ctrl+C) before it finished: it had started, so it may have been applied in part or in full. Check the target before repeating it.");
             throw;
         }
         catch (Exception ex) when (ex is not IncidentOpsException)
         {
             // Writing to the pipeline threw (Select-Object -First, -WarningAction Stop, a host that cannot show a
             // stream): the engine call was cancelled and has wound down; the change must still be on the record.
-            RecordChange(target, action, TimelineOutcome.Failed, $"Stopped before it finished: {ex.Message}", quiet: true);
+            RecordChange(target, action, TimelineOutcome.Unconfirmed, $"Stopped before it finished ({ex.Message}): it had started, so it may have been applied in part or in full. Check the target before repeating it.", quiet: true);
             throw;
         }
         var ok = succeeded?.Invoke(result) ?? true;
