@@ -167,6 +167,17 @@ Describe 'Send-IncidentUpdate -Pending after Close-Incident: a withdrawn update 
         Close-Incident -ConfigPath $s.Config -Incident $inc.Id -Resolution 'Rolled back the bad release' -Confirm:$false | Out-Null
         $slack = $s.Slack.Requests.Count
         $posts = @($s.Statuspage.Requests | Where-Object Method -In 'POST', 'PATCH').Count
+        $requests = $s.Statuspage.Requests.Count
+
+        $transcript = Join-Path $s.Root.Dir 'withdrawn-whatif.txt'
+        $null = Start-Transcript -Path $transcript
+        try { Send-IncidentUpdate -ConfigPath $s.Config -Pending -WhatIf } finally { $null = Stop-Transcript }
+        $text = Get-Content -Raw $transcript
+        $text | Should -Match ([regex]::Escape("status (Statuspage) for $($inc.Id)"))
+        $text | Should -Match 'Superseded: .* was resolved after it was prepared; not sent'
+        $text | Should -Not -Match 'Re-send Initial alert'
+        $s.Statuspage.Requests.Count | Should -Be $requests
+        @(Get-IncidentUpdate -ConfigPath $s.Config -Incident $inc.Id -Pending).Count | Should -Be 1
 
         $out = Send-IncidentUpdate -ConfigPath $s.Config -Pending
 
