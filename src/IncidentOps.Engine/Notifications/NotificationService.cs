@@ -139,7 +139,7 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
                     IncidentStateMachine.Move(i, update.Status, update.CreatedAt);
                 }, CancellationToken.None).ConfigureAwait(false);
             }
-            catch (IncidentOpsException ex) when (resolvedMeanwhile is { } seen)
+            catch (Exception ex) when (resolvedMeanwhile is { } seen && IsStoreFault(ex))
             {
                 throw WithdrawalNotRecorded(update, seen, ex, entryWritten: true);
             }
@@ -169,7 +169,7 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
     {
         foreach (var d in update.Deliveries) Withdraw(d, update, resolvedAt);
         try { await store.WriteOutboxEntryAsync(update, CancellationToken.None).ConfigureAwait(false); }
-        catch (IncidentOpsException ex) { throw WithdrawalNotRecorded(update, resolvedAt, ex, entryWritten); }
+        catch (Exception ex) when (IsStoreFault(ex)) { throw WithdrawalNotRecorded(update, resolvedAt, ex, entryWritten); }
         sink.Warning($"{update.IncidentId} was resolved (at {resolvedAt:u}) after this {update.Status} update was prepared, so it was not sent and the incident stays resolved. " +
             $"To reopen it, send the update again: Send-IncidentUpdate -Incident {update.IncidentId} -Status {update.Status}.");
         return update.Deliveries.Select(d => ToResult(update, d, TimeSpan.Zero)).ToList();
@@ -190,7 +190,10 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
         d.Error = $"Not sent: {update.IncidentId} was resolved{(resolvedAt is { } at ? $" at {at:u}" : "")}, after this {update.Status} update was prepared.";
     }
 
-    private static IncidentOpsException WithdrawalNotRecorded(IncidentUpdate update, DateTimeOffset resolvedAt, IncidentOpsException storeError, bool entryWritten) =>
+    /// <summary>A failure of the store itself (its errors, or a file-system fault it did not name), not Ctrl+C.</summary>
+    private static bool IsStoreFault(Exception ex) => ex is IncidentOpsException or IOException or UnauthorizedAccessException;
+
+    private static IncidentOpsException WithdrawalNotRecorded(IncidentUpdate update, DateTimeOffset resolvedAt, Exception storeError, bool entryWritten) =>
         new(NotificationErrorIds.WithdrawalNotRecorded, IncidentOpsErrorCategory.WriteError,
             $"{update.IncidentId} was resolved (at {resolvedAt:u}) after this {update.Status} update {update.UpdateId} was prepared, so it was withdrawn and sent nowhere. " +
             $"Recording the withdrawal failed: {SecretRedactor.Redact(storeError.Message)} " +
