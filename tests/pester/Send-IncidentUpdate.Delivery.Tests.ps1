@@ -155,6 +155,42 @@ Describe 'Send-IncidentUpdate -Pending after a 502 that came once Statuspage had
     }
 }
 
+Describe 'Send-IncidentUpdate -Pending after Close-Incident: a withdrawn update is never posted late' {
+    BeforeAll { $s = New-DeliveryScenario; $inc = New-ScenarioIncident $s }
+    AfterAll { Remove-DeliveryScenario $s }
+
+    It 'posts an update still pending when the incident was closed neither to Slack nor to the public status page' {
+        $null = $s.Slack.ThenAnswer(503, 'unavailable')
+        $null = $s.Statuspage.ScriptOnlyFor('POST').ThenAnswer(503, '{}')
+        $failed = Send-IncidentUpdate -ConfigPath $s.Config -Incident $inc.Id -Status Identified -Message 'Pool exhausted' -WarningAction SilentlyContinue
+        $failed | ForEach-Object { $_.Delivered | Should -BeFalse }
+        Close-Incident -ConfigPath $s.Config -Incident $inc.Id -Resolution 'Rolled back the bad release' -Confirm:$false | Out-Null
+        $slack = $s.Slack.Requests.Count
+        $posts = @($s.Statuspage.Requests | Where-Object Method -In 'POST', 'PATCH').Count
+        $requests = $s.Statuspage.Requests.Count
+
+        $transcript = Join-Path $s.Root.Dir 'withdrawn-whatif.txt'
+        $null = Start-Transcript -Path $transcript
+        try { Send-IncidentUpdate -ConfigPath $s.Config -Pending -WhatIf } finally { $null = Stop-Transcript }
+        $text = Get-Content -Raw $transcript
+        $text | Should -Match ([regex]::Escape("status (Statuspage) for $($inc.Id)"))
+        $text | Should -Match 'Superseded: .* was resolved after it was prepared; not sent'
+        $text | Should -Not -Match 'Re-send Initial alert'
+        $s.Statuspage.Requests.Count | Should -Be $requests
+        @(Get-IncidentUpdate -ConfigPath $s.Config -Incident $inc.Id -Pending).Count | Should -Be 1
+
+        $out = Send-IncidentUpdate -ConfigPath $s.Config -Pending
+
+        @($out).Count | Should -Be 2
+        $out | ForEach-Object { $_.State | Should -Be 'Superseded'; $_.Delivered | Should -BeFalse; $_.Error | Should -Match 'was resolved' }
+        $s.Slack.Requests.Count | Should -Be $slack
+        @($s.Statuspage.Requests | Where-Object Method -In 'POST', 'PATCH').Count | Should -Be $posts
+        $s.Api.Creates | Should -Be 0
+        @(Get-IncidentUpdate -ConfigPath $s.Config -Incident $inc.Id -Pending).Count | Should -Be 0
+        (Get-Incident -ConfigPath $s.Config -Incident $inc.Id).Status | Should -Be 'Resolved'
+    }
+}
+
 Describe 'Get-IncidentUpdateDue after a failed send (issue 18 item 13)' {
     BeforeAll { $s = New-DeliveryScenario; $inc = New-ScenarioIncident $s }
     AfterAll { Remove-DeliveryScenario $s }

@@ -33,9 +33,28 @@ public sealed partial class PostgresIncidentStore
         {
             try
             {
-                await using var fs = new FileStream(SpoolPath, FileMode.Append, FileAccess.Write, FileShare.Read, 0, FileOptions.None);
-                await fs.WriteAsync(Encoding.UTF8.GetBytes(line), CancellationToken.None).ConfigureAwait(false);
-                fs.Flush(flushToDisk: true);
+                await using var fs = new FileStream(SpoolPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read, 0, FileOptions.None);
+                var start = fs.Length;
+                // A line a killed writer left unfinished is closed first, so it can never swallow this entry (the flush
+                // would drop the joined line, and with it an entry this call acknowledged).
+                var torn = false;
+                if (start > 0)
+                {
+                    fs.Seek(-1, SeekOrigin.End);
+                    torn = fs.ReadByte() != '\n';
+                }
+                fs.Seek(start, SeekOrigin.Begin);
+                try
+                {
+                    await fs.WriteAsync(Encoding.UTF8.GetBytes(torn ? "\n" + line : line), CancellationToken.None).ConfigureAwait(false);
+                    fs.Flush(flushToDisk: true);
+                }
+                catch
+                {
+                    // A write cut short (disk full) is cut back to where it began: it leaves no torn bytes of its own.
+                    try { fs.SetLength(start); } catch (IOException) { }
+                    throw;
+                }
             }
             catch (Exception ex) when (StoreFaults.Translate(ex, SpoolPath) is { } fault) { throw fault; }
         }

@@ -264,7 +264,13 @@ public sealed partial class PostgresIncidentStore : IIncidentStore
             await c.OpenAsync(cts.Token).ConfigureAwait(false);
             var opened = c;
             c = null;
-            try { await EnsureSchemaAsync(opened, cts.Token).ConfigureAwait(false); }
+            try
+            {
+                await EnsureSchemaAsync(opened, cts.Token).ConfigureAwait(false);
+                // What such a session holds (an alerting round's lease) lasts while its holder waits on providers, idle.
+                await using var keep = new NpgsqlCommand(KeepIdleSessionsSql(local: false), opened);
+                await keep.ExecuteNonQueryAsync(cts.Token).ConfigureAwait(false);
+            }
             catch (Exception ex) when (Translate(ex, true, cancellationToken) is { } translated) { await opened.DisposeAsync().ConfigureAwait(false); throw translated; }
             catch { await opened.DisposeAsync().ConfigureAwait(false); throw; }
             return opened;
@@ -276,6 +282,14 @@ public sealed partial class PostgresIncidentStore : IIncidentStore
             throw translated;
         }
     }
+
+    /// <summary>
+    /// Turns off the server's idle timeouts (idle_in_transaction_session_timeout, and idle_session_timeout where the server
+    /// has it: PostgreSQL 14 and later) for this transaction (<paramref name="local"/>) or session: an administrator's
+    /// default for the role would otherwise end a claim or lease while its holder waits on a provider, silently.
+    /// </summary>
+    private static string KeepIdleSessionsSql(bool local) =>
+        $"SELECT set_config(name, '0', {(local ? "true" : "false")}) FROM pg_settings WHERE name IN ('idle_in_transaction_session_timeout', 'idle_session_timeout')";
 
     /// <summary>The store's translation of a driver failure on a session that is open (null: not a store fault).</summary>
     internal IncidentOpsException? TranslateFault(Exception ex, CancellationToken callerToken) => Translate(ex, true, callerToken);
@@ -756,7 +770,12 @@ public sealed partial class PostgresIncidentStore : IIncidentStore
                     var tx = await c.BeginTransactionAsync(cts.Token).ConfigureAwait(false);
                     await using var cmd = Command(c, $"SELECT 1 FROM {_s}.claims WHERE incident_id = @id AND name = @n FOR UPDATE SKIP LOCKED", ("id", id), ("n", name));
                     if (await cmd.ExecuteScalarAsync(cts.Token).ConfigureAwait(false) is not null)
+                    {
+                        // The claim is this idle transaction, held across slow provider calls: a server-side idle timeout
+                        // must not end it (and hand the channel to a second sender) while the holder still works.
+                        await using (var keep = Command(c, KeepIdleSessionsSql(local: true))) await keep.ExecuteNonQueryAsync(cts.Token).ConfigureAwait(false);
                         return new Claim(c, tx);
+                    }
                     await tx.RollbackAsync(cts.Token).ConfigureAwait(false);
                 }
                 await c.DisposeAsync().ConfigureAwait(false);

@@ -13,6 +13,11 @@ public static class NotificationErrorIds
     public const string ChannelNotRouted = "ChannelNotRouted";
     public const string NoActiveIncident = "NoActiveIncident";
     public const string TemplateInvalid = "NotificationTemplateInvalid";
+    /// <summary>
+    /// An update was withdrawn (its incident was resolved after it was prepared) and the store failed while recording the
+    /// withdrawal: it was not sent, and it is never sent later (the next run that reaches the store marks it Superseded).
+    /// </summary>
+    public const string WithdrawalNotRecorded = "UpdateWithdrawalNotRecorded";
 }
 
 /// <summary>How a provider option is written in incidentops.yml.</summary>

@@ -116,25 +116,34 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
             // write: written Pending and then marked, an interruption between the two (Ctrl+C, a store error) would
             // leave a withdrawn update pending, and a later -Pending would post it.
             if (await store.GetAsync(update.IncidentId, cancellationToken).ConfigureAwait(false) is { } current && ResolvedSincePrepared(current, prepared))
-                return await WithdrawAsync(store, update, current.ResolvedAt ?? update.CreatedAt).ConfigureAwait(false);
+                return await WithdrawAsync(store, update, current.ResolvedAt ?? update.CreatedAt, entryWritten: false).ConfigureAwait(false);
             // Outbox first: the update is stored before any provider sees it.
             await store.WriteOutboxEntryAsync(update, cancellationToken).ConfigureAwait(false);
             DateTimeOffset? resolvedMeanwhile = null;
             // From here the entry is written: the status move and (when the incident was resolved in the moment since the
-            // check above) the withdrawal are not cut short by Ctrl+C, so the entry never stays pending when withdrawn.
-            await store.UpdateAsync(update.IncidentId, i =>
+            // check above) the withdrawal are not cut short by Ctrl+C. A store error there (the store's folder gone, PostgreSQL
+            // down) may leave the entry pending although withdrawn: every delivery checks the incident first (WithdrawnByResolution),
+            // so it is never sent later, and the person is told.
+            try
             {
-                // Prepared while the incident was open, and resolved since (Close-Incident racing the alerting round's
-                // "still failing", or an update waiting at its confirmation): the close stands. Only an update prepared
-                // for an incident already resolved reopens it, because its sender saw it resolved.
-                if (ResolvedSincePrepared(i, prepared))
+                await store.UpdateAsync(update.IncidentId, i =>
                 {
-                    resolvedMeanwhile = i.ResolvedAt ?? update.CreatedAt;
-                    return;
-                }
-                IncidentStateMachine.Move(i, update.Status, update.CreatedAt);
-            }, CancellationToken.None).ConfigureAwait(false);
-            if (resolvedMeanwhile is { } resolvedAt) return await WithdrawAsync(store, update, resolvedAt).ConfigureAwait(false);
+                    // Prepared while the incident was open, and resolved since (Close-Incident racing the alerting round's
+                    // "still failing", or an update waiting at its confirmation): the close stands. Only an update prepared
+                    // for an incident already resolved reopens it, because its sender saw it resolved.
+                    if (ResolvedSincePrepared(i, prepared))
+                    {
+                        resolvedMeanwhile = i.ResolvedAt ?? update.CreatedAt;
+                        return;
+                    }
+                    IncidentStateMachine.Move(i, update.Status, update.CreatedAt);
+                }, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (resolvedMeanwhile is { } seen && IsStoreFault(ex))
+            {
+                throw WithdrawalNotRecorded(update, seen, ex, entryWritten: true);
+            }
+            if (resolvedMeanwhile is { } resolvedAt) return await WithdrawAsync(store, update, resolvedAt, entryWritten: true).ConfigureAwait(false);
             if (update.Status == IncidentStatus.Resolved) await IncidentStateMachine.ReleaseActiveAsync(store, update.IncidentId, cancellationToken).ConfigureAwait(false);
             await SupersedeOlderAsync(store, update, cancellationToken).ConfigureAwait(false);
             var channels = prepared.Channels.Where(c => update.Deliveries.Any(d => d.Channel.Equals(c.Name, StringComparison.OrdinalIgnoreCase))).ToList();
@@ -150,19 +159,50 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
     private static bool ResolvedSincePrepared(Incident current, PreparedUpdate prepared) =>
         current.Status == IncidentStatus.Resolved && prepared.Update.Status != IncidentStatus.Resolved && prepared.Incident.Status != IncidentStatus.Resolved;
 
-    /// <summary>Withdraws an update of an incident resolved since it was prepared: one write, every delivery Superseded (never sent).</summary>
-    private async Task<IReadOnlyList<NotificationResult>> WithdrawAsync(IIncidentStore store, IncidentUpdate update, DateTimeOffset resolvedAt)
+    /// <summary>
+    /// Withdraws an update of an incident resolved since it was prepared: one write, every delivery Superseded (never sent).
+    /// When the store fails on that write, the update is still never sent (see <see cref="WithdrawnByResolution"/>) and the
+    /// person gets UpdateWithdrawalNotRecorded, which says so and what to run once the store is back.
+    /// </summary>
+    /// <param name="entryWritten">Whether the entry was written Pending before (then a failed write leaves it reading Pending).</param>
+    private async Task<IReadOnlyList<NotificationResult>> WithdrawAsync(IIncidentStore store, IncidentUpdate update, DateTimeOffset resolvedAt, bool entryWritten)
     {
-        foreach (var d in update.Deliveries)
-        {
-            d.State = DeliveryState.Superseded;
-            d.Error = $"Not sent: {update.IncidentId} was resolved at {resolvedAt:u}, after this {update.Status} update was prepared.";
-        }
-        await store.WriteOutboxEntryAsync(update, CancellationToken.None).ConfigureAwait(false);
+        foreach (var d in update.Deliveries) Withdraw(d, update, resolvedAt);
+        try { await store.WriteOutboxEntryAsync(update, CancellationToken.None).ConfigureAwait(false); }
+        catch (Exception ex) when (IsStoreFault(ex)) { throw WithdrawalNotRecorded(update, resolvedAt, ex, entryWritten); }
         sink.Warning($"{update.IncidentId} was resolved (at {resolvedAt:u}) after this {update.Status} update was prepared, so it was not sent and the incident stays resolved. " +
             $"To reopen it, send the update again: Send-IncidentUpdate -Incident {update.IncidentId} -Status {update.Status}.");
         return update.Deliveries.Select(d => ToResult(update, d, TimeSpan.Zero)).ToList();
     }
+
+    /// <summary>
+    /// An update that is not a resolution, of an incident that is resolved now. Its status was recorded on the incident
+    /// before any delivery, so the incident was resolved after it was written (or the update never took effect): sent now,
+    /// it would post a stale status after the resolution (a public status page back to Investigating). It is withdrawn at
+    /// every delivery (a send, -Pending, an alerting round), so a withdrawal whose write failed is never undone later.
+    /// </summary>
+    private static bool WithdrawnByResolution(Incident current, IncidentUpdate update) =>
+        current.Status == IncidentStatus.Resolved && update.Status != IncidentStatus.Resolved;
+
+    private static void Withdraw(ChannelDelivery d, IncidentUpdate update, DateTimeOffset? resolvedAt)
+    {
+        d.State = DeliveryState.Superseded;
+        d.Error = $"Not sent: {update.IncidentId} was resolved{(resolvedAt is { } at ? $" at {at:u}" : "")}, after this {update.Status} update was prepared.";
+    }
+
+    /// <summary>A failure of the store itself (its errors, or a file-system fault it did not name), not Ctrl+C.</summary>
+    private static bool IsStoreFault(Exception ex) => ex is IncidentOpsException or IOException or UnauthorizedAccessException;
+
+    private static IncidentOpsException WithdrawalNotRecorded(IncidentUpdate update, DateTimeOffset resolvedAt, Exception storeError, bool entryWritten) =>
+        new(NotificationErrorIds.WithdrawalNotRecorded, IncidentOpsErrorCategory.WriteError,
+            $"{update.IncidentId} was resolved (at {resolvedAt:u}) after this {update.Status} update {update.UpdateId} was prepared, so it was withdrawn and sent nowhere. " +
+            $"Recording the withdrawal failed: {SecretRedactor.Redact(storeError.Message)} " +
+            (entryWritten
+                ? $"Its outbox entry may still read Pending, but it will never be sent: the next Send-IncidentUpdate -Pending or alerting round that reaches the store marks it Superseded. " +
+                  $"Once the store is back, run Send-IncidentUpdate -Pending -Incident {update.IncidentId} to record that. "
+                : "Nothing was written, so nothing is left to send. ") +
+            $"To reopen the incident instead, send the update again: Send-IncidentUpdate -Incident {update.IncidentId} -Status {update.Status}.", storeError)
+        { TargetObject = update.UpdateId };
 
     /// <summary>
     /// Re-sends every update of the incident (or of every incident) that some channel has not received. An update
@@ -199,6 +239,21 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
                     // Re-read under the lock: another process may have delivered it meanwhile.
                     var update = await store.ReadOutboxEntryAsync(id, pending.UpdateId, cancellationToken).ConfigureAwait(false);
                     if (update is null || !update.Pending) continue;
+                    // Withdrawn: its incident was resolved after it was prepared (a send whose withdrawal the store failed to record).
+                    if (await store.GetAsync(id, cancellationToken).ConfigureAwait(false) is { } current && WithdrawnByResolution(current, update))
+                    {
+                        var withdrawn = update.Deliveries.Where(d => d.State is not (DeliveryState.Delivered or DeliveryState.Superseded)
+                            && (channels is not { Length: > 0 } || channels.Contains(d.Channel, StringComparer.OrdinalIgnoreCase))).ToList();
+                        if (withdrawn.Count == 0) continue;
+                        foreach (var d in withdrawn) Withdraw(d, update, current.ResolvedAt);
+                        await store.WriteOutboxEntryAsync(update, CancellationToken.None).ConfigureAwait(false);
+                        foreach (var d in withdrawn)
+                        {
+                            sink.Verbose($"{update.IncidentId} {update.UpdateId} to '{d.Channel}': {d.Error}");
+                            results.Add(ToResult(update, d, TimeSpan.Zero));
+                        }
+                        continue;
+                    }
                     var superseded = new List<ChannelDelivery>();
                     foreach (var d in update.Deliveries.Where(d => d.State is not (DeliveryState.Delivered or DeliveryState.Superseded)))
                     {
@@ -264,7 +319,9 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
                     var later = entries.Where(e => IsLater(e, update) && e.Deliveries.Any(x => x.Channel.Equals(d.Channel, StringComparison.OrdinalIgnoreCase))
                         && Supersedes(e, update, d.ChannelType)).OrderBy(e => e.CreatedAt).FirstOrDefault();
                     var c = config.Channels.FirstOrDefault(x => x.Name.Equals(d.Channel, StringComparison.OrdinalIgnoreCase));
-                    if (later is not null) plan.Add(new PendingPlanStep(target, $"Mark {what} Superseded by the later update {later.UpdateId}; not sent late"));
+                    if (WithdrawnByResolution(incident, update))
+                        plan.Add(new PendingPlanStep(target, $"Mark {what} Superseded: {id} was resolved after it was prepared; not sent"));
+                    else if (later is not null) plan.Add(new PendingPlanStep(target, $"Mark {what} Superseded by the later update {later.UpdateId}; not sent late"));
                     else if (c is null) plan.Add(new PendingPlanStep(target, $"Keep {what} pending: the channel is no longer in {config.Path ?? "the configuration"}"));
                     else if (d.State == DeliveryState.Unknown && !ChannelProviders.For(d.ChannelType).Idempotent && !force)
                         plan.Add(new PendingPlanStep(target, $"Skip {what}: its last attempt may have arrived and {d.ChannelType} cannot be checked (re-send with -Pending -Force)"));
@@ -413,6 +470,14 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
             return TimeSpan.Zero;
         }
         var incident = await store.GetAsync(update.IncidentId, cancellationToken).ConfigureAwait(false) ?? throw FileIncidentStore.NotFound(update.IncidentId);
+        // Resolved since this update was written (Close-Incident while it waited for the channel, or a send whose
+        // withdrawal the store failed to record): withdrawn, never posted after the resolution.
+        if (WithdrawnByResolution(incident, update))
+        {
+            await record(() => Withdraw(delivery, update, incident.ResolvedAt)).ConfigureAwait(false);
+            sink.Verbose($"{update.IncidentId} {update.UpdateId} to '{channel.Name}': {delivery.Error}");
+            return TimeSpan.Zero;
+        }
         var severity = Severity(config, incident);
         var provider = ChannelProviders.For(channel.Type);
 

@@ -49,6 +49,9 @@ public sealed class NotificationScenario : IDisposable
     /// </summary>
     public static NotificationScenario OnTeamStore(string extraChannelYaml = "") => new(extraChannelYaml, "api: cmpapi111, web: cmpweb222", TestServers.PostgresConnectionString);
 
+    /// <summary>The scenario over the PostgreSQL team store on a server of the test's own (one it may stop and start).</summary>
+    public static NotificationScenario OnTeamServer(string connectionString) => new("", "api: cmpapi111, web: cmpweb222", connectionString);
+
     /// <summary>A scenario on the file store, or (kind "team") on the PostgreSQL team store.</summary>
     public static NotificationScenario On(string kind, string extraChannelYaml = "") => kind == "team" ? OnTeamStore(extraChannelYaml) : new NotificationScenario(extraChannelYaml);
 

@@ -23,6 +23,9 @@ public class SeamStore : DispatchProxy
     /// <summary>Runs once, before the first UpdateAsync is passed on.</summary>
     public Func<IIncidentStore, Task>? BeforeUpdate { get; set; }
 
+    /// <summary>Runs once, after the first UpdateAsync has been passed on (the store breaking right then).</summary>
+    public Func<Task>? AfterUpdate { get; set; }
+
     /// <summary>When true, the second write of the update's outbox entry throws OperationCanceledException instead of writing.</summary>
     public bool FailSecondWrite { get; set; }
 
@@ -54,7 +57,13 @@ public class SeamStore : DispatchProxy
     private async Task<Incident> UpdateAfterAsync(Func<IIncidentStore, Task> hook, string id, Action<Incident> change, CancellationToken cancellationToken)
     {
         await hook(_inner);
-        return await _inner.UpdateAsync(id, change, cancellationToken);
+        var updated = await _inner.UpdateAsync(id, change, cancellationToken);
+        if (AfterUpdate is { } after)
+        {
+            AfterUpdate = null;
+            await after();
+        }
+        return updated;
     }
 }
 
@@ -140,5 +149,64 @@ public class NotificationWithdrawalTests
 
         Assert.Equal(posted, s.Slack.Requests.Count);
         await AssertNeverPostedAsync(s, inc.Id, prepared.Update.UpdateId);
+    }
+
+    /// <summary>
+    /// The known defect: the incident is resolved while the update is being written, and the store fails right then (its
+    /// folder gone, PostgreSQL down), so the withdrawal cannot be written. Before, the entry stayed Pending and the next
+    /// Send-IncidentUpdate -Pending (or alerting round) posted the stale update to Slack and to the public status page.
+    /// </summary>
+    private static async Task AStoreErrorOnTheWithdrawalNeverLetsItBeSentLaterAsync(NotificationScenario s, Func<Task> breakStore, Action repairStore)
+    {
+        var inc = await s.CreateIncidentAsync("P1");
+        var (engine, _, config) = s.NewEngine();
+        var prepared = await engine.Notifications.PrepareAsync(config, new IncidentUpdateRequest
+        {
+            IncidentId = inc.Id, Status = IncidentStatus.Identified, Message = "Pool exhausted", Channels = ["incidents", "status"],
+        }, CancellationToken.None);
+        var (slack, statuspage) = (s.Slack.Requests.Count, s.Statuspage.Requests.Count);
+
+        var (store, seam) = SeamStore.Wrap(s.Incidents, prepared.Update.UpdateId);
+        seam.BeforeUpdate = inner => inner.UpdateAsync(inc.Id, i => IncidentStateMachine.Move(i, IncidentStatus.Resolved, DateTimeOffset.UtcNow), CancellationToken.None);
+        seam.AfterUpdate = breakStore;
+        var error = await Assert.ThrowsAsync<IncidentOpsException>(() => Through(s, store).SendAsync(prepared, null, Context, CancellationToken.None));
+
+        Assert.Equal(NotificationErrorIds.WithdrawalNotRecorded, error.ErrorId);
+        Assert.Equal(IncidentOpsErrorCategory.WriteError, error.Category);
+        Assert.Contains(prepared.Update.UpdateId, error.Message);
+        Assert.Contains("will never be sent", error.Message);
+        Assert.Contains($"Send-IncidentUpdate -Pending -Incident {inc.Id}", error.Message);
+        Assert.Equal(IncidentErrorIds.StoreUnavailable, Assert.IsType<IncidentOpsException>(error.InnerException).ErrorId);
+        Assert.Equal((slack, statuspage), (s.Slack.Requests.Count, s.Statuspage.Requests.Count));
+
+        // The store is back; its entry still reads Pending, as the failed write left it.
+        repairStore();
+        Assert.True((await s.Incidents.ReadOutboxEntryAsync(inc.Id, prepared.Update.UpdateId, CancellationToken.None))!.Pending);
+        var (next, sink, nextConfig) = s.NewEngine();
+        var resent = await next.Notifications.SendPendingAsync(nextConfig, inc.Id, null, new ChangeContext("Invoke-ServiceAlert"), CancellationToken.None);
+
+        Assert.Equal(["incidents", "status"], resent.Select(r => r.Channel).Order());
+        Assert.All(resent, r => Assert.Equal((DeliveryState.Superseded, false, false), (r.State, r.Delivered, r.Pending)));
+        Assert.Equal((slack, statuspage), (s.Slack.Requests.Count, s.Statuspage.Requests.Count));
+        Assert.Empty(s.StatuspageApi.Incidents);
+        await AssertNeverPostedAsync(s, inc.Id, prepared.Update.UpdateId);
+    }
+
+    [Fact]
+    public async Task The_file_store_folder_gone_while_the_withdrawal_is_written_never_lets_the_update_be_sent_later()
+    {
+        using var s = new NotificationScenario();
+        var aside = s.StorePath + ".unmounted";
+        await AStoreErrorOnTheWithdrawalNeverLetsItBeSentLaterAsync(s,
+            () => { Directory.Move(s.StorePath, aside); return Task.CompletedTask; },
+            () => Directory.Move(aside, s.StorePath));
+    }
+
+    [Fact]
+    public async Task PostgreSQL_down_while_the_withdrawal_is_written_never_lets_the_update_be_sent_later()
+    {
+        using var pg = new IncidentOps.Tests.Incidents.PrivatePostgres();
+        using var s = NotificationScenario.OnTeamServer(pg.ConnectionString);
+        await AStoreErrorOnTheWithdrawalNeverLetsItBeSentLaterAsync(s, () => { pg.Stop(); return Task.CompletedTask; }, pg.Start);
     }
 }

@@ -38,7 +38,9 @@ namespace IncidentOps.Commands;
 /// alias; an unanswered create is looked up by its alias first and not posted again when the alert exists), webhooks (same
 /// Idempotency-Key) and Statuspage (after checking whether the incident already carries the update); Slack,
 /// Teams and Discord cannot be checked, so they are re-sent only with -Pending -Force. An update that a later
-/// update of the same incident has superseded on a channel is marked Superseded there and never sent late.
+/// update of the same incident has superseded on a channel is marked Superseded there and never sent late; so is
+/// an update (other than a resolution) of an incident resolved since it was prepared, even when the store failed
+/// while the withdrawal was recorded (the error UpdateWithdrawalNotRecorded says so and names the -Pending to run).
 /// -Pending also completes the steps of an incident's own Slack channel (a Slack channel with a bot token and an
 /// incidentChannel pattern) that New-Incident or Close-Incident could not finish: create, topic, invite, post, pin,
 /// archive; each is a result with the UpdateId slack-channel-&lt;step&gt;, and nothing already done is repeated.
