@@ -144,7 +144,7 @@ public sealed class PostgresModuleTests(ModuleFixture fx, PgTestDatabase db) : I
     }
 
     [Fact]
-    public async Task Ctrl_C_during_a_change_still_writes_a_failed_entry_saying_it_was_stopped()
+    public async Task Ctrl_C_during_a_change_writes_an_unconfirmed_entry_saying_it_was_stopped_and_may_have_been_applied()
     {
         var dir = Paths.TempDir();
         var storeDir = Path.Combine(dir, "store");
@@ -162,8 +162,10 @@ public sealed class PostgresModuleTests(ModuleFixture fx, PgTestDatabase db) : I
         Assert.True(result.Stopped, $"Stop-PgBackend had already ended before Ctrl+C: errors [{string.Join(" | ", result.Errors.Select(e => $"{e.FullyQualifiedErrorId}: {e}"))}], output [{string.Join(" | ", result.Output)}], backend {pid} still there: {db.Exists(pid)}");
         Assert.True(latency < TimeSpan.FromSeconds(8), $"Stop took {latency}");
         var entry = Assert.Single(await store.ReadTimelineAsync(incident.Id, CancellationToken.None), e => e.Cmdlet == "Stop-PgBackend");
-        Assert.Equal(TimelineOutcome.Failed, entry.Outcome);
-        Assert.Contains("Stopped by the user", entry.Result);
+        // The cancel had been sent when Ctrl+C came (the backend ignores it): the change may have been applied, so the
+        // record says Unconfirmed, not Failed, and the review lists it among the steps to check.
+        Assert.Equal(TimelineOutcome.Unconfirmed, entry.Outcome);
+        Assert.Contains("Stopped by the user (Ctrl+C) before it finished: it had started, so it may have been applied in part or in full", entry.Result);
         Assert.True(db.Exists(pid));
     }
 }
