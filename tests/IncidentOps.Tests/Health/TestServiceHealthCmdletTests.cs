@@ -133,7 +133,7 @@ public sealed class TestServiceHealthCmdletTests(ModuleFixture fx) : IClassFixtu
         using var silent = new SilentServer();
         using var session = new PwshSession();
         var uris = string.Join(", ", Enumerable.Range(0, 5).Select(_ => $"'http://127.0.0.1:{silent.Port}/'"));
-        var (_, result) = session.RunAndStop($"Test-ServiceHealth {uris} -TimeoutSec 300", TimeSpan.FromMilliseconds(500));
+        var (_, result) = session.RunAndStopWhen($"Test-ServiceHealth {uris} -TimeoutSec 300", () => silent.Connections >= 5);
         Assert.True(result.Stopped);
         Assert.Empty(result.Objects<HealthResult>());
     }

@@ -127,7 +127,7 @@ public class AppLogFollowTests(ModuleFixture fx) : IClassFixture<ModuleFixture>
     {
         var cli = new FakeCli();
         var path = cli.Tool("doctl", new Reply($"apps logs {DoId} portfolio-web --type deploy --tail 50 --follow", "do-logs.txt", Stream: true));
-        var (_, result) = fx.Session.RunAndStop($"Get-AppLog -Platform DigitalOcean -AppId {DoId} -DoctlPath '{path}' -Follow -Component portfolio-web -Type deploy -Tail 50", TimeSpan.FromSeconds(2));
+        var (_, result) = fx.Session.RunAndStopWhen($"Get-AppLog -Platform DigitalOcean -AppId {DoId} -DoctlPath '{path}' -Follow -Component portfolio-web -Type deploy -Tail 50", () => cli.Pid("doctl.child") is not null);
         Assert.True(result.Stopped, "Ctrl+C stopped the follow");
         Assert.Equal([$"doctl apps logs {DoId} portfolio-web --type deploy --tail 50 --follow --context default"], cli.Calls);
         AssertKilled(cli, "doctl");
@@ -285,7 +285,7 @@ public class AppLogFollowTests(ModuleFixture fx) : IClassFixture<ModuleFixture>
     {
         var cli = new FakeCli();
         var path = cli.Tool("journalctl", new Reply("-u fastapi", "journal.jsonl", Stream: true));
-        var (latency, result) = fx.Session.RunAndStop($"Get-AppLog -Platform Systemd -Unit fastapi -JournalctlPath '{path}' -Follow", TimeSpan.FromSeconds(2));
+        var (latency, result) = fx.Session.RunAndStopWhen($"Get-AppLog -Platform Systemd -Unit fastapi -JournalctlPath '{path}' -Follow", () => cli.Pid("journalctl.child") is not null);
         Assert.True(result.Stopped);
         Assert.True(latency < TimeSpan.FromSeconds(5), $"Ctrl+C took {latency}");
         AssertKilled(cli, "journalctl");

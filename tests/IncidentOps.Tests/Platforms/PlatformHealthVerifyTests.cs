@@ -58,7 +58,7 @@ public class PlatformHealthVerifyTests(ModuleFixture fx) : IClassFixture<ModuleF
     {
         using var server = new HealthTestServer();
         var (_, config, root) = Service(server.Url("/503"));
-        var (latency, result) = fx.Session.RunAndStop($"Invoke-Rollback -Service production/api -ConfigPath '{config}' -VerifyHealth -TimeoutSec 600 -Force", TimeSpan.FromSeconds(3));
+        var (latency, result) = fx.Session.RunAndStopWhen($"Invoke-Rollback -Service production/api -ConfigPath '{config}' -VerifyHealth -TimeoutSec 600 -Force", () => server.Requests >= 1);
         Assert.True(result.Stopped);
         Assert.True(latency < TimeSpan.FromSeconds(5), $"Stop took {latency}");
         // The rollback itself had happened; only the verification was cut short.

@@ -85,6 +85,17 @@ public sealed class PgTestDatabase : IDisposable
 
     public bool Exists(int pid) => Scalar($"SELECT count(*) FROM pg_stat_activity WHERE pid = {pid}") > 0;
 
+    /// <summary>
+    /// True once Stop-PgBackend -Mode Cancel has sent its cancel for <paramref name="pid"/> and is waiting for it to take: a
+    /// module session (application IncidentOps) that connected after the backend started has, as its latest statement,
+    /// the poll of that backend's state (PostgresService.WaitCancelledAsync). Module sessions are never pooled, so one
+    /// left from an earlier test started before this backend.
+    /// </summary>
+    public bool WaitingForCancelOf(int pid) => Scalar(
+        "SELECT count(*) FROM pg_stat_activity w JOIN pg_stat_activity t ON t.pid = " + pid.ToString(System.Globalization.CultureInfo.InvariantCulture) +
+        " WHERE w.application_name = '" + IncidentOps.Engine.Postgres.PgConnectionFactory.ApplicationName + "' AND w.backend_start > t.backend_start" +
+        " AND w.query LIKE 'SELECT state, query_start FROM pg_stat_activity WHERE pid = %'") > 0;
+
     /// <summary>Waits (bounded) until a count query returns non-zero.</summary>
     public async Task WaitForAsync(string countSql, int expected = 1)
     {
