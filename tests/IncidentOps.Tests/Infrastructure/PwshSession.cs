@@ -21,14 +21,16 @@ public sealed class PwshSession : IDisposable
 
     public PwshSession(bool importModule = true)
     {
-        var iss = InitialSessionState.CreateDefault2();
-        _runspace = RunspaceFactory.CreateRunspace(_host, iss);
-        _runspace.Open();
-        if (importModule)
+        // One session set up at a time in this process. Two test classes' sessions importing the module at the same
+        // instant (the first ones of a run) once failed both imports with "no valid module file was found" in CI, and
+        // runspaces opened at the same instant can miss built-in commands (PowerShell/PowerShell#7377, #17150): a loaded
+        // full run once failed a session with "The term 'Import-Module' is not recognized".
+        lock (ImportLock)
         {
-            // One import at a time in this process: two test classes' sessions importing the module at the same instant
-            // (the first ones of a run) once failed both imports with "no valid module file was found" in CI.
-            lock (ImportLock)
+            var iss = InitialSessionState.CreateDefault2();
+            _runspace = RunspaceFactory.CreateRunspace(_host, iss);
+            _runspace.Open();
+            if (importModule)
             {
                 _ = Paths.ModuleAssembly;
                 var r = Run($"Import-Module '{Paths.Module}' -ErrorAction Stop");
