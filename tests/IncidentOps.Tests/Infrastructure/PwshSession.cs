@@ -87,6 +87,7 @@ public sealed class PwshSession : IDisposable
     }
 
     /// <summary>Starts a script and stops it (as Ctrl+C would) after <paramref name="stopAfter"/>; returns how long Stop took to return.</summary>
+    [Obsolete("A fixed wait races a loaded machine (the command may not be in the state to interrupt yet, or may have ended): use RunAndStopWhen with a readiness condition.")]
     public (TimeSpan StopLatency, PwshResult Result) RunAndStop(string script, TimeSpan stopAfter) =>
         RunAndStop(script, stopAfter, null, TimeSpan.Zero);
 
