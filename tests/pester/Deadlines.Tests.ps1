@@ -3,6 +3,7 @@
 # returns. Loopback only: a counting HttpListener, a UDP socket that never answers, a fake flyctl.
 BeforeAll {
     . (Join-Path $PSScriptRoot 'Common.ps1')
+    . (Join-Path $PSScriptRoot 'FakeCli.ps1')   # Test-FakeCliGone
     Import-IncidentOps
     $script:hits = [hashtable]::Synchronized(@{ Count = 0 })
     $http = New-TestHttpListener
@@ -39,21 +40,28 @@ Describe 'Watch-ServiceHealth' {
         $script:hits.Count | Should -Be $atReturn
     }
 
-    It 'stops within a second of Ctrl+C in the middle of an interval wait' {
+    It 'stops at once on Ctrl+C in the middle of an interval wait' {
         $ps = [powershell]::Create()
-        $null = $ps.AddScript("Import-Module '$($script:ModulePath)'; Watch-ServiceHealth '$base/ok' -IntervalSec 60")
+        $first = [hashtable]::Synchronized(@{ Result = $null })
+        $null = $ps.AddScript({
+            param($module, $url, $first)
+            Import-Module $module
+            Watch-ServiceHealth $url -IntervalSec 60 | ForEach-Object { $first.Result = $_ }
+        }).AddArgument($script:ModulePath).AddArgument("$base/ok").AddArgument($first)
         $before = $script:hits.Count
         $async = $ps.BeginInvoke()
-        # Wait for the first probe (the import can be slow on a loaded machine), then for the interval wait.
+        # Ctrl+C once the first round's result is out (the import can be slow on a loaded machine): the watch is then in
+        # its 60 s interval wait.
         $deadline = [DateTime]::UtcNow.AddSeconds(60)
-        while ($script:hits.Count -eq $before -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
-        $script:hits.Count | Should -BeGreaterThan $before
-        Start-Sleep -Milliseconds 500
+        while ($null -eq $first.Result -and -not $async.IsCompleted -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 20 }
+        $first.Result.StatusCode | Should -Be 200
+        $script:hits.Count | Should -Be ($before + 1)
         $sw = [Diagnostics.Stopwatch]::StartNew()
         $ps.Stop()
         $sw.Stop()
         $async.IsCompleted | Should -BeTrue
-        $sw.Elapsed.TotalSeconds | Should -BeLessThan 1
+        # A generous "does not hang" bound, far below the 60 s the interval would otherwise wait.
+        $sw.Elapsed.TotalSeconds | Should -BeLessThan 5
         $ps.Dispose()
     }
 }
@@ -88,10 +96,8 @@ Describe 'A CLI that leaves a child holding its output' {
             $sw.Stop()
             $status.Version | Should -Be 'v13'
             $sw.Elapsed.TotalSeconds | Should -BeLessThan 10
-            $child = [int](Get-Content "$dir/child.pid")
-            Start-Sleep -Milliseconds 500
-            $stat = "/proc/$child/stat"
-            ((-not (Test-Path $stat)) -or ((Get-Content $stat -Raw) -match '\) Z ')) | Should -BeTrue
+            # Killed, not merely signalled: gone (or a zombie) within a generous 5 s.
+            Test-FakeCliGone "$dir/child.pid" | Should -BeTrue
         }
         finally { Remove-Item -Recurse -Force $dir -ErrorAction SilentlyContinue }
     }

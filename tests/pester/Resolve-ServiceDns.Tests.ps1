@@ -3,6 +3,7 @@
 BeforeAll {
     . (Join-Path $PSScriptRoot 'Common.ps1')
     . (Join-Path $PSScriptRoot 'OpsTestKit.ps1')
+    . (Join-Path $PSScriptRoot 'StandInKit.ps1')   # Wait-UdpListener
     Import-IncidentOps
     $dnsmasq = (Get-Command dnsmasq -ErrorAction SilentlyContinue).Source
     if (-not $dnsmasq) { $dnsmasq = '/usr/sbin/dnsmasq' }
@@ -16,7 +17,7 @@ BeforeAll {
         '--txt-record=svc.test,hello', '--mx-host=svc.test,mail.svc.test,10'
     )
     $script:process = Start-Process -FilePath $dnsmasq -ArgumentList $dnsArgs -PassThru
-    Start-Sleep -Milliseconds 500
+    Wait-UdpListener $port $script:process   # dnsmasq binds after reading its options; a fixed wait could end first
 }
 
 AfterAll {

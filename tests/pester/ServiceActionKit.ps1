@@ -3,13 +3,9 @@
 # incidentops.yml declaring the seed actions against it and against fake flyctl/kubectl.
 
 function Start-ActionServer([int] $Status = 200, [string] $Body = '{"stopped":true}') {
-    $listener = [System.Net.HttpListener]::new()
-    foreach ($attempt in 1..5) {
-        $port = Get-Random -Minimum 20000 -Maximum 40000
-        $listener.Prefixes.Clear()
-        $listener.Prefixes.Add("http://127.0.0.1:$port/")
-        try { $listener.Start(); break } catch { if ($attempt -eq 5) { throw } }
-    }
+    # A port the OS gave free (Common.ps1), not a random one that can collide with another test's server.
+    $http = New-TestHttpListener
+    $listener = $http.Listener
     $requests = [System.Collections.ArrayList]::Synchronized([System.Collections.ArrayList]::new())
     $state = [hashtable]::Synchronized(@{ Status = $Status; Body = $Body })
     $ps = [powershell]::Create()
@@ -28,7 +24,7 @@ function Start-ActionServer([int] $Status = 200, [string] $Body = '{"stopped":tr
         }
     }).AddArgument($listener).AddArgument($requests).AddArgument($state)
     $handle = $ps.BeginInvoke()
-    [pscustomobject]@{ Base = "http://127.0.0.1:$port"; Listener = $listener; PowerShell = $ps; Handle = $handle; Requests = $requests; State = $state }
+    [pscustomobject]@{ Base = $http.Base; Listener = $listener; PowerShell = $ps; Handle = $handle; Requests = $requests; State = $state }
 }
 
 # A test root whose services declare the seed actions; $env:IO_PESTER_ACTION_TOKEN holds the canary credential.

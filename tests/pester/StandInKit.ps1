@@ -9,6 +9,25 @@ function Get-FreePort {
     $l.Start(); try { $l.LocalEndpoint.Port } finally { $l.Stop() }
 }
 
+# A free UDP port on loopback (for dnsmasq: a free TCP port says nothing about UDP).
+function Get-FreeStandInUdpPort {
+    $probe = [System.Net.Sockets.UdpClient]::new([System.Net.IPEndPoint]::new([System.Net.IPAddress]::Loopback, 0))
+    try { $probe.Client.LocalEndPoint.Port } finally { $probe.Dispose() }
+}
+
+# Waits until a process listens on UDP 127.0.0.1:$Port (as /proc/net/udp shows it: 0100007F:<port in hex>); throws after
+# $TimeoutSec or when $Process exits first. For servers such as dnsmasq that bind after they start: a fixed wait can end
+# before they listen on a loaded machine.
+function Wait-UdpListener([int] $Port, [System.Diagnostics.Process] $Process, [int] $TimeoutSec = 30) {
+    $bound = '0100007F:{0:X4} ' -f $Port
+    $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSec)
+    while (-not (Get-Content /proc/net/udp -Raw).Contains($bound)) {
+        if ($Process -and $Process.HasExited) { throw "process $($Process.Id) exited ($($Process.ExitCode)) before it listened on UDP 127.0.0.1:$Port" }
+        if ([DateTime]::UtcNow -gt $deadline) { throw "nothing listened on UDP 127.0.0.1:$Port within $TimeoutSec s" }
+        Start-Sleep -Milliseconds 50
+    }
+}
+
 # A fake CLI in $Bin: for the first glob pattern that matches its argument string, print the fixture file (or text)
 # and exit 0; for a @{ Fail = 'message' } reply, print the message on stderr and exit 1; for a @{ Stream = file }
 # reply, print the file's lines a little apart and then wait until killed (a CLI following a log). Anything else
@@ -71,7 +90,7 @@ function New-StandInReleases([string] $Work) {
 # process that should trust it) and both processes once both web ports listen; Stop-StandInWeb stops them.
 function Start-StandInWeb([string] $Work, [string] $Script, [object[]] $ScriptArguments = @()) {
     $cert = Join-Path $Work 'cert.pem'; $key = Join-Path $Work 'key.pem'
-    $web = [pscustomobject]@{ HttpPort = Get-FreePort; HttpsPort = Get-FreePort; DnsPort = Get-FreePort; Certificate = $cert; Server = $null; Dns = $null }
+    $web = [pscustomobject]@{ HttpPort = Get-FreePort; HttpsPort = Get-FreePort; DnsPort = Get-FreeStandInUdpPort; Certificate = $cert; Server = $null; Dns = $null }
     & openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj '/CN=localhost' -addext 'subjectAltName=DNS:localhost' -keyout $key -out $cert 2>$null
     if ($LASTEXITCODE) { throw "openssl could not make the stand-in certificate ($LASTEXITCODE)" }
     $web.Server = Start-Process -FilePath python3 -PassThru -ArgumentList (@($Script, $web.HttpPort, $web.HttpsPort, $cert, $key) + $ScriptArguments)
@@ -82,6 +101,7 @@ function Start-StandInWeb([string] $Work, [string] $Script, [object[]] $ScriptAr
         '--no-resolv', '--no-hosts', '--pid-file=', "--user=$([Environment]::UserName)",
         '--auth-zone=localhost,127.0.0.0/8', '--auth-server=localhost,127.0.0.1', '--host-record=localhost,127.0.0.1',
         '--mx-host=localhost,mail.localhost,10', '--txt-record=localhost,v=spf1')   # Start-Process joins arguments with spaces: none inside one
+    Wait-UdpListener $web.DnsPort $web.Dns
     $deadline = [DateTime]::UtcNow.AddSeconds(20)
     foreach ($port in $web.HttpPort, $web.HttpsPort) {
         while ($true) {

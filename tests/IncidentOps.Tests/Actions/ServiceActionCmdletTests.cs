@@ -222,7 +222,7 @@ public class ServiceActionCmdletTests(ModuleFixture fx) : IClassFixture<ModuleFi
     {
         using var stub = new ActionHttpStub();
         var s = Create(stub, new FakeCli.Reply("--context production", Sleep: true));
-        var (_, result) = fx.Session.RunAndStop($"Invoke-ServiceAction production/marketing rate-limit-strict -Force -TimeoutSec 300 -ConfigPath '{s.Config}'", TimeSpan.FromSeconds(2));
+        var (_, result) = fx.Session.RunAndStopWhen($"Invoke-ServiceAction production/marketing rate-limit-strict -Force -TimeoutSec 300 -ConfigPath '{s.Config}'", () => s.Cli.Pid("kubectl.child") is not null);
         Assert.True(result.Stopped || result.Errors.Count == 0);
         Assert.True(ProcessRunnerTests.Gone(s.Cli.Pid("kubectl.pid")), "kubectl still running after Ctrl+C");
         Assert.True(ProcessRunnerTests.Gone(s.Cli.Pid("kubectl.child")), "kubectl's child still running after Ctrl+C");

@@ -104,6 +104,18 @@ public sealed class HealthTestServer : IDisposable
         return (first[0], first[1], headers, body);
     }
 
+    /// <summary>
+    /// Waits at least <paramref name="span"/> as the Stopwatch (the probe's clock) counts it. Task.Delay alone can end a few
+    /// milliseconds early on that clock (its timer runs on the coarse tick count: Delay(150) measured 148.3 ms here), and a
+    /// test that proves a lower bound on a measured time needs the server to have really waited.
+    /// </summary>
+    private async Task HoldAtLeast(TimeSpan span)
+    {
+        var held = System.Diagnostics.Stopwatch.StartNew();
+        while (held.Elapsed < span)
+            await Task.Delay(span - held.Elapsed + TimeSpan.FromMilliseconds(1), _cts.Token);
+    }
+
     private async Task Respond(Stream stream, string method, string target, Dictionary<string, string> headers, string body)
     {
         var path = target.Split('?')[0];
@@ -133,7 +145,7 @@ public sealed class HealthTestServer : IDisposable
                 var inFlight = Interlocked.Increment(ref _slowInFlight);
                 int seen;
                 while (inFlight > (seen = Volatile.Read(ref _slowMaxInFlight)) && Interlocked.CompareExchange(ref _slowMaxInFlight, inFlight, seen) != seen) { }
-                try { await Task.Delay(ms, _cts.Token); }
+                try { await HoldAtLeast(TimeSpan.FromMilliseconds(ms)); }
                 finally { Interlocked.Decrement(ref _slowInFlight); }
                 break;
             case "/echo":
@@ -145,7 +157,7 @@ public sealed class HealthTestServer : IDisposable
                 {
                     // A redirect chain whose every hop answers after ?ms=N: proves timings are summed over hops.
                     var left = int.Parse(path["/hop/".Length..]);
-                    await Task.Delay(int.Parse(query.Split('=')[1]), _cts.Token);
+                    await HoldAtLeast(TimeSpan.FromMilliseconds(int.Parse(query.Split('=')[1])));
                     status = 302;
                     extra.Add("Location: " + (left <= 1 ? "/json" : $"/hop/{left - 1}?{query}"));
                     text = "";
@@ -194,7 +206,7 @@ public sealed class SilentServer : IDisposable
         {
             while (!_cts.IsCancellationRequested)
             {
-                try { var c = await _listener.AcceptTcpClientAsync(_cts.Token); lock (_held) _held.Add(c); }
+                try { var c = await _listener.AcceptTcpClientAsync(_cts.Token); lock (_held) _held.Add(c); Interlocked.Increment(ref _connections); }
                 catch (Exception) when (_cts.IsCancellationRequested) { return; }
                 catch (SocketException) { return; }
             }
@@ -202,6 +214,11 @@ public sealed class SilentServer : IDisposable
     }
 
     public int Port { get; }
+
+    private int _connections;
+
+    /// <summary>How many connections it has accepted so far (probes that are waiting on it).</summary>
+    public int Connections => Volatile.Read(ref _connections);
 
     public void Dispose()
     {

@@ -133,7 +133,7 @@ public sealed class TestServiceHealthCmdletTests(ModuleFixture fx) : IClassFixtu
         using var silent = new SilentServer();
         using var session = new PwshSession();
         var uris = string.Join(", ", Enumerable.Range(0, 5).Select(_ => $"'http://127.0.0.1:{silent.Port}/'"));
-        var (_, result) = session.RunAndStop($"Test-ServiceHealth {uris} -TimeoutSec 300", TimeSpan.FromMilliseconds(500));
+        var (_, result) = session.RunAndStopWhen($"Test-ServiceHealth {uris} -TimeoutSec 300", () => silent.Connections >= 5);
         Assert.True(result.Stopped);
         Assert.Empty(result.Objects<HealthResult>());
     }
@@ -162,7 +162,9 @@ public sealed class TestServiceHealthCmdletTests(ModuleFixture fx) : IClassFixtu
             [_http.Url("/health/services")] = HealthFailureKind.ConditionFailed,
         };
         var list = string.Join(", ", targets.Keys.Select(u => $"'{u}'"));
-        var r = fx.Run($"Test-ServiceHealth {list} -TimeoutSec 2 -Condition '[BODY].status == ok'").AssertNoErrors();
+        // -TimeoutSec only has to outlast the answers (and ends the silent port's wait): 5 s leaves a loaded machine room for
+        // the TLS handshake and the replies, which a shorter one would turn into Timeout results.
+        var r = fx.Run($"Test-ServiceHealth {list} -TimeoutSec 5 -Condition '[BODY].status == ok'").AssertNoErrors();
         var results = r.Objects<HealthResult>().ToDictionary(x => x.Uri);
         Assert.Equal(targets.Count, results.Count);
         foreach (var (uri, kind) in targets)
@@ -173,7 +175,7 @@ public sealed class TestServiceHealthCmdletTests(ModuleFixture fx) : IClassFixtu
             Assert.False(string.IsNullOrWhiteSpace(result.Reason), uri);
             Assert.Equal([result.Reason!], result.Failures);
         }
-        Assert.Contains("Timed out after 2s", results.Single(x => x.Value.FailureKind == HealthFailureKind.Timeout).Value.Reason);
+        Assert.Contains("Timed out after 5s", results.Single(x => x.Value.FailureKind == HealthFailureKind.Timeout).Value.Reason);
         Assert.Contains("refused the connection", results.Single(x => x.Value.FailureKind == HealthFailureKind.ConnectionRefused).Value.Reason);
         Assert.Contains("DNS lookup of 'no-such-host.invalid' failed", results["http://no-such-host.invalid/health"].Reason);
         Assert.Contains("TLS handshake", results[tls.Url("/ok")].Reason);

@@ -65,7 +65,10 @@ public sealed class WatchServiceHealthCmdletTests(ModuleFixture fx) : IClassFixt
     public void Ctrl_C_stops_an_open_ended_watch()
     {
         using var session = new PwshSession();
-        var (_, result) = session.RunAndStop($"Watch-ServiceHealth '{_http.Url("/ok")}' -IntervalSec 60 | ForEach-Object {{ $global:seen = $_ }}", TimeSpan.FromMilliseconds(1500));
+        // Ctrl+C once the first round's result has reached the pipeline: the watch is then in its 60 s interval.
+        using var firstResult = new ManualResetEventSlim();
+        session.Runspace.SessionStateProxy.SetVariable("firstResult", firstResult);
+        var (_, result) = session.RunAndStopWhen($"Watch-ServiceHealth '{_http.Url("/ok")}' -IntervalSec 60 | ForEach-Object {{ $global:seen = $_; $firstResult.Set() }}", () => firstResult.IsSet);
         Assert.True(result.Stopped);
         // The first round's result reached the pipeline before Ctrl+C: results are written as they arrive.
         Assert.Equal(200, (int)session.Run("$global:seen.StatusCode").Output.Single().BaseObject);

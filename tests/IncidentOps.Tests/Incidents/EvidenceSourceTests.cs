@@ -149,7 +149,7 @@ public class EvidenceSourceTests(ModuleFixture fx) : IClassFixture<ModuleFixture
         var (cfg, store, _) = Setup(Canary(), $"redis://127.0.0.1:{silent.Port}");
         var id = fx.Run($"(New-Incident -Title 'hang' -Severity P2 -Service production/cache -ConfigPath '{cfg}').Id").AssertNoErrors().Output.Single().ToString();
 
-        var (latency, result) = fx.Session.RunAndStop($"Save-IncidentEvidence -Source config, redis-info -TimeoutSec 600 -ConfigPath '{cfg}'", TimeSpan.FromSeconds(2));
+        var (latency, result) = fx.Session.RunAndStopWhen($"Save-IncidentEvidence -Source config, redis-info -TimeoutSec 600 -ConfigPath '{cfg}'", () => silent.Connections >= 1);
 
         Assert.True(result.Stopped, "the pipeline was not stopped");
         Assert.True(latency < TimeSpan.FromSeconds(10), $"Stop took {latency}");

@@ -21,14 +21,16 @@ public sealed class PwshSession : IDisposable
 
     public PwshSession(bool importModule = true)
     {
-        var iss = InitialSessionState.CreateDefault2();
-        _runspace = RunspaceFactory.CreateRunspace(_host, iss);
-        _runspace.Open();
-        if (importModule)
+        // One session set up at a time in this process. Two test classes' sessions importing the module at the same
+        // instant (the first ones of a run) once failed both imports with "no valid module file was found" in CI, and
+        // runspaces opened at the same instant can miss built-in commands (PowerShell/PowerShell#7377, #17150): a loaded
+        // full run once failed a session with "The term 'Import-Module' is not recognized".
+        lock (ImportLock)
         {
-            // One import at a time in this process: two test classes' sessions importing the module at the same instant
-            // (the first ones of a run) once failed both imports with "no valid module file was found" in CI.
-            lock (ImportLock)
+            var iss = InitialSessionState.CreateDefault2();
+            _runspace = RunspaceFactory.CreateRunspace(_host, iss);
+            _runspace.Open();
+            if (importModule)
             {
                 _ = Paths.ModuleAssembly;
                 var r = Run($"Import-Module '{Paths.Module}' -ErrorAction Stop");
@@ -85,24 +87,45 @@ public sealed class PwshSession : IDisposable
     }
 
     /// <summary>Starts a script and stops it (as Ctrl+C would) after <paramref name="stopAfter"/>; returns how long Stop took to return.</summary>
+    [Obsolete("A fixed wait races a loaded machine (the command may not be in the state to interrupt yet, or may have ended): use RunAndStopWhen with a readiness condition.")]
     public (TimeSpan StopLatency, PwshResult Result) RunAndStop(string script, TimeSpan stopAfter) =>
         RunAndStop(script, stopAfter, null, TimeSpan.Zero);
+
+    /// <summary>How long <see cref="RunAndStopWhen"/> waits for the state to interrupt: far more than any loaded machine needs.</summary>
+    public static readonly TimeSpan ReadyWithin = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// Runs <paramref name="script"/> and presses Ctrl+C as soon as <paramref name="ready"/> holds: the proof that the command
+    /// is in the state the test means to interrupt (the fake server has the request, the fake CLI is running, the backend is
+    /// being polled). A fixed wait instead can end before that state exists on a loaded machine, or after the command ended.
+    /// Throws when the state was never reached (within <see cref="ReadyWithin"/>, or the command ended first), after
+    /// stopping the command: such a run says nothing about Ctrl+C.
+    /// </summary>
+    public (TimeSpan StopLatency, PwshResult Result) RunAndStopWhen(string script, Func<bool> ready) =>
+        RunAndStop(script, TimeSpan.Zero, ready, ReadyWithin, mustBeReady: true);
 
     /// <summary>
     /// Runs <paramref name="script"/> and presses Ctrl+C once <paramref name="ready"/> holds (polled every 20 ms, for at
     /// most <paramref name="readyWithin"/>) and at least <paramref name="stopAfter"/> has passed: on a loaded machine a
-    /// fixed wait can end before the state the test is about exists (a CLI that has not written yet).
+    /// fixed wait can end before the state the test is about exists (a CLI that has not written yet). A readiness check that
+    /// throws (a file being written) counts as not ready yet.
     /// </summary>
-    public (TimeSpan StopLatency, PwshResult Result) RunAndStop(string script, TimeSpan stopAfter, Func<bool>? ready, TimeSpan readyWithin)
+    public (TimeSpan StopLatency, PwshResult Result) RunAndStop(string script, TimeSpan stopAfter, Func<bool>? ready, TimeSpan readyWithin, bool mustBeReady = false)
     {
         _host.Clear();
         using var ps = PowerShell.Create();
         ps.Runspace = _runspace;
         ps.AddScript(script);
         var async = ps.BeginInvoke();
-        Thread.Sleep(stopAfter);
+        if (stopAfter > TimeSpan.Zero) Thread.Sleep(stopAfter);
         var waited = System.Diagnostics.Stopwatch.StartNew();
-        while (ready is not null && !ready() && waited.Elapsed < readyWithin && !async.IsCompleted) Thread.Sleep(20);
+        var isReady = ready is null || Holds(ready);
+        while (!isReady && waited.Elapsed < readyWithin && !async.IsCompleted)
+        {
+            Thread.Sleep(20);
+            isReady = Holds(ready!);
+        }
+        var endedFirst = async.IsCompleted;
         var sw = System.Diagnostics.Stopwatch.StartNew();
         ps.Stop();
         async.AsyncWaitHandle.WaitOne(TimeSpan.FromSeconds(30));
@@ -112,7 +135,17 @@ public sealed class PwshSession : IDisposable
         try { result.Output.AddRange(ps.EndInvoke(async)); }
         catch (Exception ex) when (ex is PipelineStoppedException or RuntimeException) { result.Stopped = true; }
         result.HostText = _host.Text;
+        if (mustBeReady && !isReady)
+            throw new Xunit.Sdk.XunitException(
+                (endedFirst ? "The command ended before the state to interrupt was reached" : $"The state to interrupt was not reached within {readyWithin.TotalSeconds:0} s")
+                + $"; Ctrl+C was pressed anyway. Errors: [{result.ErrorText}], output: [{string.Join(" | ", result.Output)}]. Script: {script}");
         return (sw.Elapsed, result);
+    }
+
+    private static bool Holds(Func<bool> ready)
+    {
+        try { return ready(); }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or System.Text.Json.JsonException or InvalidOperationException) { return false; }
     }
 
     public void Dispose()

@@ -34,14 +34,6 @@ public class ConfigCmdletTests(ModuleFixture fx) : IClassFixture<ModuleFixture>
     }
 
     [Fact]
-    public void Config_comes_from_INCIDENTOPS_CONFIG_when_no_path_is_given()
-    {
-        // Run in a child runspace variable scope: the variable is process-wide, so set and clear it within one script.
-        var r = fx.Run($"$env:INCIDENTOPS_CONFIG = '{Example}'; try {{ @(Get-IncidentOpsService -Environment staging).Count }} finally {{ [Environment]::SetEnvironmentVariable('INCIDENTOPS_CONFIG', $null) }}").AssertNoErrors();
-        Assert.Equal(1, (int)r.Output.Single().BaseObject);
-    }
-
-    [Fact]
     public void Invalid_config_stops_with_ConfigInvalid_naming_file_line_and_column()
     {
         var dir = Paths.TempDir();
@@ -105,5 +97,26 @@ public class ConfigCmdletTests(ModuleFixture fx) : IClassFixture<ModuleFixture>
         Assert.Contains("loaded IncidentOps.Models 0.1.0.0 in Default", output);
         Assert.Matches(@"loaded Npgsql [\d.]+ in IncidentOps", output);
         Assert.DoesNotMatch(@"loaded System\.Diagnostics\.DiagnosticSource [\d.]+ in IncidentOps", output);
+    }
+}
+
+[CollectionDefinition(nameof(IncidentOpsConfigEnvironment), DisableParallelization = true)]
+public sealed class IncidentOpsConfigEnvironment;
+
+/// <summary>
+/// $env:INCIDENTOPS_CONFIG is process-wide: while it is set, every command of a test class running at the same time
+/// without -ConfigPath would read the example configuration (its services, tools and store). So these run alone.
+/// </summary>
+[Collection(nameof(IncidentOpsConfigEnvironment))]
+public class ConfigEnvironmentCmdletTests(ModuleFixture fx) : IClassFixture<ModuleFixture>
+{
+    private static string Example => Path.Combine(Paths.Examples, "incidentops.yml");
+
+    [Fact]
+    public void Config_comes_from_INCIDENTOPS_CONFIG_when_no_path_is_given()
+    {
+        // Set and cleared within one script, and in a collection that runs alone (see the class).
+        var r = fx.Run($"$env:INCIDENTOPS_CONFIG = '{Example}'; try {{ @(Get-IncidentOpsService -Environment staging).Count }} finally {{ [Environment]::SetEnvironmentVariable('INCIDENTOPS_CONFIG', $null) }}").AssertNoErrors();
+        Assert.Equal(1, (int)r.Output.Single().BaseObject);
     }
 }

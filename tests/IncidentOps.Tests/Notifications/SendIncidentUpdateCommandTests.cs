@@ -143,7 +143,7 @@ public class SendIncidentUpdateCommandTests(ModuleFixture fx) : IClassFixture<Mo
         s.Slack.ThenHang();
         var inc = await s.CreateIncidentAsync("P1");
         fx.Run("Get-Command Send-IncidentUpdate | Out-Null").AssertNoErrors();
-        var (_, result) = fx.Session.RunAndStop($"Send-IncidentUpdate -ConfigPath '{s.ConfigPath}' -Channel incidents -Message 'stuck'", TimeSpan.FromSeconds(2));
+        var (_, result) = fx.Session.RunAndStopWhen($"Send-IncidentUpdate -ConfigPath '{s.ConfigPath}' -Channel incidents -Message 'stuck'", () => s.Slack.Requests.Count >= 1);
         Assert.True(result.Stopped);
         Assert.Single(s.Slack.Requests);
         var r = fx.Run($"Get-IncidentUpdate -ConfigPath '{s.ConfigPath}' -Incident {inc.Id} -Pending").AssertNoErrors();

@@ -143,9 +143,9 @@ public class AppLogFollowTests(ModuleFixture fx) : IClassFixture<ModuleFixture>
         var path = cli.Noisy("doctl", "noisy-web 2026-11-23T09:00:00.000000000Z seq=%d %s");
         // Ctrl+C once the CLI has written more than the hand-off holds (the consumer takes 50 lines a second), so the
         // hand-off is full when it comes, however slowly a loaded machine starts the CLI.
-        var (latency, result) = fx.Session.RunAndStop(
-            $"Get-AppLog -Platform DigitalOcean -AppId {DoId} -DoctlPath '{path}' -Follow | ForEach-Object {{ [System.Threading.Thread]::Sleep(20); $_ }}", TimeSpan.FromSeconds(2),
-            () => cli.Written("doctl") > IncidentOps.Engine.Platforms.LogHandoff.DefaultCapacity + 200, TimeSpan.FromSeconds(60));
+        var (latency, result) = fx.Session.RunAndStopWhen(
+            $"Get-AppLog -Platform DigitalOcean -AppId {DoId} -DoctlPath '{path}' -Follow | ForEach-Object {{ [System.Threading.Thread]::Sleep(20); $_ }}",
+            () => cli.Written("doctl") > IncidentOps.Engine.Platforms.LogHandoff.DefaultCapacity + 200);
         Assert.True(result.Stopped, "Ctrl+C stopped the follow");
         Assert.True(latency < TimeSpan.FromSeconds(5.5), $"stopping took {latency.TotalSeconds:0.0} s");
         Assert.True(cli.Written("doctl") > 0);
@@ -258,7 +258,7 @@ public class AppLogFollowTests(ModuleFixture fx) : IClassFixture<ModuleFixture>
     {
         var cli = new FakeCli();
         var path = cli.Tool("journalctl", new Reply("-u fastapi", "journal.jsonl", Stream: true));
-        var (latency, result) = fx.Session.RunAndStop($"Get-AppLog -Platform Systemd -Unit fastapi -JournalctlPath '{path}' -Follow", TimeSpan.FromSeconds(2));
+        var (latency, result) = fx.Session.RunAndStopWhen($"Get-AppLog -Platform Systemd -Unit fastapi -JournalctlPath '{path}' -Follow", () => cli.Pid("journalctl.child") is not null);
         Assert.True(result.Stopped);
         Assert.True(latency < TimeSpan.FromSeconds(5), $"Ctrl+C took {latency}");
         AssertKilled(cli, "journalctl");
@@ -367,7 +367,7 @@ public class DigitalOceanLogFollowTests(ModuleFixture fx) : IClassFixture<Module
     {
         var cli = new FakeCli();
         var path = cli.Tool("doctl", new Reply($"apps logs {DoId} portfolio-web --type deploy --tail 50 --follow", "do-logs.txt", Stream: true));
-        var (_, result) = fx.Session.RunAndStop($"Get-AppLog -Platform DigitalOcean -AppId {DoId} -DoctlPath '{path}' -Follow -Component portfolio-web -Type deploy -Tail 50", TimeSpan.FromSeconds(2));
+        var (_, result) = fx.Session.RunAndStopWhen($"Get-AppLog -Platform DigitalOcean -AppId {DoId} -DoctlPath '{path}' -Follow -Component portfolio-web -Type deploy -Tail 50", () => cli.Pid("doctl.child") is not null);
         Assert.True(result.Stopped, "Ctrl+C stopped the follow");
         Assert.Equal([$"doctl apps logs {DoId} portfolio-web --type deploy --tail 50 --follow{_home.Pins}"], cli.Calls);
         AssertKilled(cli, "doctl");

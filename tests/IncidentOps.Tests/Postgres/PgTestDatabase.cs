@@ -85,6 +85,19 @@ public sealed class PgTestDatabase : IDisposable
 
     public bool Exists(int pid) => Scalar($"SELECT count(*) FROM pg_stat_activity WHERE pid = {pid}") > 0;
 
+    /// <summary>
+    /// True once Stop-PgBackend -Mode Cancel has sent its cancel for <paramref name="pid"/> and is waiting for it to take: a
+    /// module session (application IncidentOps) on the backend's database that connected after the backend started has, as
+    /// its latest statement, the poll of a backend's state (PostgresService.WaitCancelledAsync; the pid is a parameter, so
+    /// not in the text). Each test class has a database of its own and runs its tests one at a time, so such a session is
+    /// this test's: a loaded run once matched another class's poll when the database was not compared. Module sessions are
+    /// never pooled, so one left from an earlier test of the class started before this backend.
+    /// </summary>
+    public bool WaitingForCancelOf(int pid) => Scalar(
+        "SELECT count(*) FROM pg_stat_activity w JOIN pg_stat_activity t ON t.pid = " + pid.ToString(System.Globalization.CultureInfo.InvariantCulture) +
+        " WHERE w.application_name = '" + IncidentOps.Engine.Postgres.PgConnectionFactory.ApplicationName + "' AND w.datname = t.datname AND w.backend_start > t.backend_start" +
+        " AND w.query LIKE 'SELECT state, query_start FROM pg_stat_activity WHERE pid = %'") > 0;
+
     /// <summary>Waits (bounded) until a count query returns non-zero.</summary>
     public async Task WaitForAsync(string countSql, int expected = 1)
     {

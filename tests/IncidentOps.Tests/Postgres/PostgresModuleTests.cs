@@ -116,7 +116,7 @@ public sealed class PostgresModuleTests(ModuleFixture fx, PgTestDatabase db) : I
     {
         var (pid, _) = await db.StartAsync(db.AppRole, App(), PgTestDatabase.IgnoresCancel);
         fx.Session.Runspace.SessionStateProxy.SetVariable("cs", Cs);
-        var (latency, result) = fx.Session.RunAndStop($"Stop-PgBackend -ConnectionString $cs -Pid {pid} -Mode Cancel -EscalateAfter 10m -Force", TimeSpan.FromSeconds(2));
+        var (latency, result) = fx.Session.RunAndStopWhen($"Stop-PgBackend -ConnectionString $cs -Pid {pid} -Mode Cancel -EscalateAfter 10m -Force", () => db.WaitingForCancelOf(pid));
         Assert.True(result.Stopped);
         Assert.True(latency < TimeSpan.FromSeconds(5), $"Stop took {latency}");
         Assert.True(db.Exists(pid));
@@ -156,7 +156,7 @@ public sealed class PostgresModuleTests(ModuleFixture fx, PgTestDatabase db) : I
         var (pid, _) = await db.StartAsync(db.AppRole, App(), PgTestDatabase.IgnoresCancel);
         fx.Session.Runspace.SessionStateProxy.SetVariable("cs", Cs);
 
-        var (latency, result) = fx.Session.RunAndStop($"Stop-PgBackend -ConnectionString $cs -Pid {pid} -Mode Cancel -EscalateAfter 10m -Force -ConfigPath '{config}'", TimeSpan.FromSeconds(2));
+        var (latency, result) = fx.Session.RunAndStopWhen($"Stop-PgBackend -ConnectionString $cs -Pid {pid} -Mode Cancel -EscalateAfter 10m -Force -ConfigPath '{config}'", () => db.WaitingForCancelOf(pid));
 
         // Seen once in CI (1 of 5 runs): the command was not running any more at the stop. Say what it had done.
         Assert.True(result.Stopped, $"Stop-PgBackend had already ended before Ctrl+C: errors [{string.Join(" | ", result.Errors.Select(e => $"{e.FullyQualifiedErrorId}: {e}"))}], output [{string.Join(" | ", result.Output)}], backend {pid} still there: {db.Exists(pid)}");

@@ -28,6 +28,7 @@ public sealed class SilentServer : IDisposable
                 {
                     var s = await _listener.AcceptSocketAsync(_cts.Token);
                     lock (_accepted) _accepted.Add(s);
+                    Interlocked.Increment(ref _connections);
                 }
             }
             catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException) { /* shutting down */ }
@@ -35,6 +36,11 @@ public sealed class SilentServer : IDisposable
     }
 
     public int Port { get; }
+
+    private int _connections;
+
+    /// <summary>How many connections it has accepted so far (a client that is waiting on it).</summary>
+    public int Connections => Volatile.Read(ref _connections);
 
     public void Dispose()
     {
@@ -61,7 +67,7 @@ public class RedisSilentServerTests(ModuleFixture fx) : IClassFixture<ModuleFixt
     public void Ctrl_C_stops_a_wait_on_a_silent_server_at_once()
     {
         using var silent = new SilentServer();
-        var (latency, result) = fx.Session.RunAndStop($"Get-RedisInfo -ConnectionString '127.0.0.1:{silent.Port}' -TimeoutSec 120", TimeSpan.FromMilliseconds(700));
+        var (latency, result) = fx.Session.RunAndStopWhen($"Get-RedisInfo -ConnectionString '127.0.0.1:{silent.Port}' -TimeoutSec 120", () => silent.Connections >= 1);
         Assert.True(result.Stopped || result.Output.Count == 0);
         Assert.True(latency < TimeSpan.FromSeconds(10), $"Stop took {latency}");
     }

@@ -204,7 +204,7 @@ public sealed class PgTypedPidTests(ModuleFixture fx, PgTestDatabase db) : IClas
     public void Ctrl_C_stops_the_read_of_a_typed_pid_at_once()
     {
         using var proxy = new IncidentOps.Tests.Deadlines.StallingProxy("127.0.0.1", new NpgsqlConnectionStringBuilder(TestServers.PostgresConnectionString).Port, "a.datname");
-        var (latency, result) = fx.Session.RunAndStop($"Stop-PgBackend -ConnectionString '{Through(proxy.Port)}' -Pid 4242 -TimeoutSec 120 -Force", TimeSpan.FromMilliseconds(1500));
+        var (latency, result) = fx.Session.RunAndStopWhen($"Stop-PgBackend -ConnectionString '{Through(proxy.Port)}' -Pid 4242 -TimeoutSec 120 -Force", () => proxy.Stalls >= 1);
         Assert.True(proxy.Stalls >= 1);
         Assert.True(result.Stopped);
         Assert.True(latency < TimeSpan.FromSeconds(5), $"Stop took {latency.TotalMilliseconds:0} ms");

@@ -307,7 +307,7 @@ public sealed class TunnelCmdletTests : IClassFixture<ModuleFixture>, IClassFixt
         var (pid, _) = await _db.StartAsync(_db.AppRole, App(), PgTestDatabase.IgnoresCancel);
         var skip = _cli.Events().Count;
         _fx.Session.Runspace.SessionStateProxy.SetVariable("cfg", _config);
-        var (_, result) = _fx.Session.RunAndStop($"Stop-PgBackend -Service production/marketing -Pid {pid} -Mode Cancel -EscalateAfter 10m -Force -ConfigPath $cfg", TimeSpan.FromSeconds(3));
+        var (_, result) = _fx.Session.RunAndStopWhen($"Stop-PgBackend -Service production/marketing -Pid {pid} -Mode Cancel -EscalateAfter 10m -Force -ConfigPath $cfg", () => _db.WaitingForCancelOf(pid));
         Assert.True(result.Stopped, "the command was still running at Ctrl+C: " + string.Join(" | ", result.Errors));
         var start = Assert.Single(_cli.StartsSince(skip, "svc/postgres"));
         Assert.True(TunnelStandIns.GoneWithin5s(start.Pid), "Ctrl+C kills the tunnel");
@@ -318,7 +318,7 @@ public sealed class TunnelCmdletTests : IClassFixture<ModuleFixture>, IClassFixt
     {
         var skip = _cli.Events().Count;
         _fx.Session.Runspace.SessionStateProxy.SetVariable("cfg", _config);
-        var (latency, result) = _fx.Session.RunAndStop("Get-RedisInfo -Service production/slow -TimeoutSec 120 -ConfigPath $cfg", TimeSpan.FromSeconds(2));
+        var (latency, result) = _fx.Session.RunAndStopWhen("Get-RedisInfo -Service production/slow -TimeoutSec 120 -ConfigPath $cfg", () => _cli.StartsSince(skip, "svc/slow").Count >= 1);
         Assert.True(result.Stopped, "the command was still running at Ctrl+C: " + string.Join(" | ", result.Errors));
         Assert.True(latency < TimeSpan.FromSeconds(5), $"stopping took {latency}");   // "does not hang", not a timing goal
         var start = Assert.Single(_cli.StartsSince(skip, "svc/slow"));

@@ -198,7 +198,7 @@ public class PlatformStopTests(ModuleFixture fx) : IClassFixture<ModuleFixture>
     {
         var cli = new FakeCli();
         var path = cli.Tool("kubectl", new FakeCli.Reply("get", Sleep: true));
-        var (_, result) = fx.Session.RunAndStop($"Get-AppStatus -Platform Kubernetes -Deployment api -KubectlPath '{path}' -TimeoutSec 300", TimeSpan.FromSeconds(2));
+        var (_, result) = fx.Session.RunAndStopWhen($"Get-AppStatus -Platform Kubernetes -Deployment api -KubectlPath '{path}' -TimeoutSec 300", () => cli.Pid("kubectl.child") is not null);
         Assert.True(result.Stopped || result.Errors.Count == 0);
         Assert.True(ProcessRunnerTests.Gone(cli.Pid("kubectl.pid")), "kubectl still running after Ctrl+C");
         Assert.True(ProcessRunnerTests.Gone(cli.Pid("kubectl.child")), "kubectl's child still running after Ctrl+C");

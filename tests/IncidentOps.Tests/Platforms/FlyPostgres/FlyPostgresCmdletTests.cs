@@ -259,7 +259,7 @@ public class AppDatabaseStopTests(ModuleFixture fx) : IClassFixture<ModuleFixtur
     {
         var cli = new FakeCli();
         var path = cli.Tool("flyctl", new Reply("postgres backup list", Sleep: true));
-        var (_, result) = fx.Session.RunAndStop($"Get-AppDatabaseBackup -Platform Fly -DatabaseApp pg1 -FlyctlPath '{path}' -TimeoutSec 300", TimeSpan.FromSeconds(2));
+        var (_, result) = fx.Session.RunAndStopWhen($"Get-AppDatabaseBackup -Platform Fly -DatabaseApp pg1 -FlyctlPath '{path}' -TimeoutSec 300", () => cli.Pid("flyctl.child") is not null);
         Assert.Empty(result.Output);
         Assert.True(ProcessRunnerTests.Gone(cli.Pid("flyctl.pid")), "flyctl still running after Ctrl+C");
         Assert.True(ProcessRunnerTests.Gone(cli.Pid("flyctl.child")), "flyctl's child still running after Ctrl+C");

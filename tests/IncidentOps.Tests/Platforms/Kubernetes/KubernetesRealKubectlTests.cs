@@ -209,7 +209,8 @@ public class KubernetesRealKubectlTests(ModuleFixture fx) : IClassFixture<Module
         using (api)
         {
             api.CompleteRollouts = false;
-            var (_, result) = fx.Session.RunAndStop($"Invoke-Rollback {t} -Force", TimeSpan.FromSeconds(4));
+            var (_, result) = fx.Session.RunAndStopWhen($"Invoke-Rollback {t} -Force",
+                () => api.Mutations.Length >= 1 && api.Requests.Any(q => q.Path == $"{Apps}/deployments" && q.Query.Contains("watch=true", StringComparison.Ordinal)));
             Assert.True(result.Stopped || result.Errors.Count == 0, $"not stopped: {result.ErrorText}; {string.Join(", ", result.Objects<RollbackResult>().Select(x => x.Steps.LastOrDefault()))}");
             Assert.Empty(result.Objects<RollbackResult>());
             // It was stopped inside kubectl rollout status (the undo was sent and the watch was open) ...
