@@ -19,7 +19,9 @@ public sealed class FileIncidentStore : IIncidentStore
         WriteIndented = false,
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-        Converters = { new JsonStringEnumConverter() },
+        // An outcome a newer version added reads as Info (on an action entry the review then lists it as unconfirmed)
+        // instead of making the whole entry unreadable: teams on one store upgrade at different times.
+        Converters = { new TolerantTimelineOutcomeConverter(), new JsonStringEnumConverter() },
     };
 
     private static readonly TimeSpan LockTimeout = TimeSpan.FromSeconds(30);
