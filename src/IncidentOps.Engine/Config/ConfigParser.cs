@@ -239,7 +239,7 @@ public static partial class ConfigParser
                     platformNode = v;
                     var p = ctx.Scalar(v, k);
                     if (p is not null && !PlatformRegistry.TryParseConfigName(p, out platform))
-                        ctx.Error("ConfigUnknownPlatform", $"{where}.platform is '{p}', which is not a platform.{Suggest(p, PlatformRegistry.Platforms.Select(x => x.ConfigNames[0]))} Expected {PlatformRegistry.PlatformList(config: true)}.", v);
+                        ctx.Error(ConfigErrorIds.ConfigUnknownPlatform, $"{where}.platform is '{p}', which is not a platform.{Suggest(p, PlatformRegistry.Platforms.Select(x => x.ConfigNames[0]))} Expected {PlatformRegistry.PlatformList(config: true)}.", v);
                     break;
                 case "health": health = ParseHealth(ctx, v, where + ".health"); break;
                 case "postgres": pg = ParsePostgres(ctx, v, where + ".postgres"); break;
@@ -272,14 +272,14 @@ public static partial class ConfigParser
         };
         // The platform's provider says which of its keys the service must have.
         if (provider?.ConfigKeys.FirstOrDefault(k => k.Required && k.OneOf is null && !options.ContainsKey(k.Key)) is { } missing)
-            ctx.Error("ConfigMissingField", $"{where} runs on {platform} and needs '{missing.Key}' (for example: {missing.Key}: {missing.Example ?? name}).", platformNode ?? map);
+            ctx.Error(ConfigErrorIds.ConfigMissingField, $"{where} runs on {platform} and needs '{missing.Key}' (for example: {missing.Key}: {missing.Example ?? name}).", platformNode ?? map);
         // Alternatives (Kubernetes: deployment, statefulSet or daemonSet): exactly one of the group.
         foreach (var group in provider?.ConfigKeys.Where(k => k.OneOf is not null).GroupBy(k => k.OneOf) ?? [])
         {
             var given = group.Where(k => options.ContainsKey(k.Key)).ToList();
             var names = PlatformRegistry.Or(group.Select(k => $"'{k.Key}'"));
             if (given.Count == 0 && group.Any(k => k.Required))
-                ctx.Error("ConfigMissingField", $"{where} runs on {platform} and needs one of {names} (for example: {group.First().Key}: {group.First().Example ?? name}).", platformNode ?? map);
+                ctx.Error(ConfigErrorIds.ConfigMissingField, $"{where} runs on {platform} and needs one of {names} (for example: {group.First().Key}: {group.First().Example ?? name}).", platformNode ?? map);
             else if (given.Count > 1)
                 ctx.Error(ConfigErrorIds.ConfigInvalidValue, $"{where} has {PlatformRegistry.Or(given.Select(k => $"'{k.Key}'")).Replace(" or ", " and ", StringComparison.Ordinal)}; give only one of {names}: a service is one {group.Key}.", platformNode ?? map);
         }
@@ -408,7 +408,7 @@ public static partial class ConfigParser
                 if (value.Kind == ConfigValueKind.Literal) CheckName(ctx, v, value.ToString(), $"{where}.{k}", provider.NameKind);
                 managed[k] = value;
             }
-        else ctx.Error("ConfigInvalidShape", $"{where} must be a connection string or a mapping with connectionString.", node);
+        else ctx.Error(ConfigErrorIds.ConfigInvalidShape, $"{where} must be a connection string or a mapping with connectionString.", node);
         if (tunnel is not null && cs is null) ctx.Error(ConfigErrorIds.ConfigMissingField, $"{where} has a tunnel but no connectionString: add connectionString: env:DATABASE_URL (the host and port as the far end of the tunnel sees them).", node);
         return new PostgresTarget { ConnectionString = cs, Managed = managed, Tunnel = tunnel };
     }
@@ -446,85 +446,113 @@ public static partial class ConfigParser
         foreach (var (name, value) in ctx.Entries(map, null, "channels"))
         {
             var where = $"channels.{name}";
-            if (value is not YamlMappingNode m) { ctx.Error("ConfigInvalidShape", $"{where} must be a mapping with a type.", value); continue; }
-            ChannelProvider? provider = null;
-            var typeNode = m.Children.FirstOrDefault(kv => kv.Key is YamlScalarNode { Value: "type" }).Value;
-            if (typeNode is null)
-                ctx.Error("ConfigMissingField", $"{where} needs a type ({ChannelProviders.TypeList}).", m);
-            else
-            {
-                var t = ctx.Scalar(typeNode, "type");
-                provider = t is null ? null : ChannelProviders.Find(t);
-                if (provider is null)
-                    ctx.Error("ConfigUnknownChannelType", $"{where}.type is '{t}'.{Suggest(t ?? "", ChannelProviders.TypeNames)} Expected {ChannelProviders.TypeList}.", typeNode);
-            }
-            // With an unknown type, every provider's keys are accepted, so the one error is the type.
-            var options = provider?.Options ?? ChannelProviders.All.SelectMany(p => p.Options).DistinctBy(o => o.Key).ToList();
-            var values = new Dictionary<string, ConfigValue>(StringComparer.OrdinalIgnoreCase);
-            var maps = new Dictionary<string, IReadOnlyDictionary<string, ConfigValue>>(StringComparer.OrdinalIgnoreCase);
-            var templates = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-            string[] allowed = ["type", .. options.Select(o => o.Key), "templates"];
-            foreach (var (k, v) in ctx.Entries(m, allowed, where))
-            {
-                if (k == "type") continue;
-                if (k == "templates")
-                {
-                    if (v is YamlMappingNode tm) foreach (var (tk, tv) in ctx.Entries(tm, ["initial", "update", "resolved"], where + ".templates")) { var val = ctx.Scalar(tv, tk); if (val is not null) templates[tk] = val; }
-                    else ctx.Error("ConfigInvalidShape", $"{where}.templates must map initial, update and resolved to template files or text.", v);
-                    continue;
-                }
-                var option = options.First(o => o.Key == k);
-                if (option.Shape == ChannelOptionShape.ServiceMap)
-                {
-                    var entries = new Dictionary<string, ConfigValue>(StringComparer.OrdinalIgnoreCase);
-                    if (v is YamlMappingNode cm)
-                        foreach (var (ck, cv) in ctx.Entries(cm, null, $"{where}.{k}"))
-                        {
-                            var val = ctx.Value(cv, ck, option.Secret);
-                            if (val is not null) entries[ck] = val;
-                            componentKeys.Add((where, ck, KeyNode(cm, ck)));
-                        }
-                    else ctx.Error("ConfigInvalidShape", $"{where}.{k} must map service names to {option.Description}.", v);
-                    maps[k] = entries;
-                    continue;
-                }
-                if (option.Shape == ChannelOptionShape.List)
-                {
-                    var items = new Dictionary<string, ConfigValue>(StringComparer.OrdinalIgnoreCase);
-                    if (v is YamlSequenceNode seq)
-                    {
-                        foreach (var item in seq.Children)
-                            if (ctx.Value(item, k, option.Secret) is { } val) items[items.Count.ToString(System.Globalization.CultureInfo.InvariantCulture)] = val;
-                    }
-                    else ctx.Error("ConfigInvalidShape", $"{where}.{k} must be a list of {option.Description} (for example [U0123ABCD, U0456EFGH]).", v);
-                    maps[k] = items;
-                    continue;
-                }
-                var scalar = ctx.Value(v, k, isSecret: option.Secret);
-                if (scalar is null) continue;
-                values[k] = scalar;
-                if (option.IsUrl && scalar is { IsReference: false } && ChannelUrlProblem(scalar.GetRawUnsafe()) is { } problem)
-                    ctx.Error("ConfigInvalidUrl", $"{where}.{k} {problem}.", v);
-            }
-            if (provider is not null)
-                foreach (var missing in provider.Options.Where(o => o.Required && !values.ContainsKey(o.Key) && !maps.ContainsKey(o.Key)))
-                    ctx.Error("ConfigMissingField",
-                        $"{where} ({provider.TypeName}) needs {(missing.Key == "url" ? "a url" : missing.Key)} (for example: {missing.Key}: {missing.Example ?? "env:NAME"}).", m);
-            if (provider is not null)
-                foreach (var problem in provider.CheckOptions(values, maps))
-                    ctx.Error(problem.ErrorId, $"{where}{(problem.Key is null ? "" : "." + problem.Key)}: {problem.Message}",
-                        problem.Key is not null && m.Children.FirstOrDefault(kv => kv.Key is YamlScalarNode ks && ks.Value == problem.Key).Value is { } at ? at : m);
-            var channel = new ChannelConfig
-            {
-                Name = name, Type = provider?.Type ?? default, Options = values, Maps = maps, Templates = templates, Location = ctx.Loc(m),
-            };
-            list.Add(provider is null ? channel : new ChannelConfig
-            {
-                Name = name, Type = provider.Type, Options = values, Maps = maps, Templates = templates, Location = channel.Location,
-                Endpoint = provider.Endpoint(channel),
-            });
+            if (value is not YamlMappingNode m) { ctx.Error(ConfigErrorIds.ConfigInvalidShape, $"{where} must be a mapping with a type.", value); continue; }
+            list.Add(ParseChannel(ctx, name, where, m, componentKeys));
         }
         return list;
+    }
+
+    /// <summary>One channel: its type's provider, then the keys that provider accepts, then the provider's own checks.</summary>
+    private static ChannelConfig ParseChannel(Ctx ctx, string name, string where, YamlMappingNode m, List<(string Where, string Key, YamlNode Node)> componentKeys)
+    {
+        var provider = ChannelProviderOf(ctx, where, m);
+        // With an unknown type, every provider's keys are accepted, so the one error is the type.
+        var options = provider?.Options ?? ChannelProviders.All.SelectMany(p => p.Options).DistinctBy(o => o.Key).ToList();
+        var values = new Dictionary<string, ConfigValue>(StringComparer.OrdinalIgnoreCase);
+        var maps = new Dictionary<string, IReadOnlyDictionary<string, ConfigValue>>(StringComparer.OrdinalIgnoreCase);
+        var templates = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        string[] allowed = ["type", .. options.Select(o => o.Key), "templates"];
+        foreach (var (k, v) in ctx.Entries(m, allowed, where))
+        {
+            if (k == "type") continue;
+            if (k == "templates") { ParseChannelTemplates(ctx, where, v, templates); continue; }
+            var option = options.First(o => o.Key == k);
+            if (option.Shape == ChannelOptionShape.ServiceMap) maps[k] = ParseChannelServiceMap(ctx, where, k, option, v, componentKeys);
+            else if (option.Shape == ChannelOptionShape.List) maps[k] = ParseChannelList(ctx, where, k, option, v);
+            else if (ctx.Value(v, k, isSecret: option.Secret) is { } scalar)
+            {
+                values[k] = scalar;
+                if (option.IsUrl && scalar is { IsReference: false } && ChannelUrlProblem(scalar.GetRawUnsafe()) is { } problem)
+                    ctx.Error(ConfigErrorIds.ConfigInvalidUrl, $"{where}.{k} {problem}.", v);
+            }
+        }
+        if (provider is not null) CheckChannel(ctx, where, m, provider, values, maps);
+        var channel = new ChannelConfig
+        {
+            Name = name, Type = provider?.Type ?? default, Options = values, Maps = maps, Templates = templates, Location = ctx.Loc(m),
+        };
+        return provider is null ? channel : new ChannelConfig
+        {
+            Name = name, Type = provider.Type, Options = values, Maps = maps, Templates = templates, Location = channel.Location,
+            Endpoint = provider.Endpoint(channel),
+        };
+    }
+
+    /// <summary>The provider a channel's `type` names, or null (with the error) when it is missing or unknown.</summary>
+    private static ChannelProvider? ChannelProviderOf(Ctx ctx, string where, YamlMappingNode m)
+    {
+        var typeNode = m.Children.FirstOrDefault(kv => kv.Key is YamlScalarNode { Value: "type" }).Value;
+        if (typeNode is null)
+        {
+            ctx.Error(ConfigErrorIds.ConfigMissingField, $"{where} needs a type ({ChannelProviders.TypeList}).", m);
+            return null;
+        }
+        var t = ctx.Scalar(typeNode, "type");
+        var provider = t is null ? null : ChannelProviders.Find(t);
+        if (provider is null)
+            ctx.Error(ConfigErrorIds.ConfigUnknownChannelType, $"{where}.type is '{t}'.{Suggest(t ?? "", ChannelProviders.TypeNames)} Expected {ChannelProviders.TypeList}.", typeNode);
+        return provider;
+    }
+
+    private static void ParseChannelTemplates(Ctx ctx, string where, YamlNode v, Dictionary<string, string> templates)
+    {
+        if (v is YamlMappingNode tm)
+        {
+            foreach (var (tk, tv) in ctx.Entries(tm, ["initial", "update", "resolved"], where + ".templates"))
+                if (ctx.Scalar(tv, tk) is { } val) templates[tk] = val;
+        }
+        else ctx.Error(ConfigErrorIds.ConfigInvalidShape, $"{where}.templates must map initial, update and resolved to template files or text.", v);
+    }
+
+    /// <summary>A service-keyed map (Statuspage components); its keys are checked against the services once all are parsed.</summary>
+    private static Dictionary<string, ConfigValue> ParseChannelServiceMap(Ctx ctx, string where, string k, ChannelOption option, YamlNode v,
+        List<(string Where, string Key, YamlNode Node)> componentKeys)
+    {
+        var entries = new Dictionary<string, ConfigValue>(StringComparer.OrdinalIgnoreCase);
+        if (v is YamlMappingNode cm)
+            foreach (var (ck, cv) in ctx.Entries(cm, null, $"{where}.{k}"))
+            {
+                var val = ctx.Value(cv, ck, option.Secret);
+                if (val is not null) entries[ck] = val;
+                componentKeys.Add((where, ck, KeyNode(cm, ck)));
+            }
+        else ctx.Error(ConfigErrorIds.ConfigInvalidShape, $"{where}.{k} must map service names to {option.Description}.", v);
+        return entries;
+    }
+
+    /// <summary>A list option (Slack user ids), kept as a map keyed by position.</summary>
+    private static Dictionary<string, ConfigValue> ParseChannelList(Ctx ctx, string where, string k, ChannelOption option, YamlNode v)
+    {
+        var items = new Dictionary<string, ConfigValue>(StringComparer.OrdinalIgnoreCase);
+        if (v is YamlSequenceNode seq)
+        {
+            foreach (var item in seq.Children)
+                if (ctx.Value(item, k, option.Secret) is { } val) items[items.Count.ToString(System.Globalization.CultureInfo.InvariantCulture)] = val;
+        }
+        else ctx.Error(ConfigErrorIds.ConfigInvalidShape, $"{where}.{k} must be a list of {option.Description} (for example [U0123ABCD, U0456EFGH]).", v);
+        return items;
+    }
+
+    /// <summary>The provider's required keys, then its own checks of the values (each error at the key it names).</summary>
+    private static void CheckChannel(Ctx ctx, string where, YamlMappingNode m, ChannelProvider provider, Dictionary<string, ConfigValue> values,
+        Dictionary<string, IReadOnlyDictionary<string, ConfigValue>> maps)
+    {
+        foreach (var missing in provider.Options.Where(o => o.Required && !values.ContainsKey(o.Key) && !maps.ContainsKey(o.Key)))
+            ctx.Error(ConfigErrorIds.ConfigMissingField,
+                $"{where} ({provider.TypeName}) needs {(missing.Key == "url" ? "a url" : missing.Key)} (for example: {missing.Key}: {missing.Example ?? "env:NAME"}).", m);
+        foreach (var problem in provider.CheckOptions(values, maps))
+            ctx.Error(problem.ErrorId, $"{where}{(problem.Key is null ? "" : "." + problem.Key)}: {problem.Message}",
+                problem.Key is not null && m.Children.FirstOrDefault(kv => kv.Key is YamlScalarNode ks && ks.Value == problem.Key).Value is { } at ? at : m);
     }
 
     private static StoreConfig ParseStore(Ctx ctx, YamlNode node)
@@ -546,7 +574,7 @@ public static partial class ConfigParser
                 case "schema":
                     schema = ctx.Scalar(v, k);
                     if (schema is not null && !System.Text.RegularExpressions.Regex.IsMatch(schema, "^[a-z_][a-z0-9_]{0,62}$"))
-                        ctx.Error("ConfigInvalidValue", $"store.schema is '{schema}'; use a plain PostgreSQL name: lower-case letters, digits and underscores (for example incidentops).", v);
+                        ctx.Error(ConfigErrorIds.ConfigInvalidValue, $"store.schema is '{schema}'; use a plain PostgreSQL name: lower-case letters, digits and underscores (for example incidentops).", v);
                     break;
             }
         if (kind == StoreKind.Postgres && cs is null) ctx.Error(ConfigErrorIds.ConfigMissingField, "store.kind is postgres, so store needs a connectionString (for example: connectionString: env:INCIDENTOPS_STORE).", m);
@@ -559,7 +587,7 @@ public static partial class ConfigParser
         var d = new Dictionary<string, string?>();
         if (node is YamlMappingNode m)
             foreach (var (k, v) in ctx.Entries(m, ToolKeys, "tools")) d[k] = ctx.Scalar(v, k) is { } s ? ExpandHome(s) : null;
-        else ctx.Error("ConfigInvalidShape", $"tools must map CLI names ({string.Join(", ", ToolKeys)}) to paths.", node);
+        else ctx.Error(ConfigErrorIds.ConfigInvalidShape, $"tools must map CLI names ({string.Join(", ", ToolKeys)}) to paths.", node);
         return new ToolPaths(d);
     }
 
