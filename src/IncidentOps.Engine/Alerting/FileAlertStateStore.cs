@@ -30,7 +30,7 @@ public sealed class FileAlertStateStore : IAlertStateStore
         {
             held = await FileLock.AcquireAsync(Path.Combine(Folder, LockName(service)), timeout, cancellationToken).ConfigureAwait(false);
         }
-        catch (IncidentOpsException ex) when (ex.ErrorId == "StoreLockTimeout")
+        catch (IncidentOpsException ex) when (ex.ErrorId == IncidentErrorIds.StoreLockTimeout)
         {
             throw new IncidentOpsException(AlertingErrorIds.StateBusy, IncidentOpsErrorCategory.ResourceBusy,
                 $"The alerting state of {service} stayed locked for {timeout.TotalSeconds:0} s: another alerting round is still working on it (or is stuck). " +
@@ -59,7 +59,7 @@ public sealed class FileAlertStateStore : IAlertStateStore
         EnsureFolder();
         FileLock document;
         try { document = await FileLock.AcquireAsync(Path.Combine(Folder, ".state.lock"), DocumentLockTimeout, cancellationToken).ConfigureAwait(false); }
-        catch (IncidentOpsException ex) when (ex.ErrorId == "StoreLockTimeout") { throw Unavailable(ex.Message, ex); }
+        catch (IncidentOpsException ex) when (ex.ErrorId == IncidentErrorIds.StoreLockTimeout) { throw Unavailable(ex.Message, ex); }
         await using (document)
         {
             var all = await ReadAllAsync(cancellationToken).ConfigureAwait(false);

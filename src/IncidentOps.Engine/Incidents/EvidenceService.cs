@@ -176,7 +176,7 @@ public sealed class EvidenceService(Func<IncidentOpsConfig?, IIncidentStore> ope
         {
             var unknown = sourceNames.Where(n => sources.All(s => !string.Equals(s.Name, n, StringComparison.OrdinalIgnoreCase))).ToList();
             if (unknown.Count > 0)
-                throw new IncidentOpsException("EvidenceSourceUnknown", IncidentOpsErrorCategory.InvalidArgument,
+                throw new IncidentOpsException(IncidentErrorIds.EvidenceSourceUnknown, IncidentOpsErrorCategory.InvalidArgument,
                     $"Unknown evidence source(s): {string.Join(", ", unknown)}. Available: {string.Join(", ", EvidenceSources.All.Select(s => s.Name))}.") { TargetObject = string.Join(",", unknown) };
         }
         var store = openStore(config);

@@ -110,8 +110,8 @@ public sealed class FileIncidentStore : IIncidentStore
         }
         catch (JsonException ex)
         {
-            throw new IncidentOpsException("IncidentRecordCorrupt", IncidentOpsErrorCategory.InvalidData,
-                $"The incident record '{file}' is not valid JSON (line {ex.LineNumber + 1}): {ex.Message}. Restore it from backup or remove the folder.") { TargetObject = file };
+            throw new IncidentOpsException(IncidentErrorIds.RecordCorrupt, IncidentOpsErrorCategory.InvalidData,
+                $"The incident record '{file}' is not valid JSON (line {ex.LineNumber + 1}): {ex.Message.TrimEnd('.')}. Restore it from backup or remove the folder.") { TargetObject = file };
         }
     }
 
@@ -132,7 +132,7 @@ public sealed class FileIncidentStore : IIncidentStore
                 {
                     read[i] = (ParseIncident(file, text), null);
                 }
-                catch (IncidentOpsException ex) when (ex.ErrorId == "IncidentRecordCorrupt")
+                catch (IncidentOpsException ex) when (ex.ErrorId == IncidentErrorIds.RecordCorrupt)
                 {
                     // One damaged record must never hide the other incidents: report it and go on.
                     read[i] = (null, ex.Message);
@@ -426,8 +426,8 @@ public sealed class FileIncidentStore : IIncidentStore
         try { return JsonSerializer.Deserialize<List<ActionItem>>(text, Json) ?? []; }
         catch (JsonException ex)
         {
-            throw new IncidentOpsException("ActionItemsCorrupt", IncidentOpsErrorCategory.InvalidData,
-                $"The action items file '{file}' is not valid JSON (line {ex.LineNumber + 1}): {ex.Message}. Restore it from backup or fix it by hand.") { TargetObject = file };
+            throw new IncidentOpsException(IncidentErrorIds.ActionItemsCorrupt, IncidentOpsErrorCategory.InvalidData,
+                $"The action items file '{file}' is not valid JSON (line {ex.LineNumber + 1}): {ex.Message.TrimEnd('.')}. Restore it from backup or fix it by hand.") { TargetObject = file };
         }
     }
 
@@ -600,7 +600,7 @@ public sealed class FileIncidentStore : IIncidentStore
     }
 
     public static IncidentOpsException NotFound(string id) =>
-        new("IncidentNotFound", IncidentOpsErrorCategory.ObjectNotFound, $"No incident '{id}' in the incident store. List incidents with Get-Incident.") { TargetObject = id };
+        new(IncidentErrorIds.NotFound, IncidentOpsErrorCategory.ObjectNotFound, $"No incident '{id}' in the incident store. List incidents with Get-Incident.") { TargetObject = id };
 }
 
 /// <summary>A cross-process lock: an exclusively opened lock file, retried until a timeout.</summary>
@@ -631,7 +631,7 @@ public sealed class FileLock : IAsyncDisposable
             }
             catch (IOException ex)
             {
-                throw new IncidentOpsException("StoreLockTimeout", IncidentOpsErrorCategory.ResourceBusy,
+                throw new IncidentOpsException(IncidentErrorIds.StoreLockTimeout, IncidentOpsErrorCategory.ResourceBusy,
                     $"Could not lock '{path}' within {timeout.TotalSeconds:0} s: {ex.Message}. Another process may be stuck holding it.") { TargetObject = path };
             }
         }

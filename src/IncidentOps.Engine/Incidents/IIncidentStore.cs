@@ -120,7 +120,7 @@ public static class IncidentStores
     public static string CheckId(string id)
     {
         if (string.IsNullOrWhiteSpace(id) || id.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0 || id.Contains(".."))
-            throw new IncidentOpsException("IncidentIdInvalid", IncidentOpsErrorCategory.InvalidArgument, $"'{id}' is not an incident id (expected INC-yyyyMMdd-NNN).");
+            throw new IncidentOpsException(IncidentErrorIds.IdInvalid, IncidentOpsErrorCategory.InvalidArgument, $"'{id}' is not an incident id (expected INC-yyyyMMdd-NNN).");
         return id;
     }
 

@@ -1,8 +1,7 @@
 namespace IncidentOps.Engine.Incidents;
 
 /// <summary>
-/// Error ids of the incident store (a contract: tests and scripts match them). Ids that predate this class are still
-/// written inline where they are raised; new ones are added here.
+/// Error ids of the incidents area (a contract: tests and scripts match them).
 /// </summary>
 public static class IncidentErrorIds
 {
@@ -22,4 +21,48 @@ public static class IncidentErrorIds
     public const string ArchiveInvalid = "IncidentArchiveInvalid";
     /// <summary>A status move decided while the incident was open (the alerting round's) found it resolved since: it stays resolved.</summary>
     public const string ResolvedMeanwhile = "IncidentResolvedMeanwhile";
+    /// <summary>A -Severity the configuration does not define (the message lists the defined ones).</summary>
+    public const string SeverityUnknown = "SeverityUnknown";
+    /// <summary>New-Incident without a -Title.</summary>
+    public const string TitleMissing = "IncidentTitleMissing";
+    /// <summary>A -StartedAt in the future.</summary>
+    public const string StartInFuture = "IncidentStartInFuture";
+    /// <summary>A status change to Resolved asked of Set-Incident: Close-Incident resolves, with a resolution summary.</summary>
+    public const string UseClose = "IncidentUseClose";
+    /// <summary>Close-Incident without a -Resolution summary.</summary>
+    public const string ResolutionMissing = "IncidentResolutionMissing";
+    /// <summary>Close-Incident of an incident that is already resolved.</summary>
+    public const string AlreadyResolved = "IncidentAlreadyResolved";
+    /// <summary>A -ResolvedAt before the incident started.</summary>
+    public const string ResolvedBeforeStart = "IncidentResolvedBeforeStart";
+    /// <summary>A resolved incident asked to become the active one.</summary>
+    public const string ResolvedNotActive = "IncidentResolvedNotActive";
+    /// <summary>Add-IncidentNote with an empty note.</summary>
+    public const string NoteEmpty = "IncidentNoteEmpty";
+    /// <summary>An action item without -Action text.</summary>
+    public const string ActionItemEmpty = "ActionItemEmpty";
+    /// <summary>An action item id the incident does not have.</summary>
+    public const string ActionItemNotFound = "ActionItemNotFound";
+    /// <summary>A report -Template file that does not exist.</summary>
+    public const string ReportTemplateNotFound = "ReportTemplateNotFound";
+    /// <summary>A report -Template that is neither a built-in template nor a file.</summary>
+    public const string ReportTemplateUnknown = "ReportTemplateUnknown";
+    /// <summary>A report template that does not parse.</summary>
+    public const string ReportTemplateInvalid = "ReportTemplateInvalid";
+    /// <summary>A report template that failed while rendering.</summary>
+    public const string ReportTemplateFailed = "ReportTemplateFailed";
+    /// <summary>A file store's incident record that is not valid JSON.</summary>
+    public const string RecordCorrupt = "IncidentRecordCorrupt";
+    /// <summary>A file store's action items file that is not valid JSON.</summary>
+    public const string ActionItemsCorrupt = "ActionItemsCorrupt";
+    /// <summary>Export-Incident to a path that exists, without -Force.</summary>
+    public const string ArchiveExists = "IncidentArchiveExists";
+    /// <summary>Import-Incident of a path that holds no archive.</summary>
+    public const string ArchiveNotFound = "IncidentArchiveNotFound";
+    /// <summary>A string that is not an incident id (INC-yyyyMMdd-NNN).</summary>
+    public const string IdInvalid = "IncidentIdInvalid";
+    /// <summary>An evidence source name that is not known (the message lists the known ones).</summary>
+    public const string EvidenceSourceUnknown = "EvidenceSourceUnknown";
+    /// <summary>An incident id the store does not have.</summary>
+    public const string NotFound = "IncidentNotFound";
 }

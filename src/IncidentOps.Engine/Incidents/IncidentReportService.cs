@@ -31,7 +31,7 @@ public sealed partial class IncidentReportService(Func<IncidentOpsConfig?, IInci
         if (templateFile is not null)
         {
             if (!File.Exists(templateFile))
-                throw new IncidentOpsException("ReportTemplateNotFound", IncidentOpsErrorCategory.ObjectNotFound,
+                throw new IncidentOpsException(IncidentErrorIds.ReportTemplateNotFound, IncidentOpsErrorCategory.ObjectNotFound,
                     $"Template file '{templateFile}' does not exist. Give a Scriban template file, or one of: {string.Join(", ", BuiltInTemplates)}.") { TargetObject = templateFile };
             source = await File.ReadAllTextAsync(templateFile, cancellationToken).ConfigureAwait(false);
             templateName = templateFile;
@@ -40,7 +40,7 @@ public sealed partial class IncidentReportService(Func<IncidentOpsConfig?, IInci
         {
             templateName = (template ?? "seed").ToLowerInvariant();
             if (!BuiltInTemplates.Contains(templateName))
-                throw new IncidentOpsException("ReportTemplateUnknown", IncidentOpsErrorCategory.InvalidArgument,
+                throw new IncidentOpsException(IncidentErrorIds.ReportTemplateUnknown, IncidentOpsErrorCategory.InvalidArgument,
                     $"Unknown report template '{template}'. Built-in templates: {string.Join(", ", BuiltInTemplates)}; or give the path of a Scriban template file.") { TargetObject = template };
             source = kind == IncidentReportKind.CustomerCommunication
                 ? (format == IncidentReportFormat.Html ? ReportTemplates.CustomerHtml : ReportTemplates.Customer)
@@ -48,7 +48,7 @@ public sealed partial class IncidentReportService(Func<IncidentOpsConfig?, IInci
         }
         var parsed = Template.Parse(source, templateFile);
         if (parsed.HasErrors)
-            throw new IncidentOpsException("ReportTemplateInvalid", IncidentOpsErrorCategory.InvalidData,
+            throw new IncidentOpsException(IncidentErrorIds.ReportTemplateInvalid, IncidentOpsErrorCategory.InvalidData,
                 $"The report template '{templateName}' has errors: {string.Join("; ", parsed.Messages.Select(m => m.ToString()))}.") { TargetObject = templateName };
         var charts = kind == IncidentReportKind.PostMortem
             ? BuildCharts(incident, timeline, await ReadHealthSamplesAsync(config, incident.Id, cancellationToken).ConfigureAwait(false), DateTimeOffset.UtcNow)
@@ -63,7 +63,7 @@ public sealed partial class IncidentReportService(Func<IncidentOpsConfig?, IInci
         }
         catch (Scriban.Syntax.ScriptRuntimeException ex)
         {
-            throw new IncidentOpsException("ReportTemplateFailed", IncidentOpsErrorCategory.InvalidData,
+            throw new IncidentOpsException(IncidentErrorIds.ReportTemplateFailed, IncidentOpsErrorCategory.InvalidData,
                 $"Rendering the report template '{templateName}' failed: {ex.Message}.", ex) { TargetObject = templateName };
         }
         return new IncidentReport { IncidentId = incident.Id, Kind = kind, Format = format, Template = templateName, Content = SecretRedactor.Redact(content) };

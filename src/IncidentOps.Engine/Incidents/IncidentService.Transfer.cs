@@ -36,7 +36,7 @@ public sealed partial class IncidentService
     {
         var store = openStore(config);
         if (File.Exists(path) && !force)
-            throw new IncidentOpsException("IncidentArchiveExists", IncidentOpsErrorCategory.ResourceExists,
+            throw new IncidentOpsException(IncidentErrorIds.ArchiveExists, IncidentOpsErrorCategory.ResourceExists,
                 $"'{path}' already exists. Give another -Path, or -Force to replace it.") { TargetObject = path };
         var results = new List<IncidentTransfer>();
         var temp = $"{path}.{System.Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
@@ -242,7 +242,7 @@ public sealed partial class IncidentService
         try { return ZipFile.OpenRead(path); }
         catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
         {
-            throw new IncidentOpsException("IncidentArchiveNotFound", IncidentOpsErrorCategory.ObjectNotFound, $"No archive at '{path}'. Give the -Path that Export-Incident wrote.", ex) { TargetObject = path };
+            throw new IncidentOpsException(IncidentErrorIds.ArchiveNotFound, IncidentOpsErrorCategory.ObjectNotFound, $"No archive at '{path}'. Give the -Path that Export-Incident wrote.", ex) { TargetObject = path };
         }
         catch (InvalidDataException ex) { throw Invalid(path, "it is not a zip archive", ex); }
     }

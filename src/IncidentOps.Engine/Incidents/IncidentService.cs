@@ -52,7 +52,7 @@ public sealed partial class IncidentService(Func<IncidentOpsConfig?, IIncidentSt
     {
         var levels = Severities(config);
         return levels.FirstOrDefault(l => string.Equals(l.Id, id?.Trim(), StringComparison.OrdinalIgnoreCase))
-            ?? throw new IncidentOpsException("SeverityUnknown", IncidentOpsErrorCategory.InvalidArgument,
+            ?? throw new IncidentOpsException(IncidentErrorIds.SeverityUnknown, IncidentOpsErrorCategory.InvalidArgument,
                 $"Severity '{id}' is not defined{(config?.Path is { } p ? $" in {p}" : "")}. Valid severities: {string.Join(", ", levels.Select(l => $"{l.Id} ({l.Name})"))}.") { TargetObject = id };
     }
 
@@ -61,12 +61,12 @@ public sealed partial class IncidentService(Func<IncidentOpsConfig?, IIncidentSt
     public async Task<Incident> CreateAsync(IncidentOpsConfig? config, NewIncidentRequest request, ChangeContext context, CancellationToken cancellationToken)
     {
         if (string.IsNullOrWhiteSpace(request.Title))
-            throw new IncidentOpsException("IncidentTitleMissing", IncidentOpsErrorCategory.InvalidArgument, "An incident needs a -Title that says what is broken.");
+            throw new IncidentOpsException(IncidentErrorIds.TitleMissing, IncidentOpsErrorCategory.InvalidArgument, "An incident needs a -Title that says what is broken.");
         var severity = ResolveSeverity(config, request.Severity);
         var now = DateTimeOffset.UtcNow;
         var started = (request.StartedAt ?? now).ToUniversalTime();
         if (started > now.AddMinutes(1))
-            throw new IncidentOpsException("IncidentStartInFuture", IncidentOpsErrorCategory.InvalidArgument,
+            throw new IncidentOpsException(IncidentErrorIds.StartInFuture, IncidentOpsErrorCategory.InvalidArgument,
                 $"-StartedAt {started:u} is in the future. Give the time the incident began (now or earlier).") { TargetObject = started };
         var store = openStore(config);
         var incident = await store.CreateAsync(id => new Incident
@@ -118,7 +118,7 @@ public sealed partial class IncidentService(Func<IncidentOpsConfig?, IIncidentSt
         var piped = pipedStore.Contains("://", StringComparison.Ordinal) ? pipedStore.Trim() : Path.TrimEndingDirectorySeparator(Path.GetFullPath(pipedStore.Trim()));
         var comparison = OperatingSystem.IsWindows() || OperatingSystem.IsMacOS() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
         if (string.Equals(here, piped, comparison)) return null;
-        return new IncidentOpsException("PipelineTargetMismatch", IncidentOpsErrorCategory.InvalidArgument,
+        return new IncidentOpsException(CommonErrorIds.PipelineTargetMismatch, IncidentOpsErrorCategory.InvalidArgument,
             $"The piped incident{(string.IsNullOrWhiteSpace(incidentId) ? "" : $" {incidentId}")} was read from the store '{piped}', but this command's configuration{(config?.Path is { } p ? $" ({p})" : "")} resolves the store '{here}'. " +
             "The change would be written to another store than the one the record came from, so nothing was done. Give the same -ConfigPath as the command that read it, or read the incident from this store first.")
         { TargetObject = incidentId };
@@ -205,7 +205,7 @@ public sealed partial class IncidentService(Func<IncidentOpsConfig?, IIncidentSt
                         $"{i.Id} was resolved at {i.ResolvedAt:u}, after the move to {status} was decided; it stays resolved and nothing was changed.") { TargetObject = i.Id };
                 // Resolving needs a resolution summary (given now or already on the record), as Close-Incident does.
                 if (status == IncidentStatus.Resolved && string.IsNullOrWhiteSpace(changes.Resolution ?? i.Resolution))
-                    throw new IncidentOpsException("IncidentUseClose", IncidentOpsErrorCategory.InvalidOperation,
+                    throw new IncidentOpsException(IncidentErrorIds.UseClose, IncidentOpsErrorCategory.InvalidOperation,
                         $"Resolve {i.Id} with Close-Incident -Resolution '<what fixed it>', so the record has a resolution summary.") { TargetObject = i.Id };
                 var moved = IncidentStateMachine.Move(i, status, now, ResolveSeverityOrNull(config, i.Severity));
                 entries.Add((status == IncidentStatus.Resolved ? "resolved" : "status", "Set Status", moved!));
@@ -261,19 +261,19 @@ public sealed partial class IncidentService(Func<IncidentOpsConfig?, IIncidentSt
     public async Task<Incident> CloseAsync(IncidentOpsConfig? config, string id, string resolution, string? rootCause, DateTimeOffset? resolvedAt, ChangeContext context, CancellationToken cancellationToken)
     {
         if (string.IsNullOrWhiteSpace(resolution))
-            throw new IncidentOpsException("IncidentResolutionMissing", IncidentOpsErrorCategory.InvalidArgument,
+            throw new IncidentOpsException(IncidentErrorIds.ResolutionMissing, IncidentOpsErrorCategory.InvalidArgument,
                 $"Closing {id} needs a resolution summary: Close-Incident -Resolution '<what fixed it>'.") { TargetObject = id };
         var store = openStore(config);
         var completing = false;
         var incident = await store.UpdateAsync(id.Trim(), i =>
         {
             if (i.Status == IncidentStatus.Resolved && !string.IsNullOrWhiteSpace(i.Resolution))
-                throw new IncidentOpsException("IncidentAlreadyResolved", IncidentOpsErrorCategory.InvalidOperation,
+                throw new IncidentOpsException(IncidentErrorIds.AlreadyResolved, IncidentOpsErrorCategory.InvalidOperation,
                     $"{i.Id} was already resolved at {i.ResolvedAt:u}. Use Set-Incident -Resolution to amend the summary.") { TargetObject = i.Id };
             completing = i.Status == IncidentStatus.Resolved;
             var at = (resolvedAt ?? (completing ? i.ResolvedAt : null) ?? DateTimeOffset.UtcNow).ToUniversalTime();
             if (at < i.StartedAt)
-                throw new IncidentOpsException("IncidentResolvedBeforeStart", IncidentOpsErrorCategory.InvalidArgument,
+                throw new IncidentOpsException(IncidentErrorIds.ResolvedBeforeStart, IncidentOpsErrorCategory.InvalidArgument,
                     $"-ResolvedAt {at:u} is before {i.Id} started ({i.StartedAt:u}).") { TargetObject = at };
             IncidentStateMachine.Move(i, IncidentStatus.Resolved, at);
             i.ResolvedAt = at;
@@ -296,7 +296,7 @@ public sealed partial class IncidentService(Func<IncidentOpsConfig?, IIncidentSt
         {
             var incident = await store.GetAsync(id, cancellationToken).ConfigureAwait(false) ?? throw FileIncidentStore.NotFound(id);
             if (incident.Status == IncidentStatus.Resolved)
-                throw new IncidentOpsException("IncidentResolvedNotActive", IncidentOpsErrorCategory.InvalidOperation,
+                throw new IncidentOpsException(IncidentErrorIds.ResolvedNotActive, IncidentOpsErrorCategory.InvalidOperation,
                     $"{incident.Id} is resolved, and a resolved incident cannot be the active one. Reopen it first: Set-Incident -Incident {incident.Id} -Status Investigating -Activate.") { TargetObject = incident.Id };
         }
         await store.SetActiveIdAsync(id, cancellationToken).ConfigureAwait(false);
@@ -307,7 +307,7 @@ public sealed partial class IncidentService(Func<IncidentOpsConfig?, IIncidentSt
     public async Task<TimelineEntry> AddNoteAsync(IncidentOpsConfig? config, string id, string text, ChangeContext context, CancellationToken cancellationToken)
     {
         if (string.IsNullOrWhiteSpace(text))
-            throw new IncidentOpsException("IncidentNoteEmpty", IncidentOpsErrorCategory.InvalidArgument, "The note is empty. Say what you did or saw.");
+            throw new IncidentOpsException(IncidentErrorIds.NoteEmpty, IncidentOpsErrorCategory.InvalidArgument, "The note is empty. Say what you did or saw.");
         var store = openStore(config);
         // One call to the store: the append returns the record, which says whether the incident was resolved.
         var entry = TimelineWriter.Entry(context, "note", "Note", null, TimelineOutcome.Info, text.Trim());
@@ -353,7 +353,7 @@ public sealed partial class IncidentService(Func<IncidentOpsConfig?, IIncidentSt
     public async Task<ActionItem> AddActionItemAsync(IncidentOpsConfig? config, string id, string action, string? owner, DateTimeOffset? due, string? priority, ChangeContext context, CancellationToken cancellationToken)
     {
         if (string.IsNullOrWhiteSpace(action))
-            throw new IncidentOpsException("ActionItemEmpty", IncidentOpsErrorCategory.InvalidArgument, "An action item needs -Action: what will be done.");
+            throw new IncidentOpsException(IncidentErrorIds.ActionItemEmpty, IncidentOpsErrorCategory.InvalidArgument, "An action item needs -Action: what will be done.");
         var store = openStore(config);
         var incident = await store.GetAsync(id, cancellationToken).ConfigureAwait(false) ?? throw FileIncidentStore.NotFound(id);
         var prio = NormalizePriority(config, priority);
@@ -379,7 +379,7 @@ public sealed partial class IncidentService(Func<IncidentOpsConfig?, IIncidentSt
         await store.ChangeActionItemsAsync(id, list =>
         {
             item = list.FirstOrDefault(a => string.Equals(a.Id, itemId, StringComparison.OrdinalIgnoreCase))
-                ?? throw new IncidentOpsException("ActionItemNotFound", IncidentOpsErrorCategory.ObjectNotFound,
+                ?? throw new IncidentOpsException(IncidentErrorIds.ActionItemNotFound, IncidentOpsErrorCategory.ObjectNotFound,
                     $"No action item '{itemId}' on {id}. Known: {(list.Count == 0 ? "(none)" : string.Join(", ", list.Select(a => a.Id)))}.") { TargetObject = itemId };
             if (changes.Action is { } a && a != item.Action) { described.Add($"Action: {a}"); item.Action = a; }
             if (changes.Owner is { } o && o != item.Owner) { described.Add($"Owner: {item.Owner} -> {o}"); item.Owner = o; }

@@ -82,7 +82,7 @@ public sealed partial class PostgresIncidentStore
             {
                 if (await InsertEntryAsync(c, spooled.IncidentId, spooled.Entry, spooled.Key, ct).ConfigureAwait(false) > 0) written++;
             }
-            catch (IncidentOpsException ex) when (ex.ErrorId == "IncidentNotFound")
+            catch (IncidentOpsException ex) when (ex.ErrorId == IncidentErrorIds.NotFound)
             {
                 Warning?.Invoke($"The spooled timeline entry '{spooled.Entry.Action}' is for {spooled.IncidentId}, which is not in {Identity}; it was left in '{SpoolPath}.orphaned'.");
                 await File.AppendAllTextAsync(SpoolPath + ".orphaned", line + "\n", CancellationToken.None).ConfigureAwait(false);

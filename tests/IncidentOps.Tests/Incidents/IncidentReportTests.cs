@@ -75,6 +75,7 @@ public class IncidentReportTests(ModuleFixture fx) : IClassFixture<ModuleFixture
         var ex = await Assert.ThrowsAsync<IncidentOpsException>(() => engine.Reports.RenderAsync(config, incident.Id, IncidentReportKind.PostMortem, IncidentReportFormat.Markdown, null, bad, CancellationToken.None));
         Assert.Equal("ReportTemplateInvalid", ex.ErrorId);
         var unknown = await Assert.ThrowsAsync<IncidentOpsException>(() => engine.Reports.RenderAsync(config, incident.Id, IncidentReportKind.PostMortem, IncidentReportFormat.Markdown, "nope", null, CancellationToken.None));
+        Assert.Equal("ReportTemplateUnknown", unknown.ErrorId);
         Assert.Contains("seed, google-sre, pagerduty", unknown.Message);
     }
 

@@ -60,9 +60,13 @@ public sealed class GetIncidentCommand : ConfiguredCmdlet
             Since = Since is { } s ? new DateTimeOffset(s.Kind == DateTimeKind.Unspecified ? DateTime.SpecifyKind(s, DateTimeKind.Local) : s) : null,
         };
         if (!TryInvoke(ct => Engine.Incidents.ListAsync(Config, query, ct), out var list, Incident is null ? null : string.Join(",", Incident))) return;
+        WriteObject(list, enumerateCollection: true);
+        // A named incident the listing lacks: read it alone, so a record that exists but is damaged says so
+        // (IncidentRecordCorrupt, naming the file) instead of reading as "no such incident"; one that exists and
+        // does not match -Status, -Severity or -Since is simply not listed.
         if (Incident is { Length: > 0 })
             foreach (var id in Incident.Where(i => !WildcardPattern.ContainsWildcardCharacters(i) && !list.Any(x => string.Equals(x.Id, i, StringComparison.OrdinalIgnoreCase))))
-                WriteError(ToErrorRecord(FileIncidentStore.NotFound(id), id));
-        WriteObject(list, enumerateCollection: true);
+                if (TryInvoke(ct => Engine.Incidents.GetAsync(Config, id, ct), out var one, id) && Status is null && Severity is null && Since is null && !Active)
+                    WriteObject(one);
     }
 }
