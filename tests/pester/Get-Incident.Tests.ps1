@@ -91,6 +91,24 @@ Describe 'Get-Incident' {
         Get-CompletionText 'Get-Incident -Severity ' | Should -Be @('P0', 'P1', 'P2', 'P3')
     }
 
+    It 'names a damaged record (IncidentRecordCorrupt, with its file) instead of calling the incident unknown' {
+        $file = Get-ChildItem -Path $root.Dir -Recurse -Filter incident.json | Where-Object { $_.Directory.Name -eq $other.Id } | Select-Object -First 1
+        $file | Should -Not -BeNullOrEmpty
+        $saved = [System.IO.File]::ReadAllText($file.FullName)
+        try {
+            [System.IO.File]::WriteAllText($file.FullName, '{ "Id": ')
+            $err = $null
+            Get-Incident -Incident $other.Id -ErrorVariable err -ErrorAction SilentlyContinue -WarningAction SilentlyContinue | Should -BeNullOrEmpty
+            $err.Count | Should -Be 1
+            $err[0].FullyQualifiedErrorId | Should -Be 'IncidentRecordCorrupt,IncidentOps.Commands.GetIncidentCommand'
+            $err[0].CategoryInfo.Category | Should -Be 'InvalidData'
+            $err[0].Exception.Message | Should -BeLike "*'$($file.FullName)' is not valid JSON (line 1)*Restore it from backup or remove the folder."
+            [System.IO.File]::ReadAllText($file.FullName) | Should -Be '{ "Id": '
+        }
+        finally { [System.IO.File]::WriteAllText($file.FullName, $saved) }
+        (Get-Incident -Incident $other.Id).Title | Should -Be 'Slow search'
+    }
+
     It 'has help that renders, with every parameter described and examples that parse' {
         $full = Assert-CmdletHelp Get-Incident
         $full | Should -Match '-Incident'
