@@ -65,4 +65,14 @@ public static class IncidentErrorIds
     public const string EvidenceSourceUnknown = "EvidenceSourceUnknown";
     /// <summary>An incident id the store does not have.</summary>
     public const string NotFound = "IncidentNotFound";
+    /// <summary>A piped object that names no service New-Incident can record.</summary>
+    public const string ServiceMissing = "IncidentServiceMissing";
+    /// <summary>Set-Incident without any change to make.</summary>
+    public const string NothingToChange = "IncidentNothingToChange";
+    /// <summary>A report -Path in a folder that does not exist.</summary>
+    public const string ReportFolderNotFound = "ReportFolderNotFound";
+    /// <summary>A report -Path that exists, without -Force.</summary>
+    public const string ReportFileExists = "ReportFileExists";
+    /// <summary>The report file could not be written (permissions, a full disk).</summary>
+    public const string ReportWriteFailed = "ReportWriteFailed";
 }

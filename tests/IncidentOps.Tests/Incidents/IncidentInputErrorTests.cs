@@ -67,6 +67,19 @@ public class IncidentInputErrorTests(ModuleFixture fx) : IClassFixture<ModuleFix
     }
 
     [Fact]
+    public void A_report_that_cannot_be_written_says_why_and_is_not_returned_as_written()
+    {
+        var (cfg, _) = IncidentCmdletTests.TempConfig();
+        fx.Run($"New-Incident -Title 'API down' -Severity P1 -ConfigPath '{cfg}' | Out-Null").AssertNoErrors();
+        // /dev/full: every write fails with "No space left on device", as on a full disk.
+        var r = fx.Run($"New-IncidentReport -Path /dev/full -Force -ConfigPath '{cfg}'");
+        var e = Only(r, "ReportWriteFailed,IncidentOps.Commands.NewIncidentReportCommand", ErrorCategory.WriteError);
+        Assert.Contains("The report could not be written to '/dev/full': No space left on device", e.ToString());
+        Assert.Contains("Check the folder's permissions and free space, or pass another -Path.", e.ToString());
+        Assert.Empty(r.Output);
+    }
+
+    [Fact]
     public void Import_of_a_missing_archive_says_which_path_to_give()
     {
         var (cfg, _) = IncidentCmdletTests.TempConfig();

@@ -102,7 +102,7 @@ public sealed class InvokeServiceActionCommand : IncidentActionCmdlet
     {
         if (WildcardPattern.ContainsWildcardCharacters(Service))
         {
-            WriteInputError("ServiceAmbiguous", $"-Service '{Service}' has wildcards; Invoke-ServiceAction runs one service's action. Name it exactly (Get-ServiceAction lists them).", Service);
+            WriteInputError(ConfigErrorIds.ServiceAmbiguous, $"-Service '{Service}' has wildcards; Invoke-ServiceAction runs one service's action. Name it exactly (Get-ServiceAction lists them).", Service);
             return;
         }
         ServiceTarget service;

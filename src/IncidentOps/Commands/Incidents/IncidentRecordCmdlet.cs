@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using IncidentOps.Engine.Incidents;
+using IncidentOps.Engine.Notifications;
 
 namespace IncidentOps.Commands;
 
@@ -52,7 +53,7 @@ public abstract class IncidentRecordCmdlet : ConfiguredCmdlet
         if (active is null)
         {
             var hint = InvokeOrTerminate(ct => Engine.Incidents.NoActiveIncidentHintAsync(Config, MyInvocation.MyCommand.Name, ct));
-            ThrowInputError("NoActiveIncident", "No incident is active and no -Incident was given. Declare one with New-Incident, or name it with -Incident (Get-Incident lists them; Tab completes incident ids)." +
+            ThrowInputError(NotificationErrorIds.NoActiveIncident, "No incident is active and no -Incident was given. Declare one with New-Incident, or name it with -Incident (Get-Incident lists them; Tab completes incident ids)." +
                 (hint is null ? "" : " " + hint), null, IncidentOpsErrorCategory.ObjectNotFound);
         }
         return _resolvedId = active!;

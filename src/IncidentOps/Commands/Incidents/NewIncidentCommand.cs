@@ -78,7 +78,7 @@ public sealed class NewIncidentCommand : ConfiguredCmdlet
         if (string.IsNullOrWhiteSpace(service))
         {
             if (InputObject.BaseObject is string s) { _services.Add(s); return; }
-            WriteInputError("IncidentServiceMissing", $"The pipeline object '{InputObject}' has no Service property. Pipe service targets or health results, or use -Service.", InputObject);
+            WriteInputError(IncidentErrorIds.ServiceMissing, $"The pipeline object '{InputObject}' has no Service property. Pipe service targets or health results, or use -Service.", InputObject);
             return;
         }
         var environment = InputObject.Properties["Environment"]?.Value?.ToString();

@@ -141,19 +141,19 @@ public sealed class NewIncidentReportCommand : IncidentRecordCmdlet, IForceSwitc
             var folder = System.IO.Path.GetDirectoryName(target);
             if (!string.IsNullOrEmpty(folder) && !Directory.Exists(folder))
             {
-                WriteInputError("ReportFolderNotFound", $"The folder '{folder}' does not exist, so the report cannot be written to '{target}'. Create it first (New-Item -ItemType Directory '{folder}') or pass an existing folder to -Path.", target, IncidentOpsErrorCategory.ObjectNotFound);
+                WriteInputError(IncidentErrorIds.ReportFolderNotFound, $"The folder '{folder}' does not exist, so the report cannot be written to '{target}'. Create it first (New-Item -ItemType Directory '{folder}') or pass an existing folder to -Path.", target, IncidentOpsErrorCategory.ObjectNotFound);
                 return;
             }
             if (File.Exists(target) && !Force)
             {
-                WriteInputError("ReportFileExists", $"'{target}' already exists. Use -Force to overwrite it, or another -Path.", target, IncidentOpsErrorCategory.ResourceExists);
+                WriteInputError(IncidentErrorIds.ReportFileExists, $"'{target}' already exists. Use -Force to overwrite it, or another -Path.", target, IncidentOpsErrorCategory.ResourceExists);
                 return;
             }
             if (!ShouldProcess(target, "Write incident report")) return;
             try { File.WriteAllText(target, report.Content); }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
-                WriteInputError("ReportWriteFailed", $"The report could not be written to '{target}': {ex.Message} Check the folder's permissions and free space, or pass another -Path.", target, IncidentOpsErrorCategory.WriteError);
+                WriteInputError(IncidentErrorIds.ReportWriteFailed, $"The report could not be written to '{target}': {ex.Message.TrimEnd('.')}. Check the folder's permissions and free space, or pass another -Path.", target, IncidentOpsErrorCategory.WriteError);
                 return;
             }
             report.Path = target;

@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using IncidentOps.Engine.Incidents;
 using IncidentOps.Incidents;
 
 namespace IncidentOps.Commands;
@@ -137,7 +138,7 @@ public sealed class SetIncidentCommand : IncidentRecordCmdlet
         };
         if (changes.IsEmpty && !Activate && !PassThru)
         {
-            WriteInputError("IncidentNothingToChange", $"Nothing to change on {id}: give at least one of -Status, -Severity, -Commander, -Impact, -RootCause, -Resolution ...", id);
+            WriteInputError(IncidentErrorIds.NothingToChange, $"Nothing to change on {id}: give at least one of -Status, -Severity, -Commander, -Impact, -RootCause, -Resolution ...", id);
             return;
         }
         var described = string.Join(", ", SafeParameters().Where(p => p.Key is not (nameof(Incident) or nameof(PassThru))).Select(p => $"{p.Key}={p.Value}"));
