@@ -49,6 +49,12 @@ Describe 'Get-IncidentTimeline' {
         $text | Should -Not -Match '"message":"Preview only"'
     }
 
+    It 'shows the kind action-item whole at <Width> columns' -TestCases @(@{ Width = 80 }, @{ Width = 120 }) {
+        if (-not (Get-IncidentTimeline -Kind action-item)) { Add-IncidentActionItem 'Add statement_timeout to the reporting role' -Owner bob | Out-Null }
+        $text = Get-RenderedView (Get-IncidentTimeline -Kind action-item) -Width $Width
+        $text | Should -Match '(?m)^\d\d-\d\d \d\d:\d\d:\d\d action-item\s+Succeeded\s+Add action item'
+    }
+
     It 'declares -Record and -Incident on read-only cmdlet <Name>' -TestCases @(
         @{ Name = 'Get-AppStatus' }
         @{ Name = 'Get-PgActivity' }

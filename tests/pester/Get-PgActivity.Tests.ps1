@@ -80,6 +80,13 @@ Describe 'Get-PgActivity order and view' -Skip:$noPg {
         Assert-CmdletHelp Get-PgActivity | Out-Null
     }
 
+    It 'completes -State with the backend states, as Stop-IdleConnection -State does (quoted where they have spaces)' {
+        Get-CompletionText 'Get-PgActivity -State ' | Should -Be @('active', 'idle', "'idle in transaction'", "'idle in transaction (aborted)'", "'fastpath function call'", 'disabled')
+        Get-CompletionText 'Get-PgActivity -State idle' | Should -Be @('idle', "'idle in transaction'", "'idle in transaction (aborted)'")
+        # What it offers is what -State filters on: the completed text runs.
+        @(Get-PgActivity -State 'idle in transaction' -ConnectionString $cs -ErrorAction Stop | Where-Object State -NE 'idle in transaction').Count | Should -Be 0
+    }
+
     It 'completes -Service from the configuration' {
         Get-CompletionText "Get-PgActivity -ConfigPath '$($root.Config)' -Service production/d" | Should -Contain 'production/db'
     }

@@ -55,6 +55,16 @@ Describe 'Get-RedisInfo in a real host' -Skip:$noRedis {
         }
     }
 
+    It 'shows every section with its own view when no -Section is given (not all properties and the raw Fields)' {
+        Invoke-RedisCli -n 7 SET pester:view 1 | Out-Null
+        $text = Get-RenderedView (Get-RedisInfo -ConnectionString $endpoint) -Width 80
+        $text | Should -Not -Match '(?m)^(Fields|Section|UsedMemory|ClientRecentMaxInputBuffer)\s*:'
+        foreach ($e in 'UptimeHuman', 'ConnectedClients', 'UsedMemoryHuman', 'EvictionPolicy', 'LastBgSaveStatus', 'HitRatePercent', 'MasterLinkStatus') {
+            $text | Should -Match "(?m)^$e\s*:"
+        }
+        $text | Should -Match '(?m)^Database\s*: 7$'
+    }
+
     It 'shows the keyspace average TTL as a duration (55s), not 00:00:55' {
         # Redis estimates avg_ttl lazily (it can read 0 right after a SET ... EX), so the row is built with a known TTL.
         $row = [IncidentOps.Redis.RedisKeyspaceInfo]@{ Endpoint = $endpoint; Database = 7; Keys = 1; Expires = 1; AvgTtlMs = 55000 }
@@ -103,6 +113,22 @@ Describe 'Get-RedisInfo -Credential' -Skip:$noRedis {
         $info = Get-RedisInfo Server -ConnectionString $opsUrl -Credential ([pscredential]::new($User, $secure)) -ErrorVariable err -ErrorAction SilentlyContinue
         $err | Should -BeNullOrEmpty
         $info.Version | Should -Not -BeNullOrEmpty
+    }
+
+    It 'says whether the password is <Case> in Test-RedisConnection''s Reason and in the error, without the client library''s text' -TestCases @(
+        @{ Case = 'missing'; Url = 'redis://127.0.0.1:{0}/0'; Reason = 'authentication failed: the server requires a password and none was given (NOAUTH)' }
+        @{ Case = 'wrong'; Url = 'redis://:Wrong-Pw@127.0.0.1:{0}/0'; Reason = 'authentication failed: wrong user name or password' }
+    ) {
+        $url = $Url -f $aclPort
+        $row = Test-RedisConnection -ConnectionString $url -TimeoutSec 3 -ErrorAction Stop
+        $row.Reachable | Should -BeFalse
+        $row.Reason | Should -Be $Reason
+        $text = Get-RenderedView $row -Width 80
+        $text | Should -Not -Match 'UnableToResolvePhysicalConnection|SimpleError|Attempted command'
+        Get-RedisInfo Server -ConnectionString $url -TimeoutSec 3 -ErrorVariable err -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $err[0].FullyQualifiedErrorId | Should -Be 'RedisAuthenticationFailed,IncidentOps.Commands.GetRedisInfoCommand'
+        "$($err[0])" | Should -BeLike "*$Reason. Check the password (-Credential*"
+        "$($err[0])" | Should -Not -Match 'Wrong-Pw'
     }
 
     It 'replaces the URL''s user and password with its own' {

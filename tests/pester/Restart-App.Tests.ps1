@@ -35,23 +35,28 @@ Describe 'Restart-App with a piped App object' -Skip:($IsWindows) {
         }
     }
 
-    It 'keeps its platform identity in a hidden Options property: the object prints and lists as before' {
+    It 'keeps its platform identity out of sight: no Options member in Get-Member, Format-List * or ConvertTo-Json, and no -Options parameter' {
         $cli = New-FakeCli kubectl $replies
         $status = Get-AppStatus -Platform Kubernetes -Context production -Namespace akaind-platform -Deployment marketing -KubectlPath $cli.Path -ErrorAction Stop
-        $status.Options['Deployment'] | Should -Be 'marketing'
-        $status.Options['Namespace'] | Should -Be 'akaind-platform'
+        $status.GetOptions()['Deployment'] | Should -Be 'marketing'
+        $status.GetOptions()['Namespace'] | Should -Be 'akaind-platform'
         $status.Deployment | Should -Be 'marketing'
-        $status | Get-Member -Name Options | Should -BeNullOrEmpty
+        $status | Get-Member -Name Options -Force | Should -BeNullOrEmpty
         ($status | Format-List * | Out-String) | Should -Not -Match '(?m)^Options\s*:'
         ($status | Format-List * | Out-String) | Should -Match '(?m)^Namespace\s*: akaind-platform'
+        $json = $status | ConvertTo-Json -Depth 4
+        $json | Should -Not -Match '"Options"|"Key":'
+        ($json | ConvertFrom-Json).Namespace | Should -Be 'akaind-platform'
+        foreach ($name in 'Get-AppStatus', 'Restart-App', 'Set-AppScale', 'Invoke-Rollback', 'Get-AppLog') {
+            (Get-Command $name -Syntax | Out-String -Width 400) | Should -Not -Match '-Options\b' -Because "$name shows no internal parameter"
+        }
     }
 
     It 'restarts the app an object came from when the object carries only its platform and options' {
-        # What a platform whose keys have no named property looks like to the binder: Platform and Options, nothing else.
+        # What a platform whose keys have no named property looks like to the binder: Platform and its options, nothing else.
         $cli = New-FakeCli kubectl $replies
         $status = Get-AppStatus -Platform Kubernetes -Context production -Namespace akaind-platform -Deployment marketing -KubectlPath $cli.Path -ErrorAction Stop
-        $bare = $status | Select-Object Platform, Options
-        $bare.PSObject.Properties.Name | Should -Be @('Platform', 'Options')
+        $bare = [pscustomobject]@{ Platform = $status.Platform; Options = $status.GetOptions() }
         $r = $bare | Restart-App -KubectlPath $cli.Path -Force -ErrorAction Stop
         $r.Succeeded | Should -BeTrue
         $r.Deployment | Should -Be 'marketing'
@@ -61,9 +66,9 @@ Describe 'Restart-App with a piped App object' -Skip:($IsWindows) {
     It 'carries a key no named property has from the piped object into the result' {
         $cli = New-FakeCli kubectl $replies
         $status = Get-AppStatus -Platform Kubernetes -Context production -Namespace akaind-platform -Deployment marketing -KubectlPath $cli.Path -ErrorAction Stop
-        $status.Options.Set('Cluster', 'blue')
+        $status.GetOptions().Set('Cluster', 'blue')
         $r = $status | Restart-App -KubectlPath $cli.Path -Force -ErrorAction Stop
-        $r.Options['Cluster'] | Should -Be 'blue'
+        $r.GetOptions()['Cluster'] | Should -Be 'blue'
         $r.Namespace | Should -Be 'akaind-platform'
         (Get-Content $cli.Log)[-1] | Should -Be 'kubectl --context production -n akaind-platform rollout restart deployment/marketing'
     }
@@ -73,7 +78,7 @@ Describe 'Restart-App with a piped App object' -Skip:($IsWindows) {
         $status = Get-AppStatus -Platform Kubernetes -Context production -Namespace akaind-platform -Deployment marketing -KubectlPath $cli.Path -ErrorAction Stop
         $before = @(Get-Content $cli.Log).Count
         $err = $null
-        $status | Select-Object Platform, Options | Restart-App -Namespace staging -KubectlPath $cli.Path -Force -ErrorVariable err -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        [pscustomobject]@{ Platform = $status.Platform; Options = $status.GetOptions() } | Restart-App -Namespace staging -KubectlPath $cli.Path -Force -ErrorVariable err -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
         $err[0].FullyQualifiedErrorId | Should -Be 'PipelineTargetMismatch,IncidentOps.Commands.RestartAppCommand'
         $err[0].Exception.Message | Should -Match "came from Namespace 'akaind-platform', but -Namespace 'staging' was given"
         @(Get-Content $cli.Log).Count | Should -Be $before

@@ -52,6 +52,17 @@ Describe 'Test-RedisConnection in a real host' -Skip:$noRedis {
         Get-ViewColumn $text 'Reason' | Should -Be (($rows.Reason -join '') -replace '\s+', '')
     }
 
+    It 'gives the Reason room at 80 columns: a refused port reads "connection refused" on the row''s first line' {
+        $rows = @(Test-RedisConnection -ConnectionString $endpoint; Test-RedisConnection -ConnectionString "127.0.0.1:$closedPort" -TimeoutSec 2)
+        $rows[1].Reason | Should -Be 'connection refused: nothing listens on that port'
+        $text = Get-RenderedView $rows -Width 80
+        $text | Should -Match "(?m)^False\s+127\.0\.0\.1:$closedPort\s+connection refused: nothing"
+        # Two lines at most, so a list of endpoints stays readable at 3 a.m.
+        @($text -split '\r?\n' | Where-Object { $_ -match '\S' }).Count | Should -BeLessOrEqual 6
+        # What the table leaves out stays on the object.
+        ($rows[0] | Format-List * | Out-String -Width 80) | Should -Match '(?m)^LatencyMaxMs\s*:\s*\d'
+    }
+
     It 'renders help with every parameter described and examples that parse' {
         Assert-CmdletHelp Test-RedisConnection | Out-Null
     }

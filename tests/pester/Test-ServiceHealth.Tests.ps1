@@ -91,6 +91,14 @@ Describe 'Test-ServiceHealth in a real host' {
         $text | Should -Match 'False\s+503'
     }
 
+    It 'gives the Reason at least 28 columns at 80 and says a refused port once, in plain words' {
+        $text = Get-RenderedView $rows -Width 80
+        $dashes = ($text -split '\r?\n' | Where-Object { $_ -match '^-+\s' } | Select-Object -First 1)
+        $reasonAt = ([regex]::Matches($dashes, '-+') | Select-Object -Last 1).Index
+        (80 - $reasonAt) | Should -BeGreaterOrEqual 28
+        ($rows | Where-Object FailureKind -EQ 'ConnectionRefused').Reason | Should -Be '127.0.0.1:9 refused the connection (nothing listens on that port)'
+    }
+
     It 'offers the phase timings as the Timings view' {
         $text = $rows | Format-Table -View Timings | Out-String -Width 120
         foreach ($col in 'DnsMs', 'ConnMs', 'TlsMs', 'TtfbMs', 'TotalMs') { $text | Should -Match "\b$col\b" }

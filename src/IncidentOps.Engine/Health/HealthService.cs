@@ -402,8 +402,9 @@ public sealed class HealthService(IOperationSink sink)
             {
                 socket.Dispose();
                 var kind = ex.SocketErrorCode == SocketError.ConnectionRefused ? HealthFailureKind.ConnectionRefused : HealthFailureKind.ConnectionFailed;
-                var what = kind == HealthFailureKind.ConnectionRefused ? "refused the connection" : $"could not be reached ({ex.SocketErrorCode})";
-                throw new ProbePhaseException(kind, $"{host}:{port} {what}: {ex.Message}", ex);
+                // "Connection refused" after "refused the connection" said it twice; a refusal means nothing listens there.
+                var what = kind == HealthFailureKind.ConnectionRefused ? "refused the connection (nothing listens on that port)" : $"could not be reached ({ex.SocketErrorCode}): {ex.Message}";
+                throw new ProbePhaseException(kind, $"{host}:{port} {what}", ex);
             }
             catch
             {

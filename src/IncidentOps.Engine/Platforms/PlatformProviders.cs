@@ -32,7 +32,7 @@ public enum ConfigKeyType
 /// have it, its default, and what it means (the README documents it). Required keys that share a OneOf group are
 /// alternatives: a service has exactly one of them (Kubernetes: deployment, statefulSet or daemonSet). Parameter is the
 /// App cmdlet parameter that gives the same value on the command line, and the key of the value in a target's options
-/// (AppTarget.Options, AppIdentity.Options); null for a key that is not part of the app's identity (components).
+/// (AppTarget.Options, AppIdentity.GetOptions()); null for a key that is not part of the app's identity (components).
 /// </summary>
 public sealed record ProviderConfigKey(string Key, string Meaning, ConfigKeyType Type = ConfigKeyType.Name, TargetNames.Kind? NameKind = null,
     bool Required = false, string? Example = null, string? Default = null, string? OneOf = null, string? Parameter = null);
@@ -58,7 +58,7 @@ public interface IPlatformProvider
 
     /// <summary>
     /// The App cmdlet parameters this platform reads into a target's options: its identity, keyed by parameter name in
-    /// AppTarget.Options and AppIdentity.Options. By default the Parameter of each configuration key; a provider that also
+    /// AppTarget.Options and AppIdentity.GetOptions(). By default the Parameter of each configuration key; a provider that also
     /// reads a command-line-only parameter (-Component) lists it. The provider's typed options (its folder) read them.
     /// </summary>
     IReadOnlyList<string> Parameters => ConfigKeys.Select(k => k.Parameter).OfType<string>().ToList();

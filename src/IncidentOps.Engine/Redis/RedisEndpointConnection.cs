@@ -99,6 +99,8 @@ internal sealed class RedisEndpointConnection : IAsyncDisposable
             if (logText.Contains("WRONGPASS", StringComparison.Ordinal) || logText.Contains("NOAUTH", StringComparison.Ordinal) || logText.Contains("AuthenticationFailure", StringComparison.Ordinal))
                 failureType = ConnectionFailureType.AuthenticationFailure;
             cancellationToken.ThrowIfCancellationRequested();
+            if (failureType == ConnectionFailureType.AuthenticationFailure)
+                failure = AuthenticationDetail(failure, logText, !string.IsNullOrEmpty(options.Password));
             throw Unavailable(endpoint, failureType, failure ?? "the connection could not be established", null);
         }
         finally { probeStop.Cancel(); }
@@ -137,11 +139,31 @@ internal sealed class RedisEndpointConnection : IAsyncDisposable
         return inner is null ? ex.Message : $"{ex.FailureType}: {inner.Message}";
     }
 
+    /// <summary>
+    /// What a refused login means, in the user's terms: the client library's text ("UnableToResolvePhysicalConnection:
+    /// SimpleError: NOAUTH Authentication required. Verify if the Redis password provided is correct. Attempted
+    /// command: ECHO") reads the same for a missing and a wrong password. With a password given, NOAUTH follows a
+    /// refused AUTH, so both mean the password (or user) is wrong.
+    /// </summary>
+    internal static string? AuthenticationDetail(string? detail, string log, bool passwordGiven)
+    {
+        bool Says(string code) => (detail?.Contains(code, StringComparison.Ordinal) ?? false) || log.Contains(code, StringComparison.Ordinal);
+        if (Says("WRONGPASS") || (passwordGiven && Says("NOAUTH"))) return WrongPassword;
+        if (Says("NOAUTH")) return PasswordMissing;
+        return detail;
+    }
+
+    internal const string WrongPassword = "wrong user name or password";
+    internal const string PasswordMissing = "the server requires a password and none was given (NOAUTH)";
+
     private static RedisUnavailableException Unavailable(string endpoint, ConnectionFailureType type, string detail, Exception? inner)
     {
         var reason = type switch
         {
+            ConnectionFailureType.AuthenticationFailure when detail is WrongPassword or PasswordMissing => $"authentication failed: {detail}",
             ConnectionFailureType.AuthenticationFailure => $"authentication failed ({detail})",
+            // "connection refused" says it cannot connect; the short form keeps Test-RedisConnection's Reason to a line or two.
+            _ when detail == RefusedReason => RefusedReason,
             ConnectionFailureType.UnableToResolvePhysicalConnection or ConnectionFailureType.UnableToConnect or ConnectionFailureType.SocketFailure
                 => $"cannot connect ({detail})",
             _ => detail,

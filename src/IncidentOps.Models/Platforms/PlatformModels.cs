@@ -100,7 +100,7 @@ public sealed class AppTarget
 /// Set-AppSetting) acts on the app it came from and nothing else. No secret is carried: ids, names and paths only.
 /// The identity is stored in Options (keyed by parameter name); the named properties below are views of the same
 /// entries, kept so that objects look and bind as they always did. A platform whose keys have no named property here
-/// still travels: Options binds into the App cmdlets' -Options.
+/// still travels: the App cmdlets read GetOptions() from the piped object.
 /// </summary>
 public abstract class AppIdentity
 {
@@ -128,14 +128,10 @@ public abstract class AppIdentity
 
     /// <summary>
     /// The platform identity of the app, keyed by the App cmdlets' parameter names (the named properties above are views
-    /// of it). Hidden from the default views and Get-Member, so objects print as before; it binds by name into -Options.
+    /// of it). A method, not a property, so ConvertTo-Json, Export-Csv and Format-List * show the named properties only
+    /// (no duplicate key/value list); the App cmdlets read it from the piped object itself.
     /// </summary>
-    [System.Management.Automation.Hidden]
-    public AppOptions Options
-    {
-        get => _options;
-        init { foreach (var (k, v) in value) _options.Set(k, v); }
-    }
+    public AppOptions GetOptions() => _options;
 
     /// <summary>Copies the identity of the target the object was read from (what a change on it would address); values the target lacks are kept.</summary>
     public void SetOrigin(AppTarget t)

@@ -23,7 +23,7 @@ internal static class PipelineOrigin
             if (!explicitParameters.TryGetValue(name, out var given)) continue;
             var givenText = Text(given);
             if (string.IsNullOrEmpty(givenText)) continue;
-            // An App object's identity is also in its (hidden) Options, the only place a platform without named properties keeps it.
+            // An App object's identity is also in its options (GetOptions()), the only place a platform without named properties keeps it.
             var pipedText = Text(Property(input, name) ?? Option(input, name));
             if (string.IsNullOrEmpty(pipedText) || pipedText == "None") continue;
             if (name == "Service")
@@ -48,9 +48,10 @@ internal static class PipelineOrigin
         catch (GetValueException) { return null; }
     }
 
-    /// <summary>The entry <paramref name="name"/> of the piped object's Options (AppIdentity.Options), or null.</summary>
+    /// <summary>The entry <paramref name="name"/> of a piped App object's options (AppIdentity.GetOptions()) or of another object's Options property, or null.</summary>
     private static string? Option(PSObject input, string name) =>
-        (Property(input, "Options") is { } o ? (o is PSObject p ? p.BaseObject : o) : null) is IReadOnlyDictionary<string, string> options
+        (input.BaseObject is Platforms.AppIdentity app ? app.GetOptions()
+            : Property(input, "Options") is { } o ? (o is PSObject p ? p.BaseObject : o) : null) is IReadOnlyDictionary<string, string> options
             && options.TryGetValue(name, out var value) ? value : null;
 
     private static string Text(object? value) => value switch

@@ -18,7 +18,7 @@ public class AppOptionsContractTests
     private static readonly string[] CommonTargetProperties = ["Platform", "Service", "Environment", "Options", "Health", "Name"];
 
     /// <summary>What every App object has whatever its platform.</summary>
-    private static readonly string[] CommonIdentityProperties = ["Platform", "Service", "Environment", "Options"];
+    private static readonly string[] CommonIdentityProperties = ["Platform", "Service", "Environment"];
 
     /// <summary>
     /// The named properties App objects had before their identity moved into Options: views of Options entries, kept so
@@ -48,7 +48,7 @@ public class AppOptionsContractTests
         var declared = typeof(AppIdentity).GetProperties(BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly).Select(p => p.Name).ToList();
         var extra = declared.Except(CommonIdentityProperties).Except(LegacyViews).ToList();
         Assert.True(extra.Count == 0,
-            $"AppIdentity has {string.Join(", ", extra)}: a platform added later keeps its identity in AppIdentity.Options (it binds into the App cmdlets' -Options), with no property of its own on the shared type.");
+            $"AppIdentity has {string.Join(", ", extra)}: a platform added later keeps its identity in AppIdentity.GetOptions() (the App cmdlets read it from the piped object), with no property of its own on the shared type.");
         // No storage beyond the options and the common properties: a platform field (an auto-property) would add a backing field.
         var fields = typeof(AppIdentity).GetFields(BindingFlags.NonPublic | BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly).Select(f => f.Name);
         Assert.Equal(["<Environment>k__BackingField", "<Platform>k__BackingField", "<Service>k__BackingField", "_options"], fields.Order(StringComparer.Ordinal));
@@ -63,9 +63,22 @@ public class AppOptionsContractTests
             // Write: setting the view sets the option, so the adapters' object initializers and Options agree.
             var set = new AppStatus { Name = "x" };
             property.SetValue(set, Sample(view));
-            Assert.Equal(Sample(view), set.Options.Get(view));
-            Assert.Single(set.Options);
+            Assert.Equal(Sample(view), set.GetOptions().Get(view));
+            Assert.Single(set.GetOptions());
         }
+    }
+
+    [Fact]
+    public void The_options_are_not_a_property_of_App_objects_nor_a_parameter_of_the_App_cmdlets()
+    {
+        // A property would print in ConvertTo-Json and Export-Csv as a key/value list repeating the named properties, and a
+        // parameter would show in the cmdlets' syntax; the cmdlets read the options from the piped object instead.
+        Assert.Null(typeof(AppIdentity).GetProperty("Options"));
+        Assert.NotNull(typeof(AppIdentity).GetMethod(nameof(AppIdentity.GetOptions)));
+        var appCmdlet = Paths.ModuleAssembly.GetType("IncidentOps.Commands.AppCmdlet")!;
+        var appCmdlets = Paths.ModuleAssembly.GetTypes().Where(t => !t.IsAbstract && t.IsSubclassOf(appCmdlet)).ToList();
+        Assert.Contains(appCmdlets, t => t.Name == "RestartAppCommand");
+        Assert.All(appCmdlets, t => Assert.Null(t.GetProperty("Options")));
     }
 
     [Fact]
@@ -97,10 +110,10 @@ public class AppOptionsContractTests
         status.SetOrigin(target);
         Assert.Equal("production/api", status.Service);
         foreach (var parameter in given.Keys.Where(k => k != "Service"))
-            Assert.Equal(Sample(parameter), status.Options.Get(parameter));
+            Assert.Equal(Sample(parameter), status.GetOptions().Get(parameter));
 
-        // Piped back (the App cmdlets' -Options), the object addresses the same app.
-        var again = PlatformRegistry.Target(provider.Kind, new Dictionary<string, string?>(AppTargets.FromPiped(status.Options)!.Select(kv => KeyValuePair.Create(kv.Key, (string?)kv.Value))));
+        // Piped back (the App cmdlets read the piped object's options), the object addresses the same app.
+        var again = PlatformRegistry.Target(provider.Kind, new Dictionary<string, string?>(AppTargets.FromPiped(status.GetOptions())!.Select(kv => KeyValuePair.Create(kv.Key, (string?)kv.Value))));
         Assert.Equal(target.Name, again.Name);
         Assert.Equal(target.ToString(), again.ToString());
         Assert.Equal(target.Options.OrderBy(kv => kv.Key), again.Options.OrderBy(kv => kv.Key));
@@ -115,8 +128,8 @@ public class AppOptionsContractTests
         Assert.Equal("blue", target.Option("cluster"));
         var result = new AppActionResult { Name = target.Name, Action = "Restart" };
         result.SetOrigin(target);
-        Assert.Equal("blue", result.Options["Cluster"]);
-        var again = AppTargets.Map(PlatformKind.Kubernetes, AppTargets.FromPiped(result.Options).ToDictionary(kv => kv.Key, kv => (string?)kv.Value), []);
+        Assert.Equal("blue", result.GetOptions()["Cluster"]);
+        var again = AppTargets.Map(PlatformKind.Kubernetes, AppTargets.FromPiped(result.GetOptions()).ToDictionary(kv => kv.Key, kv => (string?)kv.Value), []);
         Assert.Equal("blue", again.Option("Cluster"));
         Assert.Equal("api", again.Option("Deployment"));
     }

@@ -196,10 +196,10 @@ public class RedisEngineTests : IClassFixture<PasswordRedisFixture>
         var r = Assert.Single(await _engine.Redis.TestAsync(new RedisConnectionRequest { ConnectionString = $"127.0.0.1:{port}", Timeout = TimeSpan.FromSeconds(30) }, 1, CancellationToken.None));
         sw.Stop();
         Assert.False(r.Reachable);
-        Assert.Equal("cannot connect (connection refused: nothing listens on that port)", r.Reason);
+        Assert.Equal("connection refused: nothing listens on that port", r.Reason);
         var ex = await Assert.ThrowsAsync<RedisUnavailableException>(() => _engine.Redis.GetInfoAsync(
             new RedisConnectionRequest { ConnectionString = $"redis://127.0.0.1:{port}", Timeout = TimeSpan.FromSeconds(30) }, [RedisInfoSection.Memory], CancellationToken.None));
-        Assert.Contains("cannot connect (connection refused: nothing listens on that port)", ex.Message);
+        Assert.Contains("is unreachable: connection refused: nothing listens on that port. Check that the server runs", ex.Message);
         // A hang guard, not a performance assertion: well under the 30 s timeout the old code waited out.
         Assert.True(sw.Elapsed < TimeSpan.FromSeconds(20), $"took {sw.Elapsed}");
     }
@@ -325,6 +325,31 @@ public class RedisEngineTests : IClassFixture<PasswordRedisFixture>
         Assert.DoesNotContain(wrong, ex.Message);
         Assert.DoesNotContain(wrong, string.Join("\n", _sink.VerboseMessages));
     }
+
+    [Fact]
+    public async Task A_missing_and_a_wrong_password_each_say_so_in_plain_words()
+    {
+        // StackExchange.Redis words both as "UnableToResolvePhysicalConnection: SimpleError: NOAUTH Authentication required.
+        // Verify if the Redis password provided is correct. Attempted command: ECHO"; the row says which one it is.
+        var missing = Assert.Single(await _engine.Redis.TestAsync(new RedisConnectionRequest
+        {
+            ConnectionString = $"127.0.0.1:{_pw.Port}", Timeout = TimeSpan.FromSeconds(3),
+        }, 1, CancellationToken.None));
+        Assert.Equal("authentication failed: the server requires a password and none was given (NOAUTH)", missing.Reason);
+        var wrong = Assert.Single(await _engine.Redis.TestAsync(new RedisConnectionRequest
+        {
+            ConnectionString = $"127.0.0.1:{_pw.Port},password=WrongCanary-77", Timeout = TimeSpan.FromSeconds(3),
+        }, 1, CancellationToken.None));
+        Assert.Equal("authentication failed: wrong user name or password", wrong.Reason);
+    }
+
+    [Theory]
+    [InlineData("UnableToResolvePhysicalConnection: SimpleError: NOAUTH Authentication required.", "", false, RedisEndpointConnection.PasswordMissing)]
+    [InlineData("UnableToResolvePhysicalConnection: SimpleError: NOAUTH Authentication required.", "", true, RedisEndpointConnection.WrongPassword)]
+    [InlineData("AuthenticationFailure: something", "WRONGPASS invalid username-password pair", false, RedisEndpointConnection.WrongPassword)]
+    [InlineData("AuthenticationFailure: something else", "", true, "AuthenticationFailure: something else")]
+    public void The_authentication_detail_names_the_cause(string detail, string log, bool passwordGiven, string expected) =>
+        Assert.Equal(expected, RedisEndpointConnection.AuthenticationDetail(detail, log, passwordGiven));
 
     [Fact]
     public async Task Flush_removes_only_the_chosen_database_and_reports_counts()

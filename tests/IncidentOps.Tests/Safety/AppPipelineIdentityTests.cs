@@ -112,14 +112,14 @@ public sealed class AppPipelineIdentityTests(ModuleFixture fx) : IClassFixture<M
     [Fact]
     public void An_object_that_carries_only_its_platform_and_options_restarts_the_app_it_came_from()
     {
-        // A platform whose identity keys have no named property: the object has Platform and Options, nothing else.
+        // A platform whose identity keys have no named property: the object has Platform and its options (GetOptions()), nothing else.
         var cli = new FakeCli();
         var prefix = "--context production -n akaind-platform";
         var path = cli.Tool("kubectl",
             new Reply($"{prefix} get deployment marketing -o json", "k8s-deployment.json"),
             new Reply($"{prefix} get pods -l app=marketing -o json", "k8s-pods.json"),
             new Reply($"{prefix} rollout restart", Text: "deployment.apps/marketing restarted\n"));
-        var read = $"Get-AppStatus -Platform Kubernetes -Context production -Namespace akaind-platform -Deployment marketing -KubectlPath '{path}' | ForEach-Object {{ [pscustomobject]@{{ Platform = $_.Platform; Options = $_.Options }} }}";
+        var read = $"Get-AppStatus -Platform Kubernetes -Context production -Namespace akaind-platform -Deployment marketing -KubectlPath '{path}' | ForEach-Object {{ [pscustomobject]@{{ Platform = $_.Platform; Options = $_.GetOptions() }} }}";
         var result = fx.Run($"{read} | Restart-App -KubectlPath '{path}' -Force").AssertNoErrors().Single<AppActionResult>();
         Assert.Equal(("marketing", "akaind-platform", "production"), (result.Deployment, result.Namespace, result.Context));
         Assert.Contains($"kubectl {prefix} rollout restart deployment/marketing", cli.Calls);

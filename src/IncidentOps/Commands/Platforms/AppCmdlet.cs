@@ -69,10 +69,6 @@ public abstract class AppCmdlet : PlatformCmdlet
     [Parameter(ValueFromPipelineByPropertyName = true)]
     public string? ReleasesPath { get; set; }
 
-    /// <summary>The platform identity of a piped App object (its hidden Options property: Deployment, Namespace, Unit ... by parameter name), so an object of a platform whose keys have no parameter here still addresses the app it came from. A parameter given by name wins over the same key here. Binds from App objects by property name; not meant to be typed.</summary>
-    [Parameter(ValueFromPipelineByPropertyName = true, DontShow = true)]
-    public object? Options { get; set; }
-
     /// <summary>Path of kubectl when it is not on PATH (overrides tools.kubectl).</summary>
     [Parameter]
     public string? KubectlPath { get; set; }
@@ -145,10 +141,15 @@ public abstract class AppCmdlet : PlatformCmdlet
         catch (IncidentOpsException ex) { WriteError(ToErrorRecord(ex, InputObject?.ToString())); }
     }
 
-    /// <summary>The values of the named parameters, completed by a piped object's options (-Options) for every key no named parameter gave.</summary>
+    /// <summary>
+    /// The values of the named parameters, completed by the piped object's platform identity for every key no named
+    /// parameter gave: an App object's options (GetOptions(), so a key no named property has still addresses the app it
+    /// came from), or the Options property of another object (a configured service's settings, a custom object's table).
+    /// </summary>
     private Dictionary<string, string?> WithPipedOptions(Dictionary<string, string?> values)
     {
-        foreach (var (key, value) in AppTargets.FromPiped(Options is PSObject p ? p.BaseObject : Options))
+        var piped = InputObject?.BaseObject is AppIdentity app ? app.GetOptions() : InputObject?.Properties["Options"]?.Value;
+        foreach (var (key, value) in AppTargets.FromPiped(piped is PSObject p ? p.BaseObject : piped))
             if (!values.TryGetValue(key, out var given) || given is null) values[key] = value;
         return values;
     }

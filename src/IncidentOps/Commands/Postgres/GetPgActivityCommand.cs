@@ -27,6 +27,7 @@ public sealed class GetPgActivityCommand : PgReadCmdlet
 {
     /// <summary>Keep backends in these states (active, idle, 'idle in transaction', 'idle in transaction (aborted)', fastpath function call, disabled).</summary>
     [Parameter]
+    [ArgumentCompleter(typeof(PgStateCompleter))]
     public string[]? State { get; set; }
 
     /// <summary>Keep backends that have been in their current state at least this long (90s, 5m, 1h or hh:mm:ss). A duration: 90s, 5m, 1h, 2d, hh:mm:ss, a [timespan], or a number of seconds.</summary>

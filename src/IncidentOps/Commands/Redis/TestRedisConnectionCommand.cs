@@ -9,11 +9,13 @@ namespace IncidentOps.Commands;
 /// -Count PINGs and returns whether it is reachable, the minimum, median (p50) and maximum latency in
 /// milliseconds, the server's role and version, and the reason when it cannot be reached (refused,
 /// timed out, authentication failed). An unreachable Redis is a result, not an error. With -Quiet it
-/// returns only $true when every endpoint answered. No admin commands are sent.
+/// returns only $true when every endpoint answered. No admin commands are sent. The table shows
+/// Reachable, Endpoint, the median latency, Role and the Reason, which gets the rest of the line;
+/// Format-List * shows every property (minimum and maximum latency, TLS, version, when it was tested).
 /// </remarks>
 /// <example>
 /// <code>Test-RedisConnection -ConnectionString $env:REDIS_URL -Count 10</code>
-/// <para>Pings the Redis of the seeds ten times and shows reachability, latency, role and version.</para>
+/// <para>Pings the Redis of the seeds ten times and shows reachability, median latency, role and, when it cannot be reached, why.</para>
 /// </example>
 /// <example>
 /// <code>if (-not (Test-RedisConnection -Service production/portfolio -Quiet)) { Write-Warning 'Redis is down' }</code>
