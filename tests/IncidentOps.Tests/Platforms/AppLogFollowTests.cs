@@ -141,13 +141,13 @@ public class AppLogFollowTests(ModuleFixture fx) : IClassFixture<ModuleFixture>
     {
         var cli = new FakeCli();
         var path = cli.Noisy("doctl", "noisy-web 2026-11-23T09:00:00.000000000Z seq=%d %s");
-        // Ctrl+C once the CLI has written more than the hand-off holds (the consumer takes 50 lines a second), so the
-        // hand-off is full when it comes, however slowly a loaded machine starts the CLI.
+        // Ctrl+C once the CLI has written more than the hand-off holds (the consumer takes 4 lines a second), so the
+        // hand-off is full when it comes, however slowly a loaded machine starts the CLI. Draining it would take 16 s.
         var (latency, result) = fx.Session.RunAndStopWhen(
-            $"Get-AppLog -Platform DigitalOcean -AppId {DoId} -DoctlPath '{path}' -Follow | ForEach-Object {{ [System.Threading.Thread]::Sleep(20); $_ }}",
+            $"Get-AppLog -Platform DigitalOcean -AppId {DoId} -DoctlPath '{path}' -Follow | ForEach-Object {{ [System.Threading.Thread]::Sleep(250); $_ }}",
             () => cli.Written("doctl") > IncidentOps.Engine.Platforms.LogHandoff.DefaultCapacity + 200);
         Assert.True(result.Stopped, "Ctrl+C stopped the follow");
-        Assert.True(latency < TimeSpan.FromSeconds(5.5), $"stopping took {latency.TotalSeconds:0.0} s");
+        Assert.True(latency < TimeSpan.FromSeconds(10), $"stopping took {latency.TotalSeconds:0.0} s");   // "does not hang": well below the 16 s drain
         Assert.True(cli.Written("doctl") > 0);
         AssertKilled(cli, "doctl");
     }
@@ -260,7 +260,7 @@ public class AppLogFollowTests(ModuleFixture fx) : IClassFixture<ModuleFixture>
         var path = cli.Tool("journalctl", new Reply("-u fastapi", "journal.jsonl", Stream: true));
         var (latency, result) = fx.Session.RunAndStopWhen($"Get-AppLog -Platform Systemd -Unit fastapi -JournalctlPath '{path}' -Follow", () => cli.Pid("journalctl.child") is not null);
         Assert.True(result.Stopped);
-        Assert.True(latency < TimeSpan.FromSeconds(5), $"Ctrl+C took {latency}");
+        Assert.True(latency < TimeSpan.FromSeconds(15), $"Ctrl+C took {latency}");   // "does not hang": -Follow never ends by itself
         AssertKilled(cli, "journalctl");
     }
 

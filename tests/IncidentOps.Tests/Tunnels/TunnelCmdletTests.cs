@@ -281,12 +281,14 @@ public sealed class TunnelCmdletTests : IClassFixture<ModuleFixture>, IClassFixt
     {
         var skip = _cli.Events().Count;
         var sw = System.Diagnostics.Stopwatch.StartNew();
-        var r = Run("Get-RedisInfo -Service production/slow -TimeoutSec 6 -ConfigPath $cfg");
+        // -TimeoutSec 10 leaves the stand-in (a python3 process) time to start and say why it is not ready on a loaded
+        // machine: the open wait ends about 8 s in. The stand-in never listens, so without the deadline this never returns.
+        var r = Run("Get-RedisInfo -Service production/slow -TimeoutSec 10 -ConfigPath $cfg");
         sw.Stop();
         var e = Assert.Single(r.Errors);
-        Assert.Equal("TunnelOpenTimedOut,IncidentOps.Commands.GetRedisInfoCommand", e.FullyQualifiedErrorId);
+        Assert.True(e.FullyQualifiedErrorId == "TunnelOpenTimedOut,IncidentOps.Commands.GetRedisInfoCommand", e.FullyQualifiedErrorId + ": " + e);
         Assert.Contains("waiting for svc/slow (never ready)", e.ToString());
-        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(15), $"took {sw.Elapsed}");
+        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(25), $"took {sw.Elapsed}");
         var start = Assert.Single(_cli.StartsSince(skip, "svc/slow"));
         Assert.True(TunnelStandIns.GoneWithin5s(start.Pid));
     }
@@ -320,7 +322,7 @@ public sealed class TunnelCmdletTests : IClassFixture<ModuleFixture>, IClassFixt
         _fx.Session.Runspace.SessionStateProxy.SetVariable("cfg", _config);
         var (latency, result) = _fx.Session.RunAndStopWhen("Get-RedisInfo -Service production/slow -TimeoutSec 120 -ConfigPath $cfg", () => _cli.StartsSince(skip, "svc/slow").Count >= 1);
         Assert.True(result.Stopped, "the command was still running at Ctrl+C: " + string.Join(" | ", result.Errors));
-        Assert.True(latency < TimeSpan.FromSeconds(5), $"stopping took {latency}");   // "does not hang", not a timing goal
+        Assert.True(latency < TimeSpan.FromSeconds(15), $"stopping took {latency}");   // "does not hang" (-TimeoutSec 120), not a timing goal
         var start = Assert.Single(_cli.StartsSince(skip, "svc/slow"));
         Assert.True(TunnelStandIns.GoneWithin5s(start.Pid), "Ctrl+C kills the tunnel that was opening");
     }
