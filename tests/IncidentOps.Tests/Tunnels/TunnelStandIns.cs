@@ -94,10 +94,10 @@ public sealed class TunnelStandIns
         catch (IOException) { return false; }
     }
 
-    /// <summary>Waits (at most 5 s: "does not hang", not a timing assertion) until the process is gone.</summary>
-    public static bool GoneWithin5s(int pid)
+    /// <summary>Waits (at most 15 s: "does not hang", not a timing assertion) until the process is gone.</summary>
+    public static bool GoneWithin15s(int pid)
     {
-        var until = DateTime.UtcNow.AddSeconds(5);
+        var until = DateTime.UtcNow.AddSeconds(15);   // a kill is at once; a loaded machine may be slow to reap
         while (IsRunning(pid))
         {
             if (DateTime.UtcNow > until) return false;
