@@ -136,7 +136,7 @@ Describe 'Get-AppLog -Follow beside Watch-ServiceHealth' -Skip:($IsWindows) {
         $base = $server.Base
         $out = @('logs', 'health' | ForEach-Object -ThrottleLimit 2 -Parallel {
             Import-Module $using:ModulePath
-            if ($_ -eq 'logs') { Get-AppLog -Platform Fly -App app1 -FlyctlPath ($using:cli).Path -Follow -TimeoutSec 3 }
+            if ($_ -eq 'logs') { Get-AppLog -Platform Fly -App app1 -FlyctlPath ($using:cli).Path -Follow -TimeoutSec 5 }
             else { Watch-ServiceHealth "$($using:base)/ok" -Interval 200ms -Duration 2s | Select-Object -Last 1 }
         })
         @($out | Where-Object { $_.PSObject.TypeNames[0] -eq 'IncidentOps.Platforms.AppLogEntry' }).Count | Should -Be 3
