@@ -224,7 +224,11 @@ public class DeadlineTests(ModuleFixture fx, ITestOutputHelper output) : IClassF
         // The attempts made are on the record, and the update stays pending for -Pending.
         var outbox = fx.Run($"Get-IncidentUpdate -ConfigPath '{s.ConfigPath}' -Incident {inc.Id}").AssertNoErrors();
         var pager = Assert.Single(Assert.Single(outbox.Objects<IncidentUpdate>()).Deliveries, d => d.Channel == "pager");
-        Assert.Equal(atReturn, pager.Attempts);
+        // Every request PagerDuty got is an attempt on the record. One more may be there: a request that had left when the
+        // stop came and was cut on its way (a loaded CI run met it: 1 attempt, none received); the provider may have it,
+        // so that one is Unknown.
+        Assert.InRange(pager.Attempts, atReturn, atReturn + 1);
+        if (pager.Attempts > atReturn) Assert.Equal(DeliveryState.Unknown, pager.State);
         // Pending when the stop came between two attempts; Unknown when an attempt's request had left and its answer had
         // not come (the README's rule: the provider may have it). Which one depends on where the back-off was when the
         // Slack warning stopped the command; both stay to be delivered by -Pending, never Failed or Delivered.
