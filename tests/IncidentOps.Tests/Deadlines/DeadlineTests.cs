@@ -184,8 +184,7 @@ public class DeadlineTests(ModuleFixture fx, ITestOutputHelper output) : IClassF
         // 1.1 GB of CLI output once ended the session out of memory; now the read stops at the cap and the CLI is killed.
         var cli = new FakeCli();
         var path = Path.Combine(cli.Dir, "flyctl");
-        File.WriteAllText(path, $"#!/bin/bash\necho $$ > '{cli.Dir}/flyctl.pid'\nexec yes '{{\"message\":\"a log line that never ends\"}}'\n");
-        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        ExecutableFile.Write(path, $"#!/bin/bash\necho $$ > '{cli.Dir}/flyctl.pid'\nexec yes '{{\"message\":\"a log line that never ends\"}}'\n");
         var r = fx.Run($"Get-AppLog -Platform Fly -App ai-affiliate-empire -FlyctlPath '{path}' -TimeoutSec 120");
         var e = Assert.Single(r.Errors);
         Assert.Equal("PlatformOutputTooLarge,IncidentOps.Commands.GetAppLogCommand", e.FullyQualifiedErrorId);

@@ -41,8 +41,7 @@ public class ProcessRunnerTests
     {
         var dir = Paths.TempDir("clistub");
         var path = System.IO.Path.Combine(dir, "flyctl");
-        File.WriteAllText(path, "#!/bin/bash\ncd '" + dir + "'\n" + body + "\n");
-        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        ExecutableFile.Write(path, "#!/bin/bash\ncd '" + dir + "'\n" + body + "\n");
         return (path, dir);
     }
 

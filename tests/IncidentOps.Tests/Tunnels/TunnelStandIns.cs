@@ -24,8 +24,7 @@ public sealed class TunnelStandIns
         foreach (var tool in new[] { "kubectl", "flyctl", "ssh" })
         {
             var path = Path.Combine(Dir, tool);
-            File.WriteAllText(path, $"#!/bin/sh\nexport TUNNEL_STANDIN_LOG='{Log}' TUNNEL_STANDIN_ROUTES='{routes}' TUNNEL_STANDIN_SECRET='{Canary}'\nexec python3 '{script}' {tool} \"$@\"\n");
-            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            ExecutableFile.Write(path, $"#!/bin/sh\nexport TUNNEL_STANDIN_LOG='{Log}' TUNNEL_STANDIN_ROUTES='{routes}' TUNNEL_STANDIN_SECRET='{Canary}'\nexec python3 '{script}' {tool} \"$@\"\n");
         }
     }
 
