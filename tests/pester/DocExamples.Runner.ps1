@@ -10,9 +10,17 @@ $iss = [initialsessionstate]::CreateDefault2()
 $rs = [runspacefactory]::CreateRunspace($Host, $iss)
 $rs.Open()
 
+# What an example printed so far (the collection is being written to while it runs: read by index, which locks it).
+function Get-Printed([System.Management.Automation.PSDataCollection[psobject]] $Out) {
+    $lines = for ($i = 0; $i -lt $Out.Count; $i++) { "$($Out[$i])" }
+    $lines -join "`n"
+}
+
 # Runs $Script in the examples' runspace; stops it after $TimeoutSec. Returns what a user would have seen go wrong.
 # -Stream formats as the objects come (Out-String -Stream), so an example stopped while it watches keeps what it printed.
-function Invoke-Example([string] $Script, [double] $TimeoutSec, [switch] $Format, [switch] $Stream) {
+# -Until (a pattern): an example that runs until stopped is stopped no sooner than it printed that (its first round), for
+# at most 60 s more: a loaded machine can take longer than $TimeoutSec to get there.
+function Invoke-Example([string] $Script, [double] $TimeoutSec, [switch] $Format, [switch] $Stream, [string] $Until) {
     $ps = [powershell]::Create()
     $ps.Runspace = $rs
     $null = $ps.AddScript($Script)
@@ -23,6 +31,10 @@ function Invoke-Example([string] $Script, [double] $TimeoutSec, [switch] $Format
     $sw = [Diagnostics.Stopwatch]::StartNew()
     $handle = $ps.BeginInvoke($in, $out)
     $completed = $handle.AsyncWaitHandle.WaitOne([TimeSpan]::FromSeconds($TimeoutSec))
+    if ($Until) {
+        $more = [Diagnostics.Stopwatch]::StartNew()
+        while (-not $completed -and $more.Elapsed.TotalSeconds -lt 60 -and (Get-Printed $out) -notmatch $Until) { $completed = $handle.AsyncWaitHandle.WaitOne(100) }
+    }
     if (-not $completed) { $ps.Stop() }
     $terminating = $null
     try { $null = $ps.EndInvoke($handle) } catch { $terminating = $_.Exception }
@@ -57,7 +69,7 @@ $results = foreach ($ex in $m.Examples) {
     foreach ($s in $m.Map) { $code = $code.Replace($s.From, $s.To) }
     # The incident the examples name (INC-20261122-001, and its action items INC-20261122-001-Ann) is the one the setup made.
     if (-not $setup.Errors) { $code = $code.Replace('INC-20261122-001', $setup.Output.Trim()) }
-    $run = if ($setup.Errors) { $setup } else { Invoke-Example $code $ex.TimeoutSec -Format -Stream:$ex.UntilStopped }
+    $run = if ($setup.Errors) { $setup } else { Invoke-Example $code $ex.TimeoutSec -Format -Stream:$ex.UntilStopped -Until $ex.FirstOutput }
     [pscustomobject]@{
         Name = $ex.Name; Code = $code; Completed = $run.Completed; Seconds = $run.Seconds
         Errors = @($(if ($setup.Errors) { $setup.Errors | ForEach-Object { "(setup) $_" } } else { $run.Errors }))

@@ -23,12 +23,13 @@ function New-FakeCli([string] $Name, [hashtable] $Replies, [switch] $Stream, [do
     [pscustomobject]@{ Path = $path; Log = $log; PidFile = $pidFile; ChildFile = $childFile }
 }
 
-# True once the process whose pid is in $File has ended (a zombie counts as ended); waits up to 5 s for it. A missing
+# True once the process whose pid is in $File has ended (a zombie counts as ended); waits up to 15 s for it (a kill is at
+# once, but a loaded machine may be slow to reap). A missing
 # file is $true only with -Optional (a child the CLI never got to start).
 function Test-FakeCliGone([string] $File, [switch] $Optional) {
     if (-not (Test-Path $File)) { return [bool]$Optional }
     $id = [int](Get-Content $File -Raw).Trim()
-    for ($i = 0; $i -lt 50; $i++) {
+    for ($i = 0; $i -lt 150; $i++) {
         $stat = "/proc/$id/stat"
         if (-not (Test-Path $stat)) { return $true }
         try { if (((Get-Content $stat -Raw) -split '\) ', 2)[1] -like 'Z*') { return $true } } catch { return $true }

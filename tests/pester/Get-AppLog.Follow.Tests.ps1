@@ -38,7 +38,7 @@ Describe 'Get-AppLog -Follow' -Skip:($IsWindows) {
             $handle.IsCompleted | Should -BeFalse -Because '-Follow runs until it is stopped'
             $sw = [Diagnostics.Stopwatch]::StartNew()
             $ps.Stop()
-            $sw.Elapsed.TotalSeconds | Should -BeLessThan 5 -Because 'Ctrl+C returns at once (generous bound)'
+            $sw.Elapsed.TotalSeconds | Should -BeLessThan 15 -Because 'Ctrl+C returns at once (a generous bound: -Follow never ends by itself)'
             Test-FakeCliGone $cli.PidFile | Should -BeTrue
             Test-FakeCliGone $cli.ChildFile | Should -BeTrue
         }
@@ -47,7 +47,7 @@ Describe 'Get-AppLog -Follow' -Skip:($IsWindows) {
 
     It 'ends cleanly at -TimeoutSec: entries, no error, and the verbose stream says why it stopped' {
         $cli = New-FakeCli flyctl @{ 'logs -a app1 --json' = $flyLogs } -Stream -LineDelay 0
-        $entries = @(Get-AppLog -Platform Fly -App app1 -FlyctlPath $cli.Path -Follow -TimeoutSec 2 -Pattern memory -Verbose -ErrorVariable errs 4>&1 |
+        $entries = @(Get-AppLog -Platform Fly -App app1 -FlyctlPath $cli.Path -Follow -TimeoutSec 4 -Pattern memory -Verbose -ErrorVariable errs 4>&1 |
             Tee-Object -Variable all | Where-Object { $_ -isnot [System.Management.Automation.VerboseRecord] })
         $?  | Should -BeTrue
         $errs | Should -BeNullOrEmpty
@@ -136,7 +136,7 @@ Describe 'Get-AppLog -Follow beside Watch-ServiceHealth' -Skip:($IsWindows) {
         $base = $server.Base
         $out = @('logs', 'health' | ForEach-Object -ThrottleLimit 2 -Parallel {
             Import-Module $using:ModulePath
-            if ($_ -eq 'logs') { Get-AppLog -Platform Fly -App app1 -FlyctlPath ($using:cli).Path -Follow -TimeoutSec 3 }
+            if ($_ -eq 'logs') { Get-AppLog -Platform Fly -App app1 -FlyctlPath ($using:cli).Path -Follow -TimeoutSec 5 }
             else { Watch-ServiceHealth "$($using:base)/ok" -Interval 200ms -Duration 2s | Select-Object -Last 1 }
         })
         @($out | Where-Object { $_.PSObject.TypeNames[0] -eq 'IncidentOps.Platforms.AppLogEntry' }).Count | Should -Be 3

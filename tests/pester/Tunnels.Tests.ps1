@@ -86,9 +86,9 @@ contexts:
         $state = $text.Substring($text.LastIndexOf(')') + 2).Split(' ')[0]
         $state -notin 'Z', 'X'
     }
-    # "Does not hang": the process is gone within 5 s.
+    # "Does not hang": the process is gone within 15 s (a kill is at once; a loaded machine may be slow to reap).
     function Wait-Gone([int] $ProcessId) {
-        $until = [DateTime]::UtcNow.AddSeconds(5)
+        $until = [DateTime]::UtcNow.AddSeconds(15)
         while ((Test-Running $ProcessId) -and [DateTime]::UtcNow -lt $until) { Start-Sleep -Milliseconds 50 }
         -not (Test-Running $ProcessId)
     }

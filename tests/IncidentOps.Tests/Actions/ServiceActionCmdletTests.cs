@@ -212,7 +212,7 @@ public class ServiceActionCmdletTests(ModuleFixture fx) : IClassFixture<ModuleFi
         var s = Create(stub);
         var sw = System.Diagnostics.Stopwatch.StartNew();
         var r = fx.Run($"Invoke-ServiceAction api emergency-stop -Force -TimeoutSec 1 -ConfigPath '{s.Config}'");
-        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(5.5), $"took {sw.Elapsed}");
+        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(10), $"took {sw.Elapsed}");   // "does not hang": the stub never answers
         Assert.Equal("OperationTimeout" + Id, Assert.Single(r.Errors).FullyQualifiedErrorId);
         Assert.Single(stub.Requests);
     }

@@ -92,11 +92,11 @@ public class AlertingOpsgenieTests
         Assert.Equal([(alias, "closed"), ((await s.KeysAsync(next.IncidentId!)).Alias, "open")], s.Opsgenie.Alerts.Select(a => (a.Alias, a.Status)));
     }
 
-    /// <summary>Rounds of an outage until the incident is declared, with a one-second request timeout, while Opsgenie does not answer (as the stub was told).</summary>
+    /// <summary>Rounds of an outage until the incident is declared, with a short (3 s) request timeout, while Opsgenie does not answer (as the stub was told).</summary>
     private static async Task<(IncidentOpsEngine Engine, IncidentOpsConfig Config, AlertDecision Declared)> DeclareWithoutAnswerAsync(AlertingScenario s)
     {
         var (engine, config) = s.NewEngine();
-        engine.Notifications.Options = new NotificationOptions { RequestTimeout = TimeSpan.FromSeconds(1), BackoffBase = TimeSpan.FromMilliseconds(20) };
+        engine.Notifications.Options = new NotificationOptions { RequestTimeout = TimeSpan.FromSeconds(3), BackoffBase = TimeSpan.FromMilliseconds(20) };   // short, so the unanswered request ends soon; 3 s, so the channels that answer do so on a loaded machine too
         s.Healthy = false;
         AlertDecision declared = null!;
         for (var i = 0; i < 3; i++) { declared = await AlertingScenario.RoundAsync(engine, config); s.Clock.Advance(Ten); }

@@ -110,7 +110,7 @@ public class AlertingRelapseTests
     {
         using var s = new AlertingScenario(Rules, p1: "hook, genie");
         var (engine, config) = s.NewEngine();
-        engine.Notifications.Options = new NotificationOptions { RequestTimeout = TimeSpan.FromSeconds(1), BackoffBase = TimeSpan.FromMilliseconds(20) };
+        engine.Notifications.Options = new NotificationOptions { RequestTimeout = TimeSpan.FromSeconds(3), BackoffBase = TimeSpan.FromMilliseconds(20) };   // short, so the unanswered request ends soon; 3 s, so the channels that answer do so on a loaded machine too
         var declared = await RoundsUntilAsync(s, engine, config, healthy: false, AlertAction.Declared);
         var id = declared.IncidentId!;
         var alias = (await s.KeysAsync(id)).Alias;

@@ -305,7 +305,7 @@ public class AlertingRoundTests
         // PagerDuty gets the trigger but its answer never comes: the declaring round cannot claim the page.
         s.PagerDuty.ThenHandleAndHang();
         var (engine, config) = s.NewEngine();
-        engine.Notifications.Options = new IncidentOps.Engine.Notifications.NotificationOptions { RequestTimeout = TimeSpan.FromSeconds(1), BackoffBase = TimeSpan.FromMilliseconds(20) };
+        engine.Notifications.Options = new IncidentOps.Engine.Notifications.NotificationOptions { RequestTimeout = TimeSpan.FromSeconds(3), BackoffBase = TimeSpan.FromMilliseconds(20) };   // short, so the unanswered request ends soon; 3 s, so the channels that answer do so on a loaded machine too
         s.Healthy = false;
         AlertDecision declared = null!;
         for (var i = 0; i < 3; i++) { declared = await AlertingScenario.RoundAsync(engine, config); s.Clock.Advance(TimeSpan.FromSeconds(10)); }

@@ -21,10 +21,21 @@ namespace IncidentOps.Tests.Deadlines;
 public class DeadlineTests(ModuleFixture fx, ITestOutputHelper output) : IClassFixture<ModuleFixture>
 {
     /// <summary>
-    /// How far past -TimeoutSec a command may return: a generous "does not hang" bound for a loaded machine (before
-    /// the fix these took 2 to 7 times -TimeoutSec). The measured figures are written to the test output.
+    /// How far past -TimeoutSec a command may return: a generous "does not hang" bound for a loaded machine (CI on 2 busy
+    /// cores once took more than 1 s past a 2 s deadline). Before the fix these took 2 to 7 times -TimeoutSec, so every
+    /// test here uses a -TimeoutSec above this slack: the bound stays below twice the deadline and still tells the one
+    /// deadline from a deadline per call. The measured figures are written to the test output.
     /// </summary>
-    private static readonly TimeSpan Slack = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan Slack = TimeSpan.FromSeconds(3);
+
+    /// <summary>The -TimeoutSec of the tests that time a deadline: above <see cref="Slack"/> (see there).</summary>
+    private const int T = 4;
+
+    /// <summary>
+    /// A "does not hang" bound for Ctrl+C: far below what each interrupted command would otherwise wait (a 120 s
+    /// -TimeoutSec, a 120 s interval), with room for a loaded machine. The measured figure is written to the test output.
+    /// </summary>
+    private static readonly TimeSpan StopBound = TimeSpan.FromSeconds(15);
 
     private (PwshResult Result, TimeSpan Elapsed) Timed(string script, double timeoutSec)
     {
@@ -43,13 +54,17 @@ public class DeadlineTests(ModuleFixture fx, ITestOutputHelper output) : IClassF
     public void ResolveServiceDns_against_a_silent_server_stops_at_one_deadline_for_all_record_types()
     {
         using var dns = new SilentUdpServer();
-        var (r, elapsed) = Timed($"Resolve-ServiceDns api.example.test -Type A, AAAA -Server 127.0.0.1:{dns.Port} -TimeoutSec 2", 2);
-        Assert.True(elapsed < TimeSpan.FromSeconds(2) + Slack, $"returned after {elapsed.TotalSeconds:0.00} s");
+        var (r, elapsed) = Timed($"Resolve-ServiceDns api.example.test -Type A, AAAA -Server 127.0.0.1:{dns.Port} -TimeoutSec {T}", T);
+        Assert.True(elapsed < TimeSpan.FromSeconds(T) + Slack, $"returned after {elapsed.TotalSeconds:0.00} s");
         var e = Assert.Single(r.Errors);
         // One lookup did not answer within the deadline (its own id, reported just before it); the next type was not tried.
         Assert.Equal("DnsQueryFailed,IncidentOps.Commands.ResolveServiceDnsCommand", e.FullyQualifiedErrorId);
         Assert.Contains("api.example.test", e.ErrorDetails.Message);
-        Assert.True(dns.Queries >= 1);
+        Assert.Contains($"The A lookup of 'api.example.test' via 127.0.0.1:{dns.Port} failed", e.ErrorDetails.Message);
+        // The evidence of one deadline, whatever the machine's load: the server saw A queries only, never the AAAA one.
+        var types = dns.QueryTypes;
+        Assert.NotEmpty(types);
+        Assert.All(types, t => Assert.Equal(1, t));
     }
 
     [Fact]
@@ -57,8 +72,8 @@ public class DeadlineTests(ModuleFixture fx, ITestOutputHelper output) : IClassF
     {
         var (host, port) = RedisCli.Shared;
         using var proxy = new StallingProxy(host, port, "used_memory:");
-        var (r, elapsed) = Timed($"Get-RedisInfo -ConnectionString '127.0.0.1:{proxy.Port}' -Section Memory -TimeoutSec 2", 2);
-        Assert.True(elapsed < TimeSpan.FromSeconds(2) + Slack, $"returned after {elapsed.TotalSeconds:0.00} s");
+        var (r, elapsed) = Timed($"Get-RedisInfo -ConnectionString '127.0.0.1:{proxy.Port}' -Section Memory -TimeoutSec {T}", T);
+        Assert.True(elapsed < TimeSpan.FromSeconds(T) + Slack, $"returned after {elapsed.TotalSeconds:0.00} s");
         Assert.True(proxy.Stalls >= 1, "the reply was never stalled: " + r.ErrorText);
         Assert.True(r.Errors.Count == 1 && r.Errors[0].FullyQualifiedErrorId == "OperationTimeout,IncidentOps.Commands.GetRedisInfoCommand", r.ErrorText);
     }
@@ -67,8 +82,8 @@ public class DeadlineTests(ModuleFixture fx, ITestOutputHelper output) : IClassF
     public void GetPgActivity_against_a_server_that_stalls_mid_reply_is_PgServerNotResponding_within_the_deadline()
     {
         using var proxy = new StallingProxy("127.0.0.1", int.Parse(Environment.GetEnvironmentVariable("INCIDENTOPS_TEST_PG_PORT") ?? new NpgsqlConnectionStringBuilder(TestServers.PostgresConnectionString).Port.ToString()), "a.datname");
-        var (r, elapsed) = Timed($"Get-PgActivity -ConnectionString '{PgThrough(proxy.Port)}' -TimeoutSec 2", 2);
-        Assert.True(elapsed < TimeSpan.FromSeconds(2) + Slack, $"returned after {elapsed.TotalSeconds:0.00} s");
+        var (r, elapsed) = Timed($"Get-PgActivity -ConnectionString '{PgThrough(proxy.Port)}' -TimeoutSec {T}", T);
+        Assert.True(elapsed < TimeSpan.FromSeconds(T) + Slack, $"returned after {elapsed.TotalSeconds:0.00} s");
         Assert.True(proxy.Stalls >= 1, "the reply was never stalled: " + r.ErrorText);
         var e = Assert.Single(r.Errors);
         Assert.Equal("PgServerNotResponding,IncidentOps.Commands.GetPgActivityCommand", e.FullyQualifiedErrorId);
@@ -80,8 +95,8 @@ public class DeadlineTests(ModuleFixture fx, ITestOutputHelper output) : IClassF
     public void GetPgActivity_against_a_server_silent_during_connect_is_PgHostUnreachable_within_the_deadline()
     {
         using var silent = new IncidentOps.Tests.Redis.SilentServer();
-        var (r, elapsed) = Timed($"Get-PgActivity -ConnectionString '{PgThrough(silent.Port)}' -TimeoutSec 2", 2);
-        Assert.True(elapsed < TimeSpan.FromSeconds(2) + Slack, $"returned after {elapsed.TotalSeconds:0.00} s");
+        var (r, elapsed) = Timed($"Get-PgActivity -ConnectionString '{PgThrough(silent.Port)}' -TimeoutSec {T}", T);
+        Assert.True(elapsed < TimeSpan.FromSeconds(T) + Slack, $"returned after {elapsed.TotalSeconds:0.00} s");
         Assert.Equal("PgHostUnreachable,IncidentOps.Commands.GetPgActivityCommand", Assert.Single(r.Errors).FullyQualifiedErrorId);
     }
 
@@ -93,7 +108,7 @@ public class DeadlineTests(ModuleFixture fx, ITestOutputHelper output) : IClassF
         output.WriteLine($"FIGURE Ctrl+C returned after {latency.TotalMilliseconds:0} ms (Get-PgActivity, stalled reply)");
         Assert.True(proxy.Stalls >= 1);
         Assert.True(result.Stopped);
-        Assert.True(latency < TimeSpan.FromSeconds(5), $"Stop took {latency.TotalMilliseconds:0} ms");   // "does not hang" (the figure above is the measurement)
+        Assert.True(latency < StopBound, $"Stop took {latency.TotalMilliseconds:0} ms");   // "does not hang" (the figure above is the measurement)
     }
 
     [Fact]
@@ -102,8 +117,8 @@ public class DeadlineTests(ModuleFixture fx, ITestOutputHelper output) : IClassF
         using var s = new NotificationScenario();
         for (var i = 0; i < 6; i++) s.PagerDuty.ThenHang();
         await s.CreateIncidentAsync("P1");
-        var (r, elapsed) = Timed($"Send-IncidentUpdate -ConfigPath '{s.ConfigPath}' -Message 'Investigating' -TimeoutSec 2", 2);
-        Assert.True(elapsed < TimeSpan.FromSeconds(2) + Slack, $"returned after {elapsed.TotalSeconds:0.00} s");
+        var (r, elapsed) = Timed($"Send-IncidentUpdate -ConfigPath '{s.ConfigPath}' -Message 'Investigating' -TimeoutSec {T}", T);
+        Assert.True(elapsed < TimeSpan.FromSeconds(T) + Slack, $"returned after {elapsed.TotalSeconds:0.00} s");
         var pager = Assert.Single(r.Objects<NotificationResult>(), x => x.Channel == "pager");
         Assert.False(pager.Delivered);
         Assert.True(pager.Pending);
@@ -169,8 +184,7 @@ public class DeadlineTests(ModuleFixture fx, ITestOutputHelper output) : IClassF
         // 1.1 GB of CLI output once ended the session out of memory; now the read stops at the cap and the CLI is killed.
         var cli = new FakeCli();
         var path = Path.Combine(cli.Dir, "flyctl");
-        File.WriteAllText(path, $"#!/bin/bash\necho $$ > '{cli.Dir}/flyctl.pid'\nexec yes '{{\"message\":\"a log line that never ends\"}}'\n");
-        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        ExecutableFile.Write(path, $"#!/bin/bash\necho $$ > '{cli.Dir}/flyctl.pid'\nexec yes '{{\"message\":\"a log line that never ends\"}}'\n");
         var r = fx.Run($"Get-AppLog -Platform Fly -App ai-affiliate-empire -FlyctlPath '{path}' -TimeoutSec 120");
         var e = Assert.Single(r.Errors);
         Assert.Equal("PlatformOutputTooLarge,IncidentOps.Commands.GetAppLogCommand", e.FullyQualifiedErrorId);
@@ -209,7 +223,11 @@ public class DeadlineTests(ModuleFixture fx, ITestOutputHelper output) : IClassF
         // The attempts made are on the record, and the update stays pending for -Pending.
         var outbox = fx.Run($"Get-IncidentUpdate -ConfigPath '{s.ConfigPath}' -Incident {inc.Id}").AssertNoErrors();
         var pager = Assert.Single(Assert.Single(outbox.Objects<IncidentUpdate>()).Deliveries, d => d.Channel == "pager");
-        Assert.Equal(atReturn, pager.Attempts);
+        // Every request PagerDuty got is an attempt on the record. One more may be there: a request that had left when the
+        // stop came and was cut on its way (a loaded CI run met it: 1 attempt, none received); the provider may have it,
+        // so that one is Unknown.
+        Assert.InRange(pager.Attempts, atReturn, atReturn + 1);
+        if (pager.Attempts > atReturn) Assert.Equal(DeliveryState.Unknown, pager.State);
         // Pending when the stop came between two attempts; Unknown when an attempt's request had left and its answer had
         // not come (the README's rule: the provider may have it). Which one depends on where the back-off was when the
         // Slack warning stopped the command; both stay to be delivered by -Pending, never Failed or Delivered.
@@ -228,13 +246,13 @@ public class DeadlineTests(ModuleFixture fx, ITestOutputHelper output) : IClassF
     {
         using var http = new HealthTestServer();
         using var session = new PwshSession();
-        // Ctrl+C once the first round's result is out: the watch is then in its 30 s interval.
+        // Ctrl+C once the first round's result is out: the watch is then in its 120 s interval.
         using var firstResult = new ManualResetEventSlim();
         session.Runspace.SessionStateProxy.SetVariable("firstResult", firstResult);
-        var (latency, result) = session.RunAndStopWhen($"Watch-ServiceHealth '{http.Url("/ok")}' -IntervalSec 30 | ForEach-Object {{ $firstResult.Set(); $_ }}", () => firstResult.IsSet);
+        var (latency, result) = session.RunAndStopWhen($"Watch-ServiceHealth '{http.Url("/ok")}' -IntervalSec 120 | ForEach-Object {{ $firstResult.Set(); $_ }}", () => firstResult.IsSet);
         output.WriteLine($"FIGURE Ctrl+C returned after {latency.TotalMilliseconds:0} ms (Watch-ServiceHealth, mid-interval)");
         Assert.True(result.Stopped);
-        Assert.True(latency < TimeSpan.FromSeconds(5), $"Stop took {latency.TotalMilliseconds:0} ms");   // "does not hang" (the figure above is the measurement)
+        Assert.True(latency < StopBound, $"Stop took {latency.TotalMilliseconds:0} ms");   // "does not hang" (the figure above is the measurement)
         var atStop = http.Requests;
         Thread.Sleep(500);
         Assert.Equal(atStop, http.Requests);

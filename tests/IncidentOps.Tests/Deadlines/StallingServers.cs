@@ -84,20 +84,39 @@ public sealed class SilentUdpServer : IDisposable
 {
     private readonly UdpClient _udp = new(new IPEndPoint(IPAddress.Loopback, 0));
     private readonly CancellationTokenSource _cts = new();
-    private int _queries;
+    private readonly List<int> _types = [];
 
     public SilentUdpServer()
     {
         Port = ((IPEndPoint)_udp.Client.LocalEndPoint!).Port;
         _ = Task.Run(async () =>
         {
-            try { while (true) { await _udp.ReceiveAsync(_cts.Token); Interlocked.Increment(ref _queries); } }
+            try
+            {
+                while (true)
+                {
+                    var datagram = await _udp.ReceiveAsync(_cts.Token);
+                    var type = QueryType(datagram.Buffer);
+                    lock (_types) _types.Add(type);
+                }
+            }
             catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException) { /* shutting down */ }
         });
     }
 
     public int Port { get; }
-    public int Queries => Volatile.Read(ref _queries);
+    public int Queries { get { lock (_types) return _types.Count; } }
+
+    /// <summary>The QTYPE of each query received, in order (1 = A, 28 = AAAA; -1 for a packet that is not a query).</summary>
+    public IReadOnlyList<int> QueryTypes { get { lock (_types) return [.. _types]; } }
+
+    /// <summary>The QTYPE of a DNS query: after the 12-byte header, the question's name (labels up to a zero byte).</summary>
+    internal static int QueryType(byte[] packet)
+    {
+        var i = 12;
+        while (i < packet.Length && packet[i] != 0) i += packet[i] + 1;
+        return i + 2 < packet.Length ? (packet[i + 1] << 8) | packet[i + 2] : -1;
+    }
 
     public void Dispose()
     {

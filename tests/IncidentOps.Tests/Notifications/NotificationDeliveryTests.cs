@@ -71,11 +71,13 @@ public class NotificationDeliveryTests
             new IncidentUpdateRequest { IncidentId = inc.Id, Message = "stuck", Channels = ["incidents", "pager", "status"] }, CancellationToken.None);
         using var ctrlC = new CancellationTokenSource();
         var send = engine.Notifications.SendAsync(prepared, null, new IncidentOps.Engine.Incidents.ChangeContext("Send-IncidentUpdate"), ctrlC.Token);
-        while (s.Slack.Requests.Count == 0 || s.PagerDuty.Requests.Count == 0 || s.StatuspageApi.Creates == 0) await Task.Delay(20);
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while ((s.Slack.Requests.Count == 0 || s.PagerDuty.Requests.Count == 0 || s.StatuspageApi.Creates == 0) && DateTime.UtcNow < deadline) await Task.Delay(20);
+        Assert.True(s.Slack.Requests.Count > 0 && s.PagerDuty.Requests.Count > 0 && s.StatuspageApi.Creates > 0, "the three requests were never all sent");
         ctrlC.Cancel();
         // Stopped, the send either ends with what it knows (each channel's attempt recorded) or is cancelled; either
-        // way it ends at once and the outbox says what the providers may have.
-        try { await send.WaitAsync(TimeSpan.FromSeconds(5)); } catch (OperationCanceledException) { }
+        // way it ends at once (a generous bound, half the 30 s request timeout) and the outbox says what the providers may have.
+        try { await send.WaitAsync(TimeSpan.FromSeconds(15)); } catch (OperationCanceledException) { }
 
         var entry = Assert.Single(await engine.Notifications.GetUpdatesAsync(config, inc.Id, pendingOnly: true, CancellationToken.None));
         Assert.All(entry.Deliveries, d =>

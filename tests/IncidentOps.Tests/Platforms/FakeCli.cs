@@ -82,8 +82,7 @@ public sealed class FakeCli
         }
         sb.Append("  *) echo \"fake " + name + ": unexpected arguments: $*\" >&2; exit 97;;\nesac\n");
         var path = Path.Combine(Dir, name);
-        File.WriteAllText(path, sb.ToString());
-        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        ExecutableFile.Write(path, sb.ToString());
         return path;
     }
 
@@ -97,12 +96,11 @@ public sealed class FakeCli
     {
         var path = Path.Combine(Dir, name);
         var written = Path.Combine(Dir, name + ".written");
-        File.WriteAllText(path, "#!/bin/bash\n" +
+        ExecutableFile.Write(path, "#!/bin/bash\n" +
             $"printf '%s\\n' \"{name} $*\" >> '{Log}'\n" +
             $"echo $$ > '{Path.Combine(Dir, name + ".pid")}'\n" +
             "pad=$(head -c 900 /dev/zero | tr '\\0' x)\n" +
             $"for ((i=1;;i++)); do printf '{format.Replace("'", "'\\''")}\\n' \"$i\" \"$pad\" || exit 0; echo \"$i\" > '{written}'; done\n");
-        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         return path;
     }
 
@@ -123,13 +121,12 @@ public sealed class FakeCli
     public string Ssh(string? beforeSwap = null)
     {
         var path = Path.Combine(Dir, "ssh");
-        File.WriteAllText(path, "#!/bin/bash\n" +
+        ExecutableFile.Write(path, "#!/bin/bash\n" +
             $"printf '%s\\n' \"ssh $*\" >> '{Log}'\n" +
             $"{{ for a in \"$@\"; do printf '<%s>' \"$a\"; done; printf '\\n'; }} >> '{ArgvLog}'\n" +
             $"export PATH='{Dir}':\"$PATH\"\ncd '{Dir}'\n" +
             (beforeSwap is null ? "" : $"case \"${{@: -1}}\" in *'mv -Tf'*) {beforeSwap};; esac\n") +
             "exec sh -c \"${@: -1}\"\n");
-        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         return path;
     }
 

@@ -61,7 +61,7 @@ public class PlatformHealthVerifyTests(ModuleFixture fx) : IClassFixture<ModuleF
         var (_, config, root) = Service(server.Url("/503"));
         var (latency, result) = fx.Session.RunAndStopWhen($"Invoke-Rollback -Service production/api -ConfigPath '{config}' -VerifyHealth -TimeoutSec 600 -Force", () => server.Requests >= 1);
         Assert.True(result.Stopped);
-        Assert.True(latency < TimeSpan.FromSeconds(5), $"Stop took {latency}");
+        Assert.True(latency < TimeSpan.FromSeconds(15), $"Stop took {latency}");   // "does not hang": -TimeoutSec is 600 s
         // The rollback itself had happened; only the verification was cut short.
         Assert.Equal(Path.Combine(root, "r1"), new FileInfo(Path.Combine(root, "current")).LinkTarget);
         Assert.True(server.Requests >= 1);

@@ -118,7 +118,7 @@ public sealed class PostgresModuleTests(ModuleFixture fx, PgTestDatabase db) : I
         fx.Session.Runspace.SessionStateProxy.SetVariable("cs", Cs);
         var (latency, result) = fx.Session.RunAndStopWhen($"Stop-PgBackend -ConnectionString $cs -Pid {pid} -Mode Cancel -EscalateAfter 10m -Force", () => db.WaitingForCancelOf(pid));
         Assert.True(result.Stopped);
-        Assert.True(latency < TimeSpan.FromSeconds(5), $"Stop took {latency}");
+        Assert.True(latency < TimeSpan.FromSeconds(15), $"Stop took {latency}");   // "does not hang": the wait would last -EscalateAfter 10m
         Assert.True(db.Exists(pid));
     }
 
@@ -160,7 +160,7 @@ public sealed class PostgresModuleTests(ModuleFixture fx, PgTestDatabase db) : I
 
         // Seen once in CI (1 of 5 runs): the command was not running any more at the stop. Say what it had done.
         Assert.True(result.Stopped, $"Stop-PgBackend had already ended before Ctrl+C: errors [{string.Join(" | ", result.Errors.Select(e => $"{e.FullyQualifiedErrorId}: {e}"))}], output [{string.Join(" | ", result.Output)}], backend {pid} still there: {db.Exists(pid)}");
-        Assert.True(latency < TimeSpan.FromSeconds(8), $"Stop took {latency}");
+        Assert.True(latency < TimeSpan.FromSeconds(15), $"Stop took {latency}");   // "does not hang": the wait would last -EscalateAfter 10m
         var entry = Assert.Single(await store.ReadTimelineAsync(incident.Id, CancellationToken.None), e => e.Cmdlet == "Stop-PgBackend");
         // The cancel had been sent when Ctrl+C came (the backend ignores it): the change may have been applied, so the
         // record says Unconfirmed, not Failed, and the review lists it among the steps to check.

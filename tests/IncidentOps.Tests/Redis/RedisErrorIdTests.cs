@@ -106,10 +106,13 @@ public sealed class RedisErrorIdTests(ModuleFixture fx) : IClassFixture<ModuleFi
         using var server = new PrivateRedisServer();
         var settings = RedisConnectionSettings.Parse(server.Endpoint);
         await using var conn = await IncidentOps.Engine.Redis.RedisEndpointConnection.OpenAsync(settings, "127.0.0.1", server.Port, TimeSpan.FromSeconds(1), true, CancellationToken.None);
-        RedisCli.Run(server.Port, "CLIENT", "PAUSE", "5000", "WRITE");
+        // Paused for 20 s: a client without its own limit would wait that long, far past the "does not hang" bound.
+        RedisCli.Run(server.Port, "CLIENT", "PAUSE", "20000", "WRITE");
         var watch = Stopwatch.StartNew();
         var ex = await Assert.ThrowsAsync<IncidentOpsException>(() => conn.ExecuteAsync("SET", ["io-key", "1"], CancellationToken.None));
-        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(4.5), $"took {watch.Elapsed}");
+        watch.Stop();
+        RedisCli.Run(server.Port, "CLIENT", "UNPAUSE");
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10), $"took {watch.Elapsed}");
         Assert.Equal("RedisTimeout", ex.ErrorId);
         Assert.Contains("did not answer within 1 s", ex.Message);
     }
@@ -137,7 +140,7 @@ public sealed class RedisErrorIdTests(ModuleFixture fx) : IClassFixture<ModuleFi
 
     private static bool WaitForEmpty(int port, int db)
     {
-        var until = DateTime.UtcNow.AddSeconds(15);
+        var until = DateTime.UtcNow.AddSeconds(30);   // a held-back FLUSHDB lands 12 s after it was sent
         while (DateTime.UtcNow < until)
         {
             if (RedisCli.Run(port, "-n", db.ToString(), "DBSIZE") == "0") return true;
@@ -150,7 +153,8 @@ public sealed class RedisErrorIdTests(ModuleFixture fx) : IClassFixture<ModuleFi
     public async Task Clear_RedisDatabase_past_its_deadline_says_the_flush_may_still_complete_and_records_that_on_the_incident()
     {
         using var server = new PrivateRedisServer();
-        using var relay = new DelayingRedisRelay(server.Port, "FLUSHDB", TimeSpan.FromSeconds(4));
+        // FLUSHDB is held back 12 s: waiting for its answer would take that long, far past the "does not hang" bound.
+        using var relay = new DelayingRedisRelay(server.Port, "FLUSHDB", TimeSpan.FromSeconds(12));
         RedisCli.Run(server.Port, "-n", "2", "MSET", "a", "1", "b", "2");
         var dir = Paths.TempDir("io-redis-unconfirmed");
         var config = Path.Combine(dir, "incidentops.yml");
@@ -161,7 +165,7 @@ public sealed class RedisErrorIdTests(ModuleFixture fx) : IClassFixture<ModuleFi
 
         var watch = Stopwatch.StartNew();
         var r = fx.Run($"Clear-RedisDatabase -ConnectionString '{relay.Endpoint}' -Database 2 -TimeoutSec 2 -ConfigPath '{config}' -Force");
-        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5.5), $"took {watch.Elapsed}");
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(8), $"took {watch.Elapsed}");
         Assert.Empty(r.Output);
         var e = Assert.Single(r.Errors);
         Assert.Equal("RedisFlushUnconfirmed,IncidentOps.Commands.ClearRedisDatabaseCommand", e.FullyQualifiedErrorId);

@@ -25,13 +25,12 @@ public sealed class RollbackCurrentChangedTests(ModuleFixture fx) : IClassFixtur
         File.WriteAllText(Path.Combine(cli.Dir, "releases.json"), before);
         File.WriteAllText(Path.Combine(cli.Dir, "releases-after.json"), after);
         var path = Path.Combine(cli.Dir, "flyctl");
-        File.WriteAllText(path, "#!/bin/bash\n" +
+        ExecutableFile.Write(path, "#!/bin/bash\n" +
             $"printf '%s\\n' \"flyctl $*\" >> '{cli.Log}'\n" +
             "case \"$*\" in\n" +
             $"  'releases -a api --json --image'*) cat '{cli.Dir}/releases.json'; cp '{cli.Dir}/releases-after.json' '{cli.Dir}/releases.json';;\n" +
             "  'deploy -a api --image'*) echo deployed;;\n" +
             "  *) echo \"fake flyctl: unexpected arguments: $*\" >&2; exit 97;;\nesac\n");
-        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         return path;
     }
 
@@ -84,11 +83,10 @@ public sealed class RollbackCurrentChangedTests(ModuleFixture fx) : IClassFixtur
         var realSsh = cli.Ssh();
         // The ssh a deploy races: after the first command it runs, 'current' points at the new release.
         var ssh = Path.Combine(cli.Dir, "ssh-racing");
-        File.WriteAllText(ssh, "#!/bin/bash\n" +
+        ExecutableFile.Write(ssh, "#!/bin/bash\n" +
             $"'{realSsh}' \"$@\"; rc=$?\n" +
             $"if [ ! -e '{cli.Dir}/moved' ]; then touch '{cli.Dir}/moved'; ln -sfn '{root}/{newCurrent}' '{root}/current'; fi\n" +
             "exit $rc\n");
-        File.SetUnixFileMode(ssh, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
 
         // r2 is not marked failed: the plan goes r3 -> r2 unless r1 is named; name r1 so the "already the target" case is real.
         var r = fx.Run($"Invoke-Rollback -Platform Systemd -Unit fastapi -ComputerName {host} -ReleasesPath '{root}' -SshPath '{ssh}' -ToVersion r1 -Force");

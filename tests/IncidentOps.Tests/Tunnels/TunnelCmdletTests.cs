@@ -97,7 +97,7 @@ public sealed class TunnelCmdletTests : IClassFixture<ModuleFixture>, IClassFixt
         Assert.Equal("kubectl", start.Tool);
         AssertArgv(["--context", "production", "--namespace", "akaind-platform", "port-forward", "--address", "127\\.0\\.0\\.1", "--", "svc/postgres", ":5432"], start.Argv);
         Assert.Contains(_cli.Events(), e => e.Kind == "forwarded" && e.Pid == start.Pid && e.Bytes > 0);
-        Assert.True(TunnelStandIns.GoneWithin5s(start.Pid), $"the tunnel process {start.Pid} still runs after the command");
+        Assert.True(TunnelStandIns.GoneWithin15s(start.Pid), $"the tunnel process {start.Pid} still runs after the command");
     }
 
     [Fact]
@@ -112,7 +112,7 @@ public sealed class TunnelCmdletTests : IClassFixture<ModuleFixture>, IClassFixt
         Assert.Equal("flyctl", start.Tool);
         AssertArgv(["proxy", "0:5432", "--app", "ai-affiliate-empire-db", "--bind-addr", "127\\.0\\.0\\.1"], start.Argv);
         Assert.Contains(_cli.Events(), e => e.Kind == "forwarded" && e.Pid == start.Pid);
-        Assert.True(TunnelStandIns.GoneWithin5s(start.Pid));
+        Assert.True(TunnelStandIns.GoneWithin15s(start.Pid));
     }
 
     [Fact]
@@ -127,7 +127,7 @@ public sealed class TunnelCmdletTests : IClassFixture<ModuleFixture>, IClassFixt
         Assert.Equal("ssh", start.Tool);
         AssertArgv(["-N", "-o", "ExitOnForwardFailure=yes", "-o", "ControlMaster=no", "-o", "ControlPath=none", "-o", "BatchMode=yes", "-i", "/keys/bastion_ed25519", "-p", "2222", "-l", "deploy",
             @"-L", @"127\.0\.0\.1:\d+:pg\.akaind\.internal:5432", "--", @"bastion\.example\.com"], start.Argv);
-        Assert.True(TunnelStandIns.GoneWithin5s(start.Pid));
+        Assert.True(TunnelStandIns.GoneWithin15s(start.Pid));
     }
 
     [Fact]
@@ -140,7 +140,7 @@ public sealed class TunnelCmdletTests : IClassFixture<ModuleFixture>, IClassFixt
         Assert.False(string.IsNullOrEmpty(info.Version));
         var start = Assert.Single(_cli.StartsSince(skip, "svc/redis"));
         AssertArgv(["--context", "production", "--namespace", "akaind-platform", "port-forward", "--address", "127\\.0\\.0\\.1", "--", "svc/redis", ":6379"], start.Argv);
-        Assert.True(TunnelStandIns.GoneWithin5s(start.Pid));
+        Assert.True(TunnelStandIns.GoneWithin15s(start.Pid));
     }
 
     [Fact]
@@ -163,7 +163,7 @@ public sealed class TunnelCmdletTests : IClassFixture<ModuleFixture>, IClassFixt
             Assert.False(_db.Exists(a.ProcessID));
             Assert.False(_db.Exists(b.ProcessID));
             var start = Assert.Single(_cli.StartsSince(skip, "svc/postgres"));
-            Assert.True(TunnelStandIns.GoneWithin5s(start.Pid), "the pipeline's tunnel is closed when the pipeline ends");
+            Assert.True(TunnelStandIns.GoneWithin15s(start.Pid), "the pipeline's tunnel is closed when the pipeline ends");
             var entries = (await store.ReadTimelineAsync(incident.Id, CancellationToken.None)).Where(e => e.Cmdlet == "Stop-PgBackend").ToList();
             Assert.Equal(2, entries.Count);
             Assert.All(entries, e =>
@@ -240,7 +240,7 @@ public sealed class TunnelCmdletTests : IClassFixture<ModuleFixture>, IClassFixt
         Assert.Empty(r.Objects<PgActivity>());
         Assert.DoesNotContain(_cli.Events().Skip(skip), x => x.Kind is "squatter-accept" or "squatter-bytes");
         var start = Assert.Single(_cli.StartsSince(skip, "squat.example.com"));
-        Assert.True(TunnelStandIns.GoneWithin5s(start.Pid), "ssh is stopped");
+        Assert.True(TunnelStandIns.GoneWithin15s(start.Pid), "ssh is stopped");
     }
 
     [Fact]
@@ -281,14 +281,16 @@ public sealed class TunnelCmdletTests : IClassFixture<ModuleFixture>, IClassFixt
     {
         var skip = _cli.Events().Count;
         var sw = System.Diagnostics.Stopwatch.StartNew();
-        var r = Run("Get-RedisInfo -Service production/slow -TimeoutSec 6 -ConfigPath $cfg");
+        // -TimeoutSec 10 leaves the stand-in (a python3 process) time to start and say why it is not ready on a loaded
+        // machine: the open wait ends about 8 s in. The stand-in never listens, so without the deadline this never returns.
+        var r = Run("Get-RedisInfo -Service production/slow -TimeoutSec 10 -ConfigPath $cfg");
         sw.Stop();
         var e = Assert.Single(r.Errors);
-        Assert.Equal("TunnelOpenTimedOut,IncidentOps.Commands.GetRedisInfoCommand", e.FullyQualifiedErrorId);
+        Assert.True(e.FullyQualifiedErrorId == "TunnelOpenTimedOut,IncidentOps.Commands.GetRedisInfoCommand", e.FullyQualifiedErrorId + ": " + e);
         Assert.Contains("waiting for svc/slow (never ready)", e.ToString());
-        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(15), $"took {sw.Elapsed}");
+        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(25), $"took {sw.Elapsed}");
         var start = Assert.Single(_cli.StartsSince(skip, "svc/slow"));
-        Assert.True(TunnelStandIns.GoneWithin5s(start.Pid));
+        Assert.True(TunnelStandIns.GoneWithin15s(start.Pid));
     }
 
     [Fact]
@@ -298,7 +300,7 @@ public sealed class TunnelCmdletTests : IClassFixture<ModuleFixture>, IClassFixt
         var r = Run("Invoke-PgMaintenance -Service production/marketing -Table no_such_table_q -Operation Analyze -Force -ConfigPath $cfg");
         Assert.Equal("PgTableNotFound,IncidentOps.Commands.InvokePgMaintenanceCommand", Assert.Single(r.Errors).FullyQualifiedErrorId);
         var start = Assert.Single(_cli.StartsSince(skip, "svc/postgres"));
-        Assert.True(TunnelStandIns.GoneWithin5s(start.Pid));
+        Assert.True(TunnelStandIns.GoneWithin15s(start.Pid));
     }
 
     [Fact]
@@ -310,7 +312,7 @@ public sealed class TunnelCmdletTests : IClassFixture<ModuleFixture>, IClassFixt
         var (_, result) = _fx.Session.RunAndStopWhen($"Stop-PgBackend -Service production/marketing -Pid {pid} -Mode Cancel -EscalateAfter 10m -Force -ConfigPath $cfg", () => _db.WaitingForCancelOf(pid));
         Assert.True(result.Stopped, "the command was still running at Ctrl+C: " + string.Join(" | ", result.Errors));
         var start = Assert.Single(_cli.StartsSince(skip, "svc/postgres"));
-        Assert.True(TunnelStandIns.GoneWithin5s(start.Pid), "Ctrl+C kills the tunnel");
+        Assert.True(TunnelStandIns.GoneWithin15s(start.Pid), "Ctrl+C kills the tunnel");
     }
 
     [Fact]
@@ -320,9 +322,9 @@ public sealed class TunnelCmdletTests : IClassFixture<ModuleFixture>, IClassFixt
         _fx.Session.Runspace.SessionStateProxy.SetVariable("cfg", _config);
         var (latency, result) = _fx.Session.RunAndStopWhen("Get-RedisInfo -Service production/slow -TimeoutSec 120 -ConfigPath $cfg", () => _cli.StartsSince(skip, "svc/slow").Count >= 1);
         Assert.True(result.Stopped, "the command was still running at Ctrl+C: " + string.Join(" | ", result.Errors));
-        Assert.True(latency < TimeSpan.FromSeconds(5), $"stopping took {latency}");   // "does not hang", not a timing goal
+        Assert.True(latency < TimeSpan.FromSeconds(15), $"stopping took {latency}");   // "does not hang" (-TimeoutSec 120), not a timing goal
         var start = Assert.Single(_cli.StartsSince(skip, "svc/slow"));
-        Assert.True(TunnelStandIns.GoneWithin5s(start.Pid), "Ctrl+C kills the tunnel that was opening");
+        Assert.True(TunnelStandIns.GoneWithin15s(start.Pid), "Ctrl+C kills the tunnel that was opening");
     }
 
     [Fact]
@@ -340,7 +342,7 @@ public sealed class TunnelCmdletTests : IClassFixture<ModuleFixture>, IClassFixt
         var starts = _cli.Events().Skip(skip).Where(e => e.Kind == "start").ToList();
         Assert.Contains(starts, e => e.Argv.Contains("svc/postgres"));
         Assert.Contains(starts, e => e.Argv.Contains("svc/redis"));
-        Assert.All(starts, e => Assert.True(TunnelStandIns.GoneWithin5s(e.Pid)));
+        Assert.All(starts, e => Assert.True(TunnelStandIns.GoneWithin15s(e.Pid)));
     }
 
     [Fact]

@@ -24,8 +24,7 @@ public sealed class TunnelStandIns
         foreach (var tool in new[] { "kubectl", "flyctl", "ssh" })
         {
             var path = Path.Combine(Dir, tool);
-            File.WriteAllText(path, $"#!/bin/sh\nexport TUNNEL_STANDIN_LOG='{Log}' TUNNEL_STANDIN_ROUTES='{routes}' TUNNEL_STANDIN_SECRET='{Canary}'\nexec python3 '{script}' {tool} \"$@\"\n");
-            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            ExecutableFile.Write(path, $"#!/bin/sh\nexport TUNNEL_STANDIN_LOG='{Log}' TUNNEL_STANDIN_ROUTES='{routes}' TUNNEL_STANDIN_SECRET='{Canary}'\nexec python3 '{script}' {tool} \"$@\"\n");
         }
     }
 
@@ -94,10 +93,10 @@ public sealed class TunnelStandIns
         catch (IOException) { return false; }
     }
 
-    /// <summary>Waits (at most 5 s: "does not hang", not a timing assertion) until the process is gone.</summary>
-    public static bool GoneWithin5s(int pid)
+    /// <summary>Waits (at most 15 s: "does not hang", not a timing assertion) until the process is gone.</summary>
+    public static bool GoneWithin15s(int pid)
     {
-        var until = DateTime.UtcNow.AddSeconds(5);
+        var until = DateTime.UtcNow.AddSeconds(15);   // a kill is at once; a loaded machine may be slow to reap
         while (IsRunning(pid))
         {
             if (DateTime.UtcNow > until) return false;

@@ -96,8 +96,7 @@ public sealed partial class KubeApiStub : IDisposable
             - name: nobody
               user: {}
             """);
-        File.WriteAllText(KubectlPath, $"#!/bin/sh\nexec '{realKubectl}' --kubeconfig='{KubeconfigPath}' --cache-dir='{Path.Combine(Dir, "cache")}' --request-timeout=20s \"$@\"\n");
-        File.SetUnixFileMode(KubectlPath, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        ExecutableFile.Write(KubectlPath, $"#!/bin/sh\nexec '{realKubectl}' --kubeconfig='{KubeconfigPath}' --cache-dir='{Path.Combine(Dir, "cache")}' --request-timeout=20s \"$@\"\n");
         _loop = Task.Run(AcceptLoop);
     }
 
