@@ -20,6 +20,8 @@ public static class PlatformErrorIds
     public const string LogLevelInvalid = "LogLevelInvalid";
     public const string PlatformAuthMissing = "PlatformAuthMissing";
     public const string PlatformCliNotFound = "PlatformCliNotFound";
+    /// <summary>The CLI's file exists but the system would not start it (not executable, not a program for this machine).</summary>
+    public const string PlatformCliNotStarted = "PlatformCliNotStarted";
     public const string PlatformCommandFailed = "PlatformCommandFailed";
     public const string PlatformCommandTimedOut = "PlatformCommandTimedOut";
     public const string PlatformInvalid = "PlatformInvalid";

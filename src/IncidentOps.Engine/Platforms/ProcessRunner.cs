@@ -100,7 +100,9 @@ public sealed partial class ProcessRunner(IOperationSink sink, ToolResolver? res
         catch (Win32Exception ex)
         {
             process.Dispose();
-            throw NotFound(command.Tool, fileName, ex);
+            // ENOENT (2) is a missing file; anything else (not executable, a wrong binary, "text file busy") is a file that
+            // is there but did not start, which "not found" would hide.
+            throw ex.NativeErrorCode == 2 ? NotFound(command.Tool, fileName, ex) : NotStarted(command.Tool, fileName, ex);
         }
         catch
         {
@@ -278,6 +280,21 @@ public sealed partial class ProcessRunner(IOperationSink sink, ToolResolver? res
             catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or Win32Exception) { /* gone meanwhile */ }
         }
         return killed;
+    }
+
+    /// <summary>PlatformCliNotStarted: the CLI's file is there, but the system would not start it (the reason is the system's).</summary>
+    internal static IncidentOpsException NotStarted(string tool, string fileName, Win32Exception inner)
+    {
+        var (_, param) = ToolResolver.Hints(tool);
+        var hint = inner.NativeErrorCode switch
+        {
+            13 => $"Make it executable (chmod +x '{fileName}'), or pass {param} or set tools.{tool} in incidentops.yml to the right file.",
+            8 => $"It is not a program this machine can run (a download for another system?): reinstall {tool}, or pass {param} or set tools.{tool} to the right file.",
+            _ => $"Check the file, or pass {param} or set tools.{tool} in incidentops.yml to another one, then run the command again.",
+        };
+        return new IncidentOpsException(PlatformErrorIds.PlatformCliNotStarted, IncidentOpsErrorCategory.ResourceUnavailable,
+            $"{tool} at '{fileName}' could not be started: {new Win32Exception(inner.NativeErrorCode).Message.TrimEnd('.')}. Nothing was run. {hint}", inner)
+        { TargetObject = tool };
     }
 
     internal static IncidentOpsException NotFound(string tool, string fileName, Exception? inner)

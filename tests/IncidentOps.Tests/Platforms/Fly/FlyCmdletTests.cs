@@ -120,6 +120,23 @@ public class FlyCmdletTests(ModuleFixture fx) : IClassFixture<ModuleFixture>
     }
 
     [Fact]
+    public void A_cli_that_is_there_but_not_executable_says_so_instead_of_not_found()
+    {
+        var dir = Paths.TempDir("io-flynox");
+        var file = Path.Combine(dir, "flyctl");
+        File.WriteAllText(file, "#!/bin/sh\necho should-not-run > \"$0.ran\"\n");
+        File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        var r = fx.Run($"Get-AppStatus -Platform Fly -App {App} -FlyctlPath '{file}'");
+        var e = Assert.Single(r.Errors);
+        Assert.Equal("PlatformCliNotStarted,IncidentOps.Commands.GetAppStatusCommand", e.FullyQualifiedErrorId);
+        Assert.Equal(System.Management.Automation.ErrorCategory.ResourceUnavailable, e.CategoryInfo.Category);
+        Assert.Contains($"flyctl at '{file}' could not be started: Permission denied. Nothing was run. Make it executable (chmod +x '{file}')", e.ToString());
+        Assert.DoesNotContain("was not found", e.ToString());
+        Assert.False(File.Exists(file + ".ran"));
+        Assert.Empty(r.Output);
+    }
+
+    [Fact]
     public void Missing_cli_says_what_to_install_and_which_parameter_overrides_it()
     {
         var r = fx.Run($"Get-AppStatus -Platform Fly -App {App} -FlyctlPath /nonexistent/flyctl");
