@@ -71,6 +71,18 @@ Describe 'Get-AppStatus' -Skip:($IsWindows) {
         (Get-Content $cli.Log)[0] | Should -Be "kubectl $k get $($Kind.ToLowerInvariant()) $Name -o json"
     }
 
+    It 'says a flyctl without its execute bit could not be started (PlatformCliNotStarted), not that it is missing' {
+        $file = Join-Path (New-TestTempDir 'io-noexec') 'flyctl'
+        Set-Content -Path $file -Value "#!/bin/sh`necho ran > '$file.ran'"
+        chmod 600 $file
+        $err = $null
+        Get-AppStatus -Platform Fly -App app1 -FlyctlPath $file -ErrorVariable err -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $err.Count | Should -Be 1
+        $err[0].FullyQualifiedErrorId | Should -Be 'PlatformCliNotStarted,IncidentOps.Commands.GetAppStatusCommand'
+        $err[0].Exception.Message | Should -Be "flyctl at '$file' could not be started: Permission denied. Nothing was run. Make it executable (chmod +x '$file'), or pass -FlyctlPath or set tools.flyctl in incidentops.yml to the right file."
+        Test-Path "$file.ran" | Should -BeFalse
+    }
+
     It 'refuses a -Platform that is not a platform with PlatformInvalid' {
         { Get-AppStatus -Platform Heroku -App x -ErrorAction Stop } | Should -Throw -ErrorId 'PlatformInvalid,IncidentOps.Commands.GetAppStatusCommand'
     }
