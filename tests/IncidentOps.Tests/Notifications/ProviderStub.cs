@@ -97,6 +97,23 @@ public sealed class ProviderStub : IDisposable
         return this;
     }
 
+    /// <summary>
+    /// Holds the request (the provider has not acted on it yet: a slow provider) and says so through <paramref name="reached"/>;
+    /// once <paramref name="release"/> completes, lets the handler act on it and answers with the handler's answer.
+    /// </summary>
+    public ProviderStub ThenHoldThenHandle(TaskCompletionSource reached, Task release)
+    {
+        Enqueue(async (socket, request) =>
+        {
+            reached.TrySetResult();
+            try { await release.WaitAsync(_stop.Token); }
+            catch (OperationCanceledException) { socket.Close(); return; }
+            var answer = Handler?.Invoke(request);
+            await AnswerAsync(socket, answer?.Status ?? DefaultStatus, answer?.Body ?? DefaultBody, [("Content-Type", "application/json")]);
+        });
+        return this;
+    }
+
     /// <summary>Drops the connection with a TCP reset instead of answering.</summary>
     public ProviderStub ThenReset()
     {

@@ -161,8 +161,7 @@ public sealed class SendIncidentUpdateCommand : ConfiguredCmdlet, IForceSwitch
                     foreach (var step in plan) ShouldProcess(step.Target, step.Action);
                 return;
             }
-            if (TryInvoke(ct => Engine.Notifications.SendPendingAsync(Config, Incident, Channel, Force, Invocation, ct), out var resent, Incident))
-                foreach (var r in resent) WriteObject(r);
+            WriteResults(ct => Engine.Notifications.SendPendingAsync(Config, Incident, Channel, Force, Invocation, ct), Incident);
             return;
         }
         var request = new IncidentUpdateRequest
@@ -183,7 +182,22 @@ public sealed class SendIncidentUpdateCommand : ConfiguredCmdlet, IForceSwitch
             if (ShouldChange($"to {r.Channel} ({r.ChannelType}) for {prepared.Incident.Id}", $"Send {NotificationTemplates.Describe(prepared.Update.Kind)}", r.ToString()))
                 approved.Add(r.Channel);
         if (approved.Count == 0) return;
-        if (TryInvoke(ct => Engine.Notifications.SendAsync(prepared, approved, Invocation, ct), out var results, prepared.Incident.Id))
+        WriteResults(ct => Engine.Notifications.SendAsync(prepared, approved, Invocation, ct), prepared.Incident.Id);
+    }
+
+    /// <summary>
+    /// Writes what each channel got; when the store failed while recording it (UpdateDeliveryNotRecorded), the results still
+    /// come first, then the one error that says what was not recorded.
+    /// </summary>
+    private void WriteResults(Func<CancellationToken, Task<IReadOnlyList<NotificationResult>>> send, string? incidentId)
+    {
+        DeliveriesNotRecordedException? notRecorded = null;
+        if (TryInvoke(async ct =>
+            {
+                try { return await send(ct).ConfigureAwait(false); }
+                catch (DeliveriesNotRecordedException ex) { notRecorded = ex; return ex.Results; }
+            }, out var results, incidentId))
             foreach (var r in results) WriteObject(r);
+        if (notRecorded is not null) WriteError(ToErrorRecord(notRecorded, notRecorded.TargetObject ?? incidentId));
     }
 }
