@@ -490,7 +490,7 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
             IncidentId = r.IncidentId, UpdateId = r.UpdateId, Channel = r.Channel, ChannelType = r.ChannelType, Kind = r.Kind,
             Delivered = r.Delivered, State = r.State, Pending = r.Pending, StatusCode = r.StatusCode, Attempts = r.Attempts, ProviderId = r.ProviderId,
             RetryWait = r.RetryWait,
-            Error = SecretRedactor.Redact($"{(r.Error is null ? "" : r.Error + " ")}The incident store failed while recording this delivery ({fault.Message}): {WhatHappened(d)}."),
+            Error = SecretRedactor.Redact($"{(r.Error is null ? "" : r.Error + " ")}The incident store failed while recording this delivery ({fault.Message.TrimEnd('.')}): {WhatHappened(d)}."),
         };
     }
 
@@ -503,7 +503,7 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
                 : d.State == DeliveryState.Delivered ? $"{d.Channel}: delivered" : $"{d.Channel}: not delivered ({d.State})"));
         var first = faults.Values.First();
         return new DeliveriesNotRecordedException(results,
-            $"The incident store failed while recording {update.IncidentId} update {update.UpdateId} ({SecretRedactor.Redact(first.Message)}). " +
+            $"The incident store failed while recording {update.IncidentId} update {update.UpdateId} ({SecretRedactor.Redact(first.Message).TrimEnd('.')}). " +
             $"Each channel: {perChannel}. The outbox may still read Pending or Unknown for what was not recorded. " +
             (got.Count > 0 ? $"Do not re-send with Send-IncidentUpdate -Pending -Force to {string.Join(", ", got)}: {(got.Count == 1 ? "it" : "they")} may already have the update, and -Force would post it twice. " : "") +
             $"Once the store is back, run Send-IncidentUpdate -Pending -Incident {update.IncidentId}: it re-sends only what cannot post twice.", first)
