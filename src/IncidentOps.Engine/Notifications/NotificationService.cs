@@ -553,7 +553,7 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
         var activity = $"Waiting for another sender's request to '{channel.Name}'";
         try
         {
-            while (InFlightElsewhere(outbox, update, channel, provider, DateTimeOffset.UtcNow + clock) is { } until)
+            while (InFlightElsewhere(outbox, update, channel, provider, force, DateTimeOffset.UtcNow + clock) is { } until)
             {
                 var wait = until + Options.InFlightMargin - (DateTimeOffset.UtcNow + clock);
                 var safeAt = DateTimeOffset.UtcNow + wait;
@@ -698,13 +698,15 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
     }
 
     /// <summary>
-    /// Until when another sender's request to this channel may still be in flight, when this delivery must wait for it: an
-    /// earlier attempt of this very delivery (always), or of any update of the incident on a channel whose provider is looked
-    /// at before sending (Statuspage: an incident being opened is not on the page yet). Null when there is none.
+    /// Until when another sender's request to this channel may still be in flight, when this delivery must wait for it: of any
+    /// update of the incident on a channel whose provider is looked at before sending (Statuspage: an incident being opened is
+    /// not on the page yet), or an earlier attempt of this very delivery re-sent with -Force. Other providers drop a repeat
+    /// themselves (a dedup key, an alias, an Idempotency-Key) or are not re-sent without -Force. Null when there is none.
     /// </summary>
-    private DateTimeOffset? InFlightElsewhere(IReadOnlyList<IncidentUpdate> outbox, IncidentUpdate update, ResolvedChannel channel, ChannelProvider provider, DateTimeOffset storeNow)
+    private DateTimeOffset? InFlightElsewhere(IReadOnlyList<IncidentUpdate> outbox, IncidentUpdate update, ResolvedChannel channel, ChannelProvider provider, bool force,
+        DateTimeOffset storeNow)
     {
-        var until = outbox.Where(e => e.UpdateId == update.UpdateId || provider.LooksBeforeSending)
+        var until = outbox.Where(e => provider.LooksBeforeSending || (force && e.UpdateId == update.UpdateId))
             .SelectMany(e => e.Deliveries)
             .Where(d => d.Channel.Equals(channel.Name, StringComparison.OrdinalIgnoreCase) && d.InFlightUntil is { } u && u + Options.InFlightMargin > storeNow)
             .Select(d => d.InFlightUntil!.Value).ToList();
