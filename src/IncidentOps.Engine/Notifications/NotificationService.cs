@@ -761,14 +761,28 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
 
     // ------------------------------------------------------------------ queries
 
-    /// <summary>The outbox entries of an incident, oldest first.</summary>
-    public async Task<IReadOnlyList<IncidentUpdate>> GetUpdatesAsync(IncidentOpsConfig config, string? incidentId, bool pendingOnly, CancellationToken cancellationToken)
+    /// <summary>
+    /// The outbox entries of an incident, oldest first. Unless <paramref name="asStored"/>, an update withdrawn because its incident was resolved after it was
+    /// prepared reads as withdrawn (its undelivered channels Superseded, never sent) even where the store failed to record the
+    /// withdrawal (UpdateWithdrawalNotRecorded): it is never sent, and the next -Pending or alerting round records it so.
+    /// </summary>
+    /// <param name="asStored">The entries exactly as stored (an alerting round that looks for entries whose state it must record).</param>
+    public async Task<IReadOnlyList<IncidentUpdate>> GetUpdatesAsync(IncidentOpsConfig config, string? incidentId, bool pendingOnly, CancellationToken cancellationToken,
+        bool asStored = true)
     {
         var store = openStore(config);
-        var ids = incidentId is not null ? [incidentId] : (await store.ListAsync(cancellationToken).ConfigureAwait(false)).Select(i => i.Id).ToList();
+        var incidents = incidentId is not null
+            ? [(incidentId, await store.GetAsync(incidentId, cancellationToken).ConfigureAwait(false))]
+            : (await store.ListAsync(cancellationToken).ConfigureAwait(false)).Select(i => (i.Id, (Incident?)i)).ToList();
         var result = new List<IncidentUpdate>();
-        foreach (var id in ids)
-            result.AddRange((await store.ReadOutboxAsync(id, cancellationToken).ConfigureAwait(false)).Where(u => !pendingOnly || u.Pending));
+        foreach (var (id, incident) in incidents)
+            foreach (var u in await store.ReadOutboxAsync(id, cancellationToken).ConfigureAwait(false))
+            {
+                if (!asStored && incident is not null && u.Pending && WithdrawnByResolution(incident, u))
+                    foreach (var d in u.Deliveries.Where(d => d.State is not (DeliveryState.Delivered or DeliveryState.Superseded)))
+                        Withdraw(d, u, incident.ResolvedAt);
+                if (!pendingOnly || u.Pending) result.Add(u);
+            }
         return result;
     }
 

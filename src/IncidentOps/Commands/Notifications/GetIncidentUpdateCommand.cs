@@ -42,7 +42,7 @@ public sealed class GetIncidentUpdateCommand : ConfiguredCmdlet
 
     private void Run()
     {
-        if (TryInvoke(ct => Engine.Notifications.GetUpdatesAsync(Config, Incident, Pending, ct), out var updates, Incident))
+        if (TryInvoke(ct => Engine.Notifications.GetUpdatesAsync(Config, Incident, Pending, ct, asStored: false), out var updates, Incident))
             foreach (var u in updates) WriteObject(u);
     }
 }

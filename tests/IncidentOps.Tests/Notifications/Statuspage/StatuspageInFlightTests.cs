@@ -95,6 +95,41 @@ public class StatuspageInFlightTests
         Assert.Empty(await b.Notifications.GetUpdatesAsync(config, inc.Id, pendingOnly: true, CancellationToken.None));
     }
 
+    [Fact]
+    public async Task A_new_update_sent_while_the_first_POST_of_a_sender_whose_claim_was_killed_is_in_flight_updates_that_incident_instead_of_opening_another()
+    {
+        using var s = NotificationScenario.OnTeamStore();
+        var inc = await s.CreateIncidentAsync("P1");
+        var held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        s.Statuspage.ScriptApplies = q => q.Method == "POST";
+        s.Statuspage.ThenHoldThenHandle(held, release.Task);
+        var (a, _, config) = s.NewEngine();
+        a.Notifications.Options = Options(TimeSpan.FromSeconds(20));
+        var first = await a.Notifications.PrepareAsync(config,
+            new IncidentUpdateRequest { IncidentId = inc.Id, Message = "Checkout is failing", Channels = ["status"] }, CancellationToken.None);
+        var sendA = a.Notifications.SendAsync(first, null, Context, CancellationToken.None);
+        await held.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(2, await TerminateClaimsAsync(s));
+
+        // A teammate (or an alerting round) sends the next update meanwhile: its own update, never tried before.
+        var (b, bSink, _) = s.NewEngine();
+        b.Notifications.Options = Options(TimeSpan.FromSeconds(20));
+        var next = await b.Notifications.PrepareAsync(config,
+            new IncidentUpdateRequest { IncidentId = inc.Id, Status = IncidentStatus.Identified, Message = "Pool exhausted", Channels = ["status"] }, CancellationToken.None);
+        var sendB = b.Notifications.SendAsync(next, null, Context, CancellationToken.None);
+        await WaitForVerboseAsync(bSink, "may still be in flight", sendB);
+        release.SetResult();
+
+        Assert.True(Assert.Single(await sendA.WaitAsync(TimeSpan.FromSeconds(60))).Delivered);
+        var resultB = Assert.Single(await sendB.WaitAsync(TimeSpan.FromSeconds(60)));
+        Assert.True(resultB.Delivered, resultB.Error);
+        Assert.Equal(1, s.StatuspageApi.Creates);
+        var page = Assert.Single(s.StatuspageApi.Incidents);
+        Assert.Equal(2, page["incident_updates"]!.AsArray().Count);
+        Assert.Single(s.Statuspage.Requests, q => q.Method == "PATCH" && q.Path.EndsWith("/incidents/sp-1", StringComparison.Ordinal));
+    }
+
     /// <summary>An outbox entry as a sender leaves it while its request to the status page is out.</summary>
     private static async Task<IncidentUpdate> InFlightEntryAsync(NotificationScenario s, Incident inc, TimeSpan inFlightFor)
     {
