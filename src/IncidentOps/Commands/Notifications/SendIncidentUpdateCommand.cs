@@ -41,6 +41,13 @@ namespace IncidentOps.Commands;
 /// update of the same incident has superseded on a channel is marked Superseded there and never sent late; so is
 /// an update (other than a resolution) of an incident resolved since it was prepared, even when the store failed
 /// while the withdrawal was recorded (the error UpdateWithdrawalNotRecorded says so and names the -Pending to run).
+/// When a team store's claim of a channel ended while its holder's request was still in flight (its PostgreSQL
+/// connection killed, a server restart), the next sender to Statuspage (or -Pending -Force to the same update) first
+/// waits, by the store server's clock, until that request has been answered or its deadline has passed, saying why in
+/// verbose and progress text (Ctrl+C stops the wait at once); when that is longer than its own -TimeoutSec, it sends
+/// nothing and says after what time -Pending is safe. When the store fails after a provider answered, every channel's
+/// delivery still finishes and its result is written, followed by one error, UpdateDeliveryNotRecorded, that names per
+/// channel what it got, the channels not to re-send with -Force, and the -Pending to run once the store is back.
 /// -Pending also completes the steps of an incident's own Slack channel (a Slack channel with a bot token and an
 /// incidentChannel pattern) that New-Incident or Close-Incident could not finish: create, topic, invite, post, pin,
 /// archive; each is a result with the UpdateId slack-channel-&lt;step&gt;, and nothing already done is repeated.
