@@ -479,6 +479,7 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
         DeliveryState.Delivered => $"delivered{(d.StatusCode is { } code ? $" ({code})" : "")}, not recorded",
         DeliveryState.Unknown => "may have arrived (its request left and no answer was recorded), not recorded",
         DeliveryState.Superseded => "not sent (superseded)",
+        DeliveryState.Failed => "not delivered (refused)",
         _ => "not delivered (nothing reached it)",
     };
 
