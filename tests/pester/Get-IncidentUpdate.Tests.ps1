@@ -40,3 +40,25 @@ Describe 'Get-IncidentUpdate' {
         Assert-CmdletHelp Get-IncidentUpdate | Should -Match 'Get-IncidentUpdate'
     }
 }
+
+Describe 'Get-IncidentUpdate of a resolved incident' {
+    BeforeAll {
+        $script:closed = New-Incident -Title 'Queue backlog' -Severity P2
+        # Left pending ('down' refuses), then the incident is resolved: the update is withdrawn and never sent, although its
+        # entry may still read Pending in the store (a withdrawal the store failed to record reads the same).
+        Send-IncidentUpdate -Incident $closed.Id -Message 'Draining the queue' -Channel down -WarningAction SilentlyContinue | Out-Null
+        Close-Incident -Incident $closed.Id -Resolution 'Queue drained' -Confirm:$false -WarningAction SilentlyContinue | Out-Null
+    }
+
+    It 'does not list the withdrawn update with -Pending' {
+        @(Get-IncidentUpdate -Incident $closed.Id -Pending).Count | Should -Be 0
+    }
+
+    It 'shows the withdrawn update as not sent, and why' {
+        $update = Get-IncidentUpdate -Incident $closed.Id | Where-Object Message -EQ 'Draining the queue'
+        $update.Pending | Should -BeFalse
+        $down = $update.Deliveries | Where-Object Channel -EQ 'down'
+        $down.State | Should -Be 'Superseded'
+        $down.Error | Should -Match "^Not sent: $($closed.Id) was resolved"
+    }
+}

@@ -213,7 +213,8 @@ public sealed class AlertingService(Func<IncidentOpsConfig?, IIncidentStore> ope
             return ToDecision(observation, state, rule, action, text, whatIf: false, sent, paged,
                 resolved: action == AlertAction.Resolved ? (incidentBefore, severityBefore) : null);
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException || ex is IncidentOpsException { ErrorId: IncidentErrorIds.StoreUnavailable })
+        // An update whose deliveries the store failed to record (UpdateDeliveryNotRecorded) is the same store failure; its message says what each channel got.
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException || ex is IncidentOpsException { ErrorId: IncidentErrorIds.StoreUnavailable or NotificationErrorIds.DeliveryNotRecorded })
         {
             throw new IncidentOpsException(AlertingErrorIds.StoreUnavailable, IncidentOpsErrorCategory.ResourceUnavailable,
                 $"The incident store could not be read or written while alerting on {observation.Service}: {ex.Message}. The round stopped for this service; " +

@@ -15,7 +15,7 @@ namespace IncidentOps.Engine.Incidents;
 /// ends with its connection). The active incident stays local to the user. Every call has a timeout and honours
 /// cancellation; a server that cannot be reached is StoreUnavailable (host and port, never credentials).
 /// </summary>
-public sealed partial class PostgresIncidentStore : IIncidentStore
+public sealed partial class PostgresIncidentStore : IIncidentStore, IStoreClock
 {
     /// <summary>The newest schema this version understands; a store at a newer one is refused (StoreSchemaTooNew).</summary>
     public const int SchemaVersion = 2;
@@ -707,6 +707,19 @@ public sealed partial class PostgresIncidentStore : IIncidentStore
     }
 
     // ------------------------------------------------------------------ outbox
+
+    /// <summary>The server's clock (clock_timestamp()), which every teammate's sender shares.</summary>
+    public Task<DateTimeOffset> NowAsync(CancellationToken cancellationToken) => RunAsync(async (c, ct) =>
+    {
+        await using var cmd = Command(c, "SELECT clock_timestamp()");
+        var value = await cmd.ExecuteScalarAsync(ct).ConfigureAwait(false);
+        return value switch
+        {
+            DateTime d => new DateTimeOffset(DateTime.SpecifyKind(d, DateTimeKind.Utc)),
+            DateTimeOffset o => o.ToUniversalTime(),
+            _ => DateTimeOffset.UtcNow,
+        };
+    }, cancellationToken);
 
     public Task<IReadOnlyList<IncidentUpdate>> ReadOutboxAsync(string id, CancellationToken cancellationToken)
     {

@@ -18,6 +18,21 @@ public static class NotificationErrorIds
     /// withdrawal: it was not sent, and it is never sent later (the next run that reaches the store marks it Superseded).
     /// </summary>
     public const string WithdrawalNotRecorded = "UpdateWithdrawalNotRecorded";
+    /// <summary>
+    /// The store failed while an update's deliveries were recorded: every channel's delivery still finished, the results were
+    /// written, and the error names per channel what it got and that -Force must not be used for those that got it.
+    /// </summary>
+    public const string DeliveryNotRecorded = "UpdateDeliveryNotRecorded";
+}
+
+/// <summary>
+/// <see cref="NotificationErrorIds.DeliveryNotRecorded"/>, with what each channel's provider answered (the cmdlet writes these
+/// results before the error, so nothing delivered goes unreported).
+/// </summary>
+public sealed class DeliveriesNotRecordedException(IReadOnlyList<NotificationResult> results, string message, Exception storeError)
+    : IncidentOpsException(NotificationErrorIds.DeliveryNotRecorded, IncidentOpsErrorCategory.WriteError, message, storeError)
+{
+    public IReadOnlyList<NotificationResult> Results { get; } = results;
 }
 
 /// <summary>How a provider option is written in incidentops.yml.</summary>
@@ -135,6 +150,12 @@ public abstract class ChannelProvider
     /// first), so an Unknown delivery may be re-sent without -Force.
     /// </summary>
     public virtual bool Idempotent => false;
+    /// <summary>
+    /// Whether a send is safe only because the provider is looked at first (Statuspage: an incident already opened is found by
+    /// its metadata). A look cannot see a request that is still in flight, so such a provider's deliveries wait out another
+    /// sender's attempt on the channel that may still be in flight (<see cref="ChannelDelivery.InFlightUntil"/>) before they look.
+    /// </summary>
+    public virtual bool LooksBeforeSending => false;
 
     /// <summary>
     /// True for a pager health alerting triggers (PagerDuty, Opsgenie): it gets the first alert, the recovery

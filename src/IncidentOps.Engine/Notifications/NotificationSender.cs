@@ -20,6 +20,11 @@ public sealed class NotificationOptions
     public TimeSpan MaxTotalWait { get; init; } = TimeSpan.FromSeconds(60);
     /// <summary>First back-off after a 5xx or network error (doubled each time) when the provider sent no Retry-After.</summary>
     public TimeSpan BackoffBase { get; init; } = TimeSpan.FromSeconds(1);
+    /// <summary>
+    /// Added to another sender's in-flight deadline before a delivery looks at the provider: its answer still has to be
+    /// recorded, and the store's clock is read with a round trip.
+    /// </summary>
+    public TimeSpan InFlightMargin { get; init; } = TimeSpan.FromSeconds(3);
 }
 
 /// <summary>

@@ -39,6 +39,8 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
     TimelineWriter timeline, HttpClient http, Lazy<Slack.SlackIncidentChannel> incidentChannels)
 {
     private static readonly TimeSpan LockTimeout = TimeSpan.FromSeconds(60);
+    /// <summary>How often a delivery waiting for another sender's request in flight looks whether it was recorded.</summary>
+    private static readonly TimeSpan InFlightPoll = TimeSpan.FromMilliseconds(250);
 
     public NotificationOptions Options { get; set; } = new();
 
@@ -391,40 +393,122 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
         var sender = Sender;
         var total = channels.Count;
         var done = 0;
+        var clock = await StoreClockAsync(store, cancellationToken).ConfigureAwait(false);
         sink.Progress(new OperationProgress(8, $"Sending {update.Kind} update for {update.IncidentId}", $"0 of {total} channels", 0));
 
         // Every change to the entry is written at once (under the gate), so an interruption at any point leaves
-        // the outbox telling the truth: Unknown while a request is out, never "Pending, Attempts 0".
+        // the outbox telling the truth: Unknown while a request is out, never "Pending, Attempts 0". The change is
+        // made in memory first, so when the store fails on the write, what the provider answered is still known.
         async Task RecordAsync(Action change)
         {
             await gate.WaitAsync(CancellationToken.None).ConfigureAwait(false);
             try { change(); await store.WriteOutboxEntryAsync(update, CancellationToken.None).ConfigureAwait(false); }
+            catch (Exception ex) when (IsStoreFault(ex)) { throw new RecordFailedException(ex); }
             finally { gate.Release(); }
         }
 
+        // A store failure in one channel's delivery does not end the others: each finishes, and what each provider
+        // answered reaches the pipeline with one error that says what was not recorded.
+        var faults = new System.Collections.Concurrent.ConcurrentDictionary<string, Exception>(StringComparer.OrdinalIgnoreCase);
         var tasks = channels.Select(async channel =>
         {
             var delivery = update.Deliveries.First(d => d.Channel.Equals(channel.Name, StringComparison.OrdinalIgnoreCase));
             if (delivery.State is DeliveryState.Delivered or DeliveryState.Superseded) return ToResult(update, delivery, TimeSpan.Zero);
-            var waited = await DeliverChannelAsync(store, config, update, delivery, channel, sender, force, RecordAsync, cancellationToken).ConfigureAwait(false);
+            var waited = TimeSpan.Zero;
+            try { waited = await DeliverChannelAsync(store, config, update, delivery, channel, sender, force, RecordAsync, clock, cancellationToken).ConfigureAwait(false); }
+            catch (Exception ex) when (ex is RecordFailedException || (IsStoreFault(ex) && ex is not IncidentOpsException { ErrorId: IncidentErrorIds.StoreLockTimeout } && !cancellationToken.IsCancellationRequested))
+            {
+                faults[channel.Name] = ex is RecordFailedException r ? r.InnerException! : ex;
+            }
             Interlocked.Increment(ref done);
             sink.Progress(new OperationProgress(8, $"Sending {update.Kind} update for {update.IncidentId}", $"{done} of {total} channels", done * 100 / total));
-            var result = ToResult(update, delivery, waited);
+            var result = faults.TryGetValue(channel.Name, out var fault) ? NotRecordedResult(update, delivery, fault) : ToResult(update, delivery, waited);
             if (!result.Delivered) sink.Warning($"{update.IncidentId} {update.Kind} update to '{channel.Name}' not delivered ({delivery.State}): {result.Error}");
             return result;
         }).ToList();
         var results = await Task.WhenAll(tasks).ConfigureAwait(false);
         sink.Progress(new OperationProgress(8, $"Sending {update.Kind} update for {update.IncidentId}", "done", 100, Completed: true));
+        if (!faults.IsEmpty)
+        {
+            // The cadence and the timeline are tried as well (the PostgreSQL store spools the timeline entry while its server is
+            // down), but what the person must learn is which channels got the update.
+            try { await RecordCadenceAsync(store, update).ConfigureAwait(false); } catch (Exception ex) when (IsStoreFault(ex)) { }
+            try { await AppendUpdateEntryAsync(store, update, results, context).ConfigureAwait(false); } catch (Exception ex) when (IsStoreFault(ex)) { }
+            throw DeliveriesNotRecorded(update, results, faults);
+        }
         await RecordCadenceAsync(store, update).ConfigureAwait(false);
+        await AppendUpdateEntryAsync(store, update, results, context).ConfigureAwait(false);
+        return results;
+    }
+
+    private Task AppendUpdateEntryAsync(IIncidentStore store, IncidentUpdate update, IReadOnlyList<NotificationResult> results, ChangeContext context)
+    {
         var summary = string.Join("; ", results.Select(r => r.Delivered
             ? $"{r.Channel}: delivered ({r.StatusCode}, {r.Attempts} attempt(s){(r.ProviderId is null ? "" : ", id " + r.ProviderId)})"
             : $"{r.Channel}: NOT delivered, {r.State} ({r.Error})"));
         // The entry names the command that really sent it (Send-IncidentUpdate, Invoke-ServiceAlert, Watch-ServiceHealth -Alert),
         // and records the update itself rather than the command's parameters.
-        await timeline.AppendAsync(store, update.IncidentId, TimelineWriter.Entry(context, "update", $"{NotificationTemplates.Describe(update.Kind)} ({update.Status})",
+        return timeline.AppendAsync(store, update.IncidentId, TimelineWriter.Entry(context, "update", $"{NotificationTemplates.Describe(update.Kind)} ({update.Status})",
             string.Join(",", results.Select(r => r.Channel)), results.All(r => r.Delivered) ? TimelineOutcome.Succeeded : TimelineOutcome.Failed, summary,
-            new Dictionary<string, string> { ["UpdateId"] = update.UpdateId, ["Message"] = update.Message ?? "" }), CancellationToken.None).ConfigureAwait(false);
-        return results;
+            new Dictionary<string, string> { ["UpdateId"] = update.UpdateId, ["Message"] = update.Message ?? "" }), CancellationToken.None);
+    }
+
+    /// <summary>A write of the outbox that failed after its change was made in memory (what the provider answered is kept).</summary>
+    private sealed class RecordFailedException(Exception storeError) : Exception(storeError.Message, storeError);
+
+    /// <summary>
+    /// The difference between the store's clock and this machine's (zero for a store without one, or when it cannot be read):
+    /// in-flight deadlines that teammates compare are written and read by the store's clock.
+    /// </summary>
+    private static async Task<TimeSpan> StoreClockAsync(IIncidentStore store, CancellationToken cancellationToken)
+    {
+        if (store is not IStoreClock clock) return TimeSpan.Zero;
+        try
+        {
+            var before = DateTimeOffset.UtcNow;
+            var now = await clock.NowAsync(cancellationToken).ConfigureAwait(false);
+            var after = DateTimeOffset.UtcNow;
+            return now - (before + (after - before) / 2);
+        }
+        catch (Exception ex) when (IsStoreFault(ex)) { return TimeSpan.Zero; }
+    }
+
+    /// <summary>What a channel got, when the store failed while its delivery was recorded (or before it began).</summary>
+    private static string WhatHappened(ChannelDelivery d) => d.State switch
+    {
+        DeliveryState.Delivered => $"delivered{(d.StatusCode is { } code ? $" ({code})" : "")}, not recorded",
+        DeliveryState.Unknown => "may have arrived (its request left and no answer was recorded), not recorded",
+        DeliveryState.Superseded => "not sent (superseded)",
+        DeliveryState.Failed => "not delivered (refused)",
+        _ => "not delivered (nothing reached it)",
+    };
+
+    private static NotificationResult NotRecordedResult(IncidentUpdate update, ChannelDelivery d, Exception fault)
+    {
+        var r = ToResult(update, d, TimeSpan.Zero);
+        return new NotificationResult
+        {
+            IncidentId = r.IncidentId, UpdateId = r.UpdateId, Channel = r.Channel, ChannelType = r.ChannelType, Kind = r.Kind,
+            Delivered = r.Delivered, State = r.State, Pending = r.Pending, StatusCode = r.StatusCode, Attempts = r.Attempts, ProviderId = r.ProviderId,
+            RetryWait = r.RetryWait,
+            Error = SecretRedactor.Redact($"{(r.Error is null ? "" : r.Error + " ")}The incident store failed while recording this delivery ({fault.Message.TrimEnd('.')}): {WhatHappened(d)}."),
+        };
+    }
+
+    private static IncidentOpsException DeliveriesNotRecorded(IncidentUpdate update, IReadOnlyList<NotificationResult> results,
+        IReadOnlyDictionary<string, Exception> faults)
+    {
+        var got = update.Deliveries.Where(d => faults.ContainsKey(d.Channel) && d.State is DeliveryState.Delivered or DeliveryState.Unknown).Select(d => d.Channel).ToList();
+        var perChannel = string.Join("; ", update.Deliveries.Where(d => results.Any(r => r.Channel.Equals(d.Channel, StringComparison.OrdinalIgnoreCase)))
+            .Select(d => faults.ContainsKey(d.Channel) ? $"{d.Channel}: {WhatHappened(d)}"
+                : d.State == DeliveryState.Delivered ? $"{d.Channel}: delivered" : $"{d.Channel}: not delivered ({d.State})"));
+        var first = faults.Values.First();
+        return new DeliveriesNotRecordedException(results,
+            $"The incident store failed while recording {update.IncidentId} update {update.UpdateId} ({SecretRedactor.Redact(first.Message).TrimEnd('.')}). " +
+            $"Each channel: {perChannel}. The outbox may still read Pending or Unknown for what was not recorded. " +
+            (got.Count > 0 ? $"Do not re-send with Send-IncidentUpdate -Pending -Force to {string.Join(", ", got)}: {(got.Count == 1 ? "it" : "they")} may already have the update, and -Force would post it twice. " : "") +
+            $"Once the store is back, run Send-IncidentUpdate -Pending -Incident {update.IncidentId}: it re-sends only what cannot post twice.", first)
+        { TargetObject = update.UpdateId };
     }
 
     /// <summary>
@@ -454,15 +538,63 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
     /// of one incident reach a provider one at a time and see each other's Statuspage incident id.
     /// </summary>
     private async Task<TimeSpan> DeliverChannelAsync(IIncidentStore store, IncidentOpsConfig config, IncidentUpdate update, ChannelDelivery delivery,
-        ResolvedChannel channel, NotificationSender sender, bool force, Func<Action, Task> record, CancellationToken cancellationToken)
+        ResolvedChannel channel, NotificationSender sender, bool force, Func<Action, Task> record, TimeSpan clock, CancellationToken cancellationToken)
     {
         // Another sender may hold the channel for a whole delivery (every attempt plus the waits between them).
         var channelWait = LockTimeout + Options.RequestTimeout * (Options.MaxAttempts + 1) + Options.MaxTotalWait;
         await using var channelLock = await store.ClaimOutboxAsync(update.IncidentId, IncidentStores.ChannelLockName(channel.Name), channelWait, cancellationToken).ConfigureAwait(false);
+        var provider = ChannelProviders.For(channel.Type);
+        var outbox = await store.ReadOutboxAsync(update.IncidentId, cancellationToken).ConfigureAwait(false);
+        // The claim proves no other sender works on the channel only while that sender's claim lives. A claim can end while
+        // its holder still works (its connection to PostgreSQL killed, a server restart, a pooler), and a request it sent
+        // may still be in flight: a look at the provider cannot see it yet, and a re-send would post twice (a second public
+        // Statuspage incident). Such an attempt is waited out, within this delivery's own deadline, before anything is looked at.
+        var budget = System.Diagnostics.Stopwatch.StartNew();
+        DateTimeOffset? told = null;
+        var activity = $"Waiting for another sender's request to '{channel.Name}'";
+        try
+        {
+            while (InFlightElsewhere(outbox, update, channel, provider, force, DateTimeOffset.UtcNow + clock) is { } until)
+            {
+                var wait = until + Options.InFlightMargin - (DateTimeOffset.UtcNow + clock);
+                var safeAt = DateTimeOffset.UtcNow + wait;
+                // A sender with the same -TimeoutSec that started a moment earlier always fits: this one waits at most its own deadline
+                // plus the margin. Longer (a teammate's larger -TimeoutSec, a killed sender's deadline far off) is left with when to come back.
+                if (wait > Options.RequestTimeout + Options.InFlightMargin - budget.Elapsed)
+                {
+                    await record(() => delivery.Error =
+                        $"Not sent: another sender's request to {channel.Type} for this incident may still be in flight until {safeAt:u} (its claim of the channel ended before it finished), " +
+                        $"and a send now could post twice. Nothing was sent; run Send-IncidentUpdate -Pending -Incident {update.IncidentId} after {safeAt:u}.").ConfigureAwait(false);
+                    return TimeSpan.Zero;
+                }
+                if (told != until)
+                {
+                    told = until;
+                    var why = $"{update.IncidentId} to '{channel.Name}': another sender's request may still be in flight (its claim of the channel ended); waiting until it is recorded " +
+                        $"or until {safeAt:u} ({wait.TotalSeconds:0.#} s) before looking at {channel.Type}, so nothing is posted twice.";
+                    sink.Verbose(why);
+                    sink.Progress(new OperationProgress(9, activity, why, -1, (int)Math.Ceiling(wait.TotalSeconds)));
+                }
+                // The other sender records how its attempt ended as soon as it knows: looked for at short intervals.
+                await Task.Delay(wait < InFlightPoll ? wait : InFlightPoll, cancellationToken).ConfigureAwait(false);
+                outbox = await store.ReadOutboxAsync(update.IncidentId, cancellationToken).ConfigureAwait(false);
+                // What the other sender recorded of this very delivery meanwhile (delivered, or how its attempt ended).
+                if (outbox.FirstOrDefault(e => e.UpdateId == update.UpdateId)?.Deliveries.FirstOrDefault(d => d.Channel.Equals(channel.Name, StringComparison.OrdinalIgnoreCase)) is { } fresh)
+                    Adopt(delivery, fresh);
+                if (delivery.State is DeliveryState.Delivered or DeliveryState.Superseded)
+                {
+                    sink.Verbose($"{update.IncidentId} {update.UpdateId} to '{channel.Name}': the other sender's attempt ended {delivery.State}; not sent again.");
+                    return TimeSpan.Zero;
+                }
+            }
+        }
+        finally
+        {
+            if (told is not null) sink.Progress(new OperationProgress(9, activity, "done", 100, Completed: true));
+        }
         // While this sender waited for the channel, another process may have delivered a later update of the incident to it
         // (a person's resolution while -Pending re-sent an older update). Sent now, this one would land after it: the status
         // page back to Investigating after Resolved, a pager triggered for an incident that is over. It is superseded instead.
-        var outbox = await store.ReadOutboxAsync(update.IncidentId, cancellationToken).ConfigureAwait(false);
         if (DeliveredLater(outbox, update, channel) is { } later)
         {
             await record(() => Supersede(delivery, later)).ConfigureAwait(false);
@@ -479,7 +611,6 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
             return TimeSpan.Zero;
         }
         var severity = Severity(config, incident);
-        var provider = ChannelProviders.For(channel.Type);
 
         if (delivery.State == DeliveryState.Unknown && !provider.Idempotent && !force)
         {
@@ -507,22 +638,43 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
         }
         var before = delivery.Attempts;
         var sending = System.Diagnostics.Stopwatch.StartNew();
-        var outcome = await sender.SendAsync(channel.Name, channel.Type, request, cancellationToken,
-            (attempt, inFlight) => record(() =>
+        async Task OnAttemptAsync(int attempt, bool inFlight)
+        {
+            var (state, attempts, lastAt, until) = (delivery.State, delivery.Attempts, delivery.LastAttemptAt, delivery.InFlightUntil);
+            try
             {
-                delivery.Attempts = before + attempt;
-                delivery.State = inFlight ? DeliveryState.Unknown : DeliveryState.Pending;
-                if (inFlight) delivery.LastAttemptAt = DateTimeOffset.UtcNow;
-            })).ConfigureAwait(false);
+                await record(() =>
+                {
+                    delivery.Attempts = before + attempt;
+                    delivery.State = inFlight ? DeliveryState.Unknown : DeliveryState.Pending;
+                    if (inFlight) delivery.LastAttemptAt = DateTimeOffset.UtcNow;
+                    // By the store's clock, which teammates share: this delivery's deadline ends every attempt.
+                    var left = Options.RequestTimeout - sending.Elapsed;
+                    delivery.InFlightUntil = inFlight ? DateTimeOffset.UtcNow + clock + (left > TimeSpan.Zero ? left : TimeSpan.Zero) : null;
+                }).ConfigureAwait(false);
+            }
+            catch (RecordFailedException) when (inFlight)
+            {
+                // Not recorded, so not sent: the request does not leave (what this delivery reports must say so).
+                (delivery.State, delivery.Attempts, delivery.LastAttemptAt, delivery.InFlightUntil) = (state, attempts, lastAt, until);
+                throw;
+            }
+        }
+        var outcome = await sender.SendAsync(channel.Name, channel.Type, request, cancellationToken, OnAttemptAsync).ConfigureAwait(false);
 
         string? providerId = null;
+        Exception? afterFault = null;
         if (outcome.Delivered)
         {
             providerId = provider.ProviderId(incident, request, outcome.ResponseBody);
             // Accepted is not done for a provider that queues (Opsgenie): it checks the outcome within what is left of the
             // delivery's deadline. Its id stays on the record either way, so -Pending can check again rather than re-post.
             outcome = await provider.ConfirmAsync(context, outcome, providerId, Options.RequestTimeout - sending.Elapsed, cancellationToken).ConfigureAwait(false);
-            if (outcome.Delivered) providerId = await provider.AfterDeliveredAsync(context, request, providerId).ConfigureAwait(false);
+            // A store failure while keeping the provider's id (Statuspage's incident id on the record) does not hide that
+            // the update was delivered: it is still recorded below (or reported as not recorded).
+            if (outcome.Delivered)
+                try { providerId = await provider.AfterDeliveredAsync(context, request, providerId).ConfigureAwait(false); }
+                catch (Exception ex) when (IsStoreFault(ex)) { afterFault = ex; }
         }
         var error = outcome.Error;
         if (!outcome.Delivered && outcome.MaybeDelivered && !provider.Idempotent)
@@ -540,8 +692,32 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
                 : outcome.MaybeDelivered ? DeliveryState.Unknown
                 : DeliveryState.Pending;
             if (outcome.Delivered) delivery.DeliveredAt = DateTimeOffset.UtcNow;
+            delivery.InFlightUntil = null;
         }).ConfigureAwait(false);
+        if (afterFault is not null) throw new RecordFailedException(afterFault);
         return outcome.Waited;
+    }
+
+    /// <summary>
+    /// Until when another sender's request to this channel may still be in flight, when this delivery must wait for it: of any
+    /// update of the incident on a channel whose provider is looked at before sending (Statuspage: an incident being opened is
+    /// not on the page yet), or an earlier attempt of this very delivery re-sent with -Force. Other providers drop a repeat
+    /// themselves (a dedup key, an alias, an Idempotency-Key) or are not re-sent without -Force. Null when there is none.
+    /// </summary>
+    private DateTimeOffset? InFlightElsewhere(IReadOnlyList<IncidentUpdate> outbox, IncidentUpdate update, ResolvedChannel channel, ChannelProvider provider, bool force,
+        DateTimeOffset storeNow)
+    {
+        var until = outbox.Where(e => provider.LooksBeforeSending || (force && e.UpdateId == update.UpdateId))
+            .SelectMany(e => e.Deliveries)
+            .Where(d => d.Channel.Equals(channel.Name, StringComparison.OrdinalIgnoreCase) && d.InFlightUntil is { } u && u + Options.InFlightMargin > storeNow)
+            .Select(d => d.InFlightUntil!.Value).ToList();
+        return until.Count == 0 ? null : until.Max();
+    }
+
+    private static void Adopt(ChannelDelivery mine, ChannelDelivery theirs)
+    {
+        mine.State = theirs.State; mine.Attempts = theirs.Attempts; mine.StatusCode = theirs.StatusCode; mine.ProviderId = theirs.ProviderId;
+        mine.Error = theirs.Error; mine.DeliveredAt = theirs.DeliveredAt; mine.LastAttemptAt = theirs.LastAttemptAt; mine.InFlightUntil = theirs.InFlightUntil;
     }
 
     /// <summary>
@@ -586,14 +762,28 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
 
     // ------------------------------------------------------------------ queries
 
-    /// <summary>The outbox entries of an incident, oldest first.</summary>
-    public async Task<IReadOnlyList<IncidentUpdate>> GetUpdatesAsync(IncidentOpsConfig config, string? incidentId, bool pendingOnly, CancellationToken cancellationToken)
+    /// <summary>
+    /// The outbox entries of an incident, oldest first. Unless <paramref name="asStored"/>, an update withdrawn because its incident was resolved after it was
+    /// prepared reads as withdrawn (its undelivered channels Superseded, never sent) even where the store failed to record the
+    /// withdrawal (UpdateWithdrawalNotRecorded): it is never sent, and the next -Pending or alerting round records it so.
+    /// </summary>
+    /// <param name="asStored">The entries exactly as stored (an alerting round that looks for entries whose state it must record).</param>
+    public async Task<IReadOnlyList<IncidentUpdate>> GetUpdatesAsync(IncidentOpsConfig config, string? incidentId, bool pendingOnly, CancellationToken cancellationToken,
+        bool asStored = true)
     {
         var store = openStore(config);
-        var ids = incidentId is not null ? [incidentId] : (await store.ListAsync(cancellationToken).ConfigureAwait(false)).Select(i => i.Id).ToList();
+        var incidents = incidentId is not null
+            ? [(incidentId, await store.GetAsync(incidentId, cancellationToken).ConfigureAwait(false))]
+            : (await store.ListAsync(cancellationToken).ConfigureAwait(false)).Select(i => (i.Id, (Incident?)i)).ToList();
         var result = new List<IncidentUpdate>();
-        foreach (var id in ids)
-            result.AddRange((await store.ReadOutboxAsync(id, cancellationToken).ConfigureAwait(false)).Where(u => !pendingOnly || u.Pending));
+        foreach (var (id, incident) in incidents)
+            foreach (var u in await store.ReadOutboxAsync(id, cancellationToken).ConfigureAwait(false))
+            {
+                if (!asStored && incident is not null && u.Pending && WithdrawnByResolution(incident, u))
+                    foreach (var d in u.Deliveries.Where(d => d.State is not (DeliveryState.Delivered or DeliveryState.Superseded)))
+                        Withdraw(d, u, incident.ResolvedAt);
+                if (!pendingOnly || u.Pending) result.Add(u);
+            }
         return result;
     }
 

@@ -49,6 +49,12 @@ public sealed class ChannelDelivery
     public DateTimeOffset? DeliveredAt { get; set; }
     /// <summary>When the last attempt started (written before the request leaves).</summary>
     public DateTimeOffset? LastAttemptAt { get; set; }
+    /// <summary>
+    /// While a request of the last attempt is out: until when it may still be in flight (its sender's deadline, by the store's
+    /// clock). Cleared when the attempt ends. Another sender whose claim of the channel began while this was in the future
+    /// waits it out before it looks at the provider, so it does not post the update twice.
+    /// </summary>
+    public DateTimeOffset? InFlightUntil { get; set; }
     public override string ToString() => $"{Channel}: {State}";
 }
 

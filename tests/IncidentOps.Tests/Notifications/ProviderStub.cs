@@ -97,6 +97,46 @@ public sealed class ProviderStub : IDisposable
         return this;
     }
 
+    /// <summary>
+    /// Holds the request (the provider has not acted on it yet: a slow provider) and says so through <paramref name="reached"/>;
+    /// once <paramref name="release"/> completes, lets the handler act on it and answers with the handler's answer.
+    /// </summary>
+    public ProviderStub ThenHoldThenHandle(TaskCompletionSource reached, Task release)
+    {
+        Enqueue(async (socket, request) =>
+        {
+            reached.TrySetResult();
+            try { await release.WaitAsync(_stop.Token); }
+            catch (OperationCanceledException) { socket.Close(); return; }
+            var answer = Handler?.Invoke(request);
+            await AnswerAsync(socket, answer?.Status ?? DefaultStatus, answer?.Body ?? DefaultBody, [("Content-Type", "application/json")]);
+        });
+        return this;
+    }
+
+    /// <summary>Runs <paramref name="act"/> when the request arrives (the provider has it), then answers.</summary>
+    public ProviderStub ThenActAndAnswer(Action act, int status, string body)
+    {
+        Enqueue(async (socket, _) => { act(); await AnswerAsync(socket, status, body, []); });
+        return this;
+    }
+
+    /// <summary>
+    /// Takes a store's folder away (moved aside, a file of the same name in its place: no write below it succeeds, even as
+    /// root), as when a store's folder is removed or its disk unmounted; <see cref="BringFolderBack"/> undoes it.
+    /// </summary>
+    public static Action TakeFolderAway(string path) => () =>
+    {
+        Directory.Move(path, path + ".away");
+        File.WriteAllText(path, "taken away by the test");
+    };
+
+    public static void BringFolderBack(string path)
+    {
+        File.Delete(path);
+        Directory.Move(path + ".away", path);
+    }
+
     /// <summary>Drops the connection with a TCP reset instead of answering.</summary>
     public ProviderStub ThenReset()
     {

@@ -32,6 +32,7 @@ public sealed class StatuspageChannel : ChannelProvider
 
     public override IReadOnlyList<string> Operations { get; } = ["create", "update", "resolve"];
     public override bool Idempotent => true;
+    public override bool LooksBeforeSending => true;
 
     public override string Endpoint(ChannelConfig channel) => $"page {channel.Option("pageId")}";
 

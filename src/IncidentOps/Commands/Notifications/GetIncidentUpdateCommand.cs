@@ -12,7 +12,9 @@ namespace IncidentOps.Commands;
 ///
 /// A channel's State is Delivered, Pending (not received; safe to re-send), Failed (refused; fix the channel),
 /// Unknown (an attempt was interrupted or got no answer, so the provider may have it) or Superseded (a later
-/// update of the incident went to that channel, so this one is never sent late). An outbox file that cannot be
+/// update of the incident went to that channel, so this one is never sent late, or the incident was resolved after
+/// the update was prepared, so it was withdrawn; such an update shows as withdrawn even before the store records it,
+/// for example after an UpdateWithdrawalNotRecorded error). An outbox file that cannot be
 /// read is reported with a warning naming it, renamed aside (*.corrupt-yyyyMMddHHmmss) and skipped; the other
 /// updates are listed as usual.
 /// </remarks>
@@ -42,7 +44,7 @@ public sealed class GetIncidentUpdateCommand : ConfiguredCmdlet
 
     private void Run()
     {
-        if (TryInvoke(ct => Engine.Notifications.GetUpdatesAsync(Config, Incident, Pending, ct), out var updates, Incident))
+        if (TryInvoke(ct => Engine.Notifications.GetUpdatesAsync(Config, Incident, Pending, ct, asStored: false), out var updates, Incident))
             foreach (var u in updates) WriteObject(u);
     }
 }

@@ -41,6 +41,13 @@ namespace IncidentOps.Commands;
 /// update of the same incident has superseded on a channel is marked Superseded there and never sent late; so is
 /// an update (other than a resolution) of an incident resolved since it was prepared, even when the store failed
 /// while the withdrawal was recorded (the error UpdateWithdrawalNotRecorded says so and names the -Pending to run).
+/// When a team store's claim of a channel ended while its holder's request was still in flight (its PostgreSQL
+/// connection killed, a server restart), the next sender to Statuspage (or -Pending -Force to the same update) first
+/// waits, by the store server's clock, until that request has been answered or its deadline has passed, saying why in
+/// verbose and progress text (Ctrl+C stops the wait at once); when that is longer than its own -TimeoutSec, it sends
+/// nothing and says after what time -Pending is safe. When the store fails after a provider answered, every channel's
+/// delivery still finishes and its result is written, followed by one error, UpdateDeliveryNotRecorded, that names per
+/// channel what it got, the channels not to re-send with -Force, and the -Pending to run once the store is back.
 /// -Pending also completes the steps of an incident's own Slack channel (a Slack channel with a bot token and an
 /// incidentChannel pattern) that New-Incident or Close-Incident could not finish: create, topic, invite, post, pin,
 /// archive; each is a result with the UpdateId slack-channel-&lt;step&gt;, and nothing already done is repeated.
@@ -161,8 +168,7 @@ public sealed class SendIncidentUpdateCommand : ConfiguredCmdlet, IForceSwitch
                     foreach (var step in plan) ShouldProcess(step.Target, step.Action);
                 return;
             }
-            if (TryInvoke(ct => Engine.Notifications.SendPendingAsync(Config, Incident, Channel, Force, Invocation, ct), out var resent, Incident))
-                foreach (var r in resent) WriteObject(r);
+            WriteResults(ct => Engine.Notifications.SendPendingAsync(Config, Incident, Channel, Force, Invocation, ct), Incident);
             return;
         }
         var request = new IncidentUpdateRequest
@@ -183,7 +189,22 @@ public sealed class SendIncidentUpdateCommand : ConfiguredCmdlet, IForceSwitch
             if (ShouldChange($"to {r.Channel} ({r.ChannelType}) for {prepared.Incident.Id}", $"Send {NotificationTemplates.Describe(prepared.Update.Kind)}", r.ToString()))
                 approved.Add(r.Channel);
         if (approved.Count == 0) return;
-        if (TryInvoke(ct => Engine.Notifications.SendAsync(prepared, approved, Invocation, ct), out var results, prepared.Incident.Id))
+        WriteResults(ct => Engine.Notifications.SendAsync(prepared, approved, Invocation, ct), prepared.Incident.Id);
+    }
+
+    /// <summary>
+    /// Writes what each channel got; when the store failed while recording it (UpdateDeliveryNotRecorded), the results still
+    /// come first, then the one error that says what was not recorded.
+    /// </summary>
+    private void WriteResults(Func<CancellationToken, Task<IReadOnlyList<NotificationResult>>> send, string? incidentId)
+    {
+        DeliveriesNotRecordedException? notRecorded = null;
+        if (TryInvoke(async ct =>
+            {
+                try { return await send(ct).ConfigureAwait(false); }
+                catch (DeliveriesNotRecordedException ex) { notRecorded = ex; return ex.Results; }
+            }, out var results, incidentId))
             foreach (var r in results) WriteObject(r);
+        if (notRecorded is not null) WriteError(ToErrorRecord(notRecorded, notRecorded.TargetObject ?? incidentId));
     }
 }
