@@ -549,49 +549,8 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
         // its holder still works (its connection to PostgreSQL killed, a server restart, a pooler), and a request it sent
         // may still be in flight: a look at the provider cannot see it yet, and a re-send would post twice (a second public
         // Statuspage incident). Such an attempt is waited out, within this delivery's own deadline, before anything is looked at.
-        var budget = System.Diagnostics.Stopwatch.StartNew();
-        DateTimeOffset? told = null;
-        var activity = $"Waiting for another sender's request to '{channel.Name}'";
-        try
-        {
-            while (InFlightElsewhere(outbox, update, channel, provider, force, DateTimeOffset.UtcNow + clock) is { } until)
-            {
-                var wait = until + Options.InFlightMargin - (DateTimeOffset.UtcNow + clock);
-                var safeAt = DateTimeOffset.UtcNow + wait;
-                // A sender with the same -TimeoutSec that started a moment earlier always fits: this one waits at most its own deadline
-                // plus the margin. Longer (a teammate's larger -TimeoutSec, a killed sender's deadline far off) is left with when to come back.
-                if (wait > Options.RequestTimeout + Options.InFlightMargin - budget.Elapsed)
-                {
-                    await record(() => delivery.Error =
-                        $"Not sent: another sender's request to {channel.Type} for this incident may still be in flight until {safeAt:u} (its claim of the channel ended before it finished), " +
-                        $"and a send now could post twice. Nothing was sent; run Send-IncidentUpdate -Pending -Incident {update.IncidentId} after {safeAt:u}.").ConfigureAwait(false);
-                    return TimeSpan.Zero;
-                }
-                if (told != until)
-                {
-                    told = until;
-                    var why = $"{update.IncidentId} to '{channel.Name}': another sender's request may still be in flight (its claim of the channel ended); waiting until it is recorded " +
-                        $"or until {safeAt:u} ({wait.TotalSeconds:0.#} s) before looking at {channel.Type}, so nothing is posted twice.";
-                    sink.Verbose(why);
-                    sink.Progress(new OperationProgress(9, activity, why, -1, (int)Math.Ceiling(wait.TotalSeconds)));
-                }
-                // The other sender records how its attempt ended as soon as it knows: looked for at short intervals.
-                await Task.Delay(wait < InFlightPoll ? wait : InFlightPoll, cancellationToken).ConfigureAwait(false);
-                outbox = await store.ReadOutboxAsync(update.IncidentId, cancellationToken).ConfigureAwait(false);
-                // What the other sender recorded of this very delivery meanwhile (delivered, or how its attempt ended).
-                if (outbox.FirstOrDefault(e => e.UpdateId == update.UpdateId)?.Deliveries.FirstOrDefault(d => d.Channel.Equals(channel.Name, StringComparison.OrdinalIgnoreCase)) is { } fresh)
-                    Adopt(delivery, fresh);
-                if (delivery.State is DeliveryState.Delivered or DeliveryState.Superseded)
-                {
-                    sink.Verbose($"{update.IncidentId} {update.UpdateId} to '{channel.Name}': the other sender's attempt ended {delivery.State}; not sent again.");
-                    return TimeSpan.Zero;
-                }
-            }
-        }
-        finally
-        {
-            if (told is not null) sink.Progress(new OperationProgress(9, activity, "done", 100, Completed: true));
-        }
+        (outbox, var settled) = await WaitOutInFlightAsync(store, update, delivery, channel, provider, force, record, clock, outbox, cancellationToken).ConfigureAwait(false);
+        if (settled) return TimeSpan.Zero;
         // While this sender waited for the channel, another process may have delivered a later update of the incident to it
         // (a person's resolution while -Pending re-sent an older update). Sent now, this one would land after it: the status
         // page back to Investigating after Resolved, a pager triggered for an incident that is over. It is superseded instead.
@@ -636,6 +595,38 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
             await record(() => { delivery.State = DeliveryState.Failed; delivery.Error = SecretRedactor.Redact(ex.Message); }).ConfigureAwait(false);
             return TimeSpan.Zero;
         }
+        return await SendAndRecordAsync(context, provider, request, clock, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Until when another sender's request to this channel may still be in flight, when this delivery must wait for it: of any
+    /// update of the incident on a channel whose provider is looked at before sending (Statuspage: an incident being opened is
+    /// not on the page yet), or an earlier attempt of this very delivery re-sent with -Force. Other providers drop a repeat
+    /// themselves (a dedup key, an alias, an Idempotency-Key) or are not re-sent without -Force. Null when there is none.
+    /// </summary>
+    private DateTimeOffset? InFlightElsewhere(IReadOnlyList<IncidentUpdate> outbox, IncidentUpdate update, ResolvedChannel channel, ChannelProvider provider, bool force,
+        DateTimeOffset storeNow)
+    {
+        var until = outbox.Where(e => provider.LooksBeforeSending || (force && e.UpdateId == update.UpdateId))
+            .SelectMany(e => e.Deliveries)
+            .Where(d => d.Channel.Equals(channel.Name, StringComparison.OrdinalIgnoreCase) && d.InFlightUntil is { } u && u + Options.InFlightMargin > storeNow)
+            .Select(d => d.InFlightUntil!.Value).ToList();
+        return until.Count == 0 ? null : until.Max();
+    }
+
+    private static void Adopt(ChannelDelivery mine, ChannelDelivery theirs)
+    {
+        mine.State = theirs.State; mine.Attempts = theirs.Attempts; mine.StatusCode = theirs.StatusCode; mine.ProviderId = theirs.ProviderId;
+        mine.Error = theirs.Error; mine.DeliveredAt = theirs.DeliveredAt; mine.LastAttemptAt = theirs.LastAttemptAt; mine.InFlightUntil = theirs.InFlightUntil;
+    }
+
+    /// <summary>
+    /// Sends the request (with the sender's retries) and records every attempt before it leaves (Unknown, with until when it
+    /// may be in flight) and how the delivery ended; a provider that queues confirms first. Returns the time spent waiting to retry.
+    /// </summary>
+    private async Task<TimeSpan> SendAndRecordAsync(ChannelDeliveryContext context, ChannelProvider provider, ProviderRequest request, TimeSpan clock, CancellationToken cancellationToken)
+    {
+        var (delivery, record, sender, channel, incident) = (context.Delivery, context.Record, context.Sender, context.Channel, context.Incident);
         var before = delivery.Attempts;
         var sending = System.Diagnostics.Stopwatch.StartNew();
         async Task OnAttemptAsync(int attempt, bool inFlight)
@@ -699,25 +690,57 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
     }
 
     /// <summary>
-    /// Until when another sender's request to this channel may still be in flight, when this delivery must wait for it: of any
-    /// update of the incident on a channel whose provider is looked at before sending (Statuspage: an incident being opened is
-    /// not on the page yet), or an earlier attempt of this very delivery re-sent with -Force. Other providers drop a repeat
-    /// themselves (a dedup key, an alias, an Idempotency-Key) or are not re-sent without -Force. Null when there is none.
+    /// Waits while another sender's request on this channel (of any update of the incident, for a provider that looks
+    /// before it sends) may still be in flight after that sender's claim ended. Settled: this delivery is done (the other
+    /// sender's attempt delivered it, or the wait would outlast this delivery's deadline and it was left with when to come back).
     /// </summary>
-    private DateTimeOffset? InFlightElsewhere(IReadOnlyList<IncidentUpdate> outbox, IncidentUpdate update, ResolvedChannel channel, ChannelProvider provider, bool force,
-        DateTimeOffset storeNow)
+    private async Task<(IReadOnlyList<IncidentUpdate> Outbox, bool Settled)> WaitOutInFlightAsync(IIncidentStore store, IncidentUpdate update, ChannelDelivery delivery,
+        ResolvedChannel channel, ChannelProvider provider, bool force, Func<Action, Task> record, TimeSpan clock, IReadOnlyList<IncidentUpdate> outbox, CancellationToken cancellationToken)
     {
-        var until = outbox.Where(e => provider.LooksBeforeSending || (force && e.UpdateId == update.UpdateId))
-            .SelectMany(e => e.Deliveries)
-            .Where(d => d.Channel.Equals(channel.Name, StringComparison.OrdinalIgnoreCase) && d.InFlightUntil is { } u && u + Options.InFlightMargin > storeNow)
-            .Select(d => d.InFlightUntil!.Value).ToList();
-        return until.Count == 0 ? null : until.Max();
-    }
-
-    private static void Adopt(ChannelDelivery mine, ChannelDelivery theirs)
-    {
-        mine.State = theirs.State; mine.Attempts = theirs.Attempts; mine.StatusCode = theirs.StatusCode; mine.ProviderId = theirs.ProviderId;
-        mine.Error = theirs.Error; mine.DeliveredAt = theirs.DeliveredAt; mine.LastAttemptAt = theirs.LastAttemptAt; mine.InFlightUntil = theirs.InFlightUntil;
+        var budget = System.Diagnostics.Stopwatch.StartNew();
+        DateTimeOffset? told = null;
+        var activity = $"Waiting for another sender's request to '{channel.Name}'";
+        try
+        {
+            while (InFlightElsewhere(outbox, update, channel, provider, force, DateTimeOffset.UtcNow + clock) is { } until)
+            {
+                var wait = until + Options.InFlightMargin - (DateTimeOffset.UtcNow + clock);
+                var safeAt = DateTimeOffset.UtcNow + wait;
+                // A sender with the same -TimeoutSec that started a moment earlier always fits: this one waits at most its own deadline
+                // plus the margin. Longer (a teammate's larger -TimeoutSec, a killed sender's deadline far off) is left with when to come back.
+                if (wait > Options.RequestTimeout + Options.InFlightMargin - budget.Elapsed)
+                {
+                    await record(() => delivery.Error =
+                        $"Not sent: another sender's request to {channel.Type} for this incident may still be in flight until {safeAt:u} (its claim of the channel ended before it finished), " +
+                        $"and a send now could post twice. Nothing was sent; run Send-IncidentUpdate -Pending -Incident {update.IncidentId} after {safeAt:u}.").ConfigureAwait(false);
+                    return (outbox, true);
+                }
+                if (told != until)
+                {
+                    told = until;
+                    var why = $"{update.IncidentId} to '{channel.Name}': another sender's request may still be in flight (its claim of the channel ended); waiting until it is recorded " +
+                        $"or until {safeAt:u} ({wait.TotalSeconds:0.#} s) before looking at {channel.Type}, so nothing is posted twice.";
+                    sink.Verbose(why);
+                    sink.Progress(new OperationProgress(9, activity, why, -1, (int)Math.Ceiling(wait.TotalSeconds)));
+                }
+                // The other sender records how its attempt ended as soon as it knows: looked for at short intervals.
+                await Task.Delay(wait < InFlightPoll ? wait : InFlightPoll, cancellationToken).ConfigureAwait(false);
+                outbox = await store.ReadOutboxAsync(update.IncidentId, cancellationToken).ConfigureAwait(false);
+                // What the other sender recorded of this very delivery meanwhile (delivered, or how its attempt ended).
+                if (outbox.FirstOrDefault(e => e.UpdateId == update.UpdateId)?.Deliveries.FirstOrDefault(d => d.Channel.Equals(channel.Name, StringComparison.OrdinalIgnoreCase)) is { } fresh)
+                    Adopt(delivery, fresh);
+                if (delivery.State is DeliveryState.Delivered or DeliveryState.Superseded)
+                {
+                    sink.Verbose($"{update.IncidentId} {update.UpdateId} to '{channel.Name}': the other sender's attempt ended {delivery.State}; not sent again.");
+                    return (outbox, true);
+                }
+            }
+        }
+        finally
+        {
+            if (told is not null) sink.Progress(new OperationProgress(9, activity, "done", 100, Completed: true));
+        }
+        return (outbox, false);
     }
 
     /// <summary>
