@@ -177,7 +177,11 @@ Describe 'Send-IncidentUpdate -Pending after Close-Incident: a withdrawn update 
         $text | Should -Match 'Superseded: .* was resolved after it was prepared; not sent'
         $text | Should -Not -Match 'Re-send Initial alert'
         $s.Statuspage.Requests.Count | Should -Be $requests
-        @(Get-IncidentUpdate -ConfigPath $s.Config -Incident $inc.Id -Pending).Count | Should -Be 1
+        # Not pending to the reader even before a -Pending records it: its incident is resolved, so it is shown withdrawn.
+        @(Get-IncidentUpdate -ConfigPath $s.Config -Incident $inc.Id -Pending).Count | Should -Be 0
+        $withdrawn = @(Get-IncidentUpdate -ConfigPath $s.Config -Incident $inc.Id | Where-Object Status -eq 'Identified')
+        $withdrawn.Count | Should -Be 1
+        $withdrawn[0].Deliveries | ForEach-Object { $_.State | Should -Be 'Superseded'; $_.Error | Should -Match 'was resolved' }
 
         $out = Send-IncidentUpdate -ConfigPath $s.Config -Pending
 
