@@ -40,6 +40,12 @@ Describe 'Get-Incident' {
         $text | Should -Match "$($current.Id)\s+P1\s+Investigating"
     }
 
+    It 'shows the severity history as levels and times under Format-List, not as a type name' {
+        $text = Get-Incident -Incident $current.Id | Format-List SeverityHistory | Out-String -Width 80
+        $text | Should -Not -Match 'SeverityChange'
+        $text | Should -Match 'SeverityHistory : \{P1 at \d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ\}'
+    }
+
     It 'completes -Incident with open incidents first, the active one leading, titles as tooltips' {
         $matches = Get-Completion 'Get-Incident -Incident '
         $matches.CompletionText | Should -Be @($current.Id, $other.Id, $old.Id)

@@ -39,8 +39,28 @@ Describe 'Get-IncidentOpsService' {
         $text | Should -Match 'production/api\s+Fly\s+3 ai-affiliate-empire'
         $text | Should -Match 'env:DO_PRODUCTION_APP_ID'
         $text | Should -Match 'production/akaind-platform/marketin'
+        if ($Width -eq 80) { $text | Should -Match '(?m)Kubernetes\s+1 production/akaind-platform/marketing\s*$' -Because 'the Target of the example fits at 80 columns' }
         $text | Should -Match 'fastapi on deploy@api-1\.example\.com'
         $text | Should -Not -Match '(?m)^production/marketing\s+Kubernetes\s+1\s+//'
+    }
+
+    It 'lists only the settings of each service''s own platform under Format-List' {
+        $fly = Get-IncidentOpsService -Path $example -Name production/api | Format-List | Out-String -Width 80
+        $fly | Should -Match '(?m)^Service\s+: production/api$'
+        $fly | Should -Match '(?m)^App\s+: ai-affiliate-empire$'
+        $fly | Should -Match '(?m)^Actions\s+: emergency-stop, block-ip$'
+        # Empty settings of the other platforms and the raw option bag were 13 blank or repeated lines.
+        foreach ($absent in 'Namespace', 'Deployment', 'Unit', 'ComputerName', 'AppId', 'Options', 'Redis') {
+            $fly | Should -Not -Match "(?m)^$absent\s+:"
+        }
+        $k8s = Get-IncidentOpsService -Path $example -Name production/marketing | Format-List | Out-String -Width 80
+        $k8s | Should -Match '(?m)^Namespace\s+: akaind-platform$'
+        $k8s | Should -Match '(?m)^Deployment\s+: marketing$'
+        $k8s | Should -Not -Match '(?m)^App\s+:'
+        $do = Get-IncidentOpsService -Path $example -Name production/portfolio | Format-List | Out-String -Width 120
+        $do | Should -Match '(?m)^Components\s+: portfolio-web, image-optimizer, image-worker, monitoring$'
+        # Every property is still there for whoever asks for it.
+        (Get-IncidentOpsService -Path $example -Name production/api | Format-List * | Out-String) | Should -Match '(?m)^Namespace\s+:'
     }
 
     It 'has help that renders, with every parameter described and examples that parse' {

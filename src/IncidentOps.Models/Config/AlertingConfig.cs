@@ -30,4 +30,17 @@ public sealed class AlertRule
     /// <summary>Evidence sources captured at declaration (the failing health results are always captured).</summary>
     public string[]? Evidence { get; init; }
     public ConfigLocation? Location { get; init; }
+
+    /// <summary>The settings this rule sets ("failures 5, P2, channels ops+status"); "built-in defaults" when it sets none.</summary>
+    public override string ToString()
+    {
+        var parts = new List<string>();
+        if (FailureThreshold is { } f) parts.Add($"failures {f}");
+        if (SuccessThreshold is { } r) parts.Add($"recoveries {r}");
+        if (Severity is { } s) parts.Add(s);
+        if (Channels is { Length: > 0 } c) parts.Add($"channels {string.Join('+', c)}");
+        if (AutoResolveAfter is { } a) parts.Add(a > TimeSpan.Zero ? $"auto-resolve after {a}" : "no auto-resolve");
+        if (Evidence is { Length: > 0 } e) parts.Add($"evidence {string.Join('+', e)}");
+        return parts.Count == 0 ? "built-in defaults" : string.Join(", ", parts);
+    }
 }

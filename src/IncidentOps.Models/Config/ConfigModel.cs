@@ -218,6 +218,10 @@ public sealed class ToolPaths
         if (string.IsNullOrEmpty(path)) _paths.Remove(tool);
         else _paths[tool] = path;
     }
+
+    /// <summary>"kubectl=/opt/bin/kubectl, ssh=/usr/bin/ssh"; "PATH" when the configuration names none (each CLI is looked up on PATH).</summary>
+    public override string ToString() =>
+        _paths.Count == 0 ? "PATH" : string.Join(", ", _paths.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}={p.Value}"));
 }
 
 public enum FindingSeverity { Error, Warning }

@@ -79,6 +79,9 @@ public sealed class SeverityChange
 {
     public required string Severity { get; init; }
     public DateTimeOffset At { get; init; }
+
+    /// <summary>"P1 at 2026-11-30 23:43:49Z": what Format-List shows in an incident's SeverityHistory.</summary>
+    public override string ToString() => $"{Severity} at {At.UtcDateTime:yyyy-MM-dd HH:mm:ss}Z";
 }
 
 /// <summary>A follow-up from an incident.</summary>
