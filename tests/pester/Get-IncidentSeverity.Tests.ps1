@@ -28,10 +28,17 @@ Describe 'Get-IncidentSeverity' {
     It 'prints every duration in one form at <Width> columns (1h, not 1h00m)' -TestCases @(@{ Width = 80 }, @{ Width = 120 }) {
         $text = Get-RenderedView (Get-IncidentSeverity) -Width $Width
         foreach ($column in 'Id', 'Name', 'Respond', 'Update', 'Escalation', 'Definition') { $text | Should -Match $column }
-        $text | Should -Match '(?m)^P1\s+Critical\s+5m\s+15m\s+on-call, cto\s+Site down'
+        $text | Should -Match '(?m)^P1\s+Critical\s+5m\s+15m\s+on-call,cto\s+Site down'
         $text | Should -Match '(?m)^P2\s+High\s+1h\s+1h30m\s'
         $text | Should -Match '(?m)^P4\s+Low\s+2d\s+-\s'
         $text | Should -Not -Match '\dh00m|0\dh\b'
+    }
+
+    It 'keeps the example''s escalation roles and definitions whole at 80 columns' {
+        $text = Get-RenderedView (Get-IncidentSeverity -ConfigPath (Join-Path $script:RepoRoot 'examples/incidentops.yml')) -Width 80
+        # "engineering-manager" was cut in two ("engineering-man" / "ager") by a 24-character column.
+        $text | Should -Match '(?m)^P0\s+Critical\s+5m\s+15m\s+on-call,engineering-manager\s+Complete system outage\s*$'
+        $text | Should -Match '(?m)^P1\s+High\s+15m\s+30m\s+Critical feature broken\s*$'
     }
 
     It 'completes severity ids from the configuration, with the definition as tooltip' {
