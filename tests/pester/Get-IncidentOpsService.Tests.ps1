@@ -29,6 +29,16 @@ Describe 'Get-IncidentOpsService' {
             Should -Throw -ErrorId 'ServiceNotFound,IncidentOps.Commands.GetIncidentOpsServiceCommand'
     }
 
+    It 'offers the service one typing slip away (<Typed>)' -TestCases @(
+        @{ Typed = 'production/apii'; Meant = 'production/api' }
+        @{ Typed = 'fastap'; Meant = 'production/fastapi' }
+    ) {
+        $err = $null
+        Test-ServiceHealth -Service $Typed -ConfigPath $example -ErrorVariable err -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $err[0].FullyQualifiedErrorId | Should -Be 'ServiceNotFound,IncidentOps.Commands.TestServiceHealthCommand'
+        $err[0].Exception.Message | Should -BeLike "No service '$Typed' in *. Did you mean '$Meant'? Known services: production/api, *"
+    }
+
     It 'shows each platform target in the default view at <Width> columns' -TestCases @(
         @{ Width = 80 }
         @{ Width = 120 }

@@ -142,14 +142,58 @@ public sealed class ConfigService
     {
         var matches = FindServices(config, environment, name);
         if (matches.Count == 1) return matches[0];
-        var known = string.Join(", ", config.Services.Select(s => s.FullName));
         if (matches.Count == 0)
             throw new IncidentOpsException(ConfigErrorIds.ServiceNotFound, IncidentOpsErrorCategory.ObjectNotFound,
-                $"No service '{(environment is null ? name : environment + "/" + name)}' in {config.Path ?? "the configuration"}. Known services: {(known.Length == 0 ? "(none)" : known)}.")
+                ServiceNotFoundMessage(config, environment, name))
             { TargetObject = name };
         throw new IncidentOpsException(ConfigErrorIds.ServiceAmbiguous, IncidentOpsErrorCategory.InvalidArgument,
             $"'{name}' matches {matches.Count} services ({string.Join(", ", matches.Select(m => m.FullName))}). Name it as environment/service or add -Environment.")
         { TargetObject = name };
+    }
+
+    /// <summary>
+    /// "No service 'production/apii' in incidentops.yml. Did you mean 'production/api'? Known services: ...": the
+    /// ServiceNotFound text, with the services one or two typing slips away offered first.
+    /// </summary>
+    public static string ServiceNotFoundMessage(IncidentOpsConfig config, string? environment, string name)
+    {
+        var typed = environment is null || name.Contains('/') ? name : $"{environment}/{name}";
+        var known = string.Join(", ", config.Services.Select(s => s.FullName));
+        var close = CloseServices(config, typed);
+        var suggestion = close.Count == 0 ? "" : $" Did you mean {string.Join(" or ", close.Select(c => $"'{c}'"))}?";
+        return $"No service '{typed}' in {config.Path ?? "the configuration"}.{suggestion} Known services: {(known.Length == 0 ? "(none)" : known)}.";
+    }
+
+    /// <summary>Services whose full name (or, for a name typed without an environment, whose name) is within a small edit distance of what was typed.</summary>
+    private static List<string> CloseServices(IncidentOpsConfig config, string typed)
+    {
+        var withEnvironment = typed.Contains('/');
+        var limit = Math.Clamp(typed.Length / 4, 1, 2);
+        return config.Services
+            .Select(s => (s.FullName, Distance: EditDistance(typed, withEnvironment ? s.FullName : s.Service)))
+            .Where(c => c.Distance <= limit)
+            .OrderBy(c => c.Distance)
+            .Select(c => c.FullName)
+            .Take(3)
+            .ToList();
+    }
+
+    /// <summary>Levenshtein distance, case-insensitive.</summary>
+    internal static int EditDistance(string a, string b)
+    {
+        a = a.ToLowerInvariant();
+        b = b.ToLowerInvariant();
+        var previous = new int[b.Length + 1];
+        var current = new int[b.Length + 1];
+        for (var j = 0; j <= b.Length; j++) previous[j] = j;
+        for (var i = 1; i <= a.Length; i++)
+        {
+            current[0] = i;
+            for (var j = 1; j <= b.Length; j++)
+                current[j] = Math.Min(Math.Min(current[j - 1] + 1, previous[j] + 1), previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
+            (previous, current) = (current, previous);
+        }
+        return previous[b.Length];
     }
 }
 

@@ -221,6 +221,23 @@ public class ConfigParserTests
         var missing = Assert.Throws<IncidentOpsException>(() => ConfigService.ResolveService(config, null, "nope"));
         Assert.Equal("ServiceNotFound", missing.ErrorId);
         Assert.Contains("production/portfolio", missing.Message);
+        Assert.DoesNotContain("Did you mean", missing.Message);
+    }
+
+    [Theory]
+    [InlineData(null, "production/apii", "Did you mean 'production/api'?")]
+    [InlineData(null, "prodution/fastapi", "Did you mean 'production/fastapi'?")]
+    [InlineData(null, "fastap", "Did you mean 'production/fastapi'?")]
+    [InlineData("production", "portfolo", "No service 'production/portfolo' in ")]
+    [InlineData("production", "portfolo", "Did you mean 'production/portfolio'?")]
+    [InlineData(null, "Staging/API2", "Did you mean 'staging/api'?")]
+    public void An_unknown_service_one_slip_away_is_offered(string? environment, string typed, string expected)
+    {
+        var config = new ConfigService().Load(Path.Combine(Paths.Examples, "incidentops.yml")).Config!;
+        var missing = Assert.Throws<IncidentOpsException>(() => ConfigService.ResolveService(config, environment, typed));
+        Assert.Equal("ServiceNotFound", missing.ErrorId);
+        Assert.Contains(expected, missing.Message);
+        Assert.Contains("Known services: production/api, production/portfolio", missing.Message);
     }
 
     [Fact]

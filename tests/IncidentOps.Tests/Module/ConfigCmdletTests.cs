@@ -24,6 +24,14 @@ public class ConfigCmdletTests(ModuleFixture fx) : IClassFixture<ModuleFixture>
         var e = Assert.Single(r.Errors);
         Assert.Equal("ServiceNotFound,IncidentOps.Commands.GetIncidentOpsServiceCommand", e.FullyQualifiedErrorId);
         Assert.Contains("production/api", e.ToString());
+        Assert.DoesNotContain("Did you mean", e.ToString());
+
+        var slip = Assert.Single(fx.Run($"Test-ServiceHealth -Service production/apii -ConfigPath '{Example}'").Errors);
+        Assert.Equal("ServiceNotFound,IncidentOps.Commands.TestServiceHealthCommand", slip.FullyQualifiedErrorId);
+        Assert.Contains("No service 'production/apii' in ", slip.ToString());
+        Assert.Contains("Did you mean 'production/api'?", slip.ToString());
+        Assert.Contains("Did you mean 'production/portfolio'?",
+            Assert.Single(fx.Run($"Get-IncidentOpsService -Path '{Example}' -Environment production -Name portfolo").Errors).ToString());
     }
 
     [Fact]

@@ -52,8 +52,7 @@ public sealed class GetIncidentOpsServiceCommand : IncidentOpsCmdlet
             var found = ConfigService.FindServices(Config, Environment, name);
             if (found.Count == 0 && !WildcardPattern.ContainsWildcardCharacters(name))
             {
-                var known = string.Join(", ", Config.Services.Select(s => s.FullName));
-                WriteInputError(ConfigErrorIds.ServiceNotFound, $"No service '{name}'{(Environment is null ? "" : $" in environment '{Environment}'")} in {Config.Path ?? "the configuration"}. Known services: {(known.Length == 0 ? "(none)" : known)}.", name, IncidentOpsErrorCategory.ObjectNotFound);
+                WriteInputError(ConfigErrorIds.ServiceNotFound, ConfigService.ServiceNotFoundMessage(Config, Environment, name), name, IncidentOpsErrorCategory.ObjectNotFound);
                 continue;
             }
             foreach (var service in found) WriteObject(service);
