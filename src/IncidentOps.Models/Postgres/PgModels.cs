@@ -88,6 +88,16 @@ public sealed class PgActivityFilter
 /// <summary>What Stop-IdleConnection matched, terminated and spared.</summary>
 public sealed class PgIdleConnectionReport
 {
+    /// <summary>host:port/database that was searched (no user or password).</summary>
+    public string? Server { get; set; }
+    /// <summary>What was searched for, in words: states, idle time, database/user/application filters and whether superusers were included ("state idle for 10m or more, database app; superusers spared").</summary>
+    public string Searched { get; init; } = "";
+    /// <summary>The outcome in words: nothing matched, all spared, or how many were terminated.</summary>
+    public string Result => Matched == 0
+        ? "nothing matched; no session was terminated"
+        : Pids.Length == 0
+            ? $"{Matched} matched, all spared by the safety policy (see SparedSessions); no session was terminated"
+            : $"{Matched} matched, {Terminated} of {Pids.Length} terminated, {Spared} spared";
     /// <summary>Sessions that matched the filters (state, idle time, database, user, application).</summary>
     public int Matched { get; init; }
     public int Terminated { get; set; }
@@ -102,7 +112,9 @@ public sealed class PgIdleConnectionReport
     public string[] Sessions { get; init; } = [];
     public bool WhatIf { get; set; }
 
-    public override string ToString() => $"matched {Matched}, terminated {Terminated}, spared {Spared}";
+    public override string ToString() => Matched == 0
+        ? $"nothing matched on {Server} ({Searched})"
+        : $"matched {Matched}, terminated {Terminated}, spared {Spared}";
 }
 
 /// <summary>How to reach a PostgreSQL server: a connection string/URL, a service's configured database, or the libpq environment.</summary>

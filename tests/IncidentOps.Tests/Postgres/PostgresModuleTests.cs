@@ -78,6 +78,41 @@ public sealed class PostgresModuleTests(ModuleFixture fx, PgTestDatabase db) : I
     }
 
     [Fact]
+    public void StopIdleConnections_WhatIf_with_nothing_matched_says_what_it_searched_and_writes_no_report()
+    {
+        var r = Run("Stop-IdleConnections -ConnectionString $cs -Database nosuch_db -User nobody_r -State idle,'idle in transaction' -IdleFor 2m -WhatIf").AssertNoErrors();
+        // No report of zeros that reads like a result: one What if: line that says where it looked, for what, and that nothing matched.
+        Assert.Empty(r.Output);
+        Assert.Contains($"What if: No session on {db.Host}:{db.Port}/{db.Database} matched (state idle or 'idle in transaction' for 2m or more, database nosuch_db, user nobody_r; superusers spared); nothing would be terminated.", r.HostText);
+        Assert.DoesNotContain("pg_terminate_backend", r.HostText);
+    }
+
+    [Fact]
+    public async Task StopIdleConnections_WhatIf_when_every_match_is_spared_says_so_and_why()
+    {
+        var app = App();
+        var su = await db.OpenAsync(db.SuperRole, app);
+        var r = Run($"Stop-IdleConnections -ConnectionString $cs -ApplicationName '{app}' -IdleFor 0s -WhatIf").AssertNoErrors();
+        Assert.Empty(r.Output);
+        Assert.Contains($"What if: 1 sessions on {db.Host}:{db.Port}/{db.Database} matched (state idle for 0s or more, application {app}; superusers spared), and the safety policy spares all of them ({su.ProcessID}: owned by superuser", r.HostText);
+        Assert.Contains("nothing would be terminated.", r.HostText);
+        Assert.True(db.Exists(su.ProcessID));
+    }
+
+    [Fact]
+    public void StopIdleConnections_with_nothing_matched_reports_the_server_and_what_it_searched()
+    {
+        var r = Run("Stop-IdleConnections -ConnectionString $cs -Database nosuch_db -Force -Verbose").AssertNoErrors();
+        var report = r.Single<PgIdleConnectionReport>();
+        Assert.Equal(0, report.Matched);
+        Assert.Equal($"{db.Host}:{db.Port}/{db.Database}", report.Server);
+        Assert.Equal("state idle for 10m or more, database nosuch_db; superusers spared", report.Searched);
+        Assert.Contains(r.Verbose, v => v.StartsWith($"No session on {db.Host}:{db.Port}/{db.Database} matched", StringComparison.Ordinal));
+        Assert.Equal("nothing matched; no session was terminated", report.Result);
+        Assert.Equal($"nothing matched on {db.Host}:{db.Port}/{db.Database} (state idle for 10m or more, database nosuch_db; superusers spared)", report.ToString());
+    }
+
+    [Fact]
     public async Task StopIdleConnections_terminates_matching_sessions_and_reports_what_it_spared()
     {
         var app = App();

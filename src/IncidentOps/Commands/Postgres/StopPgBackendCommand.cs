@@ -128,7 +128,7 @@ public sealed class StopPgBackendCommand : PgCmdlet, IForceSwitch
             }
             var sql = PostgresService.StopSql(pid, Mode, IncludeSuperuser.IsPresent, listed, listedQuery);
             if (Mode == PgStopMode.Cancel && EscalateAfter is not null)
-                sql += $"; after {EscalateAfter.Value.TotalSeconds:0.#}s if still running: {PostgresService.StopSql(pid, PgStopMode.Terminate, IncludeSuperuser.IsPresent, listed)}";
+                sql += $"; after {EscalateAfter.Value.TotalSeconds:0.#}s if still running: {PostgresService.EscalationSql(pid, IncludeSuperuser.IsPresent, listed, listedQuery)}";
             var p = pid;
             if (TryChange(what, Mode.ToString(), sql,
                     ct => Engine.Postgres.StopBackendAsync(spec, p, Mode, EscalateAfter, IncludeSuperuser.IsPresent, ct, listed, listedQuery),
