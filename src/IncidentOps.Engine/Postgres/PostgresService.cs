@@ -308,6 +308,7 @@ public sealed class PostgresService
         {
             // The configured server, also when the connection goes through a tunnel's loopback port.
             Server = await DescribeTargetAsync(spec, cancellationToken).ConfigureAwait(false),
+            Service = spec.ConnectionString is null ? spec.Service?.FullName : null,
             Total = clients.Count,
             AllBackends = all.Count,
             MaxConnections = max,
@@ -358,6 +359,8 @@ public sealed class PostgresService
             ORDER BY s.{order} DESC NULLS LAST LIMIT @top
             """;
         var list = new List<PgSlowQuery>();
+        // Where the statements came from travels with them: Get-PgSlowQuery -Service a,b returns both servers' rows.
+        var (server, _, service) = await OriginAsync(spec, cancellationToken).ConfigureAwait(false);
         try
         {
             await using var cmd = new NpgsqlCommand(sql, conn);
@@ -366,6 +369,7 @@ public sealed class PostgresService
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
                 list.Add(new PgSlowQuery
                 {
+                    Service = service, Server = server,
                     QueryId = reader.IsDBNull(0) ? 0 : reader.GetInt64(0),
                     Database = Str(reader, 1), User = Str(reader, 2), Calls = reader.GetInt64(3),
                     TotalMs = reader.GetDouble(4), MeanMs = reader.GetDouble(5), Rows = reader.GetInt64(6), Query = Redacted(Str(reader, 7)),

@@ -143,6 +143,8 @@ public sealed class PgConnectionGroup
 /// <summary>Client connections against max_connections, broken down the ways an on-call engineer asks.</summary>
 public sealed class PgConnectionSummary
 {
+    /// <summary>The configured service (environment/service) the summary was read for, when -Service named it; null for -ConnectionString or the libpq environment.</summary>
+    public string? Service { get; init; }
     /// <summary>host:port/database the summary was read from.</summary>
     public string Server { get; init; } = "";
     /// <summary>Client backends (the sessions that count against max_connections).</summary>
@@ -170,6 +172,10 @@ public enum PgSlowQuerySort { MeanTime, TotalTime, Calls }
 /// <summary>One normalised statement from pg_stat_statements.</summary>
 public sealed class PgSlowQuery
 {
+    /// <summary>The configured service (environment/service) the statement was read from, when -Service named it; null for -ConnectionString or the libpq environment.</summary>
+    public string? Service { get; init; }
+    /// <summary>host:port/database the statement was read from (no user or password).</summary>
+    public string? Server { get; init; }
     public long QueryId { get; init; }
     public string? Database { get; init; }
     public string? User { get; init; }

@@ -157,6 +157,61 @@ public sealed class PostgresModuleTests(ModuleFixture fx, PgTestDatabase db) : I
         Assert.True(db.Exists(pid));
     }
 
+    /// <summary>Two configured services on two databases of the test server, for the -Service tests.</summary>
+    private string TwoServiceConfig()
+    {
+        var dir = Paths.TempDir();
+        var config = Path.Combine(dir, "incidentops.yml");
+        var other = new Npgsql.NpgsqlConnectionStringBuilder(Cs) { Database = "postgres" }.ConnectionString;
+        File.WriteAllText(config, $"version: 1\nenvironments:\n  production:\n    services:\n      api:\n        postgres: {{ connectionString: '{Cs}' }}\n      web:\n        postgres: {{ connectionString: '{other}' }}\n");
+        return config;
+    }
+
+    [Fact]
+    public void Read_cmdlets_take_several_services_and_tag_each_row_with_its_service_and_server()
+    {
+        var config = TwoServiceConfig();
+        var r = Run($"Get-PgActivity -Service api,production/web -ConfigPath '{config}' | Where-Object IsOwnSession").AssertNoErrors();
+        var rows = r.Objects<PgActivity>().ToList();
+        Assert.Equal(["production/api", "production/web"], rows.Select(a => a.Service));
+        Assert.Equal([$"{db.Host}:{db.Port}/{db.Database}", $"{db.Host}:{db.Port}/postgres"], rows.Select(a => a.Server));
+
+        var summaries = Run($"Get-PgConnectionSummary -Service 'production/*' -ConfigPath '{config}'").AssertNoErrors().Objects<PgConnectionSummary>().ToList();
+        Assert.Equal(["production/api", "production/web"], summaries.Select(x => x.Service));
+        var slow = Run($"Get-PgSlowQuery -Service web -Top 1 -ConfigPath '{config}'").AssertNoErrors().Objects<PgSlowQuery>().ToList();
+        Assert.All(slow, q => Assert.Equal(("production/web", $"{db.Host}:{db.Port}/postgres"), (q.Service, q.Server)));
+
+        // A name that matches nothing is an error for that name; the other services are still read.
+        r = Run($"Get-PgConnectionSummary -Service nosuch,api -ConfigPath '{config}'");
+        Assert.Equal("production/api", Assert.Single(r.Objects<PgConnectionSummary>()).Service);
+        Assert.Contains(r.Errors, e => e.FullyQualifiedErrorId.StartsWith("ServiceNotFound,", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Cmdlets_that_change_state_take_exactly_one_service_and_every_Pg_cmdlet_takes_Url()
+    {
+        var r = Run("""
+            foreach ($c in Get-Command -Module IncidentOps -Noun Pg*, IdleConnection) {
+                '{0} {1} {2}' -f $c.Name, $c.Parameters['Service'].ParameterType.Name, ($c.Parameters['ConnectionString'].Aliases -contains 'Url')
+            }
+            """).AssertNoErrors();
+        var lines = r.Output.Select(o => o.ToString()).ToList();
+        Assert.Contains("Get-PgActivity String[] True", lines);
+        Assert.Contains("Get-PgConnectionSummary String[] True", lines);
+        Assert.Contains("Get-PgIndex String[] True", lines);
+        Assert.Contains("Get-PgSlowQuery String[] True", lines);
+        Assert.Contains("Stop-PgBackend String True", lines);
+        Assert.Contains("Stop-IdleConnection String True", lines);
+        Assert.Contains("Invoke-PgMaintenance String True", lines);
+
+        // -Url is -ConnectionString: the same server is read, and a postgres:// URL works through it.
+        var a = Run("Get-PgConnectionSummary -Url $cs").AssertNoErrors().Single<PgConnectionSummary>();
+        Assert.Equal($"{db.Host}:{db.Port}/{db.Database}", a.Server);
+        var config = TwoServiceConfig();
+        r = Run($"Stop-IdleConnection -Service api,web -ConfigPath '{config}' -WhatIf");
+        Assert.Contains(r.Errors, e => e.FullyQualifiedErrorId.StartsWith("ParameterArgumentTransformationError", StringComparison.Ordinal) || e.FullyQualifiedErrorId.StartsWith("CannotConvertArgument", StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task A_stop_is_written_to_the_active_incident_timeline()
     {

@@ -35,7 +35,7 @@ namespace IncidentOps.Commands;
 [Cmdlet(VerbsLifecycle.Stop, "IdleConnection", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
 [Alias("Stop-IdleConnections")]
 [OutputType(typeof(PgIdleConnectionReport))]
-public sealed class StopIdleConnectionCommand : PgCmdlet, IForceSwitch
+public sealed class StopIdleConnectionCommand : PgChangeCmdlet, IForceSwitch
 {
     /// <summary>Minimum time in the idle state (90s, 10m, 1h or hh:mm:ss). Default 10 minutes. A duration: 90s, 5m, 1h, 2d, hh:mm:ss, a [timespan], or a number of seconds.</summary>
     [Parameter]

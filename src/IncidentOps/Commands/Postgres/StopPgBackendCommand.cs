@@ -35,7 +35,7 @@ namespace IncidentOps.Commands;
 /// </example>
 [Cmdlet(VerbsLifecycle.Stop, "PgBackend", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
 [OutputType(typeof(PgTerminationResult))]
-public sealed class StopPgBackendCommand : PgCmdlet, IForceSwitch
+public sealed class StopPgBackendCommand : PgChangeCmdlet, IForceSwitch
 {
     /// <summary>Process id of the backend to stop. Binds from Get-PgActivity output. A typed pid is read before the prompt, which names its session; the stop is pinned to that session. A pid no backend has is PgBackendNotFound.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
