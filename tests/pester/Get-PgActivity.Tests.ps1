@@ -96,6 +96,13 @@ Describe 'Get-PgActivity order and view' -Skip:$noPg {
         $text | Should -Match $(if ($Width -ge 120) { 'SELECT pg_sleep\(60\)' } else { 'SELECT pg_s' })
     }
 
+    It 'names background processes whole in the State column at 80 columns (bgwriter, autovacuum, logical rep)' {
+        $text = Get-RenderedView @($rows | Where-Object BackendType -NE 'client backend') -Width 80
+        $text | Should -Match '(?m)^\s+\d+\s+(bgwriter|autovacuum|checkpointer|walwriter|logical rep)\b'
+        # No background process's name is cut short ("background …", "logical rep…").
+        @($text -split '\r?\n' | Where-Object { $_ -match '^\s+\d+\s' -and $_ -match '…' }).Count | Should -Be 0
+    }
+
     It 'renders help with every parameter described and examples that parse' {
         Assert-CmdletHelp Get-PgActivity | Out-Null
     }

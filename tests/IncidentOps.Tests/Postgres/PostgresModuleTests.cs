@@ -94,7 +94,7 @@ public sealed class PostgresModuleTests(ModuleFixture fx, PgTestDatabase db) : I
         var su = await db.OpenAsync(db.SuperRole, app);
         var r = Run($"Stop-IdleConnections -ConnectionString $cs -ApplicationName '{app}' -IdleFor 0s -WhatIf").AssertNoErrors();
         Assert.Empty(r.Output);
-        Assert.Contains($"What if: 1 sessions on {db.Host}:{db.Port}/{db.Database} matched (state idle for 0s or more, application {app}; superusers spared), and the safety policy spares all of them ({su.ProcessID}: owned by superuser", r.HostText);
+        Assert.Contains($"What if: 1 session on {db.Host}:{db.Port}/{db.Database} matched (state idle for 0s or more, application {app}; superusers spared), and the safety policy spares all of them ({su.ProcessID}: owned by superuser", r.HostText);
         Assert.Contains("nothing would be terminated.", r.HostText);
         Assert.True(db.Exists(su.ProcessID));
     }

@@ -116,5 +116,5 @@ public sealed class StopIdleConnectionCommand : PgChangeCmdlet, IForceSwitch
     /// <summary>The sentence -WhatIf and -Verbose give when no session is to be terminated: where, what was searched, and why nothing.</summary>
     private static string NothingToTerminate(PgIdleConnectionReport plan, string target) => plan.Matched == 0
         ? $"No session on {target} matched ({plan.Searched}); nothing would be terminated."
-        : $"{plan.Matched} sessions on {target} matched ({plan.Searched}), and the safety policy spares all of them ({string.Join("; ", plan.SparedSessions.Select(s => s.ToString()))}); nothing would be terminated.";
+        : $"{plan.Matched} {(plan.Matched == 1 ? "session" : "sessions")} on {target} matched ({plan.Searched}), and the safety policy spares all of them ({string.Join("; ", plan.SparedSessions.Select(s => s.ToString()))}); nothing would be terminated.";
 }
