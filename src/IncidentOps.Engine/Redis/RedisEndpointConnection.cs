@@ -45,6 +45,10 @@ internal sealed class RedisEndpointConnection : IAsyncDisposable
         // at once (redis-cli's answer); when the port is open it costs nothing.
         using var probeStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var refused = RefusedAsync(host, port, probeStop.Token);
+        // With TLS, a plain Redis on the port never answers the handshake, and the connect would wait out the whole
+        // timeout as "no answer". A plain PING, sent only when the TLS connect has not finished within half a second (so a
+        // healthy TLS server never sees it), answers "server does not speak TLS" at once.
+        var early = EarlyFindingAsync(refused, settings.Ssl ? PlainRespLaterAsync(host, port, TimeSpan.FromMilliseconds(500), probeStop.Token) : null);
         try
         {
             ConnectionMultiplexer mux;
@@ -53,10 +57,10 @@ internal sealed class RedisEndpointConnection : IAsyncDisposable
                 // ConnectAsync takes no token: bound it ourselves, and dispose a late multiplexer when it arrives.
                 // Within the command's deadline, leaving a moment to report "cannot connect" (Test-RedisConnection's answer).
                 var wait = connect.WaitAsync(OperationDeadline.Cap(timeout + TimeSpan.FromMilliseconds(500), OperationDeadline.Margin), cancellationToken);
-                if (await IsRefusedFirstAsync(wait, refused).ConfigureAwait(false))
+                if (await FirstFindingAsync(wait, early).ConfigureAwait(false) is { } foundwait)
                 {
                     DisposeWhenDone(connect);
-                    throw Refused(endpoint);
+                    throw foundwait == RefusedReason ? Refused(endpoint) : Unavailable(endpoint, ConnectionFailureType.UnableToConnect, foundwait, null);
                 }
                 mux = await wait.ConfigureAwait(false);
             }
@@ -79,10 +83,10 @@ internal sealed class RedisEndpointConnection : IAsyncDisposable
                 // Ask once so the multiplexer tells us why (it throws with the failure type of the last attempt),
                 // unless the probe has the answer first.
                 var ping = mux.GetDatabase().PingAsync().WaitAsync(OperationDeadline.Cap(timeout, OperationDeadline.Margin), cancellationToken);
-                if (await IsRefusedFirstAsync(ping, refused).ConfigureAwait(false))
+                if (await FirstFindingAsync(ping, early).ConfigureAwait(false) is { } foundping)
                 {
                     _ = ping.ContinueWith(t => _ = t.Exception, TaskScheduler.Default);
-                    throw Refused(endpoint);
+                    throw foundping == RefusedReason ? Refused(endpoint) : Unavailable(endpoint, ConnectionFailureType.UnableToConnect, foundping, null);
                 }
                 await ping.ConfigureAwait(false);
             }
@@ -119,9 +123,26 @@ internal sealed class RedisEndpointConnection : IAsyncDisposable
         finally { probeStop.Cancel(); }
     }
 
-    /// <summary>True when the refusal probe finished first and found the port refused; otherwise the caller awaits <paramref name="call"/>.</summary>
-    private static async Task<bool> IsRefusedFirstAsync(Task call, Task<bool> refused) =>
-        await Task.WhenAny(call, refused).ConfigureAwait(false) == refused && await refused.ConfigureAwait(false);
+    /// <summary>The early probes' finding (connection refused, or a plain Redis behind a TLS URL) when it comes before <paramref name="call"/> ends; otherwise null and the caller awaits the call.</summary>
+    private static async Task<string?> FirstFindingAsync(Task call, Task<string?> early) =>
+        await Task.WhenAny(call, early).ConfigureAwait(false) == early ? await early.ConfigureAwait(false) : null;
+
+    private static async Task<string?> EarlyFindingAsync(Task<bool> refused, Task<bool?>? plainRedis)
+    {
+        if (await refused.ConfigureAwait(false)) return RefusedReason;
+        return plainRedis is not null && await plainRedis.ConfigureAwait(false) is true ? NoTls : null;
+    }
+
+    /// <summary>A plain PING after <paramref name="after"/> (see OpenAsync): true when a plain Redis answers; null when cancelled or unknown.</summary>
+    private static async Task<bool?> PlainRespLaterAsync(string host, int port, TimeSpan after, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Task.Delay(after, cancellationToken).ConfigureAwait(false);
+            return await PlainRespAsync(host, port, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or System.Net.Sockets.SocketException or IOException) { return null; }
+    }
 
     private static RedisUnavailableException Refused(string endpoint) =>
         Unavailable(endpoint, ConnectionFailureType.UnableToConnect, RefusedReason, null);

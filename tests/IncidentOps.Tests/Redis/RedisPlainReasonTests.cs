@@ -40,6 +40,19 @@ public sealed class RedisPlainReasonTests(ModuleFixture fx, TlsRedisFixture tls)
     }
 
     [Fact]
+    public void A_TLS_URL_to_a_plain_Redis_says_it_does_not_speak_TLS_without_waiting_out_the_timeout()
+    {
+        // A plain Redis never answers a TLS handshake: the client would wait out -TimeoutSec and say "no answer".
+        var sw = Stopwatch.StartNew();
+        var t = fx.Run($"Test-RedisConnection -Url 'rediss://{TestServers.Redis}' -TimeoutSec 20").AssertNoErrors().Single<RedisConnectionTest>();
+        sw.Stop();
+        Assert.False(t.Reachable);
+        Assert.Equal("server does not speak TLS (use redis://)", t.Reason);
+        // A hang guard well below the 20 s deadline, not a performance assertion.
+        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(12), $"took {sw.Elapsed}");
+    }
+
+    [Fact]
     public async Task A_server_that_answers_HTTP_is_not_a_Redis_server()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
