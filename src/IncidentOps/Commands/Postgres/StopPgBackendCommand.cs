@@ -45,7 +45,7 @@ public sealed class StopPgBackendCommand : PgChangeCmdlet, IForceSwitch
     [Parameter]
     public PgStopMode Mode { get; set; } = PgStopMode.Terminate;
 
-    /// <summary>With -Mode Cancel: terminate the backend when its query is still running this long after the cancel (10s, 1m). A duration: 90s, 5m, 1h, 2d, hh:mm:ss, a [timespan], or a number of seconds.</summary>
+    /// <summary>With -Mode Cancel: terminate the backend when its query is still running this long after the cancel (10s, 1m). The terminate is pinned to that query: a session that has moved on to another query by then is left running. A duration: 90s, 5m, 1h, 2d, hh:mm:ss, a [timespan], or a number of seconds.</summary>
     [Parameter]
     [DurationTransformation]
     public TimeSpan? EscalateAfter { get; set; }
