@@ -39,6 +39,26 @@ Describe 'Get-PgActivity' -Skip:$noPg {
         @(Get-PgActivity -ConnectionString $cs -State idle -MinDuration 1d -ApplicationName 'pester-none-*').Count | Should -Be 0
     }
 
+    It 'reads several services with -Service a,b, tags each row with its service, and groups the view by server at 80 columns' {
+        $cfg = New-TestTempFile 'pester-pgsvc' '.yml'
+        $other = $cs -replace '(?i)Database=[^;]*', 'Database=template1'
+        Set-Content -LiteralPath $cfg -Value "version: 1`nenvironments:`n  production:`n    services:`n      api:`n        postgres: '$cs'`n      web:`n        postgres: '$other'`n"
+        $own = @(Get-PgActivity -Service api, production/web -ConfigPath $cfg -State active | Where-Object IsOwnSession)
+        $own.Service | Should -Be @('production/api', 'production/web')
+        $own[1].Server | Should -Match '/template1$'
+        $text = Get-RenderedView (Get-PgActivity -Service api, web -ConfigPath $cfg -State active) -Width 80
+        $text | Should -Match 'Server: production/api \(.+\)'
+        $text | Should -Match 'Server: production/web \(.+/template1\)'
+    }
+
+    It 'takes -Url for -ConnectionString, as the Redis cmdlets do' {
+        @(Get-PgActivity -Url $cs | Where-Object IsOwnSession).Count | Should -Be 1
+        (Get-Command Stop-PgBackend).Parameters['ConnectionString'].Aliases | Should -Contain 'Url'
+        # The cmdlets that change state take one service: a pid or a table names something else on every server.
+        (Get-Command Stop-PgBackend).Parameters['Service'].ParameterType | Should -Be ([string])
+        (Get-Command Stop-IdleConnection).Parameters['Service'].ParameterType | Should -Be ([string])
+    }
+
     It 'reports PgDatabaseNotFound naming the database' {
         { Get-PgActivity -ConnectionString "$cs;Database=no_such_db_pester" -ErrorAction Stop } |
             Should -Throw -ErrorId 'PgDatabaseNotFound,IncidentOps.Commands.GetPgActivityCommand'
@@ -74,6 +94,13 @@ Describe 'Get-PgActivity order and view' -Skip:$noPg {
         $line = ($text -split "`n") | Where-Object { $_ -match 'pst-old' }
         $line | Should -Match '\s\d+(\.\d)?s\s+active\s'
         $text | Should -Match $(if ($Width -ge 120) { 'SELECT pg_sleep\(60\)' } else { 'SELECT pg_s' })
+    }
+
+    It 'names background processes whole in the State column at 80 columns (bgwriter, autovacuum, logical rep)' {
+        $text = Get-RenderedView @($rows | Where-Object BackendType -NE 'client backend') -Width 80
+        $text | Should -Match '(?m)^\s+\d+\s+(bgwriter|autovacuum|checkpointer|walwriter|logical rep)\b'
+        # No background process's name is cut short ("background …", "logical rep…").
+        @($text -split '\r?\n' | Where-Object { $_ -match '^\s+\d+\s' -and $_ -match '…' }).Count | Should -Be 0
     }
 
     It 'renders help with every parameter described and examples that parse' {

@@ -65,6 +65,27 @@ Describe 'Stop-IdleConnection' -Skip:$noPg {
         (Get-Alias Stop-IdleConnections).ResolvedCommandName | Should -Be 'Stop-IdleConnection'
     }
 
+    It 'says under -WhatIf what it searched and that nothing matched, and writes no report of zeros' {
+        . (Join-Path $PSScriptRoot 'OpsTestKit.ps1')
+        $text = Get-WhatIfText 'Stop-IdleConnections -ConnectionString $args[0] -ApplicationName $args[1] -Database nosuch_db -WhatIf; "objects: $(@(Stop-IdleConnections -ConnectionString $args[0] -ApplicationName $args[1] -Database nosuch_db -WhatIf).Count)"' $cs, $app
+        $server = "$($parts['host']):$($parts['port'])/$($parts['database'])"
+        $text | Should -Match ([regex]::Escape("What if: No session on $server matched (state idle for 10m or more, database nosuch_db, application $app; superusers spared); nothing would be terminated."))
+        $text | Should -Match 'objects: 0'
+        $text | Should -Not -Match 'Matched\s+:|pg_terminate_backend'
+        @(Get-PgActivity -ConnectionString $cs -State idle -ApplicationName $app).Count | Should -Be 2
+    }
+
+    It 'shows the server, what it searched and "nothing matched" at 80 columns when nothing matched' {
+        $report = Stop-IdleConnections -ConnectionString $cs -ApplicationName $app -Database nosuch_db -Force
+        $report.Matched | Should -Be 0
+        $text = Get-RenderedView $report -Width 80
+        $text | Should -Match "Server\s+: $([regex]::Escape("$($parts['host']):$($parts['port'])/$($parts['database'])"))"
+        $text | Should -Match 'Searched : state idle for 10m or more, database nosuch_db'
+        $text | Should -Match 'Result\s+: nothing matched; no session was terminated'
+        $text | Should -Not -Match 'Sql|TerminatedPids'
+        @(Get-PgActivity -ConnectionString $cs -State idle -ApplicationName $app).Count | Should -Be 2
+    }
+
     It 'spares sessions idle for less than -IdleFor' {
         $report = Stop-IdleConnection -ConnectionString $cs -ApplicationName $app -Force
         $report.Matched | Should -Be 0

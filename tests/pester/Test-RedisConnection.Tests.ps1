@@ -63,6 +63,22 @@ Describe 'Test-RedisConnection in a real host' -Skip:$noRedis {
         ($rows[0] | Format-List * | Out-String -Width 80) | Should -Match '(?m)^LatencyMaxMs\s*:\s*\d'
     }
 
+    It 'says "not a Redis server" for an HTTP server on loopback, on one line at 80 columns, with the library''s text in Detail and -Verbose' {
+        $http = New-TestHttpListener
+        try {
+            $port = ([uri]$http.Base).Port
+            $answer = $http.Listener.GetContextAsync()
+            $r = Test-RedisConnection -ConnectionString "127.0.0.1:$port" -TimeoutSec 3 -Verbose 4>&1
+            $result = @($r | Where-Object { $_ -is [IncidentOps.Redis.RedisConnectionTest] })[0]
+            $result.Reason | Should -Be 'not a Redis server'
+            $result.Detail | Should -Not -BeNullOrEmpty
+            @($r | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] -and "$_" -match 'not a Redis server; the client library said: ' }).Count | Should -Be 1
+            $text = Get-RenderedView $result -Width 80
+            $text | Should -Match "(?m)^False\s+127\.0\.0\.1:$port\s+not a Redis server\s*$"
+        }
+        finally { $http.Listener.Close() }
+    }
+
     It 'renders help with every parameter described and examples that parse' {
         Assert-CmdletHelp Test-RedisConnection | Out-Null
     }

@@ -96,7 +96,20 @@ Describe 'Test-ServiceHealth in a real host' {
         $dashes = ($text -split '\r?\n' | Where-Object { $_ -match '^-+\s' } | Select-Object -First 1)
         $reasonAt = ([regex]::Matches($dashes, '-+') | Select-Object -Last 1).Index
         (80 - $reasonAt) | Should -BeGreaterOrEqual 28
-        ($rows | Where-Object FailureKind -EQ 'ConnectionRefused').Reason | Should -Be '127.0.0.1:9 refused the connection (nothing listens on that port)'
+        # The Target column names 127.0.0.1:9 already: the reason does not repeat it, and fits its column on one line.
+        ($rows | Where-Object FailureKind -EQ 'ConnectionRefused').Reason | Should -Be 'connection refused'
+        $text | Should -Match '(?m)127\.0\.0\.1:9/\S*\s+connection refused\s*$'
+    }
+
+    It 'says "no TLS (try http://)" for https to a plain HTTP server, on one line at 80 columns, with the exception text in Error and -Verbose' {
+        $https = "$base/ok" -replace '^http://', 'https://'
+        $out = Test-ServiceHealth $https -TimeoutSec 5 -Verbose 4>&1
+        $r = @($out | Where-Object { $_ -is [IncidentOps.Health.HealthResult] })[0]
+        $r.Reason | Should -Be 'no TLS (try http://)'
+        $r.Error | Should -Not -BeNullOrEmpty
+        @($out | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] -and "$_" -eq "$($r.Uri): $($r.Reason); $($r.Error)" }).Count | Should -Be 1
+        $text = Get-RenderedView $r -Width 80
+        $text | Should -Match "(?m)^False\s.*\s+no TLS \(try http://\)\s*$"
     }
 
     It 'offers the phase timings as the Timings view' {

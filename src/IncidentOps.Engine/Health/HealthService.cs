@@ -260,6 +260,15 @@ public sealed class HealthService(IOperationSink sink)
 
     private async Task<HealthResult> ProbeOnceAsync(ProbeRequest request, CancellationToken cancellationToken)
     {
+        var result = await ProbeOnceCoreAsync(request, cancellationToken).ConfigureAwait(false);
+        // The Reason is short and plain; the exception's own text is for -Verbose (and HealthResult.Error).
+        if (!result.Healthy && result.Error is { Length: > 0 } error)
+            sink.Verbose($"{result.Uri}: {result.Reason}; {SecretRedactor.Redact(error)}");
+        return result;
+    }
+
+    private async Task<HealthResult> ProbeOnceCoreAsync(ProbeRequest request, CancellationToken cancellationToken)
+    {
         var timestamp = DateTimeOffset.UtcNow;
         var state = new ProbeState();
         var start = Stopwatch.GetTimestamp();
@@ -318,7 +327,7 @@ public sealed class HealthService(IOperationSink sink)
                 _ => "waiting for the response headers",
             };
             return Failed(request, timestamp, state, start, ttfb, redirects, uri, HealthFailureKind.Timeout,
-                $"Timed out after {request.Timeout.TotalSeconds:0.###}s {where} ({uri.Host}:{uri.Port}).", null, (int?)response?.StatusCode);
+                $"Timed out after {request.Timeout.TotalSeconds:0.###}s {where}.", null, (int?)response?.StatusCode);
         }
         catch (HttpRequestException ex)
         {
@@ -336,21 +345,59 @@ public sealed class HealthService(IOperationSink sink)
         }
     }
 
+    /// <summary>
+    /// The failure kind and a short reason in plain words. The Target column already names host:port, so the reason does
+    /// not; the exception's own text stays in HealthResult.Error (and -Verbose).
+    /// </summary>
     private static (HealthFailureKind, string) Classify(Exception ex, ProbeState state, Uri uri)
     {
         for (Exception? e = ex; e is not null; e = e.InnerException)
         {
             if (e is ProbePhaseException p) return (p.Kind, p.Message);
-            if (e is AuthenticationException auth)
-                return (HealthFailureKind.TlsFailure, $"TLS handshake with {uri.Host}:{uri.Port} failed: {auth.Message}{CertificateHint(state)}");
+            if (e is AuthenticationException)
+                return (HealthFailureKind.TlsFailure, TlsReason(state));
         }
-        if (state.Phase == "tls")
-            return (HealthFailureKind.TlsFailure, $"TLS handshake with {uri.Host}:{uri.Port} failed: {Innermost(ex).Message}");
-        return (HealthFailureKind.ProtocolError, $"The request to {uri} failed after connecting: {Innermost(ex).Message}");
+        if (state.Phase == "tls") return (HealthFailureKind.TlsFailure, TlsReason(state));
+        var error = Find<HttpRequestException>(ex)?.HttpRequestError;
+        var reset = Find<SocketException>(ex) is { SocketErrorCode: SocketError.ConnectionReset } || Find<IOException>(ex)?.InnerException is SocketException { SocketErrorCode: SocketError.ConnectionReset };
+        var plain = uri.Scheme == Uri.UriSchemeHttp;
+        // Short enough for the Reason column at 80 columns (28 characters). A plain-HTTP request to a TLS port is reset
+        // or closed without a reply, as is one to a server of another protocol: "(TLS?)" names the likelier fix.
+        if (reset) return (HealthFailureKind.ProtocolError, plain ? "no HTTP reply: reset (TLS?)" : "no HTTP reply: reset");
+        return error switch
+        {
+            HttpRequestError.ResponseEnded => (HealthFailureKind.ProtocolError, plain ? "no HTTP reply: closed (TLS?)" : "no HTTP reply: closed"),
+            HttpRequestError.InvalidResponse => (HealthFailureKind.ProtocolError, "not an HTTP server"),
+            _ => (HealthFailureKind.ProtocolError, $"request failed after connecting: {Innermost(ex).Message}"),
+        };
     }
 
-    private static string CertificateHint(ProbeState state) =>
-        state.Certificate is { ValidationErrors.Length: > 0 } c ? $" ({string.Join("; ", c.ValidationErrors)}). Use -SkipCertificateCheck to probe anyway." : "";
+    /// <summary>Why a TLS handshake failed, in words: no TLS at all (no certificate came back), or the certificate's faults.</summary>
+    private static string TlsReason(ProbeState state) => state.Certificate switch
+    {
+        null => "no TLS (try http://)",
+        { ValidationErrors.Length: > 0 } c => $"certificate rejected: {string.Join("; ", c.ValidationErrors.Select(PlainCertificateError))}. -SkipCertificateCheck probes anyway",
+        _ => "TLS handshake failed",
+    };
+
+    /// <summary>
+    /// One validation error without the policy flag names: "RemoteCertificateChainErrors (UntrustedRoot: self-signed
+    /// certificate)" reads "self-signed certificate", "RemoteCertificateNameMismatch: the certificate does not name 'x'"
+    /// reads "the certificate does not name 'x'". Certificate.ValidationErrors keeps the full text.
+    /// </summary>
+    private static string PlainCertificateError(string error)
+    {
+        var chain = System.Text.RegularExpressions.Regex.Match(error, @"^RemoteCertificateChainErrors \((.+)\)$");
+        if (chain.Success)
+            return string.Join("; ", chain.Groups[1].Value.Split("; ").Select(x => System.Text.RegularExpressions.Regex.Replace(x, @"^[A-Za-z]+: ", "")));
+        return System.Text.RegularExpressions.Regex.Replace(error, @"^RemoteCertificate[A-Za-z]+: ", "");
+    }
+
+    private static T? Find<T>(Exception? ex) where T : Exception
+    {
+        for (; ex is not null; ex = ex.InnerException) if (ex is T t) return t;
+        return null;
+    }
 
     private static Exception Innermost(Exception ex)
     {
@@ -382,10 +429,10 @@ public sealed class HealthService(IOperationSink sink)
                 try { addresses = await LookupAsync(host, ct).ConfigureAwait(false); }
                 catch (SocketException ex)
                 {
-                    throw new ProbePhaseException(HealthFailureKind.DnsFailure, $"DNS lookup of '{host}' failed: {ex.Message} ({ex.SocketErrorCode}).", ex);
+                    throw new ProbePhaseException(HealthFailureKind.DnsFailure, ex.SocketErrorCode == SocketError.HostNotFound ? "DNS: host not found" : $"DNS lookup failed ({ex.SocketErrorCode})", ex);
                 }
                 if (addresses.Length == 0)
-                    throw new ProbePhaseException(HealthFailureKind.DnsFailure, $"DNS lookup of '{host}' returned no addresses.", null);
+                    throw new ProbePhaseException(HealthFailureKind.DnsFailure, "DNS lookup returned no addresses", null);
             }
             var t1 = Stopwatch.GetTimestamp();
             if (!literalHost) state.DnsMs += Ms(t0, t1);
@@ -403,8 +450,9 @@ public sealed class HealthService(IOperationSink sink)
                 socket.Dispose();
                 var kind = ex.SocketErrorCode == SocketError.ConnectionRefused ? HealthFailureKind.ConnectionRefused : HealthFailureKind.ConnectionFailed;
                 // "Connection refused" after "refused the connection" said it twice; a refusal means nothing listens there.
-                var what = kind == HealthFailureKind.ConnectionRefused ? "refused the connection (nothing listens on that port)" : $"could not be reached ({ex.SocketErrorCode}): {ex.Message}";
-                throw new ProbePhaseException(kind, $"{host}:{port} {what}", ex);
+                // The Target column names host:port already; the reason says only what happened.
+                var what = kind == HealthFailureKind.ConnectionRefused ? "connection refused" : $"could not connect ({ex.SocketErrorCode})";
+                throw new ProbePhaseException(kind, what, ex);
             }
             catch
             {

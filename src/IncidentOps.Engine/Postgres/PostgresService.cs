@@ -308,6 +308,7 @@ public sealed class PostgresService
         {
             // The configured server, also when the connection goes through a tunnel's loopback port.
             Server = await DescribeTargetAsync(spec, cancellationToken).ConfigureAwait(false),
+            Service = spec.ConnectionString is null ? spec.Service?.FullName : null,
             Total = clients.Count,
             AllBackends = all.Count,
             MaxConnections = max,
@@ -358,6 +359,8 @@ public sealed class PostgresService
             ORDER BY s.{order} DESC NULLS LAST LIMIT @top
             """;
         var list = new List<PgSlowQuery>();
+        // Where the statements came from travels with them: Get-PgSlowQuery -Service a,b returns both servers' rows.
+        var (server, _, service) = await OriginAsync(spec, cancellationToken).ConfigureAwait(false);
         try
         {
             await using var cmd = new NpgsqlCommand(sql, conn);
@@ -366,6 +369,7 @@ public sealed class PostgresService
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
                 list.Add(new PgSlowQuery
                 {
+                    Service = service, Server = server,
                     QueryId = reader.IsDBNull(0) ? 0 : reader.GetInt64(0),
                     Database = Str(reader, 1), User = Str(reader, 2), Calls = reader.GetInt64(3),
                     TotalMs = reader.GetDouble(4), MeanMs = reader.GetDouble(5), Rows = reader.GetInt64(6), Query = Redacted(Str(reader, 7)),
@@ -490,6 +494,8 @@ public sealed class PostgresService
         }
         return new PgIdleConnectionReport
         {
+            Server = await DescribeTargetAsync(spec, cancellationToken).ConfigureAwait(false),
+            Searched = DescribeIdleSearch(states, f.MinDuration ?? idleFor, filter, includeSuperuser),
             Matched = matched.Count,
             Pids = sessions.Select(x => x.Pid).ToArray(),
             Sessions = described.ToArray(),
@@ -501,6 +507,22 @@ public sealed class PostgresService
             Sql = sessions.Count == 0 ? "" : SignalSql("pg_terminate_backend", sessions, includeSuperuser, states, f.MinDuration,
                 filter.ApplicationName is { Length: > 0 } ? applications : null),
         };
+    }
+
+    /// <summary>
+    /// What Stop-IdleConnection searched for, in words (the report's Searched, and what -WhatIf says when nothing
+    /// matched): "state idle for 10m or more, database app, user bob; superusers spared".
+    /// </summary>
+    public static string DescribeIdleSearch(IReadOnlyCollection<string> states, TimeSpan idleFor, PgActivityFilter filter, bool includeSuperuser)
+    {
+        static string Names(string[] values) => string.Join(" or ", values.Select(v => v.Contains(' ', StringComparison.Ordinal) || v.Contains('*', StringComparison.Ordinal) ? $"'{v}'" : v));
+        var sb = new StringBuilder();
+        sb.Append("state ").Append(Names(states.ToArray())).Append(" for ").Append(Duration.Format(idleFor)).Append(" or more");
+        if (filter.Database is { Length: > 0 } db) sb.Append(", database ").Append(Names(db));
+        if (filter.User is { Length: > 0 } user) sb.Append(", user ").Append(Names(user));
+        if (filter.ApplicationName is { Length: > 0 } app) sb.Append(", application ").Append(Names(app.Select(SecretRedactor.Redact).ToArray()));
+        sb.Append(includeSuperuser ? "; superusers included" : "; superusers spared");
+        return sb.ToString();
     }
 
     /// <summary>Runs the plan's single statement, then waits (bounded) until the terminated backends are gone.</summary>
@@ -597,6 +619,18 @@ public sealed class PostgresService
     }
 
     /// <summary>
+    /// The terminate -EscalateAfter sends when a cancel did not take: pinned to the session (backend_start) and to the query
+    /// that ignored the cancel (still active, the same query_start). Between the last check and this statement the query can
+    /// finish and the session start another one (a pooled connection serving the next request), which is not the one that
+    /// ignored the cancel: that session is left running.
+    /// </summary>
+    public static string EscalationSql(int pid, bool includeSuperuser, DateTime? backendStart, DateTime? queryStart)
+    {
+        var sql = SignalSql("pg_terminate_backend", [(pid, backendStart)], includeSuperuser);
+        return queryStart is { } q ? sql + " AND a.state = 'active' AND a.query_start = " + TimestampLiteral(q) : sql;
+    }
+
+    /// <summary>
     /// Cancels or terminates one backend under the safety policy and waits until it has stopped: for
     /// Terminate until the backend is gone; for Cancel until it no longer runs the query. With
     /// <paramref name="escalateAfter"/>, a cancel that did not take within that time becomes a terminate.
@@ -640,8 +674,10 @@ public sealed class PostgresService
                 return Result("Cancel", true, "query cancelled");
             if (escalateAfter is null) return Result("Cancel", false, $"the query was still running {wait.TotalSeconds:0.#}s after pg_cancel_backend; use -EscalateAfter or -Mode Terminate");
             _sink.Verbose($"Backend {pid} still running after {escalateAfter.Value.TotalSeconds:0.#}s; escalating to terminate.");
-            if (!await SignalAsync(conn, StopSql(pid, PgStopMode.Terminate, includeSuperuser, start), cancellationToken).ConfigureAwait(false))
-                return Result("Cancel+Terminate", false, "pg_terminate_backend returned false");
+            if (!await SignalAsync(conn, EscalationSql(pid, includeSuperuser, start, query), cancellationToken).ConfigureAwait(false))
+                return await WaitCancelledAsync(conn, before, TimeSpan.Zero, cancellationToken).ConfigureAwait(false)
+                    ? Result("Cancel", true, $"the query ended after {escalateAfter.Value.TotalSeconds:0.#}s, just before the terminate; the session was left running")
+                    : Result("Cancel+Terminate", false, "pg_terminate_backend returned false");
             var leftEsc = await WaitGoneAsync(conn, [pid], Same, timeout, cancellationToken).ConfigureAwait(false);
             return leftEsc.Count == 0 ? Result("Cancel+Terminate", true, $"not cancelled within {escalateAfter.Value.TotalSeconds:0.#}s; terminated")
                                       : Result("Cancel+Terminate", false, "terminated but the backend was still present at the timeout");

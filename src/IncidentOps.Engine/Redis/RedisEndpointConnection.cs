@@ -45,6 +45,10 @@ internal sealed class RedisEndpointConnection : IAsyncDisposable
         // at once (redis-cli's answer); when the port is open it costs nothing.
         using var probeStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var refused = RefusedAsync(host, port, probeStop.Token);
+        // With TLS, a plain Redis on the port never answers the handshake, and the connect would wait out the whole
+        // timeout as "no answer". A plain PING, sent only when the TLS connect has not finished within half a second (so a
+        // healthy TLS server never sees it), answers "server does not speak TLS" at once.
+        var early = EarlyFindingAsync(refused, settings.Ssl ? PlainRespLaterAsync(host, port, TimeSpan.FromMilliseconds(500), probeStop.Token) : null);
         try
         {
             ConnectionMultiplexer mux;
@@ -53,10 +57,10 @@ internal sealed class RedisEndpointConnection : IAsyncDisposable
                 // ConnectAsync takes no token: bound it ourselves, and dispose a late multiplexer when it arrives.
                 // Within the command's deadline, leaving a moment to report "cannot connect" (Test-RedisConnection's answer).
                 var wait = connect.WaitAsync(OperationDeadline.Cap(timeout + TimeSpan.FromMilliseconds(500), OperationDeadline.Margin), cancellationToken);
-                if (await IsRefusedFirstAsync(wait, refused).ConfigureAwait(false))
+                if (await FirstFindingAsync(wait, early).ConfigureAwait(false) is { } foundwait)
                 {
                     DisposeWhenDone(connect);
-                    throw Refused(endpoint);
+                    throw foundwait == RefusedReason ? Refused(endpoint) : Unavailable(endpoint, ConnectionFailureType.UnableToConnect, foundwait, null);
                 }
                 mux = await wait.ConfigureAwait(false);
             }
@@ -66,7 +70,11 @@ internal sealed class RedisEndpointConnection : IAsyncDisposable
                 cancellationToken.ThrowIfCancellationRequested();
                 throw Unavailable(endpoint, ConnectionFailureType.UnableToConnect, $"no answer within {timeout.TotalSeconds:0.#} s", ex);
             }
-            catch (RedisConnectionException ex) { throw Unavailable(endpoint, ex.FailureType, ex.Message, ex); }
+            catch (RedisConnectionException ex)
+            {
+                var diagnosed = await DiagnoseAsync(settings.Ssl, options.SslHost ?? host, host, port, timeout, cancellationToken).ConfigureAwait(false);
+                throw diagnosed is null ? Unavailable(endpoint, ex.FailureType, ex.Message, ex) : Unavailable(endpoint, ConnectionFailureType.UnableToConnect, diagnosed, ex, ex.Message);
+            }
 
             var server = mux.GetServer(host, port);
             if (mux.IsConnected && server.IsConnected) return new RedisEndpointConnection(mux, endpoint, timeout, server);
@@ -75,10 +83,10 @@ internal sealed class RedisEndpointConnection : IAsyncDisposable
                 // Ask once so the multiplexer tells us why (it throws with the failure type of the last attempt),
                 // unless the probe has the answer first.
                 var ping = mux.GetDatabase().PingAsync().WaitAsync(OperationDeadline.Cap(timeout, OperationDeadline.Margin), cancellationToken);
-                if (await IsRefusedFirstAsync(ping, refused).ConfigureAwait(false))
+                if (await FirstFindingAsync(ping, early).ConfigureAwait(false) is { } foundping)
                 {
                     _ = ping.ContinueWith(t => _ = t.Exception, TaskScheduler.Default);
-                    throw Refused(endpoint);
+                    throw foundping == RefusedReason ? Refused(endpoint) : Unavailable(endpoint, ConnectionFailureType.UnableToConnect, foundping, null);
                 }
                 await ping.ConfigureAwait(false);
             }
@@ -101,14 +109,40 @@ internal sealed class RedisEndpointConnection : IAsyncDisposable
             cancellationToken.ThrowIfCancellationRequested();
             if (failureType == ConnectionFailureType.AuthenticationFailure)
                 failure = AuthenticationDetail(failure, logText, !string.IsNullOrEmpty(options.Password));
+            // The client library's text for a TLS or protocol mismatch is its own state dump ("UnableToResolvePhysicalConnection:
+            // Connection reset by peer", "No connection is active/available ... IOCP: ..."), and differs from one attempt to the
+            // next; an untrusted certificate even reads as an authentication failure. A short look at the port itself says
+            // which it is in plain words; the library's text stays in Detail and -Verbose.
+            // A plain Redis spoken to in TLS says nothing at all (it waits for the end of a command line), so with TLS a
+            // silence is looked at too; without TLS a silent port stays "no answer".
+            if (failure is not (WrongPassword or PasswordMissing) && (settings.Ssl || !(failure?.StartsWith("no answer", StringComparison.Ordinal) ?? false))
+                && await DiagnoseAsync(settings.Ssl, options.SslHost ?? host, host, port, timeout, cancellationToken).ConfigureAwait(false) is { } plain)
+                throw Unavailable(endpoint, ConnectionFailureType.UnableToConnect, plain, null, failure);
             throw Unavailable(endpoint, failureType, failure ?? "the connection could not be established", null);
         }
         finally { probeStop.Cancel(); }
     }
 
-    /// <summary>True when the refusal probe finished first and found the port refused; otherwise the caller awaits <paramref name="call"/>.</summary>
-    private static async Task<bool> IsRefusedFirstAsync(Task call, Task<bool> refused) =>
-        await Task.WhenAny(call, refused).ConfigureAwait(false) == refused && await refused.ConfigureAwait(false);
+    /// <summary>The early probes' finding (connection refused, or a plain Redis behind a TLS URL) when it comes before <paramref name="call"/> ends; otherwise null and the caller awaits the call.</summary>
+    private static async Task<string?> FirstFindingAsync(Task call, Task<string?> early) =>
+        await Task.WhenAny(call, early).ConfigureAwait(false) == early ? await early.ConfigureAwait(false) : null;
+
+    private static async Task<string?> EarlyFindingAsync(Task<bool> refused, Task<bool?>? plainRedis)
+    {
+        if (await refused.ConfigureAwait(false)) return RefusedReason;
+        return plainRedis is not null && await plainRedis.ConfigureAwait(false) is true ? NoTls : null;
+    }
+
+    /// <summary>A plain PING after <paramref name="after"/> (see OpenAsync): true when a plain Redis answers; null when cancelled or unknown.</summary>
+    private static async Task<bool?> PlainRespLaterAsync(string host, int port, TimeSpan after, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Task.Delay(after, cancellationToken).ConfigureAwait(false);
+            return await PlainRespAsync(host, port, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or System.Net.Sockets.SocketException or IOException) { return null; }
+    }
 
     private static RedisUnavailableException Refused(string endpoint) =>
         Unavailable(endpoint, ConnectionFailureType.UnableToConnect, RefusedReason, null);
@@ -156,7 +190,95 @@ internal sealed class RedisEndpointConnection : IAsyncDisposable
     internal const string WrongPassword = "wrong user name or password";
     internal const string PasswordMissing = "the server requires a password and none was given (NOAUTH)";
 
-    private static RedisUnavailableException Unavailable(string endpoint, ConnectionFailureType type, string detail, Exception? inner)
+    internal const string TlsExpected = "TLS expected by server (use rediss://)";
+    internal const string NoTls = "server does not speak TLS (use redis://)";
+    internal const string NotRedis = "not a Redis server";
+
+    /// <summary>
+    /// Why a port that accepted the TCP connection is no Redis this client can talk to, in plain words, or null when it
+    /// cannot tell (it answers RESP, or says nothing within the limit): a TLS server spoken to in plain text, a plain
+    /// server spoken to in TLS, a certificate the client does not trust, or another kind of server altogether.
+    /// </summary>
+    internal static async Task<string?> DiagnoseAsync(bool ssl, string sslHost, string host, int port, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        limit.CancelAfter(OperationDeadline.Cap(TimeSpan.FromMilliseconds(Math.Min(1500, Math.Max(300, timeout.TotalMilliseconds / 2))), OperationDeadline.Margin));
+        try
+        {
+            // A plain PING first: a TLS server never answers it in RESP, and a plain Redis answers at once.
+            var plain = await PlainRespAsync(host, port, limit.Token).ConfigureAwait(false);
+            if (ssl)
+            {
+                if (plain is true) return NoTls;
+                var tls = await TryTlsAsync(sslHost, host, port, limit.Token).ConfigureAwait(false);
+                if (!tls.Handshake) return plain is false ? NotRedis + " (and no TLS)" : null;
+                if (tls.CertificateErrors is { } errors) return $"TLS certificate not trusted ({errors})";
+                return tls.Resp ? null : NotRedis + " (TLS works, but no Redis reply)";
+            }
+            if (plain is true) return null;
+            if ((await TryTlsAsync(sslHost, host, port, limit.Token).ConfigureAwait(false)).Handshake) return TlsExpected;
+            return plain is false ? NotRedis : null;
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested) { return null; }
+        catch (System.Net.Sockets.SocketException ex) when (ex.SocketErrorCode == System.Net.Sockets.SocketError.ConnectionRefused) { return RefusedReason; }
+    }
+
+    /// <summary>True when the port answers PING in RESP, false when it answers something else or closes, null when it says nothing in time.</summary>
+    private static async Task<bool?> PlainRespAsync(string host, int port, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var client = new System.Net.Sockets.TcpClient();
+            // A refused port goes up to DiagnoseAsync ("connection refused"), not taken for "not a Redis server".
+            await client.ConnectAsync(host, port, cancellationToken).ConfigureAwait(false);
+            var stream = client.GetStream();
+            await stream.WriteAsync("PING\r\n"u8.ToArray(), cancellationToken).ConfigureAwait(false);
+            return await ReadsRespAsync(stream, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is System.Net.Sockets.SocketException { SocketErrorCode: not System.Net.Sockets.SocketError.ConnectionRefused } or IOException) { return false; }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested) { return null; }
+    }
+
+    private static async Task<bool?> ReadsRespAsync(Stream stream, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[1];
+        try
+        {
+            var read = await stream.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+            // RESP replies start with a type byte: +PONG, -NOAUTH ..., and RESP3's others.
+            return read == 1 && buffer[0] is (byte)'+' or (byte)'-' or (byte)'$' or (byte)'*' or (byte)':' or (byte)'%' or (byte)'>' or (byte)'_';
+        }
+        catch (OperationCanceledException) { return null; }
+    }
+
+    /// <summary>Whether the port completes a TLS handshake, the certificate's validation errors (null when trusted), and whether PING over it gets a RESP reply.</summary>
+    private static async Task<(bool Handshake, string? CertificateErrors, bool Resp)> TryTlsAsync(string sslHost, string host, int port, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var client = new System.Net.Sockets.TcpClient();
+            await client.ConnectAsync(host, port, cancellationToken).ConfigureAwait(false);
+            string? errors = null;
+            await using var ssl = new System.Net.Security.SslStream(client.GetStream(), false, (_, _, chain, policy) =>
+            {
+                if (policy != System.Net.Security.SslPolicyErrors.None)
+                {
+                    var status = chain?.ChainStatus.Select(c => c.StatusInformation.Trim()).Where(t => t.Length > 0).Distinct().ToArray() ?? [];
+                    errors = status.Length > 0 ? string.Join("; ", status) : policy.ToString();
+                }
+                return true;   // only looking: whether the port speaks TLS at all, and what the client would object to
+            });
+            await ssl.AuthenticateAsClientAsync(new System.Net.Security.SslClientAuthenticationOptions { TargetHost = sslHost }, cancellationToken).ConfigureAwait(false);
+            await ssl.WriteAsync("PING\r\n"u8.ToArray(), cancellationToken).ConfigureAwait(false);
+            return (true, errors, await ReadsRespAsync(ssl, cancellationToken).ConfigureAwait(false) is true);
+        }
+        catch (Exception ex) when (ex is System.Security.Authentication.AuthenticationException or IOException or System.Net.Sockets.SocketException)
+        {
+            return (false, null, false);
+        }
+    }
+
+    private static RedisUnavailableException Unavailable(string endpoint, ConnectionFailureType type, string detail, Exception? inner, string? libraryText = null)
     {
         var reason = type switch
         {
@@ -164,11 +286,15 @@ internal sealed class RedisEndpointConnection : IAsyncDisposable
             ConnectionFailureType.AuthenticationFailure => $"authentication failed ({detail})",
             // "connection refused" says it cannot connect; the short form keeps Test-RedisConnection's Reason to a line or two.
             _ when detail == RefusedReason => RefusedReason,
+            _ when detail is TlsExpected or NoTls || detail.StartsWith(NotRedis, StringComparison.Ordinal) || detail.StartsWith("TLS certificate", StringComparison.Ordinal) => detail,
             ConnectionFailureType.UnableToResolvePhysicalConnection or ConnectionFailureType.UnableToConnect or ConnectionFailureType.SocketFailure
                 => $"cannot connect ({detail})",
             _ => detail,
         };
-        return new RedisUnavailableException(endpoint, type == ConnectionFailureType.AuthenticationFailure, SecretRedactor.Redact(reason), inner);
+        return new RedisUnavailableException(endpoint, type == ConnectionFailureType.AuthenticationFailure, SecretRedactor.Redact(reason), inner)
+        {
+            Detail = libraryText is null ? (reason.Contains(detail, StringComparison.Ordinal) ? null : SecretRedactor.Redact(detail)) : SecretRedactor.Redact(libraryText),
+        };
     }
 
     /// <summary>Runs one command, bounded by the timeout and the token, mapping client exceptions to engine errors.</summary>
@@ -239,4 +365,6 @@ public sealed class RedisUnavailableException(string endpoint, bool authenticati
 {
     public string Endpoint { get; } = endpoint;
     public string Reason { get; } = reason;
+    /// <summary>The client library's own text for the failure, when Reason puts it in other words.</summary>
+    public string? Detail { get; init; }
 }

@@ -95,8 +95,8 @@ public sealed class RedisService(ReferenceResolver references, Tunnels.TunnelLea
         try { conn = await OpenAsync(s, ep, request, admin: false, ct).ConfigureAwait(false); }
         catch (RedisUnavailableException ex)
         {
-            Sink.Verbose($"{endpoint}: {ex.Reason}");
-            return new RedisConnectionTest { Endpoint = endpoint, Service = service, Tls = s.Ssl, Count = count, Reachable = false, Reason = ex.Reason };
+            Sink.Verbose(ex.Detail is null ? $"{endpoint}: {ex.Reason}" : $"{endpoint}: {ex.Reason}; the client library said: {ex.Detail}");
+            return new RedisConnectionTest { Endpoint = endpoint, Service = service, Tls = s.Ssl, Count = count, Reachable = false, Reason = ex.Reason, Detail = ex.Detail };
         }
         await using (conn.ConfigureAwait(false))
         {

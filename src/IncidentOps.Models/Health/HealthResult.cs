@@ -67,7 +67,7 @@ public sealed class HealthResult
     public IReadOnlyList<string> Failures { get; init; } = [];
 
     public DateTimeOffset Timestamp { get; init; } = DateTimeOffset.UtcNow;
-    /// <summary>The underlying exception message when the request itself failed.</summary>
+    /// <summary>The underlying exception message when the request itself failed; Reason says it in plain words ("connection refused", "no TLS (try http://)"), and -Verbose writes both.</summary>
     public string? Error { get; init; }
 
     public override string ToString() => $"{Uri} {(Healthy ? "healthy" : "unhealthy: " + Reason)}";

@@ -88,6 +88,16 @@ public sealed class PgActivityFilter
 /// <summary>What Stop-IdleConnection matched, terminated and spared.</summary>
 public sealed class PgIdleConnectionReport
 {
+    /// <summary>host:port/database that was searched (no user or password).</summary>
+    public string? Server { get; set; }
+    /// <summary>What was searched for, in words: states, idle time, database/user/application filters and whether superusers were included ("state idle for 10m or more, database app; superusers spared").</summary>
+    public string Searched { get; init; } = "";
+    /// <summary>The outcome in words: nothing matched, all spared, or how many were terminated.</summary>
+    public string Result => Matched == 0
+        ? "nothing matched; no session was terminated"
+        : Pids.Length == 0
+            ? $"{Matched} matched, all spared by the safety policy (see SparedSessions); no session was terminated"
+            : $"{Matched} matched, {Terminated} of {Pids.Length} terminated, {Spared} spared";
     /// <summary>Sessions that matched the filters (state, idle time, database, user, application).</summary>
     public int Matched { get; init; }
     public int Terminated { get; set; }
@@ -102,7 +112,9 @@ public sealed class PgIdleConnectionReport
     public string[] Sessions { get; init; } = [];
     public bool WhatIf { get; set; }
 
-    public override string ToString() => $"matched {Matched}, terminated {Terminated}, spared {Spared}";
+    public override string ToString() => Matched == 0
+        ? $"nothing matched on {Server} ({Searched})"
+        : $"matched {Matched}, terminated {Terminated}, spared {Spared}";
 }
 
 /// <summary>How to reach a PostgreSQL server: a connection string/URL, a service's configured database, or the libpq environment.</summary>
@@ -131,6 +143,8 @@ public sealed class PgConnectionGroup
 /// <summary>Client connections against max_connections, broken down the ways an on-call engineer asks.</summary>
 public sealed class PgConnectionSummary
 {
+    /// <summary>The configured service (environment/service) the summary was read for, when -Service named it; null for -ConnectionString or the libpq environment.</summary>
+    public string? Service { get; init; }
     /// <summary>host:port/database the summary was read from.</summary>
     public string Server { get; init; } = "";
     /// <summary>Client backends (the sessions that count against max_connections).</summary>
@@ -158,6 +172,10 @@ public enum PgSlowQuerySort { MeanTime, TotalTime, Calls }
 /// <summary>One normalised statement from pg_stat_statements.</summary>
 public sealed class PgSlowQuery
 {
+    /// <summary>The configured service (environment/service) the statement was read from, when -Service named it; null for -ConnectionString or the libpq environment.</summary>
+    public string? Service { get; init; }
+    /// <summary>host:port/database the statement was read from (no user or password).</summary>
+    public string? Server { get; init; }
     public long QueryId { get; init; }
     public string? Database { get; init; }
     public string? User { get; init; }

@@ -51,6 +51,8 @@ public sealed class RedisConnectionTest
     public string? Version { get; init; }
     /// <summary>Why the endpoint is unreachable (refused, timed out, authentication failed...).</summary>
     public string? Reason { get; init; }
+    /// <summary>The client library's own text for the failure, when Reason puts it in plain words ("TLS expected by server", "not a Redis server"); also written with -Verbose.</summary>
+    public string? Detail { get; init; }
     public DateTimeOffset TestedAt { get; init; } = DateTimeOffset.UtcNow;
 
     public override string ToString() => Reachable

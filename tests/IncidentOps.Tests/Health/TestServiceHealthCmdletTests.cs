@@ -18,6 +18,26 @@ public sealed class TestServiceHealthCmdletTests(ModuleFixture fx) : IClassFixtu
     }
 
     [Fact]
+    public void Reasons_are_short_and_the_exception_text_goes_to_Error_and_Verbose()
+    {
+        var port = TestServers.FreePort();
+        var https = _http.Url("/ok").Replace("http://", "https://", StringComparison.Ordinal);
+        var r = fx.Run($"Test-ServiceHealth 'http://127.0.0.1:{port}/health', '{https}' -TimeoutSec 5 -Verbose").AssertNoErrors();
+        var results = r.Objects<HealthResult>().ToDictionary(x => x.Uri);
+        var refused = results[$"http://127.0.0.1:{port}/health"];
+        var noTls = results[https];
+        Assert.Equal("connection refused", refused.Reason);
+        Assert.Equal("no TLS (try http://)", noTls.Reason);
+        // What the Target column shows is not repeated in the Reason.
+        Assert.All(results.Values, x => Assert.DoesNotContain("127.0.0.1", x.Reason));
+        foreach (var x in results.Values)
+        {
+            Assert.False(string.IsNullOrEmpty(x.Error));
+            Assert.Contains($"{x.Uri}: {x.Reason}; {x.Error}", r.Verbose);
+        }
+    }
+
+    [Fact]
     public void GetIncidentOpsService_piped_into_TestServiceHealth_probes_each_configured_endpoint()
     {
         var cfg = Config(
@@ -176,9 +196,9 @@ public sealed class TestServiceHealthCmdletTests(ModuleFixture fx) : IClassFixtu
             Assert.Equal([result.Reason!], result.Failures);
         }
         Assert.Contains("Timed out after 5s", results.Single(x => x.Value.FailureKind == HealthFailureKind.Timeout).Value.Reason);
-        Assert.Contains("refused the connection", results.Single(x => x.Value.FailureKind == HealthFailureKind.ConnectionRefused).Value.Reason);
-        Assert.Contains("DNS lookup of 'no-such-host.invalid' failed", results["http://no-such-host.invalid/health"].Reason);
-        Assert.Contains("TLS handshake", results[tls.Url("/ok")].Reason);
+        Assert.Equal("connection refused", results.Single(x => x.Value.FailureKind == HealthFailureKind.ConnectionRefused).Value.Reason);
+        Assert.Equal("DNS: host not found", results["http://no-such-host.invalid/health"].Reason);
+        Assert.StartsWith("certificate rejected: ", results[tls.Url("/ok")].Reason);
         Assert.Contains("Status 503", results[_http.Url("/503")].Reason);
         Assert.Contains("[BODY].status == ok (actual: degraded)", results[_http.Url("/health/services")].Reason);
 

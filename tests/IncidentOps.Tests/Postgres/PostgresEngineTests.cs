@@ -166,6 +166,41 @@ public sealed class PostgresEngineTests(PgTestDatabase db) : IClassFixture<PgTes
     }
 
     [Fact]
+    public async Task EscalateAfter_terminate_spares_a_session_that_moved_on_to_another_query()
+    {
+        // -EscalateAfter terminates when the cancelled query is still running at the last check. Between that check and the
+        // terminate, the query can end and the session (a pooled connection) start the next request: that session must
+        // not be terminated for a query it no longer runs. The escalation statement is pinned to the query that was
+        // cancelled; run against a real session that moved on, it signals nothing.
+        var c = await db.OpenAsync(db.AppRole, App());
+        var pid = c.ProcessID;
+        await using (var first = new NpgsqlCommand("SELECT pg_sleep(0.05)", c)) await first.ExecuteNonQueryAsync();
+        var (backendStart, firstQuery) = Starts(pid);
+        var second = new NpgsqlCommand("SELECT pg_sleep(30)", c) { CommandTimeout = 0 };
+        var running = Task.Run(async () => { try { await second.ExecuteNonQueryAsync(); } catch (NpgsqlException) { } catch (InvalidOperationException) { } });
+        await db.WaitForAsync($"SELECT count(*) FROM pg_stat_activity WHERE pid = {pid} AND state = 'active' AND query LIKE 'SELECT pg_sleep(30)%'");
+        var (_, secondQuery) = Starts(pid);
+        Assert.NotEqual(firstQuery, secondQuery);
+
+        Assert.Equal(0, db.Scalar(PostgresService.EscalationSql(pid, false, backendStart, firstQuery)));
+        Assert.True(db.Exists(pid));
+        // Pinned to the query that runs now, the same statement does terminate it.
+        Assert.Equal(pid, db.Scalar(PostgresService.EscalationSql(pid, false, backendStart, secondQuery)));
+        await db.WaitGoneAsync(pid);
+        await running.WaitAsync(TimeSpan.FromSeconds(20));
+    }
+
+    private (DateTime BackendStart, DateTime QueryStart) Starts(int pid)
+    {
+        using var c = new NpgsqlConnection(db.ConnectionString("postgres"));
+        c.Open();
+        using var cmd = new NpgsqlCommand($"SELECT backend_start, query_start FROM pg_stat_activity WHERE pid = {pid}", c);
+        using var r = cmd.ExecuteReader();
+        Assert.True(r.Read());
+        return (r.GetFieldValue<DateTime>(0), r.GetFieldValue<DateTime>(1));
+    }
+
+    [Fact]
     public async Task Safety_policy_spares_own_session_system_backends_and_superusers_unless_asked()
     {
         var svc = PgTestDatabase.Service();

@@ -78,6 +78,41 @@ public sealed class PostgresModuleTests(ModuleFixture fx, PgTestDatabase db) : I
     }
 
     [Fact]
+    public void StopIdleConnections_WhatIf_with_nothing_matched_says_what_it_searched_and_writes_no_report()
+    {
+        var r = Run("Stop-IdleConnections -ConnectionString $cs -Database nosuch_db -User nobody_r -State idle,'idle in transaction' -IdleFor 2m -WhatIf").AssertNoErrors();
+        // No report of zeros that reads like a result: one What if: line that says where it looked, for what, and that nothing matched.
+        Assert.Empty(r.Output);
+        Assert.Contains($"What if: No session on {db.Host}:{db.Port}/{db.Database} matched (state idle or 'idle in transaction' for 2m or more, database nosuch_db, user nobody_r; superusers spared); nothing would be terminated.", r.HostText);
+        Assert.DoesNotContain("pg_terminate_backend", r.HostText);
+    }
+
+    [Fact]
+    public async Task StopIdleConnections_WhatIf_when_every_match_is_spared_says_so_and_why()
+    {
+        var app = App();
+        var su = await db.OpenAsync(db.SuperRole, app);
+        var r = Run($"Stop-IdleConnections -ConnectionString $cs -ApplicationName '{app}' -IdleFor 0s -WhatIf").AssertNoErrors();
+        Assert.Empty(r.Output);
+        Assert.Contains($"What if: 1 session on {db.Host}:{db.Port}/{db.Database} matched (state idle for 0s or more, application {app}; superusers spared), and the safety policy spares all of them ({su.ProcessID}: owned by superuser", r.HostText);
+        Assert.Contains("nothing would be terminated.", r.HostText);
+        Assert.True(db.Exists(su.ProcessID));
+    }
+
+    [Fact]
+    public void StopIdleConnections_with_nothing_matched_reports_the_server_and_what_it_searched()
+    {
+        var r = Run("Stop-IdleConnections -ConnectionString $cs -Database nosuch_db -Force -Verbose").AssertNoErrors();
+        var report = r.Single<PgIdleConnectionReport>();
+        Assert.Equal(0, report.Matched);
+        Assert.Equal($"{db.Host}:{db.Port}/{db.Database}", report.Server);
+        Assert.Equal("state idle for 10m or more, database nosuch_db; superusers spared", report.Searched);
+        Assert.Contains(r.Verbose, v => v.StartsWith($"No session on {db.Host}:{db.Port}/{db.Database} matched", StringComparison.Ordinal));
+        Assert.Equal("nothing matched; no session was terminated", report.Result);
+        Assert.Equal($"nothing matched on {db.Host}:{db.Port}/{db.Database} (state idle for 10m or more, database nosuch_db; superusers spared)", report.ToString());
+    }
+
+    [Fact]
     public async Task StopIdleConnections_terminates_matching_sessions_and_reports_what_it_spared()
     {
         var app = App();
@@ -120,6 +155,61 @@ public sealed class PostgresModuleTests(ModuleFixture fx, PgTestDatabase db) : I
         Assert.True(result.Stopped);
         Assert.True(latency < TimeSpan.FromSeconds(15), $"Stop took {latency}");   // "does not hang": the wait would last -EscalateAfter 10m
         Assert.True(db.Exists(pid));
+    }
+
+    /// <summary>Two configured services on two databases of the test server, for the -Service tests.</summary>
+    private string TwoServiceConfig()
+    {
+        var dir = Paths.TempDir();
+        var config = Path.Combine(dir, "incidentops.yml");
+        var other = new Npgsql.NpgsqlConnectionStringBuilder(Cs) { Database = "postgres" }.ConnectionString;
+        File.WriteAllText(config, $"version: 1\nenvironments:\n  production:\n    services:\n      api:\n        postgres: {{ connectionString: '{Cs}' }}\n      web:\n        postgres: {{ connectionString: '{other}' }}\n");
+        return config;
+    }
+
+    [Fact]
+    public void Read_cmdlets_take_several_services_and_tag_each_row_with_its_service_and_server()
+    {
+        var config = TwoServiceConfig();
+        var r = Run($"Get-PgActivity -Service api,production/web -ConfigPath '{config}' | Where-Object IsOwnSession").AssertNoErrors();
+        var rows = r.Objects<PgActivity>().ToList();
+        Assert.Equal(["production/api", "production/web"], rows.Select(a => a.Service));
+        Assert.Equal([$"{db.Host}:{db.Port}/{db.Database}", $"{db.Host}:{db.Port}/postgres"], rows.Select(a => a.Server));
+
+        var summaries = Run($"Get-PgConnectionSummary -Service 'production/*' -ConfigPath '{config}'").AssertNoErrors().Objects<PgConnectionSummary>().ToList();
+        Assert.Equal(["production/api", "production/web"], summaries.Select(x => x.Service));
+        var slow = Run($"Get-PgSlowQuery -Service web -Top 1 -ConfigPath '{config}'").AssertNoErrors().Objects<PgSlowQuery>().ToList();
+        Assert.All(slow, q => Assert.Equal(("production/web", $"{db.Host}:{db.Port}/postgres"), (q.Service, q.Server)));
+
+        // A name that matches nothing is an error for that name; the other services are still read.
+        r = Run($"Get-PgConnectionSummary -Service nosuch,api -ConfigPath '{config}'");
+        Assert.Equal("production/api", Assert.Single(r.Objects<PgConnectionSummary>()).Service);
+        Assert.Contains(r.Errors, e => e.FullyQualifiedErrorId.StartsWith("ServiceNotFound,", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Cmdlets_that_change_state_take_exactly_one_service_and_every_Pg_cmdlet_takes_Url()
+    {
+        var r = Run("""
+            foreach ($c in Get-Command -Module IncidentOps -Noun Pg*, IdleConnection) {
+                '{0} {1} {2}' -f $c.Name, $c.Parameters['Service'].ParameterType.Name, ($c.Parameters['ConnectionString'].Aliases -contains 'Url')
+            }
+            """).AssertNoErrors();
+        var lines = r.Output.Select(o => o.ToString()).ToList();
+        Assert.Contains("Get-PgActivity String[] True", lines);
+        Assert.Contains("Get-PgConnectionSummary String[] True", lines);
+        Assert.Contains("Get-PgIndex String[] True", lines);
+        Assert.Contains("Get-PgSlowQuery String[] True", lines);
+        Assert.Contains("Stop-PgBackend String True", lines);
+        Assert.Contains("Stop-IdleConnection String True", lines);
+        Assert.Contains("Invoke-PgMaintenance String True", lines);
+
+        // -Url is -ConnectionString: the same server is read, and a postgres:// URL works through it.
+        var a = Run("Get-PgConnectionSummary -Url $cs").AssertNoErrors().Single<PgConnectionSummary>();
+        Assert.Equal($"{db.Host}:{db.Port}/{db.Database}", a.Server);
+        var config = TwoServiceConfig();
+        r = Run($"Stop-IdleConnection -Service api,web -ConfigPath '{config}' -WhatIf");
+        Assert.Contains(r.Errors, e => e.FullyQualifiedErrorId.StartsWith("ParameterArgumentTransformationError", StringComparison.Ordinal) || e.FullyQualifiedErrorId.StartsWith("CannotConvertArgument", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -58,11 +58,13 @@ public sealed class GetPgActivityCommand : PgReadCmdlet
     [Parameter]
     public SwitchParameter Blocking { get; set; }
 
-    protected override void ProcessRecord() => Run();
-
-    private void Run()
+    protected override void ProcessRecord()
     {
-        if (!TryResolveSpec(out var spec)) return;
+        foreach (var spec in Specs()) Run(spec);
+    }
+
+    private void Run(PgConnectionSpec spec)
+    {
         var filter = new PgActivityFilter
         {
             State = State, MinDuration = MinDuration, Database = Database, User = User, ApplicationName = ApplicationName,

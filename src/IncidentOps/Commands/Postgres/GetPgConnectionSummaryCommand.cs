@@ -22,11 +22,13 @@ namespace IncidentOps.Commands;
 [OutputType(typeof(PgConnectionSummary))]
 public sealed class GetPgConnectionSummaryCommand : PgReadCmdlet
 {
-    protected override void ProcessRecord() => Run();
-
-    private void Run()
+    protected override void ProcessRecord()
     {
-        if (!TryResolveSpec(out var spec)) return;
+        foreach (var spec in Specs()) Run(spec);
+    }
+
+    private void Run(PgConnectionSpec spec)
+    {
         if (!TryInvoke(ct => Engine.Postgres.GetConnectionSummaryAsync(spec, ct), out var summary, spec.ToString())) return;
         WriteObject(summary);
         RecordRead(spec.ToString(), "Read connection summary", summary.ToString());

@@ -38,11 +38,13 @@ public sealed class GetPgIndexCommand : PgReadCmdlet
     [Parameter]
     public SwitchParameter Duplicate { get; set; }
 
-    protected override void ProcessRecord() => Run();
-
-    private void Run()
+    protected override void ProcessRecord()
     {
-        if (!TryResolveSpec(out var spec)) return;
+        foreach (var spec in Specs()) Run(spec);
+    }
+
+    private void Run(PgConnectionSpec spec)
+    {
         var patterns = Table?.Select(t => new WildcardPattern(t, WildcardOptions.IgnoreCase)).ToList();
         var written = 0;
         if (!TryInvoke(ct => Engine.Postgres.GetIndexesAsync(spec, ct), out var indexes, spec.ToString())) return;

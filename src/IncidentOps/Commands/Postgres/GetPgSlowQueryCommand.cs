@@ -32,11 +32,13 @@ public sealed class GetPgSlowQueryCommand : PgReadCmdlet
     [Parameter]
     public PgSlowQuerySort SortBy { get; set; } = PgSlowQuerySort.MeanTime;
 
-    protected override void ProcessRecord() => Run();
-
-    private void Run()
+    protected override void ProcessRecord()
     {
-        if (!TryResolveSpec(out var spec)) return;
+        foreach (var spec in Specs()) Run(spec);
+    }
+
+    private void Run(PgConnectionSpec spec)
+    {
         if (!TryInvoke(ct => Engine.Postgres.GetSlowQueriesAsync(spec, SortBy, Top, ct), out var list, spec.ToString())) return;
         foreach (var q in list) WriteObject(q);
         RecordRead(spec.ToString(), "Read slow queries", $"{ReadSummary.Count(list.Count, "query", "queries")} by {SortBy}{(list.Count == 0 ? "" : $", slowest mean {list[0].MeanMs:0.##} ms")}");

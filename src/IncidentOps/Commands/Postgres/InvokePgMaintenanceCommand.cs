@@ -26,7 +26,7 @@ namespace IncidentOps.Commands;
 /// </example>
 [Cmdlet(VerbsLifecycle.Invoke, "PgMaintenance", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(PgMaintenanceResult))]
-public sealed class InvokePgMaintenanceCommand : PgCmdlet, IForceSwitch
+public sealed class InvokePgMaintenanceCommand : PgChangeCmdlet, IForceSwitch
 {
     /// <summary>Tables to process (schema.table allowed). Defaults to the whole database.</summary>
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]

@@ -10,14 +10,16 @@ namespace IncidentOps.Commands;
 /// </summary>
 public abstract class PgCmdlet : IncidentActionCmdlet
 {
-    /// <summary>Npgsql connection string (Host=...;Database=...) or postgres:// URL. When omitted, -Service or the libpq environment (PGHOST, PGPORT, PGDATABASE, PGUSER, PGPASSWORD, ~/.pgpass, PGSSLMODE) is used.</summary>
+    /// <summary>Npgsql connection string (Host=...;Database=...) or postgres:// URL (alias -Url, as on the Redis cmdlets). When omitted, -Service or the libpq environment (PGHOST, PGPORT, PGDATABASE, PGUSER, PGPASSWORD, ~/.pgpass, PGSSLMODE) is used.</summary>
     [Parameter]
+    [Alias("Url")]
     public string? ConnectionString { get; set; }
 
-    /// <summary>Configured service whose postgres connection to use ("environment/service", or the name alone when unambiguous). Binds from Get-IncidentOpsService output.</summary>
-    [Parameter(ValueFromPipelineByPropertyName = true)]
-    [ArgumentCompleter(typeof(ServiceNameCompleter))]
-    public string? Service { get; set; }
+    /// <summary>The -Service values of this record (none when -Service is not given). The read cmdlets take several; the ones that change state take one.</summary>
+    protected abstract string[] ServiceNames { get; }
+
+    /// <summary>The service this record's connection is resolved from: -Service of a cmdlet that changes state, or each service of a read cmdlet in turn.</summary>
+    protected abstract string? CurrentService { get; }
 
     /// <summary>Environment of -Service. Binds from Get-IncidentOpsService output.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
@@ -44,9 +46,9 @@ public abstract class PgCmdlet : IncidentActionCmdlet
     {
         // -ConnectionString wins over -Service (the connection string is used, the service ignored): typed together, the
         // command would act on another server than the service the user named, without a word.
-        if (!string.IsNullOrWhiteSpace(ConnectionString) && MyInvocation.BoundParameters.ContainsKey(nameof(Service)) && !string.IsNullOrWhiteSpace(Service))
+        if (!string.IsNullOrWhiteSpace(ConnectionString) && MyInvocation.BoundParameters.ContainsKey("Service") && ServiceNames.FirstOrDefault(n => !string.IsNullOrWhiteSpace(n)) is { } named)
             ThrowInputError(IncidentOps.Engine.Postgres.PostgresErrorIds.PgTargetConflict,
-                $"-Service '{Service}' and -ConnectionString name two targets, and only one is used. Pass -Service to use the configured connection (and its tunnel), or -ConnectionString alone.", Service);
+                $"-Service '{string.Join(",", ServiceNames)}' and -ConnectionString name different targets, and only one is used. Pass -Service to use the configured connection (and its tunnel), or -ConnectionString alone.", named);
         base.BeginProcessing();
     }
 
@@ -58,28 +60,35 @@ public abstract class PgCmdlet : IncidentActionCmdlet
     {
         get
         {
-            var key = $"{Environment}/{Service}";
+            var service = CurrentService;
+            var key = $"{Environment}/{service}";
             if (_spec is not null && key == _specKey) return _spec;
             IncidentOps.Config.ServiceTarget? target = null;
-            if (string.IsNullOrEmpty(ConnectionString) && !string.IsNullOrEmpty(Service))
+            if (string.IsNullOrEmpty(ConnectionString) && !string.IsNullOrEmpty(service))
             {
-                var found = ResolveServices(Environment, [Service!]);
+                var found = ResolveServices(Environment, [service!]);
                 if (found.Count != 1)
                     throw new IncidentOpsException(ConfigErrorIds.ServiceNotFound, IncidentOpsErrorCategory.ObjectNotFound,
-                        $"-Service '{Service}' must name exactly one configured service (found {found.Count}). Use environment/service.") { TargetObject = Service };
+                        $"-Service '{service}' must name exactly one configured service (found {found.Count}). Use environment/service.") { TargetObject = service };
                 target = found[0];
             }
-            string? user = null, password = null;
-            if (Credential is not null)
-            {
-                var nc = Credential.GetNetworkCredential();
-                user = Credential.UserName;
-                password = nc.Password;
-                RegisterSecret(password);
-            }
             _specKey = key;
-            return _spec = new PgConnectionSpec { ConnectionString = ConnectionString, Service = target, UserName = user, Password = password, TimeoutSec = (int)Math.Ceiling(TimeoutSec) };
+            return _spec = BuildSpec(target);
         }
+    }
+
+    /// <summary>The connection to <paramref name="target"/> (null: -ConnectionString or the libpq environment), with -Credential and -TimeoutSec.</summary>
+    protected PgConnectionSpec BuildSpec(IncidentOps.Config.ServiceTarget? target)
+    {
+        string? user = null, password = null;
+        if (Credential is not null)
+        {
+            var nc = Credential.GetNetworkCredential();
+            user = Credential.UserName;
+            password = nc.Password;
+            RegisterSecret(password);
+        }
+        return new PgConnectionSpec { ConnectionString = ConnectionString, Service = target, UserName = user, Password = password, TimeoutSec = (int)Math.Ceiling(TimeoutSec) };
     }
 
     /// <summary>
@@ -97,7 +106,7 @@ public abstract class PgCmdlet : IncidentActionCmdlet
         {
             _spec = null;
             _specKey = null;
-            WriteError(ToErrorRecord(ex, Service));
+            WriteError(ToErrorRecord(ex, CurrentService));
             spec = null!;
             return false;
         }

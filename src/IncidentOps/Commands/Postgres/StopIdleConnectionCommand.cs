@@ -11,7 +11,10 @@ namespace IncidentOps.Commands;
 /// least -IdleFor (10 minutes by default) and matching -Database, -User and -ApplicationName are matched;
 /// the safety policy spares IncidentOps' own session, non-client backends and (unless -IncludeSuperuser)
 /// superuser sessions; the rest are terminated in one round trip, with the policy repeated in the
-/// statement's WHERE clause. The report says how many matched, were terminated and were spared, and why.
+/// statement's WHERE clause. The report names the server and what was searched (Server, Searched) and says how many
+/// matched, were terminated and were spared, and why (Result). When nothing is to be terminated, -WhatIf prints one
+/// "What if:" line that says where it looked, for what, and that nothing matched (or that every match is spared), and
+/// writes no report.
 /// ConfirmImpact is High: -WhatIf prints the exact pids, each session as listed (user, database, application, client,
 /// start, state) and the SQL, -Force skips the prompt. Each pid in the statement is
 /// pinned to the session that was listed (its backend_start), so a session that ends while the prompt is open leaves
@@ -32,7 +35,7 @@ namespace IncidentOps.Commands;
 [Cmdlet(VerbsLifecycle.Stop, "IdleConnection", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
 [Alias("Stop-IdleConnections")]
 [OutputType(typeof(PgIdleConnectionReport))]
-public sealed class StopIdleConnectionCommand : PgCmdlet, IForceSwitch
+public sealed class StopIdleConnectionCommand : PgChangeCmdlet, IForceSwitch
 {
     /// <summary>Minimum time in the idle state (90s, 10m, 1h or hh:mm:ss). Default 10 minutes. A duration: 90s, 5m, 1h, 2d, hh:mm:ss, a [timespan], or a number of seconds.</summary>
     [Parameter]
@@ -91,6 +94,14 @@ public sealed class StopIdleConnectionCommand : PgCmdlet, IForceSwitch
         foreach (var s in plan.SparedSessions) WriteVerbose($"Sparing {s.Pid} ({s.User}): {s.Reason}");
         if (plan.Pids.Length == 0)
         {
+            // Nothing to terminate. -WhatIf says so in its own words ("What if: ... nothing would be terminated") rather
+            // than writing a report of zeros that reads like a result; without -WhatIf the report names what was searched.
+            if (IsWhatIf)
+            {
+                ShouldProcess(NothingToTerminate(plan, target), null, null);
+                return;
+            }
+            WriteVerbose(NothingToTerminate(plan, target));
             WriteObject(plan);
             return;
         }
@@ -101,4 +112,9 @@ public sealed class StopIdleConnectionCommand : PgCmdlet, IForceSwitch
                 r => $"matched {r.Matched}, terminated {r.Terminated} ({string.Join(",", r.TerminatedPids)}), spared {r.Spared}", out var result))
             WriteObject(result);
     }
+
+    /// <summary>The sentence -WhatIf and -Verbose give when no session is to be terminated: where, what was searched, and why nothing.</summary>
+    private static string NothingToTerminate(PgIdleConnectionReport plan, string target) => plan.Matched == 0
+        ? $"No session on {target} matched ({plan.Searched}); nothing would be terminated."
+        : $"{plan.Matched} {(plan.Matched == 1 ? "session" : "sessions")} on {target} matched ({plan.Searched}), and the safety policy spares all of them ({string.Join("; ", plan.SparedSessions.Select(s => s.ToString()))}); nothing would be terminated.";
 }

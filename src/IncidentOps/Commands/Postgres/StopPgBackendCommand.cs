@@ -35,7 +35,7 @@ namespace IncidentOps.Commands;
 /// </example>
 [Cmdlet(VerbsLifecycle.Stop, "PgBackend", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
 [OutputType(typeof(PgTerminationResult))]
-public sealed class StopPgBackendCommand : PgCmdlet, IForceSwitch
+public sealed class StopPgBackendCommand : PgChangeCmdlet, IForceSwitch
 {
     /// <summary>Process id of the backend to stop. Binds from Get-PgActivity output. A typed pid is read before the prompt, which names its session; the stop is pinned to that session. A pid no backend has is PgBackendNotFound.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
@@ -45,7 +45,7 @@ public sealed class StopPgBackendCommand : PgCmdlet, IForceSwitch
     [Parameter]
     public PgStopMode Mode { get; set; } = PgStopMode.Terminate;
 
-    /// <summary>With -Mode Cancel: terminate the backend when its query is still running this long after the cancel (10s, 1m). A duration: 90s, 5m, 1h, 2d, hh:mm:ss, a [timespan], or a number of seconds.</summary>
+    /// <summary>With -Mode Cancel: terminate the backend when its query is still running this long after the cancel (10s, 1m). The terminate is pinned to that query: a session that has moved on to another query by then is left running. A duration: 90s, 5m, 1h, 2d, hh:mm:ss, a [timespan], or a number of seconds.</summary>
     [Parameter]
     [DurationTransformation]
     public TimeSpan? EscalateAfter { get; set; }
@@ -128,7 +128,7 @@ public sealed class StopPgBackendCommand : PgCmdlet, IForceSwitch
             }
             var sql = PostgresService.StopSql(pid, Mode, IncludeSuperuser.IsPresent, listed, listedQuery);
             if (Mode == PgStopMode.Cancel && EscalateAfter is not null)
-                sql += $"; after {EscalateAfter.Value.TotalSeconds:0.#}s if still running: {PostgresService.StopSql(pid, PgStopMode.Terminate, IncludeSuperuser.IsPresent, listed)}";
+                sql += $"; after {EscalateAfter.Value.TotalSeconds:0.#}s if still running: {PostgresService.EscalationSql(pid, IncludeSuperuser.IsPresent, listed, listedQuery)}";
             var p = pid;
             if (TryChange(what, Mode.ToString(), sql,
                     ct => Engine.Postgres.StopBackendAsync(spec, p, Mode, EscalateAfter, IncludeSuperuser.IsPresent, ct, listed, listedQuery),
