@@ -117,7 +117,10 @@ public sealed partial class FlyAdapter(AppTarget target, ProcessRunner runner, T
                 $"Release {to.Version} of {App} has no ImageRef in 'flyctl releases --json --image'; pass -ToVersion with a release that has one.");
         var deploy = Fly("deploy", "-a", App, "--image", to.Image, "--yes");
         const string warning = "Fly has no rollback command: this redeploys the previous image. Database migrations run by the bad release are NOT undone.";
-        var plan = new RollbackPlan { Target = Target, From = from?.Version, To = to.Version, ToImage = to.Image, Commands = [deploy.CommandLine], Warnings = [warning] };
+        // flyctl deploy takes no precondition on the current release: the releases are read again right before it
+        // (PlatformsService.RollbackAsync), and nothing else runs in between.
+        const string noPrecondition = "flyctl cannot make the deploy conditional on the current release: the releases are checked again right before it, but a deploy landing in that moment would be replaced.";
+        var plan = new RollbackPlan { Target = Target, From = from?.Version, To = to.Version, ToImage = to.Image, Commands = [deploy.CommandLine], Warnings = [warning, noPrecondition] };
         return new PreparedRollback(plan, async c =>
         {
             Sink.Warning(warning);
