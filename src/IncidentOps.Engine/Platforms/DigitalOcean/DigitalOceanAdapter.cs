@@ -46,7 +46,7 @@ public sealed partial class DigitalOceanAdapter(AppTarget target, ProcessRunner 
         else if (pendingPhase is "ERROR" or "CANCELED") { state = AppState.Degraded; why = $"latest deployment {pendingPhase}"; }
         // A failed deployment leaves no pointer on the app: it is neither active nor in progress, but it is newer than the active one.
         else if (pendingPhase is null && Time(app, "last_deployment_created_at") is { } last && Time(app, "active_deployment", "created_at") is { } active && last > active)
-        { state = AppState.Degraded; why = $"latest deployment (created {last:u}) did not become active (ERROR or CANCELED; see Get-AppDeployment)"; }
+        { state = AppState.Degraded; why = $"latest deploy ({last.UtcDateTime.ToString("MM-dd HH:mm", System.Globalization.CultureInfo.InvariantCulture)}Z) failed"; }
         else state = AppState.Healthy;
         if (pendingPhase is not null && why is null && state == AppState.Healthy) why = $"deployment in progress ({pendingPhase})";
         if (Str(app, "pinned_deployment", "id") is { } pinned)

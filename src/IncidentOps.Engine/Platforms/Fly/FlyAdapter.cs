@@ -45,7 +45,7 @@ public sealed partial class FlyAdapter(AppTarget target, ProcessRunner runner, T
         AppState state; string? why = null;
         if (instances.Count == 0) { state = AppState.Down; why = "no machines"; }
         else if (started == 0) { state = AppState.Down; why = instances.Select(i => i.LastExitReason).FirstOrDefault(r => r is not null) ?? "no machine started"; }
-        else if (ready < instances.Count) { state = AppState.Degraded; why = $"{ready}/{instances.Count} machines started with passing checks" + (instances.Any(i => i.LastExitReason == "OOMKilled") ? "; OOMKilled" : ""); }
+        else if (ready < instances.Count) { state = AppState.Degraded; why = $"{ready}/{instances.Count} machines healthy" + (instances.Any(i => i.LastExitReason == "OOMKilled") ? "; OOMKilled" : ""); }
         else state = AppState.Healthy;
         var first = machines.FirstOrDefault();
         string? image = first.ValueKind == JsonValueKind.Object

@@ -109,15 +109,18 @@ public sealed partial class KubernetesAdapter
         var events = troubled.Count == 0 ? new Dictionary<string, List<string>>() : await PodEventLinesAsync(troubled, ct).ConfigureAwait(false);
         var instances = pods.Select(p => Instance(p, events.GetValueOrDefault(Str(p, "metadata", "name") ?? "") ?? [])).ToList();
         var (desired, ready) = Counts(d);
-        var failingPod = instances.FirstOrDefault(i => FailingReasons.Contains(i.State) || (!i.Ready && FailingReasons.Contains(i.LastExitReason)));
-        // Why, at a glance: the pod that fails and how its last run ended ("marketing-7d9f8b6c5d-xyz12: CrashLoopBackOff (last exit: OOMKilled, code 137)").
-        var failing = failingPod is null ? null : $"{failingPod.Id}: {Explain(failingPod)}";
+        var failingPods = instances.Where(i => FailingReasons.Contains(i.State) || (!i.Ready && FailingReasons.Contains(i.LastExitReason))).ToList();
+        // Why, at a glance and short enough for the default table at 80 columns: how many pods fail, in what state, and
+        // how the first one's last run ended ("CrashLoopBackOff (OOMKilled, 137)", "3 pods CrashLoopBackOff ..."). The
+        // pods themselves, with their names, exit times and events, are in Instances.
+        var failing = failingPods.Count switch { 0 => null, 1 => Explain(failingPods[0]), var n => $"{n} pods {Explain(failingPods[0])}" };
         AppState state; string? why;
         if (desired > 0 && ready == 0) { state = AppState.Down; why = failing ?? "no ready replicas"; }
         else if (ready < desired || RolloutFailed(d) || failing is not null)
         {
             state = AppState.Degraded;
-            why = RolloutFailed(d) ? Str(Condition(d, "Progressing")!.Value, "reason") + (failing is null ? "" : "; " + failing)
+            var progress = RolloutFailed(d) ? Str(Condition(d, "Progressing")!.Value, "reason") : null;
+            why = progress is not null ? (progress == "ProgressDeadlineExceeded" ? "rollout stalled" : progress) + (failing is null ? "" : "; " + failing)
                 : failing ?? $"{ready}/{desired} {(Kind == "daemonset" ? "pods" : "replicas")} ready";
         }
         else { state = AppState.Healthy; why = null; }
@@ -134,10 +137,14 @@ public sealed partial class KubernetesAdapter
         };
     }
 
-    /// <summary>"CrashLoopBackOff (last exit: OOMKilled, code 137)": the pod's state and why it last stopped.</summary>
+    /// <summary>
+    /// "CrashLoopBackOff (OOMKilled)", "Init:CrashLoopBackOff (exit code 1)": the pod's state and why it last stopped, by its
+    /// last termination's reason, or its exit code when the reason says no more than that it failed (Error).
+    /// </summary>
     private static string Explain(AppInstance i)
     {
-        var exit = i.LastExitReason is null || i.LastExitReason == i.State ? null : $"last exit: {i.LastExitReason}{(i.ExitCode is { } c ? $", code {c}" : "")}";
+        var exit = i.LastExitReason is null || i.LastExitReason == i.State ? null
+            : i.LastExitReason == "Error" && i.ExitCode is { } c ? $"exit code {c}" : i.LastExitReason;
         return exit is null ? i.State ?? "failing" : $"{i.State} ({exit})";
     }
 

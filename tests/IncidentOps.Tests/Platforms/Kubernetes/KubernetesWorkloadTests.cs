@@ -206,7 +206,7 @@ public class KubernetesWorkloadTests(ModuleFixture fx) : IClassFixture<ModuleFix
             var t = $"{c} -DaemonSet node-exporter";
             var s = fx.Session.Run($"Get-AppStatus {t}", timeout: Bound).AssertNoErrors().Single<AppStatus>();
             Assert.Equal([$"GET {Apps}/daemonsets/node-exporter", $"GET {Core}/pods?labelSelector=app%3Dnode-exporter&limit=500", $"GET {Core}/events?fieldSelector=involvedObject.kind%3DPod&limit=500"], Resources(api));
-            Assert.Equal((AppState.Degraded, "node-exporter-m3n4b: CrashLoopBackOff (last exit: Error, code 1)", 2, 1), (s.State, s.Reason, s.DesiredInstances, s.ReadyInstances));
+            Assert.Equal((AppState.Degraded, "CrashLoopBackOff (exit code 1)", 2, 1), (s.State, s.Reason, s.DesiredInstances, s.ReadyInstances));
             Assert.Equal(["node-exporter-x7k2p", "node-exporter-m3n4b"], s.Instances.Select(i => i.Id));
 
             var scale = fx.Session.Run($"Set-AppScale {t} -Count 3 -Force", timeout: Bound);
