@@ -14,7 +14,7 @@ BeforeAll {
         }
     }
     # The JSON patch of deployment/marketing (generation 4) back to revision 3: the generation test, revision 3's template, its change-cause.
-    $script:PatchTo3 = '[{"op":"test","path":"/metadata/generation","value":4},{"op":"replace","path":"/spec/template","value":{"spec":{"containers":[{"name":"web","image":"registry.example.com/marketing:1.3.2"}]}}},{"op":"add","path":"/metadata/annotations/kubernetes.io~1change-cause","value":"kubectl set image deployment/marketing web=registry.example.com/marketing:1.3.2"}]'
+    $script:PatchTo3 = '[{"op":"test","path":"/metadata/generation","value":4},{"op":"test","path":"/metadata/uid","value":"6f1c2e0a-0000-4000-8000-000000000001"},{"op":"replace","path":"/spec/template","value":{"spec":{"containers":[{"name":"web","image":"registry.example.com/marketing:1.3.2"}]}}},{"op":"add","path":"/metadata/annotations/kubernetes.io~1change-cause","value":"kubectl set image deployment/marketing web=registry.example.com/marketing:1.3.2"}]'
 }
 
 AfterAll { Exit-DoctlHome; Remove-TestTemp }   # $root, fake CLIs, reply files (Common.ps1)
@@ -181,7 +181,7 @@ Describe 'Invoke-Rollback on StatefulSets and DaemonSets' -Skip:($IsWindows) {
 
     It 'goes back to the StatefulSet''s earlier ControllerRevision with a kubectl patch of its template (-WhatIf patches nothing)' {
         $text = Get-WhatIfText 'Invoke-Rollback -Platform Kubernetes -Namespace akaind-platform -StatefulSet postgres -KubectlPath $args[0] -WhatIf' $cli.Path
-        ($text -replace '\r?\n', '') | Should -Match ([regex]::Escape("2 -> 1 (postgres:15.4): kubectl -n akaind-platform patch statefulset/postgres --type=json --field-manager=kubectl-rollout -p '[{`"op`":`"test`",`"path`":`"/metadata/generation`",`"value`":2},{`"op`":`"replace`",`"path`":`"/spec/template`",`"value`":"))
+        ($text -replace '\r?\n', '') | Should -Match ([regex]::Escape("2 -> 1 (postgres:15.4): kubectl -n akaind-platform patch statefulset/postgres --type=json --field-manager=kubectl-rollout -p '[{`"op`":`"test`",`"path`":`"/metadata/generation`",`"value`":2},{`"op`":`"test`",`"path`":`"/metadata/uid`",`"value`":`"6f1c2e0a-0000-4000-8000-000000000101`"},{`"op`":`"replace`",`"path`":`"/spec/template`",`"value`":"))
         Get-Content $cli.Log | Should -Not -Match 'rollout| patch '
     }
 

@@ -258,7 +258,7 @@ public sealed partial class KubernetesAdapter
         // revision's pod template, and for a Deployment the ReplicaSet's annotations), as one JSON patch whose first
         // operation tests metadata.generation: the API server applies all of it or nothing, and refuses it when the spec
         // was written after the plan was read (see RollbackPatch).
-        var patch = Kubectl("patch", Workload, "--type=json", "--field-manager=kubectl-rollout", "-p", RollbackPatch(to.Version, out var generation));
+        var patch = Kubectl("patch", Workload, "--type=json", "--field-manager=kubectl-rollout", "-p", RollbackPatch(to.Version, out var generation, out var uid));
         var status = RolloutStatus();
         var plan = new RollbackPlan { Target = Target, From = from?.Version, To = to.Version, ToImage = to.Image, Commands = [patch.CommandLine, status.CommandLine] };
         return new PreparedRollback(plan, async c =>
@@ -267,7 +267,7 @@ public sealed partial class KubernetesAdapter
             if (applied.ExitCode != 0)
             {
                 if (!PreconditionRefused(applied.StandardError)) throw ProcessRunner.Failed(patch, applied);
-                throw await TargetMovedAsync(from?.Version, to.Version, generation, applied.StandardError, c).ConfigureAwait(false);
+                throw await TargetMovedAsync(from?.Version, to.Version, generation, uid, applied.StandardError, c).ConfigureAwait(false);
             }
             ProcessResult s;
             try { s = await RunAsync(status, c).ConfigureAwait(false); }
@@ -301,11 +301,11 @@ public sealed partial class KubernetesAdapter
     /// The JSON patch of a rollback to <paramref name="revision"/>, from the workload and revisions the history read:
     /// first {"op":"test","path":"/metadata/generation"} with the generation read then (it changes with every write of
     /// the spec: a deploy, restart, scale or rollback; not with the status changes crash-looping pods cause, as
-    /// resourceVersion does), then the replace of /spec/template with the revision's template (a ReplicaSet's without its
+    /// resourceVersion does) and a test of /metadata/uid (the same object, not one recreated under its name), then the replace of /spec/template with the revision's template (a ReplicaSet's without its
     /// pod-template-hash label; a ControllerRevision's data.spec.template without "$patch"), and for a Deployment the
     /// ReplicaSet's annotations set and the Deployment's other ones removed, except those kubectl keeps (KeptAnnotations).
     /// </summary>
-    internal string RollbackPatch(string revision, out long generation)
+    internal string RollbackPatch(string revision, out long generation, out string? uid)
     {
         if (_lastWorkload is not { } d || _revisions is null)
             throw new IncidentOpsException(PlatformErrorIds.RollbackInvalid, IncidentOpsErrorCategory.InvalidOperation, $"The history of {Workload} was not read before planning its rollback; run Invoke-Rollback again.");
@@ -321,11 +321,12 @@ public sealed partial class KubernetesAdapter
             : throw Invalid(Kubectl("get", IsDeployment ? "replicasets" : "controllerrevisions", "-o", "json"), IsDeployment ? "items[].spec.template" : "items[].data.spec.template", "is missing");
         template.Remove("$patch");
         if (template["metadata"]?["labels"] is JsonObject labels) labels.Remove("pod-template-hash");
-        var ops = new JsonArray
-        {
-            new JsonObject { ["op"] = "test", ["path"] = "/metadata/generation", ["value"] = generation },
-            new JsonObject { ["op"] = "replace", ["path"] = "/spec/template", ["value"] = template },
-        };
+        var ops = new JsonArray { new JsonObject { ["op"] = "test", ["path"] = "/metadata/generation", ["value"] = generation } };
+        // And the object itself: a workload deleted and created again under the same name, or one of that name in another
+        // cluster should kubectl's default context have moved, has another uid (and may well be at the same generation).
+        uid = Str(d, "metadata", "uid") is { Length: > 0 } u ? u : null;
+        if (uid is not null) ops.Add(new JsonObject { ["op"] = "test", ["path"] = "/metadata/uid", ["value"] = uid });
+        ops.Add(new JsonObject { ["op"] = "replace", ["path"] = "/spec/template", ["value"] = template });
         if (IsDeployment)
         {
             var mine = Path(d, "metadata", "annotations") is { ValueKind: JsonValueKind.Object } a ? a.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString(), StringComparer.Ordinal) : null;
@@ -362,7 +363,7 @@ public sealed partial class KubernetesAdapter
     /// RollbackTargetMoved: the API server refused the patch because the workload's spec changed after the plan was read.
     /// Reads the workload again (best effort) to say what it is now; never retries.
     /// </summary>
-    private async Task<IncidentOpsException> TargetMovedAsync(string? from, string to, long generation, string stderr, CancellationToken ct)
+    private async Task<IncidentOpsException> TargetMovedAsync(string? from, string to, long generation, string? uid, string stderr, CancellationToken ct)
     {
         string now;
         try
@@ -371,7 +372,9 @@ public sealed partial class KubernetesAdapter
             var g = Path(d, "metadata", "generation") is { ValueKind: JsonValueKind.Number } n ? n.GetInt64().ToString(System.Globalization.CultureInfo.InvariantCulture) : "?";
             var revision = IsDeployment ? Annotation(d, RevisionAnnotation) : Str(d, "status", "updateRevision");
             var image = Arr(d, "spec", "template", "spec", "containers").Select(c => Str(c, "image")).FirstOrDefault();
-            now = $"its spec is now at generation {g} (it was {generation} when the rollback was planned from revision {from ?? "(none)"})"
+            var replaced = uid is not null && Str(d, "metadata", "uid") is { } nowUid && nowUid != uid;
+            now = (replaced ? $"it is another object now (uid {Str(d, "metadata", "uid")}, not {uid}: deleted and created again, or kubectl now reaches another cluster), " : "")
+                + $"its spec is now at generation {g} (it was {generation} when the rollback was planned from revision {from ?? "(none)"})"
                 + (revision is null ? "" : $", its current revision is {revision}") + (image is null ? "" : $", it runs {image}");
         }
         catch (IncidentOpsException ex)
@@ -380,7 +383,7 @@ public sealed partial class KubernetesAdapter
         }
         return new IncidentOpsException(PlatformErrorIds.RollbackTargetMoved, IncidentOpsErrorCategory.InvalidOperation,
             $"{Workload} of {Target} changed after the rollback to revision {to} was planned: {now}. A deploy, restart, scale or rollback landed meanwhile. " +
-            $"Kubernetes refused the patch (its precondition on metadata.generation failed: {stderr.Trim()}), so nothing was changed. " +
+            $"Kubernetes refused the patch (its precondition on metadata.generation and uid failed: {stderr.Trim()}), so nothing was changed. " +
             "Run Get-AppDeployment to see what is current, then Invoke-Rollback again (with -ToVersion to pick the release) if a rollback is still wanted.")
         { TargetObject = Target.ToString() };
     }

@@ -87,7 +87,7 @@ public class KubernetesCmdletTests(ModuleFixture fx) : IClassFixture<ModuleFixtu
     /// The JSON patch a rollback of deployment/marketing (generation 4) to revision 3 sends: the test of the generation
     /// read when it was planned, revision 3's ReplicaSet template (no pod-template-hash label there) and its change-cause.
     /// </summary>
-    private const string PatchTo3 = """[{"op":"test","path":"/metadata/generation","value":4},{"op":"replace","path":"/spec/template","value":{"spec":{"containers":[{"name":"web","image":"registry.example.com/marketing:1.3.2"}]}}},{"op":"add","path":"/metadata/annotations/kubernetes.io~1change-cause","value":"kubectl set image deployment/marketing web=registry.example.com/marketing:1.3.2"}]""";
+    private const string PatchTo3 = """[{"op":"test","path":"/metadata/generation","value":4},{"op":"test","path":"/metadata/uid","value":"6f1c2e0a-0000-4000-8000-000000000001"},{"op":"replace","path":"/spec/template","value":{"spec":{"containers":[{"name":"web","image":"registry.example.com/marketing:1.3.2"}]}}},{"op":"add","path":"/metadata/annotations/kubernetes.io~1change-cause","value":"kubectl set image deployment/marketing web=registry.example.com/marketing:1.3.2"}]""";
 
     [Fact]
     public void InvokeRollback_patches_the_last_good_revisions_template_on_condition_of_the_generation_then_waits_for_the_rollout()
@@ -162,7 +162,7 @@ public class KubernetesCmdletTests(ModuleFixture fx) : IClassFixture<ModuleFixtu
             new Reply("--context production -n akaind-platform patch", Text: "SHOULD NOT RUN"));
         var r = fx.Run($"Invoke-Rollback {t} -ToVersion 2 -WhatIf").AssertNoErrors();
         Assert.Contains("4 -> 2", r.HostText);
-        const string patch = """[{"op":"test","path":"/metadata/generation","value":4},{"op":"replace","path":"/spec/template","value":{"spec":{"containers":[{"name":"web","image":"registry.example.com/marketing:1.3.1"}]}}},{"op":"add","path":"/metadata/annotations/kubernetes.io~1change-cause","value":"kubectl set image deployment/marketing web=registry.example.com/marketing:1.3.1"}]""";
+        const string patch = """[{"op":"test","path":"/metadata/generation","value":4},{"op":"test","path":"/metadata/uid","value":"6f1c2e0a-0000-4000-8000-000000000001"},{"op":"replace","path":"/spec/template","value":{"spec":{"containers":[{"name":"web","image":"registry.example.com/marketing:1.3.1"}]}}},{"op":"add","path":"/metadata/annotations/kubernetes.io~1change-cause","value":"kubectl set image deployment/marketing web=registry.example.com/marketing:1.3.1"}]""";
         Assert.Contains($"{K} patch deployment/marketing --type=json --field-manager=kubectl-rollout -p '{patch}'", r.HostText.Replace("\n", "", StringComparison.Ordinal));
         Assert.DoesNotContain(cli.Calls, c => c.Contains("rollout", StringComparison.Ordinal) || c.Contains(" patch ", StringComparison.Ordinal));
     }

@@ -204,6 +204,25 @@ public class KubernetesRealKubectlTests(ModuleFixture fx) : IClassFixture<Module
     }
 
     [Fact]
+    public void A_deployment_recreated_under_its_name_before_the_patch_is_not_rolled_back_RollbackTargetMoved_says_it_is_another_object()
+    {
+        // Deleted and created again (or kubectl's default context moved to another cluster with a deployment of that
+        // name): the generation can be the same, the uid is not, so the patch's uid test refuses it.
+        var (api, t) = Stub();
+        using (api)
+        {
+            api.BeforeWorkloadPatch = d => d["metadata"]!["uid"] = "9a9a9a9a-0000-4000-8000-000000000009";
+            var r = fx.Session.Run($"Invoke-Rollback {t} -Force", timeout: Bound);
+            var e = Assert.Single(r.Errors);
+            Assert.Equal("RollbackTargetMoved,IncidentOps.Commands.InvokeRollbackCommand", e.FullyQualifiedErrorId);
+            Assert.Contains("it is another object now (uid 9a9a9a9a-0000-4000-8000-000000000009, not 6f1c2e0a-0000-4000-8000-000000000001", e.Exception.Message);
+            Assert.Contains("nothing was changed", e.Exception.Message);
+            Assert.Equal("registry.example.com/marketing:1.4.0", (string?)api.Deployment["spec"]!["template"]!["spec"]!["containers"]![0]!["image"]);
+            Assert.Single(api.Mutations);
+        }
+    }
+
+    [Fact]
     public void InvokeRollback_ToVersion_2_sends_revision_2s_template()
     {
         var (api, t) = Stub();

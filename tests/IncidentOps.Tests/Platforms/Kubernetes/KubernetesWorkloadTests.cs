@@ -175,6 +175,7 @@ public class KubernetesWorkloadTests(ModuleFixture fx) : IClassFixture<ModuleFix
             template.Remove("$patch");
             var expected = new JsonArray(
                 new JsonObject { ["op"] = "test", ["path"] = "/metadata/generation", ["value"] = 2 },
+                new JsonObject { ["op"] = "test", ["path"] = "/metadata/uid", ["value"] = "6f1c2e0a-0000-4000-8000-000000000101" },
                 new JsonObject { ["op"] = "replace", ["path"] = "/spec/template", ["value"] = template });
             Assert.True(JsonNode.DeepEquals(expected, patch.Json), $"sent {patch.Json!.ToJsonString()}");
             Assert.Equal("postgres:15.4", (string?)api.StatefulSet["spec"]!["template"]!["spec"]!["containers"]![0]!["image"]);
