@@ -34,7 +34,7 @@ Get-AppDeployment @target | Out-Host
 # 3. kubectl logs deployment/marketing --tail=200 | grep -i error
 Get-AppLog @target -Tail 200 -Pattern 'error' | Out-Host
 
-# 4. kubectl rollout undo + rollout status
+# 4. kubectl rollout undo + rollout status (sent as a kubectl patch that the API server refuses if a deploy landed meanwhile)
 if ($Execute) { Invoke-Rollback @target -VerifyHealth -TimeoutSec 300 -Force | Out-Host } else { Invoke-Rollback @target -WhatIf }
 
 # Mitigations from the seed.

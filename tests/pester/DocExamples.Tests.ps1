@@ -98,7 +98,7 @@ BeforeAll {
         "*'get --raw /apis/metrics.k8s.io/v1beta1/nodes/pool-a-1'" = Fixture 'k8s-node-metrics-pool-a-1.json'
         "*'get --raw /apis/metrics.k8s.io/v1beta1/nodes/pool-a-2'" = Fixture 'k8s-node-metrics-pool-a-2.json'
         "*'rollout restart '*" = "deployment.apps/marketing restarted`n"
-        "*'rollout undo '*" = "deployment.apps/marketing rolled back`n"
+        "*' patch deployment/marketing --type=json '*" = "deployment.apps/marketing patched`n"
         "*'rollout status '*" = "deployment `"marketing`" successfully rolled out`n"
         "*'set env '*" = "deployment.apps/marketing env updated`n"
         "*' apply -f '*rate-limit-strict.yaml*" = "ingress.networking.k8s.io/marketing configured`n"

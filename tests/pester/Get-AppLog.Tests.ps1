@@ -56,6 +56,40 @@ Describe 'Get-AppLog in a real host' -Skip:($IsWindows) {
         Assert-CmdletHelp Get-AppLog | Out-Null
     }
 
+    It 'completes -Since with durations, never file names' {
+        # Before, -Since (a TimeSpan) fell back to PowerShell's file-name completion: Tab offered ./incidentops.yml.
+        Push-Location (Split-Path $root.Config)
+        try {
+            $since = Get-CompletionText 'Get-AppLog -Since '
+            $since | Should -Be @('10m', '30m', '1h', '6h', '1d', '7d')
+            Get-CompletionText 'Get-AppLog -Since 15' | Should -Be @('15m', '15h', '15d')
+            Get-CompletionText 'Get-AppLog -Since 1h' | Should -Be @('1h')
+            Get-CompletionText 'Get-AppEvent -Since ' | Should -Be @('10m', '30m', '1h', '6h', '1d', '7d')
+            # What it offers binds: -Since 6h is six hours back.
+            (TabExpansion2 -inputScript 'Get-AppLog -Since ' -cursorColumn 18).CompletionMatches[0].ToolTip | Should -Be 'the last 10 minutes'
+            foreach ($line in 'Get-AppLog -Tail ', 'Get-AppLog -Pattern ', 'Get-AppLog -TimeoutSec ', 'Get-AppDeployment -First ', 'Set-AppScale -Count ') {
+                $offered = @(Get-CompletionText $line)
+                $offered.Count | Should -BeGreaterThan 0 -Because $line
+                $offered | Should -Not -Match 'incidentops\.yml|^\./|^\.\\' -Because $line
+            }
+            Get-CompletionText 'Get-AppLog -Tail ' | Should -Be @('100', '200', '500', '1000', '50')
+            Get-CompletionText 'Get-AppLog -Pattern ' | Should -Contain 'error'
+        }
+        finally { Pop-Location }
+    }
+
+    It 'completes the app identity parameters from the configured services, never file names' {
+        Push-Location (Split-Path $root.Config)
+        try {
+            Get-CompletionText "Get-AppLog -ConfigPath '$($root.Config)' -App " | Should -Be @('ai-affiliate-empire')
+            Get-CompletionText "Get-AppLog -ConfigPath '$($root.Config)' -Unit f" | Should -Be @('fastapi')
+            (TabExpansion2 -inputScript "Get-AppLog -ConfigPath '$($root.Config)' -Unit " -cursorColumn ("Get-AppLog -ConfigPath '$($root.Config)' -Unit ".Length)).CompletionMatches[0].ToolTip | Should -Be 'production/apiworker'
+            # No service gives a namespace: nothing is offered, and no file name either.
+            @(Get-CompletionText "Get-AppLog -ConfigPath '$($root.Config)' -Namespace ") | Should -Not -Match 'incidentops\.yml'
+        }
+        finally { Pop-Location }
+    }
+
     It 'completes -Service, -Platform and -Type' {
         Get-CompletionText "Get-AppLog -ConfigPath '$($root.Config)' -Service production/a" | Should -Contain 'production/api'
         Get-CompletionText 'Get-AppLog -Platform K' | Should -Be 'Kubernetes'

@@ -37,7 +37,7 @@ Describe 'Get-AppStatus' -Skip:($IsWindows) {
             "$k get events --field-selector=involvedObject.kind=Pod -o json" = (Get-Fixture 'k8s-events.json')
         }
         $status = Get-AppStatus -Platform Kubernetes -Context production -Namespace akaind-platform -Deployment marketing -KubectlPath $cli.Path -ErrorAction Stop
-        $status.Reason | Should -Be 'ProgressDeadlineExceeded; marketing-7d9f8b6c5d-xyz12: CrashLoopBackOff (last exit: OOMKilled, code 137)'
+        $status.Reason | Should -Be 'rollout stalled; CrashLoopBackOff (OOMKilled)'
         $pod = $status.Instances | Where-Object Id -eq 'marketing-7d9f8b6c5d-xyz12'
         $pod.LastExitReason | Should -Be 'OOMKilled'
         $pod.ExitCode | Should -Be 137
@@ -104,6 +104,40 @@ Describe 'Get-AppStatus in a real host' -Skip:($IsWindows) {
         $text | Should -Match 'Degraded\s+1/2'
         # Reason wraps instead of being cut: every word of it is on screen.
         Get-ViewColumn $text 'Reason' | Should -Be (($rows.Reason -join '') -replace '\s+', '')
+    }
+
+    It 'fits an app of each platform in at most <MaxLines> line(s) at <Width> columns, with its Version and Deployed' -TestCases @(
+        @{ Width = 80; MaxLines = 2 }, @{ Width = 120; MaxLines = 1 }
+    ) {
+        # A Kubernetes reason once took 5 lines of a 23-column Reason at 80 columns, and a DigitalOcean deployment id 5
+        # lines of Version: the reasons are short and plain now (the failing pod's name is in Instances), and an id is
+        # shown by its first 8 characters (the whole one is in .Version).
+        $k = '--context production -n akaind-platform'
+        $kube = New-FakeCli kubectl @{
+            "$k get deployment marketing -o json" = (Get-Fixture 'k8s-deployment.json')
+            "$k get pods -l app=marketing -o json" = (Get-Fixture 'k8s-pods.json')
+            "$k get events --field-selector=involvedObject.kind=Pod -o json" = (Get-Fixture 'k8s-events.json')
+        }
+        $do = New-FakeCli doctl @{ 'apps get f1e2d3c4-0000-4000-8000-00000000a001 -o json' = (Get-Fixture 'do-app.json') }
+        $all = @(
+            Get-AppStatus -Platform Kubernetes -Context production -Namespace akaind-platform -Deployment marketing -KubectlPath $kube.Path -ErrorAction Stop
+            $rows
+            Get-AppStatus -Platform DigitalOcean -AppId f1e2d3c4-0000-4000-8000-00000000a001 -DoctlPath $do.Path -ErrorAction Stop
+        )
+        $all.Count | Should -Be 4
+        $text = Get-RenderedView $all -Width $Width
+        $lines = @($text -split '\r?\n' | Where-Object { $_.Trim() })
+        $lines[0] | Should -Match '^Name\s+State\s+Ready\s+Version\s+Deployed\s+Reason\s*$'
+        # Each app starts a line with its name; what follows until the next app is its wrapped Reason.
+        $starts = @(for ($i = 2; $i -lt $lines.Count; $i++) { if ($lines[$i] -match '^\S') { $i } })
+        $starts.Count | Should -Be 4
+        $ends = @($starts | Select-Object -Skip 1) + $lines.Count
+        for ($r = 0; $r -lt 4; $r++) { ($ends[$r] - $starts[$r]) | Should -BeLessOrEqual $MaxLines -Because "row $r of:`n$text" }
+        $text | Should -Match 'marketing\s+Degraded\s+2/3\s+4\s+11-23 09:10\s+rollout stalled; '
+        $text | Should -Match 'portfolio\s+Degraded\s+3/3\s+d4d4d4d4\s+11-22 10:00\s+latest deploy '
+        (Get-ViewColumn $text 'Reason') | Should -Be (($all.Reason -join '') -replace '\s+', '')
+        $all[0].Reason | Should -Be 'rollout stalled; CrashLoopBackOff (OOMKilled)'
+        $all[3].Version | Should -Be 'd4d4d4d4-0000-4000-8000-000000000004'
     }
 
     It 'renders help with every parameter described and examples that parse' {

@@ -10,8 +10,11 @@ BeforeAll {
             '-n akaind-platform get deployment marketing -o json'         = (Get-Fixture 'k8s-deployment.json')
             '-n akaind-platform get replicasets -l app=marketing -o json' = (Get-Fixture 'k8s-replicasets.json')
             '-n akaind-platform rollout'                                  = (Get-Fixture 'k8s-logs.txt')
+            '-n akaind-platform patch deployment/marketing'               = (New-ReplyFile "deployment.apps/marketing patched`n")
         }
     }
+    # The JSON patch of deployment/marketing (generation 4) back to revision 3: the generation test, revision 3's template, its change-cause.
+    $script:PatchTo3 = '[{"op":"test","path":"/metadata/generation","value":4},{"op":"test","path":"/metadata/uid","value":"6f1c2e0a-0000-4000-8000-000000000001"},{"op":"replace","path":"/spec/template","value":{"spec":{"containers":[{"name":"web","image":"registry.example.com/marketing:1.3.2"}]}}},{"op":"add","path":"/metadata/annotations/kubernetes.io~1change-cause","value":"kubectl set image deployment/marketing web=registry.example.com/marketing:1.3.2"}]'
 }
 
 AfterAll { Exit-DoctlHome; Remove-TestTemp }   # $root, fake CLIs, reply files (Common.ps1)
@@ -26,12 +29,54 @@ Describe 'Invoke-Rollback' -Skip:($IsWindows) {
         $calls | Should -Be 'flyctl releases -a ai-affiliate-empire --json --image'
     }
 
-    It 'Kubernetes: undoes to the last good revision' {
+    It 'Kubernetes: patches the last good revision''s template on condition of the generation it read' {
         $cli = New-MarketingKubectl
         $result = Invoke-Rollback -Platform Kubernetes -Namespace akaind-platform -Deployment marketing -KubectlPath $cli.Path -Force
         $result.From | Should -Be '4'
         $result.To | Should -Be '3'
-        (Get-Content $cli.Log)[-2] | Should -Be 'kubectl -n akaind-platform rollout undo deployment/marketing --to-revision=3'
+        (Get-Content $cli.Log)[-2] | Should -BeExactly "kubectl -n akaind-platform patch deployment/marketing --type=json --field-manager=kubectl-rollout -p $PatchTo3"
+        Get-Content $cli.Log | Should -Not -Match 'rollout undo'
+    }
+
+    It 'Kubernetes: -WhatIf shows the exact kubectl patch and runs no change' {
+        $cli = New-MarketingKubectl
+        $text = Get-WhatIfText 'Invoke-Rollback -Platform Kubernetes -Namespace akaind-platform -Deployment marketing -KubectlPath $args[0] -WhatIf' $cli.Path
+        ($text -replace '\r?\n', '') | Should -MatchExactly ('What if: .*' + [regex]::Escape("4 -> 3 (registry.example.com/marketing:1.3.2): kubectl -n akaind-platform patch deployment/marketing --type=json --field-manager=kubectl-rollout -p '$PatchTo3'; kubectl -n akaind-platform rollout status deployment/marketing"))
+        Get-Content $cli.Log | Should -Not -Match ' patch | rollout '
+    }
+
+    It 'Kubernetes: a deploy that lands before the patch is kept: the API server refuses it and the error is RollbackTargetMoved' {
+        # The fake kubectl answers the plan's and the re-check's reads with revision 4 (generation 4); the patch is refused
+        # as kubectl reports a failed JSON patch test (exit 1); the read after it finds revision 5 (generation 5).
+        $dir = New-TestTempDir 'io-rb-kmoved'
+        $moved = Get-Content (Get-Fixture 'k8s-deployment.json') -Raw | ConvertFrom-Json -Depth 50
+        $moved.metadata.generation = 5
+        $moved.metadata.annotations.'deployment.kubernetes.io/revision' = '5'
+        $moved.spec.template.spec.containers[0].image = 'registry.example.com/marketing:1.5.0'
+        $moved | ConvertTo-Json -Depth 50 -Compress | Set-Content (Join-Path $dir 'moved.json')
+        Copy-Item (Get-Fixture 'k8s-deployment.json') (Join-Path $dir 'deployment.json')
+        $kubectl = Join-Path $dir 'kubectl'
+        Set-Content $kubectl -Value @"
+#!/bin/bash
+printf '%s\n' "kubectl `$*" >> '$dir/argv.log'
+case "`$*" in
+  '-n akaind-platform get deployment marketing -o json'*) n=`$(cat '$dir/n' 2>/dev/null || echo 0); echo `$((n+1)) > '$dir/n'; if [ "`$n" -lt 2 ]; then cat '$dir/deployment.json'; else cat '$dir/moved.json'; fi;;
+  '-n akaind-platform get replicasets -l app=marketing -o json'*) cat '$(Get-Fixture 'k8s-replicasets.json')';;
+  '-n akaind-platform patch '*) echo 'The request is invalid: the server rejected our request due to an error in our request' >&2; exit 1;;
+  *) echo "unexpected: `$*" >&2; exit 97;;
+esac
+"@
+        chmod +x $kubectl
+        $err = $null
+        $result = Invoke-Rollback -Platform Kubernetes -Namespace akaind-platform -Deployment marketing -KubectlPath $kubectl -Force -ErrorVariable err -ErrorAction SilentlyContinue
+        $result | Should -BeNullOrEmpty
+        $err.Count | Should -Be 1
+        $err[0].FullyQualifiedErrorId | Should -Be 'RollbackTargetMoved,IncidentOps.Commands.InvokeRollbackCommand'
+        $err[0].Exception.Message | Should -Match 'its spec is now at generation 5 \(it was 4 when the rollback was planned from revision 4\), its current revision is 5, it runs registry\.example\.com/marketing:1\.5\.0'
+        $err[0].Exception.Message | Should -Match 'nothing was changed\. Run Get-AppDeployment'
+        $calls = Get-Content (Join-Path $dir 'argv.log')
+        @($calls -match ' patch ').Count | Should -Be 1
+        $calls | Should -Not -Match ' rollout '
     }
 
     It 'Fly: a release deployed while the rollback waited is never replaced (RollbackCurrentChanged, nothing deployed)' {
@@ -134,10 +179,10 @@ Describe 'Invoke-Rollback on StatefulSets and DaemonSets' -Skip:($IsWindows) {
         }
     }
 
-    It 'goes back to the StatefulSet''s earlier ControllerRevision with kubectl rollout undo statefulset/postgres (-WhatIf runs no undo)' {
+    It 'goes back to the StatefulSet''s earlier ControllerRevision with a kubectl patch of its template (-WhatIf patches nothing)' {
         $text = Get-WhatIfText 'Invoke-Rollback -Platform Kubernetes -Namespace akaind-platform -StatefulSet postgres -KubectlPath $args[0] -WhatIf' $cli.Path
-        $text | Should -Match 'What if: .*2 -> 1 \(postgres:15\.4\): kubectl -n akaind-platform rollout undo statefulset/postgres --to-revision=1'
-        Get-Content $cli.Log | Should -Not -Match 'rollout'
+        ($text -replace '\r?\n', '') | Should -Match ([regex]::Escape("2 -> 1 (postgres:15.4): kubectl -n akaind-platform patch statefulset/postgres --type=json --field-manager=kubectl-rollout -p '[{`"op`":`"test`",`"path`":`"/metadata/generation`",`"value`":2},{`"op`":`"test`",`"path`":`"/metadata/uid`",`"value`":`"6f1c2e0a-0000-4000-8000-000000000101`"},{`"op`":`"replace`",`"path`":`"/spec/template`",`"value`":"))
+        Get-Content $cli.Log | Should -Not -Match 'rollout| patch '
     }
 
     It 'refuses a DaemonSet with a single revision with RollbackNoEarlierRevision and changes nothing' {

@@ -11,7 +11,15 @@ public sealed record LogQuery(int Tail = 100, TimeSpan? Since = null, string? Pa
 public sealed record PlannedChange(IReadOnlyList<string> Commands, Func<CancellationToken, Task<string>> Execute);
 
 /// <summary>A rollback whose target is chosen; Execute performs it and returns the steps taken.</summary>
-public sealed record PreparedRollback(RollbackPlan Plan, Func<CancellationToken, Task<IReadOnlyList<string>>> Execute);
+public sealed record PreparedRollback(RollbackPlan Plan, Func<CancellationToken, Task<IReadOnlyList<string>>> Execute)
+{
+    /// <summary>
+    /// Read-only checks the platform wants before the change (DigitalOcean's rollback/validate). They run before the last
+    /// re-check of the history, so that re-check is as close to the change as it can be on a platform that offers no
+    /// precondition of its own.
+    /// </summary>
+    public Func<CancellationToken, Task>? CheckFirst { get; init; }
+}
 
 /// <summary>One platform behind the common vocabulary. Reads run at once; changes are planned first (for -WhatIf).</summary>
 public interface IPlatformAdapter

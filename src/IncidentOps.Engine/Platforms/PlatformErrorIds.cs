@@ -36,6 +36,11 @@ public static class PlatformErrorIds
     public const string RollbackTargetNotFound = "RollbackTargetNotFound";
     /// <summary>The current release changed between planning a rollback (and its confirmation) and running it: nothing was changed.</summary>
     public const string RollbackCurrentChanged = "RollbackCurrentChanged";
+    /// <summary>
+    /// The platform itself refused the rollback because its target changed after the plan was read (Kubernetes: the JSON
+    /// patch's test of metadata.generation failed): nothing was changed.
+    /// </summary>
+    public const string RollbackTargetMoved = "RollbackTargetMoved";
     /// <summary>The app has a single release (revision) and nothing earlier to roll back to.</summary>
     public const string RollbackNoEarlierRevision = "RollbackNoEarlierRevision";
     /// <summary>DIGITALOCEAN_API_URL is set to something that is not an http(s) address.</summary>

@@ -261,7 +261,9 @@ public sealed class PlatformsService(IOperationSink sink, HealthService? health 
         var sw = Stopwatch.StartNew();
         var plan = prepared.Plan;
         // The plan was made before the confirmation, which can stay open for minutes: read the history again, so a
-        // release deployed meanwhile is never replaced by the plan's older target.
+        // release deployed meanwhile is never replaced by the plan's older target. The platform's own read-only checks
+        // run first, so nothing but the change itself follows the re-check.
+        if (prepared.CheckFirst is { } check) await check(ct).ConfigureAwait(false);
         RollbackChoice.EnsureStillCurrent(adapter.Target, plan, await adapter.GetDeploymentsAsync(ct).ConfigureAwait(false));
         sink.Verbose($"Rolling back {adapter.Target}: {plan.From} -> {plan.To}");
         var steps = (await prepared.Execute(ct).ConfigureAwait(false)).ToList();

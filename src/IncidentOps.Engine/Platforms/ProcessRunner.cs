@@ -15,6 +15,12 @@ public sealed record CliCommand(string Tool, string FileName, IReadOnlyList<stri
     /// </summary>
     public IReadOnlyDictionary<string, string>? Environment { get; init; }
 
+    /// <summary>
+    /// The directory the CLI runs in (null: this process's). flyctl deploy reads a fly.toml from it, so a rollback runs it
+    /// in an empty one: the app's own configuration from Fly, never the fly.toml of whatever directory pwsh is in.
+    /// </summary>
+    public string? WorkingDirectory { get; init; }
+
     /// <summary>The command line as a user would type it (NAME=value before the tool for each of Environment), secrets masked.</summary>
     public string CommandLine
     {
@@ -88,6 +94,12 @@ public sealed partial class ProcessRunner(IOperationSink sink, ToolResolver? res
             StandardErrorEncoding = Encoding.UTF8,
         };
         foreach (var a in command.Arguments) psi.ArgumentList.Add(a);
+        if (command.WorkingDirectory is { } directory)
+        {
+            psi.WorkingDirectory = directory;
+            // A relative tool path (-FlyctlPath ./flyctl) meant this process's directory, not the CLI's.
+            if (!Path.IsPathRooted(fileName) && fileName.Contains(Path.DirectorySeparatorChar)) psi.FileName = Path.GetFullPath(fileName);
+        }
         if (command.Environment is { } environment)
             foreach (var (name, value) in environment) psi.Environment[name] = value;
         psi.Environment[RunMarkerVariable] = marker;

@@ -169,7 +169,7 @@ public class DeadlineTests(ModuleFixture fx, ITestOutputHelper output) : IClassF
             new Reply("--context production -n akaind-platform get replicasets -l app=marketing -o json", "k8s-replicasets.json"),
             new Reply("--context production -n akaind-platform get deployment marketing -o json", "k8s-deployment.json"),
             new Reply("--context production -n akaind-platform get pods -l app=marketing -o json", "k8s-pods.json"),
-            new Reply("--context production -n akaind-platform rollout undo", Text: "rolled back\n"),
+            new Reply("--context production -n akaind-platform patch deployment/marketing", Text: "deployment.apps/marketing patched\n"),
             new Reply("--context production -n akaind-platform rollout status", Text: "deployment \"marketing\" successfully rolled out\n"));
         var r = fx.Run($"Invoke-Rollback -Platform Kubernetes -Context production -Namespace akaind-platform -Deployment marketing -KubectlPath '{path}' -TimeoutSec 5 -Force");
         r.AssertNoErrors();

@@ -34,9 +34,11 @@ public sealed class FakeCli
     /// A reply for argument lists starting with Prefix. With Stream the fixture and Text are written line by line,
     /// LineDelay seconds apart (0: all at once, for tests whose bound is a -TimeoutSec on a loaded machine) (a CLI following a log), and the tool then keeps running until it is killed (its pid in
     /// NAME.pid, its sleeping child's in NAME.child), unless StreamEnds: then it exits with Exit after the last line.
+    /// With Times (not streamed) the reply answers only the first Times calls it matches; later calls go on to the next
+    /// reply whose prefix matches (a CLI whose answer changes: the object read again after someone changed it).
     /// </summary>
     public sealed record Reply(string Prefix, string? FixtureName = null, string? Text = null, int Exit = 0, string? Stderr = null, bool Sleep = false, bool CaptureStdin = false,
-        bool Stream = false, double LineDelay = 0.02, bool StreamEnds = false);
+        bool Stream = false, double LineDelay = 0.02, bool StreamEnds = false, int Times = 0);
 
     public string Tool(string name, params Reply[] replies)
     {
@@ -70,6 +72,8 @@ public sealed class FakeCli
                 sb.Append($"    exit {r.Exit};;\n");
                 continue;
             }
+            var counter = Path.Combine(Dir, $"times{++_n}.count");
+            if (r.Times > 0) sb.Append($"    n=$(cat '{counter}' 2>/dev/null || echo 0); if [ \"$n\" -lt {r.Times} ]; then echo $((n+1)) > '{counter}'\n");
             if (r.FixtureName is not null) sb.Append($"    cat '{Fixture(r.FixtureName)}'\n");
             if (r.Text is not null)
             {
@@ -78,7 +82,7 @@ public sealed class FakeCli
                 sb.Append($"    cat '{file}'\n");
             }
             if (r.Stderr is not null) sb.Append($"    echo '{r.Stderr.Replace("'", "'\\''")}' >&2\n");
-            sb.Append($"    exit {r.Exit};;\n");
+            sb.Append(r.Times > 0 ? $"    exit {r.Exit}; fi;;&\n" : $"    exit {r.Exit};;\n");
         }
         sb.Append("  *) echo \"fake " + name + ": unexpected arguments: $*\" >&2; exit 97;;\nesac\n");
         var path = Path.Combine(Dir, name);

@@ -96,8 +96,11 @@ public sealed class RollbackTargetTests(ModuleFixture fx) : IClassFixture<Module
             new Reply("--context production -n akaind-platform get deployment marketing -o json", Text: deployment.ToJsonString()),
             new Reply("--context production -n akaind-platform get replicasets -l app=marketing -o json", Text: list.ToJsonString()));
         var r = fx.Run($"Invoke-Rollback -Platform Kubernetes -Context production -Namespace akaind-platform -Deployment marketing -KubectlPath '{path}' -WhatIf").AssertNoErrors();
-        Assert.Contains("--to-revision=6", r.HostText);
-        Assert.DoesNotContain("--to-revision=8", r.HostText);
-        Assert.Empty(cli.Calls.Where(c => c.Contains("rollout undo")));
+        Assert.Contains("9 -> 6 (registry.example.com/marketing:1.6.0)", r.HostText);
+        var text = r.HostText.Replace("\n", "", StringComparison.Ordinal);
+        Assert.Contains("patch deployment/marketing --type=json", text);
+        Assert.Contains("\"image\":\"registry.example.com/marketing:1.6.0\"", text);
+        Assert.DoesNotContain("marketing:1.9.0", text);
+        Assert.Empty(cli.Calls.Where(c => c.Contains(" patch ") || c.Contains(" rollout ")));
     }
 }

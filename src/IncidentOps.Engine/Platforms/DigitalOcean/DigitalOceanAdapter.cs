@@ -46,7 +46,7 @@ public sealed partial class DigitalOceanAdapter(AppTarget target, ProcessRunner 
         else if (pendingPhase is "ERROR" or "CANCELED") { state = AppState.Degraded; why = $"latest deployment {pendingPhase}"; }
         // A failed deployment leaves no pointer on the app: it is neither active nor in progress, but it is newer than the active one.
         else if (pendingPhase is null && Time(app, "last_deployment_created_at") is { } last && Time(app, "active_deployment", "created_at") is { } active && last > active)
-        { state = AppState.Degraded; why = $"latest deployment (created {last:u}) did not become active (ERROR or CANCELED; see Get-AppDeployment)"; }
+        { state = AppState.Degraded; why = $"latest deploy ({last.UtcDateTime.ToString("MM-dd HH:mm", System.Globalization.CultureInfo.InvariantCulture)}Z) failed"; }
         else state = AppState.Healthy;
         if (pendingPhase is not null && why is null && state == AppState.Healthy) why = $"deployment in progress ({pendingPhase})";
         if (Str(app, "pinned_deployment", "id") is { } pinned)
@@ -160,19 +160,28 @@ public sealed partial class DigitalOceanAdapter(AppTarget target, ProcessRunner 
         var validate = $"POST {new Uri(api, $"v2/apps/{Id}/rollback/validate")} {body}";
         var rollback = $"POST {new Uri(api, $"v2/apps/{Id}/rollback")} {body}";
         const string warning = "DigitalOcean pins the app to the rolled-back deployment (no new deployments, no auto-deploy on push) until you run Invoke-Rollback -Commit to keep it or Invoke-Rollback -Revert to undo it. Database changes are not undone.";
-        var plan = new RollbackPlan { Target = Target, From = from?.Version, To = to.Version, ToImage = to.Image, Commands = [validate, rollback], Warnings = [warning] };
+        // The API takes no precondition on the current deployment: the history is read again after the validation,
+        // right before the rollback request, and a deploy landing in that one round trip would still be replaced.
+        const string noPrecondition = "The App Platform rollback API cannot make the rollback conditional on the current deployment: the deployments are checked again right before the rollback request, but a deploy landing in that last round trip would be replaced.";
+        var plan = new RollbackPlan { Target = Target, From = from?.Version, To = to.Version, ToImage = to.Image, Commands = [validate, rollback], Warnings = [warning, noPrecondition] };
         return new PreparedRollback(plan, async c =>
         {
             using var http = await ClientAsync(c).ConfigureAwait(false);
-            var v = await PostAsync(http, $"v2/apps/{Id}/rollback/validate", body, c).ConfigureAwait(false);
-            if (Path(v, "valid") is not { ValueKind: JsonValueKind.True })
-                throw new IncidentOpsException(PlatformErrorIds.RollbackInvalid, IncidentOpsErrorCategory.InvalidOperation,
-                    $"DigitalOcean refused a rollback of app {Id} to deployment {to.Version}: {Str(v, "error", "message") ?? v.GetRawText()}");
-            foreach (var w in Arr(v, "warnings")) Sink.Warning($"DigitalOcean: {Str(w, "message") ?? w.GetRawText()}");
             var r = await PostAsync(http, $"v2/apps/{Id}/rollback", body, c).ConfigureAwait(false);
             Sink.Warning(warning);
             return [validate, rollback + $" -> deployment {Str(r, "deployment", "id")} {Str(r, "deployment", "phase")}"];
-        });
+        })
+        {
+            CheckFirst = async c =>
+            {
+                using var http = await ClientAsync(c).ConfigureAwait(false);
+                var v = await PostAsync(http, $"v2/apps/{Id}/rollback/validate", body, c).ConfigureAwait(false);
+                if (Path(v, "valid") is not { ValueKind: JsonValueKind.True })
+                    throw new IncidentOpsException(PlatformErrorIds.RollbackInvalid, IncidentOpsErrorCategory.InvalidOperation,
+                        $"DigitalOcean refused a rollback of app {Id} to deployment {to.Version}: {Str(v, "error", "message") ?? v.GetRawText()}");
+                foreach (var w in Arr(v, "warnings")) Sink.Warning($"DigitalOcean: {Str(w, "message") ?? w.GetRawText()}");
+            },
+        };
     }
 
     /// <summary>

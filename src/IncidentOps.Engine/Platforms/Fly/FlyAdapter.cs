@@ -45,7 +45,7 @@ public sealed partial class FlyAdapter(AppTarget target, ProcessRunner runner, T
         AppState state; string? why = null;
         if (instances.Count == 0) { state = AppState.Down; why = "no machines"; }
         else if (started == 0) { state = AppState.Down; why = instances.Select(i => i.LastExitReason).FirstOrDefault(r => r is not null) ?? "no machine started"; }
-        else if (ready < instances.Count) { state = AppState.Degraded; why = $"{ready}/{instances.Count} machines started with passing checks" + (instances.Any(i => i.LastExitReason == "OOMKilled") ? "; OOMKilled" : ""); }
+        else if (ready < instances.Count) { state = AppState.Degraded; why = $"{ready}/{instances.Count} machines healthy" + (instances.Any(i => i.LastExitReason == "OOMKilled") ? "; OOMKilled" : ""); }
         else state = AppState.Healthy;
         var first = machines.FirstOrDefault();
         string? image = first.ValueKind == JsonValueKind.Object
@@ -117,11 +117,25 @@ public sealed partial class FlyAdapter(AppTarget target, ProcessRunner runner, T
                 $"Release {to.Version} of {App} has no ImageRef in 'flyctl releases --json --image'; pass -ToVersion with a release that has one.");
         var deploy = Fly("deploy", "-a", App, "--image", to.Image, "--yes");
         const string warning = "Fly has no rollback command: this redeploys the previous image. Database migrations run by the bad release are NOT undone.";
-        var plan = new RollbackPlan { Target = Target, From = from?.Version, To = to.Version, ToImage = to.Image, Commands = [deploy.CommandLine], Warnings = [warning] };
+        // flyctl deploy takes no precondition on the current release: the releases are read again right before it
+        // (PlatformsService.RollbackAsync), and nothing else runs in between.
+        const string noPrecondition = "flyctl cannot make the deploy conditional on the current release: the releases are checked again right before it, but a deploy landing in that moment would be replaced.";
+        // flyctl deploy takes its configuration (services, env, mounts, processes) from a fly.toml in its working directory
+        // and only its name from -a: run in a directory with a fly.toml of another app, it deployed this app with that
+        // app's configuration. It runs in an empty directory instead, so it takes this app's own configuration from Fly.
+        const string ownConfig = "flyctl deploy runs in an empty directory, so it uses the app's own configuration from Fly, never a fly.toml of the current directory.";
+        var plan = new RollbackPlan { Target = Target, From = from?.Version, To = to.Version, ToImage = to.Image, Commands = [deploy.CommandLine], Warnings = [warning, noPrecondition, ownConfig] };
         return new PreparedRollback(plan, async c =>
         {
             Sink.Warning(warning);
-            await RunAsync(deploy, c).ConfigureAwait(false);
+            var empty = Directory.CreateTempSubdirectory("incidentops-fly-deploy-");
+            try { await RunAsync(deploy with { WorkingDirectory = empty.FullName }, c).ConfigureAwait(false); }
+            finally
+            {
+                try { empty.Delete(recursive: true); }
+                catch (IOException) { /* flyctl left something behind: a temp folder is not worth failing the rollback */ }
+                catch (UnauthorizedAccessException) { /* likewise */ }
+            }
             return [deploy.CommandLine];
         });
     }

@@ -59,7 +59,7 @@ public sealed partial class SystemdAdapter(AppTarget target, ProcessRunner runne
         return new AppStatus
         {
             Platform = PlatformKind.Systemd, Name = Unit, Service = Target.Service, Unit = Unit, ComputerName = _o.ComputerName,
-            State = state, Reason = state == AppState.Healthy ? null : $"{active}/{sub}" + (exitReason is null ? "" : $" ({exitReason})"),
+            State = state, Reason = state == AppState.Healthy ? null : (active == sub ? active : $"{active}/{sub}") + (exitReason is null ? "" : $" ({exitReason})"),
             DesiredInstances = 1, ReadyInstances = state == AppState.Healthy ? 1 : 0, Version = version,
             LastDeployedAt = ParseUnixTimestamp(p.GetValueOrDefault("ActiveEnterTimestamp")) ?? ParseUnixTimestamp(p.GetValueOrDefault("ExecMainStartTimestamp")),
             Instances =

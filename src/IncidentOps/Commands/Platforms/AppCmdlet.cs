@@ -23,34 +23,42 @@ public abstract class AppCmdlet : PlatformCmdlet
 
     /// <summary>Fly.io app name (with -Platform Fly).</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(AppTargetValueCompleter))]
     public string? App { get; set; }
 
     /// <summary>DigitalOcean App Platform app id (with -Platform DigitalOcean); env:NAME reads it from an environment variable. doctl must be logged in (doctl auth init). doctl's config file ($env:DIGITALOCEAN_CONFIG, else doctl/config.yaml under the config directory) and auth context ($env:DIGITALOCEAN_CONTEXT, else the file's current one) are read when the command starts and passed to every doctl call as --config and --context (a piped App object read with another config file is refused: PipelineTargetMismatch); Invoke-Rollback (and Get-AppResourceUsage) on DigitalOcean also call the App Platform API at $env:DIGITALOCEAN_API_URL (default https://api.digitalocean.com/) with that context's token, as doctl picks it ($env:DIGITALOCEAN_ACCESS_TOKEN or the saved access-token for the default context, the auth-contexts entry for another).</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(AppTargetValueCompleter))]
     public string? AppId { get; set; }
 
     /// <summary>DigitalOcean component (service or worker) to act on, or the container for Kubernetes logs.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(AppTargetValueCompleter))]
     public string? Component { get; set; }
 
     /// <summary>Kubernetes Deployment name (with -Platform Kubernetes).</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(AppTargetValueCompleter))]
     public string? Deployment { get; set; }
 
     /// <summary>Kubernetes StatefulSet name (with -Platform Kubernetes), instead of -Deployment: status, restart, scale, history and rollback act on the StatefulSet and its pods.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(AppTargetValueCompleter))]
     public string? StatefulSet { get; set; }
 
     /// <summary>Kubernetes DaemonSet name (with -Platform Kubernetes), instead of -Deployment: status, restart, history and rollback act on the DaemonSet and its pods (a DaemonSet cannot be scaled).</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(AppTargetValueCompleter))]
     public string? DaemonSet { get; set; }
 
     /// <summary>Kubernetes namespace; defaults to the context's namespace.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(AppTargetValueCompleter))]
     public string? Namespace { get; set; }
 
     /// <summary>kubectl context; defaults to the kubeconfig's current context, read when the command starts and then passed to every kubectl call (with that context's namespace and the kubeconfig file), so -WhatIf names the cluster and the objects written act on it even after 'kubectl config use-context'. With a $KUBECONFIG list of several files, the context is resolved as kubectl merges them and kubectl also gets its --cluster and --user and KUBECONFIG set to that list.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(AppTargetValueCompleter))]
     public string? Context { get; set; }
 
     /// <summary>kubeconfig file for kubectl (passed as --kubeconfig); overrides the service's kubeconfig setting. Default: $KUBECONFIG or ~/.kube/config.</summary>
@@ -59,10 +67,12 @@ public abstract class AppCmdlet : PlatformCmdlet
 
     /// <summary>systemd unit name (with -Platform Systemd).</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(AppTargetValueCompleter))]
     public string? Unit { get; set; }
 
     /// <summary>Host to run systemctl/journalctl and the release listing and swap on, through ssh -o BatchMode=yes (user@host). Omit for this machine.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(AppTargetValueCompleter))]
     public string? ComputerName { get; set; }
 
     /// <summary>systemd releases directory holding one directory per release and a 'current' symlink; with -ComputerName, an absolute path on that host.</summary>

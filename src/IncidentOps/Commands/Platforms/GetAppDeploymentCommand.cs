@@ -26,6 +26,7 @@ public sealed class GetAppDeploymentCommand : AppReadCmdlet
     /// <summary>Return only the newest N releases.</summary>
     [Parameter]
     [ValidateRange(1, int.MaxValue)]
+    [ArgumentCompleter(typeof(SuggestedValueCompleter))]
     public int First { get; set; } = int.MaxValue;
 
     protected override void ProcessRecord()

@@ -32,6 +32,7 @@ public sealed class GetAppEventCommand : AppReadCmdlet
     /// <summary>Only events last seen within this long (10m, 1h, or 00:10:00). A duration: 90s, 5m, 1h, 2d, hh:mm:ss, a [timespan], or a number of seconds.</summary>
     [Parameter]
     [DurationTransformation]
+    [ArgumentCompleter(typeof(DurationCompleter))]
     public TimeSpan? Since { get; set; }
 
     /// <summary>Only events of this type: Warning (something went wrong: BackOff, OOMKilling, FailedScheduling, Unhealthy) or Normal.</summary>

@@ -45,15 +45,18 @@ public sealed class GetAppLogCommand : AppReadCmdlet
     /// <summary>Number of most recent lines to return (default 100). With -Follow: the recent lines shown before new ones arrive (default 10, like tail -f and journalctl -f); flyctl shows what its log buffer holds instead.</summary>
     [Parameter]
     [ValidateRange(1, 100000)]
+    [ArgumentCompleter(typeof(SuggestedValueCompleter))]
     public int Tail { get; set; } = 100;
 
     /// <summary>Only lines newer than this long ago (10m, 1h, or 00:10:00). A duration: 90s, 5m, 1h, 2d, hh:mm:ss, a [timespan], or a number of seconds.</summary>
     [Parameter]
     [DurationTransformation]
+    [ArgumentCompleter(typeof(DurationCompleter))]
     public TimeSpan? Since { get; set; }
 
     /// <summary>Case-insensitive regular expression the message must match.</summary>
     [Parameter]
+    [ArgumentCompleter(typeof(SuggestedValueCompleter))]
     public string? Pattern { get; set; }
 
     /// <summary>Least severe level to show: debug, info, notice, warning, error, critical, alert or emergency. -Level warning shows warnings and every more severe entry (errors and worse). Entries whose level is unknown are left out.</summary>

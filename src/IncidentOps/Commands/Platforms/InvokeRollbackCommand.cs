@@ -15,8 +15,11 @@ namespace IncidentOps.Commands;
 /// requests go to the API directly, not through doctl: they need a token, from the environment variable
 /// DIGITALOCEAN_ACCESS_TOKEN or else the access-token that 'doctl auth init' saved in doctl's config.yaml (without
 /// either they fail with PlatformAuthMissing before anything is sent), and they go to DIGITALOCEAN_API_URL when that
-/// is set (default https://api.digitalocean.com/; for a proxy or a test stand-in). -WhatIf needs no token. Kubernetes: kubectl
-/// rollout undo --to-revision, then rollout status with a timeout. systemd: the releases directory's 'current'
+/// is set (default https://api.digitalocean.com/; for a proxy or a test stand-in). -WhatIf needs no token. Kubernetes: what kubectl
+/// rollout undo sends (the revision's pod template, and a Deployment's change-cause), as one kubectl patch --type=json whose
+/// first operation tests metadata.generation, so the API server refuses it when the workload's spec was written after
+/// the plan was read (RollbackTargetMoved: a deploy, restart, scale or rollback landed in between; nothing changed);
+/// then rollout status with a timeout. systemd: the releases directory's 'current'
 /// symlink is repointed atomically, then the unit restarts; with -ComputerName both run over ssh -o BatchMode=yes
 /// (ln -sfn to a temporary link, then mv -Tf over 'current'), every remote argument single-quoted; the swap itself
 /// checks, on the host and right before the rename, that 'current' still names the confirmed release (else

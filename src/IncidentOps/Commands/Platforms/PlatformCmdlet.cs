@@ -28,6 +28,7 @@ public abstract class PlatformCmdlet : IncidentActionCmdlet
     /// <summary>Deadline in seconds for the whole operation on each target, counted from its start: every CLI call and any wait for the app or database to come back, together. Past it the CLI is stopped, its process tree killed, and the command stops with OperationTimeout. Default 60: each CLI call goes through the platform's API (several seconds each during an incident), and a restart or rollback waits for the app to come back.</summary>
     [Parameter]
     [ValidateRange(1.0, 86400.0)]
+    [ArgumentCompleter(typeof(SuggestedValueCompleter))]
     public double TimeoutSec { get; set; } = 60;
 
     /// <summary>-TimeoutSec is one deadline for the whole operation on one target.</summary>

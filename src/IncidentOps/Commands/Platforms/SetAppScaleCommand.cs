@@ -21,6 +21,7 @@ public sealed class SetAppScaleCommand : AppCmdlet, IForceSwitch
     /// <summary>Number of instances (machines, replicas, instance_count).</summary>
     [Parameter]
     [ValidateRange(0, 1000)]
+    [ArgumentCompleter(typeof(SuggestedValueCompleter))]
     public int? Count { get; set; }
 
     /// <summary>Instance size: a Fly VM size (shared-cpu-2x) or a DigitalOcean instance_size_slug.</summary>

@@ -83,9 +83,61 @@ public class DigitalOceanRollbackTests
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         var server = ServeAsync(listener, valid: false, cts.Token);
         var prepared = await new PlatformsService(NullSink.Instance).PrepareRollbackAsync(adapter, null, cts.Token);
-        var ex = await Assert.ThrowsAsync<IncidentOpsException>(() => prepared.Execute(cts.Token));
+        var ex = await Assert.ThrowsAsync<IncidentOpsException>(() => new PlatformsService(NullSink.Instance).RollbackAsync(adapter, prepared, false, TimeSpan.FromSeconds(30), cts.Token));
         Assert.Equal("RollbackInvalid", ex.ErrorId);
         Assert.Contains("too old", ex.Message);
         Assert.Single(await server);
+    }
+    [Fact]
+    public async Task A_deploy_landing_while_the_rollback_is_validated_is_never_replaced_the_recheck_runs_after_the_validation()
+    {
+        // The API has no precondition, so the re-check of the deployments must come after every other request but the
+        // rollback itself. The stand-in doctl lists the fixture until the validate request arrives; from then on a new
+        // ACTIVE deployment d9 (someone's deploy landing during validation). Before, the re-check ran before the
+        // validation, saw d4 still current, and the rollback POST replaced d9.
+        var dir = Paths.TempDir("do-rb-window");
+        var before = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Fixture("do-deployments.json")))!.AsArray();
+        var after = (System.Text.Json.Nodes.JsonArray)before.DeepClone();
+        foreach (var d in after) if ((string?)d!["phase"] == "ACTIVE") d["phase"] = "SUPERSEDED";
+        var landed = after[0]!.DeepClone();
+        landed["id"] = "d9d9d9d9-0000-4000-8000-000000000009"; landed["phase"] = "ACTIVE"; landed["created_at"] = "2026-11-23T10:00:00Z";
+        after.Insert(0, landed);
+        var current = Path.Combine(dir, "current.json");
+        File.WriteAllText(current, before.ToJsonString());
+        var log = Path.Combine(dir, "argv.log");
+        var doctl = Path.Combine(dir, "doctl");
+        ExecutableFile.Write(doctl, $"#!/bin/bash\nprintf '%s\\n' \"doctl $*\" >> '{log}'\ncat '{current}'\n");
+        var port = FreePort();
+        using var listener = new HttpListener();
+        listener.Prefixes.Add($"http://127.0.0.1:{port}/");
+        listener.Start();
+        var runner = new ProcessRunner(NullSink.Instance, new ToolResolver(new ToolPaths { Doctl = doctl }, null));
+        var adapter = new DigitalOceanAdapter(new AppTarget { Platform = IncidentOps.Config.PlatformKind.DigitalOcean, Options = new Dictionary<string, string> { ["AppId"] = Id } }, runner, TimeSpan.FromSeconds(30),
+            NullSink.Instance, new Uri($"http://127.0.0.1:{port}/"), "canary-do-token-5523");
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var seen = new List<string>();
+        var server = Task.Run(async () =>
+        {
+            while (!cts.IsCancellationRequested)
+            {
+                var ctx = await listener.GetContextAsync().WaitAsync(cts.Token);
+                seen.Add(ctx.Request.Url!.AbsolutePath);
+                File.WriteAllText(current, after.ToJsonString()); // the deploy lands while the request is served
+                var bytes = Encoding.UTF8.GetBytes(ctx.Request.Url.AbsolutePath.EndsWith("/validate", StringComparison.Ordinal) ? "{\"valid\":true,\"warnings\":[]}" : "{\"deployment\":{\"id\":\"d7\",\"phase\":\"PENDING_DEPLOY\"}}");
+                ctx.Response.ContentType = "application/json";
+                await ctx.Response.OutputStream.WriteAsync(bytes, cts.Token);
+                ctx.Response.Close();
+            }
+        });
+        var service = new PlatformsService(NullSink.Instance);
+        var prepared = await service.PrepareRollbackAsync(adapter, null, cts.Token);
+        Assert.Contains(prepared.Plan.Warnings, w => w.Contains("cannot make the rollback conditional on the current deployment", StringComparison.Ordinal));
+        var ex = await Assert.ThrowsAsync<IncidentOpsException>(() => service.RollbackAsync(adapter, prepared, false, TimeSpan.FromSeconds(30), cts.Token));
+        Assert.Equal(PlatformErrorIds.RollbackCurrentChanged, ex.ErrorId);
+        Assert.Contains("is now d9d9d9d9-0000-4000-8000-000000000009", ex.Message);
+        Assert.Equal([$"/v2/apps/{Id}/rollback/validate"], seen);
+        Assert.Equal(2, File.ReadAllLines(log).Length);
+        cts.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => server);
     }
 }

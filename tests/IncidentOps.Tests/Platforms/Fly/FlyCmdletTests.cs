@@ -68,6 +68,34 @@ public class FlyCmdletTests(ModuleFixture fx) : IClassFixture<ModuleFixture>
     }
 
     [Fact]
+    public void InvokeRollback_runs_flyctl_deploy_in_an_empty_directory_so_no_local_fly_toml_of_another_app_is_deployed()
+    {
+        // flyctl deploy takes its configuration from a fly.toml in its working directory (only the name from -a): run
+        // where pwsh stood, in the checkout of another app, it deployed this app with that app's services, env and mounts.
+        // The stand-in records where it ran and what was there; the process's own directory holds files (the test binaries).
+        var cli = new FakeCli();
+        var seen = Path.Combine(cli.Dir, "deploy-dir.log");
+        var releases = FakeCli.Fixture("fly-releases.json");
+        var path = Path.Combine(cli.Dir, "flyctl");
+        ExecutableFile.Write(path, "#!/bin/bash\n" +
+            $"printf '%s\\n' \"flyctl $*\" >> '{cli.Log}'\n" +
+            "case \"$*\" in\n" +
+            $"  'releases '*) cat '{releases}';;\n" +
+            $"  'deploy '*) {{ pwd; ls -A; }} > '{seen}'; echo deployed;;\n" +
+            "esac\n");
+        Assert.NotEmpty(Directory.EnumerateFileSystemEntries(Directory.GetCurrentDirectory()));
+        var r = fx.Run($"Invoke-Rollback -Platform Fly -App {App} -FlyctlPath '{path}' -Force");
+        var result = r.AssertNoErrors().Single<RollbackResult>();
+        Assert.Equal(("v13", "v11"), (result.From, result.To));
+        var lines = File.ReadAllLines(seen);
+        var dir = Assert.Single(lines); // pwd, and nothing in it
+        Assert.NotEqual(Directory.GetCurrentDirectory(), dir);
+        Assert.False(Directory.Exists(dir), "the empty directory is removed after the deploy");
+        Assert.Contains(result.Warnings, w => w.Contains("never a fly.toml of the current directory", StringComparison.Ordinal));
+        Assert.Contains(result.Warnings, w => w.Contains("flyctl cannot make the deploy conditional on the current release", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void InvokeRollback_WhatIf_prints_from_to_and_the_command_and_deploys_nothing()
     {
         var (cli, t) = Fly(new Reply($"releases -a {App} --json --image", "fly-releases.json"), new Reply("deploy", Text: "SHOULD NOT RUN"));

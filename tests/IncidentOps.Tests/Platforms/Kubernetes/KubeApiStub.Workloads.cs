@@ -106,7 +106,14 @@ public sealed partial class KubeApiStub
             if (r.Path == $"{nsApps}/{plural}/{name}")
             {
                 if (r.Method == "GET") return (200, obj.ToJsonString(), json);
-                if (r.Method == "PATCH") { ApplyWorkloadPatch(obj, r); return (200, obj.ToJsonString(), json); }
+                if (r.Method == "PATCH")
+                {
+                    BeforeWorkloadPatch?.Invoke(obj);
+                    if (r.ContentType?.StartsWith("application/json-patch+json", StringComparison.Ordinal) == true && r.Json is JsonArray ops && ApplyJsonPatch(obj, ops) is { } refused)
+                        return (422, PatchRefused(refused), json);
+                    ApplyWorkloadPatch(obj, r);
+                    return (200, obj.ToJsonString(), json);
+                }
             }
             if (plural == "statefulsets" && r.Path == $"{nsApps}/{plural}/{name}/scale")
             {
@@ -130,7 +137,7 @@ public sealed partial class KubeApiStub
     /// </summary>
     private static void ApplyWorkloadPatch(JsonObject obj, KubeRequest r)
     {
-        if (r.Json?["spec"]?["template"] is JsonObject template)
+        if (r.Json is JsonObject body && body["spec"]?["template"] is JsonObject template)
         {
             if ((string?)template["$patch"] == "replace")
             {

@@ -275,7 +275,14 @@ public sealed partial class KubeApiStub : IDisposable
             if (r.Path == $"{nsApps}/deployments/{Dep}")
             {
                 if (r.Method == "GET") return (200, _deployment.ToJsonString(), json);
-                if (r.Method == "PATCH") { ApplyPatch(r); return (200, _deployment.ToJsonString(), json); }
+                if (r.Method == "PATCH")
+                {
+                    BeforeWorkloadPatch?.Invoke(_deployment);
+                    if (r.ContentType?.StartsWith("application/json-patch+json", StringComparison.Ordinal) == true && r.Json is JsonArray ops && ApplyJsonPatch(_deployment, ops) is { } refused)
+                        return (422, PatchRefused(refused), json);
+                    ApplyPatch(r);
+                    return (200, _deployment.ToJsonString(), json);
+                }
             }
             if (r.Path == $"{nsApps}/deployments" && r.Method == "GET")
                 return (200, List("DeploymentList", "apps/v1", new JsonArray(_deployment.DeepClone())), json);
@@ -332,20 +339,10 @@ public sealed partial class KubeApiStub : IDisposable
         return string.Concat(lines.Select(l => l + "\n"));
     }
 
-    /// <summary>Applies what this stub understands of a patch (JSON patch replace of /spec/template and /metadata/annotations), then completes the rollout.</summary>
+    /// <summary>Completes the rollout a patch started (a JSON patch was applied by ApplyJsonPatch; a strategic merge patch's restartedAt is taken as it is).</summary>
     private void ApplyPatch(KubeRequest r)
     {
-        if (r.ContentType?.StartsWith("application/json-patch+json", StringComparison.Ordinal) == true && r.Json is JsonArray ops)
-            foreach (var op in ops)
-            {
-                if ((string?)op!["op"] != "replace") continue;
-                var value = op["value"]?.DeepClone();
-                switch ((string?)op["path"])
-                {
-                    case "/spec/template": _deployment["spec"]!["template"] = value; break;
-                    case "/metadata/annotations": _deployment["metadata"]!["annotations"] = value; break;
-                }
-            }
+        _ = r;
         var generation = (_deployment["metadata"]!["generation"]?.GetValue<int>() ?? 1) + 1;
         _deployment["metadata"]!["generation"] = generation;
         var replicas = _deployment["spec"]!["replicas"]!.GetValue<int>();

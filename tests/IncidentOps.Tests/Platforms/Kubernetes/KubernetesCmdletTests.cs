@@ -29,7 +29,7 @@ public class KubernetesCmdletTests(ModuleFixture fx) : IClassFixture<ModuleFixtu
         var s = fx.Run($"Get-AppStatus {t}").AssertNoErrors().Single<AppStatus>();
         // A pod in trouble: its events are read too (one call for all pods, as kubectl describe reads them per pod).
         Assert.Equal([$"{K} get deployment marketing -o json", $"{K} get pods -l app=marketing -o json", $"{K} get events --field-selector=involvedObject.kind=Pod -o json"], cli.Calls);
-        Assert.Equal((AppState.Degraded, "ProgressDeadlineExceeded; marketing-7d9f8b6c5d-xyz12: CrashLoopBackOff (last exit: OOMKilled, code 137)", 3, 2, "4"), (s.State, s.Reason, s.DesiredInstances, s.ReadyInstances, s.Version));
+        Assert.Equal((AppState.Degraded, "rollout stalled; CrashLoopBackOff (OOMKilled)", 3, 2, "4"), (s.State, s.Reason, s.DesiredInstances, s.ReadyInstances, s.Version));
         var bad = Assert.Single(s.Instances, i => !i.Ready);
         // The pod waits in CrashLoopBackOff because the out-of-memory killer ended its last run (exit code 137).
         Assert.Equal(("CrashLoopBackOff", 7, "OOMKilled", 137, "pool-a-2"), (bad.State, bad.Restarts, bad.LastExitReason, bad.ExitCode, bad.Region));
@@ -83,44 +83,88 @@ public class KubernetesCmdletTests(ModuleFixture fx) : IClassFixture<ModuleFixtu
         Assert.Equal($"{K} get replicasets -l app=marketing -o json", cli.Calls.Last());
     }
 
+    /// <summary>
+    /// The JSON patch a rollback of deployment/marketing (generation 4) to revision 3 sends: the test of the generation
+    /// read when it was planned, revision 3's ReplicaSet template (no pod-template-hash label there) and its change-cause.
+    /// </summary>
+    private const string PatchTo3 = """[{"op":"test","path":"/metadata/generation","value":4},{"op":"test","path":"/metadata/uid","value":"6f1c2e0a-0000-4000-8000-000000000001"},{"op":"replace","path":"/spec/template","value":{"spec":{"containers":[{"name":"web","image":"registry.example.com/marketing:1.3.2"}]}}},{"op":"add","path":"/metadata/annotations/kubernetes.io~1change-cause","value":"kubectl set image deployment/marketing web=registry.example.com/marketing:1.3.2"}]""";
+
     [Fact]
-    public void InvokeRollback_undoes_to_the_last_good_revision_then_waits_for_the_rollout()
+    public void InvokeRollback_patches_the_last_good_revisions_template_on_condition_of_the_generation_then_waits_for_the_rollout()
     {
-        var (cli, t) = Kube(new Reply("--context production -n akaind-platform rollout undo", Text: "deployment.apps/marketing rolled back\n"),
+        var (cli, t) = Kube(new Reply("--context production -n akaind-platform patch deployment/marketing", Text: "deployment.apps/marketing patched\n"),
             new Reply("--context production -n akaind-platform rollout status", Text: "deployment \"marketing\" successfully rolled out\n"));
         var r = fx.Run($"Invoke-Rollback {t} -Force -TimeoutSec 120").AssertNoErrors().Single<RollbackResult>();
         Assert.Equal(("4", "3", true), (r.From, r.To, r.Succeeded));
-        Assert.Equal($"{K} rollout undo deployment/marketing --to-revision=3", cli.Calls[^2]);
+        Assert.Equal($"{K} patch deployment/marketing --type=json --field-manager=kubectl-rollout -p {PatchTo3}", cli.Calls[^2]);
+        Assert.Equal($"{K} patch deployment/marketing --type=json --field-manager=kubectl-rollout -p '{PatchTo3}'", r.Steps[0]);
+        Assert.DoesNotContain(cli.Calls, c => c.Contains("rollout undo", StringComparison.Ordinal));
         // kubectl gets what is left of the one deadline, less a second, so its own timeout ends first.
         Assert.Matches($@"^{K} rollout status deployment/marketing --timeout=11[0-9]s$", cli.Calls[^1]);
     }
 
     [Fact]
-    public void A_rollback_whose_rollout_wait_fails_is_RollbackFailed_saying_the_undo_was_applied()
+    public void A_rollback_whose_rollout_wait_fails_is_RollbackFailed_saying_the_patch_was_applied()
     {
         // Before, a failed 'rollout status' surfaced as a bare PlatformCommandFailed, as if nothing had changed, while the
         // Deployment's template had already been set back to revision 3.
-        var (cli, t) = Kube(new Reply("--context production -n akaind-platform rollout undo", Text: "deployment.apps/marketing rolled back\n"),
+        var (cli, t) = Kube(new Reply("--context production -n akaind-platform patch deployment/marketing", Text: "deployment.apps/marketing patched\n"),
             new Reply("--context production -n akaind-platform rollout status", Exit: 1, Stderr: "error: deployment \"marketing\" exceeded its progress deadline"));
         var r = fx.Run($"Invoke-Rollback {t} -Force -TimeoutSec 120");
 
         var e = Assert.Single(r.Errors);
         Assert.Equal("RollbackFailed,IncidentOps.Commands.InvokeRollbackCommand", e.FullyQualifiedErrorId);
-        Assert.Contains("to 3 was applied (kubectl rollout undo to revision 3), but waiting for the rollout failed, so it is half done", e.ToString());
+        Assert.Contains("to 3 was applied (deployment/marketing patched to the template of revision 3), but waiting for the rollout failed, so it is half done", e.ToString());
         Assert.Contains("exceeded its progress deadline", e.ToString());
         Assert.Contains("Invoke-Rollback -ToVersion 4", e.ToString());
         Assert.Empty(r.Objects<RollbackResult>());
-        Assert.Equal($"{K} rollout undo deployment/marketing --to-revision=3", cli.Calls[^2]);
+        Assert.Equal($"{K} patch deployment/marketing --type=json --field-manager=kubectl-rollout -p {PatchTo3}", cli.Calls[^2]);
     }
 
     [Fact]
-    public void InvokeRollback_ToVersion_picks_that_revision_and_WhatIf_runs_nothing()
+    public void A_rollback_the_API_server_refuses_because_the_deployment_moved_is_RollbackTargetMoved_and_nothing_more_runs()
     {
-        var (cli, t) = Kube(new Reply("--context production -n akaind-platform rollout", Text: "SHOULD NOT RUN"));
+        // A teammate's deploy (revision 5, generation 5) landed after the last re-check: the API server refuses the patch
+        // (422, its generation test failed) and kubectl says so as below. The rollback stops there: no retry, no rollout wait.
+        var moved = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Fixture("k8s-deployment.json")))!;
+        moved["metadata"]!["generation"] = 5;
+        moved["metadata"]!["annotations"]!["deployment.kubernetes.io/revision"] = "5";
+        moved["spec"]!["template"]!["spec"]!["containers"]![0]!["image"] = "registry.example.com/marketing:1.5.0";
+        var cli = new FakeCli();
+        const string P = "--context production -n akaind-platform ";
+        var path = cli.Tool("kubectl",
+            new Reply(P + "get deployment marketing -o json", "k8s-deployment.json", Times: 2), // the plan and the re-check
+            new Reply(P + "get deployment marketing -o json", Text: moved.ToJsonString()),    // read again after the refusal
+            new Reply(P + "get replicasets -l app=marketing -o json", "k8s-replicasets.json"),
+            new Reply(P + "patch deployment/marketing", Exit: 1, Stderr: "The request is invalid: the server rejected our request due to an error in our request"),
+            new Reply(P + "rollout", Text: "SHOULD NOT RUN"));
+        var r = fx.Run($"Invoke-Rollback -Platform Kubernetes -Context production -Namespace akaind-platform -Deployment marketing -KubectlPath '{path}' -Force -TimeoutSec 120");
+
+        var e = Assert.Single(r.Errors);
+        Assert.Equal("RollbackTargetMoved,IncidentOps.Commands.InvokeRollbackCommand", e.FullyQualifiedErrorId);
+        Assert.Equal(System.Management.Automation.ErrorCategory.InvalidOperation, e.CategoryInfo.Category);
+        var m = e.Exception.Message;
+        Assert.Contains("changed after the rollback to revision 3 was planned: its spec is now at generation 5 (it was 4 when the rollback was planned from revision 4), its current revision is 5, it runs registry.example.com/marketing:1.5.0", m);
+        Assert.Contains("so nothing was changed", m);
+        Assert.Contains("the server rejected our request", m);
+        Assert.Contains("Run Get-AppDeployment", m);
+        Assert.Empty(r.Objects<RollbackResult>());
+        Assert.Single(cli.Calls, c => c.Contains(" patch ", StringComparison.Ordinal));
+        Assert.Equal($"{K} patch deployment/marketing --type=json --field-manager=kubectl-rollout -p {PatchTo3}", cli.Calls.Single(c => c.Contains(" patch ", StringComparison.Ordinal)));
+        Assert.DoesNotContain(cli.Calls, c => c.Contains(" rollout ", StringComparison.Ordinal));
+        Assert.Equal($"{K} get deployment marketing -o json", cli.Calls[^1]);
+    }
+
+    [Fact]
+    public void InvokeRollback_ToVersion_picks_that_revision_and_WhatIf_shows_the_exact_patch_and_runs_nothing()
+    {
+        var (cli, t) = Kube(new Reply("--context production -n akaind-platform rollout", Text: "SHOULD NOT RUN"),
+            new Reply("--context production -n akaind-platform patch", Text: "SHOULD NOT RUN"));
         var r = fx.Run($"Invoke-Rollback {t} -ToVersion 2 -WhatIf").AssertNoErrors();
         Assert.Contains("4 -> 2", r.HostText);
-        Assert.Contains($"{K} rollout undo deployment/marketing --to-revision=2", r.HostText);
-        Assert.DoesNotContain(cli.Calls, c => c.Contains("rollout", StringComparison.Ordinal));
+        const string patch = """[{"op":"test","path":"/metadata/generation","value":4},{"op":"test","path":"/metadata/uid","value":"6f1c2e0a-0000-4000-8000-000000000001"},{"op":"replace","path":"/spec/template","value":{"spec":{"containers":[{"name":"web","image":"registry.example.com/marketing:1.3.1"}]}}},{"op":"add","path":"/metadata/annotations/kubernetes.io~1change-cause","value":"kubectl set image deployment/marketing web=registry.example.com/marketing:1.3.1"}]""";
+        Assert.Contains($"{K} patch deployment/marketing --type=json --field-manager=kubectl-rollout -p '{patch}'", r.HostText.Replace("\n", "", StringComparison.Ordinal));
+        Assert.DoesNotContain(cli.Calls, c => c.Contains("rollout", StringComparison.Ordinal) || c.Contains(" patch ", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -192,6 +236,6 @@ public class KubernetesPodExitTests(ModuleFixture fx) : IClassFixture<ModuleFixt
         Assert.Equal(("Running", null, null, 0, true), (healthy.State, healthy.LastExitReason, healthy.ExitCode, healthy.Restarts, healthy.Ready));
         var blocked = s.Instances[1];
         Assert.Equal(("Init:CrashLoopBackOff", "Error", 1, 4, false), (blocked.State, blocked.LastExitReason, blocked.ExitCode, blocked.Restarts, blocked.Ready));
-        Assert.Equal("ProgressDeadlineExceeded; marketing-7d9f8b6c5d-bbbbb: Init:CrashLoopBackOff (last exit: Error, code 1)", s.Reason);
+        Assert.Equal("rollout stalled; Init:CrashLoopBackOff (exit code 1)", s.Reason);
     }
 }

@@ -35,7 +35,7 @@ public class KubernetesRealKubectlTests(ModuleFixture fx) : IClassFixture<Module
             // The pod in trouble has its events read too: one list of the namespace's pod events.
             Assert.Equal([$"GET {Apps}/deployments/marketing", $"GET {Core}/pods?labelSelector=app%3Dmarketing&limit=500", $"GET {Core}/events?fieldSelector=involvedObject.kind%3DPod&limit=500"], Resources(api));
             Assert.Contains(api.Requests, r => r.Path == "/version");
-            Assert.Equal((AppState.Degraded, "ProgressDeadlineExceeded; marketing-7d9f8b6c5d-xyz12: CrashLoopBackOff (last exit: OOMKilled, code 137)", 3, 2, "4"), (s.State, s.Reason, s.DesiredInstances, s.ReadyInstances, s.Version));
+            Assert.Equal((AppState.Degraded, "rollout stalled; CrashLoopBackOff (OOMKilled)", 3, 2, "4"), (s.State, s.Reason, s.DesiredInstances, s.ReadyInstances, s.Version));
             Assert.Equal("registry.example.com/marketing:1.4.0", s.Image);
             var bad = Assert.Single(s.Instances, i => !i.Ready);
             Assert.Equal(("CrashLoopBackOff", 7, "OOMKilled", 137, "pool-a-2"), (bad.State, bad.Restarts, bad.LastExitReason, bad.ExitCode, bad.Region));
@@ -160,13 +160,65 @@ public class KubernetesRealKubectlTests(ModuleFixture fx) : IClassFixture<Module
             (expected["metadata"]?["labels"] as JsonObject)?.Remove("pod-template-hash");
             AssertSubset(expected, template["value"]!, "template");
             Assert.Equal("registry.example.com/marketing:1.3.2", (string?)template["value"]!["spec"]!["containers"]![0]!["image"]);
-            // ... and the deployment's annotations with revision 3's change-cause.
-            var annotations = Assert.Single(patch.Json!.AsArray(), op => (string?)op!["path"] == "/metadata/annotations")!;
-            Assert.Equal((string?)api.ReplicaSet("3")["metadata"]!["annotations"]!["kubernetes.io/change-cause"], (string?)annotations["value"]!["kubernetes.io/change-cause"]);
-            // rollout undo found the ReplicaSets itself, and rollout status then listed the deployment it patched.
+            // ... on condition that the deployment's spec is still the one the plan read (generation 4) ...
+            Assert.Equal("""{"op":"test","path":"/metadata/generation","value":4}""", patch.Json!.AsArray()[0]!.ToJsonString());
+            // ... and revision 3's change-cause, as kubectl's rollback takes the ReplicaSet's annotations.
+            var annotation = Assert.Single(patch.Json!.AsArray(), op => (string?)op!["path"] == "/metadata/annotations/kubernetes.io~1change-cause")!;
+            Assert.Equal((string?)api.ReplicaSet("3")["metadata"]!["annotations"]!["kubernetes.io/change-cause"], (string?)annotation["value"]);
+            Assert.Equal((string?)api.ReplicaSet("3")["metadata"]!["annotations"]!["kubernetes.io/change-cause"], (string?)api.Deployment["metadata"]!["annotations"]!["kubernetes.io/change-cause"]);
+            Assert.Equal("4", (string?)api.Deployment["metadata"]!["annotations"]!["deployment.kubernetes.io/revision"]);
+            // The history read the ReplicaSets, and rollout status then listed the deployment it patched.
             Assert.Contains(api.Requests, q => q.Method == "GET" && q.Path == $"{Apps}/replicasets");
             Assert.Contains(api.Requests, q => q.Method == "GET" && q.Path == $"{Apps}/deployments" && q.Query.Contains("fieldSelector=metadata.name%3Dmarketing", StringComparison.Ordinal));
             Assert.Contains(r.Steps, s => s.Contains("successfully rolled out", StringComparison.Ordinal));
+        }
+    }
+
+    [Fact]
+    public void A_deploy_landing_just_before_the_rollbacks_patch_is_kept_and_the_rollback_is_RollbackTargetMoved()
+    {
+        // The window: a teammate's deploy of 1.5.0 lands after Invoke-Rollback's last re-check of the history, right
+        // before its change reaches the API server. kubectl rollout undo (the old way) read the deployment again and
+        // patched it with no precondition, so the deploy was silently replaced by revision 3. The patch's test of
+        // metadata.generation makes the API server refuse it instead, and nothing is changed.
+        var (api, t) = Stub();
+        using (api)
+        {
+            api.BeforeWorkloadPatch = d => KubeApiStub.Deploy(d, "registry.example.com/marketing:1.5.0", revision: "5");
+            var r = fx.Session.Run($"Invoke-Rollback {t} -Force", timeout: Bound);
+
+            var e = Assert.Single(r.Errors);
+            Assert.Equal("RollbackTargetMoved,IncidentOps.Commands.InvokeRollbackCommand", e.FullyQualifiedErrorId);
+            Assert.Contains("deployment/marketing of", e.Exception.Message);
+            Assert.Contains("changed after the rollback to revision 3 was planned: its spec is now at generation 5 (it was 4 when the rollback was planned from revision 4), its current revision is 5, it runs registry.example.com/marketing:1.5.0", e.Exception.Message);
+            Assert.Contains("nothing was changed", e.Exception.Message);
+            Assert.Empty(r.Objects<RollbackResult>());
+            // The teammate's release is what runs: the rollback did not replace it.
+            Assert.Equal("registry.example.com/marketing:1.5.0", (string?)api.Deployment["spec"]!["template"]!["spec"]!["containers"]![0]!["image"]);
+            Assert.Equal("5", (string?)api.Deployment["metadata"]!["annotations"]!["deployment.kubernetes.io/revision"]);
+            // One refused PATCH, no retry, and no rollout status wait after it.
+            var patch = Assert.Single(api.Mutations);
+            Assert.Equal(("PATCH", $"{Apps}/deployments/marketing", "application/json-patch+json"), (patch.Method, patch.Path, patch.ContentType));
+            Assert.DoesNotContain(api.Requests, q => q.Method == "GET" && q.Path == $"{Apps}/deployments" && q.Query.Contains("watch", StringComparison.Ordinal));
+        }
+    }
+
+    [Fact]
+    public void A_deployment_recreated_under_its_name_before_the_patch_is_not_rolled_back_RollbackTargetMoved_says_it_is_another_object()
+    {
+        // Deleted and created again (or kubectl's default context moved to another cluster with a deployment of that
+        // name): the generation can be the same, the uid is not, so the patch's uid test refuses it.
+        var (api, t) = Stub();
+        using (api)
+        {
+            api.BeforeWorkloadPatch = d => d["metadata"]!["uid"] = "9a9a9a9a-0000-4000-8000-000000000009";
+            var r = fx.Session.Run($"Invoke-Rollback {t} -Force", timeout: Bound);
+            var e = Assert.Single(r.Errors);
+            Assert.Equal("RollbackTargetMoved,IncidentOps.Commands.InvokeRollbackCommand", e.FullyQualifiedErrorId);
+            Assert.Contains("it is another object now (uid 9a9a9a9a-0000-4000-8000-000000000009, not 6f1c2e0a-0000-4000-8000-000000000001", e.Exception.Message);
+            Assert.Contains("nothing was changed", e.Exception.Message);
+            Assert.Equal("registry.example.com/marketing:1.4.0", (string?)api.Deployment["spec"]!["template"]!["spec"]!["containers"]![0]!["image"]);
+            Assert.Single(api.Mutations);
         }
     }
 

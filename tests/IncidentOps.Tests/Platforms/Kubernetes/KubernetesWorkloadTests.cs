@@ -162,16 +162,39 @@ public class KubernetesWorkloadTests(ModuleFixture fx) : IClassFixture<ModuleFix
 
             var whatIf = fx.Session.Run($"Invoke-Rollback {t} -WhatIf", timeout: Bound).AssertNoErrors();
             Assert.Contains("2 -> 1 (postgres:15.4)", whatIf.HostText);
-            Assert.Contains("rollout undo statefulset/postgres --to-revision=1", whatIf.HostText);
+            Assert.Contains("patch statefulset/postgres --type=json --field-manager=kubectl-rollout -p '[{\"op\":\"test\",\"path\":\"/metadata/generation\",\"value\":2}", whatIf.HostText.Replace("\n", "", StringComparison.Ordinal));
             Assert.Empty(api.Mutations);
 
             var r = fx.Session.Run($"Invoke-Rollback {t} -Force", timeout: Bound).AssertNoErrors().Single<RollbackResult>();
             Assert.Equal(("2", "1", true), (r.From, r.To, r.Succeeded));
             var patch = Assert.Single(api.Mutations);
-            Assert.Equal(("PATCH", $"{Apps}/statefulsets/postgres", "application/strategic-merge-patch+json"), (patch.Method, patch.Path, patch.ContentType));
-            // kubectl sends the revision's data as it is: the template to replace.
-            Assert.True(JsonNode.DeepEquals(api.Revision("postgres-5c4d3b2a1")["data"], patch.Json), $"sent {patch.Json!.ToJsonString()}");
+            Assert.Equal(("PATCH", $"{Apps}/statefulsets/postgres", "application/json-patch+json"), (patch.Method, patch.Path, patch.ContentType));
+            // The revision's data.spec.template (without its "$patch": "replace", which a JSON patch's replace does), on
+            // condition that the StatefulSet's spec is still at the generation the plan read.
+            var template = api.Revision("postgres-5c4d3b2a1")["data"]!["spec"]!["template"]!.DeepClone().AsObject();
+            template.Remove("$patch");
+            var expected = new JsonArray(
+                new JsonObject { ["op"] = "test", ["path"] = "/metadata/generation", ["value"] = 2 },
+                new JsonObject { ["op"] = "test", ["path"] = "/metadata/uid", ["value"] = "6f1c2e0a-0000-4000-8000-000000000101" },
+                new JsonObject { ["op"] = "replace", ["path"] = "/spec/template", ["value"] = template });
+            Assert.True(JsonNode.DeepEquals(expected, patch.Json), $"sent {patch.Json!.ToJsonString()}");
             Assert.Equal("postgres:15.4", (string?)api.StatefulSet["spec"]!["template"]!["spec"]!["containers"]![0]!["image"]);
+        }
+    }
+
+    [Fact]
+    public void A_StatefulSet_changed_just_before_the_rollbacks_patch_keeps_its_change_and_the_rollback_is_RollbackTargetMoved()
+    {
+        var (api, c) = Stub();
+        using (api)
+        {
+            api.BeforeWorkloadPatch = d => KubeApiStub.Deploy(d, "postgres:15.6");
+            var r = fx.Session.Run($"Invoke-Rollback {c} -StatefulSet postgres -Force", timeout: Bound);
+            var e = Assert.Single(r.Errors);
+            Assert.Equal("RollbackTargetMoved,IncidentOps.Commands.InvokeRollbackCommand", e.FullyQualifiedErrorId);
+            Assert.Contains("its spec is now at generation 3 (it was 2 when the rollback was planned from revision 2)", e.Exception.Message);
+            Assert.Equal("postgres:15.6", (string?)api.StatefulSet["spec"]!["template"]!["spec"]!["containers"]![0]!["image"]);
+            Assert.Single(api.Mutations);
         }
     }
 
@@ -184,7 +207,7 @@ public class KubernetesWorkloadTests(ModuleFixture fx) : IClassFixture<ModuleFix
             var t = $"{c} -DaemonSet node-exporter";
             var s = fx.Session.Run($"Get-AppStatus {t}", timeout: Bound).AssertNoErrors().Single<AppStatus>();
             Assert.Equal([$"GET {Apps}/daemonsets/node-exporter", $"GET {Core}/pods?labelSelector=app%3Dnode-exporter&limit=500", $"GET {Core}/events?fieldSelector=involvedObject.kind%3DPod&limit=500"], Resources(api));
-            Assert.Equal((AppState.Degraded, "node-exporter-m3n4b: CrashLoopBackOff (last exit: Error, code 1)", 2, 1), (s.State, s.Reason, s.DesiredInstances, s.ReadyInstances));
+            Assert.Equal((AppState.Degraded, "CrashLoopBackOff (exit code 1)", 2, 1), (s.State, s.Reason, s.DesiredInstances, s.ReadyInstances));
             Assert.Equal(["node-exporter-x7k2p", "node-exporter-m3n4b"], s.Instances.Select(i => i.Id));
 
             var scale = fx.Session.Run($"Set-AppScale {t} -Count 3 -Force", timeout: Bound);

@@ -13,7 +13,7 @@ public class SystemdCmdletTests(ModuleFixture fx) : IClassFixture<ModuleFixture>
         var path = cli.Tool("systemctl", new Reply("show fastapi --timestamp=unix --no-pager", "systemctl-show.txt"));
         var s = fx.Run($"Get-AppStatus -Platform Systemd -Unit fastapi -SystemctlPath '{path}'").AssertNoErrors().Single<AppStatus>();
         Assert.Equal(["systemctl show fastapi --timestamp=unix --no-pager"], cli.Calls);
-        Assert.Equal((AppState.Down, "failed/failed (exit-code)"), (s.State, s.Reason));
+        Assert.Equal((AppState.Down, "failed (exit-code)"), (s.State, s.Reason));
         Assert.Equal(DateTimeOffset.FromUnixTimeSeconds(1795424400), s.LastDeployedAt);
         Assert.Equal(5, s.Instances[0].Restarts);
     }
