@@ -49,6 +49,7 @@ public class FailingStore : DispatchProxy
         }
         if (_down && targetMethod.ReturnType.IsAssignableTo(typeof(Task)) && targetMethod.Name != nameof(IIncidentStore.GetActiveIdAsync))
             return Faulted(targetMethod.ReturnType);
+        if (OutboxChangeThroughWrite.Handles(targetMethod)) return OutboxChangeThroughWrite.ChangeAsync((IIncidentStore)(object)this, _inner, args!);
         try { return targetMethod.Invoke(_inner, args); }
         catch (TargetInvocationException ex) { ExceptionDispatchInfo.Throw(ex.InnerException!); throw; }
     }
