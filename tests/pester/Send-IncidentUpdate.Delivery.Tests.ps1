@@ -155,6 +155,38 @@ Describe 'Send-IncidentUpdate -Pending after a 502 that came once Statuspage had
     }
 }
 
+Describe 'Send-IncidentUpdate -Pending -WhatIf while another sender''s request is in flight' {
+    BeforeAll { $s = New-DeliveryScenario; $inc = New-ScenarioIncident $s }
+    AfterAll { Remove-DeliveryScenario $s }
+
+    It 'says it would wait for that request to be recorded before it looks at the status page, and sends and changes nothing' {
+        $null = $s.Statuspage.ScriptOnlyFor('POST').ThenAnswer(503, '{}')
+        $failed = Send-IncidentUpdate -ConfigPath $s.Config -Incident $inc.Id -Channel status -Message 'Checkout is failing' -WarningAction SilentlyContinue
+        $failed.Delivered | Should -BeFalse
+        # What a teammate's sender leaves in the store while its request is out (and its claim of the channel ended).
+        $file = Join-Path $s.Root.Store "incidents/$($inc.Id)/outbox/$($failed.UpdateId).json"
+        $entry = Get-Content -Raw $file | ConvertFrom-Json
+        $entry.deliveries[0].state = 'Unknown'
+        $entry.deliveries[0] | Add-Member -NotePropertyName inFlightUntil -NotePropertyValue ([DateTimeOffset]::UtcNow.AddSeconds(12).ToString('o')) -Force
+        Set-Content -Path $file -Value ($entry | ConvertTo-Json -Depth 5 -Compress)
+        $stored = Get-Content -Raw $file
+        $requests = $s.Statuspage.Requests.Count
+
+        $transcript = Join-Path $s.Root.Dir 'inflight-whatif.txt'
+        $null = Start-Transcript -Path $transcript
+        try { Send-IncidentUpdate -ConfigPath $s.Config -Incident $inc.Id -Pending -WhatIf } finally { $null = Stop-Transcript }
+        $text = (Get-Content -Raw $transcript) -replace '\r?\n', ' '
+
+        $text | Should -Match ([regex]::Escape("status (Statuspage) for $($inc.Id) $($failed.UpdateId)"))
+        $text | Should -Match "Wait up to [0-9]+ s \(until [0-9-]+ [0-9:]+Z\) for another sender's request to Statuspage in flight"
+        $text | Should -Match ([regex]::Escape("look at Statuspage first, then re-send Initial alert (Investigating): POST $($s.Statuspage.BaseUrl)/v1/pages/pg7x9q2kzz/incidents"))
+        $text | Should -Not -Match 'CANARYspKeyPester'
+        $s.Statuspage.Requests.Count | Should -Be $requests
+        Get-Content -Raw $file | Should -Be $stored
+        @(Get-ChildItem (Split-Path $file) -Filter '*.json').Count | Should -Be 1
+    }
+}
+
 Describe 'Send-IncidentUpdate -Pending after Close-Incident: a withdrawn update is never posted late' {
     BeforeAll { $s = New-DeliveryScenario; $inc = New-ScenarioIncident $s }
     AfterAll { Remove-DeliveryScenario $s }

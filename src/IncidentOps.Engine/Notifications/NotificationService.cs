@@ -347,6 +347,7 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
         var store = openStore(config);
         var ids = incidentId is not null ? [incidentId] : (await store.ListAsync(cancellationToken).ConfigureAwait(false)).Select(i => i.Id).ToList();
         var plan = new List<PendingPlanStep>();
+        var storeNow = DateTimeOffset.UtcNow + await StoreClockAsync(store, cancellationToken).ConfigureAwait(false);
         foreach (var id in ids)
         {
             var entries = await store.ReadOutboxAsync(id, cancellationToken).ConfigureAwait(false);
@@ -370,11 +371,30 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
                     {
                         ChannelProviders.For(c.Type).PreparePreview(incident, entries);   // a copy read for this plan, never saved
                         var request = await BuildAsync(config, await ResolveChannelAsync(c, cancellationToken).ConfigureAwait(false), incident, update, Severity(config, incident), cancellationToken).ConfigureAwait(false);
-                        plan.Add(new PendingPlanStep(target, $"Re-send {what}: {request.Method.Method} {SecretRedactor.Redact(request.Url)}"));
+                        var send = $"{request.Method.Method} {SecretRedactor.Redact(request.Url)}";
+                        plan.Add(new PendingPlanStep(target, PlanInFlightWait(entries, update, c, force, storeNow, what, send) ?? $"Re-send {what}: {send}"));
                     }
                 }
         }
         return plan;
+    }
+
+    /// <summary>
+    /// The -WhatIf text of a re-send that would first wait out another sender's request in flight on the channel (as
+    /// <see cref="WaitOutInFlightAsync"/> does), or leave the update pending because that request may be in flight longer than
+    /// this send's deadline; null when no such request is out.
+    /// </summary>
+    private string? PlanInFlightWait(IReadOnlyList<IncidentUpdate> entries, IncidentUpdate update, ChannelConfig channel, bool force, DateTimeOffset storeNow, string what, string send)
+    {
+        var provider = ChannelProviders.For(channel.Type);
+        if (InFlightElsewhere(entries, update, channel.Name, provider, force, storeNow) is not { } until) return null;
+        var wait = until + Options.InFlightMargin - storeNow;
+        var safeAt = DateTimeOffset.UtcNow + wait;
+        if (wait > Options.RequestTimeout + Options.InFlightMargin)
+            return $"Keep {what} pending, send nothing: another sender's request to {channel.Type} for this incident may still be in flight until {safeAt:u}, " +
+                $"longer than this send's deadline (-TimeoutSec {Options.RequestTimeout.TotalSeconds:0.###}); run Send-IncidentUpdate -Pending -Incident {update.IncidentId} after {safeAt:u}";
+        return $"Wait up to {Math.Ceiling(wait.TotalSeconds):0} s (until {safeAt:u}) for another sender's request to {channel.Type} in flight (its claim of the channel ended) " +
+            $"to be recorded; if it did not deliver this update, {(provider.LooksBeforeSending ? $"look at {channel.Type} first, then " : "")}re-send {what}: {send}";
     }
 
     private static async Task<IAsyncDisposable?> TryClaimAsync(IIncidentStore store, string incidentId, string name, TimeSpan timeout, CancellationToken cancellationToken)
@@ -764,12 +784,12 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
     /// not on the page yet), or an earlier attempt of this very delivery re-sent with -Force. Other providers drop a repeat
     /// themselves (a dedup key, an alias, an Idempotency-Key) or are not re-sent without -Force. Null when there is none.
     /// </summary>
-    private DateTimeOffset? InFlightElsewhere(IReadOnlyList<IncidentUpdate> outbox, IncidentUpdate update, ResolvedChannel channel, ChannelProvider provider, bool force,
+    private DateTimeOffset? InFlightElsewhere(IReadOnlyList<IncidentUpdate> outbox, IncidentUpdate update, string channel, ChannelProvider provider, bool force,
         DateTimeOffset storeNow)
     {
         var until = outbox.Where(e => provider.LooksBeforeSending || (force && e.UpdateId == update.UpdateId))
             .SelectMany(e => e.Deliveries)
-            .Where(d => d.Channel.Equals(channel.Name, StringComparison.OrdinalIgnoreCase) && d.InFlightUntil is { } u && u + Options.InFlightMargin > storeNow)
+            .Where(d => d.Channel.Equals(channel, StringComparison.OrdinalIgnoreCase) && d.InFlightUntil is { } u && u + Options.InFlightMargin > storeNow)
             .Select(d => d.InFlightUntil!.Value).ToList();
         return until.Count == 0 ? null : until.Max();
     }
@@ -873,7 +893,7 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
         var activity = $"Waiting for another sender's request to '{channel.Name}'";
         try
         {
-            while (InFlightElsewhere(outbox, update, channel, provider, force, DateTimeOffset.UtcNow + clock) is { } until)
+            while (InFlightElsewhere(outbox, update, channel.Name, provider, force, DateTimeOffset.UtcNow + clock) is { } until)
             {
                 var wait = until + Options.InFlightMargin - (DateTimeOffset.UtcNow + clock);
                 var safeAt = DateTimeOffset.UtcNow + wait;
