@@ -155,6 +155,101 @@ Describe 'Send-IncidentUpdate -Pending after a 502 that came once Statuspage had
     }
 }
 
+Describe 'Send-IncidentUpdate: a second sender after the first one''s claims ended never reverts a recorded delivery' {
+    BeforeAll {
+        $s = New-DeliveryScenario; $inc = New-ScenarioIncident $s
+        # A teammate's shell: a runspace of its own, running one Send-IncidentUpdate with -Verbose.
+        function Start-Sender([string] $Arguments) {
+            $ps = [powershell]::Create()
+            $null = $ps.AddScript("Import-Module '$((Get-Module IncidentOps).ModuleBase)'; Send-IncidentUpdate -ConfigPath '$($s.Config)' -Incident $($inc.Id) $Arguments -Verbose -WarningAction SilentlyContinue -Confirm:`$false")
+            [pscustomobject]@{ PS = $ps; Handle = $ps.BeginInvoke() }
+        }
+        function Wait-Until([scriptblock] $Condition, [string] $What) {
+            $until = [DateTime]::UtcNow.AddSeconds(30)
+            while (-not (& $Condition)) {
+                if ([DateTime]::UtcNow -gt $until) { throw "Never happened: $What" }
+                Start-Sleep -Milliseconds 20
+            }
+        }
+        function Get-StoredDelivery([string] $UpdateId, [string] $Channel) {
+            $file = Join-Path $s.Root.Store "incidents/$($inc.Id)/outbox/$UpdateId.json"
+            if (-not (Test-Path $file)) { return $null }
+            try { (Get-Content -Raw $file | ConvertFrom-Json).deliveries | Where-Object channel -EQ $Channel } catch { $null }
+        }
+    }
+    AfterAll { Remove-DeliveryScenario $s }
+
+    It 'keeps the first sender''s Slack delivery, posts nothing twice even with -Pending -Force, and logs one timeline entry per delivery event' {
+        $slackHeld = [System.Threading.Tasks.TaskCompletionSource]::new(); $slackRelease = [System.Threading.Tasks.TaskCompletionSource]::new()
+        $statusHeld = [System.Threading.Tasks.TaskCompletionSource]::new(); $statusRelease = [System.Threading.Tasks.TaskCompletionSource]::new()
+        $null = $s.Slack.ThenHoldThenHandle($slackHeld, $slackRelease.Task)
+        $null = $s.Statuspage.ScriptOnlyFor('POST').ThenHoldThenAnswer($statusHeld, $statusRelease.Task, 500, '{}')
+        # Sender A: both requests out and held; then its claims end (its lock files removed, as on a share that drops locks).
+        $a = Start-Sender "-Message 'Checkout is failing'"
+        Wait-Until { $slackHeld.Task.IsCompleted -and $statusHeld.Task.IsCompleted } 'both of A''s requests are out'
+        $outbox = Join-Path $s.Root.Store "incidents/$($inc.Id)/outbox"
+        $updateId = (Get-ChildItem $outbox -Filter 'UPD-*.json').BaseName
+        Get-ChildItem $outbox -Filter '*.lock' | Where-Object Name -NotLike '*.write.lock' | Remove-Item
+        # Sender B: -Pending, while both of A's requests are still out.
+        $b = Start-Sender '-Pending'
+        Wait-Until { (Get-StoredDelivery $updateId 'incidents').error -match 'may have reached' } 'B recorded that A''s Slack post may have arrived'
+        Wait-Until { @($b.PS.Streams.Verbose | Where-Object Message -Match 'may still be in flight').Count -gt 0 } 'B waits for A''s status page request'
+        $slackRelease.SetResult()
+        Wait-Until { (Get-StoredDelivery $updateId 'incidents').state -eq 'Delivered' } 'A recorded Slack delivered'
+        $statusRelease.SetResult()
+        $null = $a.PS.EndInvoke($a.Handle)
+        $resultB = $b.PS.EndInvoke($b.Handle)
+        $a.PS.Dispose(); $b.PS.Dispose()
+
+        ($resultB | Where-Object Channel -EQ 'status').Delivered | Should -BeTrue
+        $update = Get-IncidentUpdate -ConfigPath $s.Config -Incident $inc.Id | Where-Object UpdateId -EQ $updateId
+        ($update.Deliveries | Where-Object Channel -EQ 'incidents').State | Should -Be 'Delivered'
+        ($update.Deliveries | Where-Object Channel -EQ 'status').State | Should -Be 'Delivered'
+        @(Send-IncidentUpdate -ConfigPath $s.Config -Incident $inc.Id -Pending -Force -Confirm:$false).Count | Should -Be 0
+        $s.Slack.Requests.Count | Should -Be 1
+        $s.Api.Creates | Should -Be 1
+        $entries = @(Get-IncidentTimeline -ConfigPath $s.Config -Incident $inc.Id | Where-Object { $_.Kind -eq 'update' -and $_.Parameters['UpdateId'] -eq $updateId })
+        $entries.Count | Should -Be 2
+        @($entries | Where-Object { $_.Result -like 'incidents: delivered (200*' }).Count | Should -Be 1
+        $byB = @($entries | Where-Object Target -EQ 'status')
+        $byB.Count | Should -Be 1
+        $byB[0].Result | Should -Match '^status: delivered'
+        $byB[0].Result | Should -Not -Match 'incidents'
+    }
+}
+
+Describe 'Send-IncidentUpdate -Pending -WhatIf while another sender''s request is in flight' {
+    BeforeAll { $s = New-DeliveryScenario; $inc = New-ScenarioIncident $s }
+    AfterAll { Remove-DeliveryScenario $s }
+
+    It 'says it would wait for that request to be recorded before it looks at the status page, and sends and changes nothing' {
+        $null = $s.Statuspage.ScriptOnlyFor('POST').ThenAnswer(503, '{}')
+        $failed = Send-IncidentUpdate -ConfigPath $s.Config -Incident $inc.Id -Channel status -Message 'Checkout is failing' -WarningAction SilentlyContinue
+        $failed.Delivered | Should -BeFalse
+        # What a teammate's sender leaves in the store while its request is out (and its claim of the channel ended).
+        $file = Join-Path $s.Root.Store "incidents/$($inc.Id)/outbox/$($failed.UpdateId).json"
+        $entry = Get-Content -Raw $file | ConvertFrom-Json
+        $entry.deliveries[0].state = 'Unknown'
+        $entry.deliveries[0] | Add-Member -NotePropertyName inFlightUntil -NotePropertyValue ([DateTimeOffset]::UtcNow.AddSeconds(12).ToString('o')) -Force
+        Set-Content -Path $file -Value ($entry | ConvertTo-Json -Depth 5 -Compress)
+        $stored = Get-Content -Raw $file
+        $requests = $s.Statuspage.Requests.Count
+
+        $transcript = Join-Path $s.Root.Dir 'inflight-whatif.txt'
+        $null = Start-Transcript -Path $transcript
+        try { Send-IncidentUpdate -ConfigPath $s.Config -Incident $inc.Id -Pending -WhatIf } finally { $null = Stop-Transcript }
+        $text = (Get-Content -Raw $transcript) -replace '\r?\n', ' '
+
+        $text | Should -Match ([regex]::Escape("status (Statuspage) for $($inc.Id) $($failed.UpdateId)"))
+        $text | Should -Match "Wait up to [0-9]+ s \(until [0-9-]+ [0-9:]+Z\) for another sender's request to Statuspage in flight"
+        $text | Should -Match ([regex]::Escape("look at Statuspage first, then re-send Initial alert (Investigating): POST $($s.Statuspage.BaseUrl)/v1/pages/pg7x9q2kzz/incidents"))
+        $text | Should -Not -Match 'CANARYspKeyPester'
+        $s.Statuspage.Requests.Count | Should -Be $requests
+        Get-Content -Raw $file | Should -Be $stored
+        @(Get-ChildItem (Split-Path $file) -Filter '*.json').Count | Should -Be 1
+    }
+}
+
 Describe 'Send-IncidentUpdate -Pending after Close-Incident: a withdrawn update is never posted late' {
     BeforeAll { $s = New-DeliveryScenario; $inc = New-ScenarioIncident $s }
     AfterAll { Remove-DeliveryScenario $s }

@@ -117,8 +117,10 @@ channels:
             Set-Content -Path (Join-Path $root.Dir 'genie.key') -Value $script:Canary -NoNewline
             $incident = New-Incident -ConfigPath $root.Config -Title 'Checkout returns 502' -Severity P1 -Confirm:$false
             $null = $fake.Stub.ThenHandleAndHang()     # Opsgenie makes the alert; its answer never comes back
-            $first = Send-IncidentUpdate -ConfigPath $root.Config -Incident $incident.Id -Channel genie -Message 'Checkout down' -TimeoutSec 1 -Confirm:$false -WarningAction SilentlyContinue
+            $first = Send-IncidentUpdate -ConfigPath $root.Config -Incident $incident.Id -Channel genie -Message 'Checkout down' -TimeoutSec 5 -Confirm:$false -WarningAction SilentlyContinue
             $first.State | Should -Be 'Unknown'
+            $first.Error | Should -Match 'no answer within'   # only the deadline ended it: the create had reached Opsgenie
+            @($fake.Requests).Count | Should -Be 1
             $resent = Send-IncidentUpdate -ConfigPath $root.Config -Pending -Confirm:$false
             $resent.Delivered | Should -BeTrue
             @($fake.Requests | ForEach-Object { "$($_.Method) $($_.Path)$($_.Query)" }) | Should -Be @('POST /v2/alerts', "GET /v2/alerts/$(Get-ExpectedAlias $incident)?identifierType=alias")

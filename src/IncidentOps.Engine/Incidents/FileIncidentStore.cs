@@ -471,6 +471,18 @@ public sealed class FileIncidentStore : IIncidentStore
         return WriteAtomicAsync(Path.Combine(dir, IncidentStores.CheckId(update.UpdateId) + ".json"), JsonSerializer.Serialize(update, Json), cancellationToken);
     }
 
+    public async Task<IncidentUpdate?> ChangeOutboxEntryAsync(string id, string updateId, Func<IncidentUpdate?, IncidentUpdate?> change, CancellationToken cancellationToken)
+    {
+        var dir = IncidentSubdirectory(id, "outbox");
+        var path = Path.Combine(dir, IncidentStores.CheckId(updateId) + ".json");
+        // Its own lock (not the update's claim, which a sender holds for the whole delivery): held only for this read and write.
+        await using var _ = await FileLock.AcquireAsync(Path.Combine(dir, IncidentStores.CheckId(updateId) + ".write.lock"), LockTimeout, cancellationToken).ConfigureAwait(false);
+        var changed = change(await ReadOutboxFileAsync(path, cancellationToken).ConfigureAwait(false));
+        if (changed is null) return await ReadOutboxFileAsync(path, cancellationToken).ConfigureAwait(false);
+        await WriteAtomicAsync(path, JsonSerializer.Serialize(changed, Json), cancellationToken).ConfigureAwait(false);
+        return changed;
+    }
+
     public async Task<IAsyncDisposable> ClaimOutboxAsync(string id, string name, TimeSpan wait, CancellationToken cancellationToken)
     {
         var dir = IncidentSubdirectory(id, "outbox");

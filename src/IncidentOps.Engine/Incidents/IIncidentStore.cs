@@ -79,6 +79,13 @@ public interface IIncidentStore
     /// <summary>Writes or replaces an outbox entry (with its per-channel delivery state) atomically.</summary>
     Task WriteOutboxEntryAsync(IncidentUpdate update, CancellationToken cancellationToken);
     /// <summary>
+    /// Reads an outbox entry (null when there is none) and writes what <paramref name="change"/> makes of it (null: writes
+    /// nothing), in one step that no other change of the entry interleaves with (the entry's lock / row lock), across
+    /// processes and machines; returns what the store holds afterwards. Two senders that each record their own channel
+    /// therefore never write over each other's outcome.
+    /// </summary>
+    Task<IncidentUpdate?> ChangeOutboxEntryAsync(string id, string updateId, Func<IncidentUpdate?, IncidentUpdate?> change, CancellationToken cancellationToken);
+    /// <summary>
     /// Claims a named outbox lock of the incident (an update id, or <see cref="ChannelLockName"/>) across processes and
     /// machines, waiting up to <paramref name="wait"/>; fails with StoreLockTimeout when another holder keeps it. The
     /// claim ends when the result is disposed, or when its holder dies.

@@ -759,6 +759,29 @@ public sealed partial class PostgresIncidentStore : IIncidentStore, IStoreClock
         }, cancellationToken);
     }
 
+    /// <summary>Reads the entry under its row lock (SELECT ... FOR UPDATE) and writes the change in the same transaction.</summary>
+    public Task<IncidentUpdate?> ChangeOutboxEntryAsync(string id, string updateId, Func<IncidentUpdate?, IncidentUpdate?> change, CancellationToken cancellationToken)
+    {
+        IncidentStores.CheckId(id);
+        return RunAsync(async (c, ct) =>
+        {
+            await using var tx = await c.BeginTransactionAsync(ct).ConfigureAwait(false);
+            IncidentUpdate? stored;
+            await using (var read = Command(c, $"SELECT entry::text FROM {_s}.outbox WHERE incident_id = @id AND update_id = @u FOR UPDATE", ("id", id), ("u", updateId)))
+                stored = await read.ExecuteScalarAsync(ct).ConfigureAwait(false) is string json ? JsonSerializer.Deserialize<IncidentUpdate>(json, Json) : null;
+            var changed = change(stored);
+            if (changed is null) { await tx.RollbackAsync(ct).ConfigureAwait(false); return stored; }
+            await using var write = Command(c, $"""
+                INSERT INTO {_s}.outbox (incident_id, update_id, entry, pending) VALUES (@id, @u, @entry, @pending)
+                ON CONFLICT (incident_id, update_id) DO UPDATE SET entry = excluded.entry, pending = excluded.pending, updated_at = now()
+                """, ("id", id), ("u", updateId), ("pending", changed.Pending));
+            write.Parameters.Add(JsonParam("entry", JsonSerializer.Serialize(changed, Json)));
+            await write.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            await tx.CommitAsync(ct).ConfigureAwait(false);
+            return changed;
+        }, cancellationToken);
+    }
+
     /// <summary>
     /// Takes the claim row (incident, name) with FOR UPDATE SKIP LOCKED in a transaction on a connection of its own,
     /// retrying until <paramref name="wait"/> ends. The claim is held until disposed; if the holder dies, the server

@@ -170,7 +170,7 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
     private async Task<IReadOnlyList<NotificationResult>> WithdrawAsync(IIncidentStore store, IncidentUpdate update, DateTimeOffset resolvedAt, bool entryWritten)
     {
         foreach (var d in update.Deliveries) Withdraw(d, update, resolvedAt);
-        try { await store.WriteOutboxEntryAsync(update, CancellationToken.None).ConfigureAwait(false); }
+        try { await RecordChannelsAsync(store, update, update.Deliveries, CancellationToken.None).ConfigureAwait(false); }
         catch (Exception ex) when (IsStoreFault(ex)) { throw WithdrawalNotRecorded(update, resolvedAt, ex, entryWritten); }
         sink.Warning($"{update.IncidentId} was resolved (at {resolvedAt:u}) after this {update.Status} update was prepared, so it was not sent and the incident stays resolved. " +
             $"To reopen it, send the update again: Send-IncidentUpdate -Incident {update.IncidentId} -Status {update.Status}.");
@@ -229,71 +229,110 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
         {
             var entries = await store.ReadOutboxAsync(id, cancellationToken).ConfigureAwait(false);
             foreach (var pending in entries.Where(u => u.Pending).ToList())
-            {
-                var entryLock = await TryClaimAsync(store, id, pending.UpdateId, LockTimeout, cancellationToken).ConfigureAwait(false);
-                if (entryLock is null)
-                {
-                    sink.Warning($"{pending.IncidentId} {pending.UpdateId} is being sent by another process (its lock stayed busy for {LockTimeout.TotalSeconds:0} s); skipped this time.");
-                    continue;
-                }
-                await using (entryLock)
-                {
-                    // Re-read under the lock: another process may have delivered it meanwhile.
-                    var update = await store.ReadOutboxEntryAsync(id, pending.UpdateId, cancellationToken).ConfigureAwait(false);
-                    if (update is null || !update.Pending) continue;
-                    // Withdrawn: its incident was resolved after it was prepared (a send whose withdrawal the store failed to record).
-                    if (await store.GetAsync(id, cancellationToken).ConfigureAwait(false) is { } current && WithdrawnByResolution(current, update))
-                    {
-                        var withdrawn = update.Deliveries.Where(d => d.State is not (DeliveryState.Delivered or DeliveryState.Superseded)
-                            && (channels is not { Length: > 0 } || channels.Contains(d.Channel, StringComparer.OrdinalIgnoreCase))).ToList();
-                        if (withdrawn.Count == 0) continue;
-                        foreach (var d in withdrawn) Withdraw(d, update, current.ResolvedAt);
-                        await store.WriteOutboxEntryAsync(update, CancellationToken.None).ConfigureAwait(false);
-                        foreach (var d in withdrawn)
-                        {
-                            sink.Verbose($"{update.IncidentId} {update.UpdateId} to '{d.Channel}': {d.Error}");
-                            results.Add(ToResult(update, d, TimeSpan.Zero));
-                        }
-                        continue;
-                    }
-                    var superseded = new List<ChannelDelivery>();
-                    foreach (var d in update.Deliveries.Where(d => d.State is not (DeliveryState.Delivered or DeliveryState.Superseded)))
-                    {
-                        if (channels is { Length: > 0 } && !channels.Contains(d.Channel, StringComparer.OrdinalIgnoreCase)) continue;
-                        var later = entries.Where(e => IsLater(e, update) && e.Deliveries.Any(x => x.Channel.Equals(d.Channel, StringComparison.OrdinalIgnoreCase))
-                                && Supersedes(e, update, d.ChannelType))
-                            .OrderBy(e => e.CreatedAt).FirstOrDefault();
-                        if (later is null) continue;
-                        Supersede(d, later);
-                        superseded.Add(d);
-                    }
-                    if (superseded.Count > 0)
-                    {
-                        await store.WriteOutboxEntryAsync(update, CancellationToken.None).ConfigureAwait(false);
-                        foreach (var d in superseded)
-                        {
-                            sink.Verbose($"{update.IncidentId} {update.UpdateId} to '{d.Channel}': {d.Error}");
-                            results.Add(ToResult(update, d, TimeSpan.Zero));
-                        }
-                    }
-                    var resolved = new List<ResolvedChannel>();
-                    foreach (var d in update.Deliveries.Where(d => d.State is not (DeliveryState.Delivered or DeliveryState.Superseded)))
-                    {
-                        if (channels is { Length: > 0 } && !channels.Contains(d.Channel, StringComparer.OrdinalIgnoreCase)) continue;
-                        var c = config.Channels.FirstOrDefault(x => x.Name.Equals(d.Channel, StringComparison.OrdinalIgnoreCase));
-                        if (c is null)
-                        {
-                            sink.Warning($"{update.UpdateId}: channel '{d.Channel}' is no longer in {config.Path ?? "the configuration"}; its delivery stays pending.");
-                            continue;
-                        }
-                        resolved.Add(await ResolveChannelAsync(c, cancellationToken).ConfigureAwait(false));
-                    }
-                    if (resolved.Count > 0) results.AddRange(await DeliverAsync(store, config, update, resolved, force, context, cancellationToken).ConfigureAwait(false));
-                    else if (superseded.Count > 0) await RecordCadenceAsync(store, update).ConfigureAwait(false);
-                }
-            }
+                results.AddRange(await ResendEntryAsync(store, config, pending, entries, channels, force, context, cancellationToken).ConfigureAwait(false));
         }
         return results;
+    }
+
+    /// <summary>Whether -Channel of -Pending lets this delivery through (no -Channel: every channel).</summary>
+    private static bool Selected(string[]? channels, ChannelDelivery d) =>
+        channels is not { Length: > 0 } || channels.Contains(d.Channel, StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// Re-sends one pending update under its lock (skipped, with a warning, while another process holds it): withdrawn when its
+    /// incident was resolved after it was prepared, Superseded where a later update replaces it, else delivered again.
+    /// </summary>
+    private async Task<IReadOnlyList<NotificationResult>> ResendEntryAsync(IIncidentStore store, IncidentOpsConfig config, IncidentUpdate pending,
+        IReadOnlyList<IncidentUpdate> entries, string[]? channels, bool force, ChangeContext context, CancellationToken cancellationToken)
+    {
+        var id = pending.IncidentId;
+        var entryLock = await TryClaimAsync(store, id, pending.UpdateId, LockTimeout, cancellationToken).ConfigureAwait(false);
+        if (entryLock is null)
+        {
+            sink.Warning($"{pending.IncidentId} {pending.UpdateId} is being sent by another process (its lock stayed busy for {LockTimeout.TotalSeconds:0} s); skipped this time.");
+            return [];
+        }
+        await using (entryLock)
+        {
+            // Re-read under the lock: another process may have delivered it meanwhile.
+            var update = await store.ReadOutboxEntryAsync(id, pending.UpdateId, cancellationToken).ConfigureAwait(false);
+            if (update is null || !update.Pending) return [];
+            // Withdrawn: its incident was resolved after it was prepared (a send whose withdrawal the store failed to record).
+            if (await store.GetAsync(id, cancellationToken).ConfigureAwait(false) is { } current && WithdrawnByResolution(current, update))
+                return await RecordWithdrawnAsync(store, update, current, channels).ConfigureAwait(false);
+            var results = await SupersedeStaleAsync(store, update, entries, channels).ConfigureAwait(false);
+            var resolved = await ChannelsToResendAsync(config, update, channels, cancellationToken).ConfigureAwait(false);
+            if (resolved.Count > 0) return [.. results, .. await DeliverAsync(store, config, update, resolved, force, context, cancellationToken).ConfigureAwait(false)];
+            if (results.Count > 0) await RecordCadenceAsync(store, update).ConfigureAwait(false);
+            return results;
+        }
+    }
+
+    /// <summary>Marks the undelivered channels of an update withdrawn by its incident's resolution Superseded (never sent).</summary>
+    private async Task<IReadOnlyList<NotificationResult>> RecordWithdrawnAsync(IIncidentStore store, IncidentUpdate update, Incident current, string[]? channels)
+    {
+        var withdrawn = update.Deliveries.Where(d => !OutboxMerge.Settled(d) && Selected(channels, d)).ToList();
+        if (withdrawn.Count == 0) return [];
+        foreach (var d in withdrawn) Withdraw(d, update, current.ResolvedAt);
+        await RecordChannelsAsync(store, update, withdrawn, CancellationToken.None).ConfigureAwait(false);
+        foreach (var d in withdrawn) sink.Verbose($"{update.IncidentId} {update.UpdateId} to '{d.Channel}': {d.Error}");
+        return withdrawn.Select(d => ToResult(update, d, TimeSpan.Zero)).ToList();
+    }
+
+    /// <summary>Marks Superseded the undelivered channels of an update that a later update of the incident replaces there (never sent late).</summary>
+    private async Task<IReadOnlyList<NotificationResult>> SupersedeStaleAsync(IIncidentStore store, IncidentUpdate update, IReadOnlyList<IncidentUpdate> entries, string[]? channels)
+    {
+        var superseded = new List<ChannelDelivery>();
+        foreach (var d in update.Deliveries.Where(d => !OutboxMerge.Settled(d) && Selected(channels, d)))
+        {
+            var later = entries.Where(e => IsLater(e, update) && e.Deliveries.Any(x => x.Channel.Equals(d.Channel, StringComparison.OrdinalIgnoreCase))
+                    && Supersedes(e, update, d.ChannelType))
+                .OrderBy(e => e.CreatedAt).FirstOrDefault();
+            if (later is null) continue;
+            Supersede(d, later);
+            superseded.Add(d);
+        }
+        if (superseded.Count == 0) return [];
+        await RecordChannelsAsync(store, update, superseded, CancellationToken.None).ConfigureAwait(false);
+        foreach (var d in superseded) sink.Verbose($"{update.IncidentId} {update.UpdateId} to '{d.Channel}': {d.Error}");
+        return superseded.Select(d => ToResult(update, d, TimeSpan.Zero)).ToList();
+    }
+
+    /// <summary>The configured channels that still lack the update (a channel no longer configured stays pending, with a warning).</summary>
+    private async Task<IReadOnlyList<ResolvedChannel>> ChannelsToResendAsync(IncidentOpsConfig config, IncidentUpdate update, string[]? channels, CancellationToken cancellationToken)
+    {
+        var resolved = new List<ResolvedChannel>();
+        foreach (var d in update.Deliveries.Where(d => !OutboxMerge.Settled(d) && Selected(channels, d)))
+        {
+            var c = config.Channels.FirstOrDefault(x => x.Name.Equals(d.Channel, StringComparison.OrdinalIgnoreCase));
+            if (c is null)
+            {
+                sink.Warning($"{update.UpdateId}: channel '{d.Channel}' is no longer in {config.Path ?? "the configuration"}; its delivery stays pending.");
+                continue;
+            }
+            resolved.Add(await ResolveChannelAsync(c, cancellationToken).ConfigureAwait(false));
+        }
+        return resolved;
+    }
+
+    /// <summary>
+    /// Records the deliveries of <paramref name="owned"/> as this sender knows them, joined with what the store holds now
+    /// (<see cref="OutboxMerge"/>: no other channel is touched, and no recorded outcome is undone), and takes back what the
+    /// store then holds for them. Returns the channels whose recorded outcome is another sender's (it stood against this record).
+    /// </summary>
+    private static async Task<IReadOnlyList<string>> RecordChannelsAsync(IIncidentStore store, IncidentUpdate update, IEnumerable<ChannelDelivery> owned, CancellationToken cancellationToken)
+    {
+        var names = owned.Select(d => d.Channel).ToList();
+        var held = await store.ChangeOutboxEntryAsync(update.IncidentId, update.UpdateId, stored => OutboxMerge.Merge(stored, update, names), cancellationToken).ConfigureAwait(false);
+        var theirs = new List<string>();
+        if (held is null) return theirs;
+        foreach (var name in names)
+            if (OutboxMerge.Find(held, name) is { } h && OutboxMerge.Find(update, name) is { } mine)
+            {
+                if (h.State != mine.State && OutboxMerge.Settled(h)) theirs.Add(name);
+                OutboxMerge.Copy(mine, h);
+            }
+        return theirs;
     }
 
     /// <summary>
@@ -308,6 +347,7 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
         var store = openStore(config);
         var ids = incidentId is not null ? [incidentId] : (await store.ListAsync(cancellationToken).ConfigureAwait(false)).Select(i => i.Id).ToList();
         var plan = new List<PendingPlanStep>();
+        var storeNow = DateTimeOffset.UtcNow + await StoreClockAsync(store, cancellationToken).ConfigureAwait(false);
         foreach (var id in ids)
         {
             var entries = await store.ReadOutboxAsync(id, cancellationToken).ConfigureAwait(false);
@@ -331,11 +371,30 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
                     {
                         ChannelProviders.For(c.Type).PreparePreview(incident, entries);   // a copy read for this plan, never saved
                         var request = await BuildAsync(config, await ResolveChannelAsync(c, cancellationToken).ConfigureAwait(false), incident, update, Severity(config, incident), cancellationToken).ConfigureAwait(false);
-                        plan.Add(new PendingPlanStep(target, $"Re-send {what}: {request.Method.Method} {SecretRedactor.Redact(request.Url)}"));
+                        var send = $"{request.Method.Method} {SecretRedactor.Redact(request.Url)}";
+                        plan.Add(new PendingPlanStep(target, PlanInFlightWait(entries, update, c, force, storeNow, what, send) ?? $"Re-send {what}: {send}"));
                     }
                 }
         }
         return plan;
+    }
+
+    /// <summary>
+    /// The -WhatIf text of a re-send that would first wait out another sender's request in flight on the channel (as
+    /// <see cref="WaitOutInFlightAsync"/> does), or leave the update pending because that request may be in flight longer than
+    /// this send's deadline; null when no such request is out.
+    /// </summary>
+    private string? PlanInFlightWait(IReadOnlyList<IncidentUpdate> entries, IncidentUpdate update, ChannelConfig channel, bool force, DateTimeOffset storeNow, string what, string send)
+    {
+        var provider = ChannelProviders.For(channel.Type);
+        if (InFlightElsewhere(entries, update, channel.Name, provider, force, storeNow) is not { } until) return null;
+        var wait = until + Options.InFlightMargin - storeNow;
+        var safeAt = DateTimeOffset.UtcNow + wait;
+        if (wait > Options.RequestTimeout + Options.InFlightMargin)
+            return $"Keep {what} pending, send nothing: another sender's request to {channel.Type} for this incident may still be in flight until {safeAt:u}, " +
+                $"longer than this send's deadline (-TimeoutSec {Options.RequestTimeout.TotalSeconds:0.###}); run Send-IncidentUpdate -Pending -Incident {update.IncidentId} after {safeAt:u}";
+        return $"Wait up to {Math.Ceiling(wait.TotalSeconds):0} s (until {safeAt:u}) for another sender's request to {channel.Type} in flight (its claim of the channel ended) " +
+            $"to be recorded; if it did not deliver this update, {(provider.LooksBeforeSending ? $"look at {channel.Type} first, then " : "")}re-send {what}: {send}";
     }
 
     private static async Task<IAsyncDisposable?> TryClaimAsync(IIncidentStore store, string incidentId, string name, TimeSpan timeout, CancellationToken cancellationToken)
@@ -374,14 +433,13 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
             {
                 var fresh = await store.ReadOutboxEntryAsync(update.IncidentId, older.UpdateId, cancellationToken).ConfigureAwait(false);
                 if (fresh is null) continue;
-                var changed = false;
-                foreach (var d in fresh.Deliveries.Where(Replaces))
+                var changed = fresh.Deliveries.Where(Replaces).ToList();
+                foreach (var d in changed)
                 {
                     Supersede(d, update);
-                    changed = true;
                     sink.Verbose($"{fresh.IncidentId} {fresh.UpdateId} to '{d.Channel}': {d.Error}");
                 }
-                if (changed) await store.WriteOutboxEntryAsync(fresh, CancellationToken.None).ConfigureAwait(false);
+                if (changed.Count > 0) await RecordChannelsAsync(store, fresh, changed, CancellationToken.None).ConfigureAwait(false);
             }
         }
     }
@@ -389,56 +447,167 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
     private async Task<IReadOnlyList<NotificationResult>> DeliverAsync(IIncidentStore store, IncidentOpsConfig config, IncidentUpdate update,
         IReadOnlyList<ResolvedChannel> channels, bool force, ChangeContext context, CancellationToken cancellationToken)
     {
-        var gate = new SemaphoreSlim(1, 1);
+        var run = new DeliveryRun(store, update, channels.Count);
         var sender = Sender;
-        var total = channels.Count;
-        var done = 0;
         var clock = await StoreClockAsync(store, cancellationToken).ConfigureAwait(false);
-        sink.Progress(new OperationProgress(8, $"Sending {update.Kind} update for {update.IncidentId}", $"0 of {total} channels", 0));
-
-        // Every change to the entry is written at once (under the gate), so an interruption at any point leaves
-        // the outbox telling the truth: Unknown while a request is out, never "Pending, Attempts 0". The change is
-        // made in memory first, so when the store fails on the write, what the provider answered is still known.
-        async Task RecordAsync(Action change)
+        sink.Progress(new OperationProgress(8, run.Activity, $"0 of {run.Total} channels", 0));
+        var tasks = channels.Select(channel => DeliverOneAsync(run, config, channel, sender, force, clock, cancellationToken)).ToList();
+        NotificationResult[] results;
+        try { results = await Task.WhenAll(tasks).ConfigureAwait(false); }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested && !run.Faults.IsEmpty)
         {
-            await gate.WaitAsync(CancellationToken.None).ConfigureAwait(false);
-            try { change(); await store.WriteOutboxEntryAsync(update, CancellationToken.None).ConfigureAwait(false); }
-            catch (Exception ex) when (IsStoreFault(ex)) { throw new RecordFailedException(ex); }
-            finally { gate.Release(); }
+            // Ctrl+C stopped a channel while the store had failed to record another's outcome: the stop wins (nothing can be
+            // written to a stopped pipeline), but what that channel got is not lost. See KeepUnrecordedAsync.
+            await KeepUnrecordedAsync(run, channels, context).ConfigureAwait(false);
+            throw;
         }
-
-        // A store failure in one channel's delivery does not end the others: each finishes, and what each provider
-        // answered reaches the pipeline with one error that says what was not recorded.
-        var faults = new System.Collections.Concurrent.ConcurrentDictionary<string, Exception>(StringComparer.OrdinalIgnoreCase);
-        var tasks = channels.Select(async channel =>
-        {
-            var delivery = update.Deliveries.First(d => d.Channel.Equals(channel.Name, StringComparison.OrdinalIgnoreCase));
-            if (delivery.State is DeliveryState.Delivered or DeliveryState.Superseded) return ToResult(update, delivery, TimeSpan.Zero);
-            var waited = TimeSpan.Zero;
-            try { waited = await DeliverChannelAsync(store, config, update, delivery, channel, sender, force, RecordAsync, clock, cancellationToken).ConfigureAwait(false); }
-            catch (Exception ex) when (ex is RecordFailedException || (IsStoreFault(ex) && ex is not IncidentOpsException { ErrorId: IncidentErrorIds.StoreLockTimeout } && !cancellationToken.IsCancellationRequested))
-            {
-                faults[channel.Name] = ex is RecordFailedException r ? r.InnerException! : ex;
-            }
-            Interlocked.Increment(ref done);
-            sink.Progress(new OperationProgress(8, $"Sending {update.Kind} update for {update.IncidentId}", $"{done} of {total} channels", done * 100 / total));
-            var result = faults.TryGetValue(channel.Name, out var fault) ? NotRecordedResult(update, delivery, fault) : ToResult(update, delivery, waited);
-            if (!result.Delivered) sink.Warning($"{update.IncidentId} {update.Kind} update to '{channel.Name}' not delivered ({delivery.State}): {result.Error}");
-            return result;
-        }).ToList();
-        var results = await Task.WhenAll(tasks).ConfigureAwait(false);
-        sink.Progress(new OperationProgress(8, $"Sending {update.Kind} update for {update.IncidentId}", "done", 100, Completed: true));
-        if (!faults.IsEmpty)
+        sink.Progress(new OperationProgress(8, run.Activity, "done", 100, Completed: true));
+        results = await AdoptRecordedAsync(run, results).ConfigureAwait(false);
+        var unrecorded = run.Faults.Keys.ToList();
+        if (!run.Faults.IsEmpty && !await RecordAgainAsync(run).ConfigureAwait(false))
         {
             // The cadence and the timeline are tried as well (the PostgreSQL store spools the timeline entry while its server is
             // down), but what the person must learn is which channels got the update.
             try { await RecordCadenceAsync(store, update).ConfigureAwait(false); } catch (Exception ex) when (IsStoreFault(ex)) { }
-            try { await AppendUpdateEntryAsync(store, update, results, context).ConfigureAwait(false); } catch (Exception ex) when (IsStoreFault(ex)) { }
-            throw DeliveriesNotRecorded(update, results, faults);
+            try { await AppendOwnUpdateEntryAsync(run, results, context).ConfigureAwait(false); } catch (Exception ex) when (IsStoreFault(ex)) { }
+            throw DeliveriesNotRecorded(update, results, run.Faults);
         }
+        // Recorded on the second try: those channels' results say what they got, without the store's error.
+        results = results.Select(r => unrecorded.Contains(r.Channel, StringComparer.OrdinalIgnoreCase) && OutboxMerge.Find(update, r.Channel) is { } d ? ToResult(update, d, r.RetryWait) : r).ToArray();
         await RecordCadenceAsync(store, update).ConfigureAwait(false);
-        await AppendUpdateEntryAsync(store, update, results, context).ConfigureAwait(false);
+        await AppendOwnUpdateEntryAsync(run, results, context).ConfigureAwait(false);
         return results;
+    }
+
+    /// <summary>One sender's delivery of one update to its channels: what they share while each channel's delivery runs.</summary>
+    private sealed class DeliveryRun(IIncidentStore store, IncidentUpdate update, int total)
+    {
+        public IIncidentStore Store => store;
+        public IncidentUpdate Update => update;
+        public int Total => total;
+        public int Done;
+        public string Activity => $"Sending {update.Kind} update for {update.IncidentId}";
+        /// <summary>Serialises this sender's records, so each is made in memory and written as one change.</summary>
+        public SemaphoreSlim Gate { get; } = new(1, 1);
+        /// <summary>The channels whose record the store failed to write, with its error.</summary>
+        public System.Collections.Concurrent.ConcurrentDictionary<string, Exception> Faults { get; } = new(StringComparer.OrdinalIgnoreCase);
+        /// <summary>The channels whose outcome another sender recorded (its timeline entry tells it, not this sender's).</summary>
+        public System.Collections.Concurrent.ConcurrentDictionary<string, bool> Theirs { get; } = new(StringComparer.OrdinalIgnoreCase);
+    }
+
+    /// <summary>
+    /// Records a change of one channel's delivery at once: an interruption at any point leaves the outbox telling the truth
+    /// (Unknown while a request is out, never "Pending, Attempts 0"). The change is made in memory first, so when the store
+    /// fails on the write, what the provider answered is still known; only this channel is written (<see cref="RecordChannelsAsync"/>).
+    /// </summary>
+    private static Func<Action, Task> RecordFor(DeliveryRun run, ChannelDelivery delivery) => async change =>
+    {
+        await run.Gate.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+        try
+        {
+            change();
+            if ((await RecordChannelsAsync(run.Store, run.Update, [delivery], CancellationToken.None).ConfigureAwait(false)).Count > 0) run.Theirs[delivery.Channel] = true;
+        }
+        catch (Exception ex) when (IsStoreFault(ex)) { throw new RecordFailedException(ex); }
+        finally { run.Gate.Release(); }
+    };
+
+    /// <summary>
+    /// Delivers to one channel; a store failure there does not end the other channels: each finishes, and what each provider
+    /// answered reaches the pipeline with one error that says what was not recorded.
+    /// </summary>
+    private async Task<NotificationResult> DeliverOneAsync(DeliveryRun run, IncidentOpsConfig config, ResolvedChannel channel, NotificationSender sender, bool force,
+        TimeSpan clock, CancellationToken cancellationToken)
+    {
+        var update = run.Update;
+        var delivery = update.Deliveries.First(d => d.Channel.Equals(channel.Name, StringComparison.OrdinalIgnoreCase));
+        if (OutboxMerge.Settled(delivery)) return ToResult(update, delivery, TimeSpan.Zero);
+        var waited = TimeSpan.Zero;
+        try
+        {
+            (waited, var theirs) = await DeliverChannelAsync(run.Store, config, update, delivery, channel, sender, force, RecordFor(run, delivery), clock, cancellationToken).ConfigureAwait(false);
+            if (theirs) run.Theirs[channel.Name] = true;
+        }
+        catch (Exception ex) when (ex is RecordFailedException || (IsStoreFault(ex) && ex is not IncidentOpsException { ErrorId: IncidentErrorIds.StoreLockTimeout } && !cancellationToken.IsCancellationRequested))
+        {
+            run.Faults[channel.Name] = ex is RecordFailedException r ? r.InnerException! : ex;
+        }
+        var done = Interlocked.Increment(ref run.Done);
+        sink.Progress(new OperationProgress(8, run.Activity, $"{done} of {run.Total} channels", done * 100 / run.Total));
+        var result = run.Faults.TryGetValue(channel.Name, out var fault) ? NotRecordedResult(update, delivery, fault) : ToResult(update, delivery, waited);
+        if (!result.Delivered) sink.Warning($"{update.IncidentId} {update.Kind} update to '{channel.Name}' not delivered ({delivery.State}): {result.Error}");
+        return result;
+    }
+
+    /// <summary>
+    /// A channel this sender left unsettled (Unknown: its own attempt may have arrived, so it did not re-send) whose outcome
+    /// another sender recorded meanwhile (a sender whose claim had ended, delivering after all): the result says what the
+    /// store holds, and that outcome is the other sender's (its timeline entry has it).
+    /// </summary>
+    private static async Task<NotificationResult[]> AdoptRecordedAsync(DeliveryRun run, NotificationResult[] results)
+    {
+        if (results.All(r => r.State is DeliveryState.Delivered or DeliveryState.Superseded) || !run.Faults.IsEmpty) return results;
+        IncidentUpdate? stored;
+        try { stored = await run.Store.ReadOutboxEntryAsync(run.Update.IncidentId, run.Update.UpdateId, CancellationToken.None).ConfigureAwait(false); }
+        catch (Exception ex) when (IsStoreFault(ex)) { return results; }
+        if (stored is null) return results;
+        return results.Select(r =>
+        {
+            if (OutboxMerge.Find(run.Update, r.Channel) is not { } mine || OutboxMerge.Settled(mine) || OutboxMerge.Find(stored, r.Channel) is not { } theirs || !OutboxMerge.Settled(theirs))
+                return r;
+            OutboxMerge.Copy(mine, theirs);
+            run.Theirs[r.Channel] = true;
+            return ToResult(run.Update, mine, r.RetryWait);
+        }).ToArray();
+    }
+
+    /// <summary>
+    /// Tries once more to record what the store failed to record (it may be back: a blip, a failover); true when every such
+    /// channel is recorded now (their faults are cleared).
+    /// </summary>
+    private static async Task<bool> RecordAgainAsync(DeliveryRun run)
+    {
+        foreach (var name in run.Faults.Keys.ToList())
+        {
+            if (OutboxMerge.Find(run.Update, name) is not { } d) continue;
+            try
+            {
+                if ((await RecordChannelsAsync(run.Store, run.Update, [d], CancellationToken.None).ConfigureAwait(false)).Count > 0) run.Theirs[name] = true;
+                run.Faults.TryRemove(name, out _);
+            }
+            catch (Exception ex) when (IsStoreFault(ex)) { return false; }
+        }
+        return run.Faults.IsEmpty;
+    }
+
+    /// <summary>
+    /// Stopped (Ctrl+C) while the store had failed to record some channel's outcome. A stopped command can write nothing more
+    /// to its pipeline, so what is known is kept where it lasts: the outbox is tried once more (the store may be back), and
+    /// what still is not recorded goes on the incident's timeline (the PostgreSQL store spools the entry while its server is
+    /// down) and to a warning (which a host that still listens, such as an alerting round's log, shows).
+    /// </summary>
+    private async Task KeepUnrecordedAsync(DeliveryRun run, IReadOnlyList<ResolvedChannel> channels, ChangeContext context)
+    {
+        var faults = new Dictionary<string, Exception>(run.Faults, StringComparer.OrdinalIgnoreCase);
+        var results = channels.Select(c => OutboxMerge.Find(run.Update, c.Name)).OfType<ChannelDelivery>()
+            .Select(d => faults.TryGetValue(d.Channel, out var f) ? NotRecordedResult(run.Update, d, f) : ToResult(run.Update, d, TimeSpan.Zero)).ToList();
+        var recorded = await RecordAgainAsync(run).ConfigureAwait(false);
+        sink.Warning(recorded
+            ? $"Stopped. {run.Update.IncidentId} update {run.Update.UpdateId}: what each channel got is recorded in the outbox (Get-IncidentUpdate -Incident {run.Update.IncidentId})."
+            : "Stopped. " + DeliveriesNotRecorded(run.Update, results, faults).Message);
+        try { await AppendOwnUpdateEntryAsync(run, results, context).ConfigureAwait(false); } catch (Exception ex) when (IsStoreFault(ex)) { }
+    }
+
+    /// <summary>
+    /// The timeline entry of this sender's delivery event: the channels whose outcome another sender recorded are left to that
+    /// sender's entry (one update, one entry), and when every channel was, none is added.
+    /// </summary>
+    private Task AppendOwnUpdateEntryAsync(DeliveryRun run, IReadOnlyList<NotificationResult> results, ChangeContext context)
+    {
+        var own = results.Where(r => !run.Theirs.ContainsKey(r.Channel)).ToList();
+        if (own.Count > 0) return AppendUpdateEntryAsync(run.Store, run.Update, own, context);
+        sink.Verbose($"{run.Update.IncidentId} {run.Update.UpdateId}: every channel's outcome was recorded by another sender, whose timeline entry has it; no entry added.");
+        return Task.CompletedTask;
     }
 
     private Task AppendUpdateEntryAsync(IIncidentStore store, IncidentUpdate update, IReadOnlyList<NotificationResult> results, ChangeContext context)
@@ -452,6 +621,9 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
             string.Join(",", results.Select(r => r.Channel)), results.All(r => r.Delivered) ? TimelineOutcome.Succeeded : TimelineOutcome.Failed, summary,
             new Dictionary<string, string> { ["UpdateId"] = update.UpdateId, ["Message"] = update.Message ?? "" }), CancellationToken.None);
     }
+
+    /// <summary>An attempt about to leave whose record found another sender's outcome of the delivery in the store.</summary>
+    private sealed class SettledElsewhereException() : Exception("Another sender recorded this delivery's outcome.");
 
     /// <summary>A write of the outbox that failed after its change was made in memory (what the provider answered is kept).</summary>
     private sealed class RecordFailedException(Exception storeError) : Exception(storeError.Message, storeError);
@@ -537,7 +709,8 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
     /// Delivers one update to one channel under the incident+channel lock (cross-process), so concurrent senders
     /// of one incident reach a provider one at a time and see each other's Statuspage incident id.
     /// </summary>
-    private async Task<TimeSpan> DeliverChannelAsync(IIncidentStore store, IncidentOpsConfig config, IncidentUpdate update, ChannelDelivery delivery,
+    /// <returns>The time spent waiting to retry, and whether the outcome is another sender's (recorded by it, not sent by this one).</returns>
+    private async Task<(TimeSpan Waited, bool Theirs)> DeliverChannelAsync(IIncidentStore store, IncidentOpsConfig config, IncidentUpdate update, ChannelDelivery delivery,
         ResolvedChannel channel, NotificationSender sender, bool force, Func<Action, Task> record, TimeSpan clock, CancellationToken cancellationToken)
     {
         // Another sender may hold the channel for a whole delivery (every attempt plus the waits between them).
@@ -545,12 +718,19 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
         await using var channelLock = await store.ClaimOutboxAsync(update.IncidentId, IncidentStores.ChannelLockName(channel.Name), channelWait, cancellationToken).ConfigureAwait(false);
         var provider = ChannelProviders.For(channel.Type);
         var outbox = await store.ReadOutboxAsync(update.IncidentId, cancellationToken).ConfigureAwait(false);
+        // What the store holds of this delivery now, under the claim, is newer than the copy read before it (a sender whose claim
+        // ended may have recorded its outcome since): a recorded outcome is taken, never sent again.
+        if (AdoptStored(outbox, update, delivery))
+        {
+            sink.Verbose($"{update.IncidentId} {update.UpdateId} to '{channel.Name}': another sender recorded it {delivery.State} meanwhile; not sent again.");
+            return (TimeSpan.Zero, true);
+        }
         // The claim proves no other sender works on the channel only while that sender's claim lives. A claim can end while
         // its holder still works (its connection to PostgreSQL killed, a server restart, a pooler), and a request it sent
         // may still be in flight: a look at the provider cannot see it yet, and a re-send would post twice (a second public
         // Statuspage incident). Such an attempt is waited out, within this delivery's own deadline, before anything is looked at.
-        (outbox, var settled) = await WaitOutInFlightAsync(store, update, delivery, channel, provider, force, record, clock, outbox, cancellationToken).ConfigureAwait(false);
-        if (settled) return TimeSpan.Zero;
+        (outbox, var settled, var adopted) = await WaitOutInFlightAsync(store, update, delivery, channel, provider, force, record, clock, outbox, cancellationToken).ConfigureAwait(false);
+        if (settled) return (TimeSpan.Zero, adopted);
         // While this sender waited for the channel, another process may have delivered a later update of the incident to it
         // (a person's resolution while -Pending re-sent an older update). Sent now, this one would land after it: the status
         // page back to Investigating after Resolved, a pager triggered for an incident that is over. It is superseded instead.
@@ -558,7 +738,7 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
         {
             await record(() => Supersede(delivery, later)).ConfigureAwait(false);
             sink.Verbose($"{update.IncidentId} {update.UpdateId} to '{channel.Name}': {delivery.Error}");
-            return TimeSpan.Zero;
+            return (TimeSpan.Zero, false);
         }
         var incident = await store.GetAsync(update.IncidentId, cancellationToken).ConfigureAwait(false) ?? throw FileIncidentStore.NotFound(update.IncidentId);
         // Resolved since this update was written (Close-Incident while it waited for the channel, or a send whose
@@ -567,7 +747,7 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
         {
             await record(() => Withdraw(delivery, update, incident.ResolvedAt)).ConfigureAwait(false);
             sink.Verbose($"{update.IncidentId} {update.UpdateId} to '{channel.Name}': {delivery.Error}");
-            return TimeSpan.Zero;
+            return (TimeSpan.Zero, false);
         }
         var severity = Severity(config, incident);
 
@@ -577,7 +757,7 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
                 $"The last attempt{(delivery.LastAttemptAt is { } at ? $" ({NotificationTemplates.FormatTime(at)})" : "")} may have reached {channel.Type}: it was interrupted or got no answer, " +
                 $"and {channel.Type} offers no way to check or to drop a repeat, so it was not re-sent. Look in the channel '{channel.Name}'; if the update is missing, " +
                 "re-send it with Send-IncidentUpdate -Pending -Force.").ConfigureAwait(false);
-            return TimeSpan.Zero;
+            return (TimeSpan.Zero, false);
         }
 
         var context = new ChannelDeliveryContext
@@ -585,7 +765,7 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
             Sender = sender, Channel = channel, Incident = incident, Update = update, Delivery = delivery, Sink = sink, Record = record, Outbox = outbox,
             UpdateIncident = change => store.UpdateAsync(update.IncidentId, change, CancellationToken.None),
         };
-        if (await provider.BeforeSendAsync(context, cancellationToken).ConfigureAwait(false) == PreSend.Done) return TimeSpan.Zero;
+        if (await provider.BeforeSendAsync(context, cancellationToken).ConfigureAwait(false) == PreSend.Done) return (TimeSpan.Zero, false);
         incident = context.Incident;
 
         ProviderRequest request;
@@ -593,9 +773,9 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
         catch (IncidentOpsException ex)
         {
             await record(() => { delivery.State = DeliveryState.Failed; delivery.Error = SecretRedactor.Redact(ex.Message); }).ConfigureAwait(false);
-            return TimeSpan.Zero;
+            return (TimeSpan.Zero, false);
         }
-        return await SendAndRecordAsync(context, provider, request, clock, cancellationToken).ConfigureAwait(false);
+        return (await SendAndRecordAsync(context, provider, request, clock, cancellationToken).ConfigureAwait(false), false);
     }
 
     /// <summary>
@@ -604,20 +784,23 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
     /// not on the page yet), or an earlier attempt of this very delivery re-sent with -Force. Other providers drop a repeat
     /// themselves (a dedup key, an alias, an Idempotency-Key) or are not re-sent without -Force. Null when there is none.
     /// </summary>
-    private DateTimeOffset? InFlightElsewhere(IReadOnlyList<IncidentUpdate> outbox, IncidentUpdate update, ResolvedChannel channel, ChannelProvider provider, bool force,
+    private DateTimeOffset? InFlightElsewhere(IReadOnlyList<IncidentUpdate> outbox, IncidentUpdate update, string channel, ChannelProvider provider, bool force,
         DateTimeOffset storeNow)
     {
         var until = outbox.Where(e => provider.LooksBeforeSending || (force && e.UpdateId == update.UpdateId))
             .SelectMany(e => e.Deliveries)
-            .Where(d => d.Channel.Equals(channel.Name, StringComparison.OrdinalIgnoreCase) && d.InFlightUntil is { } u && u + Options.InFlightMargin > storeNow)
+            .Where(d => d.Channel.Equals(channel, StringComparison.OrdinalIgnoreCase) && d.InFlightUntil is { } u && u + Options.InFlightMargin > storeNow)
             .Select(d => d.InFlightUntil!.Value).ToList();
         return until.Count == 0 ? null : until.Max();
     }
 
-    private static void Adopt(ChannelDelivery mine, ChannelDelivery theirs)
+    /// <summary>Takes what the store holds of this delivery (when it holds it); true when that is an outcome another sender recorded since this copy was read.</summary>
+    private static bool AdoptStored(IReadOnlyList<IncidentUpdate> outbox, IncidentUpdate update, ChannelDelivery delivery)
     {
-        mine.State = theirs.State; mine.Attempts = theirs.Attempts; mine.StatusCode = theirs.StatusCode; mine.ProviderId = theirs.ProviderId;
-        mine.Error = theirs.Error; mine.DeliveredAt = theirs.DeliveredAt; mine.LastAttemptAt = theirs.LastAttemptAt; mine.InFlightUntil = theirs.InFlightUntil;
+        if (outbox.FirstOrDefault(e => e.UpdateId == update.UpdateId) is not { } entry || OutboxMerge.Find(entry, delivery.Channel) is not { } stored) return false;
+        var wasSettled = OutboxMerge.Settled(delivery);
+        OutboxMerge.Copy(delivery, stored);
+        return !wasSettled && OutboxMerge.Settled(delivery);
     }
 
     /// <summary>
@@ -650,8 +833,16 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
                 (delivery.State, delivery.Attempts, delivery.LastAttemptAt, delivery.InFlightUntil) = (state, attempts, lastAt, until);
                 throw;
             }
+            // The store holds another sender's outcome of this delivery (its claim had ended): the request does not leave.
+            if (inFlight && OutboxMerge.Settled(delivery)) throw new SettledElsewhereException();
         }
-        var outcome = await sender.SendAsync(channel.Name, channel.Type, request, cancellationToken, OnAttemptAsync).ConfigureAwait(false);
+        DeliveryOutcome outcome;
+        try { outcome = await sender.SendAsync(channel.Name, channel.Type, request, cancellationToken, OnAttemptAsync).ConfigureAwait(false); }
+        catch (SettledElsewhereException)
+        {
+            sink.Verbose($"{incident.Id} {context.Update.UpdateId} to '{channel.Name}': another sender recorded it {delivery.State} meanwhile; not sent again.");
+            return TimeSpan.Zero;
+        }
 
         string? providerId = null;
         Exception? afterFault = null;
@@ -694,7 +885,7 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
     /// before it sends) may still be in flight after that sender's claim ended. Settled: this delivery is done (the other
     /// sender's attempt delivered it, or the wait would outlast this delivery's deadline and it was left with when to come back).
     /// </summary>
-    private async Task<(IReadOnlyList<IncidentUpdate> Outbox, bool Settled)> WaitOutInFlightAsync(IIncidentStore store, IncidentUpdate update, ChannelDelivery delivery,
+    private async Task<(IReadOnlyList<IncidentUpdate> Outbox, bool Settled, bool Theirs)> WaitOutInFlightAsync(IIncidentStore store, IncidentUpdate update, ChannelDelivery delivery,
         ResolvedChannel channel, ChannelProvider provider, bool force, Func<Action, Task> record, TimeSpan clock, IReadOnlyList<IncidentUpdate> outbox, CancellationToken cancellationToken)
     {
         var budget = System.Diagnostics.Stopwatch.StartNew();
@@ -702,7 +893,7 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
         var activity = $"Waiting for another sender's request to '{channel.Name}'";
         try
         {
-            while (InFlightElsewhere(outbox, update, channel, provider, force, DateTimeOffset.UtcNow + clock) is { } until)
+            while (InFlightElsewhere(outbox, update, channel.Name, provider, force, DateTimeOffset.UtcNow + clock) is { } until)
             {
                 var wait = until + Options.InFlightMargin - (DateTimeOffset.UtcNow + clock);
                 var safeAt = DateTimeOffset.UtcNow + wait;
@@ -713,7 +904,7 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
                     await record(() => delivery.Error =
                         $"Not sent: another sender's request to {channel.Type} for this incident may still be in flight until {safeAt:u} (its claim of the channel ended before it finished), " +
                         $"and a send now could post twice. Nothing was sent; run Send-IncidentUpdate -Pending -Incident {update.IncidentId} after {safeAt:u}.").ConfigureAwait(false);
-                    return (outbox, true);
+                    return (outbox, true, false);
                 }
                 if (told != until)
                 {
@@ -727,12 +918,10 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
                 await Task.Delay(wait < InFlightPoll ? wait : InFlightPoll, cancellationToken).ConfigureAwait(false);
                 outbox = await store.ReadOutboxAsync(update.IncidentId, cancellationToken).ConfigureAwait(false);
                 // What the other sender recorded of this very delivery meanwhile (delivered, or how its attempt ended).
-                if (outbox.FirstOrDefault(e => e.UpdateId == update.UpdateId)?.Deliveries.FirstOrDefault(d => d.Channel.Equals(channel.Name, StringComparison.OrdinalIgnoreCase)) is { } fresh)
-                    Adopt(delivery, fresh);
-                if (delivery.State is DeliveryState.Delivered or DeliveryState.Superseded)
+                if (AdoptStored(outbox, update, delivery))
                 {
                     sink.Verbose($"{update.IncidentId} {update.UpdateId} to '{channel.Name}': the other sender's attempt ended {delivery.State}; not sent again.");
-                    return (outbox, true);
+                    return (outbox, true, true);
                 }
             }
         }
@@ -740,7 +929,7 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
         {
             if (told is not null) sink.Progress(new OperationProgress(9, activity, "done", 100, Completed: true));
         }
-        return (outbox, false);
+        return (outbox, false, false);
     }
 
     /// <summary>

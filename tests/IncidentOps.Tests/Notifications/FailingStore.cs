@@ -35,6 +35,19 @@ public class FailingStore : DispatchProxy
         return (store, control);
     }
 
+    private string? _watched;
+    private readonly TaskCompletionSource _watchedAsked = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Completes when a claim of the watched lock name (<see cref="Watch"/>) has been asked of the real store.</summary>
+    public Task WatchedClaimAsked => _watchedAsked.Task;
+
+    /// <summary>Reports (through <see cref="WatchedClaimAsked"/>) when a claim of this lock name is passed on to the real store.</summary>
+    public FailingStore Watch(string lockName)
+    {
+        _watched = lockName;
+        return this;
+    }
+
     private static IncidentOpsException Unavailable() =>
         new(IncidentErrorIds.StoreUnavailable, IncidentOpsErrorCategory.ConnectionError, "The team store at 127.0.0.1 cannot be reached (connection refused).");
 
@@ -42,13 +55,20 @@ public class FailingStore : DispatchProxy
     {
         if (targetMethod!.Name == nameof(IIncidentStore.ClaimOutboxAsync) && _held.Contains(args![1] as string))
             return HeldClaimAsync((string)args[0]!, (string)args[1]!, (TimeSpan)args[2]!, (CancellationToken)args[3]!);
-        if (!_down && targetMethod.Name == nameof(IIncidentStore.WriteOutboxEntryAsync) && _tripWhen((IncidentUpdate)args![0]!))
+        if (targetMethod.Name == nameof(IIncidentStore.ClaimOutboxAsync) && args![1] as string == _watched && !_down)
+        {
+            var claim = _inner.ClaimOutboxAsync((string)args[0]!, (string)args[1]!, (TimeSpan)args[2]!, (CancellationToken)args[3]!);
+            _watchedAsked.TrySetResult();
+            return claim;
+        }
+        if (!_down && !_tripped.Task.IsCompleted && targetMethod.Name == nameof(IIncidentStore.WriteOutboxEntryAsync) && _tripWhen((IncidentUpdate)args![0]!))
         {
             _down = true;
             _tripped.TrySetResult();
         }
         if (_down && targetMethod.ReturnType.IsAssignableTo(typeof(Task)) && targetMethod.Name != nameof(IIncidentStore.GetActiveIdAsync))
             return Faulted(targetMethod.ReturnType);
+        if (OutboxChangeThroughWrite.Handles(targetMethod)) return OutboxChangeThroughWrite.ChangeAsync((IIncidentStore)(object)this, _inner, args!);
         try { return targetMethod.Invoke(_inner, args); }
         catch (TargetInvocationException ex) { ExceptionDispatchInfo.Throw(ex.InnerException!); throw; }
     }

@@ -72,4 +72,67 @@ public class NotificationStoreFailureTests
         Assert.Single(s.Slack.Requests);
         Assert.Single(s.Discord.Requests);
     }
+
+    [Theory]
+    [InlineData("file", false)]
+    [InlineData("file", true)]
+    [InlineData("team", false)]
+    [InlineData("team", true)]
+    public async Task CtrlC_on_one_channel_after_the_store_failed_to_record_Slacks_delivery_keeps_what_Slack_got(string storeKind, bool storeBackBeforeTheStop)
+    {
+        using var s = NotificationScenario.On(storeKind);
+        var inc = await s.CreateIncidentAsync("P1");
+        var (engine, sink, config) = s.NewEngine();
+        var pagerLock = IncidentStores.ChannelLockName("pager");
+        // The store goes down on the write that records Slack's answer, while PagerDuty's delivery waits for its channel
+        // (a teammate's sender holds it), where Ctrl+C then stops it.
+        var (store, control) = FailingStore.Wrap(engine.OpenStore(config), u => u.Deliveries.Any(d => d.Channel == "incidents" && d.State == DeliveryState.Delivered));
+        control.Watch(pagerLock);
+        await using var teammate = await s.Incidents.ClaimOutboxAsync(inc.Id, pagerLock, TimeSpan.FromSeconds(5), CancellationToken.None);
+        var service = new NotificationService(_ => store, sink, engine.References, engine.Timeline, NotificationSender.SharedClient,
+            new Lazy<SlackIncidentChannel>(() => engine.IncidentChannels))
+        {
+            Options = new NotificationOptions { BackoffBase = TimeSpan.FromMilliseconds(20), RequestTimeout = TimeSpan.FromSeconds(10) },
+        };
+        s.Slack.ThenHoldThenHandle(new TaskCompletionSource(), control.WatchedClaimAsked);
+        var prepared = await service.PrepareAsync(config,
+            new IncidentUpdateRequest { IncidentId = inc.Id, Message = "Checkout is failing", Channels = ["incidents", "pager"] }, CancellationToken.None);
+        using var ctrlC = new CancellationTokenSource();
+        var send = service.SendAsync(prepared, null, Context, ctrlC.Token);
+        await control.Tripped.WaitAsync(TimeSpan.FromSeconds(30));
+        if (storeBackBeforeTheStop) control.Restore();
+        ctrlC.Cancel();
+
+        // The stop wins (nothing more can reach a stopped pipeline) ...
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => send.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Single(s.Slack.Requests);
+        Assert.Empty(s.PagerDuty.Requests);
+        control.Restore();
+        var slack = Assert.Single((await s.Incidents.ReadOutboxEntryAsync(inc.Id, prepared.Update.UpdateId, CancellationToken.None))!.Deliveries, d => d.Channel == "incidents");
+        var warnings = sink.Warnings.ToArray();
+        if (storeBackBeforeTheStop)
+        {
+            // ... and what Slack got is in the outbox, and on the timeline, once the store answers again.
+            Assert.Equal(DeliveryState.Delivered, slack.State);
+            Assert.Equal(200, slack.StatusCode);
+            Assert.Contains(warnings, w => w.StartsWith($"Stopped. {inc.Id} update {prepared.Update.UpdateId}: what each channel got is recorded in the outbox", StringComparison.Ordinal));
+            var entry = Assert.Single(await s.Incidents.ReadTimelineAsync(inc.Id, CancellationToken.None), e => e.Kind == "update");
+            Assert.Contains("incidents: delivered (200", entry.Result);
+            Assert.Contains("pager: NOT delivered", entry.Result);
+            // So -Pending -Force cannot post it to Slack again.
+            var (again, _, _) = s.NewEngine();
+            await teammate.DisposeAsync();
+            var resent = await again.Notifications.SendPendingAsync(config, inc.Id, null, force: true, Context, CancellationToken.None);
+            Assert.True(Assert.Single(resent, r => r.Channel == "pager").Delivered);
+            Assert.Single(s.Slack.Requests);
+        }
+        else
+        {
+            // ... and the per-channel report still reaches whoever listens (a warning), with what not to re-send.
+            var report = Assert.Single(warnings, w => w.StartsWith("Stopped. The incident store failed while recording", StringComparison.Ordinal));
+            Assert.Contains("incidents: delivered (200), not recorded", report);
+            Assert.Contains("pager: not delivered (Pending)", report);
+            Assert.Contains("Do not re-send with Send-IncidentUpdate -Pending -Force to incidents", report);
+        }
+    }
 }

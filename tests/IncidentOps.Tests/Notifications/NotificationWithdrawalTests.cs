@@ -45,6 +45,7 @@ public class SeamStore : DispatchProxy
         if (targetMethod!.Name == nameof(IIncidentStore.WriteOutboxEntryAsync) && args![0] is IncidentUpdate u && u.UpdateId == _updateId
             && Interlocked.Increment(ref _writes) == 2 && FailSecondWrite)
             return Task.FromException(new OperationCanceledException("interrupted between the two writes"));
+        if (OutboxChangeThroughWrite.Handles(targetMethod)) return OutboxChangeThroughWrite.ChangeAsync((IIncidentStore)(object)this, _inner, args!);
         if (targetMethod.Name == nameof(IIncidentStore.UpdateAsync) && BeforeUpdate is { } hook)
         {
             BeforeUpdate = null;

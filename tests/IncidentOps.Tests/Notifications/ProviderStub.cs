@@ -114,6 +114,22 @@ public sealed class ProviderStub : IDisposable
         return this;
     }
 
+    /// <summary>
+    /// Holds the request (says so through <paramref name="reached"/>) until <paramref name="release"/> completes, then answers
+    /// <paramref name="status"/> without letting the handler act on it (a slow provider that then failed).
+    /// </summary>
+    public ProviderStub ThenHoldThenAnswer(TaskCompletionSource reached, Task release, int status, string body = "")
+    {
+        Enqueue(async (socket, _) =>
+        {
+            reached.TrySetResult();
+            try { await release.WaitAsync(_stop.Token); }
+            catch (OperationCanceledException) { socket.Close(); return; }
+            await AnswerAsync(socket, status, body, []);
+        });
+        return this;
+    }
+
     /// <summary>Runs <paramref name="act"/> when the request arrives (the provider has it), then answers.</summary>
     public ProviderStub ThenActAndAnswer(Action act, int status, string body)
     {

@@ -51,7 +51,8 @@ public class StatuspageResendTests
         s.Statuspage.ScriptApplies = q => q.Method is "PATCH" or "GET";
         s.Statuspage.ThenHandleAndHang();
         var (engine, _, config) = s.NewEngine();
-        engine.Notifications.Options = new NotificationOptions { BackoffBase = TimeSpan.FromMilliseconds(20), RequestTimeout = TimeSpan.FromSeconds(1) };
+        // Long enough for the PATCH to reach Statuspage on a loaded machine (the test is about its answer being lost).
+        engine.Notifications.Options = new NotificationOptions { BackoffBase = TimeSpan.FromMilliseconds(20), RequestTimeout = TimeSpan.FromSeconds(4) };
         var prepared = await engine.Notifications.PrepareAsync(config,
             new IncidentUpdateRequest { IncidentId = inc.Id, Status = IncidentStatus.Identified, Message = "Pool exhausted", Channels = ["status"] }, CancellationToken.None);
         var lost = Assert.Single(await engine.Notifications.SendAsync(prepared, null, Context, CancellationToken.None));
