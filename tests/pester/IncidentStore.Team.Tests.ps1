@@ -196,4 +196,22 @@ Describe 'The PostgreSQL team store under concurrent pwsh processes' {
         foreach ($a in $acknowledged) { $stored | Should -Contain $a }
         @($stored | Sort-Object -Unique).Count | Should -Be @($stored).Count
     }
+
+    It 'a change after a teammate closed the active incident says it was recorded on no timeline' -Skip:$skipPg {
+        $http = Start-TestHttpServer @{ '/stop' = @{ Code = 200; Body = 'stopped' } }
+        try {
+            $service = "environments:`n  production:`n    services:`n      api:`n        baseUrl: $($http.Base)`n        actions:`n          stop: { url: /stop }`n"
+            $me = New-TeamConfig 'me-closed' $service
+            $mate = New-TeamConfig 'mate-closed'
+            $incident = New-Incident -Title 'Closed by a teammate' -Severity P2 -ConfigPath $me
+            Close-Incident -Incident $incident.Id -Resolution 'rolled back' -Confirm:$false -ConfigPath $mate | Out-Null
+            $r = Invoke-ServiceAction -Service production/api -Name stop -Force -ConfigPath $me -WarningVariable warned 3>$null
+            $r.Succeeded | Should -BeTrue
+            $text = @($warned | ForEach-Object { "$_" }) -join "`n"
+            $text | Should -Match ([regex]::Escape("$($incident.Id), the active incident, was resolved"))
+            $text | Should -Match 'was not recorded on any timeline'
+            @(Get-IncidentTimeline -Incident $incident.Id -ConfigPath $me | Where-Object Cmdlet -EQ 'Invoke-ServiceAction') | Should -HaveCount 0
+        }
+        finally { Stop-TestServer $http }
+    }
 }

@@ -116,3 +116,35 @@ Describe 'Invoke-ServiceAction' -Skip:($IsWindows) {
         Get-CompletionText "Invoke-ServiceAction -ConfigPath '$($root.Config)' -Service marketing -Name " | Should -Be 'rate-limit-strict'
     }
 }
+
+Describe 'Invoke-ServiceAction with a service of one environment and -Environment of another' -Skip:($IsWindows) {
+    BeforeAll {
+        $dir = New-TestTempDir 'io-envconflict'
+        $config = Join-Path $dir 'incidentops.yml'
+        Set-Content -Path $config -Value @"
+store: { path: '$(Join-Path $dir 'store')' }
+environments:
+  production:
+    services:
+      api: { baseUrl: '$($server.Base)/production', actions: { emergency-stop: { url: /api/workflows/emergency-stop } } }
+  staging:
+    services:
+      api: { baseUrl: '$($server.Base)/staging', actions: { emergency-stop: { url: /api/workflows/emergency-stop } } }
+"@
+    }
+
+    It 'acts on neither environment and says the two disagree' {
+        $server.Requests.Clear()
+        $r = Invoke-ServiceAction -Service production/api -Environment staging -Name emergency-stop -Force -ConfigPath $config -ErrorVariable err -ErrorAction SilentlyContinue
+        $r | Should -BeNullOrEmpty
+        $server.Requests.Count | Should -Be 0
+        $err[0].FullyQualifiedErrorId | Should -Be 'ServiceEnvironmentConflict,IncidentOps.Commands.InvokeServiceActionCommand'
+        "$($err[0])" | Should -Match "names the environment 'production', but -Environment staging"
+    }
+
+    It 'acts on the one environment when it is given once' {
+        $server.Requests.Clear()
+        (Invoke-ServiceAction -Service api -Environment staging -Name emergency-stop -Force -ConfigPath $config -ErrorAction Stop).Succeeded | Should -BeTrue
+        $server.Requests[0].Path | Should -Be '/staging/api/workflows/emergency-stop'
+    }
+}

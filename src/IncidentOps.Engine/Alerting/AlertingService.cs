@@ -40,6 +40,43 @@ public sealed class AlertingService(Func<IncidentOpsConfig?, IIncidentStore> ope
     /// <summary>The round's clock (tests inject a fake one instead of sleeping).</summary>
     public TimeProvider Clock { get; set; } = TimeProvider.System;
 
+    /// <summary>
+    /// How far the store's clock is ahead of this machine's (<see cref="MeasureStoreClockSkewAsync"/> by default). Hosts
+    /// that take turns on one team store have clocks of their own; a round keeps the service's state in the store's time,
+    /// so one host's clock running ahead or behind neither makes another host's results look stale (ignored) nor its
+    /// quiet time look longer than it was (an early resolution, and a second incident for the same outage).
+    /// </summary>
+    public Func<IIncidentStore, CancellationToken, Task<TimeSpan>> StoreClockSkew { get; set; } = MeasureStoreClockSkewAsync;
+
+    /// <summary>Clocks this close count as the same: a skew below it is taken as none.</summary>
+    public static readonly TimeSpan ClockTolerance = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// The store's clock minus this machine's (midpoint of the round trip), for a store with a clock (PostgreSQL); zero for
+    /// the file store, within <see cref="ClockTolerance"/>, or when the store's clock cannot be read (the round then fails
+    /// on its own store call, saying why).
+    /// </summary>
+    public static async Task<TimeSpan> MeasureStoreClockSkewAsync(IIncidentStore store, CancellationToken cancellationToken)
+    {
+        if (store is not IStoreClock clock) return TimeSpan.Zero;
+        try
+        {
+            var before = DateTimeOffset.UtcNow;
+            var at = await clock.NowAsync(cancellationToken).ConfigureAwait(false);
+            var after = DateTimeOffset.UtcNow;
+            var skew = at - (before + (after - before) / 2);
+            return skew.Duration() < ClockTolerance ? TimeSpan.Zero : skew;
+        }
+        catch (IncidentOpsException ex) when (ex.ErrorId is IncidentErrorIds.StoreUnavailable or IncidentErrorIds.StoreTimeout) { return TimeSpan.Zero; }
+    }
+
+    private async Task<TimeSpan> SkewAsync(IncidentOpsConfig config, CancellationToken cancellationToken)
+    {
+        var skew = await StoreClockSkew(OpenIncidentStore(config), cancellationToken).ConfigureAwait(false);
+        if (skew != TimeSpan.Zero) sink.Verbose($"The incident store's clock is {IncidentOps.Duration.Format(skew.Duration())} {(skew > TimeSpan.Zero ? "ahead of" : "behind")} this machine's; the alerting state is kept in the store's time.");
+        return skew;
+    }
+
     /// <summary>How long a round waits for a service's alerting lock held by an overlapping round.</summary>
     public TimeSpan LockTimeout { get; set; } = TimeSpan.FromSeconds(60);
 
@@ -121,7 +158,8 @@ public sealed class AlertingService(Func<IncidentOpsConfig?, IIncidentStore> ope
         var rule = AlertRules.For(config, observation.Service);
         var state = await OpenState(config).GetAsync(observation.Service, cancellationToken).ConfigureAwait(false) ?? new ServiceAlertState { Service = observation.Service };
         if (state.IncidentId is { } id && !await IsOpenAsync(config, id, cancellationToken).ConfigureAwait(false)) Clear(state);
-        var plan = AlertDecider.Decide(state, observation.Healthy, observation.Observed, observation.CheckedAt, Clock.GetUtcNow(), rule);
+        var skew = await SkewAsync(config, cancellationToken).ConfigureAwait(false);
+        var plan = AlertDecider.Decide(state, observation.Healthy, observation.Observed, observation.CheckedAt + skew, Clock.GetUtcNow() + skew, rule);
         var text = plan.Step switch
         {
             AlertStep.Declare => $"{plan.Decision} and send the initial update{(PagesOn(config, rule) ? ", page" : "")}",
@@ -146,6 +184,9 @@ public sealed class AlertingService(Func<IncidentOpsConfig?, IIncidentStore> ope
             var states = OpenState(config);
             await using var lease = await states.LockAsync(observation.Service, LockTimeout, cancellationToken).ConfigureAwait(false);
             var state = lease.State;
+            // Every time this round stores or compares with stored ones is in the store's time (see StoreClockSkew).
+            var skew = await SkewAsync(config, cancellationToken).ConfigureAwait(false);
+            observation = observation with { CheckedAt = observation.CheckedAt + skew };
             var pagedLate = new List<string>();
             var resentNote = "";
             if (state.IncidentId is { } open)
@@ -166,7 +207,7 @@ public sealed class AlertingService(Func<IncidentOpsConfig?, IIncidentStore> ope
                             && pending.FirstOrDefault(u => u.UpdateId == r.UpdateId) is { } u && IsPage(u.Kind, u.Status))
                         .Select(r => r.Channel).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
                     // The update it sent counts for the cadence, even though that round could not record it.
-                    state.LastUpdateAt ??= Clock.GetUtcNow();
+                    state.LastUpdateAt ??= Clock.GetUtcNow() + skew;
                     // What the re-send did, for every channel (a scheduled run may keep the decisions and lose the warnings).
                     var reached = resent.Where(r => r.Delivered && !pagedLate.Contains(r.Channel, StringComparer.OrdinalIgnoreCase)).ToList();
                     var missing = resent.Where(r => r.Pending).Select(r => r.Channel).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
@@ -183,7 +224,7 @@ public sealed class AlertingService(Func<IncidentOpsConfig?, IIncidentStore> ope
                 if ((await notifications.GetUpdatesAsync(config, closed, true, cancellationToken).ConfigureAwait(false)).Count == 0)
                     state.UndeliveredIncidentId = null;
             }
-            var now = Clock.GetUtcNow();
+            var now = Clock.GetUtcNow() + skew;
             var (incidentBefore, severityBefore) = (state.IncidentId, state.Severity);
             var plan = AlertDecider.Decide(state, observation.Healthy, observation.Observed, observation.CheckedAt, now, rule);
             state = plan.State;
@@ -193,11 +234,11 @@ public sealed class AlertingService(Func<IncidentOpsConfig?, IIncidentStore> ope
             await lease.SaveAsync(state, cancellationToken).ConfigureAwait(false);
             var (action, text, sent, paged) = plan.Step switch
             {
-                AlertStep.Declare => await DeclareAsync(config, observation, rule, state, lease, context, now, cancellationToken).ConfigureAwait(false),
+                AlertStep.Declare => await DeclareAsync(config, observation, rule, state, lease, context, now, skew, cancellationToken).ConfigureAwait(false),
                 AlertStep.Update => await UpdateAsync(config, observation, rule, state, lease, context, now, cancellationToken).ConfigureAwait(false),
-                AlertStep.Recover => await RecoverAsync(config, observation, rule, state, lease, context, now, cancellationToken).ConfigureAwait(false),
+                AlertStep.Recover => await RecoverAsync(config, observation, rule, state, lease, context, now, skew, cancellationToken).ConfigureAwait(false),
                 AlertStep.Reopen => await ReopenAsync(config, observation, rule, state, lease, context, now, cancellationToken).ConfigureAwait(false),
-                AlertStep.Resolve => await ResolveAsync(config, observation, rule, state, lease, context, now, cancellationToken).ConfigureAwait(false),
+                AlertStep.Resolve => await ResolveAsync(config, observation, rule, state, lease, context, now, skew, cancellationToken).ConfigureAwait(false),
                 _ => (plan.Action, plan.Decision, 0, false),
             };
             if (pagedLate.Count > 0)
@@ -251,7 +292,7 @@ public sealed class AlertingService(Func<IncidentOpsConfig?, IIncidentStore> ope
     }
 
     private async Task<(AlertAction, string, int, bool)> DeclareAsync(IncidentOpsConfig config, ServiceObservation o, ResolvedAlertRule rule, ServiceAlertState state,
-        IAlertStateLease lease, ChangeContext context, DateTimeOffset now, CancellationToken ct)
+        IAlertStateLease lease, ChangeContext context, DateTimeOffset now, TimeSpan skew, CancellationToken ct)
     {
         var f = $"{state.ConsecutiveFailures}/{rule.FailureThreshold}";
         state.OutageStartedAt = state.FailingSince ?? o.CheckedAt;
@@ -279,7 +320,7 @@ public sealed class AlertingService(Func<IncidentOpsConfig?, IIncidentStore> ope
             Severity = rule.Severity.Id,
             Services = [o.Service],
             Impact = $"{o.Service} failed {state.ConsecutiveFailures} consecutive health checks",
-            StartedAt = state.OutageStartedAt,
+            StartedAt = state.OutageStartedAt - skew, // the record is in this machine's time, as every command writes it
             // Active only when no open incident is, decided as it is set: a person who declared one meanwhile keeps theirs.
             Activate = true, OnlyIfNoneActive = true,
         }, context, ct).ConfigureAwait(false);
@@ -325,7 +366,7 @@ public sealed class AlertingService(Func<IncidentOpsConfig?, IIncidentStore> ope
     }
 
     private async Task<(AlertAction, string, int, bool)> RecoverAsync(IncidentOpsConfig config, ServiceObservation o, ResolvedAlertRule rule, ServiceAlertState state,
-        IAlertStateLease lease, ChangeContext context, DateTimeOffset now, CancellationToken ct)
+        IAlertStateLease lease, ChangeContext context, DateTimeOffset now, TimeSpan skew, CancellationToken ct)
     {
         var id = state.IncidentId!;
         state.Phase = AlertPhase.Recovered;
@@ -334,7 +375,7 @@ public sealed class AlertingService(Func<IncidentOpsConfig?, IIncidentStore> ope
         var window = OutageWindow(state);
         // Mitigated when it recovered (the first healthy check of the streak), not when this round noticed; within a
         // second the two are the same and a second timeline entry would only be noise.
-        var mitigated = (now - state.RecoveredAt!.Value).Duration() > TimeSpan.FromSeconds(1) ? state.RecoveredAt : null;
+        var mitigated = (now - state.RecoveredAt!.Value).Duration() > TimeSpan.FromSeconds(1) ? state.RecoveredAt - skew : null;
         try { await incidents.UpdateAsync(config, id, new IncidentChanges { Status = IncidentStatus.Monitoring, MitigatedAt = mitigated }, context, ct, keepResolved: true).ConfigureAwait(false); }
         catch (IncidentOpsException ex) when (ex.ErrorId == IncidentErrorIds.ResolvedMeanwhile) { return await LeftResolvedAsync(o, state, lease, id, ct).ConfigureAwait(false); }
         await incidents.AddNoteAsync(config, id, $"Recovered: {state.ConsecutiveSuccesses} consecutive healthy checks of {o.Service} since {state.RecoveredAt:u}. {window}", context, ct).ConfigureAwait(false);
@@ -375,7 +416,7 @@ public sealed class AlertingService(Func<IncidentOpsConfig?, IIncidentStore> ope
     }
 
     private async Task<(AlertAction, string, int, bool)> ResolveAsync(IncidentOpsConfig config, ServiceObservation o, ResolvedAlertRule rule, ServiceAlertState state,
-        IAlertStateLease lease, ChangeContext context, DateTimeOffset now, CancellationToken ct)
+        IAlertStateLease lease, ChangeContext context, DateTimeOffset now, TimeSpan skew, CancellationToken ct)
     {
         var id = state.IncidentId!;
         var quiet = now - (state.LastFailureAt ?? state.RecoveredAt ?? now);
@@ -385,7 +426,7 @@ public sealed class AlertingService(Func<IncidentOpsConfig?, IIncidentStore> ope
             $"{o.Service} has been healthy for {IncidentOps.Duration.Format(quiet)} since it recovered. {window} Resolved.", includePager: true, context, ct).ConfigureAwait(false);
         await incidents.CloseAsync(config, id,
             $"Resolved by alerting after {IncidentOps.Duration.Format(quiet)} without a failed health check (autoResolveAfter {IncidentOps.Duration.Format(rule.AutoResolveAfter)}). {window}",
-            null, now, context, ct).ConfigureAwait(false);
+            null, now - skew, context, ct).ConfigureAwait(false);
         // A channel the resolution did not reach (its update stays pending) is re-sent by the next rounds, which no longer
         // follow this incident otherwise.
         if ((await notifications.GetUpdatesAsync(config, id, true, ct).ConfigureAwait(false)).Count > 0) state.UndeliveredIncidentId = id;

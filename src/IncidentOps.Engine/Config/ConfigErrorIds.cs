@@ -72,5 +72,8 @@ public static class ConfigErrorIds
     /// <summary>A service name without its environment matches services in several environments.</summary>
     public const string ServiceAmbiguous = "ServiceAmbiguous";
 
+    /// <summary>-Service names an environment (environment/service) and -Environment names another.</summary>
+    public const string ServiceEnvironmentConflict = "ServiceEnvironmentConflict";
+
 
 }

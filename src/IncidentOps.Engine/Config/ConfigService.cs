@@ -130,11 +130,31 @@ public sealed class ConfigService
             var parts = name.Split('/', 2);
             envPattern = parts[0];
             namePattern = parts[1];
+            // -Service production/api -Environment staging: the two name different environments, so different servers.
+            // Neither wins silently (the environment in the name used to), or a command typed for staging acts on production.
+            if (!string.IsNullOrWhiteSpace(environment) && !EnvironmentsAgree(parts[0], environment))
+                throw new IncidentOpsException(ConfigErrorIds.ServiceEnvironmentConflict, IncidentOpsErrorCategory.InvalidArgument,
+                    $"The service '{name}' names the environment '{parts[0]}', but -Environment {environment} names another, so it is not clear which server is meant. Nothing was done. " +
+                    $"Give the environment once: -Service {name} alone, or -Service {namePattern} -Environment {environment}.")
+                { TargetObject = name };
         }
         return config.Services
             .Where(s => envPattern is null || Wildcard.IsMatch(s.Environment, envPattern))
+            .Where(s => string.IsNullOrWhiteSpace(environment) || Wildcard.IsMatch(s.Environment, environment))
             .Where(s => namePattern is null || Wildcard.IsMatch(s.Service, namePattern))
             .ToList();
+    }
+
+    /// <summary>
+    /// Whether the environment part of a service name and -Environment can name the same environment: equal (ignoring
+    /// case) when both are plain names, the plain one matching the other's pattern otherwise.
+    /// </summary>
+    private static bool EnvironmentsAgree(string fromName, string environment)
+    {
+        static bool HasWildcard(string text) => text.IndexOfAny(['*', '?', '[']) >= 0;
+        if (!HasWildcard(environment)) return Wildcard.IsMatch(environment, fromName);
+        if (!HasWildcard(fromName)) return Wildcard.IsMatch(fromName, environment);
+        return true; // two patterns: each filters the services
     }
 
     /// <summary>Resolves exactly one service, with errors that say what exists.</summary>

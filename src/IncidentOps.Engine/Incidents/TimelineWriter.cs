@@ -83,7 +83,11 @@ public sealed class TimelineWriter(Func<IncidentOpsConfig?, IIncidentStore> open
         {
             // A resolved incident is never the active one: its timeline takes entries only when it is named (-Incident).
             id = incidentId ?? await IncidentStateMachine.ActiveIdAsync(store, cancellationToken).ConfigureAwait(false);
-            if (id is null) return null;
+            if (id is null)
+            {
+                await WarnIfActiveWasResolvedAsync(store, entry, cancellationToken).ConfigureAwait(false);
+                return null;
+            }
             var incident = await store.GetAsync(id, cancellationToken).ConfigureAwait(false) ?? throw FileIncidentStore.NotFound(id);
             WarnIfResolved(incident, $"'{$"{entry.Action} {entry.Target}".Trim()}'");
         }
@@ -94,6 +98,20 @@ public sealed class TimelineWriter(Func<IncidentOpsConfig?, IIncidentStore> open
         }
         await store.AppendTimelineAsync(id, entry, cancellationToken).ConfigureAwait(false);
         return id;
+    }
+
+    /// <summary>
+    /// The pointer still names an incident that was resolved since it was made active (a teammate's Close-Incident on the
+    /// team store, whose pointer is per person): the change is recorded nowhere, and the user, who set an active incident
+    /// to have it recorded, is told so rather than left to believe it is on the record.
+    /// </summary>
+    private async Task WarnIfActiveWasResolvedAsync(IIncidentStore store, TimelineEntry entry, CancellationToken cancellationToken)
+    {
+        if (await store.GetActiveIdAsync(cancellationToken).ConfigureAwait(false) is not { } pointed) return;
+        if (await store.GetAsync(pointed, cancellationToken).ConfigureAwait(false) is not { Status: IncidentStatus.Resolved } resolved) return;
+        sink.Warning($"{resolved.Id}, the active incident, was resolved at {resolved.ResolvedAt:u} (by another command or a teammate), so " +
+            $"'{$"{entry.Action} {entry.Target}".Trim()}' was not recorded on any timeline. If it belongs to {resolved.Id}, record it there with " +
+            $"Add-IncidentNote -Incident {resolved.Id}; make an open incident active with Set-Incident -Activate or New-Incident.");
     }
 
     /// <summary>Appending to a resolved incident is allowed only when it was named, and is said out loud.</summary>

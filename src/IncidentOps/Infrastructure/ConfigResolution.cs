@@ -58,7 +58,9 @@ internal sealed class ConfigResolution(PSCmdlet cmdlet, Func<IncidentOpsEngine> 
         {
             if (WildcardPattern.ContainsWildcardCharacters(name))
             {
-                var found = ConfigService.FindServices(Config, environment, name);
+                IReadOnlyList<ServiceTarget> found;
+                try { found = ConfigService.FindServices(Config, environment, name); }
+                catch (IncidentOpsException ex) { cmdlet.WriteError(ErrorMapping.ToErrorRecord(ex, name)); continue; }
                 if (found.Count == 0)
                     cmdlet.WriteError(ErrorMapping.ToErrorRecord(new IncidentOpsException(ConfigErrorIds.ServiceNotFound, IncidentOpsErrorCategory.ObjectNotFound,
                         $"No service matches '{name}' in {Config.Path ?? "the configuration"}.") { TargetObject = name }, name));

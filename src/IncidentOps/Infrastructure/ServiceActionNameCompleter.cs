@@ -1,5 +1,6 @@
 using System.Collections;
 using System.Runtime.CompilerServices;
+using IncidentOps.Config;
 using IncidentOps.Engine;
 using IncidentOps.Engine.Config;
 
@@ -21,9 +22,17 @@ public sealed class ServiceActionNameCompleter : ConfigCompleter
         };
         var services = named.Length == 0
             ? config.Services.Where(s => env is null || s.Environment.Equals(env, StringComparison.OrdinalIgnoreCase)).ToList()
-            : named.SelectMany(n => ConfigService.FindServices(config, env, n.Trim('\'', '"'))).ToList();
+            : named.SelectMany(n => FindOrNone(config, env, n.Trim('\'', '"'))).ToList();
         return services.SelectMany(s => s.Actions.Select(a => (a.Name, $"{a.Name}: {a.Description ?? a.Definition} ({a.ConfirmImpact}{(named.Length == 0 ? ", " + s.FullName : "")})")))
             .DistinctBy(c => c.Name, StringComparer.OrdinalIgnoreCase)
             .ToList();
+    }
+
+    /// <summary>The services a name finds; none when the name and -Environment disagree (completion never throws).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static IReadOnlyList<ServiceTarget> FindOrNone(IncidentOpsConfig config, string? environment, string name)
+    {
+        try { return ConfigService.FindServices(config, environment, name); }
+        catch (IncidentOpsException) { return []; }
     }
 }

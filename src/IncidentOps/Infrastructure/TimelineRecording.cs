@@ -43,12 +43,18 @@ internal sealed class TimelineRecording(
     {
         try
         {
-            IncidentOpsConfig? loaded = null;
+            IncidentOpsConfig loaded;
             try { loaded = config.LoadOrThrow(); }
             catch (IncidentOpsException ex)
             {
-                // An invalid config must not stop the record; say which store is used instead.
-                if (!stop().IsCancellationRequested && !quiet) cmdlet.WriteWarning($"The configuration could not be loaded ({ex.ErrorId}); the timeline entry goes to the default incident store.");
+                // The configuration the command was given names the incident store, and it cannot be read: which store (and
+                // so which incident) the entry belongs to is not known. Writing it to the default store would put it on
+                // whatever incident is active there (an old one on this machine), another incident than the responder's.
+                if (!stop().IsCancellationRequested && !quiet)
+                    cmdlet.WriteWarning($"'{entry.Action} {entry.Target}' {Happened(entry)}, but its timeline entry was not recorded: the configuration could not be loaded ({ex.ErrorId}), " +
+                        "so the incident store it names is not known, and no other store's incident gets the entry. Fix the configuration (Test-IncidentOpsConfig), " +
+                        $"then record it by hand with Add-IncidentNote. {ex.Message}");
+                return null;
             }
             var id = incidentId();
             if (stop().IsCancellationRequested || quiet)
@@ -66,17 +72,19 @@ internal sealed class TimelineRecording(
         catch (IncidentOpsException ex) when (!stop().IsCancellationRequested)
         {
             // Say what happened first: the change itself stands (or failed) whatever became of its record.
-            var happened = entry.Outcome switch
-            {
-                TimelineOutcome.Succeeded => "was done",
-                TimelineOutcome.Failed => "failed",
-                TimelineOutcome.WhatIf => "was previewed (-WhatIf)",
-                TimelineOutcome.Unconfirmed => "was sent but not confirmed (it may or may not have happened)",
-                _ => "happened",
-            };
-            cmdlet.WriteWarning($"'{entry.Action} {entry.Target}' {happened}, but its timeline entry could not be written ({ex.ErrorId}): {ex.Message} " +
+            cmdlet.WriteWarning($"'{entry.Action} {entry.Target}' {Happened(entry)}, but its timeline entry could not be written ({ex.ErrorId}): {ex.Message} " +
                 $"Once the store is fixed, record it by hand with Add-IncidentNote.");
             return null;
         }
     }
+
+    /// <summary>What became of the change itself, said first: it stands (or failed) whatever became of its record.</summary>
+    private static string Happened(TimelineEntry entry) => entry.Outcome switch
+    {
+        TimelineOutcome.Succeeded => "was done",
+        TimelineOutcome.Failed => "failed",
+        TimelineOutcome.WhatIf => "was previewed (-WhatIf)",
+        TimelineOutcome.Unconfirmed => "was sent but not confirmed (it may or may not have happened)",
+        _ => "happened",
+    };
 }

@@ -49,7 +49,13 @@ public sealed class GetIncidentOpsServiceCommand : IncidentOpsCmdlet
         var names = Name is { Length: > 0 } ? Name : ["*"];
         foreach (var name in names)
         {
-            var found = ConfigService.FindServices(Config, Environment, name);
+            IReadOnlyList<ServiceTarget> found;
+            try { found = ConfigService.FindServices(Config, Environment, name); }
+            catch (IncidentOpsException ex)
+            {
+                WriteError(ToErrorRecord(ex, name));
+                continue;
+            }
             if (found.Count == 0 && !WildcardPattern.ContainsWildcardCharacters(name))
             {
                 WriteInputError(ConfigErrorIds.ServiceNotFound, ConfigService.ServiceNotFoundMessage(Config, Environment, name), name, IncidentOpsErrorCategory.ObjectNotFound);
