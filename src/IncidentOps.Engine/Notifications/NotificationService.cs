@@ -318,18 +318,21 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
     /// <summary>
     /// Records the deliveries of <paramref name="owned"/> as this sender knows them, joined with what the store holds now
     /// (<see cref="OutboxMerge"/>: no other channel is touched, and no recorded outcome is undone), and takes back what the
-    /// store then holds for them. Returns the channels whose recorded outcome is another sender's (it stood against this record).
+    /// store then holds for them. Returns the channels whose recorded outcome is another sender's (it stood against this record),
+    /// or where another sender's attempt is in flight (its own end will record how the channel stands).
     /// </summary>
-    private static async Task<IReadOnlyList<string>> RecordChannelsAsync(IIncidentStore store, IncidentUpdate update, IEnumerable<ChannelDelivery> owned, CancellationToken cancellationToken)
+    /// <param name="how">What the record is: a note, or the start or end of one of this sender's attempts (see <see cref="OutboxMerge"/>).</param>
+    private static async Task<IReadOnlyList<string>> RecordChannelsAsync(IIncidentStore store, IncidentUpdate update, IEnumerable<ChannelDelivery> owned, CancellationToken cancellationToken,
+        OutboxWrite how = default)
     {
         var names = owned.Select(d => d.Channel).ToList();
-        var held = await store.ChangeOutboxEntryAsync(update.IncidentId, update.UpdateId, stored => OutboxMerge.Merge(stored, update, names), cancellationToken).ConfigureAwait(false);
+        var held = await store.ChangeOutboxEntryAsync(update.IncidentId, update.UpdateId, stored => OutboxMerge.Merge(stored, update, names, how), cancellationToken).ConfigureAwait(false);
         var theirs = new List<string>();
         if (held is null) return theirs;
         foreach (var name in names)
             if (OutboxMerge.Find(held, name) is { } h && OutboxMerge.Find(update, name) is { } mine)
             {
-                if (h.State != mine.State && OutboxMerge.Settled(h)) theirs.Add(name);
+                if ((h.State != mine.State && OutboxMerge.Settled(h)) || OutboxMerge.OtherAttemptInFlight(h, how)) theirs.Add(name);
                 OutboxMerge.Copy(mine, h);
             }
         return theirs;
@@ -493,6 +496,8 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
         public System.Collections.Concurrent.ConcurrentDictionary<string, Exception> Faults { get; } = new(StringComparer.OrdinalIgnoreCase);
         /// <summary>The channels whose outcome another sender recorded (its timeline entry tells it, not this sender's).</summary>
         public System.Collections.Concurrent.ConcurrentDictionary<string, bool> Theirs { get; } = new(StringComparer.OrdinalIgnoreCase);
+        /// <summary>What each channel's last record was (a note, or an attempt's end), for a record that is made again.</summary>
+        public System.Collections.Concurrent.ConcurrentDictionary<string, OutboxWrite> Writes { get; } = new(StringComparer.OrdinalIgnoreCase);
     }
 
     /// <summary>
@@ -500,13 +505,15 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
     /// (Unknown while a request is out, never "Pending, Attempts 0"). The change is made in memory first, so when the store
     /// fails on the write, what the provider answered is still known; only this channel is written (<see cref="RecordChannelsAsync"/>).
     /// </summary>
-    private static Func<Action, Task> RecordFor(DeliveryRun run, ChannelDelivery delivery) => async change =>
+    private static Func<Action, OutboxWrite, Task> RecordFor(DeliveryRun run, ChannelDelivery delivery) => async (change, how) =>
     {
         await run.Gate.WaitAsync(CancellationToken.None).ConfigureAwait(false);
         try
         {
             change();
-            if ((await RecordChannelsAsync(run.Store, run.Update, [delivery], CancellationToken.None).ConfigureAwait(false)).Count > 0) run.Theirs[delivery.Channel] = true;
+            // A start whose write fails is undone in memory (its request does not leave): made again, it is a note.
+            run.Writes[delivery.Channel] = how.Starts ? OutboxWrite.Note : how;
+            if ((await RecordChannelsAsync(run.Store, run.Update, [delivery], CancellationToken.None, how).ConfigureAwait(false)).Count > 0) run.Theirs[delivery.Channel] = true;
         }
         catch (Exception ex) when (IsStoreFault(ex)) { throw new RecordFailedException(ex); }
         finally { run.Gate.Release(); }
@@ -572,7 +579,7 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
             if (OutboxMerge.Find(run.Update, name) is not { } d) continue;
             try
             {
-                if ((await RecordChannelsAsync(run.Store, run.Update, [d], CancellationToken.None).ConfigureAwait(false)).Count > 0) run.Theirs[name] = true;
+                if ((await RecordChannelsAsync(run.Store, run.Update, [d], CancellationToken.None, run.Writes.GetValueOrDefault(name)).ConfigureAwait(false)).Count > 0) run.Theirs[name] = true;
                 run.Faults.TryRemove(name, out _);
             }
             catch (Exception ex) when (IsStoreFault(ex)) { return false; }
@@ -624,6 +631,9 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
 
     /// <summary>An attempt about to leave whose record found another sender's outcome of the delivery in the store.</summary>
     private sealed class SettledElsewhereException() : Exception("Another sender recorded this delivery's outcome.");
+
+    /// <summary>An attempt about to leave whose start was not recorded: another sender's attempt is in flight on the channel.</summary>
+    private sealed class InFlightElsewhereException() : Exception("Another sender's attempt at this delivery is in flight.");
 
     /// <summary>A write of the outbox that failed after its change was made in memory (what the provider answered is kept).</summary>
     private sealed class RecordFailedException(Exception storeError) : Exception(storeError.Message, storeError);
@@ -711,8 +721,9 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
     /// </summary>
     /// <returns>The time spent waiting to retry, and whether the outcome is another sender's (recorded by it, not sent by this one).</returns>
     private async Task<(TimeSpan Waited, bool Theirs)> DeliverChannelAsync(IIncidentStore store, IncidentOpsConfig config, IncidentUpdate update, ChannelDelivery delivery,
-        ResolvedChannel channel, NotificationSender sender, bool force, Func<Action, Task> record, TimeSpan clock, CancellationToken cancellationToken)
+        ResolvedChannel channel, NotificationSender sender, bool force, Func<Action, OutboxWrite, Task> recordAs, TimeSpan clock, CancellationToken cancellationToken)
     {
+        Task record(Action change) => recordAs(change, OutboxWrite.Note);
         // Another sender may hold the channel for a whole delivery (every attempt plus the waits between them).
         var channelWait = LockTimeout + Options.RequestTimeout * (Options.MaxAttempts + 1) + Options.MaxTotalWait;
         await using var channelLock = await store.ClaimOutboxAsync(update.IncidentId, IncidentStores.ChannelLockName(channel.Name), channelWait, cancellationToken).ConfigureAwait(false);
@@ -775,7 +786,7 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
             await record(() => { delivery.State = DeliveryState.Failed; delivery.Error = SecretRedactor.Redact(ex.Message); }).ConfigureAwait(false);
             return (TimeSpan.Zero, false);
         }
-        return (await SendAndRecordAsync(context, provider, request, clock, cancellationToken).ConfigureAwait(false), false);
+        return (await SendAndRecordAsync(context, provider, request, recordAs, clock, cancellationToken).ConfigureAwait(false), false);
     }
 
     /// <summary>
@@ -807,17 +818,21 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
     /// Sends the request (with the sender's retries) and records every attempt before it leaves (Unknown, with until when it
     /// may be in flight) and how the delivery ended; a provider that queues confirms first. Returns the time spent waiting to retry.
     /// </summary>
-    private async Task<TimeSpan> SendAndRecordAsync(ChannelDeliveryContext context, ChannelProvider provider, ProviderRequest request, TimeSpan clock, CancellationToken cancellationToken)
+    private async Task<TimeSpan> SendAndRecordAsync(ChannelDeliveryContext context, ChannelProvider provider, ProviderRequest request, Func<Action, OutboxWrite, Task> recordAs,
+        TimeSpan clock, CancellationToken cancellationToken)
     {
-        var (delivery, record, sender, channel, incident) = (context.Delivery, context.Record, context.Sender, context.Channel, context.Incident);
+        var (delivery, sender, channel, incident) = (context.Delivery, context.Sender, context.Channel, context.Incident);
         var before = delivery.Attempts;
         var sending = System.Diagnostics.Stopwatch.StartNew();
+        // This sender's attempt: its in-flight record is its own, and takes over only the one this sender read (and waited out).
+        var attemptId = Guid.NewGuid().ToString("N");
+        var waitedOut = delivery.AttemptId;
         async Task OnAttemptAsync(int attempt, bool inFlight)
         {
-            var (state, attempts, lastAt, until) = (delivery.State, delivery.Attempts, delivery.LastAttemptAt, delivery.InFlightUntil);
+            var (state, attempts, lastAt, until, id) = (delivery.State, delivery.Attempts, delivery.LastAttemptAt, delivery.InFlightUntil, delivery.AttemptId);
             try
             {
-                await record(() =>
+                await recordAs(() =>
                 {
                     delivery.Attempts = before + attempt;
                     delivery.State = inFlight ? DeliveryState.Unknown : DeliveryState.Pending;
@@ -825,22 +840,31 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
                     // By the store's clock, which teammates share: this delivery's deadline ends every attempt.
                     var left = Options.RequestTimeout - sending.Elapsed;
                     delivery.InFlightUntil = inFlight ? DateTimeOffset.UtcNow + clock + (left > TimeSpan.Zero ? left : TimeSpan.Zero) : null;
-                }).ConfigureAwait(false);
+                    delivery.AttemptId = attemptId;
+                }, inFlight ? OutboxWrite.Start(attemptId, attempt == 1 ? waitedOut : attemptId) : OutboxWrite.End(attemptId)).ConfigureAwait(false);
             }
             catch (RecordFailedException) when (inFlight)
             {
                 // Not recorded, so not sent: the request does not leave (what this delivery reports must say so).
-                (delivery.State, delivery.Attempts, delivery.LastAttemptAt, delivery.InFlightUntil) = (state, attempts, lastAt, until);
+                (delivery.State, delivery.Attempts, delivery.LastAttemptAt, delivery.InFlightUntil, delivery.AttemptId) = (state, attempts, lastAt, until, id);
                 throw;
             }
             // The store holds another sender's outcome of this delivery (its claim had ended): the request does not leave.
             if (inFlight && OutboxMerge.Settled(delivery)) throw new SettledElsewhereException();
+            // Another sender's attempt started since this sender looked (its claim had ended): the request does not leave either.
+            if (inFlight && delivery.AttemptId != attemptId) throw new InFlightElsewhereException();
         }
         DeliveryOutcome outcome;
         try { outcome = await sender.SendAsync(channel.Name, channel.Type, request, cancellationToken, OnAttemptAsync).ConfigureAwait(false); }
         catch (SettledElsewhereException)
         {
             sink.Verbose($"{incident.Id} {context.Update.UpdateId} to '{channel.Name}': another sender recorded it {delivery.State} meanwhile; not sent again.");
+            return TimeSpan.Zero;
+        }
+        catch (InFlightElsewhereException)
+        {
+            delivery.Error = TakenOver(context.Update, channel, delivery, null);
+            sink.Verbose($"{incident.Id} {context.Update.UpdateId} to '{channel.Name}': {delivery.Error}");
             return TimeSpan.Zero;
         }
 
@@ -863,7 +887,7 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
             error += $" {channel.Type} offers no way to check or to drop a repeat, so Send-IncidentUpdate -Pending will not re-send it: look in the channel '{channel.Name}' and, if it is missing, use -Pending -Force.";
         else if (!outcome.Delivered && outcome.MaybeDelivered)
             error += " Send-IncidentUpdate -Pending re-sends it safely.";
-        await record(() =>
+        await recordAs(() =>
         {
             delivery.Attempts = before + outcome.Attempts;
             delivery.StatusCode = outcome.StatusCode;
@@ -875,10 +899,25 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
                 : DeliveryState.Pending;
             if (outcome.Delivered) delivery.DeliveredAt = DateTimeOffset.UtcNow;
             delivery.InFlightUntil = null;
-        }).ConfigureAwait(false);
+            delivery.AttemptId = attemptId;
+        }, OutboxWrite.End(attemptId)).ConfigureAwait(false);
+        // This sender's result came after another sender took the channel over (this sender's claim had ended): the store keeps
+        // that sender's attempt in flight, and its end says how the channel stands.
+        if (delivery.AttemptId != attemptId && delivery.State != DeliveryState.Delivered)
+        {
+            delivery.Error = TakenOver(context.Update, channel, delivery, SecretRedactor.Redact(error));
+            sink.Verbose($"{incident.Id} {context.Update.UpdateId} to '{channel.Name}': {delivery.Error}");
+        }
         if (afterFault is not null) throw new RecordFailedException(afterFault);
         return outcome.Waited;
     }
+
+    /// <summary>What a sender reports of a channel that another sender took over while this one's claim had ended.</summary>
+    private static string TakenOver(IncidentUpdate update, ResolvedChannel channel, ChannelDelivery held, string? mine) =>
+        $"Another sender took over this update's delivery to '{channel.Name}' after this sender's claim of the channel ended" +
+        (held.InFlightUntil is { } until ? $"; its request may be in flight until {until:u}" : "") +
+        $", and its own record says how the channel stands (Get-IncidentUpdate -Incident {update.IncidentId})." +
+        (mine is null ? " Nothing was sent by this sender." : $" This sender's attempt: {mine}");
 
     /// <summary>
     /// Waits while another sender's request on this channel (of any update of the incident, for a provider that looks
