@@ -256,7 +256,14 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
         {
             // Re-read under the lock: another process may have delivered it meanwhile.
             var update = await store.ReadOutboxEntryAsync(id, pending.UpdateId, cancellationToken).ConfigureAwait(false);
-            if (update is null || !update.Pending) return [];
+            if (update is null) return [];
+            if (!update.Pending)
+            {
+                // Delivered meanwhile by another sender: told on the timeline here if that sender died before its entry.
+                var delivered = update.Deliveries.Where(d => d.State == DeliveryState.Delivered && Selected(channels, d)).Select(d => ToResult(update, d, TimeSpan.Zero)).ToList();
+                if (delivered.Count > 0) await TellUpdateAsync(store, update, delivered, _ => true, context).ConfigureAwait(false);
+                return [];
+            }
             // Withdrawn: its incident was resolved after it was prepared (a send whose withdrawal the store failed to record).
             if (await store.GetAsync(id, cancellationToken).ConfigureAwait(false) is { } current && WithdrawnByResolution(current, update))
                 return await RecordWithdrawnAsync(store, update, current, channels).ConfigureAwait(false);
@@ -605,28 +612,87 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
         try { await AppendOwnUpdateEntryAsync(run, results, context).ConfigureAwait(false); } catch (Exception ex) when (IsStoreFault(ex)) { }
     }
 
+    /// <summary>How long a sender waits for another sender that is adding an update's timeline entry.</summary>
+    private static readonly TimeSpan TellWait = TimeSpan.FromSeconds(10);
+
+    /// <summary>The outbox lock under which an update's timeline entries are checked and added (one entry per delivery).</summary>
+    internal static string TimelineLockName(string updateId) => "timeline-" + updateId;
+
     /// <summary>
-    /// The timeline entry of this sender's delivery event: the channels whose outcome another sender recorded are left to that
-    /// sender's entry (one update, one entry), and when every channel was, none is added.
+    /// The timeline entry of this sender's delivery event. Each channel's delivery of an update is told by exactly one entry:
+    /// under the update's timeline lock, this sender reads which channels' deliveries an entry already tells, and tells the
+    /// rest of what it did. A delivery another sender recorded (and this one adopted) is told here only when no entry tells it
+    /// yet: that sender died (or lost the store) after recording it and before adding its entry. Both senders take the lock,
+    /// so they never both add one. Another sender's outcome that is not a delivery is left to that sender's entry. When the
+    /// timeline cannot be checked (the store down: the PostgreSQL store spools the entry), this sender tells what it did itself.
     /// </summary>
-    private Task AppendOwnUpdateEntryAsync(DeliveryRun run, IReadOnlyList<NotificationResult> results, ChangeContext context)
+    private Task AppendOwnUpdateEntryAsync(DeliveryRun run, IReadOnlyList<NotificationResult> results, ChangeContext context) =>
+        TellUpdateAsync(run.Store, run.Update, results, run.Theirs.ContainsKey, context);
+
+    private async Task TellUpdateAsync(IIncidentStore store, IncidentUpdate update, IReadOnlyList<NotificationResult> results, Func<string, bool> theirs, ChangeContext context)
     {
-        var own = results.Where(r => !run.Theirs.ContainsKey(r.Channel)).ToList();
-        if (own.Count > 0) return AppendUpdateEntryAsync(run.Store, run.Update, own, context);
-        sink.Verbose($"{run.Update.IncidentId} {run.Update.UpdateId}: every channel's outcome was recorded by another sender, whose timeline entry has it; no entry added.");
-        return Task.CompletedTask;
+        IAsyncDisposable? claim = null;
+        ISet<string>? told = null;
+        try
+        {
+            claim = await store.ClaimOutboxAsync(update.IncidentId, TimelineLockName(update.UpdateId), TellWait, CancellationToken.None).ConfigureAwait(false);
+            told = ToldDeliveries(await store.ReadTimelineAsync(update.IncidentId, CancellationToken.None).ConfigureAwait(false), update.UpdateId);
+        }
+        catch (Exception ex) when (IsStoreFault(ex))
+        {
+            sink.Verbose($"{update.IncidentId} {update.UpdateId}: could not check the timeline for this update's entries ({SecretRedactor.Redact(ex.Message)}); this sender's entry tells what it did.");
+        }
+        try
+        {
+            bool Untold(NotificationResult r) => told is not null && r.Delivered && !told.Contains(r.Channel);
+            var own = results.Where(r => !theirs(r.Channel) && !(r.Delivered && told?.Contains(r.Channel) == true)).ToList();
+            var adopted = results.Where(r => theirs(r.Channel) && Untold(r)).ToList();
+            if (own.Count + adopted.Count == 0)
+            {
+                sink.Verbose($"{update.IncidentId} {update.UpdateId}: every channel's outcome was recorded by another sender, whose timeline entry has it; no entry added.");
+                return;
+            }
+            foreach (var r in adopted)
+                sink.Verbose($"{update.IncidentId} {update.UpdateId} to '{r.Channel}': delivered by another sender, which added no timeline entry for it; this sender's entry tells it.");
+            await AppendUpdateEntryAsync(store, update, [.. own, .. adopted], adopted.Select(r => r.Channel).ToHashSet(StringComparer.OrdinalIgnoreCase), context).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (claim is not null) await claim.DisposeAsync().ConfigureAwait(false);
+        }
     }
 
-    private Task AppendUpdateEntryAsync(IIncidentStore store, IncidentUpdate update, IReadOnlyList<NotificationResult> results, ChangeContext context)
+    /// <summary>The channels whose delivery of the update an "update" entry of the timeline already tells.</summary>
+    private static HashSet<string> ToldDeliveries(IReadOnlyList<TimelineEntry> timeline, string updateId)
+    {
+        var told = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var e in timeline.Where(e => e.Kind == "update" && e.Parameters.GetValueOrDefault("UpdateId") == updateId))
+        {
+            if (e.Parameters.TryGetValue("Delivered", out var delivered))
+                told.UnionWith(delivered.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+            else
+                // An entry written before entries named their deliveries: "channel: delivered (...)" in its result.
+                foreach (var part in (e.Result ?? "").Split("; "))
+                    if (part.IndexOf(": delivered", StringComparison.Ordinal) is > 0 and var at) told.Add(part[..at]);
+        }
+        return told;
+    }
+
+    private Task AppendUpdateEntryAsync(IIncidentStore store, IncidentUpdate update, IReadOnlyList<NotificationResult> results, IReadOnlySet<string> adopted, ChangeContext context)
     {
         var summary = string.Join("; ", results.Select(r => r.Delivered
-            ? $"{r.Channel}: delivered ({r.StatusCode}, {r.Attempts} attempt(s){(r.ProviderId is null ? "" : ", id " + r.ProviderId)})"
+            ? $"{r.Channel}: delivered ({r.StatusCode}, {r.Attempts} attempt(s){(r.ProviderId is null ? "" : ", id " + r.ProviderId)}" +
+              $"{(adopted.Contains(r.Channel) ? "; sent by another sender, which added no entry for it" : "")})"
             : $"{r.Channel}: NOT delivered, {r.State} ({r.Error})"));
         // The entry names the command that really sent it (Send-IncidentUpdate, Invoke-ServiceAlert, Watch-ServiceHealth -Alert),
-        // and records the update itself rather than the command's parameters.
+        // and records the update itself rather than the command's parameters; Delivered names the deliveries it tells.
         return timeline.AppendAsync(store, update.IncidentId, TimelineWriter.Entry(context, "update", $"{NotificationTemplates.Describe(update.Kind)} ({update.Status})",
             string.Join(",", results.Select(r => r.Channel)), results.All(r => r.Delivered) ? TimelineOutcome.Succeeded : TimelineOutcome.Failed, summary,
-            new Dictionary<string, string> { ["UpdateId"] = update.UpdateId, ["Message"] = update.Message ?? "" }), CancellationToken.None);
+            new Dictionary<string, string>
+            {
+                ["UpdateId"] = update.UpdateId, ["Message"] = update.Message ?? "",
+                ["Delivered"] = string.Join(",", results.Where(r => r.Delivered).Select(r => r.Channel)),
+            }), CancellationToken.None);
     }
 
     /// <summary>An attempt about to leave whose record found another sender's outcome of the delivery in the store.</summary>
