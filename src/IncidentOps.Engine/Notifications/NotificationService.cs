@@ -636,7 +636,7 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
         try
         {
             claim = await store.ClaimOutboxAsync(update.IncidentId, TimelineLockName(update.UpdateId), TellWait, CancellationToken.None).ConfigureAwait(false);
-            told = ToldDeliveries(await store.ReadTimelineAsync(update.IncidentId, CancellationToken.None).ConfigureAwait(false), update.UpdateId);
+            told = ToldDeliveries(await store.ReadTimelineAsync(update.IncidentId, CancellationToken.None).ConfigureAwait(false), update);
         }
         catch (Exception ex) when (IsStoreFault(ex))
         {
@@ -662,19 +662,18 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
         }
     }
 
-    /// <summary>The channels whose delivery of the update an "update" entry of the timeline already tells.</summary>
-    private static HashSet<string> ToldDeliveries(IReadOnlyList<TimelineEntry> timeline, string updateId)
+    /// <summary>
+    /// The channels whose delivery of the update an "update" entry of the timeline already tells: the entry names the channel
+    /// in its target, and its result says "channel: delivered (...)" (see <see cref="AppendUpdateEntryAsync"/>).
+    /// </summary>
+    private static HashSet<string> ToldDeliveries(IReadOnlyList<TimelineEntry> timeline, IncidentUpdate update)
     {
         var told = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-        foreach (var e in timeline.Where(e => e.Kind == "update" && e.Parameters.GetValueOrDefault("UpdateId") == updateId))
-        {
-            if (e.Parameters.TryGetValue("Delivered", out var delivered))
-                told.UnionWith(delivered.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
-            else
-                // An entry written before entries named their deliveries: "channel: delivered (...)" in its result.
-                foreach (var part in (e.Result ?? "").Split("; "))
-                    if (part.IndexOf(": delivered", StringComparison.Ordinal) is > 0 and var at) told.Add(part[..at]);
-        }
+        foreach (var e in timeline.Where(e => e.Kind == "update" && e.Parameters.GetValueOrDefault("UpdateId") == update.UpdateId && e.Result is not null))
+            foreach (var c in update.Deliveries.Select(d => d.Channel))
+                if ((e.Target ?? "").Split(',').Contains(c, StringComparer.OrdinalIgnoreCase) &&
+                    (e.Result!.StartsWith($"{c}: delivered (", StringComparison.OrdinalIgnoreCase) || e.Result.Contains($"; {c}: delivered (", StringComparison.OrdinalIgnoreCase)))
+                    told.Add(c);
         return told;
     }
 
@@ -685,14 +684,11 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
               $"{(adopted.Contains(r.Channel) ? "; sent by another sender, which added no entry for it" : "")})"
             : $"{r.Channel}: NOT delivered, {r.State} ({r.Error})"));
         // The entry names the command that really sent it (Send-IncidentUpdate, Invoke-ServiceAlert, Watch-ServiceHealth -Alert),
-        // and records the update itself rather than the command's parameters; Delivered names the deliveries it tells.
+        // and records the update itself rather than the command's parameters. "channel: delivered (" is how a later sender
+        // finds that the delivery is told (ToldDeliveries).
         return timeline.AppendAsync(store, update.IncidentId, TimelineWriter.Entry(context, "update", $"{NotificationTemplates.Describe(update.Kind)} ({update.Status})",
             string.Join(",", results.Select(r => r.Channel)), results.All(r => r.Delivered) ? TimelineOutcome.Succeeded : TimelineOutcome.Failed, summary,
-            new Dictionary<string, string>
-            {
-                ["UpdateId"] = update.UpdateId, ["Message"] = update.Message ?? "",
-                ["Delivered"] = string.Join(",", results.Where(r => r.Delivered).Select(r => r.Channel)),
-            }), CancellationToken.None);
+            new Dictionary<string, string> { ["UpdateId"] = update.UpdateId, ["Message"] = update.Message ?? "" }), CancellationToken.None);
     }
 
     /// <summary>An attempt about to leave whose record found another sender's outcome of the delivery in the store.</summary>

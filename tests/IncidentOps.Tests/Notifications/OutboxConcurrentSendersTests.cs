@@ -194,7 +194,7 @@ public class OutboxConcurrentSendersTests
         Assert.Equal(TimelineOutcome.Succeeded, entry.Outcome);
         Assert.StartsWith("status: delivered (", entry.Result);
         Assert.Contains("sent by another sender, which added no entry for it", entry.Result);
-        Assert.Equal("status", entry.Parameters["Delivered"]);
+        Assert.Equal("status", entry.Target);
         Assert.Equal(1, s.StatuspageApi.Creates);
     }
 
