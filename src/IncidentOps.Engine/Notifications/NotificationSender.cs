@@ -83,96 +83,123 @@ public sealed class NotificationSender(HttpClient http, IOperationSink sink, Not
         public bool MaybeDelivered;
     }
 
+    /// <summary>What the attempts of one delivery have seen so far (for the outcome of one that gives up).</summary>
+    private sealed class AttemptHistory
+    {
+        public readonly System.Diagnostics.Stopwatch Clock = System.Diagnostics.Stopwatch.StartNew();
+        public TimeSpan Waited;
+        public int? LastStatus;
+        public bool LastMaybe;
+        public string? LastBody;
+    }
+
+    /// <summary>How one attempt ended: the delivery's outcome (done), or the wait before the next attempt and why.</summary>
+    private readonly record struct AttemptStep(DeliveryOutcome? Done, TimeSpan Wait = default, string Why = "")
+    {
+        public static AttemptStep Finish(DeliveryOutcome outcome) => new(outcome);
+        public static AttemptStep Retry(TimeSpan wait, string why) => new(null, wait, why);
+    }
+
     private async Task<DeliveryOutcome> SendCoreAsync(string channel, ChannelType type, ProviderRequest request, SendProgress progress,
         Func<int, bool, Task>? onAttempt, CancellationToken cancellationToken)
     {
-        var waited = TimeSpan.Zero;
-        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var history = new AttemptHistory();
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(options.RequestTimeout);
-        int? lastStatus = null;
-        var lastMaybe = false;
-        string? lastBody = null;
         for (var attempt = 1; ; attempt++)
         {
             cancellationToken.ThrowIfCancellationRequested();
             progress.Attempts = attempt;
-            TimeSpan? wait = null;
-            string why;
-            var timeout = deadline;
-            try
-            {
-                using var message = new HttpRequestMessage(request.Method, request.Url);
-                if (request.Method != HttpMethod.Get) message.Content = new StringContent(request.Body, Encoding.UTF8, request.ContentType);
-                foreach (var (k, v) in request.Headers) message.Headers.TryAddWithoutValidation(k, v);
-                // A fresh connection per request: HttpClient silently re-sends a request whose pooled connection
-                // was reset, which would post a non-idempotent update twice and hide the attempt from our count.
-                message.Headers.ConnectionClose = true;
-                sink.Verbose($"{channel}: {request.Method} {request.Url} (attempt {attempt})");
-                if (onAttempt is not null) await onAttempt(attempt, true).ConfigureAwait(false);
-                progress.MaybeDelivered = true;
-                using var response = await http.SendAsync(message, HttpCompletionOption.ResponseContentRead, timeout.Token).ConfigureAwait(false);
-                var body = await response.Content.ReadAsStringAsync(timeout.Token).ConfigureAwait(false);
-                var code = (int)response.StatusCode;
-                lastStatus = code;
-                lastMaybe = progress.MaybeDelivered = false;
-                lastBody = body;
-                if (IsSuccess(type, response.StatusCode, body))
-                    return new DeliveryOutcome(true, false, code, attempt, waited, body, null);
-                if (onAttempt is not null) await onAttempt(attempt, false).ConfigureAwait(false);
-                if (code >= 200 && code < 300)
-                    return new DeliveryOutcome(false, true, code, attempt, waited, body, $"{type} answered {code} with an error: {Short(body)}");
-                if (request.RateLimitCodes.Contains(code))
-                {
-                    wait = RetryAfter(response) ?? ChannelProviders.For(type).RetryAfter(body) ?? Backoff(attempt);
-                    why = $"rate limited ({code}), Retry-After {wait.Value.TotalSeconds:0.###}s";
-                    if (wait > options.MaxRetryWait)
-                        return new DeliveryOutcome(false, false, code, attempt, waited, body,
-                            $"{type} rate limited the update ({code}) for {wait.Value.TotalSeconds:0}s, longer than the {options.MaxRetryWait.TotalSeconds:0}s cap{StaysPending}");
-                }
-                else if (code >= 500 && request.RetryServerErrors)
-                {
-                    wait = Backoff(attempt);
-                    why = $"server error {code}";
-                }
-                else
-                {
-                    var permanent = code < 500;
-                    return new DeliveryOutcome(false, permanent, code, attempt, waited, body,
-                        permanent
-                            ? $"{type} refused the update with {code} {response.ReasonPhrase}: {Short(body)}. Not retried; fix the channel '{channel}' and re-send with -Pending."
-                            : $"{type} failed with {code} {response.ReasonPhrase}: {Short(body)}. Not retried automatically because a retry could post the update twice; it stays pending: re-send with -Pending.");
-                }
-            }
+            AttemptStep step;
+            try { step = await AttemptAsync(channel, type, request, attempt, history, progress, onAttempt, deadline.Token).ConfigureAwait(false); }
             catch (Exception ex) when (ex is HttpRequestException or IOException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
             {
-                var what = ex is OperationCanceledException ? $"no answer within {options.RequestTimeout.TotalSeconds:0.###}s" : $"network error ({ex.Message})";
-                lastStatus = null;
-                // Only a connection that was never made proves the provider did not get the request.
-                var maybe = !(ex is HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError or HttpRequestError.SecureConnectionError });
-                lastMaybe = progress.MaybeDelivered = maybe;
-                if (!maybe && onAttempt is not null) await onAttempt(attempt, false).ConfigureAwait(false);
-                if (deadline.IsCancellationRequested)
-                    return new DeliveryOutcome(false, false, null, attempt, waited, null,
-                        $"{type}: {what} (-TimeoutSec, all attempts together). It stays pending: re-send with Send-IncidentUpdate -Pending.", maybe);
-                if (!request.RetryServerErrors)
-                    return new DeliveryOutcome(false, false, null, attempt, waited, null,
-                        maybe
-                            ? $"{type}: {what}. The provider may have received it, so it was not retried automatically; see Get-Help Send-IncidentUpdate about -Pending."
-                            : $"{type}: {what}. It stays pending: re-send with -Pending.", maybe);
-                wait = Backoff(attempt);
-                why = what;
+                step = await NoAnswerAsync(ex, type, request, attempt, history, progress, onAttempt, deadline.IsCancellationRequested).ConfigureAwait(false);
             }
-            if (clock.Elapsed + wait!.Value >= options.RequestTimeout)
-                return new DeliveryOutcome(false, false, lastStatus, attempt, waited, lastBody,
-                    $"{type}: gave up after {attempt} attempt(s) ({why}): another attempt would pass the {options.RequestTimeout.TotalSeconds:0.###}s deadline (-TimeoutSec){StaysPending}", lastMaybe);
-            if (attempt >= options.MaxAttempts || waited + wait!.Value > options.MaxTotalWait)
-                return new DeliveryOutcome(false, false, lastStatus, attempt, waited, lastBody,
-                    $"{type}: gave up after {attempt} attempt(s) ({why}){StaysPending}", lastMaybe);
-            sink.Verbose($"{channel}: {why}; waiting {wait.Value.TotalSeconds:0.###}s before attempt {attempt + 1}.");
-            waited += wait.Value;
-            await Task.Delay(wait.Value, cancellationToken).ConfigureAwait(false);
+            if (step.Done is { } done) return done;
+            if (GiveUp(type, attempt, step, history) is { } gaveUp) return gaveUp;
+            sink.Verbose($"{channel}: {step.Why}; waiting {step.Wait.TotalSeconds:0.###}s before attempt {attempt + 1}.");
+            history.Waited += step.Wait;
+            await Task.Delay(step.Wait, cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>One request: recorded (through <paramref name="onAttempt"/>) before it leaves, then judged by its answer.</summary>
+    private async Task<AttemptStep> AttemptAsync(string channel, ChannelType type, ProviderRequest request, int attempt, AttemptHistory history, SendProgress progress,
+        Func<int, bool, Task>? onAttempt, CancellationToken deadline)
+    {
+        using var message = new HttpRequestMessage(request.Method, request.Url);
+        if (request.Method != HttpMethod.Get) message.Content = new StringContent(request.Body, Encoding.UTF8, request.ContentType);
+        foreach (var (k, v) in request.Headers) message.Headers.TryAddWithoutValidation(k, v);
+        // A fresh connection per request: HttpClient silently re-sends a request whose pooled connection
+        // was reset, which would post a non-idempotent update twice and hide the attempt from our count.
+        message.Headers.ConnectionClose = true;
+        sink.Verbose($"{channel}: {request.Method} {request.Url} (attempt {attempt})");
+        if (onAttempt is not null) await onAttempt(attempt, true).ConfigureAwait(false);
+        progress.MaybeDelivered = true;
+        using var response = await http.SendAsync(message, HttpCompletionOption.ResponseContentRead, deadline).ConfigureAwait(false);
+        var body = await response.Content.ReadAsStringAsync(deadline).ConfigureAwait(false);
+        var code = (int)response.StatusCode;
+        history.LastStatus = code;
+        history.LastMaybe = progress.MaybeDelivered = false;
+        history.LastBody = body;
+        if (IsSuccess(type, response.StatusCode, body))
+            return AttemptStep.Finish(new DeliveryOutcome(true, false, code, attempt, history.Waited, body, null));
+        if (onAttempt is not null) await onAttempt(attempt, false).ConfigureAwait(false);
+        return Answered(channel, type, request, attempt, history, response, code, body);
+    }
+
+    /// <summary>An answer that is not a success: a 2xx with an error, a rate limit (retried), a 5xx (retried when harmless), or a refusal.</summary>
+    private AttemptStep Answered(string channel, ChannelType type, ProviderRequest request, int attempt, AttemptHistory history, HttpResponseMessage response, int code, string body)
+    {
+        if (code >= 200 && code < 300)
+            return AttemptStep.Finish(new DeliveryOutcome(false, true, code, attempt, history.Waited, body, $"{type} answered {code} with an error: {Short(body)}"));
+        if (request.RateLimitCodes.Contains(code))
+        {
+            var wait = RetryAfter(response) ?? ChannelProviders.For(type).RetryAfter(body) ?? Backoff(attempt);
+            if (wait > options.MaxRetryWait)
+                return AttemptStep.Finish(new DeliveryOutcome(false, false, code, attempt, history.Waited, body,
+                    $"{type} rate limited the update ({code}) for {wait.TotalSeconds:0}s, longer than the {options.MaxRetryWait.TotalSeconds:0}s cap{StaysPending}"));
+            return AttemptStep.Retry(wait, $"rate limited ({code}), Retry-After {wait.TotalSeconds:0.###}s");
+        }
+        if (code >= 500 && request.RetryServerErrors) return AttemptStep.Retry(Backoff(attempt), $"server error {code}");
+        var permanent = code < 500;
+        return AttemptStep.Finish(new DeliveryOutcome(false, permanent, code, attempt, history.Waited, body,
+            permanent
+                ? $"{type} refused the update with {code} {response.ReasonPhrase}: {Short(body)}. Not retried; fix the channel '{channel}' and re-send with -Pending."
+                : $"{type} failed with {code} {response.ReasonPhrase}: {Short(body)}. Not retried automatically because a retry could post the update twice; it stays pending: re-send with -Pending."));
+    }
+
+    /// <summary>No answer: a timeout, or a network error (only a connection never made proves the provider did not get the request).</summary>
+    private async Task<AttemptStep> NoAnswerAsync(Exception ex, ChannelType type, ProviderRequest request, int attempt, AttemptHistory history, SendProgress progress,
+        Func<int, bool, Task>? onAttempt, bool deadlinePassed)
+    {
+        var what = ex is OperationCanceledException ? $"no answer within {options.RequestTimeout.TotalSeconds:0.###}s" : $"network error ({ex.Message})";
+        history.LastStatus = null;
+        var maybe = !(ex is HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError or HttpRequestError.SecureConnectionError });
+        history.LastMaybe = progress.MaybeDelivered = maybe;
+        if (!maybe && onAttempt is not null) await onAttempt(attempt, false).ConfigureAwait(false);
+        if (deadlinePassed)
+            return AttemptStep.Finish(new DeliveryOutcome(false, false, null, attempt, history.Waited, null,
+                $"{type}: {what} (-TimeoutSec, all attempts together). It stays pending: re-send with Send-IncidentUpdate -Pending.", maybe));
+        if (!request.RetryServerErrors)
+            return AttemptStep.Finish(new DeliveryOutcome(false, false, null, attempt, history.Waited, null,
+                maybe
+                    ? $"{type}: {what}. The provider may have received it, so it was not retried automatically; see Get-Help Send-IncidentUpdate about -Pending."
+                    : $"{type}: {what}. It stays pending: re-send with -Pending.", maybe));
+        return AttemptStep.Retry(Backoff(attempt), what);
+    }
+
+    /// <summary>The outcome when another attempt would pass the deadline, the attempt limit or the total wait; null to retry.</summary>
+    private DeliveryOutcome? GiveUp(ChannelType type, int attempt, AttemptStep step, AttemptHistory history)
+    {
+        if (history.Clock.Elapsed + step.Wait >= options.RequestTimeout)
+            return new DeliveryOutcome(false, false, history.LastStatus, attempt, history.Waited, history.LastBody,
+                $"{type}: gave up after {attempt} attempt(s) ({step.Why}): another attempt would pass the {options.RequestTimeout.TotalSeconds:0.###}s deadline (-TimeoutSec){StaysPending}", history.LastMaybe);
+        if (attempt >= options.MaxAttempts || history.Waited + step.Wait > options.MaxTotalWait)
+            return new DeliveryOutcome(false, false, history.LastStatus, attempt, history.Waited, history.LastBody,
+                $"{type}: gave up after {attempt} attempt(s) ({step.Why}){StaysPending}", history.LastMaybe);
+        return null;
     }
 
     private TimeSpan Backoff(int attempt) => TimeSpan.FromTicks(options.BackoffBase.Ticks * (1L << Math.Min(attempt - 1, 10)));

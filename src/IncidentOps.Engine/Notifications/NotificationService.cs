@@ -256,7 +256,14 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
         {
             // Re-read under the lock: another process may have delivered it meanwhile.
             var update = await store.ReadOutboxEntryAsync(id, pending.UpdateId, cancellationToken).ConfigureAwait(false);
-            if (update is null || !update.Pending) return [];
+            if (update is null) return [];
+            if (!update.Pending)
+            {
+                // Delivered meanwhile by another sender: told on the timeline here if that sender died before its entry.
+                var delivered = update.Deliveries.Where(d => d.State == DeliveryState.Delivered && Selected(channels, d)).Select(d => ToResult(update, d, TimeSpan.Zero)).ToList();
+                if (delivered.Count > 0) await TellUpdateAsync(store, update, delivered, _ => true, context).ConfigureAwait(false);
+                return [];
+            }
             // Withdrawn: its incident was resolved after it was prepared (a send whose withdrawal the store failed to record).
             if (await store.GetAsync(id, cancellationToken).ConfigureAwait(false) is { } current && WithdrawnByResolution(current, update))
                 return await RecordWithdrawnAsync(store, update, current, channels).ConfigureAwait(false);
@@ -318,18 +325,21 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
     /// <summary>
     /// Records the deliveries of <paramref name="owned"/> as this sender knows them, joined with what the store holds now
     /// (<see cref="OutboxMerge"/>: no other channel is touched, and no recorded outcome is undone), and takes back what the
-    /// store then holds for them. Returns the channels whose recorded outcome is another sender's (it stood against this record).
+    /// store then holds for them. Returns the channels whose recorded outcome is another sender's (it stood against this record),
+    /// or where another sender's attempt is in flight (its own end will record how the channel stands).
     /// </summary>
-    private static async Task<IReadOnlyList<string>> RecordChannelsAsync(IIncidentStore store, IncidentUpdate update, IEnumerable<ChannelDelivery> owned, CancellationToken cancellationToken)
+    /// <param name="how">What the record is: a note, or the start or end of one of this sender's attempts (see <see cref="OutboxMerge"/>).</param>
+    private static async Task<IReadOnlyList<string>> RecordChannelsAsync(IIncidentStore store, IncidentUpdate update, IEnumerable<ChannelDelivery> owned, CancellationToken cancellationToken,
+        OutboxWrite how = default)
     {
         var names = owned.Select(d => d.Channel).ToList();
-        var held = await store.ChangeOutboxEntryAsync(update.IncidentId, update.UpdateId, stored => OutboxMerge.Merge(stored, update, names), cancellationToken).ConfigureAwait(false);
+        var held = await store.ChangeOutboxEntryAsync(update.IncidentId, update.UpdateId, stored => OutboxMerge.Merge(stored, update, names, how), cancellationToken).ConfigureAwait(false);
         var theirs = new List<string>();
         if (held is null) return theirs;
         foreach (var name in names)
             if (OutboxMerge.Find(held, name) is { } h && OutboxMerge.Find(update, name) is { } mine)
             {
-                if (h.State != mine.State && OutboxMerge.Settled(h)) theirs.Add(name);
+                if ((h.State != mine.State && OutboxMerge.Settled(h)) || OutboxMerge.OtherAttemptInFlight(h, how)) theirs.Add(name);
                 OutboxMerge.Copy(mine, h);
             }
         return theirs;
@@ -493,6 +503,8 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
         public System.Collections.Concurrent.ConcurrentDictionary<string, Exception> Faults { get; } = new(StringComparer.OrdinalIgnoreCase);
         /// <summary>The channels whose outcome another sender recorded (its timeline entry tells it, not this sender's).</summary>
         public System.Collections.Concurrent.ConcurrentDictionary<string, bool> Theirs { get; } = new(StringComparer.OrdinalIgnoreCase);
+        /// <summary>What each channel's last record was (a note, or an attempt's end), for a record that is made again.</summary>
+        public System.Collections.Concurrent.ConcurrentDictionary<string, OutboxWrite> Writes { get; } = new(StringComparer.OrdinalIgnoreCase);
     }
 
     /// <summary>
@@ -500,13 +512,15 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
     /// (Unknown while a request is out, never "Pending, Attempts 0"). The change is made in memory first, so when the store
     /// fails on the write, what the provider answered is still known; only this channel is written (<see cref="RecordChannelsAsync"/>).
     /// </summary>
-    private static Func<Action, Task> RecordFor(DeliveryRun run, ChannelDelivery delivery) => async change =>
+    private static Func<Action, OutboxWrite, Task> RecordFor(DeliveryRun run, ChannelDelivery delivery) => async (change, how) =>
     {
         await run.Gate.WaitAsync(CancellationToken.None).ConfigureAwait(false);
         try
         {
             change();
-            if ((await RecordChannelsAsync(run.Store, run.Update, [delivery], CancellationToken.None).ConfigureAwait(false)).Count > 0) run.Theirs[delivery.Channel] = true;
+            // A start whose write fails is undone in memory (its request does not leave): made again, it is a note.
+            run.Writes[delivery.Channel] = how.Starts ? OutboxWrite.Note : how;
+            if ((await RecordChannelsAsync(run.Store, run.Update, [delivery], CancellationToken.None, how).ConfigureAwait(false)).Count > 0) run.Theirs[delivery.Channel] = true;
         }
         catch (Exception ex) when (IsStoreFault(ex)) { throw new RecordFailedException(ex); }
         finally { run.Gate.Release(); }
@@ -572,7 +586,7 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
             if (OutboxMerge.Find(run.Update, name) is not { } d) continue;
             try
             {
-                if ((await RecordChannelsAsync(run.Store, run.Update, [d], CancellationToken.None).ConfigureAwait(false)).Count > 0) run.Theirs[name] = true;
+                if ((await RecordChannelsAsync(run.Store, run.Update, [d], CancellationToken.None, run.Writes.GetValueOrDefault(name)).ConfigureAwait(false)).Count > 0) run.Theirs[name] = true;
                 run.Faults.TryRemove(name, out _);
             }
             catch (Exception ex) when (IsStoreFault(ex)) { return false; }
@@ -598,25 +612,80 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
         try { await AppendOwnUpdateEntryAsync(run, results, context).ConfigureAwait(false); } catch (Exception ex) when (IsStoreFault(ex)) { }
     }
 
+    /// <summary>How long a sender waits for another sender that is adding an update's timeline entry.</summary>
+    private static readonly TimeSpan TellWait = TimeSpan.FromSeconds(10);
+
+    /// <summary>The outbox lock under which an update's timeline entries are checked and added (one entry per delivery).</summary>
+    internal static string TimelineLockName(string updateId) => "timeline-" + updateId;
+
     /// <summary>
-    /// The timeline entry of this sender's delivery event: the channels whose outcome another sender recorded are left to that
-    /// sender's entry (one update, one entry), and when every channel was, none is added.
+    /// The timeline entry of this sender's delivery event. Each channel's delivery of an update is told by exactly one entry:
+    /// under the update's timeline lock, this sender reads which channels' deliveries an entry already tells, and tells the
+    /// rest of what it did. A delivery another sender recorded (and this one adopted) is told here only when no entry tells it
+    /// yet: that sender died (or lost the store) after recording it and before adding its entry. Both senders take the lock,
+    /// so they never both add one. Another sender's outcome that is not a delivery is left to that sender's entry. When the
+    /// timeline cannot be checked (the store down: the PostgreSQL store spools the entry), this sender tells what it did itself.
     /// </summary>
-    private Task AppendOwnUpdateEntryAsync(DeliveryRun run, IReadOnlyList<NotificationResult> results, ChangeContext context)
+    private Task AppendOwnUpdateEntryAsync(DeliveryRun run, IReadOnlyList<NotificationResult> results, ChangeContext context) =>
+        TellUpdateAsync(run.Store, run.Update, results, run.Theirs.ContainsKey, context);
+
+    private async Task TellUpdateAsync(IIncidentStore store, IncidentUpdate update, IReadOnlyList<NotificationResult> results, Func<string, bool> theirs, ChangeContext context)
     {
-        var own = results.Where(r => !run.Theirs.ContainsKey(r.Channel)).ToList();
-        if (own.Count > 0) return AppendUpdateEntryAsync(run.Store, run.Update, own, context);
-        sink.Verbose($"{run.Update.IncidentId} {run.Update.UpdateId}: every channel's outcome was recorded by another sender, whose timeline entry has it; no entry added.");
-        return Task.CompletedTask;
+        IAsyncDisposable? claim = null;
+        ISet<string>? told = null;
+        try
+        {
+            claim = await store.ClaimOutboxAsync(update.IncidentId, TimelineLockName(update.UpdateId), TellWait, CancellationToken.None).ConfigureAwait(false);
+            told = ToldDeliveries(await store.ReadTimelineAsync(update.IncidentId, CancellationToken.None).ConfigureAwait(false), update);
+        }
+        catch (Exception ex) when (IsStoreFault(ex))
+        {
+            sink.Verbose($"{update.IncidentId} {update.UpdateId}: could not check the timeline for this update's entries ({SecretRedactor.Redact(ex.Message)}); this sender's entry tells what it did.");
+        }
+        try
+        {
+            bool Untold(NotificationResult r) => told is not null && r.Delivered && !told.Contains(r.Channel);
+            var own = results.Where(r => !theirs(r.Channel) && !(r.Delivered && told?.Contains(r.Channel) == true)).ToList();
+            var adopted = results.Where(r => theirs(r.Channel) && Untold(r)).ToList();
+            if (own.Count + adopted.Count == 0)
+            {
+                sink.Verbose($"{update.IncidentId} {update.UpdateId}: every channel's outcome was recorded by another sender, whose timeline entry has it; no entry added.");
+                return;
+            }
+            foreach (var r in adopted)
+                sink.Verbose($"{update.IncidentId} {update.UpdateId} to '{r.Channel}': delivered by another sender, which added no timeline entry for it; this sender's entry tells it.");
+            await AppendUpdateEntryAsync(store, update, [.. own, .. adopted], adopted.Select(r => r.Channel).ToHashSet(StringComparer.OrdinalIgnoreCase), context).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (claim is not null) await claim.DisposeAsync().ConfigureAwait(false);
+        }
     }
 
-    private Task AppendUpdateEntryAsync(IIncidentStore store, IncidentUpdate update, IReadOnlyList<NotificationResult> results, ChangeContext context)
+    /// <summary>
+    /// The channels whose delivery of the update an "update" entry of the timeline already tells: the entry names the channel
+    /// in its target, and its result says "channel: delivered (...)" (see <see cref="AppendUpdateEntryAsync"/>).
+    /// </summary>
+    private static HashSet<string> ToldDeliveries(IReadOnlyList<TimelineEntry> timeline, IncidentUpdate update)
+    {
+        var told = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var e in timeline.Where(e => e.Kind == "update" && e.Parameters.GetValueOrDefault("UpdateId") == update.UpdateId && e.Result is not null))
+            foreach (var c in update.Deliveries.Select(d => d.Channel))
+                if ((e.Target ?? "").Split(',').Contains(c, StringComparer.OrdinalIgnoreCase) &&
+                    (e.Result!.StartsWith($"{c}: delivered (", StringComparison.OrdinalIgnoreCase) || e.Result.Contains($"; {c}: delivered (", StringComparison.OrdinalIgnoreCase)))
+                    told.Add(c);
+        return told;
+    }
+
+    private Task AppendUpdateEntryAsync(IIncidentStore store, IncidentUpdate update, IReadOnlyList<NotificationResult> results, IReadOnlySet<string> adopted, ChangeContext context)
     {
         var summary = string.Join("; ", results.Select(r => r.Delivered
-            ? $"{r.Channel}: delivered ({r.StatusCode}, {r.Attempts} attempt(s){(r.ProviderId is null ? "" : ", id " + r.ProviderId)})"
+            ? $"{r.Channel}: delivered ({r.StatusCode}, {r.Attempts} attempt(s){(r.ProviderId is null ? "" : ", id " + r.ProviderId)}" +
+              $"{(adopted.Contains(r.Channel) ? "; sent by another sender, which added no entry for it" : "")})"
             : $"{r.Channel}: NOT delivered, {r.State} ({r.Error})"));
         // The entry names the command that really sent it (Send-IncidentUpdate, Invoke-ServiceAlert, Watch-ServiceHealth -Alert),
-        // and records the update itself rather than the command's parameters.
+        // and records the update itself rather than the command's parameters. "channel: delivered (" is how a later sender
+        // finds that the delivery is told (ToldDeliveries).
         return timeline.AppendAsync(store, update.IncidentId, TimelineWriter.Entry(context, "update", $"{NotificationTemplates.Describe(update.Kind)} ({update.Status})",
             string.Join(",", results.Select(r => r.Channel)), results.All(r => r.Delivered) ? TimelineOutcome.Succeeded : TimelineOutcome.Failed, summary,
             new Dictionary<string, string> { ["UpdateId"] = update.UpdateId, ["Message"] = update.Message ?? "" }), CancellationToken.None);
@@ -624,6 +693,9 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
 
     /// <summary>An attempt about to leave whose record found another sender's outcome of the delivery in the store.</summary>
     private sealed class SettledElsewhereException() : Exception("Another sender recorded this delivery's outcome.");
+
+    /// <summary>An attempt about to leave whose start was not recorded: another sender's attempt is in flight on the channel.</summary>
+    private sealed class InFlightElsewhereException() : Exception("Another sender's attempt at this delivery is in flight.");
 
     /// <summary>A write of the outbox that failed after its change was made in memory (what the provider answered is kept).</summary>
     private sealed class RecordFailedException(Exception storeError) : Exception(storeError.Message, storeError);
@@ -711,8 +783,9 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
     /// </summary>
     /// <returns>The time spent waiting to retry, and whether the outcome is another sender's (recorded by it, not sent by this one).</returns>
     private async Task<(TimeSpan Waited, bool Theirs)> DeliverChannelAsync(IIncidentStore store, IncidentOpsConfig config, IncidentUpdate update, ChannelDelivery delivery,
-        ResolvedChannel channel, NotificationSender sender, bool force, Func<Action, Task> record, TimeSpan clock, CancellationToken cancellationToken)
+        ResolvedChannel channel, NotificationSender sender, bool force, Func<Action, OutboxWrite, Task> recordAs, TimeSpan clock, CancellationToken cancellationToken)
     {
+        Task record(Action change) => recordAs(change, OutboxWrite.Note);
         // Another sender may hold the channel for a whole delivery (every attempt plus the waits between them).
         var channelWait = LockTimeout + Options.RequestTimeout * (Options.MaxAttempts + 1) + Options.MaxTotalWait;
         await using var channelLock = await store.ClaimOutboxAsync(update.IncidentId, IncidentStores.ChannelLockName(channel.Name), channelWait, cancellationToken).ConfigureAwait(false);
@@ -775,7 +848,7 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
             await record(() => { delivery.State = DeliveryState.Failed; delivery.Error = SecretRedactor.Redact(ex.Message); }).ConfigureAwait(false);
             return (TimeSpan.Zero, false);
         }
-        return (await SendAndRecordAsync(context, provider, request, clock, cancellationToken).ConfigureAwait(false), false);
+        return (await SendAndRecordAsync(context, provider, request, recordAs, clock, cancellationToken).ConfigureAwait(false), false);
     }
 
     /// <summary>
@@ -807,17 +880,21 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
     /// Sends the request (with the sender's retries) and records every attempt before it leaves (Unknown, with until when it
     /// may be in flight) and how the delivery ended; a provider that queues confirms first. Returns the time spent waiting to retry.
     /// </summary>
-    private async Task<TimeSpan> SendAndRecordAsync(ChannelDeliveryContext context, ChannelProvider provider, ProviderRequest request, TimeSpan clock, CancellationToken cancellationToken)
+    private async Task<TimeSpan> SendAndRecordAsync(ChannelDeliveryContext context, ChannelProvider provider, ProviderRequest request, Func<Action, OutboxWrite, Task> recordAs,
+        TimeSpan clock, CancellationToken cancellationToken)
     {
-        var (delivery, record, sender, channel, incident) = (context.Delivery, context.Record, context.Sender, context.Channel, context.Incident);
+        var (delivery, sender, channel, incident) = (context.Delivery, context.Sender, context.Channel, context.Incident);
         var before = delivery.Attempts;
         var sending = System.Diagnostics.Stopwatch.StartNew();
+        // This sender's attempt: its in-flight record is its own, and takes over only the one this sender read (and waited out).
+        var attemptId = Guid.NewGuid().ToString("N");
+        var waitedOut = delivery.AttemptId;
         async Task OnAttemptAsync(int attempt, bool inFlight)
         {
-            var (state, attempts, lastAt, until) = (delivery.State, delivery.Attempts, delivery.LastAttemptAt, delivery.InFlightUntil);
+            var (state, attempts, lastAt, until, id) = (delivery.State, delivery.Attempts, delivery.LastAttemptAt, delivery.InFlightUntil, delivery.AttemptId);
             try
             {
-                await record(() =>
+                await recordAs(() =>
                 {
                     delivery.Attempts = before + attempt;
                     delivery.State = inFlight ? DeliveryState.Unknown : DeliveryState.Pending;
@@ -825,22 +902,31 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
                     // By the store's clock, which teammates share: this delivery's deadline ends every attempt.
                     var left = Options.RequestTimeout - sending.Elapsed;
                     delivery.InFlightUntil = inFlight ? DateTimeOffset.UtcNow + clock + (left > TimeSpan.Zero ? left : TimeSpan.Zero) : null;
-                }).ConfigureAwait(false);
+                    delivery.AttemptId = attemptId;
+                }, inFlight ? OutboxWrite.Start(attemptId, attempt == 1 ? waitedOut : attemptId) : OutboxWrite.End(attemptId)).ConfigureAwait(false);
             }
             catch (RecordFailedException) when (inFlight)
             {
                 // Not recorded, so not sent: the request does not leave (what this delivery reports must say so).
-                (delivery.State, delivery.Attempts, delivery.LastAttemptAt, delivery.InFlightUntil) = (state, attempts, lastAt, until);
+                (delivery.State, delivery.Attempts, delivery.LastAttemptAt, delivery.InFlightUntil, delivery.AttemptId) = (state, attempts, lastAt, until, id);
                 throw;
             }
             // The store holds another sender's outcome of this delivery (its claim had ended): the request does not leave.
             if (inFlight && OutboxMerge.Settled(delivery)) throw new SettledElsewhereException();
+            // Another sender's attempt started since this sender looked (its claim had ended): the request does not leave either.
+            if (inFlight && delivery.AttemptId != attemptId) throw new InFlightElsewhereException();
         }
         DeliveryOutcome outcome;
         try { outcome = await sender.SendAsync(channel.Name, channel.Type, request, cancellationToken, OnAttemptAsync).ConfigureAwait(false); }
         catch (SettledElsewhereException)
         {
             sink.Verbose($"{incident.Id} {context.Update.UpdateId} to '{channel.Name}': another sender recorded it {delivery.State} meanwhile; not sent again.");
+            return TimeSpan.Zero;
+        }
+        catch (InFlightElsewhereException)
+        {
+            delivery.Error = TakenOver(context.Update, channel, delivery, null);
+            sink.Verbose($"{incident.Id} {context.Update.UpdateId} to '{channel.Name}': {delivery.Error}");
             return TimeSpan.Zero;
         }
 
@@ -863,7 +949,7 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
             error += $" {channel.Type} offers no way to check or to drop a repeat, so Send-IncidentUpdate -Pending will not re-send it: look in the channel '{channel.Name}' and, if it is missing, use -Pending -Force.";
         else if (!outcome.Delivered && outcome.MaybeDelivered)
             error += " Send-IncidentUpdate -Pending re-sends it safely.";
-        await record(() =>
+        await recordAs(() =>
         {
             delivery.Attempts = before + outcome.Attempts;
             delivery.StatusCode = outcome.StatusCode;
@@ -875,10 +961,25 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
                 : DeliveryState.Pending;
             if (outcome.Delivered) delivery.DeliveredAt = DateTimeOffset.UtcNow;
             delivery.InFlightUntil = null;
-        }).ConfigureAwait(false);
+            delivery.AttemptId = attemptId;
+        }, OutboxWrite.End(attemptId)).ConfigureAwait(false);
+        // This sender's result came after another sender took the channel over (this sender's claim had ended): the store keeps
+        // that sender's attempt in flight, and its end says how the channel stands.
+        if (delivery.AttemptId != attemptId && delivery.State != DeliveryState.Delivered)
+        {
+            delivery.Error = TakenOver(context.Update, channel, delivery, SecretRedactor.Redact(error));
+            sink.Verbose($"{incident.Id} {context.Update.UpdateId} to '{channel.Name}': {delivery.Error}");
+        }
         if (afterFault is not null) throw new RecordFailedException(afterFault);
         return outcome.Waited;
     }
+
+    /// <summary>What a sender reports of a channel that another sender took over while this one's claim had ended.</summary>
+    private static string TakenOver(IncidentUpdate update, ResolvedChannel channel, ChannelDelivery held, string? mine) =>
+        $"Another sender took over this update's delivery to '{channel.Name}' after this sender's claim of the channel ended" +
+        (held.InFlightUntil is { } until ? $"; its request may be in flight until {until:u}" : "") +
+        $", and its own record says how the channel stands (Get-IncidentUpdate -Incident {update.IncidentId})." +
+        (mine is null ? " Nothing was sent by this sender." : $" This sender's attempt: {mine}");
 
     /// <summary>
     /// Waits while another sender's request on this channel (of any update of the incident, for a provider that looks

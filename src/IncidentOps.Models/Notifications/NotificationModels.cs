@@ -55,6 +55,12 @@ public sealed class ChannelDelivery
     /// waits it out before it looks at the provider, so it does not post the update twice.
     /// </summary>
     public DateTimeOffset? InFlightUntil { get; set; }
+    /// <summary>
+    /// Which sender's attempt <see cref="InFlightUntil"/> belongs to: a new id each time a sender's delivery of this channel
+    /// puts a request in flight, kept with the attempt's outcome. A record made by another attempt (a sender whose claim of
+    /// the channel ended, finishing late) never clears or replaces the in-flight deadline of this one.
+    /// </summary>
+    public string? AttemptId { get; set; }
     public override string ToString() => $"{Channel}: {State}";
 }
 

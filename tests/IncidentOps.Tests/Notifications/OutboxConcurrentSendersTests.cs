@@ -148,7 +148,91 @@ public class OutboxConcurrentSendersTests
         var entry = Assert.Single(entries);
         Assert.Equal(TimelineOutcome.Succeeded, entry.Outcome);
         Assert.StartsWith("status: delivered (", entry.Result);
-        Assert.Contains(bSink.VerboseMessages.ToArray(), m => m.Contains("recorded by another sender", StringComparison.Ordinal) && m.Contains("no entry added", StringComparison.Ordinal));
+        // Whichever sender came first told the delivery; the other added nothing.
+        Assert.True(bSink.VerboseMessages.ToArray().Any(m => m.Contains("recorded by another sender", StringComparison.Ordinal) && m.Contains("no entry added", StringComparison.Ordinal))
+            || entry.Result!.Contains("sent by another sender", StringComparison.Ordinal), entry.Result);
         Assert.Equal(1, s.StatuspageApi.Creates);
+    }
+
+    [Theory]
+    [InlineData("file")]
+    [InlineData("team")]
+    public async Task A_delivery_adopted_from_a_sender_that_died_before_its_timeline_entry_gets_exactly_one_entry(string storeKind)
+    {
+        using var s = NotificationScenario.On(storeKind);
+        var inc = await s.CreateIncidentAsync("P1");
+        var held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        s.Statuspage.ScriptApplies = q => q.Method == "POST";
+        s.Statuspage.ThenHoldThenHandle(held, release.Task);
+        // Sender A records its delivery, then dies before it adds its timeline entry.
+        var (a, aSink, config) = s.NewEngine();
+        var (aStore, aControl) = HeldWriteStore.Wrap(a.OpenStore(config));
+        aControl.DieOnTimeline();
+        var serviceA = new NotificationService(_ => aStore, aSink, a.References, a.Timeline, NotificationSender.SharedClient,
+            new Lazy<IncidentOps.Engine.Notifications.Slack.SlackIncidentChannel>(() => a.IncidentChannels)) { Options = Options() };
+        var prepared = await serviceA.PrepareAsync(config,
+            new IncidentUpdateRequest { IncidentId = inc.Id, Message = "Checkout is failing", Channels = ["status"] }, CancellationToken.None);
+        var sendA = serviceA.SendAsync(prepared, null, Context, CancellationToken.None);
+        await held.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(2, await EndClaimsAsync(s, inc.Id));
+
+        var (b, bSink, _) = s.NewEngine();
+        b.Notifications.Options = Options();
+        var pendingB = b.Notifications.SendPendingAsync(config, inc.Id, null, Context, CancellationToken.None);
+        await UntilAsync(() => Task.FromResult(bSink.VerboseMessages.ToArray().Any(m => m.Contains("may still be in flight", StringComparison.Ordinal))), "B waits for A's request");
+        release.SetResult();
+        try { await sendA.WaitAsync(TimeSpan.FromSeconds(60)); }
+        catch (InvalidOperationException) { /* A died at its timeline entry */ }
+        var resultB = Assert.Single(await pendingB.WaitAsync(TimeSpan.FromSeconds(60)));
+        Assert.True(resultB.Delivered, resultB.Error);
+        Assert.Equal(DeliveryState.Delivered, (await StoredAsync(s, inc.Id, prepared.Update.UpdateId, "status")).State);
+
+        // The timeline shows the update was sent: one entry, added by B for A's delivery.
+        var entry = Assert.Single((await s.Incidents.ReadTimelineAsync(inc.Id, CancellationToken.None))
+            .Where(e => e.Kind == "update" && e.Parameters.GetValueOrDefault("UpdateId") == prepared.Update.UpdateId));
+        Assert.Equal(TimelineOutcome.Succeeded, entry.Outcome);
+        Assert.StartsWith("status: delivered (", entry.Result);
+        Assert.Contains("sent by another sender, which added no entry for it", entry.Result);
+        Assert.Equal("status", entry.Target);
+        Assert.Equal(1, s.StatuspageApi.Creates);
+    }
+
+    [Theory]
+    [InlineData("file")]
+    [InlineData("team")]
+    public async Task A_Pending_that_finds_the_update_delivered_by_a_sender_that_died_before_its_entry_adds_the_entry(string storeKind)
+    {
+        using var s = NotificationScenario.On(storeKind);
+        var inc = await s.CreateIncidentAsync("P1");
+        var held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        s.Slack.ThenHoldThenHandle(held, release.Task);
+        var (a, aSink, config) = s.NewEngine();
+        var (aStore, aControl) = HeldWriteStore.Wrap(a.OpenStore(config));
+        aControl.DieOnTimeline();
+        var serviceA = new NotificationService(_ => aStore, aSink, a.References, a.Timeline, NotificationSender.SharedClient,
+            new Lazy<IncidentOps.Engine.Notifications.Slack.SlackIncidentChannel>(() => a.IncidentChannels)) { Options = Options() };
+        var prepared = await serviceA.PrepareAsync(config,
+            new IncidentUpdateRequest { IncidentId = inc.Id, Message = "Checkout is failing", Channels = ["incidents"] }, CancellationToken.None);
+        var sendA = serviceA.SendAsync(prepared, null, Context, CancellationToken.None);
+        await held.Task.WaitAsync(TimeSpan.FromSeconds(30));
+
+        // B's -Pending reads the update pending and waits for its lock, which A holds until it dies.
+        var (b, bSink, _) = s.NewEngine();
+        var (bStore, gate) = GatedStore.Wrap(b.OpenStore(config), prepared.Update.UpdateId);
+        var serviceB = new NotificationService(_ => bStore, bSink, b.References, b.Timeline, NotificationSender.SharedClient,
+            new Lazy<IncidentOps.Engine.Notifications.Slack.SlackIncidentChannel>(() => b.IncidentChannels)) { Options = Options() };
+        var pendingB = serviceB.SendPendingAsync(config, inc.Id, null, Context, CancellationToken.None);
+        await gate.Reached.WaitAsync(TimeSpan.FromSeconds(30));
+        release.SetResult();
+        await Assert.ThrowsAsync<InvalidOperationException>(() => sendA.WaitAsync(TimeSpan.FromSeconds(60)));
+        gate.Open();
+        Assert.Empty(await pendingB.WaitAsync(TimeSpan.FromSeconds(60)));
+
+        var entry = Assert.Single((await s.Incidents.ReadTimelineAsync(inc.Id, CancellationToken.None))
+            .Where(e => e.Kind == "update" && e.Parameters.GetValueOrDefault("UpdateId") == prepared.Update.UpdateId));
+        Assert.StartsWith("incidents: delivered (200, 1 attempt(s); sent by another sender, which added no entry for it)", entry.Result);
+        Assert.Single(s.Slack.Requests);
     }
 }

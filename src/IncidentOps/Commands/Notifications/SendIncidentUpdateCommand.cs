@@ -48,6 +48,12 @@ namespace IncidentOps.Commands;
 /// nothing and says after what time -Pending is safe. When the store fails after a provider answered, every channel's
 /// delivery still finishes and its result is written, followed by one error, UpdateDeliveryNotRecorded, that names per
 /// channel what it got, the channels not to re-send with -Force, and the -Pending to run once the store is back.
+/// Each sender records only the channels it works on, joined with what the store holds, so two teammates sending at
+/// once never undo each other's recorded deliveries; each attempt is recorded with its own id, so a sender whose claim
+/// ended and whose answer came late never clears the request in flight of the sender that took the channel over.
+/// Stopped with Ctrl+C while the store failed to record a channel's outcome, it tries the outbox once more and keeps
+/// what each channel got on the timeline. Each channel's delivery of an update is told by one timeline entry: a sender
+/// that finds a delivery recorded by another sender that stopped before adding its entry adds it.
 /// -Pending also completes the steps of an incident's own Slack channel (a Slack channel with a bot token and an
 /// incidentChannel pattern) that New-Incident or Close-Incident could not finish: create, topic, invite, post, pin,
 /// archive; each is a result with the UpdateId slack-channel-&lt;step&gt;, and nothing already done is repeated.
