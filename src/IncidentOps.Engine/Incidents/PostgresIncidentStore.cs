@@ -59,7 +59,8 @@ public sealed partial class PostgresIncidentStore : IIncidentStore, IStoreClock
         b.MaxAutoPrepare = 32;
         b.AutoPrepareMinUsages = 2;
         b.NoResetOnClose = true;
-        LocalFolder = Path.Combine(localFolder, "stores", Sanitize($"{Host}_{Port}_{Database}_{_schema}"));
+        _storesRoot = Path.Combine(localFolder, "stores");
+        AddressFolder = Path.Combine(_storesRoot, Sanitize($"{Host}_{Port}_{Database}_{_schema}"));
         _source = Sources.GetOrAdd(b.ConnectionString, cs => NpgsqlDataSource.Create(cs));
         _key = $"{b.ConnectionString}|{_schema}";
         b.Pooling = false;
@@ -75,9 +76,6 @@ public sealed partial class PostgresIncidentStore : IIncidentStore, IStoreClock
     public int Port { get; }
     public string Database { get; }
     public string Schema => _schema;
-
-    /// <summary>This user's local folder for this store (the active incident, the spool).</summary>
-    public string LocalFolder { get; }
 
     /// <summary>postgres://host:port/database#schema: no user, no password.</summary>
     public string Identity => _identity ??= $"postgres://{Host}:{Port}/{Database}#{_schema}";
@@ -224,7 +222,7 @@ public sealed partial class PostgresIncidentStore : IIncidentStore, IStoreClock
     /// server that cannot be reached is StoreUnavailable, a call that runs out of time StoreTimeout, a missing schema
     /// StoreNotInitialized.
     /// </summary>
-    private async Task<T> RunAsync<T>(Func<NpgsqlConnection, CancellationToken, Task<T>> work, CancellationToken cancellationToken, bool checkSchema = true)
+    private async Task<T> RunAsync<T>(Func<NpgsqlConnection, CancellationToken, Task<T>> work, CancellationToken cancellationToken, bool checkSchema = true, bool beforeCall = true)
     {
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         cts.CancelAfter(CallTimeout);
@@ -233,8 +231,9 @@ public sealed partial class PostgresIncidentStore : IIncidentStore, IStoreClock
         {
             await using var c = await _source.OpenConnectionAsync(cts.Token).ConfigureAwait(false);
             opened = true;
+            await ResolveDatabaseAsync(c, cts.Token).ConfigureAwait(false);
             if (checkSchema) await EnsureSchemaAsync(c, cts.Token).ConfigureAwait(false);
-            await BeforeCallAsync(c, cts.Token).ConfigureAwait(false);
+            if (beforeCall) await BeforeCallAsync(c, cts.Token).ConfigureAwait(false);
             return await work(c, cts.Token).ConfigureAwait(false);
         }
         catch (Exception ex) when (Translate(ex, opened, cancellationToken) is { } translated)
@@ -651,17 +650,6 @@ public sealed partial class PostgresIncidentStore : IIncidentStore, IStoreClock
         }
         return list;
     }
-
-    // ------------------------------------------------------------------ active incident (local, per person)
-
-    public Task<string?> GetActiveIdAsync(CancellationToken cancellationToken) =>
-        ActivePointer.ReadAsync(Path.Combine(LocalFolder, "active"), cancellationToken);
-
-    public Task SetActiveIdAsync(string? id, CancellationToken cancellationToken) =>
-        ActivePointer.WriteAsync(Path.Combine(LocalFolder, "active"), id is null ? null : IncidentStores.CheckId(id), cancellationToken);
-
-    public Task<bool> ChangeActiveIdAsync(string? expected, string? id, CancellationToken cancellationToken) =>
-        ActivePointer.ChangeAsync(Path.Combine(LocalFolder, "active"), expected, id is null ? null : IncidentStores.CheckId(id), ActivePointer.ReadAsync, cancellationToken);
 
     // ------------------------------------------------------------------ action items
 
