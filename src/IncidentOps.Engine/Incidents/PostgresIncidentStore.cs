@@ -240,7 +240,11 @@ public sealed partial class PostgresIncidentStore : IIncidentStore, IStoreClock
         {
             // Idle pooled connections to a server that went away are dead too: drop them, so the first call after the
             // server is back gets a fresh connection instead of failing on a stale one.
-            if (translated.ErrorId == IncidentErrorIds.StoreUnavailable) _source.Clear();
+            if (translated.ErrorId == IncidentErrorIds.StoreUnavailable)
+            {
+                _source.Clear();
+                Unreachable[_key] = DateTime.UtcNow + UnreachableFor; // the active incident is then read where this address last led
+            }
             throw translated;
         }
     }
