@@ -23,12 +23,12 @@ public sealed partial class PostgresIncidentStore
     /// <summary>The spool file of this user for this store.</summary>
     public string SpoolPath => Path.Combine(LocalFolder, "spool.jsonl");
 
-    private async Task SpoolAsync(string id, TimelineEntry entry, IncidentOpsException why)
+    private async Task SpoolAsync(string id, TimelineEntry entry, string key, IncidentOpsException why)
     {
         var folder = LocalFolder;
         var spoolPath = Path.Combine(folder, "spool.jsonl");
         Directory.CreateDirectory(folder);
-        var line = JsonSerializer.Serialize(new SpooledEntry { Key = Guid.NewGuid().ToString("N"), IncidentId = id, Entry = entry }, Json) + "\n";
+        var line = JsonSerializer.Serialize(new SpooledEntry { Key = key, IncidentId = id, Entry = entry }, Json) + "\n";
         await using (await FileLock.AcquireAsync(Path.Combine(folder, ".spool.lock"), TimeSpan.FromSeconds(30), CancellationToken.None).ConfigureAwait(false))
         {
             try
@@ -59,7 +59,10 @@ public sealed partial class PostgresIncidentStore
             catch (Exception ex) when (StoreFaults.Translate(ex, spoolPath) is { } fault) { throw fault; }
         }
         entry.Sequence = 0;
-        Warning?.Invoke($"The incident store on {Host}:{Port} cannot be reached ({why.InnerException?.Message ?? "no connection"}). " +
+        var reason = why.ErrorId == IncidentErrorIds.StoreTimeout
+            ? $"did not answer within {CallTimeout.TotalSeconds:0} s"
+            : $"cannot be reached ({SecretRedactor.Redact(why.InnerException?.Message ?? "no connection")})";
+        Warning?.Invoke($"The incident store on {Host}:{Port} {reason}. " +
             $"The timeline entry '{$"{entry.Action} {entry.Target}".Trim()}' for {id} was kept in the local spool '{spoolPath}'; the next command that reaches the store writes it there, once.");
     }
 

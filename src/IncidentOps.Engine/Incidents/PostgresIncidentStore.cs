@@ -503,14 +503,18 @@ public sealed partial class PostgresIncidentStore : IIncidentStore, IStoreClock
     {
         IncidentStores.CheckId(id);
         entry.IncidentId = id;
+        // The entry's key is taken before the first attempt, and the spool keeps the same one: an append whose answer was
+        // lost (the connection dropped, or the call ran out of time, after the server had stored it) is not stored twice.
+        key ??= Guid.NewGuid().ToString("N");
         try
         {
             entry.Sequence = await RunAsync(async (c, ct) => await InsertEntryAsync(c, id, entry, key, ct).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
         }
-        catch (IncidentOpsException ex) when (ex.ErrorId == IncidentErrorIds.StoreUnavailable && !cancellationToken.IsCancellationRequested)
+        catch (IncidentOpsException ex) when (ex.ErrorId is IncidentErrorIds.StoreUnavailable or IncidentErrorIds.StoreTimeout && !cancellationToken.IsCancellationRequested)
         {
-            // The change already happened: its entry must not be lost. Keep it locally; the next call that reaches the store writes it.
-            await SpoolAsync(id, entry, ex).ConfigureAwait(false);
+            // The change already happened: its entry must not be lost. Keep it locally; the next call that reaches the
+            // store writes it (once: under its key). A store too busy to answer in time is no different.
+            await SpoolAsync(id, entry, key, ex).ConfigureAwait(false);
         }
     }
 
