@@ -55,8 +55,11 @@ public static class StoreFaults
         return io.HResult == 30 /* EROFS */ || io.Message.Contains("Read-only file system", StringComparison.OrdinalIgnoreCase);
     }
 
-    /// <summary>This machine's name as it appears in temp file names: letters, digits, '-' and '.', at most 63 characters.</summary>
-    public static string MachineTag { get; } = Tag(HostName() + PidNamespace());
+    /// <summary>
+    /// This machine's name as it appears in temp file names: its host name (letters, digits, '-' and '.', at most 40
+    /// characters: a temp name must stay within the file system's 255) and, on Linux, its pid namespace.
+    /// </summary>
+    public static string MachineTag { get; } = Tag(HostName(), 40) + PidNamespace();
 
     /// <summary>
     /// Containers that share a host name (--uts=host) but not their pids are told apart by their pid namespace: a pid is
@@ -82,10 +85,10 @@ public static class StoreFaults
         catch (System.Net.Sockets.SocketException) { return System.Environment.MachineName; }
     }
 
-    internal static string Tag(string host)
+    internal static string Tag(string host, int max)
     {
         var tag = string.Concat(host.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.' ? c : '-')).Trim('.');
-        if (tag.Length > 63) tag = tag[..63];
+        if (tag.Length > max) tag = tag[..max].TrimEnd('.');
         return tag.Length == 0 ? "unknown" : tag;
     }
 
