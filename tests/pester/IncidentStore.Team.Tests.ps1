@@ -197,6 +197,28 @@ Describe 'The PostgreSQL team store under concurrent pwsh processes' {
         @($stored | Sort-Object -Unique).Count | Should -Be @($stored).Count
     }
 
+    It 'a scheduled script whose configuration spells the store address differently records its change on the active incident' -Skip:$skipPg {
+        # One person, one local folder; two configuration files: the interactive one (Host=127.0.0.1;...) and a
+        # scheduled script's own (a postgres:// URL with localhost). Both reach one database, so they share one active incident.
+        $dir = Join-Path $script:root.Dir 'one-person'
+        New-Item -ItemType Directory -Path $dir -Force | Out-Null
+        $part = @{}
+        foreach ($kv in $env:IO_TEAM_STORE -split ';' | Where-Object { $_ -match '=' }) { $k, $v = $kv -split '=', 2; $part[$k.Trim()] = $v.Trim() }
+        $env:IO_TEAM_STORE_URL = "postgres://$($part.Username)@localhost:$($part.Port)/$($part.Database)"
+        $interactive = Join-Path $dir 'interactive.yml'
+        $scheduled = Join-Path $dir 'scheduled.yml'
+        Set-Content -Path $interactive -Value "store:`n  kind: postgres`n  path: $dir`n  connectionString: env:IO_TEAM_STORE`n  schema: team`n"
+        Set-Content -Path $scheduled -Value "store:`n  kind: postgres`n  path: $dir`n  connectionString: env:IO_TEAM_STORE_URL`n  schema: team`n"
+        try {
+            $incident = New-Incident -Title 'Checkout errors' -Severity P1 -ConfigPath $interactive
+            $child = Invoke-InChildPwsh "(Add-IncidentNote -Text 'cron: cache warmed' -ConfigPath '$scheduled').IncidentId"
+            $child.ExitCode | Should -Be 0 -Because $child.Text
+            $child.Text.Trim() | Should -Be $incident.Id
+            @(Get-IncidentTimeline -Incident $incident.Id -ConfigPath $interactive | Where-Object Result -EQ 'cron: cache warmed') | Should -HaveCount 1
+        }
+        finally { Remove-Item Env:IO_TEAM_STORE_URL -ErrorAction SilentlyContinue }
+    }
+
     It 'a change after a teammate closed the active incident says it was recorded on no timeline' -Skip:$skipPg {
         $http = Start-TestHttpServer @{ '/stop' = @{ Code = 200; Body = 'stopped' } }
         try {

@@ -588,7 +588,7 @@ public sealed class FileIncidentStore : IIncidentStore
     public static async Task WriteAtomicAsync(string path, string content, CancellationToken cancellationToken, Action? beforeReplace = null)
     {
         StoreFaults.RemoveStaleTempFiles(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        var temp = $"{path}.{System.Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
+        var temp = StoreFaults.TempPath(path);
         try
         {
             await using (var fs = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))

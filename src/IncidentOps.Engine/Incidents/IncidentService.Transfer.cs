@@ -39,7 +39,7 @@ public sealed partial class IncidentService
             throw new IncidentOpsException(IncidentErrorIds.ArchiveExists, IncidentOpsErrorCategory.ResourceExists,
                 $"'{path}' already exists. Give another -Path, or -Force to replace it.") { TargetObject = path };
         var results = new List<IncidentTransfer>();
-        var temp = $"{path}.{System.Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
+        var temp = StoreFaults.TempPath(path);
         try
         {
             await using (var fs = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))

@@ -23,17 +23,17 @@ public sealed partial class PostgresIncidentStore
     /// <summary>The spool file of this user for this store.</summary>
     public string SpoolPath => Path.Combine(LocalFolder, "spool.jsonl");
 
-    private string SpoolLockPath => Path.Combine(LocalFolder, ".spool.lock");
-
-    private async Task SpoolAsync(string id, TimelineEntry entry, IncidentOpsException why)
+    private async Task SpoolAsync(string id, TimelineEntry entry, string key, IncidentOpsException why)
     {
-        Directory.CreateDirectory(LocalFolder);
-        var line = JsonSerializer.Serialize(new SpooledEntry { Key = Guid.NewGuid().ToString("N"), IncidentId = id, Entry = entry }, Json) + "\n";
-        await using (await FileLock.AcquireAsync(SpoolLockPath, TimeSpan.FromSeconds(30), CancellationToken.None).ConfigureAwait(false))
+        var folder = LocalFolder;
+        var spoolPath = Path.Combine(folder, "spool.jsonl");
+        Directory.CreateDirectory(folder);
+        var line = JsonSerializer.Serialize(new SpooledEntry { Key = key, IncidentId = id, Entry = entry }, Json) + "\n";
+        await using (await FileLock.AcquireAsync(Path.Combine(folder, ".spool.lock"), TimeSpan.FromSeconds(30), CancellationToken.None).ConfigureAwait(false))
         {
             try
             {
-                await using var fs = new FileStream(SpoolPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read, 0, FileOptions.None);
+                await using var fs = new FileStream(spoolPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read, 0, FileOptions.None);
                 var start = fs.Length;
                 // A line a killed writer left unfinished is closed first, so it can never swallow this entry (the flush
                 // would drop the joined line, and with it an entry this call acknowledged).
@@ -56,27 +56,56 @@ public sealed partial class PostgresIncidentStore
                     throw;
                 }
             }
-            catch (Exception ex) when (StoreFaults.Translate(ex, SpoolPath) is { } fault) { throw fault; }
+            catch (Exception ex) when (StoreFaults.Translate(ex, spoolPath) is { } fault) { throw fault; }
         }
         entry.Sequence = 0;
-        Warning?.Invoke($"The incident store on {Host}:{Port} cannot be reached ({why.InnerException?.Message ?? "no connection"}). " +
-            $"The timeline entry '{$"{entry.Action} {entry.Target}".Trim()}' for {id} was kept in the local spool '{SpoolPath}'; the next command that reaches the store writes it there, once.");
+        var reason = why.ErrorId == IncidentErrorIds.StoreTimeout
+            ? $"did not answer within {CallTimeout.TotalSeconds:0} s"
+            : $"cannot be reached ({SecretRedactor.Redact(why.InnerException?.Message ?? "no connection")})";
+        Warning?.Invoke($"The incident store on {Host}:{Port} {reason}. " +
+            $"The timeline entry '{$"{entry.Action} {entry.Target}".Trim()}' for {id} was kept in the local spool '{spoolPath}'; the next command that reaches the store writes it there, once.");
     }
 
-    /// <summary>Writes the spool to the store, in order, each entry once; removes it when all are stored.</summary>
+    /// <summary>The file beside the spool that keeps the bytes of spool lines that could not be read, for a person to inspect.</summary>
+    public string QuarantinePath => SpoolPath + ".quarantine";
+
+    /// <summary>
+    /// Writes the spools to the store: this database's, and the one an address that was never reached before kept in its
+    /// own folder.
+    /// </summary>
     private async Task FlushSpoolAsync(NpgsqlConnection c, CancellationToken ct)
     {
-        if (!File.Exists(SpoolPath)) return;
-        await using var _ = await FileLock.AcquireAsync(SpoolLockPath, TimeSpan.FromSeconds(30), ct).ConfigureAwait(false);
-        if (!File.Exists(SpoolPath)) return; // another process flushed it meanwhile
-        var lines = await File.ReadAllLinesAsync(SpoolPath, ct).ConfigureAwait(false);
+        var folder = LocalFolder;
+        await FlushSpoolAsync(c, folder, ct).ConfigureAwait(false);
+        if (!string.Equals(folder, AddressFolder, StringComparison.Ordinal)) await FlushSpoolAsync(c, AddressFolder, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Writes one spool to the store, in order, each entry once; removes it when all are stored. A line that cannot be read
+    /// (torn by a crash or a full disk, or damaged) never takes a readable entry with it: an entry that follows torn bytes
+    /// on the same line (written by a version that did not close a torn line first) is found and written, and the bytes
+    /// that are no entry are kept, as they were, in the quarantine file beside the spool, with a warning that names it.
+    /// </summary>
+    private async Task FlushSpoolAsync(NpgsqlConnection c, string folder, CancellationToken ct)
+    {
+        var spool = Path.Combine(folder, "spool.jsonl");
+        if (!File.Exists(spool)) return;
+        await using var _ = await FileLock.AcquireAsync(Path.Combine(folder, ".spool.lock"), TimeSpan.FromSeconds(30), ct).ConfigureAwait(false);
+        if (!File.Exists(spool)) return; // another process flushed it meanwhile
+        var bytes = await File.ReadAllBytesAsync(spool, ct).ConfigureAwait(false);
         var written = 0;
-        foreach (var line in lines)
+        var quarantined = new List<byte[]>();
+        var orphaned = new List<byte[]>();
+        var start = 0;
+        while (start < bytes.Length)
         {
-            if (string.IsNullOrWhiteSpace(line)) continue;
-            SpooledEntry? spooled;
-            try { spooled = JsonSerializer.Deserialize<SpooledEntry>(line, Json); }
-            catch (JsonException) { spooled = null; } // a line torn by a crash while spooling: nothing acknowledged it
+            var end = Array.IndexOf(bytes, (byte)'\n', start);
+            if (end < 0) end = bytes.Length;
+            var line = bytes.AsMemory(start, end - start);
+            start = end + 1;
+            if (line.Span.Trim(" \t\r"u8).IsEmpty) continue;
+            var (spooled, unreadable) = ReadSpoolLine(line);
+            if (unreadable.Length > 0) quarantined.Add(unreadable.ToArray());
             if (spooled is null) continue;
             try
             {
@@ -84,12 +113,58 @@ public sealed partial class PostgresIncidentStore
             }
             catch (IncidentOpsException ex) when (ex.ErrorId == IncidentErrorIds.NotFound)
             {
-                Warning?.Invoke($"The spooled timeline entry '{spooled.Entry.Action}' is for {spooled.IncidentId}, which is not in {Identity}; it was left in '{SpoolPath}.orphaned'.");
-                await File.AppendAllTextAsync(SpoolPath + ".orphaned", line + "\n", CancellationToken.None).ConfigureAwait(false);
+                Warning?.Invoke($"The spooled timeline entry '{spooled.Entry.Action}' is for {spooled.IncidentId}, which is not in {Identity}; it was left in '{spool}.orphaned'.");
+                orphaned.Add(JsonSerializer.SerializeToUtf8Bytes(spooled, Json));
             }
         }
-        File.Delete(SpoolPath);
-        if (written > 0) Warning?.Invoke($"Wrote {written} spooled timeline entr{(written == 1 ? "y" : "ies")} from '{SpoolPath}' to {Identity}.");
+        // What cannot be written to the store is on disk beside the spool before the spool goes.
+        try
+        {
+            if (orphaned.Count > 0) await AppendDurableAsync(spool + ".orphaned", orphaned.SelectMany(o => o.Append((byte)'\n')).ToArray()).ConfigureAwait(false);
+            if (quarantined.Count > 0) await AppendDurableAsync(spool + ".quarantine", quarantined.SelectMany(q => q.Append((byte)'\n')).ToArray()).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // The readable entries are stored (each under its key: a later flush does not write them twice); the spool
+            // stays, unreadable lines included, until they can be set aside.
+            Warning?.Invoke($"The local spool '{spool}' has {quarantined.Count} unreadable line(s) that could not be set aside in '{spool}.quarantine' ({ex.Message}); " +
+                "the spool is kept as it is, and the next command that reaches the store tries again. Free space in that folder.");
+            return;
+        }
+        File.Delete(spool);
+        if (written > 0) Warning?.Invoke($"Wrote {written} spooled timeline entr{(written == 1 ? "y" : "ies")} from '{spool}' to {Identity}.");
+        if (quarantined.Count > 0)
+            Warning?.Invoke($"The local spool '{spool}' had {quarantined.Count} unreadable line(s) (a write cut short by a crash or a full disk, or a damaged file): " +
+                $"every readable entry was written to {Identity}, and the unreadable bytes were kept in '{spool}.quarantine'. Inspect them with " +
+                $"Get-Content -LiteralPath '{spool}.quarantine' (or Format-Hex); if one is a change that happened, record it with Add-IncidentNote -Incident <id>, then remove the file.");
+    }
+
+    private static ReadOnlySpan<byte> EntryStart => "{\"key\":"u8;
+
+    /// <summary>
+    /// One spool line: the entry it holds (or null) and the bytes that are no entry. A line that does not parse is searched
+    /// for an entry that begins after torn bytes (an entry's text cannot contain its own start unescaped).
+    /// </summary>
+    private static (SpooledEntry? Entry, ReadOnlyMemory<byte> Unreadable) ReadSpoolLine(ReadOnlyMemory<byte> line)
+    {
+        if (ParseSpooled(line.Span) is { } whole) return (whole, ReadOnlyMemory<byte>.Empty);
+        for (var at = 1; at < line.Length; at++)
+        {
+            var next = line.Span[at..].IndexOf(EntryStart);
+            if (next < 0) break;
+            at += next;
+            if (ParseSpooled(line.Span[at..]) is { } tail) return (tail, line[..at]);
+        }
+        return (null, line);
+    }
+
+    private static SpooledEntry? ParseSpooled(ReadOnlySpan<byte> utf8)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<SpooledEntry>(utf8, Json) is { Key.Length: > 0, IncidentId.Length: > 0, Entry: not null } e ? e : null;
+        }
+        catch (Exception ex) when (ex is JsonException or NotSupportedException or ArgumentException or InvalidOperationException) { return null; }
     }
 
     /// <summary>The number of entries waiting in the spool.</summary>

@@ -59,7 +59,8 @@ public sealed partial class PostgresIncidentStore : IIncidentStore, IStoreClock
         b.MaxAutoPrepare = 32;
         b.AutoPrepareMinUsages = 2;
         b.NoResetOnClose = true;
-        LocalFolder = Path.Combine(localFolder, "stores", Sanitize($"{Host}_{Port}_{Database}_{_schema}"));
+        _storesRoot = Path.Combine(localFolder, "stores");
+        AddressFolder = Path.Combine(_storesRoot, Sanitize($"{Host}_{Port}_{Database}_{_schema}"));
         _source = Sources.GetOrAdd(b.ConnectionString, cs => NpgsqlDataSource.Create(cs));
         _key = $"{b.ConnectionString}|{_schema}";
         b.Pooling = false;
@@ -75,9 +76,6 @@ public sealed partial class PostgresIncidentStore : IIncidentStore, IStoreClock
     public int Port { get; }
     public string Database { get; }
     public string Schema => _schema;
-
-    /// <summary>This user's local folder for this store (the active incident, the spool).</summary>
-    public string LocalFolder { get; }
 
     /// <summary>postgres://host:port/database#schema: no user, no password.</summary>
     public string Identity => _identity ??= $"postgres://{Host}:{Port}/{Database}#{_schema}";
@@ -224,7 +222,7 @@ public sealed partial class PostgresIncidentStore : IIncidentStore, IStoreClock
     /// server that cannot be reached is StoreUnavailable, a call that runs out of time StoreTimeout, a missing schema
     /// StoreNotInitialized.
     /// </summary>
-    private async Task<T> RunAsync<T>(Func<NpgsqlConnection, CancellationToken, Task<T>> work, CancellationToken cancellationToken, bool checkSchema = true)
+    private async Task<T> RunAsync<T>(Func<NpgsqlConnection, CancellationToken, Task<T>> work, CancellationToken cancellationToken, bool checkSchema = true, bool beforeCall = true)
     {
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         cts.CancelAfter(CallTimeout);
@@ -233,15 +231,20 @@ public sealed partial class PostgresIncidentStore : IIncidentStore, IStoreClock
         {
             await using var c = await _source.OpenConnectionAsync(cts.Token).ConfigureAwait(false);
             opened = true;
+            await ResolveDatabaseAsync(c, cts.Token).ConfigureAwait(false);
             if (checkSchema) await EnsureSchemaAsync(c, cts.Token).ConfigureAwait(false);
-            await BeforeCallAsync(c, cts.Token).ConfigureAwait(false);
+            if (beforeCall) await BeforeCallAsync(c, cts.Token).ConfigureAwait(false);
             return await work(c, cts.Token).ConfigureAwait(false);
         }
         catch (Exception ex) when (Translate(ex, opened, cancellationToken) is { } translated)
         {
             // Idle pooled connections to a server that went away are dead too: drop them, so the first call after the
             // server is back gets a fresh connection instead of failing on a stale one.
-            if (translated.ErrorId == IncidentErrorIds.StoreUnavailable) _source.Clear();
+            if (translated.ErrorId == IncidentErrorIds.StoreUnavailable)
+            {
+                _source.Clear();
+                Unreachable[_key] = DateTime.UtcNow + UnreachableFor; // the active incident is then read where this address last led
+            }
             throw translated;
         }
     }
@@ -500,14 +503,18 @@ public sealed partial class PostgresIncidentStore : IIncidentStore, IStoreClock
     {
         IncidentStores.CheckId(id);
         entry.IncidentId = id;
+        // The entry's key is taken before the first attempt, and the spool keeps the same one: an append whose answer was
+        // lost (the connection dropped, or the call ran out of time, after the server had stored it) is not stored twice.
+        key ??= Guid.NewGuid().ToString("N");
         try
         {
             entry.Sequence = await RunAsync(async (c, ct) => await InsertEntryAsync(c, id, entry, key, ct).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
         }
-        catch (IncidentOpsException ex) when (ex.ErrorId == IncidentErrorIds.StoreUnavailable && !cancellationToken.IsCancellationRequested)
+        catch (IncidentOpsException ex) when (ex.ErrorId is IncidentErrorIds.StoreUnavailable or IncidentErrorIds.StoreTimeout && !cancellationToken.IsCancellationRequested)
         {
-            // The change already happened: its entry must not be lost. Keep it locally; the next call that reaches the store writes it.
-            await SpoolAsync(id, entry, ex).ConfigureAwait(false);
+            // The change already happened: its entry must not be lost. Keep it locally; the next call that reaches the
+            // store writes it (once: under its key). A store too busy to answer in time is no different.
+            await SpoolAsync(id, entry, key, ex).ConfigureAwait(false);
         }
     }
 
@@ -651,17 +658,6 @@ public sealed partial class PostgresIncidentStore : IIncidentStore, IStoreClock
         }
         return list;
     }
-
-    // ------------------------------------------------------------------ active incident (local, per person)
-
-    public Task<string?> GetActiveIdAsync(CancellationToken cancellationToken) =>
-        ActivePointer.ReadAsync(Path.Combine(LocalFolder, "active"), cancellationToken);
-
-    public Task SetActiveIdAsync(string? id, CancellationToken cancellationToken) =>
-        ActivePointer.WriteAsync(Path.Combine(LocalFolder, "active"), id is null ? null : IncidentStores.CheckId(id), cancellationToken);
-
-    public Task<bool> ChangeActiveIdAsync(string? expected, string? id, CancellationToken cancellationToken) =>
-        ActivePointer.ChangeAsync(Path.Combine(LocalFolder, "active"), expected, id is null ? null : IncidentStores.CheckId(id), ActivePointer.ReadAsync, cancellationToken);
 
     // ------------------------------------------------------------------ action items
 

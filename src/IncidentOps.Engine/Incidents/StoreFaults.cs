@@ -56,10 +56,57 @@ public static class StoreFaults
     }
 
     /// <summary>
-    /// Removes temp files (name.PID.GUID.tmp) that a killed writer left in <paramref name="folder"/>: those of processes
-    /// that no longer run, and any older than an hour (a pid can be reused). Never fails the write that calls it.
+    /// This machine's name as it appears in temp file names: its host name (letters, digits, '-' and '.', at most 40
+    /// characters: a temp name must stay within the file system's 255) and, on Linux, its pid namespace.
     /// </summary>
-    public static void RemoveStaleTempFiles(string folder)
+    public static string MachineTag { get; } = Tag(HostName(), 40) + PidNamespace();
+
+    /// <summary>
+    /// Containers that share a host name (--uts=host) but not their pids are told apart by their pid namespace: a pid is
+    /// only checked where it means the same process.
+    /// </summary>
+    private static string PidNamespace()
+    {
+        if (!OperatingSystem.IsLinux()) return "";
+        try
+        {
+            var link = new FileInfo("/proc/self/ns/pid").LinkTarget; // pid:[4026531836]
+            var digits = string.Concat((link ?? "").Where(char.IsAsciiDigit));
+            return digits.Length == 0 ? "" : "-pid" + digits;
+        }
+        catch (IOException) { return ""; }
+        catch (UnauthorizedAccessException) { return ""; }
+    }
+
+    private static string HostName()
+    {
+        // The full host name (Environment.MachineName may stop at the first dot): web1.a and web1.b are two machines.
+        try { return System.Net.Dns.GetHostName(); }
+        catch (System.Net.Sockets.SocketException) { return System.Environment.MachineName; }
+    }
+
+    internal static string Tag(string host, int max)
+    {
+        var tag = string.Concat(host.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.' ? c : '-')).Trim('.');
+        if (tag.Length > max) tag = tag[..max].TrimEnd('.');
+        return tag.Length == 0 ? "unknown" : tag;
+    }
+
+    /// <summary>
+    /// A temp file name beside <paramref name="path"/>: name.PID@HOST.GUID.tmp. The host says whose the pid is: a store on a
+    /// shared folder (NFS, SMB) is written by several machines, and a pid means nothing on another one.
+    /// </summary>
+    public static string TempPath(string path) => $"{path}.{System.Environment.ProcessId}@{MachineTag}.{Guid.NewGuid():N}.tmp";
+
+    /// <summary>
+    /// Removes temp files that a killed writer left in <paramref name="folder"/>. One of this machine (name.PID@HOST.GUID.tmp)
+    /// goes when its process no longer runs; any other (another machine's, whose pid cannot be checked here, or one named
+    /// name.PID.GUID.tmp by an earlier version, which does not say whose it is) only once it is older than an hour: it may be
+    /// a write in flight on another machine of a shared store. Never fails the write that calls it.
+    /// </summary>
+    public static void RemoveStaleTempFiles(string folder) => RemoveStaleTempFiles(folder, DateTime.UtcNow.AddHours(-1));
+
+    internal static void RemoveStaleTempFiles(string folder, DateTime olderThan)
     {
         try
         {
@@ -67,10 +114,11 @@ public static class StoreFaults
             foreach (var file in Directory.EnumerateFiles(folder, "*.tmp"))
             {
                 var name = Path.GetFileName(file);
-                var m = System.Text.RegularExpressions.Regex.Match(name, @"\.(\d+)\.[0-9a-f]{32}\.tmp$");
+                var m = System.Text.RegularExpressions.Regex.Match(name, @"\.(\d+)(?:@([A-Za-z0-9.-]+))?\.[0-9a-f]{32}\.tmp$");
                 if (!m.Success || !int.TryParse(m.Groups[1].Value, out var pid)) continue;
-                if (pid == System.Environment.ProcessId) continue; // ours: possibly a write in flight on another thread
-                var stale = !IsRunning(pid) || File.GetLastWriteTimeUtc(file) < DateTime.UtcNow.AddHours(-1);
+                var ours = m.Groups[2].Success && string.Equals(m.Groups[2].Value, MachineTag, StringComparison.OrdinalIgnoreCase);
+                if (ours && pid == System.Environment.ProcessId) continue; // ours: possibly a write in flight on another thread
+                var stale = (ours && !IsRunning(pid)) || File.GetLastWriteTimeUtc(file) < olderThan;
                 if (!stale) continue;
                 try { File.Delete(file); } catch (IOException) { } catch (UnauthorizedAccessException) { }
             }

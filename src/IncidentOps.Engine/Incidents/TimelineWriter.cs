@@ -91,7 +91,7 @@ public sealed class TimelineWriter(Func<IncidentOpsConfig?, IIncidentStore> open
             var incident = await store.GetAsync(id, cancellationToken).ConfigureAwait(false) ?? throw FileIncidentStore.NotFound(id);
             WarnIfResolved(incident, $"'{$"{entry.Action} {entry.Target}".Trim()}'");
         }
-        catch (IncidentOpsException ex) when (ex.ErrorId == IncidentErrorIds.StoreUnavailable)
+        catch (IncidentOpsException ex) when (ex.ErrorId is IncidentErrorIds.StoreUnavailable or IncidentErrorIds.StoreTimeout)
         {
             id = incidentId ?? await store.GetActiveIdAsync(cancellationToken).ConfigureAwait(false);
             if (id is null) throw;

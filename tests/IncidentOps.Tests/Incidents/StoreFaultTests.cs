@@ -221,9 +221,9 @@ public class StoreFaultTests
         var (engine, config, _) = IncidentStoreTests.NewEngine();
         var incident = await engine.Incidents.CreateAsync(config, new NewIncidentRequest { Title = "tmp", Severity = "P2", Activate = false }, ChangeContext.Engine, CancellationToken.None);
         var dir = Path.Combine(config.Store.Path!, "incidents", incident.Id);
-        // What a kill -9 between the temp write and the rename leaves (a pid that cannot be running).
-        File.WriteAllText(Path.Combine(dir, $"actions.json.999999999.{Guid.NewGuid():N}.tmp"), "[");
-        File.WriteAllText(Path.Combine(dir, $"incident.json.999999999.{Guid.NewGuid():N}.tmp"), "{");
+        // What a kill -9 between the temp write and the rename leaves on this machine (a pid that cannot be running).
+        File.WriteAllText(Path.Combine(dir, $"actions.json.999999999@{StoreFaults.MachineTag}.{Guid.NewGuid():N}.tmp"), "[");
+        File.WriteAllText(Path.Combine(dir, $"incident.json.999999999@{StoreFaults.MachineTag}.{Guid.NewGuid():N}.tmp"), "{");
         var acknowledged = new List<string>();
         for (var round = 0; round < 4; round++)
         {
@@ -242,6 +242,40 @@ public class StoreFaultTests
         var items = await engine.Incidents.ListActionItemsAsync(config, incident.Id, CancellationToken.None);
         Assert.Empty(acknowledged.Except(items.Select(i => i.Id)));
         Assert.Contains(items, i => i.Id == last.Id);
+    }
+}
+
+/// <summary>
+/// A file store on a shared folder (NFS, SMB) is written by several machines at once. Before, the temp file of a write in
+/// flight on another machine (name.PID.GUID.tmp) was removed by the next write here whenever no process of that pid ran
+/// here, and that writer's rename then failed: its acknowledged change was lost. Temp names now carry the machine, and
+/// only this machine's are removed by pid; any other one only once it is an hour old.
+/// </summary>
+public class SharedStoreTempFileTests
+{
+    [Fact]
+    public async Task A_write_keeps_another_machines_temp_file_and_removes_a_dead_writers_temp_file_of_this_machine()
+    {
+        var (engine, config, _) = IncidentStoreTests.NewEngine();
+        var incident = await engine.Incidents.CreateAsync(config, new NewIncidentRequest { Title = "shared", Severity = "P2", Activate = false }, ChangeContext.Engine, CancellationToken.None);
+        var dir = Path.Combine(config.Store.Path!, "incidents", incident.Id);
+        const int notRunningHere = 999999999;
+        var otherMachine = Path.Combine(dir, $"incident.json.{notRunningHere}@ops-host-2.example.{Guid.NewGuid():N}.tmp");
+        var earlierVersion = Path.Combine(dir, $"incident.json.{notRunningHere}.{Guid.NewGuid():N}.tmp");
+        var thisMachineDead = Path.Combine(dir, $"incident.json.{notRunningHere}@{StoreFaults.MachineTag}.{Guid.NewGuid():N}.tmp");
+        var otherMachineOld = Path.Combine(dir, $"actions.json.{notRunningHere}@ops-host-3.{Guid.NewGuid():N}.tmp");
+        foreach (var f in new[] { otherMachine, earlierVersion, thisMachineDead, otherMachineOld }) File.WriteAllText(f, "{\"in\":\"flight\"}");
+        File.SetLastWriteTimeUtc(otherMachineOld, DateTime.UtcNow.AddHours(-2));
+
+        await engine.Incidents.UpdateAsync(config, incident.Id, new IncidentChanges { Title = "shared, changed here" }, ChangeContext.Engine, CancellationToken.None);
+
+        Assert.True(File.Exists(otherMachine), "the temp file of a write in flight on another machine was removed");
+        Assert.True(File.Exists(earlierVersion), "a temp file that does not say its machine was removed by a pid checked on this one");
+        Assert.False(File.Exists(thisMachineDead));
+        Assert.False(File.Exists(otherMachineOld));
+        // What this machine writes says whose it is.
+        Assert.Matches(@"^x\.\d+@[A-Za-z0-9.-]+\.[0-9a-f]{32}\.tmp$", Path.GetFileName(StoreFaults.TempPath("x")));
+        Assert.Contains("@" + StoreFaults.MachineTag + ".", StoreFaults.TempPath("x"));
     }
 }
 
