@@ -34,6 +34,16 @@ public sealed class CliNameValidationTests(ModuleFixture fx) : IClassFixture<Mod
     [InlineData("Restart-App -Platform Kubernetes -DaemonSet 'daemonset/node-exporter' -Force", "-DaemonSet")]
     [InlineData("Get-AppEvent -Platform Kubernetes -DaemonSet '-A'", "-DaemonSet")]
     [InlineData("Restart-App -Platform Kubernetes -StatefulSet postgres -Pod 'postgres-0 --all' -Force", "-Pod")]
+    [InlineData("Get-AppLog -Platform DigitalOcean -AppId 9cc10173-e9ea-4176-9dbc-a4cee4c4ff30 -Component '--context=other'", "-Component")]
+    [InlineData("Get-AppLog -Platform Fly -App web -Component '--app=other'", "-Component")]
+    [InlineData("Restart-App -Platform Kubernetes -Deployment \"web`n\" -Force", "-Deployment")]
+    [InlineData("Restart-App -Platform Kubernetes -Deployment web -Namespace \"prod`n\" -Force", "-Namespace")]
+    [InlineData("Restart-App -Platform Kubernetes -Deployment web -Context \"prod`n\" -Force", "-Context")]
+    [InlineData("Restart-App -Platform Systemd -Unit \"fastapi`n\" -Force", "-Unit")]
+    [InlineData("Restart-App -Platform Systemd -Unit fastapi -ComputerName \"deploy@api-1`n\" -Force", "-ComputerName")]
+    [InlineData("Restart-App -Platform Fly -App \"web`n\" -Force", "-App")]
+    [InlineData("Restart-App -Platform Fly -App web -Pod \"148ed726c`n\" -Force", "-Pod")]
+    [InlineData("Get-AppLog -Platform Fly -App web -Instance \"148ed726c`n\"", "-Instance")]
     public void A_value_that_is_not_a_name_of_its_kind_never_reaches_the_cli(string command, string parameter)
     {
         var cli = new FakeCli();
@@ -77,6 +87,9 @@ public sealed class CliNameValidationTests(ModuleFixture fx) : IClassFixture<Mod
     [InlineData("platform: fly\n        app: 'My App'", "app")]
     [InlineData("platform: kubernetes\n        statefulSet: statefulset/postgres", "statefulSet")]
     [InlineData("platform: kubernetes\n        daemonSet: '--all'", "daemonSet")]
+    [InlineData("platform: kubernetes\n        deployment: \"web\\n\"", "deployment")]
+    [InlineData("platform: kubernetes\n        deployment: web\n        namespace: \"prod\\n\"", "namespace")]
+    [InlineData("platform: systemd\n        unit: \"fastapi\\n\"", "unit")]
     public void Config_names_are_checked_where_they_are_written(string fields, string key)
     {
         var r = ConfigParser.Parse($"version: 1\nenvironments:\n  production:\n    services:\n      api:\n        {fields}\n", "/cfg/incidentops.yml");
@@ -84,6 +97,21 @@ public sealed class CliNameValidationTests(ModuleFixture fx) : IClassFixture<Mod
         Assert.Equal("ConfigInvalidName", error.Code);
         Assert.Contains($"services.api.{key}", error.Message);
         Assert.True(error.Line > 5);
+    }
+
+    [Theory]
+    [InlineData("production", "'-n'", "service name '-n' under environments.production.services starts with '-'")]
+    [InlineData("production", "'--context=prod-eu'", "service name '--context=prod-eu' under environments.production.services starts with '-'")]
+    [InlineData("'-production'", "api", "environment name '-production' under environments starts with '-'")]
+    [InlineData("production", "\"api\\n\"", "service name 'api\\u000a' under environments.production.services holds a control character")]
+    public void Environment_and_service_names_that_start_with_a_dash_are_ConfigInvalidName_with_the_line(string environment, string service, string message)
+    {
+        var r = ConfigParser.Parse($"version: 1\nenvironments:\n  {environment}:\n    services:\n      {service}:\n        platform: fly\n        app: web\n", "/cfg/incidentops.yml");
+        var error = Assert.Single(r.Findings.Where(f => f.Severity == FindingSeverity.Error));
+        Assert.Equal("ConfigInvalidName", error.Code);
+        Assert.Contains(message, error.Message);
+        Assert.Equal("/cfg/incidentops.yml", error.File);
+        Assert.Equal(environment.StartsWith('\'') ? 3 : 5, error.Line);
     }
 
     [Theory]
