@@ -57,6 +57,26 @@ public sealed class CliNameValidationTests(ModuleFixture fx) : IClassFixture<Mod
         Assert.False(File.Exists("/tmp/pwned"));
     }
 
+    [Theory]
+    [InlineData("Set-AppSetting -Platform Kubernetes -Deployment web -Namespace shop -Context production -Setting @{ '--context' = 'prod-eu' } -Force", "'--context'")]
+    [InlineData("Set-AppSetting -Platform Kubernetes -Deployment web -Setting @{ '--namespace' = 'kube-system' } -Force", "'--namespace'")]
+    [InlineData("Set-AppSetting -Platform Kubernetes -Deployment web -Setting @{ 'A=B' = 'c' } -Force", "'A=B'")]
+    [InlineData("Set-AppSetting -Platform Fly -App web -Setting @{ \"FOO`nDATABASE_URL\" = 'postgres://evil' } -Force", "not an environment variable name")]
+    [InlineData("Set-AppSetting -Platform Fly -App web -Setting @{ FOO = \"x`nDATABASE_URL=postgres://evil\" } -Force", "'FOO' holds a line break")]
+    [InlineData("Set-AppSetting -Platform DigitalOcean -AppId 9cc10173-e9ea-4176-9dbc-a4cee4c4ff30 -Setting @{ '-x' = 'y' } -Force", "'-x'")]
+    public void A_setting_name_or_value_that_would_change_the_target_or_another_setting_is_AppSettingInvalid_and_nothing_runs(string command, string message)
+    {
+        var cli = new FakeCli();
+        var paths = $"-KubectlPath '{Fake(cli, "kubectl")}' -FlyctlPath '{Fake(cli, "flyctl")}' -DoctlPath '{Fake(cli, "doctl")}'";
+        var r = fx.Run($"{command} {paths}");
+        var e = Assert.Single(r.Errors);
+        Assert.StartsWith("AppSettingInvalid,", e.FullyQualifiedErrorId);
+        Assert.Equal(System.Management.Automation.ErrorCategory.InvalidArgument, e.CategoryInfo.Category);
+        Assert.Contains(message, e.Exception.Message);
+        Assert.Contains("Nothing was changed", e.Exception.Message);
+        Assert.Empty(cli.Calls);
+    }
+
     [Fact]
     public void Real_kubectl_never_contacts_a_server_smuggled_in_as_a_deployment_name()
     {
