@@ -113,7 +113,7 @@ public sealed class CliNameValidationTests(ModuleFixture fx) : IClassFixture<Mod
     public void Config_names_are_checked_where_they_are_written(string fields, string key)
     {
         var r = ConfigParser.Parse($"version: 1\nenvironments:\n  production:\n    services:\n      api:\n        {fields}\n", "/cfg/incidentops.yml");
-        var error = Assert.Single(r.Findings.Where(f => f.Severity == FindingSeverity.Error));
+        var error = Assert.Single(r.Findings, f => f.Severity == FindingSeverity.Error);
         Assert.Equal("ConfigInvalidName", error.Code);
         Assert.Contains($"services.api.{key}", error.Message);
         Assert.True(error.Line > 5);
