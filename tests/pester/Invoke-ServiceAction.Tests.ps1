@@ -148,3 +148,53 @@ environments:
         $server.Requests[0].Path | Should -Be '/staging/api/workflows/emergency-stop'
     }
 }
+
+Describe 'Invoke-ServiceAction -Parameter values never change the target' -Skip:($IsWindows) {
+    BeforeAll {
+        $kubectl = New-FakeCli kubectl @{ '--context production' = (New-ReplyFile "deployment.apps/marketing restarted`n") }
+        $config = (New-TestRoot @"
+environments:
+  production:
+    services:
+      marketing:
+        platform: kubernetes
+        context: production
+        namespace: akaind-platform
+        deployment: marketing
+        baseUrl: $($server.Base)
+        actions:
+          restart: { command: [kubectl, rollout, restart, '{deployment}'], parameters: [deployment], confirmImpact: Low }
+          drain: { url: /api/drain, body: '{"service":"{svc}"}', parameters: [svc], confirmImpact: Low }
+tools:
+  kubectl: $($kubectl.Path)
+"@).Config
+    }
+
+    It 'refuses <Shown> as a kubectl argument with ActionParameterInvalid and runs nothing' -TestCases @(
+        @{ Value = '--context=prod-eu'; Shown = '--context=prod-eu' }, @{ Value = '--kubeconfig=/tmp/other'; Shown = '--kubeconfig=/tmp/other' }
+        @{ Value = '-n kube-system'; Shown = '-n kube-system' }, @{ Value = "marketing`nother"; Shown = 'a value with a newline' }
+    ) {
+        $out = Invoke-ServiceAction production/marketing restart -Parameter @{ deployment = $Value } -Force -ConfigPath $config -ErrorVariable err -ErrorAction SilentlyContinue
+        $out | Should -BeNullOrEmpty
+        $err[0].FullyQualifiedErrorId | Should -Be 'ActionParameterInvalid,IncidentOps.Commands.InvokeServiceActionCommand'
+        $err[0].CategoryInfo.Category | Should -Be 'InvalidArgument'
+        "$($err[0])" | Should -Match "given for 'deployment'.*Nothing was run\."
+        Test-Path $kubectl.Log | Should -BeFalse
+    }
+
+    It 'shows the exact command under -WhatIf for a plain name' {
+        $text = Get-WhatIfText 'Invoke-ServiceAction production/marketing restart -Parameter @{ deployment = "deployment/marketing" } -WhatIf -ConfigPath $args[0]' $config
+        $text | Should -Match 'What if: .*kubectl --context production --namespace akaind-platform rollout restart deployment/marketing'
+        Test-Path $kubectl.Log | Should -BeFalse
+    }
+
+    It 'keeps a value in a JSON body one JSON string' {
+        $server.Requests.Clear()
+        Invoke-ServiceAction production/marketing drain -Parameter @{ svc = 'x","env":"prod' } -Force -ConfigPath $config -ErrorAction Stop | Out-Null
+        $body = $server.Requests[0].Body
+        $body | Should -Be '{"service":"x\",\"env\":\"prod"}'
+        $json = $body | ConvertFrom-Json
+        @($json.PSObject.Properties.Name) | Should -Be @('service')
+        $json.service | Should -Be 'x","env":"prod'
+    }
+}

@@ -116,6 +116,8 @@ Describe 'Names that reach a CLI' {
         @{ Parameter = 'Deployment'; Value = 'statefulset/postgres' }
         @{ Parameter = 'Deployment'; Value = '--server=http://127.0.0.1:9' }
         @{ Parameter = 'Namespace'; Value = '--all-namespaces' }
+        @{ Parameter = 'Namespace'; Value = "prod`n" }
+        @{ Parameter = 'Context'; Value = "production`n" }
     ) {
         $cli = New-FakeCli kubectl @{}
         $params = @{ Platform = 'Kubernetes'; Deployment = 'web'; KubectlPath = $cli.Path; Force = $true }
@@ -124,6 +126,28 @@ Describe 'Names that reach a CLI' {
         Restart-App @params -ErrorVariable err -ErrorAction SilentlyContinue
         $err[0].FullyQualifiedErrorId | Should -Be 'AppTargetInvalidName,IncidentOps.Commands.RestartAppCommand'
         "$($err[0])" | Should -Match "-$Parameter"
+        Test-Path $cli.Log | Should -BeFalse
+    }
+
+    It 'refuses <Name> as a Set-AppSetting name, and kubectl never runs' -TestCases @(
+        @{ Name = '--context' }, @{ Name = '--namespace' }, @{ Name = 'A=B' }
+    ) {
+        $cli = New-FakeCli kubectl @{}
+        $err = $null
+        Set-AppSetting -Platform Kubernetes -Deployment web -Context production -Setting @{ $Name = 'prod-eu' } -KubectlPath $cli.Path -Force -ErrorVariable err -ErrorAction SilentlyContinue
+        $err[0].FullyQualifiedErrorId | Should -Be 'AppSettingInvalid,IncidentOps.Commands.SetAppSettingCommand'
+        $err[0].CategoryInfo.Category | Should -Be 'InvalidArgument'
+        "$($err[0])" | Should -Match 'not an environment variable name'
+        Test-Path $cli.Log | Should -BeFalse
+    }
+
+    It 'refuses a Fly secret value with a line break, which would set a second secret' {
+        $cli = New-FakeCli flyctl @{}
+        $err = $null
+        Set-AppSetting -Platform Fly -App web -Setting @{ FOO = "x`nDATABASE_URL=postgres://elsewhere" } -FlyctlPath $cli.Path -Force -ErrorVariable err -ErrorAction SilentlyContinue
+        $err[0].FullyQualifiedErrorId | Should -Be 'AppSettingInvalid,IncidentOps.Commands.SetAppSettingCommand'
+        "$($err[0])" | Should -Match "'FOO' holds a line break"
+        "$($err[0])" | Should -Not -Match 'elsewhere'
         Test-Path $cli.Log | Should -BeFalse
     }
 

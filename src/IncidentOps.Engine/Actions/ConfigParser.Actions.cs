@@ -22,13 +22,13 @@ public static partial class ConfigParser
     [GeneratedRegex(@"\{([A-Za-z_][A-Za-z0-9_-]*)\}")]
     public static partial Regex ActionPlaceholder();
 
-    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
+    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._-]*\z")]
     private static partial Regex ActionName();
 
-    [GeneratedRegex(@"^[A-Za-z_][A-Za-z0-9_-]*$")]
+    [GeneratedRegex(@"^[A-Za-z_][A-Za-z0-9_-]*\z")]
     private static partial Regex ParameterName();
 
-    [GeneratedRegex(@"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")]
+    [GeneratedRegex(@"^[!#$%&'*+.^_`|~0-9A-Za-z-]+\z")]
     private static partial Regex HeaderToken();
 
     private static (string? BaseUrl, IReadOnlyList<ServiceAction> Actions) ParseServiceActions(Ctx ctx, string env, string service, string where,

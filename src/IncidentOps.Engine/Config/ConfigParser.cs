@@ -203,6 +203,7 @@ public static partial class ConfigParser
         if (node is not YamlMappingNode map) { ctx.Error(ConfigErrorIds.ConfigInvalidShape, "environments must map environment names to their services.", node); return list; }
         foreach (var (envName, value) in ctx.Entries(map, null, "environments"))
         {
+            CheckKeyName(ctx, "environments", "environment", envName, KeyNode(map, envName));
             var services = new List<ServiceTarget>();
             if (value is not YamlMappingNode env) { ctx.Error(ConfigErrorIds.ConfigInvalidShape, $"environments.{envName} must be a mapping with a services key.", value); continue; }
             foreach (var (k, v) in ctx.Entries(env, EnvironmentKeys, $"environments.{envName}"))
@@ -210,6 +211,7 @@ public static partial class ConfigParser
                 if (v is not YamlMappingNode svcMap) { ctx.Error(ConfigErrorIds.ConfigInvalidShape, $"environments.{envName}.services must map service names to their settings.", v); continue; }
                 foreach (var (svcName, svcNode) in ctx.Entries(svcMap, null, $"environments.{envName}.services"))
                 {
+                    CheckKeyName(ctx, $"environments.{envName}.services", "service", svcName, KeyNode(svcMap, svcName));
                     var svc = ParseService(ctx, envName, svcName, svcNode);
                     if (svc is not null) services.Add(svc);
                 }
@@ -217,6 +219,19 @@ public static partial class ConfigParser
             list.Add(new EnvironmentConfig { Name = envName, Services = services });
         }
         return list;
+    }
+
+    /// <summary>
+    /// An environment or service name is typed on the command line (-Service production/api) and travels in objects and
+    /// messages: one that starts with '-' would read as a parameter or option, and a control character would split a line.
+    /// </summary>
+    private static void CheckKeyName(Ctx ctx, string where, string what, string name, YamlNode at)
+    {
+        string? why = name.StartsWith('-') ? "starts with '-', so it would read as an option or parameter name"
+            : name.Any(char.IsControl) ? "holds a control character (a newline, a tab)"
+            : null;
+        if (why is not null)
+            ctx.Error(ConfigErrorIds.ConfigInvalidName, $"The {what} name '{string.Concat(name.Select(c => char.IsControl(c) ? $"\\u{(int)c:x4}" : c.ToString()))}' under {where} {why}. Rename it: start it with a letter or digit (for example: api, production).", at);
     }
 
     private static ServiceTarget? ParseService(Ctx ctx, string env, string name, YamlNode node)

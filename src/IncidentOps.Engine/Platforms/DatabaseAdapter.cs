@@ -45,7 +45,7 @@ public abstract class DatabaseAdapterBase(AppDatabaseTarget database, ProcessRun
 {
     public AppDatabaseTarget Database { get; } = database;
 
-    private static readonly Regex NameRule = new("^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$", RegexOptions.CultureInvariant);
+    private static readonly Regex NameRule = new("^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]\\z", RegexOptions.CultureInvariant);
 
     /// <summary>For platforms without point-in-time restore: says what to do instead.</summary>
     public virtual PlannedDatabaseChange<AppDatabaseRestoreResult> PlanRestoreToTime(DateTimeOffset? time, string? newName, bool wait) => throw NotSupportedError(

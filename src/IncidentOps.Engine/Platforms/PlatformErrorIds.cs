@@ -46,4 +46,6 @@ public static class PlatformErrorIds
     /// <summary>DIGITALOCEAN_API_URL is set to something that is not an http(s) address.</summary>
     public const string PlatformApiUrlInvalid = "PlatformApiUrlInvalid";
     public const string ScaleNothingGiven = "ScaleNothingGiven";
+    /// <summary>Set-AppSetting: a setting name that is not an environment variable name (it could be read as an option, --context=..., or as another name), or a value the platform would split into another setting.</summary>
+    public const string AppSettingInvalid = "AppSettingInvalid";
 }

@@ -14,7 +14,7 @@ public sealed record LogFollowResult(int Entries, bool TimedOut, TimeSpan Elapse
 public sealed record HealthVerdict(bool Healthy, string Detail, bool UsedHealthChecks);
 
 /// <summary>The Platforms area: opens the adapter for a target and runs the runbook steps common to all platforms.</summary>
-public sealed class PlatformsService(IOperationSink sink, HealthService? health = null)
+public sealed partial class PlatformsService(IOperationSink sink, HealthService? health = null)
 {
     private readonly HealthService _health = health ?? new HealthService(sink);
 
@@ -33,7 +33,19 @@ public sealed class PlatformsService(IOperationSink sink, HealthService? health 
     public Task<IReadOnlyList<AppDeployment>> GetDeploymentsAsync(IPlatformAdapter adapter, CancellationToken ct) => adapter.GetDeploymentsAsync(ct);
     public PlannedChange PlanRestart(IPlatformAdapter adapter, string? instance, bool wait) => adapter.PlanRestart(instance, wait);
     public PlannedChange PlanScale(IPlatformAdapter adapter, int? count, string? size) => adapter.PlanScale(count, size);
-    public PlannedChange PlanSetSettings(IPlatformAdapter adapter, IReadOnlyDictionary<string, string> values, bool secret) => adapter.PlanSetSettings(values, secret);
+    public PlannedChange PlanSetSettings(IPlatformAdapter adapter, IReadOnlyDictionary<string, string> values, bool secret)
+    {
+        // The name goes into NAME=value (kubectl set env's argument, flyctl's stdin line, an app spec's key): one that is
+        // not a variable name could be read as an option (--context=prod-eu: another cluster) or name another setting.
+        foreach (var key in values.Keys.Where(k => !SettingName().IsMatch(k)))
+            throw new IncidentOpsException(PlatformErrorIds.AppSettingInvalid, IncidentOpsErrorCategory.InvalidArgument,
+                $"-Setting names '{(key.Length > 80 ? key[..80] + "…" : key)}', which is not an environment variable name: use letters, digits, '_', '.' and '-', starting with a letter or '_' (for example PAYMENT_PROVIDER). Nothing was changed on {adapter.Target}.")
+            { TargetObject = key };
+        return adapter.PlanSetSettings(values, secret);
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^[A-Za-z_][A-Za-z0-9_.-]*\z")]
+    private static partial System.Text.RegularExpressions.Regex SettingName();
     public PlannedChange PlanFinishRollback(IPlatformAdapter adapter, bool commit) => adapter.PlanFinishRollback(commit);
 
     /// <summary>

@@ -77,27 +77,27 @@ public static partial class TargetNames
         }
     }
 
-    [GeneratedRegex(@"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")]
+    [GeneratedRegex(@"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\z")]
     private static partial Regex Dns1123Subdomain();
 
-    [GeneratedRegex(@"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")]
+    [GeneratedRegex(@"^[a-z0-9]([-a-z0-9]*[a-z0-9])?\z")]
     private static partial Regex Dns1123Label();
 
-    [GeneratedRegex(@"^[A-Za-z0-9_][A-Za-z0-9._:/@-]*$")]
+    [GeneratedRegex(@"^[A-Za-z0-9_][A-Za-z0-9._:/@-]*\z")]
     private static partial Regex ContextPattern();
 
-    [GeneratedRegex(@"^[a-z0-9][a-z0-9-]*$")]
+    [GeneratedRegex(@"^[a-z0-9][a-z0-9-]*\z")]
     private static partial Regex FlyAppPattern();
 
-    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9-]*$")]
+    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9-]*\z")]
     private static partial Regex IdPattern();
 
-    [GeneratedRegex(@"^[A-Za-z0-9_:.@\\][A-Za-z0-9_:.@\\-]*$")]
+    [GeneratedRegex(@"^[A-Za-z0-9_:.@\\][A-Za-z0-9_:.@\\-]*\z")]
     private static partial Regex UnitPattern();
 
-    [GeneratedRegex(@"^(?:[A-Za-z0-9_][A-Za-z0-9._-]*@)?(?:[A-Za-z0-9_][A-Za-z0-9._-]*|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*)$")]
+    [GeneratedRegex(@"^(?:[A-Za-z0-9_][A-Za-z0-9._-]*@)?(?:[A-Za-z0-9_][A-Za-z0-9._-]*|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*)\z")]
     private static partial Regex SshHostPattern();
 
-    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
+    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._-]*\z")]
     private static partial Regex TokenPattern();
 }

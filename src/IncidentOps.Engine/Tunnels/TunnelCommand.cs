@@ -190,15 +190,15 @@ public static partial class TunnelCommand
     public static string CommandLine(TunnelSpec spec, string sshLocalPort) =>
         new CliCommand(spec.Tool, spec.Tool, OpenArguments(spec, sshLocalPort)) { Environment = spec.Environment }.CommandLine;
 
-    [GeneratedRegex(@"^(?:(?:pods?|svc|services?|deploy|deployments?|sts|statefulsets?|rs|replicasets?)/)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")]
+    [GeneratedRegex(@"^(?:(?:pods?|svc|services?|deploy|deployments?|sts|statefulsets?|rs|replicasets?)/)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\z")]
     private static partial Regex PortForwardPattern();
 
-    [GeneratedRegex(@"^(?:[A-Za-z0-9_][A-Za-z0-9._-]*|\[?[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*\]?)$")]
+    [GeneratedRegex(@"^(?:[A-Za-z0-9_][A-Za-z0-9._-]*|\[?[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*\]?)\z")]
     private static partial Regex RemoteHostPattern();
 
-    [GeneratedRegex(@"^[A-Za-z0-9_][A-Za-z0-9._-]*$")]
+    [GeneratedRegex(@"^[A-Za-z0-9_][A-Za-z0-9._-]*\z")]
     private static partial Regex SshUserPattern();
 
-    [GeneratedRegex(@"^[^-\r\n\0][^\r\n\0]*$")]
+    [GeneratedRegex(@"^[^-\r\n\0][^\r\n\0]*\z")]
     private static partial Regex FilePathPattern();
 }

@@ -124,6 +124,12 @@ public static class ActionErrorIds
     public const string ParameterMissing = "ActionParameterMissing";
     /// <summary>Invoke-ServiceAction: -Parameter names a value the action does not declare.</summary>
     public const string ParameterUnknown = "ActionParameterUnknown";
+    /// <summary>
+    /// Invoke-ServiceAction: a -Parameter value that could change what the action acts on: it would begin a command
+    /// argument with '-' (an option such as --context=...), holds a control character (a newline, NUL), or is '.'/'..'
+    /// in a URL (a path step).
+    /// </summary>
+    public const string ParameterInvalid = "ActionParameterInvalid";
     /// <summary>The service answered with a status outside 2xx.</summary>
     public const string HttpFailed = "ActionHttpFailed";
     /// <summary>The request could not be sent or no answer came (DNS, connection refused, reset).</summary>

@@ -34,6 +34,16 @@ public sealed class CliNameValidationTests(ModuleFixture fx) : IClassFixture<Mod
     [InlineData("Restart-App -Platform Kubernetes -DaemonSet 'daemonset/node-exporter' -Force", "-DaemonSet")]
     [InlineData("Get-AppEvent -Platform Kubernetes -DaemonSet '-A'", "-DaemonSet")]
     [InlineData("Restart-App -Platform Kubernetes -StatefulSet postgres -Pod 'postgres-0 --all' -Force", "-Pod")]
+    [InlineData("Get-AppLog -Platform DigitalOcean -AppId 9cc10173-e9ea-4176-9dbc-a4cee4c4ff30 -Component '--context=other'", "-Component")]
+    [InlineData("Get-AppLog -Platform Fly -App web -Component '--app=other'", "-Component")]
+    [InlineData("Restart-App -Platform Kubernetes -Deployment \"web`n\" -Force", "-Deployment")]
+    [InlineData("Restart-App -Platform Kubernetes -Deployment web -Namespace \"prod`n\" -Force", "-Namespace")]
+    [InlineData("Restart-App -Platform Kubernetes -Deployment web -Context \"prod`n\" -Force", "-Context")]
+    [InlineData("Restart-App -Platform Systemd -Unit \"fastapi`n\" -Force", "-Unit")]
+    [InlineData("Restart-App -Platform Systemd -Unit fastapi -ComputerName \"deploy@api-1`n\" -Force", "-ComputerName")]
+    [InlineData("Restart-App -Platform Fly -App \"web`n\" -Force", "-App")]
+    [InlineData("Restart-App -Platform Fly -App web -Pod \"148ed726c`n\" -Force", "-Pod")]
+    [InlineData("Get-AppLog -Platform Fly -App web -Instance \"148ed726c`n\"", "-Instance")]
     public void A_value_that_is_not_a_name_of_its_kind_never_reaches_the_cli(string command, string parameter)
     {
         var cli = new FakeCli();
@@ -45,6 +55,26 @@ public sealed class CliNameValidationTests(ModuleFixture fx) : IClassFixture<Mod
         Assert.Contains(parameter, e.ToString());
         Assert.Empty(cli.Calls);
         Assert.False(File.Exists("/tmp/pwned"));
+    }
+
+    [Theory]
+    [InlineData("Set-AppSetting -Platform Kubernetes -Deployment web -Namespace shop -Context production -Setting @{ '--context' = 'prod-eu' } -Force", "'--context'")]
+    [InlineData("Set-AppSetting -Platform Kubernetes -Deployment web -Setting @{ '--namespace' = 'kube-system' } -Force", "'--namespace'")]
+    [InlineData("Set-AppSetting -Platform Kubernetes -Deployment web -Setting @{ 'A=B' = 'c' } -Force", "'A=B'")]
+    [InlineData("Set-AppSetting -Platform Fly -App web -Setting @{ \"FOO`nDATABASE_URL\" = 'postgres://evil' } -Force", "not an environment variable name")]
+    [InlineData("Set-AppSetting -Platform Fly -App web -Setting @{ FOO = \"x`nDATABASE_URL=postgres://evil\" } -Force", "'FOO' holds a line break")]
+    [InlineData("Set-AppSetting -Platform DigitalOcean -AppId 9cc10173-e9ea-4176-9dbc-a4cee4c4ff30 -Setting @{ '-x' = 'y' } -Force", "'-x'")]
+    public void A_setting_name_or_value_that_would_change_the_target_or_another_setting_is_AppSettingInvalid_and_nothing_runs(string command, string message)
+    {
+        var cli = new FakeCli();
+        var paths = $"-KubectlPath '{Fake(cli, "kubectl")}' -FlyctlPath '{Fake(cli, "flyctl")}' -DoctlPath '{Fake(cli, "doctl")}'";
+        var r = fx.Run($"{command} {paths}");
+        var e = Assert.Single(r.Errors);
+        Assert.StartsWith("AppSettingInvalid,", e.FullyQualifiedErrorId);
+        Assert.Equal(System.Management.Automation.ErrorCategory.InvalidArgument, e.CategoryInfo.Category);
+        Assert.Contains(message, e.Exception.Message);
+        Assert.Contains("Nothing was changed", e.Exception.Message);
+        Assert.Empty(cli.Calls);
     }
 
     [Fact]
@@ -77,13 +107,31 @@ public sealed class CliNameValidationTests(ModuleFixture fx) : IClassFixture<Mod
     [InlineData("platform: fly\n        app: 'My App'", "app")]
     [InlineData("platform: kubernetes\n        statefulSet: statefulset/postgres", "statefulSet")]
     [InlineData("platform: kubernetes\n        daemonSet: '--all'", "daemonSet")]
+    [InlineData("platform: kubernetes\n        deployment: \"web\\n\"", "deployment")]
+    [InlineData("platform: kubernetes\n        deployment: web\n        namespace: \"prod\\n\"", "namespace")]
+    [InlineData("platform: systemd\n        unit: \"fastapi\\n\"", "unit")]
     public void Config_names_are_checked_where_they_are_written(string fields, string key)
     {
         var r = ConfigParser.Parse($"version: 1\nenvironments:\n  production:\n    services:\n      api:\n        {fields}\n", "/cfg/incidentops.yml");
-        var error = Assert.Single(r.Findings.Where(f => f.Severity == FindingSeverity.Error));
+        var error = Assert.Single(r.Findings, f => f.Severity == FindingSeverity.Error);
         Assert.Equal("ConfigInvalidName", error.Code);
         Assert.Contains($"services.api.{key}", error.Message);
         Assert.True(error.Line > 5);
+    }
+
+    [Theory]
+    [InlineData("production", "'-n'", "service name '-n' under environments.production.services starts with '-'")]
+    [InlineData("production", "'--context=prod-eu'", "service name '--context=prod-eu' under environments.production.services starts with '-'")]
+    [InlineData("'-production'", "api", "environment name '-production' under environments starts with '-'")]
+    [InlineData("production", "\"api\\n\"", "service name 'api\\u000a' under environments.production.services holds a control character")]
+    public void Environment_and_service_names_that_start_with_a_dash_are_ConfigInvalidName_with_the_line(string environment, string service, string message)
+    {
+        var r = ConfigParser.Parse($"version: 1\nenvironments:\n  {environment}:\n    services:\n      {service}:\n        platform: fly\n        app: web\n", "/cfg/incidentops.yml");
+        var error = Assert.Single(r.Findings.Where(f => f.Severity == FindingSeverity.Error));
+        Assert.Equal("ConfigInvalidName", error.Code);
+        Assert.Contains(message, error.Message);
+        Assert.Equal("/cfg/incidentops.yml", error.File);
+        Assert.Equal(environment.StartsWith('\'') ? 3 : 5, error.Line);
     }
 
     [Theory]

@@ -49,6 +49,6 @@ public sealed partial record AwsAccount(string? Profile, string? Region)
     }
 
     // A profile or region name the CLI takes as a value (never one that reads as an option).
-    [GeneratedRegex("^[A-Za-z0-9_][A-Za-z0-9_.+@-]*$")]
+    [GeneratedRegex("^[A-Za-z0-9_][A-Za-z0-9_.+@-]*\\z")]
     private static partial Regex Name();
 }

@@ -40,9 +40,9 @@ public sealed partial class AwsRdsProvider : IDatabaseProvider
     public IDatabaseAdapter Open(AppDatabaseTarget target, ProviderContext c) =>
         new AwsRdsAdapter(target, c.Runner, c.Timeout, c.Sink, AwsAccount.Current(System.Environment.GetEnvironmentVariable));
 
-    [GeneratedRegex("^[A-Za-z](?!.*--)[A-Za-z0-9-]*(?<!-)$")]
+    [GeneratedRegex("^[A-Za-z](?!.*--)[A-Za-z0-9-]*(?<!-)\\z")]
     private static partial Regex InstancePattern();
 
-    [GeneratedRegex("^[A-Za-z][A-Za-z0-9:-]*$")]
+    [GeneratedRegex("^[A-Za-z][A-Za-z0-9:-]*\\z")]
     private static partial Regex SnapshotPattern();
 }

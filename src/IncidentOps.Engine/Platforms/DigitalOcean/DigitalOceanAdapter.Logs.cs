@@ -15,6 +15,8 @@ public sealed partial class DigitalOceanAdapter
     {
         var args = new List<string> { "apps", "logs", Id };
         var component = q.Component ?? _o.Component;
+        // A positional argument: checked again here, whichever way it came (the query's own -Component or the target's).
+        TargetNames.Check("-Component", component, TargetNames.DigitalOceanComponent);
         if (component is not null) args.Add(component);
         args.AddRange(["--type", (q.Type ?? "run").ToLowerInvariant(), "--tail", q.Tail.ToString(CultureInfo.InvariantCulture)]);
         if (follow) args.Add("--follow");

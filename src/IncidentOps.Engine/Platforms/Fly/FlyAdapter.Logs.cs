@@ -17,7 +17,12 @@ public sealed partial class FlyAdapter
         var args = new List<string> { "logs", "-a", App };
         if (!follow) args.Add("--no-tail");
         args.Add("--json");
-        if (q.Component is not null) args.AddRange(["--machine", q.Component]);
+        if (q.Component is not null)
+        {
+            // -Component is no part of a Fly target (FlyOptions): checked here, so it can never be read as an option.
+            TargetNames.Check("-Component", q.Component, TargetNames.Token);
+            args.AddRange(["--machine", q.Component]);
+        }
         if (LogFilter.IsExact(q.Instance))
         {
             TargetNames.Check("-Instance", q.Instance, TargetNames.Token);

@@ -105,6 +105,11 @@ public sealed partial class FlyAdapter(AppTarget target, ProcessRunner runner, T
     public PlannedChange PlanSetSettings(IReadOnlyDictionary<string, string> values, bool secret)
     {
         foreach (var v in values.Values) SecretRedactor.Register(v);
+        // One NAME=value per line: a line break in a value would start another line, setting a secret nobody named.
+        if (values.FirstOrDefault(kv => kv.Value.Contains('\n') || kv.Value.Contains('\r')) is { Key: { } broken })
+            throw new IncidentOpsException(PlatformErrorIds.AppSettingInvalid, IncidentOpsErrorCategory.InvalidArgument,
+                $"The value of '{broken}' holds a line break, and flyctl secrets import reads one NAME=value per line, so the rest would set another secret. Nothing was changed on {Target}. Set a multi-line value with flyctl secrets set {broken}=- -a {App} (it reads the value from stdin).")
+            { TargetObject = broken };
         var stdin = string.Concat(values.Select(kv => $"{kv.Key}={kv.Value}\n"));
         var display = string.Join(" ", values.Keys.Select(k => $"{k}={SecretRedactor.Mask}"));
         return Change(new CliCommand("flyctl", "flyctl", ["secrets", "import", "-a", App], stdin, display));

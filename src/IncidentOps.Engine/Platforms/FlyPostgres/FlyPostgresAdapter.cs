@@ -17,7 +17,7 @@ public sealed class FlyPostgresAdapter(AppDatabaseTarget database, ProcessRunner
 {
     private string App => Database.DatabaseApp!;
     private static CliCommand Fly(params string[] args) => new("flyctl", "flyctl", args);
-    private static readonly Regex BackupIdRule = new("^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$", RegexOptions.CultureInvariant);
+    private static readonly Regex BackupIdRule = new("^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}\\z", RegexOptions.CultureInvariant);
 
     public async Task<AppDatabase> GetStatusAsync(CancellationToken ct)
     {

@@ -20,7 +20,9 @@ namespace IncidentOps.Commands;
 /// the action's timeout, else 60 s) is the deadline of the whole run; Ctrl+C stops it at once and kills the CLI. The
 /// run is recorded on the active incident's timeline, so New-IncidentReport lists it. A non-2xx answer or a non-zero exit
 /// is an error (ActionHttpFailed, ActionCommandFailed) whose target object is the result; nothing is written to the
-/// output then.
+/// output then. A -Parameter value never changes which server, cluster, account or app the action acts on: a value that
+/// would be read as a CLI option, holds a control character or steps out of a URL path is ActionParameterInvalid, and
+/// nothing runs.
 /// </remarks>
 /// <example>
 /// <code>Invoke-ServiceAction -Service production/api -Name emergency-stop -WhatIf</code>
@@ -53,7 +55,7 @@ public sealed class InvokeServiceActionCommand : IncidentActionCmdlet
     [ArgumentCompleter(typeof(EnvironmentNameCompleter))]
     public string? Environment { get; set; }
 
-    /// <summary>Values for the action's declared parameters, filling its {name} placeholders: @{ ip = '203.0.113.7' }. In a URL they are escaped; in a command each stays one argument.</summary>
+    /// <summary>Values for the action's declared parameters, filling its {name} placeholders: @{ ip = '203.0.113.7' }. In a command each stays one argument, and a value that would begin an argument with '-' (--context=..., -n other) is refused. In a URL a value is escaped ('.' and '..' are refused). In a JSON body (declared Content-Type JSON, or a body that starts with { or [ or parses as JSON) a value inside a string is JSON-escaped and one outside a string becomes a number, true, false, null or a JSON string; in a form body it is URL-escaped. Headers are sent as written. A value with a control character (a newline, NUL) is refused everywhere. A refused value is ActionParameterInvalid, and nothing runs.</summary>
     [Parameter]
     public Hashtable? Parameter { get; set; }
 

@@ -25,7 +25,7 @@ namespace IncidentOps.Commands;
 [OutputType(typeof(AppActionResult))]
 public sealed class SetAppSettingCommand : AppCmdlet, IForceSwitch
 {
-    /// <summary>Names and values to set; values may be strings or SecureStrings.</summary>
+    /// <summary>Names and values to set; values may be strings or SecureStrings. A name is an environment variable name (letters, digits, '_', '.' and '-', starting with a letter or '_'); anything else, such as '--context', is AppSettingInvalid and nothing is changed. On Fly a value may not hold a line break (flyctl secrets import reads one NAME=value per line).</summary>
     [Parameter(Mandatory = true)]
     public Hashtable Setting { get; set; } = [];
 
