@@ -52,6 +52,16 @@ Describe 'Test-RedisConnection in a real host' -Skip:$noRedis {
         Get-ViewColumn $text 'Reason' | Should -Be (($rows.Reason -join '') -replace '\s+', '')
     }
 
+    It 'names the configured service on each row, so two services on one Redis are told apart at <Width> columns' -TestCases @(@{ Width = 80 }, @{ Width = 120 }) {
+        $config = Join-Path (New-TestTempDir 'io-redis-two') 'incidentops.yml'
+        Set-Content $config "version: 1`nenvironments:`n  production:`n    services:`n      cache:`n        redis: redis://$endpoint/1`n      sessions:`n        redis: redis://$endpoint/2`n"
+        $rows = Test-RedisConnection -Service cache, sessions -Environment production -ConfigPath $config
+        $text = Get-RenderedView $rows -Width $Width
+        $text | Should -Match '(?m)^True\s+production/cache\s'
+        $text | Should -Match '(?m)^True\s+production/sessions\s'
+        $text | Should -Match "(?m)^\s+$([regex]::Escape($endpoint))\s*$"
+    }
+
     It 'gives the Reason room at 80 columns: a refused port reads "connection refused" on the row''s first line' {
         $rows = @(Test-RedisConnection -ConnectionString $endpoint; Test-RedisConnection -ConnectionString "127.0.0.1:$closedPort" -TimeoutSec 2)
         $rows[1].Reason | Should -Be 'connection refused: nothing listens on that port'
