@@ -51,6 +51,26 @@ Describe 'Get-PgActivity' -Skip:$noPg {
         $text | Should -Match 'Server: production/web \(.+/template1\)'
     }
 
+    It 'says a refused port is refused (nothing listens), not that the host did not answer' {
+        $l = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0); $l.Start(); $closed = $l.LocalEndpoint.Port; $l.Stop()
+        $e = $null
+        Get-PgActivity -ConnectionString "Host=127.0.0.1;Port=$closed;Username=postgres;Database=postgres" -TimeoutSec 3 -ErrorVariable e -ErrorAction SilentlyContinue
+        $e[0].FullyQualifiedErrorId | Should -Be 'PgHostUnreachable,IncidentOps.Commands.GetPgActivityCommand'
+        $text = $e[0] | Out-String -Width 80
+        ($text -replace '\s*\|\s*', ' ' -replace '\s+', ' ') | Should -Match 'connection refused, nothing listens on that port\. Check that PostgreSQL is running'
+        $text | Should -Not -Match 'did not answer'
+    }
+
+    It 'keeps the Server heading with one server: it is the only place the table says which database it shows' {
+        $text = Get-RenderedView (Get-PgActivity -ConnectionString $cs -State active) -Width 80
+        $text | Should -Match '(?m)^\s+Server: \S+:\d+/\S+\s*$'
+    }
+
+    It 'takes -Count on Get-PgSlowQuery and -Top on Get-RedisSlowLog, so the slow-list size reads the same in both' {
+        (Get-Command Get-PgSlowQuery).Parameters['Top'].Aliases | Should -Contain 'Count'
+        (Get-Command Get-RedisSlowLog).Parameters['Count'].Aliases | Should -Contain 'Top'
+    }
+
     It 'takes -Url for -ConnectionString, as the Redis cmdlets do' {
         @(Get-PgActivity -Url $cs | Where-Object IsOwnSession).Count | Should -Be 1
         (Get-Command Stop-PgBackend).Parameters['ConnectionString'].Aliases | Should -Contain 'Url'

@@ -65,6 +65,14 @@ Describe 'Get-RedisInfo in a real host' -Skip:$noRedis {
         $text | Should -Match '(?m)^Database\s*: 7$'
     }
 
+    It 'says a maxmemory of 0 is no limit, not a limit of 0 bytes' {
+        $memory = Get-RedisInfo Memory -ConnectionString $endpoint
+        if ($memory.MaxMemory -ne 0) { Set-ItResult -Skipped -Because 'the test Redis has a maxmemory' }
+        $text = Get-RenderedView $memory -Width 80
+        $text | Should -Match '(?m)^MaxMemoryHuman\s+: 0B \(no limit\)\s*$'
+        $text | Should -Match '(?m)^UsedPercentOfMax\s+: n/a \(no maxmemory\)\s*$'
+    }
+
     It 'shows the keyspace average TTL as a duration (55s), not 00:00:55' {
         # Redis estimates avg_ttl lazily (it can read 0 right after a SET ... EX), so the row is built with a known TTL.
         $row = [IncidentOps.Redis.RedisKeyspaceInfo]@{ Endpoint = $endpoint; Database = 7; Keys = 1; Expires = 1; AvgTtlMs = 55000 }

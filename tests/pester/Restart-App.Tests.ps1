@@ -9,6 +9,22 @@ BeforeAll {
 AfterAll { Exit-DoctlHome; Remove-TestTemp }   # $root, fake CLIs, reply files (Common.ps1)
 
 
+Describe 'Restart-App -Pod completion' -Skip:($IsWindows) {
+    It 'offers the machines Get-AppStatus listed in this session, for that service only, without running the CLI' {
+        $cli = New-FakeCli flyctl @{ 'status -a ai-affiliate-empire --json' = (Get-Fixture 'fly-status.json') }
+        Get-AppStatus -Service production/api -ConfigPath $root.Config -FlyctlPath $cli.Path -ErrorAction Stop | Out-Null
+        $calls = @(Get-Content $cli.Log -ErrorAction SilentlyContinue).Count
+        $ids = Get-CompletionText "Restart-App -ConfigPath '$($root.Config)' -Service production/api -Pod "
+        $ids | Should -Contain '148ed726c03918'
+        $ids | Should -Contain '3d8d9e1a2b3c47'
+        Get-CompletionText "Restart-App -Service production/api -Pod 3d" | Should -Be '3d8d9e1a2b3c47'
+        Get-CompletionText "Get-AppLog -Service production/api -Instance 148" | Should -Be '148ed726c03918'
+        Get-CompletionText "Restart-App -Service production/apiworker -Pod " | Should -BeNullOrEmpty
+        # Completion asked no CLI.
+        @(Get-Content $cli.Log -ErrorAction SilentlyContinue).Count | Should -Be $calls
+    }
+}
+
 Describe 'Restart-App' -Skip:($IsWindows) {
     It 'restarts a Fly app with flyctl apps restart and reports success' {
         $cli = New-FakeCli flyctl @{ 'apps restart app1' = (New-ReplyFile "restarted`n") }

@@ -68,4 +68,19 @@ Describe 'Set-AppScale in a real host' -Skip:($IsWindows) {
         Get-CompletionText "Set-AppScale -ConfigPath '$($root.Config)' -Service production/" | Should -Contain 'production/api'
         Get-CompletionText 'Set-AppScale -Platform ' | Should -Not -Contain 'None'
     }
+
+    It 'completes -Size with the sizes of the platform named by -Platform or by the configured service' {
+        $fly = Get-CompletionText 'Set-AppScale -Platform Fly -App app1 -Size '
+        $fly | Should -Contain 'shared-cpu-2x'
+        $fly | Should -Contain 'performance-1x'
+        $fly | Where-Object { $_ -like 'apps-*' } | Should -BeNullOrEmpty
+        Get-CompletionText 'Set-AppScale -Platform DigitalOcean -AppId id1 -Size apps-d-1' | Should -Contain 'apps-d-1vcpu-1gb'
+        # production/api runs on Fly in the test configuration: only Fly sizes.
+        $svc = Get-CompletionText "Set-AppScale -ConfigPath '$($root.Config)' -Service production/api -Size "
+        $svc | Should -Contain 'shared-cpu-1x'
+        $svc | Where-Object { $_ -like 'apps-*' } | Should -BeNullOrEmpty
+        # The tooltip says what a size is.
+        $tip = (TabExpansion2 -inputScript 'Set-AppScale -Platform Fly -Size shared-cpu-2' -cursorColumn 45).CompletionMatches | Select-Object -First 1
+        $tip.ToolTip | Should -Be 'Fly: 2 shared CPUs, 512 MB'
+    }
 }

@@ -20,6 +20,16 @@ Describe 'Test-IncidentOpsConfig' {
         $finding.Message | Should -Match "Did you mean 'severities'"
     }
 
+    It 'checks that a redis caCertificate reference resolves, and refuses a caCertificate without a url' {
+        $file = Join-Path $root.Dir 'redis-ca.yml'
+        "version: 1`nenvironments:`n  production:`n    services:`n      cache:`n        redis: { url: 'rediss://127.0.0.1:6380', caCertificate: env:IO_PESTER_UNSET_CA }`n" | Set-Content $file
+        $finding = Test-IncidentOpsConfig -Path $file
+        $finding.Code | Should -Be 'ConfigReferenceUnresolved'
+        $finding.Message | Should -Match 'IO_PESTER_UNSET_CA'
+        "version: 1`nenvironments:`n  production:`n    services:`n      cache:`n        redis: { caCertificate: ca.pem }`n" | Set-Content $file
+        (Test-IncidentOpsConfig -Path $file -SkipReferences).Message | Should -Match 'has a caCertificate but no url'
+    }
+
     It 'returns $true with -Quiet for the example file' {
         Test-IncidentOpsConfig -Path $example -SkipReferences -Quiet | Should -BeTrue
     }

@@ -52,6 +52,16 @@ Describe 'Test-RedisConnection in a real host' -Skip:$noRedis {
         Get-ViewColumn $text 'Reason' | Should -Be (($rows.Reason -join '') -replace '\s+', '')
     }
 
+    It 'names the configured service on each row, so two services on one Redis are told apart at <Width> columns' -TestCases @(@{ Width = 80 }, @{ Width = 120 }) {
+        $config = Join-Path (New-TestTempDir 'io-redis-two') 'incidentops.yml'
+        Set-Content $config "version: 1`nenvironments:`n  production:`n    services:`n      cache:`n        redis: redis://$endpoint/1`n      sessions:`n        redis: redis://$endpoint/2`n"
+        $rows = Test-RedisConnection -Service cache, sessions -Environment production -ConfigPath $config
+        $text = Get-RenderedView $rows -Width $Width
+        $text | Should -Match '(?m)^True\s+production/cache\s'
+        $text | Should -Match '(?m)^True\s+production/sessions\s'
+        $text | Should -Match "(?m)^\s+$([regex]::Escape($endpoint))\s*$"
+    }
+
     It 'gives the Reason room at 80 columns: a refused port reads "connection refused" on the row''s first line' {
         $rows = @(Test-RedisConnection -ConnectionString $endpoint; Test-RedisConnection -ConnectionString "127.0.0.1:$closedPort" -TimeoutSec 2)
         $rows[1].Reason | Should -Be 'connection refused: nothing listens on that port'
@@ -85,5 +95,57 @@ Describe 'Test-RedisConnection in a real host' -Skip:$noRedis {
 
     It 'completes -Service from the configuration' {
         Get-CompletionText "Test-RedisConnection -ConfigPath '$($root.Config)' -Service production/c" | Should -Contain 'production/cache'
+    }
+}
+
+# A TLS-only redis-server with a self-signed certificate for 127.0.0.1 (openssl makes it), as a private CA's Redis would be.
+Describe 'Test-RedisConnection against a TLS Redis with a self-signed certificate' -Skip:($noRedis -or -not (Get-Command redis-server, openssl -ErrorAction SilentlyContinue)) {
+    BeforeAll {
+        $tlsDir = New-TestTempDir 'io-redis-tls'
+        $l = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0); $l.Start(); $tlsPort = $l.LocalEndpoint.Port; $l.Stop()
+        $crt = Join-Path $tlsDir 'ca.pem'
+        & openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj '/CN=127.0.0.1' -addext 'subjectAltName=IP:127.0.0.1' `
+            -keyout (Join-Path $tlsDir 'key.pem') -out $crt 2>$null
+        & redis-server --bind 127.0.0.1 --port 0 --tls-port $tlsPort --tls-cert-file $crt --tls-key-file (Join-Path $tlsDir 'key.pem') `
+            --tls-auth-clients no --daemonize yes --save '' --appendonly no --dir $tlsDir --pidfile (Join-Path $tlsDir 'redis.pid') --logfile (Join-Path $tlsDir 'redis.log')
+        $deadline = [DateTime]::UtcNow.AddSeconds(10)
+        while ([DateTime]::UtcNow -lt $deadline) {
+            try { $c = [System.Net.Sockets.TcpClient]::new('127.0.0.1', $tlsPort); $c.Dispose(); break } catch { Start-Sleep -Milliseconds 50 }
+        }
+        $url = "rediss://127.0.0.1:$tlsPort"
+    }
+    AfterAll {
+        $pidFile = Join-Path $tlsDir 'redis.pid'
+        if (Test-Path $pidFile) { Stop-Process -Id ([int](Get-Content $pidFile -Raw)) -ErrorAction SilentlyContinue }
+    }
+
+    It 'says the certificate is not trusted and how to trust it, at 80 columns' {
+        $r = Test-RedisConnection -ConnectionString $url -TimeoutSec 3
+        $r.Reachable | Should -BeFalse
+        $r.Reason | Should -BeLike 'TLS certificate not trusted (*); pass its CA with -CaCertificate'
+        $text = Get-RenderedView $r -Width 80
+        ($text -replace '\s+', '') | Should -Match 'passitsCAwith-CaCertificate'
+        $e = $null
+        Get-RedisInfo Server -ConnectionString $url -TimeoutSec 3 -ErrorVariable e -ErrorAction SilentlyContinue
+        $e[0].FullyQualifiedErrorId | Should -Be 'RedisConnectionFailed,IncidentOps.Commands.GetRedisInfoCommand'
+        "$($e[0])" | Should -Match 'pass -CaCertificate <ca.pem>, or set caCertificate:'
+    }
+
+    It 'connects with -CaCertificate, with caCertificate in the configuration, and with -SkipCertificateCheck' {
+        (Test-RedisConnection -ConnectionString $url -CaCertificate $crt -TimeoutSec 5).Reachable | Should -BeTrue
+        (Test-RedisConnection -ConnectionString $url -SkipCertificateCheck -TimeoutSec 5).Reachable | Should -BeTrue
+        $config = Join-Path $tlsDir 'incidentops.yml'
+        Set-Content $config "version: 1`nenvironments:`n  production:`n    services:`n      cache:`n        redis: { url: '$url', caCertificate: ca.pem }`nstore:`n  path: $tlsDir`n"
+        $r = Test-RedisConnection -Service production/cache -ConfigPath $config -TimeoutSec 5
+        $r.Reachable | Should -BeTrue
+        $r.Tls | Should -BeTrue
+        (Get-RedisInfo Server -Service cache -ConfigPath $config -TimeoutSec 5).Version | Should -Not -BeNullOrEmpty
+    }
+
+    It 'refuses a -CaCertificate that is no certificate with RedisCaCertificateInvalid' {
+        $bad = Join-Path $tlsDir 'notes.txt'
+        Set-Content $bad 'not a certificate'
+        { Test-RedisConnection -ConnectionString $url -CaCertificate $bad -ErrorAction Stop } |
+            Should -Throw -ErrorId 'RedisCaCertificateInvalid,IncidentOps.Commands.TestRedisConnectionCommand'
     }
 }

@@ -7,6 +7,7 @@ BeforeAll {
     $server = Start-TestHttpServer @{
         '/json'         = @{ Type = 'application/json'; Body = '{"status":"ok","services":{"db":{"status":"up"},"redis":{"status":"down"}}}' }
         '/503'          = @{ Code = 503; Body = 'down' }
+        '/health/services' = @{ Code = 503; Type = 'application/json'; Body = '{"status":"degraded","services":{"database":{"status":"ok"},"redis":{"status":"down","error":"connect ECONNREFUSED 10.0.0.7:6379 (redis://app:s3cretCanary@10.0.0.7:6379)"}}}' }
         '/health/ready' = @{ Code = 503; Body = 'not ready' }
     }
     $base = $server.Base
@@ -30,6 +31,18 @@ Describe 'Test-ServiceHealth' {
         $r.Healthy | Should -Be $true
         $r.Body.status | Should -Be 'ok'
         ($r.Components | Where-Object Name -EQ 'redis').Healthy | Should -Be $false
+    }
+
+    It 'shows a down component''s own error at <Width> columns, with its credentials masked' -TestCases @(@{ Width = 80 }, @{ Width = 120 }) {
+        # Seed 000: curl .../health/services, which component is down and why.
+        $r = Test-ServiceHealth "$base/health/services"
+        $redis = $r.Components | Where-Object Name -EQ 'redis'
+        $redis.Detail | Should -BeLike 'connect ECONNREFUSED 10.0.0.7:6379*'
+        $text = Get-RenderedView $r.Components -Width $Width
+        foreach ($col in 'Healthy', 'Name', 'Status', 'Detail') { $text | Should -Match "\b$col\b" }
+        $text | Should -Match '(?m)^False\s+redis\s+down\s+connect ECONNREFUSED'
+        ($text -replace '\s+', '') | Should -Match ([regex]::Escape('connectECONNREFUSED10.0.0.7:6379'))
+        $text | Should -Not -Match 's3cretCanary'
     }
 
     It 'returns one boolean with -Quiet' {

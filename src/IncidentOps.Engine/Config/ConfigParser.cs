@@ -21,7 +21,7 @@ public static partial class ConfigParser
     private static readonly string[] ServiceKeys = ["platform", .. PlatformRegistry.ServiceKeys, "health", "postgres", "redis", "baseUrl", "actions"];
     private static readonly string[] HealthKeys = ["url", "expectStatus", "method", "conditions", "timeout"];
     private static readonly string[] PostgresKeys = ["connectionString", "tunnel", .. PlatformRegistry.Databases.Select(d => d.ConfigKey)];
-    private static readonly string[] RedisKeys = ["url", "tunnel"];
+    private static readonly string[] RedisKeys = ["url", "tunnel", "caCertificate"];
     private static readonly string[] StoreKeys = ["kind", "path", "connectionString", "schema"];
     private static readonly string[] ToolKeys = [.. PlatformRegistry.Tools.Select(t => t.Name)];
 
@@ -242,6 +242,7 @@ public static partial class ConfigParser
         YamlNode? platformNode = null;
         ConfigValue? redis = null;
         TunnelConfig? redisTunnel = null;
+        ConfigValue? redisCa = null;
         var options = new Dictionary<string, object>(StringComparer.Ordinal);
         var health = new List<HealthEndpoint>();
         PostgresTarget? pg = null;
@@ -265,7 +266,9 @@ public static partial class ConfigParser
                     {
                         foreach (var (rk, rv) in ctx.Entries(rm, RedisKeys, where + ".redis"))
                             if (rk == "tunnel") redisTunnel = ParseTunnel(ctx, rv, where + ".redis.tunnel");
+                            else if (rk == "caCertificate") redisCa = ctx.Value(rv, rk, isSecret: false);
                             else redis = ctx.Value(rv, rk, isSecret: true, isConnection: true);
+                        if (redis is null && redisCa is not null) ctx.Error(ConfigErrorIds.ConfigMissingField, $"{where}.redis has a caCertificate but no url: add url: env:REDIS_URL (a rediss:// URL).", rm);
                         if (redis is null && redisTunnel is not null) ctx.Error(ConfigErrorIds.ConfigMissingField, $"{where}.redis has a tunnel but no url: add url: env:REDIS_URL (the host and port as the far end of the tunnel sees them).", rm);
                     }
                     else redis = ctx.Value(v, k, isSecret: true, isConnection: true);
@@ -282,7 +285,7 @@ public static partial class ConfigParser
         var (baseUrl, actions) = ParseServiceActions(ctx, env, name, where, platform, baseUrlNode, actionsNode, health);
         var service = new ServiceTarget
         {
-            Environment = env, Service = name, Platform = platform, Options = options, Health = health, Postgres = pg, Redis = redis, RedisTunnel = redisTunnel,
+            Environment = env, Service = name, Platform = platform, Options = options, Health = health, Postgres = pg, Redis = redis, RedisTunnel = redisTunnel, RedisCaCertificate = redisCa,
             BaseUrl = baseUrl, Actions = actions, Location = ctx.Loc(map),
         };
         // The platform's provider says which of its keys the service must have.

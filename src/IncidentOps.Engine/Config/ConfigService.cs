@@ -316,6 +316,7 @@ public static class ConfigValidator
         {
             if (s.AppId is not null) yield return s.AppId;
             if (s.Redis is not null) yield return s.Redis;
+            if (s.RedisCaCertificate is not null) yield return s.RedisCaCertificate;
             if (s.Postgres?.ConnectionString is not null) yield return s.Postgres.ConnectionString;
             if (s.Postgres is not null) foreach (var v in s.Postgres.Managed.Values) yield return v;
             foreach (var h in s.Actions.SelectMany(a => a.Headers.Values)) yield return h;

@@ -13,6 +13,8 @@ internal static class HealthComponents
     private static readonly HashSet<string> HealthyWords = new(StringComparer.OrdinalIgnoreCase)
         { "ok", "up", "healthy", "pass", "passing", "green", "true", "connected", "available", "ready", "running", "online" };
 
+    private static readonly string[] DetailKeys = ["error", "message", "output", "reason", "description", "exception"];
+
     public static IReadOnlyList<HealthComponent> Extract(JsonElement root)
     {
         var list = new List<HealthComponent>();
@@ -42,7 +44,14 @@ internal static class HealthComponents
             _ => null,
         };
         if (status is null) return;
-        list.Add(new HealthComponent { Name = name, Status = status, Healthy = HealthyWords.Contains(status) });
+        // The component's own words for why (seed 000's {"redis": {"status": "down", "error": "..."}}, IETF health+json's
+        // output, ASP.NET's description), so a down component says what is wrong without reading the body.
+        var detail = value.ValueKind == JsonValueKind.Object ? DetailKeys.Select(k => Get(value, k)).FirstOrDefault(d => !string.IsNullOrWhiteSpace(d)) : null;
+        list.Add(new HealthComponent
+        {
+            Name = name, Status = status, Healthy = HealthyWords.Contains(status),
+            Detail = detail is null ? null : SecretRedactor.Redact(detail.Length > 500 ? detail[..500] + "…" : detail).Trim(),
+        });
     }
 
     private static string? Get(JsonElement obj, string name)

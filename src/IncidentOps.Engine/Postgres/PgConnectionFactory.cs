@@ -146,6 +146,11 @@ public sealed class PgConnectionFactory(ReferenceResolver references, Func<strin
             return new IncidentOpsException(PostgresErrorIds.PgTlsRequired, IncidentOpsErrorCategory.SecurityError,
                 $"Cannot connect to {where}: TLS negotiation failed ({ex.Message}). Check the SSL mode (SSL Mode / sslmode / PGSSLMODE) against what the server offers.", ex) { TargetObject = target };
         var socket = ex as SocketException ?? ex.InnerException as SocketException ?? ex.InnerException?.InnerException as SocketException;
+        // A refused port answered at once: nothing listens there. "Did not answer" and "raise -TimeoutSec" would send the
+        // responder after the network instead of the stopped server or the wrong port.
+        if (socket?.SocketErrorCode == SocketError.ConnectionRefused)
+            return new IncidentOpsException(PostgresErrorIds.PgHostUnreachable, IncidentOpsErrorCategory.ConnectionError,
+                $"Cannot connect to {where}: connection refused, nothing listens on that port. Check that PostgreSQL is running (systemctl status postgresql, the platform's database status) and the port (default 5432).", ex) { TargetObject = target };
         if (socket is not null || ex is TimeoutException || ex is OperationCanceledException || ex.InnerException is TimeoutException)
             return new IncidentOpsException(PostgresErrorIds.PgHostUnreachable, IncidentOpsErrorCategory.ConnectionError,
                 $"Cannot connect to {where}: the host did not answer ({socket?.SocketErrorCode.ToString() ?? "timed out"}). Check host and port, that the server is running, and raise -TimeoutSec if the network is slow.", ex) { TargetObject = target };

@@ -18,6 +18,8 @@ public sealed class RedisConnectionSettings
     public int? Database { get; init; }
     /// <summary>Options from a StackExchange.Redis string (kept so ssl host, names and the like carry over).</summary>
     internal ConfigurationOptions? Options { get; init; }
+    /// <summary>A CA to trust beyond the system's roots, or no check at all; null: the system's roots only.</summary>
+    public RedisTlsTrust? Trust { get; init; }
 
     public const int DefaultPort = 6379;
 
@@ -248,11 +250,17 @@ public sealed class RedisConnectionSettings
         SecretRedactor.Register(password);
         return new RedisConnectionSettings
         {
-            Endpoints = Endpoints, Ssl = Ssl, Database = Database, Options = Options,
+            Endpoints = Endpoints, Ssl = Ssl, Database = Database, Options = Options, Trust = Trust,
             User = IsDefaultUser(user) ? null : user!.Trim(),
             Password = string.IsNullOrEmpty(password) ? null : password,
         };
     }
+
+    /// <summary>Returns a copy that trusts <paramref name="trust"/> for TLS.</summary>
+    public RedisConnectionSettings WithTrust(RedisTlsTrust trust) => new()
+    {
+        Endpoints = Endpoints, User = User, Password = Password, Ssl = Ssl, Database = Database, Options = Options, Trust = trust,
+    };
 
     /// <summary>PSCredential cannot hold an empty user name, so "default" (or a blank one) names Redis's default user.</summary>
     private static bool IsDefaultUser(string? user) =>
@@ -268,6 +276,7 @@ public sealed class RedisConnectionSettings
         o.Password = Password;
         o.Ssl = Ssl;
         if (Ssl && string.IsNullOrEmpty(o.SslHost)) o.SslHost = host;
+        if (Ssl && Trust is { } trust) o.CertificateValidation += (_, certificate, chain, errors) => trust.Accepts(certificate, chain, errors, out string? _);
         if (Database is { } db) o.DefaultDatabase = db;
         var ms = (int)Math.Clamp(timeout.TotalMilliseconds, 100, int.MaxValue);
         o.ConnectTimeout = ms;

@@ -46,9 +46,11 @@ internal sealed class RedisEndpointConnection : IAsyncDisposable
         using var probeStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var refused = RefusedAsync(host, port, probeStop.Token);
         // With TLS, a plain Redis on the port never answers the handshake, and the connect would wait out the whole
-        // timeout as "no answer". A plain PING, sent only when the TLS connect has not finished within half a second (so a
-        // healthy TLS server never sees it), answers "server does not speak TLS" at once.
-        var early = EarlyFindingAsync(refused, settings.Ssl ? PlainRespLaterAsync(host, port, TimeSpan.FromMilliseconds(500), probeStop.Token) : null);
+        // timeout as "no answer". When the client's TLS connect has not finished within half a second (so a healthy TLS
+        // server never sees more), a TLS hello of our own asks the port: a TLS server answers it within a round trip, even
+        // on a slow link, and then gets nothing else. Only a port that does not answer TLS (silent for a second, or
+        // answering something else) gets one plain PING, which a plain Redis answers at once: "server does not speak TLS".
+        var early = EarlyFindingAsync(refused, settings.Ssl ? PlainRedisLaterAsync(options.SslHost ?? host, host, port, TimeSpan.FromMilliseconds(500), probeStop.Token) : null);
         try
         {
             ConnectionMultiplexer mux;
@@ -72,7 +74,7 @@ internal sealed class RedisEndpointConnection : IAsyncDisposable
             }
             catch (RedisConnectionException ex)
             {
-                var diagnosed = await DiagnoseAsync(settings.Ssl, options.SslHost ?? host, host, port, timeout, cancellationToken).ConfigureAwait(false);
+                var diagnosed = await DiagnoseAsync(settings.Ssl, options.SslHost ?? host, host, port, timeout, cancellationToken, settings.Trust).ConfigureAwait(false);
                 throw diagnosed is null ? Unavailable(endpoint, ex.FailureType, ex.Message, ex) : Unavailable(endpoint, ConnectionFailureType.UnableToConnect, diagnosed, ex, ex.Message);
             }
 
@@ -116,7 +118,7 @@ internal sealed class RedisEndpointConnection : IAsyncDisposable
             // A plain Redis spoken to in TLS says nothing at all (it waits for the end of a command line), so with TLS a
             // silence is looked at too; without TLS a silent port stays "no answer".
             if (failure is not (WrongPassword or PasswordMissing) && (settings.Ssl || !(failure?.StartsWith("no answer", StringComparison.Ordinal) ?? false))
-                && await DiagnoseAsync(settings.Ssl, options.SslHost ?? host, host, port, timeout, cancellationToken).ConfigureAwait(false) is { } plain)
+                && await DiagnoseAsync(settings.Ssl, options.SslHost ?? host, host, port, timeout, cancellationToken, settings.Trust).ConfigureAwait(false) is { } plain)
                 throw Unavailable(endpoint, ConnectionFailureType.UnableToConnect, plain, null, failure);
             throw Unavailable(endpoint, failureType, failure ?? "the connection could not be established", null);
         }
@@ -133,15 +135,27 @@ internal sealed class RedisEndpointConnection : IAsyncDisposable
         return plainRedis is not null && await plainRedis.ConfigureAwait(false) is true ? NoTls : null;
     }
 
-    /// <summary>A plain PING after <paramref name="after"/> (see OpenAsync): true when a plain Redis answers; null when cancelled or unknown.</summary>
-    private static async Task<bool?> PlainRespLaterAsync(string host, int port, TimeSpan after, CancellationToken cancellationToken)
+    /// <summary>The probe after <paramref name="after"/> (see OpenAsync): true when a plain Redis answers; null when cancelled, TLS or unknown.</summary>
+    private static async Task<bool?> PlainRedisLaterAsync(string sslHost, string host, int port, TimeSpan after, CancellationToken cancellationToken)
     {
         try
         {
             await Task.Delay(after, cancellationToken).ConfigureAwait(false);
-            return await PlainRespAsync(host, port, cancellationToken).ConfigureAwait(false);
+            return await PlainRespUnlessTlsAsync(sslHost, host, port, TimeSpan.FromSeconds(1), cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is OperationCanceledException or System.Net.Sockets.SocketException or IOException) { return null; }
+    }
+
+    /// <summary>
+    /// A TLS hello first; only when the port does not answer it in TLS (says nothing for <paramref name="silence"/> or ten
+    /// TCP round trips, whichever is longer, or answers in something else) a plain PING: true when a plain Redis answers it,
+    /// null when the port speaks TLS (so it never got plain text) or nothing is known.
+    /// </summary>
+    private static async Task<bool?> PlainRespUnlessTlsAsync(string sslHost, string host, int port, TimeSpan silence, CancellationToken cancellationToken)
+    {
+        var tls = await TlsProbeAsync(sslHost, host, port, null, pingOverTls: false, silence, cancellationToken).ConfigureAwait(false);
+        if (tls.Answer is TlsAnswer.Handshake or TlsAnswer.Alert) return null;
+        return await PlainRespAsync(host, port, cancellationToken).ConfigureAwait(false) is true ? true : null;
     }
 
     private static RedisUnavailableException Refused(string endpoint) =>
@@ -199,29 +213,41 @@ internal sealed class RedisEndpointConnection : IAsyncDisposable
     /// cannot tell (it answers RESP, or says nothing within the limit): a TLS server spoken to in plain text, a plain
     /// server spoken to in TLS, a certificate the client does not trust, or another kind of server altogether.
     /// </summary>
-    internal static async Task<string?> DiagnoseAsync(bool ssl, string sslHost, string host, int port, TimeSpan timeout, CancellationToken cancellationToken)
+    internal static async Task<string?> DiagnoseAsync(bool ssl, string sslHost, string host, int port, TimeSpan timeout, CancellationToken cancellationToken, RedisTlsTrust? trust = null)
     {
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        limit.CancelAfter(OperationDeadline.Cap(TimeSpan.FromMilliseconds(Math.Min(1500, Math.Max(300, timeout.TotalMilliseconds / 2))), OperationDeadline.Margin));
+        var limitSpan = OperationDeadline.Cap(TimeSpan.FromMilliseconds(Math.Min(1500, Math.Max(300, timeout.TotalMilliseconds / 2))), OperationDeadline.Margin);
+        limit.CancelAfter(limitSpan);
         try
         {
-            // A plain PING first: a TLS server never answers it in RESP, and a plain Redis answers at once.
-            var plain = await PlainRespAsync(host, port, limit.Token).ConfigureAwait(false);
             if (ssl)
             {
-                if (plain is true) return NoTls;
-                var tls = await TryTlsAsync(sslHost, host, port, limit.Token).ConfigureAwait(false);
-                if (!tls.Handshake) return plain is false ? NotRedis + " (and no TLS)" : null;
-                if (tls.CertificateErrors is { } errors) return $"TLS certificate not trusted ({errors})";
-                return tls.Resp ? null : NotRedis + " (TLS works, but no Redis reply)";
+                // TLS first: a port the URL says speaks TLS gets plain text only when it did not answer TLS.
+                var tls = await TlsProbeAsync(sslHost, host, port, trust, pingOverTls: true, limitSpan / 2, limit.Token).ConfigureAwait(false);
+                switch (tls.Answer)
+                {
+                    case TlsAnswer.Handshake:
+                        if (tls.CertificateErrors is { } errors) return $"{CertificateNotTrusted} ({errors}){(trust is null ? CertificateHint : "")}";
+                        return tls.Resp ? null : NotRedis + " (TLS works, but no Redis reply)";
+                    case TlsAnswer.Alert: return null;
+                }
+                var plainAnswer = await PlainRespAsync(host, port, limit.Token).ConfigureAwait(false);
+                if (plainAnswer is true) return NoTls;
+                return plainAnswer is false ? NotRedis + " (and no TLS)" : null;
             }
+            // A plain PING first: a TLS server never answers it in RESP, and a plain Redis answers at once.
+            var plain = await PlainRespAsync(host, port, limit.Token).ConfigureAwait(false);
             if (plain is true) return null;
-            if ((await TryTlsAsync(sslHost, host, port, limit.Token).ConfigureAwait(false)).Handshake) return TlsExpected;
+            if ((await TlsProbeAsync(sslHost, host, port, null, pingOverTls: false, Timeout.InfiniteTimeSpan, limit.Token).ConfigureAwait(false)).Answer == TlsAnswer.Handshake) return TlsExpected;
             return plain is false ? NotRedis : null;
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested) { return null; }
         catch (System.Net.Sockets.SocketException ex) when (ex.SocketErrorCode == System.Net.Sockets.SocketError.ConnectionRefused) { return RefusedReason; }
     }
+
+    internal const string CertificateNotTrusted = "TLS certificate not trusted";
+    /// <summary>Appended to the reason when no CA was given: the one thing to do about it.</summary>
+    internal const string CertificateHint = "; pass its CA with -CaCertificate";
 
     /// <summary>True when the port answers PING in RESP, false when it answers something else or closes, null when it says nothing in time.</summary>
     private static async Task<bool?> PlainRespAsync(string host, int port, CancellationToken cancellationToken)
@@ -251,30 +277,89 @@ internal sealed class RedisEndpointConnection : IAsyncDisposable
         catch (OperationCanceledException) { return null; }
     }
 
-    /// <summary>Whether the port completes a TLS handshake, the certificate's validation errors (null when trusted), and whether PING over it gets a RESP reply.</summary>
-    private static async Task<(bool Handshake, string? CertificateErrors, bool Resp)> TryTlsAsync(string sslHost, string host, int port, CancellationToken cancellationToken)
+    /// <summary>What a port said to a TLS client hello: completed the handshake, refused it with a TLS alert, answered in RESP (a plain Redis), answered something else, closed, or (timed out) said nothing.</summary>
+    private enum TlsAnswer { Silent, Handshake, Alert, Resp, Other, Closed }
+
+    /// <summary>
+    /// Starts a TLS handshake on a connection of its own and says what came back; with a completed handshake, the
+    /// certificate's errors under <paramref name="trust"/> (null when accepted) and, with <paramref name="pingOverTls"/>,
+    /// whether PING over it gets a RESP reply. Sends nothing but TLS. Silent: nothing came back within
+    /// <paramref name="silence"/> or ten times the TCP connect's round trip, whichever is longer.
+    /// </summary>
+    private static async Task<(TlsAnswer Answer, string? CertificateErrors, bool Resp)> TlsProbeAsync(string sslHost, string host, int port, RedisTlsTrust? trust,
+        bool pingOverTls, TimeSpan silence, CancellationToken cancellationToken)
     {
-        try
+        using var client = new System.Net.Sockets.TcpClient();
+        var connectStart = Stopwatch.GetTimestamp();
+        await client.ConnectAsync(host, port, cancellationToken).ConfigureAwait(false);
+        using var quiet = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        if (silence != Timeout.InfiniteTimeSpan)
         {
-            using var client = new System.Net.Sockets.TcpClient();
-            await client.ConnectAsync(host, port, cancellationToken).ConfigureAwait(false);
-            string? errors = null;
-            await using var ssl = new System.Net.Security.SslStream(client.GetStream(), false, (_, _, chain, policy) =>
-            {
-                if (policy != System.Net.Security.SslPolicyErrors.None)
-                {
-                    var status = chain?.ChainStatus.Select(c => c.StatusInformation.Trim()).Where(t => t.Length > 0).Distinct().ToArray() ?? [];
-                    errors = status.Length > 0 ? string.Join("; ", status) : policy.ToString();
-                }
-                return true;   // only looking: whether the port speaks TLS at all, and what the client would object to
-            });
-            await ssl.AuthenticateAsClientAsync(new System.Net.Security.SslClientAuthenticationOptions { TargetHost = sslHost }, cancellationToken).ConfigureAwait(false);
-            await ssl.WriteAsync("PING\r\n"u8.ToArray(), cancellationToken).ConfigureAwait(false);
-            return (true, errors, await ReadsRespAsync(ssl, cancellationToken).ConfigureAwait(false) is true);
+            var roundTrips = Stopwatch.GetElapsedTime(connectStart) * 10;
+            quiet.CancelAfter(roundTrips > silence ? roundTrips : silence);
         }
+        var recorder = new FirstByteStream(client.GetStream());
+        string? errors = null;
+        await using var ssl = new System.Net.Security.SslStream(recorder, false, (_, certificate, chain, policy) =>
+        {
+            var accepted = trust is null ? RedisTlsTrust.AcceptsDefault(chain, policy, out var why) : trust.Accepts(certificate, chain, policy, out why);
+            if (!accepted) errors = why;
+            return true;   // only looking: whether the port speaks TLS at all, and what the client would object to
+        });
+        var options = new System.Net.Security.SslClientAuthenticationOptions { TargetHost = sslHost };
+        try { await ssl.AuthenticateAsClientAsync(options, quiet.Token).ConfigureAwait(false); }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested) { return (TlsAnswer.Silent, null, false); }
         catch (Exception ex) when (ex is System.Security.Authentication.AuthenticationException or IOException or System.Net.Sockets.SocketException)
         {
-            return (false, null, false);
+            return (recorder.First switch
+            {
+                < 0 => TlsAnswer.Closed,
+                0x15 or 0x16 => TlsAnswer.Alert,
+                (byte)'+' or (byte)'-' or (byte)'$' or (byte)'*' or (byte)':' or (byte)'%' or (byte)'>' or (byte)'_' => TlsAnswer.Resp,
+                _ => TlsAnswer.Other,
+            }, null, false);
+        }
+        if (!pingOverTls) return (TlsAnswer.Handshake, errors, false);
+        try
+        {
+            await ssl.WriteAsync("PING\r\n"u8.ToArray(), cancellationToken).ConfigureAwait(false);
+            return (TlsAnswer.Handshake, errors, await ReadsRespAsync(ssl, cancellationToken).ConfigureAwait(false) is true);
+        }
+        catch (Exception ex) when (ex is IOException or System.Net.Sockets.SocketException) { return (TlsAnswer.Handshake, errors, false); }
+    }
+
+    /// <summary>Passes a connection's bytes through, keeping the first byte the server sent (what a failed handshake got back).</summary>
+    private sealed class FirstByteStream(Stream inner) : Stream
+    {
+        public int First { get; private set; } = -1;
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => true;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override void Flush() => inner.Flush();
+        public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
+        public override int Read(byte[] buffer, int offset, int count) => Note(buffer.AsMemory(offset), inner.Read(buffer, offset, count));
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+            Note(buffer, await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false));
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => inner.Write(buffer, offset, count);
+        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) => inner.WriteAsync(buffer, cancellationToken);
+        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => inner.WriteAsync(buffer, offset, count, cancellationToken);
+
+        private int Note(Memory<byte> buffer, int read)
+        {
+            if (First < 0 && read > 0) First = buffer.Span[0];
+            return read;
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing) inner.Dispose();
+            base.Dispose(disposing);
         }
     }
 
@@ -286,7 +371,7 @@ internal sealed class RedisEndpointConnection : IAsyncDisposable
             ConnectionFailureType.AuthenticationFailure => $"authentication failed ({detail})",
             // "connection refused" says it cannot connect; the short form keeps Test-RedisConnection's Reason to a line or two.
             _ when detail == RefusedReason => RefusedReason,
-            _ when detail is TlsExpected or NoTls || detail.StartsWith(NotRedis, StringComparison.Ordinal) || detail.StartsWith("TLS certificate", StringComparison.Ordinal) => detail,
+            _ when detail is TlsExpected or NoTls || detail.StartsWith(NotRedis, StringComparison.Ordinal) || detail.StartsWith(CertificateNotTrusted, StringComparison.Ordinal) => detail,
             ConnectionFailureType.UnableToResolvePhysicalConnection or ConnectionFailureType.UnableToConnect or ConnectionFailureType.SocketFailure
                 => $"cannot connect ({detail})",
             _ => detail,
@@ -361,7 +446,9 @@ public sealed class RedisUnavailableException(string endpoint, bool authenticati
         authentication ? IncidentOpsErrorCategory.AuthenticationError : IncidentOpsErrorCategory.ConnectionError,
         $"Redis at {endpoint} is unreachable: {reason}. " + (authentication
             ? "Check the password (-Credential, or the user:password part of the URL)."
-            : "Check that the server runs and the host, port and TLS setting (rediss://) are right; raise -TimeoutSec for a slow link."), inner)
+            : reason.StartsWith(RedisEndpointConnection.CertificateNotTrusted, StringComparison.Ordinal)
+                ? "Trust the CA that signed it: pass -CaCertificate <ca.pem>, or set caCertificate: (a PEM file, or env:/file:/secret:) beside url: under the service's redis: in incidentops.yml; -SkipCertificateCheck connects without checking the certificate."
+                : "Check that the server runs and the host, port and TLS setting (rediss://) are right; raise -TimeoutSec for a slow link."), inner)
 {
     public string Endpoint { get; } = endpoint;
     public string Reason { get; } = reason;

@@ -44,4 +44,7 @@ public static class RedisErrorIds
     /// a while), so it is reported neither as done nor as failed. Check the key count before acting again.
     /// </summary>
     public const string RedisFlushUnconfirmed = "RedisFlushUnconfirmed";
+
+    /// <summary>-CaCertificate or redis.caCertificate names no readable certificate.</summary>
+    public const string RedisCaCertificateInvalid = "RedisCaCertificateInvalid";
 }

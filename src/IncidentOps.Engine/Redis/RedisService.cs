@@ -45,9 +45,35 @@ public sealed class RedisService(ReferenceResolver references, Tunnels.TunnelLea
                 "No Redis was named. Pass -ConnectionString (host:port or redis://user:password@host:port/db), -Service, pipe a service from Get-IncidentOpsService, or set $env:REDIS_URL.");
         var settings = RedisConnectionSettings.Parse(text);
         if (request.Credential is { } c) settings = settings.WithCredential(c.UserName, c.Password);
+        if (await TrustAsync(request, cancellationToken).ConfigureAwait(false) is { } trust)
+        {
+            if (settings.Ssl) settings = settings.WithTrust(trust);
+            else Sink.Verbose($"{trust.Source} is not used: the connection is not TLS (use rediss:// for TLS).");
+        }
         // redis.tunnel: noted for -WhatIf and the timeline; OpenAsync connects through it.
         TunnelFor(request, settings.Endpoints[0]);
         return settings;
+    }
+
+    /// <summary>
+    /// What TLS trusts beyond the system's roots: -SkipCertificateCheck, -CaCertificate (a file), or the service's
+    /// redis.caCertificate (a file relative to the configuration, or PEM text through env:/file:/secret:).
+    /// </summary>
+    private async Task<RedisTlsTrust?> TrustAsync(RedisConnectionRequest request, CancellationToken cancellationToken)
+    {
+        if (request.SkipCertificateCheck) return RedisTlsTrust.SkipCheck();
+        if (!string.IsNullOrWhiteSpace(request.CaCertificate)) return RedisTlsTrust.FromCa(request.CaCertificate, $"-CaCertificate {request.CaCertificate}");
+        if (!string.IsNullOrWhiteSpace(request.ConnectionString) || request.Service is not { RedisCaCertificate: { } ca } service) return null;
+        var value = await references.ResolveAsync(ca, cancellationToken).ConfigureAwait(false);
+        var source = $"redis.caCertificate of {service.FullName}";
+        if (!value.TrimStart().StartsWith("-----BEGIN", StringComparison.Ordinal))
+        {
+            // A path: relative to the configuration file, like every other path in it.
+            if (value.StartsWith("~/", StringComparison.Ordinal)) value = Path.Combine(System.Environment.GetFolderPath(System.Environment.SpecialFolder.UserProfile), value[2..]);
+            if (!Path.IsPathRooted(value)) value = Path.GetFullPath(value, Path.GetDirectoryName(ca.Location?.File ?? service.Location?.File) ?? ".");
+            source += $" ({value})";
+        }
+        return RedisTlsTrust.FromCa(value, source);
     }
 
     /// <summary>The service's redis.tunnel to an endpoint, when the request reaches Redis through the service's configured connection.</summary>
@@ -67,7 +93,7 @@ public sealed class RedisService(ReferenceResolver references, Tunnels.TunnelLea
             {
                 var options = s.Options?.Clone() ?? new ConfigurationOptions();
                 if (string.IsNullOrEmpty(options.SslHost)) options.SslHost = ep.Host;
-                s = new RedisConnectionSettings { Endpoints = s.Endpoints, User = s.User, Password = s.Password, Ssl = s.Ssl, Database = s.Database, Options = options };
+                s = new RedisConnectionSettings { Endpoints = s.Endpoints, User = s.User, Password = s.Password, Ssl = s.Ssl, Database = s.Database, Options = options, Trust = s.Trust };
             }
             return await RedisEndpointConnection.OpenAsync(s, host, port, request.Timeout, admin, ct, RedisConnectionSettings.FormatEndpoint(ep.Host, ep.Port)).ConfigureAwait(false);
         }

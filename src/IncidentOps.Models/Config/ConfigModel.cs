@@ -83,6 +83,8 @@ public sealed class ServiceTarget
     public ConfigValue? Redis { get; init; }
     /// <summary>redis.tunnel: how to reach the Redis (kubectl port-forward, flyctl proxy, ssh -L); null: directly.</summary>
     public TunnelConfig? RedisTunnel { get; init; }
+    /// <summary>redis.caCertificate: the CA (a PEM file's path, relative to the configuration file, or PEM text through env:/file:/secret:) that signed a TLS Redis's certificate; null: the system's trusted roots.</summary>
+    public ConfigValue? RedisCaCertificate { get; init; }
     /// <summary>Base URL of the service's own API (baseUrl): where relative http action paths go.</summary>
     public string? BaseUrl { get; init; }
     /// <summary>Runbook actions declared for the service (actions), run with Invoke-ServiceAction.</summary>

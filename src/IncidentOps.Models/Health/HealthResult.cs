@@ -79,7 +79,9 @@ public sealed class HealthComponent
     public required string Name { get; init; }
     public string? Status { get; init; }
     public bool Healthy { get; init; }
-    public override string ToString() => $"{Name}: {Status}";
+    /// <summary>What the component said about itself beside its status (error, message, output, reason or description), credentials masked: why "down" is down.</summary>
+    public string? Detail { get; init; }
+    public override string ToString() => Detail is null ? $"{Name}: {Status}" : $"{Name}: {Status} ({Detail})";
 }
 
 /// <summary>A Gatus-style condition and whether it held.</summary>

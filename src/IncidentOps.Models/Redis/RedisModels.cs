@@ -26,6 +26,12 @@ public sealed class RedisConnectionRequest
     /// <summary>Connect and command timeout.</summary>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>The CA certificate(s) to trust for a TLS Redis (path of a PEM or DER file); overrides the service's redis.caCertificate.</summary>
+    public string? CaCertificate { get; init; }
+
+    /// <summary>Connect over TLS without checking the server's certificate (a private CA nobody gave you, in an emergency).</summary>
+    public bool SkipCertificateCheck { get; init; }
+
     public override string ToString() => Service is not null && ConnectionString is null
         ? $"redis of {Service.FullName}"
         : SecretRedactor.Redact(ConnectionString ?? "(none)");

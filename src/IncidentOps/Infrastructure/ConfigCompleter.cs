@@ -40,7 +40,8 @@ public abstract class ConfigCompleter : IArgumentCompleter
     protected virtual bool Matches(string text, string tooltip, string word) =>
         word.Length == 0 || new WildcardPattern(word + "*", WildcardOptions.IgnoreCase).IsMatch(text);
 
-    private static string CurrentDirectory()
+    /// <summary>pwsh's current FileSystem location (where a relative -ConfigPath and incidentops.yml are looked for).</summary>
+    internal static string CurrentDirectory()
     {
         try
         {

@@ -102,6 +102,8 @@ public abstract class AppCmdlet : PlatformCmdlet
     protected void WriteApp(AppIdentity item, AppTarget target)
     {
         item.SetOrigin(target);
+        // Its instances come back on Tab for Restart-App -Pod and Get-AppLog -Instance (no network call at completion).
+        if (item is AppStatus status) AppInstanceCompleter.Remember(status);
         WriteObject(item);
     }
 

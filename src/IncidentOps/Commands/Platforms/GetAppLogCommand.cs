@@ -67,6 +67,7 @@ public sealed class GetAppLogCommand : AppReadCmdlet
     /// <summary>Only entries of this instance: a Fly machine id, a Kubernetes pod (NAME or pod/NAME/CONTAINER), a DigitalOcean component, or a systemd host. Wildcards are allowed. A name without wildcards is also passed to the CLI where it can narrow (flyctl --instance; kubectl logs pod/NAME).</summary>
     [Parameter]
     [SupportsWildcards]
+    [ArgumentCompleter(typeof(AppInstanceCompleter))]
     public string? Instance { get; set; }
 
     /// <summary>DigitalOcean log type: run (default), build or deploy.</summary>

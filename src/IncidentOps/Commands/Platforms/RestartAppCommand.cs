@@ -26,6 +26,7 @@ public sealed class RestartAppCommand : AppCmdlet, IForceSwitch
     /// <summary>Restart one instance only: a Kubernetes pod (deleted so its ReplicaSet replaces it) or a Fly machine id.</summary>
     [Parameter]
     [Alias("Machine", "Instance")]
+    [ArgumentCompleter(typeof(AppInstanceCompleter))]
     public string? Pod { get; set; }
 
     /// <summary>Wait until the app is healthy again (its configured health checks pass, or without any its platform status is Healthy) or -TimeoutSec passes.</summary>

@@ -26,6 +26,7 @@ public sealed class SetAppScaleCommand : AppCmdlet, IForceSwitch
 
     /// <summary>Instance size: a Fly VM size (shared-cpu-2x) or a DigitalOcean instance_size_slug.</summary>
     [Parameter]
+    [ArgumentCompleter(typeof(AppSizeCompleter))]
     public string? Size { get; set; }
 
     /// <summary>Scale without asking for confirmation.</summary>

@@ -23,8 +23,9 @@ namespace IncidentOps.Commands;
 [OutputType(typeof(PgSlowQuery))]
 public sealed class GetPgSlowQueryCommand : PgReadCmdlet
 {
-    /// <summary>How many statements to return. Default 10.</summary>
+    /// <summary>How many statements to return. Default 10. -Count works too, as on Get-RedisSlowLog.</summary>
     [Parameter]
+    [Alias("Count")]
     [ValidateRange(1, 1000)]
     public int Top { get; set; } = 10;
 

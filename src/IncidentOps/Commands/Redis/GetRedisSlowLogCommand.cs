@@ -17,8 +17,9 @@ namespace IncidentOps.Commands;
 [OutputType(typeof(RedisSlowLogEntry))]
 public sealed class GetRedisSlowLogCommand : RedisReadCmdlet
 {
-    /// <summary>Number of entries to return (newest first). Default 10.</summary>
+    /// <summary>Number of entries to return (newest first). Default 10. -Top works too, as on Get-PgSlowQuery.</summary>
     [Parameter(Position = 0)]
+    [Alias("Top")]
     [ValidateRange(1, 10000)]
     public int Count { get; set; } = 10;
 

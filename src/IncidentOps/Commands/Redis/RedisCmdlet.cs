@@ -38,6 +38,15 @@ public abstract class RedisCmdlet : IncidentActionCmdlet
     [ValidateRange(1.0, 3600.0)]
     public double TimeoutSec { get; set; } = 5;
 
+    /// <summary>The CA certificate to trust for a TLS Redis (rediss://) whose certificate is self-signed or signed by a private CA (a managed Redis's "CA certificate" download): the path of a PEM (or DER) file. Overrides caCertificate under the service's redis: in incidentops.yml. The system's trusted roots are trusted as well.</summary>
+    [Parameter]
+    [Alias("CaCert")]
+    public string? CaCertificate { get; set; }
+
+    /// <summary>Connect over TLS without checking the server's certificate (its issuer, dates and host name), as Test-ServiceHealth -SkipCertificateCheck does for HTTPS. For an emergency only: prefer -CaCertificate, which still refuses a server that is not the one you meant.</summary>
+    [Parameter]
+    public SwitchParameter SkipCertificateCheck { get; set; }
+
     /// <summary>-TimeoutSec is one deadline for the whole operation on one target.</summary>
     protected override TimeSpan? OperationTimeout => TimeSpan.FromSeconds(TimeoutSec);
 
@@ -50,12 +59,14 @@ public abstract class RedisCmdlet : IncidentActionCmdlet
         var credential = Credential is null || ReferenceEquals(Credential, PSCredential.Empty) ? null : Credential.GetNetworkCredential();
         if (credential is not null) RegisterSecret(credential.Password);
         var timeout = TimeSpan.FromSeconds(TimeoutSec);
+        var ca = string.IsNullOrWhiteSpace(CaCertificate) ? null : GetUnresolvedProviderPathFromPSPath(CaCertificate);
+        var skip = SkipCertificateCheck.IsPresent;
         if (ParameterSetName == ServiceSet)
         {
             foreach (var target in ResolveServices(Environment, Service))
-                yield return new RedisConnectionRequest { Service = target, Credential = credential, Timeout = timeout };
+                yield return new RedisConnectionRequest { Service = target, Credential = credential, Timeout = timeout, CaCertificate = ca, SkipCertificateCheck = skip };
             yield break;
         }
-        yield return new RedisConnectionRequest { ConnectionString = ConnectionString, Credential = credential, Timeout = timeout };
+        yield return new RedisConnectionRequest { ConnectionString = ConnectionString, Credential = credential, Timeout = timeout, CaCertificate = ca, SkipCertificateCheck = skip };
     }
 }
