@@ -95,6 +95,12 @@ public interface IPlatformProvider
 
     /// <summary>Whether declared manifest actions (apply:/delete: a file) run on this platform.</summary>
     bool AppliesManifests => false;
+
+    /// <summary>
+    /// The instance sizes Set-AppScale -Size offers on Tab, each with what it gives (CPUs, memory) for its tooltip: a fixed
+    /// list, so completion makes no network call and needs no login. None by default (the platform takes no -Size).
+    /// </summary>
+    IReadOnlyList<(string Size, string Description)> InstanceSizes => [];
 }
 
 /// <summary>

@@ -2,6 +2,7 @@ using System.Collections;
 using System.Management.Automation;
 using System.Management.Automation.Language;
 using IncidentOps.Engine.Config;
+using IncidentOps.Engine.Platforms;
 using IncidentOps.Config;
 using IncidentOps.Platforms;
 
@@ -14,33 +15,6 @@ namespace IncidentOps.Commands;
 /// </summary>
 public sealed class AppSizeCompleter : IArgumentCompleter
 {
-    private static readonly (PlatformKind Platform, string Size, string Tooltip)[] Sizes =
-    [
-        (PlatformKind.Fly, "shared-cpu-1x", "Fly: 1 shared CPU, 256 MB"),
-        (PlatformKind.Fly, "shared-cpu-2x", "Fly: 2 shared CPUs, 512 MB"),
-        (PlatformKind.Fly, "shared-cpu-4x", "Fly: 4 shared CPUs, 1 GB"),
-        (PlatformKind.Fly, "shared-cpu-8x", "Fly: 8 shared CPUs, 2 GB"),
-        (PlatformKind.Fly, "performance-1x", "Fly: 1 dedicated CPU, 2 GB"),
-        (PlatformKind.Fly, "performance-2x", "Fly: 2 dedicated CPUs, 4 GB"),
-        (PlatformKind.Fly, "performance-4x", "Fly: 4 dedicated CPUs, 8 GB"),
-        (PlatformKind.Fly, "performance-8x", "Fly: 8 dedicated CPUs, 16 GB"),
-        (PlatformKind.Fly, "performance-16x", "Fly: 16 dedicated CPUs, 32 GB"),
-        (PlatformKind.DigitalOcean, "apps-s-1vcpu-0.5gb", "DigitalOcean: 1 shared vCPU, 512 MB"),
-        (PlatformKind.DigitalOcean, "apps-s-1vcpu-1gb-fixed", "DigitalOcean: 1 shared vCPU, 1 GB (no autoscaling)"),
-        (PlatformKind.DigitalOcean, "apps-s-1vcpu-1gb", "DigitalOcean: 1 shared vCPU, 1 GB"),
-        (PlatformKind.DigitalOcean, "apps-s-1vcpu-2gb", "DigitalOcean: 1 shared vCPU, 2 GB"),
-        (PlatformKind.DigitalOcean, "apps-s-2vcpu-4gb", "DigitalOcean: 2 shared vCPUs, 4 GB"),
-        (PlatformKind.DigitalOcean, "apps-d-1vcpu-0.5gb", "DigitalOcean: 1 dedicated vCPU, 512 MB"),
-        (PlatformKind.DigitalOcean, "apps-d-1vcpu-1gb", "DigitalOcean: 1 dedicated vCPU, 1 GB"),
-        (PlatformKind.DigitalOcean, "apps-d-1vcpu-2gb", "DigitalOcean: 1 dedicated vCPU, 2 GB"),
-        (PlatformKind.DigitalOcean, "apps-d-1vcpu-4gb", "DigitalOcean: 1 dedicated vCPU, 4 GB"),
-        (PlatformKind.DigitalOcean, "apps-d-2vcpu-4gb", "DigitalOcean: 2 dedicated vCPUs, 4 GB"),
-        (PlatformKind.DigitalOcean, "apps-d-2vcpu-8gb", "DigitalOcean: 2 dedicated vCPUs, 8 GB"),
-        (PlatformKind.DigitalOcean, "apps-d-4vcpu-8gb", "DigitalOcean: 4 dedicated vCPUs, 8 GB"),
-        (PlatformKind.DigitalOcean, "apps-d-4vcpu-16gb", "DigitalOcean: 4 dedicated vCPUs, 16 GB"),
-        (PlatformKind.DigitalOcean, "apps-d-8vcpu-32gb", "DigitalOcean: 8 dedicated vCPUs, 32 GB"),
-    ];
-
     public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
         CommandAst commandAst, IDictionary fakeBoundParameters)
     {
@@ -48,7 +22,9 @@ public sealed class AppSizeCompleter : IArgumentCompleter
         {
             var word = (wordToComplete ?? "").Trim('\'', '"');
             var platforms = PlatformsOf(fakeBoundParameters ?? new Hashtable());
-            return Sizes.Where(s => (platforms.Count == 0 || platforms.Contains(s.Platform)) && s.Size.StartsWith(word, StringComparison.OrdinalIgnoreCase))
+            return PlatformRegistry.Platforms.Where(p => platforms.Count == 0 || platforms.Contains(p.Kind))
+                .SelectMany(p => p.InstanceSizes.Select(s => (s.Size, Tooltip: $"{p.Kind}: {s.Description}")))
+                .Where(s => s.Size.StartsWith(word, StringComparison.OrdinalIgnoreCase))
                 .Select(s => new CompletionResult(s.Size, s.Size, CompletionResultType.ParameterValue, s.Tooltip))
                 .ToList();
         }

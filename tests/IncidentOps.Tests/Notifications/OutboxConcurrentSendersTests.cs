@@ -189,8 +189,8 @@ public class OutboxConcurrentSendersTests
         Assert.Equal(DeliveryState.Delivered, (await StoredAsync(s, inc.Id, prepared.Update.UpdateId, "status")).State);
 
         // The timeline shows the update was sent: one entry, added by B for A's delivery.
-        var entry = Assert.Single((await s.Incidents.ReadTimelineAsync(inc.Id, CancellationToken.None))
-            .Where(e => e.Kind == "update" && e.Parameters.GetValueOrDefault("UpdateId") == prepared.Update.UpdateId));
+        var entry = Assert.Single(await s.Incidents.ReadTimelineAsync(inc.Id, CancellationToken.None),
+            e => e.Kind == "update" && e.Parameters.GetValueOrDefault("UpdateId") == prepared.Update.UpdateId);
         Assert.Equal(TimelineOutcome.Succeeded, entry.Outcome);
         Assert.StartsWith("status: delivered (", entry.Result);
         Assert.Contains("sent by another sender, which added no entry for it", entry.Result);
@@ -230,8 +230,8 @@ public class OutboxConcurrentSendersTests
         gate.Open();
         Assert.Empty(await pendingB.WaitAsync(TimeSpan.FromSeconds(60)));
 
-        var entry = Assert.Single((await s.Incidents.ReadTimelineAsync(inc.Id, CancellationToken.None))
-            .Where(e => e.Kind == "update" && e.Parameters.GetValueOrDefault("UpdateId") == prepared.Update.UpdateId));
+        var entry = Assert.Single(await s.Incidents.ReadTimelineAsync(inc.Id, CancellationToken.None),
+            e => e.Kind == "update" && e.Parameters.GetValueOrDefault("UpdateId") == prepared.Update.UpdateId);
         Assert.StartsWith("incidents: delivered (200, 1 attempt(s); sent by another sender, which added no entry for it)", entry.Result);
         Assert.Single(s.Slack.Requests);
     }

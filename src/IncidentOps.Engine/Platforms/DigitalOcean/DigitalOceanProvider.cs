@@ -33,6 +33,25 @@ public sealed class DigitalOceanProvider : IPlatformProvider
     public IReadOnlyList<CliTool> Tools { get; } = [Doctl];
     public string TargetParameter => "-AppId";
 
+    /// <summary>The App Platform instance_size_slug values (Set-AppScale -Size completion).</summary>
+    public IReadOnlyList<(string Size, string Description)> InstanceSizes { get; } =
+    [
+        ("apps-s-1vcpu-0.5gb", "1 shared vCPU, 512 MB"),
+        ("apps-s-1vcpu-1gb-fixed", "1 shared vCPU, 1 GB (no autoscaling)"),
+        ("apps-s-1vcpu-1gb", "1 shared vCPU, 1 GB"),
+        ("apps-s-1vcpu-2gb", "1 shared vCPU, 2 GB"),
+        ("apps-s-2vcpu-4gb", "2 shared vCPUs, 4 GB"),
+        ("apps-d-1vcpu-0.5gb", "1 dedicated vCPU, 512 MB"),
+        ("apps-d-1vcpu-1gb", "1 dedicated vCPU, 1 GB"),
+        ("apps-d-1vcpu-2gb", "1 dedicated vCPU, 2 GB"),
+        ("apps-d-1vcpu-4gb", "1 dedicated vCPU, 4 GB"),
+        ("apps-d-2vcpu-4gb", "2 dedicated vCPUs, 4 GB"),
+        ("apps-d-2vcpu-8gb", "2 dedicated vCPUs, 8 GB"),
+        ("apps-d-4vcpu-8gb", "4 dedicated vCPUs, 8 GB"),
+        ("apps-d-4vcpu-16gb", "4 dedicated vCPUs, 16 GB"),
+        ("apps-d-8vcpu-32gb", "8 dedicated vCPUs, 32 GB"),
+    ];
+
 
     /// <summary>-AppId, and -Component (one service or worker; a command-line choice, not a configuration key).</summary>
     public IReadOnlyList<string> Parameters { get; } = [DigitalOceanOptions.AppIdKey, DigitalOceanOptions.ComponentKey];
