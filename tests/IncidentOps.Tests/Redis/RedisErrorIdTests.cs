@@ -15,18 +15,7 @@ internal sealed class PrivateRedisServer : IDisposable
     {
         Dir = Paths.TempDir("io-redis-own");
         Port = TestServers.FreePort();
-        var psi = new ProcessStartInfo("/usr/bin/redis-server") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
-        foreach (var a in new[] { "--bind", "127.0.0.1", "--port", Port.ToString(), "--daemonize", "yes", "--save", "", "--appendonly", "no",
-                     "--dir", Dir, "--pidfile", Path.Combine(Dir, "redis.pid"), "--logfile", Path.Combine(Dir, "redis.log") }.Concat(extra))
-            psi.ArgumentList.Add(a);
-        using (var p = Process.Start(psi)!) { p.StandardInput.Close(); p.WaitForExit(10_000); }
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (DateTime.UtcNow < deadline)
-        {
-            try { using var c = new TcpClient(); c.Connect(IPAddress.Loopback, Port); return; }
-            catch (SocketException) { Thread.Sleep(50); }
-        }
-        throw new InvalidOperationException($"redis-server did not start on {Port}.");
+        RedisCli.StartServer(Dir, Port, "redis-server", ["--port", Port.ToString(), .. extra]);
     }
 
     public string Dir { get; }

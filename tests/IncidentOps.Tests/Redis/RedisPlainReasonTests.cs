@@ -95,19 +95,8 @@ public sealed class TlsRedisFixture : IDisposable
         using var cert = req.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(2));
         File.WriteAllText(Path.Combine(Dir, "server.crt"), cert.ExportCertificatePem());
         File.WriteAllText(Path.Combine(Dir, "server.key"), key.ExportPkcs8PrivateKeyPem());
-        var psi = new ProcessStartInfo("/usr/bin/redis-server") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
-        foreach (var a in new[] { "--bind", "127.0.0.1", "--port", "0", "--tls-port", Port.ToString(), "--tls-cert-file", Path.Combine(Dir, "server.crt"),
-                     "--tls-key-file", Path.Combine(Dir, "server.key"), "--tls-auth-clients", "no", "--daemonize", "yes", "--save", "", "--appendonly", "no",
-                     "--dir", Dir, "--pidfile", Path.Combine(Dir, "redis.pid"), "--logfile", Path.Combine(Dir, "redis.log") })
-            psi.ArgumentList.Add(a);
-        using (var p = Process.Start(psi)!) { p.StandardInput.Close(); p.WaitForExit(10_000); }
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (DateTime.UtcNow < deadline)
-        {
-            try { using var c = new TcpClient(); c.Connect(IPAddress.Loopback, Port); return; }
-            catch (SocketException) { Thread.Sleep(50); }
-        }
-        throw new InvalidOperationException($"redis-server --tls-port did not start on {Port}: {File.ReadAllText(Path.Combine(Dir, "redis.log"))}");
+        RedisCli.StartServer(Dir, Port, "redis-server --tls-port", ["--port", "0", "--tls-port", Port.ToString(), "--tls-cert-file", Path.Combine(Dir, "server.crt"),
+            "--tls-key-file", Path.Combine(Dir, "server.key"), "--tls-auth-clients", "no"]);
     }
 
     public string Dir { get; }

@@ -17,6 +17,27 @@ internal static class RedisCli
         }
     }
 
+    /// <summary>
+    /// Starts a daemonized redis-server of the tests' own in <paramref name="dir"/> (no persistence, its pid and log file
+    /// there) with <paramref name="args"/>, and waits up to 10 s until <paramref name="port"/> accepts connections.
+    /// </summary>
+    public static void StartServer(string dir, int port, string what, IEnumerable<string> args)
+    {
+        var psi = new ProcessStartInfo("/usr/bin/redis-server") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
+        foreach (var a in new[] { "--bind", "127.0.0.1" }.Concat(args).Concat(["--daemonize", "yes", "--save", "", "--appendonly", "no",
+                     "--dir", dir, "--pidfile", Path.Combine(dir, "redis.pid"), "--logfile", Path.Combine(dir, "redis.log")]))
+            psi.ArgumentList.Add(a);
+        using (var p = Process.Start(psi)!) { p.StandardInput.Close(); p.WaitForExit(10_000); }
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (DateTime.UtcNow < deadline)
+        {
+            try { using var c = new TcpClient(); c.Connect(IPAddress.Loopback, port); return; }
+            catch (SocketException) { Thread.Sleep(50); }
+        }
+        var log = Path.Combine(dir, "redis.log");
+        throw new InvalidOperationException($"{what} did not start on {port}: {(File.Exists(log) ? File.ReadAllText(log) : "no log")}");
+    }
+
     public static string Run(int port, params string[] args) => Run("127.0.0.1", port, null, args);
 
     public static string Run(string host, int port, string? password, params string[] args)
@@ -66,18 +87,7 @@ public sealed class PasswordRedisFixture : IDisposable
     {
         Dir = Paths.TempDir("io-redis-pw");
         Port = TestServers.FreePort();
-        var psi = new ProcessStartInfo("/usr/bin/redis-server") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
-        foreach (var a in new[] { "--bind", "127.0.0.1", "--port", Port.ToString(), "--daemonize", "yes", "--save", "", "--appendonly", "no",
-                     "--dir", Dir, "--pidfile", Path.Combine(Dir, "redis.pid"), "--logfile", Path.Combine(Dir, "redis.log"), "--requirepass", Password })
-            psi.ArgumentList.Add(a);
-        using (var p = Process.Start(psi)!) { p.StandardInput.Close(); p.WaitForExit(10_000); }
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (DateTime.UtcNow < deadline)
-        {
-            try { using var c = new TcpClient(); c.Connect(IPAddress.Loopback, Port); return; }
-            catch (SocketException) { Thread.Sleep(50); }
-        }
-        throw new InvalidOperationException($"redis-server --requirepass did not start on {Port}: {File.ReadAllText(Path.Combine(Dir, "redis.log"))}");
+        RedisCli.StartServer(Dir, Port, "redis-server --requirepass", ["--port", Port.ToString(), "--requirepass", Password]);
     }
 
     public string Dir { get; }
