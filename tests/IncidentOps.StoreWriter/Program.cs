@@ -10,6 +10,17 @@ using IncidentOps.Incidents;
 //   rewrite <root> <incidentId>                            rewrites incident.json forever (prints "ready" after the first write)
 //   actions <root> <incidentId> <tag>                      adds action items forever, printing each id once it is acknowledged
 //   notes   <root> <incidentId> <tag>                      appends timeline entries forever, printing "ok n" once each is acknowledged
+//   spool   <local> <incidentId> <connectionString>        one timeline entry for a team store that cannot be reached (spooled)
+//   flush   <local> <incidentId> <connectionString>        reads the incident from a team store (writes the spool first)
+if (args[0] is "spool" or "flush")
+{
+    var team = new PostgresIncidentStore(args[3], "team", args[1]) { Warning = w => Console.Error.WriteLine(w) };
+    if (args[0] == "spool")
+        await team.AppendTimelineAsync(args[2], new TimelineEntry { Kind = "action", Action = "Restart app", Target = "api-1", Outcome = TimelineOutcome.Succeeded }, CancellationToken.None);
+    else await team.GetAsync(args[2], CancellationToken.None);
+    Console.WriteLine(team.SpoolPath);
+    return 0;
+}
 var store = new FileIncidentStore(args[1]);
 var id = args[2];
 switch (args[0])

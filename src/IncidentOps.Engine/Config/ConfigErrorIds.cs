@@ -45,7 +45,7 @@ public static class ConfigErrorIds
     /// <summary>A platform name (app, deployment, unit, host) is not valid for its platform.</summary>
     public const string ConfigInvalidName = "ConfigInvalidName";
 
-    /// <summary>A reference has no name (env: with nothing after it).</summary>
+    /// <summary>A reference has no name (env: with nothing after it), or stands where only a name as written is taken (a service's host, context, app, unit ...).</summary>
     public const string ConfigInvalidReference = "ConfigInvalidReference";
 
     /// <summary>A URL in the file is not an absolute URL of the right scheme.</summary>

@@ -333,8 +333,18 @@ public static partial class ConfigParser
 
     private static void CheckName(Ctx ctx, YamlNode node, string value, string where, TargetNames.Kind kind)
     {
-        // env:/file:/secret: references are resolved later and checked when the target is opened.
-        if (value.StartsWith("env:", StringComparison.Ordinal) || value.StartsWith("file:", StringComparison.Ordinal) || value.StartsWith("secret:", StringComparison.Ordinal)) return;
+        // A name that says which target a command acts on (app, deployment, namespace, context, unit, host, components) is
+        // taken as written. It is never read from an env:/file:/secret: reference: the services' name properties bind into
+        // the App cmdlets as text, so a reference would have reached kubectl or ssh as the text 'env:X' (an unknown context
+        // or host), and a resolver that skipped it would have fallen back to the default (the current context, this
+        // machine): another target. Refused here, at load, with the file and line.
+        if (value.StartsWith("env:", StringComparison.Ordinal) || value.StartsWith("file:", StringComparison.Ordinal) || value.StartsWith("secret:", StringComparison.Ordinal))
+        {
+            ctx.Error(ConfigErrorIds.ConfigInvalidReference,
+                $"{where} is '{value}', a reference, but {where} names the target commands act on, so it is taken only as written (a reference there was never resolved). " +
+                "Write the name itself, or keep one configuration file per place and choose it with -ConfigPath or $env:INCIDENTOPS_CONFIG.", node);
+            return;
+        }
         if (TargetNames.Error(where, value, kind, where) is { } message) ctx.Error(ConfigErrorIds.ConfigInvalidName, message.Replace(" Nothing was run.", "", StringComparison.Ordinal), node);
     }
 
@@ -609,8 +619,10 @@ public static partial class ConfigParser
         return new ToolPaths(d);
     }
 
+    // "~" alone is the home folder too (before, it became a folder named "~" beside the configuration file).
     private static string ExpandHome(string p) =>
-        p.StartsWith("~/", StringComparison.Ordinal) ? Path.Combine(System.Environment.GetFolderPath(System.Environment.SpecialFolder.UserProfile), p[2..]) : p;
+        p == "~" ? System.Environment.GetFolderPath(System.Environment.SpecialFolder.UserProfile)
+        : p.StartsWith("~/", StringComparison.Ordinal) ? Path.Combine(System.Environment.GetFolderPath(System.Environment.SpecialFolder.UserProfile), p[2..]) : p;
 
     private static YamlNode KeyNode(YamlMappingNode map, string key) =>
         map.Children.Keys.FirstOrDefault(k => k is YamlScalarNode s && s.Value == key) ?? map;

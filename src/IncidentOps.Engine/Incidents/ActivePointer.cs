@@ -1,3 +1,5 @@
+using System.Text.Json;
+
 namespace IncidentOps.Engine.Incidents;
 
 /// <summary>
@@ -49,10 +51,44 @@ internal static class ActivePointer
     {
         if (id is null)
         {
-            try { if (File.Exists(file)) File.Delete(file); }
+            try
+            {
+                if (File.Exists(file)) File.Delete(file);
+                if (File.Exists(StampFile(file))) File.Delete(StampFile(file));
+            }
             catch (Exception ex) when (StoreFaults.Translate(ex, file) is { } fault) { throw fault; }
             return;
         }
+        // Who made it active, and when, beside the pointer (the pointer itself stays the bare id every version reads). On a
+        // shared folder the pointer is everyone's: the stamp lets the next change of another session say who switched it.
+        var stamp = new ActiveStamp { Id = id, By = Me, At = DateTimeOffset.UtcNow };
         await FileIncidentStore.WriteAtomicAsync(file, id, cancellationToken).ConfigureAwait(false);
+        try { await FileIncidentStore.WriteAtomicAsync(StampFile(file), JsonSerializer.Serialize(stamp, FileIncidentStore.Json), cancellationToken).ConfigureAwait(false); }
+        catch (IncidentOpsException) { /* the pointer is written; a missing stamp only means no one is told who set it */ }
     }
+
+    /// <summary>This session's user and machine, as a stamp names them (not a timeline actor override: a person's own cron job is the same person).</summary>
+    public static string Me => $"{System.Environment.UserName}@{System.Environment.MachineName}";
+
+    /// <summary>The file beside the pointer that says who made the incident active and when (<c>active.by</c>).</summary>
+    public static string StampFile(string file) => file + ".by";
+
+    /// <summary>Who made the pointer's incident active and when; null when no stamp is there (none written, or by an older version).</summary>
+    public static ActiveStamp? ReadStamp(string file)
+    {
+        try
+        {
+            var path = StampFile(file);
+            return File.Exists(path) ? JsonSerializer.Deserialize<ActiveStamp>(File.ReadAllText(path), FileIncidentStore.Json) : null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or JsonException) { return null; }
+    }
+}
+
+/// <summary>Who made an incident the active one, and when (the file <c>active.by</c> beside the pointer).</summary>
+internal sealed class ActiveStamp
+{
+    public string? Id { get; init; }
+    public string? By { get; init; }
+    public DateTimeOffset At { get; init; }
 }

@@ -35,10 +35,40 @@ public sealed class FileIncidentStore : IIncidentStore
     public string Root { get; }
 
     /// <summary>
-    /// Which store this is, as records read from it carry it (Incident.IncidentStore): the full path of its folder, without a
-    /// trailing separator, so two spellings of one folder compare equal.
+    /// Which store this is, as records read from it carry it (Incident.IncidentStore): the real path of its folder (symbolic
+    /// links resolved, no trailing separator), so every spelling of one folder compares equal: relative or absolute, through a
+    /// link or not. Its locks and its active pointer are files inside the folder, so they are one for every spelling already.
     /// </summary>
-    public string Identity => _identity ??= Path.TrimEndingDirectorySeparator(Path.GetFullPath(Root));
+    public string Identity => _identity ??= RealPath(Root);
+
+    /// <summary>
+    /// The full path of <paramref name="path"/> with every symbolic link along it resolved (what realpath(3) gives), without a
+    /// trailing separator; a part that does not exist or cannot be read is kept as written.
+    /// </summary>
+    public static string RealPath(string path)
+    {
+        var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(path));
+        for (var hops = 0; hops < 40; hops++)
+        {
+            var root = Path.GetPathRoot(full) ?? "";
+            var parts = full[root.Length..].Split(Path.DirectorySeparatorChar, StringSplitOptions.RemoveEmptyEntries);
+            var current = root;
+            string? relinked = null;
+            for (var i = 0; i < parts.Length && relinked is null; i++)
+            {
+                var next = Path.Combine(current, parts[i]);
+                string? target;
+                try { target = new FileInfo(next).LinkTarget; }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { target = null; }
+                if (target is null) { current = next; continue; }
+                // A link's relative target is relative to the folder that holds the link.
+                relinked = Path.TrimEndingDirectorySeparator(Path.GetFullPath(Path.Combine([Path.GetFullPath(target, current), .. parts[(i + 1)..]])));
+            }
+            if (relinked is null) return Path.TrimEndingDirectorySeparator(current);
+            full = relinked;
+        }
+        return full; // a loop of links: as far as it resolved
+    }
 
     private string? _identity;
     private string IncidentsRoot => Path.Combine(Root, "incidents");
@@ -374,6 +404,30 @@ public sealed class FileIncidentStore : IIncidentStore
 
     public Task SetActiveIdAsync(string? id, CancellationToken cancellationToken) =>
         ActivePointer.WriteAsync(Path.Combine(Root, "active"), id, cancellationToken);
+
+    /// <summary>Store (real path) -> the active pointer's stamp this process last acted on: "this session" of the switch warning.</summary>
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> SeenStamps = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// A change is about to be recorded on the active incident <paramref name="activeId"/>. The file store's pointer is one
+    /// for everyone who shares the folder (a team folder, a cron job of another account): when another user or machine made
+    /// it active since this session last acted on it (or before this session's first change), this warns once, naming who
+    /// and when and the incident the change is recorded on. The meaning of the pointer is unchanged.
+    /// </summary>
+    public void NoticeActiveSwitch(string activeId)
+    {
+        if (ActivePointer.ReadStamp(Path.Combine(Root, "active")) is not { Id: { } stampedId, By: { } by } stamp
+            || !string.Equals(stampedId, activeId, StringComparison.OrdinalIgnoreCase))
+            return; // no stamp (made active by an older version), or one being rewritten: nothing known to say
+        var current = $"{stampedId}|{by}|{stamp.At.UtcTicks}";
+        var seen = SeenStamps.TryGetValue(Identity, out var s) ? s : null;
+        SeenStamps[Identity] = current;
+        if (current == seen || string.Equals(by, ActivePointer.Me, StringComparison.OrdinalIgnoreCase)) return;
+        var before = seen?.Split('|')[0];
+        Warning?.Invoke($"The active incident of the shared store '{Identity}' was switched by {by} at {stamp.At.ToUniversalTime():u}" +
+            (before is not null && !string.Equals(before, activeId, StringComparison.OrdinalIgnoreCase) ? $", from {before}, which this session last used," : "") +
+            $" to {activeId}: this change is recorded on {activeId}. If it belongs to another incident, name that one with -Incident (or make it active again with Set-Incident -Incident <id> -Activate).");
+    }
 
     public Task<bool> ChangeActiveIdAsync(string? expected, string? id, CancellationToken cancellationToken) =>
         ActivePointer.ChangeAsync(Path.Combine(Root, "active"), expected, id, ReadActiveAsync, cancellationToken);

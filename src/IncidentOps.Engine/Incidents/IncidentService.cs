@@ -109,24 +109,55 @@ public sealed partial class IncidentService(Func<IncidentOpsConfig?, IIncidentSt
     /// <summary>
     /// Null when a record read from <paramref name="pipedStore"/> may be changed through this configuration; otherwise
     /// the PipelineTargetMismatch error that says which two stores differ. A record is changed only in the store it came from.
+    /// <para>
+    /// A file store is its folder's real path (a link or a relative spelling is the same folder). A team store is named by
+    /// its address as written (postgres://host:port/db#schema); two different addresses (localhost and 127.0.0.1, a tunnel
+    /// and the host) are the same store only when the servers say so: the system identifier, database and schema, and the
+    /// server's start time, of what the record was read from (as this process learned it) and of what this configuration
+    /// reaches now. When that cannot be established (a server not reachable, a role that may not read the system
+    /// identifier, a record read in another process) the change is refused, as before. Addresses are compared exactly: a
+    /// database name differing only in case is another database (before, Windows and macOS compared them without case).
+    /// </para>
     /// </summary>
-    public IncidentOpsException? CheckSameStore(IncidentOpsConfig? config, string? incidentId, string? pipedStore)
+    public async Task<IncidentOpsException?> CheckSameStoreAsync(IncidentOpsConfig? config, string? incidentId, string? pipedStore, CancellationToken cancellationToken)
     {
         if (string.IsNullOrWhiteSpace(pipedStore)) return null;
-        var here = StoreIdentity(config);
-        // A team store is named by its address (postgres://host:port/db#schema), a file store by its folder.
-        var piped = pipedStore.Contains("://", StringComparison.Ordinal) ? pipedStore.Trim() : Path.TrimEndingDirectorySeparator(Path.GetFullPath(pipedStore.Trim()));
-        var comparison = OperatingSystem.IsWindows() || OperatingSystem.IsMacOS() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
-        if (string.Equals(here, piped, comparison)) return null;
+        var store = openStore(config);
+        var here = store.Identity;
+        var team = pipedStore.Contains("://", StringComparison.Ordinal);
+        var piped = team ? pipedStore.Trim() : FileIncidentStore.RealPath(pipedStore.Trim());
+        string? why = null;
+        if (store is PostgresIncidentStore pg && team)
+        {
+            if (string.Equals(here, piped, StringComparison.Ordinal)) return null;
+            var known = PostgresIncidentStore.KnownInstance(piped);
+            var now = known is null ? null : await pg.InstanceAsync(cancellationToken).ConfigureAwait(false);
+            if (known is not null && string.Equals(known, now, StringComparison.Ordinal))
+            {
+                sink.Verbose($"The piped incident's store '{piped}' and this configuration's '{here}' are one database ({now}).");
+                return null;
+            }
+            why = known is null ? $" Which database '{piped}' is could not be established in this session (read the incident through this configuration instead)."
+                : now is null ? $" Which database '{here}' reaches could not be established (the server cannot be reached, or this role may not read pg_control_system())."
+                : " The servers say they are different databases (or the server restarted since the incident was read: read it again).";
+        }
+        else if (store is not PostgresIncidentStore && !team)
+        {
+            var comparison = OperatingSystem.IsWindows() || OperatingSystem.IsMacOS() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
+            if (string.Equals(here, piped, comparison)) return null;
+        }
         return new IncidentOpsException(CommonErrorIds.PipelineTargetMismatch, IncidentOpsErrorCategory.InvalidArgument,
-            $"The piped incident{(string.IsNullOrWhiteSpace(incidentId) ? "" : $" {incidentId}")} was read from the store '{piped}', but this command's configuration{(config?.Path is { } p ? $" ({p})" : "")} resolves the store '{here}'. " +
-            "The change would be written to another store than the one the record came from, so nothing was done. Give the same -ConfigPath as the command that read it, or read the incident from this store first.")
+            $"The piped incident{(string.IsNullOrWhiteSpace(incidentId) ? "" : $" {incidentId}")} was read from the store '{piped}', but this command's configuration{(config?.Path is { } p ? $" ({p})" : "")} resolves the store '{here}'." +
+            (why ?? "") + " The change would be written to another store than the one the record came from, so nothing was done. Give the same -ConfigPath as the command that read it, or read the incident from this store first.")
         { TargetObject = incidentId };
     }
 
-    /// <summary>The active incident's id, or null. A resolved incident is never the active one.</summary>
-    public Task<string?> GetActiveIdAsync(IncidentOpsConfig? config, CancellationToken cancellationToken) =>
-        IncidentStateMachine.ActiveIdAsync(openStore(config), cancellationToken);
+    /// <summary>
+    /// The active incident's id, or null. A resolved incident is never the active one. With <paramref name="forChange"/> (the
+    /// command changes it), a shared file store warns once when another user or machine switched it.
+    /// </summary>
+    public Task<string?> GetActiveIdAsync(IncidentOpsConfig? config, CancellationToken cancellationToken, bool forChange = false) =>
+        IncidentStateMachine.ActiveIdAsync(openStore(config), cancellationToken, forChange);
 
     /// <summary>
     /// For a "no active incident" error: a hint naming the most recently resolved incident (within 7 days), since

@@ -38,13 +38,19 @@ public static class IncidentStateMachine
         return from == IncidentStatus.Resolved ? $"Status: {from} -> {to} (reopened)" : $"Status: {from} -> {to}";
     }
 
-    /// <summary>The active incident's id: null when none is set, or when the one set is gone or resolved.</summary>
-    public static async Task<string?> ActiveIdAsync(IIncidentStore store, CancellationToken cancellationToken)
+    /// <summary>
+    /// The active incident's id: null when none is set, or when the one set is gone or resolved. With
+    /// <paramref name="forChange"/> (a change is about to be recorded on it), a file store shared with other users or machines
+    /// warns once when one of them switched it (<see cref="FileIncidentStore.NoticeActiveSwitch"/>).
+    /// </summary>
+    public static async Task<string?> ActiveIdAsync(IIncidentStore store, CancellationToken cancellationToken, bool forChange = false)
     {
         var id = await store.GetActiveIdAsync(cancellationToken).ConfigureAwait(false);
         if (id is null) return null;
         var incident = await store.GetAsync(id, cancellationToken).ConfigureAwait(false);
-        return incident is null || incident.Status == IncidentStatus.Resolved ? null : incident.Id;
+        if (incident is null || incident.Status == IncidentStatus.Resolved) return null;
+        if (forChange && store is FileIncidentStore files) files.NoticeActiveSwitch(incident.Id);
+        return incident.Id;
     }
 
     /// <summary>

@@ -39,6 +39,7 @@ public sealed partial class PostgresIncidentStore
     {
         Databases.Clear();
         Adopted.Clear();
+        Instances.Clear();
         Unreachable.Clear();
     }
 
@@ -72,18 +73,22 @@ public sealed partial class PostgresIncidentStore
     /// <summary>
     /// Which database this connection reached, as a folder name: the cluster's system identifier, the database (its
     /// name as written, plus a hash, as names differing only in case are different databases) and the schema. A role
-    /// that may not call pg_control_system() gets the server's own address and port instead.
+    /// that may not call pg_control_system() gets the server's own address and port instead. With it, the running
+    /// server: the folder name and the time its postmaster started (null without a system identifier), which
+    /// <see cref="InstanceAsync"/> compares.
     /// </summary>
-    private async Task<string> QueryDatabaseNameAsync(NpgsqlConnection c, CancellationToken ct)
+    private async Task<(string Name, string? Instance)> QueryDatabaseAsync(NpgsqlConnection c, CancellationToken ct)
     {
-        string cluster, database;
+        string cluster, database, started;
+        var bySystemId = true;
         try
         {
-            await using var cmd = new NpgsqlCommand("SELECT (SELECT system_identifier FROM pg_control_system())::text, current_database()", c);
+            await using var cmd = new NpgsqlCommand("SELECT (SELECT system_identifier FROM pg_control_system())::text, current_database(), extract(epoch FROM pg_postmaster_start_time())::text", c);
             await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
             await r.ReadAsync(ct).ConfigureAwait(false);
             cluster = r.GetString(0);
             database = r.GetString(1);
+            started = r.GetString(2);
         }
         catch (PostgresException pg) when (pg.SqlState is "42501" or "42883")
         {
@@ -92,11 +97,41 @@ public sealed partial class PostgresIncidentStore
             await r.ReadAsync(ct).ConfigureAwait(false);
             cluster = "at_" + r.GetString(0);
             database = r.GetString(1);
+            started = "";
+            bySystemId = false;
         }
         var hash = IncidentStores.Sha256(database)[..8];
         var readable = Sanitize(database);
         if (readable.Length > 40) readable = readable[..40];
-        return Sanitize($"db-{cluster}-{readable}-{hash}-{_schema}");
+        var name = Sanitize($"db-{cluster}-{readable}-{hash}-{_schema}");
+        return (name, bySystemId ? $"{name}@{started}" : null);
+    }
+
+    /// <summary>
+    /// Address as records carry it (Incident.IncidentStore) -> the running server and database it reached when this process
+    /// first asked (see <see cref="QueryDatabaseAsync"/>): what a piped record's store is compared by.
+    /// </summary>
+    private static readonly ConcurrentDictionary<string, string> Instances = new();
+
+    /// <summary>
+    /// The running server, database and schema a record read through <paramref name="identity"/> came from, as this process
+    /// learned it; null when it never reached that address, or could not tell (no access to pg_control_system()).
+    /// </summary>
+    public static string? KnownInstance(string identity) => Instances.TryGetValue(identity, out var instance) ? instance : null;
+
+    /// <summary>
+    /// Asks the server now which running server, database and schema this store reaches: the system identifier (the same on
+    /// every path to one cluster), the database and schema, and the time the server started (which tells a clone made from
+    /// a base backup, which shares the system identifier, from the original). Null when the server cannot be reached or
+    /// does not tell.
+    /// </summary>
+    public async Task<string?> InstanceAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await RunAsync(async (c, ct) => (await QueryDatabaseAsync(c, ct).ConfigureAwait(false)).Instance, cancellationToken, checkSchema: false, beforeCall: false).ConfigureAwait(false);
+        }
+        catch (IncidentOpsException ex) when (ex.ErrorId is IncidentErrorIds.StoreUnavailable or IncidentErrorIds.StoreTimeout) { return null; }
     }
 
     /// <summary>
@@ -107,8 +142,10 @@ public sealed partial class PostgresIncidentStore
     {
         if (!Databases.TryGetValue(_key, out var name))
         {
-            name = await QueryDatabaseNameAsync(c, ct).ConfigureAwait(false);
+            (name, var instance) = await QueryDatabaseAsync(c, ct).ConfigureAwait(false);
             Databases[_key] = name;
+            if (instance is null) Instances.TryRemove(Identity, out _);
+            else Instances[Identity] = instance;
         }
         Unreachable.TryRemove(_key, out _);
         await AdoptAddressFolderAsync(name, ct).ConfigureAwait(false);
@@ -218,12 +255,17 @@ public sealed partial class PostgresIncidentStore
         return await ActivePointer.ChangeAsync(await PointerFileAsync(cancellationToken).ConfigureAwait(false), expected, checkedId, ActivePointer.ReadAsync, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Appends <paramref name="bytes"/>, flushed to disk before this returns.</summary>
+    /// <summary>Appends <paramref name="bytes"/>, flushed to disk before this returns (a new file's name too: its folder is synced).</summary>
     private static async Task AppendDurableAsync(string path, byte[] bytes)
     {
-        await using var fs = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read, 0, FileOptions.None);
-        await fs.WriteAsync(bytes, CancellationToken.None).ConfigureAwait(false);
-        fs.Flush(flushToDisk: true);
+        var created = !File.Exists(path);
+        await using (var fs = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read, 0, FileOptions.None))
+        {
+            await fs.WriteAsync(bytes, CancellationToken.None).ConfigureAwait(false);
+            fs.Flush(flushToDisk: true);
+        }
+        // The spool is deleted once this returns: the quarantined (or orphaned) bytes must be findable after a crash.
+        if (created) DirectorySync.SyncParentOf(path);
     }
 
     private static byte[] Utf8(string text) => Encoding.UTF8.GetBytes(text);

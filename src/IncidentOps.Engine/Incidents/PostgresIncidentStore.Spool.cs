@@ -27,12 +27,14 @@ public sealed partial class PostgresIncidentStore
     {
         var folder = LocalFolder;
         var spoolPath = Path.Combine(folder, "spool.jsonl");
+        var newFolder = !Directory.Exists(folder);
         Directory.CreateDirectory(folder);
         var line = JsonSerializer.Serialize(new SpooledEntry { Key = key, IncidentId = id, Entry = entry }, Json) + "\n";
         await using (await FileLock.AcquireAsync(Path.Combine(folder, ".spool.lock"), TimeSpan.FromSeconds(30), CancellationToken.None).ConfigureAwait(false))
         {
             try
             {
+                var created = !File.Exists(spoolPath);
                 await using var fs = new FileStream(spoolPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read, 0, FileOptions.None);
                 var start = fs.Length;
                 // A line a killed writer left unfinished is closed first, so it can never swallow this entry (the flush
@@ -48,6 +50,10 @@ public sealed partial class PostgresIncidentStore
                 {
                     await fs.WriteAsync(Encoding.UTF8.GetBytes(torn ? "\n" + line : line), CancellationToken.None).ConfigureAwait(false);
                     fs.Flush(flushToDisk: true);
+                    // The entry is acknowledged as kept: a spool file (or folder) this call created must survive a crash
+                    // too, and a new name is on disk only once its directory is.
+                    if (created) DirectorySync.Sync(folder);
+                    if (newFolder) DirectorySync.SyncParentOf(folder);
                 }
                 catch
                 {
@@ -97,6 +103,10 @@ public sealed partial class PostgresIncidentStore
         var quarantined = new List<byte[]>();
         var orphaned = new List<byte[]>();
         var start = 0;
+        // A line with no entry in it is what may have been lost; torn bytes before an entry that was found (an earlier
+        // version appended onto a line a killed writer left) are kept too, but that line's entry was not lost.
+        var unrecovered = 0;
+        var tornBeforeEntry = 0;
         while (start < bytes.Length)
         {
             var end = Array.IndexOf(bytes, (byte)'\n', start);
@@ -106,7 +116,8 @@ public sealed partial class PostgresIncidentStore
             if (line.Span.Trim(" \t\r"u8).IsEmpty) continue;
             var (spooled, unreadable) = ReadSpoolLine(line);
             if (unreadable.Length > 0) quarantined.Add(unreadable.ToArray());
-            if (spooled is null) continue;
+            if (spooled is null) { unrecovered++; continue; }
+            if (unreadable.Length > 0) tornBeforeEntry++;
             try
             {
                 if (await InsertEntryAsync(c, spooled.IncidentId, spooled.Entry, spooled.Key, ct).ConfigureAwait(false) > 0) written++;
@@ -127,17 +138,22 @@ public sealed partial class PostgresIncidentStore
         {
             // The readable entries are stored (each under its key: a later flush does not write them twice); the spool
             // stays, unreadable lines included, until they can be set aside.
-            Warning?.Invoke($"The local spool '{spool}' has {quarantined.Count} unreadable line(s) that could not be set aside in '{spool}.quarantine' ({ex.Message}); " +
+            Warning?.Invoke($"The local spool '{spool}' has {Unreadable(unrecovered, tornBeforeEntry)} that could not be set aside in '{spool}.quarantine' ({ex.Message}); " +
                 "the spool is kept as it is, and the next command that reaches the store tries again. Free space in that folder.");
             return;
         }
         File.Delete(spool);
         if (written > 0) Warning?.Invoke($"Wrote {written} spooled timeline entr{(written == 1 ? "y" : "ies")} from '{spool}' to {Identity}.");
         if (quarantined.Count > 0)
-            Warning?.Invoke($"The local spool '{spool}' had {quarantined.Count} unreadable line(s) (a write cut short by a crash or a full disk, or a damaged file): " +
+            Warning?.Invoke($"The local spool '{spool}' had {Unreadable(unrecovered, tornBeforeEntry)} (a write cut short by a crash or a full disk, or a damaged file): " +
                 $"every readable entry was written to {Identity}, and the unreadable bytes were kept in '{spool}.quarantine'. Inspect them with " +
                 $"Get-Content -LiteralPath '{spool}.quarantine' (or Format-Hex); if one is a change that happened, record it with Add-IncidentNote -Incident <id>, then remove the file.");
     }
+
+    /// <summary>"2 unreadable line(s)", "and torn bytes before 1 entry that was recovered": only lines with no entry count as unreadable.</summary>
+    private static string Unreadable(int unrecovered, int tornBeforeEntry) =>
+        (unrecovered > 0 || tornBeforeEntry == 0 ? $"{unrecovered} unreadable line(s)" : "no unreadable line") +
+        (tornBeforeEntry > 0 ? $" and torn bytes before {tornBeforeEntry} entr{(tornBeforeEntry == 1 ? "y" : "ies")} that {(tornBeforeEntry == 1 ? "was" : "were")} recovered" : "");
 
     private static ReadOnlySpan<byte> EntryStart => "{\"key\":"u8;
 

@@ -221,32 +221,98 @@ public sealed partial class PostgresIncidentStore : IIncidentStore, IStoreClock
     /// Runs one store call on a pooled connection within <see cref="CallTimeout"/> (and the caller's token): a
     /// server that cannot be reached is StoreUnavailable, a call that runs out of time StoreTimeout, a missing schema
     /// StoreNotInitialized.
+    /// <para>
+    /// After the server restarted, the sessions still idle in the pool are dead, and the first call that takes one fails
+    /// (the server ended it: 57P01/57P02, or the socket was closed). Such a call is run once more on a fresh session when
+    /// the failed session provably died before this call began: it was taken from the pool (a call had ended on it
+    /// before), and the fresh session's server says it started after that and before this call began (durations on
+    /// each side's own clock, so clock skew does not matter). None of this call's statements can then have reached a
+    /// live server, so nothing runs twice; a timeline append keeps its one key either way. Any other failure is reported
+    /// as before (and a change's entry goes to the spool).
+    /// </para>
     /// </summary>
     private async Task<T> RunAsync<T>(Func<NpgsqlConnection, CancellationToken, Task<T>> work, CancellationToken cancellationToken, bool checkSchema = true, bool beforeCall = true)
     {
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        cts.CancelAfter(CallTimeout);
-        var opened = false;
-        try
+        var began = System.Diagnostics.Stopwatch.GetTimestamp();
+        long? deadSessionLastEnded = null;
+        IncidentOpsException? firstFailure = null;
+        while (true)
         {
-            await using var c = await _source.OpenConnectionAsync(cts.Token).ConfigureAwait(false);
-            opened = true;
-            await ResolveDatabaseAsync(c, cts.Token).ConfigureAwait(false);
-            if (checkSchema) await EnsureSchemaAsync(c, cts.Token).ConfigureAwait(false);
-            if (beforeCall) await BeforeCallAsync(c, cts.Token).ConfigureAwait(false);
-            return await work(c, cts.Token).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (Translate(ex, opened, cancellationToken) is { } translated)
-        {
-            // Idle pooled connections to a server that went away are dead too: drop them, so the first call after the
-            // server is back gets a fresh connection instead of failing on a stale one.
-            if (translated.ErrorId == IncidentErrorIds.StoreUnavailable)
+            using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            cts.CancelAfter(CallTimeout);
+            var opened = false;
+            var broken = false;
+            var pid = 0;
+            try
             {
-                _source.Clear();
-                Unreachable[_key] = DateTime.UtcNow + UnreachableFor; // the active incident is then read where this address last led
+                await using var c = await _source.OpenConnectionAsync(cts.Token).ConfigureAwait(false);
+                opened = true;
+                pid = c.ProcessID;
+                try
+                {
+                    if (deadSessionLastEnded is { } lastEnded && !await DiedBeforeAsync(c, lastEnded, began, cts.Token).ConfigureAwait(false))
+                        throw firstFailure!;
+                    await ResolveDatabaseAsync(c, cts.Token).ConfigureAwait(false);
+                    if (checkSchema) await EnsureSchemaAsync(c, cts.Token).ConfigureAwait(false);
+                    if (beforeCall) await BeforeCallAsync(c, cts.Token).ConfigureAwait(false);
+                    return await work(c, cts.Token).ConfigureAwait(false);
+                }
+                catch (Exception) when (Mark(c, ref broken)) { throw; }
+                finally
+                {
+                    // When a call last ended on this session (it goes back to the pool): what tells a session that died
+                    // with the server before a later call from one that died during it.
+                    if (!broken && c.FullState != System.Data.ConnectionState.Broken) SessionsLastEnded[(_source, pid)] = System.Diagnostics.Stopwatch.GetTimestamp();
+                }
             }
-            throw translated;
+            catch (Exception ex) when (ex != firstFailure && Translate(ex, opened, cancellationToken) is { } translated)
+            {
+                if (deadSessionLastEnded is null && broken && translated.ErrorId == IncidentErrorIds.StoreUnavailable && SessionEnded(ex)
+                    && SessionsLastEnded.TryGetValue((_source, pid), out var lastEnded))
+                {
+                    // A session from the pool that the server ended: the pool's other idle sessions are as dead.
+                    foreach (var session in SessionsLastEnded.Keys.Where(k => k.Source == _source)) SessionsLastEnded.TryRemove(session, out _);
+                    _source.Clear();
+                    deadSessionLastEnded = lastEnded;
+                    firstFailure = translated;
+                    continue;
+                }
+                // Idle pooled connections to a server that went away are dead too: drop them, so the first call after the
+                // server is back gets a fresh connection instead of failing on a stale one.
+                if (translated.ErrorId == IncidentErrorIds.StoreUnavailable)
+                {
+                    _source.Clear();
+                    Unreachable[_key] = DateTime.UtcNow + UnreachableFor; // the active incident is then read where this address last led
+                }
+                throw translated;
+            }
         }
+
+        static bool Mark(NpgsqlConnection c, ref bool broken)
+        {
+            broken = c.FullState == System.Data.ConnectionState.Broken;
+            return false;
+        }
+    }
+
+    /// <summary>Pool and backend process id -> when a call last ended on that pooled session (Stopwatch timestamp).</summary>
+    private static readonly ConcurrentDictionary<(NpgsqlDataSource Source, int Pid), long> SessionsLastEnded = new();
+
+    /// <summary>The server ended the session (shut down, crashed, or closed the socket), as opposed to refusing a statement.</summary>
+    private static bool SessionEnded(Exception ex) =>
+        ex is PostgresException { SqlState: "57P01" or "57P02" }
+        || ex is NpgsqlException { InnerException: IOException or EndOfStreamException or System.Net.Sockets.SocketException };
+
+    /// <summary>
+    /// On a fresh session: the server started after the dead session was last used and before this call began (its uptime,
+    /// on its clock, lies between the two durations measured here). Then the dead session belonged to the server before
+    /// the restart, and nothing of this call reached it.
+    /// </summary>
+    private static async Task<bool> DiedBeforeAsync(NpgsqlConnection c, long sessionLastEnded, long callBegan, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand("SELECT extract(epoch FROM now() - pg_postmaster_start_time())::float8", c);
+        var uptime = TimeSpan.FromSeconds(Convert.ToDouble(await cmd.ExecuteScalarAsync(ct).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture));
+        return uptime > System.Diagnostics.Stopwatch.GetElapsedTime(callBegan) && uptime < System.Diagnostics.Stopwatch.GetElapsedTime(sessionLastEnded);
     }
 
     /// <summary>One store call for the alerting state (<see cref="Alerting.PostgresAlertStateStore"/>): pooled, timed, schema checked, translated.</summary>

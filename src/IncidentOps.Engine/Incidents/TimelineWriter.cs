@@ -82,7 +82,7 @@ public sealed class TimelineWriter(Func<IncidentOpsConfig?, IIncidentStore> open
         try
         {
             // A resolved incident is never the active one: its timeline takes entries only when it is named (-Incident).
-            id = incidentId ?? await IncidentStateMachine.ActiveIdAsync(store, cancellationToken).ConfigureAwait(false);
+            id = incidentId ?? await IncidentStateMachine.ActiveIdAsync(store, cancellationToken, forChange: true).ConfigureAwait(false);
             if (id is null)
             {
                 await WarnIfActiveWasResolvedAsync(store, entry, cancellationToken).ConfigureAwait(false);

@@ -1126,7 +1126,7 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
 
     private static async Task<Incident> LoadIncidentAsync(IIncidentStore store, string? id, CancellationToken cancellationToken)
     {
-        id ??= await IncidentStateMachine.ActiveIdAsync(store, cancellationToken).ConfigureAwait(false)
+        id ??= await IncidentStateMachine.ActiveIdAsync(store, cancellationToken, forChange: true).ConfigureAwait(false)
             ?? throw new IncidentOpsException(NotificationErrorIds.NoActiveIncident, IncidentOpsErrorCategory.ObjectNotFound,
                 "No incident is active and none was named. Pass -Incident INC-yyyyMMdd-NNN, or declare one with New-Incident.");
         return await store.GetAsync(id, cancellationToken).ConfigureAwait(false) ?? throw FileIncidentStore.NotFound(id);

@@ -15,7 +15,7 @@ public sealed record CliTool(string Name, string Install, string PathParameter, 
 /// <summary>How the configuration parser reads a provider's key.</summary>
 public enum ConfigKeyType
 {
-    /// <summary>A name handed to the CLI, checked against NameKind where it is written.</summary>
+    /// <summary>A name handed to the CLI, checked against NameKind where it is written; taken as written (an env:/file:/secret: reference is refused).</summary>
     Name,
     /// <summary>A value that may be an env:/file:/secret: reference, resolved when used.</summary>
     Reference,

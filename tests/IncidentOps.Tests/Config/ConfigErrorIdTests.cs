@@ -37,6 +37,20 @@ public sealed class ConfigErrorIdTests(ModuleFixture fx) : IClassFixture<ModuleF
     }
 
     [Fact]
+    public void A_reference_in_a_name_that_picks_the_target_is_ConfigInvalidReference_at_its_line_never_passed_on_as_text()
+    {
+        // Before, host: env:X and context: env:X were accepted and reached ssh and kubectl as the text 'env:X'.
+        var yaml = "version: 1\nenvironments:\n  production:\n    services:\n      marketing:\n        platform: kubernetes\n        deployment: marketing\n" +
+                   "        context: env:IO_KUBE_CONTEXT\n      fastapi:\n        platform: systemd\n        unit: fastapi\n        host: env:IO_FASTAPI_HOST\n";
+        var findings = Findings(yaml).Where(x => x.Code == "ConfigInvalidReference").OrderBy(x => x.Line).ToList();
+        Assert.Equal([8, 12], findings.Select(f => f.Line));
+        Assert.Contains("environments.production.services.marketing.context is 'env:IO_KUBE_CONTEXT'", findings[0].Message);
+        Assert.Contains("environments.production.services.fastapi.host is 'env:IO_FASTAPI_HOST'", findings[1].Message);
+        Assert.All(findings, f => Assert.Contains("Write the name itself", f.Message));
+        Assert.All(findings, f => Assert.EndsWith("incidentops.yml", f.File));
+    }
+
+    [Fact]
     public void A_file_that_exists_but_cannot_be_read_is_ConfigUnreadable()
     {
         // /proc/self/mem exists, but reading it at offset 0 fails with an I/O error (EIO), even for root.

@@ -9,7 +9,7 @@ namespace IncidentOps.Tests.Incidents;
 /// </summary>
 internal static class StoreWriterProcess
 {
-    private static string StoreWriter => typeof(StoreWriterProcess).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().First(a => a.Key == "StoreWriter").Value!;
+    internal static string StoreWriter => typeof(StoreWriterProcess).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().First(a => a.Key == "StoreWriter").Value!;
 
     public static Process Start(params string[] args)
     {

@@ -156,7 +156,8 @@ public sealed partial class DigitalOceanAdapter(AppTarget target, ProcessRunner 
 
     public PreparedRollback PlanRollback(AppDeployment? from, AppDeployment to)
     {
-        var body = $"{{\"deployment_id\":\"{to.Version}\",\"skip_pin\":false}}";
+        // Serialised, not interpolated: the id comes from doctl's output, and a quote in it must stay inside the string.
+        var body = new JsonObject { ["deployment_id"] = to.Version, ["skip_pin"] = false }.ToJsonString();
         var validate = $"POST {new Uri(api, $"v2/apps/{Id}/rollback/validate")} {body}";
         var rollback = $"POST {new Uri(api, $"v2/apps/{Id}/rollback")} {body}";
         const string warning = "DigitalOcean pins the app to the rolled-back deployment (no new deployments, no auto-deploy on push) until you run Invoke-Rollback -Commit to keep it or Invoke-Rollback -Revert to undo it. Database changes are not undone.";

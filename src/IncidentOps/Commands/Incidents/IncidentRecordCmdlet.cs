@@ -36,7 +36,7 @@ public abstract class IncidentRecordCmdlet : ConfiguredCmdlet
     {
         id = "";
         if (!string.IsNullOrWhiteSpace(IncidentStore)
-            && InvokeOrTerminate(_ => Task.FromResult(Engine.Incidents.CheckSameStore(Config, IdValue, IncidentStore))) is { } mismatch)
+            && InvokeOrTerminate(ct => Engine.Incidents.CheckSameStoreAsync(Config, IdValue, IncidentStore, ct)) is { } mismatch)
         {
             WriteError(ToErrorRecord(mismatch, IdValue));
             return false;
@@ -49,7 +49,9 @@ public abstract class IncidentRecordCmdlet : ConfiguredCmdlet
     protected string ResolveIncidentId()
     {
         if (!string.IsNullOrWhiteSpace(IdValue)) return _resolvedId = IdValue.Trim();
-        var active = InvokeOrTerminate(ct => Engine.Incidents.GetActiveIdAsync(Config, ct));
+        // A command that changes the incident (it supports -WhatIf) is told when someone else switched the shared pointer.
+        var changes = GetType().GetCustomAttributes(typeof(CmdletAttribute), false) is [CmdletAttribute { SupportsShouldProcess: true }, ..];
+        var active = InvokeOrTerminate(ct => Engine.Incidents.GetActiveIdAsync(Config, ct, changes));
         if (active is null)
         {
             var hint = InvokeOrTerminate(ct => Engine.Incidents.NoActiveIncidentHintAsync(Config, MyInvocation.MyCommand.Name, ct));

@@ -116,7 +116,11 @@ public sealed class SetIncidentCommand : IncidentRecordCmdlet
     [Parameter]
     public DateTime? MitigatedAt { get; set; }
 
-    /// <summary>Make this incident the active incident.</summary>
+    /// <summary>
+    /// Make this incident the active incident. On a file store in a shared folder the active incident is everyone's who
+    /// uses the folder: the change is stamped with your user@host and the time (active.by), and the next change another
+    /// session records on the active incident warns once that you switched it, naming the incident it is recorded on.
+    /// </summary>
     [Parameter]
     public SwitchParameter Activate { get; set; }
 

@@ -140,4 +140,21 @@ public class DigitalOceanRollbackTests
         cts.Cancel();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => server);
     }
+    [Fact]
+    public void The_rollback_body_is_serialised_so_a_quote_in_a_deployment_id_from_doctl_cannot_change_other_fields()
+    {
+        // The id comes from doctl's output. Before, the body was interpolated: this id closed the string and turned
+        // skip_pin on (the first of two skip_pin keys), and deployment_id became "d2".
+        const string hostile = "d2\",\"skip_pin\":true,\"x\":\"";
+        var (adapter, listener) = Setup("canary-do-token-5524");
+        using var _ = listener;
+        var plan = adapter.PlanRollback(null, new AppDeployment { Name = "portfolio", Version = hostile }).Plan;
+        foreach (var command in plan.Commands)
+        {
+            using var body = System.Text.Json.JsonDocument.Parse(command[(command.IndexOf(' ', command.IndexOf(' ') + 1) + 1)..]);
+            Assert.Equal(hostile, body.RootElement.GetProperty("deployment_id").GetString());
+            Assert.Equal(["deployment_id", "skip_pin"], body.RootElement.EnumerateObject().Select(p => p.Name));
+            Assert.False(body.RootElement.GetProperty("skip_pin").GetBoolean());
+        }
+    }
 }
