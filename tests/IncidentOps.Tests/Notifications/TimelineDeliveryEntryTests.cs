@@ -31,11 +31,8 @@ public class TimelineDeliveryEntryTests
     private static async Task<(Incident Incident, string UpdateId)> DeliveredWithoutEntryAsync(NotificationScenario s)
     {
         var inc = await s.CreateIncidentAsync("P1");
-        var (a, aSink, config) = s.NewEngine();
-        var (aStore, aControl) = HeldWriteStore.Wrap(a.OpenStore(config));
+        var (serviceA, _, config, aControl) = s.NewSender(HeldWriteStore.Wrap, Options());
         aControl.DieOnTimeline();
-        var serviceA = new NotificationService(_ => aStore, aSink, a.References, a.Timeline, NotificationSender.SharedClient,
-            new Lazy<SlackIncidentChannel>(() => a.IncidentChannels)) { Options = Options() };
         var prepared = await serviceA.PrepareAsync(config,
             new IncidentUpdateRequest { IncidentId = inc.Id, Message = "Checkout is failing", Channels = ["incidents"] }, CancellationToken.None);
         await Assert.ThrowsAsync<InvalidOperationException>(() => serviceA.SendAsync(prepared, null, Context, CancellationToken.None));
@@ -136,9 +133,8 @@ public class TimelineDeliveryEntryTests
     {
         using var s = NotificationScenario.On("team");
         var inc = await s.CreateIncidentAsync("P1");
-        var held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        s.Slack.ThenHoldThenHandle(held, release.Task);
+        var slack = new NotificationScenario.Held();
+        s.Slack.ThenHoldThenHandle(slack.Reached, slack.Released);
 
         // Sender A on its own machine (its own spool folder): PostgreSQL does not answer its timeline append (the incident's row
         // held by a stuck transaction past the call timeout), so A's entry goes to A's local spool.
@@ -155,17 +151,14 @@ public class TimelineDeliveryEntryTests
                 new IncidentUpdateRequest { IncidentId = inc.Id, Message = "Checkout is failing", Channels = ["incidents"] }, CancellationToken.None);
             var updateId = prepared.Update.UpdateId;
             var sendA = serviceA.SendAsync(prepared, null, Context, CancellationToken.None);
-            await held.Task.WaitAsync(TimeSpan.FromSeconds(30));
+            await slack.Reached.Task.WaitAsync(TimeSpan.FromSeconds(30));
 
             // Sender B (-Pending) reads the update pending and waits for its claim, which A holds.
-            var (b, bSink, _) = s.NewEngine();
-            var (bStore, gate) = GatedStore.Wrap(b.OpenStore(config), updateId);
-            var serviceB = new NotificationService(_ => bStore, bSink, b.References, b.Timeline, NotificationSender.SharedClient,
-                new Lazy<SlackIncidentChannel>(() => b.IncidentChannels)) { Options = Options() };
+            var (serviceB, _, _, gate) = s.NewSender(store => GatedStore.Wrap(store, updateId), Options());
             var pendingB = serviceB.SendPendingAsync(config, inc.Id, null, Context, CancellationToken.None);
             await gate.Reached.WaitAsync(TimeSpan.FromSeconds(30));
 
-            release.SetResult();
+            slack.Release();
             Assert.True(Assert.Single(await sendA.WaitAsync(TimeSpan.FromSeconds(90))).Delivered);
             Assert.Contains(aWarnings, w => w.Contains("was kept in the local spool", StringComparison.Ordinal));
             Assert.True(File.Exists(teamA.SpoolPath));
