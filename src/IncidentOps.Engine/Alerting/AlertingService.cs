@@ -214,6 +214,10 @@ public sealed class AlertingService(Func<IncidentOpsConfig?, IIncidentStore> ope
                     if (reached.Count > 0) resentNote += $"; re-sent {reached.Count} pending update(s) to {string.Join(", ", reached.Select(r => r.Channel).Distinct(StringComparer.OrdinalIgnoreCase))}";
                     if (missing.Count > 0) resentNote += $"; {string.Join(", ", missing)} still not reached (re-sent next round)";
                 }
+                else
+                    // A round that died after recording an update delivered and before its timeline entry: the entry is added now.
+                    try { await notifications.ReconcileTimelineAsync(config, open, context, cancellationToken).ConfigureAwait(false); }
+                    catch (IncidentOpsException ex) { sink.Verbose($"{open}: the timeline's missing update entries could not be added this round ({ex.Message}); the next round tries again."); }
             }
             if (state.UndeliveredIncidentId is { } closed && !closed.Equals(state.IncidentId, StringComparison.OrdinalIgnoreCase))
             {

@@ -243,6 +243,16 @@ public sealed class FileIncidentStore : IIncidentStore
         await using (fs)
         {
             var length = fs.Length;
+            // One entry per delivery: checked under the timeline lock, so the check and the append are one step.
+            if (entry.DeliveryKeys is { Count: > 0 } && length > 0)
+            {
+                fs.Position = 0;
+                var existing = new List<TimelineEntry>();
+                using (var reader = new StreamReader(fs, Encoding.UTF8, false, 64 * 1024, leaveOpen: true))
+                    while (await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } text)
+                        if (text.Contains("\"deliveryKeys\"", StringComparison.Ordinal)) existing.AddRange(ParseLine(text, out var _));
+                if (IncidentStores.AlreadyTold(entry, existing) is { Count: > 0 } told) throw IncidentStores.DeliveryAlreadyTold(id, told);
+            }
             var (lastSequence, endsWithNewline) = ReadTail(fs, length);
             entry.Sequence = lastSequence + 1;
             var line = JsonSerializer.Serialize(entry, Json) + "\n";

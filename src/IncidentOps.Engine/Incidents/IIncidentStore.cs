@@ -30,7 +30,10 @@ public interface IIncidentStore
     /// <summary>
     /// Appends the entry and assigns its <see cref="TimelineEntry.Sequence"/> (one more than the incident's last). An
     /// append either lands whole or not at all: a failure leaves nothing that a reader would see, and fails with
-    /// StoreDiskFull / StoreReadOnly when the store is full or cannot be written, without waiting.
+    /// StoreDiskFull / StoreReadOnly when the store is full or cannot be written, without waiting. An entry with
+    /// <see cref="TimelineEntry.DeliveryKeys"/> is refused (TimelineDeliveryAlreadyTold, nothing stored) when an entry of
+    /// the incident already carries one of its keys, checked and appended in one step under the incident's lock (its row
+    /// lock in PostgreSQL), so that no two writers, and no entry that arrives later from a spool, tell one delivery twice.
     /// </summary>
     Task AppendTimelineAsync(string id, TimelineEntry entry, CancellationToken cancellationToken);
     /// <summary>
@@ -122,6 +125,23 @@ public static class IncidentStores
     /// <summary>The outbox lock that serialises deliveries of one incident to one channel.</summary>
     public static string ChannelLockName(string channel) =>
         "channel-" + string.Concat(channel.Select(ch => char.IsLetterOrDigit(ch) || ch is '-' or '_' ? ch : '_'));
+
+    /// <summary>The key of one delivery of a status update (update id and channel), as the timeline entry that tells it carries it.</summary>
+    public static string DeliveryKey(string updateId, string channel) => $"delivery:{updateId}:{channel.ToLowerInvariant()}";
+
+    /// <summary>The delivery keys of <paramref name="entry"/> that <paramref name="timeline"/> already carries.</summary>
+    public static List<string> AlreadyTold(TimelineEntry entry, IEnumerable<TimelineEntry> timeline)
+    {
+        if (entry.DeliveryKeys is not { Count: > 0 } keys) return [];
+        var told = timeline.SelectMany(e => e.DeliveryKeys ?? []).ToHashSet(StringComparer.Ordinal);
+        return keys.Where(told.Contains).ToList();
+    }
+
+    /// <summary>The store's refusal of an entry that tells deliveries another entry already tells.</summary>
+    public static IncidentOpsException DeliveryAlreadyTold(string id, IReadOnlyCollection<string> keys) =>
+        new(IncidentErrorIds.DeliveryAlreadyTold, IncidentOpsErrorCategory.ResourceExists,
+            $"The timeline of {id} already has an entry for {string.Join(", ", keys)}; each delivery is told by one entry, so this entry was not added.")
+        { TargetObject = id };
 
     /// <summary>Checks an incident id before it is used as a name anywhere (IncidentIdInvalid).</summary>
     public static string CheckId(string id)

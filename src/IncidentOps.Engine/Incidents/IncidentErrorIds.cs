@@ -15,6 +15,8 @@ public static class IncidentErrorIds
     public const string StoreConfigInvalid = "StoreConfigInvalid";
     /// <summary>A store call did not finish within its timeout.</summary>
     public const string StoreTimeout = "StoreTimeout";
+    /// <summary>A timeline entry that tells a delivery another entry of the incident already tells (each delivery is told once).</summary>
+    public const string DeliveryAlreadyTold = "TimelineDeliveryAlreadyTold";
     /// <summary>An outbox claim or record lock stayed busy for the whole wait.</summary>
     public const string StoreLockTimeout = "StoreLockTimeout";
     /// <summary>An archive given to Import-Incident is not an IncidentOps archive, or its content does not match its hashes.</summary>

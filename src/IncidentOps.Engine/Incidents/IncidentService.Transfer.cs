@@ -228,7 +228,10 @@ public sealed partial class IncidentService
     private async Task<IncidentTransfer> CompleteAsync(IIncidentStore store, ArchivedIncident a, string path, string action, MissingParts? have, CancellationToken cancellationToken)
     {
         var m = have ?? Missing(a, null, null, null, null);
-        foreach (var e in m.Entries) await timeline.AppendAsync(store, a.Id, e, cancellationToken).ConfigureAwait(false);
+        foreach (var e in m.Entries)
+            try { await timeline.AppendAsync(store, a.Id, e, cancellationToken).ConfigureAwait(false); }
+            // A delivery this store's timeline already tells (by another entry): told once.
+            catch (IncidentOpsException ex) when (ex.ErrorId == IncidentErrorIds.DeliveryAlreadyTold) { }
         if (m.Actions.Count > 0)
             await store.ChangeActionItemsAsync(a.Id, list => list.AddRange(m.Actions.Where(x => list.All(h => h.Id != x.Id))), cancellationToken).ConfigureAwait(false);
         foreach (var u in m.Updates) await store.WriteOutboxEntryAsync(u, cancellationToken).ConfigureAwait(false);

@@ -122,6 +122,13 @@ public sealed partial class PostgresIncidentStore
             {
                 if (await InsertEntryAsync(c, spooled.IncidentId, spooled.Entry, spooled.Key, ct).ConfigureAwait(false) > 0) written++;
             }
+            catch (IncidentOpsException ex) when (ex.ErrorId == IncidentErrorIds.DeliveryAlreadyTold)
+            {
+                // Written while the store was down, its deliveries were told meanwhile by another sender (which could not see
+                // this spool): told once, by that entry.
+                Warning?.Invoke($"The spooled timeline entry '{spooled.Entry.Action}' for {spooled.IncidentId} was not written: another entry on its timeline " +
+                    $"already tells the same deliveries ({ex.Message})");
+            }
             catch (IncidentOpsException ex) when (ex.ErrorId == IncidentErrorIds.NotFound)
             {
                 Warning?.Invoke($"The spooled timeline entry '{spooled.Entry.Action}' is for {spooled.IncidentId}, which is not in {Identity}; it was left in '{spool}.orphaned'.");

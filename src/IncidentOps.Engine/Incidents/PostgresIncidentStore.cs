@@ -618,6 +618,37 @@ public sealed partial class PostgresIncidentStore : IIncidentStore, IStoreClock
 
     private async Task<long> InsertEntryAsync(NpgsqlConnection c, string id, TimelineEntry entry, string? key, CancellationToken ct)
     {
+        if (entry.DeliveryKeys is { Count: > 0 } keys) return await InsertDeliveryEntryAsync(c, id, entry, key, keys, ct).ConfigureAwait(false);
+        return await InsertEntryCoreAsync(c, id, entry, key, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// An entry that tells deliveries: in one transaction that holds the incident's row lock (the lock every append of the
+    /// incident takes for its sequence), the keys are looked for among the incident's entries, and the entry is inserted only
+    /// when none is there (TimelineDeliveryAlreadyTold otherwise). A session killed in between rolls back: nothing is half done,
+    /// and the rule holds in the server whatever happens to a writer's claims.
+    /// </summary>
+    private async Task<long> InsertDeliveryEntryAsync(NpgsqlConnection c, string id, TimelineEntry entry, string? key, IReadOnlyList<string> keys, CancellationToken ct)
+    {
+        await using var tx = await c.BeginTransactionAsync(ct).ConfigureAwait(false);
+        await using (var row = Command(c, $"SELECT 1 FROM {_s}.incidents WHERE id = @id FOR UPDATE", ("id", id)))
+            if (await row.ExecuteScalarAsync(ct).ConfigureAwait(false) is null) throw FileIncidentStore.NotFound(id);
+        // A statement of its own after the lock: READ COMMITTED gives it a snapshot that has every append committed before.
+        var told = new List<string>();
+        await using (var look = Command(c, $"""
+            SELECT DISTINCT k FROM {_s}.timeline t, json_array_elements_text(t.entry -> 'deliveryKeys') k
+             WHERE t.incident_id = @id AND json_typeof(t.entry -> 'deliveryKeys') = 'array' AND k = ANY(@keys)
+            """, ("id", id), ("keys", keys.ToArray())))
+        await using (var r = await look.ExecuteReaderAsync(ct).ConfigureAwait(false))
+            while (await r.ReadAsync(ct).ConfigureAwait(false)) told.Add(r.GetString(0));
+        if (told.Count > 0) throw IncidentStores.DeliveryAlreadyTold(id, told);
+        var seq = await InsertEntryCoreAsync(c, id, entry, key, ct).ConfigureAwait(false);
+        await tx.CommitAsync(ct).ConfigureAwait(false);
+        return seq;
+    }
+
+    private async Task<long> InsertEntryCoreAsync(NpgsqlConnection c, string id, TimelineEntry entry, string? key, CancellationToken ct)
+    {
         var saved = entry.Sequence;
         entry.Sequence = 0;
         var json = JsonSerializer.Serialize(entry, Json);

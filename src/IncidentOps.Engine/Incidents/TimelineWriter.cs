@@ -26,11 +26,13 @@ public sealed class TimelineWriter(Func<IncidentOpsConfig?, IIncidentStore> open
     /// <summary>
     /// A timeline entry. Target, detail and parameter values are redacted of secrets here, so no writer has to
     /// remember to. <paramref name="parameters"/> replaces the context's parameters when an entry records other facts
-    /// than the command's own (a status update records its UpdateId and Message).
+    /// than the command's own (a status update records its UpdateId and Message). <paramref name="deliveryKeys"/>: the
+    /// deliveries the entry tells (<see cref="TimelineEntry.DeliveryKeys"/>; the store keeps each told once).
     /// </summary>
     public static TimelineEntry Entry(ChangeContext context, string kind, string action, string? target, TimelineOutcome outcome, string? detail,
-        IReadOnlyDictionary<string, string>? parameters = null) => new()
+        IReadOnlyDictionary<string, string>? parameters = null, IReadOnlyList<string>? deliveryKeys = null) => new()
     {
+        DeliveryKeys = deliveryKeys is { Count: > 0 } ? deliveryKeys : null,
         Kind = kind,
         Cmdlet = context.Cmdlet,
         Action = action,

@@ -230,8 +230,60 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
             var entries = await store.ReadOutboxAsync(id, cancellationToken).ConfigureAwait(false);
             foreach (var pending in entries.Where(u => u.Pending).ToList())
                 results.AddRange(await ResendEntryAsync(store, config, pending, entries, channels, force, context, cancellationToken).ConfigureAwait(false));
+            await ReconcileTimelineAsync(store, id, context, cancellationToken).ConfigureAwait(false);
         }
         return results;
+    }
+
+    /// <summary>How long the reconciliation waits for an update's claim: a claim held longer is a sender at work, which tells its own deliveries.</summary>
+    private static readonly TimeSpan ReconcileClaimWait = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Adds the missing timeline entry of every delivery of the incident's updates that the outbox records Delivered and no
+    /// timeline entry tells: its sender died (or lost the store) after recording the delivery and before adding its entry, and
+    /// with no other sender on that update nothing else ever would. Only once the sender's claim of the update has ended (taken
+    /// here; a sender still at work tells its own), and once only: under the update's claim and its timeline lock, and the store
+    /// refuses a second entry for one delivery. The entry says the delivery was sent by a sender that added no entry for it.
+    /// Send-IncidentUpdate -Pending and the alerting round run it after their re-sends.
+    /// </summary>
+    public async Task ReconcileTimelineAsync(IncidentOpsConfig config, string incidentId, ChangeContext context, CancellationToken cancellationToken) =>
+        await ReconcileTimelineAsync(openStore(config), incidentId, context, cancellationToken).ConfigureAwait(false);
+
+    private async Task ReconcileTimelineAsync(IIncidentStore store, string id, ChangeContext context, CancellationToken cancellationToken)
+    {
+        foreach (var u in await UntoldDeliveriesAsync(store, id, cancellationToken).ConfigureAwait(false))
+        {
+            var claim = await TryClaimAsync(store, id, u.Update.UpdateId, ReconcileClaimWait, cancellationToken).ConfigureAwait(false);
+            if (claim is null)
+            {
+                sink.Verbose($"{id} {u.Update.UpdateId}: delivered to {string.Join(", ", u.Channels)} with no timeline entry yet, but its sender still holds the update; its own entry tells it.");
+                continue;
+            }
+            await using (claim)
+            {
+                // Read again under the claim: the sender may have finished (and told it) just before.
+                if (await store.ReadOutboxEntryAsync(id, u.Update.UpdateId, cancellationToken).ConfigureAwait(false) is not { } fresh) continue;
+                var delivered = fresh.Deliveries.Where(d => d.State == DeliveryState.Delivered).Select(d => ToResult(fresh, d, TimeSpan.Zero)).ToList();
+                await TellUpdateAsync(store, fresh, delivered, _ => true, context).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>The incident's updates with deliveries recorded Delivered that no timeline entry tells, and those channels.</summary>
+    private static async Task<IReadOnlyList<(IncidentUpdate Update, IReadOnlyList<string> Channels)>> UntoldDeliveriesAsync(IIncidentStore store, string id, CancellationToken cancellationToken)
+    {
+        var delivered = (await store.ReadOutboxAsync(id, cancellationToken).ConfigureAwait(false))
+            .Where(u => u.Deliveries.Any(d => d.State == DeliveryState.Delivered)).ToList();
+        if (delivered.Count == 0) return [];
+        var timeline = await store.ReadTimelineAsync(id, cancellationToken).ConfigureAwait(false);
+        var result = new List<(IncidentUpdate, IReadOnlyList<string>)>();
+        foreach (var u in delivered)
+        {
+            var told = ToldDeliveries(timeline, u);
+            var untold = u.Deliveries.Where(d => d.State == DeliveryState.Delivered && !told.Contains(d.Channel)).Select(d => d.Channel).ToList();
+            if (untold.Count > 0) result.Add((u, untold));
+        }
+        return result;
     }
 
     /// <summary>Whether -Channel of -Pending lets this delivery through (no -Channel: every channel).</summary>
@@ -361,6 +413,12 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
         foreach (var id in ids)
         {
             var entries = await store.ReadOutboxAsync(id, cancellationToken).ConfigureAwait(false);
+            // Deliveries whose sender added no timeline entry (ReconcileTimelineAsync): told after the re-sends.
+            foreach (var (u, untold) in await UntoldDeliveriesAsync(store, id, cancellationToken).ConfigureAwait(false))
+                foreach (var c in untold)
+                    plan.Add(new PendingPlanStep($"the timeline of {id}",
+                        $"Add the missing entry of {NotificationTemplates.Describe(u.Kind)} ({u.Status}) {u.UpdateId} to {c}: recorded delivered in the outbox, " +
+                        "sent by a sender that added no entry for it (added once that sender's claim of the update has ended)"));
             if (!entries.Any(u => u.Pending) || await store.GetAsync(id, cancellationToken).ConfigureAwait(false) is not { } incident) continue;
             foreach (var update in entries.Where(u => u.Pending))
                 foreach (var d in update.Deliveries.Where(d => d.State is not (DeliveryState.Delivered or DeliveryState.Superseded)))
@@ -623,8 +681,10 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
     /// under the update's timeline lock, this sender reads which channels' deliveries an entry already tells, and tells the
     /// rest of what it did. A delivery another sender recorded (and this one adopted) is told here only when no entry tells it
     /// yet: that sender died (or lost the store) after recording it and before adding its entry. Both senders take the lock,
-    /// so they never both add one. Another sender's outcome that is not a delivery is left to that sender's entry. When the
-    /// timeline cannot be checked (the store down: the PostgreSQL store spools the entry), this sender tells what it did itself.
+    /// and the store refuses an entry with a delivery key another entry carries (<see cref="TimelineEntry.DeliveryKeys"/>), so
+    /// they never both add one, even when a claim ends early or an entry arrives later from the spool. Another sender's outcome
+    /// that is not a delivery is left to that sender's entry. When the timeline cannot be checked (the store down: the
+    /// PostgreSQL store spools the entry), this sender tells what it did itself.
     /// </summary>
     private Task AppendOwnUpdateEntryAsync(DeliveryRun run, IReadOnlyList<NotificationResult> results, ChangeContext context) =>
         TellUpdateAsync(run.Store, run.Update, results, run.Theirs.ContainsKey, context);
@@ -632,29 +692,44 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
     private async Task TellUpdateAsync(IIncidentStore store, IncidentUpdate update, IReadOnlyList<NotificationResult> results, Func<string, bool> theirs, ChangeContext context)
     {
         IAsyncDisposable? claim = null;
-        ISet<string>? told = null;
         try
         {
-            claim = await store.ClaimOutboxAsync(update.IncidentId, TimelineLockName(update.UpdateId), TellWait, CancellationToken.None).ConfigureAwait(false);
-            told = ToldDeliveries(await store.ReadTimelineAsync(update.IncidentId, CancellationToken.None).ConfigureAwait(false), update);
-        }
-        catch (Exception ex) when (IsStoreFault(ex))
-        {
-            sink.Verbose($"{update.IncidentId} {update.UpdateId}: could not check the timeline for this update's entries ({SecretRedactor.Redact(ex.Message)}); this sender's entry tells what it did.");
-        }
-        try
-        {
-            bool Untold(NotificationResult r) => told is not null && r.Delivered && !told.Contains(r.Channel);
-            var own = results.Where(r => !theirs(r.Channel) && !(r.Delivered && told?.Contains(r.Channel) == true)).ToList();
-            var adopted = results.Where(r => theirs(r.Channel) && Untold(r)).ToList();
-            if (own.Count + adopted.Count == 0)
+            try { claim = await store.ClaimOutboxAsync(update.IncidentId, TimelineLockName(update.UpdateId), TellWait, CancellationToken.None).ConfigureAwait(false); }
+            catch (Exception ex) when (IsStoreFault(ex))
             {
-                sink.Verbose($"{update.IncidentId} {update.UpdateId}: every channel's outcome was recorded by another sender, whose timeline entry has it; no entry added.");
-                return;
+                sink.Verbose($"{update.IncidentId} {update.UpdateId}: could not claim this update's timeline ({SecretRedactor.Redact(ex.Message)}); the store still keeps each delivery told once.");
             }
-            foreach (var r in adopted)
-                sink.Verbose($"{update.IncidentId} {update.UpdateId} to '{r.Channel}': delivered by another sender, which added no timeline entry for it; this sender's entry tells it.");
-            await AppendUpdateEntryAsync(store, update, [.. own, .. adopted], adopted.Select(r => r.Channel).ToHashSet(StringComparer.OrdinalIgnoreCase), context).ConfigureAwait(false);
+            // The lock is a claim, and a claim can end while its holder works (its session killed): the store itself refuses an
+            // entry that tells a delivery another entry tells (its delivery keys), also when one arrives later from a spool. A
+            // refusal means another entry landed since the timeline was read: it is read again, and what is left is told.
+            for (var attempt = 0; ; attempt++)
+            {
+                ISet<string>? told = null;
+                try { told = ToldDeliveries(await store.ReadTimelineAsync(update.IncidentId, CancellationToken.None).ConfigureAwait(false), update); }
+                catch (Exception ex) when (IsStoreFault(ex))
+                {
+                    sink.Verbose($"{update.IncidentId} {update.UpdateId}: could not check the timeline for this update's entries ({SecretRedactor.Redact(ex.Message)}); this sender's entry tells what it did.");
+                }
+                bool Untold(NotificationResult r) => told is not null && r.Delivered && !told.Contains(r.Channel);
+                var own = results.Where(r => !theirs(r.Channel) && !(r.Delivered && told?.Contains(r.Channel) == true)).ToList();
+                var adopted = results.Where(r => theirs(r.Channel) && Untold(r)).ToList();
+                if (own.Count + adopted.Count == 0)
+                {
+                    sink.Verbose($"{update.IncidentId} {update.UpdateId}: every channel's outcome was recorded by another sender, whose timeline entry has it; no entry added.");
+                    return;
+                }
+                try
+                {
+                    await AppendUpdateEntryAsync(store, update, [.. own, .. adopted], adopted.Select(r => r.Channel).ToHashSet(StringComparer.OrdinalIgnoreCase), context).ConfigureAwait(false);
+                    foreach (var r in adopted)
+                        sink.Verbose($"{update.IncidentId} {update.UpdateId} to '{r.Channel}': delivered by another sender, which added no timeline entry for it; this sender's entry tells it.");
+                    return;
+                }
+                catch (IncidentOpsException ex) when (ex.ErrorId == IncidentErrorIds.DeliveryAlreadyTold && attempt <= results.Count)
+                {
+                    sink.Verbose($"{update.IncidentId} {update.UpdateId}: {ex.Message} Reading the timeline again.");
+                }
+            }
         }
         finally
         {
@@ -663,13 +738,17 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
     }
 
     /// <summary>
-    /// The channels whose delivery of the update an "update" entry of the timeline already tells: the entry names the channel
-    /// in its target, and its result says "channel: delivered (...)" (see <see cref="AppendUpdateEntryAsync"/>).
+    /// The channels whose delivery of the update an entry of the timeline already tells: by its delivery key
+    /// (<see cref="TimelineEntry.DeliveryKeys"/>), or, for an "update" entry written by an older version (no keys), by its text:
+    /// the entry names the channel in its target, and its result says "channel: delivered (...)".
     /// </summary>
-    private static HashSet<string> ToldDeliveries(IReadOnlyList<TimelineEntry> timeline, IncidentUpdate update)
+    internal static HashSet<string> ToldDeliveries(IReadOnlyList<TimelineEntry> timeline, IncidentUpdate update)
     {
         var told = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-        foreach (var e in timeline.Where(e => e.Kind == "update" && e.Parameters.GetValueOrDefault("UpdateId") == update.UpdateId && e.Result is not null))
+        var keys = timeline.SelectMany(e => e.DeliveryKeys ?? []).ToHashSet(StringComparer.Ordinal);
+        foreach (var c in update.Deliveries.Select(d => d.Channel))
+            if (keys.Contains(IncidentStores.DeliveryKey(update.UpdateId, c))) told.Add(c);
+        foreach (var e in timeline.Where(e => e.Kind == "update" && e.DeliveryKeys is null && e.Parameters.GetValueOrDefault("UpdateId") == update.UpdateId && e.Result is not null))
             foreach (var c in update.Deliveries.Select(d => d.Channel))
                 if ((e.Target ?? "").Split(',').Contains(c, StringComparer.OrdinalIgnoreCase) &&
                     (e.Result!.StartsWith($"{c}: delivered (", StringComparison.OrdinalIgnoreCase) || e.Result.Contains($"; {c}: delivered (", StringComparison.OrdinalIgnoreCase)))
@@ -684,11 +763,12 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
               $"{(adopted.Contains(r.Channel) ? "; sent by another sender, which added no entry for it" : "")})"
             : $"{r.Channel}: NOT delivered, {r.State} ({r.Error})"));
         // The entry names the command that really sent it (Send-IncidentUpdate, Invoke-ServiceAlert, Watch-ServiceHealth -Alert),
-        // and records the update itself rather than the command's parameters. "channel: delivered (" is how a later sender
-        // finds that the delivery is told (ToldDeliveries).
+        // and records the update itself rather than the command's parameters. Its delivery keys are how the store keeps each
+        // delivery told once, and how a later sender finds that it is told (ToldDeliveries; older versions read "channel: delivered (").
         return timeline.AppendAsync(store, update.IncidentId, TimelineWriter.Entry(context, "update", $"{NotificationTemplates.Describe(update.Kind)} ({update.Status})",
             string.Join(",", results.Select(r => r.Channel)), results.All(r => r.Delivered) ? TimelineOutcome.Succeeded : TimelineOutcome.Failed, summary,
-            new Dictionary<string, string> { ["UpdateId"] = update.UpdateId, ["Message"] = update.Message ?? "" }), CancellationToken.None);
+            new Dictionary<string, string> { ["UpdateId"] = update.UpdateId, ["Message"] = update.Message ?? "" },
+            results.Where(r => r.Delivered).Select(r => IncidentStores.DeliveryKey(update.UpdateId, r.Channel)).ToList()), CancellationToken.None);
     }
 
     /// <summary>An attempt about to leave whose record found another sender's outcome of the delivery in the store.</summary>

@@ -29,6 +29,13 @@ public sealed class TimelineEntry
     public IReadOnlyDictionary<string, string> Parameters { get; init; } = new Dictionary<string, string>();
     public TimelineOutcome Outcome { get; init; } = TimelineOutcome.Info;
     public string? Result { get; init; }
+    /// <summary>
+    /// The deliveries this entry tells (a status update's timeline entry: one key per channel it says the update was
+    /// delivered to, "delivery:UPDATE-ID:channel"). The store refuses an entry that tells a delivery another entry of the
+    /// incident already tells, so each delivery is told once, whichever sender (or spool) writes it. Null on every other
+    /// entry, and on update entries written by older versions (those are matched by their Result text).
+    /// </summary>
+    public IReadOnlyList<string>? DeliveryKeys { get; init; }
 
     public static string DefaultActor() => TimelineActor.Override ?? $"{System.Environment.UserName}@{System.Environment.MachineName}";
 

@@ -132,6 +132,29 @@ public sealed class NotificationScenario : IDisposable
         return (engine, sink, loadConfig ? engine.Config.LoadOrThrow(ConfigPath, Dir) : null!);
     }
 
+    /// <summary>
+    /// A sender of its own (a process of its own: engine, sink) whose store is <paramref name="wrap"/> of the scenario's store (a
+    /// held, gated or failing store), for the tests that run two senders of one update at once.
+    /// </summary>
+    public (NotificationService Service, CollectingSink Sink, IncidentOpsConfig Config, TWrap Control) NewSender<TWrap>(
+        Func<IIncidentStore, (IIncidentStore Store, TWrap Control)> wrap, NotificationOptions options)
+    {
+        var (engine, sink, config) = NewEngine();
+        var (store, control) = wrap(engine.OpenStore(config));
+        var service = new NotificationService(_ => store, sink, engine.References, engine.Timeline, NotificationSender.SharedClient,
+            new Lazy<IncidentOps.Engine.Notifications.Slack.SlackIncidentChannel>(() => engine.IncidentChannels)) { Options = options };
+        return (service, sink, config, control);
+    }
+
+    /// <summary>A provider request held at the stand-in: <see cref="Held.Reached"/> when it arrives, answered once <see cref="Held.Release"/> is called.</summary>
+    public sealed class Held
+    {
+        private readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public TaskCompletionSource Reached { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public Task Released => _release.Task;
+        public void Release() => _release.TrySetResult();
+    }
+
     public async Task<IReadOnlyList<NotificationResult>> SendAsync(IncidentUpdateRequest request)
     {
         var (engine, _, config) = NewEngine();

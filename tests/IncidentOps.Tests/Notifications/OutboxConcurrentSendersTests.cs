@@ -61,20 +61,18 @@ public class OutboxConcurrentSendersTests
         using var s = NotificationScenario.On(storeKind);
         var inc = await s.CreateIncidentAsync("P1");
         // Sender A: Slack and the status page both slow; its claims end while both requests are out.
-        var slackHeld = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var slackRelease = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var statusHeld = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var statusRelease = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        s.Slack.ThenHoldThenHandle(slackHeld, slackRelease.Task);
+        var slackPost = new NotificationScenario.Held();
+        var statusPost = new NotificationScenario.Held();
+        s.Slack.ThenHoldThenHandle(slackPost.Reached, slackPost.Released);
         s.Statuspage.ScriptApplies = q => q.Method == "POST";
-        s.Statuspage.ThenHoldThenAnswer(statusHeld, statusRelease.Task, 500, """{"error":"internal"}""");
+        s.Statuspage.ThenHoldThenAnswer(statusPost.Reached, statusPost.Released, 500, """{"error":"internal"}""");
         var (a, _, config) = s.NewEngine();
         a.Notifications.Options = Options(maxAttempts: 1);
         var prepared = await a.Notifications.PrepareAsync(config,
             new IncidentUpdateRequest { IncidentId = inc.Id, Message = "Checkout is failing", Channels = ["incidents", "status"] }, CancellationToken.None);
         var updateId = prepared.Update.UpdateId;
         var sendA = a.Notifications.SendAsync(prepared, null, Context, CancellationToken.None);
-        await Task.WhenAll(slackHeld.Task, statusHeld.Task).WaitAsync(TimeSpan.FromSeconds(30));
+        await Task.WhenAll(slackPost.Reached.Task, statusPost.Reached.Task).WaitAsync(TimeSpan.FromSeconds(30));
         Assert.Equal(3, await EndClaimsAsync(s, inc.Id));   // the update's claim and both channels'
 
         // Sender B: Send-IncidentUpdate -Pending reads the entry while both of A's requests are out.
@@ -86,9 +84,9 @@ public class OutboxConcurrentSendersTests
         await UntilAsync(() => Task.FromResult(bSink.VerboseMessages.ToArray().Any(m => m.Contains("may still be in flight", StringComparison.Ordinal))), "B waits for A's status page request");
 
         // A's Slack request arrives and A records it; then A's status page request fails, which B (waiting) then sends.
-        slackRelease.SetResult();
+        slackPost.Release();
         await UntilAsync(async () => (await StoredAsync(s, inc.Id, updateId, "incidents")).State == DeliveryState.Delivered, "A recorded Slack delivered");
-        statusRelease.SetResult();
+        statusPost.Release();
         var resultsA = await sendA.WaitAsync(TimeSpan.FromSeconds(60));
         var resultsB = await pendingB.WaitAsync(TimeSpan.FromSeconds(60));
 
@@ -123,23 +121,22 @@ public class OutboxConcurrentSendersTests
     {
         using var s = NotificationScenario.On(storeKind);
         var inc = await s.CreateIncidentAsync("P1");
-        var held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var post = new NotificationScenario.Held();
         s.Statuspage.ScriptApplies = q => q.Method == "POST";
-        s.Statuspage.ThenHoldThenHandle(held, release.Task);
+        s.Statuspage.ThenHoldThenHandle(post.Reached, post.Released);
         var (a, _, config) = s.NewEngine();
         a.Notifications.Options = Options();
         var prepared = await a.Notifications.PrepareAsync(config,
             new IncidentUpdateRequest { IncidentId = inc.Id, Message = "Checkout is failing", Channels = ["status"] }, CancellationToken.None);
         var sendA = a.Notifications.SendAsync(prepared, null, Context, CancellationToken.None);
-        await held.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        await post.Reached.Task.WaitAsync(TimeSpan.FromSeconds(30));
         Assert.Equal(2, await EndClaimsAsync(s, inc.Id));
 
         var (b, bSink, _) = s.NewEngine();
         b.Notifications.Options = Options();
         var pendingB = b.Notifications.SendPendingAsync(config, inc.Id, null, Context, CancellationToken.None);
         await UntilAsync(() => Task.FromResult(bSink.VerboseMessages.ToArray().Any(m => m.Contains("may still be in flight", StringComparison.Ordinal))), "B waits for A's request");
-        release.SetResult();
+        post.Release();
         Assert.True(Assert.Single(await sendA.WaitAsync(TimeSpan.FromSeconds(60))).Delivered);
         Assert.True(Assert.Single(await pendingB.WaitAsync(TimeSpan.FromSeconds(60))).Delivered);
 
@@ -161,27 +158,23 @@ public class OutboxConcurrentSendersTests
     {
         using var s = NotificationScenario.On(storeKind);
         var inc = await s.CreateIncidentAsync("P1");
-        var held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var post = new NotificationScenario.Held();
         s.Statuspage.ScriptApplies = q => q.Method == "POST";
-        s.Statuspage.ThenHoldThenHandle(held, release.Task);
+        s.Statuspage.ThenHoldThenHandle(post.Reached, post.Released);
         // Sender A records its delivery, then dies before it adds its timeline entry.
-        var (a, aSink, config) = s.NewEngine();
-        var (aStore, aControl) = HeldWriteStore.Wrap(a.OpenStore(config));
+        var (serviceA, _, config, aControl) = s.NewSender(HeldWriteStore.Wrap, Options());
         aControl.DieOnTimeline();
-        var serviceA = new NotificationService(_ => aStore, aSink, a.References, a.Timeline, NotificationSender.SharedClient,
-            new Lazy<IncidentOps.Engine.Notifications.Slack.SlackIncidentChannel>(() => a.IncidentChannels)) { Options = Options() };
         var prepared = await serviceA.PrepareAsync(config,
             new IncidentUpdateRequest { IncidentId = inc.Id, Message = "Checkout is failing", Channels = ["status"] }, CancellationToken.None);
         var sendA = serviceA.SendAsync(prepared, null, Context, CancellationToken.None);
-        await held.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        await post.Reached.Task.WaitAsync(TimeSpan.FromSeconds(30));
         Assert.Equal(2, await EndClaimsAsync(s, inc.Id));
 
         var (b, bSink, _) = s.NewEngine();
         b.Notifications.Options = Options();
         var pendingB = b.Notifications.SendPendingAsync(config, inc.Id, null, Context, CancellationToken.None);
         await UntilAsync(() => Task.FromResult(bSink.VerboseMessages.ToArray().Any(m => m.Contains("may still be in flight", StringComparison.Ordinal))), "B waits for A's request");
-        release.SetResult();
+        post.Release();
         try { await sendA.WaitAsync(TimeSpan.FromSeconds(60)); }
         catch (InvalidOperationException) { /* A died at its timeline entry */ }
         var resultB = Assert.Single(await pendingB.WaitAsync(TimeSpan.FromSeconds(60)));
@@ -205,27 +198,20 @@ public class OutboxConcurrentSendersTests
     {
         using var s = NotificationScenario.On(storeKind);
         var inc = await s.CreateIncidentAsync("P1");
-        var held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        s.Slack.ThenHoldThenHandle(held, release.Task);
-        var (a, aSink, config) = s.NewEngine();
-        var (aStore, aControl) = HeldWriteStore.Wrap(a.OpenStore(config));
+        var slack = new NotificationScenario.Held();
+        s.Slack.ThenHoldThenHandle(slack.Reached, slack.Released);
+        var (serviceA, _, config, aControl) = s.NewSender(HeldWriteStore.Wrap, Options());
         aControl.DieOnTimeline();
-        var serviceA = new NotificationService(_ => aStore, aSink, a.References, a.Timeline, NotificationSender.SharedClient,
-            new Lazy<IncidentOps.Engine.Notifications.Slack.SlackIncidentChannel>(() => a.IncidentChannels)) { Options = Options() };
         var prepared = await serviceA.PrepareAsync(config,
             new IncidentUpdateRequest { IncidentId = inc.Id, Message = "Checkout is failing", Channels = ["incidents"] }, CancellationToken.None);
         var sendA = serviceA.SendAsync(prepared, null, Context, CancellationToken.None);
-        await held.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        await slack.Reached.Task.WaitAsync(TimeSpan.FromSeconds(30));
 
         // B's -Pending reads the update pending and waits for its lock, which A holds until it dies.
-        var (b, bSink, _) = s.NewEngine();
-        var (bStore, gate) = GatedStore.Wrap(b.OpenStore(config), prepared.Update.UpdateId);
-        var serviceB = new NotificationService(_ => bStore, bSink, b.References, b.Timeline, NotificationSender.SharedClient,
-            new Lazy<IncidentOps.Engine.Notifications.Slack.SlackIncidentChannel>(() => b.IncidentChannels)) { Options = Options() };
+        var (serviceB, _, _, gate) = s.NewSender(store => GatedStore.Wrap(store, prepared.Update.UpdateId), Options());
         var pendingB = serviceB.SendPendingAsync(config, inc.Id, null, Context, CancellationToken.None);
         await gate.Reached.WaitAsync(TimeSpan.FromSeconds(30));
-        release.SetResult();
+        slack.Release();
         await Assert.ThrowsAsync<InvalidOperationException>(() => sendA.WaitAsync(TimeSpan.FromSeconds(60)));
         gate.Open();
         Assert.Empty(await pendingB.WaitAsync(TimeSpan.FromSeconds(60)));

@@ -177,14 +177,39 @@ public sealed class StatuspageChannel : ChannelProvider
         return PreSend.Done;
     }
 
+    /// <summary>
+    /// Keeps the id of the Statuspage incident a POST opened on the incident at once, so the next update (or a re-send) PATCHes
+    /// it instead of opening another. When the incident already names one (another sender, whose claim of the channel had ended,
+    /// opened it while this POST was out: an unavoidable duplicate), the first stands: it is the one the outbox records (each
+    /// sender records the id this step returns), and later updates PATCH it. The person is warned, with the duplicate's id, to
+    /// delete it on the page.
+    /// </summary>
     public override async Task<string?> AfterDeliveredAsync(ChannelDeliveryContext context, ProviderRequest request, string? providerId)
     {
         var key = ExternalIdKey(context.Channel.Name);
-        // Kept at once, so the next update (or a re-send) PATCHes this Statuspage incident instead of opening another.
         if (request.Method == HttpMethod.Post && providerId is not null)
-            context.Incident = await context.UpdateIncident(i => i.ExternalIds[key] = providerId).ConfigureAwait(false);
+        {
+            string? first = null;
+            context.Incident = await context.UpdateIncident(i =>
+            {
+                if (i.ExternalIds.TryGetValue(key, out var kept) && !string.IsNullOrEmpty(kept) && kept != providerId) first = kept;
+                else i.ExternalIds[key] = providerId;
+            }).ConfigureAwait(false);
+            if (first is not null)
+            {
+                context.Sink.Warning(DuplicateWarning(context.Incident.Id, context.Update.UpdateId, context.Channel.Name, first, providerId));
+                return first;
+            }
+        }
         return providerId ?? context.Incident.ExternalIds.GetValueOrDefault(key);
     }
+
+    /// <summary>What the person is told of a second public incident that a send opened for one IncidentOps incident.</summary>
+    public static string DuplicateWarning(string incidentId, string updateId, string channel, string kept, string duplicate) =>
+        $"Statuspage now has two public incidents for {incidentId}: '{kept}', opened first by another sender of update {updateId} to '{channel}' " +
+        $"(its claim of the channel had ended while this sender's request was out), and '{duplicate}', a duplicate that this send opened. " +
+        $"{incidentId} keeps '{kept}': its later updates PATCH that one. Delete the duplicate incident '{duplicate}' on the status page " +
+        "(Statuspage: Incidents, open it, Delete incident), so subscribers see one incident.";
 
     private sealed record Found(string? Id, string? LastUpdateId, string? Error);
 
