@@ -184,10 +184,10 @@ internal sealed class RedisEndpointConnection : IAsyncDisposable
         await LineEndHelloAsync(sslHost, host, port, silence, cancellationToken).ConfigureAwait(false) == TlsAnswer.Resp ? true : null;
 
     /// <summary>
-    /// Sends a TLS ClientHello of its own whose random field holds a line end (CR LF) and says what came back. A TLS
-    /// server answers it with a handshake record or an alert, like any hello. A plain Redis reads the bytes up to the
-    /// line end as an inline command and answers with a RESP error, so it is told apart from a TLS server that is slow or
-    /// blocked without a byte of plain text to a port the user said speaks TLS.
+    /// Sends a TLS ClientHello of its own whose record header holds a line end and says what came back. A TLS server
+    /// answers it with a handshake record or an alert, like any hello. A plain Redis reads the bytes up to the line end as
+    /// an inline command and answers with a RESP error, so it is told apart from a TLS server that is slow or blocked
+    /// without a byte of plain text to a port the user said speaks TLS.
     /// </summary>
     private static async Task<TlsAnswer> LineEndHelloAsync(string sslHost, string host, int port, TimeSpan silence, CancellationToken cancellationToken)
     {
@@ -219,8 +219,9 @@ internal sealed class RedisEndpointConnection : IAsyncDisposable
     }
 
     /// <summary>
-    /// A TLS 1.2 ClientHello record (TLS 1.2 and 1.3 servers answer it: ServerHello, HelloRetryRequest or an alert) with
-    /// CR LF at the start of its client random. SNI is sent for a host name, as SslStream does.
+    /// A TLS 1.2 ClientHello record (TLS 1.2 and 1.3 servers answer it: ServerHello, HelloRetryRequest or an alert) padded
+    /// (RFC 7685) to a record length of 0x0A20 bytes, so its fourth byte is a line feed ('\n') with no NUL before it: Redis
+    /// looks for the end of an inline command with strchr, which a NUL would stop. SNI is sent for a host name, as SslStream does.
     /// </summary>
     internal static byte[] LineEndClientHello(string sni)
     {
@@ -239,13 +240,15 @@ internal sealed class RedisEndpointConnection : IAsyncDisposable
         var hello = new List<byte> { 0x03, 0x03 };
         var random = new byte[32];
         System.Security.Cryptography.RandomNumberGenerator.Fill(random);
-        random[0] = (byte)'\r';
-        random[1] = (byte)'\n';
         hello.AddRange(random);
         hello.Add(0); // no session id
         int[] suites = [0xc02b, 0xc02f, 0xc02c, 0xc030, 0xcca9, 0xcca8, 0x009c, 0x009d, 0x002f, 0x0035];
         U16(hello, suites.Length * 2); foreach (var c in suites) U16(hello, c);
         hello.Add(1); hello.Add(0); // null compression only
+        const int RecordLength = 0x0A20;
+        // What the hello holds so far, its extension list's length, the padding extension's header, the handshake header.
+        var padding = RecordLength - (hello.Count + 2 + extensions.Count + 4 + 4);
+        U16(extensions, 0x0015); U16(extensions, padding); extensions.AddRange(new byte[padding]);
         U16(hello, extensions.Count); hello.AddRange(extensions);
         var record = new List<byte> { 0x16, 0x03, 0x01 };
         U16(record, hello.Count + 4);
