@@ -41,6 +41,8 @@ Describe 'Get-PgConnectionSummary in a real host' -Skip:$noPg {
         $text = Get-RenderedView (Get-PgConnectionSummary -ConnectionString $cs) -Width $Width
         foreach ($row in 'Server', 'Connections', 'Headroom', 'ByState', 'ByDatabase', 'ByUser', 'ByApplication') { $text | Should -Match "(?m)^$row\s+:" }
         $text | Should -Match 'Connections\s+:\s+\d+ of \d+'
+        # Headroom says what it counts, not a bare number.
+        $text | Should -Match '(?m)^Headroom\s+: \d+ connections left for ordinary roles$'
     }
 
     It 'renders help with every parameter described and examples that parse' {

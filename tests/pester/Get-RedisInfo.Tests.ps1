@@ -81,6 +81,24 @@ Describe 'Get-RedisInfo in a real host' -Skip:$noRedis {
         $text | Should -Not -Match '\d\d:\d\d:\d\d'
     }
 
+    It 'says the keyspace is empty on a Redis with no keys, at 80 and 120 columns (table and list)' {
+        $l = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0); $l.Start(); $emptyPort = $l.LocalEndpoint.Port; $l.Stop()
+        $emptyDir = New-TestTempDir 'io-redis-empty'
+        & redis-server --bind 127.0.0.1 --port $emptyPort --daemonize yes --save '' --appendonly no --dir $emptyDir --pidfile (Join-Path $emptyDir redis.pid) --logfile (Join-Path $emptyDir redis.log) | Out-Null
+        try {
+            $until = [DateTime]::UtcNow.AddSeconds(10)
+            while ((& redis-cli -p $emptyPort PING) -ne 'PONG' -and [DateTime]::UtcNow -lt $until) { Start-Sleep -Milliseconds 100 }
+            $row = Get-RedisInfo Keyspace -ConnectionString "127.0.0.1:$emptyPort" -ErrorAction Stop
+            $row.Empty | Should -BeTrue
+            foreach ($w in 80, 120) {
+                $text = Get-RenderedView $row -Width $w
+                $text | Should -Match "(?m)^127\.0\.0\.1:$emptyPort\s+\(empty\)\s+0\s+0\s*$"
+            }
+            ($row | Format-List | Out-String -Width 80) | Should -Match '(?m)^Database\s+: \(empty: no keys in any database\)$'
+        }
+        finally { & redis-cli -p $emptyPort SHUTDOWN NOSAVE 2>$null | Out-Null }
+    }
+
     It 'renders help with every parameter described and examples that parse' {
         Assert-CmdletHelp Get-RedisInfo | Out-Null
     }

@@ -89,6 +89,16 @@ Describe 'Test-RedisConnection in a real host' -Skip:$noRedis {
         finally { $http.Listener.Close() }
     }
 
+    It 'says a password given to a Redis that needs none was refused, in the Reason at 80 columns and as a warning' {
+        $r = Test-RedisConnection -ConnectionString "redis://:Pester-Unneeded-Pw@$endpoint" -TimeoutSec 5 -WarningVariable warned -WarningAction SilentlyContinue
+        $r.Reachable | Should -BeTrue
+        $r.Reason | Should -Be 'password refused: none needed'
+        "$warned" | Should -Match 'refused the password given .* but needs none'
+        "$warned$($r.Detail)" | Should -Not -Match 'Pester-Unneeded-Pw'
+        $text = Get-RenderedView $r -Width 80
+        $text | Should -Match '(?m)^True\s+\S+\s+[\d.]+\s+\w+\s+password refused: none needed\s*$'
+    }
+
     It 'renders help with every parameter described and examples that parse' {
         Assert-CmdletHelp Test-RedisConnection | Out-Null
     }

@@ -95,7 +95,20 @@ Describe 'Test-ServiceHealth in a real host' {
         foreach ($col in 'Healthy', 'Code', 'Ms', 'Target', 'Reason') { $text | Should -Match "\b$col\b" }
         $targets = Get-ViewColumn $text 'Target'
         $authority = ([uri]$base).Authority
-        foreach ($path in '/health', '/health/ready', '/health/live') { $targets | Should -Match ([regex]::Escape("$authority$path")) }
+        # Each keeps its host and its last path segment (host/…/ready when the whole path does not fit the column).
+        $targets | Should -Match ([regex]::Escape("$authority/health"))
+        foreach ($last in 'ready', 'live') { $targets | Should -Match ([regex]::Escape("$authority/") + '(health|…)/' + $last) }
+    }
+
+    It 'shortens a long URL in the middle, never wrapping it mid-path, and keeps the full Uri on the object, at <Width> columns' -TestCases @(@{ Width = 80 }, @{ Width = 120 }) {
+        $url = 'https://api.internal.example.com/v2/services/payments/health/ready'
+        $long = [IncidentOps.Health.HealthResult]@{ Uri = $url; Service = 'production/payments'; Healthy = $true; StatusCode = 200; TotalMs = 12 }
+        $short = [IncidentOps.Health.HealthResult]@{ Uri = 'https://api.example.net/health'; Healthy = $true; StatusCode = 200; TotalMs = 9 }
+        $text = Get-RenderedView @($long, $short) -Width $Width
+        # The service, then the host, then the path's last segments after an ellipsis: each whole on a line of its own.
+        $text | Should -Match '(?m)^True\s+200\s+12\s+production/payments\s*\r?\n\s+api\.internal\.example\.com\s*\r?\n\s+/…/payments/health/ready\s*$'
+        $text | Should -Match '(?m)^True\s+200\s+9\s+api\.example\.net/health\s*$'
+        $long.Uri | Should -Be $url
     }
 
     It 'keeps the whole Reason on screen at <Width> columns' -TestCases @(@{ Width = 80 }, @{ Width = 120 }) {

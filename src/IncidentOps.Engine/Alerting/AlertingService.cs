@@ -120,6 +120,7 @@ public sealed class AlertingService(Func<IncidentOpsConfig?, IIncidentStore> ope
             ExpectStatus = e.ExpectStatus,
             Conditions = HealthService.ParseConditions(e.Conditions),
             Timeout = e.Timeout ?? timeout,
+            CaCertificate = e.CaCertificate,
         }).ToList();
 
     /// <summary>Probes every endpoint of every service (in parallel) and reduces each service's results to one observation.</summary>

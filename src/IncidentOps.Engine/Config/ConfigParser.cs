@@ -19,8 +19,8 @@ public static partial class ConfigParser
     private static readonly string[] EnvironmentKeys = ["services"];
     /// <summary>The keys every service may have; each platform provider adds its own (PlatformRegistry.ServiceKeys).</summary>
     private static readonly string[] ServiceKeys = ["platform", .. PlatformRegistry.ServiceKeys, "health", "postgres", "redis", "baseUrl", "actions"];
-    private static readonly string[] HealthKeys = ["url", "expectStatus", "method", "conditions", "timeout"];
-    private static readonly string[] PostgresKeys = ["connectionString", "tunnel", .. PlatformRegistry.Databases.Select(d => d.ConfigKey)];
+    private static readonly string[] HealthKeys = ["url", "expectStatus", "method", "conditions", "timeout", "caCertificate"];
+    private static readonly string[] PostgresKeys = ["connectionString", "tunnel", "caCertificate", .. PlatformRegistry.Databases.Select(d => d.ConfigKey)];
     private static readonly string[] RedisKeys = ["url", "tunnel", "caCertificate"];
     private static readonly string[] StoreKeys = ["kind", "path", "connectionString", "schema"];
     private static readonly string[] ToolKeys = [.. PlatformRegistry.Tools.Select(t => t.Name)];
@@ -364,6 +364,7 @@ public static partial class ConfigParser
             int[]? expect = null;
             string[] conditions = [];
             TimeSpan? timeout = null;
+            ConfigValue? ca = null;
             foreach (var (k, v) in ctx.Entries(m, HealthKeys, where))
             {
                 switch (k)
@@ -372,6 +373,7 @@ public static partial class ConfigParser
                     case "method": method = ctx.Scalar(v, k); break;
                     case "conditions": conditions = ctx.StringList(v, k); break;
                     case "timeout": timeout = ctx.Duration(v, where + ".timeout"); break;
+                    case "caCertificate": ca = ctx.Value(v, k, isSecret: false); break;
                     case "expectStatus":
                         var codes = ctx.StringList(v, k);
                         var parsed = new List<int>();
@@ -384,7 +386,7 @@ public static partial class ConfigParser
             }
             if (url is null) { ctx.Error(ConfigErrorIds.ConfigMissingField, $"{where} entry needs a url.", m); continue; }
             if (CheckUrl(ctx, url, m, where))
-                list.Add(new HealthEndpoint { Url = url, Method = method, ExpectStatus = expect, Conditions = conditions, Timeout = timeout });
+                list.Add(new HealthEndpoint { Url = url, Method = method, ExpectStatus = expect, Conditions = conditions, Timeout = timeout, CaCertificate = ca });
         }
         return list;
     }
@@ -425,12 +427,14 @@ public static partial class ConfigParser
         if (node is YamlScalarNode) return new PostgresTarget { ConnectionString = ctx.Value(node, "postgres", isSecret: true, isConnection: true) };
         ConfigValue? cs = null;
         TunnelConfig? tunnel = null;
+        ConfigValue? ca = null;
         var managed = new Dictionary<string, ConfigValue>(StringComparer.OrdinalIgnoreCase);
         if (node is YamlMappingNode m)
             foreach (var (k, v) in ctx.Entries(m, PostgresKeys, where))
             {
                 if (k == "connectionString") { cs = ctx.Value(v, k, isSecret: true, isConnection: true); continue; }
                 if (k == "tunnel") { tunnel = ParseTunnel(ctx, v, where + ".tunnel"); continue; }
+                if (k == "caCertificate") { ca = ctx.Value(v, k, isSecret: false); continue; }
                 var provider = PlatformRegistry.Databases.First(d => d.ConfigKey == k);
                 if (ctx.Value(v, k, isSecret: false) is not { } value) continue;
                 if (value.Kind == ConfigValueKind.Literal) CheckName(ctx, v, value.ToString(), $"{where}.{k}", provider.NameKind);
@@ -438,7 +442,8 @@ public static partial class ConfigParser
             }
         else ctx.Error(ConfigErrorIds.ConfigInvalidShape, $"{where} must be a connection string or a mapping with connectionString.", node);
         if (tunnel is not null && cs is null) ctx.Error(ConfigErrorIds.ConfigMissingField, $"{where} has a tunnel but no connectionString: add connectionString: env:DATABASE_URL (the host and port as the far end of the tunnel sees them).", node);
-        return new PostgresTarget { ConnectionString = cs, Managed = managed, Tunnel = tunnel };
+        if (ca is not null && cs is null) ctx.Error(ConfigErrorIds.ConfigMissingField, $"{where} has a caCertificate but no connectionString: add connectionString: env:DATABASE_URL (with sslmode=verify-full).", node);
+        return new PostgresTarget { ConnectionString = cs, Managed = managed, Tunnel = tunnel, CaCertificate = ca };
     }
 
     /// <summary>

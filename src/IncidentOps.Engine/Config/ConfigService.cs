@@ -317,6 +317,8 @@ public static class ConfigValidator
             if (s.AppId is not null) yield return s.AppId;
             if (s.Redis is not null) yield return s.Redis;
             if (s.RedisCaCertificate is not null) yield return s.RedisCaCertificate;
+            if (s.Postgres?.CaCertificate is not null) yield return s.Postgres.CaCertificate;
+            foreach (var h in s.Health) if (h.CaCertificate is not null) yield return h.CaCertificate;
             if (s.Postgres?.ConnectionString is not null) yield return s.Postgres.ConnectionString;
             if (s.Postgres is not null) foreach (var v in s.Postgres.Managed.Values) yield return v;
             foreach (var h in s.Actions.SelectMany(a => a.Headers.Values)) yield return h;

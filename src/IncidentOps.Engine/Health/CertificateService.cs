@@ -30,7 +30,7 @@ public sealed class CertificateService(IOperationSink sink)
         new(HealthErrorIds.CertificateTargetInvalid, IncidentOpsErrorCategory.InvalidArgument, $"'{target}' is not host, host:port or an https:// URI. Example: api.example.com:443.") { TargetObject = target };
 
     /// <summary>Connects, completes a TLS handshake with SNI <paramref name="serverName"/> (default: the host) and describes what was presented; invalid chains are reported, not refused.</summary>
-    public async Task<CertificateFacts> GetAsync(string host, int port, string? serverName, TimeSpan timeout, CancellationToken cancellationToken)
+    public async Task<CertificateFacts> GetAsync(string host, int port, string? serverName, TimeSpan timeout, CancellationToken cancellationToken, TlsTrust? trust = null)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         // A handshake that does not finish is CertificateFetchFailed, reported just before the command's deadline.
@@ -44,7 +44,9 @@ public sealed class CertificateService(IOperationSink sink)
             await tcp.ConnectAsync(host, port, deadline.Token).ConfigureAwait(false);
             await using var ssl = new SslStream(tcp.GetStream(), false, (_, certificate, chain, errors) =>
             {
-                if (certificate is not null) facts = CertificateInspector.Describe(new X509Certificate2(certificate), chain, errors, sni, null, port);
+                // With -CaCertificate the chain is judged against that CA (TlsTrust), so ValidationErrors say whether it signed it.
+                var accepted = TlsTrust.Check(trust, certificate, chain, errors, out string? _);
+                if (certificate is not null) facts = CertificateInspector.Describe(new X509Certificate2(certificate), chain, accepted && trust is not null ? SslPolicyErrors.None : errors, sni, null, port);
                 return true; // report, do not refuse: validation errors are part of the answer
             });
             await ssl.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = sni }, deadline.Token).ConfigureAwait(false);

@@ -39,6 +39,9 @@ public static class HealthErrorIds
     /// <summary>The DNS server did not answer or the query failed.</summary>
     public const string DnsQueryFailed = "DnsQueryFailed";
 
+    /// <summary>-CaCertificate or a health endpoint's caCertificate names no readable certificate.</summary>
+    public const string HealthCaCertificateInvalid = "HealthCaCertificateInvalid";
+
     /// <summary>A name given to Resolve-ServiceDns is not a host name or URI.</summary>
     public const string DnsNameInvalid = "DnsNameInvalid";
 }

@@ -27,6 +27,10 @@ public sealed class ProbeRequest
     public IReadOnlyList<HealthCondition> Conditions { get; init; } = [];
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(10);
     public bool SkipCertificateCheck { get; init; }
+    /// <summary>The CA to trust beyond the system's roots (-CaCertificate), already read; wins over <see cref="CaCertificate"/>.</summary>
+    public TlsTrust? Trust { get; init; }
+    /// <summary>The endpoint's configured caCertificate, read when the probe runs (unless <see cref="Trust"/> or -SkipCertificateCheck is given).</summary>
+    public IncidentOps.Config.ConfigValue? CaCertificate { get; init; }
     public bool FollowRedirects { get; init; } = true;
     public int MaxRedirects { get; init; } = 10;
     /// <summary>Probes of this target in a row (the seeds' availability loop).</summary>
@@ -39,8 +43,11 @@ public sealed class ProbeRequest
 /// fresh connection the way curl does; the connect callback times DNS and TCP separately and the
 /// certificate callback marks the end of the TLS handshake and captures the chain.
 /// </summary>
-public sealed class HealthService(IOperationSink sink)
+public sealed class HealthService(IOperationSink sink, Config.ReferenceResolver? references = null)
 {
+    // Configured CAs already read, by their config value: a watch loop or -Count reads a secret: or a file once.
+    private readonly ConcurrentDictionary<IncidentOps.Config.ConfigValue, TlsTrust> _configuredTrust = new(ReferenceEqualityComparer.Instance);
+
     private const int MaxBodyBytes = 1024 * 1024;
     private const int MaxBodyText = 64 * 1024;
     /// <summary>Upper bound of one shared host-name lookup; each probe still waits no longer than its own -TimeoutSec.</summary>
@@ -241,14 +248,37 @@ public sealed class HealthService(IOperationSink sink)
 
     // ---------------------------------------------------------------- one probe
 
+    /// <summary>
+    /// The trust of an endpoint's configured caCertificate (<paramref name="service"/>'s health entry for <paramref name="url"/>):
+    /// a PEM file relative to the configuration file, or PEM text through env:/file:/secret:. HealthCaCertificateInvalid when
+    /// it holds no certificate.
+    /// </summary>
+    public async Task<TlsTrust> TrustForAsync(IncidentOps.Config.ConfigValue ca, string? service, string url, CancellationToken cancellationToken)
+    {
+        if (_configuredTrust.TryGetValue(ca, out var known)) return known;
+        if (references is null) throw new InvalidOperationException("This HealthService was built without a reference resolver; pass the trust in ProbeRequest.Trust.");
+        var trust = await TlsTrust.FromConfigAsync(references, ca, null, $"the caCertificate of {service ?? "the"} health endpoint {SecretRedactor.Redact(url)}",
+            HealthErrorIds.HealthCaCertificateInvalid, CaSigned, cancellationToken).ConfigureAwait(false);
+        return _configuredTrust.GetOrAdd(ca, trust);
+    }
+
+    /// <summary>What the CA of a health endpoint signed, for HealthCaCertificateInvalid.</summary>
+    public const string CaSigned = "the endpoint's certificate (your private CA's certificate, e.g. the ca.crt your internal PKI or cert-manager issuer hands out)";
+
+    /// <summary>-CaCertificate: the CA file given on the command line, read once for every probe of the command.</summary>
+    public static TlsTrust TrustFromFile(string path) =>
+        TlsTrust.FromCa(path, $"-CaCertificate {path}", HealthErrorIds.HealthCaCertificateInvalid, CaSigned);
+
     private sealed class ProbeState
     {
+        public TlsTrust? Trust;
         public double DnsMs, ConnectMs, TlsMs;
         public long ReadyAt;
         public string Phase = "connect";
         public string? RemoteAddress;
         public CertificateFacts? Certificate;
         public bool Connected;
+        public string? TrustWhy;
     }
 
     private sealed class ProbePhaseException(HealthFailureKind kind, string message, Exception? inner) : Exception(message, inner)
@@ -275,6 +305,16 @@ public sealed class HealthService(IOperationSink sink)
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(request.Timeout);
         var ct = timeout.Token;
+        state.Trust = request.SkipCertificateCheck ? TlsTrust.SkipCheck() : request.Trust;
+        if (state.Trust is null && request.CaCertificate is { } ca && request.Uri.Scheme == Uri.UriSchemeHttps)
+        {
+            // A CA that cannot be read is this endpoint's finding (the other endpoints of a fan-out or a watch still run).
+            try { state.Trust = await TrustForAsync(ca, request.Service, request.Uri.ToString(), ct).ConfigureAwait(false); }
+            catch (IncidentOpsException ex) when (ex.ErrorId == HealthErrorIds.HealthCaCertificateInvalid)
+            {
+                return Failed(request, timestamp, state, start, 0, 0, request.Uri, HealthFailureKind.TlsFailure, ex.Message, null, null);
+            }
+        }
 
         using var handler = CreateHandler(request, state);
         using var client = new HttpClient(handler, disposeHandler: false) { Timeout = System.Threading.Timeout.InfiniteTimeSpan };
@@ -376,9 +416,15 @@ public sealed class HealthService(IOperationSink sink)
     private static string TlsReason(ProbeState state) => state.Certificate switch
     {
         null => "no TLS (try http://)",
-        { ValidationErrors.Length: > 0 } c => $"certificate rejected: {string.Join("; ", c.ValidationErrors.Select(PlainCertificateError))}. -SkipCertificateCheck probes anyway",
+        // A CA was given and did not sign it (or the name is wrong): the CA check's own words name the CA.
+        _ when state.Trust is { Skip: false } && state.TrustWhy is { } why => $"certificate rejected: {why}",
+        { ValidationErrors.Length: > 0 } c => $"certificate rejected: {string.Join("; ", c.ValidationErrors.Select(PlainCertificateError))}. " +
+            (c.ValidationErrors.Any(e => e.StartsWith("RemoteCertificateChainErrors", StringComparison.Ordinal)) ? UntrustedHint : "-SkipCertificateCheck probes anyway"),
         _ => "TLS handshake failed",
     };
+
+    /// <summary>How to trust a private CA, at the end of an untrusted certificate's reason.</summary>
+    internal const string UntrustedHint = "Pass its CA with -CaCertificate ca.pem (or caCertificate: in the health entry); -SkipCertificateCheck probes anyway";
 
     /// <summary>
     /// One validation error without the policy flag names: "RemoteCertificateChainErrors (UntrustedRoot: self-signed
@@ -477,9 +523,14 @@ public sealed class HealthService(IOperationSink sink)
                 state.ReadyAt = now;
                 state.Phase = "request";
                 var host = (sender as SslStream)?.TargetHostName;
+                // With a CA given, the chain is built again with that CA as its only anchor (TlsTrust); the host name is still checked.
+                var accepted = TlsTrust.Check(state.Trust, certificate, chain, errors, out var why);
+                state.TrustWhy = why;
+                // Trusted through the given CA: the system's "untrusted root" is no validation error of this endpoint.
+                var reported = accepted && state.Trust is { Skip: false } ? SslPolicyErrors.None : errors;
                 if (certificate is not null)
-                    state.Certificate ??= CertificateInspector.Describe(new X509Certificate2(certificate), chain, errors, host ?? "", null);
-                return request.SkipCertificateCheck || errors == SslPolicyErrors.None;
+                    state.Certificate ??= CertificateInspector.Describe(new X509Certificate2(certificate), chain, reported, host ?? "", null);
+                return accepted;
             },
         };
         return handler;

@@ -5,7 +5,7 @@ namespace IncidentOps.Engine;
 public sealed partial class IncidentOpsEngine
 {
     /// <summary>HTTP health probes with phase timings, conditions and certificate facts.</summary>
-    public HealthService Health => _health ??= new HealthService(Sink);
+    public HealthService Health => _health ??= new HealthService(Sink, References);
     private HealthService? _health;
 
     /// <summary>DNS lookups with TTLs and timing.</summary>

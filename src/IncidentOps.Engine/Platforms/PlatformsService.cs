@@ -201,7 +201,7 @@ public sealed partial class PlatformsService(IOperationSink sink, HealthService?
             if (remaining < TimeSpan.FromMilliseconds(100)) remaining = TimeSpan.FromMilliseconds(100);
             var requests = endpoints.Select(e => new ProbeRequest
             {
-                Uri = e.Uri, Service = target.Service, Method = e.Endpoint.Method ?? "GET", ExpectStatus = e.Endpoint.ExpectStatus, Conditions = e.Conditions,
+                Uri = e.Uri, Service = target.Service, Method = e.Endpoint.Method ?? "GET", ExpectStatus = e.Endpoint.ExpectStatus, Conditions = e.Conditions, CaCertificate = e.Endpoint.CaCertificate,
                 Timeout = e.Endpoint.Timeout is { } t && t < remaining ? t : remaining < TimeSpan.FromSeconds(10) ? remaining : TimeSpan.FromSeconds(10),
             }).ToList();
             var results = new List<HealthResult>();

@@ -24,7 +24,20 @@ public sealed class PgConnectionFactory(ReferenceResolver references, Func<strin
     private readonly Func<string, string?> _env = environment ?? System.Environment.GetEnvironmentVariable;
 
     /// <summary>Builds the Npgsql connection string for a spec (resolving config references).</summary>
-    public async Task<NpgsqlConnectionStringBuilder> BuildAsync(PgConnectionSpec spec, CancellationToken cancellationToken)
+    public async Task<NpgsqlConnectionStringBuilder> BuildAsync(PgConnectionSpec spec, CancellationToken cancellationToken) =>
+        (await BuildWithTrustAsync(spec, cancellationToken).ConfigureAwait(false)).Builder;
+
+    /// <summary>What signed a PostgreSQL server's certificate, for PgCaCertificateInvalid.</summary>
+    private const string CaSigned = "the PostgreSQL server's certificate (for a managed database, the provider's CA download: DigitalOcean's ca-certificate.crt, the RDS global bundle)";
+
+    /// <summary>
+    /// The connection string and the CA its certificate is checked against. The CA comes from -CaCertificate, else
+    /// postgres.caCertificate of the service, else sslrootcert (URL), Root Certificate (Npgsql form) or PGSSLROOTCERT.
+    /// A CA given by -CaCertificate or postgres.caCertificate means "verify": sslmode becomes verify-full unless the
+    /// connection says verify-ca. sslrootcert keeps libpq's meaning: with sslmode=require it verifies as verify-ca,
+    /// with prefer or allow it is not used; sslrootcert=system is the system's roots with verify-full.
+    /// </summary>
+    internal async Task<(NpgsqlConnectionStringBuilder Builder, TlsTrust? Trust)> BuildWithTrustAsync(PgConnectionSpec spec, CancellationToken cancellationToken)
     {
         NpgsqlConnectionStringBuilder b;
         if (!string.IsNullOrWhiteSpace(spec.ConnectionString))
@@ -54,6 +67,7 @@ public sealed class PgConnectionFactory(ReferenceResolver references, Func<strin
             }
         }
         SecretRedactor.Register(b.Password);
+        var trust = await TrustAsync(spec, b, cancellationToken).ConfigureAwait(false);
         // postgres.tunnel: the host:port above is the far end; OpenAsync connects through the tunnel's loopback port.
         if (string.IsNullOrWhiteSpace(spec.ConnectionString)) tunnels?.Resolve(spec.Service?.Postgres?.Tunnel, spec.Service, b.Host!, b.Port);
 
@@ -68,7 +82,41 @@ public sealed class PgConnectionFactory(ReferenceResolver references, Func<strin
         b.Pooling = false;
         // After a cancel (the deadline, Ctrl+C), wait this long for the server to answer it, then close the socket.
         b.CancellationTimeout = CancellationTimeoutMs;
-        return b;
+        return (b, trust);
+    }
+
+    private async Task<TlsTrust?> TrustAsync(PgConnectionSpec spec, NpgsqlConnectionStringBuilder b, CancellationToken cancellationToken)
+    {
+        // The module checks the certificate itself (the same TlsTrust as Redis and health probes): Npgsql never reads the file.
+        var inString = b.RootCertificate;
+        b.RootCertificate = null;
+        TlsTrust? trust;
+        bool explicitCa;
+        if (!string.IsNullOrWhiteSpace(spec.CaCertificate))
+        {
+            trust = TlsTrust.FromCa(spec.CaCertificate, $"-CaCertificate {spec.CaCertificate}", PostgresErrorIds.PgCaCertificateInvalid, CaSigned);
+            explicitCa = true;
+        }
+        else if (string.IsNullOrWhiteSpace(spec.ConnectionString) && spec.Service is { Postgres.CaCertificate: { } ca } service)
+        {
+            trust = await TlsTrust.FromConfigAsync(references, ca, service.Location?.File, $"postgres.caCertificate of {service.FullName}", PostgresErrorIds.PgCaCertificateInvalid, CaSigned, cancellationToken).ConfigureAwait(false);
+            explicitCa = true;
+        }
+        else if (!string.IsNullOrWhiteSpace(inString) && !inString.Equals("system", StringComparison.Ordinal))
+        {
+            var path = inString.StartsWith("~/", StringComparison.Ordinal) ? Path.Combine(System.Environment.GetFolderPath(System.Environment.SpecialFolder.UserProfile), inString[2..]) : inString;
+            trust = TlsTrust.FromCa(Path.GetFullPath(path), $"sslrootcert {path}", PostgresErrorIds.PgCaCertificateInvalid, CaSigned);
+            explicitCa = false;
+        }
+        else return null;
+        if (explicitCa)
+        {
+            if (b.SslMode != SslMode.VerifyCA) b.SslMode = SslMode.VerifyFull;
+            return trust;
+        }
+        // libpq: a root certificate turns require into verify-ca; prefer and allow never verify.
+        if (b.SslMode == SslMode.Require) b.SslMode = SslMode.VerifyCA;
+        return b.SslMode is SslMode.VerifyCA or SslMode.VerifyFull ? trust : null;
     }
 
     /// <summary>The pinned tunnel a spec connects through (noted like <see cref="BuildAsync"/> notes it), or null when it connects directly.</summary>
@@ -88,11 +136,32 @@ public sealed class PgConnectionFactory(ReferenceResolver references, Func<strin
     /// <summary>Opens a connection; connection failures become PgAuthenticationFailed, PgHostUnreachable, PgDatabaseNotFound, PgTlsRequired or PgConnectionFailed.</summary>
     public async Task<NpgsqlConnection> OpenAsync(PgConnectionSpec spec, CancellationToken cancellationToken)
     {
-        var b = await BuildAsync(spec, cancellationToken).ConfigureAwait(false);
+        var (b, trust) = await BuildWithTrustAsync(spec, cancellationToken).ConfigureAwait(false);
+        // Through a tunnel the certificate still has to name the configured host, not the loopback end.
+        var certificateHost = b.Host!;
         if (tunnels is not null && string.IsNullOrWhiteSpace(spec.ConnectionString)
             && tunnels.Resolve(spec.Service?.Postgres?.Tunnel, spec.Service, b.Host!, b.Port) is { } tunnel)
             (b.Host, b.Port) = await tunnels.RouteAsync(tunnel, TimeSpan.FromSeconds(b.CommandTimeout), cancellationToken).ConfigureAwait(false);
+        string? rejected = null;
+        var mode = b.SslMode;
+        // verify-ca and verify-full are checked here, by the same TlsTrust as every other TLS client of the module (and so
+        // with the reason in words); Npgsql is told to require TLS, and refuses a validation callback beside its own checks.
+        if (mode is SslMode.VerifyCA or SslMode.VerifyFull) b.SslMode = SslMode.Require;
         var conn = new NpgsqlConnection(b.ConnectionString);
+        b.SslMode = mode;
+        if (mode is SslMode.VerifyCA or SslMode.VerifyFull)
+            conn.SslClientAuthenticationOptionsCallback = options =>
+            {
+                options.TargetHost = certificateHost;
+                options.RemoteCertificateValidationCallback = (_, certificate, chain, errors) =>
+                {
+                    // verify-ca checks the chain only; verify-full the host name too (libpq's modes).
+                    if (mode == SslMode.VerifyCA) errors &= ~System.Net.Security.SslPolicyErrors.RemoteCertificateNameMismatch;
+                    if (TlsTrust.Check(trust, certificate, chain, errors, out var why)) return true;
+                    rejected = why;
+                    return false;
+                };
+            };
         try
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -104,6 +173,7 @@ public sealed class PgConnectionFactory(ReferenceResolver references, Func<strin
         catch (Exception ex) when (ex is NpgsqlException or TimeoutException or SocketException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
             await conn.DisposeAsync().ConfigureAwait(false);
+            if (rejected is not null) throw NotTrusted(b, rejected, trust, mode, ex);
             throw MapConnectError(ex, b);
         }
         catch
@@ -111,6 +181,16 @@ public sealed class PgConnectionFactory(ReferenceResolver references, Func<strin
             await conn.DisposeAsync().ConfigureAwait(false);
             throw;
         }
+    }
+
+    private static IncidentOpsException NotTrusted(NpgsqlConnectionStringBuilder b, string why, TlsTrust? trust, SslMode mode, Exception inner)
+    {
+        var how = trust is null
+            ? "Pass the CA that signed it with -CaCertificate ca.pem, set caCertificate: under the service's postgres: in incidentops.yml, or add sslrootcert=ca.pem to the URL."
+            : $"Check that {trust.Source} is the CA that signed this server's certificate (for a managed database, download its CA again), and that the host name is one the certificate names (verify-ca skips that check).";
+        return new IncidentOpsException(PostgresErrorIds.PgCertificateNotTrusted, IncidentOpsErrorCategory.SecurityError,
+            $"Cannot connect to PostgreSQL at {b.Host}:{b.Port} (database '{b.Database}', user '{b.Username}'): its TLS certificate is not trusted ({why}; sslmode {(mode == SslMode.VerifyCA ? "verify-ca" : "verify-full")}), so nothing was sent to it. {how}", inner)
+        { TargetObject = $"{b.Host}:{b.Port}/{b.Database}" };
     }
 
     /// <summary>Where a connection goes, for messages: host:port, database, user (never the password).</summary>
@@ -193,6 +273,7 @@ public sealed class PgConnectionFactory(ReferenceResolver references, Func<strin
                 SecretRedactor.Register(parts[1]);
             }
         }
+        var sslmodeGiven = false;
         foreach (var pair in uri.Query.TrimStart('?').Split('&', StringSplitOptions.RemoveEmptyEntries))
         {
             var kv = pair.Split('=', 2);
@@ -200,7 +281,12 @@ public sealed class PgConnectionFactory(ReferenceResolver references, Func<strin
             var val = kv.Length == 2 ? Uri.UnescapeDataString(kv[1]) : "";
             switch (key)
             {
-                case "sslmode": b.SslMode = ParseSslMode(val); break;
+                case "sslmode": b.SslMode = ParseSslMode(val); sslmodeGiven = true; break;
+                // libpq's TLS file parameters, as psql users paste them: the CA (checked by TlsTrust), the client certificate and key.
+                case "sslrootcert": b.RootCertificate = val; break;
+                case "sslcert": b.SslCertificate = val; break;
+                case "sslkey": b.SslKey = val; break;
+                case "sslpassword": b.SslPassword = val; SecretRedactor.Register(val); break;
                 case "application_name": break;
                 case "connect_timeout": if (int.TryParse(val, out var t)) b.Timeout = t; break;
                 case "host": b.Host = val; break;
@@ -214,6 +300,15 @@ public sealed class PgConnectionFactory(ReferenceResolver references, Func<strin
                 case "password": b.Password = val; SecretRedactor.Register(val); break;
                 case "dbname": b.Database = val; break;
             }
+        }
+        // libpq 16: sslrootcert=system trusts the system's roots and defaults to verify-full; a weaker sslmode is refused.
+        if (b.RootCertificate == "system")
+        {
+            if (sslmodeGiven && b.SslMode != SslMode.VerifyFull)
+                throw new IncidentOpsException(PostgresErrorIds.PgConnectionStringInvalid, IncidentOpsErrorCategory.InvalidArgument,
+                    $"{source} has sslrootcert=system with sslmode={b.SslMode.ToString().ToLowerInvariant()}: the system's roots are only used with sslmode=verify-full (as in libpq). Use sslmode=verify-full, or sslrootcert=<ca.pem>.");
+            b.SslMode = SslMode.VerifyFull;
+            b.RootCertificate = null;
         }
         return b;
     }
@@ -239,6 +334,11 @@ public sealed class PgConnectionFactory(ReferenceResolver references, Func<strin
         if (!string.IsNullOrEmpty(ssl)) b.SslMode = ParseSslMode(ssl);
         var passfile = _env("PGPASSFILE");
         if (!string.IsNullOrEmpty(passfile)) b.Passfile = passfile;
+        if (_env("PGSSLROOTCERT") is { Length: > 0 } root)
+        {
+            if (root == "system") b.SslMode = SslMode.VerifyFull;
+            else b.RootCertificate = root;
+        }
         return b;
     }
 

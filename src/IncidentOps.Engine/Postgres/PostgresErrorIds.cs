@@ -42,6 +42,12 @@ public static class PostgresErrorIds
     /// <summary>-Service and -ConnectionString were both given on the command line: two targets where one is used.</summary>
     public const string PgTargetConflict = "PgTargetConflict";
 
+    /// <summary>-CaCertificate, postgres.caCertificate or sslrootcert names no readable certificate.</summary>
+    public const string PgCaCertificateInvalid = "PgCaCertificateInvalid";
+
+    /// <summary>The server's TLS certificate did not verify (sslmode verify-ca/verify-full, or a CA was given): nothing was sent.</summary>
+    public const string PgCertificateNotTrusted = "PgCertificateNotTrusted";
+
     /// <summary>Stop-PgBackend was given a pid that no backend on the server has (the session ended, or the pid is wrong); nothing was stopped and nothing was asked.</summary>
     public const string PgBackendNotFound = "PgBackendNotFound";
 }

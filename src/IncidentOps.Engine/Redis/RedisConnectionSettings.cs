@@ -19,7 +19,7 @@ public sealed class RedisConnectionSettings
     /// <summary>Options from a StackExchange.Redis string (kept so ssl host, names and the like carry over).</summary>
     internal ConfigurationOptions? Options { get; init; }
     /// <summary>A CA to trust beyond the system's roots, or no check at all; null: the system's roots only.</summary>
-    public RedisTlsTrust? Trust { get; init; }
+    public TlsTrust? Trust { get; init; }
 
     public const int DefaultPort = 6379;
 
@@ -257,7 +257,7 @@ public sealed class RedisConnectionSettings
     }
 
     /// <summary>Returns a copy that trusts <paramref name="trust"/> for TLS.</summary>
-    public RedisConnectionSettings WithTrust(RedisTlsTrust trust) => new()
+    public RedisConnectionSettings WithTrust(TlsTrust trust) => new()
     {
         Endpoints = Endpoints, User = User, Password = Password, Ssl = Ssl, Database = Database, Options = Options, Trust = trust,
     };

@@ -24,6 +24,27 @@ internal sealed class RedisEndpointConnection : IAsyncDisposable
     public IServer Server { get; }
 
     /// <summary>
+    /// The server's answer to the password given, when it refused it although the connection works (it needs none, so
+    /// the session runs as the default user); null when the password was accepted or none was given.
+    /// </summary>
+    public string? PasswordRefused { get; private set; }
+
+    /// <summary>What the connection's owner says about <see cref="PasswordRefused"/>: short enough for Test-RedisConnection's Reason column.</summary>
+    public const string PasswordNotNeeded = "password refused: none needed";
+
+    private async Task<string?> RefusedPasswordAsync(string? user, string password, CancellationToken cancellationToken)
+    {
+        try
+        {
+            object[] args = string.IsNullOrEmpty(user) ? [password] : [user, password];
+            await Server.ExecuteAsync("AUTH", args).WaitAsync(OperationDeadline.Cap(_timeout, OperationDeadline.Margin), cancellationToken).ConfigureAwait(false);
+            return null;
+        }
+        catch (RedisServerException ex) { return SecretRedactor.Redact(ex.Message); }
+        catch (Exception ex) when (ex is RedisException or TimeoutException) { return null; }
+    }
+
+    /// <summary>
     /// Connects with AbortOnConnectFail=false (so one bad attempt does not throw away the reason) and
     /// then checks the connection, so a refused port, a timeout or a wrong password each come back as
     /// <see cref="RedisUnavailableException"/> with the reason, within the timeout.
@@ -47,9 +68,9 @@ internal sealed class RedisEndpointConnection : IAsyncDisposable
         var refused = RefusedAsync(host, port, probeStop.Token);
         // With TLS, a plain Redis on the port never answers the handshake, and the connect would wait out the whole
         // timeout as "no answer". When the client's TLS connect has not finished within half a second (so a healthy TLS
-        // server never sees more), a TLS hello of our own asks the port: a TLS server answers it within a round trip, even
-        // on a slow link, and then gets nothing else. Only a port that does not answer TLS (silent for a second, or
-        // answering something else) gets one plain PING, which a plain Redis answers at once: "server does not speak TLS".
+        // server never sees more), a TLS hello of our own asks the port: a TLS server answers it in TLS, and a plain Redis
+        // answers it in RESP, because that hello carries a line end (LineEndClientHello). Nothing but TLS is ever sent to a
+        // rediss:// port: a port that accepted TCP and says nothing (a blocked or very slow TLS server) gets no plain text.
         var early = EarlyFindingAsync(refused, settings.Ssl ? PlainRedisLaterAsync(options.SslHost ?? host, host, port, TimeSpan.FromMilliseconds(500), probeStop.Token) : null);
         try
         {
@@ -79,7 +100,15 @@ internal sealed class RedisEndpointConnection : IAsyncDisposable
             }
 
             var server = mux.GetServer(host, port);
-            if (mux.IsConnected && server.IsConnected) return new RedisEndpointConnection(mux, endpoint, timeout, server);
+            if (mux.IsConnected && server.IsConnected)
+            {
+                var connected = new RedisEndpointConnection(mux, endpoint, timeout, server);
+                // The client goes on when its AUTH is refused by a server that needs no password (redis-cli warns "AUTH
+                // failed"): ask once more, so a wrong or needless password is said rather than read as "reachable".
+                if (!string.IsNullOrEmpty(options.Password))
+                    connected.PasswordRefused = await connected.RefusedPasswordAsync(options.User, options.Password, cancellationToken).ConfigureAwait(false);
+                return connected;
+            }
             try
             {
                 // Ask once so the multiplexer tells us why (it throws with the failure type of the last attempt),
@@ -147,15 +176,86 @@ internal sealed class RedisEndpointConnection : IAsyncDisposable
     }
 
     /// <summary>
-    /// A TLS hello first; only when the port does not answer it in TLS (says nothing for <paramref name="silence"/> or ten
-    /// TCP round trips, whichever is longer, or answers in something else) a plain PING: true when a plain Redis answers it,
-    /// null when the port speaks TLS (so it never got plain text) or nothing is known.
+    /// The line-end TLS hello (<see cref="LineEndHelloAsync"/>): true when a plain Redis answers it in RESP, null when the
+    /// port answers in TLS, says nothing for <paramref name="silence"/> (or ten TCP round trips, whichever is longer), or
+    /// anything else. Sends nothing but a TLS record.
     /// </summary>
-    private static async Task<bool?> PlainRespUnlessTlsAsync(string sslHost, string host, int port, TimeSpan silence, CancellationToken cancellationToken)
+    private static async Task<bool?> PlainRespUnlessTlsAsync(string sslHost, string host, int port, TimeSpan silence, CancellationToken cancellationToken) =>
+        await LineEndHelloAsync(sslHost, host, port, silence, cancellationToken).ConfigureAwait(false) == TlsAnswer.Resp ? true : null;
+
+    /// <summary>
+    /// Sends a TLS ClientHello of its own whose record header holds a line end and says what came back. A TLS server
+    /// answers it with a handshake record or an alert, like any hello. A plain Redis reads the bytes up to the line end as
+    /// an inline command and answers with a RESP error, so it is told apart from a TLS server that is slow or blocked
+    /// without a byte of plain text to a port the user said speaks TLS.
+    /// </summary>
+    private static async Task<TlsAnswer> LineEndHelloAsync(string sslHost, string host, int port, TimeSpan silence, CancellationToken cancellationToken)
     {
-        var tls = await TlsProbeAsync(sslHost, host, port, null, pingOverTls: false, silence, cancellationToken).ConfigureAwait(false);
-        if (tls.Answer is TlsAnswer.Handshake or TlsAnswer.Alert) return null;
-        return await PlainRespAsync(host, port, cancellationToken).ConfigureAwait(false) is true ? true : null;
+        using var client = new System.Net.Sockets.TcpClient();
+        var connectStart = Stopwatch.GetTimestamp();
+        await client.ConnectAsync(host, port, cancellationToken).ConfigureAwait(false);
+        using var quiet = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        if (silence != Timeout.InfiniteTimeSpan)
+        {
+            var roundTrips = Stopwatch.GetElapsedTime(connectStart) * 10;
+            quiet.CancelAfter(roundTrips > silence ? roundTrips : silence);
+        }
+        var stream = client.GetStream();
+        var buffer = new byte[1];
+        try
+        {
+            await stream.WriteAsync(LineEndClientHello(sslHost), quiet.Token).ConfigureAwait(false);
+            var read = await stream.ReadAsync(buffer, quiet.Token).ConfigureAwait(false);
+            return read == 0 ? TlsAnswer.Closed : buffer[0] switch
+            {
+                0x16 => TlsAnswer.Handshake,
+                0x15 => TlsAnswer.Alert,
+                (byte)'+' or (byte)'-' or (byte)'$' or (byte)'*' or (byte)':' or (byte)'%' or (byte)'>' or (byte)'_' => TlsAnswer.Resp,
+                _ => TlsAnswer.Other,
+            };
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested) { return TlsAnswer.Silent; }
+        catch (Exception ex) when (ex is IOException or System.Net.Sockets.SocketException) { return TlsAnswer.Closed; }
+    }
+
+    /// <summary>
+    /// A TLS 1.2 ClientHello record (TLS 1.2 and 1.3 servers answer it: ServerHello, HelloRetryRequest or an alert) padded
+    /// (RFC 7685) to a record length of 0x0A20 bytes, so its fourth byte is a line feed ('\n') with no NUL before it: Redis
+    /// looks for the end of an inline command with strchr, which a NUL would stop. SNI is sent for a host name, as SslStream does.
+    /// </summary>
+    internal static byte[] LineEndClientHello(string sni)
+    {
+        static void U16(List<byte> b, int v) { b.Add((byte)(v >> 8)); b.Add((byte)v); }
+        var extensions = new List<byte>();
+        if (Uri.CheckHostName(sni) == UriHostNameType.Dns)
+        {
+            var name = System.Text.Encoding.ASCII.GetBytes(sni);
+            U16(extensions, 0x0000); U16(extensions, name.Length + 5); U16(extensions, name.Length + 3); extensions.Add(0); U16(extensions, name.Length); extensions.AddRange(name);
+        }
+        int[] groups = [0x001d, 0x0017, 0x0018];
+        U16(extensions, 0x000a); U16(extensions, groups.Length * 2 + 2); U16(extensions, groups.Length * 2); foreach (var g in groups) U16(extensions, g);
+        U16(extensions, 0x000b); U16(extensions, 2); extensions.Add(1); extensions.Add(0);
+        int[] signatures = [0x0403, 0x0503, 0x0603, 0x0804, 0x0805, 0x0806, 0x0401, 0x0501, 0x0601];
+        U16(extensions, 0x000d); U16(extensions, signatures.Length * 2 + 2); U16(extensions, signatures.Length * 2); foreach (var s in signatures) U16(extensions, s);
+        var hello = new List<byte> { 0x03, 0x03 };
+        var random = new byte[32];
+        System.Security.Cryptography.RandomNumberGenerator.Fill(random);
+        hello.AddRange(random);
+        hello.Add(0); // no session id
+        int[] suites = [0xc02b, 0xc02f, 0xc02c, 0xc030, 0xcca9, 0xcca8, 0x009c, 0x009d, 0x002f, 0x0035];
+        U16(hello, suites.Length * 2); foreach (var c in suites) U16(hello, c);
+        hello.Add(1); hello.Add(0); // null compression only
+        const int RecordLength = 0x0A20;
+        // What the hello holds so far, its extension list's length, the padding extension's header, the handshake header.
+        var padding = RecordLength - (hello.Count + 2 + extensions.Count + 4 + 4);
+        U16(extensions, 0x0015); U16(extensions, padding); extensions.AddRange(new byte[padding]);
+        U16(hello, extensions.Count); hello.AddRange(extensions);
+        var record = new List<byte> { 0x16, 0x03, 0x01 };
+        U16(record, hello.Count + 4);
+        record.Add(0x01); // ClientHello
+        record.Add((byte)(hello.Count >> 16)); U16(record, hello.Count & 0xffff);
+        record.AddRange(hello);
+        return [.. record];
     }
 
     private static RedisUnavailableException Refused(string endpoint) =>
@@ -213,7 +313,7 @@ internal sealed class RedisEndpointConnection : IAsyncDisposable
     /// cannot tell (it answers RESP, or says nothing within the limit): a TLS server spoken to in plain text, a plain
     /// server spoken to in TLS, a certificate the client does not trust, or another kind of server altogether.
     /// </summary>
-    internal static async Task<string?> DiagnoseAsync(bool ssl, string sslHost, string host, int port, TimeSpan timeout, CancellationToken cancellationToken, RedisTlsTrust? trust = null)
+    internal static async Task<string?> DiagnoseAsync(bool ssl, string sslHost, string host, int port, TimeSpan timeout, CancellationToken cancellationToken, TlsTrust? trust = null)
     {
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var limitSpan = OperationDeadline.Cap(TimeSpan.FromMilliseconds(Math.Min(1500, Math.Max(300, timeout.TotalMilliseconds / 2))), OperationDeadline.Margin);
@@ -230,10 +330,17 @@ internal sealed class RedisEndpointConnection : IAsyncDisposable
                         if (tls.CertificateErrors is { } errors) return $"{CertificateNotTrusted} ({errors}){(trust is null ? CertificateHint : "")}";
                         return tls.Resp ? null : NotRedis + " (TLS works, but no Redis reply)";
                     case TlsAnswer.Alert: return null;
+                    case TlsAnswer.Resp: return NoTls;
+                    case TlsAnswer.Other or TlsAnswer.Closed: return NotRedis + " (and no TLS)";
                 }
-                var plainAnswer = await PlainRespAsync(host, port, limit.Token).ConfigureAwait(false);
-                if (plainAnswer is true) return NoTls;
-                return plainAnswer is false ? NotRedis + " (and no TLS)" : null;
+                // Silent: a plain Redis waits for a line end that SslStream's hello may not hold; the line-end hello has one.
+                // No plain text: a TLS server that is merely slow or blocked must not get a PING in clear.
+                return await LineEndHelloAsync(sslHost, host, port, limitSpan / 2, limit.Token).ConfigureAwait(false) switch
+                {
+                    TlsAnswer.Resp => NoTls,
+                    TlsAnswer.Other => NotRedis + " (and no TLS)",
+                    _ => null,
+                };
             }
             // A plain PING first: a TLS server never answers it in RESP, and a plain Redis answers at once.
             var plain = await PlainRespAsync(host, port, limit.Token).ConfigureAwait(false);
@@ -286,7 +393,7 @@ internal sealed class RedisEndpointConnection : IAsyncDisposable
     /// whether PING over it gets a RESP reply. Sends nothing but TLS. Silent: nothing came back within
     /// <paramref name="silence"/> or ten times the TCP connect's round trip, whichever is longer.
     /// </summary>
-    private static async Task<(TlsAnswer Answer, string? CertificateErrors, bool Resp)> TlsProbeAsync(string sslHost, string host, int port, RedisTlsTrust? trust,
+    private static async Task<(TlsAnswer Answer, string? CertificateErrors, bool Resp)> TlsProbeAsync(string sslHost, string host, int port, TlsTrust? trust,
         bool pingOverTls, TimeSpan silence, CancellationToken cancellationToken)
     {
         using var client = new System.Net.Sockets.TcpClient();
@@ -302,7 +409,7 @@ internal sealed class RedisEndpointConnection : IAsyncDisposable
         string? errors = null;
         await using var ssl = new System.Net.Security.SslStream(recorder, false, (_, certificate, chain, policy) =>
         {
-            var accepted = trust is null ? RedisTlsTrust.AcceptsDefault(chain, policy, out var why) : trust.Accepts(certificate, chain, policy, out why);
+            var accepted = TlsTrust.Check(trust, certificate, chain, policy, out var why);
             if (!accepted) errors = why;
             return true;   // only looking: whether the port speaks TLS at all, and what the client would object to
         });

@@ -59,22 +59,15 @@ public sealed class RedisService(ReferenceResolver references, Tunnels.TunnelLea
     /// What TLS trusts beyond the system's roots: -SkipCertificateCheck, -CaCertificate (a file), or the service's
     /// redis.caCertificate (a file relative to the configuration, or PEM text through env:/file:/secret:).
     /// </summary>
-    private async Task<RedisTlsTrust?> TrustAsync(RedisConnectionRequest request, CancellationToken cancellationToken)
+    private async Task<TlsTrust?> TrustAsync(RedisConnectionRequest request, CancellationToken cancellationToken)
     {
-        if (request.SkipCertificateCheck) return RedisTlsTrust.SkipCheck();
-        if (!string.IsNullOrWhiteSpace(request.CaCertificate)) return RedisTlsTrust.FromCa(request.CaCertificate, $"-CaCertificate {request.CaCertificate}");
+        if (request.SkipCertificateCheck) return TlsTrust.SkipCheck();
+        if (!string.IsNullOrWhiteSpace(request.CaCertificate)) return TlsTrust.FromCa(request.CaCertificate, $"-CaCertificate {request.CaCertificate}", RedisErrorIds.RedisCaCertificateInvalid, CaSigned);
         if (!string.IsNullOrWhiteSpace(request.ConnectionString) || request.Service is not { RedisCaCertificate: { } ca } service) return null;
-        var value = await references.ResolveAsync(ca, cancellationToken).ConfigureAwait(false);
-        var source = $"redis.caCertificate of {service.FullName}";
-        if (!value.TrimStart().StartsWith("-----BEGIN", StringComparison.Ordinal))
-        {
-            // A path: relative to the configuration file, like every other path in it.
-            if (value.StartsWith("~/", StringComparison.Ordinal)) value = Path.Combine(System.Environment.GetFolderPath(System.Environment.SpecialFolder.UserProfile), value[2..]);
-            if (!Path.IsPathRooted(value)) value = Path.GetFullPath(value, Path.GetDirectoryName(ca.Location?.File ?? service.Location?.File) ?? ".");
-            source += $" ({value})";
-        }
-        return RedisTlsTrust.FromCa(value, source);
+        return await TlsTrust.FromConfigAsync(references, ca, service.Location?.File, $"redis.caCertificate of {service.FullName}", RedisErrorIds.RedisCaCertificateInvalid, CaSigned, cancellationToken).ConfigureAwait(false);
     }
+
+    private const string CaSigned = "the Redis server's certificate (for a managed Redis, the provider's 'CA certificate' download)";
 
     /// <summary>The service's redis.tunnel to an endpoint, when the request reaches Redis through the service's configured connection.</summary>
     private Tunnels.TunnelSpec? TunnelFor(RedisConnectionRequest request, (string Host, int Port) ep) =>
@@ -95,9 +88,17 @@ public sealed class RedisService(ReferenceResolver references, Tunnels.TunnelLea
                 if (string.IsNullOrEmpty(options.SslHost)) options.SslHost = ep.Host;
                 s = new RedisConnectionSettings { Endpoints = s.Endpoints, User = s.User, Password = s.Password, Ssl = s.Ssl, Database = s.Database, Options = options, Trust = s.Trust };
             }
-            return await RedisEndpointConnection.OpenAsync(s, host, port, request.Timeout, admin, ct, RedisConnectionSettings.FormatEndpoint(ep.Host, ep.Port)).ConfigureAwait(false);
+            return Warned(await RedisEndpointConnection.OpenAsync(s, host, port, request.Timeout, admin, ct, RedisConnectionSettings.FormatEndpoint(ep.Host, ep.Port)).ConfigureAwait(false));
         }
-        return await RedisEndpointConnection.OpenAsync(s, ep.Host, ep.Port, request.Timeout, admin, ct).ConfigureAwait(false);
+        return Warned(await RedisEndpointConnection.OpenAsync(s, ep.Host, ep.Port, request.Timeout, admin, ct).ConfigureAwait(false));
+    }
+
+    /// <summary>Warns, as redis-cli does ("AUTH failed: ..."), when the server refused the password but the connection works without one.</summary>
+    private RedisEndpointConnection Warned(RedisEndpointConnection conn)
+    {
+        if (conn.PasswordRefused is { } answer)
+            Sink.Warning($"Redis at {conn.Endpoint} refused the password given ({answer}) but needs none: the commands run as its default user. Remove the password from the URL (or -Credential), or check that this is the server you meant.");
+        return conn;
     }
 
     // ------------------------------------------------------------------ Test-RedisConnection
@@ -138,7 +139,8 @@ public sealed class RedisService(ReferenceResolver references, Tunnels.TunnelLea
             return new RedisConnectionTest
             {
                 Endpoint = endpoint, Service = service, Tls = s.Ssl, Count = count, Answered = samples.Count,
-                Reachable = samples.Count > 0, Reason = samples.Count == count ? null : reason,
+                Reachable = samples.Count > 0, Reason = samples.Count == count ? (conn.PasswordRefused is null ? null : RedisEndpointConnection.PasswordNotNeeded) : reason,
+                Detail = conn.PasswordRefused,
                 LatencyMinMs = stats?.Min, LatencyP50Ms = stats?.P50, LatencyMaxMs = stats?.Max,
                 Role = role, Version = conn.Server.Version?.ToString(),
             };
@@ -269,6 +271,13 @@ public sealed class RedisService(ReferenceResolver references, Tunnels.TunnelLea
                 };
                 break;
             case RedisInfoSection.Keyspace:
+                // INFO keyspace lists only databases that hold keys; an empty server lists none, and no row at all read as
+                // "nothing came back". One row says it: no keys in any database.
+                if (!f.Keys.Any(k => ParseDb(k) is not null))
+                {
+                    yield return new RedisKeyspaceInfo { Endpoint = endpoint, Fields = f, Database = 0, Empty = true };
+                    break;
+                }
                 foreach (var (key, value) in f.OrderBy(kv => ParseDb(kv.Key) ?? int.MaxValue))
                 {
                     if (ParseDb(key) is not { } db) continue;

@@ -105,6 +105,8 @@ public sealed class HealthEndpoint
     public string? Method { get; init; }
     public string[] Conditions { get; init; } = [];
     public TimeSpan? Timeout { get; init; }
+    /// <summary>caCertificate: the CA (a PEM file's path, relative to the configuration file, or PEM text through env:/file:/secret:) that signed the endpoint's certificate; null: the system's trusted roots.</summary>
+    public ConfigValue? CaCertificate { get; init; }
     public override string ToString() => Url;
 }
 
@@ -116,6 +118,8 @@ public sealed class PostgresTarget
     public IReadOnlyDictionary<string, ConfigValue> Managed { get; init; } = new Dictionary<string, ConfigValue>(StringComparer.OrdinalIgnoreCase);
     /// <summary>postgres.tunnel: how to reach the database (kubectl port-forward, flyctl proxy, ssh -L); null: directly.</summary>
     public TunnelConfig? Tunnel { get; init; }
+    /// <summary>postgres.caCertificate: the CA (a PEM file's path, relative to the configuration file, or PEM text through env:/file:/secret:) that signed the server's certificate; the connection is then verified (sslmode verify-full unless it says verify-ca).</summary>
+    public ConfigValue? CaCertificate { get; init; }
     /// <summary>postgres.fly: the Fly Postgres app (the same entry as Managed["fly"]).</summary>
     public string? FlyApp => Managed.TryGetValue("fly", out var v) ? v.ToString() : null;
     /// <summary>postgres.digitalOcean: the DigitalOcean cluster id or a reference to it (the same entry as Managed["digitalOcean"]).</summary>

@@ -128,6 +128,8 @@ public sealed class PgConnectionSpec
     /// <summary>Password from -Credential; never printed.</summary>
     public string? Password { get; init; }
     public int TimeoutSec { get; init; } = 30;
+    /// <summary>-CaCertificate: the CA (path of a PEM or DER file) that signed the server's certificate; the connection is then verified (verify-full unless the connection says verify-ca). Overrides postgres.caCertificate and sslrootcert.</summary>
+    public string? CaCertificate { get; init; }
 
     public override string ToString() => Service?.FullName ?? (ConnectionString is null ? "libpq environment" : SecretRedactor.Redact(ConnectionString));
 }

@@ -55,7 +55,7 @@ public sealed class RedisConnectionTest
     /// <summary>master, slave/replica, sentinel...</summary>
     public string? Role { get; init; }
     public string? Version { get; init; }
-    /// <summary>Why the endpoint is unreachable (refused, timed out, authentication failed...).</summary>
+    /// <summary>Why the endpoint is unreachable (refused, timed out, authentication failed...); on a reachable endpoint, what is wrong all the same (the password given was refused by a server that needs none).</summary>
     public string? Reason { get; init; }
     /// <summary>The client library's own text for the failure, when Reason puts it in plain words ("TLS expected by server", "not a Redis server"); also written with -Verbose.</summary>
     public string? Detail { get; init; }
@@ -195,7 +195,9 @@ public sealed class RedisKeyspaceInfo : RedisInfo
     /// <summary>Average TTL of the keys with an expiry, in milliseconds (as Redis reports it).</summary>
     public long AvgTtlMs { get; init; }
     public TimeSpan AvgTtl => TimeSpan.FromMilliseconds(AvgTtlMs);
-    public override string ToString() => $"{Endpoint} db{Database}: {Keys} keys, {Expires} expiring";
+    /// <summary>True on the one row Get-RedisInfo writes for a server with no keys at all (INFO keyspace lists no database): Keys is 0 in every database.</summary>
+    public bool Empty { get; init; }
+    public override string ToString() => Empty ? $"{Endpoint}: keyspace empty (no keys in any database)" : $"{Endpoint} db{Database}: {Keys} keys, {Expires} expiring";
 }
 
 /// <summary>One SLOWLOG entry.</summary>

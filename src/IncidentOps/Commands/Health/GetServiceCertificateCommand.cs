@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using IncidentOps.Engine;
 using IncidentOps.Engine.Health;
 using IncidentOps.Health;
 
@@ -41,6 +42,24 @@ public sealed class GetServiceCertificateCommand : IncidentReadCmdlet
     [ValidateRange(0.001, 600)]
     public double TimeoutSec { get; set; } = 10;
 
+    /// <summary>The CA certificate (a PEM or DER file) to judge the chain against, for an endpoint signed by a private CA: ValidationErrors is then empty when that CA signed the certificate and the host name matches. The system's trusted roots stay trusted too.</summary>
+    [Parameter]
+    [Alias("CaCert")]
+    [ValidateNotNullOrEmpty]
+    public string? CaCertificate { get; set; }
+
+    private TlsTrust? _trust;
+
+    protected override void BeginProcessing()
+    {
+        if (!string.IsNullOrWhiteSpace(CaCertificate))
+        {
+            try { _trust = HealthService.TrustFromFile(GetUnresolvedProviderPathFromPSPath(CaCertificate)); }
+            catch (IncidentOpsException ex) { ThrowTerminatingError(ToErrorRecord(ex, CaCertificate)); }
+        }
+        base.BeginProcessing();
+    }
+
     /// <summary>-TimeoutSec is one deadline for the whole operation on one target.</summary>
     protected override TimeSpan? OperationTimeout => TimeSpan.FromSeconds(TimeoutSec);
 
@@ -51,7 +70,7 @@ public sealed class GetServiceCertificateCommand : IncidentReadCmdlet
             (string Host, int Port) target;
             try { target = CertificateService.ParseTarget(raw); }
             catch (IncidentOpsException ex) { WriteError(ToErrorRecord(ex, raw)); continue; }
-            if (TryInvoke(ct => Engine.Certificates.GetAsync(target.Host, target.Port, ServerName, TimeSpan.FromSeconds(TimeoutSec), ct), out var facts, raw))
+            if (TryInvoke(ct => Engine.Certificates.GetAsync(target.Host, target.Port, ServerName, TimeSpan.FromSeconds(TimeoutSec), ct, _trust), out var facts, raw))
             {
                 WriteObject(facts);
                 RecordRead(raw, "Read certificate", facts.ToString());

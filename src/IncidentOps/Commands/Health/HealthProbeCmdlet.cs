@@ -1,6 +1,7 @@
 using System.Collections;
 using System.Management.Automation;
 using IncidentOps.Config;
+using IncidentOps.Engine;
 using IncidentOps.Engine.Health;
 using IncidentOps.Health;
 
@@ -67,9 +68,17 @@ public abstract class HealthProbeCmdlet : IncidentReadCmdlet
     [ValidateRange(0.001, 3600)]
     public double TimeoutSec { get; set; } = 10;
 
-    /// <summary>Accepts any certificate (self-signed, expired, wrong host). Certificate facts and validation errors are still reported.</summary>
+    /// <summary>Accepts any certificate (self-signed, expired, wrong host). Certificate facts and validation errors are still reported. For an emergency only: prefer -CaCertificate, which still refuses a server that is not the one you meant.</summary>
     [Parameter]
     public SwitchParameter SkipCertificateCheck { get; set; }
+
+    /// <summary>The CA certificate to trust for an https:// endpoint whose certificate is signed by a private CA (an internal service's PKI, cert-manager's CA issuer) or is self-signed: the path of a PEM (or DER) file. The chain is verified against it for these probes only, and the host name is still checked; the system's trusted roots stay trusted too. Overrides caCertificate in the service's health entries in incidentops.yml.</summary>
+    [Parameter]
+    [Alias("CaCert")]
+    [ValidateNotNullOrEmpty]
+    public string? CaCertificate { get; set; }
+
+    private TlsTrust? _trust;
 
     /// <summary>Reports a 3xx response as it is instead of following it.</summary>
     [Parameter]
@@ -97,6 +106,12 @@ public abstract class HealthProbeCmdlet : IncidentReadCmdlet
     {
         try { _conditions = HealthService.ParseConditions(Condition); }
         catch (IncidentOpsException ex) { ThrowTerminatingError(ToErrorRecord(ex, ex.TargetObject)); }
+        // Read once, before any probe: a CA file that holds no certificate stops the command (HealthCaCertificateInvalid).
+        if (!string.IsNullOrWhiteSpace(CaCertificate) && !SkipCertificateCheck)
+        {
+            try { _trust = HealthService.TrustFromFile(GetUnresolvedProviderPathFromPSPath(CaCertificate)); }
+            catch (IncidentOpsException ex) { ThrowTerminatingError(ToErrorRecord(ex, CaCertificate)); }
+        }
         // Credentials in headers must never reach verbose text, errors or the timeline.
         if (Header is not null)
             foreach (DictionaryEntry h in Header)
@@ -127,7 +142,13 @@ public abstract class HealthProbeCmdlet : IncidentReadCmdlet
             WriteInputError(HealthErrorIds.HealthEndpointNotConfigured, $"The service '{target.FullName}' has no health endpoints in the configuration. Add 'health: [https://.../health]' under it, or pass -Uri.", target.FullName, IncidentOpsErrorCategory.ObjectNotFound);
             return;
         }
-        foreach (var endpoint in target.Health) AddUri(endpoint.Url, target.FullName, endpoint);
+        foreach (var endpoint in target.Health)
+        {
+            // A configured CA that cannot be read is this endpoint's error; the service's other endpoints are still probed.
+            if (endpoint.CaCertificate is { } ca && _trust is null && !SkipCertificateCheck
+                && !TryInvoke(ct => Engine.Health.TrustForAsync(ca, target.FullName, endpoint.Url, ct), out _, target.FullName)) continue;
+            AddUri(endpoint.Url, target.FullName, endpoint);
+        }
     }
 
     private void AddUri(string value, string? service, HealthEndpoint? endpoint)
@@ -150,6 +171,8 @@ public abstract class HealthProbeCmdlet : IncidentReadCmdlet
             Conditions = [.. configured, .. _conditions ?? []],
             Timeout = !bound.ContainsKey(nameof(TimeoutSec)) && endpoint?.Timeout is { } t ? t : TimeSpan.FromSeconds(TimeoutSec),
             SkipCertificateCheck = SkipCertificateCheck,
+            Trust = _trust,
+            CaCertificate = endpoint?.CaCertificate,
             FollowRedirects = !NoFollowRedirect,
             Count = RepeatCount,
             Interval = RepeatInterval,

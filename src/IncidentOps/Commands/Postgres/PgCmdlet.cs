@@ -36,6 +36,12 @@ public abstract class PgCmdlet : IncidentActionCmdlet
     [ValidateRange(1.0, 3600.0)]
     public double TimeoutSec { get; set; } = 30;
 
+    /// <summary>The CA certificate that signed the server's certificate, for a PostgreSQL with a private CA or a managed database's CA download (the ca-certificate.crt of DigitalOcean, the RDS bundle): the path of a PEM (or DER) file. The connection is then verified as sslmode=verify-full (verify-ca when the connection string asks for it): a server whose certificate that CA did not sign, or that does not name the host, is refused with PgCertificateNotTrusted before anything is sent. Overrides postgres.caCertificate in incidentops.yml and sslrootcert in the URL.</summary>
+    [Parameter]
+    [Alias("CaCert", "SslRootCert")]
+    [ValidateNotNullOrEmpty]
+    public string? CaCertificate { get; set; }
+
     /// <summary>-TimeoutSec is one deadline for the whole operation on one target.</summary>
     protected override TimeSpan? OperationTimeout => TimeSpan.FromSeconds(TimeoutSec);
 
@@ -88,7 +94,8 @@ public abstract class PgCmdlet : IncidentActionCmdlet
             password = nc.Password;
             RegisterSecret(password);
         }
-        return new PgConnectionSpec { ConnectionString = ConnectionString, Service = target, UserName = user, Password = password, TimeoutSec = (int)Math.Ceiling(TimeoutSec) };
+        return new PgConnectionSpec { ConnectionString = ConnectionString, Service = target, UserName = user, Password = password, TimeoutSec = (int)Math.Ceiling(TimeoutSec),
+            CaCertificate = string.IsNullOrWhiteSpace(CaCertificate) ? null : GetUnresolvedProviderPathFromPSPath(CaCertificate) };
     }
 
     /// <summary>

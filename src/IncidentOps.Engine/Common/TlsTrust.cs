@@ -1,17 +1,22 @@
 using System.Net.Security;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using IncidentOps.Config;
+using IncidentOps.Engine.Config;
 
-namespace IncidentOps.Engine.Redis;
+namespace IncidentOps.Engine;
 
 /// <summary>
-/// What a TLS connection to Redis trusts beyond the system's roots: the CA of a self-signed or private certificate
-/// (-CaCertificate, or the service's redis.caCertificate), or nothing at all (-SkipCertificateCheck). The client and the
-/// plain-words diagnosis use the same check, so "not trusted" means the same thing in both.
+/// What a TLS connection trusts beyond the system's roots: the CA of a self-signed or private certificate
+/// (-CaCertificate, or a configured caCertificate: redis.caCertificate, postgres.caCertificate, a health endpoint's
+/// caCertificate), or nothing at all (-SkipCertificateCheck). Every client (Redis, PostgreSQL, HTTP health probes) and
+/// every plain-words diagnosis use this one check, so "not trusted" means the same thing everywhere. The CA is trusted
+/// for the one connection it was given for (a custom trust store, X509ChainTrustMode.CustomRootTrust), never added to the
+/// machine's store; the host name is checked as before.
 /// </summary>
-public sealed class RedisTlsTrust
+public sealed class TlsTrust
 {
-    private RedisTlsTrust(X509Certificate2Collection? roots, bool skip, string source)
+    private TlsTrust(X509Certificate2Collection? roots, bool skip, string source)
     {
         Roots = roots;
         Skip = skip;
@@ -28,13 +33,15 @@ public sealed class RedisTlsTrust
     public string Source { get; }
 
     /// <summary>Any certificate is accepted (-SkipCertificateCheck).</summary>
-    public static RedisTlsTrust SkipCheck() => new(null, true, "-SkipCertificateCheck");
+    public static TlsTrust SkipCheck() => new(null, true, "-SkipCertificateCheck");
 
     /// <summary>
     /// Reads the CA certificate(s) from PEM text (a value from env:/file:/secret:) or from a PEM or DER file. A file that
-    /// cannot be read or holds no certificate is an error that names it and says what to pass.
+    /// cannot be read or holds no certificate is an error (<paramref name="errorId"/>, the area's *CaCertificateInvalid)
+    /// that names it and says what to pass; <paramref name="signed"/> names what the CA signed ("the Redis server's
+    /// certificate (for a managed Redis, the provider's 'CA certificate' download)").
     /// </summary>
-    public static RedisTlsTrust FromCa(string pemOrPath, string source)
+    public static TlsTrust FromCa(string pemOrPath, string source, string errorId, string signed)
     {
         var roots = new X509Certificate2Collection();
         var text = pemOrPath.Trim();
@@ -43,7 +50,7 @@ public sealed class RedisTlsTrust
             if (text.StartsWith("-----BEGIN", StringComparison.Ordinal)) roots.ImportFromPem(text);
             else
             {
-                if (!File.Exists(text)) throw Invalid(source, $"the file '{text}' does not exist");
+                if (!File.Exists(text)) throw Invalid(source, $"the file '{text}' does not exist", errorId, signed);
                 var bytes = File.ReadAllBytes(text);
                 var pem = System.Text.Encoding.ASCII.GetString(bytes);
                 if (pem.Contains("-----BEGIN CERTIFICATE-----", StringComparison.Ordinal)) roots.ImportFromPem(pem);
@@ -57,15 +64,34 @@ public sealed class RedisTlsTrust
         }
         catch (Exception ex) when (ex is CryptographicException or IOException or UnauthorizedAccessException)
         {
-            throw Invalid(source, $"it holds no certificate that can be read ({ex.Message.TrimEnd('.')})");
+            throw Invalid(source, $"it holds no certificate that can be read ({ex.Message.TrimEnd('.')})", errorId, signed);
         }
-        if (roots.Count == 0) throw Invalid(source, "it holds no certificate (no -----BEGIN CERTIFICATE----- block)");
-        return new RedisTlsTrust(roots, false, source);
+        if (roots.Count == 0) throw Invalid(source, "it holds no certificate (no -----BEGIN CERTIFICATE----- block)", errorId, signed);
+        return new TlsTrust(roots, false, source);
     }
 
-    private static IncidentOpsException Invalid(string source, string why) =>
-        new(RedisErrorIds.RedisCaCertificateInvalid, IncidentOpsErrorCategory.InvalidArgument,
-            $"The CA certificate of {source} cannot be used: {why}. Give the PEM file of the CA that signed the Redis server's certificate (for a managed Redis, the provider's 'CA certificate' download).");
+    /// <summary>
+    /// A configured caCertificate (<paramref name="key"/>, e.g. "redis.caCertificate of production/cache"): resolves
+    /// env:/file:/secret: references; a value that is not PEM text is a path, relative to the configuration file like
+    /// every other path in it (~/ is the home folder).
+    /// </summary>
+    public static async Task<TlsTrust> FromConfigAsync(ReferenceResolver references, ConfigValue ca, string? configFile, string key, string errorId, string signed,
+        CancellationToken cancellationToken)
+    {
+        var value = await references.ResolveAsync(ca, cancellationToken).ConfigureAwait(false);
+        var source = key;
+        if (!value.TrimStart().StartsWith("-----BEGIN", StringComparison.Ordinal))
+        {
+            if (value.StartsWith("~/", StringComparison.Ordinal)) value = Path.Combine(System.Environment.GetFolderPath(System.Environment.SpecialFolder.UserProfile), value[2..]);
+            if (!Path.IsPathRooted(value)) value = Path.GetFullPath(value, Path.GetDirectoryName(ca.Location?.File ?? configFile) ?? ".");
+            source += $" ({value})";
+        }
+        return FromCa(value, source, errorId, signed);
+    }
+
+    private static IncidentOpsException Invalid(string source, string why, string errorId, string signed) =>
+        new(errorId, IncidentOpsErrorCategory.InvalidArgument,
+            $"The CA certificate of {source} cannot be used: {why}. Give the PEM file of the CA that signed {signed}.");
 
     /// <summary>Whether the server's certificate is accepted; <paramref name="why"/> says what is wrong with it otherwise.</summary>
     public bool Accepts(X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors, out string? why)
@@ -97,6 +123,10 @@ public sealed class RedisTlsTrust
         why = errors == SslPolicyErrors.None ? null : Describe(chain, errors);
         return why is null;
     }
+
+    /// <summary>The check of <paramref name="trust"/>, or of the system's roots when it is null.</summary>
+    public static bool Check(TlsTrust? trust, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors, out string? why) =>
+        trust is null ? AcceptsDefault(chain, errors, out why) : trust.Accepts(certificate, chain, errors, out why);
 
     internal static string Describe(X509Chain? chain, SslPolicyErrors errors)
     {
