@@ -105,8 +105,10 @@ function Invoke-Test {
         $packaged = $true
         try { Invoke-Package } catch { $packaged = $false; Write-Warning "Package failed: $_" }
 
-        # 4. Pester, in the pinned pwsh, its files in two processes side by side (tests/Invoke-PesterSuite.ps1 -Jobs).
-        $pesterRc = Invoke-PinnedPwsh -Arguments @('-NoProfile', '-NonInteractive', '-File', (Join-Path $root 'tests/Invoke-PesterSuite.ps1'), '-ResultPath', $nunit, '-Jobs', $PesterJobs)
+        # 4. Pester, in the pinned pwsh, its files in two processes side by side (tests/Invoke-PesterSuite.ps1 -Jobs); the
+        #    second starts when xunit has ended, so no more than two test processes compete for the cores (the deadline
+        #    tests of both suites allow a few seconds, not a machine run three times over).
+        $pesterRc = Invoke-PinnedPwsh -Arguments @('-NoProfile', '-NonInteractive', '-File', (Join-Path $root 'tests/Invoke-PesterSuite.ps1'), '-ResultPath', $nunit, '-Jobs', $PesterJobs, '-AfterProcess', $xunit.Id)
     }
     finally {
         $xunit.WaitForExit()

@@ -10,6 +10,7 @@
     With -Jobs N (build.ps1 passes 2) the test files are split into N groups, each run by its own pwsh process (a
     Pester file runs in one process, in order, as before; files never share a process with another group). Each group
     writes its own NUnit XML and log; they are merged into -ResultPath, and the logs printed, once all have ended.
+    With -AfterProcess, the last group waits for that process (build.ps1's xunit run) to end before it starts.
     Files that must not run beside others go into the serial group, run after the parallel groups.
 .EXAMPLE
     dotnet pwsh ./build.ps1 -Task Test
@@ -25,7 +26,10 @@ param(
     [string] $Output = 'Normal',
     # How many pwsh processes run the files side by side (1: all in this process).
     [ValidateRange(1, 16)]
-    [int] $Jobs = 1
+    [int] $Jobs = 1,
+    # With -Jobs: the last group starts once this process has ended (build.ps1 passes its xunit run), so no more than
+    # -Jobs test processes run at once on a machine with as many cores; that group gets fewer files to make up for it.
+    [int] $AfterProcess
 )
 $ErrorActionPreference = 'Stop'
 # The child pwsh processes the tests start write plain text: an error they print lands in a failure message, and
@@ -49,6 +53,7 @@ $serial = @()
 if ($Jobs -gt 1) {
     $files = @(Get-ChildItem -Path $Path -Recurse -File -Filter '*.Tests.ps1' | Sort-Object FullName)
     $groups = @(1..$Jobs | ForEach-Object { [pscustomobject]@{ Files = [Collections.Generic.List[string]]::new(); Weight = 0 } })
+    if ($AfterProcess) { $groups[-1].Weight = 200 }   # seconds the xunit run took in CI, before the last group starts
     $alone = [Collections.Generic.List[string]]::new()
     foreach ($f in $files | Sort-Object { -($weights[$_.Name] ?? 3) }, FullName) {
         if ($serial -contains $f.Name) { $alone.Add($f.FullName); continue }
@@ -86,7 +91,12 @@ if ($Jobs -gt 1) {
         $rc
     }
     $failedRuns = 0
-    $runs = @(for ($i = 0; $i -lt $groups.Count; $i++) { Start-Group $groups[$i].Files ($i + 1) })
+    $runs = @(for ($i = 0; $i -lt $groups.Count; $i++) {
+        if ($AfterProcess -and $i -eq $groups.Count - 1 -and $i -gt 0) {
+            while (Get-Process -Id $AfterProcess -ErrorAction Ignore) { Start-Sleep -Milliseconds 500 }
+        }
+        Start-Group $groups[$i].Files ($i + 1)
+    })
     foreach ($r in $runs) { if (Complete-Group $r) { $failedRuns++ } }
     if ($alone.Count) {
         $r = Start-Group $alone.ToArray() 'serial'
