@@ -7,9 +7,10 @@
 
     Build:   dotnet build IncidentOps.sln: lays out the module in out/IncidentOps and Pester 5.9.1 (from NuGet)
              in out/Pester.
-    Test:    everything, and the counts of each suite: xunit (dotnet test, TRX), then Package, then Pester in the
-             pinned pwsh over tests/pester, tests/package and tests/examples (NUnit XML). Results go to
-             artifacts/test-results (xunit.trx, pester.xml). Fails when either suite fails or cannot run.
+    Test:    everything, and the counts of each suite: a build, then xunit (dotnet test, TRX) in the background
+             while Package and Pester run in the pinned pwsh over tests/pester, tests/package and tests/examples
+             (NUnit XML; -PesterJobs processes side by side, 2 by default). Results go to artifacts/test-results
+             (xunit.trx, pester.xml, and the logs xunit.log, pester-N.log). Fails when either suite fails or cannot run.
     Package: Publish-PSResource of out/IncidentOps to the local file repository artifacts/repo, as the
              PowerShell Gallery would receive it (IncidentOps.<version>.nupkg).
     Shell:   builds, then opens the pinned pwsh with IncidentOps imported, or runs -Script in it (for scheduled
@@ -33,7 +34,10 @@ param(
     # Shell: arguments passed to -Script.
     [string[]] $ScriptArgs = @(),
     # Shell: the incidentops.yml to use.
-    [string] $ConfigPath
+    [string] $ConfigPath,
+    # Test: how many pwsh processes run the Pester files side by side.
+    [ValidateRange(1, 16)]
+    [int] $PesterJobs = 2
 )
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
@@ -86,19 +90,32 @@ function Invoke-Test {
     $trx = Join-Path $results 'xunit.trx'
     $nunit = Join-Path $results 'pester.xml'
 
-    # 1. xunit (this also builds the whole solution: module, Pester layout, test hosts).
-    dotnet test $sln -c $Configuration --logger 'trx;LogFileName=xunit.trx' --results-directory $results
-    $xunitRc = $LASTEXITCODE
-    $script:Built = $true
-    # dotnet test builds only test projects and what they reference: lay out Pester (out/Pester) explicitly.
-    dotnet build (Join-Path $root 'tests/IncidentOps.Pester/IncidentOps.Pester.csproj') -c $Configuration -v q -nologo -clp:ErrorsOnly
+    # 1. Build everything once (module, Pester layout in out/Pester, test hosts).
+    Invoke-Build
 
-    # 2. The package the Pester suite installs.
-    $packaged = $true
-    try { Invoke-Package } catch { $packaged = $false; Write-Warning "Package failed: $_" }
+    # 2. xunit in the background: most of its time is spent waiting on servers and timeouts, so it runs beside the
+    #    packaging and Pester below; its output goes to xunit.log and is printed once it has ended.
+    $xunitLog = Join-Path $results 'xunit.log'
+    $xunit = Start-Process dotnet -ArgumentList @('test', $sln, '-c', $Configuration, '--no-build', '--logger', 'trx;LogFileName=xunit.trx', '--results-directory', $results) `
+        -NoNewWindow -PassThru -RedirectStandardOutput $xunitLog -RedirectStandardError (Join-Path $results 'xunit.err.log')
+    $null = $xunit.Handle   # keeps the exit code readable once it has ended
 
-    # 3. Pester, in the pinned pwsh.
-    $pesterRc = Invoke-PinnedPwsh -Arguments @('-NoProfile', '-NonInteractive', '-File', (Join-Path $root 'tests/Invoke-PesterSuite.ps1'), '-ResultPath', $nunit)
+    try {
+        # 3. The package the Pester suite installs.
+        $packaged = $true
+        try { Invoke-Package } catch { $packaged = $false; Write-Warning "Package failed: $_" }
+
+        # 4. Pester, in the pinned pwsh, its files in two processes side by side (tests/Invoke-PesterSuite.ps1 -Jobs); the
+        #    second starts when xunit has ended, so no more than two test processes compete for the cores (the deadline
+        #    tests of both suites allow a few seconds, not a machine run three times over).
+        $pesterRc = Invoke-PinnedPwsh -Arguments @('-NoProfile', '-NonInteractive', '-File', (Join-Path $root 'tests/Invoke-PesterSuite.ps1'), '-ResultPath', $nunit, '-Jobs', $PesterJobs, '-AfterProcess', $xunit.Id)
+    }
+    finally {
+        $xunit.WaitForExit()
+        $xunitRc = $xunit.ExitCode
+        Write-Host '---- xunit:'
+        Get-Content (Join-Path $results 'xunit.log'), (Join-Path $results 'xunit.err.log') -ErrorAction Ignore | Write-Host
+    }
 
     $x = if (Test-Path $trx) { Get-TrxCount $trx } else { [pscustomobject]@{ Passed = 0; Failed = 1; Skipped = 0 } }
     $p = if (Test-Path $nunit) { Get-NUnitCount $nunit } else { [pscustomobject]@{ Passed = 0; Failed = 1; Skipped = 0 } }

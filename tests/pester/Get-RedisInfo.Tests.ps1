@@ -1,5 +1,6 @@
 #Requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.0' }
-# Get-RedisInfo against a real Redis on loopback (database 7 only).
+# Get-RedisInfo against a real Redis on loopback (database 15 only: the xunit tests, which run at the same time on the
+# same server, use databases 1-7 and 10-14; the other Pester files 8 and 9).
 # Needs a Redis on loopback in $env:INCIDENTOPS_TEST_REDIS (host:port, as .ci/run exports). Without one the tests
 # skip, except under CI=true, where they run against 127.0.0.1:6379 and fail with the connection error.
 BeforeDiscovery {
@@ -18,10 +19,10 @@ AfterAll { Remove-TestTemp }   # $root, fake CLIs, reply files (Common.ps1)
 
 Describe 'Get-RedisInfo' -Skip:$noRedis {
     It 'returns one keyspace object per database' {
-        Invoke-RedisCli -n 7 FLUSHDB | Out-Null
-        Invoke-RedisCli -n 7 MSET pester:a 1 pester:b 2 | Out-Null
-        $db7 = Get-RedisInfo Keyspace -ConnectionString $endpoint | Where-Object Database -EQ 7
-        $db7.Keys | Should -Be 2
+        Invoke-RedisCli -n 15 FLUSHDB | Out-Null
+        Invoke-RedisCli -n 15 MSET pester:a 1 pester:b 2 | Out-Null
+        $db15 = Get-RedisInfo Keyspace -ConnectionString $endpoint | Where-Object Database -EQ 15
+        $db15.Keys | Should -Be 2
     }
 
     It 'returns memory figures as numbers' {
@@ -47,7 +48,7 @@ Describe 'Get-RedisInfo in a real host' -Skip:$noRedis {
         @{ Section = 'Replication'; Expect = 'Role', 'ConnectedReplicas' }
         @{ Section = 'Keyspace'; Expect = 'Database', 'Keys', 'Expires' }
     ) {
-        Invoke-RedisCli -n 7 SET pester:view 1 | Out-Null
+        Invoke-RedisCli -n 15 SET pester:view 1 | Out-Null
         $info = Get-RedisInfo $Section -ConnectionString $endpoint
         foreach ($w in 80, 120) {
             $text = Get-RenderedView $info -Width $w
@@ -56,13 +57,13 @@ Describe 'Get-RedisInfo in a real host' -Skip:$noRedis {
     }
 
     It 'shows every section with its own view when no -Section is given (not all properties and the raw Fields)' {
-        Invoke-RedisCli -n 7 SET pester:view 1 | Out-Null
+        Invoke-RedisCli -n 15 SET pester:view 1 | Out-Null
         $text = Get-RenderedView (Get-RedisInfo -ConnectionString $endpoint) -Width 80
         $text | Should -Not -Match '(?m)^(Fields|Section|UsedMemory|ClientRecentMaxInputBuffer)\s*:'
         foreach ($e in 'UptimeHuman', 'ConnectedClients', 'UsedMemoryHuman', 'EvictionPolicy', 'LastBgSaveStatus', 'HitRatePercent', 'MasterLinkStatus') {
             $text | Should -Match "(?m)^$e\s*:"
         }
-        $text | Should -Match '(?m)^Database\s*: 7$'
+        $text | Should -Match '(?m)^Database\s*: 15$'
     }
 
     It 'says a maxmemory of 0 is no limit, not a limit of 0 bytes' {

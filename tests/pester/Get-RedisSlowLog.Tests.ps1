@@ -1,5 +1,6 @@
 #Requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.0' }
-# Get-RedisSlowLog against a real Redis on loopback (the slow log threshold is lowered and restored).
+# Get-RedisSlowLog against a real Redis on loopback: a redis-server of its own (the slow log threshold and SLOWLOG RESET
+# are server-wide, and the xunit tests, which run at the same time, read the shared server's slow log too).
 # Needs a Redis on loopback in $env:INCIDENTOPS_TEST_REDIS (host:port, as .ci/run exports). Without one the tests
 # skip, except under CI=true, where they run against 127.0.0.1:6379 and fail with the connection error.
 BeforeDiscovery {
@@ -18,12 +19,19 @@ AfterAll { Remove-TestTemp }   # $root, fake CLIs, reply files (Common.ps1)
 
 Describe 'Get-RedisSlowLog' -Skip:$noRedis {
     BeforeAll {
-        $threshold = (Invoke-RedisCli CONFIG GET slowlog-log-slower-than)[1]
-        Invoke-RedisCli CONFIG SET slowlog-log-slower-than 0 | Out-Null
-        Invoke-RedisCli SLOWLOG RESET | Out-Null
-        Invoke-RedisCli -n 7 SET pester:slow 1 | Out-Null
-        Invoke-RedisCli CONFIG SET slowlog-log-slower-than $threshold | Out-Null
+        $l = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0); $l.Start(); $port = $l.LocalEndpoint.Port; $l.Stop()
+        $endpoint = "127.0.0.1:$port"
+        $slowDir = New-TestTempDir 'io-redis-slowlog'
+        & redis-server --bind 127.0.0.1 --port $port --daemonize yes --save '' --appendonly no --dir $slowDir --pidfile (Join-Path $slowDir redis.pid) --logfile (Join-Path $slowDir redis.log) | Out-Null
+        $until = [DateTime]::UtcNow.AddSeconds(10)
+        while ((& redis-cli -p $port PING) -ne 'PONG' -and [DateTime]::UtcNow -lt $until) { Start-Sleep -Milliseconds 100 }
+        $threshold = (& redis-cli -p $port CONFIG GET slowlog-log-slower-than)[1]
+        & redis-cli -p $port CONFIG SET slowlog-log-slower-than 0 | Out-Null
+        & redis-cli -p $port SLOWLOG RESET | Out-Null
+        & redis-cli -p $port -n 7 SET pester:slow 1 | Out-Null
+        & redis-cli -p $port CONFIG SET slowlog-log-slower-than $threshold | Out-Null
     }
+    AfterAll { & redis-cli -p $port SHUTDOWN NOSAVE 2>$null | Out-Null }
 
     It 'returns slow log entries as objects, newest first' {
         $entries = @(Get-RedisSlowLog -ConnectionString $endpoint -Count 10)

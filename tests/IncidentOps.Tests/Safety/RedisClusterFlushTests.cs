@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using IncidentOps.Redis;
 using IncidentOps.Tests.Redis;
 using Xunit;
@@ -20,14 +19,8 @@ public sealed class RedisClusterFixture : IDisposable
             var dir = Path.Combine(Dir, port.ToString());
             Directory.CreateDirectory(dir);
             // The cluster bus port defaults to port + 10000, which may not exist above 55535: name a free one.
-            var psi = new ProcessStartInfo("/usr/bin/redis-server") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
-            foreach (var a in new[] { "--bind", "127.0.0.1", "--port", port.ToString(), "--cluster-port", TestServers.FreePort().ToString(), "--cluster-enabled", "yes",
-                         "--cluster-config-file", Path.Combine(dir, "nodes.conf"), "--daemonize", "yes", "--save", "", "--appendonly", "no",
-                         "--dir", dir, "--pidfile", Path.Combine(dir, "redis.pid"), "--logfile", Path.Combine(dir, "redis.log") })
-                psi.ArgumentList.Add(a);
-            using var p = Process.Start(psi)!;
-            p.StandardInput.Close();
-            p.WaitForExit(10_000);
+            RedisCli.StartServer(dir, port, "Redis Cluster node", ["--port", port.ToString(), "--cluster-port", TestServers.FreePort().ToString(),
+                "--cluster-enabled", "yes", "--cluster-config-file", Path.Combine(dir, "nodes.conf")]);
         }
         WaitFor(() => Ports.All(p => RedisCli.Run(p, "PING").Trim() == "PONG"), "the nodes to start");
         RedisCli.Run(Ports[0], "CLUSTER", "ADDSLOTSRANGE", "0", "8191");
