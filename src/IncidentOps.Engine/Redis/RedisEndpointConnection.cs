@@ -184,6 +184,32 @@ internal sealed class RedisEndpointConnection : IAsyncDisposable
         await LineEndHelloAsync(sslHost, host, port, silence, cancellationToken).ConfigureAwait(false) == TlsAnswer.Resp ? true : null;
 
     /// <summary>
+    /// A TCP connection of a probe's own, and a token that ends when nothing came back within <paramref name="silence"/> or ten
+    /// times the connect's round trip, whichever is longer (never with an infinite silence), or on <paramref name="cancellationToken"/>.
+    /// </summary>
+    private static async Task<(System.Net.Sockets.TcpClient Client, CancellationTokenSource Quiet)> ConnectQuietAsync(string host, int port, TimeSpan silence, CancellationToken cancellationToken)
+    {
+        var client = new System.Net.Sockets.TcpClient();
+        try
+        {
+            var connectStart = Stopwatch.GetTimestamp();
+            await client.ConnectAsync(host, port, cancellationToken).ConfigureAwait(false);
+            var quiet = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            if (silence != Timeout.InfiniteTimeSpan)
+            {
+                var roundTrips = Stopwatch.GetElapsedTime(connectStart) * 10;
+                quiet.CancelAfter(roundTrips > silence ? roundTrips : silence);
+            }
+            return (client, quiet);
+        }
+        catch
+        {
+            client.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
     /// Sends a TLS ClientHello of its own whose record header holds a line end and says what came back. A TLS server
     /// answers it with a handshake record or an alert, like any hello. A plain Redis reads the bytes up to the line end as
     /// an inline command and answers with a RESP error, so it is told apart from a TLS server that is slow or blocked
@@ -191,15 +217,9 @@ internal sealed class RedisEndpointConnection : IAsyncDisposable
     /// </summary>
     private static async Task<TlsAnswer> LineEndHelloAsync(string sslHost, string host, int port, TimeSpan silence, CancellationToken cancellationToken)
     {
-        using var client = new System.Net.Sockets.TcpClient();
-        var connectStart = Stopwatch.GetTimestamp();
-        await client.ConnectAsync(host, port, cancellationToken).ConfigureAwait(false);
-        using var quiet = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        if (silence != Timeout.InfiniteTimeSpan)
-        {
-            var roundTrips = Stopwatch.GetElapsedTime(connectStart) * 10;
-            quiet.CancelAfter(roundTrips > silence ? roundTrips : silence);
-        }
+        var (client, quiet) = await ConnectQuietAsync(host, port, silence, cancellationToken).ConfigureAwait(false);
+        using var connection = client;
+        using var silenceLimit = quiet;
         var stream = client.GetStream();
         var buffer = new byte[1];
         try
@@ -396,15 +416,9 @@ internal sealed class RedisEndpointConnection : IAsyncDisposable
     private static async Task<(TlsAnswer Answer, string? CertificateErrors, bool Resp)> TlsProbeAsync(string sslHost, string host, int port, TlsTrust? trust,
         bool pingOverTls, TimeSpan silence, CancellationToken cancellationToken)
     {
-        using var client = new System.Net.Sockets.TcpClient();
-        var connectStart = Stopwatch.GetTimestamp();
-        await client.ConnectAsync(host, port, cancellationToken).ConfigureAwait(false);
-        using var quiet = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        if (silence != Timeout.InfiniteTimeSpan)
-        {
-            var roundTrips = Stopwatch.GetElapsedTime(connectStart) * 10;
-            quiet.CancelAfter(roundTrips > silence ? roundTrips : silence);
-        }
+        var (client, quiet) = await ConnectQuietAsync(host, port, silence, cancellationToken).ConfigureAwait(false);
+        using var connection = client;
+        using var silenceLimit = quiet;
         var recorder = new FirstByteStream(client.GetStream());
         string? errors = null;
         await using var ssl = new System.Net.Security.SslStream(recorder, false, (_, certificate, chain, policy) =>

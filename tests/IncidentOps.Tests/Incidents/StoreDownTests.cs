@@ -69,31 +69,20 @@ public sealed class PrivatePostgres : IDisposable
         _root = Path.Combine(Path.GetTempPath(), "io-pgpriv-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(_root);
         Port = TestServers.FreePort();
-        Run($"chown postgres:postgres {_root}");
-        Run($"runuser -u postgres -- {Bin}/initdb -D {_root}/data -U postgres -A trust -E UTF8 --locale=C.UTF-8 --no-sync");
+        TestServers.Shell($"chown postgres:postgres {_root}");
+        TestServers.Shell($"runuser -u postgres -- {Bin}/initdb -D {_root}/data -U postgres -A trust -E UTF8 --locale=C.UTF-8 --no-sync");
         Start();
     }
 
     public int Port { get; }
     public string ConnectionString => $"Host=127.0.0.1;Port={Port};Username=postgres;Database=postgres";
 
-    public void Start() => Run($"runuser -u postgres -- {Bin}/pg_ctl -D {_root}/data -l {_root}/server.log -w -t 60 -o \"-c listen_addresses=127.0.0.1 -p {Port} -k {_root} -c fsync=off\" start");
-    public void Stop() => Run($"runuser -u postgres -- {Bin}/pg_ctl -D {_root}/data -m fast -w -t 60 stop");
+    public void Start() => TestServers.Shell($"runuser -u postgres -- {Bin}/pg_ctl -D {_root}/data -l {_root}/server.log -w -t 60 -o \"-c listen_addresses=127.0.0.1 -p {Port} -k {_root} -c fsync=off\" start");
+    public void Stop() => TestServers.Shell($"runuser -u postgres -- {Bin}/pg_ctl -D {_root}/data -m fast -w -t 60 stop");
 
     public void Dispose()
     {
-        try { Run($"runuser -u postgres -- {Bin}/pg_ctl -D {_root}/data -m immediate -w stop"); } catch (InvalidOperationException) { /* already stopped */ }
+        try { TestServers.Shell($"runuser -u postgres -- {Bin}/pg_ctl -D {_root}/data -m immediate -w stop"); } catch (InvalidOperationException) { /* already stopped */ }
         try { Directory.Delete(_root, true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-    }
-
-    private static void Run(string command)
-    {
-        var psi = new ProcessStartInfo("/bin/sh", ["-c", command]) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
-        using var p = Process.Start(psi)!;
-        p.StandardInput.Close();
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        if (!p.WaitForExit(120_000)) { p.Kill(true); throw new TimeoutException($"{command} did not finish"); }
-        if (p.ExitCode != 0) throw new InvalidOperationException($"{command} failed ({p.ExitCode}): {stderr.Result}{stdout.Result}");
     }
 }

@@ -110,14 +110,17 @@ public static class TestServers
         return true;
     }
 
-    private static void Run(string file, string args)
+    private static void Run(string file, string args) => Shell($"{file} {args}");
+
+    /// <summary>Runs <paramref name="command"/> under /bin/sh (120 s at most); throws with its output when it fails.</summary>
+    public static void Shell(string command)
     {
-        var psi = new ProcessStartInfo("/bin/sh", ["-c", $"{file} {args}"]) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
+        var psi = new ProcessStartInfo("/bin/sh", ["-c", command]) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
         using var p = Process.Start(psi)!;
         p.StandardInput.Close();
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
-        if (!p.WaitForExit(120_000)) { p.Kill(true); throw new TimeoutException($"{file} {args} did not finish"); }
-        if (p.ExitCode != 0) throw new InvalidOperationException($"{file} {args} failed ({p.ExitCode}): {stderr.Result}{stdout.Result}");
+        if (!p.WaitForExit(120_000)) { p.Kill(true); throw new TimeoutException($"{command} did not finish"); }
+        if (p.ExitCode != 0) throw new InvalidOperationException($"{command} failed ({p.ExitCode}): {stderr.Result}{stdout.Result}");
     }
 }

@@ -124,10 +124,10 @@ public sealed class TlsPgServer : IDisposable
             File.WriteAllText(Path.Combine(_root, "server.key"), PrivateCa.KeyPem(cert));
         }
         File.WriteAllText(Path.Combine(_root, "pw"), Password);
-        Run($"chown -R postgres:postgres {_root} && chmod 600 {_root}/server.key {_root}/pw");
+        TestServers.Shell($"chown -R postgres:postgres {_root} && chmod 600 {_root}/server.key {_root}/pw");
         Port = TestServers.FreePort();
-        Run($"runuser -u postgres -- {Bin}/initdb -D {_root}/data -U postgres --auth-local=trust --auth-host=scram-sha-256 --pwfile={_root}/pw -E UTF8 --locale=C.UTF-8 --no-sync");
-        Run($"runuser -u postgres -- {Bin}/pg_ctl -D {_root}/data -l {_root}/server.log -w -t 60 -o \"-c listen_addresses=127.0.0.1 -p {Port} -k {_root} -c fsync=off -c ssl=on -c ssl_cert_file={_root}/server.crt -c ssl_key_file={_root}/server.key\" start");
+        TestServers.Shell($"runuser -u postgres -- {Bin}/initdb -D {_root}/data -U postgres --auth-local=trust --auth-host=scram-sha-256 --pwfile={_root}/pw -E UTF8 --locale=C.UTF-8 --no-sync");
+        TestServers.Shell($"runuser -u postgres -- {Bin}/pg_ctl -D {_root}/data -l {_root}/server.log -w -t 60 -o \"-c listen_addresses=127.0.0.1 -p {Port} -k {_root} -c fsync=off -c ssl=on -c ssl_cert_file={_root}/server.crt -c ssl_key_file={_root}/server.key\" start");
     }
 
     public int Port { get; }
@@ -136,20 +136,9 @@ public sealed class TlsPgServer : IDisposable
 
     public void Dispose()
     {
-        try { Run($"runuser -u postgres -- {Bin}/pg_ctl -D {_root}/data -m immediate -w stop"); } catch (InvalidOperationException) { }
+        try { TestServers.Shell($"runuser -u postgres -- {Bin}/pg_ctl -D {_root}/data -m immediate -w stop"); } catch (InvalidOperationException) { }
         try { Directory.Delete(_root, true); } catch (IOException) { }
         Ca.Dispose();
         Other.Dispose();
-    }
-
-    private static void Run(string command)
-    {
-        var psi = new ProcessStartInfo("/bin/sh", ["-c", command]) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
-        using var p = Process.Start(psi)!;
-        p.StandardInput.Close();
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        if (!p.WaitForExit(120_000)) { p.Kill(true); throw new TimeoutException($"{command} did not finish"); }
-        if (p.ExitCode != 0) throw new InvalidOperationException($"{command} failed ({p.ExitCode}): {stderr.Result}{stdout.Result}");
     }
 }

@@ -21,10 +21,10 @@ public sealed class SecondPgServer : IDisposable
         Directory.CreateDirectory(_root);
         // Same owner-file convention as TestServers, so an orphan left by a killed run is reaped next time.
         File.WriteAllText(Path.Combine(_root, "owner.pid"), Environment.ProcessId.ToString());
-        Run($"chown postgres:postgres {_root}");
+        TestServers.Shell($"chown postgres:postgres {_root}");
         Port = TestServers.FreePort();
-        Run($"runuser -u postgres -- {Bin}/initdb -D {_root}/data -U postgres -A trust -E UTF8 --locale=C.UTF-8 --no-sync");
-        Run($"runuser -u postgres -- {Bin}/pg_ctl -D {_root}/data -l {_root}/server.log -w -t 60 -o \"-c listen_addresses=127.0.0.1 -p {Port} -k {_root} -c fsync=off -c max_connections=6 -c superuser_reserved_connections=3\" start");
+        TestServers.Shell($"runuser -u postgres -- {Bin}/initdb -D {_root}/data -U postgres -A trust -E UTF8 --locale=C.UTF-8 --no-sync");
+        TestServers.Shell($"runuser -u postgres -- {Bin}/pg_ctl -D {_root}/data -l {_root}/server.log -w -t 60 -o \"-c listen_addresses=127.0.0.1 -p {Port} -k {_root} -c fsync=off -c max_connections=6 -c superuser_reserved_connections=3\" start");
         Exec("CREATE ROLE io_plain LOGIN");
     }
 
@@ -70,18 +70,7 @@ public sealed class SecondPgServer : IDisposable
     public void Dispose()
     {
         CloseSessions();
-        try { Run($"runuser -u postgres -- {Bin}/pg_ctl -D {_root}/data -m immediate -w stop"); } catch (InvalidOperationException) { }
+        try { TestServers.Shell($"runuser -u postgres -- {Bin}/pg_ctl -D {_root}/data -m immediate -w stop"); } catch (InvalidOperationException) { }
         try { Directory.Delete(_root, true); } catch (IOException) { }
-    }
-
-    private static void Run(string command)
-    {
-        var psi = new ProcessStartInfo("/bin/sh", ["-c", command]) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
-        using var p = Process.Start(psi)!;
-        p.StandardInput.Close();
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        if (!p.WaitForExit(120_000)) { p.Kill(true); throw new TimeoutException($"{command} did not finish"); }
-        if (p.ExitCode != 0) throw new InvalidOperationException($"{command} failed ({p.ExitCode}): {stderr.Result}{stdout.Result}");
     }
 }
