@@ -12,6 +12,7 @@ using IncidentOps.Incidents;
 //   notes   <root> <incidentId> <tag>                      appends timeline entries forever, printing "ok n" once each is acknowledged
 //   spool   <local> <incidentId> <connectionString>        one timeline entry for a team store that cannot be reached (spooled)
 //   flush   <local> <incidentId> <connectionString>        reads the incident from a team store (writes the spool first)
+//   declare <root> -                                       declares one incident in a new file store (prints its id)
 if (args[0] is "spool" or "flush")
 {
     var team = new PostgresIncidentStore(args[3], "team", args[1]) { Warning = w => Console.Error.WriteLine(w) };
@@ -25,6 +26,10 @@ var store = new FileIncidentStore(args[1]);
 var id = args[2];
 switch (args[0])
 {
+    case "declare":
+        var declared = await store.CreateAsync(n => new Incident { Id = n, Title = "declared by the store writer", Severity = "P2" }, CancellationToken.None);
+        Console.WriteLine(declared.Id);
+        return 0;
     case "append":
         var count = int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture);
         var jitter = args.Length > 5 ? int.Parse(args[5], System.Globalization.CultureInfo.InvariantCulture) : 0;
@@ -70,6 +75,6 @@ switch (args[0])
             Console.Out.Flush();
         }
     default:
-        Console.Error.WriteLine("usage: append|rewrite|actions ...");
+        Console.Error.WriteLine("usage: declare|append|notes|rewrite|actions|spool|flush ...");
         return 2;
 }

@@ -29,7 +29,7 @@ public sealed class FileIncidentStore : IIncidentStore
     public FileIncidentStore(string root)
     {
         Root = root;
-        Directory.CreateDirectory(IncidentsRoot);
+        CreateDirectoryDurably(IncidentsRoot);
     }
 
     public string Root { get; }
@@ -105,7 +105,7 @@ public sealed class FileIncidentStore : IIncidentStore
         var dir = GetIncidentDirectory(id);
         try
         {
-            Directory.CreateDirectory(dir);
+            CreateDirectoryDurably(dir);
             await WriteAtomicAsync(Path.Combine(dir, "incident.json"), JsonSerializer.Serialize(incident, Json), cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or IncidentOpsException)
@@ -185,7 +185,7 @@ public sealed class FileIncidentStore : IIncidentStore
     public async Task SaveAsync(Incident incident, CancellationToken cancellationToken)
     {
         var dir = GetIncidentDirectory(incident.Id);
-        Directory.CreateDirectory(dir);
+        CreateDirectoryDurably(dir);
         await using var _ = await FileLock.AcquireAsync(Path.Combine(dir, ".lock"), LockTimeout, cancellationToken).ConfigureAwait(false);
         await WriteAtomicAsync(Path.Combine(dir, "incident.json"), JsonSerializer.Serialize(incident, Json), cancellationToken).ConfigureAwait(false);
     }
@@ -197,7 +197,7 @@ public sealed class FileIncidentStore : IIncidentStore
         await using var _ = await FileLock.AcquireAsync(Path.Combine(Root, ".create.lock"), LockTimeout, cancellationToken).ConfigureAwait(false);
         var file = Path.Combine(dir, "incident.json");
         if (File.Exists(file)) return false;
-        try { Directory.CreateDirectory(dir); }
+        try { CreateDirectoryDurably(dir); }
         catch (Exception ex) when (StoreFaults.Translate(ex, dir) is { } fault) { throw fault; }
         await using var __ = await FileLock.AcquireAsync(Path.Combine(dir, ".lock"), LockTimeout, cancellationToken).ConfigureAwait(false);
         if (File.Exists(file)) return false;
@@ -237,6 +237,7 @@ public sealed class FileIncidentStore : IIncidentStore
         var file = Path.Combine(dir, "timeline.jsonl");
         await using var _ = await FileLock.AcquireAsync(Path.Combine(dir, ".timeline.lock"), LockTimeout, cancellationToken).ConfigureAwait(false);
         FileStream fs;
+        var created = !File.Exists(file);
         // bufferSize 0: every write goes straight to the file, so a failure surfaces here and nothing is left in a buffer.
         try { fs = new FileStream(file, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read, 0, FileOptions.None); }
         catch (Exception ex) when (StoreFaults.Translate(ex, file) is { } fault) { throw fault; }
@@ -263,6 +264,7 @@ public sealed class FileIncidentStore : IIncidentStore
                 fs.Position = length;
                 await fs.WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
                 fs.Flush(flushToDisk: true);
+                if (created) DirectorySync.Sync(dir);   // the first entry: the file's name must be on disk too
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or OperationCanceledException)
             {
@@ -512,7 +514,7 @@ public sealed class FileIncidentStore : IIncidentStore
             throw Directory.Exists(IncidentsRoot) ? NotFound(id) : new IncidentOpsException(IncidentErrorIds.StoreUnavailable, IncidentOpsErrorCategory.ResourceUnavailable,
                 $"The incident store folder '{Root}' is not there any more (an unmounted share, or a folder deleted?). Nothing was written. Mount or restore it, then run the command again.") { TargetObject = Root };
         var dir = Path.Combine(incidentDir, name);
-        Directory.CreateDirectory(dir);
+        CreateDirectoryDurably(dir);
         return dir;
     }
 
@@ -662,6 +664,9 @@ public sealed class FileIncidentStore : IIncidentStore
             }
             beforeReplace?.Invoke();
             File.Move(temp, path, overwrite: true);
+            // The rename is what makes the new content the file's: without the folder on disk a crash can bring back the
+            // old content (or, for a new file, none) although the write was reported done.
+            DirectorySync.SyncParentOf(path);
         }
         catch (Exception ex) when (StoreFaults.Translate(ex, path) is { } fault)
         {
@@ -673,6 +678,14 @@ public sealed class FileIncidentStore : IIncidentStore
             catch (IOException) { }
             catch (UnauthorizedAccessException) { }
         }
+    }
+
+    /// <summary>Creates <paramref name="dir"/> when it is not there, and puts its name on disk (its parent fsynced) when it was made now.</summary>
+    private static void CreateDirectoryDurably(string dir)
+    {
+        if (Directory.Exists(dir)) return;
+        Directory.CreateDirectory(dir);
+        DirectorySync.SyncParentOf(dir);
     }
 
     public static IncidentOpsException NotFound(string id) =>

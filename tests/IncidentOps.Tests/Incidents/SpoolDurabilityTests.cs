@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using System.Text.RegularExpressions;
 using IncidentOps.Engine.Incidents;
 using IncidentOps.Incidents;
 using Xunit;
@@ -48,35 +46,7 @@ public sealed class SpoolDurabilityTests : IDisposable
         Assert.Single(await store.ReadTimelineAsync(incident.Id, CancellationToken.None), e => e.Action == "Restart app");
     }
 
-    private string RunTraced(string mode, string id, string cs, string name)
-    {
-        var psi = new ProcessStartInfo("strace") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { "-f", "-ff", "-qq", "-e", "trace=openat,open,fsync,close", "-o", Path.Combine(_traces, name), "dotnet", "exec", StoreWriterProcess.StoreWriter, mode, _local, id, cs })
-            psi.ArgumentList.Add(a);
-        psi.Environment["TMPDIR"] = Paths.TempRoot;
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        if (!p.WaitForExit(120_000)) { p.Kill(true); throw new TimeoutException($"the store writer ({mode}) did not finish"); }
-        Assert.True(p.ExitCode == 0, $"the store writer ({mode}) failed ({p.ExitCode}): {stderr.Result}");
-        return stdout.Result.Trim();
-    }
+    private string RunTraced(string mode, string id, string cs, string name) => StoreWriterProcess.RunTraced(_traces, name, mode, _local, id, cs);
 
-    /// <summary>Some thread opened <paramref name="folder"/> and fsynced that descriptor before closing it.</summary>
-    private void AssertFolderSynced(string name, string folder)
-    {
-        var open = new Regex("^open(at)?\\((AT_FDCWD, )?\"" + Regex.Escape(folder) + "/?\", O_RDONLY(\\|O_LARGEFILE)?\\) = (?<fd>\\d+)$");
-        foreach (var trace in Directory.GetFiles(_traces, name + ".*"))
-        {
-            string? fd = null;
-            foreach (var line in File.ReadLines(trace))
-            {
-                if (open.Match(line) is { Success: true } m) { fd = m.Groups["fd"].Value; continue; }
-                if (fd is null) continue;
-                if (line.StartsWith($"fsync({fd})", StringComparison.Ordinal)) return;
-                if (line.StartsWith($"close({fd})", StringComparison.Ordinal)) fd = null;
-            }
-        }
-        Assert.Fail($"'{folder}' was never opened and fsynced ({name}): a crash right after could lose the file's name.");
-    }
+    private void AssertFolderSynced(string name, string folder) => StoreWriterProcess.AssertFolderSynced(_traces, name, folder);
 }
