@@ -13,6 +13,7 @@ using IncidentOps.Incidents;
 //   spool   <local> <incidentId> <connectionString>        one timeline entry for a team store that cannot be reached (spooled)
 //   flush   <local> <incidentId> <connectionString>        reads the incident from a team store (writes the spool first)
 //   declare <root> -                                       declares one incident in a new file store (prints its id)
+//   export  <root> <incidentId> <archive>                  exports the incident to an archive (Export-Incident)
 if (args[0] is "spool" or "flush")
 {
     var team = new PostgresIncidentStore(args[3], "team", args[1]) { Warning = w => Console.Error.WriteLine(w) };
@@ -29,6 +30,11 @@ switch (args[0])
     case "declare":
         var declared = await store.CreateAsync(n => new Incident { Id = n, Title = "declared by the store writer", Severity = "P2" }, CancellationToken.None);
         Console.WriteLine(declared.Id);
+        return 0;
+    case "export":
+        var exporter = new IncidentOpsEngine(new CollectingSink(), NoSecretProvider.Instance);
+        var exportConfig = new IncidentOpsConfig { Severities = IncidentOps.Engine.Config.DefaultSeverities.Levels, Store = new StoreConfig { Path = args[1] } };
+        await exporter.Incidents.ExportAsync(exportConfig, [id], args[3], false, CancellationToken.None);
         return 0;
     case "append":
         var count = int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture);
@@ -75,6 +81,6 @@ switch (args[0])
             Console.Out.Flush();
         }
     default:
-        Console.Error.WriteLine("usage: declare|append|notes|rewrite|actions|spool|flush ...");
+        Console.Error.WriteLine("usage: declare|export|append|notes|rewrite|actions|spool|flush ...");
         return 2;
 }

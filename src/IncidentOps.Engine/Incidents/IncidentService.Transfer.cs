@@ -76,7 +76,10 @@ public sealed partial class IncidentService
                 }
                 Write(zip, "manifest.json", JsonSerializer.Serialize(manifest, ArchiveJson));
             }
+            // The archive is what an incident moves in: whole on disk, and then its name, before it is reported exported.
+            await using (var written = new FileStream(temp, FileMode.Open, FileAccess.ReadWrite)) written.Flush(flushToDisk: true);
             File.Move(temp, path, overwrite: force);
+            DirectorySync.SyncParentOf(path);
         }
         finally
         {

@@ -48,4 +48,20 @@ public sealed class FileStoreDurabilityTests : IDisposable
         Assert.Single(await store.ReadTimelineAsync(incident.Id, CancellationToken.None));
         StoreWriterProcess.AssertFolderSynced(_traces, "first-entry", incidentDir);
     }
+
+    [Fact]
+    public async Task An_exported_archive_is_on_disk_by_name_before_Export_Incident_reports_it()
+    {
+        var store = new FileIncidentStore(_root);
+        var incident = await store.CreateAsync(id => new Incident { Id = id, Title = "api down", Severity = "P1" }, CancellationToken.None);
+        var outDir = Paths.TempDir("io-file-export");
+        try
+        {
+            var archive = Path.Combine(outDir, "incident.zip");
+            StoreWriterProcess.RunTraced(_traces, "exported", "export", _root, incident.Id, archive);
+            Assert.True(File.Exists(archive));
+            StoreWriterProcess.AssertFolderSynced(_traces, "exported", outDir);
+        }
+        finally { Paths.DeleteTree(outDir); }
+    }
 }
