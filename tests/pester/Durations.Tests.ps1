@@ -27,7 +27,7 @@ Describe 'Duration parameters' {
         # -WhatIf reads the session a typed pid names (to name it and pin it): the server's checkpointer is always there,
         # and -WhatIf never signals it.
         $cs = $env:INCIDENTOPS_TEST_PG
-        $checkpointer = (Get-PgActivity -ConnectionString $cs | Where-Object BackendType -eq 'checkpointer').Pid
+        $checkpointer = (Get-PgActivity -ConnectionString $cs -IncludeBackground | Where-Object BackendType -eq 'checkpointer').Pid
         $sb = [scriptblock]::Create("Stop-PgBackend -ConnectionString '$cs' -Pid $checkpointer -Mode Cancel -EscalateAfter $Typed -WhatIf")
         # -WhatIf text goes to the host; a transcript is how a user's screen is captured.
         $log = New-TestTempFile 'io-dur' '.txt'

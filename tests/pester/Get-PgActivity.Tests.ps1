@@ -92,10 +92,22 @@ Describe 'Get-PgActivity order and view' -Skip:$noPg {
         Start-Sleep -Seconds 2
         $new = Start-TestPgSession 'SELECT pg_sleep(60)' 'pst-new'
         Wait-TestPgSession 'pst-new' | Out-Null
-        $rows = @(Get-PgActivity -ConnectionString $cs)
+        $rows = @(Get-PgActivity -ConnectionString $cs -IncludeBackground)
     }
 
     AfterAll { Stop-TestPgSession $old 'pst-old'; Stop-TestPgSession $new 'pst-new' }
+
+    It 'lists the client sessions only by default, and says how many background processes it left out under -Verbose' {
+        $default = @(Get-PgActivity -ConnectionString $cs -Verbose 4>&1)
+        $sessions = @($default | Where-Object { $_ -is [IncidentOps.Postgres.PgActivity] })
+        @($sessions | Where-Object BackendType -NE 'client backend').Count | Should -Be 0
+        @($sessions.ApplicationName) | Should -Contain 'pst-old'
+        @($sessions | Where-Object IsOwnSession).Count | Should -Be 1
+        $background = @($rows | Where-Object BackendType -NE 'client backend').Count
+        $background | Should -BeGreaterThan 0
+        @($default | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] } | Where-Object Message -Match "^$background background process\(es\) of the server not listed .*-IncludeBackground lists them").Count | Should -Be 1
+        (Get-RenderedView $sessions -Width 80) | Should -Not -Match '(?m)^\s+\d+\s+(checkpointer|walwriter|bgwriter)\b'
+    }
 
     It 'lists client backends first, the longest-running first, and background processes last' {
         $clients = @($rows | Where-Object BackendType -EQ 'client backend')

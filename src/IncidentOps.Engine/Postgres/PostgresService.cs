@@ -131,7 +131,10 @@ public sealed class PostgresService
         // Where the pids came from travels with them: a pid means nothing on another server.
         var (server, route, service) = await OriginAsync(spec, cancellationToken).ConfigureAwait(false);
         foreach (var a in all) (a.Server, a.Route, a.Service) = (server, route, service);
-        return Filter(all, filter);
+        var kept = Filter(all, filter);
+        if (filter is { IncludeBackground: false } && all.Count(IsBackground) - kept.Count(IsBackground) is > 0 and var hidden)
+            _sink.Verbose($"{hidden} background process(es) of the server not listed (checkpointer, autovacuum...): -IncludeBackground lists them.");
+        return kept;
     }
 
     internal static async Task<List<PgActivity>> ReadActivityAsync(NpgsqlConnection conn, CancellationToken cancellationToken)
@@ -187,9 +190,13 @@ public sealed class PostgresService
                 && (f.MinDuration is null || (a.Duration ?? TimeSpan.Zero) >= f.MinDuration)
                 && Like(f.Database, a.Database) && Like(f.User, a.User) && Like(f.ApplicationName, a.ApplicationName)
                 && (!f.BlockedOnly || a.BlockedBy.Length > 0)
-                && (!f.Blocking || blockers.Contains(a.Pid)))
+                && (!f.Blocking || blockers.Contains(a.Pid))
+                && (f.IncludeBackground || !IsBackground(a) || blockers.Contains(a.Pid)))
             .ToList();
     }
+
+    /// <summary>A backend that is not a client's session: the server's own processes, parallel workers, walsenders.</summary>
+    public static bool IsBackground(PgActivity a) => a.BackendType is not null && !string.Equals(a.BackendType, "client backend", StringComparison.Ordinal);
 
     private static bool Like(string[]? patterns, string? value) =>
         patterns is not { Length: > 0 } || patterns.Any(p => Wildcard.IsMatch(value ?? "", p, caseSensitive: true));

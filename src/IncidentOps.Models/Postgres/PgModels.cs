@@ -83,6 +83,11 @@ public sealed class PgActivityFilter
     public string[]? ApplicationName { get; init; }
     public bool BlockedOnly { get; init; }
     public bool Blocking { get; init; }
+    /// <summary>
+    /// Keep the server's background processes (checkpointer, walwriter, autovacuum, walsender...) too. False: client
+    /// backends only, plus a background process that blocks a client backend (an autovacuum worker holding a lock).
+    /// </summary>
+    public bool IncludeBackground { get; init; } = true;
 }
 
 /// <summary>What Stop-IdleConnection matched, terminated and spared.</summary>

@@ -10,12 +10,18 @@ namespace IncidentOps.Commands;
 /// event, timestamps, Duration (time in the current state), the query, BlockedBy (pg_blocking_pids) and
 /// IsOwnSession. Filters narrow the list: -State, -MinDuration, -Database, -User, -ApplicationName
 /// (wildcards; names match case-sensitively, as PostgreSQL compares them: -Database prod never lists Prod's
-/// sessions, which matters when the list is piped to Stop-PgBackend), -BlockedOnly and -Blocking. The objects pipe into Stop-PgBackend by Pid. Every session
+/// sessions, which matters when the list is piped to Stop-PgBackend), -BlockedOnly and -Blocking. Client sessions are
+/// listed, the longest in their state first; the server's background processes (checkpointer, autovacuum, walsenders...)
+/// only with -IncludeBackground, or when one blocks a client session. The objects pipe into Stop-PgBackend by Pid. Every session
 /// IncidentOps opens sets application_name IncidentOps, a statement_timeout and a connect timeout.
 /// </remarks>
 /// <example>
 /// <code>Get-PgActivity -State active -MinDuration 5m</code>
 /// <para>Queries running for more than five minutes.</para>
+/// </example>
+/// <example>
+/// <code>Get-PgActivity -IncludeBackground | Where-Object BackendType -EQ 'autovacuum worker'</code>
+/// <para>Is autovacuum working on a table right now? Background processes are listed only with -IncludeBackground.</para>
 /// </example>
 /// <example>
 /// <code>Get-PgActivity -ConnectionString postgres://ops@db.internal/app -BlockedOnly</code>
@@ -58,6 +64,10 @@ public sealed class GetPgActivityCommand : PgReadCmdlet
     [Parameter]
     public SwitchParameter Blocking { get; set; }
 
+    /// <summary>Also list the server's background processes (checkpointer, walwriter, autovacuum launcher and workers, walsenders, parallel workers), after the client sessions. Without it they are left out, except one that blocks a client session (an autovacuum worker holding a lock), which is always listed.</summary>
+    [Parameter]
+    public SwitchParameter IncludeBackground { get; set; }
+
     protected override void ProcessRecord()
     {
         foreach (var spec in Specs()) Run(spec);
@@ -68,7 +78,7 @@ public sealed class GetPgActivityCommand : PgReadCmdlet
         var filter = new PgActivityFilter
         {
             State = State, MinDuration = MinDuration, Database = Database, User = User, ApplicationName = ApplicationName,
-            BlockedOnly = BlockedOnly.IsPresent, Blocking = Blocking.IsPresent,
+            BlockedOnly = BlockedOnly.IsPresent, Blocking = Blocking.IsPresent, IncludeBackground = IncludeBackground.IsPresent,
         };
         if (!TryInvoke(ct => Engine.Postgres.GetActivityAsync(spec, filter, ct), out var list, spec.ToString())) return;
         foreach (var a in list) WriteObject(a);
