@@ -14,7 +14,7 @@ $summary = Get-PgConnectionSummary @pg       # total against max_connections, he
 $summary | Out-Host
 $summary.ByApplication | Out-Host
 $sessions = Get-PgActivity @pg
-"{0} backends" -f @($sessions).Count
+"{0} client sessions (Get-PgActivity -IncludeBackground adds the server's own processes)" -f @($sessions).Count
 Get-PgActivity @pg -State idle -MinDuration 10m | Out-Host
 Get-PgSlowQuery @pg -Top 5 | Out-Host                # what keeps connections busy (pg_stat_statements)
 Get-PgActivity @pg -BlockedOnly | Out-Host          # waiting on locks; BlockedBy names the blockers
