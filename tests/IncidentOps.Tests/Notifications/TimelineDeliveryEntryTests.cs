@@ -103,7 +103,8 @@ public class TimelineDeliveryEntryTests
             Parameters = new Dictionary<string, string> { ["UpdateId"] = "UPD-20261201-0001" },
         };
         await s.Incidents.AppendTimelineAsync(inc.Id, Told("A"), CancellationToken.None);
-        var refused = await Assert.ThrowsAsync<IncidentOps.IncidentOpsException>(() => s.Incidents.AppendTimelineAsync(inc.Id, Told("B"), CancellationToken.None));
+        var refused = await Assert.ThrowsAsync<DeliveryAlreadyToldException>(() => s.Incidents.AppendTimelineAsync(inc.Id, Told("B"), CancellationToken.None));
+        Assert.Equal([key], refused.Keys);
         Assert.Equal(IncidentErrorIds.DeliveryAlreadyTold, refused.ErrorId);
         Assert.Equal("TimelineDeliveryAlreadyTold", refused.ErrorId);
         Assert.Contains(key, refused.Message);
