@@ -53,7 +53,7 @@ routing:
         $entries = @(Get-IncidentTimeline -ConfigPath $root.Config -Incident $inc.Id | Where-Object Kind -EQ 'update')
         $entries.Count | Should -Be 1
         $entries[0].Target | Should -Be 'incidents'
-        $entries[0].Result | Should -BeLike 'incidents: delivered (200, 1 attempt(s); sent by another sender, which added no entry for it)'
+        $entries[0].Result | Should -BeLike 'incidents: delivered (200, 1 attempt(s); sent by another sender, whose entry for it is not on the timeline (still in its spool, or never added))'
         $entries[0].DeliveryKeys | Should -Be @("delivery:$($sent.UpdateId):incidents")
         $slack.Requests.Count | Should -Be 1
     }

@@ -138,10 +138,7 @@ public static class IncidentStores
     }
 
     /// <summary>The store's refusal of an entry that tells deliveries another entry already tells.</summary>
-    public static IncidentOpsException DeliveryAlreadyTold(string id, IReadOnlyCollection<string> keys) =>
-        new(IncidentErrorIds.DeliveryAlreadyTold, IncidentOpsErrorCategory.ResourceExists,
-            $"The timeline of {id} already has an entry for {string.Join(", ", keys)}; each delivery is told by one entry, so this entry was not added.")
-        { TargetObject = id };
+    public static DeliveryAlreadyToldException DeliveryAlreadyTold(string id, IReadOnlyCollection<string> keys) => new(id, [.. keys]) { TargetObject = id };
 
     /// <summary>Checks an incident id before it is used as a name anywhere (IncidentIdInvalid).</summary>
     public static string CheckId(string id)

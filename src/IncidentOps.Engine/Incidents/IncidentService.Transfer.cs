@@ -203,16 +203,38 @@ public sealed partial class IncidentService
         var stored = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var e in have ?? []) stored[EntryKey(e)] = stored.GetValueOrDefault(EntryKey(e)) + 1;
         var entries = new List<TimelineEntry>();
+        // An update entry the store has only without the channels another of its entries tells (an earlier import added it so),
+        // or whose every delivery another entry tells, is there as far as it can be: it is not missing.
+        var told = (have ?? []).SelectMany(e => e.DeliveryKeys ?? []).ToHashSet(StringComparer.Ordinal);
         foreach (var e in a.Timeline)
         {
             var key = EntryKey(e);
             if (stored.GetValueOrDefault(key) is var n && n > 0) stored[key] = n - 1;
+            else if (e.DeliveryKeys is { Count: > 0 } && TrimmedFormStored(e, have ?? [], stored) is { } trimmed) stored[trimmed] -= 1;
+            else if (e.DeliveryKeys is { Count: > 0 } && ToldDeliveryEntries.WithoutTold(e, told) is null) { }
             else entries.Add(e);
         }
         return new MissingParts(entries,
             a.Actions.Where(x => (haveActions ?? []).All(h => h.Id != x.Id)).ToList(),
             a.Updates.Where(u => (haveUpdates ?? []).All(h => h.UpdateId != u.UpdateId)).ToList(),
             a.Evidence.Where(e => (haveEvidence ?? []).All(h => h.Name != e.Name)).ToList());
+    }
+
+    /// <summary>
+    /// The identity of a stored entry that is <paramref name="e"/> without the channels whose delivery its own keys lack
+    /// (<see cref="ToldDeliveryEntries.WithoutTold"/>), still unaccounted for in <paramref name="stored"/>; null when there is none.
+    /// </summary>
+    private static string? TrimmedFormStored(TimelineEntry e, IReadOnlyList<TimelineEntry> have, Dictionary<string, int> stored)
+    {
+        foreach (var s in have)
+        {
+            if (s.Timestamp.UtcTicks != e.Timestamp.UtcTicks || s.Kind != e.Kind || s.Action != e.Action || s.Actor != e.Actor) continue;
+            var removed = e.DeliveryKeys!.Except(s.DeliveryKeys ?? [], StringComparer.Ordinal).ToList();
+            if (removed.Count == 0 || (s.DeliveryKeys ?? []).Except(e.DeliveryKeys!, StringComparer.Ordinal).Any()) continue;
+            if (ToldDeliveryEntries.WithoutTold(e, removed) is { } trimmed && EntryKey(trimmed) is var key && key == EntryKey(s)
+                && stored.GetValueOrDefault(key) > 0) return key;
+        }
+        return null;
     }
 
     private static async Task<MissingParts> MissingAsync(IIncidentStore store, ArchivedIncident a, CancellationToken cancellationToken) => Missing(a,
@@ -232,9 +254,22 @@ public sealed partial class IncidentService
     {
         var m = have ?? Missing(a, null, null, null, null);
         foreach (var e in m.Entries)
-            try { await timeline.AppendAsync(store, a.Id, e, cancellationToken).ConfigureAwait(false); }
-            // A delivery this store's timeline already tells (by another entry): told once.
-            catch (IncidentOpsException ex) when (ex.ErrorId == IncidentErrorIds.DeliveryAlreadyTold) { }
+            try
+            {
+                // A delivery this store's timeline already tells (by another entry) is told once: the entry is added without it,
+                // so what no other entry tells (another channel's delivery, a failure) is kept; left out only when nothing is.
+                var told = await ToldDeliveryEntries.AppendUntoldAsync(e, x => timeline.AppendAsync(store, a.Id, x, cancellationToken)).ConfigureAwait(false);
+                if (told.ToldElsewhere.Count > 0)
+                    sink.Warning(told.Written is { } rest
+                        ? $"{a.Id}: the archived timeline entry '{e.Action}' of {e.Timestamp:u} was added for {rest.Target?.Replace(",", ", ")} only: " +
+                          $"another entry on the timeline in {store.Identity} already tells the delivery to {string.Join(", ", told.ToldElsewhere)}."
+                        : $"{a.Id}: the archived timeline entry '{e.Action}' of {e.Timestamp:u} was not added: another entry on the timeline in {store.Identity} " +
+                          $"already tells the same deliveries ({string.Join(", ", told.ToldElsewhere)}), and it tells nothing else.");
+            }
+            catch (IncidentOpsException ex) when (ex.ErrorId == IncidentErrorIds.DeliveryAlreadyTold)
+            {
+                sink.Warning($"{a.Id}: the archived timeline entry '{e.Action}' of {e.Timestamp:u} was not added: {ex.Message}");
+            }
         if (m.Actions.Count > 0)
             await store.ChangeActionItemsAsync(a.Id, list => list.AddRange(m.Actions.Where(x => list.All(h => h.Id != x.Id))), cancellationToken).ConfigureAwait(false);
         foreach (var u in m.Updates) await store.WriteOutboxEntryAsync(u, cancellationToken).ConfigureAwait(false);

@@ -120,12 +120,23 @@ public sealed partial class PostgresIncidentStore
             if (unreadable.Length > 0) tornBeforeEntry++;
             try
             {
-                if (await InsertEntryAsync(c, spooled.IncidentId, spooled.Entry, spooled.Key, ct).ConfigureAwait(false) > 0) written++;
+                // Written while the store was down, some of its deliveries may have been told meanwhile by another sender (which
+                // could not see this spool): the entry is written without those, so what no other entry tells (another channel's
+                // delivery, a failure) is kept; it is left out only when nothing untold remains.
+                var seq = 0L;
+                var told = await ToldDeliveryEntries.AppendUntoldAsync(spooled.Entry,
+                    async e => seq = await InsertEntryAsync(c, spooled.IncidentId, e, spooled.Key, ct).ConfigureAwait(false)).ConfigureAwait(false);
+                if (seq > 0) written++;
+                // (seq -1: an earlier, interrupted flush stored it under its key, and warned then.)
+                if (told.ToldElsewhere.Count > 0 && seq >= 0)
+                    Warning?.Invoke(told.Written is { } rest
+                        ? $"The spooled timeline entry '{spooled.Entry.Action}' for {spooled.IncidentId} was written for {rest.Target?.Replace(",", ", ")} only: " +
+                          $"another entry on its timeline already tells the delivery to {string.Join(", ", told.ToldElsewhere)}."
+                        : $"The spooled timeline entry '{spooled.Entry.Action}' for {spooled.IncidentId} was not written: another entry on its timeline already tells " +
+                          $"the same deliveries ({string.Join(", ", told.ToldElsewhere)}), and it tells nothing else.");
             }
             catch (IncidentOpsException ex) when (ex.ErrorId == IncidentErrorIds.DeliveryAlreadyTold)
             {
-                // Written while the store was down, its deliveries were told meanwhile by another sender (which could not see
-                // this spool): told once, by that entry.
                 Warning?.Invoke($"The spooled timeline entry '{spooled.Entry.Action}' for {spooled.IncidentId} was not written: another entry on its timeline " +
                     $"already tells the same deliveries ({ex.Message})");
             }

@@ -243,7 +243,8 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
     /// timeline entry tells: its sender died (or lost the store) after recording the delivery and before adding its entry, and
     /// with no other sender on that update nothing else ever would. Only once the sender's claim of the update has ended (taken
     /// here; a sender still at work tells its own), and once only: under the update's claim and its timeline lock, and the store
-    /// refuses a second entry for one delivery. The entry says the delivery was sent by a sender that added no entry for it.
+    /// refuses a second entry for one delivery. The entry says the delivery was sent by another sender whose entry for it is not on
+    /// the timeline: still in that sender's spool (its store was down), or never added.
     /// Send-IncidentUpdate -Pending and the alerting round run it after their re-sends.
     /// </summary>
     public async Task ReconcileTimelineAsync(IncidentOpsConfig config, string incidentId, ChangeContext context, CancellationToken cancellationToken) =>
@@ -413,12 +414,12 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
         foreach (var id in ids)
         {
             var entries = await store.ReadOutboxAsync(id, cancellationToken).ConfigureAwait(false);
-            // Deliveries whose sender added no timeline entry (ReconcileTimelineAsync): told after the re-sends.
+            // Deliveries no timeline entry tells (ReconcileTimelineAsync): told after the re-sends.
             foreach (var (u, untold) in await UntoldDeliveriesAsync(store, id, cancellationToken).ConfigureAwait(false))
                 foreach (var c in untold)
                     plan.Add(new PendingPlanStep($"the timeline of {id}",
                         $"Add the missing entry of {NotificationTemplates.Describe(u.Kind)} ({u.Status}) {u.UpdateId} to {c}: recorded delivered in the outbox, " +
-                        "sent by a sender that added no entry for it (added once that sender's claim of the update has ended)"));
+                        "sent by a sender whose entry for it is not on the timeline, still in its spool or never added (added once that sender's claim of the update has ended)"));
             if (!entries.Any(u => u.Pending) || await store.GetAsync(id, cancellationToken).ConfigureAwait(false) is not { } incident) continue;
             foreach (var update in entries.Where(u => u.Pending))
                 foreach (var d in update.Deliveries.Where(d => d.State is not (DeliveryState.Delivered or DeliveryState.Superseded)))
@@ -722,7 +723,7 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
                 {
                     await AppendUpdateEntryAsync(store, update, [.. own, .. adopted], adopted.Select(r => r.Channel).ToHashSet(StringComparer.OrdinalIgnoreCase), context).ConfigureAwait(false);
                     foreach (var r in adopted)
-                        sink.Verbose($"{update.IncidentId} {update.UpdateId} to '{r.Channel}': delivered by another sender, which added no timeline entry for it; this sender's entry tells it.");
+                        sink.Verbose($"{update.IncidentId} {update.UpdateId} to '{r.Channel}': delivered by another sender, whose entry for it is not on the timeline (still in its spool, or never added); this sender's entry tells it.");
                     return;
                 }
                 catch (IncidentOpsException ex) when (ex.ErrorId == IncidentErrorIds.DeliveryAlreadyTold && attempt <= results.Count)
@@ -760,7 +761,7 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
     {
         var summary = string.Join("; ", results.Select(r => r.Delivered
             ? $"{r.Channel}: delivered ({r.StatusCode}, {r.Attempts} attempt(s){(r.ProviderId is null ? "" : ", id " + r.ProviderId)}" +
-              $"{(adopted.Contains(r.Channel) ? "; sent by another sender, which added no entry for it" : "")})"
+              $"{(adopted.Contains(r.Channel) ? "; sent by another sender, whose entry for it is not on the timeline (still in its spool, or never added)" : "")})"
             : $"{r.Channel}: NOT delivered, {r.State} ({r.Error})"));
         // The entry names the command that really sent it (Send-IncidentUpdate, Invoke-ServiceAlert, Watch-ServiceHealth -Alert),
         // and records the update itself rather than the command's parameters. Its delivery keys are how the store keeps each

@@ -34,7 +34,7 @@ public class AlertingTimelineReconcileTests
         await AlertingScenario.RoundAsync(engine, config);
 
         var entry = Assert.Single(await engine.Incidents.GetTimelineAsync(config, id, CancellationToken.None), e => e.Kind == "update");
-        Assert.Contains("sent by another sender, which added no entry for it", entry.Result);
+        Assert.Contains("sent by another sender, whose entry for it is not on the timeline (still in its spool, or never added)", entry.Result);
         Assert.Single(s.HookPosts);
         Assert.Single(s.Pages("trigger"));
     }

@@ -68,6 +68,55 @@ public abstract class IncidentTransferContract
     }
 
     [Fact]
+    public async Task Importing_update_entries_whose_slack_delivery_the_target_already_tells_adds_them_without_slack_and_keeps_the_rest()
+    {
+        var source = Service(new FileIncidentStore(Paths.TempDir("io-transfer-src")));
+        var target = Service(NewStore());
+        var incident = await source.Store.CreateAsync(id => Build(id, "Checkout errors"), CancellationToken.None);
+        var dir = Paths.TempDir("io-transfer-zip");
+        var first = Path.Combine(dir, "first.zip");
+        await source.Service.ExportAsync(null, [incident.Id], first, false, CancellationToken.None);
+        Assert.Equal("Imported", Assert.Single(await target.Service.ImportAsync(null, first, null, false, CancellationToken.None)).Action);
+
+        // The laptop tells three sends; meanwhile the team's senders told each Slack delivery in the target.
+        var sends = new[]
+        {
+            SpoolToldDeliveryTests.UpdateEntry("UPD-20261201-0001", ("slack", null), ("teams", null), ("statuspage", "HTTP 500: upstream timeout; retry later")),
+            SpoolToldDeliveryTests.UpdateEntry("UPD-20261201-0002", ("slack", null), ("teams", null)),
+            SpoolToldDeliveryTests.UpdateEntry("UPD-20261201-0003", ("slack", null)),
+        };
+        foreach (var e in sends) await source.Store.AppendTimelineAsync(incident.Id, e, CancellationToken.None);
+        foreach (var u in new[] { "UPD-20261201-0001", "UPD-20261201-0002", "UPD-20261201-0003" })
+            await target.Store.AppendTimelineAsync(incident.Id, SpoolToldDeliveryTests.AdoptedEntry(u, "slack"), CancellationToken.None);
+        var second = Path.Combine(dir, "second.zip");
+        await source.Service.ExportAsync(null, [incident.Id], second, false, CancellationToken.None);
+
+        var done = Assert.Single(await target.Service.ImportAsync(null, second, null, false, CancellationToken.None));
+        Assert.Equal("Completed", done.Action);
+        var timeline = await target.Store.ReadTimelineAsync(incident.Id, CancellationToken.None);
+        List<TimelineEntry> Of(string u) => timeline.Where(e => e.Kind == "update" && e.Parameters["UpdateId"] == u).ToList();
+        var one = Of("UPD-20261201-0001");
+        Assert.Equal(["slack", "teams,statuspage"], one.Select(e => e.Target).Order(StringComparer.Ordinal));
+        var rest = Assert.Single(one, e => e.Target == "teams,statuspage");
+        Assert.Equal("teams: delivered (200, 1 attempt(s)); statuspage: NOT delivered, Failed (HTTP 500: upstream timeout; retry later) (slack: told by another entry)", rest.Result);
+        Assert.Equal(TimelineOutcome.Failed, rest.Outcome);
+        Assert.Equal([IncidentStores.DeliveryKey("UPD-20261201-0001", "teams")], rest.DeliveryKeys);
+        var teams = Assert.Single(Of("UPD-20261201-0002"), e => e.Target == "teams");
+        Assert.Equal("teams: delivered (200, 1 attempt(s)) (slack: told by another entry)", teams.Result);
+        Assert.Equal(TimelineOutcome.Succeeded, teams.Outcome);
+        Assert.Equal(["slack"], Of("UPD-20261201-0003").Select(e => e.Target));
+        Assert.Contains(target.Sink.Warnings, w => w.StartsWith($"{incident.Id}: the archived timeline entry 'Status update (Investigating)' of ", StringComparison.Ordinal)
+            && w.EndsWith($" was added for teams, statuspage only: another entry on the timeline in {target.Store.Identity} already tells the delivery to slack.", StringComparison.Ordinal));
+        // The third tells nothing the target's timeline does not: it is not missing there (not counted, not added, no warning).
+        Assert.Equal(2, done.TimelineEntries);
+        Assert.Equal(2, target.Sink.Warnings.Count(w => w.Contains("the archived timeline entry", StringComparison.Ordinal)));
+
+        // And once more: what is there, as far as it can be, is not added again.
+        Assert.Equal("Unchanged", Assert.Single(await target.Service.ImportAsync(null, second, null, false, CancellationToken.None)).Action);
+        Assert.Equal(timeline.Count, (await target.Store.ReadTimelineAsync(incident.Id, CancellationToken.None)).Count);
+    }
+
+    [Fact]
     public async Task An_incident_declared_in_the_target_while_the_import_runs_is_never_written_over()
     {
         var source = Service(new FileIncidentStore(Paths.TempDir("io-transfer-src")));

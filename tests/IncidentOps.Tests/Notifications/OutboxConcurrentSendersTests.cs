@@ -186,7 +186,7 @@ public class OutboxConcurrentSendersTests
             e => e.Kind == "update" && e.Parameters.GetValueOrDefault("UpdateId") == prepared.Update.UpdateId);
         Assert.Equal(TimelineOutcome.Succeeded, entry.Outcome);
         Assert.StartsWith("status: delivered (", entry.Result);
-        Assert.Contains("sent by another sender, which added no entry for it", entry.Result);
+        Assert.Contains("sent by another sender, whose entry for it is not on the timeline (still in its spool, or never added)", entry.Result);
         Assert.Equal("status", entry.Target);
         Assert.Equal(1, s.StatuspageApi.Creates);
     }
@@ -218,7 +218,7 @@ public class OutboxConcurrentSendersTests
 
         var entry = Assert.Single(await s.Incidents.ReadTimelineAsync(inc.Id, CancellationToken.None),
             e => e.Kind == "update" && e.Parameters.GetValueOrDefault("UpdateId") == prepared.Update.UpdateId);
-        Assert.StartsWith("incidents: delivered (200, 1 attempt(s); sent by another sender, which added no entry for it)", entry.Result);
+        Assert.StartsWith("incidents: delivered (200, 1 attempt(s); sent by another sender, whose entry for it is not on the timeline (still in its spool, or never added))", entry.Result);
         Assert.Single(s.Slack.Requests);
     }
 }

@@ -61,7 +61,7 @@ public class TimelineDeliveryEntryTests
         Assert.Equal("incidents", entry.Target);
         Assert.Equal(TimelineOutcome.Succeeded, entry.Outcome);
         Assert.Equal("Send-IncidentUpdate", entry.Cmdlet);
-        Assert.StartsWith("incidents: delivered (200, 1 attempt(s); sent by another sender, which added no entry for it)", entry.Result);
+        Assert.StartsWith("incidents: delivered (200, 1 attempt(s); sent by another sender, whose entry for it is not on the timeline (still in its spool, or never added))", entry.Result);
         Assert.Single(s.Slack.Requests);
 
         // A later -Pending finds it told: still one entry.
@@ -83,7 +83,7 @@ public class TimelineDeliveryEntryTests
 
         var step = Assert.Single(plan);
         Assert.Equal($"the timeline of {inc.Id}", step.Target);
-        Assert.StartsWith($"Add the missing entry of Initial alert (Investigating) {updateId} to incidents: recorded delivered in the outbox, sent by a sender that added no entry for it", step.Action);
+        Assert.StartsWith($"Add the missing entry of Initial alert (Investigating) {updateId} to incidents: recorded delivered in the outbox, sent by a sender whose entry for it is not on the timeline, still in its spool or never added", step.Action);
         Assert.Equal(before, (await s.Incidents.ReadTimelineAsync(inc.Id, CancellationToken.None)).Count);
         Assert.Single(s.Slack.Requests);
     }
@@ -103,7 +103,8 @@ public class TimelineDeliveryEntryTests
             Parameters = new Dictionary<string, string> { ["UpdateId"] = "UPD-20261201-0001" },
         };
         await s.Incidents.AppendTimelineAsync(inc.Id, Told("A"), CancellationToken.None);
-        var refused = await Assert.ThrowsAsync<IncidentOps.IncidentOpsException>(() => s.Incidents.AppendTimelineAsync(inc.Id, Told("B"), CancellationToken.None));
+        var refused = await Assert.ThrowsAsync<DeliveryAlreadyToldException>(() => s.Incidents.AppendTimelineAsync(inc.Id, Told("B"), CancellationToken.None));
+        Assert.Equal([key], refused.Keys);
         Assert.Equal(IncidentErrorIds.DeliveryAlreadyTold, refused.ErrorId);
         Assert.Equal("TimelineDeliveryAlreadyTold", refused.ErrorId);
         Assert.Contains(key, refused.Message);
@@ -166,7 +167,9 @@ public class TimelineDeliveryEntryTests
             // B finds it delivered, and no entry on the timeline (A's is in A's spool, which B cannot see): B tells it.
             gate.Open();
             Assert.Empty(await pendingB.WaitAsync(TimeSpan.FromSeconds(60)));
-            Assert.Single(await UpdateEntriesAsync(s, inc.Id, updateId));
+            // B's entry says what B knows: the sender's own entry is not on the timeline (it is in A's spool), not that A added none.
+            Assert.StartsWith("incidents: delivered (200, 1 attempt(s); sent by another sender, whose entry for it is not on the timeline (still in its spool, or never added))",
+                Assert.Single(await UpdateEntriesAsync(s, inc.Id, updateId)).Result);
 
             // A's next call reaches the store and flushes its spool: the delivery is told already, so A's entry is not written.
             await teamA.ReadTimelineAsync(inc.Id, CancellationToken.None);

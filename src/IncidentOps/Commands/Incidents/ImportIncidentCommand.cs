@@ -10,8 +10,10 @@ namespace IncidentOps.Commands;
 /// evidence, whose SHA-256 is checked first. Importing is idempotent: an incident already in the store is left
 /// as it is (Unchanged), and one whose earlier import was interrupted is completed. An incident of the store that
 /// has the same id but is another incident (another title or declaration time) is never mixed with the archived
-/// one: it is reported as Conflict, with a warning, and left alone. -WhatIf says what each
-/// incident would get and writes nothing.
+/// one: it is reported as Conflict, with a warning, and left alone. A status update's timeline entry some of whose
+/// deliveries the store's timeline already tells (each delivery is told by one entry) is added for its other channels
+/// only, with a warning; one that tells nothing else is not added. -WhatIf says what each incident would get and
+/// writes nothing.
 /// </remarks>
 /// <example>
 /// <code>Get-Incident | Export-Incident -Path ./incidents.zip; Import-Incident -Path ./incidents.zip -ConfigPath ./team.yml</code>
