@@ -1302,7 +1302,10 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
             try { return await references.ResolveAsync(v, cancellationToken).ConfigureAwait(false); }
             catch (IncidentOpsException ex) when (ex.ErrorId == ConfigErrorIds.ConfigReferenceUnresolved)
             {
-                throw new IncidentOpsException(ex.ErrorId, ex.Category, $"Channel '{c.Name}' ({c.Type}), channels.{c.Name}.{key}: {ex.Message}", ex)
+                // "key: value" would read as a secret to SecretRedactor and mask the location that follows: "key at file:line:col, ...".
+                var where = v.Location is null ? "" : $" at {v.Location}";
+                var why = v.Location is not null && ex.Message.StartsWith($"{v.Location}: ", StringComparison.Ordinal) ? ex.Message[($"{v.Location}: ".Length)..] : ex.Message;
+                throw new IncidentOpsException(ex.ErrorId, ex.Category, $"Channel '{c.Name}' ({c.Type}), channels.{c.Name}.{key}{where}, {why}", ex)
                 {
                     TargetObject = c.Name,
                     RecommendedAction = v.Kind switch

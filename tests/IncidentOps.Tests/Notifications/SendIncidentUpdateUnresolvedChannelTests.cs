@@ -37,6 +37,10 @@ public sealed class SendIncidentUpdateUnresolvedChannelTests : IClassFixture<Mod
         var (slack, pager, env) = (r.Errors[0].ToString(), r.Errors[1].ToString(), r.Errors[2].ToString());
         Assert.Contains("Channel 'incidents' (Slack), channels.incidents.url", slack);
         Assert.Contains("'file:slack.url' does not resolve", slack);
+        // Where it is written stays readable (a "routingKey: <location>" shape was masked as if it were the key's value).
+        Assert.Matches($@"channels\.incidents\.url at {System.Text.RegularExpressions.Regex.Escape(_s.ConfigPath)}:\d+:\d+, the reference", slack);
+        Assert.Matches($@"channels\.pager\.routingKey at {System.Text.RegularExpressions.Regex.Escape(_s.ConfigPath)}:\d+:\d+, the reference", pager);
+        Assert.DoesNotContain("********", pager);
         Assert.Contains("Channel 'pager' (PagerDuty), channels.pager.routingKey", pager);
         Assert.Contains("'file:pd.key' does not resolve", pager);
         Assert.Contains($"Channel 'envhook' (Webhook), channels.envhook.url", env);
