@@ -12,14 +12,14 @@ namespace IncidentOps.Tests.Notifications;
 /// </summary>
 public sealed class SendIncidentUpdateUnresolvedChannelTests : IClassFixture<ModuleFixture>, IDisposable
 {
-    private readonly ModuleFixture fx;
+    private readonly ModuleFixture _fx;
     private const string ErrorId = "ConfigReferenceUnresolved,IncidentOps.Commands.SendIncidentUpdateCommand";
     private readonly string _variable = "IO_NOTIFY_UNSET_" + Guid.NewGuid().ToString("N")[..8].ToUpperInvariant();
     private readonly NotificationScenario _s;
 
     public SendIncidentUpdateUnresolvedChannelTests(ModuleFixture fx)
     {
-        this.fx = fx;
+        _fx = fx;
         _s = new NotificationScenario($"  envhook: {{ type: webhook, url: 'env:{_variable}' }}");
         // Two secrets that were never written (a mount that is missing) and one env: variable that is not set.
         File.Delete(Path.Combine(_s.Dir, "slack.url"));
@@ -69,7 +69,7 @@ public sealed class SendIncidentUpdateUnresolvedChannelTests : IClassFixture<Mod
     public async Task WhatIf_shows_every_channel_a_What_if_line_for_each_that_resolves_and_an_error_for_each_that_does_not()
     {
         var inc = await _s.CreateIncidentAsync("P0");
-        var r = fx.Run(Send("-WhatIf"));
+        var r = _fx.Run(Send("-WhatIf"));
         Assert.Empty(r.Output);
         AssertOneErrorPerBrokenChannel(r);
         Assert.Contains($"What if: Send Initial alert to teams (Teams) for {inc.Id}: POST", r.HostText);
@@ -84,7 +84,7 @@ public sealed class SendIncidentUpdateUnresolvedChannelTests : IClassFixture<Mod
     public async Task A_send_with_broken_channels_names_them_all_and_sends_to_none_not_even_those_that_resolve()
     {
         var inc = await _s.CreateIncidentAsync("P0");
-        var r = fx.Run(Send(""));
+        var r = _fx.Run(Send(""));
         Assert.Empty(r.Output);
         AssertOneErrorPerBrokenChannel(r);
         await AssertNothingSentOrRecordedAsync(inc);
@@ -94,7 +94,7 @@ public sealed class SendIncidentUpdateUnresolvedChannelTests : IClassFixture<Mod
     public async Task ErrorAction_Stop_stops_at_the_first_error_which_still_names_every_broken_channel()
     {
         var inc = await _s.CreateIncidentAsync("P0");
-        var r = fx.Run(Send("-ErrorAction Stop"));
+        var r = _fx.Run(Send("-ErrorAction Stop"));
         var e = Assert.Single(r.Errors);
         Assert.Equal(ErrorId, e.FullyQualifiedErrorId);
         Assert.Contains("3 of 5 selected channels do not resolve (incidents, pager, envhook)", e.ToString());
@@ -108,7 +108,7 @@ public sealed class SendIncidentUpdateUnresolvedChannelTests : IClassFixture<Mod
         File.WriteAllText(Path.Combine(_s.Dir, "slack.url"), $"{_s.Slack.BaseUrl}/services/T0001/B0001/{NotificationScenario.Canaries[0]}");
         File.WriteAllText(Path.Combine(_s.Dir, "pd.key"), NotificationScenario.Canaries[4]);
         Environment.SetEnvironmentVariable(_variable, $"{_s.Webhook.BaseUrl}/hooks/env");
-        var r = fx.Run(Send("")).AssertNoErrors();
+        var r = _fx.Run(Send("")).AssertNoErrors();
         Assert.All(r.Objects<NotificationResult>(), x => Assert.True(x.Delivered, $"{x.Channel}: {x.Error}"));
         Assert.Equal(["incidents", "teams", "pager", "envhook", "audit"], r.Objects<NotificationResult>().Select(x => x.Channel));
         Assert.Single(_s.Slack.Requests);
