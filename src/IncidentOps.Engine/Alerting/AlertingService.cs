@@ -111,9 +111,11 @@ public sealed class AlertingService(Func<IncidentOpsConfig?, IIncidentStore> ope
     // ------------------------------------------------------------------ probing
 
     /// <summary>The probes of a service's configured health endpoints (their expectStatus, method, conditions and timeout).</summary>
-    public static IReadOnlyList<ProbeRequest> ProbesFor(ServiceTarget service, TimeSpan timeout) =>
+    /// <param name="trust">The CA of -CaCertificate, already read: trusted for every endpoint, over each endpoint's configured caCertificate.</param>
+    public static IReadOnlyList<ProbeRequest> ProbesFor(ServiceTarget service, TimeSpan timeout, TlsTrust? trust = null) =>
         service.Health.Select(e => new ProbeRequest
         {
+            Trust = trust,
             Uri = HealthService.ParseUri(e.Url),
             Service = service.FullName,
             Method = e.Method ?? "GET",
@@ -124,7 +126,13 @@ public sealed class AlertingService(Func<IncidentOpsConfig?, IIncidentStore> ope
         }).ToList();
 
     /// <summary>Probes every endpoint of every service (in parallel) and reduces each service's results to one observation.</summary>
-    public async Task<IReadOnlyList<ServiceObservation>> ProbeAsync(IReadOnlyList<ServiceTarget> services, TimeSpan timeout, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<ServiceObservation>> ProbeAsync(IReadOnlyList<ServiceTarget> services, TimeSpan timeout, CancellationToken cancellationToken) =>
+        ProbeAsync(services, timeout, null, cancellationToken);
+
+    /// <summary>As <see cref="ProbeAsync(IReadOnlyList{ServiceTarget}, TimeSpan, CancellationToken)"/>, trusting the CA of -CaCertificate.</summary>
+    /// <param name="trust">-CaCertificate (already read), or null for each endpoint's configured caCertificate and the system's roots.</param>
+    public async Task<IReadOnlyList<ServiceObservation>> ProbeAsync(IReadOnlyList<ServiceTarget> services, TimeSpan timeout, TlsTrust? trust,
+        CancellationToken cancellationToken)
     {
         var requests = new List<ProbeRequest>();
         foreach (var s in services)
@@ -132,7 +140,7 @@ public sealed class AlertingService(Func<IncidentOpsConfig?, IIncidentStore> ope
             if (s.Health.Count == 0)
                 throw new IncidentOpsException(AlertingErrorIds.NoHealthEndpoint, IncidentOpsErrorCategory.ObjectNotFound,
                     $"The service '{s.FullName}' has no health endpoints, so alerting cannot check it. Add 'health: [https://.../health]' under it.") { TargetObject = s.FullName };
-            requests.AddRange(ProbesFor(s, timeout));
+            requests.AddRange(ProbesFor(s, timeout, trust));
         }
         var at = Clock.GetUtcNow();
         var results = new List<HealthResult>();

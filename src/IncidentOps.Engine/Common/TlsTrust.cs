@@ -89,6 +89,39 @@ public sealed class TlsTrust
         return FromCa(value, source, errorId, signed);
     }
 
+    /// <summary>
+    /// The file a configured caCertificate is read from: its path (relative to the configuration file, ~/ the home folder) or a
+    /// file: reference. Null for PEM text, env: and secret:, which change only with the configuration.
+    /// </summary>
+    public static string? FileOf(ConfigValue ca, string? configFile)
+    {
+        string path;
+        if (ca.Kind == ConfigValueKind.File) path = ca.Reference!;
+        else if (ca.Kind == ConfigValueKind.Literal && !ca.GetRawUnsafe().TrimStart().StartsWith("-----BEGIN", StringComparison.Ordinal)) path = ca.GetRawUnsafe().Trim();
+        else return null;
+        if (path.StartsWith("~/", StringComparison.Ordinal)) path = Path.Combine(System.Environment.GetFolderPath(System.Environment.SpecialFolder.UserProfile), path[2..]);
+        return Path.IsPathRooted(path) ? path : Path.GetFullPath(path, Path.GetDirectoryName(ca.Location?.File ?? configFile) ?? ".");
+    }
+
+    /// <summary>A file's last-write time and length: when either differs, the CA read from it is read again (a renewed CA).</summary>
+    public sealed record FileStamp(DateTime LastWriteUtc, long Length)
+    {
+        /// <summary>The stamp of <paramref name="path"/> (a missing file has one too: its appearance is a change); null for no file.</summary>
+        public static FileStamp? Of(string? path)
+        {
+            if (path is null) return null;
+            try
+            {
+                var info = new FileInfo(path);
+                return info.Exists ? new FileStamp(info.LastWriteTimeUtc, info.Length) : new FileStamp(default, -1);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+            {
+                return new FileStamp(default, -1);
+            }
+        }
+    }
+
     private static IncidentOpsException Invalid(string source, string why, string errorId, string signed) =>
         new(errorId, IncidentOpsErrorCategory.InvalidArgument,
             $"The CA certificate of {source} cannot be used: {why}. Give the PEM file of the CA that signed {signed}.");

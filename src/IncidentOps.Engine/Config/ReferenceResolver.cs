@@ -28,7 +28,7 @@ public sealed class ReferenceResolver(ISecretProvider secrets)
                 try { resolved = (await File.ReadAllTextAsync(path, cancellationToken).ConfigureAwait(false)).Trim(); }
                 catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
                 {
-                    throw Unresolved(value, $"the file '{path}' cannot be read ({ex.GetType().Name}: {ex.Message}).");
+                    throw Unresolved(value, $"the file '{path}' cannot be read ({ex.GetType().Name}: {ex.Message}). Write the value into it (readable by this user), or change the reference.");
                 }
                 // As an empty env: variable: an empty connection string would silently mean localhost:5432 (libpq's defaults).
                 if (string.IsNullOrEmpty(resolved))

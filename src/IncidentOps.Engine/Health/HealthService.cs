@@ -45,8 +45,9 @@ public sealed class ProbeRequest
 /// </summary>
 public sealed class HealthService(IOperationSink sink, Config.ReferenceResolver? references = null)
 {
-    // Configured CAs already read, by their config value: a watch loop or -Count reads a secret: or a file once.
-    private readonly ConcurrentDictionary<IncidentOps.Config.ConfigValue, TlsTrust> _configuredTrust = new(ReferenceEqualityComparer.Instance);
+    // Configured CAs already read, by their config value: a watch loop or -Count reads a secret: or a file once, and again only
+    // when the file (a path or a file: reference) changed since, so a renewed CA is picked up without reloading the configuration.
+    private readonly ConcurrentDictionary<IncidentOps.Config.ConfigValue, (TlsTrust Trust, TlsTrust.FileStamp? Stamp)> _configuredTrust = new(ReferenceEqualityComparer.Instance);
 
     private const int MaxBodyBytes = 1024 * 1024;
     private const int MaxBodyText = 64 * 1024;
@@ -255,11 +256,15 @@ public sealed class HealthService(IOperationSink sink, Config.ReferenceResolver?
     /// </summary>
     public async Task<TlsTrust> TrustForAsync(IncidentOps.Config.ConfigValue ca, string? service, string url, CancellationToken cancellationToken)
     {
-        if (_configuredTrust.TryGetValue(ca, out var known)) return known;
+        // Stamped before the read: a file replaced while it is read is read again by the next probe, never kept stale.
+        var stamp = TlsTrust.FileStamp.Of(TlsTrust.FileOf(ca, null));
+        if (_configuredTrust.TryGetValue(ca, out var known) && known.Stamp == stamp) return known.Trust;
         if (references is null) throw new InvalidOperationException("This HealthService was built without a reference resolver; pass the trust in ProbeRequest.Trust.");
         var trust = await TlsTrust.FromConfigAsync(references, ca, null, $"the caCertificate of {service ?? "the"} health endpoint {SecretRedactor.Redact(url)}",
             HealthErrorIds.HealthCaCertificateInvalid, CaSigned, cancellationToken).ConfigureAwait(false);
-        return _configuredTrust.GetOrAdd(ca, trust);
+        if (known.Trust is not null) sink.Verbose($"Read the caCertificate of {service ?? "the"} health endpoint {SecretRedactor.Redact(url)} again: its file changed since it was read.");
+        _configuredTrust[ca] = (trust, stamp);
+        return trust;
     }
 
     /// <summary>What the CA of a health endpoint signed, for HealthCaCertificateInvalid.</summary>

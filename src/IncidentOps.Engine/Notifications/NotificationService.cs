@@ -16,7 +16,17 @@ public sealed class PreparedUpdate
     public required IReadOnlyList<ResolvedChannel> Channels { get; init; }
     /// <summary>What each channel would receive, secrets masked (for -WhatIf).</summary>
     public required IReadOnlyList<RenderedNotification> Rendered { get; init; }
+    /// <summary>
+    /// The selected channels whose settings do not resolve (an env:, file: or secret: reference that is missing), one error
+    /// each. While any is listed, <see cref="NotificationService.SendAsync"/> sends nothing, so an update is never half sent.
+    /// </summary>
+    public IReadOnlyList<UnresolvedChannel> Unresolved { get; init; } = [];
+    /// <summary>Every selected channel's name, in the order of the routing or -Channel (resolved or not).</summary>
+    public IReadOnlyList<string> Selected { get; init; } = [];
 }
+
+/// <summary>A selected channel whose settings do not resolve, and the error that says which reference and how to fix it (never a value).</summary>
+public sealed record UnresolvedChannel(string Channel, ChannelType ChannelType, IncidentOpsException Error);
 
 /// <summary>One step of Send-IncidentUpdate -Pending -WhatIf: a pending update on a channel, and what would happen to it.</summary>
 public sealed record PendingPlanStep(string Target, string Action);
@@ -61,8 +71,7 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
             : request.NextUpdateIn is { } n ? now + n
             : severity?.UpdateEvery is { } every ? now + every : null;
         var channelConfigs = SelectChannels(config, incident, request.Channels);
-        var channels = new List<ResolvedChannel>();
-        foreach (var c in channelConfigs) channels.Add(await ResolveChannelAsync(c, cancellationToken).ConfigureAwait(false));
+        var (channels, unresolved) = await ResolveEachAsync(channelConfigs, cancellationToken).ConfigureAwait(false);
         var update = new IncidentUpdate
         {
             UpdateId = $"UPD-{now:yyyyMMddHHmmssfff}-{Random.Shared.Next(0x1000, 0xFFFF):x4}",
@@ -90,7 +99,39 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
                 Url = SecretRedactor.Redact(r.Url), Body = SecretRedactor.Redact(r.Body),
             });
         }
-        return new PreparedUpdate { Config = config, Incident = incident, Update = update, Channels = channels, Rendered = rendered };
+        return new PreparedUpdate
+        {
+            Config = config, Incident = incident, Update = update, Channels = channels, Rendered = rendered, Unresolved = unresolved,
+            Selected = channelConfigs.Select(c => c.Name).ToList(),
+        };
+    }
+
+    /// <summary>
+    /// Resolves every selected channel, going on past one whose reference does not resolve, so that one run names every
+    /// channel to fix (each error also lists the others) instead of the first only.
+    /// </summary>
+    private async Task<(List<ResolvedChannel> Resolved, List<UnresolvedChannel> Unresolved)> ResolveEachAsync(IReadOnlyList<ChannelConfig> configs,
+        CancellationToken cancellationToken)
+    {
+        var resolved = new List<ResolvedChannel>();
+        var failed = new List<(ChannelConfig Channel, IncidentOpsException Error)>();
+        foreach (var c in configs)
+        {
+            try { resolved.Add(await ResolveChannelAsync(c, cancellationToken).ConfigureAwait(false)); }
+            catch (IncidentOpsException ex) when (ex.ErrorId == ConfigErrorIds.ConfigReferenceUnresolved) { failed.Add((c, ex)); }
+        }
+        if (failed.Count == 0) return (resolved, []);
+        var names = string.Join(", ", failed.Select(f => f.Channel.Name));
+        var others = resolved.Select(r => r.Name).ToList();
+        var all = $"{failed.Count} of {configs.Count} selected channel{(configs.Count == 1 ? "" : "s")} do{(failed.Count == 1 ? "es" : "")} not resolve ({names}): " +
+            "no channel is sent the update until each resolves, so it is never half sent" +
+            (others.Count > 0 ? $"; to send it to the others now, name them: -Channel {string.Join(",", others)}." : ".");
+        var unresolved = failed.Select(f => new UnresolvedChannel(f.Channel.Name, f.Channel.Type,
+            new IncidentOpsException(f.Error.ErrorId, f.Error.Category, $"{f.Error.Message} {all}", f.Error)
+            {
+                TargetObject = f.Channel.Name, RecommendedAction = f.Error.RecommendedAction,
+            })).ToList();
+        return (resolved, unresolved);
     }
 
     public static NotificationKind InferKind(Incident incident, IncidentStatus status, bool hasUpdates) =>
@@ -108,6 +149,8 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
     /// <param name="context">The command that sends the update (its timeline entry names it).</param>
     public async Task<IReadOnlyList<NotificationResult>> SendAsync(PreparedUpdate prepared, IReadOnlyCollection<string>? onlyChannels, ChangeContext context, CancellationToken cancellationToken)
     {
+        // The cmdlet stops before this; a caller that did not still never sends half the update.
+        if (prepared.Unresolved.Count > 0) throw prepared.Unresolved[0].Error;
         var store = openStore(prepared.Config);
         var update = prepared.Update;
         if (onlyChannels is not null) update.Deliveries.RemoveAll(d => !onlyChannels.Contains(d.Channel, StringComparer.OrdinalIgnoreCase));
@@ -1249,16 +1292,41 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
         return routed.Select(n => config.Channels.First(c => c.Name.Equals(n, StringComparison.OrdinalIgnoreCase))).ToList();
     }
 
+    /// <summary>
+    /// Resolves a channel's references. One that does not resolve is ConfigReferenceUnresolved naming the channel, its type and
+    /// the key (channels.pager.routingKey) besides the reference and where it is written; the value is never in it.
+    /// </summary>
     internal async Task<ResolvedChannel> ResolveChannelAsync(ChannelConfig c, CancellationToken cancellationToken)
     {
-        async Task<string> R(ConfigValue v) => await references.ResolveAsync(v, cancellationToken).ConfigureAwait(false);
+        async Task<string> R(string key, ConfigValue v)
+        {
+            try { return await references.ResolveAsync(v, cancellationToken).ConfigureAwait(false); }
+            catch (IncidentOpsException ex) when (ex.ErrorId == ConfigErrorIds.ConfigReferenceUnresolved)
+            {
+                // "key: value" would read as a secret to SecretRedactor and mask the location that follows: "key at file:line:col, ...".
+                var where = v.Location is null ? "" : $" at {v.Location}";
+                var why = v.Location is not null && ex.Message.StartsWith($"{v.Location}: ", StringComparison.Ordinal) ? ex.Message[($"{v.Location}: ".Length)..] : ex.Message;
+                throw new IncidentOpsException(ex.ErrorId, ex.Category, $"Channel '{c.Name}' ({c.Type}), channels.{c.Name}.{key}{where}, {why}", ex)
+                {
+                    TargetObject = c.Name,
+                    RecommendedAction = v.Kind switch
+                    {
+                        ConfigValueKind.Env => $"Set the environment variable {v.Reference} in the session that sends (export {v.Reference}=..., or $env:{v.Reference} = '...'), or change channels.{c.Name}.{key}{Where(v)}.",
+                        ConfigValueKind.File => $"Write the value into the file {v.Reference}, or change channels.{c.Name}.{key}{Where(v)}.",
+                        ConfigValueKind.Secret => $"Add the secret with Set-Secret -Name {v.Reference} (SecretManagement, in a vault this user can read), or change channels.{c.Name}.{key}{Where(v)}.",
+                        _ => $"Change channels.{c.Name}.{key}{Where(v)}.",
+                    },
+                };
+            }
+        }
+        static string Where(ConfigValue v) => v.Location is null ? "" : $" ({v.Location})";
         var values = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-        foreach (var (k, v) in c.Options) values[k] = await R(v).ConfigureAwait(false);
+        foreach (var (k, v) in c.Options) values[k] = await R(k, v).ConfigureAwait(false);
         var maps = new Dictionary<string, IReadOnlyDictionary<string, string>>(StringComparer.OrdinalIgnoreCase);
         foreach (var (name, map) in c.Maps)
         {
             var resolved = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-            foreach (var (k, v) in map) resolved[k] = await R(v).ConfigureAwait(false);
+            foreach (var (k, v) in map) resolved[k] = await R($"{name}.{k}", v).ConfigureAwait(false);
             maps[name] = resolved;
         }
         return new ResolvedChannel { Config = c, Values = values, Maps = maps };

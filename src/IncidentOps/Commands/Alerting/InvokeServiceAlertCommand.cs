@@ -3,7 +3,9 @@ using System.Runtime.CompilerServices;
 using IncidentOps.Alerting;
 using IncidentOps.Config;
 using IncidentOps.Engine.Alerting;
+using IncidentOps.Engine;
 using IncidentOps.Engine.Config;
+using IncidentOps.Engine.Health;
 using IncidentOps.Engine.Incidents;
 using IncidentOps.Health;
 
@@ -34,6 +36,9 @@ namespace IncidentOps.Commands;
 ///   same dedup_key and alias open a new PagerDuty incident and a new Opsgenie alert, which notify the on-call (a
 ///   trigger on an acknowledged alert would notify nobody).
 ///
+/// An https:// health endpoint whose certificate a private CA signed is trusted through its caCertificate entry, or for
+/// the whole round through -CaCertificate (as in Test-ServiceHealth; it overrides the configured ones).
+///
 /// One AlertDecision per service says what was seen, what was done and why ("Failing 2/3, waiting",
 /// "Declared INC-20261130-001 P1, paged", "Update due, sent", "Recovered 2/2, set Monitoring"). Every step lands on
 /// the incident's timeline as the actor alerting@host. Overlapping runs never declare, update or page twice: each
@@ -51,6 +56,10 @@ namespace IncidentOps.Commands;
 /// <example>
 /// <code>Invoke-ServiceAlert production/api -WhatIf</code>
 /// <para>Shows what this round would decide for production/api, and changes nothing.</para>
+/// </example>
+/// <example>
+/// <code>Invoke-ServiceAlert -Environment internal -CaCertificate /etc/ssl/internal-ca.pem -ErrorAction Stop</code>
+/// <para>A round for services whose health endpoints have certificates signed by a private CA: their chains are verified against that CA (host names still checked).</para>
 /// </example>
 /// <example>
 /// <code>Get-IncidentOpsService -Environment production | Test-ServiceHealth | Invoke-ServiceAlert</code>
@@ -88,8 +97,27 @@ public sealed class InvokeServiceAlertCommand : ConfiguredCmdlet
     [ValidateRange(0.001, 3600)]
     public double TimeoutSec { get; set; } = 10;
 
+    /// <summary>The CA certificate to trust for https:// health endpoints whose certificate is signed by a private CA (an internal service's PKI, cert-manager's CA issuer) or is self-signed: the path of a PEM (or DER) file. The chain is verified against it for this round's probes only, and the host name is still checked; the system's trusted roots stay trusted too. Overrides caCertificate in the services' health entries in incidentops.yml. A file that holds no certificate stops the round before any probe (HealthCaCertificateInvalid). Not used with -HealthResult, whose probes have run already (pass it to Test-ServiceHealth).</summary>
+    [Parameter(ParameterSetName = ServiceSet)]
+    [Parameter(ParameterSetName = TargetSet)]
+    [Alias("CaCert")]
+    [ValidateNotNullOrEmpty]
+    public string? CaCertificate { get; set; }
+
+    private TlsTrust? _trust;
     private readonly List<ServiceTarget> _targets = [];
     private readonly List<HealthResult> _results = [];
+
+    protected override void BeginProcessing()
+    {
+        // Read once, before any probe: a CA file that holds no certificate stops the round (HealthCaCertificateInvalid), as in Test-ServiceHealth.
+        if (!string.IsNullOrWhiteSpace(CaCertificate))
+        {
+            try { _trust = HealthService.TrustFromFile(GetUnresolvedProviderPathFromPSPath(CaCertificate)); }
+            catch (IncidentOpsException ex) { ThrowTerminatingError(ToErrorRecord(ex, CaCertificate)); }
+        }
+        base.BeginProcessing();
+    }
 
     protected override void ProcessRecord()
     {
@@ -123,7 +151,7 @@ public sealed class InvokeServiceAlertCommand : ConfiguredCmdlet
         }
         if (targets.Count > 0)
         {
-            try { observations.AddRange(Invoke(ct => Engine.Alerting.ProbeAsync(targets, TimeSpan.FromSeconds(TimeoutSec), ct))); }
+            try { observations.AddRange(Invoke(ct => Engine.Alerting.ProbeAsync(targets, TimeSpan.FromSeconds(TimeoutSec), _trust, ct))); }
             catch (IncidentOpsException ex) { WriteError(ToErrorRecord(ex)); }
         }
         foreach (var group in _results.GroupBy(r => r.Service ?? "", StringComparer.OrdinalIgnoreCase))

@@ -66,6 +66,13 @@ namespace IncidentOps.Commands;
 /// Each update and its delivery outcome are recorded on the incident's timeline, and the incident's
 /// status, LastUpdateAt and NextUpdateDue (from -NextUpdateIn or the severity's update cadence) are set.
 /// -WhatIf prints each channel's rendered request with secrets masked and sends nothing.
+///
+/// A channel whose secret does not resolve (an env: variable not set, a file: missing or empty, a secret: not in the vault)
+/// is one ConfigReferenceUnresolved error per channel, naming the channel, the key (channels.pager.routingKey), the reference
+/// and where it is written, and how to fix it (never the value). -WhatIf shows every selected channel: the What if line of
+/// each that would be sent and the error of each that would not. A real send sends to no channel (and writes no outbox
+/// entry) until every selected channel resolves, so an update is never half sent; each error names all the broken channels
+/// and the -Channel that sends to the others now.
 /// </remarks>
 /// <example>
 /// <code>Send-IncidentUpdate -Message 'Checkout returns 502 for all users. Investigating.' -NextUpdateIn 15m</code>
@@ -189,11 +196,26 @@ public sealed class SendIncidentUpdateCommand : ConfiguredCmdlet, IForceSwitch
         var left = TimeSpan.FromSeconds(TimeoutSec) - preparing.Elapsed - TimeSpan.FromMilliseconds(500);
         Engine.Notifications.Options = new NotificationOptions { RequestTimeout = left > TimeSpan.FromMilliseconds(100) ? left : TimeSpan.FromMilliseconds(100) };
         _incidentId = prepared.Incident.Id;
+        // A channel whose secret does not resolve: one error each, all of them at once. Sent for real, nothing goes out (not
+        // even to the channels that resolve, so no update is half sent) and nothing is asked; -WhatIf shows every channel.
+        if (prepared.Unresolved.Count > 0 && !IsWhatIf)
+        {
+            foreach (var u in prepared.Unresolved) WriteError(ToErrorRecord(u.Error, u.Channel));
+            return;
+        }
         var approved = new List<string>();
-        foreach (var r in prepared.Rendered)
+        foreach (var name in prepared.Selected)
+        {
+            if (prepared.Unresolved.FirstOrDefault(u => u.Channel == name) is { } broken)
+            {
+                WriteError(ToErrorRecord(broken.Error, broken.Channel));
+                continue;
+            }
+            if (prepared.Rendered.FirstOrDefault(x => x.Channel == name) is not { } r) continue;
             // "Send Initial alert to audit (Webhook) for INC-...: POST ..." (it read "Send Initial alert audit (Webhook) ...").
             if (ShouldChange($"to {r.Channel} ({r.ChannelType}) for {prepared.Incident.Id}", $"Send {NotificationTemplates.Describe(prepared.Update.Kind)}", r.ToString()))
                 approved.Add(r.Channel);
+        }
         if (approved.Count == 0) return;
         WriteResults(ct => Engine.Notifications.SendAsync(prepared, approved, Invocation, ct), prepared.Incident.Id);
     }
