@@ -469,7 +469,9 @@ public sealed class AlertingService(Func<IncidentOpsConfig?, IIncidentStore> ope
         {
             IncidentId = incidentId, Kind = kind, Status = status, Message = message, Channels = channels,
         }, ct).ConfigureAwait(false);
-        var results = await notifications.SendAsync(prepared, null, context, ct).ConfigureAwait(false);
+        // Unattended: a channel whose reference does not resolve here stays pending (and is warned about); the others, the pager
+        // first of all, are sent the update.
+        var results = await notifications.SendResolvableAsync(prepared, context, ct).ConfigureAwait(false);
         var delivered = results.Where(r => r.Delivered).ToList();
         var paged = delivered.Any(r => ChannelProviders.IsAlertingPager(r.ChannelType) && IsPage(kind, status));
         var missed = results.Where(r => !r.Delivered).Select(r => r.Channel).ToList();

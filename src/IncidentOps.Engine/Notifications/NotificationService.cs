@@ -147,13 +147,36 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
     /// NextUpdateDue) moves forward only once every channel has the update.
     /// </summary>
     /// <param name="context">The command that sends the update (its timeline entry names it).</param>
-    public async Task<IReadOnlyList<NotificationResult>> SendAsync(PreparedUpdate prepared, IReadOnlyCollection<string>? onlyChannels, ChangeContext context, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<NotificationResult>> SendAsync(PreparedUpdate prepared, IReadOnlyCollection<string>? onlyChannels, ChangeContext context, CancellationToken cancellationToken) =>
+        SendCoreAsync(prepared, onlyChannels, keepUnresolvedPending: false, context, cancellationToken);
+
+    /// <summary>
+    /// Unattended sends (the alerting round): the update goes to every channel that resolves, so one channel whose reference
+    /// does not resolve in the job's environment (a Statuspage key, a webhook URL) never keeps the page from going out. Each
+    /// such channel gets a Pending delivery with the reason in the outbox, which the next round or Send-IncidentUpdate -Pending
+    /// sends once the reference resolves; its result and the timeline entry say it was not delivered, and a warning says why.
+    /// </summary>
+    public Task<IReadOnlyList<NotificationResult>> SendResolvableAsync(PreparedUpdate prepared, ChangeContext context, CancellationToken cancellationToken) =>
+        SendCoreAsync(prepared, null, keepUnresolvedPending: true, context, cancellationToken);
+
+    private async Task<IReadOnlyList<NotificationResult>> SendCoreAsync(PreparedUpdate prepared, IReadOnlyCollection<string>? onlyChannels, bool keepUnresolvedPending,
+        ChangeContext context, CancellationToken cancellationToken)
     {
         // The cmdlet stops before this; a caller that did not still never sends half the update.
-        if (prepared.Unresolved.Count > 0) throw prepared.Unresolved[0].Error;
+        if (prepared.Unresolved.Count > 0 && !keepUnresolvedPending) throw prepared.Unresolved[0].Error;
         var store = openStore(prepared.Config);
         var update = prepared.Update;
         if (onlyChannels is not null) update.Deliveries.RemoveAll(d => !onlyChannels.Contains(d.Channel, StringComparer.OrdinalIgnoreCase));
+        var waiting = new List<NotificationResult>();
+        foreach (var u in keepUnresolvedPending ? prepared.Unresolved : [])
+        {
+            var why = UnresolvedReason(u.Error);
+            var delivery = new ChannelDelivery { Channel = u.Channel, ChannelType = u.ChannelType, State = DeliveryState.Pending, Error = why };
+            update.Deliveries.Add(delivery);
+            waiting.Add(ToResult(update, delivery, TimeSpan.Zero));
+            sink.Warning($"{update.IncidentId} {update.UpdateId} to '{u.Channel}': {why} The update went to the other channels; this delivery stays pending " +
+                "(the next alerting round or Send-IncidentUpdate -Pending sends it once the reference resolves).");
+        }
         if (update.Deliveries.Count == 0) return [];
         await using (await store.ClaimOutboxAsync(update.IncidentId, update.UpdateId, LockTimeout, cancellationToken).ConfigureAwait(false))
         {
@@ -192,7 +215,7 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
             if (update.Status == IncidentStatus.Resolved) await IncidentStateMachine.ReleaseActiveAsync(store, update.IncidentId, cancellationToken).ConfigureAwait(false);
             await SupersedeOlderAsync(store, update, cancellationToken).ConfigureAwait(false);
             var channels = prepared.Channels.Where(c => update.Deliveries.Any(d => d.Channel.Equals(c.Name, StringComparison.OrdinalIgnoreCase))).ToList();
-            return await DeliverAsync(store, prepared.Config, update, channels, force: false, context, cancellationToken).ConfigureAwait(false);
+            return await DeliverAsync(store, prepared.Config, update, channels, force: false, context, cancellationToken, waiting).ConfigureAwait(false);
         }
     }
 
@@ -260,8 +283,10 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
         await SendPendingAsync(config, incidentId, channels, force: false, context, cancellationToken).ConfigureAwait(false);
 
     /// <param name="context">The command that re-sends (Send-IncidentUpdate -Pending, or an alerting round); the timeline entries name it.</param>
+    /// <param name="unresolved">Collects one error per delivery left pending because its channel's reference does not resolve
+    /// (the cmdlet writes them after the results); null: each is a warning.</param>
     public async Task<IReadOnlyList<NotificationResult>> SendPendingAsync(IncidentOpsConfig config, string? incidentId, string[]? channels, bool force, ChangeContext context,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, List<IncidentOpsException>? unresolved = null)
     {
         CheckChannelNames(config, channels);
         var store = openStore(config);
@@ -272,7 +297,7 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
         {
             var entries = await store.ReadOutboxAsync(id, cancellationToken).ConfigureAwait(false);
             foreach (var pending in entries.Where(u => u.Pending).ToList())
-                results.AddRange(await ResendEntryAsync(store, config, pending, entries, channels, force, context, cancellationToken).ConfigureAwait(false));
+                results.AddRange(await ResendEntryAsync(store, config, pending, entries, channels, force, context, cancellationToken, unresolved).ConfigureAwait(false));
             await ReconcileTimelineAsync(store, id, context, cancellationToken).ConfigureAwait(false);
         }
         return results;
@@ -339,7 +364,7 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
     /// incident was resolved after it was prepared, Superseded where a later update replaces it, else delivered again.
     /// </summary>
     private async Task<IReadOnlyList<NotificationResult>> ResendEntryAsync(IIncidentStore store, IncidentOpsConfig config, IncidentUpdate pending,
-        IReadOnlyList<IncidentUpdate> entries, string[]? channels, bool force, ChangeContext context, CancellationToken cancellationToken)
+        IReadOnlyList<IncidentUpdate> entries, string[]? channels, bool force, ChangeContext context, CancellationToken cancellationToken, List<IncidentOpsException>? unresolved)
     {
         var id = pending.IncidentId;
         var entryLock = await TryClaimAsync(store, id, pending.UpdateId, LockTimeout, cancellationToken).ConfigureAwait(false);
@@ -364,10 +389,11 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
             if (await store.GetAsync(id, cancellationToken).ConfigureAwait(false) is { } current && WithdrawnByResolution(current, update))
                 return await RecordWithdrawnAsync(store, update, current, channels).ConfigureAwait(false);
             var results = await SupersedeStaleAsync(store, update, entries, channels).ConfigureAwait(false);
-            var resolved = await ChannelsToResendAsync(config, update, channels, cancellationToken).ConfigureAwait(false);
-            if (resolved.Count > 0) return [.. results, .. await DeliverAsync(store, config, update, resolved, force, context, cancellationToken).ConfigureAwait(false)];
+            var (resolved, waiting) = await ChannelsToResendAsync(config, update, channels, unresolved, cancellationToken).ConfigureAwait(false);
+            // A delivery still waiting for its reference is reported, not told again on the timeline at every run.
+            if (resolved.Count > 0) return [.. results, .. await DeliverAsync(store, config, update, resolved, force, context, cancellationToken).ConfigureAwait(false), .. waiting];
             if (results.Count > 0) await RecordCadenceAsync(store, update).ConfigureAwait(false);
-            return results;
+            return [.. results, .. waiting];
         }
     }
 
@@ -402,9 +428,15 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
     }
 
     /// <summary>The configured channels that still lack the update (a channel no longer configured stays pending, with a warning).</summary>
-    private async Task<IReadOnlyList<ResolvedChannel>> ChannelsToResendAsync(IncidentOpsConfig config, IncidentUpdate update, string[]? channels, CancellationToken cancellationToken)
+    /// <summary>
+    /// The channels of the update's unsettled deliveries, resolved. One whose reference does not resolve stays pending (its
+    /// result says why) and the others are still re-sent: one broken channel never holds back the rest, or other incidents.
+    /// </summary>
+    private async Task<(IReadOnlyList<ResolvedChannel> Resolved, IReadOnlyList<NotificationResult> Waiting)> ChannelsToResendAsync(IncidentOpsConfig config,
+        IncidentUpdate update, string[]? channels, List<IncidentOpsException>? unresolved, CancellationToken cancellationToken)
     {
         var resolved = new List<ResolvedChannel>();
+        var waiting = new List<NotificationResult>();
         foreach (var d in update.Deliveries.Where(d => !OutboxMerge.Settled(d) && Selected(channels, d)))
         {
             var c = config.Channels.FirstOrDefault(x => x.Name.Equals(d.Channel, StringComparison.OrdinalIgnoreCase));
@@ -413,10 +445,26 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
                 sink.Warning($"{update.UpdateId}: channel '{d.Channel}' is no longer in {config.Path ?? "the configuration"}; its delivery stays pending.");
                 continue;
             }
-            resolved.Add(await ResolveChannelAsync(c, cancellationToken).ConfigureAwait(false));
+            try { resolved.Add(await ResolveChannelAsync(c, cancellationToken).ConfigureAwait(false)); }
+            catch (IncidentOpsException ex) when (ex.ErrorId == ConfigErrorIds.ConfigReferenceUnresolved)
+            {
+                var why = UnresolvedReason(ex);
+                waiting.Add(ToResult(update, new ChannelDelivery
+                {
+                    Channel = d.Channel, ChannelType = d.ChannelType, State = d.State, Attempts = d.Attempts, StatusCode = d.StatusCode, Error = why,
+                }, TimeSpan.Zero));
+                var text = $"{update.IncidentId} {update.UpdateId} to '{d.Channel}': {why} Its delivery stays pending; -Pending sends it once the reference resolves.";
+                if (unresolved is null) sink.Warning(text);
+                else unresolved.Add(new IncidentOpsException(ex.ErrorId, ex.Category, text, ex) { TargetObject = d.Channel, RecommendedAction = ex.RecommendedAction });
+            }
         }
-        return resolved;
+        return (resolved, waiting);
     }
+
+    /// <summary>Why a channel cannot be sent to: its reference's error, without the send-wide advice of <see cref="ResolveEachAsync"/>.</summary>
+    private static string UnresolvedReason(IncidentOpsException error) =>
+        SecretRedactor.Redact(error.InnerException is IncidentOpsException { ErrorId: ConfigErrorIds.ConfigReferenceUnresolved } inner && inner.Message.StartsWith("Channel '", StringComparison.Ordinal)
+            ? inner.Message : error.Message);
 
     /// <summary>
     /// Records the deliveries of <paramref name="owned"/> as this sender knows them, joined with what the store holds now
@@ -482,7 +530,14 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
                     else
                     {
                         ChannelProviders.For(c.Type).PreparePreview(incident, entries);   // a copy read for this plan, never saved
-                        var request = await BuildAsync(config, await ResolveChannelAsync(c, cancellationToken).ConfigureAwait(false), incident, update, Severity(config, incident), cancellationToken).ConfigureAwait(false);
+                        ResolvedChannel resolvedChannel;
+                        try { resolvedChannel = await ResolveChannelAsync(c, cancellationToken).ConfigureAwait(false); }
+                        catch (IncidentOpsException ex) when (ex.ErrorId == ConfigErrorIds.ConfigReferenceUnresolved)
+                        {
+                            plan.Add(new PendingPlanStep(target, $"Keep {what} pending: {UnresolvedReason(ex)}"));
+                            continue;
+                        }
+                        var request = await BuildAsync(config, resolvedChannel, incident, update, Severity(config, incident), cancellationToken).ConfigureAwait(false);
                         var send = $"{request.Method.Method} {SecretRedactor.Redact(request.Url)}";
                         plan.Add(new PendingPlanStep(target, PlanInFlightWait(entries, update, c, force, storeNow, what, send) ?? $"Re-send {what}: {send}"));
                     }
@@ -556,8 +611,9 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
         }
     }
 
+    /// <param name="waiting">Results of channels this send cannot reach (their reference does not resolve): told with the others.</param>
     private async Task<IReadOnlyList<NotificationResult>> DeliverAsync(IIncidentStore store, IncidentOpsConfig config, IncidentUpdate update,
-        IReadOnlyList<ResolvedChannel> channels, bool force, ChangeContext context, CancellationToken cancellationToken)
+        IReadOnlyList<ResolvedChannel> channels, bool force, ChangeContext context, CancellationToken cancellationToken, IReadOnlyList<NotificationResult>? waiting = null)
     {
         var run = new DeliveryRun(store, update, channels.Count);
         var sender = Sender;
@@ -575,6 +631,7 @@ public sealed class NotificationService(Func<IncidentOpsConfig?, IIncidentStore>
         }
         sink.Progress(new OperationProgress(8, run.Activity, "done", 100, Completed: true));
         results = await AdoptRecordedAsync(run, results).ConfigureAwait(false);
+        if (waiting is { Count: > 0 }) results = [.. results, .. waiting];
         var unrecorded = run.Faults.Keys.ToList();
         if (!run.Faults.IsEmpty && !await RecordAgainAsync(run).ConfigureAwait(false))
         {

@@ -36,6 +36,11 @@ namespace IncidentOps.Commands;
 ///   same dedup_key and alias open a new PagerDuty incident and a new Opsgenie alert, which notify the on-call (a
 ///   trigger on an acknowledged alert would notify nobody).
 ///
+/// A routed channel whose secret does not resolve in the job's environment (an env: variable the cron job lacks) never
+/// stops the round or the page: the update goes to the channels that resolve, the broken channel's delivery stays
+/// pending with the reason (outbox, timeline entry, a warning, "not reached" in the decision), and the next round or
+/// Send-IncidentUpdate -Pending sends it once the reference resolves.
+///
 /// An https:// health endpoint whose certificate a private CA signed is trusted through its caCertificate entry, or for
 /// the whole round through -CaCertificate (as in Test-ServiceHealth; it overrides the configured ones).
 ///

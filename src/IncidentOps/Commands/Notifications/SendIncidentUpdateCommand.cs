@@ -72,7 +72,9 @@ namespace IncidentOps.Commands;
 /// and where it is written, and how to fix it (never the value). -WhatIf shows every selected channel: the What if line of
 /// each that would be sent and the error of each that would not. A real send sends to no channel (and writes no outbox
 /// entry) until every selected channel resolves, so an update is never half sent; each error names all the broken channels
-/// and the -Channel that sends to the others now.
+/// and the -Channel that sends to the others now. -Pending goes on past such a channel: the other deliveries and incidents
+/// are re-sent, the broken channel's delivery stays pending (its result says why, one error follows the results), and a
+/// later -Pending sends it once the reference resolves.
 /// </remarks>
 /// <example>
 /// <code>Send-IncidentUpdate -Message 'Checkout returns 502 for all users. Investigating.' -NextUpdateIn 15m</code>
@@ -181,7 +183,11 @@ public sealed class SendIncidentUpdateCommand : ConfiguredCmdlet, IForceSwitch
                     foreach (var step in plan) ShouldProcess(step.Target, step.Action);
                 return;
             }
-            WriteResults(ct => Engine.Notifications.SendPendingAsync(Config, Incident, Channel, Force, Invocation, ct), Incident);
+            // A channel whose reference does not resolve keeps its deliveries pending and the others are re-sent: one error
+            // each, after the results.
+            var unresolved = new List<IncidentOpsException>();
+            WriteResults(ct => Engine.Notifications.SendPendingAsync(Config, Incident, Channel, Force, Invocation, ct, unresolved), Incident);
+            foreach (var e in unresolved) WriteError(ToErrorRecord(e, e.TargetObject));
             return;
         }
         var request = new IncidentUpdateRequest
