@@ -52,6 +52,16 @@ Describe 'Resolve-ServiceDns' {
         @($r.Answers).Count | Should -Be 0
     }
 
+    It 'says in its own words that nothing answered on a closed port, without the DNS library''s query id' {
+        # It used to pass DnsClient's text on: "failed: Query 35483 => svc.test IN A on 127.0.0.1:N timed out or is a transient error.. Check ..."
+        $e = $null
+        Resolve-ServiceDns svc.test -Type A -Server "127.0.0.1:$(Get-FreeUdpPort)" -TimeoutSec 2 -ErrorVariable e -ErrorAction SilentlyContinue
+        $e[0].FullyQualifiedErrorId | Should -Be 'DnsQueryFailed,IncidentOps.Commands.ResolveServiceDnsCommand'
+        $e[0].Exception.Message | Should -Match 'failed: no answer'
+        $e[0].Exception.Message | Should -Not -Match 'Query \d+ =>'
+        $e[0].Exception.Message | Should -Not -Match '\.\.'
+    }
+
     It 'rejects a bad server with DnsServerInvalid' {
         { Resolve-ServiceDns svc.test -Server '127.0.0.1:notaport' -ErrorAction Stop } | Should -Throw -ErrorId 'DnsServerInvalid,IncidentOps.Commands.ResolveServiceDnsCommand'
     }

@@ -91,7 +91,11 @@ public sealed class DnsService(IOperationSink sink)
         }
         catch (DnsResponseException ex)
         {
-            throw Failed(name, type, server, ex.Message);
+            // DnsClient's own text ("Query 35483 => svc.test IN A on 127.0.0.1:53 timed out or is a transient error.")
+            // names its query id and ends in a period of its own; what the reader needs is that nothing answered.
+            throw Failed(name, type, server, ex.Code == DnsResponseCode.ConnectionTimeout
+                ? "no answer (nothing answers DNS at that address and port, or the answer was lost)"
+                : ex.Message.TrimEnd('.'));
         }
         clock.Stop();
         return new DnsLookupResult
