@@ -31,7 +31,8 @@ Describe 'Get-AppDatabaseBackup in a real host' -Skip:($IsWindows) {
 
     It 'shows id, time, status and whether it can be restored at <Width> columns' -TestCases @(@{ Width = 80 }, @{ Width = 120 }) {
         $text = Get-RenderedView $rows -Width $Width
-        foreach ($col in 'BackupId', 'CreatedAt', 'Status', 'Restore', 'SizeGB') { $text | Should -Match "\b$col\b" }
+        foreach ($col in 'BackupId', 'Created', 'Status', 'Restore', 'SizeGB') { $text | Should -Match "\b$col\b" }
+        $text | Should -Match 'Created \(UTC\)' -Because 'the times are UTC, and the header says so'
         $text | Should -Match '20261123T020012'
         $text | Should -Match '\bno\b'
     }

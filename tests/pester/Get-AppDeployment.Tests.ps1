@@ -41,7 +41,8 @@ Describe 'Get-AppDeployment in a real host' -Skip:($IsWindows) {
 
     It 'shows version, status, mark and the image tag at <Width> columns' -TestCases @(@{ Width = 80 }, @{ Width = 120 }) {
         $text = Get-RenderedView $rows -Width $Width
-        foreach ($col in 'Version', 'Status', 'Mark', 'CreatedAt', 'Image') { $text | Should -Match "\b$col\b" }
+        foreach ($col in 'Version', 'Status', 'Mark', 'Created', 'Image') { $text | Should -Match "\b$col\b" }
+        $text | Should -Match 'Created \(UTC\)' -Because 'the times are UTC, and the header says so'
         $text | Should -Match 'v13\s+complete\s+current'
         $text | Should -Match 'v11\s+complete\s+last good'
         Get-ViewColumn $text 'Image' | Should -BeLike 'ai-affiliate-empire:deployment-01HQ14*'

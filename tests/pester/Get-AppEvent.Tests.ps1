@@ -73,6 +73,7 @@ Describe 'Get-AppEvent in a real host' -Skip:($IsWindows) {
     It 'shows time, type, reason with its count, object and the whole message at <Width> columns' -TestCases @(@{ Width = 80 }, @{ Width = 120 }) {
         $text = Get-RenderedView $rows -Width $Width
         foreach ($col in 'LastSeen', 'Type', 'Reason', 'Object', 'Message') { $text | Should -Match "\b$col\b" }
+        $text | Should -Match 'LastSeen \(UTC\)' -Because 'the times are UTC, and the header says so'
         $text | Should -Match '\d\d-\d\d \d\d:\d\d:\d\d Warning BackOff x12\s+Pod/marketing-7d9f8b6c5d'
         # Object and Message wrap instead of being cut: every word of them is on screen.
         Get-ViewColumn $text 'Object' | Should -Be ($rows.Object -join '')

@@ -96,7 +96,7 @@ for ((i=1;;i++)); do printf 'web 2026-11-23T09:00:00Z seq=%d %s\n' "`$i" "`$pad"
         $cli = New-FakeCli flyctl @{ 'logs -a app1 --json' = $flyLogs } -Stream -LineDelay 0.005
         $rows = @(Get-AppLog -Platform Fly -App app1 -FlyctlPath $cli.Path -Follow | Select-Object -First 3)
         $text = Get-RenderedView $rows -Width 100
-        foreach ($col in 'Timestamp', 'Instance', 'Level', 'Message') { $text | Should -Match "\b$col\b" }
+        foreach ($col in 'Time', 'Instance', 'Level', 'Message') { $text | Should -Match "\b$col\b" }
         Get-ViewColumn $text 'Message' | Should -Be (($rows.Message -join '') -replace '\s+', '')
     }
 

@@ -48,7 +48,8 @@ Describe 'Get-AppLog in a real host' -Skip:($IsWindows) {
 
     It 'shows time, instance, level and the whole message at <Width> columns' -TestCases @(@{ Width = 80 }, @{ Width = 120 }) {
         $text = Get-RenderedView $rows -Width $Width
-        foreach ($col in 'Timestamp', 'Instance', 'Level', 'Message') { $text | Should -Match "\b$col\b" }
+        foreach ($col in 'Time', 'Instance', 'Level', 'Message') { $text | Should -Match "\b$col\b" }
+        $text | Should -Match 'Time \(UTC\)' -Because 'the times are UTC, and the header says so'
         Get-ViewColumn $text 'Message' | Should -Be (($rows.Message -join '') -replace '\s+', '')
     }
 

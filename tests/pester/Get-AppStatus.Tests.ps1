@@ -127,7 +127,7 @@ Describe 'Get-AppStatus in a real host' -Skip:($IsWindows) {
         $all.Count | Should -Be 4
         $text = Get-RenderedView $all -Width $Width
         $lines = @($text -split '\r?\n' | Where-Object { $_.Trim() })
-        $lines[0] | Should -Match '^Name\s+State\s+Ready\s+Version\s+Deployed\s+Reason\s*$'
+        $lines[0] | Should -Match '^Name\s+State\s+Ready\s+Version\s+Deploy UTC\s+Reason\s*$' -Because 'the times are UTC, and the header says so'
         # Each app starts a line with its name; what follows until the next app is its wrapped Reason.
         $starts = @(for ($i = 2; $i -lt $lines.Count; $i++) { if ($lines[$i] -match '^\S') { $i } })
         $starts.Count | Should -Be 4

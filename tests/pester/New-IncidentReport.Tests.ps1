@@ -32,6 +32,21 @@ Describe 'New-IncidentReport' {
         $content | Should -Match 'Drained the queue'
     }
 
+    # The incident has no action items: the section used to be a Markdown table of headers with no rows (an empty
+    # <table> in HTML), where every other empty list says "_None recorded._".
+    It 'says None recorded under Action Items when there are none, in the <Template> style' -TestCases @(
+        @{ Template = 'seed' }
+        @{ Template = 'google-sre' }
+        @{ Template = 'pagerduty' }
+    ) {
+        param($Template)
+        $content = (New-IncidentReport -Id $script:incident.Id -Template $Template -ConfigPath $script:cfg).Content
+        $content | Should -Match '(?m)^## Action Items\r?\n\r?\n_None recorded\._'
+        $content | Should -Not -Match ([regex]::Escape('| Id | Action | Owner |'))
+        $html = (New-IncidentReport -Id $script:incident.Id -Template $Template -Format Html -ConfigPath $script:cfg).Content
+        $html | Should -Match ([regex]::Escape('<h2>Action Items</h2><p><em>None recorded.</em></p>'))
+    }
+
     It 'right after Close-Incident, names the incident just closed in its NoActiveIncident error, with the command to run' {
         # The usual 3 a.m. order: Close-Incident, then New-IncidentReport; the closed incident is no longer active.
         $err = $null

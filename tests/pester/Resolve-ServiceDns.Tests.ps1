@@ -22,6 +22,7 @@ BeforeAll {
 
 AfterAll {
     if ($script:process -and -not $script:process.HasExited) { $script:process.Kill() }
+    Remove-TestTemp
 }
 
 Describe 'Resolve-ServiceDns' {
@@ -51,8 +52,60 @@ Describe 'Resolve-ServiceDns' {
         @($r.Answers).Count | Should -Be 0
     }
 
+    It 'says in its own words that nothing answered on a closed port, without the DNS library''s query id' {
+        # It used to pass DnsClient's text on: "failed: Query 35483 => svc.test IN A on 127.0.0.1:N timed out or is a transient error.. Check ..."
+        $e = $null
+        Resolve-ServiceDns svc.test -Type A -Server "127.0.0.1:$(Get-FreeUdpPort)" -TimeoutSec 2 -ErrorVariable e -ErrorAction SilentlyContinue
+        $e[0].FullyQualifiedErrorId | Should -Be 'DnsQueryFailed,IncidentOps.Commands.ResolveServiceDnsCommand'
+        $e[0].Exception.Message | Should -Match 'failed: no answer'
+        $e[0].Exception.Message | Should -Not -Match 'Query \d+ =>'
+        $e[0].Exception.Message | Should -Not -Match '\.\.'
+    }
+
     It 'rejects a bad server with DnsServerInvalid' {
         { Resolve-ServiceDns svc.test -Server '127.0.0.1:notaport' -ErrorAction Stop } | Should -Throw -ErrorId 'DnsServerInvalid,IncidentOps.Commands.ResolveServiceDnsCommand'
+    }
+}
+
+# A configured service is looked up by the host names of its health endpoints and baseUrl. Piped from
+# Get-IncidentOpsService it used to bind the service's own name: "'production/web' is not a host name or URI".
+Describe 'Resolve-ServiceDns for a configured service' {
+    BeforeAll {
+        $svcRoot = New-TestRoot @"
+environments:
+  production:
+    services:
+      web:
+        platform: systemd
+        unit: web
+        host: deploy@pester-host.invalid
+        baseUrl: http://www.svc.test
+        health:
+          - https://svc.test:8443/health
+          - https://svc.test/health/ready
+          - http://127.0.0.1:9/plain
+      bare:
+        platform: systemd
+        unit: bare
+        health: [ http://127.0.0.1:9/health ]
+"@
+    }
+
+    It 'looks up the hosts of the service''s health endpoints and baseUrl, each once, when the service is piped in' {
+        $r = @(Get-IncidentOpsService production/web -ConfigPath $svcRoot.Config | Resolve-ServiceDns -Type A -Server $server -ConfigPath $svcRoot.Config -ErrorAction Stop)
+        $r.Name | Should -Be @('svc.test', 'www.svc.test') -Because 'each host once, IP addresses and the ssh host left out'
+        $r[0].Answers.Value | Should -Contain '127.0.0.5'
+    }
+
+    It 'looks up the same with -Service' {
+        (Resolve-ServiceDns -Service production/web -Type A -Server $server -ConfigPath $svcRoot.Config -ErrorAction Stop).Name | Should -Be @('svc.test', 'www.svc.test')
+    }
+
+    It 'says HealthEndpointNotConfigured, and how to go on, for a service that names no host' {
+        $e = $null
+        Resolve-ServiceDns -Service production/bare -Server $server -ConfigPath $svcRoot.Config -ErrorVariable e -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $e[0].FullyQualifiedErrorId | Should -Be 'HealthEndpointNotConfigured,IncidentOps.Commands.ResolveServiceDnsCommand'
+        $e[0].Exception.Message | Should -Match 'Pass the name instead'
     }
 }
 

@@ -46,6 +46,26 @@ Describe 'Set-AppScale in a real host' -Skip:($IsWindows) {
         Test-Path $cli.Log | Should -BeFalse
     }
 
+    # Seed 001's "scale count 0": every instance stops. Set-AppScale is Medium impact, below the default
+    # $ConfirmPreference, so -Count 0 used to run at once (flyctl scale count 0 ... --yes) without a question.
+    It 'asks before -Count 0 at the default $ConfirmPreference, and runs nothing when it cannot ask' {
+        $cli = New-FakeCli flyctl @{ 'scale count' = (New-ReplyFile "ok`n") }
+        $r = Invoke-InChildPwsh 'Set-AppScale -Platform Fly -App app1 -FlyctlPath $args[0] -Count 0' $cli.Path
+        $r.ExitCode | Should -Not -Be 0 -Because 'a -NonInteractive pwsh cannot answer the question'
+        $r.Text | Should -Match 'NonInteractive mode. Read and Prompt functionality is not available'
+        Test-Path $cli.Log | Should -BeFalse -Because 'nothing may be scaled before the answer'
+        Get-WhatIfText 'Set-AppScale -Platform Fly -App app1 -FlyctlPath $args[0] -Count 0 -WhatIf' $cli.Path | Should -Match 'What if: .*flyctl scale count 0 -a app1' -Because '-WhatIf shows the change without asking'
+        Test-Path $cli.Log | Should -BeFalse
+    }
+
+    It 'scales to 0 with -Force or -Confirm:$false, and any other count without asking' {
+        $cli = New-FakeCli flyctl @{ 'scale count' = (New-ReplyFile "ok`n") }
+        (Invoke-InChildPwsh 'Set-AppScale -Platform Fly -App app1 -FlyctlPath $args[0] -Count 0 -Force | Out-Null' $cli.Path).ExitCode | Should -Be 0
+        (Invoke-InChildPwsh 'Set-AppScale -Platform Fly -App app1 -FlyctlPath $args[0] -Count 0 -Confirm:$false | Out-Null' $cli.Path).ExitCode | Should -Be 0
+        (Invoke-InChildPwsh 'Set-AppScale -Platform Fly -App app1 -FlyctlPath $args[0] -Count 2 | Out-Null' $cli.Path).ExitCode | Should -Be 0
+        Get-Content $cli.Log | Should -Be @('flyctl scale count 0 -a app1 --yes', 'flyctl scale count 0 -a app1 --yes', 'flyctl scale count 2 -a app1 --yes')
+    }
+
     It 'prints kubectl scale statefulset/postgres under -WhatIf and runs nothing' {
         $cli = New-FakeCli kubectl @{}
         $text = Get-WhatIfText 'Set-AppScale -Platform Kubernetes -StatefulSet postgres -KubectlPath $args[0] -Count 2 -WhatIf' $cli.Path

@@ -26,6 +26,24 @@ public sealed class CertificateService(IOperationSink sink)
         return (host.Trim('[', ']'), port);
     }
 
+    /// <summary>
+    /// The TLS endpoints of a configured service whose certificates Get-ServiceCertificate reads: each https:// health
+    /// endpoint once per host and port, with the caCertificate its health entry names (null: the system's roots). Never the
+    /// service's platform identity (app, unit or ssh host), which is no TLS endpoint. Empty when the service has no https://
+    /// health endpoint.
+    /// </summary>
+    public static IReadOnlyList<(string Url, string Host, int Port, IncidentOps.Config.ConfigValue? CaCertificate)> ServiceEndpoints(IncidentOps.Config.ServiceTarget service)
+    {
+        var seen = new HashSet<(string, int)>();
+        var endpoints = new List<(string, string, int, IncidentOps.Config.ConfigValue?)>();
+        foreach (var endpoint in service.Health)
+        {
+            if (!Uri.TryCreate(endpoint.Url, UriKind.Absolute, out var uri) || uri.Scheme != Uri.UriSchemeHttps || string.IsNullOrEmpty(uri.Host)) continue;
+            if (seen.Add((uri.IdnHost.ToLowerInvariant(), uri.Port))) endpoints.Add((endpoint.Url, uri.IdnHost, uri.Port, endpoint.CaCertificate));
+        }
+        return endpoints;
+    }
+
     private static IncidentOpsException Bad(string target) =>
         new(HealthErrorIds.CertificateTargetInvalid, IncidentOpsErrorCategory.InvalidArgument, $"'{target}' is not host, host:port or an https:// URI. Example: api.example.com:443.") { TargetObject = target };
 

@@ -11,6 +11,24 @@ namespace IncidentOps.Engine.Health;
 public sealed class DnsService(IOperationSink sink)
 {
     /// <summary>Parses -Server "host", "host:port", "[v6]:port" into an endpoint (a host name is resolved first, IPv4 preferred).</summary>
+    /// <summary>
+    /// The host names of a configured service that Resolve-ServiceDns looks up: the hosts of its health endpoints and of its
+    /// baseUrl, each once, in configuration order. IP addresses are left out (there is nothing to resolve), and so is the
+    /// service's platform identity (app, unit or ssh host). Empty when the service names no URL.
+    /// </summary>
+    public static IReadOnlyList<string> ServiceHosts(IncidentOps.Config.ServiceTarget service)
+    {
+        var hosts = new List<string>();
+        foreach (var url in service.Health.Select(h => h.Url).Append(service.BaseUrl))
+        {
+            if (url is null || !Uri.TryCreate(url, UriKind.Absolute, out var uri) || string.IsNullOrEmpty(uri.Host)) continue;
+            if (uri.HostNameType is not (UriHostNameType.Dns or UriHostNameType.Basic)) continue;
+            var host = uri.IdnHost.TrimEnd('.');
+            if (!hosts.Contains(host, StringComparer.OrdinalIgnoreCase)) hosts.Add(host);
+        }
+        return hosts;
+    }
+
     public static async Task<IPEndPoint> ParseServerAsync(string server, CancellationToken cancellationToken)
     {
         var host = server.Trim();
@@ -73,7 +91,11 @@ public sealed class DnsService(IOperationSink sink)
         }
         catch (DnsResponseException ex)
         {
-            throw Failed(name, type, server, ex.Message);
+            // DnsClient's own text ("Query 35483 => svc.test IN A on 127.0.0.1:53 timed out or is a transient error.")
+            // names its query id and ends in a period of its own; what the reader needs is that nothing answered.
+            throw Failed(name, type, server, ex.Code == DnsResponseCode.ConnectionTimeout
+                ? "no answer (nothing answers DNS at that address and port, or the answer was lost)"
+                : ex.Message.TrimEnd('.'));
         }
         clock.Stop();
         return new DnsLookupResult

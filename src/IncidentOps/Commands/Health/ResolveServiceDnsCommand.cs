@@ -1,5 +1,7 @@
 using System.Management.Automation;
 using System.Net;
+using IncidentOps.Config;
+using IncidentOps.Engine;
 using IncidentOps.Engine.Health;
 using IncidentOps.Health;
 
@@ -15,6 +17,10 @@ namespace IncidentOps.Commands;
 /// Names may be given as URIs (the host is taken), so health results pipe in by their Uri property. The
 /// system resolver is used unless -Server names one (host, host:port or [ipv6]:port). The name is not
 /// Resolve-DnsName, which is a built-in on Windows.
+///
+/// A configured service (-Service, or piped from Get-IncidentOpsService) is looked up by the host names of its health
+/// endpoints and baseUrl, each once; never by its app name, unit or ssh host. A service that names no URL with a host
+/// name is a HealthEndpointNotConfigured error that says to pass the name instead.
 /// </remarks>
 /// <example>
 /// <code>Resolve-ServiceDns ai-affiliate-empire.fly.dev -Type A, AAAA, CNAME</code>
@@ -25,21 +31,46 @@ namespace IncidentOps.Commands;
 /// <para>Asks a public resolver directly, bypassing a possibly stale local cache.</para>
 /// </example>
 /// <example>
+/// <code>Get-IncidentOpsService production/api | Resolve-ServiceDns -Server 1.1.1.1</code>
+/// <para>Looks up the hosts the service is reached at (seed 000's `dig ai-affiliate-empire.fly.dev`).</para>
+/// </example>
+/// <example>
 /// <code>Test-ServiceHealth https://www.akaind.ca/health | Where-Object FailureKind -eq DnsFailure | Resolve-ServiceDns</code>
 /// <para>Looks up the hosts whose health probe failed on DNS.</para>
 /// </example>
-[Cmdlet(VerbsDiagnostic.Resolve, "ServiceDns")]
+[Cmdlet(VerbsDiagnostic.Resolve, "ServiceDns", DefaultParameterSetName = ServiceSet)]
 [OutputType(typeof(DnsLookupResult))]
 public sealed class ResolveServiceDnsCommand : IncidentReadCmdlet
 {
+    private const string NameSet = "Name";
+    private const string ServiceSet = "Service";
+    private const string InputObjectSet = "InputObject";
+
     /// <summary>Host names to look up; URIs are accepted and their host is used. Binds from the Uri property of piped objects.</summary>
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, ParameterSetName = NameSet)]
     [Alias("Uri", "HostName")]
     [ValidateNotNullOrEmpty]
     public string[] Name { get; set; } = [];
 
+    /// <summary>Service targets from Get-IncidentOpsService: the host names of each one's health endpoints and baseUrl are looked up.</summary>
+    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = InputObjectSet)]
+    public ServiceTarget[] InputObject { get; set; } = [];
+
+    /// <summary>Configured services ("environment/service", or the name alone when unambiguous; wildcards allowed) whose health endpoints' and baseUrl's host names are looked up.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = ServiceSet)]
+    [SupportsWildcards]
+    [ArgumentCompleter(typeof(ServiceNameCompleter))]
+    public string[] Service { get; set; } = [];
+
+    /// <summary>Environment the -Service names are looked up in.</summary>
+    [Parameter(ParameterSetName = ServiceSet)]
+    [ArgumentCompleter(typeof(EnvironmentNameCompleter))]
+    public string? Environment { get; set; }
+
     /// <summary>Record types to ask for (default A and AAAA): A, AAAA, CNAME, NS, MX, TXT.</summary>
-    [Parameter(Position = 1)]
+    [Parameter(Position = 1, ParameterSetName = NameSet)]
+    [Parameter(ParameterSetName = ServiceSet)]
+    [Parameter(ParameterSetName = InputObjectSet)]
     public DnsRecordType[] Type { get; set; } = [DnsRecordType.A, DnsRecordType.AAAA];
 
     /// <summary>DNS server to ask instead of the system resolver: host, host:port or [ipv6]:port.</summary>
@@ -65,7 +96,35 @@ public sealed class ResolveServiceDnsCommand : IncidentReadCmdlet
 
     protected override void ProcessRecord()
     {
-        foreach (var raw in Name)
+        switch (ParameterSetName)
+        {
+            case InputObjectSet:
+                foreach (var service in InputObject) LookUpService(service);
+                return;
+            case ServiceSet:
+                foreach (var service in ResolveServices(Environment, Service)) LookUpService(service);
+                return;
+        }
+        LookUp(Name);
+    }
+
+    /// <summary>A service is looked up by the hosts it is reached at: its app, unit or ssh host is no DNS name of it.</summary>
+    private void LookUpService(ServiceTarget service)
+    {
+        var hosts = DnsService.ServiceHosts(service);
+        if (hosts.Count == 0)
+        {
+            WriteInputError(HealthErrorIds.HealthEndpointNotConfigured,
+                $"The service '{service.FullName}' names no host to look up: none of its health endpoints or its baseUrl has a host name. Pass the name instead (Resolve-ServiceDns api.example.com), or add 'health: [https://.../health]' under the service.",
+                service.FullName, IncidentOpsErrorCategory.ObjectNotFound);
+            return;
+        }
+        LookUp(hosts);
+    }
+
+    private void LookUp(IEnumerable<string> names)
+    {
+        foreach (var raw in names)
         {
             var name = Uri.TryCreate(raw, UriKind.Absolute, out var uri) && !string.IsNullOrEmpty(uri.Host) ? uri.IdnHost : raw.Trim().TrimEnd('.');
             if (Uri.CheckHostName(name) == UriHostNameType.Unknown)
