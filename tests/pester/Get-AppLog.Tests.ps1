@@ -53,6 +53,18 @@ Describe 'Get-AppLog in a real host' -Skip:($IsWindows) {
         Get-ViewColumn $text 'Message' | Should -Be (($rows.Message -join '') -replace '\s+', '')
     }
 
+    It 'shows the levels whole at 80 columns (warning and critical were cut to "warni" / "ng")' {
+        $levels = foreach ($level in 'warning', 'critical', 'notice') {
+            $logFile = New-TestTempFile 'io-log' '.json'
+            Set-Content -Path $logFile -Value ('{"timestamp":"2026-11-23T09:12:00Z","message":"disk almost full","level":"' + $level + '","instance":"3d8d9e1a2b3c47","region":"ams"}')
+            $levelCli = New-FakeCli flyctl @{ 'logs -a app1 --no-tail --json' = $logFile }
+            Get-AppLog -Platform Fly -App app1 -FlyctlPath $levelCli.Path
+        }
+        @($levels).Count | Should -Be 3
+        $text = Get-RenderedView $levels -Width 80
+        foreach ($level in 'warning', 'critical', 'notice') { $text | Should -Match "\s$level\s+disk almost full" }
+    }
+
     It 'renders help with every parameter described and examples that parse' {
         Assert-CmdletHelp Get-AppLog | Out-Null
     }
