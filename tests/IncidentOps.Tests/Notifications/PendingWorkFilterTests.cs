@@ -120,6 +120,11 @@ public class PendingWorkFilterTests
         var named = await s.Incidents.ListOutboxWorkAsync(CancellationToken.None);
         Assert.Equal(seeded.Work, named);   // in the order of ListAsync (ordinal by id)
 
+        // What it leaves out needs nothing: the per-incident -WhatIf plan (the C# checks) of each is empty.
+        var (engine, _, config) = s.NewEngine();
+        foreach (var id in seeded.All.Except(named))
+            Assert.Empty(await engine.Notifications.PlanPendingAsync(config, id, null, force: false, CancellationToken.None));
+
         // The file store keeps the old answer: every incident.
         Assert.Equal([.. (await s.Store.ListAsync(CancellationToken.None)).Select(i => i.Id)], await ((IIncidentStore)s.Store).ListOutboxWorkAsync(CancellationToken.None));
     }
@@ -179,6 +184,65 @@ public class PendingWorkFilterTests
         // Settled now: the store names nothing, and a second run does nothing.
         Assert.Empty(await after.Incidents.ListOutboxWorkAsync(CancellationToken.None));
         Assert.Empty(await newPath.SendPendingAsync(newConfig, null, null, Context, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Entries_in_shapes_the_query_cannot_judge_are_named_and_none_that_needs_work_is_left_out()
+    {
+        using var s = NotificationScenario.OnTeamStore();
+        var ids = new List<string>();
+        for (var i = 0; i < 8; i++)
+            ids.Add((await s.CreateIncidentAsync(active: false, title: $"shape {i}")).Id);
+        async Task WriteAsync(int i, IncidentUpdate u, string? rawEntry = null, TimelineEntry? told = null)
+        {
+            await s.Incidents.WriteOutboxEntryAsync(u, CancellationToken.None);
+            if (told is not null) await s.Incidents.AppendTimelineAsync(ids[i], told, CancellationToken.None);
+            if (rawEntry is null) return;
+            await using var c = new Npgsql.NpgsqlConnection(TestServers.PostgresConnectionString);
+            await c.OpenAsync();
+            await using var cmd = new Npgsql.NpgsqlCommand($"UPDATE {s.TeamSchema}.outbox SET entry = @e::json, pending = false WHERE incident_id = @id", c);
+            cmd.Parameters.AddWithValue("e", rawEntry);
+            cmd.Parameters.AddWithValue("id", ids[i]);
+            Assert.Equal(1, await cmd.ExecuteNonQueryAsync());
+        }
+        string Raw(int i, string deliveries) => $$"""{"updateId":"UPD-20261201000001-{{i:x4}}","incidentId":"{{ids[i]}}","kind":"Update","status":"Investigating","createdAt":"2026-12-01T00:00:00+00:00","deliveries":{{deliveries}}}""";
+
+        // 0: state spelled in lower case (C# reads it Delivered), told by its key: settled.
+        var u0 = Update(ids[0], 1, 0, Delivered("incidents"));
+        await WriteAsync(0, u0, Raw(0, """[{"channel":"incidents","channelType":"Slack","state":"delivered","attempts":1}]"""), Told(u0, "incidents: delivered (200, 1 attempt(s))", true, "incidents"));
+        // 1: state as a number (C# reads 1 as Delivered): the query cannot tell, so it is named.
+        var u1 = Update(ids[1], 1, 1, Delivered("incidents"));
+        await WriteAsync(1, u1, Raw(1, """[{"channel":"incidents","channelType":"Slack","state":1,"attempts":1}]"""), Told(u1, "incidents: delivered (200, 1 attempt(s))", true, "incidents"));
+        // 2: a delivery without a state (C# reads Pending) while the column says not pending: named.
+        await WriteAsync(2, Update(ids[2], 1, 2, Delivered("incidents")), Raw(2, """[{"channel":"incidents","channelType":"Slack","attempts":0}]"""));
+        // 3: an older version's entry without keys, in capitals (C# compares ignoring case): settled.
+        var u3 = Update(ids[3], 1, 3, Delivered("incidents"));
+        await WriteAsync(3, u3, told: new TimelineEntry
+        {
+            Kind = "update", Target = "INCIDENTS", Result = "INCIDENTS: DELIVERED (200, 1 attempt(s))", Parameters = new Dictionary<string, string> { ["UpdateId"] = u3.UpdateId },
+        });
+        // 4: a channel with a non-ASCII capital, told by its key: the query folds A-Z only, so it names it (the C# check finds it told).
+        var u4 = Update(ids[4], 1, 4, Delivered("Ärger"));
+        await WriteAsync(4, u4, told: Told(u4, "Ärger: delivered (200, 1 attempt(s))", true, "Ärger"));
+        // 5: an entry without keys whose target does not name the channel: untold, named.
+        var u5 = Update(ids[5], 1, 5, Delivered("incidents"));
+        await WriteAsync(5, u5, told: new TimelineEntry
+        {
+            Kind = "update", Target = "pager", Result = "incidents: delivered (200, 1 attempt(s))", Parameters = new Dictionary<string, string> { ["UpdateId"] = u5.UpdateId },
+        });
+        // 6: told by the key of another update: untold, named.
+        var u6 = Update(ids[6], 2, 6, Delivered("incidents"));
+        await WriteAsync(6, u6, told: Told(Update(ids[6], 1, 6, Delivered("incidents")), "incidents: delivered (200, 1 attempt(s))", true, "incidents"));
+        // 7: Superseded only: settled.
+        await WriteAsync(7, Update(ids[7], 1, 7, new ChannelDelivery { Channel = "incidents", ChannelType = ChannelType.Slack, State = DeliveryState.Superseded }));
+
+        var named = await s.Incidents.ListOutboxWorkAsync(CancellationToken.None);
+        Assert.Equal([ids[1], ids[2], ids[4], ids[5], ids[6]], named);
+        var (engine, _, config) = s.NewEngine();
+        foreach (var id in ids.Except(named))
+            Assert.Empty(await engine.Notifications.PlanPendingAsync(config, id, null, force: false, CancellationToken.None));
+        foreach (var i in new[] { 2, 5, 6 })
+            Assert.NotEmpty(await engine.Notifications.PlanPendingAsync(config, ids[i], null, force: false, CancellationToken.None));
     }
 
     /// <summary>A plan step without the stand-in's port (each scenario has stand-ins of its own).</summary>
