@@ -4,14 +4,15 @@
 #   1. loopback, for each N in -Incidents;
 #   2. a WAN link (latency_proxy.py holds each chunk -DelayMs in each direction) with -WanIncidents settled incidents.
 # Each incident: a record (from a real one), -Entries timeline entries (the last tells the update's delivery by its key),
-# one outbox entry delivered to Slack. Needs the built module (out/IncidentOps), $env:INCIDENTOPS_TEST_PG, psql and python3.
-param([int[]] $Incidents = @(200, 1000), [int] $Rounds = 5, [int] $WanIncidents = 200, [int] $WanRounds = 3, [int] $DelayMs = 5, [int] $Entries = 10)
+# one outbox entry delivered to Slack. -Keep leaves the store (schema and folder) for profiling. Needs the built module (out/IncidentOps), $env:INCIDENTOPS_TEST_PG, psql and python3.
+param([string[]] $Incidents = @('200', '1000'), [int] $Rounds = 5, [int] $WanIncidents = 200, [int] $WanRounds = 3, [int] $DelayMs = 5, [int] $Entries = 10, [switch] $Keep)
 $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
 $module = Join-Path $PSScriptRoot '../../out/IncidentOps/IncidentOps.psd1'
 Import-Module $module
 . (Join-Path $PSScriptRoot '../BenchStores.ps1') -BenchStore pending
 $switch = 'INCIDENTOPS_PENDING_ALL_INCIDENTS'
+$sizes = @($Incidents -split ',' | ForEach-Object { [int]$_ })   # "200,1000" from run.sh arrives as one string
 $proxy = $null
 
 function Add-Settled([int] $From, [int] $To) {
@@ -80,53 +81,14 @@ try {
     $template = (& psql @psql -c "SELECT data::text FROM $schema.incidents WHERE id = '$templateId'") -join "`n"
     $template = $template -replace '"incidentStore":"[^"]*",?', ''
     $have = 0
-    foreach ($n in (@($Incidents) + $WanIncidents | Sort-Object -Unique)) {
+    foreach ($n in ($sizes + $WanIncidents | Sort-Object -Unique)) {
         Add-Settled $have ($n - 1); $have = $n
         # + 1: the incident the template came from (settled too: no update).
-        if ($n -in $Incidents) { Compare-Paths 'loopback' $cfg.postgres ($n + 1) $Rounds }
+        if ($n -in $sizes) { Compare-Paths 'loopback' $cfg.postgres ($n + 1) $Rounds }
         if ($n -eq $WanIncidents) { Compare-Paths "WAN link (+$DelayMs ms each way)" $wan ($n + 1) $WanRounds }
     }
 }
-finally { Remove-Item "env:$switch" -ErrorAction SilentlyContinue }
-    if ($script:out.Count) { throw "-Pending did something on a settled store: $($script:out.Count) results" }
-    $ms
-}
-
-function Compare-Paths([string] $What, [string] $Config, [int] $N, [int] $R) {
-    $null = Measure-Pending $Config $true; $null = Measure-Pending $Config $false   # warm: connections, schema check, JIT
-    $before = @(); $after = @()
-    foreach ($r in 1..$R) { $before += Measure-Pending $Config $true; $after += Measure-Pending $Config $false }
-    $b = Median $before; $a = Median $after
-    '{0}, {1} settled incidents, median of {2}: before {3:0} ms, after {4:0} ms, after/before {5:0.000}x ({6:0.0}x faster)' -f $What, $N, $R, $b, $a, ($a / $b), ($b / $a)
-}
-
-try {
-    $templateId = (New-Incident -Title 'Checkout returns 502' -Severity P2 -ConfigPath $cfg.postgres).Id
-    $template = (& psql @psql -c "SELECT data::text FROM $schema.incidents WHERE id = '$templateId'") -join "`n"
-    $template = $template -replace '"incidentStore":"[^"]*",?', ''
-    $have = 0
-    foreach ($n in ($Incidents | Sort-Object)) {
-        Add-Settled $have ($n - 1); $have = $n
-        Compare-Paths 'loopback' $cfg.postgres ($n + 1) $Rounds
-    }
-
-    # The WAN link: a proxy in front of the same server, a config of its own for the same schema.
-    $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0); $listener.Start()
-    $port = $listener.LocalEndpoint.Port; $listener.Stop()
-    $kv = [ordered]@{}; foreach ($pair in $env:INCIDENTOPS_TEST_PG -split ';') { $k, $v = $pair -split '=', 2; if ($k) { $kv[$k.Trim()] = "$v".Trim() } }
-    $target = $kv['Host']; $targetPort = $kv['Port']
-    $kv['Host'] = '127.0.0.1'; $kv['Port'] = "$port"
-    $env:IO_BENCH_WAN = ($kv.GetEnumerator() | ForEach-Object { "$($_.Key)=$($_.Value)" }) -join ';'
-    $wan = Join-Path $work 'pg-wan.yml'
-    Set-Content $wan "store:`n  kind: postgres`n  path: $work/pg-local`n  connectionString: env:IO_BENCH_WAN`n  schema: $schema`n"
-    $log = Join-Path $work 'proxy.out'
-    $proxy = Start-Process python3 -ArgumentList (Join-Path $PSScriptRoot 'latency_proxy.py'), $port, $target, $targetPort, $DelayMs -PassThru -RedirectStandardOutput $log
-    $deadline = [DateTime]::UtcNow.AddSeconds(10)
-    while (-not ((Test-Path $log) -and (Get-Content $log -Raw) -match 'listening')) { if ([DateTime]::UtcNow -gt $deadline) { throw 'latency_proxy.py did not start' }; Start-Sleep -Milliseconds 50 }
-    & psql @psql -c "DELETE FROM $schema.timeline WHERE incident_id >= 'INC-2020' AND incident_id > (SELECT 'INC-' || to_char(date '2020-01-01' + ($WanIncidents - 1) / 100, 'YYYYMMDD') || '-' || lpad((($WanIncidents - 1) % 100 + 1)::text, 3, '0')); DELETE FROM $schema.outbox WHERE incident_id > (SELECT 'INC-' || to_char(date '2020-01-01' + ($WanIncidents - 1) / 100, 'YYYYMMDD') || '-' || lpad((($WanIncidents - 1) % 100 + 1)::text, 3, '0')) AND incident_id LIKE 'INC-2020%'; DELETE FROM $schema.incidents WHERE id > (SELECT 'INC-' || to_char(date '2020-01-01' + ($WanIncidents - 1) / 100, 'YYYYMMDD') || '-' || lpad((($WanIncidents - 1) % 100 + 1)::text, 3, '0')) AND id LIKE 'INC-2020%'" | Out-Null
-    Compare-Paths "WAN link (+$DelayMs ms each way)" $wan ($WanIncidents + 1) $WanRounds
-}
 finally {
     if ($proxy -and -not $proxy.HasExited) { $proxy.Kill(); $proxy.WaitForExit() }
-    Remove-BenchStores
+    Remove-BenchStores -Keep:$Keep
 }
