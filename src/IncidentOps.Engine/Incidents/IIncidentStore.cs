@@ -77,6 +77,18 @@ public interface IIncidentStore
 
     /// <summary>The outbox entries of an incident, oldest first (by update id). Corrupt entries are reported and skipped.</summary>
     Task<IReadOnlyList<IncidentUpdate>> ReadOutboxAsync(string id, CancellationToken cancellationToken);
+    /// <summary>
+    /// The incidents Send-IncidentUpdate -Pending (and its -WhatIf plan) has to look at, by id, in the order of
+    /// <see cref="ListAsync"/>: those with an outbox entry that is still pending, and those with an update the outbox records
+    /// Delivered on a channel whose delivery key (<see cref="IncidentStores.DeliveryKey"/>) no timeline entry of the incident
+    /// carries (a sender that died before its entry). A pre-filter: it may name an incident that turns out to need nothing
+    /// (an update entry of an older version, without keys, that only the caller's text check recognises), never leave out one
+    /// that needs work; the caller checks each named incident as before. The default names every incident (one read of the
+    /// store per incident afterwards); the PostgreSQL store answers in one query, so a run over a store of many settled
+    /// incidents costs one round trip instead of three per incident.
+    /// </summary>
+    async Task<IReadOnlyList<string>> ListOutboxWorkAsync(CancellationToken cancellationToken) =>
+        (await ListAsync(cancellationToken).ConfigureAwait(false)).Select(i => i.Id).ToList();
     /// <summary>One outbox entry, or null when there is none (or it is corrupt: reported and skipped).</summary>
     Task<IncidentUpdate?> ReadOutboxEntryAsync(string id, string updateId, CancellationToken cancellationToken);
     /// <summary>Writes or replaces an outbox entry (with its per-channel delivery state) atomically.</summary>

@@ -60,6 +60,9 @@ namespace IncidentOps.Commands;
 /// With -Channel only the named channels are touched, incident-channel steps included; -Pending -WhatIf lists the
 /// Slack Web API calls it would make (token masked) and each pending update and channel with the request it would
 /// re-send (secrets masked), or why it would be marked Superseded or skipped, and sends and changes nothing.
+/// Without -Incident, -Pending asks the store first which incidents have a pending update or a delivery no timeline entry
+/// tells (the PostgreSQL team store answers in one query) and reads only those, so a scheduled -Pending costs about the
+/// same however many settled incidents the store holds; INCIDENTOPS_PENDING_ALL_INCIDENTS=1 makes it read every incident.
 /// The incident's LastUpdateAt and NextUpdateDue move forward only when every channel has the update; while
 /// one lacks it, the update counts as due, so Get-IncidentUpdateDue keeps reminding.
 ///
