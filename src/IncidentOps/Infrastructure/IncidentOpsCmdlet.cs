@@ -99,6 +99,17 @@ public abstract class IncidentOpsCmdlet : PSCmdlet, IDisposable
     /// <summary>Resolves service names ("env/name", or name alone when unambiguous; wildcards allowed) through the configuration.</summary>
     protected IReadOnlyList<ServiceTarget> ResolveServices(string? environment, IEnumerable<string> names) => _config.ResolveServices(environment, names);
 
+    /// <summary>
+    /// The services a cmdlet with an "InputObject" set (piped from Get-IncidentOpsService) and a "Service" set (-Service,
+    /// -Environment) acts on in the current parameter set; null in any other set (the cmdlet's own targets).
+    /// </summary>
+    protected IEnumerable<ServiceTarget>? ServicesOfParameterSet(ServiceTarget[] inputObject, string? environment, string[] service) => ParameterSetName switch
+    {
+        "InputObject" => inputObject,
+        "Service" => ResolveServices(environment, service),
+        _ => null,
+    };
+
     // ---------------------------------------------------------------- running engine calls (PipelinePump, TargetDeadline)
 
     /// <summary>

@@ -94,14 +94,10 @@ public sealed class GetServiceCertificateCommand : IncidentReadCmdlet
 
     protected override void ProcessRecord()
     {
-        switch (ParameterSetName)
+        if (ServicesOfParameterSet(InputObject, Environment, Service) is { } services)
         {
-            case InputObjectSet:
-                foreach (var service in InputObject) ReadService(service);
-                return;
-            case ServiceSet:
-                foreach (var service in ResolveServices(Environment, Service)) ReadService(service);
-                return;
+            foreach (var service in services) ReadService(service);
+            return;
         }
         foreach (var raw in Target)
         {

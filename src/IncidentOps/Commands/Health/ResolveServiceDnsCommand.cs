@@ -96,14 +96,10 @@ public sealed class ResolveServiceDnsCommand : IncidentReadCmdlet
 
     protected override void ProcessRecord()
     {
-        switch (ParameterSetName)
+        if (ServicesOfParameterSet(InputObject, Environment, Service) is { } services)
         {
-            case InputObjectSet:
-                foreach (var service in InputObject) LookUpService(service);
-                return;
-            case ServiceSet:
-                foreach (var service in ResolveServices(Environment, Service)) LookUpService(service);
-                return;
+            foreach (var service in services) LookUpService(service);
+            return;
         }
         LookUp(Name);
     }
