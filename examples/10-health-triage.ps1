@@ -42,8 +42,10 @@ Watch-ServiceHealth -Service production/api -ConfigPath $ConfigPath -Interval 5s
 Watch-ServiceHealth -Service production/api -ConfigPath $ConfigPath -IntervalSec 30 -DurationSec $MonitorSec | Select-Object -Last 1 | Out-Host
 
 # 8. dig / nslookup: answers with TTLs, from the system resolver and from a public one.
-Resolve-ServiceDns ([uri]$api.Health[0].Url).Host -Type A, AAAA, CNAME | Out-Host
-Resolve-ServiceDns ([uri]$site.Health[0].Url).Host -Type MX, TXT, NS -Server $PublicResolver | Out-Host
+# A service piped in is looked up by the hosts of its health endpoints and baseUrl, each once.
+$api | Resolve-ServiceDns -Type A, AAAA, CNAME | Out-Host
+$site | Resolve-ServiceDns -Type MX, TXT, NS -Server $PublicResolver | Out-Host
 
 # 9. curl -vI ... | grep certificate: the whole chain, its earliest expiry, and whether it names the host.
-Get-ServiceCertificate "$(([uri]$site.Health[0].Url).Host):$(([uri]$site.Health[0].Url).Port)" | Format-List Subject, Issuer, NotAfter, DaysRemaining, ChainNotAfter, ChainExpiresFirst, HostnameMatches, ValidationErrors
+# A service piped in is read at each of its https:// health endpoints (host and port once each).
+$site | Get-ServiceCertificate | Format-List Subject, Issuer, NotAfter, DaysRemaining, ChainNotAfter, ChainExpiresFirst, HostnameMatches, ValidationErrors

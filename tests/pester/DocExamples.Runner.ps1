@@ -62,6 +62,7 @@ $results = foreach ($ex in $m.Examples) {
     Copy-Item $m.Config (Join-Path $dir 'cwd/incidentops.yml')
     Copy-Item $m.Config (Join-Path $dir 'cwd/examples/incidentops.yml')   # examples that name the repository's examples/incidentops.yml
     Copy-Item $m.TeamConfig (Join-Path $dir 'cwd/team.yml')                # a team's configuration with a store of its own (Import-Incident)
+    Copy-Item (Join-Path $m.Work 'internal-ca.pem') (Join-Path $dir 'cwd/internal-ca.pem')   # a private CA's certificate (-CaCertificate ./internal-ca.pem)
     [Environment]::SetEnvironmentVariable('XDG_DATA_HOME', (Join-Path $dir 'data'))
     [Environment]::SetEnvironmentVariable('XDG_STATE_HOME', (Join-Path $dir 'data'))
     $setup = Invoke-Example ("Set-Location '$dir/cwd'; & {" + $m.Setup + "}") 60

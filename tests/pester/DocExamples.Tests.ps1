@@ -127,6 +127,9 @@ BeforeAll {
 
     # HTTP and HTTPS on loopback, and dnsmasq (authoritative for localhost, no upstream) as the DNS server.
     $web = Start-StandInWeb -Work $work -Script (Join-Path $PSScriptRoot 'DocExamples.Server.py')
+    # A private CA's certificate where the examples name one (./internal-ca.pem, copied into each example's folder by the
+    # runner): the stand-in's own, which signed its HTTPS endpoint.
+    Copy-Item $web.Certificate (Join-Path $work 'internal-ca.pem')
     $httpPort = $web.HttpPort; $httpsPort = $web.HttpsPort; $dnsPort = $web.DnsPort
 
     $http = "http://localhost:$httpPort"

@@ -39,7 +39,7 @@ Describe 'New-AppDatabaseBackup in a real host' -Skip:($IsWindows) {
         }
         $text = Get-RenderedView (New-AppDatabaseBackup -Platform Fly -DatabaseApp pg1 -Name before-v12 -FlyctlPath $cli.Path -Force) -Width $Width
         $text | Should -Match '\bBackupId\b'
-        $text | Should -Match '\bCreatedAt\b'
+        $text | Should -Match 'Created \(UTC\)' -Because 'the time is UTC, and the header says so'
     }
 
     It 'renders help with every parameter described and examples that parse' {

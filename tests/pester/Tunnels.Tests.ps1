@@ -150,7 +150,7 @@ Describe 'postgres.tunnel and redis.tunnel' -Skip:$noServers {
 
     It 'Get-PgActivity | Stop-PgBackend opens one tunnel for the pipeline, and -WhatIf names it' {
         # A typed pid is read before -WhatIf names its session: the checkpointer is a backend the server always has.
-        $live = (Get-PgActivity -Service production/marketing -ConfigPath $root.Config | Where-Object BackendType -eq 'checkpointer').Pid
+        $live = (Get-PgActivity -Service production/marketing -ConfigPath $root.Config -IncludeBackground | Where-Object BackendType -eq 'checkpointer').Pid
         $skip = @(Get-TunnelEvent).Count
         $null = Get-PgActivity -Service production/marketing -State active -ConfigPath $root.Config |
             Where-Object { -not $_.IsOwnSession } | Stop-PgBackend -Service production/marketing -WhatIf -ConfigPath $root.Config

@@ -82,18 +82,26 @@ public sealed class CertificateService(IOperationSink sink)
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            throw Failed(host, port, $"no TLS handshake within {timeout.TotalSeconds:0.###}s", null, IncidentOpsErrorCategory.OperationTimeout);
+            throw Failed(host, port, $"no TLS handshake within {timeout.TotalSeconds:0.###}s", "Check the host and port, or raise -TimeoutSec if the endpoint is slow to answer.",
+                null, IncidentOpsErrorCategory.OperationTimeout);
         }
         catch (SocketException ex)
         {
-            throw Failed(host, port, ex.SocketErrorCode == SocketError.ConnectionRefused ? "the connection was refused" : ex.Message, ex, IncidentOpsErrorCategory.ConnectionError);
+            // The fix depends on what failed: more time helps neither a refused port nor a name that does not resolve.
+            var (why, fix) = ex.SocketErrorCode switch
+            {
+                SocketError.ConnectionRefused => ("the connection was refused (nothing listens at that port)", $"Check the port ({port}; 443 unless one is given) and that the service is up."),
+                SocketError.HostNotFound or SocketError.NoData or SocketError.TryAgain => ($"the host name does not resolve ({ex.Message})", $"Check the host name (Resolve-ServiceDns {host})."),
+                _ => (ex.Message, "Check the host and port, and the network path to them."),
+            };
+            throw Failed(host, port, why, fix, ex, IncidentOpsErrorCategory.ConnectionError);
         }
         catch (Exception ex) when (ex is AuthenticationException or IOException)
         {
-            throw Failed(host, port, $"the TLS handshake failed ({ex.Message}); is this a TLS port?", ex, IncidentOpsErrorCategory.ProtocolError);
+            throw Failed(host, port, $"the TLS handshake failed ({ex.Message})", "Check that this port speaks TLS (an https:// endpoint's port).", ex, IncidentOpsErrorCategory.ProtocolError);
         }
     }
 
-    private static IncidentOpsException Failed(string host, int port, string why, Exception? inner, IncidentOpsErrorCategory category) =>
-        new(HealthErrorIds.CertificateFetchFailed, category, $"Could not read the certificate of {host}:{port}: {why}. Check the host and port, or raise -TimeoutSec.", inner) { TargetObject = $"{host}:{port}" };
+    private static IncidentOpsException Failed(string host, int port, string why, string fix, Exception? inner, IncidentOpsErrorCategory category) =>
+        new(HealthErrorIds.CertificateFetchFailed, category, $"Could not read the certificate of {host}:{port}: {why}. {fix}", inner) { TargetObject = $"{host}:{port}" };
 }

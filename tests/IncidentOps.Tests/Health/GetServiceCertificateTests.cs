@@ -35,6 +35,9 @@ public sealed class GetServiceCertificateTests(ModuleFixture fx) : IClassFixture
         var refused = fx.Run($"Get-ServiceCertificate 127.0.0.1:{TestServers.FreePort()} -TimeoutSec 5");
         Assert.Equal("CertificateFetchFailed,IncidentOps.Commands.GetServiceCertificateCommand", Assert.Single(refused.Errors).FullyQualifiedErrorId);
         Assert.Contains("refused", refused.Errors[0].ToString());
+        // More time does not help a port nothing listens at: the fix says what does.
+        Assert.Contains("Check the port (", refused.Errors[0].ToString());
+        Assert.DoesNotContain("-TimeoutSec", refused.Errors[0].ToString());
         var bad = fx.Run("Get-ServiceCertificate 'host:notaport'");
         Assert.Equal("CertificateTargetInvalid,IncidentOps.Commands.GetServiceCertificateCommand", Assert.Single(bad.Errors).FullyQualifiedErrorId);
     }
@@ -47,5 +50,6 @@ public sealed class GetServiceCertificateTests(ModuleFixture fx) : IClassFixture
         var e = Assert.Single(r.Errors);
         Assert.Equal("CertificateFetchFailed,IncidentOps.Commands.GetServiceCertificateCommand", e.FullyQualifiedErrorId);
         Assert.Contains("within 0.5s", e.ToString());
+        Assert.Contains("raise -TimeoutSec", e.ToString());
     }
 }

@@ -63,8 +63,8 @@ namespace IncidentOps.Commands;
 /// <para>Shows what this round would decide for production/api, and changes nothing.</para>
 /// </example>
 /// <example>
-/// <code>Invoke-ServiceAlert -Environment internal -CaCertificate /etc/ssl/internal-ca.pem -ErrorAction Stop</code>
-/// <para>A round for services whose health endpoints have certificates signed by a private CA: their chains are verified against that CA (host names still checked).</para>
+/// <code>Invoke-ServiceAlert -Service production/api -CaCertificate ./internal-ca.pem -ErrorAction Stop</code>
+/// <para>A round for a service whose health endpoints have certificates signed by a private CA (./internal-ca.pem, the CA's PEM file): their chains are verified against that CA (host names still checked).</para>
 /// </example>
 /// <example>
 /// <code>Get-IncidentOpsService -Environment production | Test-ServiceHealth | Invoke-ServiceAlert</code>
