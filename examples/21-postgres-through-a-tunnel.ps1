@@ -25,8 +25,9 @@ Get-PgActivity -Service $Service -State active -MinDuration 1m @cfg | Out-Host
 #    through kubectl port-forward. Without -Execute, -WhatIf prints the SQL and the tunnel it would go through.
 Get-PgActivity -Service $Service -State active -MinDuration 1m @cfg |
     Stop-PgBackend -Service $Service -Mode Cancel -EscalateAfter 10s -WhatIf:(-not $Execute) -Force:$Execute @cfg
-# A typed pid is read (through the tunnel) before -WhatIf names its session: take one the server has.
-$backend = Get-PgActivity -Service $Service @cfg | Where-Object { -not $_.IsOwnSession } | Select-Object -First 1
+# A typed pid is read (through the tunnel) before -WhatIf names its session: take one the server has (a client session
+# if there is one, else one of the server's own processes, which -IncludeBackground lists after them).
+$backend = Get-PgActivity -Service $Service -IncludeBackground @cfg | Where-Object { -not $_.IsOwnSession } | Select-Object -First 1
 Stop-PgBackend -Service $Service -Pid $backend.Pid -WhatIf @cfg   # what -WhatIf says about the session and the tunnel
 
 # 4. "Redis Down": redis-cli ping and info memory, through kubectl port-forward deploy/redis.
