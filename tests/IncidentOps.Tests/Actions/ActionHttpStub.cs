@@ -13,7 +13,7 @@ public sealed record ReceivedRequest(string Method, string PathAndQuery, IReadOn
 /// </summary>
 public sealed class ActionHttpStub : IDisposable
 {
-    private readonly HttpListener _listener = new();
+    private readonly HttpListener _listener;
     private readonly List<ReceivedRequest> _requests = [];
     private readonly CancellationTokenSource _stop = new();
 
@@ -27,10 +27,12 @@ public sealed class ActionHttpStub : IDisposable
             probe.Start();
             Port = ((IPEndPoint)probe.LocalEndpoint).Port;
             probe.Stop();
-            _listener.Prefixes.Clear();
-            _listener.Prefixes.Add($"http://127.0.0.1:{Port}/");
-            try { _listener.Start(); break; }
-            catch (HttpListenerException) when (attempt < 5) { }
+            // A listener whose Start failed (the port was taken between the probe and the start) is disposed by it: each
+            // attempt needs a listener of its own (reusing it threw ObjectDisposedException at Prefixes).
+            var listener = new HttpListener();
+            listener.Prefixes.Add($"http://127.0.0.1:{Port}/");
+            try { listener.Start(); _listener = listener; break; }
+            catch (HttpListenerException) when (attempt < 5) { listener.Close(); }
         }
         _ = Task.Run(LoopAsync);
     }
