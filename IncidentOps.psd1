@@ -10,9 +10,9 @@
     PowerShellVersion    = '7.4'
     CompatiblePSEditions = @('Core')
     RequiredAssemblies   = @('IncidentOps.Models.dll')
-    # One file: the build merges src/IncidentOps/Formats/*.format.ps1xml (one per area) into it. Each file listed
-    # here makes PowerShell rebuild its format table once more at import (bench/import/README.md).
-    FormatsToProcess     = @('IncidentOps.format.ps1xml')
+    # No FormatsToProcess: the views (IncidentOps.format.ps1xml, merged by the build from src/IncidentOps/Formats) are
+    # loaded when the prompt is idle or by the first IncidentOps command (ModuleViews.cs). A file listed here would make
+    # PowerShell rebuild the session's whole format table during Import-Module (bench/import/README.md).
     CmdletsToExport      = @(
         # Config
         'Get-IncidentOpsConfig'

@@ -26,9 +26,8 @@ var manifestOut = Path.Combine(outDir, "IncidentOps.psd1");
 if (!File.Exists(manifestOut) || File.ReadAllText(manifestOut) != manifest) File.WriteAllText(manifestOut, manifest);
 
 // 1b. Views: the per-area files of src/IncidentOps/Formats (one per area, so parallel work on views stays apart) become
-// the one IncidentOps.format.ps1xml the manifest loads. PowerShell rebuilds its whole format table once per file in
-// FormatsToProcess and resolves each path on its own, so seven files cost ~15 ms more CPU per Import-Module than one
-// (bench/import/README.md).
+// the one IncidentOps.format.ps1xml that ModuleViews loads on first use (the manifest lists no FormatsToProcess: PowerShell
+// rebuilds its whole format table for each file a manifest lists, during Import-Module; bench/import/README.md).
 if (opts.ContainsKey("--formats"))
 {
     var merged = new XElement("Configuration");

@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using IncidentOps.Infrastructure;
 using IncidentOps.Config;
 using IncidentOps.Engine;
 using IncidentOps.Incidents;
@@ -50,6 +51,13 @@ public abstract class IncidentOpsCmdlet : PSCmdlet, IDisposable
         // Ctrl+C closes the tunnels this command holds (kubectl port-forward, flyctl proxy, ssh -L) at once.
         _engine?.Tunnels.Dispose();
         base.StopProcessing();
+    }
+
+    /// <summary>Loads the module's format views into this session before the first object is written (see <see cref="ModuleViews"/>).</summary>
+    protected override void BeginProcessing()
+    {
+        ModuleViews.EnsureLoaded(WriteVerbose);
+        base.BeginProcessing();
     }
 
     protected override void EndProcessing()

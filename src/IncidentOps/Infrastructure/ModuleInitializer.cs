@@ -7,7 +7,9 @@ namespace IncidentOps.Infrastructure;
 /// <summary>
 /// Hooks the default context's Resolving event on import so that IncidentOps.Engine (and through it,
 /// every dependency) is loaded in <see cref="ModuleLoadContext"/>. The handler answers only for the
-/// engine's name, so it never changes how anything else in the session resolves.
+/// engine's name, so it never changes how anything else in the session resolves. The format views are not bound at import
+/// (the manifest lists no FormatsToProcess): <see cref="ModuleViews"/> loads them when the prompt is idle or at the first
+/// command.
 /// </summary>
 public sealed class ModuleInitializer : IModuleAssemblyInitializer, IModuleAssemblyCleanup
 {
@@ -20,10 +22,15 @@ public sealed class ModuleInitializer : IModuleAssemblyInitializer, IModuleAssem
 
     internal static string DependencyDirectory => Path.Combine(ModuleDirectory, "Dependencies");
 
-    public void OnImport() => Hook();
+    public void OnImport()
+    {
+        Hook();
+        ModuleViews.LoadWhenIdle();
+    }
 
     public void OnRemove(PSModuleInfo psModuleInfo)
     {
+        ModuleViews.CancelIdleLoad();
         lock (Gate)
         {
             if (!_hooked) return;

@@ -81,15 +81,35 @@ public class ModuleContractTests(ModuleFixture fx) : IClassFixture<ModuleFixture
     {
         var viewed = Directory.GetFiles(Paths.Module, "*.format.ps1xml")
             .SelectMany(f => XDocument.Load(f).Descendants("TypeName").Select(t => t.Value.Trim())).ToHashSet();
-        var manifest = File.ReadAllText(Path.Combine(Paths.Module, "IncidentOps.psd1"));
-        foreach (var f in Directory.GetFiles(Paths.Module, "*.format.ps1xml"))
-            Assert.Contains($"'{Path.GetFileName(f)}'", manifest);
+        // One file, the one ModuleViews loads on first use; the manifest binds none at import (issue 12, import speed).
+        Assert.Equal(["IncidentOps.format.ps1xml"], Directory.GetFiles(Paths.Module, "*.format.ps1xml").Select(Path.GetFileName));
+        Assert.DoesNotMatch(@"(?m)^\s*FormatsToProcess\s*=", File.ReadAllText(Path.Combine(Paths.Module, "IncidentOps.psd1")));
         var missing = ModuleAssembly.GetTypes()
             .Where(t => t.GetCustomAttribute<CmdletAttribute>() is not null)
             .SelectMany(t => t.GetCustomAttributes<OutputTypeAttribute>().SelectMany(o => o.Type).Select(pt => (Cmdlet: t.Name, Type: pt.Type)))
             .Where(x => x.Type is not null && !x.Type.IsPrimitive && x.Type != typeof(string) && !viewed.Contains(x.Type.FullName!))
             .Select(x => $"{x.Cmdlet}: {x.Type!.FullName}").Distinct().ToList();
         Assert.True(missing.Count == 0, "No format view for: " + string.Join(", ", missing));
+    }
+
+    [Fact]
+    public void A_host_without_Update_FormatData_still_gets_every_object_and_is_told_once_why_there_are_no_views()
+    {
+        // This hosted runspace has only the core cmdlets (the System.Management.Automation package, no
+        // Microsoft.PowerShell.Utility), so the views cannot be loaded on first use; the real pwsh case, where they are, is
+        // tests/pester/ModuleViews.Tests.ps1. Import binds no views; the first command still writes all its objects and
+        // says in -Verbose why they come without the module's layout; the next command does not say it again.
+        using var session = new PwshSession();
+        const string loaded = "@([runspace]::DefaultRunspace.InitialSessionState.Formats | Where-Object FileName -like '*IncidentOps.format.ps1xml').Count";
+        Assert.Equal("0", session.Run(loaded).AssertNoErrors().Output.Single().ToString());
+        var config = Path.Combine(Paths.Examples, "incidentops.yml");
+        var first = session.Run($"Get-IncidentOpsService -Path '{config}' -Verbose").AssertNoErrors();
+        Assert.True(first.Output.Count >= 2, "services written: " + first.Output.Count);
+        Assert.Contains(first.Verbose, v => v.Contains("format views", StringComparison.Ordinal) && v.Contains("Update-FormatData", StringComparison.Ordinal)
+            && v.Contains("default layout", StringComparison.Ordinal));
+        var second = session.Run($"Get-IncidentOpsService -Path '{config}' -Verbose").AssertNoErrors();
+        Assert.Equal(first.Output.Count, second.Output.Count);
+        Assert.DoesNotContain(second.Verbose, v => v.Contains("format views", StringComparison.Ordinal));
     }
 
     [Fact]
