@@ -10,6 +10,8 @@
 # It also measures the import followed by a first command whose output is formatted (`Get-IncidentOpsService | Out-String`,
 # `Get-OneThing | Out-String`): where deferred views are paid in a script, so the total is shown, not only the import.
 #   RUNS=9 bash bench/import/pwsh.sh
+# PROMPT=1 also times an interactive pwsh (PSReadLine on a pseudo-terminal) to its first prompt with each module imported
+# at startup, and the first IncidentOps command typed after 2 s at that prompt (bench/import/prompt.py).
 # VARIANTS=1 also measures IncidentOps with views at import cut to its first view (what any view costs).
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -97,4 +99,12 @@ printf 'Import + first command | Out-String: IncidentOps wall %6.1f cpu %6.1f; v
 awk -v a="$(med iofirst 2)" -v b="$(med eagerfirst 2)" -v c="$(med iofirst 3)" -v d="$(med eagerfirst 3)" 'BEGIN { printf "Import + first command, IncidentOps / views at import: wall %.2fx  cpu %.2fx\n", a / b, c / d }'
 if [ "${VARIANTS:-0}" = 1 ]; then
   printf 'Import-Module IncidentOps, first view only at import: wall %6.1f ms  cpu %6.1f ms  (%.2fx wall)\n' "$(med onev 2)" "$(med onev 3)" "$(awk -v a="$(med onev 2)" -v b="$ow" 'BEGIN { print a / b }')"
+fi
+if [ "${PROMPT:-0}" = 1 ]; then
+  # An interactive pwsh whose startup imports the module (as a profile does): time to the first prompt, and for
+  # IncidentOps the first command typed after 2 s at the prompt (prompt.py).
+  echo "Interactive pwsh (PSReadLine on a pseudo-terminal), ${PROMPT_RUNS:-$RUNS} runs each, interleaved:"
+  python3 prompt.py "$PWSH" "${PROMPT_RUNS:-$RUNS}" 2 "$ROOT/examples/incidentops.yml" \
+    "IncidentOps=$ROOT/out/IncidentOps/IncidentOps.psd1" "IncidentOps-views-at-import=$VAR/eager/IncidentOps/IncidentOps.psd1" \
+    "one-cmdlet=$ONE/OneCmdlet.psd1"
 fi
