@@ -64,11 +64,11 @@ $null = New-Event -SourceIdentifier PowerShell.OnIdle
     }
 
     It 'load while a real interactive pwsh sits at its prompt (PSReadLine on a terminal)' {
-        $driver = Join-Path $PSScriptRoot 'ModuleViews.Prompt.py'
-        $idle = & python3 $driver $script:Pwsh $script:ModulePath 3
+        $driver = Join-Path $PSScriptRoot 'InteractivePwsh.py'
+        $idle = & python3 $driver views $script:Pwsh $script:ModulePath 3
         $idle | Should -Be @('imported 0', 'checked 1') -Because 'after three seconds at the prompt the views are in, and no command loaded them'
         # Typed at once, before the prompt idles: nothing has loaded them yet (the first IncidentOps command would).
-        $typed = & python3 $driver $script:Pwsh $script:ModulePath 0
+        $typed = & python3 $driver views $script:Pwsh $script:ModulePath 0
         $typed | Should -Be @('imported 0', 'checked 0')
     }
 
