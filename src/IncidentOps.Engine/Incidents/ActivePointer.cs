@@ -22,22 +22,28 @@ internal static class ActivePointer
         return id.Length == 0 ? null : id;
     }
 
-    /// <summary>Names <paramref name="id"/> as the active incident (null: none), under the pointer's lock.</summary>
-    public static async Task WriteAsync(string file, string? id, CancellationToken cancellationToken)
+    /// <summary>
+    /// Names <paramref name="id"/> as the active incident (null: none), under the pointer's lock; <paramref name="alsoLocked"/>
+    /// runs after the write, still under the lock (a file of the store's own beside the pointer).
+    /// </summary>
+    public static async Task WriteAsync(string file, string? id, CancellationToken cancellationToken, Func<CancellationToken, Task>? alsoLocked = null)
     {
         await using var _ = await LockAsync(file, cancellationToken).ConfigureAwait(false);
         await WriteLockedAsync(file, id, cancellationToken).ConfigureAwait(false);
+        if (alsoLocked is not null) await alsoLocked(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
     /// Names <paramref name="id"/> only while the pointer still reads <paramref name="expected"/> (compared without case, as
     /// <paramref name="read"/> gives it: a store's own view of the file); false, changing nothing, when it reads otherwise.
     /// </summary>
-    public static async Task<bool> ChangeAsync(string file, string? expected, string? id, Func<string, CancellationToken, Task<string?>> read, CancellationToken cancellationToken)
+    public static async Task<bool> ChangeAsync(string file, string? expected, string? id, Func<string, CancellationToken, Task<string?>> read, CancellationToken cancellationToken,
+        Func<CancellationToken, Task>? alsoLocked = null)
     {
         await using var _ = await LockAsync(file, cancellationToken).ConfigureAwait(false);
         if (!string.Equals(await read(file, cancellationToken).ConfigureAwait(false), expected, StringComparison.OrdinalIgnoreCase)) return false;
         await WriteLockedAsync(file, id, cancellationToken).ConfigureAwait(false);
+        if (alsoLocked is not null) await alsoLocked(cancellationToken).ConfigureAwait(false);
         return true;
     }
 

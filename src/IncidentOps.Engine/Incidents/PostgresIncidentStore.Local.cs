@@ -41,6 +41,8 @@ public sealed partial class PostgresIncidentStore
         Adopted.Clear();
         Instances.Clear();
         Unreachable.Clear();
+        Servers.Clear();
+        WarnedOnce.Clear();
     }
 
     /// <summary>The folder of this address as written (what earlier versions used for everything local).</summary>
@@ -146,6 +148,9 @@ public sealed partial class PostgresIncidentStore
             Databases[_key] = name;
             if (instance is null) Instances.TryRemove(Identity, out _);
             else Instances[Identity] = instance;
+            var server = await QueryServerAsync(c, ct).ConfigureAwait(false);
+            Servers[_key] = server;
+            await RememberServerAsync(server, ct).ConfigureAwait(false);
         }
         Unreachable.TryRemove(_key, out _);
         await AdoptAddressFolderAsync(name, ct).ConfigureAwait(false);
@@ -201,6 +206,7 @@ public sealed partial class PostgresIncidentStore
         {
             await FileIncidentStore.WriteAtomicAsync(newPointer, oldId, ct).ConfigureAwait(false);
             File.SetLastWriteTimeUtc(newPointer, File.GetLastWriteTimeUtc(oldPointer));
+            await MarkPointerAsync(newPointer, oldId, ct).ConfigureAwait(false); // set through this address: for the server it reaches
             if (newId is not null && !string.Equals(newId, oldId, StringComparison.OrdinalIgnoreCase))
                 Warning?.Invoke($"Two active incidents were set for {Identity} through different addresses: {oldId} (through {Host}:{Port}, set last) is now the active one, not {newId}. Make another active with Set-Incident -Activate.");
         }
@@ -240,19 +246,22 @@ public sealed partial class PostgresIncidentStore
 
     // ------------------------------------------------------------------ active incident (local, per person)
 
+    /// <summary>The active incident, when the pointer was set for the server this configuration reaches (see <see cref="IsFor"/>).</summary>
     public async Task<string?> GetActiveIdAsync(CancellationToken cancellationToken) =>
-        await ActivePointer.ReadAsync(await PointerFileAsync(cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+        await ReadPointerForThisServerAsync(await PointerFileAsync(cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
 
     public async Task SetActiveIdAsync(string? id, CancellationToken cancellationToken)
     {
         var checkedId = id is null ? null : IncidentStores.CheckId(id);
-        await ActivePointer.WriteAsync(await PointerFileAsync(cancellationToken).ConfigureAwait(false), checkedId, cancellationToken).ConfigureAwait(false);
+        var pointer = await PointerFileAsync(cancellationToken).ConfigureAwait(false);
+        await ActivePointer.WriteAsync(pointer, checkedId, cancellationToken, ct => MarkPointerAsync(pointer, checkedId, ct)).ConfigureAwait(false);
     }
 
     public async Task<bool> ChangeActiveIdAsync(string? expected, string? id, CancellationToken cancellationToken)
     {
         var checkedId = id is null ? null : IncidentStores.CheckId(id);
-        return await ActivePointer.ChangeAsync(await PointerFileAsync(cancellationToken).ConfigureAwait(false), expected, checkedId, ActivePointer.ReadAsync, cancellationToken).ConfigureAwait(false);
+        var pointer = await PointerFileAsync(cancellationToken).ConfigureAwait(false);
+        return await ActivePointer.ChangeAsync(pointer, expected, checkedId, ReadPointerForThisServerAsync, cancellationToken, ct => MarkPointerAsync(pointer, checkedId, ct)).ConfigureAwait(false);
     }
 
     /// <summary>Appends <paramref name="bytes"/>, flushed to disk before this returns (a new file's name too: its folder is synced).</summary>

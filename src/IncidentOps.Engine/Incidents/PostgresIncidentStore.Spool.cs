@@ -18,6 +18,9 @@ public sealed partial class PostgresIncidentStore
         public required string Key { get; init; }
         public required string IncidentId { get; init; }
         public required TimelineEntry Entry { get; init; }
+
+        /// <summary>The server the entry was written for (null: spooled by an earlier version, which did not say).</summary>
+        public ServerMark? For { get; init; }
     }
 
     /// <summary>The spool file of this user for this store.</summary>
@@ -29,7 +32,7 @@ public sealed partial class PostgresIncidentStore
         var spoolPath = Path.Combine(folder, "spool.jsonl");
         var newFolder = !Directory.Exists(folder);
         Directory.CreateDirectory(folder);
-        var line = JsonSerializer.Serialize(new SpooledEntry { Key = key, IncidentId = id, Entry = entry }, Json) + "\n";
+        var line = JsonSerializer.Serialize(new SpooledEntry { Key = key, IncidentId = id, Entry = entry, For = MarkOfThisAddress() }, Json) + "\n";
         await using (await FileLock.AcquireAsync(Path.Combine(folder, ".spool.lock"), TimeSpan.FromSeconds(30), CancellationToken.None).ConfigureAwait(false))
         {
             try
@@ -76,14 +79,15 @@ public sealed partial class PostgresIncidentStore
     public string QuarantinePath => SpoolPath + ".quarantine";
 
     /// <summary>
-    /// Writes the spools to the store: this database's, and the one an address that was never reached before kept in its
-    /// own folder.
+    /// Writes the spools to the store: this database's (the entries written for this server: see <see cref="IsFor"/>), and
+    /// the one an address that was never reached before kept in its own folder (all of it: it was written through this address).
     /// </summary>
     private async Task FlushSpoolAsync(NpgsqlConnection c, CancellationToken ct)
     {
         var folder = LocalFolder;
-        await FlushSpoolAsync(c, folder, ct).ConfigureAwait(false);
-        if (!string.Equals(folder, AddressFolder, StringComparison.Ordinal)) await FlushSpoolAsync(c, AddressFolder, ct).ConfigureAwait(false);
+        var addressFolder = string.Equals(folder, AddressFolder, StringComparison.Ordinal);
+        await FlushSpoolAsync(c, folder, throughThisAddress: addressFolder, ct).ConfigureAwait(false);
+        if (!addressFolder) await FlushSpoolAsync(c, AddressFolder, throughThisAddress: true, ct).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -91,8 +95,13 @@ public sealed partial class PostgresIncidentStore
     /// (torn by a crash or a full disk, or damaged) never takes a readable entry with it: an entry that follows torn bytes
     /// on the same line (written by a version that did not close a torn line first) is found and written, and the bytes
     /// that are no entry are kept, as they were, in the quarantine file beside the spool, with a warning that names it.
+    /// <para>
+    /// The database's folder is shared by a cluster and its copies made from a base backup: an entry written for another
+    /// server (or by an earlier version, which did not say for which) is not written here; it stays in the spool, as it
+    /// was, with a warning (once per process) that names the server it waits for and how to write it elsewhere on purpose.
+    /// </para>
     /// </summary>
-    private async Task FlushSpoolAsync(NpgsqlConnection c, string folder, CancellationToken ct)
+    private async Task FlushSpoolAsync(NpgsqlConnection c, string folder, bool throughThisAddress, CancellationToken ct)
     {
         var spool = Path.Combine(folder, "spool.jsonl");
         if (!File.Exists(spool)) return;
@@ -107,6 +116,9 @@ public sealed partial class PostgresIncidentStore
         // version appended onto a line a killed writer left) are kept too, but that line's entry was not lost.
         var unrecovered = 0;
         var tornBeforeEntry = 0;
+        // Lines written for another server, as they were; and this server's mark, asked for when a line needs it.
+        var kept = new List<(ReadOnlyMemory<byte> Line, SpooledEntry Entry)>();
+        ServerMark? here = null;
         while (start < bytes.Length)
         {
             var end = Array.IndexOf(bytes, (byte)'\n', start);
@@ -117,6 +129,21 @@ public sealed partial class PostgresIncidentStore
             var (spooled, unreadable) = ReadSpoolLine(line);
             if (unreadable.Length > 0) quarantined.Add(unreadable.ToArray());
             if (spooled is null) { unrecovered++; continue; }
+            if (!throughThisAddress && !string.Equals(spooled.For?.Address, Identity, StringComparison.Ordinal))
+            {
+                if (here is null)
+                {
+                    here = await QueryServerAsync(c, ct).ConfigureAwait(false);
+                    here.Address = Identity;
+                }
+                if (!IsFor(spooled.For, here))
+                {
+                    // The readable entry only: torn bytes before it go to the quarantine as for any other line.
+                    kept.Add((line[unreadable.Length..], spooled));
+                    if (unreadable.Length > 0) tornBeforeEntry++;
+                    continue;
+                }
+            }
             if (unreadable.Length > 0) tornBeforeEntry++;
             try
             {
@@ -160,12 +187,49 @@ public sealed partial class PostgresIncidentStore
                 "the spool is kept as it is, and the next command that reaches the store tries again. Free space in that folder.");
             return;
         }
-        File.Delete(spool);
+        if (kept.Count == 0) File.Delete(spool);
+        else
+        {
+            // Only what was written for another server stays, byte for byte, in its order (replaced at once: a crash leaves
+            // the old spool, whose written entries are not written twice, under their keys).
+            var rest = kept.SelectMany(k => k.Line.ToArray().Append((byte)'\n')).ToArray();
+            if (rest.Length != bytes.Length)
+            {
+                try { await FileIncidentStore.WriteAtomicAsync(spool, Encoding.UTF8.GetString(rest), ct).ConfigureAwait(false); }
+                catch (IncidentOpsException ex) { Warning?.Invoke($"The local spool '{spool}' could not be rewritten ({ex.Message}); it is kept as it was, and its written entries are not written twice."); }
+            }
+            WarnKept(spool, kept.Select(k => k.Entry).ToList(), here!);
+        }
         if (written > 0) Warning?.Invoke($"Wrote {written} spooled timeline entr{(written == 1 ? "y" : "ies")} from '{spool}' to {Identity}.");
         if (quarantined.Count > 0)
             Warning?.Invoke($"The local spool '{spool}' had {Unreadable(unrecovered, tornBeforeEntry)} (a write cut short by a crash or a full disk, or a damaged file): " +
                 $"every readable entry was written to {Identity}, and the unreadable bytes were kept in '{spool}.quarantine'. Inspect them with " +
                 $"Get-Content -LiteralPath '{spool}.quarantine' (or Format-Hex); if one is a change that happened, record it with Add-IncidentNote -Incident <id>, then remove the file.");
+    }
+
+    /// <summary>
+    /// Says (once per process for these entries) that entries of the spool were left there for another server, which one,
+    /// and how to write them there, or here on purpose.
+    /// </summary>
+    private void WarnKept(string spool, IReadOnlyList<SpooledEntry> kept, ServerMark here)
+    {
+        var mine = Path.Combine(AddressFolder, "spool.jsonl");
+        foreach (var group in kept.GroupBy(k => k.For is null ? "" : Describe(k.For)))
+        {
+            var entries = group.ToList();
+            var count = entries.Count == 1 ? "1 timeline entry" : $"{entries.Count} timeline entries";
+            var which = string.Join(", ", entries.Select(e => $"'{$"{e.Entry.Action} {e.Entry.Target}".Trim()}' for {e.IncidentId}").Take(5)) + (entries.Count > 5 ? ", ..." : "");
+            var forWhom = group.Key.Length == 0
+                ? "were spooled by an earlier version of IncidentOps, which did not record for which server"
+                : $"were spooled for {group.Key}";
+            WarnOnce($"spool|{spool}|{here.Address}|{group.Key}|{string.Join(",", entries.Select(e => e.Key))}",
+                $"{count} in the local spool '{spool}' ({which}) {forWhom}, and {Describe(here)} is another server with the same system identifier, database " +
+                "and schema (a copy made from a base backup, such as a staging clone, or one that cannot be confirmed to be that server): they were not written here " +
+                "and stay in the spool. The next command whose configuration reaches the server they were spooled for writes them there. " +
+                $"Only if this server is that one (its promoted standby, or the same cluster reached another way), write them here on purpose: " +
+                $"Get-Content -LiteralPath '{spool}' | Add-Content -LiteralPath '{mine}'; Remove-Item -LiteralPath '{spool}' " +
+                "(this moves every entry of that spool to this address's spool; the next command with this configuration writes them, once).");
+        }
     }
 
     /// <summary>"2 unreadable line(s)", "and torn bytes before 1 entry that was recovered": only lines with no entry count as unreadable.</summary>
