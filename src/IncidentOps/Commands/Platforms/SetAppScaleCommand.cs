@@ -11,7 +11,7 @@ namespace IncidentOps.Commands;
 /// systemd units cannot be scaled and give PlatformOperationNotSupported.
 ///
 /// -Count first reads how many instances run now (flyctl status, doctl apps get, kubectl get; within -TimeoutSec), so the
-/// prompt, the -WhatIf line and the timeline say what changes: "Scale production/api from 10 to 1 instances". Counts are
+/// prompt, the -WhatIf line and the timeline say what changes: "Scale Fly app ai-affiliate-empire: from 10 to 1 instances". Counts are
 /// medium impact and run at the default $ConfirmPreference (High) without a question, except a large scale-in, which is
 /// confirmed as a high-impact change (as Restart-App and Invoke-Rollback are): -Count 0 (seed 001's "scale count 0"
 /// security action: the app serves nothing until it is scaled up again), a count below half of the current one (10 to 4),
@@ -24,7 +24,7 @@ namespace IncidentOps.Commands;
 /// </example>
 /// <example>
 /// <code>Set-AppScale -Service production/api -Count 1 -WhatIf</code>
-/// <para>Shows the change with the count it starts from, without making it: What if: Scale production/api: from 10 to 1 instances: flyctl scale count 1 -a api --yes. Without -WhatIf this asks first, as 1 is less than half of 10.</para>
+/// <para>Shows the change with the count it starts from, without making it: What if: Scale Fly app ai-affiliate-empire: from 10 to 1 instances: flyctl scale count 1 -a ai-affiliate-empire --yes (for the Fly app of production/api). Without -WhatIf this asks first, as 1 is less than half of 10.</para>
 /// </example>
 [Cmdlet(VerbsCommon.Set, "AppScale", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(AppActionResult))]
