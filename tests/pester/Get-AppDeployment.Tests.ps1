@@ -48,6 +48,23 @@ Describe 'Get-AppDeployment in a real host' -Skip:($IsWindows) {
         Get-ViewColumn $text 'Image' | Should -BeLike 'ai-affiliate-empire:deployment-01HQ14*'
     }
 
+    # A DigitalOcean deployment id is a 36-character UUID: in the 9-column Version column it wrapped over four lines at 80
+    # columns, and no line of it could be copied. The table shows its first 8 characters; the list view and completion the whole id.
+    It 'shows a DigitalOcean deployment id short in the table at <Width> columns, whole in the list, and completes it for Invoke-Rollback' -TestCases @(@{ Width = 80 }, @{ Width = 120 }) {
+        $do = New-FakeCli doctl @{ 'apps list-deployments id1 -o json' = (Get-Fixture 'do-deployments.json') }
+        $list = @(Get-AppDeployment -Platform DigitalOcean -AppId id1 -DoctlPath $do.Path -ErrorAction Stop)
+        $list[1].Version | Should -Be 'd4d4d4d4-0000-4000-8000-000000000004'
+        $text = Get-RenderedView $list -Width $Width
+        $text | Should -Match "d4d4d4d4$([char]0x2026)\s+ACTIVE\s+current"
+        $text | Should -Match "d2d2d2d2$([char]0x2026)\s+SUPERSEDED\s+last good"
+        $text | Should -Not -Match '0000-4000' -Because 'no fragment of a wrapped id is left on a line of its own'
+        ($text -split '\r?\n' | Where-Object { $_ -match '^d\d' }).Count | Should -Be $list.Count -Because 'one line per deployment'
+        ($list[1] | Format-List | Out-String -Width $Width) | Should -Match 'Version\s+: d4d4d4d4-0000-4000-8000-000000000004'
+        $line = "Invoke-Rollback -Platform DigitalOcean -AppId id1 -DoctlPath '$($do.Path)' -ToVersion d2d2d2d2"
+        Get-CompletionText $line | Should -Contain 'd2d2d2d2-0000-4000-8000-000000000002'
+        Get-CompletionText "$line$([char]0x2026)" | Should -Contain 'd2d2d2d2-0000-4000-8000-000000000002' -Because 'the short form pasted from the table, ellipsis and all, completes too'
+    }
+
     It 'renders help with every parameter described and examples that parse' {
         Assert-CmdletHelp Get-AppDeployment | Should -Match 'Default value\s+All'
     }

@@ -37,6 +37,12 @@ public interface IPlatformAdapter
     Task<IReadOnlyList<AppSetting>> GetSettingsAsync(CancellationToken cancellationToken);
     PlannedChange PlanRestart(string? instance, bool wait);
     PlannedChange PlanScale(int? count, string? size);
+    /// <summary>
+    /// How many instances the app runs now, counted as <see cref="PlanScale"/> -Count sets them: the count Set-AppScale
+    /// scales from, shown in its prompt, -WhatIf and timeline. By default the status's desired count; an adapter whose
+    /// scale sets something else (each component of a DigitalOcean app) or can read it more cheaply says so itself.
+    /// </summary>
+    async Task<int> GetInstanceCountAsync(CancellationToken cancellationToken) => (await GetStatusAsync(cancellationToken).ConfigureAwait(false)).DesiredInstances;
     PlannedChange PlanSetSettings(IReadOnlyDictionary<string, string> values, bool secret);
     /// <summary>
     /// The platform's part of a rollback: the commands that take the app from one release to another. Which release

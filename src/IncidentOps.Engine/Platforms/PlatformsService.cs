@@ -21,6 +21,24 @@ public sealed partial class PlatformsService(IOperationSink sink, HealthService?
     /// <summary>The DigitalOcean API base; null: DIGITALOCEAN_API_URL or the real API, read when a DigitalOcean app is opened (tests point it at a loopback server).</summary>
     public Uri? DigitalOceanApi { get; set; }
 
+    /// <summary>
+    /// The instance count Set-AppScale -Count changes from, read with the adapter's timeout. A count that cannot be read
+    /// (the CLI failed, timed out, or answered something unexpected) is a reading without a count that says why: the
+    /// scale is then confirmed as a large one, never refused for it.
+    /// </summary>
+    public async Task<ScaleReading> ReadInstanceCountAsync(IPlatformAdapter adapter, CancellationToken cancellationToken)
+    {
+        try { return new ScaleReading(await adapter.GetInstanceCountAsync(cancellationToken).ConfigureAwait(false), null); }
+        catch (IncidentOpsException ex)
+        {
+            // One line for the prompt: the CLI's own words (stderr) are on the lines after the first, and say the most.
+            var why = string.Join(": ", ex.Message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).TrimEnd('.');
+            if (why.Length > 300) why = why[..297] + "...";
+            sink.Verbose($"The current instance count of {adapter.Target} could not be read ({ex.ErrorId}): {why}.");
+            return new ScaleReading(null, why);
+        }
+    }
+
     /// <summary>Opens the adapter of a target through its platform's provider (PlatformRegistry), after checking every name it hands a CLI.</summary>
     public IPlatformAdapter Open(AppTarget target, ToolPaths? paths, ToolPaths? configured, TimeSpan timeout)
     {

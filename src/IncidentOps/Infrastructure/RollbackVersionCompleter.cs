@@ -38,7 +38,8 @@ public sealed class RollbackVersionCompleter : IArgumentCompleter
         var paths = PlatformRegistry.GivenPaths(name => Text(bound, name));
         var choices = engine.Platforms.GetRollbackChoicesAsync(target, paths, config?.Tools, LookupTimeout, CancellationToken.None)
             .GetAwaiter().GetResult();
-        var prefix = (word ?? "").Trim('\'', '"');
+        // The deployment table shows a DigitalOcean id as its first 8 characters and an ellipsis: pasted as shown, it completes too.
+        var prefix = (word ?? "").Trim('\'', '"').TrimEnd('\u2026');
         return choices
             .Where(d => d.Version.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
             .Select(d => new CompletionResult(d.Version, d.Version, CompletionResultType.ParameterValue, Tooltip(d)))

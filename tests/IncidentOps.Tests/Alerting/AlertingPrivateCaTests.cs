@@ -112,6 +112,33 @@ public sealed class AlertingPrivateCaTests(ModuleFixture fx) : IClassFixture<Mod
         Assert.All(r.Objects<HealthResult>(), x => Assert.True(x.Healthy, x.Reason));
     }
 
+    [Fact]
+    public void The_evidence_of_a_round_with_CaCertificate_shows_the_endpoint_s_own_failure_not_a_rejected_certificate()
+    {
+        // A private-CA service that answers 503: the round trusts the CA through -CaCertificate, declares on the first failure,
+        // and its health evidence must say 503 (what the round saw), not "certificate rejected" from a probe without the CA.
+        var path = Path.Combine(_dir, "incidentops.yml");
+        File.WriteAllText(path, $"""
+            version: 1
+            store: {"{"} path: '{Path.Combine(_dir, "store")}' {"}"}
+            environments:
+              production:
+                services:
+                  api:
+                    health:
+                      - {"{"} url: '{Server.Url("/503")}' {"}"}
+            alerting:
+              failureThreshold: 1
+              evidence: [health]
+            """);
+        var d = fx.Run($"Invoke-ServiceAlert -ConfigPath '{path}' -Service production/api -CaCertificate '{_ca.PemPath}' -TimeoutSec 5 -Confirm:$false").AssertNoErrors().Single<AlertDecision>();
+        Assert.Equal(AlertAction.Declared, d.Action);
+        var evidence = Directory.GetFiles(Path.Combine(_dir, "store", "incidents", d.IncidentId!, "evidence"), "*-health-*.json").Single();
+        var text = File.ReadAllText(evidence);
+        Assert.Contains("\"statusCode\": 503", text);
+        Assert.DoesNotContain("certificate", text, StringComparison.OrdinalIgnoreCase);
+    }
+
     public void Dispose()
     {
         _server?.Dispose();

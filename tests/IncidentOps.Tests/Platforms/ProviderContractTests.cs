@@ -22,7 +22,7 @@ public partial class ProviderContractTests
     private static readonly Dictionary<string, string> PlatformOperations = new()
     {
         ["GetStatusAsync"] = "Get-AppStatus", ["GetDeploymentsAsync"] = "Get-AppDeployment", ["GetLogsAsync"] = "Get-AppLog", ["FollowLogsAsync"] = "Get-AppLog.*-Follow",
-        ["GetSettingsAsync"] = "Get-AppSetting", ["PlanRestart"] = "Restart-App", ["PlanScale"] = "Set-AppScale",
+        ["GetSettingsAsync"] = "Get-AppSetting", ["PlanRestart"] = "Restart-App", ["PlanScale"] = "Set-AppScale", ["GetInstanceCountAsync"] = "Set-AppScale.*-Count",
         ["PlanSetSettings"] = "Set-AppSetting", ["PlanRollback"] = "Invoke-Rollback", ["PlanFinishRollback"] = "Invoke-Rollback.*-(Commit|Revert)",
     };
 

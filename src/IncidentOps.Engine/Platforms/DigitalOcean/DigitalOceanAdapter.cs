@@ -106,6 +106,20 @@ public sealed partial class DigitalOceanAdapter(AppTarget target, ProcessRunner 
         ? NotSupported($"Restart-App -Pod is not supported on DigitalOcean App Platform: doctl cannot restart one instance of app {Id}. Omit -Pod to redeploy the whole app (doctl apps create-deployment --force-rebuild).")
         : Change(wait ? Doctl("apps", "create-deployment", Id, "--force-rebuild", "--wait", "-o", "json") : Doctl("apps", "create-deployment", Id, "--force-rebuild", "-o", "json"));
 
+    /// <summary>
+    /// The instance_count that <see cref="PlanScale"/> sets, of the services and workers it sets it on (-Component, or all
+    /// of them): the largest, when they differ, so a scale-in is never counted smaller than it is.
+    /// </summary>
+    public async Task<int> GetInstanceCountAsync(CancellationToken ct)
+    {
+        var app = await GetAppAsync(ct).ConfigureAwait(false);
+        var spec = Path(app, "spec") ?? app;
+        var counts = new[] { "services", "workers" }.SelectMany(k => Arr(spec, k)).Where(c => _o.Component is null || Str(c, "name") == _o.Component)
+            .Select(c => Path(c, "instance_count") is null ? 1 : Int(c, "instance_count")).ToList();
+        if (counts.Count == 0) throw new IncidentOpsException(PlatformErrorIds.ComponentNotFound, IncidentOpsErrorCategory.ObjectNotFound, $"App {Id} has no service or worker '{_o.Component}'.");
+        return counts.Max();
+    }
+
     /// <summary>instance_count and instance_size_slug live in the app spec: read it, change it, send it back (doctl apps update --spec -).</summary>
     public PlannedChange PlanScale(int? count, string? size)
     {

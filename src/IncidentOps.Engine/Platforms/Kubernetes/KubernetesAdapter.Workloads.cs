@@ -242,6 +242,9 @@ public sealed partial class KubernetesAdapter
 
     private CliCommand RolloutStatus() => Kubectl("rollout", "status", Workload, $"--timeout={(int)Timeout.TotalSeconds}s");
 
+    /// <summary>The workload's spec.replicas (what kubectl scale --replicas sets), from the workload alone: no pods or events.</summary>
+    public async Task<int> GetInstanceCountAsync(CancellationToken ct) => Counts((await GetWorkloadAsync(ct).ConfigureAwait(false)).Workload).Desired;
+
     public PlannedChange PlanScale(int? count, string? size)
     {
         if (Kind == "daemonset")

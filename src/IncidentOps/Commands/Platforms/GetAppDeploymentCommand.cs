@@ -9,7 +9,9 @@ namespace IncidentOps.Commands;
 /// and, for systemd, the release directories under the configured releases path (on a remote host with -ComputerName:
 /// one ssh -o BatchMode=yes command lists them and reads the 'current' link). Each AppDeployment has its
 /// version, status, created time, image or commit, cause, and whether it is the current or the last good one
-/// (the release Invoke-Rollback would go back to).
+/// (the release Invoke-Rollback would go back to). The table shows a DigitalOcean deployment id (a 36-character UUID)
+/// by its first 8 characters, as git shows a commit, so each deployment stays on one line at 80 columns; Format-List
+/// shows the whole id, and Invoke-Rollback -ToVersion completes the short form to it (type d4d4d4d4 and press Tab).
 /// </remarks>
 /// <example>
 /// <code>Get-AppDeployment -Platform Kubernetes -Deployment marketing -Namespace akaind-platform -First 5</code>

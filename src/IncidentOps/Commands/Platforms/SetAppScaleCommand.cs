@@ -10,20 +10,27 @@ namespace IncidentOps.Commands;
 /// instance_size_slug through an app spec update (doctl apps spec get, then doctl apps update --spec -).
 /// systemd units cannot be scaled and give PlatformOperationNotSupported.
 ///
-/// -Count 0 stops every instance (seed 001's "scale count 0" security action): the app serves nothing until it is
-/// scaled up again. It is confirmed as a high-impact change, as Restart-App and Invoke-Rollback are: it asks even at
-/// the default $ConfirmPreference (High), unless -Force, -Confirm:$false or -WhatIf decides. Other counts and sizes are
-/// medium impact and ask only when $ConfirmPreference is Medium or lower.
+/// -Count first reads how many instances run now (flyctl status, doctl apps get, kubectl get; within -TimeoutSec), so the
+/// prompt, the -WhatIf line and the timeline say what changes: "Scale Fly app ai-affiliate-empire: from 10 to 1 instances". Counts are
+/// medium impact and run at the default $ConfirmPreference (High) without a question, except a large scale-in, which is
+/// confirmed as a high-impact change (as Restart-App and Invoke-Rollback are): -Count 0 (seed 001's "scale count 0"
+/// security action: the app serves nothing until it is scaled up again), a count below half of the current one (10 to 4),
+/// or any count when the current one cannot be read (the question says why). It asks unless -Force, -Confirm:$false or
+/// -WhatIf decides. Sizes are medium impact and ask only when $ConfirmPreference is Medium or lower.
 /// </remarks>
 /// <example>
 /// <code>Set-AppScale -Platform Fly -App ai-affiliate-empire -Count 3 -Size shared-cpu-2x</code>
 /// <para>Scales the Fly.io app to three machines of a larger size.</para>
 /// </example>
+/// <example>
+/// <code>Set-AppScale -Service production/api -Count 1 -WhatIf</code>
+/// <para>Shows the change with the count it starts from, without making it: What if: Scale Fly app ai-affiliate-empire: from 10 to 1 instances: flyctl scale count 1 -a ai-affiliate-empire --yes (for the Fly app of production/api). Without -WhatIf this asks first, as 1 is less than half of 10.</para>
+/// </example>
 [Cmdlet(VerbsCommon.Set, "AppScale", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(AppActionResult))]
 public sealed class SetAppScaleCommand : AppCmdlet, IForceSwitch
 {
-    /// <summary>Number of instances (machines, replicas, instance_count). 0 stops every instance and asks for confirmation first (as a high-impact change) unless -Force or -Confirm:$false is given.</summary>
+    /// <summary>Number of instances (machines, replicas, instance_count). The current count is read first and shown as "from N to M" in the prompt, -WhatIf and the timeline. 0 (every instance stops), a count below half of the current one, or a count when the current one cannot be read asks for confirmation first (as a high-impact change) unless -Force or -Confirm:$false is given.</summary>
     [Parameter]
     [ValidateRange(0, 1000)]
     [ArgumentCompleter(typeof(SuggestedValueCompleter))]
@@ -46,25 +53,29 @@ public sealed class SetAppScaleCommand : AppCmdlet, IForceSwitch
         foreach (var (target, adapter) in Targets())
         {
             if (!TryPlan(() => Engine.Platforms.PlanScale(adapter, Count, Size), target, out var change)) continue;
-            if (Count == 0 && !ConfirmScaleToZero(target.ToString(), change)) continue;
-            if (TryChange(target.ToString(), "Scale", string.Join("; ", change.Commands),
+            var commands = string.Join("; ", change.Commands);
+            // The count it scales from, read before anything is asked or changed (also under -WhatIf: a read changes nothing).
+            var reading = Count is null ? null : Invoke(ct => Engine.Platforms.ReadInstanceCountAsync(adapter, ct));
+            if (Count is { } count && reading!.NeedsConfirmation(count) && !ConfirmScaleIn(target.ToString(), commands, reading, count)) continue;
+            var detail = reading is null ? commands : $"{reading.FromTo(Count!.Value)}: {commands}";
+            if (TryChange(target.ToString(), "Scale", detail,
                     ct => Engine.Platforms.RunChangeAsync(adapter, "Scale", change, false, Timeout, ct),
-                    r => $"scaled{(Count is null ? "" : " to " + Count)}{(Size is null ? "" : " size " + Size)}: {string.Join("; ", r.Commands)}", out var result))
+                    r => $"scaled{(reading is null ? "" : " " + reading.FromTo(Count!.Value))}{(Size is null ? "" : " size " + Size)}: {string.Join("; ", r.Commands)}", out var result))
                 WriteApp(result, target);
         }
     }
 
     /// <summary>
     /// The cmdlet's ConfirmImpact is Medium, below the default $ConfirmPreference, so ShouldProcess alone would scale a
-    /// production app to zero without a word. Ask here, as for a High-impact cmdlet: unless -Force, -WhatIf or -Confirm
-    /// (either way) decides, $ConfirmPreference is None, or ShouldProcess is going to ask anyway (Medium or lower).
+    /// production app from 10 instances to 1, or to 0, without a word. A large scale-in (<see cref="ScaleReading.NeedsConfirmation"/>)
+    /// asks here, as for a High-impact cmdlet: unless -Force, -WhatIf or -Confirm (either way) decides, $ConfirmPreference is
+    /// None, or ShouldProcess is going to ask anyway (Medium or lower).
     /// </summary>
-    private bool ConfirmScaleToZero(string target, PlannedChange change)
+    private bool ConfirmScaleIn(string target, string commands, ScaleReading reading, int count)
     {
         if (Force || IsWhatIf || MyInvocation.BoundParameters.ContainsKey(nameof(System.Management.Automation.Internal.ShouldProcessParameters.Confirm))) return true;
         var preference = LanguagePrimitives.TryConvertTo<ConfirmImpact>(SessionState.PSVariable.GetValue("ConfirmPreference"), out var p) ? p : ConfirmImpact.High;
         if (preference <= ConfirmImpact.Medium) return true;
-        return ShouldContinue(SecretRedactor.Redact($"Scale {target} to 0 instances? This stops every instance: the app serves nothing until it is scaled up again.{System.Environment.NewLine}{string.Join("; ", change.Commands)}"),
-            "Confirm", ref _yesToAll, ref _noToAll);
+        return ShouldContinue(SecretRedactor.Redact($"{reading.Question(target, count)}{System.Environment.NewLine}{commands}"), "Confirm", ref _yesToAll, ref _noToAll);
     }
 }

@@ -29,13 +29,14 @@ public class DigitalOceanCmdletTests(ModuleFixture fx) : IClassFixture<ModuleFix
         var cli = new FakeCli();
         var spec = File.ReadAllText(Fixture("do-app.json"));
         var specOnly = System.Text.Json.Nodes.JsonNode.Parse(spec)![0]!["spec"]!.ToJsonString();
-        var path = cli.Tool("doctl", new Reply($"apps spec get {Id} --format json", Text: specOnly),
+        var path = cli.Tool("doctl", new Reply($"apps get {Id} -o json", "do-app.json"), new Reply($"apps spec get {Id} --format json", Text: specOnly),
             new Reply($"apps update {Id} --spec - -o json", Text: "[]", CaptureStdin: true));
         var r = fx.Run($"Set-AppScale -Platform DigitalOcean -AppId {Id} -Component no-such-web -DoctlPath '{path}' -Count 3 -Force");
         var e = Assert.Single(r.Errors);
         Assert.Equal("ComponentNotFound,IncidentOps.Commands.SetAppScaleCommand", e.FullyQualifiedErrorId);
         Assert.Contains($"App {Id} has no service or worker 'no-such-web'", e.ToString());
-        Assert.Equal([$"doctl apps spec get {Id} --format json{_home.Pins}"], cli.Calls);
+        // The count it would scale from is read first (and cannot be, for a component the app lacks); nothing is updated.
+        Assert.Equal([$"doctl apps get {Id} -o json{_home.Pins}", $"doctl apps spec get {Id} --format json{_home.Pins}"], cli.Calls);
     }
 
     [Fact]
@@ -90,13 +91,14 @@ public class DigitalOceanCmdletTests(ModuleFixture fx) : IClassFixture<ModuleFix
         var cli = new FakeCli();
         var spec = File.ReadAllText(Fixture("do-app.json"));
         var specOnly = System.Text.Json.Nodes.JsonNode.Parse(spec)![0]!["spec"]!.ToJsonString();
-        var path = cli.Tool("doctl", new Reply($"apps spec get {Id} --format json", Text: specOnly),
+        var path = cli.Tool("doctl", new Reply($"apps get {Id} -o json", "do-app.json"), new Reply($"apps spec get {Id} --format json", Text: specOnly),
             new Reply($"apps update {Id} --spec - -o json", Text: "[]", CaptureStdin: true));
         var t = $"-Platform DigitalOcean -AppId {Id} -Component portfolio-web -DoctlPath '{path}'";
-        fx.Run($"Set-AppScale {t} -Count 4 -WhatIf").AssertNoErrors();
-        Assert.Empty(cli.Calls);
+        var read = $"doctl apps get {Id} -o json{_home.Pins}";
+        Assert.Contains("from 2 to 4 instances: doctl apps spec get", fx.Run($"Set-AppScale {t} -Count 4 -WhatIf").AssertNoErrors().HostText);
+        Assert.Equal([read], cli.Calls);
         fx.Run($"Set-AppScale {t} -Count 4 -Force").AssertNoErrors();
-        Assert.Equal([$"doctl apps spec get {Id} --format json{_home.Pins}", $"doctl apps update {Id} --spec - -o json{_home.Pins}"], cli.Calls);
+        Assert.Equal([read, read, $"doctl apps spec get {Id} --format json{_home.Pins}", $"doctl apps update {Id} --spec - -o json{_home.Pins}"], cli.Calls);
         var sent = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(cli.Dir, "doctl.stdin")))!;
         Assert.Equal(4, (int)sent["services"]![0]!["instance_count"]!);
         Assert.Equal(1, (int)sent["workers"]![0]!["instance_count"]!);

@@ -121,9 +121,10 @@ public class FlyCmdletTests(ModuleFixture fx) : IClassFixture<ModuleFixture>
     [Fact]
     public void SetAppScale_runs_scale_vm_and_scale_count()
     {
-        var (cli, t) = Fly(new Reply("scale vm", Text: "ok\n"), new Reply("scale count", Text: "ok\n"));
+        var (cli, t) = Fly(new Reply($"status -a {App} --json", "fly-status.json"), new Reply("scale vm", Text: "ok\n"), new Reply("scale count", Text: "ok\n"));
         fx.Run($"Set-AppScale {t} -Count 3 -Size shared-cpu-2x -Force").AssertNoErrors().Single<AppActionResult>();
-        Assert.Equal([$"flyctl scale vm shared-cpu-2x -a {App}", $"flyctl scale count 3 -a {App} --yes"], cli.Calls);
+        // The count it scales from is read first (the recorded app has two machines, one stopped).
+        Assert.Equal([$"flyctl status -a {App} --json", $"flyctl scale vm shared-cpu-2x -a {App}", $"flyctl scale count 3 -a {App} --yes"], cli.Calls);
     }
 
     [Fact]

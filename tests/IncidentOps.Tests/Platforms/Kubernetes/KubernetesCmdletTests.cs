@@ -182,11 +182,12 @@ public class KubernetesCmdletTests(ModuleFixture fx) : IClassFixture<ModuleFixtu
     [Fact]
     public void SetAppScale_and_SetAppSetting_send_the_seed_commands()
     {
-        var (cli, t) = Kube(new Reply("--context production -n akaind-platform scale", Text: "scaled\n"),
+        var (cli, t) = Kube(new Reply("--context production -n akaind-platform get deployment marketing -o json", "k8s-deployment.json"),
+            new Reply("--context production -n akaind-platform scale", Text: "scaled\n"),
             new Reply("--context production -n akaind-platform set env", Text: "updated\n"));
         fx.Run($"Set-AppScale {t} -Count 5 -Force").AssertNoErrors();
         fx.Run($"Set-AppSetting {t} -Setting @{{ PAYMENT_PROVIDER = 'backup' }} -Force").AssertNoErrors();
-        Assert.Equal([$"{K} scale deployment/marketing --replicas=5", $"{K} set env deployment/marketing PAYMENT_PROVIDER=backup"], cli.Calls);
+        Assert.Equal([$"{K} get deployment marketing -o json", $"{K} scale deployment/marketing --replicas=5", $"{K} set env deployment/marketing PAYMENT_PROVIDER=backup"], cli.Calls);
         var e = Assert.Single(fx.Run($"Set-AppScale {t} -Size large -Force").Errors);
         Assert.Equal("PlatformOperationNotSupported,IncidentOps.Commands.SetAppScaleCommand", e.FullyQualifiedErrorId);
     }

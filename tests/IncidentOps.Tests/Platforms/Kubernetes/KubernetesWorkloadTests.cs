@@ -126,8 +126,10 @@ public class KubernetesWorkloadTests(ModuleFixture fx) : IClassFixture<ModuleFix
         {
             var t = $"{c} -StatefulSet postgres";
             Assert.Contains("rollout restart statefulset/postgres", fx.Session.Run($"Restart-App {t} -WhatIf", timeout: Bound).AssertNoErrors().HostText);
-            Assert.Contains("scale statefulset/postgres --replicas=3", fx.Session.Run($"Set-AppScale {t} -Count 3 -WhatIf", timeout: Bound).AssertNoErrors().HostText);
-            Assert.Empty(api.Requests);
+            Assert.Contains("from 1 to 3 instances: kubectl", fx.Session.Run($"Set-AppScale {t} -Count 3 -WhatIf", timeout: Bound).AssertNoErrors().HostText);
+            // -WhatIf read the StatefulSet (the count it scales from) and sent nothing else.
+            Assert.Equal([$"GET {Apps}/statefulsets/postgres"], Resources(api));
+            Assert.Empty(api.Mutations);
 
             var restart = fx.Session.Run($"Restart-App {t} -Wait -Force", timeout: Bound).AssertNoErrors().Single<AppActionResult>();
             Assert.Equal(("Restart", true, AppState.Healthy), (restart.Action, restart.Succeeded, restart.StateAfter));
@@ -251,7 +253,7 @@ public class KubernetesWorkloadTests(ModuleFixture fx) : IClassFixture<ModuleFix
             Assert.All(restarts, e => Assert.Equal("Kubernetes statefulset/postgres in akaind-platform (production)", e.Target));
             Assert.Contains("kubectl --context production -n akaind-platform rollout restart statefulset/postgres", restarts[1].Result);
             var scale = Assert.Single(timeline, e => e.Action == "Scale");
-            Assert.Contains("scaled to 2: kubectl --context production -n akaind-platform scale statefulset/postgres --replicas=2", scale.Result);
+            Assert.Contains("scaled from 1 to 2 instances: kubectl --context production -n akaind-platform scale statefulset/postgres --replicas=2", scale.Result);
         }
     }
 
