@@ -114,9 +114,9 @@ Describe 'Invoke-ServiceAlert keeps the health samples of every round while the 
 
 Describe 'The post-mortem of the alerted incident in headless Chromium' -Skip:$skipChromium {
     BeforeAll {
-        $script:png = Save-HtmlScreenshot -HtmlPath $htmlPath -PngPath (Join-Path $root.Dir 'alerted-post-mortem.png') -Width 1200 -Height 3200
+        $script:png = Join-Path $root.Dir 'alerted-post-mortem.png'
+        $script:dom = Save-HtmlScreenshotAndDom -HtmlPath $htmlPath -PngPath $png -Width 1200 -Height 3200
         Save-ChartArtifact $png | Out-Null
-        $script:dom = Get-RenderedDom $htmlPath
     }
 
     It 'renders a page that is not blank' {
