@@ -139,16 +139,12 @@ function Invoke-HeadlessChromium([string[]] $Arguments, [int] $TimeoutSec = 90) 
 # file:///... for a local path ([uri] '/tmp/x' in PowerShell is a relative URI, without AbsoluteUri).
 function ConvertTo-FileUri([string] $Path) { [System.Uri]::new([IO.Path]::GetFullPath($Path)).AbsoluteUri }
 
-# Renders the HTML file to a PNG of the given size; returns the PNG's path.
-function Save-HtmlScreenshot([string] $HtmlPath, [string] $PngPath, [int] $Width = 1200, [int] $Height = 3000) {
-    Invoke-HeadlessChromium @("--screenshot=$PngPath", "--window-size=$Width,$Height", (ConvertTo-FileUri $HtmlPath)) | Out-Null
+# Renders the HTML file to a PNG of the given size and returns the DOM as Chromium built it (--dump-dom), in one Chromium
+# run (it takes --screenshot and --dump-dom together; a run for each cost a Chromium start per page).
+function Save-HtmlScreenshotAndDom([string] $HtmlPath, [string] $PngPath, [int] $Width = 1200, [int] $Height = 3000) {
+    $dom = Invoke-HeadlessChromium @("--screenshot=$PngPath", "--window-size=$Width,$Height", '--dump-dom', (ConvertTo-FileUri $HtmlPath))
     if (-not (Test-Path $PngPath)) { throw "chromium wrote no screenshot to $PngPath" }
-    $PngPath
-}
-
-# The DOM as Chromium built it from the HTML file (--dump-dom).
-function Get-RenderedDom([string] $HtmlPath) {
-    Invoke-HeadlessChromium @('--dump-dom', (ConvertTo-FileUri $HtmlPath))
+    $dom
 }
 
 # How many elements of the DOM carry the class token (counted on real start tags, never on escaped text).

@@ -70,14 +70,12 @@ Describe 'Clear-RedisDatabase' -Skip:$noRedis {
 # A two-master Redis Cluster of its own (slots 0-8191 and 8192-16383): FLUSHDB on one master empties only its slots.
 Describe 'Clear-RedisDatabase on a Redis Cluster' -Skip:$noRedis {
     BeforeAll {
-        function Get-FreePort { $l = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0); $l.Start(); $p = $l.LocalEndpoint.Port; $l.Stop(); $p }
         $clusterDir = New-TestTempDir 'io-cluster'
         $nodes = foreach ($i in 0, 1) {
-            $port = Get-FreePort; $bus = Get-FreePort
-            $dir = Join-Path $clusterDir $port; $null = New-Item -ItemType Directory $dir
-            & redis-server --bind 127.0.0.1 --port $port --cluster-port $bus --cluster-enabled yes --cluster-config-file (Join-Path $dir nodes.conf) `
-                --daemonize yes --save '' --appendonly no --dir $dir --pidfile (Join-Path $dir redis.pid) --logfile (Join-Path $dir redis.log) | Out-Null
-            [pscustomobject]@{ Port = $port; Bus = $bus }
+            $dir = Join-Path $clusterDir "node$i"; $null = New-Item -ItemType Directory $dir
+            # The client and cluster bus ports are free ones, tried again if another process took one first (Common.ps1).
+            $server = Start-TestRedisServer $dir -PortOptions '--port', '--cluster-port' -Arguments '--cluster-enabled', 'yes', '--cluster-config-file', (Join-Path $dir nodes.conf)
+            [pscustomobject]@{ Port = $server.Ports[0]; Bus = $server.Ports[1] }
         }
         $until = [DateTime]::UtcNow.AddSeconds(20)
         while (@($nodes | Where-Object { (& redis-cli -p $_.Port PING) -eq 'PONG' }).Count -lt 2 -and [DateTime]::UtcNow -lt $until) { Start-Sleep -Milliseconds 100 }
@@ -104,9 +102,8 @@ Describe 'Clear-RedisDatabase on a Redis Cluster' -Skip:$noRedis {
 # within -TimeoutSec. The flush was sent, so it is reported as unconfirmed (it may still complete), not as a failure.
 Describe 'Clear-RedisDatabase past its deadline' -Skip:$noRedis {
     BeforeAll {
-        $l = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0); $l.Start(); $paused = $l.LocalEndpoint.Port; $l.Stop()
         $pausedDir = New-TestTempDir 'io-redis-paused'
-        & redis-server --bind 127.0.0.1 --port $paused --daemonize yes --save '' --appendonly no --dir $pausedDir --pidfile (Join-Path $pausedDir redis.pid) --logfile (Join-Path $pausedDir redis.log) | Out-Null
+        $paused = (Start-TestRedisServer $pausedDir).Port
         $until = [DateTime]::UtcNow.AddSeconds(10)
         while ((& redis-cli -p $paused PING) -ne 'PONG' -and [DateTime]::UtcNow -lt $until) { Start-Sleep -Milliseconds 100 }
     }
@@ -139,9 +136,8 @@ Describe 'Clear-RedisDatabase interrupted once the flush was sent' -Skip:$noRedi
     BeforeAll {
         . (Join-Path $PSScriptRoot 'IncidentsSupport.ps1')
         $iso = Enter-IsolatedIncidentOps
-        $l = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0); $l.Start(); $held = $l.LocalEndpoint.Port; $l.Stop()
         $heldDir = New-TestTempDir 'io-redis-held'
-        & redis-server --bind 127.0.0.1 --port $held --daemonize yes --save '' --appendonly no --dir $heldDir --pidfile (Join-Path $heldDir redis.pid) --logfile (Join-Path $heldDir redis.log) | Out-Null
+        $held = (Start-TestRedisServer $heldDir).Port
         $until = [DateTime]::UtcNow.AddSeconds(10)
         while ((& redis-cli -p $held PING) -ne 'PONG' -and [DateTime]::UtcNow -lt $until) { Start-Sleep -Milliseconds 100 }
 

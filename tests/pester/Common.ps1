@@ -144,8 +144,39 @@ function New-TestHttpListener {
     }
 }
 
+# A TCP port of loopback that was free a moment ago: only for a server that is tried again on a fresh port when it
+# cannot bind it (Start-TestRedisServer), or for a port nothing may listen on.
+function Get-FreeTcpPort {
+    $probe = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+    $probe.Start(); try { $probe.LocalEndpoint.Port } finally { $probe.Stop() }
+}
+
 # A free UDP port on loopback (for a DNS server under test).
 function Get-FreeUdpPort {
     $probe = [System.Net.Sockets.UdpClient]::new([System.Net.IPEndPoint]::new([System.Net.IPAddress]::Loopback, 0))
     try { $probe.Client.LocalEndPoint.Port } finally { $probe.Dispose() }
+}
+
+# A daemonized redis-server of a test's own on free loopback ports, its files in $Dir (redis.pid, redis.log): $PortOptions
+# name the options that get a free port each ('--port', or '--port', '--cluster-port', or '--tls-port' with '--port', '0'
+# in $Arguments), $Arguments the rest. A probed free port can be taken by another process before redis-server binds it:
+# redis-server then logs that it could not listen and exits without writing its pid file (it writes it once it
+# listens), and it is tried again on fresh ports. Returns @{ Port (the first option's); Ports } once it listens.
+function Start-TestRedisServer([string] $Dir, [string[]] $Arguments = @(), [string[]] $PortOptions = @('--port'), [int] $Attempts = 10) {
+    $pidFile = Join-Path $Dir 'redis.pid'; $logFile = Join-Path $Dir 'redis.log'
+    for ($attempt = 1; ; $attempt++) {
+        Remove-Item -LiteralPath $pidFile, $logFile -ErrorAction SilentlyContinue
+        $ports = @(foreach ($o in $PortOptions) { Get-FreeTcpPort })
+        $portArgs = @(for ($i = 0; $i -lt $PortOptions.Count; $i++) { $PortOptions[$i]; "$($ports[$i])" })
+        & redis-server --bind 127.0.0.1 @portArgs --daemonize yes --save '' --appendonly no --dir $Dir --pidfile $pidFile --logfile $logFile @Arguments | Out-Null
+        $deadline = [DateTime]::UtcNow.AddSeconds(20)
+        while ($true) {
+            if (Test-Path $pidFile) { return [pscustomobject]@{ Port = $ports[0]; Ports = $ports } }
+            $log = Get-Content -Raw $logFile -ErrorAction SilentlyContinue
+            if ($log -match 'Address already in use|Could not create server TCP listening socket|Failed listening on port') { break }
+            if ([DateTime]::UtcNow -gt $deadline) { throw "redis-server did not listen on 127.0.0.1:$($ports -join ', ') within 20 s: $log" }
+            Start-Sleep -Milliseconds 50
+        }
+        if ($attempt -ge $Attempts) { throw "redis-server could not listen on free loopback ports in $Attempts attempts (each was taken by another process first): $log" }
+    }
 }

@@ -83,9 +83,8 @@ Describe 'Get-RedisInfo in a real host' -Skip:$noRedis {
     }
 
     It 'says the keyspace is empty on a Redis with no keys, at 80 and 120 columns (table and list)' {
-        $l = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0); $l.Start(); $emptyPort = $l.LocalEndpoint.Port; $l.Stop()
         $emptyDir = New-TestTempDir 'io-redis-empty'
-        & redis-server --bind 127.0.0.1 --port $emptyPort --daemonize yes --save '' --appendonly no --dir $emptyDir --pidfile (Join-Path $emptyDir redis.pid) --logfile (Join-Path $emptyDir redis.log) | Out-Null
+        $emptyPort = (Start-TestRedisServer $emptyDir).Port   # a free port, tried again if another process took it first (Common.ps1)
         try {
             $until = [DateTime]::UtcNow.AddSeconds(10)
             while ((& redis-cli -p $emptyPort PING) -ne 'PONG' -and [DateTime]::UtcNow -lt $until) { Start-Sleep -Milliseconds 100 }
@@ -115,9 +114,8 @@ Describe 'Get-RedisInfo in a real host' -Skip:$noRedis {
 Describe 'Get-RedisInfo -Credential' -Skip:$noRedis {
     BeforeAll {
         $aclPw = 'PesterAcl-Pw-5821'
-        $l = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0); $l.Start(); $aclPort = $l.LocalEndpoint.Port; $l.Stop()
         $aclDir = New-TestTempDir 'io-redis-acl'
-        & redis-server --bind 127.0.0.1 --port $aclPort --daemonize yes --save '' --appendonly no --requirepass $aclPw --dir $aclDir --pidfile (Join-Path $aclDir redis.pid) --logfile (Join-Path $aclDir redis.log) | Out-Null
+        $aclPort = (Start-TestRedisServer $aclDir -Arguments '--requirepass', $aclPw).Port
         $env:REDISCLI_AUTH = $aclPw
         $until = [DateTime]::UtcNow.AddSeconds(10)
         while ((& redis-cli -p $aclPort PING) -ne 'PONG' -and [DateTime]::UtcNow -lt $until) { Start-Sleep -Milliseconds 100 }

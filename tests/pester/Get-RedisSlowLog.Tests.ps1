@@ -19,10 +19,9 @@ AfterAll { Remove-TestTemp }   # $root, fake CLIs, reply files (Common.ps1)
 
 Describe 'Get-RedisSlowLog' -Skip:$noRedis {
     BeforeAll {
-        $l = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0); $l.Start(); $port = $l.LocalEndpoint.Port; $l.Stop()
-        $endpoint = "127.0.0.1:$port"
         $slowDir = New-TestTempDir 'io-redis-slowlog'
-        & redis-server --bind 127.0.0.1 --port $port --daemonize yes --save '' --appendonly no --dir $slowDir --pidfile (Join-Path $slowDir redis.pid) --logfile (Join-Path $slowDir redis.log) | Out-Null
+        $port = (Start-TestRedisServer $slowDir).Port   # on a free port, tried again on a fresh one if another process took it (Common.ps1)
+        $endpoint = "127.0.0.1:$port"
         $until = [DateTime]::UtcNow.AddSeconds(10)
         while ((& redis-cli -p $port PING) -ne 'PONG' -and [DateTime]::UtcNow -lt $until) { Start-Sleep -Milliseconds 100 }
         $threshold = (& redis-cli -p $port CONFIG GET slowlog-log-slower-than)[1]

@@ -52,11 +52,11 @@ BeforeAll {
 
     # A provider stub that answers 400 while $State.Fail is set and 200 after, and counts requests by Idempotency-Key.
     function Start-CountingStub {
-        $probe = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
-        $probe.Start(); $port = $probe.LocalEndpoint.Port; $probe.Stop()
-        $listener = [System.Net.HttpListener]::new()
-        $listener.Prefixes.Add("http://127.0.0.1:$port/")
-        $listener.Start()
+        # A started listener on a free port (New-TestHttpListener of Common.ps1 retries with a fresh port and listener
+        # when another process took the probed port before Start).
+        $http = New-TestHttpListener
+        $listener = $http.Listener
+        $port = ([uri]$http.Base).Port
         $state = [hashtable]::Synchronized(@{ Fail = $true; Keys = [System.Collections.ArrayList]::Synchronized([System.Collections.ArrayList]::new()) })
         $ps = [powershell]::Create()
         $null = $ps.AddScript({

@@ -54,11 +54,11 @@ function Initialize-IncidentTestFile([string] $Yaml = '', [string[]] $RouteToAud
 # A loopback HTTP server standing in for the notification providers: answers 200 (202 with a PagerDuty
 # body under /v2/) and records every request (method, path, body) in $stub.Requests.
 function Start-ProviderStub {
-    $probe = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
-    $probe.Start(); $port = $probe.LocalEndpoint.Port; $probe.Stop()
-    $listener = [System.Net.HttpListener]::new()
-    $listener.Prefixes.Add("http://127.0.0.1:$port/")
-    $listener.Start()
+    # A started listener on a free port (New-TestHttpListener of Common.ps1 retries with a fresh port and listener
+    # when another process took the probed port before Start).
+    $http = New-TestHttpListener
+    $listener = $http.Listener
+    $port = ([uri]$http.Base).Port
     $requests = [System.Collections.ArrayList]::Synchronized([System.Collections.ArrayList]::new())
     $ps = [powershell]::Create()
     $null = $ps.AddScript({

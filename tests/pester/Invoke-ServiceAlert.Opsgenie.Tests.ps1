@@ -18,7 +18,8 @@ BeforeAll {
     # The pager keys a new incident gets (README, "Pager keys"): its id and when it was declared, UTC to the millisecond.
     function Get-ExpectedAlias($Incident) { '{0}-{1}' -f $Incident.Id, $Incident.DeclaredAt.UtcDateTime.ToString("yyyyMMdd'T'HHmmssfff'Z'", [cultureinfo]::InvariantCulture) }
 
-    # updateEvery 1s: a round a second apart is due a progress update, which must not reach a pager.
+    # updateEvery 500ms: a round 0.6 s after the last is due a progress update, which must not reach a pager. The rules'
+    # times are short so the rounds wait little (they only wait for them to pass; a slow round is due all the same).
     function New-GenieAlertScenario([string] $Route = 'hook, genie') {
         $s = [pscustomobject]@{
             Health = [IncidentOps.Tests.Notifications.ProviderStub]::new(200, '{"status":"ok"}')
@@ -29,7 +30,7 @@ BeforeAll {
         }
         $s.Root = New-TestRoot @"
 severities:
-  P1: { name: High, responseTarget: 15m, updateEvery: 1s }
+  P1: { name: High, responseTarget: 15m, updateEvery: 500ms }
   P2: { name: Medium, responseTarget: 1h }
 environments:
   production:
@@ -45,7 +46,7 @@ alerting:
   failureThreshold: 2
   successThreshold: 2
   severity: P1
-  autoResolveAfter: 2s
+  autoResolveAfter: 1s
 "@
         Set-Content -Path (Join-Path $s.Root.Dir 'genie.key') -Value $script:Canary -NoNewline
         $s.Config = $s.Root.Config
@@ -62,14 +63,14 @@ alerting:
         $decisions = [Collections.Generic.List[object]]::new()
         foreach ($i in 1..4) {
             $decisions.Add((Invoke-ServiceAlert -ConfigPath $s.Config -Confirm:$false))
-            Start-Sleep -Milliseconds 1100    # the next round is due an update (updateEvery 1s)
+            Start-Sleep -Milliseconds 600    # the next round is due an update (updateEvery 500ms)
         }
         $s.Health.DefaultStatus = 200
         foreach ($i in 1..6) {
             $d = Invoke-ServiceAlert -ConfigPath $s.Config -Confirm:$false
             $decisions.Add($d)
             if ($d.Action -eq 'Resolved') { break }
-            Start-Sleep -Milliseconds 1100    # autoResolveAfter 2s counts from the last failure
+            Start-Sleep -Milliseconds 600    # autoResolveAfter 1s counts from the last failure
         }
         , $decisions
     }
@@ -157,7 +158,7 @@ Describe 'Invoke-ServiceAlert: a relapse while Monitoring pages again' {
             foreach ($i in 1..8) {
                 $d = Invoke-ServiceAlert -ConfigPath $s.Config -Confirm:$false
                 if ($d.Action -eq $Until) { return $d }
-                if ($Until -eq 'Resolved') { Start-Sleep -Milliseconds 1100 }   # autoResolveAfter 2s counts from the last failure
+                if ($Until -eq 'Resolved') { Start-Sleep -Milliseconds 600 }   # autoResolveAfter 1s counts from the last failure
             }
             throw "No round took $Until (last: $($d.Action), $($d.Decision))"
         }

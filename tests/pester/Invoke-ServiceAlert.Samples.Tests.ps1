@@ -17,11 +17,11 @@ BeforeAll {
 
     # A loopback health endpoint that answers each GET with the next scripted status code (200 once the script is used up).
     function Start-FlakyHealth([int[]] $Codes) {
-        $probe = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
-        $probe.Start(); $port = $probe.LocalEndpoint.Port; $probe.Stop()
-        $listener = [System.Net.HttpListener]::new()
-        $listener.Prefixes.Add("http://127.0.0.1:$port/")
-        $listener.Start()
+        # A started listener on a free port (New-TestHttpListener of Common.ps1 retries with a fresh port and listener
+        # when another process took the probed port before Start).
+        $http = New-TestHttpListener
+        $listener = $http.Listener
+        $port = ([uri]$http.Base).Port
         $queue = [System.Collections.Queue]::Synchronized([System.Collections.Queue]::new())
         foreach ($c in $Codes) { $queue.Enqueue($c) }
         $state = [hashtable]::Synchronized(@{ Served = 0 })
@@ -114,9 +114,9 @@ Describe 'Invoke-ServiceAlert keeps the health samples of every round while the 
 
 Describe 'The post-mortem of the alerted incident in headless Chromium' -Skip:$skipChromium {
     BeforeAll {
-        $script:png = Save-HtmlScreenshot -HtmlPath $htmlPath -PngPath (Join-Path $root.Dir 'alerted-post-mortem.png') -Width 1200 -Height 3200
+        $script:png = Join-Path $root.Dir 'alerted-post-mortem.png'
+        $script:dom = Save-HtmlScreenshotAndDom -HtmlPath $htmlPath -PngPath $png -Width 1200 -Height 3200
         Save-ChartArtifact $png | Out-Null
-        $script:dom = Get-RenderedDom $htmlPath
     }
 
     It 'renders a page that is not blank' {

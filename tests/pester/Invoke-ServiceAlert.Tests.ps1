@@ -16,11 +16,11 @@ BeforeAll {
     # A loopback health endpoint that answers each GET with the next scripted status code (200 once the script is
     # used up), or with the code set through /set/<code> when no script is queued.
     function Start-ScriptedHealth([int[]] $Codes = @()) {
-        $probe = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
-        $probe.Start(); $port = $probe.LocalEndpoint.Port; $probe.Stop()
-        $listener = [System.Net.HttpListener]::new()
-        $listener.Prefixes.Add("http://127.0.0.1:$port/")
-        $listener.Start()
+        # A started listener on a free port (New-TestHttpListener of Common.ps1 retries with a fresh port and listener
+        # when another process took the probed port before Start).
+        $http = New-TestHttpListener
+        $listener = $http.Listener
+        $port = ([uri]$http.Base).Port
         $queue = [System.Collections.Queue]::Synchronized([System.Collections.Queue]::new())
         foreach ($c in $Codes) { $queue.Enqueue($c) }
         $state = [hashtable]::Synchronized(@{ Code = 200; Served = 0 })

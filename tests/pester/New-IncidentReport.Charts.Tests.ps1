@@ -85,10 +85,10 @@ Describe 'New-IncidentReport post-mortem charts' {
 
 Describe 'The HTML post-mortem in headless Chromium' -Skip:$skipChromium {
     BeforeAll {
-        $script:png = Save-HtmlScreenshot -HtmlPath $htmlPath -PngPath (Join-Path $root.Dir 'post-mortem.png') -Width 1200 -Height 3200
+        $script:png = Join-Path $root.Dir 'post-mortem.png'
+        $script:dom = Save-HtmlScreenshotAndDom -HtmlPath $htmlPath -PngPath $png -Width 1200 -Height 3200
         $script:artifact = Save-ChartArtifact $png
         Save-ChartArtifact $htmlPath | Out-Null
-        $script:dom = Get-RenderedDom $htmlPath
     }
 
     It 'renders a page that is not blank' {
@@ -164,10 +164,10 @@ Describe 'The review report''s chart functions in headless Chromium' -Skip:$skip
             '<style>body{font-family:sans-serif;max-width:960px;margin:2em auto;color:#111;background:#fff}figure.chart svg{max-width:100%;height:auto;display:block}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 6px}</style></head><body>'
             '<h1>Review charts (test page)</h1>'
         ) + @($charts | ForEach-Object { $_.Html }) + '</body></html>')
-        $script:reviewPng = Save-HtmlScreenshot -HtmlPath $reviewHtml -PngPath (Join-Path $root.Dir 'review-charts.png') -Width 1100 -Height 1600
+        $script:reviewPng = Join-Path $root.Dir 'review-charts.png'
+        $script:reviewDom = Save-HtmlScreenshotAndDom -HtmlPath $reviewHtml -PngPath $reviewPng -Width 1100 -Height 1600
         Save-ChartArtifact $reviewPng | Out-Null
         Save-ChartArtifact $reviewHtml | Out-Null
-        $script:reviewDom = Get-RenderedDom $reviewHtml
     }
 
     It 'renders a page that is not blank' {
@@ -209,10 +209,10 @@ Describe 'The review report of a month with known answers in headless Chromium' 
         Import-Incident -Path $zip -ConfigPath $cfg -Confirm:$false | Out-Null
         $script:monthHtml = Join-Path $reviewDir 'review-2026-10.html'
         New-IncidentReport -Kind Review -Since 2026-10-01T00:00:00Z -Until 2026-11-01T00:00:00Z -Format Html -Path $monthHtml -ConfigPath $cfg | Out-Null
-        $script:monthPng = Save-HtmlScreenshot -HtmlPath $monthHtml -PngPath (Join-Path $reviewDir 'review-2026-10.png') -Width 1200 -Height 2400
+        $script:monthPng = Join-Path $reviewDir 'review-2026-10.png'
+        $script:monthDom = Save-HtmlScreenshotAndDom -HtmlPath $monthHtml -PngPath $monthPng -Width 1200 -Height 2400
         Save-ChartArtifact $monthPng | Out-Null
         Save-ChartArtifact $monthHtml | Out-Null
-        $script:monthDom = Get-RenderedDom $monthHtml
     }
 
     It 'renders a page that is not blank' {

@@ -3,21 +3,19 @@
 BeforeAll {
     . (Join-Path $PSScriptRoot 'Common.ps1')
     . (Join-Path $PSScriptRoot 'OpsTestKit.ps1')
-    . (Join-Path $PSScriptRoot 'StandInKit.ps1')   # Wait-UdpListener
+    . (Join-Path $PSScriptRoot 'StandInKit.ps1')   # Start-StandInDnsmasq
     Import-IncidentOps
-    $dnsmasq = (Get-Command dnsmasq -ErrorAction SilentlyContinue).Source
-    if (-not $dnsmasq) { $dnsmasq = '/usr/sbin/dnsmasq' }
-    $script:port = Get-FreeUdpPort
-    $script:server = "127.0.0.1:$port"
-    $dnsArgs = @(
-        '--keep-in-foreground', '--conf-file=/dev/null', "--port=$port", '--listen-address=127.0.0.1', '--bind-interfaces',
+    # dnsmasq on a free UDP port, tried again on a fresh port when another process took the probed one first (StandInKit.ps1).
+    $dns = Start-StandInDnsmasq @(
+        '--keep-in-foreground', '--conf-file=/dev/null', '--listen-address=127.0.0.1', '--bind-interfaces',
         '--no-resolv', '--no-hosts', '--pid-file=', "--user=$([Environment]::UserName)",
         '--auth-zone=svc.test,127.0.0.0/8,fd00::/64', '--auth-server=ns1.svc.test,127.0.0.1', '--auth-sec-servers=ns2.svc.test', '--auth-ttl=1234',
         '--host-record=ns1.svc.test,127.0.0.1', '--host-record=svc.test,127.0.0.5,fd00::5', '--cname=www.svc.test,svc.test',
         '--txt-record=svc.test,hello', '--mx-host=svc.test,mail.svc.test,10'
     )
-    $script:process = Start-Process -FilePath $dnsmasq -ArgumentList $dnsArgs -PassThru
-    Wait-UdpListener $port $script:process   # dnsmasq binds after reading its options; a fixed wait could end first
+    $script:port = $dns.Port
+    $script:server = "127.0.0.1:$port"
+    $script:process = $dns.Process
 }
 
 AfterAll {

@@ -5,11 +5,11 @@
 # records every request: Method, Path, Authorization, ContentType, Body. $stub.Queue holds scripted answers that
 # come first for a method: @{ Method = 'conversations.create'; Status = 429; Body = '...'; RetryAfter = '1' }.
 function Start-SlackWebApiStub([string] $Token) {
-    $probe = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
-    $probe.Start(); $port = $probe.LocalEndpoint.Port; $probe.Stop()
-    $listener = [System.Net.HttpListener]::new()
-    $listener.Prefixes.Add("http://127.0.0.1:$port/")
-    $listener.Start()
+    # A started listener on a free port (New-TestHttpListener of Common.ps1 retries with a fresh port and listener
+    # when another process took the probed port before Start).
+    $http = New-TestHttpListener
+    $listener = $http.Listener
+    $port = ([uri]$http.Base).Port
     $state = [hashtable]::Synchronized(@{
         Requests = [System.Collections.ArrayList]::Synchronized([System.Collections.ArrayList]::new())
         Channels = [System.Collections.ArrayList]::Synchronized([System.Collections.ArrayList]::new())

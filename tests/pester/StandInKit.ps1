@@ -3,12 +3,6 @@
 # chooses the replies (the examples replay the seeds' outages, the help examples the states after recovery); the
 # machinery is here, once.
 
-# A free TCP port on loopback.
-function Get-FreePort {
-    $l = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
-    $l.Start(); try { $l.LocalEndpoint.Port } finally { $l.Stop() }
-}
-
 # A free UDP port on loopback (for dnsmasq: a free TCP port says nothing about UDP).
 function Get-FreeStandInUdpPort {
     $probe = [System.Net.Sockets.UdpClient]::new([System.Net.IPEndPoint]::new([System.Net.IPAddress]::Loopback, 0))
@@ -17,13 +11,29 @@ function Get-FreeStandInUdpPort {
 
 # Waits until a process listens on UDP 127.0.0.1:$Port (as /proc/net/udp shows it: 0100007F:<port in hex>); throws after
 # $TimeoutSec or when $Process exits first. For servers such as dnsmasq that bind after they start: a fixed wait can end
-# before they listen on a loaded machine.
-function Wait-UdpListener([int] $Port, [System.Diagnostics.Process] $Process, [int] $TimeoutSec = 30) {
+# before they listen on a loaded machine. With -Owned it only counts a socket of $Process itself (its inode among
+# /proc/<pid>/fd), and returns $false instead of throwing when $Process exited first or another process holds the port,
+# so the caller can try again on a fresh port.
+function Wait-UdpListener([int] $Port, [System.Diagnostics.Process] $Process, [int] $TimeoutSec = 30, [switch] $Owned) {
     $bound = '0100007F:{0:X4} ' -f $Port
     $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSec)
-    while (-not (Get-Content /proc/net/udp -Raw).Contains($bound)) {
-        if ($Process -and $Process.HasExited) { throw "process $($Process.Id) exited ($($Process.ExitCode)) before it listened on UDP 127.0.0.1:$Port" }
-        if ([DateTime]::UtcNow -gt $deadline) { throw "nothing listened on UDP 127.0.0.1:$Port within $TimeoutSec s" }
+    while ($true) {
+        $lines = @((Get-Content /proc/net/udp) | Where-Object { $_.Contains($bound) -and $_.Trim().Split(' ', [StringSplitOptions]::RemoveEmptyEntries)[1] -eq $bound.Trim() })
+        if ($lines -and -not $Owned) { return }
+        if ($lines -and $Owned) {
+            $inodes = @($lines | ForEach-Object { $_.Trim().Split(' ', [StringSplitOptions]::RemoveEmptyEntries)[9] })
+            $sockets = @(Get-ChildItem "/proc/$($Process.Id)/fd" -ErrorAction SilentlyContinue | ForEach-Object { $_.LinkTarget })
+            if (@($inodes | Where-Object { $sockets -contains "socket:[$_]" }).Count) { return $true }
+            if ($Process.HasExited) { return $false }
+        }
+        if ($Process -and $Process.HasExited) {
+            if ($Owned) { return $false }
+            throw "process $($Process.Id) exited ($($Process.ExitCode)) before it listened on UDP 127.0.0.1:$Port"
+        }
+        if ([DateTime]::UtcNow -gt $deadline) {
+            if ($Owned -and $lines) { return $false }   # bound, but by another process all along
+            throw "nothing listened on UDP 127.0.0.1:$Port within $TimeoutSec s"
+        }
         Start-Sleep -Milliseconds 50
     }
 }
@@ -84,31 +94,50 @@ function New-StandInReleases([string] $Work) {
     $releases
 }
 
-# The web stand-in ($Script: a python3 server taking the HTTP port, the HTTPS port, a certificate and key for
-# localhost, then $ScriptArguments) on two free loopback ports, and dnsmasq on a third as the "public" resolver
-# (authoritative for localhost, no upstream). Returns the ports, the certificate's path (SSL_CERT_FILE for a child
-# process that should trust it) and both processes once both web ports listen; Stop-StandInWeb stops them.
-function Start-StandInWeb([string] $Work, [string] $Script, [object[]] $ScriptArguments = @()) {
-    $cert = Join-Path $Work 'cert.pem'; $key = Join-Path $Work 'key.pem'
-    $web = [pscustomobject]@{ HttpPort = Get-FreePort; HttpsPort = Get-FreePort; DnsPort = Get-FreeStandInUdpPort; Certificate = $cert; Server = $null; Dns = $null }
-    & openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj '/CN=localhost' -addext 'subjectAltName=DNS:localhost' -keyout $key -out $cert 2>$null
-    if ($LASTEXITCODE) { throw "openssl could not make the stand-in certificate ($LASTEXITCODE)" }
-    $web.Server = Start-Process -FilePath python3 -PassThru -ArgumentList (@($Script, $web.HttpPort, $web.HttpsPort, $cert, $key) + $ScriptArguments)
+# dnsmasq on a free UDP port of 127.0.0.1 with $Arguments (everything but --port): returns @{ Port; Process } once that
+# dnsmasq itself listens there. A probed free port can be taken by another process before dnsmasq binds it: dnsmasq
+# then exits ("Address already in use"), or the port shows up bound by the other process; either way it is tried
+# again with a fresh port and a fresh dnsmasq.
+function Start-StandInDnsmasq([string[]] $Arguments, [int] $Attempts = 10) {
     $dnsmasq = (Get-Command dnsmasq -ErrorAction SilentlyContinue).Source
     if (-not $dnsmasq) { $dnsmasq = '/usr/sbin/dnsmasq' }
-    $web.Dns = Start-Process -FilePath $dnsmasq -PassThru -ArgumentList @(
-        '--keep-in-foreground', '--conf-file=/dev/null', "--port=$($web.DnsPort)", '--listen-address=127.0.0.1', '--bind-interfaces',
+    for ($attempt = 1; ; $attempt++) {
+        $port = Get-FreeStandInUdpPort
+        $process = Start-Process -FilePath $dnsmasq -PassThru -ArgumentList (@("--port=$port") + $Arguments)   # Start-Process joins arguments with spaces: none inside one
+        if (Wait-UdpListener $port $process -Owned) { return [pscustomobject]@{ Port = $port; Process = $process } }
+        if (-not $process.HasExited) { $process.Kill() }
+        if ($attempt -ge $Attempts) { throw "dnsmasq could not listen on a free UDP port of 127.0.0.1 in $Attempts attempts (each port was taken by another process first)" }
+    }
+}
+
+# The web stand-in ($Script: a python3 server taking the HTTP port, the HTTPS port, a certificate and key for
+# localhost, then $ScriptArguments) and dnsmasq (Start-StandInDnsmasq) as the "public" resolver (authoritative for
+# localhost, no upstream). The server binds port 0 for both and writes the ports it got to STANDIN_PORT_FILE
+# (tests/standins/web_standin.py), so no other process can take them between a probe and its bind. Returns the ports,
+# the certificate's path (SSL_CERT_FILE for a child process that should trust it) and both processes once both web
+# ports listen; Stop-StandInWeb stops them.
+function Start-StandInWeb([string] $Work, [string] $Script, [object[]] $ScriptArguments = @()) {
+    $cert = Join-Path $Work 'cert.pem'; $key = Join-Path $Work 'key.pem'
+    $web = [pscustomobject]@{ HttpPort = 0; HttpsPort = 0; DnsPort = 0; Certificate = $cert; Server = $null; Dns = $null }
+    & openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj '/CN=localhost' -addext 'subjectAltName=DNS:localhost' -keyout $key -out $cert 2>$null
+    if ($LASTEXITCODE) { throw "openssl could not make the stand-in certificate ($LASTEXITCODE)" }
+    $portFile = Join-Path $Work 'web-ports.txt'
+    $env:STANDIN_PORT_FILE = $portFile
+    try { $web.Server = Start-Process -FilePath python3 -PassThru -ArgumentList (@($Script, 0, 0, $cert, $key) + $ScriptArguments) }
+    finally { Remove-Item Env:STANDIN_PORT_FILE -ErrorAction SilentlyContinue }
+    $dns = Start-StandInDnsmasq @(
+        '--keep-in-foreground', '--conf-file=/dev/null', '--listen-address=127.0.0.1', '--bind-interfaces',
         '--no-resolv', '--no-hosts', '--pid-file=', "--user=$([Environment]::UserName)",
         '--auth-zone=localhost,127.0.0.0/8', '--auth-server=localhost,127.0.0.1', '--host-record=localhost,127.0.0.1',
-        '--mx-host=localhost,mail.localhost,10', '--txt-record=localhost,v=spf1')   # Start-Process joins arguments with spaces: none inside one
-    Wait-UdpListener $web.DnsPort $web.Dns
+        '--mx-host=localhost,mail.localhost,10', '--txt-record=localhost,v=spf1')
+    $web.Dns = $dns.Process; $web.DnsPort = $dns.Port
     $deadline = [DateTime]::UtcNow.AddSeconds(20)
-    foreach ($port in $web.HttpPort, $web.HttpsPort) {
-        while ($true) {
-            $c = [System.Net.Sockets.TcpClient]::new()
-            try { $c.Connect('127.0.0.1', $port); break } catch { if ([DateTime]::UtcNow -gt $deadline) { throw "the stand-in server did not listen on $port" }; Start-Sleep -Milliseconds 100 } finally { $c.Dispose() }
-        }
+    while (-not (Test-Path $portFile)) {
+        if ($web.Server.HasExited) { throw "the stand-in server $Script exited ($($web.Server.ExitCode)) before it listened" }
+        if ([DateTime]::UtcNow -gt $deadline) { throw "the stand-in server $Script did not listen within 20 s" }
+        Start-Sleep -Milliseconds 50
     }
+    $web.HttpPort, $web.HttpsPort = @((Get-Content -Raw $portFile).Trim() -split ' ' | ForEach-Object { [int] $_ })
     $web
 }
 

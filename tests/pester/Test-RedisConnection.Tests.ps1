@@ -112,12 +112,11 @@ Describe 'Test-RedisConnection in a real host' -Skip:$noRedis {
 Describe 'Test-RedisConnection against a TLS Redis with a self-signed certificate' -Skip:($noRedis -or -not (Get-Command redis-server, openssl -ErrorAction SilentlyContinue)) {
     BeforeAll {
         $tlsDir = New-TestTempDir 'io-redis-tls'
-        $l = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0); $l.Start(); $tlsPort = $l.LocalEndpoint.Port; $l.Stop()
         $crt = Join-Path $tlsDir 'ca.pem'
         & openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj '/CN=127.0.0.1' -addext 'subjectAltName=IP:127.0.0.1' `
             -keyout (Join-Path $tlsDir 'key.pem') -out $crt 2>$null
-        & redis-server --bind 127.0.0.1 --port 0 --tls-port $tlsPort --tls-cert-file $crt --tls-key-file (Join-Path $tlsDir 'key.pem') `
-            --tls-auth-clients no --daemonize yes --save '' --appendonly no --dir $tlsDir --pidfile (Join-Path $tlsDir 'redis.pid') --logfile (Join-Path $tlsDir 'redis.log')
+        # TLS only (--port 0), on a free TLS port, tried again if another process took it first (Common.ps1).
+        $tlsPort = (Start-TestRedisServer $tlsDir -PortOptions '--tls-port' -Arguments '--port', '0', '--tls-cert-file', $crt, '--tls-key-file', (Join-Path $tlsDir 'key.pem'), '--tls-auth-clients', 'no').Port
         $deadline = [DateTime]::UtcNow.AddSeconds(10)
         while ([DateTime]::UtcNow -lt $deadline) {
             try { $c = [System.Net.Sockets.TcpClient]::new('127.0.0.1', $tlsPort); $c.Dispose(); break } catch { Start-Sleep -Milliseconds 50 }

@@ -1,7 +1,7 @@
 """What the loopback web stand-ins of the "run it as written" suites share (tests/examples/standin_server.py for
 examples/, tests/pester/DocExamples.Server.py for help and README examples): the notification providers' replies,
 the reply helper and the HTTP + HTTPS listeners on 127.0.0.1."""
-import json, ssl, threading
+import json, os, ssl, threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 # Provider replies, by the first path segment the test config gives each channel's url.
@@ -35,11 +35,18 @@ class StandInHandler(BaseHTTPRequestHandler):
 
 
 def serve(handler, http_port, https_port, cert, key):
-    """Serves handler over HTTP on http_port and HTTPS (cert, key) on https_port, both on 127.0.0.1, until killed."""
+    """Serves handler over HTTP on http_port and HTTPS (cert, key) on https_port, both on 127.0.0.1, until killed.
+    A port of 0 takes one the system picks (no window in which another process can take a probed port); with
+    STANDIN_PORT_FILE set, "<http port> <https port>" is written there (whole, by a rename) once both listen."""
     plain = ThreadingHTTPServer(("127.0.0.1", http_port), handler)
     tls = ThreadingHTTPServer(("127.0.0.1", https_port), handler)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
     tls.socket = context.wrap_socket(tls.socket, server_side=True)
+    port_file = os.environ.get("STANDIN_PORT_FILE")
+    if port_file:
+        with open(port_file + ".tmp", "w") as f:
+            f.write(f"{plain.server_address[1]} {tls.server_address[1]}\n")
+        os.replace(port_file + ".tmp", port_file)
     threading.Thread(target=tls.serve_forever, daemon=True).start()
     plain.serve_forever()

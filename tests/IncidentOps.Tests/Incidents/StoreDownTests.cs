@@ -68,13 +68,15 @@ public sealed class PrivatePostgres : IDisposable
     {
         _root = Path.Combine(Path.GetTempPath(), "io-pgpriv-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(_root);
-        Port = TestServers.FreePort();
         TestServers.Shell($"chown postgres:postgres {_root}");
         TestServers.Shell($"runuser -u postgres -- {Bin}/initdb -D {_root}/data -U postgres -A trust -E UTF8 --locale=C.UTF-8 --no-sync");
-        Start();
+        // A free port, tried again on a fresh one when another process took it before the server bound it.
+        Port = TestServers.StartOnFreePort(p => { Port = p; File.Delete(Log); Start(); }, _ => TestServers.PgLogSaysPortTaken(Log));
     }
 
-    public int Port { get; }
+    private string Log => Path.Combine(_root, "server.log");
+
+    public int Port { get; private set; }
     public string ConnectionString => $"Host=127.0.0.1;Port={Port};Username=postgres;Database=postgres";
 
     public void Start() => TestServers.Shell($"runuser -u postgres -- {Bin}/pg_ctl -D {_root}/data -l {_root}/server.log -w -t 60 -o \"-c listen_addresses=127.0.0.1 -p {Port} -k {_root} -c fsync=off\" start");

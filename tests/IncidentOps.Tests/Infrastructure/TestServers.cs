@@ -21,11 +21,50 @@ public static class TestServers
     /// <summary>host:port of the test Redis.</summary>
     public static string Redis => RedisEndpoint.Value;
 
+    /// <summary>
+    /// A loopback port that was free a moment ago. Another process can take it before a server binds it: use it for a
+    /// port nothing may listen on, or with <see cref="StartOnFreePort"/> / <see cref="StartHttpListener"/>, which try again.
+    /// </summary>
     public static int FreePort()
     {
         using var l = new TcpListener(IPAddress.Loopback, 0);
         l.Start();
         return ((IPEndPoint)l.LocalEndpoint).Port;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="start"/> (a server started on the port it is given) on a free loopback port and returns that
+    /// port. When it throws and <paramref name="portTaken"/> says another process had taken the port first (the window
+    /// between probing a free port and binding it), it runs again on a fresh port, at most <paramref name="attempts"/> times.
+    /// </summary>
+    public static int StartOnFreePort(Action<int> start, Func<int, bool> portTaken, int attempts = 10)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var port = FreePort();
+            try { start(port); return port; }
+            catch (InvalidOperationException) when (attempt < attempts && portTaken(port)) { }
+        }
+    }
+
+    /// <summary>Whether a PostgreSQL server log says it could not listen because its port was in use.</summary>
+    public static bool PgLogSaysPortTaken(string logFile) =>
+        File.Exists(logFile) && File.ReadAllText(logFile).Contains("Address already in use", StringComparison.Ordinal);
+
+    /// <summary>
+    /// A started <see cref="HttpListener"/> on a free loopback port (it cannot listen on port 0), and that port. A
+    /// listener whose Start failed is disposed, so each attempt gets a fresh port and a fresh listener.
+    /// </summary>
+    public static (HttpListener Listener, int Port) StartHttpListener(int attempts = 20)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var port = FreePort();
+            var listener = new HttpListener();
+            listener.Prefixes.Add($"http://127.0.0.1:{port}/");
+            try { listener.Start(); return (listener, port); }
+            catch (HttpListenerException) when (attempt < attempts) { listener.Close(); }
+        }
     }
 
     private static string StartPostgres()
@@ -40,9 +79,13 @@ public static class TestServers
         Directory.CreateDirectory(root);
         File.WriteAllText(Path.Combine(root, OwnerFile), Environment.ProcessId.ToString());
         Run("chown", $"postgres:postgres {root}");
-        var port = FreePort();
         Run("runuser", $"-u postgres -- {bin}/initdb -D {root}/data -U postgres -A trust -E UTF8 --locale=C.UTF-8 --no-sync");
-        Run("runuser", $"-u postgres -- {bin}/pg_ctl -D {root}/data -l {root}/server.log -w -t 60 -o \"-c listen_addresses=127.0.0.1 -p {port} -k {root} -c shared_preload_libraries=pg_stat_statements -c fsync=off -c max_connections=1200\" start");
+        var log = Path.Combine(root, "server.log");
+        var port = StartOnFreePort(p =>
+        {
+            File.Delete(log);
+            Run("runuser", $"-u postgres -- {bin}/pg_ctl -D {root}/data -l {log} -w -t 60 -o \"-c listen_addresses=127.0.0.1 -p {p} -k {root} -c shared_preload_libraries=pg_stat_statements -c fsync=off -c max_connections=1200\" start");
+        }, _ => PgLogSaysPortTaken(log));
         TestRunCleanup.Register(() =>
         {
             try { Run("runuser", $"-u postgres -- {bin}/pg_ctl -D {root}/data -m immediate -w stop"); } catch (Exception ex) when (ex is InvalidOperationException or TimeoutException) { /* reaped next run */ }
@@ -63,14 +106,7 @@ public static class TestServers
         var dir = Path.Combine(Path.GetTempPath(), "io-redis-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(dir);
         File.WriteAllText(Path.Combine(dir, OwnerFile), Environment.ProcessId.ToString());
-        var port = FreePort();
-        Run("/usr/bin/redis-server", $"--bind 127.0.0.1 --port {port} --daemonize yes --save '' --appendonly no --dir {dir} --pidfile {dir}/redis.pid --logfile {dir}/redis.log");
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (DateTime.UtcNow < deadline)
-        {
-            try { using var c = new TcpClient(); c.Connect(IPAddress.Loopback, port); break; }
-            catch (SocketException) { Thread.Sleep(50); }
-        }
+        var port = IncidentOps.Tests.Redis.RedisCli.StartServer(dir, "the test redis-server", ["--port"], [])[0];
         TestRunCleanup.Register(() =>
         {
             try { Run("redis-cli", $"-p {port} shutdown nosave"); } catch (Exception ex) when (ex is InvalidOperationException or TimeoutException) { /* reaped next run */ }

@@ -421,10 +421,8 @@ public class DigitalOceanResourceUsageTests
     [Fact]
     public async Task DigitalOcean_gives_cpu_and_memory_per_component_from_the_health_api_with_the_instance_size()
     {
-        var port = TestServers.FreePort();
-        using var listener = new HttpListener();
-        listener.Prefixes.Add($"http://127.0.0.1:{port}/");
-        listener.Start();
+        var (started, port) = TestServers.StartHttpListener();
+        using var listener = started;
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         var seen = new List<string>();
         var server = Task.Run(async () =>

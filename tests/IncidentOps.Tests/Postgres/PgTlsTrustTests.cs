@@ -125,9 +125,14 @@ public sealed class TlsPgServer : IDisposable
         }
         File.WriteAllText(Path.Combine(_root, "pw"), Password);
         TestServers.Shell($"chown -R postgres:postgres {_root} && chmod 600 {_root}/server.key {_root}/pw");
-        Port = TestServers.FreePort();
         TestServers.Shell($"runuser -u postgres -- {Bin}/initdb -D {_root}/data -U postgres --auth-local=trust --auth-host=scram-sha-256 --pwfile={_root}/pw -E UTF8 --locale=C.UTF-8 --no-sync");
-        TestServers.Shell($"runuser -u postgres -- {Bin}/pg_ctl -D {_root}/data -l {_root}/server.log -w -t 60 -o \"-c listen_addresses=127.0.0.1 -p {Port} -k {_root} -c fsync=off -c ssl=on -c ssl_cert_file={_root}/server.crt -c ssl_key_file={_root}/server.key\" start");
+        var log = Path.Combine(_root, "server.log");
+        // A free port, tried again on a fresh one when another process took it before the server bound it.
+        Port = TestServers.StartOnFreePort(port =>
+        {
+            File.Delete(log);
+            TestServers.Shell($"runuser -u postgres -- {Bin}/pg_ctl -D {_root}/data -l {log} -w -t 60 -o \"-c listen_addresses=127.0.0.1 -p {port} -k {_root} -c fsync=off -c ssl=on -c ssl_cert_file={_root}/server.crt -c ssl_key_file={_root}/server.key\" start");
+        }, _ => TestServers.PgLogSaysPortTaken(log));
     }
 
     public int Port { get; }

@@ -14,8 +14,7 @@ internal sealed class PrivateRedisServer : IDisposable
     public PrivateRedisServer(params string[] extra)
     {
         Dir = Paths.TempDir("io-redis-own");
-        Port = TestServers.FreePort();
-        RedisCli.StartServer(Dir, Port, "redis-server", ["--port", Port.ToString(), .. extra]);
+        Port = RedisCli.StartServer(Dir, "redis-server", ["--port"], extra)[0];
     }
 
     public string Dir { get; }

@@ -113,8 +113,7 @@ public sealed class EmptyRedisFixture : IDisposable
     public EmptyRedisFixture()
     {
         Dir = Paths.TempDir("io-redis-empty");
-        Port = TestServers.FreePort();
-        RedisCli.StartServer(Dir, Port, "redis-server (empty)", ["--port", Port.ToString()]);
+        Port = RedisCli.StartServer(Dir, "redis-server (empty)", ["--port"], [])[0];
     }
 
     public string Dir { get; }

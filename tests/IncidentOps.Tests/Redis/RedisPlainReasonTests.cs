@@ -86,7 +86,6 @@ public sealed class TlsRedisFixture : IDisposable
     public TlsRedisFixture()
     {
         Dir = Paths.TempDir("io-redis-tls");
-        Port = TestServers.FreePort();
         using var key = RSA.Create(2048);
         var req = new CertificateRequest("CN=127.0.0.1", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
         var san = new SubjectAlternativeNameBuilder();
@@ -95,8 +94,8 @@ public sealed class TlsRedisFixture : IDisposable
         using var cert = req.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(2));
         File.WriteAllText(Path.Combine(Dir, "server.crt"), cert.ExportCertificatePem());
         File.WriteAllText(Path.Combine(Dir, "server.key"), key.ExportPkcs8PrivateKeyPem());
-        RedisCli.StartServer(Dir, Port, "redis-server --tls-port", ["--port", "0", "--tls-port", Port.ToString(), "--tls-cert-file", Path.Combine(Dir, "server.crt"),
-            "--tls-key-file", Path.Combine(Dir, "server.key"), "--tls-auth-clients", "no"]);
+        Port = RedisCli.StartServer(Dir, "redis-server --tls-port", ["--tls-port"], ["--port", "0", "--tls-cert-file", Path.Combine(Dir, "server.crt"),
+            "--tls-key-file", Path.Combine(Dir, "server.key"), "--tls-auth-clients", "no"])[0];
     }
 
     public string Dir { get; }

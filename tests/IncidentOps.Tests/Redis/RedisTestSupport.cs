@@ -21,21 +21,43 @@ internal static class RedisCli
     /// Starts a daemonized redis-server of the tests' own in <paramref name="dir"/> (no persistence, its pid and log file
     /// there) with <paramref name="args"/>, and waits up to 10 s until <paramref name="port"/> accepts connections.
     /// </summary>
-    public static void StartServer(string dir, int port, string what, IEnumerable<string> args)
+    /// <summary>
+    /// Starts a daemonized redis-server with its files in <paramref name="dir"/> on free loopback ports, one for each of
+    /// <paramref name="portOptions"/> ("--port", "--cluster-port", "--tls-port"), and <paramref name="args"/> besides;
+    /// returns the ports once it listens. redis-server writes its pid file only once it listens, and logs "Address already
+    /// in use" and exits when another process took a probed port first: then it is started again on fresh ports.
+    /// </summary>
+    public static int[] StartServer(string dir, string what, string[] portOptions, IEnumerable<string> args)
     {
-        var psi = new ProcessStartInfo("/usr/bin/redis-server") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
-        foreach (var a in new[] { "--bind", "127.0.0.1" }.Concat(args).Concat(["--daemonize", "yes", "--save", "", "--appendonly", "no",
-                     "--dir", dir, "--pidfile", Path.Combine(dir, "redis.pid"), "--logfile", Path.Combine(dir, "redis.log")]))
-            psi.ArgumentList.Add(a);
-        using (var p = Process.Start(psi)!) { p.StandardInput.Close(); p.WaitForExit(10_000); }
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (DateTime.UtcNow < deadline)
-        {
-            try { using var c = new TcpClient(); c.Connect(IPAddress.Loopback, port); return; }
-            catch (SocketException) { Thread.Sleep(50); }
-        }
+        var pidFile = Path.Combine(dir, "redis.pid");
         var log = Path.Combine(dir, "redis.log");
-        throw new InvalidOperationException($"{what} did not start on {port}: {(File.Exists(log) ? File.ReadAllText(log) : "no log")}");
+        for (var attempt = 1; ; attempt++)
+        {
+            File.Delete(pidFile);
+            File.Delete(log);
+            var ports = new List<int>();
+            while (ports.Count < portOptions.Length)
+            {
+                var p = TestServers.FreePort();
+                if (!ports.Contains(p)) ports.Add(p);
+            }
+            var psi = new ProcessStartInfo("/usr/bin/redis-server") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
+            foreach (var a in new[] { "--bind", "127.0.0.1" }.Concat(portOptions.SelectMany((o, i) => new[] { o, ports[i].ToString() })).Concat(args)
+                         .Concat(["--daemonize", "yes", "--save", "", "--appendonly", "no", "--dir", dir, "--pidfile", pidFile, "--logfile", log]))
+                psi.ArgumentList.Add(a);
+            using (var p = Process.Start(psi)!) { p.StandardInput.Close(); p.WaitForExit(10_000); }
+            var deadline = DateTime.UtcNow.AddSeconds(20);
+            var text = "";
+            while (true)
+            {
+                if (File.Exists(pidFile)) return [.. ports];
+                text = File.Exists(log) ? File.ReadAllText(log) : "";
+                if (text.Contains("Address already in use", StringComparison.Ordinal)) break;
+                if (DateTime.UtcNow > deadline) throw new InvalidOperationException($"{what} did not start on {string.Join(", ", ports)}: {(text.Length > 0 ? text : "no log")}");
+                Thread.Sleep(50);
+            }
+            if (attempt >= 10) throw new InvalidOperationException($"{what} found no free port in {attempt} attempts (another process took each one first): {text}");
+        }
     }
 
     public static string Run(int port, params string[] args) => Run("127.0.0.1", port, null, args);
@@ -86,8 +108,7 @@ public sealed class PasswordRedisFixture : IDisposable
     public PasswordRedisFixture()
     {
         Dir = Paths.TempDir("io-redis-pw");
-        Port = TestServers.FreePort();
-        RedisCli.StartServer(Dir, Port, "redis-server --requirepass", ["--port", Port.ToString(), "--requirepass", Password]);
+        Port = RedisCli.StartServer(Dir, "redis-server --requirepass", ["--port"], ["--requirepass", Password])[0];
     }
 
     public string Dir { get; }

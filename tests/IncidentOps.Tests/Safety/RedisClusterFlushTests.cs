@@ -13,14 +13,14 @@ public sealed class RedisClusterFixture : IDisposable
     public RedisClusterFixture()
     {
         Dir = Paths.TempDir("io-redis-cluster");
-        Ports = [TestServers.FreePort(), TestServers.FreePort()];
-        foreach (var port in Ports)
+        Ports = new int[2];
+        for (var i = 0; i < Ports.Length; i++)
         {
-            var dir = Path.Combine(Dir, port.ToString());
+            var dir = Path.Combine(Dir, $"node{i}");
             Directory.CreateDirectory(dir);
-            // The cluster bus port defaults to port + 10000, which may not exist above 55535: name a free one.
-            RedisCli.StartServer(dir, port, "Redis Cluster node", ["--port", port.ToString(), "--cluster-port", TestServers.FreePort().ToString(),
-                "--cluster-enabled", "yes", "--cluster-config-file", Path.Combine(dir, "nodes.conf")]);
+            // The cluster bus port defaults to port + 10000, which may not exist above 55535: a free one is named too.
+            Ports[i] = RedisCli.StartServer(dir, "Redis Cluster node", ["--port", "--cluster-port"],
+                ["--cluster-enabled", "yes", "--cluster-config-file", Path.Combine(dir, "nodes.conf")])[0];
         }
         WaitFor(() => Ports.All(p => RedisCli.Run(p, "PING").Trim() == "PONG"), "the nodes to start");
         RedisCli.Run(Ports[0], "CLUSTER", "ADDSLOTSRANGE", "0", "8191");

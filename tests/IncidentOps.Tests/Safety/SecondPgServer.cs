@@ -22,9 +22,14 @@ public sealed class SecondPgServer : IDisposable
         // Same owner-file convention as TestServers, so an orphan left by a killed run is reaped next time.
         File.WriteAllText(Path.Combine(_root, "owner.pid"), Environment.ProcessId.ToString());
         TestServers.Shell($"chown postgres:postgres {_root}");
-        Port = TestServers.FreePort();
         TestServers.Shell($"runuser -u postgres -- {Bin}/initdb -D {_root}/data -U postgres -A trust -E UTF8 --locale=C.UTF-8 --no-sync");
-        TestServers.Shell($"runuser -u postgres -- {Bin}/pg_ctl -D {_root}/data -l {_root}/server.log -w -t 60 -o \"-c listen_addresses=127.0.0.1 -p {Port} -k {_root} -c fsync=off -c max_connections=6 -c superuser_reserved_connections=3\" start");
+        var log = Path.Combine(_root, "server.log");
+        // A free port, tried again on a fresh one when another process took it before the server bound it.
+        Port = TestServers.StartOnFreePort(port =>
+        {
+            File.Delete(log);
+            TestServers.Shell($"runuser -u postgres -- {Bin}/pg_ctl -D {_root}/data -l {log} -w -t 60 -o \"-c listen_addresses=127.0.0.1 -p {port} -k {_root} -c fsync=off -c max_connections=6 -c superuser_reserved_connections=3\" start");
+        }, _ => TestServers.PgLogSaysPortTaken(log));
         Exec("CREATE ROLE io_plain LOGIN");
     }
 

@@ -21,11 +21,7 @@ public class DigitalOceanPinTests
 
     private static (DigitalOceanAdapter Adapter, HttpListener Listener) Setup(string token)
     {
-        int port;
-        using (var l = new TcpListener(IPAddress.Loopback, 0)) { l.Start(); port = ((IPEndPoint)l.LocalEndpoint).Port; }
-        var listener = new HttpListener();
-        listener.Prefixes.Add($"http://127.0.0.1:{port}/");
-        listener.Start();
+        var (listener, port) = TestServers.StartHttpListener();
         var runner = new ProcessRunner(NullSink.Instance, new ToolResolver(new ToolPaths(), null));
         var adapter = new DigitalOceanAdapter(new AppTarget { Platform = IncidentOps.Config.PlatformKind.DigitalOcean, Options = new Dictionary<string, string> { ["AppId"] = Id } }, runner, TimeSpan.FromSeconds(30),
             NullSink.Instance, new Uri($"http://127.0.0.1:{port}/"), token);

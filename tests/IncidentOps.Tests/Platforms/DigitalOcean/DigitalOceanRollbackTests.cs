@@ -15,13 +15,6 @@ public class DigitalOceanRollbackTests
 {
     private const string Id = "f1e2d3c4-0000-4000-8000-00000000a001";
 
-    private static int FreePort()
-    {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
-    }
-
     private static async Task<List<string>> ServeAsync(HttpListener listener, bool valid, CancellationToken ct)
     {
         var seen = new List<string>();
@@ -45,10 +38,7 @@ public class DigitalOceanRollbackTests
 
     private static (DigitalOceanAdapter Adapter, HttpListener Listener) Setup(string token)
     {
-        var port = FreePort();
-        var listener = new HttpListener();
-        listener.Prefixes.Add($"http://127.0.0.1:{port}/");
-        listener.Start();
+        var (listener, port) = TestServers.StartHttpListener();
         var cli = new FakeCli();
         var path = cli.Tool("doctl", new Reply($"apps list-deployments {Id} -o json", "do-deployments.json"));
         var runner = new ProcessRunner(NullSink.Instance, new ToolResolver(new ToolPaths { Doctl = path }, null));
@@ -107,10 +97,8 @@ public class DigitalOceanRollbackTests
         var log = Path.Combine(dir, "argv.log");
         var doctl = Path.Combine(dir, "doctl");
         ExecutableFile.Write(doctl, $"#!/bin/bash\nprintf '%s\\n' \"doctl $*\" >> '{log}'\ncat '{current}'\n");
-        var port = FreePort();
-        using var listener = new HttpListener();
-        listener.Prefixes.Add($"http://127.0.0.1:{port}/");
-        listener.Start();
+        var (started, port) = TestServers.StartHttpListener();
+        using var listener = started;
         var runner = new ProcessRunner(NullSink.Instance, new ToolResolver(new ToolPaths { Doctl = doctl }, null));
         var adapter = new DigitalOceanAdapter(new AppTarget { Platform = IncidentOps.Config.PlatformKind.DigitalOcean, Options = new Dictionary<string, string> { ["AppId"] = Id } }, runner, TimeSpan.FromSeconds(30),
             NullSink.Instance, new Uri($"http://127.0.0.1:{port}/"), "canary-do-token-5523");

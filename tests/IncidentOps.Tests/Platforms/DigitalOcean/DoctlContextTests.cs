@@ -111,11 +111,8 @@ public sealed class DoctlContextCmdletTests(ModuleFixture fx) : IClassFixture<Mo
         var path = cli.Tool("doctl",
             new Reply($"apps get {Id} -o json --context team-prod --config {config}", "do-app.json"),
             new Reply($"apps list-deployments {Id} -o json --context team-prod --config {config}", "do-deployments.json"));
-        int port;
-        using (var l = new TcpListener(IPAddress.Loopback, 0)) { l.Start(); port = ((IPEndPoint)l.LocalEndpoint).Port; }
-        using var listener = new HttpListener();
-        listener.Prefixes.Add($"http://127.0.0.1:{port}/");
-        listener.Start();
+        var (started, port) = TestServers.StartHttpListener();
+        using var listener = started;
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         var server = ServeAsync(listener, cts.Token);
         var vars = new Dictionary<string, string?>
