@@ -10,9 +10,10 @@
     PowerShellVersion    = '7.4'
     CompatiblePSEditions = @('Core')
     RequiredAssemblies   = @('IncidentOps.Models.dll')
-    # No FormatsToProcess: the views (IncidentOps.format.ps1xml, merged by the build from src/IncidentOps/Formats) are
-    # loaded when the prompt is idle or by the first IncidentOps command (ModuleViews.cs). A file listed here would make
-    # PowerShell rebuild the session's whole format table during Import-Module (bench/import/README.md).
+    # No FormatsToProcess: the views (IncidentOps.format.ps1xml, merged by the build from src/IncidentOps/Formats) come
+    # with IncidentOps.Views.psd1, imported when the prompt is idle or by the first IncidentOps command (ModuleViews.cs).
+    # A file listed here would make PowerShell rebuild the session's whole format table during Import-Module
+    # (bench/import/README.md).
     CmdletsToExport      = @(
         # Config
         'Get-IncidentOpsConfig'

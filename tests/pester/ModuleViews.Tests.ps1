@@ -1,7 +1,8 @@
 #Requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.0.0' }
 # Issue 12 (import speed): the module's format views are not bound by Import-Module, where PowerShell would rebuild the
-# session's whole format table on the importing thread. They load when an interactive prompt is idle (PSReadLine's
-# PowerShell.OnIdle) or at the start of the first IncidentOps command, before it writes anything. Every case runs in a
+# session's whole format table on the importing thread. They come with IncidentOps.Views (a views-only manifest), imported
+# when an interactive prompt is idle (PSReadLine's PowerShell.OnIdle) or at the start of the first IncidentOps command,
+# before it writes anything, and removed with IncidentOps. Every case runs in a
 # fresh pwsh, as a user's session or a scheduled script starts.
 BeforeAll {
     . (Join-Path $PSScriptRoot 'Common.ps1')
@@ -72,7 +73,7 @@ $null = New-Event -SourceIdentifier PowerShell.OnIdle
         $typed | Should -Be @('imported 0', 'checked 0')
     }
 
-    It 'are not loaded by an idle prompt after Remove-Module, and never twice after a re-import' {
+    It 'go with Remove-Module (also a pending idle load), and load once again after a re-import' {
         $r = Invoke-FreshPwsh @'
 Remove-Module IncidentOps
 "removed hidden:$(@(Get-EventSubscriber -Force).Count)"
@@ -80,7 +81,9 @@ $null = New-Event -SourceIdentifier PowerShell.OnIdle
 "removed idle:$(Test-ViewsLoaded)"
 Import-Module $env:IO_MODULE_PATH
 Get-IncidentOpsService -Path $config | Out-Null
+"used:$(Test-ViewsLoaded) $((Get-Module IncidentOps.Views).ExportedFormatFiles -replace '.*/')"
 Remove-Module IncidentOps
+"removed with it:$(Test-ViewsLoaded) $(@(Get-Module IncidentOps.Views).Count)"
 Import-Module $env:IO_MODULE_PATH
 Get-IncidentOpsService -Path $config | Out-Null
 "reimported:$(Test-ViewsLoaded)"
@@ -89,6 +92,8 @@ Get-IncidentOpsService -Path $config | Out-Null
         $r.ExitCode | Should -Be 0 -Because $r.Text
         $r.Lines | Should -Contain 'removed hidden:0'
         $r.Lines | Should -Contain 'removed idle:0'
+        $r.Lines | Should -Contain 'used:1 IncidentOps.format.ps1xml'
+        $r.Lines | Should -Contain 'removed with it:0 0'
         $r.Lines | Should -Contain 'reimported:1'
         $r.Text | Should -Match 'Service\s+Platform\s+Health\s+Target'
     }

@@ -30,7 +30,7 @@ public sealed class ModuleInitializer : IModuleAssemblyInitializer, IModuleAssem
 
     public void OnRemove(PSModuleInfo psModuleInfo)
     {
-        ModuleViews.CancelIdleLoad();
+        ModuleViews.Unload();
         lock (Gate)
         {
             if (!_hooked) return;

@@ -8,21 +8,23 @@ namespace IncidentOps.Infrastructure;
 /// <summary>
 /// Loads the module's format views (IncidentOps.format.ps1xml) into a session when they are first needed, instead of
 /// at <c>Import-Module</c>. Any format file a module lists makes PowerShell rebuild the session's whole format table,
-/// built-in views included, on the importing thread (bench/import/README.md): the largest part of the import. The views
-/// are loaded, once per runspace:
+/// built-in views included, on the importing thread (bench/import/README.md): the largest part of the import. So
+/// IncidentOps.psd1 lists none, and the views come with a second, views-only manifest (IncidentOps.Views.psd1, written by
+/// the build), imported once per runspace:
 /// <list type="bullet">
 /// <item>when an interactive prompt is idle (the <c>PowerShell.OnIdle</c> engine event, raised by PSReadLine while it
 /// waits for a key), so the first command typed finds them loaded and pays nothing;</item>
 /// <item>otherwise at the start of the first IncidentOps command (its BeginProcessing), before it writes any object, so a
-/// script formats the same output as before.</item>
+/// script formats the same output as before, for the same total time (Import-Module binds them as it did at import).</item>
 /// </list>
-/// Views already in the session (an older manifest that listed the file, a user's <c>Update-FormatData</c>) are not
-/// loaded twice. Not meant to be called by users; public only so the idle event's action can reach it.
+/// <c>Remove-Module IncidentOps</c> removes IncidentOps.Views with it. Not meant to be called by users; public only so the
+/// idle event's action can reach it.
 /// </summary>
 [EditorBrowsable(EditorBrowsableState.Never)]
 public static class ModuleViews
 {
     internal const string FileName = "IncidentOps.format.ps1xml";
+    internal const string ViewsModuleName = "IncidentOps.Views";
 
     private sealed class Loaded
     {
@@ -33,6 +35,8 @@ public static class ModuleViews
     private static readonly ConditionalWeakTable<Runspace, PSEventSubscriber> IdleSubscriptions = new();
 
     internal static string FormatFile => Path.Combine(ModuleInitializer.ModuleDirectory, FileName);
+
+    internal static string ViewsManifest => Path.Combine(ModuleInitializer.ModuleDirectory, ViewsModuleName + ".psd1");
 
     /// <summary>True when this module's views were loaded into <paramref name="runspace"/> by this class.</summary>
     internal static bool AreLoaded(Runspace runspace) => LoadedIn.TryGetValue(runspace, out var l) && l.Path == FormatFile;
@@ -59,16 +63,35 @@ public static class ModuleViews
         }
     }
 
-    /// <summary>At Remove-Module: drops a pending idle load. Views already loaded stay, as Update-FormatData's do.</summary>
-    internal static void CancelIdleLoad()
+    /// <summary>
+    /// At Remove-Module: drops a pending idle load and removes the views module this class imported, so the session is as
+    /// before the import and a new import loads the views again.
+    /// </summary>
+    internal static void Unload()
     {
         var runspace = Runspace.DefaultRunspace;
-        if (runspace is null || !IdleSubscriptions.TryGetValue(runspace, out var subscriber)) return;
-        IdleSubscriptions.Remove(runspace);
-        try { runspace.Events.UnsubscribeEvent(subscriber); }
-        catch (Exception ex) when (ex is PSInvalidOperationException or InvalidOperationException or ArgumentException)
+        if (runspace is null) return;
+        if (IdleSubscriptions.TryGetValue(runspace, out var subscriber))
         {
-            // Already gone (it fired once and removed itself).
+            IdleSubscriptions.Remove(runspace);
+            try { runspace.Events.UnsubscribeEvent(subscriber); }
+            catch (Exception ex) when (ex is PSInvalidOperationException or InvalidOperationException or ArgumentException)
+            {
+                // Already gone (it fired once and removed itself).
+            }
+        }
+        if (!LoadedIn.TryGetValue(runspace, out _)) return;
+        LoadedIn.Remove(runspace);
+        try
+        {
+            using var ps = PowerShell.Create(RunspaceMode.CurrentRunspace);
+            ps.AddCommand("Microsoft.PowerShell.Core\\Get-Module").AddParameter("Name", ViewsModuleName)
+                .AddCommand("Microsoft.PowerShell.Core\\Remove-Module").AddParameter("Force");
+            ps.Invoke();
+        }
+        catch (Exception ex) when (ex is RuntimeException or PSInvalidOperationException or InvalidOperationException)
+        {
+            // The views stay in the session (they name only IncidentOps types); a new import does not load them twice.
         }
     }
 
@@ -90,26 +113,22 @@ public static class ModuleViews
         var runspace = Runspace.DefaultRunspace;
         if (runspace is null || AreLoaded(runspace)) return;
         var file = FormatFile;
-        // Marked first: Update-FormatData below runs commands of its own in this runspace, which must not come back here.
+        // Marked first: the Import-Module below runs in this runspace and must not come back here.
         LoadedIn.AddOrUpdate(runspace, new Loaded { Path = file });
         if (InSession(runspace, file)) return;
-        if (!File.Exists(file))
+        var manifest = ViewsManifest;
+        if (!File.Exists(file) || !File.Exists(manifest))
         {
-            verbose?.Invoke($"The format views were not loaded: '{file}' is missing from the module folder. Output is shown in PowerShell's default layout; reinstall the module to restore the views.");
+            verbose?.Invoke($"The format views were not loaded: '{(File.Exists(file) ? manifest : file)}' is missing from the module folder. Output is shown in PowerShell's default layout; reinstall the module to restore the views.");
             return;
         }
         try
         {
             using var ps = PowerShell.Create(RunspaceMode.CurrentRunspace);
-            ps.AddCommand("Microsoft.PowerShell.Utility\\Update-FormatData").AddParameter("PrependPath", file);
+            ps.AddCommand("Microsoft.PowerShell.Core\\Import-Module").AddParameter("Name", manifest).AddParameter("Global");
             ps.Invoke();
             if (ps.HadErrors)
                 verbose?.Invoke($"The format views in '{file}' were not all loaded: {string.Join("; ", ps.Streams.Error.Select(e => e.ToString()))}");
-        }
-        catch (CommandNotFoundException)
-        {
-            // A host with only the core cmdlets (an application on the System.Management.Automation package alone).
-            verbose?.Invoke($"The format views in '{file}' were not loaded: this session has no Update-FormatData (module Microsoft.PowerShell.Utility). Output is shown in PowerShell's default layout; run the commands in pwsh, or add that module to the host, for the module's tables.");
         }
         catch (Exception ex) when (ex is RuntimeException or PSInvalidOperationException or InvalidOperationException)
         {

@@ -81,9 +81,11 @@ public class ModuleContractTests(ModuleFixture fx) : IClassFixture<ModuleFixture
     {
         var viewed = Directory.GetFiles(Paths.Module, "*.format.ps1xml")
             .SelectMany(f => XDocument.Load(f).Descendants("TypeName").Select(t => t.Value.Trim())).ToHashSet();
-        // One file, the one ModuleViews loads on first use; the manifest binds none at import (issue 12, import speed).
+        // One file, listed by the views-only manifest ModuleViews imports on first use; IncidentOps.psd1 binds none at import
+        // (issue 12, import speed).
         Assert.Equal(["IncidentOps.format.ps1xml"], Directory.GetFiles(Paths.Module, "*.format.ps1xml").Select(Path.GetFileName));
         Assert.DoesNotMatch(@"(?m)^\s*FormatsToProcess\s*=", File.ReadAllText(Path.Combine(Paths.Module, "IncidentOps.psd1")));
+        Assert.Contains("FormatsToProcess  = @('IncidentOps.format.ps1xml')", File.ReadAllText(Path.Combine(Paths.Module, "IncidentOps.Views.psd1")));
         var missing = ModuleAssembly.GetTypes()
             .Where(t => t.GetCustomAttribute<CmdletAttribute>() is not null)
             .SelectMany(t => t.GetCustomAttributes<OutputTypeAttribute>().SelectMany(o => o.Type).Select(pt => (Cmdlet: t.Name, Type: pt.Type)))
@@ -93,23 +95,25 @@ public class ModuleContractTests(ModuleFixture fx) : IClassFixture<ModuleFixture
     }
 
     [Fact]
-    public void A_host_without_Update_FormatData_still_gets_every_object_and_is_told_once_why_there_are_no_views()
+    public void A_hosted_runspace_gets_the_views_at_its_first_IncidentOps_command_and_loses_them_with_the_module()
     {
-        // This hosted runspace has only the core cmdlets (the System.Management.Automation package, no
-        // Microsoft.PowerShell.Utility), so the views cannot be loaded on first use; the real pwsh case, where they are, is
-        // tests/pester/ModuleViews.Tests.ps1. Import binds no views; the first command still writes all its objects and
-        // says in -Verbose why they come without the module's layout; the next command does not say it again.
+        // An automation host (no console, no idle prompt, only the core commands): Import-Module binds no views; the first
+        // command imports IncidentOps.Views before it writes, once; Remove-Module IncidentOps removes it, and a new import
+        // loads it again.
         using var session = new PwshSession();
-        const string loaded = "@([runspace]::DefaultRunspace.InitialSessionState.Formats | Where-Object FileName -like '*IncidentOps.format.ps1xml').Count";
-        Assert.Equal("0", session.Run(loaded).AssertNoErrors().Output.Single().ToString());
+        const string state = "'{0} {1}' -f @([runspace]::DefaultRunspace.InitialSessionState.Formats | Where-Object FileName -like '*IncidentOps.format.ps1xml').Count, @(Get-Module IncidentOps.Views).Count";
         var config = Path.Combine(Paths.Examples, "incidentops.yml");
-        var first = session.Run($"Get-IncidentOpsService -Path '{config}' -Verbose").AssertNoErrors();
+        Assert.Equal("0 0", session.Run(state).AssertNoErrors().Output.Single().ToString());
+        var first = session.Run($"Get-IncidentOpsService -Path '{config}'").AssertNoErrors();
         Assert.True(first.Output.Count >= 2, "services written: " + first.Output.Count);
-        Assert.Contains(first.Verbose, v => v.Contains("format views", StringComparison.Ordinal) && v.Contains("Update-FormatData", StringComparison.Ordinal)
-            && v.Contains("default layout", StringComparison.Ordinal));
-        var second = session.Run($"Get-IncidentOpsService -Path '{config}' -Verbose").AssertNoErrors();
-        Assert.Equal(first.Output.Count, second.Output.Count);
-        Assert.DoesNotContain(second.Verbose, v => v.Contains("format views", StringComparison.Ordinal));
+        Assert.Equal("1 1", session.Run(state).AssertNoErrors().Output.Single().ToString());
+        Assert.Equal("IncidentOps.format.ps1xml", session.Run("[IO.Path]::GetFileName(@((Get-Module IncidentOps.Views).ExportedFormatFiles)[0])").AssertNoErrors().Output.Single().ToString());
+        session.Run($"Get-IncidentOpsService -Path '{config}' | Out-Null").AssertNoErrors();
+        Assert.Equal("1 1", session.Run(state).AssertNoErrors().Output.Single().ToString());
+        session.Run("Remove-Module IncidentOps").AssertNoErrors();
+        Assert.Equal("0 0", session.Run(state).AssertNoErrors().Output.Single().ToString());
+        session.Run($"Import-Module '{Paths.Module}'; Get-IncidentOpsService -Path '{config}' | Out-Null").AssertNoErrors();
+        Assert.Equal("1 1", session.Run(state).AssertNoErrors().Output.Single().ToString());
     }
 
     [Fact]
