@@ -80,6 +80,7 @@ public class TempCleanupTests
         ["tests/IncidentOps.Tests/Infrastructure/TestServers.cs"] = "servers it starts itself, top level with owner.pid so a killed run's server is stopped by the next run",
         ["tests/IncidentOps.Tests/Safety/SecondPgServer.cs"] = "a PostgreSQL cluster, same owner.pid convention; removed on Dispose",
         ["tests/IncidentOps.Tests/Incidents/StoreDownTests.cs"] = "a PostgreSQL cluster the test stops and starts; removed on Dispose",
+        ["tests/IncidentOps.Tests/Incidents/SpoolCloneTests.cs"] = "a pg_basebackup copy of a PostgreSQL cluster (ClonedPostgres), owned by the postgres user like PrivatePostgres's; removed on Dispose",
         ["tests/IncidentOps.Tests/Postgres/PgTlsTrustTests.cs"] = "a PostgreSQL cluster with ssl=on (TlsPgServer), same owner.pid convention; removed on Dispose",
         ["tests/pester/Common.ps1"] = "the helper itself",
         ["tests/pester/TestTemp.Tests.ps1"] = "checks that the helpers put their paths in the temp folder",
