@@ -143,7 +143,7 @@ function Invoke-Package {
     New-Item -ItemType Directory $data | Out-Null
     try {
         $publish = "`$ErrorActionPreference = 'Stop'; Register-PSResourceRepository -Name IncidentOpsLocal -Uri '$repo' -Trusted; " +
-            "Publish-PSResource -Path '$moduleOut' -Repository IncidentOpsLocal"
+            "Publish-PSResource -Path '$(Join-Path $moduleOut 'IncidentOps.psd1')' -Repository IncidentOpsLocal"
         $rc = Invoke-PinnedPwsh -Arguments @('-NoProfile', '-NonInteractive', '-Command', $publish) -Environment @{ XDG_DATA_HOME = $data }
         if ($rc) { throw "Publish-PSResource failed ($rc)" }
     }

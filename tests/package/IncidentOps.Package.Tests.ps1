@@ -55,6 +55,9 @@ Import-Module IncidentOps
 "HELP `$((Get-Help New-Incident).Synopsis)"
 "LICENSE `$((Find-PSResource IncidentOps -Repository IncidentOpsLocal).LicenseUri)"
 "LICENSEFILE `$(Test-Path (Join-Path `$m.ModuleBase LICENSE))"
+"LISTED `$(@(Get-Module -ListAvailable IncidentOps*).Name -join ',')"
+Get-IncidentSeverity | Select-Object -First 1 | Out-String -Width 120
+"VIEWS `$((Get-Module IncidentOps.Views).ModuleBase -eq `$m.ModuleBase)"
 "@
         $r = Invoke-IsolatedPwsh $script
         $r.Error | Should -BeNullOrEmpty
@@ -66,6 +69,10 @@ Import-Module IncidentOps
         $r.Output | Should -Match 'HELP Declares an incident'
         $r.Output | Should -Match 'LICENSE https://opensource\.org/license/mit'
         $r.Output | Should -Match 'LICENSEFILE True'
+        # The installed copy's views come from its own folder, on first use; only IncidentOps itself is an installed module.
+        $r.Output | Should -Match 'LISTED IncidentOps(\r?\n|$)'
+        $r.Output | Should -Match 'Id\s+Name\s+Respond\s+Update'
+        $r.Output | Should -Match 'VIEWS True'
     }
 
     It 'shows the Gallery what it needs: tags, an MIT license file and URL, release notes, no placeholder URL' {
