@@ -22,8 +22,11 @@ public sealed class AlertingPrivateCaTests(ModuleFixture fx) : IClassFixture<Mod
 
     private HealthTestServer Server => _server ??= new HealthTestServer(_ca.Issue("127.0.0.1"));
 
-    /// <summary>A configuration with production/api on the private-CA endpoint; <paramref name="caCertificate"/> is its health entry's caCertificate.</summary>
-    private string Config(string? caCertificate = null)
+    /// <summary>
+    /// A configuration with production/api on the private-CA endpoint (<paramref name="endpoint"/>); <paramref name="caCertificate"/>
+    /// is its health entry's caCertificate, <paramref name="more"/> more top-level YAML.
+    /// </summary>
+    private string Config(string? caCertificate = null, string endpoint = "/ok", string more = "")
     {
         var path = Path.Combine(_dir, "incidentops.yml");
         var ca = caCertificate is null ? "" : $", caCertificate: '{caCertificate}'";
@@ -35,8 +38,9 @@ public sealed class AlertingPrivateCaTests(ModuleFixture fx) : IClassFixture<Mod
                 services:
                   api:
                     health:
-                      - {"{"} url: '{Server.Url("/ok")}'{ca} {"}"}
-            """);
+                      - {"{"} url: '{Server.Url(endpoint)}'{ca} {"}"}
+
+            """ + more);
         return path;
     }
 
@@ -117,16 +121,7 @@ public sealed class AlertingPrivateCaTests(ModuleFixture fx) : IClassFixture<Mod
     {
         // A private-CA service that answers 503: the round trusts the CA through -CaCertificate, declares on the first failure,
         // and its health evidence must say 503 (what the round saw), not "certificate rejected" from a probe without the CA.
-        var path = Path.Combine(_dir, "incidentops.yml");
-        File.WriteAllText(path, $"""
-            version: 1
-            store: {"{"} path: '{Path.Combine(_dir, "store")}' {"}"}
-            environments:
-              production:
-                services:
-                  api:
-                    health:
-                      - {"{"} url: '{Server.Url("/503")}' {"}"}
+        var path = Config(endpoint: "/503", more: """
             alerting:
               failureThreshold: 1
               evidence: [health]
