@@ -26,12 +26,9 @@ public static class ModuleViews
     internal const string FileName = "IncidentOps.format.ps1xml";
     internal const string ViewsModuleName = "IncidentOps.Views";
 
-    private sealed class Loaded
-    {
-        public required string Path { get; init; }
-    }
-
-    private static readonly ConditionalWeakTable<Runspace, Loaded> LoadedIn = new();
+    /// <summary>Runspaces this class loaded the views into (or found them in); cleared by <see cref="Unload"/>.</summary>
+    private static readonly ConditionalWeakTable<Runspace, object> LoadedIn = new();
+    private static readonly object Marker = new();
     private static readonly ConditionalWeakTable<Runspace, PSEventSubscriber> IdleSubscriptions = new();
 
     internal static string FormatFile => Path.Combine(ModuleInitializer.ModuleDirectory, FileName);
@@ -39,7 +36,7 @@ public static class ModuleViews
     internal static string ViewsManifest => Path.Combine(ModuleInitializer.ModuleDirectory, ViewsModuleName + ".psd1");
 
     /// <summary>True when this module's views were loaded into <paramref name="runspace"/> by this class.</summary>
-    internal static bool AreLoaded(Runspace runspace) => LoadedIn.TryGetValue(runspace, out var l) && l.Path == FormatFile;
+    internal static bool AreLoaded(Runspace runspace) => LoadedIn.TryGetValue(runspace, out _);
 
     /// <summary>
     /// At import: asks to be called once when the session's prompt is next idle (hidden from Get-EventSubscriber). A
@@ -114,7 +111,7 @@ public static class ModuleViews
         if (runspace is null || AreLoaded(runspace)) return;
         var file = FormatFile;
         // Marked first: the Import-Module below runs in this runspace and must not come back here.
-        LoadedIn.AddOrUpdate(runspace, new Loaded { Path = file });
+        LoadedIn.AddOrUpdate(runspace, Marker);
         if (InSession(runspace, file)) return;
         var manifest = ViewsManifest;
         if (!File.Exists(file) || !File.Exists(manifest))
